@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.28;
+
+import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
+import {IMembership} from "./IMembership.sol";
+import {IBesuAccountPermissioning} from "./IBesuAccountPermissioning.sol";
+import {Roles} from "./Roles.sol";
+
+/// @title Membership
+/// @notice The membership registry: members, their accounts and roles, governed by governors.
+///
+/// Storage plan: the hot path (every role check from every contract) reads one slot, the
+/// account's {AccountRecord}, which caches the member's roles and status. Governor actions, which
+/// are rare, refresh that cache for each of the member's accounts (at most {MAX_ACCOUNTS}).
+///
+/// @custom:security Every governor action is checked here against `_msgSender()`, so it holds
+/// whether the call comes directly or through the trusted ERC-2771 forwarder.
+contract Membership is IMembership, IBesuAccountPermissioning, ERC2771Context {
+    /// @notice The most accounts one member may have (a cooperative's field-agent phones).
+    uint256 public constant MAX_ACCOUNTS = 64;
+
+    /// @dev One slot: member id (64) | account active (8) | cached effective roles (8).
+    struct AccountRecord {
+        uint64 memberId;
+        bool active;
+        uint8 effectiveRoles;
+    }
+
+    mapping(uint64 memberId => Member) private _members;
+    mapping(uint64 memberId => address[]) private _accounts;
+    mapping(address account => AccountRecord) private _accountRecords;
+    uint64 private _memberCount;
+    uint64 private _activeGovernors;
+
+    /// @param trustedForwarder The ERC-2771 forwarder the relayer submits members' signed requests through.
+    /// @param firstGovernor The account of member 1, the network's first governor.
+    /// @param country The first governor's country code.
+    /// @param metadata The first governor's metadata digest.
+    constructor(address trustedForwarder, address firstGovernor, bytes2 country, bytes32 metadata)
+        ERC2771Context(trustedForwarder)
+    {
+        address[] memory accounts = new address[](1);
+        accounts[0] = firstGovernor;
+        _addMember(Roles.GOVERNOR, country, metadata, accounts);
+    }
+
+    modifier onlyGovernor() {
+        _authorize(_msgSender(), Roles.GOVERNOR);
+        _;
+    }
+
+    /// @inheritdoc IMembership
+    function addMember(uint8 roles, bytes2 country, bytes32 metadata, address[] calldata accounts)
+        external
+        onlyGovernor
+        returns (uint64 memberId)
+    {
+        return _addMember(roles, country, metadata, accounts);
+    }
+
+    /// @inheritdoc IMembership
+    function addAccount(uint64 memberId, address account) external onlyGovernor {
+        Member storage member = _existingMember(memberId);
+        _attach(memberId, member, account);
+    }
+
+    /// @inheritdoc IMembership
+    function setAccountActive(address account, bool active) external onlyGovernor {
+        AccountRecord storage record = _accountRecords[account];
+        uint64 memberId = record.memberId;
+        if (memberId == 0) revert MembershipUnknownAccount(account);
+        Member storage member = _members[memberId];
+        record.active = active;
+        record.effectiveRoles = _effectiveRoles(member, active);
+        emit AccountStatusChanged(memberId, account, active);
+    }
+
+    /// @inheritdoc IMembership
+    function setMemberActive(uint64 memberId, bool active) external onlyGovernor {
+        Member storage member = _existingMember(memberId);
+        if (member.active == active) return;
+        _countGovernor(memberId, member.roles, member.active, member.roles, active);
+        member.active = active;
+        _refreshAccounts(memberId, member);
+        emit MemberStatusChanged(memberId, active);
+    }
+
+    /// @inheritdoc IMembership
+    function setRoles(uint64 memberId, uint8 roles) external onlyGovernor {
+        // A member with no role is expressed by suspension, so a zero set is refused.
+        if (roles & ~Roles.ALL != 0 || roles == 0) revert MembershipInvalidRoles(roles);
+        Member storage member = _existingMember(memberId);
+        uint8 previous = member.roles;
+        _countGovernor(memberId, previous, member.active, roles, member.active);
+        member.roles = roles;
+        _refreshAccounts(memberId, member);
+        emit RolesChanged(memberId, previous, roles);
+    }
+
+    /// @inheritdoc IMembership
+    function setMetadata(uint64 memberId, bytes32 metadata) external {
+        Member storage member = _existingMember(memberId);
+        AccountRecord memory caller = _accountRecords[_msgSender()];
+        bool isSelf = caller.memberId == memberId && caller.effectiveRoles != 0;
+        if (!isSelf) _authorize(_msgSender(), Roles.GOVERNOR);
+        member.metadata = metadata;
+        emit MetadataChanged(memberId, metadata);
+    }
+
+    /// @inheritdoc IMembership
+    function getMember(uint64 memberId) external view returns (Member memory member, address[] memory accounts) {
+        member = _existingMember(memberId);
+        accounts = _accounts[memberId];
+    }
+
+    /// @inheritdoc IMembership
+    function accountOf(address account)
+        external
+        view
+        returns (uint64 memberId, bool accountActive, uint8 effectiveRoles)
+    {
+        AccountRecord memory record = _accountRecords[account];
+        return (record.memberId, record.active, record.effectiveRoles);
+    }
+
+    /// @inheritdoc IMembership
+    function authorize(address account, uint8 anyOfRoles) external view returns (uint64 memberId) {
+        return _authorize(account, anyOfRoles);
+    }
+
+    /// @inheritdoc IMembership
+    function hasRole(address account, uint8 anyOfRoles) external view returns (bool) {
+        return _accountRecords[account].effectiveRoles & anyOfRoles != 0;
+    }
+
+    /// @inheritdoc IMembership
+    function memberCount() external view returns (uint64) {
+        return _memberCount;
+    }
+
+    /// @inheritdoc IBesuAccountPermissioning
+    /// @dev True only for active accounts of active members (relayers are members too). Besu asks
+    /// with the transaction's signer, so a relayed request is allowed through its relayer.
+    function transactionAllowed(address sender, address, uint256, uint256, uint256, bytes calldata)
+        external
+        view
+        returns (bool)
+    {
+        return _accountRecords[sender].effectiveRoles != 0;
+    }
+
+    function _addMember(uint8 roles, bytes2 country, bytes32 metadata, address[] memory accounts)
+        private
+        returns (uint64 memberId)
+    {
+        if (roles & ~Roles.ALL != 0 || roles == 0) revert MembershipInvalidRoles(roles);
+        if (!_isCountryCode(country)) revert MembershipInvalidCountry(country);
+        memberId = ++_memberCount;
+        Member storage member = _members[memberId];
+        member.roles = roles;
+        member.active = true;
+        member.country = country;
+        member.metadata = metadata;
+        if (roles & Roles.GOVERNOR != 0) ++_activeGovernors;
+        emit MemberAdded(memberId, roles, country, metadata);
+        for (uint256 i = 0; i < accounts.length; ++i) {
+            _attach(memberId, member, accounts[i]);
+        }
+    }
+
+    function _attach(uint64 memberId, Member storage member, address account) private {
+        if (account == address(0)) revert MembershipZeroAccount();
+        uint64 owner = _accountRecords[account].memberId;
+        if (owner != 0) revert MembershipAccountTaken(account, owner);
+        if (member.accountCount >= MAX_ACCOUNTS) revert MembershipTooManyAccounts(memberId, MAX_ACCOUNTS);
+        ++member.accountCount;
+        _accounts[memberId].push(account);
+        _accountRecords[account] = AccountRecord(memberId, true, _effectiveRoles(member, true));
+        emit AccountAdded(memberId, account);
+    }
+
+    function _refreshAccounts(uint64 memberId, Member storage member) private {
+        address[] storage accounts = _accounts[memberId];
+        for (uint256 i = 0; i < accounts.length; ++i) {
+            AccountRecord storage record = _accountRecords[accounts[i]];
+            record.effectiveRoles = _effectiveRoles(member, record.active);
+        }
+    }
+
+    /// @dev Keeps the count of active governor members, refusing a change that would zero it.
+    function _countGovernor(uint64 memberId, uint8 rolesBefore, bool activeBefore, uint8 rolesAfter, bool activeAfter)
+        private
+    {
+        bool wasGovernor = activeBefore && rolesBefore & Roles.GOVERNOR != 0;
+        bool isGovernor = activeAfter && rolesAfter & Roles.GOVERNOR != 0;
+        if (wasGovernor == isGovernor) return;
+        if (isGovernor) {
+            ++_activeGovernors;
+        } else {
+            if (_activeGovernors == 1) revert MembershipLastGovernor(memberId);
+            --_activeGovernors;
+        }
+    }
+
+    function _authorize(address account, uint8 anyOfRoles) private view returns (uint64) {
+        AccountRecord memory record = _accountRecords[account];
+        if (record.effectiveRoles & anyOfRoles == 0) revert MembershipUnauthorized(account, anyOfRoles);
+        return record.memberId;
+    }
+
+    function _existingMember(uint64 memberId) private view returns (Member storage member) {
+        member = _members[memberId];
+        if (member.roles == 0) revert MembershipUnknownMember(memberId);
+    }
+
+    function _effectiveRoles(Member storage member, bool accountActive) private view returns (uint8) {
+        return member.active && accountActive ? member.roles : 0;
+    }
+
+    function _isCountryCode(bytes2 code) private pure returns (bool) {
+        return _isUpper(code[0]) && _isUpper(code[1]);
+    }
+
+    function _isUpper(bytes1 char) private pure returns (bool) {
+        return char >= "A" && char <= "Z";
+    }
+}
