@@ -1,0 +1,2 @@
+export { Role, bitsToRoles, rolesToBits } from "./roles";
+export type { RoleName } from "./roles";
