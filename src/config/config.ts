@@ -1,0 +1,55 @@
+import type { ConfigSource } from "./errors";
+import type { Secret } from "./secret";
+import type { IpfsMode, LogLevel, Profile } from "./settings";
+
+/**
+ * The gateway's whole configuration, validated, with every path absolute. Built once at start by
+ * `loadConfig` and passed down as an argument; no module reads the environment itself.
+ */
+export type Config = {
+  profile: Profile;
+  /** Absolute data directory: every embedded store lives under it, so two data dirs never share state. */
+  dataDir: string;
+  /** The config file that was read, or null. */
+  configFile: string | null;
+  http: { host: string; port: number };
+  chain: ChainConfig;
+  database: DatabaseConfig;
+  ipfs: IpfsConfig;
+  keystore: KeystoreConfig;
+  relay: RelayConfig;
+  evidence: { maxBytes: number };
+  log: { level: LogLevel };
+  /** Where each setting came from, by environment variable name. */
+  sources: Readonly<Record<string, ConfigSource>>;
+  /** Harmless oddities worth printing at start (a setting that has no effect, a loose file mode). */
+  warnings: readonly string[];
+};
+
+export type ChainConfig = {
+  rpcUrl: string;
+  /** Expected chain id; null: take whatever the node reports (production without FIRSTMILE_CHAIN_ID). */
+  chainId: number | null;
+  /** Set when the gateway starts its own anvil node (embedded profile without FIRSTMILE_RPC_URL). */
+  node: { host: string; port: number; chainId: number; stateFile: string } | null;
+};
+
+export type DatabaseConfig =
+  | { engine: "pglite"; dir: string }
+  | { engine: "postgres"; url: string };
+
+export type IpfsConfig =
+  | { mode: Extract<IpfsMode, "embedded">; blockstoreDir: string }
+  | { mode: Extract<IpfsMode, "kubo">; kuboUrl: string };
+
+export type KeystoreConfig =
+  | { source: "passphrase"; passphrase: Secret<string> }
+  /** `create`: generate the file (mode 0600) if it does not exist; only for the embedded default. */
+  | { source: "keyFile"; keyFile: string; create: boolean };
+
+export type RelayConfig = {
+  batchSize: number;
+  pollIntervalMs: number;
+  maxAttempts: number;
+  staleLockMs: number;
+};

@@ -1,0 +1,10 @@
+export { loadConfig } from "./loadConfig";
+export type { LoadConfigParameters, LoadConfigReturnType, LoadConfigErrorType } from "./loadConfig";
+export { redactConfig, describeConfig, redactUrl } from "./redactConfig";
+export type { RedactedConfig } from "./redactConfig";
+export { ConfigError } from "./errors";
+export type { ConfigIssue, ConfigSource } from "./errors";
+export { Secret } from "./secret";
+export { SETTINGS, DEFAULTS, CONFIG_FILE_ENV, flagOf } from "./settings";
+export type { Profile, IpfsMode, LogLevel, Setting } from "./settings";
+export type { Config, ChainConfig, DatabaseConfig, IpfsConfig, KeystoreConfig, RelayConfig } from "./config";

@@ -1,0 +1,96 @@
+import { z } from "zod";
+
+/**
+ * Every setting the gateway reads, once: its environment variable, its key in the config file,
+ * and the rule its value must follow. The command-line flag is derived from the variable
+ * (`FIRSTMILE_DATA_DIR` -> `--data-dir`). Nothing else in the code reads the environment.
+ */
+export type Setting = {
+  /** Environment variable, e.g. `FIRSTMILE_PORT`. */
+  env: string;
+  /** Dotted key in the JSON config file, e.g. `http.port`; null: not accepted in a file. */
+  fileKey: string | null;
+  /** Rule for the typed value (after converting the environment string). */
+  schema: z.ZodType;
+  /** How an environment or command-line string becomes a typed value. */
+  fromString: "string" | "integer";
+  /** A secret: printed as `[redacted]`, accepted only from the environment. */
+  secret?: boolean;
+  /** Resolve relative to the working directory (env, argv) or the config file's folder. */
+  isPath?: boolean;
+  description: string;
+};
+
+const MIB = 1024 * 1024;
+
+const port = z.number().int("expected an integer").min(1, "expected a port 1-65535").max(65535, "expected a port 1-65535");
+const positiveInt = (max: number) =>
+  z.number().int("expected an integer").min(1, "expected at least 1").max(max, `expected at most ${max}`);
+const nonEmpty = z.string().trim().min(1, "must not be empty");
+
+/** A URL with one of `protocols`; the message names the expected ones. */
+const urlWith = (...protocols: string[]) =>
+  z.string().refine(
+    (value) => {
+      try {
+        return protocols.includes(new URL(value).protocol.replace(/:$/, ""));
+      } catch {
+        return false;
+      }
+    },
+    { message: `expected a ${protocols.join(" or ")} URL` },
+  );
+
+export const PROFILES = ["embedded", "production"] as const;
+export type Profile = (typeof PROFILES)[number];
+export const IPFS_MODES = ["embedded", "kubo"] as const;
+export type IpfsMode = (typeof IPFS_MODES)[number];
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const oneOf = <T extends readonly [string, ...string[]]>(values: T) =>
+  z.enum(values, { message: `expected one of ${values.join(", ")}` });
+
+export const DEFAULTS = {
+  profile: "embedded" as Profile,
+  dataDir: "./.firstmile",
+  host: "127.0.0.1",
+  port: 8080,
+  chainPort: 8545,
+  chainId: 31337,
+  relayBatchSize: 50,
+  relayPollIntervalMs: 1000,
+  relayMaxAttempts: 10,
+  relayStaleLockMs: 5 * 60 * 1000,
+  evidenceMaxBytes: 10 * MIB,
+  logLevel: "info" as LogLevel,
+};
+
+/** `FIRSTMILE_CONFIG`: the config file to read; not itself a key of the file. */
+export const CONFIG_FILE_ENV = "FIRSTMILE_CONFIG";
+
+export const SETTINGS: readonly Setting[] = [
+  { env: "FIRSTMILE_PROFILE", fileKey: "profile", schema: oneOf(PROFILES), fromString: "string", description: "embedded (anvil, embedded IPFS, PGlite under the data dir) or production (Besu, Kubo, PostgreSQL)" },
+  { env: "FIRSTMILE_DATA_DIR", fileKey: "dataDir", schema: nonEmpty, fromString: "string", isPath: true, description: `data directory (default ${DEFAULTS.dataDir})` },
+  { env: "FIRSTMILE_HOST", fileKey: "http.host", schema: nonEmpty, fromString: "string", description: `HTTP listen address (default ${DEFAULTS.host})` },
+  { env: "FIRSTMILE_PORT", fileKey: "http.port", schema: port, fromString: "integer", description: `HTTP port (default ${DEFAULTS.port})` },
+  { env: "FIRSTMILE_RPC_URL", fileKey: "chain.rpcUrl", schema: urlWith("http", "https", "ws", "wss"), fromString: "string", description: "JSON-RPC URL of the chain (production: the Besu network); embedded: unset starts anvil" },
+  { env: "FIRSTMILE_CHAIN_PORT", fileKey: "chain.nodePort", schema: port, fromString: "integer", description: `port of the anvil node the embedded profile starts (default ${DEFAULTS.chainPort})` },
+  { env: "FIRSTMILE_CHAIN_ID", fileKey: "chain.chainId", schema: positiveInt(Number.MAX_SAFE_INTEGER), fromString: "integer", description: `chain id (embedded default ${DEFAULTS.chainId}; production: checked against the node when set)` },
+  { env: "FIRSTMILE_DATABASE_URL", fileKey: "database.url", schema: urlWith("postgres", "postgresql"), fromString: "string", description: "PostgreSQL URL (production); embedded: unset uses PGlite under the data dir" },
+  { env: "FIRSTMILE_IPFS", fileKey: "ipfs.mode", schema: oneOf(IPFS_MODES), fromString: "string", description: "embedded blockstore or kubo (default: embedded, production: kubo)" },
+  { env: "FIRSTMILE_KUBO_URL", fileKey: "ipfs.kuboUrl", schema: urlWith("http", "https"), fromString: "string", description: "Kubo RPC API URL, e.g. http://127.0.0.1:5001" },
+  { env: "FIRSTMILE_KEYSTORE_PASSPHRASE", fileKey: null, schema: z.string().min(12, "expected at least 12 characters"), fromString: "string", secret: true, description: "passphrase the custodial keystore's key is derived from (scrypt)" },
+  { env: "FIRSTMILE_KEYSTORE_KEY_FILE", fileKey: "keystore.keyFile", schema: nonEmpty, fromString: "string", isPath: true, description: "file holding the keystore's 32-byte key (64 hex characters); embedded default <dataDir>/keystore.key, created on first start" },
+  { env: "FIRSTMILE_RELAY_BATCH_SIZE", fileKey: "relay.batchSize", schema: positiveInt(1000), fromString: "integer", description: `requests per relayed batch (default ${DEFAULTS.relayBatchSize})` },
+  { env: "FIRSTMILE_RELAY_POLL_INTERVAL_MS", fileKey: "relay.pollIntervalMs", schema: positiveInt(3_600_000), fromString: "integer", description: `how often the relay looks for work when not woken (default ${DEFAULTS.relayPollIntervalMs})` },
+  { env: "FIRSTMILE_RELAY_MAX_ATTEMPTS", fileKey: "relay.maxAttempts", schema: positiveInt(100), fromString: "integer", description: `attempts before a relay request fails for good (default ${DEFAULTS.relayMaxAttempts})` },
+  { env: "FIRSTMILE_RELAY_STALE_LOCK_MS", fileKey: "relay.staleLockMs", schema: positiveInt(86_400_000), fromString: "integer", description: `after this a worker's lock on a request expires (default ${DEFAULTS.relayStaleLockMs})` },
+  { env: "FIRSTMILE_EVIDENCE_MAX_BYTES", fileKey: "evidence.maxBytes", schema: positiveInt(1024 * MIB), fromString: "integer", description: `largest evidence upload in bytes (default ${DEFAULTS.evidenceMaxBytes})` },
+  { env: "FIRSTMILE_LOG_LEVEL", fileKey: "log.level", schema: oneOf(LOG_LEVELS), fromString: "string", description: `log level (default ${DEFAULTS.logLevel})` },
+];
+
+/** `FIRSTMILE_DATA_DIR` -> `--data-dir`. */
+export function flagOf(env: string): string {
+  return `--${env.replace(/^FIRSTMILE_/, "").toLowerCase().replace(/_/g, "-")}`;
+}

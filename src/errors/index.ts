@@ -1,0 +1,2 @@
+export { BaseError, RetryableError, NonRetryableError, isRetryable } from "./base";
+export type { BaseErrorParameters } from "./base";
