@@ -1,0 +1,68 @@
+import type { ContractTransactionResponse, Signer } from "ethers";
+import { writeDeployments, type ContractName, type Deployments } from "../src/chain/deployments";
+
+/** What every deploy step gets: a funded signer (a governor after step 002) and the record. */
+export interface DeployContext {
+  signer: Signer;
+  deployments: Deployments;
+  file: string;
+  log(message: string): void;
+}
+
+export interface DeployStep {
+  /** Numbered, e.g. "001_forwarder": steps run in this order. */
+  id: string;
+  run(context: DeployContext): Promise<void>;
+}
+
+interface Deployable {
+  waitForDeployment(): Promise<unknown>;
+  getAddress(): Promise<string>;
+  deploymentTransaction(): ContractTransactionResponse | null;
+}
+
+/**
+ * Deploys `name` unless the record already names an address with code on this chain, then saves
+ * the record at once: running a step twice deploys nothing new.
+ */
+export async function ensureContract(
+  context: DeployContext,
+  name: ContractName,
+  deploy: () => Promise<Deployable>,
+): Promise<string> {
+  const known = context.deployments.contracts[name];
+  const provider = context.signer.provider;
+  if (!provider) throw new Error("the deploy signer has no provider");
+  if (known && (await provider.getCode(known.address)) !== "0x") {
+    context.log(`${name}: reusing ${known.address}`);
+    return known.address;
+  }
+  const contract = await deploy();
+  await contract.waitForDeployment();
+  const transaction = contract.deploymentTransaction();
+  const receipt = await transaction?.wait();
+  const address = await contract.getAddress();
+  context.deployments.contracts[name] = {
+    address,
+    transactionHash: transaction?.hash ?? "",
+    blockNumber: receipt?.blockNumber ?? 0,
+  };
+  writeDeployments(context.file, context.deployments);
+  context.log(`${name}: deployed at ${address}`);
+  return address;
+}
+
+/** Sends transactions with consecutive nonces without waiting in between, then waits for all. */
+export async function sendAll(
+  signer: Signer,
+  calls: ReadonlyArray<(overrides: { nonce: number }) => Promise<ContractTransactionResponse>>,
+): Promise<void> {
+  if (calls.length === 0) return;
+  let nonce = await signer.getNonce("pending");
+  const sent: ContractTransactionResponse[] = [];
+  for (const call of calls) sent.push(await call({ nonce: nonce++ }));
+  for (const transaction of sent) {
+    const receipt = await transaction.wait();
+    if (receipt?.status !== 1) throw new Error(`transaction ${transaction.hash} failed`);
+  }
+}

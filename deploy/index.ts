@@ -1,0 +1,34 @@
+import type { Signer } from "ethers";
+import { readDeployments, type Deployments } from "../src/chain/deployments";
+import { forwarderStep } from "./001_forwarder";
+import { membershipStep } from "./002_membership";
+import { lotRegistryStep } from "./003_lot_registry";
+import { formsStep } from "./004_forms";
+import type { DeployStep } from "./context";
+
+export { FORWARDER_NAME } from "./001_forwarder";
+
+/** Every step, in order. */
+export const DEPLOY_STEPS: readonly DeployStep[] = [forwarderStep, membershipStep, lotRegistryStep, formsStep];
+
+export interface DeployAllParameters {
+  signer: Signer;
+  /** The per-network deployments file, read first and rewritten after every contract. */
+  file: string;
+  network: string;
+  log?: (message: string) => void;
+}
+
+/** Runs every step. Idempotent: a second run against the same chain and file deploys nothing. */
+export async function deployAll({ signer, file, network, log = () => {} }: DeployAllParameters): Promise<Deployments> {
+  const provider = signer.provider;
+  if (!provider) throw new Error("the deploy signer has no provider");
+  const chainId = Number((await provider.getNetwork()).chainId);
+  const known = readDeployments(file);
+  const deployments: Deployments =
+    known && known.chainId === chainId ? known : { network, chainId, contracts: {} };
+  for (const step of DEPLOY_STEPS) {
+    await step.run({ signer, deployments, file, log });
+  }
+  return deployments;
+}

@@ -1,0 +1,11 @@
+#!/usr/bin/env node
+import { Command } from "commander";
+import { registerStartCommand } from "./commands/start";
+
+const program = new Command("firstmile").description("traceability for the first mile of rubber and cocoa");
+registerStartCommand(program);
+
+program.parseAsync().catch((error: unknown) => {
+  console.error(`firstmile: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

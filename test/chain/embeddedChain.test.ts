@@ -1,0 +1,73 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { expect } from "chai";
+import { ZeroHash } from "ethers";
+import { startEmbeddedChain, type EmbeddedChain } from "../../src/chain/embeddedChain";
+import { LotRegistry__factory, Membership__factory } from "../../typechain-types";
+import { formByKey } from "../../src/lots/forms";
+import { Role } from "../../src/membership/roles";
+import { freePort } from "../helpers/ports";
+
+describe("embedded chain (anvil with --state under the data directory)", () => {
+  let dataDir: string;
+  let chain: EmbeddedChain | undefined;
+
+  before(() => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "firstmile-chain-"));
+  });
+
+  after(async () => {
+    await chain?.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("deploys once, keeps a minted lot across a hard kill, and redeploys nothing on restart", async () => {
+    const port = await freePort();
+    chain = await startEmbeddedChain({ dataDir, port });
+    const first = chain.deployments;
+    expect(Object.keys(first.contracts)).to.have.members(["Forwarder", "Membership", "LotRegistry"]);
+    const recorded = JSON.parse(fs.readFileSync(chain.deploymentsFile, "utf8"));
+    expect(recorded.contracts.LotRegistry.address).to.equal(first.contracts.LotRegistry.address);
+
+    // A cooperative (anvil's second development account) mints a delivery.
+    const cooperative = await chain.provider.getSigner(1);
+    const membership = Membership__factory.connect(first.contracts.Membership.address, chain.governor);
+    await (await membership.addMember(Role.cooperative, "0x4944", ZeroHash, [await cooperative.getAddress()])).wait();
+    const lots = LotRegistry__factory.connect(first.contracts.LotRegistry.address, cooperative);
+    const delivery = { form: formByKey("cocoa-wet-beans").id, grams: 123_456n, metadata: ZeroHash, origin: ZeroHash };
+    await (await lots.mint(delivery)).wait();
+    const lotId = (await lots.nextLotId()) - 1n;
+    const [lotBefore, headBefore] = await lots.getLot(lotId);
+    const governorNonce = await chain.provider.getTransactionCount(await chain.governor.getAddress());
+
+    // Kill the node without letting it save on exit: the interval dump must already hold the lot.
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    chain.node.process.kill("SIGKILL");
+    await new Promise((resolve) => chain!.node.process.once("exit", resolve));
+    chain.provider.destroy();
+
+    chain = await startEmbeddedChain({ dataDir, port });
+    expect(chain.deployments.contracts).to.deep.equal(first.contracts);
+    expect(await chain.provider.getTransactionCount(await chain.governor.getAddress())).to.equal(governorNonce);
+
+    const reopened = LotRegistry__factory.connect(first.contracts.LotRegistry.address, chain.provider);
+    const [lotAfter, headAfter] = await reopened.getLot(lotId);
+    expect(lotAfter.grams).to.equal(lotBefore.grams).and.to.equal(123_456n);
+    expect(lotAfter.custodian).to.equal(await cooperative.getAddress());
+    expect(headAfter).to.equal(headBefore).and.not.equal(ZeroHash);
+  });
+
+  it("refuses to start when the port is taken, naming the port and the setting", async () => {
+    const port = chain!.node.url.split(":").pop()!;
+    const otherDir = fs.mkdtempSync(path.join(os.tmpdir(), "firstmile-chain-"));
+    try {
+      await startEmbeddedChain({ dataDir: otherDir, port: Number(port) }).then(
+        () => expect.fail("a second node on the same port must not start"),
+        (error: Error) => expect(error.message).to.equal(`port ${port} on 127.0.0.1 is in use: another chain node or gateway runs there (set FIRSTMILE_CHAIN_PORT)`),
+      );
+    } finally {
+      fs.rmSync(otherDir, { recursive: true, force: true });
+    }
+  });
+});
