@@ -1,0 +1,211 @@
+import { ethers } from "hardhat";
+import type { ContractTransactionReceipt, ContractTransactionResponse, LogDescription } from "ethers";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
+import {
+  ERC2771Forwarder__factory,
+  LotRegistry__factory,
+  Membership__factory,
+  type ERC2771Forwarder,
+  type ILotRegistry,
+  type LotRegistry,
+  type Membership,
+} from "../../typechain-types";
+import { Commodity, FORMS, YIELDS, formByKey } from "../../src/lots/forms";
+import { Role } from "../../src/membership/roles";
+
+export { Role };
+
+/** Role sets as the contracts ask for them (contracts/membership/Roles.sol). */
+export const Roles = {
+  all: (1 << 6) - 1,
+  custodians: Role.cooperative | Role.processor | Role.brand,
+} as const;
+
+/** ILotRegistry.LotStatus. */
+export const LotStatus = { None: 0n, Active: 1n, InTransit: 2n, Consumed: 3n } as const;
+
+/** Form ids of the catalogue (src/lots/forms.ts), by the names the tests use. */
+export const Form = {
+  wetBeans: formByKey("cocoa-wet-beans").id,
+  dryBeans: formByKey("cocoa-dry-beans").id,
+  nibs: formByKey("cocoa-nibs").id,
+  liquor: formByKey("cocoa-liquor").id,
+  butter: formByKey("cocoa-butter").id,
+  powder: formByKey("cocoa-powder").id,
+  chocolate: formByKey("chocolate").id,
+  cupLump: formByKey("rubber-cup-lump").id,
+  tsr20: formByKey("rubber-tsr20").id,
+} as const;
+
+export const MAX_BATCH = 500;
+export const MAX_FORM = 191;
+export const MAX_ACCOUNTS = 64;
+
+/** A bytes2 ISO country code as the membership contract stores it. */
+export function country(code: string): string {
+  return ethers.hexlify(ethers.toUtf8Bytes(code));
+}
+
+/** A stand-in for the sha2-256 digest of an IPFS document: any bytes32 named by `label`. */
+export function digest(label: string): string {
+  return ethers.id(label);
+}
+
+export function delivery(form: number, grams: bigint, tag: string = `${form}/${grams}`): ILotRegistry.DeliveryStruct {
+  return { form, grams, metadata: digest(`delivery metadata ${tag}`), origin: digest(`plot and farmer ${tag}`) };
+}
+
+export function output(form: number, grams: bigint, tag: string = `${form}/${grams}`): ILotRegistry.OutputStruct {
+  return { form, grams, metadata: digest(`output metadata ${tag}`) };
+}
+
+/**
+ * The network every contract test starts from: forwarder, membership and lot registry deployed,
+ * the form catalogue and yield bounds registered, and one member per role.
+ */
+export async function networkFixture() {
+  const [
+    governor,
+    governor2,
+    coopPhone1,
+    coopPhone2,
+    processor,
+    brand,
+    certifier,
+    relayer,
+    stranger,
+    spare1,
+    spare2,
+  ] = await ethers.getSigners();
+
+  const forwarder = await new ERC2771Forwarder__factory(governor).deploy("firstmile");
+  const membership = await new Membership__factory(governor).deploy(
+    forwarder,
+    governor,
+    country("ID"),
+    digest("member governor"),
+  );
+  const registry = await new LotRegistry__factory(governor).deploy(forwarder, membership);
+
+  const members = {
+    governor: 1n,
+    governor2: await addMember(membership, governor, Role.governor, "MY", "member governor 2", [governor2]),
+    cooperative: await addMember(membership, governor, Role.cooperative, "ID", "member cooperative", [
+      coopPhone1,
+      coopPhone2,
+    ]),
+    processor: await addMember(membership, governor, Role.processor, "ID", "member processor", [processor]),
+    brand: await addMember(membership, governor, Role.brand, "TH", "member brand", [brand]),
+    certifier: await addMember(membership, governor, Role.certifier, "MY", "member certifier", [certifier]),
+    relayer: await addMember(membership, governor, Role.relayer, "ID", "member relayer", [relayer]),
+  };
+
+  for (const form of FORMS) {
+    await registry.registerForm(form.id, Commodity[form.commodity], form.toleranceBps, form.name);
+  }
+  for (const bounds of YIELDS) {
+    await registry.setYieldBounds(formByKey(bounds.from).id, formByKey(bounds.to).id, bounds.minBps, bounds.maxBps);
+  }
+
+  return {
+    forwarder,
+    membership,
+    registry,
+    members,
+    governor,
+    governor2,
+    coopPhone1,
+    coopPhone2,
+    processor,
+    brand,
+    certifier,
+    relayer,
+    stranger,
+    spare1,
+    spare2,
+  };
+}
+
+export type Network = Awaited<ReturnType<typeof networkFixture>>;
+
+async function addMember(
+  membership: Membership,
+  governor: HardhatEthersSigner,
+  roles: number,
+  code: string,
+  label: string,
+  accounts: HardhatEthersSigner[],
+): Promise<bigint> {
+  const memberId = await membership.connect(governor).addMember.staticCall(roles, country(code), digest(label), accounts);
+  await membership.connect(governor).addMember(roles, country(code), digest(label), accounts);
+  return memberId;
+}
+
+/** Waits for a transaction and returns its receipt (never null on the in-process network). */
+export async function receiptOf(tx: Promise<ContractTransactionResponse>): Promise<ContractTransactionReceipt> {
+  const receipt = await (await tx).wait();
+  if (!receipt) throw new Error("no receipt");
+  return receipt;
+}
+
+/** The logs of `receipt` emitted by `contract` under `eventName`, decoded. */
+export function logsOf(
+  receipt: ContractTransactionReceipt,
+  contract: LotRegistry | Membership | ERC2771Forwarder,
+  eventName: string,
+): LogDescription[] {
+  const address = String(contract.target).toLowerCase();
+  return receipt.logs
+    .filter((log) => log.address.toLowerCase() === address)
+    .map((log) => contract.interface.parseLog(log))
+    .filter((parsed): parsed is LogDescription => parsed !== null && parsed.name === eventName);
+}
+
+/** Mints `deliveries` as `custodian` in one call and returns the new lot ids. */
+export async function mintLots(
+  registry: LotRegistry,
+  custodian: HardhatEthersSigner,
+  deliveries: ILotRegistry.DeliveryStruct[],
+): Promise<bigint[]> {
+  const receipt = await receiptOf(registry.connect(custodian).mintBatch(deliveries));
+  const [minted] = logsOf(receipt, registry, "LotsMinted");
+  const first: bigint = minted.args.firstLotId;
+  return deliveries.map((_, index) => first + BigInt(index));
+}
+
+export async function mintLot(
+  registry: LotRegistry,
+  custodian: HardhatEthersSigner,
+  form: number,
+  grams: bigint,
+  tag?: string,
+): Promise<bigint> {
+  const [lotId] = await mintLots(registry, custodian, [delivery(form, grams, tag)]);
+  return lotId;
+}
+
+/** Offers `lotId` from `from` to `to` and has `to` accept it at `gramsReceived` (the sent weight by default). */
+export async function handOver(
+  registry: LotRegistry,
+  lotId: bigint,
+  from: HardhatEthersSigner,
+  to: HardhatEthersSigner,
+  gramsReceived?: bigint,
+): Promise<void> {
+  await registry.connect(from).offer(lotId, to);
+  const grams = gramsReceived ?? (await registry.getLot(lotId)).lot.grams;
+  await registry.connect(to).accept(lotId, grams);
+}
+
+/** A lot minted by the cooperative's first phone and, unless `holder` is that phone, handed over to `holder`. */
+export async function lotHeldBy(
+  network: Network,
+  holder: HardhatEthersSigner,
+  form: number,
+  grams: bigint,
+  tag?: string,
+): Promise<bigint> {
+  const lotId = await mintLot(network.registry, network.coopPhone1, form, grams, tag);
+  if (holder.address !== network.coopPhone1.address) await handOver(network.registry, lotId, network.coopPhone1, holder);
+  return lotId;
+}
