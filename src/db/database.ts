@@ -1,0 +1,66 @@
+/**
+ * The one SQL interface the gateway uses. Two engines implement it (PGlite embedded, PostgreSQL
+ * through `pg` in production) and return the same JavaScript values for the same SQL, so every
+ * query above this line is plain PostgreSQL and runs unchanged on both.
+ *
+ * Values, identical on both engines:
+ * - `int8` (bigint) -> `bigint`, always (never a lossy `number`); `int2`/`int4` -> `number`
+ * - `numeric` -> `string` (uint256 values stay exact); `bytea` -> `Buffer`
+ * - `timestamptz` -> `Date`; `date` and `timestamp` -> `string` as PostgreSQL prints them
+ * - `json`/`jsonb` -> parsed value. Pass JSON parameters as `JSON.stringify(value)` with a
+ *   `$n::jsonb` cast: `pg` would turn a JavaScript array into a PostgreSQL array literal.
+ */
+export type Row = Record<string, unknown>;
+
+export type QueryResult<T extends Row = Row> = {
+  rows: T[];
+  /** Rows written by INSERT/UPDATE/DELETE, or rows returned by SELECT. */
+  rowCount: number;
+};
+
+export type Engine = "pglite" | "postgres";
+
+/** Runs SQL: the database itself, or the handle a transaction passes to its callback. */
+export interface Queryable {
+  readonly engine: Engine;
+  /** One statement with `$1`-style parameters. */
+  query<T extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<T>>;
+  /** A script of several statements, no parameters (migrations). */
+  exec(sql: string): Promise<void>;
+}
+
+export interface Database extends Queryable {
+  /**
+   * Runs `fn` in one transaction (READ COMMITTED): commit if it resolves, roll back if it throws.
+   * Inside `fn`, use only `tx`: calling the database itself there throws (on PGlite it would wait
+   * for the transaction forever; on PostgreSQL it would silently run outside it).
+   */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Calls `onNotify` for each `NOTIFY channel` (or `pg_notify('channel', payload)`) committed on
+   * this database. Returns a function that stops listening. `channel`: lower-case letters, digits, `_`.
+   */
+  listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+const CHANNEL = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Channel names go into LISTEN unquoted-safe: refuse anything else. */
+export function assertChannel(channel: string): void {
+  if (!CHANNEL.test(channel)) throw new TypeError(`invalid notification channel ${JSON.stringify(channel)}: use [a-z_][a-z0-9_]*`);
+}
+
+/** The SQLSTATE of a database error from either engine (`23505` unique violation, ...), else undefined. */
+export function sqlState(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
+export const SQLSTATE = {
+  uniqueViolation: "23505",
+  foreignKeyViolation: "23503",
+  checkViolation: "23514",
+  serializationFailure: "40001",
+  deadlockDetected: "40P01",
+} as const;

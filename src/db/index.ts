@@ -1,0 +1,11 @@
+export type { Database, Queryable, QueryResult, Row, Engine } from "./database";
+export { sqlState, SQLSTATE } from "./database";
+export { openDatabase } from "./openDatabase";
+export type { OpenDatabaseParameters, OpenDatabaseReturnType } from "./openDatabase";
+export { openPglite } from "./pglite";
+export type { OpenPgliteParameters } from "./pglite";
+export { openPostgres } from "./postgres";
+export type { OpenPostgresParameters } from "./postgres";
+export { migrate, readMigrations, checksumOf, MIGRATIONS_DIR } from "./migrate";
+export type { Migration, MigrateParameters, MigrateReturnType } from "./migrate";
+export { DatabaseOpenError, MigrationError, QueryOutsideTransactionError } from "./errors";

@@ -1,0 +1,93 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import fs from "node:fs";
+import { assertChannel, type Database, type Queryable, type QueryResult, type Row } from "./database";
+import { DatabaseOpenError, QueryOutsideTransactionError } from "./errors";
+import { TEXT_PARSERS } from "./typeParsers";
+
+// ESM-only package: loaded through require(esm) on Node 20.19+; types taken from the same load.
+const loadPglite = () => import("@electric-sql/pglite");
+type PGliteType = InstanceType<Awaited<ReturnType<typeof loadPglite>>["PGlite"]>;
+type Transaction = Parameters<Parameters<PGliteType["transaction"]>[0]>[0];
+
+export type OpenPgliteParameters = {
+  /** Data directory (created if missing); null: in memory, gone at close. */
+  dir: string | null;
+};
+
+/**
+ * The embedded engine: PostgreSQL compiled to WASM, one connection, files in `dir`. Only one
+ * process may open a directory at a time (the gateway holds the data dir).
+ */
+export async function openPglite(parameters: OpenPgliteParameters): Promise<Database> {
+  const { PGlite } = await loadPglite();
+  if (parameters.dir !== null) fs.mkdirSync(parameters.dir, { recursive: true });
+  let pglite: PGliteType;
+  try {
+    pglite = new PGlite({ ...(parameters.dir === null ? {} : { dataDir: parameters.dir }), parsers: TEXT_PARSERS });
+    await pglite.waitReady;
+  } catch (error) {
+    throw new DatabaseOpenError(`Cannot open the embedded database${parameters.dir ? ` at ${parameters.dir}` : ""}`, { cause: error });
+  }
+  return new PgliteDatabase(pglite);
+}
+
+class PgliteDatabase implements Database {
+  readonly engine = "pglite" as const;
+  readonly #pglite: PGliteType;
+  /** Set while a transaction callback runs, to catch queries on the database itself. */
+  readonly #inTransaction = new AsyncLocalStorage<true>();
+
+  constructor(pglite: PGliteType) {
+    this.#pglite = pglite;
+  }
+
+  async query<T extends Row = Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
+    this.#assertOutsideTransaction();
+    return toResult<T>(await this.#pglite.query<T>(sql, params as unknown[]));
+  }
+
+  async exec(sql: string): Promise<void> {
+    this.#assertOutsideTransaction();
+    await this.#pglite.exec(sql);
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    this.#assertOutsideTransaction();
+    return this.#pglite.transaction((tx) => this.#inTransaction.run(true, () => fn(new PgliteTransaction(tx))));
+  }
+
+  async listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>> {
+    assertChannel(channel);
+    const unlisten = await this.#pglite.listen(channel, onNotify);
+    return () => unlisten();
+  }
+
+  async close(): Promise<void> {
+    if (!this.#pglite.closed) await this.#pglite.close();
+  }
+
+  #assertOutsideTransaction(): void {
+    if (this.#inTransaction.getStore()) throw new QueryOutsideTransactionError();
+  }
+}
+
+class PgliteTransaction implements Queryable {
+  readonly engine = "pglite" as const;
+  readonly #tx: Transaction;
+
+  constructor(tx: Transaction) {
+    this.#tx = tx;
+  }
+
+  async query<T extends Row = Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
+    return toResult<T>(await this.#tx.query<T>(sql, params as unknown[]));
+  }
+
+  async exec(sql: string): Promise<void> {
+    await this.#tx.exec(sql);
+  }
+}
+
+function toResult<T extends Row>(result: { rows: T[]; affectedRows?: number }): QueryResult<T> {
+  return { rows: result.rows, rowCount: Math.max(result.affectedRows ?? 0, result.rows.length) };
+}

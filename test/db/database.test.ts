@@ -1,0 +1,135 @@
+import { expect } from "chai";
+import { SQLSTATE, sqlState, type Database } from "../../src/db/database";
+import { QueryOutsideTransactionError } from "../../src/db/errors";
+import { describeEachEngine, resetSchema } from "../helpers/engines";
+
+async function rejection(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error("expected a rejection");
+}
+
+const waitFor = async (condition: () => boolean, ms = 2000) => {
+  const end = Date.now() + ms;
+  while (!condition() && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 10));
+};
+
+describeEachEngine("Database", (engine) => {
+  let db: Database;
+  before(async () => {
+    db = await engine.openEmpty();
+  });
+  after(async () => {
+    await db?.close();
+  });
+  beforeEach(async () => {
+    await resetSchema(db);
+    await db.exec("create table item (id int primary key, name text not null)");
+  });
+
+  it(`says which engine it is`, () => {
+    expect(db.engine).to.equal(engine.name);
+  });
+
+  it("returns the same JavaScript values on both engines", async () => {
+    const { rows } = await db.query(
+      `select 1::int8 as small_int8, 9007199254740993::int8 as big_int8, 7::int4 as int4,
+              '123456789012345678901234567890.5'::numeric as numeric, '\\x0102ff'::bytea as bytea,
+              '2026-01-02T03:04:05Z'::timestamptz as at, '2026-01-02'::date as day,
+              array[1, null, 2]::int8[] as int8s, true as flag, null::text as nothing,
+              $1::jsonb as json_object, $2::jsonb as json_array, $3::bytea as bytes_param,
+              $4::numeric as uint256, $5::int8 as bigint_param, $6::text[] as texts`,
+      [JSON.stringify({ a: [1, "x"] }), JSON.stringify([1, 2]), Buffer.from("hi"), (2n ** 256n - 1n).toString(), 2n ** 60n, ["a", "b"]],
+    );
+    expect(rows[0]).to.deep.equal({
+      small_int8: 1n,
+      big_int8: 9007199254740993n,
+      int4: 7,
+      numeric: "123456789012345678901234567890.5",
+      bytea: Buffer.from([1, 2, 255]),
+      at: new Date("2026-01-02T03:04:05Z"),
+      day: "2026-01-02",
+      int8s: [1n, null, 2n],
+      flag: true,
+      nothing: null,
+      json_object: { a: [1, "x"] },
+      json_array: [1, 2],
+      bytes_param: Buffer.from("hi"),
+      uint256: (2n ** 256n - 1n).toString(),
+      bigint_param: 2n ** 60n,
+      texts: ["a", "b"],
+    });
+    expect(Buffer.isBuffer(rows[0]!.bytea)).to.equal(true);
+  });
+
+  it("counts written rows and returned rows alike", async () => {
+    expect((await db.query("insert into item values (1, 'a'), (2, 'b')")).rowCount).to.equal(2);
+    expect((await db.query("update item set name = 'c'")).rowCount).to.equal(2);
+    expect((await db.query("select * from item")).rowCount).to.equal(2);
+    expect((await db.query("delete from item where id = 3")).rowCount).to.equal(0);
+  });
+
+  it("commits a transaction and returns the callback's value", async () => {
+    const result = await db.transaction(async (tx) => {
+      await tx.query("insert into item values (1, 'a')");
+      await tx.exec("insert into item values (2, 'b'); insert into item values (3, 'c');");
+      return "done";
+    });
+    expect(result).to.equal("done");
+    expect((await db.query("select count(*)::int as n from item")).rows[0]).to.deep.equal({ n: 3 });
+  });
+
+  it("rolls back a transaction that throws, and rethrows", async () => {
+    const error = await rejection(
+      db.transaction(async (tx) => {
+        await tx.query("insert into item values (1, 'a')");
+        throw new Error("business rule");
+      }),
+    );
+    expect(error.message).to.equal("business rule");
+    expect((await db.query("select count(*)::int as n from item")).rows[0]).to.deep.equal({ n: 0 });
+  });
+
+  it("refuses a query on the database itself inside its transaction", async () => {
+    const error = await rejection(db.transaction(async () => db.query("select 1")));
+    expect(error).to.be.instanceOf(QueryOutsideTransactionError);
+    expect((await db.query("select 1 as one")).rows).to.deep.equal([{ one: 1 }]);
+  });
+
+  it("reports the SQLSTATE of a constraint violation the same way", async () => {
+    await db.query("insert into item values (1, 'a')");
+    const error = await rejection(db.query("insert into item values (1, 'b')"));
+    expect(sqlState(error)).to.equal(SQLSTATE.uniqueViolation);
+    expect(sqlState(new Error("no code"))).to.equal(undefined);
+  });
+
+  it("delivers committed notifications, not rolled-back ones, until unlistened", async () => {
+    const received: string[] = [];
+    const stop = await db.listen("item_events", (payload) => received.push(payload));
+    await db.query("select pg_notify('item_events', 'one')");
+    await db.transaction(async (tx) => {
+      await tx.query("select pg_notify('item_events', 'two')");
+    });
+    await rejection(
+      db.transaction(async (tx) => {
+        await tx.query("select pg_notify('item_events', 'rolled back')");
+        throw new Error("abort");
+      }),
+    );
+    await db.query("select pg_notify('item_events', 'three')");
+    await waitFor(() => received.length >= 3);
+    expect(received).to.deep.equal(["one", "two", "three"]);
+    await stop();
+    await db.query("select pg_notify('item_events', 'after stop')");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(received).to.deep.equal(["one", "two", "three"]);
+  });
+
+  it("refuses a channel name it would have to quote", async () => {
+    const error = await rejection(db.listen("bad; drop table item", () => {}));
+    expect(error).to.be.instanceOf(TypeError);
+  });
+});

@@ -1,0 +1,108 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { openPglite } from "../../src/db/pglite";
+import { openPostgres } from "../../src/db/postgres";
+import type { Database, Engine } from "../../src/db/database";
+import { findPostgresBinaries, startPostgres, type PostgresServer } from "./postgres";
+
+/**
+ * Runs one SQL suite on every engine: PGlite always, PostgreSQL when its binaries are installed.
+ * Without them the PostgreSQL half is not silently dropped: under CI (CI=true) it fails; locally
+ * it prints a warning and is left out.
+ *
+ *   describeEachEngine("outboxStore", (engine) => {
+ *     let db: Database;
+ *     before(async () => { db = await engine.openEmpty(); });
+ *     after(() => db.close());
+ *   });
+ */
+export type EngineUnderTest = {
+  name: Engine;
+  /** A new, empty database on this engine, for this suite alone. */
+  openEmpty(): Promise<Database>;
+  /** PostgreSQL only: the URL of the database `openEmpty` last created (to open more connections). */
+  lastUrl(): string | null;
+};
+
+const POSTGRES_BIN = findPostgresBinaries();
+const IN_CI = process.env.CI === "true" || process.env.CI === "1";
+let warned = false;
+
+export function describeEachEngine(title: string, body: (engine: EngineUnderTest) => void): void {
+  describe(`${title} [pglite]`, () => body(pgliteEngine));
+  if (POSTGRES_BIN) {
+    describe(`${title} [postgres]`, () => body(postgresEngine));
+  } else if (IN_CI) {
+    describe(`${title} [postgres]`, () => {
+      it("needs the PostgreSQL server binaries in CI", () => {
+        throw new Error("no /usr/lib/postgresql/*/bin/initdb: install the postgresql package (apt-get install postgresql)");
+      });
+    });
+  } else if (!warned) {
+    warned = true;
+    console.warn(
+      "\n!!! PostgreSQL binaries not found (/usr/lib/postgresql/*/bin/initdb): SQL suites run on PGlite only." +
+        "\n!!! Install them with `apt-get install postgresql`; under CI=true this is a failure.\n",
+    );
+  }
+}
+
+// PGlite: initdb once per test run into a template dir, then copy it per suite (~1 s instead of ~4 s).
+let pgliteTemplate: Promise<string> | null = null;
+const pgliteDirs: string[] = [];
+
+const pgliteEngine: EngineUnderTest = {
+  name: "pglite",
+  async openEmpty() {
+    pgliteTemplate ??= (async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "firstmile-pglite-template-"));
+      pgliteDirs.push(dir);
+      const db = await openPglite({ dir });
+      await db.close();
+      return dir;
+    })();
+    const template = await pgliteTemplate;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "firstmile-pglite-"));
+    pgliteDirs.push(dir);
+    fs.cpSync(template, dir, { recursive: true });
+    return openPglite({ dir });
+  },
+  lastUrl: () => null,
+};
+
+// PostgreSQL: one server per test run, a fresh database per suite.
+let server: Promise<PostgresServer> | null = null;
+let databases = 0;
+let lastUrl: string | null = null;
+
+const postgresEngine: EngineUnderTest = {
+  name: "postgres",
+  async openEmpty() {
+    server ??= startPostgres(POSTGRES_BIN!);
+    const running = await server;
+    const name = `test_${process.pid}_${++databases}`;
+    const admin = new pg.Client({ connectionString: running.url });
+    await admin.connect();
+    try {
+      await admin.query(`create database ${name}`);
+    } finally {
+      await admin.end();
+    }
+    lastUrl = running.urlFor(name);
+    return openPostgres({ url: lastUrl });
+  },
+  lastUrl: () => lastUrl,
+};
+
+// Root hook: after every suite of the run, stop the server and remove the temp dirs.
+after(async () => {
+  if (server) await (await server.catch(() => null))?.stop();
+  for (const dir of pgliteDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** Drops everything in the public schema (tables, schema_migrations): a suite's tests start clean. */
+export async function resetSchema(db: Database): Promise<void> {
+  await db.exec("drop schema public cascade; create schema public;");
+}
