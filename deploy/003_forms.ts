@@ -4,7 +4,7 @@ import { sendAll, type DeployStep } from "./context";
 
 /** Registers the form catalogue and yield bounds; only what the chain does not have yet. */
 export const formsStep: DeployStep = {
-  id: "004_forms",
+  id: "003_forms",
   async run(context) {
     const lots = LotRegistry__factory.connect(context.deployments.contracts.LotRegistry.address, context.signer);
     const missingForms = [];

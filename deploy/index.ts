@@ -1,15 +1,14 @@
 import type { Signer } from "ethers";
 import { readDeployments, type Deployments } from "../src/chain/deployments";
 import { forwarderStep } from "./001_forwarder";
-import { membershipStep } from "./002_membership";
-import { lotRegistryStep } from "./003_lot_registry";
-import { formsStep } from "./004_forms";
+import { lotRegistryStep } from "./002_lot_registry";
+import { formsStep } from "./003_forms";
 import type { DeployStep } from "./context";
 
 export { FORWARDER_NAME } from "./001_forwarder";
 
 /** Every step, in order. */
-export const DEPLOY_STEPS: readonly DeployStep[] = [forwarderStep, membershipStep, lotRegistryStep, formsStep];
+export const DEPLOY_STEPS: readonly DeployStep[] = [forwarderStep, lotRegistryStep, formsStep];
 
 export interface DeployAllParameters {
   signer: Signer;

@@ -70,7 +70,9 @@ interface ILotRegistry {
     event FormToleranceChanged(uint8 indexed form, uint16 toleranceBps);
     /// @notice Emitted when governors set the yield bounds of `inputForm` -> `outputForm`.
     event YieldBoundsSet(uint8 indexed inputForm, uint8 indexed outputForm, uint32 minBps, uint32 maxBps);
-    /// @notice Emitted once per mint call: lots `firstLotId` .. `firstLotId + deliveries.length - 1`.
+    /// @notice Emitted by {mint} for its one lot; the custodian is the `to` of the {Transfer} just before.
+    event LotMinted(uint256 indexed lotId, uint8 form, uint64 grams, bytes32 metadata, bytes32 origin, bytes32 head);
+    /// @notice Emitted once per {mintBatch} call: lots `firstLotId` .. `firstLotId + deliveries.length - 1`.
     /// `heads[i]` is the history head of lot `firstLotId + i` after minting.
     event LotsMinted(address indexed custodian, uint256 indexed firstLotId, Delivery[] deliveries, bytes32[] heads);
     /// @notice Emitted when a custodian offers a lot to `receiver`.
@@ -144,6 +146,8 @@ interface ILotRegistry {
     error LotRegistryMassCreated(uint256 inputGrams, uint256 outputGrams);
     /// @dev Invalid tolerance or yield bounds.
     error LotRegistryInvalidBounds(uint256 minBps, uint256 maxBps);
+    /// @dev `account` has used all {LOT_ID_BASE} - 1 lot ids of its sequence.
+    error LotRegistrySequenceExhausted(address account);
     /// @dev ERC-721 transfers and approvals are refused: custody moves only by handover.
     error LotRegistryTransferOutsideHandover(uint256 lotId);
 
@@ -179,7 +183,7 @@ interface ILotRegistry {
 
     /// @notice Mints one delivery to the caller.
     /// @dev Requirements: caller is an active cooperative account; form registered; grams > 0.
-    /// Emits {Transfer} and {LotsMinted}.
+    /// Emits {Transfer} and {LotMinted}.
     /// @param delivery The delivery.
     /// @return lotId The new lot.
     function mint(Delivery calldata delivery) external returns (uint256 lotId);
@@ -266,6 +270,7 @@ interface ILotRegistry {
     /// @notice The yield bounds of `inputForm` -> `outputForm` (zeros if none).
     function getYieldBounds(uint8 inputForm, uint8 outputForm) external view returns (YieldBounds memory);
 
-    /// @notice The id the next minted or derived lot will get.
-    function nextLotId() external view returns (uint256);
+    /// @notice The id the next lot minted or derived by `account` will get
+    /// (`accountNumber * LOT_ID_BASE + sequence`).
+    function nextLotId(address account) external view returns (uint256);
 }

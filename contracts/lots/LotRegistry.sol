@@ -2,11 +2,12 @@
 pragma solidity ^0.8.28;
 
 import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
+import {Context} from "@openzeppelin/contracts/utils/Context.sol";
 import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
 import {IERC721Metadata} from "@openzeppelin/contracts/token/ERC721/extensions/IERC721Metadata.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
-import {IMembership} from "../membership/IMembership.sol";
+import {Membership} from "../membership/Membership.sol";
 import {Roles} from "../membership/Roles.sol";
 import {ILotRegistry} from "./ILotRegistry.sol";
 import {LotHistory} from "./LotHistory.sol";
@@ -14,60 +15,57 @@ import {LotHistory} from "./LotHistory.sol";
 /// @title LotRegistry
 /// @notice ERC-721 lot tokens with custody by handover, mass balance and history heads.
 ///
+/// It inherits {Membership}: one contract holds members, roles and lots, so a lot operation's
+/// role check is an internal read of the caller's account slot, the same slot that holds the
+/// caller's lot sequence and ERC-721 balance.
+///
 /// Storage plan (gas is a feature: a cooperative mints every delivery):
 /// - `_lots[id]`: one slot, custodian | grams | form | status.
 /// - `_heads[id]`: one slot, the history head. Metadata and origin are only in events and the head.
-/// - `_mintState`: one slot shared by every mint, next lot id (64 bits) | bitmap of registered forms
-///   (192 bits), so a mint reads and writes it once for both the id and the form check.
-/// - `_balances[account]`: ERC-721 balance, written once per call however many lots it mints.
+/// - the acting account's {AccountRecord}: roles, lot sequence and balance, read and written once
+///   per call however many lots it mints.
+/// - `_registeredForms`: a bitmap, so the form check of a whole batch is one read.
+///
+/// Lot ids are `accountNumber * LOT_ID_BASE + sequence`: each account numbers the lots it mints or
+/// derives, consecutively, so a batch is one ERC-2309 range and no shared counter is written.
 ///
 /// ERC-721 reads work as usual; transfers and approvals are refused: custody moves only by
 /// {offer} and {accept}. A consumed lot is burned as far as ERC-721 sees it (Transfer to zero,
 /// `ownerOf` reverts) but its record and head stay readable through {getLot}.
 ///
-/// @custom:security Roles are checked here, against `_msgSender()`, with the {IMembership} registry:
-/// a relayer or gateway cannot act for a member without that member's signed request.
-contract LotRegistry is ILotRegistry, IERC721Metadata, ERC2771Context {
+/// @custom:security Roles are checked here, against `_msgSender()`, with the inherited membership
+/// registry: a relayer or gateway cannot act for a member without that member's signed request.
+contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Context {
     using Strings for uint256;
 
     /// @notice Most items (deliveries, parts, inputs or outputs) in one call.
     uint256 public constant MAX_BATCH = 500;
-    /// @notice Highest form id (the registered-forms bitmap holds 192 bits).
-    uint8 public constant MAX_FORM = 191;
+    /// @notice Highest form id (the registered-forms bitmap holds 256 bits).
+    uint8 public constant MAX_FORM = 255;
+    /// @notice Lot ids are `accountNumber * LOT_ID_BASE + sequence`, sequence from 1.
+    uint256 public constant LOT_ID_BASE = 1e9;
     /// @notice Commodity codes.
     uint8 public constant COCOA = 1;
     uint8 public constant RUBBER = 2;
 
     uint256 private constant BPS = 10_000;
 
-    struct MintState {
-        uint64 nextLotId;
-        uint192 registeredForms;
-    }
-
-    /// @notice The membership registry every role check asks.
-    IMembership public immutable membership;
-
     mapping(uint256 lotId => Lot) private _lots;
     mapping(uint256 lotId => bytes32) private _heads;
     mapping(uint256 lotId => address) private _pendingReceivers;
-    mapping(address account => uint256) private _balances;
     mapping(uint8 form => Form) private _forms;
     mapping(uint8 inputForm => mapping(uint8 outputForm => YieldBounds)) private _yields;
-    MintState private _mintState;
+    uint256 private _registeredForms;
     string private _baseURI;
 
     /// @param trustedForwarder The ERC-2771 forwarder relayed requests come through.
-    /// @param membership_ The membership registry.
-    constructor(address trustedForwarder, IMembership membership_) ERC2771Context(trustedForwarder) {
-        membership = membership_;
-        _mintState.nextLotId = 1;
-    }
-
-    modifier onlyGovernor() {
-        membership.authorize(_msgSender(), Roles.GOVERNOR);
-        _;
-    }
+    /// @param firstGovernor The account of member 1, the network's first governor.
+    /// @param country The first governor's country code.
+    /// @param metadata The first governor's metadata digest.
+    constructor(address trustedForwarder, address firstGovernor, bytes2 country, bytes32 metadata)
+        Membership(firstGovernor, country, metadata)
+        ERC2771Context(trustedForwarder)
+    {}
 
     // ----------------------------------------------------------------------------------- governance
 
@@ -82,7 +80,7 @@ contract LotRegistry is ILotRegistry, IERC721Metadata, ERC2771Context {
         if (_forms[form].registered) revert LotRegistryFormExists(form);
         if (toleranceBps > BPS) revert LotRegistryInvalidBounds(toleranceBps, BPS);
         _forms[form] = Form(commodity, toleranceBps, true);
-        _mintState.registeredForms |= uint192(1) << form;
+        _registeredForms |= uint256(1) << form;
         emit FormRegistered(form, commodity, toleranceBps, formName);
     }
 
@@ -113,43 +111,30 @@ contract LotRegistry is ILotRegistry, IERC721Metadata, ERC2771Context {
     /// @inheritdoc ILotRegistry
     function mint(Delivery calldata delivery) external returns (uint256 lotId) {
         address custodian = _msgSender();
-        membership.authorize(custodian, Roles.COOPERATIVE);
-        MintState memory state = _mintState;
-        lotId = state.nextLotId;
-        bytes32[] memory heads = new bytes32[](1);
-        heads[0] = _mintOne(custodian, lotId, delivery, state.registeredForms);
-        _mintState.nextLotId = uint64(lotId + 1);
-        unchecked {
-            ++_balances[custodian];
-        }
-        Delivery[] memory deliveries = new Delivery[](1);
-        deliveries[0] = delivery;
+        AccountRecord memory account;
+        (account, lotId) = _openSequence(custodian, Roles.COOPERATIVE, 1);
+        bytes32 head = _mintOne(custodian, lotId, delivery, account);
+        _closeSequence(custodian, account, 1);
         emit Transfer(address(0), custodian, lotId);
-        emit LotsMinted(custodian, lotId, deliveries, heads);
+        emit LotMinted(lotId, delivery.form, delivery.grams, delivery.metadata, delivery.origin, head);
     }
 
     /// @inheritdoc ILotRegistry
     function mintBatch(Delivery[] calldata deliveries) external returns (uint256 firstLotId) {
         address custodian = _msgSender();
-        membership.authorize(custodian, Roles.COOPERATIVE);
         uint256 count = deliveries.length;
         _checkBatchSize(count, 1);
-        MintState memory state = _mintState;
-        firstLotId = state.nextLotId;
+        AccountRecord memory account;
+        (account, firstLotId) = _openSequence(custodian, Roles.COOPERATIVE, count);
         bytes32[] memory heads = new bytes32[](count);
         for (uint256 i = 0; i < count; ++i) {
-            heads[i] = _mintOne(custodian, firstLotId + i, deliveries[i], state.registeredForms);
+            heads[i] = _mintOne(custodian, firstLotId + i, deliveries[i], account);
         }
-        uint256 lastLotId = firstLotId + count - 1;
-        _mintState.nextLotId = uint64(lastLotId + 1);
-        // Cannot overflow: bounded by the number of lot ids, far below 2**256.
-        unchecked {
-            _balances[custodian] += count;
-        }
+        _closeSequence(custodian, account, count);
         if (count == 1) {
             emit Transfer(address(0), custodian, firstLotId);
         } else {
-            emit ConsecutiveTransfer(firstLotId, lastLotId, address(0), custodian);
+            emit ConsecutiveTransfer(firstLotId, firstLotId + count - 1, address(0), custodian);
         }
         emit LotsMinted(custodian, firstLotId, deliveries, heads);
     }
@@ -159,8 +144,8 @@ contract LotRegistry is ILotRegistry, IERC721Metadata, ERC2771Context {
     /// @inheritdoc ILotRegistry
     function offer(uint256 lotId, address receiver) external {
         (Lot storage lot, uint64 callerMember) = _custodianLot(lotId, LotStatus.Active);
-        (uint64 receiverMember,, uint8 receiverRoles) = membership.accountOf(receiver);
-        if (receiverRoles & Roles.CUSTODIANS == 0 || receiverMember == callerMember) {
+        AccountRecord storage receiverAccount = _accountRecord(receiver);
+        if (receiverAccount.effectiveRoles & Roles.CUSTODIANS == 0 || receiverAccount.memberId == callerMember) {
             revert LotRegistryInvalidReceiver(receiver);
         }
         address custodian = lot.custodian;
@@ -210,9 +195,10 @@ contract LotRegistry is ILotRegistry, IERC721Metadata, ERC2771Context {
         lot.grams = gramsReceived;
         lot.status = LotStatus.Active;
         delete _pendingReceivers[lotId];
+        // Cannot underflow or overflow: the previous custodian held this lot; balances count lots.
         unchecked {
-            --_balances[previous];
-            ++_balances[custodian];
+            --_accountRecord(previous).lotBalance;
+            ++_accountRecord(custodian).lotBalance;
         }
         bytes32 head = LotHistory.accepted(_heads[lotId], lotId, previous, custodian, gramsSent, gramsReceived);
         _heads[lotId] = head;
@@ -327,8 +313,10 @@ contract LotRegistry is ILotRegistry, IERC721Metadata, ERC2771Context {
     }
 
     /// @inheritdoc ILotRegistry
-    function nextLotId() external view returns (uint256) {
-        return _mintState.nextLotId;
+    function nextLotId(address account) external view returns (uint256) {
+        AccountRecord storage record = _accountRecord(account);
+        if (record.number == 0) revert MembershipUnknownAccount(account);
+        return _lotId(record.number, record.lotSequence + 1);
     }
 
     // ------------------------------------------------------------------------------------- ERC-721
@@ -357,7 +345,7 @@ contract LotRegistry is ILotRegistry, IERC721Metadata, ERC2771Context {
 
     /// @inheritdoc IERC721
     function balanceOf(address owner) external view returns (uint256) {
-        return _balances[owner];
+        return _accountRecord(owner).lotBalance;
     }
 
     /// @inheritdoc IERC721
@@ -414,13 +402,13 @@ contract LotRegistry is ILotRegistry, IERC721Metadata, ERC2771Context {
 
     // ------------------------------------------------------------------------------------ internal
 
-    function _mintOne(address custodian, uint256 lotId, Delivery calldata delivery, uint192 registeredForms)
+    function _mintOne(address custodian, uint256 lotId, Delivery calldata delivery, AccountRecord memory account)
         private
         returns (bytes32 head)
     {
         uint8 form = delivery.form;
         uint64 grams = delivery.grams;
-        if (form > MAX_FORM || registeredForms & (uint192(1) << form) == 0) revert LotRegistryUnknownForm(form);
+        _checkForm(form, account);
         if (grams == 0) revert LotRegistryZeroQuantity();
         _lots[lotId] = Lot(custodian, grams, form, LotStatus.Active);
         head = LotHistory.minted(lotId, custodian, form, grams, delivery.metadata, delivery.origin);
@@ -435,19 +423,16 @@ contract LotRegistry is ILotRegistry, IERC721Metadata, ERC2771Context {
         returns (uint256 firstOutputId)
     {
         address custodian = _msgSender();
-        MintState memory state = _mintState;
-        firstOutputId = state.nextLotId;
+        AccountRecord memory account;
+        (account, firstOutputId) = _openSequence(custodian, Roles.CUSTODIANS, outputs.length);
         bytes32[] memory inputHeads = _consumeInputs(kind, inputIds, firstOutputId, outputs.length);
         bytes32[] memory outputHeads = new bytes32[](outputs.length);
         for (uint256 i = 0; i < outputs.length; ++i) {
-            outputHeads[i] = _createOutput(
-                custodian, firstOutputId + i, outputs[i], inputIds, inputHeads, state.registeredForms
-            );
+            outputHeads[i] = _createOutput(custodian, firstOutputId + i, outputs[i], inputIds, inputHeads, account);
         }
-        _mintState.nextLotId = uint64(firstOutputId + outputs.length);
-        unchecked {
-            _balances[custodian] += outputs.length;
-        }
+        // Reload: consuming inputs may have changed this account's balance in storage.
+        account.lotBalance = _accountRecord(custodian).lotBalance;
+        _closeSequence(custodian, account, outputs.length);
         emit LotsDerived(kind, custodian, inputIds, inputHeads, firstOutputId, outputs, outputHeads);
     }
 
@@ -461,8 +446,9 @@ contract LotRegistry is ILotRegistry, IERC721Metadata, ERC2771Context {
             Lot storage input = _lots[inputId];
             input.status = LotStatus.Consumed;
             address holder = input.custodian;
+            // Cannot underflow: the holder's balance counts this lot.
             unchecked {
-                --_balances[holder];
+                --_accountRecord(holder).lotBalance;
             }
             bytes32 head = LotHistory.consumed(_heads[inputId], kind, inputId, firstOutputId, outputCount);
             _heads[inputId] = head;
@@ -477,11 +463,9 @@ contract LotRegistry is ILotRegistry, IERC721Metadata, ERC2771Context {
         Output memory output,
         uint256[] memory inputIds,
         bytes32[] memory inputHeads,
-        uint192 registeredForms
+        AccountRecord memory account
     ) private returns (bytes32 head) {
-        if (output.form > MAX_FORM || registeredForms & (uint192(1) << output.form) == 0) {
-            revert LotRegistryUnknownForm(output.form);
-        }
+        _checkForm(output.form, account);
         if (output.grams == 0) revert LotRegistryZeroQuantity();
         _lots[lotId] = Lot(custodian, output.grams, output.form, LotStatus.Active);
         head = LotHistory.derived(lotId, custodian, output.form, output.grams, output.metadata, inputIds, inputHeads);
@@ -492,14 +476,13 @@ contract LotRegistry is ILotRegistry, IERC721Metadata, ERC2771Context {
     /// @dev The lot, checked to be in `status` and held by the caller's member (an active custodian-role account).
     function _custodianLot(uint256 lotId, LotStatus status) private view returns (Lot storage lot, uint64 callerMember) {
         address caller = _msgSender();
-        callerMember = membership.authorize(caller, Roles.CUSTODIANS);
+        callerMember = _authorize(caller, Roles.CUSTODIANS);
         lot = _lots[lotId];
         LotStatus actual = lot.status;
         if (actual == LotStatus.None) revert LotRegistryUnknownLot(lotId);
         address custodian = lot.custodian;
-        if (custodian != caller) {
-            (uint64 custodianMember,,) = membership.accountOf(custodian);
-            if (custodianMember != callerMember) revert LotRegistryNotCustodian(caller, lotId, custodian);
+        if (custodian != caller && _accountRecord(custodian).memberId != callerMember) {
+            revert LotRegistryNotCustodian(caller, lotId, custodian);
         }
         if (actual != status) revert LotRegistryWrongStatus(lotId, actual);
     }
@@ -507,16 +490,51 @@ contract LotRegistry is ILotRegistry, IERC721Metadata, ERC2771Context {
     /// @dev The in-transit lot, checked to be offered to the caller's member.
     function _receiverLot(uint256 lotId) private view returns (Lot storage lot, address receiver) {
         address caller = _msgSender();
-        uint64 callerMember = membership.authorize(caller, Roles.CUSTODIANS);
+        uint64 callerMember = _authorize(caller, Roles.CUSTODIANS);
         lot = _lots[lotId];
         LotStatus status = lot.status;
         if (status == LotStatus.None) revert LotRegistryUnknownLot(lotId);
         if (status != LotStatus.InTransit) revert LotRegistryWrongStatus(lotId, status);
         receiver = _pendingReceivers[lotId];
-        if (receiver != caller) {
-            (uint64 receiverMember,,) = membership.accountOf(receiver);
-            if (receiverMember != callerMember) revert LotRegistryNotReceiver(caller, lotId, receiver);
+        if (receiver != caller && _accountRecord(receiver).memberId != callerMember) {
+            revert LotRegistryNotReceiver(caller, lotId, receiver);
         }
+    }
+
+    /// @dev Checks `account` may act in `anyOfRoles` and reserves `count` lot ids from its sequence.
+    /// The record is returned in memory and written back once by {_closeSequence}.
+    function _openSequence(address account, uint8 anyOfRoles, uint256 count)
+        private
+        view
+        returns (AccountRecord memory record, uint256 firstLotId)
+    {
+        record = _accountRecord(account);
+        if (record.effectiveRoles & anyOfRoles == 0) revert MembershipUnauthorized(account, anyOfRoles);
+        uint256 last = uint256(record.lotSequence) + count;
+        if (last >= LOT_ID_BASE) revert LotRegistrySequenceExhausted(account);
+        firstLotId = _lotId(record.number, record.lotSequence + 1);
+    }
+
+    function _closeSequence(address account, AccountRecord memory record, uint256 count) private {
+        // Cannot overflow: {_openSequence} bounded the sequence below LOT_ID_BASE, and balances count lots.
+        unchecked {
+            record.lotSequence += uint32(count);
+            record.lotBalance += uint64(count);
+        }
+        _setAccountRecord(account, record);
+    }
+
+    /// @dev Refuses an unregistered form. The account's record caches forms it has seen registered,
+    /// so a cooperative's daily deliveries of the same form skip the registry read.
+    function _checkForm(uint8 form, AccountRecord memory account) private view {
+        bool cacheable = form < 48;
+        if (cacheable && (account.knownForms >> form) & 1 == 1) return;
+        if ((_registeredForms >> form) & 1 == 0) revert LotRegistryUnknownForm(form);
+        if (cacheable) account.knownForms |= uint48(1) << form;
+    }
+
+    function _lotId(uint32 accountNumber, uint256 sequence) private pure returns (uint256) {
+        return uint256(accountNumber) * LOT_ID_BASE + sequence;
     }
 
     function _checkYield(uint8 inputForm, uint8 outputForm, uint256 inputGrams, uint256 outputGrams) private view {
@@ -532,6 +550,19 @@ contract LotRegistry is ILotRegistry, IERC721Metadata, ERC2771Context {
 
     function _checkBatchSize(uint256 size, uint256 min) private pure {
         if (size < min || size > MAX_BATCH) revert LotRegistryBatchSize(size, min, MAX_BATCH);
+    }
+
+    /// @dev ERC-2771: the signer of a relayed request, else the caller.
+    function _msgSender() internal view override(Context, ERC2771Context) returns (address) {
+        return ERC2771Context._msgSender();
+    }
+
+    function _msgData() internal view override(Context, ERC2771Context) returns (bytes calldata) {
+        return ERC2771Context._msgData();
+    }
+
+    function _contextSuffixLength() internal view override(Context, ERC2771Context) returns (uint256) {
+        return ERC2771Context._contextSuffixLength();
     }
 
     function _toGrams(uint256 grams) private pure returns (uint64) {

@@ -1,29 +1,40 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.28;
 
-import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
+import {Context} from "@openzeppelin/contracts/utils/Context.sol";
 import {IMembership} from "./IMembership.sol";
 import {IBesuAccountPermissioning} from "./IBesuAccountPermissioning.sol";
 import {Roles} from "./Roles.sol";
 
 /// @title Membership
 /// @notice The membership registry: members, their accounts and roles, governed by governors.
+/// Abstract: the lot registry inherits it, so one deployed contract answers both (and Besu's
+/// account-permissioning call), and a lot operation's role check is an internal read.
 ///
-/// Storage plan: the hot path (every role check from every contract) reads one slot, the
-/// account's {AccountRecord}, which caches the member's roles and status. Governor actions, which
-/// are rare, refresh that cache for each of the member's accounts (at most {MAX_ACCOUNTS}).
+/// Storage plan: the hot path (every role check) reads one slot, the account's {AccountRecord},
+/// which caches the member's roles and status beside the account's lot counters (number, lot
+/// sequence, ERC-721 balance), so a mint reads and writes that one slot for all of them.
+/// Governor actions, which are rare, refresh the cache for each of the member's accounts (at most
+/// {MAX_ACCOUNTS}).
 ///
 /// @custom:security Every governor action is checked here against `_msgSender()`, so it holds
 /// whether the call comes directly or through the trusted ERC-2771 forwarder.
-contract Membership is IMembership, IBesuAccountPermissioning, ERC2771Context {
+abstract contract Membership is IMembership, IBesuAccountPermissioning, Context {
     /// @notice The most accounts one member may have (a cooperative's field-agent phones).
     uint256 public constant MAX_ACCOUNTS = 64;
 
-    /// @dev One slot: member id (64) | account active (8) | cached effective roles (8).
+    /// @dev One slot (256 bits): member id | account active | cached effective roles | account number
+    /// (1-based, network-wide; the lot-id prefix) | last lot sequence used | ERC-721 lot balance |
+    /// bitmap of form ids below 48 this account has already seen registered (a cache: forms are
+    /// never unregistered, so it cannot go stale).
     struct AccountRecord {
         uint64 memberId;
         bool active;
         uint8 effectiveRoles;
+        uint32 number;
+        uint32 lotSequence;
+        uint64 lotBalance;
+        uint48 knownForms;
     }
 
     mapping(uint64 memberId => Member) private _members;
@@ -31,14 +42,12 @@ contract Membership is IMembership, IBesuAccountPermissioning, ERC2771Context {
     mapping(address account => AccountRecord) private _accountRecords;
     uint64 private _memberCount;
     uint64 private _activeGovernors;
+    uint32 private _accountCount;
 
-    /// @param trustedForwarder The ERC-2771 forwarder the relayer submits members' signed requests through.
     /// @param firstGovernor The account of member 1, the network's first governor.
     /// @param country The first governor's country code.
     /// @param metadata The first governor's metadata digest.
-    constructor(address trustedForwarder, address firstGovernor, bytes2 country, bytes32 metadata)
-        ERC2771Context(trustedForwarder)
-    {
+    constructor(address firstGovernor, bytes2 country, bytes32 metadata) {
         address[] memory accounts = new address[](1);
         accounts[0] = firstGovernor;
         _addMember(Roles.GOVERNOR, country, metadata, accounts);
@@ -175,7 +184,7 @@ contract Membership is IMembership, IBesuAccountPermissioning, ERC2771Context {
         if (member.accountCount >= MAX_ACCOUNTS) revert MembershipTooManyAccounts(memberId, MAX_ACCOUNTS);
         ++member.accountCount;
         _accounts[memberId].push(account);
-        _accountRecords[account] = AccountRecord(memberId, true, _effectiveRoles(member, true));
+        _accountRecords[account] = AccountRecord(memberId, true, _effectiveRoles(member, true), ++_accountCount, 0, 0, 0);
         emit AccountAdded(memberId, account);
     }
 
@@ -202,7 +211,18 @@ contract Membership is IMembership, IBesuAccountPermissioning, ERC2771Context {
         }
     }
 
-    function _authorize(address account, uint8 anyOfRoles) private view returns (uint64) {
+    /// @dev The account's record, for the lot registry's counters kept in the same slot.
+    function _accountRecord(address account) internal view returns (AccountRecord storage) {
+        return _accountRecords[account];
+    }
+
+    /// @dev Writes the whole record in one store. Only for the lot counters: roles and status
+    /// change through the governor functions above.
+    function _setAccountRecord(address account, AccountRecord memory record) internal {
+        _accountRecords[account] = record;
+    }
+
+    function _authorize(address account, uint8 anyOfRoles) internal view returns (uint64) {
         AccountRecord memory record = _accountRecords[account];
         if (record.effectiveRoles & anyOfRoles == 0) revert MembershipUnauthorized(account, anyOfRoles);
         return record.memberId;

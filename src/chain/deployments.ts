@@ -15,7 +15,8 @@ export interface Deployments {
   contracts: Record<string, DeployedContract>;
 }
 
-export const CONTRACT_NAMES = ["Forwarder", "Membership", "LotRegistry"] as const;
+/** The lot registry is also the membership registry: one contract, one address. */
+export const CONTRACT_NAMES = ["Forwarder", "LotRegistry"] as const;
 export type ContractName = (typeof CONTRACT_NAMES)[number];
 
 /** The deployments file is missing, unreadable, or for another chain. */
