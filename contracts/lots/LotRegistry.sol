@@ -444,6 +444,9 @@ contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Contex
         for (uint256 i = 0; i < inputIds.length; ++i) {
             uint256 inputId = inputIds[i];
             Lot storage input = _lots[inputId];
+            // The callers checked each input active, but not that no id is listed twice: a repeated
+            // input would be consumed twice, its grams counted twice and its holder's balance underflow.
+            if (input.status == LotStatus.Consumed) revert LotRegistryWrongStatus(inputId, LotStatus.Consumed);
             input.status = LotStatus.Consumed;
             address holder = input.custodian;
             // Cannot underflow: the holder's balance counts this lot.
