@@ -4,11 +4,9 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import {
   ERC2771Forwarder__factory,
   LotRegistry__factory,
-  Membership__factory,
   type ERC2771Forwarder,
   type ILotRegistry,
   type LotRegistry,
-  type Membership,
 } from "../../typechain-types";
 import { Commodity, FORMS, YIELDS, formByKey } from "../../src/lots/forms";
 import { Role } from "../../src/membership/roles";
@@ -38,7 +36,9 @@ export const Form = {
 } as const;
 
 export const MAX_BATCH = 500;
-export const MAX_FORM = 191;
+export const MAX_FORM = 255;
+/** Lot ids are `accountNumber * LOT_ID_BASE + sequence`, each account numbering its own lots from 1. */
+export const LOT_ID_BASE = 1_000_000_000n;
 export const MAX_ACCOUNTS = 64;
 
 /** A bytes2 ISO country code as the membership contract stores it. */
@@ -79,13 +79,15 @@ export async function networkFixture() {
   ] = await ethers.getSigners();
 
   const forwarder = await new ERC2771Forwarder__factory(governor).deploy("firstmile");
-  const membership = await new Membership__factory(governor).deploy(
+  // One contract is both the membership registry and the lot registry (membership is its abstract
+  // base): `membership` and `registry` are the same contract under two names.
+  const registry = await new LotRegistry__factory(governor).deploy(
     forwarder,
     governor,
     country("ID"),
     digest("member governor"),
   );
-  const registry = await new LotRegistry__factory(governor).deploy(forwarder, membership);
+  const membership = registry;
 
   const members = {
     governor: 1n,
@@ -129,7 +131,7 @@ export async function networkFixture() {
 export type Network = Awaited<ReturnType<typeof networkFixture>>;
 
 async function addMember(
-  membership: Membership,
+  membership: LotRegistry,
   governor: HardhatEthersSigner,
   roles: number,
   code: string,
@@ -151,7 +153,7 @@ export async function receiptOf(tx: Promise<ContractTransactionResponse>): Promi
 /** The logs of `receipt` emitted by `contract` under `eventName`, decoded. */
 export function logsOf(
   receipt: ContractTransactionReceipt,
-  contract: LotRegistry | Membership | ERC2771Forwarder,
+  contract: LotRegistry | ERC2771Forwarder,
   eventName: string,
 ): LogDescription[] {
   const address = String(contract.target).toLowerCase();

@@ -105,11 +105,11 @@ describe("LotRegistry: handover", function () {
     });
 
     it("accepts a processor or a brand as receiver", async function () {
-      const { registry, coopPhone1, processor, brand } = await loadFixture(cooperativeLotFixture);
+      const { registry, coopPhone1, processor, brand, lotId } = await loadFixture(cooperativeLotFixture);
       const second = await mintLot(registry, coopPhone1, Form.wetBeans, 1_000n);
-      await registry.connect(coopPhone1).offer(1n, processor);
+      await registry.connect(coopPhone1).offer(lotId, processor);
       await registry.connect(coopPhone1).offer(second, brand);
-      expect((await registry.getLot(1n)).pendingReceiver).to.equal(processor.address);
+      expect((await registry.getLot(lotId)).pendingReceiver).to.equal(processor.address);
       expect((await registry.getLot(second)).pendingReceiver).to.equal(brand.address);
     });
 

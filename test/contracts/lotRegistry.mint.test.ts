@@ -1,16 +1,20 @@
 import { expect } from "chai";
-import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { ethers } from "hardhat";
+import { loadFixture, setStorageAt } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { ILotRegistry, LotRegistry } from "../../typechain-types";
 import { computeHistoryHead } from "../../src/lots/historyHead";
 import {
   Form,
+  LOT_ID_BASE,
   LotStatus,
   MAX_BATCH,
   MAX_FORM,
   Role,
   delivery,
+  lotHeldBy,
   logsOf,
+  output,
   networkFixture,
   receiptOf,
   type Network,
@@ -42,7 +46,7 @@ async function expectBatchMinted(
   batch: ILotRegistry.DeliveryStruct[],
 ): Promise<bigint[]> {
   const { registry } = network;
-  const first = await registry.nextLotId();
+  const first = await registry.nextLotId(custodian);
   const balanceBefore = await registry.balanceOf(custodian);
   expect(await registry.connect(custodian).mintBatch.staticCall(batch)).to.equal(first);
 
@@ -72,7 +76,7 @@ async function expectBatchMinted(
   expect([...args.heads]).to.deep.equal(expectedHeads);
   expect(await registry.historyHeads(ids)).to.deep.equal(expectedHeads);
 
-  expect(await registry.nextLotId()).to.equal(last + 1n);
+  expect(await registry.nextLotId(custodian)).to.equal(last + 1n);
   expect(await registry.balanceOf(custodian)).to.equal(balanceBefore + BigInt(batch.length));
   for (const [index, lotId] of ids.entries()) {
     const { lot, head, pendingReceiver } = await registry.getLot(lotId);
@@ -91,21 +95,50 @@ async function expectBatchMinted(
 
 const ZERO = "0x0000000000000000000000000000000000000000";
 
+/**
+ * Sets the last lot sequence number `account` has used, as if it had minted that many lots. The
+ * account's record is one storage slot: member id (64 bits) | active (8) | roles (8) | account number
+ * (32) | lot sequence (32) | balance (64) | known forms (48). The slot is found, not assumed: it is the
+ * mapping entry whose member id and account number match what the contract reports.
+ */
+async function setLotSequence(registry: LotRegistry, account: HardhatEthersSigner, sequence: bigint): Promise<void> {
+  const [memberId] = await registry.accountOf(account);
+  const accountNumber = (await registry.nextLotId(account)) / LOT_ID_BASE;
+  for (let mappingSlot = 0; mappingSlot < 32; mappingSlot++) {
+    const slot = ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(["address", "uint256"], [account.address, mappingSlot]));
+    const value = BigInt(await ethers.provider.getStorage(registry, slot));
+    if ((value & (2n ** 64n - 1n)) === memberId && ((value >> 80n) & 0xffffffffn) === accountNumber) {
+      const cleared = value & ~(0xffffffffn << 112n);
+      await setStorageAt(registry.target as string, slot, cleared | (sequence << 112n));
+      expect(await registry.nextLotId(account)).to.equal(accountNumber * LOT_ID_BASE + sequence + 1n);
+      return;
+    }
+  }
+  throw new Error("account record not found");
+}
+
 describe("LotRegistry: mint", function () {
   describe("when a cooperative account mints one delivery", function () {
-    it("creates lot 1 in its custody with a head over the delivery", async function () {
+    it("creates the account's first lot in its custody, with a head over the delivery", async function () {
       const { registry, coopPhone1 } = await loadFixture(networkFixture);
       const d = delivery(Form.wetBeans, 125_300n, "farmer 7");
-      expect(await registry.connect(coopPhone1).mint.staticCall(d)).to.equal(1n);
-      const head = mintedHead(1n, coopPhone1.address, d);
+      // The cooperative's first phone is the network's third account: its lots are 3 * 10^9 + 1, + 2, ...
+      const lotId = 3n * LOT_ID_BASE + 1n;
+      expect(await registry.nextLotId(coopPhone1)).to.equal(lotId);
+      expect(await registry.connect(coopPhone1).mint.staticCall(d)).to.equal(lotId);
+      const head = mintedHead(lotId, coopPhone1.address, d);
 
-      await expect(registry.connect(coopPhone1).mint(d))
-        .to.emit(registry, "Transfer")
-        .withArgs(ZERO, coopPhone1.address, 1n)
-        .and.to.emit(registry, "LotsMinted")
-        .withArgs(coopPhone1.address, 1n, [[d.form, d.grams, d.metadata, d.origin]], [head]);
+      const receipt = await receiptOf(registry.connect(coopPhone1).mint(d));
+      expect(logsOf(receipt, registry, "Transfer").map((log) => [...log.args])).to.deep.equal([
+        [ZERO, coopPhone1.address, lotId],
+      ]);
+      expect(logsOf(receipt, registry, "LotMinted").map((log) => [...log.args])).to.deep.equal([
+        [lotId, BigInt(d.form), BigInt(d.grams), d.metadata, d.origin, head],
+      ]);
+      expect(logsOf(receipt, registry, "LotsMinted")).to.have.length(0);
+      expect(logsOf(receipt, registry, "ConsecutiveTransfer")).to.have.length(0);
 
-      const { lot, head: stored, pendingReceiver } = await registry.getLot(1n);
+      const { lot, head: stored, pendingReceiver } = await registry.getLot(lotId);
       expect([lot.custodian, lot.grams, lot.form, lot.status]).to.deep.equal([
         coopPhone1.address,
         125_300n,
@@ -113,28 +146,42 @@ describe("LotRegistry: mint", function () {
         LotStatus.Active,
       ]);
       expect(stored).to.equal(head);
-      expect(await registry.historyHead(1n)).to.equal(head);
+      expect(await registry.historyHead(lotId)).to.equal(head);
       expect(pendingReceiver).to.equal(ZERO);
-      expect(await registry.ownerOf(1n)).to.equal(coopPhone1.address);
+      expect(await registry.ownerOf(lotId)).to.equal(coopPhone1.address);
       expect(await registry.balanceOf(coopPhone1)).to.equal(1n);
-      expect(await registry.nextLotId()).to.equal(2n);
+      expect(await registry.nextLotId(coopPhone1)).to.equal(lotId + 1n);
     });
 
-    it("makes the minting phone the custodian, not its sibling", async function () {
+    it("numbers each account's lots in its own sequence", async function () {
       const { registry, coopPhone1, coopPhone2 } = await loadFixture(networkFixture);
-      await registry.connect(coopPhone2).mint(delivery(Form.cupLump, 40_000n));
-      expect(await registry.ownerOf(1n)).to.equal(coopPhone2.address);
-      expect(await registry.balanceOf(coopPhone1)).to.equal(0n);
-      expect(await registry.balanceOf(coopPhone2)).to.equal(1n);
+      const ids: bigint[] = [];
+      for (const phone of [coopPhone1, coopPhone2, coopPhone1, coopPhone2, coopPhone1]) {
+        ids.push(await registry.connect(phone).mint.staticCall(delivery(Form.cupLump, 40_000n)));
+        await registry.connect(phone).mint(delivery(Form.cupLump, 40_000n));
+      }
+      const [p1, p2] = [3n * LOT_ID_BASE, 4n * LOT_ID_BASE];
+      expect(ids).to.deep.equal([p1 + 1n, p2 + 1n, p1 + 2n, p2 + 2n, p1 + 3n]);
+      expect(await registry.ownerOf(p2 + 2n)).to.equal(coopPhone2.address);
+      expect(await registry.balanceOf(coopPhone1)).to.equal(3n);
+      expect(await registry.balanceOf(coopPhone2)).to.equal(2n);
     });
 
     it("mints any registered form, cocoa or rubber, up to the highest grams", async function () {
       const { registry, coopPhone1 } = await loadFixture(networkFixture);
       const max = 2n ** 64n - 1n;
+      const first = await registry.nextLotId(coopPhone1);
       await registry.connect(coopPhone1).mint(delivery(Form.tsr20, max));
       await registry.connect(coopPhone1).mint(delivery(Form.chocolate, 1n));
-      expect((await registry.getLot(1n)).lot.grams).to.equal(max);
-      expect((await registry.getLot(2n)).lot.form).to.equal(Form.chocolate);
+      expect((await registry.getLot(first)).lot.grams).to.equal(max);
+      expect((await registry.getLot(first + 1n)).lot.form).to.equal(Form.chocolate);
+    });
+
+    it("has no next lot id for an account that belongs to no member", async function () {
+      const { registry, stranger } = await loadFixture(networkFixture);
+      await expect(registry.nextLotId(stranger))
+        .to.be.revertedWithCustomError(registry, "MembershipUnknownAccount")
+        .withArgs(stranger.address);
     });
   });
 
@@ -150,16 +197,21 @@ describe("LotRegistry: mint", function () {
       const network = await loadFixture(networkFixture);
       const first = await expectBatchMinted(network, network.coopPhone1, deliveries(3));
       const second = await expectBatchMinted(network, network.coopPhone2, deliveries(2, Form.cupLump));
-      expect(first).to.deep.equal([1n, 2n, 3n]);
-      expect(second).to.deep.equal([4n, 5n]);
+      expect(first).to.deep.equal([1n, 2n, 3n].map((n) => 3n * LOT_ID_BASE + n));
+      expect(second).to.deep.equal([1n, 2n].map((n) => 4n * LOT_ID_BASE + n));
+      const third = await expectBatchMinted(network, network.coopPhone1, deliveries(2));
+      expect(third).to.deep.equal([4n, 5n].map((n) => 3n * LOT_ID_BASE + n));
     });
 
     it(`mints ${MAX_BATCH} deliveries, the most one call takes`, async function () {
       const { registry, coopPhone1 } = await loadFixture(networkFixture);
-      await registry.connect(coopPhone1).mintBatch(deliveries(MAX_BATCH), { gasLimit: 30_000_000 });
+      const first = await registry.nextLotId(coopPhone1);
+      await expect(registry.connect(coopPhone1).mintBatch(deliveries(MAX_BATCH), { gasLimit: 30_000_000 }))
+        .to.emit(registry, "ConsecutiveTransfer")
+        .withArgs(first, first + BigInt(MAX_BATCH - 1), ZERO, coopPhone1.address);
       expect(await registry.balanceOf(coopPhone1)).to.equal(BigInt(MAX_BATCH));
-      expect(await registry.ownerOf(BigInt(MAX_BATCH))).to.equal(coopPhone1.address);
-      expect(await registry.nextLotId()).to.equal(BigInt(MAX_BATCH) + 1n);
+      expect(await registry.ownerOf(first + BigInt(MAX_BATCH - 1))).to.equal(coopPhone1.address);
+      expect(await registry.nextLotId(coopPhone1)).to.equal(first + BigInt(MAX_BATCH));
     });
 
     it("refuses an empty batch", async function () {
@@ -178,6 +230,7 @@ describe("LotRegistry: mint", function () {
 
     it("refuses the whole batch when one delivery is bad", async function () {
       const { registry, coopPhone1 } = await loadFixture(networkFixture);
+      const first = await registry.nextLotId(coopPhone1);
       const batch = deliveries(5);
       batch[3] = delivery(Form.wetBeans, 0n);
       await expect(registry.connect(coopPhone1).mintBatch(batch)).to.be.revertedWithCustomError(
@@ -188,29 +241,40 @@ describe("LotRegistry: mint", function () {
       await expect(registry.connect(coopPhone1).mintBatch(batch))
         .to.be.revertedWithCustomError(registry, "LotRegistryUnknownForm")
         .withArgs(8);
-      expect(await registry.nextLotId()).to.equal(1n);
+      expect(await registry.nextLotId(coopPhone1)).to.equal(first);
       expect(await registry.balanceOf(coopPhone1)).to.equal(0n);
     });
   });
 
   describe("when the delivery is invalid", function () {
-    for (const form of [0, 8, 19, 26, MAX_FORM, MAX_FORM + 1, 255]) {
+    // Forms below 48 are cached per account once seen registered; 47 and 48 sit on either side.
+    for (const form of [0, 8, 19, 26, 47, 48, MAX_FORM]) {
       it(`refuses unregistered form ${form}`, async function () {
         const { registry, coopPhone1 } = await loadFixture(networkFixture);
+        await registry.connect(coopPhone1).mintBatch([delivery(Form.wetBeans, 1_000n), delivery(Form.cupLump, 1_000n)]);
         await expect(registry.connect(coopPhone1).mint(delivery(form, 1_000n)))
           .to.be.revertedWithCustomError(registry, "LotRegistryUnknownForm")
           .withArgs(form);
-        await expect(registry.connect(coopPhone1).mintBatch([delivery(form, 1_000n)]))
+        await expect(registry.connect(coopPhone1).mintBatch([delivery(Form.wetBeans, 1_000n), delivery(form, 1_000n)]))
           .to.be.revertedWithCustomError(registry, "LotRegistryUnknownForm")
           .withArgs(form);
       });
     }
 
-    it("mints a form as soon as governors register it", async function () {
-      const { registry, coopPhone1 } = await loadFixture(networkFixture);
-      await registry.registerForm(MAX_FORM, 2, 100, "rubber skim block");
-      await expect(registry.connect(coopPhone1).mint(delivery(MAX_FORM, 1_000n))).to.emit(registry, "LotsMinted");
-    });
+    for (const form of [47, 48, MAX_FORM]) {
+      it(`mints form ${form} as soon as governors register it`, async function () {
+        const { registry, coopPhone1 } = await loadFixture(networkFixture);
+        await expect(registry.connect(coopPhone1).mint(delivery(form, 1_000n)))
+          .to.be.revertedWithCustomError(registry, "LotRegistryUnknownForm")
+          .withArgs(form);
+        await registry.registerForm(form, 2, 100, "rubber skim block");
+        await expect(registry.connect(coopPhone1).mint(delivery(form, 1_000n))).to.emit(registry, "LotMinted");
+        await expect(registry.connect(coopPhone1).mintBatch([delivery(form, 1_000n), delivery(form, 2_000n)])).to.emit(
+          registry,
+          "LotsMinted",
+        );
+      });
+    }
 
     it("refuses zero grams", async function () {
       const { registry, coopPhone1 } = await loadFixture(networkFixture);
@@ -221,6 +285,46 @@ describe("LotRegistry: mint", function () {
       await expect(
         registry.connect(coopPhone1).mintBatch([delivery(Form.wetBeans, 0n)]),
       ).to.be.revertedWithCustomError(registry, "LotRegistryZeroQuantity");
+    });
+  });
+
+  describe("when an account reaches the end of its lot sequence", function () {
+    const last = LOT_ID_BASE - 1n;
+
+    it("mints the last id of the sequence and refuses the next", async function () {
+      const { registry, coopPhone1, coopPhone2 } = await loadFixture(networkFixture);
+      await setLotSequence(registry, coopPhone1, last - 1n);
+      await expect(registry.connect(coopPhone1).mint(delivery(Form.wetBeans, 1_000n)))
+        .to.emit(registry, "Transfer")
+        .withArgs(ZERO, coopPhone1.address, 3n * LOT_ID_BASE + last);
+      await expect(registry.connect(coopPhone1).mint(delivery(Form.wetBeans, 1_000n)))
+        .to.be.revertedWithCustomError(registry, "LotRegistrySequenceExhausted")
+        .withArgs(coopPhone1.address);
+      // Never into the next account's ids.
+      await expect(registry.connect(coopPhone2).mint(delivery(Form.wetBeans, 1_000n)))
+        .to.emit(registry, "Transfer")
+        .withArgs(ZERO, coopPhone2.address, 4n * LOT_ID_BASE + 1n);
+    });
+
+    it("refuses a batch that would run past the end, takes one that fits exactly", async function () {
+      const { registry, coopPhone1 } = await loadFixture(networkFixture);
+      await setLotSequence(registry, coopPhone1, last - 2n);
+      await expect(registry.connect(coopPhone1).mintBatch(deliveries(3)))
+        .to.be.revertedWithCustomError(registry, "LotRegistrySequenceExhausted")
+        .withArgs(coopPhone1.address);
+      await expect(registry.connect(coopPhone1).mintBatch(deliveries(2)))
+        .to.emit(registry, "ConsecutiveTransfer")
+        .withArgs(3n * LOT_ID_BASE + last - 1n, 3n * LOT_ID_BASE + last, ZERO, coopPhone1.address);
+    });
+
+    it("refuses a split whose parts would run past the end", async function () {
+      const network = await loadFixture(networkFixture);
+      const { registry, processor } = network;
+      const lotId = await lotHeldBy(network, processor, Form.dryBeans, 10_000n);
+      await setLotSequence(registry, processor, last - 1n);
+      await expect(registry.connect(processor).split(lotId, [output(Form.dryBeans, 5_000n), output(Form.dryBeans, 5_000n)]))
+        .to.be.revertedWithCustomError(registry, "LotRegistrySequenceExhausted")
+        .withArgs(processor.address);
     });
   });
 
@@ -252,7 +356,7 @@ describe("LotRegistry: mint", function () {
     it("lets a member that is also a cooperative mint", async function () {
       const { registry, membership, members, processor } = await loadFixture(networkFixture);
       await membership.setRoles(members.processor, Role.processor | Role.cooperative);
-      await expect(registry.connect(processor).mint(delivery(Form.wetBeans, 1_000n))).to.emit(registry, "LotsMinted");
+      await expect(registry.connect(processor).mint(delivery(Form.wetBeans, 1_000n))).to.emit(registry, "LotMinted");
     });
   });
 });

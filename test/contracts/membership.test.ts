@@ -3,7 +3,7 @@ import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import { Membership__factory } from "../../typechain-types";
+import { LotRegistry__factory } from "../../typechain-types";
 import {
   Form,
   MAX_ACCOUNTS,
@@ -55,7 +55,7 @@ describe("Membership", function () {
 
     it("refuses a zero first governor", async function () {
       const { forwarder, governor } = await loadFixture(networkFixture);
-      const factory = new Membership__factory(governor);
+      const factory = new LotRegistry__factory(governor);
       await expect(
         factory.deploy(forwarder, ethers.ZeroAddress, country("ID"), digest("m")),
       ).to.be.revertedWithCustomError(factory, "MembershipZeroAccount");
@@ -230,7 +230,7 @@ describe("Membership", function () {
       await expect(registry.connect(coopPhone1).mint(delivery(Form.wetBeans, 1_000n)))
         .to.be.revertedWithCustomError(membership, "MembershipUnauthorized")
         .withArgs(coopPhone1.address, Role.cooperative);
-      await expect(registry.connect(coopPhone2).mint(delivery(Form.wetBeans, 1_000n))).to.emit(registry, "LotsMinted");
+      await expect(registry.connect(coopPhone2).mint(delivery(Form.wetBeans, 1_000n))).to.emit(registry, "LotMinted");
     });
 
     it("lets the sibling act on lots the suspended account holds", async function () {

@@ -1,0 +1,500 @@
+import { expect } from "chai";
+import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import type { ContractTransactionResponse } from "ethers";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
+import type { ILotRegistry } from "../../typechain-types";
+import { LotEventKind, computeHistoryHead, eventDigest, foldHead } from "../../src/lots/historyHead";
+import {
+  Form,
+  LotStatus,
+  MAX_BATCH,
+  Roles,
+  digest,
+  lotHeldBy,
+  logsOf,
+  mintLot,
+  networkFixture,
+  output,
+  receiptOf,
+  type Network,
+} from "./fixtures";
+
+const ZERO = "0x0000000000000000000000000000000000000000";
+type DeriveKind = "split" | "merged" | "transformed";
+
+/**
+ * Runs a split, merge or transform and checks everything it promises: the inputs consumed (status,
+ * heads folded with the consumption, burned as ERC-721 sees it, records still readable), the outputs
+ * minted to the caller with heads committing to the inputs', one LotsDerived with exact args, balances.
+ */
+async function expectDerived(
+  network: Network,
+  caller: HardhatEthersSigner,
+  kind: DeriveKind,
+  inputIds: bigint[],
+  outputs: ILotRegistry.OutputStruct[],
+  run: () => Promise<ContractTransactionResponse>,
+): Promise<bigint[]> {
+  const { registry } = network;
+  const firstOutputId = await registry.nextLotId(caller);
+  const inputsBefore = await Promise.all(inputIds.map((id) => registry.getLot(id)));
+  const holders = [...new Set([caller.address, ...inputsBefore.map(({ lot }) => lot.custodian)])];
+  const balancesBefore = new Map(await Promise.all(holders.map(async (h) => [h, await registry.balanceOf(h)] as const)));
+
+  const receipt = await receiptOf(run());
+
+  const outputCount = BigInt(outputs.length);
+  const inputHeads = inputsBefore.map(({ head }, index) =>
+    foldHead(head, eventDigest({ kind, lotId: inputIds[index], firstOutputId, outputCount })),
+  );
+  const outputIds = outputs.map((_, index) => firstOutputId + BigInt(index));
+  const outputHeads = outputs.map((o, index) =>
+    computeHistoryHead([
+      {
+        kind: "derived",
+        lotId: outputIds[index],
+        custodian: caller.address,
+        form: Number(o.form),
+        grams: BigInt(o.grams),
+        metadata: String(o.metadata),
+        inputIds,
+        inputHeads,
+      },
+    ]),
+  );
+
+  const derived = logsOf(receipt, registry, "LotsDerived");
+  expect(derived).to.have.length(1);
+  const { args } = derived[0];
+  expect(args.kind).to.equal(LotEventKind[kind]);
+  expect(args.custodian).to.equal(caller.address);
+  expect([...args.inputIds]).to.deep.equal(inputIds);
+  expect([...args.inputHeads]).to.deep.equal(inputHeads);
+  expect(args.firstOutputId).to.equal(firstOutputId);
+  expect(args.outputs.map((o: ILotRegistry.OutputStructOutput) => [o.form, o.grams, o.metadata])).to.deep.equal(
+    outputs.map((o) => [BigInt(o.form), BigInt(o.grams), o.metadata]),
+  );
+  expect([...args.outputHeads]).to.deep.equal(outputHeads);
+
+  expect(logsOf(receipt, registry, "Transfer").map((log) => [...log.args])).to.deep.equal([
+    ...inputIds.map((id, index) => [inputsBefore[index].lot.custodian, ZERO, id]),
+    ...outputIds.map((id) => [ZERO, caller.address, id]),
+  ]);
+
+  for (const [index, id] of inputIds.entries()) {
+    const { lot, head, pendingReceiver } = await registry.getLot(id);
+    const before = inputsBefore[index].lot;
+    expect([lot.custodian, lot.grams, lot.form, lot.status]).to.deep.equal([
+      before.custodian,
+      before.grams,
+      before.form,
+      LotStatus.Consumed,
+    ]);
+    expect(head).to.equal(inputHeads[index]);
+    expect(pendingReceiver).to.equal(ZERO);
+    await expect(registry.ownerOf(id)).to.be.revertedWithCustomError(registry, "LotRegistryUnknownLot").withArgs(id);
+  }
+  for (const [index, id] of outputIds.entries()) {
+    const { lot, head } = await registry.getLot(id);
+    expect([lot.custodian, lot.grams, lot.form, lot.status]).to.deep.equal([
+      caller.address,
+      BigInt(outputs[index].grams),
+      BigInt(outputs[index].form),
+      LotStatus.Active,
+    ]);
+    expect(head).to.equal(outputHeads[index]);
+    expect(await registry.ownerOf(id)).to.equal(caller.address);
+  }
+  expect(await registry.historyHeads([...inputIds, ...outputIds])).to.deep.equal([...inputHeads, ...outputHeads]);
+  expect(await registry.nextLotId(caller)).to.equal(firstOutputId + outputCount);
+
+  for (const holder of holders) {
+    const consumed = inputsBefore.filter(({ lot }) => lot.custodian === holder).length;
+    const created = holder === caller.address ? outputs.length : 0;
+    expect(await registry.balanceOf(holder), holder).to.equal(balancesBefore.get(holder)! - BigInt(consumed) + BigInt(created));
+  }
+  return outputIds;
+}
+
+/** The cooperative holds wet beans: 100 kg on phone 1 and 40 kg on phone 2; also 50 kg dry beans on phone 1. */
+async function cooperativeLotsFixture() {
+  const network = await networkFixture();
+  const { registry, coopPhone1, coopPhone2 } = network;
+  const wet = await mintLot(registry, coopPhone1, Form.wetBeans, 100_000n, "wet 1");
+  const wet2 = await mintLot(registry, coopPhone2, Form.wetBeans, 40_000n, "wet 2");
+  const dry = await mintLot(registry, coopPhone1, Form.dryBeans, 50_000n, "dry 1");
+  return { ...network, wet, wet2, dry };
+}
+
+/** The processor holds 100 kg of cocoa liquor and 100 kg of rubber cup lump, received from the cooperative. */
+async function processorLotsFixture() {
+  const network = await networkFixture();
+  const liquor = await lotHeldBy(network, network.processor, Form.liquor, 100_000n, "liquor");
+  const cupLump = await lotHeldBy(network, network.processor, Form.cupLump, 100_000n, "cup lump");
+  return { ...network, liquor, cupLump };
+}
+
+describe("LotRegistry: split, merge, transform", function () {
+  describe("when a custodian splits a lot", function () {
+    it("consumes it and mints parts that sum exactly to it", async function () {
+      const network = await loadFixture(cooperativeLotsFixture);
+      const { registry, coopPhone1, wet } = network;
+      const parts = [output(Form.wetBeans, 30_000n, "a"), output(Form.wetBeans, 70_000n, "b")];
+      expect(await registry.connect(coopPhone1).split.staticCall(wet, parts)).to.equal(await registry.nextLotId(coopPhone1));
+      await expectDerived(network, coopPhone1, "split", [wet], parts, () => registry.connect(coopPhone1).split(wet, parts));
+    });
+
+    it("splits into uneven parts of one gram and the rest", async function () {
+      const network = await loadFixture(cooperativeLotsFixture);
+      const { registry, coopPhone1, wet } = network;
+      const parts = [output(Form.wetBeans, 1n), output(Form.wetBeans, 33_333n), output(Form.wetBeans, 66_666n)];
+      await expectDerived(network, coopPhone1, "split", [wet], parts, () => registry.connect(coopPhone1).split(wet, parts));
+    });
+
+    it("lets a sibling account split, the parts going to that account", async function () {
+      const network = await loadFixture(cooperativeLotsFixture);
+      const { registry, coopPhone2, wet } = network;
+      const parts = [output(Form.wetBeans, 50_000n), output(Form.wetBeans, 50_000n)];
+      await expectDerived(network, coopPhone2, "split", [wet], parts, () => registry.connect(coopPhone2).split(wet, parts));
+    });
+
+    it("makes parts that are full lots: they can be handed over and split again", async function () {
+      const { registry, coopPhone1, processor, wet } = await loadFixture(cooperativeLotsFixture);
+      const first = await registry.nextLotId(coopPhone1);
+      await registry.connect(coopPhone1).split(wet, [output(Form.wetBeans, 60_000n), output(Form.wetBeans, 40_000n)]);
+      await registry.connect(coopPhone1).offer(first, processor);
+      await registry.connect(processor).accept(first, 60_000n);
+      await expect(
+        registry.connect(processor).split(first, [output(Form.wetBeans, 10_000n), output(Form.wetBeans, 50_000n)]),
+      ).to.emit(registry, "LotsDerived");
+    });
+
+    for (const [label, second] of [
+      ["one gram short", 69_999n],
+      ["one gram over", 70_001n],
+    ] as const) {
+      it(`refuses parts ${label} with LotRegistrySplitImbalance`, async function () {
+        const { registry, coopPhone1, wet } = await loadFixture(cooperativeLotsFixture);
+        await expect(registry.connect(coopPhone1).split(wet, [output(Form.wetBeans, 30_000n), output(Form.wetBeans, second)]))
+          .to.be.revertedWithCustomError(registry, "LotRegistrySplitImbalance")
+          .withArgs(wet, 100_000n, 30_000n + second);
+      });
+    }
+
+    for (const count of [0, 1, MAX_BATCH + 1]) {
+      it(`refuses ${count} parts with LotRegistryBatchSize`, async function () {
+        const { registry, coopPhone1, wet } = await loadFixture(cooperativeLotsFixture);
+        const parts = Array.from({ length: count }, () => output(Form.wetBeans, 1n));
+        await expect(registry.connect(coopPhone1).split(wet, parts))
+          .to.be.revertedWithCustomError(registry, "LotRegistryBatchSize")
+          .withArgs(count, 2, MAX_BATCH);
+      });
+    }
+
+    it("refuses a part of another form", async function () {
+      const { registry, coopPhone1, wet } = await loadFixture(cooperativeLotsFixture);
+      await expect(registry.connect(coopPhone1).split(wet, [output(Form.wetBeans, 50_000n), output(Form.dryBeans, 50_000n)]))
+        .to.be.revertedWithCustomError(registry, "LotRegistryFormMismatch")
+        .withArgs(wet, Form.wetBeans, Form.dryBeans);
+    });
+
+    it("refuses a part of zero grams", async function () {
+      const { registry, coopPhone1, wet } = await loadFixture(cooperativeLotsFixture);
+      await expect(
+        registry.connect(coopPhone1).split(wet, [output(Form.wetBeans, 0n), output(Form.wetBeans, 100_000n)]),
+      ).to.be.revertedWithCustomError(registry, "LotRegistryZeroQuantity");
+    });
+
+    it("refuses another member's account", async function () {
+      const { registry, coopPhone1, processor, wet } = await loadFixture(cooperativeLotsFixture);
+      await expect(registry.connect(processor).split(wet, [output(Form.wetBeans, 50_000n), output(Form.wetBeans, 50_000n)]))
+        .to.be.revertedWithCustomError(registry, "LotRegistryNotCustodian")
+        .withArgs(processor.address, wet, coopPhone1.address);
+    });
+
+    it("refuses a lot in transit, a consumed lot and an unknown lot", async function () {
+      const { registry, coopPhone1, processor, wet, wet2 } = await loadFixture(cooperativeLotsFixture);
+      const halves = [output(Form.wetBeans, 50_000n), output(Form.wetBeans, 50_000n)];
+      await registry.connect(coopPhone1).offer(wet, processor);
+      await expect(registry.connect(coopPhone1).split(wet, halves))
+        .to.be.revertedWithCustomError(registry, "LotRegistryWrongStatus")
+        .withArgs(wet, LotStatus.InTransit);
+      await registry.connect(coopPhone1).split(wet2, [output(Form.wetBeans, 20_000n), output(Form.wetBeans, 20_000n)]);
+      await expect(registry.connect(coopPhone1).split(wet2, [output(Form.wetBeans, 20_000n), output(Form.wetBeans, 20_000n)]))
+        .to.be.revertedWithCustomError(registry, "LotRegistryWrongStatus")
+        .withArgs(wet2, LotStatus.Consumed);
+      await expect(registry.connect(coopPhone1).split(999n, halves))
+        .to.be.revertedWithCustomError(registry, "LotRegistryUnknownLot")
+        .withArgs(999n);
+    });
+  });
+
+  describe("when a custodian merges lots", function () {
+    it("consumes them into one lot of their summed grams, across the member's accounts", async function () {
+      const network = await loadFixture(cooperativeLotsFixture);
+      const { registry, coopPhone1, wet, wet2 } = network;
+      const merged = output(Form.wetBeans, 140_000n, "merged");
+      expect(await registry.connect(coopPhone1).merge.staticCall([wet, wet2], merged.metadata)).to.equal(
+        await registry.nextLotId(coopPhone1),
+      );
+      await expectDerived(network, coopPhone1, "merged", [wet, wet2], [merged], () =>
+        registry.connect(coopPhone1).merge([wet, wet2], merged.metadata),
+      );
+    });
+
+    it("merges three lots in the order given", async function () {
+      const network = await loadFixture(cooperativeLotsFixture);
+      const { registry, coopPhone2, wet, wet2 } = network;
+      const third = await mintLot(registry, coopPhone2, Form.wetBeans, 5n);
+      const merged = output(Form.wetBeans, 140_005n, "merged 3");
+      await expectDerived(network, coopPhone2, "merged", [wet2, third, wet], [merged], () =>
+        registry.connect(coopPhone2).merge([wet2, third, wet], merged.metadata),
+      );
+    });
+
+    it("refuses lots of different forms", async function () {
+      const { registry, coopPhone1, wet, dry } = await loadFixture(cooperativeLotsFixture);
+      await expect(registry.connect(coopPhone1).merge([wet, dry], digest("m")))
+        .to.be.revertedWithCustomError(registry, "LotRegistryFormMismatch")
+        .withArgs(dry, Form.wetBeans, Form.dryBeans);
+    });
+
+    it("refuses a lot held by another member", async function () {
+      const network = await loadFixture(cooperativeLotsFixture);
+      const { registry, coopPhone1, processor, wet } = network;
+      const theirs = await lotHeldBy(network, processor, Form.wetBeans, 10_000n);
+      await expect(registry.connect(coopPhone1).merge([wet, theirs], digest("m")))
+        .to.be.revertedWithCustomError(registry, "LotRegistryNotCustodian")
+        .withArgs(coopPhone1.address, theirs, processor.address);
+    });
+
+    for (const count of [0, 1]) {
+      it(`refuses ${count} lots with LotRegistryBatchSize`, async function () {
+        const { registry, coopPhone1, wet } = await loadFixture(cooperativeLotsFixture);
+        await expect(registry.connect(coopPhone1).merge(count === 0 ? [] : [wet], digest("m")))
+          .to.be.revertedWithCustomError(registry, "LotRegistryBatchSize")
+          .withArgs(count, 2, MAX_BATCH);
+      });
+    }
+
+    for (const [label, ids] of [
+      ["twice in a row", (wet: bigint) => [wet, wet]],
+      ["twice among others", (wet: bigint, wet2: bigint) => [wet, wet2, wet]],
+    ] as const) {
+      it(`refuses the same lot ${label} (no grams counted twice)`, async function () {
+        const { registry, coopPhone1, wet, wet2 } = await loadFixture(cooperativeLotsFixture);
+        const next = await registry.nextLotId(coopPhone1);
+        await expect(registry.connect(coopPhone1).merge(ids(wet, wet2), digest("m")))
+          .to.be.revertedWithCustomError(registry, "LotRegistryWrongStatus")
+          .withArgs(wet, LotStatus.Consumed);
+        expect(await registry.nextLotId(coopPhone1)).to.equal(next);
+        expect((await registry.getLot(wet)).lot.status).to.equal(LotStatus.Active);
+      });
+    }
+
+    it("refuses a consumed lot and a lot in transit", async function () {
+      const { registry, coopPhone1, processor, wet, wet2 } = await loadFixture(cooperativeLotsFixture);
+      const third = await mintLot(registry, coopPhone1, Form.wetBeans, 1_000n);
+      await registry.connect(coopPhone1).merge([wet, wet2], digest("m"));
+      await expect(registry.connect(coopPhone1).merge([third, wet], digest("m2")))
+        .to.be.revertedWithCustomError(registry, "LotRegistryWrongStatus")
+        .withArgs(wet, LotStatus.Consumed);
+      const fourth = await mintLot(registry, coopPhone1, Form.wetBeans, 1_000n);
+      await registry.connect(coopPhone1).offer(fourth, processor);
+      await expect(registry.connect(coopPhone1).merge([third, fourth], digest("m3")))
+        .to.be.revertedWithCustomError(registry, "LotRegistryWrongStatus")
+        .withArgs(fourth, LotStatus.InTransit);
+    });
+  });
+
+  describe("when a custodian transforms lots", function () {
+    it("dries wet beans into dry beans within the yield bounds", async function () {
+      const network = await loadFixture(cooperativeLotsFixture);
+      const { registry, coopPhone1, wet } = network;
+      const dried = [output(Form.dryBeans, 38_000n, "dried")];
+      expect(await registry.connect(coopPhone1).transform.staticCall([wet], dried)).to.equal(await registry.nextLotId(coopPhone1));
+      await expectDerived(network, coopPhone1, "transformed", [wet], dried, () =>
+        registry.connect(coopPhone1).transform([wet], dried),
+      );
+    });
+
+    describe("when the yield is at the edge of its bounds (wet -> dry beans, 30.00 % .. 45.00 %)", function () {
+      // 123 457 g of wet beans: 30 % is 37 037.1 g, 45 % is 55 555.65 g.
+      async function oddLotFixture() {
+        const network = await cooperativeLotsFixture();
+        const odd = await mintLot(network.registry, network.coopPhone1, Form.wetBeans, 123_457n, "odd");
+        return { ...network, odd };
+      }
+      for (const [label, grams] of [
+        ["exactly the minimum (100 000 g -> 30 000 g)", 30_000n],
+        ["exactly the maximum (100 000 g -> 45 000 g)", 45_000n],
+      ] as const) {
+        it(`accepts ${label}`, async function () {
+          const network = await loadFixture(cooperativeLotsFixture);
+          const dried = [output(Form.dryBeans, grams)];
+          await expectDerived(network, network.coopPhone1, "transformed", [network.wet], dried, () =>
+            network.registry.connect(network.coopPhone1).transform([network.wet], dried),
+          );
+        });
+      }
+      for (const [label, grams] of [
+        ["one gram under the minimum", 29_999n],
+        ["one gram over the maximum", 45_001n],
+        ["zero grams", 0n],
+      ] as const) {
+        it(`refuses ${label} with LotRegistryYieldOutOfBounds`, async function () {
+          const { registry, coopPhone1, wet } = await loadFixture(cooperativeLotsFixture);
+          await expect(registry.connect(coopPhone1).transform([wet], [output(Form.dryBeans, grams)]))
+            .to.be.revertedWithCustomError(registry, "LotRegistryYieldOutOfBounds")
+            .withArgs(Form.wetBeans, Form.dryBeans, 100_000n, grams, 3_000, 4_500);
+        });
+      }
+      for (const [grams, accepted] of [
+        [37_037n, false],
+        [37_038n, true],
+        [55_555n, true],
+        [55_556n, false],
+      ] as const) {
+        it(`${accepted ? "accepts" : "refuses"} ${grams} g of 123 457 g (fractional bound)`, async function () {
+          const { registry, coopPhone1, odd } = await loadFixture(oddLotFixture);
+          const call = registry.connect(coopPhone1).transform([odd], [output(Form.dryBeans, grams)]);
+          if (accepted) {
+            await expect(call).to.emit(registry, "LotsDerived");
+          } else {
+            await expect(call)
+              .to.be.revertedWithCustomError(registry, "LotRegistryYieldOutOfBounds")
+              .withArgs(Form.wetBeans, Form.dryBeans, 123_457n, grams, 3_000, 4_500);
+          }
+        });
+      }
+    });
+
+    it("measures the yield against all inputs together", async function () {
+      const network = await loadFixture(cooperativeLotsFixture);
+      const { registry, coopPhone1, wet, wet2 } = network;
+      await expect(registry.connect(coopPhone1).transform([wet, wet2], [output(Form.dryBeans, 63_001n)]))
+        .to.be.revertedWithCustomError(registry, "LotRegistryYieldOutOfBounds")
+        .withArgs(Form.wetBeans, Form.dryBeans, 140_000n, 63_001n, 3_000, 4_500);
+      const dried = [output(Form.dryBeans, 63_000n)];
+      await expectDerived(network, coopPhone1, "transformed", [wet, wet2], dried, () =>
+        registry.connect(coopPhone1).transform([wet, wet2], dried),
+      );
+    });
+
+    it("presses cocoa liquor into butter and powder (several outputs)", async function () {
+      const network = await loadFixture(processorLotsFixture);
+      const { registry, processor, liquor } = network;
+      const pressed = [output(Form.butter, 45_000n, "butter"), output(Form.powder, 52_000n, "powder")];
+      await expectDerived(network, processor, "transformed", [liquor], pressed, () =>
+        registry.connect(processor).transform([liquor], pressed),
+      );
+    });
+
+    it("processes rubber cup lump into TSR 20", async function () {
+      const network = await loadFixture(processorLotsFixture);
+      const { registry, processor, cupLump } = network;
+      const block = [output(Form.tsr20, 60_000n, "tsr20")];
+      await expectDerived(network, processor, "transformed", [cupLump], block, () =>
+        registry.connect(processor).transform([cupLump], block),
+      );
+    });
+
+    it("refuses outputs that together weigh more than the inputs", async function () {
+      const { registry, processor, liquor } = await loadFixture(processorLotsFixture);
+      await expect(
+        registry.connect(processor).transform([liquor], [output(Form.butter, 50_000n), output(Form.powder, 50_001n)]),
+      )
+        .to.be.revertedWithCustomError(registry, "LotRegistryMassCreated")
+        .withArgs(100_000n, 100_001n);
+      await expect(
+        registry.connect(processor).transform([liquor], [output(Form.butter, 50_000n), output(Form.powder, 50_000n)]),
+      ).to.emit(registry, "LotsDerived");
+    });
+
+    it("refuses a transform with no registered yield bounds", async function () {
+      const { registry, coopPhone1, wet, dry } = await loadFixture(cooperativeLotsFixture);
+      await expect(registry.connect(coopPhone1).transform([wet], [output(Form.butter, 30_000n)]))
+        .to.be.revertedWithCustomError(registry, "LotRegistryNoYieldBounds")
+        .withArgs(Form.wetBeans, Form.butter);
+      await expect(registry.connect(coopPhone1).transform([wet], [output(Form.wetBeans, 90_000n)]))
+        .to.be.revertedWithCustomError(registry, "LotRegistryNoYieldBounds")
+        .withArgs(Form.wetBeans, Form.wetBeans);
+      await expect(registry.connect(coopPhone1).transform([dry], [output(Form.wetBeans, 10_000n)]))
+        .to.be.revertedWithCustomError(registry, "LotRegistryNoYieldBounds")
+        .withArgs(Form.dryBeans, Form.wetBeans);
+    });
+
+    it("refuses inputs of mixed forms", async function () {
+      const { registry, coopPhone1, wet, dry } = await loadFixture(cooperativeLotsFixture);
+      await expect(registry.connect(coopPhone1).transform([wet, dry], [output(Form.dryBeans, 50_000n)]))
+        .to.be.revertedWithCustomError(registry, "LotRegistryFormMismatch")
+        .withArgs(dry, Form.wetBeans, Form.dryBeans);
+    });
+
+    it("refuses the same input twice (no grams counted twice)", async function () {
+      const { registry, coopPhone1, wet } = await loadFixture(cooperativeLotsFixture);
+      // 80 000 g lies within the bounds of 200 000 g but not of the 100 000 g that exist.
+      await expect(registry.connect(coopPhone1).transform([wet, wet], [output(Form.dryBeans, 80_000n)]))
+        .to.be.revertedWithCustomError(registry, "LotRegistryWrongStatus")
+        .withArgs(wet, LotStatus.Consumed);
+    });
+
+    it("refuses no inputs and no outputs", async function () {
+      const { registry, coopPhone1, wet } = await loadFixture(cooperativeLotsFixture);
+      await expect(registry.connect(coopPhone1).transform([], [output(Form.dryBeans, 1n)]))
+        .to.be.revertedWithCustomError(registry, "LotRegistryBatchSize")
+        .withArgs(0, 1, MAX_BATCH);
+      await expect(registry.connect(coopPhone1).transform([wet], []))
+        .to.be.revertedWithCustomError(registry, "LotRegistryBatchSize")
+        .withArgs(0, 1, MAX_BATCH);
+    });
+
+    it("refuses another member's lot and an account without a custodian role", async function () {
+      const { registry, membership, coopPhone1, certifier, processor, liquor } = await loadFixture(processorLotsFixture);
+      await expect(registry.connect(coopPhone1).transform([liquor], [output(Form.butter, 45_000n)]))
+        .to.be.revertedWithCustomError(registry, "LotRegistryNotCustodian")
+        .withArgs(coopPhone1.address, liquor, processor.address);
+      await expect(registry.connect(certifier).transform([liquor], [output(Form.butter, 45_000n)]))
+        .to.be.revertedWithCustomError(membership, "MembershipUnauthorized")
+        .withArgs(certifier.address, Roles.custodians);
+    });
+  });
+
+  describe("when a lot has been consumed", function () {
+    async function consumedFixture() {
+      const network = await cooperativeLotsFixture();
+      await network.registry
+        .connect(network.coopPhone1)
+        .split(network.wet, [output(Form.wetBeans, 50_000n), output(Form.wetBeans, 50_000n)]);
+      return network;
+    }
+
+    it("is gone for ERC-721 but its record and head stay readable", async function () {
+      const { registry, coopPhone1, wet } = await loadFixture(consumedFixture);
+      await expect(registry.ownerOf(wet)).to.be.revertedWithCustomError(registry, "LotRegistryUnknownLot").withArgs(wet);
+      await expect(registry.tokenURI(wet)).to.be.revertedWithCustomError(registry, "LotRegistryUnknownLot").withArgs(wet);
+      await expect(registry.getApproved(wet)).to.be.revertedWithCustomError(registry, "LotRegistryUnknownLot").withArgs(wet);
+      const { lot, head } = await registry.getLot(wet);
+      expect([lot.custodian, lot.grams, lot.form, lot.status]).to.deep.equal([
+        coopPhone1.address,
+        100_000n,
+        BigInt(Form.wetBeans),
+        LotStatus.Consumed,
+      ]);
+      expect(await registry.historyHead(wet)).to.equal(head);
+    });
+
+    it("takes no more handovers nor evidence", async function () {
+      const { registry, coopPhone1, processor, wet } = await loadFixture(consumedFixture);
+      await expect(registry.connect(coopPhone1).offer(wet, processor))
+        .to.be.revertedWithCustomError(registry, "LotRegistryWrongStatus")
+        .withArgs(wet, LotStatus.Consumed);
+      await expect(registry.connect(coopPhone1).attachEvidence(wet, digest("late ticket")))
+        .to.be.revertedWithCustomError(registry, "LotRegistryWrongStatus")
+        .withArgs(wet, LotStatus.Consumed);
+      await expect(registry.connect(coopPhone1).transform([wet], [output(Form.dryBeans, 40_000n)]))
+        .to.be.revertedWithCustomError(registry, "LotRegistryWrongStatus")
+        .withArgs(wet, LotStatus.Consumed);
+    });
+  });
+});
