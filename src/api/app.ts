@@ -1,0 +1,124 @@
+import { randomUUID } from "node:crypto";
+import express, { type NextFunction, type Request, type Response } from "express";
+import type { Logger } from "pino";
+import type { Queryable } from "../db";
+import { memberForToken } from "./apiTokens";
+import { errorToProblem, tooManyRequests, unauthorized, type ErrorMapper } from "./problem";
+import { createRateLimiter, type RateLimiter } from "./rateLimit";
+import { context, mountRoutes, openApiDocument, type AnyRoute } from "./routes";
+
+export type ReadinessCheck = () => Promise<{ ok: boolean; detail?: unknown }>;
+
+export type CreateAppParameters = {
+  db: Queryable;
+  logger: Logger;
+  routes: readonly AnyRoute[];
+  /** Extra routers mounted as they are (e.g. the IPFS trustless gateway at `/ipfs`). */
+  routers?: ReadonlyArray<{ path: string; router: express.Router }>;
+  /** Named checks for `/readyz` (chain, IPFS, SQL, relay backlog). */
+  readiness?: Record<string, ReadinessCheck>;
+  errorMappers?: readonly ErrorMapper[];
+  /** Largest JSON body accepted, bytes (a batch of 500 deliveries is ~150 KB). */
+  bodyLimitBytes?: number;
+  limits?: { perToken: RateLimiter; perIp: RateLimiter };
+};
+
+/** The gateway's Express app: request ids, logging, auth, rate limits, routes, one error shape. */
+export function createApp({
+  db,
+  logger,
+  routes,
+  routers = [],
+  readiness = {},
+  errorMappers = [],
+  bodyLimitBytes = 512 * 1024,
+  limits = {
+    perToken: createRateLimiter({ capacity: 600, perSecond: 200 }),
+    perIp: createRateLimiter({ capacity: 300, perSecond: 50 }),
+  },
+}: CreateAppParameters): express.Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", "loopback");
+
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const offered = req.get("x-request-id");
+    const requestId = offered && /^[A-Za-z0-9._-]{1,64}$/.test(offered) ? offered : randomUUID();
+    Object.assign(res.locals, { requestId, memberId: null });
+    res.setHeader("x-request-id", requestId);
+    const started = process.hrtime.bigint();
+    res.on("finish", () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      // Never the Authorization header or bodies: tokens and keys do not belong in logs.
+      logger.debug({ requestId, method: req.method, path: req.path, status: res.statusCode, ms }, "request");
+    });
+    next();
+  });
+
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const verdict = limits.perIp.take(req.ip ?? "unknown");
+    if (!verdict.allowed) return next(tooManyRequests(verdict.retryAfterSeconds));
+    next();
+  });
+
+  app.use(express.json({ limit: bodyLimitBytes }));
+
+  const requireMember = (req: Request, res: Response, next: NextFunction) => {
+    const header = req.get("authorization") ?? "";
+    const match = /^Bearer (\S+)$/.exec(header);
+    if (!match) return next(unauthorized());
+    const verdict = limits.perToken.take(match[1]);
+    if (!verdict.allowed) return next(tooManyRequests(verdict.retryAfterSeconds));
+    memberForToken(db, match[1]).then((memberId) => {
+      if (memberId === null) return next(unauthorized("the API token is unknown or revoked"));
+      context(res).memberId = memberId;
+      next();
+    }, next);
+  };
+
+  app.get("/healthz", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+
+  app.get("/readyz", async (_req, res) => {
+    const results: Record<string, { ok: boolean; detail?: unknown }> = {};
+    await Promise.all(
+      Object.entries(readiness).map(async ([name, check]) => {
+        try {
+          results[name] = await check();
+        } catch (error) {
+          results[name] = { ok: false, detail: (error as Error).message };
+        }
+      }),
+    );
+    const ready = Object.values(results).every((result) => result.ok);
+    res.status(ready ? 200 : 503).json({ status: ready ? "ready" : "not ready", checks: results });
+  });
+
+  const document = openApiDocument(routes, { title: "firstmile gateway", version: "1" });
+  app.get("/openapi.json", (_req, res) => {
+    res.json(document);
+  });
+
+  for (const { path, router } of routers) app.use(path, router);
+  app.use(mountRoutes(routes, requireMember));
+
+  app.use((req: Request, _res: Response, next: NextFunction) => {
+    next(Object.assign(new Error("no route"), { notFound: `${req.method} ${req.path}` }));
+  });
+
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const routeMissing = (error as { notFound?: string }).notFound;
+    const mapped = routeMissing
+      ? { status: 404, body: { error: { code: "not_found", message: `no route ${routeMissing}` } } }
+      : errorToProblem(error, errorMappers);
+    if (mapped.status >= 500) logger.error({ err: error, requestId: context(res).requestId }, "request failed");
+    if (mapped.status === 429) {
+      const retry = (mapped.body.error.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
+      if (retry) res.setHeader("retry-after", String(retry));
+    }
+    res.status(mapped.status).type("application/json").send(JSON.stringify(mapped.body));
+  });
+
+  return app;
+}

@@ -1,0 +1,129 @@
+import express, { type NextFunction, type Request, type Response } from "express";
+import { z } from "zod";
+
+/**
+ * A route is declared once, with zod schemas for its params, query and body; the same declaration
+ * validates requests and produces the OpenAPI document (`GET /openapi.json`), so the two cannot drift.
+ */
+export type RouteAuth = "member" | "public";
+
+export type RouteDefinition<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType> = {
+  method: "get" | "post" | "put" | "delete";
+  /** Express path, e.g. `/v1/lots/:id`. */
+  path: string;
+  summary: string;
+  auth: RouteAuth;
+  params?: P;
+  query?: Q;
+  body?: B;
+  /** Status code -> description (and optional schema) of answers, for the OpenAPI document. */
+  responses: Record<number, { description: string; schema?: z.ZodType }>;
+  handler: (
+    input: { params: z.infer<P>; query: z.infer<Q>; body: z.infer<B>; memberId: bigint | null; requestId: string },
+    req: Request,
+    res: Response,
+  ) => Promise<{ status: number; body: unknown; headers?: Record<string, string> } | void>;
+};
+
+// The registry keeps definitions with their schemas erased to the common type.
+export type AnyRoute = RouteDefinition<z.ZodType, z.ZodType, z.ZodType>;
+
+export function defineRoute<
+  P extends z.ZodType = z.ZodUndefined,
+  Q extends z.ZodType = z.ZodUndefined,
+  B extends z.ZodType = z.ZodUndefined,
+>(route: RouteDefinition<P, Q, B>): AnyRoute {
+  return route as unknown as AnyRoute;
+}
+
+/** Locals set by the app's middleware before any route runs. */
+export type RequestContext = { requestId: string; memberId: bigint | null };
+
+export function context(res: Response): RequestContext {
+  return res.locals as RequestContext;
+}
+
+/** Mounts routes on a router; `requireMember` is the auth middleware for `auth: "member"` routes. */
+export function mountRoutes(
+  routes: readonly AnyRoute[],
+  requireMember: (req: Request, res: Response, next: NextFunction) => void,
+): express.Router {
+  const router = express.Router();
+  for (const route of routes) {
+    const guards = route.auth === "member" ? [requireMember] : [];
+    router[route.method](route.path, ...guards, async (req: Request, res: Response) => {
+      const params = route.params ? route.params.parse(req.params) : undefined;
+      const query = route.query ? route.query.parse(req.query) : undefined;
+      const body = route.body ? route.body.parse(req.body) : undefined;
+      const { requestId, memberId } = context(res);
+      const answer = await route.handler({ params, query, body, memberId, requestId }, req, res);
+      if (!answer || res.headersSent) return;
+      for (const [name, value] of Object.entries(answer.headers ?? {})) res.setHeader(name, value);
+      res.status(answer.status).json(answer.body);
+    });
+  }
+  return router;
+}
+
+/** OpenAPI 3.1 document of the routes (JSON Schema from zod). */
+export function openApiDocument(routes: readonly AnyRoute[], info: { title: string; version: string }) {
+  const paths: Record<string, Record<string, unknown>> = {};
+  const problemSchema = {
+    type: "object",
+    required: ["error"],
+    properties: {
+      error: {
+        type: "object",
+        required: ["code", "message"],
+        properties: { code: { type: "string" }, message: { type: "string" }, details: {} },
+      },
+    },
+  };
+  for (const route of routes) {
+    const openApiPath = route.path.replace(/:([A-Za-z_]+)/g, "{$1}");
+    const parameters = [
+      ...objectParameters(route.params, "path"),
+      ...objectParameters(route.query, "query"),
+    ];
+    const responses: Record<string, unknown> = {};
+    for (const [status, response] of Object.entries(route.responses)) {
+      responses[status] = response.schema
+        ? { description: response.description, content: { "application/json": { schema: jsonSchema(response.schema) } } }
+        : { description: response.description };
+    }
+    responses.default = { description: "error", content: { "application/json": { schema: problemSchema } } };
+    paths[openApiPath] = {
+      ...paths[openApiPath],
+      [route.method]: {
+        summary: route.summary,
+        ...(route.auth === "member" ? { security: [{ bearer: [] }] } : {}),
+        ...(parameters.length ? { parameters } : {}),
+        ...(route.body
+          ? { requestBody: { required: true, content: { "application/json": { schema: jsonSchema(route.body) } } } }
+          : {}),
+        responses,
+      },
+    };
+  }
+  return {
+    openapi: "3.1.0",
+    info,
+    components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+    paths,
+  };
+}
+
+function jsonSchema(schema: z.ZodType): unknown {
+  return z.toJSONSchema(schema, { io: "input", unrepresentable: "any" });
+}
+
+function objectParameters(schema: z.ZodType | undefined, where: "path" | "query") {
+  if (!schema) return [];
+  const json = jsonSchema(schema) as { properties?: Record<string, unknown>; required?: string[] };
+  return Object.entries(json.properties ?? {}).map(([name, property]) => ({
+    name,
+    in: where,
+    required: where === "path" || (json.required ?? []).includes(name),
+    schema: property,
+  }));
+}

@@ -1,0 +1,153 @@
+import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
+import { expect } from "chai";
+import pino from "pino";
+import { z } from "zod";
+import { createApp, createRateLimiter, defineRoute, issueApiToken, revokeApiTokens } from "../../src/api";
+import { openPglite } from "../../src/db/pglite";
+import { migrate } from "../../src/db/migrate";
+import type { Database } from "../../src/db";
+
+describe("gateway app (Express): auth, validation, one error shape, OpenAPI", () => {
+  let db: Database;
+  let server: Server;
+  let base: string;
+  let token: string;
+  let healthy = true;
+
+  const routes = [
+    defineRoute({
+      method: "post",
+      path: "/v1/echo/:name",
+      summary: "echo a validated body back",
+      auth: "member",
+      params: z.object({ name: z.string().regex(/^[a-z]+$/) }),
+      body: z.object({ grams: z.number().int().positive() }),
+      responses: { 200: { description: "echoed" } },
+      handler: async ({ params, body, memberId }) => ({ status: 200, body: { name: params.name, grams: body.grams, memberId: String(memberId) } }),
+    }),
+    defineRoute({
+      method: "get",
+      path: "/v1/boom",
+      summary: "fails unexpectedly",
+      auth: "public",
+      responses: { 200: { description: "never" } },
+      handler: async () => {
+        throw new Error("secret internal detail 0xdeadbeef");
+      },
+    }),
+  ];
+
+  before(async () => {
+    db = await openPglite({ dir: null });
+    await migrate(db, {});
+    token = (await issueApiToken(db, 7n, "field phone")).token;
+    const app = createApp({
+      db,
+      logger: pino({ level: "silent" }),
+      routes,
+      readiness: { chain: async () => ({ ok: healthy }) },
+      bodyLimitBytes: 1024,
+      limits: {
+        perToken: createRateLimiter({ capacity: 3, perSecond: 0.001 }),
+        perIp: createRateLimiter({ capacity: 1000, perSecond: 1000 }),
+      },
+    });
+    server = app.listen(0, "127.0.0.1");
+    await new Promise((resolve) => server.once("listening", resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  after(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    await db.close();
+  });
+
+  const post = (path: string, body: string, headers: Record<string, string> = {}) =>
+    fetch(base + path, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
+
+  it("answers /healthz, and /readyz with 503 and the failing check when a part is down", async () => {
+    expect((await fetch(`${base}/healthz`)).status).to.equal(200);
+    healthy = false;
+    const notReady = await fetch(`${base}/readyz`);
+    expect(notReady.status).to.equal(503);
+    expect(await notReady.json()).to.deep.equal({ status: "not ready", checks: { chain: { ok: false } } });
+    healthy = true;
+    expect((await fetch(`${base}/readyz`)).status).to.equal(200);
+  });
+
+  it("refuses a member route without a token, or with an unknown one", async () => {
+    const missing = await post("/v1/echo/abc", '{"grams":1}');
+    expect(missing.status).to.equal(401);
+    expect((await missing.json()).error.code).to.equal("unauthorized");
+    const unknown = await post("/v1/echo/abc", '{"grams":1}', { authorization: `Bearer fm_${"A".repeat(43)}` });
+    expect(unknown.status).to.equal(401);
+    expect((await unknown.json()).error.message).to.equal("the API token is unknown or revoked");
+  });
+
+  it("acts as the token's member, validates params and body, and names the bad field", async () => {
+    const auth = { authorization: `Bearer ${token}` };
+    const ok = await post("/v1/echo/abc", '{"grams":5}', auth);
+    expect(ok.status).to.equal(200);
+    expect(await ok.json()).to.deep.equal({ name: "abc", grams: 5, memberId: "7" });
+
+    const bad = await post("/v1/echo/abc", '{"grams":-5}', auth);
+    expect(bad.status).to.equal(400);
+    const body = await bad.json();
+    expect(body.error.code).to.equal("invalid_request");
+    expect(body.error.details[0].path).to.equal("grams");
+  });
+
+  it("maps malformed JSON to 400 and an oversized body to 413 before any handler runs", async () => {
+    const other = (await issueApiToken(db, 8n)).token;
+    const malformed = await post("/v1/echo/abc", "{grams:", { authorization: `Bearer ${other}` });
+    expect(malformed.status).to.equal(400);
+    expect((await malformed.json()).error.code).to.equal("invalid_json");
+    const oversized = await post("/v1/echo/abc", JSON.stringify({ grams: 1, pad: "x".repeat(2000) }), {
+      authorization: `Bearer ${other}`,
+    });
+    expect(oversized.status).to.equal(413);
+    expect((await oversized.json()).error.code).to.equal("payload_too_large");
+  });
+
+  it("rate-limits per token with 429 and Retry-After", async () => {
+    const limited = (await issueApiToken(db, 9n)).token;
+    const auth = { authorization: `Bearer ${limited}` };
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await post("/v1/echo/abc", '{"grams":1}', auth)).status);
+    expect(statuses).to.deep.equal([200, 200, 200, 429]);
+    const again = await post("/v1/echo/abc", '{"grams":1}', auth);
+    expect(Number(again.headers.get("retry-after"))).to.be.greaterThan(0);
+  });
+
+  it("refuses a revoked token", async () => {
+    const issued = await issueApiToken(db, 10n);
+    expect(await revokeApiTokens(db, 10n)).to.equal(1);
+    const response = await post("/v1/echo/abc", '{"grams":1}', { authorization: `Bearer ${issued.token}` });
+    expect(response.status).to.equal(401);
+  });
+
+  it("hides unexpected errors behind a 500 that names only the request id", async () => {
+    const response = await fetch(`${base}/v1/boom`, { headers: { "x-request-id": "req-42" } });
+    expect(response.status).to.equal(500);
+    expect(response.headers.get("x-request-id")).to.equal("req-42");
+    const text = await response.text();
+    expect(text).not.to.contain("deadbeef");
+    expect(JSON.parse(text).error.code).to.equal("internal");
+  });
+
+  it("answers unknown routes with a JSON 404", async () => {
+    const response = await fetch(`${base}/v1/nothing`);
+    expect(response.status).to.equal(404);
+    expect(await response.json()).to.deep.equal({ error: { code: "not_found", message: "no route GET /v1/nothing" } });
+  });
+
+  it("publishes an OpenAPI document generated from the same schemas", async () => {
+    const document = await (await fetch(`${base}/openapi.json`)).json();
+    const echo = document.paths["/v1/echo/{name}"].post;
+    expect(echo.security).to.deep.equal([{ bearer: [] }]);
+    expect(echo.parameters[0]).to.include({ name: "name", in: "path", required: true });
+    expect(echo.requestBody.content["application/json"].schema.properties.grams.type).to.equal("integer");
+    expect(document.paths["/v1/boom"].get.security).to.equal(undefined);
+  });
+});
