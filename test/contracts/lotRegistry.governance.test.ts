@@ -1,0 +1,156 @@
+import { expect } from "chai";
+import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
+import { Commodity, FORMS, YIELDS, formByKey } from "../../src/lots/forms";
+import { Form, Role, networkFixture, type Network } from "./fixtures";
+
+const FREE_FORM = 30;
+
+describe("LotRegistry: forms and yield bounds", function () {
+  describe("when the network is deployed", function () {
+    it("holds the whole form catalogue", async function () {
+      const { registry } = await loadFixture(networkFixture);
+      for (const form of FORMS) {
+        const stored = await registry.getForm(form.id);
+        expect([stored.commodity, stored.toleranceBps, stored.registered], form.key).to.deep.equal([
+          BigInt(Commodity[form.commodity]),
+          BigInt(form.toleranceBps),
+          true,
+        ]);
+      }
+      expect((await registry.getForm(FREE_FORM)).registered).to.equal(false);
+    });
+
+    it("holds every yield bound of the catalogue and none other", async function () {
+      const { registry } = await loadFixture(networkFixture);
+      for (const bounds of YIELDS) {
+        const stored = await registry.getYieldBounds(formByKey(bounds.from).id, formByKey(bounds.to).id);
+        expect([stored.minBps, stored.maxBps], `${bounds.from} -> ${bounds.to}`).to.deep.equal([
+          BigInt(bounds.minBps),
+          BigInt(bounds.maxBps),
+        ]);
+      }
+      const none = await registry.getYieldBounds(Form.dryBeans, Form.wetBeans);
+      expect([none.minBps, none.maxBps]).to.deep.equal([0n, 0n]);
+    });
+  });
+
+  describe("when a governor registers a form", function () {
+    it("records it and says so", async function () {
+      const { registry, governor2 } = await loadFixture(networkFixture);
+      await expect(registry.connect(governor2).registerForm(FREE_FORM, Commodity.rubber, 10_000, "rubber skim"))
+        .to.emit(registry, "FormRegistered")
+        .withArgs(FREE_FORM, Commodity.rubber, 10_000, "rubber skim");
+      const stored = await registry.getForm(FREE_FORM);
+      expect([stored.commodity, stored.toleranceBps, stored.registered]).to.deep.equal([2n, 10_000n, true]);
+    });
+
+    it("refuses a form registered already", async function () {
+      const { registry } = await loadFixture(networkFixture);
+      await expect(registry.registerForm(Form.wetBeans, Commodity.cocoa, 100, "again"))
+        .to.be.revertedWithCustomError(registry, "LotRegistryFormExists")
+        .withArgs(Form.wetBeans);
+    });
+
+    for (const [form, commodity] of [
+      [0, 1],
+      [FREE_FORM, 0],
+      [FREE_FORM, 3],
+    ] as const) {
+      it(`refuses form ${form} of commodity ${commodity}`, async function () {
+        const { registry } = await loadFixture(networkFixture);
+        await expect(registry.registerForm(form, commodity, 100, "bad"))
+          .to.be.revertedWithCustomError(registry, "LotRegistryInvalidForm")
+          .withArgs(form, commodity);
+      });
+    }
+
+    it("refuses a tolerance above 100 %", async function () {
+      const { registry } = await loadFixture(networkFixture);
+      await expect(registry.registerForm(FREE_FORM, Commodity.cocoa, 10_001, "bad"))
+        .to.be.revertedWithCustomError(registry, "LotRegistryInvalidBounds")
+        .withArgs(10_001, 10_000);
+    });
+  });
+
+  describe("when a governor changes a tolerance", function () {
+    it("records it and says so", async function () {
+      const { registry } = await loadFixture(networkFixture);
+      await expect(registry.setFormTolerance(Form.dryBeans, 250))
+        .to.emit(registry, "FormToleranceChanged")
+        .withArgs(Form.dryBeans, 250);
+      expect((await registry.getForm(Form.dryBeans)).toleranceBps).to.equal(250n);
+    });
+
+    it("refuses an unknown form and a tolerance above 100 %", async function () {
+      const { registry } = await loadFixture(networkFixture);
+      await expect(registry.setFormTolerance(FREE_FORM, 100))
+        .to.be.revertedWithCustomError(registry, "LotRegistryUnknownForm")
+        .withArgs(FREE_FORM);
+      await expect(registry.setFormTolerance(Form.dryBeans, 10_001))
+        .to.be.revertedWithCustomError(registry, "LotRegistryInvalidBounds")
+        .withArgs(10_001, 10_000);
+    });
+  });
+
+  describe("when a governor sets yield bounds", function () {
+    it("records them and says so, a single point included", async function () {
+      const { registry } = await loadFixture(networkFixture);
+      await expect(registry.setYieldBounds(Form.nibs, Form.chocolate, 5_000, 5_000))
+        .to.emit(registry, "YieldBoundsSet")
+        .withArgs(Form.nibs, Form.chocolate, 5_000, 5_000);
+      const stored = await registry.getYieldBounds(Form.nibs, Form.chocolate);
+      expect([stored.minBps, stored.maxBps]).to.deep.equal([5_000n, 5_000n]);
+    });
+
+    it("refuses an unregistered input or output form", async function () {
+      const { registry } = await loadFixture(networkFixture);
+      await expect(registry.setYieldBounds(FREE_FORM, Form.nibs, 1, 2))
+        .to.be.revertedWithCustomError(registry, "LotRegistryUnknownForm")
+        .withArgs(FREE_FORM);
+      await expect(registry.setYieldBounds(Form.nibs, FREE_FORM, 1, 2))
+        .to.be.revertedWithCustomError(registry, "LotRegistryUnknownForm")
+        .withArgs(FREE_FORM);
+    });
+
+    for (const [min, max] of [
+      [0, 0],
+      [5_001, 5_000],
+    ] as const) {
+      it(`refuses bounds ${min}..${max}`, async function () {
+        const { registry } = await loadFixture(networkFixture);
+        await expect(registry.setYieldBounds(Form.nibs, Form.chocolate, min, max))
+          .to.be.revertedWithCustomError(registry, "LotRegistryInvalidBounds")
+          .withArgs(min, max);
+      });
+    }
+  });
+
+  describe("when a non-governor calls a governor function", function () {
+    const callers = {
+      cooperative: "coopPhone1",
+      processor: "processor",
+      brand: "brand",
+      certifier: "certifier",
+      relayer: "relayer",
+      stranger: "stranger",
+    } as const;
+    const calls: Record<string, (network: Network, caller: HardhatEthersSigner) => Promise<unknown>> = {
+      registerForm: ({ registry }, caller) => registry.connect(caller).registerForm(FREE_FORM, 1, 100, "x"),
+      setFormTolerance: ({ registry }, caller) => registry.connect(caller).setFormTolerance(Form.wetBeans, 10_000),
+      setYieldBounds: ({ registry }, caller) => registry.connect(caller).setYieldBounds(Form.wetBeans, Form.dryBeans, 1, 10_000),
+      setBaseURI: ({ registry }, caller) => registry.connect(caller).setBaseURI("https://evil.example/"),
+    };
+    for (const [callerName, account] of Object.entries(callers)) {
+      for (const [functionName, call] of Object.entries(calls)) {
+        it(`refuses ${functionName} from a ${callerName}`, async function () {
+          const network = await loadFixture(networkFixture);
+          const caller = network[account];
+          await expect(call(network, caller))
+            .to.be.revertedWithCustomError(network.registry, "MembershipUnauthorized")
+            .withArgs(caller.address, Role.governor);
+        });
+      }
+    }
+  });
+});
