@@ -175,7 +175,7 @@ function assemble(
     if (kuboUrl !== undefined) {
       issues.push({ ...named("FIRSTMILE_KUBO_URL"), message: "is set but FIRSTMILE_IPFS is embedded: set FIRSTMILE_IPFS=kubo or remove the URL" });
     }
-    ipfs = { mode: "embedded", blockstoreDir: path.join(dataDir, "ipfs", "blocks") };
+    ipfs = { mode: "embedded", blockstoreDir: path.join(dataDir, "evidence") };
   }
 
   // Keystore: exactly one of passphrase and key file; never a default secret in production.

@@ -45,7 +45,7 @@ describe("loadConfig", () => {
         node: { host: "127.0.0.1", port: 8545, chainId: 31337, stateFile: path.join(dataDir, "chain", "state.json") },
       });
       expect(config.database).to.deep.equal({ engine: "pglite", dir: path.join(dataDir, "pgdata") });
-      expect(config.ipfs).to.deep.equal({ mode: "embedded", blockstoreDir: path.join(dataDir, "ipfs", "blocks") });
+      expect(config.ipfs).to.deep.equal({ mode: "embedded", blockstoreDir: path.join(dataDir, "evidence") });
       expect(config.keystore).to.deep.equal({ source: "keyFile", keyFile: path.join(dataDir, "keystore.key"), create: true });
       expect(config.relay).to.deep.equal({ batchSize: 50, pollIntervalMs: 1000, maxAttempts: 10, staleLockMs: 300000 });
       expect(config.evidence.maxBytes).to.equal(10 * 1024 * 1024);
