@@ -98,6 +98,7 @@ const postgresEngine: EngineUnderTest = {
 
 // Root hook: after every suite of the run, stop the server and remove the temp dirs.
 after(async () => {
+  if (warned) console.warn("\n!!! The SQL suites ran on PGlite only: PostgreSQL binaries not found (apt-get install postgresql).\n");
   if (server) await (await server.catch(() => null))?.stop();
   for (const dir of pgliteDirs) fs.rmSync(dir, { recursive: true, force: true });
 });

@@ -19,8 +19,13 @@ export type PostgresServer = {
   stop(): Promise<void>;
 };
 
-/** The newest `/usr/lib/postgresql/<version>/bin` that has initdb and pg_ctl, or null. */
+/**
+ * The newest `/usr/lib/postgresql/<version>/bin` that has initdb and pg_ctl, or null.
+ * `POSTGRES_BIN_DIR` names another folder instead (a non-existent one acts as "not installed").
+ */
 export function findPostgresBinaries(): string | null {
+  const override = process.env.POSTGRES_BIN_DIR;
+  if (override) return fs.existsSync(path.join(override, "initdb")) && fs.existsSync(path.join(override, "pg_ctl")) ? override : null;
   const root = "/usr/lib/postgresql";
   if (!fs.existsSync(root)) return null;
   const versions = fs
