@@ -64,19 +64,8 @@ export function output(form: number, grams: bigint, tag: string = `${form}/${gra
  * the form catalogue and yield bounds registered, and one member per role.
  */
 export async function networkFixture() {
-  const [
-    governor,
-    governor2,
-    coopPhone1,
-    coopPhone2,
-    processor,
-    brand,
-    certifier,
-    relayer,
-    stranger,
-    spare1,
-    spare2,
-  ] = await ethers.getSigners();
+  const [governor, governor2, coopPhone1, coopPhone2, processor, brand, certifier, relayer, stranger, spare1, spare2] =
+    await ethers.getSigners();
 
   const forwarder = await new ERC2771Forwarder__factory(governor).deploy("firstmile");
   // One contract is both the membership registry and the lot registry (membership is its abstract
@@ -138,7 +127,9 @@ async function addMember(
   label: string,
   accounts: HardhatEthersSigner[],
 ): Promise<bigint> {
-  const memberId = await membership.connect(governor).addMember.staticCall(roles, country(code), digest(label), accounts);
+  const memberId = await membership
+    .connect(governor)
+    .addMember.staticCall(roles, country(code), digest(label), accounts);
   await membership.connect(governor).addMember(roles, country(code), digest(label), accounts);
   return memberId;
 }
@@ -208,6 +199,7 @@ export async function lotHeldBy(
   tag?: string,
 ): Promise<bigint> {
   const lotId = await mintLot(network.registry, network.coopPhone1, form, grams, tag);
-  if (holder.address !== network.coopPhone1.address) await handOver(network.registry, lotId, network.coopPhone1, holder);
+  if (holder.address !== network.coopPhone1.address)
+    await handOver(network.registry, lotId, network.coopPhone1, holder);
   return lotId;
 }

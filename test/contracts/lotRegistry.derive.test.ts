@@ -39,7 +39,9 @@ async function expectDerived(
   const firstOutputId = await registry.nextLotId(caller);
   const inputsBefore = await Promise.all(inputIds.map((id) => registry.getLot(id)));
   const holders = [...new Set([caller.address, ...inputsBefore.map(({ lot }) => lot.custodian)])];
-  const balancesBefore = new Map(await Promise.all(holders.map(async (h) => [h, await registry.balanceOf(h)] as const)));
+  const balancesBefore = new Map(
+    await Promise.all(holders.map(async (h) => [h, await registry.balanceOf(h)] as const)),
+  );
 
   const receipt = await receiptOf(run());
 
@@ -111,7 +113,9 @@ async function expectDerived(
   for (const holder of holders) {
     const consumed = inputsBefore.filter(({ lot }) => lot.custodian === holder).length;
     const created = holder === caller.address ? outputs.length : 0;
-    expect(await registry.balanceOf(holder), holder).to.equal(balancesBefore.get(holder)! - BigInt(consumed) + BigInt(created));
+    expect(await registry.balanceOf(holder), holder).to.equal(
+      balancesBefore.get(holder)! - BigInt(consumed) + BigInt(created),
+    );
   }
   return outputIds;
 }
@@ -140,22 +144,30 @@ describe("LotRegistry: split, merge, transform", function () {
       const network = await loadFixture(cooperativeLotsFixture);
       const { registry, coopPhone1, wet } = network;
       const parts = [output(Form.wetBeans, 30_000n, "a"), output(Form.wetBeans, 70_000n, "b")];
-      expect(await registry.connect(coopPhone1).split.staticCall(wet, parts)).to.equal(await registry.nextLotId(coopPhone1));
-      await expectDerived(network, coopPhone1, "split", [wet], parts, () => registry.connect(coopPhone1).split(wet, parts));
+      expect(await registry.connect(coopPhone1).split.staticCall(wet, parts)).to.equal(
+        await registry.nextLotId(coopPhone1),
+      );
+      await expectDerived(network, coopPhone1, "split", [wet], parts, () =>
+        registry.connect(coopPhone1).split(wet, parts),
+      );
     });
 
     it("splits into uneven parts of one gram and the rest", async function () {
       const network = await loadFixture(cooperativeLotsFixture);
       const { registry, coopPhone1, wet } = network;
       const parts = [output(Form.wetBeans, 1n), output(Form.wetBeans, 33_333n), output(Form.wetBeans, 66_666n)];
-      await expectDerived(network, coopPhone1, "split", [wet], parts, () => registry.connect(coopPhone1).split(wet, parts));
+      await expectDerived(network, coopPhone1, "split", [wet], parts, () =>
+        registry.connect(coopPhone1).split(wet, parts),
+      );
     });
 
     it("lets a sibling account split, the parts going to that account", async function () {
       const network = await loadFixture(cooperativeLotsFixture);
       const { registry, coopPhone2, wet } = network;
       const parts = [output(Form.wetBeans, 50_000n), output(Form.wetBeans, 50_000n)];
-      await expectDerived(network, coopPhone2, "split", [wet], parts, () => registry.connect(coopPhone2).split(wet, parts));
+      await expectDerived(network, coopPhone2, "split", [wet], parts, () =>
+        registry.connect(coopPhone2).split(wet, parts),
+      );
     });
 
     it("makes parts that are full lots: they can be handed over and split again", async function () {
@@ -175,7 +187,9 @@ describe("LotRegistry: split, merge, transform", function () {
     ] as const) {
       it(`refuses parts ${label} with LotRegistrySplitImbalance`, async function () {
         const { registry, coopPhone1, wet } = await loadFixture(cooperativeLotsFixture);
-        await expect(registry.connect(coopPhone1).split(wet, [output(Form.wetBeans, 30_000n), output(Form.wetBeans, second)]))
+        await expect(
+          registry.connect(coopPhone1).split(wet, [output(Form.wetBeans, 30_000n), output(Form.wetBeans, second)]),
+        )
           .to.be.revertedWithCustomError(registry, "LotRegistrySplitImbalance")
           .withArgs(wet, 100_000n, 30_000n + second);
       });
@@ -193,7 +207,9 @@ describe("LotRegistry: split, merge, transform", function () {
 
     it("refuses a part of another form", async function () {
       const { registry, coopPhone1, wet } = await loadFixture(cooperativeLotsFixture);
-      await expect(registry.connect(coopPhone1).split(wet, [output(Form.wetBeans, 50_000n), output(Form.dryBeans, 50_000n)]))
+      await expect(
+        registry.connect(coopPhone1).split(wet, [output(Form.wetBeans, 50_000n), output(Form.dryBeans, 50_000n)]),
+      )
         .to.be.revertedWithCustomError(registry, "LotRegistryFormMismatch")
         .withArgs(wet, Form.wetBeans, Form.dryBeans);
     });
@@ -207,7 +223,9 @@ describe("LotRegistry: split, merge, transform", function () {
 
     it("refuses another member's account", async function () {
       const { registry, coopPhone1, processor, wet } = await loadFixture(cooperativeLotsFixture);
-      await expect(registry.connect(processor).split(wet, [output(Form.wetBeans, 50_000n), output(Form.wetBeans, 50_000n)]))
+      await expect(
+        registry.connect(processor).split(wet, [output(Form.wetBeans, 50_000n), output(Form.wetBeans, 50_000n)]),
+      )
         .to.be.revertedWithCustomError(registry, "LotRegistryNotCustodian")
         .withArgs(processor.address, wet, coopPhone1.address);
     });
@@ -220,7 +238,9 @@ describe("LotRegistry: split, merge, transform", function () {
         .to.be.revertedWithCustomError(registry, "LotRegistryWrongStatus")
         .withArgs(wet, LotStatus.InTransit);
       await registry.connect(coopPhone1).split(wet2, [output(Form.wetBeans, 20_000n), output(Form.wetBeans, 20_000n)]);
-      await expect(registry.connect(coopPhone1).split(wet2, [output(Form.wetBeans, 20_000n), output(Form.wetBeans, 20_000n)]))
+      await expect(
+        registry.connect(coopPhone1).split(wet2, [output(Form.wetBeans, 20_000n), output(Form.wetBeans, 20_000n)]),
+      )
         .to.be.revertedWithCustomError(registry, "LotRegistryWrongStatus")
         .withArgs(wet2, LotStatus.Consumed);
       await expect(registry.connect(coopPhone1).split(999n, halves))
@@ -312,7 +332,9 @@ describe("LotRegistry: split, merge, transform", function () {
       const network = await loadFixture(cooperativeLotsFixture);
       const { registry, coopPhone1, wet } = network;
       const dried = [output(Form.dryBeans, 38_000n, "dried")];
-      expect(await registry.connect(coopPhone1).transform.staticCall([wet], dried)).to.equal(await registry.nextLotId(coopPhone1));
+      expect(await registry.connect(coopPhone1).transform.staticCall([wet], dried)).to.equal(
+        await registry.nextLotId(coopPhone1),
+      );
       await expectDerived(network, coopPhone1, "transformed", [wet], dried, () =>
         registry.connect(coopPhone1).transform([wet], dried),
       );
@@ -450,7 +472,9 @@ describe("LotRegistry: split, merge, transform", function () {
     });
 
     it("refuses another member's lot and an account without a custodian role", async function () {
-      const { registry, membership, coopPhone1, certifier, processor, liquor } = await loadFixture(processorLotsFixture);
+      const { registry, membership, coopPhone1, certifier, processor, liquor } = await loadFixture(
+        processorLotsFixture,
+      );
       await expect(registry.connect(coopPhone1).transform([liquor], [output(Form.butter, 45_000n)]))
         .to.be.revertedWithCustomError(registry, "LotRegistryNotCustodian")
         .withArgs(coopPhone1.address, liquor, processor.address);
@@ -471,9 +495,15 @@ describe("LotRegistry: split, merge, transform", function () {
 
     it("is gone for ERC-721 but its record and head stay readable", async function () {
       const { registry, coopPhone1, wet } = await loadFixture(consumedFixture);
-      await expect(registry.ownerOf(wet)).to.be.revertedWithCustomError(registry, "LotRegistryUnknownLot").withArgs(wet);
-      await expect(registry.tokenURI(wet)).to.be.revertedWithCustomError(registry, "LotRegistryUnknownLot").withArgs(wet);
-      await expect(registry.getApproved(wet)).to.be.revertedWithCustomError(registry, "LotRegistryUnknownLot").withArgs(wet);
+      await expect(registry.ownerOf(wet))
+        .to.be.revertedWithCustomError(registry, "LotRegistryUnknownLot")
+        .withArgs(wet);
+      await expect(registry.tokenURI(wet))
+        .to.be.revertedWithCustomError(registry, "LotRegistryUnknownLot")
+        .withArgs(wet);
+      await expect(registry.getApproved(wet))
+        .to.be.revertedWithCustomError(registry, "LotRegistryUnknownLot")
+        .withArgs(wet);
       const { lot, head } = await registry.getLot(wet);
       expect([lot.custodian, lot.grams, lot.form, lot.status]).to.deep.equal([
         coopPhone1.address,

@@ -138,7 +138,8 @@ describe("LotRegistry: forms and yield bounds", function () {
     const calls: Record<string, (network: Network, caller: HardhatEthersSigner) => Promise<unknown>> = {
       registerForm: ({ registry }, caller) => registry.connect(caller).registerForm(FREE_FORM, 1, 100, "x"),
       setFormTolerance: ({ registry }, caller) => registry.connect(caller).setFormTolerance(Form.wetBeans, 10_000),
-      setYieldBounds: ({ registry }, caller) => registry.connect(caller).setYieldBounds(Form.wetBeans, Form.dryBeans, 1, 10_000),
+      setYieldBounds: ({ registry }, caller) =>
+        registry.connect(caller).setYieldBounds(Form.wetBeans, Form.dryBeans, 1, 10_000),
       setBaseURI: ({ registry }, caller) => registry.connect(caller).setBaseURI("https://evil.example/"),
     };
     for (const [callerName, account] of Object.entries(callers)) {

@@ -140,8 +140,9 @@ describe("LotRegistry: handover", function () {
       });
 
       it("refuses a suspended account and an account of a suspended member", async function () {
-        const { registry, membership, members, coopPhone1, processor, brand, lotId } =
-          await loadFixture(cooperativeLotFixture);
+        const { registry, membership, members, coopPhone1, processor, brand, lotId } = await loadFixture(
+          cooperativeLotFixture,
+        );
         await membership.setAccountActive(processor, false);
         await expect(registry.connect(coopPhone1).offer(lotId, processor))
           .to.be.revertedWithCustomError(registry, "LotRegistryInvalidReceiver")
@@ -415,7 +416,14 @@ describe("LotRegistry: handover", function () {
       await handOver(registry, lotId, coopPhone1, processor, 496_000n);
       await handOver(registry, lotId, processor, brand, 495_000n);
       const accepted = await registry.queryFilter(registry.filters.HandoverAccepted(lotId));
-      expect(accepted.map((event) => [event.args.previousCustodian, event.args.custodian, event.args.gramsSent, event.args.gramsReceived])).to.deep.equal([
+      expect(
+        accepted.map((event) => [
+          event.args.previousCustodian,
+          event.args.custodian,
+          event.args.gramsSent,
+          event.args.gramsReceived,
+        ]),
+      ).to.deep.equal([
         [coopPhone1.address, processor.address, 500_000n, 496_000n],
         [processor.address, brand.address, 496_000n, 495_000n],
       ]);

@@ -69,9 +69,9 @@ async function expectBatchMinted(
   const { args } = minted[0];
   expect(args.custodian).to.equal(custodian.address);
   expect(args.firstLotId).to.equal(first);
-  expect(args.deliveries.map((d: ILotRegistry.DeliveryStructOutput) => [d.form, d.grams, d.metadata, d.origin])).to.deep.equal(
-    batch.map((d) => [BigInt(d.form), BigInt(d.grams), d.metadata, d.origin]),
-  );
+  expect(
+    args.deliveries.map((d: ILotRegistry.DeliveryStructOutput) => [d.form, d.grams, d.metadata, d.origin]),
+  ).to.deep.equal(batch.map((d) => [BigInt(d.form), BigInt(d.grams), d.metadata, d.origin]));
   const expectedHeads = batch.map((d, index) => mintedHead(ids[index], custodian.address, d));
   expect([...args.heads]).to.deep.equal(expectedHeads);
   expect(await registry.historyHeads(ids)).to.deep.equal(expectedHeads);
@@ -105,7 +105,9 @@ async function setLotSequence(registry: LotRegistry, account: HardhatEthersSigne
   const [memberId] = await registry.accountOf(account);
   const accountNumber = (await registry.nextLotId(account)) / LOT_ID_BASE;
   for (let mappingSlot = 0; mappingSlot < 32; mappingSlot++) {
-    const slot = ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(["address", "uint256"], [account.address, mappingSlot]));
+    const slot = ethers.keccak256(
+      ethers.AbiCoder.defaultAbiCoder().encode(["address", "uint256"], [account.address, mappingSlot]),
+    );
     const value = BigInt(await ethers.provider.getStorage(registry, slot));
     if ((value & (2n ** 64n - 1n)) === memberId && ((value >> 80n) & 0xffffffffn) === accountNumber) {
       const cleared = value & ~(0xffffffffn << 112n);
@@ -282,9 +284,10 @@ describe("LotRegistry: mint", function () {
         registry,
         "LotRegistryZeroQuantity",
       );
-      await expect(
-        registry.connect(coopPhone1).mintBatch([delivery(Form.wetBeans, 0n)]),
-      ).to.be.revertedWithCustomError(registry, "LotRegistryZeroQuantity");
+      await expect(registry.connect(coopPhone1).mintBatch([delivery(Form.wetBeans, 0n)])).to.be.revertedWithCustomError(
+        registry,
+        "LotRegistryZeroQuantity",
+      );
     });
   });
 
@@ -322,7 +325,9 @@ describe("LotRegistry: mint", function () {
       const { registry, processor } = network;
       const lotId = await lotHeldBy(network, processor, Form.dryBeans, 10_000n);
       await setLotSequence(registry, processor, last - 1n);
-      await expect(registry.connect(processor).split(lotId, [output(Form.dryBeans, 5_000n), output(Form.dryBeans, 5_000n)]))
+      await expect(
+        registry.connect(processor).split(lotId, [output(Form.dryBeans, 5_000n), output(Form.dryBeans, 5_000n)]),
+      )
         .to.be.revertedWithCustomError(registry, "LotRegistrySequenceExhausted")
         .withArgs(processor.address);
     });

@@ -20,7 +20,9 @@ import {
 
 /** Addresses that no signer holds, for filling a member up to its account limit. */
 function freshAddresses(count: number, label: string): string[] {
-  return Array.from({ length: count }, (_, index) => ethers.getAddress(ethers.dataSlice(digest(`${label} ${index}`), 12)));
+  return Array.from({ length: count }, (_, index) =>
+    ethers.getAddress(ethers.dataSlice(digest(`${label} ${index}`), 12)),
+  );
 }
 
 async function isAllowed(network: Network, sender: { address: string } | string): Promise<boolean> {
@@ -225,7 +227,11 @@ describe("Membership", function () {
       await expect(membership.authorize(coopPhone1, Role.cooperative))
         .to.be.revertedWithCustomError(membership, "MembershipUnauthorized")
         .withArgs(coopPhone1.address, Role.cooperative);
-      expect(await membership.accountOf(coopPhone2)).to.deep.equal([members.cooperative, true, BigInt(Role.cooperative)]);
+      expect(await membership.accountOf(coopPhone2)).to.deep.equal([
+        members.cooperative,
+        true,
+        BigInt(Role.cooperative),
+      ]);
 
       await expect(registry.connect(coopPhone1).mint(delivery(Form.wetBeans, 1_000n)))
         .to.be.revertedWithCustomError(membership, "MembershipUnauthorized")
@@ -287,7 +293,11 @@ describe("Membership", function () {
         .to.emit(membership, "MemberStatusChanged")
         .withArgs(members.cooperative, true);
       for (const account of [coopPhone1, coopPhone2]) {
-        expect(await membership.accountOf(account)).to.deep.equal([members.cooperative, true, BigInt(Role.cooperative)]);
+        expect(await membership.accountOf(account)).to.deep.equal([
+          members.cooperative,
+          true,
+          BigInt(Role.cooperative),
+        ]);
       }
     });
 
@@ -336,8 +346,9 @@ describe("Membership", function () {
       });
 
       it("refuses offer, cancel, split, merge, transform and evidence", async function () {
-        const { registry, membership, coopPhone1, coopPhone2, brand, held, offered } =
-          await loadFixture(suspendedCooperativeFixture);
+        const { registry, membership, coopPhone1, coopPhone2, brand, held, offered } = await loadFixture(
+          suspendedCooperativeFixture,
+        );
         for (const phone of [coopPhone1, coopPhone2]) {
           const attempts = [
             () => registry.connect(phone).offer(held, brand),
@@ -368,7 +379,9 @@ describe("Membership", function () {
       });
 
       it("lets them act again once re-activated", async function () {
-        const { registry, membership, members, coopPhone1, brand, held } = await loadFixture(suspendedCooperativeFixture);
+        const { registry, membership, members, coopPhone1, brand, held } = await loadFixture(
+          suspendedCooperativeFixture,
+        );
         await membership.setMemberActive(members.cooperative, true);
         await expect(registry.connect(coopPhone1).offer(held, brand)).to.emit(registry, "HandoverOffered");
       });
@@ -475,9 +488,11 @@ describe("Membership", function () {
     const functions: Record<string, Call> = {
       addMember: ({ membership, spare1 }, caller) =>
         membership.connect(caller).addMember(Role.brand, country("ID"), digest("x"), [spare1]),
-      addAccount: ({ membership, members, spare1 }, caller) => membership.connect(caller).addAccount(members.brand, spare1),
+      addAccount: ({ membership, members, spare1 }, caller) =>
+        membership.connect(caller).addAccount(members.brand, spare1),
       setAccountActive: ({ membership, brand }, caller) => membership.connect(caller).setAccountActive(brand, false),
-      setMemberActive: ({ membership, members }, caller) => membership.connect(caller).setMemberActive(members.brand, false),
+      setMemberActive: ({ membership, members }, caller) =>
+        membership.connect(caller).setMemberActive(members.brand, false),
       setRoles: ({ membership, members }, caller) => membership.connect(caller).setRoles(members.brand, Role.processor),
       "setMetadata (of another member)": ({ membership, members }, caller) =>
         membership.connect(caller).setMetadata(members.governor2, digest("x")),
@@ -583,7 +598,9 @@ describe("Membership", function () {
 
     it("ignores target, value, gas and payload", async function () {
       const { membership, relayer, stranger, forwarder } = await loadFixture(networkFixture);
-      expect(await membership.transactionAllowed(relayer, ethers.ZeroAddress, 10n ** 18n, 1n, 8_000_000n, "0xdeadbeef")).to.equal(true);
+      expect(
+        await membership.transactionAllowed(relayer, ethers.ZeroAddress, 10n ** 18n, 1n, 8_000_000n, "0xdeadbeef"),
+      ).to.equal(true);
       expect(await membership.transactionAllowed(stranger, forwarder, 0, 0, 0, "0x")).to.equal(false);
     });
 
