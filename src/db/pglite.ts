@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import fs from "node:fs";
+import path from "node:path";
 import { assertChannel, type Database, type Queryable, type QueryResult, type Row } from "./database";
 import { DatabaseOpenError, QueryOutsideTransactionError } from "./errors";
 import { TEXT_PARSERS } from "./typeParsers";
@@ -20,15 +21,61 @@ export type OpenPgliteParameters = {
  */
 export async function openPglite(parameters: OpenPgliteParameters): Promise<Database> {
   const { PGlite } = await loadPglite();
-  if (parameters.dir !== null) fs.mkdirSync(parameters.dir, { recursive: true });
+  let release = () => {};
+  if (parameters.dir !== null) {
+    fs.mkdirSync(parameters.dir, { recursive: true });
+    release = lockDirectory(parameters.dir);
+  }
   let pglite: PGliteType;
   try {
     pglite = new PGlite({ ...(parameters.dir === null ? {} : { dataDir: parameters.dir }), parsers: TEXT_PARSERS });
     await pglite.waitReady;
   } catch (error) {
+    release();
     throw new DatabaseOpenError(`Cannot open the embedded database${parameters.dir ? ` at ${parameters.dir}` : ""}`, { cause: error });
   }
-  return new PgliteDatabase(pglite);
+  return new PgliteDatabase(pglite, release);
+}
+
+/**
+ * PGlite does not stop a second process from opening the same directory, and two writers
+ * corrupt it. `<dir>.lock` holds the owner's pid; a lock whose process is gone is taken over.
+ */
+function lockDirectory(dir: string): () => void {
+  const lockFile = `${path.resolve(dir)}.lock`;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(lockFile, `${process.pid}\n`, { flag: "wx" });
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        process.removeListener("exit", release);
+        fs.rmSync(lockFile, { force: true });
+      };
+      process.once("exit", release);
+      return release;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw new DatabaseOpenError(`Cannot lock ${dir}`, { cause: error });
+      const owner = Number.parseInt(fs.readFileSync(lockFile, "utf8"), 10);
+      if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) {
+        throw new DatabaseOpenError(`The embedded database ${dir} is in use by process ${owner}`, {
+          metaMessages: ["Another gateway runs on this data dir: stop it, or give this one its own FIRSTMILE_DATA_DIR."],
+        });
+      }
+      fs.rmSync(lockFile, { force: true });
+    }
+  }
+  throw new DatabaseOpenError(`Cannot lock ${dir}: ${lockFile} keeps reappearing`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 class PgliteDatabase implements Database {
@@ -36,9 +83,11 @@ class PgliteDatabase implements Database {
   readonly #pglite: PGliteType;
   /** Set while a transaction callback runs, to catch queries on the database itself. */
   readonly #inTransaction = new AsyncLocalStorage<true>();
+  readonly #release: () => void;
 
-  constructor(pglite: PGliteType) {
+  constructor(pglite: PGliteType, release: () => void) {
     this.#pglite = pglite;
+    this.#release = release;
   }
 
   async query<T extends Row = Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
@@ -63,7 +112,11 @@ class PgliteDatabase implements Database {
   }
 
   async close(): Promise<void> {
-    if (!this.#pglite.closed) await this.#pglite.close();
+    try {
+      if (!this.#pglite.closed) await this.#pglite.close();
+    } finally {
+      this.#release();
+    }
   }
 
   #assertOutsideTransaction(): void {

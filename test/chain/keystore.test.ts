@@ -18,7 +18,7 @@ import type { KeystoreConfig } from "../../src/config/config";
 import type { Database } from "../../src/db/database";
 import { migrate } from "../../src/db/migrate";
 import { openPglite } from "../../src/db/pglite";
-import { describeEachEngine, resetSchema } from "../helpers/engines";
+import { copyPgliteTemplate, describeEachEngine, resetSchema } from "../helpers/engines";
 import { makeTempDir, removeTempDir } from "../helpers/tmp";
 
 // Cheap scrypt for tests; the stored parameters are what later opens use.
@@ -240,7 +240,9 @@ describe("keystore: no private key on disk or in the log", () => {
     const destination = pino.destination({ dest: logFile, sync: true });
     const logger = pino({ level: config.log.level }, destination);
 
-    const db = await openPglite({ dir: config.database.engine === "pglite" ? config.database.dir : "" });
+    const pgdata = config.database.engine === "pglite" ? config.database.dir : "";
+    await copyPgliteTemplate(pgdata);
+    const db = await openPglite({ dir: pgdata });
     const keys: string[] = [];
     try {
       await migrate(db);

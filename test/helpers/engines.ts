@@ -53,20 +53,24 @@ export function describeEachEngine(title: string, body: (engine: EngineUnderTest
 let pgliteTemplate: Promise<string> | null = null;
 const pgliteDirs: string[] = [];
 
+/** Fills `dir` (new or empty) with an initialised, empty PGlite data directory. */
+export async function copyPgliteTemplate(dir: string): Promise<void> {
+  pgliteTemplate ??= (async () => {
+    const template = fs.mkdtempSync(path.join(os.tmpdir(), "firstmile-pglite-template-"));
+    pgliteDirs.push(template);
+    const db = await openPglite({ dir: path.join(template, "pgdata") });
+    await db.close();
+    return path.join(template, "pgdata");
+  })();
+  fs.cpSync(await pgliteTemplate, dir, { recursive: true });
+}
+
 const pgliteEngine: EngineUnderTest = {
   name: "pglite",
   async openEmpty() {
-    pgliteTemplate ??= (async () => {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "firstmile-pglite-template-"));
-      pgliteDirs.push(dir);
-      const db = await openPglite({ dir });
-      await db.close();
-      return dir;
-    })();
-    const template = await pgliteTemplate;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "firstmile-pglite-"));
     pgliteDirs.push(dir);
-    fs.cpSync(template, dir, { recursive: true });
+    await copyPgliteTemplate(dir);
     return openPglite({ dir });
   },
   lastUrl: () => null,
