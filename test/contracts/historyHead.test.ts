@@ -271,6 +271,17 @@ describe("History heads", function () {
       expect(new Set(recomputed).size).to.equal(ids.length);
     });
 
+    it("refuses to give heads when one of the lots does not exist", async function () {
+      const { registry, lots } = await loadFixture(lifeFixture);
+      const unknown = lots.D + 1n;
+      await expect(registry.historyHead(unknown))
+        .to.be.revertedWithCustomError(registry, "LotRegistryUnknownLot")
+        .withArgs(unknown);
+      await expect(registry.historyHeads([lots.A, unknown]))
+        .to.be.revertedWithCustomError(registry, "LotRegistryUnknownLot")
+        .withArgs(unknown);
+    });
+
     it("matches the head each event emitted, after every step", async function () {
       const { histories } = await loadFixture(lifeFixture);
       for (const [lotId, { events, emittedHeads }] of histories) {

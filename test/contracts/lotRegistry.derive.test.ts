@@ -312,6 +312,18 @@ describe("LotRegistry: split, merge, transform", function () {
       });
     }
 
+    it("refuses a merged quantity beyond the largest gram count", async function () {
+      const { registry, coopPhone1 } = await loadFixture(cooperativeLotsFixture);
+      const max = 2n ** 64n - 1n;
+      const big = [
+        await mintLot(registry, coopPhone1, Form.tsr20, max),
+        await mintLot(registry, coopPhone1, Form.tsr20, 1n),
+      ];
+      await expect(registry.connect(coopPhone1).merge(big, digest("too heavy")))
+        .to.be.revertedWithCustomError(registry, "LotRegistryInvalidBounds")
+        .withArgs(max + 1n, max);
+    });
+
     it("refuses a consumed lot and a lot in transit", async function () {
       const { registry, coopPhone1, processor, wet, wet2 } = await loadFixture(cooperativeLotsFixture);
       const third = await mintLot(registry, coopPhone1, Form.wetBeans, 1_000n);

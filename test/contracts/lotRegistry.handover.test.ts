@@ -391,6 +391,15 @@ describe("LotRegistry: handover", function () {
         .withArgs(lotId, coopPhone1.address, processor.address, anyValue);
     });
 
+    it("lets the sender take back a lot offered to a member suspended since", async function () {
+      const { registry, membership, members, coopPhone1, processor, lotId } = await loadFixture(offeredLotFixture);
+      await membership.setMemberActive(members.processor, false);
+      await expect(registry.connect(coopPhone1).cancel(lotId))
+        .to.emit(registry, "HandoverCancelled")
+        .withArgs(lotId, coopPhone1.address, processor.address, anyValue);
+      expect((await registry.getLot(lotId)).lot.status).to.equal(LotStatus.Active);
+    });
+
     it("refuses the receiver and third parties with LotRegistryNotCustodian", async function () {
       const { registry, coopPhone1, processor, brand, lotId } = await loadFixture(offeredLotFixture);
       for (const caller of [processor, brand]) {
