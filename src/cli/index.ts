@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 import { Command } from "commander";
 import { registerStartCommand } from "./commands/start";
+import { registerEvidenceCommand } from "./commands/evidence";
 
 const program = new Command("firstmile").description("traceability for the first mile of rubber and cocoa");
 registerStartCommand(program);
+registerEvidenceCommand(program);
 
 program.parseAsync().catch((error: unknown) => {
   console.error(`firstmile: ${error instanceof Error ? error.message : String(error)}`);
