@@ -41,6 +41,8 @@ abstract contract Membership is IMembership, IBesuAccountPermissioning, Context 
     mapping(uint64 memberId => address[]) private _accounts;
     mapping(address account => AccountRecord) private _accountRecords;
     uint64 private _memberCount;
+    mapping(uint64 memberId => uint16) private _activeAccounts;
+    /// @dev Members that can govern now: active, holding the governor role, with an active account.
     uint64 private _activeGovernors;
     uint32 private _accountCount;
 
@@ -70,7 +72,9 @@ abstract contract Membership is IMembership, IBesuAccountPermissioning, Context 
     /// @inheritdoc IMembership
     function addAccount(uint64 memberId, address account) external onlyGovernor {
         Member storage member = _existingMember(memberId);
+        bool wasGoverning = _isGoverning(memberId, member);
         _attach(memberId, member, account);
+        _countGovernor(memberId, wasGoverning, _isGoverning(memberId, member));
     }
 
     /// @inheritdoc IMembership
@@ -79,6 +83,13 @@ abstract contract Membership is IMembership, IBesuAccountPermissioning, Context 
         uint64 memberId = record.memberId;
         if (memberId == 0) revert MembershipUnknownAccount(account);
         Member storage member = _members[memberId];
+        if (record.active != active) {
+            // Suspending the last governor's last account would leave nobody able to govern.
+            bool wasGoverning = _isGoverning(memberId, member);
+            if (active) ++_activeAccounts[memberId];
+            else --_activeAccounts[memberId];
+            _countGovernor(memberId, wasGoverning, _isGoverning(memberId, member));
+        }
         record.active = active;
         record.effectiveRoles = _effectiveRoles(member, active);
         emit AccountStatusChanged(memberId, account, active);
@@ -88,8 +99,9 @@ abstract contract Membership is IMembership, IBesuAccountPermissioning, Context 
     function setMemberActive(uint64 memberId, bool active) external onlyGovernor {
         Member storage member = _existingMember(memberId);
         if (member.active == active) return;
-        _countGovernor(memberId, member.roles, member.active, member.roles, active);
+        bool wasGoverning = _isGoverning(memberId, member);
         member.active = active;
+        _countGovernor(memberId, wasGoverning, _isGoverning(memberId, member));
         _refreshAccounts(memberId, member);
         emit MemberStatusChanged(memberId, active);
     }
@@ -100,8 +112,9 @@ abstract contract Membership is IMembership, IBesuAccountPermissioning, Context 
         if (roles & ~Roles.ALL != 0 || roles == 0) revert MembershipInvalidRoles(roles);
         Member storage member = _existingMember(memberId);
         uint8 previous = member.roles;
-        _countGovernor(memberId, previous, member.active, roles, member.active);
+        bool wasGoverning = _isGoverning(memberId, member);
         member.roles = roles;
+        _countGovernor(memberId, wasGoverning, _isGoverning(memberId, member));
         _refreshAccounts(memberId, member);
         emit RolesChanged(memberId, previous, roles);
     }
@@ -170,11 +183,11 @@ abstract contract Membership is IMembership, IBesuAccountPermissioning, Context 
         member.active = true;
         member.country = country;
         member.metadata = metadata;
-        if (roles & Roles.GOVERNOR != 0) ++_activeGovernors;
         emit MemberAdded(memberId, roles, country, metadata);
         for (uint256 i = 0; i < accounts.length; ++i) {
             _attach(memberId, member, accounts[i]);
         }
+        if (_isGoverning(memberId, member)) ++_activeGovernors;
     }
 
     function _attach(uint64 memberId, Member storage member, address account) private {
@@ -183,6 +196,7 @@ abstract contract Membership is IMembership, IBesuAccountPermissioning, Context 
         if (owner != 0) revert MembershipAccountTaken(account, owner);
         if (member.accountCount >= MAX_ACCOUNTS) revert MembershipTooManyAccounts(memberId, MAX_ACCOUNTS);
         ++member.accountCount;
+        ++_activeAccounts[memberId];
         _accounts[memberId].push(account);
         _accountRecords[account] = AccountRecord(memberId, true, _effectiveRoles(member, true), ++_accountCount, 0, 0, 0);
         emit AccountAdded(memberId, account);
@@ -196,19 +210,19 @@ abstract contract Membership is IMembership, IBesuAccountPermissioning, Context 
         }
     }
 
-    /// @dev Keeps the count of active governor members, refusing a change that would zero it.
-    function _countGovernor(uint64 memberId, uint8 rolesBefore, bool activeBefore, uint8 rolesAfter, bool activeAfter)
-        private
-    {
-        bool wasGovernor = activeBefore && rolesBefore & Roles.GOVERNOR != 0;
-        bool isGovernor = activeAfter && rolesAfter & Roles.GOVERNOR != 0;
-        if (wasGovernor == isGovernor) return;
-        if (isGovernor) {
+    /// @dev Keeps the count of members that can govern, refusing a change that would zero it.
+    function _countGovernor(uint64 memberId, bool wasGoverning, bool isGoverning) private {
+        if (wasGoverning == isGoverning) return;
+        if (isGoverning) {
             ++_activeGovernors;
         } else {
             if (_activeGovernors == 1) revert MembershipLastGovernor(memberId);
             --_activeGovernors;
         }
+    }
+
+    function _isGoverning(uint64 memberId, Member storage member) private view returns (bool) {
+        return member.active && member.roles & Roles.GOVERNOR != 0 && _activeAccounts[memberId] > 0;
     }
 
     /// @dev The account's record, for the lot registry's counters kept in the same slot.

@@ -569,6 +569,32 @@ describe("Membership", function () {
       await expect(membership.setMemberActive(1, false)).to.emit(membership, "MemberStatusChanged").withArgs(1, false);
     });
 
+    it("refuses to suspend the last governor's last active account, but not one of two", async function () {
+      const { membership, governor, spare1 } = await loadFixture(soleGovernorFixture);
+      await expect(membership.setAccountActive(governor.address, false))
+        .to.be.revertedWithCustomError(membership, "MembershipLastGovernor")
+        .withArgs(1);
+      await membership.addAccount(1, spare1.address);
+      await expect(membership.setAccountActive(governor.address, false))
+        .to.emit(membership, "AccountStatusChanged")
+        .withArgs(1, governor.address, false);
+      await expect(membership.connect(spare1).setAccountActive(spare1.address, false))
+        .to.be.revertedWithCustomError(membership, "MembershipLastGovernor")
+        .withArgs(1);
+    });
+
+    it("does not count a governor member whose accounts are all suspended", async function () {
+      const { membership, members, governor2 } = await loadFixture(networkFixture);
+      await membership.setAccountActive(governor2.address, false);
+      await expect(membership.setMemberActive(1, false))
+        .to.be.revertedWithCustomError(membership, "MembershipLastGovernor")
+        .withArgs(1);
+      await membership.setAccountActive(governor2.address, true);
+      await expect(membership.setMemberActive(1, false)).to.emit(membership, "MemberStatusChanged").withArgs(1, false);
+      expect(await membership.hasRole(governor2.address, Role.governor)).to.equal(true);
+      expect(members.governor2).to.be.greaterThan(1n);
+    });
+
     it("counts a member made governor by a role change", async function () {
       const { membership, members, brand } = await loadFixture(soleGovernorFixture);
       await membership.setRoles(members.brand, Role.brand | Role.governor);
