@@ -5,28 +5,46 @@ import "@nomicfoundation/hardhat-ethers";
 import "@nomicfoundation/hardhat-chai-matchers";
 import "@typechain/hardhat";
 
-// The compiler comes from the npm `solc` package: nothing is downloaded, ever.
+// The compilers come from npm packages: nothing is downloaded, ever. `solc` (0.8.30) builds our
+// contracts; `solc-0.8.29` (an npm alias of solc 0.8.29) builds only the EAS contracts that the gas
+// benchmark measures as a baseline, because EAS 1.9.0 pins `pragma solidity 0.8.29`.
+const SOLC_PACKAGES: Record<string, string> = {
+  [require("solc/package.json").version]: "solc",
+  [require("solc-0.8.29/package.json").version]: "solc-0.8.29",
+};
 const SOLC_VERSION: string = require("solc/package.json").version;
+const EAS_SOLC_VERSION: string = require("solc-0.8.29/package.json").version;
 
 subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string }) => {
-  if (args.solcVersion !== SOLC_VERSION) {
-    throw new Error(`only solc ${SOLC_VERSION} (npm package) is available, ${args.solcVersion} was asked for`);
+  const pkg = SOLC_PACKAGES[args.solcVersion];
+  if (!pkg) {
+    const available = Object.keys(SOLC_PACKAGES).join(", ");
+    throw new Error(`only solc ${available} (npm packages) are available, ${args.solcVersion} was asked for`);
   }
   return {
-    compilerPath: path.join(path.dirname(require.resolve("solc/package.json")), "soljson.js"),
+    compilerPath: path.join(path.dirname(require.resolve(`${pkg}/package.json`)), "soljson.js"),
     isSolcJs: true,
-    version: SOLC_VERSION,
-    longVersion: require("solc").version().replace(/\.Emscripten\.clang$/, ""),
+    version: args.solcVersion,
+    longVersion: require(pkg).version().replace(/\.Emscripten\.clang$/, ""),
   };
 });
 
 // Besu private networks run the Cancun rules; OpenZeppelin 5.7 needs them (mcopy).
 const EVM_VERSION = "cancun";
+const SOLC_SETTINGS = { optimizer: { enabled: true, runs: 200 }, evmVersion: EVM_VERSION };
 
 const config: HardhatUserConfig = {
   solidity: {
-    version: SOLC_VERSION,
-    settings: { optimizer: { enabled: true, runs: 200 }, evmVersion: EVM_VERSION },
+    compilers: [{ version: SOLC_VERSION, settings: SOLC_SETTINGS }],
+    // Only the benchmark's EAS baseline and the EAS files that pin 0.8.29 use the older compiler.
+    overrides: Object.fromEntries(
+      [
+        "contracts/bench/EASBaseline.sol",
+        "@ethereum-attestation-service/eas-contracts/contracts/EAS.sol",
+        "@ethereum-attestation-service/eas-contracts/contracts/SchemaRegistry.sol",
+        "@ethereum-attestation-service/eas-contracts/contracts/eip1271/EIP1271Verifier.sol",
+      ].map((source) => [source, { version: EAS_SOLC_VERSION, settings: SOLC_SETTINGS }]),
+    ),
   },
   networks: {
     hardhat: { hardfork: EVM_VERSION, allowUnlimitedContractSize: false },
