@@ -105,6 +105,8 @@ interface ILotRegistry {
     );
     /// @notice Emitted when a custodian attaches evidence (weigh ticket, photo, lab report) to a lot.
     event EvidenceAttached(uint256 indexed lotId, address indexed by, bytes32 evidence, bytes32 head);
+    /// @notice Emitted when governors set (or, with zero, clear) the lot observer.
+    event LotObserverSet(address indexed observer);
     /// @notice ERC-2309: lots `fromTokenId` .. `toTokenId` were minted to `toAddress` in one call.
     event ConsecutiveTransfer(
         uint256 indexed fromTokenId, uint256 toTokenId, address indexed fromAddress, address indexed toAddress
@@ -180,6 +182,13 @@ interface ILotRegistry {
     /// @dev Requirements: caller is a governor.
     /// @param baseURI E.g. `https://trace.example.org/lots/`.
     function setBaseURI(string calldata baseURI) external;
+
+    /// @notice Sets the contract told about every split, merge, transform and accepted handover
+    /// (see {ILotObserver}): the attestation registry, which carries claims through the chain of
+    /// custody. Mints are never observed.
+    /// @dev Requirements: caller is a governor. Emits {LotObserverSet}. Zero clears it.
+    /// @param observer The observer, or zero for none.
+    function setLotObserver(address observer) external;
 
     /// @notice Mints one delivery to the caller.
     /// @dev Requirements: caller is an active cooperative account; form registered; grams > 0.
@@ -263,6 +272,9 @@ interface ILotRegistry {
 
     /// @notice Many lots' history heads in one call.
     function historyHeads(uint256[] calldata lotIds) external view returns (bytes32[] memory heads);
+
+    /// @notice The lot observer (zero if none), see {setLotObserver}.
+    function lotObserver() external view returns (address);
 
     /// @notice A registered form.
     function getForm(uint8 form) external view returns (Form memory);

@@ -9,6 +9,7 @@ import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 import {Membership} from "../membership/Membership.sol";
 import {Roles} from "../membership/Roles.sol";
+import {ILotObserver} from "./ILotObserver.sol";
 import {ILotRegistry} from "./ILotRegistry.sol";
 import {LotHistory} from "./LotHistory.sol";
 
@@ -25,6 +26,8 @@ import {LotHistory} from "./LotHistory.sol";
 /// - the acting account's {AccountRecord}: roles, lot sequence and balance, read and written once
 ///   per call however many lots it mints.
 /// - `_registeredForms`: a bitmap, so the form check of a whole batch is one read.
+/// - `_lotObserver`: told of derivations and accepted handovers (claims and mass-balance credit
+///   live in the attestation registry); mints never read it.
 ///
 /// Lot ids are `accountNumber * LOT_ID_BASE + sequence`: each account numbers the lots it mints or
 /// derives, consecutively, so a batch is one ERC-2309 range and no shared counter is written.
@@ -57,6 +60,7 @@ contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Contex
     mapping(uint8 inputForm => mapping(uint8 outputForm => YieldBounds)) private _yields;
     uint256 private _registeredForms;
     string private _baseURI;
+    ILotObserver private _lotObserver;
 
     /// @param trustedForwarder The ERC-2771 forwarder relayed requests come through.
     /// @param firstGovernor The account of member 1, the network's first governor.
@@ -104,6 +108,12 @@ contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Contex
     /// @inheritdoc ILotRegistry
     function setBaseURI(string calldata baseURI) external onlyGovernor {
         _baseURI = baseURI;
+    }
+
+    /// @inheritdoc ILotRegistry
+    function setLotObserver(address observer) external onlyGovernor {
+        _lotObserver = ILotObserver(observer);
+        emit LotObserverSet(observer);
     }
 
     // ---------------------------------------------------------------------------------------- mint
@@ -204,6 +214,10 @@ contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Contex
         _heads[lotId] = head;
         emit Transfer(previous, custodian, lotId);
         emit HandoverAccepted(lotId, previous, custodian, gramsSent, gramsReceived, head);
+        ILotObserver observer = _lotObserver;
+        if (address(observer) != address(0)) {
+            observer.onHandoverAccepted(lotId, previous, custodian, lot.form, gramsReceived);
+        }
     }
 
     // ---------------------------------------------------------------------- split, merge, transform
@@ -300,6 +314,11 @@ contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Contex
         for (uint256 i = 0; i < lotIds.length; ++i) {
             heads[i] = historyHead(lotIds[i]);
         }
+    }
+
+    /// @inheritdoc ILotRegistry
+    function lotObserver() external view returns (address) {
+        return address(_lotObserver);
     }
 
     /// @inheritdoc ILotRegistry
@@ -417,7 +436,8 @@ contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Contex
 
     /// @dev The one place split, merge and transform consume inputs and create outputs. The caller
     /// checked custody, status and mass balance; this consumes each input (folding the consumption
-    /// into its head), then mints each output to the caller with a head committing to the inputs'.
+    /// into its head), then mints each output to the caller with a head committing to the inputs',
+    /// and finally tells the lot observer, if one is set (claims follow lots there).
     function _derive(uint8 kind, uint256[] memory inputIds, Output[] memory outputs)
         private
         returns (uint256 firstOutputId)
@@ -434,6 +454,8 @@ contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Contex
         account.lotBalance = _accountRecord(custodian).lotBalance;
         _closeSequence(custodian, account, outputs.length);
         emit LotsDerived(kind, custodian, inputIds, inputHeads, firstOutputId, outputs, outputHeads);
+        ILotObserver observer = _lotObserver;
+        if (address(observer) != address(0)) observer.onLotsDerived(kind, custodian, inputIds, firstOutputId, outputs);
     }
 
     function _consumeInputs(uint8 kind, uint256[] memory inputIds, uint256 firstOutputId, uint256 outputCount)
