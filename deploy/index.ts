@@ -3,12 +3,13 @@ import { readDeployments, type Deployments } from "../src/chain/deployments";
 import { forwarderStep } from "./001_forwarder";
 import { lotRegistryStep } from "./002_lot_registry";
 import { formsStep } from "./003_forms";
+import { attestationsStep } from "./004_attestations";
 import type { DeployStep } from "./context";
 
 export { FORWARDER_NAME } from "./001_forwarder";
 
 /** Every step, in order. */
-export const DEPLOY_STEPS: readonly DeployStep[] = [forwarderStep, lotRegistryStep, formsStep];
+export const DEPLOY_STEPS: readonly DeployStep[] = [forwarderStep, lotRegistryStep, formsStep, attestationsStep];
 
 export interface DeployAllParameters {
   signer: Signer;

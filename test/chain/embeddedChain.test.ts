@@ -26,7 +26,7 @@ describe("embedded chain (anvil with --state under the data directory)", () => {
     const port = await freePort();
     chain = await startEmbeddedChain({ dataDir, port });
     const first = chain.deployments;
-    expect(Object.keys(first.contracts)).to.have.members(["Forwarder", "LotRegistry"]);
+    expect(Object.keys(first.contracts)).to.have.members(["Forwarder", "LotRegistry", "AttestationRegistry"]);
     const recorded = JSON.parse(fs.readFileSync(chain.deploymentsFile, "utf8"));
     expect(recorded.contracts.LotRegistry.address).to.equal(first.contracts.LotRegistry.address);
 
