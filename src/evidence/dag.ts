@@ -22,6 +22,8 @@ export type DecodedFileNode = {
   links: CID[];
   /** The file size this node says it covers. */
   fileSize: bigint;
+  /** Bytes under each link, in link order. */
+  blockSizes: bigint[];
 };
 
 /**
@@ -43,7 +45,12 @@ export async function decodeFileNode(cid: CID, bytes: Uint8Array): Promise<Decod
     throw new EvidenceNotAFileError({ cid: cid.toString(), found: `a dag-pb block that is not UnixFS (${error instanceof Error ? error.message : String(error)})` });
   }
   if (entry.type !== "file") throw new EvidenceNotAFileError({ cid: cid.toString(), found: `a UnixFS ${entry.type}` });
-  return { data: entry.unixfs.data ?? new Uint8Array(0), links: entry.node.Links.map((link) => link.Hash), fileSize: entry.unixfs.fileSize() };
+  return {
+    data: entry.unixfs.data ?? new Uint8Array(0),
+    links: entry.node.Links.map((link) => link.Hash),
+    fileSize: entry.unixfs.fileSize(),
+    blockSizes: entry.unixfs.blockSizes,
+  };
 }
 
 /** The file's bytes in order, one verified block at a time (a streaming read). */

@@ -6,8 +6,8 @@ import { setImmediate as nextTurn } from "node:timers/promises";
 import type { FsBlockstore } from "blockstore-fs" with { "resolution-mode": "import" };
 import type { NextToLast } from "blockstore-fs/sharding" with { "resolution-mode": "import" };
 import { CID } from "multiformats/cid";
-import { IDENTITY_CODE, SHA2_256_CODE, importEvidenceFile, parseEvidenceCid } from "./cid";
-import { readEvidenceFile, walkEvidenceBlocks } from "./dag";
+import { IDENTITY_CODE, RAW_CODEC, SHA2_256_CODE, importEvidenceFile, parseEvidenceCid } from "./cid";
+import { decodeFileNode, readEvidenceFile, walkEvidenceBlocks, type DecodedFileNode } from "./dag";
 import { EvidenceInvalidCidError, EvidenceNotFoundError, EvidenceStoreUnavailableError } from "./errors";
 import { checkedStream, collectLimited, isStreamable, prepareEvidence, type EvidenceLimits } from "./intake";
 import { parseEvidenceMediaType, type EvidenceMediaType } from "./mediaTypes";
@@ -29,6 +29,8 @@ import { verifyBlock } from "./verify";
  * measured three times slower than one read, and reads are then hashed anyway.
  */
 const SOURCE = "embedded blockstore";
+/** Block reads are synchronous: let other requests run every 16 blocks (4 MiB). */
+const YIELD_EVERY_BLOCKS = 16;
 
 type PinRecord = { pinnedAt: string; mediaType?: EvidenceMediaType; size?: number };
 
@@ -106,15 +108,51 @@ export class EmbeddedEvidenceStore implements EvidenceStore {
 
   async get(input: string | CID): Promise<Uint8Array> {
     const cid = parseEvidenceCid(input);
+    const rootBlock = await this.getBlock(cid);
+    if (cid.code === RAW_CODEC) return rootBlock;
+    const root = await decodeFileNode(cid, rootBlock);
+    if (isFlatRawFile(root)) return this.readFlatFile(cid, root);
+    // Any other UnixFS shape (nested trees above 43.5 MiB, leaves chunked elsewhere): the general walk.
     const chunks: Uint8Array[] = [];
     let total = 0;
     for await (const chunk of readEvidenceFile(cid, this)) {
       chunks.push(chunk);
       total += chunk.length;
-      // Block reads are synchronous: let other requests run every 4 MiB.
-      if (chunks.length % 16 === 0) await nextTurn();
+      if (chunks.length % YIELD_EVERY_BLOCKS === 0) await nextTurn();
     }
-    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
+    return Buffer.concat(chunks, total);
+  }
+
+  /**
+   * The shape firstmile writes for files up to 174 chunks: a root whose links are all raw leaves.
+   * Each leaf is read straight into its place in the output buffer and hashed there: one
+   * allocation, no copy, every block still verified against its link.
+   */
+  private async readFlatFile(cid: CID, root: DecodedFileNode): Promise<Uint8Array> {
+    const out = Buffer.allocUnsafe(Number(root.fileSize));
+    let offset = 0;
+    for (let i = 0; i < root.links.length; i++) {
+      const leaf = root.links[i]!;
+      const size = Number(root.blockSizes[i]!);
+      let read: number;
+      try {
+        // Synchronous, as in getBlock; the loop yields to other requests every 4 MiB.
+        const fd = fs.openSync(this.blockPath(leaf), "r");
+        try {
+          read = fs.readSync(fd, out, offset, size, 0);
+        } finally {
+          fs.closeSync(fd);
+        }
+      } catch (error) {
+        if (isNotFound(error)) throw new EvidenceNotFoundError({ cid: leaf.toString(), root: cid.toString(), cause: error });
+        throw new EvidenceStoreUnavailableError({ store: this.dirs.root, operation: `read of block ${leaf}`, cause: error });
+      }
+      // A short read (a truncated block file) fails here too: its hash is not the link's.
+      verifyBlock(leaf, out.subarray(offset, offset + read), SOURCE, cid);
+      offset += size;
+      if ((i + 1) % YIELD_EVERY_BLOCKS === 0) await nextTurn();
+    }
+    return out;
   }
 
   getStream(input: string | CID): AsyncIterable<Uint8Array> {
@@ -194,6 +232,16 @@ export class EmbeddedEvidenceStore implements EvidenceStore {
     // Same file system: a rename, no copy. Replacing an existing block replaces it with the same bytes.
     await fsp.rename(path.join(stagingDir, dir, file), path.join(this.dirs.blocks, dir, file));
   }
+}
+
+function isFlatRawFile(root: DecodedFileNode): boolean {
+  if (root.data.length > 0 || root.links.length !== root.blockSizes.length) return false;
+  let total = 0n;
+  for (let i = 0; i < root.links.length; i++) {
+    if (root.links[i]!.code !== RAW_CODEC) return false;
+    total += root.blockSizes[i]!;
+  }
+  return total === root.fileSize;
 }
 
 function isNotFound(error: unknown): boolean {
