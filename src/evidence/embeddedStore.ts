@@ -194,7 +194,10 @@ export class EmbeddedEvidenceStore implements EvidenceStore {
 
   async *pins(): AsyncGenerator<CID> {
     const names = (await fsp.readdir(this.dirs.pins)).filter((name) => name.endsWith(".json")).sort();
-    for (const name of names) yield CID.parse(name.slice(0, -".json".length));
+    for (const name of names) {
+      const cid = tryParse(name.slice(0, -".json".length));
+      if (cid) yield cid; // anything else in the folder is not ours
+    }
   }
 
   /**
@@ -242,6 +245,14 @@ function isFlatRawFile(root: DecodedFileNode): boolean {
     total += root.blockSizes[i]!;
   }
   return total === root.fileSize;
+}
+
+function tryParse(text: string): CID | null {
+  try {
+    return CID.parse(text);
+  } catch {
+    return null;
+  }
 }
 
 function isNotFound(error: unknown): boolean {

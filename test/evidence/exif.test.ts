@@ -39,6 +39,19 @@ describe("photo metadata stripping", () => {
     expect(Buffer.from(bytes).includes(MAKE)).to.equal(false);
   });
 
+  it("finds metadata between scans of a progressive JPEG, past stuffed bytes and restart markers", () => {
+    const scanData = Buffer.from([0x12, 0xff, 0x00, 0x34, 0xff, 0xd0, 0x56, 0xff, 0xff, 0x00]);
+    const comment = Buffer.concat([Buffer.from([0xff, 0xfe, 0x00, 0x0a]), Buffer.from(MODEL.slice(0, 8))]);
+    const sos = Buffer.from([0xff, 0xda, 0x00, 0x08, 1, 1, 0x00, 0, 63, 0]);
+    const input = Buffer.concat([buildJpeg({ exif: false }).subarray(0, -2), sos, scanData, comment, sos, scanData, Buffer.from([0xff, 0xd9])]);
+    const { bytes, removed } = stripImageMetadata(input, "image/jpeg");
+    const output = Buffer.from(bytes);
+    expect(removed).to.deep.equal(["comment"]);
+    expect(output.includes(MODEL.slice(0, 8))).to.equal(false);
+    expect(output.length).to.equal(input.length - comment.length);
+    expect(output.subarray(-(sos.length + scanData.length + 2))).to.deep.equal(Buffer.concat([sos, scanData, Buffer.from([0xff, 0xd9])]));
+  });
+
   it("leaves a JPEG without metadata unchanged", () => {
     const clean = buildJpeg({ exif: false });
     const { bytes, removed } = stripImageMetadata(clean, "image/jpeg");
