@@ -161,6 +161,21 @@ describe("IPFS trustless gateway router (real HTTP server)", () => {
     expect(Buffer.from(await fetchEvidenceFromGateway(`${base}/`, small.cid.toString()))).to.deep.equal(small.bytes);
   });
 
+  it("cuts a CAR stream short when a block below the root is missing", async () => {
+    const bytes = csvOfSize(700_000, 9);
+    const { cid } = await store.put(bytes, "text/csv");
+    const leaves: CID[] = [];
+    for await (const block of walkEvidenceBlocks(cid, store, { duplicates: false })) if (!block.cid.equals(cid)) leaves.push(block.cid);
+    const name = base32upper.encoder.encode(leaves[1]!.multihash.bytes);
+    fs.rmSync(path.join(dir, "blocks", name.slice(-2), `${name}.data`));
+    const response = await fetch(`${base}/ipfs/${cid}?format=car`);
+    expect(response.status).to.equal(200); // committed once the root was read, as the spec allows
+    // The connection is closed mid-body: the client sees a failed transfer, never a complete-looking CAR.
+    const error = await response.arrayBuffer().then(() => undefined, (e: unknown) => e);
+    expect(error).to.be.instanceOf(TypeError);
+    expect((error as Error).message).to.equal("terminated");
+  });
+
   it("never serves a block that fails verification", async () => {
     const bytes = Buffer.from("lot,grams\nGH-2025-0999,1\n");
     const { cid } = await store.put(bytes, "text/csv");
