@@ -1,4 +1,3 @@
-import path from "node:path";
 import type { Config } from "../config";
 import type { EvidenceLimits } from "./intake";
 import { DEFAULT_EVIDENCE_LIMITS } from "./intake";
@@ -6,10 +5,12 @@ import type { EvidenceStoreConfig } from "./store";
 
 /**
  * The evidence store the gateway's configuration names: Kubo when `FIRSTMILE_IPFS=kubo`
- * (`FIRSTMILE_KUBO_URL`), else the embedded blockstore under `<dataDir>/evidence`.
+ * (`FIRSTMILE_KUBO_URL`), else the embedded blockstore the configuration places (`<dataDir>/evidence`).
  */
-export function evidenceStoreConfig(config: Pick<Config, "dataDir" | "ipfs">): EvidenceStoreConfig {
-  return config.ipfs.mode === "kubo" ? { kind: "kubo", url: config.ipfs.kuboUrl } : { kind: "embedded", dir: path.join(config.dataDir, "evidence") };
+export function evidenceStoreConfig(config: Pick<Config, "ipfs">): EvidenceStoreConfig {
+  return config.ipfs.mode === "kubo"
+    ? { kind: "kubo", url: config.ipfs.kuboUrl }
+    : { kind: "embedded", dir: config.ipfs.blockstoreDir };
 }
 
 /** Upload limits from the configuration (`FIRSTMILE_EVIDENCE_MAX_BYTES`); every allowed type. */
