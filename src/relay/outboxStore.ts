@@ -10,8 +10,11 @@ import { RelayIdempotencyConflictError, RelayInvalidRequestError, RelayLockLostE
  * worker holding a row's lock may change it, and a lock older than `staleLockMs` expires.
  *
  * queued -> signed -> submitted -> mined | failed. A request may arrive already signed (a member
- * that holds its own key). Every function takes the database or a transaction handle, so a
- * request can be enqueued in the same transaction as the business write that caused it.
+ * that holds its own key). A signed request points at its *call* (`relay_calls`): the signed
+ * ERC2771Forwarder `ForwardRequest` that carries it, which may carry several requests (mints of
+ * one account coalesced into one `mintBatch`); `callOffset`/`callItems` say which items are its own.
+ * Every function takes the database or a transaction handle, so a request can be enqueued in the
+ * same transaction as the business write that caused it.
  */
 
 /** Channel notified (payload: the request id) when a request is enqueued or becomes due again. */
@@ -37,7 +40,7 @@ export type RelayErrorRecord = {
   name: string;
   message: string;
   details?: string | undefined;
-  /** Decoded revert, e.g. `{ error: "LotRegistryNotCustodian", args: [...] }`. */
+  /** Decoded revert, e.g. `{ error: "LotRegistryNotCustodian", args: {...} }`. */
   revert?: unknown;
 };
 
@@ -47,8 +50,16 @@ export type RelayRequest = {
   idempotencyKey: string;
   kind: string;
   payload: unknown;
+  /** The signed call carrying this request (null while queued). */
   forwardRequest: ForwardRequest | null;
   signature: string | null;
+  callId: bigint | null;
+  /** Index of this request's first item in the call (0 unless coalesced). */
+  callOffset: number | null;
+  /** Number of items of the call that are this request's. */
+  callItems: number | null;
+  /** The call was signed by the gateway's keystore (true) or by the member (false); null while queued. */
+  custodial: boolean | null;
   status: RelayStatus;
   txHash: string | null;
   blockNumber: bigint | null;
@@ -66,6 +77,10 @@ export type RelayRequest = {
 };
 
 type Db = Database | Queryable;
+
+/** Every outbox column plus the columns of its call: what each query returns. */
+const CALL_COLUMNS = "c.from_address, c.to_address, c.value, c.gas, c.nonce, c.deadline, c.data, c.signature, c.custodial";
+const withCall = (source: string) => `select o.*, ${CALL_COLUMNS} from ${source} o left join relay_calls c on c.id = o.call_id`;
 
 // ---------------------------------------------------------------------------------------------
 // enqueue
@@ -94,42 +109,119 @@ export type EnqueueRelayRequestReturnType = { request: RelayRequest; created: bo
  */
 export async function enqueueRelayRequest(db: Db, parameters: EnqueueRelayRequestParameters): Promise<EnqueueRelayRequestReturnType> {
   const { memberId, idempotencyKey, kind, payload, signed } = parameters;
-  if (memberId <= 0n) throw new RelayInvalidRequestError(`Not a member id: ${memberId}`);
-  if (idempotencyKey.length < 1 || idempotencyKey.length > 255) throw new RelayInvalidRequestError("The idempotency key must be 1 to 255 characters");
-  const forward = signed ? forwardRequestColumns(signed.forwardRequest) : null;
-  const signature = signed ? signatureBytes(signed.signature) : null;
-  const requestHash = createHash("sha256")
-    .update(canonicalJson({ kind, payload, forwardRequest: signed?.forwardRequest ?? null, signature: signed?.signature.toLowerCase() ?? null }))
-    .digest();
+  checkKey(memberId, idempotencyKey);
+  const call = signed ? callColumns(signed.forwardRequest, signed.signature) : null;
+  const requestHash = hashRequest(kind, payload, signed);
 
   return inTransaction(db, async (tx) => {
+    let callId: bigint | null = null;
+    if (call) {
+      const inserted = await tx.query<{ id: bigint }>(
+        `insert into relay_calls (from_address, to_address, value, gas, nonce, deadline, data, signature, custodial)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, false) returning id`,
+        call,
+      );
+      callId = inserted.rows[0]!.id;
+    }
     const inserted = await tx.query<OutboxRow>(
-      `insert into outbox (member_id, idempotency_key, request_hash, kind, payload, max_attempts, status,
-                           from_address, to_address, value, gas, nonce, deadline, data, signature)
-       values ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-       on conflict (member_id, idempotency_key) do nothing
-       returning *`,
-      [
-        memberId,
-        idempotencyKey,
-        requestHash,
-        kind,
-        JSON.stringify(payload),
-        parameters.maxAttempts ?? 10,
-        signed ? "signed" : "queued",
-        ...(forward ?? [null, null, null, null, null, null, null]),
-        signature,
-      ],
+      `with inserted as (
+         insert into outbox (member_id, idempotency_key, request_hash, kind, payload, max_attempts, status, call_id, call_offset, call_items)
+         values ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $9 + 1)
+         on conflict (member_id, idempotency_key) do nothing
+         returning *)
+       ${withCall("inserted")}`,
+      [memberId, idempotencyKey, requestHash, kind, JSON.stringify(payload), parameters.maxAttempts ?? 10, signed ? "signed" : "queued", callId, callId === null ? null : 0],
     );
     if (inserted.rows[0]) {
       await tx.query("select pg_notify($1, $2)", [OUTBOX_CHANNEL, inserted.rows[0].id.toString()]);
       return { request: toRelayRequest(inserted.rows[0]), created: true };
     }
     // Under READ COMMITTED the conflicting row is committed by now (the insert waited for it).
-    const existing = await tx.query<OutboxRow>("select * from outbox where member_id = $1 and idempotency_key = $2", [memberId, idempotencyKey]);
+    if (callId !== null) await tx.query("delete from relay_calls where id = $1", [callId]);
+    const existing = await tx.query<OutboxRow>(`${withCall("outbox")} where o.member_id = $1 and o.idempotency_key = $2`, [memberId, idempotencyKey]);
     const row = existing.rows[0]!;
     if (!row.request_hash.equals(requestHash)) throw new RelayIdempotencyConflictError(memberId, idempotencyKey, row.id);
     return { request: toRelayRequest(row), created: false };
+  });
+}
+
+export type EnqueueRelayRequestsItem = Omit<EnqueueRelayRequestParameters, "signed">;
+export type EnqueueRelayRequestsReturnType = Array<EnqueueRelayRequestReturnType | { error: RelayIdempotencyConflictError | RelayInvalidRequestError }>;
+
+/**
+ * `enqueueRelayRequest` for many unsigned requests in one transaction and two statements (group
+ * commit: the HTTP layer collects the requests that arrive together). One result per item, in
+ * order: the request, or the error that item alone gets (a reused key for a different request).
+ * One notification on commit if any request was created.
+ */
+export async function enqueueRelayRequests(db: Db, items: readonly EnqueueRelayRequestsItem[]): Promise<EnqueueRelayRequestsReturnType> {
+  const results: EnqueueRelayRequestsReturnType = new Array(items.length);
+  const valid: { index: number; row: Record<string, unknown>; hash: Buffer }[] = [];
+  items.forEach((item, index) => {
+    try {
+      checkKey(item.memberId, item.idempotencyKey);
+      const hash = hashRequest(item.kind, item.payload, undefined);
+      valid.push({
+        index,
+        hash,
+        row: {
+          member_id: item.memberId.toString(),
+          idempotency_key: item.idempotencyKey,
+          request_hash: hash.toString("hex"),
+          kind: item.kind,
+          payload: item.payload,
+          max_attempts: item.maxAttempts ?? 10,
+        },
+      });
+    } catch (error) {
+      results[index] = { error: error as RelayInvalidRequestError };
+    }
+  });
+  if (valid.length === 0) return results;
+
+  return inTransaction(db, async (tx) => {
+    const inserted = await tx.query<OutboxRow>(
+      `with inserted as (
+         insert into outbox (member_id, idempotency_key, request_hash, kind, payload, max_attempts)
+         select r.member_id, r.idempotency_key, decode(r.request_hash, 'hex'), r.kind, r.payload, r.max_attempts
+           from jsonb_array_elements($1::jsonb) with ordinality as e(item, ord),
+                jsonb_to_record(e.item) as r(member_id bigint, idempotency_key text, request_hash text, kind text, payload jsonb, max_attempts integer)
+          order by e.ord
+         on conflict (member_id, idempotency_key) do nothing
+         returning *)
+       ${withCall("inserted")}`,
+      [JSON.stringify(valid.map((item) => item.row))],
+    );
+    const keyOf = (memberId: bigint | string, key: string) => `${memberId}\u0000${key}`;
+    const created = new Map(inserted.rows.map((row) => [keyOf(row.member_id, row.idempotency_key), row]));
+    const missing = valid.filter((item) => !created.has(keyOf(item.row.member_id as string, item.row.idempotency_key as string)));
+    const existing = new Map<string, OutboxRow>();
+    if (missing.length > 0) {
+      const { rows } = await tx.query<OutboxRow>(
+        `${withCall("outbox")}
+          join jsonb_to_recordset($1::jsonb) as k(member_id bigint, idempotency_key text)
+            on o.member_id = k.member_id and o.idempotency_key = k.idempotency_key`,
+        [JSON.stringify(missing.map((item) => ({ member_id: item.row.member_id, idempotency_key: item.row.idempotency_key })))],
+      );
+      for (const row of rows) existing.set(keyOf(row.member_id, row.idempotency_key), row);
+    }
+    const handedOut = new Set<string>();
+    for (const item of valid) {
+      const key = keyOf(item.row.member_id as string, item.row.idempotency_key as string);
+      const fresh = created.get(key);
+      if (fresh && !handedOut.has(key)) {
+        // The first item with a key created the row; a later item with the same key in the same batch is a retry.
+        handedOut.add(key);
+        results[item.index] = { request: toRelayRequest(fresh), created: true };
+        continue;
+      }
+      const row = fresh ?? existing.get(key)!;
+      results[item.index] = row.request_hash.equals(item.hash)
+        ? { request: toRelayRequest(row), created: false }
+        : { error: new RelayIdempotencyConflictError(row.member_id, row.idempotency_key, row.id) };
+    }
+    if (inserted.rows.length > 0) await tx.query("select pg_notify($1, $2)", [OUTBOX_CHANNEL, inserted.rows[0]!.id.toString()]);
+    return results;
   });
 }
 
@@ -146,28 +238,120 @@ export type ClaimRelayRequestsParameters = {
 /**
  * Claims up to `limit` due requests (queued or signed, `run_at` passed, attempts left, unlocked
  * or stale-locked), oldest first, in one statement: locks them for `workerId` and counts an
- * attempt. Concurrent workers never claim the same row (`for update skip locked`).
+ * attempt. Concurrent workers never claim the same row (`for update skip locked`). A claimed
+ * signed request brings the other requests of its call along (a call is submitted whole), even
+ * beyond `limit`.
  */
 export async function claimRelayRequests(db: Db, parameters: ClaimRelayRequestsParameters): Promise<RelayRequest[]> {
-  const { rows } = await db.query<OutboxRow>(
-    `with due as (
-       select id from outbox
-       where status in ('queued', 'signed')
-         and run_at <= now()
-         and attempts < max_attempts
-         and (locked_at is null or locked_at < now() - $3::double precision * interval '1 millisecond')
-       order by run_at, id
-       limit $2
-       for update skip locked
-     )
-     update outbox o
-        set locked_by = $1, locked_at = now(), attempts = o.attempts + 1, updated_at = now()
-       from due
-      where o.id = due.id
-     returning o.*`,
-    [parameters.workerId, parameters.limit, parameters.staleLockMs],
-  );
-  return rows.map(toRelayRequest).sort(byId);
+  return inTransaction(db, async (tx) => {
+    const { rows } = await tx.query<OutboxRow>(
+      `with due as (
+         select id from outbox
+         where status in ('queued', 'signed')
+           and run_at <= now()
+           and attempts < max_attempts
+           and (locked_at is null or locked_at < now() - $3::double precision * interval '1 millisecond')
+         order by run_at, id
+         limit $2
+         for update skip locked
+       ), claimed as (
+         update outbox o
+            set locked_by = $1, locked_at = now(), attempts = o.attempts + 1, updated_at = now()
+           from due
+          where o.id = due.id
+         returning o.*)
+       ${withCall("claimed")}`,
+      [parameters.workerId, parameters.limit, parameters.staleLockMs],
+    );
+    const callIds = [...new Set(rows.filter((row) => row.status === "signed" && row.call_id !== null).map((row) => row.call_id!))];
+    if (callIds.length > 0) {
+      const siblings = await tx.query<OutboxRow>(
+        `with claimed as (
+           update outbox o
+              set locked_by = $1, locked_at = now(), attempts = o.attempts + 1, updated_at = now()
+            where o.call_id = any($2::bigint[]) and o.status = 'signed' and o.locked_by is distinct from $1
+              and (o.locked_at is null or o.locked_at < now() - $3::double precision * interval '1 millisecond')
+           returning o.*)
+         ${withCall("claimed")}`,
+        [parameters.workerId, callIds, parameters.staleLockMs],
+      );
+      rows.push(...siblings.rows);
+    }
+    return rows.map(toRelayRequest).sort(byId);
+  });
+}
+
+/** A signed call and the requests it carries, as the worker records it. */
+export type SignedRelayCall = {
+  forwardRequest: ForwardRequest;
+  signature: string;
+  custodial: boolean;
+  /** The requests it carries; `offset`/`items` place each one's items in the call (default 0 / 1). */
+  requests: ReadonlyArray<{ id: bigint; offset?: number | undefined; items?: number | undefined }>;
+};
+
+export type MarkRelayRequestsSignedParameters = {
+  workerId: string;
+  calls: readonly SignedRelayCall[];
+  /** Forwarder nonces handed out with these calls, stored in the same transaction. */
+  nonces?: ReadonlyArray<{ chainId: bigint; scope: string; account: string; nextNonce: bigint }> | undefined;
+};
+
+/**
+ * Stores signed calls and points the requests they carry at them: queued requests the worker
+ * holds become `signed`; a signed request may be re-signed (its call replaced, e.g. after its
+ * deadline passed). The lock stays (the same worker submits next). All or none.
+ *
+ * @throws {RelayLockLostError} the worker does not hold every request, or one is past signing.
+ */
+export async function markRelayRequestsSigned(db: Db, parameters: MarkRelayRequestsSignedParameters): Promise<RelayRequest[]> {
+  const { workerId, calls } = parameters;
+  const columns = calls.map((call) => callColumns(call.forwardRequest, call.signature));
+  const ids = calls.flatMap((call) => call.requests.map((request) => request.id));
+  return inTransaction(db, async (tx) => {
+    const inserted = await tx.query<{ id: bigint; ord: bigint }>(
+      `insert into relay_calls (from_address, to_address, value, gas, nonce, deadline, data, signature, custodial)
+       select r.from_address, r.to_address, r.value, r.gas, r.nonce, r.deadline, decode(r.data, 'hex'), decode(r.signature, 'hex'), r.custodial
+         from jsonb_array_elements($1::jsonb) with ordinality as e(item, ord),
+              jsonb_to_record(e.item) as r(from_address text, to_address text, value numeric, gas numeric, nonce numeric, deadline bigint, data text, signature text, custodial boolean)
+        order by e.ord
+       returning id`,
+      [
+        JSON.stringify(
+          columns.map(([from, to, value, gas, nonce, deadline, data, signature], index) => ({
+            from_address: from, to_address: to, value, gas, nonce, deadline: deadline.toString(),
+            data: data.toString("hex"), signature: signature.toString("hex"), custodial: calls[index]!.custodial,
+          })),
+        ),
+      ],
+    );
+    // identity values follow insertion order, which follows `ord`.
+    const callIds = inserted.rows.map((row) => row.id).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const places = calls.flatMap((call, index) =>
+      call.requests.map((request) => ({ id: request.id.toString(), call_id: callIds[index]!.toString(), call_offset: request.offset ?? 0, call_items: request.items ?? 1 })),
+    );
+    const { rows } = await tx.query<OutboxRow>(
+      `with updated as (
+         update outbox o
+            set status = 'signed', call_id = p.call_id, call_offset = p.call_offset, call_items = p.call_items,
+                error = null, updated_at = now()
+           from jsonb_to_recordset($2::jsonb) as p(id bigint, call_id bigint, call_offset integer, call_items integer)
+          where o.id = p.id and o.locked_by = $1 and o.status in ('queued', 'signed')
+         returning o.*)
+       ${withCall("updated")}`,
+      [workerId, JSON.stringify(places)],
+    );
+    assertAll(rows, ids, workerId, "as queued or signed requests");
+    for (const nonce of parameters.nonces ?? []) {
+      await tx.query(
+        `insert into relay_nonces (chain_id, scope, account, next_nonce) values ($1, $2, $3, $4)
+         on conflict (chain_id, scope, account) do update
+           set next_nonce = greatest(relay_nonces.next_nonce, excluded.next_nonce), updated_at = now()`,
+        [nonce.chainId, nonce.scope.toLowerCase(), nonce.account.toLowerCase(), nonce.nextNonce.toString()],
+      );
+    }
+    return rows.map(toRelayRequest).sort(byId);
+  });
 }
 
 export type MarkRelayRequestSignedParameters = {
@@ -177,24 +361,13 @@ export type MarkRelayRequestSignedParameters = {
   signature: string;
 };
 
-/**
- * Stores the signed `ForwardRequest` of a queued request the worker holds; the lock stays (the
- * same worker submits it next).
- *
- * @throws {RelayLockLostError} the worker does not hold the request, or it is not queued.
- */
+/** `markRelayRequestsSigned` for one request and its own custodial call. */
 export async function markRelayRequestSigned(db: Db, parameters: MarkRelayRequestSignedParameters): Promise<RelayRequest> {
-  const forward = forwardRequestColumns(parameters.forwardRequest);
-  const { rows } = await db.query<OutboxRow>(
-    `update outbox
-        set status = 'signed', from_address = $3, to_address = $4, value = $5, gas = $6, nonce = $7,
-            deadline = $8, data = $9, signature = $10, updated_at = now()
-      where id = $1 and locked_by = $2 and status = 'queued'
-     returning *`,
-    [parameters.id, parameters.workerId, ...forward, signatureBytes(parameters.signature)],
-  );
-  if (!rows[0]) throw new RelayLockLostError(parameters.workerId, [parameters.id], "as a queued request");
-  return toRelayRequest(rows[0]);
+  const [row] = await markRelayRequestsSigned(db, {
+    workerId: parameters.workerId,
+    calls: [{ forwardRequest: parameters.forwardRequest, signature: parameters.signature, custodial: true, requests: [{ id: parameters.id }] }],
+  });
+  return row!;
 }
 
 export type MarkRelayRequestsSubmittedParameters = { ids: readonly bigint[]; workerId: string; txHash: string };
@@ -210,11 +383,13 @@ export async function markRelayRequestsSubmitted(db: Db, parameters: MarkRelayRe
   const txHash = hash32(parameters.txHash);
   return inTransaction(db, async (tx) => {
     const { rows } = await tx.query<OutboxRow>(
-      `update outbox
-          set status = 'submitted', tx_hash = $3, submitted_at = now(), locked_by = null, locked_at = null,
-              error = null, updated_at = now()
-        where id = any($1::bigint[]) and locked_by = $2 and status = 'signed'
-       returning *`,
+      `with updated as (
+         update outbox
+            set status = 'submitted', tx_hash = $3, submitted_at = now(), locked_by = null, locked_at = null,
+                error = null, updated_at = now()
+          where id = any($1::bigint[]) and locked_by = $2 and status = 'signed'
+         returning *)
+       ${withCall("updated")}`,
       [parameters.ids, parameters.workerId, txHash],
     );
     assertAll(rows, parameters.ids, parameters.workerId, "as signed requests");
@@ -225,7 +400,14 @@ export async function markRelayRequestsSubmitted(db: Db, parameters: MarkRelayRe
 /** One request's outcome in a mined transaction: its decoded outputs, or why it reverted. */
 export type RelayResult = { id: bigint; outputs: unknown } | { id: bigint; error: RelayErrorRecord };
 
-export type MarkRelayRequestsMinedParameters = { txHash: string; blockNumber: bigint; results: readonly RelayResult[] };
+export type MarkRelayRequestsMinedParameters = {
+  /** The transaction the requests were recorded as submitted in. */
+  txHash: string;
+  /** The transaction that executed them, if another (an earlier submission of the same call). */
+  minedTxHash?: string | undefined;
+  blockNumber: bigint;
+  results: readonly RelayResult[];
+};
 
 /**
  * Records the receipt of a submitted transaction: each request becomes `mined` with its outputs,
@@ -233,50 +415,103 @@ export type MarkRelayRequestsMinedParameters = { txHash: string; blockNumber: bi
  * longer `submitted` under `txHash` are left alone and not returned.
  */
 export async function markRelayRequestsMined(db: Db, parameters: MarkRelayRequestsMinedParameters): Promise<RelayRequest[]> {
-  const results = parameters.results.map((result) =>
-    "error" in result
-      ? { id: result.id.toString(), outputs: null, error: result.error }
-      : { id: result.id.toString(), outputs: result.outputs ?? null, error: null },
-  );
   const { rows } = await db.query<OutboxRow>(
-    `update outbox o
-        set status = case when r.error is null then 'mined' else 'failed' end,
-            block_number = $2, outputs = r.outputs, error = r.error,
-            finished_at = now(), updated_at = now()
-       from jsonb_to_recordset($3::jsonb) as r(id bigint, outputs jsonb, error jsonb)
-      where o.id = r.id and o.status = 'submitted' and o.tx_hash = $1
-     returning o.*`,
-    [hash32(parameters.txHash), parameters.blockNumber, JSON.stringify(results)],
+    `with updated as (
+       update outbox o
+          set status = case when r.error is null then 'mined' else 'failed' end,
+              tx_hash = $4, block_number = $2, outputs = r.outputs, error = r.error,
+              finished_at = now(), updated_at = now()
+         from jsonb_to_recordset($3::jsonb) as r(id bigint, outputs jsonb, error jsonb)
+        where o.id = r.id and o.status = 'submitted' and o.tx_hash = $1
+       returning o.*)
+     ${withCall("updated")}`,
+    [hash32(parameters.txHash), parameters.blockNumber, resultsJson(parameters.results), hash32(parameters.minedTxHash ?? parameters.txHash)],
+  );
+  return rows.map(toRelayRequest).sort(byId);
+}
+
+/**
+ * Records the outcome of signed requests the worker holds whose call turned out to be executed
+ * already (found on chain by the forwarder's event before it was submitted again).
+ */
+export async function markHeldRelayRequestsMined(
+  db: Db,
+  parameters: { workerId: string; txHash: string; blockNumber: bigint; results: readonly RelayResult[] },
+): Promise<RelayRequest[]> {
+  const { rows } = await db.query<OutboxRow>(
+    `with updated as (
+       update outbox o
+          set status = case when r.error is null then 'mined' else 'failed' end,
+              tx_hash = $2, block_number = $3, outputs = r.outputs, error = r.error,
+              submitted_at = coalesce(o.submitted_at, now()), locked_by = null, locked_at = null,
+              finished_at = now(), updated_at = now()
+         from jsonb_to_recordset($4::jsonb) as r(id bigint, outputs jsonb, error jsonb)
+        where o.id = r.id and o.status = 'signed' and o.locked_by = $1
+       returning o.*)
+     ${withCall("updated")}`,
+    [parameters.workerId, hash32(parameters.txHash), parameters.blockNumber, resultsJson(parameters.results)],
   );
   return rows.map(toRelayRequest).sort(byId);
 }
 
 export type FailRelayRequestsParameters = {
   workerId: string;
-  failures: readonly { id: bigint; error: RelayErrorRecord; retryable: boolean }[];
+  failures: readonly {
+    id: bigint;
+    error: RelayErrorRecord;
+    retryable: boolean;
+    /** Run again after this long instead of the exponential backoff (a request waiting for another). */
+    delayMs?: number | undefined;
+  }[];
 };
 
 /**
  * Releases requests the worker holds after a failure. A retryable failure with attempts left
  * keeps its status and runs again after `exp(min(attempts, 10))` seconds (2.7 s, 7.4 s, ...,
- * 6 h); any other becomes `failed`. The error is kept either way. Requests the worker no longer
- * holds are left alone and not returned (their new holder decides).
+ * 6 h), or after `delayMs`; any other becomes `failed`. The error is kept either way. Requests
+ * the worker no longer holds are left alone and not returned (their new holder decides).
  */
 export async function failRelayRequests(db: Db, parameters: FailRelayRequestsParameters): Promise<RelayRequest[]> {
-  const failures = parameters.failures.map((failure) => ({ id: failure.id.toString(), error: failure.error, retryable: failure.retryable }));
+  const failures = parameters.failures.map((failure) => ({
+    id: failure.id.toString(),
+    error: failure.error,
+    retryable: failure.retryable,
+    delay_ms: failure.delayMs ?? null,
+  }));
   const { rows } = await db.query<OutboxRow>(
-    `update outbox o
-        set status = case when f.retryable and o.attempts < o.max_attempts then o.status else 'failed' end,
-            run_at = case when f.retryable and o.attempts < o.max_attempts
-                          then greatest(now(), o.run_at) + exp(least(o.attempts, 10)) * interval '1 second'
-                          else o.run_at end,
-            finished_at = case when f.retryable and o.attempts < o.max_attempts then null else now() end,
-            error = f.error, locked_by = null, locked_at = null, updated_at = now()
-       from jsonb_to_recordset($2::jsonb) as f(id bigint, error jsonb, retryable boolean)
-      where o.id = f.id and o.locked_by = $1 and o.status in ('queued', 'signed')
-     returning o.*`,
+    `with updated as (
+       update outbox o
+          set status = case when f.retryable and o.attempts < o.max_attempts then o.status else 'failed' end,
+              run_at = case when not (f.retryable and o.attempts < o.max_attempts) then o.run_at
+                            when f.delay_ms is not null then now() + f.delay_ms * interval '1 millisecond'
+                            else greatest(now(), o.run_at) + exp(least(o.attempts, 10)) * interval '1 second' end,
+              finished_at = case when f.retryable and o.attempts < o.max_attempts then null else now() end,
+              error = f.error, locked_by = null, locked_at = null, updated_at = now()
+         from jsonb_to_recordset($2::jsonb) as f(id bigint, error jsonb, retryable boolean, delay_ms double precision)
+        where o.id = f.id and o.locked_by = $1 and o.status in ('queued', 'signed')
+       returning o.*)
+     ${withCall("updated")}`,
     [parameters.workerId, JSON.stringify(failures)],
   );
+  return rows.map(toRelayRequest).sort(byId);
+}
+
+/**
+ * Sends signed requests the worker holds back to `queued`, their call dropped, to be signed
+ * again: only for custodial calls that can never execute (their deadline passed unexecuted).
+ */
+export async function unsignRelayRequests(db: Db, parameters: { workerId: string; ids: readonly bigint[]; error: RelayErrorRecord }): Promise<RelayRequest[]> {
+  const { rows } = await db.query<OutboxRow>(
+    `with updated as (
+       update outbox
+          set status = 'queued', call_id = null, call_offset = null, call_items = null, error = $3::jsonb,
+              run_at = now(), locked_by = null, locked_at = null, updated_at = now()
+        where id = any($1::bigint[]) and locked_by = $2 and status = 'signed'
+       returning *)
+     ${withCall("updated")}`,
+    [parameters.ids, parameters.workerId, JSON.stringify(parameters.error)],
+  );
+  if (rows.length > 0) await db.query("select pg_notify($1, $2)", [OUTBOX_CHANNEL, "unsigned"]);
   return rows.map(toRelayRequest).sort(byId);
 }
 
@@ -291,6 +526,19 @@ export async function releaseRelayRequests(db: Db, parameters: { ids: readonly b
 }
 
 /**
+ * Releases every lock held by earlier runs of one relay instance (worker ids `<prefix><run>`),
+ * at start: their process is gone, so their requests need not wait for the stale-lock timeout.
+ */
+export async function releaseRelayRequestsOfPreviousRuns(db: Db, parameters: { workerIdPrefix: string; currentWorkerId: string }): Promise<number> {
+  const { rowCount } = await db.query(
+    `update outbox set locked_by = null, locked_at = null, updated_at = now()
+      where starts_with(locked_by, $1) and locked_by <> $2`,
+    [parameters.workerIdPrefix, parameters.currentWorkerId],
+  );
+  return rowCount;
+}
+
+/**
  * Submitted requests with no receipt recorded yet, oldest first: after a restart the relay looks
  * up each transaction and records the receipt, or requeues requests whose transaction was lost.
  */
@@ -299,9 +547,9 @@ export async function findSubmittedRelayRequests(
   parameters: { submittedBefore?: Date | undefined; limit?: number | undefined } = {},
 ): Promise<RelayRequest[]> {
   const { rows } = await db.query<OutboxRow>(
-    `select * from outbox
-      where status = 'submitted' and ($1::timestamptz is null or submitted_at < $1)
-      order by submitted_at, id
+    `${withCall("outbox")}
+      where o.status = 'submitted' and ($1::timestamptz is null or o.submitted_at < $1)
+      order by o.submitted_at, o.id
       limit $2`,
     [parameters.submittedBefore ?? null, parameters.limit ?? 1000],
   );
@@ -309,16 +557,25 @@ export async function findSubmittedRelayRequests(
 }
 
 /**
- * Puts submitted requests whose transaction `txHash` was dropped back to `signed`, due now, to be
- * submitted again (the forwarder's nonce stops a request from running twice). Notifies the relay.
+ * Puts submitted requests whose transaction `txHash` was dropped (or reverted as a whole) back to
+ * `signed`, due now or after `delayMs`, to be submitted again (the forwarder's nonce stops a
+ * request from running twice). Notifies the relay.
  */
-export async function requeueSubmittedRelayRequests(db: Db, parameters: { ids: readonly bigint[]; txHash: string }): Promise<RelayRequest[]> {
+export async function requeueSubmittedRelayRequests(
+  db: Db,
+  parameters: { ids: readonly bigint[]; txHash: string; error?: RelayErrorRecord | undefined; delayMs?: number | undefined },
+): Promise<RelayRequest[]> {
   return inTransaction(db, async (tx) => {
     const { rows } = await tx.query<OutboxRow>(
-      `update outbox set status = 'signed', tx_hash = null, submitted_at = null, run_at = now(), updated_at = now()
-        where id = any($1::bigint[]) and status = 'submitted' and tx_hash = $2
-       returning *`,
-      [parameters.ids, hash32(parameters.txHash)],
+      `with updated as (
+         update outbox
+            set status = 'signed', tx_hash = null, submitted_at = null,
+                run_at = now() + $3::double precision * interval '1 millisecond',
+                error = coalesce($4::jsonb, error), updated_at = now()
+          where id = any($1::bigint[]) and status = 'submitted' and tx_hash = $2
+         returning *)
+       ${withCall("updated")}`,
+      [parameters.ids, hash32(parameters.txHash), parameters.delayMs ?? 0, parameters.error ? JSON.stringify(parameters.error) : null],
     );
     if (rows.length > 0) await tx.query("select pg_notify($1, $2)", [OUTBOX_CHANNEL, "requeued"]);
     return rows.map(toRelayRequest).sort(byId);
@@ -331,16 +588,53 @@ export async function requeueSubmittedRelayRequests(db: Db, parameters: { ids: r
  */
 export async function expireExhaustedRelayRequests(db: Db, parameters: { staleLockMs: number }): Promise<RelayRequest[]> {
   const { rows } = await db.query<OutboxRow>(
-    `update outbox
-        set status = 'failed', finished_at = now(), locked_by = null, locked_at = null, updated_at = now(),
-            error = jsonb_build_object('name', 'RelayAttemptsExhausted',
-                                       'message', 'the worker holding the request stopped during its last attempt')
-      where status in ('queued', 'signed') and attempts >= max_attempts
-        and locked_at < now() - $1::double precision * interval '1 millisecond'
-     returning *`,
+    `with updated as (
+       update outbox
+          set status = 'failed', finished_at = now(), locked_by = null, locked_at = null, updated_at = now(),
+              error = jsonb_build_object('name', 'RelayAttemptsExhausted',
+                                         'message', 'the worker holding the request stopped during its last attempt')
+        where status in ('queued', 'signed') and attempts >= max_attempts
+          and locked_at < now() - $1::double precision * interval '1 millisecond'
+       returning *)
+     ${withCall("updated")}`,
     [parameters.staleLockMs],
   );
   return rows.map(toRelayRequest).sort(byId);
+}
+
+/**
+ * The highest forwarder nonce among an account's live calls (carrying a signed or submitted
+ * request), or null: the relay hands out the next one above it and the chain's.
+ */
+export async function highestLiveNonce(db: Db, parameters: { account: string }): Promise<bigint | null> {
+  const { rows } = await db.query<{ nonce: string | null }>(
+    `select max(c.nonce)::text as nonce from relay_calls c
+      where c.from_address = $1 and exists (select 1 from outbox o where o.call_id = c.id and o.status in ('signed', 'submitted'))`,
+    [parameters.account.toLowerCase()],
+  );
+  return rows[0]?.nonce == null ? null : BigInt(rows[0].nonce);
+}
+
+/** Whether a live call of `account` (carrying a signed or submitted request) has forwarder nonce `nonce`. */
+export async function hasLiveCall(db: Db, parameters: { account: string; nonce: bigint }): Promise<boolean> {
+  const { rows } = await db.query(
+    `select 1 from relay_calls c
+      where c.from_address = $1 and c.nonce = $2
+        and exists (select 1 from outbox o where o.call_id = c.id and o.status in ('signed', 'submitted'))
+      limit 1`,
+    [parameters.account.toLowerCase(), parameters.nonce.toString()],
+  );
+  return rows.length > 0;
+}
+
+/** Requests not finished yet, by status: the relay backlog `/readyz` reports. */
+export async function countRelayBacklog(db: Db): Promise<Record<"queued" | "signed" | "submitted", number>> {
+  const { rows } = await db.query<{ status: string; n: number }>(
+    "select status, count(*)::int as n from outbox where status in ('queued', 'signed', 'submitted') group by status",
+  );
+  const counts = { queued: 0, signed: 0, submitted: 0 };
+  for (const row of rows) counts[row.status as keyof typeof counts] = row.n;
+  return counts;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -348,7 +642,7 @@ export async function expireExhaustedRelayRequests(db: Db, parameters: { staleLo
 
 /** A member's request by id; null if it does not exist or belongs to another member. */
 export async function getRelayRequest(db: Db, parameters: { memberId: bigint; id: bigint }): Promise<RelayRequest | null> {
-  const { rows } = await db.query<OutboxRow>("select * from outbox where id = $1 and member_id = $2", [parameters.id, parameters.memberId]);
+  const { rows } = await db.query<OutboxRow>(`${withCall("outbox")} where o.id = $1 and o.member_id = $2`, [parameters.id, parameters.memberId]);
   return rows[0] ? toRelayRequest(rows[0]) : null;
 }
 
@@ -357,7 +651,7 @@ export async function getRelayRequestByIdempotencyKey(
   db: Db,
   parameters: { memberId: bigint; idempotencyKey: string },
 ): Promise<RelayRequest | null> {
-  const { rows } = await db.query<OutboxRow>("select * from outbox where member_id = $1 and idempotency_key = $2", [
+  const { rows } = await db.query<OutboxRow>(`${withCall("outbox")} where o.member_id = $1 and o.idempotency_key = $2`, [
     parameters.memberId,
     parameters.idempotencyKey,
   ]);
@@ -374,6 +668,9 @@ type OutboxRow = {
   request_hash: Buffer;
   kind: string;
   payload: unknown;
+  call_id: bigint | null;
+  call_offset: number | null;
+  call_items: number | null;
   from_address: string | null;
   to_address: string | null;
   value: string | null;
@@ -382,6 +679,7 @@ type OutboxRow = {
   deadline: bigint | null;
   data: Buffer | null;
   signature: Buffer | null;
+  custodial: boolean | null;
   status: RelayStatus;
   tx_hash: string | null;
   block_number: bigint | null;
@@ -419,6 +717,10 @@ function toRelayRequest(row: OutboxRow): RelayRequest {
     payload: row.payload,
     forwardRequest,
     signature: row.signature ? `0x${row.signature.toString("hex")}` : null,
+    callId: row.call_id,
+    callOffset: row.call_offset,
+    callItems: row.call_items,
+    custodial: row.custodial,
     status: row.status,
     txHash: row.tx_hash,
     blockNumber: row.block_number,
@@ -439,8 +741,19 @@ function toRelayRequest(row: OutboxRow): RelayRequest {
 const UINT256_MAX = 2n ** 256n - 1n;
 const UINT48_MAX = 2n ** 48n - 1n;
 
-/** `from, to, value, gas, nonce, deadline, data` as stored: lower-case addresses, decimal uints, bytes. */
-function forwardRequestColumns(request: ForwardRequest): [string, string, string, string, string, bigint, Buffer] {
+function checkKey(memberId: bigint, idempotencyKey: string): void {
+  if (memberId <= 0n) throw new RelayInvalidRequestError(`Not a member id: ${memberId}`);
+  if (idempotencyKey.length < 1 || idempotencyKey.length > 255) throw new RelayInvalidRequestError("The idempotency key must be 1 to 255 characters");
+}
+
+function hashRequest(kind: string, payload: unknown, signed: { forwardRequest: ForwardRequest; signature: string } | undefined): Buffer {
+  return createHash("sha256")
+    .update(canonicalJson({ kind, payload, forwardRequest: signed?.forwardRequest ?? null, signature: signed?.signature.toLowerCase() ?? null }))
+    .digest();
+}
+
+/** `from, to, value, gas, nonce, deadline, data, signature` as stored: lower-case addresses, decimal uints, bytes. */
+function callColumns(request: ForwardRequest, signature: string): [string, string, string, string, string, bigint, Buffer, Buffer] {
   for (const [name, address] of [["from", request.from], ["to", request.to]] as const) {
     if (!isAddress(address)) throw new RelayInvalidRequestError(`ForwardRequest.${name} is not an address`);
   }
@@ -448,6 +761,7 @@ function forwardRequestColumns(request: ForwardRequest): [string, string, string
     if (typeof value !== "bigint" || value < 0n || value > max) throw new RelayInvalidRequestError(`ForwardRequest.${name} is out of range`);
   }
   if (!isHexString(request.data) || request.data.length % 2 !== 0) throw new RelayInvalidRequestError("ForwardRequest.data is not 0x hex bytes");
+  if (!isHexString(signature, 65)) throw new RelayInvalidRequestError("The signature is not 65 bytes of 0x hex");
   return [
     request.from.toLowerCase(),
     request.to.toLowerCase(),
@@ -456,12 +770,8 @@ function forwardRequestColumns(request: ForwardRequest): [string, string, string
     request.nonce.toString(),
     request.deadline,
     Buffer.from(request.data.slice(2), "hex"),
+    Buffer.from(signature.slice(2), "hex"),
   ];
-}
-
-function signatureBytes(signature: string): Buffer {
-  if (!isHexString(signature, 65)) throw new RelayInvalidRequestError("The signature is not 65 bytes of 0x hex");
-  return Buffer.from(signature.slice(2), "hex");
 }
 
 function hash32(txHash: string): string {
@@ -469,8 +779,18 @@ function hash32(txHash: string): string {
   return txHash.toLowerCase();
 }
 
+function resultsJson(results: readonly RelayResult[]): string {
+  return JSON.stringify(
+    results.map((result) =>
+      "error" in result
+        ? { id: result.id.toString(), outputs: null, error: result.error }
+        : { id: result.id.toString(), outputs: result.outputs ?? null, error: null },
+    ),
+  );
+}
+
 /** JSON with sorted keys and bigints as decimal strings: equal requests hash equally. */
-function canonicalJson(value: unknown): string {
+export function canonicalJson(value: unknown): string {
   if (typeof value === "bigint") return JSON.stringify(value.toString());
   if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null";
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;

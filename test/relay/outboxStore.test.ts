@@ -13,8 +13,15 @@ import {
   findSubmittedRelayRequests,
   getRelayRequest,
   getRelayRequestByIdempotencyKey,
+  enqueueRelayRequests,
+  hasLiveCall,
+  highestLiveNonce,
+  markHeldRelayRequestsMined,
   markRelayRequestSigned,
   markRelayRequestsMined,
+  markRelayRequestsSigned,
+  releaseRelayRequestsOfPreviousRuns,
+  unsignRelayRequests,
   markRelayRequestsSubmitted,
   releaseRelayRequests,
   requeueSubmittedRelayRequests,
@@ -75,7 +82,7 @@ describeEachEngine("outboxStore", (engine) => {
     await db?.close();
   });
   beforeEach(async () => {
-    await db.exec("truncate outbox restart identity");
+    await db.exec("truncate outbox, relay_calls restart identity");
   });
 
   describe("enqueue", () => {
@@ -346,6 +353,72 @@ describeEachEngine("outboxStore", (engine) => {
       const reclaimed = await claimRelayRequests(db, { workerId: "after-restart", limit: 10, staleLockMs: STALE });
       expect(reclaimed.map((r) => r.id)).to.deep.equal([ids[0], ids[1]]);
       expect(reclaimed[0]!.forwardRequest!.nonce).to.equal(0n);
+    });
+  });
+
+  describe("group commit and coalesced calls", () => {
+    it("enqueues many requests in one transaction: created, retried and conflicting keys each get their own answer", async () => {
+      const earlier = await enqueueRelayRequest(db, { memberId: 1n, idempotencyKey: "seen", kind: "lots.mint", payload: { g: 1 } });
+      const results = await enqueueRelayRequests(db, [
+        { memberId: 1n, idempotencyKey: "new-1", kind: "lots.mint", payload: { g: 2 } },
+        { memberId: 1n, idempotencyKey: "seen", kind: "lots.mint", payload: { g: 1 } },
+        { memberId: 1n, idempotencyKey: "seen", kind: "lots.mint", payload: { g: 9 } },
+        { memberId: 1n, idempotencyKey: "new-2", kind: "lots.mint", payload: { g: 3 } },
+        { memberId: 1n, idempotencyKey: "new-2", kind: "lots.mint", payload: { g: 3 } },
+        { memberId: 1n, idempotencyKey: "", kind: "lots.mint", payload: {} },
+      ]);
+      const shape = results.map((result) => ("error" in result ? result.error.name : [result.created, result.request.idempotencyKey]));
+      expect(shape).to.deep.equal([
+        [true, "new-1"],
+        [false, "seen"],
+        "RelayIdempotencyConflictError",
+        [true, "new-2"],
+        [false, "new-2"],
+        "RelayInvalidRequestError",
+      ]);
+      expect("request" in results[1]! && results[1].request.id).to.equal(earlier.request.id);
+      expect((await db.query("select count(*)::int as n from outbox")).rows[0]).to.deep.equal({ n: 3 });
+    });
+
+    it("signs several requests into one call, claims the call whole, and reports live nonces", async () => {
+      const ids: bigint[] = [];
+      for (let i = 0; i < 3; i++) ids.push((await enqueue()).request.id);
+      await claimRelayRequests(db, { workerId: "w", limit: 3, staleLockMs: STALE });
+      const { forwardRequest, signature } = await signedRequest(7n);
+      const signed = await markRelayRequestsSigned(db, {
+        workerId: "w",
+        calls: [{ forwardRequest, signature, custodial: true, requests: ids.map((id, i) => ({ id, offset: i * 2, items: 2 })) }],
+      });
+      expect(signed.map((r) => [r.status, r.callOffset, r.callItems, r.custodial])).to.deep.equal([
+        ["signed", 0, 2, true],
+        ["signed", 2, 2, true],
+        ["signed", 4, 2, true],
+      ]);
+      expect(new Set(signed.map((r) => r.callId)).size).to.equal(1);
+      expect(await highestLiveNonce(db, { account: member.address })).to.equal(7n);
+      expect(await hasLiveCall(db, { account: member.address, nonce: 7n })).to.equal(true);
+      expect(await hasLiveCall(db, { account: member.address, nonce: 6n })).to.equal(false);
+
+      // A restarted worker that claims one request of the call gets all three.
+      expect(await releaseRelayRequestsOfPreviousRuns(db, { workerIdPrefix: "w", currentWorkerId: "w2" })).to.equal(3);
+      const claimed = await claimRelayRequests(db, { workerId: "w2", limit: 1, staleLockMs: STALE });
+      expect(claimed.map((r) => r.id)).to.deep.equal(ids);
+
+      // Found executed on chain before being submitted again: recorded from that transaction.
+      const mined = await markHeldRelayRequestsMined(db, { workerId: "w2", txHash: txHash(77), blockNumber: 3n, results: ids.map((id) => ({ id, outputs: { lotIds: [String(id)] } })) });
+      expect(mined.map((r) => [r.status, r.txHash, r.lockedBy])).to.deep.equal(ids.map(() => ["mined", txHash(77), null]));
+      expect(await highestLiveNonce(db, { account: member.address })).to.equal(null);
+    });
+
+    it("sends a signed request back to queued, its call dropped, to be signed again", async () => {
+      const { request } = await enqueue();
+      await claimRelayRequests(db, { workerId: "w", limit: 1, staleLockMs: STALE });
+      const { forwardRequest, signature } = await signedRequest(1n);
+      await markRelayRequestSigned(db, { id: request.id, workerId: "w", forwardRequest, signature });
+      expect(await unsignRelayRequests(db, { workerId: "other", ids: [request.id], error: { name: "X", message: "x" } })).to.deep.equal([]);
+      const [unsigned] = await unsignRelayRequests(db, { workerId: "w", ids: [request.id], error: { name: "RelayCallExpired", message: "expired" } });
+      expect(unsigned).to.deep.include({ status: "queued", callId: null, forwardRequest: null, lockedBy: null });
+      expect(unsigned!.error!.name).to.equal("RelayCallExpired");
     });
   });
 
