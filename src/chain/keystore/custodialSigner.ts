@@ -1,4 +1,4 @@
-import { AbstractSigner, type Provider, type TransactionRequest, type TypedDataDomain, type TypedDataField, type Wallet } from "ethers";
+import { AbstractSigner, type BytesLike, type Provider, type Signature, type TransactionRequest, type TypedDataDomain, type TypedDataField, type Wallet } from "ethers";
 import { inspect } from "node:util";
 
 /**
@@ -34,6 +34,15 @@ export class CustodialSigner extends AbstractSigner {
 
   override signTypedData(domain: TypedDataDomain, types: Record<string, TypedDataField[]>, value: Record<string, unknown>): Promise<string> {
     return this.#wallet.signTypedData(domain, types, value);
+  }
+
+  /**
+   * Signs a 32-byte digest the caller computed: the relay hashes EIP-712 requests and transactions
+   * itself (with the domain separator computed once), which is several times faster than
+   * `signTypedData`. The key stays inside; only the signature comes out.
+   */
+  signDigest(digest: BytesLike): Signature {
+    return this.#wallet.signingKey.sign(digest);
   }
 
   toJSON(): { type: "CustodialSigner"; address: string } {
