@@ -1,0 +1,141 @@
+import { Interface, getAddress, type Log } from "ethers";
+import { ERC2771Forwarder__factory } from "../../typechain-types";
+import { LOT_REGISTRY } from "./lotCalls";
+
+/**
+ * What a mined transaction did for each request in it. The forwarder emits
+ * `ExecutedForwardRequest(signer, nonce, success)` right after each call it makes, so the logs
+ * between two of those events belong to the call the second one names: a batch's receipt splits
+ * into one slice of logs per call, and a call the forwarder skipped (invalid when it ran: expired,
+ * nonce already used) has no event at all.
+ */
+export const FORWARDER = new Interface(ERC2771Forwarder__factory.abi);
+const EXECUTED_TOPIC = FORWARDER.getEvent("ExecutedForwardRequest")!.topicHash;
+const LOTS_MINTED_TOPIC = LOT_REGISTRY.getEvent("LotsMinted")!.topicHash;
+const LOT_MINTED_TOPIC = LOT_REGISTRY.getEvent("LotMinted")!.topicHash;
+const LOTS_DERIVED_TOPIC = LOT_REGISTRY.getEvent("LotsDerived")!.topicHash;
+
+/** The minimum of a log this module reads (ethers' `Log` and raw JSON-RPC logs both fit). */
+export type LogLike = Pick<Log, "address" | "topics" | "data">;
+
+export type CallExecution = { success: boolean; logs: LogLike[] };
+
+/**
+ * Splits a receipt's logs by the forwarder's `ExecutedForwardRequest` events. Returns, by
+ * `signer:nonce` (lower-case address, decimal nonce), whether the call succeeded and the logs it
+ * emitted. Logs after the last event (none, from the forwarder) are dropped.
+ */
+export function splitLogsByCall(logs: readonly LogLike[], forwarder: string): Map<string, CallExecution> {
+  const byCall = new Map<string, CallExecution>();
+  const forwarderAddress = forwarder.toLowerCase();
+  let pending: LogLike[] = [];
+  for (const log of logs) {
+    if (log.address.toLowerCase() === forwarderAddress && log.topics[0] === EXECUTED_TOPIC) {
+      const signer = `0x${log.topics[1]!.slice(26)}`.toLowerCase();
+      const data = log.data.slice(2);
+      const nonce = BigInt(`0x${data.slice(0, 64)}`);
+      const success = BigInt(`0x${data.slice(64, 128)}`) !== 0n;
+      byCall.set(callKey(signer, nonce), { success, logs: success ? pending : [] });
+      pending = [];
+    } else {
+      pending.push(log);
+    }
+  }
+  return byCall;
+}
+
+export function callKey(signer: string, nonce: bigint): string {
+  return `${signer.toLowerCase()}:${nonce}`;
+}
+
+/** A decoded event: its name and arguments as JSON-safe values. */
+export type DecodedEvent = { contract: string; name: string; args: Record<string, unknown> };
+
+/** What a request's status shows once mined. */
+export type RequestOutputs = {
+  /** Lots this request created (minted, or outputs of a split, merge or transform), in order. */
+  lotIds?: string[];
+  /** Their history heads after the call. */
+  heads?: string[];
+  /** Every event of its call, decoded (not for a request that shared its call with others). */
+  events?: DecodedEvent[];
+};
+
+/**
+ * A request's outputs from its call's logs. `offset`/`items` place a request that shared a
+ * coalesced `mintBatch` with others: it gets only its own lots, not the whole call's events.
+ */
+export function outputsOf(logs: readonly LogLike[], registry: string, place: { offset: number; items: number; shared: boolean }): RequestOutputs {
+  const registryAddress = registry.toLowerCase();
+  const lotIds: string[] = [];
+  const heads: string[] = [];
+  const events: DecodedEvent[] = [];
+  for (const log of logs) {
+    const fromRegistry = log.address.toLowerCase() === registryAddress;
+    if (fromRegistry && log.topics[0] === LOTS_MINTED_TOPIC) {
+      // LotsMinted(address indexed custodian, uint256 indexed firstLotId, Delivery[] deliveries, bytes32[] heads):
+      // read the heads array straight from the data; the deliveries are what the request sent.
+      const first = BigInt(log.topics[2]!);
+      const data = log.data.slice(2);
+      const headsAt = Number(BigInt(`0x${data.slice(64, 128)}`)) * 2;
+      const count = Number(BigInt(`0x${data.slice(headsAt, headsAt + 64)}`));
+      const from = place.shared ? place.offset : 0;
+      const to = place.shared ? Math.min(count, place.offset + place.items) : count;
+      for (let i = from; i < to; i++) {
+        lotIds.push((first + BigInt(i)).toString());
+        heads.push(`0x${data.slice(headsAt + 64 + i * 64, headsAt + 128 + i * 64)}`);
+      }
+      if (!place.shared) events.push({ contract: "LotRegistry", name: "LotsMinted", args: { custodian: getAddress(`0x${log.topics[1]!.slice(26)}`), firstLotId: first.toString(), count } });
+      continue;
+    }
+    if (place.shared) continue;
+    const decoded = fromRegistry ? decodeRegistryLog(log) : null;
+    if (!decoded) continue;
+    events.push(decoded);
+    if (log.topics[0] === LOT_MINTED_TOPIC) {
+      lotIds.push(String(decoded.args.lotId));
+      heads.push(String(decoded.args.head));
+    } else if (log.topics[0] === LOTS_DERIVED_TOPIC) {
+      const first = BigInt(String(decoded.args.firstOutputId));
+      (decoded.args.outputHeads as string[]).forEach((head, i) => {
+        lotIds.push((first + BigInt(i)).toString());
+        heads.push(head);
+      });
+    }
+  }
+  return place.shared ? { lotIds, heads } : { lotIds, heads, events };
+}
+
+function decodeRegistryLog(log: LogLike): DecodedEvent | null {
+  try {
+    const parsed = LOT_REGISTRY.parseLog({ topics: [...log.topics], data: log.data });
+    if (!parsed) return null;
+    const args: Record<string, unknown> = {};
+    parsed.fragment.inputs.forEach((input, index) => {
+      args[input.name] = jsonSafe(parsed.args[index]);
+    });
+    return { contract: "LotRegistry", name: parsed.name, args };
+  } catch {
+    return null;
+  }
+}
+
+function jsonSafe(value: unknown): unknown {
+  if (typeof value === "bigint") return value.toString();
+  if (value && typeof value === "object" && typeof (value as { toObject?: unknown }).toObject === "function") {
+    const result = value as unknown as ArrayLike<unknown> & { toObject(): Record<string, unknown> };
+    // A struct has names; an array has none (toObject throws or yields numeric keys).
+    try {
+      const object = result.toObject();
+      const keys = Object.keys(object);
+      if (keys.length > 0 && !keys.every((key) => /^\d+$/.test(key))) {
+        return Object.fromEntries(keys.map((key) => [key, jsonSafe(object[key])]));
+      }
+    } catch {
+      // unnamed: an array
+    }
+    return Array.from(result).map(jsonSafe);
+  }
+  if (Array.isArray(value)) return value.map(jsonSafe);
+  return value;
+}

@@ -1,0 +1,56 @@
+import { toBeHex, type JsonRpcProvider } from "ethers";
+import { RetryableError } from "../errors/base";
+import { decodeRevert, isExecutionRevert, revertDataOf, type DecodedRevert } from "./contractErrors";
+
+/**
+ * What the target would do with a call the forwarder makes for `from`: the same call with the
+ * forwarder as sender and `from` appended (ERC-2771), estimated with `eth_estimateGas` on the
+ * latest state. A revert comes back decoded; the gas estimate sizes the ForwardRequest's `gas`.
+ * The forwarder's own checks (signature, nonce, deadline) are not part of it.
+ */
+export type SimulateCallParameters = {
+  provider: JsonRpcProvider;
+  forwarder: string;
+  from: string;
+  to: string;
+  data: string;
+  value?: bigint | undefined;
+};
+
+export type SimulateCallReturnType =
+  | { ok: true; gas: bigint }
+  | { ok: false; revert: DecodedRevert | null; data: string | null };
+
+/** The node did not answer the simulation (as opposed to "the call reverts"): try again later. */
+export class SimulationUnavailableError extends RetryableError {
+  override name = "SimulationUnavailableError";
+}
+
+export async function simulateCall(parameters: SimulateCallParameters): Promise<SimulateCallReturnType> {
+  const { provider, forwarder, from, to, data } = parameters;
+  const call = {
+    from: forwarder,
+    to,
+    data: `${data}${from.slice(2).toLowerCase()}`,
+    ...(parameters.value ? { value: toBeHex(parameters.value) } : {}),
+  };
+  try {
+    const estimate = BigInt(await provider.send("eth_estimateGas", [call]));
+    return { ok: true, gas: estimate };
+  } catch (error) {
+    if (!isExecutionRevert(error)) {
+      throw new SimulationUnavailableError("The chain node did not answer a simulation", { cause: error, details: (error as Error).message });
+    }
+    const revertData = revertDataOf(error);
+    return { ok: false, revert: decodeRevert(revertData), data: revertData };
+  }
+}
+
+/**
+ * The `gas` a ForwardRequest gets from an estimate: the estimate already counts the transaction's
+ * own 21,000 and calldata, which the forwarded call does not pay, plus a fifth for state that
+ * changes between the simulation and the block.
+ */
+export function requestGasFor(estimate: bigint): bigint {
+  return estimate + estimate / 5n + 20_000n;
+}
