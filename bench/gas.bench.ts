@@ -3,6 +3,11 @@
  * next to a plain OpenZeppelin ERC721URIStorage token measured in the same run. Both sides mint to
  * a holder that already holds a token, so neither pays for a first-holder balance slot.
  *
+ * Attestations are measured next to the Ethereum Attestation Service 1.9.0 (npm
+ * `@ethereum-attestation-service/eas-contracts`, compiled in the same run with the solc 0.8.29 it
+ * pins): an EAS attestation of the same facts (schema `bytes32 subject,bytes32 evidence,bytes32
+ * dataHash`, an expiry, revocable) is the baseline for ours.
+ *
  * Run: npm run bench:gas   (prints a table, writes bench/out/gas.json; never fails on figures)
  */
 import fs from "node:fs";
@@ -11,7 +16,14 @@ import path from "node:path";
 import { ethers } from "hardhat";
 import { hexlify, randomBytes, ZeroHash, type ContractTransactionResponse } from "ethers";
 import { deployAll } from "../deploy";
-import { BaselineLotToken__factory, LotRegistry__factory } from "../typechain-types";
+import {
+  AttestationRegistry__factory,
+  BaselineLotToken__factory,
+  EAS__factory,
+  LotRegistry__factory,
+  SchemaRegistry__factory,
+} from "../typechain-types";
+import { SubjectKind, numberSubject, schemeByKey } from "../src/attestations";
 import { formByKey } from "../src/lots/forms";
 import { Role } from "../src/membership/roles";
 import { printTable, writeFigures } from "./report";
@@ -27,7 +39,7 @@ async function gasOf(sent: Promise<ContractTransactionResponse>): Promise<number
 const digest = () => hexlify(randomBytes(32));
 
 async function main() {
-  const [governor, cooperativeAccount, processorAccount, holderA, holderB] = await ethers.getSigners();
+  const [governor, cooperativeAccount, processorAccount, holderA, holderB, certifierAccount] = await ethers.getSigners();
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "firstmile-bench-")), "deployments.json");
   const deployments = await deployAll({ signer: governor, file, network: "hardhat" });
   const membership = LotRegistry__factory.connect(deployments.contracts.LotRegistry.address, governor);
@@ -79,7 +91,90 @@ async function main() {
     cooperative.transform([merged], [{ form: dry, grams: (mergedState.grams * 40n) / 100n, metadata: digest() }]),
   );
 
+  // ------------------------------------------------------------------------------- attestations
+  // EAS baseline: one attestation of (subject, evidence, dataHash) with an expiry, revocable; the
+  // second one is measured so neither side pays for first-use slots of the attester.
+  const schemaRegistry = await new SchemaRegistry__factory(governor).deploy();
+  const eas = await new EAS__factory(governor).deploy(schemaRegistry);
+  const schema = "bytes32 subject,bytes32 evidence,bytes32 dataHash";
+  const schemaUid = await schemaRegistry.register.staticCall(schema, ethers.ZeroAddress, true);
+  await (await schemaRegistry.register(schema, ethers.ZeroAddress, true)).wait();
+  const yearFromNow = BigInt(Math.floor(Date.now() / 1000)) + 2n * 365n * 86_400n;
+  const easData = () => ({
+    recipient: ethers.ZeroAddress,
+    expirationTime: yearFromNow,
+    revocable: true,
+    refUID: ZeroHash,
+    data: ethers.AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32", "bytes32"], [digest(), digest(), digest()]),
+    value: 0n,
+  });
+  const easAsCertifier = eas.connect(certifierAccount);
+  await (await easAsCertifier.attest({ schema: schemaUid, data: easData() })).wait();
+  const easAttest = await gasOf(easAsCertifier.attest({ schema: schemaUid, data: easData() }));
+  const easMulti100 =
+    (await gasOf(
+      easAsCertifier.multiAttest([{ schema: schemaUid, data: Array.from({ length: 100 }, easData) }], { gasLimit: 29_000_000 }),
+    )) / 100;
+
+  // Ours: a certifier member accredited for the deployed demo schemes.
+  const attestations = AttestationRegistry__factory.connect(deployments.contracts.AttestationRegistry.address, governor);
+  await (await membership.addMember(Role.certifier, "0x4d59", ZeroHash, [certifierAccount.address])).wait();
+  const certifierMember = (await membership.accountOf(certifierAccount.address)).memberId;
+  const schemeId = async (key: string) => {
+    const spec = schemeByKey(key);
+    return attestations.schemeIdOf(spec.name, spec.version);
+  };
+  const [eudr, fairtrade, organic] = await Promise.all(
+    ["eudr-deforestation-free", "fairtrade-like-premium", "organic"].map(schemeId),
+  );
+  for (const scheme of [eudr, fairtrade, organic]) {
+    await (await attestations.accredit(scheme, certifierMember, yearFromNow)).wait();
+  }
+  const certifier = attestations.connect(certifierAccount);
+  const request = (kind: keyof typeof SubjectKind, subject: string) => ({
+    subjectKind: SubjectKind[kind],
+    subject,
+    expiresAt: yearFromNow,
+    evidence: digest(),
+    dataHash: digest(),
+  });
+  const freshLots = async (count: number) => {
+    const first = await cooperative.nextLotId(cooperativeAccount.address);
+    await (await cooperative.mintBatch(Array.from({ length: count }, delivery))).wait();
+    return Array.from({ length: count }, (_, index) => first + BigInt(index));
+  };
+  await (await certifier.attest(eudr, request("plot", digest()))).wait();
+  const attestPlot = await gasOf(certifier.attest(eudr, request("plot", digest())));
+  const [lotForAttest, lotForRevoke] = await freshLots(2);
+  const attestLotGas = await gasOf(certifier.attest(fairtrade, request("lot", numberSubject(lotForAttest))));
+  const plotBatch100 =
+    (await gasOf(certifier.attestBatch(eudr, Array.from({ length: 100 }, () => request("plot", digest()))))) / 100;
+  const batchLots = await freshLots(100);
+  const lotBatch100 =
+    (await gasOf(certifier.attestBatch(organic, batchLots.map((lotId) => request("lot", numberSubject(lotId)))))) / 100;
+  const revokeReceipt = await (await certifier.attest(organic, request("lot", numberSubject(lotForRevoke)))).wait();
+  const revokeUid = attestations.interface.parseLog(revokeReceipt!.logs[0])!.args.uid;
+  const revoke = await gasOf(certifier.revoke(revokeUid, 1));
+
+  // carriesClaim, as a transaction would pay for it: a directly attested lot and a lot the claim
+  // was carried to by a split (organic is segregated).
+  const carriedFirst = await cooperative.nextLotId(cooperativeAccount.address);
+  const [batchLotState] = await cooperative.getLot(batchLots[0]);
+  const half2 = batchLotState.grams / 2n;
+  const splitCarrying = await gasOf(
+    cooperative.split(batchLots[0], [
+      { form: wet, grams: half2, metadata: digest() },
+      { form: wet, grams: batchLotState.grams - half2, metadata: digest() },
+    ]),
+  );
+  const carriesDirect = Number(await attestations.carriesClaim.estimateGas(batchLots[1], organic));
+  const carriesCarried = Number(await attestations.carriesClaim.estimateGas(carriedFirst, organic));
+  const carries100 = Number(
+    await attestations.carriesClaims.estimateGas(batchLots.slice(1), batchLots.slice(1).map(() => organic)),
+  );
+
   const ratio = (gas: number) => Number((gas / baselineMint).toFixed(3));
+  const easRatio = (gas: number) => (gas / easAttest).toFixed(3);
   const rows: Array<[string, number, string]> = [
     ["baseline ERC721URIStorage mint (66-char URI)", baselineMint, "1.000"],
     ["baseline safeTransferFrom", baselineTransfer, ratio(baselineTransfer).toFixed(3)],
@@ -97,6 +192,22 @@ async function main() {
   console.log("\nGas per operation (receipts; ratio = gas / baseline mint gas)\n");
   printTable(["operation", "gas", "ratio"], rows);
 
+  const attestationRows: Array<[string, number, string]> = [
+    ["EAS attest (baseline)", easAttest, "1.000"],
+    ["EAS multiAttest of 100, per item", Math.round(easMulti100), easRatio(easMulti100)],
+    ["attest a lot", attestLotGas, easRatio(attestLotGas)],
+    ["attest a plot", attestPlot, easRatio(attestPlot)],
+    ["attestBatch of 100 lots, per item", Math.round(lotBatch100), easRatio(lotBatch100)],
+    ["attestBatch of 100 plots, per item", Math.round(plotBatch100), easRatio(plotBatch100)],
+    ["revoke", revoke, easRatio(revoke)],
+    ["split into 2, carrying a claim", splitCarrying, easRatio(splitCarrying)],
+    ["carriesClaim, attested lot (eth_call)", carriesDirect, easRatio(carriesDirect)],
+    ["carriesClaim, carried lot (eth_call)", carriesCarried, easRatio(carriesCarried)],
+    ["carriesClaims of 99 lots (eth_call)", carries100, easRatio(carries100)],
+  ];
+  console.log("\nAttestations (receipts, eth_call as estimateGas; ratio = gas / EAS attest gas)\n");
+  printTable(["operation", "gas", "vs EAS attest"], attestationRows);
+
   const figures = {
     baseline_mint_gas: baselineMint,
     baseline_safe_transfer_gas: baselineTransfer,
@@ -112,8 +223,23 @@ async function main() {
     mint_vs_baseline: ratio(mint),
     batch100_per_lot_vs_baseline: ratio(batch100),
     handover_vs_baseline_transfer: Number(((offer + accept) / baselineTransfer).toFixed(3)),
+    eas_attest_gas: easAttest,
+    eas_multi_attest100_per_item_gas: Math.round(easMulti100),
+    attest_lot_gas: attestLotGas,
+    attest_plot_gas: attestPlot,
+    batch100_attest_lot_per_item_gas: Math.round(lotBatch100),
+    batch100_attest_plot_per_item_gas: Math.round(plotBatch100),
+    revoke_gas: revoke,
+    split2_carrying_claim_gas: splitCarrying,
+    carries_claim_attested_gas: carriesDirect,
+    carries_claim_carried_gas: carriesCarried,
+    carries_claims99_gas: carries100,
+    // The worse of the subjects (a lot attestation also marks the lot's scheme bitmap).
+    attest_vs_eas: Number((Math.max(attestLotGas, attestPlot) / easAttest).toFixed(3)),
+    batch100_attest_per_item_vs_eas: Number((Math.max(lotBatch100, plotBatch100) / easAttest).toFixed(3)),
   };
   console.log(`\ntargets: mint_vs_baseline <= 0.55 (${figures.mint_vs_baseline}), batch100_per_lot_vs_baseline <= 0.34 (${figures.batch100_per_lot_vs_baseline})`);
+  console.log(`targets: attest_vs_eas <= 1.0 (${figures.attest_vs_eas}), batch100_attest_per_item_vs_eas <= 0.5 (${figures.batch100_attest_per_item_vs_eas})`);
   console.log(`written: ${writeFigures("gas", figures)}`);
 }
 
