@@ -2,10 +2,12 @@
 import { Command } from "commander";
 import { registerStartCommand } from "./commands/start";
 import { registerEvidenceCommand } from "./commands/evidence";
+import { registerIndexCommand } from "./commands/index";
 
 const program = new Command("firstmile").description("traceability for the first mile of rubber and cocoa");
 registerStartCommand(program);
 registerEvidenceCommand(program);
+registerIndexCommand(program);
 
 program.parseAsync().catch((error: unknown) => {
   console.error(`firstmile: ${error instanceof Error ? error.message : String(error)}`);

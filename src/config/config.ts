@@ -18,6 +18,7 @@ export type Config = {
   ipfs: IpfsConfig;
   keystore: KeystoreConfig;
   relay: RelayConfig;
+  indexer: IndexerConfig;
   evidence: { maxBytes: number };
   log: { level: LogLevel };
   /** Where each setting came from, by environment variable name. */
@@ -52,4 +53,13 @@ export type RelayConfig = {
   pollIntervalMs: number;
   maxAttempts: number;
   staleLockMs: number;
+};
+
+export type IndexerConfig = {
+  /** Blocks per `eth_getLogs` page. */
+  pageBlocks: number;
+  /** Most logs written in one transaction. */
+  batchLogs: number;
+  /** Wait between looks at the head once caught up. */
+  pollIntervalMs: number;
 };

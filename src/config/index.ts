@@ -7,4 +7,4 @@ export type { ConfigIssue, ConfigSource } from "./errors";
 export { Secret } from "./secret";
 export { SETTINGS, DEFAULTS, CONFIG_FILE_ENV, flagOf } from "./settings";
 export type { Profile, IpfsMode, LogLevel, Setting } from "./settings";
-export type { Config, ChainConfig, DatabaseConfig, IpfsConfig, KeystoreConfig, RelayConfig } from "./config";
+export type { Config, ChainConfig, DatabaseConfig, IpfsConfig, KeystoreConfig, RelayConfig, IndexerConfig } from "./config";

@@ -215,6 +215,11 @@ function assemble(
       maxAttempts: get<number>("FIRSTMILE_RELAY_MAX_ATTEMPTS") ?? DEFAULTS.relayMaxAttempts,
       staleLockMs: get<number>("FIRSTMILE_RELAY_STALE_LOCK_MS") ?? DEFAULTS.relayStaleLockMs,
     },
+    indexer: {
+      pageBlocks: get<number>("FIRSTMILE_INDEXER_PAGE_BLOCKS") ?? DEFAULTS.indexerPageBlocks,
+      batchLogs: get<number>("FIRSTMILE_INDEXER_BATCH_LOGS") ?? DEFAULTS.indexerBatchLogs,
+      pollIntervalMs: get<number>("FIRSTMILE_INDEXER_POLL_INTERVAL_MS") ?? DEFAULTS.indexerPollIntervalMs,
+    },
     evidence: { maxBytes: get<number>("FIRSTMILE_EVIDENCE_MAX_BYTES") ?? DEFAULTS.evidenceMaxBytes },
     log: { level: get<LogLevel>("FIRSTMILE_LOG_LEVEL") ?? DEFAULTS.logLevel },
     sources,

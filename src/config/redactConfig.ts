@@ -70,6 +70,7 @@ export function describeConfig(config: Config): string {
     `  ipfs      ${ipfs}`,
     `  keystore  ${keystore}`,
     `  relay     batches of ${config.relay.batchSize}, poll every ${config.relay.pollIntervalMs} ms, ${config.relay.maxAttempts} attempts, locks expire after ${config.relay.staleLockMs} ms`,
+    `  indexer   pages of ${config.indexer.pageBlocks} blocks, batches of ${config.indexer.batchLogs} logs, poll every ${config.indexer.pollIntervalMs} ms`,
     `  evidence  up to ${mib(config.evidence.maxBytes)}`,
     `  log       ${config.log.level}`,
   ];

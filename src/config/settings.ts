@@ -62,6 +62,9 @@ export const DEFAULTS = {
   relayPollIntervalMs: 1000,
   relayMaxAttempts: 10,
   relayStaleLockMs: 5 * 60 * 1000,
+  indexerPageBlocks: 1000,
+  indexerBatchLogs: 5000,
+  indexerPollIntervalMs: 1000,
   evidenceMaxBytes: 10 * MIB,
   logLevel: "info" as LogLevel,
 };
@@ -86,6 +89,9 @@ export const SETTINGS: readonly Setting[] = [
   { env: "FIRSTMILE_RELAY_POLL_INTERVAL_MS", fileKey: "relay.pollIntervalMs", schema: positiveInt(3_600_000), fromString: "integer", description: `how often the relay looks for work when not woken (default ${DEFAULTS.relayPollIntervalMs})` },
   { env: "FIRSTMILE_RELAY_MAX_ATTEMPTS", fileKey: "relay.maxAttempts", schema: positiveInt(100), fromString: "integer", description: `attempts before a relay request fails for good (default ${DEFAULTS.relayMaxAttempts})` },
   { env: "FIRSTMILE_RELAY_STALE_LOCK_MS", fileKey: "relay.staleLockMs", schema: positiveInt(86_400_000), fromString: "integer", description: `after this a worker's lock on a request expires (default ${DEFAULTS.relayStaleLockMs})` },
+  { env: "FIRSTMILE_INDEXER_PAGE_BLOCKS", fileKey: "indexer.pageBlocks", schema: positiveInt(1_000_000), fromString: "integer", description: `blocks per eth_getLogs page the indexer reads (default ${DEFAULTS.indexerPageBlocks})` },
+  { env: "FIRSTMILE_INDEXER_BATCH_LOGS", fileKey: "indexer.batchLogs", schema: positiveInt(100_000), fromString: "integer", description: `most logs the indexer writes in one transaction (default ${DEFAULTS.indexerBatchLogs})` },
+  { env: "FIRSTMILE_INDEXER_POLL_INTERVAL_MS", fileKey: "indexer.pollIntervalMs", schema: positiveInt(3_600_000), fromString: "integer", description: `how often the indexer looks for new blocks once caught up (default ${DEFAULTS.indexerPollIntervalMs})` },
   { env: "FIRSTMILE_EVIDENCE_MAX_BYTES", fileKey: "evidence.maxBytes", schema: positiveInt(1024 * MIB), fromString: "integer", description: `largest evidence upload in bytes (default ${DEFAULTS.evidenceMaxBytes})` },
   { env: "FIRSTMILE_LOG_LEVEL", fileKey: "log.level", schema: oneOf(LOG_LEVELS), fromString: "string", description: `log level (default ${DEFAULTS.logLevel})` },
 ];

@@ -1,0 +1,72 @@
+import type { Checkpoint } from "../checkpoint";
+
+/** A log as the indexer receives it from the node, numbers already parsed, addresses in lower case. */
+export type ChainLog = {
+  address: string;
+  topics: readonly string[];
+  data: string;
+  blockNumber: number;
+  blockHash: string;
+  transactionHash: string;
+  logIndex: number;
+};
+
+/** Where an event happened. Every event decoded from one log shares its position. */
+export type EventMeta = {
+  /** The log's checkpoint (block, log index). */
+  position: Checkpoint;
+  blockNumber: number;
+  logIndex: number;
+  txHash: string;
+  /** Block timestamp; null when the node did not give it (never for logs from the follower). */
+  blockTime: Date | null;
+};
+
+export type Delivery = { form: number; grams: bigint; metadata: string; origin: string };
+export type DerivedOutput = { form: number; grams: bigint; metadata: string };
+
+/** Split, merge and transform, as `LotsDerived.kind` numbers them (LotHistory SPLIT, MERGED, TRANSFORMED). */
+export const DERIVE_KINDS = { 6: "split", 7: "merged", 8: "transformed" } as const;
+export type DeriveKind = (typeof DERIVE_KINDS)[keyof typeof DERIVE_KINDS];
+
+/**
+ * The registry's events the read model is built from, named as the contracts name them, with
+ * addresses in lower case and `bytes32` values as 0x hex. `LotMinted` is decoded as a `LotsMinted`
+ * of one delivery (its custodian is the `to` of the `Transfer` just before it).
+ */
+export type RegistryEvent =
+  | { type: "MemberAdded"; memberId: bigint; roles: number; country: string; metadata: string }
+  | { type: "AccountAdded"; memberId: bigint; account: string }
+  | { type: "AccountStatusChanged"; memberId: bigint; account: string; active: boolean }
+  | { type: "MemberStatusChanged"; memberId: bigint; active: boolean }
+  | { type: "RolesChanged"; memberId: bigint; previousRoles: number; roles: number }
+  | { type: "MetadataChanged"; memberId: bigint; metadata: string }
+  | { type: "FormRegistered"; form: number; commodity: number; toleranceBps: number; name: string }
+  | { type: "FormToleranceChanged"; form: number; toleranceBps: number }
+  | { type: "YieldBoundsSet"; inputForm: number; outputForm: number; minBps: number; maxBps: number }
+  | { type: "LotsMinted"; custodian: string; firstLotId: bigint; deliveries: readonly Delivery[]; heads: readonly string[] }
+  | { type: "HandoverOffered"; lotId: bigint; custodian: string; receiver: string; head: string }
+  | { type: "HandoverCancelled"; lotId: bigint; custodian: string; receiver: string; head: string }
+  | { type: "HandoverRejected"; lotId: bigint; custodian: string; receiver: string; reason: number; head: string }
+  | {
+      type: "HandoverAccepted";
+      lotId: bigint;
+      previousCustodian: string;
+      custodian: string;
+      gramsSent: bigint;
+      gramsReceived: bigint;
+      head: string;
+    }
+  | {
+      type: "LotsDerived";
+      kind: DeriveKind;
+      custodian: string;
+      inputIds: readonly bigint[];
+      inputHeads: readonly string[];
+      firstOutputId: bigint;
+      outputs: readonly DerivedOutput[];
+      outputHeads: readonly string[];
+    }
+  | { type: "EvidenceAttached"; lotId: bigint; by: string; evidence: string; head: string };
+
+export type IndexedEvent = RegistryEvent & EventMeta;

@@ -1,0 +1,45 @@
+import type { Database } from "../../db";
+import type { Checkpoint } from "../checkpoint";
+import type { IndexerSource } from "../source";
+import { lockCheckpoint, writeCheckpoint } from "../store/checkpointStore";
+import { loadProjectionState } from "../store/loadState";
+import type { ReadModelSchema } from "../store/schemaName";
+import { writeRowBatch } from "../store/writeRows";
+import type { IndexedEvent } from "./events";
+import { projectEvents, stateNeeds } from "./project";
+
+export type IndexBatchParameters = {
+  schema: ReadModelSchema;
+  source: IndexerSource;
+  /** The checkpoint this batch follows (null: the first batch). */
+  previous: Checkpoint | null;
+  /** The checkpoint after this batch: its last log, or the end of the page it closes. */
+  next: Checkpoint;
+  /** The batch's events, in chain order, all after `previous` and up to `next`. */
+  events: readonly IndexedEvent[];
+};
+
+export type IndexBatchReturnType = { events: number; rows: number };
+
+/**
+ * One batch in one transaction: lock and check the checkpoint, load the state the events touch,
+ * project them (recomputing every history head), write all rows with multi-row statements, and
+ * move the checkpoint. Either all of it commits or none of it does.
+ *
+ * @throws {IndexerCheckpointConflictError} the checkpoint moved under us: nothing was written.
+ * @throws {HistoryHeadMismatchError} | {IndexerStateError} from the projector: nothing was written.
+ */
+export async function indexBatch(db: Database, parameters: IndexBatchParameters): Promise<IndexBatchReturnType> {
+  const { schema, source, previous, next, events } = parameters;
+  return db.transaction(async (tx) => {
+    await lockCheckpoint(tx, schema, source, previous);
+    const state = await loadProjectionState(tx, schema, stateNeeds(events));
+    const batch = projectEvents(events, state);
+    await writeRowBatch(tx, schema, batch);
+    await writeCheckpoint(tx, schema, source, next);
+    const rows =
+      batch.members.size + batch.accounts.size + batch.forms.size + batch.yieldBounds.size + batch.lots.size +
+      batch.handovers.size + batch.lotEvents.length + batch.lotEdges.length + batch.lotEvidence.length;
+    return { events: events.length, rows };
+  });
+}

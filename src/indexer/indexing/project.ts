@@ -1,0 +1,448 @@
+import { ZeroHash } from "ethers";
+import { eventDigest, foldHead, type LotHistoryEvent } from "../../lots/historyHead";
+import { HistoryHeadMismatchError, IndexerStateError } from "../errors";
+import {
+  emptyRowBatch,
+  handoverKey,
+  yieldBoundsKey,
+  type AccountRow,
+  type FormRow,
+  type HandoverRow,
+  type LotRow,
+  type MemberRow,
+  type RowBatch,
+} from "../store/rows";
+import type { IndexedEvent } from "./events";
+
+/**
+ * What the projector knows before a batch: the rows its events touch, loaded by the store in a few
+ * queries (`loadProjectionState`), and updated in place as the batch is projected.
+ */
+export type ProjectionState = {
+  members: Map<bigint, MemberRow>;
+  accounts: Map<string, AccountRow>;
+  /** Every registered form (a small table). */
+  forms: Map<number, FormRow>;
+  /** Lots the batch's events refer to or create (absent: not in the read model). */
+  lots: Map<bigint, LotRow>;
+  /** Open handovers of those lots, by `handoverKey`. */
+  openHandovers: Map<string, HandoverRow>;
+  /** Accounts ever added: the next account gets this number + 1. */
+  accountCount: number;
+};
+
+/** The rows a batch of events needs loaded before it can be projected. */
+export type StateNeeds = { lotIds: Set<bigint>; accounts: Set<string>; memberIds: Set<bigint> };
+
+export function emptyProjectionState(): ProjectionState {
+  return { members: new Map(), accounts: new Map(), forms: new Map(), lots: new Map(), openHandovers: new Map(), accountCount: 0 };
+}
+
+export function stateNeeds(events: readonly IndexedEvent[]): StateNeeds {
+  const needs: StateNeeds = { lotIds: new Set(), accounts: new Set(), memberIds: new Set() };
+  for (const event of events) {
+    switch (event.type) {
+      case "MemberAdded":
+      case "MemberStatusChanged":
+      case "RolesChanged":
+      case "MetadataChanged":
+        needs.memberIds.add(event.memberId);
+        break;
+      case "AccountAdded":
+      case "AccountStatusChanged":
+        needs.memberIds.add(event.memberId);
+        needs.accounts.add(event.account);
+        break;
+      case "LotsMinted":
+        needs.accounts.add(event.custodian);
+        for (let i = 0; i < event.deliveries.length; i++) needs.lotIds.add(event.firstLotId + BigInt(i));
+        break;
+      case "HandoverOffered":
+      case "HandoverCancelled":
+      case "HandoverRejected":
+        needs.lotIds.add(event.lotId);
+        needs.accounts.add(event.custodian).add(event.receiver);
+        break;
+      case "HandoverAccepted":
+        needs.lotIds.add(event.lotId);
+        needs.accounts.add(event.custodian).add(event.previousCustodian);
+        break;
+      case "LotsDerived":
+        needs.accounts.add(event.custodian);
+        for (const id of event.inputIds) needs.lotIds.add(id);
+        for (let i = 0; i < event.outputs.length; i++) needs.lotIds.add(event.firstOutputId + BigInt(i));
+        break;
+      case "EvidenceAttached":
+        needs.lotIds.add(event.lotId);
+        needs.accounts.add(event.by);
+        break;
+      case "FormRegistered":
+      case "FormToleranceChanged":
+      case "YieldBoundsSet":
+        break;
+    }
+  }
+  return needs;
+}
+
+/**
+ * Projects events, in chain order, onto read-model rows. Pure apart from updating `state`: no
+ * I/O. Every lot event's history head is recomputed with the shared twin (`eventDigest`,
+ * `foldHead`) from the lot's previous head and compared with the head the contract emitted.
+ *
+ * @throws {HistoryHeadMismatchError} when a recomputed head differs from the emitted one.
+ * @throws {IndexerStateError} when an event refers to something the read model does not have.
+ */
+export function projectEvents(events: readonly IndexedEvent[], state: ProjectionState): RowBatch {
+  const batch = emptyRowBatch();
+  for (const event of events) projectEvent(event, state, batch);
+  return batch;
+}
+
+function projectEvent(event: IndexedEvent, state: ProjectionState, batch: RowBatch): void {
+  const { position, blockTime } = event;
+  switch (event.type) {
+    case "MemberAdded": {
+      if (state.members.has(event.memberId)) throw new IndexerStateError(`Member ${event.memberId} added twice (position ${position})`);
+      const member: MemberRow = {
+        memberId: event.memberId,
+        roles: event.roles,
+        active: true,
+        country: event.country,
+        metadata: event.metadata,
+        addedPosition: position,
+        addedAt: blockTime,
+        updatedPosition: position,
+      };
+      state.members.set(member.memberId, member);
+      batch.members.set(member.memberId, member);
+      return;
+    }
+    case "AccountAdded": {
+      requireMember(state, event.memberId, position);
+      if (state.accounts.has(event.account)) throw new IndexerStateError(`Account ${event.account} added twice (position ${position})`);
+      const account: AccountRow = {
+        address: event.account,
+        memberId: event.memberId,
+        number: ++state.accountCount,
+        active: true,
+        addedPosition: position,
+        addedAt: blockTime,
+      };
+      state.accounts.set(account.address, account);
+      batch.accounts.set(account.address, account);
+      return;
+    }
+    case "AccountStatusChanged": {
+      const account = requireAccount(state, event.account, position);
+      account.active = event.active;
+      batch.accounts.set(account.address, account);
+      return;
+    }
+    case "MemberStatusChanged":
+    case "RolesChanged":
+    case "MetadataChanged": {
+      const member = requireMember(state, event.memberId, position);
+      if (event.type === "MemberStatusChanged") member.active = event.active;
+      else if (event.type === "RolesChanged") member.roles = event.roles;
+      else member.metadata = event.metadata;
+      member.updatedPosition = position;
+      batch.members.set(member.memberId, member);
+      return;
+    }
+    case "FormRegistered": {
+      const form: FormRow = { form: event.form, commodity: event.commodity, toleranceBps: event.toleranceBps, name: event.name, registeredPosition: position };
+      state.forms.set(form.form, form);
+      batch.forms.set(form.form, form);
+      return;
+    }
+    case "FormToleranceChanged": {
+      const form = state.forms.get(event.form);
+      if (!form) throw new IndexerStateError(`Tolerance changed for unknown form ${event.form} (position ${position})`);
+      form.toleranceBps = event.toleranceBps;
+      batch.forms.set(form.form, form);
+      return;
+    }
+    case "YieldBoundsSet": {
+      const { inputForm, outputForm, minBps, maxBps } = event;
+      batch.yieldBounds.set(yieldBoundsKey(inputForm, outputForm), { inputForm, outputForm, minBps, maxBps, updatedPosition: position });
+      return;
+    }
+    case "LotsMinted": {
+      const account = requireAccount(state, event.custodian, position);
+      event.deliveries.forEach((delivery, index) => {
+        const lotId = event.firstLotId + BigInt(index);
+        if (state.lots.has(lotId)) throw new IndexerStateError(`Lot ${lotId} minted twice (position ${position})`);
+        const history: LotHistoryEvent = {
+          kind: "minted",
+          lotId,
+          custodian: event.custodian,
+          form: delivery.form,
+          grams: delivery.grams,
+          metadata: delivery.metadata,
+          origin: delivery.origin,
+        };
+        const head = checkHead(lotId, ZeroHash, history, event.heads[index], position);
+        const lot: LotRow = {
+          lotId,
+          commodity: requireForm(state, delivery.form, position).commodity,
+          form: delivery.form,
+          grams: delivery.grams,
+          status: "active",
+          custodian: event.custodian,
+          custodianMember: account.memberId,
+          pendingReceiver: null,
+          pendingReceiverMember: null,
+          openHandoverSeq: null,
+          creator: event.custodian,
+          creatorMember: account.memberId,
+          genesis: "minted",
+          metadata: delivery.metadata,
+          origin: delivery.origin,
+          head,
+          eventCount: 0,
+          createdPosition: position,
+          createdBlock: event.blockNumber,
+          createdTx: event.txHash,
+          createdAt: blockTime,
+          consumedPosition: null,
+          consumedAt: null,
+          updatedPosition: position,
+        };
+        state.lots.set(lotId, lot);
+        appendLotEvent(batch, lot, history, event);
+      });
+      return;
+    }
+    case "HandoverOffered": {
+      const lot = requireLot(state, event.lotId, position);
+      const receiver = requireAccount(state, event.receiver, position);
+      const history: LotHistoryEvent = { kind: "offered", lotId: lot.lotId, custodian: event.custodian, receiver: event.receiver };
+      lot.head = checkHead(lot.lotId, lot.head, history, event.head, position);
+      const offerSeq = appendLotEvent(batch, lot, history, event);
+      lot.status = "in_transit";
+      lot.pendingReceiver = event.receiver;
+      lot.pendingReceiverMember = receiver.memberId;
+      lot.openHandoverSeq = offerSeq;
+      const handover: HandoverRow = {
+        lotId: lot.lotId,
+        offerSeq,
+        sender: event.custodian,
+        senderMember: requireAccount(state, event.custodian, position).memberId,
+        receiver: event.receiver,
+        receiverMember: receiver.memberId,
+        status: "offered",
+        gramsSent: lot.grams,
+        gramsReceived: null,
+        reason: null,
+        acceptedBy: null,
+        offeredPosition: position,
+        offeredAt: blockTime,
+        closedPosition: null,
+        closedAt: null,
+      };
+      state.openHandovers.set(handoverKey(lot.lotId, offerSeq), handover);
+      batch.handovers.set(handoverKey(lot.lotId, offerSeq), handover);
+      return;
+    }
+    case "HandoverCancelled":
+    case "HandoverRejected":
+    case "HandoverAccepted": {
+      const lot = requireLot(state, event.lotId, position);
+      const history: LotHistoryEvent =
+        event.type === "HandoverCancelled"
+          ? { kind: "cancelled", lotId: lot.lotId, custodian: event.custodian, receiver: event.receiver }
+          : event.type === "HandoverRejected"
+            ? { kind: "rejected", lotId: lot.lotId, custodian: event.custodian, receiver: event.receiver, reason: event.reason }
+            : {
+                kind: "accepted",
+                lotId: lot.lotId,
+                previousCustodian: event.previousCustodian,
+                custodian: event.custodian,
+                gramsSent: event.gramsSent,
+                gramsReceived: event.gramsReceived,
+              };
+      lot.head = checkHead(lot.lotId, lot.head, history, event.head, position);
+      appendLotEvent(batch, lot, history, event);
+      const key = lot.openHandoverSeq === null ? null : handoverKey(lot.lotId, lot.openHandoverSeq);
+      const handover = key === null ? undefined : state.openHandovers.get(key);
+      if (!handover || key === null) throw new IndexerStateError(`${event.type} on lot ${lot.lotId} without an open offer (position ${position})`);
+      handover.closedPosition = position;
+      handover.closedAt = blockTime;
+      if (event.type === "HandoverAccepted") {
+        const custodian = requireAccount(state, event.custodian, position);
+        handover.status = "accepted";
+        handover.gramsReceived = event.gramsReceived;
+        handover.acceptedBy = event.custodian;
+        lot.custodian = event.custodian;
+        lot.custodianMember = custodian.memberId;
+        lot.grams = event.gramsReceived;
+      } else {
+        handover.status = event.type === "HandoverCancelled" ? "cancelled" : "rejected";
+        if (event.type === "HandoverRejected") handover.reason = event.reason;
+      }
+      lot.status = "active";
+      lot.pendingReceiver = null;
+      lot.pendingReceiverMember = null;
+      lot.openHandoverSeq = null;
+      state.openHandovers.delete(key);
+      batch.handovers.set(key, handover);
+      return;
+    }
+    case "LotsDerived": {
+      const account = requireAccount(state, event.custodian, position);
+      const inputs = event.inputIds.map((id) => requireLot(state, id, position));
+      const outputCount = BigInt(event.outputs.length);
+      inputs.forEach((input, index) => {
+        const history: LotHistoryEvent = { kind: event.kind, lotId: input.lotId, firstOutputId: event.firstOutputId, outputCount };
+        input.head = checkHead(input.lotId, input.head, history, event.inputHeads[index], position);
+        appendLotEvent(batch, input, history, event);
+        input.status = "consumed";
+        input.consumedPosition = position;
+        input.consumedAt = blockTime;
+      });
+      const inputsGrams = inputs.reduce((sum, input) => sum + input.grams, 0n);
+      const outputsGrams = event.outputs.reduce((sum, output) => sum + output.grams, 0n);
+      event.outputs.forEach((output, index) => {
+        const lotId = event.firstOutputId + BigInt(index);
+        if (state.lots.has(lotId)) throw new IndexerStateError(`Lot ${lotId} derived twice (position ${position})`);
+        const history: LotHistoryEvent = {
+          kind: "derived",
+          lotId,
+          custodian: event.custodian,
+          form: output.form,
+          grams: output.grams,
+          metadata: output.metadata,
+          inputIds: event.inputIds,
+          inputHeads: event.inputHeads,
+        };
+        const head = checkHead(lotId, ZeroHash, history, event.outputHeads[index], position);
+        const lot: LotRow = {
+          lotId,
+          commodity: requireForm(state, output.form, position).commodity,
+          form: output.form,
+          grams: output.grams,
+          status: "active",
+          custodian: event.custodian,
+          custodianMember: account.memberId,
+          pendingReceiver: null,
+          pendingReceiverMember: null,
+          openHandoverSeq: null,
+          creator: event.custodian,
+          creatorMember: account.memberId,
+          genesis: event.kind,
+          metadata: output.metadata,
+          origin: null,
+          head,
+          eventCount: 0,
+          createdPosition: position,
+          createdBlock: event.blockNumber,
+          createdTx: event.txHash,
+          createdAt: blockTime,
+          consumedPosition: null,
+          consumedAt: null,
+          updatedPosition: position,
+        };
+        state.lots.set(lotId, lot);
+        appendLotEvent(batch, lot, history, event);
+        for (const input of inputs) {
+          batch.lotEdges.push({
+            parentId: input.lotId,
+            childId: lotId,
+            kind: event.kind,
+            parentGrams: input.grams,
+            childGrams: output.grams,
+            inputsGrams,
+            outputsGrams,
+            position,
+            createdAt: blockTime,
+          });
+        }
+      });
+      return;
+    }
+    case "EvidenceAttached": {
+      const lot = requireLot(state, event.lotId, position);
+      const by = requireAccount(state, event.by, position);
+      const history: LotHistoryEvent = { kind: "evidence", lotId: lot.lotId, by: event.by, evidence: event.evidence };
+      lot.head = checkHead(lot.lotId, lot.head, history, event.head, position);
+      const seq = appendLotEvent(batch, lot, history, event);
+      batch.lotEvidence.push({
+        lotId: lot.lotId,
+        seq,
+        digest: event.evidence,
+        by: event.by,
+        byMember: by.memberId,
+        position,
+        txHash: event.txHash,
+        blockTime,
+      });
+      return;
+    }
+  }
+}
+
+/** Folds `history` into `previous` with the shared twin and checks it against the emitted head. */
+function checkHead(lotId: bigint, previous: string, history: LotHistoryEvent, emitted: string | undefined, position: string): string {
+  const computed = foldHead(previous, eventDigest(history));
+  if (emitted === undefined || computed !== emitted.toLowerCase()) {
+    throw new HistoryHeadMismatchError(lotId, history.kind, position, emitted ?? "(none)", computed);
+  }
+  return computed;
+}
+
+/** Adds the lot event row (the lot's head is already folded) and returns its `seq`. */
+function appendLotEvent(batch: RowBatch, lot: LotRow, history: LotHistoryEvent, event: IndexedEvent): number {
+  const isGenesis = history.kind === "minted" || history.kind === "derived";
+  const seq = isGenesis ? 0 : lot.eventCount;
+  lot.eventCount = seq + 1;
+  lot.updatedPosition = event.position;
+  batch.lots.set(lot.lotId, lot);
+  const { kind, lotId: _lotId, ...fields } = history;
+  batch.lotEvents.push({
+    lotId: lot.lotId,
+    seq,
+    kind,
+    position: event.position,
+    blockNumber: event.blockNumber,
+    logIndex: event.logIndex,
+    txHash: event.txHash,
+    blockTime: event.blockTime,
+    head: lot.head,
+    fields: jsonFields(fields),
+  });
+  return seq;
+}
+
+/** bigints (also in arrays) as decimal strings, so the fields fit JSON. */
+function jsonFields(fields: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(fields)) {
+    out[key] = Array.isArray(value) ? value.map((item) => (typeof item === "bigint" ? item.toString() : item)) : typeof value === "bigint" ? value.toString() : value;
+  }
+  return out;
+}
+
+function requireLot(state: ProjectionState, lotId: bigint, position: string): LotRow {
+  const lot = state.lots.get(lotId);
+  if (!lot) throw new IndexerStateError(`Event on lot ${lotId}, which the read model does not have (position ${position})`);
+  return lot;
+}
+
+function requireAccount(state: ProjectionState, address: string, position: string): AccountRow {
+  const account = state.accounts.get(address);
+  if (!account) throw new IndexerStateError(`Event by account ${address}, which the read model does not have (position ${position})`);
+  return account;
+}
+
+function requireMember(state: ProjectionState, memberId: bigint, position: string): MemberRow {
+  const member = state.members.get(memberId);
+  if (!member) throw new IndexerStateError(`Event on member ${memberId}, which the read model does not have (position ${position})`);
+  return member;
+}
+
+function requireForm(state: ProjectionState, form: number, position: string): FormRow {
+  const row = state.forms.get(form);
+  if (!row) throw new IndexerStateError(`Lot of form ${form}, which the read model does not have (position ${position})`);
+  return row;
+}

@@ -1,0 +1,138 @@
+import type { Queryable, Row } from "../../db";
+import { emptyProjectionState, type ProjectionState, type StateNeeds } from "../indexing/project";
+import { handoverKey, type AccountRow, type FormRow, type HandoverRow, type LotRow, type MemberRow } from "./rows";
+import { qualified, type ReadModelSchema } from "./schemaName";
+
+/**
+ * Loads what a batch's events touch (lots, their open handovers, accounts, members) and every
+ * form, in one query per table: the projector then runs without I/O.
+ */
+export async function loadProjectionState(tx: Queryable, schema: ReadModelSchema, needs: StateNeeds): Promise<ProjectionState> {
+  const state = emptyProjectionState();
+  const t = (table: string) => qualified(schema, table);
+  const lotIds = [...needs.lotIds].map(String);
+
+  const forms = await tx.query(`select * from ${t("forms")}`);
+  for (const row of forms.rows) {
+    const form = formFromRow(row);
+    state.forms.set(form.form, form);
+  }
+  const count = await tx.query<{ count: bigint }>(`select coalesce(max(number), 0)::int8 as count from ${t("accounts")}`);
+  state.accountCount = Number(count.rows[0]!.count);
+
+  if (lotIds.length > 0) {
+    const lots = await tx.query(`select * from ${t("lots")} where lot_id = any($1::int8[])`, [lotIds]);
+    for (const row of lots.rows) {
+      const lot = lotFromRow(row);
+      state.lots.set(lot.lotId, lot);
+    }
+    const handovers = await tx.query(`select * from ${t("handovers")} where status = 'offered' and lot_id = any($1::int8[])`, [lotIds]);
+    for (const row of handovers.rows) {
+      const handover = handoverFromRow(row);
+      state.openHandovers.set(handoverKey(handover.lotId, handover.offerSeq), handover);
+    }
+  }
+  if (needs.accounts.size > 0) {
+    const accounts = await tx.query(`select * from ${t("accounts")} where address = any($1::text[])`, [[...needs.accounts]]);
+    for (const row of accounts.rows) {
+      const account = accountFromRow(row);
+      state.accounts.set(account.address, account);
+    }
+  }
+  const memberIds = new Set([...needs.memberIds, ...[...state.accounts.values()].map((account) => account.memberId)]);
+  if (memberIds.size > 0) {
+    const members = await tx.query(`select * from ${t("members")} where member_id = any($1::int8[])`, [[...memberIds].map(String)]);
+    for (const row of members.rows) {
+      const member = memberFromRow(row);
+      state.members.set(member.memberId, member);
+    }
+  }
+  return state;
+}
+
+const big = (value: unknown) => BigInt(value as string | bigint);
+const bigOrNull = (value: unknown) => (value === null ? null : BigInt(value as string | bigint));
+const dateOrNull = (value: unknown) => (value === null ? null : (value as Date));
+
+export function lotFromRow(row: Row): LotRow {
+  return {
+    lotId: big(row.lot_id),
+    commodity: Number(row.commodity),
+    form: Number(row.form),
+    grams: big(row.grams),
+    status: row.status as LotRow["status"],
+    custodian: String(row.custodian),
+    custodianMember: big(row.custodian_member),
+    pendingReceiver: (row.pending_receiver as string | null) ?? null,
+    pendingReceiverMember: bigOrNull(row.pending_receiver_member),
+    openHandoverSeq: row.open_handover_seq === null ? null : Number(row.open_handover_seq),
+    creator: String(row.creator),
+    creatorMember: big(row.creator_member),
+    genesis: row.genesis as LotRow["genesis"],
+    metadata: String(row.metadata),
+    origin: (row.origin as string | null) ?? null,
+    head: String(row.head),
+    eventCount: Number(row.event_count),
+    createdPosition: String(row.created_position),
+    createdBlock: Number(row.created_block),
+    createdTx: String(row.created_tx),
+    createdAt: dateOrNull(row.created_at),
+    consumedPosition: (row.consumed_position as string | null) ?? null,
+    consumedAt: dateOrNull(row.consumed_at),
+    updatedPosition: String(row.updated_position),
+  };
+}
+
+export function handoverFromRow(row: Row): HandoverRow {
+  return {
+    lotId: big(row.lot_id),
+    offerSeq: Number(row.offer_seq),
+    sender: String(row.sender),
+    senderMember: big(row.sender_member),
+    receiver: String(row.receiver),
+    receiverMember: big(row.receiver_member),
+    status: row.status as HandoverRow["status"],
+    gramsSent: big(row.grams_sent),
+    gramsReceived: bigOrNull(row.grams_received),
+    reason: row.reason === null ? null : Number(row.reason),
+    acceptedBy: (row.accepted_by as string | null) ?? null,
+    offeredPosition: String(row.offered_position),
+    offeredAt: dateOrNull(row.offered_at),
+    closedPosition: (row.closed_position as string | null) ?? null,
+    closedAt: dateOrNull(row.closed_at),
+  };
+}
+
+export function accountFromRow(row: Row): AccountRow {
+  return {
+    address: String(row.address),
+    memberId: big(row.member_id),
+    number: Number(row.number),
+    active: Boolean(row.active),
+    addedPosition: String(row.added_position),
+    addedAt: dateOrNull(row.added_at),
+  };
+}
+
+export function memberFromRow(row: Row): MemberRow {
+  return {
+    memberId: big(row.member_id),
+    roles: Number(row.roles),
+    active: Boolean(row.active),
+    country: String(row.country),
+    metadata: String(row.metadata),
+    addedPosition: String(row.added_position),
+    addedAt: dateOrNull(row.added_at),
+    updatedPosition: String(row.updated_position),
+  };
+}
+
+export function formFromRow(row: Row): FormRow {
+  return {
+    form: Number(row.form),
+    commodity: Number(row.commodity),
+    toleranceBps: Number(row.tolerance_bps),
+    name: String(row.name),
+    registeredPosition: String(row.registered_position),
+  };
+}

@@ -1,0 +1,68 @@
+import { readMigrations, type Database, type Migration, type Queryable } from "../../db";
+import { qualified, type ReadModelSchema } from "./schemaName";
+
+/** The first line that marks a migration as read-model DDL (replayed into a rebuild's schema). */
+export const READ_MODEL_MARKER = "-- firstmile:read-model";
+
+/** Every read-model table with the columns that order its rows (its primary key). */
+export const READ_MODEL_TABLES: Readonly<Record<string, readonly string[]>> = {
+  indexer_checkpoint: ["name"],
+  members: ["member_id"],
+  accounts: ["address"],
+  forms: ["form"],
+  yield_bounds: ["input_form", "output_form"],
+  lots: ["lot_id"],
+  lot_events: ["lot_id", "seq"],
+  lot_edges: ["parent_id", "child_id"],
+  handovers: ["lot_id", "offer_seq"],
+  lot_evidence: ["lot_id", "seq"],
+};
+
+/** The migrations that hold read-model tables, in order. */
+export function readModelMigrations(all: readonly Migration[] = readMigrations()): Migration[] {
+  return all.filter((migration) => migration.sql.startsWith(READ_MODEL_MARKER));
+}
+
+/**
+ * Creates `schema` (dropping a leftover of the same name) with the read-model tables, by running
+ * the read-model migrations with `schema` first on the search path.
+ */
+export async function createReadModelSchema(db: Database, schema: ReadModelSchema, migrations: readonly Migration[] = readModelMigrations()): Promise<void> {
+  const name = qualified(schema, "x").split(".")[0]!;
+  await db.transaction(async (tx) => {
+    await tx.exec(`drop schema if exists ${name} cascade; create schema ${name};`);
+    await tx.exec(`set local search_path to ${name}`);
+    for (const migration of migrations) await tx.exec(migration.sql);
+  });
+}
+
+/**
+ * Replaces the live read model (`public`) by the one built in `schema`, in one transaction:
+ * readers see the old tables or the new ones, never a mix. A follower running meanwhile finds the
+ * checkpoint moved and reloads it.
+ */
+export async function swapReadModel(db: Database, schema: ReadModelSchema): Promise<string[]> {
+  const name = qualified(schema, "x").split(".")[0]!;
+  return db.transaction(async (tx) => {
+    const { rows } = await tx.query<{ tablename: string }>("select tablename from pg_tables where schemaname = $1 order by tablename", [schema]);
+    const tables = rows.map((row) => row.tablename);
+    for (const table of tables) {
+      await tx.exec(`drop table if exists ${qualified("public", table)}; alter table ${qualified(schema, table)} set schema public;`);
+    }
+    await tx.exec(`drop schema ${name}`);
+    return tables;
+  });
+}
+
+/**
+ * Every read-model table's rows in primary-key order, as text: two read models are the same
+ * exactly when their dumps are equal (rebuild = incremental, restart after a kill = clean run).
+ */
+export async function dumpReadModel(q: Queryable, schema: ReadModelSchema = "public"): Promise<Record<string, string[]>> {
+  const dump: Record<string, string[]> = {};
+  for (const [table, key] of Object.entries(READ_MODEL_TABLES)) {
+    const { rows } = await q.query<{ row: string }>(`select t::text as row from ${qualified(schema, table)} t order by ${key.join(", ")}`);
+    dump[table] = rows.map((row) => row.row);
+  }
+  return dump;
+}

@@ -1,0 +1,168 @@
+import type { Checkpoint } from "../checkpoint";
+import type { DeriveKind } from "../indexing/events";
+
+/**
+ * The read model's rows as the projector produces them and the store writes them (one type per
+ * table in src/db/migrations/0003_indexer.sql). Addresses are lower case, `bytes32` values 0x hex,
+ * grams exact `bigint`s.
+ */
+export type LotStatus = "active" | "in_transit" | "consumed";
+export type LotGenesis = "minted" | DeriveKind;
+export type HandoverStatus = "offered" | "accepted" | "rejected" | "cancelled";
+
+export type MemberRow = {
+  memberId: bigint;
+  roles: number;
+  active: boolean;
+  /** ISO 3166-1 alpha-2. */
+  country: string;
+  metadata: string;
+  addedPosition: Checkpoint;
+  addedAt: Date | null;
+  updatedPosition: Checkpoint;
+};
+
+export type AccountRow = {
+  address: string;
+  memberId: bigint;
+  /** Network-wide account number, 1-based: the prefix of the lot ids this account creates. */
+  number: number;
+  active: boolean;
+  addedPosition: Checkpoint;
+  addedAt: Date | null;
+};
+
+export type FormRow = { form: number; commodity: number; toleranceBps: number; name: string; registeredPosition: Checkpoint };
+
+export type YieldBoundsRow = { inputForm: number; outputForm: number; minBps: number; maxBps: number; updatedPosition: Checkpoint };
+
+export type LotRow = {
+  lotId: bigint;
+  commodity: number;
+  form: number;
+  grams: bigint;
+  status: LotStatus;
+  custodian: string;
+  custodianMember: bigint;
+  pendingReceiver: string | null;
+  pendingReceiverMember: bigint | null;
+  /** `seq` of the offer event of the open handover, while in transit. */
+  openHandoverSeq: number | null;
+  /** The account that minted or derived the lot, and its member. */
+  creator: string;
+  creatorMember: bigint;
+  genesis: LotGenesis;
+  metadata: string;
+  /** Origin commitment; deliveries only. */
+  origin: string | null;
+  head: string;
+  eventCount: number;
+  createdPosition: Checkpoint;
+  createdBlock: number;
+  createdTx: string;
+  createdAt: Date | null;
+  consumedPosition: Checkpoint | null;
+  consumedAt: Date | null;
+  updatedPosition: Checkpoint;
+};
+
+export type LotEventRow = {
+  lotId: bigint;
+  /** 0 for the genesis event, then 1, 2, ... */
+  seq: number;
+  /** A `LotHistoryEvent` kind: minted, offered, ..., evidence. */
+  kind: string;
+  position: Checkpoint;
+  blockNumber: number;
+  logIndex: number;
+  txHash: string;
+  blockTime: Date | null;
+  /** The history head after this event (emitted by the contract, recomputed and equal). */
+  head: string;
+  /** The event's fields the head commits to, besides kind and lot id (bigints as decimal strings). */
+  fields: Record<string, unknown>;
+};
+
+/**
+ * An input -> output link of a split, merge or transform, with the quantities that flow along it:
+ * the parent put `parentGrams * childGrams / outputsGrams` of itself into the child, and the child
+ * holds `childGrams * parentGrams / inputsGrams` that came from the parent.
+ */
+export type LotEdgeRow = {
+  parentId: bigint;
+  childId: bigint;
+  kind: DeriveKind;
+  parentGrams: bigint;
+  childGrams: bigint;
+  /** All inputs' grams in the operation. */
+  inputsGrams: bigint;
+  /** All outputs' grams in the operation. */
+  outputsGrams: bigint;
+  position: Checkpoint;
+  createdAt: Date | null;
+};
+
+export type HandoverRow = {
+  lotId: bigint;
+  offerSeq: number;
+  sender: string;
+  senderMember: bigint;
+  receiver: string;
+  receiverMember: bigint;
+  status: HandoverStatus;
+  gramsSent: bigint;
+  gramsReceived: bigint | null;
+  reason: number | null;
+  /** The account that took custody (accepted only). */
+  acceptedBy: string | null;
+  offeredPosition: Checkpoint;
+  offeredAt: Date | null;
+  closedPosition: Checkpoint | null;
+  closedAt: Date | null;
+};
+
+export type LotEvidenceRow = {
+  lotId: bigint;
+  seq: number;
+  digest: string;
+  by: string;
+  byMember: bigint;
+  position: Checkpoint;
+  txHash: string;
+  blockTime: Date | null;
+};
+
+/** What one batch of events writes: final states to upsert, new rows to insert. */
+export type RowBatch = {
+  members: Map<bigint, MemberRow>;
+  accounts: Map<string, AccountRow>;
+  forms: Map<number, FormRow>;
+  yieldBounds: Map<string, YieldBoundsRow>;
+  lots: Map<bigint, LotRow>;
+  handovers: Map<string, HandoverRow>;
+  lotEvents: LotEventRow[];
+  lotEdges: LotEdgeRow[];
+  lotEvidence: LotEvidenceRow[];
+};
+
+export function emptyRowBatch(): RowBatch {
+  return {
+    members: new Map(),
+    accounts: new Map(),
+    forms: new Map(),
+    yieldBounds: new Map(),
+    lots: new Map(),
+    handovers: new Map(),
+    lotEvents: [],
+    lotEdges: [],
+    lotEvidence: [],
+  };
+}
+
+export function handoverKey(lotId: bigint, offerSeq: number): string {
+  return `${lotId}:${offerSeq}`;
+}
+
+export function yieldBoundsKey(inputForm: number, outputForm: number): string {
+  return `${inputForm}:${outputForm}`;
+}

@@ -1,0 +1,163 @@
+import type { AccountRow, FormRow, HandoverRow, LotEdgeRow, LotEventRow, LotEvidenceRow, LotRow, MemberRow, YieldBoundsRow } from "./rows";
+
+/** How one column of a row is written: SQL array type for `unnest`, and the value. */
+export type Column<R> = { name: string; type: string; value: (row: R) => unknown };
+
+/**
+ * A read-model table as the store writes it. `key` set: rows are final states, upserted (insert
+ * ... on conflict (key) do update); unset: rows are new, inserted.
+ */
+export type TableSpec<R> = { table: string; columns: readonly Column<R>[]; key?: readonly string[] };
+
+const str = (value: bigint | number | null) => (value === null ? null : value.toString());
+const time = (value: Date | null) => (value === null ? null : value.toISOString());
+
+export const MEMBERS: TableSpec<MemberRow> = {
+  table: "members",
+  key: ["member_id"],
+  columns: [
+    { name: "member_id", type: "int8", value: (r) => str(r.memberId) },
+    { name: "roles", type: "int2", value: (r) => r.roles },
+    { name: "active", type: "bool", value: (r) => r.active },
+    { name: "country", type: "text", value: (r) => r.country },
+    { name: "metadata", type: "text", value: (r) => r.metadata },
+    { name: "added_position", type: "text", value: (r) => r.addedPosition },
+    { name: "added_at", type: "timestamptz", value: (r) => time(r.addedAt) },
+    { name: "updated_position", type: "text", value: (r) => r.updatedPosition },
+  ],
+};
+
+export const ACCOUNTS: TableSpec<AccountRow> = {
+  table: "accounts",
+  key: ["address"],
+  columns: [
+    { name: "address", type: "text", value: (r) => r.address },
+    { name: "member_id", type: "int8", value: (r) => str(r.memberId) },
+    { name: "number", type: "int8", value: (r) => r.number },
+    { name: "active", type: "bool", value: (r) => r.active },
+    { name: "added_position", type: "text", value: (r) => r.addedPosition },
+    { name: "added_at", type: "timestamptz", value: (r) => time(r.addedAt) },
+  ],
+};
+
+export const FORMS: TableSpec<FormRow> = {
+  table: "forms",
+  key: ["form"],
+  columns: [
+    { name: "form", type: "int2", value: (r) => r.form },
+    { name: "commodity", type: "int2", value: (r) => r.commodity },
+    { name: "tolerance_bps", type: "int4", value: (r) => r.toleranceBps },
+    { name: "name", type: "text", value: (r) => r.name },
+    { name: "registered_position", type: "text", value: (r) => r.registeredPosition },
+  ],
+};
+
+export const YIELD_BOUNDS: TableSpec<YieldBoundsRow> = {
+  table: "yield_bounds",
+  key: ["input_form", "output_form"],
+  columns: [
+    { name: "input_form", type: "int2", value: (r) => r.inputForm },
+    { name: "output_form", type: "int2", value: (r) => r.outputForm },
+    { name: "min_bps", type: "int8", value: (r) => r.minBps },
+    { name: "max_bps", type: "int8", value: (r) => r.maxBps },
+    { name: "updated_position", type: "text", value: (r) => r.updatedPosition },
+  ],
+};
+
+export const LOTS: TableSpec<LotRow> = {
+  table: "lots",
+  key: ["lot_id"],
+  columns: [
+    { name: "lot_id", type: "int8", value: (r) => str(r.lotId) },
+    { name: "commodity", type: "int2", value: (r) => r.commodity },
+    { name: "form", type: "int2", value: (r) => r.form },
+    { name: "grams", type: "numeric", value: (r) => str(r.grams) },
+    { name: "status", type: "text", value: (r) => r.status },
+    { name: "custodian", type: "text", value: (r) => r.custodian },
+    { name: "custodian_member", type: "int8", value: (r) => str(r.custodianMember) },
+    { name: "pending_receiver", type: "text", value: (r) => r.pendingReceiver },
+    { name: "pending_receiver_member", type: "int8", value: (r) => str(r.pendingReceiverMember) },
+    { name: "open_handover_seq", type: "int4", value: (r) => r.openHandoverSeq },
+    { name: "creator", type: "text", value: (r) => r.creator },
+    { name: "creator_member", type: "int8", value: (r) => str(r.creatorMember) },
+    { name: "genesis", type: "text", value: (r) => r.genesis },
+    { name: "metadata", type: "text", value: (r) => r.metadata },
+    { name: "origin", type: "text", value: (r) => r.origin },
+    { name: "head", type: "text", value: (r) => r.head },
+    { name: "event_count", type: "int4", value: (r) => r.eventCount },
+    { name: "created_position", type: "text", value: (r) => r.createdPosition },
+    { name: "created_block", type: "int8", value: (r) => r.createdBlock },
+    { name: "created_tx", type: "text", value: (r) => r.createdTx },
+    { name: "created_at", type: "timestamptz", value: (r) => time(r.createdAt) },
+    { name: "consumed_position", type: "text", value: (r) => r.consumedPosition },
+    { name: "consumed_at", type: "timestamptz", value: (r) => time(r.consumedAt) },
+    { name: "updated_position", type: "text", value: (r) => r.updatedPosition },
+  ],
+};
+
+export const HANDOVERS: TableSpec<HandoverRow> = {
+  table: "handovers",
+  key: ["lot_id", "offer_seq"],
+  columns: [
+    { name: "lot_id", type: "int8", value: (r) => str(r.lotId) },
+    { name: "offer_seq", type: "int4", value: (r) => r.offerSeq },
+    { name: "sender", type: "text", value: (r) => r.sender },
+    { name: "sender_member", type: "int8", value: (r) => str(r.senderMember) },
+    { name: "receiver", type: "text", value: (r) => r.receiver },
+    { name: "receiver_member", type: "int8", value: (r) => str(r.receiverMember) },
+    { name: "status", type: "text", value: (r) => r.status },
+    { name: "grams_sent", type: "numeric", value: (r) => str(r.gramsSent) },
+    { name: "grams_received", type: "numeric", value: (r) => str(r.gramsReceived) },
+    { name: "reason", type: "int4", value: (r) => r.reason },
+    { name: "accepted_by", type: "text", value: (r) => r.acceptedBy },
+    { name: "offered_position", type: "text", value: (r) => r.offeredPosition },
+    { name: "offered_at", type: "timestamptz", value: (r) => time(r.offeredAt) },
+    { name: "closed_position", type: "text", value: (r) => r.closedPosition },
+    { name: "closed_at", type: "timestamptz", value: (r) => time(r.closedAt) },
+  ],
+};
+
+export const LOT_EVENTS: TableSpec<LotEventRow> = {
+  table: "lot_events",
+  columns: [
+    { name: "lot_id", type: "int8", value: (r) => str(r.lotId) },
+    { name: "seq", type: "int4", value: (r) => r.seq },
+    { name: "kind", type: "text", value: (r) => r.kind },
+    { name: "position", type: "text", value: (r) => r.position },
+    { name: "block_number", type: "int8", value: (r) => r.blockNumber },
+    { name: "log_index", type: "int4", value: (r) => r.logIndex },
+    { name: "tx_hash", type: "text", value: (r) => r.txHash },
+    { name: "block_time", type: "timestamptz", value: (r) => time(r.blockTime) },
+    { name: "head", type: "text", value: (r) => r.head },
+    { name: "fields", type: "jsonb", value: (r) => JSON.stringify(r.fields) },
+  ],
+};
+
+export const LOT_EDGES: TableSpec<LotEdgeRow> = {
+  table: "lot_edges",
+  columns: [
+    { name: "parent_id", type: "int8", value: (r) => str(r.parentId) },
+    { name: "child_id", type: "int8", value: (r) => str(r.childId) },
+    { name: "kind", type: "text", value: (r) => r.kind },
+    { name: "parent_grams", type: "numeric", value: (r) => str(r.parentGrams) },
+    { name: "child_grams", type: "numeric", value: (r) => str(r.childGrams) },
+    { name: "inputs_grams", type: "numeric", value: (r) => str(r.inputsGrams) },
+    { name: "outputs_grams", type: "numeric", value: (r) => str(r.outputsGrams) },
+    { name: "position", type: "text", value: (r) => r.position },
+    { name: "created_at", type: "timestamptz", value: (r) => time(r.createdAt) },
+  ],
+};
+
+export const LOT_EVIDENCE: TableSpec<LotEvidenceRow> = {
+  table: "lot_evidence",
+  columns: [
+    { name: "lot_id", type: "int8", value: (r) => str(r.lotId) },
+    { name: "seq", type: "int4", value: (r) => r.seq },
+    { name: "digest", type: "text", value: (r) => r.digest },
+    { name: "by_account", type: "text", value: (r) => r.by },
+    { name: "by_member", type: "int8", value: (r) => str(r.byMember) },
+    { name: "position", type: "text", value: (r) => r.position },
+    { name: "tx_hash", type: "text", value: (r) => r.txHash },
+    { name: "block_time", type: "timestamptz", value: (r) => time(r.blockTime) },
+  ],
+};

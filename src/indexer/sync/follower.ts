@@ -1,0 +1,254 @@
+import type { Database } from "../../db";
+import { blockDone, resumeBlock, type Checkpoint } from "../checkpoint";
+import { IndexerCheckpointConflictError, isFatalIndexerError } from "../errors";
+import { decodeLogs } from "../indexing/decode";
+import type { IndexedEvent } from "../indexing/events";
+import { indexBatch } from "../indexing/indexBatch";
+import { sourceContracts, sourceStartBlock, type IndexerSource } from "../source";
+import { readCheckpoint } from "../store/checkpointStore";
+import { LIVE_SCHEMA, type ReadModelSchema } from "../store/schemaName";
+import type { ChainReader } from "./chainReader";
+
+export type IndexerLogger = {
+  info(object: object, message: string): void;
+  warn(object: object, message: string): void;
+  error(object: object, message: string): void;
+};
+
+export type StartIndexerParameters = {
+  db: Database;
+  chain: ChainReader;
+  source: IndexerSource;
+  /** Where the read model is (default `public`; a rebuild builds into its own schema). */
+  schema?: ReadModelSchema | undefined;
+  /** Blocks per `eth_getLogs` page. */
+  pageBlocks: number;
+  /** Most logs per transaction: a page with more is written in several batches (default 5,000). */
+  batchLogs?: number | undefined;
+  /** Wait between looks at the head once caught up. */
+  pollIntervalMs: number;
+  /** Back-off while the node (or the database) fails: doubles from `initialMs` up to `maxMs`. */
+  backoff?: { initialMs: number; maxMs: number } | undefined;
+  /** Ready while at most this many blocks behind the head (default 5). */
+  readyLagBlocks?: number | undefined;
+  /**
+   * Stop by itself once this block is indexed: a number, or "head" for the head seen at start (a
+   * rebuild, a catch-up run). Default: follow until stop().
+   */
+  stopAt?: number | "head" | undefined;
+  logger?: IndexerLogger | undefined;
+};
+
+export type IndexerState = "starting" | "catching_up" | "following" | "retrying" | "stopped" | "failed";
+
+export type IndexerStatus = {
+  state: IndexerState;
+  checkpoint: Checkpoint | null;
+  /** Last block whose logs are all indexed (null before the first). */
+  indexedBlock: number | null;
+  headBlock: number | null;
+  lagBlocks: number | null;
+  eventsIndexed: number;
+  lastError: string | null;
+  /** While retrying: when the next attempt is due. */
+  retryAt: Date | null;
+  /** The error that stopped the indexer for good (a history-head mismatch, ...). */
+  fatal: Error | null;
+};
+
+export type Indexer = {
+  /** Resolves when the indexer stops (stop(), or stopAtHead reached); rejects with a fatal error. */
+  readonly done: Promise<void>;
+  stop(): Promise<void>;
+  status(): IndexerStatus;
+  /** For `/readyz`: ready while following within `readyLagBlocks` of the head. */
+  readiness(): Promise<{ ok: boolean; detail: unknown }>;
+  /** Resolves once every log up to and including `blockNumber` is indexed; rejects if the indexer stops first. */
+  waitForBlock(blockNumber: number): Promise<void>;
+};
+
+/**
+ * Follows the chain into the read model: pages `eth_getLogs` from the committed checkpoint,
+ * decodes, projects and writes each batch with its checkpoint in one transaction (so a restart,
+ * even after a kill mid-batch, resumes exactly), then polls the head. While the node or the
+ * database fails it backs off and reports `retrying`; a history-head mismatch, an undecodable
+ * log or a read model from other contracts stops it (`failed`, `done` rejects).
+ */
+export function startIndexer(parameters: StartIndexerParameters): Indexer {
+  const { db, chain, source, pageBlocks, pollIntervalMs } = parameters;
+  const schema = parameters.schema ?? LIVE_SCHEMA;
+  const batchLogs = parameters.batchLogs ?? 5_000;
+  const backoff = parameters.backoff ?? { initialMs: 250, maxMs: 30_000 };
+  const readyLagBlocks = parameters.readyLagBlocks ?? 5;
+  const logger = parameters.logger;
+  const addresses = sourceContracts(source).map((contract) => contract.address);
+  const lotRegistry = source.lotRegistry.address;
+  if (!Number.isInteger(pageBlocks) || pageBlocks < 1) throw new RangeError(`pageBlocks must be a positive integer, got ${pageBlocks}`);
+
+  const status: IndexerStatus = {
+    state: "starting",
+    checkpoint: null,
+    indexedBlock: null,
+    headBlock: null,
+    lagBlocks: null,
+    eventsIndexed: 0,
+    lastError: null,
+    retryAt: null,
+    fatal: null,
+  };
+  let stopping = false;
+  let wake: (() => void) | null = null;
+  const waiters = new Set<{ block: number; resolve: () => void; reject: (error: Error) => void }>();
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      if (stopping) return resolve();
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        wake = null;
+        resolve();
+      }
+      wake = done;
+    });
+
+  const moveTo = (checkpoint: Checkpoint, eventCount: number) => {
+    status.checkpoint = checkpoint;
+    const indexed = resumeBlock(checkpoint) - 1;
+    status.indexedBlock = indexed >= 0 ? indexed : null;
+    status.eventsIndexed += eventCount;
+    if (status.headBlock !== null && status.indexedBlock !== null) status.lagBlocks = Math.max(0, status.headBlock - status.indexedBlock);
+    for (const waiter of waiters) {
+      if (status.indexedBlock !== null && status.indexedBlock >= waiter.block) {
+        waiters.delete(waiter);
+        waiter.resolve();
+      }
+    }
+  };
+
+  const run = async () => {
+    let checkpoint: Checkpoint | null = null;
+    let loaded = false;
+    let failures = 0;
+    let target: number | null = null;
+    while (!stopping) {
+      try {
+        if (!loaded) {
+          checkpoint = await readCheckpoint(db, schema, source);
+          loaded = true;
+          if (checkpoint) moveTo(checkpoint, 0);
+        }
+        const head = await chain.blockNumber();
+        status.headBlock = head;
+        if (target === null && parameters.stopAt !== undefined) target = parameters.stopAt === "head" ? head : parameters.stopAt;
+        const from = checkpoint ? resumeBlock(checkpoint) : sourceStartBlock(source);
+        status.lagBlocks = Math.max(0, head - (from - 1));
+        if (from > Math.min(head, target ?? head)) {
+          if (target !== null && from > target) break;
+          status.state = "following";
+          status.retryAt = null;
+          failures = 0;
+          await sleep(pollIntervalMs);
+          continue;
+        }
+        status.state = head - (from - 1) > readyLagBlocks ? "catching_up" : "following";
+        const to = Math.min(from + pageBlocks - 1, head, target ?? head);
+        const logs = await chain.getLogs({ addresses, fromBlock: from, toBlock: to });
+        const blockTimes = logs.length > 0 ? await chain.blockTimes(logs.map((log) => log.blockNumber)) : new Map<number, Date>();
+        const after = checkpoint;
+        const events = decodeLogs(logs, { lotRegistry, blockTimes }).filter((event) => after === null || event.position > after);
+        for (const batch of batches(events, batchLogs, blockDone(to))) {
+          if (stopping) break;
+          await indexBatch(db, { schema, source, previous: checkpoint, next: batch.next, events: batch.events });
+          checkpoint = batch.next;
+          moveTo(checkpoint, batch.events.length);
+        }
+        failures = 0;
+        status.lastError = null;
+        status.retryAt = null;
+      } catch (error) {
+        if (error instanceof IndexerCheckpointConflictError) {
+          logger?.warn({ err: error }, "indexer checkpoint moved; reloading");
+          loaded = false;
+          continue;
+        }
+        if (isFatalIndexerError(error)) {
+          status.state = "failed";
+          status.fatal = error as Error;
+          status.lastError = (error as Error).message;
+          logger?.error({ err: error }, "indexer stopped: the read model cannot go on");
+          throw error;
+        }
+        failures += 1;
+        const delay = Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.min(failures - 1, 20));
+        status.state = "retrying";
+        status.lastError = (error as Error).message;
+        status.retryAt = new Date(Date.now() + delay);
+        logger?.warn({ err: error, attempt: failures, retryInMs: delay }, "indexer retrying");
+        await sleep(delay);
+      }
+    }
+    status.state = "stopped";
+  };
+
+  const done = run().finally(() => {
+    const reason = status.fatal ?? new Error("the indexer stopped");
+    for (const waiter of waiters) if (status.indexedBlock === null || status.indexedBlock < waiter.block) waiter.reject(reason);
+    waiters.clear();
+  });
+  done.catch(() => {}); // observed through done / status; never an unhandled rejection
+
+  return {
+    done,
+    async stop() {
+      stopping = true;
+      wake?.();
+      await done.catch(() => {});
+    },
+    status: () => ({ ...status }),
+    async readiness() {
+      const ok = status.state === "following" && status.lagBlocks !== null && status.lagBlocks <= readyLagBlocks;
+      return {
+        ok,
+        detail: {
+          state: status.state,
+          indexedBlock: status.indexedBlock,
+          headBlock: status.headBlock,
+          lagBlocks: status.lagBlocks,
+          ...(status.lastError ? { lastError: status.lastError } : {}),
+          ...(status.retryAt ? { retryAt: status.retryAt.toISOString() } : {}),
+        },
+      };
+    },
+    waitForBlock(blockNumber) {
+      if (status.indexedBlock !== null && status.indexedBlock >= blockNumber) return Promise.resolve();
+      if (status.state === "failed" || status.state === "stopped") return Promise.reject(status.fatal ?? new Error("the indexer stopped"));
+      return new Promise((resolve, reject) => waiters.add({ block: blockNumber, resolve, reject }));
+    },
+  };
+}
+
+/**
+ * Cuts a page's events into batches of at most `batchLogs` logs, never inside a log (a
+ * `LotsMinted` of 500 deliveries is one log). Each batch ends at its last log's checkpoint; the
+ * last batch ends at `pageEnd`, so a page without events still moves the checkpoint.
+ */
+export function* batches(events: readonly IndexedEvent[], batchLogs: number, pageEnd: Checkpoint): Generator<{ events: IndexedEvent[]; next: Checkpoint }> {
+  let current: IndexedEvent[] = [];
+  let logs = 0;
+  let lastPosition: string | null = null;
+  for (let index = 0; index < events.length; index++) {
+    const event = events[index]!;
+    if (event.position !== lastPosition) {
+      if (logs === batchLogs) {
+        yield { events: current, next: lastPosition! };
+        current = [];
+        logs = 0;
+      }
+      logs += 1;
+      lastPosition = event.position;
+    }
+    current.push(event);
+  }
+  yield { events: current, next: pageEnd };
+}

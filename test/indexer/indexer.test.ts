@@ -1,0 +1,413 @@
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { PassThrough } from "node:stream";
+import { expect } from "chai";
+import { Command } from "commander";
+import { registerIndexCommand } from "../../src/cli/commands/index";
+import { startEmbeddedChain, type EmbeddedChain } from "../../src/chain/embeddedChain";
+import type { Database } from "../../src/db";
+import { migrate } from "../../src/db/migrate";
+import { openPglite } from "../../src/db/pglite";
+import { openPostgres } from "../../src/db/postgres";
+import {
+  blockDone,
+  createJsonRpcChainReader,
+  dumpReadModel,
+  indexerSourceFromDeployments,
+  readCheckpoint,
+  HistoryHeadMismatchError,
+  rebuildIndex,
+  startIndexer,
+  type ChainReader,
+  type IndexerSource,
+} from "../../src/indexer";
+import { LotRegistry__factory } from "../../typechain-types";
+import { copyPgliteTemplate, describeEachEngine } from "../helpers/engines";
+import { freePort } from "../helpers/ports";
+import { digest, Form, runSupplyStory, type SupplyStory } from "./supplyStory";
+
+describe("indexer against a real node", function () {
+  let dataDir: string;
+  let chain: EmbeddedChain;
+  let story: SupplyStory;
+  let reader: ChainReader;
+  let source: IndexerSource;
+
+  before(async () => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "firstmile-indexer-"));
+    chain = await startEmbeddedChain({ dataDir, port: await freePort() });
+    story = await runSupplyStory(chain);
+    reader = createJsonRpcChainReader({ url: chain.node.url });
+    source = indexerSourceFromDeployments(chain.deployments);
+  });
+
+  after(async () => {
+    await chain?.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  /** Every lot's head on chain at `blockTag`, by lot id. */
+  async function chainHeads(lotIds: bigint[], blockTag: number): Promise<Map<string, string>> {
+    const registry = LotRegistry__factory.connect(story.registry, chain.provider);
+    const heads = await registry.historyHeads(lotIds, { blockTag });
+    return new Map(lotIds.map((lotId, index) => [lotId.toString(), heads[index]!.toLowerCase()]));
+  }
+
+  /** An empty, migrated PGlite database in its own directory (copied from the test run's template: no initdb). */
+  const scratch: string[] = [];
+  async function openScratchPglite(): Promise<Database> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "firstmile-indexer-db-"));
+    scratch.push(dir);
+    await copyPgliteTemplate(dir);
+    const db = await openPglite({ dir });
+    await migrate(db);
+    return db;
+  }
+  after(() => {
+    for (const dir of scratch) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const indexTo = async (db: Database, block: number, pageBlocks: number, batchLogs: number) => {
+    const indexer = startIndexer({ db, chain: reader, source, pageBlocks, batchLogs, pollIntervalMs: 50, stopAt: block });
+    await indexer.done;
+    return indexer.status();
+  };
+
+  describeEachEngine("indexer", (engine) => {
+    let db: Database;
+    let incremental: Record<string, string[]>;
+
+    before(async () => {
+      db = await engine.openEmpty();
+      await migrate(db);
+    });
+    after(() => db.close());
+
+    it("indexes part 1 of the supply story into exactly the expected rows, every head equal to the chain's", async () => {
+      const status = await indexTo(db, story.part1Block, 7, 3);
+      expect(status.state).to.equal("stopped");
+      expect(await readCheckpoint(db, "public", source)).to.equal(blockDone(story.part1Block));
+      const { accounts: a, members: m, lots: l } = story;
+
+      const members = await db.query("select member_id, roles, active, country, metadata from members order by member_id");
+      expect(members.rows).to.deep.equal([
+        { member_id: 1n, roles: 32, active: true, country: "ID", metadata: "0x" + "0".repeat(64) },
+        { member_id: 2n, roles: 1, active: true, country: "ID", metadata: digest("member coop") },
+        { member_id: 3n, roles: 2, active: true, country: "ID", metadata: digest("member processor") },
+        { member_id: 4n, roles: 8, active: true, country: "NL", metadata: digest("member brand") },
+      ]);
+      const accounts = await db.query("select address, member_id, number, active from accounts order by number");
+      expect(accounts.rows).to.deep.equal([
+        { address: a.governor, member_id: 1n, number: 1n, active: true },
+        { address: a.cooperative, member_id: 2n, number: 2n, active: true },
+        { address: a.cooperativePhone, member_id: 2n, number: 3n, active: true },
+        { address: a.processor, member_id: 3n, number: 4n, active: true },
+        { address: a.brand, member_id: 4n, number: 5n, active: true },
+      ]);
+      expect((await db.query("select count(*)::int as n from forms")).rows[0]!.n).to.equal(13);
+      expect((await db.query("select count(*)::int as n from yield_bounds")).rows[0]!.n).to.equal(10);
+
+      const lots = await db.query(
+        `select lot_id, form, grams, status, custodian_member, creator_member, genesis, event_count, pending_receiver
+           from lots order by lot_id`,
+      );
+      const lot = (lotId: bigint, form: number, grams: string, status: string, custodian: bigint, creator: bigint, genesis: string, events: number) => ({
+        lot_id: lotId,
+        form,
+        grams,
+        status,
+        custodian_member: custodian,
+        creator_member: creator,
+        genesis,
+        event_count: events,
+        pending_receiver: null,
+      });
+      const [d1, d2, d3, d4] = l.deliveries as [bigint, bigint, bigint, bigint];
+      expect(lots.rows).to.deep.equal(
+        [
+          lot(d1, Form.wetBeans, "100000", "consumed", m.cooperative, m.cooperative, "minted", 3), // minted, evidence, merged
+          lot(d2, Form.wetBeans, "120000", "consumed", m.cooperative, m.cooperative, "minted", 2),
+          lot(d3, Form.wetBeans, "80000", "active", m.cooperative, m.cooperative, "minted", 3), // minted, offered, cancelled
+          lot(d4, Form.wetBeans, "50000", "active", m.cooperative, m.cooperative, "minted", 1),
+          lot(l.merged, Form.wetBeans, "219500", "consumed", m.processor, m.cooperative, "merged", 6), // derived, offered, rejected, offered, accepted, transformed
+          lot(l.dried, Form.dryBeans, "80000", "consumed", m.processor, m.processor, "transformed", 2),
+          lot(l.parts[0]!, Form.dryBeans, "50000", "active", m.brand, m.processor, "split", 3),
+          lot(l.parts[1]!, Form.dryBeans, "30000", "active", m.processor, m.processor, "split", 1),
+        ].sort((x, y) => (x.lot_id < y.lot_id ? -1 : 1)),
+      );
+
+      const edges = await db.query(
+        "select parent_id, child_id, kind, parent_grams, child_grams, inputs_grams, outputs_grams from lot_edges order by parent_id, child_id",
+      );
+      expect(edges.rows).to.deep.equal([
+        { parent_id: d1, child_id: l.merged, kind: "merged", parent_grams: "100000", child_grams: "220000", inputs_grams: "220000", outputs_grams: "220000" },
+        { parent_id: d2, child_id: l.merged, kind: "merged", parent_grams: "120000", child_grams: "220000", inputs_grams: "220000", outputs_grams: "220000" },
+        { parent_id: l.merged, child_id: l.dried, kind: "transformed", parent_grams: "219500", child_grams: "80000", inputs_grams: "219500", outputs_grams: "80000" },
+        { parent_id: l.dried, child_id: l.parts[0], kind: "split", parent_grams: "80000", child_grams: "50000", inputs_grams: "80000", outputs_grams: "80000" },
+        { parent_id: l.dried, child_id: l.parts[1], kind: "split", parent_grams: "80000", child_grams: "30000", inputs_grams: "80000", outputs_grams: "80000" },
+      ]);
+
+      const handovers = await db.query(
+        "select lot_id, offer_seq, sender_member, receiver_member, status, grams_sent, grams_received, reason, accepted_by from handovers order by offered_position",
+      );
+      expect(handovers.rows).to.deep.equal([
+        { lot_id: l.merged, offer_seq: 1, sender_member: m.cooperative, receiver_member: m.processor, status: "rejected", grams_sent: "220000", grams_received: null, reason: 2, accepted_by: null },
+        { lot_id: l.merged, offer_seq: 3, sender_member: m.cooperative, receiver_member: m.processor, status: "accepted", grams_sent: "220000", grams_received: "219500", reason: null, accepted_by: a.processor },
+        { lot_id: d3, offer_seq: 1, sender_member: m.cooperative, receiver_member: m.processor, status: "cancelled", grams_sent: "80000", grams_received: null, reason: null, accepted_by: null },
+        { lot_id: l.parts[0], offer_seq: 1, sender_member: m.processor, receiver_member: m.brand, status: "accepted", grams_sent: "50000", grams_received: "50000", reason: null, accepted_by: a.brand },
+      ]);
+
+      const evidence = await db.query("select lot_id, seq, digest, by_account, by_member from lot_evidence");
+      expect(evidence.rows).to.deep.equal([{ lot_id: d1, seq: 1, digest: digest("weigh ticket d1"), by_account: a.cooperative, by_member: m.cooperative }]);
+
+      const kinds = await db.query<{ lot_id: bigint; kinds: string[] }>("select lot_id, array_agg(kind order by seq) as kinds from lot_events group by lot_id");
+      const byLot = new Map(kinds.rows.map((row) => [row.lot_id, row.kinds]));
+      expect(byLot.get(l.merged)).to.deep.equal(["derived", "offered", "rejected", "offered", "accepted", "transformed"]);
+      expect(byLot.get(d1)).to.deep.equal(["minted", "evidence", "merged"]);
+
+      const heads = await db.query<{ lot_id: bigint; head: string }>("select lot_id, head from lots");
+      const onChain = await chainHeads(heads.rows.map((row) => row.lot_id), story.part1Block);
+      for (const row of heads.rows) expect(row.head, `head of lot ${row.lot_id}`).to.equal(onChain.get(row.lot_id.toString()));
+      const lastEventHeads = await db.query<{ lot_id: bigint; head: string }>(
+        "select distinct on (lot_id) lot_id, head from lot_events order by lot_id, seq desc",
+      );
+      for (const row of lastEventHeads.rows) expect(row.head).to.equal(onChain.get(row.lot_id.toString()));
+    });
+
+    it("resumes from the checkpoint after a restart and indexes part 2 (rubber, governance)", async () => {
+      const before = await readCheckpoint(db, "public", source);
+      const status = await indexTo(db, story.part2Block, 3, 1);
+      expect(status.state).to.equal("stopped");
+      expect(await readCheckpoint(db, "public", source)).to.equal(blockDone(story.part2Block)).and.not.equal(before);
+      const { lots: l, members: m } = story;
+
+      const account = await db.query("select active from accounts where address = $1", [story.accounts.cooperativePhone]);
+      expect(account.rows).to.deep.equal([{ active: false }]);
+      const brand = await db.query("select roles, metadata from members where member_id = $1", [m.brand]);
+      expect(brand.rows).to.deep.equal([{ roles: 8 | 2, metadata: digest("member brand v2") }]);
+      expect((await db.query("select tolerance_bps from forms where form = $1", [Form.cupLump])).rows).to.deep.equal([{ tolerance_bps: 600 }]);
+      expect((await db.query("select min_bps, max_bps from yield_bounds where input_form = $1 and output_form = $2", [Form.cupLump, Form.tsr20])).rows).to.deep.equal([
+        { min_bps: 4000n, max_bps: 7000n },
+      ]);
+      const edges = await db.query("select parent_id, parent_grams, child_grams, inputs_grams, outputs_grams from lot_edges where child_id = $1 order by parent_id", [l.tsr20]);
+      expect(edges.rows).to.deep.equal([
+        { parent_id: l.cupLumps[0], parent_grams: "39000", child_grams: "55000", inputs_grams: "99000", outputs_grams: "55000" },
+        { parent_id: l.cupLumps[1], parent_grams: "60000", child_grams: "55000", inputs_grams: "99000", outputs_grams: "55000" },
+      ]);
+      const tsr = await db.query("select status, custodian_member, commodity, event_count from lots where lot_id = $1", [l.tsr20]);
+      expect(tsr.rows).to.deep.equal([{ status: "active", custodian_member: m.processor, commodity: 2, event_count: 2 }]);
+      expect((await db.query("select count(*)::int as n from lots")).rows[0]!.n).to.equal(11);
+
+      const heads = await db.query<{ lot_id: bigint; head: string }>("select lot_id, head from lots");
+      const onChain = await chainHeads(heads.rows.map((row) => row.lot_id), story.part2Block);
+      for (const row of heads.rows) expect(row.head, `head of lot ${row.lot_id}`).to.equal(onChain.get(row.lot_id.toString()));
+      incremental = await dumpReadModel(db);
+    });
+
+    it("restarts exactly after being killed mid-batch (SIGKILL before commit) and ends with the identical read model", async () => {
+      let target: string;
+      if (engine.name === "pglite") {
+        target = fs.mkdtempSync(path.join(os.tmpdir(), "firstmile-indexer-kill-"));
+        await copyPgliteTemplate(target);
+      } else {
+        await (await engine.openEmpty()).close();
+        target = engine.lastUrl()!;
+      }
+      const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(__dirname, "fixtures", "indexUntilKilled.ts")], {
+        env: { ...process.env, DB_ENGINE: engine.name, DB_TARGET: target, RPC_URL: chain.node.url, SOURCE: JSON.stringify(source), STOP_AT: String(story.part2Block), PAUSE_AT: "3" },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      let output = "";
+      let stderr = "";
+      child.stderr.on("data", (chunk) => (stderr += chunk));
+      const paused = await new Promise<string>((resolve, reject) => {
+        child.stdout.on("data", (chunk) => {
+          output += chunk;
+          const match = /PAUSED (\d{24})/.exec(output);
+          if (match) resolve(match[1]!);
+        });
+        child.once("exit", (code) => reject(new Error(`the indexer exited (${code}) before pausing:\n${output}\n${stderr}`)));
+      });
+      child.kill("SIGKILL");
+      await exited;
+      const committed = [...output.matchAll(/COMMITTED (\d{24})/g)].map((match) => match[1]!);
+      expect(committed.length).to.be.greaterThan(2);
+      const lastCommitted = committed.at(-1)!;
+      expect(paused > lastCommitted).to.equal(true);
+      expect(paused.slice(0, 16)).to.equal(lastCommitted.slice(0, 16)); // killed inside a block
+
+      const reopened = engine.name === "pglite" ? await openPglite({ dir: target }) : await openPostgres({ url: target });
+      try {
+        expect(await readCheckpoint(reopened, "public", source)).to.equal(lastCommitted);
+        for (const [table, column] of [["members", "added_position"], ["accounts", "added_position"], ["lot_events", "position"]]) {
+          const { rows } = await reopened.query(`select count(*)::int as n from ${table} where ${column} > $1`, [lastCommitted]);
+          expect(rows[0]!.n, `${table} rows of the killed batch`).to.equal(0);
+        }
+        await indexTo(reopened, story.part2Block, 5, 4);
+        expect(await dumpReadModel(reopened)).to.deep.equal(incremental);
+      } finally {
+        await reopened.close();
+        if (engine.name === "pglite") fs.rmSync(target, { recursive: true, force: true });
+      }
+    });
+
+    it("rebuild replays from the deployment block into fresh tables and produces the identical read model", async () => {
+      expect(incremental.lots).to.have.length(11);
+      // Damage the live read model: the rebuild must not read or keep any of it.
+      await db.exec("update lots set grams = 1; delete from lot_events where seq > 0;");
+      const result = await rebuildIndex({ db, chain: reader, source, pageBlocks: 1000, toBlock: story.part2Block });
+      expect(result.tables).to.include.members(["lots", "lot_events", "indexer_checkpoint"]);
+      expect(await dumpReadModel(db)).to.deep.equal(incremental);
+      const schemas = await db.query("select schema_name from information_schema.schemata where schema_name = 'indexer_rebuild'");
+      expect(schemas.rows).to.have.length(0);
+    });
+  });
+
+  describe("firstmile index (CLI)", () => {
+    async function firstmile(...args: string[]): Promise<string> {
+      const stdout = new PassThrough();
+      const printed: Buffer[] = [];
+      stdout.on("data", (chunk: Buffer) => printed.push(chunk));
+      const program = new Command("firstmile").exitOverride();
+      const port = new URL(chain.node.url).port;
+      registerIndexCommand(program, { env: { FIRSTMILE_DATA_DIR: dataDir, FIRSTMILE_CHAIN_PORT: port }, cwd: dataDir, stdout });
+      await program.parseAsync(["node", "firstmile", ...args]);
+      return Buffer.concat(printed).toString("utf8");
+    }
+
+    it("rebuild fills the embedded database from the deployment block; status prints the checkpoint and the lag", async () => {
+      await copyPgliteTemplate(path.join(dataDir, "pgdata")); // an initialised cluster: no initdb in the test
+      expect(await firstmile("index", "status")).to.match(/^nothing indexed yet; head \d+\n$/);
+      const printed = await firstmile("index", "rebuild", "--to-block", String(story.part2Block));
+      expect(printed).to.match(new RegExp(`^rebuilding the read model of chain 31337 from block \\d+ \\(pglite\\)\nrebuilt: \\d+ events up to block ${story.part2Block} in [\\d.]+ s; swapped in 10 tables\n$`));
+      expect(await firstmile("index", "status")).to.match(new RegExp(`^checkpoint ${blockDone(story.part2Block)} \\(block ${story.part2Block}, log 99999999\\); head \\d+; \\d+ blocks behind\n$`));
+
+      const reference = await openScratchPglite();
+      await indexTo(reference, story.part2Block, 1000, 5000);
+      const embedded = await openPglite({ dir: path.join(dataDir, "pgdata") });
+      try {
+        expect(await dumpReadModel(embedded)).to.deep.equal(await dumpReadModel(reference));
+      } finally {
+        await embedded.close();
+        await reference.close();
+      }
+    });
+  });
+
+  describe("following the head", () => {
+    /** A JSON-RPC proxy in front of the node that can be taken down (connection refused) and up again. */
+    async function startProxy(upstream: string) {
+      const sockets = new Set<import("node:net").Socket>();
+      const server = http.createServer(async (request, response) => {
+        const chunks: Buffer[] = [];
+        for await (const chunk of request) chunks.push(chunk as Buffer);
+        const answer = await fetch(upstream, { method: "POST", headers: { "content-type": "application/json" }, body: Buffer.concat(chunks) });
+        response.writeHead(answer.status, { "content-type": "application/json" }).end(Buffer.from(await answer.arrayBuffer()));
+      });
+      server.on("connection", (socket) => {
+        sockets.add(socket);
+        socket.once("close", () => sockets.delete(socket));
+      });
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      const port = (server.address() as AddressInfo).port;
+      return {
+        url: `http://127.0.0.1:${port}`,
+        async down() {
+          for (const socket of sockets) socket.destroy();
+          await new Promise((resolve) => server.close(resolve));
+        },
+        async up() {
+          await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+        },
+      };
+    }
+
+    const until = async (condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000) => {
+      const deadline = Date.now() + timeoutMs;
+      while (!(await condition())) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    };
+
+    it("backs off while the node is unreachable, reports it in readiness, and catches up when it is back", async () => {
+      const db = await openScratchPglite();
+      const proxy = await startProxy(chain.node.url);
+      const indexer = startIndexer({
+        db,
+        chain: createJsonRpcChainReader({ url: proxy.url, timeoutMs: 2_000 }),
+        source,
+        pageBlocks: 500,
+        pollIntervalMs: 50,
+        backoff: { initialMs: 50, maxMs: 400 },
+        readyLagBlocks: 2,
+      });
+      try {
+        await indexer.waitForBlock(story.part2Block);
+        await until(async () => (await indexer.readiness()).ok, "ready");
+
+        await proxy.down();
+        await until(() => indexer.status().state === "retrying", "retrying");
+        const notReady = await indexer.readiness();
+        expect(notReady.ok).to.equal(false);
+        expect(notReady.detail).to.deep.include({ state: "retrying" });
+        expect((notReady.detail as { lastError: string }).lastError).to.contain("unreachable");
+
+        // The chain moves on while the indexer cannot see it.
+        const cooperative = LotRegistry__factory.connect(story.registry, await chain.provider.getSigner(1));
+        const lotId = await cooperative.nextLotId(story.accounts.cooperative);
+        const sent = await cooperative.mint({ form: Form.wetBeans, grams: 7_000n, metadata: digest("late"), origin: digest("late origin") });
+        await chain.provider.send("evm_mine", []);
+        const receipt = (await sent.wait())!;
+
+        await proxy.up();
+        await indexer.waitForBlock(receipt.blockNumber);
+        const { rows } = await db.query("select grams, status from lots where lot_id = $1", [lotId]);
+        expect(rows).to.deep.equal([{ grams: "7000", status: "active" }]);
+        await until(async () => (await indexer.readiness()).ok, "ready again");
+        expect(indexer.status().lastError).to.equal(null);
+      } finally {
+        await indexer.stop();
+        await proxy.down().catch(() => {});
+        await db.close();
+      }
+    });
+
+    it("stops loudly on a history-head mismatch: failed, not ready, nothing of the bad batch written", async () => {
+      const db = await openScratchPglite();
+      const offered = LotRegistry__factory.createInterface().getEvent("HandoverOffered")!.topicHash;
+      // A node whose HandoverOffered heads are one bit off: what an encoding drift looks like.
+      const tampering: ChainReader = {
+        ...reader,
+        getLogs: async (parameters) =>
+          (await reader.getLogs(parameters)).map((log) =>
+            log.topics[0] === offered ? { ...log, data: log.data.slice(0, -1) + (log.data.endsWith("0") ? "1" : "0") } : log,
+          ),
+      };
+      const indexer = startIndexer({ db, chain: tampering, source, pageBlocks: 1000, batchLogs: 1, pollIntervalMs: 50 });
+      try {
+        const error = await indexer.done.then(
+          () => expect.fail("the indexer must stop"),
+          (caught: unknown) => caught,
+        );
+        expect(error).to.be.instanceOf(HistoryHeadMismatchError);
+        expect((error as HistoryHeadMismatchError).lotId).to.equal(story.lots.merged);
+        expect((error as HistoryHeadMismatchError).event).to.equal("offered");
+        expect(indexer.status().state).to.equal("failed");
+        expect((await indexer.readiness()).ok).to.equal(false);
+        const checkpoint = (await readCheckpoint(db, "public", source))!;
+        const events = await db.query("select count(*)::int as n from lot_events where lot_id = $1 and kind = 'offered'", [story.lots.merged]);
+        expect(events.rows[0]!.n).to.equal(0);
+        expect(checkpoint < (error as HistoryHeadMismatchError).position).to.equal(true);
+      } finally {
+        await indexer.stop();
+        await db.close();
+      }
+    });
+  });
+});

@@ -1,0 +1,130 @@
+import { expect } from "chai";
+import { ZeroHash, id } from "ethers";
+import {
+  batches,
+  blockDone,
+  decodeCheckpoint,
+  decodeLogs,
+  emptyProjectionState,
+  encodeCheckpoint,
+  HistoryHeadMismatchError,
+  IndexerDecodeError,
+  IndexerStateError,
+  projectEvents,
+  resumeBlock,
+  type ChainLog,
+  type IndexedEvent,
+} from "../../src/indexer";
+import { computeHistoryHead } from "../../src/lots/historyHead";
+import { LotRegistry__factory } from "../../typechain-types";
+
+const registry = "0x00000000000000000000000000000000000000aa";
+const coop = "0x00000000000000000000000000000000000000c1";
+const processor = "0x00000000000000000000000000000000000000b2";
+const ZERO = "0x0000000000000000000000000000000000000000";
+const iface = LotRegistry__factory.createInterface();
+
+/** A log of the registry as a node would return it. */
+function log(name: string, values: unknown[], blockNumber: number, logIndex: number, tx = id(`tx ${blockNumber}`)): ChainLog {
+  const encoded = iface.encodeEventLog(name, values);
+  return { address: registry, topics: encoded.topics, data: encoded.data, blockNumber, blockHash: id(`block ${blockNumber}`), transactionHash: tx, logIndex };
+}
+
+describe("indexer checkpoints", () => {
+  it("are fixed-width strings whose order is the chain's order", () => {
+    expect(encodeCheckpoint({ blockNumber: 123, logIndex: 4 })).to.equal("000000000000012300000004");
+    expect(decodeCheckpoint("000000000000012300000004")).to.deep.equal({ blockNumber: 123, logIndex: 4 });
+    const ordered = [encodeCheckpoint({ blockNumber: 9, logIndex: 10 }), encodeCheckpoint({ blockNumber: 10, logIndex: 2 }), blockDone(10), encodeCheckpoint({ blockNumber: 11, logIndex: 0 })];
+    expect([...ordered].reverse().sort()).to.deep.equal(ordered);
+    expect(resumeBlock(blockDone(10))).to.equal(11);
+    expect(resumeBlock(encodeCheckpoint({ blockNumber: 10, logIndex: 3 }))).to.equal(10);
+    expect(() => decodeCheckpoint("12:3")).to.throw(RangeError);
+    expect(() => encodeCheckpoint({ blockNumber: -1, logIndex: 0 })).to.throw(RangeError);
+  });
+
+  it("cut a page into batches of whole logs, the last ending at the page's end", () => {
+    const event = (logIndex: number) => ({ position: encodeCheckpoint({ blockNumber: 5, logIndex }) }) as IndexedEvent;
+    // Log 1 carries three events (a LotsMinted of three deliveries): never split.
+    const events = [event(0), event(1), event(1), event(1), event(2), event(3)];
+    const cut = [...batches(events, 2, blockDone(7))];
+    expect(cut.map((batch) => [batch.events.length, batch.next])).to.deep.equal([
+      [4, encodeCheckpoint({ blockNumber: 5, logIndex: 1 })],
+      [2, blockDone(7)],
+    ]);
+    expect([...batches([], 2, blockDone(7))]).to.deep.equal([{ events: [], next: blockDone(7) }]);
+  });
+});
+
+describe("decodeLogs and projectEvents", () => {
+  const metadata = id("metadata");
+  const origin = id("origin");
+  const mintedHead = (lotId: bigint, grams: bigint) =>
+    computeHistoryHead([{ kind: "minted", lotId, custodian: coop, form: 1, grams, metadata, origin }]);
+
+  const membershipLogs = () => [
+    log("MemberAdded", [2n, 1, "0x4944", ZeroHash], 1, 0),
+    log("AccountAdded", [2n, coop], 1, 1),
+    log("MemberAdded", [3n, 2, "0x4944", ZeroHash], 1, 2),
+    log("AccountAdded", [3n, processor], 1, 3),
+    log("FormRegistered", [1, 1, 300, "cocoa wet beans"], 1, 4),
+  ];
+
+  it("reads a LotMinted's custodian from the mint Transfer before it, and projects members, accounts and the lot", () => {
+    const tx = id("mint tx");
+    const logs = [
+      ...membershipLogs(),
+      log("Transfer", [ZERO, coop, 2_000_000_001n], 2, 0, tx),
+      log("LotMinted", [2_000_000_001n, 1, 5_000n, metadata, origin, mintedHead(2_000_000_001n, 5_000n)], 2, 1, tx),
+    ];
+    const events = decodeLogs(logs, { lotRegistry: registry, blockTimes: new Map([[2, new Date("2025-03-01T06:00:00Z")]]) });
+    expect(events.map((event) => event.type)).to.deep.equal(["MemberAdded", "AccountAdded", "MemberAdded", "AccountAdded", "FormRegistered", "LotsMinted"]);
+    const minted = events.at(-1)!;
+    expect(minted).to.deep.include({ type: "LotsMinted", custodian: coop, firstLotId: 2_000_000_001n, position: encodeCheckpoint({ blockNumber: 2, logIndex: 1 }) });
+    expect(minted.blockTime?.toISOString()).to.equal("2025-03-01T06:00:00.000Z");
+
+    const state = emptyProjectionState();
+    const rows = projectEvents(events, state);
+    expect([...rows.accounts.values()].map((account) => [account.address, account.number])).to.deep.equal([[coop, 1], [processor, 2]]);
+    const lot = rows.lots.get(2_000_000_001n)!;
+    expect(lot).to.deep.include({ custodianMember: 2n, commodity: 1, grams: 5_000n, status: "active", genesis: "minted", eventCount: 1 });
+    expect(rows.lotEvents).to.have.length(1);
+    expect(rows.lotEvents[0]).to.deep.include({ seq: 0, kind: "minted", head: mintedHead(2_000_000_001n, 5_000n) });
+    expect(rows.lotEvents[0]!.fields).to.deep.equal({ custodian: coop, form: 1, grams: "5000", metadata, origin });
+  });
+
+  it("stops loudly when the emitted head differs from the recomputed one, naming lot, event, expected and actual", () => {
+    const lotId = 2_000_000_001n;
+    const head = mintedHead(lotId, 5_000n);
+    const logs = [
+      ...membershipLogs(),
+      log("LotsMinted", [coop, lotId, [[1, 5_000n, metadata, origin]], [head]], 2, 0),
+      log("HandoverOffered", [lotId, coop, processor, id("a head from another encoding")], 3, 0),
+    ];
+    const events = decodeLogs(logs, { lotRegistry: registry });
+    let caught: unknown;
+    try {
+      projectEvents(events, emptyProjectionState());
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).to.be.instanceOf(HistoryHeadMismatchError);
+    const mismatch = caught as HistoryHeadMismatchError;
+    expect(mismatch).to.deep.include({ lotId, event: "offered", expected: id("a head from another encoding"), position: encodeCheckpoint({ blockNumber: 3, logIndex: 0 }) });
+    expect(mismatch.actual).to.equal(
+      computeHistoryHead([
+        { kind: "minted", lotId, custodian: coop, form: 1, grams: 5_000n, metadata, origin },
+        { kind: "offered", lotId, custodian: coop, receiver: processor },
+      ]),
+    );
+    expect(mismatch.message).to.contain(`lot ${lotId}`).and.to.contain("offered");
+  });
+
+  it("refuses events on lots it does not have, and logs it cannot decode", () => {
+    const events = decodeLogs([...membershipLogs(), log("HandoverOffered", [7n, coop, processor, ZeroHash], 2, 0)], { lotRegistry: registry });
+    expect(() => projectEvents(events, emptyProjectionState())).to.throw(IndexerStateError, "lot 7");
+    const unknown: ChainLog = { ...membershipLogs()[0]!, topics: [id("Unknown(uint256)")] };
+    expect(() => decodeLogs([unknown], { lotRegistry: registry })).to.throw(IndexerDecodeError, "Unknown event");
+    // Logs of other contracts are not the registry's business.
+    expect(decodeLogs([{ ...unknown, address: "0x00000000000000000000000000000000000000bb" }], { lotRegistry: registry })).to.deep.equal([]);
+  });
+});

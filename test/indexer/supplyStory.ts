@@ -1,0 +1,134 @@
+import { id, type ContractTransactionResponse, type Signer } from "ethers";
+import type { EmbeddedChain } from "../../src/chain/embeddedChain";
+import { formByKey } from "../../src/lots/forms";
+import { Role } from "../../src/membership/roles";
+import { LotRegistry__factory, type LotRegistry } from "../../typechain-types";
+
+/**
+ * A scripted first-mile story on a real chain, in two parts, with every id it creates:
+ *
+ * Part 1 (cocoa): a cooperative (two field phones) mints a day's three deliveries in a batch and
+ * one more alone, attaches a weigh ticket, merges two deliveries; the processor rejects the first
+ * offer of the merged lot and accepts the second (weighing 0.5 kg less); an offer of the third
+ * delivery is cancelled; the processor dries the merged lot, splits the dry beans, and hands one
+ * part to a chocolate brand.
+ *
+ * Part 2 (rubber and governance): two cup-lump deliveries handed to the processor and transformed
+ * into TSR 20 with evidence; governors suspend a phone, change the brand's roles and metadata, a
+ * form's tolerance and a yield bound.
+ */
+export type SupplyStory = {
+  registry: string;
+  accounts: { governor: string; cooperative: string; cooperativePhone: string; processor: string; brand: string };
+  members: { governor: bigint; cooperative: bigint; processor: bigint; brand: bigint };
+  lots: {
+    deliveries: bigint[]; // 3 in a batch, then 1 alone
+    merged: bigint;
+    dried: bigint;
+    parts: bigint[];
+    cupLumps: bigint[];
+    tsr20: bigint;
+  };
+  /** Last block of each part. */
+  part1Block: number;
+  part2Block: number;
+};
+
+export const Form = {
+  wetBeans: formByKey("cocoa-wet-beans").id,
+  dryBeans: formByKey("cocoa-dry-beans").id,
+  cupLump: formByKey("rubber-cup-lump").id,
+  tsr20: formByKey("rubber-tsr20").id,
+} as const;
+
+export const digest = (label: string) => id(label);
+
+type Actor = { signer: Signer; address: string; lots: LotRegistry };
+
+export async function runSupplyStory(chain: EmbeddedChain): Promise<SupplyStory> {
+  const registry = chain.deployments.contracts.LotRegistry!.address;
+  const provider = chain.provider;
+  const actor = async (index: number): Promise<Actor> => {
+    const signer = await provider.getSigner(index);
+    return { signer, address: (await signer.getAddress()).toLowerCase(), lots: LotRegistry__factory.connect(registry, signer) };
+  };
+  const [governor, cooperative, processor, brand, phone] = await Promise.all([0, 1, 2, 3, 5].map(actor));
+  const send = async (call: Promise<ContractTransactionResponse>) => {
+    const transaction = await call;
+    await provider.send("evm_mine", []);
+    const receipt = await transaction.wait();
+    if (receipt?.status !== 1) throw new Error(`transaction ${transaction.hash} failed`);
+    return receipt;
+  };
+  const next = (who: Actor) => governor!.lots.nextLotId(who.address);
+  const delivery = (form: number, grams: bigint, tag: string) => ({ form, grams, metadata: digest(`metadata ${tag}`), origin: digest(`origin ${tag}`) });
+  const output = (form: number, grams: bigint, tag: string) => ({ form, grams, metadata: digest(`metadata ${tag}`) });
+
+  // --- Part 1: cocoa.
+  await send(governor!.lots.addMember(Role.cooperative, "0x4944", digest("member coop"), [cooperative!.address, phone!.address]));
+  await send(governor!.lots.addMember(Role.processor, "0x4944", digest("member processor"), [processor!.address]));
+  await send(governor!.lots.addMember(Role.brand, "0x4e4c", digest("member brand"), [brand!.address]));
+  const members = { governor: 1n, cooperative: 2n, processor: 3n, brand: 4n };
+
+  const firstDelivery = await next(cooperative!);
+  await send(
+    cooperative!.lots.mintBatch([
+      delivery(Form.wetBeans, 100_000n, "d1"),
+      delivery(Form.wetBeans, 120_000n, "d2"),
+      delivery(Form.wetBeans, 80_000n, "d3"),
+    ]),
+  );
+  const single = await next(phone!);
+  await send(phone!.lots.mint(delivery(Form.wetBeans, 50_000n, "d4")));
+  const deliveries = [firstDelivery, firstDelivery + 1n, firstDelivery + 2n, single];
+  await send(cooperative!.lots.attachEvidence(deliveries[0]!, digest("weigh ticket d1")));
+
+  const merged = await next(cooperative!);
+  await send(cooperative!.lots.merge([deliveries[0]!, deliveries[1]!], digest("metadata merged")));
+  await send(cooperative!.lots.offer(merged, processor!.address));
+  await send(processor!.lots.reject(merged, 2));
+  await send(phone!.lots.offer(merged, processor!.address));
+  await send(processor!.lots.accept(merged, 219_500n));
+  await send(cooperative!.lots.offer(deliveries[2]!, processor!.address));
+  await send(cooperative!.lots.cancel(deliveries[2]!));
+
+  const dried = await next(processor!);
+  await send(processor!.lots.transform([merged], [output(Form.dryBeans, 80_000n, "dried")]));
+  const firstPart = await next(processor!);
+  await send(processor!.lots.split(dried, [output(Form.dryBeans, 50_000n, "part 1"), output(Form.dryBeans, 30_000n, "part 2")]));
+  const parts = [firstPart, firstPart + 1n];
+  await send(processor!.lots.offer(parts[0]!, brand!.address));
+  const part1Receipt = await send(brand!.lots.accept(parts[0]!, 50_000n));
+
+  // --- Part 2: rubber and governance.
+  const firstCupLump = await next(cooperative!);
+  await send(cooperative!.lots.mintBatch([delivery(Form.cupLump, 40_000n, "c1"), delivery(Form.cupLump, 60_000n, "c2")]));
+  const cupLumps = [firstCupLump, firstCupLump + 1n];
+  for (const lot of cupLumps) {
+    await send(cooperative!.lots.offer(lot, processor!.address));
+    await send(processor!.lots.accept(lot, lot === cupLumps[0] ? 39_000n : 60_000n));
+  }
+  const tsr20 = await next(processor!);
+  await send(processor!.lots.transform(cupLumps, [output(Form.tsr20, 55_000n, "tsr20")]));
+  await send(processor!.lots.attachEvidence(tsr20, digest("lab report tsr20")));
+  await send(governor!.lots.setAccountActive(phone!.address, false));
+  await send(governor!.lots.setRoles(members.brand, Role.brand | Role.processor));
+  await send(brand!.lots.setMetadata(members.brand, digest("member brand v2")));
+  await send(governor!.lots.setFormTolerance(Form.cupLump, 600));
+  const part2Receipt = await send(governor!.lots.setYieldBounds(Form.cupLump, Form.tsr20, 4_000, 7_000));
+
+  return {
+    registry: registry.toLowerCase(),
+    accounts: {
+      governor: governor!.address,
+      cooperative: cooperative!.address,
+      cooperativePhone: phone!.address,
+      processor: processor!.address,
+      brand: brand!.address,
+    },
+    members,
+    lots: { deliveries, merged, dried, parts, cupLumps, tsr20 },
+    part1Block: part1Receipt.blockNumber,
+    part2Block: part2Receipt.blockNumber,
+  };
+}
