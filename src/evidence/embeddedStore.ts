@@ -12,7 +12,7 @@ import { EvidenceInvalidCidError, EvidenceNotFoundError, EvidenceStoreUnavailabl
 import { checkedStream, collectLimited, isStreamable, prepareEvidence, type EvidenceLimits } from "./intake";
 import { parseEvidenceMediaType, type EvidenceMediaType } from "./mediaTypes";
 import type { EvidenceStore, StoredEvidence } from "./store";
-import { verifyBlock } from "./verify";
+import { verifyBlock, verifyBlockOffThread } from "./verify";
 
 /**
  * The embedded default: real IPFS blocks in the gateway's own process, on disk under one
@@ -130,6 +130,7 @@ export class EmbeddedEvidenceStore implements EvidenceStore {
    */
   private async readFlatFile(cid: CID, root: DecodedFileNode): Promise<Uint8Array> {
     const out = Buffer.allocUnsafe(Number(root.fileSize));
+    const checks: Promise<unknown>[] = [];
     let offset = 0;
     for (let i = 0; i < root.links.length; i++) {
       const leaf = root.links[i]!;
@@ -147,11 +148,16 @@ export class EmbeddedEvidenceStore implements EvidenceStore {
         if (isNotFound(error)) throw new EvidenceNotFoundError({ cid: leaf.toString(), root: cid.toString(), cause: error });
         throw new EvidenceStoreUnavailableError({ store: this.dirs.root, operation: `read of block ${leaf}`, cause: error });
       }
-      // A short read (a truncated block file) fails here too: its hash is not the link's.
-      verifyBlock(leaf, out.subarray(offset, offset + read), SOURCE, cid);
+      // A short read (a truncated block file) fails here too: its hash is not the link's. The hash
+      // runs on the thread pool while this loop reads the next leaf; all are awaited below.
+      const check = verifyBlockOffThread(leaf, out.subarray(offset, offset + read), SOURCE, cid);
+      // Observed at once so that a read error thrown below cannot leave a rejection unhandled.
+      check.catch(() => {});
+      checks.push(check);
       offset += size;
       if ((i + 1) % YIELD_EVERY_BLOCKS === 0) await nextTurn();
     }
+    await Promise.all(checks);
     return out;
   }
 

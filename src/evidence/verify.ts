@@ -30,6 +30,18 @@ export function verifyBlock(cid: CID, bytes: Uint8Array, source: string, root?: 
 }
 
 /**
+ * {@link verifyBlock} for a sha2-256 block, hashed on libuv's thread pool (WebCrypto) so that a
+ * reader can hash one block while it reads the next, and several blocks hash on several cores.
+ * Other hash functions fall back to the synchronous check.
+ */
+export async function verifyBlockOffThread(cid: CID, bytes: Uint8Array, source: string, root?: CID): Promise<Uint8Array> {
+  if (cid.multihash.code !== SHA2_256_CODE) return verifyBlock(cid, bytes, source, root);
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
+  if (!equals(digest, cid.multihash.digest)) throw mismatch(cid, blockCid(bytes, cid.code), source, root);
+  return bytes;
+}
+
+/**
  * Checks a whole file's bytes against its evidence CID by recomputing the CID offline with
  * firstmile's UnixFS parameters. A raw CID is a single block: its digest is the file's sha2-256,
  * whatever the size.
