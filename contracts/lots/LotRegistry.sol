@@ -6,6 +6,7 @@ import {Context} from "@openzeppelin/contracts/utils/Context.sol";
 import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
 import {IERC721Metadata} from "@openzeppelin/contracts/token/ERC721/extensions/IERC721Metadata.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
+import {IERC721Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 import {Membership} from "../membership/Membership.sol";
 import {Roles} from "../membership/Roles.sol";
@@ -363,7 +364,9 @@ contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Contex
     }
 
     /// @inheritdoc IERC721
+    /// @dev Reverts for the zero address, as ERC-721 requires.
     function balanceOf(address owner) external view returns (uint256) {
+        if (owner == address(0)) revert IERC721Errors.ERC721InvalidOwner(address(0));
         return _accountRecord(owner).lotBalance;
     }
 

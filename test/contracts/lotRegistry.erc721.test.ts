@@ -76,6 +76,13 @@ describe("LotRegistry: ERC-721", function () {
       expect(await registry.ownerOf(other)).to.equal(coopPhone1.address);
     });
 
+    it("refuses balanceOf the zero address, as ERC-721 requires", async function () {
+      const { registry } = await loadFixture(heldLotsFixture);
+      await expect(registry.balanceOf(ethers.ZeroAddress))
+        .to.be.revertedWithCustomError(registry, "ERC721InvalidOwner")
+        .withArgs(ethers.ZeroAddress);
+    });
+
     for (const lotId of [0n, 1n, 3n * LOT_ID_BASE + 3n, 99n * LOT_ID_BASE + 1n]) {
       it(`refuses ownerOf, tokenURI and getApproved for unknown lot ${lotId}`, async function () {
         const { registry } = await loadFixture(heldLotsFixture);
