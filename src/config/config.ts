@@ -21,6 +21,12 @@ export type Config = {
   indexer: IndexerConfig;
   evidence: { maxBytes: number };
   log: { level: LogLevel };
+  /** Requests per second per API token and per client IP (bursts of 3 s worth). */
+  rateLimits: { perToken: number; perIp: number };
+  /** The contracts' deployment record (addresses by name), read at start; the embedded chain writes it. */
+  deploymentsFile: string;
+  /** TEST ONLY: `<point>:<n>` at which the gateway SIGKILLs itself (FIRSTMILE_TEST_CRASH_AT); null in operation. */
+  testCrashAt: string | null;
   /** Where each setting came from, by environment variable name. */
   sources: Readonly<Record<string, ConfigSource>>;
   /** Harmless oddities worth printing at start (a setting that has no effect, a loose file mode). */

@@ -200,6 +200,8 @@ function assemble(
     keystore = { source: "keyFile", keyFile: path.join(dataDir, "keystore.key"), create: !production };
   }
 
+  if (values.has("FIRSTMILE_TEST_CRASH_AT")) warnings.push("FIRSTMILE_TEST_CRASH_AT is set: the gateway will kill itself on purpose (crash tests only)");
+
   return {
     profile,
     dataDir,
@@ -222,6 +224,12 @@ function assemble(
     },
     evidence: { maxBytes: get<number>("FIRSTMILE_EVIDENCE_MAX_BYTES") ?? DEFAULTS.evidenceMaxBytes },
     log: { level: get<LogLevel>("FIRSTMILE_LOG_LEVEL") ?? DEFAULTS.logLevel },
+    rateLimits: {
+      perToken: get<number>("FIRSTMILE_RATE_LIMIT_PER_TOKEN") ?? DEFAULTS.rateLimitPerToken,
+      perIp: get<number>("FIRSTMILE_RATE_LIMIT_PER_IP") ?? DEFAULTS.rateLimitPerIp,
+    },
+    deploymentsFile: get<string>("FIRSTMILE_DEPLOYMENTS_FILE") ?? path.join(dataDir, "deployments", `${profile}.json`),
+    testCrashAt: get<string>("FIRSTMILE_TEST_CRASH_AT") ?? null,
     sources,
     warnings,
   };

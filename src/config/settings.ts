@@ -67,6 +67,8 @@ export const DEFAULTS = {
   indexerPollIntervalMs: 1000,
   evidenceMaxBytes: 10 * MIB,
   logLevel: "info" as LogLevel,
+  rateLimitPerToken: 200,
+  rateLimitPerIp: 50,
 };
 
 /** `FIRSTMILE_CONFIG`: the config file to read; not itself a key of the file. */
@@ -94,6 +96,10 @@ export const SETTINGS: readonly Setting[] = [
   { env: "FIRSTMILE_INDEXER_POLL_INTERVAL_MS", fileKey: "indexer.pollIntervalMs", schema: positiveInt(3_600_000), fromString: "integer", description: `how often the indexer looks for new blocks once caught up (default ${DEFAULTS.indexerPollIntervalMs})` },
   { env: "FIRSTMILE_EVIDENCE_MAX_BYTES", fileKey: "evidence.maxBytes", schema: positiveInt(1024 * MIB), fromString: "integer", description: `largest evidence upload in bytes (default ${DEFAULTS.evidenceMaxBytes})` },
   { env: "FIRSTMILE_LOG_LEVEL", fileKey: "log.level", schema: oneOf(LOG_LEVELS), fromString: "string", description: `log level (default ${DEFAULTS.logLevel})` },
+  { env: "FIRSTMILE_DEPLOYMENTS_FILE", fileKey: "chain.deploymentsFile", schema: nonEmpty, fromString: "string", isPath: true, description: "the contracts' deployment record (addresses by name); default <dataDir>/deployments/<profile>.json" },
+  { env: "FIRSTMILE_RATE_LIMIT_PER_TOKEN", fileKey: "http.rateLimitPerToken", schema: positiveInt(1_000_000), fromString: "integer", description: `requests per second one API token may make, in bursts of up to 3 s worth (default ${DEFAULTS.rateLimitPerToken})` },
+  { env: "FIRSTMILE_RATE_LIMIT_PER_IP", fileKey: "http.rateLimitPerIp", schema: positiveInt(1_000_000), fromString: "integer", description: `requests per second from one IP address, in bursts of up to 3 s worth (default ${DEFAULTS.rateLimitPerIp})` },
+  { env: "FIRSTMILE_TEST_CRASH_AT", fileKey: null, schema: z.string().regex(/^(after-ack|after-sign|after-submit|after-broadcast|before-mined):[1-9][0-9]{0,5}$/, "expected <point>:<n>, point one of after-ack, after-sign, after-submit, after-broadcast, before-mined"), fromString: "string", description: "TEST ONLY (the crash test): the gateway kills itself with SIGKILL the n-th time it reaches a relay step, <point>:<n>; never set in operation" },
 ];
 
 /** `FIRSTMILE_DATA_DIR` -> `--data-dir`. */
