@@ -41,3 +41,36 @@ export async function revokeApiTokens(db: Queryable, memberId: bigint, tokenId?:
   );
   return rows.length;
 }
+
+/**
+ * Remembers which member a token belongs to for `ttlMs`, so a busy gateway does not look every
+ * request's token up in SQL. A revoked token keeps working until its entry expires (or `clear()`,
+ * which the gateway calls when it revokes tokens itself); unknown tokens are never cached.
+ */
+export type TokenCache = {
+  get(token: string): bigint | undefined;
+  set(token: string, memberId: bigint): void;
+  clear(): void;
+};
+
+export function createTokenCache(ttlMs: number, maxEntries = 10_000): TokenCache {
+  const entries = new Map<string, { memberId: bigint; until: number }>();
+  return {
+    get(token) {
+      const entry = entries.get(token);
+      if (!entry) return undefined;
+      if (entry.until < Date.now()) {
+        entries.delete(token);
+        return undefined;
+      }
+      return entry.memberId;
+    },
+    set(token, memberId) {
+      if (entries.size >= maxEntries) entries.clear();
+      entries.set(token, { memberId, until: Date.now() + ttlMs });
+    },
+    clear() {
+      entries.clear();
+    },
+  };
+}

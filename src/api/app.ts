@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { Logger } from "pino";
 import type { Queryable } from "../db";
-import { memberForToken } from "./apiTokens";
+import { memberForToken, type TokenCache } from "./apiTokens";
 import { errorToProblem, tooManyRequests, unauthorized, type ErrorMapper } from "./problem";
 import { createRateLimiter, type RateLimiter } from "./rateLimit";
 import { context, mountRoutes, openApiDocument, type AnyRoute } from "./routes";
@@ -21,6 +21,8 @@ export type CreateAppParameters = {
   /** Largest JSON body accepted, bytes (a batch of 500 deliveries is ~150 KB). */
   bodyLimitBytes?: number;
   limits?: { perToken: RateLimiter; perIp: RateLimiter };
+  /** Remembers token -> member for a while (default: every request looks its token up). */
+  tokenCache?: TokenCache;
 };
 
 /** The gateway's Express app: request ids, logging, auth, rate limits, routes, one error shape. */
@@ -36,6 +38,7 @@ export function createApp({
     perToken: createRateLimiter({ capacity: 600, perSecond: 200 }),
     perIp: createRateLimiter({ capacity: 300, perSecond: 50 }),
   },
+  tokenCache,
 }: CreateAppParameters): express.Express {
   const app = express();
   app.disable("x-powered-by");
@@ -69,8 +72,14 @@ export function createApp({
     if (!match) return next(unauthorized());
     const verdict = limits.perToken.take(match[1]);
     if (!verdict.allowed) return next(tooManyRequests(verdict.retryAfterSeconds));
+    const cached = tokenCache?.get(match[1]);
+    if (cached !== undefined) {
+      context(res).memberId = cached;
+      return next();
+    }
     memberForToken(db, match[1]).then((memberId) => {
       if (memberId === null) return next(unauthorized("the API token is unknown or revoked"));
+      tokenCache?.set(match[1]!, memberId);
       context(res).memberId = memberId;
       next();
     }, next);

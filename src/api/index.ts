@@ -6,4 +6,5 @@ export { ApiError, badRequest, conflict, errorToProblem, forbidden, notFound, pr
 export type { ErrorMapper, Problem } from "./problem";
 export { createRateLimiter } from "./rateLimit";
 export type { RateLimiter } from "./rateLimit";
-export { issueApiToken, memberForToken, revokeApiTokens } from "./apiTokens";
+export { createTokenCache, issueApiToken, memberForToken, revokeApiTokens } from "./apiTokens";
+export type { TokenCache } from "./apiTokens";
