@@ -3,11 +3,13 @@ import { Command } from "commander";
 import { registerStartCommand } from "./commands/start";
 import { registerEvidenceCommand } from "./commands/evidence";
 import { registerIndexCommand } from "./commands/index";
+import { registerMembersCommand } from "./commands/members";
 
 const program = new Command("firstmile").description("traceability for the first mile of rubber and cocoa");
 registerStartCommand(program);
 registerEvidenceCommand(program);
 registerIndexCommand(program);
+registerMembersCommand(program);
 
 program.parseAsync().catch((error: unknown) => {
   console.error(`firstmile: ${error instanceof Error ? error.message : String(error)}`);

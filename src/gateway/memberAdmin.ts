@@ -4,6 +4,7 @@ import { issueApiToken, revokeApiTokens } from "../api/apiTokens";
 import type { Keystore } from "../chain/keystore/keystore";
 import { BaseError, NonRetryableError } from "../errors/base";
 import { Role, bitsToRoles, rolesToBits, type RoleName } from "../membership/roles";
+import { recordRelayerAccount } from "../relay/relayerAccount";
 import { LotRegistry__factory, type LotRegistry } from "../../typechain-types";
 
 /**
@@ -18,6 +19,8 @@ export type MemberAdmin = {
   registry: string;
   /** A governor account able to send transactions (embedded: anvil's first development account). */
   governor: Signer | null;
+  /** The chain: a member created with the relayer role and a custodial key becomes its relayer. */
+  chainId?: bigint | undefined;
 };
 
 export type AddMemberParameters = {
@@ -81,6 +84,9 @@ export async function addMember(admin: MemberAdmin, parameters: AddMemberParamet
   }
   if (memberId !== predicted && custodial.length > 0) {
     await admin.db.query("update custodial_keys set member_id = $1 where address = any($2::text[])", [memberId, custodial.map((a) => a.toLowerCase())]);
+  }
+  if (roles & Role.relayer && custodial.length > 0 && admin.chainId !== undefined) {
+    await recordRelayerAccount(admin.db, { chainId: admin.chainId, address: custodial[0]!, memberId });
   }
   const token = parameters.token === false ? null : (await issueApiToken(admin.db, memberId, parameters.label ?? "")).token;
   return {

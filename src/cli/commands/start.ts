@@ -1,27 +1,52 @@
-import path from "node:path";
+import type { Writable } from "node:stream";
 import type { Command } from "commander";
-import { startEmbeddedChain } from "../../chain/embeddedChain";
+import { describeConfig, loadConfig } from "../../config";
+import { startGateway } from "../../gateway/startGateway";
 
-/** `firstmile start`: the whole system on the embedded default, in the foreground. */
-export function registerStartCommand(program: Command): void {
+export type StartCommandIo = {
+  env: Readonly<Record<string, string | undefined>>;
+  cwd: string;
+  stdout: Writable;
+};
+
+/**
+ * `firstmile start`: the whole gateway in the foreground (see `startGateway`): on the embedded
+ * default, a local persistent chain, PGlite, the keystore and the evidence store under the data
+ * dir. Settings come from the environment, `<dataDir>/config.json` and flags (`--port 9090`).
+ * SIGINT/SIGTERM drain the relay and stop everything (anvil saves its state); a second one quits at once.
+ */
+export function registerStartCommand(program: Command, io: StartCommandIo = { env: process.env, cwd: process.cwd(), stdout: process.stdout }): void {
   program
     .command("start")
-    .description("start the local chain (persistent, under the data directory) with the contracts deployed")
-    .action(async () => {
-      const dataDir = path.resolve(process.env.FIRSTMILE_DATA_DIR ?? ".firstmile");
-      const port = Number(process.env.FIRSTMILE_CHAIN_PORT ?? 8545);
-      console.log(`firstmile: data directory ${dataDir}`);
-      const chain = await startEmbeddedChain({ dataDir, port, log: (line) => console.log(`  ${line}`) });
-      console.log(`chain: ${chain.node.url} (chain id ${chain.deployments.chainId}, state ${chain.node.stateFile})`);
-      for (const [name, contract] of Object.entries(chain.deployments.contracts)) {
-        console.log(`  ${name.padEnd(12)} ${contract.address}`);
-      }
-      console.log(`deployments: ${chain.deploymentsFile}`);
-      console.log("running; Ctrl-C stops and saves the chain state");
+    .description("start the gateway: chain (embedded anvil or a node), SQL, keystore, evidence, relay worker and HTTP API")
+    .allowUnknownOption(true)
+    .allowExcessArguments(true)
+    .helpOption("-h, --help", "settings: FIRSTMILE_* variables or the matching flags, e.g. --port 9090 --data-dir ./x")
+    .action(async (_options: unknown, command: Command) => {
+      const print = (line: string) => io.stdout.write(`${line}\n`);
+      const config = loadConfig({ env: io.env, argv: command.args, cwd: io.cwd });
+      print(describeConfig(config));
+      const gateway = await startGateway({ config, log: print });
+      const { deployments } = gateway.chain;
+      print("");
+      print(`gateway   ${gateway.url}  (OpenAPI ${gateway.url}/openapi.json, ${gateway.url}/healthz, ${gateway.url}/readyz)`);
+      print(`ipfs      ${gateway.url}/ipfs/{cid}`);
+      print(`chain     ${gateway.chain.url} (chain id ${gateway.chain.chainId})`);
+      for (const [name, contract] of Object.entries(deployments.contracts)) print(`  ${name.padEnd(20)} ${contract.address}`);
+      print(`relayer   ${gateway.relayer}`);
+      if (gateway.controlSocket) print(`members   firstmile members add|list|suspend|token (through ${gateway.controlSocket})`);
+      print("running; Ctrl-C drains the relay, stops and keeps the state");
       await new Promise<void>((resolve) => {
-        process.once("SIGINT", resolve);
-        process.once("SIGTERM", resolve);
+        const onSignal = () => {
+          process.once("SIGINT", () => process.exit(130));
+          process.once("SIGTERM", () => process.exit(143));
+          resolve();
+        };
+        process.once("SIGINT", onSignal);
+        process.once("SIGTERM", onSignal);
       });
-      await chain.stop();
+      print("stopping: draining the relay");
+      await gateway.stop();
+      print("stopped");
     });
 }

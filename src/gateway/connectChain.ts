@@ -1,0 +1,88 @@
+import type { JsonRpcProvider, Signer } from "ethers";
+import { readDeployments, requireAddress, type Deployments } from "../chain/deployments";
+import { embeddedChainPaths, startEmbeddedChain } from "../chain/embeddedChain";
+import { connectProvider } from "../chain/provider";
+import type { Config } from "../config";
+import { BaseError } from "../errors/base";
+import { stopOrphanedNode, writeNodePid } from "./orphanedNode";
+
+/**
+ * The chain as the config names it: on the embedded default, anvil started under the data dir
+ * (the contracts deployed, idempotently; a node an earlier, killed gateway left running is stopped
+ * first); otherwise a node's JSON-RPC and the deployments file. A governor that can sign exists on
+ * the embedded chain (anvil's first development account) and on a development node with unlocked
+ * accounts; a production network's governors hold their own keys (null here).
+ */
+export type ConnectedChain = {
+  provider: JsonRpcProvider;
+  url: string;
+  chainId: bigint;
+  deployments: Deployments;
+  forwarder: string;
+  registry: string;
+  governor: Signer | null;
+  embedded: boolean;
+  stop(): Promise<void>;
+};
+
+/** The gateway could not start (wrong chain, no deployments, port taken). */
+export class GatewayStartError extends BaseError {
+  override name = "GatewayStartError";
+}
+
+export async function connectChain(config: Config, log: (line: string) => void = () => {}): Promise<ConnectedChain> {
+  let provider: JsonRpcProvider;
+  let deployments: Deployments;
+  let governor: Signer | null = null;
+  let url: string;
+  let stop: () => Promise<void>;
+  if (config.chain.node) {
+    const { stateDir, deploymentsFile } = embeddedChainPaths(config.dataDir);
+    const stopped = await stopOrphanedNode(stateDir);
+    if (stopped) log(`stopped anvil process ${stopped}, left running by an earlier gateway on this data dir`);
+    const chain = await startEmbeddedChain({ dataDir: config.dataDir, port: config.chain.node.port, log: (line) => log(`  ${line}`) });
+    writeNodePid(stateDir, chain.node.process.pid);
+    ({ provider, deployments, governor } = chain);
+    url = chain.node.url;
+    stop = () => chain.stop();
+    return finish(deploymentsFile);
+  }
+  provider = connectProvider(config.chain.rpcUrl, config.chain.chainId ?? undefined);
+  stop = async () => provider.destroy();
+  try {
+    const network = await provider.getNetwork();
+    if (config.chain.chainId !== null && network.chainId !== BigInt(config.chain.chainId)) {
+      throw new GatewayStartError(`The node at ${config.chain.rpcUrl} is chain ${network.chainId}, not ${config.chain.chainId}`);
+    }
+    const known = readDeployments(config.deploymentsFile);
+    if (!known || BigInt(known.chainId) !== network.chainId) {
+      throw new GatewayStartError(`No deployments of chain ${network.chainId} in ${config.deploymentsFile}`, {
+        metaMessages: ["Set FIRSTMILE_DEPLOYMENTS_FILE to the JSON record of the contracts' addresses on this network."],
+      });
+    }
+    deployments = known;
+    if (config.profile === "embedded") {
+      const accounts = (await provider.send("eth_accounts", [])) as string[];
+      if (accounts.length > 0) governor = await provider.getSigner(accounts[0]);
+    }
+    url = config.chain.rpcUrl;
+    return finish(config.deploymentsFile);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+
+  function finish(file: string): ConnectedChain {
+    return {
+      provider,
+      url,
+      chainId: BigInt(deployments.chainId),
+      deployments,
+      forwarder: requireAddress(deployments, "Forwarder", file),
+      registry: requireAddress(deployments, "LotRegistry", file),
+      governor,
+      embedded: config.chain.node !== null,
+      stop,
+    };
+  }
+}

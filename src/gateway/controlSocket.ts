@@ -1,0 +1,130 @@
+import fs from "node:fs";
+import http from "node:http";
+import net from "node:net";
+import express, { type NextFunction, type Request, type Response } from "express";
+import type { JsonRpcProvider, Signer } from "ethers";
+import type { Logger } from "pino";
+import { z } from "zod";
+import type { Keystore } from "../chain/keystore/keystore";
+import type { Database } from "../db/database";
+import { Role, type RoleName } from "../membership/roles";
+import { addMember, issueMemberToken, listMembers, suspendMember } from "./memberAdmin";
+
+/**
+ * While the gateway runs it holds the embedded database, so `firstmile members ...` cannot open
+ * it. The gateway therefore listens on a Unix socket in the data dir (`gateway.sock`, mode 0600:
+ * only the operator's user can connect) and does the members commands itself. Not on any network.
+ */
+export type ControlAdmin = {
+  db: Database;
+  keystore: Keystore;
+  registry: string;
+  governor: Signer | null;
+  provider: JsonRpcProvider;
+  chainId: bigint;
+};
+
+export type ControlSocket = { file: string; close(): Promise<void> };
+
+const roleNames = Object.keys(Role) as [RoleName, ...RoleName[]];
+export const addMemberRequest = z.object({
+  roles: z.array(z.enum(roleNames)).min(1),
+  country: z.string(),
+  metadata: z.string().regex(/^0x[0-9a-fA-F]{64}$/).optional(),
+  accounts: z.array(z.string()).optional(),
+  custodialAccounts: z.number().int().min(0).max(64).optional(),
+  token: z.boolean().optional(),
+  label: z.string().max(200).optional(),
+});
+
+export async function startControlSocket(parameters: {
+  file: string;
+  admin: ControlAdmin;
+  onTokensRevoked?: () => void;
+  logger: Logger;
+}): Promise<ControlSocket> {
+  const { file, admin } = parameters;
+  if (file.length > 100) throw new Error(`socket path ${file} is too long for a Unix socket`);
+  if (fs.existsSync(file)) {
+    if (await answers(file)) throw new Error(`another gateway answers on ${file}`);
+    fs.rmSync(file, { force: true });
+  }
+  const app = express();
+  app.use(express.json({ limit: "64kb" }));
+  const run = (fn: (req: Request) => Promise<unknown>) => (req: Request, res: Response, next: NextFunction) => {
+    fn(req).then((body) => res.json(jsonSafe(body)), next);
+  };
+  app.post("/members", run(async (req) => {
+    const body = addMemberRequest.parse(req.body);
+    return addMember(admin, body);
+  }));
+  app.get("/members", run(() => listMembers(admin)));
+  app.post("/members/:id/suspend", run(async (req) => {
+    const result = await suspendMember(admin, memberIdOf(req.params.id));
+    parameters.onTokensRevoked?.();
+    return result;
+  }));
+  app.post("/members/:id/tokens", run(async (req) => ({ token: await issueMemberToken(admin, memberIdOf(req.params.id), String(req.body?.label ?? "")) })));
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const e = error as { name?: string; shortMessage?: string; message?: string; metaMessages?: string[] };
+    parameters.logger.warn({ err: error }, "control command failed");
+    res.status(error instanceof z.ZodError ? 400 : 500).json({ error: { name: e.name ?? "Error", message: e.shortMessage ?? e.message ?? String(error), advice: e.metaMessages ?? [] } });
+  });
+  const server = http.createServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(file, () => resolve());
+  });
+  fs.chmodSync(file, 0o600);
+  return {
+    file,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => {
+          fs.rmSync(file, { force: true });
+          resolve();
+        });
+        server.closeIdleConnections();
+      }),
+  };
+}
+
+/** Sends one command to a running gateway's control socket; null if no gateway answers there. */
+export async function sendControlCommand(file: string, method: "GET" | "POST", path: string, body?: unknown): Promise<{ status: number; body: unknown } | null> {
+  if (!fs.existsSync(file)) return null;
+  return new Promise((resolve, reject) => {
+    const request = http.request({ socketPath: file, method, path, headers: { "content-type": "application/json" } }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on("data", (chunk: Buffer) => chunks.push(chunk));
+      response.on("end", () => {
+        try {
+          resolve({ status: response.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString("utf8")) });
+        } catch (error) {
+          reject(error);
+        }
+      });
+    });
+    request.on("error", (error: NodeJS.ErrnoException) => (error.code === "ECONNREFUSED" || error.code === "ENOENT" ? resolve(null) : reject(error)));
+    request.end(body === undefined ? undefined : JSON.stringify(body));
+  });
+}
+
+function answers(file: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(file);
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+function memberIdOf(text: string | string[] | undefined): bigint {
+  if (typeof text !== "string" || !/^\d{1,19}$/.test(text)) throw new z.ZodError([{ code: "custom", path: ["id"], message: "a member id", input: text }]);
+  return BigInt(text);
+}
+
+function jsonSafe(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(value, (_key, inner) => (typeof inner === "bigint" ? inner.toString() : inner)));
+}

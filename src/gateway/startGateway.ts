@@ -1,0 +1,193 @@
+import fs from "node:fs";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import type { JsonRpcProvider } from "ethers";
+import pino, { type Logger } from "pino";
+import { createApp, createRateLimiter, createTokenCache, type TokenCache } from "../api";
+import { createIpfsGatewayRouter } from "../api/ipfsGatewayRouter";
+import { createRelayRoutes, relayErrorMapper } from "../api/relayRoutes";
+import type { Deployments } from "../chain/deployments";
+import { openKeystore, type Keystore } from "../chain/keystore";
+import type { Config } from "../config";
+import { openDatabase, type Database } from "../db";
+import { evidenceLimitsFrom, evidenceStoreConfig, openEvidenceStore, type EvidenceStore } from "../evidence";
+import { crashHookFrom } from "../relay/crashPoints";
+import { countRelayBacklog } from "../relay/outboxStore";
+import { OutboxWriter } from "../relay/outboxWriter";
+import { ensureRelayerAccount } from "../relay/relayerAccount";
+import { RelayWorker } from "../relay/relayWorker";
+import { startControlSocket, type ControlSocket } from "./controlSocket";
+import { GatewayStartError, connectChain } from "./connectChain";
+
+export { GatewayStartError };
+
+/**
+ * The whole gateway in one process, from one validated config: the chain (anvil started under
+ * the data dir on the embedded default, or a node's JSON-RPC and its deployments file), the SQL
+ * store, the custodial keystore, the evidence store, the relayer account, the relay worker, and
+ * the HTTP app (relay routes, the IPFS trustless gateway at `/ipfs`, health and readiness).
+ * `stop()` drains the worker and closes everything in reverse order; anvil saves its state.
+ */
+export type StartGatewayParameters = {
+  config: Config;
+  /** Structured logs (default: pino to stdout at the configured level). */
+  logger?: Logger | undefined;
+  /** Human-readable progress lines (the CLI prints them). */
+  log?: ((line: string) => void) | undefined;
+};
+
+export type Gateway = {
+  /** `http://host:port` of the HTTP API. */
+  url: string;
+  chain: { url: string; chainId: bigint; deployments: Deployments; embedded: boolean };
+  relayer: string;
+  /** The local control socket the `firstmile members` commands use while the gateway runs, or null. */
+  controlSocket: string | null;
+  db: Database;
+  worker: RelayWorker;
+  stop(): Promise<void>;
+};
+
+export async function startGateway(parameters: StartGatewayParameters): Promise<Gateway> {
+  const { config } = parameters;
+  const log = parameters.log ?? (() => {});
+  const logger = parameters.logger ?? pino({ level: config.log.level, base: { service: "firstmile-gateway" } });
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  // Undo in reverse order whatever started, if a later step fails.
+  const stack: Array<{ name: string; stop: () => Promise<unknown> }> = [];
+  const unwind = async () => {
+    for (const part of stack.reverse()) {
+      await part.stop().catch((error: unknown) => logger.error({ err: error, part: part.name }, "stop failed"));
+    }
+  };
+
+  try {
+    // Chain.
+    const chain = await connectChain(config, log);
+    stack.push({ name: "chain", stop: () => chain.stop() });
+    const { provider, deployments, governor, chainId, forwarder, registry } = chain;
+    const chainUrl = chain.url;
+    const targets = [registry, ...(deployments.contracts.AttestationRegistry ? [deployments.contracts.AttestationRegistry.address] : [])];
+
+    // SQL, keystore, evidence.
+    const { db, migrations } = await openDatabase({ config: config.database, onBackgroundError: (error) => logger.warn({ err: error }, "database connection error") });
+    stack.push({ name: "database", stop: () => db.close() });
+    if (migrations.applied.length > 0) log(`database: applied ${migrations.applied.map((m) => m.file).join(", ")}`);
+    const { keystore, notices } = await openKeystore({ db, config: config.keystore, logger });
+    for (const notice of notices) log(`keystore: ${notice}`);
+    const evidence: EvidenceStore = await openEvidenceStore(evidenceStoreConfig(config), evidenceLimitsFrom(config));
+    stack.push({ name: "evidence", stop: () => evidence.close() });
+
+    // Relayer and worker.
+    const relayer = await ensureRelayerAccount({ db, keystore, provider, chainId, registry, governor, log });
+    const crash = crashHookFrom(config.testCrashAt, (point) => logger.warn({ point }, "test crash point reached: SIGKILL"));
+    const worker = new RelayWorker({ db, provider, chainId, forwarder, registry, relayer: relayer.signer, keystore, config: config.relay, logger, crash });
+    await worker.start();
+    stack.push({ name: "relay worker", stop: () => worker.stop() });
+    const writer = new OutboxWriter(db);
+    stack.push({ name: "outbox writer", stop: () => writer.flush() });
+
+    // HTTP.
+    const tokenCache: TokenCache = createTokenCache(5_000);
+    const app = createApp({
+      db,
+      logger,
+      routes: createRelayRoutes({ db, writer, keystore, provider, chainId, forwarder, registry, targets, maxAttempts: config.relay.maxAttempts, crash }),
+      routers: [{ path: "/", router: createIpfsGatewayRouter(evidence) }],
+      readiness: readinessChecks({ provider, db, evidence, worker }),
+      errorMappers: [relayErrorMapper],
+      tokenCache,
+      limits: {
+        perToken: createRateLimiter({ capacity: config.rateLimits.perToken * 3, perSecond: config.rateLimits.perToken }),
+        perIp: createRateLimiter({ capacity: config.rateLimits.perIp * 3, perSecond: config.rateLimits.perIp }),
+      },
+    });
+    const server = await listen(app, config.http.port, config.http.host);
+    stack.push({ name: "http", stop: () => closeServer(server) });
+    const url = `http://${formatHost(config.http.host)}:${(server.address() as AddressInfo).port}`;
+
+    // The members CLI's way in while this process holds the data dir.
+    let control: ControlSocket | null = null;
+    try {
+      control = await startControlSocket({
+        file: path.join(config.dataDir, "gateway.sock"),
+        admin: { db, keystore, registry, governor, provider, chainId },
+        onTokensRevoked: () => tokenCache.clear(),
+        logger,
+      });
+      stack.push({ name: "control socket", stop: () => control!.close() });
+    } catch (error) {
+      log(`control socket: not available (${(error as Error).message}); members commands need the gateway stopped`);
+    }
+
+    logger.info({ url, chain: chainUrl, relayer: relayer.signer.address }, "gateway started");
+    let stopping: Promise<void> | null = null;
+    return {
+      url,
+      chain: { url: chainUrl, chainId, deployments, embedded: chain.embedded },
+      relayer: relayer.signer.address,
+      controlSocket: control?.file ?? null,
+      db,
+      worker,
+      stop() {
+        stopping ??= (async () => {
+          logger.info("gateway stopping: draining the relay");
+          await unwind();
+        })();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await unwind();
+    throw error;
+  }
+}
+
+/** `/readyz`: chain, SQL and IPFS reachable; the relay backlog reported. */
+function readinessChecks({ provider, db, evidence, worker }: { provider: JsonRpcProvider; db: Database; evidence: EvidenceStore; worker: RelayWorker }) {
+  const within = <T>(promise: Promise<T>, ms = 2_000) =>
+    Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms).unref())]);
+  return {
+    chain: async () => ({ ok: true, detail: { block: await within(provider.getBlockNumber()) } }),
+    sql: async () => {
+      await within(db.query("select 1"));
+      return { ok: true };
+    },
+    ipfs: async () => {
+      // Any answer (held or not) means the store is reachable; the empty raw block's CID.
+      await within(evidence.has("bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"));
+      return { ok: true, detail: { kind: evidence.kind } };
+    },
+    relay: async () => ({ ok: true, detail: { backlog: await within(countRelayBacklog(db)), inflightTransactions: worker.inflightTransactions } }),
+  };
+}
+
+function listen(app: ReturnType<typeof createApp>, port: number, host: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port, host);
+    server.once("listening", () => resolve(server));
+    server.once("error", (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === "EADDRINUSE"
+          ? new GatewayStartError(`Port ${port} on ${host} is in use: another gateway runs there (set FIRSTMILE_PORT)`, { cause: error })
+          : error,
+      ),
+    );
+  });
+}
+
+/** Stops accepting connections, lets requests in progress finish, then closes idle keep-alive connections. */
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+    setTimeout(() => server.closeAllConnections(), 5_000).unref();
+  });
+}
+
+function formatHost(host: string): string {
+  return host.includes(":") ? `[${host}]` : host;
+}
+
+export type { Keystore };
