@@ -6,7 +6,6 @@ import { formsStep } from "./003_forms";
 import { attestationsStep } from "./004_attestations";
 import type { DeployStep } from "./context";
 
-export { FORWARDER_NAME } from "./001_forwarder";
 
 /** Every step, in order. */
 export const DEPLOY_STEPS: readonly DeployStep[] = [forwarderStep, lotRegistryStep, formsStep, attestationsStep];

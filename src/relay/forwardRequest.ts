@@ -1,4 +1,4 @@
-import { Signature, concat, getAddress, keccak256, recoverAddress, toUtf8Bytes, type TypedDataDomain } from "ethers";
+import { Signature, concat, getAddress, keccak256, recoverAddress, toUtf8Bytes, type TypedDataDomain, type TypedDataField } from "ethers";
 import type { ForwardRequest } from "./outboxStore";
 
 /**
@@ -11,7 +11,7 @@ import type { ForwardRequest } from "./outboxStore";
  * A member signing on its own phone uses the same types with any EIP-712 library:
  * `FORWARD_REQUEST_TYPES` below, e.g. `wallet.signTypedData(domain, FORWARD_REQUEST_TYPES, request)`.
  */
-export const FORWARD_REQUEST_TYPES = {
+export const FORWARD_REQUEST_TYPES: Record<string, TypedDataField[]> = {
   ForwardRequest: [
     { name: "from", type: "address" },
     { name: "to", type: "address" },
@@ -21,7 +21,7 @@ export const FORWARD_REQUEST_TYPES = {
     { name: "deadline", type: "uint48" },
     { name: "data", type: "bytes" },
   ],
-} as const;
+};
 
 export const FORWARD_REQUEST_TYPEHASH = keccak256(
   toUtf8Bytes("ForwardRequest(address from,address to,uint256 value,uint256 gas,uint256 nonce,uint48 deadline,bytes data)"),

@@ -20,33 +20,14 @@ import { migrate } from "../../src/db/migrate";
 import { openPglite } from "../../src/db/pglite";
 import { copyPgliteTemplate, describeEachEngine, resetSchema } from "../helpers/engines";
 import { makeTempDir, removeTempDir } from "../helpers/tmp";
+import { rejection } from "../helpers/rejection";
+import { FORWARD_REQUEST_TYPES } from "../../src/relay/forwardRequest";
 
 // Cheap scrypt for tests; the stored parameters are what later opens use.
 const FAST_SCRYPT = { N: 2 ** 10, r: 8, p: 1 };
 const passphrase = (text: string): KeystoreConfig => ({ source: "passphrase", passphrase: new Secret(text) });
 
-// The ERC2771Forwarder request a custodial key signs.
-const FORWARD_REQUEST_TYPES = {
-  ForwardRequest: [
-    { name: "from", type: "address" },
-    { name: "to", type: "address" },
-    { name: "value", type: "uint256" },
-    { name: "gas", type: "uint256" },
-    { name: "nonce", type: "uint256" },
-    { name: "deadline", type: "uint48" },
-    { name: "data", type: "bytes" },
-  ],
-};
 const DOMAIN = { name: "FirstmileForwarder", version: "1", chainId: 31337, verifyingContract: "0x5FbDB2315678afecb367f032d93F642f64180aa3" };
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected a rejection");
-}
 
 describeEachEngine("keystore", (engine) => {
   let db: Database;

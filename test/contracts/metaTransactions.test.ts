@@ -6,19 +6,8 @@ import type { TypedDataDomain } from "ethers";
 import { computeHistoryHead } from "../../src/lots/historyHead";
 import { ERC2771Forwarder__factory, LotRegistry__factory, type ERC2771Forwarder } from "../../typechain-types";
 import { Form, Role, country, delivery, digest, logsOf, networkFixture, receiptOf, type Network } from "./fixtures";
+import { FORWARD_REQUEST_TYPES } from "../../src/relay/forwardRequest";
 
-/** The EIP-712 type OpenZeppelin's ERC2771Forwarder (5.7) signs; the nonce is implicit in the request. */
-const FORWARD_REQUEST_TYPES = {
-  ForwardRequest: [
-    { name: "from", type: "address" },
-    { name: "to", type: "address" },
-    { name: "value", type: "uint256" },
-    { name: "gas", type: "uint256" },
-    { name: "nonce", type: "uint256" },
-    { name: "deadline", type: "uint48" },
-    { name: "data", type: "bytes" },
-  ],
-};
 
 const REQUEST_GAS = 1_000_000n;
 /** The relayer's own gas limit: enough for the request's gas plus the forwarder's checks. */

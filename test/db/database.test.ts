@@ -2,15 +2,7 @@ import { expect } from "chai";
 import { SQLSTATE, sqlState, type Database } from "../../src/db/database";
 import { QueryOutsideTransactionError } from "../../src/db/errors";
 import { describeEachEngine, resetSchema } from "../helpers/engines";
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected a rejection");
-}
+import { rejection } from "../helpers/rejection";
 
 const waitFor = async (condition: () => boolean, ms = 2000) => {
   const end = Date.now() + ms;

@@ -7,6 +7,7 @@ import { checksumOf, migrate, readMigrations, type Migration } from "../../src/d
 import { openPostgres } from "../../src/db/postgres";
 import { describeEachEngine, resetSchema } from "../helpers/engines";
 import { makeTempDir, removeTempDir } from "../helpers/tmp";
+import { rejection } from "../helpers/rejection";
 
 function migration(version: number, name: string, sql: string): Migration {
   return { version, name, file: `${String(version).padStart(4, "0")}_${name}.sql`, sql, checksum: checksumOf(sql) };
@@ -17,15 +18,6 @@ async function tablesOf(db: Database): Promise<string[]> {
     "select table_name from information_schema.tables where table_schema = 'public' order by table_name",
   );
   return rows.map((row) => row.table_name);
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected a rejection");
 }
 
 describe("readMigrations", () => {

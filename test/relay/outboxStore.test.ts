@@ -28,6 +28,7 @@ import {
   type ForwardRequest,
 } from "../../src/relay/outboxStore";
 import { describeEachEngine } from "../helpers/engines";
+import { rejection } from "../helpers/rejection";
 
 const STALE = 60_000;
 const member = Wallet.createRandom();
@@ -57,15 +58,6 @@ async function signedRequest(nonce: bigint): Promise<{ forwardRequest: ForwardRe
     data: "0xa9059cbb00ff",
   };
   return { forwardRequest, signature: await member.signTypedData(DOMAIN, TYPES, forwardRequest) };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected a rejection");
 }
 
 describeEachEngine("outboxStore", (engine) => {
