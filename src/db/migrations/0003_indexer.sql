@@ -84,10 +84,13 @@ create table lots (
   consumed_at              timestamptz,
   updated_position         text not null
 );
-create index lots_custodian on lots (custodian_member, status, form, lot_id);
-create index lots_deliveries on lots (creator_member, created_at, lot_id) where genesis = 'minted';
+-- Lists walk one of these in lot-id order (keyset pagination); member views aggregate over them.
+create index lots_custodian on lots (custodian_member, lot_id);
+create index lots_creator on lots (creator_member, lot_id);
 create index lots_form on lots (form, lot_id);
 create index lots_incoming on lots (pending_receiver_member, lot_id) where status = 'in_transit';
+create index lots_stock on lots (custodian_member, form) include (grams) where status <> 'consumed';
+create index lots_deliveries on lots (creator_member, created_at) include (commodity, form, grams) where genesis = 'minted';
 
 -- Every event of every lot, in order, with the history head after it (emitted by the contract and
 -- recomputed by the indexer: equal, or the indexer stops). `fields` are the event's fields the head

@@ -1,0 +1,57 @@
+import type { Queryable } from "../../db";
+import { decodeCursor, encodeCursor, INT } from "./cursor";
+import { pageSize } from "./limits";
+import type { Page } from "./lots";
+
+/** One event in a lot's life, with the head after it and the transaction that made it. */
+export type LotEventView = {
+  seq: number;
+  /** minted, offered, cancelled, rejected, accepted, split, merged, transformed, derived, evidence. */
+  kind: string;
+  position: string;
+  blockNumber: number;
+  logIndex: number;
+  txHash: string;
+  blockTime: string | null;
+  head: string;
+  /** The fields the head commits to (see docs/history-head.md), bigints as decimal strings. */
+  fields: Record<string, unknown>;
+};
+
+export type GetLotHistoryParameters = { cursor?: string | undefined; limit?: number | undefined };
+
+/**
+ * A lot's events in order, keyset-paginated by sequence number; null if the lot is unknown.
+ * With every page's `fields`, anyone can recompute the head (`computeHistoryHead`) and compare it
+ * with the chain's `historyHead(lotId)`.
+ */
+export async function getLotHistory(q: Queryable, lotId: bigint, parameters: GetLotHistoryParameters = {}): Promise<Page<LotEventView> | null> {
+  const limit = pageSize(parameters.limit);
+  const after = parameters.cursor ? Number(decodeCursor(`history:${lotId}`, parameters.cursor, [INT])[0]) : -1;
+  const { rows } = await q.query(
+    `select l.lot_id, e.seq, e.kind, e.position, e.block_number, e.log_index, e.tx_hash, e.block_time, e.head, e.fields
+       from lots l left join lateral (
+         select * from lot_events e where e.lot_id = l.lot_id and e.seq > $2 order by e.seq limit $3
+       ) e on true
+      where l.lot_id = $1
+      order by e.seq`,
+    [lotId.toString(), after, limit + 1],
+  );
+  if (rows.length === 0) return null;
+  const items: LotEventView[] = rows
+    .filter((row) => row.seq !== null)
+    .map((row) => ({
+      seq: Number(row.seq),
+      kind: String(row.kind),
+      position: String(row.position),
+      blockNumber: Number(row.block_number),
+      logIndex: Number(row.log_index),
+      txHash: String(row.tx_hash),
+      blockTime: row.block_time ? (row.block_time as Date).toISOString() : null,
+      head: String(row.head),
+      fields: row.fields as Record<string, unknown>,
+    }));
+  const more = items.length > limit;
+  const page = items.slice(0, limit);
+  return { items: page, nextCursor: more ? encodeCursor(`history:${lotId}`, [page.at(-1)!.seq]) : null };
+}
