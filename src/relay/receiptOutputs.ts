@@ -1,4 +1,4 @@
-import { Interface, getAddress, type Log } from "ethers";
+import { Interface, getAddress, type Log, type ParamType } from "ethers";
 import { ERC2771Forwarder__factory } from "../../typechain-types";
 import { LOT_REGISTRY } from "./lotCalls";
 
@@ -107,35 +107,26 @@ export function outputsOf(logs: readonly LogLike[], registry: string, place: { o
 }
 
 function decodeRegistryLog(log: LogLike): DecodedEvent | null {
+  let parsed: ReturnType<typeof LOT_REGISTRY.parseLog>;
   try {
-    const parsed = LOT_REGISTRY.parseLog({ topics: [...log.topics], data: log.data });
-    if (!parsed) return null;
-    const args: Record<string, unknown> = {};
-    parsed.fragment.inputs.forEach((input, index) => {
-      args[input.name] = jsonSafe(parsed.args[index]);
-    });
-    return { contract: "LotRegistry", name: parsed.name, args };
+    parsed = LOT_REGISTRY.parseLog({ topics: [...log.topics], data: log.data });
   } catch {
     return null;
   }
+  if (!parsed) return null;
+  const args: Record<string, unknown> = {};
+  parsed.fragment.inputs.forEach((input, index) => {
+    args[input.name] = jsonSafe(parsed.args[index], input);
+  });
+  return { contract: "LotRegistry", name: parsed.name, args };
 }
 
-function jsonSafe(value: unknown): unknown {
-  if (typeof value === "bigint") return value.toString();
-  if (value && typeof value === "object" && typeof (value as { toObject?: unknown }).toObject === "function") {
-    const result = value as unknown as ArrayLike<unknown> & { toObject(): Record<string, unknown> };
-    // A struct has names; an array has none (toObject throws or yields numeric keys).
-    try {
-      const object = result.toObject();
-      const keys = Object.keys(object);
-      if (keys.length > 0 && !keys.every((key) => /^\d+$/.test(key))) {
-        return Object.fromEntries(keys.map((key) => [key, jsonSafe(object[key])]));
-      }
-    } catch {
-      // unnamed: an array
-    }
-    return Array.from(result).map(jsonSafe);
+/** A decoded ABI value as JSON, led by its type: arrays as arrays, structs as objects by field name, uints as decimal strings. */
+function jsonSafe(value: unknown, type: ParamType): unknown {
+  if (type.isArray()) return Array.from(value as ArrayLike<unknown>, (item) => jsonSafe(item, type.arrayChildren));
+  if (type.isTuple()) {
+    const items = value as ArrayLike<unknown>;
+    return Object.fromEntries(type.components.map((component, index) => [component.name || String(index), jsonSafe(items[index], component)]));
   }
-  if (Array.isArray(value)) return value.map(jsonSafe);
-  return value;
+  return typeof value === "bigint" ? value.toString() : value;
 }

@@ -741,7 +741,15 @@ export class RelayWorker {
 
   #outputs(call: PlannedCall, logs: LogLike[]): RelayResult[] {
     const shared = call.rows.length > 1;
-    return call.rows.map((row) => ({ id: row.id, outputs: outputsOf(logs, this.#p.registry, { offset: row.offset, items: row.items, shared }) }));
+    return call.rows.map((row) => {
+      try {
+        return { id: row.id, outputs: outputsOf(logs, this.#p.registry, { offset: row.offset, items: row.items, shared }) };
+      } catch (error) {
+        // The call ran and succeeded; a decoding bug must not hold the request (or the relay) back.
+        this.#log.error({ err: error, request: row.id.toString() }, "could not decode a request's outputs");
+        return { id: row.id, outputs: { undecoded: true, logs: logs.length } };
+      }
+    });
   }
 
   /** The reason a call failed when the forwarder ran it: the same call simulated now, decoded. */

@@ -1,0 +1,85 @@
+import fs from "node:fs";
+import path from "node:path";
+import pino from "pino";
+import { loadConfig, type Config } from "../../src/config";
+import { sendControlCommand } from "../../src/gateway/controlSocket";
+import { startGateway, type Gateway } from "../../src/gateway/startGateway";
+import { copyPgliteTemplate } from "../helpers/engines";
+import { freePort } from "../helpers/ports";
+
+/** A gateway started in this process on a temp data dir and free ports; its JSON logs go to `logFile`. */
+export type TestGateway = { gateway: Gateway; config: Config; dataDir: string; logFile: string; env: Record<string, string> };
+
+export async function startTestGateway(dataDir: string, env: Record<string, string> = {}): Promise<TestGateway> {
+  const pgdata = path.join(dataDir, "pgdata");
+  if (!fs.existsSync(pgdata)) await copyPgliteTemplate(pgdata);
+  const fullEnv = {
+    FIRSTMILE_DATA_DIR: dataDir,
+    FIRSTMILE_PORT: String(await freePort()),
+    FIRSTMILE_CHAIN_PORT: String(await freePort()),
+    FIRSTMILE_LOG_LEVEL: "debug",
+    FIRSTMILE_RELAY_POLL_INTERVAL_MS: "200",
+    ...env,
+  };
+  const config = loadConfig({ env: fullEnv, cwd: dataDir });
+  const logFile = path.join(dataDir, "gateway.log");
+  const logger = pino({ level: config.log.level }, pino.destination({ dest: logFile, sync: true, append: true }));
+  const gateway = await startGateway({ config, logger });
+  return { gateway, config, dataDir, logFile, env: fullEnv };
+}
+
+/** `firstmile members add` through the running gateway's control socket. */
+export async function addMemberThroughGateway(
+  gateway: Gateway,
+  body: { roles: string[]; country: string; accounts?: string[]; custodialAccounts?: number },
+): Promise<{ memberId: string; accounts: Array<{ address: string; custodial: boolean }>; token: string }> {
+  const answer = await sendControlCommand(gateway.controlSocket!, "POST", "/members", body);
+  if (!answer || answer.status !== 200) throw new Error(`members add failed: ${JSON.stringify(answer)}`);
+  return answer.body as { memberId: string; accounts: Array<{ address: string; custodial: boolean }>; token: string };
+}
+
+export type Answer = { status: number; headers: Headers; body: any };
+
+/** A small HTTP client for the gateway's API. */
+export function client(base: string, token?: string) {
+  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> => {
+    const response = await fetch(`${base}${path}`, {
+      method,
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+        ...headers,
+      },
+      body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+    });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // not JSON
+    }
+    return { status: response.status, headers: response.headers, body: parsed };
+  };
+  return {
+    get: (path: string, headers?: Record<string, string>) => call("GET", path, undefined, headers),
+    post: (path: string, body: unknown, headers?: Record<string, string>) => call("POST", path, body, headers),
+    /** Polls a request until it is mined or failed; returns every status seen on the way. */
+    async settle(id: string, timeoutMs = 30_000): Promise<{ final: any; seen: string[] }> {
+      const seen: string[] = [];
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const answer = await call("GET", `/v1/requests/${id}`);
+        if (answer.status !== 200) throw new Error(`GET /v1/requests/${id}: ${answer.status} ${JSON.stringify(answer.body)}`);
+        if (seen[seen.length - 1] !== answer.body.status) seen.push(answer.body.status);
+        if (answer.body.status === "mined" || answer.body.status === "failed") return { final: answer.body, seen };
+        if (Date.now() > deadline) throw new Error(`request ${id} still ${answer.body.status}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+  };
+}
+
+export function delivery(grams: number, form = 1) {
+  return { form, grams: String(grams), metadata: `0x${"ab".repeat(32)}`, origin: `0x${"cd".repeat(32)}` };
+}

@@ -1,0 +1,278 @@
+import fs from "node:fs";
+import path from "node:path";
+import { expect } from "chai";
+import { Wallet } from "ethers";
+import { open } from "../../src/chain/keystore/cipher";
+import { deriveFromKeyFile, readKeyFile } from "../../src/chain/keystore/keyEncryptionKey";
+import { connectProvider } from "../../src/chain/provider";
+import { encodeLotCall } from "../../src/relay/lotCalls";
+import { ERC2771Forwarder__factory, LotRegistry__factory } from "../../typechain-types";
+import { signOwnRequest } from "../relay/fixtures";
+import { makeTempDir, removeTempDir } from "../helpers/tmp";
+import { addMemberThroughGateway, client, delivery, startTestGateway, type TestGateway } from "./helpers";
+
+/** JSON body of a self-signed request as POST /v1/relay takes it. */
+function relayBody(signed: Awaited<ReturnType<typeof signOwnRequest>>) {
+  const r = signed.forwardRequest;
+  return {
+    request: { from: r.from, to: r.to, value: r.value.toString(), gas: r.gas.toString(), nonce: r.nonce.toString(), deadline: r.deadline.toString(), data: r.data },
+    signature: signed.signature,
+  };
+}
+
+describe("gateway HTTP surface (real gateway: anvil, PGlite, relay worker)", function () {
+  let dir: string;
+  let running: TestGateway;
+  let coop: Awaited<ReturnType<typeof addMemberThroughGateway>>;
+  let processor: Awaited<ReturnType<typeof addMemberThroughGateway>>;
+  let own: Awaited<ReturnType<typeof addMemberThroughGateway>>;
+  const phone = Wallet.createRandom();
+  let keys = 0;
+  const key = () => ({ "idempotency-key": `http-${++keys}` });
+
+  const network = () => {
+    const { deployments, chainId } = running.gateway.chain;
+    const provider = connectProvider(running.gateway.chain.url, Number(chainId));
+    const forwarder = deployments.contracts.Forwarder!.address;
+    const registry = deployments.contracts.LotRegistry!.address;
+    return {
+      provider,
+      chainId,
+      forwarder,
+      registry,
+      forwarderContract: ERC2771Forwarder__factory.connect(forwarder, provider),
+      lots: LotRegistry__factory.connect(registry, provider),
+    };
+  };
+
+  before(async function () {
+    dir = makeTempDir("gateway-http");
+    running = await startTestGateway(dir);
+    [coop, processor, own] = [
+      await addMemberThroughGateway(running.gateway, { roles: ["cooperative"], country: "ID" }),
+      await addMemberThroughGateway(running.gateway, { roles: ["processor"], country: "MY" }),
+      await addMemberThroughGateway(running.gateway, { roles: ["cooperative"], country: "TH", accounts: [phone.address] }),
+    ];
+  });
+  after(async function () {
+    await running?.gateway.stop();
+    removeTempDir(dir);
+  });
+
+  const api = (token?: string) => client(running.gateway.url, token);
+
+  describe("health, readiness, OpenAPI", function () {
+    it("answers /healthz, and /readyz with chain, SQL, IPFS and the relay backlog", async function () {
+      expect((await api().get("/healthz")).body).to.deep.equal({ status: "ok" });
+      const ready = await api().get("/readyz");
+      expect(ready.status).to.equal(200);
+      expect(Object.keys(ready.body.checks).sort()).to.deep.equal(["chain", "ipfs", "relay", "sql"]);
+      expect(ready.body.checks.relay.detail.backlog).to.have.keys(["queued", "signed", "submitted"]);
+    });
+
+    it("lists every write endpoint in /openapi.json, from the same schemas that validate", async function () {
+      const { body } = await api().get("/openapi.json");
+      for (const route of ["/v1/lots/mint", "/v1/lots/mint-batch", "/v1/lots/{lotId}/offer", "/v1/lots/{lotId}/accept", "/v1/lots/{lotId}/reject", "/v1/lots/{lotId}/cancel", "/v1/lots/{lotId}/split", "/v1/lots/merge", "/v1/lots/transform", "/v1/relay"]) {
+        expect(body.paths[route]?.post, route).to.be.an("object");
+        expect(body.paths[route].post.security).to.deep.equal([{ bearer: [] }]);
+        expect(body.paths[route].post.responses["202"].content["application/json"].schema.properties).to.include.keys(["id", "status"]);
+      }
+      expect(body.paths["/v1/requests/{id}"].get.parameters[0]).to.include({ name: "id", in: "path" });
+      expect(body.paths["/v1/lots/mint"].post.requestBody.content["application/json"].schema.required).to.include.members(["form", "grams", "metadata", "origin"]);
+    });
+  });
+
+  describe("auth and validation", function () {
+    it("refuses requests without a valid token, and shows a member only its own requests", async function () {
+      expect((await api().post("/v1/lots/mint", delivery(1))).status).to.equal(401);
+      expect((await api("fm_" + "x".repeat(43)).post("/v1/lots/mint", delivery(1))).status).to.equal(401);
+      const accepted = await api(coop.token).post("/v1/lots/mint", delivery(500), key());
+      expect(accepted.status).to.equal(202);
+      const foreign = await api(processor.token).get(`/v1/requests/${accepted.body.id}`);
+      expect(foreign.status).to.equal(404);
+      expect(foreign.body.error.code).to.equal("not_found");
+    });
+
+    it("lets a token act only as its member: another member's account is refused", async function () {
+      const answer = await api(processor.token).post("/v1/lots/mint", { ...delivery(1), account: coop.accounts[0]!.address }, key());
+      expect(answer.status).to.equal(403);
+      expect(answer.body.error.code).to.equal("forbidden");
+    });
+
+    it("validates bodies, params and headers with one error shape, and refuses large bodies", async function () {
+      const bad = await api(coop.token).post("/v1/lots/mint", { form: 0, grams: "-1", metadata: "0x12", origin: `0x${"00".repeat(32)}`, extra: 1 }, key());
+      expect(bad.status).to.equal(400);
+      expect(bad.body.error.code).to.equal("invalid_request");
+      expect(bad.body.error.details.map((d: { path: string }) => d.path)).to.include.members(["form", "grams", "metadata"]);
+      expect((await api(coop.token).post("/v1/lots/abc/offer", { receiver: processor.accounts[0]!.address }, key())).status).to.equal(400);
+      expect((await api(coop.token).post("/v1/lots/mint", delivery(1), { "idempotency-key": "bad key with spaces" })).body.error.code).to.equal("invalid_idempotency_key");
+      const huge = await api(coop.token).post("/v1/lots/mint-batch", { deliveries: Array.from({ length: 3000 }, () => delivery(1)) }, key());
+      expect(huge.status).to.equal(413);
+      expect(huge.body.error.code).to.equal("payload_too_large");
+      expect((await api(coop.token).post("/v1/lots/mint", "{not json", key())).body.error.code).to.equal("invalid_json");
+    });
+  });
+
+  describe("write endpoints: 202 and a request id, then queued -> mined with outputs", function () {
+    it("mints, and GET /v1/requests/:id goes from queued to mined with the new lot id", async function () {
+      const { lots } = network();
+      const account = coop.accounts[0]!.address;
+      const accepted = await api(coop.token).post("/v1/lots/mint", delivery(42_000), key());
+      expect(accepted.status).to.equal(202);
+      expect(accepted.headers.get("location")).to.equal(`/v1/requests/${accepted.body.id}`);
+      expect(accepted.body).to.deep.include({ kind: "lots.mint", status: "queued", transaction: null, outputs: null, error: null });
+      const { final, seen } = await api(coop.token).settle(accepted.body.id);
+      expect(seen[0]).to.be.oneOf(["queued", "signed", "submitted"]);
+      expect(seen[seen.length - 1]).to.equal("mined");
+      const order = ["queued", "signed", "submitted", "mined"];
+      expect(seen.map((status) => order.indexOf(status))).to.deep.equal([...seen.map((status) => order.indexOf(status))].sort());
+      const [lotId] = final.outputs.lotIds;
+      expect(final.call).to.deep.include({ from: account, custodial: true });
+      expect(final.transaction.hash).to.match(/^0x[0-9a-f]{64}$/);
+      expect(await lots.ownerOf(lotId)).to.equal(account);
+      expect(final.outputs.events.map((e: { name: string }) => e.name)).to.deep.equal(["Transfer", "LotMinted"]);
+    });
+
+    it("runs a lot's handover through offer and accept by two members, and reports a refusal as failed with the decoded error", async function () {
+      const minted = await api(coop.token).settle((await api(coop.token).post("/v1/lots/mint", delivery(10_000), key())).body.id);
+      const lotId = minted.final.outputs.lotIds[0];
+      const receiver = processor.accounts[0]!.address;
+      const offered = await api(coop.token).settle((await api(coop.token).post(`/v1/lots/${lotId}/offer`, { receiver }, key())).body.id);
+      expect(offered.final.status).to.equal("mined");
+      expect(offered.final.outputs.events[0]).to.deep.include({ name: "HandoverOffered" });
+      // The cooperative cannot accept its own offer: refused by simulation, never submitted.
+      const refused = await api(coop.token).settle((await api(coop.token).post(`/v1/lots/${lotId}/accept`, { gramsReceived: "10000" }, key())).body.id);
+      expect(refused.final.status).to.equal("failed");
+      expect(refused.final.transaction).to.equal(null);
+      expect(refused.final.error.name).to.equal("LotRegistryNotReceiver");
+      expect(refused.final.error.args).to.deep.equal({ caller: coop.accounts[0]!.address, lotId, receiver });
+      const accepted = await api(processor.token).settle((await api(processor.token).post(`/v1/lots/${lotId}/accept`, { gramsReceived: "9950" }, key())).body.id);
+      expect(accepted.final.status).to.equal("mined");
+      expect(await network().lots.ownerOf(lotId)).to.equal(receiver);
+    });
+
+    it("splits and merges, with the outputs' lot ids", async function () {
+      const minted = await api(coop.token).settle((await api(coop.token).post("/v1/lots/mint-batch", { deliveries: [delivery(6_000), delivery(4_000)] }, key())).body.id);
+      const [a, b] = minted.final.outputs.lotIds;
+      const split = await api(coop.token).settle(
+        (await api(coop.token).post(`/v1/lots/${a}/split`, { parts: [{ form: 1, grams: "2500", metadata: `0x${"01".repeat(32)}` }, { form: 1, grams: "3500", metadata: `0x${"02".repeat(32)}` }] }, key())).body.id,
+      );
+      expect(split.final.status).to.equal("mined");
+      expect(split.final.outputs.lotIds).to.have.length(2);
+      const merged = await api(coop.token).settle((await api(coop.token).post("/v1/lots/merge", { lotIds: [split.final.outputs.lotIds[0], b], metadata: `0x${"03".repeat(32)}` }, key())).body.id);
+      expect(merged.final.status).to.equal("mined");
+      expect((await network().lots.getLot(merged.final.outputs.lotIds[0])).lot.grams).to.equal(6_500n);
+    });
+  });
+
+  describe("Idempotency-Key", function () {
+    it("returns the first answer for a retried key and never a second transaction; refuses the key for another body", async function () {
+      const headers = { "idempotency-key": "retry-me" };
+      const first = await api(coop.token).post("/v1/lots/mint", delivery(777), headers);
+      const again = await api(coop.token).post("/v1/lots/mint", delivery(777), headers);
+      expect(again.status).to.equal(202);
+      expect(again.body.id).to.equal(first.body.id);
+      expect(again.headers.get("idempotent-replayed")).to.equal("true");
+      const settled = await api(coop.token).settle(first.body.id);
+      const third = await api(coop.token).post("/v1/lots/mint", delivery(777), headers);
+      expect(third.body).to.deep.include({ id: first.body.id, status: "mined" });
+      const conflict = await api(coop.token).post("/v1/lots/mint", delivery(778), headers);
+      expect(conflict.status).to.equal(409);
+      expect(conflict.body.error).to.deep.include({ code: "idempotency_key_reused", details: { requestId: first.body.id } });
+      // The same key from another member is another request.
+      const other = await api(own.token).post("/v1/relay", { request: {}, signature: "0x" }, headers);
+      expect(other.status).to.equal(400);
+      expect(settled.final.outputs.lotIds).to.have.length(1);
+    });
+  });
+
+  describe("self-custody: POST /v1/relay", function () {
+    it("publishes the EIP-712 domain and the account's nonce, and relays a request signed by the member's own key", async function () {
+      const net = network();
+      const info = await api(own.token).get(`/v1/relay/forwarder?account=${phone.address}`);
+      expect(info.body.domain).to.deep.equal({ name: "firstmile", version: "1", chainId: net.chainId.toString(), verifyingContract: net.forwarder });
+      expect(info.body.nonce).to.equal("0");
+      const data = encodeLotCall("lots.mint", delivery(3_000));
+      const signed = await signOwnRequest(net, phone, data, { nonce: BigInt(info.body.nonce) });
+      const accepted = await api(own.token).post("/v1/relay", relayBody(signed), key());
+      expect(accepted.status).to.equal(202);
+      const { final } = await api(own.token).settle(accepted.body.id);
+      expect(final.status).to.equal("mined");
+      expect(final.call).to.deep.include({ from: phone.address, custodial: false, nonce: "0" });
+      expect(await net.lots.ownerOf(final.outputs.lotIds[0])).to.equal(phone.address);
+
+      // The same signed request again (a replay) is refused with the forwarder's vocabulary.
+      const replay = await api(own.token).post("/v1/relay", relayBody(signed), key());
+      expect(replay.status).to.equal(422);
+      expect(replay.body.error.details).to.deep.equal({ error: "InvalidAccountNonce", args: { account: phone.address, currentNonce: "1" } });
+      net.provider.destroy();
+    });
+
+    it("refuses expired, wrong-chain, foreign and refused-by-simulation requests with a clear 4xx", async function () {
+      const net = network();
+      const data = encodeLotCall("lots.mint", delivery(1_000));
+      const expired = await signOwnRequest(net, phone, data, { deadline: BigInt(Math.floor(Date.now() / 1000) - 60) });
+      const otherChain = await signOwnRequest(net, phone, data, { chainId: 1n });
+      const stranger = Wallet.createRandom();
+      const notMine = await signOwnRequest(net, stranger, data);
+      const offerUnknown = await signOwnRequest(net, phone, encodeLotCall("lots.offer", { lotId: "999", receiver: processor.accounts[0]!.address }));
+
+      const answers = await Promise.all([expired, otherChain, notMine, offerUnknown].map((signed) => api(own.token).post("/v1/relay", relayBody(signed), key())));
+      expect(answers.map((a) => a.status)).to.deep.equal([422, 422, 403, 422]);
+      expect(answers[0]!.body.error.details.error).to.equal("ERC2771ForwarderExpiredRequest");
+      expect(answers[1]!.body.error.details.error).to.equal("ERC2771ForwarderInvalidSigner");
+      expect(answers[3]!.body.error.details).to.deep.equal({ error: "LotRegistryUnknownLot", args: { lotId: "999" } });
+      const toElsewhere = await signOwnRequest({ ...net, registry: Wallet.createRandom().address }, phone, data);
+      expect((await api(own.token).post("/v1/relay", relayBody(toElsewhere), key())).status).to.equal(400);
+      net.provider.destroy();
+    });
+  });
+
+  describe("across a restart", function () {
+    it("keeps idempotency: a key answered before the restart returns the same request, and the chain has one lot", async function () {
+      const net = network();
+      const account = coop.accounts[0]!.address;
+      const headers = { "idempotency-key": "across-restart" };
+      const first = await api(coop.token).settle((await api(coop.token).post("/v1/lots/mint", delivery(31_337), headers)).body.id);
+      const lotsBefore = await net.lots.balanceOf(account);
+      net.provider.destroy();
+
+      await running.gateway.stop();
+      running = await startTestGateway(dir, { FIRSTMILE_PORT: running.env.FIRSTMILE_PORT!, FIRSTMILE_CHAIN_PORT: running.env.FIRSTMILE_CHAIN_PORT! });
+      const again = await api(coop.token).post("/v1/lots/mint", delivery(31_337), headers);
+      expect(again.status).to.equal(202);
+      expect(again.body).to.deep.include({ id: first.final.id, status: "mined" });
+      expect(again.body.outputs.lotIds).to.deep.equal(first.final.outputs.lotIds);
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      const after = network();
+      expect(await after.lots.balanceOf(account)).to.equal(lotsBefore);
+      after.provider.destroy();
+    });
+
+    it("never writes a custodial key in plain text to the data dir or the logs", async function () {
+      const { key: fileKey } = readKeyFile(path.join(dir, "keystore.key"), { create: false });
+      const kek = deriveFromKeyFile(fileKey);
+      const { rows } = await running.gateway.db.query<{ address: string; encrypted_key: Buffer }>("select address, encrypted_key from custodial_keys");
+      expect(rows.length).to.be.at.least(3);
+      const keys = rows.map((row) => open(kek, row.encrypted_key, Buffer.from(row.address, "utf8"))!.toString("hex"));
+      const files: string[] = [];
+      const walk = (folder: string) => {
+        for (const entry of fs.readdirSync(folder, { withFileTypes: true })) {
+          const full = path.join(folder, entry.name);
+          if (entry.isDirectory()) walk(full);
+          else if (entry.isFile()) files.push(full);
+        }
+      };
+      walk(dir);
+      expect(files).to.include(running.logFile);
+      for (const file of files) {
+        const content = fs.readFileSync(file);
+        const text = content.toString("latin1").toLowerCase();
+        for (const hex of keys) {
+          expect(text.includes(hex), `a key as hex in ${file}`).to.equal(false);
+          expect(content.includes(Buffer.from(hex, "hex")), `raw key bytes in ${file}`).to.equal(false);
+        }
+      }
+    });
+  });
+});
