@@ -81,7 +81,7 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
 
     // Relayer and worker.
     const relayer = await ensureRelayerAccount({ db, keystore, provider, chainId, registry, governor, log });
-    const crash = crashHookFrom(config.testCrashAt, (point) => logger.warn({ point }, "test crash point reached: SIGKILL"));
+    const crash = crashHookFrom(config.testCrashAt, (point) => fs.writeSync(2, `firstmile: test crash point ${point} reached: SIGKILL\n`));
     const worker = new RelayWorker({ db, provider, chainId, forwarder, registry, relayer: relayer.signer, keystore, config: config.relay, logger, crash });
     await worker.start();
     stack.push({ name: "relay worker", stop: () => worker.stop() });
