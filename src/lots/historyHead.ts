@@ -1,4 +1,4 @@
-import { AbiCoder, keccak256, ZeroHash } from "ethers";
+import { getAddress, keccak256, ZeroHash } from "ethers";
 
 /** Event kinds as the contract numbers them (contracts/lots/LotHistory.sol). */
 export const LotEventKind = {
@@ -47,47 +47,58 @@ export class HistoryHeadError extends Error {
   override name = "HistoryHeadError";
 }
 
-const abi = AbiCoder.defaultAbiCoder();
-
-/** keccak256 of the event's ABI encoding: `digest` in `head' = keccak256(abi.encode(head, digest))`. */
+/**
+ * keccak256 of the event's ABI encoding: `digest` in `head' = keccak256(abi.encode(head, digest))`.
+ *
+ * The encoding is written out word by word (every field is a static 32-byte word; DERIVED's two
+ * arrays follow as offset, length, items), exactly as `abi.encode` lays it out: the indexer
+ * recomputes a head for every lot event it reads, and ethers' general-purpose ABI coder costs
+ * far more than the hash. Values are range-checked as the coder checks them.
+ */
 export function eventDigest(event: LotHistoryEvent): Hex {
-  const kind = LotEventKind[event.kind];
+  const kind = uint(LotEventKind[event.kind], 8);
+  const lotId = uint(event.lotId, 256);
   switch (event.kind) {
     case "minted":
-      return hash(
-        ["uint8", "uint256", "address", "uint8", "uint64", "bytes32", "bytes32"],
-        [kind, event.lotId, event.custodian, event.form, event.grams, event.metadata, event.origin],
-      );
+      return hash([kind, lotId, address(event.custodian), uint(event.form, 8), uint(event.grams, 64), bytes32(event.metadata), bytes32(event.origin)]);
     case "offered":
     case "cancelled":
-      return hash(["uint8", "uint256", "address", "address"], [kind, event.lotId, event.custodian, event.receiver]);
+      return hash([kind, lotId, address(event.custodian), address(event.receiver)]);
     case "rejected":
-      return hash(
-        ["uint8", "uint256", "address", "address", "uint16"],
-        [kind, event.lotId, event.custodian, event.receiver, event.reason],
-      );
+      return hash([kind, lotId, address(event.custodian), address(event.receiver), uint(event.reason, 16)]);
     case "accepted":
-      return hash(
-        ["uint8", "uint256", "address", "address", "uint64", "uint64"],
-        [kind, event.lotId, event.previousCustodian, event.custodian, event.gramsSent, event.gramsReceived],
-      );
+      return hash([kind, lotId, address(event.previousCustodian), address(event.custodian), uint(event.gramsSent, 64), uint(event.gramsReceived, 64)]);
     case "split":
     case "merged":
     case "transformed":
-      return hash(["uint8", "uint256", "uint256", "uint256"], [kind, event.lotId, event.firstOutputId, event.outputCount]);
-    case "derived":
-      return hash(
-        ["uint8", "uint256", "address", "uint8", "uint64", "bytes32", "uint256[]", "bytes32[]"],
-        [kind, event.lotId, event.custodian, event.form, event.grams, event.metadata, event.inputIds, event.inputHeads],
-      );
+      return hash([kind, lotId, uint(event.firstOutputId, 256), uint(event.outputCount, 256)]);
+    case "derived": {
+      // 8 head words (6 fields, 2 offsets), then each array as length + items.
+      const idsOffset = 8 * 32;
+      const headsOffset = idsOffset + 32 * (1 + event.inputIds.length);
+      return hash([
+        kind,
+        lotId,
+        address(event.custodian),
+        uint(event.form, 8),
+        uint(event.grams, 64),
+        bytes32(event.metadata),
+        uint(idsOffset, 256),
+        uint(headsOffset, 256),
+        uint(event.inputIds.length, 256),
+        ...event.inputIds.map((inputId) => uint(inputId, 256)),
+        uint(event.inputHeads.length, 256),
+        ...event.inputHeads.map(bytes32),
+      ]);
+    }
     case "evidence":
-      return hash(["uint8", "uint256", "address", "bytes32"], [kind, event.lotId, event.by, event.evidence]);
+      return hash([kind, lotId, address(event.by), bytes32(event.evidence)]);
   }
 }
 
 /** One fold step. */
 export function foldHead(head: string, digest: string): Hex {
-  return hash(["bytes32", "bytes32"], [head, digest]);
+  return hash([bytes32(head), bytes32(digest)]);
 }
 
 /**
@@ -111,6 +122,32 @@ export function computeHistoryHead(events: readonly LotHistoryEvent[]): Hex {
   return head;
 }
 
-function hash(types: readonly string[], values: readonly unknown[]): Hex {
-  return keccak256(abi.encode(types, values)) as Hex;
+/** keccak256 of 32-byte words (64 hex characters each, no prefix), concatenated. */
+function hash(words: readonly string[]): Hex {
+  // Bytes, not a hex string: ethers parses hex strings in JavaScript, Buffer natively.
+  return keccak256(Buffer.from(words.join(""), "hex")) as Hex;
+}
+
+/** An unsigned integer of `bits` bits as one word; throws outside [0, 2^bits). */
+function uint(value: bigint | number, bits: number): string {
+  if (typeof value === "number" && !Number.isSafeInteger(value)) throw new RangeError(`value ${value} is not an integer for uint${bits}`);
+  const big = BigInt(value);
+  if (big < 0n || big >= 1n << BigInt(bits)) throw new RangeError(`value ${big} out of range for uint${bits}`);
+  return big.toString(16).padStart(64, "0");
+}
+
+const LOWER_ADDRESS = /^0x[0-9a-f]{40}$/;
+const UPPER_ADDRESS = /^0x[0-9A-F]{40}$/;
+
+/** An address as one word; mixed case must carry a valid EIP-55 checksum (as ethers requires). */
+function address(value: string): string {
+  const hex = LOWER_ADDRESS.test(value) || UPPER_ADDRESS.test(value) ? value : getAddress(value);
+  return hex.slice(2).toLowerCase().padStart(64, "0");
+}
+
+const BYTES32 = /^0x[0-9a-fA-F]{64}$/;
+
+function bytes32(value: string): string {
+  if (!BYTES32.test(value)) throw new RangeError(`invalid bytes32 value ${JSON.stringify(value)}`);
+  return value.slice(2).toLowerCase();
 }
