@@ -14,7 +14,10 @@ export { projectEvents, stateNeeds, emptyProjectionState } from "./indexing/proj
 export type { ProjectionState } from "./indexing/project";
 export { indexBatch } from "./indexing/indexBatch";
 export { readCheckpoint } from "./store/checkpointStore";
-export { dumpReadModel, READ_MODEL_TABLES, readModelMigrations } from "./store/readModel";
+export { analyzeReadModel, dumpReadModel, READ_MODEL_TABLES, readModelMigrations } from "./store/readModel";
+export { createQueryRoutes } from "./http/routes";
+export type { CreateQueryRoutesParameters } from "./http/routes";
+export * as queries from "./queries";
 export {
   HistoryHeadMismatchError,
   IndexerCheckpointConflictError,

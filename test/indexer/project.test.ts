@@ -16,7 +16,9 @@ import {
   type IndexedEvent,
 } from "../../src/indexer";
 import { computeHistoryHead } from "../../src/lots/historyHead";
+import { Role } from "../../src/membership/roles";
 import { LotRegistry__factory } from "../../typechain-types";
+import { SyntheticChain, SyntheticForm, toChainLog } from "./syntheticChain";
 
 const registry = "0x00000000000000000000000000000000000000aa";
 const coop = "0x00000000000000000000000000000000000000c1";
@@ -124,7 +126,32 @@ describe("decodeLogs and projectEvents", () => {
     expect(() => projectEvents(events, emptyProjectionState())).to.throw(IndexerStateError, "lot 7");
     const unknown: ChainLog = { ...membershipLogs()[0]!, topics: [id("Unknown(uint256)")] };
     expect(() => decodeLogs([unknown], { lotRegistry: registry })).to.throw(IndexerDecodeError, "Unknown event");
+    const minted = log("LotsMinted", [coop, 5n, [[1, 5_000n, metadata, origin]], [ZeroHash]], 2, 0);
+    expect(() => decodeLogs([{ ...minted, data: minted.data.slice(0, -64) }], { lotRegistry: registry })).to.throw(IndexerDecodeError, "LotsMinted");
+    const offered = log("HandoverOffered", [7n, coop, processor, ZeroHash], 2, 0);
+    expect(() => decodeLogs([{ ...offered, topics: offered.topics.slice(0, 3) }], { lotRegistry: registry })).to.throw(IndexerDecodeError, "topics");
     // Logs of other contracts are not the registry's business.
     expect(decodeLogs([{ ...unknown, address: "0x00000000000000000000000000000000000000bb" }], { lotRegistry: registry })).to.deep.equal([]);
+  });
+
+  it("decodes every event kind back from the logs the registry would emit (the synthetic chain's round trip)", () => {
+    const chain = new SyntheticChain();
+    const coop = chain.account("coop");
+    const processor = chain.account("processor");
+    chain.addMember(Role.cooperative, [coop]);
+    chain.addMember(Role.processor, [processor]);
+    const lots = chain.mint(coop, [{ form: SyntheticForm.wetBeans, grams: 10n }, { form: SyntheticForm.wetBeans, grams: 20n }]);
+    const merged = chain.merge(lots);
+    chain.offer(merged, processor);
+    chain.accept(merged, 29n);
+    const [dry] = chain.transform([merged], [{ form: SyntheticForm.dryBeans, grams: 11n }]);
+    chain.split(dry!, [5n, 6n]);
+    chain.attachEvidence(dry!, "ticket");
+    const logs = chain.events.map((event) => toChainLog(event, registry));
+    const times = new Map(chain.events.map((event) => [event.blockNumber, event.blockTime!]));
+    expect(decodeLogs(logs, { lotRegistry: registry, blockTimes: times })).to.deep.equal(chain.events);
+    const state = emptyProjectionState();
+    const rows = projectEvents(chain.events, state);
+    expect(rows.lotEvents.length).to.equal(2 + 3 + 2 + 2 + 3 + 1);
   });
 });

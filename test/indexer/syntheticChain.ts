@@ -1,9 +1,10 @@
 import { ZeroHash, id } from "ethers";
-import { encodeCheckpoint, type IndexedEvent } from "../../src/indexer";
+import { encodeCheckpoint, type ChainLog, type ChainReader, type IndexedEvent } from "../../src/indexer";
 import type { DerivedOutput, RegistryEvent } from "../../src/indexer/indexing/events";
 import { eventDigest, foldHead, type LotHistoryEvent } from "../../src/lots/historyHead";
 import { Commodity, FORMS, YIELDS, formByKey } from "../../src/lots/forms";
 import { Role } from "../../src/membership/roles";
+import { LotRegistry__factory } from "../../typechain-types";
 
 type LotState = { head: string; custodian: string; grams: bigint; form: number; receiver: string | null };
 
@@ -181,3 +182,91 @@ export const SyntheticForm = {
   liquor: formByKey("cocoa-liquor").id,
   chocolate: formByKey("chocolate").id,
 } as const;
+
+const registryInterface = LotRegistry__factory.createInterface();
+const DERIVE_KIND_NUMBERS = { split: 6, merged: 7, transformed: 8 } as const;
+
+/** The log the registry would have emitted for a decoded event (the decoder's inverse). */
+export function toChainLog(event: IndexedEvent, registry: string): ChainLog {
+  const [name, values] = eventArguments(event);
+  const encoded = registryInterface.encodeEventLog(name, values);
+  return {
+    address: registry,
+    topics: encoded.topics,
+    data: encoded.data,
+    blockNumber: event.blockNumber,
+    blockHash: id(`block ${event.blockNumber}`),
+    transactionHash: event.txHash,
+    logIndex: event.logIndex,
+  };
+}
+
+function eventArguments(event: IndexedEvent): [string, unknown[]] {
+  switch (event.type) {
+    case "MemberAdded":
+      return [event.type, [event.memberId, event.roles, `0x${Buffer.from(event.country, "latin1").toString("hex")}`, event.metadata]];
+    case "AccountAdded":
+      return [event.type, [event.memberId, event.account]];
+    case "AccountStatusChanged":
+      return [event.type, [event.memberId, event.account, event.active]];
+    case "MemberStatusChanged":
+      return [event.type, [event.memberId, event.active]];
+    case "RolesChanged":
+      return [event.type, [event.memberId, event.previousRoles, event.roles]];
+    case "MetadataChanged":
+      return [event.type, [event.memberId, event.metadata]];
+    case "FormRegistered":
+      return [event.type, [event.form, event.commodity, event.toleranceBps, event.name]];
+    case "FormToleranceChanged":
+      return [event.type, [event.form, event.toleranceBps]];
+    case "YieldBoundsSet":
+      return [event.type, [event.inputForm, event.outputForm, event.minBps, event.maxBps]];
+    case "LotsMinted":
+      return [event.type, [event.custodian, event.firstLotId, event.deliveries.map((d) => [d.form, d.grams, d.metadata, d.origin]), event.heads]];
+    case "HandoverOffered":
+    case "HandoverCancelled":
+      return [event.type, [event.lotId, event.custodian, event.receiver, event.head]];
+    case "HandoverRejected":
+      return [event.type, [event.lotId, event.custodian, event.receiver, event.reason, event.head]];
+    case "HandoverAccepted":
+      return [event.type, [event.lotId, event.previousCustodian, event.custodian, event.gramsSent, event.gramsReceived, event.head]];
+    case "LotsDerived":
+      return [
+        event.type,
+        [
+          DERIVE_KIND_NUMBERS[event.kind],
+          event.custodian,
+          event.inputIds,
+          event.inputHeads,
+          event.firstOutputId,
+          event.outputs.map((o) => [o.form, o.grams, o.metadata]),
+          event.outputHeads,
+        ],
+      ];
+    case "EvidenceAttached":
+      return [event.type, [event.lotId, event.by, event.evidence, event.head]];
+  }
+}
+
+/** A node serving the synthetic chain's logs (encoded once), for indexing without anvil. */
+export function syntheticChainReader(events: readonly IndexedEvent[], registry: string, chainId = 31337): ChainReader {
+  const logs = events.filter((event, index) => index === 0 || event.position !== events[index - 1]!.position).map((event) => toChainLog(event, registry));
+  const times = new Map(events.map((event) => [event.blockNumber, event.blockTime!]));
+  const head = events.at(-1)?.blockNumber ?? 0;
+  const firstAtOrAfter = (block: number) => {
+    let low = 0;
+    let high = logs.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if (logs[middle]!.blockNumber < block) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  };
+  return {
+    chainId: async () => chainId,
+    blockNumber: async () => head,
+    getLogs: async ({ fromBlock, toBlock }) => logs.slice(firstAtOrAfter(fromBlock), firstAtOrAfter(toBlock + 1)),
+    blockTimes: async (numbers) => new Map(numbers.map((number) => [number, times.get(number) ?? new Date(0)])),
+  };
+}

@@ -86,7 +86,6 @@ create table lots (
 );
 -- Lists walk one of these in lot-id order (keyset pagination); member views aggregate over them.
 create index lots_custodian on lots (custodian_member, lot_id);
-create index lots_creator on lots (creator_member, lot_id);
 create index lots_form on lots (form, lot_id);
 create index lots_incoming on lots (pending_receiver_member, lot_id) where status = 'in_transit';
 create index lots_stock on lots (custodian_member, form) include (grams) where status <> 'consumed';
@@ -105,7 +104,7 @@ create table lot_events (
   tx_hash       text not null,
   block_time    timestamptz,
   head          text not null,
-  fields        jsonb not null,
+  fields        json not null,
   primary key (lot_id, seq)
 );
 

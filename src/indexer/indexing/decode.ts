@@ -1,4 +1,4 @@
-import type { Interface, LogDescription, Result } from "ethers";
+import type { Interface } from "ethers";
 import { LotRegistry__factory } from "../../../typechain-types";
 import { encodeCheckpoint } from "../checkpoint";
 import { IndexerDecodeError } from "../errors";
@@ -37,7 +37,7 @@ export function decodeLogs(logs: readonly ChainLog[], parameters: DecodeLogsPara
   const mintedTo = new Map<string, string>();
   for (const log of logs) {
     if (log.address.toLowerCase() !== registry) continue;
-    const parsed = parse(log);
+    const name = eventName(log);
     const meta: EventMeta = {
       position: encodeCheckpoint(log),
       blockNumber: log.blockNumber,
@@ -45,62 +45,173 @@ export function decodeLogs(logs: readonly ChainLog[], parameters: DecodeLogsPara
       txHash: log.transactionHash.toLowerCase(),
       blockTime: parameters.blockTimes?.get(log.blockNumber) ?? null,
     };
-    if (parsed.name === "Transfer") {
-      const [from, to, tokenId] = [address(parsed.args[0]), address(parsed.args[1]), parsed.args[2] as bigint];
-      if (from === ZERO_ADDRESS) mintedTo.set(`${meta.txHash}:${tokenId}`, to);
-      continue;
+    if (IGNORED.has(name) && name !== "Transfer") continue;
+    let event: RegistryEvent | null;
+    try {
+      event = name === "Transfer" ? noteMint(log, meta, mintedTo) : toRegistryEvent(name, log, meta, mintedTo);
+    } catch (error) {
+      if (!(error instanceof LogFormatError)) throw error;
+      throw new IndexerDecodeError(`Cannot decode ${name} in log ${log.logIndex} of block ${log.blockNumber}`, {
+        cause: error,
+        details: `tx ${log.transactionHash}: ${(error as Error).message}`,
+      });
     }
-    if (IGNORED.has(parsed.name)) continue;
-    const event = toRegistryEvent(parsed, log, meta, mintedTo);
-    events.push({ ...event, ...meta } as IndexedEvent);
+    if (event) events.push({ ...event, ...meta } as IndexedEvent);
   }
   return events;
 }
 
+/** A mint `Transfer` (from zero) remembers its `to` for the `LotMinted` after it; yields no event. */
+function noteMint(log: ChainLog, meta: EventMeta, mintedTo: Map<string, string>): null {
+  const reader = new LogReader(log, 4, 0); // ERC-721: the token id is indexed too
+  if (reader.topicAddress(1) === ZERO_ADDRESS) mintedTo.set(`${meta.txHash}:${reader.topicUint(3)}`, reader.topicAddress(2));
+  return null;
+}
+
 const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
 
-function parse(log: ChainLog): LogDescription {
-  let parsed: LogDescription | null;
-  try {
-    parsed = lotRegistryInterface.parseLog({ topics: [...log.topics], data: log.data });
-  } catch (error) {
-    throw new IndexerDecodeError(`Cannot decode log ${log.logIndex} of block ${log.blockNumber}`, {
-      cause: error,
-      details: `tx ${log.transactionHash}, topic ${log.topics[0] ?? "(none)"}: ${(error as Error).message}`,
-    });
-  }
-  if (!parsed) {
+/** Event name by topic hash, from the compiled ABI (typechain): the ABI stays the source of truth. */
+const NAMES_BY_TOPIC = new Map<string, string>();
+lotRegistryInterface.forEachEvent((fragment) => NAMES_BY_TOPIC.set(fragment.topicHash.toLowerCase(), fragment.name));
+
+function eventName(log: ChainLog): string {
+  const name = log.topics[0] ? NAMES_BY_TOPIC.get(log.topics[0].toLowerCase()) : undefined;
+  if (!name) {
     throw new IndexerDecodeError(`Unknown event in log ${log.logIndex} of block ${log.blockNumber}`, {
       details: `tx ${log.transactionHash}, topic ${log.topics[0] ?? "(none)"} is not in the LotRegistry ABI`,
       metaMessages: ["The contract emits an event this indexer does not know: update the indexer, then rebuild."],
     });
   }
-  return parsed;
+  return name;
 }
 
-function toRegistryEvent(parsed: LogDescription, log: ChainLog, meta: EventMeta, mintedTo: Map<string, string>): RegistryEvent {
-  const a = parsed.args;
-  switch (parsed.name) {
-    case "MemberAdded":
-      return { type: "MemberAdded", memberId: a.memberId, roles: Number(a.roles), country: country(a.country), metadata: hex(a.metadata) };
-    case "AccountAdded":
-      return { type: "AccountAdded", memberId: a.memberId, account: address(a.account) };
-    case "AccountStatusChanged":
-      return { type: "AccountStatusChanged", memberId: a.memberId, account: address(a.account), active: Boolean(a.active) };
-    case "MemberStatusChanged":
-      return { type: "MemberStatusChanged", memberId: a.memberId, active: Boolean(a.active) };
-    case "RolesChanged":
-      return { type: "RolesChanged", memberId: a.memberId, previousRoles: Number(a.previousRoles), roles: Number(a.roles) };
-    case "MetadataChanged":
-      return { type: "MetadataChanged", memberId: a.memberId, metadata: hex(a.metadata) };
-    case "FormRegistered":
-      return { type: "FormRegistered", form: Number(a.form), commodity: Number(a.commodity), toleranceBps: Number(a.toleranceBps), name: String(a.name) };
-    case "FormToleranceChanged":
-      return { type: "FormToleranceChanged", form: Number(a.form), toleranceBps: Number(a.toleranceBps) };
-    case "YieldBoundsSet":
-      return { type: "YieldBoundsSet", inputForm: Number(a.inputForm), outputForm: Number(a.outputForm), minBps: Number(a.minBps), maxBps: Number(a.maxBps) };
+/**
+ * Reads a log's topics and data as ABI words. Written out by hand for the registry's fixed
+ * layouts: ethers' general decoder costs more than everything else the indexer does per event.
+ * The layouts are checked against ethers' encoder in test/indexer/project.test.ts.
+ */
+class LogFormatError extends Error {
+  override name = "LogFormatError";
+}
+
+class LogReader {
+  readonly #data: string;
+  readonly #topics: readonly string[];
+  constructor(log: ChainLog, topics: number, minWords: number) {
+    if (log.topics.length !== topics) throw new LogFormatError(`expected ${topics} topics, got ${log.topics.length}`);
+    const data = log.data.startsWith("0x") ? log.data.slice(2) : log.data;
+    if (data.length % 64 !== 0 || data.length / 64 < minWords || !/^[0-9a-fA-F]*$/.test(data)) {
+      throw new LogFormatError(`malformed data: ${data.length / 2} bytes, at least ${minWords * 32} expected in words of 32`);
+    }
+    this.#data = data.toLowerCase();
+    this.#topics = log.topics;
+  }
+
+  get words(): number {
+    return this.#data.length / 64;
+  }
+
+  #word(index: number): string {
+    if (index < 0 || index >= this.words) throw new LogFormatError(`data word ${index} is out of bounds (${this.words} words)`);
+    return this.#data.slice(index * 64, index * 64 + 64);
+  }
+
+  uint(index: number, bits = 256): bigint {
+    const value = BigInt(`0x${this.#word(index)}`);
+    if (value >> BigInt(bits) !== 0n) throw new LogFormatError(`word ${index} does not fit uint${bits}`);
+    return value;
+  }
+
+  small(index: number, bits: number): number {
+    return Number(this.uint(index, bits));
+  }
+
+  bool(index: number): boolean {
+    return this.small(index, 1) === 1;
+  }
+
+  bytes32(index: number): string {
+    return `0x${this.#word(index)}`;
+  }
+
+  /** A dynamic value's offset, as a word index. */
+  offset(index: number): number {
+    const bytes = this.small(index, 32);
+    if (bytes % 32 !== 0) throw new LogFormatError(`offset ${bytes} is not word-aligned`);
+    return bytes / 32;
+  }
+
+  /** An array of `wordsPerItem`-word static items at the offset in word `index`: [first word, length]. */
+  array(index: number, wordsPerItem: number): [number, number] {
+    const at = this.offset(index);
+    const length = this.small(at, 32);
+    if (at + 1 + length * wordsPerItem > this.words) throw new LogFormatError(`array at word ${at} runs past the data`);
+    return [at + 1, length];
+  }
+
+  string(index: number): string {
+    const at = this.offset(index);
+    const length = this.small(at, 32);
+    const hex = this.#data.slice((at + 1) * 64, (at + 1) * 64 + length * 2);
+    if (hex.length !== length * 2) throw new LogFormatError(`string at word ${at} runs past the data`);
+    return Buffer.from(hex, "hex").toString("utf8");
+  }
+
+  topicUint(index: number, bits = 256): bigint {
+    const value = BigInt(this.#topics[index]!);
+    if (value >> BigInt(bits) !== 0n) throw new LogFormatError(`topic ${index} does not fit uint${bits}`);
+    return value;
+  }
+
+  topicAddress(index: number): string {
+    const topic = this.#topics[index]!.toLowerCase();
+    if (!/^0x0{24}[0-9a-f]{40}$/.test(topic)) throw new LogFormatError(`topic ${index} is not an address`);
+    return `0x${topic.slice(26)}`;
+  }
+}
+
+function toRegistryEvent(name: string, log: ChainLog, meta: EventMeta, mintedTo: Map<string, string>): RegistryEvent {
+  switch (name) {
+    case "MemberAdded": {
+      const r = new LogReader(log, 2, 3);
+      const country = Buffer.from(r.bytes32(1).slice(2, 6), "hex").toString("latin1");
+      return { type: "MemberAdded", memberId: r.topicUint(1, 64), roles: r.small(0, 8), country, metadata: r.bytes32(2) };
+    }
+    case "AccountAdded": {
+      const r = new LogReader(log, 3, 0);
+      return { type: "AccountAdded", memberId: r.topicUint(1, 64), account: r.topicAddress(2) };
+    }
+    case "AccountStatusChanged": {
+      const r = new LogReader(log, 3, 1);
+      return { type: "AccountStatusChanged", memberId: r.topicUint(1, 64), account: r.topicAddress(2), active: r.bool(0) };
+    }
+    case "MemberStatusChanged": {
+      const r = new LogReader(log, 2, 1);
+      return { type: "MemberStatusChanged", memberId: r.topicUint(1, 64), active: r.bool(0) };
+    }
+    case "RolesChanged": {
+      const r = new LogReader(log, 2, 2);
+      return { type: "RolesChanged", memberId: r.topicUint(1, 64), previousRoles: r.small(0, 8), roles: r.small(1, 8) };
+    }
+    case "MetadataChanged": {
+      const r = new LogReader(log, 2, 1);
+      return { type: "MetadataChanged", memberId: r.topicUint(1, 64), metadata: r.bytes32(0) };
+    }
+    case "FormRegistered": {
+      const r = new LogReader(log, 2, 4);
+      return { type: "FormRegistered", form: Number(r.topicUint(1, 8)), commodity: r.small(0, 8), toleranceBps: r.small(1, 16), name: r.string(2) };
+    }
+    case "FormToleranceChanged": {
+      const r = new LogReader(log, 2, 1);
+      return { type: "FormToleranceChanged", form: Number(r.topicUint(1, 8)), toleranceBps: r.small(0, 16) };
+    }
+    case "YieldBoundsSet": {
+      const r = new LogReader(log, 3, 2);
+      return { type: "YieldBoundsSet", inputForm: Number(r.topicUint(1, 8)), outputForm: Number(r.topicUint(2, 8)), minBps: r.small(0, 32), maxBps: r.small(1, 32) };
+    }
     case "LotMinted": {
-      const lotId = a.lotId as bigint;
+      const r = new LogReader(log, 2, 5);
+      const lotId = r.topicUint(1);
       const custodian = mintedTo.get(`${meta.txHash}:${lotId}`);
       if (!custodian) {
         throw new IndexerDecodeError(`LotMinted for lot ${lotId} without its mint Transfer`, {
@@ -111,78 +222,80 @@ function toRegistryEvent(parsed: LogDescription, log: ChainLog, meta: EventMeta,
         type: "LotsMinted",
         custodian,
         firstLotId: lotId,
-        deliveries: [{ form: Number(a.form), grams: a.grams, metadata: hex(a.metadata), origin: hex(a.origin) }],
-        heads: [hex(a.head)],
+        deliveries: [{ form: r.small(0, 8), grams: r.uint(1, 64), metadata: r.bytes32(2), origin: r.bytes32(3) }],
+        heads: [r.bytes32(4)],
       };
     }
-    case "LotsMinted":
+    case "LotsMinted": {
+      const r = new LogReader(log, 3, 2);
+      const [deliveriesAt, count] = r.array(0, 4);
+      const [headsAt, headCount] = r.array(1, 1);
+      if (headCount !== count) throw new LogFormatError(`${count} deliveries but ${headCount} heads`);
+      const deliveries = Array.from({ length: count }, (_, i) => {
+        const at = deliveriesAt + i * 4;
+        return { form: r.small(at, 8), grams: r.uint(at + 1, 64), metadata: r.bytes32(at + 2), origin: r.bytes32(at + 3) };
+      });
       return {
         type: "LotsMinted",
-        custodian: address(a.custodian),
-        firstLotId: a.firstLotId,
-        deliveries: (a.deliveries as Result).map((delivery: Result) => ({
-          form: Number(delivery.form),
-          grams: delivery.grams as bigint,
-          metadata: hex(delivery.metadata),
-          origin: hex(delivery.origin),
-        })),
-        heads: (a.heads as Result).map(hex),
+        custodian: r.topicAddress(1),
+        firstLotId: r.topicUint(2),
+        deliveries,
+        heads: Array.from({ length: count }, (_, i) => r.bytes32(headsAt + i)),
       };
+    }
     case "HandoverOffered":
-    case "HandoverCancelled":
-      return { type: parsed.name as "HandoverOffered" | "HandoverCancelled", lotId: a.lotId, custodian: address(a.custodian), receiver: address(a.receiver), head: hex(a.head) };
-    case "HandoverRejected":
-      return {
-        type: "HandoverRejected",
-        lotId: a.lotId,
-        custodian: address(a.custodian),
-        receiver: address(a.receiver),
-        reason: Number(a.reason),
-        head: hex(a.head),
-      };
-    case "HandoverAccepted":
+    case "HandoverCancelled": {
+      const r = new LogReader(log, 4, 1);
+      return { type: name, lotId: r.topicUint(1), custodian: r.topicAddress(2), receiver: r.topicAddress(3), head: r.bytes32(0) };
+    }
+    case "HandoverRejected": {
+      const r = new LogReader(log, 4, 2);
+      return { type: "HandoverRejected", lotId: r.topicUint(1), custodian: r.topicAddress(2), receiver: r.topicAddress(3), reason: r.small(0, 16), head: r.bytes32(1) };
+    }
+    case "HandoverAccepted": {
+      const r = new LogReader(log, 4, 3);
       return {
         type: "HandoverAccepted",
-        lotId: a.lotId,
-        previousCustodian: address(a.previousCustodian),
-        custodian: address(a.custodian),
-        gramsSent: a.gramsSent,
-        gramsReceived: a.gramsReceived,
-        head: hex(a.head),
+        lotId: r.topicUint(1),
+        previousCustodian: r.topicAddress(2),
+        custodian: r.topicAddress(3),
+        gramsSent: r.uint(0, 64),
+        gramsReceived: r.uint(1, 64),
+        head: r.bytes32(2),
       };
+    }
     case "LotsDerived": {
-      const kind = DERIVE_KINDS[Number(a.kind) as keyof typeof DERIVE_KINDS];
-      if (!kind) throw new IndexerDecodeError(`LotsDerived with unknown kind ${a.kind}`, { details: `tx ${log.transactionHash}, log ${log.logIndex}` });
+      const r = new LogReader(log, 3, 5);
+      const kindNumber = Number(r.topicUint(1, 8));
+      const kind = DERIVE_KINDS[kindNumber as keyof typeof DERIVE_KINDS];
+      if (!kind) throw new IndexerDecodeError(`LotsDerived with unknown kind ${kindNumber}`, { details: `tx ${log.transactionHash}, log ${log.logIndex}` });
+      const [idsAt, idCount] = r.array(0, 1);
+      const [inputHeadsAt, inputHeadCount] = r.array(1, 1);
+      const [outputsAt, outputCount] = r.array(3, 3);
+      const [outputHeadsAt, outputHeadCount] = r.array(4, 1);
+      if (inputHeadCount !== idCount || outputHeadCount !== outputCount) throw new LogFormatError("arrays of different lengths");
       return {
         type: "LotsDerived",
         kind,
-        custodian: address(a.custodian),
-        inputIds: [...(a.inputIds as Result)] as bigint[],
-        inputHeads: (a.inputHeads as Result).map(hex),
-        firstOutputId: a.firstOutputId,
-        outputs: (a.outputs as Result).map((output: Result) => ({ form: Number(output.form), grams: output.grams as bigint, metadata: hex(output.metadata) })),
-        outputHeads: (a.outputHeads as Result).map(hex),
+        custodian: r.topicAddress(2),
+        inputIds: Array.from({ length: idCount }, (_, i) => r.uint(idsAt + i)),
+        inputHeads: Array.from({ length: idCount }, (_, i) => r.bytes32(inputHeadsAt + i)),
+        firstOutputId: r.uint(2),
+        outputs: Array.from({ length: outputCount }, (_, i) => {
+          const at = outputsAt + i * 3;
+          return { form: r.small(at, 8), grams: r.uint(at + 1, 64), metadata: r.bytes32(at + 2) };
+        }),
+        outputHeads: Array.from({ length: outputCount }, (_, i) => r.bytes32(outputHeadsAt + i)),
       };
     }
-    case "EvidenceAttached":
-      return { type: "EvidenceAttached", lotId: a.lotId, by: address(a.by), evidence: hex(a.evidence), head: hex(a.head) };
+    case "EvidenceAttached": {
+      const r = new LogReader(log, 3, 2);
+      return { type: "EvidenceAttached", lotId: r.topicUint(1), by: r.topicAddress(2), evidence: r.bytes32(0), head: r.bytes32(1) };
+    }
     default:
-      throw new IndexerDecodeError(`The indexer does not handle the registry's ${parsed.name} event`, {
+      throw new IndexerDecodeError(`The indexer does not handle the registry's ${name} event`, {
         details: `tx ${log.transactionHash}, log ${log.logIndex} of block ${log.blockNumber}`,
         metaMessages: ["Teach src/indexer/indexing/decode.ts and project.ts this event, then rebuild the index."],
       });
   }
-}
-
-function address(value: unknown): string {
-  return String(value).toLowerCase();
-}
-
-function hex(value: unknown): string {
-  return String(value).toLowerCase();
-}
-
-/** bytes2 "0x4944" -> "ID". */
-function country(value: unknown): string {
-  return Buffer.from(String(value).slice(2), "hex").toString("latin1");
 }

@@ -1,8 +1,8 @@
-import type { Queryable, Row } from "../../db";
+import type { Queryable } from "../../db";
 import { decodeCursor, encodeCursor, ID, INT } from "./cursor";
 import { DagTooLargeError } from "./errors";
 import { QUERY_LIMITS, pageSize } from "./limits";
-import { getLot, lotViewFromRow, type LotView, type Page } from "./lots";
+import { getLot, LOT_JSON, lotViewFromJson, type LotView, type Page } from "./lots";
 
 export type DagDirection = "ancestors" | "descendants";
 
@@ -107,22 +107,21 @@ export async function getLotDag(q: Queryable, lotId: bigint, parameters: GetLotD
         where e.${from} = $1 or exists (select 1 from nodes n where n.lot_id = e.${from})
         group by p.lot_id
      ),
-     totals as (select (select count(*) from capped)::int as path_rows, (select count(*) from nodes)::int as total)
-     select t.path_rows, t.total, p.depth as dag_depth, p.max_depth as dag_max_depth, p.paths::int as dag_paths,
-            p.down_share, p.up_share, pe.edges as dag_edges,
-            l.lot_id, l.commodity, l.form, f.name as form_name, l.grams, l.status, l.custodian, l.custodian_member,
-            l.pending_receiver, l.pending_receiver_member, l.creator, l.creator_member, l.genesis, l.metadata, l.origin,
-            l.head, l.event_count, l.created_position, l.created_block, l.created_tx, l.created_at, l.consumed_at
-       from totals t
-       left join (page p join lots l on l.lot_id = p.lot_id left join forms f on f.form = l.form
-                  left join page_edges pe on pe.lot_id = p.lot_id) on true
-      order by p.depth, p.lot_id`,
+     page_json as (
+       select json_agg(json_build_object(
+                'lot', ${LOT_JSON}, 'depth', p.depth, 'maxDepth', p.max_depth, 'paths', p.paths,
+                'downShare', p.down_share::text, 'upShare', p.up_share::text, 'edges', pe.edges
+              ) order by p.depth, p.lot_id) as nodes
+         from page p join lots l on l.lot_id = p.lot_id left join forms f on f.form = l.form
+         left join page_edges pe on pe.lot_id = p.lot_id
+     )
+     select (select count(*) from capped)::int as path_rows, (select count(*) from nodes)::int as total, (select nodes from page_json) as nodes`,
     [lotId.toString(), maxDepth, maxPathRows + 1, afterDepth, afterLot, limit + 1],
   );
   const first = rows[0]!;
   const pathRows = Number(first.path_rows);
   if (pathRows > maxPathRows) throw new DagTooLargeError(lotId, direction, maxPathRows, maxDepth);
-  const nodes = rows.filter((row) => row.lot_id !== null).map((row) => nodeFromRow(row, root, up));
+  const nodes = ((first.nodes as NodeJson[] | null) ?? []).map((node) => nodeFromJson(node, root, up));
   const more = nodes.length > limit;
   const items = nodes.slice(0, limit);
   const last = items.at(-1);
@@ -137,21 +136,29 @@ export async function getLotDag(q: Queryable, lotId: bigint, parameters: GetLotD
   };
 }
 
-function nodeFromRow(row: Row, root: LotView, up: boolean): DagNodeView {
-  const lot = lotViewFromRow(row);
-  const upstreamShare = String(row.up_share);
-  const downstreamShare = String(row.down_share);
+type NodeJson = {
+  lot: Parameters<typeof lotViewFromJson>[0];
+  depth: number;
+  maxDepth: number;
+  paths: number;
+  downShare: string;
+  upShare: string;
+  edges: DagEdgeView[] | null;
+};
+
+function nodeFromJson(node: NodeJson, root: LotView, up: boolean): DagNodeView {
+  const lot = lotViewFromJson(node.lot);
   const [upstream, downstream] = up ? [lot, root] : [root, lot];
   return {
     lot,
-    depth: Number(row.dag_depth),
-    maxDepth: Number(row.dag_max_depth),
-    paths: Number(row.dag_paths),
-    upstreamShare: trimDecimal(upstreamShare, 12),
-    downstreamShare: trimDecimal(downstreamShare, 12),
-    upstreamGrams: times(upstream.grams, upstreamShare),
-    downstreamGrams: times(downstream.grams, downstreamShare),
-    edges: ((row.dag_edges as DagEdgeView[] | null) ?? []).map((edge) => ({
+    depth: node.depth,
+    maxDepth: node.maxDepth,
+    paths: Number(node.paths),
+    upstreamShare: trimDecimal(node.upShare, 12),
+    downstreamShare: trimDecimal(node.downShare, 12),
+    upstreamGrams: times(upstream.grams, node.upShare),
+    downstreamGrams: times(downstream.grams, node.downShare),
+    edges: (node.edges ?? []).map((edge) => ({
       ...edge,
       parentGrams: trimDecimal(edge.parentGrams, 3),
       childGrams: trimDecimal(edge.childGrams, 3),

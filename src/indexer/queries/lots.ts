@@ -63,6 +63,63 @@ export function lotViewFromRow(row: Row): LotView {
   };
 }
 
+/**
+ * SQL for one lot as a JSON object (alias `l` for lots, `f` for forms): for queries that return
+ * many lots in one row, where one JSON value parses faster than a row of typed columns.
+ */
+export const LOT_JSON = `json_build_object(
+  'lotId', l.lot_id::text, 'commodity', l.commodity, 'form', l.form, 'formName', f.name, 'grams', l.grams::text,
+  'status', l.status, 'custodian', l.custodian, 'custodianMember', l.custodian_member::text,
+  'pendingReceiver', l.pending_receiver, 'pendingReceiverMember', l.pending_receiver_member::text,
+  'creator', l.creator, 'creatorMember', l.creator_member::text, 'genesis', l.genesis, 'metadata', l.metadata,
+  'origin', l.origin, 'head', l.head, 'eventCount', l.event_count, 'createdPosition', l.created_position,
+  'createdBlock', l.created_block, 'createdTx', l.created_tx, 'createdAt', l.created_at, 'consumedAt', l.consumed_at)`;
+
+type LotJson = {
+  lotId: string;
+  commodity: number;
+  form: number;
+  formName: string | null;
+  grams: string;
+  status: LotStatus;
+  custodian: string;
+  custodianMember: string;
+  pendingReceiver: string | null;
+  pendingReceiverMember: string | null;
+  creator: string;
+  creatorMember: string;
+  genesis: LotGenesis;
+  metadata: string;
+  origin: string | null;
+  head: string;
+  eventCount: number;
+  createdPosition: string;
+  createdBlock: number;
+  createdTx: string;
+  createdAt: string | null;
+  consumedAt: string | null;
+};
+
+export function lotViewFromJson(lot: LotJson): LotView {
+  return {
+    lotId: lot.lotId,
+    commodity: commodityName(lot.commodity),
+    form: { id: lot.form, name: lot.formName },
+    grams: lot.grams,
+    status: lot.status,
+    custodian: { account: lot.custodian, memberId: lot.custodianMember },
+    pendingReceiver: lot.pendingReceiver ? { account: lot.pendingReceiver, memberId: lot.pendingReceiverMember! } : null,
+    creator: { account: lot.creator, memberId: lot.creatorMember },
+    genesis: lot.genesis,
+    metadata: lot.metadata,
+    origin: lot.origin,
+    head: lot.head,
+    eventCount: lot.eventCount,
+    created: { position: lot.createdPosition, block: Number(lot.createdBlock), txHash: lot.createdTx, at: lot.createdAt ? new Date(lot.createdAt).toISOString() : null },
+    consumedAt: lot.consumedAt ? new Date(lot.consumedAt).toISOString() : null,
+  };
+}
+
 /** One lot, or null if the read model has no such lot. */
 export async function getLot(q: Queryable, lotId: bigint): Promise<LotView | null> {
   const { rows } = await q.query(`select ${LOT_COLUMNS} from lots l left join forms f on f.form = l.form where l.lot_id = $1`, [lotId.toString()]);
@@ -96,7 +153,7 @@ export type ListLotsParameters = LotFilters & { cursor?: string | undefined; lim
 
 /**
  * Lots in lot-id order, filtered, keyset-paginated. One page examines at most
- * `QUERY_LIMITS.scanRows` rows along an index chosen from the filters (custodian, creator, form,
+ * `QUERY_LIMITS.scanRows` rows along an index chosen from the filters (custodian, form,
  * or the primary key); when a page fills up or the scan limit is reached it returns a cursor, so a
  * page may hold fewer items than asked and still have a next one.
  */
@@ -111,11 +168,10 @@ export async function listLots(q: Queryable, parameters: ListLotsParameters): Pr
   // The driving condition picks the index the scan walks in lot-id order.
   let driver: string;
   if (parameters.custodianMember !== undefined) driver = `custodian_member = ${param(parameters.custodianMember.toString())}`;
-  else if (parameters.creatorMember !== undefined) driver = `creator_member = ${param(parameters.creatorMember.toString())}`;
   else if (parameters.form !== undefined) driver = `form = ${param(parameters.form)}`;
   else driver = "true";
   const filters: string[] = [];
-  if (parameters.custodianMember !== undefined && parameters.creatorMember !== undefined) filters.push(`creator_member = ${param(parameters.creatorMember.toString())}`);
+  if (parameters.creatorMember !== undefined) filters.push(`creator_member = ${param(parameters.creatorMember.toString())}`);
   if (parameters.form !== undefined && !driver.startsWith("form")) filters.push(`form = ${param(parameters.form)}`);
   if (parameters.commodity !== undefined) filters.push(`commodity = ${param(Commodity[parameters.commodity])}`);
   if (parameters.status !== undefined) filters.push(`status = ${param(parameters.status)}`);

@@ -54,6 +54,11 @@ export async function swapReadModel(db: Database, schema: ReadModelSchema): Prom
   });
 }
 
+/** Refreshes the planner's statistics of every read-model table (outside a transaction). */
+export async function analyzeReadModel(db: Database, schema: ReadModelSchema): Promise<void> {
+  for (const table of Object.keys(READ_MODEL_TABLES)) await db.exec(`analyze ${qualified(schema, table)}`);
+}
+
 /**
  * Every read-model table's rows in primary-key order, as text: two read models are the same
  * exactly when their dumps are equal (rebuild = incremental, restart after a kill = clean run).

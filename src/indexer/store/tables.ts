@@ -129,7 +129,7 @@ export const LOT_EVENTS: TableSpec<LotEventRow> = {
     { name: "tx_hash", type: "text", value: (r) => r.txHash },
     { name: "block_time", type: "timestamptz", value: (r) => time(r.blockTime) },
     { name: "head", type: "text", value: (r) => r.head },
-    { name: "fields", type: "jsonb", value: (r) => JSON.stringify(r.fields) },
+    { name: "fields", type: "json", value: (r) => JSON.stringify(r.fields) },
   ],
 };
 

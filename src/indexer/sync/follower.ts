@@ -6,6 +6,7 @@ import type { IndexedEvent } from "../indexing/events";
 import { indexBatch } from "../indexing/indexBatch";
 import { sourceContracts, sourceStartBlock, type IndexerSource } from "../source";
 import { readCheckpoint } from "../store/checkpointStore";
+import { analyzeReadModel } from "../store/readModel";
 import { LIVE_SCHEMA, type ReadModelSchema } from "../store/schemaName";
 import type { ChainReader } from "./chainReader";
 
@@ -31,6 +32,12 @@ export type StartIndexerParameters = {
   backoff?: { initialMs: number; maxMs: number } | undefined;
   /** Ready while at most this many blocks behind the head (default 5). */
   readyLagBlocks?: number | undefined;
+  /**
+   * Refresh the planner's statistics (ANALYZE) after this many rows, and whenever the indexer
+   * catches up with rows written since the last time (default 100,000). PostgreSQL's autovacuum
+   * does it too; PGlite has no autovacuum, and the recursive ancestry queries need the statistics.
+   */
+  analyzeEveryRows?: number | undefined;
   /**
    * Stop by itself once this block is indexed: a number, or "head" for the head seen at start (a
    * rebuild, a catch-up run). Default: follow until stop().
@@ -81,6 +88,7 @@ export function startIndexer(parameters: StartIndexerParameters): Indexer {
   const backoff = parameters.backoff ?? { initialMs: 250, maxMs: 30_000 };
   const readyLagBlocks = parameters.readyLagBlocks ?? 5;
   const logger = parameters.logger;
+  const analyzeEveryRows = parameters.analyzeEveryRows ?? 100_000;
   const addresses = sourceContracts(source).map((contract) => contract.address);
   const lotRegistry = source.lotRegistry.address;
   if (!Number.isInteger(pageBlocks) || pageBlocks < 1) throw new RangeError(`pageBlocks must be a positive integer, got ${pageBlocks}`);
@@ -131,6 +139,15 @@ export function startIndexer(parameters: StartIndexerParameters): Indexer {
     let loaded = false;
     let failures = 0;
     let target: number | null = null;
+    let rowsSinceAnalyze = 0;
+    const analyze = async () => {
+      try {
+        await analyzeReadModel(db, schema);
+        rowsSinceAnalyze = 0;
+      } catch (error) {
+        logger?.warn({ err: error }, "indexer could not refresh the planner statistics");
+      }
+    };
     while (!stopping) {
       try {
         if (!loaded) {
@@ -144,6 +161,7 @@ export function startIndexer(parameters: StartIndexerParameters): Indexer {
         const from = checkpoint ? resumeBlock(checkpoint) : sourceStartBlock(source);
         status.lagBlocks = Math.max(0, head - (from - 1));
         if (from > Math.min(head, target ?? head)) {
+          if (rowsSinceAnalyze > 0) await analyze();
           if (target !== null && from > target) break;
           status.state = "following";
           status.retryAt = null;
@@ -159,10 +177,12 @@ export function startIndexer(parameters: StartIndexerParameters): Indexer {
         const events = decodeLogs(logs, { lotRegistry, blockTimes }).filter((event) => after === null || event.position > after);
         for (const batch of batches(events, batchLogs, blockDone(to))) {
           if (stopping) break;
-          await indexBatch(db, { schema, source, previous: checkpoint, next: batch.next, events: batch.events });
+          const written = await indexBatch(db, { schema, source, previous: checkpoint, next: batch.next, events: batch.events });
           checkpoint = batch.next;
           moveTo(checkpoint, batch.events.length);
+          rowsSinceAnalyze += written.rows;
         }
+        if (rowsSinceAnalyze >= analyzeEveryRows) await analyze();
         failures = 0;
         status.lastError = null;
         status.retryAt = null;

@@ -1,0 +1,324 @@
+/**
+ * Indexer throughput and ancestry latency, on PGlite (the embedded default) and PostgreSQL (when
+ * its server binaries are installed; a throwaway cluster is started).
+ *
+ * 1. Indexing, synthetic: 100,000 registry events (a first-mile mix: single-delivery mints,
+ *    weigh-ticket evidence, merges of 10, handovers, drying and grinding transforms) with correct
+ *    history heads, encoded as the registry's logs and served by an in-memory node. The follower
+ *    runs its whole path on them: eth_getLogs pages (1,000 blocks), ABI decoding, projection with
+ *    every head recomputed by the shared twin, multi-row writes and the checkpoint per batch.
+ *    "events" are registry events (logs); "lot events" are rows of lot_events (a merge of 10 is
+ *    one event and 11 lot events).
+ * 2. Rebuild of the same chain into a fresh schema, swapped in.
+ * 3. Indexing, real chain (smaller): anvil with the contracts deployed, 20 mintBatch transactions
+ *    of 500 deliveries, read over JSON-RPC into PGlite.
+ * 4. Ancestry: chocolate bars made from 10, 100 and 1,000 deliveries (merged by 10, handed over,
+ *    dried, merged by 10, exported, merged, ground to nibs, liquor, chocolate, split into bars):
+ *    p50/p99 of getLotDag(ancestors) over 200 calls after 20 warm-up calls, as GET
+ *    /v1/lots/:id/ancestry answers it: the whole DAG walked and aggregated in SQL (totals, paths,
+ *    shares), its first page of nodes returned, at the default page size (50) and the largest (500).
+ *    Measured first, before the 100k workload is built, so its heap does not add GC pauses.
+ *
+ * Run: npm run bench:indexer   (prints a table, writes bench/out/indexer.json; never fails on figures)
+ * Smaller runs: INDEXER_BENCH_EVENTS=20000, INDEXER_BENCH_POSTGRES=0, INDEXER_BENCH_REAL_CHAIN=0.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import pg from "pg";
+import { ZeroHash, id } from "ethers";
+import { startEmbeddedChain } from "../src/chain/embeddedChain";
+import { DEFAULTS } from "../src/config";
+import { migrate, openPglite, openPostgres, type Database } from "../src/db";
+import { createJsonRpcChainReader, indexerSourceFromDeployments, rebuildIndex, startIndexer, type IndexerSource } from "../src/indexer";
+import { getLotDag } from "../src/indexer/queries";
+import { Role } from "../src/membership/roles";
+import { LotRegistry__factory } from "../typechain-types";
+import { SYNTHETIC_SOURCE } from "../test/indexer/indexSynthetic";
+import { SyntheticChain, SyntheticForm as Form, syntheticChainReader } from "../test/indexer/syntheticChain";
+import { freePort } from "../test/helpers/ports";
+import { findPostgresBinaries, startPostgres, type PostgresServer } from "../test/helpers/postgres";
+import { printTable, writeFigures } from "./report";
+
+const EVENTS = Number(process.env.INDEXER_BENCH_EVENTS ?? 100_000);
+// The gateway's defaults (FIRSTMILE_INDEXER_PAGE_BLOCKS, FIRSTMILE_INDEXER_BATCH_LOGS).
+const PAGE_BLOCKS = DEFAULTS.indexerPageBlocks;
+const BATCH_LOGS = DEFAULTS.indexerBatchLogs;
+const ORIGINS = [10, 100, 1_000] as const;
+const CALLS = 200;
+const WARMUP = 20;
+
+type EngineRun = { name: "pglite" | "postgres"; open(): Promise<Database>; cleanup(): Promise<void> };
+
+async function main() {
+  const work = fs.mkdtempSync(path.join(process.env.INDEXER_BENCH_DIR ?? path.join(__dirname, "out"), "indexer-"));
+  const engines: EngineRun[] = [];
+  let pgliteCount = 0;
+  engines.push({
+    name: "pglite",
+    open: async () => {
+      const db = await openPglite({ dir: path.join(work, `pglite-${++pgliteCount}`) });
+      await migrate(db);
+      return db;
+    },
+    cleanup: async () => {},
+  });
+  const bin = process.env.INDEXER_BENCH_POSTGRES === "0" ? null : findPostgresBinaries();
+  let server: PostgresServer | null = null;
+  if (bin) {
+    server = await startPostgres(bin);
+    let databases = 0;
+    engines.push({
+      name: "postgres",
+      open: async () => {
+        const name = `bench_${++databases}`;
+        const admin = new pg.Client({ connectionString: server!.url });
+        await admin.connect();
+        await admin.query(`create database ${name}`);
+        await admin.end();
+        const db = await openPostgres({ url: server!.urlFor(name) });
+        await migrate(db);
+        return db;
+      },
+      cleanup: async () => {},
+    });
+  } else {
+    console.warn("PostgreSQL binaries not found: PGlite only");
+  }
+
+  try {
+    console.log("building the chocolate-bar DAGs...");
+    const dags = chocolateBars();
+    const dagReader = syntheticChainReader(dags.chain.events, SYNTHETIC_SOURCE.lotRegistry.address);
+    const results: Record<string, Record<string, number>> = {};
+    for (const engine of engines) {
+      const figures: Record<string, number> = {};
+      results[engine.name] = figures;
+      const dagDb = await engine.open();
+      try {
+        console.log(`[${engine.name}] ancestry...`);
+        await startIndexer({ db: dagDb, chain: dagReader, source: SYNTHETIC_SOURCE, pageBlocks: PAGE_BLOCKS, batchLogs: BATCH_LOGS, pollIntervalMs: 0, stopAt: "head" }).done;
+        for (const origins of ORIGINS) {
+          const bar = dags.bars.get(origins)!;
+          const check = (await getLotDag(dagDb, bar, { direction: "ancestors" }))!;
+          if (check.total < origins) throw new Error(`the bar of ${origins} deliveries has ${check.total} ancestors`);
+          figures[`ancestry_${origins}_nodes`] = check.total;
+          for (const [label, limit] of [["", undefined], ["_page500", 500]] as const) {
+            const times: number[] = [];
+            for (let call = 0; call < WARMUP + CALLS; call++) {
+              const t0 = performance.now();
+              await getLotDag(dagDb, bar, { direction: "ancestors", limit });
+              if (call >= WARMUP) times.push(performance.now() - t0);
+            }
+            times.sort((a, b) => a - b);
+            figures[`ancestry_${origins}${label}_p50_ms`] = times[Math.floor(times.length * 0.5)]!;
+            figures[`ancestry_${origins}${label}_p99_ms`] = times[Math.ceil(times.length * 0.99) - 1]!;
+          }
+        }
+      } finally {
+        await dagDb.close();
+      }
+    }
+
+    console.log(`building ${EVENTS} synthetic events with their heads...`);
+    const workload = firstMileWorkload(EVENTS);
+    const reader = syntheticChainReader(workload.events, SYNTHETIC_SOURCE.lotRegistry.address);
+    const lotEvents = countLotEvents(workload.events);
+    console.log(`${workload.events.length} events, ${lotEvents} lot events, ${workload.lots} lots`);
+    for (const engine of engines) {
+      const figures = results[engine.name]!;
+      const db = await engine.open();
+      try {
+        console.log(`[${engine.name}] indexing...`);
+        let started = performance.now();
+        const indexer = startIndexer({ db, chain: reader, source: SYNTHETIC_SOURCE, pageBlocks: PAGE_BLOCKS, batchLogs: BATCH_LOGS, pollIntervalMs: 0, stopAt: "head" });
+        await indexer.done;
+        const seconds = (performance.now() - started) / 1000;
+        figures.events_per_s = workload.events.length / seconds;
+        figures.lot_events_per_s = lotEvents / seconds;
+        figures.index_s = seconds;
+
+        console.log(`[${engine.name}] rebuilding...`);
+        started = performance.now();
+        const rebuilt = await rebuildIndex({ db, chain: reader, source: SYNTHETIC_SOURCE, pageBlocks: PAGE_BLOCKS, batchLogs: BATCH_LOGS });
+        figures.rebuild_s = (performance.now() - started) / 1000;
+        if (rebuilt.events !== workload.events.length) throw new Error(`rebuild indexed ${rebuilt.events} events, expected ${workload.events.length}`);
+      } finally {
+        await db.close();
+      }
+    }
+
+    let real = { lotEventsPerSecond: NaN };
+    if (process.env.INDEXER_BENCH_REAL_CHAIN !== "0") {
+      console.log("[real chain] minting 20 x 500 deliveries on anvil...");
+      real = await realChainRun(work);
+    }
+
+    const engineNames = engines.map((engine) => engine.name);
+    const format = (value: number | undefined, digits = 0) => (value === undefined ? "-" : value.toFixed(digits));
+    const rows: Array<Array<string | number>> = [
+      ["events indexed per s (100k synthetic)", ...engineNames.map((name) => format(results[name]!.events_per_s))],
+      ["lot events indexed per s", ...engineNames.map((name) => format(results[name]!.lot_events_per_s))],
+      ["index 100k events, s", ...engineNames.map((name) => format(results[name]!.index_s, 1))],
+      ["rebuild 100k events, s", ...engineNames.map((name) => format(results[name]!.rebuild_s, 1))],
+      ...ORIGINS.flatMap((origins) => [
+        [`ancestry ${origins} origins (${results.pglite![`ancestry_${origins}_nodes`]} lots) p50 ms`, ...engineNames.map((name) => format(results[name]![`ancestry_${origins}_p50_ms`], 2))],
+        [`ancestry ${origins} origins p99 ms`, ...engineNames.map((name) => format(results[name]![`ancestry_${origins}_p99_ms`], 2))],
+        [`  same, pages of 500: p50 / p99 ms`, ...engineNames.map((name) => `${format(results[name]![`ancestry_${origins}_page500_p50_ms`], 1)} / ${format(results[name]![`ancestry_${origins}_page500_p99_ms`], 1)}`)],
+      ]),
+      ["real chain: lot events per s (10k, JSON-RPC)", format(real.lotEventsPerSecond), "-"].slice(0, engineNames.length + 1),
+    ];
+    printTable(["figure", ...engineNames], rows);
+
+    const pglite = results.pglite!;
+    const file = writeFigures("indexer", {
+      events_per_s: Math.round(pglite.events_per_s!),
+      lot_events_per_s: Math.round(pglite.lot_events_per_s!),
+      rebuild_100k_s: round(pglite.rebuild_s!, 2),
+      ...Object.fromEntries(ORIGINS.flatMap((origins) => [
+        [`ancestry_${origins}_p50_ms`, round(pglite[`ancestry_${origins}_p50_ms`]!, 2)],
+        [`ancestry_${origins}_p99_ms`, round(pglite[`ancestry_${origins}_p99_ms`]!, 2)],
+        [`ancestry_${origins}_page500_p99_ms`, round(pglite[`ancestry_${origins}_page500_p99_ms`]!, 2)],
+      ])),
+      ...(results.postgres
+        ? {
+            postgres_events_per_s: Math.round(results.postgres.events_per_s!),
+            postgres_rebuild_100k_s: round(results.postgres.rebuild_s!, 2),
+            postgres_ancestry_1000_p99_ms: round(results.postgres.ancestry_1000_p99_ms!, 2),
+          }
+        : {}),
+      ...(Number.isNaN(real.lotEventsPerSecond) ? {} : { real_chain_lot_events_per_s: Math.round(real.lotEventsPerSecond) }),
+    });
+    console.log(`\nwrote ${file}`);
+  } finally {
+    if (server) await server.stop();
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+const round = (value: number, digits: number) => Number(value.toFixed(digits));
+
+function countLotEvents(events: SyntheticChain["events"]): number {
+  let count = 0;
+  for (const event of events) {
+    if (event.type === "LotsMinted") count += event.deliveries.length;
+    else if (event.type === "LotsDerived") count += event.inputIds.length + event.outputs.length;
+    else if (event.type.startsWith("Handover") || event.type === "EvidenceAttached") count += 1;
+  }
+  return count;
+}
+
+/** Deliveries in groups of 10: mint each, attach its weigh ticket, merge, hand over, dry; every 10 groups merged, exported, ground. */
+function firstMileWorkload(target: number) {
+  const chain = new SyntheticChain();
+  chain.secondsPerBlock = 2;
+  const coop = chain.account("coop");
+  const processor = chain.account("processor");
+  const exporter = chain.account("exporter");
+  chain.addMember(Role.cooperative, [coop]);
+  chain.addMember(Role.processor, [processor]);
+  chain.addMember(Role.processor, [exporter]);
+  let lots = 0;
+  let dried: bigint[] = [];
+  while (chain.events.length < target) {
+    const deliveries: bigint[] = [];
+    for (let i = 0; i < 10; i++) {
+      const [lot] = chain.mint(coop, [{ form: Form.wetBeans, grams: 40_000n + BigInt(i * 1_000) }]);
+      chain.attachEvidence(lot!, `ticket ${lot}`);
+      deliveries.push(lot!);
+    }
+    const merged = chain.merge(deliveries);
+    chain.handOver([merged], processor);
+    const grams = chain.lots.get(merged)!.grams;
+    dried.push(chain.transform([merged], [{ form: Form.dryBeans, grams: (grams * 4n) / 10n }])[0]!);
+    lots += 13;
+    if (dried.length === 10) {
+      const bulk = chain.merge(dried);
+      chain.handOver([bulk], exporter);
+      chain.transform([bulk], [{ form: Form.nibs, grams: (chain.lots.get(bulk)!.grams * 8n) / 10n }]);
+      dried = [];
+      lots += 2;
+    }
+  }
+  chain.events.length = Math.min(chain.events.length, target);
+  // Cut inside a log would leave half a LotsMinted: the generator emits one log per event here.
+  return { events: chain.events, lots };
+}
+
+/** One chain with a chocolate bar made from each of 10, 100 and 1,000 deliveries. */
+function chocolateBars() {
+  const chain = new SyntheticChain();
+  const coop = chain.account("coop");
+  const processor = chain.account("processor");
+  const brand = chain.account("brand");
+  chain.addMember(Role.cooperative, [coop]);
+  chain.addMember(Role.processor, [processor]);
+  chain.addMember(Role.brand, [brand]);
+  const bars = new Map<number, bigint>();
+  const mergeBy = (lots: bigint[], size: number) => {
+    const out: bigint[] = [];
+    for (let i = 0; i < lots.length; i += size) {
+      const group = lots.slice(i, i + size);
+      out.push(group.length === 1 ? group[0]! : chain.merge(group));
+    }
+    return out;
+  };
+  for (const origins of ORIGINS) {
+    const deliveries: bigint[] = [];
+    for (let i = 0; i < origins; i += 50) {
+      const batch = Array.from({ length: Math.min(50, origins - i) }, (_, k) => ({ form: Form.wetBeans, grams: 30_000n + BigInt(((i + k) % 17) * 1_000) }));
+      deliveries.push(...chain.mint(coop, batch));
+    }
+    const wet = mergeBy(deliveries, 10); // the cooperative bulks the day's deliveries
+    chain.handOver(wet, processor);
+    const dry = wet.map((lot) => chain.transform([lot], [{ form: Form.dryBeans, grams: (chain.lots.get(lot)!.grams * 4n) / 10n }])[0]!); // drying
+    const bulk = mergeBy(dry, 10);
+    chain.handOver(bulk, brand); // export
+    const [all] = mergeBy(bulk, bulk.length);
+    const [nibs] = chain.transform([all!], [{ form: Form.nibs, grams: (chain.lots.get(all!)!.grams * 8n) / 10n }]);
+    const [liquor] = chain.transform([nibs!], [{ form: Form.liquor, grams: (chain.lots.get(nibs!)!.grams * 98n) / 100n }]);
+    const [chocolate] = chain.transform([liquor!], [{ form: Form.chocolate, grams: chain.lots.get(liquor!)!.grams }]);
+    const total = chain.lots.get(chocolate!)!.grams;
+    const bar = chain.split(chocolate!, [total - total / 2n, total / 2n])[0]!;
+    bars.set(origins, bar);
+  }
+  return { chain, bars };
+}
+
+async function realChainRun(work: string): Promise<{ lotEventsPerSecond: number }> {
+  const dataDir = path.join(work, "chain");
+  const chain = await startEmbeddedChain({ dataDir, port: await freePort() });
+  try {
+    const registry = chain.deployments.contracts.LotRegistry!.address;
+    const governor = LotRegistry__factory.connect(registry, chain.governor);
+    const cooperative = await chain.provider.getSigner(1);
+    await (await governor.addMember(Role.cooperative, "0x4944", ZeroHash, [await cooperative.getAddress()])).wait();
+    const lots = LotRegistry__factory.connect(registry, cooperative);
+    const sent = [];
+    for (let batch = 0; batch < 20; batch++) {
+      const deliveries = Array.from({ length: 500 }, (_, i) => ({ form: Form.wetBeans, grams: 10_000n + BigInt(i), metadata: id(`m ${batch} ${i}`), origin: id(`o ${batch} ${i}`) }));
+      sent.push(await lots.mintBatch(deliveries, { gasLimit: 60_000_000n }));
+      await chain.provider.send("evm_mine", []);
+    }
+    for (const transaction of sent) if ((await transaction.wait())?.status !== 1) throw new Error("a mint batch failed");
+    const source: IndexerSource = indexerSourceFromDeployments(chain.deployments);
+    const db = await openPglite({ dir: path.join(work, "pglite-real") });
+    await migrate(db);
+    try {
+      const started = performance.now();
+      await startIndexer({ db, chain: createJsonRpcChainReader({ url: chain.node.url }), source, pageBlocks: PAGE_BLOCKS, batchLogs: BATCH_LOGS, pollIntervalMs: 0, stopAt: "head" }).done;
+      const seconds = (performance.now() - started) / 1000;
+      const { rows } = await db.query<{ n: number }>("select count(*)::int as n from lot_events");
+      return { lotEventsPerSecond: rows[0]!.n / seconds };
+    } finally {
+      await db.close();
+    }
+  } finally {
+    await chain.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
