@@ -13,6 +13,8 @@ import type { Config } from "../config";
 import { openDatabase, type Database } from "../db";
 import { evidenceLimitsFrom, evidenceStoreConfig, openEvidenceStore, type EvidenceStore } from "../evidence";
 import { crashHookFrom } from "../relay/crashPoints";
+import { jsonRpcClient } from "../relay/jsonRpc";
+import { useNativeKeccak } from "../relay/nativeKeccak";
 import { countRelayBacklog } from "../relay/outboxStore";
 import { OutboxWriter } from "../relay/outboxWriter";
 import { ensureRelayerAccount } from "../relay/relayerAccount";
@@ -54,6 +56,7 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
   const log = parameters.log ?? (() => {});
   const logger = parameters.logger ?? pino({ level: config.log.level, base: { service: "firstmile-gateway" } });
   fs.mkdirSync(config.dataDir, { recursive: true });
+  useNativeKeccak();
   // Undo in reverse order whatever started, if a later step fails.
   const stack: Array<{ name: string; stop: () => Promise<unknown> }> = [];
   const unwind = async () => {
@@ -82,7 +85,7 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
     // Relayer and worker.
     const relayer = await ensureRelayerAccount({ db, keystore, provider, chainId, registry, governor, log });
     const crash = crashHookFrom(config.testCrashAt, (point) => fs.writeSync(2, `firstmile: test crash point ${point} reached: SIGKILL\n`));
-    const worker = new RelayWorker({ db, provider, chainId, forwarder, registry, relayer: relayer.signer, keystore, config: config.relay, logger, crash });
+    const worker = new RelayWorker({ db, provider, rpc: jsonRpcClient(chain.url), chainId, forwarder, registry, relayer: relayer.signer, keystore, config: config.relay, logger, crash });
     await worker.start();
     stack.push({ name: "relay worker", stop: () => worker.stop() });
     const writer = new OutboxWriter(db);
@@ -159,7 +162,10 @@ function readinessChecks({ provider, db, evidence, worker }: { provider: JsonRpc
       await within(evidence.has("bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"));
       return { ok: true, detail: { kind: evidence.kind } };
     },
-    relay: async () => ({ ok: true, detail: { backlog: await within(countRelayBacklog(db)), inflightTransactions: worker.inflightTransactions } }),
+    relay: async () => ({
+      ok: true,
+      detail: { backlog: await within(countRelayBacklog(db)), inflightTransactions: worker.inflightTransactions, worker: worker.stats },
+    }),
   };
 }
 

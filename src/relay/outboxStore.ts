@@ -78,8 +78,12 @@ export type RelayRequest = {
 
 type Db = Database | Queryable;
 
-/** Every outbox column plus the columns of its call: what each query returns. */
-const CALL_COLUMNS = "c.from_address, c.to_address, c.value, c.gas, c.nonce, c.deadline, c.data, c.signature, c.custodial";
+/**
+ * Every outbox column plus the columns of its call except its calldata, which can be large (a
+ * coalesced mintBatch of 500 deliveries is 64 KB) and is shared by every request of the call:
+ * `toRequests` reads it once per call.
+ */
+const CALL_COLUMNS = "c.from_address, c.to_address, c.value, c.gas, c.nonce, c.deadline, c.signature, c.custodial";
 const withCall = (source: string) => `select o.*, ${CALL_COLUMNS} from ${source} o left join relay_calls c on c.id = o.call_id`;
 
 // ---------------------------------------------------------------------------------------------
@@ -134,14 +138,14 @@ export async function enqueueRelayRequest(db: Db, parameters: EnqueueRelayReques
     );
     if (inserted.rows[0]) {
       await tx.query("select pg_notify($1, $2)", [OUTBOX_CHANNEL, inserted.rows[0].id.toString()]);
-      return { request: toRelayRequest(inserted.rows[0]), created: true };
+      return { request: (await toRequests(tx, inserted.rows))[0]!, created: true };
     }
     // Under READ COMMITTED the conflicting row is committed by now (the insert waited for it).
     if (callId !== null) await tx.query("delete from relay_calls where id = $1", [callId]);
     const existing = await tx.query<OutboxRow>(`${withCall("outbox")} where o.member_id = $1 and o.idempotency_key = $2`, [memberId, idempotencyKey]);
     const row = existing.rows[0]!;
     if (!row.request_hash.equals(requestHash)) throw new RelayIdempotencyConflictError(memberId, idempotencyKey, row.id);
-    return { request: toRelayRequest(row), created: false };
+    return { request: (await toRequests(tx, [row]))[0]!, created: false };
   });
 }
 
@@ -179,7 +183,9 @@ export async function enqueueRelayRequests(db: Db, items: readonly EnqueueRelayR
   });
   if (valid.length === 0) return results;
 
-  return inTransaction(db, async (tx) => {
+  // One statement, so one implicit transaction: the rows and the notification commit together.
+  const tx = db;
+  {
     const inserted = await tx.query<OutboxRow>(
       `with inserted as (
          insert into outbox (member_id, idempotency_key, request_hash, kind, payload, max_attempts)
@@ -188,9 +194,12 @@ export async function enqueueRelayRequests(db: Db, items: readonly EnqueueRelayR
                 jsonb_to_record(e.item) as r(member_id bigint, idempotency_key text, request_hash text, kind text, payload jsonb, max_attempts integer)
           order by e.ord
          on conflict (member_id, idempotency_key) do nothing
-         returning *)
-       ${withCall("inserted")}`,
-      [JSON.stringify(valid.map((item) => item.row))],
+         returning *
+       ), notified as materialized (
+         select pg_notify($2, 'enqueued') where exists (select 1 from inserted)
+       )
+       select i.* from inserted i left join notified on true`,
+      [JSON.stringify(valid.map((item) => item.row)), OUTBOX_CHANNEL],
     );
     const keyOf = (memberId: bigint | string, key: string) => `${memberId}\u0000${key}`;
     const created = new Map(inserted.rows.map((row) => [keyOf(row.member_id, row.idempotency_key), row]));
@@ -205,6 +214,8 @@ export async function enqueueRelayRequests(db: Db, items: readonly EnqueueRelayR
       );
       for (const row of rows) existing.set(keyOf(row.member_id, row.idempotency_key), row);
     }
+    // New rows have no call yet: no join needed.
+    const requests = new Map([...inserted.rows.map(toRelayRequest), ...(await toRequests(tx, [...existing.values()]))].map((request) => [request.id, request]));
     const handedOut = new Set<string>();
     for (const item of valid) {
       const key = keyOf(item.row.member_id as string, item.row.idempotency_key as string);
@@ -212,17 +223,16 @@ export async function enqueueRelayRequests(db: Db, items: readonly EnqueueRelayR
       if (fresh && !handedOut.has(key)) {
         // The first item with a key created the row; a later item with the same key in the same batch is a retry.
         handedOut.add(key);
-        results[item.index] = { request: toRelayRequest(fresh), created: true };
+        results[item.index] = { request: requests.get(fresh.id)!, created: true };
         continue;
       }
       const row = fresh ?? existing.get(key)!;
       results[item.index] = row.request_hash.equals(item.hash)
-        ? { request: toRelayRequest(row), created: false }
+        ? { request: requests.get(row.id)!, created: false }
         : { error: new RelayIdempotencyConflictError(row.member_id, row.idempotency_key, row.id) };
     }
-    if (inserted.rows.length > 0) await tx.query("select pg_notify($1, $2)", [OUTBOX_CHANNEL, inserted.rows[0]!.id.toString()]);
     return results;
-  });
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -277,7 +287,7 @@ export async function claimRelayRequests(db: Db, parameters: ClaimRelayRequestsP
       );
       rows.push(...siblings.rows);
     }
-    return rows.map(toRelayRequest).sort(byId);
+    return (await toRequests(tx, rows)).sort(byId);
   });
 }
 
@@ -288,6 +298,11 @@ export type SignedRelayCall = {
   custodial: boolean;
   /** The requests it carries; `offset`/`items` place each one's items in the call (default 0 / 1). */
   requests: ReadonlyArray<{ id: bigint; offset?: number | undefined; items?: number | undefined }>;
+  /**
+   * The transaction that will carry it, signed but not yet broadcast: the requests go straight to
+   * `submitted` (and are released), saving a write per request; see `markRelayRequestsSubmitted`.
+   */
+  txHash?: string | undefined;
 };
 
 export type MarkRelayRequestsSignedParameters = {
@@ -295,6 +310,8 @@ export type MarkRelayRequestsSignedParameters = {
   calls: readonly SignedRelayCall[];
   /** Forwarder nonces handed out with these calls, stored in the same transaction. */
   nonces?: ReadonlyArray<{ chainId: bigint; scope: string; account: string; nextNonce: bigint }> | undefined;
+  /** Return nothing (the worker does not read the rows back; a coalesced call's calldata is large). */
+  quiet?: boolean | undefined;
 };
 
 /**
@@ -328,17 +345,24 @@ export async function markRelayRequestsSigned(db: Db, parameters: MarkRelayReque
     // identity values follow insertion order, which follows `ord`.
     const callIds = inserted.rows.map((row) => row.id).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     const places = calls.flatMap((call, index) =>
-      call.requests.map((request) => ({ id: request.id.toString(), call_id: callIds[index]!.toString(), call_offset: request.offset ?? 0, call_items: request.items ?? 1 })),
+      call.requests.map((request) => ({
+        id: request.id.toString(),
+        call_id: callIds[index]!.toString(),
+        call_offset: request.offset ?? 0,
+        call_items: request.items ?? 1,
+        tx_hash: call.txHash === undefined ? null : hash32(call.txHash),
+      })),
     );
+    const update = `update outbox o
+            set status = case when p.tx_hash is null then 'signed' else 'submitted' end,
+                call_id = p.call_id, call_offset = p.call_offset, call_items = p.call_items, error = null, updated_at = now(),
+                tx_hash = p.tx_hash, submitted_at = case when p.tx_hash is null then null else now() end,
+                locked_by = case when p.tx_hash is null then o.locked_by end,
+                locked_at = case when p.tx_hash is null then o.locked_at end
+           from jsonb_to_recordset($2::jsonb) as p(id bigint, call_id bigint, call_offset integer, call_items integer, tx_hash text)
+          where o.id = p.id and o.locked_by = $1 and o.status in ('queued', 'signed')`;
     const { rows } = await tx.query<OutboxRow>(
-      `with updated as (
-         update outbox o
-            set status = 'signed', call_id = p.call_id, call_offset = p.call_offset, call_items = p.call_items,
-                error = null, updated_at = now()
-           from jsonb_to_recordset($2::jsonb) as p(id bigint, call_id bigint, call_offset integer, call_items integer)
-          where o.id = p.id and o.locked_by = $1 and o.status in ('queued', 'signed')
-         returning o.*)
-       ${withCall("updated")}`,
+      parameters.quiet ? `${update} returning o.id` : `with updated as (${update} returning o.*) ${withCall("updated")}`,
       [workerId, JSON.stringify(places)],
     );
     assertAll(rows, ids, workerId, "as queued or signed requests");
@@ -350,7 +374,7 @@ export async function markRelayRequestsSigned(db: Db, parameters: MarkRelayReque
         [nonce.chainId, nonce.scope.toLowerCase(), nonce.account.toLowerCase(), nonce.nextNonce.toString()],
       );
     }
-    return rows.map(toRelayRequest).sort(byId);
+    return parameters.quiet ? [] : (await toRequests(tx, rows)).sort(byId);
   });
 }
 
@@ -370,7 +394,13 @@ export async function markRelayRequestSigned(db: Db, parameters: MarkRelayReques
   return row!;
 }
 
-export type MarkRelayRequestsSubmittedParameters = { ids: readonly bigint[]; workerId: string; txHash: string };
+export type MarkRelayRequestsSubmittedParameters = {
+  ids: readonly bigint[];
+  workerId: string;
+  txHash: string;
+  /** Return nothing (the worker does not read the rows back). */
+  quiet?: boolean | undefined;
+};
 
 /**
  * Records the transaction that carries signed requests the worker holds, and releases them.
@@ -382,18 +412,16 @@ export type MarkRelayRequestsSubmittedParameters = { ids: readonly bigint[]; wor
 export async function markRelayRequestsSubmitted(db: Db, parameters: MarkRelayRequestsSubmittedParameters): Promise<RelayRequest[]> {
   const txHash = hash32(parameters.txHash);
   return inTransaction(db, async (tx) => {
-    const { rows } = await tx.query<OutboxRow>(
-      `with updated as (
-         update outbox
+    const update = `update outbox
             set status = 'submitted', tx_hash = $3, submitted_at = now(), locked_by = null, locked_at = null,
                 error = null, updated_at = now()
-          where id = any($1::bigint[]) and locked_by = $2 and status = 'signed'
-         returning *)
-       ${withCall("updated")}`,
+          where id = any($1::bigint[]) and locked_by = $2 and status = 'signed'`;
+    const { rows } = await tx.query<OutboxRow>(
+      parameters.quiet ? `${update} returning id` : `with updated as (${update} returning *) ${withCall("updated")}`,
       [parameters.ids, parameters.workerId, txHash],
     );
     assertAll(rows, parameters.ids, parameters.workerId, "as signed requests");
-    return rows.map(toRelayRequest).sort(byId);
+    return parameters.quiet ? [] : (await toRequests(tx, rows)).sort(byId);
   });
 }
 
@@ -407,6 +435,8 @@ export type MarkRelayRequestsMinedParameters = {
   minedTxHash?: string | undefined;
   blockNumber: bigint;
   results: readonly RelayResult[];
+  /** Return nothing (the worker does not read the rows back). */
+  quiet?: boolean | undefined;
 };
 
 /**
@@ -415,19 +445,17 @@ export type MarkRelayRequestsMinedParameters = {
  * longer `submitted` under `txHash` are left alone and not returned.
  */
 export async function markRelayRequestsMined(db: Db, parameters: MarkRelayRequestsMinedParameters): Promise<RelayRequest[]> {
-  const { rows } = await db.query<OutboxRow>(
-    `with updated as (
-       update outbox o
+  const update = `update outbox o
           set status = case when r.error is null then 'mined' else 'failed' end,
               tx_hash = $4, block_number = $2, outputs = r.outputs, error = r.error,
               finished_at = now(), updated_at = now()
          from jsonb_to_recordset($3::jsonb) as r(id bigint, outputs jsonb, error jsonb)
-        where o.id = r.id and o.status = 'submitted' and o.tx_hash = $1
-       returning o.*)
-     ${withCall("updated")}`,
+        where o.id = r.id and o.status = 'submitted' and o.tx_hash = $1`;
+  const { rows } = await db.query<OutboxRow>(
+    parameters.quiet ? `${update} returning o.id` : `with updated as (${update} returning o.*) ${withCall("updated")}`,
     [hash32(parameters.txHash), parameters.blockNumber, resultsJson(parameters.results), hash32(parameters.minedTxHash ?? parameters.txHash)],
   );
-  return rows.map(toRelayRequest).sort(byId);
+  return parameters.quiet ? [] : (await toRequests(db, rows)).sort(byId);
 }
 
 /**
@@ -451,7 +479,7 @@ export async function markHeldRelayRequestsMined(
      ${withCall("updated")}`,
     [parameters.workerId, hash32(parameters.txHash), parameters.blockNumber, resultsJson(parameters.results)],
   );
-  return rows.map(toRelayRequest).sort(byId);
+  return (await toRequests(db, rows)).sort(byId);
 }
 
 export type FailRelayRequestsParameters = {
@@ -493,7 +521,7 @@ export async function failRelayRequests(db: Db, parameters: FailRelayRequestsPar
      ${withCall("updated")}`,
     [parameters.workerId, JSON.stringify(failures)],
   );
-  return rows.map(toRelayRequest).sort(byId);
+  return (await toRequests(db, rows)).sort(byId);
 }
 
 /**
@@ -512,7 +540,7 @@ export async function unsignRelayRequests(db: Db, parameters: { workerId: string
     [parameters.ids, parameters.workerId, JSON.stringify(parameters.error)],
   );
   if (rows.length > 0) await db.query("select pg_notify($1, $2)", [OUTBOX_CHANNEL, "unsigned"]);
-  return rows.map(toRelayRequest).sort(byId);
+  return (await toRequests(db, rows)).sort(byId);
 }
 
 /** Gives held requests back untouched (shutdown): unlocked, the claim's attempt not counted. */
@@ -553,7 +581,7 @@ export async function findSubmittedRelayRequests(
       limit $2`,
     [parameters.submittedBefore ?? null, parameters.limit ?? 1000],
   );
-  return rows.map(toRelayRequest);
+  return toRequests(db, rows);
 }
 
 /**
@@ -578,7 +606,7 @@ export async function requeueSubmittedRelayRequests(
       [parameters.ids, hash32(parameters.txHash), parameters.delayMs ?? 0, parameters.error ? JSON.stringify(parameters.error) : null],
     );
     if (rows.length > 0) await tx.query("select pg_notify($1, $2)", [OUTBOX_CHANNEL, "requeued"]);
-    return rows.map(toRelayRequest).sort(byId);
+    return (await toRequests(tx, rows)).sort(byId);
   });
 }
 
@@ -599,7 +627,7 @@ export async function expireExhaustedRelayRequests(db: Db, parameters: { staleLo
      ${withCall("updated")}`,
     [parameters.staleLockMs],
   );
-  return rows.map(toRelayRequest).sort(byId);
+  return (await toRequests(db, rows)).sort(byId);
 }
 
 /**
@@ -643,7 +671,7 @@ export async function countRelayBacklog(db: Db): Promise<Record<"queued" | "sign
 /** A member's request by id; null if it does not exist or belongs to another member. */
 export async function getRelayRequest(db: Db, parameters: { memberId: bigint; id: bigint }): Promise<RelayRequest | null> {
   const { rows } = await db.query<OutboxRow>(`${withCall("outbox")} where o.id = $1 and o.member_id = $2`, [parameters.id, parameters.memberId]);
-  return rows[0] ? toRelayRequest(rows[0]) : null;
+  return rows[0] ? (await toRequests(db, rows))[0]! : null;
 }
 
 /** A member's request by its idempotency key, or null. */
@@ -655,7 +683,7 @@ export async function getRelayRequestByIdempotencyKey(
     parameters.memberId,
     parameters.idempotencyKey,
   ]);
-  return rows[0] ? toRelayRequest(rows[0]) : null;
+  return rows[0] ? (await toRequests(db, rows))[0]! : null;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -696,9 +724,21 @@ type OutboxRow = {
   updated_at: Date;
 };
 
+/** Rows as requests, with each distinct call's calldata read once. */
+async function toRequests(db: Db, rows: OutboxRow[]): Promise<RelayRequest[]> {
+  const callIds = [...new Set(rows.filter((row) => row.call_id !== null).map((row) => row.call_id!))];
+  if (callIds.length > 0) {
+    const { rows: calls } = await db.query<{ id: bigint; data: Buffer }>("select id, data from relay_calls where id = any($1::bigint[])", [callIds]);
+    const data = new Map(calls.map((call) => [call.id, call.data]));
+    for (const row of rows) if (row.call_id !== null) row.data = data.get(row.call_id) ?? null;
+  }
+  return rows.map(toRelayRequest);
+}
+
 function toRelayRequest(row: OutboxRow): RelayRequest {
+  // Rows straight from a table without its call's columns have them undefined, not null.
   const forwardRequest: ForwardRequest | null =
-    row.from_address === null
+    row.from_address == null
       ? null
       : {
           from: getAddress(row.from_address),
@@ -720,7 +760,7 @@ function toRelayRequest(row: OutboxRow): RelayRequest {
     callId: row.call_id,
     callOffset: row.call_offset,
     callItems: row.call_items,
-    custodial: row.custodial,
+    custodial: row.custodial ?? null,
     status: row.status,
     txHash: row.tx_hash,
     blockNumber: row.block_number,

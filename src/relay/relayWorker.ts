@@ -1,11 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { Transaction, getAddress, toBeHex, type JsonRpcProvider } from "ethers";
+import { getAddress, toBeHex, type JsonRpcProvider } from "ethers";
 import type { Logger } from "pino";
 import type { RelayConfig } from "../config/config";
 import type { Database } from "../db/database";
 import { NonRetryableError, isRetryable } from "../errors/base";
 import type { CustodialSigner } from "../chain/keystore/custodialSigner";
 import type { Keystore } from "../chain/keystore/keystore";
+import { encodeExecuteBatch, signedTransaction, unsignedTransactionHash } from "./batchTransaction";
 import { describeRevert, type DecodedRevert } from "./contractErrors";
 import { noCrash, type CrashHook } from "./crashPoints";
 import { domainSeparator, forwardRequestDigest, forwarderDomain } from "./forwardRequest";
@@ -32,7 +33,8 @@ import {
   type RelayResult,
 } from "./outboxStore";
 import { FORWARDER, callKey, outputsOf, splitLogsByCall, type LogLike } from "./receiptOutputs";
-import { requestGasFor, simulateCall, type SimulateCallReturnType } from "./simulateCall";
+import { jsonRpcOf, type JsonRpc } from "./jsonRpc";
+import { mintGasFor, requestGasFor, simulateCall, type SimulateCallReturnType } from "./simulateCall";
 
 /**
  * The relay worker: takes requests from the outbox, signs the custodial ones, and submits them
@@ -76,6 +78,14 @@ export type RelayWorkerParameters = {
   /** How often the receipt watcher looks for new blocks; default 250 ms. */
   receiptPollMs?: number | undefined;
   crash?: CrashHook | undefined;
+  /** JSON-RPC for the hot calls (receipts, broadcasts, simulations); default: through `provider`. */
+  rpc?: JsonRpc | undefined;
+  /**
+   * After a pass that found work, wait this long before the next claim so that requests arriving
+   * meanwhile share calls and transactions (default 200 ms; not with `batchSize` 1). Blocks come
+   * every second: submitting more often than a few times a block buys nothing.
+   */
+  batchWindowMs?: number | undefined;
 };
 
 /** One call as the worker plans, submits and settles it. */
@@ -86,6 +96,8 @@ type PlannedCall = {
   rows: Array<{ id: bigint; memberId: bigint; kind: string; offset: number; items: number }>;
   /** A gap filler carries no request: it only uses up a forwarder nonce nobody else will. */
   filler?: boolean;
+  /** Signed in this pass and not recorded yet: recorded together with its transaction. */
+  fresh?: boolean;
 };
 
 type Inflight = { hash: string; calls: PlannedCall[]; sentAt: number };
@@ -96,6 +108,10 @@ type Candidate = {
   data: string;
   rows: Array<{ request: RelayRequest; offset: number; items: number }>;
   gas?: bigint;
+  /** Deliveries, for a mint or mintBatch call (its gas is known). */
+  deliveries?: number;
+  /** While coalescing: the deliveries so far. */
+  mints?: Delivery[];
 };
 
 const FILLER_GAS = 60_000n;
@@ -133,6 +149,8 @@ export class RelayWorker {
   #maxCoalesce = MAX_BATCH;
   #fees: { at: number; maxFeePerGas: bigint; maxPriorityFeePerGas: bigint } | null = null;
   #drained: Array<() => void> = [];
+  readonly #rpc: JsonRpc;
+  readonly #stats: RelayWorkerStats = { requests: 0, calls: 0, transactions: 0, phases: {} };
 
   constructor(parameters: RelayWorkerParameters) {
     this.#p = parameters;
@@ -141,6 +159,23 @@ export class RelayWorker {
     this.#crash = parameters.crash ?? noCrash;
     this.#separator = domainSeparator(forwarderDomain(parameters.chainId, parameters.forwarder));
     this.#deadlineSeconds = BigInt(parameters.deadlineSeconds ?? 3600);
+    this.#rpc = parameters.rpc ?? jsonRpcOf(parameters.provider);
+  }
+
+  /** Where the worker's time went since it started: per phase, wall milliseconds and how often. */
+  get stats(): RelayWorkerStats {
+    return structuredClone(this.#stats);
+  }
+
+  async #time<T>(phase: string, fn: () => Promise<T> | T): Promise<T> {
+    const started = performance.now();
+    try {
+      return await fn();
+    } finally {
+      const entry = (this.#stats.phases[phase] ??= { ms: 0, count: 0 });
+      entry.ms += performance.now() - started;
+      entry.count += 1;
+    }
   }
 
   /** Requests in transactions not yet mined (the watcher's work). */
@@ -215,6 +250,11 @@ export class RelayWorker {
       }
       if (!this.#running) break;
       if (claimed >= this.#claimLimit()) continue;
+      const window = this.#p.config.batchSize === 1 ? 0 : (this.#p.batchWindowMs ?? 200);
+      if (claimed > 0 && window > 0) {
+        await sleep(window);
+        continue;
+      }
       if (this.#woken) continue;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, this.#p.config.pollIntervalMs);
@@ -234,13 +274,16 @@ export class RelayWorker {
   /** One pass: claims due requests and takes each as far as submission. Returns how many it claimed. */
   async tick(): Promise<number> {
     const { db, config } = this.#p;
-    const claimed = await claimRelayRequests(db, { workerId: this.workerId, limit: this.#claimLimit(), staleLockMs: config.staleLockMs });
+    const claimed = await this.#time("claim (SQL)", () => claimRelayRequests(db, { workerId: this.workerId, limit: this.#claimLimit(), staleLockMs: config.staleLockMs }));
     if (claimed.length === 0) return 0;
+    this.#stats.requests += claimed.length;
     try {
       const resumed = await this.#checkSigned(claimed.filter((request) => request.status === "signed"));
       const planned = await this.#plan(claimed.filter((request) => request.status === "queued"));
       await this.#submit([...resumed, ...planned]);
     } catch (error) {
+      // Nonces handed out in memory for calls never recorded are free again: ask the chain next time.
+      this.#nextNonce.clear();
       // Whatever this pass still holds goes back with the error (retried by class).
       const held = claimed.map((request) => request.id);
       await failRelayRequests(db, {
@@ -332,18 +375,18 @@ export class RelayWorker {
     // Coalesce mints per account (in claim order); everything else is a call of its own.
     const coalesce = config.batchSize > 1;
     const candidates: Candidate[] = [];
-    const openMint = new Map<string, Candidate & { deliveries: Delivery[] }>();
+    const openMint = new Map<string, Candidate & { mints: Delivery[] }>();
     for (const { request, from } of accepted) {
       const deliveries = coalesce ? deliveriesOf(request.kind, request.payload) : null;
       if (deliveries) {
         let group = openMint.get(from);
-        if (!group || group.deliveries.length + deliveries.length > this.#maxCoalesce) {
-          group = { from, data: "", rows: [], deliveries: [] };
+        if (!group || group.mints.length + deliveries.length > this.#maxCoalesce) {
+          group = { from, data: "", rows: [], mints: [] };
           openMint.set(from, group);
           candidates.push(group);
         }
-        group.rows.push({ request, offset: group.deliveries.length, items: deliveries.length });
-        group.deliveries.push(...deliveries);
+        group.rows.push({ request, offset: group.mints.length, items: deliveries.length });
+        group.mints.push(...deliveries);
         continue;
       }
       try {
@@ -353,10 +396,10 @@ export class RelayWorker {
       }
     }
     for (const candidate of candidates) {
-      const group = candidate as Candidate & { deliveries?: Delivery[] };
-      if (group.deliveries) {
-        group.data = group.rows.length === 1 ? this.#encode(group.rows[0]!.request) : encodeMintBatch(group.deliveries);
-        delete group.deliveries;
+      if (candidate.mints) {
+        candidate.data = candidate.rows.length === 1 ? this.#encode(candidate.rows[0]!.request) : encodeMintBatch(candidate.mints);
+        candidate.deliveries = candidate.mints.length;
+        delete candidate.mints;
       }
     }
 
@@ -364,16 +407,16 @@ export class RelayWorker {
     const good: Candidate[] = [];
     let pending = candidates;
     while (pending.length > 0) {
-      const results = await Promise.all(pending.map((candidate) => this.#simulate(candidate)));
+      const results = await this.#time("simulate (eth_estimateGas)", () => Promise.all(pending.map((candidate) => this.#simulate(candidate))));
       const retry: Candidate[] = [];
       for (const [index, candidate] of pending.entries()) {
         const result = results[index]!;
         if (result.ok) {
-          candidate.gas = requestGasFor(result.gas);
+          candidate.gas = result.gas === null ? mintGasFor(candidate.deliveries ?? 1) : requestGasFor(result.gas);
           good.push(candidate);
         } else if (candidate.rows.length > 1) {
           for (const row of candidate.rows) {
-            retry.push({ from: candidate.from, data: this.#encode(row.request), rows: [{ request: row.request, offset: 0, items: row.items }] });
+            retry.push({ from: candidate.from, data: this.#encode(row.request), rows: [{ request: row.request, offset: 0, items: row.items }], deliveries: candidate.deliveries === undefined ? undefined : row.items });
           }
         } else {
           failures.push(await this.#refusal(candidate.rows[0]!.request, result, requests));
@@ -391,6 +434,7 @@ export class RelayWorker {
     good.sort((a, b) => (a.rows[0]!.request.id < b.rows[0]!.request.id ? -1 : 1));
     const deadline = BigInt(Math.floor(Date.now() / 1000)) + this.#deadlineSeconds;
     const planned: PlannedCall[] = [];
+    const signingStarted = performance.now();
     for (const candidate of good) {
       const forwardRequest: ForwardRequest = {
         from: candidate.from,
@@ -405,18 +449,16 @@ export class RelayWorker {
         forwardRequest,
         signature: await this.#sign(forwardRequest),
         custodial: true,
+        fresh: true,
         rows: candidate.rows.map((row) => ({ id: row.request.id, memberId: row.request.memberId, kind: row.request.kind, offset: row.offset, items: row.items })),
       });
     }
-    await markRelayRequestsSigned(db, {
-      workerId: this.workerId,
-      calls: planned.map((call) => ({
-        forwardRequest: call.forwardRequest,
-        signature: call.signature,
-        custodial: true,
-        requests: call.rows.map((row) => ({ id: row.id, offset: row.offset, items: row.items })),
-      })),
-    });
+    const signing = (this.#stats.phases["sign calls (EIP-712)"] ??= { ms: 0, count: 0 });
+    signing.ms += performance.now() - signingStarted;
+    signing.count += planned.length;
+    this.#stats.calls += planned.length;
+    // Recorded with the transaction that carries them (#submit): a crash before that loses only
+    // signatures nobody has seen; the requests are still queued and get the same nonces again.
     this.#crash("after-sign");
     return planned;
   }
@@ -450,7 +492,14 @@ export class RelayWorker {
   }
 
   #simulate(candidate: Candidate): Promise<SimulateCallReturnType> {
-    return simulateCall({ provider: this.#p.provider, forwarder: this.#p.forwarder, from: candidate.from, to: this.#p.registry, data: candidate.data });
+    return simulateCall({
+      rpc: this.#rpc,
+      forwarder: this.#p.forwarder,
+      from: candidate.from,
+      to: this.#p.registry,
+      data: candidate.data,
+      mode: candidate.deliveries === undefined ? "estimate" : "call",
+    });
   }
 
   /** The custodial account a request acts from: its `account`, which must be the member's, or the member's first. */
@@ -537,42 +586,52 @@ export class RelayWorker {
       this.#relayerNonceStale = false;
       this.#relayerNonce = BigInt(await provider.getTransactionCount(relayer.address, "pending"));
     }
+    const encodingStarted = performance.now();
     const transactions = chunks.map((batch) => {
-      const data = FORWARDER.encodeFunctionData("executeBatch", [
-        batch.map((call) => ({ ...call.forwardRequest, signature: call.signature })),
-        relayer.address,
-      ]);
-      const gasLimit = 21_000n + BigInt((data.length - 2) / 2) * 16n + batch.reduce((sum, call) => sum + callGas(call), 0n);
-      const tx = Transaction.from({
-        type: 2,
-        chainId,
-        nonce: Number(this.#relayerNonce!),
-        to: forwarder,
-        data,
-        gasLimit,
-        maxFeePerGas: fees.maxFeePerGas,
-        maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
-        value: 0n,
-      });
+      const data = encodeExecuteBatch(batch, relayer.address);
+      const gasLimit = 21_000n + BigInt(data.length) * 16n + batch.reduce((sum, call) => sum + callGas(call), 0n);
+      const tx = { chainId, nonce: this.#relayerNonce!, to: forwarder, data, gasLimit, maxFeePerGas: fees.maxFeePerGas, maxPriorityFeePerGas: fees.maxPriorityFeePerGas, value: 0n };
       this.#relayerNonce! += 1n;
-      tx.signature = relayer.signDigest(tx.unsignedHash);
-      return { calls: batch, raw: tx.serialized, hash: tx.hash!, ids: batch.flatMap((call) => call.rows.map((row) => row.id)) };
+      const { raw, hash } = signedTransaction(tx, relayer.signDigest(unsignedTransactionHash(tx)));
+      return { calls: batch, raw, hash, ids: batch.flatMap((call) => call.rows.map((row) => row.id)) };
     });
-
-    await db.transaction(async (tx) => {
-      for (const transaction of transactions) {
-        if (transaction.ids.length > 0) await markRelayRequestsSubmitted(tx, { ids: transaction.ids, workerId: this.workerId, txHash: transaction.hash });
-      }
-    });
+    const encoding = (this.#stats.phases["encode + sign transactions"] ??= { ms: 0, count: 0 });
+    encoding.ms += performance.now() - encodingStarted;
+    encoding.count += transactions.length;
+    this.#stats.transactions += transactions.length;
+    // Before anything is broadcast: every call and the transaction carrying it, in one transaction.
+    await this.#time("record signed + submitted (SQL)", () =>
+      db.transaction(async (tx) => {
+        const fresh = transactions.flatMap((transaction) =>
+          transaction.calls
+            .filter((call) => call.fresh && call.rows.length > 0)
+            .map((call) => ({
+              forwardRequest: call.forwardRequest,
+              signature: call.signature,
+              custodial: call.custodial,
+              txHash: transaction.hash,
+              requests: call.rows.map((row) => ({ id: row.id, offset: row.offset, items: row.items })),
+            })),
+        );
+        if (fresh.length > 0) await markRelayRequestsSigned(tx, { workerId: this.workerId, calls: fresh, quiet: true });
+        for (const transaction of transactions) {
+          const resumed = transaction.calls.filter((call) => !call.fresh).flatMap((call) => call.rows.map((row) => row.id));
+          if (resumed.length > 0) await markRelayRequestsSubmitted(tx, { ids: resumed, workerId: this.workerId, txHash: transaction.hash, quiet: true });
+        }
+      }),
+    );
+    for (const transaction of transactions) for (const call of transaction.calls) call.fresh = false;
     this.#crash("after-submit");
     const sentAt = Date.now();
     for (const transaction of transactions) this.#inflight.set(transaction.hash, { hash: transaction.hash, calls: transaction.calls, sentAt });
 
-    const sent = await Promise.all(
-      transactions.map((transaction) =>
-        provider.send("eth_sendRawTransaction", [transaction.raw]).then(
-          () => null,
-          (error: unknown) => ({ transaction, error }),
+    const sent = await this.#time("broadcast (eth_sendRawTransaction)", () =>
+      Promise.all(
+        transactions.map((transaction) =>
+          this.#rpc.call("eth_sendRawTransaction", [transaction.raw]).then(
+            () => null,
+            (error: unknown) => ({ transaction, error }),
+          ),
         ),
       ),
     );
@@ -613,11 +672,11 @@ export class RelayWorker {
     try {
       const head = await provider.getBlockNumber();
       for (let block = this.#lastBlock + 1; block <= head && this.#inflight.size > 0; block++) {
-        const receipts = await this.#receiptsOf(block);
+        const receipts = await this.#time("receipts (eth_getBlockReceipts)", () => this.#receiptsOf(block));
         if (receipts === null) break;
         for (const receipt of receipts) {
           const entry = this.#inflight.get(receipt.transactionHash);
-          if (entry) await this.#settle(entry, receipt);
+          if (entry) await this.#time("settle (outputs + SQL)", () => this.#settle(entry, receipt));
         }
         this.#lastBlock = block;
       }
@@ -640,13 +699,13 @@ export class RelayWorker {
     const { provider } = this.#p;
     if (this.#blockReceipts) {
       try {
-        return ((await provider.send("eth_getBlockReceipts", [toBeHex(block)])) as RpcReceipt[] | null) ?? [];
+        return ((await this.#rpc.call<RpcReceipt[] | null>("eth_getBlockReceipts", [toBeHex(block)]))) ?? [];
       } catch (error) {
         if (!/method|not (found|supported|available)/i.test(String((error as Error).message))) throw error;
         this.#blockReceipts = false;
       }
     }
-    const receipts = await Promise.all([...this.#inflight.keys()].map((hash) => provider.send("eth_getTransactionReceipt", [hash]) as Promise<RpcReceipt | null>));
+    const receipts = await Promise.all([...this.#inflight.keys()].map((hash) => this.#rpc.call<RpcReceipt | null>("eth_getTransactionReceipt", [hash])));
     return receipts.filter((receipt): receipt is RpcReceipt => receipt !== null && Number(receipt.blockNumber) <= block);
   }
 
@@ -656,8 +715,8 @@ export class RelayWorker {
     const old = [...this.#inflight.values()].filter((entry) => Date.now() - entry.sentAt > dropAfter);
     for (const entry of old) {
       const [receipt, known] = await Promise.all([
-        this.#p.provider.send("eth_getTransactionReceipt", [entry.hash]) as Promise<RpcReceipt | null>,
-        this.#p.provider.send("eth_getTransactionByHash", [entry.hash]),
+        this.#rpc.call<RpcReceipt | null>("eth_getTransactionReceipt", [entry.hash]),
+        this.#rpc.call("eth_getTransactionByHash", [entry.hash]),
       ]);
       if (receipt) {
         await this.#settle(entry, receipt);
@@ -731,7 +790,7 @@ export class RelayWorker {
         }
       }
     }
-    if (results.length > 0) await markRelayRequestsMined(db, { txHash: entry.hash, blockNumber, results });
+    if (results.length > 0) await markRelayRequestsMined(db, { txHash: entry.hash, blockNumber, results, quiet: true });
     if (requeue.length > 0) {
       await requeueSubmittedRelayRequests(db, { ids: requeue, txHash: entry.hash, delayMs: DEFER_MS, error: { name: "RelayCallSkipped", message: "the forwarder skipped the call (an earlier nonce was not executed yet); submitting again" } });
     }
@@ -755,7 +814,7 @@ export class RelayWorker {
   /** The reason a call failed when the forwarder ran it: the same call simulated now, decoded. */
   async #whyReverted(call: PlannedCall): Promise<RelayErrorRecord> {
     try {
-      const result = await simulateCall({ provider: this.#p.provider, forwarder: this.#p.forwarder, from: call.forwardRequest.from, to: call.forwardRequest.to, data: call.forwardRequest.data });
+      const result = await simulateCall({ rpc: this.#rpc, forwarder: this.#p.forwarder, from: call.forwardRequest.from, to: call.forwardRequest.to, data: call.forwardRequest.data, mode: "call" });
       if (!result.ok && result.revert) return revertRecord(result.revert);
     } catch {
       // the generic record below
@@ -772,7 +831,7 @@ export class RelayWorker {
     const { provider, forwarder } = this.#p;
     const { from, nonce } = call.forwardRequest;
     const head = await provider.getBlockNumber();
-    const logs = (await provider.send("eth_getLogs", [
+    const logs = (await this.#rpc.call("eth_getLogs", [
       {
         address: forwarder,
         fromBlock: toBeHex(Math.max(0, head - 100_000)),
@@ -783,8 +842,8 @@ export class RelayWorker {
     const log = logs.find((candidate) => BigInt(`0x${candidate.data.slice(2, 66)}`) === nonce);
     if (!log) return null;
     const [transaction, receipt] = await Promise.all([
-      provider.send("eth_getTransactionByHash", [log.transactionHash]) as Promise<{ input: string } | null>,
-      provider.send("eth_getTransactionReceipt", [log.transactionHash]) as Promise<RpcReceipt | null>,
+      this.#rpc.call<{ input: string } | null>("eth_getTransactionByHash", [log.transactionHash]),
+      this.#rpc.call<RpcReceipt | null>("eth_getTransactionReceipt", [log.transactionHash]),
     ]);
     if (!transaction || !receipt || !transaction.input.toLowerCase().includes(call.signature.slice(2).toLowerCase())) return null;
     const execution = splitLogsByCall(receipt.logs, forwarder).get(callKey(from, nonce));
@@ -826,11 +885,11 @@ export class RelayWorker {
       for (const [hash, requests] of byTx) {
         if (this.#inflight.has(hash)) continue;
         const entry: Inflight = { hash, calls: groupByCall(requests), sentAt: Date.now() };
-        const receipt = (await provider.send("eth_getTransactionReceipt", [hash])) as RpcReceipt | null;
+        const receipt = await this.#rpc.call<RpcReceipt | null>("eth_getTransactionReceipt", [hash]);
         if (receipt) {
           await this.#settle(entry, receipt);
           progressed = true;
-        } else if (await provider.send("eth_getTransactionByHash", [hash])) {
+        } else if (await this.#rpc.call("eth_getTransactionByHash", [hash])) {
           this.#inflight.set(hash, entry);
         } else {
           await requeueSubmittedRelayRequests(db, { ids: requests.map((request) => request.id), txHash: hash, error: { name: "RelayTransactionLost", message: "the transaction was not on the node after a restart; submitting again" } });
@@ -847,7 +906,7 @@ export class RelayWorker {
   async #forwarderNonces(accounts: string[]): Promise<Map<string, bigint>> {
     const { provider, forwarder } = this.#p;
     const values = await Promise.all(
-      accounts.map((account) => provider.send("eth_call", [{ to: forwarder, data: FORWARDER.encodeFunctionData("nonces", [account]) }, "latest"]) as Promise<string>),
+      accounts.map((account) => this.#rpc.call<string>("eth_call", [{ to: forwarder, data: FORWARDER.encodeFunctionData("nonces", [account]) }, "latest"])),
     );
     return new Map(accounts.map((account, index) => [account.toLowerCase(), BigInt(values[index]!)]));
   }
@@ -857,6 +916,14 @@ export class RelayWorker {
     return BigInt(block?.timestamp ?? Math.floor(Date.now() / 1000));
   }
 }
+
+/** Counters of a worker's work, for operators and the relay benchmark. */
+export type RelayWorkerStats = {
+  requests: number;
+  calls: number;
+  transactions: number;
+  phases: Record<string, { ms: number; count: number }>;
+};
 
 /** A receipt as JSON-RPC returns it. */
 type RpcReceipt = { transactionHash: string; blockNumber: string; status: string; logs: Array<LogLike & { transactionHash?: string }> };

@@ -5,6 +5,7 @@ import { recoverForwardRequestSigner } from "./forwardRequest";
 import type { ForwardRequest } from "./outboxStore";
 import { FORWARDER } from "./receiptOutputs";
 import { LOT_REGISTRY } from "./lotCalls";
+import { jsonRpcOf } from "./jsonRpc";
 import { simulateCall } from "./simulateCall";
 
 /**
@@ -71,7 +72,7 @@ export async function checkSelfSignedRequest(parameters: CheckSelfSignedRequestP
   }
   if (request.nonce === chainNonce) {
     // With earlier requests still queued the state may not be what this one expects yet: only the next one is simulated.
-    const result = await simulateCall({ provider, forwarder, from: request.from, to: request.to, data: request.data });
+    const result = await simulateCall({ rpc: jsonRpcOf(provider), forwarder, from: request.from, to: request.to, data: request.data });
     if (!result.ok) {
       throw new ContractRevertError(result.revert ?? describeRevert("ContractRevert", { data: result.data ?? "0x" }));
     }

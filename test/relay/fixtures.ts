@@ -9,6 +9,7 @@ import { openPglite } from "../../src/db/pglite";
 import { addMember, type AddedMember } from "../../src/gateway/memberAdmin";
 import { ensureRelayerAccount } from "../../src/relay/relayerAccount";
 import { RelayWorker } from "../../src/relay/relayWorker";
+import { jsonRpcClient } from "../../src/relay/jsonRpc";
 import { getRelayRequest, type RelayRequest } from "../../src/relay/outboxStore";
 import { FORWARD_REQUEST_TYPES } from "../../src/relay/forwardRequest";
 import { ERC2771Forwarder__factory, LotRegistry__factory } from "../../typechain-types";
@@ -43,7 +44,7 @@ export async function startRelayNetwork(options: { workerConfig?: Partial<{ batc
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
   const config = { batchSize: 50, pollIntervalMs: 200, maxAttempts: 10, staleLockMs: 60_000, ...options.workerConfig };
   const newWorker = () =>
-    new RelayWorker({ db, provider: chain.provider, chainId, forwarder, registry, relayer: relayer.signer, keystore, config, logger });
+    new RelayWorker({ db, provider: chain.provider, rpc: jsonRpcClient(chain.node.url), chainId, forwarder, registry, relayer: relayer.signer, keystore, config, logger, batchWindowMs: 50 });
   return {
     dir,
     chain,

@@ -1,5 +1,7 @@
 import { expect } from "chai";
-import { TypedDataEncoder, Wallet, verifyTypedData } from "ethers";
+import { Transaction, TypedDataEncoder, Wallet, verifyTypedData } from "ethers";
+import { encodeExecuteBatch, signedTransaction, unsignedTransactionHash } from "../../src/relay/batchTransaction";
+import { FORWARDER } from "../../src/relay/receiptOutputs";
 import {
   FORWARD_REQUEST_TYPES,
   domainSeparator,
@@ -68,5 +70,29 @@ describe("relay encodings", () => {
     expect(decodeRevert(CONTRACT_ERRORS.encodeErrorResult("ERC2771ForwarderExpiredRequest", [5n]))!.args).to.deep.equal({ deadline: "5" });
     expect(decodeRevert("0x12345678")).to.equal(null);
     expect(decodeRevert("0x")).to.equal(null);
+  });
+});
+
+describe("relay transactions written by hand", () => {
+  it("encodes executeBatch and signs an EIP-1559 transaction byte for byte as ethers does", () => {
+    const relayer = Wallet.createRandom();
+    const member = Wallet.createRandom();
+    const calls = [0, 1, 31, 32, 33, 70_000].map((size, i) => ({
+      forwardRequest: { from: member.address, to: relayer.address, value: BigInt(i), gas: 100_000n + BigInt(i), nonce: BigInt(i), deadline: 2n ** 40n, data: `0x${"ab".repeat(size)}` },
+      signature: `0x${"11".repeat(64)}1b`,
+    }));
+    const data = encodeExecuteBatch(calls, relayer.address);
+    const expected = FORWARDER.encodeFunctionData("executeBatch", [calls.map((c) => ({ ...c.forwardRequest, signature: c.signature })), relayer.address]);
+    expect(`0x${data.toString("hex")}`).to.equal(expected);
+
+    const tx = { chainId: 31337n, nonce: 7n, maxPriorityFeePerGas: 1n, maxFeePerGas: 2_000_000_001n, gasLimit: 30_000_000n, to: relayer.address, value: 0n, data };
+    const reference = Transaction.from({ type: 2, ...tx, nonce: 7, data: expected });
+    expect(unsignedTransactionHash(tx)).to.equal(reference.unsignedHash);
+    const signature = relayer.signingKey.sign(reference.unsignedHash);
+    reference.signature = signature;
+    expect(signedTransaction(tx, signature)).to.deep.equal({ raw: reference.serialized, hash: reference.hash });
+    const zero = { ...tx, nonce: 0n, maxPriorityFeePerGas: 0n, maxFeePerGas: 0n, data: Buffer.alloc(0) };
+    const zeroReference = Transaction.from({ type: 2, ...zero, nonce: 0, data: "0x" });
+    expect(unsignedTransactionHash(zero)).to.equal(zeroReference.unsignedHash);
   });
 });
