@@ -3,9 +3,9 @@ import path from "node:path";
 
 /**
  * The embedded anvil node is a child of the gateway; if the gateway is killed (SIGKILL, a crash),
- * the node lives on and holds the chain port. The gateway records the node's pid in
- * `<dataDir>/chain/anvil.pid`; the next start on the same data dir stops that node (SIGINT, so it
- * writes its state) before starting its own.
+ * the node lives on and holds the chain port. The next start on the same data dir stops that node
+ * (SIGINT, so it writes its state) before starting its own. The running node's pid is also written
+ * to `<dataDir>/chain/anvil.pid` for operators and tools.
  */
 const PID_FILE = "anvil.pid";
 
@@ -14,17 +14,15 @@ export function writeNodePid(stateDir: string, pid: number | undefined): void {
   fs.writeFileSync(path.join(stateDir, PID_FILE), `${pid}\n`);
 }
 
-/** Stops an anvil left running by an earlier gateway on this data dir; returns its pid, or null if none ran. */
+/**
+ * Stops an anvil left running by an earlier gateway on this data dir; returns its pid, or null if
+ * none ran. Found by its `--state` file (every anvil process on the machine is checked through
+ * /proc), so a node started just before a crash, whose pid was never recorded, is found too.
+ */
 export async function stopOrphanedNode(stateDir: string, timeoutMs = 10_000): Promise<number | null> {
-  const file = path.join(stateDir, PID_FILE);
-  let pid: number;
-  try {
-    pid = Number.parseInt(fs.readFileSync(file, "utf8"), 10);
-  } catch {
-    return null;
-  }
-  fs.rmSync(file, { force: true });
-  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid) || !isAnvil(pid)) return null;
+  fs.rmSync(path.join(stateDir, PID_FILE), { force: true });
+  const pid = anvilOf(path.join(stateDir, "state.json"));
+  if (pid === null) return null;
   process.kill(pid, "SIGINT");
   const deadline = Date.now() + timeoutMs;
   while (isAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
@@ -33,21 +31,34 @@ export async function stopOrphanedNode(stateDir: string, timeoutMs = 10_000): Pr
   return pid;
 }
 
+/** The pid of an anvil process whose state file is `stateFile`, or null (also where /proc does not exist). */
+function anvilOf(stateFile: string): number | null {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync("/proc");
+  } catch {
+    return null;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    let args: string[];
+    try {
+      args = fs.readFileSync(`/proc/${entry}/cmdline`, "latin1").split("\0");
+    } catch {
+      continue;
+    }
+    if (path.basename(args[0] ?? "") !== "anvil") continue;
+    const state = args.indexOf("--state");
+    if (state >= 0 && path.resolve(args[state + 1] ?? "") === path.resolve(stateFile)) return Number(entry);
+  }
+  return null;
+}
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-/** Only an anvil process is ours to stop (a reused pid belongs to someone else). */
-function isAnvil(pid: number): boolean {
-  try {
-    return fs.readFileSync(`/proc/${pid}/cmdline`, "latin1").split("\0").some((arg) => path.basename(arg) === "anvil");
-  } catch {
-    // Without /proc (not Linux) the process cannot be identified: leave it alone.
-    return false;
   }
 }

@@ -4,6 +4,7 @@ import path from "node:path";
 import { expect } from "chai";
 import { connectProvider } from "../../src/chain/provider";
 import { sendControlCommand } from "../../src/gateway/controlSocket";
+import { stopOrphanedNode } from "../../src/gateway/orphanedNode";
 import { LotRegistry__factory } from "../../typechain-types";
 import { copyPgliteTemplate } from "../helpers/engines";
 import { freePort } from "../helpers/ports";
@@ -54,15 +55,8 @@ describe("crash safety: SIGKILL at every relay step, then restart", function () 
       child.process.kill("SIGTERM");
       await child.exited;
     }
-    // A gateway killed last leaves its anvil behind: stop it through the pid file the gateway keeps.
-    const pidFile = path.join(dir, "data", "chain", "anvil.pid");
-    if (fs.existsSync(pidFile)) {
-      try {
-        process.kill(Number(fs.readFileSync(pidFile, "utf8")), "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
+    // A gateway killed last leaves its anvil behind: stopped the way the next start would.
+    await stopOrphanedNode(path.join(dir, "data", "chain"));
     removeTempDir(dir);
   });
 
