@@ -12,23 +12,32 @@ export type IndexerSource = {
   name: string;
   chainId: number;
   lotRegistry: IndexedContract;
+  /** The attestation registry, when deployed: schemes, attestations, claims, mass-balance credit. */
+  attestationRegistry?: IndexedContract | undefined;
 };
 
 export const DEFAULT_SOURCE_NAME = "chain";
 
-/** The indexer's source from a deployments file (the lot registry, which is also the membership registry). */
+/**
+ * The indexer's source from a deployments file: the lot registry (which is also the membership
+ * registry) and, when deployed, the attestation registry.
+ */
 export function indexerSourceFromDeployments(deployments: Deployments, name = DEFAULT_SOURCE_NAME): IndexerSource {
   const registry = deployments.contracts.LotRegistry;
   if (!registry) throw new Error(`the deployments of ${deployments.network} have no LotRegistry: deploy the contracts first`);
+  const attestations = deployments.contracts.AttestationRegistry;
   return {
     name,
     chainId: deployments.chainId,
     lotRegistry: { name: "LotRegistry", address: registry.address.toLowerCase(), deploymentBlock: registry.blockNumber },
+    ...(attestations
+      ? { attestationRegistry: { name: "AttestationRegistry", address: attestations.address.toLowerCase(), deploymentBlock: attestations.blockNumber } }
+      : {}),
   };
 }
 
 export function sourceContracts(source: IndexerSource): IndexedContract[] {
-  return [source.lotRegistry];
+  return source.attestationRegistry ? [source.lotRegistry, source.attestationRegistry] : [source.lotRegistry];
 }
 
 /** `LotRegistry=0xabc…@12`, comma-separated: what the checkpoint row records. */

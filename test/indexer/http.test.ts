@@ -66,6 +66,12 @@ describe("read-model HTTP routes", () => {
       [String(c), 1],
       [String(a), 2],
     ]);
+    expect(lot.body.claims).to.deep.equal([]);
+    const attestations = await get(`/v1/lots/${d}/attestations`);
+    expect(attestations.status).to.equal(200);
+    expect(attestations.body).to.deep.include({ lotId: String(d), claims: [], items: [], nextCursor: null });
+    expect((await get(`/v1/members/${coopMember}/attestations?status=valid`)).body).to.deep.equal({ items: [], nextCursor: null });
+    expect((await get(`/v1/members/${coopMember}/credits`)).body).to.deep.equal({ items: [] });
     const descendants = await get(`/v1/lots/${a}/descendants?maxDepth=1`);
     expect(descendants.body.items.map((node: { lot: { lotId: string } }) => node.lot.lotId)).to.deep.equal([String(b), String(c)]);
   });
@@ -74,7 +80,7 @@ describe("read-model HTTP routes", () => {
     const unknown = await get("/v1/lots/123456789");
     expect(unknown.status).to.equal(404);
     expect(unknown.body).to.deep.equal({ error: { code: "not_found", message: "lot 123456789 not found", details: { lotId: "123456789" } } });
-    for (const suffix of ["", "/history", "/ancestry", "/descendants"]) {
+    for (const suffix of ["", "/history", "/ancestry", "/descendants", "/attestations"]) {
       expect((await get(`/v1/lots/123456789${suffix}`)).status, suffix).to.equal(404);
     }
     const member = await get("/v1/members/99/stock");
@@ -97,6 +103,8 @@ describe("read-model HTTP routes", () => {
     expect(cursor.status).to.equal(400);
     expect(cursor.body.error.code).to.equal("bad_request");
     expect((await get("/v1/lots?status=lost")).status).to.equal(400);
+    expect((await get(`/v1/members/${coopMember}/attestations?status=maybe`)).status).to.equal(400);
+    expect((await get("/v1/members/99/credits")).status).to.equal(404);
   });
 
   it("pages every list with cursors and filters by commodity, form, status and date", async () => {

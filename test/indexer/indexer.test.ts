@@ -25,7 +25,8 @@ import {
   type ChainReader,
   type IndexerSource,
 } from "../../src/indexer";
-import { LotRegistry__factory } from "../../typechain-types";
+import { getLotAttestations, memberAttestations, memberCredits } from "../../src/indexer/queries";
+import { AttestationRegistry__factory, LotRegistry__factory } from "../../typechain-types";
 import { copyPgliteTemplate, describeEachEngine } from "../helpers/engines";
 import { freePort } from "../helpers/ports";
 import { digest, Form, runSupplyStory, type SupplyStory } from "./supplyStory";
@@ -266,6 +267,85 @@ describe("indexer against a real node", function () {
       const schemas = await db.query("select schema_name from information_schema.schemata where schema_name = 'indexer_rebuild'");
       expect(schemas.rows).to.have.length(0);
     });
+
+    it("indexes part 3: schemes, accreditations, attestations and revocations, claims carried, mass-balance credit", async () => {
+      await indexTo(db, story.part3Block, 500, 50);
+      const { attestations: at, lots: l, members: m } = story;
+      const [half1, half2] = at.halves as [bigint, bigint];
+      const rows = await db.query("select uid, scheme, subject_kind, lot_id, attester_member, revoked, revoke_reason from attestations order by position");
+      expect(rows.rows).to.deep.equal([
+        { uid: at.partOrganic, scheme: at.organic, subject_kind: 1, lot_id: l.parts[1], attester_member: at.certifierMember, revoked: false, revoke_reason: null },
+        { uid: at.partPremium, scheme: at.premium, subject_kind: 1, lot_id: l.parts[1], attester_member: at.certifierMember, revoked: false, revoke_reason: null },
+        { uid: at.tsrOrganic, scheme: at.organic, subject_kind: 1, lot_id: l.tsr20, attester_member: at.certifierMember, revoked: true, revoke_reason: 2 },
+        { uid: rows.rows[3]!.uid, scheme: at.eudr, subject_kind: 2, lot_id: null, attester_member: at.certifierMember, revoked: false, revoke_reason: null },
+        { uid: rows.rows[4]!.uid, scheme: at.farm, subject_kind: 3, lot_id: null, attester_member: at.certifierMember, revoked: false, revoke_reason: null },
+      ]);
+      expect((await db.query("select count(*)::int as n from schemes")).rows[0]!.n).to.equal(4);
+      expect((await db.query("select count(*)::int as n from accreditations where member_id = $1 and not withdrawn", [at.certifierMember])).rows[0]!.n).to.equal(4);
+      const claims = await db.query("select lot_id, scheme, state, valid_until from lot_claims order by lot_id, scheme");
+      const bySchemeThenLot = (a: { lot_id: bigint; scheme: number }, b: { lot_id: bigint; scheme: number }) =>
+        a.lot_id === b.lot_id ? a.scheme - b.scheme : a.lot_id < b.lot_id ? -1 : 1;
+      expect(claims.rows).to.deep.equal(
+        [
+          { lot_id: half1, scheme: at.organic, state: "carried", valid_until: BigInt(at.organicExpiresAt) },
+          { lot_id: half1, scheme: at.premium, state: "spent", valid_until: null },
+          { lot_id: half2, scheme: at.organic, state: "carried", valid_until: BigInt(at.organicExpiresAt) },
+        ].sort(bySchemeThenLot),
+      );
+      const moves = await db.query("select member_id, lot_id, direction, cause, grams, balance from mass_balance_moves order by position");
+      expect(moves.rows).to.deep.equal([
+        { member_id: m.processor, lot_id: half1, direction: "credit", cause: "derivation", grams: "15000", balance: "15000" },
+        { member_id: m.processor, lot_id: half2, direction: "credit", cause: "derivation", grams: "15000", balance: "30000" },
+        { member_id: m.processor, lot_id: half1, direction: "debit", cause: "mark", grams: "15000", balance: "15000" },
+        { member_id: m.brand, lot_id: half1, direction: "credit", cause: "handover", grams: "15000", balance: "15000" },
+      ]);
+      expect((await memberCredits(db, m.processor)).map((credit) => [credit.scheme.id, credit.form.id, credit.grams])).to.deep.equal([[at.premium, Form.dryBeans, "15000"]]);
+      expect((await memberCredits(db, m.brand)).map((credit) => credit.grams)).to.deep.equal(["15000"]);
+
+      // The chain's own answers, at the story's end, for every lot and scheme the read model has claims for.
+      const attestations = AttestationRegistry__factory.connect(chain.deployments.contracts.AttestationRegistry!.address, chain.provider);
+      const blockTime = (await chain.provider.getBlock(story.part3Block))!.timestamp;
+      const before = new Date(blockTime * 1000);
+      const after = new Date((at.organicExpiresAt + 1) * 1000);
+      for (const lotId of [l.parts[1]!, half1, half2, l.tsr20]) {
+        const view = (await getLotAttestations(db, lotId, { now: before }))!;
+        for (const scheme of [at.organic, at.premium]) {
+          const carries = await attestations.carriesClaim(lotId, scheme, { blockTag: story.part3Block });
+          const claim = view.claims.find((candidate) => candidate.scheme.id === scheme);
+          expect(claim?.carries ?? false, `lot ${lotId} scheme ${scheme}: ${claim?.why}`).to.equal(carries);
+        }
+      }
+
+      // Direct and inherited, each valid, expired or revoked and why, before and after the organic expiry.
+      const half2Now = (await getLotAttestations(db, half2, { now: before }))!;
+      expect(half2Now.items.map((item) => [item.relation, item.lotId, item.uid, item.status])).to.deep.equal([
+        ["inherited", String(l.parts[1]), at.partOrganic, "valid"],
+        ["inherited", String(l.parts[1]), at.partPremium, "valid"],
+      ]);
+      expect(half2Now.claims.map((claim) => [claim.scheme.id, claim.carries, claim.source])).to.deep.equal([[at.organic, true, "carried"]]);
+      const half2Later = (await getLotAttestations(db, half2, { now: after }))!;
+      expect(half2Later.items.map((item) => item.status)).to.deep.equal(["expired", "valid"]);
+      expect(half2Later.claims[0]).to.deep.include({ carries: false, status: "expired" });
+      expect(half2Later.claims[0]!.why).to.contain("expired");
+      const part = (await getLotAttestations(db, l.parts[1]!, { now: before }))!;
+      expect(part.claims.map((claim) => [claim.scheme.id, claim.status])).to.deep.equal(
+        [
+          [at.organic, "valid"],
+          [at.premium, "spent"],
+        ].sort((a, b) => Number(a[0]) - Number(b[0])),
+      );
+      const tsr = (await getLotAttestations(db, l.tsr20, { now: before }))!;
+      expect(tsr.items.map((item) => [item.relation, item.status])).to.deep.equal([["direct", "revoked"]]);
+      expect(tsr.claims[0]).to.deep.include({ carries: false, status: "revoked" });
+      expect(tsr.claims[0]!.why).to.contain("reason code 2");
+
+      const certified = await memberAttestations(db, at.certifierMember, { now: before, limit: 2 });
+      expect(certified.items.map((item) => item.uid)).to.deep.equal([at.partOrganic, at.partPremium]);
+      const rest = await memberAttestations(db, at.certifierMember, { now: before, cursor: certified.nextCursor! });
+      expect(rest.items.map((item) => item.subject.kind)).to.deep.equal(["lot", "plot", "member"]);
+      expect(rest.items[2]!.subject.value).to.equal(String(m.cooperative));
+      expect((await memberAttestations(db, at.certifierMember, { now: before, status: "revoked" })).items.map((item) => item.uid)).to.deep.equal([at.tsrOrganic]);
+    });
   });
 
   describe("firstmile index (CLI)", () => {
@@ -284,7 +364,7 @@ describe("indexer against a real node", function () {
       await copyPgliteTemplate(path.join(dataDir, "pgdata")); // an initialised cluster: no initdb in the test
       expect(await firstmile("index", "status")).to.match(/^nothing indexed yet; head \d+\n$/);
       const printed = await firstmile("index", "rebuild", "--to-block", String(story.part2Block));
-      expect(printed).to.match(new RegExp(`^rebuilding the read model of chain 31337 from block \\d+ \\(pglite\\)\nrebuilt: \\d+ events up to block ${story.part2Block} in [\\d.]+ s; swapped in 10 tables\n$`));
+      expect(printed).to.match(new RegExp(`^rebuilding the read model of chain 31337 from block \\d+ \\(pglite\\)\nrebuilt: \\d+ events up to block ${story.part2Block} in [\\d.]+ s; swapped in 16 tables\n$`));
       expect(await firstmile("index", "status")).to.match(new RegExp(`^checkpoint ${blockDone(story.part2Block)} \\(block ${story.part2Block}, log 99999999\\); head \\d+; \\d+ blocks behind\n$`));
 
       const reference = await openScratchPglite();

@@ -2,7 +2,8 @@ import { id, type ContractTransactionResponse, type Signer } from "ethers";
 import type { EmbeddedChain } from "../../src/chain/embeddedChain";
 import { formByKey } from "../../src/lots/forms";
 import { Role } from "../../src/membership/roles";
-import { LotRegistry__factory, type LotRegistry } from "../../typechain-types";
+import { schemeByKey, SubjectKind } from "../../src/attestations/schemes";
+import { AttestationRegistry__factory, LotRegistry__factory, type LotRegistry } from "../../typechain-types";
 
 /**
  * A scripted first-mile story on a real chain, in two parts, with every id it creates:
@@ -16,6 +17,12 @@ import { LotRegistry__factory, type LotRegistry } from "../../typechain-types";
  * Part 2 (rubber and governance): two cup-lump deliveries handed to the processor and transformed
  * into TSR 20 with evidence; governors suspend a phone, change the brand's roles and metadata, a
  * form's tolerance and a yield bound.
+ *
+ * Part 3 (attestations): a certifier, accredited for the organic (segregated) and premium (mass
+ * balance) schemes, attests the processor's second part of dry beans for both (organic expiring
+ * soon), the TSR 20 lot for organic (then revokes it), a plot and the cooperative. The processor
+ * splits the attested part (organic carried to both halves; premium credited to it by grams),
+ * marks one half claimed against its credit and hands it to the brand (claim spent, brand credited).
  */
 export type SupplyStory = {
   registry: string;
@@ -32,6 +39,23 @@ export type SupplyStory = {
   /** Last block of each part. */
   part1Block: number;
   part2Block: number;
+  part3Block: number;
+  attestations: {
+    certifierMember: bigint;
+    organic: number;
+    premium: number;
+    eudr: number;
+    farm: number;
+    /** Expiry of the organic attestation of the second part (Unix seconds). */
+    organicExpiresAt: number;
+    /** uids */
+    partOrganic: string;
+    partPremium: string;
+    tsrOrganic: string;
+    /** The halves of the second part. */
+    halves: bigint[];
+    plot: string;
+  };
 };
 
 export const Form = {
@@ -117,6 +141,50 @@ export async function runSupplyStory(chain: EmbeddedChain): Promise<SupplyStory>
   await send(governor!.lots.setFormTolerance(Form.cupLump, 600));
   const part2Receipt = await send(governor!.lots.setYieldBounds(Form.cupLump, Form.tsr20, 4_000, 7_000));
 
+  // --- Part 3: attestations.
+  const certifierSigner = await provider.getSigner(4);
+  const certifier = (await certifierSigner.getAddress()).toLowerCase();
+  const registryOf = (signer: Signer) => AttestationRegistry__factory.connect(chain.deployments.contracts.AttestationRegistry!.address, signer);
+  const asGovernor = registryOf(governor!.signer);
+  const asCertifier = registryOf(certifierSigner);
+  const asProcessor = registryOf(processor!.signer);
+  const schemeId = async (key: string) => Number(await asGovernor.schemeIdOf(schemeByKey(key).name, schemeByKey(key).version));
+  const [organic, premium, eudr, farm] = await Promise.all(["organic", "fairtrade-like-premium", "eudr-deforestation-free", "rainforest-alliance-like-farm"].map(schemeId));
+  await send(governor!.lots.addMember(Role.certifier, "0x4445", digest("member certifier"), [certifier]));
+  const certifierMember = 5n;
+  const farFuture = 4_000_000_000;
+  for (const scheme of [organic!, premium!, eudr!, farm!]) await send(asGovernor.accredit(scheme, certifierMember, farFuture));
+  const now = (await provider.getBlock("latest"))!.timestamp;
+  const organicExpiresAt = now + 3_600;
+  const lotSubject = (lotId: bigint) => `0x${lotId.toString(16).padStart(64, "0")}`;
+  const uidOf = async (receipt: Awaited<ReturnType<typeof send>>) => {
+    for (const log of receipt.logs) {
+      const parsed = asGovernor.interface.parseLog(log);
+      if (parsed?.name === "Attested") return String(parsed.args.uid).toLowerCase();
+    }
+    throw new Error("no Attested event");
+  };
+  const request = (kind: number, subject: string, expiresAt: number, label: string) => ({
+    subjectKind: kind,
+    subject,
+    expiresAt,
+    evidence: digest(`audit ${label}`),
+    dataHash: digest(`data ${label}`),
+  });
+  const partOrganic = await uidOf(await send(asCertifier.attest(organic!, request(SubjectKind.lot, lotSubject(parts[1]!), organicExpiresAt, "part organic"))));
+  const partPremium = await uidOf(await send(asCertifier.attest(premium!, request(SubjectKind.lot, lotSubject(parts[1]!), 0, "part premium"))));
+  const tsrOrganic = await uidOf(await send(asCertifier.attest(organic!, request(SubjectKind.lot, lotSubject(tsr20), 0, "tsr organic"))));
+  const plot = digest("plot geometry 7");
+  await send(asCertifier.attest(eudr!, request(SubjectKind.plot, plot, 0, "plot")));
+  await send(asCertifier.attest(farm!, request(SubjectKind.member, lotSubject(members.cooperative), 0, "farm")));
+  await send(asCertifier.revoke(tsrOrganic, 2));
+  const firstHalf = await next(processor!);
+  await send(processor!.lots.split(parts[1]!, [output(Form.dryBeans, 15_000n, "half 1"), output(Form.dryBeans, 15_000n, "half 2")]));
+  const halves = [firstHalf, firstHalf + 1n];
+  await send(asProcessor.markClaimed(premium!, [halves[0]!]));
+  await send(processor!.lots.offer(halves[0]!, brand!.address));
+  const part3Receipt = await send(brand!.lots.accept(halves[0]!, 15_000n));
+
   return {
     registry: registry.toLowerCase(),
     accounts: {
@@ -130,5 +198,19 @@ export async function runSupplyStory(chain: EmbeddedChain): Promise<SupplyStory>
     lots: { deliveries, merged, dried, parts, cupLumps, tsr20 },
     part1Block: part1Receipt.blockNumber,
     part2Block: part2Receipt.blockNumber,
+    part3Block: part3Receipt.blockNumber,
+    attestations: {
+      certifierMember,
+      organic: organic!,
+      premium: premium!,
+      eudr: eudr!,
+      farm: farm!,
+      organicExpiresAt,
+      partOrganic,
+      partPremium,
+      tsrOrganic,
+      halves,
+      plot,
+    },
   };
 }

@@ -245,6 +245,8 @@ function eventArguments(event: IndexedEvent): [string, unknown[]] {
       ];
     case "EvidenceAttached":
       return [event.type, [event.lotId, event.by, event.evidence, event.head]];
+    default:
+      throw new Error(`the synthetic chain encodes lot registry events only, not ${event.type}`);
   }
 }
 

@@ -6,12 +6,16 @@ import {
   DagTooLargeError,
   DateRangeError,
   getLot,
+  getLotAttestations,
+  getLotCarriedClaims,
   getLotDag,
   getLotHistory,
   getMember,
   InvalidCursorError,
   listLots,
   memberDeliveriesByDay,
+  memberAttestations,
+  memberCredits,
   memberExists,
   memberStockByForm,
   QUERY_LIMITS,
@@ -95,7 +99,7 @@ export function createQueryRoutes({ db }: CreateQueryRoutesParameters): AnyRoute
     defineRoute({
       method: "get",
       path: "/v1/lots/:id",
-      summary: "a lot: state, custodian, form, quantity, status",
+      summary: "a lot: state, custodian, form, quantity, status, and the claims it carries now",
       auth: "member",
       params: idParams("lot"),
       responses: { 200: { description: "the lot" }, 404: { description: "unknown lot" } },
@@ -103,7 +107,7 @@ export function createQueryRoutes({ db }: CreateQueryRoutesParameters): AnyRoute
         answer(async () => {
           const lot = await getLot(db, BigInt(params.id));
           if (!lot) throw lotNotFound(params.id);
-          return lot;
+          return { ...lot, claims: await getLotCarriedClaims(db, BigInt(params.id)) };
         }),
     }),
     defineRoute({
@@ -119,6 +123,21 @@ export function createQueryRoutes({ db }: CreateQueryRoutesParameters): AnyRoute
           const history = await getLotHistory(db, BigInt(params.id), query);
           if (!history) throw lotNotFound(params.id);
           return history;
+        }),
+    }),
+    defineRoute({
+      method: "get",
+      path: "/v1/lots/:id/attestations",
+      summary: "a lot's attestations, direct and inherited from the lots it was made from, each valid, expired or revoked and why; and per scheme whether it carries the claim now",
+      auth: "member",
+      params: idParams("lot"),
+      query: z.object({ cursor, limit }),
+      responses: { 200: { description: "claims per scheme and a page of attestations" }, 404: { description: "unknown lot" } },
+      handler: async ({ params, query }) =>
+        answer(async () => {
+          const attestations = await getLotAttestations(db, BigInt(params.id), query);
+          if (!attestations) throw lotNotFound(params.id);
+          return attestations;
         }),
     }),
     dagRoute("ancestors", "every lot this lot was made from (recursive), with depth and the quantity flowing along the edges"),
@@ -177,6 +196,39 @@ export function createQueryRoutes({ db }: CreateQueryRoutesParameters): AnyRoute
         answer(async () => {
           if (!(await memberExists(db, BigInt(params.id)))) throw memberNotFound(params.id);
           return listLots(db, { ...query, custodianMember: BigInt(params.id) });
+        }),
+    }),
+    defineRoute({
+      method: "get",
+      path: "/v1/members/:id/attestations",
+      summary: "a certifier's attestations, oldest first, each valid, expired or revoked and why",
+      auth: "member",
+      params: idParams("member"),
+      query: z.object({
+        scheme: z.coerce.number().int().min(1).max(4_294_967_295).optional(),
+        status: z.enum(["valid", "expired", "revoked"]).optional(),
+        cursor,
+        limit,
+      }),
+      responses: { 200: { description: "a page of attestations" }, 404: { description: "unknown member" } },
+      handler: async ({ params, query }) =>
+        answer(async () => {
+          if (!(await memberExists(db, BigInt(params.id)))) throw memberNotFound(params.id);
+          return memberAttestations(db, BigInt(params.id), query);
+        }),
+    }),
+    defineRoute({
+      method: "get",
+      path: "/v1/members/:id/credits",
+      summary: "a custodian's mass-balance credit per scheme and form, in grams",
+      auth: "member",
+      params: idParams("member"),
+      query: z.object({ scheme: z.coerce.number().int().min(1).max(4_294_967_295).optional() }),
+      responses: { 200: { description: "one row per scheme and form" }, 404: { description: "unknown member" } },
+      handler: async ({ params, query }) =>
+        answer(async () => {
+          if (!(await memberExists(db, BigInt(params.id)))) throw memberNotFound(params.id);
+          return { items: await memberCredits(db, BigInt(params.id), query) };
         }),
     }),
   ];

@@ -1,12 +1,14 @@
 import type { Interface } from "ethers";
-import { LotRegistry__factory } from "../../../typechain-types";
+import { AttestationRegistry__factory, LotRegistry__factory } from "../../../typechain-types";
 import { encodeCheckpoint } from "../checkpoint";
 import { IndexerDecodeError } from "../errors";
-import { DERIVE_KINDS, type ChainLog, type EventMeta, type IndexedEvent, type RegistryEvent } from "./events";
+import { DERIVE_KINDS, type AttestationEvent, type ChainLog, type EventMeta, type IndexedEvent, type RegistryEvent } from "./events";
 
 export type DecodeLogsParameters = {
   /** The lot registry's address (it is also the membership registry). */
   lotRegistry: string;
+  /** The attestation registry's address, if its events are indexed too. */
+  attestationRegistry?: string | undefined;
   /** Block timestamps by block number, for `blockTime`. */
   blockTimes?: ReadonlyMap<number, Date> | undefined;
 };
@@ -15,6 +17,7 @@ export type DecodeLogsReturnType = IndexedEvent[];
 export type DecodeLogsErrorType = IndexerDecodeError;
 
 const lotRegistryInterface: Interface = LotRegistry__factory.createInterface();
+const attestationInterface: Interface = AttestationRegistry__factory.createInterface();
 
 /**
  * Registry events the read model does not need: ERC-721 `Transfer` (custody is in the handover
@@ -32,19 +35,19 @@ const IGNORED = new Set(["Transfer", "ConsecutiveTransfer", "LotObserverSet", "A
  */
 export function decodeLogs(logs: readonly ChainLog[], parameters: DecodeLogsParameters): DecodeLogsReturnType {
   const registry = parameters.lotRegistry.toLowerCase();
+  const attestations = parameters.attestationRegistry?.toLowerCase();
   const events: IndexedEvent[] = [];
   // `to` of the last mint Transfer per transaction and token, for LotMinted's custodian.
   const mintedTo = new Map<string, string>();
   for (const log of logs) {
-    if (log.address.toLowerCase() !== registry) continue;
+    const address = log.address.toLowerCase();
+    if (address === attestations) {
+      events.push({ ...decodeAttestationLog(log), ...metaOf(log, parameters.blockTimes) } as IndexedEvent);
+      continue;
+    }
+    if (address !== registry) continue;
     const name = eventName(log);
-    const meta: EventMeta = {
-      position: encodeCheckpoint(log),
-      blockNumber: log.blockNumber,
-      logIndex: log.logIndex,
-      txHash: log.transactionHash.toLowerCase(),
-      blockTime: parameters.blockTimes?.get(log.blockNumber) ?? null,
-    };
+    const meta = metaOf(log, parameters.blockTimes);
     if (IGNORED.has(name) && name !== "Transfer") continue;
     let event: RegistryEvent | null;
     try {
@@ -69,6 +72,93 @@ function noteMint(log: ChainLog, meta: EventMeta, mintedTo: Map<string, string>)
 }
 
 const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
+
+function metaOf(log: ChainLog, blockTimes: ReadonlyMap<number, Date> | undefined): EventMeta {
+  return {
+    position: encodeCheckpoint(log),
+    blockNumber: log.blockNumber,
+    logIndex: log.logIndex,
+    txHash: log.transactionHash.toLowerCase(),
+    blockTime: blockTimes?.get(log.blockNumber) ?? null,
+  };
+}
+
+/**
+ * The attestation registry's events, through ethers' ABI decoder: they are few (an audit, a
+ * revocation, a claim moving with a lot) next to the lot registry's.
+ */
+function decodeAttestationLog(log: ChainLog): AttestationEvent {
+  let parsed;
+  try {
+    parsed = attestationInterface.parseLog({ topics: [...log.topics], data: log.data });
+  } catch (error) {
+    throw new IndexerDecodeError(`Cannot decode attestation log ${log.logIndex} of block ${log.blockNumber}`, {
+      cause: error,
+      details: `tx ${log.transactionHash}: ${(error as Error).message}`,
+    });
+  }
+  if (!parsed) {
+    throw new IndexerDecodeError(`Unknown event in attestation log ${log.logIndex} of block ${log.blockNumber}`, {
+      details: `tx ${log.transactionHash}, topic ${log.topics[0] ?? "(none)"} is not in the AttestationRegistry ABI`,
+    });
+  }
+  const a = parsed.args;
+  const lower = (value: unknown) => String(value).toLowerCase();
+  switch (parsed.name) {
+    case "SchemeRegistered":
+      return {
+        type: "SchemeRegistered",
+        scheme: Number(a.scheme),
+        model: Number(a.model),
+        subjects: Number(a.subjects),
+        defaultValidity: Number(a.defaultValidity),
+        name: String(a.name),
+        version: String(a.version),
+      };
+    case "Accredited":
+      return { type: "Accredited", scheme: Number(a.scheme), member: a.member as bigint, until: Number(a.until) };
+    case "AccreditationWithdrawn":
+      return { type: "AccreditationWithdrawn", scheme: Number(a.scheme), member: a.member as bigint };
+    case "Attested":
+      return {
+        type: "Attested",
+        subject: lower(a.subject),
+        attester: lower(a.attester),
+        scheme: Number(a.scheme),
+        uid: lower(a.uid),
+        subjectKind: Number(a.subjectKind),
+        expiresAt: Number(a.expiresAt),
+        evidence: lower(a.evidence),
+        dataHash: lower(a.dataHash),
+      };
+    case "Revoked":
+      return { type: "Revoked", uid: lower(a.uid), revoker: lower(a.revoker), scheme: Number(a.scheme), reason: Number(a.reason) };
+    case "ClaimCarried":
+      return {
+        type: "ClaimCarried",
+        scheme: Number(a.scheme),
+        firstOutputId: a.firstOutputId as bigint,
+        outputCount: Number(a.outputCount),
+        family: a.family as bigint,
+        validUntil: Number(a.validUntil),
+      };
+    case "MassBalanceCredited":
+    case "MassBalanceDebited":
+      return {
+        type: parsed.name,
+        member: a.member as bigint,
+        scheme: Number(a.scheme),
+        lotId: a.lotId as bigint,
+        form: Number(a.form),
+        grams: a.grams as bigint,
+        balance: a.balance as bigint,
+      };
+    default:
+      throw new IndexerDecodeError(`The indexer does not handle the attestation registry's ${parsed.name} event`, {
+        details: `tx ${log.transactionHash}, log ${log.logIndex} of block ${log.blockNumber}`,
+      });
+  }
+}
 
 /** Event name by topic hash, from the compiled ABI (typechain): the ABI stays the source of truth. */
 const NAMES_BY_TOPIC = new Map<string, string>();

@@ -69,4 +69,27 @@ export type RegistryEvent =
     }
   | { type: "EvidenceAttached"; lotId: bigint; by: string; evidence: string; head: string };
 
-export type IndexedEvent = RegistryEvent & EventMeta;
+/**
+ * The attestation registry's events (contracts/attestations/IAttestationRegistry.sol). Times are
+ * Unix seconds; `NO_EXPIRY` (2^48 - 1) and an expiry of 0 both mean "never".
+ */
+export type AttestationEvent =
+  | { type: "SchemeRegistered"; scheme: number; model: number; subjects: number; defaultValidity: number; name: string; version: string }
+  | { type: "Accredited"; scheme: number; member: bigint; until: number }
+  | { type: "AccreditationWithdrawn"; scheme: number; member: bigint }
+  | {
+      type: "Attested";
+      subject: string;
+      attester: string;
+      scheme: number;
+      uid: string;
+      subjectKind: number;
+      expiresAt: number;
+      evidence: string;
+      dataHash: string;
+    }
+  | { type: "Revoked"; uid: string; revoker: string; scheme: number; reason: number }
+  | { type: "ClaimCarried"; scheme: number; firstOutputId: bigint; outputCount: number; family: bigint; validUntil: number }
+  | { type: "MassBalanceCredited" | "MassBalanceDebited"; member: bigint; scheme: number; lotId: bigint; form: number; grams: bigint; balance: bigint };
+
+export type IndexedEvent = (RegistryEvent | AttestationEvent) & EventMeta;

@@ -39,7 +39,9 @@ export async function indexBatch(db: Database, parameters: IndexBatchParameters)
     await writeCheckpoint(tx, schema, source, next);
     const rows =
       batch.members.size + batch.accounts.size + batch.forms.size + batch.yieldBounds.size + batch.lots.size +
-      batch.handovers.size + batch.lotEvents.length + batch.lotEdges.length + batch.lotEvidence.length;
+      batch.handovers.size + batch.lotEvents.length + batch.lotEdges.length + batch.lotEvidence.length +
+      batch.schemes.size + batch.accreditations.size + batch.attestations.size + batch.lotClaims.size +
+      batch.massBalanceMoves.length + batch.massBalanceCredits.size;
     return { events: events.length, rows };
   });
 }

@@ -6,13 +6,14 @@ import {
   handoverKey,
   yieldBoundsKey,
   type AccountRow,
+  type AttestationRow,
   type FormRow,
   type HandoverRow,
   type LotRow,
   type MemberRow,
   type RowBatch,
 } from "../store/rows";
-import type { IndexedEvent } from "./events";
+import type { AttestationEvent, IndexedEvent } from "./events";
 
 /**
  * What the projector knows before a batch: the rows its events touch, loaded by the store in a few
@@ -29,17 +30,19 @@ export type ProjectionState = {
   openHandovers: Map<string, HandoverRow>;
   /** Accounts ever added: the next account gets this number + 1. */
   accountCount: number;
+  /** Attestations the batch revokes, by uid. */
+  attestations: Map<string, AttestationRow>;
 };
 
 /** The rows a batch of events needs loaded before it can be projected. */
-export type StateNeeds = { lotIds: Set<bigint>; accounts: Set<string>; memberIds: Set<bigint> };
+export type StateNeeds = { lotIds: Set<bigint>; accounts: Set<string>; memberIds: Set<bigint>; attestationUids: Set<string> };
 
 export function emptyProjectionState(): ProjectionState {
-  return { members: new Map(), accounts: new Map(), forms: new Map(), lots: new Map(), openHandovers: new Map(), accountCount: 0 };
+  return { members: new Map(), accounts: new Map(), forms: new Map(), lots: new Map(), openHandovers: new Map(), accountCount: 0, attestations: new Map() };
 }
 
 export function stateNeeds(events: readonly IndexedEvent[]): StateNeeds {
-  const needs: StateNeeds = { lotIds: new Set(), accounts: new Set(), memberIds: new Set() };
+  const needs: StateNeeds = { lotIds: new Set(), accounts: new Set(), memberIds: new Set(), attestationUids: new Set() };
   for (const event of events) {
     switch (event.type) {
       case "MemberAdded":
@@ -76,9 +79,23 @@ export function stateNeeds(events: readonly IndexedEvent[]): StateNeeds {
         needs.lotIds.add(event.lotId);
         needs.accounts.add(event.by);
         break;
+      case "Attested":
+        needs.accounts.add(event.attester);
+        break;
+      case "Revoked":
+        needs.attestationUids.add(event.uid);
+        break;
+      case "MassBalanceCredited":
+        needs.lotIds.add(event.lotId);
+        break;
       case "FormRegistered":
       case "FormToleranceChanged":
       case "YieldBoundsSet":
+      case "SchemeRegistered":
+      case "Accredited":
+      case "AccreditationWithdrawn":
+      case "ClaimCarried":
+      case "MassBalanceDebited":
         break;
     }
   }
@@ -102,6 +119,15 @@ export function projectEvents(events: readonly IndexedEvent[], state: Projection
 function projectEvent(event: IndexedEvent, state: ProjectionState, batch: RowBatch): void {
   const { position, blockTime } = event;
   switch (event.type) {
+    case "SchemeRegistered":
+    case "Accredited":
+    case "AccreditationWithdrawn":
+    case "Attested":
+    case "Revoked":
+    case "ClaimCarried":
+    case "MassBalanceCredited":
+    case "MassBalanceDebited":
+      return projectAttestationEvent(event, state, batch);
     case "MemberAdded": {
       if (state.members.has(event.memberId)) throw new IndexerStateError(`Member ${event.memberId} added twice (position ${position})`);
       const member: MemberRow = {
@@ -377,6 +403,120 @@ function projectEvent(event: IndexedEvent, state: ProjectionState, batch: RowBat
         txHash: event.txHash,
         blockTime,
       });
+      return;
+    }
+  }
+}
+
+/** The contract's "no expiry" (uint48 max); stored as null like an expiry of 0. */
+export const NO_EXPIRY = 2 ** 48 - 1;
+const expiry = (seconds: number) => (seconds === 0 || seconds === NO_EXPIRY ? null : seconds);
+
+function projectAttestationEvent(event: IndexedEvent & AttestationEvent, state: ProjectionState, batch: RowBatch): void {
+  const { position, blockTime } = event;
+  switch (event.type) {
+    case "SchemeRegistered": {
+      const { scheme, model, subjects, defaultValidity, name, version } = event;
+      batch.schemes.set(scheme, { scheme, model, subjects, defaultValidity, name, version, registeredPosition: position });
+      return;
+    }
+    case "Accredited":
+    case "AccreditationWithdrawn": {
+      const withdrawn = event.type === "AccreditationWithdrawn";
+      // Withdrawing deletes the accreditation on chain: its time is 0 there too.
+      const until = event.type === "Accredited" ? event.until : 0;
+      batch.accreditations.set(`${event.scheme}:${event.member}`, { scheme: event.scheme, memberId: event.member, until, withdrawn, updatedPosition: position });
+      return;
+    }
+    case "Attested": {
+      const attester = requireAccount(state, event.attester, position);
+      const row: AttestationRow = {
+        uid: event.uid,
+        scheme: event.scheme,
+        subjectKind: event.subjectKind,
+        subject: event.subject,
+        lotId: event.subjectKind === 1 ? BigInt(event.subject) : null,
+        attester: event.attester,
+        attesterMember: attester.memberId,
+        attestedAt: blockTime ? Math.floor(blockTime.getTime() / 1000) : null,
+        expiresAt: expiry(event.expiresAt),
+        evidence: event.evidence,
+        dataHash: event.dataHash,
+        position,
+        txHash: event.txHash,
+        revoked: false,
+        revoker: null,
+        revokeReason: null,
+        revokedAt: null,
+        revokedPosition: null,
+      };
+      state.attestations.set(row.uid, row);
+      batch.attestations.set(row.uid, row);
+      return;
+    }
+    case "Revoked": {
+      const row = state.attestations.get(event.uid);
+      if (!row) throw new IndexerStateError(`Revocation of attestation ${event.uid}, which the read model does not have (position ${position})`);
+      Object.assign(row, {
+        revoked: true,
+        revoker: event.revoker,
+        revokeReason: event.reason,
+        revokedAt: blockTime ? Math.floor(blockTime.getTime() / 1000) : null,
+        revokedPosition: position,
+      });
+      batch.attestations.set(row.uid, row);
+      return;
+    }
+    case "ClaimCarried": {
+      for (let i = 0; i < event.outputCount; i++) {
+        const lotId = event.firstOutputId + BigInt(i);
+        batch.lotClaims.set(`${lotId}:${event.scheme}`, {
+          lotId,
+          scheme: event.scheme,
+          state: "carried",
+          validUntil: expiry(event.validUntil),
+          family: event.family === 0n ? null : event.family,
+          position,
+        });
+      }
+      return;
+    }
+    case "MassBalanceCredited":
+    case "MassBalanceDebited": {
+      const credit = event.type === "MassBalanceCredited";
+      // A credit names a lot accepted with its claim (handover) or an output of claimed inputs,
+      // created in this very transaction (derivation).
+      const cause = !credit ? "mark" : state.lots.get(event.lotId)?.createdTx === event.txHash ? "derivation" : "handover";
+      batch.massBalanceMoves.push({
+        position,
+        memberId: event.member,
+        scheme: event.scheme,
+        form: event.form,
+        lotId: event.lotId,
+        direction: credit ? "credit" : "debit",
+        cause,
+        grams: event.grams,
+        balance: event.balance,
+        txHash: event.txHash,
+        blockTime,
+      });
+      batch.massBalanceCredits.set(`${event.member}:${event.scheme}:${event.form}`, {
+        memberId: event.member,
+        scheme: event.scheme,
+        form: event.form,
+        balance: event.balance,
+        updatedPosition: position,
+      });
+      if (cause !== "derivation") {
+        batch.lotClaims.set(`${event.lotId}:${event.scheme}`, {
+          lotId: event.lotId,
+          scheme: event.scheme,
+          state: cause === "mark" ? "marked" : "spent",
+          validUntil: null,
+          family: null,
+          position,
+        });
+      }
       return;
     }
   }

@@ -8,3 +8,14 @@ export { getMember, memberExists, memberDeliveriesByDay, memberStockByForm, Date
 export type { MemberView, DeliveryDayView, DeliveriesByDayParameters, StockView } from "./members";
 export { InvalidCursorError, DagTooLargeError } from "./errors";
 export { QUERY_LIMITS } from "./limits";
+export { getLotAttestations, getLotCarriedClaims, memberAttestations, memberCredits, attestationStatus } from "./attestations";
+export type {
+  AttestationStatus,
+  AttestationView,
+  CreditView,
+  LotAttestationItem,
+  LotAttestationsView,
+  LotClaimView,
+  MemberAttestationsParameters,
+  SchemeRef,
+} from "./attestations";

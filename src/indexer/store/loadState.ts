@@ -1,6 +1,6 @@
 import type { Queryable, Row } from "../../db";
 import { emptyProjectionState, type ProjectionState, type StateNeeds } from "../indexing/project";
-import { handoverKey, type AccountRow, type FormRow, type HandoverRow, type LotRow, type MemberRow } from "./rows";
+import { handoverKey, type AccountRow, type AttestationRow, type FormRow, type HandoverRow, type LotRow, type MemberRow } from "./rows";
 import { qualified, type ReadModelSchema } from "./schemaName";
 
 /**
@@ -45,6 +45,13 @@ export async function loadProjectionState(tx: Queryable, schema: ReadModelSchema
     for (const row of members.rows) {
       const member = memberFromRow(row);
       state.members.set(member.memberId, member);
+    }
+  }
+  if (needs.attestationUids.size > 0) {
+    const attestations = await tx.query(`select * from ${t("attestations")} where uid = any($1::text[])`, [[...needs.attestationUids]]);
+    for (const row of attestations.rows) {
+      const attestation = attestationFromRow(row);
+      state.attestations.set(attestation.uid, attestation);
     }
   }
   return state;
@@ -134,5 +141,30 @@ export function formFromRow(row: Row): FormRow {
     toleranceBps: Number(row.tolerance_bps),
     name: String(row.name),
     registeredPosition: String(row.registered_position),
+  };
+}
+
+const numberOrNull = (value: unknown) => (value === null ? null : Number(value));
+
+export function attestationFromRow(row: Row): AttestationRow {
+  return {
+    uid: String(row.uid),
+    scheme: Number(row.scheme),
+    subjectKind: Number(row.subject_kind),
+    subject: String(row.subject),
+    lotId: bigOrNull(row.lot_id),
+    attester: String(row.attester),
+    attesterMember: big(row.attester_member),
+    attestedAt: numberOrNull(row.attested_at),
+    expiresAt: numberOrNull(row.expires_at),
+    evidence: String(row.evidence),
+    dataHash: String(row.data_hash),
+    position: String(row.position),
+    txHash: String(row.tx_hash),
+    revoked: Boolean(row.revoked),
+    revoker: (row.revoker as string | null) ?? null,
+    revokeReason: numberOrNull(row.revoke_reason),
+    revokedAt: numberOrNull(row.revoked_at),
+    revokedPosition: (row.revoked_position as string | null) ?? null,
   };
 }

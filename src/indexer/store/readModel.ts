@@ -16,6 +16,12 @@ export const READ_MODEL_TABLES: Readonly<Record<string, readonly string[]>> = {
   lot_edges: ["parent_id", "child_id"],
   handovers: ["lot_id", "offer_seq"],
   lot_evidence: ["lot_id", "seq"],
+  schemes: ["scheme"],
+  accreditations: ["scheme", "member_id"],
+  attestations: ["uid"],
+  lot_claims: ["lot_id", "scheme"],
+  mass_balance_moves: ["position"],
+  mass_balance_credits: ["member_id", "scheme", "form"],
 };
 
 /** The migrations that hold read-model tables, in order. */

@@ -132,6 +132,68 @@ export type LotEvidenceRow = {
   blockTime: Date | null;
 };
 
+export type SchemeRow = {
+  scheme: number;
+  model: number;
+  subjects: number;
+  defaultValidity: number;
+  name: string;
+  version: string;
+  registeredPosition: Checkpoint;
+};
+
+export type AccreditationRow = { scheme: number; memberId: bigint; until: number; withdrawn: boolean; updatedPosition: Checkpoint };
+
+/** Times in Unix seconds; `expiresAt` null = never. */
+export type AttestationRow = {
+  uid: string;
+  scheme: number;
+  subjectKind: number;
+  subject: string;
+  lotId: bigint | null;
+  attester: string;
+  attesterMember: bigint;
+  attestedAt: number | null;
+  expiresAt: number | null;
+  evidence: string;
+  dataHash: string;
+  position: Checkpoint;
+  txHash: string;
+  revoked: boolean;
+  revoker: string | null;
+  revokeReason: number | null;
+  revokedAt: number | null;
+  revokedPosition: Checkpoint | null;
+};
+
+export type LotClaimRow = {
+  lotId: bigint;
+  scheme: number;
+  state: "carried" | "marked" | "spent";
+  /** Unix seconds; null = no expiry. */
+  validUntil: number | null;
+  /** Identity preserved: the attested lot the claim descends from. */
+  family: bigint | null;
+  position: Checkpoint;
+};
+
+export type MassBalanceMoveRow = {
+  position: Checkpoint;
+  memberId: bigint;
+  scheme: number;
+  form: number;
+  lotId: bigint;
+  direction: "credit" | "debit";
+  /** credit: a claimed lot accepted (handover) or produced from claimed inputs (derivation); debit: mark. */
+  cause: "handover" | "derivation" | "mark";
+  grams: bigint;
+  balance: bigint;
+  txHash: string;
+  blockTime: Date | null;
+};
+
+export type MassBalanceCreditRow = { memberId: bigint; scheme: number; form: number; balance: bigint; updatedPosition: Checkpoint };
+
 /** What one batch of events writes: final states to upsert, new rows to insert. */
 export type RowBatch = {
   members: Map<bigint, MemberRow>;
@@ -143,6 +205,12 @@ export type RowBatch = {
   lotEvents: LotEventRow[];
   lotEdges: LotEdgeRow[];
   lotEvidence: LotEvidenceRow[];
+  schemes: Map<number, SchemeRow>;
+  accreditations: Map<string, AccreditationRow>;
+  attestations: Map<string, AttestationRow>;
+  lotClaims: Map<string, LotClaimRow>;
+  massBalanceMoves: MassBalanceMoveRow[];
+  massBalanceCredits: Map<string, MassBalanceCreditRow>;
 };
 
 export function emptyRowBatch(): RowBatch {
@@ -156,6 +224,12 @@ export function emptyRowBatch(): RowBatch {
     lotEvents: [],
     lotEdges: [],
     lotEvidence: [],
+    schemes: new Map(),
+    accreditations: new Map(),
+    attestations: new Map(),
+    lotClaims: new Map(),
+    massBalanceMoves: [],
+    massBalanceCredits: new Map(),
   };
 }
 

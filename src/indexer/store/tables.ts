@@ -1,4 +1,20 @@
-import type { AccountRow, FormRow, HandoverRow, LotEdgeRow, LotEventRow, LotEvidenceRow, LotRow, MemberRow, YieldBoundsRow } from "./rows";
+import type {
+  AccountRow,
+  AccreditationRow,
+  AttestationRow,
+  FormRow,
+  HandoverRow,
+  LotClaimRow,
+  LotEdgeRow,
+  LotEventRow,
+  LotEvidenceRow,
+  LotRow,
+  MassBalanceCreditRow,
+  MassBalanceMoveRow,
+  MemberRow,
+  SchemeRow,
+  YieldBoundsRow,
+} from "./rows";
 
 /** How one column of a row is written: SQL array type for `unnest`, and the value. */
 export type Column<R> = { name: string; type: string; value: (row: R) => unknown };
@@ -159,5 +175,98 @@ export const LOT_EVIDENCE: TableSpec<LotEvidenceRow> = {
     { name: "position", type: "text", value: (r) => r.position },
     { name: "tx_hash", type: "text", value: (r) => r.txHash },
     { name: "block_time", type: "timestamptz", value: (r) => time(r.blockTime) },
+  ],
+};
+
+export const SCHEMES: TableSpec<SchemeRow> = {
+  table: "schemes",
+  key: ["scheme"],
+  columns: [
+    { name: "scheme", type: "int4", value: (r) => r.scheme },
+    { name: "model", type: "int2", value: (r) => r.model },
+    { name: "subjects", type: "int2", value: (r) => r.subjects },
+    { name: "default_validity", type: "int8", value: (r) => r.defaultValidity },
+    { name: "name", type: "text", value: (r) => r.name },
+    { name: "version", type: "text", value: (r) => r.version },
+    { name: "registered_position", type: "text", value: (r) => r.registeredPosition },
+  ],
+};
+
+export const ACCREDITATIONS: TableSpec<AccreditationRow> = {
+  table: "accreditations",
+  key: ["scheme", "member_id"],
+  columns: [
+    { name: "scheme", type: "int4", value: (r) => r.scheme },
+    { name: "member_id", type: "int8", value: (r) => str(r.memberId) },
+    { name: "until", type: "int8", value: (r) => r.until },
+    { name: "withdrawn", type: "bool", value: (r) => r.withdrawn },
+    { name: "updated_position", type: "text", value: (r) => r.updatedPosition },
+  ],
+};
+
+export const ATTESTATIONS: TableSpec<AttestationRow> = {
+  table: "attestations",
+  key: ["uid"],
+  columns: [
+    { name: "uid", type: "text", value: (r) => r.uid },
+    { name: "scheme", type: "int4", value: (r) => r.scheme },
+    { name: "subject_kind", type: "int2", value: (r) => r.subjectKind },
+    { name: "subject", type: "text", value: (r) => r.subject },
+    { name: "lot_id", type: "int8", value: (r) => str(r.lotId) },
+    { name: "attester", type: "text", value: (r) => r.attester },
+    { name: "attester_member", type: "int8", value: (r) => str(r.attesterMember) },
+    { name: "attested_at", type: "int8", value: (r) => r.attestedAt },
+    { name: "expires_at", type: "int8", value: (r) => r.expiresAt },
+    { name: "evidence", type: "text", value: (r) => r.evidence },
+    { name: "data_hash", type: "text", value: (r) => r.dataHash },
+    { name: "position", type: "text", value: (r) => r.position },
+    { name: "tx_hash", type: "text", value: (r) => r.txHash },
+    { name: "revoked", type: "bool", value: (r) => r.revoked },
+    { name: "revoker", type: "text", value: (r) => r.revoker },
+    { name: "revoke_reason", type: "int4", value: (r) => r.revokeReason },
+    { name: "revoked_at", type: "int8", value: (r) => r.revokedAt },
+    { name: "revoked_position", type: "text", value: (r) => r.revokedPosition },
+  ],
+};
+
+export const LOT_CLAIMS: TableSpec<LotClaimRow> = {
+  table: "lot_claims",
+  key: ["lot_id", "scheme"],
+  columns: [
+    { name: "lot_id", type: "int8", value: (r) => str(r.lotId) },
+    { name: "scheme", type: "int4", value: (r) => r.scheme },
+    { name: "state", type: "text", value: (r) => r.state },
+    { name: "valid_until", type: "int8", value: (r) => r.validUntil },
+    { name: "family", type: "int8", value: (r) => str(r.family) },
+    { name: "position", type: "text", value: (r) => r.position },
+  ],
+};
+
+export const MASS_BALANCE_MOVES: TableSpec<MassBalanceMoveRow> = {
+  table: "mass_balance_moves",
+  columns: [
+    { name: "position", type: "text", value: (r) => r.position },
+    { name: "member_id", type: "int8", value: (r) => str(r.memberId) },
+    { name: "scheme", type: "int4", value: (r) => r.scheme },
+    { name: "form", type: "int2", value: (r) => r.form },
+    { name: "lot_id", type: "int8", value: (r) => str(r.lotId) },
+    { name: "direction", type: "text", value: (r) => r.direction },
+    { name: "cause", type: "text", value: (r) => r.cause },
+    { name: "grams", type: "numeric", value: (r) => str(r.grams) },
+    { name: "balance", type: "numeric", value: (r) => str(r.balance) },
+    { name: "tx_hash", type: "text", value: (r) => r.txHash },
+    { name: "block_time", type: "timestamptz", value: (r) => time(r.blockTime) },
+  ],
+};
+
+export const MASS_BALANCE_CREDITS: TableSpec<MassBalanceCreditRow> = {
+  table: "mass_balance_credits",
+  key: ["member_id", "scheme", "form"],
+  columns: [
+    { name: "member_id", type: "int8", value: (r) => str(r.memberId) },
+    { name: "scheme", type: "int4", value: (r) => r.scheme },
+    { name: "form", type: "int2", value: (r) => r.form },
+    { name: "balance", type: "numeric", value: (r) => str(r.balance) },
+    { name: "updated_position", type: "text", value: (r) => r.updatedPosition },
   ],
 };

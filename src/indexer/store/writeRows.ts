@@ -1,7 +1,24 @@
 import type { Queryable } from "../../db";
 import type { RowBatch } from "./rows";
 import { qualified, type ReadModelSchema } from "./schemaName";
-import { ACCOUNTS, FORMS, HANDOVERS, LOT_EDGES, LOT_EVENTS, LOT_EVIDENCE, LOTS, MEMBERS, YIELD_BOUNDS, type TableSpec } from "./tables";
+import {
+  ACCOUNTS,
+  ACCREDITATIONS,
+  ATTESTATIONS,
+  FORMS,
+  HANDOVERS,
+  LOT_CLAIMS,
+  LOT_EDGES,
+  LOT_EVENTS,
+  LOT_EVIDENCE,
+  LOTS,
+  MASS_BALANCE_CREDITS,
+  MASS_BALANCE_MOVES,
+  MEMBERS,
+  SCHEMES,
+  YIELD_BOUNDS,
+  type TableSpec,
+} from "./tables";
 
 /** Rows per statement: one array parameter per column, so the count is bounded only by memory. */
 const ROWS_PER_STATEMENT = 10_000;
@@ -21,6 +38,12 @@ export async function writeRowBatch(tx: Queryable, schema: ReadModelSchema, batc
   await writeRows(tx, schema, LOT_EVENTS, batch.lotEvents);
   await writeRows(tx, schema, LOT_EDGES, batch.lotEdges);
   await writeRows(tx, schema, LOT_EVIDENCE, batch.lotEvidence);
+  await writeRows(tx, schema, SCHEMES, [...batch.schemes.values()]);
+  await writeRows(tx, schema, ACCREDITATIONS, [...batch.accreditations.values()]);
+  await writeRows(tx, schema, ATTESTATIONS, [...batch.attestations.values()]);
+  await writeRows(tx, schema, LOT_CLAIMS, [...batch.lotClaims.values()]);
+  await writeRows(tx, schema, MASS_BALANCE_MOVES, batch.massBalanceMoves);
+  await writeRows(tx, schema, MASS_BALANCE_CREDITS, [...batch.massBalanceCredits.values()]);
 }
 
 export async function writeRows<R>(tx: Queryable, schema: ReadModelSchema, spec: TableSpec<R>, rows: readonly R[]): Promise<void> {

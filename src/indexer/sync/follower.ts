@@ -91,6 +91,7 @@ export function startIndexer(parameters: StartIndexerParameters): Indexer {
   const analyzeEveryRows = parameters.analyzeEveryRows ?? 100_000;
   const addresses = sourceContracts(source).map((contract) => contract.address);
   const lotRegistry = source.lotRegistry.address;
+  const attestationRegistry = source.attestationRegistry?.address;
   if (!Number.isInteger(pageBlocks) || pageBlocks < 1) throw new RangeError(`pageBlocks must be a positive integer, got ${pageBlocks}`);
 
   const status: IndexerStatus = {
@@ -174,7 +175,7 @@ export function startIndexer(parameters: StartIndexerParameters): Indexer {
         const logs = await chain.getLogs({ addresses, fromBlock: from, toBlock: to });
         const blockTimes = logs.length > 0 ? await chain.blockTimes(logs.map((log) => log.blockNumber)) : new Map<number, Date>();
         const after = checkpoint;
-        const events = decodeLogs(logs, { lotRegistry, blockTimes }).filter((event) => after === null || event.position > after);
+        const events = decodeLogs(logs, { lotRegistry, attestationRegistry, blockTimes }).filter((event) => after === null || event.position > after);
         for (const batch of batches(events, batchLogs, blockDone(to))) {
           if (stopping) break;
           const written = await indexBatch(db, { schema, source, previous: checkpoint, next: batch.next, events: batch.events });
