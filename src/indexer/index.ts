@@ -1,4 +1,6 @@
 export { startIndexer, batches } from "./sync/follower";
+export { startConfiguredIndexer } from "./startConfiguredIndexer";
+export type { StartConfiguredIndexerParameters } from "./startConfiguredIndexer";
 export type { Indexer, IndexerLogger, IndexerState, IndexerStatus, StartIndexerParameters } from "./sync/follower";
 export { createJsonRpcChainReader } from "./sync/chainReader";
 export type { ChainReader, CreateJsonRpcChainReaderParameters } from "./sync/chainReader";

@@ -158,6 +158,21 @@ describeEachEngine("read-model queries", (engine) => {
     const aDay = await listLots(db, { genesis: "minted", from: new Date(Date.parse((await getLot(db, lots.x))!.created.at!)) });
     expect(aDay.items.map((lot) => lot.lotId)).to.deep.equal([lots.x, lots.spare].map(String));
     expect((await listLots(db, { commodity: "rubber" })).items).to.deep.equal([]);
+    // A page examines a bounded number of rows: with 3, the first page finds only A among the
+    // first three lots (A, B, C) and says where to go on; following the cursors finds them all.
+    const bounded = await listLots(db, { genesis: "minted", scanRows: 3 });
+    expect(bounded.items.map((lot) => lot.lotId)).to.deep.equal([String(lots.a)]);
+    const found: string[] = [...bounded.items.map((lot) => lot.lotId)];
+    let cursor = bounded.nextCursor;
+    let pages = 1;
+    while (cursor) {
+      const page = await listLots(db, { genesis: "minted", scanRows: 3, cursor });
+      found.push(...page.items.map((lot) => lot.lotId));
+      cursor = page.nextCursor;
+      pages += 1;
+    }
+    expect(found).to.deep.equal([lots.a, lots.x, lots.spare].map(String));
+    expect(pages).to.be.greaterThan(2);
     await listLots(db, { cursor: "not-a-cursor" }).then(
       () => expect.fail("a malformed cursor is refused"),
       (error: unknown) => expect(error).to.be.instanceOf(InvalidCursorError),

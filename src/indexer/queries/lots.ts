@@ -149,7 +149,12 @@ export type LotFilters = {
   to?: Date | undefined;
 };
 
-export type ListLotsParameters = LotFilters & { cursor?: string | undefined; limit?: number | undefined };
+export type ListLotsParameters = LotFilters & {
+  cursor?: string | undefined;
+  limit?: number | undefined;
+  /** Lower the rows one page may examine (never above `QUERY_LIMITS.scanRows`). */
+  scanRows?: number | undefined;
+};
 
 /**
  * Lots in lot-id order, filtered, keyset-paginated. One page examines at most
@@ -179,7 +184,8 @@ export async function listLots(q: Queryable, parameters: ListLotsParameters): Pr
   if (parameters.from !== undefined) filters.push(`created_at >= ${param(parameters.from.toISOString())}`);
   if (parameters.to !== undefined) filters.push(`created_at < ${param(parameters.to.toISOString())}`);
   const hit = filters.length === 0 ? "true" : filters.join(" and ");
-  const scan = param(QUERY_LIMITS.scanRows);
+  const scanRows = Math.max(1, Math.min(parameters.scanRows ?? QUERY_LIMITS.scanRows, QUERY_LIMITS.scanRows));
+  const scan = param(scanRows);
   const take = param(limit);
   const { rows } = await q.query<{ scanned: number; last_scanned: bigint | null; picked: bigint[] }>(
     `with scanned as (
@@ -194,6 +200,6 @@ export async function listLots(q: Queryable, parameters: ListLotsParameters): Pr
   const items = await getLots(q, picked.map(BigInt));
   let nextCursor: string | null = null;
   if (items.length === limit) nextCursor = encodeCursor("lots", [items.at(-1)!.lotId]);
-  else if (scanned === QUERY_LIMITS.scanRows && lastScanned !== null) nextCursor = encodeCursor("lots", [String(lastScanned)]);
+  else if (scanned === scanRows && lastScanned !== null) nextCursor = encodeCursor("lots", [String(lastScanned)]);
   return { items, nextCursor };
 }
