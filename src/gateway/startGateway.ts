@@ -89,7 +89,14 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
     await worker.start();
     stack.push({ name: "relay worker", stop: () => worker.stop() });
     const writer = new OutboxWriter(db);
-    stack.push({ name: "outbox writer", stop: () => writer.flush() });
+    writer.handTo(worker);
+    stack.push({
+      name: "outbox writer",
+      stop: async () => {
+        await writer.flush();
+        writer.handTo(null);
+      },
+    });
 
     // HTTP.
     const tokenCache: TokenCache = createTokenCache(5_000);

@@ -1,5 +1,5 @@
 import type { Database } from "../db/database";
-import { enqueueRelayRequests, type EnqueueRelayRequestReturnType, type EnqueueRelayRequestsItem } from "./outboxStore";
+import { enqueueRelayRequests, type EnqueueRelayRequestReturnType, type EnqueueRelayRequestsItem, type RelayRequest } from "./outboxStore";
 
 /**
  * Group commit for the outbox: requests that arrive while a write is in progress are written
@@ -10,12 +10,22 @@ import { enqueueRelayRequests, type EnqueueRelayRequestReturnType, type EnqueueR
 export class OutboxWriter {
   readonly #db: Database;
   readonly #maxBatch: number;
+  /** The local relay worker: new requests are written already claimed by it and handed over in memory. */
+  #worker: { workerId: string; take(requests: RelayRequest[]): void } | null = null;
   #queue: Array<{ item: EnqueueRelayRequestsItem; resolve: (result: EnqueueRelayRequestReturnType) => void; reject: (error: unknown) => void }> = [];
   #flushing: Promise<void> | null = null;
 
   constructor(db: Database, options: { maxBatch?: number } = {}) {
     this.#db = db;
     this.#maxBatch = options.maxBatch ?? 500;
+  }
+
+  /**
+   * Hands every request written from now on to `worker` (in the same process), claimed for it in
+   * the same insert: the worker needs no claim statement for them. Null stops it (the worker stops).
+   */
+  handTo(worker: { workerId: string; take(requests: RelayRequest[]): void } | null): void {
+    this.#worker = worker;
   }
 
   /**
@@ -41,7 +51,9 @@ export class OutboxWriter {
       while (this.#queue.length > 0) {
         const batch = this.#queue.splice(0, this.#maxBatch);
         try {
-          const results = await enqueueRelayRequests(this.#db, batch.map((entry) => entry.item));
+          const worker = this.#worker;
+          const results = await enqueueRelayRequests(this.#db, batch.map((entry) => entry.item), { lockFor: worker?.workerId });
+          if (worker) worker.take(results.flatMap((result) => ("created" in result && result.created ? [result.request] : [])));
           results.forEach((result, index) => {
             if ("error" in result) batch[index]!.reject(result.error);
             else batch[index]!.resolve(result);

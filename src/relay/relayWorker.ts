@@ -150,6 +150,9 @@ export class RelayWorker {
   #fees: { at: number; maxFeePerGas: bigint; maxPriorityFeePerGas: bigint } | null = null;
   #drained: Array<() => void> = [];
   readonly #rpc: JsonRpc;
+  /** Requests the local outbox writer inserted already claimed for this worker, not yet processed. */
+  #handed: RelayRequest[] = [];
+  #lastClaim = 0;
   readonly #stats: RelayWorkerStats = { requests: 0, calls: 0, transactions: 0, phases: {} };
 
   constructor(parameters: RelayWorkerParameters) {
@@ -176,6 +179,16 @@ export class RelayWorker {
       entry.ms += performance.now() - started;
       entry.count += 1;
     }
+  }
+
+  /**
+   * Takes requests the outbox writer of this process has just inserted, already claimed for this
+   * worker (`enqueueRelayRequests(..., { lockFor: workerId })`): no claim statement needed.
+   */
+  take(requests: RelayRequest[]): void {
+    if (requests.length === 0) return;
+    this.#handed.push(...requests);
+    this.#signal();
   }
 
   /** Requests in transactions not yet mined (the watcher's work). */
@@ -216,6 +229,8 @@ export class RelayWorker {
     this.#signal();
     await this.#loop;
     this.#loop = null;
+    const handed = this.#handed.splice(0).map((request) => request.id);
+    if (handed.length > 0) await releaseRelayRequests(this.#p.db, { ids: handed, workerId: this.workerId }).catch(() => {});
     if (this.#inflight.size > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, drainMs);
@@ -274,7 +289,16 @@ export class RelayWorker {
   /** One pass: claims due requests and takes each as far as submission. Returns how many it claimed. */
   async tick(): Promise<number> {
     const { db, config } = this.#p;
-    const claimed = await this.#time("claim (SQL)", () => claimRelayRequests(db, { workerId: this.workerId, limit: this.#claimLimit(), staleLockMs: config.staleLockMs }));
+    const limit = this.#claimLimit();
+    const claimed = this.#handed.splice(0, limit);
+    // The database holds what was not handed over: retries, requests from other processes, and
+    // everything after a restart. Looked at whenever nothing was handed, and at least every poll.
+    if (claimed.length < limit && (claimed.length === 0 || Date.now() - this.#lastClaim >= config.pollIntervalMs)) {
+      this.#lastClaim = Date.now();
+      const known = new Set(claimed.map((request) => request.id));
+      const fromDb = await this.#time("claim (SQL)", () => claimRelayRequests(db, { workerId: this.workerId, limit: limit - claimed.length, staleLockMs: config.staleLockMs }));
+      claimed.push(...fromDb.filter((request) => !known.has(request.id)));
+    }
     if (claimed.length === 0) return 0;
     this.#stats.requests += claimed.length;
     try {
