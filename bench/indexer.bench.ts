@@ -19,6 +19,9 @@
  *    shares), its first page of nodes returned, at the default page size (50) and the largest (500).
  *    Measured first, before the 100k workload is built, so its heap does not add GC pauses.
  *
+ * Hashing: as the gateway does it (src/relay/nativeKeccak.ts: the native keccak addon when it is
+ * installed, else ethers' JavaScript keccak); INDEXER_BENCH_KECCAK=js measures the JavaScript one.
+ *
  * Run: npm run bench:indexer   (prints a table, writes bench/out/indexer.json; never fails on figures)
  * Smaller runs: INDEXER_BENCH_EVENTS=20000, INDEXER_BENCH_POSTGRES=0, INDEXER_BENCH_REAL_CHAIN=0.
  */
@@ -32,6 +35,7 @@ import { migrate, openPglite, openPostgres, type Database } from "../src/db";
 import { createJsonRpcChainReader, indexerSourceFromDeployments, rebuildIndex, startIndexer, type IndexerSource } from "../src/indexer";
 import { getLotDag } from "../src/indexer/queries";
 import { Role } from "../src/membership/roles";
+import { useNativeKeccak } from "../src/relay/nativeKeccak";
 import { LotRegistry__factory } from "../typechain-types";
 import { SYNTHETIC_SOURCE } from "../test/indexer/indexSynthetic";
 import { SyntheticChain, SyntheticForm as Form, syntheticChainReader } from "../test/indexer/syntheticChain";
@@ -50,6 +54,8 @@ const WARMUP = 20;
 type EngineRun = { name: "pglite" | "postgres"; open(): Promise<Database>; cleanup(): Promise<void> };
 
 async function main() {
+  const keccak = process.env.INDEXER_BENCH_KECCAK === "js" ? "js" : useNativeKeccak() ? "native" : "js";
+  console.log(`keccak: ${keccak}`);
   const work = fs.mkdtempSync(path.join(process.env.INDEXER_BENCH_DIR ?? path.join(__dirname, "out"), "indexer-"));
   const engines: EngineRun[] = [];
   let pgliteCount = 0;
@@ -167,7 +173,7 @@ async function main() {
       ]),
       ["real chain: lot events per s (10k, JSON-RPC)", format(real.lotEventsPerSecond), "-"].slice(0, engineNames.length + 1),
     ];
-    printTable(["figure", ...engineNames], rows);
+    printTable([`figure (keccak ${keccak})`, ...engineNames], rows);
 
     const pglite = results.pglite!;
     const file = writeFigures("indexer", {
@@ -187,6 +193,7 @@ async function main() {
           }
         : {}),
       ...(Number.isNaN(real.lotEventsPerSecond) ? {} : { real_chain_lot_events_per_s: Math.round(real.lotEventsPerSecond) }),
+      native_keccak: keccak === "native" ? 1 : 0,
     });
     console.log(`\nwrote ${file}`);
   } finally {
