@@ -477,6 +477,34 @@ export async function markRelayRequestsMined(db: Db, parameters: MarkRelayReques
 }
 
 /**
+ * `markRelayRequestsMined` for the receipts of several transactions (a block's) in one statement.
+ * Returns how many requests it recorded.
+ */
+export async function markRelayTransactionsMined(db: Db, transactions: readonly MarkRelayRequestsMinedParameters[]): Promise<number> {
+  const rows = transactions.flatMap((transaction) =>
+    transaction.results.map((result) => ({
+      id: result.id.toString(),
+      tx_hash: hash32(transaction.txHash),
+      mined_tx_hash: hash32(transaction.minedTxHash ?? transaction.txHash),
+      block_number: transaction.blockNumber.toString(),
+      outputs: "error" in result ? null : (result.outputs ?? null),
+      error: "error" in result ? result.error : null,
+    })),
+  );
+  if (rows.length === 0) return 0;
+  const { rowCount } = await db.query(
+    `update outbox o
+        set status = case when r.error is null then 'mined' else 'failed' end,
+            tx_hash = r.mined_tx_hash, block_number = r.block_number, outputs = r.outputs, error = r.error,
+            finished_at = now(), updated_at = now()
+       from jsonb_to_recordset($1::jsonb) as r(id bigint, tx_hash text, mined_tx_hash text, block_number bigint, outputs jsonb, error jsonb)
+      where o.id = r.id and o.status = 'submitted' and o.tx_hash = r.tx_hash`,
+    [JSON.stringify(rows)],
+  );
+  return rowCount;
+}
+
+/**
  * Records the outcome of signed requests the worker holds whose call turned out to be executed
  * already (found on chain by the forwarder's event before it was submitted again).
  */

@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import type { RelayConfig } from "../config/config";
 import type { Database } from "../db/database";
 import { NonRetryableError, isRetryable } from "../errors/base";
+import { Role } from "../membership/roles";
 import type { CustodialSigner } from "../chain/keystore/custodialSigner";
 import type { Keystore } from "../chain/keystore/keystore";
 import { encodeExecuteBatch, signedTransaction, unsignedTransactionHash } from "./batchTransaction";
@@ -23,11 +24,13 @@ import {
   markRelayRequestsMined,
   markRelayRequestsSigned,
   markRelayRequestsSubmitted,
+  markRelayTransactionsMined,
   releaseRelayRequests,
   releaseRelayRequestsOfPreviousRuns,
   requeueSubmittedRelayRequests,
   unsignRelayRequests,
   type ForwardRequest,
+  type MarkRelayRequestsMinedParameters,
   type RelayErrorRecord,
   type RelayRequest,
   type RelayResult,
@@ -152,6 +155,7 @@ export class RelayWorker {
   readonly #rpc: JsonRpc;
   /** Requests the local outbox writer inserted already claimed for this worker, not yet processed. */
   #handed: RelayRequest[] = [];
+  readonly #forms = new Set<number>();
   #lastClaim = 0;
   readonly #stats: RelayWorkerStats = { requests: 0, calls: 0, transactions: 0, phases: {} };
 
@@ -265,7 +269,7 @@ export class RelayWorker {
       }
       if (!this.#running) break;
       if (claimed >= this.#claimLimit()) continue;
-      const window = this.#p.config.batchSize === 1 ? 0 : (this.#p.batchWindowMs ?? 200);
+      const window = this.#p.batchWindowMs ?? 200;
       if (claimed > 0 && window > 0) {
         await sleep(window);
         continue;
@@ -282,8 +286,12 @@ export class RelayWorker {
     }
   }
 
+  /**
+   * Requests per pass. With batching off (`batchSize` 1) a pass still takes many requests, each in
+   * a transaction of its own, so that the comparison is calls per transaction, not one at a time.
+   */
   #claimLimit(): number {
-    return this.#p.config.batchSize === 1 ? 1 : Math.min(2_000, this.#p.config.batchSize * 20);
+    return Math.min(2_000, Math.max(200, this.#p.config.batchSize * 20));
   }
 
   /** One pass: claims due requests and takes each as far as submission. Returns how many it claimed. */
@@ -414,7 +422,8 @@ export class RelayWorker {
         continue;
       }
       try {
-        candidates.push({ from, data: this.#encode(request), rows: [{ request, offset: 0, items: itemsOf(request) }] });
+        const mints = deliveriesOf(request.kind, request.payload)?.length;
+        candidates.push({ from, data: this.#encode(request), rows: [{ request, offset: 0, items: mints ?? 1 }], ...(mints === undefined ? {} : { deliveries: mints }) });
       } catch (error) {
         failures.push({ id: request.id, retryable: false, error: errorRecord(error) });
       }
@@ -427,11 +436,21 @@ export class RelayWorker {
       }
     }
 
-    // Simulate; a coalesced call that would revert is split into its requests, simulated one by one.
+    // Mints whose rules hold by cheap reads (a cooperative account, registered forms) need no
+    // simulation: executing a 500-delivery mintBatch costs the node as much as mining it.
     const good: Candidate[] = [];
-    let pending = candidates;
+    const cooperative = new Map<string, Promise<boolean>>();
+    const prechecked = await Promise.all(candidates.map((candidate) => this.#mintRulesHold(candidate, cooperative)));
+    for (const [index, candidate] of candidates.entries()) {
+      if (prechecked[index]) {
+        candidate.gas = mintGasFor(candidate.deliveries!);
+        good.push(candidate);
+      }
+    }
+    // Simulate the others; a coalesced call that would revert is split into its requests, simulated one by one.
+    let pending = candidates.filter((_, index) => !prechecked[index]);
     while (pending.length > 0) {
-      const results = await this.#time("simulate (eth_estimateGas)", () => Promise.all(pending.map((candidate) => this.#simulate(candidate))));
+      const results = await this.#time("simulate (eth_call / eth_estimateGas)", () => Promise.all(pending.map((candidate) => this.#simulate(candidate))));
       const retry: Candidate[] = [];
       for (const [index, candidate] of pending.entries()) {
         const result = results[index]!;
@@ -485,6 +504,37 @@ export class RelayWorker {
     // signatures nobody has seen; the requests are still queued and get the same nonces again.
     this.#crash("after-sign");
     return planned;
+  }
+
+  /**
+   * Whether a mint candidate passes the registry's mint rules by reads: its account may mint (the
+   * cooperative role, account and member active) and every delivery's form is registered (grams > 0
+   * and form ids are the schema's). Anything else (false) goes through a full simulation, which
+   * also names the error.
+   */
+  async #mintRulesHold(candidate: Candidate, cooperative: Map<string, Promise<boolean>>): Promise<boolean> {
+    if (candidate.deliveries === undefined) return false;
+    const forms = new Set(candidate.rows.flatMap((row) => (deliveriesOf(row.request.kind, row.request.payload) ?? []).map((delivery) => delivery.form)));
+    let mayMint = cooperative.get(candidate.from);
+    if (!mayMint) {
+      mayMint = this.#view("hasRole", [candidate.from, Role.cooperative]).then(([allowed]) => allowed === true);
+      cooperative.set(candidate.from, mayMint);
+    }
+    const checks = await Promise.all([mayMint, ...[...forms].map((form) => this.#formRegistered(form))]);
+    return checks.every(Boolean);
+  }
+
+  /** Registered forms stay registered: remembered once seen. */
+  async #formRegistered(form: number): Promise<boolean> {
+    if (this.#forms.has(form)) return true;
+    const [registered] = await this.#view("getForm", [form]);
+    if ((registered as { registered: boolean }).registered) this.#forms.add(form);
+    return this.#forms.has(form);
+  }
+
+  async #view(fn: "hasRole" | "getForm", args: unknown[]) {
+    const data = LOT_REGISTRY.encodeFunctionData(fn, args);
+    return LOT_REGISTRY.decodeFunctionResult(fn, await this.#rpc.call<string>("eth_call", [{ to: this.#p.registry, data }, "latest"]));
   }
 
   /** Why a request that would revert is not submitted: failed now, or deferred while earlier work of its member is in flight. */
@@ -698,9 +748,19 @@ export class RelayWorker {
       for (let block = this.#lastBlock + 1; block <= head && this.#inflight.size > 0; block++) {
         const receipts = await this.#time("receipts (eth_getBlockReceipts)", () => this.#receiptsOf(block));
         if (receipts === null) break;
-        for (const receipt of receipts) {
+        const ours = receipts.flatMap((receipt) => {
           const entry = this.#inflight.get(receipt.transactionHash);
-          if (entry) await this.#time("settle (outputs + SQL)", () => this.#settle(entry, receipt));
+          return entry ? [{ entry, receipt }] : [];
+        });
+        if (ours.length > 0) {
+          // A block's outcomes are written together: one statement, however many transactions.
+          await this.#time("settle (outputs + SQL)", async () => {
+            this.#crash("before-mined");
+            const mined: MarkRelayRequestsMinedParameters[] = [];
+            for (const { entry, receipt } of ours) await this.#settle(entry, receipt, mined);
+            await markRelayTransactionsMined(this.#p.db, mined);
+            for (const { entry } of ours) this.#inflight.delete(entry.hash);
+          });
         }
         this.#lastBlock = block;
       }
@@ -756,18 +816,21 @@ export class RelayWorker {
     }
   }
 
-  /** Records what a mined transaction did for each request in it. */
-  async #settle(entry: Inflight, receipt: RpcReceipt): Promise<void> {
+  /**
+   * Records what a mined transaction did for each request in it; with `batch`, the plain outcomes
+   * are added to it for the caller to write (and remove the transaction from the in-flight set).
+   */
+  async #settle(entry: Inflight, receipt: RpcReceipt, batch?: MarkRelayRequestsMinedParameters[]): Promise<void> {
     const { db } = this.#p;
     const ids = entry.calls.flatMap((call) => call.rows.map((row) => row.id));
     const blockNumber = BigInt(receipt.blockNumber);
-    this.#crash("before-mined");
+    if (!batch) this.#crash("before-mined");
     if (Number(receipt.status) !== 1) {
       this.#log.warn({ tx: entry.hash }, "relay transaction reverted as a whole; requeued");
       if (ids.length > 0) {
         await requeueSubmittedRelayRequests(db, { ids, txHash: entry.hash, delayMs: DEFER_MS, error: { name: "RelayTransactionReverted", message: "the batch transaction reverted; submitting again" } });
       }
-      this.#inflight.delete(entry.hash);
+      if (!batch) this.#inflight.delete(entry.hash);
       return;
     }
     const executions = splitLogsByCall(receipt.logs, this.#p.forwarder);
@@ -814,11 +877,12 @@ export class RelayWorker {
         }
       }
     }
-    if (results.length > 0) await markRelayRequestsMined(db, { txHash: entry.hash, blockNumber, results, quiet: true });
+    if (batch) batch.push({ txHash: entry.hash, blockNumber, results });
+    else if (results.length > 0) await markRelayRequestsMined(db, { txHash: entry.hash, blockNumber, results, quiet: true });
     if (requeue.length > 0) {
       await requeueSubmittedRelayRequests(db, { ids: requeue, txHash: entry.hash, delayMs: DEFER_MS, error: { name: "RelayCallSkipped", message: "the forwarder skipped the call (an earlier nonce was not executed yet); submitting again" } });
     }
-    this.#inflight.delete(entry.hash);
+    if (!batch) this.#inflight.delete(entry.hash);
     this.#log.debug({ tx: entry.hash, block: receipt.blockNumber, requests: ids.length }, "relay transaction mined");
   }
 
@@ -973,10 +1037,6 @@ function groupByCall(requests: RelayRequest[]): PlannedCall[] {
 
 function sameSigner(call: PlannedCall, account: string): boolean {
   return call.forwardRequest.from.toLowerCase() === account.toLowerCase();
-}
-
-function itemsOf(request: RelayRequest): number {
-  return deliveriesOf(request.kind, request.payload)?.length ?? 1;
 }
 
 /** Gas a call needs inside the batch: its own, what the 63/64 rule keeps back, and the forwarder's checks. */
