@@ -284,4 +284,23 @@ describe("loadConfig", () => {
       expect(error.key).to.equal("FIRSTMILE_CHAIN_PORT");
     });
   });
+
+  describe("gateway settings", () => {
+    it("defaults the deployments file by profile, takes rate limits, and warns when a crash point is armed", () => {
+      const config = loadConfig({ env: { FIRSTMILE_RATE_LIMIT_PER_TOKEN: "500", FIRSTMILE_TEST_CRASH_AT: "after-sign:3" }, cwd });
+      expect(config.deploymentsFile).to.equal(path.join(cwd, ".firstmile", "deployments", "embedded.json"));
+      expect(config.rateLimits).to.deep.equal({ perToken: 500, perIp: 50 });
+      expect(config.testCrashAt).to.equal("after-sign:3");
+      expect(config.warnings.join("\n")).to.contain("FIRSTMILE_TEST_CRASH_AT is set");
+      expect(loadConfig({ env: {}, cwd }).testCrashAt).to.equal(null);
+    });
+
+    it("refuses a crash point that is not one of the relay's steps, and a crash point in the config file", () => {
+      expect(configError(() => loadConfig({ env: { FIRSTMILE_TEST_CRASH_AT: "somewhere:1" }, cwd })).message).to.contain("after-ack");
+      expect(configError(() => loadConfig({ env: { FIRSTMILE_TEST_CRASH_AT: "after-ack:0" }, cwd })).key).to.equal("FIRSTMILE_TEST_CRASH_AT");
+      fs.mkdirSync(path.join(cwd, ".firstmile"));
+      fs.writeFileSync(path.join(cwd, ".firstmile", "config.json"), JSON.stringify({ testCrashAt: "after-ack:1" }));
+      expect(configError(() => loadConfig({ env: {}, cwd })).message).to.contain("unknown key");
+    });
+  });
 });
