@@ -344,46 +344,35 @@ export async function markRelayRequestsSigned(db: Db, parameters: MarkRelayReque
   const columns = calls.map((call) => callColumns(call.forwardRequest, call.signature));
   const ids = calls.flatMap((call) => call.requests.map((request) => request.id));
   return inTransaction(db, async (tx) => {
-    const inserted = await tx.query<{ id: bigint; ord: bigint }>(
-      `insert into relay_calls (from_address, to_address, value, gas, nonce, deadline, data, signature, custodial)
-       select r.from_address, r.to_address, r.value, r.gas, r.nonce, r.deadline, decode(r.data, 'hex'), decode(r.signature, 'hex'), r.custodial
-         from jsonb_array_elements($1::jsonb) with ordinality as e(item, ord),
-              jsonb_to_record(e.item) as r(from_address text, to_address text, value numeric, gas numeric, nonce numeric, deadline bigint, data text, signature text, custodial boolean)
-        order by e.ord
-       returning id`,
-      [
-        JSON.stringify(
-          columns.map(([from, to, value, gas, nonce, deadline, data, signature], index) => ({
-            from_address: from, to_address: to, value, gas, nonce, deadline: deadline.toString(),
-            data: data.toString("hex"), signature: signature.toString("hex"), custodial: calls[index]!.custodial,
-          })),
-        ),
-      ],
-    );
-    // identity values follow insertion order, which follows `ord`.
-    const callIds = inserted.rows.map((row) => row.id).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    const places = calls.flatMap((call, index) =>
-      call.requests.map((request) => ({
-        id: request.id.toString(),
-        call_id: callIds[index]!.toString(),
-        call_offset: request.offset ?? 0,
-        call_items: request.items ?? 1,
-        tx_hash: call.txHash === undefined ? null : hash32(call.txHash),
-      })),
-    );
-    const update = `update outbox o
-            set status = case when p.tx_hash is null then 'signed' else 'submitted' end,
-                call_id = p.call_id, call_offset = p.call_offset, call_items = p.call_items, error = null, updated_at = now(),
-                tx_hash = p.tx_hash, submitted_at = case when p.tx_hash is null then null else now() end,
-                locked_by = case when p.tx_hash is null then o.locked_by end,
-                locked_at = case when p.tx_hash is null then o.locked_at end
-           from jsonb_to_recordset($2::jsonb) as p(id bigint, call_id bigint, call_offset integer, call_items integer, tx_hash text)
-          where o.id = p.id and o.locked_by = $1 and o.status in ('queued', 'signed')`;
-    const { rows } = await tx.query<OutboxRow>(
-      parameters.quiet ? `${update} returning o.id` : `with updated as (${update} returning o.*) ${withCall("updated")}`,
-      [workerId, JSON.stringify(places)],
-    );
-    assertAll(rows, ids, workerId, "as queued or signed requests");
+    const updated: OutboxRow[] = [];
+    // One call, one insert and one update of its requests (arrays, not JSON: a call carries up to
+    // 500 requests and this runs for every call the relay signs).
+    for (const [index, call] of calls.entries()) {
+      const [from, to, value, gas, nonce, deadline, data, signature] = columns[index]!;
+      const inserted = await tx.query<{ id: bigint }>(
+        `insert into relay_calls (from_address, to_address, value, gas, nonce, deadline, data, signature, custodial)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning id`,
+        [from, to, value, gas, nonce, deadline, data, signature, call.custodial],
+      );
+      const update = `update outbox o
+              set status = case when $3::text is null then 'signed' else 'submitted' end,
+                  call_id = $2, call_offset = p.call_offset, call_items = p.call_items, error = null, updated_at = now(),
+                  tx_hash = $3::text, submitted_at = case when $3::text is null then null else now() end,
+                  locked_by = case when $3::text is null then o.locked_by end,
+                  locked_at = case when $3::text is null then o.locked_at end
+             from unnest($4::bigint[], $5::integer[], $6::integer[]) as p(id, call_offset, call_items)
+            where o.id = p.id and o.locked_by = $1 and o.status in ('queued', 'signed')`;
+      const { rows } = await tx.query<OutboxRow>(parameters.quiet ? `${update} returning o.id` : `with updated as (${update} returning o.*) ${withCall("updated")}`, [
+        workerId,
+        inserted.rows[0]!.id,
+        call.txHash === undefined ? null : hash32(call.txHash),
+        call.requests.map((request) => request.id.toString()),
+        call.requests.map((request) => request.offset ?? 0),
+        call.requests.map((request) => request.items ?? 1),
+      ]);
+      updated.push(...rows);
+    }
+    assertAll(updated, ids, workerId, "as queued or signed requests");
     for (const nonce of parameters.nonces ?? []) {
       await tx.query(
         `insert into relay_nonces (chain_id, scope, account, next_nonce) values ($1, $2, $3, $4)
@@ -392,7 +381,7 @@ export async function markRelayRequestsSigned(db: Db, parameters: MarkRelayReque
         [nonce.chainId, nonce.scope.toLowerCase(), nonce.account.toLowerCase(), nonce.nextNonce.toString()],
       );
     }
-    return parameters.quiet ? [] : (await toRequests(tx, rows)).sort(byId);
+    return parameters.quiet ? [] : (await toRequests(tx, updated)).sort(byId);
   });
 }
 
