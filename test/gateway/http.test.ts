@@ -45,9 +45,14 @@ describe("gateway HTTP surface (real gateway: anvil, PGlite, relay worker)", fun
     };
   };
 
+  let otherDir: string;
+  let other: TestGateway | null = null;
+
   before(async function () {
     dir = makeTempDir("gateway-http");
-    running = await startTestGateway(dir);
+    otherDir = makeTempDir("gateway-http-other");
+    // A second gateway on its own data dir and ports, started alongside: the two must not meet.
+    [running, other] = await Promise.all([startTestGateway(dir), startTestGateway(otherDir)]);
     [coop, processor, own] = [
       await addMemberThroughGateway(running.gateway, { roles: ["cooperative"], country: "ID" }),
       await addMemberThroughGateway(running.gateway, { roles: ["processor"], country: "MY" }),
@@ -56,7 +61,9 @@ describe("gateway HTTP surface (real gateway: anvil, PGlite, relay worker)", fun
   });
   after(async function () {
     await running?.gateway.stop();
+    await other?.gateway.stop();
     removeTempDir(dir);
+    removeTempDir(otherDir);
   });
 
   const api = (token?: string) => client(running.gateway.url, token);
@@ -79,6 +86,23 @@ describe("gateway HTTP surface (real gateway: anvil, PGlite, relay worker)", fun
       }
       expect(body.paths["/v1/requests/{id}"].get.parameters[0]).to.include({ name: "id", in: "path" });
       expect(body.paths["/v1/lots/mint"].post.requestBody.content["application/json"].schema.required).to.include.members(["form", "grams", "metadata", "origin"]);
+    });
+  });
+
+  describe("two instances", function () {
+    it("run side by side on their own data dirs and ports, sharing nothing", async function () {
+      const second = other!;
+      expect(second.gateway.url).not.to.equal(running.gateway.url);
+      expect(second.gateway.chain.url).not.to.equal(running.gateway.chain.url);
+      expect((await client(second.gateway.url).get("/readyz")).status).to.equal(200);
+      // A token of the first gateway's member means nothing to the second.
+      expect((await client(second.gateway.url, coop.token).get("/v1/members/me")).status).to.equal(401);
+      const there = await addMemberThroughGateway(second.gateway, { roles: ["cooperative"], country: "ID" });
+      expect((await client(second.gateway.url, there.token).post("/v1/lots/mint", delivery(5), key())).status).to.equal(202);
+      expect((await client(running.gateway.url, there.token).get("/v1/members/me")).status).to.equal(401);
+      await second.gateway.stop();
+      other = null;
+      expect((await client(running.gateway.url).get("/readyz")).status).to.equal(200);
     });
   });
 
