@@ -738,13 +738,16 @@ export class RelayWorker {
   // receipts
 
   async #watchReceipts(): Promise<void> {
-    if (this.#inflight.size === 0) {
-      this.#notifyDrained();
-      return;
-    }
     const { provider } = this.#p;
     try {
+      // The head first, then the in-flight set: a transaction registered after this look is sent
+      // after it too, so it lands in a later block. With nothing in flight the scan jumps ahead.
       const head = await provider.getBlockNumber();
+      if (this.#inflight.size === 0) {
+        this.#lastBlock = Math.max(this.#lastBlock, head);
+        this.#notifyDrained();
+        return;
+      }
       for (let block = this.#lastBlock + 1; block <= head && this.#inflight.size > 0; block++) {
         const receipts = await this.#time("receipts (eth_getBlockReceipts)", () => this.#receiptsOf(block));
         if (receipts === null) break;
