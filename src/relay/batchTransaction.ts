@@ -1,4 +1,4 @@
-import { getBytes, keccak256, type Signature } from "ethers";
+import { keccak256, type Signature } from "ethers";
 import type { ForwardRequest } from "./outboxStore";
 import { FORWARDER } from "./receiptOutputs";
 
@@ -115,9 +115,4 @@ function addressWord(address: string): Buffer {
 
 function pad32(length: number): number {
   return Math.ceil(length / 32) * 32;
-}
-
-/** For the tests: the same bytes as a hex string. */
-export function toHex(buffer: Uint8Array): string {
-  return `0x${Buffer.from(getBytes(buffer)).toString("hex")}`;
 }

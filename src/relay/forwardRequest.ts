@@ -37,11 +37,6 @@ export function forwarderDomain(chainId: bigint, forwarder: string): ForwarderDo
   return { name: FORWARDER_DOMAIN_NAME, version: "1", chainId, verifyingContract: getAddress(forwarder) };
 }
 
-/** The domain as ethers' `signTypedData` takes it. */
-export function typedDataDomain(domain: ForwarderDomain): TypedDataDomain {
-  return { ...domain };
-}
-
 export function domainSeparator(domain: ForwarderDomain): string {
   const words = Buffer.alloc(5 * 32);
   hexInto(words, 0, DOMAIN_TYPEHASH);

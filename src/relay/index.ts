@@ -1,0 +1,30 @@
+/**
+ * The relay: members' requests from the outbox to the chain through the ERC2771Forwarder, and
+ * their outcomes back (see RelayWorker for how, docs/gateway.md for why).
+ */
+export { RelayWorker, RelayAccountError } from "./relayWorker";
+export type { RelayWorkerParameters, RelayWorkerStats } from "./relayWorker";
+export { OutboxWriter } from "./outboxWriter";
+export {
+  OUTBOX_CHANNEL,
+  enqueueRelayRequest,
+  enqueueRelayRequests,
+  getRelayRequest,
+  getRelayRequestByIdempotencyKey,
+  countRelayBacklog,
+} from "./outboxStore";
+export type { ForwardRequest, RelayErrorRecord, RelayRequest, RelayStatus } from "./outboxStore";
+export { RelayIdempotencyConflictError, RelayInvalidRequestError, RelayLockLostError } from "./errors";
+export { ensureRelayerAccount, recordRelayerAccount, RelayerMissingError } from "./relayerAccount";
+export { checkSelfSignedRequest, RelayForbiddenError, RelayUnacceptableError } from "./selfSignedRequest";
+export { ContractRevertError, decodeRevert, describeRevert } from "./contractErrors";
+export type { DecodedRevert } from "./contractErrors";
+export { FORWARD_REQUEST_TYPES, FORWARDER_DOMAIN_NAME, forwarderDomain, domainSeparator, forwardRequestDigest, recoverForwardRequestSigner } from "./forwardRequest";
+export type { ForwarderDomain } from "./forwardRequest";
+export { LOT_CALL_KINDS, lotCallSchemas, encodeLotCall } from "./lotCalls";
+export type { LotCallKind, LotCallPayload, Delivery } from "./lotCalls";
+export { jsonRpcClient } from "./jsonRpc";
+export type { JsonRpc } from "./jsonRpc";
+export { useNativeKeccak } from "./nativeKeccak";
+export { CRASH_POINTS, crashHookFrom } from "./crashPoints";
+export type { CrashHook, CrashPoint } from "./crashPoints";
