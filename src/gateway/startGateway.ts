@@ -6,12 +6,14 @@ import type { JsonRpcProvider } from "ethers";
 import pino, { type Logger } from "pino";
 import { createApp, createRateLimiter, createTokenCache, type TokenCache } from "../api";
 import { createIpfsGatewayRouter } from "../api/ipfsGatewayRouter";
+import { createEvidenceRoutes } from "../api/evidenceRoutes";
 import { createRelayRoutes, relayErrorMapper } from "../api/relayRoutes";
 import type { Deployments } from "../chain/deployments";
 import { openKeystore, type Keystore } from "../chain/keystore";
 import type { Config } from "../config";
 import { openDatabase, type Database } from "../db";
 import { evidenceLimitsFrom, evidenceStoreConfig, openEvidenceStore, type EvidenceStore } from "../evidence";
+import { createQueryRoutes, startConfiguredIndexer, type Indexer } from "../indexer";
 import { crashHookFrom } from "../relay/crashPoints";
 import { jsonRpcClient } from "../relay/jsonRpc";
 import { useNativeKeccak } from "../relay/nativeKeccak";
@@ -27,8 +29,9 @@ export { GatewayStartError };
 /**
  * The whole gateway in one process, from one validated config: the chain (anvil started under
  * the data dir on the embedded default, or a node's JSON-RPC and its deployments file), the SQL
- * store, the custodial keystore, the evidence store, the relayer account, the relay worker, and
- * the HTTP app (relay routes, the IPFS trustless gateway at `/ipfs`, health and readiness).
+ * store, the custodial keystore, the evidence store, the relayer account, the relay worker, the
+ * indexer, and the HTTP app (relay routes, the read model's query routes, evidence upload and
+ * read, the IPFS trustless gateway at `/ipfs`, health and readiness).
  * `stop()` drains the worker and closes everything in reverse order; anvil saves its state.
  */
 export type StartGatewayParameters = {
@@ -48,6 +51,8 @@ export type Gateway = {
   controlSocket: string | null;
   db: Database;
   worker: RelayWorker;
+  indexer: Indexer;
+  evidence: EvidenceStore;
   stop(): Promise<void>;
 };
 
@@ -98,14 +103,23 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
       },
     });
 
+    // The read model. A fatal indexer error (a history-head mismatch) is logged and shown by /readyz.
+    const indexer = startConfiguredIndexer({ db, config, deployments, logger: logger.child({ part: "indexer" }) });
+    indexer.done.catch((error: unknown) => logger.error({ err: error }, "indexer stopped"));
+    stack.push({ name: "indexer", stop: () => indexer.stop() });
+
     // HTTP.
     const tokenCache: TokenCache = createTokenCache(5_000);
     const app = createApp({
       db,
       logger,
-      routes: createRelayRoutes({ db, writer, keystore, provider, chainId, forwarder, registry, targets, maxAttempts: config.relay.maxAttempts, crash }),
+      routes: [
+        ...createRelayRoutes({ db, writer, keystore, provider, chainId, forwarder, registry, targets, maxAttempts: config.relay.maxAttempts, crash }),
+        ...createQueryRoutes({ db }),
+        ...createEvidenceRoutes({ db, store: evidence }),
+      ],
       routers: [{ path: "/", router: createIpfsGatewayRouter(evidence) }],
-      readiness: readinessChecks({ provider, db, evidence, worker }),
+      readiness: { ...readinessChecks({ provider, db, evidence, worker }), indexer: () => indexer.readiness() },
       errorMappers: [relayErrorMapper],
       tokenCache,
       limits: {
@@ -140,6 +154,8 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
       controlSocket: control?.file ?? null,
       db,
       worker,
+      indexer,
+      evidence,
       stop() {
         stopping ??= (async () => {
           logger.info("gateway stopping: draining the relay");

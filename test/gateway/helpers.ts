@@ -80,6 +80,17 @@ export function client(base: string, token?: string) {
   };
 }
 
+/** Polls GET /readyz until it answers 200 (the indexer is following the head), or throws with the last answer. */
+export async function waitUntilReady(base: string, timeoutMs = 30_000): Promise<Answer> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const answer = await client(base).get("/readyz");
+    if (answer.status === 200) return answer;
+    if (Date.now() > deadline) throw new Error(`not ready: ${JSON.stringify(answer.body)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 export function delivery(grams: number, form = 1) {
   return { form, grams: String(grams), metadata: `0x${"ab".repeat(32)}`, origin: `0x${"cd".repeat(32)}` };
 }

@@ -9,7 +9,7 @@ import { encodeLotCall } from "../../src/relay/lotCalls";
 import { ERC2771Forwarder__factory, LotRegistry__factory } from "../../typechain-types";
 import { signOwnRequest } from "../relay/fixtures";
 import { makeTempDir, removeTempDir } from "../helpers/tmp";
-import { addMemberThroughGateway, client, delivery, startTestGateway, type TestGateway } from "./helpers";
+import { addMemberThroughGateway, client, delivery, startTestGateway, waitUntilReady, type TestGateway } from "./helpers";
 
 /** JSON body of a self-signed request as POST /v1/relay takes it. */
 function relayBody(signed: Awaited<ReturnType<typeof signOwnRequest>>) {
@@ -69,11 +69,11 @@ describe("gateway HTTP surface (real gateway: anvil, PGlite, relay worker)", fun
   const api = (token?: string) => client(running.gateway.url, token);
 
   describe("health, readiness, OpenAPI", function () {
-    it("answers /healthz, and /readyz with chain, SQL, IPFS and the relay backlog", async function () {
+    it("answers /healthz, and /readyz with chain, SQL, IPFS, the relay backlog and the indexer", async function () {
       expect((await api().get("/healthz")).body).to.deep.equal({ status: "ok" });
-      const ready = await api().get("/readyz");
-      expect(ready.status).to.equal(200);
-      expect(Object.keys(ready.body.checks).sort()).to.deep.equal(["chain", "ipfs", "relay", "sql"]);
+      const ready = await waitUntilReady(running.gateway.url);
+      expect(Object.keys(ready.body.checks).sort()).to.deep.equal(["chain", "indexer", "ipfs", "relay", "sql"]);
+      expect(ready.body.checks.indexer.detail.state).to.equal("following");
       expect(ready.body.checks.relay.detail.backlog).to.have.keys(["queued", "signed", "submitted"]);
     });
 
@@ -94,7 +94,7 @@ describe("gateway HTTP surface (real gateway: anvil, PGlite, relay worker)", fun
       const second = other!;
       expect(second.gateway.url).not.to.equal(running.gateway.url);
       expect(second.gateway.chain.url).not.to.equal(running.gateway.chain.url);
-      expect((await client(second.gateway.url).get("/readyz")).status).to.equal(200);
+      await waitUntilReady(second.gateway.url);
       // A token of the first gateway's member means nothing to the second.
       expect((await client(second.gateway.url, coop.token).get("/v1/members/me")).status).to.equal(401);
       const there = await addMemberThroughGateway(second.gateway, { roles: ["cooperative"], country: "ID" });
@@ -102,7 +102,7 @@ describe("gateway HTTP surface (real gateway: anvil, PGlite, relay worker)", fun
       expect((await client(running.gateway.url, there.token).get("/v1/members/me")).status).to.equal(401);
       await second.gateway.stop();
       other = null;
-      expect((await client(running.gateway.url).get("/readyz")).status).to.equal(200);
+      await waitUntilReady(running.gateway.url);
     });
   });
 
@@ -207,6 +207,52 @@ describe("gateway HTTP surface (real gateway: anvil, PGlite, relay worker)", fun
       const other = await api(own.token).post("/v1/relay", { request: {}, signature: "0x" }, headers);
       expect(other.status).to.equal(400);
       expect(settled.final.outputs.lotIds).to.have.length(1);
+    });
+  });
+
+  describe("read model and evidence, mounted in the running gateway", function () {
+    it("indexes relayed writes: the lot, its history and its ancestry answer from SQL", async function () {
+      const minted = await api(coop.token).settle((await api(coop.token).post("/v1/lots/mint-batch", { deliveries: [delivery(3_000), delivery(2_000)] }, key())).body.id);
+      const [a, b] = minted.final.outputs.lotIds;
+      const merged = await api(coop.token).settle((await api(coop.token).post("/v1/lots/merge", { lotIds: [a, b], metadata: `0x${"04".repeat(32)}` }, key())).body.id);
+      expect(merged.final.status).to.equal("mined");
+      const [lotId] = merged.final.outputs.lotIds;
+      await running.gateway.indexer.waitForBlock(Number(merged.final.transaction.blockNumber));
+
+      const lot = await api(processor.token).get(`/v1/lots/${lotId}`);
+      expect(lot.status).to.equal(200);
+      expect(lot.body).to.deep.include({ lotId, grams: "5000", status: "active", genesis: "merged" });
+      expect(lot.body.custodian).to.deep.equal({ account: coop.accounts[0]!.address.toLowerCase(), memberId: coop.memberId });
+      // The indexed head is the contract's.
+      expect(lot.body.head).to.equal(await network().lots.historyHead(lotId));
+      const ancestry = await api(processor.token).get(`/v1/lots/${lotId}/ancestry`);
+      expect(ancestry.status).to.equal(200);
+        expect(ancestry.body.items.map((n: { lot: { lotId: string } }) => n.lot.lotId).sort()).to.deep.equal([a, b].sort());
+      const history = await api(processor.token).get(`/v1/lots/${a}/history`);
+      expect(history.body.items.map((e: { kind: string }) => e.kind)).to.have.length(2);
+      expect(history.body.items[0].kind).to.equal("minted");
+      expect(history.body.items[1].kind).to.match(/merge/);
+      expect(history.body.items[0].txHash).to.equal(minted.final.transaction.hash);
+
+      expect((await api(processor.token).get("/v1/lots/999999999999")).status).to.equal(404);
+      expect((await api(processor.token).get("/v1/lots/not-a-lot")).status).to.equal(400);
+      expect((await api().get(`/v1/lots/${lotId}`)).status).to.equal(401);
+    });
+
+    it("stores evidence through POST /v1/evidence and answers the verified bytes", async function () {
+      const weighTicket = Buffer.from("date,kg,form\n2026-11-23,42.0,wet beans\n");
+      const stored = await fetch(`${running.gateway.url}/v1/evidence?type=text/csv`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${coop.token}`, "content-type": "application/octet-stream" },
+        body: weighTicket,
+      });
+      expect(stored.status).to.equal(201);
+      const { cid, digest } = (await stored.json()) as { cid: string; digest: string };
+      expect(digest).to.match(/^0x[0-9a-f]{64}$/);
+      const got = await fetch(`${running.gateway.url}/v1/evidence/${cid}`, { headers: { authorization: `Bearer ${processor.token}` } });
+      expect(got.status).to.equal(200);
+      expect(got.headers.get("content-type")).to.match(/^text\/csv/);
+      expect(Buffer.from(await got.arrayBuffer()).equals(weighTicket)).to.equal(true);
     });
   });
 
