@@ -13,6 +13,10 @@ export type Config = {
   /** The config file that was read, or null. */
   configFile: string | null;
   http: { host: string; port: number };
+  /** Base URL (no trailing slash) that QR codes and labels point at; null: the gateway's own `http://host:port`. */
+  publicUrl: string | null;
+  /** Whether `firstmile start` seeds the demo story (once) on the embedded profile. */
+  demo: { seed: boolean };
   chain: ChainConfig;
   database: DatabaseConfig;
   ipfs: IpfsConfig;

@@ -200,6 +200,7 @@ function assemble(
     keystore = { source: "keyFile", keyFile: path.join(dataDir, "keystore.key"), create: !production };
   }
 
+  if (production && get<number>("FIRSTMILE_DEMO") === 1) warnings.push(`${named("FIRSTMILE_DEMO").key} has no effect: the demo story is seeded only on the embedded profile`);
   if (values.has("FIRSTMILE_TEST_CRASH_AT")) warnings.push("FIRSTMILE_TEST_CRASH_AT is set: the gateway will kill itself on purpose (crash tests only)");
 
   return {
@@ -207,6 +208,8 @@ function assemble(
     dataDir,
     configFile,
     http,
+    publicUrl: get<string>("FIRSTMILE_PUBLIC_URL")?.replace(/\/+$/, "") ?? null,
+    demo: { seed: (get<number>("FIRSTMILE_DEMO") ?? 1) === 1 && !production },
     chain,
     database,
     ipfs,

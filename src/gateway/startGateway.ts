@@ -2,11 +2,12 @@ import fs from "node:fs";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import type { JsonRpcProvider } from "ethers";
+import type { JsonRpcProvider, Signer } from "ethers";
 import pino, { type Logger } from "pino";
 import { createApp, createRateLimiter, createTokenCache, type TokenCache } from "../api";
 import { createIpfsGatewayRouter } from "../api/ipfsGatewayRouter";
 import { createEvidenceRoutes } from "../api/evidenceRoutes";
+import { createOriginRoutes } from "../api/originRoutes";
 import { createRelayRoutes, relayErrorMapper } from "../api/relayRoutes";
 import type { Deployments } from "../chain/deployments";
 import { openKeystore, type Keystore } from "../chain/keystore";
@@ -21,6 +22,7 @@ import { countRelayBacklog } from "../relay/outboxStore";
 import { OutboxWriter } from "../relay/outboxWriter";
 import { ensureRelayerAccount } from "../relay/relayerAccount";
 import { RelayWorker } from "../relay/relayWorker";
+import { createQrRouter } from "../web/qrRoutes";
 import { startControlSocket, type ControlSocket } from "./controlSocket";
 import { GatewayStartError, connectChain } from "./connectChain";
 
@@ -45,8 +47,12 @@ export type StartGatewayParameters = {
 export type Gateway = {
   /** `http://host:port` of the HTTP API. */
   url: string;
+  /** Base URL of the public lot pages and their QR codes (FIRSTMILE_PUBLIC_URL, else `url`). */
+  publicUrl: string;
   chain: { url: string; chainId: bigint; deployments: Deployments; embedded: boolean };
   relayer: string;
+  /** A governor that can sign (embedded: anvil's first development account), or null. */
+  governor: Signer | null;
   /** The local control socket the `firstmile members` commands use while the gateway runs, or null. */
   controlSocket: string | null;
   db: Database;
@@ -108,7 +114,9 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
     indexer.done.catch((error: unknown) => logger.error({ err: error }, "indexer stopped"));
     stack.push({ name: "indexer", stop: () => indexer.stop() });
 
-    // HTTP.
+    // HTTP. The public base URL is the gateway's own until it listens, unless configured.
+    let publicUrl = config.publicUrl ?? "";
+    const publicBase = () => publicUrl;
     const tokenCache: TokenCache = createTokenCache(5_000);
     const app = createApp({
       db,
@@ -117,8 +125,12 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
         ...createRelayRoutes({ db, writer, keystore, provider, chainId, forwarder, registry, targets, maxAttempts: config.relay.maxAttempts, crash }),
         ...createQueryRoutes({ db }),
         ...createEvidenceRoutes({ db, store: evidence }),
+        ...createOriginRoutes({ db, provider, registry, publicBase }),
       ],
-      routers: [{ path: "/", router: createIpfsGatewayRouter(evidence) }],
+      routers: [
+        { path: "/", router: createIpfsGatewayRouter(evidence) },
+        { path: "/", router: createQrRouter({ db, publicBase }) },
+      ],
       readiness: { ...readinessChecks({ provider, db, evidence, worker }), indexer: () => indexer.readiness() },
       errorMappers: [relayErrorMapper],
       tokenCache,
@@ -130,6 +142,7 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
     const server = await listen(app, config.http.port, config.http.host);
     stack.push({ name: "http", stop: () => closeServer(server) });
     const url = `http://${formatHost(config.http.host)}:${(server.address() as AddressInfo).port}`;
+    publicUrl ||= url;
 
     // The members CLI's way in while this process holds the data dir.
     let control: ControlSocket | null = null;
@@ -149,8 +162,10 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
     let stopping: Promise<void> | null = null;
     return {
       url,
+      publicUrl,
       chain: { url: chainUrl, chainId, deployments, embedded: chain.embedded },
       relayer: relayer.signer.address,
+      governor,
       controlSocket: control?.file ?? null,
       db,
       worker,

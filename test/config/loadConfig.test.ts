@@ -295,6 +295,30 @@ describe("loadConfig", () => {
       expect(loadConfig({ env: {}, cwd }).testCrashAt).to.equal(null);
     });
 
+    it("takes a public base URL for QR codes (default: none, the gateway's own URL) and a switch for the demo seed", () => {
+      const defaults = loadConfig({ env: {}, cwd });
+      expect(defaults.publicUrl).to.equal(null);
+      expect(defaults.demo).to.deep.equal({ seed: true });
+      const set = loadConfig({ env: { FIRSTMILE_PUBLIC_URL: "https://trace.example.org/", FIRSTMILE_DEMO: "0" }, cwd });
+      expect(set.publicUrl).to.equal("https://trace.example.org");
+      expect(set.demo).to.deep.equal({ seed: false });
+      expect(describeConfig(set)).to.contain("https://trace.example.org (QR codes and labels)");
+      expect(configError(() => loadConfig({ env: { FIRSTMILE_PUBLIC_URL: "ftp://x.example.org" }, cwd })).key).to.equal("FIRSTMILE_PUBLIC_URL");
+      expect(configError(() => loadConfig({ env: { FIRSTMILE_PUBLIC_URL: "https://x.example.org/?a=1" }, cwd })).message).to.contain("without query");
+      expect(configError(() => loadConfig({ env: { FIRSTMILE_DEMO: "yes" }, cwd })).key).to.equal("FIRSTMILE_DEMO");
+      fs.mkdirSync(path.join(cwd, ".firstmile"));
+      fs.writeFileSync(path.join(cwd, ".firstmile", "config.json"), JSON.stringify({ http: { publicUrl: "https://a.example.org/trace" }, demo: { seed: 0 } }));
+      const fromFile = loadConfig({ env: {}, cwd });
+      expect(fromFile.publicUrl).to.equal("https://a.example.org/trace");
+      expect(fromFile.demo.seed).to.equal(false);
+    });
+
+    it("never seeds the demo in the production profile, and says so when asked to", () => {
+      const config = loadConfig({ env: { ...PRODUCTION_ENV, FIRSTMILE_DEMO: "1" }, cwd });
+      expect(config.demo.seed).to.equal(false);
+      expect(config.warnings.join("\n")).to.contain("FIRSTMILE_DEMO has no effect");
+    });
+
     it("refuses a crash point that is not one of the relay's steps, and a crash point in the config file", () => {
       expect(configError(() => loadConfig({ env: { FIRSTMILE_TEST_CRASH_AT: "somewhere:1" }, cwd })).message).to.contain("after-ack");
       expect(configError(() => loadConfig({ env: { FIRSTMILE_TEST_CRASH_AT: "after-ack:0" }, cwd })).key).to.equal("FIRSTMILE_TEST_CRASH_AT");
