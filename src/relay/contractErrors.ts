@@ -1,6 +1,6 @@
 import { ErrorDescription, Interface, getAddress, type ParamType } from "ethers";
 import { NonRetryableError } from "../errors/base";
-import { ERC2771Forwarder__factory, Errors__factory, LotRegistry__factory, Nonces__factory } from "../../typechain-types";
+import { AttestationRegistry__factory, ERC2771Forwarder__factory, Errors__factory, LotRegistry__factory, Nonces__factory } from "../../typechain-types";
 
 /**
  * Contract custom errors, decoded: `LotRegistryNotCustodian(caller, lotId, custodian)` from the
@@ -20,7 +20,7 @@ export type DecodedRevert = {
 const ERROR_FRAGMENTS = (() => {
   const seen = new Set<string>();
   const fragments: string[] = [];
-  for (const abi of [LotRegistry__factory.abi, ERC2771Forwarder__factory.abi, Errors__factory.abi, Nonces__factory.abi]) {
+  for (const abi of [LotRegistry__factory.abi, AttestationRegistry__factory.abi, ERC2771Forwarder__factory.abi, Errors__factory.abi, Nonces__factory.abi]) {
     for (const fragment of new Interface(abi).fragments) {
       if (fragment.type !== "error") continue;
       const text = fragment.format("full");
@@ -33,7 +33,7 @@ const ERROR_FRAGMENTS = (() => {
   return fragments;
 })();
 
-/** Every custom error the lot registry, the membership registry and the forwarder can raise. */
+/** Every custom error the lot registry, the membership registry, the attestation registry and the forwarder can raise. */
 export const CONTRACT_ERRORS = new Interface(ERROR_FRAGMENTS);
 
 /** The decoded revert, or null if `data` is empty or matches no known error. */

@@ -16,7 +16,7 @@ const UINT64_MAX = 2n ** 64n - 1n;
 const UINT256_MAX = 2n ** 256n - 1n;
 
 /** A uint given as a JSON integer or a decimal string, kept as its canonical decimal string. */
-const uintString = (max: bigint, what: string) =>
+export const uintString = (max: bigint, what: string) =>
   z
     .union([z.string().regex(/^\d{1,78}$/, `${what}: expected a decimal integer`), z.number().int().nonnegative()])
     .transform((value, context) => {

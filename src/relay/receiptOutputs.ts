@@ -1,5 +1,6 @@
 import { Interface, getAddress, type Log, type ParamType } from "ethers";
 import { ERC2771Forwarder__factory } from "../../typechain-types";
+import { ATTESTATION_REGISTRY } from "./attestationCalls";
 import { LOT_REGISTRY } from "./lotCalls";
 
 /**
@@ -14,6 +15,8 @@ const EXECUTED_TOPIC = FORWARDER.getEvent("ExecutedForwardRequest")!.topicHash;
 const LOTS_MINTED_TOPIC = LOT_REGISTRY.getEvent("LotsMinted")!.topicHash;
 const LOT_MINTED_TOPIC = LOT_REGISTRY.getEvent("LotMinted")!.topicHash;
 const LOTS_DERIVED_TOPIC = LOT_REGISTRY.getEvent("LotsDerived")!.topicHash;
+const ATTESTED_TOPIC = ATTESTATION_REGISTRY.getEvent("Attested")!.topicHash;
+const REVOKED_TOPIC = ATTESTATION_REGISTRY.getEvent("Revoked")!.topicHash;
 
 /** The minimum of a log this module reads (ethers' `Log` and raw JSON-RPC logs both fit). */
 export type LogLike = Pick<Log, "address" | "topics" | "data">;
@@ -57,6 +60,10 @@ export type RequestOutputs = {
   lotIds?: string[];
   /** Their history heads after the call. */
   heads?: string[];
+  /** Attestations this request made (`Attested` events), in request order. */
+  uids?: string[];
+  /** Attestations this request revoked (`Revoked` events). */
+  revoked?: string[];
   /** Every event of its call, decoded (not for a request that shared its call with others). */
   events?: DecodedEvent[];
 };
@@ -64,11 +71,21 @@ export type RequestOutputs = {
 /**
  * A request's outputs from its call's logs. `offset`/`items` place a request that shared a
  * coalesced `mintBatch` with others: it gets only its own lots, not the whole call's events.
+ * With `attestationRegistry`, that contract's events are decoded too: an attestation request's
+ * uids, and the claims a lot call carried or credited (the registry observes lots).
  */
-export function outputsOf(logs: readonly LogLike[], registry: string, place: { offset: number; items: number; shared: boolean }): RequestOutputs {
+export function outputsOf(
+  logs: readonly LogLike[],
+  registry: string,
+  place: { offset: number; items: number; shared: boolean },
+  attestationRegistry?: string,
+): RequestOutputs {
   const registryAddress = registry.toLowerCase();
+  const attestationAddress = attestationRegistry?.toLowerCase();
   const lotIds: string[] = [];
   const heads: string[] = [];
+  const uids: string[] = [];
+  const revoked: string[] = [];
   const events: DecodedEvent[] = [];
   for (const log of logs) {
     const fromRegistry = log.address.toLowerCase() === registryAddress;
@@ -89,7 +106,15 @@ export function outputsOf(logs: readonly LogLike[], registry: string, place: { o
       continue;
     }
     if (place.shared) continue;
-    const decoded = fromRegistry ? decodeRegistryLog(log) : null;
+    if (attestationAddress !== undefined && log.address.toLowerCase() === attestationAddress) {
+      const attestation = decodeLog(ATTESTATION_REGISTRY, "AttestationRegistry", log);
+      if (!attestation) continue;
+      events.push(attestation);
+      if (log.topics[0] === ATTESTED_TOPIC) uids.push(String(attestation.args.uid));
+      else if (log.topics[0] === REVOKED_TOPIC) revoked.push(String(attestation.args.uid));
+      continue;
+    }
+    const decoded = fromRegistry ? decodeLog(LOT_REGISTRY, "LotRegistry", log) : null;
     if (!decoded) continue;
     events.push(decoded);
     if (log.topics[0] === LOT_MINTED_TOPIC) {
@@ -103,13 +128,14 @@ export function outputsOf(logs: readonly LogLike[], registry: string, place: { o
       });
     }
   }
-  return place.shared ? { lotIds, heads } : { lotIds, heads, events };
+  if (place.shared) return { lotIds, heads };
+  return { lotIds, heads, ...(uids.length > 0 ? { uids } : {}), ...(revoked.length > 0 ? { revoked } : {}), events };
 }
 
-function decodeRegistryLog(log: LogLike): DecodedEvent | null {
-  let parsed: ReturnType<typeof LOT_REGISTRY.parseLog>;
+function decodeLog(contract: Interface, name: string, log: LogLike): DecodedEvent | null {
+  let parsed: ReturnType<Interface["parseLog"]>;
   try {
-    parsed = LOT_REGISTRY.parseLog({ topics: [...log.topics], data: log.data });
+    parsed = contract.parseLog({ topics: [...log.topics], data: log.data });
   } catch {
     return null;
   }
@@ -118,7 +144,7 @@ function decodeRegistryLog(log: LogLike): DecodedEvent | null {
   parsed.fragment.inputs.forEach((input, index) => {
     args[input.name] = jsonSafe(parsed.args[index], input);
   });
-  return { contract: "LotRegistry", name: parsed.name, args };
+  return { contract: name, name: parsed.name, args };
 }
 
 /** A decoded ABI value as JSON, led by its type: arrays as arrays, structs as objects by field name, uints as decimal strings. */

@@ -11,7 +11,8 @@ import { encodeExecuteBatch, signedTransaction, unsignedTransactionHash } from "
 import { describeRevert, type DecodedRevert } from "./contractErrors";
 import { noCrash, type CrashHook } from "./crashPoints";
 import { domainSeparator, forwardRequestDigest, forwarderDomain } from "./forwardRequest";
-import { LOT_REGISTRY, MAX_BATCH, deliveriesOf, encodeLotCall, encodeMintBatch, isLotCallKind, type Delivery } from "./lotCalls";
+import { callAddressOf, encodeCall, isCallKind } from "./callKinds";
+import { LOT_REGISTRY, MAX_BATCH, deliveriesOf, encodeMintBatch, type Delivery } from "./lotCalls";
 import {
   OUTBOX_CHANNEL,
   claimRelayRequests,
@@ -68,6 +69,8 @@ export type RelayWorkerParameters = {
   chainId: bigint;
   forwarder: string;
   registry: string;
+  /** The attestation registry, target of `attestations.*` requests (without it they fail). */
+  attestationRegistry?: string | undefined;
   /** Sends the forwarder's transactions and pays their gas. */
   relayer: CustodialSigner;
   /** Custodial keys of member accounts. */
@@ -108,6 +111,8 @@ type Inflight = { hash: string; calls: PlannedCall[]; sentAt: number };
 /** A call planned from queued requests, before it is signed. */
 type Candidate = {
   from: string;
+  /** The contract called: the request kind's target. */
+  to: string;
   data: string;
   rows: Array<{ request: RelayRequest; offset: number; items: number }>;
   gas?: bigint;
@@ -413,7 +418,7 @@ export class RelayWorker {
       if (deliveries) {
         let group = openMint.get(from);
         if (!group || group.mints.length + deliveries.length > this.#maxCoalesce) {
-          group = { from, data: "", rows: [], mints: [] };
+          group = { from, to: this.#p.registry, data: "", rows: [], mints: [] };
           openMint.set(from, group);
           candidates.push(group);
         }
@@ -423,7 +428,7 @@ export class RelayWorker {
       }
       try {
         const mints = deliveriesOf(request.kind, request.payload)?.length;
-        candidates.push({ from, data: this.#encode(request), rows: [{ request, offset: 0, items: mints ?? 1 }], ...(mints === undefined ? {} : { deliveries: mints }) });
+        candidates.push({ from, to: this.#targetOf(request), data: this.#encode(request), rows: [{ request, offset: 0, items: mints ?? 1 }], ...(mints === undefined ? {} : { deliveries: mints }) });
       } catch (error) {
         failures.push({ id: request.id, retryable: false, error: errorRecord(error) });
       }
@@ -459,7 +464,7 @@ export class RelayWorker {
           good.push(candidate);
         } else if (candidate.rows.length > 1) {
           for (const row of candidate.rows) {
-            retry.push({ from: candidate.from, data: this.#encode(row.request), rows: [{ request: row.request, offset: 0, items: row.items }], deliveries: candidate.deliveries === undefined ? undefined : row.items });
+            retry.push({ from: candidate.from, to: candidate.to, data: this.#encode(row.request), rows: [{ request: row.request, offset: 0, items: row.items }], deliveries: candidate.deliveries === undefined ? undefined : row.items });
           }
         } else {
           failures.push(await this.#refusal(candidate.rows[0]!.request, result, requests));
@@ -481,7 +486,7 @@ export class RelayWorker {
     for (const candidate of good) {
       const forwardRequest: ForwardRequest = {
         from: candidate.from,
-        to: this.#p.registry,
+        to: candidate.to,
         value: 0n,
         gas: candidate.gas!,
         nonce: await this.#allocateNonce(candidate.from),
@@ -561,8 +566,16 @@ export class RelayWorker {
   }
 
   #encode(request: RelayRequest): string {
-    if (!isLotCallKind(request.kind)) throw new Error(`unknown request kind ${request.kind}`);
-    return encodeLotCall(request.kind, request.payload);
+    if (!isCallKind(request.kind)) throw new Error(`unknown request kind ${request.kind}`);
+    return encodeCall(request.kind, request.payload);
+  }
+
+  /** The contract a request's kind calls. */
+  #targetOf(request: RelayRequest): string {
+    if (!isCallKind(request.kind)) throw new Error(`unknown request kind ${request.kind}`);
+    const to = callAddressOf(request.kind, { lotRegistry: this.#p.registry, attestationRegistry: this.#p.attestationRegistry });
+    if (!to) throw new NonRetryableError(`No contract for ${request.kind} requests on this network (the attestation registry is not deployed)`);
+    return to;
   }
 
   #simulate(candidate: Candidate): Promise<SimulateCallReturnType> {
@@ -570,7 +583,7 @@ export class RelayWorker {
       rpc: this.#rpc,
       forwarder: this.#p.forwarder,
       from: candidate.from,
-      to: this.#p.registry,
+      to: candidate.to,
       data: candidate.data,
       mode: candidate.deliveries === undefined ? "estimate" : "call",
     });
@@ -893,7 +906,7 @@ export class RelayWorker {
     const shared = call.rows.length > 1;
     return call.rows.map((row) => {
       try {
-        return { id: row.id, outputs: outputsOf(logs, this.#p.registry, { offset: row.offset, items: row.items, shared }) };
+        return { id: row.id, outputs: outputsOf(logs, this.#p.registry, { offset: row.offset, items: row.items, shared }, this.#p.attestationRegistry) };
       } catch (error) {
         // The call ran and succeeded; a decoding bug must not hold the request (or the relay) back.
         this.#log.error({ err: error, request: row.id.toString() }, "could not decode a request's outputs");

@@ -1,0 +1,37 @@
+import type { z } from "zod";
+import { attestationCallSchemas, encodeAttestationCall, isAttestationCallKind, type AttestationCallKind } from "./attestationCalls";
+import { encodeLotCall, isLotCallKind, lotCallSchemas, type LotCallKind } from "./lotCalls";
+
+/**
+ * Every call a member can ask the gateway to make with its custodial key, by request kind
+ * (`lots.mint`, `attestations.attest`, ...): which contract it goes to, how its payload is
+ * validated and encoded. The relay worker addresses each ForwardRequest by its kind's target.
+ */
+export type CallKind = LotCallKind | AttestationCallKind;
+
+/** The deployed contract a kind's calls go to (`deployments.contracts.LotRegistry`, `.AttestationRegistry`). */
+export type CallTarget = "lotRegistry" | "attestationRegistry";
+
+export const callSchemas = { ...lotCallSchemas, ...attestationCallSchemas } as const satisfies Record<CallKind, z.ZodType>;
+
+export function isCallKind(kind: string): kind is CallKind {
+  return isLotCallKind(kind) || isAttestationCallKind(kind);
+}
+
+/** The contract a request of this kind calls. */
+export function callTargetOf(kind: CallKind): CallTarget {
+  return isAttestationCallKind(kind) ? "attestationRegistry" : "lotRegistry";
+}
+
+/** A request's calldata for its target. */
+export function encodeCall(kind: CallKind, payload: unknown): string {
+  return isAttestationCallKind(kind) ? encodeAttestationCall(kind, payload) : encodeLotCall(kind, payload);
+}
+
+/** Contract addresses by target, as the gateway knows them (the attestation registry may be missing on an old deployment). */
+export type CallTargets = { lotRegistry: string; attestationRegistry?: string | undefined };
+
+/** The address a request of this kind goes to, or null when that contract is not deployed. */
+export function callAddressOf(kind: CallKind, targets: CallTargets): string | null {
+  return targets[callTargetOf(kind)] ?? null;
+}
