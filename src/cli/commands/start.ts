@@ -1,7 +1,9 @@
 import type { Writable } from "node:stream";
 import type { Command } from "commander";
 import { describeConfig, loadConfig } from "../../config";
+import { seedDemo } from "../../demo/seedDemo";
 import { startGateway } from "../../gateway/startGateway";
+import { qrTerminal } from "../../web/qr";
 
 export type StartCommandIo = {
   env: Readonly<Record<string, string | undefined>>;
@@ -13,6 +15,8 @@ export type StartCommandIo = {
  * `firstmile start`: the whole gateway in the foreground (see `startGateway`): on the embedded
  * default, a local persistent chain, PGlite, the keystore and the evidence store under the data
  * dir. Settings come from the environment, `<dataDir>/config.json` and flags (`--port 9090`).
+ * On the embedded profile it then seeds the demo story once (`FIRSTMILE_DEMO=0` skips it) and
+ * prints the chocolate bar's and the tyre batch's page URLs; `<dataDir>/demo.json` records them.
  * SIGINT/SIGTERM drain the relay and stop everything (anvil saves its state); a second one quits at once.
  */
 export function registerStartCommand(program: Command, io: StartCommandIo = { env: process.env, cwd: process.cwd(), stdout: process.stdout }): void {
@@ -35,6 +39,20 @@ export function registerStartCommand(program: Command, io: StartCommandIo = { en
       for (const [name, contract] of Object.entries(deployments.contracts)) print(`  ${name.padEnd(20)} ${contract.address}`);
       print(`relayer   ${gateway.relayer}`);
       if (gateway.controlSocket) print(`members   firstmile members add|list|suspend|token (through ${gateway.controlSocket})`);
+      if (config.demo.seed && gateway.chain.embedded) {
+        try {
+          const { record, seeded } = await seedDemo({ gateway, dataDir: config.dataDir, log: print });
+          print("");
+          print(seeded ? `demo      seeded in ${record.seed_seconds} s (${config.dataDir}/demo.json)` : `demo      seeded before (${config.dataDir}/demo.json)`);
+          print(`  chocolate bar  ${record.chocolate_page_url}`);
+          print(`  tyre batch     ${record.tyre_page_url}`);
+          print(`  QR codes       ${record.chocolate_page_url}/qr.svg, ${record.tyre_page_url}/qr.png`);
+          print(await qrTerminal(record.chocolate_page_url));
+        } catch (error) {
+          // The gateway is fine without the demo; say what failed and keep running.
+          print(`demo      not seeded: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }
       print("running; Ctrl-C drains the relay, stops and keeps the state");
       await new Promise<void>((resolve) => {
         const onSignal = () => {

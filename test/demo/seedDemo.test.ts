@@ -1,0 +1,118 @@
+import fs from "node:fs";
+import path from "node:path";
+import { expect } from "chai";
+import { DEMO_FILE, seedDemo, type DemoRecord } from "../../src/demo/seedDemo";
+import { getLotDag } from "../../src/indexer/queries";
+import { summariseOrigins } from "../../src/origins";
+import { startTestGateway, type TestGateway } from "../gateway/helpers";
+import { makeTempDir, removeTempDir } from "../helpers/tmp";
+
+describe("the demo story (real gateway: seeded once, through the HTTP API and the relay)", function () {
+  let dir: string;
+  let running: TestGateway;
+  let record: DemoRecord;
+  let seconds: number;
+
+  const ancestors = async (lotId: string) => {
+    const dag = await getLotDag(running.gateway.db, BigInt(lotId), { direction: "ancestors", limit: 500 });
+    expect(dag!.nextCursor).to.equal(null);
+    return dag!.items.map((node) => node.lot);
+  };
+  const outboxCount = async () => (await running.gateway.db.query<{ n: number }>("select count(*)::int as n from outbox")).rows[0]!.n;
+
+  before(async function () {
+    dir = makeTempDir("demo-seed");
+    running = await startTestGateway(dir);
+    const started = Date.now();
+    const result = await seedDemo({ gateway: running.gateway, dataDir: dir, log: (line) => process.env.DEMO_SEED_LOG && console.log(`      ${((Date.now() - started) / 1000).toFixed(1)} s ${line}`) });
+    seconds = (Date.now() - started) / 1000;
+    expect(result.seeded).to.equal(true);
+    record = result.record;
+  });
+  after(async function () {
+    await running?.gateway.stop();
+    removeTempDir(dir);
+  });
+
+  it("writes demo.json with the chocolate bar's and the tyre batch's page URLs, lots and members", function () {
+    const written = JSON.parse(fs.readFileSync(path.join(dir, DEMO_FILE), "utf8"));
+    expect(written).to.include.keys(["chocolate_page_url", "tyre_page_url", "members", "cocoa", "rubber", "products"]);
+    expect(written.chocolate_page_url).to.equal(`${running.gateway.url}/01/0${record.products.chocolate.gtin.slice(-13)}/10/${record.products.chocolate.batch}`);
+    expect(written.tyre_page_url).to.match(new RegExp(`^${running.gateway.url}/01/\\d{14}/10/`));
+    expect(Object.keys(written.members)).to.have.length(8);
+    console.log(`      (seeded in ${seconds.toFixed(1)} s)`);
+    expect(seconds).to.be.below(60);
+  });
+
+  it("traces the chocolate bar to 40 wet-bean deliveries from registered plots in three districts", async function () {
+    const lots = await ancestors(record.cocoa.chocolate);
+    const deliveries = lots.filter((lot) => lot.genesis === "minted");
+    expect(deliveries).to.have.length(40);
+    expect(new Set(deliveries.map((lot) => lot.form.name))).to.deep.equal(new Set(["cocoa wet beans"]));
+    const origins = await summariseOrigins(running.gateway.db, deliveries.map((lot) => lot.origin!));
+    expect(origins.plots).to.equal(40);
+    expect(origins.unregistered).to.equal(0);
+    expect(origins.districts.map((d) => `${d.district}, ${d.province}, ${d.country}`).sort()).to.deep.equal([
+      "Luwu Utara, Sulawesi Selatan, ID",
+      "Parigi Moutong, Sulawesi Tengah, ID",
+      "Poso, Sulawesi Tengah, ID",
+    ]);
+    // Plots of half a hectare to three hectares.
+    const { rows } = await running.gateway.db.query<{ min: string; max: string }>("select min(area_m2)::text as min, max(area_m2)::text as max from origin_plots");
+    expect(Number(rows[0]!.min)).to.be.at.least(4_000);
+    expect(Number(rows[0]!.max)).to.be.at.most(35_000);
+    // Fermented and dried, merged, ground, pressed: each form on the way.
+    expect([...new Set(lots.map((lot) => lot.form.name))]).to.include.members(["cocoa dry beans", "cocoa nibs", "cocoa liquor"]);
+  });
+
+  it("traces the tyre batch to the cup-lump deliveries in Songkhla", async function () {
+    const lots = await ancestors(record.rubber.tsr20);
+    const deliveries = lots.filter((lot) => lot.genesis === "minted");
+    expect(deliveries.map((lot) => lot.lotId).sort()).to.deep.equal([...record.rubber.deliveries].sort());
+    expect(new Set(deliveries.map((lot) => lot.form.name))).to.deep.equal(new Set(["rubber cup lump"]));
+    const origins = await summariseOrigins(running.gateway.db, deliveries.map((lot) => lot.origin!));
+    expect(origins.districts.map((d) => d.district).sort()).to.deep.equal(["Hat Yai", "Na Thawi", "Sadao"]);
+    const { rows } = await running.gateway.db.query<{ custodian_member: string }>("select custodian_member::text from lots where lot_id = $1", [record.rubber.tsr20]);
+    expect(rows[0]!.custodian_member).to.equal(record.members.tyreMaker);
+  });
+
+  it("names the products for their lots, held by the brand and the tyre maker", async function () {
+    const { rows } = await running.gateway.db.query<{ gtin: string; lot_id: string; member_id: string }>("select gtin, lot_id::text, member_id::text from products order by member_id");
+    expect(rows).to.deep.include({ gtin: record.products.chocolate.gtin, lot_id: record.cocoa.chocolate, member_id: record.members.brand });
+    expect(rows).to.deep.include({ gtin: record.products.tyre.gtin, lot_id: record.rubber.tsr20, member_id: record.members.tyreMaker });
+  });
+
+  it("has certifiers attest plots, lots and the cooperative, and one attestation revoked", async function () {
+    if (record.attestations === null) this.skip();
+    expect(record.attestations.revoked).to.have.length(1);
+    const { rows } = await running.gateway.db.query<{ revoked: number; total: number }>(
+      "select count(*) filter (where revoked)::int as revoked, count(*)::int as total from attestations",
+    );
+    expect(rows[0]!.revoked).to.equal(1);
+    expect(rows[0]!.total).to.equal(record.attestations.plots + record.attestations.lots + record.attestations.members);
+  });
+
+  it("seeds nothing the second time: the same record, no new request, no new block", async function () {
+    const block = await running.gateway.governor!.provider!.getBlockNumber();
+    const requests = await outboxCount();
+    const again = await seedDemo({ gateway: running.gateway, dataDir: dir });
+    expect(again.seeded).to.equal(false);
+    expect(again.record).to.deep.equal(record);
+    expect(await outboxCount()).to.equal(requests);
+    expect(await running.gateway.governor!.provider!.getBlockNumber()).to.be.lessThanOrEqual(block + 2); // only anvil's own 1 s blocks
+    const { rows } = await running.gateway.db.query<{ n: number }>("select count(*)::int as n from lots where created_block > $1", [block]);
+    expect(rows[0]!.n).to.equal(0);
+  });
+
+  it("resumes without doubling anything when demo.json is lost: every step answers from its first run", async function () {
+    const requests = await outboxCount();
+    const { rows: before } = await running.gateway.db.query<{ n: number }>("select count(*)::int as n from lots");
+    fs.rmSync(path.join(dir, DEMO_FILE));
+    const again = await seedDemo({ gateway: running.gateway, dataDir: dir });
+    expect(again.seeded).to.equal(true);
+    expect({ ...again.record, seeded_at: "", seed_seconds: 0 }).to.deep.equal({ ...record, seeded_at: "", seed_seconds: 0 });
+    expect(await outboxCount()).to.equal(requests);
+    const { rows: after } = await running.gateway.db.query<{ n: number }>("select count(*)::int as n from lots");
+    expect(after[0]!.n).to.equal(before[0]!.n);
+  });
+});
