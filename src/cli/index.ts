@@ -4,14 +4,17 @@ import { registerStartCommand } from "./commands/start";
 import { registerEvidenceCommand } from "./commands/evidence";
 import { registerIndexCommand } from "./commands/index";
 import { registerMembersCommand } from "./commands/members";
+import { registerVerifyCommand } from "./commands/verify";
 
 const program = new Command("firstmile").description("traceability for the first mile of rubber and cocoa");
 registerStartCommand(program);
 registerEvidenceCommand(program);
 registerIndexCommand(program);
 registerMembersCommand(program);
+registerVerifyCommand(program);
 
 program.parseAsync().catch((error: unknown) => {
   console.error(`firstmile: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
+  const exitCode = (error as { exitCode?: unknown }).exitCode;
+  process.exit(typeof exitCode === "number" && exitCode > 0 ? exitCode : 1);
 });

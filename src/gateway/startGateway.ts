@@ -23,6 +23,7 @@ import { OutboxWriter } from "../relay/outboxWriter";
 import { ensureRelayerAccount } from "../relay/relayerAccount";
 import { RelayWorker } from "../relay/relayWorker";
 import { createQrRouter } from "../web/qrRoutes";
+import { createPassportRouter } from "../web/passport/router";
 import { startControlSocket, type ControlSocket } from "./controlSocket";
 import { GatewayStartError, connectChain } from "./connectChain";
 
@@ -130,6 +131,18 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
       routers: [
         { path: "/", router: createIpfsGatewayRouter(evidence) },
         { path: "/", router: createQrRouter({ db, publicBase }) },
+        // The public lot page (after the QR routes: it answers any other path under /l and /01).
+        {
+          path: "/",
+          router: createPassportRouter({
+            db,
+            evidence,
+            rpc: jsonRpcClient(chain.url),
+            chainId,
+            contracts: { LotRegistry: registry, AttestationRegistry: deployments.contracts.AttestationRegistry?.address ?? null },
+            onError: (error) => logger.error({ err: error }, "lot page failed"),
+          }),
+        },
       ],
       readiness: { ...readinessChecks({ provider, db, evidence, worker }), indexer: () => indexer.readiness() },
       errorMappers: [relayErrorMapper],

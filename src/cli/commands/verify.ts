@@ -1,0 +1,101 @@
+import type { Writable } from "node:stream";
+import type { Command } from "commander";
+import { jsonRpcClient } from "../../relay/jsonRpc";
+import type { LotPassport } from "../../web/passport/types";
+import { verifyPassportIndependently } from "../../web/passport/verify";
+
+/** What the command reads and writes; the real process by default, a test's buffers otherwise. */
+export type VerifyCommandIo = {
+  stdout: Writable;
+  stderr: Writable;
+  /** Where the exit code goes (default: `process.exitCode`). */
+  setExitCode: (code: number) => void;
+};
+
+export type VerifyOptions = { rpc?: string; gateway?: string };
+
+/** Exit codes: everything matches, something differs, the input was unusable. */
+export const VERIFY_EXIT = { verified: 0, mismatch: 1, badInput: 2 } as const;
+
+/**
+ * `firstmile verify <url-or-lot-id> --rpc <url> [--gateway <url>]`: fetches a lot page's JSON
+ * twin and re-checks it against a JSON-RPC node of the user's choosing, trusting nothing the
+ * gateway says. Exit 0 only when everything matches; 1 naming each difference; 2 on bad input.
+ */
+export function registerVerifyCommand(
+  program: Command,
+  io: VerifyCommandIo = { stdout: process.stdout, stderr: process.stderr, setExitCode: (code) => (process.exitCode = code) },
+): void {
+  program
+    .command("verify <target>")
+    .description("re-check a lot page (URL, or lot id with --gateway) against any JSON-RPC node: history heads, attestations, evidence")
+    .option("--rpc <url>", "JSON-RPC URL of a node of the network (required)")
+    .option("--gateway <url>", "gateway base URL (needed with a lot id; default: the page URL's origin)")
+    // A bad flag or a missing argument is bad input: exit 2, as for a bad URL.
+    .exitOverride((error) => {
+      if (error.exitCode !== 0) {
+        io.setExitCode(VERIFY_EXIT.badInput);
+        error.exitCode = VERIFY_EXIT.badInput;
+      }
+      throw error;
+    })
+    .action(async (target: string, options: VerifyOptions) => {
+      io.setExitCode(await runVerify(target, options, io));
+    });
+}
+
+export async function runVerify(target: string, options: VerifyOptions, io: Pick<VerifyCommandIo, "stdout" | "stderr">): Promise<number> {
+  const out = (line: string) => io.stdout.write(`${line}\n`);
+  const fail = (line: string) => {
+    io.stderr.write(`firstmile verify: ${line}\n`);
+    return VERIFY_EXIT.badInput;
+  };
+  if (!options.rpc) return fail("--rpc <url> is required: the JSON-RPC node to check against (any node of the network, not the gateway's word)");
+  if (!isHttpUrl(options.rpc)) return fail(`--rpc ${JSON.stringify(options.rpc)} is not an http(s) URL`);
+  if (options.gateway !== undefined && !isHttpUrl(options.gateway)) return fail(`--gateway ${JSON.stringify(options.gateway)} is not an http(s) URL`);
+
+  let pageUrl: URL;
+  if (/^[1-9]\d{0,18}$/.test(target)) {
+    if (!options.gateway) return fail(`a lot id needs --gateway <url> (where the lot's page is); or pass the page URL`);
+    pageUrl = new URL(`l/${target}`, options.gateway.endsWith("/") ? options.gateway : `${options.gateway}/`);
+  } else if (isHttpUrl(target)) {
+    pageUrl = new URL(target);
+  } else {
+    return fail(`${JSON.stringify(target)} is neither a lot id nor an http(s) URL of a lot page`);
+  }
+  pageUrl.searchParams.delete("lang");
+  pageUrl.searchParams.set("format", "json");
+  const evidenceGateway = options.gateway ?? pageUrl.origin;
+
+  let passport: LotPassport;
+  try {
+    const response = await fetch(pageUrl, { headers: { accept: "application/json" }, signal: AbortSignal.timeout(60_000) });
+    const text = await response.text();
+    if (!response.ok) return fail(`${pageUrl} answered ${response.status}: ${text.slice(0, 200)}`);
+    passport = JSON.parse(text) as LotPassport;
+    if (passport?.format !== "firstmile.passport.v1" || !Array.isArray(passport.lots)) return fail(`${pageUrl} is not a firstmile lot passport`);
+  } catch (error) {
+    return fail(`cannot read ${pageUrl}: ${(error as Error).message}`);
+  }
+
+  out(`lot ${passport.lot.lotId}: ${passport.lots.length} lots, ${passport.attestations.length} attestations, ${passport.evidence.length} evidence files, from ${pageUrl.origin}`);
+  let result;
+  try {
+    result = await verifyPassportIndependently({ passport, rpc: jsonRpcClient(options.rpc), evidenceGateway });
+  } catch (error) {
+    return fail(`cannot check against ${options.rpc}: ${(error as Error).message}`);
+  }
+  for (const finding of result.findings) out(`${finding.ok ? "ok  " : "FAIL"} ${finding.what}`);
+  const failures = result.findings.filter((f) => !f.ok).length;
+  out(result.ok ? `VERIFIED: lot ${passport.lot.lotId} matches the chain at block ${result.block}` : `MISMATCH: ${failures} difference${failures === 1 ? "" : "s"} for lot ${passport.lot.lotId} (block ${result.block})`);
+  return result.ok ? VERIFY_EXIT.verified : VERIFY_EXIT.mismatch;
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === "http:" || url.protocol === "https:";
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,270 @@
+import type { Database, Queryable } from "../../db";
+import { NonRetryableError } from "../../errors/base";
+import { resolveDigest, type EvidenceStore } from "../../evidence";
+import { getLotAttestations, getLotCarriedClaims } from "../../indexer/queries";
+import { formById } from "../../lots/forms";
+import { bitsToRoles } from "../../membership/roles";
+import { summariseOrigins } from "../../origins";
+import { productsOfLot, type Product } from "../../products";
+import type { JsonRpc } from "../../relay/jsonRpc";
+import { eventFromJson, eventJsonFromRow, lotStateFromEvents } from "./events";
+import type { LotPassport, PassportEvent, PassportEvidence, PassportLot, PassportMember, VerificationMismatch } from "./types";
+import { checkPassportAgainstChain, checkStatedValues, type BlockTag } from "./verify";
+
+/** The ancestry has more lots than one page may check. */
+export class PassportTooLargeError extends NonRetryableError {
+  override name = "PassportTooLargeError";
+}
+
+/** Most lots (the lot and its ancestors) one page reads and checks. */
+export const MAX_PASSPORT_LOTS = 20_000;
+/** Most evidence items and members a page lists. */
+const MAX_EVIDENCE = 40;
+const MAX_MEMBERS = 60;
+const ZERO32 = `0x${"0".repeat(64)}`;
+
+export type PassportSources = {
+  db: Database;
+  evidence: EvidenceStore;
+  /** The gateway's node. */
+  rpc: JsonRpc;
+  chainId: bigint;
+  contracts: { LotRegistry: string; AttestationRegistry: string | null };
+  /** Names from members' metadata documents, by digest (immutable content, so kept). */
+  nameCache?: Map<string, string | null>;
+};
+
+/**
+ * Everything the public page shows about a lot, read from the read model in one snapshot (with
+ * the indexer's checkpoint, so the chain is asked at the block the data reflects), then checked:
+ * heads recomputed from the events and compared with the chain, attestation statuses compared
+ * with the chain, the read model's lot rows compared with the events. Null for an unknown lot.
+ */
+export async function buildPassport(sources: PassportSources, lotId: bigint, product: Product | null = null): Promise<LotPassport | null> {
+  const { db, rpc } = sources;
+  const snapshot = await db.transaction(async (tx) => {
+    await tx.query("set transaction isolation level repeatable read");
+    const checkpoint = await tx.query<{ block_number: string | number }>("select block_number from indexer_checkpoint order by block_number desc limit 1");
+    const block: BlockTag = checkpoint.rows[0] ? Number(checkpoint.rows[0].block_number) : "latest";
+    const blockInfo = await rpc.call<{ number: string; timestamp: string } | null>("eth_getBlockByNumber", [block === "latest" ? "latest" : `0x${block.toString(16)}`, false]);
+    const blockNumber = blockInfo ? Number(blockInfo.number) : 0;
+    const blockTime = blockInfo ? new Date(Number(blockInfo.timestamp) * 1000) : new Date();
+    const lots = await walkAncestry(tx, lotId);
+    if (!lots) return null;
+    const readModel = await compareReadModel(tx, lots);
+    const states = new Map(lots.map((lot) => [lot.lotId, lotStateFromEvents(lot.events.map((e) => eventFromJson(e.event)))]));
+    const minted = lots.filter((lot) => lot.events[0]!.event.kind === "minted");
+    const origins = await summariseOrigins(
+      tx,
+      minted.map((lot) => states.get(lot.lotId)!.origin!),
+    );
+    const attestationsView = await getLotAttestations(tx, lotId, { now: blockTime, limit: 500 });
+    const claims = await getLotCarriedClaims(tx, lotId, blockTime);
+    const listed = new Set(lots.map((lot) => lot.lotId));
+    const attestations = (attestationsView?.items ?? []).filter((item) => listed.has(item.lotId));
+    const addresses = new Set<string>();
+    for (const lot of lots) {
+      for (const { event } of lot.events) {
+        for (const key of ["custodian", "previousCustodian", "receiver", "by"] as const) {
+          const value = (event as Record<string, unknown>)[key];
+          if (typeof value === "string") addresses.add(value.toLowerCase());
+        }
+      }
+    }
+    for (const attestation of attestations) addresses.add(attestation.attester.account.toLowerCase());
+    const accountRows = await tx.query<{ address: string; member_id: string }>("select address, member_id::text as member_id from accounts where address = any($1::text[])", [[...addresses]]);
+    const accounts: Record<string, string> = {};
+    for (const row of accountRows.rows) accounts[row.address.toLowerCase()] = row.member_id;
+    const memberIds = [...new Set(Object.values(accounts))].slice(0, MAX_MEMBERS);
+    const memberRows = await tx.query<{ member_id: string; roles: number; country: string; metadata: string }>(
+      "select member_id::text as member_id, roles, country, metadata from members where member_id = any($1::int8[])",
+      [memberIds],
+    );
+    const products = product ? [product] : await productsOfLot(tx, lotId);
+    return { block: { number: blockNumber, tag: block, time: blockTime }, lots, readModel, states, minted, origins, attestations, claims, accounts, memberRows: memberRows.rows, product: products[0] ?? null };
+  });
+  if (!snapshot) return null;
+
+  const { lots, states, minted, origins, accounts } = snapshot;
+  const names = sources.nameCache ?? new Map<string, string | null>();
+  const evidence: PassportEvidence[] = [];
+  const members: PassportMember[] = [];
+  for (const row of snapshot.memberRows) {
+    const name = await memberName(sources.evidence, row.metadata, names);
+    members.push({ memberId: row.member_id, name, roles: bitsToRoles(Number(row.roles)), country: row.country });
+    if (name !== null) evidence.push(await evidenceItem(sources.evidence, row.metadata, { kind: "member", memberId: row.member_id }));
+  }
+  members.sort((a, b) => Number(BigInt(a.memberId) - BigInt(b.memberId)));
+  for (const lot of lots) {
+    for (const { event } of lot.events) {
+      if (event.kind === "evidence" && evidence.length < MAX_EVIDENCE) evidence.push(await evidenceItem(sources.evidence, event.evidence, { kind: "lot", lotId: lot.lotId }));
+    }
+  }
+  for (const attestation of snapshot.attestations) {
+    if (attestation.evidence !== ZERO32 && evidence.length < MAX_EVIDENCE) evidence.push(await evidenceItem(sources.evidence, attestation.evidence, { kind: "attestation", uid: attestation.uid }));
+  }
+
+  const own = states.get(lotId.toString())!;
+  const form = formById(own.form);
+  const memberOf = (account: string) => {
+    const memberId = accounts[account.toLowerCase()];
+    return members.find((m) => m.memberId === memberId) ?? null;
+  };
+  const deliveryTimes = minted.map((lot) => lot.events[0]!.blockTime).filter((t): t is string => t !== null).sort();
+  const passport: LotPassport = {
+    format: "firstmile.passport.v1",
+    chainId: sources.chainId.toString(),
+    contracts: sources.contracts,
+    lot: {
+      lotId: lotId.toString(),
+      commodity: form?.commodity ?? null,
+      form: { id: own.form, name: form?.name ?? null },
+      grams: own.grams.toString(),
+      status: own.status,
+      custodian: memberOf(own.custodian),
+    },
+    product: snapshot.product ? { gtin: snapshot.product.gtin, batch: snapshot.product.batch, name: snapshot.product.name } : null,
+    origin: {
+      deliveries: minted.length,
+      plots: origins.plots,
+      areaM2: origins.areaM2,
+      unregistered: origins.unregistered,
+      districts: origins.districts,
+      firstDelivery: deliveryTimes[0] ?? null,
+      lastDelivery: deliveryTimes.at(-1) ?? null,
+      grams: minted.reduce((sum, lot) => sum + BigInt((lot.events[0]!.event as { grams: string }).grams), 0n).toString(),
+    },
+    members,
+    accounts,
+    lots,
+    attestations: snapshot.attestations.map((a) => ({
+      uid: a.uid,
+      lotId: a.lotId,
+      scheme: { id: a.scheme.id, name: a.scheme.name, version: a.scheme.version, model: a.scheme.model },
+      certifier: { memberId: a.attester.memberId, account: a.attester.account, name: members.find((m) => m.memberId === a.attester.memberId)?.name ?? null },
+      attestedAt: a.attestedAt,
+      expiresAt: a.expiresAt,
+      status: a.status,
+      revocation: a.revocation ? { reason: a.revocation.reason, at: a.revocation.at } : null,
+      evidence: a.evidence,
+    })),
+    claims: snapshot.claims.map((c) => ({ scheme: { id: c.scheme.id, name: c.scheme.name, model: c.scheme.model }, source: c.source, validUntil: c.validUntil })),
+    evidence,
+    verification: { ok: false, block: { number: snapshot.block.number, time: snapshot.block.time.toISOString() }, checkedAt: new Date().toISOString(), lotsChecked: 0, attestationsChecked: 0, mismatches: [] },
+  };
+
+  const mismatches: VerificationMismatch[] = [...snapshot.readModel];
+  try {
+    const check = await checkPassportAgainstChain({ rpc, passport, block: snapshot.block.tag === "latest" ? "latest" : snapshot.block.number });
+    mismatches.push(...check.mismatches);
+    passport.verification.lotsChecked = check.lotsChecked;
+    passport.verification.attestationsChecked = check.attestationsChecked;
+  } catch (error) {
+    mismatches.push({ kind: "chain", what: `the chain could not be asked: ${(error as Error).message}` });
+  }
+  mismatches.push(...checkStatedValues(passport));
+  passport.verification.mismatches = mismatches;
+  passport.verification.ok = mismatches.length === 0;
+  return passport;
+}
+
+/** The lot and every lot it was made from (following the derived events' inputs), by depth. */
+async function walkAncestry(q: Queryable, lotId: bigint): Promise<PassportLot[] | null> {
+  const found = new Map<string, PassportLot>();
+  let level = [lotId.toString()];
+  for (let depth = 0; level.length > 0; depth++) {
+    if (found.size + level.length > MAX_PASSPORT_LOTS) throw new PassportTooLargeError(`lot ${lotId} was made from more than ${MAX_PASSPORT_LOTS} lots`);
+    const { rows } = await q.query<{ lot_id: string; seq: number; kind: string; block_number: string | number; log_index: number; tx_hash: string; block_time: Date | null; head: string; fields: Record<string, unknown> }>(
+      `select lot_id::text as lot_id, seq, kind, block_number, log_index, tx_hash, block_time, head, fields
+         from lot_events where lot_id = any($1::int8[]) order by lot_id, seq`,
+      [level],
+    );
+    const next = new Set<string>();
+    for (const row of rows) {
+      let lot = found.get(row.lot_id);
+      if (!lot) {
+        lot = { lotId: row.lot_id, depth, events: [] };
+        found.set(row.lot_id, lot);
+      }
+      const event: PassportEvent = {
+        event: eventJsonFromRow(row.lot_id, row.kind, row.fields),
+        txHash: row.tx_hash,
+        blockNumber: Number(row.block_number),
+        logIndex: Number(row.log_index),
+        blockTime: row.block_time ? new Date(row.block_time).toISOString() : null,
+        head: row.head,
+      };
+      lot.events.push(event);
+      if (event.event.kind === "derived") for (const input of event.event.inputIds) if (!found.has(input)) next.add(input);
+    }
+    if (depth === 0 && !found.has(lotId.toString())) return null;
+    level = [...next].filter((id) => !found.has(id));
+  }
+  return [...found.values()].sort((a, b) => a.depth - b.depth || (BigInt(a.lotId) < BigInt(b.lotId) ? -1 : 1));
+}
+
+/** The read model's lot rows against what the events say (a changed weight, custodian or head is named). */
+async function compareReadModel(q: Queryable, lots: PassportLot[]): Promise<VerificationMismatch[]> {
+  const { rows } = await q.query<{ lot_id: string; form: number; grams: string; status: string; custodian: string; head: string; event_count: number }>(
+    "select lot_id::text as lot_id, form, grams::text as grams, status, custodian, head, event_count from lots where lot_id = any($1::int8[])",
+    [lots.map((lot) => lot.lotId)],
+  );
+  const byId = new Map(rows.map((row) => [row.lot_id, row]));
+  const mismatches: VerificationMismatch[] = [];
+  for (const lot of lots) {
+    const row = byId.get(lot.lotId);
+    if (!row) {
+      mismatches.push({ kind: "readModel", lotId: lot.lotId, field: "row", shown: "(none)", events: `${lot.events.length} events`, what: `lot ${lot.lotId}: the gateway has events but no lot row` });
+      continue;
+    }
+    let state;
+    try {
+      state = lotStateFromEvents(lot.events.map((e) => eventFromJson(e.event)));
+    } catch {
+      continue; // named by the head check
+    }
+    const compare = (field: string, table: string, events: string) => {
+      if (table !== events) mismatches.push({ kind: "readModel", lotId: lot.lotId, field, shown: table, events, what: `lot ${lot.lotId}: the gateway's lots table says ${field} ${table}, its events say ${events}` });
+    };
+    compare("grams", row.grams, state.grams.toString());
+    compare("form", String(row.form), String(state.form));
+    compare("status", row.status, state.status);
+    compare("custodian", row.custodian.toLowerCase(), state.custodian);
+    compare("head", row.head.toLowerCase(), (lot.events.at(-1)?.head ?? "").toLowerCase());
+    compare("event count", String(row.event_count), String(lot.events.length));
+  }
+  return mismatches;
+}
+
+/** A member's name from its metadata document (`{"name": ...}`), verified by the store; null when unavailable. */
+async function memberName(store: EvidenceStore, digest: string, cache: Map<string, string | null>): Promise<string | null> {
+  if (!/^0x[0-9a-f]{64}$/i.test(digest) || digest === ZERO32) return null;
+  if (cache.has(digest)) return cache.get(digest)!;
+  let name: string | null = null;
+  try {
+    const cid = await withTimeout(resolveDigest(digest, store), 2_000);
+    const bytes = await withTimeout(store.get(cid), 2_000);
+    if (bytes.length <= 64 * 1024) {
+      const document = JSON.parse(Buffer.from(bytes).toString("utf8")) as { name?: unknown };
+      if (typeof document.name === "string" && document.name.trim()) name = document.name.trim().slice(0, 120);
+    }
+  } catch {
+    name = null; // not held here, not JSON: the page says "member #N"
+  }
+  if (cache.size > 5_000) cache.clear();
+  cache.set(digest, name);
+  return name;
+}
+
+async function evidenceItem(store: EvidenceStore, digest: string, source: PassportEvidence["source"]): Promise<PassportEvidence> {
+  try {
+    const cid = (await withTimeout(resolveDigest(digest, store), 2_000)).toString();
+    return { cid, digest: digest.toLowerCase(), source, href: `/ipfs/${cid}` };
+  } catch {
+    return { cid: null, digest: digest.toLowerCase(), source, href: null };
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms).unref())]);
+}

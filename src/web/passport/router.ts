@@ -1,0 +1,127 @@
+import { createHash } from "node:crypto";
+import express, { type Request, type Response } from "express";
+import { createRateLimiter, type RateLimiter } from "../../api/rateLimit";
+import { BATCH_PATTERN, checkGtin, findProduct, type Product } from "../../products";
+import { message, pickLocale, type Locale, type MessageKey } from "../i18n";
+import { buildPassport, PassportTooLargeError, type PassportSources } from "./buildPassport";
+import { renderMessagePage, renderPassportPage } from "./render";
+import type { LotPassport } from "./types";
+
+export type PassportRouterParameters = PassportSources & {
+  /** Public per-IP limit (default: bursts of 30, 3 pages a second). */
+  limiter?: RateLimiter;
+  /** Seconds a page may be cached (default 30). */
+  maxAgeSeconds?: number;
+  onError?: (error: unknown) => void;
+};
+
+const SECURITY_HEADERS = {
+  "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:",
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+};
+
+const LOT_ID = /^[1-9]\d{0,18}$/;
+const INT8_MAX = (1n << 63n) - 1n;
+
+/**
+ * The public lot page, no authentication: `GET /l/{lotId}` (the gateway's own path for a lot) and
+ * the GS1 Digital Link `GET /01/{gtin}/10/{batch}`, as HTML or, with `?format=json` or
+ * `Accept: application/json`, as the machine-readable twin `firstmile verify` checks.
+ */
+export function createPassportRouter(parameters: PassportRouterParameters): express.Router {
+  const router = express.Router();
+  const limiter = parameters.limiter ?? createRateLimiter({ capacity: 30, perSecond: 3 });
+  const maxAge = parameters.maxAgeSeconds ?? 30;
+  const sources: PassportSources = { ...parameters, nameCache: parameters.nameCache ?? new Map() };
+
+  const wantsJson = (req: Request) => req.query.format === "json" || (req.query.format === undefined && req.accepts(["html", "json"]) === "json");
+  const localeOf = (req: Request): Locale => pickLocale(req.query.lang, req.get("accept-language"));
+
+  function refuse(req: Request, res: Response, status: number, code: string, titleKey: MessageKey, bodyKey: MessageKey, values: Record<string, string | number> = {}) {
+    const locale = localeOf(req);
+    res.set(SECURITY_HEADERS).set("cache-control", "no-store").status(status);
+    if (wantsJson(req)) res.type("application/json").send(JSON.stringify({ error: { code, message: message("en", bodyKey, values) } }));
+    else res.type("text/html; charset=utf-8").set("content-language", locale).send(renderMessagePage(locale, titleKey, message(locale, bodyKey, values)));
+  }
+
+  function limited(req: Request, res: Response): boolean {
+    const verdict = limiter.take(req.ip ?? "unknown");
+    if (verdict.allowed) return false;
+    res.set("retry-after", String(verdict.retryAfterSeconds));
+    refuse(req, res, 429, "rate_limited", "errorTitle", "rateLimited");
+    return true;
+  }
+
+  async function answer(req: Request, res: Response, lotId: bigint, product: Product | null) {
+    const passport = await buildPassport(sources, lotId, product);
+    if (!passport) return refuse(req, res, 404, "lot_not_found", "notFoundTitle", "notFoundLot", { lotId: lotId.toString() });
+    const json = wantsJson(req);
+    const locale = localeOf(req);
+    const etag = `W/"${etagOf(passport, json ? "json" : locale)}"`;
+    res.set(SECURITY_HEADERS).set({ etag, "cache-control": `public, max-age=${maxAge}`, vary: "Accept, Accept-Language" });
+    if (matches(req.get("if-none-match"), etag)) return res.status(304).end();
+    if (json) return res.type("application/json").send(JSON.stringify(passport));
+    const url = `${req.protocol}://${req.get("host") ?? "localhost"}${req.originalUrl.split("?")[0]}`;
+    res.type("text/html; charset=utf-8").set("content-language", locale).send(renderPassportPage(passport, { locale, path: req.path, url }));
+  }
+
+  const run = (handler: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response) => {
+    handler(req, res).catch((error: unknown) => {
+      if (error instanceof PassportTooLargeError) return refuse(req, res, 422, "too_large", "errorTitle", "tooLarge");
+      parameters.onError?.(error);
+      if (!res.headersSent) refuse(req, res, 500, "internal", "errorTitle", "errorBody");
+    });
+  };
+
+  router.get(
+    "/l/:lotId",
+    run(async (req, res) => {
+      if (limited(req, res)) return;
+      const raw = String(req.params.lotId);
+      if (!LOT_ID.test(raw) || BigInt(raw) > INT8_MAX) return refuse(req, res, 400, "invalid_lot_id", "notFoundTitle", "badLotId", { value: raw.slice(0, 40) });
+      await answer(req, res, BigInt(raw), null);
+    }),
+  );
+
+  router.get(
+    "/01/:gtin/10/:batch",
+    run(async (req, res) => {
+      if (limited(req, res)) return;
+      const gtin = String(req.params.gtin);
+      const batch = String(req.params.batch);
+      const checked = checkGtin(gtin);
+      if (!checked.ok) return refuse(req, res, 404, "invalid_gtin", "notFoundTitle", "badGtin", { gtin: gtin.slice(0, 20), reason: checked.reason });
+      if (!BATCH_PATTERN.test(batch)) return refuse(req, res, 404, "invalid_batch", "notFoundTitle", "badBatch", { batch: batch.slice(0, 40) });
+      const product = await findProduct(parameters.db, checked.gtin14, batch);
+      if (!product) return refuse(req, res, 404, "unknown_product", "notFoundTitle", "unknownProduct", { gtin: checked.gtin14, batch });
+      await answer(req, res, product.lotId, product);
+    }),
+  );
+
+  // Anything else under the Digital Link or lot prefixes is a malformed link, answered as a page.
+  const malformed = (req: Request, res: Response) => {
+    if (limited(req, res)) return;
+    refuse(req, res, 404, "malformed_link", "notFoundTitle", "badLink");
+  };
+  router.get("/01", malformed);
+  router.use("/01", (req, res, next) => (req.method === "GET" || req.method === "HEAD" ? malformed(req, res) : next()));
+  router.use("/l", (req, res, next) => (req.method === "GET" || req.method === "HEAD" ? malformed(req, res) : next()));
+  return router;
+}
+
+/** ETag over the data and the block it was checked at (not the wall-clock time of the check). */
+function etagOf(passport: LotPassport, variant: string): string {
+  const { checkedAt: _checkedAt, ...verification } = passport.verification;
+  return createHash("sha256")
+    .update(JSON.stringify({ ...passport, verification }))
+    .update(`\n${variant}`)
+    .digest("base64url")
+    .slice(0, 27);
+}
+
+function matches(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  const bare = etag.replace(/^W\//, "");
+  return header.split(",").some((tag) => tag.trim() === "*" || tag.trim().replace(/^W\//, "") === bare);
+}

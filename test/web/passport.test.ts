@@ -1,0 +1,290 @@
+import { expect } from "chai";
+import { PassThrough } from "node:stream";
+import { Wallet, parseEther } from "ethers";
+import { schemeByKey } from "../../src/attestations/schemes";
+import { connectProvider } from "../../src/chain/provider";
+import { sendControlCommand } from "../../src/gateway/controlSocket";
+import { cidToDigest } from "../../src/evidence";
+import { registerPlot } from "../../src/origins";
+import { gtinCheckDigit, registerProduct } from "../../src/products";
+import { runVerify } from "../../src/cli/commands/verify";
+import { LOCALES } from "../../src/web/i18n";
+import type { LotPassport } from "../../src/web/passport/types";
+import { AttestationRegistry__factory } from "../../typechain-types";
+import { makeTempDir, removeTempDir } from "../helpers/tmp";
+import { addMemberThroughGateway, client, startTestGateway, type TestGateway } from "../gateway/helpers";
+
+type Member = Awaited<ReturnType<typeof addMemberThroughGateway>>;
+
+const XSS = ["<script>alert(1)</script>", `"><img src=x onerror=alert(1)>`, "javascript:alert(1)", "</style><b>x</b>", `' onmouseover='alert(1)`];
+const FARMER_REF = "FARMER-REF-SECRET-4711";
+
+/** A small square plot near (lon, lat), with coordinates that must never reach the page. */
+function square(lon: number, lat: number) {
+  const d = 0.0009;
+  return { type: "Polygon" as const, coordinates: [[[lon, lat], [lon + d, lat], [lon + d, lat + d], [lon, lat + d], [lon, lat]]] };
+}
+
+async function verifyCli(target: string, rpc: string, gateway?: string): Promise<{ code: number; out: string; err: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  stdout.on("data", (c: Buffer) => out.push(c));
+  stderr.on("data", (c: Buffer) => err.push(c));
+  const code = await runVerify(target, { rpc, gateway }, { stdout, stderr });
+  return { code, out: Buffer.concat(out).toString(), err: Buffer.concat(err).toString() };
+}
+
+describe("public lot page, its JSON twin and firstmile verify (real gateway)", function () {
+  let dir: string;
+  let running: TestGateway;
+  let coop: Member;
+  let processor: Member;
+  let certifier: Member;
+  let keys = 0;
+  const key = () => ({ "idempotency-key": `passport-${++keys}` });
+  const api = (token?: string) => client(running.gateway.url, token);
+  const certifierKey = Wallet.createRandom();
+  let deliveries: string[];
+  let merged: string;
+  let dry: string;
+  let gtin: string;
+  let revokedUid: string;
+  let lastBlock = 0;
+
+  async function mined(token: string, path: string, body: unknown) {
+    const answer = await api(token).post(path, body, key());
+    expect(answer.status, JSON.stringify(answer.body)).to.equal(202);
+    const { final } = await api(token).settle(answer.body.id, 60_000);
+    expect(final.status, JSON.stringify(final.error)).to.equal("mined");
+    lastBlock = Math.max(lastBlock, Number(final.transaction.blockNumber));
+    return final;
+  }
+  async function metadataDigest(document: unknown): Promise<string> {
+    const stored = await running.gateway.evidence.put(Buffer.from(JSON.stringify(document)), "application/json");
+    return cidToDigest(stored.cid);
+  }
+  const page = (path: string, headers: Record<string, string> = {}) => fetch(`${running.gateway.url}${path}`, { headers });
+
+  before(async function () {
+    this.timeout(300_000);
+    dir = makeTempDir("web-passport");
+    running = await startTestGateway(dir);
+    const { gateway } = running;
+    certifier = await addMemberThroughGateway(gateway, { roles: ["certifier"], country: "DE", accounts: [certifierKey.address] });
+    // Names come from metadata documents whose digests the chain holds; one name is an XSS payload.
+    const coopName = await metadataDigest({ name: "Koperasi Tani Maju Parigi" });
+    const processorName = await metadataDigest({ name: XSS.join(" ") });
+    const named = async (roles: string[], country: string, metadata: string) => {
+      const answer = await sendControlCommand(gateway.controlSocket!, "POST", "/members", { roles, country, metadata });
+      if (!answer || answer.status !== 200) throw new Error(JSON.stringify(answer));
+      return answer.body as Member;
+    };
+    coop = await named(["cooperative"], "ID", coopName);
+    processor = await named(["processor"], "MY", processorName);
+
+    // Plots: two in Parigi Moutong, one in Poso.
+    const plots = [];
+    for (const [i, district] of ["Parigi Moutong", "Parigi Moutong", "Poso"].entries()) {
+      plots.push(
+        await registerPlot(gateway.db, {
+          memberId: BigInt(coop.memberId),
+          farmerRef: `${FARMER_REF}-${i}`,
+          geometry: square(120.123456 + i * 0.01, -0.654321),
+          country: "ID",
+          province: "Sulawesi Tengah",
+          district,
+        }),
+      );
+    }
+    const metadata = `0x${"ab".repeat(32)}`;
+    const minted = await mined(coop.token, "/v1/lots/mint-batch", {
+      deliveries: plots.map((plot, i) => ({ form: 1, grams: String(100_000 + i * 10_000), metadata, origin: plot.commitment })),
+    });
+    deliveries = minted.outputs.lotIds;
+    // A certifier (own key) attests one delivery, and attests then revokes another.
+    const { url, chainId, deployments } = gateway.chain;
+    const provider = connectProvider(url, Number(chainId));
+    const governor = await provider.getSigner(0);
+    await (await governor.sendTransaction({ to: certifierKey.address, value: parseEther("1") })).wait();
+    const registry = AttestationRegistry__factory.connect(deployments.contracts.AttestationRegistry!.address, governor);
+    const scheme = schemeByKey("organic");
+    const organic = Number(await registry.schemeIdOf(scheme.name, scheme.version));
+    const now = (await provider.getBlock("latest"))!.timestamp;
+    await (await registry.accredit(organic, BigInt(certifier.memberId), now + 365 * 24 * 3600)).wait();
+    const asCertifier = registry.connect(certifierKey.connect(provider));
+    const report = await metadataDigest({ report: "organic audit 2026", result: "pass" });
+    const lotSubject = (id: string) => `0x${BigInt(id).toString(16).padStart(64, "0")}`;
+    await (await asCertifier.attest(organic, { subjectKind: 1, subject: lotSubject(deliveries[1]!), expiresAt: now + 180 * 24 * 3600, evidence: report, dataHash: `0x${"00".repeat(32)}` })).wait();
+    const revocable = await (await asCertifier.attest(organic, { subjectKind: 1, subject: lotSubject(deliveries[0]!), expiresAt: 0, evidence: `0x${"00".repeat(32)}`, dataHash: `0x${"00".repeat(32)}` })).wait();
+    revokedUid = revocable!.logs.map((log) => registry.interface.parseLog(log)).find((e) => e?.name === "Attested")!.args.uid;
+    const revoked = await (await asCertifier.revoke(revokedUid, 3)).wait();
+    lastBlock = Math.max(lastBlock, revoked!.blockNumber);
+    provider.destroy();
+    merged = (await mined(coop.token, "/v1/lots/merge", { lotIds: deliveries, metadata })).outputs.lotIds[0];
+    await mined(coop.token, `/v1/lots/${merged}/offer`, { receiver: processor.accounts[0]!.address });
+    await mined(processor.token, `/v1/lots/${merged}/accept`, { gramsReceived: "329000" });
+    dry = (await mined(processor.token, "/v1/lots/transform", { inputIds: [merged], outputs: [{ form: 2, grams: "125000", metadata }] })).outputs.lotIds[0];
+    gtin = `0950110153000${gtinCheckDigit("0950110153000")}`;
+    await registerProduct(gateway.db, { gtin, batch: "B2026-07", lotId: BigInt(dry), memberId: BigInt(processor.memberId), name: `Dark chocolate ${XSS[0]}${XSS[3]}` });
+
+    await gateway.indexer.waitForBlock(lastBlock);
+  });
+  after(async function () {
+    await running?.gateway.stop();
+    removeTempDir(dir);
+  });
+
+  it("renders the story: origin by district, custody steps with the yield, claims, verified against the chain", async function () {
+    const started = performance.now();
+    const response = await page(`/l/${dry}`);
+    const ms = performance.now() - started;
+    const html = await response.text();
+    console.log(`      lot page of the story: ${Buffer.byteLength(html)} bytes in ${ms.toFixed(0)} ms`);
+    expect(response.status).to.equal(200);
+    expect(response.headers.get("content-type")).to.match(/^text\/html/);
+    expect(response.headers.get("content-security-policy")).to.equal("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:");
+    expect(response.headers.get("x-content-type-options")).to.equal("nosniff");
+    expect(html).to.not.match(/<script/i);
+    for (const text of ["Parigi Moutong", "Poso", "Sulawesi Tengah", "3 plots", "3 farm deliveries", "Koperasi Tani Maju Parigi", "Merged by", "Handed over from", "Processed by", "yield 38 %", "cocoa dry beans", "125 kg", "Verified against the blockchain", "revoked (reason code 3)", "valid", "<svg"]) {
+      expect(html, text).to.include(text);
+    }
+    expect(html).to.match(/Checked at block \d+/);
+    expect(html).to.include('href="/ipfs/bafkrei');
+    expect(html).to.not.include("Does NOT match");
+  });
+
+  it("never shows a farmer's reference or a plot's coordinates, in the page or its twin", async function () {
+    const html = await (await page(`/l/${dry}`)).text();
+    const json = await (await page(`/l/${dry}?format=json`)).text();
+    for (const body of [html, json]) {
+      expect(body).to.not.include(FARMER_REF);
+      expect(body).to.not.include("120.12");
+      expect(body).to.not.include("654321");
+    }
+  });
+
+  it("answers the JSON twin: events with heads, attestations, evidence digests, the verification", async function () {
+    const response = await page(`/l/${dry}`, { accept: "application/json" });
+    expect(response.headers.get("content-type")).to.match(/^application\/json/);
+    const twin = (await response.json()) as LotPassport;
+    expect(twin.format).to.equal("firstmile.passport.v1");
+    expect(twin.chainId).to.equal(running.gateway.chain.chainId.toString());
+    expect(twin.contracts.LotRegistry).to.equal(running.gateway.chain.deployments.contracts.LotRegistry!.address);
+    expect(twin.lots.map((l) => l.lotId)).to.include.members([dry, merged, ...deliveries]);
+    expect(twin.lots[0]!.events[0]!.event).to.include({ kind: "derived", grams: "125000" });
+    expect(twin.attestations.map((a) => a.status).sort()).to.deep.equal(["revoked", "valid"]);
+    expect(twin.evidence.some((e) => e.source.kind === "attestation" && e.cid)).to.equal(true);
+    expect(twin.verification).to.include({ ok: true, lotsChecked: 5, attestationsChecked: 2 });
+  });
+
+  it("resolves the GS1 Digital Link, and names a wrong check digit or an unknown product in a 404 page", async function () {
+    const link = await page(`/01/${gtin}/10/B2026-07`);
+    expect(link.status).to.equal(200);
+    const html = await link.text();
+    expect(html).to.include("Processed by");
+    expect(html).to.include(`GTIN ${gtin}`);
+    const wrong = `${gtin.slice(0, -1)}${(Number(gtin.at(-1)) + 1) % 10}`;
+    const bad = await page(`/01/${wrong}/10/B2026-07`);
+    expect(bad.status).to.equal(404);
+    expect(bad.headers.get("content-type")).to.match(/^text\/html/);
+    expect(await bad.text()).to.match(/check digit \d is wrong: expected \d/);
+    const unknown = await page(`/01/${gtin}/10/NOPE`);
+    expect(unknown.status).to.equal(404);
+    expect(await unknown.text()).to.include("No product with code");
+    for (const malformed of ["/01/abc/10/x", "/01/123", "/01/" + gtin + "/21/x", "/l/abc", "/l/"]) {
+      const answer = await page(malformed);
+      expect(answer.status, malformed).to.be.oneOf([400, 404]);
+      expect(answer.headers.get("content-type"), malformed).to.match(/^text\/html/);
+    }
+    expect((await page("/l/999999999")).status).to.equal(404);
+  });
+
+  it("escapes XSS payloads from a product name and a member's metadata document", async function () {
+    const html = await (await page(`/01/${gtin}/10/B2026-07`)).text();
+    expect(html).to.not.include("<script>alert(1)</script>");
+    expect(html).to.not.include("<img src=x");
+    expect(html).to.not.include("</style><b>");
+    expect(html).to.not.match(/href="javascript:/i);
+    expect(html).to.not.include("' onmouseover='");
+    expect(html).to.include("&lt;script&gt;alert(1)&lt;/script&gt;");
+    expect(html).to.include("&quot;&gt;&lt;img src=x onerror=alert(1)&gt;");
+    expect(html.match(/<style>/g)).to.have.length(1);
+    expect(html.match(/<\/style>/g)).to.have.length(1);
+  });
+
+  it("answers 304 to a matching If-None-Match, with Cache-Control", async function () {
+    const first = await page(`/l/${dry}`);
+    const etag = first.headers.get("etag")!;
+    expect(etag).to.match(/^W\/"/);
+    expect(first.headers.get("cache-control")).to.match(/max-age=\d+/);
+    const again = await page(`/l/${dry}`, { "if-none-match": etag });
+    expect(again.status).to.equal(304);
+    const thai = await page(`/l/${dry}?lang=th`, { "if-none-match": etag });
+    expect(thai.status).to.equal(200);
+  });
+
+  it("speaks the reader's language: Accept-Language, and the ?lang= switch", async function () {
+    const thai = await (await page(`/l/${dry}`, { "accept-language": "th-TH,th;q=0.9,en;q=0.5" })).text();
+    expect(thai).to.include(`<html lang="th"`);
+    expect(thai).to.include(LOCALES.th.title);
+    const indonesian = await (await page(`/l/${dry}?lang=id`, { "accept-language": "th" })).text();
+    expect(indonesian).to.include(LOCALES.id.title);
+    expect(indonesian).to.include('href="?lang=vi"');
+  });
+
+  it("has the same message keys in every language", function () {
+    const keys = Object.keys(LOCALES.en).sort();
+    for (const [code, messages] of Object.entries(LOCALES)) expect(Object.keys(messages).sort(), code).to.deep.equal(keys);
+  });
+
+  it("firstmile verify: exit 0 when everything matches, 2 on bad input", async function () {
+    const rpc = running.gateway.chain.url;
+    const ok = await verifyCli(`${running.gateway.url}/l/${dry}`, rpc);
+    expect(ok.code, ok.out + ok.err).to.equal(0);
+    expect(ok.out).to.include("VERIFIED");
+    expect(ok.out).to.match(/evidence bafkrei\w+ \(\d+ bytes\) matches its CID/);
+    expect((await verifyCli(dry, rpc, running.gateway.url)).code).to.equal(0);
+    const noRpc = await runVerify(dry, { gateway: running.gateway.url }, { stdout: new PassThrough(), stderr: new PassThrough() });
+    expect(noRpc).to.equal(2);
+    const badUrl = await verifyCli("ftp://example/l/1", rpc);
+    expect(badUrl.code).to.equal(2);
+    expect(badUrl.err).to.include("neither a lot id nor an http(s) URL");
+    expect((await verifyCli(dry, rpc)).err).to.include("needs --gateway");
+  });
+
+  describe("when the gateway's SQL is tampered with", function () {
+    it("a changed weight in lot_events turns the page red naming the lot, and firstmile verify exits 1 naming it", async function () {
+      const db = running.gateway.db;
+      await db.query(`update lot_events set fields = jsonb_set(fields::jsonb, '{grams}', '"999999"')::json where lot_id = $1 and seq = 0`, [merged]);
+      try {
+        const html = await (await page(`/l/${dry}`)).text();
+        expect(html).to.include("Does NOT match the blockchain");
+        expect(html).to.include(`lot ${merged}: the history head recomputed from the events shown`);
+        expect(html).to.not.include("&#10003;");
+        const twin = (await (await page(`/l/${dry}?format=json`)).json()) as LotPassport;
+        expect(twin.verification.ok).to.equal(false);
+        const report = await verifyCli(`${running.gateway.url}/l/${dry}`, running.gateway.chain.url);
+        expect(report.code, report.out).to.equal(1);
+        expect(report.out).to.include(`FAIL lot ${merged}: the history head recomputed from the events shown`);
+        expect(report.out).to.include("MISMATCH");
+      } finally {
+        await db.query(`update lot_events set fields = jsonb_set(fields::jsonb, '{grams}', '"330000"')::json where lot_id = $1 and seq = 0`, [merged]);
+      }
+      expect(await (await page(`/l/${dry}`)).text()).to.include("Verified against the blockchain");
+    });
+
+    it("a changed weight in the lots table turns the page red naming the lot", async function () {
+      const db = running.gateway.db;
+      await db.query("update lots set grams = grams + 1 where lot_id = $1", [deliveries[1]]);
+      try {
+        const html = await (await page(`/l/${dry}`)).text();
+        expect(html).to.include("Does NOT match the blockchain");
+        expect(html).to.include(`lot ${deliveries[1]}: the gateway&#39;s lots table says grams 110001, its events say 110000`);
+      } finally {
+        await db.query("update lots set grams = grams - 1 where lot_id = $1", [deliveries[1]]);
+      }
+    });
+  });
+});
