@@ -4,6 +4,7 @@ import { registerStartCommand } from "./commands/start";
 import { registerEvidenceCommand } from "./commands/evidence";
 import { registerIndexCommand } from "./commands/index";
 import { registerMembersCommand } from "./commands/members";
+import { registerLabelsCommand } from "./commands/labels";
 import { registerVerifyCommand } from "./commands/verify";
 
 const program = new Command("firstmile").description("traceability for the first mile of rubber and cocoa");
@@ -11,6 +12,7 @@ registerStartCommand(program);
 registerEvidenceCommand(program);
 registerIndexCommand(program);
 registerMembersCommand(program);
+registerLabelsCommand(program);
 registerVerifyCommand(program);
 
 program.parseAsync().catch((error: unknown) => {

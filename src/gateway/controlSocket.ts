@@ -8,12 +8,14 @@ import { z } from "zod";
 import type { Keystore } from "../chain/keystore/keystore";
 import type { Database } from "../db/database";
 import { Role, type RoleName } from "../membership/roles";
+import { readLabelLots } from "../web/labelLots";
 import { addMember, issueMemberToken, listMembers, suspendMember } from "./memberAdmin";
 
 /**
  * While the gateway runs it holds the embedded database, so `firstmile members ...` cannot open
  * it. The gateway therefore listens on a Unix socket in the data dir (`gateway.sock`, mode 0600:
- * only the operator's user can connect) and does the members commands itself. Not on any network.
+ * only the operator's user can connect) and does the members commands itself, and reads the lots
+ * `firstmile labels` prints. Not on any network.
  */
 export type ControlAdmin = {
   db: Database;
@@ -41,6 +43,8 @@ export async function startControlSocket(parameters: {
   file: string;
   admin: ControlAdmin;
   onTokensRevoked?: () => void;
+  /** The public base URL of lot pages, for `firstmile labels`. */
+  publicUrl?: string;
   logger: Logger;
 }): Promise<ControlSocket> {
   const { file, admin } = parameters;
@@ -63,6 +67,13 @@ export async function startControlSocket(parameters: {
     const result = await suspendMember(admin, memberIdOf(req.params.id));
     parameters.onTokensRevoked?.();
     return result;
+  }));
+  app.get("/labels", run(async (req) => {
+    const lots = String(req.query.lots ?? "").split(",").filter(Boolean);
+    if (lots.length === 0 || lots.some((id) => !/^[1-9]\d{0,77}$/.test(id))) {
+      throw new z.ZodError([{ code: "custom", path: ["lots"], message: "lot ids, comma-separated", input: req.query.lots }]);
+    }
+    return { publicUrl: parameters.publicUrl ?? null, ...(await readLabelLots(admin.db, lots)) };
   }));
   app.post("/members/:id/tokens", run(async (req) => ({ token: await issueMemberToken(admin, memberIdOf(req.params.id), String(req.body?.label ?? "")) })));
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {

@@ -164,6 +164,7 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
         file: path.join(config.dataDir, "gateway.sock"),
         admin: { db, keystore, registry, governor, provider, chainId },
         onTokensRevoked: () => tokenCache.clear(),
+        publicUrl,
         logger,
       });
       stack.push({ name: "control socket", stop: () => control!.close() });
