@@ -83,7 +83,7 @@ export function renderPassportPage(passport: LotPassport, context: RenderContext
   const checked = t("checkedAt", { block: verification.block.number, time: verification.block.time ? dateTimes.format(new Date(verification.block.time)) : "?" });
   if (verification.ok) {
     parts.push(
-      `<section class="v ok" id="verification"><b>&#10003; ${t("verifiedOk")}</b><br>${t("verifiedDetail", { lots: verification.lotsChecked, attestations: verification.attestationsChecked })}<br><span class="s">${checked}</span></section>`,
+      `<section class="v ok" id="verification"><b>&#10003; ${t("verifiedOk")}</b><br>${t("verifiedDetail", { lots: numbers.format(verification.lotsChecked), attestations: numbers.format(verification.attestationsChecked) })}<br><span class="s">${checked}</span></section>`,
     );
   } else {
     const shown = verification.mismatches.slice(0, 12).map((m) => `<li>${escapeHtml(m.what)}</li>`);
@@ -93,13 +93,13 @@ export function renderPassportPage(passport: LotPassport, context: RenderContext
 
   // Origin.
   parts.push(`<h2>${t("originHeading")}</h2>`);
-  parts.push(`<p>${t("originDeliveries", { count: origin.deliveries, weight: weight(origin.grams) })}`);
+  parts.push(`<p>${t("originDeliveries", { count: numbers.format(origin.deliveries), weight: weight(origin.grams) })}`);
   if (origin.firstDelivery) parts.push(`<br>${t("originBetween", { from: date(origin.firstDelivery), to: date(origin.lastDelivery) })}`);
   parts.push("</p>");
   if (origin.plots > 0) {
-    parts.push(`<p>${t("originPlots", { plots: origin.plots, area: numbers.format(origin.areaM2 / 10_000) })}</p><ul>`);
+    parts.push(`<p>${t("originPlots", { plots: numbers.format(origin.plots), area: numbers.format(origin.areaM2 / 10_000) })}</p><ul>`);
     for (const d of origin.districts.slice(0, 20)) {
-      parts.push(`<li>${escapeHtml(d.district)}, ${escapeHtml(d.province)}, ${escapeHtml(d.country)} — ${t("originPlots", { plots: d.plots, area: numbers.format(d.areaM2 / 10_000) })}</li>`);
+      parts.push(`<li>${escapeHtml(d.district)}, ${escapeHtml(d.province)}, ${escapeHtml(d.country)} — ${t("originPlots", { plots: numbers.format(d.plots), area: numbers.format(d.areaM2 / 10_000) })}</li>`);
     }
     parts.push("</ul>");
     const map = districtMapSvg(origin.districts, t("mapCaption"));
@@ -107,7 +107,7 @@ export function renderPassportPage(passport: LotPassport, context: RenderContext
   } else {
     parts.push(`<p>${t("originNone")}</p>`);
   }
-  if (origin.unregistered > 0) parts.push(`<p class="s">${t("originUnregistered", { count: origin.unregistered })}</p>`);
+  if (origin.unregistered > 0) parts.push(`<p class="s">${t("originUnregistered", { count: numbers.format(origin.unregistered) })}</p>`);
   parts.push(`<p class="s">${t("originPrivacy")}</p>`);
 
   // Custody path.
@@ -115,7 +115,7 @@ export function renderPassportPage(passport: LotPassport, context: RenderContext
   const label = (step: CustodyStep) => {
     switch (step.kind) {
       case "deliveries":
-        return t("stepDeliveries", { count: step.count, member: "\u0000" }).replace("\u0000", who(step.member));
+        return t("stepDeliveries", { count: numbers.format(step.count), member: "\u0000" }).replace("\u0000", who(step.member));
       case "merged":
         return t("stepMerged", { member: "\u0000" }).replace("\u0000", who(step.member));
       case "split":
@@ -141,7 +141,7 @@ export function renderPassportPage(passport: LotPassport, context: RenderContext
   parts.push(`<h2>${t("custodyHeading")}</h2>`);
   parts.push(custodySvg(path.steps, (step) => stripTags(label(step))));
   parts.push(`<ol>${path.steps.map((step) => `<li>${label(step)}<br><span class="s">${detail(step)}</span></li>`).join("")}</ol>`);
-  if (path.omitted > 0) parts.push(`<p class="s">${t("moreSteps", { count: path.omitted })}</p>`);
+  if (path.omitted > 0) parts.push(`<p class="s">${t("moreSteps", { count: numbers.format(path.omitted) })}</p>`);
 
   // Claims and attestations.
   parts.push(`<h2>${t("claimsHeading")}</h2>`);
