@@ -7,6 +7,7 @@ import type { Database } from "../db/database";
 import { ContractRevertError } from "../relay/contractErrors";
 import { noCrash, type CrashHook } from "../relay/crashPoints";
 import { FORWARD_REQUEST_TYPES, domainSeparator, forwarderDomain } from "../relay/forwardRequest";
+import type { CallKind } from "../relay/callKinds";
 import { addressSchema, lotCallSchemas, lotIdSchema, type LotCallKind } from "../relay/lotCalls";
 import { enqueueRelayRequest, getRelayRequest, type ForwardRequest, type RelayRequest } from "../relay/outboxStore";
 import type { OutboxWriter } from "../relay/outboxWriter";
@@ -43,14 +44,14 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 export const requestViewSchema = z.object({
   id: z.string().describe("the request id"),
-  kind: z.string().describe("lots.mint, lots.offer, ..., or relay (self-signed)"),
+  kind: z.string().describe("lots.mint, lots.offer, ..., attestations.attest, attestations.revoke, ..., or relay (self-signed)"),
   status: z.enum(["queued", "signed", "submitted", "mined", "failed"]),
   idempotencyKey: z.string(),
   createdAt: z.string(),
   updatedAt: z.string(),
   call: z.object({ from: z.string(), nonce: z.string(), custodial: z.boolean() }).nullable().describe("the signed ForwardRequest carrying it"),
   transaction: z.object({ hash: z.string(), blockNumber: z.string().nullable() }).nullable(),
-  outputs: z.unknown().describe("once mined: lotIds and heads it created, decoded events"),
+  outputs: z.unknown().describe("once mined: lotIds and heads it created, attestation uids it made (uids) or revoked (revoked), decoded events"),
   error: z
     .object({ name: z.string(), message: z.string(), args: z.record(z.string(), z.unknown()).optional() })
     .nullable()
@@ -77,7 +78,7 @@ export function requestView(request: RelayRequest): z.infer<typeof requestViewSc
   };
 }
 
-const accepted = { 202: { description: "accepted: written to the outbox; follow it at GET /v1/requests/{id}", schema: requestViewSchema } };
+export const accepted = { 202: { description: "accepted: written to the outbox; follow it at GET /v1/requests/{id}", schema: requestViewSchema } };
 const lotIdParams = z.object({ lotId: lotIdSchema });
 
 const hex = (what: string) => z.string().regex(/^0x([0-9a-fA-F]{2})*$/, `${what}: 0x and hex bytes`);
@@ -99,14 +100,17 @@ export const selfSignedSchema = z
   })
   .strict();
 
-export function createRelayRoutes(parameters: RelayRoutesParameters): AnyRoute[] {
-  const { db, writer, keystore, provider, chainId, forwarder, registry } = parameters;
+/**
+ * The intake of requests made with a member's custodial key (lot and attestation writes alike):
+ * checks the member has the account, writes the request to the outbox and answers 202.
+ */
+export function createCustodialIntake(parameters: Pick<RelayRoutesParameters, "writer" | "keystore" | "maxAttempts" | "crash">) {
+  const { writer, keystore } = parameters;
   const crash = parameters.crash ?? noCrash;
-  const separator = domainSeparator(forwarderDomain(chainId, forwarder));
   const accounts = accountCache(keystore);
 
   /** Writes a custodial request and answers 202, or the first answer's request for a retried key. */
-  async function accept(kind: LotCallKind, memberId: bigint | null, payload: { account?: string | undefined }, req: Request, res: Response) {
+  async function accept(kind: CallKind, memberId: bigint | null, payload: { account?: string | undefined }, req: Request, res: Response) {
     const member = memberId!;
     const own = await accounts.of(member);
     if (own.length === 0) {
@@ -122,6 +126,7 @@ export function createRelayRoutes(parameters: RelayRoutesParameters): AnyRoute[]
     return answer(request, created, res);
   }
 
+  /** The 202 answer: the request as GET /v1/requests/:id shows it, marked when replayed for a retried key. */
   function answer(request: RelayRequest, created: boolean, res: Response) {
     if (created) res.once("finish", () => crash("after-ack"));
     return {
@@ -130,6 +135,14 @@ export function createRelayRoutes(parameters: RelayRoutesParameters): AnyRoute[]
       headers: { location: `/v1/requests/${request.id}`, ...(created ? {} : { "idempotent-replayed": "true" }) },
     };
   }
+
+  return { accept, answer, accounts };
+}
+
+export function createRelayRoutes(parameters: RelayRoutesParameters): AnyRoute[] {
+  const { db, provider, chainId, forwarder, registry } = parameters;
+  const separator = domainSeparator(forwarderDomain(chainId, forwarder));
+  const { accept, answer, accounts } = createCustodialIntake(parameters);
 
   const lotRoute = <K extends LotCallKind>(kind: K, path: string, summary: string, withLotId: boolean) =>
     withLotId

@@ -5,6 +5,7 @@ import path from "node:path";
 import type { JsonRpcProvider, Signer } from "ethers";
 import pino, { type Logger } from "pino";
 import { createApp, createRateLimiter, createTokenCache, type TokenCache } from "../api";
+import { createAttestationRoutes } from "../api/attestationRoutes";
 import { createIpfsGatewayRouter } from "../api/ipfsGatewayRouter";
 import { createEvidenceRoutes } from "../api/evidenceRoutes";
 import { createOriginRoutes } from "../api/originRoutes";
@@ -83,7 +84,8 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
     stack.push({ name: "chain", stop: () => chain.stop() });
     const { provider, deployments, governor, chainId, forwarder, registry } = chain;
     const chainUrl = chain.url;
-    const targets = [registry, ...(deployments.contracts.AttestationRegistry ? [deployments.contracts.AttestationRegistry.address] : [])];
+    const attestationRegistry = deployments.contracts.AttestationRegistry?.address;
+    const targets = [registry, ...(attestationRegistry ? [attestationRegistry] : [])];
 
     // SQL, keystore, evidence.
     const { db, migrations } = await openDatabase({ config: config.database, onBackgroundError: (error) => logger.warn({ err: error }, "database connection error") });
@@ -97,7 +99,7 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
     // Relayer and worker.
     const relayer = await ensureRelayerAccount({ db, keystore, provider, chainId, registry, governor, log });
     const crash = crashHookFrom(config.testCrashAt, (point) => fs.writeSync(2, `firstmile: test crash point ${point} reached: SIGKILL\n`));
-    const worker = new RelayWorker({ db, provider, rpc: jsonRpcClient(chain.url), chainId, forwarder, registry, relayer: relayer.signer, keystore, config: config.relay, logger, crash });
+    const worker = new RelayWorker({ db, provider, rpc: jsonRpcClient(chain.url), chainId, forwarder, registry, attestationRegistry, relayer: relayer.signer, keystore, config: config.relay, logger, crash });
     await worker.start();
     stack.push({ name: "relay worker", stop: () => worker.stop() });
     const writer = new OutboxWriter(db);
@@ -124,6 +126,7 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
       logger,
       routes: [
         ...createRelayRoutes({ db, writer, keystore, provider, chainId, forwarder, registry, targets, maxAttempts: config.relay.maxAttempts, crash }),
+        ...(attestationRegistry ? createAttestationRoutes({ writer, keystore, maxAttempts: config.relay.maxAttempts, crash }) : []),
         ...createQueryRoutes({ db }),
         ...createEvidenceRoutes({ db, store: evidence }),
         ...createOriginRoutes({ db, provider, registry, publicBase }),

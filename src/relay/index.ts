@@ -23,6 +23,10 @@ export { FORWARD_REQUEST_TYPES, FORWARDER_DOMAIN_NAME, forwarderDomain, domainSe
 export type { ForwarderDomain } from "./forwardRequest";
 export { LOT_CALL_KINDS, lotCallSchemas, encodeLotCall } from "./lotCalls";
 export type { LotCallKind, LotCallPayload, Delivery } from "./lotCalls";
+export { ATTESTATION_CALL_KINDS, attestationCallSchemas, encodeAttestationCall } from "./attestationCalls";
+export type { AttestationCallKind, AttestationCallPayload } from "./attestationCalls";
+export { callSchemas, callTargetOf, encodeCall, isCallKind } from "./callKinds";
+export type { CallKind, CallTarget } from "./callKinds";
 export { jsonRpcClient } from "./jsonRpc";
 export type { JsonRpc } from "./jsonRpc";
 export { useNativeKeccak } from "./nativeKeccak";
