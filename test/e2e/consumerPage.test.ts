@@ -1,0 +1,317 @@
+import fs from "node:fs";
+import path from "node:path";
+import { Writable } from "node:stream";
+import { expect } from "chai";
+import { Command } from "commander";
+import { registerVerifyCommand } from "../../src/cli/commands/verify";
+import { seedDemo, type DemoRecord } from "../../src/demo/seedDemo";
+import { cocoaDeliveries, rubberDeliveries, DEMO_MEMBERS } from "../../src/demo/story";
+import { sendControlCommand } from "../../src/gateway/controlSocket";
+import { cidToDigest } from "../../src/evidence";
+import { plotAreaM2 } from "../../src/origins";
+import { LOCALES } from "../../src/web/i18n";
+import { makeTempDir, removeTempDir } from "../helpers/tmp";
+import { client, startTestGateway, type TestGateway } from "../gateway/helpers";
+import { decodeQr, launchBrowser, PHONE_VIEWPORT, type OpenedPage, type TestBrowser } from "./browser";
+
+/**
+ * The story as the consumer lives it: the demo is seeded through a real gateway (anvil, PGlite,
+ * relay, indexer), then Chromium opens the chocolate bar's page at a cheap phone's width, as if
+ * its QR code had been scanned. What the page shows is checked against the story (not against
+ * the gateway's own JSON), and the page must notice when the gateway's SQL is tampered with.
+ */
+describe("the consumer's page in a real browser (demo story, Chromium at 360 px)", function () {
+  let dir: string;
+  let running: TestGateway;
+  let browser: TestBrowser;
+  let demo: DemoRecord;
+  const figures: Record<string, string> = {};
+  const name = (key: (typeof DEMO_MEMBERS)[number]["key"]) => DEMO_MEMBERS.find((m) => m.key === key)!.document.name;
+
+  before(async function () {
+    this.timeout(240_000);
+    const started = Date.now();
+    dir = makeTempDir("e2e-consumer");
+    [running, browser] = await Promise.all([startTestGateway(dir), launchBrowser()]);
+    // As `firstmile start` does once the gateway runs.
+    await seedDemo({ gateway: running.gateway, dataDir: running.config.dataDir });
+    demo = JSON.parse(fs.readFileSync(path.join(running.config.dataDir, "demo.json"), "utf8")) as DemoRecord;
+    figures["gateway start + demo seed"] = `${((Date.now() - started) / 1000).toFixed(1)} s`;
+  });
+  after(async function () {
+    await browser?.close();
+    await running?.gateway.stop();
+    removeTempDir(dir);
+    if (Object.keys(figures).length > 0) console.log(`      figures: ${Object.entries(figures).map(([k, v]) => `${k} ${v}`).join("; ")}`);
+  });
+
+  /** Opens `url` on the phone, runs `check` on it, and always closes it. */
+  async function onPhone<T>(url: string, check: (opened: OpenedPage) => Promise<T>, options: { locale?: string } = {}): Promise<T> {
+    const opened = await browser.open(url, { viewport: PHONE_VIEWPORT, ...options });
+    try {
+      return await check(opened);
+    } finally {
+      await opened.close();
+    }
+  }
+  const text = (opened: OpenedPage) => opened.page.innerText("body");
+
+  describe("the chocolate bar (GS1 Digital Link from its QR code)", function () {
+    it("writes demo.json with the chocolate and tyre page URLs under the gateway", function () {
+      expect(demo.chocolate_page_url).to.equal(`${running.gateway.publicUrl}/01/${demo.products.chocolate.gtin}/10/${demo.products.chocolate.batch}`);
+      expect(demo.tyre_page_url).to.equal(`${running.gateway.publicUrl}/01/${demo.products.tyre.gtin}/10/${demo.products.tyre.batch}`);
+    });
+
+    it("shows the origin in Sulawesi by district, plot count and area, and never a farmer or a plot's location", async function () {
+      const deliveries = cocoaDeliveries();
+      const hectares = deliveries.reduce((sum, d) => sum + plotAreaM2(d.geometry), 0) / 10_000;
+      await onPhone(demo.chocolate_page_url, async (opened) => {
+        expect(opened.status).to.equal(200);
+        const body = await text(opened);
+        expect(body).to.include(demo.products.chocolate.name);
+        expect(body).to.include("40 farm deliveries");
+        expect(body).to.include(`40 plots, ${new Intl.NumberFormat("en", { maximumFractionDigits: 1 }).format(hectares)} hectares`);
+        for (const district of ["Parigi Moutong, Sulawesi Tengah, ID", "Poso, Sulawesi Tengah, ID", "Luwu Utara, Sulawesi Selatan, ID"]) expect(body).to.include(district);
+        expect(await opened.page.locator("figure svg").count(), "the origin districts as an inline SVG map").to.equal(1);
+
+        const html = await opened.page.content();
+        for (const delivery of deliveries) {
+          expect(html).not.to.include(delivery.farmerRef);
+          const [lon, lat] = firstVertex(delivery.geometry);
+          expect(html).not.to.include(lon.toFixed(3));
+          expect(html).not.to.include(lat.toFixed(3));
+        }
+      });
+    });
+
+    it("shows the custody path: cooperative, exporter, grinder, brand, in that order", async function () {
+      await onPhone(demo.chocolate_page_url, async (opened) => {
+        const steps = await opened.page.locator("main > ol > li").allInnerTexts();
+        const at = (pattern: string) => steps.findIndex((step) => step.includes(pattern));
+        const delivered = at(`40 deliveries to ${name("cooperative")}`);
+        const toExporter = at(`Handed over from ${name("cooperative")} (cooperative) to ${name("exporter")}`);
+        const toGrinder = at(`Handed over from ${name("exporter")} (processor) to ${name("grinder")}`);
+        const toBrand = at(`Handed over from ${name("grinder")} (processor) to ${name("brand")}`);
+        expect([delivered, toExporter, toGrinder, toBrand], steps.join("\n")).to.satisfy((order: number[]) => order.every((i, k) => i >= 0 && (k === 0 || i > order[k - 1]!)));
+        expect(steps.some((step) => step.startsWith(`Processed by ${name("brand")}`)), "the brand's conching").to.equal(true);
+        expect(await opened.page.locator("main > svg rect").count(), "the custody path as an inline SVG graph").to.equal(steps.length);
+      });
+    });
+
+    it("says it was verified against the chain, with the block of the check", async function () {
+      await onPhone(demo.chocolate_page_url, async (opened) => {
+        const banner = opened.page.locator("#verification");
+        expect(await banner.getAttribute("class")).to.equal("v ok");
+        const said = await banner.innerText();
+        expect(said).to.match(/^✓ Verified against the blockchain/);
+        expect(said).to.match(/Checked at block \d+/);
+      });
+    });
+
+    it("switches to Thai and to Vietnamese by the page's own links", async function () {
+      await onPhone(demo.chocolate_page_url, async (opened) => {
+        const { page } = opened;
+        expect(await page.getAttribute("html", "lang")).to.equal("en");
+        await Promise.all([page.waitForURL(/\?lang=th$/), page.click('nav a[hreflang="th"]')]);
+        expect(await page.getAttribute("html", "lang")).to.equal("th");
+        expect(await page.innerText("h1")).to.equal(LOCALES.th.title).and.match(/[\u0E00-\u0E7F]/);
+        expect(await page.innerText("#verification")).to.include(LOCALES.th.verifiedOk);
+        expect(await page.innerText("body")).to.include(demo.products.chocolate.name);
+        await Promise.all([page.waitForURL(/\?lang=vi$/), page.click('nav a[hreflang="vi"]')]);
+        expect(await page.getAttribute("html", "lang")).to.equal("vi");
+        expect(await page.innerText("h1")).to.equal(LOCALES.vi.title).and.match(/[ăâđêôơưạ-ỹ]/i);
+        expect(await page.innerText("#verification")).to.include(LOCALES.vi.verifiedOk);
+      });
+    });
+
+    it("answers in the phone's language from Accept-Language", async function () {
+      await onPhone(
+        demo.chocolate_page_url,
+        async (opened) => {
+          expect(await opened.page.getAttribute("html", "lang")).to.equal("id");
+          expect(await opened.page.innerText("#verification")).to.include(LOCALES.id.verifiedOk);
+        },
+        { locale: "id-ID" },
+      );
+    });
+
+    it("sends the page in under 30 KB of HTML", async function () {
+      await onPhone(demo.chocolate_page_url, async (opened) => {
+        expect(opened.transferBytes).to.be.below(30 * 1024);
+        figures["chocolate page HTML"] = `${opened.transferBytes} B`;
+      });
+    });
+
+    it("has a QR code that decodes to the page's URL", async function () {
+      const response = await fetch(`${demo.chocolate_page_url}/qr.png`);
+      expect(response.status).to.equal(200);
+      expect(response.headers.get("content-type")).to.equal("image/png");
+      expect(decodeQr(Buffer.from(await response.arrayBuffer()))).to.equal(demo.chocolate_page_url);
+    });
+  });
+
+  describe("the tyre batch", function () {
+    it("shows its origin in Songkhla, the block mill and the tyre maker, verified", async function () {
+      const deliveries = rubberDeliveries();
+      await onPhone(demo.tyre_page_url, async (opened) => {
+        expect(opened.status).to.equal(200);
+        const body = await text(opened);
+        expect(body).to.include(demo.products.tyre.name);
+        expect(body).to.include(`${deliveries.length} farm deliveries`);
+        for (const district of ["Hat Yai, Songkhla, TH", "Sadao, Songkhla, TH", "Na Thawi, Songkhla, TH"]) expect(body).to.include(district);
+        expect(body).to.include(`Handed over from ${name("buyingStation")}`);
+        expect(body).to.include(name("tyreMaker"));
+        expect(await opened.page.getAttribute("#verification", "class")).to.equal("v ok");
+        expect(opened.transferBytes).to.be.below(30 * 1024);
+        figures["tyre page HTML"] = `${opened.transferBytes} B`;
+        const html = await opened.page.content();
+        for (const delivery of deliveries) expect(html).not.to.include(delivery.farmerRef);
+      });
+      const qr = await fetch(`${demo.tyre_page_url}/qr.png`);
+      expect(decodeQr(Buffer.from(await qr.arrayBuffer()))).to.equal(demo.tyre_page_url);
+    });
+  });
+
+  describe("user-supplied text", function () {
+    const payloads = {
+      script: "<script>window.__xss=1</script>",
+      attribute: '"><img src=x onerror="window.__xss=1">',
+      link: "javascript:window.__xss=1",
+    };
+
+    it("renders member names and product names holding script as text: nothing runs", async function () {
+      // A member whose metadata document's name is a script tag, minting a lot it names as a
+      // product twice: once with an attribute breakout, once with a javascript: URL.
+      const document = new TextEncoder().encode(JSON.stringify({ name: payloads.script, role: "cooperative", country: "ID" }));
+      const stored = await running.gateway.evidence.put(document, "application/json");
+      const answer = await sendControlCommand(running.gateway.controlSocket!, "POST", "/members", { roles: ["cooperative", "brand"], country: "ID", metadata: cidToDigest(stored.cid) });
+      expect(answer?.status).to.equal(200);
+      const { token } = answer!.body as { token: string };
+      const member = client(running.gateway.url, token);
+      const minted = await member.settle(
+        (await member.post("/v1/lots/mint-batch", { deliveries: [1_000, 2_000].map((grams) => ({ form: 1, grams: String(grams), metadata: `0x${"ab".repeat(32)}`, origin: `0x${"cd".repeat(32)}` })) }, { "idempotency-key": "e2e-xss-mint" })).body.id,
+      );
+      expect(minted.final.status).to.equal("mined");
+      const [first, second] = minted.final.outputs.lotIds as [string, string];
+      await running.gateway.indexer.waitForBlock(Number(minted.final.transaction.blockNumber));
+      const gtin = "09506000134352";
+      const named = [
+        await member.post("/v1/products", { gtin, batch: "XSS-1", lotId: first, name: payloads.attribute }),
+        await member.post("/v1/products", { gtin, batch: "XSS-2", lotId: second, name: payloads.link }),
+      ];
+      expect(named.map((n) => n.status)).to.deep.equal([201, 201]);
+
+      for (const [url, shown] of [
+        [named[0]!.body.url as string, [payloads.script, payloads.attribute]],
+        [named[1]!.body.url as string, [payloads.script, payloads.link]],
+      ] as const) {
+        await onPhone(url, async (opened) => {
+          expect(opened.status).to.equal(200);
+          await opened.page.waitForTimeout(200); // an injected onerror would have fired by now
+          expect(await opened.page.evaluate(() => (window as unknown as { __xss?: unknown }).__xss)).to.equal(undefined);
+          const body = await text(opened);
+          for (const payload of shown) expect(body, url).to.include(payload);
+          expect(await opened.page.locator("main script, main img").count()).to.equal(0);
+          const hrefs = await opened.page.locator("a").evaluateAll((links) => links.map((a) => a.getAttribute("href") ?? ""));
+          expect(hrefs.filter((href) => !/^(\?|\/)/.test(href)), "only the gateway's own links").to.deep.equal([]);
+        });
+      }
+    });
+
+    it("escapes a batch echoed on the not-found page", async function () {
+      const url = `${running.gateway.publicUrl}/01/${demo.products.chocolate.gtin}/10/${encodeURIComponent(payloads.script)}`;
+      await onPhone(url, async (opened) => {
+        expect(opened.status).to.equal(404);
+        expect(await opened.page.evaluate(() => (window as unknown as { __xss?: unknown }).__xss)).to.equal(undefined);
+        expect(await text(opened)).to.include(payloads.script);
+      });
+    });
+  });
+
+  describe("a malformed Digital Link", function () {
+    it("answers a 404 page that says the GTIN's check digit is wrong", async function () {
+      const { gtin, batch } = demo.products.chocolate;
+      const wrong = `${gtin.slice(0, -1)}${(Number(gtin.at(-1)) + 1) % 10}`;
+      await onPhone(`${running.gateway.publicUrl}/01/${wrong}/10/${batch}`, async (opened) => {
+        expect(opened.status).to.equal(404);
+        expect(await opened.page.getAttribute("html", "lang")).to.equal("en");
+        const body = await text(opened);
+        expect(body).to.include("Not found");
+        expect(body).to.match(/check digit \d is wrong: expected \d/);
+      });
+    });
+  });
+
+  // Last: the gateway's SQL no longer tells the truth after this.
+  describe("when the gateway's SQL is tampered with", function () {
+    const verify = async (target: string) => {
+      const stdout: string[] = [];
+      const stderr: string[] = [];
+      let exitCode = 0;
+      const program = new Command("firstmile").exitOverride();
+      registerVerifyCommand(program, { stdout: sink(stdout), stderr: sink(stderr), setExitCode: (code) => (exitCode = code) });
+      await program.parseAsync(["verify", target, "--rpc", running.gateway.chain.url], { from: "user" });
+      return { exitCode, stdout: stdout.join(""), stderr: stderr.join("") };
+    };
+
+    it("before: firstmile verify re-checks the page against the node and exits 0", async function () {
+      const report = await verify(demo.chocolate_page_url);
+      expect(report.stderr).to.equal("");
+      expect(report.stdout).to.match(new RegExp(`^VERIFIED: lot ${demo.products.chocolate.lotId} matches the chain at block \\d+$`, "m"));
+      expect(report.exitCode).to.equal(0);
+    });
+
+    it("after a delivery's weight is changed in SQL: a red mismatch naming the lots on reload, no tick; firstmile verify exits non-zero", async function () {
+      // A delivery 50 kg heavier in the events the page recomputes its head from, and the
+      // chocolate heavier in the lots table the page could have shown without checking.
+      const delivery = demo.cocoa.deliveries[0]!;
+      const chocolate = demo.products.chocolate.lotId;
+      const opened = await browser.open(demo.chocolate_page_url, { viewport: PHONE_VIEWPORT });
+      try {
+        const { page } = opened;
+        expect(await page.getAttribute("#verification", "class")).to.equal("v ok");
+
+        const { rows } = await running.gateway.db.query<{ fields: Record<string, unknown> | string }>("select fields from lot_events where lot_id = $1 and seq = 0", [delivery]);
+        const fields = typeof rows[0]!.fields === "string" ? (JSON.parse(rows[0]!.fields) as Record<string, unknown>) : rows[0]!.fields;
+        expect(fields.grams, "the delivery's minted event").to.be.a("string");
+        await running.gateway.db.query("update lot_events set fields = $2 where lot_id = $1 and seq = 0", [delivery, JSON.stringify({ ...fields, grams: (BigInt(fields.grams as string) + 50_000n).toString() })]);
+        await running.gateway.db.query("update lots set grams = grams + 1000 where lot_id = $1", [chocolate]);
+
+        await page.reload(); // the same browser, its cache and ETag: a tampered page must not come back as 304
+        const banner = page.locator("#verification");
+        expect(await banner.getAttribute("class")).to.equal("v bad");
+        expect(await banner.getAttribute("role")).to.equal("alert");
+        const said = await banner.innerText();
+        expect(said).to.match(/^✗ Does NOT match the blockchain/);
+        expect(said).to.include(`lot ${delivery}:`);
+        expect(said).to.include(`lot ${chocolate}:`);
+        expect(await page.locator(".ok").count()).to.equal(0);
+        expect(await page.innerText("body")).not.to.include("✓");
+        expect(await banner.evaluate((el) => getComputedStyle(el).borderTopColor)).to.equal("rgb(192, 40, 28)");
+      } finally {
+        await opened.close();
+      }
+
+      const report = await verify(demo.chocolate_page_url);
+      expect(report.exitCode).to.equal(1);
+      expect(report.stdout).to.match(/^FAIL .*lot /m);
+      expect(report.stdout).to.include(`lot ${delivery}`);
+      expect(report.stdout).to.match(new RegExp(`^MISMATCH: \\d+ differences? for lot ${demo.products.chocolate.lotId}`, "m"));
+    });
+  });
+});
+
+function sink(lines: string[]): Writable {
+  return new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
+}
+
+function firstVertex(geometry: { type: string; coordinates: unknown }): [number, number] {
+  let at: unknown = geometry.coordinates;
+  while (Array.isArray(at) && Array.isArray(at[0])) at = at[0];
+  return at as [number, number];
+}
