@@ -165,7 +165,7 @@ class Seeder {
       public_url: "",
       seeded_at: new Date().toISOString(),
       seed_seconds: 0,
-      members: Object.fromEntries(Object.entries(this.actors).map(([key, actor]) => [key, actor.memberId])) as Record<DemoMemberKey, string>,
+      members: Object.fromEntries(DEMO_MEMBERS.map((spec) => [spec.key, this.actors[spec.key].memberId])) as Record<DemoMemberKey, string>,
       cocoa: cocoa.record,
       rubber: rubber.record,
       products: { chocolate, tyre },
