@@ -29,3 +29,8 @@ export class RelayLockLostError extends NonRetryableError {
 export class RelayInvalidRequestError extends NonRetryableError {
   override name = "RelayInvalidRequestError";
 }
+
+/** A request's kind calls a contract this network has not deployed (the attestation registry on an old deployment). */
+export class RelayTargetMissingError extends NonRetryableError {
+  override name = "RelayTargetMissingError";
+}

@@ -14,7 +14,7 @@ export {
   countRelayBacklog,
 } from "./outboxStore";
 export type { ForwardRequest, RelayErrorRecord, RelayRequest, RelayStatus } from "./outboxStore";
-export { RelayIdempotencyConflictError, RelayInvalidRequestError, RelayLockLostError } from "./errors";
+export { RelayIdempotencyConflictError, RelayInvalidRequestError, RelayLockLostError, RelayTargetMissingError } from "./errors";
 export { ensureRelayerAccount, recordRelayerAccount, RelayerMissingError } from "./relayerAccount";
 export { checkSelfSignedRequest, RelayForbiddenError, RelayUnacceptableError } from "./selfSignedRequest";
 export { ContractRevertError, decodeRevert, describeRevert } from "./contractErrors";

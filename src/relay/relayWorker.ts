@@ -11,6 +11,7 @@ import { encodeExecuteBatch, signedTransaction, unsignedTransactionHash } from "
 import { describeRevert, type DecodedRevert } from "./contractErrors";
 import { noCrash, type CrashHook } from "./crashPoints";
 import { domainSeparator, forwardRequestDigest, forwarderDomain } from "./forwardRequest";
+import { RelayTargetMissingError } from "./errors";
 import { callAddressOf, encodeCall, isCallKind } from "./callKinds";
 import { LOT_REGISTRY, MAX_BATCH, deliveriesOf, encodeMintBatch, type Delivery } from "./lotCalls";
 import {
@@ -574,7 +575,7 @@ export class RelayWorker {
   #targetOf(request: RelayRequest): string {
     if (!isCallKind(request.kind)) throw new Error(`unknown request kind ${request.kind}`);
     const to = callAddressOf(request.kind, { lotRegistry: this.#p.registry, attestationRegistry: this.#p.attestationRegistry });
-    if (!to) throw new NonRetryableError(`No contract for ${request.kind} requests on this network (the attestation registry is not deployed)`);
+    if (!to) throw new RelayTargetMissingError(`No contract for ${request.kind} requests on this network (the attestation registry is not deployed)`);
     return to;
   }
 
