@@ -33,9 +33,12 @@ export type StartIndexerParameters = {
   /** Ready while at most this many blocks behind the head (default 5). */
   readyLagBlocks?: number | undefined;
   /**
-   * Refresh the planner's statistics (ANALYZE) after this many rows, and whenever the indexer
-   * catches up with rows written since the last time (default 100,000). PostgreSQL's autovacuum
-   * does it too; PGlite has no autovacuum, and the recursive ancestry queries need the statistics.
+   * Refresh the planner's statistics (ANALYZE) after this many rows (default 100,000), and on
+   * reaching the head with rows written since the last time, if the indexer was catching up (more
+   * than `readyLagBlocks` behind) or runs to `stopAt`. Not after every followed block: ANALYZE of
+   * the read model holds the gateway's one thread for tens of milliseconds, and a block adds
+   * little to the statistics. PostgreSQL's autovacuum does it too; PGlite has no autovacuum, and
+   * the recursive ancestry queries need the statistics.
    */
   analyzeEveryRows?: number | undefined;
   /**
@@ -141,10 +144,12 @@ export function startIndexer(parameters: StartIndexerParameters): Indexer {
     let failures = 0;
     let target: number | null = null;
     let rowsSinceAnalyze = 0;
+    let laggedSinceAnalyze = false;
     const analyze = async () => {
       try {
         await analyzeReadModel(db, schema);
         rowsSinceAnalyze = 0;
+        laggedSinceAnalyze = false;
       } catch (error) {
         logger?.warn({ err: error }, "indexer could not refresh the planner statistics");
       }
@@ -162,7 +167,7 @@ export function startIndexer(parameters: StartIndexerParameters): Indexer {
         const from = checkpoint ? resumeBlock(checkpoint) : sourceStartBlock(source);
         status.lagBlocks = Math.max(0, head - (from - 1));
         if (from > Math.min(head, target ?? head)) {
-          if (rowsSinceAnalyze > 0) await analyze();
+          if (rowsSinceAnalyze > 0 && (laggedSinceAnalyze || target !== null)) await analyze();
           if (target !== null && from > target) break;
           status.state = "following";
           status.retryAt = null;
@@ -171,6 +176,7 @@ export function startIndexer(parameters: StartIndexerParameters): Indexer {
           continue;
         }
         status.state = head - (from - 1) > readyLagBlocks ? "catching_up" : "following";
+        if (status.state === "catching_up") laggedSinceAnalyze = true;
         const to = Math.min(from + pageBlocks - 1, head, target ?? head);
         const logs = await chain.getLogs({ addresses, fromBlock: from, toBlock: to });
         const blockTimes = logs.length > 0 ? await chain.blockTimes(logs.map((log) => log.blockNumber)) : new Map<number, Date>();
