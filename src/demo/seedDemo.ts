@@ -142,7 +142,7 @@ class Seeder {
     const cocoaPlots = this.registerPlots(this.actors.cooperative, cocoaFarms);
     const rubberPlots = this.registerPlots(this.actors.buyingStation, rubberFarms);
     // The forest monitor works on the plots while the lots move.
-    const plotsAttested = attestationsOn ? this.plotAttestations(cocoaFarms, await cocoaPlots, await rubberPlots) : null;
+    const plotsAttested = attestationsOn ? this.plotAttestations(await cocoaPlots, await rubberPlots) : null;
     const [cocoa, rubber, plotAttestations] = await Promise.all([
       this.cocoa(cocoaFarms, await cocoaPlots, attestationsOn),
       this.rubber(rubberFarms, await rubberPlots),
@@ -150,7 +150,7 @@ class Seeder {
     ]);
 
     let attestations: DemoRecord["attestations"] = null;
-    if (plotAttestations) attestations = { ...plotAttestations, lots: cocoa.lotAttestations, members: cocoa.memberAttestations };
+    if (plotAttestations) attestations = { ...plotAttestations, lots: cocoa.lotAttestations, members: cocoa.memberAttestations, revoked: cocoa.revoked };
     else this.log("demo: this gateway has no attestation endpoints: no attestations seeded");
 
     // The products are named against the read model: wait until it has every lot.
@@ -230,12 +230,13 @@ class Seeder {
     // The premium claim is attested on the deliveries before they are processed, so it follows them.
     let lotAttestations = 0;
     let memberAttestations = 0;
+    const revoked: string[] = [];
     if (attestationsOn) {
       const [report, certificate] = await Promise.all([
         certifier.putJson({ document: "premium eligibility audit", cooperative: "Koperasi Kakao Lestari Sulawesi", season: "2026 mid-crop", deliveries: deliveryIds.length, result: "eligible" }),
         certifier.putJson({ document: "farm certification audit", cooperative: "Koperasi Kakao Lestari Sulawesi", standard: "Rainforest-Alliance-like farm standard", result: "certified", certificate: "ASAC-FARM-2026-0193" }),
       ]);
-      await Promise.all([
+      const [premium] = await Promise.all([
         this.step(certifier, "demo:attest:premium-lots", "/v1/attestations/batch", {
           scheme: await this.schemeId("fairtrade-like-premium"),
           attestations: deliveryIds.map((lotId) => ({ subjectKind: "lot", subject: lotId, evidence: report.digest })),
@@ -248,6 +249,13 @@ class Seeder {
         }),
       ]);
       lotAttestations = deliveryIds.length;
+      // A follow-up audit finds one Luwu Utara delivery came from a farmer outside the certified
+      // group: that delivery's premium eligibility is revoked before its box is fermented, so the
+      // chocolate bar's page lists it as revoked.
+      const uid = premium.outputs.uids?.[deliveries.findIndex((delivery) => delivery.district.district === "Luwu Utara")];
+      if (!uid) throw new DemoSeedError("the premium attestations answered no uids");
+      await this.step(certifier, "demo:attest:revoke-premium", `/v1/attestations/${uid}/revoke`, { reason: 2 });
+      revoked.push(uid);
       memberAttestations = 1;
     }
 
@@ -312,6 +320,7 @@ class Seeder {
     return {
       lotAttestations,
       memberAttestations,
+      revoked,
       record: { deliveries: deliveryIds, dryBeans: dried.map((d) => d.lotId), exportLot, nibs, liquor, liquorPressed: pressed, liquorForChocolate, butter, powder, chocolate },
     };
   }
@@ -385,28 +394,17 @@ class Seeder {
     if (pending.length > 0) this.log(`demo: governor accredited the certifiers (${pending.length} accreditations)`);
   }
 
-  /** The forest monitor attests every plot deforestation-free, then revokes one after a field check. */
-  private async plotAttestations(
-    cocoaFarms: readonly DemoDelivery[],
-    cocoaPlots: ReadonlyArray<{ commitment: string }>,
-    rubberPlots: ReadonlyArray<{ commitment: string }>,
-  ): Promise<{ plots: number; revoked: string[] }> {
+  /** The forest monitor attests every plot deforestation-free (satellite change detection). */
+  private async plotAttestations(cocoaPlots: ReadonlyArray<{ commitment: string }>, rubberPlots: ReadonlyArray<{ commitment: string }>): Promise<{ plots: number }> {
     const plots = [...cocoaPlots, ...rubberPlots];
-    // The field check finds clearing after the cut-off on one Luwu Utara cocoa plot.
-    const revokePlot = cocoaPlots[cocoaFarms.findIndex((farm) => farm.district.district === "Luwu Utara")]!.commitment;
     const monitor = this.actors.forestMonitor;
     const analysis = await monitor.putJson({ document: "deforestation-free analysis", method: "Sentinel-2 and Landsat change detection, 2020-12-31 cut-off", plots: plots.length, result: "no forest loss after the cut-off" });
-    const attested = await this.step(monitor, "demo:attest:plots", "/v1/attestations/batch", {
+    await this.step(monitor, "demo:attest:plots", "/v1/attestations/batch", {
       scheme: await this.schemeId("eudr-deforestation-free"),
       attestations: plots.map((plot) => ({ subjectKind: "plot", subject: plot.commitment, evidence: analysis.digest })),
     });
-    const uids = attested.outputs.uids ?? [];
-    const index = plots.findIndex((plot) => plot.commitment === revokePlot);
-    const uid = uids[index];
-    if (!uid) throw new DemoSeedError("the plot attestations answered no uids");
-    await this.step(monitor, "demo:attest:revoke-plot", `/v1/attestations/${uid}/revoke`, { reason: 2 });
-    this.log(`demo: ${plots.length} plots attested deforestation-free; one revoked after a field check (audit finding)`);
-    return { plots: plots.length, revoked: [uid] };
+    this.log(`demo: ${plots.length} plots attested deforestation-free`);
+    return { plots: plots.length };
   }
 
   // ---------------------------------------------------------------------------------- the steps

@@ -82,14 +82,17 @@ describe("the demo story (real gateway: seeded once, through the HTTP API and th
     expect(rows).to.deep.include({ gtin: record.products.tyre.gtin, lot_id: record.rubber.tsr20, member_id: record.members.tyreMaker });
   });
 
-  it("has certifiers attest plots, lots and the cooperative, and one attestation revoked", async function () {
+  it("has certifiers attest plots, lots and the cooperative, and one delivery's attestation revoked, in the chocolate bar's ancestry", async function () {
     if (record.attestations === null) this.skip();
+    expect(record.attestations).to.deep.include({ plots: 64, lots: 40, members: 1 });
     expect(record.attestations.revoked).to.have.length(1);
-    const { rows } = await running.gateway.db.query<{ revoked: number; total: number }>(
-      "select count(*) filter (where revoked)::int as revoked, count(*)::int as total from attestations",
+    const { rows } = await running.gateway.db.query<{ kind: number; n: number; revoked: number }>(
+      "select subject_kind as kind, count(*)::int as n, count(*) filter (where revoked)::int as revoked from attestations group by subject_kind order by subject_kind",
     );
-    expect(rows[0]!.revoked).to.equal(1);
-    expect(rows[0]!.total).to.equal(record.attestations.plots + record.attestations.lots + record.attestations.members);
+    expect(rows).to.deep.equal([{ kind: 1, n: 40, revoked: 1 }, { kind: 2, n: 64, revoked: 0 }, { kind: 3, n: 1, revoked: 0 }]);
+    const { rows: revoked } = await running.gateway.db.query<{ uid: string; lot_id: string }>("select uid, lot_id::text from attestations where revoked");
+    expect(revoked[0]!.uid).to.equal(record.attestations.revoked[0]);
+    expect(record.cocoa.deliveries).to.include(revoked[0]!.lot_id);
   });
 
   it("seeds nothing the second time: the same record, no new request, no new block", async function () {
