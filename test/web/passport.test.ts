@@ -287,4 +287,15 @@ describe("public lot page, its JSON twin and firstmile verify (real gateway)", f
       }
     });
   });
+
+  describe("when one client asks too often", function () {
+    it("limits pages per client address (429 with Retry-After, as a page)", async function () {
+      // Cheap answers (a malformed lot id) still count; this runs last, it drains this client's bucket.
+      const answers = await Promise.all(Array.from({ length: 45 }, () => page("/l/not-a-lot")));
+      const refused = answers.filter((a) => a.status === 429);
+      expect(refused.length).to.be.greaterThan(0);
+      expect(refused[0]!.headers.get("retry-after")).to.match(/^\d+$/);
+      expect(refused[0]!.headers.get("content-type")).to.match(/^text\/html/);
+    });
+  });
 });

@@ -14,9 +14,9 @@ export function escapeHtml(value: string): string {
   return value.replace(/[&<>"'`]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;", "`": "&#96;" })[c]!);
 }
 
-/** Only our own paths (and the query strings we build) are ever put in an href. */
+/** Only our own paths (not protocol-relative `//host`) and the query strings we build are ever put in an href. */
 export function safeHref(href: string): string {
-  return /^(\/[A-Za-z0-9._~\-/]*)?(\?[A-Za-z0-9=&._~-]*)?$/.test(href) && href.length > 0 ? escapeHtml(href) : "#";
+  return /^(\/(?!\/)[A-Za-z0-9._~\-/]*)?(\?[A-Za-z0-9=&._~-]*)?$/.test(href) && href.length > 0 ? escapeHtml(href) : "#";
 }
 
 const CSS = `*{box-sizing:border-box}body{margin:0;font:16px/1.45 system-ui,sans-serif;color:#222;background:#faf8f4}main{max-width:42rem;margin:0 auto;padding:.75rem}
