@@ -1,0 +1,46 @@
+import { expect } from "chai";
+import { PassThrough } from "node:stream";
+import { Command } from "commander";
+import { registerVerifyCommand } from "../../src/cli/commands/verify";
+
+/** Runs `firstmile verify ...` in-process; returns the exit code it set and what it printed. */
+async function firstmile(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  stdout.on("data", (c: Buffer) => out.push(c));
+  stderr.on("data", (c: Buffer) => err.push(c));
+  let code: number | null = null;
+  const program = new Command("firstmile").exitOverride().configureOutput({ writeErr: (text) => err.push(Buffer.from(text)), writeOut: () => {} });
+  registerVerifyCommand(program, { stdout, stderr, setExitCode: (c) => (code = c) });
+  try {
+    await program.parseAsync(["node", "firstmile", ...args]);
+  } catch (error) {
+    code = (error as { exitCode?: number }).exitCode ?? code;
+  }
+  return { code, out: Buffer.concat(out).toString(), err: Buffer.concat(err).toString() };
+}
+
+describe("firstmile verify (CLI input)", () => {
+  it("exits 2 with a clear message on bad input, before any request", async () => {
+    const unknownFlag = await firstmile("verify", "http://127.0.0.1:1/l/5", "--rpc", "http://127.0.0.1:1", "--bogus");
+    expect(unknownFlag.code).to.equal(2);
+    expect(unknownFlag.err).to.include("unknown option '--bogus'");
+    const noRpc = await firstmile("verify", "http://127.0.0.1:1/l/5");
+    expect(noRpc.code).to.equal(2);
+    expect(noRpc.err).to.include("--rpc <url> is required");
+    const badRpc = await firstmile("verify", "http://127.0.0.1:1/l/5", "--rpc", "not a url");
+    expect(badRpc.code).to.equal(2);
+    expect(badRpc.err).to.include("is not an http(s) URL");
+    const badTarget = await firstmile("verify", "javascript:alert(1)", "--rpc", "http://127.0.0.1:1");
+    expect(badTarget.code).to.equal(2);
+    expect(badTarget.err).to.include("neither a lot id nor an http(s) URL");
+    const lotWithoutGateway = await firstmile("verify", "4000000001", "--rpc", "http://127.0.0.1:1");
+    expect(lotWithoutGateway.code).to.equal(2);
+    expect(lotWithoutGateway.err).to.include("needs --gateway");
+    const unreachable = await firstmile("verify", "http://127.0.0.1:1/l/5", "--rpc", "http://127.0.0.1:1");
+    expect(unreachable.code).to.equal(2);
+    expect(unreachable.err).to.include("cannot read http://127.0.0.1:1/l/5?format=json");
+  });
+});
