@@ -286,6 +286,20 @@ describe("public lot page, its JSON twin and firstmile verify (real gateway)", f
         await db.query("update lots set grams = grams - 1 where lot_id = $1", [deliveries[1]]);
       }
     });
+    it("a changed attestation expiry turns the page red naming the attestation", async function () {
+      const db = running.gateway.db;
+      const { rows } = await db.query<{ uid: string }>("select uid from attestations where revoked = false and lot_id = $1", [deliveries[1]]);
+      const uid = rows[0]!.uid;
+      await db.query("update attestations set expires_at = expires_at + 31536000 where uid = $1", [uid]);
+      try {
+        const html = await (await page(`/l/${dry}`)).text();
+        expect(html).to.include("Does NOT match the blockchain");
+        expect(html).to.include(`attestation ${uid}: its fields as shown`);
+      } finally {
+        await db.query("update attestations set expires_at = expires_at - 31536000 where uid = $1", [uid]);
+      }
+      expect(await (await page(`/l/${dry}`)).text()).to.include("Verified against the blockchain");
+    });
   });
 
   describe("when one client asks too often", function () {

@@ -147,6 +147,8 @@ export async function buildPassport(sources: PassportSources, lotId: bigint, pro
       status: a.status,
       revocation: a.revocation ? { reason: a.revocation.reason, at: a.revocation.at } : null,
       evidence: a.evidence,
+      subject: a.subject.kind === "lot" || a.subject.kind === "member" ? `0x${BigInt(a.subject.value).toString(16).padStart(64, "0")}` : a.subject.value,
+      dataHash: a.dataHash,
     })),
     claims: snapshot.claims.map((c) => ({ scheme: { id: c.scheme.id, name: c.scheme.name, model: c.scheme.model }, source: c.source, validUntil: c.validUntil })),
     evidence,

@@ -55,6 +55,9 @@ export type PassportAttestation = {
   revocation: { reason: number; at: string | null } | null;
   /** sha2-256 digest of the evidence CID, as the chain holds it (0x00..00 = none). */
   evidence: string;
+  /** The attested subject as bytes32 (for a lot: its id) and the data hash: with the fields above they hash to `uid`. */
+  subject: string;
+  dataHash: string;
 };
 
 /** A claim the lot carries now (per scheme), as the indexer's `getLotCarriedClaims` says. */

@@ -1,10 +1,11 @@
 import { Interface } from "ethers";
+import { computeAttestationUid } from "../../attestations/attestationUid";
 import { cidToDigest } from "../../evidence/chainDigest";
 import { fetchEvidenceFromGateway } from "../../evidence/trustlessFetch";
 import { computeHistoryHead, eventDigest, foldHead, type Hex } from "../../lots/historyHead";
 import type { JsonRpc } from "../../relay/jsonRpc";
 import { eventFromJson, lotStateFromEvents } from "./events";
-import type { LotPassport, PassportAttestationStatus, PassportLot, VerificationMismatch } from "./types";
+import type { LotPassport, PassportAttestation, PassportAttestationStatus, PassportLot, VerificationMismatch } from "./types";
 
 /**
  * The checks a lot passport stands on, shared by the page (at render time, against the gateway's
@@ -71,6 +72,30 @@ export function recomputeLot(lot: PassportLot): RecomputedLot {
   }
 }
 
+/**
+ * Whether an attestation's fields as shown (lot, certifier account, time, expiry, evidence, data
+ * hash) are the ones its uid commits to (`AttestationRegistry.attestationUid`); null when they are.
+ */
+export function attestationFieldsProblem(attestation: PassportAttestation): string | null {
+  if (attestation.subject !== `0x${BigInt(attestation.lotId).toString(16).padStart(64, "0")}`) return `it is shown for lot ${attestation.lotId} but is about subject ${attestation.subject}`;
+  if (attestation.attestedAt === null) return "its attestation time is unknown, so its uid cannot be recomputed";
+  try {
+    const uid = computeAttestationUid({
+      scheme: attestation.scheme.id,
+      subjectKind: "lot",
+      subject: attestation.subject,
+      attester: attestation.certifier.account,
+      time: BigInt(Math.floor(Date.parse(attestation.attestedAt) / 1000)),
+      expiresAt: attestation.expiresAt === null ? 0n : BigInt(Math.floor(Date.parse(attestation.expiresAt) / 1000)),
+      evidence: attestation.evidence,
+      dataHash: attestation.dataHash,
+    });
+    return uid.toLowerCase() === attestation.uid.toLowerCase() ? null : `its fields as shown (scheme, certifier, times, evidence) hash to ${uid}, not to its uid`;
+  } catch (error) {
+    return `its fields cannot be hashed: ${(error as Error).message}`;
+  }
+}
+
 /** How an attestation shown with `shown` compares with the chain's `valid`. */
 export function attestationAgrees(shown: PassportAttestationStatus, chainValid: boolean): boolean {
   return (shown === "valid") === chainValid;
@@ -108,6 +133,10 @@ export async function checkPassportAgainstChain({ rpc, passport, block }: CheckP
     }
   });
   const { attestations } = passport;
+  for (const attestation of attestations) {
+    const problem = attestationFieldsProblem(attestation);
+    if (problem) mismatches.push({ kind: "attestation", uid: attestation.uid, shown: attestation.status, chainValid: false, what: `attestation ${attestation.uid}: ${problem}` });
+  }
   if (attestations.length > 0) {
     if (!passport.contracts.AttestationRegistry) {
       mismatches.push({ kind: "chain", what: "attestations are shown but no AttestationRegistry address is given" });
