@@ -18,6 +18,8 @@ function decodePng(bytes: Buffer): string | null {
 }
 
 describe("plots, products and QR codes over HTTP (real gateway)", function () {
+  // A gateway start (and the seed) on a loaded machine: well above mocha's default.
+  this.timeout(300_000);
   let dir: string;
   let running: TestGateway;
   let coop: Awaited<ReturnType<typeof addMemberThroughGateway>>;

@@ -42,6 +42,8 @@ function qrCodesOf(svg: string): Array<{ url: string; decoded: string | null }> 
 }
 
 describe("firstmile labels (CLI)", function () {
+  // A gateway start (and the seed) on a loaded machine: well above mocha's default.
+  this.timeout(300_000);
   let dir: string;
   let running: TestGateway | null = null;
   let lotIds: string[];

@@ -8,6 +8,8 @@ import { startTestGateway, type TestGateway } from "../gateway/helpers";
 import { makeTempDir, removeTempDir } from "../helpers/tmp";
 
 describe("the demo story (real gateway: seeded once, through the HTTP API and the relay)", function () {
+  // A gateway start (and the seed) on a loaded machine: well above mocha's default.
+  this.timeout(300_000);
   let dir: string;
   let running: TestGateway;
   let record: DemoRecord;
