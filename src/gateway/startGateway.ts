@@ -147,7 +147,7 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
           }),
         },
       ],
-      readiness: { ...readinessChecks({ provider, db, evidence, worker }), indexer: () => indexer.readiness() },
+      readiness: { ...readinessChecks({ provider, db, evidence, worker, writer }), indexer: () => indexer.readiness() },
       errorMappers: [relayErrorMapper],
       tokenCache,
       limits: {
@@ -203,7 +203,7 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
 }
 
 /** `/readyz`: chain, SQL and IPFS reachable; the relay backlog reported. */
-function readinessChecks({ provider, db, evidence, worker }: { provider: JsonRpcProvider; db: Database; evidence: EvidenceStore; worker: RelayWorker }) {
+function readinessChecks({ provider, db, evidence, worker, writer }: { provider: JsonRpcProvider; db: Database; evidence: EvidenceStore; worker: RelayWorker; writer: OutboxWriter }) {
   const within = <T>(promise: Promise<T>, ms = 2_000) =>
     Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms).unref())]);
   return {
@@ -219,7 +219,7 @@ function readinessChecks({ provider, db, evidence, worker }: { provider: JsonRpc
     },
     relay: async () => ({
       ok: true,
-      detail: { backlog: await within(countRelayBacklog(db)), inflightTransactions: worker.inflightTransactions, worker: worker.stats },
+      detail: { backlog: await within(countRelayBacklog(db)), inflightTransactions: worker.inflightTransactions, worker: worker.stats, intake: writer.stats },
     }),
   };
 }

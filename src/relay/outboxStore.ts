@@ -78,10 +78,6 @@ export type RelayRequest = {
 
 type Db = Database | Queryable;
 
-/** What the group-commit insert reads back: every column but the payload (the caller has it) and the lock (none yet). */
-const INTAKE_COLUMNS =
-  "id, member_id, idempotency_key, request_hash, kind, status, call_id, call_offset, call_items, tx_hash, block_number, outputs, error, attempts, max_attempts, run_at, locked_by, locked_at, submitted_at, finished_at, created_at, updated_at";
-
 /**
  * Every outbox column plus the columns of its call except its calldata, which can be large (a
  * coalesced mintBatch of 500 deliveries is 64 KB) and is shared by every request of the call:
@@ -160,7 +156,7 @@ export type EnqueueRelayRequestsReturnType = Array<EnqueueRelayRequestReturnType
  * `enqueueRelayRequest` for many unsigned requests in one transaction and two statements (group
  * commit: the HTTP layer collects the requests that arrive together). One result per item, in
  * order: the request, or the error that item alone gets (a reused key for a different request).
- * One notification on commit if any request was created.
+ * One notification on commit if any request was created, unless they are inserted claimed (`lockFor`).
  */
 export async function enqueueRelayRequests(
   db: Db,
@@ -199,23 +195,24 @@ export async function enqueueRelayRequests(
   if (valid.length === 0) return results;
 
   // One statement, so one implicit transaction: the rows and the notification commit together.
+  // Rows inserted already claimed need no notification (no other worker may take them), and an
+  // insert reads back only what the database chose: the id and the time (every default is now()).
+  const lockFor = options.lockFor ?? null;
   const tx = db;
   {
-    const inserted = await tx.query<OutboxRow>(
+    const inserted = await tx.query<IntakeRow>(
       `with inserted as (
          insert into outbox (member_id, idempotency_key, request_hash, kind, payload, max_attempts, locked_by, locked_at, attempts)
          select r.member_id, r.idempotency_key, decode(r.request_hash, 'hex'), r.kind, r.payload, r.max_attempts,
-                $3::text, case when $3::text is null then null else now() end, case when $3::text is null then 0 else 1 end
+                $2::text, case when $2::text is null then null else now() end, case when $2::text is null then 0 else 1 end
            from jsonb_array_elements($1::jsonb) with ordinality as e(item, ord),
                 jsonb_to_record(e.item) as r(member_id bigint, idempotency_key text, request_hash text, kind text, payload jsonb, max_attempts integer)
           order by e.ord
          on conflict (member_id, idempotency_key) do nothing
-         returning ${INTAKE_COLUMNS}
-       ), notified as materialized (
-         select pg_notify($2, 'enqueued') where exists (select 1 from inserted)
-       )
-       select i.* from inserted i left join notified on true`,
-      [JSON.stringify(valid.map((item) => item.row)), OUTBOX_CHANNEL, options.lockFor ?? null],
+         returning id, member_id, idempotency_key, created_at
+       )${lockFor === null ? `, notified as materialized (select pg_notify($3, 'enqueued') where exists (select 1 from inserted))` : ""}
+       select i.* from inserted i${lockFor === null ? " left join notified on true" : ""}`,
+      [JSON.stringify(valid.map((item) => item.row)), lockFor, ...(lockFor === null ? [OUTBOX_CHANNEL] : [])],
     );
     const keyOf = (memberId: bigint | string, key: string) => `${memberId}\u0000${key}`;
     const created = new Map(inserted.rows.map((row) => [keyOf(row.member_id, row.idempotency_key), row]));
@@ -230,10 +227,14 @@ export async function enqueueRelayRequests(
       );
       for (const row of rows) existing.set(keyOf(row.member_id, row.idempotency_key), row);
     }
-    // New rows have no call yet (no join needed), and their payload is the one just sent (not read back).
-    const payloads = new Map(valid.map((item) => [keyOf(item.row.member_id as string, item.row.idempotency_key as string), item.row.payload]));
-    for (const row of inserted.rows) row.payload = payloads.get(keyOf(row.member_id, row.idempotency_key));
-    const requests = new Map([...inserted.rows.map(toRelayRequest), ...(await toRequests(tx, [...existing.values()]))].map((request) => [request.id, request]));
+    // New rows are what was just sent plus the id and the time; the first item with a key sent it.
+    const first = new Map<string, (typeof valid)[number]>();
+    for (const item of valid) {
+      const key = keyOf(item.row.member_id as string, item.row.idempotency_key as string);
+      if (!first.has(key)) first.set(key, item);
+    }
+    const newRequests = inserted.rows.map((row) => newRequest(row, items[first.get(keyOf(row.member_id, row.idempotency_key))!.index]!, lockFor));
+    const requests = new Map([...newRequests, ...(await toRequests(tx, [...existing.values()]))].map((request) => [request.id, request]));
     const handedOut = new Set<string>();
     for (const item of valid) {
       const key = keyOf(item.row.member_id as string, item.row.idempotency_key as string);
@@ -244,13 +245,47 @@ export async function enqueueRelayRequests(
         results[item.index] = { request: requests.get(fresh.id)!, created: true };
         continue;
       }
-      const row = fresh ?? existing.get(key)!;
+      const row = fresh ? { ...fresh, request_hash: first.get(key)!.hash } : existing.get(key)!;
       results[item.index] = row.request_hash.equals(item.hash)
         ? { request: requests.get(row.id)!, created: false }
         : { error: new RelayIdempotencyConflictError(row.member_id, row.idempotency_key, row.id) };
     }
     return results;
   }
+}
+
+/** What the intake insert reads back of a new row. */
+type IntakeRow = { id: bigint; member_id: bigint; idempotency_key: string; created_at: Date };
+
+/** A row just inserted, as `toRelayRequest` would read it back (the column defaults are known). */
+function newRequest(row: IntakeRow, item: EnqueueRelayRequestsItem, lockFor: string | null): RelayRequest {
+  return {
+    id: row.id,
+    memberId: row.member_id,
+    idempotencyKey: row.idempotency_key,
+    kind: item.kind,
+    payload: item.payload,
+    forwardRequest: null,
+    signature: null,
+    callId: null,
+    callOffset: null,
+    callItems: null,
+    custodial: null,
+    status: "queued",
+    txHash: null,
+    blockNumber: null,
+    outputs: null,
+    error: null,
+    attempts: lockFor === null ? 0 : 1,
+    maxAttempts: item.maxAttempts ?? 10,
+    runAt: row.created_at,
+    lockedBy: lockFor,
+    lockedAt: lockFor === null ? null : row.created_at,
+    submittedAt: null,
+    finishedAt: null,
+    createdAt: row.created_at,
+    updatedAt: row.created_at,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,23 +1,38 @@
 import type { Database } from "../db/database";
 import { enqueueRelayRequests, type EnqueueRelayRequestReturnType, type EnqueueRelayRequestsItem, type RelayRequest } from "./outboxStore";
 
+/** Inserts so far and the requests they carried. */
+export type OutboxWriterStats = { batches: number; requests: number };
+
 /**
- * Group commit for the outbox: requests that arrive while a write is in progress are written
- * together in the next transaction (one multi-row insert, one notification). Every caller still
- * gets its answer only after its own row is committed, so "written before acknowledged" holds;
- * under load the database does one transaction per batch instead of one per request.
+ * Group commit for the outbox: requests that arrive within `windowMs` (default 2 ms) of the first
+ * one, or while a write is in progress, are written together in one transaction (one multi-row
+ * insert). Every caller still gets its answer only after its own row is committed, so "written
+ * before acknowledged" holds; under load the database does one transaction per batch instead of
+ * one per request. The window pays for itself: on PGlite a statement costs about a millisecond of
+ * the gateway's one thread before its first row, a row a tenth of that.
  */
 export class OutboxWriter {
   readonly #db: Database;
   readonly #maxBatch: number;
+  readonly #windowMs: number;
+  readonly #stats: OutboxWriterStats = { batches: 0, requests: 0 };
   /** The local relay worker: new requests are written already claimed by it and handed over in memory. */
   #worker: { workerId: string; take(requests: RelayRequest[]): void } | null = null;
   #queue: Array<{ item: EnqueueRelayRequestsItem; resolve: (result: EnqueueRelayRequestReturnType) => void; reject: (error: unknown) => void }> = [];
   #flushing: Promise<void> | null = null;
+  /** Ends the collection window early (a full batch is queued). */
+  #full: (() => void) | null = null;
 
-  constructor(db: Database, options: { maxBatch?: number } = {}) {
+  constructor(db: Database, options: { maxBatch?: number; windowMs?: number } = {}) {
     this.#db = db;
     this.#maxBatch = options.maxBatch ?? 500;
+    this.#windowMs = options.windowMs ?? 2;
+  }
+
+  /** Inserts so far and the requests they carried. */
+  get stats(): OutboxWriterStats {
+    return { ...this.#stats };
   }
 
   /**
@@ -37,7 +52,11 @@ export class OutboxWriter {
   enqueue(item: EnqueueRelayRequestsItem): Promise<EnqueueRelayRequestReturnType> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ item, resolve, reject });
-      if (!this.#flushing) this.#flushing = new Promise<void>((started) => setImmediate(started)).then(() => this.#drain());
+      if (this.#flushing) {
+        if (this.#queue.length >= this.#maxBatch) this.#full?.();
+        return;
+      }
+      this.#flushing = this.#collect().then(() => this.#drain());
     });
   }
 
@@ -46,10 +65,25 @@ export class OutboxWriter {
     while (this.#flushing) await this.#flushing;
   }
 
+  /** Waits the window out, or until a full batch is queued. */
+  #collect(): Promise<void> {
+    if (this.#windowMs <= 0) return new Promise((resolve) => setImmediate(resolve));
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => this.#full?.(), this.#windowMs);
+      this.#full = () => {
+        clearTimeout(timer);
+        this.#full = null;
+        resolve();
+      };
+    });
+  }
+
   async #drain(): Promise<void> {
     try {
       while (this.#queue.length > 0) {
         const batch = this.#queue.splice(0, this.#maxBatch);
+        this.#stats.batches += 1;
+        this.#stats.requests += batch.length;
         try {
           const worker = this.#worker;
           const results = await enqueueRelayRequests(this.#db, batch.map((entry) => entry.item), { lockFor: worker?.workerId });

@@ -26,6 +26,7 @@ import {
   releaseRelayRequests,
   requeueSubmittedRelayRequests,
   type ForwardRequest,
+  type RelayRequest,
 } from "../../src/relay/outboxStore";
 import { describeEachEngine } from "../helpers/engines";
 import { rejection } from "../helpers/rejection";
@@ -370,6 +371,18 @@ describeEachEngine("outboxStore", (engine) => {
       ]);
       expect("request" in results[1]! && results[1].request.id).to.equal(earlier.request.id);
       expect((await db.query("select count(*)::int as n from outbox")).rows[0]).to.deep.equal({ n: 3 });
+    });
+
+    it("answers with the request as stored, claimed or not, without reading it back", async () => {
+      const [queued, claimed] = await Promise.all([
+        enqueueRelayRequests(db, [{ memberId: 1n, idempotencyKey: "free", kind: "lots.mint", payload: { g: 1 } }]),
+        enqueueRelayRequests(db, [{ memberId: 1n, idempotencyKey: "held", kind: "lots.mint", payload: { g: 2 }, maxAttempts: 3 }], { lockFor: "w" }),
+      ]);
+      for (const [result] of [queued, claimed]) {
+        const { request } = result as { request: RelayRequest };
+        expect(request).to.deep.equal(await getRelayRequest(db, { memberId: 1n, id: request.id }));
+      }
+      expect((claimed[0] as { request: RelayRequest }).request).to.deep.include({ lockedBy: "w", attempts: 1, maxAttempts: 3 });
     });
 
     it("signs several requests into one call, claims the call whole, and reports live nonces", async () => {
