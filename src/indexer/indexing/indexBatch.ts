@@ -2,7 +2,7 @@ import type { Database } from "../../db";
 import type { Checkpoint } from "../checkpoint";
 import type { IndexerSource } from "../source";
 import { lockCheckpoint, writeCheckpoint } from "../store/checkpointStore";
-import { loadProjectionState } from "../store/loadState";
+import { loadProjectionState, ProjectionCache } from "../store/loadState";
 import type { ReadModelSchema } from "../store/schemaName";
 import { writeRowBatch } from "../store/writeRows";
 import type { IndexedEvent } from "./events";
@@ -17,31 +17,45 @@ export type IndexBatchParameters = {
   next: Checkpoint;
   /** The batch's events, in chain order, all after `previous` and up to `next`. */
   events: readonly IndexedEvent[];
+  /**
+   * The state the previous batches left, kept by the caller between batches (the follower does);
+   * without it every batch reads what it touches. Cleared here when the batch does not commit.
+   */
+  cache?: ProjectionCache | undefined;
 };
 
 export type IndexBatchReturnType = { events: number; rows: number };
 
 /**
- * One batch in one transaction: lock and check the checkpoint, load the state the events touch,
- * project them (recomputing every history head), write all rows with multi-row statements, and
- * move the checkpoint. Either all of it commits or none of it does.
+ * One batch in one transaction: lock and check the checkpoint, load the state the events touch
+ * (what the cache lacks), project them (recomputing every history head), write all rows with
+ * multi-row statements, and move the checkpoint. Either all of it commits or none of it does.
  *
  * @throws {IndexerCheckpointConflictError} the checkpoint moved under us: nothing was written.
  * @throws {HistoryHeadMismatchError} | {IndexerStateError} from the projector: nothing was written.
  */
 export async function indexBatch(db: Database, parameters: IndexBatchParameters): Promise<IndexBatchReturnType> {
   const { schema, source, previous, next, events } = parameters;
-  return db.transaction(async (tx) => {
-    await lockCheckpoint(tx, schema, source, previous);
-    const state = await loadProjectionState(tx, schema, stateNeeds(events));
-    const batch = projectEvents(events, state);
-    await writeRowBatch(tx, schema, batch);
-    await writeCheckpoint(tx, schema, source, next);
+  const cache = parameters.cache ?? new ProjectionCache();
+  try {
+    const { state, batch } = await db.transaction(async (tx) => {
+      await lockCheckpoint(tx, schema, source, previous);
+      const state = await loadProjectionState(tx, schema, stateNeeds(events), cache);
+      const batch = projectEvents(events, state);
+      await writeRowBatch(tx, schema, batch, { after: previous });
+      await writeCheckpoint(tx, schema, source, next);
+      return { state, batch };
+    });
+    cache.committed(state, batch.lots.values());
     const rows =
       batch.members.size + batch.accounts.size + batch.forms.size + batch.yieldBounds.size + batch.lots.size +
       batch.handovers.size + batch.lotEvents.length + batch.lotEdges.length + batch.lotEvidence.length +
       batch.schemes.size + batch.accreditations.size + batch.attestations.size + batch.lotClaims.size +
       batch.massBalanceMoves.length + batch.massBalanceCredits.size;
     return { events: events.length, rows };
-  });
+  } catch (error) {
+    // The projector changed the cached rows in place; the database rolled back.
+    cache.clear();
+    throw error;
+  }
 }

@@ -4,49 +4,123 @@ import { handoverKey, type AccountRow, type AttestationRow, type FormRow, type H
 import { qualified, type ReadModelSchema } from "./schemaName";
 
 /**
- * Loads what a batch's events touch (lots, their open handovers, accounts, members) and every
- * form, in one query per table: the projector then runs without I/O.
+ * What the projector knows about the committed read model, kept between batches by one follower:
+ * the rows its last batches touched, so the next batch loads only what it has not seen (a lot is
+ * minted, evidenced and merged a few blocks apart, usually in the same or the next batch).
+ * Projection updates these rows in place, so a batch that does not commit leaves them wrong:
+ * `indexBatch` clears the cache whenever a batch fails, and a restart starts with an empty one.
+ * Consumed lots (no event can follow) are dropped after each batch; past `maxLots` the oldest go.
  */
-export async function loadProjectionState(tx: Queryable, schema: ReadModelSchema, needs: StateNeeds): Promise<ProjectionState> {
-  const state = emptyProjectionState();
-  const t = (table: string) => qualified(schema, table);
-  const lotIds = [...needs.lotIds].map(String);
+export class ProjectionCache {
+  readonly maxLots: number;
+  /** null until loaded: the forms table is read once, then kept by the projector. */
+  forms: Map<number, FormRow> | null = null;
+  accountCount: number | null = null;
+  readonly lots = new Map<bigint, LotRow>();
+  /** Open handovers of the cached lots, by `handoverKey`. */
+  readonly openHandovers = new Map<string, HandoverRow>();
+  readonly accounts = new Map<string, AccountRow>();
+  readonly members = new Map<bigint, MemberRow>();
 
-  const forms = await tx.query(`select * from ${t("forms")}`);
-  for (const row of forms.rows) {
-    const form = formFromRow(row);
-    state.forms.set(form.form, form);
+  constructor(maxLots = 200_000) {
+    this.maxLots = maxLots;
   }
-  const count = await tx.query<{ count: bigint }>(`select coalesce(max(number), 0)::int8 as count from ${t("accounts")}`);
-  state.accountCount = Number(count.rows[0]!.count);
 
+  clear(): void {
+    this.forms = null;
+    this.accountCount = null;
+    this.lots.clear();
+    this.openHandovers.clear();
+    this.accounts.clear();
+    this.members.clear();
+  }
+
+  /** After a batch committed: keeps its final state, forgets consumed lots, trims to `maxLots`. */
+  committed(state: ProjectionState, touchedLots: Iterable<LotRow>): void {
+    this.accountCount = state.accountCount;
+    for (const lot of touchedLots) if (lot.status === "consumed") this.#forget(lot.lotId);
+    if (this.lots.size <= this.maxLots) return;
+    for (const lotId of this.lots.keys()) {
+      if (this.lots.size <= this.maxLots / 2) break;
+      this.#forget(lotId);
+    }
+  }
+
+  #forget(lotId: bigint): void {
+    const lot = this.lots.get(lotId);
+    if (lot?.openHandoverSeq !== null && lot?.openHandoverSeq !== undefined) this.openHandovers.delete(handoverKey(lotId, lot.openHandoverSeq));
+    this.lots.delete(lotId);
+  }
+}
+
+/**
+ * Loads what a batch's events touch (lots, their open handovers, accounts, members) and every
+ * form, in one query per table: the projector then runs without I/O. With a `cache`, only what
+ * the cache lacks is read, and the state returned is the cache's own maps (projection fills them).
+ */
+export async function loadProjectionState(tx: Queryable, schema: ReadModelSchema, needs: StateNeeds, cache: ProjectionCache = new ProjectionCache()): Promise<ProjectionState> {
+  const t = (table: string) => qualified(schema, table);
+
+  if (cache.forms === null) {
+    const forms = new Map<number, FormRow>();
+    for (const row of (await tx.query(`select * from ${t("forms")}`)).rows) {
+      const form = formFromRow(row);
+      forms.set(form.form, form);
+    }
+    cache.forms = forms;
+  }
+  if (cache.accountCount === null) {
+    const count = await tx.query<{ count: bigint }>(`select coalesce(max(number), 0)::int8 as count from ${t("accounts")}`);
+    cache.accountCount = Number(count.rows[0]!.count);
+  }
+
+  const lotIds: string[] = [];
+  for (const lotId of needs.lotIds) if (!cache.lots.has(lotId)) lotIds.push(String(lotId));
   if (lotIds.length > 0) {
     const lots = await tx.query(`select * from ${t("lots")} where lot_id = any($1::int8[])`, [lotIds]);
     for (const row of lots.rows) {
       const lot = lotFromRow(row);
-      state.lots.set(lot.lotId, lot);
+      cache.lots.set(lot.lotId, lot);
     }
-    const handovers = await tx.query(`select * from ${t("handovers")} where status = 'offered' and lot_id = any($1::int8[])`, [lotIds]);
-    for (const row of handovers.rows) {
-      const handover = handoverFromRow(row);
-      state.openHandovers.set(handoverKey(handover.lotId, handover.offerSeq), handover);
+    if (lots.rows.length > 0) {
+      const handovers = await tx.query(`select * from ${t("handovers")} where status = 'offered' and lot_id = any($1::int8[])`, [lots.rows.map((row) => String(row.lot_id))]);
+      for (const row of handovers.rows) {
+        const handover = handoverFromRow(row);
+        cache.openHandovers.set(handoverKey(handover.lotId, handover.offerSeq), handover);
+      }
     }
   }
-  if (needs.accounts.size > 0) {
-    const accounts = await tx.query(`select * from ${t("accounts")} where address = any($1::text[])`, [[...needs.accounts]]);
+  const addresses = [...needs.accounts].filter((address) => !cache.accounts.has(address));
+  if (addresses.length > 0) {
+    const accounts = await tx.query(`select * from ${t("accounts")} where address = any($1::text[])`, [addresses]);
     for (const row of accounts.rows) {
       const account = accountFromRow(row);
-      state.accounts.set(account.address, account);
+      cache.accounts.set(account.address, account);
     }
   }
-  const memberIds = new Set([...needs.memberIds, ...[...state.accounts.values()].map((account) => account.memberId)]);
+  const memberIds = new Set<bigint>();
+  for (const memberId of needs.memberIds) if (!cache.members.has(memberId)) memberIds.add(memberId);
+  for (const address of needs.accounts) {
+    const memberId = cache.accounts.get(address)?.memberId;
+    if (memberId !== undefined && !cache.members.has(memberId)) memberIds.add(memberId);
+  }
   if (memberIds.size > 0) {
     const members = await tx.query(`select * from ${t("members")} where member_id = any($1::int8[])`, [[...memberIds].map(String)]);
     for (const row of members.rows) {
       const member = memberFromRow(row);
-      state.members.set(member.memberId, member);
+      cache.members.set(member.memberId, member);
     }
   }
+
+  const state: ProjectionState = {
+    ...emptyProjectionState(),
+    members: cache.members,
+    accounts: cache.accounts,
+    forms: cache.forms,
+    lots: cache.lots,
+    openHandovers: cache.openHandovers,
+    accountCount: cache.accountCount,
+  };
   if (needs.attestationUids.size > 0) {
     const attestations = await tx.query(`select * from ${t("attestations")} where uid = any($1::text[])`, [[...needs.attestationUids]]);
     for (const row of attestations.rows) {

@@ -6,6 +6,7 @@ import type { IndexedEvent } from "../indexing/events";
 import { indexBatch } from "../indexing/indexBatch";
 import { sourceContracts, sourceStartBlock, type IndexerSource } from "../source";
 import { readCheckpoint } from "../store/checkpointStore";
+import { ProjectionCache } from "../store/loadState";
 import { analyzeReadModel } from "../store/readModel";
 import { LIVE_SCHEMA, type ReadModelSchema } from "../store/schemaName";
 import type { ChainReader } from "./chainReader";
@@ -144,6 +145,8 @@ export function startIndexer(parameters: StartIndexerParameters): Indexer {
     let failures = 0;
     let target: number | null = null;
     let rowsSinceAnalyze = 0;
+    // The rows the last batches touched; indexBatch empties it when a batch fails.
+    const cache = new ProjectionCache();
     let laggedSinceAnalyze = false;
     const analyze = async () => {
       try {
@@ -184,7 +187,7 @@ export function startIndexer(parameters: StartIndexerParameters): Indexer {
         const events = decodeLogs(logs, { lotRegistry, attestationRegistry, blockTimes }).filter((event) => after === null || event.position > after);
         for (const batch of batches(events, batchLogs, blockDone(to))) {
           if (stopping) break;
-          const written = await indexBatch(db, { schema, source, previous: checkpoint, next: batch.next, events: batch.events });
+          const written = await indexBatch(db, { schema, source, previous: checkpoint, next: batch.next, events: batch.events, cache });
           checkpoint = batch.next;
           moveTo(checkpoint, batch.events.length);
           rowsSinceAnalyze += written.rows;

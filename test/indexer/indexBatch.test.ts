@@ -1,0 +1,118 @@
+import { expect } from "chai";
+import type { Database } from "../../src/db";
+import { migrate } from "../../src/db/migrate";
+import { batches, blockDone, dumpReadModel, HistoryHeadMismatchError, indexBatch, type Checkpoint, type IndexedEvent } from "../../src/indexer";
+import { ProjectionCache } from "../../src/indexer/store/loadState";
+import { arrayLiteral } from "../../src/indexer/store/writeRows";
+import { Role } from "../../src/membership/roles";
+import { describeEachEngine } from "../helpers/engines";
+import { SYNTHETIC_SOURCE } from "./indexSynthetic";
+import { SyntheticChain, SyntheticForm as Form } from "./syntheticChain";
+
+/** Deliveries merged, handed over with offers left open across batches, dried, merged again. */
+function buildChain(): SyntheticChain {
+  const chain = new SyntheticChain();
+  const coop = chain.account("coop");
+  const processor = chain.account("processor");
+  chain.addMember(Role.cooperative, [coop]);
+  chain.addMember(Role.processor, [processor]);
+  const dried: bigint[] = [];
+  for (let group = 0; group < 4; group++) {
+    const deliveries = chain.mint(coop, [0, 1, 2].map((i) => ({ form: Form.wetBeans, grams: 30_000n + BigInt(group * 10 + i) })));
+    for (const lot of deliveries) chain.attachEvidence(lot, `ticket ${lot}`);
+    const merged = chain.merge(deliveries);
+    chain.offer(merged, processor);
+    chain.attachEvidence(merged, `seal ${merged}`); // an event between offer and accept
+    chain.accept(merged, chain.lots.get(merged)!.grams - 100n);
+    dried.push(chain.transform([merged], [{ form: Form.dryBeans, grams: 10_000n }])[0]!);
+  }
+  const bulk = chain.merge(dried);
+  chain.split(bulk, [15_000n, 25_000n]);
+  return chain;
+}
+
+/** Indexes `events` batch by batch as the follower does, with `cache` (or none). */
+async function index(db: Database, events: readonly IndexedEvent[], batchLogs: number, cache?: ProjectionCache, previous: Checkpoint | null = null): Promise<Checkpoint | null> {
+  let checkpoint = previous;
+  for (const batch of batches(events, batchLogs, blockDone(events.at(-1)!.blockNumber))) {
+    await indexBatch(db, { schema: "public", source: SYNTHETIC_SOURCE, previous: checkpoint, next: batch.next, events: batch.events, cache });
+    checkpoint = batch.next;
+  }
+  return checkpoint;
+}
+
+describeEachEngine("indexBatch", (engine) => {
+  const chain = buildChain();
+  let reference: Record<string, string[]>;
+  const opened: Database[] = [];
+  const fresh = async () => {
+    const db = await engine.openEmpty();
+    opened.push(db);
+    await migrate(db);
+    return db;
+  };
+
+  before(async () => {
+    const db = await fresh();
+    await index(db, chain.events, 3); // no cache: every batch reads what it touches
+    reference = await dumpReadModel(db);
+  });
+  after(async () => {
+    for (const db of opened) await db.close();
+  });
+
+  it("keeps the state between batches in a cache and writes exactly the rows a batch that reads it all writes", async () => {
+    const db = await fresh();
+    const cache = new ProjectionCache();
+    await index(db, chain.events, 3, cache);
+    expect(await dumpReadModel(db)).to.deep.equal(reference);
+    expect(cache.lots.size).to.be.greaterThan(0);
+    for (const lot of cache.lots.values()) expect(lot.status, `cached lot ${lot.lotId}`).to.not.equal("consumed");
+  });
+
+  it("forgets the oldest lots past its bound and reads them again when an event needs them", async () => {
+    const db = await fresh();
+    const cache = new ProjectionCache(2);
+    await index(db, chain.events, 2, cache);
+    expect(cache.lots.size).to.be.at.most(2);
+    expect(await dumpReadModel(db)).to.deep.equal(reference);
+  });
+
+  it("empties the cache when a batch fails, writes nothing of it, and resumes to the same read model", async () => {
+    const db = await fresh();
+    const cache = new ProjectionCache();
+    const cut = chain.events.findIndex((event) => event.type === "HandoverAccepted");
+    const checkpoint = await index(db, chain.events.slice(0, cut), 4, cache);
+    const before = await dumpReadModel(db);
+    // A good accept changes the cached lot, then the drying that follows carries a forged head.
+    const [accepted, dried] = [chain.events[cut]!, chain.events[cut + 1]!];
+    expect(dried.type).to.equal("LotsDerived");
+    const forged = { ...dried, inputHeads: [`0x${"ab".repeat(32)}`] } as IndexedEvent;
+    let failure: unknown;
+    try {
+      await indexBatch(db, { schema: "public", source: SYNTHETIC_SOURCE, previous: checkpoint, next: dried.position, events: [accepted, forged], cache });
+    } catch (error) {
+      failure = error;
+    }
+    expect(failure).to.be.instanceOf(HistoryHeadMismatchError);
+    expect(cache.lots.size).to.equal(0);
+    expect(cache.forms).to.equal(null);
+    expect(await dumpReadModel(db)).to.deep.equal(before);
+    await index(db, chain.events.slice(cut), 4, cache, checkpoint);
+    expect(await dumpReadModel(db)).to.deep.equal(reference);
+  });
+
+  it("array literals carry any text: quotes, backslashes, braces, commas, spaces, NULL as a word, empty, unicode", async () => {
+    const db = await fresh();
+    const values = ['a"b', "c\\d", "{e}", "f,g", " h ", "NULL", "", "caf\u00e9 \u{1F36B}", null, '\\"', '{"kind":"minted","ids":["1","2"]}'];
+    const column = { name: "value", type: "text", value: (row: string | null) => row };
+    const { rows } = await db.query<{ value: string | null }>("select unnest($1::text[]) as value", [arrayLiteral(values, column)]);
+    expect(rows.map((row) => row.value)).to.deep.equal(values);
+    const numbers = { name: "value", type: "int8", value: (row: bigint | null) => (row === null ? null : row.toString()) };
+    const { rows: ints } = await db.query<{ value: bigint | null }>("select unnest($1::int8[]) as value", [arrayLiteral([1n, null, 2n ** 62n], numbers)]);
+    expect(ints.map((row) => row.value)).to.deep.equal([1n, null, 2n ** 62n]);
+    const flags = { name: "value", type: "bool", value: (row: boolean) => row };
+    const { rows: bools } = await db.query<{ value: boolean }>("select unnest($1::bool[]) as value", [arrayLiteral([true, false], flags)]);
+    expect(bools.map((row) => row.value)).to.deep.equal([true, false]);
+  });
+});
