@@ -10,6 +10,7 @@ import { sendControlCommand } from "../../src/gateway/controlSocket";
 import { cidToDigest } from "../../src/evidence";
 import { plotAreaM2 } from "../../src/origins";
 import { LOCALES } from "../../src/web/i18n";
+import type { LotPassport } from "../../src/web/passport/types";
 import { makeTempDir, removeTempDir } from "../helpers/tmp";
 import { client, startTestGateway, type TestGateway } from "../gateway/helpers";
 import { decodeQr, launchBrowser, PHONE_VIEWPORT, type OpenedPage, type TestBrowser } from "./browser";
@@ -95,6 +96,34 @@ describe("the consumer's page in a real browser (demo story, Chromium at 360 px)
         expect([delivered, toExporter, toGrinder, toBrand], steps.join("\n")).to.satisfy((order: number[]) => order.every((i, k) => i >= 0 && (k === 0 || i > order[k - 1]!)));
         expect(steps.some((step) => step.startsWith(`Processed by ${name("brand")}`)), "the brand's conching").to.equal(true);
         expect(await opened.page.locator("main > svg rect").count(), "the custody path as an inline SVG graph").to.equal(steps.length);
+      });
+    });
+
+    it("shows each attestation's status with its certifier and scheme: valid, and revoked once revoked", async function () {
+      const twin = (await (await fetch(`${demo.chocolate_page_url}?format=json`)).json()) as LotPassport;
+      const status = new Map(twin.attestations.map((a) => [a.uid, a.status]));
+      expect(demo.attestations!.revoked.map((uid) => status.get(uid)), "the seed's revocation").to.deep.equal(["revoked"]);
+      const premium = twin.attestations.filter((a) => a.certifier.memberId === demo.members.certifier && a.status === "valid");
+      await onPhone(demo.chocolate_page_url, async (opened) => {
+        const valid = await opened.page.locator("li", { has: opened.page.locator(".st-valid") }).allInnerTexts();
+        expect(valid, "the premium eligibility attested on the deliveries").to.have.length.of.at.least(20);
+        expect(valid[0]).to.match(new RegExp(`^valid — by ${escapeRegExp(name("certifier"))}, scheme .+ · until `));
+      });
+
+      // The certifier withdraws the first listed delivery's premium eligibility, through the API as any client would.
+      const answer = await sendControlCommand(running.gateway.controlSocket!, "POST", `/members/${demo.members.certifier}/tokens`, { label: "e2e" });
+      const certifier = client(running.gateway.url, (answer!.body as { token: string }).token);
+      const withdrawn = premium[0]!;
+      const revoked = await certifier.settle((await certifier.post(`/v1/attestations/${withdrawn.uid}/revoke`, { reason: 2 }, { "idempotency-key": "e2e-revoke-premium" })).body.id);
+      expect(revoked.final.status).to.equal("mined");
+      await running.gateway.indexer.waitForBlock(Number(revoked.final.transaction.blockNumber));
+
+      await onPhone(demo.chocolate_page_url, async (opened) => {
+        const line = opened.page.locator("li", { has: opened.page.locator(".st-revoked") }).filter({ hasText: withdrawn.uid });
+        expect(await line.count()).to.equal(1);
+        expect(await line.innerText()).to.match(new RegExp(`^revoked \\(reason code 2\\) — by ${escapeRegExp(name("certifier"))}, scheme `));
+        expect(await opened.page.locator(".st-valid").count()).to.be.at.least(19);
+        expect(await opened.page.getAttribute("#verification", "class"), "the revocation is on chain too: still verified").to.equal("v ok");
       });
     });
 
@@ -308,6 +337,10 @@ function sink(lines: string[]): Writable {
       done();
     },
   });
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 function firstVertex(geometry: { type: string; coordinates: unknown }): [number, number] {
