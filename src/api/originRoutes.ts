@@ -93,10 +93,10 @@ export function createOriginRoutes({ db, provider, registry, publicBase }: Creat
       handler: async ({ body, memberId }) => {
         const gtin = checkGtin(body.gtin);
         if (!gtin.ok) throw badRequest(`GTIN ${body.gtin}: ${gtin.reason}`);
-        const { rows } = await db.query<{ custodian_member: string | bigint; status: string }>(
-          "select custodian_member, status from lots where lot_id = $1",
-          [body.lotId.toString()],
-        );
+        // Lot ids are SQL bigints in the read model: a larger number names no lot.
+        const { rows } = body.lotId > 2n ** 63n - 1n
+          ? { rows: [] }
+          : await db.query<{ custodian_member: string | bigint; status: string }>("select custodian_member, status from lots where lot_id = $1", [body.lotId.toString()]);
         const lot = rows[0];
         if (!lot) throw notFound(`no lot ${body.lotId} (or the read model has not seen it yet)`);
         if (BigInt(lot.custodian_member) !== memberId) {

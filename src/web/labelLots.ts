@@ -11,8 +11,12 @@ export type LabelLot = {
 
 export type ReadLabelLotsReturnType = { lots: LabelLot[]; unknown: string[] };
 
+/** Lot ids are stored as SQL `bigint`: a larger number names no lot (and must not reach the query). */
+const MAX_LOT_ID = 2n ** 63n - 1n;
+
 /** The lots in the order asked, and the ids the read model does not know. */
-export async function readLabelLots(db: Queryable, lotIds: readonly string[]): Promise<ReadLabelLotsReturnType> {
+export async function readLabelLots(db: Queryable, requested: readonly string[]): Promise<ReadLabelLotsReturnType> {
+  const lotIds = requested.filter((id) => BigInt(id) <= MAX_LOT_ID);
   const { rows } = await db.query<{ lot_id: string; form: number; form_name: string | null; grams: string }>(
     `select l.lot_id::text as lot_id, l.form, f.name as form_name, l.grams::text as grams
        from lots l left join forms f on f.form = l.form
@@ -26,7 +30,7 @@ export async function readLabelLots(db: Queryable, lotIds: readonly string[]): P
   const byId = new Map(rows.map((row) => [row.lot_id, row]));
   const lots: LabelLot[] = [];
   const unknown: string[] = [];
-  for (const lotId of lotIds) {
+  for (const lotId of requested) {
     const row = byId.get(lotId);
     if (!row) {
       unknown.push(lotId);

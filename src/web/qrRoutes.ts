@@ -26,6 +26,7 @@ export function createQrRouter({ db, publicBase }: CreateQrRouterParameters): ex
     const format = formatOf(req.params.format);
     const lotId = String(req.params.lotId);
     if (!/^[1-9]\d{0,77}$/.test(lotId)) return notFound(`not a lot id: ${JSON.stringify(lotId.slice(0, 80))}`);
+    if (BigInt(lotId) > MAX_LOT_ID) return notFound(`no lot ${lotId}`);
     const { rows } = await db.query("select 1 from lots where lot_id = $1", [lotId]);
     if (rows.length === 0) return notFound(`no lot ${lotId}`);
     return { format, target: { lotId } };
@@ -66,6 +67,9 @@ export function createQrRouter({ db, publicBase }: CreateQrRouterParameters): ex
     };
   }
 }
+
+/** Lot ids are SQL `bigint`s in the read model. */
+const MAX_LOT_ID = 2n ** 63n - 1n;
 
 type NotFound = { missing: string };
 const notFound = (missing: string): NotFound => ({ missing });

@@ -97,6 +97,7 @@ describe("plots, products and QR codes over HTTP (real gateway)", function () {
       expect(badDigit.body.error.message).to.contain(`expected ${gtin.at(-1)}`);
       const unknown = await api(coop.token).post("/v1/products", { gtin, batch: "B2", lotId: "999999999999" });
       expect(unknown.status).to.equal(404);
+      expect((await api(coop.token).post("/v1/products", { gtin, batch: "B2", lotId: "9".repeat(30) })).status).to.equal(404);
       const foreign = await api(brand.token).post("/v1/products", { gtin, batch: "B3", lotId });
       expect(foreign.status).to.equal(403);
       expect(foreign.body.error.message).to.contain(`held by member ${coop.memberId}`);
@@ -138,6 +139,7 @@ describe("plots, products and QR codes over HTTP (real gateway)", function () {
       const unknownLot = await api().get("/l/987654321/qr.svg");
       expect(unknownLot.status).to.equal(404);
       expect(unknownLot.body.error.message).to.contain("no lot 987654321");
+      expect((await api().get(`/l/${"9".repeat(30)}/qr.png`)).status).to.equal(404);
       const gtin = gtin13("899999900001");
       const wrong = `${gtin.slice(0, -1)}${(Number(gtin.at(-1)) + 1) % 10}`;
       const badDigit = await api().get(`/01/${wrong}/10/KOP/qr.png`);

@@ -86,7 +86,7 @@ describe("firstmile labels (CLI)", function () {
   });
 
   it("refuses missing lots, ids that are not numbers and unknown lots with exit code 2, writing nothing", async function () {
-    for (const args of [[], ["--lots", ""], ["--lots", `${lotIds[0]},abc`], ["--lots", `${lotIds[0]},-4`], ["--lots", `${lotIds[0]},999999999`]]) {
+    for (const args of [[], ["--lots", ""], ["--lots", `${lotIds[0]},abc`], ["--lots", `${lotIds[0]},-4`], ["--lots", `${lotIds[0]},999999999`], ["--lots", "1".repeat(40)]]) {
       const out = `refused-${args.length}-${String(args[1] ?? "none").replace(/\W/g, "")}.svg`;
       const error = await firstmile(running!.env, dir, "labels", ...args, "--out", out).then(() => null, (e: unknown) => e);
       expect(error, args.join(" ")).to.be.instanceOf(LabelsUsageError);
