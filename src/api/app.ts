@@ -3,6 +3,7 @@ import express, { type NextFunction, type Request, type Response } from "express
 import type { Logger } from "pino";
 import type { Queryable } from "../db";
 import { memberForToken, type TokenCache } from "./apiTokens";
+import { jsonBody } from "./jsonBody";
 import { errorToProblem, tooManyRequests, unauthorized, type ErrorMapper } from "./problem";
 import { createRateLimiter, type RateLimiter } from "./rateLimit";
 import { context, mountRoutes, openApiDocument, type AnyRoute } from "./routes";
@@ -49,6 +50,7 @@ export function createApp({
     const requestId = offered && /^[A-Za-z0-9._-]{1,64}$/.test(offered) ? offered : randomUUID();
     Object.assign(res.locals, { requestId, memberId: null });
     res.setHeader("x-request-id", requestId);
+    if (!logger.isLevelEnabled("debug")) return next();
     const started = process.hrtime.bigint();
     res.on("finish", () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
@@ -64,7 +66,7 @@ export function createApp({
     next();
   });
 
-  app.use(express.json({ limit: bodyLimitBytes }));
+  app.use(jsonBody(bodyLimitBytes));
 
   const requireMember = (req: Request, res: Response, next: NextFunction) => {
     const header = req.get("authorization") ?? "";

@@ -59,7 +59,12 @@ export function mountRoutes(
       const answer = await route.handler({ params, query, body, memberId, requestId }, req, res);
       if (!answer || res.headersSent) return;
       for (const [name, value] of Object.entries(answer.headers ?? {})) res.setHeader(name, value);
-      res.status(answer.status).json(answer.body);
+      if (route.method === "get") return void res.status(answer.status).json(answer.body);
+      // A write's answer is never cached: no ETag to hash nor freshness to check (Express does both
+      // for every res.json), on the gateway's hottest path.
+      const json = JSON.stringify(answer.body);
+      res.writeHead(answer.status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(json) });
+      res.end(json);
     });
   }
   return router;

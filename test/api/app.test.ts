@@ -1,5 +1,6 @@
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
+import { gzipSync } from "node:zlib";
 import { expect } from "chai";
 import pino from "pino";
 import { z } from "zod";
@@ -108,6 +109,21 @@ describe("gateway app (Express): auth, validation, one error shape, OpenAPI", ()
     });
     expect(oversized.status).to.equal(413);
     expect((await oversized.json()).error.code).to.equal("payload_too_large");
+  });
+
+  it("reads a body as express.json does, on its short path and off it", async () => {
+    // A token per request: the test app allows 3 per token.
+    const auth = async () => ({ authorization: `Bearer ${(await issueApiToken(db, 8n)).token}` });
+    const scalar = await post("/v1/echo/abc", " 42", await auth());
+    expect([scalar.status, (await scalar.json()).error.code]).to.deep.equal([400, "invalid_json"]);
+    const empty = await post("/v1/echo/abc", "", await auth());
+    expect([empty.status, (await empty.json()).error.details[0].path]).to.deep.equal([400, "grams"]);
+    const charset = await post("/v1/echo/abc", JSON.stringify({ grams: 3 }), { ...(await auth()), "content-type": "application/json; charset=UTF-8" });
+    expect(await charset.json()).to.deep.include({ grams: 3 });
+    const compressed = await post("/v1/echo/abc", gzipSync(JSON.stringify({ grams: 4 })) as unknown as string, { ...(await auth()), "content-encoding": "gzip" });
+    expect(await compressed.json()).to.deep.include({ grams: 4 });
+    const latin1 = await post("/v1/echo/abc", JSON.stringify({ grams: 5 }), { ...(await auth()), "content-type": "application/json; charset=latin1" });
+    expect(latin1.status).to.equal(415);
   });
 
   it("rate-limits per token with 429 and Retry-After", async () => {
