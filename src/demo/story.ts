@@ -113,7 +113,7 @@ export function cocoaDeliveries(): DemoDelivery[] {
       deliveries.push({
         farmerRef: `KKLS-${String(100 + n * 7).padStart(4, "0")}`,
         district,
-        geometry: plotOutline(lat, lon, 0.5 + random() * 2.5, random),
+        geometry: plotOutline(lat, lon, 0.6 + random() * 2.2, random),
         ticket: {
           document: "weigh ticket",
           ticket: `KKLS-WT-2026-${String(n).padStart(3, "0")}`,
@@ -147,7 +147,7 @@ export function rubberDeliveries(): Array<DemoDelivery & { drcBps: number }> {
       deliveries.push({
         farmerRef: `NTR-${String(200 + n * 3).padStart(4, "0")}`,
         district,
-        geometry: plotOutline(lat, lon, 0.5 + random() * 2.5, random),
+        geometry: plotOutline(lat, lon, 0.6 + random() * 2.2, random),
         ticket: {
           document: "weigh ticket",
           ticket: `NTR-WT-2026-${String(n).padStart(3, "0")}`,

@@ -61,8 +61,8 @@ describe("the demo story (real gateway: seeded once, through the HTTP API and th
     ]);
     // Plots of half a hectare to three hectares.
     const { rows } = await running.gateway.db.query<{ min: string; max: string }>("select min(area_m2)::text as min, max(area_m2)::text as max from origin_plots");
-    expect(Number(rows[0]!.min)).to.be.at.least(4_000);
-    expect(Number(rows[0]!.max)).to.be.at.most(35_000);
+    expect(Number(rows[0]!.min)).to.be.at.least(5_000);
+    expect(Number(rows[0]!.max)).to.be.at.most(30_000);
     // Fermented and dried, merged, ground, pressed: each form on the way.
     expect([...new Set(lots.map((lot) => lot.form.name))]).to.include.members(["cocoa dry beans", "cocoa nibs", "cocoa liquor"]);
   });
