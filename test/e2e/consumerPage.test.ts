@@ -13,7 +13,7 @@ import { LOCALES } from "../../src/web/i18n";
 import type { LotPassport } from "../../src/web/passport/types";
 import { makeTempDir, removeTempDir } from "../helpers/tmp";
 import { client, startTestGateway, type TestGateway } from "../gateway/helpers";
-import { decodeQr, launchBrowser, PHONE_VIEWPORT, type OpenedPage, type TestBrowser } from "./browser";
+import { decodeQr, launchBrowser, PHONE_VIEWPORT, pngSize, screenshot, scrollWidth, type OpenedPage, type TestBrowser } from "./browser";
 
 /**
  * The story as the consumer lives it: the demo is seeded through a real gateway (anvil, PGlite,
@@ -168,6 +168,20 @@ describe("the consumer's page in a real browser (demo story, Chromium at 360 px)
       await onPhone(demo.chocolate_page_url, async (opened) => {
         expect(opened.transferBytes).to.be.below(30 * 1024);
         figures["chocolate page HTML"] = `${opened.transferBytes} B`;
+      });
+    });
+
+    it("fits a 360 px phone screen without sideways scrolling (and so does the tyre's page)", async function () {
+      await onPhone(demo.tyre_page_url, async (opened) => {
+        expect(await scrollWidth(opened.page)).to.be.at.most(PHONE_VIEWPORT.width);
+      });
+      await onPhone(demo.chocolate_page_url, async (opened) => {
+        expect(await scrollWidth(opened.page)).to.be.at.most(PHONE_VIEWPORT.width);
+        const shot = await screenshot(opened.page);
+        const size = pngSize(shot);
+        expect(size.width).to.equal(PHONE_VIEWPORT.width);
+        expect(size.height).to.be.greaterThan(PHONE_VIEWPORT.height);
+        figures["360 px screenshot"] = `${size.width}x${size.height} px, ${shot.length} B PNG`;
       });
     });
 

@@ -22,7 +22,7 @@ export function safeHref(href: string): string {
 const CSS = `*{box-sizing:border-box}body{margin:0;font:16px/1.45 system-ui,sans-serif;color:#222;background:#faf8f4}main{max-width:42rem;margin:0 auto;padding:.75rem}
 h1{font-size:1.35rem;margin:.4rem 0}h2{font-size:1.1rem;margin:1.2rem 0 .4rem;border-bottom:1px solid #ddd}nav{font-size:.85rem;text-align:right}nav a{margin-left:.5rem}
 .v{padding:.6rem .8rem;border-radius:.4rem;margin:.6rem 0}.ok{background:#e3f4e1;border:1px solid #4a9a40}.bad{background:#fde2e0;border:2px solid #c0281c;color:#8a1208}
-.v b{font-size:1.05rem}.s{color:#555;font-size:.85rem}dl{display:grid;grid-template-columns:auto 1fr;gap:.2rem .8rem;margin:.4rem 0}dt{color:#666}dd{margin:0}
+.v b{font-size:1.05rem}.s{color:#555;font-size:.85rem;overflow-wrap:anywhere}dl{display:grid;grid-template-columns:auto 1fr;gap:.2rem .8rem;margin:.4rem 0}dt{color:#666}dd{margin:0}
 ol,ul{padding-left:1.2rem}li{margin:.25rem 0}.st-valid{color:#2a7a20}.st-expired{color:#8a6a00}.st-revoked{color:#b02018}svg{max-width:100%;height:auto}
 a{color:#1b5fa0;overflow-wrap:anywhere}code{font-size:.75rem;overflow-wrap:anywhere}`;
 
