@@ -128,11 +128,17 @@ function hash(words: readonly string[]): Hex {
   return keccak256(Buffer.from(words.join(""), "hex")) as Hex;
 }
 
+/** 2^bits for the widths the events use (computed once: the indexer checks every field it hashes). */
+const LIMITS = new Map<number, bigint>([8, 16, 64, 256].map((bits) => [bits, 1n << BigInt(bits)]));
+
 /** An unsigned integer of `bits` bits as one word; throws outside [0, 2^bits). */
 function uint(value: bigint | number, bits: number): string {
-  if (typeof value === "number" && !Number.isSafeInteger(value)) throw new RangeError(`value ${value} is not an integer for uint${bits}`);
+  if (typeof value === "number") {
+    if (!Number.isSafeInteger(value)) throw new RangeError(`value ${value} is not an integer for uint${bits}`);
+    if (value >= 0 && bits <= 53 && value < 2 ** bits) return value.toString(16).padStart(64, "0");
+  }
   const big = BigInt(value);
-  if (big < 0n || big >= 1n << BigInt(bits)) throw new RangeError(`value ${big} out of range for uint${bits}`);
+  if (big < 0n || big >= (LIMITS.get(bits) ?? 1n << BigInt(bits))) throw new RangeError(`value ${big} out of range for uint${bits}`);
   return big.toString(16).padStart(64, "0");
 }
 

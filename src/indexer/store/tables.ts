@@ -26,7 +26,18 @@ export type Column<R> = { name: string; type: string; value: (row: R) => unknown
 export type TableSpec<R> = { table: string; columns: readonly Column<R>[]; key?: readonly string[] };
 
 const str = (value: bigint | number | null) => (value === null ? null : value.toString());
-const time = (value: Date | null) => (value === null ? null : value.toISOString());
+/** Timestamps as ISO text; the last one is remembered, as a batch's rows come block by block. */
+let lastTime = NaN;
+let lastText = "";
+const time = (value: Date | null) => {
+  if (value === null) return null;
+  const ms = value.getTime();
+  if (ms !== lastTime) {
+    lastText = value.toISOString();
+    lastTime = ms;
+  }
+  return lastText;
+};
 
 export const MEMBERS: TableSpec<MemberRow> = {
   table: "members",
