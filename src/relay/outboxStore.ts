@@ -389,6 +389,7 @@ export async function markRelayRequestsSigned(db: Db, parameters: MarkRelayReque
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning id`,
         [from, to, value, gas, nonce, deadline, data, signature, call.custodial],
       );
+      // `o.id = any(...)` keeps the planner on the primary key (see `idsOf`).
       const update = `update outbox o
               set status = case when $3::text is null then 'signed' else 'submitted' end,
                   call_id = $2, call_offset = p.call_offset, call_items = p.call_items, error = null, updated_at = now(),
@@ -396,7 +397,7 @@ export async function markRelayRequestsSigned(db: Db, parameters: MarkRelayReque
                   locked_by = case when $3::text is null then o.locked_by end,
                   locked_at = case when $3::text is null then o.locked_at end
              from unnest($4::bigint[], $5::integer[], $6::integer[]) as p(id, call_offset, call_items)
-            where o.id = p.id and o.locked_by = $1 and o.status in ('queued', 'signed')`;
+            where o.id = any($4::bigint[]) and o.id = p.id and o.locked_by = $1 and o.status in ('queued', 'signed')`;
       const { rows } = await tx.query<OutboxRow>(parameters.quiet ? `${update} returning o.id` : `with updated as (${update} returning o.*) ${withCall("updated")}`, [
         workerId,
         inserted.rows[0]!.id,
@@ -492,10 +493,10 @@ export async function markRelayRequestsMined(db: Db, parameters: MarkRelayReques
               tx_hash = $4, block_number = $2, outputs = r.outputs, error = r.error,
               finished_at = now(), updated_at = now()
          from jsonb_to_recordset($3::jsonb) as r(id bigint, outputs jsonb, error jsonb)
-        where o.id = r.id and o.status = 'submitted' and o.tx_hash = $1`;
+        where o.id = any($5::bigint[]) and o.id = r.id and o.status = 'submitted' and o.tx_hash = $1`;
   const { rows } = await db.query<OutboxRow>(
     parameters.quiet ? `${update} returning o.id` : `with updated as (${update} returning o.*) ${withCall("updated")}`,
-    [hash32(parameters.txHash), parameters.blockNumber, resultsJson(parameters.results), hash32(parameters.minedTxHash ?? parameters.txHash)],
+    [hash32(parameters.txHash), parameters.blockNumber, resultsJson(parameters.results), hash32(parameters.minedTxHash ?? parameters.txHash), idsOf(parameters.results)],
   );
   return parameters.quiet ? [] : (await toRequests(db, rows)).sort(byId);
 }
@@ -522,8 +523,8 @@ export async function markRelayTransactionsMined(db: Db, transactions: readonly 
             tx_hash = r.mined_tx_hash, block_number = r.block_number, outputs = r.outputs, error = r.error,
             finished_at = now(), updated_at = now()
        from jsonb_to_recordset($1::jsonb) as r(id bigint, tx_hash text, mined_tx_hash text, block_number bigint, outputs jsonb, error jsonb)
-      where o.id = r.id and o.status = 'submitted' and o.tx_hash = r.tx_hash`,
-    [JSON.stringify(rows)],
+      where o.id = any($2::bigint[]) and o.id = r.id and o.status = 'submitted' and o.tx_hash = r.tx_hash`,
+    [JSON.stringify(rows), rows.map((row) => row.id)],
   );
   return rowCount;
 }
@@ -544,10 +545,10 @@ export async function markHeldRelayRequestsMined(
               submitted_at = coalesce(o.submitted_at, now()), locked_by = null, locked_at = null,
               finished_at = now(), updated_at = now()
          from jsonb_to_recordset($4::jsonb) as r(id bigint, outputs jsonb, error jsonb)
-        where o.id = r.id and o.status = 'signed' and o.locked_by = $1
+        where o.id = any($5::bigint[]) and o.id = r.id and o.status = 'signed' and o.locked_by = $1
        returning o.*)
      ${withCall("updated")}`,
-    [parameters.workerId, hash32(parameters.txHash), parameters.blockNumber, resultsJson(parameters.results)],
+    [parameters.workerId, hash32(parameters.txHash), parameters.blockNumber, resultsJson(parameters.results), idsOf(parameters.results)],
   );
   return (await toRequests(db, rows)).sort(byId);
 }
@@ -586,10 +587,10 @@ export async function failRelayRequests(db: Db, parameters: FailRelayRequestsPar
               finished_at = case when f.retryable and o.attempts < o.max_attempts then null else now() end,
               error = f.error, locked_by = null, locked_at = null, updated_at = now()
          from jsonb_to_recordset($2::jsonb) as f(id bigint, error jsonb, retryable boolean, delay_ms double precision)
-        where o.id = f.id and o.locked_by = $1 and o.status in ('queued', 'signed')
+        where o.id = any($3::bigint[]) and o.id = f.id and o.locked_by = $1 and o.status in ('queued', 'signed')
        returning o.*)
      ${withCall("updated")}`,
-    [parameters.workerId, JSON.stringify(failures)],
+    [parameters.workerId, JSON.stringify(failures), failures.map((failure) => failure.id)],
   );
   return (await toRequests(db, rows)).sort(byId);
 }
@@ -887,6 +888,15 @@ function callColumns(request: ForwardRequest, signature: string): [string, strin
 function hash32(txHash: string): string {
   if (!isHexString(txHash, 32)) throw new RelayInvalidRequestError("The transaction hash is not 32 bytes of 0x hex");
   return txHash.toLowerCase();
+}
+
+/**
+ * The ids an update by a joined list of rows touches, also given as `o.id = any(...)`: the outbox
+ * has no planner statistics on PGlite (no autovacuum), and without that condition the planner may
+ * scan every due or submitted row once per listed row (seconds per call with a backlog).
+ */
+function idsOf(results: readonly RelayResult[]): string[] {
+  return results.map((result) => result.id.toString());
 }
 
 function resultsJson(results: readonly RelayResult[]): string {
