@@ -2,6 +2,7 @@ import type { Database, Queryable } from "../../db";
 import { NonRetryableError } from "../../errors/base";
 import { resolveDigest, type EvidenceStore } from "../../evidence";
 import { getLotAttestations, getLotCarriedClaims } from "../../indexer/queries";
+import { attestationViewFromRow, type AttestationView } from "../../indexer/queries/attestations";
 import { formById } from "../../lots/forms";
 import { bitsToRoles } from "../../membership/roles";
 import { summariseOrigins } from "../../origins";
@@ -21,6 +22,8 @@ export const MAX_PASSPORT_LOTS = 20_000;
 /** Most evidence items and members a page lists. */
 const MAX_EVIDENCE = 40;
 const MAX_MEMBERS = 60;
+/** Most attestations about origin plots one page reads and checks. */
+const MAX_PLOT_ATTESTATIONS = 2_000;
 const ZERO32 = `0x${"0".repeat(64)}`;
 
 export type PassportSources = {
@@ -61,7 +64,9 @@ export async function buildPassport(sources: PassportSources, lotId: bigint, pro
     const attestationsView = await getLotAttestations(tx, lotId, { now: blockTime, limit: 500 });
     const claims = await getLotCarriedClaims(tx, lotId, blockTime);
     const listed = new Set(lots.map((lot) => lot.lotId));
-    const attestations = (attestationsView?.items ?? []).filter((item) => listed.has(item.lotId));
+    const lotAttestations = (attestationsView?.items ?? []).filter((item) => listed.has(item.lotId)).map((item) => ({ ...item, subjectKind: "lot" as const }));
+    const plotAttestations = await originPlotAttestations(tx, minted.map((lot) => ({ lotId: lot.lotId, origin: states.get(lot.lotId)!.origin! })), blockTime);
+    const attestations = [...lotAttestations, ...plotAttestations];
     const addresses = new Set<string>();
     for (const lot of lots) {
       for (const { event } of lot.events) {
@@ -139,6 +144,7 @@ export async function buildPassport(sources: PassportSources, lotId: bigint, pro
     lots,
     attestations: snapshot.attestations.map((a) => ({
       uid: a.uid,
+      subjectKind: a.subjectKind,
       lotId: a.lotId,
       scheme: { id: a.scheme.id, name: a.scheme.name, version: a.scheme.version, model: a.scheme.model },
       certifier: { memberId: a.attester.memberId, account: a.attester.account, name: members.find((m) => m.memberId === a.attester.memberId)?.name ?? null },
@@ -269,4 +275,27 @@ async function evidenceItem(store: EvidenceStore, digest: string, source: Passpo
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms).unref())]);
+}
+
+/**
+ * Attestations about the plots the deliveries came from (a plot's subject is the commitment a
+ * delivery carries on chain as its origin), each tied to the first delivery from that plot.
+ */
+async function originPlotAttestations(
+  tx: Queryable,
+  deliveries: ReadonlyArray<{ lotId: string; origin: string }>,
+  now: Date,
+): Promise<Array<AttestationView & { subjectKind: "plot"; lotId: string }>> {
+  const deliveryOf = new Map<string, string>();
+  for (const delivery of deliveries) if (!deliveryOf.has(delivery.origin.toLowerCase())) deliveryOf.set(delivery.origin.toLowerCase(), delivery.lotId);
+  if (deliveryOf.size === 0) return [];
+  const { rows } = await tx.query(
+    `select a.*, s.name as scheme_name, s.version as scheme_version, s.model as scheme_model
+       from attestations a left join schemes s on s.scheme = a.scheme
+      where a.subject_kind = 2 and a.subject = any($1::text[])
+      order by a.position, a.uid limit $2`,
+    [[...deliveryOf.keys()], MAX_PLOT_ATTESTATIONS],
+  );
+  const seconds = Math.floor(now.getTime() / 1000);
+  return rows.map((row) => ({ ...attestationViewFromRow(row, seconds), subjectKind: "plot" as const, lotId: deliveryOf.get(String(row.subject).toLowerCase())! }));
 }

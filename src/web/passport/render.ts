@@ -9,6 +9,11 @@ import type { LotPassport, PassportMember } from "./types";
  * made of 1,000 deliveries renders in a few kilobytes.
  */
 
+/** A scheme's name and version as plain text (escape it where it is written). */
+function schemeName(a: LotPassport["attestations"][number]): string {
+  return `${a.scheme.name ?? `#${a.scheme.id}`}${a.scheme.version ? ` ${a.scheme.version}` : ""}`;
+}
+
 /** Escapes text for HTML content and quoted attribute values. */
 export function escapeHtml(value: string): string {
   return value.replace(/[&<>"'`]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;", "`": "&#96;" })[c]!);
@@ -148,13 +153,36 @@ export function renderPassportPage(passport: LotPassport, context: RenderContext
   if (passport.claims.length === 0 && passport.attestations.length === 0) parts.push(`<p>${t("noClaims")}</p>`);
   if (passport.claims.length > 0) parts.push(`<ul>${passport.claims.map((c) => `<li>${t("claimCarried", { scheme: c.scheme.name ?? `#${c.scheme.id}` })}${c.validUntil ? ` · ${t("attUntil", { date: date(c.validUntil) })}` : ""}</li>`).join("")}</ul>`);
   if (passport.attestations.length > 0) {
-    const items = passport.attestations.slice(0, 30).map((a) => {
+    // One line per scheme and subject, then each attestation that is not valid (a consumer most
+    // needs to see a revoked or expired certificate), then valid ones up to a cap.
+    const groups = new Map<string, { scheme: string; plot: boolean; valid: number; expired: number; revoked: number; plots: Set<string> }>();
+    for (const a of passport.attestations) {
+      const plot = a.subjectKind === "plot";
+      const key = `${a.scheme.id}:${plot ? "plot" : "lot"}`;
+      const group = groups.get(key) ?? { scheme: schemeName(a), plot, valid: 0, expired: 0, revoked: 0, plots: new Set<string>() };
+      group[a.status] += 1;
+      if (plot) group.plots.add(a.subject);
+      groups.set(key, group);
+    }
+    const summary = [...groups.values()].map((g) => {
+      const values = { scheme: g.scheme, valid: numbers.format(g.valid), expired: numbers.format(g.expired), revoked: numbers.format(g.revoked), plots: numbers.format(g.plots.size) };
+      return `<li>${g.plot ? t("attSummaryPlots", values) : t("attSummaryLots", values)}</li>`;
+    });
+    parts.push(`<ul>${summary.join("")}</ul>`);
+    const rank = { revoked: 0, expired: 1, valid: 2 } as const;
+    const ordered = [...passport.attestations].sort((a, b) => rank[a.status] - rank[b.status]);
+    const notValid = ordered.filter((a) => a.status !== "valid").slice(0, 20);
+    const valid = ordered.filter((a) => a.status === "valid");
+    const shownValid = valid.slice(0, Math.max(0, 12 - notValid.length));
+    const items = [...notValid, ...shownValid].map((a) => {
       const statusText = a.status === "revoked" ? t("attRevokedReason", { reason: a.revocation?.reason ?? "?" }) : t(a.status === "valid" ? "attValid" : "attExpired");
       const certifier = a.certifier.name ?? message(locale, "memberFallback", { id: a.certifier.memberId });
       const until = a.expiresAt ? t("attUntil", { date: date(a.expiresAt) }) : t("attNoExpiry");
-      return `<li><b class="st-${a.status}">${statusText}</b> — ${t("attBy", { certifier, scheme: `${a.scheme.name ?? `#${a.scheme.id}`}${a.scheme.version ? ` ${a.scheme.version}` : ""}` })} · ${until}<br><code>${escapeHtml(a.uid)}</code></li>`;
+      const about = a.subjectKind === "plot" ? `${t("attPlotSubject", { lotId: a.lotId })} · ` : "";
+      return `<li><b class="st-${a.status}">${statusText}</b> — ${about}${t("attBy", { certifier, scheme: schemeName(a) })} · ${until}<br><code>${escapeHtml(a.uid)}</code></li>`;
     });
     parts.push(`<ul>${items.join("")}</ul>`);
+    if (valid.length > shownValid.length) parts.push(`<p class="s">${t("attMoreValid", { count: numbers.format(valid.length - shownValid.length) })}</p>`);
   }
 
   // Evidence.

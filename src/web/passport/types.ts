@@ -41,10 +41,15 @@ export type PassportLot = {
 
 export type PassportAttestationStatus = "valid" | "expired" | "revoked";
 
-/** An attestation about the lot or one of its ancestors, with the status the page shows. */
+/**
+ * An attestation about the lot or one of its ancestors, or about the plot a delivery came from
+ * (deforestation-free), with the status the page shows.
+ */
 export type PassportAttestation = {
   uid: string;
-  /** The lot it is about (the page's lot or an ancestor). */
+  /** lot: about `lotId`; plot: about the plot whose commitment is delivery `lotId`'s on-chain origin. */
+  subjectKind: "lot" | "plot";
+  /** The lot it is about (the page's lot or an ancestor), or the delivery whose origin is the attested plot. */
   lotId: string;
   scheme: { id: number; name: string | null; version: string | null; model: string | null };
   certifier: { memberId: string; account: string; name: string | null };

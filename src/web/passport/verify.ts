@@ -76,13 +76,18 @@ export function recomputeLot(lot: PassportLot): RecomputedLot {
  * Whether an attestation's fields as shown (lot, certifier account, time, expiry, evidence, data
  * hash) are the ones its uid commits to (`AttestationRegistry.attestationUid`); null when they are.
  */
-export function attestationFieldsProblem(attestation: PassportAttestation): string | null {
-  if (attestation.subject !== `0x${BigInt(attestation.lotId).toString(16).padStart(64, "0")}`) return `it is shown for lot ${attestation.lotId} but is about subject ${attestation.subject}`;
+export function attestationFieldsProblem(attestation: PassportAttestation, originOf: (lotId: string) => string | null = () => null): string | null {
+  if (attestation.subjectKind === "plot") {
+    const origin = originOf(attestation.lotId);
+    if (origin === null || origin.toLowerCase() !== attestation.subject.toLowerCase()) return `it is shown for the plot of delivery ${attestation.lotId}, but that delivery's origin is ${origin ?? "not shown"}, not ${attestation.subject}`;
+  } else if (attestation.subject !== `0x${BigInt(attestation.lotId).toString(16).padStart(64, "0")}`) {
+    return `it is shown for lot ${attestation.lotId} but is about subject ${attestation.subject}`;
+  }
   if (attestation.attestedAt === null) return "its attestation time is unknown, so its uid cannot be recomputed";
   try {
     const uid = computeAttestationUid({
       scheme: attestation.scheme.id,
-      subjectKind: "lot",
+      subjectKind: attestation.subjectKind === "plot" ? "plot" : "lot",
       subject: attestation.subject,
       attester: attestation.certifier.account,
       time: BigInt(Math.floor(Date.parse(attestation.attestedAt) / 1000)),
@@ -133,8 +138,13 @@ export async function checkPassportAgainstChain({ rpc, passport, block }: CheckP
     }
   });
   const { attestations } = passport;
+  const origins = new Map<string, string>();
+  for (const lot of passport.lots) {
+    const genesis = lot.events[0]?.event as { kind?: string; origin?: string } | undefined;
+    if (genesis?.kind === "minted" && typeof genesis.origin === "string") origins.set(lot.lotId, genesis.origin);
+  }
   for (const attestation of attestations) {
-    const problem = attestationFieldsProblem(attestation);
+    const problem = attestationFieldsProblem(attestation, (lotId) => origins.get(lotId) ?? null);
     if (problem) mismatches.push({ kind: "attestation", uid: attestation.uid, shown: attestation.status, chainValid: false, what: `attestation ${attestation.uid}: ${problem}` });
   }
   if (attestations.length > 0) {
@@ -150,7 +160,7 @@ export async function checkPassportAgainstChain({ rpc, passport, block }: CheckP
             uid: attestation.uid,
             shown: attestation.status,
             chainValid,
-            what: `attestation ${attestation.uid} (lot ${attestation.lotId}) is shown as ${attestation.status}, the chain says it is ${chainValid ? "valid" : "not valid"}`,
+            what: `attestation ${attestation.uid} (${attestation.subjectKind === "plot" ? "plot of delivery" : "lot"} ${attestation.lotId}) is shown as ${attestation.status}, the chain says it is ${chainValid ? "valid" : "not valid"}`,
           });
         }
       });
