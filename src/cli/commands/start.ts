@@ -39,30 +39,35 @@ export function registerStartCommand(program: Command, io: StartCommandIo = { en
       for (const [name, contract] of Object.entries(deployments.contracts)) print(`  ${name.padEnd(20)} ${contract.address}`);
       print(`relayer   ${gateway.relayer}`);
       if (gateway.controlSocket) print(`members   firstmile members add|list|suspend|token (through ${gateway.controlSocket})`);
-      if (config.demo.seed && gateway.chain.embedded) {
-        try {
-          const { record, seeded } = await seedDemo({ gateway, dataDir: config.dataDir, log: print });
-          print("");
-          print(seeded ? `demo      seeded in ${record.seed_seconds} s (${config.dataDir}/demo.json)` : `demo      seeded before (${config.dataDir}/demo.json)`);
-          print(`  chocolate bar  ${record.chocolate_page_url}`);
-          print(`  tyre batch     ${record.tyre_page_url}`);
-          print(`  QR codes       ${record.chocolate_page_url}/qr.svg, ${record.tyre_page_url}/qr.png`);
-          print(await qrTerminal(record.chocolate_page_url));
-        } catch (error) {
-          // The gateway is fine without the demo; say what failed and keep running.
-          print(`demo      not seeded: ${error instanceof Error ? error.message : String(error)}`);
-        }
-      }
-      print("running; Ctrl-C drains the relay, stops and keeps the state");
-      await new Promise<void>((resolve) => {
+      // Signals are taken from here on, so a stop asked for while the demo seeds still drains and exits cleanly.
+      const stopRequested = new Promise<"stop">((resolve) => {
         const onSignal = () => {
           process.once("SIGINT", () => process.exit(130));
           process.once("SIGTERM", () => process.exit(143));
-          resolve();
+          resolve("stop");
         };
         process.once("SIGINT", onSignal);
         process.once("SIGTERM", onSignal);
       });
+      if (config.demo.seed && gateway.chain.embedded) {
+        const seeding = seedDemo({ gateway, dataDir: config.dataDir, log: print }).then(
+          async ({ record, seeded }) => {
+            print("");
+            print(seeded ? `demo      seeded in ${record.seed_seconds} s (${config.dataDir}/demo.json)` : `demo      seeded before (${config.dataDir}/demo.json)`);
+            print(`  chocolate bar  ${record.chocolate_page_url}`);
+            print(`  tyre batch     ${record.tyre_page_url}`);
+            print(`  QR codes       ${record.chocolate_page_url}/qr.svg, ${record.tyre_page_url}/qr.png`);
+            print(await qrTerminal(record.chocolate_page_url));
+          },
+          // The gateway is fine without the demo; say what failed and keep running (the next start resumes it).
+          (error: unknown) => print(`demo      not seeded: ${error instanceof Error ? error.message : String(error)}`),
+        );
+        if ((await Promise.race([seeding, stopRequested])) === "stop") print("demo      interrupted: the next start resumes it");
+      }
+      if ((await Promise.race([stopRequested, Promise.resolve("running")])) !== "stop") {
+        print("running; Ctrl-C drains the relay, stops and keeps the state");
+        await stopRequested;
+      }
       print("stopping: draining the relay");
       await gateway.stop();
       print("stopped");
