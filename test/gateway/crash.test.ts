@@ -46,6 +46,8 @@ describe("crash safety: SIGKILL at every relay step, then restart", function () 
       FIRSTMILE_LOG_LEVEL: "warn",
       FIRSTMILE_RELAY_POLL_INTERVAL_MS: "100",
       FIRSTMILE_RELAY_BATCH_SIZE: "10",
+      // The relay's crash safety alone: no demo story competing for the relay.
+      FIRSTMILE_DEMO: "0",
     };
     base = `http://127.0.0.1:${port}`;
   });
