@@ -105,8 +105,12 @@ export async function buildPassport(sources: PassportSources, lotId: bigint, pro
       if (event.kind === "evidence" && evidence.length < MAX_EVIDENCE) evidence.push(await evidenceItem(sources.evidence, event.evidence, { kind: "lot", lotId: lot.lotId }));
     }
   }
+  // One audit report often backs many attestations: list each document once.
+  const listedDigests = new Set(evidence.map((item) => item.digest.toLowerCase()));
   for (const attestation of snapshot.attestations) {
-    if (attestation.evidence !== ZERO32 && evidence.length < MAX_EVIDENCE) evidence.push(await evidenceItem(sources.evidence, attestation.evidence, { kind: "attestation", uid: attestation.uid }));
+    if (attestation.evidence === ZERO32 || evidence.length >= MAX_EVIDENCE || listedDigests.has(attestation.evidence.toLowerCase())) continue;
+    listedDigests.add(attestation.evidence.toLowerCase());
+    evidence.push(await evidenceItem(sources.evidence, attestation.evidence, { kind: "attestation", uid: attestation.uid }));
   }
 
   const own = states.get(lotId.toString())!;
