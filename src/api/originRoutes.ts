@@ -2,8 +2,8 @@ import type { JsonRpcProvider } from "ethers";
 import { z } from "zod";
 import type { Queryable } from "../db";
 import { Role } from "../membership/roles";
-import { PlotRegistrationError, plotGeometrySchema, registerPlot } from "../origins";
-import { ProductRegistrationError, checkGtin, registerProduct } from "../products";
+import { PlotRegistrationError, PlotTakenError, plotGeometrySchema, registerPlot } from "../origins";
+import { ProductRegistrationError, ProductTakenError, checkGtin, registerProduct } from "../products";
 import { lotPageUrl } from "../web/qr";
 import { LotRegistry__factory } from "../../typechain-types";
 import { ApiError, badRequest, conflict, forbidden, notFound } from "./problem";
@@ -69,9 +69,8 @@ export function createOriginRoutes({ db, provider, registry, publicBase }: Creat
           const plot = await registerPlot(db, { memberId: memberId!, ...body });
           return { status: plot.created ? 201 : 200, body: { commitment: plot.commitment, areaM2: plot.areaM2 } };
         } catch (error) {
-          if (error instanceof PlotRegistrationError) {
-            throw /another member/.test(error.shortMessage) ? conflict(error.shortMessage) : badRequest(error.shortMessage);
-          }
+          if (error instanceof PlotTakenError) throw conflict(error.shortMessage);
+          if (error instanceof PlotRegistrationError) throw badRequest(error.shortMessage);
           throw error;
         }
       },
@@ -110,9 +109,8 @@ export function createOriginRoutes({ db, provider, registry, publicBase }: Creat
             body: { gtin: product.gtin, batch: product.batch, lotId: product.lotId.toString(), name: product.name, url: lotPageUrl(publicBase(), product) },
           };
         } catch (error) {
-          if (error instanceof ProductRegistrationError) {
-            throw /already names/.test(error.shortMessage) ? conflict(error.shortMessage) : badRequest(error.shortMessage);
-          }
+          if (error instanceof ProductTakenError) throw conflict(error.shortMessage);
+          if (error instanceof ProductRegistrationError) throw badRequest(error.shortMessage);
           throw error;
         }
       },

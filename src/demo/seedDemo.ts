@@ -4,7 +4,7 @@ import { sendControlCommand } from "../gateway/controlSocket";
 import type { Gateway } from "../gateway/startGateway";
 import { cidToDigest } from "../evidence";
 import { DEMO_SCHEMES, schemeByKey } from "../attestations/schemes";
-import { formByKey } from "../lots/forms";
+import { FormId } from "../lots/forms";
 import { lotPageUrl } from "../web/qr";
 import { AttestationRegistry__factory, LotRegistry__factory } from "../../typechain-types";
 import { DemoMemberClient, DemoSeedError, type MinedRequest } from "./demoClient";
@@ -97,18 +97,6 @@ function writeRecord(file: string, record: DemoRecord): void {
   fs.writeFileSync(temporary, `${JSON.stringify(record, null, 2)}\n`);
   fs.renameSync(temporary, file);
 }
-
-const FORM = {
-  wet: formByKey("cocoa-wet-beans").id,
-  dry: formByKey("cocoa-dry-beans").id,
-  nibs: formByKey("cocoa-nibs").id,
-  liquor: formByKey("cocoa-liquor").id,
-  butter: formByKey("cocoa-butter").id,
-  powder: formByKey("cocoa-powder").id,
-  chocolate: formByKey("chocolate").id,
-  cupLump: formByKey("rubber-cup-lump").id,
-  tsr20: formByKey("rubber-tsr20").id,
-};
 
 type Actor = DemoMemberClient & { account: string };
 
@@ -223,7 +211,7 @@ class Seeder {
     this.log(`demo: ${deliveries.length} farmer deliveries of wet cocoa beans, each from a registered plot`);
     const tickets = await mapLimited(deliveries, 8, (delivery) => coop.putJson(delivery.ticket));
     const minted = await this.step(coop, "demo:cocoa:deliveries", "/v1/lots/mint-batch", {
-      deliveries: deliveries.map((delivery, i) => ({ form: FORM.wet, grams: delivery.grams.toString(), metadata: tickets[i]!.digest, origin: plots[i]!.commitment })),
+      deliveries: deliveries.map((delivery, i) => ({ form: FormId.wetBeans, grams: delivery.grams.toString(), metadata: tickets[i]!.digest, origin: plots[i]!.commitment })),
     });
     const deliveryIds = minted.outputs.lotIds!;
 
@@ -268,7 +256,7 @@ class Seeder {
         const record = await coop.putJson({ document: "fermentation and drying record", box: `F${box + 1}`, fermentation_days: 6, drying_days: 9, final_moisture_pct: 7 + box * 0.2, wet_kg: Number(wet / 1000n) });
         const transformed = await this.step(coop, `demo:cocoa:ferment:${box + 1}`, "/v1/lots/transform", {
           inputIds,
-          outputs: [{ form: FORM.dry, grams: share(wet, yieldBps).toString(), metadata: record.digest }],
+          outputs: [{ form: FormId.dryBeans, grams: share(wet, yieldBps).toString(), metadata: record.digest }],
         });
         return { lotId: transformed.outputs.lotIds![0]!, grams: share(wet, yieldBps) };
       }),
@@ -284,17 +272,17 @@ class Seeder {
 
     const roast = await grinder.putJson({ document: "roasting and winnowing record", roast_c: 125, minutes: 28, shell_removed_pct: 14.5 });
     const nibsGrams = share(grams, 8_450);
-    const nibs = (await this.step(grinder, "demo:cocoa:nibs", "/v1/lots/transform", { inputIds: [exportLot], outputs: [{ form: FORM.nibs, grams: nibsGrams.toString(), metadata: roast.digest }] })).outputs.lotIds![0]!;
+    const nibs = (await this.step(grinder, "demo:cocoa:nibs", "/v1/lots/transform", { inputIds: [exportLot], outputs: [{ form: FormId.nibs, grams: nibsGrams.toString(), metadata: roast.digest }] })).outputs.lotIds![0]!;
     const grind = await grinder.putJson({ document: "grinding record", mill: "ball mill line 2", fineness_microns: 22 });
     const liquorGrams = share(nibsGrams, 9_850);
-    const liquor = (await this.step(grinder, "demo:cocoa:liquor", "/v1/lots/transform", { inputIds: [nibs], outputs: [{ form: FORM.liquor, grams: liquorGrams.toString(), metadata: grind.digest }] })).outputs.lotIds![0]!;
+    const liquor = (await this.step(grinder, "demo:cocoa:liquor", "/v1/lots/transform", { inputIds: [nibs], outputs: [{ form: FormId.liquor, grams: liquorGrams.toString(), metadata: grind.digest }] })).outputs.lotIds![0]!;
 
     // Most of the liquor is pressed into butter and powder; the rest goes to the chocolate maker.
     const forChocolate = share(liquorGrams, 3_000);
     const split = await this.step(grinder, "demo:cocoa:split-liquor", `/v1/lots/${liquor}/split`, {
       parts: [
-        { form: FORM.liquor, grams: (liquorGrams - forChocolate).toString(), metadata: grind.digest },
-        { form: FORM.liquor, grams: forChocolate.toString(), metadata: grind.digest },
+        { form: FormId.liquor, grams: (liquorGrams - forChocolate).toString(), metadata: grind.digest },
+        { form: FormId.liquor, grams: forChocolate.toString(), metadata: grind.digest },
       ],
     });
     const [pressed, liquorForChocolate] = split.outputs.lotIds as [string, string];
@@ -304,8 +292,8 @@ class Seeder {
       this.step(grinder, "demo:cocoa:press", "/v1/lots/transform", {
         inputIds: [pressed],
         outputs: [
-          { form: FORM.butter, grams: share(pressedGrams, 4_600).toString(), metadata: press.digest },
-          { form: FORM.powder, grams: share(pressedGrams, 5_300).toString(), metadata: press.digest },
+          { form: FormId.butter, grams: share(pressedGrams, 4_600).toString(), metadata: press.digest },
+          { form: FormId.powder, grams: share(pressedGrams, 5_300).toString(), metadata: press.digest },
         ],
       }),
       this.handover(grinder, brand, "demo:cocoa:to-brand", liquorForChocolate, forChocolate, 9_980),
@@ -314,7 +302,7 @@ class Seeder {
     const conche = await brand.putJson({ document: "conching record", recipe: "70% Sulawesi single origin", conche_hours: 36, cocoa_content_pct: 70 });
     const chocolate = (await this.step(brand, "demo:cocoa:chocolate", "/v1/lots/transform", {
       inputIds: [liquorForChocolate],
-      outputs: [{ form: FORM.chocolate, grams: share(received, 9_900).toString(), metadata: conche.digest }],
+      outputs: [{ form: FormId.chocolate, grams: share(received, 9_900).toString(), metadata: conche.digest }],
     })).outputs.lotIds![0]!;
 
     return {
@@ -332,7 +320,7 @@ class Seeder {
     this.log(`demo: ${deliveries.length} cup-lump deliveries at the Songkhla buying station`);
     const tickets = await mapLimited(deliveries, 8, (delivery) => station.putJson(delivery.ticket));
     const minted = await this.step(station, "demo:rubber:deliveries", "/v1/lots/mint-batch", {
-      deliveries: deliveries.map((delivery, i) => ({ form: FORM.cupLump, grams: delivery.grams.toString(), metadata: tickets[i]!.digest, origin: plots[i]!.commitment })),
+      deliveries: deliveries.map((delivery, i) => ({ form: FormId.cupLump, grams: delivery.grams.toString(), metadata: tickets[i]!.digest, origin: plots[i]!.commitment })),
     });
     const deliveryIds = minted.outputs.lotIds!;
 
@@ -342,7 +330,7 @@ class Seeder {
     const mill = await station.putJson({ document: "block mill record", grade: "TSR 20 (STR 20)", dry_rubber_kg: Number(dryRubber / 1000n), bales_35kg: Math.round(Number(blockGrams) / 35_000), dirt_pct: 0.12 });
     const tsr20 = (await this.step(station, "demo:rubber:tsr20", "/v1/lots/transform", {
       inputIds: deliveryIds,
-      outputs: [{ form: FORM.tsr20, grams: blockGrams.toString(), metadata: mill.digest }],
+      outputs: [{ form: FormId.tsr20, grams: blockGrams.toString(), metadata: mill.digest }],
     })).outputs.lotIds![0]!;
     await this.handover(station, tyreMaker, "demo:rubber:to-tyre-maker", tsr20, blockGrams, 9_985);
     return { record: { deliveries: deliveryIds, tsr20 } };

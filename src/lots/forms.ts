@@ -61,6 +61,23 @@ export function formByKey(key: string): FormSpec {
   return form;
 }
 
+/** The catalogue's form ids by name, for code that writes lots of a known form. */
+export const FormId = {
+  wetBeans: formByKey("cocoa-wet-beans").id,
+  dryBeans: formByKey("cocoa-dry-beans").id,
+  nibs: formByKey("cocoa-nibs").id,
+  liquor: formByKey("cocoa-liquor").id,
+  butter: formByKey("cocoa-butter").id,
+  powder: formByKey("cocoa-powder").id,
+  chocolate: formByKey("chocolate").id,
+  fieldLatex: formByKey("rubber-field-latex").id,
+  cupLump: formByKey("rubber-cup-lump").id,
+  unsmokedSheet: formByKey("rubber-unsmoked-sheet").id,
+  rss: formByKey("rubber-rss").id,
+  tsr20: formByKey("rubber-tsr20").id,
+  concentratedLatex: formByKey("rubber-concentrated-latex").id,
+} as const;
+
 export function formById(id: number): FormSpec | undefined {
   return FORMS.find((candidate) => candidate.id === id);
 }

@@ -1,4 +1,4 @@
 export { computeHistoryHead, eventDigest, foldHead, HistoryHeadError, LotEventKind } from "./historyHead";
 export type { Hex, LotHistoryEvent } from "./historyHead";
-export { Commodity, FORMS, YIELDS, formById, formByKey } from "./forms";
+export { Commodity, FORMS, FormId, YIELDS, formById, formByKey } from "./forms";
 export type { CommodityName, FormSpec, YieldSpec } from "./forms";

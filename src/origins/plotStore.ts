@@ -7,6 +7,11 @@ export class PlotRegistrationError extends BaseError {
   override name = "PlotRegistrationError";
 }
 
+/** The plot record is already registered by another member. */
+export class PlotTakenError extends PlotRegistrationError {
+  override name = "PlotTakenError";
+}
+
 export type RegisterPlotParameters = {
   /** The cooperative that registers the plot (its deliveries will commit to it). */
   memberId: bigint;
@@ -46,7 +51,7 @@ export async function registerPlot(db: Queryable, parameters: RegisterPlotParame
   );
   if (inserted.rows.length === 0) {
     const held = await db.query<{ member_id: string | bigint }>("select member_id from origin_plots where commitment = $1", [commitment]);
-    if (BigInt(held.rows[0]!.member_id) !== parameters.memberId) throw new PlotRegistrationError("This plot record is registered by another member");
+    if (BigInt(held.rows[0]!.member_id) !== parameters.memberId) throw new PlotTakenError("This plot record is registered by another member");
   }
   return { commitment, areaM2, created: inserted.rows.length > 0 };
 }

@@ -6,6 +6,11 @@ export class ProductRegistrationError extends BaseError {
   override name = "ProductRegistrationError";
 }
 
+/** The GTIN and batch already name another lot. */
+export class ProductTakenError extends ProductRegistrationError {
+  override name = "ProductTakenError";
+}
+
 export type Product = { gtin: string; batch: string; lotId: bigint; memberId: bigint; name: string };
 
 export type RegisterProductParameters = { gtin: string; batch: string; lotId: bigint; memberId: bigint; name?: string | undefined };
@@ -25,7 +30,7 @@ export async function registerProduct(db: Queryable, parameters: RegisterProduct
     [gtin.gtin14, parameters.batch, parameters.lotId, parameters.memberId, name],
   );
   const product = await findProduct(db, gtin.gtin14, parameters.batch);
-  if (!product || product.lotId !== parameters.lotId) throw new ProductRegistrationError(`GTIN ${gtin.gtin14} batch ${parameters.batch} already names lot ${product?.lotId}`);
+  if (!product || product.lotId !== parameters.lotId) throw new ProductTakenError(`GTIN ${gtin.gtin14} batch ${parameters.batch} already names lot ${product?.lotId}`);
   return product;
 }
 

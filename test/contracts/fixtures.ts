@@ -8,7 +8,7 @@ import {
   type ILotRegistry,
   type LotRegistry,
 } from "../../typechain-types";
-import { Commodity, FORMS, YIELDS, formByKey } from "../../src/lots/forms";
+import { Commodity, FORMS, YIELDS, FormId, formByKey } from "../../src/lots/forms";
 import { Role } from "../../src/membership/roles";
 
 export { Role };
@@ -23,17 +23,7 @@ export const Roles = {
 export const LotStatus = { None: 0n, Active: 1n, InTransit: 2n, Consumed: 3n } as const;
 
 /** Form ids of the catalogue (src/lots/forms.ts), by the names the tests use. */
-export const Form = {
-  wetBeans: formByKey("cocoa-wet-beans").id,
-  dryBeans: formByKey("cocoa-dry-beans").id,
-  nibs: formByKey("cocoa-nibs").id,
-  liquor: formByKey("cocoa-liquor").id,
-  butter: formByKey("cocoa-butter").id,
-  powder: formByKey("cocoa-powder").id,
-  chocolate: formByKey("chocolate").id,
-  cupLump: formByKey("rubber-cup-lump").id,
-  tsr20: formByKey("rubber-tsr20").id,
-} as const;
+export const Form = FormId;
 
 export const MAX_BATCH = 500;
 export const MAX_FORM = 255;

@@ -1,6 +1,6 @@
 import { id, type ContractTransactionResponse, type Signer } from "ethers";
 import type { EmbeddedChain } from "../../src/chain/embeddedChain";
-import { formByKey } from "../../src/lots/forms";
+import { FormId } from "../../src/lots/forms";
 import { Role } from "../../src/membership/roles";
 import { schemeByKey, SubjectKind } from "../../src/attestations/schemes";
 import { AttestationRegistry__factory, LotRegistry__factory, type LotRegistry } from "../../typechain-types";
@@ -58,12 +58,7 @@ export type SupplyStory = {
   };
 };
 
-export const Form = {
-  wetBeans: formByKey("cocoa-wet-beans").id,
-  dryBeans: formByKey("cocoa-dry-beans").id,
-  cupLump: formByKey("rubber-cup-lump").id,
-  tsr20: formByKey("rubber-tsr20").id,
-} as const;
+export const Form = FormId;
 
 export const digest = (label: string) => id(label);
 

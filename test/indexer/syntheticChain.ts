@@ -2,7 +2,7 @@ import { ZeroHash, id } from "ethers";
 import { encodeCheckpoint, type ChainLog, type ChainReader, type IndexedEvent } from "../../src/indexer";
 import type { DerivedOutput, RegistryEvent } from "../../src/indexer/indexing/events";
 import { eventDigest, foldHead, type LotHistoryEvent } from "../../src/lots/historyHead";
-import { Commodity, FORMS, YIELDS, formByKey } from "../../src/lots/forms";
+import { Commodity, FORMS, YIELDS, FormId, formByKey } from "../../src/lots/forms";
 import { Role } from "../../src/membership/roles";
 import { LotRegistry__factory } from "../../typechain-types";
 
@@ -175,13 +175,7 @@ export class SyntheticChain {
   }
 }
 
-export const SyntheticForm = {
-  wetBeans: formByKey("cocoa-wet-beans").id,
-  dryBeans: formByKey("cocoa-dry-beans").id,
-  nibs: formByKey("cocoa-nibs").id,
-  liquor: formByKey("cocoa-liquor").id,
-  chocolate: formByKey("chocolate").id,
-} as const;
+export const SyntheticForm = FormId;
 
 const registryInterface = LotRegistry__factory.createInterface();
 const DERIVE_KIND_NUMBERS = { split: 6, merged: 7, transformed: 8 } as const;

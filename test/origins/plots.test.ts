@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { migrate, type Database } from "../../src/db";
-import { plotAreaM2, plotCommitment, plotGeometrySchema, registerPlot, summariseOrigins } from "../../src/origins";
+import { PlotTakenError, plotAreaM2, plotCommitment, plotGeometrySchema, registerPlot, summariseOrigins } from "../../src/origins";
 import { describeEachEngine } from "../helpers/engines";
 
 // About 100 m x 100 m near the equator (Sulawesi): 0.0009 degrees of arc is ~100 m.
@@ -68,6 +68,7 @@ describeEachEngine("origins: plot store", (engine) => {
     await registerPlot(db, { ...record, memberId: 3n });
     let error: Error | undefined;
     await registerPlot(db, { ...record, memberId: 4n }).catch((e: Error) => (error = e));
+    expect(error).to.be.instanceOf(PlotTakenError);
     expect(error?.message).to.match(/another member/);
     await registerPlot(db, { ...record, memberId: 3n, country: "IDN" }).catch((e: Error) => (error = e));
     expect(error?.message).to.match(/ISO 3166/);

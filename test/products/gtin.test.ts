@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { migrate, type Database } from "../../src/db";
-import { checkGtin, findProduct, gtinCheckDigit, productsOfLot, registerProduct } from "../../src/products";
+import { ProductTakenError, checkGtin, findProduct, gtinCheckDigit, productsOfLot, registerProduct } from "../../src/products";
 import { describeEachEngine } from "../helpers/engines";
 
 describe("products: GTIN check digits", () => {
@@ -41,10 +41,10 @@ describeEachEngine("products: product store", (engine) => {
     const refusal = (gtin: string, batch: string, lotId: bigint) =>
       registerProduct(db, { gtin, batch, lotId, memberId: 5n }).then(
         () => "accepted",
-        (error: Error) => error.message,
+        (error: Error) => `${error instanceof ProductTakenError ? "taken: " : ""}${error.message}`,
       );
-    expect(await refusal("4006381333931", "B-2026/11", 9n)).to.match(/already names lot 7000000001/);
-    expect(await refusal("4006381333932", "B1", 9n)).to.match(/check digit/);
+    expect(await refusal("4006381333931", "B-2026/11", 9n)).to.match(/^taken: GTIN .* already names lot 7000000001/);
+    expect(await refusal("4006381333932", "B1", 9n)).to.match(/^GTIN 4006381333932: check digit/);
     expect(await refusal("4006381333931", "B 1", 9n)).to.match(/^batch "B 1"/);
     expect(await refusal("4006381333931", "B".repeat(21), 9n)).to.match(/^batch/);
     expect((await db.query("select count(*)::int as n from products")).rows[0]!.n).to.equal(1);

@@ -40,10 +40,12 @@ export function registerStartCommand(program: Command, io: StartCommandIo = { en
       print(`relayer   ${gateway.relayer}`);
       if (gateway.controlSocket) print(`members   firstmile members add|list|suspend|token (through ${gateway.controlSocket})`);
       // Signals are taken from here on, so a stop asked for while the demo seeds still drains and exits cleanly.
+      let stopping = false;
       const stopRequested = new Promise<"stop">((resolve) => {
         const onSignal = () => {
           process.once("SIGINT", () => process.exit(130));
           process.once("SIGTERM", () => process.exit(143));
+          stopping = true;
           resolve("stop");
         };
         process.once("SIGINT", onSignal);
@@ -64,7 +66,7 @@ export function registerStartCommand(program: Command, io: StartCommandIo = { en
         );
         if ((await Promise.race([seeding, stopRequested])) === "stop") print("demo      interrupted: the next start resumes it");
       }
-      if ((await Promise.race([stopRequested, Promise.resolve("running")])) !== "stop") {
+      if (!stopping) {
         print("running; Ctrl-C drains the relay, stops and keeps the state");
         await stopRequested;
       }
