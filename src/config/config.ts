@@ -1,6 +1,6 @@
 import type { ConfigSource } from "./errors";
 import type { Secret } from "./secret";
-import type { IpfsMode, LogLevel, Profile } from "./settings";
+import type { DatabaseThread, IpfsMode, LogLevel, Profile } from "./settings";
 
 /**
  * The gateway's whole configuration, validated, with every path absolute. Built once at start by
@@ -46,7 +46,8 @@ export type ChainConfig = {
 };
 
 export type DatabaseConfig =
-  | { engine: "pglite"; dir: string }
+  /** thread: PGlite on a worker thread of its own (the default) or on the caller's. */
+  | { engine: "pglite"; dir: string; thread: DatabaseThread }
   | { engine: "postgres"; url: string };
 
 export type IpfsConfig =

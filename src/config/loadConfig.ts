@@ -3,7 +3,7 @@ import path from "node:path";
 import type { Config, ChainConfig, DatabaseConfig, IpfsConfig, KeystoreConfig } from "./config";
 import { ConfigError, type ConfigIssue, type ConfigSource } from "./errors";
 import { Secret } from "./secret";
-import { CONFIG_FILE_ENV, DEFAULTS, SETTINGS, flagOf, type IpfsMode, type LogLevel, type Profile, type Setting } from "./settings";
+import { CONFIG_FILE_ENV, DEFAULTS, SETTINGS, flagOf, type DatabaseThread, type IpfsMode, type LogLevel, type Profile, type Setting } from "./settings";
 
 export type LoadConfigParameters = {
   /** The environment (pass `process.env` at the entry point only). */
@@ -156,7 +156,10 @@ function assemble(
   // Database: PostgreSQL when a URL is given (required in production), else PGlite in the data dir.
   const databaseUrl = get<string>("FIRSTMILE_DATABASE_URL");
   if (production) requireSetting("FIRSTMILE_DATABASE_URL", "in the production profile (PostgreSQL URL)");
-  const database: DatabaseConfig = databaseUrl !== undefined ? { engine: "postgres", url: databaseUrl } : { engine: "pglite", dir: path.join(dataDir, "pgdata") };
+  const database: DatabaseConfig =
+    databaseUrl !== undefined
+      ? { engine: "postgres", url: databaseUrl }
+      : { engine: "pglite", dir: path.join(dataDir, "pgdata"), thread: get<DatabaseThread>("FIRSTMILE_DATABASE_THREAD") ?? "worker" };
 
   // IPFS: Kubo in production or when a Kubo URL is given, else the embedded blockstore.
   let ipfs: IpfsConfig;

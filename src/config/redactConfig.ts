@@ -54,7 +54,7 @@ export function describeConfig(config: Config): string {
   const chain = config.chain.node
     ? `anvil started on ${config.chain.node.host}:${config.chain.node.port}, chain id ${config.chain.node.chainId}, state ${config.chain.node.stateFile}`
     : `${redactUrl(config.chain.rpcUrl)}${config.chain.chainId === null ? "" : `, expecting chain id ${config.chain.chainId}`}`;
-  const database = config.database.engine === "pglite" ? `PGlite at ${config.database.dir}` : `PostgreSQL at ${redactUrl(config.database.url)}`;
+  const database = config.database.engine === "pglite" ? `PGlite at ${config.database.dir} (${config.database.thread === "worker" ? "own worker thread" : "main thread"})` : `PostgreSQL at ${redactUrl(config.database.url)}`;
   const ipfs = config.ipfs.mode === "embedded" ? `embedded blockstore at ${config.ipfs.blockstoreDir}` : `Kubo RPC at ${redactUrl(config.ipfs.kuboUrl)}`;
   const keystore =
     config.keystore.source === "passphrase"

@@ -44,7 +44,9 @@ const urlWith = (...protocols: string[]) =>
 export const PROFILES = ["embedded", "production"] as const;
 export type Profile = (typeof PROFILES)[number];
 export const IPFS_MODES = ["embedded", "kubo"] as const;
+export const DATABASE_THREADS = ["worker", "main"] as const;
 export type IpfsMode = (typeof IPFS_MODES)[number];
+export type DatabaseThread = (typeof DATABASE_THREADS)[number];
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -83,6 +85,7 @@ export const SETTINGS: readonly Setting[] = [
   { env: "FIRSTMILE_CHAIN_PORT", fileKey: "chain.nodePort", schema: port, fromString: "integer", description: `port of the anvil node the embedded profile starts (default ${DEFAULTS.chainPort})` },
   { env: "FIRSTMILE_CHAIN_ID", fileKey: "chain.chainId", schema: positiveInt(Number.MAX_SAFE_INTEGER), fromString: "integer", description: `chain id (embedded default ${DEFAULTS.chainId}; production: checked against the node when set)` },
   { env: "FIRSTMILE_DATABASE_URL", fileKey: "database.url", schema: urlWith("postgres", "postgresql"), fromString: "string", description: "PostgreSQL URL (production); embedded: unset uses PGlite under the data dir" },
+  { env: "FIRSTMILE_DATABASE_THREAD", fileKey: "database.thread", schema: oneOf(DATABASE_THREADS), fromString: "string", description: "embedded PGlite on a worker thread of its own (default) or on the gateway's main thread" },
   { env: "FIRSTMILE_IPFS", fileKey: "ipfs.mode", schema: oneOf(IPFS_MODES), fromString: "string", description: "embedded blockstore or kubo (default: embedded, production: kubo)" },
   { env: "FIRSTMILE_KUBO_URL", fileKey: "ipfs.kuboUrl", schema: urlWith("http", "https"), fromString: "string", description: "Kubo RPC API URL, e.g. http://127.0.0.1:5001" },
   { env: "FIRSTMILE_KEYSTORE_PASSPHRASE", fileKey: null, schema: z.string().min(12, "expected at least 12 characters"), fromString: "string", secret: true, description: "passphrase the custodial keystore's key is derived from (scrypt)" },

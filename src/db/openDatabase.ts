@@ -18,7 +18,7 @@ export async function openDatabase(parameters: OpenDatabaseParameters): Promise<
   const { config } = parameters;
   const db =
     config.engine === "pglite"
-      ? await openPglite({ dir: config.dir })
+      ? await openPglite({ dir: config.dir, thread: config.thread })
       : await openPostgres({ url: config.url, onBackgroundError: parameters.onBackgroundError });
   try {
     return { db, migrations: await migrate(db, { migrations: parameters.migrations }) };

@@ -3,6 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { assertChannel, type Database, type Queryable, type QueryResult, type Row } from "./database";
 import { DatabaseOpenError, QueryOutsideTransactionError } from "./errors";
+import { openPgliteInWorker } from "./pgliteInWorker";
 import { TEXT_PARSERS } from "./typeParsers";
 
 // ESM-only package: loaded through require(esm) on Node 20.19+; types taken from the same load.
@@ -13,6 +14,11 @@ type Transaction = Parameters<Parameters<PGliteType["transaction"]>[0]>[0];
 export type OpenPgliteParameters = {
   /** Data directory (created if missing); null: in memory, gone at close. */
   dir: string | null;
+  /**
+   * "main" (default): PGlite runs on the caller's thread. "worker": on a worker thread of its own,
+   * so that PostgreSQL's work runs beside the caller's (the gateway under write load).
+   */
+  thread?: "main" | "worker" | undefined;
 };
 
 /**
@@ -20,14 +26,15 @@ export type OpenPgliteParameters = {
  * process may open a directory at a time (the gateway holds the data dir).
  */
 export async function openPglite(parameters: OpenPgliteParameters): Promise<Database> {
-  const { PGlite } = await loadPglite();
   let release = () => {};
   if (parameters.dir !== null) {
     fs.mkdirSync(parameters.dir, { recursive: true });
     release = lockDirectory(parameters.dir);
   }
+  if (parameters.thread === "worker") return openPgliteInWorker(parameters.dir, release);
   let pglite: PGliteType;
   try {
+    const { PGlite } = await loadPglite();
     pglite = new PGlite({ ...(parameters.dir === null ? {} : { dataDir: parameters.dir }), parsers: TEXT_PARSERS });
     await pglite.waitReady;
   } catch (error) {

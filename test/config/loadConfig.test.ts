@@ -44,7 +44,7 @@ describe("loadConfig", () => {
         chainId: 31337,
         node: { host: "127.0.0.1", port: 8545, chainId: 31337, stateFile: path.join(dataDir, "chain", "state.json") },
       });
-      expect(config.database).to.deep.equal({ engine: "pglite", dir: path.join(dataDir, "pgdata") });
+      expect(config.database).to.deep.equal({ engine: "pglite", dir: path.join(dataDir, "pgdata"), thread: "worker" });
       expect(config.ipfs).to.deep.equal({ mode: "embedded", blockstoreDir: path.join(dataDir, "evidence") });
       expect(config.keystore).to.deep.equal({ source: "keyFile", keyFile: path.join(dataDir, "keystore.key"), create: true });
       expect(config.relay).to.deep.equal({ batchSize: 50, pollIntervalMs: 1000, maxAttempts: 10, staleLockMs: 300000 });
@@ -102,6 +102,11 @@ describe("loadConfig", () => {
       expect(fromEnv.keystore).to.deep.include({ keyFile: path.join(cwd, "k.hex"), create: false });
     });
 
+    it("runs PGlite on the gateway's main thread when asked to", () => {
+      const config = loadConfig({ env: { FIRSTMILE_DATABASE_THREAD: "main" }, cwd });
+      expect(config.database).to.deep.equal({ engine: "pglite", dir: path.join(cwd, ".firstmile", "pgdata"), thread: "main" });
+    });
+
     it("treats an empty environment variable as unset", () => {
       expect(loadConfig({ env: { FIRSTMILE_PORT: "" }, cwd }).http.port).to.equal(8080);
     });
@@ -134,6 +139,7 @@ describe("loadConfig", () => {
       ["FIRSTMILE_DATABASE_URL", "mysql://db/x", "expected a postgres or postgresql URL"],
       ["FIRSTMILE_RELAY_BATCH_SIZE", "0", "expected at least 1"],
       ["FIRSTMILE_LOG_LEVEL", "loud", "expected one of fatal, error, warn, info, debug, trace, silent"],
+      ["FIRSTMILE_DATABASE_THREAD", "both", "expected one of worker, main"],
     ] as const) {
       it(`refuses ${name}=${value}`, () => {
         const error = configError(() => loadConfig({ env: { [name]: value }, cwd }));

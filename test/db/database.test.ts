@@ -85,6 +85,18 @@ describeEachEngine("Database", (engine) => {
     expect((await db.query("select count(*)::int as n from item")).rows[0]).to.deep.equal({ n: 0 });
   });
 
+  it("rejects a transaction whose commit fails (a deferred constraint), and keeps none of it", async () => {
+    await db.exec("create table parent (id int primary key); create table child (parent_id int references parent (id) deferrable initially deferred)");
+    const error = await rejection(
+      db.transaction(async (tx) => {
+        await tx.query("insert into item values (1, 'a')");
+        await tx.query("insert into child values (42)");
+      }),
+    );
+    expect(sqlState(error)).to.equal(SQLSTATE.foreignKeyViolation);
+    expect((await db.query("select count(*)::int as n from item")).rows[0]).to.deep.equal({ n: 0 });
+  });
+
   it("refuses a query on the database itself inside its transaction", async () => {
     const error = await rejection(db.transaction(async () => db.query("select 1")));
     expect(error).to.be.instanceOf(QueryOutsideTransactionError);
@@ -124,4 +136,4 @@ describeEachEngine("Database", (engine) => {
     const error = await rejection(db.listen("bad; drop table item", () => {}));
     expect(error).to.be.instanceOf(TypeError);
   });
-});
+}, { pgliteWorker: true });

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { DatabaseOpenError } from "../../src/db/errors";
@@ -6,7 +7,7 @@ import { openPglite } from "../../src/db/pglite";
 import { copyPgliteTemplate } from "../helpers/engines";
 import { makeTempDir, removeTempDir } from "../helpers/tmp";
 
-describe("openPglite", () => {
+for (const thread of ["main", "worker"] as const) describe(`openPglite (${thread} thread)`, () => {
   let root: string;
   before(() => {
     root = makeTempDir("pglite-open");
@@ -16,13 +17,13 @@ describe("openPglite", () => {
   it("keeps data across close and reopen, and refuses a second opener of the same directory", async () => {
     const dir = path.join(root, "pgdata");
     await copyPgliteTemplate(dir);
-    const db = await openPglite({ dir });
+    const db = await openPglite({ dir, thread });
     try {
       await db.query("create table kept (id int)");
       await db.query("insert into kept values (1)");
       expect(fs.readFileSync(`${dir}.lock`, "utf8").trim()).to.equal(String(process.pid));
       let error: unknown;
-      await openPglite({ dir }).then((other) => other.close(), (e) => (error = e));
+      await openPglite({ dir, thread }).then((other) => other.close(), (e) => (error = e));
       expect(error).to.be.instanceOf(DatabaseOpenError);
       expect((error as Error).message).to.contain(`is in use by process ${process.pid}`);
     } finally {
@@ -32,11 +33,70 @@ describe("openPglite", () => {
 
     // A lock left by a process that is gone is taken over.
     fs.writeFileSync(`${dir}.lock`, "999999999\n");
-    const reopened = await openPglite({ dir });
+    const reopened = await openPglite({ dir, thread });
     try {
       expect((await reopened.query("select id from kept")).rows).to.deep.equal([{ id: 1 }]);
     } finally {
       await reopened.close();
+    }
+  });
+
+  it("runs a statement from outside an open transaction after it, seeing what it committed", async () => {
+    const dir = path.join(root, "ordering");
+    await copyPgliteTemplate(dir);
+    const db = await openPglite({ dir, thread });
+    try {
+      await db.exec("create table item (id int primary key)");
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      const transaction = db.transaction(async (tx) => {
+        await tx.query("insert into item values (1)");
+        await held;
+        await tx.query("insert into item values (2)");
+      });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const outside = db.query<{ n: number }>("select count(*)::int as n from item");
+      release();
+      await transaction;
+      expect((await outside).rows).to.deep.equal([{ n: 2 }]);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it("refuses every call once closed, with a message that says so", async () => {
+    const dir = path.join(root, "closed");
+    await copyPgliteTemplate(dir);
+    const db = await openPglite({ dir, thread });
+    await db.close();
+    let error: unknown;
+    await db.query("select 1").catch((e) => (error = e));
+    expect(String((error as Error)?.message)).to.match(/closed/i);
+    expect(fs.existsSync(`${dir}.lock`)).to.equal(false);
+  });
+});
+
+describe("openPglite on a worker thread", () => {
+  it("does not keep a process alive that forgot to close it, and answers from the thread while it runs", async function () {
+    this.timeout(60_000);
+    const root = makeTempDir("pglite-exit");
+    try {
+      const dir = path.join(root, "pgdata");
+      await copyPgliteTemplate(dir);
+      const script = [
+        `const { openPglite } = require(${JSON.stringify(path.resolve(__dirname, "../../src/db/pglite"))});`,
+        `openPglite({ dir: ${JSON.stringify(dir)}, thread: "worker" }).then(async (db) => {`,
+        `  const { rows } = await db.query("select $1::int8 + 1 as n, $2::bytea as b", [41n, Buffer.from("ok")]);`,
+        `  console.log(JSON.stringify({ n: String(rows[0].n), b: Buffer.isBuffer(rows[0].b) && rows[0].b.toString() }));`,
+        `});`,
+      ].join("\n");
+      const started = Date.now();
+      const { stdout, status } = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script], { cwd: path.resolve(__dirname, "../.."), encoding: "utf8", timeout: 50_000 });
+      expect(status).to.equal(0);
+      expect(JSON.parse(stdout.trim())).to.deep.equal({ n: "42", b: "ok" });
+      expect(Date.now() - started).to.be.lessThan(50_000);
+    } finally {
+      removeTempDir(root);
     }
   });
 });

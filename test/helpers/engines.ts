@@ -8,7 +8,8 @@ import type { Database, Engine } from "../../src/db/database";
 import { findPostgresBinaries, startPostgres, type PostgresServer } from "./postgres";
 
 /**
- * Runs one SQL suite on every engine: PGlite always, PostgreSQL when its binaries are installed.
+ * Runs one SQL suite on every engine: PGlite always (also on its own worker thread with
+ * `pgliteWorker`), PostgreSQL when its binaries are installed.
  * Without them the PostgreSQL half is not silently dropped: under CI (CI=true) it fails; locally
  * it prints a warning and is left out.
  *
@@ -30,8 +31,10 @@ const POSTGRES_BIN = findPostgresBinaries();
 const IN_CI = process.env.CI === "true" || process.env.CI === "1";
 let warned = false;
 
-export function describeEachEngine(title: string, body: (engine: EngineUnderTest) => void): void {
+export function describeEachEngine(title: string, body: (engine: EngineUnderTest) => void, options: { pgliteWorker?: boolean } = {}): void {
   describe(`${title} [pglite]`, () => body(pgliteEngine));
+  // The gateway's default: PGlite on a worker thread of its own, behind the same interface.
+  if (options.pgliteWorker) describe(`${title} [pglite, worker thread]`, () => body(pgliteWorkerEngine));
   if (POSTGRES_BIN) {
     describe(`${title} [postgres]`, () => body(postgresEngine));
   } else if (IN_CI) {
@@ -72,6 +75,17 @@ const pgliteEngine: EngineUnderTest = {
     pgliteDirs.push(dir);
     await copyPgliteTemplate(dir);
     return openPglite({ dir });
+  },
+  lastUrl: () => null,
+};
+
+const pgliteWorkerEngine: EngineUnderTest = {
+  name: "pglite",
+  async openEmpty() {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "firstmile-pglite-"));
+    pgliteDirs.push(dir);
+    await copyPgliteTemplate(dir);
+    return openPglite({ dir, thread: "worker" });
   },
   lastUrl: () => null,
 };

@@ -436,4 +436,4 @@ describeEachEngine("outboxStore", (engine) => {
       expect(await getRelayRequestByIdempotencyKey(db, { memberId: 6n, idempotencyKey: request.idempotencyKey })).to.equal(null);
     });
   });
-});
+}, { pgliteWorker: true });
