@@ -10,6 +10,8 @@ export type StartConfiguredIndexerParameters = {
   config: Pick<Config, "chain" | "indexer">;
   deployments: Deployments;
   logger?: IndexerLogger | undefined;
+  /** See `StartIndexerParameters.deferWhile`. */
+  deferWhile?: (() => boolean) | undefined;
 };
 
 /**
@@ -17,7 +19,7 @@ export type StartConfiguredIndexerParameters = {
  * page, batch and poll settings. Mount its `readiness` as `/readyz`'s `indexer` check and its
  * routes with `createQueryRoutes({ db })`; `stop()` it before closing the database.
  */
-export function startConfiguredIndexer({ db, config, deployments, logger }: StartConfiguredIndexerParameters): Indexer {
+export function startConfiguredIndexer({ db, config, deployments, logger, deferWhile }: StartConfiguredIndexerParameters): Indexer {
   return startIndexer({
     db,
     chain: createJsonRpcChainReader({ url: config.chain.rpcUrl }),
@@ -25,6 +27,7 @@ export function startConfiguredIndexer({ db, config, deployments, logger }: Star
     pageBlocks: config.indexer.pageBlocks,
     batchLogs: config.indexer.batchLogs,
     pollIntervalMs: config.indexer.pollIntervalMs,
+    deferWhile,
     logger,
   });
 }

@@ -415,6 +415,57 @@ describe("indexer against a real node", function () {
       }
     };
 
+    it("holds new blocks back during a burst of writes for at most maxDeferMs, but not from someone waiting for a block", async () => {
+      const db = await openScratchPglite();
+      let busy = false;
+      const indexer = startIndexer({
+        db,
+        chain: createJsonRpcChainReader({ url: chain.node.url }),
+        source,
+        pageBlocks: 500,
+        pollIntervalMs: 50,
+        readyLagBlocks: 0,
+        deferWhile: () => busy,
+        maxDeferMs: 1_500,
+      });
+      const cooperative = LotRegistry__factory.connect(story.registry, await chain.provider.getSigner(1));
+      const mintOne = async (label: string) => {
+        const sent = await cooperative.mint({ form: Form.wetBeans, grams: 1_000n, metadata: digest(label), origin: digest(`${label} origin`) });
+        await chain.provider.send("evm_mine", []);
+        return (await sent.wait())!.blockNumber;
+      };
+      try {
+        await until(async () => (await indexer.readiness()).ok, "caught up");
+        busy = true;
+        const held = await mintOne("burst 1");
+        const mintedAt = Date.now();
+        await until(() => indexer.status().deferringSince !== null, "deferring");
+        await new Promise((resolve) => setTimeout(resolve, 400));
+        expect(indexer.status().indexedBlock).to.be.lessThan(held);
+        const ready = await indexer.readiness();
+        expect(ready.ok).to.equal(true);
+        expect(ready.detail).to.have.property("deferringSince");
+        // Still busy, yet indexed once the block has waited maxDeferMs.
+        await until(() => (indexer.status().indexedBlock ?? -1) >= held, "indexed after maxDeferMs", 10_000);
+        expect(Date.now() - mintedAt).to.be.at.least(1_000);
+
+        // Someone waiting for a block is served at once.
+        const awaited = await mintOne("burst 2");
+        const asked = Date.now();
+        await indexer.waitForBlock(awaited);
+        expect(Date.now() - asked).to.be.lessThan(1_000);
+
+        // The burst over, blocks are indexed as they come.
+        busy = false;
+        const after = await mintOne("after the burst");
+        await until(() => (indexer.status().indexedBlock ?? -1) >= after, "indexed after the burst", 2_000);
+        expect(indexer.status().deferringSince).to.equal(null);
+      } finally {
+        await indexer.stop();
+        await db.close();
+      }
+    });
+
     it("backs off while the node is unreachable, reports it in readiness, and catches up when it is back", async () => {
       const db = await openScratchPglite();
       const proxy = await startProxy(chain.node.url);

@@ -55,6 +55,17 @@ describe("indexer checkpoints", () => {
     ]);
     expect([...batches([], 2, blockDone(7))]).to.deep.equal([{ events: [], next: blockDone(7) }]);
   });
+
+  it("cut batches at a log boundary once they hold maxEvents events, never inside a log", () => {
+    const event = (logIndex: number) => ({ position: encodeCheckpoint({ blockNumber: 5, logIndex }) }) as IndexedEvent;
+    const events = [event(0), event(1), event(1), event(1), event(2), event(3)];
+    const cut = [...batches(events, 100, blockDone(7), 2)];
+    expect(cut.map((batch) => [batch.events.length, batch.next])).to.deep.equal([
+      [4, encodeCheckpoint({ blockNumber: 5, logIndex: 1 })],
+      [2, blockDone(7)],
+    ]);
+    expect([...batches(events, 100, blockDone(7), 1)].map((batch) => batch.events.length)).to.deep.equal([1, 3, 1, 1]);
+  });
 });
 
 describe("decodeLogs and projectEvents", () => {

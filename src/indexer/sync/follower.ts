@@ -47,6 +47,15 @@ export type StartIndexerParameters = {
    * rebuild, a catch-up run). Default: follow until stop().
    */
   stopAt?: number | "head" | undefined;
+  /**
+   * While this says so, new blocks wait, for at most `maxDeferMs` at a time: the gateway passes
+   * "the relay is taking a burst of writes", so that the read model does not take turns with the
+   * writes for the CPU; it then indexes the burst's blocks in fewer, larger batches. Never while
+   * someone waits for a block (`waitForBlock`) or when running to `stopAt`.
+   */
+  deferWhile?: (() => boolean) | undefined;
+  /** Longest a block waits while `deferWhile` holds (default 5,000 ms). */
+  maxDeferMs?: number | undefined;
   logger?: IndexerLogger | undefined;
 };
 
@@ -61,6 +70,8 @@ export type IndexerStatus = {
   lagBlocks: number | null;
   eventsIndexed: number;
   lastError: string | null;
+  /** Since when new blocks wait for a burst of writes to pass (`deferWhile`); null when not. */
+  deferringSince: Date | null;
   /** While retrying: when the next attempt is due. */
   retryAt: Date | null;
   /** The error that stopped the indexer for good (a history-head mismatch, ...). */
@@ -85,6 +96,9 @@ export type Indexer = {
  * database fails it backs off and reports `retrying`; a history-head mismatch, an undecodable
  * log or a read model from other contracts stops it (`failed`, `done` rejects).
  */
+/** Most events per transaction while `deferWhile` holds (about a tenth of a second of writing). */
+const BUSY_BATCH_EVENTS = 500;
+
 export function startIndexer(parameters: StartIndexerParameters): Indexer {
   const { db, chain, source, pageBlocks, pollIntervalMs } = parameters;
   const schema = parameters.schema ?? LIVE_SCHEMA;
@@ -93,6 +107,7 @@ export function startIndexer(parameters: StartIndexerParameters): Indexer {
   const readyLagBlocks = parameters.readyLagBlocks ?? 5;
   const logger = parameters.logger;
   const analyzeEveryRows = parameters.analyzeEveryRows ?? 100_000;
+  const maxDeferMs = parameters.maxDeferMs ?? 5_000;
   const addresses = sourceContracts(source).map((contract) => contract.address);
   const lotRegistry = source.lotRegistry.address;
   const attestationRegistry = source.attestationRegistry?.address;
@@ -106,6 +121,7 @@ export function startIndexer(parameters: StartIndexerParameters): Indexer {
     lagBlocks: null,
     eventsIndexed: 0,
     lastError: null,
+    deferringSince: null,
     retryAt: null,
     fatal: null,
   };
@@ -178,6 +194,14 @@ export function startIndexer(parameters: StartIndexerParameters): Indexer {
           await sleep(pollIntervalMs);
           continue;
         }
+        if (parameters.deferWhile && waiters.size === 0 && target === null && parameters.deferWhile()) {
+          status.deferringSince ??= new Date();
+          if (Date.now() - status.deferringSince.getTime() < maxDeferMs) {
+            await sleep(Math.min(pollIntervalMs, 250));
+            continue;
+          }
+        }
+        status.deferringSince = null;
         status.state = head - (from - 1) > readyLagBlocks ? "catching_up" : "following";
         if (status.state === "catching_up") laggedSinceAnalyze = true;
         const to = Math.min(from + pageBlocks - 1, head, target ?? head);
@@ -185,7 +209,9 @@ export function startIndexer(parameters: StartIndexerParameters): Indexer {
         const blockTimes = logs.length > 0 ? await chain.blockTimes(logs.map((log) => log.blockNumber)) : new Map<number, Date>();
         const after = checkpoint;
         const events = decodeLogs(logs, { lotRegistry, attestationRegistry, blockTimes }).filter((event) => after === null || event.position > after);
-        for (const batch of batches(events, batchLogs, blockDone(to))) {
+        // Under a burst of writes, short transactions: the relay's intake waits for each one.
+        const maxEvents = parameters.deferWhile?.() ? BUSY_BATCH_EVENTS : Number.POSITIVE_INFINITY;
+        for (const batch of batches(events, batchLogs, blockDone(to), maxEvents)) {
           if (stopping) break;
           const written = await indexBatch(db, { schema, source, previous: checkpoint, next: batch.next, events: batch.events, cache });
           checkpoint = batch.next;
@@ -237,7 +263,9 @@ export function startIndexer(parameters: StartIndexerParameters): Indexer {
     },
     status: () => ({ ...status }),
     async readiness() {
-      const ok = status.state === "following" && status.lagBlocks !== null && status.lagBlocks <= readyLagBlocks;
+      // Blocks held back for a burst of writes (at most maxDeferMs) do not make the gateway unready.
+      const deferring = status.deferringSince !== null && status.state !== "failed" && status.state !== "retrying";
+      const ok = deferring || (status.state === "following" && status.lagBlocks !== null && status.lagBlocks <= readyLagBlocks);
       return {
         ok,
         detail: {
@@ -245,6 +273,7 @@ export function startIndexer(parameters: StartIndexerParameters): Indexer {
           indexedBlock: status.indexedBlock,
           headBlock: status.headBlock,
           lagBlocks: status.lagBlocks,
+          ...(deferring ? { deferringSince: status.deferringSince!.toISOString() } : {}),
           ...(status.lastError ? { lastError: status.lastError } : {}),
           ...(status.retryAt ? { retryAt: status.retryAt.toISOString() } : {}),
         },
@@ -253,24 +282,32 @@ export function startIndexer(parameters: StartIndexerParameters): Indexer {
     waitForBlock(blockNumber) {
       if (status.indexedBlock !== null && status.indexedBlock >= blockNumber) return Promise.resolve();
       if (status.state === "failed" || status.state === "stopped") return Promise.reject(status.fatal ?? new Error("the indexer stopped"));
-      return new Promise((resolve, reject) => waiters.add({ block: blockNumber, resolve, reject }));
+      const waiting = new Promise<void>((resolve, reject) => waiters.add({ block: blockNumber, resolve, reject }));
+      if (status.deferringSince !== null) wake?.();
+      return waiting;
     },
   };
 }
 
 /**
  * Cuts a page's events into batches of at most `batchLogs` logs, never inside a log (a
- * `LotsMinted` of 500 deliveries is one log). Each batch ends at its last log's checkpoint; the
+ * `LotsMinted` of 500 deliveries is one log); with `maxEvents`, a batch also ends at the first
+ * log boundary once it holds that many events. Each batch ends at its last log's checkpoint; the
  * last batch ends at `pageEnd`, so a page without events still moves the checkpoint.
  */
-export function* batches(events: readonly IndexedEvent[], batchLogs: number, pageEnd: Checkpoint): Generator<{ events: IndexedEvent[]; next: Checkpoint }> {
+export function* batches(
+  events: readonly IndexedEvent[],
+  batchLogs: number,
+  pageEnd: Checkpoint,
+  maxEvents = Number.POSITIVE_INFINITY,
+): Generator<{ events: IndexedEvent[]; next: Checkpoint }> {
   let current: IndexedEvent[] = [];
   let logs = 0;
   let lastPosition: string | null = null;
   for (let index = 0; index < events.length; index++) {
     const event = events[index]!;
     if (event.position !== lastPosition) {
-      if (logs === batchLogs) {
+      if (logs === batchLogs || current.length >= maxEvents) {
         yield { events: current, next: lastPosition! };
         current = [];
         logs = 0;
