@@ -68,6 +68,18 @@ export function createApp({
 
   app.use(jsonBody(bodyLimitBytes));
 
+  // Requests that miss the cache together share one lookup (a busy client's requests all miss
+  // when its entry expires).
+  const lookups = new Map<string, Promise<bigint | null>>();
+  const lookUp = (token: string) => {
+    let lookup = lookups.get(token);
+    if (!lookup) {
+      lookup = memberForToken(db, token).finally(() => lookups.delete(token));
+      lookups.set(token, lookup);
+    }
+    return lookup;
+  };
+
   const requireMember = (req: Request, res: Response, next: NextFunction) => {
     const header = req.get("authorization") ?? "";
     const match = /^Bearer (\S+)$/.exec(header);
@@ -79,7 +91,7 @@ export function createApp({
       context(res).memberId = cached;
       return next();
     }
-    memberForToken(db, match[1]).then((memberId) => {
+    lookUp(match[1]).then((memberId) => {
       if (memberId === null) return next(unauthorized("the API token is unknown or revoked"));
       tokenCache?.set(match[1]!, memberId);
       context(res).memberId = memberId;
@@ -111,8 +123,9 @@ export function createApp({
     res.json(document);
   });
 
-  for (const { path, router } of routers) app.use(path, router);
+  // The API first: a write (the busiest path) then never walks the page routers' layers.
   app.use(mountRoutes(routes, requireMember));
+  for (const { path, router } of routers) app.use(path, router);
 
   app.use((req: Request, _res: Response, next: NextFunction) => {
     next(Object.assign(new Error("no route"), { notFound: `${req.method} ${req.path}` }));

@@ -4,10 +4,10 @@ import { gzipSync } from "node:zlib";
 import { expect } from "chai";
 import pino from "pino";
 import { z } from "zod";
-import { createApp, createRateLimiter, defineRoute, issueApiToken, revokeApiTokens } from "../../src/api";
+import { createApp, createRateLimiter, createTokenCache, defineRoute, issueApiToken, revokeApiTokens } from "../../src/api";
 import { openPglite } from "../../src/db/pglite";
 import { migrate } from "../../src/db/migrate";
-import type { Database } from "../../src/db";
+import type { Database, Queryable } from "../../src/db";
 
 describe("gateway app (Express): auth, validation, one error shape, OpenAPI", () => {
   let db: Database;
@@ -165,5 +165,61 @@ describe("gateway app (Express): auth, validation, one error shape, OpenAPI", ()
     expect(echo.parameters[0]).to.include({ name: "name", in: "path", required: true });
     expect(echo.requestBody.content["application/json"].schema.properties.grams.type).to.equal("integer");
     expect(document.paths["/v1/boom"].get.security).to.equal(undefined);
+  });
+});
+
+describe("gateway app: token lookups", () => {
+  it("looks a token up once for the requests that miss the cache together", async () => {
+    const db = await openPglite({ dir: null });
+    let server: Server | undefined;
+    try {
+      await migrate(db, {});
+      const { token } = await issueApiToken(db, 9n, "busy client");
+      let lookups = 0;
+      const counting: Queryable = {
+        engine: db.engine,
+        exec: (sql) => db.exec(sql),
+        // A slow lookup: every request below arrives while the first one's is still out.
+        query: async (sql, params) => {
+          if (sql.includes("members_auth")) {
+            lookups += 1;
+            await new Promise((resolve) => setTimeout(resolve, 300));
+          }
+          return db.query(sql, params);
+        },
+      };
+      const app = createApp({
+        db: counting,
+        logger: pino({ level: "silent" }),
+        routes: [
+          defineRoute({
+            method: "post",
+            path: "/v1/who",
+            summary: "the member acting",
+            auth: "member",
+            responses: { 200: { description: "the member id" } },
+            handler: async ({ memberId }) => ({ status: 200, body: { memberId: String(memberId) } }),
+          }),
+        ],
+        tokenCache: createTokenCache(60_000),
+      });
+      server = app.listen(0, "127.0.0.1");
+      await new Promise((resolve) => server!.once("listening", resolve));
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/who`;
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, () => fetch(url, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: "{}" })),
+      );
+      expect(await Promise.all(answers.map((answer) => answer.json()))).to.deep.equal(Array.from({ length: 20 }, () => ({ memberId: "9" })));
+      expect(lookups).to.equal(1);
+      // A revoked token is refused for every request that carried it, still after one lookup.
+      const revoked = (await issueApiToken(db, 10n, "lost phone")).token;
+      await revokeApiTokens(db, 10n);
+      const refused = await Promise.all(Array.from({ length: 5 }, () => fetch(url, { method: "POST", headers: { authorization: `Bearer ${revoked}` } })));
+      expect(refused.map((answer) => answer.status)).to.deep.equal([401, 401, 401, 401, 401]);
+      expect(lookups).to.equal(2);
+    } finally {
+      if (server) await new Promise((resolve) => server!.close(resolve));
+      await db.close();
+    }
   });
 });
