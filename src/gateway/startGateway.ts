@@ -28,6 +28,9 @@ import { createPassportRouter } from "../web/passport/router";
 import { startControlSocket, type ControlSocket } from "./controlSocket";
 import { GatewayStartError, connectChain } from "./connectChain";
 
+/** Relay requests per second from which the read model waits for the burst to pass (see the indexer). */
+const WRITE_BURST_PER_SECOND = 200;
+
 export { GatewayStartError };
 
 /**
@@ -113,7 +116,15 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
     });
 
     // The read model. A fatal indexer error (a history-head mismatch) is logged and shown by /readyz.
-    const indexer = startConfiguredIndexer({ db, config, deployments, logger: logger.child({ part: "indexer" }) });
+    // During a burst of writes the read model waits (up to 5 s at a time) and then indexes the
+    // burst's blocks in larger batches: HTTP intake and relaying keep the CPU meanwhile.
+    const indexer = startConfiguredIndexer({
+      db,
+      config,
+      deployments,
+      logger: logger.child({ part: "indexer" }),
+      deferWhile: () => writer.recentRate() >= WRITE_BURST_PER_SECOND,
+    });
     indexer.done.catch((error: unknown) => logger.error({ err: error }, "indexer stopped"));
     stack.push({ name: "indexer", stop: () => indexer.stop() });
 

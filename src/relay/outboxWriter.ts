@@ -17,6 +17,8 @@ export class OutboxWriter {
   readonly #maxBatch: number;
   readonly #windowMs: number;
   readonly #stats: OutboxWriterStats = { batches: 0, requests: 0 };
+  /** Requests enqueued in the current and the previous wall-clock second. */
+  #rate = { second: 0, current: 0, previous: 0 };
   /** The local relay worker: new requests are written already claimed by it and handed over in memory. */
   #worker: { workerId: string; take(requests: RelayRequest[]): void } | null = null;
   #queue: Array<{ item: EnqueueRelayRequestsItem; resolve: (result: EnqueueRelayRequestReturnType) => void; reject: (error: unknown) => void }> = [];
@@ -50,6 +52,7 @@ export class OutboxWriter {
    * @throws {RelayInvalidRequestError} malformed member id or key.
    */
   enqueue(item: EnqueueRelayRequestsItem): Promise<EnqueueRelayRequestReturnType> {
+    this.#count();
     return new Promise((resolve, reject) => {
       this.#queue.push({ item, resolve, reject });
       if (this.#flushing) {
@@ -58,6 +61,20 @@ export class OutboxWriter {
       }
       this.#flushing = this.#collect().then(() => this.#drain());
     });
+  }
+
+  /** Requests enqueued in the last one to two seconds, per second: how hard members are writing now. */
+  recentRate(): number {
+    this.#count(0);
+    return Math.max(this.#rate.current, this.#rate.previous);
+  }
+
+  #count(requests = 1): void {
+    const second = Math.floor(Date.now() / 1000);
+    if (second !== this.#rate.second) {
+      this.#rate = { second, previous: second === this.#rate.second + 1 ? this.#rate.current : 0, current: 0 };
+    }
+    this.#rate.current += requests;
   }
 
   /** Resolves when everything enqueued so far is written (or refused). */
