@@ -6,7 +6,15 @@ import { memberForToken, type TokenCache } from "./apiTokens";
 import { jsonBody } from "./jsonBody";
 import { errorToProblem, tooManyRequests, unauthorized, type ErrorMapper } from "./problem";
 import { createRateLimiter, type RateLimiter } from "./rateLimit";
-import { context, mountRoutes, openApiDocument, type AnyRoute } from "./routes";
+import { answerWith, context, mountRoutes, openApiDocument, type AnyRoute } from "./routes";
+
+type ExpressHandle = (req: Request, res: Response, callback?: (error?: unknown) => void) => void;
+
+/** The path of a request target, without its query. */
+function pathOf(url: string | undefined): string {
+  const query = url?.indexOf("?") ?? -1;
+  return query === -1 ? (url ?? "") : url!.slice(0, query);
+}
 
 export type ReadinessCheck = () => Promise<{ ok: boolean; detail?: unknown }>;
 
@@ -45,7 +53,8 @@ export function createApp({
   app.disable("x-powered-by");
   app.set("trust proxy", "loopback");
 
-  app.use((req: Request, res: Response, next: NextFunction) => {
+  type Step = (req: Request, res: Response, next: NextFunction) => void;
+  const assignRequestId: Step = (req, res, next) => {
     const offered = req.get("x-request-id");
     const requestId = offered && /^[A-Za-z0-9._-]{1,64}$/.test(offered) ? offered : randomUUID();
     Object.assign(res.locals, { requestId, memberId: null });
@@ -58,15 +67,14 @@ export function createApp({
       logger.debug({ requestId, method: req.method, path: req.path, status: res.statusCode, ms }, "request");
     });
     next();
-  });
-
-  app.use((req: Request, res: Response, next: NextFunction) => {
+  };
+  const limitPerIp: Step = (req, _res, next) => {
     const verdict = limits.perIp.take(req.ip ?? "unknown");
     if (!verdict.allowed) return next(tooManyRequests(verdict.retryAfterSeconds));
     next();
-  });
-
-  app.use(jsonBody(bodyLimitBytes));
+  };
+  const readJson: Step = jsonBody(bodyLimitBytes);
+  app.use(assignRequestId, limitPerIp, readJson);
 
   // Requests that miss the cache together share one lookup (a busy client's requests all miss
   // when its entry expires).
@@ -80,7 +88,7 @@ export function createApp({
     return lookup;
   };
 
-  const requireMember = (req: Request, res: Response, next: NextFunction) => {
+  const requireMember: Step = (req, res, next) => {
     const header = req.get("authorization") ?? "";
     const match = /^Bearer (\S+)$/.exec(header);
     if (!match) return next(unauthorized());
@@ -131,7 +139,7 @@ export function createApp({
     next(Object.assign(new Error("no route"), { notFound: `${req.method} ${req.path}` }));
   });
 
-  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+  const sendError = (error: unknown, req: Request, res: Response) => {
     const routeMissing = (error as { notFound?: string }).notFound;
     const mapped = routeMissing
       ? { status: 404, body: { error: { code: "not_found", message: `no route ${routeMissing}` } } }
@@ -142,7 +150,45 @@ export function createApp({
       if (retry) res.setHeader("retry-after", String(retry));
     }
     res.status(mapped.status).type("application/json").send(JSON.stringify(mapped.body));
-  });
+  };
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => sendError(error, req, res));
+
+  // The direct path for writes: a POST to a route without path parameters takes the same steps
+  // as above (request id, IP limit, body, auth, the route), in order, without Express's router
+  // testing every layer's path on the way (about a tenth of a millisecond of every write).
+  const direct = new Map(
+    routes
+      .filter((route) => route.method === "post" && !route.path.includes(":"))
+      .map((route) => [route.path, [assignRequestId, limitPerIp, readJson, ...(route.auth === "member" ? [requireMember] : []), answerWith(route)] as Step[]]),
+  );
+  const viaRouter = (app as unknown as { handle: ExpressHandle }).handle.bind(app);
+  (app as unknown as { handle: ExpressHandle }).handle = (req, res, callback) => {
+    const steps = req.method === "POST" ? direct.get(pathOf(req.url)) : undefined;
+    if (!steps) return viaRouter(req, res, callback);
+    // What Express's own handle does before its router runs.
+    req.res = res;
+    res.req = req;
+    Object.setPrototypeOf(req, app.request);
+    Object.setPrototypeOf(res, app.response);
+    res.locals ??= Object.create(null);
+    let index = 0;
+    const next = (error?: unknown): void => {
+      if (error !== undefined && error !== null && error !== "route") {
+        // As Express's final handler does when the answer has begun: nothing to add, close it.
+        if (res.headersSent) return void req.socket.destroy();
+        return sendError(error, req, res);
+      }
+      const step = steps[index++];
+      if (!step) return;
+      try {
+        const result = step(req, res, next) as unknown;
+        if (result instanceof Promise) result.catch(next);
+      } catch (thrown) {
+        next(thrown);
+      }
+    };
+    next();
+  };
 
   return app;
 }

@@ -51,23 +51,28 @@ export function mountRoutes(
   const router = express.Router();
   for (const route of routes) {
     const guards = route.auth === "member" ? [requireMember] : [];
-    router[route.method](route.path, ...guards, async (req: Request, res: Response) => {
-      const params = route.params ? route.params.parse(req.params) : undefined;
-      const query = route.query ? route.query.parse(req.query) : undefined;
-      const body = route.body ? route.body.parse(req.body) : undefined;
-      const { requestId, memberId } = context(res);
-      const answer = await route.handler({ params, query, body, memberId, requestId }, req, res);
-      if (!answer || res.headersSent) return;
-      for (const [name, value] of Object.entries(answer.headers ?? {})) res.setHeader(name, value);
-      if (route.method === "get") return void res.status(answer.status).json(answer.body);
-      // A write's answer is never cached: no ETag to hash nor freshness to check (Express does both
-      // for every res.json), on the gateway's hottest path.
-      const json = JSON.stringify(answer.body);
-      res.writeHead(answer.status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(json) });
-      res.end(json);
-    });
+    router[route.method](route.path, ...guards, answerWith(route));
   }
   return router;
+}
+
+/** The last step of a route: validates params, query and body, runs the handler and sends its answer. */
+export function answerWith(route: AnyRoute): (req: Request, res: Response) => Promise<void> {
+  return async (req: Request, res: Response) => {
+    const params = route.params ? route.params.parse(req.params) : undefined;
+    const query = route.query ? route.query.parse(req.query) : undefined;
+    const body = route.body ? route.body.parse(req.body) : undefined;
+    const { requestId, memberId } = context(res);
+    const answer = await route.handler({ params, query, body, memberId, requestId }, req, res);
+    if (!answer || res.headersSent) return;
+    for (const [name, value] of Object.entries(answer.headers ?? {})) res.setHeader(name, value);
+    if (route.method === "get") return void res.status(answer.status).json(answer.body);
+    // A write's answer is never cached: no ETag to hash nor freshness to check (Express does both
+    // for every res.json), on the gateway's hottest path.
+    const json = JSON.stringify(answer.body);
+    res.writeHead(answer.status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(json) });
+    res.end(json);
+  };
 }
 
 /** OpenAPI 3.1 document of the routes (JSON Schema from zod). */

@@ -28,6 +28,18 @@ describe("gateway app (Express): auth, validation, one error shape, OpenAPI", ()
       handler: async ({ params, body, memberId }) => ({ status: 200, body: { name: params.name, grams: body.grams, memberId: String(memberId) } }),
     }),
     defineRoute({
+      method: "post",
+      path: "/v1/echo",
+      summary: "echo a validated body back, on a path without parameters (the writes' direct path)",
+      auth: "member",
+      body: z.object({ grams: z.number().int().positive() }),
+      responses: { 200: { description: "echoed" } },
+      handler: async ({ body, memberId }, req) => {
+        if (body.grams === 13) throw new Error("secret internal detail 0xdeadbeef");
+        return { status: 200, body: { name: "abc", grams: body.grams, memberId: String(memberId), query: req.query } };
+      },
+    }),
+    defineRoute({
       method: "get",
       path: "/v1/boom",
       summary: "fails unexpectedly",
@@ -124,6 +136,39 @@ describe("gateway app (Express): auth, validation, one error shape, OpenAPI", ()
     expect(await compressed.json()).to.deep.include({ grams: 4 });
     const latin1 = await post("/v1/echo/abc", JSON.stringify({ grams: 5 }), { ...(await auth()), "content-type": "application/json; charset=latin1" });
     expect(latin1.status).to.equal(415);
+  });
+
+  it("answers a write on a path without parameters (the direct path) as the router answers it", async () => {
+    const fresh = async () => `Bearer ${(await issueApiToken(db, 11n)).token}`;
+    const cases: Array<{ body: string; headers?: Record<string, string> }> = [
+      { body: '{"grams":5}' },
+      { body: '{"grams":-5}' },
+      { body: "{grams:" },
+      { body: JSON.stringify({ grams: 1, pad: "x".repeat(2000) }) },
+      { body: '{"grams":1}', headers: { authorization: "" } },
+      { body: '{"grams":1}', headers: { "content-type": "application/json; charset=latin1" } },
+      { body: gzipSync(JSON.stringify({ grams: 4 })) as unknown as string, headers: { "content-encoding": "gzip" } },
+    ];
+    for (const { body, headers } of cases) {
+      const answers = [];
+      for (const path of ["/v1/echo", "/v1/echo/abc"]) {
+        const response = await post(path, body, { authorization: await fresh(), "x-request-id": "same-id", ...headers });
+        const json = await response.json();
+        answers.push({ status: response.status, requestId: response.headers.get("x-request-id"), json: { ...json, query: undefined } });
+      }
+      expect(answers[0], body.slice(0, 20)).to.deep.equal(answers[1]);
+    }
+    // The query string, a trailing slash, an unexpected error, rate limits: as through the router.
+    const auth = { authorization: await fresh() };
+    expect(await (await post("/v1/echo?x=1", '{"grams":2}', auth)).json()).to.deep.include({ grams: 2, query: { x: "1" } });
+    expect((await post("/v1/echo/", '{"grams":2}', auth)).status).to.equal(200);
+    const failed = await post("/v1/echo", '{"grams":13}', { authorization: await fresh() });
+    expect(failed.status).to.equal(500);
+    expect(await failed.text()).not.to.contain("deadbeef");
+    const limited = { authorization: await fresh() };
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await post("/v1/echo", '{"grams":1}', limited)).status);
+    expect(statuses).to.deep.equal([200, 200, 200, 429]);
   });
 
   it("rate-limits per token with 429 and Retry-After", async () => {
