@@ -17,10 +17,11 @@ type Outgoing = ThreadRequest extends infer R ? (R extends { id: number } ? Omit
  */
 export async function openPgliteInWorker(dir: string | null, release: () => void): Promise<Database> {
   const entry = path.join(__dirname, `pgliteThread${path.extname(__filename)}`);
-  // From TypeScript sources the thread needs ts-node too: inherited when the process was started
-  // with `-r ts-node/...` (mocha, the CLI's node), given when ts-node's own binary runs it.
-  const needsLoader = entry.endsWith(".ts") && !process.execArgv.some((arg) => arg.includes("ts-node"));
-  const worker = new Worker(entry, { workerData: { dir }, ...(needsLoader ? { execArgv: ["--require", "ts-node/register/transpile-only"] } : {}) });
+  // From TypeScript sources the thread needs a loader too: inherited with the process's own
+  // `-r` (scripts/register-ts.js for `npm start`, ts-node for mocha), else given here.
+  const needsLoader = entry.endsWith(".ts") && !process.execArgv.some((arg) => arg.includes("ts-node") || arg.includes("register-ts"));
+  const loader = path.join(__dirname, "..", "..", "scripts", "register-ts.js");
+  const worker = new Worker(entry, { workerData: { dir }, ...(needsLoader ? { execArgv: ["--require", loader] } : {}) });
   const db = new PgliteWorkerDatabase(worker, release);
   try {
     await db.call({ op: "open" });

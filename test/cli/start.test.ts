@@ -24,7 +24,7 @@ describe("firstmile start (a real child process)", function () {
 
   it("stops cleanly on SIGTERM while the demo is being seeded, and says the next start resumes it", async function () {
     const output: Buffer[] = [];
-    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "src/cli/index.ts", "start"], {
+    const child = spawn(process.execPath, ["-r", "./scripts/register-ts.js", "src/cli/index.ts", "start"], {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH ?? "",

@@ -64,7 +64,7 @@ describe("crash safety: SIGKILL at every relay step, then restart", function () 
 
   function startChild(extra: Record<string, string> = {}): Child {
     const output: Buffer[] = [];
-    const processHandle = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "src/cli/index.ts", "start"], {
+    const processHandle = spawn(process.execPath, ["-r", "./scripts/register-ts.js", "src/cli/index.ts", "start"], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env, ...extra },
       stdio: ["ignore", "pipe", "pipe"],
