@@ -37,7 +37,7 @@ import { printTable, writeFigures } from "./report";
 const ROOT = path.resolve(__dirname, "..");
 const N = Number(process.env.BENCH_N ?? 10_000);
 const N_UNBATCHED = Number(process.env.BENCH_N_UNBATCHED ?? N);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 256);
 const LOT_ID_BASE = 1_000_000_000n;
 const REGISTRY = new Interface(LotRegistry__factory.abi);
 
@@ -223,7 +223,7 @@ async function startGateway(dir: string, ports: { http: number; chain: number },
   const dataDir = path.join(dir, "data");
   const profile = process.env.BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
   const flags = (process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean);
-  const child = spawn(process.execPath, [...flags, ...profile, "-r", "ts-node/register/transpile-only", "src/cli/index.ts", "start"], {
+  const child = spawn(process.execPath, [...flags, ...profile, "-r", "./scripts/register-ts.js", "src/cli/index.ts", "start"], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? "",
