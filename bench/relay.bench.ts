@@ -1,23 +1,19 @@
 /**
  * Relay throughput, accepted to mined: N mints (default 10,000, BENCH_N) sent one per HTTP request
- * to a gateway running as its own process, with batching on (coalesced mintBatch calls, up to 50
- * calls per executeBatch) and off (one call per transaction), next to a raw sender that encodes,
- * signs and sends the same mints with eth_sendRawTransaction to the same anvil node in the same
- * run. Both sides pay for their encoding and signing. Throughput = N / (first request sent ->
- * last lot on chain). Prints a table, writes bench/out/relay.json; never fails on a figure.
- * The gateway runs without the demo story (FIRSTMILE_DEMO=0); BENCH_PROFILE=<dir> writes its CPU
- * profiles there.
+ * (BENCH_CONCURRENCY in flight, default 256, through undici's pool) to a gateway started as
+ * `npm start` starts it, with batching on (coalesced mintBatch calls, up to 50 calls per
+ * executeBatch) and off (one call per transaction), next to a raw sender that encodes, signs and
+ * sends the same mints with eth_sendRawTransaction to the same anvil node in the same run. Both
+ * sides pay for their encoding and signing. Throughput = N / (first request sent -> last lot on
+ * chain). Each run starts once the gateway has indexed the previous run's lots. Prints a table,
+ * writes bench/out/relay.json; never fails on a figure. The gateway runs without the demo story
+ * (FIRSTMILE_DEMO=0); BENCH_PROFILE=<dir> writes CPU profiles of its threads there,
+ * BENCH_NODE_FLAGS adds node flags, FIRSTMILE_DATABASE_THREAD=main compares PGlite on one thread.
  *
- * Measured on the 2-core development machine under other work (load average 7-16), N = 10,000:
- * batched 0.88x and 0.92x raw in the same run, 243 and 271 lots/s (raw 274 and 294), accept p50
- * 183-184 ms, p99 812-1,111 ms, the gateway's CPU 1.5 ms a lot (2.8 ms before the changes below;
- * before: 0.49-0.94x, 135-340 lots/s, p99 1,040-1,089 ms). Signing and encoding are not the limit
- * (0.07 ms a lot in the worker; the raw sender spends 1.3 ms); what costs is a PGlite statement
- * (~1 ms of the gateway's one thread each), Express (~0.5 ms a request) and the indexer in the
- * same process (~0.35 ms a lot). Changed for it: a 2 ms group-commit window (~38 requests per
- * insert, from 8) whose insert reads back only id and time, no ANALYZE after every followed block,
- * updates by id list kept on the primary key, JSON bodies read without body-parser. docs/gateway.md
- * ("Throughput") has the breakdown.
+ * Measured with nothing else running on the 2-core development machine, N = 10,000: batched
+ * 933-1,087 lots/s (before: 769-790), HTTP intake 1,044-1,187 requests/s, 1.14-1.51x the raw
+ * sender, accept p50 167-214 ms and p99 830-1,100 ms with 256 in flight, gateway CPU 1.0-1.2 ms a
+ * lot on two threads. docs/gateway.md ("Throughput") has what changed and where the time goes.
  *
  *   npm run bench:relay            BENCH_N=2000 BENCH_N_UNBATCHED=500 npm run bench:relay
  */
