@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { hexlify, keccak256, toUtf8Bytes } from "ethers";
-import { canonicalJson } from "../relay/outboxStore";
+import { canonicalJson } from "../encoding/canonicalJson";
 import type { PlotGeometry } from "./geometry";
 
 export type PlotRecord = {

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { getAddress, isAddress, isHexString } from "ethers";
 import type { Database, Queryable } from "../db/database";
+import { canonicalJson } from "../encoding/canonicalJson";
 import { RelayIdempotencyConflictError, RelayInvalidRequestError, RelayLockLostError } from "./errors";
 
 /**
@@ -907,17 +908,6 @@ function resultsJson(results: readonly RelayResult[]): string {
         : { id: result.id.toString(), outputs: result.outputs ?? null, error: null },
     ),
   );
-}
-
-/** JSON with sorted keys and bigints as decimal strings: equal requests hash equally. */
-export function canonicalJson(value: unknown): string {
-  if (typeof value === "bigint") return JSON.stringify(value.toString());
-  if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null";
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, inner]) => inner !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([key, inner]) => `${JSON.stringify(key)}:${canonicalJson(inner)}`).join(",")}}`;
 }
 
 function assertAll(rows: readonly OutboxRow[], ids: readonly bigint[], workerId: string, expected: string): void {
