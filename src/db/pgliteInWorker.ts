@@ -177,7 +177,8 @@ function withBuffers(result: unknown): unknown {
 
 function toBuffers(value: unknown): unknown {
   if (value instanceof Uint8Array) return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-  if (Array.isArray(value)) return value.map(toBuffers);
+  // Only bytea[] needs a new array; text[], int8[] and JSON arrays are returned as they came.
+  if (Array.isArray(value) && value.some((item) => item instanceof Uint8Array || Array.isArray(item))) return value.map(toBuffers);
   return value;
 }
 

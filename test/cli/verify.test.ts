@@ -1,25 +1,20 @@
 import { expect } from "chai";
-import { PassThrough } from "node:stream";
 import { Command } from "commander";
 import { registerVerifyCommand } from "../../src/cli/commands/verify";
+import { captureStreams } from "../helpers/capture";
 
 /** Runs `firstmile verify ...` in-process; returns the exit code it set and what it printed. */
 async function firstmile(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  stdout.on("data", (c: Buffer) => out.push(c));
-  stderr.on("data", (c: Buffer) => err.push(c));
+  const { stdout, stderr, text } = captureStreams();
   let code: number | null = null;
-  const program = new Command("firstmile").exitOverride().configureOutput({ writeErr: (text) => err.push(Buffer.from(text)), writeOut: () => {} });
+  const program = new Command("firstmile").exitOverride().configureOutput({ writeErr: (message) => stderr.write(message), writeOut: () => {} });
   registerVerifyCommand(program, { stdout, stderr, setExitCode: (c) => (code = c) });
   try {
     await program.parseAsync(["node", "firstmile", ...args]);
   } catch (error) {
     code = (error as { exitCode?: number }).exitCode ?? code;
   }
-  return { code, out: Buffer.concat(out).toString(), err: Buffer.concat(err).toString() };
+  return { code, ...text() };
 }
 
 describe("firstmile verify (CLI input)", () => {

@@ -33,7 +33,8 @@ describeEachEngine("Database", (engine) => {
               '2026-01-02T03:04:05Z'::timestamptz as at, '2026-01-02'::date as day,
               array[1, null, 2]::int8[] as int8s, true as flag, null::text as nothing,
               $1::jsonb as json_object, $2::jsonb as json_array, $3::bytea as bytes_param,
-              $4::numeric as uint256, $5::int8 as bigint_param, $6::text[] as texts`,
+              $4::numeric as uint256, $5::int8 as bigint_param, $6::text[] as texts,
+              array['\\x01'::bytea, '\\x02ff'::bytea] as byteas`,
       [JSON.stringify({ a: [1, "x"] }), JSON.stringify([1, 2]), Buffer.from("hi"), (2n ** 256n - 1n).toString(), 2n ** 60n, ["a", "b"]],
     );
     expect(rows[0]).to.deep.equal({
@@ -53,8 +54,10 @@ describeEachEngine("Database", (engine) => {
       uint256: (2n ** 256n - 1n).toString(),
       bigint_param: 2n ** 60n,
       texts: ["a", "b"],
+      byteas: [Buffer.from([1]), Buffer.from([2, 255])],
     });
     expect(Buffer.isBuffer(rows[0]!.bytea)).to.equal(true);
+    expect((rows[0]!.byteas as unknown[]).every((value) => Buffer.isBuffer(value))).to.equal(true);
   });
 
   it("counts written rows and returned rows alike", async () => {

@@ -13,11 +13,15 @@ for (const thread of ["main", "worker"] as const) describe(`openPglite (${thread
     root = makeTempDir("pglite-open");
   });
   after(() => removeTempDir(root));
+  /** A fresh copy of the template in `root/name`, opened on this thread. */
+  const openCopy = async (name: string) => {
+    const dir = path.join(root, name);
+    await copyPgliteTemplate(dir);
+    return { dir, db: await openPglite({ dir, thread }) };
+  };
 
   it("keeps data across close and reopen, and refuses a second opener of the same directory", async () => {
-    const dir = path.join(root, "pgdata");
-    await copyPgliteTemplate(dir);
-    const db = await openPglite({ dir, thread });
+    const { dir, db } = await openCopy("pgdata");
     try {
       await db.query("create table kept (id int)");
       await db.query("insert into kept values (1)");
@@ -42,9 +46,7 @@ for (const thread of ["main", "worker"] as const) describe(`openPglite (${thread
   });
 
   it("runs a statement from outside an open transaction after it, seeing what it committed", async () => {
-    const dir = path.join(root, "ordering");
-    await copyPgliteTemplate(dir);
-    const db = await openPglite({ dir, thread });
+    const { db } = await openCopy("ordering");
     try {
       await db.exec("create table item (id int primary key)");
       let release!: () => void;
@@ -65,9 +67,7 @@ for (const thread of ["main", "worker"] as const) describe(`openPglite (${thread
   });
 
   it("refuses every call once closed, with a message that says so", async () => {
-    const dir = path.join(root, "closed");
-    await copyPgliteTemplate(dir);
-    const db = await openPglite({ dir, thread });
+    const { dir, db } = await openCopy("closed");
     await db.close();
     let error: unknown;
     await db.query("select 1").catch((e) => (error = e));

@@ -68,27 +68,21 @@ export async function copyPgliteTemplate(dir: string): Promise<void> {
   fs.cpSync(await pgliteTemplate, dir, { recursive: true });
 }
 
-const pgliteEngine: EngineUnderTest = {
-  name: "pglite",
-  async openEmpty() {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "firstmile-pglite-"));
-    pgliteDirs.push(dir);
-    await copyPgliteTemplate(dir);
-    return openPglite({ dir });
-  },
-  lastUrl: () => null,
-};
-
-const pgliteWorkerEngine: EngineUnderTest = {
-  name: "pglite",
-  async openEmpty() {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "firstmile-pglite-"));
-    pgliteDirs.push(dir);
-    await copyPgliteTemplate(dir);
-    return openPglite({ dir, thread: "worker" });
-  },
-  lastUrl: () => null,
-};
+/** PGlite from a copy of the template, on the caller's thread or on a worker thread of its own. */
+function pgliteOn(thread: "main" | "worker"): EngineUnderTest {
+  return {
+    name: "pglite",
+    async openEmpty() {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "firstmile-pglite-"));
+      pgliteDirs.push(dir);
+      await copyPgliteTemplate(dir);
+      return openPglite({ dir, thread });
+    },
+    lastUrl: () => null,
+  };
+}
+const pgliteEngine = pgliteOn("main");
+const pgliteWorkerEngine = pgliteOn("worker");
 
 // PostgreSQL: one server per test run, a fresh database per suite.
 let server: Promise<PostgresServer> | null = null;

@@ -11,6 +11,7 @@ import { runVerify } from "../../src/cli/commands/verify";
 import { LOCALES } from "../../src/web/i18n";
 import type { LotPassport } from "../../src/web/passport/types";
 import { AttestationRegistry__factory } from "../../typechain-types";
+import { captureStreams } from "../helpers/capture";
 import { makeTempDir, removeTempDir } from "../helpers/tmp";
 import { addMemberThroughGateway, client, startTestGateway, type TestGateway } from "../gateway/helpers";
 
@@ -26,14 +27,9 @@ function square(lon: number, lat: number) {
 }
 
 async function verifyCli(target: string, rpc: string, gateway?: string): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  stdout.on("data", (c: Buffer) => out.push(c));
-  stderr.on("data", (c: Buffer) => err.push(c));
+  const { stdout, stderr, text } = captureStreams();
   const code = await runVerify(target, { rpc, gateway }, { stdout, stderr });
-  return { code, out: Buffer.concat(out).toString(), err: Buffer.concat(err).toString() };
+  return { code, ...text() };
 }
 
 describe("public lot page, its JSON twin and firstmile verify (real gateway)", function () {
