@@ -1,3 +1,5 @@
+import { BatchRowCountError } from "./errors";
+
 /**
  * The one SQL interface the gateway uses. Two engines implement it (PGlite embedded, PostgreSQL
  * through `pg` in production) and return the same JavaScript values for the same SQL, so every
@@ -20,6 +22,14 @@ export type QueryResult<T extends Row = Row> = {
 
 export type Engine = "pglite" | "postgres";
 
+/** One statement of `Database.batch`. */
+export type Statement = {
+  sql: string;
+  params?: readonly unknown[] | undefined;
+  /** The rows it must write (or return): any other count rolls the batch back. */
+  expectRows?: number | undefined;
+};
+
 /** Runs SQL: the database itself, or the handle a transaction passes to its callback. */
 export interface Queryable {
   readonly engine: Engine;
@@ -36,6 +46,15 @@ export interface Database extends Queryable {
    * for the transaction forever; on PostgreSQL it would silently run outside it).
    */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Runs `statements` in order in one transaction, all of them on the engine's side: nothing waits
+   * for the caller between two statements (on the embedded engine every other statement waits
+   * while a transaction is open, and the caller's thread may be busy). Commits if every statement
+   * succeeds and affects the rows its `expectRows` says, else rolls back. Returns each result.
+   *
+   * @throws {BatchRowCountError} a statement affected another number of rows than expected.
+   */
+  batch(statements: readonly Statement[]): Promise<QueryResult[]>;
   /**
    * Calls `onNotify` for each `NOTIFY channel` (or `pg_notify('channel', payload)`) committed on
    * this database. Returns a function that stops listening. `channel`: lower-case letters, digits, `_`.
@@ -64,3 +83,16 @@ export const SQLSTATE = {
   serializationFailure: "40001",
   deadlockDetected: "40P01",
 } as const;
+
+/** `Database.batch` on a transaction handle: each statement in turn, its row count checked. */
+export async function runStatements(tx: Queryable, statements: readonly Statement[]): Promise<QueryResult[]> {
+  const results: QueryResult[] = [];
+  for (const [index, statement] of statements.entries()) {
+    const result = await tx.query(statement.sql, statement.params ?? []);
+    if (statement.expectRows !== undefined && result.rowCount !== statement.expectRows) {
+      throw new BatchRowCountError(index, statement.expectRows, result.rowCount);
+    }
+    results.push(result);
+  }
+  return results;
+}

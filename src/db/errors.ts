@@ -19,3 +19,17 @@ export class QueryOutsideTransactionError extends NonRetryableError {
 export class MigrationError extends NonRetryableError {
   override name = "MigrationError";
 }
+
+/** A statement of `Database.batch` affected another number of rows than it expected: nothing was written. */
+export class BatchRowCountError extends NonRetryableError {
+  override name = "BatchRowCountError";
+  readonly statement: number;
+  readonly expected: number;
+  readonly actual: number;
+  constructor(statement: number, expected: number, actual: number) {
+    super(`Statement ${statement + 1} of a batch affected ${actual} row${actual === 1 ? "" : "s"}, not ${expected}: the batch was rolled back`);
+    this.statement = statement;
+    this.expected = expected;
+    this.actual = actual;
+  }
+}

@@ -1,5 +1,5 @@
-export type { Database, Queryable, QueryResult, Row, Engine } from "./database";
-export { sqlState, SQLSTATE } from "./database";
+export type { Database, Queryable, QueryResult, Row, Engine, Statement } from "./database";
+export { runStatements, sqlState, SQLSTATE } from "./database";
 export { openDatabase } from "./openDatabase";
 export type { OpenDatabaseParameters, OpenDatabaseReturnType } from "./openDatabase";
 export { openPglite } from "./pglite";
@@ -8,4 +8,4 @@ export { openPostgres } from "./postgres";
 export type { OpenPostgresParameters } from "./postgres";
 export { migrate, readMigrations, checksumOf, MIGRATIONS_DIR } from "./migrate";
 export type { Migration, MigrateParameters, MigrateReturnType } from "./migrate";
-export { DatabaseOpenError, MigrationError, QueryOutsideTransactionError } from "./errors";
+export { BatchRowCountError, DatabaseOpenError, MigrationError, QueryOutsideTransactionError } from "./errors";

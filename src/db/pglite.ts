@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import fs from "node:fs";
 import path from "node:path";
-import { assertChannel, type Database, type Queryable, type QueryResult, type Row } from "./database";
+import { assertChannel, runStatements, type Database, type Queryable, type QueryResult, type Row, type Statement } from "./database";
 import { DatabaseOpenError, QueryOutsideTransactionError } from "./errors";
 import { openPgliteInWorker } from "./pgliteInWorker";
 import { TEXT_PARSERS } from "./typeParsers";
@@ -110,6 +110,10 @@ class PgliteDatabase implements Database {
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     this.#assertOutsideTransaction();
     return this.#pglite.transaction((tx) => this.#inTransaction.run(true, () => fn(new PgliteTransaction(tx))));
+  }
+
+  batch(statements: readonly Statement[]): Promise<QueryResult[]> {
+    return this.transaction((tx) => runStatements(tx, statements));
   }
 
   async listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>> {

@@ -1,8 +1,8 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
-import { assertChannel, type Database, type Queryable, type QueryResult, type Row } from "./database";
-import { DatabaseOpenError, QueryOutsideTransactionError } from "./errors";
+import { assertChannel, type Database, type Queryable, type QueryResult, type Row, type Statement } from "./database";
+import { BatchRowCountError, DatabaseOpenError, QueryOutsideTransactionError } from "./errors";
 import type { ThreadReply, ThreadRequest } from "./pgliteThreadProtocol";
 
 type Pending = { resolve: (result: unknown) => void; reject: (error: Error) => void };
@@ -78,6 +78,18 @@ class PgliteWorkerDatabase implements Database {
     return result;
   }
 
+  async batch(statements: readonly Statement[]): Promise<QueryResult[]> {
+    this.#assertOutsideTransaction();
+    try {
+      return (await this.call({ op: "batch", statements })) as QueryResult[];
+    } catch (error) {
+      // The thread's error came as plain fields: the caller gets the class it may test for.
+      const fields = error as Partial<BatchRowCountError>;
+      if (fields.name === "BatchRowCountError") throw new BatchRowCountError(fields.statement!, fields.expected!, fields.actual!);
+      throw error;
+    }
+  }
+
   async listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>> {
     assertChannel(channel);
     const listener = this.#nextId++;
@@ -131,7 +143,7 @@ class PgliteWorkerDatabase implements Database {
     if (!pending) return;
     this.#pending.delete(message.id);
     if (this.#pending.size === 0) this.#worker.unref();
-    if (message.ok) pending.resolve(withBuffers(message.result));
+    if (message.ok) pending.resolve(Array.isArray(message.result) ? message.result.map(withBuffers) : withBuffers(message.result));
     else pending.reject(deserializeError(message.error));
   }
 

@@ -50,6 +50,8 @@ async function handle(request: ThreadRequest): Promise<unknown> {
     case "exec":
       await (request.tx === undefined ? pglite : transactionOf(request.tx)).exec(request.sql);
       return null;
+    case "batch":
+      return batch(request.statements);
     case "begin":
       return begin(request.id);
     case "commit":
@@ -70,6 +72,28 @@ async function handle(request: ThreadRequest): Promise<unknown> {
       if (!pglite.closed) await pglite.close();
       return null;
   }
+}
+
+/** `Database.batch`: the statements in one transaction, here, with no round trip to the caller. */
+function batch(statements: Extract<ThreadRequest, { op: "batch" }>["statements"]): Promise<unknown[]> {
+  return pglite.transaction(async (tx) => {
+    const results: unknown[] = [];
+    for (const [index, statement] of statements.entries()) {
+      const result = await tx.query(statement.sql, (statement.params ?? []) as unknown[]);
+      const rowCount = Math.max(result.affectedRows ?? 0, result.rows.length);
+      if (statement.expectRows !== undefined && rowCount !== statement.expectRows) {
+        // Plain fields: the gateway's side turns them back into a BatchRowCountError.
+        throw Object.assign(new Error(`Statement ${index + 1} of a batch affected ${rowCount} rows, not ${statement.expectRows}`), {
+          name: "BatchRowCountError",
+          statement: index,
+          expected: statement.expectRows,
+          actual: rowCount,
+        });
+      }
+      results.push({ rows: result.rows, rowCount });
+    }
+    return results;
+  });
 }
 
 /** Opens a transaction and answers once it is open; it ends when `commit` or `rollback` arrives. */

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import pg from "pg";
-import { assertChannel, type Database, type Queryable, type QueryResult, type Row } from "./database";
+import { assertChannel, runStatements, type Database, type Queryable, type QueryResult, type Row, type Statement } from "./database";
 import { DatabaseOpenError, QueryOutsideTransactionError } from "./errors";
 import { OID, TEXT_PARSERS } from "./typeParsers";
 
@@ -93,6 +93,10 @@ class PostgresDatabase implements Database {
       // A connection whose rollback failed is in an unknown state: destroy it rather than reuse it.
       client.release(broken);
     }
+  }
+
+  batch(statements: readonly Statement[]): Promise<QueryResult[]> {
+    return this.transaction((tx) => runStatements(tx, statements));
   }
 
   async listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>> {

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { SQLSTATE, sqlState, type Database } from "../../src/db/database";
-import { QueryOutsideTransactionError } from "../../src/db/errors";
+import { BatchRowCountError, QueryOutsideTransactionError } from "../../src/db/errors";
 import { describeEachEngine, resetSchema } from "../helpers/engines";
 import { rejection } from "../helpers/rejection";
 
@@ -98,6 +98,37 @@ describeEachEngine("Database", (engine) => {
     );
     expect(sqlState(error)).to.equal(SQLSTATE.foreignKeyViolation);
     expect((await db.query("select count(*)::int as n from item")).rows[0]).to.deep.equal({ n: 0 });
+  });
+
+  it("runs a batch of statements in one transaction and returns each result, bytea as Buffers", async () => {
+    const results = await db.batch([
+      { sql: "insert into item values ($1, $2), (2, 'b')", params: [1, "a"], expectRows: 2 },
+      { sql: "update item set name = upper(name) where id = any($1::int[])", params: [[1, 2]] },
+      { sql: "select id, name, decode('ff', 'hex') as raw from item order by id" },
+    ]);
+    expect(results.map((result) => result.rowCount)).to.deep.equal([2, 2, 2]);
+    expect(results[2]!.rows).to.deep.equal([
+      { id: 1, name: "A", raw: Buffer.from([255]) },
+      { id: 2, name: "B", raw: Buffer.from([255]) },
+    ]);
+    expect(Buffer.isBuffer(results[2]!.rows[0]!.raw)).to.equal(true);
+    expect(await db.batch([])).to.deep.equal([]);
+  });
+
+  it("rolls a batch back whole when a statement fails or affects other rows than it expects", async () => {
+    await db.query("insert into item values (1, 'a')");
+    const count = await rejection(
+      db.batch([
+        { sql: "insert into item values (2, 'b')" },
+        { sql: "update item set name = 'z' where id = 9", expectRows: 1 },
+        { sql: "insert into item values (3, 'c')" },
+      ]),
+    );
+    expect(count).to.be.instanceOf(BatchRowCountError);
+    expect(count).to.deep.include({ statement: 1, expected: 1, actual: 0 });
+    const failed = await rejection(db.batch([{ sql: "insert into item values (2, 'b')" }, { sql: "insert into item values (1, 'again')" }]));
+    expect(sqlState(failed)).to.equal(SQLSTATE.uniqueViolation);
+    expect((await db.query("select id, name from item order by id")).rows).to.deep.equal([{ id: 1, name: "a" }]);
   });
 
   it("refuses a query on the database itself inside its transaction", async () => {
