@@ -1,10 +1,11 @@
 import type { Database } from "../../db";
 import type { Checkpoint } from "../checkpoint";
 import type { IndexerSource } from "../source";
-import { lockCheckpoint, writeCheckpoint } from "../store/checkpointStore";
+import { IndexerCheckpointConflictError } from "../errors";
+import { checkpointMoved, moveCheckpointStatement, readCheckpoint } from "../store/checkpointStore";
 import { loadProjectionState, ProjectionCache } from "../store/loadState";
 import type { ReadModelSchema } from "../store/schemaName";
-import { writeRowBatch } from "../store/writeRows";
+import { rowBatchStatements } from "../store/writeRows";
 import type { IndexedEvent } from "./events";
 import { projectEvents, stateNeeds } from "./project";
 
@@ -27,9 +28,12 @@ export type IndexBatchParameters = {
 export type IndexBatchReturnType = { events: number; rows: number };
 
 /**
- * One batch in one transaction: lock and check the checkpoint, load the state the events touch
- * (what the cache lacks), project them (recomputing every history head), write all rows with
- * multi-row statements, and move the checkpoint. Either all of it commits or none of it does.
+ * One batch: check the checkpoint, load the state the events touch (what the cache lacks), project
+ * them (recomputing every history head), then write all rows with multi-row statements and move
+ * the checkpoint in one `db.batch`, with no round trip to this thread while its transaction is
+ * open. The reads need no transaction: the checkpoint moves only if it is still `previous` (compare
+ * and set, first in the batch), so a batch computed from state another writer changed meanwhile
+ * never commits. Either all of it commits or none of it does.
  *
  * @throws {IndexerCheckpointConflictError} the checkpoint moved under us: nothing was written.
  * @throws {HistoryHeadMismatchError} | {IndexerStateError} from the projector: nothing was written.
@@ -38,14 +42,16 @@ export async function indexBatch(db: Database, parameters: IndexBatchParameters)
   const { schema, source, previous, next, events } = parameters;
   const cache = parameters.cache ?? new ProjectionCache();
   try {
-    const { state, batch } = await db.transaction(async (tx) => {
-      await lockCheckpoint(tx, schema, source, previous);
-      const state = await loadProjectionState(tx, schema, stateNeeds(events), cache);
-      const batch = projectEvents(events, state);
-      await writeRowBatch(tx, schema, batch, { after: previous });
-      await writeCheckpoint(tx, schema, source, next);
-      return { state, batch };
-    });
+    const current = await readCheckpoint(db, schema, source);
+    if (current !== previous) throw checkpointConflict(previous, current);
+    const state = await loadProjectionState(db, schema, stateNeeds(events), cache);
+    const batch = projectEvents(events, state);
+    try {
+      await db.batch([moveCheckpointStatement(schema, source, previous, next), ...rowBatchStatements(schema, batch, { after: previous })]);
+    } catch (error) {
+      if (checkpointMoved(error)) throw checkpointConflict(previous, await readCheckpoint(db, schema, source).catch(() => "unknown"));
+      throw error;
+    }
     cache.committed(state, batch.lots.values());
     const rows =
       batch.members.size + batch.accounts.size + batch.forms.size + batch.yieldBounds.size + batch.lots.size +
@@ -54,8 +60,14 @@ export async function indexBatch(db: Database, parameters: IndexBatchParameters)
       batch.massBalanceMoves.length + batch.massBalanceCredits.size;
     return { events: events.length, rows };
   } catch (error) {
-    // The projector changed the cached rows in place; the database rolled back.
+    // The projector changed the cached rows in place; nothing was written.
     cache.clear();
     throw error;
   }
+}
+
+function checkpointConflict(expected: Checkpoint | null, found: Checkpoint | null): IndexerCheckpointConflictError {
+  return new IndexerCheckpointConflictError(`The checkpoint moved: expected ${expected ?? "none"}, found ${found ?? "none"}`, {
+    details: "another indexer wrote to this read model, or a rebuild replaced it; reloading",
+  });
 }

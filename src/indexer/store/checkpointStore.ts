@@ -1,6 +1,7 @@
-import { SQLSTATE, sqlState, type Queryable } from "../../db";
+import type { Queryable, Statement } from "../../db";
+import { BatchRowCountError } from "../../db/errors";
 import { decodeCheckpoint, type Checkpoint } from "../checkpoint";
-import { IndexerCheckpointConflictError, IndexerSourceMismatchError } from "../errors";
+import { IndexerSourceMismatchError } from "../errors";
 import { sourceKey, type IndexerSource } from "../source";
 import { qualified, type ReadModelSchema } from "./schemaName";
 
@@ -20,41 +21,34 @@ export async function readCheckpoint(q: Queryable, schema: ReadModelSchema, sour
 }
 
 /**
- * Locks the checkpoint row for this transaction and checks it is still `expected`: if another
- * writer moved it, nothing of this batch may be written.
- *
- * @throws {IndexerCheckpointConflictError} if the checkpoint is not `expected`.
+ * The statement that moves the checkpoint from `previous` to `next`, first in the batch that writes
+ * the rows it covers: it affects one row only if the checkpoint is still `previous` (compare and
+ * set; on PostgreSQL a concurrent writer waits for it, then finds the checkpoint moved). Any other
+ * count means another writer moved it: the batch rolls back (`expectRows`).
  */
-export async function lockCheckpoint(tx: Queryable, schema: ReadModelSchema, source: IndexerSource, expected: Checkpoint | null): Promise<void> {
-  const { rows } = await tx.query<CheckpointRow>(
-    `select chain_id, sources, checkpoint from ${qualified(schema, "indexer_checkpoint")} where name = $1 for update`,
-    [source.name],
-  );
-  const current = rows.length === 0 ? null : checked(rows[0]!, source);
-  if (current !== expected) {
-    throw new IndexerCheckpointConflictError(`The checkpoint moved: expected ${expected ?? "none"}, found ${current ?? "none"}`, {
-      details: "another indexer wrote to this read model, or a rebuild replaced it; reloading",
-    });
+export function moveCheckpointStatement(schema: ReadModelSchema, source: IndexerSource, previous: Checkpoint | null, next: Checkpoint): Statement {
+  const { blockNumber, logIndex } = decodeCheckpoint(next);
+  const table = qualified(schema, "indexer_checkpoint");
+  if (previous === null) {
+    // The first batch: two racing first batches both insert; the loser's does nothing.
+    return {
+      sql: `insert into ${table} (name, chain_id, sources, checkpoint, block_number, log_index)
+            values ($1, $2, $3, $4, $5, $6) on conflict (name) do nothing`,
+      params: [source.name, source.chainId, sourceKey(source), next, blockNumber, logIndex],
+      expectRows: 1,
+    };
   }
+  return {
+    sql: `update ${table} set checkpoint = $3, block_number = $4, log_index = $5
+           where name = $1 and checkpoint = $2`,
+    params: [source.name, previous, next, blockNumber, logIndex],
+    expectRows: 1,
+  };
 }
 
-/** Moves the checkpoint; call it in the transaction that wrote the rows it covers. */
-export async function writeCheckpoint(tx: Queryable, schema: ReadModelSchema, source: IndexerSource, checkpoint: Checkpoint): Promise<void> {
-  const { blockNumber, logIndex } = decodeCheckpoint(checkpoint);
-  try {
-    await tx.query(
-      `insert into ${qualified(schema, "indexer_checkpoint")} (name, chain_id, sources, checkpoint, block_number, log_index)
-       values ($1, $2, $3, $4, $5, $6)
-       on conflict (name) do update set checkpoint = excluded.checkpoint, block_number = excluded.block_number, log_index = excluded.log_index`,
-      [source.name, source.chainId, sourceKey(source), checkpoint, blockNumber, logIndex],
-    );
-  } catch (error) {
-    // Two first batches raced to insert the row: the loser's whole batch rolls back.
-    if (sqlState(error) === SQLSTATE.uniqueViolation) {
-      throw new IndexerCheckpointConflictError("Another indexer wrote the first checkpoint", { cause: error });
-    }
-    throw error;
-  }
+/** Whether a failed batch failed because its checkpoint statement found the checkpoint moved. */
+export function checkpointMoved(error: unknown): boolean {
+  return error instanceof BatchRowCountError && error.statement === 0;
 }
 
 function checked(row: CheckpointRow, source: IndexerSource): Checkpoint {

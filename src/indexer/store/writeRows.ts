@@ -1,4 +1,4 @@
-import type { Queryable } from "../../db";
+import type { Statement } from "../../db";
 import type { Checkpoint } from "../checkpoint";
 import type { RowBatch } from "./rows";
 import { qualified, type ReadModelSchema } from "./schemaName";
@@ -35,33 +35,35 @@ export type WriteRowBatchOptions = {
 };
 
 /**
- * Writes a projected batch with one multi-row statement per table (`insert ... select * from
- * unnest($1::type[], ...)`), never a statement per event. Run it inside the transaction that also
+ * The statements that write a projected batch: one multi-row statement per table (`insert ...
+ * select * from unnest($1::type[], ...)`), never one per event, to run in the batch that also
  * moves the checkpoint. Each column goes as one array literal built here (`{1,2}`,
  * `{"0xab",NULL}`): both drivers would otherwise serialize the arrays element by element,
  * escaping every string with regular expressions, which cost more than PostgreSQL's insert.
  */
-export async function writeRowBatch(tx: Queryable, schema: ReadModelSchema, batch: RowBatch, options: WriteRowBatchOptions = { after: null }): Promise<void> {
+export function rowBatchStatements(schema: ReadModelSchema, batch: RowBatch, options: WriteRowBatchOptions = { after: null }): Statement[] {
   const isNew = (position: Checkpoint) => options.after === null || position > options.after;
-  await writeRows(tx, schema, MEMBERS, [...batch.members.values()]);
-  await writeRows(tx, schema, ACCOUNTS, [...batch.accounts.values()]);
-  await writeRows(tx, schema, FORMS, [...batch.forms.values()]);
-  await writeRows(tx, schema, YIELD_BOUNDS, [...batch.yieldBounds.values()]);
   const [newLots, changedLots] = partition(batch.lots.values(), (lot) => isNew(lot.createdPosition));
-  await writeRows(tx, schema, LOTS, newLots, { insertOnly: true });
-  await writeRows(tx, schema, LOTS, changedLots);
   const [newHandovers, closedHandovers] = partition(batch.handovers.values(), (handover) => isNew(handover.offeredPosition));
-  await writeRows(tx, schema, HANDOVERS, newHandovers, { insertOnly: true });
-  await writeRows(tx, schema, HANDOVERS, closedHandovers);
-  await writeRows(tx, schema, LOT_EVENTS, batch.lotEvents);
-  await writeRows(tx, schema, LOT_EDGES, batch.lotEdges);
-  await writeRows(tx, schema, LOT_EVIDENCE, batch.lotEvidence);
-  await writeRows(tx, schema, SCHEMES, [...batch.schemes.values()]);
-  await writeRows(tx, schema, ACCREDITATIONS, [...batch.accreditations.values()]);
-  await writeRows(tx, schema, ATTESTATIONS, [...batch.attestations.values()]);
-  await writeRows(tx, schema, LOT_CLAIMS, [...batch.lotClaims.values()]);
-  await writeRows(tx, schema, MASS_BALANCE_MOVES, batch.massBalanceMoves);
-  await writeRows(tx, schema, MASS_BALANCE_CREDITS, [...batch.massBalanceCredits.values()]);
+  return [
+    ...rowStatements(schema, MEMBERS, [...batch.members.values()]),
+    ...rowStatements(schema, ACCOUNTS, [...batch.accounts.values()]),
+    ...rowStatements(schema, FORMS, [...batch.forms.values()]),
+    ...rowStatements(schema, YIELD_BOUNDS, [...batch.yieldBounds.values()]),
+    ...rowStatements(schema, LOTS, newLots, { insertOnly: true }),
+    ...rowStatements(schema, LOTS, changedLots),
+    ...rowStatements(schema, HANDOVERS, newHandovers, { insertOnly: true }),
+    ...rowStatements(schema, HANDOVERS, closedHandovers),
+    ...rowStatements(schema, LOT_EVENTS, batch.lotEvents),
+    ...rowStatements(schema, LOT_EDGES, batch.lotEdges),
+    ...rowStatements(schema, LOT_EVIDENCE, batch.lotEvidence),
+    ...rowStatements(schema, SCHEMES, [...batch.schemes.values()]),
+    ...rowStatements(schema, ACCREDITATIONS, [...batch.accreditations.values()]),
+    ...rowStatements(schema, ATTESTATIONS, [...batch.attestations.values()]),
+    ...rowStatements(schema, LOT_CLAIMS, [...batch.lotClaims.values()]),
+    ...rowStatements(schema, MASS_BALANCE_MOVES, batch.massBalanceMoves),
+    ...rowStatements(schema, MASS_BALANCE_CREDITS, [...batch.massBalanceCredits.values()]),
+  ];
 }
 
 function partition<T>(items: Iterable<T>, test: (item: T) => boolean): [T[], T[]] {
@@ -71,13 +73,14 @@ function partition<T>(items: Iterable<T>, test: (item: T) => boolean): [T[], T[]
   return [yes, no];
 }
 
-/** `insertOnly`: the rows are new, write them without the upsert's conflict check (tables with a key). */
-export async function writeRows<R>(tx: Queryable, schema: ReadModelSchema, spec: TableSpec<R>, rows: readonly R[], options: { insertOnly?: boolean } = {}): Promise<void> {
+/** `insertOnly`: the rows are new, write them without the upsert's conflict check (tables with a key). None for no rows. */
+export function rowStatements<R>(schema: ReadModelSchema, spec: TableSpec<R>, rows: readonly R[], options: { insertOnly?: boolean } = {}): Statement[] {
+  const statements: Statement[] = [];
   for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
     const chunk = rows.slice(start, start + ROWS_PER_STATEMENT);
-    const params = spec.columns.map((column) => arrayLiteral(chunk, column));
-    await tx.query(insertSql(schema, spec, options.insertOnly === true), params);
+    statements.push({ sql: insertSql(schema, spec, options.insertOnly === true), params: spec.columns.map((column) => arrayLiteral(chunk, column)) });
   }
+  return statements;
 }
 
 /** Types whose text form never needs quoting inside an array literal (digits, sign, point, t/f). */
