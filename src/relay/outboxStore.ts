@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { getAddress, isAddress, isHexString } from "ethers";
-import type { Database, Queryable } from "../db/database";
+import { sqlState, type Database, type Queryable } from "../db/database";
 import { canonicalJson } from "../encoding/canonicalJson";
 import { RelayIdempotencyConflictError, RelayInvalidRequestError, RelayLockLostError } from "./errors";
 
@@ -307,42 +307,59 @@ export type ClaimRelayRequestsParameters = {
  * beyond `limit`.
  */
 export async function claimRelayRequests(db: Db, parameters: ClaimRelayRequestsParameters): Promise<RelayRequest[]> {
-  return inTransaction(db, async (tx) => {
-    const { rows } = await tx.query<OutboxRow>(
-      `with due as (
-         select id from outbox
-         where status in ('queued', 'signed')
-           and run_at <= now()
-           and attempts < max_attempts
-           and (locked_at is null or locked_at < now() - $3::double precision * interval '1 millisecond')
+  // Two statements, each atomic, not one transaction: on the embedded engine a transaction open
+  // across round trips holds up every other statement. Between the two another worker may take a
+  // sibling, as it could between the statements of a READ COMMITTED transaction.
+  const { rows } = await db.query<OutboxRow>(
+    // Candidates from the two indexes of due rows (free; held, oldest lock first), then locked
+    // with the conditions checked again (a row may have moved on meanwhile).
+    `with candidates as (
+       (select id from outbox
+         where status in ('queued', 'signed') and locked_by is null
+           and run_at <= now() and attempts < max_attempts
          order by run_at, id
-         limit $2
-         for update skip locked
-       ), claimed as (
+         limit $2)
+       union all
+       (select id from outbox
+         where status in ('queued', 'signed') and locked_by is not null
+           and locked_at < now() - $3::double precision * interval '1 millisecond'
+           and run_at <= now() and attempts < max_attempts
+         order by locked_at, id
+         limit $2)
+     ), due as (
+       select id from outbox
+       where id = any(array(select id from candidates))
+         and status in ('queued', 'signed')
+         and run_at <= now()
+         and attempts < max_attempts
+         and (locked_at is null or locked_at < now() - $3::double precision * interval '1 millisecond')
+       order by run_at, id
+       limit $2
+       for update skip locked
+     ), claimed as (
+       update outbox o
+          set locked_by = $1, locked_at = now(), attempts = o.attempts + 1, updated_at = now()
+         from due
+        where o.id = due.id
+       returning o.*)
+     ${withCall("claimed")}`,
+    [parameters.workerId, parameters.limit, parameters.staleLockMs],
+  );
+  const callIds = [...new Set(rows.filter((row) => row.status === "signed" && row.call_id !== null).map((row) => row.call_id!))];
+  if (callIds.length > 0) {
+    const siblings = await db.query<OutboxRow>(
+      `with claimed as (
          update outbox o
             set locked_by = $1, locked_at = now(), attempts = o.attempts + 1, updated_at = now()
-           from due
-          where o.id = due.id
+          where o.call_id = any($2::bigint[]) and o.status = 'signed' and o.locked_by is distinct from $1
+            and (o.locked_at is null or o.locked_at < now() - $3::double precision * interval '1 millisecond')
          returning o.*)
        ${withCall("claimed")}`,
-      [parameters.workerId, parameters.limit, parameters.staleLockMs],
+      [parameters.workerId, callIds, parameters.staleLockMs],
     );
-    const callIds = [...new Set(rows.filter((row) => row.status === "signed" && row.call_id !== null).map((row) => row.call_id!))];
-    if (callIds.length > 0) {
-      const siblings = await tx.query<OutboxRow>(
-        `with claimed as (
-           update outbox o
-              set locked_by = $1, locked_at = now(), attempts = o.attempts + 1, updated_at = now()
-            where o.call_id = any($2::bigint[]) and o.status = 'signed' and o.locked_by is distinct from $1
-              and (o.locked_at is null or o.locked_at < now() - $3::double precision * interval '1 millisecond')
-           returning o.*)
-         ${withCall("claimed")}`,
-        [parameters.workerId, callIds, parameters.staleLockMs],
-      );
-      rows.push(...siblings.rows);
-    }
-    return (await toRequests(tx, rows)).sort(byId);
-  });
+    rows.push(...siblings.rows);
+  }
+  return (await toRequests(db, rows)).sort(byId);
 }
 
 /** A signed call and the requests it carries, as the worker records it. */
@@ -468,6 +485,92 @@ export async function markRelayRequestsSubmitted(db: Db, parameters: MarkRelayRe
     return parameters.quiet ? [] : (await toRequests(tx, rows)).sort(byId);
   });
 }
+
+/** A transaction the worker has signed and is about to broadcast, and the requests it carries. */
+export type RelayTransactionRecord = {
+  txHash: string;
+  /** Calls signed for it in this pass: stored here, with the requests they carry. */
+  calls: ReadonlyArray<Omit<SignedRelayCall, "txHash">>;
+  /** Signed requests the worker holds whose call is already stored (submitted again). */
+  resumed: readonly bigint[];
+};
+
+/**
+ * Records transactions the worker has signed, before it broadcasts them: stores the calls signed
+ * for them, and every request they carry becomes `submitted` under its transaction's hash and is
+ * released. One statement, so all or none without a transaction held open across round trips
+ * (on the embedded engine every other statement waits while one is open). Returns how many
+ * requests it recorded.
+ *
+ * @throws {RelayLockLostError} the worker does not hold every request, or one is past signing.
+ */
+export async function recordRelayTransactions(db: Db, parameters: { workerId: string; transactions: readonly RelayTransactionRecord[] }): Promise<number> {
+  const calls = parameters.transactions.flatMap((transaction) => transaction.calls);
+  const columns = calls.map((call) => callColumns(call.forwardRequest, call.signature));
+  const requests: Array<{ id: string; call: number; offset: number; items: number; txHash: string }> = [];
+  let call = 0;
+  for (const transaction of parameters.transactions) {
+    const txHash = hash32(transaction.txHash);
+    for (const signed of transaction.calls) {
+      call += 1;
+      for (const request of signed.requests) requests.push({ id: request.id.toString(), call, offset: request.offset ?? 0, items: request.items ?? 1, txHash });
+    }
+    // Call 0 is none of the new calls: the request keeps the call it has.
+    for (const id of transaction.resumed) requests.push({ id: id.toString(), call: 0, offset: 0, items: 1, txHash });
+  }
+  if (requests.length === 0) return 0;
+  try {
+    const { rows } = await db.query<{ recorded: number }>(
+      // New calls take their ids from the identity's sequence first, so that the requests can be
+      // pointed at them by position (`with ordinality`) in the same statement.
+      `with p as materialized (
+         select nextval(pg_get_serial_sequence('relay_calls', 'id')) as id, p.*
+           from unnest($2::text[], $3::text[], $4::numeric[], $5::numeric[], $6::numeric[], $7::bigint[], $8::text[], $9::text[], $10::boolean[])
+                with ordinality as p(from_address, to_address, value, gas, nonce, deadline, data, signature, custodial, ord)
+       ), stored as (
+         insert into relay_calls (id, from_address, to_address, value, gas, nonce, deadline, data, signature, custodial)
+         overriding system value
+         select id, from_address, to_address, value, gas, nonce, deadline, decode(data, 'hex'), decode(signature, 'hex'), custodial from p
+       ), r as (
+         select r.*, p.id as new_call_id
+           from unnest($11::bigint[], $12::bigint[], $13::integer[], $14::integer[], $15::text[]) as r(id, call, call_offset, call_items, tx_hash)
+           left join p on p.ord = r.call
+       ), updated as (
+         update outbox o
+            set status = 'submitted', tx_hash = r.tx_hash, submitted_at = now(),
+                call_id = coalesce(r.new_call_id, o.call_id),
+                call_offset = case when r.new_call_id is null then o.call_offset else r.call_offset end,
+                call_items = case when r.new_call_id is null then o.call_items else r.call_items end,
+                error = null, locked_by = null, locked_at = null, updated_at = now()
+           from r
+          where o.id = any($11::bigint[]) and o.id = r.id and o.locked_by = $1
+            and (o.status = 'signed' or (o.status = 'queued' and r.new_call_id is not null))
+         returning o.id)
+       select relay_expect_held($1, $11::bigint[], array(select id from updated), 'as queued or signed requests') as recorded`,
+      [
+        parameters.workerId,
+        ...[0, 1, 2, 3, 4].map((index) => columns.map((values) => values[index] as string)),
+        columns.map(([, , , , , deadline]) => deadline.toString()),
+        columns.map(([, , , , , , data]) => data.toString("hex")),
+        columns.map(([, , , , , , , signature]) => signature.toString("hex")),
+        calls.map((signed) => signed.custodial),
+        requests.map((request) => request.id),
+        requests.map((request) => request.call),
+        requests.map((request) => request.offset),
+        requests.map((request) => request.items),
+        requests.map((request) => request.txHash),
+      ],
+    );
+    return rows[0]!.recorded;
+  } catch (error) {
+    if (sqlState(error) !== HELD_CHECK_FAILED) throw error;
+    const detail = String((error as { detail?: unknown }).detail ?? "");
+    throw new RelayLockLostError(parameters.workerId, detail === "" ? [] : detail.split(",").map(BigInt), "as queued or signed requests");
+  }
+}
+
+/** Raised by `relay_expect_held` (migration 0008). */
+const HELD_CHECK_FAILED = "FM001";
 
 /** One request's outcome in a mined transaction: its decoded outputs, or why it reverted. */
 export type RelayResult = { id: bigint; outputs: unknown } | { id: bigint; error: RelayErrorRecord };

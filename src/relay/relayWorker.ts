@@ -24,9 +24,8 @@ import {
   highestLiveNonce,
   markHeldRelayRequestsMined,
   markRelayRequestsMined,
-  markRelayRequestsSigned,
-  markRelayRequestsSubmitted,
   markRelayTransactionsMined,
+  recordRelayTransactions,
   releaseRelayRequests,
   releaseRelayRequestsOfPreviousRuns,
   requeueSubmittedRelayRequests,
@@ -687,25 +686,22 @@ export class RelayWorker {
     encoding.ms += performance.now() - encodingStarted;
     encoding.count += transactions.length;
     this.#stats.transactions += transactions.length;
-    // Before anything is broadcast: every call and the transaction carrying it, in one transaction.
+    // Before anything is broadcast: every call and the transaction carrying it, in one statement.
     await this.#time("record signed + submitted (SQL)", () =>
-      db.transaction(async (tx) => {
-        const fresh = transactions.flatMap((transaction) =>
-          transaction.calls
+      recordRelayTransactions(db, {
+        workerId: this.workerId,
+        transactions: transactions.map((transaction) => ({
+          txHash: transaction.hash,
+          calls: transaction.calls
             .filter((call) => call.fresh && call.rows.length > 0)
             .map((call) => ({
               forwardRequest: call.forwardRequest,
               signature: call.signature,
               custodial: call.custodial,
-              txHash: transaction.hash,
               requests: call.rows.map((row) => ({ id: row.id, offset: row.offset, items: row.items })),
             })),
-        );
-        if (fresh.length > 0) await markRelayRequestsSigned(tx, { workerId: this.workerId, calls: fresh, quiet: true });
-        for (const transaction of transactions) {
-          const resumed = transaction.calls.filter((call) => !call.fresh).flatMap((call) => call.rows.map((row) => row.id));
-          if (resumed.length > 0) await markRelayRequestsSubmitted(tx, { ids: resumed, workerId: this.workerId, txHash: transaction.hash, quiet: true });
-        }
+          resumed: transaction.calls.filter((call) => !call.fresh).flatMap((call) => call.rows.map((row) => row.id)),
+        })),
       }),
     );
     for (const transaction of transactions) for (const call of transaction.calls) call.fresh = false;

@@ -23,6 +23,7 @@ import {
   releaseRelayRequestsOfPreviousRuns,
   unsignRelayRequests,
   markRelayRequestsSubmitted,
+  recordRelayTransactions,
   releaseRelayRequests,
   requeueSubmittedRelayRequests,
   type ForwardRequest,
@@ -413,6 +414,60 @@ describeEachEngine("outboxStore", (engine) => {
       const mined = await markHeldRelayRequestsMined(db, { workerId: "w2", txHash: txHash(77), blockNumber: 3n, results: ids.map((id) => ({ id, outputs: { lotIds: [String(id)] } })) });
       expect(mined.map((r) => [r.status, r.txHash, r.lockedBy])).to.deep.equal(ids.map(() => ["mined", txHash(77), null]));
       expect(await highestLiveNonce(db, { account: member.address })).to.equal(null);
+    });
+
+    it("records a pass's transactions in one statement: new calls stored, their requests and resumed ones submitted and released", async () => {
+      const queued: bigint[] = [];
+      for (let i = 0; i < 3; i++) queued.push((await enqueue()).request.id);
+      const resumed = await enqueueRelayRequest(db, { memberId: 1n, idempotencyKey: key(), kind: "k", payload: {}, signed: await signedRequest(5n) });
+      await claimRelayRequests(db, { workerId: "w", limit: 4, staleLockMs: STALE });
+      const [first, second] = [await signedRequest(6n), await signedRequest(7n)];
+      const recorded = await recordRelayTransactions(db, {
+        workerId: "w",
+        transactions: [
+          { txHash: txHash(10), calls: [{ ...first, custodial: true, requests: [{ id: queued[0]!, offset: 0, items: 2 }, { id: queued[1]!, offset: 2, items: 1 }] }], resumed: [] },
+          { txHash: txHash(11), calls: [{ ...second, custodial: false, requests: [{ id: queued[2]! }] }], resumed: [resumed.request.id] },
+        ],
+      });
+      expect(recorded).to.equal(4);
+      const requests = await Promise.all([...queued, resumed.request.id].map((id) => getRelayRequest(db, { memberId: 1n, id })));
+      expect(requests.map((r) => [r!.status, r!.txHash, r!.lockedBy, r!.callOffset, r!.callItems, r!.custodial, r!.forwardRequest!.nonce])).to.deep.equal([
+        ["submitted", txHash(10), null, 0, 2, true, 6n],
+        ["submitted", txHash(10), null, 2, 1, true, 6n],
+        ["submitted", txHash(11), null, 0, 1, false, 7n],
+        ["submitted", txHash(11), null, 0, 1, false, 5n],
+      ]);
+      expect(requests[0]!.callId).to.equal(requests[1]!.callId);
+      expect(requests[2]!.signature).to.equal(second.signature);
+      expect(requests[2]!.forwardRequest).to.deep.equal(second.forwardRequest);
+      expect(requests[3]!.callId).to.equal(resumed.request.callId);
+      expect(await highestLiveNonce(db, { account: member.address })).to.equal(7n);
+      // The new calls' ids came from the identity: a call stored later gets the next one.
+      const later = await enqueueRelayRequest(db, { memberId: 1n, idempotencyKey: key(), kind: "k", payload: {}, signed: await signedRequest(8n) });
+      expect(later.request.callId).to.equal(requests[2]!.callId! + 1n);
+    });
+
+    it("records all or none: a request the worker does not hold, or a queued one without a call, changes nothing", async () => {
+      const mine = (await enqueue()).request.id;
+      const theirs = (await enqueue()).request.id;
+      await claimRelayRequests(db, { workerId: "w", limit: 1, staleLockMs: STALE });
+      await claimRelayRequests(db, { workerId: "other", limit: 1, staleLockMs: STALE });
+      const call = { ...(await signedRequest(1n)), custodial: true };
+      const error = await rejection(
+        recordRelayTransactions(db, { workerId: "w", transactions: [{ txHash: txHash(1), calls: [{ ...call, requests: [{ id: mine }, { id: theirs }] }], resumed: [] }] }),
+      );
+      expect(error).to.be.instanceOf(RelayLockLostError);
+      expect((error as RelayLockLostError).requestIds).to.deep.equal([theirs]);
+      // Queued and listed as resumed: it has no call to be submitted with.
+      const unsigned = await rejection(recordRelayTransactions(db, { workerId: "w", transactions: [{ txHash: txHash(2), calls: [], resumed: [mine] }] }));
+      expect((unsigned as RelayLockLostError).requestIds).to.deep.equal([mine]);
+      const { rows } = await db.query<{ status: string; locked_by: string }>("select status, locked_by from outbox order by id");
+      expect(rows).to.deep.equal([
+        { status: "queued", locked_by: "w" },
+        { status: "queued", locked_by: "other" },
+      ]);
+      expect((await db.query("select count(*)::int as n from relay_calls")).rows[0]).to.deep.equal({ n: 0 });
+      expect(await recordRelayTransactions(db, { workerId: "w", transactions: [] })).to.equal(0);
     });
 
     it("sends a signed request back to queued, its call dropped, to be signed again", async () => {
