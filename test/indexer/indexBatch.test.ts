@@ -1,11 +1,13 @@
 import { expect } from "chai";
-import type { Database } from "../../src/db";
+import type { Database, Row } from "../../src/db";
 import { migrate } from "../../src/db/migrate";
-import { batches, blockDone, dumpReadModel, HistoryHeadMismatchError, indexBatch, type Checkpoint, type IndexedEvent } from "../../src/indexer";
+import { batches, blockDone, dumpReadModel, HistoryHeadMismatchError, IndexerCheckpointConflictError, indexBatch, type Checkpoint, type IndexedEvent } from "../../src/indexer";
+import { readCheckpoint } from "../../src/indexer/store/checkpointStore";
 import { ProjectionCache } from "../../src/indexer/store/loadState";
 import { arrayLiteral } from "../../src/indexer/store/writeRows";
 import { Role } from "../../src/membership/roles";
 import { describeEachEngine } from "../helpers/engines";
+import { rejection } from "../helpers/rejection";
 import { SYNTHETIC_SOURCE } from "./indexSynthetic";
 import { SyntheticChain, SyntheticForm as Form } from "./syntheticChain";
 
@@ -100,6 +102,68 @@ describeEachEngine("indexBatch", (engine) => {
     expect(await dumpReadModel(db)).to.deep.equal(before);
     await index(db, chain.events.slice(cut), 4, cache, checkpoint);
     expect(await dumpReadModel(db)).to.deep.equal(reference);
+  });
+
+  describe("when another writer moves the checkpoint", () => {
+    const [firstBatch, secondBatch] = [...batches(chain.events, 4, blockDone(chain.events.at(-1)!.blockNumber))];
+    const write = (db: Database, previous: Checkpoint | null, batch: typeof firstBatch, cache?: ProjectionCache) =>
+      indexBatch(db, { schema: "public", source: SYNTHETIC_SOURCE, previous, next: batch!.next, events: batch!.events, cache });
+    /** `db`, where `rival` writes just before this indexer's own writes go out: after it read the checkpoint and the state. */
+    const overtakenBy = (db: Database, rival: () => Promise<unknown>): Database => {
+      let raced = false;
+      return {
+        engine: db.engine,
+        query: <T extends Row>(sql: string, params?: readonly unknown[]) => db.query<T>(sql, params),
+        exec: (sql) => db.exec(sql),
+        transaction: (fn) => db.transaction(fn),
+        listen: (channel, onNotify) => db.listen(channel, onNotify),
+        close: () => db.close(),
+        async batch(statements) {
+          if (!raced) {
+            raced = true;
+            await rival();
+          }
+          return db.batch(statements);
+        },
+      };
+    };
+
+    it("refuses a batch that follows an older checkpoint, writing nothing", async () => {
+      const db = await fresh();
+      await write(db, null, firstBatch);
+      await write(db, firstBatch!.next, secondBatch);
+      const before = await dumpReadModel(db);
+      const error = await rejection(write(db, firstBatch!.next, secondBatch));
+      expect(error).to.be.instanceOf(IndexerCheckpointConflictError);
+      expect((error as Error).message).to.include(secondBatch!.next);
+      expect(await dumpReadModel(db)).to.deep.equal(before);
+    });
+
+    it("rolls the whole batch back when the checkpoint moves between its reads and its writes", async () => {
+      const db = await fresh();
+      await write(db, null, firstBatch);
+      const cache = new ProjectionCache();
+      // The rival writes the same batch first: what this indexer read is stale by the time it writes.
+      const error = await rejection(write(overtakenBy(db, () => write(db, firstBatch!.next, secondBatch)), firstBatch!.next, secondBatch, cache));
+      expect(error).to.be.instanceOf(IndexerCheckpointConflictError);
+      expect((error as Error).message).to.include(`found ${secondBatch!.next}`);
+      expect(cache.lots.size).to.equal(0);
+      // Exactly the rival's rows: none of this batch's were written twice (lot_events would hold duplicates).
+      const alone = await fresh();
+      await write(alone, null, firstBatch);
+      await write(alone, firstBatch!.next, secondBatch);
+      expect(await dumpReadModel(db)).to.deep.equal(await dumpReadModel(alone));
+      expect(await readCheckpoint(db, "public", SYNTHETIC_SOURCE)).to.equal(secondBatch!.next);
+    });
+
+    it("lets only one of two racing first batches write", async () => {
+      const db = await fresh();
+      const error = await rejection(write(overtakenBy(db, () => write(db, null, firstBatch)), null, firstBatch));
+      expect(error).to.be.instanceOf(IndexerCheckpointConflictError);
+      const alone = await fresh();
+      await write(alone, null, firstBatch);
+      expect(await dumpReadModel(db)).to.deep.equal(await dumpReadModel(alone));
+    });
   });
 
   it("array literals carry any text: quotes, backslashes, braces, commas, spaces, NULL as a word, empty, unicode", async () => {
