@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Config, ChainConfig, DatabaseConfig, IpfsConfig, KeystoreConfig } from "./config";
 import { ConfigError, type ConfigIssue, type ConfigSource } from "./errors";
+import { redactUrl } from "./redactConfig";
 import { Secret } from "./secret";
 import { CONFIG_FILE_ENV, DEFAULTS, SETTINGS, flagOf, type DatabaseThread, type IpfsMode, type LogLevel, type Profile, type Setting } from "./settings";
 
@@ -86,7 +87,8 @@ export function loadConfig(parameters: LoadConfigParameters): LoadConfigReturnTy
     if (typed === undefined) continue;
     const checked = setting.schema.safeParse(typed);
     if (!checked.success) {
-      const shown = setting.secret ? "" : `, got ${JSON.stringify(raw.value)}`;
+      // A URL may carry a password or a token: shown masked, as at start.
+      const shown = setting.secret ? "" : `, got ${JSON.stringify(typeof raw.value === "string" ? redactUrl(raw.value) : raw.value)}`;
       issues.push({ key: raw.key, source: raw.source, file: raw.file, message: `${checked.error.issues[0]?.message ?? "invalid value"}${shown}` });
       continue;
     }

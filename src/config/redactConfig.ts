@@ -31,7 +31,8 @@ export function redactUrl(text: string): string {
   try {
     url = new URL(text);
   } catch {
-    return text;
+    // Not a URL this parser takes, yet it may still carry `user:password@`.
+    return text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/:@\s]*:)[^@]*@/i, `$1${REDACTED}@`);
   }
   let changed = false;
   if (url.password) {

@@ -1,5 +1,6 @@
 import { create, type KuboRPCClient } from "kubo-rpc-client";
 import { CID } from "multiformats/cid";
+import { redactUrl } from "../config/redactConfig";
 import { BaseError } from "../errors/base";
 import { CHUNK_SIZE, DAG_PB_CODEC, IDENTITY_CODE, RAW_CODEC, computeEvidenceCid, parseEvidenceCid } from "./cid";
 import { readEvidenceFile } from "./dag";
@@ -48,7 +49,7 @@ export class KuboEvidenceStore implements EvidenceStore {
     private readonly url: string,
     readonly limits: EvidenceLimits,
   ) {
-    this.source = `Kubo at ${url}`;
+    this.source = `Kubo at ${redactUrl(url)}`;
   }
 
   async put(bytes: Uint8Array, mediaType: string): Promise<StoredEvidence> {

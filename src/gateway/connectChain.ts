@@ -2,7 +2,7 @@ import type { JsonRpcProvider, Signer } from "ethers";
 import { readDeployments, requireAddress, type Deployments } from "../chain/deployments";
 import { embeddedChainPaths, startEmbeddedChain } from "../chain/embeddedChain";
 import { connectProvider } from "../chain/provider";
-import type { Config } from "../config";
+import { redactUrl, type Config } from "../config";
 import { BaseError } from "../errors/base";
 import { stopOrphanedNode, writeNodePid } from "./orphanedNode";
 
@@ -52,7 +52,7 @@ export async function connectChain(config: Config, log: (line: string) => void =
   try {
     const network = await provider.getNetwork();
     if (config.chain.chainId !== null && network.chainId !== BigInt(config.chain.chainId)) {
-      throw new GatewayStartError(`The node at ${config.chain.rpcUrl} is chain ${network.chainId}, not ${config.chain.chainId}`);
+      throw new GatewayStartError(`The node at ${redactUrl(config.chain.rpcUrl)} is chain ${network.chainId}, not ${config.chain.chainId}`);
     }
     const known = readDeployments(config.deploymentsFile);
     if (!known || BigInt(known.chainId) !== network.chainId) {

@@ -12,7 +12,7 @@ import { createOriginRoutes } from "../api/originRoutes";
 import { createRelayRoutes, relayErrorMapper } from "../api/relayRoutes";
 import type { Deployments } from "../chain/deployments";
 import { openKeystore, type Keystore } from "../chain/keystore";
-import type { Config } from "../config";
+import { redactUrl, type Config } from "../config";
 import { openDatabase, type Database } from "../db";
 import { evidenceLimitsFrom, evidenceStoreConfig, openEvidenceStore, type EvidenceStore } from "../evidence";
 import { createQueryRoutes, startConfiguredIndexer, type Indexer } from "../indexer";
@@ -186,7 +186,7 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
       log(`control socket: not available (${(error as Error).message}); members commands need the gateway stopped`);
     }
 
-    logger.info({ url, chain: chainUrl, relayer: relayer.signer.address }, "gateway started");
+    logger.info({ url, chain: redactUrl(chainUrl), relayer: relayer.signer.address }, "gateway started");
     let stopping: Promise<void> | null = null;
     return {
       url,

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import fs from "node:fs";
 import path from "node:path";
 import { inspect } from "node:util";
-import { ConfigError, describeConfig, loadConfig, redactConfig, type Config } from "../../src/config";
+import { ConfigError, describeConfig, loadConfig, redactConfig, redactUrl, type Config } from "../../src/config";
 import { makeTempDir, removeTempDir } from "../helpers/tmp";
 
 const PASSPHRASE = "correct horse battery staple";
@@ -181,6 +181,16 @@ describe("loadConfig", () => {
       }
     });
 
+    it("masks a password or token in a refused URL it echoes", () => {
+      const error = configError(() =>
+        loadConfig({ env: { FIRSTMILE_DATABASE_URL: "mysql://app:s3cr3t-db-pw@db/x", FIRSTMILE_RPC_URL: "ftp://node.example.org/?token=rpc-tok-9" }, cwd }),
+      );
+      expect(error.issues.map((issue) => issue.key).sort()).to.deep.equal(["FIRSTMILE_DATABASE_URL", "FIRSTMILE_RPC_URL"]);
+      expect(error.message).to.contain('got "mysql://app:[redacted]@db/x"');
+      expect(error.message).not.to.contain("s3cr3t-db-pw");
+      expect(error.message).not.to.contain("rpc-tok-9");
+    });
+
     it("refuses both a passphrase and a key file", () => {
       const error = configError(() => loadConfig({ env: { FIRSTMILE_KEYSTORE_PASSPHRASE: PASSPHRASE, FIRSTMILE_KEYSTORE_KEY_FILE: "k" }, cwd }));
       expect(error.message).to.contain("not both");
@@ -249,6 +259,12 @@ describe("loadConfig", () => {
       expect(redacted.database).to.deep.equal({ engine: "postgres", url: "postgres://app:[redacted]@db.example.org:5432/firstmile" });
       expect(redacted.keystore).to.deep.equal({ source: "passphrase", passphrase: "[redacted]" });
       expect(redacted.http).to.deep.equal({ host: "127.0.0.1", port: 8080 });
+    });
+
+    it("redactUrl masks user:password@ even in a URL the parser refuses, and leaves other text alone", () => {
+      expect(redactUrl("postgres://app:pa ss^word@db:5432/x")).to.equal("postgres://app:[redacted]@db:5432/x");
+      expect(redactUrl("https://node.example.org:8545/?apikey=k-1&chain=a")).to.equal("https://node.example.org:8545/?apikey=[redacted]&chain=a");
+      expect(redactUrl("not a url: user:pw@host")).to.equal("not a url: user:pw@host");
     });
 
     it("describeConfig names every part and no secret", () => {

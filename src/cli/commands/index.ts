@@ -2,7 +2,7 @@ import type { Writable } from "node:stream";
 import type { Command } from "commander";
 import { readDeployments, type Deployments } from "../../chain/deployments";
 import { embeddedChainPaths, startEmbeddedChain, type EmbeddedChain } from "../../chain/embeddedChain";
-import { loadConfig, type Config } from "../../config";
+import { loadConfig, redactUrl, type Config } from "../../config";
 import { openDatabase } from "../../db";
 import {
   createJsonRpcChainReader,
@@ -102,7 +102,7 @@ async function withIndexer(io: IndexCommandIo, options: IndexOptions, work: (con
     () => null,
   );
   if (answers === null) {
-    if (!config.chain.node) throw new Error(`the chain node at ${config.chain.rpcUrl} does not answer`);
+    if (!config.chain.node) throw new Error(`the chain node at ${redactUrl(config.chain.rpcUrl)} does not answer`);
     embedded = await startEmbeddedChain({ dataDir: config.dataDir, port: config.chain.node.port });
     chain = createJsonRpcChainReader({ url: embedded.node.url });
   }

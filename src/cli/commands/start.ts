@@ -1,6 +1,6 @@
 import type { Writable } from "node:stream";
 import type { Command } from "commander";
-import { describeConfig, loadConfig } from "../../config";
+import { describeConfig, loadConfig, redactUrl } from "../../config";
 import { seedDemo } from "../../demo/seedDemo";
 import { startGateway } from "../../gateway/startGateway";
 import { qrTerminal } from "../../web/qr";
@@ -35,7 +35,7 @@ export function registerStartCommand(program: Command, io: StartCommandIo = { en
       print("");
       print(`gateway   ${gateway.url}  (OpenAPI ${gateway.url}/openapi.json, ${gateway.url}/healthz, ${gateway.url}/readyz)`);
       print(`ipfs      ${gateway.url}/ipfs/{cid}`);
-      print(`chain     ${gateway.chain.url} (chain id ${gateway.chain.chainId})`);
+      print(`chain     ${redactUrl(gateway.chain.url)} (chain id ${gateway.chain.chainId})`);
       for (const [name, contract] of Object.entries(deployments.contracts)) print(`  ${name.padEnd(20)} ${contract.address}`);
       print(`relayer   ${gateway.relayer}`);
       if (gateway.controlSocket) print(`members   firstmile members add|list|suspend|token (through ${gateway.controlSocket})`);
