@@ -311,31 +311,28 @@ export async function claimRelayRequests(db: Db, parameters: ClaimRelayRequestsP
   // across round trips holds up every other statement. Between the two another worker may take a
   // sibling, as it could between the statements of a READ COMMITTED transaction.
   const { rows } = await db.query<OutboxRow>(
-    // Candidates from the two indexes of due rows (free; held, oldest lock first), then locked
-    // with the conditions checked again (a row may have moved on meanwhile).
-    `with candidates as (
-       (select id from outbox
-         where status in ('queued', 'signed') and locked_by is null
-           and run_at <= now() and attempts < max_attempts
-         order by run_at, id
-         limit $2)
-       union all
-       (select id from outbox
-         where status in ('queued', 'signed') and locked_by is not null
-           and locked_at < now() - $3::double precision * interval '1 millisecond'
-           and run_at <= now() and attempts < max_attempts
-         order by locked_at, id
-         limit $2)
+    // Due rows from their two indexes (free; held, oldest lock first), each locked as it is read,
+    // skipping rows another worker is locking, so that concurrent claims share the due rows out.
+    // A row that changed meanwhile is checked again by the lock (READ COMMITTED re-reads it).
+    `with free as (
+       select id, run_at from outbox
+        where status in ('queued', 'signed') and locked_by is null
+          and run_at <= now() and attempts < max_attempts
+        order by run_at, id
+        limit $2
+        for update skip locked
+     ), stale as (
+       select id, run_at from outbox
+        where status in ('queued', 'signed') and locked_by is not null
+          and locked_at < now() - $3::double precision * interval '1 millisecond'
+          and run_at <= now() and attempts < max_attempts
+        order by locked_at, id
+        limit $2
+        for update skip locked
      ), due as (
-       select id from outbox
-       where id = any(array(select id from candidates))
-         and status in ('queued', 'signed')
-         and run_at <= now()
-         and attempts < max_attempts
-         and (locked_at is null or locked_at < now() - $3::double precision * interval '1 millisecond')
-       order by run_at, id
-       limit $2
-       for update skip locked
+       select id from (select * from free union all select * from stale) d
+        order by run_at, id
+        limit $2
      ), claimed as (
        update outbox o
           set locked_by = $1, locked_at = now(), attempts = o.attempts + 1, updated_at = now()
@@ -345,21 +342,27 @@ export async function claimRelayRequests(db: Db, parameters: ClaimRelayRequestsP
      ${withCall("claimed")}`,
     [parameters.workerId, parameters.limit, parameters.staleLockMs],
   );
-  const callIds = [...new Set(rows.filter((row) => row.status === "signed" && row.call_id !== null).map((row) => row.call_id!))];
-  if (callIds.length > 0) {
-    const siblings = await db.query<OutboxRow>(
-      `with claimed as (
-         update outbox o
-            set locked_by = $1, locked_at = now(), attempts = o.attempts + 1, updated_at = now()
-          where o.call_id = any($2::bigint[]) and o.status = 'signed' and o.locked_by is distinct from $1
-            and (o.locked_at is null or o.locked_at < now() - $3::double precision * interval '1 millisecond')
-         returning o.*)
-       ${withCall("claimed")}`,
-      [parameters.workerId, callIds, parameters.staleLockMs],
-    );
-    rows.push(...siblings.rows);
+  try {
+    const callIds = [...new Set(rows.filter((row) => row.status === "signed" && row.call_id !== null).map((row) => row.call_id!))];
+    if (callIds.length > 0) {
+      const siblings = await db.query<OutboxRow>(
+        `with claimed as (
+           update outbox o
+              set locked_by = $1, locked_at = now(), attempts = o.attempts + 1, updated_at = now()
+            where o.call_id = any($2::bigint[]) and o.status = 'signed' and o.locked_by is distinct from $1
+              and (o.locked_at is null or o.locked_at < now() - $3::double precision * interval '1 millisecond')
+           returning o.*)
+         ${withCall("claimed")}`,
+        [parameters.workerId, callIds, parameters.staleLockMs],
+      );
+      rows.push(...siblings.rows);
+    }
+    return (await toRequests(db, rows)).sort(byId);
+  } catch (error) {
+    // The caller never learns of what the first statement locked: let it go now, not when the lock goes stale.
+    if (rows.length > 0) await releaseRelayRequests(db, { ids: rows.map((row) => row.id), workerId: parameters.workerId }).catch(() => {});
+    throw error;
   }
-  return (await toRequests(db, rows)).sort(byId);
 }
 
 /** A signed call and the requests it carries, as the worker records it. */
@@ -369,128 +372,13 @@ export type SignedRelayCall = {
   custodial: boolean;
   /** The requests it carries; `offset`/`items` place each one's items in the call (default 0 / 1). */
   requests: ReadonlyArray<{ id: bigint; offset?: number | undefined; items?: number | undefined }>;
-  /**
-   * The transaction that will carry it, signed but not yet broadcast: the requests go straight to
-   * `submitted` (and are released), saving a write per request; see `markRelayRequestsSubmitted`.
-   */
-  txHash?: string | undefined;
 };
-
-export type MarkRelayRequestsSignedParameters = {
-  workerId: string;
-  calls: readonly SignedRelayCall[];
-  /** Forwarder nonces handed out with these calls, stored in the same transaction. */
-  nonces?: ReadonlyArray<{ chainId: bigint; scope: string; account: string; nextNonce: bigint }> | undefined;
-  /** Return nothing (the worker does not read the rows back; a coalesced call's calldata is large). */
-  quiet?: boolean | undefined;
-};
-
-/**
- * Stores signed calls and points the requests they carry at them: queued requests the worker
- * holds become `signed`; a signed request may be re-signed (its call replaced, e.g. after its
- * deadline passed). The lock stays (the same worker submits next). All or none.
- *
- * @throws {RelayLockLostError} the worker does not hold every request, or one is past signing.
- */
-export async function markRelayRequestsSigned(db: Db, parameters: MarkRelayRequestsSignedParameters): Promise<RelayRequest[]> {
-  const { workerId, calls } = parameters;
-  const columns = calls.map((call) => callColumns(call.forwardRequest, call.signature));
-  const ids = calls.flatMap((call) => call.requests.map((request) => request.id));
-  return inTransaction(db, async (tx) => {
-    const updated: OutboxRow[] = [];
-    // One call, one insert and one update of its requests (arrays, not JSON: a call carries up to
-    // 500 requests and this runs for every call the relay signs).
-    for (const [index, call] of calls.entries()) {
-      const [from, to, value, gas, nonce, deadline, data, signature] = columns[index]!;
-      const inserted = await tx.query<{ id: bigint }>(
-        `insert into relay_calls (from_address, to_address, value, gas, nonce, deadline, data, signature, custodial)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning id`,
-        [from, to, value, gas, nonce, deadline, data, signature, call.custodial],
-      );
-      // `o.id = any(...)` keeps the planner on the primary key (see `idsOf`).
-      const update = `update outbox o
-              set status = case when $3::text is null then 'signed' else 'submitted' end,
-                  call_id = $2, call_offset = p.call_offset, call_items = p.call_items, error = null, updated_at = now(),
-                  tx_hash = $3::text, submitted_at = case when $3::text is null then null else now() end,
-                  locked_by = case when $3::text is null then o.locked_by end,
-                  locked_at = case when $3::text is null then o.locked_at end
-             from unnest($4::bigint[], $5::integer[], $6::integer[]) as p(id, call_offset, call_items)
-            where o.id = any($4::bigint[]) and o.id = p.id and o.locked_by = $1 and o.status in ('queued', 'signed')`;
-      const { rows } = await tx.query<OutboxRow>(parameters.quiet ? `${update} returning o.id` : `with updated as (${update} returning o.*) ${withCall("updated")}`, [
-        workerId,
-        inserted.rows[0]!.id,
-        call.txHash === undefined ? null : hash32(call.txHash),
-        call.requests.map((request) => request.id.toString()),
-        call.requests.map((request) => request.offset ?? 0),
-        call.requests.map((request) => request.items ?? 1),
-      ]);
-      updated.push(...rows);
-    }
-    assertAll(updated, ids, workerId, "as queued or signed requests");
-    for (const nonce of parameters.nonces ?? []) {
-      await tx.query(
-        `insert into relay_nonces (chain_id, scope, account, next_nonce) values ($1, $2, $3, $4)
-         on conflict (chain_id, scope, account) do update
-           set next_nonce = greatest(relay_nonces.next_nonce, excluded.next_nonce), updated_at = now()`,
-        [nonce.chainId, nonce.scope.toLowerCase(), nonce.account.toLowerCase(), nonce.nextNonce.toString()],
-      );
-    }
-    return parameters.quiet ? [] : (await toRequests(tx, updated)).sort(byId);
-  });
-}
-
-export type MarkRelayRequestSignedParameters = {
-  id: bigint;
-  workerId: string;
-  forwardRequest: ForwardRequest;
-  signature: string;
-};
-
-/** `markRelayRequestsSigned` for one request and its own custodial call. */
-export async function markRelayRequestSigned(db: Db, parameters: MarkRelayRequestSignedParameters): Promise<RelayRequest> {
-  const [row] = await markRelayRequestsSigned(db, {
-    workerId: parameters.workerId,
-    calls: [{ forwardRequest: parameters.forwardRequest, signature: parameters.signature, custodial: true, requests: [{ id: parameters.id }] }],
-  });
-  return row!;
-}
-
-export type MarkRelayRequestsSubmittedParameters = {
-  ids: readonly bigint[];
-  workerId: string;
-  txHash: string;
-  /** Return nothing (the worker does not read the rows back). */
-  quiet?: boolean | undefined;
-};
-
-/**
- * Records the transaction that carries signed requests the worker holds, and releases them.
- * Call it after signing the transaction and before broadcasting it: a crash in between leaves a
- * hash to look up, never a sent transaction nobody knows about. All or none.
- *
- * @throws {RelayLockLostError} the worker does not hold every one of them as signed.
- */
-export async function markRelayRequestsSubmitted(db: Db, parameters: MarkRelayRequestsSubmittedParameters): Promise<RelayRequest[]> {
-  const txHash = hash32(parameters.txHash);
-  return inTransaction(db, async (tx) => {
-    const update = `update outbox
-            set status = 'submitted', tx_hash = $3, submitted_at = now(), locked_by = null, locked_at = null,
-                error = null, updated_at = now()
-          where id = any($1::bigint[]) and locked_by = $2 and status = 'signed'`;
-    const { rows } = await tx.query<OutboxRow>(
-      parameters.quiet ? `${update} returning id` : `with updated as (${update} returning *) ${withCall("updated")}`,
-      [parameters.ids, parameters.workerId, txHash],
-    );
-    assertAll(rows, parameters.ids, parameters.workerId, "as signed requests");
-    return parameters.quiet ? [] : (await toRequests(tx, rows)).sort(byId);
-  });
-}
 
 /** A transaction the worker has signed and is about to broadcast, and the requests it carries. */
 export type RelayTransactionRecord = {
   txHash: string;
   /** Calls signed for it in this pass: stored here, with the requests they carry. */
-  calls: ReadonlyArray<Omit<SignedRelayCall, "txHash">>;
+  calls: readonly SignedRelayCall[];
   /** Signed requests the worker holds whose call is already stored (submitted again). */
   resumed: readonly bigint[];
 };
@@ -570,7 +458,7 @@ export async function recordRelayTransactions(db: Db, parameters: { workerId: st
 }
 
 /** Raised by `relay_expect_held` (migration 0008). */
-const HELD_CHECK_FAILED = "FM001";
+const HELD_CHECK_FAILED = "RL001";
 
 /** One request's outcome in a mined transaction: its decoded outputs, or why it reverted. */
 export type RelayResult = { id: bigint; outputs: unknown } | { id: bigint; error: RelayErrorRecord };
@@ -1011,12 +899,6 @@ function resultsJson(results: readonly RelayResult[]): string {
         : { id: result.id.toString(), outputs: result.outputs ?? null, error: null },
     ),
   );
-}
-
-function assertAll(rows: readonly OutboxRow[], ids: readonly bigint[], workerId: string, expected: string): void {
-  if (rows.length === new Set(ids).size) return;
-  const found = new Set(rows.map((row) => row.id));
-  throw new RelayLockLostError(workerId, ids.filter((id) => !found.has(id)), expected);
 }
 
 async function inTransaction<T>(db: Db, fn: (tx: Queryable) => Promise<T>): Promise<T> {

@@ -68,7 +68,7 @@ describeEachEngine("migrate", (engine) => {
     const migrations = readMigrations();
     expect(result.applied.map((m) => m.file)).to.deep.equal(migrations.map((m) => m.file));
     expect(result.version).to.equal(migrations.length);
-    expect(await tablesOf(db)).to.include.members(["schema_migrations", "members_auth", "keystore_keks", "custodial_keys", "outbox", "relay_nonces"]);
+    expect(await tablesOf(db)).to.include.members(["schema_migrations", "members_auth", "keystore_keks", "custodial_keys", "outbox", "relay_calls"]);
     const { rows } = await db.query<{ version: number; name: string; checksum: string; applied_at: Date }>("select * from schema_migrations order by version");
     expect(rows.map((row) => [row.version, row.name, row.checksum])).to.deep.equal(migrations.map((m) => [m.version, m.name, m.checksum]));
     expect(rows[0]!.applied_at).to.be.instanceOf(Date);

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import type { Database, Row } from "../../src/db";
+import type { Database } from "../../src/db";
 import { migrate } from "../../src/db/migrate";
 import { batches, blockDone, dumpReadModel, HistoryHeadMismatchError, IndexerCheckpointConflictError, indexBatch, type Checkpoint, type IndexedEvent } from "../../src/indexer";
 import { readCheckpoint } from "../../src/indexer/store/checkpointStore";
@@ -7,6 +7,7 @@ import { ProjectionCache } from "../../src/indexer/store/loadState";
 import { arrayLiteral } from "../../src/indexer/store/writeRows";
 import { Role } from "../../src/membership/roles";
 import { describeEachEngine } from "../helpers/engines";
+import { interceptDatabase } from "../helpers/interceptDatabase";
 import { rejection } from "../helpers/rejection";
 import { SYNTHETIC_SOURCE } from "./indexSynthetic";
 import { SyntheticChain, SyntheticForm as Form } from "./syntheticChain";
@@ -111,21 +112,13 @@ describeEachEngine("indexBatch", (engine) => {
     /** `db`, where `rival` writes just before this indexer's own writes go out: after it read the checkpoint and the state. */
     const overtakenBy = (db: Database, rival: () => Promise<unknown>): Database => {
       let raced = false;
-      return {
-        engine: db.engine,
-        query: <T extends Row>(sql: string, params?: readonly unknown[]) => db.query<T>(sql, params),
-        exec: (sql) => db.exec(sql),
-        transaction: (fn) => db.transaction(fn),
-        listen: (channel, onNotify) => db.listen(channel, onNotify),
-        close: () => db.close(),
-        async batch(statements) {
-          if (!raced) {
-            raced = true;
-            await rival();
-          }
-          return db.batch(statements);
+      return interceptDatabase(db, {
+        async batch() {
+          if (raced) return;
+          raced = true;
+          await rival();
         },
-      };
+      });
     };
 
     it("refuses a batch that follows an older checkpoint, writing nothing", async () => {

@@ -17,12 +17,9 @@ import {
   hasLiveCall,
   highestLiveNonce,
   markHeldRelayRequestsMined,
-  markRelayRequestSigned,
   markRelayRequestsMined,
-  markRelayRequestsSigned,
   releaseRelayRequestsOfPreviousRuns,
   unsignRelayRequests,
-  markRelayRequestsSubmitted,
   recordRelayTransactions,
   releaseRelayRequests,
   requeueSubmittedRelayRequests,
@@ -30,6 +27,7 @@ import {
   type RelayRequest,
 } from "../../src/relay/outboxStore";
 import { describeEachEngine } from "../helpers/engines";
+import { failOnce, interceptDatabase } from "../helpers/interceptDatabase";
 import { rejection } from "../helpers/rejection";
 
 const STALE = 60_000;
@@ -48,6 +46,10 @@ const TYPES = {
   ],
 };
 const txHash = (n: number) => `0x${n.toString(16).padStart(64, "0")}`;
+
+/** Signed requests the worker holds, recorded as carried by the transaction `hash`. */
+const submit = (db: Database, workerId: string, ids: readonly bigint[], hash: string) =>
+  recordRelayTransactions(db, { workerId, transactions: [{ txHash: hash, calls: [], resumed: ids }] });
 
 async function signedRequest(nonce: bigint): Promise<{ forwardRequest: ForwardRequest; signature: string }> {
   const forwardRequest: ForwardRequest = {
@@ -211,6 +213,17 @@ describeEachEngine("outboxStore", (engine) => {
       }
     });
 
+    it("lets go of what it locked when the rest of the claim fails", async () => {
+      const call = await signedRequest(3n);
+      const signed = await enqueueRelayRequest(db, { memberId: 1n, idempotencyKey: key(), kind: "k", payload: {}, signed: call });
+      // The sibling statement (the rest of a signed call) fails after the first one locked the row.
+      const faulty = interceptDatabase(db, failOnce(/o\.call_id = any/, () => new Error("connection reset")));
+      expect((await rejection(claimRelayRequests(faulty, { workerId: "w", limit: 5, staleLockMs: STALE }))).message).to.equal("connection reset");
+      expect(await getRelayRequest(db, { memberId: 1n, id: signed.request.id })).to.deep.include({ status: "signed", lockedBy: null, attempts: 0 });
+      const [again] = await claimRelayRequests(db, { workerId: "w2", limit: 5, staleLockMs: STALE });
+      expect(again).to.deep.include({ id: signed.request.id, lockedBy: "w2", attempts: 1 });
+    });
+
     it("does not claim a request that has used its attempts", async () => {
       await enqueueRelayRequest(db, { memberId: 1n, idempotencyKey: key(), kind: "k", payload: {}, maxAttempts: 1 });
       const [claimed] = await claimRelayRequests(db, { workerId: "w", limit: 1, staleLockMs: STALE });
@@ -223,21 +236,22 @@ describeEachEngine("outboxStore", (engine) => {
   });
 
   describe("sign, submit, mine", () => {
-    it("walks a request through signed, submitted and mined, only under the lock", async () => {
+    it("walks a request through submitted and mined, only under the lock", async () => {
       const { request } = await enqueue(1n, { grams: 500 });
       const [claimed] = await claimRelayRequests(db, { workerId: "w1", limit: 1, staleLockMs: STALE });
       const { forwardRequest, signature } = await signedRequest(0n);
-
-      expect(await rejection(markRelayRequestSigned(db, { id: request.id, workerId: "intruder", forwardRequest, signature }))).to.be.instanceOf(RelayLockLostError);
-      const signed = await markRelayRequestSigned(db, { id: claimed!.id, workerId: "w1", forwardRequest, signature });
-      expect(signed).to.deep.include({ status: "signed", lockedBy: "w1", signature });
-      expect(signed.forwardRequest).to.deep.equal(forwardRequest);
+      const call = { forwardRequest, signature, custodial: true, requests: [{ id: claimed!.id }] };
 
       const hash = txHash(0xabc).toUpperCase().replace("0X", "0x");
-      expect(await rejection(markRelayRequestsSubmitted(db, { ids: [request.id], workerId: "intruder", txHash: hash }))).to.be.instanceOf(RelayLockLostError);
-      const [submitted] = await markRelayRequestsSubmitted(db, { ids: [request.id], workerId: "w1", txHash: hash });
-      expect(submitted).to.deep.include({ status: "submitted", txHash: txHash(0xabc), lockedBy: null, lockedAt: null });
+      const intruder = await rejection(recordRelayTransactions(db, { workerId: "intruder", transactions: [{ txHash: hash, calls: [call], resumed: [] }] }));
+      expect(intruder).to.be.instanceOf(RelayLockLostError);
+      expect(await recordRelayTransactions(db, { workerId: "w1", transactions: [{ txHash: hash, calls: [call], resumed: [] }] })).to.equal(1);
+      const submitted = await getRelayRequest(db, { memberId: 1n, id: request.id });
+      expect(submitted).to.deep.include({ status: "submitted", txHash: txHash(0xabc), lockedBy: null, lockedAt: null, signature, custodial: true });
+      expect(submitted!.forwardRequest).to.deep.equal(forwardRequest);
       expect(submitted!.submittedAt).to.be.instanceOf(Date);
+      // Released: nobody records it again.
+      expect(await rejection(submit(db, "w1", [request.id], txHash(0xabd)))).to.be.instanceOf(RelayLockLostError);
 
       const [mined] = await markRelayRequestsMined(db, { txHash: txHash(0xabc), blockNumber: 42n, results: [{ id: request.id, outputs: { lotIds: ["17"] } }] });
       expect(mined).to.deep.include({ status: "mined", blockNumber: 42n, outputs: { lotIds: ["17"] }, error: null });
@@ -252,7 +266,7 @@ describeEachEngine("outboxStore", (engine) => {
       const signedB = await enqueueRelayRequest(db, { memberId: 1n, idempotencyKey: key(), kind: "k", payload: {}, signed: await signedRequest(1n) });
       await claimRelayRequests(db, { workerId: "w1", limit: 1, staleLockMs: STALE });
       await claimRelayRequests(db, { workerId: "w2", limit: 1, staleLockMs: STALE });
-      const error = await rejection(markRelayRequestsSubmitted(db, { ids: [signedA.request.id, signedB.request.id], workerId: "w1", txHash: txHash(1) }));
+      const error = await rejection(submit(db, "w1", [signedA.request.id, signedB.request.id], txHash(1)));
       expect(error).to.be.instanceOf(RelayLockLostError);
       expect((error as RelayLockLostError).requestIds).to.deep.equal([signedB.request.id]);
       const { rows } = await db.query<{ status: string }>("select status from outbox order by id");
@@ -263,7 +277,7 @@ describeEachEngine("outboxStore", (engine) => {
       const a = await enqueueRelayRequest(db, { memberId: 1n, idempotencyKey: key(), kind: "k", payload: {}, signed: await signedRequest(0n) });
       const b = await enqueueRelayRequest(db, { memberId: 1n, idempotencyKey: key(), kind: "k", payload: {}, signed: await signedRequest(1n) });
       await claimRelayRequests(db, { workerId: "w", limit: 2, staleLockMs: STALE });
-      await markRelayRequestsSubmitted(db, { ids: [a.request.id, b.request.id], workerId: "w", txHash: txHash(2) });
+      await submit(db, "w", [a.request.id, b.request.id], txHash(2));
       const revert = { name: "ContractRevert", message: "not the custodian", revert: { error: "LotRegistryNotCustodian", args: ["0x01", "3", "0x02"] } };
       const results = await markRelayRequestsMined(db, { txHash: txHash(2), blockNumber: 9n, results: [{ id: a.request.id, outputs: { ok: true } }, { id: b.request.id, error: revert }] });
       expect(results.map((r) => [r.status, r.outputs, r.error])).to.deep.equal([
@@ -333,8 +347,8 @@ describeEachEngine("outboxStore", (engine) => {
       const ids: bigint[] = [];
       for (let i = 0; i < 3; i++) ids.push((await enqueueRelayRequest(db, { memberId: 1n, idempotencyKey: key(), kind: "k", payload: {}, signed: await signedRequest(BigInt(i)) })).request.id);
       await claimRelayRequests(db, { workerId: "before-crash", limit: 3, staleLockMs: STALE });
-      await markRelayRequestsSubmitted(db, { ids: [ids[0]!, ids[1]!], workerId: "before-crash", txHash: txHash(10) });
-      await markRelayRequestsSubmitted(db, { ids: [ids[2]!], workerId: "before-crash", txHash: txHash(11) });
+      await submit(db, "before-crash", [ids[0]!, ids[1]!], txHash(10));
+      await submit(db, "before-crash", [ids[2]!], txHash(11));
       await markRelayRequestsMined(db, { txHash: txHash(11), blockNumber: 5n, results: [{ id: ids[2]!, outputs: null }] });
 
       const pending = await findSubmittedRelayRequests(db);
@@ -386,15 +400,17 @@ describeEachEngine("outboxStore", (engine) => {
       expect((claimed[0] as { request: RelayRequest }).request).to.deep.include({ lockedBy: "w", attempts: 1, maxAttempts: 3 });
     });
 
-    it("signs several requests into one call, claims the call whole, and reports live nonces", async () => {
+    it("records several requests as one call, claims the call whole, and reports live nonces", async () => {
       const ids: bigint[] = [];
       for (let i = 0; i < 3; i++) ids.push((await enqueue()).request.id);
       await claimRelayRequests(db, { workerId: "w", limit: 3, staleLockMs: STALE });
       const { forwardRequest, signature } = await signedRequest(7n);
-      const signed = await markRelayRequestsSigned(db, {
+      await recordRelayTransactions(db, {
         workerId: "w",
-        calls: [{ forwardRequest, signature, custodial: true, requests: ids.map((id, i) => ({ id, offset: i * 2, items: 2 })) }],
+        transactions: [{ txHash: txHash(5), calls: [{ forwardRequest, signature, custodial: true, requests: ids.map((id, i) => ({ id, offset: i * 2, items: 2 })) }], resumed: [] }],
       });
+      // The transaction was lost: back to signed, each request still on its place in the call.
+      const signed = await requeueSubmittedRelayRequests(db, { ids, txHash: txHash(5) });
       expect(signed.map((r) => [r.status, r.callOffset, r.callItems, r.custodial])).to.deep.equal([
         ["signed", 0, 2, true],
         ["signed", 2, 2, true],
@@ -405,7 +421,8 @@ describeEachEngine("outboxStore", (engine) => {
       expect(await hasLiveCall(db, { account: member.address, nonce: 7n })).to.equal(true);
       expect(await hasLiveCall(db, { account: member.address, nonce: 6n })).to.equal(false);
 
-      // A restarted worker that claims one request of the call gets all three.
+      // Claimed by a worker that then stops; its restarted successor that claims one request of the call gets all three.
+      expect(await claimRelayRequests(db, { workerId: "w", limit: 3, staleLockMs: STALE })).to.have.length(3);
       expect(await releaseRelayRequestsOfPreviousRuns(db, { workerIdPrefix: "w", currentWorkerId: "w2" })).to.equal(3);
       const claimed = await claimRelayRequests(db, { workerId: "w2", limit: 1, staleLockMs: STALE });
       expect(claimed.map((r) => r.id)).to.deep.equal(ids);
@@ -474,7 +491,9 @@ describeEachEngine("outboxStore", (engine) => {
       const { request } = await enqueue();
       await claimRelayRequests(db, { workerId: "w", limit: 1, staleLockMs: STALE });
       const { forwardRequest, signature } = await signedRequest(1n);
-      await markRelayRequestSigned(db, { id: request.id, workerId: "w", forwardRequest, signature });
+      await recordRelayTransactions(db, { workerId: "w", transactions: [{ txHash: txHash(3), calls: [{ forwardRequest, signature, custodial: true, requests: [{ id: request.id }] }], resumed: [] }] });
+      await requeueSubmittedRelayRequests(db, { ids: [request.id], txHash: txHash(3) });
+      await claimRelayRequests(db, { workerId: "w", limit: 1, staleLockMs: STALE });
       expect(await unsignRelayRequests(db, { workerId: "other", ids: [request.id], error: { name: "X", message: "x" } })).to.deep.equal([]);
       const [unsigned] = await unsignRelayRequests(db, { workerId: "w", ids: [request.id], error: { name: "RelayCallExpired", message: "expired" } });
       expect(unsigned).to.deep.include({ status: "queued", callId: null, forwardRequest: null, lockedBy: null });

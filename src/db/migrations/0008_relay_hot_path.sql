@@ -3,8 +3,9 @@
 -- other statement, including the intake of new requests, waits while one is open). The check
 -- that the worker still holds every request it records must then abort that statement itself.
 
--- Raises SQLSTATE FM001 (detail: the missing ids, comma-separated) unless `updated` holds every
--- id of `expected`; else returns how many were updated.
+-- Raises SQLSTATE RL001 (class RL is free for applications: the standard keeps 0-4 and A-H; detail:
+-- the missing ids, comma-separated) unless `updated` holds every id of `expected`; else returns
+-- how many were updated.
 create or replace function relay_expect_held(worker text, expected bigint[], updated bigint[], what text)
 returns integer language plpgsql as $$
 declare
@@ -16,7 +17,7 @@ begin
   select coalesce(array_agg(distinct e order by e), '{}') into missing
     from unnest(expected) e where not (e = any (updated));
   raise exception using
-    errcode = 'FM001',
+    errcode = 'RL001',
     message = format('Worker %s does not hold requests %s %s', worker, array_to_string(missing, ', '), what),
     detail = array_to_string(missing, ',');
 end $$;
@@ -28,3 +29,7 @@ end $$;
 drop index outbox_due;
 create index outbox_due_free on outbox (run_at, id) where status in ('queued', 'signed') and locked_by is null;
 create index outbox_due_held on outbox (locked_at, id) where status in ('queued', 'signed') and locked_by is not null;
+
+-- Forwarder nonces are read from the chain and from the live calls in relay_calls; this record of
+-- them was written and never read.
+drop table relay_nonces;
