@@ -4,8 +4,8 @@
  * relay. Unset (always, outside that test) it does nothing.
  *
  * - `after-ack`: an accepted request's 202 answer was written to the socket
- * - `after-sign`: custodial calls are signed and recorded (`signed`), no transaction built yet
- * - `after-submit`: the transaction is signed and recorded (`submitted`), not yet broadcast
+ * - `after-sign`: custodial calls are signed, nothing of them recorded, no transaction built yet
+ * - `after-submit`: the transactions are signed and recorded with their calls (`submitted`), not yet broadcast
  * - `after-broadcast`: the node has the transaction, its receipt is not recorded
  * - `before-mined`: the receipt is read, the outcome not yet written
  */

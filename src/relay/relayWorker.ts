@@ -52,10 +52,12 @@ import { mintGasFor, requestGasFor, simulateCall, type SimulateCallReturnType } 
  *    signature for many lots); every call is simulated first and a call the contract would refuse
  *    fails with the decoded error (a coalesced call that would revert falls back to its requests
  *    one by one, so one bad delivery sinks nothing else);
- * 3. signs them with consecutive forwarder nonces per account and records them (`signed`);
+ * 3. signs them with consecutive forwarder nonces per account (kept in memory: a crash now loses
+ *    only signatures nobody has seen, and the requests get the same nonces again);
  * 4. packs calls into `executeBatch` transactions (up to `batchSize` calls, with the relayer as
  *    refund receiver so an invalid request is skipped rather than reverting the batch), signs each
- *    with the relayer's nonce, records it (`submitted`) and only then broadcasts it.
+ *    with the relayer's nonce, records the calls and the transactions carrying them in one
+ *    statement (`submitted`) and only then broadcasts them.
  * A watcher reads each new block's receipts and attributes the logs to calls by the forwarder's
  * `ExecutedForwardRequest` events.
  *
@@ -321,6 +323,9 @@ export class RelayWorker {
     } catch (error) {
       // Nonces handed out in memory for calls never recorded are free again: ask the chain next time.
       this.#nextNonce.clear();
+      // So may the relayer's: transactions signed but never recorded were never broadcast, and a
+      // nonce kept past them would leave a gap the node waits on forever.
+      this.#relayerNonceStale = true;
       // Whatever this pass still holds goes back with the error (retried by class).
       const held = claimed.map((request) => request.id);
       await failRelayRequests(db, {

@@ -43,8 +43,9 @@ export async function startRelayNetwork(options: { workerConfig?: Partial<{ batc
   const selfCustody = await addMember(admin, { roles: ["cooperative"], country: "TH", accounts: [phone.address] });
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
   const config = { batchSize: 50, pollIntervalMs: 200, maxAttempts: 10, staleLockMs: 60_000, ...options.workerConfig };
-  const newWorker = () =>
-    new RelayWorker({ db, provider: chain.provider, rpc: jsonRpcClient(chain.node.url), chainId, forwarder, registry, relayer: relayer.signer, keystore, config, logger, batchWindowMs: 50 });
+  /** A worker on the network's outbox, or on `through` (the same database behind test intercepts). */
+  const newWorker = (through: Database = db) =>
+    new RelayWorker({ db: through, provider: chain.provider, rpc: jsonRpcClient(chain.node.url), chainId, forwarder, registry, relayer: relayer.signer, keystore, config, logger, batchWindowMs: 50 });
   return {
     dir,
     chain,

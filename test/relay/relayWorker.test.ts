@@ -3,6 +3,7 @@ import { Wallet } from "ethers";
 import { LOT_REGISTRY, encodeLotCall } from "../../src/relay/lotCalls";
 import { enqueueRelayRequest, enqueueRelayRequests, getRelayRequest } from "../../src/relay/outboxStore";
 import type { RelayWorker } from "../../src/relay/relayWorker";
+import { failOnce, interceptDatabase } from "../helpers/interceptDatabase";
 import { delivery, settled, signOwnRequest, startRelayNetwork, type RelayNetwork } from "./fixtures";
 
 describe("relay worker (anvil + PGlite)", function () {
@@ -168,5 +169,29 @@ describe("relay worker (anvil + PGlite)", function () {
     expect(done.error!.name).to.equal("RelayAccountError");
     expect(await getRelayRequest(network.db, { memberId: coop().memberId, id: request.id })).to.deep.include({ txHash: null });
     void LOT_REGISTRY;
+  });
+
+  it("mines what a pass could not record once the database answers again, without a gap in the relayer's nonces", async function () {
+    // Alone on the outbox: the worker under test must be the one that meets the failure.
+    await worker.stop({ drainMs: 2_000 });
+    const faulty = network.newWorker(interceptDatabase(network.db, failOnce(/relay_expect_held/, () => new Error("database went away"))));
+    await faulty.start();
+    try {
+      const relayer = network.relayer.signer.address;
+      const sentBefore = await network.chain.provider.getTransactionCount(relayer, "latest");
+      const account = coop().accounts[0]!.address;
+      const expected = await network.lots.nextLotId(account);
+      const { request } = await enqueueRelayRequest(network.db, mint(7_000));
+      const done = await settled(network.db, coop().memberId, request.id);
+      expect(done.status).to.equal("mined");
+      expect(done.attempts).to.equal(2);
+      expect(done.outputs).to.deep.include({ lotIds: [expected.toString()] });
+      // One transaction went out, under the nonce the failed pass had signed with and never sent.
+      expect(await network.chain.provider.getTransactionCount(relayer, "latest")).to.equal(sentBefore + 1);
+    } finally {
+      await faulty.stop({ drainMs: 2_000 });
+      worker = network.newWorker();
+      await worker.start();
+    }
   });
 });
