@@ -41,6 +41,8 @@ export type RelayRoutesParameters = {
 };
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+/** The outbox's ids are SQL `bigint`s. */
+const MAX_REQUEST_ID = 2n ** 63n - 1n;
 
 export const requestViewSchema = z.object({
   id: z.string().describe("the request id"),
@@ -212,7 +214,9 @@ export function createRelayRoutes(parameters: RelayRoutesParameters): AnyRoute[]
       params: z.object({ id: z.string().regex(/^\d{1,19}$/, "a request id") }),
       responses: { 200: { description: "the request", schema: requestViewSchema }, 404: { description: "no such request of this member" } },
       handler: async ({ params, memberId }) => {
-        const request = await getRelayRequest(db, { memberId: memberId!, id: BigInt(params.id) });
+        // Request ids are SQL bigints: a larger number names no request (as lot ids beyond it name no lot).
+        const id = BigInt(params.id);
+        const request = id > MAX_REQUEST_ID ? null : await getRelayRequest(db, { memberId: memberId!, id });
         if (!request) throw new ApiError(404, "not_found", `no request ${params.id} of this member`);
         return { status: 200, body: requestView(request) };
       },
