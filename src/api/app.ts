@@ -59,12 +59,29 @@ export function createApp({
     const requestId = offered && /^[A-Za-z0-9._-]{1,64}$/.test(offered) ? offered : randomUUID();
     Object.assign(res.locals, { requestId, memberId: null });
     res.setHeader("x-request-id", requestId);
-    if (!logger.isLevelEnabled("debug")) return next();
-    const started = process.hrtime.bigint();
-    res.on("finish", () => {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      // Never the Authorization header or bodies: tokens and keys do not belong in logs.
-      logger.debug({ requestId, method: req.method, path: req.path, status: res.statusCode, ms }, "request");
+    const started = performance.now();
+    // One line per request, when it is answered or its connection closes: a single pino call, no
+    // child logger. A 5xx carries the error it answered (sendError keeps it in the locals).
+    res.once("close", () => {
+      const { memberId, failure } = context(res);
+      const line: Record<string, unknown> = {
+        requestId,
+        method: req.method,
+        // originalUrl: a mounted router (e.g. /ipfs) may still have cut its prefix from url.
+        path: pathOf(req.originalUrl ?? req.url),
+        status: res.statusCode,
+        ms: Math.round((performance.now() - started) * 1000) / 1000,
+      };
+      // The route's pattern (/v1/lots/:lotId/offer), when the router matched one.
+      const route = (req as Request & { route?: { path?: unknown } }).route?.path;
+      if (typeof route === "string") line.route = route;
+      // The member, never its token: no header or body goes in a log line.
+      if (memberId !== null) line.memberId = String(memberId);
+      if (!res.writableFinished) line.aborted = true;
+      if (res.statusCode >= 500 || failure !== undefined) {
+        line.err = failure;
+        logger.error(line, "request failed");
+      } else logger.info(line, "request");
     });
     next();
   };
@@ -139,19 +156,28 @@ export function createApp({
     next(Object.assign(new Error("no route"), { notFound: `${req.method} ${req.path}` }));
   });
 
+  const failAfterHeaders = (error: unknown, req: Request, res: Response) => {
+    context(res).failure = error;
+    req.socket.destroy();
+  };
   const sendError = (error: unknown, req: Request, res: Response) => {
     const routeMissing = (error as { notFound?: string }).notFound;
     const mapped = routeMissing
       ? { status: 404, body: { error: { code: "not_found", message: `no route ${routeMissing}` } } }
       : errorToProblem(error, errorMappers);
-    if (mapped.status >= 500) logger.error({ err: error, requestId: context(res).requestId }, "request failed");
+    // Logged once, with the request's line when it closes (the same request id).
+    if (mapped.status >= 500) context(res).failure = error;
     if (mapped.status === 429) {
       const retry = (mapped.body.error.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
       if (retry) res.setHeader("retry-after", String(retry));
     }
     res.status(mapped.status).type("application/json").send(JSON.stringify(mapped.body));
   };
-  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => sendError(error, req, res));
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    // The answer has begun: nothing to add, close it (and log why).
+    if (res.headersSent) return void failAfterHeaders(error, req, res);
+    sendError(error, req, res);
+  });
 
   // The direct path for writes: a POST to a route without path parameters takes the same steps
   // as above (request id, IP limit, body, auth, the route), in order, without Express's router
@@ -175,7 +201,7 @@ export function createApp({
     const next = (error?: unknown): void => {
       if (error !== undefined && error !== null && error !== "route") {
         // As Express's final handler does when the answer has begun: nothing to add, close it.
-        if (res.headersSent) return void req.socket.destroy();
+        if (res.headersSent) return void failAfterHeaders(error, req, res);
         return sendError(error, req, res);
       }
       const step = steps[index++];

@@ -14,6 +14,7 @@ export type RouteDefinition<P extends z.ZodType, Q extends z.ZodType, B extends 
   summary: string;
   auth: RouteAuth;
   params?: P;
+  /** Without one, the route takes no query parameters: any is refused by name (400). */
   query?: Q;
   body?: B;
   /** Status code -> description (and optional schema) of answers, for the OpenAPI document. */
@@ -37,7 +38,12 @@ export function defineRoute<
 }
 
 /** Locals set by the app's middleware before any route runs. */
-export type RequestContext = { requestId: string; memberId: bigint | null };
+export type RequestContext = {
+  requestId: string;
+  memberId: bigint | null;
+  /** The error a request failed with (a 5xx, or after its answer began), for its log line. */
+  failure?: unknown;
+};
 
 export function context(res: Response): RequestContext {
   return res.locals as RequestContext;
@@ -56,11 +62,27 @@ export function mountRoutes(
   return router;
 }
 
+/**
+ * The query of a route that declares none: no parameter at all, so a misspelt or misplaced one
+ * (`?lotId=` on a write whose lot id is in the path) is refused by name rather than ignored.
+ */
+const noQuerySchema = z.strictObject(
+  {},
+  {
+    error: (issue) =>
+      issue.code === "unrecognized_keys"
+        ? `unknown query parameter${issue.keys.length === 1 ? "" : "s"} ${issue.keys.map((key) => JSON.stringify(key)).join(", ")}: this route takes no query parameters`
+        : undefined,
+  },
+);
+
 /** The last step of a route: validates params, query and body, runs the handler and sends its answer. */
 export function answerWith(route: AnyRoute): (req: Request, res: Response) => Promise<void> {
   return async (req: Request, res: Response) => {
     const params = route.params ? route.params.parse(req.params) : undefined;
     const query = route.query ? route.query.parse(req.query) : undefined;
+    // Without a query schema, the query is parsed only when the URL has one (a write rarely does).
+    if (!route.query && req.url.includes("?")) noQuerySchema.parse(req.query);
     const body = route.body ? route.body.parse(req.body) : undefined;
     const { requestId, memberId } = context(res);
     const answer = await route.handler({ params, query, body, memberId, requestId }, req, res);

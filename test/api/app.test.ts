@@ -34,11 +34,23 @@ describe("gateway app (Express): auth, validation, one error shape, OpenAPI", ()
       auth: "member",
       body: z.object({ grams: z.number().int().positive() }),
       responses: { 200: { description: "echoed" } },
-      handler: async ({ body, memberId }, req) => {
+      handler: async ({ body, memberId }) => {
         if (body.grams === 13) throw new Error("secret internal detail 0xdeadbeef");
-        return { status: 200, body: { name: "abc", grams: body.grams, memberId: String(memberId), query: req.query } };
+        return { status: 200, body: { name: "abc", grams: body.grams, memberId: String(memberId) } };
       },
     }),
+    // A write with a query schema, on the direct path and off it (as POST /v1/evidence?type=).
+    ...["/v1/tagged", "/v1/tagged/:name"].map((path) =>
+      defineRoute({
+        method: "post",
+        path,
+        summary: "echo a validated query back",
+        auth: "member",
+        query: z.object({ type: z.string().max(10).optional() }),
+        responses: { 200: { description: "echoed" } },
+        handler: async ({ query, memberId }) => ({ status: 200, body: { type: query.type ?? null, memberId: String(memberId) } }),
+      }),
+    ),
     defineRoute({
       method: "get",
       path: "/v1/boom",
@@ -140,27 +152,34 @@ describe("gateway app (Express): auth, validation, one error shape, OpenAPI", ()
 
   it("answers a write on a path without parameters (the direct path) as the router answers it", async () => {
     const fresh = async () => `Bearer ${(await issueApiToken(db, 11n)).token}`;
-    const cases: Array<{ body: string; headers?: Record<string, string> }> = [
-      { body: '{"grams":5}' },
-      { body: '{"grams":-5}' },
-      { body: "{grams:" },
-      { body: JSON.stringify({ grams: 1, pad: "x".repeat(2000) }) },
-      { body: '{"grams":1}', headers: { authorization: "" } },
-      { body: '{"grams":1}', headers: { "content-type": "application/json; charset=latin1" } },
-      { body: gzipSync(JSON.stringify({ grams: 4 })) as unknown as string, headers: { "content-encoding": "gzip" } },
+    const echo: [string, string] = ["/v1/echo", "/v1/echo/abc"];
+    const tagged: [string, string] = ["/v1/tagged", "/v1/tagged/abc"];
+    const cases: Array<{ body: string; headers?: Record<string, string>; query?: string; paths?: [string, string]; status: number }> = [
+      { body: '{"grams":5}', status: 200 },
+      { body: '{"grams":-5}', status: 400 },
+      { body: "{grams:", status: 400 },
+      { body: JSON.stringify({ grams: 1, pad: "x".repeat(2000) }), status: 413 },
+      { body: '{"grams":1}', headers: { authorization: "" }, status: 401 },
+      { body: '{"grams":1}', headers: { "content-type": "application/json; charset=latin1" }, status: 415 },
+      { body: gzipSync(JSON.stringify({ grams: 4 })) as unknown as string, headers: { "content-encoding": "gzip" }, status: 200 },
+      // The query string: refused by name on a route without a query schema, validated on one with.
+      { body: '{"grams":2}', query: "?x=1", status: 400 },
+      { body: '{"grams":2}', query: "?", status: 200 },
+      { body: "{}", query: "?type=csv", paths: tagged, status: 200 },
+      { body: "{}", query: "?type=far-too-long-a-type", paths: tagged, status: 400 },
     ];
-    for (const { body, headers } of cases) {
+    for (const { body, headers, query = "", paths = echo, status } of cases) {
       const answers = [];
-      for (const path of ["/v1/echo", "/v1/echo/abc"]) {
-        const response = await post(path, body, { authorization: await fresh(), "x-request-id": "same-id", ...headers });
-        const json = await response.json();
-        answers.push({ status: response.status, requestId: response.headers.get("x-request-id"), json: { ...json, query: undefined } });
+      for (const path of paths) {
+        const response = await post(path + query, body, { authorization: await fresh(), "x-request-id": "same-id", ...headers });
+        answers.push({ status: response.status, requestId: response.headers.get("x-request-id"), json: await response.json() });
       }
-      expect(answers[0], body.slice(0, 20)).to.deep.equal(answers[1]);
+      const label = `${paths[0]}${query} ${body.slice(0, 20)}`;
+      expect(answers[0]!.status, label).to.equal(status);
+      expect(answers[0], label).to.deep.equal(answers[1]);
     }
-    // The query string, a trailing slash, an unexpected error, rate limits: as through the router.
+    // A trailing slash, an unexpected error, rate limits: as through the router.
     const auth = { authorization: await fresh() };
-    expect(await (await post("/v1/echo?x=1", '{"grams":2}', auth)).json()).to.deep.include({ grams: 2, query: { x: "1" } });
     expect((await post("/v1/echo/", '{"grams":2}', auth)).status).to.equal(200);
     const failed = await post("/v1/echo", '{"grams":13}', { authorization: await fresh() });
     expect(failed.status).to.equal(500);
@@ -169,6 +188,25 @@ describe("gateway app (Express): auth, validation, one error shape, OpenAPI", ()
     const statuses = [];
     for (let i = 0; i < 4; i++) statuses.push((await post("/v1/echo", '{"grams":1}', limited)).status);
     expect(statuses).to.deep.equal([200, 200, 200, 429]);
+  });
+
+  it("refuses query parameters on a route that declares no query schema, naming them, before its handler runs", async () => {
+    const auth = async () => ({ authorization: `Bearer ${(await issueApiToken(db, 12n)).token}` });
+    const write = await post("/v1/echo/abc?lotId=5&x=1", '{"grams":2}', await auth());
+    expect(write.status).to.equal(400);
+    expect(await write.json()).to.deep.equal({
+      error: {
+        code: "invalid_request",
+        message: "the request does not match the schema",
+        details: [{ path: "", message: 'unknown query parameters "lotId", "x": this route takes no query parameters' }],
+      },
+    });
+    // Not the handler's 500: the query is checked first.
+    const read = await fetch(`${base}/v1/boom?verbose=1`);
+    expect(read.status).to.equal(400);
+    expect((await read.json()).error.details).to.deep.equal([{ path: "", message: 'unknown query parameter "verbose": this route takes no query parameters' }]);
+    // A route with a query schema gets its validated query.
+    expect(await (await post("/v1/tagged?type=csv", "{}", await auth())).json()).to.deep.equal({ type: "csv", memberId: "12" });
   });
 
   it("rate-limits per token with 429 and Retry-After", async () => {
@@ -209,7 +247,178 @@ describe("gateway app (Express): auth, validation, one error shape, OpenAPI", ()
     expect(echo.security).to.deep.equal([{ bearer: [] }]);
     expect(echo.parameters[0]).to.include({ name: "name", in: "path", required: true });
     expect(echo.requestBody.content["application/json"].schema.properties.grams.type).to.equal("integer");
+    // Query parameters: those of the schema, and none for a route that takes none.
+    expect(echo.parameters.map((p: { in: string }) => p.in)).to.deep.equal(["path"]);
+    expect(document.paths["/v1/echo"].post.parameters).to.equal(undefined);
+    expect(document.paths["/v1/tagged"].post.parameters).to.deep.equal([{ name: "type", in: "query", required: false, schema: { type: "string", maxLength: 10 } }]);
     expect(document.paths["/v1/boom"].get.security).to.equal(undefined);
+  });
+});
+
+/** An app of `routes` listening on a free port; `close` stops it. */
+async function listen(app: ReturnType<typeof createApp>) {
+  const server = app.listen(0, "127.0.0.1");
+  await new Promise((resolve) => server.once("listening", resolve));
+  return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((resolve) => server.close(resolve)) };
+}
+
+describe("gateway app: rate limit per client IP", () => {
+  let db: Database;
+  let running: Awaited<ReturnType<typeof listen>>;
+
+  before(async () => {
+    db = await openPglite({ dir: null });
+    await migrate(db, {});
+    running = await listen(
+      createApp({
+        db,
+        logger: pino({ level: "silent" }),
+        routes: [
+          defineRoute({ method: "get", path: "/v1/ping", summary: "public", auth: "public", responses: { 200: { description: "pong" } }, handler: async () => ({ status: 200, body: { pong: true } }) }),
+          defineRoute({ method: "post", path: "/v1/write", summary: "a write", auth: "member", responses: { 200: { description: "done" } }, handler: async () => ({ status: 200, body: {} }) }),
+        ],
+        limits: {
+          perToken: createRateLimiter({ capacity: 1000, perSecond: 1000 }),
+          perIp: createRateLimiter({ capacity: 3, perSecond: 0.001 }),
+        },
+      }),
+    );
+  });
+
+  after(async () => {
+    await running.close();
+    await db.close();
+  });
+
+  // The app trusts X-Forwarded-For from loopback (a proxy on the host): the header names the client.
+  const from = (ip: string) => ({ "x-forwarded-for": ip });
+
+  it("answers the request beyond an IP's capacity with 429, Retry-After and the error shape, on every path", async () => {
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await fetch(`${running.base}/v1/ping`, { headers: from("198.51.100.7") })).status);
+    expect(statuses).to.deep.equal([200, 200, 200]);
+    const limited = await fetch(`${running.base}/v1/ping`, { headers: from("198.51.100.7") });
+    expect(limited.status).to.equal(429);
+    const body = await limited.json();
+    const retryAfterSeconds = body.error.details.retryAfterSeconds;
+    expect(retryAfterSeconds).to.be.a("number").greaterThan(0);
+    expect(body).to.deep.equal({ error: { code: "rate_limited", message: `too many requests; retry in ${retryAfterSeconds} s`, details: { retryAfterSeconds } } });
+    expect(limited.headers.get("retry-after")).to.equal(String(retryAfterSeconds));
+    // A write on the direct path is limited too, before its token is looked at.
+    const write = await fetch(`${running.base}/v1/write`, { method: "POST", headers: from("198.51.100.7") });
+    expect(write.status).to.equal(429);
+    expect((await write.json()).error.code).to.equal("rate_limited");
+  });
+
+  it("limits each IP on its own: another client is still answered", async () => {
+    expect((await fetch(`${running.base}/v1/ping`, { headers: from("198.51.100.7") })).status).to.equal(429);
+    expect((await fetch(`${running.base}/v1/ping`, { headers: from("203.0.113.9") })).status).to.equal(200);
+    const write = await fetch(`${running.base}/v1/write`, { method: "POST", headers: from("203.0.113.9") });
+    expect(write.status).to.equal(401);
+    expect((await fetch(`${running.base}/v1/ping`)).status).to.equal(200);
+  });
+});
+
+describe("gateway app: one log line per request", () => {
+  let db: Database;
+  let running: Awaited<ReturnType<typeof listen>>;
+  let token: string;
+  const lines: Array<Record<string, unknown>> = [];
+  const written: string[] = [];
+
+  before(async () => {
+    db = await openPglite({ dir: null });
+    await migrate(db, {});
+    token = (await issueApiToken(db, 21n, "logged phone")).token;
+    const logger = pino({ level: "info" }, {
+      write(line: string) {
+        written.push(line);
+        lines.push(JSON.parse(line));
+      },
+    });
+    running = await listen(
+      createApp({
+        db,
+        logger,
+        routes: [
+          defineRoute({
+            method: "post",
+            path: "/v1/echo/:name",
+            summary: "echo",
+            auth: "member",
+            params: z.object({ name: z.string() }),
+            responses: { 200: { description: "echoed" } },
+            handler: async ({ params }) => ({ status: 200, body: { name: params.name } }),
+          }),
+          defineRoute({ method: "post", path: "/v1/echo", summary: "echo", auth: "member", responses: { 200: { description: "echoed" } }, handler: async () => ({ status: 200, body: {} }) }),
+          defineRoute({
+            method: "get",
+            path: "/v1/boom",
+            summary: "fails",
+            auth: "public",
+            responses: { 200: { description: "never" } },
+            handler: async () => {
+              throw new Error("secret internal detail 0xdeadbeef");
+            },
+          }),
+        ],
+      }),
+    );
+  });
+
+  after(async () => {
+    await running.close();
+    await db.close();
+  });
+
+  /** The lines logged for a request id (the server may log just after the client has its answer). */
+  async function linesOf(requestId: string | null) {
+    const deadline = Date.now() + 2_000;
+    for (;;) {
+      const found = lines.filter((line) => line.requestId === requestId);
+      if (found.length > 0 || Date.now() > deadline) return found;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  it("logs each request at info with the id of its x-request-id header, its member, and never its token", async () => {
+    const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+    const direct = await fetch(`${running.base}/v1/echo`, { method: "POST", headers, body: "{}" });
+    const routed = await fetch(`${running.base}/v1/echo/abc`, { method: "POST", headers: { ...headers, "x-request-id": "client-id-1" }, body: "{}" });
+    expect([direct.status, routed.status]).to.deep.equal([200, 200]);
+    const requestId = direct.headers.get("x-request-id");
+    expect(requestId).to.match(/^[0-9a-f-]{36}$/);
+
+    const [directLine, ...moreDirect] = await linesOf(requestId);
+    expect(moreDirect).to.deep.equal([]);
+    expect(directLine).to.deep.include({ level: 30, msg: "request", requestId, method: "POST", path: "/v1/echo", status: 200, memberId: "21" });
+    expect(directLine!.ms).to.be.a("number");
+    const [routedLine] = await linesOf("client-id-1");
+    expect(routedLine).to.deep.include({ level: 30, requestId: "client-id-1", path: "/v1/echo/abc", route: "/v1/echo/:name", status: 200, memberId: "21" });
+
+    // Refused requests are logged too, without a member, and without their query string.
+    const refused = await fetch(`${running.base}/v1/echo?token=x`, { method: "POST", headers: { authorization: "Bearer fm_wrong" } });
+    expect(refused.status).to.equal(401);
+    const [refusedLine] = await linesOf(refused.headers.get("x-request-id"));
+    expect(refusedLine).to.deep.include({ level: 30, path: "/v1/echo", status: 401 });
+    expect(refusedLine).not.to.have.property("memberId");
+
+    const everything = written.join("");
+    expect(everything).not.to.contain(token);
+    expect(everything).not.to.contain("fm_wrong");
+    expect(everything.toLowerCase()).not.to.contain("bearer");
+    expect(everything.toLowerCase()).not.to.contain("authorization");
+  });
+
+  it("logs a 5xx once, at error, with the error and the request id the client was given", async () => {
+    const response = await fetch(`${running.base}/v1/boom`);
+    expect(response.status).to.equal(500);
+    expect(await response.text()).not.to.contain("deadbeef");
+    const requestId = response.headers.get("x-request-id");
+    const logged = await linesOf(requestId);
+    expect(logged).to.have.length(1);
+    expect(logged[0]).to.deep.include({ level: 50, msg: "request failed", requestId, method: "GET", path: "/v1/boom", status: 500 });
+    expect((logged[0]!.err as { message: string }).message).to.equal("secret internal detail 0xdeadbeef");
   });
 });
 

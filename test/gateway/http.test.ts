@@ -117,6 +117,16 @@ describe("gateway HTTP surface (real gateway: anvil, PGlite, relay worker)", fun
       expect(foreign.body.error.code).to.equal("not_found");
     });
 
+    it("answers a request id beyond SQL bigint as no such request (404), never a failed query", async function () {
+      for (const id of ["9223372036854775807", "9223372036854775808", "9999999999999999999"]) {
+        const answer = await api(coop.token).get(`/v1/requests/${id}`);
+        expect(answer.status, id).to.equal(404);
+        expect(answer.body, id).to.deep.equal({ error: { code: "not_found", message: `no request ${id} of this member` } });
+      }
+      // Beyond the 19 digits of a request id: refused by the schema.
+      expect((await api(coop.token).get("/v1/requests/10000000000000000000")).body.error.code).to.equal("invalid_request");
+    });
+
     it("lets a token act only as its member: another member's account is refused", async function () {
       const answer = await api(processor.token).post("/v1/lots/mint", { ...delivery(1), account: coop.accounts[0]!.address }, key());
       expect(answer.status).to.equal(403);
@@ -175,6 +185,63 @@ describe("gateway HTTP surface (real gateway: anvil, PGlite, relay worker)", fun
       expect(await network().lots.ownerOf(lotId)).to.equal(receiver);
     });
 
+    describe("when the receiver rejects or the custodian cancels an offer", function () {
+      /** Mints a lot for the cooperative and offers it to the processor; the lot id and the offer's request. */
+      async function offeredLot(grams: number) {
+        const minted = await api(coop.token).settle((await api(coop.token).post("/v1/lots/mint", delivery(grams), key())).body.id);
+        expect(minted.final.status).to.equal("mined");
+        const lotId: string = minted.final.outputs.lotIds[0];
+        const offer = await api(coop.token).settle((await api(coop.token).post(`/v1/lots/${lotId}/offer`, { receiver: processor.accounts[0]!.address }, key())).body.id);
+        expect(offer.final.status).to.equal("mined");
+        await running.gateway.indexer.waitForBlock(Number(offer.final.transaction.blockNumber));
+        const inTransit = await api(processor.token).get(`/v1/lots/${lotId}`);
+        expect(inTransit.body).to.deep.include({ status: "in_transit", pendingReceiver: { account: processor.accounts[0]!.address.toLowerCase(), memberId: processor.memberId } });
+        return lotId;
+      }
+
+      /** The lot as the read model shows it once it has indexed `blockNumber`. */
+      async function lotAfter(lotId: string, blockNumber: string) {
+        await running.gateway.indexer.waitForBlock(Number(blockNumber));
+        const lot = await api(processor.token).get(`/v1/lots/${lotId}`);
+        expect(lot.status).to.equal(200);
+        return lot.body;
+      }
+
+      it("the processor rejects with a reason: mined, and the lot is back with the cooperative, active", async function () {
+        const lotId = await offeredLot(8_000);
+        const accepted = await api(processor.token).post(`/v1/lots/${lotId}/reject`, { reason: 3 }, key());
+        expect(accepted.status).to.equal(202);
+        expect(accepted.body).to.deep.include({ kind: "lots.reject", status: "queued" });
+        const rejected = await api(processor.token).settle(accepted.body.id);
+        expect(rejected.final.status).to.equal("mined");
+        expect(rejected.final.call).to.deep.include({ from: processor.accounts[0]!.address, custodial: true });
+        const event = rejected.final.outputs.events.find((e: { name: string }) => e.name === "HandoverRejected");
+        expect(event.args).to.deep.include({ lotId, custodian: coop.accounts[0]!.address, receiver: processor.accounts[0]!.address });
+        expect(Number(event.args.reason)).to.equal(3);
+
+        const lot = await lotAfter(lotId, rejected.final.transaction.blockNumber);
+        expect(lot).to.deep.include({ lotId, status: "active", grams: "8000", pendingReceiver: null });
+        expect(lot.custodian).to.deep.equal({ account: coop.accounts[0]!.address.toLowerCase(), memberId: coop.memberId });
+        expect(await network().lots.ownerOf(lotId)).to.equal(coop.accounts[0]!.address);
+      });
+
+      it("the cooperative cancels its offer: mined, and the lot is active with the cooperative", async function () {
+        const lotId = await offeredLot(9_000);
+        const cancelled = await api(coop.token).settle((await api(coop.token).post(`/v1/lots/${lotId}/cancel`, {}, key())).body.id);
+        expect(cancelled.final.status).to.equal("mined");
+        expect(cancelled.final.kind).to.equal("lots.cancel");
+        expect(cancelled.final.outputs.events.map((e: { name: string }) => e.name)).to.include("HandoverCancelled");
+
+        const lot = await lotAfter(lotId, cancelled.final.transaction.blockNumber);
+        expect(lot).to.deep.include({ lotId, status: "active", grams: "9000", pendingReceiver: null });
+        expect(lot.custodian).to.deep.equal({ account: coop.accounts[0]!.address.toLowerCase(), memberId: coop.memberId });
+        // The processor can no longer accept it.
+        const late = await api(processor.token).settle((await api(processor.token).post(`/v1/lots/${lotId}/accept`, { gramsReceived: "9000" }, key())).body.id);
+        expect(late.final.status).to.equal("failed");
+        expect(late.final.error.name).to.equal("LotRegistryWrongStatus");
+      });
+    });
+
     it("splits and merges, with the outputs' lot ids", async function () {
       const minted = await api(coop.token).settle((await api(coop.token).post("/v1/lots/mint-batch", { deliveries: [delivery(6_000), delivery(4_000)] }, key())).body.id);
       const [a, b] = minted.final.outputs.lotIds;
@@ -190,7 +257,7 @@ describe("gateway HTTP surface (real gateway: anvil, PGlite, relay worker)", fun
   });
 
   describe("Idempotency-Key", function () {
-    it("returns the first answer for a retried key and never a second transaction; refuses the key for another body", async function () {
+    it("returns the first answer for a retried key and never a second transaction; refuses the key for another body; another member's same key is its own request", async function () {
       const headers = { "idempotency-key": "retry-me" };
       const first = await api(coop.token).post("/v1/lots/mint", delivery(777), headers);
       const again = await api(coop.token).post("/v1/lots/mint", delivery(777), headers);
@@ -203,10 +270,24 @@ describe("gateway HTTP surface (real gateway: anvil, PGlite, relay worker)", fun
       const conflict = await api(coop.token).post("/v1/lots/mint", delivery(778), headers);
       expect(conflict.status).to.equal(409);
       expect(conflict.body.error).to.deep.include({ code: "idempotency_key_reused", details: { requestId: first.body.id } });
-      // The same key from another member is another request.
-      const other = await api(own.token).post("/v1/relay", { request: {}, signature: "0x" }, headers);
-      expect(other.status).to.equal(400);
       expect(settled.final.outputs.lotIds).to.have.length(1);
+
+      // The same key from another member, with a valid body, is that member's own new request.
+      const neighbour = await addMemberThroughGateway(running.gateway, { roles: ["cooperative"], country: "ID" });
+      const theirs = await api(neighbour.token).post("/v1/lots/mint", delivery(777), headers);
+      expect(theirs.status).to.equal(202);
+      expect(theirs.headers.get("idempotent-replayed")).to.equal(null);
+      expect(theirs.body.id).not.to.equal(first.body.id);
+      const minted = await api(neighbour.token).settle(theirs.body.id);
+      expect(minted.final.status).to.equal("mined");
+      const [theirLot] = minted.final.outputs.lotIds;
+      expect(theirLot).not.to.equal(settled.final.outputs.lotIds[0]);
+      expect(await network().lots.ownerOf(theirLot)).to.equal(neighbour.accounts[0]!.address);
+      // Each member's replay still answers its own first request.
+      const mine = await api(coop.token).post("/v1/lots/mint", delivery(777), headers);
+      expect(mine.body).to.deep.include({ id: first.body.id, status: "mined", outputs: settled.final.outputs });
+      expect(mine.headers.get("idempotent-replayed")).to.equal("true");
+      expect((await api(neighbour.token).post("/v1/lots/mint", delivery(777), headers)).body.id).to.equal(theirs.body.id);
     });
   });
 
