@@ -2,7 +2,8 @@ import type { JsonRpcProvider, Signer } from "ethers";
 import { readDeployments, requireAddress, type Deployments } from "../chain/deployments";
 import { embeddedChainPaths, startEmbeddedChain } from "../chain/embeddedChain";
 import { connectProvider } from "../chain/provider";
-import { redactUrl, type Config } from "../config";
+import { rpcEndpoint } from "../chain/rpcEndpoint";
+import type { Config } from "../config";
 import { BaseError } from "../errors/base";
 import { stopOrphanedNode, writeNodePid } from "./orphanedNode";
 
@@ -50,13 +51,16 @@ export async function connectChain(config: Config, log: (line: string) => void =
   provider = connectProvider(config.chain.rpcUrl, config.chain.chainId ?? undefined);
   stop = async () => provider.destroy();
   try {
-    const network = await provider.getNetwork();
-    if (config.chain.chainId !== null && network.chainId !== BigInt(config.chain.chainId)) {
-      throw new GatewayStartError(`The node at ${redactUrl(config.chain.rpcUrl)} is chain ${network.chainId}, not ${config.chain.chainId}`);
+    // Asked of the node itself: a provider given the expected id answers it without asking.
+    const nodeChainId = BigInt((await provider.send("eth_chainId", [])) as string);
+    if (config.chain.chainId !== null && nodeChainId !== BigInt(config.chain.chainId)) {
+      throw new GatewayStartError(`The node at ${rpcEndpoint(config.chain.rpcUrl).shown} is chain ${nodeChainId}, not ${config.chain.chainId}`, {
+        metaMessages: ["FIRSTMILE_CHAIN_ID names the chain the gateway expects: correct it, or point FIRSTMILE_RPC_URL at that chain's node."],
+      });
     }
     const known = readDeployments(config.deploymentsFile);
-    if (!known || BigInt(known.chainId) !== network.chainId) {
-      throw new GatewayStartError(`No deployments of chain ${network.chainId} in ${config.deploymentsFile}`, {
+    if (!known || BigInt(known.chainId) !== nodeChainId) {
+      throw new GatewayStartError(`No deployments of chain ${nodeChainId} in ${config.deploymentsFile}`, {
         metaMessages: ["Set FIRSTMILE_DEPLOYMENTS_FILE to the JSON record of the contracts' addresses on this network."],
       });
     }

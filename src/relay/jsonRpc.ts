@@ -1,4 +1,5 @@
-import { BaseError } from "../errors/base";
+import { rpcEndpoint } from "../chain/rpcEndpoint";
+import { BaseError, RetryableError } from "../errors/base";
 
 /**
  * A lean JSON-RPC client for the relay's hot calls: `fetch` and the platform's JSON parser. The
@@ -22,21 +23,39 @@ export class JsonRpcError extends BaseError {
   }
 }
 
+/** The node did not answer, or not with JSON-RPC: worth trying again. Names the node without credentials. */
+export class JsonRpcUnreachableError extends RetryableError {
+  override name = "JsonRpcUnreachableError";
+}
+
 export function jsonRpcClient(url: string, options: { timeoutMs?: number } = {}): JsonRpc {
+  const endpoint = rpcEndpoint(url);
+  const headers = { "content-type": "application/json", ...endpoint.headers };
   let id = 0;
   return {
     async call<T>(method: string, params: readonly unknown[]): Promise<T> {
-      const response = await fetch(url, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ jsonrpc: "2.0", id: ++id, method, params }),
-        signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
-      });
+      let response: Response;
+      try {
+        response = await fetch(endpoint.url, {
+          method: "POST",
+          headers,
+          body: JSON.stringify({ jsonrpc: "2.0", id: ++id, method, params }),
+          signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
+        });
+      } catch (error) {
+        throw new JsonRpcUnreachableError(`${method}: the chain node at ${endpoint.shown} is unreachable`, { cause: error, details: causeOf(error) });
+      }
+      if (!response.ok) throw new JsonRpcUnreachableError(`${method}: the chain node at ${endpoint.shown} answered HTTP ${response.status}`);
       const answer = (await response.json()) as { result?: T; error?: { code?: number; message?: string; data?: unknown } };
       if (answer.error) throw new JsonRpcError(method, answer.error);
       return answer.result as T;
     },
   };
+}
+
+function causeOf(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
+  return cause?.code ?? cause?.message ?? (error as Error)?.message ?? String(error);
 }
 
 /** The same interface over an ethers provider's `send` (when no URL is at hand). */

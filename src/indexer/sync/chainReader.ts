@@ -1,3 +1,4 @@
+import { rpcEndpoint } from "../../chain/rpcEndpoint";
 import { IndexerRpcError } from "../errors";
 import type { ChainLog } from "../indexing/events";
 
@@ -37,24 +38,26 @@ type RpcLog = {
  * the follower backs off and tries again.
  */
 export function createJsonRpcChainReader({ url, timeoutMs = 10_000, blocksPerBatch = 100 }: CreateJsonRpcChainReaderParameters): ChainReader {
+  const endpoint = rpcEndpoint(url);
+  const headers = { "content-type": "application/json", ...endpoint.headers };
   let nextId = 1;
   const post = async (body: unknown): Promise<unknown> => {
     let response: Response;
     try {
-      response = await fetch(url, {
+      response = await fetch(endpoint.url, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers,
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
-      throw new IndexerRpcError(`The chain node at ${redact(url)} is unreachable`, { cause: error, details: describe(error) });
+      throw new IndexerRpcError(`The chain node at ${endpoint.shown} is unreachable`, { cause: error, details: describe(error) });
     }
-    if (!response.ok) throw new IndexerRpcError(`The chain node at ${redact(url)} answered HTTP ${response.status}`);
+    if (!response.ok) throw new IndexerRpcError(`The chain node at ${endpoint.shown} answered HTTP ${response.status}`);
     try {
       return await response.json();
     } catch (error) {
-      throw new IndexerRpcError(`The chain node at ${redact(url)} sent a malformed answer`, { cause: error });
+      throw new IndexerRpcError(`The chain node at ${endpoint.shown} sent a malformed answer`, { cause: error });
     }
   };
   const call = async <T>(method: string, params: unknown[]): Promise<T> => {
@@ -100,17 +103,6 @@ export function createJsonRpcChainReader({ url, timeoutMs = 10_000, blocksPerBat
 }
 
 const hex = (value: number) => `0x${value.toString(16)}`;
-
-/** Never log credentials that may sit in an RPC URL. */
-function redact(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.username || parsed.password) parsed.username = parsed.password = "***";
-    return `${parsed.protocol}//${parsed.host}`;
-  } catch {
-    return "(invalid URL)";
-  }
-}
 
 function describe(error: unknown): string {
   const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
