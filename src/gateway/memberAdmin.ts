@@ -1,9 +1,10 @@
-import { ZeroHash, getAddress, hexlify, isAddress, toUtf8Bytes, type Signer } from "ethers";
+import { ZeroHash, getAddress, hexlify, isAddress, isError, toUtf8Bytes, type ErrorCode, type Signer, type TransactionReceipt, type TransactionResponse } from "ethers";
 import type { Database } from "../db/database";
 import { issueApiToken, revokeApiTokens } from "../api/apiTokens";
 import type { Keystore } from "../chain/keystore/keystore";
 import { BaseError, NonRetryableError } from "../errors/base";
 import { Role, bitsToRoles, rolesToBits, type RoleName } from "../membership/roles";
+import { decodeRevert, revertDataOf } from "../relay/contractErrors";
 import { recordRelayerAccount } from "../relay/relayerAccount";
 import { LotRegistry__factory, type LotRegistry } from "../../typechain-types";
 
@@ -52,6 +53,44 @@ export class MemberAdminError extends NonRetryableError {
   override name = "MemberAdminError";
 }
 
+/**
+ * The addMember transaction may have been sent, and the chain did not tell whether it registered
+ * the accounts (the node stopped answering, the receipt could not be read). The custodial keys are
+ * kept: the accounts may be members on chain whose only keys these are. Not retryable: adding
+ * again could register a second member.
+ */
+export class MemberAdminOutcomeUnknownError extends MemberAdminError {
+  override name = "MemberAdminOutcomeUnknownError";
+  /** The transaction, when the signer returned its hash. */
+  readonly txHash: string | null;
+  /** The member the registry shows the accounts under, when it could be read. */
+  readonly memberId: bigint | null;
+  /** Custodial accounts whose keys were kept in the keystore. */
+  readonly keptAccounts: readonly string[];
+
+  constructor({ txHash, memberId, keptAccounts, cause }: { txHash: string | null; memberId: bigint | null; keptAccounts: readonly string[]; cause: unknown }) {
+    const transaction = txHash ? `addMember transaction ${txHash}` : "The addMember transaction";
+    const kept = keptAccounts.length > 0 ? `; the custodial keys of ${keptAccounts.join(", ")} are kept` : "";
+    super(
+      memberId !== null
+        ? `${transaction} registered the accounts as member ${memberId}, but its receipt could not be read${kept}`
+        : `${transaction} may have been sent; whether it added the member is unknown${kept}`,
+      {
+        cause,
+        details: errorDetails(cause),
+        metaMessages: [
+          memberId !== null
+            ? `Issue the member's API token with \`firstmile members token ${memberId}\`; do not add it again.`
+            : "`firstmile members list` shows whether the accounts were registered; add the member again only if they were not.",
+        ],
+      },
+    );
+    this.txHash = txHash;
+    this.memberId = memberId;
+    this.keptAccounts = keptAccounts;
+  }
+}
+
 export async function addMember(admin: MemberAdmin, parameters: AddMemberParameters): Promise<AddedMember> {
   const registry = governed(admin);
   const roles = rolesToBits(parameters.roles);
@@ -68,23 +107,22 @@ export async function addMember(admin: MemberAdmin, parameters: AddMemberParamet
   const predicted = (await registry.memberCount()) + 1n;
   const custodial: string[] = [];
   for (let i = 0; i < custodialCount; i++) custodial.push(await admin.keystore.createAccount(predicted));
-  let memberId: bigint;
-  let txHash: string;
-  try {
-    const tx = await registry.addMember(roles, country, parameters.metadata ?? ZeroHash, [...custodial, ...own]);
-    const receipt = await tx.wait();
-    if (!receipt || receipt.status !== 1) throw new MemberAdminError(`addMember transaction ${tx.hash} failed`);
-    const added = receipt.logs.map((log) => tryParse(registry, log)).find((event) => event?.name === "MemberAdded");
-    if (!added) throw new MemberAdminError(`addMember transaction ${tx.hash} emitted no MemberAdded`);
-    memberId = BigInt(added.args[0]);
-    txHash = tx.hash;
-  } catch (error) {
+  const accounts = [...custodial, ...own];
+  let outcome = await sendAddMember(registry, [roles, country, parameters.metadata ?? ZeroHash, accounts]);
+  if (outcome.kind === "unknown") outcome = await settleOutcome(registry, accounts[0]!, outcome);
+  if (outcome.kind === "refused") {
+    // Only now is it certain that no transaction of ours registered the accounts: their keys can go.
     if (custodial.length > 0) await admin.db.query("delete from custodial_keys where address = any($1::text[])", [custodial.map((a) => a.toLowerCase())]);
-    throw error instanceof BaseError ? error : new MemberAdminError("The chain refused to add the member", { cause: error, details: (error as Error).message });
+    throw outcome.error instanceof BaseError
+      ? outcome.error
+      : new MemberAdminError("The chain refused to add the member", { cause: outcome.error, details: errorDetails(outcome.error) });
   }
-  if (memberId !== predicted && custodial.length > 0) {
-    await admin.db.query("update custodial_keys set member_id = $1 where address = any($2::text[])", [memberId, custodial.map((a) => a.toLowerCase())]);
+  if (outcome.kind === "unknown") {
+    if (outcome.memberId !== null && outcome.memberId !== predicted) await refileKeys(admin.db, custodial, outcome.memberId);
+    throw new MemberAdminOutcomeUnknownError({ txHash: outcome.txHash, memberId: outcome.memberId, keptAccounts: custodial, cause: outcome.error });
   }
+  const { memberId, txHash } = outcome;
+  if (memberId !== predicted) await refileKeys(admin.db, custodial, memberId);
   if (roles & Role.relayer && custodial.length > 0 && admin.chainId !== undefined) {
     await recordRelayerAccount(admin.db, { chainId: admin.chainId, address: custodial[0]!, memberId });
   }
@@ -161,6 +199,91 @@ function governed(admin: MemberAdmin): LotRegistry {
     });
   }
   return LotRegistry__factory.connect(admin.registry, admin.governor);
+}
+
+/**
+ * What became of one addMember call. `refused`: certain that it registered nothing (simulation
+ * reverted, the node refused the transaction, or its receipt or a later state says so). `unknown`:
+ * it may have been sent and no answer settled it.
+ */
+type SendOutcome =
+  | { kind: "added"; memberId: bigint; txHash: string }
+  | { kind: "refused"; error: unknown }
+  | { kind: "unknown"; error: unknown; txHash: string | null; tx: TransactionResponse | null; memberId: bigint | null };
+
+/** ethers error codes thrown before a transaction leaves the signer, or when the node rejects it. */
+const NOT_SENT: readonly ErrorCode[] = ["CALL_EXCEPTION", "INSUFFICIENT_FUNDS", "NONCE_EXPIRED", "REPLACEMENT_UNDERPRICED", "ACTION_REJECTED"];
+
+async function sendAddMember(registry: LotRegistry, args: Parameters<LotRegistry["addMember"]["staticCall"]>): Promise<SendOutcome> {
+  // A refusal found by simulation is certain and nothing is sent yet.
+  try {
+    await registry.addMember.staticCall(...args);
+  } catch (error) {
+    return { kind: "refused", error };
+  }
+  let tx: TransactionResponse;
+  try {
+    tx = await registry.addMember(...args);
+  } catch (error) {
+    const sentHash = (error as { info?: { sendTransactionHash?: unknown } }).info?.sendTransactionHash;
+    if (typeof sentHash !== "string" && NOT_SENT.some((code) => isError(error, code))) return { kind: "refused", error };
+    return { kind: "unknown", error, txHash: typeof sentHash === "string" ? sentHash : null, tx: null, memberId: null };
+  }
+  let receipt: TransactionReceipt | null;
+  try {
+    receipt = await tx.wait();
+  } catch (error) {
+    // ethers throws CALL_EXCEPTION with the receipt when the transaction was mined and reverted.
+    const reverted = isError(error, "CALL_EXCEPTION") && (error as { receipt?: TransactionReceipt | null }).receipt?.status === 0;
+    if (reverted) return { kind: "refused", error: new MemberAdminError(`addMember transaction ${tx.hash} reverted`, { cause: error }) };
+    return { kind: "unknown", error, txHash: tx.hash, tx, memberId: null };
+  }
+  if (receipt && receipt.status === 0) return { kind: "refused", error: new MemberAdminError(`addMember transaction ${tx.hash} reverted`) };
+  const added = receipt?.logs.map((log) => tryParse(registry, log)).find((event) => event?.name === "MemberAdded");
+  if (!receipt || !added) {
+    return { kind: "unknown", error: new MemberAdminError(`addMember transaction ${tx.hash} emitted no MemberAdded`), txHash: tx.hash, tx, memberId: null };
+  }
+  return { kind: "added", memberId: BigInt(added.args[0]), txHash: tx.hash };
+}
+
+/**
+ * Asks the chain what an unanswered addMember did, from `account` (one of the accounts it adds;
+ * a fresh custodial one when there is any, so only this transaction can have registered it).
+ * Registered: added. Not registered, and the transaction can no longer be mined (mined, or its
+ * sender's nonce used by another transaction): refused. Anything else stays unknown.
+ */
+async function settleOutcome(registry: LotRegistry, account: string, outcome: Extract<SendOutcome, { kind: "unknown" }>): Promise<SendOutcome> {
+  try {
+    const provider = registry.runner?.provider;
+    // The nonce first: if it moved before the receipt is looked for, a missing receipt is final.
+    const nonceUsed = outcome.tx && provider ? (await provider.getTransactionCount(outcome.tx.from, "latest")) > outcome.tx.nonce : false;
+    const receipt = outcome.txHash && provider ? await provider.getTransactionReceipt(outcome.txHash) : null;
+    const [memberId] = await registry.accountOf(account);
+    if (memberId !== 0n) {
+      return outcome.txHash !== null && receipt?.status === 1 ? { kind: "added", memberId, txHash: outcome.txHash } : { ...outcome, memberId };
+    }
+    if (receipt || nonceUsed) return { kind: "refused", error: outcome.error };
+    return outcome;
+  } catch {
+    return outcome;
+  }
+}
+
+async function refileKeys(db: Database, custodial: readonly string[], memberId: bigint): Promise<void> {
+  if (custodial.length === 0) return;
+  await db.query("update custodial_keys set member_id = $1 where address = any($2::text[])", [memberId, custodial.map((a) => a.toLowerCase())]);
+}
+
+/**
+ * The contract's decoded custom error, else an ethers error's one line (its full message repeats
+ * the request, which may carry the node's URL and its credentials).
+ */
+function errorDetails(error: unknown): string | undefined {
+  if (error === undefined || error === null) return undefined;
+  const revert = decodeRevert(revertDataOf(error));
+  if (revert) return revert.summary;
+  const e = error as { shortMessage?: unknown; message?: unknown };
+  return typeof e.shortMessage === "string" ? e.shortMessage : typeof e.message === "string" ? e.message : String(error);
 }
 
 function countryBytes(code: string): string {

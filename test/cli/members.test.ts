@@ -2,7 +2,9 @@ import { expect } from "chai";
 import path from "node:path";
 import { PassThrough } from "node:stream";
 import { Command } from "commander";
+import { Wallet } from "ethers";
 import { registerMembersCommand } from "../../src/cli/commands/members";
+import { openPglite } from "../../src/db/pglite";
 import { connectProvider } from "../../src/chain/provider";
 import { LotRegistry__factory } from "../../typechain-types";
 import { client, delivery, startTestGateway } from "../gateway/helpers";
@@ -75,5 +77,30 @@ describe("firstmile members (CLI)", function () {
     } finally {
       await running.gateway.stop();
     }
+  });
+
+  it("leaves no custodial key behind when the chain refuses a member before anything is sent", async function () {
+    const custodialKeys = async () => {
+      const db = await openPglite({ dir: path.join(env.FIRSTMILE_DATA_DIR!, "pgdata") });
+      try {
+        return (await db.query<{ address: string }>("select address from custodial_keys order by address")).rows.map((row) => row.address);
+      } finally {
+        await db.close();
+      }
+    };
+    const phone = Wallet.createRandom().address;
+    const first = await firstmile(env, dir, "members", "add", "--roles", "cooperative", "--country", "MY", "--account", phone, "--no-token");
+    const memberId = /^member (\d+) added/m.exec(first)?.[1];
+    expect(memberId).to.be.a("string");
+    const keysBefore = await custodialKeys();
+
+    // The phone's account belongs to a member already: the simulation refuses, no transaction is sent.
+    const refused = await firstmile(env, dir, "members", "add", "--roles", "cooperative", "--country", "MY", "--account", phone, "--custodial", "2").then(
+      () => null,
+      (error: Error) => error,
+    );
+    expect(refused?.message).to.contain("The chain refused to add the member").and.contain(`MembershipAccountTaken(account=${phone}, memberId=${memberId})`);
+    expect(await custodialKeys()).to.deep.equal(keysBefore);
+    expect(await firstmile(env, dir, "members", "list")).not.to.match(new RegExp(`^member ${Number(memberId) + 1} `, "m"));
   });
 });
