@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import pino from "pino";
-import { loadConfig, type Config } from "../../src/config";
+import { describeConfig, loadConfig, type Config } from "../../src/config";
 import { sendControlCommand } from "../../src/gateway/controlSocket";
 import { startGateway, type Gateway } from "../../src/gateway/startGateway";
 import { copyPgliteTemplate } from "../helpers/engines";
@@ -93,4 +93,21 @@ export async function waitUntilReady(base: string, timeoutMs = 30_000): Promise<
 
 export function delivery(grams: number, form = 1) {
   return { form, grams: String(grams), metadata: `0x${"ab".repeat(32)}`, origin: `0x${"cd".repeat(32)}` };
+}
+
+/**
+ * A gateway started in this process from `env` alone: no PGlite template and no embedded chain
+ * port added, for a gateway on an external node and PostgreSQL. What `firstmile start` prints (the
+ * config banner, then the progress lines) is appended to `printed` as it happens, so it can be
+ * read even when the start fails; the JSON logs go to `<dataDir>/gateway.log`.
+ */
+export async function startConfiguredTestGateway(dataDir: string, env: Record<string, string>, printed: string[] = []): Promise<TestGateway & { printed: string[] }> {
+  const fullEnv = { FIRSTMILE_DATA_DIR: dataDir, FIRSTMILE_PORT: String(await freePort()), FIRSTMILE_LOG_LEVEL: "debug", FIRSTMILE_RELAY_POLL_INTERVAL_MS: "200", ...env };
+  const config = loadConfig({ env: fullEnv, cwd: dataDir });
+  printed.push(...describeConfig(config).split("\n"));
+  fs.mkdirSync(dataDir, { recursive: true });
+  const logFile = path.join(dataDir, "gateway.log");
+  const logger = pino({ level: config.log.level }, pino.destination({ dest: logFile, sync: true, append: true }));
+  const gateway = await startGateway({ config, logger, log: (line) => printed.push(line) });
+  return { gateway, config, dataDir, logFile, env: fullEnv, printed };
 }
