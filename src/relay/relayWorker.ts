@@ -146,6 +146,8 @@ export class RelayWorker {
   /** Set when the relayer's nonce must be read again from the node before the next transaction. */
   #relayerNonceStale = false;
   #running = false;
+  /** Stopping: passes take only what was handed over, nothing more from the database. */
+  #draining = false;
   #loop: Promise<void> | null = null;
   #wake: (() => void) | null = null;
   #woken = false;
@@ -222,6 +224,7 @@ export class RelayWorker {
     if (expired.length > 0) this.#log.warn({ ids: expired.map((r) => r.id.toString()) }, "requests failed: attempts exhausted");
     this.#relayerNonce = BigInt(await provider.getTransactionCount(relayer.address, "pending"));
     this.#unlisten = await db.listen(OUTBOX_CHANNEL, () => this.#signal());
+    this.#draining = false;
     this.#running = true;
     this.#loop = this.#run();
     this.#watcher = setInterval(() => {
@@ -231,20 +234,33 @@ export class RelayWorker {
   }
 
   /**
-   * Stops claiming, finishes the pass in progress, and waits up to `drainMs` for the receipts of
-   * what was submitted (a restart would find them anyway).
+   * Drains: stops claiming from the database, finishes the pass in progress, submits what this
+   * gateway accepted and handed over but had not taken into a pass yet, and waits for the receipts
+   * of what was submitted; all within `drainMs`. What is left then stays safe in the outbox (handed
+   * requests released, transactions found by the next start).
    */
   async stop({ drainMs = 15_000 }: { drainMs?: number } = {}): Promise<void> {
     if (!this.#running && !this.#loop) return;
+    const deadline = Date.now() + drainMs;
     this.#running = false;
     this.#signal();
     await this.#loop;
     this.#loop = null;
+    this.#draining = true;
+    while (this.#handed.length > 0 && Date.now() < deadline) {
+      try {
+        await this.tick();
+      } catch (error) {
+        // The pass put its requests back (retried later); the rest is released below.
+        this.#log.warn({ err: error }, "relay drain pass failed");
+        break;
+      }
+    }
     const handed = this.#handed.splice(0).map((request) => request.id);
     if (handed.length > 0) await releaseRelayRequests(this.#p.db, { ids: handed, workerId: this.workerId }).catch(() => {});
     if (this.#inflight.size > 0) {
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, drainMs);
+        const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
         this.#drained.push(() => {
           clearTimeout(timer);
           resolve();
@@ -308,7 +324,7 @@ export class RelayWorker {
     const claimed = this.#handed.splice(0, limit);
     // The database holds what was not handed over: retries, requests from other processes, and
     // everything after a restart. Looked at whenever nothing was handed, and at least every poll.
-    if (claimed.length < limit && (claimed.length === 0 || Date.now() - this.#lastClaim >= config.pollIntervalMs)) {
+    if (!this.#draining && claimed.length < limit && (claimed.length === 0 || Date.now() - this.#lastClaim >= config.pollIntervalMs)) {
       this.#lastClaim = Date.now();
       const known = new Set(claimed.map((request) => request.id));
       const fromDb = await this.#time("claim (SQL)", () => claimRelayRequests(db, { workerId: this.workerId, limit: limit - claimed.length, staleLockMs: config.staleLockMs }));

@@ -1,58 +1,175 @@
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
+import { startAnvil } from "../../src/chain/anvil";
+import { connectProvider } from "../../src/chain/provider";
+import { openPglite } from "../../src/db/pglite";
+import { sendControlCommand } from "../../src/gateway/controlSocket";
 import { stopOrphanedNode } from "../../src/gateway/orphanedNode";
+import { LotRegistry__factory } from "../../typechain-types";
+import { client, delivery } from "../gateway/helpers";
 import { copyPgliteTemplate } from "../helpers/engines";
 import { freePort } from "../helpers/ports";
 import { makeTempDir, removeTempDir } from "../helpers/tmp";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
+type Child = { process: ChildProcess; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>; output: () => string };
+
+/** `firstmile start` as a child process with only `env` (and PATH, HOME) for its environment. */
+function startChild(env: Record<string, string>): Child {
+  const output: Buffer[] = [];
+  const child = spawn(process.execPath, ["-r", "./scripts/register-ts.js", "src/cli/index.ts", "start"], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout!.on("data", (chunk: Buffer) => output.push(chunk));
+  child.stderr!.on("data", (chunk: Buffer) => output.push(chunk));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+  return { process: child, exited, output: () => Buffer.concat(output).toString("utf8") };
+}
+
+/** Waits until the child prints a line matching `pattern`; throws if it exits first. */
+async function printed(child: Child, pattern: RegExp, timeoutMs = 180_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!pattern.test(child.output())) {
+    if (child.process.exitCode !== null || child.process.signalCode !== null) throw new Error(`start exited early:\n${child.output().slice(-3000)}`);
+    if (Date.now() > deadline) throw new Error(`start did not print ${pattern}:\n${child.output().slice(-3000)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 describe("firstmile start (a real child process)", function () {
   this.timeout(240_000);
-  let dir: string;
+  const dirs: string[] = [];
+  const children: Child[] = [];
 
-  before(async function () {
-    dir = makeTempDir("start-command");
-    await copyPgliteTemplate(path.join(dir, "pgdata"));
-  });
   after(async function () {
-    await stopOrphanedNode(path.join(dir, "chain"));
-    removeTempDir(dir);
+    for (const child of children) {
+      if (child.process.exitCode === null && child.process.signalCode === null) {
+        child.process.kill("SIGTERM");
+        await child.exited;
+      }
+    }
+    for (const dir of dirs) {
+      await stopOrphanedNode(path.join(dir, "chain"));
+      removeTempDir(dir);
+    }
   });
+
+  async function freshDataDir(prefix: string): Promise<string> {
+    const dir = makeTempDir(prefix);
+    dirs.push(dir);
+    await copyPgliteTemplate(path.join(dir, "pgdata"));
+    return dir;
+  }
 
   it("stops cleanly on SIGTERM while the demo is being seeded, and says the next start resumes it", async function () {
-    const output: Buffer[] = [];
-    const child = spawn(process.execPath, ["-r", "./scripts/register-ts.js", "src/cli/index.ts", "start"], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? "",
-        HOME: process.env.HOME ?? "",
-        FIRSTMILE_DATA_DIR: dir,
-        FIRSTMILE_PORT: String(await freePort()),
-        FIRSTMILE_CHAIN_PORT: String(await freePort()),
-        FIRSTMILE_LOG_LEVEL: "warn",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
+    const dir = await freshDataDir("start-command");
+    const child = startChild({
+      FIRSTMILE_DATA_DIR: dir,
+      FIRSTMILE_PORT: String(await freePort()),
+      FIRSTMILE_CHAIN_PORT: String(await freePort()),
+      FIRSTMILE_LOG_LEVEL: "warn",
     });
-    child.stdout.on("data", (chunk: Buffer) => output.push(chunk));
-    child.stderr.on("data", (chunk: Buffer) => output.push(chunk));
-    const text = () => Buffer.concat(output).toString("utf8");
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
-
+    children.push(child);
     // The members line is printed once the gateway is up, just before the demo starts seeding.
-    const deadline = Date.now() + 180_000;
-    while (!/^members /m.test(text())) {
-      if (child.exitCode !== null) throw new Error(`start exited early:\n${text().slice(-3000)}`);
-      if (Date.now() > deadline) throw new Error(`start did not come up:\n${text().slice(-3000)}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    child.kill("SIGTERM");
-    const { code, signal } = await exited;
-    expect({ code, signal }, text().slice(-2000)).to.deep.equal({ code: 0, signal: null });
-    expect(text()).to.match(/demo {6}interrupted: the next start resumes it/);
-    expect(text()).to.match(/^stopped$/m);
+    await printed(child, /^members /m);
+    child.process.kill("SIGTERM");
+    const { code, signal } = await child.exited;
+    const text = child.output();
+    expect({ code, signal }, text.slice(-2000)).to.deep.equal({ code: 0, signal: null });
+    expect(text).to.match(/demo {6}interrupted: the next start resumes it/);
+    expect(text).to.match(/^stopped$/m);
     expect(fs.existsSync(path.join(dir, "demo.json")), "no record of a demo that was not finished").to.equal(false);
+  });
+
+  it("drains the relay on SIGTERM right after a burst: every acknowledged request is mined before it exits, each mint once", async function () {
+    const dir = await freshDataDir("start-drain");
+    const port = await freePort();
+    const chainPort = await freePort();
+    const env = {
+      FIRSTMILE_DATA_DIR: dir,
+      FIRSTMILE_PORT: String(port),
+      FIRSTMILE_CHAIN_PORT: String(chainPort),
+      FIRSTMILE_LOG_LEVEL: "warn",
+      // The relay alone: no demo story competing for it.
+      FIRSTMILE_DEMO: "0",
+      // The burst comes from one address; the per-IP limit is not what is tested here.
+      FIRSTMILE_RATE_LIMIT_PER_IP: "10000",
+    };
+    const stopWithSigterm = async (running: Child) => {
+      running.process.kill("SIGTERM");
+      const { code, signal } = await running.exited;
+      expect({ code, signal }, running.output().slice(-2000)).to.deep.equal({ code: 0, signal: null });
+      expect(running.output()).to.match(/^stopping: draining the relay$/m).and.match(/^stopped$/m);
+    };
+    type OutboxRow = { idempotency_key: string; id: bigint; status: string; locked_by: string | null; outputs: { lotIds?: string[] } | null };
+    const outboxOf = async (memberId: string): Promise<OutboxRow[]> => {
+      const db = await openPglite({ dir: path.join(dir, "pgdata") });
+      try {
+        return (await db.query<OutboxRow>("select idempotency_key, id, status, locked_by, outputs from outbox where member_id = $1 order by id", [BigInt(memberId)])).rows;
+      } finally {
+        await db.close();
+      }
+    };
+
+    const first = startChild(env);
+    children.push(first);
+    await printed(first, /^running; /m);
+    const answer = await sendControlCommand(path.join(dir, "gateway.sock"), "POST", "/members", { roles: ["cooperative"], country: "ID" });
+    expect(answer?.status, JSON.stringify(answer?.body)).to.equal(200);
+    const { token, accounts, memberId } = answer!.body as { token: string; memberId: string; accounts: Array<{ address: string }> };
+    const account = accounts[0]!.address;
+    const api = client(`http://127.0.0.1:${port}`, token);
+
+    // A burst of mints, each with its own key and weight, eight at a time; SIGTERM as soon as the last is acknowledged.
+    const BURST = 150;
+    const gramsOf = (n: number) => 200_000 + n;
+    const acknowledged = new Map<string, string>(); // idempotency key -> request id
+    let next = 0;
+    const sender = async () => {
+      while (next < BURST) {
+        const n = ++next;
+        const response = await api.post("/v1/lots/mint", delivery(gramsOf(n)), { "idempotency-key": `drain-${n}` });
+        expect(response.status, JSON.stringify(response.body)).to.equal(202);
+        acknowledged.set(`drain-${n}`, response.body.id);
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, sender));
+    await stopWithSigterm(first);
+    expect(acknowledged.size).to.equal(BURST);
+
+    // The outbox as the stopped gateway left it: every acknowledged request mined, each with its
+    // own lot, and none held by the gone worker. The drain saw everything accepted through.
+    const final = await outboxOf(memberId);
+    expect(new Map(final.map((row) => [row.idempotency_key, String(row.id)]))).to.deep.equal(acknowledged);
+    expect(final.filter((row) => row.status !== "mined" || row.locked_by !== null).map((row) => `${row.idempotency_key} ${row.status} ${row.locked_by}`), "rows not mined at exit").to.deep.equal([]);
+
+    // The chain decides: one lot per acknowledged request, with its weight, and no other lot.
+    const node = await startAnvil({ stateDir: path.join(dir, "chain"), port: chainPort });
+    const provider = connectProvider(node.url, 31337);
+    try {
+      const lots = LotRegistry__factory.connect(JSON.parse(fs.readFileSync(path.join(dir, "deployments", "embedded.json"), "utf8")).contracts.LotRegistry.address, provider);
+      const nextLot = await lots.nextLotId(account);
+      const firstLot = (nextLot / 1_000_000_000n) * 1_000_000_000n + 1n;
+      expect(Number(nextLot - firstLot), "lots of the member's account").to.equal(BURST);
+      const lotsOfGrams = new Map<bigint, string[]>();
+      for (let lotId = firstLot; lotId < nextLot; lotId++) {
+        const { lot } = await lots.getLot(lotId);
+        lotsOfGrams.set(lot.grams, [...(lotsOfGrams.get(lot.grams) ?? []), lotId.toString()]);
+      }
+      const recorded = new Map(final.map((row) => [row.idempotency_key, row.outputs?.lotIds]));
+      for (let n = 1; n <= BURST; n++) {
+        const ids = lotsOfGrams.get(BigInt(gramsOf(n))) ?? [];
+        expect(ids, `lots minted for drain-${n}`).to.have.length(1);
+        expect(recorded.get(`drain-${n}`), `recorded lot of drain-${n}`).to.deep.equal(ids);
+      }
+    } finally {
+      provider.destroy();
+      await node.stop();
+    }
   });
 });
