@@ -87,7 +87,7 @@ async function main() {
   const pct = (run: Run, p: number) => (run.latencies ? percentile(run.latencies, p).toFixed(1) : "-");
   console.log("");
   printTable(
-    ["mode", "lots", "seconds", "lots/s", "vs raw (mean)", "accept p50 ms", "accept p99 ms", "CPU s: client", "gateway", "anvil"],
+    ["mode", "lots", "seconds", "lots/s", "vs raw (mean)", "accept p50 ms", "accept p99 ms", "CPU s: client", "gateway", "anvil", "stolen"],
     runs.map((run) => [
       run.name,
       run.lots,
@@ -99,6 +99,7 @@ async function main() {
       run.cpu.client!.toFixed(1),
       run.cpu.gateway === undefined ? "-" : run.cpu.gateway.toFixed(1),
       run.cpu.anvil!.toFixed(1),
+      run.cpu.steal!.toFixed(1),
     ]),
   );
   for (const run of [batched, unbatched]) {
@@ -122,6 +123,8 @@ async function main() {
     unbatched_vs_raw: round(rate(unbatched) / rawRate, 3),
     unbatched_accept_p99_ms: round(percentile(unbatched.latencies!, 99), 2),
     gateway_cpu_ms_per_lot: round((batched.cpu.gateway! * 1000) / batched.lots, 2),
+    // CPU seconds taken by other guests of the host during the batched run (0 on a machine of one's own).
+    batched_run_stolen_cpu_s: round(batched.cpu.steal!, 2),
     raw_client_cpu_ms_per_lot: round(((rawBefore.cpu.client! + rawAfter.cpu.client!) * 1000) / (rawBefore.lots + rawAfter.lots), 2),
     n: N,
   });
@@ -227,7 +230,8 @@ async function startGateway(dir: string, ports: { http: number; chain: number },
       FIRSTMILE_DATA_DIR: dataDir,
       FIRSTMILE_PORT: String(ports.http),
       FIRSTMILE_CHAIN_PORT: String(ports.chain),
-      FIRSTMILE_LOG_LEVEL: "warn",
+      // One JSON line per request at info (the default); BENCH_LOG_LEVEL=info measures its cost.
+      FIRSTMILE_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "warn",
       // The demo story would be seeded while the raw sender runs.
       FIRSTMILE_DEMO: "0",
       FIRSTMILE_RATE_LIMIT_PER_TOKEN: "1000000",
@@ -279,20 +283,36 @@ async function waitForLots(gateway: Gateway, account: string, next: bigint): Pro
   await waitFor(async () => BigInt(await call(gateway.chainUrl, gateway.registry, "nextLotId", [account])) >= next, 600_000, 50);
 }
 
-/** CPU seconds used since the call, by this process, the gateway process and its anvil node. */
+/**
+ * CPU seconds used since the call, by this process, the gateway process and its anvil node, and
+ * the CPU seconds the hypervisor gave to others (steal): on a shared virtual machine the same run
+ * is slower while that is high, the raw sender's figure with it.
+ */
 function cpuMeter(gateway: Gateway): () => Record<string, number> {
   const anvilPid = Number(fs.readFileSync(path.join(gateway.dataDir, "chain", "anvil.pid"), "utf8"));
   const client = process.cpuUsage();
   const gatewayStart = procCpu(gateway.child.pid!);
   const anvilStart = procCpu(anvilPid);
+  const stealStart = stolenCpu();
   return () => {
     const used = process.cpuUsage(client);
     return {
       client: (used.user + used.system) / 1e6,
       gateway: procCpu(gateway.child.pid!) - gatewayStart,
       anvil: procCpu(anvilPid) - anvilStart,
+      steal: stolenCpu() - stealStart,
     };
   };
+}
+
+/** The machine's steal time, in seconds over all CPUs (Linux /proc/stat, the `cpu` line's 8th value). */
+function stolenCpu(): number {
+  try {
+    const fields = fs.readFileSync("/proc/stat", "utf8").split("\n", 1)[0]!.trim().split(/\s+/);
+    return Number(fields[8] ?? Number.NaN) / 100;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 /** utime + stime of a process, in seconds (Linux /proc). */
