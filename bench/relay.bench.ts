@@ -10,10 +10,12 @@
  * (FIRSTMILE_DEMO=0); BENCH_PROFILE=<dir> writes CPU profiles of its threads there,
  * BENCH_NODE_FLAGS adds node flags, FIRSTMILE_DATABASE_THREAD=main compares PGlite on one thread.
  *
- * Measured with nothing else running on the 2-core development machine, N = 10,000, eight runs:
- * batched 866-1,094 lots/s, median 943 (before: 769-790), HTTP intake 960-1,187 requests/s,
- * 1.13-1.51x the raw sender, accept p50 163-214 ms and p99 830-1,336 ms with 256 in flight,
- * gateway CPU 0.98-1.21 ms a lot on two threads. docs/gateway.md ("Throughput") has what changed and where the time goes.
+ * Measured with nothing else running on the 2-core development machine, N = 10,000, nine runs:
+ * batched 1,448-1,920 lots/s in seven, 979 and 982 in two where the raw sender was 20-25% slower
+ * too (median 1,614); HTTP intake 1,078-2,323 requests/s, 1.30-1.93x the raw sender, accept p50 93-218 ms
+ * and p99 278-845 ms with 256 in flight, gateway CPU 0.56-0.92 ms a lot on two threads.
+ * docs/gateway.md ("Throughput") has what changed and where the time goes. BENCH_LOG_LEVEL=info
+ * logs a line per request, as the default level does.
  *
  *   npm run bench:relay            BENCH_N=2000 BENCH_N_UNBATCHED=500 npm run bench:relay
  */
