@@ -65,14 +65,7 @@ function gatewayOnPostgres(this: Mocha.Suite) {
 
   /** A new database on the server; its URL carries a password the gateway must never show (the server trusts local connections). */
   async function createDatabase(name: string): Promise<string> {
-    const admin = new pg.Client({ connectionString: server.url });
-    await admin.connect();
-    try {
-      await admin.query(`create database ${name}`);
-    } finally {
-      await admin.end();
-    }
-    return server.urlFor(name).replace("postgres://app@", `postgres://app:${DB_PASSWORD}@`);
+    return (await server.createDatabase(name)).replace("postgres://app@", `postgres://app:${DB_PASSWORD}@`);
   }
 
   /** Every table of `database` as text (bytea as hex), one entry per table. */

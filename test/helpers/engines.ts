@@ -1,7 +1,6 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import pg from "pg";
 import { openPglite } from "../../src/db/pglite";
 import { openPostgres } from "../../src/db/postgres";
 import type { Database, Engine } from "../../src/db/database";
@@ -94,15 +93,7 @@ const postgresEngine: EngineUnderTest = {
   async openEmpty() {
     server ??= startPostgres(POSTGRES_BIN!);
     const running = await server;
-    const name = `test_${process.pid}_${++databases}`;
-    const admin = new pg.Client({ connectionString: running.url });
-    await admin.connect();
-    try {
-      await admin.query(`create database ${name}`);
-    } finally {
-      await admin.end();
-    }
-    lastUrl = running.urlFor(name);
+    lastUrl = await running.createDatabase(`test_${process.pid}_${++databases}`);
     return openPostgres({ url: lastUrl });
   },
   lastUrl: () => lastUrl,

@@ -3,6 +3,7 @@ import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import pg from "pg";
 
 /**
  * A throwaway PostgreSQL server for tests: `initdb` into a temp dir, `pg_ctl start` on a free
@@ -16,6 +17,8 @@ export type PostgresServer = {
   port: number;
   /** URL of another database on the same server. */
   urlFor(database: string): string;
+  /** Creates an empty database on the server; answers its URL. */
+  createDatabase(database: string): Promise<string>;
   stop(): Promise<void>;
 };
 
@@ -84,6 +87,16 @@ export async function startPostgres(bin: string): Promise<PostgresServer> {
       url: urlFor("postgres"),
       port,
       urlFor,
+      async createDatabase(database) {
+        const admin = new pg.Client({ connectionString: urlFor("postgres") });
+        await admin.connect();
+        try {
+          await admin.query(`create database ${database}`);
+        } finally {
+          await admin.end();
+        }
+        return urlFor(database);
+      },
       stop: async () => {
         process.removeListener("exit", stopNow);
         stopNow();
