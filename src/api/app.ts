@@ -61,9 +61,13 @@ export function createApp({
     res.setHeader("x-request-id", requestId);
     const started = performance.now();
     // One line per request, when it is answered or its connection closes: a single pino call, no
-    // child logger. A 5xx carries the error it answered (sendError keeps it in the locals).
+    // child logger. Answered requests at debug (the outbox already keeps every write, with its
+    // member and times; at info a demo seeding or a burst would bury everything else), refused
+    // ones at info, failures at error with the error they answered (sendError keeps it in the locals).
     res.once("close", () => {
       const { memberId, failure } = context(res);
+      const level = res.statusCode >= 500 || failure !== undefined ? "error" : res.statusCode >= 400 ? "info" : "debug";
+      if (!logger.isLevelEnabled(level)) return;
       const line: Record<string, unknown> = {
         requestId,
         method: req.method,
@@ -78,10 +82,10 @@ export function createApp({
       // The member, never its token: no header or body goes in a log line.
       if (memberId !== null) line.memberId = String(memberId);
       if (!res.writableFinished) line.aborted = true;
-      if (res.statusCode >= 500 || failure !== undefined) {
+      if (level === "error") {
         line.err = failure;
         logger.error(line, "request failed");
-      } else logger.info(line, "request");
+      } else logger[level](line, "request");
     });
     next();
   };

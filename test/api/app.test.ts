@@ -325,12 +325,13 @@ describe("gateway app: one log line per request", () => {
   let token: string;
   const lines: Array<Record<string, unknown>> = [];
   const written: string[] = [];
+  let logger: pino.Logger;
 
   before(async () => {
     db = await openPglite({ dir: null });
     await migrate(db, {});
     token = (await issueApiToken(db, 21n, "logged phone")).token;
-    const logger = pino({ level: "info" }, {
+    logger = pino({ level: "debug" }, {
       write(line: string) {
         written.push(line);
         lines.push(JSON.parse(line));
@@ -381,7 +382,7 @@ describe("gateway app: one log line per request", () => {
     }
   }
 
-  it("logs each request at info with the id of its x-request-id header, its member, and never its token", async () => {
+  it("logs each request with the id of its x-request-id header, its member, and never its token: answered at debug, refused at info", async () => {
     const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
     const direct = await fetch(`${running.base}/v1/echo`, { method: "POST", headers, body: "{}" });
     const routed = await fetch(`${running.base}/v1/echo/abc`, { method: "POST", headers: { ...headers, "x-request-id": "client-id-1" }, body: "{}" });
@@ -391,10 +392,10 @@ describe("gateway app: one log line per request", () => {
 
     const [directLine, ...moreDirect] = await linesOf(requestId);
     expect(moreDirect).to.deep.equal([]);
-    expect(directLine).to.deep.include({ level: 30, msg: "request", requestId, method: "POST", path: "/v1/echo", status: 200, memberId: "21" });
+    expect(directLine).to.deep.include({ level: 20, msg: "request", requestId, method: "POST", path: "/v1/echo", status: 200, memberId: "21" });
     expect(directLine!.ms).to.be.a("number");
     const [routedLine] = await linesOf("client-id-1");
-    expect(routedLine).to.deep.include({ level: 30, requestId: "client-id-1", path: "/v1/echo/abc", route: "/v1/echo/:name", status: 200, memberId: "21" });
+    expect(routedLine).to.deep.include({ level: 20, requestId: "client-id-1", path: "/v1/echo/abc", route: "/v1/echo/:name", status: 200, memberId: "21" });
 
     // Refused requests are logged too, without a member, and without their query string.
     const refused = await fetch(`${running.base}/v1/echo?token=x`, { method: "POST", headers: { authorization: "Bearer fm_wrong" } });
@@ -408,6 +409,22 @@ describe("gateway app: one log line per request", () => {
     expect(everything).not.to.contain("fm_wrong");
     expect(everything.toLowerCase()).not.to.contain("bearer");
     expect(everything.toLowerCase()).not.to.contain("authorization");
+  });
+
+  it("at the default level (info) writes nothing for an answered request, and still the refused and failed ones", async () => {
+    logger.level = "info";
+    try {
+      const answered = await fetch(`${running.base}/v1/echo`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: "{}" });
+      const refused = await fetch(`${running.base}/v1/echo`, { method: "POST", headers: { authorization: "Bearer fm_wrong" } });
+      const failed = await fetch(`${running.base}/v1/boom`);
+      expect([answered.status, refused.status, failed.status]).to.deep.equal([200, 401, 500]);
+      expect((await linesOf(refused.headers.get("x-request-id"))).map((line) => line.level)).to.deep.equal([30]);
+      expect((await linesOf(failed.headers.get("x-request-id"))).map((line) => line.level)).to.deep.equal([50]);
+      // Logged in the order they closed: the answered one came first, and wrote nothing.
+      expect(lines.filter((line) => line.requestId === answered.headers.get("x-request-id"))).to.deep.equal([]);
+    } finally {
+      logger.level = "debug";
+    }
   });
 
   it("logs a 5xx once, at error, with the error and the request id the client was given", async () => {
