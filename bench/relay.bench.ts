@@ -14,8 +14,8 @@
  * batched 1,448-1,920 lots/s in seven, 979 and 982 in two where the raw sender was 20-25% slower
  * too (median 1,614); HTTP intake 1,078-2,323 requests/s, 1.30-1.93x the raw sender, accept p50 93-218 ms
  * and p99 278-845 ms with 256 in flight, gateway CPU 0.56-0.92 ms a lot on two threads.
- * docs/gateway.md ("Throughput") has what changed and where the time goes. BENCH_LOG_LEVEL=info
- * logs a line per request, as the default level does.
+ * docs/gateway.md ("Throughput") has what changed and where the time goes. BENCH_LOG_LEVEL=debug
+ * logs a line per request.
  *
  *   npm run bench:relay            BENCH_N=2000 BENCH_N_UNBATCHED=500 npm run bench:relay
  */
@@ -232,7 +232,7 @@ async function startGateway(dir: string, ports: { http: number; chain: number },
       FIRSTMILE_DATA_DIR: dataDir,
       FIRSTMILE_PORT: String(ports.http),
       FIRSTMILE_CHAIN_PORT: String(ports.chain),
-      // One JSON line per request at info (the default); BENCH_LOG_LEVEL=info measures its cost.
+      // BENCH_LOG_LEVEL=debug logs a JSON line per request: it measures what that costs.
       FIRSTMILE_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "warn",
       // The demo story would be seeded while the raw sender runs.
       FIRSTMILE_DEMO: "0",
