@@ -81,7 +81,7 @@ class PgliteWorkerDatabase implements Database {
   async batch(statements: readonly Statement[]): Promise<QueryResult[]> {
     this.#assertOutsideTransaction();
     try {
-      return (await this.call({ op: "batch", statements })) as QueryResult[];
+      return ((await this.call({ op: "batch", statements })) as QueryResult[]).map((result) => withBuffers(result) as QueryResult);
     } catch (error) {
       // The thread's error came as plain fields: the caller gets the class it may test for.
       const fields = error as Partial<BatchRowCountError>;
@@ -143,7 +143,7 @@ class PgliteWorkerDatabase implements Database {
     if (!pending) return;
     this.#pending.delete(message.id);
     if (this.#pending.size === 0) this.#worker.unref();
-    if (message.ok) pending.resolve(Array.isArray(message.result) ? message.result.map(withBuffers) : withBuffers(message.result));
+    if (message.ok) pending.resolve(withBuffers(message.result));
     else pending.reject(deserializeError(message.error));
   }
 

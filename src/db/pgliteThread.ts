@@ -4,6 +4,7 @@
  * would order calls in one thread: a query outside a transaction waits for the open one.
  */
 import { parentPort, workerData } from "node:worker_threads";
+import { runStatements, type Queryable, type QueryResult, type Row } from "./database";
 import { TEXT_PARSERS } from "./typeParsers";
 import type { ThreadReply, ThreadRequest } from "./pgliteThreadProtocol";
 
@@ -44,8 +45,7 @@ async function handle(request: ThreadRequest): Promise<unknown> {
       return null;
     case "query": {
       const target = request.tx === undefined ? pglite : transactionOf(request.tx);
-      const result = await target.query(request.sql, request.params as unknown[]);
-      return { rows: result.rows, rowCount: Math.max(result.affectedRows ?? 0, result.rows.length) };
+      return resultOf(await target.query<Row>(request.sql, request.params as unknown[]));
     }
     case "exec":
       await (request.tx === undefined ? pglite : transactionOf(request.tx)).exec(request.sql);
@@ -75,25 +75,20 @@ async function handle(request: ThreadRequest): Promise<unknown> {
 }
 
 /** `Database.batch`: the statements in one transaction, here, with no round trip to the caller. */
-function batch(statements: Extract<ThreadRequest, { op: "batch" }>["statements"]): Promise<unknown[]> {
-  return pglite.transaction(async (tx) => {
-    const results: unknown[] = [];
-    for (const [index, statement] of statements.entries()) {
-      const result = await tx.query(statement.sql, (statement.params ?? []) as unknown[]);
-      const rowCount = Math.max(result.affectedRows ?? 0, result.rows.length);
-      if (statement.expectRows !== undefined && rowCount !== statement.expectRows) {
-        // Plain fields: the gateway's side turns them back into a BatchRowCountError.
-        throw Object.assign(new Error(`Statement ${index + 1} of a batch affected ${rowCount} rows, not ${statement.expectRows}`), {
-          name: "BatchRowCountError",
-          statement: index,
-          expected: statement.expectRows,
-          actual: rowCount,
-        });
-      }
-      results.push({ rows: result.rows, rowCount });
-    }
-    return results;
+function batch(statements: Extract<ThreadRequest, { op: "batch" }>["statements"]): Promise<QueryResult[]> {
+  // A BatchRowCountError crosses as plain fields; the gateway's side makes it one again.
+  return pglite.transaction((tx) => {
+    const queryable: Queryable = {
+      engine: "pglite",
+      query: async <T extends Row>(sql: string, params?: readonly unknown[]) => resultOf<T>(await tx.query<T>(sql, (params ?? []) as unknown[])),
+      exec: async (sql) => void (await tx.exec(sql)),
+    };
+    return runStatements(queryable, statements);
   });
+}
+
+function resultOf<T extends Row>(result: { rows: T[]; affectedRows?: number }): QueryResult<T> {
+  return { rows: result.rows, rowCount: Math.max(result.affectedRows ?? 0, result.rows.length) };
 }
 
 /** Opens a transaction and answers once it is open; it ends when `commit` or `rollback` arrives. */
