@@ -1,4 +1,4 @@
-import { rpcEndpoint } from "../chain/rpcEndpoint";
+import { fetchFailureOf, rpcEndpoint } from "../chain/rpcEndpoint";
 import { BaseError, RetryableError } from "../errors/base";
 
 /**
@@ -43,19 +43,17 @@ export function jsonRpcClient(url: string, options: { timeoutMs?: number } = {})
           signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
         });
       } catch (error) {
-        throw new JsonRpcUnreachableError(`${method}: the chain node at ${endpoint.shown} is unreachable`, { cause: error, details: causeOf(error) });
+        throw new JsonRpcUnreachableError(`${method}: the chain node at ${endpoint.shown} is unreachable`, { cause: error, details: fetchFailureOf(error) });
       }
-      if (!response.ok) throw new JsonRpcUnreachableError(`${method}: the chain node at ${endpoint.shown} answered HTTP ${response.status}`);
-      const answer = (await response.json()) as { result?: T; error?: { code?: number; message?: string; data?: unknown } };
+      // A JSON-RPC error may come with any HTTP status; only an answer that is not JSON-RPC is the node's failure.
+      const answer = (await response.json().catch(() => null)) as { result?: T; error?: { code?: number; message?: string; data?: unknown } } | null;
+      if (answer === null || typeof answer !== "object") {
+        throw new JsonRpcUnreachableError(`${method}: the chain node at ${endpoint.shown} answered HTTP ${response.status} without a JSON-RPC answer`);
+      }
       if (answer.error) throw new JsonRpcError(method, answer.error);
       return answer.result as T;
     },
   };
-}
-
-function causeOf(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
-  return cause?.code ?? cause?.message ?? (error as Error)?.message ?? String(error);
 }
 
 /** The same interface over an ethers provider's `send` (when no URL is at hand). */

@@ -15,9 +15,10 @@ describe("rpcEndpoint", () => {
     expect(Buffer.from(endpoint.headers.authorization!.replace(/^Basic /, ""), "base64").toString("utf8")).to.equal("ops:s@cret:x");
   });
 
-  it("leaves a URL without credentials as it is, and never echoes one it cannot parse", () => {
+  it("leaves a URL without credentials as it is, and shows no password or token of one it cannot parse or must send as is", () => {
     expect(rpcEndpoint("http://127.0.0.1:8545")).to.deep.equal({ url: "http://127.0.0.1:8545", headers: {}, shown: "http://127.0.0.1:8545" });
-    expect(rpcEndpoint("http://ops:pw@").shown).to.equal("(an invalid URL)");
+    expect(rpcEndpoint("http://ops:pw@").shown).to.equal("http://ops:[redacted]@");
+    expect(rpcEndpoint("https://node.example.org/rpc?apikey=k-1").shown).to.equal("https://node.example.org/rpc?apikey=[redacted]");
   });
 
   describe("against a node that wants Basic authentication", () => {
@@ -56,7 +57,7 @@ describe("rpcEndpoint", () => {
 
       const wrong = `http://ops:not-it@127.0.0.1:${port}`;
       const relayError = await rejection(jsonRpcClient(wrong).call("eth_chainId", []));
-      expect(relayError.message).to.equal(`eth_chainId: the chain node at http://127.0.0.1:${port}/ answered HTTP 401`);
+      expect(relayError.message).to.equal(`eth_chainId: the chain node at http://127.0.0.1:${port}/ answered HTTP 401 without a JSON-RPC answer`);
       const indexerError = await rejection(createJsonRpcChainReader({ url: wrong }).chainId());
       expect(indexerError.message).to.contain("answered HTTP 401");
       const unreachable = await rejection(jsonRpcClient("http://ops:rpc-s3cret@127.0.0.1:1").call("eth_chainId", []));

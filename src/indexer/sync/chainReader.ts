@@ -1,4 +1,4 @@
-import { rpcEndpoint } from "../../chain/rpcEndpoint";
+import { fetchFailureOf, rpcEndpoint } from "../../chain/rpcEndpoint";
 import { IndexerRpcError } from "../errors";
 import type { ChainLog } from "../indexing/events";
 
@@ -51,7 +51,7 @@ export function createJsonRpcChainReader({ url, timeoutMs = 10_000, blocksPerBat
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
-      throw new IndexerRpcError(`The chain node at ${endpoint.shown} is unreachable`, { cause: error, details: describe(error) });
+      throw new IndexerRpcError(`The chain node at ${endpoint.shown} is unreachable`, { cause: error, details: fetchFailureOf(error) });
     }
     if (!response.ok) throw new IndexerRpcError(`The chain node at ${endpoint.shown} answered HTTP ${response.status}`);
     try {
@@ -103,8 +103,3 @@ export function createJsonRpcChainReader({ url, timeoutMs = 10_000, blocksPerBat
 }
 
 const hex = (value: number) => `0x${value.toString(16)}`;
-
-function describe(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
-  return cause?.code ?? cause?.message ?? (error as Error)?.message ?? String(error);
-}
