@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
@@ -11,28 +10,11 @@ import { LotRegistry__factory } from "../../typechain-types";
 import { client, delivery } from "../gateway/helpers";
 import { copyPgliteTemplate } from "../helpers/engines";
 import { freePort } from "../helpers/ports";
+import { startProcess, type StartProcess } from "../helpers/startProcess";
 import { makeTempDir, removeTempDir } from "../helpers/tmp";
 
-const ROOT = path.resolve(__dirname, "..", "..");
-
-type Child = { process: ChildProcess; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>; output: () => string };
-
-/** `firstmile start` as a child process with only `env` (and PATH, HOME) for its environment. */
-function startChild(env: Record<string, string>): Child {
-  const output: Buffer[] = [];
-  const child = spawn(process.execPath, ["-r", "./scripts/register-ts.js", "src/cli/index.ts", "start"], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  child.stdout!.on("data", (chunk: Buffer) => output.push(chunk));
-  child.stderr!.on("data", (chunk: Buffer) => output.push(chunk));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
-  return { process: child, exited, output: () => Buffer.concat(output).toString("utf8") };
-}
-
 /** Waits until the child prints a line matching `pattern`; throws if it exits first. */
-async function printed(child: Child, pattern: RegExp, timeoutMs = 180_000): Promise<void> {
+async function printed(child: StartProcess, pattern: RegExp, timeoutMs = 180_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!pattern.test(child.output())) {
     if (child.process.exitCode !== null || child.process.signalCode !== null) throw new Error(`start exited early:\n${child.output().slice(-3000)}`);
@@ -44,7 +26,7 @@ async function printed(child: Child, pattern: RegExp, timeoutMs = 180_000): Prom
 describe("firstmile start (a real child process)", function () {
   this.timeout(240_000);
   const dirs: string[] = [];
-  const children: Child[] = [];
+  const children: StartProcess[] = [];
 
   after(async function () {
     for (const child of children) {
@@ -68,7 +50,7 @@ describe("firstmile start (a real child process)", function () {
 
   it("stops cleanly on SIGTERM while the demo is being seeded, and says the next start resumes it", async function () {
     const dir = await freshDataDir("start-command");
-    const child = startChild({
+    const child = startProcess({
       FIRSTMILE_DATA_DIR: dir,
       FIRSTMILE_PORT: String(await freePort()),
       FIRSTMILE_CHAIN_PORT: String(await freePort()),
@@ -100,7 +82,7 @@ describe("firstmile start (a real child process)", function () {
       // The burst comes from one address; the per-IP limit is not what is tested here.
       FIRSTMILE_RATE_LIMIT_PER_IP: "10000",
     };
-    const stopWithSigterm = async (running: Child) => {
+    const stopWithSigterm = async (running: StartProcess) => {
       running.process.kill("SIGTERM");
       const { code, signal } = await running.exited;
       expect({ code, signal }, running.output().slice(-2000)).to.deep.equal({ code: 0, signal: null });
@@ -116,7 +98,7 @@ describe("firstmile start (a real child process)", function () {
       }
     };
 
-    const first = startChild(env);
+    const first = startProcess(env);
     children.push(first);
     await printed(first, /^running; /m);
     const answer = await sendControlCommand(path.join(dir, "gateway.sock"), "POST", "/members", { roles: ["cooperative"], country: "ID" });

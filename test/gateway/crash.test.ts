@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
@@ -8,6 +7,7 @@ import { stopOrphanedNode } from "../../src/gateway/orphanedNode";
 import { LotRegistry__factory } from "../../typechain-types";
 import { copyPgliteTemplate } from "../helpers/engines";
 import { freePort } from "../helpers/ports";
+import { startProcess, type StartProcess } from "../helpers/startProcess";
 import { makeTempDir, removeTempDir } from "../helpers/tmp";
 import { client, delivery } from "./helpers";
 
@@ -20,12 +20,11 @@ import { client, delivery } from "./helpers";
  * (with the same key) once the gateway is back. In the end the chain itself is read: every
  * acknowledged request's delivery is minted exactly once, and nothing else is.
  */
-const ROOT = path.resolve(__dirname, "../..");
 // before-mined comes before after-broadcast so that it is reached in normal operation; after-broadcast
 // leaves mined but unrecorded transactions, which the final run's recovery records.
 const CRASHES = ["after-ack:4", "after-sign:2", "after-submit:2", "before-mined:2", "after-broadcast:2"] as const;
 
-type Child = { process: ChildProcess; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>; output: () => string };
+type Child = StartProcess;
 
 describe("crash safety: SIGKILL at every relay step, then restart", function () {
   this.timeout(240_000);
@@ -62,20 +61,7 @@ describe("crash safety: SIGKILL at every relay step, then restart", function () 
     removeTempDir(dir);
   });
 
-  function startChild(extra: Record<string, string> = {}): Child {
-    const output: Buffer[] = [];
-    const processHandle = spawn(process.execPath, ["-r", "./scripts/register-ts.js", "src/cli/index.ts", "start"], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env, ...extra },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    processHandle.stdout!.on("data", (chunk: Buffer) => output.push(chunk));
-    processHandle.stderr!.on("data", (chunk: Buffer) => output.push(chunk));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-      processHandle.once("exit", (code, signal) => resolve({ code, signal })),
-    );
-    return { process: processHandle, exited, output: () => Buffer.concat(output).toString("utf8") };
-  }
+  const startChild = (extra: Record<string, string> = {}): Child => startProcess({ ...env, ...extra });
 
   /** Resolves true once the gateway answers, false if it was killed at its crash point while recovering. */
   async function waitUntilUp(running: Child): Promise<boolean> {
