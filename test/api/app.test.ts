@@ -9,6 +9,54 @@ import { openPglite } from "../../src/db/pglite";
 import { migrate } from "../../src/db/migrate";
 import type { Database, Queryable } from "../../src/db";
 
+/** Routes of every kind the app serves: a routed and a direct write, writes with a query, a public failure. */
+const ROUTES = [
+  defineRoute({
+    method: "post",
+    path: "/v1/echo/:name",
+    summary: "echo a validated body back",
+    auth: "member",
+    params: z.object({ name: z.string().regex(/^[a-z]+$/) }),
+    body: z.object({ grams: z.number().int().positive() }),
+    responses: { 200: { description: "echoed" } },
+    handler: async ({ params, body, memberId }) => ({ status: 200, body: { name: params.name, grams: body.grams, memberId: String(memberId) } }),
+  }),
+  defineRoute({
+    method: "post",
+    path: "/v1/echo",
+    summary: "echo a validated body back, on a path without parameters (the writes' direct path)",
+    auth: "member",
+    body: z.object({ grams: z.number().int().positive() }),
+    responses: { 200: { description: "echoed" } },
+    handler: async ({ body, memberId }) => {
+      if (body.grams === 13) throw new Error("secret internal detail 0xdeadbeef");
+      return { status: 200, body: { name: "abc", grams: body.grams, memberId: String(memberId) } };
+    },
+  }),
+  // A write with a query schema, on the direct path and off it (as POST /v1/evidence?type=).
+  ...["/v1/tagged", "/v1/tagged/:name"].map((path) =>
+    defineRoute({
+      method: "post",
+      path,
+      summary: "echo a validated query back",
+      auth: "member",
+      query: z.object({ type: z.string().max(10).optional() }),
+      responses: { 200: { description: "echoed" } },
+      handler: async ({ query, memberId }) => ({ status: 200, body: { type: query.type ?? null, memberId: String(memberId) } }),
+    }),
+  ),
+  defineRoute({
+    method: "get",
+    path: "/v1/boom",
+    summary: "fails unexpectedly",
+    auth: "public",
+    responses: { 200: { description: "never" } },
+    handler: async () => {
+      throw new Error("secret internal detail 0xdeadbeef");
+    },
+  }),
+];
+
 describe("gateway app (Express): auth, validation, one error shape, OpenAPI", () => {
   let db: Database;
   let server: Server;
@@ -16,52 +64,6 @@ describe("gateway app (Express): auth, validation, one error shape, OpenAPI", ()
   let token: string;
   let healthy = true;
 
-  const routes = [
-    defineRoute({
-      method: "post",
-      path: "/v1/echo/:name",
-      summary: "echo a validated body back",
-      auth: "member",
-      params: z.object({ name: z.string().regex(/^[a-z]+$/) }),
-      body: z.object({ grams: z.number().int().positive() }),
-      responses: { 200: { description: "echoed" } },
-      handler: async ({ params, body, memberId }) => ({ status: 200, body: { name: params.name, grams: body.grams, memberId: String(memberId) } }),
-    }),
-    defineRoute({
-      method: "post",
-      path: "/v1/echo",
-      summary: "echo a validated body back, on a path without parameters (the writes' direct path)",
-      auth: "member",
-      body: z.object({ grams: z.number().int().positive() }),
-      responses: { 200: { description: "echoed" } },
-      handler: async ({ body, memberId }) => {
-        if (body.grams === 13) throw new Error("secret internal detail 0xdeadbeef");
-        return { status: 200, body: { name: "abc", grams: body.grams, memberId: String(memberId) } };
-      },
-    }),
-    // A write with a query schema, on the direct path and off it (as POST /v1/evidence?type=).
-    ...["/v1/tagged", "/v1/tagged/:name"].map((path) =>
-      defineRoute({
-        method: "post",
-        path,
-        summary: "echo a validated query back",
-        auth: "member",
-        query: z.object({ type: z.string().max(10).optional() }),
-        responses: { 200: { description: "echoed" } },
-        handler: async ({ query, memberId }) => ({ status: 200, body: { type: query.type ?? null, memberId: String(memberId) } }),
-      }),
-    ),
-    defineRoute({
-      method: "get",
-      path: "/v1/boom",
-      summary: "fails unexpectedly",
-      auth: "public",
-      responses: { 200: { description: "never" } },
-      handler: async () => {
-        throw new Error("secret internal detail 0xdeadbeef");
-      },
-    }),
-  ];
 
   before(async () => {
     db = await openPglite({ dir: null });
@@ -70,7 +72,7 @@ describe("gateway app (Express): auth, validation, one error shape, OpenAPI", ()
     const app = createApp({
       db,
       logger: pino({ level: "silent" }),
-      routes,
+      routes: ROUTES,
       readiness: { chain: async () => ({ ok: healthy }) },
       bodyLimitBytes: 1024,
       limits: {
@@ -341,28 +343,7 @@ describe("gateway app: one log line per request", () => {
       createApp({
         db,
         logger,
-        routes: [
-          defineRoute({
-            method: "post",
-            path: "/v1/echo/:name",
-            summary: "echo",
-            auth: "member",
-            params: z.object({ name: z.string() }),
-            responses: { 200: { description: "echoed" } },
-            handler: async ({ params }) => ({ status: 200, body: { name: params.name } }),
-          }),
-          defineRoute({ method: "post", path: "/v1/echo", summary: "echo", auth: "member", responses: { 200: { description: "echoed" } }, handler: async () => ({ status: 200, body: {} }) }),
-          defineRoute({
-            method: "get",
-            path: "/v1/boom",
-            summary: "fails",
-            auth: "public",
-            responses: { 200: { description: "never" } },
-            handler: async () => {
-              throw new Error("secret internal detail 0xdeadbeef");
-            },
-          }),
-        ],
+        routes: ROUTES,
       }),
     );
   });
@@ -384,8 +365,8 @@ describe("gateway app: one log line per request", () => {
 
   it("logs each request with the id of its x-request-id header, its member, and never its token: answered at debug, refused at info", async () => {
     const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
-    const direct = await fetch(`${running.base}/v1/echo`, { method: "POST", headers, body: "{}" });
-    const routed = await fetch(`${running.base}/v1/echo/abc`, { method: "POST", headers: { ...headers, "x-request-id": "client-id-1" }, body: "{}" });
+    const direct = await fetch(`${running.base}/v1/echo`, { method: "POST", headers, body: '{"grams":1}' });
+    const routed = await fetch(`${running.base}/v1/echo/abc`, { method: "POST", headers: { ...headers, "x-request-id": "client-id-1" }, body: '{"grams":1}' });
     expect([direct.status, routed.status]).to.deep.equal([200, 200]);
     const requestId = direct.headers.get("x-request-id");
     expect(requestId).to.match(/^[0-9a-f-]{36}$/);
@@ -414,7 +395,7 @@ describe("gateway app: one log line per request", () => {
   it("at the default level (info) writes nothing for an answered request, and still the refused and failed ones", async () => {
     logger.level = "info";
     try {
-      const answered = await fetch(`${running.base}/v1/echo`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: "{}" });
+      const answered = await fetch(`${running.base}/v1/echo`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: '{"grams":1}' });
       const refused = await fetch(`${running.base}/v1/echo`, { method: "POST", headers: { authorization: "Bearer fm_wrong" } });
       const failed = await fetch(`${running.base}/v1/boom`);
       expect([answered.status, refused.status, failed.status]).to.deep.equal([200, 401, 500]);
