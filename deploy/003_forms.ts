@@ -1,36 +1,49 @@
 import { LotRegistry__factory } from "../typechain-types";
 import { Commodity, FORMS, YIELDS, formByKey } from "../src/lots/forms";
-import { sendAll, type DeployStep } from "./context";
+import type { GovernedCall } from "../src/governance/governedCall";
+import { applyChanges, type DeployStep } from "./context";
 
-/** Registers the form catalogue and yield bounds; only what the chain does not have yet. */
+/**
+ * Registers the form catalogue and yield bounds; only what the chain does not have yet (forms
+ * missing, tolerances or bounds that differ). Once governance is set, the changes are proposals.
+ */
 export const formsStep: DeployStep = {
   id: "003_forms",
   async run(context) {
-    const lots = LotRegistry__factory.connect(context.deployments.contracts.LotRegistry.address, context.signer);
-    const missingForms = [];
+    const address = context.deployments.contracts.LotRegistry.address;
+    const lots = LotRegistry__factory.connect(address, context.signer);
+    const change = (description: string, data: string): GovernedCall => ({ target: address, data, description });
+    const forms: GovernedCall[] = [];
+    const tolerances: GovernedCall[] = [];
     for (const form of FORMS) {
-      if (!(await lots.getForm(form.id)).registered) missingForms.push(form);
+      const onChain = await lots.getForm(form.id);
+      if (!onChain.registered) {
+        forms.push(change(`registerForm(${form.id}, "${form.name}")`, lots.interface.encodeFunctionData("registerForm", [
+          form.id, Commodity[form.commodity], form.lossBps, form.gainBps, form.mintable, form.name,
+        ])));
+      } else if (Number(onChain.lossBps) !== form.lossBps || Number(onChain.gainBps) !== form.gainBps) {
+        tolerances.push(change(`setFormTolerance(${form.id}, ${form.lossBps}, ${form.gainBps})`,
+          lots.interface.encodeFunctionData("setFormTolerance", [form.id, form.lossBps, form.gainBps])));
+      }
     }
-    await sendAll(
-      context.signer,
-      missingForms.map((form) => (overrides) =>
-        lots.registerForm(form.id, Commodity[form.commodity], form.toleranceBps, form.name, overrides),
-      ),
-    );
-    const changedYields = [];
+    const yields: GovernedCall[] = [];
     for (const bounds of YIELDS) {
       const [from, to] = [formByKey(bounds.from).id, formByKey(bounds.to).id];
       const current = await lots.getYieldBounds(from, to);
       if (Number(current.minBps) !== bounds.minBps || Number(current.maxBps) !== bounds.maxBps) {
-        changedYields.push({ from, to, bounds });
+        yields.push(change(`setYieldBounds(${from}, ${to}, ${bounds.minBps}, ${bounds.maxBps})`,
+          lots.interface.encodeFunctionData("setYieldBounds", [from, to, bounds.minBps, bounds.maxBps])));
       }
     }
-    await sendAll(
-      context.signer,
-      changedYields.map(({ from, to, bounds }) => (overrides) =>
-        lots.setYieldBounds(from, to, bounds.minBps, bounds.maxBps, overrides),
-      ),
+    // Forms first: bounds name them.
+    const registered = await applyChanges(context, forms);
+    const changed = await applyChanges(context, [...tolerances, ...yields]);
+    const held = (await Promise.all(FORMS.map((form) => lots.getForm(form.id)))).filter((form) => form.registered).length;
+    context.log(
+      `forms: ${held} of ${FORMS.length} registered, ${YIELDS.length} yield bounds` +
+        (registered + changed === 0 && forms.length + tolerances.length + yields.length === 0
+          ? ", none new"
+          : `; ${registered} registered now, ${changed} tolerances or bounds changed now`),
     );
-    context.log(`forms: ${missingForms.length} registered, ${changedYields.length} yield bounds set`);
   },
 };

@@ -1,11 +1,12 @@
 import { AttestationRegistry__factory, LotRegistry__factory } from "../typechain-types";
 import { ChainOfCustody, DEMO_SCHEMES, subjectsToBits } from "../src/attestations/schemes";
-import { ensureContract, sendAll, type DeployStep } from "./context";
+import type { GovernedCall } from "../src/governance/governedCall";
+import { applyChanges, ensureContract, type DeployStep } from "./context";
 
 /**
  * The attestation registry: deployed, set as the lot registry's observer (so claims follow lots
  * through split, merge, transform and handover), and the demo schemes registered. Each part only
- * if the chain does not have it yet.
+ * if the chain does not have it yet; once governance is set, as proposals.
  */
 export const attestationsStep: DeployStep = {
   id: "004_attestations",
@@ -17,26 +18,37 @@ export const attestationsStep: DeployStep = {
     );
     const lots = LotRegistry__factory.connect(lotRegistry, context.signer);
     const needsObserver = (await lots.lotObserver()).toLowerCase() !== address.toLowerCase();
-    if (needsObserver) await sendAll(context.signer, [(overrides) => lots.setLotObserver(address, overrides)]);
+    if (needsObserver) {
+      await applyChanges(context, [{
+        target: lotRegistry,
+        data: lots.interface.encodeFunctionData("setLotObserver", [address]),
+        description: `setLotObserver(${address})`,
+      }]);
+    }
 
     const attestations = AttestationRegistry__factory.connect(address, context.signer);
-    const missing = [];
+    const missing: GovernedCall[] = [];
     for (const scheme of DEMO_SCHEMES) {
-      if ((await attestations.schemeIdOf(scheme.name, scheme.version)) === 0n) missing.push(scheme);
-    }
-    await sendAll(
-      context.signer,
-      missing.map((scheme) => (overrides) =>
-        attestations.registerScheme(
+      if ((await attestations.schemeIdOf(scheme.name, scheme.version)) !== 0n) continue;
+      missing.push({
+        target: address,
+        description: `registerScheme("${scheme.name}", "${scheme.version}")`,
+        data: attestations.interface.encodeFunctionData("registerScheme", [
           scheme.name,
           scheme.version,
           ChainOfCustody[scheme.model],
           subjectsToBits(scheme.subjects),
           scheme.defaultValiditySeconds,
-          overrides,
-        ),
-      ),
+        ]),
+      });
+    }
+    // One at a time, in catalogue order: scheme ids are sequential.
+    let registered = 0;
+    for (const scheme of missing) registered += await applyChanges(context, [scheme]);
+    const count = await attestations.schemeCount();
+    context.log(
+      `attestations: observer ${needsObserver ? "set" : "already set"}, ${count} schemes` +
+        (missing.length === 0 ? ", none new" : `, ${registered} registered now`),
     );
-    context.log(`attestations: observer ${needsObserver ? "set" : "already set"}, ${missing.length} schemes registered`);
   },
 };

@@ -1,12 +1,37 @@
 import type { ContractTransactionResponse, Signer } from "ethers";
 import { writeDeployments, type ContractName, type Deployments } from "../src/chain/deployments";
+import { applyGoverned, type GovernedCall } from "../src/governance/governedCall";
+
+/** How the governance contract is set up when it is first deployed. */
+export interface GovernanceSettings {
+  /** Seconds between a proposal and its earliest execution. */
+  delaySeconds: number;
+  /** Approvals of governors a proposal needs (capped by the number of governors). */
+  quorum: number;
+}
 
 /** What every deploy step gets: a funded signer (a governor after step 002) and the record. */
 export interface DeployContext {
   signer: Signer;
   deployments: Deployments;
   file: string;
+  governance: GovernanceSettings;
   log(message: string): void;
+}
+
+/**
+ * Makes catalogue changes (forms, bounds, schemes, observer): directly while no governance contract
+ * is set (the first deployment), else as proposals, executed at once only where one approval and no
+ * delay suffice; otherwise they wait for the governors (`firstmile governance`). Returns how many
+ * ran now.
+ */
+export async function applyChanges(context: DeployContext, calls: readonly GovernedCall[]): Promise<number> {
+  if (calls.length === 0) return 0;
+  const outcome = await applyGoverned(context.signer, context.deployments, calls);
+  for (const pending of outcome.proposed) {
+    context.log(`governance: proposed ${pending.description} as ${pending.id}; it needs the governors' approval`);
+  }
+  return outcome.executed;
 }
 
 export interface DeployStep {

@@ -4,22 +4,37 @@ import { forwarderStep } from "./001_forwarder";
 import { lotRegistryStep } from "./002_lot_registry";
 import { formsStep } from "./003_forms";
 import { attestationsStep } from "./004_attestations";
-import type { DeployStep } from "./context";
+import { governanceStep } from "./005_governance";
+import type { DeployStep, GovernanceSettings } from "./context";
 
 
 /** Every step, in order. */
-export const DEPLOY_STEPS: readonly DeployStep[] = [forwarderStep, lotRegistryStep, formsStep, attestationsStep];
+export const DEPLOY_STEPS: readonly DeployStep[] = [forwarderStep, lotRegistryStep, formsStep, attestationsStep, governanceStep];
+
+/**
+ * Governance of a network deployed without settings: one governor may act at once (a development
+ * network, the demo). A production deployment passes its own (docs/governance.md: e.g. 2 days, 2).
+ */
+export const DEVELOPMENT_GOVERNANCE: GovernanceSettings = { delaySeconds: 0, quorum: 1 };
 
 export interface DeployAllParameters {
   signer: Signer;
   /** The per-network deployments file, read first and rewritten after every contract. */
   file: string;
   network: string;
+  /** Used only when the governance contract is first deployed. */
+  governance?: GovernanceSettings;
   log?: (message: string) => void;
 }
 
 /** Runs every step. Idempotent: a second run against the same chain and file deploys nothing. */
-export async function deployAll({ signer, file, network, log = () => {} }: DeployAllParameters): Promise<Deployments> {
+export async function deployAll({
+  signer,
+  file,
+  network,
+  governance = DEVELOPMENT_GOVERNANCE,
+  log = () => {},
+}: DeployAllParameters): Promise<Deployments> {
   const provider = signer.provider;
   if (!provider) throw new Error("the deploy signer has no provider");
   const chainId = Number((await provider.getNetwork()).chainId);
@@ -27,7 +42,7 @@ export async function deployAll({ signer, file, network, log = () => {} }: Deplo
   const deployments: Deployments =
     known && known.chainId === chainId ? known : { network, chainId, contracts: {} };
   for (const step of DEPLOY_STEPS) {
-    await step.run({ signer, deployments, file, log });
+    await step.run({ signer, deployments, file, governance, log });
   }
   return deployments;
 }

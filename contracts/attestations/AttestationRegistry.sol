@@ -26,6 +26,15 @@ import {IAttestationRegistry} from "./IAttestationRegistry.sol";
 ///   input to learn which schemes to follow; `_lotClaims[lotId][scheme]`, one slot, the carried,
 ///   marked or spent claim.
 /// - `_credits[member][scheme][form]`: mass-balance credit in grams.
+/// - `_revocations[scheme]`: how many lot attestations of an identity-preserved or segregated scheme
+///   were revoked; a carried claim records the count it was last backed at, so it is checked by one
+///   extra read while nothing was revoked, and by a walk back to its origins once something was.
+/// - `_derivationInputs[firstOutputId]`: the inputs of a derivation that carried a claim (lot ids,
+///   four to a slot), the path of that walk.
+/// - `_earlier[kind][subject][scheme]`: a subject's earlier attestations, kept only when a newer
+///   one is made, so a revoked newer one does not hide them.
+/// - mass balance: `_massBalanceLot[uid]`, the lot a mass-balance attestation is about, and what its
+///   claim became (`_derivationCredits`, `_bookedIn`), so a revocation can withdraw that credit.
 /// Evidence, data hash and attestation time live in the {Attested} event; the uid commits to them.
 ///
 /// @custom:security Roles are checked against `_msgSender()` (ERC-2771: the signer of a request
@@ -39,6 +48,11 @@ contract AttestationRegistry is IAttestationRegistry, ILotObserver, ERC2771Conte
     uint8 private constant ALL_SUBJECTS = (uint8(1) << uint8(SubjectKind.Lot)) | (uint8(1) << uint8(SubjectKind.Plot))
         | (uint8(1) << uint8(SubjectKind.Member));
     uint48 private constant NO_EXPIRY = type(uint48).max;
+    /// @notice Most attestations still valid for one subject and scheme.
+    uint256 public constant MAX_ATTESTATIONS_PER_SUBJECT = 16;
+    /// @notice Most derivations a carried claim's walk back to its origins visits; a claim whose
+    /// ancestry is larger does not count as backed once something in its scheme was revoked.
+    uint256 public constant MAX_WALK = 256;
 
     /// @dev What every attestation of one call shares, read once.
     struct AttestationContext {
@@ -61,6 +75,31 @@ contract AttestationRegistry is IAttestationRegistry, ILotObserver, ERC2771Conte
     mapping(uint256 lotId => mapping(uint256 word => uint256 schemeBits)) private _lotSchemes;
     mapping(uint256 lotId => mapping(uint32 scheme => LotClaim)) private _lotClaims;
     mapping(uint64 member => mapping(uint32 scheme => mapping(uint8 form => uint256 grams))) private _credits;
+    mapping(uint32 scheme => uint32 count) private _revocations;
+    mapping(uint256 firstOutputId => uint64[] inputIds) private _derivationInputs;
+    mapping(SubjectKind kind => mapping(bytes32 subject => mapping(uint32 scheme => bytes32[] uids))) private _earlier;
+    mapping(bytes32 uid => uint256 lotId) private _massBalanceLot;
+    mapping(uint256 firstOutputId => DerivationCredit) private _derivationCredits;
+    mapping(uint256 lotId => mapping(uint32 scheme => BookedCredit)) private _bookedIn;
+
+    /// @dev What a derivation turned mass-balance claims into: the member credited, the inputs' total
+    /// grams, and the outputs' grams per form (an input's share of each is its grams / inputGrams).
+    struct DerivationCredit {
+        uint64 member;
+        uint64 inputGrams;
+        FormGrams[] outputs;
+    }
+
+    struct FormGrams {
+        uint8 form;
+        uint64 grams;
+    }
+
+    /// @dev What a lot's mass-balance claim became when its handover was accepted.
+    struct BookedCredit {
+        uint64 member;
+        uint64 grams;
+    }
 
     /// @param trustedForwarder The ERC-2771 forwarder relayed requests come through.
     /// @param registry The lot registry, which is also the membership registry.
@@ -70,6 +109,14 @@ contract AttestationRegistry is IAttestationRegistry, ILotObserver, ERC2771Conte
 
     modifier onlyGovernor() {
         IMembership(_registry).authorize(_msgSender(), Roles.GOVERNOR);
+        _;
+    }
+
+    /// @dev The membership registry's governance contract, or any governor before one is set.
+    modifier onlyGovernance() {
+        address governance = IMembership(_registry).governance();
+        if (governance == address(0)) IMembership(_registry).authorize(_msgSender(), Roles.GOVERNOR);
+        else if (msg.sender != governance) revert AttestationRegistryNotGovernance(msg.sender, governance);
         _;
     }
 
@@ -87,7 +134,7 @@ contract AttestationRegistry is IAttestationRegistry, ILotObserver, ERC2771Conte
         ChainOfCustody model,
         uint8 subjects,
         uint48 defaultValidity
-    ) external onlyGovernor returns (uint32 scheme) {
+    ) external onlyGovernance returns (uint32 scheme) {
         if (model == ChainOfCustody.None || subjects == 0 || subjects & ~ALL_SUBJECTS != 0) {
             revert AttestationRegistryInvalidScheme(model, subjects);
         }
@@ -101,7 +148,7 @@ contract AttestationRegistry is IAttestationRegistry, ILotObserver, ERC2771Conte
     }
 
     /// @inheritdoc IAttestationRegistry
-    function accredit(uint32 scheme, uint64 member, uint48 until) external onlyGovernor {
+    function accredit(uint32 scheme, uint64 member, uint48 until) external onlyGovernance {
         _scheme(scheme);
         (IMembership.Member memory record,) = IMembership(_registry).getMember(member);
         if (record.roles & Roles.CERTIFIER == 0) revert AttestationRegistryNotCertifier(member);
@@ -158,7 +205,12 @@ contract AttestationRegistry is IAttestationRegistry, ILotObserver, ERC2771Conte
             }
         }
         attestation.revoked = true;
-        emit Revoked(uid, caller, attestation.scheme, reason);
+        uint32 scheme = attestation.scheme;
+        emit Revoked(uid, caller, scheme, reason);
+        if (attestation.subjectKind != SubjectKind.Lot) return;
+        if (_schemes[scheme].model == ChainOfCustody.MassBalance) _withdrawCredit(uid, scheme);
+        // Cannot overflow in practice: one revocation per transaction at most 2^32 times.
+        else ++_revocations[scheme];
     }
 
     // ---------------------------------------------------------------------------------- mass balance
@@ -179,7 +231,7 @@ contract AttestationRegistry is IAttestationRegistry, ILotObserver, ERC2771Conte
                 if (holder != member) revert AttestationRegistryNotCustodian(caller, lotId, lot.custodian);
             }
             if (lot.status != ILotRegistry.LotStatus.Active) revert AttestationRegistryLotNotActive(lotId, lot.status);
-            (bool carries,,) = _lotClaim(lotId, scheme, now_);
+            (bool carries,,,) = _lotClaim(lotId, scheme, now_);
             if (carries) revert AttestationRegistryAlreadyClaimed(lotId, scheme);
             uint256 balance = _credits[member][scheme][lot.form];
             if (balance < lot.grams) {
@@ -190,7 +242,7 @@ contract AttestationRegistry is IAttestationRegistry, ILotObserver, ERC2771Conte
                 balance -= lot.grams;
             }
             _credits[member][scheme][lot.form] = balance;
-            _lotClaims[lotId][scheme] = LotClaim(ClaimState.Marked, NO_EXPIRY, 0);
+            _lotClaims[lotId][scheme] = LotClaim(ClaimState.Marked, NO_EXPIRY, 0, 0, 0);
             _addLotScheme(lotId, scheme);
             emit MassBalanceDebited(member, scheme, lotId, lot.form, lot.grams, balance);
         }
@@ -287,13 +339,13 @@ contract AttestationRegistry is IAttestationRegistry, ILotObserver, ERC2771Conte
         view
         returns (bytes32 uid, bool valid)
     {
-        uid = _current[subjectKind][subject][scheme];
-        valid = isValid(uid);
+        (valid, uid,) = _validAttestation(subjectKind, subject, scheme, _time());
+        if (!valid) uid = _current[subjectKind][subject][scheme];
     }
 
     /// @inheritdoc IAttestationRegistry
     function carriesClaim(uint256 lotId, uint32 scheme) external view returns (bool carries) {
-        (carries,,) = _lotClaim(lotId, scheme, _time());
+        (carries,,,) = _lotClaim(lotId, scheme, _time());
     }
 
     /// @inheritdoc IAttestationRegistry
@@ -306,7 +358,7 @@ contract AttestationRegistry is IAttestationRegistry, ILotObserver, ERC2771Conte
         carries = new bool[](lotIds.length);
         uint48 now_ = _time();
         for (uint256 i = 0; i < lotIds.length; ++i) {
-            (carries[i],,) = _lotClaim(lotIds[i], schemes[i], now_);
+            (carries[i],,,) = _lotClaim(lotIds[i], schemes[i], now_);
         }
     }
 
@@ -383,8 +435,13 @@ contract AttestationRegistry is IAttestationRegistry, ILotObserver, ERC2771Conte
         );
         if (_attestations[uid].attester != address(0)) revert AttestationRegistryDuplicate(uid);
         _attestations[uid] = Attestation(context.attester, scheme, expiresAt, kind, false);
+        bytes32 previous = _current[kind][subject][scheme];
+        if (previous != 0) _keepEarlier(kind, subject, scheme, previous, now_);
         _current[kind][subject][scheme] = uid;
-        if (kind == SubjectKind.Lot) _addLotScheme(uint256(subject), scheme);
+        if (kind == SubjectKind.Lot) {
+            _addLotScheme(uint256(subject), scheme);
+            if (context.model == ChainOfCustody.MassBalance) _massBalanceLot[uid] = uint256(subject);
+        }
         emit Attested(subject, context.attester, scheme, uid, kind, expiresAt, request.evidence, request.dataHash);
     }
 
@@ -402,7 +459,7 @@ contract AttestationRegistry is IAttestationRegistry, ILotObserver, ERC2771Conte
             IERC721(_registry).ownerOf(uint256(subject));
             if (
                 model == ChainOfCustody.MassBalance
-                    && _lotClaims[uint256(subject)][scheme].state == ClaimState.Spent
+                    && _lotClaims[uint256(subject)][scheme].state >= ClaimState.Spent
             ) {
                 revert AttestationRegistryClaimSpent(uint256(subject), scheme);
             }
@@ -421,23 +478,118 @@ contract AttestationRegistry is IAttestationRegistry, ILotObserver, ERC2771Conte
             && (attestation.expiresAt == 0 || now_ < attestation.expiresAt);
     }
 
-    /// @dev Whether lot `lotId` carries `scheme`'s claim at `now_`, until when, and its family. A
-    /// carried or marked claim comes first (it keeps the family it descends from); else the lot's
-    /// own current attestation, which starts a family of its own. A spent claim carries nothing.
+    /// @dev Whether any attestation of the subject for `scheme` is valid at `now_`; of several, the
+    /// one that expires last (`expiresAt` 0 = never).
+    function _validAttestation(SubjectKind kind, bytes32 subject, uint32 scheme, uint48 now_)
+        private
+        view
+        returns (bool valid, bytes32 uid, uint48 expiresAt)
+    {
+        bytes32 current = _current[kind][subject][scheme];
+        if (current == 0) return (false, 0, 0);
+        Attestation memory attestation = _attestations[current];
+        if (_isValid(attestation, now_)) {
+            if (attestation.expiresAt == 0) return (true, current, 0);
+            (valid, uid, expiresAt) = (true, current, attestation.expiresAt);
+        }
+        bytes32[] storage earlier = _earlier[kind][subject][scheme];
+        for (uint256 i = 0; i < earlier.length; ++i) {
+            attestation = _attestations[earlier[i]];
+            if (!_isValid(attestation, now_)) continue;
+            if (attestation.expiresAt == 0) return (true, earlier[i], 0);
+            if (!valid || attestation.expiresAt > expiresAt) (valid, uid, expiresAt) = (true, earlier[i], attestation.expiresAt);
+        }
+    }
+
+    /// @dev Files `previous`, replaced as the subject's latest attestation, among the earlier ones,
+    /// dropping those no longer valid (they can never become valid again).
+    function _keepEarlier(SubjectKind kind, bytes32 subject, uint32 scheme, bytes32 previous, uint48 now_) private {
+        bytes32[] storage earlier = _earlier[kind][subject][scheme];
+        uint256 i = 0;
+        while (i < earlier.length) {
+            if (_isValid(_attestations[earlier[i]], now_)) {
+                ++i;
+            } else {
+                earlier[i] = earlier[earlier.length - 1];
+                earlier.pop();
+            }
+        }
+        if (!_isValid(_attestations[previous], now_)) return;
+        if (earlier.length + 1 >= MAX_ATTESTATIONS_PER_SUBJECT) {
+            revert AttestationRegistryTooManyAttestations(kind, subject, scheme, MAX_ATTESTATIONS_PER_SUBJECT);
+        }
+        earlier.push(previous);
+    }
+
+    /// @dev Whether lot `lotId` carries `scheme`'s claim at `now_`, until when, its family, and
+    /// whether it carries it through its own attestation (not a carried or marked claim). A marked
+    /// or carried claim comes first (it keeps the family it descends from), a carried one only while
+    /// its origins are still backed; else the lot's own valid attestations, which start a family of
+    /// their own. A spent claim carries nothing.
     function _lotClaim(uint256 lotId, uint32 scheme, uint48 now_)
         private
         view
-        returns (bool carries, uint48 validUntil, uint64 family)
+        returns (bool carries, uint48 validUntil, uint64 family, bool attested)
     {
         LotClaim memory claim = _lotClaims[lotId][scheme];
-        if (claim.state == ClaimState.Spent) return (false, 0, 0);
-        if (claim.state != ClaimState.None && now_ < claim.validUntil) return (true, claim.validUntil, claim.family);
-        bytes32 uid = _current[SubjectKind.Lot][bytes32(lotId)][scheme];
-        if (uid == 0) return (false, 0, 0);
-        Attestation memory attestation = _attestations[uid];
-        if (!_isValid(attestation, now_)) return (false, 0, 0);
+        ClaimState state = claim.state;
+        if (state == ClaimState.Spent || state == ClaimState.Withdrawn) return (false, 0, 0, false);
+        if (state == ClaimState.Marked) return (true, claim.validUntil, claim.family, false);
+        if (state == ClaimState.Carried && now_ < claim.validUntil && _backed(claim, scheme, now_)) {
+            return (true, claim.validUntil, claim.family, false);
+        }
+        (bool valid,, uint48 expiresAt) = _validAttestation(SubjectKind.Lot, bytes32(lotId), scheme, now_);
+        if (!valid) return (false, 0, 0, false);
         // Cannot truncate: lot ids are below 2^32 * 1e9 < 2^64.
-        return (true, attestation.expiresAt == 0 ? NO_EXPIRY : attestation.expiresAt, uint64(lotId));
+        return (true, expiresAt == 0 ? NO_EXPIRY : expiresAt, uint64(lotId), true);
+    }
+
+    /// @dev Whether carried claim `claim` is still backed: nothing of its scheme was revoked since it
+    /// was carried, or every input of every derivation it came through is attested (validly) or
+    /// carries the claim itself through a derivation that is backed in turn. Walks at most
+    /// {MAX_WALK} derivations, each once, and answers false beyond (a claim it cannot show backed).
+    function _backed(LotClaim memory claim, uint32 scheme, uint48 now_) private view returns (bool) {
+        uint32 epoch = _revocations[scheme];
+        if (claim.epoch == epoch) return true;
+        uint256[] memory pending = new uint256[](MAX_WALK);
+        uint256[] memory seen = new uint256[](MAX_WALK);
+        (pending[0], seen[0]) = (claim.derivation, claim.derivation);
+        uint256 top = 1;
+        uint256 seenCount = 1;
+        while (top != 0) {
+            uint64[] storage inputs = _derivationInputs[pending[--top]];
+            for (uint256 i = 0; i < inputs.length; ++i) {
+                (bool backed, uint256 derivation) = _inputBacked(inputs[i], scheme, now_, epoch);
+                if (!backed) return false;
+                if (derivation == 0 || _contains(seen, seenCount, derivation)) continue;
+                if (seenCount == MAX_WALK) return false;
+                (seen[seenCount++], pending[top++]) = (derivation, derivation);
+            }
+        }
+        return true;
+    }
+
+    /// @dev One input of a derivation on a carried claim's path: backed by its own valid attestation
+    /// or by a claim carried since the last revocation (`derivation` 0), or by a claim carried
+    /// through `derivation`, which the walk must check in turn; or not backed at all.
+    function _inputBacked(uint256 input, uint32 scheme, uint48 now_, uint32 epoch)
+        private
+        view
+        returns (bool backed, uint256 derivation)
+    {
+        LotClaim memory claim = _lotClaims[input][scheme];
+        bool carried = claim.state == ClaimState.Carried;
+        if (carried && claim.epoch == epoch) return (true, 0);
+        (bool attested,,) = _validAttestation(SubjectKind.Lot, bytes32(input), scheme, now_);
+        if (attested) return (true, 0);
+        return carried ? (true, claim.derivation) : (false, 0);
+    }
+
+    function _contains(uint256[] memory values, uint256 count, uint256 value) private pure returns (bool) {
+        for (uint256 i = 0; i < count; ++i) {
+            if (values[i] == value) return true;
+        }
+        return false;
     }
 
     /// @dev {onLotsDerived} for the schemes of bitmap word `word`: each scheme any input has a claim
@@ -477,7 +629,8 @@ contract AttestationRegistry is IAttestationRegistry, ILotObserver, ERC2771Conte
     }
 
     /// @dev Identity preserved or segregated: records the claim on every output when every input
-    /// carries it (identity preserved: all of one family). Returns whether it did.
+    /// carries it (identity preserved: all of one family), with the derivation whose inputs back it.
+    /// Returns whether it did.
     function _carry(
         uint32 scheme,
         ChainOfCustody model,
@@ -489,22 +642,39 @@ contract AttestationRegistry is IAttestationRegistry, ILotObserver, ERC2771Conte
         uint48 validUntil = NO_EXPIRY;
         uint64 family;
         for (uint256 i = 0; i < inputIds.length; ++i) {
-            (bool carries, uint48 until, uint64 inputFamily) = _lotClaim(inputIds[i], scheme, now_);
+            (bool carries, uint48 until, uint64 inputFamily,) = _lotClaim(inputIds[i], scheme, now_);
             if (!carries) return false;
             if (until < validUntil) validUntil = until;
             if (i == 0) family = inputFamily;
             else if (inputFamily != family && model == ChainOfCustody.IdentityPreserved) return false;
         }
         if (model != ChainOfCustody.IdentityPreserved) family = 0;
+        _recordInputs(inputIds, firstOutputId);
+        // Cannot truncate: lot ids are below 2^64 (see {_lotClaim}).
+        LotClaim memory claim =
+            LotClaim(ClaimState.Carried, validUntil, family, uint64(firstOutputId), _revocations[scheme]);
         for (uint256 j = 0; j < outputCount; ++j) {
-            _lotClaims[firstOutputId + j][scheme] = LotClaim(ClaimState.Carried, validUntil, family);
+            _lotClaims[firstOutputId + j][scheme] = claim;
         }
         emit ClaimCarried(scheme, firstOutputId, outputCount, family, validUntil);
         return true;
     }
 
+    /// @dev Stores a derivation's inputs once, however many schemes it carries (four ids a slot).
+    function _recordInputs(uint256[] calldata inputIds, uint256 firstOutputId) private {
+        uint64[] storage stored = _derivationInputs[firstOutputId];
+        if (stored.length != 0) return;
+        uint64[] memory ids = new uint64[](inputIds.length);
+        for (uint256 i = 0; i < inputIds.length; ++i) {
+            ids[i] = uint64(inputIds[i]);
+        }
+        _derivationInputs[firstOutputId] = ids;
+    }
+
     /// @dev Mass balance: spends the claims of the inputs that carry one and credits the custodian's
     /// member with the claimed share of each output's grams (rounded down: credit is never created).
+    /// An input whose claim was its own attestation is spent pointing at this derivation, whose
+    /// credit is recorded, so a revocation of that attestation can withdraw its share.
     function _creditDerived(
         uint32 scheme,
         address custodian,
@@ -512,24 +682,56 @@ contract AttestationRegistry is IAttestationRegistry, ILotObserver, ERC2771Conte
         uint256 firstOutputId,
         ILotRegistry.Output[] calldata outputs
     ) private {
-        uint48 now_ = _time();
-        uint256 claimed;
-        uint256 total;
-        for (uint256 i = 0; i < inputIds.length; ++i) {
-            (ILotRegistry.Lot memory input,,) = ILotRegistry(_registry).getLot(inputIds[i]);
-            total += input.grams;
-            (bool carries,,) = _lotClaim(inputIds[i], scheme, now_);
-            if (carries) {
-                claimed += input.grams;
-                _lotClaims[inputIds[i]][scheme] = LotClaim(ClaimState.Spent, 0, 0);
-            }
-        }
+        (uint256 claimed, uint256 total, bool anyAttested) = _spendInputs(scheme, inputIds, firstOutputId);
         if (claimed == 0) return;
         (uint64 member,,) = IMembership(_registry).accountOf(custodian);
+        if (anyAttested) _recordDerivationCredit(member, total, firstOutputId, outputs);
         for (uint256 j = 0; j < outputs.length; ++j) {
             // Cannot truncate: claimed <= total, so the share is at most the output's uint64 grams.
             uint64 grams = uint64((uint256(outputs[j].grams) * claimed) / total);
             if (grams != 0) _credit(member, scheme, outputs[j].form, firstOutputId + j, grams);
+        }
+    }
+
+    /// @dev Spends the mass-balance claims of a derivation's inputs; returns the claimed and total
+    /// grams, and whether any claim was an input's own attestation.
+    function _spendInputs(uint32 scheme, uint256[] calldata inputIds, uint256 firstOutputId)
+        private
+        returns (uint256 claimed, uint256 total, bool anyAttested)
+    {
+        uint48 now_ = _time();
+        for (uint256 i = 0; i < inputIds.length; ++i) {
+            uint256 inputId = inputIds[i];
+            (ILotRegistry.Lot memory input,,) = ILotRegistry(_registry).getLot(inputId);
+            total += input.grams;
+            (bool carries,,, bool attested) = _lotClaim(inputId, scheme, now_);
+            if (!carries) continue;
+            claimed += input.grams;
+            anyAttested = anyAttested || attested;
+            // Cannot truncate: lot ids are below 2^64 (see {_lotClaim}).
+            _lotClaims[inputId][scheme] = LotClaim(ClaimState.Spent, 0, 0, attested ? uint64(firstOutputId) : 0, 0);
+        }
+    }
+
+    /// @dev Records once per derivation what its outputs weigh per form, for {_withdrawCredit}.
+    function _recordDerivationCredit(
+        uint64 member,
+        uint256 inputGrams,
+        uint256 firstOutputId,
+        ILotRegistry.Output[] calldata outputs
+    ) private {
+        DerivationCredit storage record = _derivationCredits[firstOutputId];
+        if (record.inputGrams != 0) return;
+        record.member = member;
+        // Cannot truncate: the lot registry refuses inputs heavier than 2^64 - 1 grams in all
+        // (a merge's output must fit), and a transform's outputs weigh at most its inputs.
+        record.inputGrams = uint64(inputGrams);
+        for (uint256 j = 0; j < outputs.length; ++j) {
+            uint8 form = outputs[j].form;
+            uint256 k = 0;
+            while (k < record.outputs.length && record.outputs[k].form != form) ++k;
+            if (k == record.outputs.length) record.outputs.push(FormGrams(form, outputs[j].grams));
+            else record.outputs[k].grams += outputs[j].grams;
         }
     }
 
@@ -540,12 +742,51 @@ contract AttestationRegistry is IAttestationRegistry, ILotObserver, ERC2771Conte
         returns (uint64)
     {
         if (_schemes[scheme].model != ChainOfCustody.MassBalance) return member;
-        (bool carries,,) = _lotClaim(lotId, scheme, _time());
+        (bool carries,,, bool attested) = _lotClaim(lotId, scheme, _time());
         if (!carries) return member;
-        _lotClaims[lotId][scheme] = LotClaim(ClaimState.Spent, 0, 0);
+        _lotClaims[lotId][scheme] = LotClaim(ClaimState.Spent, 0, 0, 0, 0);
         if (member == 0) (member,,) = IMembership(_registry).accountOf(custodian);
+        if (attested) _bookedIn[lotId][scheme] = BookedCredit(member, grams);
         _credit(member, scheme, form, lotId, grams);
         return member;
+    }
+
+    /// @dev On revocation of mass-balance attestation `uid`: if its lot's claim became credit and no
+    /// other valid attestation backs the lot, withdraws that credit (what is left of it: credit the
+    /// member already marked on lots stays marked) and records the claim as withdrawn.
+    function _withdrawCredit(bytes32 uid, uint32 scheme) private {
+        uint256 lotId = _massBalanceLot[uid];
+        LotClaim memory claim = _lotClaims[lotId][scheme];
+        if (claim.state != ClaimState.Spent) return;
+        (bool backed,,) = _validAttestation(SubjectKind.Lot, bytes32(lotId), scheme, _time());
+        if (backed) return;
+        (ILotRegistry.Lot memory lot,,) = ILotRegistry(_registry).getLot(lotId);
+        if (claim.derivation == 0) {
+            BookedCredit memory booked = _bookedIn[lotId][scheme];
+            if (booked.member == 0) return; // spent from a marked claim, not from this attestation
+            _withdraw(booked.member, scheme, lot.form, lotId, booked.grams, uid);
+        } else {
+            DerivationCredit storage record = _derivationCredits[claim.derivation];
+            for (uint256 k = 0; k < record.outputs.length; ++k) {
+                FormGrams memory output = record.outputs[k];
+                // Cannot truncate: lot.grams <= inputGrams, so the share is at most the output's grams.
+                uint64 share = uint64((uint256(output.grams) * lot.grams) / record.inputGrams);
+                _withdraw(record.member, scheme, output.form, lotId, share, uid);
+            }
+        }
+        _lotClaims[lotId][scheme].state = ClaimState.Withdrawn;
+    }
+
+    function _withdraw(uint64 member, uint32 scheme, uint8 form, uint256 lotId, uint64 grams, bytes32 uid) private {
+        uint256 balance = _credits[member][scheme][form];
+        uint64 taken = balance < grams ? uint64(balance) : grams;
+        if (taken == 0) return;
+        // Cannot underflow: taken <= balance.
+        unchecked {
+            balance -= taken;
+        }
+        _credits[member][scheme][form] = balance;
+        emit MassBalanceWithdrawn(member, scheme, lotId, form, taken, balance, uid);
     }
 
     function _credit(uint64 member, uint32 scheme, uint8 form, uint256 lotId, uint64 grams) private {

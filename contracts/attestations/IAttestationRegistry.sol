@@ -32,6 +32,15 @@ import {ILotRegistry} from "../lots/ILotRegistry.sol";
 ///     {markClaimed}, which debits the credit by the lot's grams and never lets it go negative.
 ///     Every credit and debit is an event.
 ///   {carriesClaim} answers it for a lot, {carriesClaims} for many in one `eth_call`.
+/// - **Revocation reaches what came of it**: a carried claim holds only while every input it came
+///   from is still backed, down to the attestations at its origins; once one of them is revoked,
+///   the derived lots stop carrying the claim. Mass-balance credit that came from a revoked
+///   attestation and was not yet marked on a lot is withdrawn ({MassBalanceWithdrawn}).
+/// - **Several attestations**: a subject carries a scheme's claim while any of its attestations for
+///   that scheme is valid; a newer one revoked or expired does not hide an older valid one.
+/// - **Governance**: schemes and accreditations add trust, so they are accepted only from the
+///   governance contract of the membership registry (a quorum of governors and a delay); a single
+///   governor may withdraw an accreditation or revoke an attestation at once.
 ///
 /// Subjects are `bytes32`: a lot id or a member id as a number, a plot as the hash of its
 /// registered geometry. Evidence and data hash live in the {Attested} event and in the uid, which
@@ -58,7 +67,8 @@ interface IAttestationRegistry {
         None, // no claim recorded (a direct attestation may still make it carry)
         Carried, // identity preserved or segregated: derived from inputs that all carried it
         Marked, // mass balance: the custodian marked it claimed, debiting its credit
-        Spent // mass balance: its claim became credit (accepted by the next custodian, or consumed)
+        Spent, // mass balance: its claim became credit (accepted by the next custodian, or consumed)
+        Withdrawn // mass balance: spent, and the credit it became was withdrawn on revocation
     }
 
     /// @notice A scheme. Storage plan: the first slot (model, subjects, default validity) is all an
@@ -105,7 +115,7 @@ interface IAttestationRegistry {
         bytes32 dataHash;
     }
 
-    /// @notice A lot's claim for one scheme besides its direct attestation. One slot.
+    /// @notice A lot's claim for one scheme besides its direct attestation. One slot (8 + 48 + 64 + 64 + 32).
     struct LotClaim {
         // How the lot holds it.
         ClaimState state;
@@ -113,6 +123,12 @@ interface IAttestationRegistry {
         uint48 validUntil;
         // Identity preserved: the attested lot the claim descends from (lot ids fit 64 bits).
         uint64 family;
+        // Carried: the derivation it came through (its first output's id), whose inputs back it.
+        // Spent from the lot's own attestation in a derivation: that derivation (0 at a handover).
+        uint64 derivation;
+        // Carried: the scheme's revocation count when it was carried or last found backed; while no
+        // revocation happened since, the claim needs no walk back to its origins.
+        uint32 epoch;
     }
 
     /// @notice Emitted when governors register a scheme.
@@ -151,6 +167,17 @@ interface IAttestationRegistry {
     /// (derivation output) as claimed quantity. `balance` is the member's credit afterwards.
     event MassBalanceCredited(
         uint64 indexed member, uint32 indexed scheme, uint256 indexed lotId, uint8 form, uint64 grams, uint256 balance
+    );
+    /// @notice Emitted when attestation `uid` of lot `lotId` is revoked after its claim became credit:
+    /// `grams` of the credit it became are withdrawn from `member` (at most what is left).
+    event MassBalanceWithdrawn(
+        uint64 indexed member,
+        uint32 indexed scheme,
+        uint256 indexed lotId,
+        uint8 form,
+        uint64 grams,
+        uint256 balance,
+        bytes32 uid
     );
     /// @notice Emitted for each mass-balance debit: `lotId` was marked claimed.
     event MassBalanceDebited(
@@ -197,13 +224,17 @@ interface IAttestationRegistry {
     error AttestationRegistryAlreadyClaimed(uint256 lotId, uint32 scheme);
     /// @dev Lot `lotId`'s mass-balance claim of `scheme` has become credit; attest a new lot instead.
     error AttestationRegistryClaimSpent(uint256 lotId, uint32 scheme);
+    /// @dev Only the governance contract `governance` may make this change; `caller` is not it.
+    error AttestationRegistryNotGovernance(address caller, address governance);
+    /// @dev Subject `subject` has `max` attestations for `scheme` that are still valid; revoke one first.
+    error AttestationRegistryTooManyAttestations(SubjectKind subjectKind, bytes32 subject, uint32 scheme, uint256 max);
     /// @dev Member `member` holds `balance` grams of credit for `scheme` in `form`; `needed` were asked for.
     error AttestationRegistryInsufficientCredit(
         uint64 member, uint32 scheme, uint8 form, uint256 balance, uint256 needed
     );
 
     /// @notice Registers a scheme.
-    /// @dev Requirements: caller is a governor; `model` is one of the three models; `subjects` is a
+    /// @dev Requirements: caller is the governance contract (see {IMembership-setGovernance}); `model` is one of the three models; `subjects` is a
     /// non-empty set of lot (2), plot (4), member (8); no scheme has this name and version.
     /// Emits {SchemeRegistered}.
     /// Example: `registerScheme("Fairtrade-like premium eligible", "1.0", ChainOfCustody.MassBalance, 2, 365 days)`.
@@ -222,7 +253,7 @@ interface IAttestationRegistry {
     ) external returns (uint32 scheme);
 
     /// @notice Accredits a certifier member for a scheme until `until` (renewing replaces the time).
-    /// @dev Requirements: caller is a governor; scheme registered; member holds the certifier role;
+    /// @dev Requirements: caller is the governance contract; scheme registered; member holds the certifier role;
     /// `until` in the future. Emits {Accredited}.
     /// @param scheme The scheme.
     /// @param member The certifier member.
@@ -259,8 +290,10 @@ interface IAttestationRegistry {
 
     /// @notice Revokes an attestation.
     /// @dev Requirements: caller is a governor, or an active certifier account of the attester's
-    /// member; the attestation exists and is not revoked. Emits {Revoked}. Claims already carried to
-    /// derived lots or turned into credit stay (as product made under a certificate stays certified).
+    /// member; the attestation exists and is not revoked. Emits {Revoked}. Claims carried from it to
+    /// derived lots stop (unless another valid attestation backs the same origin lot); credit its
+    /// mass-balance claim became and that is not yet marked on a lot is withdrawn, emitting
+    /// {MassBalanceWithdrawn}; lots already marked stay marked.
     /// @param uid The attestation.
     /// @param reason A reason code (e.g. 1 = fraud, 2 = audit finding, 3 = issued in error).
     function revoke(bytes32 uid, uint16 reason) external;
@@ -299,21 +332,23 @@ interface IAttestationRegistry {
     /// @notice {isValid} for many uids in one call.
     function areValid(bytes32[] calldata uids) external view returns (bool[] memory valid);
 
-    /// @notice The latest attestation of a subject for a scheme, and whether it is valid now.
+    /// @notice The subject's attestation for a scheme that is valid now (of several, the one that
+    /// expires last), else its latest attestation; and whether it is valid.
     /// @param subjectKind Lot, plot or member.
     /// @param subject The subject.
     /// @param scheme The scheme.
-    /// @return uid The latest attestation (zero if none).
+    /// @return uid The attestation (zero if none).
     /// @return valid {isValid} of it.
     function currentAttestation(SubjectKind subjectKind, bytes32 subject, uint32 scheme)
         external
         view
         returns (bytes32 uid, bool valid);
 
-    /// @notice Whether lot `lotId` carries the claim of `scheme` now: its own current attestation is
-    /// valid (and, for mass balance, not yet spent), or it was carried to it or marked (see the
-    /// contract notes), and has not expired. For a consumed lot: what it carried when consumed
-    /// (mass balance: false, its claim became credit).
+    /// @notice Whether lot `lotId` carries the claim of `scheme` now: one of its own attestations is
+    /// valid (and, for mass balance, not yet spent), or it was marked, or it was carried to it, has
+    /// not expired and every origin it came from is still backed by a valid attestation (see the
+    /// contract notes). For a consumed lot: what it carried when consumed (mass balance: false, its
+    /// claim became credit).
     function carriesClaim(uint256 lotId, uint32 scheme) external view returns (bool);
 
     /// @notice {carriesClaim} for pairs `(lotIds[i], schemes[i])` in one call.

@@ -52,8 +52,15 @@ interface ILotRegistry {
     struct Form {
         // 1 = cocoa, 2 = rubber.
         uint8 commodity;
-        // Largest accepted difference between sent and received weight, in basis points of sent.
-        uint16 toleranceBps;
+        // Largest accepted loss at a handover (received below sent), in basis points of sent: drying,
+        // draining and storage losses on the way.
+        uint16 lossBps;
+        // Largest accepted gain at a handover (received above sent), in basis points of sent: only
+        // scale differences. A gain is recorded as measured but never raises the lot's quantity.
+        uint16 gainBps;
+        // Whether a cooperative may mint the form at origin (a farmer's delivery: wet or dry beans,
+        // field latex, cup lump, sheets). Other forms exist only as outputs of a transform.
+        bool mintable;
         // True once registered.
         bool registered;
     }
@@ -64,10 +71,14 @@ interface ILotRegistry {
         uint32 maxBps;
     }
 
-    /// @notice Emitted when governors register a form.
-    event FormRegistered(uint8 indexed form, uint8 commodity, uint16 toleranceBps, string name);
-    /// @notice Emitted when a form's handover tolerance changes.
-    event FormToleranceChanged(uint8 indexed form, uint16 toleranceBps);
+    /// @notice Emitted when governance registers a form.
+    event FormRegistered(
+        uint8 indexed form, uint8 commodity, uint16 lossBps, uint16 gainBps, bool mintable, string name
+    );
+    /// @notice Emitted when a form's handover tolerances change.
+    event FormToleranceChanged(uint8 indexed form, uint16 lossBps, uint16 gainBps);
+    /// @notice Emitted when the base of the lots' token URIs changes.
+    event BaseURIChanged(string baseURI);
     /// @notice Emitted when governors set the yield bounds of `inputForm` -> `outputForm`.
     event YieldBoundsSet(uint8 indexed inputForm, uint8 indexed outputForm, uint32 minBps, uint32 maxBps);
     /// @notice Emitted by {mint} for its one lot; the custodian is the `to` of the {Transfer} just before.
@@ -83,7 +94,8 @@ interface ILotRegistry {
     event HandoverRejected(
         uint256 indexed lotId, address indexed custodian, address indexed receiver, uint16 reason, bytes32 head
     );
-    /// @notice Emitted when the receiver takes custody. `gramsReceived - gramsSent` is the weighed difference.
+    /// @notice Emitted when the receiver takes custody. `gramsReceived - gramsSent` is the weighed
+    /// difference; the lot's quantity is now the smaller of the two (a handover never adds mass).
     event HandoverAccepted(
         uint256 indexed lotId,
         address indexed previousCustodian,
@@ -124,23 +136,34 @@ interface ILotRegistry {
     error LotRegistryFormExists(uint8 form);
     /// @dev Form ids run from 1 to {MAX_FORM}; commodities are 1 (cocoa) and 2 (rubber).
     error LotRegistryInvalidForm(uint8 form, uint8 commodity);
-    /// @dev A quantity of zero grams.
-    error LotRegistryZeroQuantity();
+    /// @dev Item `index` of the call (a delivery, part or output; 0 for a single lot) has zero grams.
+    error LotRegistryZeroQuantity(uint256 index);
     /// @dev A batch of `size` items where `min` .. `max` are allowed.
     error LotRegistryBatchSize(uint256 size, uint256 min, uint256 max);
-    /// @dev `receiver` cannot take custody: not an active custodian-role account of another member.
+    /// @dev `receiver` cannot take custody: not an account of another member holding a custodian role.
     error LotRegistryInvalidReceiver(address receiver);
+    /// @dev `receiver`, an account of member `memberId`, is suspended (the account or its member).
+    error LotRegistryReceiverSuspended(address receiver, uint64 memberId);
+    /// @dev Form `form` cannot be minted at origin: it comes only out of a transform.
+    error LotRegistryNotMintable(uint8 form);
     /// @dev `caller` is not of the member lot `lotId` was offered to (`receiver`).
     error LotRegistryNotReceiver(address caller, uint256 lotId, address receiver);
-    /// @dev The received weight differs from the sent one by more than the form's tolerance.
-    error LotRegistryOutsideTolerance(uint256 lotId, uint64 gramsSent, uint64 gramsReceived, uint16 toleranceBps);
+    /// @dev The received weight lies outside the form's loss and gain allowances of the sent weight.
+    error LotRegistryOutsideTolerance(
+        uint256 lotId, uint64 gramsSent, uint64 gramsReceived, uint16 lossBps, uint16 gainBps
+    );
+    /// @dev A handover tolerance of `bps` basis points is above the most the network allows, `maxBps`.
+    error LotRegistryToleranceTooHigh(uint16 bps, uint16 maxBps);
+    /// @dev A quantity of `grams` does not fit a lot (at most 2^64 - 1 grams).
+    error LotRegistryQuantityOverflow(uint256 grams);
     /// @dev A split's parts sum to `partsGrams`, not the lot's `lotGrams`.
     error LotRegistrySplitImbalance(uint256 lotId, uint64 lotGrams, uint256 partsGrams);
     /// @dev Lot `lotId` is of form `actual`; the operation needs `expected`.
     error LotRegistryFormMismatch(uint256 lotId, uint8 expected, uint8 actual);
     /// @dev No yield bounds are registered for `inputForm` -> `outputForm`.
     error LotRegistryNoYieldBounds(uint8 inputForm, uint8 outputForm);
-    /// @dev Output `outputGrams` of `inputGrams` lies outside [`minBps`, `maxBps`].
+    /// @dev The outputs of form `outputForm`, `outputGrams` in all, from `inputGrams` of `inputForm`,
+    /// lie outside [`minBps`, `maxBps`] of the input.
     error LotRegistryYieldOutOfBounds(
         uint8 inputForm, uint8 outputForm, uint256 inputGrams, uint256 outputGrams, uint32 minBps, uint32 maxBps
     );
@@ -154,23 +177,36 @@ interface ILotRegistry {
     error LotRegistryTransferOutsideHandover(uint256 lotId);
 
     /// @notice Registers a form of a commodity.
-    /// @dev Requirements: caller is a governor; `form` in 1..{MAX_FORM} and new; `commodity` 1 or 2;
-    /// `toleranceBps` <= 10000. Emits {FormRegistered}.
-    /// Example: `registerForm(2, 1, 200, "cocoa dry beans")` (2% handover tolerance).
+    /// @dev Requirements: caller is the governance contract (see {IMembership-setGovernance});
+    /// `form` in 1..{MAX_FORM} and new; `commodity` 1 or 2; both tolerances <= {MAX_TOLERANCE_BPS}.
+    /// Emits {FormRegistered}. Whether a form is mintable at origin never changes.
+    /// Example: `registerForm(2, 1, 100, 50, true, "cocoa dry beans")` (1% loss, 0.5% gain allowed).
     /// @param form Form id.
     /// @param commodity 1 = cocoa, 2 = rubber.
-    /// @param toleranceBps Handover weight tolerance in basis points.
+    /// @param lossBps Handover loss allowance in basis points of the sent weight.
+    /// @param gainBps Handover gain allowance in basis points of the sent weight.
+    /// @param mintable Whether cooperatives may mint it at origin.
     /// @param formName Human-readable name (event only).
-    function registerForm(uint8 form, uint8 commodity, uint16 toleranceBps, string calldata formName) external;
+    function registerForm(
+        uint8 form,
+        uint8 commodity,
+        uint16 lossBps,
+        uint16 gainBps,
+        bool mintable,
+        string calldata formName
+    ) external;
 
-    /// @notice Changes a form's handover tolerance.
-    /// @dev Requirements: caller is a governor; form registered; `toleranceBps` <= 10000. Emits {FormToleranceChanged}.
+    /// @notice Changes a form's handover tolerances.
+    /// @dev Requirements: caller is the governance contract; form registered; both <= {MAX_TOLERANCE_BPS}.
+    /// Emits {FormToleranceChanged}.
     /// @param form Form id.
-    /// @param toleranceBps New tolerance in basis points.
-    function setFormTolerance(uint8 form, uint16 toleranceBps) external;
+    /// @param lossBps New loss allowance in basis points.
+    /// @param gainBps New gain allowance in basis points.
+    function setFormTolerance(uint8 form, uint16 lossBps, uint16 gainBps) external;
 
     /// @notice Sets the yield bounds of a transform from `inputForm` to `outputForm`.
-    /// @dev Requirements: caller is a governor; both forms registered; 0 < `maxBps`, `minBps` <= `maxBps`.
+    /// @dev Requirements: caller is the governance contract; both forms registered; 0 < `maxBps`,
+    /// `minBps` <= `maxBps`.
     /// Emits {YieldBoundsSet}. Example: wet -> dry cocoa beans `setYieldBounds(1, 2, 3500, 4500)`.
     /// @param inputForm Form consumed.
     /// @param outputForm Form produced.
@@ -179,19 +215,21 @@ interface ILotRegistry {
     function setYieldBounds(uint8 inputForm, uint8 outputForm, uint32 minBps, uint32 maxBps) external;
 
     /// @notice Sets the base of every lot's token URI (the gateway's lot path).
-    /// @dev Requirements: caller is a governor.
+    /// @dev Requirements: caller is a governor. Emits {BaseURIChanged}.
     /// @param baseURI E.g. `https://trace.example.org/lots/`.
     function setBaseURI(string calldata baseURI) external;
 
     /// @notice Sets the contract told about every split, merge, transform and accepted handover
     /// (see {ILotObserver}): the attestation registry, which carries claims through the chain of
     /// custody. Mints are never observed.
-    /// @dev Requirements: caller is a governor. Emits {LotObserverSet}. Zero clears it.
+    /// @dev Requirements: caller is the governance contract (an observer that reverts would stop
+    /// every handover and derivation). Emits {LotObserverSet}. Zero clears it.
     /// @param observer The observer, or zero for none.
     function setLotObserver(address observer) external;
 
     /// @notice Mints one delivery to the caller.
-    /// @dev Requirements: caller is an active cooperative account; form registered; grams > 0.
+    /// @dev Requirements: caller is an active cooperative account; form registered and mintable at
+    /// origin; grams > 0.
     /// Emits {Transfer} and {LotMinted}.
     /// @param delivery The delivery.
     /// @return lotId The new lot.
@@ -223,15 +261,17 @@ interface ILotRegistry {
     /// @param reason A reason code (e.g. 1 = quality, 2 = weight, 3 = documents).
     function reject(uint256 lotId, uint16 reason) external;
 
-    /// @notice Takes custody, recording the weight received; the lot's quantity becomes that weight.
-    /// @dev Requirements: caller is an account of the receiver's member; lot in transit;
-    /// |sent - received| <= tolerance of the form. Emits {Transfer} and {HandoverAccepted}.
+    /// @notice Takes custody, recording the weight received. The lot's quantity becomes the smaller of
+    /// the sent and received weights: a loss is the receiver's measure, a gain is recorded but never
+    /// raises the lot's quantity or the mass-balance credit it brings.
+    /// @dev Requirements: caller is an account of the receiver's member; lot in transit; received
+    /// within the form's loss and gain allowances of sent. Emits {Transfer} and {HandoverAccepted}.
     /// @param lotId The lot.
     /// @param gramsReceived Weight on the receiver's scale.
     function accept(uint256 lotId, uint64 gramsReceived) external;
 
     /// @notice Splits a lot into parts of the same form whose grams sum exactly to the lot's.
-    /// @dev Requirements: caller is an account of the custodian's member; lot active; 2..{MAX_BATCH} parts,
+    /// @dev Requirements: caller is an account of the custodian's member; lot active; 2..{MAX_OUTPUTS} parts,
     /// each > 0 and of the lot's form. Emits {LotsDerived} with kind {LotHistory-SPLIT}.
     /// @param lotId The lot to split.
     /// @param parts The parts (their `form` must equal the lot's).
@@ -247,10 +287,11 @@ interface ILotRegistry {
     function merge(uint256[] calldata lotIds, bytes32 metadata) external returns (uint256 lotId);
 
     /// @notice Transforms input lots of one form into outputs of other forms (drying, grinding,
-    /// pressing: cocoa liquor -> butter + powder). Each output's yield must lie within the bounds
-    /// registered for input form -> output form, and the outputs may not weigh more than the inputs.
-    /// @dev Requirements: 1..{MAX_BATCH} active inputs of one form held by the caller's member; 1..{MAX_BATCH}
-    /// outputs. Emits {LotsDerived} with kind {LotHistory-TRANSFORMED}.
+    /// pressing: cocoa liquor -> butter + powder). The outputs of each form, summed, must lie within
+    /// the bounds registered for input form -> that form (two dry-bean outputs of one wet-bean lot
+    /// count together), and all outputs together may not weigh more than the inputs.
+    /// @dev Requirements: 1..{MAX_BATCH} active inputs of one form held by the caller's member;
+    /// 1..{MAX_OUTPUTS} outputs. Emits {LotsDerived} with kind {LotHistory-TRANSFORMED}.
     /// @param inputIds The lots consumed.
     /// @param outputs The lots produced.
     /// @return firstOutputId The first output's lot id; the others follow.

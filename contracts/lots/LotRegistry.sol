@@ -42,8 +42,13 @@ import {LotHistory} from "./LotHistory.sol";
 contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Context {
     using Strings for uint256;
 
-    /// @notice Most items (deliveries, parts, inputs or outputs) in one call.
+    /// @notice Most deliveries or inputs in one call.
     uint256 public constant MAX_BATCH = 500;
+    /// @notice Most outputs of one split or transform. Each output may carry every claim of its
+    /// inputs, so this bound keeps the worst case within a block (docs/attestations.md, batch limits).
+    uint256 public constant MAX_OUTPUTS = 200;
+    /// @notice Highest handover loss or gain allowance a form may have, in basis points (10 %).
+    uint16 public constant MAX_TOLERANCE_BPS = 1_000;
     /// @notice Highest form id (the registered-forms bitmap holds 256 bits).
     uint8 public constant MAX_FORM = 255;
     /// @notice Lot ids are `accountNumber * LOT_ID_BASE + sequence`, sequence from 1.
@@ -60,6 +65,7 @@ contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Contex
     mapping(uint8 form => Form) private _forms;
     mapping(uint8 inputForm => mapping(uint8 outputForm => YieldBounds)) private _yields;
     uint256 private _registeredForms;
+    uint256 private _mintableForms;
     string private _baseURI;
     ILotObserver private _lotObserver;
 
@@ -75,30 +81,41 @@ contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Contex
     // ----------------------------------------------------------------------------------- governance
 
     /// @inheritdoc ILotRegistry
-    function registerForm(uint8 form, uint8 commodity, uint16 toleranceBps, string calldata formName)
-        external
-        onlyGovernor
-    {
+    function registerForm(
+        uint8 form,
+        uint8 commodity,
+        uint16 lossBps,
+        uint16 gainBps,
+        bool mintable,
+        string calldata formName
+    ) external onlyGovernance {
         if (form == 0 || form > MAX_FORM || (commodity != COCOA && commodity != RUBBER)) {
             revert LotRegistryInvalidForm(form, commodity);
         }
         if (_forms[form].registered) revert LotRegistryFormExists(form);
-        if (toleranceBps > BPS) revert LotRegistryInvalidBounds(toleranceBps, BPS);
-        _forms[form] = Form(commodity, toleranceBps, true);
+        _checkTolerance(lossBps);
+        _checkTolerance(gainBps);
+        _forms[form] = Form(commodity, lossBps, gainBps, mintable, true);
         _registeredForms |= uint256(1) << form;
-        emit FormRegistered(form, commodity, toleranceBps, formName);
+        if (mintable) _mintableForms |= uint256(1) << form;
+        emit FormRegistered(form, commodity, lossBps, gainBps, mintable, formName);
     }
 
     /// @inheritdoc ILotRegistry
-    function setFormTolerance(uint8 form, uint16 toleranceBps) external onlyGovernor {
-        if (!_forms[form].registered) revert LotRegistryUnknownForm(form);
-        if (toleranceBps > BPS) revert LotRegistryInvalidBounds(toleranceBps, BPS);
-        _forms[form].toleranceBps = toleranceBps;
-        emit FormToleranceChanged(form, toleranceBps);
+    function setFormTolerance(uint8 form, uint16 lossBps, uint16 gainBps) external onlyGovernance {
+        Form storage record = _forms[form];
+        if (!record.registered) revert LotRegistryUnknownForm(form);
+        _checkTolerance(lossBps);
+        _checkTolerance(gainBps);
+        (record.lossBps, record.gainBps) = (lossBps, gainBps);
+        emit FormToleranceChanged(form, lossBps, gainBps);
     }
 
     /// @inheritdoc ILotRegistry
-    function setYieldBounds(uint8 inputForm, uint8 outputForm, uint32 minBps, uint32 maxBps) external onlyGovernor {
+    function setYieldBounds(uint8 inputForm, uint8 outputForm, uint32 minBps, uint32 maxBps)
+        external
+        onlyGovernance
+    {
         if (!_forms[inputForm].registered) revert LotRegistryUnknownForm(inputForm);
         if (!_forms[outputForm].registered) revert LotRegistryUnknownForm(outputForm);
         if (maxBps == 0 || minBps > maxBps) revert LotRegistryInvalidBounds(minBps, maxBps);
@@ -109,10 +126,11 @@ contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Contex
     /// @inheritdoc ILotRegistry
     function setBaseURI(string calldata baseURI) external onlyGovernor {
         _baseURI = baseURI;
+        emit BaseURIChanged(baseURI);
     }
 
     /// @inheritdoc ILotRegistry
-    function setLotObserver(address observer) external onlyGovernor {
+    function setLotObserver(address observer) external onlyGovernance {
         _lotObserver = ILotObserver(observer);
         emit LotObserverSet(observer);
     }
@@ -124,7 +142,7 @@ contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Contex
         address custodian = _msgSender();
         AccountRecord memory account;
         (account, lotId) = _openSequence(custodian, Roles.COOPERATIVE, 1);
-        bytes32 head = _mintOne(custodian, lotId, delivery, account);
+        bytes32 head = _mintOne(custodian, lotId, delivery, account, 0);
         _closeSequence(custodian, account, 1);
         emit Transfer(address(0), custodian, lotId);
         emit LotMinted(lotId, delivery.form, delivery.grams, delivery.metadata, delivery.origin, head);
@@ -139,7 +157,7 @@ contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Contex
         (account, firstLotId) = _openSequence(custodian, Roles.COOPERATIVE, count);
         bytes32[] memory heads = new bytes32[](count);
         for (uint256 i = 0; i < count; ++i) {
-            heads[i] = _mintOne(custodian, firstLotId + i, deliveries[i], account);
+            heads[i] = _mintOne(custodian, firstLotId + i, deliveries[i], account, i);
         }
         _closeSequence(custodian, account, count);
         if (count == 1) {
@@ -155,8 +173,14 @@ contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Contex
     /// @inheritdoc ILotRegistry
     function offer(uint256 lotId, address receiver) external {
         (Lot storage lot, uint64 callerMember) = _custodianLot(lotId, LotStatus.Active);
-        AccountRecord storage receiverAccount = _accountRecord(receiver);
+        AccountRecord memory receiverAccount = _accountRecord(receiver);
         if (receiverAccount.effectiveRoles & Roles.CUSTODIANS == 0 || receiverAccount.memberId == callerMember) {
+            // Say "suspended" when that is all that stands in the way: the member would qualify.
+            if (receiverAccount.memberId != 0 && receiverAccount.memberId != callerMember
+                && receiverAccount.effectiveRoles == 0 && _memberRoles(receiverAccount.memberId) & Roles.CUSTODIANS != 0)
+            {
+                revert LotRegistryReceiverSuspended(receiver, receiverAccount.memberId);
+            }
             revert LotRegistryInvalidReceiver(receiver);
         }
         address custodian = lot.custodian;
@@ -193,17 +217,13 @@ contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Contex
     /// @inheritdoc ILotRegistry
     function accept(uint256 lotId, uint64 gramsReceived) external {
         (Lot storage lot,) = _receiverLot(lotId);
-        if (gramsReceived == 0) revert LotRegistryZeroQuantity();
+        if (gramsReceived == 0) revert LotRegistryZeroQuantity(0);
         uint64 gramsSent = lot.grams;
-        uint16 tolerance = _forms[lot.form].toleranceBps;
-        uint256 difference = gramsSent > gramsReceived ? gramsSent - gramsReceived : gramsReceived - gramsSent;
-        if (difference * BPS > uint256(tolerance) * gramsSent) {
-            revert LotRegistryOutsideTolerance(lotId, gramsSent, gramsReceived, tolerance);
-        }
+        uint64 grams = _checkReceived(lotId, lot.form, gramsSent, gramsReceived);
         address previous = lot.custodian;
         address custodian = _msgSender();
         lot.custodian = custodian;
-        lot.grams = gramsReceived;
+        lot.grams = grams;
         lot.status = LotStatus.Active;
         delete _pendingReceivers[lotId];
         // Cannot underflow or overflow: the previous custodian held this lot; balances count lots.
@@ -217,7 +237,7 @@ contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Contex
         emit HandoverAccepted(lotId, previous, custodian, gramsSent, gramsReceived, head);
         ILotObserver observer = _lotObserver;
         if (address(observer) != address(0)) {
-            observer.onHandoverAccepted(lotId, previous, custodian, lot.form, gramsReceived);
+            observer.onHandoverAccepted(lotId, previous, custodian, lot.form, grams);
         }
     }
 
@@ -226,7 +246,7 @@ contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Contex
     /// @inheritdoc ILotRegistry
     function split(uint256 lotId, Output[] calldata parts) external returns (uint256 firstOutputId) {
         uint256 count = parts.length;
-        _checkBatchSize(count, 2);
+        _checkOutputCount(count, 2);
         (Lot storage lot,) = _custodianLot(lotId, LotStatus.Active);
         uint8 form = lot.form;
         uint256 total;
@@ -263,7 +283,7 @@ contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Contex
         returns (uint256 firstOutputId)
     {
         _checkBatchSize(inputIds.length, 1);
-        _checkBatchSize(outputs.length, 1);
+        _checkOutputCount(outputs.length, 1);
         uint8 form;
         uint256 inputGrams;
         for (uint256 i = 0; i < inputIds.length; ++i) {
@@ -272,11 +292,7 @@ contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Contex
             else if (lot.form != form) revert LotRegistryFormMismatch(inputIds[i], form, lot.form);
             inputGrams += lot.grams;
         }
-        uint256 outputGrams;
-        for (uint256 i = 0; i < outputs.length; ++i) {
-            _checkYield(form, outputs[i].form, inputGrams, outputs[i].grams);
-            outputGrams += outputs[i].grams;
-        }
+        uint256 outputGrams = _checkYields(form, inputGrams, outputs);
         if (outputGrams > inputGrams) revert LotRegistryMassCreated(inputGrams, outputGrams);
         return _derive(LotHistory.TRANSFORMED, inputIds, outputs);
     }
@@ -424,14 +440,17 @@ contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Contex
 
     // ------------------------------------------------------------------------------------ internal
 
-    function _mintOne(address custodian, uint256 lotId, Delivery calldata delivery, AccountRecord memory account)
-        private
-        returns (bytes32 head)
-    {
+    function _mintOne(
+        address custodian,
+        uint256 lotId,
+        Delivery calldata delivery,
+        AccountRecord memory account,
+        uint256 index
+    ) private returns (bytes32 head) {
         uint8 form = delivery.form;
         uint64 grams = delivery.grams;
-        _checkForm(form, account);
-        if (grams == 0) revert LotRegistryZeroQuantity();
+        _checkMintable(form, account);
+        if (grams == 0) revert LotRegistryZeroQuantity(index);
         _lots[lotId] = Lot(custodian, grams, form, LotStatus.Active);
         head = LotHistory.minted(lotId, custodian, form, grams, delivery.metadata, delivery.origin);
         _heads[lotId] = head;
@@ -451,7 +470,7 @@ contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Contex
         bytes32[] memory inputHeads = _consumeInputs(kind, inputIds, firstOutputId, outputs.length);
         bytes32[] memory outputHeads = new bytes32[](outputs.length);
         for (uint256 i = 0; i < outputs.length; ++i) {
-            outputHeads[i] = _createOutput(custodian, firstOutputId + i, outputs[i], inputIds, inputHeads, account);
+            outputHeads[i] = _createOutput(custodian, firstOutputId + i, outputs[i], inputIds, inputHeads, i);
         }
         // Reload: consuming inputs may have changed this account's balance in storage.
         account.lotBalance = _accountRecord(custodian).lotBalance;
@@ -491,10 +510,10 @@ contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Contex
         Output memory output,
         uint256[] memory inputIds,
         bytes32[] memory inputHeads,
-        AccountRecord memory account
+        uint256 index
     ) private returns (bytes32 head) {
-        _checkForm(output.form, account);
-        if (output.grams == 0) revert LotRegistryZeroQuantity();
+        if ((_registeredForms >> output.form) & 1 == 0) revert LotRegistryUnknownForm(output.form);
+        if (output.grams == 0) revert LotRegistryZeroQuantity(index);
         _lots[lotId] = Lot(custodian, output.grams, output.form, LotStatus.Active);
         head = LotHistory.derived(lotId, custodian, output.form, output.grams, output.metadata, inputIds, inputHeads);
         _heads[lotId] = head;
@@ -552,32 +571,79 @@ contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Contex
         _setAccountRecord(account, record);
     }
 
-    /// @dev Refuses an unregistered form. The account's record caches forms it has seen registered,
-    /// so a cooperative's daily deliveries of the same form skip the registry read.
-    function _checkForm(uint8 form, AccountRecord memory account) private view {
+    /// @dev Refuses a form that is not registered or not mintable at origin. The account's record
+    /// caches forms it has seen mintable (a form's mintability never changes, so the cache cannot go
+    /// stale), so a cooperative's daily deliveries of the same form skip the registry read.
+    function _checkMintable(uint8 form, AccountRecord memory account) private view {
         bool cacheable = form < 48;
         if (cacheable && (account.knownForms >> form) & 1 == 1) return;
-        if ((_registeredForms >> form) & 1 == 0) revert LotRegistryUnknownForm(form);
+        if ((_mintableForms >> form) & 1 == 0) {
+            if ((_registeredForms >> form) & 1 == 0) revert LotRegistryUnknownForm(form);
+            revert LotRegistryNotMintable(form);
+        }
         if (cacheable) account.knownForms |= uint48(1) << form;
+    }
+
+    /// @dev Checks the received weight against the form's loss and gain allowances and returns the
+    /// lot's new quantity. A gain is the receiver's scale reading, not new mass: it never raises the
+    /// quantity (nor, through the observer, any credit), so passing a lot back and forth cannot grow it.
+    function _checkReceived(uint256 lotId, uint8 form, uint64 gramsSent, uint64 gramsReceived)
+        private
+        view
+        returns (uint64)
+    {
+        Form storage record = _forms[form];
+        (uint16 lossBps, uint16 gainBps) = (record.lossBps, record.gainBps);
+        bool outside = gramsReceived < gramsSent
+            ? uint256(gramsSent - gramsReceived) * BPS > uint256(lossBps) * gramsSent
+            : uint256(gramsReceived - gramsSent) * BPS > uint256(gainBps) * gramsSent;
+        if (outside) revert LotRegistryOutsideTolerance(lotId, gramsSent, gramsReceived, lossBps, gainBps);
+        return gramsReceived < gramsSent ? gramsReceived : gramsSent;
+    }
+
+    function _checkTolerance(uint16 bps) private pure {
+        if (bps > MAX_TOLERANCE_BPS) revert LotRegistryToleranceTooHigh(bps, MAX_TOLERANCE_BPS);
     }
 
     function _lotId(uint32 accountNumber, uint256 sequence) private pure returns (uint256) {
         return uint256(accountNumber) * LOT_ID_BASE + sequence;
     }
 
-    function _checkYield(uint8 inputForm, uint8 outputForm, uint256 inputGrams, uint256 outputGrams) private view {
-        YieldBounds memory bounds = _yields[inputForm][outputForm];
-        if (bounds.maxBps == 0) revert LotRegistryNoYieldBounds(inputForm, outputForm);
-        uint256 scaled = outputGrams * BPS;
-        if (scaled < inputGrams * bounds.minBps || scaled > inputGrams * bounds.maxBps) {
-            revert LotRegistryYieldOutOfBounds(
-                inputForm, outputForm, inputGrams, outputGrams, bounds.minBps, bounds.maxBps
-            );
+    /// @dev Checks the yield of each output form: the grams of all outputs of that form together,
+    /// so two outputs of one form cannot each take the whole allowance. Returns all outputs' grams.
+    function _checkYields(uint8 inputForm, uint256 inputGrams, Output[] calldata outputs)
+        private
+        view
+        returns (uint256 outputGrams)
+    {
+        uint256 count = outputs.length;
+        uint256 checked; // bitmap of the output forms already checked
+        for (uint256 i = 0; i < count; ++i) {
+            uint8 outputForm = outputs[i].form;
+            outputGrams += outputs[i].grams;
+            if ((checked >> outputForm) & 1 == 1) continue;
+            checked |= uint256(1) << outputForm;
+            uint256 formGrams = outputs[i].grams;
+            for (uint256 j = i + 1; j < count; ++j) {
+                if (outputs[j].form == outputForm) formGrams += outputs[j].grams;
+            }
+            YieldBounds memory bounds = _yields[inputForm][outputForm];
+            if (bounds.maxBps == 0) revert LotRegistryNoYieldBounds(inputForm, outputForm);
+            uint256 scaled = formGrams * BPS;
+            if (scaled < inputGrams * bounds.minBps || scaled > inputGrams * bounds.maxBps) {
+                revert LotRegistryYieldOutOfBounds(
+                    inputForm, outputForm, inputGrams, formGrams, bounds.minBps, bounds.maxBps
+                );
+            }
         }
     }
 
     function _checkBatchSize(uint256 size, uint256 min) private pure {
         if (size < min || size > MAX_BATCH) revert LotRegistryBatchSize(size, min, MAX_BATCH);
+    }
+
+    function _checkOutputCount(uint256 size, uint256 min) private pure {
+        if (size < min || size > MAX_OUTPUTS) revert LotRegistryBatchSize(size, min, MAX_OUTPUTS);
     }
 
     /// @dev ERC-2771: the signer of a relayed request, else the caller.
@@ -594,7 +660,7 @@ contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Contex
     }
 
     function _toGrams(uint256 grams) private pure returns (uint64) {
-        if (grams > type(uint64).max) revert LotRegistryInvalidBounds(grams, type(uint64).max);
+        if (grams > type(uint64).max) revert LotRegistryQuantityOverflow(grams);
         return uint64(grams);
     }
 }

@@ -31,6 +31,8 @@ interface IMembership {
     event RolesChanged(uint64 indexed memberId, uint8 previousRoles, uint8 roles);
     /// @notice Emitted when a member's metadata digest changes.
     event MetadataChanged(uint64 indexed memberId, bytes32 metadata);
+    /// @notice Emitted when the governance contract is set (see {setGovernance}).
+    event GovernanceSet(address indexed governance);
 
     /// @dev `account` lacks every role of `neededRoles`, or it or its member is suspended.
     error MembershipUnauthorized(address account, uint8 neededRoles);
@@ -50,10 +52,14 @@ interface IMembership {
     error MembershipLastGovernor(uint64 memberId);
     /// @dev Member `memberId` already has the maximum `max` accounts.
     error MembershipTooManyAccounts(uint64 memberId, uint256 max);
+    /// @dev Only the governance contract `governance` may make this change (`caller` is not it):
+    /// it takes a quorum of governors and a delay (see {setGovernance}).
+    error MembershipNotGovernance(address caller, address governance);
 
     /// @notice Adds a member with its first accounts.
-    /// @dev Requirements: caller is a governor; `roles` within {Roles-ALL}; `country` two letters A-Z;
-    /// accounts non-zero and not yet taken. Emits {MemberAdded} and one {AccountAdded} per account.
+    /// @dev Requirements: caller is a governor, or the governance contract if `roles` include the
+    /// governor role; `roles` within {Roles-ALL}; `country` two letters A-Z; accounts non-zero and not
+    /// yet taken. Emits {MemberAdded} and one {AccountAdded} per account.
     /// Example: `addMember(Roles.COOPERATIVE, "ID", metadataDigest, [phone1, phone2])`.
     /// @param roles Role bits.
     /// @param country ISO 3166-1 alpha-2 code.
@@ -65,25 +71,29 @@ interface IMembership {
         returns (uint64 memberId);
 
     /// @notice Attaches another account to a member.
-    /// @dev Requirements: caller is a governor; the account is new. Emits {AccountAdded}.
+    /// @dev Requirements: caller is a governor, or the governance contract if the member holds the
+    /// governor role; the account is new. Emits {AccountAdded}.
     /// @param memberId The member.
     /// @param account The account to attach.
     function addAccount(uint64 memberId, address account) external;
 
     /// @notice Suspends or re-activates one account of a member.
-    /// @dev Requirements: caller is a governor. Emits {AccountStatusChanged}.
+    /// @dev Requirements: caller is a governor, or the governance contract if the account's member
+    /// holds the governor role. Emits {AccountStatusChanged}.
     /// @param account The account.
     /// @param active False to suspend, true to re-activate.
     function setAccountActive(address account, bool active) external;
 
     /// @notice Suspends or re-activates a member: a suspended member's accounts can do nothing.
-    /// @dev Requirements: caller is a governor; never leaves zero active governors. Emits {MemberStatusChanged}.
+    /// @dev Requirements: caller is a governor, or the governance contract if the member holds the
+    /// governor role; never leaves zero active governors. Emits {MemberStatusChanged}.
     /// @param memberId The member.
     /// @param active False to suspend, true to re-activate.
     function setMemberActive(uint64 memberId, bool active) external;
 
     /// @notice Replaces a member's role set.
-    /// @dev Requirements: caller is a governor; never leaves zero active governors. Emits {RolesChanged}.
+    /// @dev Requirements: caller is a governor, or the governance contract if the old or the new role
+    /// set includes the governor role; never leaves zero active governors. Emits {RolesChanged}.
     /// @param memberId The member.
     /// @param roles The new role bits.
     function setRoles(uint64 memberId, uint8 roles) external;
@@ -125,4 +135,23 @@ interface IMembership {
 
     /// @notice Number of members ever added.
     function memberCount() external view returns (uint64);
+
+    /// @notice Sets the governance contract: from then on, changes that add trust or power (governor
+    /// membership, the form catalogue, the lot observer, schemes and accreditations) are accepted
+    /// only from it, after a quorum of governors approved them and a delay passed.
+    /// @dev Requirements: before a governance contract is set, caller is a governor (the deployment
+    /// bootstrap); afterwards, only the governance contract itself (so it can be replaced only by
+    /// its own quorum). `governance` non-zero. Emits {GovernanceSet}.
+    /// @param governance The governance contract.
+    function setGovernance(address governance) external;
+
+    /// @notice The governance contract, zero before one is set.
+    function governance() external view returns (address);
+
+    /// @notice Number of members that can govern now: active, holding the governor role, with an
+    /// active account. The governance contract caps its quorum at this number.
+    function governorCount() external view returns (uint64);
+
+    /// @notice Whether member `memberId` can govern now (see {governorCount}).
+    function isGoverning(uint64 memberId) external view returns (bool);
 }

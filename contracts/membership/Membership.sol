@@ -17,8 +17,17 @@ import {Roles} from "./Roles.sol";
 /// Governor actions, which are rare, refresh the cache for each of the member's accounts (at most
 /// {MAX_ACCOUNTS}).
 ///
+/// Two levels of authority. Any one governor may act alone where an action withdraws trust from a
+/// non-governor or adds an ordinary member (suspend or reinstate a cooperative, add a processor): an
+/// emergency brake that other governors can undo at once. Whatever adds trust or power, or touches
+/// a governor (add, suspend, re-role a governor, attach or suspend a governor's account), is accepted
+/// only from the governance contract ({setGovernance}), which needs a quorum of governors and a
+/// delay during which they can object. So no single governor can take over the network.
+///
 /// @custom:security Every governor action is checked here against `_msgSender()`, so it holds
-/// whether the call comes directly or through the trusted ERC-2771 forwarder.
+/// whether the call comes directly or through the trusted ERC-2771 forwarder. Governance actions
+/// are checked against `msg.sender`: the governance contract calls directly, never through the
+/// forwarder.
 abstract contract Membership is IMembership, IBesuAccountPermissioning, Context {
     /// @notice The most accounts one member may have (a cooperative's field-agent phones).
     uint256 public constant MAX_ACCOUNTS = 64;
@@ -45,6 +54,8 @@ abstract contract Membership is IMembership, IBesuAccountPermissioning, Context 
     /// @dev Members that can govern now: active, holding the governor role, with an active account.
     uint64 private _activeGovernors;
     uint32 private _accountCount;
+    /// @dev The governance contract; zero until the deployment sets it (bootstrap: governors act alone).
+    address private _governance;
 
     /// @param firstGovernor The account of member 1, the network's first governor.
     /// @param country The first governor's country code.
@@ -60,29 +71,36 @@ abstract contract Membership is IMembership, IBesuAccountPermissioning, Context 
         _;
     }
 
+    modifier onlyGovernance() {
+        _checkGovernance();
+        _;
+    }
+
     /// @inheritdoc IMembership
     function addMember(uint8 roles, bytes2 country, bytes32 metadata, address[] calldata accounts)
         external
-        onlyGovernor
         returns (uint64 memberId)
     {
+        _checkGovernorOrGovernance(roles);
         return _addMember(roles, country, metadata, accounts);
     }
 
     /// @inheritdoc IMembership
-    function addAccount(uint64 memberId, address account) external onlyGovernor {
+    function addAccount(uint64 memberId, address account) external {
         Member storage member = _existingMember(memberId);
+        _checkGovernorOrGovernance(member.roles);
         bool wasGoverning = _isGoverning(memberId, member);
         _attach(memberId, member, account);
         _countGovernor(memberId, wasGoverning, _isGoverning(memberId, member));
     }
 
     /// @inheritdoc IMembership
-    function setAccountActive(address account, bool active) external onlyGovernor {
+    function setAccountActive(address account, bool active) external {
         AccountRecord storage record = _accountRecords[account];
         uint64 memberId = record.memberId;
         if (memberId == 0) revert MembershipUnknownAccount(account);
         Member storage member = _members[memberId];
+        _checkGovernorOrGovernance(member.roles);
         if (record.active != active) {
             // Suspending the last governor's last account would leave nobody able to govern.
             bool wasGoverning = _isGoverning(memberId, member);
@@ -96,8 +114,9 @@ abstract contract Membership is IMembership, IBesuAccountPermissioning, Context 
     }
 
     /// @inheritdoc IMembership
-    function setMemberActive(uint64 memberId, bool active) external onlyGovernor {
+    function setMemberActive(uint64 memberId, bool active) external {
         Member storage member = _existingMember(memberId);
+        _checkGovernorOrGovernance(member.roles);
         if (member.active == active) return;
         bool wasGoverning = _isGoverning(memberId, member);
         member.active = active;
@@ -107,11 +126,12 @@ abstract contract Membership is IMembership, IBesuAccountPermissioning, Context 
     }
 
     /// @inheritdoc IMembership
-    function setRoles(uint64 memberId, uint8 roles) external onlyGovernor {
+    function setRoles(uint64 memberId, uint8 roles) external {
         // A member with no role is expressed by suspension, so a zero set is refused.
         if (roles & ~Roles.ALL != 0 || roles == 0) revert MembershipInvalidRoles(roles);
         Member storage member = _existingMember(memberId);
         uint8 previous = member.roles;
+        _checkGovernorOrGovernance(previous | roles);
         bool wasGoverning = _isGoverning(memberId, member);
         member.roles = roles;
         _countGovernor(memberId, wasGoverning, _isGoverning(memberId, member));
@@ -160,15 +180,40 @@ abstract contract Membership is IMembership, IBesuAccountPermissioning, Context 
         return _memberCount;
     }
 
+    /// @inheritdoc IMembership
+    function setGovernance(address governance_) external onlyGovernance {
+        if (governance_ == address(0)) revert MembershipZeroAccount();
+        _governance = governance_;
+        emit GovernanceSet(governance_);
+    }
+
+    /// @inheritdoc IMembership
+    function governance() external view returns (address) {
+        return _governance;
+    }
+
+    /// @inheritdoc IMembership
+    function governorCount() external view returns (uint64) {
+        return _activeGovernors;
+    }
+
+    /// @inheritdoc IMembership
+    function isGoverning(uint64 memberId) external view returns (bool) {
+        return _isGoverning(memberId, _members[memberId]);
+    }
+
     /// @inheritdoc IBesuAccountPermissioning
-    /// @dev True only for active accounts of active members (relayers are members too). Besu asks
-    /// with the transaction's signer, so a relayed request is allowed through its relayer.
-    function transactionAllowed(address sender, address, uint256, uint256, uint256, bytes calldata)
+    /// @dev True only for active accounts of active members (relayers are members too); creating a
+    /// contract (`target` zero) only for governors, so no member can deploy code the network did not
+    /// agree on. Besu asks with the transaction's signer, so a relayed request is allowed through
+    /// its relayer.
+    function transactionAllowed(address sender, address target, uint256, uint256, uint256, bytes calldata)
         external
         view
         returns (bool)
     {
-        return _accountRecords[sender].effectiveRoles != 0;
+        uint8 roles = _accountRecords[sender].effectiveRoles;
+        return target == address(0) ? roles & Roles.GOVERNOR != 0 : roles != 0;
     }
 
     function _addMember(uint8 roles, bytes2 country, bytes32 metadata, address[] memory accounts)
@@ -211,9 +256,9 @@ abstract contract Membership is IMembership, IBesuAccountPermissioning, Context 
     }
 
     /// @dev Keeps the count of members that can govern, refusing a change that would zero it.
-    function _countGovernor(uint64 memberId, bool wasGoverning, bool isGoverning) private {
-        if (wasGoverning == isGoverning) return;
-        if (isGoverning) {
+    function _countGovernor(uint64 memberId, bool wasGoverning, bool governsNow) private {
+        if (wasGoverning == governsNow) return;
+        if (governsNow) {
             ++_activeGovernors;
         } else {
             if (_activeGovernors == 1) revert MembershipLastGovernor(memberId);
@@ -225,6 +270,11 @@ abstract contract Membership is IMembership, IBesuAccountPermissioning, Context 
         return member.active && member.roles & Roles.GOVERNOR != 0 && _activeAccounts[memberId] > 0;
     }
 
+    /// @dev A member's role set, whether or not it is active (zero for an unknown member).
+    function _memberRoles(uint64 memberId) internal view returns (uint8) {
+        return _members[memberId].roles;
+    }
+
     /// @dev The account's record, for the lot registry's counters kept in the same slot.
     function _accountRecord(address account) internal view returns (AccountRecord storage) {
         return _accountRecords[account];
@@ -234,6 +284,22 @@ abstract contract Membership is IMembership, IBesuAccountPermissioning, Context 
     /// change through the governor functions above.
     function _setAccountRecord(address account, AccountRecord memory record) internal {
         _accountRecords[account] = record;
+    }
+
+    /// @dev The governance contract, or any governor before one is set (the deployment bootstrap).
+    function _checkGovernance() internal view {
+        address governance_ = _governance;
+        if (governance_ == address(0)) {
+            _authorize(_msgSender(), Roles.GOVERNOR);
+        } else if (msg.sender != governance_) {
+            revert MembershipNotGovernance(msg.sender, governance_);
+        }
+    }
+
+    /// @dev A change touching the governor role needs governance; any other, one governor.
+    function _checkGovernorOrGovernance(uint8 roles) private view {
+        if (roles & Roles.GOVERNOR != 0) _checkGovernance();
+        else _authorize(_msgSender(), Roles.GOVERNOR);
     }
 
     function _authorize(address account, uint8 anyOfRoles) internal view returns (uint64) {

@@ -11,9 +11,17 @@ export interface FormSpec {
   key: string;
   commodity: CommodityName;
   name: string;
-  /** Largest accepted sent/received weight difference, basis points of sent. */
-  toleranceBps: number;
+  /** Largest accepted handover loss (received below sent), basis points of sent. */
+  lossBps: number;
+  /** Largest accepted handover gain (received above sent), basis points of sent; a gain is recorded
+   * but never raises the lot's quantity. */
+  gainBps: number;
+  /** Whether a cooperative may mint it at origin (a farmer's delivery); other forms only come out of a transform. */
+  mintable: boolean;
 }
+
+/** The most the contracts accept for a loss or gain allowance (LotRegistry.MAX_TOLERANCE_BPS). */
+export const MAX_TOLERANCE_BPS = 1_000;
 
 export interface YieldSpec {
   from: string;
@@ -23,20 +31,24 @@ export interface YieldSpec {
   maxBps: number;
 }
 
+// Loss allowances follow what a form really loses between two scales: wet beans drain and ferment
+// (3-8 % within hours), cup lump dries in storage (5-15 % over a week), latex is weighed wet; dry
+// and processed forms lose little. A gain beyond scale error is what fraud looks like (soaked lump,
+// watered latex, stones), so every form allows only 0.5 %. docs/forms.md gives each figure's reason.
 export const FORMS: readonly FormSpec[] = [
-  { id: 1, key: "cocoa-wet-beans", commodity: "cocoa", name: "cocoa wet beans", toleranceBps: 300 },
-  { id: 2, key: "cocoa-dry-beans", commodity: "cocoa", name: "cocoa dry beans", toleranceBps: 100 },
-  { id: 3, key: "cocoa-nibs", commodity: "cocoa", name: "cocoa nibs", toleranceBps: 50 },
-  { id: 4, key: "cocoa-liquor", commodity: "cocoa", name: "cocoa liquor", toleranceBps: 50 },
-  { id: 5, key: "cocoa-butter", commodity: "cocoa", name: "cocoa butter", toleranceBps: 50 },
-  { id: 6, key: "cocoa-powder", commodity: "cocoa", name: "cocoa powder", toleranceBps: 50 },
-  { id: 7, key: "chocolate", commodity: "cocoa", name: "chocolate", toleranceBps: 50 },
-  { id: 20, key: "rubber-field-latex", commodity: "rubber", name: "rubber field latex", toleranceBps: 200 },
-  { id: 21, key: "rubber-cup-lump", commodity: "rubber", name: "rubber cup lump", toleranceBps: 500 },
-  { id: 22, key: "rubber-unsmoked-sheet", commodity: "rubber", name: "unsmoked sheet", toleranceBps: 200 },
-  { id: 23, key: "rubber-rss", commodity: "rubber", name: "ribbed smoked sheet", toleranceBps: 100 },
-  { id: 24, key: "rubber-tsr20", commodity: "rubber", name: "TSR 20 block", toleranceBps: 50 },
-  { id: 25, key: "rubber-concentrated-latex", commodity: "rubber", name: "concentrated latex", toleranceBps: 100 },
+  { id: 1, key: "cocoa-wet-beans", commodity: "cocoa", name: "cocoa wet beans", lossBps: 500, gainBps: 50, mintable: true },
+  { id: 2, key: "cocoa-dry-beans", commodity: "cocoa", name: "cocoa dry beans", lossBps: 100, gainBps: 50, mintable: true },
+  { id: 3, key: "cocoa-nibs", commodity: "cocoa", name: "cocoa nibs", lossBps: 50, gainBps: 50, mintable: false },
+  { id: 4, key: "cocoa-liquor", commodity: "cocoa", name: "cocoa liquor", lossBps: 50, gainBps: 50, mintable: false },
+  { id: 5, key: "cocoa-butter", commodity: "cocoa", name: "cocoa butter", lossBps: 50, gainBps: 50, mintable: false },
+  { id: 6, key: "cocoa-powder", commodity: "cocoa", name: "cocoa powder", lossBps: 50, gainBps: 50, mintable: false },
+  { id: 7, key: "chocolate", commodity: "cocoa", name: "chocolate", lossBps: 50, gainBps: 50, mintable: false },
+  { id: 20, key: "rubber-field-latex", commodity: "rubber", name: "rubber field latex", lossBps: 300, gainBps: 50, mintable: true },
+  { id: 21, key: "rubber-cup-lump", commodity: "rubber", name: "rubber cup lump", lossBps: 1000, gainBps: 50, mintable: true },
+  { id: 22, key: "rubber-unsmoked-sheet", commodity: "rubber", name: "unsmoked sheet", lossBps: 200, gainBps: 50, mintable: true },
+  { id: 23, key: "rubber-rss", commodity: "rubber", name: "ribbed smoked sheet", lossBps: 100, gainBps: 50, mintable: true },
+  { id: 24, key: "rubber-tsr20", commodity: "rubber", name: "TSR 20 block", lossBps: 50, gainBps: 50, mintable: false },
+  { id: 25, key: "rubber-concentrated-latex", commodity: "rubber", name: "concentrated latex", lossBps: 100, gainBps: 50, mintable: false },
 ];
 
 export const YIELDS: readonly YieldSpec[] = [

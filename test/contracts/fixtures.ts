@@ -51,9 +51,20 @@ export function output(form: number, grams: bigint, tag: string = `${form}/${gra
 
 /**
  * The network every contract test starts from: forwarder, membership and lot registry deployed,
- * the form catalogue and yield bounds registered, and one member per role.
+ * the form catalogue and yield bounds registered, and one member per role. Every form is registered
+ * mintable, so a test can start a lot at any stage (liquor, TSR 20); the catalogue's own rule, that
+ * only origin forms are mintable, is tested on {catalogueNetworkFixture}.
  */
 export async function networkFixture() {
+  return deployNetwork({ everyFormMintable: true });
+}
+
+/** {networkFixture} with the form catalogue exactly as deployed (only origin forms mintable). */
+export async function catalogueNetworkFixture() {
+  return deployNetwork({ everyFormMintable: false });
+}
+
+async function deployNetwork({ everyFormMintable }: { everyFormMintable: boolean }) {
   const [governor, governor2, coopPhone1, coopPhone2, processor, brand, certifier, relayer, stranger, spare1, spare2] =
     await ethers.getSigners();
 
@@ -82,7 +93,8 @@ export async function networkFixture() {
   };
 
   for (const form of FORMS) {
-    await registry.registerForm(form.id, Commodity[form.commodity], form.toleranceBps, form.name);
+    const mintable = everyFormMintable || form.mintable;
+    await registry.registerForm(form.id, Commodity[form.commodity], form.lossBps, form.gainBps, mintable, form.name);
   }
   for (const bounds of YIELDS) {
     await registry.setYieldBounds(formByKey(bounds.from).id, formByKey(bounds.to).id, bounds.minBps, bounds.maxBps);

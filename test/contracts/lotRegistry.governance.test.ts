@@ -2,19 +2,21 @@ import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { Commodity, FORMS, YIELDS, formByKey } from "../../src/lots/forms";
-import { Form, Role, networkFixture, type Network } from "./fixtures";
+import { Form, Role, catalogueNetworkFixture, networkFixture, type Network } from "./fixtures";
 
 const FREE_FORM = 30;
 
 describe("LotRegistry: forms and yield bounds", function () {
   describe("when the network is deployed", function () {
     it("holds the whole form catalogue", async function () {
-      const { registry } = await loadFixture(networkFixture);
+      const { registry } = await loadFixture(catalogueNetworkFixture);
       for (const form of FORMS) {
         const stored = await registry.getForm(form.id);
-        expect([stored.commodity, stored.toleranceBps, stored.registered], form.key).to.deep.equal([
+        expect([stored.commodity, stored.lossBps, stored.gainBps, stored.mintable, stored.registered], form.key).to.deep.equal([
           BigInt(Commodity[form.commodity]),
-          BigInt(form.toleranceBps),
+          BigInt(form.lossBps),
+          BigInt(form.gainBps),
+          form.mintable,
           true,
         ]);
       }
@@ -38,16 +40,18 @@ describe("LotRegistry: forms and yield bounds", function () {
   describe("when a governor registers a form", function () {
     it("records it and says so", async function () {
       const { registry, governor2 } = await loadFixture(networkFixture);
-      await expect(registry.connect(governor2).registerForm(FREE_FORM, Commodity.rubber, 10_000, "rubber skim"))
+      await expect(registry.connect(governor2).registerForm(FREE_FORM, Commodity.rubber, 1_000, 50, false, "rubber skim"))
         .to.emit(registry, "FormRegistered")
-        .withArgs(FREE_FORM, Commodity.rubber, 10_000, "rubber skim");
+        .withArgs(FREE_FORM, Commodity.rubber, 1_000, 50, false, "rubber skim");
       const stored = await registry.getForm(FREE_FORM);
-      expect([stored.commodity, stored.toleranceBps, stored.registered]).to.deep.equal([2n, 10_000n, true]);
+      expect([stored.commodity, stored.lossBps, stored.gainBps, stored.mintable, stored.registered]).to.deep.equal([
+        2n, 1_000n, 50n, false, true,
+      ]);
     });
 
     it("refuses a form registered already", async function () {
       const { registry } = await loadFixture(networkFixture);
-      await expect(registry.registerForm(Form.wetBeans, Commodity.cocoa, 100, "again"))
+      await expect(registry.registerForm(Form.wetBeans, Commodity.cocoa, 100, 50, true, "again"))
         .to.be.revertedWithCustomError(registry, "LotRegistryFormExists")
         .withArgs(Form.wetBeans);
     });
@@ -59,37 +63,48 @@ describe("LotRegistry: forms and yield bounds", function () {
     ] as const) {
       it(`refuses form ${form} of commodity ${commodity}`, async function () {
         const { registry } = await loadFixture(networkFixture);
-        await expect(registry.registerForm(form, commodity, 100, "bad"))
+        await expect(registry.registerForm(form, commodity, 100, 50, true, "bad"))
           .to.be.revertedWithCustomError(registry, "LotRegistryInvalidForm")
           .withArgs(form, commodity);
       });
     }
 
-    it("refuses a tolerance above 100 %", async function () {
+    it("refuses a loss or gain allowance above 10 %, and takes 10 % itself", async function () {
       const { registry } = await loadFixture(networkFixture);
-      await expect(registry.registerForm(FREE_FORM, Commodity.cocoa, 10_001, "bad"))
-        .to.be.revertedWithCustomError(registry, "LotRegistryInvalidBounds")
-        .withArgs(10_001, 10_000);
+      await expect(registry.registerForm(FREE_FORM, Commodity.cocoa, 1_001, 50, true, "bad"))
+        .to.be.revertedWithCustomError(registry, "LotRegistryToleranceTooHigh")
+        .withArgs(1_001, 1_000);
+      await expect(registry.registerForm(FREE_FORM, Commodity.cocoa, 100, 1_001, true, "bad"))
+        .to.be.revertedWithCustomError(registry, "LotRegistryToleranceTooHigh")
+        .withArgs(1_001, 1_000);
+      await expect(registry.registerForm(FREE_FORM, Commodity.cocoa, 1_000, 1_000, true, "edge")).to.emit(
+        registry,
+        "FormRegistered",
+      );
     });
   });
 
   describe("when a governor changes a tolerance", function () {
     it("records it and says so", async function () {
       const { registry } = await loadFixture(networkFixture);
-      await expect(registry.setFormTolerance(Form.dryBeans, 250))
+      await expect(registry.setFormTolerance(Form.dryBeans, 250, 20))
         .to.emit(registry, "FormToleranceChanged")
-        .withArgs(Form.dryBeans, 250);
-      expect((await registry.getForm(Form.dryBeans)).toleranceBps).to.equal(250n);
+        .withArgs(Form.dryBeans, 250, 20);
+      const stored = await registry.getForm(Form.dryBeans);
+      expect([stored.lossBps, stored.gainBps]).to.deep.equal([250n, 20n]);
     });
 
-    it("refuses an unknown form and a tolerance above 100 %", async function () {
+    it("refuses an unknown form and an allowance above 10 %", async function () {
       const { registry } = await loadFixture(networkFixture);
-      await expect(registry.setFormTolerance(FREE_FORM, 100))
+      await expect(registry.setFormTolerance(FREE_FORM, 100, 50))
         .to.be.revertedWithCustomError(registry, "LotRegistryUnknownForm")
         .withArgs(FREE_FORM);
-      await expect(registry.setFormTolerance(Form.dryBeans, 10_001))
-        .to.be.revertedWithCustomError(registry, "LotRegistryInvalidBounds")
-        .withArgs(10_001, 10_000);
+      await expect(registry.setFormTolerance(Form.dryBeans, 1_001, 50))
+        .to.be.revertedWithCustomError(registry, "LotRegistryToleranceTooHigh")
+        .withArgs(1_001, 1_000);
+      await expect(registry.setFormTolerance(Form.dryBeans, 100, 1_001))
+        .to.be.revertedWithCustomError(registry, "LotRegistryToleranceTooHigh")
+        .withArgs(1_001, 1_000);
     });
   });
 
@@ -136,8 +151,8 @@ describe("LotRegistry: forms and yield bounds", function () {
       stranger: "stranger",
     } as const;
     const calls: Record<string, (network: Network, caller: HardhatEthersSigner) => Promise<unknown>> = {
-      registerForm: ({ registry }, caller) => registry.connect(caller).registerForm(FREE_FORM, 1, 100, "x"),
-      setFormTolerance: ({ registry }, caller) => registry.connect(caller).setFormTolerance(Form.wetBeans, 10_000),
+      registerForm: ({ registry }, caller) => registry.connect(caller).registerForm(FREE_FORM, 1, 100, 50, true, "x"),
+      setFormTolerance: ({ registry }, caller) => registry.connect(caller).setFormTolerance(Form.wetBeans, 1_000, 1_000),
       setYieldBounds: ({ registry }, caller) =>
         registry.connect(caller).setYieldBounds(Form.wetBeans, Form.dryBeans, 1, 10_000),
       setBaseURI: ({ registry }, caller) => registry.connect(caller).setBaseURI("https://evil.example/"),

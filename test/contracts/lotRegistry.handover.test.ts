@@ -6,8 +6,10 @@ import { computeHistoryHead, type LotHistoryEvent } from "../../src/lots/history
 import { Form, LotStatus, Roles, delivery, handOver, lotHeldBy, mintLot, networkFixture } from "./fixtures";
 
 const ZERO = ethers.ZeroAddress;
-const WET_BEANS_TOLERANCE_BPS = 300;
-const DRY_BEANS_TOLERANCE_BPS = 100;
+const WET_BEANS_LOSS_BPS = 500;
+const WET_BEANS_GAIN_BPS = 50;
+const DRY_BEANS_LOSS_BPS = 100;
+const DRY_BEANS_GAIN_BPS = 50;
 
 /** A wet-bean lot of 100 kg held by the cooperative's first phone, and its minted event. */
 async function cooperativeLotFixture() {
@@ -208,33 +210,38 @@ describe("LotRegistry: handover", function () {
     });
 
     describe("when the weight differs from the sent weight", function () {
-      // Wet beans: 3% of 100 000 g is exactly 3 000 g either way.
-      const tolerance = (100_000n * BigInt(WET_BEANS_TOLERANCE_BPS)) / 10_000n;
+      // Wet beans: a 5 % loss (5 000 of 100 000 g) and a 0.5 % gain (500 g) are allowed.
+      const loss = (100_000n * BigInt(WET_BEANS_LOSS_BPS)) / 10_000n;
+      const gain = (100_000n * BigInt(WET_BEANS_GAIN_BPS)) / 10_000n;
+      it("accepts exactly the loss allowance and takes the lighter weight", async function () {
+        const { registry, coopPhone1, processor, lotId } = await loadFixture(offeredLotFixture);
+        await expect(registry.connect(processor).accept(lotId, 100_000n - loss))
+          .to.emit(registry, "HandoverAccepted")
+          .withArgs(lotId, coopPhone1.address, processor.address, 100_000n, 100_000n - loss, anyValue);
+        expect((await registry.getLot(lotId)).lot.grams).to.equal(100_000n - loss);
+      });
+
+      it("accepts exactly the gain allowance, records the reading, and keeps the sent weight", async function () {
+        const { registry, coopPhone1, processor, lotId } = await loadFixture(offeredLotFixture);
+        await expect(registry.connect(processor).accept(lotId, 100_000n + gain))
+          .to.emit(registry, "HandoverAccepted")
+          .withArgs(lotId, coopPhone1.address, processor.address, 100_000n, 100_000n + gain, anyValue);
+        expect((await registry.getLot(lotId)).lot.grams).to.equal(100_000n);
+      });
+
       for (const [label, received] of [
-        ["exactly the tolerance over", 100_000n + tolerance],
-        ["exactly the tolerance under", 100_000n - tolerance],
-      ] as const) {
-        it(`accepts ${label}`, async function () {
-          const { registry, coopPhone1, processor, lotId } = await loadFixture(offeredLotFixture);
-          await expect(registry.connect(processor).accept(lotId, received))
-            .to.emit(registry, "HandoverAccepted")
-            .withArgs(lotId, coopPhone1.address, processor.address, 100_000n, received, anyValue);
-          expect((await registry.getLot(lotId)).lot.grams).to.equal(received);
-        });
-      }
-      for (const [label, received] of [
-        ["one gram over the tolerance", 100_000n + tolerance + 1n],
-        ["one gram under the tolerance", 100_000n - tolerance - 1n],
+        ["one gram over the gain allowance", 100_000n + gain + 1n],
+        ["one gram under the loss allowance", 100_000n - loss - 1n],
       ] as const) {
         it(`refuses ${label} with LotRegistryOutsideTolerance`, async function () {
           const { registry, processor, lotId } = await loadFixture(offeredLotFixture);
           await expect(registry.connect(processor).accept(lotId, received))
             .to.be.revertedWithCustomError(registry, "LotRegistryOutsideTolerance")
-            .withArgs(lotId, 100_000n, received, WET_BEANS_TOLERANCE_BPS);
+            .withArgs(lotId, 100_000n, received, WET_BEANS_LOSS_BPS, WET_BEANS_GAIN_BPS);
         });
       }
 
-      it("rounds the tolerance down to whole grams (1% of 123 457 g is 1 234.57 g)", async function () {
+      it("rounds the allowances down to whole grams (1 % of 123 457 g is 1 234.57 g, 0.5 % is 617.285 g)", async function () {
         const network = await loadFixture(networkFixture);
         const { registry, coopPhone1, processor } = network;
         const lotIds = [
@@ -242,34 +249,36 @@ describe("LotRegistry: handover", function () {
           await mintLot(registry, coopPhone1, Form.dryBeans, 123_457n, "b"),
         ];
         for (const lotId of lotIds) await registry.connect(coopPhone1).offer(lotId, processor);
-        await expect(registry.connect(processor).accept(lotIds[0], 123_457n + 1_235n))
+        await expect(registry.connect(processor).accept(lotIds[0], 123_457n + 618n))
           .to.be.revertedWithCustomError(registry, "LotRegistryOutsideTolerance")
-          .withArgs(lotIds[0], 123_457n, 123_457n + 1_235n, DRY_BEANS_TOLERANCE_BPS);
+          .withArgs(lotIds[0], 123_457n, 123_457n + 618n, DRY_BEANS_LOSS_BPS, DRY_BEANS_GAIN_BPS);
         await expect(registry.connect(processor).accept(lotIds[0], 123_457n - 1_235n))
           .to.be.revertedWithCustomError(registry, "LotRegistryOutsideTolerance")
-          .withArgs(lotIds[0], 123_457n, 123_457n - 1_235n, DRY_BEANS_TOLERANCE_BPS);
-        await registry.connect(processor).accept(lotIds[0], 123_457n + 1_234n);
+          .withArgs(lotIds[0], 123_457n, 123_457n - 1_235n, DRY_BEANS_LOSS_BPS, DRY_BEANS_GAIN_BPS);
+        await registry.connect(processor).accept(lotIds[0], 123_457n + 617n);
         await registry.connect(processor).accept(lotIds[1], 123_457n - 1_234n);
-        expect((await registry.getLot(lotIds[0])).lot.grams).to.equal(124_691n);
+        expect((await registry.getLot(lotIds[0])).lot.grams).to.equal(123_457n);
         expect((await registry.getLot(lotIds[1])).lot.grams).to.equal(122_223n);
       });
 
-      it("applies the form's tolerance as governors change it, even to a lot in transit", async function () {
+      it("applies the form's allowances as governance changes them, even to a lot in transit", async function () {
         const { registry, processor, lotId } = await loadFixture(offeredLotFixture);
-        await registry.setFormTolerance(Form.wetBeans, 0);
+        await registry.setFormTolerance(Form.wetBeans, 0, 0);
         await expect(registry.connect(processor).accept(lotId, 99_999n))
           .to.be.revertedWithCustomError(registry, "LotRegistryOutsideTolerance")
-          .withArgs(lotId, 100_000n, 99_999n, 0);
+          .withArgs(lotId, 100_000n, 99_999n, 0, 0);
+        await expect(registry.connect(processor).accept(lotId, 100_001n))
+          .to.be.revertedWithCustomError(registry, "LotRegistryOutsideTolerance")
+          .withArgs(lotId, 100_000n, 100_001n, 0, 0);
         await expect(registry.connect(processor).accept(lotId, 100_000n)).to.emit(registry, "HandoverAccepted");
       });
 
       it("refuses zero grams received", async function () {
         const { registry, processor, lotId } = await loadFixture(offeredLotFixture);
-        await registry.setFormTolerance(Form.wetBeans, 10_000);
-        await expect(registry.connect(processor).accept(lotId, 0n)).to.be.revertedWithCustomError(
-          registry,
-          "LotRegistryZeroQuantity",
-        );
+        await registry.setFormTolerance(Form.wetBeans, 1_000, 1_000);
+        await expect(registry.connect(processor).accept(lotId, 0n))
+          .to.be.revertedWithCustomError(registry, "LotRegistryZeroQuantity")
+          .withArgs(0);
       });
     });
 

@@ -269,7 +269,7 @@ describe("LotRegistry: mint", function () {
         await expect(registry.connect(coopPhone1).mint(delivery(form, 1_000n)))
           .to.be.revertedWithCustomError(registry, "LotRegistryUnknownForm")
           .withArgs(form);
-        await registry.registerForm(form, 2, 100, "rubber skim block");
+        await registry.registerForm(form, 2, 100, 50, true, "rubber skim block");
         await expect(registry.connect(coopPhone1).mint(delivery(form, 1_000n))).to.emit(registry, "LotMinted");
         await expect(registry.connect(coopPhone1).mintBatch([delivery(form, 1_000n), delivery(form, 2_000n)])).to.emit(
           registry,
