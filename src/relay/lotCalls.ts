@@ -9,8 +9,13 @@ import { LotRegistry__factory } from "../../typechain-types";
  */
 export const LOT_REGISTRY = new Interface(LotRegistry__factory.abi);
 
-/** Most items (deliveries, parts, inputs, outputs) in one call: the registry's MAX_BATCH. */
+/** Most deliveries or inputs in one call: the registry's MAX_BATCH. */
 export const MAX_BATCH = 500;
+/**
+ * Most parts or outputs of one split or transform: the registry's MAX_OUTPUTS, what fits a 30M-gas
+ * block when every output carries two claims (docs/attestations.md, batch limits).
+ */
+export const MAX_OUTPUTS = 200;
 const UINT16_MAX = 2n ** 16n - 1n;
 const UINT64_MAX = 2n ** 64n - 1n;
 const UINT256_MAX = 2n ** 256n - 1n;
@@ -58,10 +63,10 @@ export const lotCallSchemas = {
   "lots.accept": z.object({ account, lotId: lotIdSchema, gramsReceived: gramsSchema }).strict(),
   "lots.reject": z.object({ account, lotId: lotIdSchema, reason: z.number().int().min(0).max(Number(UINT16_MAX)) }).strict(),
   "lots.cancel": z.object({ account, lotId: lotIdSchema }).strict(),
-  "lots.split": z.object({ account, lotId: lotIdSchema, parts: z.array(outputSchema).min(2).max(MAX_BATCH) }).strict(),
+  "lots.split": z.object({ account, lotId: lotIdSchema, parts: z.array(outputSchema).min(2).max(MAX_OUTPUTS) }).strict(),
   "lots.merge": z.object({ account, lotIds: z.array(lotIdSchema).min(2).max(MAX_BATCH), metadata: bytes32Schema }).strict(),
   "lots.transform": z
-    .object({ account, inputIds: z.array(lotIdSchema).min(1).max(MAX_BATCH), outputs: z.array(outputSchema).min(1).max(MAX_BATCH) })
+    .object({ account, inputIds: z.array(lotIdSchema).min(1).max(MAX_BATCH), outputs: z.array(outputSchema).min(1).max(MAX_OUTPUTS) })
     .strict(),
 } as const;
 

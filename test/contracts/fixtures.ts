@@ -26,6 +26,8 @@ export const LotStatus = { None: 0n, Active: 1n, InTransit: 2n, Consumed: 3n } a
 export const Form = FormId;
 
 export const MAX_BATCH = 500;
+/** Most outputs of one split or transform (LotRegistry.MAX_OUTPUTS). */
+export const MAX_OUTPUTS = 200;
 export const MAX_FORM = 255;
 /** Lot ids are `accountNumber * LOT_ID_BASE + sequence`, each account numbering its own lots from 1. */
 export const LOT_ID_BASE = 1_000_000_000n;

@@ -214,7 +214,7 @@ async function liveLife(rejectReason: number) {
   await step(registry.connect(coopPhone1).offer(B, processor));
   await step(registry.connect(processor).accept(B, 80_000n));
   await step(registry.connect(coopPhone2).offer(C, processor));
-  await step(registry.connect(processor).accept(C, 30_300n));
+  await step(registry.connect(processor).accept(C, 30_100n));
 
   const P1 = await registry.nextLotId(processor);
   const P2 = P1 + 1n;

@@ -8,6 +8,7 @@ import {
   Form,
   LotStatus,
   MAX_BATCH,
+  MAX_OUTPUTS,
   Roles,
   digest,
   lotHeldBy,
@@ -195,13 +196,13 @@ describe("LotRegistry: split, merge, transform", function () {
       });
     }
 
-    for (const count of [0, 1, MAX_BATCH + 1]) {
+    for (const count of [0, 1, MAX_OUTPUTS + 1]) {
       it(`refuses ${count} parts with LotRegistryBatchSize`, async function () {
         const { registry, coopPhone1, wet } = await loadFixture(cooperativeLotsFixture);
         const parts = Array.from({ length: count }, () => output(Form.wetBeans, 1n));
         await expect(registry.connect(coopPhone1).split(wet, parts))
           .to.be.revertedWithCustomError(registry, "LotRegistryBatchSize")
-          .withArgs(count, 2, MAX_BATCH);
+          .withArgs(count, 2, MAX_OUTPUTS);
       });
     }
 
@@ -320,8 +321,8 @@ describe("LotRegistry: split, merge, transform", function () {
         await mintLot(registry, coopPhone1, Form.tsr20, 1n),
       ];
       await expect(registry.connect(coopPhone1).merge(big, digest("too heavy")))
-        .to.be.revertedWithCustomError(registry, "LotRegistryInvalidBounds")
-        .withArgs(max + 1n, max);
+        .to.be.revertedWithCustomError(registry, "LotRegistryQuantityOverflow")
+        .withArgs(max + 1n);
     });
 
     it("refuses a consumed lot and a lot in transit", async function () {
@@ -480,7 +481,7 @@ describe("LotRegistry: split, merge, transform", function () {
         .withArgs(0, 1, MAX_BATCH);
       await expect(registry.connect(coopPhone1).transform([wet], []))
         .to.be.revertedWithCustomError(registry, "LotRegistryBatchSize")
-        .withArgs(0, 1, MAX_BATCH);
+        .withArgs(0, 1, MAX_OUTPUTS);
     });
 
     it("refuses another member's lot and an account without a custodian role", async function () {

@@ -147,12 +147,12 @@ describe("LotRegistry: handover", function () {
         );
         await membership.setAccountActive(processor, false);
         await expect(registry.connect(coopPhone1).offer(lotId, processor))
-          .to.be.revertedWithCustomError(registry, "LotRegistryInvalidReceiver")
-          .withArgs(processor.address);
+          .to.be.revertedWithCustomError(registry, "LotRegistryReceiverSuspended")
+          .withArgs(processor.address, members.processor);
         await membership.setMemberActive(members.brand, false);
         await expect(registry.connect(coopPhone1).offer(lotId, brand))
-          .to.be.revertedWithCustomError(registry, "LotRegistryInvalidReceiver")
-          .withArgs(brand.address);
+          .to.be.revertedWithCustomError(registry, "LotRegistryReceiverSuspended")
+          .withArgs(brand.address, members.brand);
       });
     });
   });

@@ -622,12 +622,25 @@ describe("Membership", function () {
       }
     });
 
-    it("ignores target, value, gas and payload", async function () {
+    it("ignores value, gas and payload of a call", async function () {
       const { membership, relayer, stranger, forwarder } = await loadFixture(networkFixture);
-      expect(
-        await membership.transactionAllowed(relayer, ethers.ZeroAddress, 10n ** 18n, 1n, 8_000_000n, "0xdeadbeef"),
-      ).to.equal(true);
+      expect(await membership.transactionAllowed(relayer, forwarder, 10n ** 18n, 1n, 8_000_000n, "0xdeadbeef")).to.equal(
+        true,
+      );
       expect(await membership.transactionAllowed(stranger, forwarder, 0, 0, 0, "0x")).to.equal(false);
+    });
+
+    it("allows creating a contract (target zero) only to governors", async function () {
+      const network = await loadFixture(networkFixture);
+      const { membership, governor, governor2, relayer, coopPhone1, processor, stranger } = network;
+      for (const account of [governor, governor2]) {
+        expect(await membership.transactionAllowed(account, ethers.ZeroAddress, 0, 0, 8_000_000n, "0x6080"), account.address)
+          .to.equal(true);
+      }
+      for (const account of [relayer, coopPhone1, processor, stranger]) {
+        expect(await membership.transactionAllowed(account, ethers.ZeroAddress, 0, 0, 8_000_000n, "0x6080"), account.address)
+          .to.equal(false);
+      }
     });
 
     it("refuses strangers and the zero address", async function () {
