@@ -6,6 +6,7 @@ import { registerIndexCommand } from "./commands/index";
 import { registerMembersCommand } from "./commands/members";
 import { registerLabelsCommand } from "./commands/labels";
 import { registerVerifyCommand } from "./commands/verify";
+import { registerGovernanceCommand } from "./commands/governance";
 
 const program = new Command("firstmile").description("traceability for the first mile of rubber and cocoa");
 registerStartCommand(program);
@@ -14,6 +15,7 @@ registerIndexCommand(program);
 registerMembersCommand(program);
 registerLabelsCommand(program);
 registerVerifyCommand(program);
+registerGovernanceCommand(program);
 
 program.parseAsync().catch((error: unknown) => {
   console.error(`firstmile: ${error instanceof Error ? error.message : String(error)}`);

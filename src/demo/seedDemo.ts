@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import { applyGoverned, type GovernedCall } from "../governance/governedCall";
 import { sendControlCommand } from "../gateway/controlSocket";
 import type { Gateway } from "../gateway/startGateway";
 import { cidToDigest } from "../evidence";
@@ -366,20 +367,26 @@ class Seeder {
     const registry = this.attestationRegistry!;
     const now = Math.floor(Date.now() / 1000);
     const until = now + 3 * 365 * 24 * 3600;
-    const pending = [];
+    const calls: GovernedCall[] = [];
     for (const [key, schemeKey] of accreditations) {
       if (!DEMO_SCHEMES.some((scheme) => scheme.key === schemeKey)) continue;
       const scheme = await this.schemeId(schemeKey);
       const member = BigInt(this.actors[key].memberId);
       if (Number(await registry.accreditedUntil(scheme, member)) > now + 24 * 3600) continue;
-      pending.push(await registry.accredit(scheme, member, until));
+      calls.push({
+        target: await registry.getAddress(),
+        data: registry.interface.encodeFunctionData("accredit", [scheme, member, until]),
+        description: `accredit(${scheme}, ${member})`,
+      });
     }
-    for (const tx of pending) {
-      const receipt = await tx.wait();
-      if (!receipt || receipt.status !== 1) throw new DemoSeedError(`accreditation transaction ${tx.hash} failed`);
-      this.lastBlock = Math.max(this.lastBlock, receipt.blockNumber);
+    // Accreditation adds trust, so it goes through governance (on the embedded network one
+    // governor's proposal runs at once: no delay, a quorum of one).
+    const outcome = await applyGoverned(this.gateway.governor!, this.gateway.chain.deployments, calls);
+    if (outcome.proposed.length > 0) {
+      throw new DemoSeedError(`accreditations wait for the governors' approval (${outcome.proposed.map((p) => p.id).join(", ")})`);
     }
-    if (pending.length > 0) this.log(`demo: governor accredited the certifiers (${pending.length} accreditations)`);
+    this.lastBlock = Math.max(this.lastBlock, await this.gateway.governor!.provider!.getBlockNumber());
+    if (calls.length > 0) this.log(`demo: governance accredited the certifiers (${calls.length} accreditations)`);
   }
 
   /** The forest monitor attests every plot deforestation-free (satellite change detection). */

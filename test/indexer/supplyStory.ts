@@ -1,9 +1,9 @@
-import { id, type ContractTransactionResponse, type Signer } from "ethers";
+import { ZeroHash, id, type ContractTransactionResponse, type Signer } from "ethers";
 import type { EmbeddedChain } from "../../src/chain/embeddedChain";
 import { FormId } from "../../src/lots/forms";
 import { Role } from "../../src/membership/roles";
 import { schemeByKey, SubjectKind } from "../../src/attestations/schemes";
-import { AttestationRegistry__factory, LotRegistry__factory, type LotRegistry } from "../../typechain-types";
+import { AttestationRegistry__factory, Governance__factory, LotRegistry__factory, type LotRegistry } from "../../typechain-types";
 
 /**
  * A scripted first-mile story on a real chain, in two parts, with every id it creates:
@@ -133,8 +133,14 @@ export async function runSupplyStory(chain: EmbeddedChain): Promise<SupplyStory>
   await send(governor!.lots.setAccountActive(phone!.address, false));
   await send(governor!.lots.setRoles(members.brand, Role.brand | Role.processor));
   await send(brand!.lots.setMetadata(members.brand, digest("member brand v2")));
-  await send(governor!.lots.setFormTolerance(Form.cupLump, 600));
-  const part2Receipt = await send(governor!.lots.setYieldBounds(Form.cupLump, Form.tsr20, 4_000, 7_000));
+  // Catalogue changes go through governance: proposed and, on this one-governor network, run at once.
+  const governance = Governance__factory.connect(chain.deployments.contracts.Governance!.address, governor!.signer);
+  const governed = async (data: string) => {
+    await send(governance.propose(registry, data, ZeroHash));
+    return send(governance.execute(registry, data, ZeroHash));
+  };
+  await governed(governor!.lots.interface.encodeFunctionData("setFormTolerance", [Form.cupLump, 600, 50]));
+  const part2Receipt = await governed(governor!.lots.interface.encodeFunctionData("setYieldBounds", [Form.cupLump, Form.tsr20, 4_000, 7_000]));
 
   // --- Part 3: attestations.
   const certifierSigner = await provider.getSigner(4);
@@ -148,7 +154,12 @@ export async function runSupplyStory(chain: EmbeddedChain): Promise<SupplyStory>
   await send(governor!.lots.addMember(Role.certifier, "0x4445", digest("member certifier"), [certifier]));
   const certifierMember = 5n;
   const farFuture = 4_000_000_000;
-  for (const scheme of [organic!, premium!, eudr!, farm!]) await send(asGovernor.accredit(scheme, certifierMember, farFuture));
+  const attestationRegistry = chain.deployments.contracts.AttestationRegistry!.address;
+  for (const scheme of [organic!, premium!, eudr!, farm!]) {
+    const data = asGovernor.interface.encodeFunctionData("accredit", [scheme, certifierMember, farFuture]);
+    await send(governance.propose(attestationRegistry, data, ZeroHash));
+    await send(governance.execute(attestationRegistry, data, ZeroHash));
+  }
   const now = (await provider.getBlock("latest"))!.timestamp;
   const organicExpiresAt = now + 3_600;
   const lotSubject = (lotId: bigint) => `0x${lotId.toString(16).padStart(64, "0")}`;
