@@ -28,7 +28,7 @@ export class SyntheticChain {
   constructor() {
     this.governor = this.account("governor");
     this.addMember(Role.governor, [this.governor], "ID");
-    for (const form of FORMS) this.emit({ type: "FormRegistered", form: form.id, commodity: Commodity[form.commodity], toleranceBps: form.toleranceBps, name: form.name });
+    for (const form of FORMS) this.emit({ type: "FormRegistered", form: form.id, commodity: Commodity[form.commodity], lossBps: form.lossBps, gainBps: form.gainBps, mintable: form.mintable, name: form.name });
     for (const bounds of YIELDS) {
       this.emit({ type: "YieldBoundsSet", inputForm: formByKey(bounds.from).id, outputForm: formByKey(bounds.to).id, minBps: bounds.minBps, maxBps: bounds.maxBps });
     }
@@ -210,9 +210,9 @@ function eventArguments(event: IndexedEvent): [string, unknown[]] {
     case "MetadataChanged":
       return [event.type, [event.memberId, event.metadata]];
     case "FormRegistered":
-      return [event.type, [event.form, event.commodity, event.toleranceBps, event.name]];
+      return [event.type, [event.form, event.commodity, event.lossBps, event.gainBps, event.mintable, event.name]];
     case "FormToleranceChanged":
-      return [event.type, [event.form, event.toleranceBps]];
+      return [event.type, [event.form, event.lossBps, event.gainBps]];
     case "YieldBoundsSet":
       return [event.type, [event.inputForm, event.outputForm, event.minBps, event.maxBps]];
     case "LotsMinted":

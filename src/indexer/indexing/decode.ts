@@ -24,7 +24,15 @@ const attestationInterface: Interface = AttestationRegistry__factory.createInter
  * events; a `LotMinted`'s custodian is read from the `Transfer` just before it), ERC-2309
  * `ConsecutiveTransfer` (`LotsMinted` says the same) and the observer wiring.
  */
-const IGNORED = new Set(["Transfer", "ConsecutiveTransfer", "LotObserverSet", "Approval", "ApprovalForAll"]);
+const IGNORED = new Set([
+  "Transfer",
+  "ConsecutiveTransfer",
+  "LotObserverSet",
+  "Approval",
+  "ApprovalForAll",
+  "GovernanceSet",
+  "BaseURIChanged",
+]);
 
 /**
  * Turns the registry's logs, in chain order, into typed events. Pure: no I/O. Logs from other
@@ -144,6 +152,7 @@ function decodeAttestationLog(log: ChainLog): AttestationEvent {
       };
     case "MassBalanceCredited":
     case "MassBalanceDebited":
+    case "MassBalanceWithdrawn":
       return {
         type: parsed.name,
         member: a.member as bigint,
@@ -288,12 +297,20 @@ function toRegistryEvent(name: string, log: ChainLog, meta: EventMeta, mintedTo:
       return { type: "MetadataChanged", memberId: r.topicUint(1, 64), metadata: r.bytes32(0) };
     }
     case "FormRegistered": {
-      const r = new LogReader(log, 2, 4);
-      return { type: "FormRegistered", form: Number(r.topicUint(1, 8)), commodity: r.small(0, 8), toleranceBps: r.small(1, 16), name: r.string(2) };
+      const r = new LogReader(log, 2, 6);
+      return {
+        type: "FormRegistered",
+        form: Number(r.topicUint(1, 8)),
+        commodity: r.small(0, 8),
+        lossBps: r.small(1, 16),
+        gainBps: r.small(2, 16),
+        mintable: r.bool(3),
+        name: r.string(4),
+      };
     }
     case "FormToleranceChanged": {
-      const r = new LogReader(log, 2, 1);
-      return { type: "FormToleranceChanged", form: Number(r.topicUint(1, 8)), toleranceBps: r.small(0, 16) };
+      const r = new LogReader(log, 2, 2);
+      return { type: "FormToleranceChanged", form: Number(r.topicUint(1, 8)), lossBps: r.small(0, 16), gainBps: r.small(1, 16) };
     }
     case "YieldBoundsSet": {
       const r = new LogReader(log, 3, 2);

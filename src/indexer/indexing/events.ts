@@ -41,8 +41,8 @@ export type RegistryEvent =
   | { type: "MemberStatusChanged"; memberId: bigint; active: boolean }
   | { type: "RolesChanged"; memberId: bigint; previousRoles: number; roles: number }
   | { type: "MetadataChanged"; memberId: bigint; metadata: string }
-  | { type: "FormRegistered"; form: number; commodity: number; toleranceBps: number; name: string }
-  | { type: "FormToleranceChanged"; form: number; toleranceBps: number }
+  | { type: "FormRegistered"; form: number; commodity: number; lossBps: number; gainBps: number; mintable: boolean; name: string }
+  | { type: "FormToleranceChanged"; form: number; lossBps: number; gainBps: number }
   | { type: "YieldBoundsSet"; inputForm: number; outputForm: number; minBps: number; maxBps: number }
   | { type: "LotsMinted"; custodian: string; firstLotId: bigint; deliveries: readonly Delivery[]; heads: readonly string[] }
   | { type: "HandoverOffered"; lotId: bigint; custodian: string; receiver: string; head: string }
@@ -90,6 +90,6 @@ export type AttestationEvent =
     }
   | { type: "Revoked"; uid: string; revoker: string; scheme: number; reason: number }
   | { type: "ClaimCarried"; scheme: number; firstOutputId: bigint; outputCount: number; family: bigint; validUntil: number }
-  | { type: "MassBalanceCredited" | "MassBalanceDebited"; member: bigint; scheme: number; lotId: bigint; form: number; grams: bigint; balance: bigint };
+  | { type: "MassBalanceCredited" | "MassBalanceDebited" | "MassBalanceWithdrawn"; member: bigint; scheme: number; lotId: bigint; form: number; grams: bigint; balance: bigint };
 
 export type IndexedEvent = (RegistryEvent | AttestationEvent) & EventMeta;

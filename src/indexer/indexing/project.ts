@@ -96,6 +96,7 @@ export function stateNeeds(events: readonly IndexedEvent[]): StateNeeds {
       case "AccreditationWithdrawn":
       case "ClaimCarried":
       case "MassBalanceDebited":
+      case "MassBalanceWithdrawn":
         break;
     }
   }
@@ -127,6 +128,7 @@ function projectEvent(event: IndexedEvent, state: ProjectionState, batch: RowBat
     case "ClaimCarried":
     case "MassBalanceCredited":
     case "MassBalanceDebited":
+    case "MassBalanceWithdrawn":
       return projectAttestationEvent(event, state, batch);
     case "MemberAdded": {
       if (state.members.has(event.memberId)) throw new IndexerStateError(`Member ${event.memberId} added twice (position ${position})`);
@@ -177,7 +179,8 @@ function projectEvent(event: IndexedEvent, state: ProjectionState, batch: RowBat
       return;
     }
     case "FormRegistered": {
-      const form: FormRow = { form: event.form, commodity: event.commodity, toleranceBps: event.toleranceBps, name: event.name, registeredPosition: position };
+      const { commodity, lossBps, gainBps, mintable, name } = event;
+      const form: FormRow = { form: event.form, commodity, lossBps, gainBps, mintable, name, registeredPosition: position };
       state.forms.set(form.form, form);
       batch.forms.set(form.form, form);
       return;
@@ -185,7 +188,8 @@ function projectEvent(event: IndexedEvent, state: ProjectionState, batch: RowBat
     case "FormToleranceChanged": {
       const form = state.forms.get(event.form);
       if (!form) throw new IndexerStateError(`Tolerance changed for unknown form ${event.form} (position ${position})`);
-      form.toleranceBps = event.toleranceBps;
+      form.lossBps = event.lossBps;
+      form.gainBps = event.gainBps;
       batch.forms.set(form.form, form);
       return;
     }
@@ -302,7 +306,8 @@ function projectEvent(event: IndexedEvent, state: ProjectionState, batch: RowBat
         handover.acceptedBy = event.custodian;
         lot.custodian = event.custodian;
         lot.custodianMember = custodian.memberId;
-        lot.grams = event.gramsReceived;
+        // A handover never adds mass: the lot weighs the lighter of the sent and received weights.
+        lot.grams = event.gramsReceived < event.gramsSent ? event.gramsReceived : event.gramsSent;
       } else {
         handover.status = event.type === "HandoverCancelled" ? "cancelled" : "rejected";
         if (event.type === "HandoverRejected") handover.reason = event.reason;
@@ -482,11 +487,16 @@ function projectAttestationEvent(event: IndexedEvent & AttestationEvent, state: 
       return;
     }
     case "MassBalanceCredited":
-    case "MassBalanceDebited": {
+    case "MassBalanceDebited":
+    case "MassBalanceWithdrawn": {
       const credit = event.type === "MassBalanceCredited";
       // A credit names a lot accepted with its claim (handover) or an output of claimed inputs,
-      // created in this very transaction (derivation).
-      const cause = !credit ? "mark" : state.lots.get(event.lotId)?.createdTx === event.txHash ? "derivation" : "handover";
+      // created in this very transaction (derivation); a withdrawal, the lot whose revoked
+      // attestation the credit came from.
+      const cause =
+        event.type === "MassBalanceWithdrawn" ? "withdrawal"
+        : !credit ? "mark"
+        : state.lots.get(event.lotId)?.createdTx === event.txHash ? "derivation" : "handover";
       batch.massBalanceMoves.push({
         position,
         memberId: event.member,

@@ -212,7 +212,9 @@ export function formFromRow(row: Row): FormRow {
   return {
     form: Number(row.form),
     commodity: Number(row.commodity),
-    toleranceBps: Number(row.tolerance_bps),
+    lossBps: Number(row.loss_bps),
+    gainBps: Number(row.gain_bps),
+    mintable: Boolean(row.mintable),
     name: String(row.name),
     registeredPosition: String(row.registered_position),
   };

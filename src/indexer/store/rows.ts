@@ -32,7 +32,15 @@ export type AccountRow = {
   addedAt: Date | null;
 };
 
-export type FormRow = { form: number; commodity: number; toleranceBps: number; name: string; registeredPosition: Checkpoint };
+export type FormRow = {
+  form: number;
+  commodity: number;
+  lossBps: number;
+  gainBps: number;
+  mintable: boolean;
+  name: string;
+  registeredPosition: Checkpoint;
+};
 
 export type YieldBoundsRow = { inputForm: number; outputForm: number; minBps: number; maxBps: number; updatedPosition: Checkpoint };
 
@@ -184,8 +192,9 @@ export type MassBalanceMoveRow = {
   form: number;
   lotId: bigint;
   direction: "credit" | "debit";
-  /** credit: a claimed lot accepted (handover) or produced from claimed inputs (derivation); debit: mark. */
-  cause: "handover" | "derivation" | "mark";
+  /** credit: a claimed lot accepted (handover) or produced from claimed inputs (derivation); debit:
+   * mark, or withdrawal (the lot's attestation was revoked after its claim became credit). */
+  cause: "handover" | "derivation" | "mark" | "withdrawal";
   grams: bigint;
   balance: bigint;
   txHash: string;

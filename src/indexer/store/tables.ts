@@ -73,7 +73,9 @@ export const FORMS: TableSpec<FormRow> = {
   columns: [
     { name: "form", type: "int2", value: (r) => r.form },
     { name: "commodity", type: "int2", value: (r) => r.commodity },
-    { name: "tolerance_bps", type: "int4", value: (r) => r.toleranceBps },
+    { name: "loss_bps", type: "int4", value: (r) => r.lossBps },
+    { name: "gain_bps", type: "int4", value: (r) => r.gainBps },
+    { name: "mintable", type: "bool", value: (r) => r.mintable },
     { name: "name", type: "text", value: (r) => r.name },
     { name: "registered_position", type: "text", value: (r) => r.registeredPosition },
   ],

@@ -161,7 +161,8 @@ export function lotStateFromEvents(events: readonly LotHistoryEvent[]): LotState
       case "accepted":
         state.status = "active";
         state.custodian = event.custodian.toLowerCase();
-        state.grams = event.gramsReceived;
+        // A handover never adds mass: the lighter of the sent and received weights.
+        state.grams = event.gramsReceived < event.gramsSent ? event.gramsReceived : event.gramsSent;
         break;
       case "split":
       case "merged":
