@@ -1,6 +1,6 @@
 import { LotRegistry__factory } from "../typechain-types";
 import { Commodity, FORMS, YIELDS, formByKey } from "../src/lots/forms";
-import { sendAll, type DeployStep } from "./context";
+import { catalogueLine, sendAll, type DeployStep } from "./context";
 
 /** Registers the form catalogue and yield bounds; only what the chain does not have yet. */
 export const formsStep: DeployStep = {
@@ -31,6 +31,11 @@ export const formsStep: DeployStep = {
         lots.setYieldBounds(from, to, bounds.minBps, bounds.maxBps, overrides),
       ),
     );
-    context.log(`forms: ${missingForms.length} registered, ${changedYields.length} yield bounds set`);
+    context.log(
+      `forms: ${catalogueLine([
+        { total: FORMS.length, noun: "forms", changed: missingForms.length, verb: "new" },
+        { total: YIELDS.length, noun: "yield bounds", changed: changedYields.length, verb: "set" },
+      ])}`,
+    );
   },
 };

@@ -1,6 +1,6 @@
 import { AttestationRegistry__factory, LotRegistry__factory } from "../typechain-types";
 import { ChainOfCustody, DEMO_SCHEMES, subjectsToBits } from "../src/attestations/schemes";
-import { ensureContract, sendAll, type DeployStep } from "./context";
+import { catalogueLine, ensureContract, sendAll, type DeployStep } from "./context";
 
 /**
  * The attestation registry: deployed, set as the lot registry's observer (so claims follow lots
@@ -37,6 +37,8 @@ export const attestationsStep: DeployStep = {
         ),
       ),
     );
-    context.log(`attestations: observer ${needsObserver ? "set" : "already set"}, ${missing.length} schemes registered`);
+    context.log(
+      `attestations: observer ${needsObserver ? "set" : "already set"}, ${catalogueLine([{ total: DEMO_SCHEMES.length, noun: "schemes", changed: missing.length, verb: "new" }])}`,
+    );
   },
 };
