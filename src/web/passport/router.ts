@@ -16,7 +16,8 @@ export type PassportRouterParameters = PassportSources & {
 };
 
 const SECURITY_HEADERS = {
-  "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:",
+  // frame-ancestors: no other site may frame the page (clickjacking a consumer into trusting a claim).
+  "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'",
   "x-content-type-options": "nosniff",
   "referrer-policy": "no-referrer",
 };
