@@ -42,7 +42,7 @@ export function createPassportRouter(parameters: PassportRouterParameters): expr
   function refuse(req: Request, res: Response, status: number, code: string, titleKey: MessageKey, bodyKey: MessageKey, values: Record<string, string | number> = {}) {
     const locale = localeOf(req);
     res.set(SECURITY_HEADERS).set("cache-control", "no-store").status(status);
-    if (wantsJson(req)) res.type("application/json").send(JSON.stringify({ error: { code, message: message("en", bodyKey, values) } }));
+    if (wantsJson(req)) res.type("application/json").send(JSON.stringify({ error: { code, message: message("en", bodyKey, values), details: null } }));
     else res.type("text/html; charset=utf-8").set("content-language", locale).send(renderMessagePage(locale, titleKey, message(locale, bodyKey, values)));
   }
 
