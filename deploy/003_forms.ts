@@ -1,7 +1,7 @@
 import { LotRegistry__factory } from "../typechain-types";
 import { Commodity, FORMS, YIELDS, formByKey } from "../src/lots/forms";
 import type { GovernedCall } from "../src/governance/governedCall";
-import { applyChanges, type DeployStep } from "./context";
+import { applyChanges, catalogueLine, type DeployStep } from "./context";
 
 /**
  * Registers the form catalogue and yield bounds; only what the chain does not have yet (forms
@@ -38,12 +38,12 @@ export const formsStep: DeployStep = {
     // Forms first: bounds name them.
     const registered = await applyChanges(context, forms);
     const changed = await applyChanges(context, [...tolerances, ...yields]);
-    const held = (await Promise.all(FORMS.map((form) => lots.getForm(form.id)))).filter((form) => form.registered).length;
+    const pending = forms.length + tolerances.length + yields.length - registered - changed;
     context.log(
-      `forms: ${held} of ${FORMS.length} registered, ${YIELDS.length} yield bounds` +
-        (registered + changed === 0 && forms.length + tolerances.length + yields.length === 0
-          ? ", none new"
-          : `; ${registered} registered now, ${changed} tolerances or bounds changed now`),
+      `forms: ${catalogueLine([
+        { total: FORMS.length, noun: "forms", changed: registered, verb: "new" },
+        { total: YIELDS.length, noun: "yield bounds", changed, verb: "set" },
+      ])}${pending > 0 ? ` (${pending} changes proposed to governance)` : ""}`,
     );
   },
 };

@@ -1,7 +1,7 @@
 import { AttestationRegistry__factory, LotRegistry__factory } from "../typechain-types";
 import { ChainOfCustody, DEMO_SCHEMES, subjectsToBits } from "../src/attestations/schemes";
 import type { GovernedCall } from "../src/governance/governedCall";
-import { applyChanges, ensureContract, type DeployStep } from "./context";
+import { applyChanges, catalogueLine, ensureContract, type DeployStep } from "./context";
 
 /**
  * The attestation registry: deployed, set as the lot registry's observer (so claims follow lots
@@ -47,8 +47,9 @@ export const attestationsStep: DeployStep = {
     for (const scheme of missing) registered += await applyChanges(context, [scheme]);
     const count = await attestations.schemeCount();
     context.log(
-      `attestations: observer ${needsObserver ? "set" : "already set"}, ${count} schemes` +
-        (missing.length === 0 ? ", none new" : `, ${registered} registered now`),
+      `attestations: observer ${needsObserver ? "set" : "already set"}, ${catalogueLine([
+        { total: Number(count), noun: "schemes", changed: registered, verb: "new" },
+      ])}`,
     );
   },
 };

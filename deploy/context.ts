@@ -91,3 +91,16 @@ export async function sendAll(
     if (receipt?.status !== 1) throw new Error(`transaction ${transaction.hash} failed`);
   }
 }
+
+/** A count of what a step keeps on chain: `total` held, of which this run `changed` (registered, set). */
+export type CatalogueCount = { total: number; noun: string; changed: number; verb: string };
+
+/**
+ * What a step's catalogue holds on chain and what this run changed: "13 forms (13 new), 10 yield
+ * bounds (10 set)" on a first start, "13 forms, 10 yield bounds, none new" on a restart (rather than
+ * "0 registered", which reads as if there were none).
+ */
+export function catalogueLine(counts: readonly CatalogueCount[]): string {
+  const held = counts.map((count) => (count.changed > 0 ? `${count.total} ${count.noun} (${count.changed} ${count.verb})` : `${count.total} ${count.noun}`));
+  return counts.every((count) => count.changed === 0) ? `${held.join(", ")}, none new` : held.join(", ");
+}

@@ -4,7 +4,7 @@ import type { Logger } from "pino";
 import type { Queryable } from "../db";
 import { memberForToken, type TokenCache } from "./apiTokens";
 import { jsonBody } from "./jsonBody";
-import { errorToProblem, tooManyRequests, unauthorized, type ErrorMapper } from "./problem";
+import { errorToProblem, problem, tooManyRequests, unauthorized, type ErrorMapper } from "./problem";
 import { createRateLimiter, type RateLimiter } from "./rateLimit";
 import { answerWith, context, mountRoutes, openApiDocument, type AnyRoute } from "./routes";
 
@@ -111,7 +111,8 @@ export function createApp({
 
   const requireMember: Step = (req, res, next) => {
     const header = req.get("authorization") ?? "";
-    const match = /^Bearer (\S+)$/.exec(header);
+    // An auth scheme is case-insensitive (RFC 9110 11.1): "bearer" is "Bearer".
+    const match = /^Bearer +(\S+)$/i.exec(header);
     if (!match) return next(unauthorized());
     const verdict = limits.perToken.take(match[1]);
     if (!verdict.allowed) return next(tooManyRequests(verdict.retryAfterSeconds));
@@ -167,7 +168,7 @@ export function createApp({
   const sendError = (error: unknown, req: Request, res: Response) => {
     const routeMissing = (error as { notFound?: string }).notFound;
     const mapped = routeMissing
-      ? { status: 404, body: { error: { code: "not_found", message: `no route ${routeMissing}` } } }
+      ? problem(404, "not_found", `no route ${routeMissing}`)
       : errorToProblem(error, errorMappers);
     // Logged once, with the request's line when it closes (the same request id).
     if (mapped.status >= 500) context(res).failure = error;

@@ -1,4 +1,23 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from "express";
+import { ApiError } from "./problem";
+
+/** The JSON escape of U+0000 where it is one (not the text `\\u0000`: an escaped backslash, then "u0000"). */
+const NUL_ESCAPE = /(?<!\\)(?:\\\\)*\\u0000/;
+
+/**
+ * No text the gateway keeps may hold U+0000: PostgreSQL refuses it in `text` and `jsonb` alike, so
+ * a body carrying one would fail deep in a write. Refused here, once for every route.
+ */
+const nulInBody = () =>
+  new ApiError(400, "invalid_text", "a string in the request body holds a NUL character (U+0000), which no text field accepts", { character: "U+0000" });
+
+/** Whether a parsed body holds U+0000 in any string (a key or a value). */
+function holdsNul(value: unknown): boolean {
+  if (typeof value === "string") return value.includes("\0");
+  if (Array.isArray(value)) return value.some(holdsNul);
+  if (value !== null && typeof value === "object") return Object.entries(value).some(([key, item]) => key.includes("\0") || holdsNul(item));
+  return false;
+}
 
 /** `application/json`, with no charset or UTF-8: what every client of the gateway sends. */
 const PLAIN_JSON = /^application\/json\s*(;\s*charset\s*=\s*("?)utf-8\2\s*)?$/i;
@@ -9,7 +28,7 @@ const PLAIN_JSON = /^application\/json\s*(;\s*charset\s*=\s*("?)utf-8\2\s*)?$/i;
  * body-parser's per-request machinery (a third of the gateway's HTTP time per write request).
  * Anything else (compressed, chunked, another charset, too large, not JSON) goes to
  * `express.json`, so every answer is the same either way; as there, an empty body is `{}` and only
- * an object or an array is accepted (strict).
+ * an object or an array is accepted (strict). Either way a body with U+0000 in a string is refused.
  */
 export function jsonBody(limit: number): RequestHandler {
   const fallback = express.json({ limit });
@@ -25,7 +44,7 @@ export function jsonBody(limit: number): RequestHandler {
       !Number.isSafeInteger(length) ||
       length > limit
     ) {
-      return fallback(req, res, next);
+      return fallback(req, res, (error?: unknown) => next(error ?? (holdsNul(req.body) ? nulInBody() : undefined)));
     }
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -43,7 +62,7 @@ export function jsonBody(limit: number): RequestHandler {
       } catch (error) {
         return next(Object.assign(error as SyntaxError, { status: 400, statusCode: 400, type: "entity.parse.failed", body: text }));
       }
-      next();
+      next(NUL_ESCAPE.test(text) ? nulInBody() : undefined);
     });
   };
 }

@@ -2,10 +2,10 @@ import { z } from "zod";
 import { BaseError } from "../errors/base";
 
 /**
- * Every error answer has one shape: `{ error: { code, message, details } }`, with the HTTP status
- * carried by the class. Handlers throw these; `errorToProblem` maps everything else in one place.
+ * Every error answer has one shape: `{ error: { code, message, details } }` (details null when there
+ * are none, never missing), with the HTTP status carried by the class. Handlers throw these; `errorToProblem` maps everything else in one place.
  */
-export type Problem = { status: number; body: { error: { code: string; message: string; details?: unknown } } };
+export type Problem = { status: number; body: { error: { code: string; message: string; details: unknown } } };
 
 export class ApiError extends BaseError {
   override name = "ApiError";
@@ -34,6 +34,8 @@ export type ErrorMapper = (error: unknown) => Problem | undefined;
 /** Maps any thrown value to a problem. Unknown errors become a 500 that reveals nothing. */
 export function errorToProblem(error: unknown, mappers: readonly ErrorMapper[] = []): Problem {
   if (error instanceof ApiError) return problem(error.status, error.code, error.shortMessage, error.problemDetails);
+  // The router decodes path parameters (/v1/lots/%zz, /l/%zz): a URIError is the client's path.
+  if (error instanceof URIError) return problem(400, "invalid_path", "the request path is not valid percent-encoding (RFC 3986)");
   if (error instanceof z.ZodError) {
     return problem(400, "invalid_request", "the request does not match the schema", error.issues.map(describeIssue));
   }
@@ -46,6 +48,15 @@ export function errorToProblem(error: unknown, mappers: readonly ErrorMapper[] =
   if (bodyParserType === "encoding.unsupported" || bodyParserType === "charset.unsupported") {
     return problem(415, "unsupported_encoding", "the request body's encoding is not supported");
   }
+  // Bytes that do not inflate as their Content-Encoding says (zlib's Z_DATA_ERROR, a truncated stream).
+  const code = (error as { code?: unknown })?.code;
+  if (typeof code === "string" && (code.startsWith("Z_") || code.startsWith("ERR__ZLIB") || code === "ERR_BUFFER_TOO_LARGE")) {
+    return problem(400, "invalid_encoding", "the request body does not decode as its Content-Encoding says");
+  }
+  // The body could not be read as its headers describe it (a Content-Length that does not match, an aborted upload).
+  if (typeof bodyParserType === "string" && /^(request|stream)\./.test(bodyParserType)) {
+    return problem(400, "bad_request", "the request body could not be read as its headers describe it", { reason: bodyParserType });
+  }
   for (const mapper of mappers) {
     const mapped = mapper(error);
     if (mapped) return mapped;
@@ -53,8 +64,8 @@ export function errorToProblem(error: unknown, mappers: readonly ErrorMapper[] =
   return problem(500, "internal", "internal error; the gateway logged it with this request's id");
 }
 
-export function problem(status: number, code: string, message: string, details?: unknown): Problem {
-  return { status, body: { error: details === undefined ? { code, message } : { code, message, details } } };
+export function problem(status: number, code: string, message: string, details: unknown = null): Problem {
+  return { status, body: { error: { code, message, details: details === undefined ? null : details } } };
 }
 
 function describeIssue(issue: z.core.$ZodIssue) {

@@ -106,8 +106,8 @@ export function openApiDocument(routes: readonly AnyRoute[], info: { title: stri
     properties: {
       error: {
         type: "object",
-        required: ["code", "message"],
-        properties: { code: { type: "string" }, message: { type: "string" }, details: {} },
+        required: ["code", "message", "details"],
+        properties: { code: { type: "string" }, message: { type: "string" }, details: { description: "what the code needs to say more (the invalid fields, the conflicting request), or null" } },
       },
     },
   };

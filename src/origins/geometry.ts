@@ -13,7 +13,16 @@ const position = z
 const ring = z
   .array(position)
   .min(4, "a ring needs at least 4 positions (the first repeated last)")
-  .refine((r) => r[0]![0] === r[r.length - 1]![0] && r[0]![1] === r[r.length - 1]![1], "a ring must end where it starts");
+  .refine(isClosed, "a ring must end where it starts");
+/**
+ * Whether a ring ends where it starts. Zod runs this check even when the ring already failed its
+ * others (empty, or holding something other than positions), so it reads nothing it has not checked.
+ */
+function isClosed(r: readonly unknown[]): boolean {
+  const [first, last] = [r[0], r[r.length - 1]];
+  return Array.isArray(first) && Array.isArray(last) && first[0] === last[0] && first[1] === last[1];
+}
+
 const polygon = z.array(ring).min(1, "a polygon needs an outer ring");
 
 export type PlotGeometry = { type: "Polygon"; coordinates: number[][][] } | { type: "MultiPolygon"; coordinates: number[][][][] };

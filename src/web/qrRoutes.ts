@@ -49,7 +49,7 @@ export function createQrRouter({ db, publicBase }: CreateQrRouterParameters): ex
       resolve(req)
         .then(async (found) => {
           if ("missing" in found) {
-            res.status(404).set("Cache-Control", "public, max-age=60").json({ error: { code: "not_found", message: found.missing } });
+            res.status(404).set("Cache-Control", "public, max-age=60").json({ error: { code: "not_found", message: found.missing, details: null } });
             return;
           }
           if (!found.format) return next(); // qr.gif and the like: no such route

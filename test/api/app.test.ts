@@ -240,7 +240,57 @@ describe("gateway app (Express): auth, validation, one error shape, OpenAPI", ()
   it("answers unknown routes with a JSON 404", async () => {
     const response = await fetch(`${base}/v1/nothing`);
     expect(response.status).to.equal(404);
-    expect(await response.json()).to.deep.equal({ error: { code: "not_found", message: "no route GET /v1/nothing" } });
+    expect(await response.json()).to.deep.equal({ error: { code: "not_found", message: "no route GET /v1/nothing", details: null } });
+  });
+
+  describe("inputs a fuzzer found answered with a 500", () => {
+    const auth = async () => ({ authorization: `Bearer ${(await issueApiToken(db, 14n)).token}` });
+    const expectProblem = async (response: Response, status: number, code: string) => {
+      const body = await response.json();
+      expect(response.status, JSON.stringify(body)).to.equal(status);
+      expect(Object.keys(body)).to.deep.equal(["error"]);
+      expect(Object.keys(body.error)).to.deep.equal(["code", "message", "details"]);
+      expect(body.error.code).to.equal(code);
+      return body.error as { code: string; message: string; details: unknown };
+    };
+
+    it("a path parameter that is not valid percent-encoding is a 400, on a member route and a public one", async () => {
+      await expectProblem(await post("/v1/echo/%zz", '{"grams":1}', await auth()), 400, "invalid_path");
+      await expectProblem(await post("/v1/tagged/%E0%A4%A", "{}", await auth()), 400, "invalid_path");
+    });
+
+    it("a Content-Encoding the gateway cannot read is a 415 before the token is looked at, or a 400 when the bytes do not decode", async () => {
+      for (const headers of [{}, await auth()]) {
+        await expectProblem(await post("/v1/echo", '{"grams":1}', { ...headers, "content-encoding": "bogus" }), 415, "unsupported_encoding");
+        await expectProblem(await post("/v1/echo/abc", '{"grams":1}', { ...headers, "content-encoding": "br, bogus" }), 415, "unsupported_encoding");
+      }
+      await expectProblem(await post("/v1/echo", '{"grams":1}', { ...(await auth()), "content-encoding": "gzip" }), 400, "invalid_encoding");
+      await expectProblem(await post("/v1/echo/abc", '{"grams":1}', { ...(await auth()), "content-encoding": "deflate" }), 400, "invalid_encoding");
+    });
+
+    it("a NUL character in any string of a JSON body is a 400 (no text column takes one), on the short path and off it", async () => {
+      const error = await expectProblem(await post("/v1/echo", '{"grams":1,"note":"a\\u0000b"}', await auth()), 400, "invalid_text");
+      expect(error.details).to.deep.equal({ character: "U+0000" });
+      await expectProblem(await post("/v1/echo/abc", '{"grams":1,"list":[{"x":"\\u0000"}]}', await auth()), 400, "invalid_text");
+      await expectProblem(await post("/v1/echo", gzipSync('{"grams":1,"n":"\\u0000"}') as unknown as string, { ...(await auth()), "content-encoding": "gzip" }), 400, "invalid_text");
+      // An escaped backslash followed by "u0000" is not a NUL.
+      expect((await post("/v1/echo", '{"grams":1,"note":"\\\\u0000"}', await auth())).status).to.equal(200);
+    });
+
+    it("matches the Bearer scheme case-insensitively, as HTTP defines auth schemes", async () => {
+      const token = (await auth()).authorization.slice("Bearer ".length);
+      for (const scheme of ["bearer", "BEARER", "BeArEr"]) {
+        expect((await post("/v1/echo", '{"grams":1}', { authorization: `${scheme} ${token}` })).status, scheme).to.equal(200);
+      }
+      await expectProblem(await post("/v1/echo", '{"grams":1}', { authorization: `Basic ${token}` }), 401, "unauthorized");
+    });
+
+    it("every error answer has code, message and details", async () => {
+      await expectProblem(await fetch(`${base}/v1/nothing`), 404, "not_found");
+      await expectProblem(await post("/v1/echo", '{"grams":1}'), 401, "unauthorized");
+      await expectProblem(await post("/v1/echo", "{grams:", await auth()), 400, "invalid_json");
+      await expectProblem(await fetch(`${base}/v1/boom`), 500, "internal");
+    });
   });
 
   it("publishes an OpenAPI document generated from the same schemas", async () => {

@@ -5,7 +5,8 @@ import { expect } from "chai";
 import { ZeroHash } from "ethers";
 import { startEmbeddedChain, type EmbeddedChain } from "../../src/chain/embeddedChain";
 import { LotRegistry__factory } from "../../typechain-types";
-import { formByKey } from "../../src/lots/forms";
+import { DEMO_SCHEMES } from "../../src/attestations/schemes";
+import { FORMS, YIELDS, formByKey } from "../../src/lots/forms";
 import { Role } from "../../src/membership/roles";
 import { freePort } from "../helpers/ports";
 
@@ -24,8 +25,12 @@ describe("embedded chain (anvil with --state under the data directory)", () => {
 
   it("deploys once, keeps a minted lot across a hard kill, and redeploys nothing on restart", async () => {
     const port = await freePort();
-    chain = await startEmbeddedChain({ dataDir, port });
+    const firstLog: string[] = [];
+    chain = await startEmbeddedChain({ dataDir, port, log: (line) => firstLog.push(line) });
     const first = chain.deployments;
+    // The deploy steps say what the chain holds, and what this start added.
+    expect(firstLog).to.include(`forms: ${FORMS.length} forms (${FORMS.length} new), ${YIELDS.length} yield bounds (${YIELDS.length} set)`);
+    expect(firstLog).to.include(`attestations: observer set, ${DEMO_SCHEMES.length} schemes (${DEMO_SCHEMES.length} new)`);
     expect(Object.keys(first.contracts)).to.have.members(["Forwarder", "LotRegistry", "AttestationRegistry"]);
     const recorded = JSON.parse(fs.readFileSync(chain.deploymentsFile, "utf8"));
     expect(recorded.contracts.LotRegistry.address).to.equal(first.contracts.LotRegistry.address);
@@ -47,8 +52,12 @@ describe("embedded chain (anvil with --state under the data directory)", () => {
     await new Promise((resolve) => chain!.node.process.once("exit", resolve));
     chain.provider.destroy();
 
-    chain = await startEmbeddedChain({ dataDir, port });
+    const restartLog: string[] = [];
+    chain = await startEmbeddedChain({ dataDir, port, log: (line) => restartLog.push(line) });
     expect(chain.deployments.contracts).to.deep.equal(first.contracts);
+    // Not "0 registered": what is there, and that nothing is new.
+    expect(restartLog).to.include(`forms: ${FORMS.length} forms, ${YIELDS.length} yield bounds, none new`);
+    expect(restartLog).to.include(`attestations: observer already set, ${DEMO_SCHEMES.length} schemes, none new`);
     expect(await chain.provider.getTransactionCount(await chain.governor.getAddress())).to.equal(governorNonce);
 
     const reopened = LotRegistry__factory.connect(first.contracts.LotRegistry.address, chain.provider);

@@ -121,7 +121,7 @@ describe("gateway HTTP surface (real gateway: anvil, PGlite, relay worker)", fun
       for (const id of ["9223372036854775807", "9223372036854775808", "9999999999999999999"]) {
         const answer = await api(coop.token).get(`/v1/requests/${id}`);
         expect(answer.status, id).to.equal(404);
-        expect(answer.body, id).to.deep.equal({ error: { code: "not_found", message: `no request ${id} of this member` } });
+        expect(answer.body, id).to.deep.equal({ error: { code: "not_found", message: `no request ${id} of this member`, details: null } });
       }
       // Beyond the 19 digits of a request id: refused by the schema.
       expect((await api(coop.token).get("/v1/requests/10000000000000000000")).body.error.code).to.equal("invalid_request");

@@ -28,6 +28,13 @@ describe("origins: plot geometry and commitment", () => {
     expect(plotGeometrySchema.safeParse({ type: "Polygon", coordinates: [[[0, 0], [1, 0], [1, 1], [0, 1]]] }).success).to.equal(false);
     expect(plotGeometrySchema.safeParse({ type: "Polygon", coordinates: [[[0, 0], [181, 0], [1, 1], [0, 0]]] }).success).to.equal(false);
     expect(plotGeometrySchema.safeParse({ type: "Point", coordinates: [0, 0] }).success).to.equal(false);
+    // Empty or malformed rings are refused with the schema's issues, never a TypeError.
+    for (const coordinates of [[[]], [[], []], [[null, null, null, null]], [["a"]], [[[0, 0], [1, 0], [1, 1], null]]]) {
+      const parsed = plotGeometrySchema.safeParse({ type: "Polygon", coordinates });
+      expect(parsed.success, JSON.stringify(coordinates)).to.equal(false);
+      expect(parsed.error?.issues.length).to.be.greaterThan(0);
+    }
+    expect(plotGeometrySchema.safeParse({ type: "MultiPolygon", coordinates: [[[]]] }).success).to.equal(false);
   });
 
   it("binds the commitment to the geometry, the farmer reference and the salt", () => {

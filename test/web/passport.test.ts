@@ -140,7 +140,7 @@ describe("public lot page, its JSON twin and firstmile verify (real gateway)", f
     console.log(`      lot page of the story: ${Buffer.byteLength(html)} bytes in ${ms.toFixed(0)} ms`);
     expect(response.status).to.equal(200);
     expect(response.headers.get("content-type")).to.match(/^text\/html/);
-    expect(response.headers.get("content-security-policy")).to.equal("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:");
+    expect(response.headers.get("content-security-policy")).to.equal("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'");
     expect(response.headers.get("x-content-type-options")).to.equal("nosniff");
     expect(html).to.not.match(/<script/i);
     for (const text of ["Parigi Moutong", "Poso", "Sulawesi Tengah", "3 plots", "3 farm deliveries", "Koperasi Tani Maju Parigi", "Merged by", "Handed over from", "Processed by", "yield 38 %", "cocoa dry beans", "125 kg", "Verified against the blockchain", "revoked (reason code 3)", "valid", "<svg"]) {

@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { describeConfig, loadConfig, redactUrl } from "../../config";
 import { seedDemo } from "../../demo/seedDemo";
 import { startGateway } from "../../gateway/startGateway";
-import { qrTerminal } from "../../web/qr";
+import { demoSummary } from "./demoSummary";
 
 export type StartCommandIo = {
   env: Readonly<Record<string, string | undefined>>;
@@ -54,12 +54,8 @@ export function registerStartCommand(program: Command, io: StartCommandIo = { en
       if (config.demo.seed && gateway.chain.embedded) {
         const seeding = seedDemo({ gateway, dataDir: config.dataDir, log: print }).then(
           async ({ record, seeded }) => {
-            print("");
-            print(seeded ? `demo      seeded in ${record.seed_seconds} s (${config.dataDir}/demo.json)` : `demo      seeded before (${config.dataDir}/demo.json)`);
-            print(`  chocolate bar  ${record.chocolate_page_url}`);
-            print(`  tyre batch     ${record.tyre_page_url}`);
-            print(`  QR codes       ${record.chocolate_page_url}/qr.svg, ${record.tyre_page_url}/qr.png`);
-            print(await qrTerminal(record.chocolate_page_url));
+            const terminal = (io.stdout as { isTTY?: boolean }).isTTY === true;
+            for (const line of await demoSummary(record, { seeded, dataDir: config.dataDir, terminal })) print(line);
           },
           // The gateway is fine without the demo; say what failed and keep running (the next start resumes it).
           (error: unknown) => print(`demo      not seeded: ${error instanceof Error ? error.message : String(error)}`),

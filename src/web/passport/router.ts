@@ -16,7 +16,8 @@ export type PassportRouterParameters = PassportSources & {
 };
 
 const SECURITY_HEADERS = {
-  "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:",
+  // frame-ancestors: no other site may frame the page (clickjacking a consumer into trusting a claim).
+  "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'",
   "x-content-type-options": "nosniff",
   "referrer-policy": "no-referrer",
 };
@@ -41,7 +42,7 @@ export function createPassportRouter(parameters: PassportRouterParameters): expr
   function refuse(req: Request, res: Response, status: number, code: string, titleKey: MessageKey, bodyKey: MessageKey, values: Record<string, string | number> = {}) {
     const locale = localeOf(req);
     res.set(SECURITY_HEADERS).set("cache-control", "no-store").status(status);
-    if (wantsJson(req)) res.type("application/json").send(JSON.stringify({ error: { code, message: message("en", bodyKey, values) } }));
+    if (wantsJson(req)) res.type("application/json").send(JSON.stringify({ error: { code, message: message("en", bodyKey, values), details: null } }));
     else res.type("text/html; charset=utf-8").set("content-language", locale).send(renderMessagePage(locale, titleKey, message(locale, bodyKey, values)));
   }
 
