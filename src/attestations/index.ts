@@ -1,5 +1,5 @@
-export { ClaimLedger, ClaimRuleError, ClaimState, NO_EXPIRY } from "./claimLedger";
-export type { ClaimStateName, CreditEntry, DerivedOutput, LedgerAttestation, LedgerLot, LotClaim, LotStatusName } from "./claimLedger";
+export { ClaimLedger, ClaimRuleError, ClaimState, MAX_ATTESTATIONS_PER_SUBJECT, MAX_WALK, NO_EXPIRY } from "./claimLedger";
+export type { ClaimStateName, CreditEntry, DerivedOutput, FormAllowances, LedgerAttestation, LedgerLot, LotClaim, LotStatusName } from "./claimLedger";
 export { computeAttestationUid, numberSubject } from "./attestationUid";
 export type { AttestationUidParameters } from "./attestationUid";
 export { ChainOfCustody, DEMO_SCHEMES, SubjectKind, schemeByKey, subjectsToBits } from "./schemes";
