@@ -187,7 +187,7 @@ describe("AttestationRegistry: claims through the chain of custody", function ()
       expect((await network.attestations.getLotClaim(atParts[0], Scheme.organic)).state).to.equal(ClaimState.None);
     });
 
-    it("a revoked attestation is not carried; one revoked after the derivation leaves the outputs' claim", async function () {
+    it("a revoked attestation is not carried; one revoked after the derivation stops the outputs' claim too", async function () {
       const network = await loadFixture(attestationFixture);
       const { registry, coopPhone1, certifier, attestations } = network;
       const revokedFirst = await mintLot(registry, coopPhone1, Form.wetBeans, 6_000n, "r1");
@@ -197,13 +197,49 @@ describe("AttestationRegistry: claims through the chain of custody", function ()
       await attestations.connect(certifier).revoke(uid1, 1);
       const parts1 = await split(network, coopPhone1, revokedFirst, [3_000n, 3_000n]);
       const parts2 = await split(network, coopPhone1, revokedAfter, [3_000n, 3_000n]);
+      expect(await attestations.carriesClaim(parts2[0], Scheme.organic)).to.equal(true);
       await attestations.connect(certifier).revoke(uid2, 1);
       expect(await carries(network, [revokedFirst, parts1[0], revokedAfter, parts2[0]], Scheme.organic)).to.deep.equal([
         false,
         false,
         false,
+        false,
+      ]);
+    });
+
+    it("a revoked origin stops what was split and merged from it; other origins and lots attested in their own right keep theirs", async function () {
+      const network = await loadFixture(attestationFixture);
+      const { registry, coopPhone1, certifier, attestations } = network;
+      const origin = await mintLot(registry, coopPhone1, Form.wetBeans, 6_000n, "origin");
+      const other = await mintLot(registry, coopPhone1, Form.wetBeans, 2_000n, "other");
+      const uid = await attestLot(network, origin, Scheme.organic);
+      await attestLot(network, other, Scheme.organic);
+      const [kept, reattested, mixed] = await split(network, coopPhone1, origin, [2_000n, 2_000n, 2_000n]);
+      await attestLot(network, reattested, Scheme.organic);
+      const merged = await merge(network, coopPhone1, [mixed, other]);
+      const [fromMerged] = await split(network, coopPhone1, merged, [1_000n, 3_000n]);
+      expect(await carries(network, [kept, reattested, merged, fromMerged], Scheme.organic)).to.deep.equal([true, true, true, true]);
+      await attestations.connect(certifier).revoke(uid, 1);
+      expect(await carries(network, [kept, reattested, merged, fromMerged, other], Scheme.organic)).to.deep.equal([
+        false,
+        true,
+        false,
+        false,
         true,
       ]);
+    });
+
+    it("an origin with two valid attestations keeps its outputs' claim until both are revoked", async function () {
+      const network = await loadFixture(attestationFixture);
+      const { registry, coopPhone1, certifier, attestations } = network;
+      const origin = await mintLot(registry, coopPhone1, Form.wetBeans, 6_000n);
+      const first = await attestLot(network, origin, Scheme.organic);
+      const second = await attestLot(network, origin, Scheme.organic, BigInt(await time.latest()) + 30n * DAY);
+      const parts = await split(network, coopPhone1, origin, [3_000n, 3_000n]);
+      await attestations.connect(certifier).revoke(second, 1);
+      expect(await carries(network, parts, Scheme.organic)).to.deep.equal([true, true]);
+      await attestations.connect(certifier).revoke(first, 1);
+      expect(await carries(network, parts, Scheme.organic)).to.deep.equal([false, false]);
     });
 
     it("stays with the lot through a handover", async function () {
@@ -400,6 +436,82 @@ describe("AttestationRegistry: claims through the chain of custody", function ()
       expect(await attestations.carriesClaim(lotId, Scheme.fairtrade)).to.equal(false);
       await attestations.connect(brand).markClaimed(Scheme.fairtrade, [lotId]);
       expect(await attestations.carriesClaim(lotId, Scheme.fairtrade)).to.equal(true);
+    });
+
+    it("a gain at handover credits only the grams sent: the lot never weighs more than it did", async function () {
+      const network = await loadFixture(attestationFixture);
+      const { registry, attestations, coopPhone1, processor, members } = network;
+      const lotId = await mintLot(registry, coopPhone1, Form.wetBeans, 10_000n);
+      await attestLot(network, lotId, Scheme.fairtrade);
+      await registry.connect(coopPhone1).offer(lotId, processor);
+      await expect(registry.connect(processor).accept(lotId, 10_050n))
+        .to.emit(attestations, "MassBalanceCredited")
+        .withArgs(members.processor, Scheme.fairtrade, lotId, Form.wetBeans, 10_000n, 10_000n);
+      expect((await registry.getLot(lotId)).lot.grams).to.equal(10_000n);
+    });
+
+    it("revoking the attestation of a lot booked in at a handover withdraws what is left of that credit", async function () {
+      const network = await loadFixture(attestationFixture);
+      const { registry, attestations, coopPhone1, processor, certifier, members } = network;
+      const lotId = await mintLot(registry, coopPhone1, Form.wetBeans, 10_000n);
+      const uid = await attestLot(network, lotId, Scheme.fairtrade);
+      await handOver(registry, lotId, coopPhone1, processor, 9_900n);
+      const marked = await mintLot(registry, coopPhone1, Form.wetBeans, 3_000n, "marked");
+      await handOver(registry, marked, coopPhone1, processor);
+      await attestations.connect(processor).markClaimed(Scheme.fairtrade, [marked]);
+      await expect(attestations.connect(certifier).revoke(uid, 2))
+        .to.emit(attestations, "MassBalanceWithdrawn")
+        .withArgs(members.processor, Scheme.fairtrade, lotId, Form.wetBeans, 6_900n, 0n, uid);
+      expect((await attestations.getLotClaim(lotId, Scheme.fairtrade)).state).to.equal(ClaimState.Withdrawn);
+      // The lot marked before the revocation stays marked.
+      expect(await attestations.carriesClaim(marked, Scheme.fairtrade)).to.equal(true);
+    });
+
+    it("revoking the attestation of a lot consumed in a transform withdraws its share of the output form", async function () {
+      const network = await loadFixture(attestationFixture);
+      const { registry, attestations, coopPhone1, certifier, members } = network;
+      const attested = await mintLot(registry, coopPhone1, Form.wetBeans, 4_000n, "a");
+      const plain = await mintLot(registry, coopPhone1, Form.wetBeans, 6_000n, "b");
+      const uid = await attestLot(network, attested, Scheme.fairtrade);
+      await transform(network, coopPhone1, [attested, plain], [[Form.dryBeans, 3_800n]]);
+      expect(await credit(network, members.cooperative, Form.dryBeans)).to.equal(1_520n);
+      await expect(attestations.connect(certifier).revoke(uid, 2))
+        .to.emit(attestations, "MassBalanceWithdrawn")
+        .withArgs(members.cooperative, Scheme.fairtrade, attested, Form.dryBeans, 1_520n, 0n, uid);
+    });
+
+    it("withdraws nothing while another valid attestation backs the lot", async function () {
+      const network = await loadFixture(attestationFixture);
+      const { registry, attestations, coopPhone1, processor, certifier, members } = network;
+      const lotId = await mintLot(registry, coopPhone1, Form.wetBeans, 5_000n);
+      const first = await attestLot(network, lotId, Scheme.fairtrade);
+      const second = await attestLot(network, lotId, Scheme.fairtrade, BigInt(await time.latest()) + 30n * DAY);
+      await handOver(registry, lotId, coopPhone1, processor);
+      await expect(attestations.connect(certifier).revoke(second, 2)).not.to.emit(attestations, "MassBalanceWithdrawn");
+      expect(await credit(network, members.processor, Form.wetBeans)).to.equal(5_000n);
+      expect((await attestations.getLotClaim(lotId, Scheme.fairtrade)).state).to.equal(ClaimState.Spent);
+      await expect(attestations.connect(certifier).revoke(first, 2))
+        .to.emit(attestations, "MassBalanceWithdrawn")
+        .withArgs(members.processor, Scheme.fairtrade, lotId, Form.wetBeans, 5_000n, 0n, first);
+    });
+
+    it("never withdraws credit that came from a marked claim", async function () {
+      const network = await loadFixture(attestationFixture);
+      const { registry, attestations, coopPhone1, processor, brand, certifier, members } = network;
+      const source = await mintLot(registry, coopPhone1, Form.wetBeans, 5_000n, "source");
+      await attestLot(network, source, Scheme.fairtrade);
+      await handOver(registry, source, coopPhone1, processor);
+      // A lot the processor marks with that credit, attested afterwards and handed on: the brand's
+      // credit came from the mark, not from the attestation.
+      const marked = await mintLot(registry, coopPhone1, Form.wetBeans, 5_000n, "marked");
+      await handOver(registry, marked, coopPhone1, processor);
+      await attestations.connect(processor).markClaimed(Scheme.fairtrade, [marked]);
+      const late = await attestLot(network, marked, Scheme.fairtrade);
+      await handOver(registry, marked, processor, brand);
+      expect(await credit(network, members.brand, Form.wetBeans)).to.equal(5_000n);
+      await expect(attestations.connect(certifier).revoke(late, 2)).not.to.emit(attestations, "MassBalanceWithdrawn");
+      expect(await credit(network, members.brand, Form.wetBeans)).to.equal(5_000n);
+      expect((await attestations.getLotClaim(marked, Scheme.fairtrade)).state).to.equal(ClaimState.Spent);
     });
 
     it("refuses to attest a lot whose mass-balance claim became credit", async function () {

@@ -2,7 +2,8 @@ import { expect } from "chai";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { ContractTransactionResponse } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import { ClaimLedger, ClaimRuleError, computeAttestationUid } from "../../src/attestations";
+import { ClaimLedger, ClaimRuleError, ClaimState, computeAttestationUid, type CreditEntry } from "../../src/attestations";
+import { FORMS as FORM_CATALOGUE, formById } from "../../src/lots/forms";
 import { Form, delivery, logsOf, output, receiptOf } from "./fixtures";
 import {
   Scheme,
@@ -14,15 +15,17 @@ import {
 } from "./attestationFixtures";
 
 /**
- * Property: under any sequence of mints, attestations, revocations, handovers, splits, merges,
- * transforms, marks and waits, the contract's mass-balance credits equal those of the pure model
- * (src/attestations/claimLedger.ts) after every operation, the model's never go negative, every
- * mark the model refuses is refused by the contract with the same custom error and arguments, and
- * at the end of each sequence `carriesClaim` agrees for every lot, for a mass-balance and a
- * segregated scheme.
+ * Property: under any sequence of mints, attestations, revocations, handovers (weighed around both
+ * the loss and the gain allowance), splits, merges, transforms, marks and waits, the contract's
+ * mass-balance credits equal those of the pure model (src/attestations/claimLedger.ts) after every
+ * operation, the model's never go negative, every handover, attestation and mark the model refuses
+ * is refused by the contract with the same custom error and arguments, a handed-over lot weighs
+ * what the model says, every revocation withdraws exactly the credit the model withdraws and leaves
+ * `carriesClaim` agreeing for every lot, and at the end of each sequence every lot's recorded claim
+ * (`getLotClaim`) and `carriesClaim` agree, for a mass-balance and a segregated scheme.
  */
 const SEQUENCES = 200;
-const OPERATIONS = 8;
+const OPERATIONS = 10;
 const SEED = 0x5eed_2024;
 
 const SCHEMES = [Scheme.fairtrade, Scheme.organic];
@@ -60,9 +63,12 @@ class Sequence {
   readonly ledger = new ClaimLedger();
   readonly holders = new Map<bigint, HardhatEthersSigner>();
   readonly uids: string[] = [];
+  readonly revokedUids = new Set<string>();
   readonly log: string[] = [];
   marksDone = 0;
   marksRefused = 0;
+  handoversRefused = 0;
+  withdrawals = 0;
   /** Timestamp of the last mined block (what views see). */
   now = 0n;
   private readonly parties: Party[];
@@ -77,6 +83,7 @@ class Sequence {
       { member: members.processor, accounts: [processor] },
       { member: members.brand, accounts: [brand] },
     ];
+    for (const form of FORM_CATALOGUE) this.ledger.registerForm(form.id, form);
     this.ledger.registerScheme(Number(Scheme.fairtrade), "massBalance");
     this.ledger.registerScheme(Number(Scheme.organic), "segregated");
   }
@@ -99,7 +106,8 @@ class Sequence {
       this.network.attestations.connect(this.network.certifier).attestBatch(Scheme.fairtrade, requests),
     );
     attestationLogs(attested, this.network.attestations, "Attested").forEach((log, index) => {
-      this.ledger.attested(log.args.uid, { scheme: Number(Scheme.fairtrade), lotId: audited[index], expiresAt: this.now + YEAR });
+      const attestation = { scheme: Number(Scheme.fairtrade), lotId: audited[index], expiresAt: this.now + YEAR };
+      this.ledger.attested(log.args.uid, attestation, this.now);
       this.uids.push(log.args.uid);
     });
   }
@@ -128,11 +136,11 @@ class Sequence {
     const roll = this.rng.int(1, 100);
     if (roll <= 4) return this.mint();
     if (roll <= 29) return this.attest();
-    if (roll <= 32) return this.revoke();
-    if (roll <= 47) return this.handover();
-    if (roll <= 55) return this.split();
-    if (roll <= 62) return this.merge();
-    if (roll <= 70) return this.transform();
+    if (roll <= 37) return this.revoke();
+    if (roll <= 52) return this.handover();
+    if (roll <= 60) return this.split();
+    if (roll <= 67) return this.merge();
+    if (roll <= 75) return this.transform();
     if (roll <= 95) return this.mark();
     return this.wait();
   }
@@ -152,7 +160,7 @@ class Sequence {
     const candidates = this.lots((id) => this.ledger.getLot(id)?.status !== "consumed");
     if (candidates.length === 0) return this.mint();
     const lotId = this.rng.pick(candidates);
-    const scheme = this.rng.chance(0.8) ? Scheme.fairtrade : Scheme.organic;
+    const scheme = this.rng.chance(0.6) ? Scheme.fairtrade : Scheme.organic;
     const expiresAt = this.rng.chance(0.6) ? 0n : this.now + BigInt(this.rng.int(2, 25));
     const attestations = this.network.attestations.connect(this.network.certifier);
     const req = request("lot", lotId, expiresAt, `${lotId}/${this.now}`);
@@ -171,7 +179,7 @@ class Sequence {
     });
     try {
       // The model refuses before it changes anything.
-      this.ledger.attested(uid, { scheme: Number(scheme), lotId, expiresAt: modelExpiry });
+      this.ledger.attested(uid, { scheme: Number(scheme), lotId, expiresAt: modelExpiry }, at);
     } catch (error) {
       await time.setNextBlockTimestamp(at);
       await expectRefusal(attestations.attest.staticCall(scheme, req, PENDING), this.network, error);
@@ -182,13 +190,24 @@ class Sequence {
     this.uids.push(uid);
   }
 
+  /** Revokes a valid attestation (now and then one that expired already): withdrawals and claims against the model. */
   private async revoke() {
-    const live = this.uids.filter((uid) => this.ledger.isValid(uid, this.now));
-    if (live.length === 0) return this.attest();
-    const uid = this.rng.pick(live);
-    await this.mined(() => this.network.attestations.connect(this.network.certifier).revoke(uid, 1));
-    this.ledger.revoked(uid);
+    const unrevoked = this.uids.filter((uid) => !this.revokedUids.has(uid));
+    const live = unrevoked.filter((uid) => this.ledger.isValid(uid, this.now + 1n));
+    const pool = live.length > 0 && this.rng.chance(0.9) ? live : unrevoked;
+    if (pool.length === 0) return this.attest();
+    const uid = this.rng.pick(pool);
     this.log.push(`revoke ${uid.slice(0, 10)}`);
+    const { attestations } = this.network;
+    const receipt = await this.mined(() => attestations.connect(this.network.certifier).revoke(uid, 1));
+    this.revokedUids.add(uid);
+    const modelled = this.ledger.revoked(uid, this.now);
+    this.withdrawals += modelled.length;
+    const withdrawn = attestationLogs(receipt, attestations, "MassBalanceWithdrawn").map((log) =>
+      [log.args.member, log.args.scheme, log.args.lotId, log.args.form, log.args.grams, log.args.balance, log.args.uid].map(String),
+    );
+    expect(withdrawn, `withdrawals\n${this.log.join("\n")}`).to.deep.equal(modelled.map(withdrawalFields));
+    await this.compareClaims();
   }
 
   private async handover() {
@@ -199,14 +218,47 @@ class Sequence {
     const receiverParty = this.rng.pick(this.parties.filter((party) => party.member !== this.memberOf(from)));
     const to = this.rng.pick(receiverParty.accounts);
     const lot = this.ledger.getLot(lotId)!;
-    const gramsReceived = this.rng.chance(0.5) ? lot.grams : lot.grams - lot.grams / 500n;
+    const gramsReceived = this.weighed(lot.grams, lot.form);
     const { registry } = this.network;
     await this.mined(() => registry.connect(from).offer(lotId, to));
     this.ledger.handoverOffered(lotId);
+    this.log.push(`handover ${lotId} (${lot.grams}g) to member ${receiverParty.member} at ${gramsReceived}g`);
+    try {
+      // The model refuses a weight outside the form's allowances before it changes anything.
+      this.ledger.handoverAccepted(lotId, receiverParty.member, gramsReceived, this.now + 1n);
+    } catch (error) {
+      this.handoversRefused++;
+      await time.setNextBlockTimestamp(this.now + 1n);
+      await expectRefusal(registry.connect(to).accept.staticCall(lotId, gramsReceived, PENDING), this.network, error);
+      await this.mined(() => registry.connect(from).cancel(lotId));
+      this.ledger.handoverSettled(lotId);
+      this.log.push(`  refused, cancelled`);
+      return;
+    }
     await this.mined(() => registry.connect(to).accept(lotId, gramsReceived));
-    this.ledger.handoverAccepted(lotId, receiverParty.member, gramsReceived, this.now);
     this.holders.set(lotId, to);
-    this.log.push(`handover ${lotId} to member ${receiverParty.member} at ${gramsReceived}g`);
+    const { lot: onChain } = await registry.getLot(lotId);
+    expect(onChain.grams, `weight of ${lotId}\n${this.log.join("\n")}`).to.equal(this.ledger.getLot(lotId)!.grams);
+  }
+
+  /**
+   * A receiver's scale reading of `sent` grams: the sent weight, either edge of the form's loss and
+   * gain allowances or a gram beyond, or anything in between.
+   */
+  private weighed(sent: bigint, form: number): bigint {
+    const { lossBps, gainBps } = formById(form)!;
+    const maxLoss = (sent * BigInt(lossBps)) / 10_000n;
+    const maxGain = (sent * BigInt(gainBps)) / 10_000n;
+    const within = (limit: bigint) => BigInt(this.rng.int(0, Number(limit)));
+    return this.rng.pick([
+      sent,
+      sent - maxLoss,
+      sent - maxLoss - 1n,
+      sent + maxGain,
+      sent + maxGain + 1n,
+      sent - within(maxLoss),
+      sent + within(maxGain),
+    ]);
   }
 
   private async split() {
@@ -325,7 +377,7 @@ class Sequence {
     });
   }
 
-  /** Every lot's claims of both schemes, against the model. */
+  /** Every lot's `carriesClaim` of both schemes, against the model. */
   async compareClaims() {
     const lotIds = [...this.holders.keys()].flatMap((id) => SCHEMES.map(() => id));
     const schemes = [...this.holders.keys()].flatMap(() => SCHEMES);
@@ -333,6 +385,37 @@ class Sequence {
     const modelled = lotIds.map((id, index) => this.ledger.carriesClaim(id, Number(schemes[index]), this.now));
     expect([...carries], `carriesClaim\n${this.log.join("\n")}`).to.deep.equal(modelled);
   }
+
+  /** Every lot's recorded claim of both schemes (`getLotClaim`), field by field, against the model. */
+  async compareLotClaims() {
+    const { attestations } = this.network;
+    for (const lotId of this.holders.keys()) {
+      for (const scheme of SCHEMES) {
+        const claim = await attestations.getLotClaim(lotId, scheme);
+        const modelled = this.ledger.claim(lotId, Number(scheme));
+        expect(
+          [claim.state, claim.validUntil, claim.family, claim.derivation, claim.epoch].map(String),
+          `getLotClaim(${lotId}, ${scheme})\n${this.log.join("\n")}`,
+        ).to.deep.equal(
+          [ClaimState[modelled.state], modelled.validUntil, modelled.family, modelled.derivation, modelled.epoch].map(String),
+        );
+      }
+    }
+  }
+
+  /** Lots whose carried segregated claim has not expired yet no longer holds: stopped by a revocation. */
+  carriedClaimsStopped(): number {
+    const organic = Number(Scheme.organic);
+    return [...this.holders.keys()].filter((id) => {
+      const claim = this.ledger.claim(id, organic);
+      return claim.state === "carried" && this.now < claim.validUntil && !this.ledger.carriesClaim(id, organic, this.now);
+    }).length;
+  }
+}
+
+function withdrawalFields(entry: CreditEntry): string[] {
+  if (entry.kind !== "withdrawal") throw new Error(`not a withdrawal: ${entry.kind}`);
+  return [entry.member, entry.scheme, entry.lotId, entry.form, entry.grams, entry.balance, entry.uid].map(String);
 }
 
 /**
@@ -359,6 +442,9 @@ describe("AttestationRegistry: mass balance against the model (property)", funct
     let marksDone = 0;
     let marksRefused = 0;
     let credits = 0;
+    let handoversRefused = 0;
+    let withdrawals = 0;
+    let carriedClaimsStopped = 0;
     for (let index = 0; index < SEQUENCES; index++) {
       const network = await loadFixture(attestationFixture);
       const sequence = new Sequence(network, random(SEED + index));
@@ -369,19 +455,30 @@ describe("AttestationRegistry: mass balance against the model (property)", funct
         // Mints, attestations, revocations and waits write no credit: their effect shows in the
         // next comparison (and the last one, below), which covers every balance again.
         const last = sequence.log[sequence.log.length - 1] ?? "";
-        if (sequence.log.length === before || /^(handover|split|merge|transform|mark)/.test(last)) {
+        if (sequence.log.length === before || /^(\s|handover|split|merge|transform|mark|revoke)/.test(last)) {
           await sequence.compareCredits();
         }
       }
       await sequence.compareCredits();
       await sequence.compareClaims();
+      await sequence.compareLotClaims();
       marksDone += sequence.marksDone;
       marksRefused += sequence.marksRefused;
       credits += sequence.ledger.entries.filter((entry) => entry.kind === "credit").length;
+      handoversRefused += sequence.handoversRefused;
+      withdrawals += sequence.withdrawals;
+      carriedClaimsStopped += sequence.carriedClaimsStopped();
     }
+    console.log(
+      `      ${marksDone} marks done, ${marksRefused} refused; ${credits} credits; ${handoversRefused} handovers refused; ` +
+        `${withdrawals} withdrawals; ${carriedClaimsStopped} carried claims stopped by a revocation`,
+    );
     // The sequences exercise the rules rather than idle: marks went through and were refused, credit moved.
     expect(marksDone, "marks done").to.be.greaterThan(SEQUENCES / 10);
     expect(marksRefused, "marks refused").to.be.greaterThan(SEQUENCES / 10);
     expect(credits, "credits").to.be.greaterThan(SEQUENCES / 2);
+    expect(handoversRefused, "handovers refused").to.be.greaterThan(SEQUENCES / 10);
+    expect(withdrawals, "withdrawals").to.be.greaterThan(0);
+    expect(carriedClaimsStopped, "carried claims stopped").to.be.greaterThan(0);
   });
 });
