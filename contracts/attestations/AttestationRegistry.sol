@@ -243,6 +243,9 @@ contract AttestationRegistry is IAttestationRegistry, ILotObserver, ERC2771Conte
             }
             _credits[member][scheme][lot.form] = balance;
             _lotClaims[lotId][scheme] = LotClaim(ClaimState.Marked, NO_EXPIRY, 0, 0, 0);
+            // The lot's claim is now this mark, not its attestation: what an earlier handover booked
+            // from the attestation is no longer this lot's to withdraw (it is the receiver's pool).
+            delete _bookedIn[lotId][scheme];
             _addLotScheme(lotId, scheme);
             emit MassBalanceDebited(member, scheme, lotId, lot.form, lot.grams, balance);
         }

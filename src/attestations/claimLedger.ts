@@ -327,6 +327,7 @@ export class ClaimLedger {
     return lotIds.map((lotId) => {
       const lot = this.lot(lotId);
       this.claims.set(key(lotId, scheme), { ...NO_CLAIM, state: "marked", validUntil: NO_EXPIRY });
+      this.bookedIn.delete(key(lotId, scheme));
       return this.move("debit", member, scheme, lot.form, lotId, -lot.grams);
     });
   }

@@ -266,3 +266,22 @@ function anyNumber() {
 
 export type { AttestationNetwork };
 
+
+describe("Security review follow-up: a marked lot's old booking", function () {
+  it("withdraws nothing from another lot's credit when a lot booked, marked and passed on has its attestation revoked", async function () {
+    const network = await loadFixture(attestationFixture);
+    const { registry, attestations, coopPhone1, processor, brand, certifier, members } = network;
+    const first = await mintLot(registry, coopPhone1, Form.dryBeans, 5_000n, "first");
+    const second = await mintLot(registry, coopPhone1, Form.dryBeans, 5_000n, "second");
+    const uidFirst = await attestLot(network, first, Scheme.fairtrade);
+    await attestLot(network, second, Scheme.fairtrade);
+    await handOver(registry, first, coopPhone1, processor);
+    await attestations.connect(processor).markClaimed(Scheme.fairtrade, [first]);
+    await handOver(registry, second, coopPhone1, processor);
+    await handOver(registry, first, processor, brand);
+    const credits = async () => (await attestations.creditsOf(members.processor, Scheme.fairtrade, [Form.dryBeans]))[0];
+    expect(await credits()).to.equal(5_000n);
+    await expect(attestations.connect(certifier).revoke(uidFirst, 1)).not.to.emit(attestations, "MassBalanceWithdrawn");
+    expect(await credits()).to.equal(5_000n);
+  });
+});
