@@ -26,6 +26,7 @@ import {
 import { SubjectKind, numberSubject, schemeByKey } from "../src/attestations";
 import { formByKey } from "../src/lots/forms";
 import { Role } from "../src/membership/roles";
+import { applyGoverned } from "../src/governance";
 import { printTable, writeFigures } from "./report";
 
 const TOKEN_URI = `ipfs://${"bafkrei".padEnd(59, "a")}`; // 66 characters, a CIDv1 raw-leaf URI
@@ -127,9 +128,16 @@ async function main() {
   const [eudr, fairtrade, organic] = await Promise.all(
     ["eudr-deforestation-free", "fairtrade-like-premium", "organic"].map(schemeId),
   );
-  for (const scheme of [eudr, fairtrade, organic]) {
-    await (await attestations.accredit(scheme, certifierMember, yearFromNow)).wait();
-  }
+  // Accreditation adds trust: it goes through governance (one governor, no delay on this network).
+  await applyGoverned(
+    governor,
+    deployments,
+    [eudr, fairtrade, organic].map((scheme) => ({
+      target: deployments.contracts.AttestationRegistry.address,
+      data: attestations.interface.encodeFunctionData("accredit", [scheme, certifierMember, yearFromNow]),
+      description: `accredit(${scheme})`,
+    })),
+  );
   const certifier = attestations.connect(certifierAccount);
   const request = (kind: keyof typeof SubjectKind, subject: string) => ({
     subjectKind: SubjectKind[kind],
@@ -172,6 +180,43 @@ async function main() {
   const carries100 = Number(
     await attestations.carriesClaims.estimateGas(batchLots.slice(1), batchLots.slice(1).map(() => organic)),
   );
+  // After a revocation anywhere in the scheme, a carried claim is checked by walking back to its
+  // origins: here a lot carried through two derivations (a merge of 8 attested lots, then a split).
+  const walkLots = batchLots.slice(2, 10);
+  const mergedWalk = await cooperative.nextLotId(cooperativeAccount.address);
+  await (await cooperative.merge(walkLots, digest())).wait();
+  const [mergedWalkState] = await cooperative.getLot(mergedWalk);
+  const walkFirst = mergedWalk + 1n;
+  await (await cooperative.split(mergedWalk, [
+    { form: wet, grams: mergedWalkState.grams / 2n, metadata: digest() },
+    { form: wet, grams: mergedWalkState.grams - mergedWalkState.grams / 2n, metadata: digest() },
+  ])).wait();
+  const revokedElsewhere = (await certifier.attest(organic, request("lot", numberSubject(batchLots[20])))).wait();
+  const elsewhereUid = attestations.interface.parseLog((await revokedElsewhere)!.logs[0])!.args.uid;
+  await (await certifier.revoke(elsewhereUid, 1)).wait();
+  const carriesWalk = Number(await attestations.carriesClaim.estimateGas(walkFirst, organic));
+  // Mass balance: the credit a revoked attestation became is withdrawn in the revocation.
+  const [creditLot] = await freshLots(1);
+  const creditReceipt = await (await certifier.attest(fairtrade, request("lot", numberSubject(creditLot)))).wait();
+  const creditUid = attestations.interface.parseLog(creditReceipt!.logs[0])!.args.uid;
+  await (await cooperative.offer(creditLot, processorAccount.address)).wait();
+  await (await processor.accept(creditLot, (await cooperative.getLot(creditLot))[0].grams)).wait();
+  const revokeWithdrawing = await gasOf(certifier.revoke(creditUid, 1));
+  // The case the batch limit is set for: a split into MAX_OUTPUTS parts, each carrying the claim of
+  // the deployed lot scheme that carries (organic), against a 30M-gas QBFT block. With two carried
+  // schemes it is 24.5M gas (test/contracts/securityReview.test.ts).
+  const maxOutputs = Number(await cooperative.MAX_OUTPUTS());
+  const [bigLot] = await freshLots(1);
+  await (await certifier.attest(organic, request("lot", numberSubject(bigLot)))).wait();
+  const [bigLotState] = await cooperative.getLot(bigLot);
+  const partGrams = bigLotState.grams / BigInt(maxOutputs);
+  const bigParts = Array.from({ length: maxOutputs }, (_, index) => ({
+    form: wet,
+    grams: index === maxOutputs - 1 ? bigLotState.grams - partGrams * BigInt(maxOutputs - 1) : partGrams,
+    metadata: digest(),
+  }));
+  const splitMax = Number(await cooperative.split.estimateGas(bigLot, bigParts));
+
 
   const ratio = (gas: number) => Number((gas / baselineMint).toFixed(3));
   const easRatio = (gas: number) => (gas / easAttest).toFixed(3);
@@ -204,6 +249,9 @@ async function main() {
     ["carriesClaim, attested lot (eth_call)", carriesDirect, easRatio(carriesDirect)],
     ["carriesClaim, carried lot (eth_call)", carriesCarried, easRatio(carriesCarried)],
     ["carriesClaims of 99 lots (eth_call)", carries100, easRatio(carries100)],
+    ["carriesClaim, carried lot after a revocation (walk of 2 derivations, 8 origins)", carriesWalk, easRatio(carriesWalk)],
+    ["revoke, withdrawing mass-balance credit", revokeWithdrawing, easRatio(revokeWithdrawing)],
+    [`split into ${maxOutputs} parts (MAX_OUTPUTS), carrying a claim`, splitMax, easRatio(splitMax)],
   ];
   console.log("\nAttestations (receipts, eth_call as estimateGas; ratio = gas / EAS attest gas)\n");
   printTable(["operation", "gas", "vs EAS attest"], attestationRows);
@@ -234,6 +282,10 @@ async function main() {
     carries_claim_attested_gas: carriesDirect,
     carries_claim_carried_gas: carriesCarried,
     carries_claims99_gas: carries100,
+    carries_claim_walk_gas: carriesWalk,
+    revoke_withdrawing_credit_gas: revokeWithdrawing,
+    split_max_outputs_carrying_gas: splitMax,
+    split_max_outputs_vs_30m_block: Number((splitMax / 30_000_000).toFixed(3)),
     // The worse of the subjects (a lot attestation also marks the lot's scheme bitmap).
     attest_vs_eas: Number((Math.max(attestLotGas, attestPlot) / easAttest).toFixed(3)),
     batch100_attest_per_item_vs_eas: Number((Math.max(lotBatch100, plotBatch100) / easAttest).toFixed(3)),
