@@ -1,5 +1,5 @@
 import { keccak256, type Signature } from "ethers";
-import type { ForwardRequest } from "./outboxStore";
+import type { ForwardRequest } from "./outbox";
 import { FORWARDER } from "./receiptOutputs";
 
 /**
