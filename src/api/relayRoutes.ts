@@ -4,17 +4,21 @@ import { getAddress, type JsonRpcProvider } from "ethers";
 import { z } from "zod";
 import type { Keystore } from "../chain/keystore/keystore";
 import type { Database } from "../db/database";
-import { ContractRevertError } from "../relay/contractErrors";
 import { noCrash, type CrashHook } from "../relay/crashPoints";
 import { FORWARD_REQUEST_TYPES, domainSeparator, forwarderDomain } from "../relay/forwardRequest";
 import type { CallKind } from "../relay/callKinds";
 import { addressSchema, lotCallSchemas, lotIdSchema, type LotCallKind } from "../relay/lotCalls";
-import { enqueueRelayRequest, getRelayRequest, type ForwardRequest, type RelayRequest } from "../relay/outboxStore";
-import type { OutboxWriter } from "../relay/outboxWriter";
+import { enqueueRelayRequest, getRelayRequest, hasRelayRequest, type ForwardRequest, type OutboxWriter, type RelayRequest } from "../relay/outbox";
 import { FORWARDER } from "../relay/receiptOutputs";
-import { RelayForbiddenError, RelayUnacceptableError, checkSelfSignedRequest } from "../relay/selfSignedRequest";
-import { RelayIdempotencyConflictError, RelayInvalidRequestError } from "../relay/errors";
-import { RelayAccountError } from "../relay/relayWorker";
+import { checkSelfSignedRequest } from "../relay/selfSignedRequest";
+import {
+  ContractRevertError,
+  RelayAccountError,
+  RelayForbiddenError,
+  RelayIdempotencyConflictError,
+  RelayInvalidRequestError,
+  RelayUnacceptableError,
+} from "../relay/errors";
 import { ApiError, problem, type ErrorMapper } from "./problem";
 import { defineRoute, type AnyRoute } from "./routes";
 
@@ -190,8 +194,7 @@ export function createRelayRoutes(parameters: RelayRoutesParameters): AnyRoute[]
         const forwardRequest: ForwardRequest = { ...body.request };
         const key = idempotencyKeyOf(req);
         // A retried key answers from the outbox without checking again (the nonce is used by then).
-        const previous = await db.query<{ id: bigint }>("select id from outbox where member_id = $1 and idempotency_key = $2", [memberId, key]);
-        if (previous.rows.length === 0) {
+        if (!(await hasRelayRequest(db, { memberId: memberId!, idempotencyKey: key }))) {
           await checkSelfSignedRequest({ provider, forwarder, separator, targets: parameters.targets, memberId: memberId!, forwardRequest, signature: body.signature });
         }
         const { request, created } = await enqueueRelayRequest(db, {

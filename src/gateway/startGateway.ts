@@ -19,10 +19,9 @@ import { createQueryRoutes, startConfiguredIndexer, type Indexer } from "../inde
 import { crashHookFrom } from "../relay/crashPoints";
 import { jsonRpcClient } from "../relay/jsonRpc";
 import { useNativeKeccak } from "../relay/nativeKeccak";
-import { countRelayBacklog } from "../relay/outboxStore";
-import { OutboxWriter } from "../relay/outboxWriter";
+import { OutboxWriter, countRelayBacklog } from "../relay/outbox";
 import { ensureRelayerAccount } from "../relay/relayerAccount";
-import { RelayWorker } from "../relay/relayWorker";
+import { RelayWorker } from "../relay/worker";
 import { createQrRouter } from "../web/qrRoutes";
 import { createPassportRouter } from "../web/passport/router";
 import { startControlSocket, type ControlSocket } from "./controlSocket";

@@ -1,14 +1,18 @@
 import { keccak256, type Signature } from "ethers";
-import type { ForwardRequest } from "./outboxStore";
+import { RelayInvalidRequestError } from "./errors";
+import type { ForwardRequest } from "./outbox";
 import { FORWARDER } from "./receiptOutputs";
 
 /**
  * The relayer's `executeBatch` transaction, written with Buffers: the ABI calldata of the
  * forwarder call and the signed EIP-1559 envelope. A coalesced mintBatch makes a call of 64 KB;
  * ethers' general encoders convert such data between hex and bytes several times per
- * transaction (tens of milliseconds each). The unit tests compare every byte with ethers.
+ * transaction (tens of milliseconds each). The unit tests compare every byte with ethers. A value
+ * these encoders cannot write (not hex bytes, not a 20-byte address, not a uint256) is refused with
+ * RelayInvalidRequestError, never written as a shorter or garbled transaction.
  */
 const EXECUTE_BATCH = Buffer.from(FORWARDER.getFunction("executeBatch")!.selector.slice(2), "hex");
+const UINT256_LIMIT = 2n ** 256n;
 
 /** `executeBatch(ForwardRequestData[] requests, address refundReceiver)` calldata. */
 export function encodeExecuteBatch(calls: ReadonlyArray<{ forwardRequest: ForwardRequest; signature: string }>, refundReceiver: string): Buffer {
@@ -65,7 +69,7 @@ function fields(tx: Eip1559Transaction): Buffer[] {
     integer(tx.maxPriorityFeePerGas),
     integer(tx.maxFeePerGas),
     integer(tx.gasLimit),
-    bytes(hexBytes(tx.to)),
+    bytes(addressBytes(tx.to)),
     integer(tx.value),
     bytes(tx.data),
     list([]),
@@ -79,6 +83,7 @@ function envelope(items: Buffer[]): Buffer {
 // RLP: a byte string is itself below 0x80 when one byte long, else its length prefix and it; a list is
 // the length prefix of its items' encodings and them.
 function integer(value: bigint): Buffer {
+  checkUint(value);
   if (value === 0n) return bytes(Buffer.alloc(0));
   const hex = value.toString(16);
   return bytes(Buffer.from(hex.length % 2 ? `0${hex}` : hex, "hex"));
@@ -101,18 +106,33 @@ function lengthPrefix(base: number, length: number): Buffer {
   return Buffer.concat([Buffer.from([base + 55 + encoded.length]), encoded]);
 }
 
+/** @throws {RelayInvalidRequestError} not whole bytes of hex (Buffer.from would stop silently at the first bad digit). */
 function hexBytes(hex: string): Buffer {
-  return Buffer.from(hex.startsWith("0x") ? hex.slice(2) : hex, "hex");
+  const digits = hex.startsWith("0x") ? hex.slice(2) : hex;
+  const decoded = Buffer.from(digits, "hex");
+  if (decoded.length * 2 !== digits.length) throw new RelayInvalidRequestError(`Not 0x hex bytes: ${JSON.stringify(hex.slice(0, 24))}`);
+  return decoded;
 }
 
 function uintWord(value: bigint): Buffer {
+  checkUint(value);
   return Buffer.from(value.toString(16).padStart(64, "0"), "hex");
 }
 
 function addressWord(address: string): Buffer {
-  return Buffer.concat([Buffer.alloc(12), hexBytes(address)]);
+  return Buffer.concat([Buffer.alloc(12), addressBytes(address)]);
+}
+
+function addressBytes(address: string): Buffer {
+  const decoded = hexBytes(address);
+  if (decoded.length !== 20) throw new RelayInvalidRequestError(`Not a 20-byte address: ${JSON.stringify(address)}`);
+  return decoded;
 }
 
 function pad32(length: number): number {
   return Math.ceil(length / 32) * 32;
+}
+
+function checkUint(value: bigint): void {
+  if (value < 0n || value >= UINT256_LIMIT) throw new RelayInvalidRequestError(`Not a uint256: ${value}`);
 }

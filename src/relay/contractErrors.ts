@@ -1,5 +1,4 @@
 import { ErrorDescription, Interface, getAddress, type ParamType } from "ethers";
-import { NonRetryableError } from "../errors/base";
 import { AttestationRegistry__factory, ERC2771Forwarder__factory, Errors__factory, LotRegistry__factory, Nonces__factory } from "../../typechain-types";
 
 /**
@@ -83,19 +82,6 @@ export function isExecutionRevert(error: unknown): boolean {
   if (code === "CALL_EXCEPTION") return true;
   const message = String((error as { message?: unknown } | null)?.message ?? "");
   return /execution reverted|revert/i.test(message) && !/timeout|ECONNREFUSED|socket/i.test(message);
-}
-
-/**
- * A contract would refuse (or refused) a request: the decoded custom error is in `revert`. The
- * API answers it as 422 with the error's name and arguments.
- */
-export class ContractRevertError extends NonRetryableError {
-  override name = "ContractRevertError";
-  readonly revert: DecodedRevert;
-  constructor(revert: DecodedRevert, parameters: { cause?: unknown; metaMessages?: string[] } = {}) {
-    super(`The contract refuses the request: ${revert.summary}`, parameters);
-    this.revert = revert;
-  }
 }
 
 function jsonSafe(value: unknown, type: ParamType): string | string[] | boolean {

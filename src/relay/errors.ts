@@ -1,4 +1,5 @@
-import { NonRetryableError } from "../errors/base";
+import { BaseError, NonRetryableError, RetryableError } from "../errors/base";
+import type { DecodedRevert } from "./contractErrors";
 
 /** The idempotency key was used before with a different request: the first one stands. */
 export class RelayIdempotencyConflictError extends NonRetryableError {
@@ -33,4 +34,59 @@ export class RelayInvalidRequestError extends NonRetryableError {
 /** A request's kind calls a contract this network has not deployed (the attestation registry on an old deployment). */
 export class RelayTargetMissingError extends NonRetryableError {
   override name = "RelayTargetMissingError";
+}
+
+/** The member may not act from the account it named (or has none). */
+export class RelayAccountError extends NonRetryableError {
+  override name = "RelayAccountError";
+}
+
+/**
+ * A contract would refuse (or refused) a request: the decoded custom error is in `revert`. The
+ * API answers it as 422 with the error's name and arguments.
+ */
+export class ContractRevertError extends NonRetryableError {
+  override name = "ContractRevertError";
+  readonly revert: DecodedRevert;
+  constructor(revert: DecodedRevert, parameters: { cause?: unknown; metaMessages?: string[] } = {}) {
+    super(`The contract refuses the request: ${revert.summary}`, parameters);
+    this.revert = revert;
+  }
+}
+
+/** The request is not this member's to send (its `from` is another member's account). */
+export class RelayForbiddenError extends NonRetryableError {
+  override name = "RelayForbiddenError";
+}
+
+/** The request is malformed for relaying (target, value, gas). */
+export class RelayUnacceptableError extends NonRetryableError {
+  override name = "RelayUnacceptableError";
+}
+
+/** No relayer account is recorded for this chain and none can be created here. */
+export class RelayerMissingError extends NonRetryableError {
+  override name = "RelayerMissingError";
+}
+
+/** The node did not answer the simulation (as opposed to "the call reverts"): try again later. */
+export class SimulationUnavailableError extends RetryableError {
+  override name = "SimulationUnavailableError";
+}
+
+/** A JSON-RPC error answer; `data` carries revert data for `eth_call` / `eth_estimateGas`. */
+export class JsonRpcError extends BaseError {
+  override name = "JsonRpcError";
+  readonly code: number;
+  readonly data: unknown;
+  constructor(method: string, error: { code?: number; message?: string; data?: unknown }) {
+    super(`${method}: ${error.message ?? "error"}`, { details: `code ${error.code}` });
+    this.code = error.code ?? 0;
+    this.data = error.data;
+  }
+}
+
+/** The node did not answer, or not with JSON-RPC: worth trying again. Names the node without credentials. */
+export class JsonRpcUnreachableError extends RetryableError {
+  override name = "JsonRpcUnreachableError";
 }

@@ -1,5 +1,5 @@
 import { Signature, concat, getAddress, keccak256, recoverAddress, toUtf8Bytes, type TypedDataDomain, type TypedDataField } from "ethers";
-import type { ForwardRequest } from "./outboxStore";
+import type { ForwardRequest } from "./outbox";
 
 /**
  * EIP-712 for OpenZeppelin's ERC2771Forwarder (5.x), the way the relay signs and checks requests

@@ -2,22 +2,35 @@
  * The relay: members' requests from the outbox to the chain through the ERC2771Forwarder, and
  * their outcomes back (see RelayWorker for how, docs/gateway.md for why).
  */
-export { RelayWorker, RelayAccountError } from "./relayWorker";
-export type { RelayWorkerParameters, RelayWorkerStats } from "./relayWorker";
-export { OutboxWriter } from "./outboxWriter";
+export { RelayWorker } from "./worker";
+export type { RelayWorkerParameters, RelayWorkerStats } from "./worker";
 export {
   OUTBOX_CHANNEL,
+  OutboxWriter,
   enqueueRelayRequest,
   enqueueRelayRequests,
   getRelayRequest,
   getRelayRequestByIdempotencyKey,
   countRelayBacklog,
-} from "./outboxStore";
-export type { ForwardRequest, RelayErrorRecord, RelayRequest, RelayStatus } from "./outboxStore";
-export { RelayIdempotencyConflictError, RelayInvalidRequestError, RelayLockLostError, RelayTargetMissingError } from "./errors";
-export { ensureRelayerAccount, recordRelayerAccount, RelayerMissingError } from "./relayerAccount";
-export { checkSelfSignedRequest, RelayForbiddenError, RelayUnacceptableError } from "./selfSignedRequest";
-export { ContractRevertError, decodeRevert, describeRevert } from "./contractErrors";
+} from "./outbox";
+export type { ForwardRequest, RelayErrorRecord, RelayRequest, RelayStatus } from "./outbox";
+export {
+  ContractRevertError,
+  JsonRpcError,
+  JsonRpcUnreachableError,
+  RelayAccountError,
+  RelayForbiddenError,
+  RelayIdempotencyConflictError,
+  RelayInvalidRequestError,
+  RelayLockLostError,
+  RelayTargetMissingError,
+  RelayUnacceptableError,
+  RelayerMissingError,
+  SimulationUnavailableError,
+} from "./errors";
+export { ensureRelayerAccount, recordRelayerAccount } from "./relayerAccount";
+export { checkSelfSignedRequest } from "./selfSignedRequest";
+export { decodeRevert, describeRevert } from "./contractErrors";
 export type { DecodedRevert } from "./contractErrors";
 export { FORWARD_REQUEST_TYPES, FORWARDER_DOMAIN_NAME, forwarderDomain, domainSeparator, forwardRequestDigest, recoverForwardRequestSigner } from "./forwardRequest";
 export type { ForwarderDomain } from "./forwardRequest";

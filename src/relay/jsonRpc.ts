@@ -1,5 +1,5 @@
 import { fetchFailureOf, rpcEndpoint } from "../chain/rpcEndpoint";
-import { BaseError, RetryableError } from "../errors/base";
+import { JsonRpcError, JsonRpcUnreachableError } from "./errors";
 
 /**
  * A lean JSON-RPC client for the relay's hot calls: `fetch` and the platform's JSON parser. The
@@ -10,23 +10,6 @@ import { BaseError, RetryableError } from "../errors/base";
 export type JsonRpc = {
   call<T = unknown>(method: string, params: readonly unknown[]): Promise<T>;
 };
-
-/** A JSON-RPC error answer; `data` carries revert data for `eth_call` / `eth_estimateGas`. */
-export class JsonRpcError extends BaseError {
-  override name = "JsonRpcError";
-  readonly code: number;
-  readonly data: unknown;
-  constructor(method: string, error: { code?: number; message?: string; data?: unknown }) {
-    super(`${method}: ${error.message ?? "error"}`, { details: `code ${error.code}` });
-    this.code = error.code ?? 0;
-    this.data = error.data;
-  }
-}
-
-/** The node did not answer, or not with JSON-RPC: worth trying again. Names the node without credentials. */
-export class JsonRpcUnreachableError extends RetryableError {
-  override name = "JsonRpcUnreachableError";
-}
 
 export function jsonRpcClient(url: string, options: { timeoutMs?: number } = {}): JsonRpc {
   const endpoint = rpcEndpoint(url);

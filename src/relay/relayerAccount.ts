@@ -2,7 +2,7 @@ import { ZeroHash, formatEther, parseEther, type JsonRpcProvider, type Signer } 
 import type { Database } from "../db/database";
 import type { CustodialSigner } from "../chain/keystore/custodialSigner";
 import type { Keystore } from "../chain/keystore/keystore";
-import { NonRetryableError } from "../errors/base";
+import { RelayerMissingError } from "./errors";
 import { Role } from "../membership/roles";
 import { LotRegistry__factory } from "../../typechain-types";
 
@@ -26,11 +26,6 @@ export type EnsureRelayerAccountParameters = {
 };
 
 export type EnsureRelayerAccountReturnType = { signer: CustodialSigner; memberId: bigint; created: boolean };
-
-/** No relayer account is recorded for this chain and none can be created here. */
-export class RelayerMissingError extends NonRetryableError {
-  override name = "RelayerMissingError";
-}
 
 export async function ensureRelayerAccount(parameters: EnsureRelayerAccountParameters): Promise<EnsureRelayerAccountReturnType> {
   const { db, keystore, provider, chainId, governor, log = () => {} } = parameters;

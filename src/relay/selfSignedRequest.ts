@@ -1,8 +1,8 @@
 import { getAddress, type JsonRpcProvider } from "ethers";
-import { NonRetryableError } from "../errors/base";
-import { ContractRevertError, describeRevert } from "./contractErrors";
+import { describeRevert } from "./contractErrors";
+import { ContractRevertError, RelayForbiddenError, RelayUnacceptableError } from "./errors";
 import { recoverForwardRequestSigner } from "./forwardRequest";
-import type { ForwardRequest } from "./outboxStore";
+import type { ForwardRequest } from "./outbox";
 import { FORWARDER } from "./receiptOutputs";
 import { LOT_REGISTRY } from "./lotCalls";
 import { jsonRpcOf } from "./jsonRpc";
@@ -29,16 +29,6 @@ export type CheckSelfSignedRequestParameters = {
   /** Most gas a request may ask for. */
   maxGas?: bigint | undefined;
 };
-
-/** The request is not this member's to send (its `from` is another member's account). */
-export class RelayForbiddenError extends NonRetryableError {
-  override name = "RelayForbiddenError";
-}
-
-/** The request is malformed for relaying (target, value, gas). */
-export class RelayUnacceptableError extends NonRetryableError {
-  override name = "RelayUnacceptableError";
-}
 
 export async function checkSelfSignedRequest(parameters: CheckSelfSignedRequestParameters): Promise<void> {
   const { provider, forwarder, separator, memberId, forwardRequest: request, signature } = parameters;

@@ -1,5 +1,5 @@
 import { toBeHex } from "ethers";
-import { RetryableError } from "../errors/base";
+import { SimulationUnavailableError } from "./errors";
 import { decodeRevert, isExecutionRevert, revertDataOf, type DecodedRevert } from "./contractErrors";
 import type { JsonRpc } from "./jsonRpc";
 
@@ -27,11 +27,6 @@ export type SimulateCallParameters = {
 export type SimulateCallReturnType =
   | { ok: true; gas: bigint | null }
   | { ok: false; revert: DecodedRevert | null; data: string | null };
-
-/** The node did not answer the simulation (as opposed to "the call reverts"): try again later. */
-export class SimulationUnavailableError extends RetryableError {
-  override name = "SimulationUnavailableError";
-}
 
 export async function simulateCall(parameters: SimulateCallParameters): Promise<SimulateCallReturnType> {
   const { rpc, forwarder, from, to, data } = parameters;

@@ -12,7 +12,7 @@ import { findPostgresBinaries, startPostgres, type PostgresServer } from "./post
  * Without them the PostgreSQL half is not silently dropped: under CI (CI=true) it fails; locally
  * it prints a warning and is left out.
  *
- *   describeEachEngine("outboxStore", (engine) => {
+ *   describeEachEngine("outbox", (engine) => {
  *     let db: Database;
  *     before(async () => { db = await engine.openEmpty(); });
  *     after(() => db.close());

@@ -1,9 +1,8 @@
 import { expect } from "chai";
-import { migrate } from "../../src/db/migrate";
-import { openPglite } from "../../src/db/pglite";
-import type { Database } from "../../src/db";
-import { OutboxWriter } from "../../src/relay/outboxWriter";
-import type { RelayRequest } from "../../src/relay/outboxStore";
+import { migrate } from "../../../src/db/migrate";
+import { openPglite } from "../../../src/db/pglite";
+import type { Database } from "../../../src/db";
+import { OutboxWriter, type RelayRequest } from "../../../src/relay/outbox";
 
 describe("OutboxWriter", () => {
   let db: Database;

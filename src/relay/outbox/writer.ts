@@ -1,5 +1,6 @@
-import type { Database } from "../db/database";
-import { enqueueRelayRequests, type EnqueueRelayRequestReturnType, type EnqueueRelayRequestsItem, type RelayRequest } from "./outboxStore";
+import type { Database } from "../../db/database";
+import { enqueueRelayRequests, type EnqueueRelayRequestReturnType, type EnqueueRelayRequestsItem } from "./enqueue";
+import type { RelayRequest } from "./schema";
 
 /** Inserts so far and the requests they carried. */
 export type OutboxWriterStats = { batches: number; requests: number };

@@ -1,9 +1,10 @@
 import { expect } from "chai";
 import { Wallet } from "ethers";
-import type { Database } from "../../src/db/database";
-import { migrate } from "../../src/db/migrate";
-import { openPostgres } from "../../src/db/postgres";
-import { RelayIdempotencyConflictError, RelayInvalidRequestError, RelayLockLostError } from "../../src/relay/errors";
+import type { Database } from "../../../src/db/database";
+import { migrate } from "../../../src/db/migrate";
+import { openPostgres } from "../../../src/db/postgres";
+import { RelayIdempotencyConflictError, RelayInvalidRequestError, RelayLockLostError } from "../../../src/relay/errors";
+import { FORWARD_REQUEST_TYPES } from "../../../src/relay/forwardRequest";
 import {
   OUTBOX_CHANNEL,
   claimRelayRequests,
@@ -25,26 +26,15 @@ import {
   requeueSubmittedRelayRequests,
   type ForwardRequest,
   type RelayRequest,
-} from "../../src/relay/outboxStore";
-import { describeEachEngine } from "../helpers/engines";
-import { failOnce, interceptDatabase } from "../helpers/interceptDatabase";
-import { rejection } from "../helpers/rejection";
+} from "../../../src/relay/outbox";
+import { describeEachEngine } from "../../helpers/engines";
+import { failOnce, interceptDatabase } from "../../helpers/interceptDatabase";
+import { rejection } from "../../helpers/rejection";
 
 const STALE = 60_000;
 const member = Wallet.createRandom();
 const FORWARDER = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
 const DOMAIN = { name: "FirstmileForwarder", version: "1", chainId: 31337, verifyingContract: FORWARDER };
-const TYPES = {
-  ForwardRequest: [
-    { name: "from", type: "address" },
-    { name: "to", type: "address" },
-    { name: "value", type: "uint256" },
-    { name: "gas", type: "uint256" },
-    { name: "nonce", type: "uint256" },
-    { name: "deadline", type: "uint48" },
-    { name: "data", type: "bytes" },
-  ],
-};
 const txHash = (n: number) => `0x${n.toString(16).padStart(64, "0")}`;
 
 /** Signed requests the worker holds, recorded as carried by the transaction `hash`. */
@@ -61,10 +51,10 @@ async function signedRequest(nonce: bigint): Promise<{ forwardRequest: ForwardRe
     deadline: 2n ** 48n - 1n,
     data: "0xa9059cbb00ff",
   };
-  return { forwardRequest, signature: await member.signTypedData(DOMAIN, TYPES, forwardRequest) };
+  return { forwardRequest, signature: await member.signTypedData(DOMAIN, FORWARD_REQUEST_TYPES, forwardRequest) };
 }
 
-describeEachEngine("outboxStore", (engine) => {
+describeEachEngine("outbox", (engine) => {
   let db: Database;
   let keys = 0;
   const key = () => `key-${++keys}`;

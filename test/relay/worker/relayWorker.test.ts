@@ -1,10 +1,10 @@
 import { expect } from "chai";
 import { Wallet } from "ethers";
-import { LOT_REGISTRY, encodeLotCall } from "../../src/relay/lotCalls";
-import { enqueueRelayRequest, enqueueRelayRequests, getRelayRequest } from "../../src/relay/outboxStore";
-import type { RelayWorker } from "../../src/relay/relayWorker";
-import { failOnce, interceptDatabase } from "../helpers/interceptDatabase";
-import { delivery, settled, signOwnRequest, startRelayNetwork, type RelayNetwork } from "./fixtures";
+import { LOT_REGISTRY, encodeLotCall } from "../../../src/relay/lotCalls";
+import { enqueueRelayRequest, enqueueRelayRequests, getRelayRequest } from "../../../src/relay/outbox";
+import type { RelayWorker } from "../../../src/relay/worker";
+import { failOnce, interceptDatabase } from "../../helpers/interceptDatabase";
+import { delivery, settled, signOwnRequest, startRelayNetwork, type RelayNetwork } from "../fixtures";
 
 describe("relay worker (anvil + PGlite)", function () {
   let network: RelayNetwork;

@@ -1,0 +1,120 @@
+import { expect } from "chai";
+import { Wallet, ZeroHash, type Result } from "ethers";
+import { ATTESTATION_CALL_KINDS, ATTESTATION_REGISTRY } from "../../src/relay/attestationCalls";
+import { callAddressOf, callSchemas, callTargetOf, encodeCall, isCallKind, type CallKind } from "../../src/relay/callKinds";
+import { LOT_CALL_KINDS, LOT_REGISTRY } from "../../src/relay/lotCalls";
+
+const lotRegistry = "0x00000000000000000000000000000000000000a1";
+const attestationRegistry = "0x00000000000000000000000000000000000000a2";
+const receiver = Wallet.createRandom().address;
+const digest = (byte: string) => `0x${byte.repeat(32)}`;
+const delivery = { form: 1, grams: "42000", metadata: digest("11"), origin: digest("22") };
+
+/** One valid body per kind, as a member sends it. */
+const bodies: Record<CallKind, unknown> = {
+  "lots.mint": delivery,
+  "lots.mintBatch": { deliveries: [delivery, { ...delivery, grams: 7 }] },
+  "lots.offer": { lotId: "1000000001", receiver },
+  "lots.accept": { lotId: 5, gramsReceived: "41950" },
+  "lots.reject": { lotId: "5", reason: 3 },
+  "lots.cancel": { lotId: "5" },
+  "lots.split": { lotId: "5", parts: [{ form: 2, grams: "1", metadata: digest("33") }, { form: 2, grams: "2", metadata: digest("44") }] },
+  "lots.merge": { lotIds: ["5", "6"], metadata: digest("55") },
+  "lots.transform": { inputIds: ["5"], outputs: [{ form: 3, grams: "900", metadata: digest("66") }] },
+  "attestations.attest": { scheme: 4, subjectKind: "plot", subject: digest("0c"), evidence: digest("ab") },
+  "attestations.attestBatch": { scheme: 1, attestations: [{ subjectKind: "plot", subject: digest("0c"), evidence: digest("ab") }] },
+  "attestations.revoke": { uid: digest("77"), reason: 2 },
+};
+
+/** The registry function each kind calls. */
+const functionOf: Record<CallKind, string> = {
+  "lots.mint": "mint",
+  "lots.mintBatch": "mintBatch",
+  "lots.offer": "offer",
+  "lots.accept": "accept",
+  "lots.reject": "reject",
+  "lots.cancel": "cancel",
+  "lots.split": "split",
+  "lots.merge": "merge",
+  "lots.transform": "transform",
+  "attestations.attest": "attest",
+  "attestations.attestBatch": "attestBatch",
+  "attestations.revoke": "revoke",
+};
+
+describe("call kinds", function () {
+  it("are the lot kinds and the attestation kinds, each once, and nothing else", function () {
+    const kinds = Object.keys(callSchemas).sort();
+    expect(kinds).to.deep.equal([...LOT_CALL_KINDS, ...ATTESTATION_CALL_KINDS].sort());
+    expect(new Set(kinds).size).to.equal(LOT_CALL_KINDS.length + ATTESTATION_CALL_KINDS.length);
+    expect(Object.keys(bodies).sort()).to.deep.equal(kinds);
+    for (const kind of kinds) expect(isCallKind(kind), kind).to.equal(true);
+  });
+
+  it("refuses names that are not kinds, including inherited property names", function () {
+    for (const name of ["relay", "", "lots", "lots.", "LOTS.MINT", "lots.mint ", "attestations.attestbatch", "__proto__", "constructor", "toString", "hasOwnProperty"]) {
+      expect(isCallKind(name), JSON.stringify(name)).to.equal(false);
+    }
+  });
+
+  it("send lot kinds to the lot registry and attestation kinds to the attestation registry", function () {
+    for (const kind of LOT_CALL_KINDS) {
+      expect(callTargetOf(kind)).to.equal("lotRegistry");
+      expect(callAddressOf(kind, { lotRegistry })).to.equal(lotRegistry);
+    }
+    for (const kind of ATTESTATION_CALL_KINDS) {
+      expect(callTargetOf(kind)).to.equal("attestationRegistry");
+      expect(callAddressOf(kind, { lotRegistry, attestationRegistry })).to.equal(attestationRegistry);
+      expect(callAddressOf(kind, { lotRegistry, attestationRegistry: undefined })).to.equal(null);
+    }
+  });
+
+  it("encode each kind's validated body as a call of its function, whose decoded arguments are the body's", function () {
+    for (const kind of Object.keys(bodies) as CallKind[]) {
+      const payload = callSchemas[kind].parse(bodies[kind]);
+      const contract = callTargetOf(kind) === "lotRegistry" ? LOT_REGISTRY : ATTESTATION_REGISTRY;
+      const parsed = contract.parseTransaction({ data: encodeCall(kind, payload) });
+      expect(parsed?.name, kind).to.equal(functionOf[kind]);
+    }
+    const decode = (kind: CallKind) => {
+      const contract = callTargetOf(kind) === "lotRegistry" ? LOT_REGISTRY : ATTESTATION_REGISTRY;
+      return contract.decodeFunctionData(functionOf[kind], encodeCall(kind, callSchemas[kind].parse(bodies[kind])));
+    };
+    expect(decode("lots.offer").toArray()).to.deep.equal([1_000_000_001n, receiver]);
+    expect(decode("lots.accept").toArray()).to.deep.equal([5n, 41_950n]);
+    expect(decode("lots.reject").toArray()).to.deep.equal([5n, 3n]);
+    expect(decode("lots.merge").toArray()).to.deep.equal([[5n, 6n], digest("55")]);
+    // Structs decode as Results: compared by field name.
+    const structs = (items: Result) => items.map((item: Result) => item.toObject());
+    expect(structs(decode("lots.mintBatch")[0])).to.deep.equal([
+      { form: 1n, grams: 42_000n, metadata: digest("11"), origin: digest("22") },
+      { form: 1n, grams: 7n, metadata: digest("11"), origin: digest("22") },
+    ]);
+    const transform = decode("lots.transform");
+    expect(transform[0].toArray()).to.deep.equal([5n]);
+    expect(structs(transform[1])).to.deep.equal([{ form: 3n, grams: 900n, metadata: digest("66") }]);
+    const attest = decode("attestations.attest");
+    expect(attest[0]).to.equal(4n);
+    expect(attest[1].toObject()).to.deep.include({ subject: digest("0c"), evidence: digest("ab"), expiresAt: 0n, dataHash: ZeroHash });
+    expect(decode("attestations.revoke").toArray()).to.deep.equal([digest("77"), 2n]);
+  });
+
+  it("refuse what a kind's schema does not describe: unknown fields, missing fields, values out of range", function () {
+    const refused = (kind: CallKind, body: unknown) => expect(callSchemas[kind].safeParse(body).success, `${kind} ${JSON.stringify(body)}`).to.equal(false);
+    refused("lots.offer", { lotId: "1", receiver: "0x1234" });
+    refused("lots.offer", { lotId: "0", receiver });
+    refused("lots.offer", { lotId: "1", receiver, to: receiver });
+    refused("lots.accept", { lotId: "1" });
+    refused("lots.reject", { lotId: "1", reason: 65_536 });
+    refused("lots.mintBatch", { deliveries: [] });
+    refused("lots.merge", { lotIds: ["1"], metadata: digest("55") });
+    refused("attestations.revoke", { uid: "0x12", reason: 1 });
+  });
+
+  it("refuse to encode a payload that is not the schema's output, rather than writing a wrong call", function () {
+    expect(() => encodeCall("lots.offer", { lotId: "one", receiver })).to.throw();
+    expect(() => encodeCall("lots.offer", { lotId: "1", receiver: "not an address" })).to.throw();
+    expect(() => encodeCall("lots.merge", { lotIds: ["1", "x"], metadata: digest("55") })).to.throw();
+    expect(() => encodeCall("lots.mint", { form: 1, grams: "1" })).to.throw();
+  });
+});
