@@ -193,7 +193,9 @@ describe("indexer against a real node", function () {
       expect(account.rows).to.deep.equal([{ active: false }]);
       const brand = await db.query("select roles, metadata from members where member_id = $1", [m.brand]);
       expect(brand.rows).to.deep.equal([{ roles: 8 | 2, metadata: digest("member brand v2") }]);
-      expect((await db.query("select tolerance_bps from forms where form = $1", [Form.cupLump])).rows).to.deep.equal([{ tolerance_bps: 600 }]);
+      expect((await db.query("select loss_bps, gain_bps, mintable from forms where form = $1", [Form.cupLump])).rows).to.deep.equal([
+        { loss_bps: 600, gain_bps: 50, mintable: true },
+      ]);
       expect((await db.query("select min_bps, max_bps from yield_bounds where input_form = $1 and output_form = $2", [Form.cupLump, Form.tsr20])).rows).to.deep.equal([
         { min_bps: 4000n, max_bps: 7000n },
       ]);
