@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import type { JsonRpcProvider, Signer } from "ethers";
 import pino, { type Logger } from "pino";
-import { createApp, createRateLimiter, createTokenCache, type TokenCache } from "../api";
+import { createApp, createRateLimiter, createReadRoutes, createTokenCache, type TokenCache } from "../api";
 import { createAttestationRoutes } from "../api/attestationRoutes";
 import { createIpfsGatewayRouter } from "../api/ipfsGatewayRouter";
 import { createEvidenceRoutes } from "../api/evidenceRoutes";
@@ -15,7 +15,7 @@ import { openKeystore, type Keystore } from "../chain/keystore";
 import { redactUrl, type Config } from "../config";
 import { openDatabase, type Database } from "../db";
 import { evidenceLimitsFrom, evidenceStoreConfig, openEvidenceStore, type EvidenceStore } from "../evidence";
-import { createQueryRoutes, startConfiguredIndexer, type Indexer } from "../indexer";
+import { startConfiguredIndexer, type Indexer } from "../indexer";
 import { crashHookFrom } from "../relay/crashPoints";
 import { jsonRpcClient } from "../relay/jsonRpc";
 import { useNativeKeccak } from "../relay/nativeKeccak";
@@ -138,7 +138,7 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
       routes: [
         ...createRelayRoutes({ db, writer, keystore, provider, chainId, forwarder, registry, targets, maxAttempts: config.relay.maxAttempts, crash }),
         ...(attestationRegistry ? createAttestationRoutes({ writer, keystore, maxAttempts: config.relay.maxAttempts, crash }) : []),
-        ...createQueryRoutes({ db }),
+        ...createReadRoutes({ db }),
         ...createEvidenceRoutes({ db, store: evidence }),
         ...createOriginRoutes({ db, provider, registry, publicBase }),
       ],
