@@ -6,7 +6,7 @@ import { Role } from "../membership/roles";
 import { PlotRegistrationError, PlotTakenError, plotGeometrySchema, registerPlot } from "../origins";
 import { ProductRegistrationError, ProductTakenError, checkGtin, registerProduct } from "../products";
 import { lotPageUrl } from "../web/qr";
-import { LotRegistry__factory } from "../../typechain-types";
+import { lotRegistryAt } from "../chain/contracts";
 import { ApiError, badRequest, conflict, forbidden, notFound } from "./problem";
 import { defineRoute, type AnyRoute } from "./routes";
 
@@ -45,7 +45,7 @@ const productBody = z
  * lets a lot's custodian name it by GTIN and batch so a GS1 Digital Link resolves to it.
  */
 export function createOriginRoutes({ db, provider, registry, publicBase }: CreateOriginRoutesParameters): AnyRoute[] {
-  const members = LotRegistry__factory.connect(registry, provider);
+  const members = lotRegistryAt(registry, provider);
 
   return [
     defineRoute({

@@ -17,8 +17,8 @@ import { openDatabase, type Database } from "../db";
 import { evidenceLimitsFrom, evidenceStoreConfig, openEvidenceStore, type EvidenceStore } from "../evidence";
 import { startConfiguredIndexer, type Indexer } from "../indexer";
 import { crashHookFrom } from "../relay/crashPoints";
-import { jsonRpcClient } from "../relay/jsonRpc";
-import { useNativeKeccak } from "../relay/nativeKeccak";
+import { jsonRpcClient } from "../chain/jsonRpc";
+import { useNativeKeccak } from "../chain/nativeKeccak";
 import { countRelayBacklog } from "../relay/outboxStore";
 import { OutboxWriter } from "../relay/outboxWriter";
 import { ensureRelayerAccount } from "../relay/relayerAccount";
@@ -175,7 +175,7 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
     let control: ControlSocket | null = null;
     try {
       control = await startControlSocket({
-        file: path.join(config.dataDir, "gateway.sock"),
+        file: config.paths.controlSocket,
         admin: { db, keystore, registry, governor, provider, chainId },
         onTokensRevoked: () => tokenCache.clear(),
         publicUrl,

@@ -52,10 +52,10 @@ export function registerStartCommand(program: Command, io: StartCommandIo = { en
         process.once("SIGTERM", onSignal);
       });
       if (config.demo.seed && gateway.chain.embedded) {
-        const seeding = seedDemo({ gateway, dataDir: config.dataDir, log: print }).then(
+        const seeding = seedDemo({ gateway, file: config.paths.demoRecord, log: print }).then(
           async ({ record, seeded }) => {
             print("");
-            print(seeded ? `demo      seeded in ${record.seed_seconds} s (${config.dataDir}/demo.json)` : `demo      seeded before (${config.dataDir}/demo.json)`);
+            print(seeded ? `demo      seeded in ${record.seed_seconds} s (${config.paths.demoRecord})` : `demo      seeded before (${config.paths.demoRecord})`);
             print(`  chocolate bar  ${record.chocolate_page_url}`);
             print(`  tyre batch     ${record.tyre_page_url}`);
             print(`  QR codes       ${record.chocolate_page_url}/qr.svg, ${record.tyre_page_url}/qr.png`);

@@ -15,7 +15,7 @@ import {
 import { formById } from "../../lots/forms";
 import { summariseOrigins } from "../../origins";
 import { productsOfLot, type Product } from "../../products";
-import type { JsonRpc } from "../../relay/jsonRpc";
+import type { JsonRpc } from "../../chain/jsonRpc";
 import { eventFromJson, eventJsonFromRow, lotStateFromEvents } from "./events";
 import type { LotPassport, PassportEvent, PassportEvidence, PassportLot, PassportMember, VerificationMismatch } from "./types";
 import { checkPassportAgainstChain, checkStatedValues, type BlockTag } from "./verify";
