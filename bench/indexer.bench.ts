@@ -19,7 +19,7 @@
  *    shares), its first page of nodes returned, at the default page size (50) and the largest (500).
  *    Measured first, before the 100k workload is built, so its heap does not add GC pauses.
  *
- * Hashing: as the gateway does it (src/relay/nativeKeccak.ts: the native keccak addon when it is
+ * Hashing: as the gateway does it (src/chain/nativeKeccak.ts: the native keccak addon when it is
  * installed, else ethers' JavaScript keccak); INDEXER_BENCH_KECCAK=js measures the JavaScript one.
  *
  * Where the time goes (20k events, CPU profile): PostgreSQL's own work (in PGlite's WASM) is the
@@ -45,13 +45,14 @@ import fs from "node:fs";
 import path from "node:path";
 import pg from "pg";
 import { ZeroHash, id } from "ethers";
-import { startEmbeddedChain } from "../src/chain/embeddedChain";
+import { dataPaths } from "../src/config";
+import { startEmbeddedChain } from "../src/gateway/embeddedChain";
 import { DEFAULTS } from "../src/config";
 import { migrate, openPglite, openPostgres, type Database } from "../src/db";
 import { createJsonRpcChainReader, indexerSourceFromDeployments, rebuildIndex, startIndexer, type IndexerSource } from "../src/indexer";
 import { getLotDag } from "../src/indexer/queries";
 import { Role } from "../src/membership/roles";
-import { useNativeKeccak } from "../src/relay/nativeKeccak";
+import { useNativeKeccak } from "../src/chain/nativeKeccak";
 import { LotRegistry__factory } from "../typechain-types";
 import { SYNTHETIC_SOURCE } from "../test/indexer/indexSynthetic";
 import { SyntheticChain, SyntheticForm as Form, syntheticChainReader } from "../test/indexer/syntheticChain";
@@ -309,7 +310,7 @@ function chocolateBars() {
 
 async function realChainRun(work: string): Promise<{ lotEventsPerSecond: number }> {
   const dataDir = path.join(work, "chain");
-  const chain = await startEmbeddedChain({ dataDir, port: await freePort() });
+  const chain = await startEmbeddedChain({ paths: dataPaths(dataDir), port: await freePort() });
   try {
     const registry = chain.deployments.contracts.LotRegistry!.address;
     const governor = LotRegistry__factory.connect(registry, chain.governor);

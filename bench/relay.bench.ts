@@ -25,11 +25,12 @@ import http from "node:http";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { Interface, Transaction, Wallet, parseEther, type SigningKey } from "ethers";
+import { Transaction, type Interface, Wallet, parseEther, type SigningKey } from "ethers";
 import { Pool } from "undici";
 import { sendControlCommand } from "../src/gateway/controlSocket";
-import { useNativeKeccak } from "../src/relay/nativeKeccak";
-import { LotRegistry__factory } from "../typechain-types";
+import { useNativeKeccak } from "../src/chain/nativeKeccak";
+import { lotRegistryInterface } from "../src/chain/contracts";
+import { dataPaths } from "../src/config";
 import { printTable, writeFigures } from "./report";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -37,7 +38,7 @@ const N = Number(process.env.BENCH_N ?? 10_000);
 const N_UNBATCHED = Number(process.env.BENCH_N_UNBATCHED ?? N);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 256);
 const LOT_ID_BASE = 1_000_000_000n;
-const REGISTRY = new Interface(LotRegistry__factory.abi);
+const REGISTRY: Interface = lotRegistryInterface;
 
 type Gateway = { child: ChildProcess; url: string; chainUrl: string; dataDir: string; registry: string; stop(): Promise<void> };
 type Run = { name: string; lots: number; seconds: number; latencies?: number[]; cpu: Record<string, number>; stats?: unknown };
@@ -50,7 +51,7 @@ async function main() {
   let gateway: Gateway | null = null;
   try {
     const batched = (gateway = await startGateway(dir, ports, { FIRSTMILE_RELAY_BATCH_SIZE: "50" }));
-    const socket = path.join(batched.dataDir, "gateway.sock");
+    const socket = dataPaths(batched.dataDir).controlSocket;
     const coop = await control(socket, { roles: ["cooperative"], country: "ID" });
     const rawWallet = Wallet.createRandom();
     await control(socket, { roles: ["cooperative"], country: "ID", accounts: [rawWallet.address], token: false });
@@ -252,7 +253,7 @@ async function startGateway(dir: string, ports: { http: number; chain: number },
     if (child.exitCode !== null) throw new Error(`gateway exited:\n${Buffer.concat(output).toString().slice(-3000)}`);
     return (await fetch(`${url}/healthz`).catch(() => null))?.ok === true;
   }, 120_000);
-  const deployments = JSON.parse(fs.readFileSync(path.join(dataDir, "deployments", "embedded.json"), "utf8"));
+  const deployments = JSON.parse(fs.readFileSync(dataPaths(dataDir).deploymentsFile, "utf8"));
   return {
     child,
     url,

@@ -8,3 +8,5 @@ export { createRateLimiter } from "./rateLimit";
 export type { RateLimiter } from "./rateLimit";
 export { createTokenCache, issueApiToken, memberForToken, revokeApiTokens } from "./apiTokens";
 export type { TokenCache } from "./apiTokens";
+export { createReadRoutes } from "./readRoutes";
+export type { CreateReadRoutesParameters } from "./readRoutes";

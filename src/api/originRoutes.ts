@@ -1,11 +1,12 @@
 import type { JsonRpcProvider } from "ethers";
 import { z } from "zod";
 import type { Queryable } from "../db";
+import { getLot } from "../indexer/queries";
 import { Role } from "../membership/roles";
 import { PlotRegistrationError, PlotTakenError, plotGeometrySchema, registerPlot } from "../origins";
 import { ProductRegistrationError, ProductTakenError, checkGtin, registerProduct } from "../products";
 import { lotPageUrl } from "../web/qr";
-import { LotRegistry__factory } from "../../typechain-types";
+import { lotRegistryAt } from "../chain/contracts";
 import { ApiError, badRequest, conflict, forbidden, notFound } from "./problem";
 import { defineRoute, type AnyRoute } from "./routes";
 
@@ -44,7 +45,7 @@ const productBody = z
  * lets a lot's custodian name it by GTIN and batch so a GS1 Digital Link resolves to it.
  */
 export function createOriginRoutes({ db, provider, registry, publicBase }: CreateOriginRoutesParameters): AnyRoute[] {
-  const members = LotRegistry__factory.connect(registry, provider);
+  const members = lotRegistryAt(registry, provider);
 
   return [
     defineRoute({
@@ -92,14 +93,10 @@ export function createOriginRoutes({ db, provider, registry, publicBase }: Creat
       handler: async ({ body, memberId }) => {
         const gtin = checkGtin(body.gtin);
         if (!gtin.ok) throw badRequest(`GTIN ${body.gtin}: ${gtin.reason}`);
-        // Lot ids are SQL bigints in the read model: a larger number names no lot.
-        const { rows } = body.lotId > 2n ** 63n - 1n
-          ? { rows: [] }
-          : await db.query<{ custodian_member: string | bigint; status: string }>("select custodian_member, status from lots where lot_id = $1", [body.lotId.toString()]);
-        const lot = rows[0];
+        const lot = await getLot(db, body.lotId);
         if (!lot) throw notFound(`no lot ${body.lotId} (or the read model has not seen it yet)`);
-        if (BigInt(lot.custodian_member) !== memberId) {
-          throw forbidden(`lot ${body.lotId} is held by member ${lot.custodian_member}: only its custodian names it`);
+        if (BigInt(lot.custodian.memberId) !== memberId) {
+          throw forbidden(`lot ${body.lotId} is held by member ${lot.custodian.memberId}: only its custodian names it`);
         }
         if (lot.status === "consumed") throw new ApiError(409, "lot_consumed", `lot ${body.lotId} was consumed by a split, merge or transform: name the lot it became`);
         try {

@@ -1,51 +1,54 @@
+import fs from "node:fs";
 import path from "node:path";
 import type { JsonRpcProvider, Signer } from "ethers";
-import { deployAll } from "../../deploy";
-import type { Deployments } from "./deployments";
-import { EMBEDDED_CHAIN_ID, startAnvil, type RunningAnvil } from "./anvil";
+import { NonRetryableError } from "../errors/base";
+import { startAnvil, type RunningAnvil } from "./anvil";
 import { connectProvider } from "./provider";
 
-export interface EmbeddedChainOptions {
-  dataDir: string;
+export interface EmbeddedNodeOptions {
+  /** Directory of anvil's state (`config.paths.chainState`). */
+  stateDir: string;
+  chainId: number;
   port: number;
-  log?: (message: string) => void;
 }
 
-export interface EmbeddedChain {
+export interface EmbeddedNode {
   node: RunningAnvil;
   provider: JsonRpcProvider;
+  chainId: number;
   /** The deployer and first governor: anvil's first unlocked development account. */
   governor: Signer;
-  deployments: Deployments;
-  deploymentsFile: string;
   stop(): Promise<void>;
 }
 
-/** Where the embedded profile keeps the chain and its deployment record. */
-export function embeddedChainPaths(dataDir: string) {
-  return {
-    stateDir: path.join(dataDir, "chain"),
-    deploymentsFile: path.join(dataDir, "deployments", "embedded.json"),
-  };
+/** The chain state under the data dir was made as another chain than the one asked for. */
+export class EmbeddedChainIdError extends NonRetryableError {
+  override name = "EmbeddedChainIdError";
 }
 
+/** Beside anvil's state: the chain id the state was made with (anvil's state file does not say). */
+const CHAIN_ID_FILE = "chain-id";
+
 /**
- * Starts the local persistent chain under the data directory and deploys the contracts
- * (idempotently: on a restart the recorded contracts are found and reused).
+ * Starts the local persistent chain (anvil with its state under `stateDir`) as chain `chainId`.
+ * A chain keeps its id: anvil would load a state made as another chain and answer with the new
+ * id, leaving the recorded contracts, signatures and read model of the old one behind, so a
+ * state made as another chain is refused before the node starts. Deploying is not this module's
+ * job: the composition root runs `deploy/` against the node.
+ *
+ * @throws {EmbeddedChainIdError} when the state was made as another chain.
  */
-export async function startEmbeddedChain({ dataDir, port, log = () => {} }: EmbeddedChainOptions): Promise<EmbeddedChain> {
-  const { stateDir, deploymentsFile } = embeddedChainPaths(dataDir);
-  const node = await startAnvil({ stateDir, port });
+export async function startEmbeddedNode({ stateDir, chainId, port }: EmbeddedNodeOptions): Promise<EmbeddedNode> {
+  claimChainId(stateDir, chainId);
+  const node = await startAnvil({ stateDir, port, chainId });
   try {
-    const provider = connectProvider(node.url, EMBEDDED_CHAIN_ID);
+    const provider = connectProvider(node.url, chainId);
     const governor = await provider.getSigner(0);
-    const deployments = await deployAll({ signer: governor, file: deploymentsFile, network: "embedded", log });
     return {
       node,
       provider,
+      chainId,
       governor,
-      deployments,
-      deploymentsFile,
       async stop() {
         provider.destroy();
         await node.stop();
@@ -54,5 +57,20 @@ export async function startEmbeddedChain({ dataDir, port, log = () => {} }: Embe
   } catch (error) {
     await node.stop();
     throw error;
+  }
+}
+
+/** Records `chainId` for a new state; refuses a state recorded as another chain. */
+function claimChainId(stateDir: string, chainId: number): void {
+  const file = path.join(stateDir, CHAIN_ID_FILE);
+  const recorded = fs.existsSync(file) ? Number(fs.readFileSync(file, "utf8").trim()) : null;
+  if (recorded !== null && recorded !== chainId) {
+    throw new EmbeddedChainIdError(`The chain state in ${stateDir} is chain ${recorded}, not chain ${chainId}`, {
+      metaMessages: [`A chain keeps its id: set FIRSTMILE_CHAIN_ID=${recorded} (or unset it if ${recorded} is the default), or use another data directory for chain ${chainId}.`],
+    });
+  }
+  if (recorded === null) {
+    fs.mkdirSync(stateDir, { recursive: true });
+    fs.writeFileSync(file, `${chainId}\n`);
   }
 }

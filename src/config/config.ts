@@ -1,4 +1,5 @@
 import type { ConfigSource } from "./errors";
+import type { DataPaths } from "./paths";
 import type { Secret } from "./secret";
 import type { DatabaseThread, IpfsMode, LogLevel, Profile } from "./settings";
 
@@ -10,6 +11,8 @@ export type Config = {
   profile: Profile;
   /** Absolute data directory: every embedded store lives under it, so two data dirs never share state. */
   dataDir: string;
+  /** Every file and directory the gateway keeps, computed once from the data dir (and FIRSTMILE_DEPLOYMENTS_FILE). */
+  paths: DataPaths;
   /** The config file that was read, or null. */
   configFile: string | null;
   http: { host: string; port: number };
@@ -27,8 +30,6 @@ export type Config = {
   log: { level: LogLevel };
   /** Requests per second per API token and per client IP (bursts of 3 s worth). */
   rateLimits: { perToken: number; perIp: number };
-  /** The contracts' deployment record (addresses by name), read at start; the embedded chain writes it. */
-  deploymentsFile: string;
   /** TEST ONLY: `<point>:<n>` at which the gateway SIGKILLs itself (FIRSTMILE_TEST_CRASH_AT); null in operation. */
   testCrashAt: string | null;
   /** Where each setting came from, by environment variable name. */

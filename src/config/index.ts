@@ -8,3 +8,5 @@ export { Secret } from "./secret";
 export { SETTINGS, DEFAULTS, CONFIG_FILE_ENV, flagOf } from "./settings";
 export type { Profile, IpfsMode, LogLevel, Setting } from "./settings";
 export type { Config, ChainConfig, DatabaseConfig, IpfsConfig, KeystoreConfig, RelayConfig, IndexerConfig } from "./config";
+export { dataPaths } from "./paths";
+export type { DataPaths } from "./paths";

@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { Config, ChainConfig, DatabaseConfig, IpfsConfig, KeystoreConfig } from "./config";
+import { dataPaths, type DataPaths } from "./paths";
 import { ConfigError, type ConfigIssue, type ConfigSource } from "./errors";
 import { redactUrl } from "./redactConfig";
 import { Secret } from "./secret";
@@ -123,6 +124,8 @@ function assemble(
   const profile = get<Profile>("FIRSTMILE_PROFILE") ?? DEFAULTS.profile;
   const production = profile === "production";
   const dataDir = get<string>("FIRSTMILE_DATA_DIR") ?? defaultDataDir;
+  const deploymentsFile = get<string>("FIRSTMILE_DEPLOYMENTS_FILE");
+  const paths: DataPaths = { ...dataPaths(dataDir, profile), ...(deploymentsFile === undefined ? {} : { deploymentsFile }) };
   const requireSetting = (env: string, why: string) => {
     if (values.has(env)) return true;
     const fileKey = SETTINGS_BY_ENV.get(env)?.fileKey;
@@ -148,7 +151,7 @@ function assemble(
     chain = {
       rpcUrl: `http://127.0.0.1:${nodePort}`,
       chainId: id,
-      node: { host: "127.0.0.1", port: nodePort, chainId: id, stateFile: path.join(dataDir, "chain", "state.json") },
+      node: { host: "127.0.0.1", port: nodePort, chainId: id, stateFile: path.join(paths.chainState, "state.json") },
     };
     if (nodePort === http.port) {
       issues.push({ ...named("FIRSTMILE_CHAIN_PORT"), message: `the anvil node and the HTTP server would both use port ${nodePort}` });
@@ -161,7 +164,7 @@ function assemble(
   const database: DatabaseConfig =
     databaseUrl !== undefined
       ? { engine: "postgres", url: databaseUrl }
-      : { engine: "pglite", dir: path.join(dataDir, "pgdata"), thread: get<DatabaseThread>("FIRSTMILE_DATABASE_THREAD") ?? "worker" };
+      : { engine: "pglite", dir: paths.pgdata, thread: get<DatabaseThread>("FIRSTMILE_DATABASE_THREAD") ?? "worker" };
 
   // IPFS: Kubo in production or when a Kubo URL is given, else the embedded blockstore.
   let ipfs: IpfsConfig;
@@ -180,7 +183,7 @@ function assemble(
     if (kuboUrl !== undefined) {
       issues.push({ ...named("FIRSTMILE_KUBO_URL"), message: "is set but FIRSTMILE_IPFS is embedded: set FIRSTMILE_IPFS=kubo or remove the URL" });
     }
-    ipfs = { mode: "embedded", blockstoreDir: path.join(dataDir, "evidence") };
+    ipfs = { mode: "embedded", blockstoreDir: paths.evidence };
   }
 
   // Keystore: exactly one of passphrase and key file; never a default secret in production.
@@ -202,7 +205,7 @@ function assemble(
         message: "the production profile needs FIRSTMILE_KEYSTORE_PASSPHRASE or FIRSTMILE_KEYSTORE_KEY_FILE (there is no default secret)",
       });
     }
-    keystore = { source: "keyFile", keyFile: path.join(dataDir, "keystore.key"), create: !production };
+    keystore = { source: "keyFile", keyFile: paths.keystoreKey, create: !production };
   }
 
   if (production && get<number>("FIRSTMILE_DEMO") === 1) warnings.push(`${named("FIRSTMILE_DEMO").key} has no effect: the demo story is seeded only on the embedded profile`);
@@ -211,6 +214,7 @@ function assemble(
   return {
     profile,
     dataDir,
+    paths,
     configFile,
     http,
     publicUrl: get<string>("FIRSTMILE_PUBLIC_URL")?.replace(/\/+$/, "") ?? null,
@@ -236,7 +240,6 @@ function assemble(
       perToken: get<number>("FIRSTMILE_RATE_LIMIT_PER_TOKEN") ?? DEFAULTS.rateLimitPerToken,
       perIp: get<number>("FIRSTMILE_RATE_LIMIT_PER_IP") ?? DEFAULTS.rateLimitPerIp,
     },
-    deploymentsFile: get<string>("FIRSTMILE_DEPLOYMENTS_FILE") ?? path.join(dataDir, "deployments", `${profile}.json`),
     testCrashAt: get<string>("FIRSTMILE_TEST_CRASH_AT") ?? null,
     sources,
     warnings,

@@ -67,7 +67,7 @@ export function describeConfig(config: Config): string {
     `  config    ${config.configFile ?? "no config file"}`,
     `  http      http://${config.http.host}:${config.http.port}, ${config.rateLimits.perToken} requests/s per token, ${config.rateLimits.perIp} per IP`,
     `  public    ${config.publicUrl ?? "the gateway's own URL"} (QR codes and labels)${config.demo.seed ? "; demo story seeded once on start" : ""}`,
-    `  contracts ${config.deploymentsFile}`,
+    `  contracts ${config.paths.deploymentsFile}`,
     `  chain     ${chain}`,
     `  database  ${database}`,
     `  ipfs      ${ipfs}`,

@@ -1,5 +1,4 @@
 import fs from "node:fs";
-import path from "node:path";
 import { applyGoverned, type GovernedCall } from "../governance/governedCall";
 import { sendControlCommand } from "../gateway/controlSocket";
 import type { Gateway } from "../gateway/startGateway";
@@ -7,7 +6,7 @@ import { cidToDigest } from "../evidence";
 import { DEMO_SCHEMES, schemeByKey } from "../attestations/schemes";
 import { FormId } from "../lots/forms";
 import { lotPageUrl } from "../web/qr";
-import { AttestationRegistry__factory, LotRegistry__factory } from "../../typechain-types";
+import { attestationRegistryAt, lotRegistryAt } from "../chain/contracts";
 import { DemoMemberClient, DemoSeedError, type MinedRequest } from "./demoClient";
 import { DEMO_MEMBERS, DEMO_PRODUCTS, cocoaDeliveries, rubberDeliveries, share, type DemoDelivery, type DemoMemberKey } from "./story";
 
@@ -18,17 +17,17 @@ import { DEMO_MEMBERS, DEMO_PRODUCTS, cocoaDeliveries, rubberDeliveries, share, 
  * handed over, ground, pressed and named as products, certifiers attest plots, lots and a
  * cooperative, and one attestation is revoked. Every write goes through the gateway's HTTP API
  * and relay with an Idempotency-Key named after its step, so a seed interrupted half way runs
- * again without doing anything twice. Once done, `<dataDir>/demo.json` records the outcome and a
+ * again without doing anything twice. Once done, the record file (`config.paths.demoRecord`) records the outcome and a
  * later start seeds nothing.
  */
 export type SeedDemoParameters = {
   gateway: Gateway;
-  /** The data directory: `demo.json` is written there. */
-  dataDir: string;
+  /** Where the record of what was seeded is written (`config.paths.demoRecord`). */
+  file: string;
   log?: ((line: string) => void) | undefined;
 };
 
-/** `<dataDir>/demo.json`. */
+/** The record file (`<dataDir>/demo.json`). */
 export type DemoRecord = {
   chocolate_page_url: string;
   tyre_page_url: string;
@@ -55,10 +54,7 @@ export type DemoRecord = {
 
 export type SeedDemoReturnType = { record: DemoRecord; seeded: boolean };
 
-export const DEMO_FILE = "demo.json";
-
-export async function seedDemo({ gateway, dataDir, log = () => {} }: SeedDemoParameters): Promise<SeedDemoReturnType> {
-  const file = path.join(dataDir, DEMO_FILE);
+export async function seedDemo({ gateway, file, log = () => {} }: SeedDemoParameters): Promise<SeedDemoReturnType> {
   const previous = readRecord(file);
   if (previous) {
     // Already told: only the URLs follow the public base, which may have been reconfigured.
@@ -114,9 +110,9 @@ class Seeder {
     const { deployments } = gateway.chain;
     const provider = gateway.governor?.provider;
     if (!provider || !gateway.governor) throw new DemoSeedError("the demo needs a governor that can sign (the embedded chain's first account)");
-    this.registry = LotRegistry__factory.connect(deployments.contracts.LotRegistry!.address, provider);
+    this.registry = lotRegistryAt(deployments.contracts.LotRegistry!.address, provider);
     const attestations = deployments.contracts.AttestationRegistry?.address;
-    this.attestationRegistry = attestations ? AttestationRegistry__factory.connect(attestations, gateway.governor) : null;
+    this.attestationRegistry = attestations ? attestationRegistryAt(attestations, gateway.governor) : null;
   }
 
   async run(): Promise<DemoRecord> {

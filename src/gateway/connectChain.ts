@@ -1,10 +1,10 @@
 import type { JsonRpcProvider, Signer } from "ethers";
 import { readDeployments, requireAddress, type Deployments } from "../chain/deployments";
-import { embeddedChainPaths, startEmbeddedChain } from "../chain/embeddedChain";
 import { connectProvider } from "../chain/provider";
 import { rpcEndpoint } from "../chain/rpcEndpoint";
 import type { Config } from "../config";
 import { BaseError } from "../errors/base";
+import { startEmbeddedChain } from "./embeddedChain";
 import { stopOrphanedNode, writeNodePid } from "./orphanedNode";
 
 /**
@@ -38,15 +38,15 @@ export async function connectChain(config: Config, log: (line: string) => void =
   let url: string;
   let stop: () => Promise<void>;
   if (config.chain.node) {
-    const { stateDir, deploymentsFile } = embeddedChainPaths(config.dataDir);
-    const stopped = await stopOrphanedNode(stateDir);
+    const { chainState } = config.paths;
+    const stopped = await stopOrphanedNode(chainState);
     if (stopped) log(`stopped anvil process ${stopped}, left running by an earlier gateway on this data dir`);
-    const chain = await startEmbeddedChain({ dataDir: config.dataDir, port: config.chain.node.port, log: (line) => log(`  ${line}`) });
-    writeNodePid(stateDir, chain.node.process.pid);
+    const chain = await startEmbeddedChain({ paths: config.paths, port: config.chain.node.port, chainId: config.chain.node.chainId, log: (line) => log(`  ${line}`) });
+    writeNodePid(chainState, chain.node.process.pid);
     ({ provider, deployments, governor } = chain);
     url = chain.node.url;
     stop = () => chain.stop();
-    return finish(deploymentsFile);
+    return finish(config.paths.deploymentsFile);
   }
   provider = connectProvider(config.chain.rpcUrl, config.chain.chainId ?? undefined);
   stop = async () => provider.destroy();
@@ -58,9 +58,9 @@ export async function connectChain(config: Config, log: (line: string) => void =
         metaMessages: ["FIRSTMILE_CHAIN_ID names the chain the gateway expects: correct it, or point FIRSTMILE_RPC_URL at that chain's node."],
       });
     }
-    const known = readDeployments(config.deploymentsFile);
+    const known = readDeployments(config.paths.deploymentsFile);
     if (!known || BigInt(known.chainId) !== nodeChainId) {
-      throw new GatewayStartError(`No deployments of chain ${nodeChainId} in ${config.deploymentsFile}`, {
+      throw new GatewayStartError(`No deployments of chain ${nodeChainId} in ${config.paths.deploymentsFile}`, {
         metaMessages: ["Set FIRSTMILE_DEPLOYMENTS_FILE to the JSON record of the contracts' addresses on this network."],
       });
     }
@@ -70,7 +70,7 @@ export async function connectChain(config: Config, log: (line: string) => void =
       if (accounts.length > 0) governor = await provider.getSigner(accounts[0]);
     }
     url = config.chain.rpcUrl;
-    return finish(config.deploymentsFile);
+    return finish(config.paths.deploymentsFile);
   } catch (error) {
     await stop();
     throw error;

@@ -6,7 +6,7 @@ import { BaseError, NonRetryableError } from "../errors/base";
 import { Role, bitsToRoles, rolesToBits, type RoleName } from "../membership/roles";
 import { decodeRevert, revertDataOf } from "../relay/contractErrors";
 import { recordRelayerAccount } from "../relay/relayerAccount";
-import { LotRegistry__factory, type LotRegistry } from "../../typechain-types";
+import { lotRegistryAt, type LotRegistry } from "../chain/contracts";
 
 /**
  * What `firstmile members add|list|suspend|token` does, for the CLI and for the running gateway's
@@ -146,7 +146,7 @@ export type MemberSummary = {
 
 /** Every member on chain, with which accounts have keys in this gateway's keystore and how many tokens are live. */
 export async function listMembers(admin: Omit<MemberAdmin, "governor"> & { governor?: Signer | null; provider: Signer["provider"] }): Promise<MemberSummary[]> {
-  const registry = LotRegistry__factory.connect(admin.registry, admin.provider);
+  const registry = lotRegistryAt(admin.registry, admin.provider);
   const count = await registry.memberCount();
   const { rows: keys } = await admin.db.query<{ address: string }>("select address from custodial_keys");
   const custodial = new Set(keys.map((row) => row.address));
@@ -187,7 +187,7 @@ export async function suspendMember(admin: MemberAdmin, memberId: bigint): Promi
 
 /** A new API token for an existing member (shown once). */
 export async function issueMemberToken(admin: Pick<MemberAdmin, "db" | "registry"> & { provider: Signer["provider"] }, memberId: bigint, label = ""): Promise<string> {
-  const registry = LotRegistry__factory.connect(admin.registry, admin.provider);
+  const registry = lotRegistryAt(admin.registry, admin.provider);
   if (memberId < 1n || memberId > (await registry.memberCount())) throw new MemberAdminError(`No member ${memberId} on chain`);
   return (await issueApiToken(admin.db, memberId, label)).token;
 }
@@ -198,7 +198,7 @@ function governed(admin: MemberAdmin): LotRegistry {
       metaMessages: ["On the embedded chain the governor is anvil's first development account; a production network's governors act with their own keys."],
     });
   }
-  return LotRegistry__factory.connect(admin.registry, admin.governor);
+  return lotRegistryAt(admin.registry, admin.governor);
 }
 
 /**

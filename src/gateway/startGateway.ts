@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import type { JsonRpcProvider, Signer } from "ethers";
 import pino, { type Logger } from "pino";
-import { createApp, createRateLimiter, createTokenCache, type TokenCache } from "../api";
+import { createApp, createRateLimiter, createReadRoutes, createTokenCache, type TokenCache } from "../api";
 import { createAttestationRoutes } from "../api/attestationRoutes";
 import { createIpfsGatewayRouter } from "../api/ipfsGatewayRouter";
 import { createEvidenceRoutes } from "../api/evidenceRoutes";
@@ -15,10 +15,10 @@ import { openKeystore, type Keystore } from "../chain/keystore";
 import { redactUrl, type Config } from "../config";
 import { openDatabase, type Database } from "../db";
 import { evidenceLimitsFrom, evidenceStoreConfig, openEvidenceStore, type EvidenceStore } from "../evidence";
-import { createQueryRoutes, startConfiguredIndexer, type Indexer } from "../indexer";
+import { startConfiguredIndexer, type Indexer } from "../indexer";
 import { crashHookFrom } from "../relay/crashPoints";
-import { jsonRpcClient } from "../relay/jsonRpc";
-import { useNativeKeccak } from "../relay/nativeKeccak";
+import { jsonRpcClient } from "../chain/jsonRpc";
+import { useNativeKeccak } from "../chain/nativeKeccak";
 import { OutboxWriter, countRelayBacklog } from "../relay/outbox";
 import { ensureRelayerAccount } from "../relay/relayerAccount";
 import { RelayWorker } from "../relay/worker";
@@ -137,7 +137,7 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
       routes: [
         ...createRelayRoutes({ db, writer, keystore, provider, chainId, forwarder, registry, targets, maxAttempts: config.relay.maxAttempts, crash }),
         ...(attestationRegistry ? createAttestationRoutes({ writer, keystore, maxAttempts: config.relay.maxAttempts, crash }) : []),
-        ...createQueryRoutes({ db }),
+        ...createReadRoutes({ db }),
         ...createEvidenceRoutes({ db, store: evidence }),
         ...createOriginRoutes({ db, provider, registry, publicBase }),
       ],
@@ -174,7 +174,7 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
     let control: ControlSocket | null = null;
     try {
       control = await startControlSocket({
-        file: path.join(config.dataDir, "gateway.sock"),
+        file: config.paths.controlSocket,
         admin: { db, keystore, registry, governor, provider, chainId },
         onTokensRevoked: () => tokenCache.clear(),
         publicUrl,

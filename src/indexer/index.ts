@@ -17,8 +17,6 @@ export type { ProjectionState } from "./indexing/project";
 export { indexBatch } from "./indexing/indexBatch";
 export { readCheckpoint } from "./store/checkpointStore";
 export { analyzeReadModel, dumpReadModel, READ_MODEL_TABLES, readModelMigrations } from "./store/readModel";
-export { createQueryRoutes } from "./http/routes";
-export type { CreateQueryRoutesParameters } from "./http/routes";
 export * as queries from "./queries";
 export {
   HistoryHeadMismatchError,

@@ -17,7 +17,7 @@ export type StartConfiguredIndexerParameters = {
 /**
  * The indexer as the gateway runs it: the configured node, the deployed contracts, the configured
  * page, batch and poll settings. Mount its `readiness` as `/readyz`'s `indexer` check and its
- * routes with `createQueryRoutes({ db })`; `stop()` it before closing the database.
+ * routes with `createReadRoutes({ db })` (src/api); `stop()` it before closing the database.
  */
 export function startConfiguredIndexer({ db, config, deployments, logger, deferWhile }: StartConfiguredIndexerParameters): Indexer {
   return startIndexer({

@@ -46,5 +46,14 @@ export async function productsOfLot(db: Queryable, lotId: bigint): Promise<Produ
   return rows.map(fromRow);
 }
 
+/** The trade items several lots were named as, the earliest named first. */
+export async function productsOfLots(db: Queryable, lotIds: readonly bigint[]): Promise<Product[]> {
+  const { rows } = await db.query<ProductRow>(
+    "select gtin, batch, lot_id, member_id, name from products where lot_id = any($1::bigint[]) order by created_at, gtin, batch",
+    [lotIds.map(String)],
+  );
+  return rows.map(fromRow);
+}
+
 type ProductRow = { gtin: string; batch: string; lot_id: string | bigint; member_id: string | bigint; name: string };
 const fromRow = (row: ProductRow): Product => ({ gtin: row.gtin, batch: row.batch, lotId: BigInt(row.lot_id), memberId: BigInt(row.member_id), name: row.name });

@@ -74,19 +74,5 @@ export class SimulationUnavailableError extends RetryableError {
   override name = "SimulationUnavailableError";
 }
 
-/** A JSON-RPC error answer; `data` carries revert data for `eth_call` / `eth_estimateGas`. */
-export class JsonRpcError extends BaseError {
-  override name = "JsonRpcError";
-  readonly code: number;
-  readonly data: unknown;
-  constructor(method: string, error: { code?: number; message?: string; data?: unknown }) {
-    super(`${method}: ${error.message ?? "error"}`, { details: `code ${error.code}` });
-    this.code = error.code ?? 0;
-    this.data = error.data;
-  }
-}
-
-/** The node did not answer, or not with JSON-RPC: worth trying again. Names the node without credentials. */
-export class JsonRpcUnreachableError extends RetryableError {
-  override name = "JsonRpcUnreachableError";
-}
+// The JSON-RPC client's errors belong to the chain layer; the relay names them with its own.
+export { JsonRpcError, JsonRpcUnreachableError } from "../chain/jsonRpc";

@@ -40,8 +40,5 @@ export { ATTESTATION_CALL_KINDS, attestationCallSchemas, encodeAttestationCall }
 export type { AttestationCallKind, AttestationCallPayload } from "./attestationCalls";
 export { callSchemas, callTargetOf, encodeCall, isCallKind } from "./callKinds";
 export type { CallKind, CallTarget } from "./callKinds";
-export { jsonRpcClient } from "./jsonRpc";
-export type { JsonRpc } from "./jsonRpc";
-export { useNativeKeccak } from "./nativeKeccak";
 export { CRASH_POINTS, crashHookFrom } from "./crashPoints";
 export type { CrashHook, CrashPoint } from "./crashPoints";

@@ -5,7 +5,7 @@ import { recoverForwardRequestSigner } from "./forwardRequest";
 import type { ForwardRequest } from "./outbox";
 import { FORWARDER } from "./receiptOutputs";
 import { LOT_REGISTRY } from "./lotCalls";
-import { jsonRpcOf } from "./jsonRpc";
+import { jsonRpcOf } from "../chain/jsonRpc";
 import { simulateCall } from "./simulateCall";
 
 /**

@@ -1,7 +1,7 @@
 import { toBeHex } from "ethers";
 import { SimulationUnavailableError } from "./errors";
 import { decodeRevert, isExecutionRevert, revertDataOf, type DecodedRevert } from "./contractErrors";
-import type { JsonRpc } from "./jsonRpc";
+import type { JsonRpc } from "../chain/jsonRpc";
 
 /**
  * What the target would do with a call the forwarder makes for `from`: the same call with the

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { Queryable } from "../db";
+import { lotExists } from "../indexer/queries";
 import { checkGtin, findProduct } from "../products";
 import { lotPageUrl, qrPng, qrSvg, type LotPageTarget, type QrFormat } from "./qr";
 
@@ -26,9 +27,7 @@ export function createQrRouter({ db, publicBase }: CreateQrRouterParameters): ex
     const format = formatOf(req.params.format);
     const lotId = String(req.params.lotId);
     if (!/^[1-9]\d{0,77}$/.test(lotId)) return notFound(`not a lot id: ${JSON.stringify(lotId.slice(0, 80))}`);
-    if (BigInt(lotId) > MAX_LOT_ID) return notFound(`no lot ${lotId}`);
-    const { rows } = await db.query("select 1 from lots where lot_id = $1", [lotId]);
-    if (rows.length === 0) return notFound(`no lot ${lotId}`);
+    if (!(await lotExists(db, BigInt(lotId)))) return notFound(`no lot ${lotId}`);
     return { format, target: { lotId } };
   }));
 
@@ -67,9 +66,6 @@ export function createQrRouter({ db, publicBase }: CreateQrRouterParameters): ex
     };
   }
 }
-
-/** Lot ids are SQL `bigint`s in the read model. */
-const MAX_LOT_ID = 2n ** 63n - 1n;
 
 type NotFound = { missing: string };
 const notFound = (missing: string): NotFound => ({ missing });

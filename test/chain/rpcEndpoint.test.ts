@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { connectProvider } from "../../src/chain/provider";
 import { rpcEndpoint } from "../../src/chain/rpcEndpoint";
 import { createJsonRpcChainReader } from "../../src/indexer/sync/chainReader";
-import { jsonRpcClient } from "../../src/relay/jsonRpc";
+import { jsonRpcClient } from "../../src/chain/jsonRpc";
 import { rejection } from "../helpers/rejection";
 
 describe("rpcEndpoint", () => {

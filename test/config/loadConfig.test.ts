@@ -307,10 +307,37 @@ describe("loadConfig", () => {
     });
   });
 
+  describe("paths", () => {
+    it("computes every store's path once, under the data dir, and the stores' settings use them", () => {
+      const config = loadConfig({ env: { FIRSTMILE_DATA_DIR: "d" }, cwd });
+      const dataDir = path.join(cwd, "d");
+      expect(config.paths).to.deep.equal({
+        dataDir,
+        chainState: path.join(dataDir, "chain"),
+        deploymentsFile: path.join(dataDir, "deployments", "embedded.json"),
+        controlSocket: path.join(dataDir, "gateway.sock"),
+        pgdata: path.join(dataDir, "pgdata"),
+        evidence: path.join(dataDir, "evidence"),
+        keystoreKey: path.join(dataDir, "keystore.key"),
+        demoRecord: path.join(dataDir, "demo.json"),
+      });
+      expect(config.chain.node!.stateFile).to.equal(path.join(config.paths.chainState, "state.json"));
+      expect(config.database).to.deep.include({ dir: config.paths.pgdata });
+      expect(config.ipfs).to.deep.include({ blockstoreDir: config.paths.evidence });
+      expect(config.keystore).to.deep.include({ keyFile: config.paths.keystoreKey });
+    });
+
+    it("takes FIRSTMILE_DEPLOYMENTS_FILE and FIRSTMILE_CHAIN_ID on the embedded profile too", () => {
+      const config = loadConfig({ env: { FIRSTMILE_DEPLOYMENTS_FILE: "ops/contracts.json", FIRSTMILE_CHAIN_ID: "4242" }, cwd });
+      expect(config.paths.deploymentsFile).to.equal(path.join(cwd, "ops", "contracts.json"));
+      expect(config.chain.node!.chainId).to.equal(4242);
+    });
+  });
+
   describe("gateway settings", () => {
     it("defaults the deployments file by profile, takes rate limits, and warns when a crash point is armed", () => {
       const config = loadConfig({ env: { FIRSTMILE_RATE_LIMIT_PER_TOKEN: "500", FIRSTMILE_TEST_CRASH_AT: "after-sign:3" }, cwd });
-      expect(config.deploymentsFile).to.equal(path.join(cwd, ".firstmile", "deployments", "embedded.json"));
+      expect(config.paths.deploymentsFile).to.equal(path.join(cwd, ".firstmile", "deployments", "embedded.json"));
       expect(config.rateLimits).to.deep.equal({ perToken: 500, perIp: 50 });
       expect(config.testCrashAt).to.equal("after-sign:3");
       expect(config.warnings.join("\n")).to.contain("FIRSTMILE_TEST_CRASH_AT is set");

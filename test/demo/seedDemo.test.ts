@@ -1,7 +1,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
-import { DEMO_FILE, seedDemo, type DemoRecord } from "../../src/demo/seedDemo";
+import { dataPaths } from "../../src/config";
+import { seedDemo, type DemoRecord } from "../../src/demo/seedDemo";
 import { getLotDag } from "../../src/indexer/queries";
 import { summariseOrigins } from "../../src/origins";
 import { startTestGateway, type TestGateway } from "../gateway/helpers";
@@ -26,7 +27,7 @@ describe("the demo story (real gateway: seeded once, through the HTTP API and th
     dir = makeTempDir("demo-seed");
     running = await startTestGateway(dir);
     const started = Date.now();
-    const result = await seedDemo({ gateway: running.gateway, dataDir: dir, log: (line) => process.env.DEMO_SEED_LOG && console.log(`      ${((Date.now() - started) / 1000).toFixed(1)} s ${line}`) });
+    const result = await seedDemo({ gateway: running.gateway, file: dataPaths(dir).demoRecord, log: (line) => process.env.DEMO_SEED_LOG && console.log(`      ${((Date.now() - started) / 1000).toFixed(1)} s ${line}`) });
     seconds = (Date.now() - started) / 1000;
     expect(result.seeded).to.equal(true);
     record = result.record;
@@ -37,7 +38,7 @@ describe("the demo story (real gateway: seeded once, through the HTTP API and th
   });
 
   it("writes demo.json with the chocolate bar's and the tyre batch's page URLs, lots and members", function () {
-    const written = JSON.parse(fs.readFileSync(path.join(dir, DEMO_FILE), "utf8"));
+    const written = JSON.parse(fs.readFileSync(dataPaths(dir).demoRecord, "utf8"));
     expect(written).to.include.keys(["chocolate_page_url", "tyre_page_url", "members", "cocoa", "rubber", "products"]);
     expect(written.chocolate_page_url).to.equal(`${running.gateway.url}/01/0${record.products.chocolate.gtin.slice(-13)}/10/${record.products.chocolate.batch}`);
     expect(written.tyre_page_url).to.match(new RegExp(`^${running.gateway.url}/01/\\d{14}/10/`));
@@ -100,7 +101,7 @@ describe("the demo story (real gateway: seeded once, through the HTTP API and th
   it("seeds nothing the second time: the same record, no new request, no new block", async function () {
     const block = await running.gateway.governor!.provider!.getBlockNumber();
     const requests = await outboxCount();
-    const again = await seedDemo({ gateway: running.gateway, dataDir: dir });
+    const again = await seedDemo({ gateway: running.gateway, file: dataPaths(dir).demoRecord });
     expect(again.seeded).to.equal(false);
     expect(again.record).to.deep.equal(record);
     expect(await outboxCount()).to.equal(requests);
@@ -112,8 +113,8 @@ describe("the demo story (real gateway: seeded once, through the HTTP API and th
   it("resumes without doubling anything when demo.json is lost: every step answers from its first run", async function () {
     const requests = await outboxCount();
     const { rows: before } = await running.gateway.db.query<{ n: number }>("select count(*)::int as n from lots");
-    fs.rmSync(path.join(dir, DEMO_FILE));
-    const again = await seedDemo({ gateway: running.gateway, dataDir: dir });
+    fs.rmSync(dataPaths(dir).demoRecord);
+    const again = await seedDemo({ gateway: running.gateway, file: dataPaths(dir).demoRecord });
     expect(again.seeded).to.equal(true);
     expect({ ...again.record, seeded_at: "", seed_seconds: 0 }).to.deep.equal({ ...record, seeded_at: "", seed_seconds: 0 });
     expect(await outboxCount()).to.equal(requests);

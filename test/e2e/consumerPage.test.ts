@@ -35,8 +35,8 @@ describe("the consumer's page in a real browser (demo story, Chromium at 360 px)
     dir = makeTempDir("e2e-consumer");
     [running, browser] = await Promise.all([startTestGateway(dir), launchBrowser()]);
     // As `firstmile start` does once the gateway runs.
-    await seedDemo({ gateway: running.gateway, dataDir: running.config.dataDir });
-    demo = JSON.parse(fs.readFileSync(path.join(running.config.dataDir, "demo.json"), "utf8")) as DemoRecord;
+    await seedDemo({ gateway: running.gateway, file: running.config.paths.demoRecord });
+    demo = JSON.parse(fs.readFileSync(running.config.paths.demoRecord, "utf8")) as DemoRecord;
     figures["gateway start + demo seed"] = `${((Date.now() - started) / 1000).toFixed(1)} s`;
   });
   after(async function () {

@@ -1,7 +1,8 @@
 import { expect } from "chai";
 import path from "node:path";
 import { JsonRpcProvider, JsonRpcSigner, Wallet, type TransactionReceipt, type TransactionRequest, type TransactionResponse } from "ethers";
-import { startEmbeddedChain, type EmbeddedChain } from "../../src/chain/embeddedChain";
+import { dataPaths } from "../../src/config";
+import { startEmbeddedChain, type EmbeddedChain } from "../../src/gateway/embeddedChain";
 import { EMBEDDED_CHAIN_ID } from "../../src/chain/anvil";
 import { KeystoreUnknownAccountError, openKeystore, type Keystore } from "../../src/chain/keystore";
 import { Secret } from "../../src/config/secret";
@@ -55,7 +56,7 @@ describe("addMember: the custodial keys of a member whose registration may have 
 
   before(async function () {
     dir = makeTempDir("member-admin");
-    chain = await startEmbeddedChain({ dataDir: dir, port: await freePort() });
+    chain = await startEmbeddedChain({ paths: dataPaths(dir), port: await freePort() });
     const pgdata = path.join(dir, "pgdata");
     await copyPgliteTemplate(pgdata);
     db = await openPglite({ dir: pgdata });

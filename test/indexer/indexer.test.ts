@@ -8,7 +8,8 @@ import { PassThrough } from "node:stream";
 import { expect } from "chai";
 import { Command } from "commander";
 import { registerIndexCommand } from "../../src/cli/commands/index";
-import { startEmbeddedChain, type EmbeddedChain } from "../../src/chain/embeddedChain";
+import { dataPaths } from "../../src/config";
+import { startEmbeddedChain, type EmbeddedChain } from "../../src/gateway/embeddedChain";
 import type { Database } from "../../src/db";
 import { migrate } from "../../src/db/migrate";
 import { openPglite } from "../../src/db/pglite";
@@ -40,7 +41,7 @@ describe("indexer against a real node", function () {
 
   before(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "firstmile-indexer-"));
-    chain = await startEmbeddedChain({ dataDir, port: await freePort() });
+    chain = await startEmbeddedChain({ paths: dataPaths(dataDir), port: await freePort() });
     story = await runSupplyStory(chain);
     reader = createJsonRpcChainReader({ url: chain.node.url });
     source = indexerSourceFromDeployments(chain.deployments);

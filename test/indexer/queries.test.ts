@@ -3,12 +3,19 @@ import type { Database } from "../../src/db";
 import { migrate } from "../../src/db/migrate";
 import {
   DagTooLargeError,
+  getEventsOfLots,
   getLot,
   getLotDag,
   getLotHistory,
+  getLots,
   getMember,
+  getMemberSummaries,
   InvalidCursorError,
   listLots,
+  lotExists,
+  MAX_READ_MODEL_ID,
+  membersOfAccounts,
+  readModelSnapshot,
   memberDeliveriesByDay,
   memberStockByForm,
   type DagNodeView,
@@ -43,7 +50,7 @@ function buildScenario() {
   const [y] = chain.transform([x1!], [{ form: Form.dryBeans, grams: 12_000n }]);
   chain.offer(spare!, processor);
   chain.attachEvidence(e!, "moisture report");
-  return { chain, coopMember, processorMember, lots: { a: a!, b: b!, c: c!, d, e: e!, x: x!, x1: x1!, x2: x2!, y: y!, spare: spare! } };
+  return { chain, coop, processor, coopMember, processorMember, lots: { a: a!, b: b!, c: c!, d, e: e!, x: x!, x1: x1!, x2: x2!, y: y!, spare: spare! } };
 }
 
 describeEachEngine("read-model queries", (engine) => {
@@ -68,6 +75,39 @@ describeEachEngine("read-model queries", (engine) => {
     expect(spare).to.deep.include({ status: "in_transit" });
     expect(spare!.pendingReceiver!.memberId).to.equal(String(scenario.processorMember));
     expect(await getLot(db, 999n)).to.equal(null);
+  });
+
+  it("the page's readers: existence, lots by id (ids beyond int8 name nothing), every event of several lots, members of accounts", async () => {
+    expect(await lotExists(db, lots.y)).to.equal(true);
+    expect(await lotExists(db, 999n)).to.equal(false);
+    expect(await lotExists(db, MAX_READ_MODEL_ID + 1n)).to.equal(false);
+    expect(await getLot(db, MAX_READ_MODEL_ID + 1n)).to.equal(null);
+    expect((await getLots(db, [lots.y, MAX_READ_MODEL_ID + 1n, 999n, lots.a])).map((lot) => lot.lotId)).to.deep.equal([String(lots.y), String(lots.a)]);
+
+    const events = await getEventsOfLots(db, [String(lots.e), String(lots.a), "999"]);
+    expect(events.map((event) => [event.lotId, event.seq, event.kind])).to.deep.equal([
+      [String(lots.a), 0, "minted"],
+      [String(lots.a), 1, "split"],
+      [String(lots.e), 0, "derived"],
+      [String(lots.e), 1, "evidence"],
+    ]);
+    expect(events.at(-1)!.head).to.equal(scenario.chain.lots.get(lots.e)!.head);
+
+    const owners = await membersOfAccounts(db, [scenario.coop.toUpperCase().replace("0X", "0x"), scenario.processor, "0x00000000000000000000000000000000000000ff"]);
+    expect([...owners].sort()).to.deep.equal([
+      [scenario.coop.toLowerCase(), String(scenario.coopMember)],
+      [scenario.processor.toLowerCase(), String(scenario.processorMember)],
+    ].sort());
+    const summaries = await getMemberSummaries(db, [String(scenario.processorMember), "77"]);
+    expect(summaries).to.deep.equal([{ memberId: String(scenario.processorMember), roles: ["processor"], country: "ID", metadata: summaries[0]!.metadata }]);
+    expect(summaries[0]!.metadata).to.match(/^0x[0-9a-f]{64}$/);
+  });
+
+  it("a snapshot reads at the indexer's checkpoint block", async () => {
+    const lastBlock = Math.max(...scenario.chain.events.map((event) => event.blockNumber));
+    const seen = await readModelSnapshot(db, async (q, indexedBlock) => ({ indexedBlock, exists: await lotExists(q, lots.a) }));
+    expect(seen.indexedBlock).to.be.at.least(lastBlock);
+    expect(seen.exists).to.equal(true);
   });
 
   it("ancestry of a diamond counts each path once, with depth and the grams flowing along the edges", async () => {

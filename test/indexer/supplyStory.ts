@@ -1,5 +1,5 @@
 import { ZeroHash, id, type ContractTransactionResponse, type Signer } from "ethers";
-import type { EmbeddedChain } from "../../src/chain/embeddedChain";
+import type { EmbeddedChain } from "../../src/gateway/embeddedChain";
 import { FormId } from "../../src/lots/forms";
 import { Role } from "../../src/membership/roles";
 import { schemeByKey, SubjectKind } from "../../src/attestations/schemes";

@@ -1,7 +1,8 @@
 import path from "node:path";
 import pino from "pino";
 import { Wallet, type BaseWallet, type JsonRpcProvider } from "ethers";
-import { startEmbeddedChain, type EmbeddedChain } from "../../src/chain/embeddedChain";
+import { dataPaths } from "../../src/config";
+import { startEmbeddedChain, type EmbeddedChain } from "../../src/gateway/embeddedChain";
 import { openKeystore, type Keystore } from "../../src/chain/keystore";
 import type { Database } from "../../src/db/database";
 import { migrate } from "../../src/db/migrate";
@@ -9,7 +10,7 @@ import { openPglite } from "../../src/db/pglite";
 import { addMember, type AddedMember } from "../../src/gateway/memberAdmin";
 import { ensureRelayerAccount } from "../../src/relay/relayerAccount";
 import { RelayWorker } from "../../src/relay/worker";
-import { jsonRpcClient } from "../../src/relay/jsonRpc";
+import { jsonRpcClient } from "../../src/chain/jsonRpc";
 import { getRelayRequest, type RelayRequest } from "../../src/relay/outbox";
 import { FORWARD_REQUEST_TYPES } from "../../src/relay/forwardRequest";
 import { ERC2771Forwarder__factory, LotRegistry__factory } from "../../typechain-types";
@@ -26,7 +27,7 @@ export type RelayNetwork = Awaited<ReturnType<typeof startRelayNetwork>>;
 
 export async function startRelayNetwork(options: { workerConfig?: Partial<{ batchSize: number; pollIntervalMs: number }> } = {}) {
   const dir = makeTempDir("relay");
-  const chain: EmbeddedChain = await startEmbeddedChain({ dataDir: dir, port: await freePort() });
+  const chain: EmbeddedChain = await startEmbeddedChain({ paths: dataPaths(dir), port: await freePort() });
   const pgdata = path.join(dir, "pgdata");
   await copyPgliteTemplate(pgdata);
   const db: Database = await openPglite({ dir: pgdata });

@@ -1,7 +1,7 @@
 import type { Writable } from "node:stream";
 import type { Command } from "commander";
 import { readDeployments, type Deployments } from "../../chain/deployments";
-import { embeddedChainPaths, startEmbeddedChain, type EmbeddedChain } from "../../chain/embeddedChain";
+import { startEmbeddedChain, type EmbeddedChain } from "../../gateway/embeddedChain";
 import { loadConfig, redactUrl, type Config } from "../../config";
 import { openDatabase } from "../../db";
 import {
@@ -92,7 +92,7 @@ type IndexerContext = {
  */
 async function withIndexer(io: IndexCommandIo, options: IndexOptions, work: (context: IndexerContext) => Promise<void>): Promise<void> {
   const config = loadConfig({ env: io.env, argv: options.dataDir ? [`--data-dir=${options.dataDir}`] : [], cwd: io.cwd });
-  const deploymentsFile = options.deployments ?? embeddedChainPaths(config.dataDir).deploymentsFile;
+  const deploymentsFile = options.deployments ?? config.paths.deploymentsFile;
   const deployments = readDeployments(deploymentsFile);
   if (!deployments) throw new Error(`no deployments file at ${deploymentsFile}: start the chain once (firstmile start) or pass --deployments`);
   let embedded: EmbeddedChain | undefined;
@@ -103,7 +103,7 @@ async function withIndexer(io: IndexCommandIo, options: IndexOptions, work: (con
   );
   if (answers === null) {
     if (!config.chain.node) throw new Error(`the chain node at ${redactUrl(config.chain.rpcUrl)} does not answer`);
-    embedded = await startEmbeddedChain({ dataDir: config.dataDir, port: config.chain.node.port });
+    embedded = await startEmbeddedChain({ paths: config.paths, port: config.chain.node.port, chainId: config.chain.node.chainId });
     chain = createJsonRpcChainReader({ url: embedded.node.url });
   }
   const chainId = await chain.chainId();

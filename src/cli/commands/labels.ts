@@ -43,7 +43,7 @@ export function registerLabelsCommand(program: Command, io: LabelsCommandIo = { 
       const config = loadConfig({ env: io.env, argv: options.dataDir ? ["--data-dir", options.dataDir] : [], cwd: io.cwd });
       let found: ReadLabelLotsReturnType;
       let publicBase = config.publicUrl ?? `http://${config.http.host.includes(":") ? `[${config.http.host}]` : config.http.host}:${config.http.port}`;
-      const answer = await sendControlCommand(path.join(config.dataDir, "gateway.sock"), "GET", `/labels?lots=${lotIds.join(",")}`);
+      const answer = await sendControlCommand(config.paths.controlSocket, "GET", `/labels?lots=${lotIds.join(",")}`);
       if (answer) {
         if (answer.status !== 200) throw new Error(`the gateway answered ${answer.status}: ${JSON.stringify(answer.body)}`);
         const body = answer.body as ReadLabelLotsReturnType & { publicUrl: string | null };

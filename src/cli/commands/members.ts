@@ -110,7 +110,7 @@ async function run(
   local: (admin: LocalAdmin) => Promise<unknown>,
 ): Promise<unknown> {
   const config = loadConfig({ env: io.env, argv: options.dataDir ? ["--data-dir", options.dataDir] : [], cwd: io.cwd });
-  const answer = await sendControlCommand(path.join(config.dataDir, "gateway.sock"), remote.method, remote.path, remote.body);
+  const answer = await sendControlCommand(config.paths.controlSocket, remote.method, remote.path, remote.body);
   if (answer) {
     if (answer.status !== 200) {
       const error = (answer.body as { error?: { message?: string; advice?: string[] } }).error;

@@ -52,7 +52,7 @@ export function registerStartCommand(program: Command, io: StartCommandIo = { en
         process.once("SIGTERM", onSignal);
       });
       if (config.demo.seed && gateway.chain.embedded) {
-        const seeding = seedDemo({ gateway, dataDir: config.dataDir, log: print }).then(
+        const seeding = seedDemo({ gateway, file: config.paths.demoRecord, log: print }).then(
           async ({ record, seeded }) => {
             const terminal = (io.stdout as { isTTY?: boolean }).isTTY === true;
             for (const line of await demoSummary(record, { seeded, dataDir: config.dataDir, terminal })) print(line);

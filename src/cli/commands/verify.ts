@@ -1,6 +1,6 @@
 import type { Writable } from "node:stream";
 import type { Command } from "commander";
-import { jsonRpcClient } from "../../relay/jsonRpc";
+import { jsonRpcClient } from "../../chain/jsonRpc";
 import type { LotPassport } from "../../web/passport/types";
 import { verifyPassportIndependently } from "../../web/passport/verify";
 

@@ -1,5 +1,5 @@
 import type { Interface } from "ethers";
-import { AttestationRegistry__factory, LotRegistry__factory } from "../../../typechain-types";
+import { attestationRegistryInterface, lotRegistryInterface as registryInterface } from "../../chain/contracts";
 import { encodeCheckpoint } from "../checkpoint";
 import { IndexerDecodeError } from "../errors";
 import { DERIVE_KINDS, type AttestationEvent, type ChainLog, type EventMeta, type IndexedEvent, type RegistryEvent } from "./events";
@@ -16,8 +16,9 @@ export type DecodeLogsParameters = {
 export type DecodeLogsReturnType = IndexedEvent[];
 export type DecodeLogsErrorType = IndexerDecodeError;
 
-const lotRegistryInterface: Interface = LotRegistry__factory.createInterface();
-const attestationInterface: Interface = AttestationRegistry__factory.createInterface();
+// Widened to the untyped interface: events are looked up by the name a log's topic gives.
+const lotRegistryInterface: Interface = registryInterface;
+const attestationInterface: Interface = attestationRegistryInterface;
 
 /**
  * Registry events the read model does not need: ERC-721 `Transfer` (custody is in the handover

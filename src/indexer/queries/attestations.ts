@@ -263,6 +263,23 @@ export async function memberAttestations(q: Queryable, memberId: bigint, paramet
   return { items, nextCursor };
 }
 
+/**
+ * Attestations about origin plots (a plot's subject is the commitment a delivery carries on chain
+ * as its origin), oldest first, with status at `now`; at most `limit`.
+ */
+export async function getPlotAttestations(q: Queryable, commitments: readonly string[], parameters: { now: Date; limit: number }): Promise<AttestationView[]> {
+  if (commitments.length === 0) return [];
+  const { rows } = await q.query(
+    `select a.*, ${SCHEME_COLUMNS}
+       from attestations a left join schemes s on s.scheme = a.scheme
+      where a.subject_kind = 2 and a.subject = any($1::text[])
+      order by a.position, a.uid limit $2`,
+    [commitments.map((commitment) => commitment.toLowerCase()), parameters.limit],
+  );
+  const now = Math.floor(parameters.now.getTime() / 1000);
+  return rows.map((row) => attestationViewFromRow(row, now));
+}
+
 export type CreditView = { scheme: SchemeRef; form: { id: number; name: string | null }; grams: string };
 
 /** A custodian's mass-balance credit per scheme and form (grams it may still mark claimed). */

@@ -1,14 +1,15 @@
-export { getLot, getLots, listLots, lotViewFromRow, commodityName } from "./lots";
+export { getLot, getLots, listLots, lotExists, lotViewFromRow, commodityName } from "./lots";
 export type { LotView, LotFilters, ListLotsParameters, Page, AccountRef } from "./lots";
-export { getLotHistory } from "./lotHistory";
-export type { LotEventView, GetLotHistoryParameters } from "./lotHistory";
+export { getEventsOfLots, getLotHistory } from "./lotHistory";
+export type { LotEventRecord, LotEventView, GetLotHistoryParameters } from "./lotHistory";
 export { getLotDag } from "./lotDag";
 export type { DagDirection, DagEdgeView, DagNodeView, LotDagView, GetLotDagParameters } from "./lotDag";
-export { getMember, memberExists, memberDeliveriesByDay, memberStockByForm, DateRangeError } from "./members";
-export type { MemberView, DeliveryDayView, DeliveriesByDayParameters, StockView } from "./members";
+export { getMember, getMemberSummaries, memberExists, membersOfAccounts, memberDeliveriesByDay, memberStockByForm, DateRangeError } from "./members";
+export type { MemberSummary, MemberView, DeliveryDayView, DeliveriesByDayParameters, StockView } from "./members";
 export { InvalidCursorError, DagTooLargeError } from "./errors";
-export { QUERY_LIMITS } from "./limits";
-export { getLotAttestations, getLotCarriedClaims, memberAttestations, memberCredits, attestationStatus } from "./attestations";
+export { QUERY_LIMITS, MAX_READ_MODEL_ID, fitsReadModelId } from "./limits";
+export { readModelSnapshot } from "./snapshot";
+export { getLotAttestations, getLotCarriedClaims, getPlotAttestations, memberAttestations, memberCredits, attestationStatus } from "./attestations";
 export type {
   AttestationStatus,
   AttestationView,

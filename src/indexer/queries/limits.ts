@@ -20,3 +20,11 @@ export const QUERY_LIMITS = {
 export function pageSize(limit: number | undefined): number {
   return Math.min(Math.max(1, limit ?? QUERY_LIMITS.defaultPage), QUERY_LIMITS.maxPage);
 }
+
+/** Ids (lots, members) are SQL `int8` in the read model: a larger number names nothing. */
+export const MAX_READ_MODEL_ID = 2n ** 63n - 1n;
+
+/** Whether `id` can name a row at all (and may be bound as an `int8` parameter). */
+export function fitsReadModelId(id: bigint): boolean {
+  return id >= 0n && id <= MAX_READ_MODEL_ID;
+}

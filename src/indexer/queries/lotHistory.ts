@@ -55,3 +55,29 @@ export async function getLotHistory(q: Queryable, lotId: bigint, parameters: Get
   const page = items.slice(0, limit);
   return { items: page, nextCursor: more ? encodeCursor(`history:${lotId}`, [page.at(-1)!.seq]) : null };
 }
+
+/** One event of a lot as stored, for readers that recompute and check (the consumer page). */
+export type LotEventRecord = Omit<LotEventView, "position"> & { lotId: string };
+
+/**
+ * Every event of the given lots (no paging: the caller bounds how many lots it asks for), by lot
+ * and sequence number. A lot the read model does not know has no events here.
+ */
+export async function getEventsOfLots(q: Queryable, lotIds: readonly string[]): Promise<LotEventRecord[]> {
+  const { rows } = await q.query<{ lot_id: string; seq: number; kind: string; block_number: string | number; log_index: number; tx_hash: string; block_time: Date | null; head: string; fields: Record<string, unknown> }>(
+    `select lot_id::text as lot_id, seq, kind, block_number, log_index, tx_hash, block_time, head, fields
+       from lot_events where lot_id = any($1::int8[]) order by lot_id, seq`,
+    [lotIds],
+  );
+  return rows.map((row) => ({
+    lotId: row.lot_id,
+    seq: Number(row.seq),
+    kind: row.kind,
+    blockNumber: Number(row.block_number),
+    logIndex: Number(row.log_index),
+    txHash: row.tx_hash,
+    blockTime: row.block_time ? new Date(row.block_time).toISOString() : null,
+    head: row.head,
+    fields: row.fields,
+  }));
+}

@@ -2,7 +2,7 @@ import type { Queryable, Row } from "../../db";
 import { Commodity, type CommodityName } from "../../lots/forms";
 import type { LotGenesis, LotStatus } from "../store/rows";
 import { decodeCursor, encodeCursor, ID } from "./cursor";
-import { pageSize, QUERY_LIMITS } from "./limits";
+import { fitsReadModelId, pageSize, QUERY_LIMITS } from "./limits";
 
 export type AccountRef = { account: string; memberId: string };
 
@@ -122,18 +122,27 @@ export function lotViewFromJson(lot: LotJson): LotView {
 
 /** One lot, or null if the read model has no such lot. */
 export async function getLot(q: Queryable, lotId: bigint): Promise<LotView | null> {
+  if (!fitsReadModelId(lotId)) return null;
   const { rows } = await q.query(`select ${LOT_COLUMNS} from lots l left join forms f on f.form = l.form where l.lot_id = $1`, [lotId.toString()]);
   return rows.length === 0 ? null : lotViewFromRow(rows[0]!);
 }
 
 /** Several lots by id, in the order asked (unknown ids left out). */
 export async function getLots(q: Queryable, lotIds: readonly bigint[]): Promise<LotView[]> {
-  if (lotIds.length === 0) return [];
+  const known = lotIds.filter(fitsReadModelId);
+  if (known.length === 0) return [];
   const { rows } = await q.query(`select ${LOT_COLUMNS} from lots l left join forms f on f.form = l.form where l.lot_id = any($1::int8[])`, [
-    lotIds.map(String),
+    known.map(String),
   ]);
   const byId = new Map(rows.map((row) => [String(row.lot_id), lotViewFromRow(row)]));
   return lotIds.flatMap((lotId) => byId.get(lotId.toString()) ?? []);
+}
+
+/** Whether the read model knows the lot (a cheap check before drawing its QR code). */
+export async function lotExists(q: Queryable, lotId: bigint): Promise<boolean> {
+  if (!fitsReadModelId(lotId)) return false;
+  const { rows } = await q.query("select 1 from lots where lot_id = $1", [lotId.toString()]);
+  return rows.length === 1;
 }
 
 export type LotFilters = {

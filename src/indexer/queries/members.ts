@@ -40,6 +40,27 @@ export async function getMember(q: Queryable, memberId: bigint): Promise<MemberV
   };
 }
 
+/** Which member each account belongs to (accounts the read model does not know are left out). */
+export async function membersOfAccounts(q: Queryable, addresses: readonly string[]): Promise<Map<string, string>> {
+  const { rows } = await q.query<{ address: string; member_id: string }>(
+    "select address, member_id::text as member_id from accounts where address = any($1::text[])",
+    [addresses.map((address) => address.toLowerCase())],
+  );
+  return new Map(rows.map((row) => [row.address.toLowerCase(), row.member_id]));
+}
+
+/** A member as a public page names it: roles, country and the digest of its metadata document. */
+export type MemberSummary = Pick<MemberView, "memberId" | "roles" | "country" | "metadata">;
+
+/** Several members by id, in no particular order (unknown ids left out). */
+export async function getMemberSummaries(q: Queryable, memberIds: readonly string[]): Promise<MemberSummary[]> {
+  const { rows } = await q.query<{ member_id: string; roles: number; country: string; metadata: string }>(
+    "select member_id::text as member_id, roles, country, metadata from members where member_id = any($1::int8[])",
+    [memberIds],
+  );
+  return rows.map((row) => ({ memberId: row.member_id, roles: bitsToRoles(Number(row.roles)), country: row.country, metadata: row.metadata }));
+}
+
 export async function memberExists(q: Queryable, memberId: bigint): Promise<boolean> {
   const { rows } = await q.query("select 1 from members where member_id = $1", [memberId.toString()]);
   return rows.length === 1;

@@ -6,7 +6,7 @@ import type { Keystore } from "../../chain/keystore/keystore";
 import type { RelayConfig } from "../../config/config";
 import type { Database } from "../../db/database";
 import { noCrash, type CrashHook } from "../crashPoints";
-import { jsonRpcOf, type JsonRpc } from "../jsonRpc";
+import { jsonRpcOf, type JsonRpc } from "../../chain/jsonRpc";
 import { MAX_BATCH } from "../lotCalls";
 import { CustodialAccounts } from "./accounts";
 import type { Inflight } from "./calls";

@@ -1,6 +1,6 @@
 import type { JsonRpcProvider } from "ethers";
 import type { Database } from "../../db/database";
-import type { JsonRpc } from "../jsonRpc";
+import type { JsonRpc } from "../../chain/jsonRpc";
 import { highestLiveNonce } from "../outbox";
 import { FORWARDER } from "../receiptOutputs";
 

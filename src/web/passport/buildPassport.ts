@@ -1,13 +1,21 @@
 import type { Database, Queryable } from "../../db";
 import { NonRetryableError } from "../../errors/base";
 import { resolveDigest, type EvidenceStore } from "../../evidence";
-import { getLotAttestations, getLotCarriedClaims } from "../../indexer/queries";
-import { attestationViewFromRow, type AttestationView } from "../../indexer/queries/attestations";
+import {
+  getEventsOfLots,
+  getLotAttestations,
+  getLotCarriedClaims,
+  getLots,
+  getMemberSummaries,
+  getPlotAttestations,
+  membersOfAccounts,
+  readModelSnapshot,
+  type AttestationView,
+} from "../../indexer/queries";
 import { formById } from "../../lots/forms";
-import { bitsToRoles } from "../../membership/roles";
 import { summariseOrigins } from "../../origins";
 import { productsOfLot, type Product } from "../../products";
-import type { JsonRpc } from "../../relay/jsonRpc";
+import type { JsonRpc } from "../../chain/jsonRpc";
 import { eventFromJson, eventJsonFromRow, lotStateFromEvents } from "./events";
 import type { LotPassport, PassportEvent, PassportEvidence, PassportLot, PassportMember, VerificationMismatch } from "./types";
 import { checkPassportAgainstChain, checkStatedValues, type BlockTag } from "./verify";
@@ -45,10 +53,8 @@ export type PassportSources = {
  */
 export async function buildPassport(sources: PassportSources, lotId: bigint, product: Product | null = null): Promise<LotPassport | null> {
   const { db, rpc } = sources;
-  const snapshot = await db.transaction(async (tx) => {
-    await tx.query("set transaction isolation level repeatable read");
-    const checkpoint = await tx.query<{ block_number: string | number }>("select block_number from indexer_checkpoint order by block_number desc limit 1");
-    const block: BlockTag = checkpoint.rows[0] ? Number(checkpoint.rows[0].block_number) : "latest";
+  const snapshot = await readModelSnapshot(db, async (tx, indexedBlock) => {
+    const block: BlockTag = indexedBlock ?? "latest";
     const blockInfo = await rpc.call<{ number: string; timestamp: string } | null>("eth_getBlockByNumber", [block === "latest" ? "latest" : `0x${block.toString(16)}`, false]);
     const blockNumber = blockInfo ? Number(blockInfo.number) : 0;
     const blockTime = blockInfo ? new Date(Number(blockInfo.timestamp) * 1000) : new Date();
@@ -77,16 +83,11 @@ export async function buildPassport(sources: PassportSources, lotId: bigint, pro
       }
     }
     for (const attestation of attestations) addresses.add(attestation.attester.account.toLowerCase());
-    const accountRows = await tx.query<{ address: string; member_id: string }>("select address, member_id::text as member_id from accounts where address = any($1::text[])", [[...addresses]]);
-    const accounts: Record<string, string> = {};
-    for (const row of accountRows.rows) accounts[row.address.toLowerCase()] = row.member_id;
+    const accounts = Object.fromEntries(await membersOfAccounts(tx, [...addresses]));
     const memberIds = [...new Set(Object.values(accounts))].slice(0, MAX_MEMBERS);
-    const memberRows = await tx.query<{ member_id: string; roles: number; country: string; metadata: string }>(
-      "select member_id::text as member_id, roles, country, metadata from members where member_id = any($1::int8[])",
-      [memberIds],
-    );
+    const memberRows = await getMemberSummaries(tx, memberIds);
     const products = product ? [product] : await productsOfLot(tx, lotId);
-    return { block: { number: blockNumber, tag: block, time: blockTime }, lots, readModel, states, minted, origins, attestations, claims, accounts, memberRows: memberRows.rows, product: products[0] ?? null };
+    return { block: { number: blockNumber, tag: block, time: blockTime }, lots, readModel, states, minted, origins, attestations, claims, accounts, memberRows, product: products[0] ?? null };
   });
   if (!snapshot) return null;
 
@@ -96,8 +97,8 @@ export async function buildPassport(sources: PassportSources, lotId: bigint, pro
   const members: PassportMember[] = [];
   for (const row of snapshot.memberRows) {
     const name = await memberName(sources.evidence, row.metadata, names);
-    members.push({ memberId: row.member_id, name, roles: bitsToRoles(Number(row.roles)), country: row.country });
-    if (name !== null) evidence.push(await evidenceItem(sources.evidence, row.metadata, { kind: "member", memberId: row.member_id }));
+    members.push({ memberId: row.memberId, name, roles: row.roles, country: row.country });
+    if (name !== null) evidence.push(await evidenceItem(sources.evidence, row.metadata, { kind: "member", memberId: row.memberId }));
   }
   members.sort((a, b) => Number(BigInt(a.memberId) - BigInt(b.memberId)));
   for (const lot of lots) {
@@ -186,24 +187,19 @@ async function walkAncestry(q: Queryable, lotId: bigint): Promise<PassportLot[] 
   let level = [lotId.toString()];
   for (let depth = 0; level.length > 0; depth++) {
     if (found.size + level.length > MAX_PASSPORT_LOTS) throw new PassportTooLargeError(`lot ${lotId} was made from more than ${MAX_PASSPORT_LOTS} lots`);
-    const { rows } = await q.query<{ lot_id: string; seq: number; kind: string; block_number: string | number; log_index: number; tx_hash: string; block_time: Date | null; head: string; fields: Record<string, unknown> }>(
-      `select lot_id::text as lot_id, seq, kind, block_number, log_index, tx_hash, block_time, head, fields
-         from lot_events where lot_id = any($1::int8[]) order by lot_id, seq`,
-      [level],
-    );
     const next = new Set<string>();
-    for (const row of rows) {
-      let lot = found.get(row.lot_id);
+    for (const row of await getEventsOfLots(q, level)) {
+      let lot = found.get(row.lotId);
       if (!lot) {
-        lot = { lotId: row.lot_id, depth, events: [] };
-        found.set(row.lot_id, lot);
+        lot = { lotId: row.lotId, depth, events: [] };
+        found.set(row.lotId, lot);
       }
       const event: PassportEvent = {
-        event: eventJsonFromRow(row.lot_id, row.kind, row.fields),
-        txHash: row.tx_hash,
-        blockNumber: Number(row.block_number),
-        logIndex: Number(row.log_index),
-        blockTime: row.block_time ? new Date(row.block_time).toISOString() : null,
+        event: eventJsonFromRow(row.lotId, row.kind, row.fields),
+        txHash: row.txHash,
+        blockNumber: row.blockNumber,
+        logIndex: row.logIndex,
+        blockTime: row.blockTime,
         head: row.head,
       };
       lot.events.push(event);
@@ -217,11 +213,8 @@ async function walkAncestry(q: Queryable, lotId: bigint): Promise<PassportLot[] 
 
 /** The read model's lot rows against what the events say (a changed weight, custodian or head is named). */
 async function compareReadModel(q: Queryable, lots: PassportLot[]): Promise<VerificationMismatch[]> {
-  const { rows } = await q.query<{ lot_id: string; form: number; grams: string; status: string; custodian: string; head: string; event_count: number }>(
-    "select lot_id::text as lot_id, form, grams::text as grams, status, custodian, head, event_count from lots where lot_id = any($1::int8[])",
-    [lots.map((lot) => lot.lotId)],
-  );
-  const byId = new Map(rows.map((row) => [row.lot_id, row]));
+  const rows = await getLots(q, lots.map((lot) => BigInt(lot.lotId)));
+  const byId = new Map(rows.map((row) => [row.lotId, row]));
   const mismatches: VerificationMismatch[] = [];
   for (const lot of lots) {
     const row = byId.get(lot.lotId);
@@ -239,11 +232,11 @@ async function compareReadModel(q: Queryable, lots: PassportLot[]): Promise<Veri
       if (table !== events) mismatches.push({ kind: "readModel", lotId: lot.lotId, field, shown: table, events, what: `lot ${lot.lotId}: the gateway's lots table says ${field} ${table}, its events say ${events}` });
     };
     compare("grams", row.grams, state.grams.toString());
-    compare("form", String(row.form), String(state.form));
+    compare("form", String(row.form.id), String(state.form));
     compare("status", row.status, state.status);
-    compare("custodian", row.custodian.toLowerCase(), state.custodian);
+    compare("custodian", row.custodian.account.toLowerCase(), state.custodian);
     compare("head", row.head.toLowerCase(), (lot.events.at(-1)?.head ?? "").toLowerCase());
-    compare("event count", String(row.event_count), String(lot.events.length));
+    compare("event count", String(row.eventCount), String(lot.events.length));
   }
   return mismatches;
 }
@@ -292,14 +285,6 @@ async function originPlotAttestations(
 ): Promise<Array<AttestationView & { subjectKind: "plot"; lotId: string }>> {
   const deliveryOf = new Map<string, string>();
   for (const delivery of deliveries) if (!deliveryOf.has(delivery.origin.toLowerCase())) deliveryOf.set(delivery.origin.toLowerCase(), delivery.lotId);
-  if (deliveryOf.size === 0) return [];
-  const { rows } = await tx.query(
-    `select a.*, s.name as scheme_name, s.version as scheme_version, s.model as scheme_model
-       from attestations a left join schemes s on s.scheme = a.scheme
-      where a.subject_kind = 2 and a.subject = any($1::text[])
-      order by a.position, a.uid limit $2`,
-    [[...deliveryOf.keys()], MAX_PLOT_ATTESTATIONS],
-  );
-  const seconds = Math.floor(now.getTime() / 1000);
-  return rows.map((row) => ({ ...attestationViewFromRow(row, seconds), subjectKind: "plot" as const, lotId: deliveryOf.get(String(row.subject).toLowerCase())! }));
+  const attestations = await getPlotAttestations(tx, [...deliveryOf.keys()], { now, limit: MAX_PLOT_ATTESTATIONS });
+  return attestations.map((view) => ({ ...view, subjectKind: "plot" as const, lotId: deliveryOf.get(view.subject.value.toLowerCase())! }));
 }

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import express, { type Request, type Response } from "express";
 import { createRateLimiter, type RateLimiter } from "../../api/rateLimit";
+import { fitsReadModelId } from "../../indexer/queries";
 import { BATCH_PATTERN, checkGtin, findProduct, type Product } from "../../products";
 import { message, pickLocale, type Locale, type MessageKey } from "../i18n";
 import { buildPassport, PassportTooLargeError, type PassportSources } from "./buildPassport";
@@ -23,7 +24,6 @@ const SECURITY_HEADERS = {
 };
 
 const LOT_ID = /^[1-9]\d{0,18}$/;
-const INT8_MAX = (1n << 63n) - 1n;
 
 /**
  * The public lot page, no authentication: `GET /l/{lotId}` (the gateway's own path for a lot) and
@@ -80,7 +80,7 @@ export function createPassportRouter(parameters: PassportRouterParameters): expr
     run(async (req, res) => {
       if (limited(req, res)) return;
       const raw = String(req.params.lotId);
-      if (!LOT_ID.test(raw) || BigInt(raw) > INT8_MAX) return refuse(req, res, 400, "invalid_lot_id", "notFoundTitle", "badLotId", { value: raw.slice(0, 40) });
+      if (!LOT_ID.test(raw) || !fitsReadModelId(BigInt(raw))) return refuse(req, res, 400, "invalid_lot_id", "notFoundTitle", "badLotId", { value: raw.slice(0, 40) });
       await answer(req, res, BigInt(raw), null);
     }),
   );

@@ -1,9 +1,9 @@
-import { Interface } from "ethers";
 import { computeAttestationUid } from "../../attestations/attestationUid";
 import { cidToDigest } from "../../evidence/chainDigest";
 import { fetchEvidenceFromGateway } from "../../evidence/trustlessFetch";
 import { computeHistoryHead, eventDigest, foldHead, type Hex } from "../../lots/historyHead";
-import type { JsonRpc } from "../../relay/jsonRpc";
+import { attestationRegistryInterface, lotRegistryInterface } from "../../chain/contracts";
+import type { JsonRpc } from "../../chain/jsonRpc";
 import { eventFromJson, lotStateFromEvents } from "./events";
 import type { LotPassport, PassportAttestation, PassportAttestationStatus, PassportLot, VerificationMismatch } from "./types";
 
@@ -14,9 +14,6 @@ import type { LotPassport, PassportAttestation, PassportAttestationStatus, Passp
  * attestation's status compared with `AttestationRegistry.areValid` in one `eth_call`.
  */
 
-const LOT_REGISTRY = new Interface(["function historyHeads(uint256[] lotIds) view returns (bytes32[] heads)"]);
-const ATTESTATION_REGISTRY = new Interface(["function areValid(bytes32[] uids) view returns (bool[] valid)"]);
-
 /** A block tag for `eth_call`: a number or "latest". */
 export type BlockTag = number | "latest";
 
@@ -25,18 +22,18 @@ const tag = (block: BlockTag) => (block === "latest" ? "latest" : `0x${block.toS
 /** The chain's history heads of `lotIds` at `block`, in one `eth_call`. */
 export async function chainHistoryHeads(rpc: JsonRpc, lotRegistry: string, lotIds: readonly string[], block: BlockTag): Promise<string[]> {
   if (lotIds.length === 0) return [];
-  const data = LOT_REGISTRY.encodeFunctionData("historyHeads", [lotIds.map(BigInt)]);
+  const data = lotRegistryInterface.encodeFunctionData("historyHeads", [lotIds.map(BigInt)]);
   const result = await rpc.call<string>("eth_call", [{ to: lotRegistry, data }, tag(block)]);
-  const [heads] = LOT_REGISTRY.decodeFunctionResult("historyHeads", result) as unknown as [string[]];
+  const [heads] = lotRegistryInterface.decodeFunctionResult("historyHeads", result) as unknown as [string[]];
   return heads.map((head) => head.toLowerCase());
 }
 
 /** Whether each attestation is valid (exists, not revoked, not expired) at `block`, in one `eth_call`. */
 export async function chainAttestationsValid(rpc: JsonRpc, attestationRegistry: string, uids: readonly string[], block: BlockTag): Promise<boolean[]> {
   if (uids.length === 0) return [];
-  const data = ATTESTATION_REGISTRY.encodeFunctionData("areValid", [uids]);
+  const data = attestationRegistryInterface.encodeFunctionData("areValid", [[...uids]]);
   const result = await rpc.call<string>("eth_call", [{ to: attestationRegistry, data }, tag(block)]);
-  const [valid] = ATTESTATION_REGISTRY.decodeFunctionResult("areValid", result) as unknown as [boolean[]];
+  const [valid] = attestationRegistryInterface.decodeFunctionResult("areValid", result) as unknown as [boolean[]];
   return [...valid];
 }
 
@@ -209,10 +206,6 @@ export function checkStatedValues(passport: Pick<LotPassport, "lot" | "lots" | "
   return mismatches;
 }
 
-const MEMBERSHIP = new Interface([
-  "function getMember(uint64 memberId) view returns (tuple(uint8 roles, bool active, bytes2 country, uint16 accountCount, bytes32 metadata) member, address[] accounts)",
-]);
-
 /** One line of an independent verification: what was checked and whether it held. */
 export type VerifyFinding = { ok: boolean; what: string };
 
@@ -267,9 +260,9 @@ export async function verifyPassportIndependently({ passport, rpc, evidenceGatew
   // Members: the metadata digest (whose document gives the name) and the accounts named for them.
   for (const member of passport.members) {
     try {
-      const result = MEMBERSHIP.decodeFunctionResult(
+      const result = lotRegistryInterface.decodeFunctionResult(
         "getMember",
-        await rpc.call<string>("eth_call", [{ to: passport.contracts.LotRegistry, data: MEMBERSHIP.encodeFunctionData("getMember", [BigInt(member.memberId)]) }, "latest"]),
+        await rpc.call<string>("eth_call", [{ to: passport.contracts.LotRegistry, data: lotRegistryInterface.encodeFunctionData("getMember", [BigInt(member.memberId)]) }, "latest"]),
       );
       const onChain = { metadata: String(result[0].metadata).toLowerCase(), accounts: (result[1] as string[]).map((a) => a.toLowerCase()) };
       const named = Object.entries(passport.accounts).filter(([, id]) => id === member.memberId).map(([account]) => account);

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { keccak256 } from "ethers";
 import { keccak_256 } from "@noble/hashes/sha3";
-import { useNativeKeccak } from "../../src/relay/nativeKeccak";
+import { useNativeKeccak } from "../../src/chain/nativeKeccak";
 
 describe("useNativeKeccak", () => {
   it("hashes as the JavaScript keccak256 does, at every length around the 136-byte rate, up to 64 KiB, one call after another", () => {

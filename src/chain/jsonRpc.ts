@@ -1,5 +1,5 @@
-import { fetchFailureOf, rpcEndpoint } from "../chain/rpcEndpoint";
-import { JsonRpcError, JsonRpcUnreachableError } from "./errors";
+import { fetchFailureOf, rpcEndpoint } from "./rpcEndpoint";
+import { BaseError, RetryableError } from "../errors/base";
 
 /**
  * A lean JSON-RPC client for the relay's hot calls: `fetch` and the platform's JSON parser. The
@@ -10,6 +10,23 @@ import { JsonRpcError, JsonRpcUnreachableError } from "./errors";
 export type JsonRpc = {
   call<T = unknown>(method: string, params: readonly unknown[]): Promise<T>;
 };
+
+/** A JSON-RPC error answer; `data` carries revert data for `eth_call` / `eth_estimateGas`. */
+export class JsonRpcError extends BaseError {
+  override name = "JsonRpcError";
+  readonly code: number;
+  readonly data: unknown;
+  constructor(method: string, error: { code?: number; message?: string; data?: unknown }) {
+    super(`${method}: ${error.message ?? "error"}`, { details: `code ${error.code}` });
+    this.code = error.code ?? 0;
+    this.data = error.data;
+  }
+}
+
+/** The node did not answer, or not with JSON-RPC: worth trying again. Names the node without credentials. */
+export class JsonRpcUnreachableError extends RetryableError {
+  override name = "JsonRpcUnreachableError";
+}
 
 export function jsonRpcClient(url: string, options: { timeoutMs?: number } = {}): JsonRpc {
   const endpoint = rpcEndpoint(url);

@@ -1,7 +1,6 @@
 import { z } from "zod";
-import { ApiError, badRequest, defineRoute, notFound, type AnyRoute } from "../../api";
-import type { Queryable } from "../../db";
-import { Commodity, type CommodityName } from "../../lots/forms";
+import type { Queryable } from "../db";
+import { Commodity, type CommodityName } from "../lots/forms";
 import {
   DagTooLargeError,
   DateRangeError,
@@ -13,6 +12,7 @@ import {
   getMember,
   InvalidCursorError,
   listLots,
+  MAX_READ_MODEL_ID,
   memberDeliveriesByDay,
   memberAttestations,
   memberCredits,
@@ -20,9 +20,11 @@ import {
   memberStockByForm,
   QUERY_LIMITS,
   type DagDirection,
-} from "../queries";
+} from "../indexer/queries";
+import { ApiError, badRequest, notFound } from "./problem";
+import { defineRoute, type AnyRoute } from "./routes";
 
-const INT8_MAX = (2n ** 63n - 1n).toString();
+const INT8_MAX = MAX_READ_MODEL_ID.toString();
 
 /** A lot or member id in the path: a positive decimal integer that fits the read model (int8). */
 const id = (what: string) =>
@@ -58,14 +60,14 @@ const lotFilters = z.object({
   limit,
 });
 
-export type CreateQueryRoutesParameters = { db: Queryable };
+export type CreateReadRoutesParameters = { db: Queryable };
 
 /**
  * The read model over HTTP for members (buyers, certifiers, auditors): lots with their history,
  * ancestry and descendants, members and their views. Every list has a cursor and a hard limit;
  * unknown ids answer 404 naming the id, malformed ids 400. Mount with the gateway's other routes.
  */
-export function createQueryRoutes({ db }: CreateQueryRoutesParameters): AnyRoute[] {
+export function createReadRoutes({ db }: CreateReadRoutesParameters): AnyRoute[] {
   const lotNotFound = (lotId: string) => notFound(`lot ${lotId} not found`, { lotId });
   const memberNotFound = (memberId: string) => notFound(`member ${memberId} not found`, { memberId });
 

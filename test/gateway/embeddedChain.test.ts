@@ -3,12 +3,17 @@ import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
 import { ZeroHash } from "ethers";
-import { startEmbeddedChain, type EmbeddedChain } from "../../src/chain/embeddedChain";
+import { EmbeddedChainIdError } from "../../src/chain/embeddedChain";
+import { readDeployments } from "../../src/chain/deployments";
+import { dataPaths, loadConfig } from "../../src/config";
+import { connectChain } from "../../src/gateway/connectChain";
+import { startEmbeddedChain, type EmbeddedChain } from "../../src/gateway/embeddedChain";
 import { LotRegistry__factory } from "../../typechain-types";
 import { DEMO_SCHEMES } from "../../src/attestations/schemes";
 import { FORMS, YIELDS, formByKey } from "../../src/lots/forms";
 import { Role } from "../../src/membership/roles";
 import { freePort } from "../helpers/ports";
+import { rejection } from "../helpers/rejection";
 
 describe("embedded chain (anvil with --state under the data directory)", () => {
   let dataDir: string;
@@ -26,12 +31,12 @@ describe("embedded chain (anvil with --state under the data directory)", () => {
   it("deploys once, keeps a minted lot across a hard kill, and redeploys nothing on restart", async () => {
     const port = await freePort();
     const firstLog: string[] = [];
-    chain = await startEmbeddedChain({ dataDir, port, log: (line) => firstLog.push(line) });
+    chain = await startEmbeddedChain({ paths: dataPaths(dataDir), port, log: (line) => firstLog.push(line) });
     const first = chain.deployments;
     // The deploy steps say what the chain holds, and what this start added.
     expect(firstLog).to.include(`forms: ${FORMS.length} forms (${FORMS.length} new), ${YIELDS.length} yield bounds (${YIELDS.length} set)`);
     expect(firstLog).to.include(`attestations: observer set, ${DEMO_SCHEMES.length} schemes (${DEMO_SCHEMES.length} new)`);
-    expect(Object.keys(first.contracts)).to.have.members(["Forwarder", "LotRegistry", "AttestationRegistry"]);
+    expect(Object.keys(first.contracts)).to.have.members(["Forwarder", "LotRegistry", "AttestationRegistry", "Governance"]);
     const recorded = JSON.parse(fs.readFileSync(chain.deploymentsFile, "utf8"));
     expect(recorded.contracts.LotRegistry.address).to.equal(first.contracts.LotRegistry.address);
 
@@ -53,7 +58,7 @@ describe("embedded chain (anvil with --state under the data directory)", () => {
     chain.provider.destroy();
 
     const restartLog: string[] = [];
-    chain = await startEmbeddedChain({ dataDir, port, log: (line) => restartLog.push(line) });
+    chain = await startEmbeddedChain({ paths: dataPaths(dataDir), port, log: (line) => restartLog.push(line) });
     expect(chain.deployments.contracts).to.deep.equal(first.contracts);
     // Not "0 registered": what is there, and that nothing is new.
     expect(restartLog).to.include(`forms: ${FORMS.length} forms, ${YIELDS.length} yield bounds, none new`);
@@ -71,12 +76,50 @@ describe("embedded chain (anvil with --state under the data directory)", () => {
     const port = chain!.node.url.split(":").pop()!;
     const otherDir = fs.mkdtempSync(path.join(os.tmpdir(), "firstmile-chain-"));
     try {
-      await startEmbeddedChain({ dataDir: otherDir, port: Number(port) }).then(
+      await startEmbeddedChain({ paths: dataPaths(otherDir), port: Number(port) }).then(
         () => expect.fail("a second node on the same port must not start"),
         (error: Error) => expect(error.message).to.equal(`port ${port} on 127.0.0.1 is in use: another chain node or gateway runs there (set FIRSTMILE_CHAIN_PORT)`),
       );
     } finally {
       fs.rmSync(otherDir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("embedded profile: FIRSTMILE_CHAIN_ID and FIRSTMILE_DEPLOYMENTS_FILE", () => {
+  let dataDir: string;
+
+  before(() => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "firstmile-chain-id-"));
+  });
+
+  after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+  it("runs anvil as the chain id asked for, records the contracts in the file named, and refuses to reopen that state as another chain", async () => {
+    const deploymentsFile = path.join(dataDir, "ops", "contracts.json");
+    const env = { FIRSTMILE_DATA_DIR: dataDir, FIRSTMILE_CHAIN_PORT: String(await freePort()), FIRSTMILE_DEPLOYMENTS_FILE: deploymentsFile };
+    const chain = await connectChain(loadConfig({ env: { ...env, FIRSTMILE_CHAIN_ID: "4242" }, cwd: dataDir }));
+    try {
+      expect(await chain.provider.send("eth_chainId", [])).to.equal("0x1092");
+      expect(chain.chainId).to.equal(4242n);
+      const recorded = readDeployments(deploymentsFile)!;
+      expect(recorded.chainId).to.equal(4242);
+      expect(recorded.contracts.LotRegistry!.address).to.equal(chain.registry);
+      expect(fs.existsSync(dataPaths(dataDir).deploymentsFile), "nothing written to the default deployments file").to.equal(false);
+    } finally {
+      await chain.stop();
+    }
+
+    const before = fs.readFileSync(deploymentsFile, "utf8");
+    const error = await rejection(connectChain(loadConfig({ env, cwd: dataDir })));
+    expect(error).to.be.instanceOf(EmbeddedChainIdError);
+    expect(error.message).to.contain(`The chain state in ${dataPaths(dataDir).chainState} is chain 4242, not chain 31337`);
+    expect(error.message).to.contain("set FIRSTMILE_CHAIN_ID=4242");
+    expect(fs.readFileSync(deploymentsFile, "utf8"), "the record is left as it was").to.equal(before);
+    const answer = await fetch(`http://127.0.0.1:${env.FIRSTMILE_CHAIN_PORT}`, { method: "POST", body: "{}" }).then(
+      () => "answered",
+      () => "refused",
+    );
+    expect(answer, "no node was started").to.equal("refused");
   });
 });

@@ -9,11 +9,11 @@ import { createApp, issueApiToken } from "../../src/api";
 import type { Database } from "../../src/db";
 import { migrate } from "../../src/db/migrate";
 import { openPglite } from "../../src/db/pglite";
-import { createQueryRoutes } from "../../src/indexer/http/routes";
+import { createReadRoutes } from "../../src/api/readRoutes";
 import { Role } from "../../src/membership/roles";
 import { copyPgliteTemplate } from "../helpers/engines";
-import { indexSynthetic } from "./indexSynthetic";
-import { SyntheticChain, SyntheticForm as Form } from "./syntheticChain";
+import { indexSynthetic } from "../indexer/indexSynthetic";
+import { SyntheticChain, SyntheticForm as Form } from "../indexer/syntheticChain";
 
 describe("read-model HTTP routes", () => {
   let dir: string;
@@ -36,7 +36,7 @@ describe("read-model HTTP routes", () => {
     await migrate(db);
     await indexSynthetic(db, chain.events);
     auth = { authorization: `Bearer ${(await issueApiToken(db, coopMember)).token}` };
-    const app = createApp({ db, logger: pino({ level: "silent" }), routes: createQueryRoutes({ db }) });
+    const app = createApp({ db, logger: pino({ level: "silent" }), routes: createReadRoutes({ db }) });
     server = app.listen(0, "127.0.0.1");
     await new Promise((resolve) => server.once("listening", resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -1,0 +1,34 @@
+import { deployAll } from "../../deploy";
+import type { Deployments } from "../chain/deployments";
+import { startEmbeddedNode, type EmbeddedNode } from "../chain/embeddedChain";
+import { DEFAULTS, type DataPaths } from "../config";
+
+export interface EmbeddedChainOptions {
+  /** Where the chain state and the deployment record live (`config.paths`). */
+  paths: Pick<DataPaths, "chainState" | "deploymentsFile">;
+  port: number;
+  /** Default: the embedded default chain id (31337). */
+  chainId?: number;
+  log?: (message: string) => void;
+}
+
+export interface EmbeddedChain extends EmbeddedNode {
+  deployments: Deployments;
+  deploymentsFile: string;
+}
+
+/**
+ * The embedded profile's chain: the local node started under the data dir, and the contracts
+ * deployed to it by `deploy/` (idempotently: on a restart the recorded contracts are found and
+ * reused), recorded in `paths.deploymentsFile`.
+ */
+export async function startEmbeddedChain({ paths, port, chainId = DEFAULTS.chainId, log = () => {} }: EmbeddedChainOptions): Promise<EmbeddedChain> {
+  const node = await startEmbeddedNode({ stateDir: paths.chainState, chainId, port });
+  try {
+    const deployments = await deployAll({ signer: node.governor, file: paths.deploymentsFile, network: "embedded", log });
+    return { ...node, deployments, deploymentsFile: paths.deploymentsFile };
+  } catch (error) {
+    await node.stop();
+    throw error;
+  }
+}

@@ -1,0 +1,271 @@
+import { expect } from "chai";
+import { ZeroHash, id, type Interface } from "ethers";
+import { attestationRegistryInterface, lotRegistryInterface } from "../../src/chain/contracts";
+import { encodeCheckpoint, IndexerDecodeError } from "../../src/indexer";
+import { decodeLogs } from "../../src/indexer/indexing/decode";
+import type { ChainLog } from "../../src/indexer/indexing/events";
+
+// Logs are encoded with the compiled contracts' own interfaces (typechain), so the hand-written
+// word readers in decode.ts are checked against the ABI the contracts really emit.
+
+const registry = "0x00000000000000000000000000000000000000aa";
+const attestations = "0x00000000000000000000000000000000000000ab";
+const coop = "0x00000000000000000000000000000000000000c1";
+const processor = "0x00000000000000000000000000000000000000b2";
+const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
+const TX = id("tx");
+const h = (text: string) => id(text);
+const at = new Date("2025-03-01T06:00:00Z");
+
+function logOf(iface: Interface, address: string, name: string, values: unknown[], logIndex = 0, tx = TX): ChainLog {
+  const encoded = iface.encodeEventLog(name, values);
+  return { address, topics: encoded.topics, data: encoded.data, blockNumber: 9, blockHash: id("block 9"), transactionHash: tx, logIndex };
+}
+const registryLog = (name: string, values: unknown[], logIndex = 0) => logOf(lotRegistryInterface as unknown as Interface, registry, name, values, logIndex);
+const attestationLog = (name: string, values: unknown[], logIndex = 0) => logOf(attestationRegistryInterface as unknown as Interface, attestations, name, values, logIndex);
+
+const decode = (logs: ChainLog[]) => decodeLogs(logs, { lotRegistry: registry, attestationRegistry: attestations, blockTimes: new Map([[9, at]]) });
+const meta = (logIndex = 0) => ({ position: encodeCheckpoint({ blockNumber: 9, logIndex }), blockNumber: 9, logIndex, txHash: TX.toLowerCase(), blockTime: at });
+/** The one event a single log decodes to, without its position. */
+const only = (log: ChainLog) => {
+  const events = decode([log]);
+  expect(events).to.have.length(1);
+  expect(events[0]).to.deep.include(meta(log.logIndex));
+  const { position, blockNumber, logIndex, txHash, blockTime, ...event } = events[0] as unknown as Record<string, unknown>;
+  return event;
+};
+
+/** The registry's events the read model is built from; every other event of the ABI is ignored on purpose. */
+const DECODED_REGISTRY_EVENTS = [
+  "MemberAdded",
+  "AccountAdded",
+  "AccountStatusChanged",
+  "MemberStatusChanged",
+  "RolesChanged",
+  "MetadataChanged",
+  "FormRegistered",
+  "FormToleranceChanged",
+  "YieldBoundsSet",
+  "LotMinted",
+  "LotsMinted",
+  "HandoverOffered",
+  "HandoverCancelled",
+  "HandoverRejected",
+  "HandoverAccepted",
+  "LotsDerived",
+  "EvidenceAttached",
+];
+const IGNORED_REGISTRY_EVENTS = ["Transfer", "ConsecutiveTransfer", "LotObserverSet", "Approval", "ApprovalForAll"];
+
+describe("decodeLogs (pure: logs in, typed events out)", () => {
+  it("knows every event in the compiled LotRegistry ABI: decoded or ignored on purpose", () => {
+    const names: string[] = [];
+    lotRegistryInterface.forEachEvent((fragment) => names.push(fragment.name));
+    expect([...names].sort()).to.deep.equal([...DECODED_REGISTRY_EVENTS, ...IGNORED_REGISTRY_EVENTS].sort());
+  });
+
+  it("handles every event in the compiled AttestationRegistry ABI", () => {
+    const handled = ["SchemeRegistered", "Accredited", "AccreditationWithdrawn", "Attested", "Revoked", "ClaimCarried", "MassBalanceCredited", "MassBalanceDebited", "MassBalanceWithdrawn"];
+    attestationRegistryInterface.forEachEvent((fragment) => expect(handled, `AttestationRegistry's ${fragment.name}`).to.include(fragment.name));
+  });
+
+  describe("membership events", () => {
+    it("MemberAdded: id, roles, country as two letters, metadata", () => {
+      expect(only(registryLog("MemberAdded", [3n, 5, "0x4944", h("meta")]))).to.deep.equal({ type: "MemberAdded", memberId: 3n, roles: 5, country: "ID", metadata: h("meta") });
+    });
+
+    it("AccountAdded, AccountStatusChanged, MemberStatusChanged", () => {
+      expect(only(registryLog("AccountAdded", [3n, coop]))).to.deep.equal({ type: "AccountAdded", memberId: 3n, account: coop });
+      expect(only(registryLog("AccountStatusChanged", [3n, coop, false]))).to.deep.equal({ type: "AccountStatusChanged", memberId: 3n, account: coop, active: false });
+      expect(only(registryLog("MemberStatusChanged", [3n, true]))).to.deep.equal({ type: "MemberStatusChanged", memberId: 3n, active: true });
+    });
+
+    it("RolesChanged and MetadataChanged", () => {
+      expect(only(registryLog("RolesChanged", [3n, 1, 3]))).to.deep.equal({ type: "RolesChanged", memberId: 3n, previousRoles: 1, roles: 3 });
+      expect(only(registryLog("MetadataChanged", [3n, h("new")]))).to.deep.equal({ type: "MetadataChanged", memberId: 3n, metadata: h("new") });
+    });
+  });
+
+  describe("form events", () => {
+    it("FormRegistered (with a UTF-8 name), FormToleranceChanged, YieldBoundsSet", () => {
+      expect(only(registryLog("FormRegistered", [4, 1, 250, "biji kakao kering"]))).to.deep.equal({ type: "FormRegistered", form: 4, commodity: 1, toleranceBps: 250, name: "biji kakao kering" });
+      expect(only(registryLog("FormToleranceChanged", [4, 300]))).to.deep.equal({ type: "FormToleranceChanged", form: 4, toleranceBps: 300 });
+      expect(only(registryLog("YieldBoundsSet", [1, 2, 3_500, 4_500]))).to.deep.equal({ type: "YieldBoundsSet", inputForm: 1, outputForm: 2, minBps: 3_500, maxBps: 4_500 });
+    });
+  });
+
+  describe("lot events", () => {
+    it("LotMinted: one delivery, its custodian taken from the mint Transfer just before it", () => {
+      const events = decode([
+        registryLog("Transfer", [ZERO_ADDRESS, coop, 7n], 0),
+        registryLog("LotMinted", [7n, 1, 5_000n, h("m"), h("o"), h("head")], 1),
+      ]);
+      expect(events).to.deep.equal([
+        { type: "LotsMinted", custodian: coop, firstLotId: 7n, deliveries: [{ form: 1, grams: 5_000n, metadata: h("m"), origin: h("o") }], heads: [h("head")], ...meta(1) },
+      ]);
+    });
+
+    it("LotsMinted: a batch of deliveries with their heads", () => {
+      const deliveries = [
+        [1, 5_000n, h("m1"), h("o1")],
+        [2, 7_000n, h("m2"), h("o2")],
+      ];
+      expect(only(registryLog("LotsMinted", [coop, 11n, deliveries, [h("a"), h("b")]]))).to.deep.equal({
+        type: "LotsMinted",
+        custodian: coop,
+        firstLotId: 11n,
+        deliveries: [
+          { form: 1, grams: 5_000n, metadata: h("m1"), origin: h("o1") },
+          { form: 2, grams: 7_000n, metadata: h("m2"), origin: h("o2") },
+        ],
+        heads: [h("a"), h("b")],
+      });
+    });
+
+    it("HandoverOffered, HandoverCancelled, HandoverRejected, HandoverAccepted", () => {
+      expect(only(registryLog("HandoverOffered", [7n, coop, processor, h("1")]))).to.deep.equal({ type: "HandoverOffered", lotId: 7n, custodian: coop, receiver: processor, head: h("1") });
+      expect(only(registryLog("HandoverCancelled", [7n, coop, processor, h("2")]))).to.deep.equal({ type: "HandoverCancelled", lotId: 7n, custodian: coop, receiver: processor, head: h("2") });
+      expect(only(registryLog("HandoverRejected", [7n, coop, processor, 2, h("3")]))).to.deep.equal({ type: "HandoverRejected", lotId: 7n, custodian: coop, receiver: processor, reason: 2, head: h("3") });
+      expect(only(registryLog("HandoverAccepted", [7n, coop, processor, 5_000n, 4_990n, h("4")]))).to.deep.equal({
+        type: "HandoverAccepted",
+        lotId: 7n,
+        previousCustodian: coop,
+        custodian: processor,
+        gramsSent: 5_000n,
+        gramsReceived: 4_990n,
+        head: h("4"),
+      });
+    });
+
+    for (const [kindNumber, kind] of [[6, "split"], [7, "merged"], [8, "transformed"]] as const) {
+      it(`LotsDerived (${kind}): inputs with their heads, outputs with theirs`, () => {
+        const log = registryLog("LotsDerived", [kindNumber, processor, [7n, 8n], [h("i7"), h("i8")], 20n, [[2, 3_000n, h("x")], [2, 1_000n, h("y")]], [h("o20"), h("o21")]]);
+        expect(only(log)).to.deep.equal({
+          type: "LotsDerived",
+          kind,
+          custodian: processor,
+          inputIds: [7n, 8n],
+          inputHeads: [h("i7"), h("i8")],
+          firstOutputId: 20n,
+          outputs: [
+            { form: 2, grams: 3_000n, metadata: h("x") },
+            { form: 2, grams: 1_000n, metadata: h("y") },
+          ],
+          outputHeads: [h("o20"), h("o21")],
+        });
+      });
+    }
+
+    it("EvidenceAttached", () => {
+      expect(only(registryLog("EvidenceAttached", [7n, coop, h("photo"), h("5")]))).to.deep.equal({ type: "EvidenceAttached", lotId: 7n, by: coop, evidence: h("photo"), head: h("5") });
+    });
+
+    it("leaves out what the read model does not need: transfers other than mints, approvals, observer wiring", () => {
+      const logs = [
+        registryLog("Transfer", [coop, processor, 7n], 0),
+        registryLog("Approval", [coop, processor, 7n], 1),
+        registryLog("ApprovalForAll", [coop, processor, true], 2),
+        registryLog("ConsecutiveTransfer", [1n, 5n, ZERO_ADDRESS, coop], 3),
+        registryLog("LotObserverSet", [attestations], 4),
+      ];
+      expect(decode(logs)).to.deep.equal([]);
+    });
+  });
+
+  describe("attestation events", () => {
+    it("SchemeRegistered, Accredited, AccreditationWithdrawn", () => {
+      expect(only(attestationLog("SchemeRegistered", [2, 3, 1, 31_536_000, "Rainforest", "1.3"]))).to.deep.equal({
+        type: "SchemeRegistered",
+        scheme: 2,
+        model: 3,
+        subjects: 1,
+        defaultValidity: 31_536_000,
+        name: "Rainforest",
+        version: "1.3",
+      });
+      expect(only(attestationLog("Accredited", [2, 4n, 1_900_000_000]))).to.deep.equal({ type: "Accredited", scheme: 2, member: 4n, until: 1_900_000_000 });
+      expect(only(attestationLog("AccreditationWithdrawn", [2, 4n]))).to.deep.equal({ type: "AccreditationWithdrawn", scheme: 2, member: 4n });
+    });
+
+    it("Attested and Revoked, hex in lower case", () => {
+      const subject = `0x${"AB".repeat(32)}`;
+      const uid = `0x${"CD".repeat(32)}`;
+      expect(only(attestationLog("Attested", [subject, processor, 2, uid, 1, 1_900_000_000, h("report"), h("data")]))).to.deep.equal({
+        type: "Attested",
+        subject: subject.toLowerCase(),
+        attester: processor,
+        scheme: 2,
+        uid: uid.toLowerCase(),
+        subjectKind: 1,
+        expiresAt: 1_900_000_000,
+        evidence: h("report"),
+        dataHash: h("data"),
+      });
+      expect(only(attestationLog("Revoked", [uid, processor, 2, 3]))).to.deep.equal({ type: "Revoked", uid: uid.toLowerCase(), revoker: processor, scheme: 2, reason: 3 });
+    });
+
+    it("ClaimCarried, MassBalanceCredited, MassBalanceDebited", () => {
+      expect(only(attestationLog("ClaimCarried", [2, 20n, 2n, 7n, 1_900_000_000]))).to.deep.equal({
+        type: "ClaimCarried",
+        scheme: 2,
+        firstOutputId: 20n,
+        outputCount: 2,
+        family: 7n,
+        validUntil: 1_900_000_000,
+      });
+      for (const type of ["MassBalanceCredited", "MassBalanceDebited"]) {
+        expect(only(attestationLog(type, [4n, 2, 7n, 1, 5_000n, 12_000n]))).to.deep.equal({ type, member: 4n, scheme: 2, lotId: 7n, form: 1, grams: 5_000n, balance: 12_000n });
+      }
+    });
+  });
+
+  describe("refusals", () => {
+    const offered = () => registryLog("HandoverOffered", [7n, coop, processor, h("1")]);
+
+    it("refuses a registry log whose topic is not in the ABI, or that has no topic, naming the log and the topic", () => {
+      const unknown = { ...offered(), topics: [id("Unknown(uint256)")], logIndex: 3 };
+      expect(() => decode([unknown])).to.throw(IndexerDecodeError, "Unknown event in log 3 of block 9");
+      const error = (() => {
+        try {
+          decode([unknown]);
+        } catch (caught) {
+          return caught as IndexerDecodeError;
+        }
+        throw new Error("expected a refusal");
+      })();
+      expect(error.details).to.contain(id("Unknown(uint256)"));
+      expect(() => decode([{ ...offered(), topics: [] }])).to.throw(IndexerDecodeError, "Unknown event");
+    });
+
+    it("refuses an attestation registry log whose topic is not in its ABI", () => {
+      const unknown = { ...attestationLog("Revoked", [ZeroHash, processor, 2, 3]), topics: [id("Unknown()")] };
+      expect(() => decode([unknown])).to.throw(IndexerDecodeError, "Unknown event in attestation log");
+    });
+
+    it("refuses malformed data: a missing topic, data cut short, a value too wide for its type, misaligned offsets", () => {
+      expect(() => decode([{ ...offered(), topics: offered().topics.slice(0, 3) }])).to.throw(IndexerDecodeError, "expected 4 topics, got 3");
+      expect(() => decode([{ ...offered(), data: "0x" }])).to.throw(IndexerDecodeError, "Cannot decode HandoverOffered");
+      const minted = registryLog("LotsMinted", [coop, 11n, [[1, 5_000n, h("m"), h("o")]], [h("a")]]);
+      expect(() => decode([{ ...minted, data: minted.data.slice(0, -64) }])).to.throw(IndexerDecodeError, "Cannot decode LotsMinted");
+      const roles = registryLog("RolesChanged", [3n, 1, 3]);
+      const tooWide = `0x${"00".repeat(30)}0100${roles.data.slice(66)}`; // previousRoles = 256 in a uint8
+      expect(() => decode([{ ...roles, data: tooWide }])).to.throw(IndexerDecodeError, "does not fit uint8");
+      const misaligned = `0x${(BigInt(minted.data.slice(0, 66)) + 1n).toString(16).padStart(64, "0")}${minted.data.slice(66)}`;
+      expect(() => decode([{ ...minted, data: misaligned }])).to.throw(IndexerDecodeError, "not word-aligned");
+      const notAnAddress = [...offered().topics];
+      notAnAddress[2] = `0x${"ff".repeat(32)}`;
+      expect(() => decode([{ ...offered(), topics: notAnAddress }])).to.throw(IndexerDecodeError, "topic 2 is not an address");
+    });
+
+    it("refuses a LotMinted without its mint Transfer, a derive of unknown kind, and arrays of different lengths", () => {
+      expect(() => decode([registryLog("LotMinted", [7n, 1, 5_000n, h("m"), h("o"), h("head")])])).to.throw(IndexerDecodeError, "LotMinted for lot 7 without its mint Transfer");
+      expect(() => decode([registryLog("LotsDerived", [9, processor, [7n], [h("i")], 20n, [[2, 1n, h("x")]], [h("o")]])])).to.throw(IndexerDecodeError, "LotsDerived with unknown kind 9");
+      expect(() => decode([registryLog("LotsDerived", [6, processor, [7n, 8n], [h("i")], 20n, [[2, 1n, h("x")]], [h("o")]])])).to.throw(IndexerDecodeError, "arrays of different lengths");
+      expect(() => decode([registryLog("LotsMinted", [coop, 11n, [[1, 5_000n, h("m"), h("o")]], [h("a"), h("b")]])])).to.throw(IndexerDecodeError, "1 deliveries but 2 heads");
+    });
+
+    it("leaves out logs of other contracts, whatever they hold", () => {
+      expect(decode([{ ...offered(), address: "0x00000000000000000000000000000000000000bb", topics: [id("Unknown()")], data: "0x1234" }])).to.deep.equal([]);
+    });
+  });
+});
