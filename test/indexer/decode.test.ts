@@ -55,7 +55,15 @@ const DECODED_REGISTRY_EVENTS = [
   "LotsDerived",
   "EvidenceAttached",
 ];
-const IGNORED_REGISTRY_EVENTS = ["Transfer", "ConsecutiveTransfer", "LotObserverSet", "Approval", "ApprovalForAll"];
+const IGNORED_REGISTRY_EVENTS = [
+  "Transfer",
+  "ConsecutiveTransfer",
+  "LotObserverSet",
+  "Approval",
+  "ApprovalForAll",
+  "GovernanceSet",
+  "BaseURIChanged",
+];
 
 describe("decodeLogs (pure: logs in, typed events out)", () => {
   it("knows every event in the compiled LotRegistry ABI: decoded or ignored on purpose", () => {
@@ -88,8 +96,17 @@ describe("decodeLogs (pure: logs in, typed events out)", () => {
 
   describe("form events", () => {
     it("FormRegistered (with a UTF-8 name), FormToleranceChanged, YieldBoundsSet", () => {
-      expect(only(registryLog("FormRegistered", [4, 1, 250, "biji kakao kering"]))).to.deep.equal({ type: "FormRegistered", form: 4, commodity: 1, toleranceBps: 250, name: "biji kakao kering" });
-      expect(only(registryLog("FormToleranceChanged", [4, 300]))).to.deep.equal({ type: "FormToleranceChanged", form: 4, toleranceBps: 300 });
+      expect(only(registryLog("FormRegistered", [4, 1, 250, 50, true, "biji kakao kering"]))).to.deep.equal({
+        type: "FormRegistered",
+        form: 4,
+        commodity: 1,
+        lossBps: 250,
+        gainBps: 50,
+        mintable: true,
+        name: "biji kakao kering",
+      });
+      expect(only(registryLog("FormRegistered", [5, 1, 50, 0, false, "butter"]))).to.include({ mintable: false, gainBps: 0 });
+      expect(only(registryLog("FormToleranceChanged", [4, 300, 20]))).to.deep.equal({ type: "FormToleranceChanged", form: 4, lossBps: 300, gainBps: 20 });
       expect(only(registryLog("YieldBoundsSet", [1, 2, 3_500, 4_500]))).to.deep.equal({ type: "YieldBoundsSet", inputForm: 1, outputForm: 2, minBps: 3_500, maxBps: 4_500 });
     });
   });
@@ -204,7 +221,7 @@ describe("decodeLogs (pure: logs in, typed events out)", () => {
       expect(only(attestationLog("Revoked", [uid, processor, 2, 3]))).to.deep.equal({ type: "Revoked", uid: uid.toLowerCase(), revoker: processor, scheme: 2, reason: 3 });
     });
 
-    it("ClaimCarried, MassBalanceCredited, MassBalanceDebited", () => {
+    it("ClaimCarried, MassBalanceCredited, MassBalanceDebited, MassBalanceWithdrawn", () => {
       expect(only(attestationLog("ClaimCarried", [2, 20n, 2n, 7n, 1_900_000_000]))).to.deep.equal({
         type: "ClaimCarried",
         scheme: 2,
@@ -216,6 +233,15 @@ describe("decodeLogs (pure: logs in, typed events out)", () => {
       for (const type of ["MassBalanceCredited", "MassBalanceDebited"]) {
         expect(only(attestationLog(type, [4n, 2, 7n, 1, 5_000n, 12_000n]))).to.deep.equal({ type, member: 4n, scheme: 2, lotId: 7n, form: 1, grams: 5_000n, balance: 12_000n });
       }
+      expect(only(attestationLog("MassBalanceWithdrawn", [4n, 2, 7n, 1, 5_000n, 7_000n, h("uid")]))).to.deep.equal({
+        type: "MassBalanceWithdrawn",
+        member: 4n,
+        scheme: 2,
+        lotId: 7n,
+        form: 1,
+        grams: 5_000n,
+        balance: 7_000n,
+      });
     });
   });
 

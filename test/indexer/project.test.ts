@@ -79,7 +79,7 @@ describe("decodeLogs and projectEvents", () => {
     log("AccountAdded", [2n, coop], 1, 1),
     log("MemberAdded", [3n, 2, "0x4944", ZeroHash], 1, 2),
     log("AccountAdded", [3n, processor], 1, 3),
-    log("FormRegistered", [1, 1, 300, "cocoa wet beans"], 1, 4),
+    log("FormRegistered", [1, 1, 500, 50, true, "cocoa wet beans"], 1, 4),
   ];
 
   it("reads a LotMinted's custodian from the mint Transfer before it, and projects members, accounts and the lot", () => {
