@@ -3,7 +3,10 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { ethers } from "hardhat";
-import { AttestationRegistry__factory, LotRegistry__factory } from "../../typechain-types";
+import { ZeroHash } from "ethers";
+import { time } from "@nomicfoundation/hardhat-network-helpers";
+import { AttestationRegistry__factory, Governance__factory, LotRegistry__factory } from "../../typechain-types";
+import { FormId } from "../../src/lots/forms";
 import { deployAll } from "../../deploy";
 import { ChainOfCustody, DEMO_SCHEMES, subjectsToBits } from "../../src/attestations";
 
@@ -34,6 +37,38 @@ describe("deploy step 004_attestations", function () {
       expect(second.contracts).to.deep.equal(first.contracts);
       expect(await deployer.getNonce()).to.equal(nonce);
       expect(JSON.parse(fs.readFileSync(file, "utf8")).contracts.AttestationRegistry.address).to.equal(address);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("deploy step 005_governance", function () {
+  it("sets governance with the settings given, and a later run proposes nothing that undoes a governance decision", async function () {
+    const [deployer] = await ethers.getSigners();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "firstmile-deploy-"));
+    try {
+      const file = path.join(dir, "hardhat.json");
+      const deployments = await deployAll({ signer: deployer, file, network: "hardhat", governance: { delaySeconds: 3_600, quorum: 2 } });
+      const lots = LotRegistry__factory.connect(deployments.contracts.LotRegistry.address, deployer);
+      const governance = Governance__factory.connect(deployments.contracts.Governance.address, deployer);
+      expect(await lots.governance()).to.equal(deployments.contracts.Governance.address);
+      expect([await governance.delay(), await governance.quorum(), await governance.requiredApprovals()]).to.deep.equal([3_600n, 2n, 1n]);
+      await expect(lots.setYieldBounds(FormId.wetBeans, FormId.dryBeans, 3_300, 4_300)).to.be.revertedWithCustomError(
+        lots,
+        "MembershipNotGovernance",
+      );
+
+      // The governors narrow the wet-to-dry bounds; the next deployment run leaves them as decided.
+      const data = lots.interface.encodeFunctionData("setYieldBounds", [FormId.wetBeans, FormId.dryBeans, 3_300, 4_300]);
+      await governance.propose(lots, data, ZeroHash);
+      await time.increase(3_600);
+      await governance.execute(lots, data, ZeroHash);
+      const nonce = await deployer.getNonce();
+      await deployAll({ signer: deployer, file, network: "hardhat" });
+      expect(await deployer.getNonce()).to.equal(nonce);
+      const bounds = await lots.getYieldBounds(FormId.wetBeans, FormId.dryBeans);
+      expect([bounds.minBps, bounds.maxBps]).to.deep.equal([3_300n, 4_300n]);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
