@@ -5,8 +5,8 @@ import { applyChanges, catalogueLine, ensureContract, type DeployStep } from "./
 
 /**
  * The attestation registry: deployed, set as the lot registry's observer (so claims follow lots
- * through split, merge, transform and handover), and the demo schemes registered. Each part only
- * if the chain does not have it yet; once governance is set, as proposals.
+ * through split, merge, transform and handover), and, on a development network, the demo schemes
+ * registered. Each part only if the chain does not have it yet; once governance is set, as proposals.
  */
 export const attestationsStep: DeployStep = {
   id: "004_attestations",
@@ -28,7 +28,7 @@ export const attestationsStep: DeployStep = {
 
     const attestations = AttestationRegistry__factory.connect(address, context.signer);
     const missing: GovernedCall[] = [];
-    for (const scheme of DEMO_SCHEMES) {
+    for (const scheme of context.demoSchemes ? DEMO_SCHEMES : []) {
       if ((await attestations.schemeIdOf(scheme.name, scheme.version)) !== 0n) continue;
       missing.push({
         target: address,

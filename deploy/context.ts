@@ -16,6 +16,9 @@ export interface DeployContext {
   deployments: Deployments;
   file: string;
   governance: GovernanceSettings;
+  /** Whether to register the demo schemes (development networks only; a real network registers its
+   * schemes by governance proposals). */
+  demoSchemes: boolean;
   log(message: string): void;
 }
 

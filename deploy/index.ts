@@ -17,6 +17,9 @@ export const DEPLOY_STEPS: readonly DeployStep[] = [forwarderStep, lotRegistrySt
  */
 export const DEVELOPMENT_GOVERNANCE: GovernanceSettings = { delaySeconds: 0, quorum: 1 };
 
+/** Networks that get the demo schemes by default. */
+export const DEVELOPMENT_NETWORKS: readonly string[] = ["embedded", "hardhat"];
+
 export interface DeployAllParameters {
   signer: Signer;
   /** The per-network deployments file, read first and rewritten after every contract. */
@@ -24,6 +27,8 @@ export interface DeployAllParameters {
   network: string;
   /** Used only when the governance contract is first deployed. */
   governance?: GovernanceSettings;
+  /** Register the demo schemes; by default only on the development networks ("embedded", "hardhat"). */
+  demoSchemes?: boolean;
   log?: (message: string) => void;
 }
 
@@ -33,6 +38,7 @@ export async function deployAll({
   file,
   network,
   governance = DEVELOPMENT_GOVERNANCE,
+  demoSchemes = DEVELOPMENT_NETWORKS.includes(network),
   log = () => {},
 }: DeployAllParameters): Promise<Deployments> {
   const provider = signer.provider;
@@ -42,7 +48,7 @@ export async function deployAll({
   const deployments: Deployments =
     known && known.chainId === chainId ? known : { network, chainId, contracts: {} };
   for (const step of DEPLOY_STEPS) {
-    await step.run({ signer, deployments, file, governance, log });
+    await step.run({ signer, deployments, file, governance, demoSchemes, log });
   }
   return deployments;
 }

@@ -175,6 +175,9 @@ interface ILotRegistry {
     error LotRegistrySequenceExhausted(address account);
     /// @dev ERC-721 transfers and approvals are refused: custody moves only by handover.
     error LotRegistryTransferOutsideHandover(uint256 lotId);
+    /// @dev `caller` asked to approve `operator` for lot `lotId` (0: for all its lots): there are no
+    /// approvals, custody moves only by handover.
+    error LotRegistryApprovalRefused(address caller, address operator, uint256 lotId);
 
     /// @notice Registers a form of a commodity.
     /// @dev Requirements: caller is the governance contract (see {IMembership-setGovernance});

@@ -410,14 +410,14 @@ contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Contex
 
     /// @inheritdoc IERC721
     /// @dev Refused: custody moves only by {offer} and {accept}.
-    function approve(address, uint256 tokenId) external pure {
-        revert LotRegistryTransferOutsideHandover(tokenId);
+    function approve(address operator, uint256 tokenId) external view {
+        revert LotRegistryApprovalRefused(_msgSender(), operator, tokenId);
     }
 
     /// @inheritdoc IERC721
     /// @dev Refused: custody moves only by {offer} and {accept}.
-    function setApprovalForAll(address, bool) external pure {
-        revert LotRegistryTransferOutsideHandover(0);
+    function setApprovalForAll(address operator, bool) external view {
+        revert LotRegistryApprovalRefused(_msgSender(), operator, 0);
     }
 
     /// @inheritdoc IERC721

@@ -74,3 +74,20 @@ describe("deploy step 005_governance", function () {
     }
   });
 });
+
+describe("deploy on a network that is not for development", function () {
+  it("registers no demo scheme", async function () {
+    const [deployer] = await ethers.getSigners();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "firstmile-deploy-"));
+    try {
+      const deployments = await deployAll({ signer: deployer, file: path.join(dir, "external.json"), network: "external" });
+      const attestations = AttestationRegistry__factory.connect(deployments.contracts.AttestationRegistry.address, deployer);
+      expect(await attestations.schemeCount()).to.equal(0n);
+      expect(await deployAll({ signer: deployer, file: path.join(dir, "demo.json"), network: "external", demoSchemes: true }).then(
+        async (d) => AttestationRegistry__factory.connect(d.contracts.AttestationRegistry.address, deployer).schemeCount(),
+      )).to.equal(BigInt(DEMO_SCHEMES.length));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -43,11 +43,11 @@ describe("LotRegistry: ERC-721", function () {
     it("refuses approve and setApprovalForAll", async function () {
       const { registry, coopPhone1, processor, lotId } = await loadFixture(heldLotsFixture);
       await expect(registry.connect(coopPhone1).approve(processor, lotId))
-        .to.be.revertedWithCustomError(registry, "LotRegistryTransferOutsideHandover")
-        .withArgs(lotId);
+        .to.be.revertedWithCustomError(registry, "LotRegistryApprovalRefused")
+        .withArgs(coopPhone1.address, processor.address, lotId);
       await expect(registry.connect(coopPhone1).setApprovalForAll(processor, true))
-        .to.be.revertedWithCustomError(registry, "LotRegistryTransferOutsideHandover")
-        .withArgs(0);
+        .to.be.revertedWithCustomError(registry, "LotRegistryApprovalRefused")
+        .withArgs(coopPhone1.address, processor.address, 0);
     });
 
     it("leaves custody and balances untouched", async function () {
