@@ -13,7 +13,7 @@ import { enqueueRelayRequest, getRelayRequest, type ForwardRequest, type RelayRe
 import type { OutboxWriter } from "../relay/outboxWriter";
 import { FORWARDER } from "../relay/receiptOutputs";
 import { RelayForbiddenError, RelayUnacceptableError, checkSelfSignedRequest } from "../relay/selfSignedRequest";
-import { RelayIdempotencyConflictError, RelayInvalidRequestError } from "../relay/errors";
+import { RelayDuplicateSignedRequestError, RelayIdempotencyConflictError, RelayInvalidRequestError } from "../relay/errors";
 import { RelayAccountError } from "../relay/relayWorker";
 import { ApiError, problem, type ErrorMapper } from "./problem";
 import { defineRoute, type AnyRoute } from "./routes";
@@ -294,6 +294,9 @@ export const relayErrorMapper: ErrorMapper = (error) => {
   }
   if (error instanceof RelayIdempotencyConflictError) {
     return problem(409, "idempotency_key_reused", error.shortMessage, { requestId: error.requestId.toString() });
+  }
+  if (error instanceof RelayDuplicateSignedRequestError) {
+    return problem(409, "duplicate_signed_request", error.shortMessage, { requestId: error.requestId.toString() });
   }
   if (error instanceof RelayForbiddenError) return problem(403, "forbidden", error.shortMessage);
   if (error instanceof RelayUnacceptableError || error instanceof RelayInvalidRequestError) return problem(400, "bad_request", error.shortMessage);

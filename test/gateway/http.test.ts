@@ -359,6 +359,29 @@ describe("gateway HTTP surface (real gateway: anvil, PGlite, relay worker)", fun
       net.provider.destroy();
     });
 
+    it("gives a second submission of the same signed (from, nonce) under another key the first request's id (409), never a second request", async function () {
+      const net = network();
+      const nonce = BigInt((await api(own.token).get(`/v1/relay/forwarder?account=${phone.address}`)).body.nonce);
+      const signed = await signOwnRequest(net, phone, encodeLotCall("lots.mint", delivery(4_321)), { nonce });
+      // Both at once, each with its own key, while neither is mined.
+      const answers = await Promise.all([key(), key()].map((headers) => api(own.token).post("/v1/relay", relayBody(signed), headers)));
+      expect(answers.map((a) => a.status).sort(), JSON.stringify(answers.map((a) => a.body))).to.deep.equal([202, 409]);
+      const first = answers.find((a) => a.status === 202)!;
+      const second = answers.find((a) => a.status === 409)!;
+      expect(second.body.error).to.deep.equal({
+        code: "duplicate_signed_request",
+        message: second.body.error.message,
+        details: { requestId: first.body.id },
+      });
+      expect(second.body.error.message).to.include(`request ${first.body.id}`);
+      // Retrying the first key still answers the first request.
+      const { final } = await api(own.token).settle(first.body.id);
+      expect(final.status).to.equal("mined");
+      const retried = await api(own.token).post("/v1/relay", relayBody(signed), { "idempotency-key": first.body.idempotencyKey });
+      expect([retried.status, retried.body.id]).to.deep.equal([202, first.body.id]);
+      net.provider.destroy();
+    });
+
     it("refuses expired, wrong-chain, foreign and refused-by-simulation requests with a clear 4xx", async function () {
       const net = network();
       const data = encodeLotCall("lots.mint", delivery(1_000));
