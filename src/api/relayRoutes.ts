@@ -8,7 +8,7 @@ import { ContractRevertError } from "../relay/contractErrors";
 import { noCrash, type CrashHook } from "../relay/crashPoints";
 import { FORWARD_REQUEST_TYPES, domainSeparator, forwarderDomain } from "../relay/forwardRequest";
 import type { CallKind } from "../relay/callKinds";
-import { addressSchema, lotCallSchemas, lotIdSchema, type LotCallKind } from "../relay/lotCalls";
+import { LOT_REGISTRY, addressSchema, lotCallSchemas, lotIdSchema, type LotCallKind } from "../relay/lotCalls";
 import { enqueueRelayRequest, getRelayRequest, type ForwardRequest, type RelayRequest } from "../relay/outboxStore";
 import type { OutboxWriter } from "../relay/outboxWriter";
 import { FORWARDER } from "../relay/receiptOutputs";
@@ -146,6 +146,26 @@ export function createRelayRoutes(parameters: RelayRoutesParameters): AnyRoute[]
   const separator = domainSeparator(forwarderDomain(chainId, forwarder));
   const { accept, answer, accounts } = createCustodialIntake(parameters);
 
+  /**
+   * The receiver of an offer as the registry sees it now, refused here when it cannot take custody
+   * because it or its member is suspended: the contract's own refusal (LotRegistryInvalidReceiver)
+   * does not say why. Anything else about the receiver is left to the contract's simulation.
+   */
+  const refuseSuspendedReceiver = async (receiver: string) => {
+    const answer = await provider.call({ to: registry, data: LOT_REGISTRY.encodeFunctionData("accountOf", [receiver]) });
+    const [memberId, accountActive, effectiveRoles] = LOT_REGISTRY.decodeFunctionResult("accountOf", answer) as unknown as [bigint, boolean, bigint];
+    if (memberId === 0n || (accountActive && effectiveRoles !== 0n)) return;
+    const details = { receiver, memberId: memberId.toString(), suspended: accountActive ? "member" : "account" };
+    throw new ApiError(
+      409,
+      "receiver_suspended",
+      accountActive
+        ? `the receiver ${receiver} cannot take custody: its member ${memberId} is suspended`
+        : `the receiver ${receiver} cannot take custody: this account of member ${memberId} is suspended`,
+      details,
+    );
+  };
+
   const lotRoute = <K extends LotCallKind>(kind: K, path: string, summary: string, withLotId: boolean) =>
     withLotId
       ? defineRoute({
@@ -155,8 +175,11 @@ export function createRelayRoutes(parameters: RelayRoutesParameters): AnyRoute[]
           auth: "member",
           params: lotIdParams,
           body: (lotCallSchemas[kind] as unknown as z.ZodObject).omit({ lotId: true }),
-          responses: accepted,
-          handler: async ({ params, body, memberId }, req, res) => accept(kind, memberId, { ...(body as object), lotId: params.lotId } as { account?: string }, req, res),
+          responses: kind === "lots.offer" ? { ...accepted, 409: { description: "receiver_suspended: the receiver or its member is suspended" } } : accepted,
+          handler: async ({ params, body, memberId }, req, res) => {
+            if (kind === "lots.offer") await refuseSuspendedReceiver((body as { receiver: string }).receiver);
+            return accept(kind, memberId, { ...(body as object), lotId: params.lotId } as { account?: string }, req, res);
+          },
         })
       : defineRoute({
           method: "post",

@@ -5,6 +5,7 @@ import { Wallet } from "ethers";
 import { open } from "../../src/chain/keystore/cipher";
 import { deriveFromKeyFile, readKeyFile } from "../../src/chain/keystore/keyEncryptionKey";
 import { connectProvider } from "../../src/chain/provider";
+import { sendControlCommand } from "../../src/gateway/controlSocket";
 import { encodeLotCall } from "../../src/relay/lotCalls";
 import { ERC2771Forwarder__factory, LotRegistry__factory } from "../../typechain-types";
 import { signOwnRequest } from "../relay/fixtures";
@@ -183,6 +184,23 @@ describe("gateway HTTP surface (real gateway: anvil, PGlite, relay worker)", fun
       const accepted = await api(processor.token).settle((await api(processor.token).post(`/v1/lots/${lotId}/accept`, { gramsReceived: "9950" }, key())).body.id);
       expect(accepted.final.status).to.equal("mined");
       expect(await network().lots.ownerOf(lotId)).to.equal(receiver);
+    });
+
+    it("refuses an offer to a suspended member with 409 receiver_suspended naming the member, before anything is enqueued", async function () {
+      const dormant = await addMemberThroughGateway(running.gateway, { roles: ["processor"], country: "VN" });
+      const suspended = await sendControlCommand(running.gateway.controlSocket!, "POST", `/members/${dormant.memberId}/suspend`);
+      expect(suspended?.status, JSON.stringify(suspended?.body)).to.equal(200);
+      const minted = await api(coop.token).settle((await api(coop.token).post("/v1/lots/mint", delivery(12_000), key())).body.id);
+      const lotId = minted.final.outputs.lotIds[0];
+      const rows = async () => (await running.gateway.db.query<{ n: number }>("select count(*)::int as n from outbox")).rows[0]!.n;
+      const before = await rows();
+      const receiver = dormant.accounts[0]!.address;
+      const refused = await api(coop.token).post(`/v1/lots/${lotId}/offer`, { receiver }, key());
+      expect(refused.status, JSON.stringify(refused.body)).to.equal(409);
+      expect(refused.body.error.code).to.equal("receiver_suspended");
+      expect(refused.body.error.message).to.include(`member ${dormant.memberId}`).and.include("suspended");
+      expect(refused.body.error.details).to.deep.equal({ receiver, memberId: dormant.memberId, suspended: "member" });
+      expect(await rows(), "nothing enqueued").to.equal(before);
     });
 
     describe("when the receiver rejects or the custodian cancels an offer", function () {
