@@ -3,6 +3,7 @@ import { Command } from "commander";
 import { registerStartCommand } from "./commands/start";
 import { registerEvidenceCommand } from "./commands/evidence";
 import { registerIndexCommand } from "./commands/index";
+import { registerKeysCommand } from "./commands/keys";
 import { registerMembersCommand } from "./commands/members";
 import { registerLabelsCommand } from "./commands/labels";
 import { registerVerifyCommand } from "./commands/verify";
@@ -12,6 +13,7 @@ registerStartCommand(program);
 registerEvidenceCommand(program);
 registerIndexCommand(program);
 registerMembersCommand(program);
+registerKeysCommand(program);
 registerLabelsCommand(program);
 registerVerifyCommand(program);
 
