@@ -201,6 +201,7 @@ export function createRelayRoutes(parameters: RelayRoutesParameters): AnyRoute[]
     lotRoute("lots.split", "/v1/lots/:lotId/split", "split a lot into parts whose grams sum to the lot's", true),
     lotRoute("lots.merge", "/v1/lots/merge", "merge lots of one form into one lot", false),
     lotRoute("lots.transform", "/v1/lots/transform", "transform lots into outputs of other forms, within the registered yields", false),
+    lotRoute("lots.attachEvidence", "/v1/lots/:lotId/evidence", "attach evidence (the digest of a stored CID) to a lot you hold; it folds into the lot's history head", true),
 
     defineRoute({
       method: "post",

@@ -62,6 +62,9 @@ export const lotCallSchemas = {
   "lots.cancel": z.object({ account, lotId: lotIdSchema }).strict(),
   "lots.split": z.object({ account, lotId: lotIdSchema, parts: z.array(outputSchema).min(2).max(MAX_BATCH) }).strict(),
   "lots.merge": z.object({ account, lotIds: z.array(lotIdSchema).min(2).max(MAX_BATCH), metadata: bytes32Schema }).strict(),
+  "lots.attachEvidence": z
+    .object({ account, lotId: lotIdSchema, evidence: bytes32Schema.describe("sha2-256 digest of the evidence CID (POST /v1/evidence answers it)") })
+    .strict(),
   "lots.transform": z
     .object({ account, inputIds: z.array(lotIdSchema).min(1).max(MAX_BATCH), outputs: z.array(outputSchema).min(1).max(MAX_BATCH) })
     .strict(),
@@ -99,6 +102,8 @@ export function encodeLotCall(kind: LotCallKind, payload: unknown): string {
       return LOT_REGISTRY.encodeFunctionData("merge", [(p.lotIds as string[]).map(BigInt), p.metadata]);
     case "lots.transform":
       return LOT_REGISTRY.encodeFunctionData("transform", [(p.inputIds as string[]).map(BigInt), (p.outputs as Output[]).map(outputTuple)]);
+    case "lots.attachEvidence":
+      return LOT_REGISTRY.encodeFunctionData("attachEvidence", [BigInt(p.lotId as string), p.evidence]);
   }
 }
 

@@ -80,7 +80,7 @@ describe("gateway HTTP surface (real gateway: anvil, PGlite, relay worker)", fun
 
     it("lists every write endpoint in /openapi.json, from the same schemas that validate", async function () {
       const { body } = await api().get("/openapi.json");
-      for (const route of ["/v1/lots/mint", "/v1/lots/mint-batch", "/v1/lots/{lotId}/offer", "/v1/lots/{lotId}/accept", "/v1/lots/{lotId}/reject", "/v1/lots/{lotId}/cancel", "/v1/lots/{lotId}/split", "/v1/lots/merge", "/v1/lots/transform", "/v1/relay"]) {
+      for (const route of ["/v1/lots/mint", "/v1/lots/mint-batch", "/v1/lots/{lotId}/offer", "/v1/lots/{lotId}/accept", "/v1/lots/{lotId}/reject", "/v1/lots/{lotId}/cancel", "/v1/lots/{lotId}/split", "/v1/lots/merge", "/v1/lots/transform", "/v1/lots/{lotId}/evidence", "/v1/relay"]) {
         expect(body.paths[route]?.post, route).to.be.an("object");
         expect(body.paths[route].post.security).to.deep.equal([{ bearer: [] }]);
         expect(body.paths[route].post.responses["202"].content["application/json"].schema.properties).to.include.keys(["id", "status"]);
@@ -201,6 +201,24 @@ describe("gateway HTTP surface (real gateway: anvil, PGlite, relay worker)", fun
       expect(refused.body.error.message).to.include(`member ${dormant.memberId}`).and.include("suspended");
       expect(refused.body.error.details).to.deep.equal({ receiver, memberId: dormant.memberId, suspended: "member" });
       expect(await rows(), "nothing enqueued").to.equal(before);
+    });
+
+    it("attaches evidence to a lot through POST /v1/lots/:lotId/evidence: mined, folded into the lot's head", async function () {
+      const minted = await api(coop.token).settle((await api(coop.token).post("/v1/lots/mint", delivery(7_000), key())).body.id);
+      const lotId = minted.final.outputs.lotIds[0];
+      const headBefore = await network().lots.historyHead(lotId);
+      const evidence = `0x${"5e".repeat(32)}`;
+      const attached = await api(coop.token).settle((await api(coop.token).post(`/v1/lots/${lotId}/evidence`, { evidence }, key())).body.id);
+      expect(attached.final.status, JSON.stringify(attached.final.error)).to.equal("mined");
+      expect(attached.final.kind).to.equal("lots.attachEvidence");
+      expect(attached.final.outputs.events[0]).to.deep.include({ name: "EvidenceAttached" });
+      expect(await network().lots.historyHead(lotId)).to.not.equal(headBefore);
+      // Only the lot's custodian may: another member's request fails with the contract's error.
+      const foreign = await api(processor.token).settle((await api(processor.token).post(`/v1/lots/${lotId}/evidence`, { evidence }, key())).body.id);
+      expect(foreign.final.status).to.equal("failed");
+      expect(foreign.final.error.name).to.equal("LotRegistryNotCustodian");
+      const unknownKey = await api(coop.token).post(`/v1/lots/${lotId}/evidence`, { evidence, note: "x" }, key());
+      expect(unknownKey.status).to.equal(400);
     });
 
     describe("when the receiver rejects or the custodian cancels an offer", function () {
