@@ -224,6 +224,7 @@ export function createRelayRoutes(parameters: RelayRoutesParameters): AnyRoute[]
           kind: "relay",
           payload: { to: forwardRequest.to, selector: forwardRequest.data.slice(0, 10) },
           signed: { forwardRequest, signature: body.signature },
+          refuseDuplicateSignature: true,
           maxAttempts: parameters.maxAttempts,
         });
         return answer(request, created, res);

@@ -102,6 +102,12 @@ export type EnqueueRelayRequestParameters = {
   maxAttempts?: number | undefined;
   /** Already signed by the member's own key: enters as `signed`. */
   signed?: { forwardRequest: ForwardRequest; signature: string } | undefined;
+  /**
+   * With `signed`: refuse it if a request not failed already carries a self-signed call of the
+   * same (from, nonce) under another key (RelayDuplicateSignedRequestError). The HTTP intake asks
+   * for this; the forwarder runs a signature once, so the first request is the one to follow.
+   */
+  refuseDuplicateSignature?: boolean | undefined;
 };
 
 export type EnqueueRelayRequestReturnType = { request: RelayRequest; created: boolean };
@@ -111,7 +117,7 @@ export type EnqueueRelayRequestReturnType = { request: RelayRequest; created: bo
  * key (`created: false`). Notifies `OUTBOX_CHANNEL` on commit when it creates one.
  *
  * @throws {RelayIdempotencyConflictError} the key was used for a different request.
- * @throws {RelayDuplicateSignedRequestError} a live request already carries the same signed (from, nonce).
+ * @throws {RelayDuplicateSignedRequestError} with `refuseDuplicateSignature`, a live request already carries the same signed (from, nonce).
  */
 export async function enqueueRelayRequest(db: Db, parameters: EnqueueRelayRequestParameters): Promise<EnqueueRelayRequestReturnType> {
   const { memberId, idempotencyKey, kind, payload, signed } = parameters;
@@ -122,7 +128,7 @@ export async function enqueueRelayRequest(db: Db, parameters: EnqueueRelayReques
   return inTransaction(db, async (tx) => {
     let callId: bigint | null = null;
     if (call) {
-      await refuseDuplicateSignedRequest(tx, { from: call[0] as string, nonce: call[4] as string, memberId, idempotencyKey });
+      if (parameters.refuseDuplicateSignature) await refuseDuplicateSignedRequest(tx, { from: call[0] as string, nonce: call[4] as string, memberId, idempotencyKey });
       const inserted = await tx.query<{ id: bigint }>(
         `insert into relay_calls (from_address, to_address, value, gas, nonce, deadline, data, signature, custodial)
          values ($1, $2, $3, $4, $5, $6, $7, $8, false) returning id`,
