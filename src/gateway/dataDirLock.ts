@@ -12,7 +12,14 @@ import { BaseError } from "../errors/base";
  */
 export const LOCK_FILE = "gateway.lock";
 
-export type DataDirLockHolder = { pid: number; httpPort: number; chainPort: number | null; startedAt: string };
+export type DataDirLockHolder = {
+  pid: number;
+  /** What holds it: `start` (a gateway) or another `firstmile` command (`keys rotate`). */
+  command: string;
+  httpPort: number | null;
+  chainPort: number | null;
+  startedAt: string;
+};
 
 export type DataDirLock = { file: string; holder: DataDirLockHolder; release(): void };
 
@@ -24,9 +31,9 @@ export class DataDirLockedError extends BaseError {
     readonly dataDir: string,
     readonly holder: DataDirLockHolder,
   ) {
-    super(`The data dir ${dataDir} is in use by a running gateway: PID ${holder.pid}, ${describePorts(holder)}, started ${holder.startedAt}`, {
+    super(`The data dir ${dataDir} is in use by ${holder.command === "start" ? "a running gateway" : `a running firstmile ${holder.command}`}: PID ${holder.pid}, ${describePorts(holder)}, started ${holder.startedAt}`, {
       metaMessages: [
-        `Stop that gateway first (Ctrl-C in its terminal, or kill -TERM ${holder.pid}), or start this one with another FIRSTMILE_DATA_DIR.`,
+        `Stop it first (Ctrl-C in its terminal, or kill -TERM ${holder.pid}), or start this one with another FIRSTMILE_DATA_DIR.`,
         "Nothing was started, stopped or written.",
       ],
     });
@@ -38,9 +45,9 @@ export class DataDirLockedError extends BaseError {
  *
  * @throws {DataDirLockedError} a live process holds it.
  */
-export function lockDataDir(dataDir: string, ports: { httpPort: number; chainPort: number | null }): DataDirLock {
+export function lockDataDir(dataDir: string, user: { command: string; httpPort: number | null; chainPort: number | null }): DataDirLock {
   const file = path.join(dataDir, LOCK_FILE);
-  const holder: DataDirLockHolder = { pid: process.pid, ...ports, startedAt: new Date().toISOString() };
+  const holder: DataDirLockHolder = { pid: process.pid, ...user, startedAt: new Date().toISOString() };
   // Twice at most: a stale lock is removed once, then the exclusive create decides between racers.
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -74,7 +81,13 @@ export function readHolder(file: string): DataDirLockHolder | null {
   try {
     const parsed = JSON.parse(text) as Partial<DataDirLockHolder>;
     if (!Number.isSafeInteger(parsed.pid) || parsed.pid! <= 0) return null;
-    return { pid: parsed.pid!, httpPort: Number(parsed.httpPort), chainPort: parsed.chainPort == null ? null : Number(parsed.chainPort), startedAt: String(parsed.startedAt) };
+    return {
+      pid: parsed.pid!,
+      command: typeof parsed.command === "string" ? parsed.command : "start",
+      httpPort: parsed.httpPort == null ? null : Number(parsed.httpPort),
+      chainPort: parsed.chainPort == null ? null : Number(parsed.chainPort),
+      startedAt: String(parsed.startedAt),
+    };
   } catch {
     return null;
   }
@@ -91,7 +104,6 @@ function isRunning(pid: number): boolean {
 }
 
 function describePorts(holder: DataDirLockHolder): string {
-  // A command that serves nothing (firstmile keys rotate) holds the lock with port 0.
-  if (holder.httpPort === 0) return "no ports (a firstmile command, not a gateway)";
-  return holder.chainPort === null ? `API port ${holder.httpPort}` : `API port ${holder.httpPort}, chain port ${holder.chainPort}`;
+  const ports = [holder.httpPort === null ? null : `API port ${holder.httpPort}`, holder.chainPort === null ? null : `chain port ${holder.chainPort}`].filter(Boolean);
+  return ports.length ? ports.join(", ") : "no ports";
 }

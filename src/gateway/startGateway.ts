@@ -74,7 +74,7 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
   const logger = parameters.logger ?? pino({ level: config.log.level, base: { service: "firstmile-gateway" } });
   fs.mkdirSync(config.dataDir, { recursive: true });
   // Before anything starts: a second gateway on this data dir refuses here, having touched nothing.
-  const lock = lockDataDir(config.dataDir, { httpPort: config.http.port, chainPort: config.chain.node?.port ?? null });
+  const lock = lockDataDir(config.dataDir, { command: "start", httpPort: config.http.port, chainPort: config.chain.node?.port ?? null });
   useNativeKeccak();
   // Undo in reverse order whatever started, if a later step fails.
   const stack: Array<{ name: string; stop: () => Promise<unknown> }> = [];

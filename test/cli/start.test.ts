@@ -77,7 +77,7 @@ describe("firstmile start (a real child process)", function () {
     await printed(first, /^running; /m);
     const lockFile = path.join(dir, "gateway.lock");
     const lock = fs.readFileSync(lockFile, "utf8");
-    expect(JSON.parse(lock)).to.deep.include({ pid: first.process.pid, httpPort: port, chainPort });
+    expect(JSON.parse(lock)).to.deep.include({ pid: first.process.pid, command: "start", httpPort: port, chainPort });
     const nodePid = fs.readFileSync(path.join(dir, "chain", "anvil.pid"), "utf8");
     const entries = () => ["", "chain"].flatMap((sub) => fs.readdirSync(path.join(dir, sub)).map((name) => path.join(sub, name))).sort();
     const before = entries();

@@ -47,7 +47,7 @@ export function registerKeysCommand(program: Command, io: KeysCommandIo = { env:
       if (config.profile === "production" && next.source === "keyFile" && !path.relative(config.dataDir, next.keyFile).startsWith("..")) {
         throw new Error(`keys rotate: on the production profile the new key file must be outside the data dir ${config.dataDir}`);
       }
-      const lock = lockDataDir(config.dataDir, { httpPort: 0, chainPort: null });
+      const lock = lockDataDir(config.dataDir, { command: "keys rotate", httpPort: null, chainPort: null });
       try {
         const { db } = await openDatabase({ config: config.database });
         try {
