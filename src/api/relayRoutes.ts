@@ -7,13 +7,14 @@ import type { Database } from "../db/database";
 import { noCrash, type CrashHook } from "../relay/crashPoints";
 import { FORWARD_REQUEST_TYPES, domainSeparator, forwarderDomain } from "../relay/forwardRequest";
 import type { CallKind } from "../relay/callKinds";
-import { addressSchema, lotCallSchemas, lotIdSchema, type LotCallKind } from "../relay/lotCalls";
+import { LOT_REGISTRY, addressSchema, lotCallSchemas, lotIdSchema, type LotCallKind } from "../relay/lotCalls";
 import { enqueueRelayRequest, getRelayRequest, hasRelayRequest, type ForwardRequest, type OutboxWriter, type RelayRequest } from "../relay/outbox";
 import { FORWARDER } from "../relay/receiptOutputs";
 import { checkSelfSignedRequest } from "../relay/selfSignedRequest";
 import {
   ContractRevertError,
   RelayAccountError,
+  RelayDuplicateSignedRequestError,
   RelayForbiddenError,
   RelayIdempotencyConflictError,
   RelayInvalidRequestError,
@@ -150,6 +151,26 @@ export function createRelayRoutes(parameters: RelayRoutesParameters): AnyRoute[]
   const separator = domainSeparator(forwarderDomain(chainId, forwarder));
   const { accept, answer, accounts } = createCustodialIntake(parameters);
 
+  /**
+   * The receiver of an offer as the registry sees it now, refused here when it cannot take custody
+   * because it or its member is suspended: the contract's own refusal (LotRegistryInvalidReceiver)
+   * does not say why. Anything else about the receiver is left to the contract's simulation.
+   */
+  const refuseSuspendedReceiver = async (receiver: string) => {
+    const answer = await provider.call({ to: registry, data: LOT_REGISTRY.encodeFunctionData("accountOf", [receiver]) });
+    const [memberId, accountActive, effectiveRoles] = LOT_REGISTRY.decodeFunctionResult("accountOf", answer) as unknown as [bigint, boolean, bigint];
+    if (memberId === 0n || (accountActive && effectiveRoles !== 0n)) return;
+    const details = { receiver, memberId: memberId.toString(), suspended: accountActive ? "member" : "account" };
+    throw new ApiError(
+      409,
+      "receiver_suspended",
+      accountActive
+        ? `the receiver ${receiver} cannot take custody: its member ${memberId} is suspended`
+        : `the receiver ${receiver} cannot take custody: this account of member ${memberId} is suspended`,
+      details,
+    );
+  };
+
   const lotRoute = <K extends LotCallKind>(kind: K, path: string, summary: string, withLotId: boolean) =>
     withLotId
       ? defineRoute({
@@ -159,8 +180,11 @@ export function createRelayRoutes(parameters: RelayRoutesParameters): AnyRoute[]
           auth: "member",
           params: lotIdParams,
           body: (lotCallSchemas[kind] as unknown as z.ZodObject).omit({ lotId: true }),
-          responses: accepted,
-          handler: async ({ params, body, memberId }, req, res) => accept(kind, memberId, { ...(body as object), lotId: params.lotId } as { account?: string }, req, res),
+          responses: kind === "lots.offer" ? { ...accepted, 409: { description: "receiver_suspended: the receiver or its member is suspended" } } : accepted,
+          handler: async ({ params, body, memberId }, req, res) => {
+            if (kind === "lots.offer") await refuseSuspendedReceiver((body as { receiver: string }).receiver);
+            return accept(kind, memberId, { ...(body as object), lotId: params.lotId } as { account?: string }, req, res);
+          },
         })
       : defineRoute({
           method: "post",
@@ -182,6 +206,7 @@ export function createRelayRoutes(parameters: RelayRoutesParameters): AnyRoute[]
     lotRoute("lots.split", "/v1/lots/:lotId/split", "split a lot into parts whose grams sum to the lot's", true),
     lotRoute("lots.merge", "/v1/lots/merge", "merge lots of one form into one lot", false),
     lotRoute("lots.transform", "/v1/lots/transform", "transform lots into outputs of other forms, within the registered yields", false),
+    lotRoute("lots.attachEvidence", "/v1/lots/:lotId/evidence", "attach evidence (the digest of a stored CID) to a lot you hold; it folds into the lot's history head", true),
 
     defineRoute({
       method: "post",
@@ -203,6 +228,7 @@ export function createRelayRoutes(parameters: RelayRoutesParameters): AnyRoute[]
           kind: "relay",
           payload: { to: forwardRequest.to, selector: forwardRequest.data.slice(0, 10) },
           signed: { forwardRequest, signature: body.signature },
+          refuseDuplicateSignature: true,
           maxAttempts: parameters.maxAttempts,
         });
         return answer(request, created, res);
@@ -297,6 +323,9 @@ export const relayErrorMapper: ErrorMapper = (error) => {
   }
   if (error instanceof RelayIdempotencyConflictError) {
     return problem(409, "idempotency_key_reused", error.shortMessage, { requestId: error.requestId.toString() });
+  }
+  if (error instanceof RelayDuplicateSignedRequestError) {
+    return problem(409, "duplicate_signed_request", error.shortMessage, { requestId: error.requestId.toString() });
   }
   if (error instanceof RelayForbiddenError) return problem(403, "forbidden", error.shortMessage);
   if (error instanceof RelayUnacceptableError || error instanceof RelayInvalidRequestError) return problem(400, "bad_request", error.shortMessage);

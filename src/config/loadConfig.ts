@@ -197,6 +197,16 @@ function assemble(
     keystore = { source: "passphrase", passphrase: new Secret(passphrase) };
   } else if (keyFile !== undefined) {
     keystore = { source: "keyFile", keyFile, create: false };
+    // On production the key-encryption key comes from outside the data dir (a secret mount, a
+    // vault agent's file): in it, it would sit beside the encrypted keys and a copy of the data
+    // dir (a backup, a volume snapshot) would carry both.
+    const relative = path.relative(dataDir, keyFile);
+    if (production && !relative.startsWith("..") && !path.isAbsolute(relative)) {
+      issues.push({
+        ...named("FIRSTMILE_KEYSTORE_KEY_FILE"),
+        message: `on the production profile the keystore key file must be outside the data dir ${dataDir} (beside the keys it protects it protects nothing): use a secret file path such as /run/secrets/..., or FIRSTMILE_KEYSTORE_PASSPHRASE`,
+      });
+    }
   } else {
     if (production) {
       issues.push({

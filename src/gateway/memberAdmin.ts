@@ -140,7 +140,11 @@ export type MemberSummary = {
   roles: RoleName[];
   country: string;
   active: boolean;
-  accounts: Array<{ address: string; custodial: boolean; active: boolean }>;
+  /**
+   * `active`: whether the account may act now (it and its member are active); `suspended` says
+   * which of the two is not ("member" when the whole member is, whatever the account's own flag).
+   */
+  accounts: Array<{ address: string; custodial: boolean; active: boolean; suspended: "member" | "account" | null }>;
   activeTokens: number;
 };
 
@@ -163,7 +167,10 @@ export async function listMembers(admin: Omit<MemberAdmin, "governor"> & { gover
       roles: bitsToRoles(Number(member.roles)),
       country: Buffer.from(member.country.slice(2), "hex").toString("latin1"),
       active: member.active,
-      accounts: accounts.map((address, index) => ({ address, custodial: custodial.has(address.toLowerCase()), active: states[index]![1] })),
+      accounts: accounts.map((address, index) => {
+        const suspended = !member.active ? "member" : !states[index]![1] ? "account" : null;
+        return { address, custodial: custodial.has(address.toLowerCase()), active: suspended === null, suspended };
+      }),
       activeTokens: tokenCount.get(id) ?? 0,
     });
   }

@@ -26,6 +26,7 @@ import { createQrRouter } from "../web/qrRoutes";
 import { createPassportRouter } from "../web/passport/router";
 import { startControlSocket, type ControlSocket } from "./controlSocket";
 import { GatewayStartError, connectChain } from "./connectChain";
+import { lockDataDir } from "./dataDirLock";
 
 /** Relay requests per second from which the read model waits for the burst to pass (see the indexer). */
 const WRITE_BURST_PER_SECOND = 200;
@@ -71,6 +72,8 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
   const log = parameters.log ?? (() => {});
   const logger = parameters.logger ?? pino({ level: config.log.level, base: { service: "firstmile-gateway" } });
   fs.mkdirSync(config.dataDir, { recursive: true });
+  // Before anything starts: a second gateway on this data dir refuses here, having touched nothing.
+  const lock = lockDataDir(config.dataDir, { command: "start", httpPort: config.http.port, chainPort: config.chain.node?.port ?? null });
   useNativeKeccak();
   // Undo in reverse order whatever started, if a later step fails.
   const stack: Array<{ name: string; stop: () => Promise<unknown> }> = [];
@@ -79,6 +82,8 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
       await part.stop().catch((error: unknown) => logger.error({ err: error, part: part.name }, "stop failed"));
     }
   };
+
+  stack.push({ name: "data dir lock", stop: async () => lock.release() });
 
   try {
     // Chain.

@@ -17,6 +17,22 @@ export class RelayIdempotencyConflictError extends NonRetryableError {
  * The worker no longer holds the lock on a request (it expired and another worker claimed it,
  * or the request moved on): it must drop the request, not act on it.
  */
+/**
+ * A request signed by a member's own key was submitted again, under another idempotency key, while
+ * the first submission of the same (from, nonce) is live: the forwarder runs it once, so the first
+ * request is the one to follow.
+ */
+export class RelayDuplicateSignedRequestError extends NonRetryableError {
+  override name = "RelayDuplicateSignedRequestError";
+  readonly requestId: bigint;
+  constructor(from: string, nonce: bigint, requestId: bigint) {
+    super(`The request signed by ${from} with forwarder nonce ${nonce} was already submitted as request ${requestId}`, {
+      metaMessages: [`Follow GET /v1/requests/${requestId}; a new request needs a new nonce.`],
+    });
+    this.requestId = requestId;
+  }
+}
+
 export class RelayLockLostError extends NonRetryableError {
   override name = "RelayLockLostError";
   readonly requestIds: readonly bigint[];

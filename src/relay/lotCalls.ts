@@ -45,13 +45,15 @@ export const lotIdSchema = uintString(UINT256_MAX, "lot id").refine((value) => v
 const formSchema = z.number().int().min(1, "form: 1-255").max(255, "form: 1-255");
 const gramsSchema = uintString(UINT64_MAX, "grams").refine((value) => value !== "0", "grams: more than 0");
 
-export const deliverySchema = z.object({
+// Strict like the bodies that carry them: an unknown key inside deliveries[i], parts[i] or
+// outputs[i] is refused, never silently dropped (a misspelt field would vanish from the request).
+export const deliverySchema = z.strictObject({
   form: formSchema.describe("form id, e.g. 1 cocoa wet beans, 21 rubber cup lump"),
   grams: gramsSchema.describe("weighed quantity in grams"),
   metadata: bytes32Schema.describe("sha2-256 digest of the delivery's metadata document CID"),
   origin: bytes32Schema.describe("commitment to the plot geometry and farmer reference"),
 });
-export const outputSchema = z.object({ form: formSchema, grams: gramsSchema, metadata: bytes32Schema });
+export const outputSchema = z.strictObject({ form: formSchema, grams: gramsSchema, metadata: bytes32Schema });
 
 /** Which custodial account of the member acts (default: its first). */
 const account = addressSchema.optional().describe("custodial account of the member that acts; default its first");
@@ -65,6 +67,9 @@ export const lotCallSchemas = {
   "lots.cancel": z.object({ account, lotId: lotIdSchema }).strict(),
   "lots.split": z.object({ account, lotId: lotIdSchema, parts: z.array(outputSchema).min(2).max(MAX_OUTPUTS) }).strict(),
   "lots.merge": z.object({ account, lotIds: z.array(lotIdSchema).min(2).max(MAX_BATCH), metadata: bytes32Schema }).strict(),
+  "lots.attachEvidence": z
+    .object({ account, lotId: lotIdSchema, evidence: bytes32Schema.describe("sha2-256 digest of the evidence CID (POST /v1/evidence answers it)") })
+    .strict(),
   "lots.transform": z
     .object({ account, inputIds: z.array(lotIdSchema).min(1).max(MAX_BATCH), outputs: z.array(outputSchema).min(1).max(MAX_OUTPUTS) })
     .strict(),
@@ -102,6 +107,8 @@ export function encodeLotCall(kind: LotCallKind, payload: unknown): string {
       return LOT_REGISTRY.encodeFunctionData("merge", [(p.lotIds as string[]).map(BigInt), p.metadata]);
     case "lots.transform":
       return LOT_REGISTRY.encodeFunctionData("transform", [(p.inputIds as string[]).map(BigInt), (p.outputs as Output[]).map(outputTuple)]);
+    case "lots.attachEvidence":
+      return LOT_REGISTRY.encodeFunctionData("attachEvidence", [BigInt(p.lotId as string), p.evidence]);
   }
 }
 

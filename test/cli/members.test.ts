@@ -73,7 +73,12 @@ describe("firstmile members (CLI)", function () {
       const registry = LotRegistry__factory.connect(running.gateway.chain.deployments.contracts.LotRegistry!.address, provider);
       expect((await registry.getMember(2n))[0].active).to.equal(false);
       provider.destroy();
-      expect(await firstmile(env, dir, "members", "list")).to.match(/member 2 {2}suspended {2}ID {2}cooperative {2}tokens 0/);
+      const listed = await firstmile(env, dir, "members", "list");
+      expect(listed).to.match(/member 2 {2}suspended {2}ID {2}cooperative {2}tokens 0/);
+      // A suspended member's accounts cannot act: none is listed as active.
+      const accountLines = listed.split("member 2 ")[1]!.split(/\nmember /)[0]!.split("\n").slice(1).filter((line) => line.startsWith("  0x"));
+      expect(accountLines).to.have.length(2);
+      for (const line of accountLines) expect(line).to.match(/ suspended \(member\)$/);
     } finally {
       await running.gateway.stop();
     }

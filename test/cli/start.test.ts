@@ -68,6 +68,59 @@ describe("firstmile start (a real child process)", function () {
     expect(fs.existsSync(path.join(dir, "demo.json")), "no record of a demo that was not finished").to.equal(false);
   });
 
+  it("refuses a second start on a running gateway's data dir, naming its PID and ports, and leaves the first one untouched", async function () {
+    const dir = await freshDataDir("start-twice");
+    const [port, chainPort] = [await freePort(), await freePort()];
+    const env = { FIRSTMILE_DATA_DIR: dir, FIRSTMILE_PORT: String(port), FIRSTMILE_CHAIN_PORT: String(chainPort), FIRSTMILE_LOG_LEVEL: "warn", FIRSTMILE_DEMO: "0" };
+    const first = startProcess(env);
+    children.push(first);
+    await printed(first, /^running; /m);
+    const lockFile = path.join(dir, "gateway.lock");
+    const lock = fs.readFileSync(lockFile, "utf8");
+    expect(JSON.parse(lock)).to.deep.include({ pid: first.process.pid, command: "start", httpPort: port, chainPort });
+    const nodePid = fs.readFileSync(path.join(dir, "chain", "anvil.pid"), "utf8");
+    const entries = () => ["", "chain"].flatMap((sub) => fs.readdirSync(path.join(dir, sub)).map((name) => path.join(sub, name))).sort();
+    const before = entries();
+
+    // The second start: other ports, so only the data dir is shared.
+    const second = startProcess({ ...env, FIRSTMILE_PORT: String(await freePort()), FIRSTMILE_CHAIN_PORT: String(await freePort()) });
+    children.push(second);
+    const { code } = await second.exited;
+    const text = second.output();
+    expect(code, text).to.equal(3);
+    expect(text).to.include(`The data dir ${dir} is in use by a running gateway: PID ${first.process.pid}, API port ${port}, chain port ${chainPort}`);
+    expect(text).to.not.match(/stopped anvil process/);
+
+    // The first runs on as it was: its node, its lock, its files, its API.
+    expect(fs.readFileSync(lockFile, "utf8")).to.equal(lock);
+    expect(fs.readFileSync(path.join(dir, "chain", "anvil.pid"), "utf8")).to.equal(nodePid);
+    expect(() => process.kill(Number(nodePid), 0), "the first gateway's node still runs").to.not.throw();
+    expect(entries()).to.deep.equal(before);
+    expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).to.equal(200);
+    expect(first.process.exitCode).to.equal(null);
+
+    // Stopped cleanly, it leaves no lock: the next start takes the data dir.
+    first.process.kill("SIGTERM");
+    expect((await first.exited).code).to.equal(0);
+    expect(fs.existsSync(lockFile)).to.equal(false);
+  });
+
+  it("takes over the lock of a gateway that was killed", async function () {
+    const dir = await freshDataDir("start-stale-lock");
+    // A lock left by a process that no longer runs (a gateway killed with SIGKILL).
+    const gone = startProcess({ FIRSTMILE_DATA_DIR: dir, FIRSTMILE_PORT: "1", FIRSTMILE_CHAIN_PORT: "1" });
+    gone.process.kill("SIGKILL");
+    await gone.exited;
+    fs.writeFileSync(path.join(dir, "gateway.lock"), JSON.stringify({ pid: gone.process.pid, httpPort: 1, chainPort: 1, startedAt: new Date().toISOString() }));
+    const port = await freePort();
+    const child = startProcess({ FIRSTMILE_DATA_DIR: dir, FIRSTMILE_PORT: String(port), FIRSTMILE_CHAIN_PORT: String(await freePort()), FIRSTMILE_LOG_LEVEL: "warn", FIRSTMILE_DEMO: "0" });
+    children.push(child);
+    await printed(child, /^running; /m);
+    expect(JSON.parse(fs.readFileSync(path.join(dir, "gateway.lock"), "utf8")).pid).to.equal(child.process.pid);
+    child.process.kill("SIGTERM");
+    expect((await child.exited).code).to.equal(0);
+  });
+
   it("drains the relay on SIGTERM right after a burst: every acknowledged request is mined before it exits, each mint once", async function () {
     const dir = await freshDataDir("start-drain");
     const port = await freePort();

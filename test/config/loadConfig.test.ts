@@ -227,6 +227,19 @@ describe("loadConfig", () => {
       expect(config.keystore).to.deep.equal({ source: "keyFile", keyFile: "/run/secrets/kek", create: false });
     });
 
+    it("refuses a key file inside the data dir: the key-encryption key must not sit beside the keys it protects", () => {
+      const { FIRSTMILE_KEYSTORE_PASSPHRASE: _, ...withoutSecret } = PRODUCTION_ENV;
+      const dataDir = path.join(cwd, "data");
+      for (const keyFile of [path.join(dataDir, "keystore.key"), path.join(dataDir, "secrets", "kek"), "data/kek"]) {
+        const error = configError(() => loadConfig({ env: { ...withoutSecret, FIRSTMILE_DATA_DIR: dataDir, FIRSTMILE_KEYSTORE_KEY_FILE: keyFile }, cwd }));
+        expect(error.key, keyFile).to.equal("FIRSTMILE_KEYSTORE_KEY_FILE");
+        expect(error.message).to.include("outside the data dir");
+      }
+      // Beside the data dir, not in it, is fine (as is a secret mount such as /run/secrets).
+      const beside = loadConfig({ env: { ...withoutSecret, FIRSTMILE_DATA_DIR: dataDir, FIRSTMILE_KEYSTORE_KEY_FILE: path.join(cwd, "data-kek") }, cwd });
+      expect(beside.keystore).to.deep.include({ keyFile: path.join(cwd, "data-kek") });
+    });
+
     it("uses the Besu network, PostgreSQL and Kubo when given", () => {
       const config = loadConfig({ env: PRODUCTION_ENV, cwd });
       expect(config.profile).to.equal("production");

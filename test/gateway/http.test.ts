@@ -5,6 +5,7 @@ import { Wallet } from "ethers";
 import { open } from "../../src/chain/keystore/cipher";
 import { deriveFromKeyFile, readKeyFile } from "../../src/chain/keystore/keyEncryptionKey";
 import { connectProvider } from "../../src/chain/provider";
+import { sendControlCommand } from "../../src/gateway/controlSocket";
 import { encodeLotCall } from "../../src/relay/lotCalls";
 import { ERC2771Forwarder__factory, LotRegistry__factory } from "../../typechain-types";
 import { signOwnRequest } from "../relay/fixtures";
@@ -79,7 +80,7 @@ describe("gateway HTTP surface (real gateway: anvil, PGlite, relay worker)", fun
 
     it("lists every write endpoint in /openapi.json, from the same schemas that validate", async function () {
       const { body } = await api().get("/openapi.json");
-      for (const route of ["/v1/lots/mint", "/v1/lots/mint-batch", "/v1/lots/{lotId}/offer", "/v1/lots/{lotId}/accept", "/v1/lots/{lotId}/reject", "/v1/lots/{lotId}/cancel", "/v1/lots/{lotId}/split", "/v1/lots/merge", "/v1/lots/transform", "/v1/relay"]) {
+      for (const route of ["/v1/lots/mint", "/v1/lots/mint-batch", "/v1/lots/{lotId}/offer", "/v1/lots/{lotId}/accept", "/v1/lots/{lotId}/reject", "/v1/lots/{lotId}/cancel", "/v1/lots/{lotId}/split", "/v1/lots/merge", "/v1/lots/transform", "/v1/lots/{lotId}/evidence", "/v1/relay"]) {
         expect(body.paths[route]?.post, route).to.be.an("object");
         expect(body.paths[route].post.security).to.deep.equal([{ bearer: [] }]);
         expect(body.paths[route].post.responses["202"].content["application/json"].schema.properties).to.include.keys(["id", "status"]);
@@ -183,6 +184,41 @@ describe("gateway HTTP surface (real gateway: anvil, PGlite, relay worker)", fun
       const accepted = await api(processor.token).settle((await api(processor.token).post(`/v1/lots/${lotId}/accept`, { gramsReceived: "9950" }, key())).body.id);
       expect(accepted.final.status).to.equal("mined");
       expect(await network().lots.ownerOf(lotId)).to.equal(receiver);
+    });
+
+    it("refuses an offer to a suspended member with 409 receiver_suspended naming the member, before anything is enqueued", async function () {
+      const dormant = await addMemberThroughGateway(running.gateway, { roles: ["processor"], country: "VN" });
+      const suspended = await sendControlCommand(running.gateway.controlSocket!, "POST", `/members/${dormant.memberId}/suspend`);
+      expect(suspended?.status, JSON.stringify(suspended?.body)).to.equal(200);
+      const minted = await api(coop.token).settle((await api(coop.token).post("/v1/lots/mint", delivery(12_000), key())).body.id);
+      const lotId = minted.final.outputs.lotIds[0];
+      const rows = async () => (await running.gateway.db.query<{ n: number }>("select count(*)::int as n from outbox")).rows[0]!.n;
+      const before = await rows();
+      const receiver = dormant.accounts[0]!.address;
+      const refused = await api(coop.token).post(`/v1/lots/${lotId}/offer`, { receiver }, key());
+      expect(refused.status, JSON.stringify(refused.body)).to.equal(409);
+      expect(refused.body.error.code).to.equal("receiver_suspended");
+      expect(refused.body.error.message).to.include(`member ${dormant.memberId}`).and.include("suspended");
+      expect(refused.body.error.details).to.deep.equal({ receiver, memberId: dormant.memberId, suspended: "member" });
+      expect(await rows(), "nothing enqueued").to.equal(before);
+    });
+
+    it("attaches evidence to a lot through POST /v1/lots/:lotId/evidence: mined, folded into the lot's head", async function () {
+      const minted = await api(coop.token).settle((await api(coop.token).post("/v1/lots/mint", delivery(7_000), key())).body.id);
+      const lotId = minted.final.outputs.lotIds[0];
+      const headBefore = await network().lots.historyHead(lotId);
+      const evidence = `0x${"5e".repeat(32)}`;
+      const attached = await api(coop.token).settle((await api(coop.token).post(`/v1/lots/${lotId}/evidence`, { evidence }, key())).body.id);
+      expect(attached.final.status, JSON.stringify(attached.final.error)).to.equal("mined");
+      expect(attached.final.kind).to.equal("lots.attachEvidence");
+      expect(attached.final.outputs.events[0]).to.deep.include({ name: "EvidenceAttached" });
+      expect(await network().lots.historyHead(lotId)).to.not.equal(headBefore);
+      // Only the lot's custodian may: another member's request fails with the contract's error.
+      const foreign = await api(processor.token).settle((await api(processor.token).post(`/v1/lots/${lotId}/evidence`, { evidence }, key())).body.id);
+      expect(foreign.final.status).to.equal("failed");
+      expect(foreign.final.error.name).to.equal("LotRegistryNotCustodian");
+      const unknownKey = await api(coop.token).post(`/v1/lots/${lotId}/evidence`, { evidence, note: "x" }, key());
+      expect(unknownKey.status).to.equal(400);
     });
 
     describe("when the receiver rejects or the custodian cancels an offer", function () {
@@ -356,6 +392,29 @@ describe("gateway HTTP surface (real gateway: anvil, PGlite, relay worker)", fun
       const replay = await api(own.token).post("/v1/relay", relayBody(signed), key());
       expect(replay.status).to.equal(422);
       expect(replay.body.error.details).to.deep.equal({ error: "InvalidAccountNonce", args: { account: phone.address, currentNonce: "1" } });
+      net.provider.destroy();
+    });
+
+    it("gives a second submission of the same signed (from, nonce) under another key the first request's id (409), never a second request", async function () {
+      const net = network();
+      const nonce = BigInt((await api(own.token).get(`/v1/relay/forwarder?account=${phone.address}`)).body.nonce);
+      const signed = await signOwnRequest(net, phone, encodeLotCall("lots.mint", delivery(4_321)), { nonce });
+      // Both at once, each with its own key, while neither is mined.
+      const answers = await Promise.all([key(), key()].map((headers) => api(own.token).post("/v1/relay", relayBody(signed), headers)));
+      expect(answers.map((a) => a.status).sort(), JSON.stringify(answers.map((a) => a.body))).to.deep.equal([202, 409]);
+      const first = answers.find((a) => a.status === 202)!;
+      const second = answers.find((a) => a.status === 409)!;
+      expect(second.body.error).to.deep.equal({
+        code: "duplicate_signed_request",
+        message: second.body.error.message,
+        details: { requestId: first.body.id },
+      });
+      expect(second.body.error.message).to.include(`request ${first.body.id}`);
+      // Retrying the first key still answers the first request.
+      const { final } = await api(own.token).settle(first.body.id);
+      expect(final.status).to.equal("mined");
+      const retried = await api(own.token).post("/v1/relay", relayBody(signed), { "idempotency-key": first.body.idempotencyKey });
+      expect([retried.status, retried.body.id]).to.deep.equal([202, first.body.id]);
       net.provider.destroy();
     });
 

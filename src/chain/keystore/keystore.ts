@@ -115,7 +115,7 @@ export async function openKeystore(parameters: OpenKeystoreParameters): Promise<
  */
 export class Keystore {
   readonly #db: Database;
-  readonly #kek: Buffer;
+  #kek: Buffer;
   readonly #createWallet: () => { privateKey: string };
   readonly #logger: KeystoreLogger | undefined;
 
@@ -185,6 +185,58 @@ export class Keystore {
       throw new KeystoreCorruptKeyError(`The stored key of account ${getAddress(normalized)} belongs to another address`);
     }
     return new CustodialSigner(wallet, provider);
+  }
+
+  /**
+   * Re-encrypts every custodial key under a new key-encryption key, derived from `next` (a new
+   * passphrase, with a new salt, or a key file, generated if it does not exist), in one
+   * transaction: the keys, the stored derivation and its check value change together or not at
+   * all. Afterwards only the new key opens the keystore. Run it with the gateway stopped (a running
+   * one keeps the old key until it restarts). Returns how many keys were re-encrypted.
+   *
+   * @throws {KeystoreCorruptKeyError} a stored key fails authentication under the current key (nothing changed).
+   */
+  async rotate(next: KeystoreConfig, options: { scrypt?: ScryptParameters | undefined } = {}): Promise<{ rotated: number; keyFileCreated: boolean }> {
+    let kek: Buffer;
+    let kdfParams: Record<string, unknown> = {};
+    let keyFileCreated = false;
+    if (next.source === "passphrase") {
+      const params = { salt: newSalt().toString("hex"), ...(options.scrypt ?? DEFAULT_SCRYPT) };
+      kdfParams = params;
+      kek = await deriveFromPassphrase(next.passphrase.reveal(), Buffer.from(params.salt, "hex"), params);
+    } else {
+      const file = readKeyFile(next.keyFile, { create: true });
+      keyFileCreated = file.created;
+      kek = deriveFromKeyFile(file.key);
+      file.key.fill(0);
+    }
+    const old = this.#kek;
+    const rotated = await this.#db.transaction(async (tx) => {
+      const { rows } = await tx.query<{ address: string; encrypted_key: Buffer }>("select address, encrypted_key from custodial_keys order by address for update");
+      for (const row of rows) {
+        const aad = Buffer.from(row.address, "utf8");
+        const key = open(old, row.encrypted_key, aad);
+        if (!key || key.length !== 32) {
+          throw new KeystoreCorruptKeyError(`The stored key of account ${getAddress(row.address)} fails authentication; nothing was re-encrypted`);
+        }
+        try {
+          await tx.query("update custodial_keys set encrypted_key = $2 where address = $1", [row.address, seal(kek, key, aad)]);
+        } finally {
+          key.fill(0);
+        }
+      }
+      await tx.query("update keystore_keks set kdf = $2, kdf_params = $3::jsonb, check_blob = $4 where id = $1", [
+        KEK_ID,
+        next.source === "passphrase" ? "scrypt" : "key-file",
+        JSON.stringify(kdfParams),
+        seal(kek, CHECK_PLAINTEXT, CHECK_AAD),
+      ]);
+      return rows.length;
+    });
+    this.#kek = kek;
+    old.fill(0);
+    this.#logger?.info({ rotated }, "custodial keystore key rotated");
+    return { rotated, keyFileCreated };
   }
 
   toJSON(): string {

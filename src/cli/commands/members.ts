@@ -71,7 +71,7 @@ export function registerMembersCommand(program: Command, io: MembersCommandIo = 
       for (const member of list) {
         print(`member ${member.memberId}  ${member.active ? "active   " : "suspended"}  ${member.country}  ${member.roles.join(",")}  tokens ${member.activeTokens}`);
         for (const account of member.accounts) {
-          print(`  ${account.address}  ${account.custodial ? "custodial" : "own key  "}  ${account.active ? "active" : "suspended"}`);
+          print(`  ${account.address}  ${account.custodial ? "custodial" : "own key  "}  ${account.active ? "active" : `suspended (${account.suspended ?? "account"})`}`);
         }
       }
     });

@@ -1,5 +1,6 @@
+import { getAddress } from "ethers";
 import type { Queryable } from "../../db/database";
-import { RelayIdempotencyConflictError, type RelayInvalidRequestError } from "../errors";
+import { RelayDuplicateSignedRequestError, RelayIdempotencyConflictError, type RelayInvalidRequestError } from "../errors";
 import { inTransaction, toRequests, withCall, type OutboxRow } from "./rows";
 import { OUTBOX_CHANNEL, type Db, type ForwardRequest, type RelayRequest } from "./schema";
 import { callColumns, checkKey, hashRequest } from "./values";
@@ -16,6 +17,12 @@ export type EnqueueRelayRequestParameters = {
   maxAttempts?: number | undefined;
   /** Already signed by the member's own key: enters as `signed`. */
   signed?: { forwardRequest: ForwardRequest; signature: string } | undefined;
+  /**
+   * With `signed`: refuse it if a request not failed already carries a self-signed call of the
+   * same (from, nonce) under another key (RelayDuplicateSignedRequestError). The HTTP intake asks
+   * for this; the forwarder runs a signature once, so the first request is the one to follow.
+   */
+  refuseDuplicateSignature?: boolean | undefined;
 };
 
 export type EnqueueRelayRequestReturnType = { request: RelayRequest; created: boolean };
@@ -25,6 +32,7 @@ export type EnqueueRelayRequestReturnType = { request: RelayRequest; created: bo
  * key (`created: false`). Notifies `OUTBOX_CHANNEL` on commit when it creates one.
  *
  * @throws {RelayIdempotencyConflictError} the key was used for a different request.
+ * @throws {RelayDuplicateSignedRequestError} with `refuseDuplicateSignature`, a live request already carries the same signed (from, nonce).
  */
 export async function enqueueRelayRequest(db: Db, parameters: EnqueueRelayRequestParameters): Promise<EnqueueRelayRequestReturnType> {
   const { memberId, idempotencyKey, kind, payload, signed } = parameters;
@@ -35,6 +43,7 @@ export async function enqueueRelayRequest(db: Db, parameters: EnqueueRelayReques
   return inTransaction(db, async (tx) => {
     let callId: bigint | null = null;
     if (call) {
+      if (parameters.refuseDuplicateSignature) await refuseDuplicateSignedRequest(tx, { from: call[0] as string, nonce: call[4] as string, memberId, idempotencyKey });
       const inserted = await tx.query<{ id: bigint }>(
         `insert into relay_calls (from_address, to_address, value, gas, nonce, deadline, data, signature, custodial)
          values ($1, $2, $3, $4, $5, $6, $7, $8, false) returning id`,
@@ -62,6 +71,25 @@ export async function enqueueRelayRequest(db: Db, parameters: EnqueueRelayReques
     if (!row.request_hash.equals(requestHash)) throw new RelayIdempotencyConflictError(memberId, idempotencyKey, row.id);
     return { request: (await toRequests(tx, [row]))[0]!, created: false };
   });
+}
+
+/**
+ * One live request per self-signed (from, nonce): the forwarder executes a signature once, so a
+ * second request for it (another idempotency key) would report that one execution as its own.
+ * Taken under a per-signer transaction lock, so two submissions at once cannot both pass; a retry
+ * of the first request's own key is not a duplicate (it is answered from the outbox), and a failed
+ * request does not hold its nonce.
+ */
+async function refuseDuplicateSignedRequest(tx: Queryable, call: { from: string; nonce: string; memberId: bigint; idempotencyKey: string }): Promise<void> {
+  await tx.query("select pg_advisory_xact_lock(hashtextextended($1, 0))", [`firstmile relay signer ${call.from}`]);
+  const { rows } = await tx.query<{ id: bigint }>(
+    `select o.id from relay_calls c join outbox o on o.call_id = c.id
+      where c.from_address = $1 and c.nonce = $2 and not c.custodial and o.status <> 'failed'
+        and not (o.member_id = $3 and o.idempotency_key = $4)
+      order by o.id limit 1`,
+    [call.from, call.nonce, call.memberId, call.idempotencyKey],
+  );
+  if (rows[0]) throw new RelayDuplicateSignedRequestError(getAddress(call.from), BigInt(call.nonce), rows[0].id);
 }
 
 export type EnqueueRelayRequestsItem = Omit<EnqueueRelayRequestParameters, "signed">;
