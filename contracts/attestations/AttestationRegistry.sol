@@ -107,8 +107,11 @@ contract AttestationRegistry is IAttestationRegistry, ILotObserver, ERC2771Conte
         _registry = registry;
     }
 
+    /// @dev Any one governor, or the membership registry's governance contract.
     modifier onlyGovernor() {
-        IMembership(_registry).authorize(_msgSender(), Roles.GOVERNOR);
+        if (msg.sender != IMembership(_registry).governance()) {
+            IMembership(_registry).authorize(_msgSender(), Roles.GOVERNOR);
+        }
         _;
     }
 
@@ -645,7 +648,7 @@ contract AttestationRegistry is IAttestationRegistry, ILotObserver, ERC2771Conte
         uint48 validUntil = NO_EXPIRY;
         uint64 family;
         for (uint256 i = 0; i < inputIds.length; ++i) {
-            (bool carries, uint48 until, uint64 inputFamily,) = _lotClaim(inputIds[i], scheme, now_);
+            (bool carries, uint48 until, uint64 inputFamily) = _inputClaim(inputIds[i], scheme, now_);
             if (!carries) return false;
             if (until < validUntil) validUntil = until;
             if (i == 0) family = inputFamily;
@@ -661,6 +664,21 @@ contract AttestationRegistry is IAttestationRegistry, ILotObserver, ERC2771Conte
         }
         emit ClaimCarried(scheme, firstOutputId, outputCount, family, validUntil);
         return true;
+    }
+
+    /// @dev {_lotClaim} of a derivation's input. An input carrying a claim may also be attested in
+    /// its own right, for longer: the claim it passes on lasts as long as the later of the two.
+    function _inputClaim(uint256 lotId, uint32 scheme, uint48 now_)
+        private
+        view
+        returns (bool carries, uint48 until, uint64 family)
+    {
+        bool attested;
+        (carries, until, family, attested) = _lotClaim(lotId, scheme, now_);
+        if (!carries || attested) return (carries, until, family);
+        (bool valid,, uint48 expiresAt) = _validAttestation(SubjectKind.Lot, bytes32(lotId), scheme, now_);
+        uint48 own = expiresAt == 0 ? NO_EXPIRY : expiresAt;
+        if (valid && own > until) until = own;
     }
 
     /// @dev Stores a derivation's inputs once, however many schemes it carries (four ids a slot).

@@ -66,8 +66,9 @@ abstract contract Membership is IMembership, IBesuAccountPermissioning, Context 
         _addMember(Roles.GOVERNOR, country, metadata, accounts);
     }
 
+    /// @dev Any one governor, or the governance contract (a quorum may do what one governor may).
     modifier onlyGovernor() {
-        _authorize(_msgSender(), Roles.GOVERNOR);
+        _checkGovernor();
         _;
     }
 
@@ -299,7 +300,11 @@ abstract contract Membership is IMembership, IBesuAccountPermissioning, Context 
     /// @dev A change touching the governor role needs governance; any other, one governor.
     function _checkGovernorOrGovernance(uint8 roles) private view {
         if (roles & Roles.GOVERNOR != 0) _checkGovernance();
-        else _authorize(_msgSender(), Roles.GOVERNOR);
+        else _checkGovernor();
+    }
+
+    function _checkGovernor() private view {
+        if (msg.sender != _governance) _authorize(_msgSender(), Roles.GOVERNOR);
     }
 
     function _authorize(address account, uint8 anyOfRoles) internal view returns (uint64) {

@@ -266,7 +266,17 @@ export class ClaimLedger {
       if (!holdings.every((holding) => holding.carries)) continue;
       const family = holdings[0].family;
       if (model === "identityPreserved" && holdings.some((holding) => holding.family !== family)) continue;
-      const validUntil = holdings.reduce((min, holding) => (holding.validUntil < min ? holding.validUntil : min), NO_EXPIRY);
+      // An input that carries the claim and is also attested in its own right passes it on until
+      // the later of the two expiries.
+      const untilOf = (holding: Holding, index: number) => {
+        if (holding.attested) return holding.validUntil;
+        const own = this.attestedUntil(inputIds[index]!, scheme, now);
+        return own !== undefined && own > holding.validUntil ? own : holding.validUntil;
+      };
+      const validUntil = holdings.reduce((min, holding, index) => {
+        const until = untilOf(holding, index);
+        return until < min ? until : min;
+      }, NO_EXPIRY);
       if (!this.derivationInputs.has(firstOutputId)) this.derivationInputs.set(firstOutputId, [...inputIds]);
       carried.set(scheme, {
         state: "carried",

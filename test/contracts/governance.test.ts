@@ -160,6 +160,24 @@ describe("Governance", function () {
       }
     });
 
+    it("may do what one governor may: suspend an ordinary member, set the base URI", async function () {
+      const { registry, governance, governor, governor2, members } = await loadFixture(governedFixture);
+      for (const data of [
+        registry.interface.encodeFunctionData("setMemberActive", [members.cooperative, false]),
+        registry.interface.encodeFunctionData("setBaseURI", ["https://trace.example.org/lots/"]),
+      ]) {
+        await governance.connect(governor).propose(registry, data, ZeroHash);
+        await governance.connect(governor2).approve(await governance.proposalId(registry, data, ZeroHash));
+      }
+      await time.increase(DAY);
+      await expect(
+        governance.connect(governor).execute(registry, registry.interface.encodeFunctionData("setMemberActive", [members.cooperative, false]), ZeroHash),
+      ).to.emit(registry, "MemberStatusChanged").withArgs(members.cooperative, false);
+      await expect(
+        governance.connect(governor).execute(registry, registry.interface.encodeFunctionData("setBaseURI", ["https://trace.example.org/lots/"]), ZeroHash),
+      ).to.emit(registry, "BaseURIChanged");
+    });
+
     it("bubbles up the target's own error when its call fails", async function () {
       const { registry, governance, governor, governor2 } = await loadFixture(governedFixture);
       const data = registry.interface.encodeFunctionData("setYieldBounds", [Form.wetBeans, Form.dryBeans, 5, 1]);

@@ -285,3 +285,22 @@ describe("Security review follow-up: a marked lot's old booking", function () {
     expect(await credits()).to.equal(5_000n);
   });
 });
+
+describe("Security review follow-up: a carried claim and the lot's own attestation", function () {
+  it("passes the claim on until the later of the carried claim's and the lot's own expiry", async function () {
+    const network = await loadFixture(attestationFixture);
+    const { registry, attestations, coopPhone1 } = network;
+    const now = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
+    const origin = await mintLot(registry, coopPhone1, Form.dryBeans, 10_000n);
+    await attestLot(network, origin, Scheme.singleOrigin, now + 1_000n);
+    const part = await registry.nextLotId(coopPhone1);
+    await registry.connect(coopPhone1).split(origin, [output(Form.dryBeans, 4_000n), output(Form.dryBeans, 6_000n)]);
+    await attestLot(network, part, Scheme.singleOrigin, now + 100_000n);
+    const grandchild = await registry.nextLotId(coopPhone1);
+    await registry.connect(coopPhone1).split(part, [output(Form.dryBeans, 1_000n), output(Form.dryBeans, 3_000n)]);
+    expect((await attestations.getLotClaim(grandchild, Scheme.singleOrigin)).validUntil).to.equal(now + 100_000n);
+    await ethers.provider.send("evm_increaseTime", [5_000]);
+    await ethers.provider.send("evm_mine", []);
+    expect(await attestations.carriesClaim(grandchild, Scheme.singleOrigin)).to.equal(true);
+  });
+});
