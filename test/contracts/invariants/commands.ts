@@ -1,0 +1,326 @@
+import fc from "fast-check";
+import { ACTOR_NAMES, MEMBER_NAMES, MINTABLE_AT_ORIGIN, SCHEMES, SUITE_FORMS, type Harness } from "./harness";
+import { CUSTODIAN_ROLES, RoleBit, type Action, type Model, type ModelLot, type OutputSpec } from "./model";
+
+/**
+ * fast-check commands: each holds random choices drawn up front and turns them into a concrete
+ * action against the model's state when it runs (which lot, which actor, how many grams), so a
+ * shrunk sequence still makes sense. Most choices are plausible (the lot's custodian offers it);
+ * about one in five picks any account, so calls by members lacking the role are tried all along.
+ */
+
+/** What the generators may try. Each known hole of the contracts has its switch, so the suite can run around them. */
+export interface Scenario {
+  /** Accept more grams than were sent (within tolerance): hole 2. */
+  overweightAccepts: boolean;
+  /** Transform into several lots of one form: hole 1. */
+  repeatedOutputForms: boolean;
+  /** Revoke attestations whose claims were already carried to derived lots: hole 3. */
+  revokeCarriedSources: boolean;
+  /** Attest a lot that already holds a claim of the scheme (a newer attestation over an older one): hole 4. */
+  reattest: boolean;
+  /** Mint forms that are not mintable at origin, such as butter: hole 5. */
+  mintNonMintableForms: boolean;
+}
+
+export const AROUND_HOLES: Scenario = {
+  overweightAccepts: false,
+  repeatedOutputForms: false,
+  revokeCarriedSources: false,
+  reattest: false,
+  mintNonMintableForms: false,
+};
+export const EVERYTHING: Scenario = {
+  overweightAccepts: true,
+  repeatedOutputForms: true,
+  revokeCarriedSources: true,
+  reattest: true,
+  mintNonMintableForms: true,
+};
+
+const HOUR = 3_600n;
+
+type StepCommand = fc.AsyncCommand<object, Harness>;
+
+/** A choice of account: plausible for the action (roll < 8 of 10) or any account at all. */
+const actorChoice = fc.record({ roll: fc.nat(9), index: fc.nat(1_000) });
+type ActorChoice = { roll: number; index: number };
+
+function pickActor(choice: ActorChoice, plausible: readonly string[]): string {
+  const pool = choice.roll < 8 && plausible.length > 0 ? plausible : ACTOR_NAMES;
+  return pool[choice.index % pool.length];
+}
+
+function pick<T>(items: readonly T[], index: number): T | undefined {
+  return items.length === 0 ? undefined : items[index % items.length];
+}
+
+function lotsWhere(model: Model, keep: (lot: ModelLot) => boolean): ModelLot[] {
+  return [...model.lots.values()].filter(keep);
+}
+
+/** Accounts of the member holding `lot`, or of any custodian member when none. */
+function membersAccounts(model: Model, actor: string): string[] {
+  const member = model.memberOf(actor);
+  return ACTOR_NAMES.filter((name) => member !== null && model.memberOf(name) === member);
+}
+
+const custodianActors = (model: Model) => ACTOR_NAMES.filter((name) => (model.network.members[model.memberOf(name) ?? ""]?.roles ?? 0) & CUSTODIAN_ROLES);
+const rolesOf = (model: Model, name: string) => model.network.members[model.memberOf(name) ?? ""]?.roles ?? 0;
+
+/** One command: resolves an action from the model (or nothing, when there is nothing to act on) and steps it. */
+class Step implements StepCommand {
+  constructor(
+    private readonly label: string,
+    private readonly resolve: (model: Model) => Action | null,
+  ) {}
+  check(): boolean {
+    return true;
+  }
+  async run(_: object, harness: Harness): Promise<void> {
+    const action = this.resolve(harness.model);
+    if (action) await harness.step(action);
+  }
+  toString(): string {
+    return this.label;
+  }
+}
+
+function mint(scenario: Scenario) {
+  const forms = scenario.mintNonMintableForms ? SUITE_FORMS : SUITE_FORMS.filter((form) => MINTABLE_AT_ORIGIN.has(form));
+  return fc.tuple(actorChoice, fc.nat(forms.length - 1), fc.integer({ min: 1, max: 200_000 })).map(
+    ([actor, formIndex, grams]) =>
+      new Step(`mint`, (model) => ({
+        kind: "mint",
+        actor: pickActor(actor, ACTOR_NAMES.filter((name) => rolesOf(model, name) & RoleBit.cooperative)),
+        form: forms[formIndex],
+        grams: BigInt(grams),
+      })),
+  );
+}
+
+function offer() {
+  return fc.tuple(actorChoice, fc.nat(1_000), fc.nat(1_000)).map(
+    ([actor, lotIndex, receiverIndex]) =>
+      new Step("offer", (model) => {
+        const lot = pick(lotsWhere(model, (candidate) => candidate.status === "active"), lotIndex);
+        if (!lot) return null;
+        const others = custodianActors(model).filter((name) => model.memberOf(name) !== model.memberOf(lot.custodian));
+        const receiver = actor.roll < 8 ? pick(others, receiverIndex)! : ACTOR_NAMES[receiverIndex % ACTOR_NAMES.length];
+        return { kind: "offer", actor: pickActor(actor, membersAccounts(model, lot.custodian)), lotId: lot.id, receiver };
+      }),
+  );
+}
+
+function accept(scenario: Scenario) {
+  // Offsets around the tolerance: just inside and just outside it, on the loss side and (hole 2) the gain side.
+  const offsets = scenario.overweightAccepts ? ["-out", "-edge", "-1", "0", "+1", "+edge", "+out"] : ["-out", "-edge", "-1", "0", "+out", "zero"];
+  return fc.tuple(actorChoice, fc.nat(1_000), fc.constantFrom(...offsets)).map(
+    ([actor, lotIndex, offset]) =>
+      new Step("accept", (model) => {
+        const lot = pick(lotsWhere(model, (candidate) => candidate.status === "inTransit"), lotIndex);
+        if (!lot) return null;
+        const edge = (lot.grams * BigInt(model.tolerances.get(lot.form)!)) / 10_000n;
+        const delta: Record<string, bigint> = { "-out": -edge - 1n, "-edge": -edge, "-1": -1n, "0": 0n, "+1": 1n, "+edge": edge, "+out": edge + 1n, zero: -lot.grams };
+        const grams = lot.grams + delta[offset];
+        return { kind: "accept", actor: pickActor(actor, membersAccounts(model, lot.receiver!)), lotId: lot.id, grams: grams < 0n ? 0n : grams };
+      }),
+  );
+}
+
+function reject() {
+  return fc.tuple(actorChoice, fc.nat(1_000), fc.integer({ min: 1, max: 3 })).map(
+    ([actor, lotIndex, reason]) =>
+      new Step("reject", (model) => {
+        const lot = pick(lotsWhere(model, (candidate) => candidate.status === "inTransit"), lotIndex);
+        if (!lot) return null;
+        return { kind: "reject", actor: pickActor(actor, membersAccounts(model, lot.receiver!)), lotId: lot.id, reason };
+      }),
+  );
+}
+
+function cancel() {
+  return fc.tuple(actorChoice, fc.nat(1_000)).map(
+    ([actor, lotIndex]) =>
+      new Step("cancel", (model) => {
+        const lot = pick(lotsWhere(model, (candidate) => candidate.status !== "active"), lotIndex);
+        if (!lot) return null;
+        return { kind: "cancel", actor: pickActor(actor, membersAccounts(model, lot.custodian)), lotId: lot.id };
+      }),
+  );
+}
+
+function split() {
+  return fc.tuple(actorChoice, fc.nat(1_000), fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 2, maxLength: 3 }), fc.nat(9)).map(
+    ([actor, lotIndex, shares, imbalance]) =>
+      new Step("split", (model) => {
+        const lot = pick(lotsWhere(model, (candidate) => candidate.status === "active"), lotIndex);
+        if (!lot) return null;
+        const total = shares.reduce((sum, share) => sum + share, 0);
+        const parts: OutputSpec[] = shares.map((share) => ({ form: lot.form, grams: (lot.grams * BigInt(share)) / BigInt(total) }));
+        const assigned = parts.reduce((sum, part) => sum + part.grams, 0n);
+        // The last part takes the rounding rest; now and then one gram too many, which must be refused.
+        parts[parts.length - 1].grams += lot.grams - assigned + (imbalance === 0 ? 1n : 0n);
+        return { kind: "split", actor: pickActor(actor, membersAccounts(model, lot.custodian)), lotId: lot.id, parts };
+      }),
+  );
+}
+
+/** Active lots of one form held by one member, starting from the picked lot. */
+function sameHolding(model: Model, lotIndex: number, count: number): ModelLot[] {
+  const first = pick(lotsWhere(model, (candidate) => candidate.status === "active"), lotIndex);
+  if (!first) return [];
+  const member = model.memberOf(first.custodian);
+  const others = lotsWhere(
+    model,
+    (candidate) => candidate !== first && candidate.status === "active" && candidate.form === first.form && model.memberOf(candidate.custodian) === member,
+  );
+  return [first, ...others.slice(0, count - 1)];
+}
+
+function merge() {
+  return fc.tuple(actorChoice, fc.nat(1_000), fc.integer({ min: 2, max: 3 })).map(
+    ([actor, lotIndex, count]) =>
+      new Step("merge", (model) => {
+        const lots = sameHolding(model, lotIndex, count);
+        if (lots.length === 0) return null;
+        // A lone lot listed twice: the contracts must not count it twice.
+        const lotIds = lots.length === 1 ? [lots[0].id, lots[0].id] : lots.map((lot) => lot.id);
+        return { kind: "merge", actor: pickActor(actor, membersAccounts(model, lots[0].custodian)), lotIds };
+      }),
+  );
+}
+
+function transform(scenario: Scenario) {
+  // Output yields as fractions of the bounds: below the minimum, at it, between, at the maximum, above it.
+  const where = fc.constantFrom("below", "min", "mid", "max", "above");
+  return fc
+    .tuple(actorChoice, fc.nat(1_000), fc.integer({ min: 1, max: 2 }), fc.array(fc.tuple(fc.nat(1_000), where), { minLength: 1, maxLength: 3 }))
+    .map(
+      ([actor, lotIndex, inputCount, outputChoices]) =>
+        new Step("transform", (model) => {
+          const inputs = sameHolding(model, lotIndex, inputCount);
+          if (inputs.length === 0) return null;
+          const form = inputs[0].form;
+          const inputGrams = inputs.reduce((sum, lot) => sum + lot.grams, 0n);
+          const targets = model.network.yields.filter((bounds) => bounds.from === form);
+          if (targets.length === 0) return null;
+          let chosen = outputChoices.map(([index, at]) => ({ bounds: targets[index % targets.length], at }));
+          if (!scenario.repeatedOutputForms) chosen = chosen.filter((item, i) => chosen.findIndex((other) => other.bounds.to === item.bounds.to) === i);
+          const outputs = chosen.map(({ bounds, at }) => {
+            const bps = { below: bounds.minBps - 100, min: bounds.minBps, mid: Math.floor((bounds.minBps + bounds.maxBps) / 2), max: bounds.maxBps, above: bounds.maxBps + 100 }[at];
+            // Rounded up at the minimum, down otherwise, so "min" and "max" sit on the bounds.
+            const exact = inputGrams * BigInt(bps);
+            const grams = at === "min" ? (exact + 9_999n) / 10_000n : exact / 10_000n;
+            return { form: bounds.to, grams };
+          });
+          return { kind: "transform", actor: pickActor(actor, membersAccounts(model, inputs[0].custodian)), inputIds: inputs.map((lot) => lot.id), outputs };
+        }),
+    );
+}
+
+function attest(scenario: Scenario) {
+  const schemes = Object.values(SCHEMES);
+  return fc.tuple(actorChoice, fc.nat(1_000), fc.nat(schemes.length - 1), fc.integer({ min: 1, max: 72 })).map(
+    ([actor, lotIndex, schemeIndex, hours]) =>
+      new Step("attest", (model) => {
+        const scheme = schemes[schemeIndex];
+        const fresh = (lot: ModelLot) =>
+          !lot.carried.has(scheme) && !model.attestations.some((attestation) => attestation.lotId === lot.id && attestation.scheme === scheme);
+        const lot = pick(lotsWhere(model, (candidate) => candidate.status !== "consumed" && (scenario.reattest || fresh(candidate))), lotIndex);
+        if (!lot) return null;
+        return {
+          kind: "attest",
+          actor: pickActor(actor, ["certifier"]),
+          scheme,
+          lotId: lot.id,
+          // Half an hour off the hour, so no expiry falls on the seconds a step adds.
+          validForSeconds: BigInt(hours) * HOUR + HOUR / 2n,
+        };
+      }),
+  );
+}
+
+function revoke(scenario: Scenario) {
+  return fc.tuple(actorChoice, fc.nat(1_000), fc.integer({ min: 1, max: 3 })).map(
+    ([actor, index, reason]) =>
+      new Step("revoke", (model) => {
+        const revocable = model.attestations.filter(
+          (attestation) => scenario.revokeCarriedSources || model.lot(attestation.lotId)!.status !== "consumed",
+        );
+        const attestation = pick(revocable, index);
+        if (!attestation) return null;
+        const plausible = ["certifier", "governor", "governor2"];
+        return { kind: "revoke", actor: pickActor(actor, plausible), attestation: attestation.index, reason };
+      }),
+  );
+}
+
+function markClaimed() {
+  return fc.tuple(actorChoice, fc.nat(1_000), fc.integer({ min: 1, max: 2 }), fc.nat(9)).map(
+    ([actor, lotIndex, count, schemeRoll]) =>
+      new Step("markClaimed", (model) => {
+        const lots = sameHolding(model, lotIndex, count);
+        if (lots.length === 0) return null;
+        // Mostly the mass-balance scheme; now and then a segregated one, which must be refused.
+        const scheme = schemeRoll === 0 ? SCHEMES.segregated : SCHEMES.massBalance;
+        return { kind: "markClaimed", actor: pickActor(actor, membersAccounts(model, lots[0].custodian)), scheme, lotIds: lots.map((lot) => lot.id) };
+      }),
+  );
+}
+
+function travel() {
+  return fc.integer({ min: 1, max: 48 }).map((hours) => new Step("travel", () => ({ kind: "travel", seconds: BigInt(hours) * HOUR })));
+}
+
+function setMemberActive() {
+  return fc.tuple(actorChoice, fc.nat(MEMBER_NAMES.length - 1), fc.boolean()).map(
+    ([actor, memberIndex, active]) =>
+      new Step("setMemberActive", () => ({
+        kind: "setMemberActive",
+        actor: pickActor(actor, ["governor", "governor2"]),
+        member: MEMBER_NAMES[memberIndex],
+        active,
+      })),
+  );
+}
+
+function setFormTolerance() {
+  return fc.tuple(actorChoice, fc.nat(SUITE_FORMS.length - 1), fc.constantFrom(0, 50, 100, 300, 500, 10_001)).map(
+    ([actor, formIndex, toleranceBps]) =>
+      new Step("setFormTolerance", () => ({
+        kind: "setFormTolerance",
+        actor: pickActor(actor, ["governor", "governor2"]),
+        form: SUITE_FORMS[formIndex],
+        toleranceBps,
+      })),
+  );
+}
+
+/** Sequences of up to `maxCommands` steps, weighted toward the lot life cycle. */
+export function commandsFor(scenario: Scenario, maxCommands: number) {
+  return fc.commands(
+    [
+      mint(scenario),
+      mint(scenario),
+      offer(),
+      offer(),
+      accept(scenario),
+      accept(scenario),
+      reject(),
+      cancel(),
+      split(),
+      merge(),
+      transform(scenario),
+      transform(scenario),
+      attest(scenario),
+      attest(scenario),
+      revoke(scenario),
+      markClaimed(),
+      travel(),
+      setMemberActive(),
+      setFormTolerance(),
+    ],
+    { maxCommands },
+  );
+}
