@@ -76,8 +76,13 @@ export class InvariantViolation extends Error {
   }
 }
 
+/** Per action kind, how many calls the contracts carried out and how many they (rightly) refused. */
+export type StepTally = Record<string, { accepted: number; refused: number }>;
+
 export class Harness {
   readonly transcript: string[] = [];
+  /** Shared by the harnesses of one run, to show what the run exercised. */
+  tally: StepTally = {};
 
   constructor(
     readonly driver: ContractDriver,
@@ -88,6 +93,16 @@ export class Harness {
   /** Performs `action` on chain and in the model, then checks every invariant. */
   async step(action: Action): Promise<void> {
     this.transcript.push(`await h.step(${formatAction(action)});`);
+    try {
+      await this.stepUnchecked(action);
+    } catch (error) {
+      if (error instanceof InvariantViolation) throw error;
+      // Anything else (a node error, a model bug) is reported with the sequence that led to it.
+      this.fail(`${action.kind} threw: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  private async stepUnchecked(action: Action): Promise<void> {
     if (action.kind === "travel") {
       const at = this.model.now + action.seconds;
       await this.driver.travelTo(at);
@@ -104,10 +119,12 @@ export class Harness {
     if (refusal === null && !result.ok) {
       this.fail(`the contracts refused ${action.kind}, which the rules accept: ${result.error}`);
     }
-    if (result.ok) {
-      this.model.apply(action, at, result);
-      this.model.now = at;
-    }
+    if (result.ok) this.model.apply(action, at, result);
+    const counts = (this.tally[action.kind] ??= { accepted: 0, refused: 0 });
+    if (result.ok) counts.accepted += 1;
+    else counts.refused += 1;
+    // The in-process node mines a reverted transaction too (with its error): read the clock back.
+    this.model.now = result.ok ? at : await this.driver.latestTime();
     await this.check(action.kind === "setMemberActive" || action.kind === "setFormTolerance");
   }
 

@@ -1,6 +1,6 @@
 import fc from "fast-check";
-import { commandsFor, type Scenario } from "./commands";
-import { INTENDED_RULES, InvariantViolation, startHarness } from "./harness";
+import { sequencesFor, type Scenario, type Step } from "./commands";
+import { INTENDED_RULES, InvariantViolation, startHarness, type StepTally } from "./harness";
 
 /**
  * Runs random sequences against the contracts with fast-check and, on failure, reports the shrunk
@@ -25,10 +25,17 @@ export class CounterexampleError extends Error {
   override name = "CounterexampleError";
 }
 
-export async function fuzzContracts(parameters: FuzzParameters): Promise<{ runs: number }> {
-  const property = fc.asyncProperty(commandsFor(parameters.scenario, parameters.maxCommands), async (commands) => {
+export interface FuzzSummary {
+  runs: number;
+  tally: StepTally;
+}
+
+export async function fuzzContracts(parameters: FuzzParameters): Promise<FuzzSummary> {
+  const tally: StepTally = {};
+  const property = fc.asyncProperty(sequencesFor(parameters.scenario, parameters.maxCommands), async (steps) => {
     const harness = await startHarness({ rules: INTENDED_RULES });
-    await fc.asyncModelRun(() => ({ model: {}, real: harness }), commands);
+    harness.tally = tally;
+    for (const step of steps) await step.run(harness);
   });
   const details = await fc.check(property, {
     seed: parameters.seed,
@@ -37,17 +44,18 @@ export async function fuzzContracts(parameters: FuzzParameters): Promise<{ runs:
     // Shrinking replays sequences on chain: past the time limit the smallest failure so far is reported.
     ...(parameters.timeLimitMs ? { interruptAfterTimeLimit: parameters.timeLimitMs } : {}),
   });
-  if (!details.failed) return { runs: details.numRuns };
+  if (!details.failed) return { runs: details.numRuns, tally };
   throw new CounterexampleError(report(parameters, details));
 }
 
-function report(parameters: FuzzParameters, details: fc.RunDetails<[Iterable<fc.AsyncCommand<object, import("./harness").Harness, boolean>>]>): string {
+function report(parameters: FuzzParameters, details: fc.RunDetails<[Step[]]>): string {
   const error = details.errorInstance;
   const violation = error instanceof InvariantViolation ? error : null;
   const message = error instanceof Error ? error.message : String(error);
   const lines = [
     `${parameters.name}: counterexample after ${details.numRuns} sequence(s), shrunk ${details.numShrinks} time(s)`,
-    `seed ${details.seed}, path "${details.counterexamplePath}" (replay: FUZZ_SEED=${details.seed} FUZZ_PATH="${details.counterexamplePath}")`,
+    `seed ${details.seed}, path "${details.counterexamplePath}"`,
+    `replay: FUZZ_SEED=${details.seed} FUZZ_PATH="${details.counterexamplePath}" (with the same scenario)`,
     "",
     message,
   ];
