@@ -220,9 +220,12 @@ function attest(scenario: Scenario) {
     ([actor, lotIndex, schemeIndex, hours]) =>
       new Step("attest", (model) => {
         const scheme = schemes[schemeIndex];
-        const fresh = (lot: ModelLot) =>
-          !lot.carried.has(scheme) && !model.attestations.some((attestation) => attestation.lotId === lot.id && attestation.scheme === scheme);
-        const lot = pick(lotsWhere(model, (candidate) => candidate.status !== "consumed" && (scenario.reattest || fresh(candidate))), lotIndex);
+        const attested = (lot: ModelLot) => model.attestations.some((attestation) => attestation.lotId === lot.id && attestation.scheme === scheme);
+        const fresh = (lot: ModelLot) => !lot.carried.has(scheme) && !attested(lot);
+        const live = lotsWhere(model, (candidate) => candidate.status !== "consumed");
+        // Re-attesting: mostly a lot that already has an attestation of the scheme.
+        const again = scenario.reattest && actor.roll < 6 ? live.filter(attested) : [];
+        const lot = pick(again.length > 0 ? again : live.filter((candidate) => scenario.reattest || fresh(candidate)), lotIndex);
         if (!lot) return null;
         return {
           kind: "attest",
@@ -240,10 +243,11 @@ function revoke(scenario: Scenario) {
   return fc.tuple(actorChoice, fc.nat(1_000), fc.integer({ min: 1, max: 3 })).map(
     ([actor, index, reason]) =>
       new Step("revoke", (model) => {
-        const revocable = model.attestations.filter(
-          (attestation) => scenario.revokeCarriedSources || model.lot(attestation.lotId)!.status !== "consumed",
-        );
-        const attestation = pick(revocable, index);
+        const consumed = (lotId: bigint) => model.lot(lotId)!.status === "consumed";
+        const revocable = model.attestations.filter((attestation) => scenario.revokeCarriedSources || !consumed(attestation.lotId));
+        // Revoking carried sources: mostly an attestation whose lot was consumed into others.
+        const sources = scenario.revokeCarriedSources && actor.roll < 6 ? revocable.filter((attestation) => consumed(attestation.lotId)) : [];
+        const attestation = pick(sources.length > 0 ? sources : revocable, index);
         if (!attestation) return null;
         const plausible = ["certifier", "governor", "governor2"];
         return { kind: "revoke", actor: pickActor(actor, plausible), attestation: attestation.index, reason };
@@ -305,11 +309,11 @@ function step(scenario: Scenario): fc.Arbitrary<Step> {
     { arbitrary: accept(scenario), weight: 4 },
     { arbitrary: reject(), weight: 1 },
     { arbitrary: cancel(), weight: 1 },
-    { arbitrary: split(), weight: 2 },
+    { arbitrary: split(), weight: scenario.revokeCarriedSources ? 3 : 2 },
     { arbitrary: merge(), weight: 2 },
     { arbitrary: transform(scenario), weight: 3 },
-    { arbitrary: attest(scenario), weight: 3 },
-    { arbitrary: revoke(scenario), weight: 2 },
+    { arbitrary: attest(scenario), weight: scenario.reattest || scenario.revokeCarriedSources ? 5 : 3 },
+    { arbitrary: revoke(scenario), weight: scenario.revokeCarriedSources || scenario.reattest ? 4 : 2 },
     { arbitrary: markClaimed(), weight: 2 },
     { arbitrary: travel(), weight: 1 },
     { arbitrary: setMemberActive(), weight: 1 },

@@ -9,7 +9,7 @@ import { Model, type Action, type NetworkSpec, type RuleSwitches } from "./model
 /**
  * Runs one action against both the contracts (through the driver) and the reference model, checks
  * that they agree on whether it is refused, then checks every invariant against chain state. Keeps
- * a transcript of the actions, so a failure reads as a test that replays it.
+ * the actions it ran, so a failure reads as a test that replays it.
  */
 
 /** The lot schemes the suite exercises: one per chain-of-custody model. */
@@ -70,9 +70,20 @@ export class InvariantViolation extends Error {
   override name = "InvariantViolation";
   constructor(
     message: string,
-    readonly transcript: readonly string[],
+    /** The actions up to and including the failing one. */
+    readonly actions: readonly Action[],
   ) {
     super(message);
+  }
+
+  /** The actions as `await h.step(...)` lines of a test. */
+  get transcript(): string[] {
+    return this.actions.map((action) => `await h.step(${formatAction(action)});`);
+  }
+
+  /** What failed, without the values: the first line up to its first colon. */
+  get kind(): string {
+    return this.message.split("\n")[0].split(":")[0];
   }
 }
 
@@ -80,7 +91,7 @@ export class InvariantViolation extends Error {
 export type StepTally = Record<string, { accepted: number; refused: number }>;
 
 export class Harness {
-  readonly transcript: string[] = [];
+  readonly actions: Action[] = [];
   /** Shared by the harnesses of one run, to show what the run exercised. */
   tally: StepTally = {};
 
@@ -92,7 +103,7 @@ export class Harness {
 
   /** Performs `action` on chain and in the model, then checks every invariant. */
   async step(action: Action): Promise<void> {
-    this.transcript.push(`await h.step(${formatAction(action)});`);
+    this.actions.push(action);
     try {
       await this.stepUnchecked(action);
     } catch (error) {
@@ -191,7 +202,7 @@ export class Harness {
   }
 
   private fail(message: string): never {
-    throw new InvariantViolation(message, [...this.transcript]);
+    throw new InvariantViolation(message, [...this.actions]);
   }
 }
 

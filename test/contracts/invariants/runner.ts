@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { sequencesFor, type Scenario, type Step } from "./commands";
 import { INTENDED_RULES, InvariantViolation, startHarness, type StepTally } from "./harness";
+import type { Action } from "./model";
 
 /**
  * Runs random sequences against the contracts with fast-check and, on failure, reports the shrunk
@@ -16,8 +17,6 @@ export interface FuzzParameters {
   seed: number;
   /** fast-check's replay path of a failure reported earlier; with the same seed it replays only that case. */
   path?: string;
-  /** Stop generating and shrinking after this long (ms); the smallest failure found so far is reported. */
-  timeLimitMs?: number;
 }
 
 /** A failed run: the replayable report. */
@@ -41,32 +40,58 @@ export async function fuzzContracts(parameters: FuzzParameters): Promise<FuzzSum
     seed: parameters.seed,
     numRuns: parameters.runs,
     ...(parameters.path ? { path: parameters.path } : {}),
-    // Shrinking replays sequences on chain: past the time limit the smallest failure so far is reported.
-    ...(parameters.timeLimitMs ? { interruptAfterTimeLimit: parameters.timeLimitMs } : {}),
+    // fast-check's shrinking replays whole sequences on chain, which is slow; the failing actions
+    // are minimized below instead, one replay per action.
+    endOnFailure: true,
   });
   if (!details.failed) return { runs: details.numRuns, tally };
-  throw new CounterexampleError(report(parameters, details));
+  const error = details.errorInstance;
+  const minimal = error instanceof InvariantViolation ? await minimize(error) : null;
+  throw new CounterexampleError(report(parameters, details, minimal));
 }
 
-function report(parameters: FuzzParameters, details: fc.RunDetails<[Step[]]>): string {
+/** Replays `actions` on a fresh network; the violation they end in, if any. */
+async function replay(actions: readonly Action[]): Promise<InvariantViolation | null> {
+  const harness = await startHarness({ rules: INTENDED_RULES });
+  try {
+    for (const action of actions) await harness.step(action);
+  } catch (error) {
+    if (error instanceof InvariantViolation) return error;
+    throw error;
+  }
+  return null;
+}
+
+/**
+ * Drops every action the failure does not need (from the last but one backward; the last is the
+ * failing one), keeping a drop when the shorter sequence still fails the same way.
+ */
+async function minimize(failure: InvariantViolation): Promise<InvariantViolation> {
+  let smallest = failure;
+  for (let index = smallest.actions.length - 2; index >= 0; index -= 1) {
+    const candidate = smallest.actions.filter((_, position) => position !== index);
+    const again = await replay(candidate);
+    if (again && again.kind === failure.kind) smallest = again;
+  }
+  return smallest;
+}
+
+function report(parameters: FuzzParameters, details: fc.RunDetails<[Step[]]>, minimal: InvariantViolation | null): string {
   const error = details.errorInstance;
-  const violation = error instanceof InvariantViolation ? error : null;
-  const message = error instanceof Error ? error.message : String(error);
   const lines = [
-    `${parameters.name}: counterexample after ${details.numRuns} sequence(s), shrunk ${details.numShrinks} time(s)`,
-    `seed ${details.seed}, path "${details.counterexamplePath}"`,
-    `replay: FUZZ_SEED=${details.seed} FUZZ_PATH="${details.counterexamplePath}" (with the same scenario)`,
+    `${parameters.name}: counterexample in sequence ${details.numRuns} of seed ${details.seed}`,
+    `replay: FUZZ_SEED=${details.seed} FUZZ_PATH="${details.counterexamplePath}" (same scenario)`,
     "",
-    message,
+    minimal ? minimal.message : error instanceof Error ? (error.stack ?? error.message) : String(error),
   ];
-  if (violation) {
+  if (minimal) {
     lines.push(
       "",
-      "Ready-to-paste test (test/contracts/invariants/):",
+      `Ready-to-paste test (${minimal.actions.length} of ${error instanceof InvariantViolation ? error.actions.length : "?"} steps; test/contracts/invariants/, import { startHarness } from "./harness"):`,
       "",
-      `  it("replays ${parameters.name} (seed ${details.seed}, path ${details.counterexamplePath})", async () => {`,
+      `  it("replays ${parameters.name}, seed ${details.seed}, path ${details.counterexamplePath}", async () => {`,
       "    const h = await startHarness();",
-      ...violation.transcript.map((line) => `    ${line}`),
+      ...minimal.transcript.map((line) => `    ${line}`),
       "  });",
     );
   }
