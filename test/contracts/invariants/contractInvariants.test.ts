@@ -9,7 +9,7 @@ import { AROUND_HOLES, EVERYTHING, type Scenario } from "./commands";
  */
 const SEED = Number(process.env.FUZZ_SEED ?? 20_261_202);
 const PATH = process.env.FUZZ_PATH;
-const SHORT = { runs: 30, maxCommands: 25 };
+const SHORT = { runs: 30, maxCommands: 40 };
 
 function run(name: string, scenario: Scenario, extra: Partial<FuzzParameters> = {}) {
   return fuzzContracts({ name, scenario, seed: SEED, path: PATH, ...SHORT, ...extra });

@@ -64,14 +64,20 @@ async function replay(actions: readonly Action[]): Promise<InvariantViolation | 
 
 /**
  * Drops every action the failure does not need (from the last but one backward; the last is the
- * failing one), keeping a drop when the shorter sequence still fails the same way.
+ * failing one), keeping a drop when the shorter sequence still fails the same way (same invariant,
+ * or the same kind of disagreement).
  */
 async function minimize(failure: InvariantViolation): Promise<InvariantViolation> {
   let smallest = failure;
-  for (let index = smallest.actions.length - 2; index >= 0; index -= 1) {
-    const candidate = smallest.actions.filter((_, position) => position !== index);
-    const again = await replay(candidate);
-    if (again && again.kind === failure.kind) smallest = again;
+  // A drop can make an earlier one possible (an action only a dropped one depended on): repeat
+  // until a pass drops nothing.
+  for (let before = Infinity; smallest.actions.length < before; ) {
+    before = smallest.actions.length;
+    for (let index = smallest.actions.length - 2; index >= 0; index -= 1) {
+      const candidate = smallest.actions.filter((_, position) => position !== index);
+      const again = await replay(candidate);
+      if (again && again.kind === failure.kind) smallest = again;
+    }
   }
   return smallest;
 }
