@@ -98,7 +98,10 @@ function offer() {
   return fc.tuple(actorChoice, fc.nat(1_000), fc.nat(1_000)).map(
     ([actor, lotIndex, receiverIndex]) =>
       new Step("offer", (model) => {
-        const lot = pick(lotsWhere(model, (candidate) => candidate.status === "active"), lotIndex);
+        const active = lotsWhere(model, (candidate) => candidate.status === "active");
+        // Now and then a lot carrying the mass-balance claim: its handover turns the claim into credit.
+        const claimed = receiverIndex % 2 === 0 ? active.filter((candidate) => model.carries(candidate.id, SCHEMES.massBalance)) : [];
+        const lot = pick(claimed.length > 0 ? claimed : active, lotIndex);
         if (!lot) return null;
         const others = custodianActors(model).filter((name) => model.memberOf(name) !== model.memberOf(lot.custodian));
         const receiver = actor.roll < 8 ? pick(others, receiverIndex)! : ACTOR_NAMES[receiverIndex % ACTOR_NAMES.length];
@@ -109,7 +112,9 @@ function offer() {
 
 function accept(scenario: Scenario) {
   // Offsets around the tolerance: just inside and just outside it, on the loss side and (hole 2) the gain side.
-  const offsets = scenario.overweightAccepts ? ["-out", "-edge", "-1", "0", "+1", "+edge", "+out"] : ["-out", "-edge", "-1", "0", "+out", "zero"];
+  // Mostly inside the tolerance, so custody moves often enough for the claims to follow.
+  const inside = ["-edge", "-1", "0", "0", "-edge", "-1", "0"];
+  const offsets = scenario.overweightAccepts ? [...inside, "+1", "+edge", "+1", "+edge", "-out", "+out"] : [...inside, "-out", "+out", "zero"];
   return fc.tuple(actorChoice, fc.nat(1_000), fc.constantFrom(...offsets)).map(
     ([actor, lotIndex, offset]) =>
       new Step("accept", (model) => {
@@ -149,7 +154,10 @@ function split() {
   return fc.tuple(actorChoice, fc.nat(1_000), fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 2, maxLength: 3 }), fc.nat(9)).map(
     ([actor, lotIndex, shares, imbalance]) =>
       new Step("split", (model) => {
-        const lot = pick(lotsWhere(model, (candidate) => candidate.status === "active"), lotIndex);
+        const active = lotsWhere(model, (candidate) => candidate.status === "active");
+        // Now and then a lot carrying the mass-balance claim: its parts are credited to its holder.
+        const claimed = imbalance % 2 === 1 ? active.filter((candidate) => model.carries(candidate.id, SCHEMES.massBalance)) : [];
+        const lot = pick(claimed.length > 0 ? claimed : active, lotIndex);
         if (!lot) return null;
         const total = shares.reduce((sum, share) => sum + share, 0);
         const parts: OutputSpec[] = shares.map((share) => ({ form: lot.form, grams: (lot.grams * BigInt(share)) / BigInt(total) }));

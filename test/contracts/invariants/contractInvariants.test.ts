@@ -7,7 +7,8 @@ import { AROUND_HOLES, EVERYTHING, type Scenario } from "./commands";
  * against the reference model and the invariants (docs/invariants.md). The short runs below are
  * part of `npm test`; `npm run fuzz:contracts` runs the long one (FUZZ_RUNS, FUZZ_SEED, FUZZ_PATH).
  */
-const SEED = Number(process.env.FUZZ_SEED ?? 20_261_202);
+const DEFAULT_SEED = 20_261_202;
+const SEED = Number(process.env.FUZZ_SEED ?? DEFAULT_SEED);
 const PATH = process.env.FUZZ_PATH;
 const SHORT = { runs: 30, maxCommands: 40 };
 
@@ -31,8 +32,10 @@ if (process.env.FUZZ_RUNS) {
         const { tally } = await run("around the known holes", AROUND_HOLES);
         console.log(`      steps: ${JSON.stringify(tally)}`);
         // The run is worth something only if every kind of call was both carried out and refused.
+        // A mark needs mass-balance credit first (attest, then hand over or derive the lot), which
+        // some seeds never build up: it must be tried, and carried out at least by the pinned seed.
         for (const kind of ["mint", "offer", "accept", "reject", "cancel", "split", "merge", "transform", "attest", "revoke", "markClaimed", "setMemberActive", "setFormTolerance"]) {
-          expect(tally[kind]?.accepted ?? 0, `${kind} carried out`).to.be.greaterThan(0);
+          if (kind !== "markClaimed" || SEED === DEFAULT_SEED) expect(tally[kind]?.accepted ?? 0, `${kind} carried out`).to.be.greaterThan(0);
           expect(tally[kind]?.refused ?? 0, `${kind} refused`).to.be.greaterThan(0);
         }
       });

@@ -122,7 +122,7 @@ export class Harness {
     }
     const at = this.model.now + 1n;
     const refusal = this.model.refusal(action, at);
-    if (process.env.DEBUG_REFUSALS && action.kind === "markClaimed") console.log("DBG", refusal, JSON.stringify(action, (_k, v) => typeof v === "bigint" ? String(v) : v));
+
     await this.driver.setNextBlockTime(at);
     const result = await this.perform(action, at);
     if (refusal !== null && result.ok) {
