@@ -64,7 +64,7 @@ if (process.env.FUZZ_RUNS) {
       });
     });
     describe("known hole 5: cooperatives mint forms that are not mintable at origin", () => {
-      it("minting butter at origin is refused", async () => {
+      it("minting a processed form (nibs, liquor, butter, powder) at origin is refused", async () => {
         await run("known hole 5", { ...AROUND_HOLES, mintNonMintableForms: true });
       });
     });
