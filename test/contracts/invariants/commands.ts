@@ -57,7 +57,7 @@ function lotsWhere(model: Model, keep: (lot: ModelLot) => boolean): ModelLot[] {
   return [...model.lots.values()].filter(keep);
 }
 
-/** Accounts of the member holding `lot`, or of any custodian member when none. */
+/** The accounts of `actor`'s member (none for an account outside the network). */
 function membersAccounts(model: Model, actor: string): string[] {
   const member = model.memberOf(actor);
   return ACTOR_NAMES.filter((name) => member !== null && model.memberOf(name) === member);

@@ -506,7 +506,7 @@ export class Model {
     const carried = new Map<number, bigint>();
     for (const [schemeKey, model] of Object.entries(this.network.schemes)) {
       const scheme = Number(schemeKey);
-      if (model === "massBalance") this.creditDerived(scheme, actor, inputs, outputs, outputIds, at);
+      if (model === "massBalance") this.creditDerived(scheme, actor, inputs, outputs, at);
       else if (inputs.every((lot) => this.carries(lot.id, scheme, at))) {
         const families = new Set(inputs.map((lot) => this.family(lot.id, scheme, at)));
         if (model === "segregated") carried.set(scheme, 0n);
@@ -533,7 +533,7 @@ export class Model {
   }
 
   /** Mass balance: inputs carrying the claim are spent; the deriving member is credited pro rata, rounded down. */
-  private creditDerived(scheme: number, actor: string, inputs: ModelLot[], outputs: OutputSpec[], outputIds: bigint[], at: bigint) {
+  private creditDerived(scheme: number, actor: string, inputs: ModelLot[], outputs: OutputSpec[], at: bigint) {
     const total = inputs.reduce((sum, lot) => sum + lot.grams, 0n);
     const claimedLots = inputs.filter((lot) => this.carries(lot.id, scheme, at));
     const claimed = claimedLots.reduce((sum, lot) => sum + lot.grams, 0n);
@@ -544,7 +544,6 @@ export class Model {
       const grams = (output.grams * claimed) / total;
       if (grams > 0n) this.addCredit(member, scheme, output.form, grams);
     });
-    void outputIds;
   }
 
   private massBalanceSchemes(): number[] {
