@@ -1,6 +1,6 @@
 import fc from "fast-check";
-import { ACTOR_NAMES, MEMBER_NAMES, MINTABLE_AT_ORIGIN, SCHEMES, SUITE_FORMS, type Harness } from "./harness";
-import { CUSTODIAN_ROLES, RoleBit, type Action, type Model, type ModelLot, type OutputSpec } from "./model";
+import { ACTOR_NAMES, GOVERNORS, MEMBER_NAMES, MINTABLE_AT_ORIGIN, SCHEMES, SUITE_FORMS, type Harness } from "./harness";
+import { CUSTODIAN_ROLES, RoleBit, type Action, type GovernanceOnlyCall, type GovernedCall, type Model, type ModelLot, type OutputSpec } from "./model";
 
 /**
  * The steps of random sequences: each holds random choices drawn up front and turns them into a concrete
@@ -11,7 +11,7 @@ import { CUSTODIAN_ROLES, RoleBit, type Action, type Model, type ModelLot, type 
 
 /** What the generators may try. Each known hole of the contracts has its switch, so the suite can run around them. */
 export interface Scenario {
-  /** Accept more grams than were sent (within tolerance): hole 2. */
+  /** Accept more grams than were sent (within the gain allowance and just beyond it): hole 2. */
   overweightAccepts: boolean;
   /** Transform into several lots of one form: hole 1. */
   repeatedOutputForms: boolean;
@@ -111,8 +111,8 @@ function offer() {
 }
 
 function accept(scenario: Scenario) {
-  // Offsets around the tolerance: just inside and just outside it, on the loss side and (hole 2) the gain side.
-  // Mostly inside the tolerance, so custody moves often enough for the claims to follow.
+  // Offsets around the allowances: just inside and just outside the loss allowance and (hole 2) the gain one.
+  // Mostly inside them, so custody moves often enough for the claims to follow.
   const inside = ["-edge", "-1", "0", "0", "-edge", "-1", "0"];
   const offsets = scenario.overweightAccepts ? [...inside, "+1", "+edge", "+1", "+edge", "-out", "+out"] : [...inside, "-out", "+out", "zero"];
   return fc.tuple(actorChoice, fc.nat(1_000), fc.constantFrom(...offsets)).map(
@@ -120,8 +120,12 @@ function accept(scenario: Scenario) {
       new Step("accept", (model) => {
         const lot = pick(lotsWhere(model, (candidate) => candidate.status === "inTransit"), lotIndex);
         if (!lot) return null;
-        const edge = (lot.grams * BigInt(model.tolerances.get(lot.form)!)) / 10_000n;
-        const delta: Record<string, bigint> = { "-out": -edge - 1n, "-edge": -edge, "-1": -1n, "0": 0n, "+1": 1n, "+edge": edge, "+out": edge + 1n, zero: -lot.grams };
+        const { lossBps, gainBps } = model.tolerances.get(lot.form)!;
+        const lossEdge = (lot.grams * BigInt(lossBps)) / 10_000n;
+        const gainEdge = (lot.grams * BigInt(gainBps)) / 10_000n;
+        const delta: Record<string, bigint> = {
+          "-out": -lossEdge - 1n, "-edge": -lossEdge, "-1": -1n, "0": 0n, "+1": 1n, "+edge": gainEdge, "+out": gainEdge + 1n, zero: -lot.grams,
+        };
         const grams = lot.grams + delta[offset];
         return { kind: "accept", actor: pickActor(actor, membersAccounts(model, lot.receiver!)), lotId: lot.id, grams: grams < 0n ? 0n : grams };
       }),
@@ -291,27 +295,78 @@ function travel() {
   return fc.integer({ min: 1, max: 48 }).map((hours) => new Step("travel", () => ({ kind: "travel", seconds: BigInt(hours) * HOUR })));
 }
 
+/** A member to suspend or reinstate: whoever is suspended more often than not, so sequences keep going. */
+function memberToToggle(model: Model, memberIndex: number, active: boolean, among: readonly string[]): string {
+  const suspended = among.filter((name) => !model.memberActive.get(name));
+  return active && suspended.length > 0 ? suspended[memberIndex % suspended.length] : among[memberIndex % among.length];
+}
+
+const isGovernorMember = (model: Model, name: string) => (model.network.members[name].roles & RoleBit.governor) !== 0;
+
+/**
+ * One account suspends or reinstates a member directly: allowed to a governor for an ordinary
+ * member (the emergency brake); a governor member, one governor alone may not touch (refused).
+ */
 function setMemberActive() {
   return fc.tuple(actorChoice, fc.nat(MEMBER_NAMES.length - 1), fc.boolean()).map(
     ([actor, memberIndex, active]) =>
-      new Step("setMemberActive", (model) => {
-        // Reinstate whoever is suspended more often than not, so sequences keep going.
-        const suspended = MEMBER_NAMES.filter((name) => !model.memberActive.get(name));
-        const member = active && suspended.length > 0 ? suspended[memberIndex % suspended.length] : MEMBER_NAMES[memberIndex];
-        return { kind: "setMemberActive", actor: pickActor(actor, ["governor", "governor2"]), member, active };
-      }),
+      new Step("setMemberActive", (model) => ({
+        kind: "setMemberActive",
+        actor: pickActor(actor, GOVERNORS),
+        member: memberToToggle(model, memberIndex, active, MEMBER_NAMES),
+        active,
+      })),
   );
 }
 
+/** Allowances around the most allowed (1000 bps): changed only through a proposal. */
+const allowance = fc.constantFrom(0, 50, 100, 300, 1_000, 1_001);
+
+/** One governor changes a form's allowances directly: refused, only governance may. */
 function setFormTolerance() {
-  return fc.tuple(actorChoice, fc.nat(SUITE_FORMS.length - 1), fc.constantFrom(0, 50, 100, 300, 500, 10_001)).map(
-    ([actor, formIndex, toleranceBps]) =>
-      new Step("setFormTolerance", () => ({
-        kind: "setFormTolerance",
-        actor: pickActor(actor, ["governor", "governor2"]),
-        form: SUITE_FORMS[formIndex],
-        toleranceBps,
-      })),
+  return fc.tuple(actorChoice, fc.nat(SUITE_FORMS.length - 1), allowance, allowance).map(
+    ([actor, formIndex, lossBps, gainBps]) =>
+      new Step("setFormTolerance", () => ({ kind: "setFormTolerance", actor: pickActor(actor, GOVERNORS), form: SUITE_FORMS[formIndex], lossBps, gainBps })),
+  );
+}
+
+/** One governor tries another governance-only call directly: refused. */
+function governanceOnly() {
+  const calls: GovernanceOnlyCall[] = ["setYieldBounds", "setLotObserver", "registerForm", "accredit"];
+  return fc.tuple(actorChoice, fc.constantFrom(...calls)).map(
+    ([actor, call]) => new Step("governanceOnly", () => ({ kind: "governanceOnly", actor: pickActor(actor, GOVERNORS), call })),
+  );
+}
+
+/**
+ * A proposal: suspending or reinstating a governor member (now and then an ordinary member, which
+ * governance cannot do), or changing a form's allowances; approved by none, one or two more
+ * accounts (often a governor of another member, sometimes the proposer again), then executed.
+ */
+function govern() {
+  const callChoice = fc.tuple(fc.nat(9), fc.nat(1_000), fc.boolean(), allowance, allowance);
+  return fc.tuple(actorChoice, fc.array(actorChoice, { maxLength: 2 }), actorChoice, callChoice).map(
+    ([proposer, approvers, executor, [callRoll, index, active, lossBps, gainBps]]) =>
+      new Step("govern", (model) => {
+        let call: GovernedCall;
+        if (callRoll < 3) call = { kind: "setFormTolerance", form: SUITE_FORMS[index % SUITE_FORMS.length], lossBps, gainBps };
+        else {
+          const governorMembers = MEMBER_NAMES.filter((name) => isGovernorMember(model, name));
+          const among = callRoll < 8 ? governorMembers : MEMBER_NAMES.filter((name) => !isGovernorMember(model, name));
+          call = { kind: "setMemberActive", member: memberToToggle(model, index, active, among), active };
+        }
+        const governing = GOVERNORS.filter((name) => model.may(name, RoleBit.governor));
+        const proposerName = pickActor(proposer, governing);
+        // Approvers other than the proposer, mostly: the proposer's own approval counts already.
+        const others = governing.filter((name) => name !== proposerName);
+        return {
+          kind: "govern",
+          proposer: proposerName,
+          approvers: approvers.map((choice) => pickActor(choice, others)),
+          executor: pickActor(executor, governing),
+          call,
+        };
+      }),
   );
 }
 
@@ -332,6 +387,8 @@ function step(scenario: Scenario): fc.Arbitrary<Step> {
     { arbitrary: travel(), weight: 1 },
     { arbitrary: setMemberActive(), weight: 1 },
     { arbitrary: setFormTolerance(), weight: 1 },
+    { arbitrary: governanceOnly(), weight: 1 },
+    { arbitrary: govern(), weight: 2 },
   );
 }
 

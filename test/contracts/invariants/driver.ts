@@ -1,19 +1,23 @@
 import { time } from "@nomicfoundation/hardhat-network-helpers";
-import type { ContractTransactionResponse, Interface } from "ethers";
+import { ZeroHash, zeroPadValue, toBeHex, type ContractTransactionResponse, type Interface } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import type { AttestationNetwork } from "../attestationFixtures";
 import { attestationLogs, request } from "../attestationFixtures";
-import { digestOf, type LotStatusName, type OutputSpec } from "./model";
+import type { InvariantNetwork } from "./fixture";
+import { digestOf, type GovernanceOnlyCall, type LotStatusName, type OutputSpec, type Tolerance } from "./model";
 
 /**
  * The one module of the invariant suite that talks to the contracts. Everything else speaks in
- * actor names, lot ids and grams; when the contracts' interfaces change (separate loss and gain
- * tolerances, a "mintable at origin" flag, governance through proposals), only this file and the
+ * actor names, lot ids and grams; when the contracts' interfaces change, only this file and the
  * network description in harness.ts change.
  */
 
 /** The outcome of one transaction: mined, or refused with the decoded custom error. */
 export type CallResult = { ok: true; uid?: string } | { ok: false; error: string };
+
+/** A call a proposal makes, in chain terms (member ids, not names). */
+export type ChainGovernedCall =
+  | { kind: "setMemberActive"; memberId: bigint; active: boolean }
+  | { kind: "setFormTolerance"; form: number; lossBps: number; gainBps: number };
 
 /** A lot as the chain reports it. */
 export interface ChainLot {
@@ -31,10 +35,10 @@ export class ContractDriver {
   private readonly errorInterfaces: Interface[];
 
   constructor(
-    readonly network: AttestationNetwork,
+    readonly network: InvariantNetwork,
     private readonly signers: Record<string, HardhatEthersSigner>,
   ) {
-    this.errorInterfaces = [network.registry.interface, network.attestations.interface];
+    this.errorInterfaces = [network.registry.interface, network.attestations.interface, network.governance.interface];
   }
 
   // ------------------------------------------------------------------------------------- writes
@@ -101,8 +105,52 @@ export class ContractDriver {
     return this.send(() => this.network.registry.connect(this.signer(actor)).setMemberActive(memberId, active));
   }
 
-  setFormTolerance(actor: string, form: number, toleranceBps: number) {
-    return this.send(() => this.network.registry.connect(this.signer(actor)).setFormTolerance(form, toleranceBps));
+  setFormTolerance(actor: string, form: number, lossBps: number, gainBps: number) {
+    return this.send(() => this.network.registry.connect(this.signer(actor)).setFormTolerance(form, lossBps, gainBps));
+  }
+
+  /** A governance-only call made directly, with arguments that would change something if it went through. */
+  governanceOnly(actor: string, call: GovernanceOnlyCall) {
+    const { registry, attestations, members } = this.network;
+    const signer = this.signer(actor);
+    switch (call) {
+      case "setYieldBounds":
+        return this.send(() => registry.connect(signer).setYieldBounds(1, 2, 1, 10_000));
+      case "setLotObserver":
+        return this.send(() => registry.connect(signer).setLotObserver(signer.address));
+      case "registerForm":
+        return this.send(() => registry.connect(signer).registerForm(99, 1, 1_000, 1_000, true, "unregistered form"));
+      case "accredit":
+        return this.send(() => attestations.connect(signer).accredit(3, members.otherCertifier, 4_000_000_000n));
+    }
+  }
+
+  // --------------------------------------------------------------------------------- governance
+
+  /** Proposes `call` on the lot registry; `salt` tells apart proposals of the same call. */
+  propose(actor: string, call: ChainGovernedCall, salt: bigint) {
+    const { governance, registry } = this.network;
+    return this.send(() => governance.connect(this.signer(actor)).propose(registry, this.encode(call), saltOf(salt)));
+  }
+
+  async proposalId(call: ChainGovernedCall, salt: bigint): Promise<string> {
+    return this.network.governance.proposalId(this.network.registry, this.encode(call), saltOf(salt));
+  }
+
+  approve(actor: string, proposalId: string) {
+    return this.send(() => this.network.governance.connect(this.signer(actor)).approve(proposalId));
+  }
+
+  execute(actor: string, call: ChainGovernedCall, salt: bigint) {
+    const { governance, registry } = this.network;
+    return this.send(() => governance.connect(this.signer(actor)).execute(registry, this.encode(call), saltOf(salt)));
+  }
+
+  private encode(call: ChainGovernedCall): string {
+    const registry = this.network.registry.interface;
+    return call.kind === "setMemberActive"
+      ? registry.encodeFunctionData("setMemberActive", [call.memberId, call.active])
+      : registry.encodeFunctionData("setFormTolerance", [call.form, call.lossBps, call.gainBps]);
   }
 
   // -------------------------------------------------------------------------------------- clock
@@ -166,8 +214,14 @@ export class ContractDriver {
     return Number(roles);
   }
 
-  async tolerance(form: number): Promise<number> {
-    return Number((await this.network.registry.getForm(form)).toleranceBps);
+  async tolerance(form: number): Promise<Tolerance> {
+    const { lossBps, gainBps } = await this.network.registry.getForm(form);
+    return { lossBps: Number(lossBps), gainBps: Number(gainBps) };
+  }
+
+  async form(form: number): Promise<Tolerance & { mintable: boolean; registered: boolean }> {
+    const record = await this.network.registry.getForm(form);
+    return { lossBps: Number(record.lossBps), gainBps: Number(record.gainBps), mintable: record.mintable, registered: record.registered };
   }
 
   address(actor: string): string {
@@ -209,6 +263,10 @@ export class ContractDriver {
     if (error instanceof Error) return error.message.split("\n")[0];
     return String(error);
   }
+}
+
+function saltOf(salt: bigint): string {
+  return salt === 0n ? ZeroHash : zeroPadValue(toBeHex(salt), 32);
 }
 
 function outputsOf(outputs: OutputSpec[]) {

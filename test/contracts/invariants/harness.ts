@@ -1,10 +1,11 @@
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { FORMS, FormId, YIELDS, formByKey } from "../../../src/lots/forms";
-import { attestationFixture, Scheme, type AttestationNetwork } from "../attestationFixtures";
+import { Scheme } from "../attestationFixtures";
 import { Role } from "../fixtures";
-import { ContractDriver, type CallResult } from "./driver";
+import { ContractDriver, type CallResult, type ChainGovernedCall } from "./driver";
+import { GOVERNANCE_DELAY, GOVERNANCE_QUORUM, invariantFixture, type InvariantNetwork } from "./fixture";
 import { violationsOf, type ChainSnapshot } from "./invariants";
-import { Model, type Action, type NetworkSpec, type RuleSwitches } from "./model";
+import { Model, expectedError, type Action, type GovernedCall, type NetworkSpec, type RuleSwitches } from "./model";
 
 /**
  * Runs one action against both the contracts (through the driver) and the reference model, checks
@@ -16,13 +17,14 @@ import { Model, type Action, type NetworkSpec, type RuleSwitches } from "./model
 export const SCHEMES = { massBalance: Number(Scheme.fairtrade), segregated: Number(Scheme.organic), identityPreserved: Number(Scheme.singleOrigin) } as const;
 /** Forms the suite mints and derives: the cocoa chain from wet beans to butter and powder. */
 export const SUITE_FORMS = [FormId.wetBeans, FormId.dryBeans, FormId.nibs, FormId.liquor, FormId.butter, FormId.powder] as const;
-/** Forms a cooperative weighs in at origin; processed forms (nibs, liquor, butter) come only from transforms. */
-export const MINTABLE_AT_ORIGIN = new Set<number>([FormId.wetBeans, FormId.dryBeans, FormId.fieldLatex, FormId.cupLump]);
+/** Forms a cooperative weighs in at origin (the catalogue's `mintable`); processed forms come only from transforms. */
+export const MINTABLE_AT_ORIGIN = new Set<number>(FORMS.filter((form) => form.mintable).map((form) => form.id));
 
 /** Account names -> the fixture's signers. `stranger` belongs to no member. */
 const ACTORS = {
   governor: "governor",
   governor2: "governor2",
+  governor3: "governor3",
   coop1: "coopPhone1",
   coop2: "coopPhone2",
   processor: "processor",
@@ -34,10 +36,13 @@ const ACTORS = {
 } as const;
 export type ActorName = keyof typeof ACTORS;
 export const ACTOR_NAMES = Object.keys(ACTORS) as ActorName[];
+/** The accounts of governor members. */
+export const GOVERNORS: readonly ActorName[] = ["governor", "governor2", "governor3"];
 
 const MEMBER_OF: Record<ActorName, string | null> = {
   governor: "governor",
   governor2: "governor2",
+  governor3: "governor3",
   coop1: "cooperative",
   coop2: "cooperative",
   processor: "processor",
@@ -47,10 +52,11 @@ const MEMBER_OF: Record<ActorName, string | null> = {
   relayer: "relayer",
   stranger: null,
 };
-export const MEMBER_NAMES = ["governor", "governor2", "cooperative", "processor", "brand", "certifier", "otherCertifier", "relayer"] as const;
+export const MEMBER_NAMES = ["governor", "governor2", "governor3", "cooperative", "processor", "brand", "certifier", "otherCertifier", "relayer"] as const;
 const MEMBER_ROLES: Record<string, number> = {
   governor: Role.governor,
   governor2: Role.governor,
+  governor3: Role.governor,
   cooperative: Role.cooperative,
   processor: Role.processor,
   brand: Role.brand,
@@ -120,27 +126,69 @@ export class Harness {
       this.model.now = at;
       return this.check(false);
     }
+    if (action.kind === "govern") {
+      await this.govern(action);
+      return this.check(true);
+    }
     const at = this.model.now + 1n;
-    const refusal = this.model.refusal(action, at);
-
-    await this.driver.setNextBlockTime(at);
-    const result = await this.perform(action, at);
-    if (refusal !== null && result.ok) {
-      this.fail(`the contracts accepted ${action.kind}, which the rules refuse: ${refusal}`);
-    }
-    if (refusal === null && !result.ok) {
-      this.fail(`the contracts refused ${action.kind}, which the rules accept: ${result.error}`);
-    }
+    const result = await this.call(action.kind, this.model.refusal(action, at), () => this.perform(action, at));
     if (result.ok) this.model.apply(action, at, result);
-    const counts = (this.tally[action.kind] ??= { accepted: 0, refused: 0 });
+    await this.check(["setMemberActive", "setFormTolerance", "governanceOnly"].includes(action.kind));
+  }
+
+  /**
+   * Sends one transaction in the next block (one second on) and compares its outcome with the
+   * model's verdict `refusal`: refused exactly when the rules refuse it, and with the error the
+   * rules name when they name one.
+   */
+  private async call(label: string, refusal: string | null, send: () => Promise<CallResult>): Promise<CallResult> {
+    const at = this.model.now + 1n;
+    await this.driver.setNextBlockTime(at);
+    const result = await send();
+    if (refusal !== null && result.ok) this.fail(`the contracts accepted ${label}, which the rules refuse: ${refusal}`);
+    if (refusal === null && !result.ok) this.fail(`the contracts refused ${label}, which the rules accept: ${result.error}`);
+    const error = refusal === null ? null : expectedError(refusal);
+    if (error !== null && !result.ok && result.error.toLowerCase() !== error.toLowerCase()) {
+      this.fail(`the contracts refused ${label} with ${result.error}, the rules name ${error}: ${refusal}`);
+    }
+    const counts = (this.tally[label] ??= { accepted: 0, refused: 0 });
     if (result.ok) counts.accepted += 1;
     else counts.refused += 1;
     // The in-process node mines a reverted transaction too (with its error): read the clock back.
     this.model.now = result.ok ? at : await this.driver.latestTime();
-    await this.check(action.kind === "setMemberActive" || action.kind === "setFormTolerance");
+    return result;
   }
 
-  private perform(action: Exclude<Action, { kind: "travel" }>, at: bigint): Promise<CallResult> {
+  /**
+   * A proposal through the governance contract: propose, each approval, time travel to the end of
+   * the delay, execute; each call checked against the model on its own.
+   */
+  private async govern(action: Extract<Action, { kind: "govern" }>): Promise<void> {
+    const { model, driver } = this;
+    const call = this.chainCall(action.call);
+    const salt = BigInt(this.actions.length);
+    const proposed = await this.call("propose", model.proposalRefusal(action.proposer), () => driver.propose(action.proposer, call, salt));
+    if (!proposed.ok) return;
+    const readyAt = model.now + model.network.governance.delaySeconds;
+    const voted = new Set([model.memberOf(action.proposer)!]);
+    const id = await driver.proposalId(call, salt);
+    for (const approver of action.approvers) {
+      const approved = await this.call("approve", model.approvalRefusal(approver, voted), () => driver.approve(approver, id));
+      if (approved.ok) voted.add(model.memberOf(approver)!);
+    }
+    if (model.now + 1n < readyAt) {
+      await driver.travelTo(readyAt - 1n);
+      model.now = readyAt - 1n;
+    }
+    const executed = await this.call("execute", model.executionRefusal(action.executor, voted, action.call), () => driver.execute(action.executor, call, salt));
+    if (executed.ok) model.applyGoverned(action.call);
+  }
+
+  private chainCall(call: GovernedCall): ChainGovernedCall {
+    return call.kind === "setMemberActive" ? { kind: "setMemberActive", memberId: this.memberIds[call.member], active: call.active } : call;
+  }
+
+  private perform(action: Exclude<Action, { kind: "travel" | "govern" }>, at: bigint): Promise<CallResult> {
     const d = this.driver;
     switch (action.kind) {
       case "mint":
@@ -170,7 +218,9 @@ export class Harness {
       case "setMemberActive":
         return d.setMemberActive(action.actor, this.memberIds[action.member], action.active);
       case "setFormTolerance":
-        return d.setFormTolerance(action.actor, action.form, action.toleranceBps);
+        return d.setFormTolerance(action.actor, action.form, action.lossBps, action.gainBps);
+      case "governanceOnly":
+        return d.governanceOnly(action.actor, action.call);
     }
   }
 
@@ -207,8 +257,8 @@ export class Harness {
   }
 }
 
-/** The network the fixture deploys, described for the model. */
-async function describeNetwork(network: AttestationNetwork, driver: ContractDriver): Promise<NetworkSpec> {
+/** The network the fixture deploys, described for the model (forms and allowances as read from the chain). */
+async function describeNetwork(network: InvariantNetwork, driver: ContractDriver): Promise<NetworkSpec> {
   const actors: NetworkSpec["actors"] = {};
   for (const name of ACTOR_NAMES) {
     const member = MEMBER_OF[name];
@@ -222,7 +272,11 @@ async function describeNetwork(network: AttestationNetwork, driver: ContractDriv
   const members: NetworkSpec["members"] = {};
   for (const name of MEMBER_NAMES) members[name] = { id: memberIdsOf(network)[name], roles: MEMBER_ROLES[name] };
   const forms: NetworkSpec["forms"] = {};
-  for (const form of FORMS) forms[form.id] = { toleranceBps: form.toleranceBps, mintableAtOrigin: MINTABLE_AT_ORIGIN.has(form.id) };
+  for (const form of FORMS) {
+    const onChain = await driver.form(form.id);
+    if (!onChain.registered || onChain.mintable !== MINTABLE_AT_ORIGIN.has(form.id)) throw new Error(`form ${form.id} is not registered as the catalogue says`);
+    forms[form.id] = { lossBps: onChain.lossBps, gainBps: onChain.gainBps, mintableAtOrigin: onChain.mintable };
+  }
   const yields = YIELDS.map((bounds) => ({ from: formByKey(bounds.from).id, to: formByKey(bounds.to).id, minBps: bounds.minBps, maxBps: bounds.maxBps }));
   // The mass-balance bound multiplies certified mass by the largest yield; the catalogue has none above 1.
   if (yields.some((bounds) => bounds.maxBps > 10_000)) throw new Error("a yield above 1: massBalanceCreditBounded needs its factor");
@@ -232,14 +286,16 @@ async function describeNetwork(network: AttestationNetwork, driver: ContractDriv
     [SCHEMES.segregated]: "segregated",
     [SCHEMES.identityPreserved]: "identityPreserved",
   } as const;
-  return { actors, members, forms, yields, schemes, accreditedUntil };
+  const governance = { address: await network.governance.getAddress(), quorum: GOVERNANCE_QUORUM, delaySeconds: GOVERNANCE_DELAY };
+  return { actors, members, forms, yields, schemes, accreditedUntil, governance };
 }
 
-function memberIdsOf(network: AttestationNetwork): Record<string, bigint> {
+function memberIdsOf(network: InvariantNetwork): Record<string, bigint> {
   const { members } = network;
   return {
     governor: members.governor,
     governor2: members.governor2,
+    governor3: members.governor3,
     cooperative: members.cooperative,
     processor: members.processor,
     brand: members.brand,
@@ -251,7 +307,7 @@ function memberIdsOf(network: AttestationNetwork): Record<string, bigint> {
 
 /** A fresh network (a snapshot restored after the first call) with its model. */
 export async function startHarness(options: HarnessOptions = { rules: INTENDED_RULES }): Promise<Harness> {
-  const network = await loadFixture(attestationFixture);
+  const network = await loadFixture(invariantFixture);
   const signers = Object.fromEntries(ACTOR_NAMES.map((name) => [name, network[ACTORS[name]]]));
   const driver = new ContractDriver(network, signers);
   const spec = await describeNetwork(network, driver);

@@ -1,5 +1,5 @@
 import type { ChainLot } from "./driver";
-import type { Model } from "./model";
+import type { Model, Tolerance } from "./model";
 
 /**
  * The invariants checked after every step, each a pure function of the reference model and a
@@ -13,9 +13,9 @@ export interface ChainSnapshot {
   claims: Map<bigint, Map<number, boolean>>;
   /** credits.get(`${member}/${scheme}/${form}`). */
   credits: Map<string, bigint>;
-  /** Effective roles per actor, and tolerance per form (read after governance steps only). */
+  /** Effective roles per actor, and tolerances per form (read after governance steps only). */
   roles?: Map<string, number>;
-  tolerances?: Map<number, number>;
+  tolerances?: Map<number, Tolerance>;
 }
 
 export type Invariant = (model: Model, chain: ChainSnapshot) => string[];
@@ -82,9 +82,10 @@ export const derivationsWithinYield: Invariant = (model, chain) => {
 };
 
 /**
- * Total mass-balance claim (every member's credit plus the grams of live lots carrying the claim)
- * never exceeds the certified input mass times the largest yield (1: no registered yield gains
- * mass, see the harness).
+ * Total mass-balance claim (every member's credit plus the grams of live lots carrying the claim),
+ * with the credit withdrawn on revocations, never exceeds the certified input mass times the
+ * largest yield (1: no registered yield gains mass, see the harness). A withdrawal takes claim out
+ * of circulation for good, so it stays counted: claim cannot be re-created once withdrawn.
  */
 export const massBalanceCreditBounded: Invariant = (model, chain) => {
   const violations: string[] = [];
@@ -99,8 +100,11 @@ export const massBalanceCreditBounded: Invariant = (model, chain) => {
       if (claims.get(scheme) && lot && lot.status !== "consumed") carried += lot.grams;
     }
     const certified = model.certifiedMass(scheme);
-    if (credit + carried > certified) {
-      violations.push(`scheme ${scheme}: ${credit} g of credit and ${carried} g of claimed lots exceed the ${certified} g certified`);
+    const withdrawn = model.withdrawnCredit(scheme);
+    if (credit + carried + withdrawn > certified) {
+      violations.push(
+        `scheme ${scheme}: ${credit} g of credit, ${carried} g of claimed lots and ${withdrawn} g withdrawn exceed the ${certified} g certified`,
+      );
     }
   }
   return violations;
@@ -141,14 +145,17 @@ export const headsMatchFold: Invariant = (model, chain) =>
     return onChain.toLowerCase() === folded.toLowerCase() ? [] : [`lot ${lot.id}: head ${onChain} on chain, the fold of its events gives ${folded}`];
   });
 
-/** Roles and tolerances changed only through governors' accepted calls. */
+/** Roles and tolerances changed only through accepted calls: one governor's, or an executed proposal's. */
 export const governanceMatchesModel: Invariant = (model, chain) => {
   const violations: string[] = [];
   for (const [actor, roles] of chain.roles ?? []) {
     if (roles !== model.effectiveRoles(actor)) violations.push(`${actor} may act as roles ${roles}, the rules give ${model.effectiveRoles(actor)}`);
   }
-  for (const [form, bps] of chain.tolerances ?? []) {
-    if (bps !== model.tolerances.get(form)) violations.push(`form ${form} tolerance ${bps} bps, the rules give ${model.tolerances.get(form)}`);
+  for (const [form, actual] of chain.tolerances ?? []) {
+    const expected = model.tolerances.get(form)!;
+    if (actual.lossBps !== expected.lossBps || actual.gainBps !== expected.gainBps) {
+      violations.push(`form ${form} allows ${actual.lossBps} bps loss, ${actual.gainBps} bps gain; the rules give ${expected.lossBps}, ${expected.gainBps}`);
+    }
   }
   return violations;
 };

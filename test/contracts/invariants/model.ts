@@ -17,6 +17,10 @@ export const CUSTODIAN_ROLES = RoleBit.cooperative | RoleBit.processor | RoleBit
 const BPS = 10_000n;
 /** Lots, parts, inputs and outputs per call (LotRegistry.MAX_BATCH). */
 const MAX_BATCH = 500;
+/** The largest loss or gain allowance a form may have (LotRegistry.MAX_TOLERANCE_BPS). */
+export const MAX_TOLERANCE_BPS = 1_000;
+/** Valid attestations one lot may hold per scheme (AttestationRegistry.MAX_ATTESTATIONS_PER_SUBJECT). */
+const MAX_ATTESTATIONS_PER_SUBJECT = 16;
 
 export type ChainOfCustodyModel = "identityPreserved" | "segregated" | "massBalance";
 export type LotStatusName = "active" | "inTransit" | "consumed";
@@ -25,12 +29,28 @@ export type LotStatusName = "active" | "inTransit" | "consumed";
 export interface NetworkSpec {
   actors: Record<string, { address: string; member: string | null; firstLotId: bigint | null }>;
   members: Record<string, { id: bigint; roles: number }>;
-  forms: Record<number, { toleranceBps: number; mintableAtOrigin: boolean }>;
+  forms: Record<number, Tolerance & { mintableAtOrigin: boolean }>;
   yields: readonly { from: number; to: number; minBps: number; maxBps: number }[];
   schemes: Record<number, ChainOfCustodyModel>;
   /** accreditedUntil[certifier member][scheme] (Unix seconds). */
   accreditedUntil: Record<string, Record<number, bigint>>;
+  /** The governance contract: the only caller of governance-only functions. */
+  governance: { address: string; quorum: number; delaySeconds: bigint };
 }
+
+/** A form's handover allowances: received below sent by at most lossBps, above by at most gainBps. */
+export interface Tolerance {
+  lossBps: number;
+  gainBps: number;
+}
+
+/** A call a proposal makes through the governance contract. */
+export type GovernedCall =
+  | { kind: "setMemberActive"; member: string; active: boolean }
+  | { kind: "setFormTolerance"; form: number; lossBps: number; gainBps: number };
+
+/** Governance-only calls a single account tries directly (all refused once governance is set). */
+export type GovernanceOnlyCall = "setYieldBounds" | "setLotObserver" | "registerForm" | "accredit";
 
 /** Switches for rules the contracts are still catching up with. */
 export interface RuleSwitches {
@@ -58,7 +78,15 @@ export type Action =
   | { kind: "revoke"; actor: string; attestation: number; reason: number }
   | { kind: "markClaimed"; actor: string; scheme: number; lotIds: bigint[] }
   | { kind: "setMemberActive"; actor: string; member: string; active: boolean }
-  | { kind: "setFormTolerance"; actor: string; form: number; toleranceBps: number }
+  /** Called directly by `actor`: only governance may change a form's tolerances. */
+  | { kind: "setFormTolerance"; actor: string; form: number; lossBps: number; gainBps: number }
+  /** Called directly by `actor`: refused whoever calls once governance is set. */
+  | { kind: "governanceOnly"; actor: string; call: GovernanceOnlyCall }
+  /**
+   * A proposal: `proposer` proposes `call`, each of `approvers` approves it, the delay passes and
+   * `executor` executes it. Each of these calls is checked on its own.
+   */
+  | { kind: "govern"; proposer: string; approvers: string[]; executor: string; call: GovernedCall }
   | { kind: "travel"; seconds: bigint };
 
 export type ActionKind = Action["kind"];
@@ -77,7 +105,7 @@ export interface ModelLot {
   /** Identity-preserved or segregated claims carried to it at derivation, with their family. */
   carried: Map<number, bigint>;
   /** Mass-balance claim state besides a direct attestation. */
-  massBalance: Map<number, "marked" | "spent">;
+  massBalance: Map<number, MassBalanceClaim>;
   events: LotHistoryEvent[];
   head: string;
 }
@@ -92,6 +120,24 @@ export interface ModelAttestation {
   revoked: boolean;
   /** The lot's grams when attested: certified input mass of a mass-balance scheme. */
   gramsAttested: bigint;
+}
+
+/**
+ * A lot's mass-balance claim once it is no longer (only) its attestation: marked from credit; spent
+ * into credit, with what its own attestation turned into (the receiver's booking at a handover, the
+ * lot's share of a derivation's credit; nothing when the claim spent was a mark); or withdrawn.
+ */
+export type MassBalanceClaim =
+  | { state: "marked" }
+  | { state: "spent"; booked?: { member: string; grams: bigint }; derivation?: DerivationCredit }
+  | { state: "withdrawn" };
+
+/** What a derivation of attested mass-balance lots credited, so a revocation can withdraw a lot's share. */
+export interface DerivationCredit {
+  member: string;
+  inputGrams: bigint;
+  /** Output grams per form. */
+  outputs: Map<number, bigint>;
 }
 
 export interface Derivation {
@@ -122,7 +168,9 @@ export class Model {
   /** credits[`${member}/${scheme}/${form}`] in grams. */
   readonly credits = new Map<string, bigint>();
   readonly memberActive = new Map<string, boolean>();
-  readonly tolerances = new Map<number, number>();
+  readonly tolerances = new Map<number, Tolerance>();
+  /** Grams of credit withdrawn on revocations, per scheme. */
+  readonly withdrawn = new Map<number, bigint>();
   private readonly nextLotIds = new Map<string, bigint>();
   /** Timestamp of the last mined block. */
   now: bigint;
@@ -134,7 +182,7 @@ export class Model {
   ) {
     this.now = now;
     for (const name of Object.keys(network.members)) this.memberActive.set(name, true);
-    for (const [form, spec] of Object.entries(network.forms)) this.tolerances.set(Number(form), spec.toleranceBps);
+    for (const [form, spec] of Object.entries(network.forms)) this.tolerances.set(Number(form), { lossBps: spec.lossBps, gainBps: spec.gainBps });
     for (const [name, actor] of Object.entries(network.actors)) {
       if (actor.firstLotId !== null) this.nextLotIds.set(name, actor.firstLotId);
     }
@@ -190,8 +238,8 @@ export class Model {
       (attestation) => attestation.lotId === lotId && attestation.scheme === scheme && this.attestationValid(attestation, at),
     );
     if (this.network.schemes[scheme] === "massBalance") {
-      const state = lot.massBalance.get(scheme);
-      if (state === "spent") return false;
+      const state = lot.massBalance.get(scheme)?.state;
+      if (state === "spent" || state === "withdrawn") return false;
       return state === "marked" || direct;
     }
     return this.carriedStillValid(lot, scheme, at) || direct;
@@ -205,6 +253,11 @@ export class Model {
 
   private carriedStillValid(lot: ModelLot, scheme: number, at: bigint): boolean {
     return lot.carried.has(scheme) && lot.inputs.every((input) => this.carries(input, scheme, at));
+  }
+
+  /** Whether some attestation of the lot for the scheme is valid at `at`. */
+  attested(lotId: bigint, scheme: number, at: bigint): boolean {
+    return this.attestations.some((attestation) => attestation.lotId === lotId && attestation.scheme === scheme && this.attestationValid(attestation, at));
   }
 
   /** Certified input mass of a mass-balance scheme: every lot attested, at its grams when attested. */
@@ -221,8 +274,11 @@ export class Model {
   // ------------------------------------------------------------------------------------- verdict
 
   /**
-   * Why `action`, made in a block at `at`, must be refused, or null when it must succeed. Only the
-   * refusal matters, not its error: the error names change with the contracts' interfaces.
+   * Why `action`, made in a block at `at`, must be refused, or null when it must succeed. Mostly
+   * only the refusal matters, not its error; where the error is part of the rule (a form not
+   * mintable, a suspended receiver, a governance-only call) the reason ends in `[Error(args)]`
+   * (see {@link expectedError}) and the harness checks the contracts revert with exactly that.
+   * A proposal (`govern`) is several calls: see {@link proposalRefusal} and the ones after it.
    */
   refusal(action: Action, at: bigint): string | null {
     switch (action.kind) {
@@ -230,12 +286,20 @@ export class Model {
         if (!this.may(action.actor, RoleBit.cooperative)) return "only an active cooperative account mints";
         if (!this.tolerances.has(action.form)) return `form ${action.form} is not registered`;
         if (this.rules.mintableAtOriginOnly && !this.network.forms[action.form].mintableAtOrigin) {
-          return `form ${action.form} is not mintable at origin`;
+          return withError(`form ${action.form} is not mintable at origin`, `LotRegistryNotMintable(${action.form})`);
         }
-        return action.grams > 0n ? null : "zero grams";
+        return action.grams > 0n ? null : withError("zero grams", "LotRegistryZeroQuantity(0)");
       case "offer": {
         const lot = this.custodianLot(action.actor, action.lotId, "active");
         if (typeof lot === "string") return lot;
+        const receiverMember = this.memberOf(action.receiver);
+        if (
+          receiverMember !== null && receiverMember !== this.memberOf(action.actor) && !this.memberActive.get(receiverMember) &&
+          (this.network.members[receiverMember].roles & CUSTODIAN_ROLES) !== 0
+        ) {
+          const memberId = this.network.members[receiverMember].id;
+          return withError("the receiver's member is suspended", `LotRegistryReceiverSuspended(${this.address(action.receiver)}, ${memberId})`);
+        }
         if (!this.may(action.receiver, CUSTODIAN_ROLES)) return "the receiver holds no custodian role now";
         if (this.memberOf(action.receiver) === this.memberOf(action.actor)) return "the receiver is of the same member";
         return null;
@@ -249,11 +313,17 @@ export class Model {
       case "accept": {
         const refusal = this.receiverRefusal(action.actor, action.lotId);
         if (refusal) return refusal;
-        if (action.grams === 0n) return "zero grams received";
+        if (action.grams === 0n) return withError("zero grams received", "LotRegistryZeroQuantity(0)");
         const lot = this.lots.get(action.lotId)!;
-        const difference = lot.grams > action.grams ? lot.grams - action.grams : action.grams - lot.grams;
-        const tolerance = BigInt(this.tolerances.get(lot.form)!);
-        return difference * BPS > tolerance * lot.grams ? "received weight outside the form's tolerance" : null;
+        const { lossBps, gainBps } = this.tolerances.get(lot.form)!;
+        const outside = action.grams < lot.grams
+          ? (lot.grams - action.grams) * BPS > BigInt(lossBps) * lot.grams
+          : (action.grams - lot.grams) * BPS > BigInt(gainBps) * lot.grams;
+        if (!outside) return null;
+        return withError(
+          "received weight outside the form's loss or gain allowance",
+          `LotRegistryOutsideTolerance(${lot.id}, ${lot.grams}, ${action.grams}, ${lossBps}, ${gainBps})`,
+        );
       }
       case "split": {
         if (action.parts.length < 2 || action.parts.length > MAX_BATCH) return "a split needs 2 or more parts";
@@ -277,10 +347,12 @@ export class Model {
         if ((this.network.accreditedUntil[member]?.[action.scheme] ?? 0n) <= at) return "not accredited for the scheme";
         const lot = this.lots.get(action.lotId);
         if (!lot || lot.status === "consumed") return "no such lot, or consumed";
-        if (this.network.schemes[action.scheme] === "massBalance" && lot.massBalance.get(action.scheme) === "spent") {
-          return "the lot's mass-balance claim has become credit";
+        const state = lot.massBalance.get(action.scheme)?.state;
+        if (this.network.schemes[action.scheme] === "massBalance" && (state === "spent" || state === "withdrawn")) {
+          return withError("the lot's mass-balance claim has become credit", `AttestationRegistryClaimSpent(${lot.id}, ${action.scheme})`);
         }
-        return action.validForSeconds > 0n ? null : "expiry not in the future";
+        if (action.validForSeconds <= 0n) return "expiry not in the future";
+        return this.tooManyAttestations(action.lotId, action.scheme, at) ? "too many valid attestations of the lot" : null;
       }
       case "revoke": {
         const attestation = this.attestations[action.attestation];
@@ -292,23 +364,86 @@ export class Model {
       }
       case "markClaimed":
         return this.markRefusal(action.actor, action.scheme, action.lotIds, at);
-      case "setMemberActive": {
-        if (!this.may(action.actor, RoleBit.governor)) return "only a governor suspends or reinstates";
-        const governing = Object.keys(this.network.members).filter((name) => this.governs(name));
-        if (!action.active && governing.length === 1 && governing[0] === action.member) return "the last governor";
-        return null;
-      }
+      case "setMemberActive":
+        // A governor member is suspended or reinstated only through a proposal; any other by one governor.
+        if (this.network.members[action.member].roles & RoleBit.governor) return this.notGovernance(action.actor, "MembershipNotGovernance");
+        return this.may(action.actor, RoleBit.governor) ? null : "only a governor suspends or reinstates";
       case "setFormTolerance":
-        if (!this.may(action.actor, RoleBit.governor)) return "only a governor changes tolerances";
-        if (!this.tolerances.has(action.form)) return "form not registered";
-        return action.toleranceBps <= 10_000 ? null : "tolerance above 100%";
+        return this.notGovernance(action.actor, "MembershipNotGovernance");
+      case "governanceOnly":
+        return this.notGovernance(action.actor, action.call === "accredit" ? "AttestationRegistryNotGovernance" : "MembershipNotGovernance");
+      case "govern":
+        throw new Error("a proposal is several calls: ask proposalRefusal, approvalRefusal and executionRefusal");
       case "travel":
         return null;
     }
   }
 
+  private notGovernance(actor: string, error: string): string {
+    return withError("only the governance contract makes this call", `${error}(${this.address(actor)}, ${this.network.governance.address})`);
+  }
+
+  /** Why `proposer` may not propose, or null. */
+  proposalRefusal(proposer: string): string | null {
+    return this.may(proposer, RoleBit.governor) ? null : withError("only an active governor proposes", `MembershipUnauthorized(${this.address(proposer)}, ${RoleBit.governor})`);
+  }
+
+  /** Why `approver` may not approve a proposal the members `voted` have voted on, or null. */
+  approvalRefusal(approver: string, voted: ReadonlySet<string>): string | null {
+    if (!this.may(approver, RoleBit.governor)) return "only an active governor approves";
+    return voted.has(this.memberOf(approver)!) ? "the approver's member voted already" : null;
+  }
+
+  /**
+   * Why `executor` may not execute, at `at`, a proposal of `call` approved by the members `voted`,
+   * or null. Only approvals of members that govern now count, against the quorum or the number of
+   * governors if fewer; the call itself runs with the governance contract as caller.
+   */
+  executionRefusal(executor: string, voted: ReadonlySet<string>, call: GovernedCall): string | null {
+    if (!this.may(executor, RoleBit.governor)) return "only an active governor executes";
+    const approvals = [...voted].filter((member) => this.governs(member)).length;
+    const required = Math.min(this.network.governance.quorum, this.governingMembers().length);
+    if (approvals < required) return `${approvals} governing approvals of ${required} needed`;
+    switch (call.kind) {
+      case "setMemberActive": {
+        const member = this.network.members[call.member];
+        // One governor suspends an ordinary member at once; the governance contract holds no role.
+        if ((member.roles & RoleBit.governor) === 0) return withError("governance acts on governor members only", `MembershipUnauthorized(${this.network.governance.address}, ${RoleBit.governor})`);
+        const governing = this.governingMembers();
+        if (!call.active && governing.length === 1 && governing[0] === call.member) return withError("the last governor", `MembershipLastGovernor(${member.id})`);
+        return null;
+      }
+      case "setFormTolerance":
+        if (!this.tolerances.has(call.form)) return "form not registered";
+        for (const bps of [call.lossBps, call.gainBps]) {
+          if (bps > MAX_TOLERANCE_BPS) return withError("allowance above the most allowed", `LotRegistryToleranceTooHigh(${bps}, ${MAX_TOLERANCE_BPS})`);
+        }
+        return null;
+    }
+  }
+
+  /** Applies an executed proposal's call. */
+  applyGoverned(call: GovernedCall): void {
+    if (call.kind === "setMemberActive") this.memberActive.set(call.member, call.active);
+    else this.tolerances.set(call.form, { lossBps: call.lossBps, gainBps: call.gainBps });
+  }
+
+  private governingMembers(): string[] {
+    return Object.keys(this.network.members).filter((name) => this.governs(name));
+  }
+
   private governs(member: string): boolean {
     return (this.network.members[member].roles & RoleBit.governor) !== 0 && this.memberActive.get(member) === true;
+  }
+
+  /**
+   * The registry keeps at most MAX_ATTESTATIONS_PER_SUBJECT valid attestations per lot and scheme: a
+   * new one is refused when the latest is valid and, with it, that many are.
+   */
+  private tooManyAttestations(lotId: bigint, scheme: number, at: bigint): boolean {
+    const mine = this.attestations.filter((attestation) => attestation.lotId === lotId && attestation.scheme === scheme);
+    if (mine.length === 0 || !this.attestationValid(mine[mine.length - 1], at)) return false;
+    return mine.filter((attestation) => this.attestationValid(attestation, at)).length >= MAX_ATTESTATIONS_PER_SUBJECT;
   }
 
   private custodianLot(actor: string, lotId: bigint, status: LotStatusName): ModelLot | string {
@@ -448,14 +583,14 @@ export class Model {
         return;
       }
       case "revoke":
-        this.attestations[action.attestation].revoked = true;
-        return;
+        return this.revoke(this.attestations[action.attestation], at);
       case "markClaimed": {
         const member = this.memberOf(action.actor)!;
         for (const lotId of action.lotIds) {
           const lot = this.lots.get(lotId)!;
           this.addCredit(member, action.scheme, lot.form, -lot.grams);
-          lot.massBalance.set(action.scheme, "marked");
+          // The mark replaces whatever the lot's claim was: an earlier booking is no longer its to withdraw.
+          lot.massBalance.set(action.scheme, { state: "marked" });
         }
         return;
       }
@@ -463,11 +598,44 @@ export class Model {
         this.memberActive.set(action.member, action.active);
         return;
       case "setFormTolerance":
-        this.tolerances.set(action.form, action.toleranceBps);
-        return;
+      case "governanceOnly":
+      case "govern":
+        throw new Error(`${action.kind} is never carried out directly`);
       case "travel":
         return;
     }
+  }
+
+  /**
+   * Revoking ends the attestation. A mass-balance attestation whose lot's claim it turned into
+   * credit (booked to a receiver, or shared among a derivation's outputs) has that credit
+   * withdrawn, as far as the balance still holds it, once no valid attestation of the lot is left;
+   * credit already marked on other lots stays marked.
+   */
+  private revoke(attestation: ModelAttestation, at: bigint): void {
+    attestation.revoked = true;
+    const { lotId, scheme } = attestation;
+    if (this.network.schemes[scheme] !== "massBalance") return;
+    const lot = this.lots.get(lotId)!;
+    const claim = lot.massBalance.get(scheme);
+    if (claim?.state !== "spent" || this.attested(lotId, scheme, at)) return;
+    if (claim.booked) {
+      this.withdraw(claim.booked.member, scheme, lot.form, claim.booked.grams);
+    } else if (claim.derivation) {
+      for (const [form, grams] of claim.derivation.outputs) {
+        this.withdraw(claim.derivation.member, scheme, form, (grams * lot.grams) / claim.derivation.inputGrams);
+      }
+    } else {
+      return; // spent from a mark, not from this attestation
+    }
+    lot.massBalance.set(scheme, { state: "withdrawn" });
+  }
+
+  private withdraw(member: string, scheme: number, form: number, grams: bigint): void {
+    const balance = this.credit(member, scheme, form);
+    const taken = balance < grams ? balance : grams;
+    this.addCredit(member, scheme, form, -taken);
+    this.withdrawn.set(scheme, (this.withdrawn.get(scheme) ?? 0n) + taken);
   }
 
   /**
@@ -481,7 +649,9 @@ export class Model {
     const member = this.memberOf(actor)!;
     for (const scheme of this.massBalanceSchemes()) {
       if (this.carries(lot.id, scheme, at)) {
-        lot.massBalance.set(scheme, "spent");
+        // Booked only when the claim was the lot's own attestation, not a mark: a revocation withdraws it.
+        const fromAttestation = lot.massBalance.get(scheme)?.state !== "marked";
+        lot.massBalance.set(scheme, fromAttestation ? { state: "spent", booked: { member, grams } } : { state: "spent" });
         this.addCredit(member, scheme, lot.form, grams);
       }
     }
@@ -532,14 +702,23 @@ export class Model {
     this.derivations.push({ kind, inputIds, outputIds });
   }
 
-  /** Mass balance: inputs carrying the claim are spent; the deriving member is credited pro rata, rounded down. */
+  /**
+   * Mass balance: inputs carrying the claim are spent; the deriving member is credited pro rata,
+   * rounded down. What the derivation made, per form, is kept for the inputs whose claim was their
+   * own attestation, so revoking it withdraws their share.
+   */
   private creditDerived(scheme: number, actor: string, inputs: ModelLot[], outputs: OutputSpec[], at: bigint) {
     const total = inputs.reduce((sum, lot) => sum + lot.grams, 0n);
     const claimedLots = inputs.filter((lot) => this.carries(lot.id, scheme, at));
     const claimed = claimedLots.reduce((sum, lot) => sum + lot.grams, 0n);
     if (claimed === 0n) return;
-    for (const lot of claimedLots) lot.massBalance.set(scheme, "spent");
     const member = this.memberOf(actor)!;
+    const record: DerivationCredit = { member, inputGrams: total, outputs: new Map() };
+    for (const output of outputs) record.outputs.set(output.form, (record.outputs.get(output.form) ?? 0n) + output.grams);
+    for (const lot of claimedLots) {
+      const fromAttestation = lot.massBalance.get(scheme)?.state !== "marked";
+      lot.massBalance.set(scheme, fromAttestation ? { state: "spent", derivation: record } : { state: "spent" });
+    }
     outputs.forEach((output) => {
       const grams = (output.grams * claimed) / total;
       if (grams > 0n) this.addCredit(member, scheme, output.form, grams);
@@ -555,6 +734,11 @@ export class Model {
   private addCredit(member: string, scheme: number, form: number, grams: bigint) {
     const key = `${member}/${scheme}/${form}`;
     this.credits.set(key, (this.credits.get(key) ?? 0n) + grams);
+  }
+
+  /** Credit withdrawn from the scheme's members on revocations so far. */
+  withdrawnCredit(scheme: number): bigint {
+    return this.withdrawn.get(scheme) ?? 0n;
   }
 
   private createLot(lotId: bigint, form: number, grams: bigint, custodian: string, inputs: bigint[], genesis: LotHistoryEvent): ModelLot {
@@ -584,7 +768,17 @@ export class Model {
     return first;
   }
 
-  private address(actor: string): string {
+  address(actor: string): string {
     return this.network.actors[actor].address;
   }
+}
+
+/** A refusal whose error is part of the rule: the reason, then the error the contracts must revert with. */
+function withError(reason: string, error: string): string {
+  return `${reason} [${error}]`;
+}
+
+/** The exact error a refusal names, if it names one (see {@link Model.refusal}). */
+export function expectedError(refusal: string): string | null {
+  return /\[(\w+\(.*\))\]$/.exec(refusal)?.[1] ?? null;
 }
