@@ -20,7 +20,13 @@ if (process.env.FUZZ_RUNS) {
   describe("contract invariants, long run", function () {
     this.timeout(0);
     it(`hold over ${process.env.FUZZ_RUNS} random sequences of everything`, async () => {
-      await run("long run", EVERYTHING, { runs: Number(process.env.FUZZ_RUNS), maxCommands: Number(process.env.FUZZ_COMMANDS ?? 40) });
+      const { runs, tally } = await run("long run", EVERYTHING, {
+        runs: Number(process.env.FUZZ_RUNS),
+        maxCommands: Number(process.env.FUZZ_COMMANDS ?? 40),
+        progressEvery: 100,
+      });
+      const calls = Object.values(tally).reduce((sum, counts) => sum + counts.accepted + counts.refused, 0);
+      console.log(`      ${runs} sequences, ${calls} calls (seed ${SEED}): ${JSON.stringify(tally)}`);
     });
   });
 } else {

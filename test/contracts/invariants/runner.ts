@@ -17,6 +17,8 @@ export interface FuzzParameters {
   seed: number;
   /** fast-check's replay path of a failure reported earlier; with the same seed it replays only that case. */
   path?: string;
+  /** Print the sequences and steps run so far every this many sequences (long runs), or never. */
+  progressEvery?: number;
 }
 
 /** A failed run: the replayable report. */
@@ -31,10 +33,17 @@ export interface FuzzSummary {
 
 export async function fuzzContracts(parameters: FuzzParameters): Promise<FuzzSummary> {
   const tally: StepTally = {};
+  const started = Date.now();
+  let sequences = 0;
   const property = fc.asyncProperty(sequencesFor(parameters.scenario, parameters.maxCommands), async (steps) => {
     const harness = await startHarness({ rules: INTENDED_RULES });
     harness.tally = tally;
     for (const step of steps) await step.run(harness);
+    sequences += 1;
+    if (parameters.progressEvery && sequences % parameters.progressEvery === 0) {
+      const calls = Object.values(tally).reduce((sum, counts) => sum + counts.accepted + counts.refused, 0);
+      console.log(`      ${sequences} sequences, ${calls} calls, ${Math.round((Date.now() - started) / 1000)} s`);
+    }
   });
   const details = await fc.check(property, {
     seed: parameters.seed,
