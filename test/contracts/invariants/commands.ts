@@ -22,10 +22,8 @@ export interface Scenario {
   /** Mint forms that are not mintable at origin, such as butter: hole 5. */
   mintNonMintableForms: boolean;
   /**
-   * Attest a lot that already carries the scheme's claim from its derivation. Off in every run: the
-   * contracts let such a lot pass on to its outputs only its carried claim's expiry, not its own
-   * later one, so the outputs' claim ends while a source is still valid (divergence 6 in
-   * docs/invariants.md; a contract finding, left switched off until it is fixed).
+   * Attest a lot that already carries the scheme's claim from its derivation: its outputs then carry
+   * the claim until the later of the two expiries (divergence 6 in docs/invariants.md, fixed).
    */
   attestCarriedLots: boolean;
 }
@@ -44,7 +42,7 @@ export const EVERYTHING: Scenario = {
   revokeCarriedSources: true,
   reattest: true,
   mintNonMintableForms: true,
-  attestCarriedLots: false,
+  attestCarriedLots: true,
 };
 
 const HOUR = 3_600n;
