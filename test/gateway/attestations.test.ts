@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { applyGoverned } from "../../src/governance";
 import type { JsonRpcProvider } from "ethers";
 import { schemeByKey } from "../../src/attestations/schemes";
 import { connectProvider } from "../../src/chain/provider";
@@ -49,7 +50,12 @@ describe("gateway attestation writes (real gateway: anvil, PGlite, relay worker,
     organic = Number(await registry.schemeIdOf(scheme.name, scheme.version));
     expect(organic).to.be.greaterThan(0);
     const now = (await provider.getBlock("latest"))!.timestamp;
-    await (await registry.accredit(organic, BigInt(certifier.memberId), now + 365 * 24 * 3600)).wait();
+    // Accreditation adds trust: a governance proposal (run at once on the embedded network).
+    await applyGoverned(governor, deployments, [{
+      target: await registry.getAddress(),
+      data: registry.interface.encodeFunctionData("accredit", [organic, BigInt(certifier.memberId), now + 365 * 24 * 3600]),
+      description: "accredit the certifier for organic",
+    }]);
 
     // A cooperative's lots, minted through the relay.
     const one = await mined(coop.token, "/v1/lots/mint", delivery(1_000));

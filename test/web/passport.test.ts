@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { applyGoverned } from "../../src/governance";
 import { PassThrough } from "node:stream";
 import { Wallet, parseEther } from "ethers";
 import { schemeByKey } from "../../src/attestations/schemes";
@@ -108,7 +109,12 @@ describe("public lot page, its JSON twin and firstmile verify (real gateway)", f
     const scheme = schemeByKey("organic");
     const organic = Number(await registry.schemeIdOf(scheme.name, scheme.version));
     const now = (await provider.getBlock("latest"))!.timestamp;
-    await (await registry.accredit(organic, BigInt(certifier.memberId), now + 365 * 24 * 3600)).wait();
+    // Accreditation adds trust: a governance proposal (run at once on the embedded network).
+    await applyGoverned(governor, deployments, [{
+      target: await registry.getAddress(),
+      data: registry.interface.encodeFunctionData("accredit", [organic, BigInt(certifier.memberId), now + 365 * 24 * 3600]),
+      description: "accredit the certifier for organic",
+    }]);
     const asCertifier = registry.connect(certifierKey.connect(provider));
     const report = await metadataDigest({ report: "organic audit 2026", result: "pass" });
     const lotSubject = (id: string) => `0x${BigInt(id).toString(16).padStart(64, "0")}`;
