@@ -1,3 +1,4 @@
+-- firstmile:read-model
 -- Forms have a loss and a gain allowance and say whether they may be minted at origin; a
 -- mass-balance move may be a withdrawal (a revoked attestation's credit taken back).
 alter table forms rename column tolerance_bps to loss_bps;
