@@ -11,12 +11,14 @@ const path = require("node:path");
 /**
  * The gateway suites run as two mocha processes at once, their files split in two halves of about
  * equal length: these (child processes of `firstmile start`, Chromium, the demo story, the indexer
- * against a real node: mostly waiting on 1 s blocks), and all the others.
+ * against a real node, the gateway's HTTP surface across a restart: mostly waiting on 1 s blocks),
+ * and all the others.
  */
 const WAITING_SUITES = [
   "test/cli/start.test.ts",
   "test/gateway/crash.test.ts",
   "test/gateway/embeddedChain.test.ts",
+  "test/gateway/http.test.ts",
   "test/indexer/indexer.test.ts",
   "test/demo/seedDemo.test.ts",
   "test/e2e/consumerPage.test.ts",
