@@ -7,6 +7,7 @@ import { loadConfig } from "../../src/config";
 import { connectChain } from "../../src/gateway/connectChain";
 import { FormId } from "../../src/lots/forms";
 import { LotRegistry__factory } from "../../typechain-types";
+import { copyChainTemplate } from "../helpers/chainTemplate";
 import { freePort } from "../helpers/ports";
 import { makeTempDir, removeTempDir } from "../helpers/tmp";
 
@@ -27,6 +28,7 @@ describe("firstmile governance (CLI)", function () {
 
   before(async function () {
     dir = makeTempDir("cli-governance");
+    await copyChainTemplate(path.join(dir, "data"));
     env = { FIRSTMILE_DATA_DIR: path.join(dir, "data"), FIRSTMILE_CHAIN_PORT: String(await freePort()), FIRSTMILE_PORT: String(await freePort()), FIRSTMILE_LOG_LEVEL: "silent" };
   });
   after(() => removeTempDir(dir));

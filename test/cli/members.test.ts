@@ -8,6 +8,7 @@ import { openPglite } from "../../src/db/pglite";
 import { connectProvider } from "../../src/chain/provider";
 import { LotRegistry__factory } from "../../typechain-types";
 import { client, delivery, startTestGateway } from "../gateway/helpers";
+import { copyChainTemplate } from "../helpers/chainTemplate";
 import { copyPgliteTemplate } from "../helpers/engines";
 import { freePort } from "../helpers/ports";
 import { makeTempDir, removeTempDir } from "../helpers/tmp";
@@ -32,6 +33,7 @@ describe("firstmile members (CLI)", function () {
   before(async function () {
     dir = makeTempDir("cli-members");
     await copyPgliteTemplate(path.join(dir, "data", "pgdata"));
+    await copyChainTemplate(path.join(dir, "data"));
     env = { FIRSTMILE_DATA_DIR: path.join(dir, "data"), FIRSTMILE_CHAIN_PORT: String(await freePort()), FIRSTMILE_PORT: String(await freePort()), FIRSTMILE_LOG_LEVEL: "silent" };
   });
   after(() => removeTempDir(dir));

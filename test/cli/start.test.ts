@@ -8,6 +8,7 @@ import { sendControlCommand } from "../../src/gateway/controlSocket";
 import { stopOrphanedNode } from "../../src/gateway/orphanedNode";
 import { LotRegistry__factory } from "../../typechain-types";
 import { client, delivery } from "../gateway/helpers";
+import { copyChainTemplate } from "../helpers/chainTemplate";
 import { copyPgliteTemplate } from "../helpers/engines";
 import { freePort } from "../helpers/ports";
 import { startProcess, type StartProcess } from "../helpers/startProcess";
@@ -41,15 +42,21 @@ describe("firstmile start (a real child process)", function () {
     }
   });
 
-  async function freshDataDir(prefix: string): Promise<string> {
+  /**
+   * A data dir with an initialised PGlite; `deployed`: also the chain with the contracts, as a
+   * first start leaves it (for the tests of what comes after: the lock, the drain).
+   */
+  async function freshDataDir(prefix: string, { deployed }: { deployed: boolean }): Promise<string> {
     const dir = makeTempDir(prefix);
     dirs.push(dir);
     await copyPgliteTemplate(path.join(dir, "pgdata"));
+    if (deployed) await copyChainTemplate(dir);
     return dir;
   }
 
   it("stops cleanly on SIGTERM while the demo is being seeded, and says the next start resumes it", async function () {
-    const dir = await freshDataDir("start-command");
+    // A first start from nothing: anvil, the deployment, the database, then the demo.
+    const dir = await freshDataDir("start-command", { deployed: false });
     const child = startProcess({
       FIRSTMILE_DATA_DIR: dir,
       FIRSTMILE_PORT: String(await freePort()),
@@ -69,7 +76,7 @@ describe("firstmile start (a real child process)", function () {
   });
 
   it("refuses a second start on a running gateway's data dir, naming its PID and ports, and leaves the first one untouched", async function () {
-    const dir = await freshDataDir("start-twice");
+    const dir = await freshDataDir("start-twice", { deployed: true });
     const [port, chainPort] = [await freePort(), await freePort()];
     const env = { FIRSTMILE_DATA_DIR: dir, FIRSTMILE_PORT: String(port), FIRSTMILE_CHAIN_PORT: String(chainPort), FIRSTMILE_LOG_LEVEL: "warn", FIRSTMILE_DEMO: "0" };
     const first = startProcess(env);
@@ -106,7 +113,7 @@ describe("firstmile start (a real child process)", function () {
   });
 
   it("takes over the lock of a gateway that was killed", async function () {
-    const dir = await freshDataDir("start-stale-lock");
+    const dir = await freshDataDir("start-stale-lock", { deployed: true });
     // A lock left by a process that no longer runs (a gateway killed with SIGKILL).
     const gone = startProcess({ FIRSTMILE_DATA_DIR: dir, FIRSTMILE_PORT: "1", FIRSTMILE_CHAIN_PORT: "1" });
     gone.process.kill("SIGKILL");
@@ -122,7 +129,7 @@ describe("firstmile start (a real child process)", function () {
   });
 
   it("drains the relay on SIGTERM right after a burst: every acknowledged request is mined before it exits, each mint once", async function () {
-    const dir = await freshDataDir("start-drain");
+    const dir = await freshDataDir("start-drain", { deployed: true });
     const port = await freePort();
     const chainPort = await freePort();
     const env = {

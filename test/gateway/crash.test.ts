@@ -5,6 +5,7 @@ import { connectProvider } from "../../src/chain/provider";
 import { sendControlCommand } from "../../src/gateway/controlSocket";
 import { stopOrphanedNode } from "../../src/gateway/orphanedNode";
 import { LotRegistry__factory } from "../../typechain-types";
+import { copyChainTemplate } from "../helpers/chainTemplate";
 import { copyPgliteTemplate } from "../helpers/engines";
 import { freePort } from "../helpers/ports";
 import { startProcess, type StartProcess } from "../helpers/startProcess";
@@ -37,6 +38,8 @@ describe("crash safety: SIGKILL at every relay step, then restart", function () 
     dir = makeTempDir("crash");
     const dataDir = path.join(dir, "data");
     await copyPgliteTemplate(path.join(dataDir, "pgdata"));
+    // The contracts already deployed: the first start is a restart, the crashes are the relay's.
+    await copyChainTemplate(dataDir);
     const port = await freePort();
     env = {
       FIRSTMILE_DATA_DIR: dataDir,

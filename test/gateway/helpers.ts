@@ -4,15 +4,22 @@ import pino from "pino";
 import { describeConfig, loadConfig, type Config } from "../../src/config";
 import { sendControlCommand } from "../../src/gateway/controlSocket";
 import { startGateway, type Gateway } from "../../src/gateway/startGateway";
+import { copyChainTemplate } from "../helpers/chainTemplate";
 import { copyPgliteTemplate } from "../helpers/engines";
 import { freePort } from "../helpers/ports";
 
 /** A gateway started in this process on a temp data dir and free ports; its JSON logs go to `logFile`. */
 export type TestGateway = { gateway: Gateway; config: Config; dataDir: string; logFile: string; env: Record<string, string> };
 
+/**
+ * Starts the embedded profile on `dataDir`. A new data dir gets the test run's templates first
+ * (an initialised PGlite, the chain with the contracts deployed), so the gateway starts as it
+ * restarts, without initdb and without deploying; a data dir that has them is used as it is.
+ */
 export async function startTestGateway(dataDir: string, env: Record<string, string> = {}): Promise<TestGateway> {
   const pgdata = path.join(dataDir, "pgdata");
   if (!fs.existsSync(pgdata)) await copyPgliteTemplate(pgdata);
+  if (!fs.existsSync(path.join(dataDir, "chain"))) await copyChainTemplate(dataDir);
   const fullEnv = {
     FIRSTMILE_DATA_DIR: dataDir,
     FIRSTMILE_PORT: String(await freePort()),

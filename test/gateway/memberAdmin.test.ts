@@ -11,6 +11,7 @@ import { migrate } from "../../src/db/migrate";
 import { openPglite } from "../../src/db/pglite";
 import { MemberAdminError, MemberAdminOutcomeUnknownError, addMember, type MemberAdmin } from "../../src/gateway/memberAdmin";
 import { LotRegistry__factory, type LotRegistry } from "../../typechain-types";
+import { copyChainTemplate } from "../helpers/chainTemplate";
 import { copyPgliteTemplate } from "../helpers/engines";
 import { freePort } from "../helpers/ports";
 import { rejection } from "../helpers/rejection";
@@ -56,6 +57,7 @@ describe("addMember: the custodial keys of a member whose registration may have 
 
   before(async function () {
     dir = makeTempDir("member-admin");
+    await copyChainTemplate(dir);
     chain = await startEmbeddedChain({ paths: dataPaths(dir), port: await freePort() });
     const pgdata = path.join(dir, "pgdata");
     await copyPgliteTemplate(pgdata);

@@ -9,7 +9,9 @@ import { open } from "../../src/chain/keystore/cipher";
 import { deriveFromPassphrase } from "../../src/chain/keystore/keyEncryptionKey";
 import { connectProvider } from "../../src/chain/provider";
 import { LotRegistry__factory } from "../../typechain-types";
-import { findPostgresBinaries, startPostgres, type PostgresServer } from "../helpers/postgres";
+import { copyChainTemplateTo } from "../helpers/chainTemplate";
+import { newDatabaseName, sharedPostgres } from "../helpers/engines";
+import { findPostgresBinaries, type PostgresServer } from "../helpers/postgres";
 import { freePort } from "../helpers/ports";
 import { rejection } from "../helpers/rejection";
 import { makeTempDir, removeTempDir } from "../helpers/tmp";
@@ -63,14 +65,16 @@ function gatewayOnPostgres(this: Mocha.Suite) {
   ];
   const secrets: Array<[string, string]> = [...rpcSecrets, ["the database password", DB_PASSWORD], ["the keystore passphrase", PASSPHRASE]];
 
+  /** The run's shared server names databases uniquely: a suite's name for each, and the server's. */
+  const databases: Record<string, string> = {};
   /** A new database on the server; its URL carries a password the gateway must never show (the server trusts local connections). */
   async function createDatabase(name: string): Promise<string> {
-    return (await server.createDatabase(name)).replace("postgres://app@", `postgres://app:${DB_PASSWORD}@`);
+    return (await server.createDatabase(databases[name] ??= newDatabaseName(name))).replace("postgres://app@", `postgres://app:${DB_PASSWORD}@`);
   }
 
   /** Every table of `database` as text (bytea as hex), one entry per table. */
   async function tableDumps(database: string): Promise<Array<[string, string]>> {
-    const dump = new pg.Client({ connectionString: server.urlFor(database) });
+    const dump = new pg.Client({ connectionString: server.urlFor(databases[database]!) });
     await dump.connect();
     try {
       const { rows: tables } = await dump.query<{ table_name: string }>("select table_name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' order by 1");
@@ -87,13 +91,15 @@ function gatewayOnPostgres(this: Mocha.Suite) {
 
   before(async function () {
     dir = makeTempDir("gateway-postgres");
-    server = await startPostgres(POSTGRES_BIN!);
+    server = await sharedPostgres();
     databaseUrl = await createDatabase("gateway");
 
+    // The operator's node, from the test run's deployed chain; deployAll then finds every contract.
     nodePort = await freePort();
+    const deploymentsFile = path.join(dir, "ops", "deployments.json");
+    await copyChainTemplateTo({ chainState: path.join(dir, "node"), deploymentsFile });
     node = await startAnvil({ stateDir: path.join(dir, "node"), port: nodePort });
     const deployer = connectProvider(node.url, 31337);
-    const deploymentsFile = path.join(dir, "ops", "deployments.json");
     await deployAll({ signer: await deployer.getSigner(0), file: deploymentsFile, network: "external" });
     deployer.destroy();
 
@@ -110,7 +116,6 @@ function gatewayOnPostgres(this: Mocha.Suite) {
   after(async function () {
     await running?.gateway.stop();
     await node?.stop();
-    await server?.stop();
     removeTempDir(dir);
   });
 
@@ -123,7 +128,7 @@ function gatewayOnPostgres(this: Mocha.Suite) {
     expect(gateway.chain.chainId).to.equal(31337n);
     const banner = printed.join("\n");
     expect(banner).to.contain(`chain     http://127.0.0.1:${nodePort}, expecting chain id 31337`);
-    expect(banner).to.contain(`database  PostgreSQL at postgres://app:[redacted]@127.0.0.1:${server.port}/gateway`);
+    expect(banner).to.contain(`database  PostgreSQL at postgres://app:[redacted]@127.0.0.1:${server.port}/${databases.gateway}`);
     const ready = await waitUntilReady(gateway.url);
     expect(ready.body.checks.sql.ok).to.equal(true);
     expect(ready.body.checks.chain.ok).to.equal(true);

@@ -5,6 +5,7 @@ import { openPglite } from "../../src/db/pglite";
 import { openPostgres } from "../../src/db/postgres";
 import type { Database, Engine } from "../../src/db/database";
 import { findPostgresBinaries, startPostgres, type PostgresServer } from "./postgres";
+import { atRunEnd } from "./runEnd";
 
 /**
  * Runs one SQL suite on every engine: PGlite always (also on its own worker thread with
@@ -44,6 +45,7 @@ export function describeEachEngine(title: string, body: (engine: EngineUnderTest
     });
   } else if (!warned) {
     warned = true;
+    atRunEnd(() => console.warn("\n!!! The SQL suites ran on PGlite only: PostgreSQL binaries not found (apt-get install postgresql).\n"));
     console.warn(
       "\n!!! PostgreSQL binaries not found (/usr/lib/postgresql/*/bin/initdb): SQL suites run on PGlite only." +
         "\n!!! Install them with `apt-get install postgresql`; under CI=true this is a failure.\n",
@@ -54,6 +56,9 @@ export function describeEachEngine(title: string, body: (engine: EngineUnderTest
 // PGlite: initdb once per test run into a template dir, then copy it per suite (~1 s instead of ~4 s).
 let pgliteTemplate: Promise<string> | null = null;
 const pgliteDirs: string[] = [];
+atRunEnd(() => {
+  for (const dir of pgliteDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
 
 /** Fills `dir` (new or empty) with an initialised, empty PGlite data directory. */
 export async function copyPgliteTemplate(dir: string): Promise<void> {
@@ -88,23 +93,34 @@ let server: Promise<PostgresServer> | null = null;
 let databases = 0;
 let lastUrl: string | null = null;
 
+/** The test run's PostgreSQL server, started on first use (needs the binaries); stopped after the run. */
+export function sharedPostgres(): Promise<PostgresServer> {
+  if (!POSTGRES_BIN) return Promise.reject(new Error("no /usr/lib/postgresql/*/bin/initdb: install the postgresql package"));
+  if (!server) {
+    server = startPostgres(POSTGRES_BIN);
+    const started = server;
+    atRunEnd(async () => {
+      server = null;
+      await (await started.catch(() => null))?.stop();
+    });
+  }
+  return server;
+}
+
+/** A name for a new database on the shared server, unique in this run. */
+export function newDatabaseName(prefix = "test"): string {
+  return `${prefix}_${process.pid}_${++databases}`;
+}
+
 const postgresEngine: EngineUnderTest = {
   name: "postgres",
   async openEmpty() {
-    server ??= startPostgres(POSTGRES_BIN!);
-    const running = await server;
-    lastUrl = await running.createDatabase(`test_${process.pid}_${++databases}`);
+    const running = await sharedPostgres();
+    lastUrl = await running.createDatabase(newDatabaseName());
     return openPostgres({ url: lastUrl });
   },
   lastUrl: () => lastUrl,
 };
-
-// Root hook: after every suite of the run, stop the server and remove the temp dirs.
-after(async () => {
-  if (warned) console.warn("\n!!! The SQL suites ran on PGlite only: PostgreSQL binaries not found (apt-get install postgresql).\n");
-  if (server) await (await server.catch(() => null))?.stop();
-  for (const dir of pgliteDirs) fs.rmSync(dir, { recursive: true, force: true });
-});
 
 /** Drops everything in the public schema (tables, schema_migrations): a suite's tests start clean. */
 export async function resetSchema(db: Database): Promise<void> {

@@ -28,6 +28,7 @@ import {
 } from "../../src/indexer";
 import { getLotAttestations, memberAttestations, memberCredits } from "../../src/indexer/queries";
 import { AttestationRegistry__factory, LotRegistry__factory } from "../../typechain-types";
+import { copyChainTemplate } from "../helpers/chainTemplate";
 import { copyPgliteTemplate, describeEachEngine } from "../helpers/engines";
 import { freePort } from "../helpers/ports";
 import { digest, Form, runSupplyStory, type SupplyStory } from "./supplyStory";
@@ -41,6 +42,7 @@ describe("indexer against a real node", function () {
 
   before(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "firstmile-indexer-"));
+    await copyChainTemplate(dataDir);
     chain = await startEmbeddedChain({ paths: dataPaths(dataDir), port: await freePort() });
     story = await runSupplyStory(chain);
     reader = createJsonRpcChainReader({ url: chain.node.url });

@@ -14,6 +14,7 @@ import { jsonRpcClient } from "../../src/chain/jsonRpc";
 import { getRelayRequest, type RelayRequest } from "../../src/relay/outbox";
 import { FORWARD_REQUEST_TYPES } from "../../src/relay/forwardRequest";
 import { ERC2771Forwarder__factory, LotRegistry__factory } from "../../typechain-types";
+import { copyChainTemplate } from "../helpers/chainTemplate";
 import { copyPgliteTemplate } from "../helpers/engines";
 import { freePort } from "../helpers/ports";
 import { makeTempDir, removeTempDir } from "../helpers/tmp";
@@ -27,6 +28,7 @@ export type RelayNetwork = Awaited<ReturnType<typeof startRelayNetwork>>;
 
 export async function startRelayNetwork(options: { workerConfig?: Partial<{ batchSize: number; pollIntervalMs: number }> } = {}) {
   const dir = makeTempDir("relay");
+  await copyChainTemplate(dir);
   const chain: EmbeddedChain = await startEmbeddedChain({ paths: dataPaths(dir), port: await freePort() });
   const pgdata = path.join(dir, "pgdata");
   await copyPgliteTemplate(pgdata);
