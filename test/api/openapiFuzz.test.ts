@@ -1,4 +1,5 @@
 import { gzipSync } from "node:zlib";
+import { mulberry32 } from "../helpers/seededRandom";
 import { expect } from "chai";
 import { makeTempDir, removeTempDir } from "../helpers/tmp";
 import { addMemberThroughGateway, startTestGateway, type TestGateway } from "../gateway/helpers";
@@ -34,14 +35,7 @@ type FuzzRequest = { label: string; method: string; path: string; headers: Recor
 
 /** mulberry32: a small seeded generator, so a failing run can be replayed with its seed. */
 function random(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   return { next, pick: <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]! };
 }
 
