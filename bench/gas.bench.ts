@@ -51,7 +51,16 @@ async function main() {
 
   const wet = formByKey("cocoa-wet-beans").id;
   const dry = formByKey("cocoa-dry-beans").id;
-  const delivery = () => ({ form: wet, grams: 48_250n + BigInt(Math.floor(Math.random() * 1000)), metadata: digest(), origin: digest() });
+  const cupLump = formByKey("rubber-cup-lump").id;
+  const tsr20 = formByKey("rubber-tsr20").id;
+  // Wet beans weighed with their moisture (a cooperative's scale reading, 52-60 %).
+  const delivery = () => ({
+    form: wet,
+    grams: 48_250n + BigInt(Math.floor(Math.random() * 1000)),
+    quality: 5_200 + Math.floor(Math.random() * 800),
+    metadata: digest(),
+    origin: digest(),
+  });
 
   // Baseline: warm both holders, then measure a mint and a transfer between existing holders.
   const baseline = await new BaselineLotToken__factory(governor).deploy();
@@ -74,22 +83,28 @@ async function main() {
   const lotA = (await cooperative.nextLotId(cooperativeAccount.address)) - 1n;
   const offer = await gasOf(cooperative.offer(lotA, processorAccount.address));
   const [lotAState] = await cooperative.getLot(lotA);
-  const accept = await gasOf(processor.accept(lotA, lotAState.grams));
+  const accept = await gasOf(processor.accept(lotA, lotAState.grams, 0));
 
   const lotB = lotA - 1n;
   const [lotBState] = await cooperative.getLot(lotB);
   const half = lotBState.grams / 2n;
   const split = await gasOf(
     cooperative.split(lotB, [
-      { form: wet, grams: half, metadata: digest() },
-      { form: wet, grams: lotBState.grams - half, metadata: digest() },
+      { form: wet, grams: half, quality: 0, metadata: digest() },
+      { form: wet, grams: lotBState.grams - half, quality: 0, metadata: digest() },
     ]),
   );
   const merge = await gasOf(cooperative.merge([lotA - 2n, lotA - 3n], digest()));
   const merged = (await cooperative.nextLotId(cooperativeAccount.address)) - 1n;
   const [mergedState] = await cooperative.getLot(merged);
   const transform = await gasOf(
-    cooperative.transform([merged], [{ form: dry, grams: (mergedState.grams * 40n) / 100n, metadata: digest() }]),
+    cooperative.transform([merged], [{ form: dry, grams: (mergedState.grams * 40n) / 100n, quality: 740, metadata: digest() }]),
+  );
+  // The same shape on dry weight: cup lump with its DRC into a TSR 20 block (output / dry rubber in).
+  const lump = await cooperative.nextLotId(cooperativeAccount.address);
+  await (await cooperative.mintBatch([{ form: cupLump, grams: 48_600n, quality: 5_650, metadata: digest(), origin: digest() }])).wait();
+  const drcTransform = await gasOf(
+    cooperative.transform([lump], [{ form: tsr20, grams: (48_600n * 5_650n * 98n) / 1_000_000n, quality: 0, metadata: digest() }]),
   );
 
   // ------------------------------------------------------------------------------- attestations
@@ -171,8 +186,8 @@ async function main() {
   const half2 = batchLotState.grams / 2n;
   const splitCarrying = await gasOf(
     cooperative.split(batchLots[0], [
-      { form: wet, grams: half2, metadata: digest() },
-      { form: wet, grams: batchLotState.grams - half2, metadata: digest() },
+      { form: wet, grams: half2, quality: 0, metadata: digest() },
+      { form: wet, grams: batchLotState.grams - half2, quality: 0, metadata: digest() },
     ]),
   );
   const carriesDirect = Number(await attestations.carriesClaim.estimateGas(batchLots[1], organic));
@@ -188,8 +203,8 @@ async function main() {
   const [mergedWalkState] = await cooperative.getLot(mergedWalk);
   const walkFirst = mergedWalk + 1n;
   await (await cooperative.split(mergedWalk, [
-    { form: wet, grams: mergedWalkState.grams / 2n, metadata: digest() },
-    { form: wet, grams: mergedWalkState.grams - mergedWalkState.grams / 2n, metadata: digest() },
+    { form: wet, grams: mergedWalkState.grams / 2n, quality: 0, metadata: digest() },
+    { form: wet, grams: mergedWalkState.grams - mergedWalkState.grams / 2n, quality: 0, metadata: digest() },
   ])).wait();
   const revokedElsewhere = (await certifier.attest(organic, request("lot", numberSubject(batchLots[20])))).wait();
   const elsewhereUid = attestations.interface.parseLog((await revokedElsewhere)!.logs[0])!.args.uid;
@@ -200,7 +215,7 @@ async function main() {
   const creditReceipt = await (await certifier.attest(fairtrade, request("lot", numberSubject(creditLot)))).wait();
   const creditUid = attestations.interface.parseLog(creditReceipt!.logs[0])!.args.uid;
   await (await cooperative.offer(creditLot, processorAccount.address)).wait();
-  await (await processor.accept(creditLot, (await cooperative.getLot(creditLot))[0].grams)).wait();
+  await (await processor.accept(creditLot, (await cooperative.getLot(creditLot))[0].grams, 0)).wait();
   const revokeWithdrawing = await gasOf(certifier.revoke(creditUid, 1));
   // The case the batch limit is set for: a split into MAX_OUTPUTS parts, each carrying the claim of
   // the deployed lot scheme that carries (organic), against a 30M-gas QBFT block. With two carried
@@ -213,6 +228,7 @@ async function main() {
   const bigParts = Array.from({ length: maxOutputs }, (_, index) => ({
     form: wet,
     grams: index === maxOutputs - 1 ? bigLotState.grams - partGrams * BigInt(maxOutputs - 1) : partGrams,
+    quality: 0,
     metadata: digest(),
   }));
   const splitMax = Number(await cooperative.split.estimateGas(bigLot, bigParts));
@@ -233,6 +249,8 @@ async function main() {
     ["split into 2", split, ratio(split).toFixed(3)],
     ["merge 2", merge, ratio(merge).toFixed(3)],
     ["transform 1 -> 1", transform, ratio(transform).toFixed(3)],
+    ["transform 1 -> 1 on dry weight (cup lump DRC -> TSR 20)", drcTransform, ratio(drcTransform).toFixed(3)],
+    ["  extra gas of the DRC check", drcTransform - transform, ratio(drcTransform - transform).toFixed(3)],
   ];
   console.log("\nGas per operation (receipts; ratio = gas / baseline mint gas)\n");
   printTable(["operation", "gas", "ratio"], rows);
@@ -268,6 +286,8 @@ async function main() {
     split2_gas: split,
     merge2_gas: merge,
     transform_gas: transform,
+    transform_drc_gas: drcTransform,
+    transform_drc_extra_gas: drcTransform - transform,
     mint_vs_baseline: ratio(mint),
     batch100_per_lot_vs_baseline: ratio(batch100),
     handover_vs_baseline_transfer: Number(((offer + accept) / baselineTransfer).toFixed(3)),

@@ -1,55 +1,79 @@
 import { ZeroAddress } from "ethers";
-import { LotRegistry__factory } from "../typechain-types";
-import { Commodity, FORMS, YIELDS, formByKey } from "../src/lots/forms";
+import { FormCatalogue__factory, LotRegistry__factory } from "../typechain-types";
+import { Commodity, FORMS, YIELDS, formByKey, yieldOutputId } from "../src/lots/forms";
 import type { GovernedCall } from "../src/governance/governedCall";
-import { applyChanges, catalogueLine, type DeployStep } from "./context";
+import { applyChanges, catalogueLine, ensureContract, type DeployStep } from "./context";
 
 /**
- * Registers the form catalogue and yield bounds; only what the chain does not have yet (forms
- * missing, tolerances or bounds that differ). Once governance is set, only what the chain lacks,
- * as proposals.
+ * The form catalogue: the forms and their handover allowances in the lot registry (mint and
+ * handover enforce them), and the form catalogue contract (dry-weight forms, yield bounds; every
+ * transform is checked against it), deployed and set on the registry. Only what the chain does not
+ * have yet (forms missing, tolerances, flags or bounds that differ). Once governance is set, only
+ * what the chain lacks, as proposals.
  */
 export const formsStep: DeployStep = {
   id: "003_forms",
   async run(context) {
     const address = context.deployments.contracts.LotRegistry.address;
+    const forwarder = context.deployments.contracts.Forwarder.address;
     const lots = LotRegistry__factory.connect(address, context.signer);
+    const known = context.deployments.contracts.FormCatalogue?.address;
+    const catalogueAddress = await ensureContract(context, "FormCatalogue", () =>
+      new FormCatalogue__factory(context.signer).deploy(forwarder, address),
+    );
+    const catalogue = FormCatalogue__factory.connect(catalogueAddress, context.signer);
+    const freshCatalogue = known?.toLowerCase() !== catalogueAddress.toLowerCase();
     // Once governance is set, the chain's catalogue is what the governors decided: a restart
-    // proposes only what the chain lacks (a new form, bounds never set), never a return of changed
-    // values to the figures in the code.
+    // proposes only what the chain lacks (a new form, bounds never set, the flags of a form or a
+    // catalogue new in this run), never a return of changed values to the figures in the code.
     const governed = (await lots.governance()) !== ZeroAddress;
-    const change = (description: string, data: string): GovernedCall => ({ target: address, data, description });
+    const change = (target: string, description: string, data: string): GovernedCall => ({ target, data, description });
+    const wiring: GovernedCall[] = [];
+    if ((await lots.formCatalogue()).toLowerCase() !== catalogueAddress.toLowerCase()) {
+      wiring.push(change(address, `setFormCatalogue(${catalogueAddress})`, lots.interface.encodeFunctionData("setFormCatalogue", [catalogueAddress])));
+    }
     const forms: GovernedCall[] = [];
     const tolerances: GovernedCall[] = [];
+    const flags: GovernedCall[] = [];
     for (const form of FORMS) {
       const onChain = await lots.getForm(form.id);
       if (!onChain.registered) {
-        forms.push(change(`registerForm(${form.id}, "${form.name}")`, lots.interface.encodeFunctionData("registerForm", [
+        forms.push(change(address, `registerForm(${form.id}, "${form.name}")`, lots.interface.encodeFunctionData("registerForm", [
           form.id, Commodity[form.commodity], form.lossBps, form.gainBps, form.mintable, form.name,
         ])));
       } else if (!governed && (Number(onChain.lossBps) !== form.lossBps || Number(onChain.gainBps) !== form.gainBps)) {
-        tolerances.push(change(`setFormTolerance(${form.id}, ${form.lossBps}, ${form.gainBps})`,
+        tolerances.push(change(address, `setFormTolerance(${form.id}, ${form.lossBps}, ${form.gainBps})`,
           lots.interface.encodeFunctionData("setFormTolerance", [form.id, form.lossBps, form.gainBps])));
+      }
+      const dryBasis = await catalogue.isDryBasis(form.id);
+      const lacking = !onChain.registered || freshCatalogue;
+      if (dryBasis !== form.dryBasis && (governed ? lacking && form.dryBasis : true)) {
+        flags.push(change(catalogueAddress, `setDryBasis(${form.id}, ${form.dryBasis})`,
+          catalogue.interface.encodeFunctionData("setDryBasis", [form.id, form.dryBasis])));
       }
     }
     const yields: GovernedCall[] = [];
     for (const bounds of YIELDS) {
-      const [from, to] = [formByKey(bounds.from).id, formByKey(bounds.to).id];
-      const current = await lots.getYieldBounds(from, to);
+      const [from, to] = [formByKey(bounds.from).id, yieldOutputId(bounds.to)];
+      const current = await catalogue.getYieldBounds(from, to);
       const differs = Number(current.minBps) !== bounds.minBps || Number(current.maxBps) !== bounds.maxBps;
       if (governed ? current.maxBps === 0n : differs) {
-        yields.push(change(`setYieldBounds(${from}, ${to}, ${bounds.minBps}, ${bounds.maxBps})`,
-          lots.interface.encodeFunctionData("setYieldBounds", [from, to, bounds.minBps, bounds.maxBps])));
+        yields.push(change(catalogueAddress, `setYieldBounds(${from}, ${to}, ${bounds.minBps}, ${bounds.maxBps})`,
+          catalogue.interface.encodeFunctionData("setYieldBounds", [from, to, bounds.minBps, bounds.maxBps])));
       }
     }
-    // Forms first: bounds name them.
+    // Forms first: flags and bounds name them.
+    const wired = await applyChanges(context, wiring);
     const registered = await applyChanges(context, forms);
-    const changed = await applyChanges(context, [...tolerances, ...yields]);
-    const pending = forms.length + tolerances.length + yields.length - registered - changed;
+    const adjusted = await applyChanges(context, tolerances);
+    const flagged = await applyChanges(context, flags);
+    const set = await applyChanges(context, yields);
+    const pending = wiring.length + forms.length + tolerances.length + flags.length + yields.length - wired - registered - adjusted - flagged - set;
     context.log(
       `forms: ${catalogueLine([
         { total: FORMS.length, noun: "forms", changed: registered, verb: "new" },
-        { total: YIELDS.length, noun: "yield bounds", changed, verb: "set" },
+        { total: YIELDS.length, noun: "yield bounds", changed: set, verb: "set" },
+        { total: FORMS.filter((form) => form.dryBasis).length, noun: "dry-weight forms", changed: flagged, verb: "set" },
       ])}${pending > 0 ? ` (${pending} changes proposed to governance)` : ""}`,
     );
   },

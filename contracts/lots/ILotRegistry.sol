@@ -13,8 +13,8 @@ interface ILotRegistry {
         Consumed // an input of a split, merge or transform; its outputs carry on
     }
 
-    /// @notice A lot's state. Storage plan: one slot (160 + 64 + 8 + 8 = 240 bits); the history head
-    /// sits in a second slot; metadata and origin live only in events and in the head.
+    /// @notice A lot's state. Storage plan: one slot (160 + 64 + 8 + 8 + 16 = 256 bits); the history
+    /// head sits in a second slot; metadata and origin live only in events and in the head.
     struct Lot {
         // The account holding the lot; any active account of the same member may act on it.
         address custodian;
@@ -24,6 +24,11 @@ interface ILotRegistry {
         uint8 form;
         // Life-cycle status.
         LotStatus status;
+        // Measured quality in basis points of the weight, 0 = not measured: the dry rubber content
+        // (DRC) of a rubber form, the moisture of a cocoa form. Forms whose yields count on dry
+        // weight (see {IFormCatalogue-isDryBasis}) read it as the dry share: dry grams = grams *
+        // quality / 10 000.
+        uint16 quality;
     }
 
     /// @notice One delivery to mint: a cooperative's weigh-in of one farmer's crop.
@@ -32,6 +37,9 @@ interface ILotRegistry {
         uint8 form;
         // Weighed quantity in grams (> 0).
         uint64 grams;
+        // Quality measured at the weigh-in, basis points (<= 10 000; 0 = not measured): DRC of
+        // rubber (cup lump 5 500 = 55 %), moisture of cocoa (wet beans 5 500, dry beans 750).
+        uint16 quality;
         // sha2-256 digest of the delivery's metadata document CID (grade, moisture, DRC, date).
         bytes32 metadata;
         // Commitment to the origin: hash of the plot geometry and farmer reference, kept private off chain.
@@ -44,8 +52,24 @@ interface ILotRegistry {
         uint8 form;
         // Quantity in grams (> 0).
         uint64 grams;
+        // Quality measured on the output, basis points (<= 10 000; 0 = not measured). A split's part
+        // keeps the lot's quality (give 0 or that value); a merge's output gets its inputs'
+        // grams-weighted mean.
+        uint16 quality;
         // sha2-256 digest of the output's metadata document CID.
         bytes32 metadata;
+    }
+
+    /// @notice A non-traced ingredient a transform declares (sugar, milk powder, lecithin): it adds
+    /// its grams to the outputs of `outputForm` and to their yield bounds, carries no claim and never
+    /// becomes mass-balance credit (see {transformWithIngredients}).
+    struct Ingredient {
+        // The output form the ingredient goes into (an output of that form must be produced).
+        uint8 outputForm;
+        // Its weight in grams (> 0).
+        uint64 grams;
+        // Its name, UTF-8, right-padded with zero bytes, e.g. "sugar" (the page shows it).
+        bytes32 name;
     }
 
     /// @notice A registered form of a commodity.
@@ -65,12 +89,6 @@ interface ILotRegistry {
         bool registered;
     }
 
-    /// @notice Yield bounds for a transform from one form to another, in basis points of the input grams.
-    struct YieldBounds {
-        uint32 minBps;
-        uint32 maxBps;
-    }
-
     /// @notice Emitted when governance registers a form.
     event FormRegistered(
         uint8 indexed form, uint8 commodity, uint16 lossBps, uint16 gainBps, bool mintable, string name
@@ -79,10 +97,12 @@ interface ILotRegistry {
     event FormToleranceChanged(uint8 indexed form, uint16 lossBps, uint16 gainBps);
     /// @notice Emitted when the base of the lots' token URIs changes.
     event BaseURIChanged(string baseURI);
-    /// @notice Emitted when governors set the yield bounds of `inputForm` -> `outputForm`.
-    event YieldBoundsSet(uint8 indexed inputForm, uint8 indexed outputForm, uint32 minBps, uint32 maxBps);
+    /// @notice Emitted when governors set the form catalogue transforms are checked against.
+    event FormCatalogueSet(address indexed catalogue);
     /// @notice Emitted by {mint} for its one lot; the custodian is the `to` of the {Transfer} just before.
-    event LotMinted(uint256 indexed lotId, uint8 form, uint64 grams, bytes32 metadata, bytes32 origin, bytes32 head);
+    event LotMinted(
+        uint256 indexed lotId, uint8 form, uint64 grams, uint16 quality, bytes32 metadata, bytes32 origin, bytes32 head
+    );
     /// @notice Emitted once per {mintBatch} call: lots `firstLotId` .. `firstLotId + deliveries.length - 1`.
     /// `heads[i]` is the history head of lot `firstLotId + i` after minting.
     event LotsMinted(address indexed custodian, uint256 indexed firstLotId, Delivery[] deliveries, bytes32[] heads);
@@ -96,16 +116,20 @@ interface ILotRegistry {
     );
     /// @notice Emitted when the receiver takes custody. `gramsReceived - gramsSent` is the weighed
     /// difference; the lot's quantity is now the smaller of the two (a handover never adds mass).
+    /// `quality` is the lot's quality from now on: the receiver's measurement, or the one it had.
     event HandoverAccepted(
         uint256 indexed lotId,
         address indexed previousCustodian,
         address indexed custodian,
         uint64 gramsSent,
         uint64 gramsReceived,
+        uint16 quality,
         bytes32 head
     );
     /// @notice Emitted once per split, merge or transform. Inputs are consumed (their heads after the
-    /// consumption are `inputHeads`); outputs are lots `firstOutputId` .. `firstOutputId + outputs.length - 1`.
+    /// consumption are `inputHeads`); outputs are lots `firstOutputId` .. `firstOutputId + outputs.length - 1`
+    /// (each with the quality it got); `ingredients` are a transform's declared non-traced
+    /// ingredients (empty for split, merge and a transform without any).
     event LotsDerived(
         uint8 indexed kind,
         address indexed custodian,
@@ -113,6 +137,7 @@ interface ILotRegistry {
         bytes32[] inputHeads,
         uint256 firstOutputId,
         Output[] outputs,
+        Ingredient[] ingredients,
         bytes32[] outputHeads
     );
     /// @notice Emitted when a custodian attaches evidence (weigh ticket, photo, lab report) to a lot.
@@ -138,6 +163,14 @@ interface ILotRegistry {
     error LotRegistryInvalidForm(uint8 form, uint8 commodity);
     /// @dev Item `index` of the call (a delivery, part or output; 0 for a single lot) has zero grams.
     error LotRegistryZeroQuantity(uint256 index);
+    /// @dev Item `index` of the call (a delivery or output; 0 for a single lot or an acceptance) gives a
+    /// quality of `quality` basis points, above 10 000 (100 %).
+    error LotRegistryInvalidQuality(uint256 index, uint16 quality);
+    /// @dev Part `index` of a split of lot `lotId` gives quality `actual`; a split measures nothing, so
+    /// a part keeps the lot's `expected` (give 0 or that value).
+    error LotRegistryQualityMismatch(uint256 lotId, uint256 index, uint16 expected, uint16 actual);
+    /// @dev No form catalogue is set ({setFormCatalogue}): transforms have no yield bounds to be checked against.
+    error LotRegistryNoFormCatalogue();
     /// @dev A batch of `size` items where `min` .. `max` are allowed.
     error LotRegistryBatchSize(uint256 size, uint256 min, uint256 max);
     /// @dev `receiver` cannot take custody: not an account of another member holding a custodian role.
@@ -160,17 +193,6 @@ interface ILotRegistry {
     error LotRegistrySplitImbalance(uint256 lotId, uint64 lotGrams, uint256 partsGrams);
     /// @dev Lot `lotId` is of form `actual`; the operation needs `expected`.
     error LotRegistryFormMismatch(uint256 lotId, uint8 expected, uint8 actual);
-    /// @dev No yield bounds are registered for `inputForm` -> `outputForm`.
-    error LotRegistryNoYieldBounds(uint8 inputForm, uint8 outputForm);
-    /// @dev The outputs of form `outputForm`, `outputGrams` in all, from `inputGrams` of `inputForm`,
-    /// lie outside [`minBps`, `maxBps`] of the input.
-    error LotRegistryYieldOutOfBounds(
-        uint8 inputForm, uint8 outputForm, uint256 inputGrams, uint256 outputGrams, uint32 minBps, uint32 maxBps
-    );
-    /// @dev A transform's outputs weigh more than its inputs.
-    error LotRegistryMassCreated(uint256 inputGrams, uint256 outputGrams);
-    /// @dev Invalid tolerance or yield bounds.
-    error LotRegistryInvalidBounds(uint256 minBps, uint256 maxBps);
     /// @dev `account` has used all {LOT_ID_BASE} - 1 lot ids of its sequence.
     error LotRegistrySequenceExhausted(address account);
     /// @dev ERC-721 transfers and approvals are refused: custody moves only by handover.
@@ -207,15 +229,12 @@ interface ILotRegistry {
     /// @param gainBps New gain allowance in basis points.
     function setFormTolerance(uint8 form, uint16 lossBps, uint16 gainBps) external;
 
-    /// @notice Sets the yield bounds of a transform from `inputForm` to `outputForm`.
-    /// @dev Requirements: caller is the governance contract; both forms registered; 0 < `maxBps`,
-    /// `minBps` <= `maxBps`.
-    /// Emits {YieldBoundsSet}. Example: wet -> dry cocoa beans `setYieldBounds(1, 2, 3500, 4500)`.
-    /// @param inputForm Form consumed.
-    /// @param outputForm Form produced.
-    /// @param minBps Least output per input, basis points.
-    /// @param maxBps Most output per input, basis points.
-    function setYieldBounds(uint8 inputForm, uint8 outputForm, uint32 minBps, uint32 maxBps) external;
+    /// @notice Sets the form catalogue every transform is checked against (dry-weight forms, yield
+    /// bounds; see {IFormCatalogue}). Mints and handovers never read it.
+    /// @dev Requirements: caller is the governance contract (bounds decide what a transform may
+    /// produce). Emits {FormCatalogueSet}.
+    /// @param catalogue The catalogue contract.
+    function setFormCatalogue(address catalogue) external;
 
     /// @notice Sets the base of every lot's token URI (the gateway's lot path).
     /// @dev Requirements: caller is a governor. Emits {BaseURIChanged}.
@@ -232,7 +251,7 @@ interface ILotRegistry {
 
     /// @notice Mints one delivery to the caller.
     /// @dev Requirements: caller is an active cooperative account; form registered and mintable at
-    /// origin; grams > 0.
+    /// origin; grams > 0; quality <= 10 000.
     /// Emits {Transfer} and {LotMinted}.
     /// @param delivery The delivery.
     /// @return lotId The new lot.
@@ -264,24 +283,29 @@ interface ILotRegistry {
     /// @param reason A reason code (e.g. 1 = quality, 2 = weight, 3 = documents).
     function reject(uint256 lotId, uint16 reason) external;
 
-    /// @notice Takes custody, recording the weight received. The lot's quantity becomes the smaller of
-    /// the sent and received weights: a loss is the receiver's measure, a gain is recorded but never
-    /// raises the lot's quantity or the mass-balance credit it brings.
+    /// @notice Takes custody, recording the weight received and, if measured, the quality. The lot's
+    /// quantity becomes the smaller of the sent and received weights: a loss is the receiver's
+    /// measure, a gain is recorded but never raises the lot's quantity or the mass-balance credit it
+    /// brings. A quality measured on receipt (a DRC or moisture test) replaces the lot's.
     /// @dev Requirements: caller is an account of the receiver's member; lot in transit; received
-    /// within the form's loss and gain allowances of sent. Emits {Transfer} and {HandoverAccepted}.
+    /// within the form's loss and gain allowances of sent; quality <= 10 000. Emits {Transfer} and
+    /// {HandoverAccepted}. Example: `accept(lotId, 482_000, 5_650)` (482 kg at 56.5 % DRC).
     /// @param lotId The lot.
     /// @param gramsReceived Weight on the receiver's scale.
-    function accept(uint256 lotId, uint64 gramsReceived) external;
+    /// @param quality Quality measured on receipt in basis points, or 0 to keep the lot's.
+    function accept(uint256 lotId, uint64 gramsReceived, uint16 quality) external;
 
-    /// @notice Splits a lot into parts of the same form whose grams sum exactly to the lot's.
+    /// @notice Splits a lot into parts of the same form whose grams sum exactly to the lot's. The parts
+    /// keep the lot's quality.
     /// @dev Requirements: caller is an account of the custodian's member; lot active; 2..{MAX_OUTPUTS} parts,
-    /// each > 0 and of the lot's form. Emits {LotsDerived} with kind {LotHistory-SPLIT}.
+    /// each > 0, of the lot's form, with quality 0 or the lot's. Emits {LotsDerived} with kind {LotHistory-SPLIT}.
     /// @param lotId The lot to split.
     /// @param parts The parts (their `form` must equal the lot's).
     /// @return firstOutputId The first part's lot id; the others follow.
     function split(uint256 lotId, Output[] calldata parts) external returns (uint256 firstOutputId);
 
-    /// @notice Merges lots of one form held by the caller's member into one lot.
+    /// @notice Merges lots of one form held by the caller's member into one lot, whose quality is the
+    /// inputs' grams-weighted mean (rounded down; 0, not measured, if any input was not measured).
     /// @dev Requirements: 2..{MAX_BATCH} active lots of the same form, all held by the caller's member.
     /// Emits {LotsDerived} with kind {LotHistory-MERGED}.
     /// @param lotIds The lots to merge.
@@ -289,18 +313,39 @@ interface ILotRegistry {
     /// @return lotId The merged lot.
     function merge(uint256[] calldata lotIds, bytes32 metadata) external returns (uint256 lotId);
 
-    /// @notice Transforms input lots of one form into outputs of other forms (drying, grinding,
-    /// pressing: cocoa liquor -> butter + powder). The outputs of each form, summed, must lie within
-    /// the bounds registered for input form -> that form (two dry-bean outputs of one wet-bean lot
-    /// count together), and all outputs together may not weigh more than the inputs.
-    /// @dev Requirements: 1..{MAX_BATCH} active inputs of one form held by the caller's member;
-    /// 1..{MAX_OUTPUTS} outputs. Emits {LotsDerived} with kind {LotHistory-TRANSFORMED}.
+    /// @notice Transforms input lots into outputs of other forms (drying, milling, grinding, pressing
+    /// liquor into butter and cake, blending cup lump, sheets and scrap into TSR 20). Inputs may be
+    /// of several forms; the outputs of each form, summed, must lie within the bounds the form
+    /// catalogue gives for the inputs (per input form, on dry weight where the form says so, see
+    /// {IFormCatalogue-checkTransform}), all outputs together within any bound on joint products,
+    /// and never weigh more than the inputs.
+    /// @dev Requirements: 1..{MAX_BATCH} active inputs held by the caller's member; 1..{MAX_OUTPUTS}
+    /// outputs, quality <= 10 000; a form catalogue set. Emits {LotsDerived} with kind
+    /// {LotHistory-TRANSFORMED}. Same as {transformWithIngredients} with no ingredients.
     /// @param inputIds The lots consumed.
     /// @param outputs The lots produced.
     /// @return firstOutputId The first output's lot id; the others follow.
     function transform(uint256[] calldata inputIds, Output[] calldata outputs)
         external
         returns (uint256 firstOutputId);
+
+    /// @notice {transform} with declared non-traced ingredients (sugar, milk powder, lecithin in a
+    /// chocolate): each adds its grams to the outputs of its form and to both of their yield bounds,
+    /// carries no claim, and never becomes mass-balance credit: the lot observer is told only each
+    /// output's traced share (its grams less its part of the ingredients of its form).
+    /// @dev Requirements: as {transform}; at most {MAX_INGREDIENTS} ingredients, each > 0 grams and
+    /// going into a form the call produces. Emits {LotsDerived} listing the ingredients.
+    /// Example: 600 kg liquor + 100 kg butter -> 1 000 kg chocolate with
+    /// `[{outputForm: 7, grams: 295_000_000, name: "sugar"}, {7, 5_000_000, "lecithin"}]`.
+    /// @param inputIds The lots consumed.
+    /// @param outputs The lots produced.
+    /// @param ingredients The non-traced ingredients.
+    /// @return firstOutputId The first output's lot id; the others follow.
+    function transformWithIngredients(
+        uint256[] calldata inputIds,
+        Output[] calldata outputs,
+        Ingredient[] calldata ingredients
+    ) external returns (uint256 firstOutputId);
 
     /// @notice Attaches evidence (a weigh ticket, photo, lab report) to a lot, folding it into its head.
     /// @dev Requirements: caller is an account of the custodian's member; lot not consumed. Emits {EvidenceAttached}.
@@ -323,8 +368,8 @@ interface ILotRegistry {
     /// @notice A registered form.
     function getForm(uint8 form) external view returns (Form memory);
 
-    /// @notice The yield bounds of `inputForm` -> `outputForm` (zeros if none).
-    function getYieldBounds(uint8 inputForm, uint8 outputForm) external view returns (YieldBounds memory);
+    /// @notice The form catalogue transforms are checked against (zero if none), see {setFormCatalogue}.
+    function formCatalogue() external view returns (address);
 
     /// @notice The id the next lot minted or derived by `account` will get
     /// (`accountNumber * LOT_ID_BASE + sequence`).

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {Hashes} from "@openzeppelin/contracts/utils/cryptography/Hashes.sol";
+import {ILotRegistry} from "./ILotRegistry.sol";
 
 /// @title LotHistory
 /// @notice The history-head encoding. Every event on a lot folds into its head:
@@ -14,7 +15,7 @@ import {Hashes} from "@openzeppelin/contracts/utils/cryptography/Hashes.sol";
 /// checks its whole ancestry given the event list. The fields of each kind are listed below and in
 /// docs/history-head.md; src/lots/historyHead.ts is the off-chain twin and tests compare the two.
 library LotHistory {
-    /// @dev (kind, lotId, custodian, form, grams, metadata, origin)
+    /// @dev (kind, lotId, custodian, form, grams, uint16 quality, metadata, origin)
     uint8 internal constant MINTED = 1;
     /// @dev (kind, lotId, custodian, receiver)
     uint8 internal constant OFFERED = 2;
@@ -22,7 +23,7 @@ library LotHistory {
     uint8 internal constant CANCELLED = 3;
     /// @dev (kind, lotId, custodian, receiver, uint16 reason)
     uint8 internal constant REJECTED = 4;
-    /// @dev (kind, lotId, previousCustodian, custodian, uint64 gramsSent, uint64 gramsReceived)
+    /// @dev (kind, lotId, previousCustodian, custodian, uint64 gramsSent, uint64 gramsReceived, uint16 quality)
     uint8 internal constant ACCEPTED = 5;
     /// @dev Input consumed: (kind, lotId, firstOutputId, outputCount)
     uint8 internal constant SPLIT = 6;
@@ -30,7 +31,9 @@ library LotHistory {
     uint8 internal constant MERGED = 7;
     /// @dev Input consumed: (kind, lotId, firstOutputId, outputCount)
     uint8 internal constant TRANSFORMED = 8;
-    /// @dev Output created: (kind, lotId, custodian, form, grams, metadata, uint256[] inputIds, bytes32[] inputHeads)
+    /// @dev Output created: (kind, lotId, custodian, form, grams, uint16 quality, metadata, bytes32 ingredients,
+    /// uint256[] inputIds, bytes32[] inputHeads); `ingredients` is {ingredientsDigest} of the call's
+    /// declared ingredients, zero when it declared none.
     uint8 internal constant DERIVED = 9;
     /// @dev (kind, lotId, by, evidence)
     uint8 internal constant EVIDENCE = 10;
@@ -42,9 +45,9 @@ library LotHistory {
     }
 
     /// @dev The genesis of a delivery. The digest is `keccak256(abi.encode(MINTED, lotId, custodian,
-    /// form, grams, metadata, origin))`, written word by word past the free memory pointer without
-    /// moving it: a cooperative's batch of deliveries hashes hundreds of these in one call.
-    function minted(uint256 lotId, address custodian, uint8 form, uint64 grams, bytes32 metadata, bytes32 originDigest)
+    /// form, grams, quality, metadata, origin))`, written word by word past the free memory pointer
+    /// without moving it: a cooperative's batch of deliveries hashes hundreds of these in one call.
+    function minted(uint256 lotId, address custodian, ILotRegistry.Delivery calldata delivery)
         internal
         pure
         returns (bytes32 digest)
@@ -54,11 +57,10 @@ library LotHistory {
             mstore(at, MINTED)
             mstore(add(at, 0x20), lotId)
             mstore(add(at, 0x40), custodian)
-            mstore(add(at, 0x60), form)
-            mstore(add(at, 0x80), grams)
-            mstore(add(at, 0xa0), metadata)
-            mstore(add(at, 0xc0), originDigest)
-            digest := keccak256(at, 0xe0)
+            // The delivery's five static words (form, grams, quality, metadata, origin) as they are in
+            // calldata, where the ABI decoder of the caller already checked each fits its type.
+            calldatacopy(add(at, 0x60), delivery, 0xa0)
+            digest := keccak256(at, 0x100)
         }
         return fold(0, digest);
     }
@@ -85,10 +87,12 @@ library LotHistory {
         address previousCustodian,
         address custodian,
         uint64 gramsSent,
-        uint64 gramsReceived
+        uint64 gramsReceived,
+        uint16 quality
     ) internal pure returns (bytes32) {
         return fold(
-            head, keccak256(abi.encode(ACCEPTED, lotId, previousCustodian, custodian, gramsSent, gramsReceived))
+            head,
+            keccak256(abi.encode(ACCEPTED, lotId, previousCustodian, custodian, gramsSent, gramsReceived, quality))
         );
     }
 
@@ -103,15 +107,34 @@ library LotHistory {
     function derived(
         uint256 lotId,
         address custodian,
-        uint8 form,
-        uint64 grams,
-        bytes32 metadata,
+        ILotRegistry.Output memory output,
+        bytes32 ingredients,
         uint256[] memory inputIds,
         bytes32[] memory inputHeads
     ) internal pure returns (bytes32) {
         return fold(
-            0, keccak256(abi.encode(DERIVED, lotId, custodian, form, grams, metadata, inputIds, inputHeads))
+            0,
+            keccak256(
+                abi.encode(
+                    DERIVED,
+                    lotId,
+                    custodian,
+                    output.form,
+                    output.grams,
+                    output.quality,
+                    output.metadata,
+                    ingredients,
+                    inputIds,
+                    inputHeads
+                )
+            )
         );
+    }
+
+    /// @dev What DERIVED commits to of a transform's declared ingredients:
+    /// `keccak256(abi.encode(ingredients))` (offset, length, then three words each), zero for none.
+    function ingredientsDigest(ILotRegistry.Ingredient[] memory ingredients) internal pure returns (bytes32) {
+        return ingredients.length == 0 ? bytes32(0) : keccak256(abi.encode(ingredients));
     }
 
     function evidence(bytes32 head, uint256 lotId, address by, bytes32 evidenceDigest)

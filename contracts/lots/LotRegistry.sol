@@ -10,6 +10,7 @@ import {IERC721Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.s
 import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 import {Membership} from "../membership/Membership.sol";
 import {Roles} from "../membership/Roles.sol";
+import {IFormCatalogue} from "./IFormCatalogue.sol";
 import {ILotObserver} from "./ILotObserver.sol";
 import {ILotRegistry} from "./ILotRegistry.sol";
 import {LotHistory} from "./LotHistory.sol";
@@ -22,13 +23,15 @@ import {LotHistory} from "./LotHistory.sol";
 /// caller's lot sequence and ERC-721 balance.
 ///
 /// Storage plan (gas is a feature: a cooperative mints every delivery):
-/// - `_lots[id]`: one slot, custodian | grams | form | status.
+/// - `_lots[id]`: one slot, custodian | grams | form | status | quality.
 /// - `_heads[id]`: one slot, the history head. Metadata and origin are only in events and the head.
 /// - the acting account's {AccountRecord}: roles, lot sequence and balance, read and written once
 ///   per call however many lots it mints.
 /// - `_registeredForms`: a bitmap, so the form check of a whole batch is one read.
 /// - `_lotObserver`: told of derivations and accepted handovers (claims and mass-balance credit
 ///   live in the attestation registry); mints never read it.
+/// - `_formCatalogue`: dry-weight forms and yield bounds, asked by transforms only (see
+///   {IFormCatalogue}); mints and handovers never read it.
 ///
 /// Lot ids are `accountNumber * LOT_ID_BASE + sequence`: each account numbers the lots it mints or
 /// derives, consecutively, so a batch is one ERC-2309 range and no shared counter is written.
@@ -51,6 +54,8 @@ contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Contex
     /// @notice Most outputs of one split or transform. Each output may carry every claim of its
     /// inputs, so this bound keeps the worst case within a block (docs/attestations.md, batch limits).
     uint256 public constant MAX_OUTPUTS = 200;
+    /// @notice Most declared ingredients of one transform (a recipe's sugar, milk powder, lecithin...).
+    uint256 public constant MAX_INGREDIENTS = 32;
     /// @notice Highest handover loss or gain allowance a form may have, in basis points (10 %).
     uint16 public constant MAX_TOLERANCE_BPS = 1_000;
     /// @notice Highest form id (the registered-forms bitmap holds 256 bits).
@@ -67,11 +72,11 @@ contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Contex
     mapping(uint256 lotId => bytes32) private _heads;
     mapping(uint256 lotId => address) private _pendingReceivers;
     mapping(uint8 form => Form) private _forms;
-    mapping(uint8 inputForm => mapping(uint8 outputForm => YieldBounds)) private _yields;
     uint256 private _registeredForms;
     uint256 private _mintableForms;
     string private _baseURI;
     ILotObserver private _lotObserver;
+    IFormCatalogue private _formCatalogue;
 
     /// @param trustedForwarder The ERC-2771 forwarder relayed requests come through.
     /// @param firstGovernor The account of member 1, the network's first governor.
@@ -116,15 +121,9 @@ contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Contex
     }
 
     /// @inheritdoc ILotRegistry
-    function setYieldBounds(uint8 inputForm, uint8 outputForm, uint32 minBps, uint32 maxBps)
-        external
-        onlyGovernance
-    {
-        if (!_forms[inputForm].registered) revert LotRegistryUnknownForm(inputForm);
-        if (!_forms[outputForm].registered) revert LotRegistryUnknownForm(outputForm);
-        if (maxBps == 0 || minBps > maxBps) revert LotRegistryInvalidBounds(minBps, maxBps);
-        _yields[inputForm][outputForm] = YieldBounds(minBps, maxBps);
-        emit YieldBoundsSet(inputForm, outputForm, minBps, maxBps);
+    function setFormCatalogue(address catalogue) external onlyGovernance {
+        _formCatalogue = IFormCatalogue(catalogue);
+        emit FormCatalogueSet(catalogue);
     }
 
     /// @inheritdoc ILotRegistry
@@ -146,10 +145,10 @@ contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Contex
         address custodian = _msgSender();
         AccountRecord memory account;
         (account, lotId) = _openSequence(custodian, Roles.COOPERATIVE, 1);
-        (bytes32 head, uint64 grams, uint8 form) = _newDelivery(custodian, lotId, delivery, account, 0);
-        _update(lotId, custodian, grams, form, LotStatus.Active, address(0), account);
+        (bytes32 head, uint64 grams, uint8 form, uint16 quality) = _newDelivery(custodian, lotId, delivery, account, 0);
+        _update(lotId, custodian, grams, form, LotStatus.Active, quality, address(0), account);
         _closeSequence(custodian, account, 1);
-        emit LotMinted(lotId, delivery.form, delivery.grams, delivery.metadata, delivery.origin, head);
+        emit LotMinted(lotId, form, grams, quality, delivery.metadata, delivery.origin, head);
     }
 
     /// @inheritdoc ILotRegistry
@@ -168,8 +167,9 @@ contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Contex
             unchecked {
                 lotId = firstLotId + i;
             }
-            (bytes32 head, uint64 grams, uint8 form) = _newDelivery(custodian, lotId, deliveries[i], account, i);
-            _lots[lotId] = Lot(custodian, grams, form, LotStatus.Active);
+            (bytes32 head, uint64 grams, uint8 form, uint16 quality) =
+                _newDelivery(custodian, lotId, deliveries[i], account, i);
+            _writeLot(lotId, custodian, grams, form, LotStatus.Active, quality);
             heads[i] = head;
         }
         _countIn(account, count);
@@ -229,9 +229,11 @@ contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Contex
     }
 
     /// @inheritdoc ILotRegistry
-    function accept(uint256 lotId, uint64 gramsReceived) external {
+    function accept(uint256 lotId, uint64 gramsReceived, uint16 quality) external {
         (Lot storage lot,) = _receiverLot(lotId);
         if (gramsReceived == 0) revert LotRegistryZeroQuantity(0);
+        _checkQuality(0, quality);
+        if (quality == 0) quality = lot.quality;
         uint64 gramsSent = lot.grams;
         uint64 grams = _checkReceived(lotId, lot.form, gramsSent, gramsReceived);
         address previous = lot.custodian;
@@ -240,11 +242,12 @@ contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Contex
         delete _pendingReceivers[lotId];
         // The receiver is another member's account (see {offer}), so `previous` is not `custodian`.
         AccountRecord memory holder = _accountRecord(custodian);
-        _update(lotId, custodian, grams, form, LotStatus.Active, previous, holder);
+        _update(lotId, custodian, grams, form, LotStatus.Active, quality, previous, holder);
         _setAccountRecord(custodian, holder);
-        bytes32 head = LotHistory.accepted(_heads[lotId], lotId, previous, custodian, gramsSent, gramsReceived);
+        bytes32 head =
+            LotHistory.accepted(_heads[lotId], lotId, previous, custodian, gramsSent, gramsReceived, quality);
         _heads[lotId] = head;
-        emit HandoverAccepted(lotId, previous, custodian, gramsSent, gramsReceived, head);
+        emit HandoverAccepted(lotId, previous, custodian, gramsSent, gramsReceived, quality, head);
         ILotObserver observer = _lotObserver;
         if (address(observer) != address(0)) {
             observer.onHandoverAccepted(lotId, previous, custodian, form, grams);
@@ -258,16 +261,22 @@ contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Contex
         uint256 count = parts.length;
         _checkOutputCount(count, 2);
         (Lot storage lot,) = _custodianLot(lotId, LotStatus.Active);
-        uint8 form = lot.form;
+        (uint8 form, uint16 quality) = (lot.form, lot.quality);
+        Output[] memory outputs = parts;
         uint256 total;
         for (uint256 i = 0; i < count; ++i) {
-            if (parts[i].form != form) revert LotRegistryFormMismatch(lotId, form, parts[i].form);
-            total += parts[i].grams;
+            Output memory part = outputs[i];
+            if (part.form != form) revert LotRegistryFormMismatch(lotId, form, part.form);
+            if (part.quality != 0 && part.quality != quality) {
+                revert LotRegistryQualityMismatch(lotId, i, quality, part.quality);
+            }
+            part.quality = quality;
+            total += part.grams;
         }
         if (total != lot.grams) revert LotRegistrySplitImbalance(lotId, lot.grams, total);
         uint256[] memory inputIds = new uint256[](1);
         inputIds[0] = lotId;
-        return _derive(LotHistory.SPLIT, inputIds, parts);
+        return _derive(LotHistory.SPLIT, inputIds, outputs, new Ingredient[](0), new uint64[](0));
     }
 
     /// @inheritdoc ILotRegistry
@@ -276,15 +285,22 @@ contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Contex
         _checkBatchSize(count, 2);
         uint8 form;
         uint256 total;
+        uint256 dry; // sum of grams * quality; the merged quality is its grams-weighted mean
+        bool measured = true;
         for (uint256 i = 0; i < count; ++i) {
             (Lot storage lot,) = _custodianLot(lotIds[i], LotStatus.Active);
             if (i == 0) form = lot.form;
             else if (lot.form != form) revert LotRegistryFormMismatch(lotIds[i], form, lot.form);
             total += lot.grams;
+            dry += uint256(lot.grams) * lot.quality;
+            measured = measured && lot.quality != 0;
         }
         Output[] memory outputs = new Output[](1);
-        outputs[0] = Output(form, _toGrams(total), metadata);
-        return _derive(LotHistory.MERGED, lotIds, outputs);
+        // Cannot truncate: a mean of qualities, each at most 10 000. Rounded down, so the dry weight
+        // a merged lot brings to a transform is never more than its inputs had.
+        uint16 quality = measured ? uint16(dry / total) : 0;
+        outputs[0] = Output(form, _toGrams(total), quality, metadata);
+        return _derive(LotHistory.MERGED, lotIds, outputs, new Ingredient[](0), new uint64[](0));
     }
 
     /// @inheritdoc ILotRegistry
@@ -292,19 +308,19 @@ contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Contex
         external
         returns (uint256 firstOutputId)
     {
-        _checkBatchSize(inputIds.length, 1);
-        _checkOutputCount(outputs.length, 1);
-        uint8 form;
-        uint256 inputGrams;
-        for (uint256 i = 0; i < inputIds.length; ++i) {
-            (Lot storage lot,) = _custodianLot(inputIds[i], LotStatus.Active);
-            if (i == 0) form = lot.form;
-            else if (lot.form != form) revert LotRegistryFormMismatch(inputIds[i], form, lot.form);
-            inputGrams += lot.grams;
+        return _transform(inputIds, outputs, new Ingredient[](0));
+    }
+
+    /// @inheritdoc ILotRegistry
+    function transformWithIngredients(
+        uint256[] calldata inputIds,
+        Output[] calldata outputs,
+        Ingredient[] calldata ingredients
+    ) external returns (uint256 firstOutputId) {
+        if (ingredients.length > MAX_INGREDIENTS) {
+            revert LotRegistryBatchSize(ingredients.length, 0, MAX_INGREDIENTS);
         }
-        uint256 outputGrams = _checkYields(form, inputGrams, outputs);
-        if (outputGrams > inputGrams) revert LotRegistryMassCreated(inputGrams, outputGrams);
-        return _derive(LotHistory.TRANSFORMED, inputIds, outputs);
+        return _transform(inputIds, outputs, ingredients);
     }
 
     /// @inheritdoc ILotRegistry
@@ -354,8 +370,8 @@ contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Contex
     }
 
     /// @inheritdoc ILotRegistry
-    function getYieldBounds(uint8 inputForm, uint8 outputForm) external view returns (YieldBounds memory) {
-        return _yields[inputForm][outputForm];
+    function formCatalogue() external view returns (address) {
+        return address(_formCatalogue);
     }
 
     /// @inheritdoc ILotRegistry
@@ -458,12 +474,15 @@ contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Contex
         Delivery calldata delivery,
         AccountRecord memory account,
         uint256 index
-    ) private returns (bytes32 head, uint64 grams, uint8 form) {
+    ) private returns (bytes32 head, uint64 grams, uint8 form, uint16 quality) {
+        // Typed reads: the ABI decoder checks each fits its type before the head hashes the words.
         form = delivery.form;
         grams = delivery.grams;
+        quality = delivery.quality;
         _checkMintable(form, account);
         if (grams == 0) revert LotRegistryZeroQuantity(index);
-        head = LotHistory.minted(lotId, custodian, form, grams, delivery.metadata, delivery.origin);
+        if (quality > BPS) revert LotRegistryInvalidQuality(index, quality);
+        head = LotHistory.minted(lotId, custodian, delivery);
         _heads[lotId] = head;
     }
 
@@ -493,14 +512,38 @@ contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Contex
         uint64 grams,
         uint8 form,
         LotStatus status,
+        uint16 quality,
         address from,
         AccountRecord memory holder
     ) private {
-        _lots[lotId] = Lot(custodian, grams, form, status);
+        _writeLot(lotId, custodian, grams, form, status, quality);
         address to = status == LotStatus.Consumed ? address(0) : custodian;
         if (to != address(0)) _countIn(holder, 1);
         if (from != address(0)) _countOut(from);
         emit Transfer(from, to, lotId);
+    }
+
+    /// @dev Writes a lot's slot in one store, packed as {Lot} lays it out (custodian in bits 0-159,
+    /// grams 160-223, form 224-231, status 232-239, quality 240-255; getLot reads it back through
+    /// the struct, and the tests compare). Solidity would build the struct in memory and copy it
+    /// field by field, several hundred gas more on every mint. Each value is masked to its width:
+    /// assembly may not assume the unused high bits of a short type are clean.
+    function _writeLot(
+        uint256 lotId,
+        address custodian,
+        uint64 grams,
+        uint8 form,
+        LotStatus status,
+        uint16 quality
+    ) private {
+        Lot storage lot = _lots[lotId];
+        assembly ("memory-safe") {
+            let packed := or(
+                or(and(custodian, 0xffffffffffffffffffffffffffffffffffffffff), shl(160, and(grams, 0xffffffffffffffff))),
+                or(shl(224, and(form, 0xff)), or(shl(232, and(status, 0xff)), shl(240, and(quality, 0xffff))))
+            )
+            sstore(lot.slot, packed)
+        }
     }
 
     /// @dev Counts `count` new lots into the open account record of their holder (see {_update}).
@@ -519,28 +562,60 @@ contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Contex
         }
     }
 
-    /// @dev The one place split, merge and transform consume inputs and create outputs. The caller
-    /// checked custody, status and mass balance; this consumes each input (folding the consumption
-    /// into its head), then mints each output to the caller with a head committing to the inputs',
-    /// and finally tells the lot observer, if one is set (claims follow lots there).
-    function _derive(uint8 kind, uint256[] memory inputIds, Output[] memory outputs)
+    /// @dev A transform: each input checked held by the caller's member and active, then the whole
+    /// call checked against the form catalogue (yields per input-form group, dry weight, joint
+    /// products, ingredients), which also says what each output carries of the inputs.
+    function _transform(uint256[] calldata inputIds, Output[] calldata outputs, Ingredient[] memory ingredients)
         private
         returns (uint256 firstOutputId)
     {
+        _checkBatchSize(inputIds.length, 1);
+        _checkOutputCount(outputs.length, 1);
+        IFormCatalogue catalogue = _formCatalogue;
+        if (address(catalogue) == address(0)) revert LotRegistryNoFormCatalogue();
+        IFormCatalogue.TransformInput[] memory inputs = new IFormCatalogue.TransformInput[](inputIds.length);
+        for (uint256 i = 0; i < inputIds.length; ++i) {
+            (Lot storage lot,) = _custodianLot(inputIds[i], LotStatus.Active);
+            inputs[i] = IFormCatalogue.TransformInput(lot.form, lot.grams, lot.quality);
+        }
+        uint64[] memory traced = catalogue.checkTransform(inputs, outputs, ingredients);
+        return _derive(LotHistory.TRANSFORMED, inputIds, outputs, ingredients, traced);
+    }
+
+    /// @dev The one place split, merge and transform consume inputs and create outputs. The caller
+    /// checked custody, status and mass balance; this consumes each input (folding the consumption
+    /// into its head), then mints each output to the caller with a head committing to the inputs',
+    /// and finally tells the lot observer, if one is set (claims follow lots there), what each
+    /// output carries of the inputs: `traced` grams where ingredients were declared, else its grams.
+    function _derive(
+        uint8 kind,
+        uint256[] memory inputIds,
+        Output[] memory outputs,
+        Ingredient[] memory ingredients,
+        uint64[] memory traced
+    ) private returns (uint256 firstOutputId) {
         address custodian = _msgSender();
         AccountRecord memory account;
         (account, firstOutputId) = _openSequence(custodian, Roles.CUSTODIANS, outputs.length);
         bytes32[] memory inputHeads = _consumeInputs(kind, inputIds, firstOutputId, outputs.length, account);
         // Reload: consuming inputs may have counted lots out of this account's balance in storage.
         account.lotBalance = _accountRecord(custodian).lotBalance;
+        bytes32 declared = LotHistory.ingredientsDigest(ingredients);
         bytes32[] memory outputHeads = new bytes32[](outputs.length);
         for (uint256 i = 0; i < outputs.length; ++i) {
-            outputHeads[i] = _createOutput(custodian, firstOutputId + i, outputs[i], inputIds, inputHeads, i, account);
+            outputHeads[i] =
+                _createOutput(custodian, firstOutputId + i, outputs[i], declared, inputIds, inputHeads, i, account);
         }
         _closeSequence(custodian, account, outputs.length);
-        emit LotsDerived(kind, custodian, inputIds, inputHeads, firstOutputId, outputs, outputHeads);
+        emit LotsDerived(kind, custodian, inputIds, inputHeads, firstOutputId, outputs, ingredients, outputHeads);
         ILotObserver observer = _lotObserver;
-        if (address(observer) != address(0)) observer.onLotsDerived(kind, custodian, inputIds, firstOutputId, outputs);
+        if (address(observer) == address(0)) return firstOutputId;
+        // The lots are written and announced: from here `outputs` tells the observer what each
+        // output carries of the inputs, never the ingredients' grams (they bring no claim, no credit).
+        for (uint256 i = 0; i < traced.length; ++i) {
+            outputs[i].grams = traced[i];
+        }
+        observer.onLotsDerived(kind, custodian, inputIds, firstOutputId, outputs);
     }
 
     function _consumeInputs(
@@ -558,7 +633,7 @@ contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Contex
             // input would be consumed twice, its grams counted twice and its holder's balance underflow.
             if (input.status == LotStatus.Consumed) revert LotRegistryWrongStatus(inputId, LotStatus.Consumed);
             address holder = input.custodian;
-            _update(inputId, holder, input.grams, input.form, LotStatus.Consumed, holder, account);
+            _update(inputId, holder, input.grams, input.form, LotStatus.Consumed, input.quality, holder, account);
             bytes32 head = LotHistory.consumed(_heads[inputId], kind, inputId, firstOutputId, outputCount);
             _heads[inputId] = head;
             inputHeads[i] = head;
@@ -569,6 +644,7 @@ contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Contex
         address custodian,
         uint256 lotId,
         Output memory output,
+        bytes32 ingredients,
         uint256[] memory inputIds,
         bytes32[] memory inputHeads,
         uint256 index,
@@ -576,8 +652,9 @@ contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Contex
     ) private returns (bytes32 head) {
         if ((_registeredForms >> output.form) & 1 == 0) revert LotRegistryUnknownForm(output.form);
         if (output.grams == 0) revert LotRegistryZeroQuantity(index);
-        _update(lotId, custodian, output.grams, output.form, LotStatus.Active, address(0), account);
-        head = LotHistory.derived(lotId, custodian, output.form, output.grams, output.metadata, inputIds, inputHeads);
+        _checkQuality(index, output.quality);
+        _update(lotId, custodian, output.grams, output.form, LotStatus.Active, output.quality, address(0), account);
+        head = LotHistory.derived(lotId, custodian, output, ingredients, inputIds, inputHeads);
         _heads[lotId] = head;
     }
 
@@ -671,33 +748,9 @@ contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Contex
         return uint256(accountNumber) * LOT_ID_BASE + sequence;
     }
 
-    /// @dev Checks the yield of each output form: the grams of all outputs of that form together,
-    /// so two outputs of one form cannot each take the whole allowance. Returns all outputs' grams.
-    function _checkYields(uint8 inputForm, uint256 inputGrams, Output[] calldata outputs)
-        private
-        view
-        returns (uint256 outputGrams)
-    {
-        uint256 count = outputs.length;
-        uint256 checked; // bitmap of the output forms already checked
-        for (uint256 i = 0; i < count; ++i) {
-            uint8 outputForm = outputs[i].form;
-            outputGrams += outputs[i].grams;
-            if ((checked >> outputForm) & 1 == 1) continue;
-            checked |= uint256(1) << outputForm;
-            uint256 formGrams = outputs[i].grams;
-            for (uint256 j = i + 1; j < count; ++j) {
-                if (outputs[j].form == outputForm) formGrams += outputs[j].grams;
-            }
-            YieldBounds memory bounds = _yields[inputForm][outputForm];
-            if (bounds.maxBps == 0) revert LotRegistryNoYieldBounds(inputForm, outputForm);
-            uint256 scaled = formGrams * BPS;
-            if (scaled < inputGrams * bounds.minBps || scaled > inputGrams * bounds.maxBps) {
-                revert LotRegistryYieldOutOfBounds(
-                    inputForm, outputForm, inputGrams, formGrams, bounds.minBps, bounds.maxBps
-                );
-            }
-        }
+    /// @dev A quality is a share of the weight in basis points: at most 10 000 (0: not measured).
+    function _checkQuality(uint256 index, uint16 quality) private pure {
+        if (quality > BPS) revert LotRegistryInvalidQuality(index, quality);
     }
 
     function _checkBatchSize(uint256 size, uint256 min) private pure {

@@ -18,7 +18,7 @@ export type Hex = `0x${string}`;
 
 /** One event in a lot's life, with exactly the fields the head commits to. */
 export type LotHistoryEvent =
-  | { kind: "minted"; lotId: bigint; custodian: string; form: number; grams: bigint; metadata: string; origin: string }
+  | { kind: "minted"; lotId: bigint; custodian: string; form: number; grams: bigint; quality: number; metadata: string; origin: string }
   | { kind: "offered" | "cancelled"; lotId: bigint; custodian: string; receiver: string }
   | { kind: "rejected"; lotId: bigint; custodian: string; receiver: string; reason: number }
   | {
@@ -28,6 +28,8 @@ export type LotHistoryEvent =
       custodian: string;
       gramsSent: bigint;
       gramsReceived: bigint;
+      /** The lot's quality after acceptance (the receiver's measurement, or the one it had). */
+      quality: number;
     }
   | { kind: "split" | "merged" | "transformed"; lotId: bigint; firstOutputId: bigint; outputCount: bigint }
   | {
@@ -36,11 +38,17 @@ export type LotHistoryEvent =
       custodian: string;
       form: number;
       grams: bigint;
+      quality: number;
       metadata: string;
+      /** {@link ingredientsDigest} of the call's declared ingredients (zero when none). */
+      ingredients: string;
       inputIds: readonly bigint[];
       inputHeads: readonly string[];
     }
   | { kind: "evidence"; lotId: bigint; by: string; evidence: string };
+
+/** A declared non-traced ingredient of a transform, as `LotsDerived` lists it (name: bytes32, UTF-8). */
+export type DeclaredIngredient = { outputForm: number; grams: bigint; name: string };
 
 /** The events do not form a valid history (wrong first event, mixed lots). */
 export class HistoryHeadError extends Error {
@@ -60,21 +68,21 @@ export function eventDigest(event: LotHistoryEvent): Hex {
   const lotId = uint(event.lotId, 256);
   switch (event.kind) {
     case "minted":
-      return hash([kind, lotId, address(event.custodian), uint(event.form, 8), uint(event.grams, 64), bytes32(event.metadata), bytes32(event.origin)]);
+      return hash([kind, lotId, address(event.custodian), uint(event.form, 8), uint(event.grams, 64), uint(event.quality, 16), bytes32(event.metadata), bytes32(event.origin)]);
     case "offered":
     case "cancelled":
       return hash([kind, lotId, address(event.custodian), address(event.receiver)]);
     case "rejected":
       return hash([kind, lotId, address(event.custodian), address(event.receiver), uint(event.reason, 16)]);
     case "accepted":
-      return hash([kind, lotId, address(event.previousCustodian), address(event.custodian), uint(event.gramsSent, 64), uint(event.gramsReceived, 64)]);
+      return hash([kind, lotId, address(event.previousCustodian), address(event.custodian), uint(event.gramsSent, 64), uint(event.gramsReceived, 64), uint(event.quality, 16)]);
     case "split":
     case "merged":
     case "transformed":
       return hash([kind, lotId, uint(event.firstOutputId, 256), uint(event.outputCount, 256)]);
     case "derived": {
-      // 8 head words (6 fields, 2 offsets), then each array as length + items.
-      const idsOffset = 8 * 32;
+      // 10 head words (8 fields, 2 offsets), then each array as length + items.
+      const idsOffset = 10 * 32;
       const headsOffset = idsOffset + 32 * (1 + event.inputIds.length);
       return hash([
         kind,
@@ -82,7 +90,9 @@ export function eventDigest(event: LotHistoryEvent): Hex {
         address(event.custodian),
         uint(event.form, 8),
         uint(event.grams, 64),
+        uint(event.quality, 16),
         bytes32(event.metadata),
+        bytes32(event.ingredients),
         uint(idsOffset, 256),
         uint(headsOffset, 256),
         uint(event.inputIds.length, 256),
@@ -94,6 +104,20 @@ export function eventDigest(event: LotHistoryEvent): Hex {
     case "evidence":
       return hash([kind, lotId, address(event.by), bytes32(event.evidence)]);
   }
+}
+
+/**
+ * What a DERIVED event commits to of a transform's declared ingredients:
+ * `keccak256(abi.encode(Ingredient[]))` (offset 0x20, length, then outputForm, grams, name for each),
+ * or 32 zero bytes when there are none (split, merge, a transform without ingredients).
+ */
+export function ingredientsDigest(ingredients: readonly DeclaredIngredient[]): Hex {
+  if (ingredients.length === 0) return ZeroHash as Hex;
+  return hash([
+    uint(32, 256),
+    uint(ingredients.length, 256),
+    ...ingredients.flatMap((item) => [uint(item.outputForm, 8), uint(item.grams, 64), bytes32(item.name)]),
+  ]);
 }
 
 /** One fold step. */

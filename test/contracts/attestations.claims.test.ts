@@ -262,7 +262,7 @@ describe("AttestationRegistry: claims through the chain of custody", function ()
       await attestLot(network, lotId, Scheme.fairtrade);
       expect(await attestations.carriesClaim(lotId, Scheme.fairtrade)).to.equal(true);
       await registry.connect(coopPhone1).offer(lotId, processor);
-      await expect(registry.connect(processor).accept(lotId, 9_800n))
+      await expect(registry.connect(processor).accept(lotId, 9_800n, 0))
         .to.emit(attestations, "MassBalanceCredited")
         .withArgs(members.processor, Scheme.fairtrade, lotId, Form.wetBeans, 9_800n, 9_800n);
       expect(await credit(network, members.processor, Form.wetBeans)).to.equal(9_800n);
@@ -378,17 +378,17 @@ describe("AttestationRegistry: claims through the chain of custody", function ()
       const plain = await mintLot(registry, coopPhone1, Form.liquor, 6_667n, "plain");
       await attestLot(network, claimed, Scheme.fairtrade);
       const receipt = await receiptOf(
-        registry.connect(coopPhone1).transform([claimed, plain], [output(Form.butter, 4_501n), output(Form.powder, 5_001n)]),
+        registry.connect(coopPhone1).transform([claimed, plain], [output(Form.butter, 4_501n), output(Form.cake, 5_401n)]),
       );
       const credits = attestationLogs(receipt, attestations, "MassBalanceCredited").map((log) => [log.args.form, log.args.grams]);
-      // 4501 * 3333 / 10000 = 1500.18 -> 1500; 5001 * 3333 / 10000 = 1666.83 -> 1666.
+      // 4501 * 3333 / 10000 = 1500.18 -> 1500; 5401 * 3333 / 10000 = 1800.15 -> 1800.
       expect(credits).to.deep.equal([
         [BigInt(Form.butter), 1_500n],
-        [BigInt(Form.powder), 1_666n],
+        [BigInt(Form.cake), 1_800n],
       ]);
-      expect(await attestations.creditsOf(members.cooperative, Scheme.fairtrade, [Form.butter, Form.powder, Form.liquor])).to.deep.equal([
+      expect(await attestations.creditsOf(members.cooperative, Scheme.fairtrade, [Form.butter, Form.cake, Form.liquor])).to.deep.equal([
         1_500n,
-        1_666n,
+        1_800n,
         0n,
       ]);
     });
@@ -444,7 +444,7 @@ describe("AttestationRegistry: claims through the chain of custody", function ()
       const lotId = await mintLot(registry, coopPhone1, Form.wetBeans, 10_000n);
       await attestLot(network, lotId, Scheme.fairtrade);
       await registry.connect(coopPhone1).offer(lotId, processor);
-      await expect(registry.connect(processor).accept(lotId, 10_050n))
+      await expect(registry.connect(processor).accept(lotId, 10_050n, 0))
         .to.emit(attestations, "MassBalanceCredited")
         .withArgs(members.processor, Scheme.fairtrade, lotId, Form.wetBeans, 10_000n, 10_000n);
       expect((await registry.getLot(lotId)).lot.grams).to.equal(10_000n);

@@ -5,8 +5,8 @@ import path from "node:path";
 import { ethers } from "hardhat";
 import { ZeroHash } from "ethers";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
-import { AttestationRegistry__factory, Governance__factory, LotRegistry__factory } from "../../typechain-types";
-import { FormId } from "../../src/lots/forms";
+import { AttestationRegistry__factory, FormCatalogue__factory, Governance__factory, LotRegistry__factory } from "../../typechain-types";
+import { FORMS, FormId, YIELDS } from "../../src/lots/forms";
 import { deployAll } from "../../deploy";
 import { ChainOfCustody, DEMO_SCHEMES, subjectsToBits } from "../../src/attestations";
 
@@ -43,6 +43,39 @@ describe("deploy step 004_attestations", function () {
   });
 });
 
+describe("deploy step 003_forms", function () {
+  it("registers every form, deploys the form catalogue with its dry-weight forms and bounds, and does nothing the second time", async function () {
+    const [deployer] = await ethers.getSigners();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "firstmile-deploy-"));
+    try {
+      const file = path.join(dir, "hardhat.json");
+      const logs: string[] = [];
+      const first = await deployAll({ signer: deployer, file, network: "hardhat", log: (line) => logs.push(line) });
+      const lots = LotRegistry__factory.connect(first.contracts.LotRegistry.address, deployer);
+      const catalogue = FormCatalogue__factory.connect(first.contracts.FormCatalogue.address, deployer);
+      expect(await lots.formCatalogue()).to.equal(first.contracts.FormCatalogue.address);
+      expect(await catalogue.lotRegistry()).to.equal(first.contracts.LotRegistry.address);
+      for (const form of FORMS) {
+        expect((await lots.getForm(form.id)).registered, form.key).to.equal(true);
+        expect(await catalogue.isDryBasis(form.id), form.key).to.equal(form.dryBasis);
+      }
+      const dryForms = FORMS.filter((form) => form.dryBasis).length;
+      expect(logs).to.include(
+        `forms: ${FORMS.length} forms (${FORMS.length} new), ${YIELDS.length} yield bounds (${YIELDS.length} set), ${dryForms} dry-weight forms (${dryForms} set)`,
+      );
+
+      const nonce = await deployer.getNonce();
+      logs.length = 0;
+      const second = await deployAll({ signer: deployer, file, network: "hardhat", log: (line) => logs.push(line) });
+      expect(second.contracts.FormCatalogue).to.deep.equal(first.contracts.FormCatalogue);
+      expect(await deployer.getNonce()).to.equal(nonce);
+      expect(logs).to.include(`forms: ${FORMS.length} forms, ${YIELDS.length} yield bounds, ${dryForms} dry-weight forms, none new`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("deploy step 005_governance", function () {
   it("sets governance with the settings given, and a later run proposes nothing that undoes a governance decision", async function () {
     const [deployer] = await ethers.getSigners();
@@ -54,21 +87,28 @@ describe("deploy step 005_governance", function () {
       const governance = Governance__factory.connect(deployments.contracts.Governance.address, deployer);
       expect(await lots.governance()).to.equal(deployments.contracts.Governance.address);
       expect([await governance.delay(), await governance.quorum(), await governance.requiredApprovals()]).to.deep.equal([3_600n, 2n, 1n]);
-      await expect(lots.setYieldBounds(FormId.wetBeans, FormId.dryBeans, 3_300, 4_300)).to.be.revertedWithCustomError(
-        lots,
-        "MembershipNotGovernance",
-      );
+      const catalogue = FormCatalogue__factory.connect(deployments.contracts.FormCatalogue.address, deployer);
+      expect(await lots.formCatalogue()).to.equal(deployments.contracts.FormCatalogue.address);
+      await expect(catalogue.setYieldBounds(FormId.wetBeans, FormId.dryBeans, 3_400, 4_200))
+        .to.be.revertedWithCustomError(catalogue, "FormCatalogueNotGovernance")
+        .withArgs(deployer.address, deployments.contracts.Governance.address);
 
-      // The governors narrow the wet-to-dry bounds; the next deployment run leaves them as decided.
-      const data = lots.interface.encodeFunctionData("setYieldBounds", [FormId.wetBeans, FormId.dryBeans, 3_300, 4_300]);
-      await governance.propose(lots, data, ZeroHash);
-      await time.increase(3_600);
-      await governance.execute(lots, data, ZeroHash);
+      // The governors narrow the wet-to-dry bounds and take cup lump off dry weight; the next
+      // deployment run leaves both as decided.
+      for (const data of [
+        catalogue.interface.encodeFunctionData("setYieldBounds", [FormId.wetBeans, FormId.dryBeans, 3_400, 4_200]),
+        catalogue.interface.encodeFunctionData("setDryBasis", [FormId.cupLump, false]),
+      ]) {
+        await governance.propose(catalogue, data, ZeroHash);
+        await time.increase(3_600);
+        await governance.execute(catalogue, data, ZeroHash);
+      }
       const nonce = await deployer.getNonce();
       await deployAll({ signer: deployer, file, network: "hardhat" });
       expect(await deployer.getNonce()).to.equal(nonce);
-      const bounds = await lots.getYieldBounds(FormId.wetBeans, FormId.dryBeans);
-      expect([bounds.minBps, bounds.maxBps]).to.deep.equal([3_300n, 4_300n]);
+      const bounds = await catalogue.getYieldBounds(FormId.wetBeans, FormId.dryBeans);
+      expect([bounds.minBps, bounds.maxBps]).to.deep.equal([3_400n, 4_200n]);
+      expect(await catalogue.isDryBasis(FormId.cupLump)).to.equal(false);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

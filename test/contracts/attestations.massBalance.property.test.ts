@@ -223,13 +223,13 @@ class Sequence {
     } catch (error) {
       this.handoversRefused++;
       await time.setNextBlockTimestamp(this.now + 1n);
-      await expectRefusal(registry.connect(to).accept.staticCall(lotId, gramsReceived, PENDING), this.network, error);
+      await expectRefusal(registry.connect(to).accept.staticCall(lotId, gramsReceived, 0, PENDING), this.network, error);
       await this.mined(() => registry.connect(from).cancel(lotId));
       this.ledger.handoverSettled(lotId);
       this.log.push(`  refused, cancelled`);
       return;
     }
-    await this.mined(() => registry.connect(to).accept(lotId, gramsReceived));
+    await this.mined(() => registry.connect(to).accept(lotId, gramsReceived, 0));
     this.holders.set(lotId, to);
     const { lot: onChain } = await registry.getLot(lotId);
     expect(onChain.grams, `weight of ${lotId}\n${this.log.join("\n")}`).to.equal(this.ledger.getLot(lotId)!.grams);

@@ -3,12 +3,13 @@ import type { ContractTransactionReceipt, ContractTransactionResponse, LogDescri
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import {
   ERC2771Forwarder__factory,
+  FormCatalogue__factory,
   LotRegistry__factory,
   type ERC2771Forwarder,
   type ILotRegistry,
   type LotRegistry,
 } from "../../typechain-types";
-import { Commodity, FORMS, YIELDS, FormId, formByKey } from "../../src/lots/forms";
+import { Commodity, FORMS, YIELDS, FormId, formByKey, yieldOutputId } from "../../src/lots/forms";
 import { Role } from "../../src/membership/roles";
 
 export { Role };
@@ -43,12 +44,18 @@ export function digest(label: string): string {
   return ethers.id(label);
 }
 
-export function delivery(form: number, grams: bigint, tag: string = `${form}/${grams}`): ILotRegistry.DeliveryStruct {
-  return { form, grams, metadata: digest(`delivery metadata ${tag}`), origin: digest(`plot and farmer ${tag}`) };
+/** A delivery of `grams` of `form`; `quality` in basis points (moisture or DRC), 0 = not measured. */
+export function delivery(form: number, grams: bigint, tag: string = `${form}/${grams}`, quality = 0): ILotRegistry.DeliveryStruct {
+  return { form, grams, quality, metadata: digest(`delivery metadata ${tag}`), origin: digest(`plot and farmer ${tag}`) };
 }
 
-export function output(form: number, grams: bigint, tag: string = `${form}/${grams}`): ILotRegistry.OutputStruct {
-  return { form, grams, metadata: digest(`output metadata ${tag}`) };
+export function output(form: number, grams: bigint, tag: string = `${form}/${grams}`, quality = 0): ILotRegistry.OutputStruct {
+  return { form, grams, quality, metadata: digest(`output metadata ${tag}`) };
+}
+
+/** A declared non-traced ingredient (ILotRegistry.Ingredient): its name as UTF-8 bytes32. */
+export function ingredient(outputForm: number, grams: bigint, name: string): ILotRegistry.IngredientStruct {
+  return { outputForm, grams, name: ethers.encodeBytes32String(name) };
 }
 
 /**
@@ -98,14 +105,20 @@ async function deployNetwork({ everyFormMintable }: { everyFormMintable: boolean
     const mintable = everyFormMintable || form.mintable;
     await registry.registerForm(form.id, Commodity[form.commodity], form.lossBps, form.gainBps, mintable, form.name);
   }
+  const catalogue = await new FormCatalogue__factory(governor).deploy(forwarder, registry);
+  await registry.setFormCatalogue(catalogue);
+  for (const form of FORMS) {
+    if (form.dryBasis) await catalogue.setDryBasis(form.id, true);
+  }
   for (const bounds of YIELDS) {
-    await registry.setYieldBounds(formByKey(bounds.from).id, formByKey(bounds.to).id, bounds.minBps, bounds.maxBps);
+    await catalogue.setYieldBounds(formByKey(bounds.from).id, yieldOutputId(bounds.to), bounds.minBps, bounds.maxBps);
   }
 
   return {
     forwarder,
     membership,
     registry,
+    catalogue,
     members,
     governor,
     governor2,
@@ -176,22 +189,27 @@ export async function mintLot(
   form: number,
   grams: bigint,
   tag?: string,
+  quality = 0,
 ): Promise<bigint> {
-  const [lotId] = await mintLots(registry, custodian, [delivery(form, grams, tag)]);
+  const [lotId] = await mintLots(registry, custodian, [delivery(form, grams, tag, quality)]);
   return lotId;
 }
 
-/** Offers `lotId` from `from` to `to` and has `to` accept it at `gramsReceived` (the sent weight by default). */
+/**
+ * Offers `lotId` from `from` to `to` and has `to` accept it at `gramsReceived` (the sent weight by
+ * default) and `quality` (0: keeps the lot's).
+ */
 export async function handOver(
   registry: LotRegistry,
   lotId: bigint,
   from: HardhatEthersSigner,
   to: HardhatEthersSigner,
   gramsReceived?: bigint,
+  quality = 0,
 ): Promise<void> {
   await registry.connect(from).offer(lotId, to);
   const grams = gramsReceived ?? (await registry.getLot(lotId)).lot.grams;
-  await registry.connect(to).accept(lotId, grams);
+  await registry.connect(to).accept(lotId, grams, quality);
 }
 
 /** A lot minted by the cooperative's first phone and, unless `holder` is that phone, handed over to `holder`. */
@@ -201,8 +219,9 @@ export async function lotHeldBy(
   form: number,
   grams: bigint,
   tag?: string,
+  quality = 0,
 ): Promise<bigint> {
-  const lotId = await mintLot(network.registry, network.coopPhone1, form, grams, tag);
+  const lotId = await mintLot(network.registry, network.coopPhone1, form, grams, tag, quality);
   if (holder.address !== network.coopPhone1.address)
     await handOver(network.registry, lotId, network.coopPhone1, holder);
   return lotId;

@@ -44,9 +44,14 @@ describe("Governance", function () {
     });
 
     it("refuses a single governor pointing the lot observer elsewhere or changing the catalogue", async function () {
-      const { registry, attestations, governor, stranger } = await loadFixture(governedFixture);
+      const { registry, catalogue, attestations, governance, governor, stranger } = await loadFixture(governedFixture);
       await expect(registry.connect(governor).setLotObserver(stranger)).to.be.revertedWithCustomError(registry, "MembershipNotGovernance");
-      await expect(registry.connect(governor).setYieldBounds(Form.wetBeans, Form.dryBeans, 1, 10_000))
+      await expect(catalogue.connect(governor).setYieldBounds(Form.wetBeans, Form.dryBeans, 1, 10_000))
+        .to.be.revertedWithCustomError(catalogue, "FormCatalogueNotGovernance")
+        .withArgs(governor.address, await governance.getAddress());
+      await expect(catalogue.connect(governor).setDryBasis(Form.wetBeans, true))
+        .to.be.revertedWithCustomError(catalogue, "FormCatalogueNotGovernance");
+      await expect(registry.connect(governor).setFormCatalogue(stranger))
         .to.be.revertedWithCustomError(registry, "MembershipNotGovernance");
       await expect(registry.connect(governor).registerForm(40, 1, 100, 50, true, "x")).to.be.revertedWithCustomError(
         registry,
@@ -179,14 +184,25 @@ describe("Governance", function () {
     });
 
     it("bubbles up the target's own error when its call fails", async function () {
-      const { registry, governance, governor, governor2 } = await loadFixture(governedFixture);
-      const data = registry.interface.encodeFunctionData("setYieldBounds", [Form.wetBeans, Form.dryBeans, 5, 1]);
-      await governance.connect(governor).propose(registry, data, ZeroHash);
-      await governance.connect(governor2).approve(await governance.proposalId(registry, data, ZeroHash));
+      const { catalogue, governance, governor, governor2 } = await loadFixture(governedFixture);
+      const data = catalogue.interface.encodeFunctionData("setYieldBounds", [Form.wetBeans, Form.dryBeans, 5, 1]);
+      await governance.connect(governor).propose(catalogue, data, ZeroHash);
+      await governance.connect(governor2).approve(await governance.proposalId(catalogue, data, ZeroHash));
       await time.increase(DAY);
-      await expect(governance.connect(governor).execute(registry, data, ZeroHash))
-        .to.be.revertedWithCustomError(registry, "LotRegistryInvalidBounds")
+      await expect(governance.connect(governor).execute(catalogue, data, ZeroHash))
+        .to.be.revertedWithCustomError(catalogue, "FormCatalogueInvalidBounds")
         .withArgs(5, 1);
+    });
+
+    it("changes the yield bounds of the form catalogue once approved and past its delay", async function () {
+      const { catalogue, governance, governor, governor2 } = await loadFixture(governedFixture);
+      const data = catalogue.interface.encodeFunctionData("setYieldBounds", [Form.wetBeans, Form.dryBeans, 3_400, 4_200]);
+      await governance.connect(governor).propose(catalogue, data, ZeroHash);
+      await governance.connect(governor2).approve(await governance.proposalId(catalogue, data, ZeroHash));
+      await time.increase(DAY);
+      await expect(governance.connect(governor).execute(catalogue, data, ZeroHash))
+        .to.emit(catalogue, "YieldBoundsSet")
+        .withArgs(Form.wetBeans, Form.dryBeans, 3_400, 4_200);
     });
   });
 

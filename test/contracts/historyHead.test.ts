@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import type { ContractTransactionReceipt, ContractTransactionResponse, LogDescription } from "ethers";
 import type { LotRegistry } from "../../typechain-types";
-import { LotEventKind, computeHistoryHead, type LotHistoryEvent } from "../../src/lots/historyHead";
+import { LotEventKind, computeHistoryHead, ingredientsDigest, type LotHistoryEvent } from "../../src/lots/historyHead";
 import { Form, delivery, digest, networkFixture, output, receiptOf } from "./fixtures";
 
 /** Each lot's events in order, with the head the chain emitted after each one. */
@@ -51,6 +51,7 @@ function historiesFromLogs(registry: LotRegistry, receipts: ContractTransactionR
               custodian,
               form: Number(args.form),
               grams: args.grams,
+              quality: Number(args.quality),
               metadata: args.metadata,
               origin: args.origin,
             },
@@ -60,7 +61,7 @@ function historiesFromLogs(registry: LotRegistry, receipts: ContractTransactionR
         }
         case "LotsMinted":
           args.deliveries.forEach(
-            (d: { form: bigint; grams: bigint; metadata: string; origin: string }, index: number) => {
+            (d: { form: bigint; grams: bigint; quality: bigint; metadata: string; origin: string }, index: number) => {
               const lotId = args.firstLotId + BigInt(index);
               append(
                 lotId,
@@ -70,6 +71,7 @@ function historiesFromLogs(registry: LotRegistry, receipts: ContractTransactionR
                   custodian: args.custodian,
                   form: Number(d.form),
                   grams: d.grams,
+                  quality: Number(d.quality),
                   metadata: d.metadata,
                   origin: d.origin,
                 },
@@ -115,6 +117,7 @@ function historiesFromLogs(registry: LotRegistry, receipts: ContractTransactionR
               custodian: args.custodian,
               gramsSent: args.gramsSent,
               gramsReceived: args.gramsReceived,
+              quality: Number(args.quality),
             },
             args.head,
           );
@@ -129,7 +132,14 @@ function historiesFromLogs(registry: LotRegistry, receipts: ContractTransactionR
           inputIds.forEach((lotId, index) =>
             append(lotId, { kind, lotId, firstOutputId: args.firstOutputId, outputCount }, args.inputHeads[index]),
           );
-          args.outputs.forEach((o: { form: bigint; grams: bigint; metadata: string }, index: number) => {
+          const ingredients = ingredientsDigest(
+            args.ingredients.map((i: { outputForm: bigint; grams: bigint; name: string }) => ({
+              outputForm: Number(i.outputForm),
+              grams: i.grams,
+              name: i.name,
+            })),
+          );
+          args.outputs.forEach((o: { form: bigint; grams: bigint; quality: bigint; metadata: string }, index: number) => {
             const lotId = args.firstOutputId + BigInt(index);
             append(
               lotId,
@@ -139,7 +149,9 @@ function historiesFromLogs(registry: LotRegistry, receipts: ContractTransactionR
                 custodian: args.custodian,
                 form: Number(o.form),
                 grams: o.grams,
+                quality: Number(o.quality),
                 metadata: o.metadata,
+                ingredients,
                 inputIds,
                 inputHeads: [...args.inputHeads],
               },
@@ -183,8 +195,9 @@ function cloneHistories(histories: Histories): Histories {
 /**
  * A long life, every step a receipt: the cooperative mints A and B in a batch and C alone, attaches a
  * weigh ticket to A, offers A to the processor who rejects it, offers again and cancels, offers a third
- * time and the processor accepts; B and C follow. The processor splits A into P1 and P2, merges both
- * parts with B into M, dries M and C into dry beans D, attaches a drying record, and hands D to the brand.
+ * time and the processor accepts, measuring the moisture again; B and C follow. The processor splits A
+ * into P1 and P2, merges both parts with B into M, dries M and C into dry beans D, attaches a drying
+ * record, and hands D to the brand, who measures its moisture. Qualities (moisture) fold into heads.
  */
 async function liveLife(rejectReason: number) {
   const network = await networkFixture();
@@ -200,34 +213,36 @@ async function liveLife(rejectReason: number) {
   await step(
     registry
       .connect(coopPhone1)
-      .mintBatch([delivery(Form.wetBeans, 120_000n, "A"), delivery(Form.wetBeans, 80_000n, "B")]),
+      .mintBatch([delivery(Form.wetBeans, 120_000n, "A", 5_500), delivery(Form.wetBeans, 80_000n, "B", 5_800)]),
   );
   const C = await registry.nextLotId(coopPhone2);
-  await step(registry.connect(coopPhone2).mint(delivery(Form.wetBeans, 30_000n, "C")));
+  await step(registry.connect(coopPhone2).mint(delivery(Form.wetBeans, 30_000n, "C", 0)));
   await step(registry.connect(coopPhone2).attachEvidence(A, digest("weigh ticket A")));
   await step(registry.connect(coopPhone1).offer(A, processor));
   await step(registry.connect(processor).reject(A, rejectReason));
   await step(registry.connect(coopPhone1).offer(A, processor));
   await step(registry.connect(coopPhone2).cancel(A));
   await step(registry.connect(coopPhone1).offer(A, processor));
-  await step(registry.connect(processor).accept(A, 118_500n));
+  await step(registry.connect(processor).accept(A, 118_500n, 5_300));
   await step(registry.connect(coopPhone1).offer(B, processor));
-  await step(registry.connect(processor).accept(B, 80_000n));
+  await step(registry.connect(processor).accept(B, 80_000n, 0));
   await step(registry.connect(coopPhone2).offer(C, processor));
-  await step(registry.connect(processor).accept(C, 30_100n));
+  await step(registry.connect(processor).accept(C, 30_100n, 0));
 
   const P1 = await registry.nextLotId(processor);
   const P2 = P1 + 1n;
   await step(
-    registry.connect(processor).split(A, [output(Form.wetBeans, 70_000n, "P1"), output(Form.wetBeans, 48_500n, "P2")]),
+    registry
+      .connect(processor)
+      .split(A, [output(Form.wetBeans, 70_000n, "P1"), output(Form.wetBeans, 48_500n, "P2", 5_300)]),
   );
   const M = await registry.nextLotId(processor);
   await step(registry.connect(processor).merge([P1, P2, B], digest("merged M")));
   const D = await registry.nextLotId(processor);
-  await step(registry.connect(processor).transform([M, C], [output(Form.dryBeans, 90_000n, "D")]));
+  await step(registry.connect(processor).transform([M, C], [output(Form.dryBeans, 90_000n, "D", 740)]));
   await step(registry.connect(processor).attachEvidence(D, digest("drying record D")));
   await step(registry.connect(processor).offer(D, brand));
-  await step(registry.connect(brand).accept(D, 89_500n));
+  await step(registry.connect(brand).accept(D, 89_500n, 760));
 
   const lots = { A, B, C, P1, P2, M, D };
   return { ...network, receipts, lots, histories: historiesFromLogs(registry, receipts) };
@@ -334,6 +349,9 @@ describe("History heads", function () {
       "A's rejection reason is altered": (h, l) => void (event(h, l.A, "rejected").reason = 3),
       "the weight A's receiver recorded is altered": (h, l) =>
         void (event(h, l.A, "accepted").gramsReceived = 118_501n),
+      "the moisture A's receiver measured is altered": (h, l) => void (event(h, l.A, "accepted").quality = 5_200),
+      "B's moisture at the weigh-in is altered": (h, l) => void (event(h, l.B, "minted").quality = 5_700),
+      "the moisture of dry beans D is altered": (h, l) => void (event(h, l.D, "derived").quality = 700),
       "A's weigh-ticket digest is altered": (h, l) =>
         void (event(h, l.A, "evidence").evidence = digest("another ticket")),
       "C's origin commitment is altered": (h, l) => void (event(h, l.C, "minted").origin = digest("another plot")),

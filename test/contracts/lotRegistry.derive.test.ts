@@ -1,9 +1,6 @@
 import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
-import type { ContractTransactionResponse } from "ethers";
-import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import type { ILotRegistry } from "../../typechain-types";
-import { LotEventKind, computeHistoryHead, eventDigest, foldHead } from "../../src/lots/historyHead";
+import { expectDerived } from "./expectDerived";
 import {
   Form,
   LotStatus,
@@ -12,114 +9,12 @@ import {
   Roles,
   digest,
   lotHeldBy,
-  logsOf,
   mintLot,
   networkFixture,
   output,
-  receiptOf,
-  type Network,
 } from "./fixtures";
 
 const ZERO = "0x0000000000000000000000000000000000000000";
-type DeriveKind = "split" | "merged" | "transformed";
-
-/**
- * Runs a split, merge or transform and checks everything it promises: the inputs consumed (status,
- * heads folded with the consumption, burned as ERC-721 sees it, records still readable), the outputs
- * minted to the caller with heads committing to the inputs', one LotsDerived with exact args, balances.
- */
-async function expectDerived(
-  network: Network,
-  caller: HardhatEthersSigner,
-  kind: DeriveKind,
-  inputIds: bigint[],
-  outputs: ILotRegistry.OutputStruct[],
-  run: () => Promise<ContractTransactionResponse>,
-): Promise<bigint[]> {
-  const { registry } = network;
-  const firstOutputId = await registry.nextLotId(caller);
-  const inputsBefore = await Promise.all(inputIds.map((id) => registry.getLot(id)));
-  const holders = [...new Set([caller.address, ...inputsBefore.map(({ lot }) => lot.custodian)])];
-  const balancesBefore = new Map(
-    await Promise.all(holders.map(async (h) => [h, await registry.balanceOf(h)] as const)),
-  );
-
-  const receipt = await receiptOf(run());
-
-  const outputCount = BigInt(outputs.length);
-  const inputHeads = inputsBefore.map(({ head }, index) =>
-    foldHead(head, eventDigest({ kind, lotId: inputIds[index], firstOutputId, outputCount })),
-  );
-  const outputIds = outputs.map((_, index) => firstOutputId + BigInt(index));
-  const outputHeads = outputs.map((o, index) =>
-    computeHistoryHead([
-      {
-        kind: "derived",
-        lotId: outputIds[index],
-        custodian: caller.address,
-        form: Number(o.form),
-        grams: BigInt(o.grams),
-        metadata: String(o.metadata),
-        inputIds,
-        inputHeads,
-      },
-    ]),
-  );
-
-  const derived = logsOf(receipt, registry, "LotsDerived");
-  expect(derived).to.have.length(1);
-  const { args } = derived[0];
-  expect(args.kind).to.equal(LotEventKind[kind]);
-  expect(args.custodian).to.equal(caller.address);
-  expect([...args.inputIds]).to.deep.equal(inputIds);
-  expect([...args.inputHeads]).to.deep.equal(inputHeads);
-  expect(args.firstOutputId).to.equal(firstOutputId);
-  expect(args.outputs.map((o: ILotRegistry.OutputStructOutput) => [o.form, o.grams, o.metadata])).to.deep.equal(
-    outputs.map((o) => [BigInt(o.form), BigInt(o.grams), o.metadata]),
-  );
-  expect([...args.outputHeads]).to.deep.equal(outputHeads);
-
-  expect(logsOf(receipt, registry, "Transfer").map((log) => [...log.args])).to.deep.equal([
-    ...inputIds.map((id, index) => [inputsBefore[index].lot.custodian, ZERO, id]),
-    ...outputIds.map((id) => [ZERO, caller.address, id]),
-  ]);
-
-  for (const [index, id] of inputIds.entries()) {
-    const { lot, head, pendingReceiver } = await registry.getLot(id);
-    const before = inputsBefore[index].lot;
-    expect([lot.custodian, lot.grams, lot.form, lot.status]).to.deep.equal([
-      before.custodian,
-      before.grams,
-      before.form,
-      LotStatus.Consumed,
-    ]);
-    expect(head).to.equal(inputHeads[index]);
-    expect(pendingReceiver).to.equal(ZERO);
-    await expect(registry.ownerOf(id)).to.be.revertedWithCustomError(registry, "LotRegistryUnknownLot").withArgs(id);
-  }
-  for (const [index, id] of outputIds.entries()) {
-    const { lot, head } = await registry.getLot(id);
-    expect([lot.custodian, lot.grams, lot.form, lot.status]).to.deep.equal([
-      caller.address,
-      BigInt(outputs[index].grams),
-      BigInt(outputs[index].form),
-      LotStatus.Active,
-    ]);
-    expect(head).to.equal(outputHeads[index]);
-    expect(await registry.ownerOf(id)).to.equal(caller.address);
-  }
-  expect(await registry.historyHeads([...inputIds, ...outputIds])).to.deep.equal([...inputHeads, ...outputHeads]);
-  expect(await registry.nextLotId(caller)).to.equal(firstOutputId + outputCount);
-
-  for (const holder of holders) {
-    const consumed = inputsBefore.filter(({ lot }) => lot.custodian === holder).length;
-    const created = holder === caller.address ? outputs.length : 0;
-    expect(await registry.balanceOf(holder), holder).to.equal(
-      balancesBefore.get(holder)! - BigInt(consumed) + BigInt(created),
-    );
-  }
-  return outputIds;
-}
 
 /** The cooperative holds wet beans: 100 kg on phone 1 and 40 kg on phone 2; also 50 kg dry beans on phone 1. */
 async function cooperativeLotsFixture() {
@@ -131,11 +26,11 @@ async function cooperativeLotsFixture() {
   return { ...network, wet, wet2, dry };
 }
 
-/** The processor holds 100 kg of cocoa liquor and 100 kg of rubber cup lump, received from the cooperative. */
+/** The processor holds 100 kg of cocoa liquor and 100 kg of rubber cup lump (60 % DRC), received from the cooperative. */
 async function processorLotsFixture() {
   const network = await networkFixture();
   const liquor = await lotHeldBy(network, network.processor, Form.liquor, 100_000n, "liquor");
-  const cupLump = await lotHeldBy(network, network.processor, Form.cupLump, 100_000n, "cup lump");
+  const cupLump = await lotHeldBy(network, network.processor, Form.cupLump, 100_000n, "cup lump", 6_000);
   return { ...network, liquor, cupLump };
 }
 
@@ -176,7 +71,7 @@ describe("LotRegistry: split, merge, transform", function () {
       const first = await registry.nextLotId(coopPhone1);
       await registry.connect(coopPhone1).split(wet, [output(Form.wetBeans, 60_000n), output(Form.wetBeans, 40_000n)]);
       await registry.connect(coopPhone1).offer(first, processor);
-      await registry.connect(processor).accept(first, 60_000n);
+      await registry.connect(processor).accept(first, 60_000n, 0);
       await expect(
         registry.connect(processor).split(first, [output(Form.wetBeans, 10_000n), output(Form.wetBeans, 50_000n)]),
       ).to.emit(registry, "LotsDerived");
@@ -341,10 +236,10 @@ describe("LotRegistry: split, merge, transform", function () {
   });
 
   describe("when a custodian transforms lots", function () {
-    it("dries wet beans into dry beans within the yield bounds", async function () {
+    it("dries wet beans into fermented dry beans within the yield bounds, with their moisture", async function () {
       const network = await loadFixture(cooperativeLotsFixture);
       const { registry, coopPhone1, wet } = network;
-      const dried = [output(Form.dryBeans, 38_000n, "dried")];
+      const dried = [output(Form.dryBeans, 38_000n, "dried", 740)];
       expect(await registry.connect(coopPhone1).transform.staticCall([wet], dried)).to.equal(
         await registry.nextLotId(coopPhone1),
       );
@@ -353,16 +248,16 @@ describe("LotRegistry: split, merge, transform", function () {
       );
     });
 
-    describe("when the yield is at the edge of its bounds (wet -> dry beans, 30.00 % .. 45.00 %)", function () {
-      // 123 457 g of wet beans: 30 % is 37 037.1 g, 45 % is 55 555.65 g.
+    describe("when the yield is at the edge of its bounds (wet -> fermented dry beans, 33.00 % .. 43.00 %)", function () {
+      // 123 457 g of wet beans: 33 % is 40 740.81 g, 43 % is 53 086.51 g.
       async function oddLotFixture() {
         const network = await cooperativeLotsFixture();
         const odd = await mintLot(network.registry, network.coopPhone1, Form.wetBeans, 123_457n, "odd");
         return { ...network, odd };
       }
       for (const [label, grams] of [
-        ["exactly the minimum (100 000 g -> 30 000 g)", 30_000n],
-        ["exactly the maximum (100 000 g -> 45 000 g)", 45_000n],
+        ["exactly the minimum (100 000 g -> 33 000 g)", 33_000n],
+        ["exactly the maximum (100 000 g -> 43 000 g)", 43_000n],
       ] as const) {
         it(`accepts ${label}`, async function () {
           const network = await loadFixture(cooperativeLotsFixture);
@@ -373,32 +268,32 @@ describe("LotRegistry: split, merge, transform", function () {
         });
       }
       for (const [label, grams] of [
-        ["one gram under the minimum", 29_999n],
-        ["one gram over the maximum", 45_001n],
+        ["one gram under the minimum", 32_999n],
+        ["one gram over the maximum", 43_001n],
         ["zero grams", 0n],
       ] as const) {
-        it(`refuses ${label} with LotRegistryYieldOutOfBounds`, async function () {
-          const { registry, coopPhone1, wet } = await loadFixture(cooperativeLotsFixture);
+        it(`refuses ${label} with FormCatalogueYieldOutOfBounds`, async function () {
+          const { registry, catalogue, coopPhone1, wet } = await loadFixture(cooperativeLotsFixture);
           await expect(registry.connect(coopPhone1).transform([wet], [output(Form.dryBeans, grams)]))
-            .to.be.revertedWithCustomError(registry, "LotRegistryYieldOutOfBounds")
-            .withArgs(Form.wetBeans, Form.dryBeans, 100_000n, grams, 3_000, 4_500);
+            .to.be.revertedWithCustomError(catalogue, "FormCatalogueYieldOutOfBounds")
+            .withArgs(Form.dryBeans, grams, 33_000n, 43_000n);
         });
       }
       for (const [grams, accepted] of [
-        [37_037n, false],
-        [37_038n, true],
-        [55_555n, true],
-        [55_556n, false],
+        [40_740n, false],
+        [40_741n, true],
+        [53_086n, true],
+        [53_087n, false],
       ] as const) {
         it(`${accepted ? "accepts" : "refuses"} ${grams} g of 123 457 g (fractional bound)`, async function () {
-          const { registry, coopPhone1, odd } = await loadFixture(oddLotFixture);
+          const { registry, catalogue, coopPhone1, odd } = await loadFixture(oddLotFixture);
           const call = registry.connect(coopPhone1).transform([odd], [output(Form.dryBeans, grams)]);
           if (accepted) {
             await expect(call).to.emit(registry, "LotsDerived");
           } else {
             await expect(call)
-              .to.be.revertedWithCustomError(registry, "LotRegistryYieldOutOfBounds")
-              .withArgs(Form.wetBeans, Form.dryBeans, 123_457n, grams, 3_000, 4_500);
+              .to.be.revertedWithCustomError(catalogue, "FormCatalogueYieldOutOfBounds")
+              .withArgs(Form.dryBeans, grams, 40_741n, 53_086n);
           }
         });
       }
@@ -406,28 +301,38 @@ describe("LotRegistry: split, merge, transform", function () {
 
     it("measures the yield against all inputs together", async function () {
       const network = await loadFixture(cooperativeLotsFixture);
-      const { registry, coopPhone1, wet, wet2 } = network;
-      await expect(registry.connect(coopPhone1).transform([wet, wet2], [output(Form.dryBeans, 63_001n)]))
-        .to.be.revertedWithCustomError(registry, "LotRegistryYieldOutOfBounds")
-        .withArgs(Form.wetBeans, Form.dryBeans, 140_000n, 63_001n, 3_000, 4_500);
-      const dried = [output(Form.dryBeans, 63_000n)];
+      const { registry, catalogue, coopPhone1, wet, wet2 } = network;
+      await expect(registry.connect(coopPhone1).transform([wet, wet2], [output(Form.dryBeans, 60_201n)]))
+        .to.be.revertedWithCustomError(catalogue, "FormCatalogueYieldOutOfBounds")
+        .withArgs(Form.dryBeans, 60_201n, 46_200n, 60_200n);
+      const dried = [output(Form.dryBeans, 60_200n)];
       await expectDerived(network, coopPhone1, "transformed", [wet, wet2], dried, () =>
         registry.connect(coopPhone1).transform([wet, wet2], dried),
       );
     });
 
-    it("presses cocoa liquor into butter and powder (several outputs)", async function () {
+    it("counts two outputs of one form together, so neither takes the whole allowance", async function () {
+      const { registry, catalogue, coopPhone1, wet } = await loadFixture(cooperativeLotsFixture);
+      await expect(
+        registry.connect(coopPhone1).transform([wet], [output(Form.dryBeans, 40_000n), output(Form.dryBeans, 4_000n)]),
+      )
+        .to.be.revertedWithCustomError(catalogue, "FormCatalogueYieldOutOfBounds")
+        .withArgs(Form.dryBeans, 44_000n, 33_000n, 43_000n);
+    });
+
+    it("presses cocoa liquor into butter and cake (joint products)", async function () {
       const network = await loadFixture(processorLotsFixture);
       const { registry, processor, liquor } = network;
-      const pressed = [output(Form.butter, 45_000n, "butter"), output(Form.powder, 52_000n, "powder")];
+      const pressed = [output(Form.butter, 45_000n, "butter"), output(Form.cake, 53_000n, "cake")];
       await expectDerived(network, processor, "transformed", [liquor], pressed, () =>
         registry.connect(processor).transform([liquor], pressed),
       );
     });
 
-    it("processes rubber cup lump into TSR 20", async function () {
+    it("processes rubber cup lump into TSR 20 on its dry rubber content", async function () {
       const network = await loadFixture(processorLotsFixture);
       const { registry, processor, cupLump } = network;
+      // 100 kg of cup lump at 60 % DRC hold 60 kg of dry rubber: 95-101 % of it may come out as TSR 20.
       const block = [output(Form.tsr20, 60_000n, "tsr20")];
       await expectDerived(network, processor, "transformed", [cupLump], block, () =>
         registry.connect(processor).transform([cupLump], block),
@@ -435,35 +340,46 @@ describe("LotRegistry: split, merge, transform", function () {
     });
 
     it("refuses outputs that together weigh more than the inputs", async function () {
-      const { registry, processor, liquor } = await loadFixture(processorLotsFixture);
-      await expect(
-        registry.connect(processor).transform([liquor], [output(Form.butter, 50_000n), output(Form.powder, 50_001n)]),
-      )
-        .to.be.revertedWithCustomError(registry, "LotRegistryMassCreated")
-        .withArgs(100_000n, 100_001n);
-      await expect(
-        registry.connect(processor).transform([liquor], [output(Form.butter, 50_000n), output(Form.powder, 50_000n)]),
-      ).to.emit(registry, "LotsDerived");
+      const network = await loadFixture(cooperativeLotsFixture);
+      const { registry, catalogue, coopPhone1 } = network;
+      // 100 kg of field latex at 70 % DRC: concentrate may weigh up to 155 % of the dry rubber
+      // (108.5 kg, it is 60 % DRC), but never more than the latex it came from.
+      const latex = await mintLot(registry, coopPhone1, Form.fieldLatex, 100_000n, "latex", 7_000);
+      await expect(registry.connect(coopPhone1).transform([latex], [output(Form.concentratedLatex, 100_001n)]))
+        .to.be.revertedWithCustomError(catalogue, "FormCatalogueMassCreated")
+        .withArgs(100_000n, 0n, 100_001n);
+      await expect(registry.connect(coopPhone1).transform([latex], [output(Form.concentratedLatex, 100_000n)])).to.emit(
+        registry,
+        "LotsDerived",
+      );
     });
 
     it("refuses a transform with no registered yield bounds", async function () {
-      const { registry, coopPhone1, wet, dry } = await loadFixture(cooperativeLotsFixture);
+      const { registry, catalogue, coopPhone1, wet, dry } = await loadFixture(cooperativeLotsFixture);
       await expect(registry.connect(coopPhone1).transform([wet], [output(Form.butter, 30_000n)]))
-        .to.be.revertedWithCustomError(registry, "LotRegistryNoYieldBounds")
+        .to.be.revertedWithCustomError(catalogue, "FormCatalogueNoYieldBounds")
         .withArgs(Form.wetBeans, Form.butter);
       await expect(registry.connect(coopPhone1).transform([wet], [output(Form.wetBeans, 90_000n)]))
-        .to.be.revertedWithCustomError(registry, "LotRegistryNoYieldBounds")
+        .to.be.revertedWithCustomError(catalogue, "FormCatalogueNoYieldBounds")
         .withArgs(Form.wetBeans, Form.wetBeans);
       await expect(registry.connect(coopPhone1).transform([dry], [output(Form.wetBeans, 10_000n)]))
-        .to.be.revertedWithCustomError(registry, "LotRegistryNoYieldBounds")
+        .to.be.revertedWithCustomError(catalogue, "FormCatalogueNoYieldBounds")
         .withArgs(Form.dryBeans, Form.wetBeans);
     });
 
-    it("refuses inputs of mixed forms", async function () {
-      const { registry, coopPhone1, wet, dry } = await loadFixture(cooperativeLotsFixture);
-      await expect(registry.connect(coopPhone1).transform([wet, dry], [output(Form.dryBeans, 50_000n)]))
-        .to.be.revertedWithCustomError(registry, "LotRegistryFormMismatch")
-        .withArgs(dry, Form.wetBeans, Form.dryBeans);
+    it("blends inputs of several forms, each group within its own bounds, summed", async function () {
+      const network = await loadFixture(cooperativeLotsFixture);
+      const { registry, catalogue, coopPhone1, wet, dry } = network;
+      // 100 kg wet beans (33-43 %) and 50 kg dry beans re-sorted (95-100 %): 80.5 kg .. 93 kg of dry beans.
+      for (const grams of [80_499n, 93_001n]) {
+        await expect(registry.connect(coopPhone1).transform([wet, dry], [output(Form.dryBeans, grams)]))
+          .to.be.revertedWithCustomError(catalogue, "FormCatalogueYieldOutOfBounds")
+          .withArgs(Form.dryBeans, grams, 80_500n, 93_000n);
+      }
+      const blended = [output(Form.dryBeans, 80_500n, "blend")];
+      await expectDerived(network, coopPhone1, "transformed", [wet, dry], blended, () =>
+        registry.connect(coopPhone1).transform([wet, dry], blended),
+      );
     });
 
     it("refuses the same input twice (no grams counted twice)", async function () {
@@ -484,6 +400,13 @@ describe("LotRegistry: split, merge, transform", function () {
         .withArgs(0, 1, MAX_OUTPUTS);
     });
 
+    it("refuses an output quality above 100 %", async function () {
+      const { registry, coopPhone1, wet } = await loadFixture(cooperativeLotsFixture);
+      await expect(registry.connect(coopPhone1).transform([wet], [output(Form.dryBeans, 38_000n, "x", 10_001)]))
+        .to.be.revertedWithCustomError(registry, "LotRegistryInvalidQuality")
+        .withArgs(0, 10_001);
+    });
+
     it("refuses another member's lot and an account without a custodian role", async function () {
       const { registry, membership, coopPhone1, certifier, processor, liquor } = await loadFixture(
         processorLotsFixture,
@@ -494,6 +417,64 @@ describe("LotRegistry: split, merge, transform", function () {
       await expect(registry.connect(certifier).transform([liquor], [output(Form.butter, 45_000n)]))
         .to.be.revertedWithCustomError(membership, "MembershipUnauthorized")
         .withArgs(certifier.address, Roles.custodians);
+    });
+
+    it("refuses every transform while no form catalogue is set", async function () {
+      const { registry, coopPhone1, wet } = await loadFixture(cooperativeLotsFixture);
+      await registry.setFormCatalogue(ZERO);
+      expect(await registry.formCatalogue()).to.equal(ZERO);
+      await expect(registry.connect(coopPhone1).transform([wet], [output(Form.dryBeans, 38_000n)]))
+        .to.be.revertedWithCustomError(registry, "LotRegistryNoFormCatalogue");
+    });
+  });
+
+  describe("when lots carry a measured quality (moisture, DRC)", function () {
+    /** Wet beans weighed with their moisture: 100 kg at 55.00 % and 40 kg at 58.00 %. */
+    async function measuredLotsFixture() {
+      const network = await networkFixture();
+      const { registry, coopPhone1 } = network;
+      const wet = await mintLot(registry, coopPhone1, Form.wetBeans, 100_000n, "measured 1", 5_500);
+      const wet2 = await mintLot(registry, coopPhone1, Form.wetBeans, 40_000n, "measured 2", 5_800);
+      const unmeasured = await mintLot(registry, coopPhone1, Form.wetBeans, 10_000n, "unmeasured");
+      return { ...network, wet, wet2, unmeasured };
+    }
+
+    it("gives each part of a split the lot's quality (a split measures nothing)", async function () {
+      const network = await loadFixture(measuredLotsFixture);
+      const { registry, coopPhone1, wet } = network;
+      const parts = [output(Form.wetBeans, 30_000n, "q a"), output(Form.wetBeans, 70_000n, "q b", 5_500)];
+      const expected = parts.map((part) => ({ ...part, quality: 5_500 }));
+      await expectDerived(network, coopPhone1, "split", [wet], expected, () =>
+        registry.connect(coopPhone1).split(wet, parts),
+      );
+    });
+
+    it("refuses a part that claims another quality", async function () {
+      const { registry, coopPhone1, wet } = await loadFixture(measuredLotsFixture);
+      await expect(
+        registry.connect(coopPhone1).split(wet, [output(Form.wetBeans, 30_000n), output(Form.wetBeans, 70_000n, "x", 5_400)]),
+      )
+        .to.be.revertedWithCustomError(registry, "LotRegistryQualityMismatch")
+        .withArgs(wet, 1, 5_500, 5_400);
+    });
+
+    it("gives a merged lot its inputs' grams-weighted quality, rounded down", async function () {
+      const network = await loadFixture(measuredLotsFixture);
+      const { registry, coopPhone1, wet, wet2 } = network;
+      // (100 000 x 5 500 + 40 000 x 5 800) / 140 000 = 5 585.7
+      const merged = output(Form.wetBeans, 140_000n, "merged q", 5_585);
+      await expectDerived(network, coopPhone1, "merged", [wet, wet2], [merged], () =>
+        registry.connect(coopPhone1).merge([wet, wet2], merged.metadata),
+      );
+    });
+
+    it("leaves a merged lot unmeasured when one of its inputs was not measured", async function () {
+      const network = await loadFixture(measuredLotsFixture);
+      const { registry, coopPhone1, wet, unmeasured } = network;
+      const merged = output(Form.wetBeans, 110_000n, "merged u", 0);
+      await expectDerived(network, coopPhone1, "merged", [wet, unmeasured], [merged], () =>
+        registry.connect(coopPhone1).merge([wet, unmeasured], merged.metadata),
+      );
     });
   });
 

@@ -1,12 +1,14 @@
 import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import { Commodity, FORMS, YIELDS, formByKey } from "../../src/lots/forms";
+import { ethers } from "hardhat";
+import { Commodity, FORMS, YIELDS, formByKey, yieldOutputId } from "../../src/lots/forms";
 import { Form, Role, catalogueNetworkFixture, networkFixture, type Network } from "./fixtures";
 
-const FREE_FORM = 30;
+const FREE_FORM = 40;
+const ALL_OUTPUTS = 0;
 
-describe("LotRegistry: forms and yield bounds", function () {
+describe("LotRegistry and FormCatalogue: forms, dry weight and yield bounds", function () {
   describe("when the network is deployed", function () {
     it("holds the whole form catalogue", async function () {
       const { registry } = await loadFixture(catalogueNetworkFixture);
@@ -24,16 +26,29 @@ describe("LotRegistry: forms and yield bounds", function () {
     });
 
     it("holds every yield bound of the catalogue and none other", async function () {
-      const { registry } = await loadFixture(networkFixture);
+      const { registry, catalogue } = await loadFixture(networkFixture);
+      expect(await registry.formCatalogue()).to.equal(await catalogue.getAddress());
+      expect(await catalogue.lotRegistry()).to.equal(await registry.getAddress());
       for (const bounds of YIELDS) {
-        const stored = await registry.getYieldBounds(formByKey(bounds.from).id, formByKey(bounds.to).id);
+        const stored = await catalogue.getYieldBounds(formByKey(bounds.from).id, yieldOutputId(bounds.to));
         expect([stored.minBps, stored.maxBps], `${bounds.from} -> ${bounds.to}`).to.deep.equal([
           BigInt(bounds.minBps),
           BigInt(bounds.maxBps),
         ]);
       }
-      const none = await registry.getYieldBounds(Form.dryBeans, Form.wetBeans);
+      const none = await catalogue.getYieldBounds(Form.dryBeans, Form.wetBeans);
       expect([none.minBps, none.maxBps]).to.deep.equal([0n, 0n]);
+    });
+
+    it("counts exactly the catalogue's dry-weight forms on dry weight", async function () {
+      const { catalogue } = await loadFixture(networkFixture);
+      for (const form of FORMS) expect(await catalogue.isDryBasis(form.id), form.key).to.equal(form.dryBasis);
+      expect(FORMS.filter((form) => form.dryBasis).map((form) => form.key)).to.include.members([
+        "rubber-field-latex",
+        "rubber-cup-lump",
+        "rubber-field-scrap",
+        "rubber-unsmoked-sheet",
+      ]);
     });
   });
 
@@ -110,22 +125,33 @@ describe("LotRegistry: forms and yield bounds", function () {
 
   describe("when a governor sets yield bounds", function () {
     it("records them and says so, a single point included", async function () {
-      const { registry } = await loadFixture(networkFixture);
-      await expect(registry.setYieldBounds(Form.nibs, Form.chocolate, 5_000, 5_000))
-        .to.emit(registry, "YieldBoundsSet")
-        .withArgs(Form.nibs, Form.chocolate, 5_000, 5_000);
-      const stored = await registry.getYieldBounds(Form.nibs, Form.chocolate);
+      const { catalogue } = await loadFixture(networkFixture);
+      await expect(catalogue.setYieldBounds(Form.nibs, Form.cake, 5_000, 5_000))
+        .to.emit(catalogue, "YieldBoundsSet")
+        .withArgs(Form.nibs, Form.cake, 5_000, 5_000);
+      const stored = await catalogue.getYieldBounds(Form.nibs, Form.cake);
       expect([stored.minBps, stored.maxBps]).to.deep.equal([5_000n, 5_000n]);
     });
 
-    it("refuses an unregistered input or output form", async function () {
-      const { registry } = await loadFixture(networkFixture);
-      await expect(registry.setYieldBounds(FREE_FORM, Form.nibs, 1, 2))
-        .to.be.revertedWithCustomError(registry, "LotRegistryUnknownForm")
-        .withArgs(FREE_FORM);
-      await expect(registry.setYieldBounds(Form.nibs, FREE_FORM, 1, 2))
-        .to.be.revertedWithCustomError(registry, "LotRegistryUnknownForm")
-        .withArgs(FREE_FORM);
+    it("takes bounds on all outputs together (output form 0) and a least yield of zero", async function () {
+      const { catalogue } = await loadFixture(networkFixture);
+      await expect(catalogue.setYieldBounds(Form.dryBeans, ALL_OUTPUTS, 9_000, 10_000))
+        .to.emit(catalogue, "YieldBoundsSet")
+        .withArgs(Form.dryBeans, ALL_OUTPUTS, 9_000, 10_000);
+      await expect(catalogue.setYieldBounds(Form.dryBeans, Form.shells, 0, 1_600)).to.emit(catalogue, "YieldBoundsSet");
+    });
+
+    it("refuses an unregistered input or output form, and form 0 as input", async function () {
+      const { catalogue } = await loadFixture(networkFixture);
+      for (const [input, output, bad] of [
+        [FREE_FORM, Form.nibs, FREE_FORM],
+        [Form.nibs, FREE_FORM, FREE_FORM],
+        [ALL_OUTPUTS, Form.nibs, ALL_OUTPUTS],
+      ] as const) {
+        await expect(catalogue.setYieldBounds(input, output, 1, 2))
+          .to.be.revertedWithCustomError(catalogue, "FormCatalogueUnknownForm")
+          .withArgs(bad);
+      }
     });
 
     for (const [min, max] of [
@@ -133,12 +159,31 @@ describe("LotRegistry: forms and yield bounds", function () {
       [5_001, 5_000],
     ] as const) {
       it(`refuses bounds ${min}..${max}`, async function () {
-        const { registry } = await loadFixture(networkFixture);
-        await expect(registry.setYieldBounds(Form.nibs, Form.chocolate, min, max))
-          .to.be.revertedWithCustomError(registry, "LotRegistryInvalidBounds")
+        const { catalogue } = await loadFixture(networkFixture);
+        await expect(catalogue.setYieldBounds(Form.nibs, Form.chocolate, min, max))
+          .to.be.revertedWithCustomError(catalogue, "FormCatalogueInvalidBounds")
           .withArgs(min, max);
       });
     }
+  });
+
+  describe("when a governor says a form counts on dry weight", function () {
+    it("records it, says so, and can take it back", async function () {
+      const { catalogue } = await loadFixture(networkFixture);
+      await expect(catalogue.setDryBasis(Form.concentratedLatex, true))
+        .to.emit(catalogue, "DryBasisSet")
+        .withArgs(Form.concentratedLatex, true);
+      expect(await catalogue.isDryBasis(Form.concentratedLatex)).to.equal(true);
+      await catalogue.setDryBasis(Form.concentratedLatex, false);
+      expect(await catalogue.isDryBasis(Form.concentratedLatex)).to.equal(false);
+    });
+
+    it("refuses an unregistered form", async function () {
+      const { catalogue } = await loadFixture(networkFixture);
+      await expect(catalogue.setDryBasis(FREE_FORM, true))
+        .to.be.revertedWithCustomError(catalogue, "FormCatalogueUnknownForm")
+        .withArgs(FREE_FORM);
+    });
   });
 
   describe("when a non-governor calls a governor function", function () {
@@ -153,8 +198,10 @@ describe("LotRegistry: forms and yield bounds", function () {
     const calls: Record<string, (network: Network, caller: HardhatEthersSigner) => Promise<unknown>> = {
       registerForm: ({ registry }, caller) => registry.connect(caller).registerForm(FREE_FORM, 1, 100, 50, true, "x"),
       setFormTolerance: ({ registry }, caller) => registry.connect(caller).setFormTolerance(Form.wetBeans, 1_000, 1_000),
-      setYieldBounds: ({ registry }, caller) =>
-        registry.connect(caller).setYieldBounds(Form.wetBeans, Form.dryBeans, 1, 10_000),
+      setYieldBounds: ({ catalogue }, caller) =>
+        catalogue.connect(caller).setYieldBounds(Form.wetBeans, Form.dryBeans, 1, 10_000),
+      setDryBasis: ({ catalogue }, caller) => catalogue.connect(caller).setDryBasis(Form.wetBeans, true),
+      setFormCatalogue: ({ registry }, caller) => registry.connect(caller).setFormCatalogue(ethers.ZeroAddress),
       setBaseURI: ({ registry }, caller) => registry.connect(caller).setBaseURI("https://evil.example/"),
     };
     for (const [callerName, account] of Object.entries(callers)) {

@@ -29,6 +29,7 @@ function mintedHead(lotId: bigint, custodian: string, d: ILotRegistry.DeliverySt
       custodian,
       form: Number(d.form),
       grams: BigInt(d.grams),
+      quality: Number(d.quality),
       metadata: String(d.metadata),
       origin: String(d.origin),
     },
@@ -36,7 +37,10 @@ function mintedHead(lotId: bigint, custodian: string, d: ILotRegistry.DeliverySt
 }
 
 function deliveries(count: number, form: number = Form.wetBeans): ILotRegistry.DeliveryStruct[] {
-  return Array.from({ length: count }, (_, index) => delivery(form, 10_000n + BigInt(index), `day 1 farmer ${index}`));
+  // Moisture as a buying station reads it: 50.00 % upwards, one a day unmeasured.
+  return Array.from({ length: count }, (_, index) =>
+    delivery(form, 10_000n + BigInt(index), `day 1 farmer ${index}`, index % 7 === 3 ? 0 : 5_000 + index),
+  );
 }
 
 /** Mints `batch` and checks every promise of mintBatch: ids, events, heads, records and balances. */
@@ -70,8 +74,8 @@ async function expectBatchMinted(
   expect(args.custodian).to.equal(custodian.address);
   expect(args.firstLotId).to.equal(first);
   expect(
-    args.deliveries.map((d: ILotRegistry.DeliveryStructOutput) => [d.form, d.grams, d.metadata, d.origin]),
-  ).to.deep.equal(batch.map((d) => [BigInt(d.form), BigInt(d.grams), d.metadata, d.origin]));
+    args.deliveries.map((d: ILotRegistry.DeliveryStructOutput) => [d.form, d.grams, d.quality, d.metadata, d.origin]),
+  ).to.deep.equal(batch.map((d) => [BigInt(d.form), BigInt(d.grams), BigInt(d.quality), d.metadata, d.origin]));
   const expectedHeads = batch.map((d, index) => mintedHead(ids[index], custodian.address, d));
   expect([...args.heads]).to.deep.equal(expectedHeads);
   expect(await registry.historyHeads(ids)).to.deep.equal(expectedHeads);
@@ -80,11 +84,12 @@ async function expectBatchMinted(
   expect(await registry.balanceOf(custodian)).to.equal(balanceBefore + BigInt(batch.length));
   for (const [index, lotId] of ids.entries()) {
     const { lot, head, pendingReceiver } = await registry.getLot(lotId);
-    expect([lot.custodian, lot.grams, lot.form, lot.status]).to.deep.equal([
+    expect([lot.custodian, lot.grams, lot.form, lot.status, lot.quality]).to.deep.equal([
       custodian.address,
       BigInt(batch[index].grams),
       BigInt(batch[index].form),
       LotStatus.Active,
+      BigInt(batch[index].quality),
     ]);
     expect(head).to.equal(expectedHeads[index]);
     expect(pendingReceiver).to.equal(ZERO);
@@ -123,7 +128,7 @@ describe("LotRegistry: mint", function () {
   describe("when a cooperative account mints one delivery", function () {
     it("creates the account's first lot in its custody, with a head over the delivery", async function () {
       const { registry, coopPhone1 } = await loadFixture(networkFixture);
-      const d = delivery(Form.wetBeans, 125_300n, "farmer 7");
+      const d = delivery(Form.wetBeans, 125_300n, "farmer 7", 5_640);
       // The cooperative's first phone is the network's third account: its lots are 3 * 10^9 + 1, + 2, ...
       const lotId = 3n * LOT_ID_BASE + 1n;
       expect(await registry.nextLotId(coopPhone1)).to.equal(lotId);
@@ -135,17 +140,18 @@ describe("LotRegistry: mint", function () {
         [ZERO, coopPhone1.address, lotId],
       ]);
       expect(logsOf(receipt, registry, "LotMinted").map((log) => [...log.args])).to.deep.equal([
-        [lotId, BigInt(d.form), BigInt(d.grams), d.metadata, d.origin, head],
+        [lotId, BigInt(d.form), BigInt(d.grams), BigInt(d.quality), d.metadata, d.origin, head],
       ]);
       expect(logsOf(receipt, registry, "LotsMinted")).to.have.length(0);
       expect(logsOf(receipt, registry, "ConsecutiveTransfer")).to.have.length(0);
 
       const { lot, head: stored, pendingReceiver } = await registry.getLot(lotId);
-      expect([lot.custodian, lot.grams, lot.form, lot.status]).to.deep.equal([
+      expect([lot.custodian, lot.grams, lot.form, lot.status, lot.quality]).to.deep.equal([
         coopPhone1.address,
         125_300n,
         BigInt(Form.wetBeans),
         LotStatus.Active,
+        5_640n,
       ]);
       expect(stored).to.equal(head);
       expect(await registry.historyHead(lotId)).to.equal(head);
@@ -239,10 +245,14 @@ describe("LotRegistry: mint", function () {
         registry,
         "LotRegistryZeroQuantity",
       );
-      batch[3] = delivery(8, 1_000n);
+      batch[3] = delivery(12, 1_000n);
       await expect(registry.connect(coopPhone1).mintBatch(batch))
         .to.be.revertedWithCustomError(registry, "LotRegistryUnknownForm")
-        .withArgs(8);
+        .withArgs(12);
+      batch[3] = delivery(Form.wetBeans, 1_000n, "too wet", 10_001);
+      await expect(registry.connect(coopPhone1).mintBatch(batch))
+        .to.be.revertedWithCustomError(registry, "LotRegistryInvalidQuality")
+        .withArgs(3, 10_001);
       expect(await registry.nextLotId(coopPhone1)).to.equal(first);
       expect(await registry.balanceOf(coopPhone1)).to.equal(0n);
     });
@@ -250,7 +260,7 @@ describe("LotRegistry: mint", function () {
 
   describe("when the delivery is invalid", function () {
     // Forms below 48 are cached per account once seen registered; 47 and 48 sit on either side.
-    for (const form of [0, 8, 19, 26, 47, 48, MAX_FORM]) {
+    for (const form of [0, 12, 19, 34, 47, 48, MAX_FORM]) {
       it(`refuses unregistered form ${form}`, async function () {
         const { registry, coopPhone1 } = await loadFixture(networkFixture);
         await registry.connect(coopPhone1).mintBatch([delivery(Form.wetBeans, 1_000n), delivery(Form.cupLump, 1_000n)]);
@@ -275,6 +285,20 @@ describe("LotRegistry: mint", function () {
           registry,
           "LotsMinted",
         );
+      });
+    }
+
+    for (const [label, quality, accepted] of [
+      ["100.00 %, the most", 10_000, true],
+      ["0, not measured", 0, true],
+      ["one basis point over 100 %", 10_001, false],
+      ["the largest uint16", 65_535, false],
+    ] as const) {
+      it(`${accepted ? "takes" : "refuses"} a quality of ${label}`, async function () {
+        const { registry, coopPhone1 } = await loadFixture(networkFixture);
+        const call = registry.connect(coopPhone1).mint(delivery(Form.cupLump, 1_000n, label, quality));
+        if (accepted) await expect(call).to.emit(registry, "LotMinted");
+        else await expect(call).to.be.revertedWithCustomError(registry, "LotRegistryInvalidQuality").withArgs(0, quality);
       });
     }
 

@@ -370,7 +370,7 @@ describe("Membership", function () {
         const { registry, membership, members, processor, offered } = await loadFixture(suspendedCooperativeFixture);
         await membership.setMemberActive(members.cooperative, true);
         await membership.setMemberActive(members.processor, false);
-        await expect(registry.connect(processor).accept(offered, 50_000n))
+        await expect(registry.connect(processor).accept(offered, 50_000n, 0))
           .to.be.revertedWithCustomError(membership, "MembershipUnauthorized")
           .withArgs(processor.address, Roles.custodians);
         await expect(registry.connect(processor).reject(offered, 1))

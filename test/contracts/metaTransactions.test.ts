@@ -101,7 +101,7 @@ describe("Meta-transactions through the forwarder", function () {
         gasLimit: RELAY_GAS_LIMIT,
       });
       const d = delivery(Form.wetBeans, 42_000n, "relayed");
-      const minted = { kind: "minted", lotId, form: Form.wetBeans, grams: 42_000n } as const;
+      const minted = { kind: "minted", lotId, form: Form.wetBeans, grams: 42_000n, quality: 0 } as const;
       const fields = { metadata: String(d.metadata), origin: String(d.origin) };
       expect(await registry.historyHead(lotId)).to.equal(
         computeHistoryHead([{ ...minted, ...fields, custodian: coopPhone1.address }]),

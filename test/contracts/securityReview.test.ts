@@ -14,37 +14,38 @@ describe("Security review findings", function () {
   describe("1 (high): yield bounds apply to the total of each output form", function () {
     it("refuses 100 kg of wet beans turned into two dry-bean lots of 45 kg (90 % in all)", async function () {
       const network = await loadFixture(attestationFixture);
-      const { registry, coopPhone1 } = network;
+      const { registry, catalogue, coopPhone1 } = network;
       const wet = await mintLot(registry, coopPhone1, Form.wetBeans, 100_000n);
       await expect(
-        registry.connect(coopPhone1).transform([wet], [output(Form.dryBeans, 45_000n, "a"), output(Form.dryBeans, 45_000n, "b")]),
+        registry.connect(coopPhone1).transform([wet], [output(Form.dryBeans, 40_000n, "a"), output(Form.dryBeans, 40_000n, "b")]),
       )
-        .to.be.revertedWithCustomError(registry, "LotRegistryYieldOutOfBounds")
-        .withArgs(Form.wetBeans, Form.dryBeans, 100_000n, 90_000n, 3_000, 4_500);
+        .to.be.revertedWithCustomError(catalogue, "FormCatalogueYieldOutOfBounds")
+        .withArgs(Form.dryBeans, 80_000n, 33_000n, 43_000n);
     });
 
-    for (const [label, input, outputForm, grams, max] of [
-      ["cup lump into two TSR 20 blocks", Form.cupLump, Form.tsr20, 70_000n, 7_000],
-      ["liquor into two butter lots", Form.liquor, Form.butter, 56_000n, 5_600],
+    // Cup lump at 60 % DRC holds 60 kg of dry rubber per 100 kg; liquor gives 35-50 % butter.
+    for (const [label, input, quality, outputForm, grams, max] of [
+      ["cup lump into two TSR 20 blocks", Form.cupLump, 6_000, Form.tsr20, 58_000n, 60_600n],
+      ["liquor into two butter lots", Form.liquor, 0, Form.butter, 48_000n, 50_000n],
     ] as const) {
       it(`refuses ${label} that each fit the bound alone`, async function () {
         const network = await loadFixture(attestationFixture);
-        const { registry, processor } = network;
-        const lot = await lotHeldBy(network, processor, input, 100_000n);
+        const { registry, catalogue, processor } = network;
+        const lot = await lotHeldBy(network, processor, input, 100_000n, label, quality);
         await expect(
           registry.connect(processor).transform([lot], [output(outputForm, grams, "a"), output(outputForm, grams, "b")]),
         )
-          .to.be.revertedWithCustomError(registry, "LotRegistryYieldOutOfBounds")
-          .withArgs(input, outputForm, 100_000n, 2n * grams, anyNumber(), max);
+          .to.be.revertedWithCustomError(catalogue, "FormCatalogueYieldOutOfBounds")
+          .withArgs(outputForm, 2n * grams, anyNumber(), max);
       });
     }
 
-    it("still presses liquor into butter and powder, each form within its own bound", async function () {
+    it("still presses liquor into butter and cake, each form within its own bound", async function () {
       const network = await loadFixture(attestationFixture);
       const { registry, processor } = network;
       const liquor = await lotHeldBy(network, processor, Form.liquor, 100_000n);
       await expect(
-        registry.connect(processor).transform([liquor], [output(Form.butter, 45_000n), output(Form.powder, 53_000n)]),
+        registry.connect(processor).transform([liquor], [output(Form.butter, 45_000n), output(Form.cake, 53_000n)]),
       ).to.emit(registry, "LotsDerived");
     });
 
@@ -53,9 +54,9 @@ describe("Security review findings", function () {
       const { registry, attestations, coopPhone1, members } = network;
       const wet = await mintLot(registry, coopPhone1, Form.wetBeans, 100_000n);
       await attestLot(network, wet, Scheme.fairtrade);
-      await registry.connect(coopPhone1).transform([wet], [output(Form.dryBeans, 22_500n, "a"), output(Form.dryBeans, 22_500n, "b")]);
+      await registry.connect(coopPhone1).transform([wet], [output(Form.dryBeans, 21_500n, "a"), output(Form.dryBeans, 21_500n, "b")]);
       const [credit] = await attestations.creditsOf(members.cooperative, Scheme.fairtrade, [Form.dryBeans]);
-      expect(credit).to.equal(45_000n);
+      expect(credit).to.equal(43_000n);
     });
   });
 
@@ -70,9 +71,9 @@ describe("Security review findings", function () {
         const { lot: state } = await registry.getLot(lot);
         const gain = (state.grams * 50n) / 10_000n;
         await registry.connect(from).offer(lot, to);
-        await expect(registry.connect(to).accept(lot, state.grams + gain))
+        await expect(registry.connect(to).accept(lot, state.grams + gain, 0))
           .to.emit(registry, "HandoverAccepted")
-          .withArgs(lot, from.address, to.address, state.grams, state.grams + gain, anyValue);
+          .withArgs(lot, from.address, to.address, state.grams, state.grams + gain, 0, anyValue);
         [from, to] = [to, from];
       }
       expect((await registry.getLot(lot)).lot.grams).to.equal(100_000n);
@@ -162,8 +163,8 @@ describe("Security review findings", function () {
       ];
       const uidA = await attestLot(network, a, Scheme.fairtrade);
       await attestLot(network, b, Scheme.fairtrade);
-      await registry.connect(processor).transform([a, b], [output(Form.butter, 45_000n), output(Form.powder, 53_000n)]);
-      const credits = async () => attestations.creditsOf(members.processor, Scheme.fairtrade, [Form.butter, Form.powder]);
+      await registry.connect(processor).transform([a, b], [output(Form.butter, 45_000n), output(Form.cake, 53_000n)]);
+      const credits = async () => attestations.creditsOf(members.processor, Scheme.fairtrade, [Form.butter, Form.cake]);
       expect(await credits()).to.deep.equal([45_000n, 53_000n]);
       await attestations.connect(certifier).revoke(uidA, 1);
       expect(await credits()).to.deep.equal([45_000n - 11_250n, 53_000n - 13_250n]);
@@ -241,7 +242,7 @@ describe("Security review findings", function () {
 
     it("mints every origin form of the catalogue", async function () {
       const { registry, coopPhone1 } = await loadFixture(catalogueNetworkFixture);
-      for (const form of [Form.wetBeans, Form.dryBeans, Form.fieldLatex, Form.cupLump, Form.unsmokedSheet]) {
+      for (const form of [Form.wetBeans, Form.dryBeans, Form.unfermentedBeans, Form.fieldLatex, Form.cupLump, Form.fieldScrap, Form.unsmokedSheet, Form.rss]) {
         await expect(registry.connect(coopPhone1).mint(delivery(form, 1_000n))).to.emit(registry, "LotMinted");
       }
     });

@@ -217,7 +217,8 @@ function transform(scenario: Scenario) {
           if (inputs.length === 0) return null;
           const form = inputs[0].form;
           const inputGrams = inputs.reduce((sum, lot) => sum + lot.grams, 0n);
-          const targets = model.network.yields.filter((bounds) => bounds.from === form);
+          // Output forms the input form has bounds to (not "all outputs together", form 0).
+          const targets = model.network.yields.filter((bounds) => bounds.from === form && bounds.to !== 0);
           if (targets.length === 0) return null;
           let chosen = outputChoices.map(([index, at]) => ({ bounds: targets[index % targets.length], at }));
           if (!scenario.repeatedOutputForms) chosen = chosen.filter((item, i) => chosen.findIndex((other) => other.bounds.to === item.bounds.to) === i);

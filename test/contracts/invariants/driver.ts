@@ -38,7 +38,7 @@ export class ContractDriver {
     readonly network: InvariantNetwork,
     private readonly signers: Record<string, HardhatEthersSigner>,
   ) {
-    this.errorInterfaces = [network.registry.interface, network.attestations.interface, network.governance.interface];
+    this.errorInterfaces = [network.registry.interface, network.catalogue.interface, network.attestations.interface, network.governance.interface];
   }
 
   // ------------------------------------------------------------------------------------- writes
@@ -47,6 +47,7 @@ export class ContractDriver {
     const delivery = {
       form,
       grams,
+      quality: 0,
       metadata: digestOf.deliveryMetadata(actor, form, grams),
       origin: digestOf.deliveryOrigin(actor),
     };
@@ -58,7 +59,7 @@ export class ContractDriver {
   }
 
   accept(actor: string, lotId: bigint, grams: bigint) {
-    return this.send(() => this.network.registry.connect(this.signer(actor)).accept(lotId, grams));
+    return this.send(() => this.network.registry.connect(this.signer(actor)).accept(lotId, grams, 0));
   }
 
   reject(actor: string, lotId: bigint, reason: number) {
@@ -111,11 +112,11 @@ export class ContractDriver {
 
   /** A governance-only call made directly, with arguments that would change something if it went through. */
   governanceOnly(actor: string, call: GovernanceOnlyCall) {
-    const { registry, attestations, members } = this.network;
+    const { registry, catalogue, attestations, members } = this.network;
     const signer = this.signer(actor);
     switch (call) {
       case "setYieldBounds":
-        return this.send(() => registry.connect(signer).setYieldBounds(1, 2, 1, 10_000));
+        return this.send(() => catalogue.connect(signer).setYieldBounds(1, 2, 1, 10_000));
       case "setLotObserver":
         return this.send(() => registry.connect(signer).setLotObserver(signer.address));
       case "registerForm":
@@ -273,6 +274,7 @@ function outputsOf(outputs: OutputSpec[]) {
   return outputs.map((output, index) => ({
     form: output.form,
     grams: output.grams,
+    quality: 0,
     metadata: digestOf.outputMetadata(index, output.form, output.grams),
   }));
 }

@@ -1,5 +1,5 @@
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
-import { FORMS, FormId, YIELDS, formByKey } from "../../../src/lots/forms";
+import { FORMS, FormId, YIELDS, formByKey, yieldOutputId } from "../../../src/lots/forms";
 import { Scheme } from "../attestationFixtures";
 import { Role } from "../fixtures";
 import { ContractDriver, type CallResult, type ChainGovernedCall } from "./driver";
@@ -15,8 +15,8 @@ import { Model, expectedError, type Action, type GovernedCall, type NetworkSpec,
 
 /** The lot schemes the suite exercises: one per chain-of-custody model. */
 export const SCHEMES = { massBalance: Number(Scheme.fairtrade), segregated: Number(Scheme.organic), identityPreserved: Number(Scheme.singleOrigin) } as const;
-/** Forms the suite mints and derives: the cocoa chain from wet beans to butter and powder. */
-export const SUITE_FORMS = [FormId.wetBeans, FormId.dryBeans, FormId.nibs, FormId.liquor, FormId.butter, FormId.powder] as const;
+/** Forms the suite mints and derives: the cocoa chain from wet beans to butter and cake. */
+export const SUITE_FORMS = [FormId.wetBeans, FormId.dryBeans, FormId.nibs, FormId.liquor, FormId.butter, FormId.cake] as const;
 /** Forms a cooperative weighs in at origin (the catalogue's `mintable`); processed forms come only from transforms. */
 export const MINTABLE_AT_ORIGIN = new Set<number>(FORMS.filter((form) => form.mintable).map((form) => form.id));
 
@@ -277,7 +277,12 @@ async function describeNetwork(network: InvariantNetwork, driver: ContractDriver
     if (!onChain.registered || onChain.mintable !== MINTABLE_AT_ORIGIN.has(form.id)) throw new Error(`form ${form.id} is not registered as the catalogue says`);
     forms[form.id] = { lossBps: onChain.lossBps, gainBps: onChain.gainBps, mintableAtOrigin: onChain.mintable };
   }
-  const yields = YIELDS.map((bounds) => ({ from: formByKey(bounds.from).id, to: formByKey(bounds.to).id, minBps: bounds.minBps, maxBps: bounds.maxBps }));
+  // The bounds among the suite's forms, and on all outputs together (to 0) of a suite form.
+  const suite = new Set<number>(SUITE_FORMS);
+  const yields = YIELDS.map((bounds) => ({ from: formByKey(bounds.from).id, to: yieldOutputId(bounds.to), minBps: bounds.minBps, maxBps: bounds.maxBps })).filter(
+    (bounds) => suite.has(bounds.from) && (bounds.to === 0 || suite.has(bounds.to)),
+  );
+  const dryBasis = FORMS.filter((form) => form.dryBasis).map((form) => form.id);
   // The mass-balance bound multiplies certified mass by the largest yield; the catalogue has none above 1.
   if (yields.some((bounds) => bounds.maxBps > 10_000)) throw new Error("a yield above 1: massBalanceCreditBounded needs its factor");
   const accreditedUntil = { certifier: Object.fromEntries(Object.values(SCHEMES).map((scheme) => [scheme, network.accreditedUntil])) };
@@ -287,7 +292,7 @@ async function describeNetwork(network: InvariantNetwork, driver: ContractDriver
     [SCHEMES.identityPreserved]: "identityPreserved",
   } as const;
   const governance = { address: await network.governance.getAddress(), quorum: GOVERNANCE_QUORUM, delaySeconds: GOVERNANCE_DELAY };
-  return { actors, members, forms, yields, schemes, accreditedUntil, governance };
+  return { actors, members, forms, yields, dryBasis, schemes, accreditedUntil, governance };
 }
 
 function memberIdsOf(network: InvariantNetwork): Record<string, bigint> {

@@ -55,22 +55,29 @@ export const noLotGrowsThroughHandover: Invariant = (model, chain) =>
   });
 
 /**
- * No derivation made more of a form than its inputs could yield: per output form, the outputs sum
- * to at most the inputs' grams (as consumed, read from the chain) times the form's maximum yield
- * (1 for split and merge).
+ * No derivation made more of a form than its inputs could yield: a transform's outputs (as created)
+ * meet the form catalogue's rule for its inputs as consumed, read from the chain (per input-form
+ * group and output form, joint products, no mass created); a split's and a merge's outputs sum per
+ * form to at most their inputs.
  */
 export const derivationsWithinYield: Invariant = (model, chain) => {
   const violations: string[] = [];
   for (const derivation of model.derivations) {
     const inputs = derivation.inputIds.map((lotId) => chain.lots.get(lotId)!);
     const inputGrams = inputs.reduce((sum, lot) => sum + lot.grams, 0n);
-    const perForm = new Map<number, bigint>();
-    for (const outputId of derivation.outputIds) {
+    const outputs = derivation.outputIds.map((outputId) => {
       const created = model.lots.get(outputId)!;
-      perForm.set(created.form, (perForm.get(created.form) ?? 0n) + created.createdGrams);
+      return { form: created.form, grams: created.createdGrams };
+    });
+    if (derivation.kind === "transform") {
+      const rule = model.transformRule(inputs, outputs);
+      if (!rule.ok) violations.push(`transform of [${derivation.inputIds.join(", ")}] breaks the catalogue's rule: ${rule.refusal.error}(${rule.refusal.args.join(", ")})`);
+      continue;
     }
+    const perForm = new Map<number, bigint>();
+    for (const output of outputs) perForm.set(output.form, (perForm.get(output.form) ?? 0n) + output.grams);
     for (const [form, grams] of perForm) {
-      const maxBps = derivation.kind === "transform" ? BigInt(model.yieldBounds(inputs[0].form, form)?.maxBps ?? 0) : 10_000n;
+      const maxBps = 10_000n;
       if (grams * 10_000n > inputGrams * maxBps) {
         violations.push(
           `${derivation.kind} of [${derivation.inputIds.join(", ")}] made ${grams} g of form ${form} from ${inputGrams} g (max ${maxBps} bps)`,

@@ -1,5 +1,6 @@
-import { id as hashLabel } from "ethers";
+import { ZeroHash, id as hashLabel } from "ethers";
 import { computeHistoryHead, eventDigest, foldHead, type LotHistoryEvent } from "../../../src/lots/historyHead";
+import { checkTransformRule } from "../../../src/lots/transformRule";
 
 /**
  * The reference model of the invariant suite: the INTENDED on-chain rules, written as plain data
@@ -30,7 +31,10 @@ export interface NetworkSpec {
   actors: Record<string, { address: string; member: string | null; firstLotId: bigint | null }>;
   members: Record<string, { id: bigint; roles: number }>;
   forms: Record<number, Tolerance & { mintableAtOrigin: boolean }>;
+  /** Yield bounds; `to` 0 bounds all outputs of a transform together (joint products). */
   yields: readonly { from: number; to: number; minBps: number; maxBps: number }[];
+  /** Forms whose transform inputs count on dry weight (none of the suite's cocoa forms). */
+  dryBasis: readonly number[];
   schemes: Record<number, ChainOfCustodyModel>;
   /** accreditedUntil[certifier member][scheme] (Unix seconds). */
   accreditedUntil: Record<string, Record<number, bigint>>;
@@ -371,7 +375,10 @@ export class Model {
       case "setFormTolerance":
         return this.notGovernance(action.actor, "MembershipNotGovernance");
       case "governanceOnly":
-        return this.notGovernance(action.actor, action.call === "accredit" ? "AttestationRegistryNotGovernance" : "MembershipNotGovernance");
+        return this.notGovernance(
+          action.actor,
+          action.call === "accredit" ? "AttestationRegistryNotGovernance" : action.call === "setYieldBounds" ? "FormCatalogueNotGovernance" : "MembershipNotGovernance",
+        );
       case "govern":
         throw new Error("a proposal is several calls: ask proposalRefusal, approvalRefusal and executionRefusal");
       case "travel":
@@ -461,14 +468,14 @@ export class Model {
     return this.memberOf(lot.receiver!) === this.memberOf(actor) ? null : "not the receiver's member";
   }
 
-  /** Active lots of one form held by the actor's member, each listed once. */
-  private inputLots(actor: string, lotIds: bigint[]): ModelLot[] | string {
+  /** Active lots held by the actor's member, each listed once, and (a merge) of one form. */
+  private inputLots(actor: string, lotIds: bigint[], oneForm = true): ModelLot[] | string {
     const lots: ModelLot[] = [];
     for (const lotId of lotIds) {
       const lot = this.custodianLot(actor, lotId, "active");
       if (typeof lot === "string") return lot;
       if (lots.includes(lot)) return `lot ${lotId} listed twice`;
-      if (lots.length > 0 && lot.form !== lots[0].form) return "inputs of different forms";
+      if (oneForm && lots.length > 0 && lot.form !== lots[0].form) return "inputs of different forms";
       lots.push(lot);
     }
     return lots;
@@ -477,26 +484,23 @@ export class Model {
   private transformRefusal(actor: string, inputIds: bigint[], outputs: OutputSpec[]): string | null {
     if (inputIds.length < 1 || inputIds.length > MAX_BATCH) return "1 or more inputs";
     if (outputs.length < 1 || outputs.length > MAX_BATCH) return "1 or more outputs";
-    const inputs = this.inputLots(actor, inputIds);
+    const inputs = this.inputLots(actor, inputIds, false);
     if (typeof inputs === "string") return inputs;
-    const form = inputs[0].form;
-    const inputGrams = inputs.reduce((sum, lot) => sum + lot.grams, 0n);
-    const perForm = new Map<number, bigint>();
-    for (const output of outputs) {
-      if (!this.yieldBounds(form, output.form)) return `no yield bounds ${form} -> ${output.form}`;
-      if (output.grams === 0n) return "an output of zero grams";
-      perForm.set(output.form, (perForm.get(output.form) ?? 0n) + output.grams);
-    }
-    // The yield bounds hold for each output form's total, however many lots it is cut into.
-    for (const [outputForm, grams] of perForm) {
-      const bounds = this.yieldBounds(form, outputForm)!;
-      const scaled = grams * BPS;
-      if (scaled < inputGrams * BigInt(bounds.minBps) || scaled > inputGrams * BigInt(bounds.maxBps)) {
-        return `form ${outputForm} totals ${grams} g of ${inputGrams} g, outside [${bounds.minBps}, ${bounds.maxBps}] bps`;
-      }
-    }
-    const outputGrams = outputs.reduce((sum, output) => sum + output.grams, 0n);
-    return outputGrams > inputGrams ? "outputs weigh more than inputs" : null;
+    // The form catalogue's rule (its off-chain twin): per input-form group and output form, each
+    // output form's total however many lots it is cut into, joint products, no mass created.
+    const rule = this.transformRule(inputs, outputs);
+    if (!rule.ok) return withError(`${rule.refusal.error} by the catalogue's rule`, `${rule.refusal.error}(${rule.refusal.args.join(", ")})`);
+    return outputs.some((output) => output.grams === 0n) ? "an output of zero grams" : null;
+  }
+
+  /** The catalogue's transform rule for these inputs and outputs (the suite's lots are unmeasured). */
+  transformRule(inputs: readonly { form: number; grams: bigint }[], outputs: readonly OutputSpec[]) {
+    return checkTransformRule({
+      inputs: inputs.map((lot) => ({ form: lot.form, grams: lot.grams, quality: 0 })),
+      outputs,
+      bounds: (from, to) => this.yieldBounds(from, to),
+      dryBasis: (form) => this.network.dryBasis.includes(form),
+    });
   }
 
   private markRefusal(actor: string, scheme: number, lotIds: bigint[], at: bigint): string | null {
@@ -531,7 +535,8 @@ export class Model {
         const origin = digestOf.deliveryOrigin(action.actor);
         const custodian = this.address(action.actor);
         this.createLot(lotId, action.form, action.grams, action.actor, [], {
-          kind: "minted", lotId, custodian, form: action.form, grams: action.grams, metadata, origin,
+          // The suite weighs lots without measuring their quality (0), as a cooperative may.
+          kind: "minted", lotId, custodian, form: action.form, grams: action.grams, quality: 0, metadata, origin,
         });
         return;
       }
@@ -661,6 +666,7 @@ export class Model {
       custodian: this.address(actor),
       gramsSent,
       gramsReceived,
+      quality: 0,
     });
     lot.custodian = actor;
     lot.grams = grams;
@@ -694,7 +700,7 @@ export class Model {
       const lotId = outputIds[index];
       const metadata = kind === "merge" ? digestOf.mergeMetadata() : digestOf.outputMetadata(index, output.form, output.grams);
       const lot = this.createLot(lotId, output.form, output.grams, actor, inputIds, {
-        kind: "derived", lotId, custodian: this.address(actor), form: output.form, grams: output.grams, metadata, inputIds, inputHeads,
+        kind: "derived", lotId, custodian: this.address(actor), form: output.form, grams: output.grams, quality: 0, metadata, ingredients: ZeroHash, inputIds, inputHeads,
       });
       for (const [scheme, family] of carried) lot.carried.set(scheme, family);
     });
