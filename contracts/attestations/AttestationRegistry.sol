@@ -745,7 +745,8 @@ contract AttestationRegistry is IAttestationRegistry, ILotObserver, ERC2771Conte
         if (record.inputGrams != 0) return;
         record.member = member;
         // Cannot truncate: the lot registry refuses inputs heavier than 2^64 - 1 grams in all
-        // (a merge's output must fit), and a transform's outputs weigh at most its inputs.
+        // (a merge's output must fit), and a transform's outputs carry at most its inputs' grams
+        // (the registry passes their traced share, declared ingredients left out).
         record.inputGrams = uint64(inputGrams);
         for (uint256 j = 0; j < outputs.length; ++j) {
             uint8 form = outputs[j].form;

@@ -20,12 +20,16 @@ import {ILotRegistry} from "./ILotRegistry.sol";
 interface ILotObserver {
     /// @notice Called at the end of a split, merge or transform. The inputs are consumed (their
     /// grams, form and last custodian stay readable through {ILotRegistry-getLot}); the outputs are
-    /// lots `firstOutputId` .. `firstOutputId + outputs.length - 1`, held by `custodian`.
+    /// lots `firstOutputId` .. `firstOutputId + outputs.length - 1`, held by `custodian`. Each
+    /// output's `grams` here is what it carries of the inputs: its weight, less its share of the
+    /// non-traced ingredients a transform declared for its form (see
+    /// {ILotRegistry-transformWithIngredients}), so ingredients never become claim or credit; their
+    /// sum never exceeds the inputs' grams.
     /// @param kind 6 split, 7 merge, 8 transform (the history-head kinds, see LotHistory).
     /// @param custodian The account that derived the outputs and holds them.
     /// @param inputIds The lots consumed.
     /// @param firstOutputId The first output's lot id.
-    /// @param outputs The outputs, in lot-id order.
+    /// @param outputs The outputs, in lot-id order, with their traced grams.
     function onLotsDerived(
         uint8 kind,
         address custodian,

@@ -2,9 +2,11 @@ import type { ContractRunner } from "ethers";
 import {
   AttestationRegistry__factory,
   ERC2771Forwarder__factory,
+  FormCatalogue__factory,
   LotRegistry__factory,
   type AttestationRegistry,
   type ERC2771Forwarder,
+  type FormCatalogue,
   type LotRegistry,
 } from "../../typechain-types";
 
@@ -16,9 +18,10 @@ import {
  */
 export const lotRegistryInterface = LotRegistry__factory.createInterface();
 export const attestationRegistryInterface = AttestationRegistry__factory.createInterface();
+export const formCatalogueInterface = FormCatalogue__factory.createInterface();
 export const forwarderInterface = ERC2771Forwarder__factory.createInterface();
 
-export type { AttestationRegistry, ERC2771Forwarder, LotRegistry };
+export type { AttestationRegistry, ERC2771Forwarder, FormCatalogue, LotRegistry };
 
 /** The lot registry (also the membership registry) at `address`, typed; reads with a provider, writes with a signer. */
 export function lotRegistryAt(address: string, runner: ContractRunner | null): LotRegistry {

@@ -12,6 +12,8 @@ export type IndexerSource = {
   name: string;
   chainId: number;
   lotRegistry: IndexedContract;
+  /** The form catalogue, when deployed: dry-weight forms and yield bounds. */
+  formCatalogue?: IndexedContract | undefined;
   /** The attestation registry, when deployed: schemes, attestations, claims, mass-balance credit. */
   attestationRegistry?: IndexedContract | undefined;
 };
@@ -20,16 +22,18 @@ export const DEFAULT_SOURCE_NAME = "chain";
 
 /**
  * The indexer's source from a deployments file: the lot registry (which is also the membership
- * registry) and, when deployed, the attestation registry.
+ * registry) and, when deployed, the form catalogue and the attestation registry.
  */
 export function indexerSourceFromDeployments(deployments: Deployments, name = DEFAULT_SOURCE_NAME): IndexerSource {
   const registry = deployments.contracts.LotRegistry;
   if (!registry) throw new Error(`the deployments of ${deployments.network} have no LotRegistry: deploy the contracts first`);
   const attestations = deployments.contracts.AttestationRegistry;
+  const catalogue = deployments.contracts.FormCatalogue;
   return {
     name,
     chainId: deployments.chainId,
     lotRegistry: { name: "LotRegistry", address: registry.address.toLowerCase(), deploymentBlock: registry.blockNumber },
+    ...(catalogue ? { formCatalogue: { name: "FormCatalogue", address: catalogue.address.toLowerCase(), deploymentBlock: catalogue.blockNumber } } : {}),
     ...(attestations
       ? { attestationRegistry: { name: "AttestationRegistry", address: attestations.address.toLowerCase(), deploymentBlock: attestations.blockNumber } }
       : {}),
@@ -37,7 +41,7 @@ export function indexerSourceFromDeployments(deployments: Deployments, name = DE
 }
 
 export function sourceContracts(source: IndexerSource): IndexedContract[] {
-  return source.attestationRegistry ? [source.lotRegistry, source.attestationRegistry] : [source.lotRegistry];
+  return [source.lotRegistry, source.formCatalogue, source.attestationRegistry].filter((contract): contract is IndexedContract => contract !== undefined);
 }
 
 /** `LotRegistry=0xabc…@12`, comma-separated: what the checkpoint row records. */

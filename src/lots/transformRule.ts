@@ -110,12 +110,22 @@ export function checkTransformRule(parameters: TransformRuleParameters): Transfo
   }
   if (outputGrams > inputGrams + ingredientGrams) return refuse({ error: "FormCatalogueMassCreated", args: [inputGrams, ingredientGrams, outputGrams] });
 
-  const tracedGrams =
-    ingredients.length === 0
-      ? null
-      : outputs.map((output) => {
-          const formGrams = perForm.get(output.form)!;
-          return (output.grams * (formGrams - ingredientsOf(output.form))) / formGrams;
-        });
-  return { ok: true, allowed, tracedGrams };
+  return { ok: true, allowed, tracedGrams: ingredients.length === 0 ? null : tracedShares(outputs, ingredients) };
+}
+
+/**
+ * What each output of a transform carries of its inputs: its grams less its pro-rata share of the
+ * ingredients declared for its form, rounded down, as the lot registry tells the lot observer
+ * (credit follows only this share).
+ */
+export function tracedShares(outputs: readonly RuleOutput[], ingredients: readonly RuleIngredient[]): bigint[] {
+  const formGrams = new Map<number, bigint>();
+  for (const output of outputs) formGrams.set(output.form, (formGrams.get(output.form) ?? 0n) + output.grams);
+  const added = new Map<number, bigint>();
+  for (const item of ingredients) added.set(item.outputForm, (added.get(item.outputForm) ?? 0n) + item.grams);
+  return outputs.map((output) => {
+    const total = formGrams.get(output.form)!;
+    const extra = added.get(output.form) ?? 0n;
+    return extra === 0n ? output.grams : (output.grams * (total - extra)) / total;
+  });
 }

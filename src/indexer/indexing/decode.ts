@@ -1,5 +1,5 @@
 import type { Interface } from "ethers";
-import { attestationRegistryInterface, lotRegistryInterface as registryInterface } from "../../chain/contracts";
+import { attestationRegistryInterface, formCatalogueInterface, lotRegistryInterface as registryInterface } from "../../chain/contracts";
 import { encodeCheckpoint } from "../checkpoint";
 import { IndexerDecodeError } from "../errors";
 import { DERIVE_KINDS, type AttestationEvent, type ChainLog, type EventMeta, type IndexedEvent, type RegistryEvent } from "./events";
@@ -7,6 +7,8 @@ import { DERIVE_KINDS, type AttestationEvent, type ChainLog, type EventMeta, typ
 export type DecodeLogsParameters = {
   /** The lot registry's address (it is also the membership registry). */
   lotRegistry: string;
+  /** The form catalogue's address, if its events (dry-weight forms, yield bounds) are indexed too. */
+  formCatalogue?: string | undefined;
   /** The attestation registry's address, if its events are indexed too. */
   attestationRegistry?: string | undefined;
   /** Block timestamps by block number, for `blockTime`. */
@@ -33,6 +35,7 @@ const IGNORED = new Set([
   "ApprovalForAll",
   "GovernanceSet",
   "BaseURIChanged",
+  "FormCatalogueSet",
 ]);
 
 /**
@@ -45,6 +48,7 @@ const IGNORED = new Set([
 export function decodeLogs(logs: readonly ChainLog[], parameters: DecodeLogsParameters): DecodeLogsReturnType {
   const registry = parameters.lotRegistry.toLowerCase();
   const attestations = parameters.attestationRegistry?.toLowerCase();
+  const catalogue = parameters.formCatalogue?.toLowerCase();
   const events: IndexedEvent[] = [];
   // `to` of the last mint Transfer per transaction and token, for LotMinted's custodian.
   const mintedTo = new Map<string, string>();
@@ -54,13 +58,15 @@ export function decodeLogs(logs: readonly ChainLog[], parameters: DecodeLogsPara
       events.push({ ...decodeAttestationLog(log), ...metaOf(log, parameters.blockTimes) } as IndexedEvent);
       continue;
     }
-    if (address !== registry) continue;
-    const name = eventName(log);
+    const fromCatalogue = address === catalogue;
+    if (address !== registry && !fromCatalogue) continue;
+    const name = eventName(log, fromCatalogue ? CATALOGUE_NAMES_BY_TOPIC : NAMES_BY_TOPIC, fromCatalogue ? "FormCatalogue" : "LotRegistry");
     const meta = metaOf(log, parameters.blockTimes);
     if (IGNORED.has(name) && name !== "Transfer") continue;
     let event: RegistryEvent | null;
     try {
-      event = name === "Transfer" ? noteMint(log, meta, mintedTo) : toRegistryEvent(name, log, meta, mintedTo);
+      if (fromCatalogue) event = toCatalogueEvent(name, log);
+      else event = name === "Transfer" ? noteMint(log, meta, mintedTo) : toRegistryEvent(name, log, meta, mintedTo);
     } catch (error) {
       if (!(error instanceof LogFormatError)) throw error;
       throw new IndexerDecodeError(`Cannot decode ${name} in log ${log.logIndex} of block ${log.blockNumber}`, {
@@ -170,15 +176,20 @@ function decodeAttestationLog(log: ChainLog): AttestationEvent {
   }
 }
 
-/** Event name by topic hash, from the compiled ABI (typechain): the ABI stays the source of truth. */
-const NAMES_BY_TOPIC = new Map<string, string>();
-lotRegistryInterface.forEachEvent((fragment) => NAMES_BY_TOPIC.set(fragment.topicHash.toLowerCase(), fragment.name));
+/** Event names by topic hash, from the compiled ABIs (typechain): the ABI stays the source of truth. */
+const namesByTopic = (contract: Interface) => {
+  const names = new Map<string, string>();
+  contract.forEachEvent((fragment) => names.set(fragment.topicHash.toLowerCase(), fragment.name));
+  return names;
+};
+const NAMES_BY_TOPIC = namesByTopic(lotRegistryInterface);
+const CATALOGUE_NAMES_BY_TOPIC = namesByTopic(formCatalogueInterface);
 
-function eventName(log: ChainLog): string {
-  const name = log.topics[0] ? NAMES_BY_TOPIC.get(log.topics[0].toLowerCase()) : undefined;
+function eventName(log: ChainLog, names: ReadonlyMap<string, string>, contract: string): string {
+  const name = log.topics[0] ? names.get(log.topics[0].toLowerCase()) : undefined;
   if (!name) {
     throw new IndexerDecodeError(`Unknown event in log ${log.logIndex} of block ${log.blockNumber}`, {
-      details: `tx ${log.transactionHash}, topic ${log.topics[0] ?? "(none)"} is not in the LotRegistry ABI`,
+      details: `tx ${log.transactionHash}, topic ${log.topics[0] ?? "(none)"} is not in the ${contract} ABI`,
       metaMessages: ["The contract emits an event this indexer does not know: update the indexer, then rebuild."],
     });
   }
@@ -313,12 +324,8 @@ function toRegistryEvent(name: string, log: ChainLog, meta: EventMeta, mintedTo:
       const r = new LogReader(log, 2, 2);
       return { type: "FormToleranceChanged", form: Number(r.topicUint(1, 8)), lossBps: r.small(0, 16), gainBps: r.small(1, 16) };
     }
-    case "YieldBoundsSet": {
-      const r = new LogReader(log, 3, 2);
-      return { type: "YieldBoundsSet", inputForm: Number(r.topicUint(1, 8)), outputForm: Number(r.topicUint(2, 8)), minBps: r.small(0, 32), maxBps: r.small(1, 32) };
-    }
     case "LotMinted": {
-      const r = new LogReader(log, 2, 5);
+      const r = new LogReader(log, 2, 6);
       const lotId = r.topicUint(1);
       const custodian = mintedTo.get(`${meta.txHash}:${lotId}`);
       if (!custodian) {
@@ -330,18 +337,18 @@ function toRegistryEvent(name: string, log: ChainLog, meta: EventMeta, mintedTo:
         type: "LotsMinted",
         custodian,
         firstLotId: lotId,
-        deliveries: [{ form: r.small(0, 8), grams: r.uint(1, 64), metadata: r.bytes32(2), origin: r.bytes32(3) }],
-        heads: [r.bytes32(4)],
+        deliveries: [{ form: r.small(0, 8), grams: r.uint(1, 64), quality: r.small(2, 16), metadata: r.bytes32(3), origin: r.bytes32(4) }],
+        heads: [r.bytes32(5)],
       };
     }
     case "LotsMinted": {
       const r = new LogReader(log, 3, 2);
-      const [deliveriesAt, count] = r.array(0, 4);
+      const [deliveriesAt, count] = r.array(0, 5);
       const [headsAt, headCount] = r.array(1, 1);
       if (headCount !== count) throw new LogFormatError(`${count} deliveries but ${headCount} heads`);
       const deliveries = Array.from({ length: count }, (_, i) => {
-        const at = deliveriesAt + i * 4;
-        return { form: r.small(at, 8), grams: r.uint(at + 1, 64), metadata: r.bytes32(at + 2), origin: r.bytes32(at + 3) };
+        const at = deliveriesAt + i * 5;
+        return { form: r.small(at, 8), grams: r.uint(at + 1, 64), quality: r.small(at + 2, 16), metadata: r.bytes32(at + 3), origin: r.bytes32(at + 4) };
       });
       return {
         type: "LotsMinted",
@@ -361,7 +368,7 @@ function toRegistryEvent(name: string, log: ChainLog, meta: EventMeta, mintedTo:
       return { type: "HandoverRejected", lotId: r.topicUint(1), custodian: r.topicAddress(2), receiver: r.topicAddress(3), reason: r.small(0, 16), head: r.bytes32(1) };
     }
     case "HandoverAccepted": {
-      const r = new LogReader(log, 4, 3);
+      const r = new LogReader(log, 4, 4);
       return {
         type: "HandoverAccepted",
         lotId: r.topicUint(1),
@@ -369,18 +376,20 @@ function toRegistryEvent(name: string, log: ChainLog, meta: EventMeta, mintedTo:
         custodian: r.topicAddress(3),
         gramsSent: r.uint(0, 64),
         gramsReceived: r.uint(1, 64),
-        head: r.bytes32(2),
+        quality: r.small(2, 16),
+        head: r.bytes32(3),
       };
     }
     case "LotsDerived": {
-      const r = new LogReader(log, 3, 5);
+      const r = new LogReader(log, 3, 6);
       const kindNumber = Number(r.topicUint(1, 8));
       const kind = DERIVE_KINDS[kindNumber as keyof typeof DERIVE_KINDS];
       if (!kind) throw new IndexerDecodeError(`LotsDerived with unknown kind ${kindNumber}`, { details: `tx ${log.transactionHash}, log ${log.logIndex}` });
       const [idsAt, idCount] = r.array(0, 1);
       const [inputHeadsAt, inputHeadCount] = r.array(1, 1);
-      const [outputsAt, outputCount] = r.array(3, 3);
-      const [outputHeadsAt, outputHeadCount] = r.array(4, 1);
+      const [outputsAt, outputCount] = r.array(3, 4);
+      const [ingredientsAt, ingredientCount] = r.array(4, 3);
+      const [outputHeadsAt, outputHeadCount] = r.array(5, 1);
       if (inputHeadCount !== idCount || outputHeadCount !== outputCount) throw new LogFormatError("arrays of different lengths");
       return {
         type: "LotsDerived",
@@ -390,8 +399,12 @@ function toRegistryEvent(name: string, log: ChainLog, meta: EventMeta, mintedTo:
         inputHeads: Array.from({ length: idCount }, (_, i) => r.bytes32(inputHeadsAt + i)),
         firstOutputId: r.uint(2),
         outputs: Array.from({ length: outputCount }, (_, i) => {
-          const at = outputsAt + i * 3;
-          return { form: r.small(at, 8), grams: r.uint(at + 1, 64), metadata: r.bytes32(at + 2) };
+          const at = outputsAt + i * 4;
+          return { form: r.small(at, 8), grams: r.uint(at + 1, 64), quality: r.small(at + 2, 16), metadata: r.bytes32(at + 3) };
+        }),
+        ingredients: Array.from({ length: ingredientCount }, (_, i) => {
+          const at = ingredientsAt + i * 3;
+          return { outputForm: r.small(at, 8), grams: r.uint(at + 1, 64), name: r.bytes32(at + 2) };
         }),
         outputHeads: Array.from({ length: outputCount }, (_, i) => r.bytes32(outputHeadsAt + i)),
       };
@@ -402,6 +415,25 @@ function toRegistryEvent(name: string, log: ChainLog, meta: EventMeta, mintedTo:
     }
     default:
       throw new IndexerDecodeError(`The indexer does not handle the registry's ${name} event`, {
+        details: `tx ${log.transactionHash}, log ${log.logIndex} of block ${log.blockNumber}`,
+        metaMessages: ["Teach src/indexer/indexing/decode.ts and project.ts this event, then rebuild the index."],
+      });
+  }
+}
+
+/** The form catalogue's events: governance data the read model keeps beside the forms. */
+function toCatalogueEvent(name: string, log: ChainLog): RegistryEvent {
+  switch (name) {
+    case "YieldBoundsSet": {
+      const r = new LogReader(log, 3, 2);
+      return { type: "YieldBoundsSet", inputForm: Number(r.topicUint(1, 8)), outputForm: Number(r.topicUint(2, 8)), minBps: r.small(0, 32), maxBps: r.small(1, 32) };
+    }
+    case "DryBasisSet": {
+      const r = new LogReader(log, 2, 1);
+      return { type: "DryBasisSet", form: Number(r.topicUint(1, 8)), dryBasis: r.bool(0) };
+    }
+    default:
+      throw new IndexerDecodeError(`The indexer does not handle the form catalogue's ${name} event`, {
         details: `tx ${log.transactionHash}, log ${log.logIndex} of block ${log.blockNumber}`,
         metaMessages: ["Teach src/indexer/indexing/decode.ts and project.ts this event, then rebuild the index."],
       });

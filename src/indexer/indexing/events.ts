@@ -22,8 +22,11 @@ export type EventMeta = {
   blockTime: Date | null;
 };
 
-export type Delivery = { form: number; grams: bigint; metadata: string; origin: string };
-export type DerivedOutput = { form: number; grams: bigint; metadata: string };
+/** `quality`: basis points of the weight (DRC for rubber, moisture for cocoa), 0 = not measured. */
+export type Delivery = { form: number; grams: bigint; quality: number; metadata: string; origin: string };
+export type DerivedOutput = { form: number; grams: bigint; quality: number; metadata: string };
+/** A declared non-traced ingredient of a transform; `name` is bytes32 (UTF-8, zero-padded) as emitted. */
+export type DeclaredIngredient = { outputForm: number; grams: bigint; name: string };
 
 /** Split, merge and transform, as `LotsDerived.kind` numbers them (LotHistory SPLIT, MERGED, TRANSFORMED). */
 export const DERIVE_KINDS = { 6: "split", 7: "merged", 8: "transformed" } as const;
@@ -43,7 +46,9 @@ export type RegistryEvent =
   | { type: "MetadataChanged"; memberId: bigint; metadata: string }
   | { type: "FormRegistered"; form: number; commodity: number; lossBps: number; gainBps: number; mintable: boolean; name: string }
   | { type: "FormToleranceChanged"; form: number; lossBps: number; gainBps: number }
+  /** From the form catalogue: `outputForm` 0 bounds all outputs of a transform together. */
   | { type: "YieldBoundsSet"; inputForm: number; outputForm: number; minBps: number; maxBps: number }
+  | { type: "DryBasisSet"; form: number; dryBasis: boolean }
   | { type: "LotsMinted"; custodian: string; firstLotId: bigint; deliveries: readonly Delivery[]; heads: readonly string[] }
   | { type: "HandoverOffered"; lotId: bigint; custodian: string; receiver: string; head: string }
   | { type: "HandoverCancelled"; lotId: bigint; custodian: string; receiver: string; head: string }
@@ -55,6 +60,8 @@ export type RegistryEvent =
       custodian: string;
       gramsSent: bigint;
       gramsReceived: bigint;
+      /** The lot's quality after acceptance (measured by the receiver, or kept). */
+      quality: number;
       head: string;
     }
   | {
@@ -65,6 +72,7 @@ export type RegistryEvent =
       inputHeads: readonly string[];
       firstOutputId: bigint;
       outputs: readonly DerivedOutput[];
+      ingredients: readonly DeclaredIngredient[];
       outputHeads: readonly string[];
     }
   | { type: "EvidenceAttached"; lotId: bigint; by: string; evidence: string; head: string };

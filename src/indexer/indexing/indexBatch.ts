@@ -55,7 +55,7 @@ export async function indexBatch(db: Database, parameters: IndexBatchParameters)
     cache.committed(state, batch.lots.values());
     const rows =
       batch.members.size + batch.accounts.size + batch.forms.size + batch.yieldBounds.size + batch.lots.size +
-      batch.handovers.size + batch.lotEvents.length + batch.lotEdges.length + batch.lotEvidence.length +
+      batch.handovers.size + batch.lotEvents.length + batch.lotEdges.length + batch.lotEvidence.length + batch.lotIngredients.length +
       batch.schemes.size + batch.accreditations.size + batch.attestations.size + batch.lotClaims.size +
       batch.massBalanceMoves.length + batch.massBalanceCredits.size;
     return { events: events.length, rows };

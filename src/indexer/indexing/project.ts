@@ -1,5 +1,6 @@
 import { ZeroHash } from "ethers";
-import { eventDigest, foldHead, type LotHistoryEvent } from "../../lots/historyHead";
+import { eventDigest, foldHead, ingredientsDigest, type LotHistoryEvent } from "../../lots/historyHead";
+import { tracedShares } from "../../lots/transformRule";
 import { HistoryHeadMismatchError, IndexerStateError } from "../errors";
 import {
   emptyRowBatch,
@@ -91,6 +92,7 @@ export function stateNeeds(events: readonly IndexedEvent[]): StateNeeds {
       case "FormRegistered":
       case "FormToleranceChanged":
       case "YieldBoundsSet":
+      case "DryBasisSet":
       case "SchemeRegistered":
       case "Accredited":
       case "AccreditationWithdrawn":
@@ -180,7 +182,8 @@ function projectEvent(event: IndexedEvent, state: ProjectionState, batch: RowBat
     }
     case "FormRegistered": {
       const { commodity, lossBps, gainBps, mintable, name } = event;
-      const form: FormRow = { form: event.form, commodity, lossBps, gainBps, mintable, name, registeredPosition: position };
+      // Dry weight is the form catalogue's to say (DryBasisSet), after the registry registered the form.
+      const form: FormRow = { form: event.form, commodity, lossBps, gainBps, mintable, dryBasis: false, name, registeredPosition: position };
       state.forms.set(form.form, form);
       batch.forms.set(form.form, form);
       return;
@@ -190,6 +193,13 @@ function projectEvent(event: IndexedEvent, state: ProjectionState, batch: RowBat
       if (!form) throw new IndexerStateError(`Tolerance changed for unknown form ${event.form} (position ${position})`);
       form.lossBps = event.lossBps;
       form.gainBps = event.gainBps;
+      batch.forms.set(form.form, form);
+      return;
+    }
+    case "DryBasisSet": {
+      const form = state.forms.get(event.form);
+      if (!form) throw new IndexerStateError(`Dry weight set for unknown form ${event.form} (position ${position})`);
+      form.dryBasis = event.dryBasis;
       batch.forms.set(form.form, form);
       return;
     }
@@ -209,6 +219,7 @@ function projectEvent(event: IndexedEvent, state: ProjectionState, batch: RowBat
           custodian: event.custodian,
           form: delivery.form,
           grams: delivery.grams,
+          quality: delivery.quality,
           metadata: delivery.metadata,
           origin: delivery.origin,
         };
@@ -218,6 +229,7 @@ function projectEvent(event: IndexedEvent, state: ProjectionState, batch: RowBat
           commodity: requireForm(state, delivery.form, position).commodity,
           form: delivery.form,
           grams: delivery.grams,
+          quality: delivery.quality,
           status: "active",
           custodian: event.custodian,
           custodianMember: account.memberId,
@@ -264,6 +276,7 @@ function projectEvent(event: IndexedEvent, state: ProjectionState, batch: RowBat
         status: "offered",
         gramsSent: lot.grams,
         gramsReceived: null,
+        quality: null,
         reason: null,
         acceptedBy: null,
         offeredPosition: position,
@@ -291,6 +304,7 @@ function projectEvent(event: IndexedEvent, state: ProjectionState, batch: RowBat
                 custodian: event.custodian,
                 gramsSent: event.gramsSent,
                 gramsReceived: event.gramsReceived,
+                quality: event.quality,
               };
       lot.head = checkHead(lot.lotId, lot.head, history, event.head, position);
       appendLotEvent(batch, lot, history, event);
@@ -303,7 +317,9 @@ function projectEvent(event: IndexedEvent, state: ProjectionState, batch: RowBat
         const custodian = requireAccount(state, event.custodian, position);
         handover.status = "accepted";
         handover.gramsReceived = event.gramsReceived;
+        handover.quality = event.quality;
         handover.acceptedBy = event.custodian;
+        lot.quality = event.quality;
         lot.custodian = event.custodian;
         lot.custodianMember = custodian.memberId;
         // A handover never adds mass: the lot weighs the lighter of the sent and received weights.
@@ -333,7 +349,11 @@ function projectEvent(event: IndexedEvent, state: ProjectionState, batch: RowBat
         input.consumedAt = blockTime;
       });
       const inputsGrams = inputs.reduce((sum, input) => sum + input.grams, 0n);
-      const outputsGrams = event.outputs.reduce((sum, output) => sum + output.grams, 0n);
+      // Edges carry what came from the inputs: declared ingredients came from no parent, so an
+      // output's traced share (its grams less its part of them) flows along them.
+      const traced = tracedShares(event.outputs, event.ingredients);
+      const outputsGrams = traced.reduce((sum, grams) => sum + grams, 0n);
+      const ingredients = ingredientsDigest(event.ingredients);
       event.outputs.forEach((output, index) => {
         const lotId = event.firstOutputId + BigInt(index);
         if (state.lots.has(lotId)) throw new IndexerStateError(`Lot ${lotId} derived twice (position ${position})`);
@@ -343,7 +363,9 @@ function projectEvent(event: IndexedEvent, state: ProjectionState, batch: RowBat
           custodian: event.custodian,
           form: output.form,
           grams: output.grams,
+          quality: output.quality,
           metadata: output.metadata,
+          ingredients,
           inputIds: event.inputIds,
           inputHeads: event.inputHeads,
         };
@@ -353,6 +375,7 @@ function projectEvent(event: IndexedEvent, state: ProjectionState, batch: RowBat
           commodity: requireForm(state, output.form, position).commodity,
           form: output.form,
           grams: output.grams,
+          quality: output.quality,
           status: "active",
           custodian: event.custodian,
           custodianMember: account.memberId,
@@ -376,13 +399,16 @@ function projectEvent(event: IndexedEvent, state: ProjectionState, batch: RowBat
         };
         state.lots.set(lotId, lot);
         appendLotEvent(batch, lot, history, event);
+        event.ingredients.forEach((item, seq) => {
+          batch.lotIngredients.push({ lotId, seq, outputForm: item.outputForm, grams: item.grams, name: item.name, position });
+        });
         for (const input of inputs) {
           batch.lotEdges.push({
             parentId: input.lotId,
             childId: lotId,
             kind: event.kind,
             parentGrams: input.grams,
-            childGrams: output.grams,
+            childGrams: traced[index]!,
             inputsGrams,
             outputsGrams,
             position,

@@ -141,6 +141,7 @@ export function lotFromRow(row: Row): LotRow {
     commodity: Number(row.commodity),
     form: Number(row.form),
     grams: big(row.grams),
+    quality: Number(row.quality),
     status: row.status as LotRow["status"],
     custodian: String(row.custodian),
     custodianMember: big(row.custodian_member),
@@ -175,6 +176,7 @@ export function handoverFromRow(row: Row): HandoverRow {
     status: row.status as HandoverRow["status"],
     gramsSent: big(row.grams_sent),
     gramsReceived: bigOrNull(row.grams_received),
+    quality: row.quality === null ? null : Number(row.quality),
     reason: row.reason === null ? null : Number(row.reason),
     acceptedBy: (row.accepted_by as string | null) ?? null,
     offeredPosition: String(row.offered_position),
@@ -215,6 +217,7 @@ export function formFromRow(row: Row): FormRow {
     lossBps: Number(row.loss_bps),
     gainBps: Number(row.gain_bps),
     mintable: Boolean(row.mintable),
+    dryBasis: Boolean(row.dry_basis),
     name: String(row.name),
     registeredPosition: String(row.registered_position),
   };

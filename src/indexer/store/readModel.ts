@@ -16,6 +16,7 @@ export const READ_MODEL_TABLES: Readonly<Record<string, readonly string[]>> = {
   lot_edges: ["parent_id", "child_id"],
   handovers: ["lot_id", "offer_seq"],
   lot_evidence: ["lot_id", "seq"],
+  lot_ingredients: ["lot_id", "seq"],
   schemes: ["scheme"],
   accreditations: ["scheme", "member_id"],
   attestations: ["uid"],

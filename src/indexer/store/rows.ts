@@ -38,6 +38,8 @@ export type FormRow = {
   lossBps: number;
   gainBps: number;
   mintable: boolean;
+  /** Transforms count this form's inputs on dry weight (the form catalogue says so). */
+  dryBasis: boolean;
   name: string;
   registeredPosition: Checkpoint;
 };
@@ -49,6 +51,8 @@ export type LotRow = {
   commodity: number;
   form: number;
   grams: bigint;
+  /** Basis points of the weight (DRC for rubber, moisture for cocoa); 0 = not measured. */
+  quality: number;
   status: LotStatus;
   custodian: string;
   custodianMember: bigint;
@@ -120,6 +124,8 @@ export type HandoverRow = {
   status: HandoverStatus;
   gramsSent: bigint;
   gramsReceived: bigint | null;
+  /** The lot's quality from the acceptance on (measured by the receiver, or kept); accepted only. */
+  quality: number | null;
   reason: number | null;
   /** The account that took custody (accepted only). */
   acceptedBy: string | null;
@@ -127,6 +133,18 @@ export type HandoverRow = {
   offeredAt: Date | null;
   closedPosition: Checkpoint | null;
   closedAt: Date | null;
+};
+
+/** A non-traced ingredient declared by the transform that created `lotId` (every output gets the whole list). */
+export type LotIngredientRow = {
+  lotId: bigint;
+  /** Its place in the declaration, from 0. */
+  seq: number;
+  outputForm: number;
+  grams: bigint;
+  /** The bytes32 name as emitted (UTF-8, zero-padded). */
+  name: string;
+  position: Checkpoint;
 };
 
 export type LotEvidenceRow = {
@@ -214,6 +232,7 @@ export type RowBatch = {
   lotEvents: LotEventRow[];
   lotEdges: LotEdgeRow[];
   lotEvidence: LotEvidenceRow[];
+  lotIngredients: LotIngredientRow[];
   schemes: Map<number, SchemeRow>;
   accreditations: Map<string, AccreditationRow>;
   attestations: Map<string, AttestationRow>;
@@ -233,6 +252,7 @@ export function emptyRowBatch(): RowBatch {
     lotEvents: [],
     lotEdges: [],
     lotEvidence: [],
+    lotIngredients: [],
     schemes: new Map(),
     accreditations: new Map(),
     attestations: new Map(),

@@ -8,6 +8,7 @@ import type {
   LotEdgeRow,
   LotEventRow,
   LotEvidenceRow,
+  LotIngredientRow,
   LotRow,
   MassBalanceCreditRow,
   MassBalanceMoveRow,
@@ -76,6 +77,7 @@ export const FORMS: TableSpec<FormRow> = {
     { name: "loss_bps", type: "int4", value: (r) => r.lossBps },
     { name: "gain_bps", type: "int4", value: (r) => r.gainBps },
     { name: "mintable", type: "bool", value: (r) => r.mintable },
+    { name: "dry_basis", type: "bool", value: (r) => r.dryBasis },
     { name: "name", type: "text", value: (r) => r.name },
     { name: "registered_position", type: "text", value: (r) => r.registeredPosition },
   ],
@@ -101,6 +103,7 @@ export const LOTS: TableSpec<LotRow> = {
     { name: "commodity", type: "int2", value: (r) => r.commodity },
     { name: "form", type: "int2", value: (r) => r.form },
     { name: "grams", type: "numeric", value: (r) => str(r.grams) },
+    { name: "quality", type: "int4", value: (r) => r.quality },
     { name: "status", type: "text", value: (r) => r.status },
     { name: "custodian", type: "text", value: (r) => r.custodian },
     { name: "custodian_member", type: "int8", value: (r) => str(r.custodianMember) },
@@ -137,6 +140,7 @@ export const HANDOVERS: TableSpec<HandoverRow> = {
     { name: "status", type: "text", value: (r) => r.status },
     { name: "grams_sent", type: "numeric", value: (r) => str(r.gramsSent) },
     { name: "grams_received", type: "numeric", value: (r) => str(r.gramsReceived) },
+    { name: "quality", type: "int4", value: (r) => r.quality },
     { name: "reason", type: "int4", value: (r) => r.reason },
     { name: "accepted_by", type: "text", value: (r) => r.acceptedBy },
     { name: "offered_position", type: "text", value: (r) => r.offeredPosition },
@@ -188,6 +192,18 @@ export const LOT_EVIDENCE: TableSpec<LotEvidenceRow> = {
     { name: "position", type: "text", value: (r) => r.position },
     { name: "tx_hash", type: "text", value: (r) => r.txHash },
     { name: "block_time", type: "timestamptz", value: (r) => time(r.blockTime) },
+  ],
+};
+
+export const LOT_INGREDIENTS: TableSpec<LotIngredientRow> = {
+  table: "lot_ingredients",
+  columns: [
+    { name: "lot_id", type: "int8", value: (r) => str(r.lotId) },
+    { name: "seq", type: "int4", value: (r) => r.seq },
+    { name: "output_form", type: "int2", value: (r) => r.outputForm },
+    { name: "grams", type: "numeric", value: (r) => str(r.grams) },
+    { name: "name", type: "text", value: (r) => r.name },
+    { name: "position", type: "text", value: (r) => r.position },
   ],
 };
 
