@@ -3,7 +3,7 @@ import { applyGoverned, type GovernedCall } from "../governance/governedCall";
 import { sendControlCommand } from "../gateway/controlSocket";
 import type { Gateway } from "../gateway/startGateway";
 import { cidToDigest } from "../evidence";
-import { DEMO_SCHEMES, schemeByKey } from "../attestations/schemes";
+import { DEMO_SCHEMES, registeredSchemeId, schemeByKey } from "../attestations/schemes";
 import { FormId } from "../lots/forms";
 import { lotPageUrl } from "../web/qr";
 import { attestationRegistryAt, lotRegistryAt } from "../chain/contracts";
@@ -223,11 +223,11 @@ class Seeder {
       ]);
       const [premium] = await Promise.all([
         this.step(certifier, "demo:attest:premium-lots", "/v1/attestations/batch", {
-          scheme: await this.schemeId("fairtrade-like-premium"),
+          scheme: await this.schemeId("fair-price-premium"),
           attestations: deliveryIds.map((lotId) => ({ subjectKind: "lot", subject: lotId, evidence: report.digest })),
         }),
         this.step(certifier, "demo:attest:cooperative", "/v1/attestations", {
-          scheme: await this.schemeId("rainforest-alliance-like-farm"),
+          scheme: await this.schemeId("certified-farm"),
           subjectKind: "member",
           subject: coop.memberId,
           evidence: certificate.digest,
@@ -347,7 +347,7 @@ class Seeder {
     const cached = this.schemeIds.get(key);
     if (cached) return cached;
     const scheme = schemeByKey(key);
-    const id = Number(await this.attestationRegistry!.schemeIdOf(scheme.name, scheme.version));
+    const id = await registeredSchemeId(this.attestationRegistry!, scheme);
     if (id === 0) throw new DemoSeedError(`scheme ${scheme.name} ${scheme.version} is not registered on chain`);
     this.schemeIds.set(key, id);
     return id;
@@ -356,9 +356,9 @@ class Seeder {
   /** The governor accredits the forest monitor for EUDR plots and the certifier for the farm and premium schemes. */
   private async accreditCertifiers(): Promise<void> {
     const accreditations: Array<[DemoMemberKey, string]> = [
-      ["forestMonitor", "eudr-deforestation-free"],
-      ["certifier", "rainforest-alliance-like-farm"],
-      ["certifier", "fairtrade-like-premium"],
+      ["forestMonitor", "no-forest-loss-since-2020"],
+      ["certifier", "certified-farm"],
+      ["certifier", "fair-price-premium"],
     ];
     const registry = this.attestationRegistry!;
     const now = Math.floor(Date.now() / 1000);
@@ -391,7 +391,7 @@ class Seeder {
     const monitor = this.actors.forestMonitor;
     const analysis = await monitor.putJson({ document: "deforestation-free analysis", method: "Sentinel-2 and Landsat change detection, 2020-12-31 cut-off", plots: plots.length, result: "no forest loss after the cut-off" });
     await this.step(monitor, "demo:attest:plots", "/v1/attestations/batch", {
-      scheme: await this.schemeId("eudr-deforestation-free"),
+      scheme: await this.schemeId("no-forest-loss-since-2020"),
       attestations: plots.map((plot) => ({ subjectKind: "plot", subject: plot.commitment, evidence: analysis.digest })),
     });
     this.log(`demo: ${plots.length} plots attested deforestation-free`);
