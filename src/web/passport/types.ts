@@ -45,7 +45,7 @@ export type PassportAttestationStatus = "valid" | "expired" | "revoked";
 
 /**
  * An attestation about the lot or one of its ancestors, or about the plot a delivery came from
- * (deforestation-free), with the status the page shows.
+ * (no forest loss since the cut-off), with the status the page shows.
  */
 export type PassportAttestation = {
   uid: string;
