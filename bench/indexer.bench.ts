@@ -319,7 +319,7 @@ async function realChainRun(work: string): Promise<{ lotEventsPerSecond: number 
     const lots = LotRegistry__factory.connect(registry, cooperative);
     const sent = [];
     for (let batch = 0; batch < 20; batch++) {
-      const deliveries = Array.from({ length: 500 }, (_, i) => ({ form: Form.wetBeans, grams: 10_000n + BigInt(i), metadata: id(`m ${batch} ${i}`), origin: id(`o ${batch} ${i}`) }));
+      const deliveries = Array.from({ length: 500 }, (_, i) => ({ form: Form.wetBeans, grams: 10_000n + BigInt(i), quality: 5_500, metadata: id(`m ${batch} ${i}`), origin: id(`o ${batch} ${i}`) }));
       sent.push(await lots.mintBatch(deliveries, { gasLimit: 60_000_000n }));
       await chain.provider.send("evm_mine", []);
     }

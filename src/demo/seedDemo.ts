@@ -296,7 +296,7 @@ class Seeder {
         });
         const transformed = await this.step(coop, `demo:cocoa:ferment:${box.box}`, "/v1/lots/transform", {
           inputIds: box.deliveries.map((i) => deliveryIds[i]!),
-          outputs: [{ form: form.fermentedDryBeans, grams: grams.toString(), metadata: record.digest }],
+          outputs: [{ form: form.fermentedDryBeans, grams: grams.toString(), quality: Math.round(box.finalMoisturePct * 100), metadata: record.digest }],
         });
         return { box, lotId: transformed.outputs.lotIds![0]!, grams };
       }),
@@ -313,7 +313,7 @@ class Seeder {
         const bags = await coop.putJson({ document: "sales lot", cooperative: demoMember(cooperative.key).document.name, boxes: own.map((d) => d.box.box), bags_62_5kg: Math.ceil(Number(grams) / 62_500), dispatched: addDays(arrived, -2), buyer: demoMember("exporter").document.name });
         const merged = await this.step(coop, `demo:cocoa:sales-lot:${cooperative.key}`, "/v1/lots/merge", { lotIds: own.map((d) => d.lotId), metadata: bags.digest });
         const salesLot = merged.outputs.lotIds![0]!;
-        const weighed = await this.handover(coop, exporter, `demo:cocoa:to-exporter:${cooperative.key}`, salesLot, grams, 9_960 - c * 15);
+        const weighed = await this.handover(coop, exporter, `demo:cocoa:to-exporter:${cooperative.key}`, salesLot, grams, 9_960 - c * 15, Math.round(EXPORT_GRADING.moisture_pct * 100));
         return { cooperative: cooperative.key, salesLot, grams: weighed };
       }),
     );
@@ -356,9 +356,18 @@ class Seeder {
     ]);
     const [butter, cake] = pressing.outputs.lotIds as [string, string];
     const conche = await brand.putJson({ document: "conching record", date: COCOA_TIMELINE.conched, batch: DEMO_PRODUCTS.chocolate.batch, recipe: "70% Sulawesi single origin", conche_hours: 36, cocoa_content_pct: 70 });
+    // A 70 % bar: the liquor (less 1 % lost in conching) is 70 % of it; sugar and lecithin, declared
+    // as non-traced ingredients, the rest. They weigh in the bar but carry no claim.
+    const cocoaInBar = share(receivedLiquor, 9_900);
+    const bar = (cocoaInBar * 10_000n) / 7_000n;
+    const lecithin = share(bar, 50);
     const chocolate = (await this.step(brand, "demo:cocoa:chocolate", "/v1/lots/transform", {
       inputIds: [liquorForChocolate],
-      outputs: [{ form: form.chocolate, grams: share(receivedLiquor, 9_900).toString(), metadata: conche.digest }],
+      outputs: [{ form: form.chocolate, grams: bar.toString(), metadata: conche.digest }],
+      ingredients: [
+        { outputForm: form.chocolate, grams: (bar - cocoaInBar - lecithin).toString(), name: "cane sugar" },
+        { outputForm: form.chocolate, grams: lecithin.toString(), name: "sunflower lecithin" },
+      ],
     })).outputs.lotIds![0]!;
 
     return {
@@ -395,7 +404,7 @@ class Seeder {
       days.map(async (date) => {
         const indexes = deliveries.flatMap((delivery, i) => (delivery.date === date ? [i] : []));
         const minted = await this.step(station, `demo:rubber:deliveries:${date}`, "/v1/lots/mint-batch", {
-          deliveries: indexes.map((i) => ({ form: form.cupLump, grams: deliveries[i]!.grams.toString(), metadata: tickets[i]!.digest, origin: plots[i]!.commitment })),
+          deliveries: indexes.map((i) => ({ form: form.cupLump, grams: deliveries[i]!.grams.toString(), quality: deliveries[i]!.drcBps, metadata: tickets[i]!.digest, origin: plots[i]!.commitment })),
         });
         minted.outputs.lotIds!.forEach((lotId, k) => (deliveryIds[indexes[k]!] = lotId));
       }),
@@ -407,7 +416,9 @@ class Seeder {
     const dryRubber = deliveries.reduce((sum, delivery) => sum + share(delivery.grams, delivery.drcBps), 0n);
     const truck = await station.putJson({ document: "truck load", date: RUBBER_TIMELINE.atFactory, deliveries: deliveries.length, kg: Number(sentGrams / 1000n), buyer: demoMember("blockMill").document.name });
     const truckload = (await this.step(station, "demo:rubber:truckload", "/v1/lots/merge", { lotIds: deliveryIds, metadata: truck.digest })).outputs.lotIds![0]!;
-    const weighedIn = await this.handover(station, mill, "demo:rubber:to-factory", truckload, sentGrams, RUBBER_FIGURES.weighInBps);
+    // The factory's DRC test: the same dry rubber in lump that lost water, so a higher share of it.
+    const factoryDrc = Number((dryRubber * 10_000n) / share(sentGrams, RUBBER_FIGURES.weighInBps));
+    const weighedIn = await this.handover(station, mill, "demo:rubber:to-factory", truckload, sentGrams, RUBBER_FIGURES.weighInBps, factoryDrc);
 
     // STR 20: the block weighs what the lump held as dry rubber, less what the mill loses.
     const blockGrams = share(dryRubber, RUBBER_FIGURES.millRecoveryBps);
@@ -516,11 +527,14 @@ class Seeder {
     return mined;
   }
 
-  /** Offer and accept; the receiver weighs `receivedBps` of what was sent. Returns the grams received. */
-  private async handover(from: Actor, to: Actor, key: string, lotId: string, grams: bigint, receivedBps: number): Promise<bigint> {
+  /**
+   * Offer and accept; the receiver weighs `receivedBps` of what was sent and, if given, measures
+   * the lot's quality again (moisture, DRC; basis points). Returns the grams received.
+   */
+  private async handover(from: Actor, to: Actor, key: string, lotId: string, grams: bigint, receivedBps: number, quality = 0): Promise<bigint> {
     await this.step(from, `${key}:offer`, `/v1/lots/${lotId}/offer`, { receiver: to.account });
     const received = share(grams, receivedBps);
-    await this.step(to, `${key}:accept`, `/v1/lots/${lotId}/accept`, { gramsReceived: received.toString() });
+    await this.step(to, `${key}:accept`, `/v1/lots/${lotId}/accept`, { gramsReceived: received.toString(), ...(quality ? { quality } : {}) });
     return received;
   }
 

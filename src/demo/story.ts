@@ -74,7 +74,7 @@ export const DEMO_FORM_KEYS = {
   nibs: "cocoa-nibs",
   liquor: "cocoa-liquor",
   butter: "cocoa-butter",
-  pressCake: "cocoa-powder",
+  pressCake: "cocoa-cake",
   chocolate: "chocolate",
   cupLump: "rubber-cup-lump",
   tsr20: "rubber-tsr20",

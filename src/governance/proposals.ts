@@ -1,10 +1,10 @@
 import { ZeroHash, type Interface, type Provider, type Signer } from "ethers";
-import { AttestationRegistry__factory, Governance__factory, LotRegistry__factory } from "../../typechain-types";
+import { AttestationRegistry__factory, FormCatalogue__factory, Governance__factory, LotRegistry__factory } from "../../typechain-types";
 import type { Deployments } from "../chain/deployments";
 import { PROPOSAL_STATE_NAMES, ProposalState } from "./proposalState";
 
 /** The contracts a proposal may call, by the names the CLI uses. */
-export const TARGETS = ["lots", "attestations", "governance"] as const;
+export const TARGETS = ["lots", "forms", "attestations", "governance"] as const;
 export type TargetName = (typeof TARGETS)[number];
 
 /** A proposal's call, as `Proposed` recorded it. */
@@ -39,12 +39,13 @@ export function governanceOf(deployments: Deployments, runner: Signer | Provider
 
 function interfaceOf(target: TargetName): Interface {
   if (target === "lots") return LotRegistry__factory.createInterface() as unknown as Interface;
+  if (target === "forms") return FormCatalogue__factory.createInterface() as unknown as Interface;
   if (target === "attestations") return AttestationRegistry__factory.createInterface() as unknown as Interface;
   return Governance__factory.createInterface() as unknown as Interface;
 }
 
 function addressOf(deployments: Deployments, target: TargetName): string {
-  const name = target === "lots" ? "LotRegistry" : target === "attestations" ? "AttestationRegistry" : "Governance";
+  const name = ({ lots: "LotRegistry", forms: "FormCatalogue", attestations: "AttestationRegistry", governance: "Governance" } as const)[target];
   const address = deployments.contracts[name]?.address;
   if (!address) throw new ProposalInputError(`no ${name} in the deployments file`);
   return address;

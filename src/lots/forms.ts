@@ -33,8 +33,12 @@ export interface FormSpec {
   dryBasis: boolean;
   /** What `quality` measures: moisture for cocoa, dry rubber content for rubber. */
   quality: QualityMeasure;
-  /** The grade's name in national standards, by ISO 3166-1 country code (labels only). */
-  labels?: Readonly<Record<string, string>>;
+  /**
+   * Technically specified (block) rubber: the grade's ISO name and its name in the national
+   * standards that define the same grade, by producing country (ISO 3166-1 alpha-2): Thailand STR,
+   * Indonesia SIR, Malaysia SMR, Vietnam SVR. Labels only; the pages show them (src/web/i18n).
+   */
+  grade?: { iso: string; national: Readonly<Record<string, string>> };
 }
 
 /** The most the contracts accept for a loss or gain allowance (LotRegistry.MAX_TOLERANCE_BPS). */
@@ -63,13 +67,17 @@ const rubber = (
   lossBps: number,
   mintable: boolean,
   dryBasis: boolean,
-  labels?: Record<string, string>,
+  grade?: FormSpec["grade"],
 ): FormSpec => ({
-  id, key, commodity: "rubber", name, hsCode, eudr: true, lossBps, gainBps: 50, mintable, dryBasis, quality: "drc", ...(labels ? { labels } : {}),
+  id, key, commodity: "rubber", name, hsCode, eudr: true, lossBps, gainBps: 50, mintable, dryBasis, quality: "drc", ...(grade ? { grade } : {}),
 });
 
-/** National grade names (Thailand STR, Indonesia SIR, Malaysia SMR, Vietnam SVR) of a technically specified grade. */
-const tsr = (th: string, id: string, my: string, vn: string) => ({ TH: th, ID: id, MY: my, VN: vn });
+/**
+ * A technically specified grade: its ISO name and the national grades that are the same grade.
+ * Only grades a standard defines are listed: constant-viscosity CV60 is an SMR and an SVR grade
+ * (Thailand's and Indonesia's standards name their CV grades otherwise), 5L a Thai one.
+ */
+const tsr = (iso: string, national: Record<string, string>) => ({ iso, national });
 
 // Loss allowances follow what a form really loses between two scales (docs/forms.md): wet beans
 // drain (~5 %), cup lump and field scrap dry in storage (the 10 % maximum), latex and sheets a
@@ -84,7 +92,7 @@ export const FORMS: readonly FormSpec[] = [
   cocoa(5, "cocoa-butter", "cocoa butter", "1804.00", 50, false),
   cocoa(6, "cocoa-powder", "cocoa powder", "1805.00", 50, false),
   cocoa(7, "chocolate", "chocolate", "1806", 50, false),
-  cocoa(8, "cocoa-unfermented-beans", "cocoa beans, unfermented (asalan)", "1801.00", 300, true),
+  cocoa(8, "cocoa-dry-beans-asalan", "cocoa beans, unfermented (asalan)", "1801.00", 300, true),
   cocoa(9, "cocoa-shells", "cocoa shells", "1802.00", 100, false),
   cocoa(10, "cocoa-cake", "cocoa cake", "1803.20", 50, false),
   cocoa(11, "cocoa-reject-beans", "cocoa reject beans", "1801.00", 100, false),
@@ -92,15 +100,15 @@ export const FORMS: readonly FormSpec[] = [
   rubber(21, "rubber-cup-lump", "rubber cup lump", "4001.29", 1_000, true, true),
   rubber(22, "rubber-unsmoked-sheet", "unsmoked sheet (USS)", "4001.29", 200, true, true),
   rubber(23, "rubber-rss", "ribbed smoked sheet (RSS)", "4001.21", 100, true, false),
-  rubber(24, "rubber-tsr20", "TSR 20 block", "4001.22", 50, false, false, tsr("STR 20", "SIR 20", "SMR 20", "SVR 20")),
+  rubber(24, "rubber-tsr20", "TSR 20 block", "4001.22", 50, false, false, tsr("TSR 20", { TH: "STR 20", ID: "SIR 20", MY: "SMR 20", VN: "SVR 20" })),
   rubber(25, "rubber-concentrated-latex", "concentrated latex (60 % DRC)", "4001.10", 100, false, false),
   rubber(26, "rubber-skim-latex", "skim latex", "4001.10", 200, false, true),
   rubber(27, "rubber-skim-rubber", "skim rubber", "4001.29", 100, false, false),
   rubber(28, "rubber-field-scrap", "field scrap (tree lace, earth scrap)", "4001.29", 1_000, true, true),
   rubber(29, "rubber-rss-cuttings", "RSS cuttings", "4001.29", 100, false, false),
-  rubber(30, "rubber-tsr10", "TSR 10 block", "4001.22", 50, false, false, tsr("STR 10", "SIR 10", "SMR 10", "SVR 10")),
-  rubber(31, "rubber-tsr-cv60", "TSR CV60 (latex grade, constant viscosity)", "4001.22", 50, false, false, tsr("STR 5CV", "SIR 3CV", "SMR CV60", "SVR CV60")),
-  rubber(32, "rubber-tsr-5l", "TSR 5L (latex grade, light)", "4001.22", 50, false, false, tsr("STR 5L", "SIR 3L", "SMR L", "SVR 3L")),
+  rubber(30, "rubber-tsr10", "TSR 10 block", "4001.22", 50, false, false, tsr("TSR 10", { TH: "STR 10", ID: "SIR 10", MY: "SMR 10", VN: "SVR 10" })),
+  rubber(31, "rubber-cv60", "TSR CV60 (latex grade, constant viscosity)", "4001.22", 50, false, false, tsr("TSR CV60", { MY: "SMR CV60", VN: "SVR CV60" })),
+  rubber(32, "rubber-tsr-5l", "TSR 5L (latex grade, light colour)", "4001.22", 50, false, false, tsr("TSR 5L", { TH: "STR 5L" })),
   rubber(33, "rubber-compound", "compound rubber (masterbatch)", "4005", 50, false, false),
 ];
 
@@ -111,17 +119,17 @@ const bounds = (from: string, to: string, minBps: number, maxBps: number): Yield
 export const YIELDS: readonly YieldSpec[] = [
   // Fermentation and sun drying: wet beans lose pulp and water; above 43 % means bought dry beans mixed in.
   bounds("cocoa-wet-beans", "cocoa-dry-beans", 3_300, 4_300),
-  bounds("cocoa-wet-beans", "cocoa-unfermented-beans", 3_300, 4_300),
+  bounds("cocoa-wet-beans", "cocoa-dry-beans-asalan", 3_300, 4_300),
   // Reconditioning and sorting dry beans (re-drying, removing flat, mouldy and broken beans).
   bounds("cocoa-dry-beans", "cocoa-dry-beans", 9_500, 10_000),
   bounds("cocoa-dry-beans", "cocoa-reject-beans", 0, 500),
-  bounds("cocoa-unfermented-beans", "cocoa-unfermented-beans", 9_500, 10_000),
-  bounds("cocoa-unfermented-beans", "cocoa-reject-beans", 0, 500),
+  bounds("cocoa-dry-beans-asalan", "cocoa-dry-beans-asalan", 9_500, 10_000),
+  bounds("cocoa-dry-beans-asalan", "cocoa-reject-beans", 0, 500),
   // Roasting and winnowing: shells 10-15 % of the bean, roasting loses 2-5 % water.
   bounds("cocoa-dry-beans", "cocoa-nibs", 7_700, 8_500),
   bounds("cocoa-dry-beans", "cocoa-shells", 1_000, 1_600),
-  bounds("cocoa-unfermented-beans", "cocoa-nibs", 7_700, 8_500),
-  bounds("cocoa-unfermented-beans", "cocoa-shells", 1_000, 1_600),
+  bounds("cocoa-dry-beans-asalan", "cocoa-nibs", 7_700, 8_500),
+  bounds("cocoa-dry-beans-asalan", "cocoa-shells", 1_000, 1_600),
   bounds("cocoa-nibs", "cocoa-liquor", 9_500, 10_000),
   bounds("cocoa-nibs", "chocolate", 9_600, 10_000),
   bounds("cocoa-nibs", ALL_OUTPUTS, 9_500, 10_000),
@@ -140,7 +148,7 @@ export const YIELDS: readonly YieldSpec[] = [
   bounds("rubber-unsmoked-sheet", "rubber-tsr20", 9_500, 10_100),
   bounds("rubber-cup-lump", "rubber-tsr10", 9_500, 10_100),
   bounds("rubber-unsmoked-sheet", "rubber-tsr10", 9_500, 10_100),
-  bounds("rubber-field-latex", "rubber-tsr-cv60", 9_500, 10_100),
+  bounds("rubber-field-latex", "rubber-cv60", 9_500, 10_100),
   bounds("rubber-field-latex", "rubber-tsr-5l", 9_500, 10_100),
   // Sheets: a USS still holds 5-12 % water over its dry rubber; smoking dries it, trimming gives cuttings.
   bounds("rubber-field-latex", "rubber-unsmoked-sheet", 9_800, 11_500),
@@ -155,7 +163,7 @@ export const YIELDS: readonly YieldSpec[] = [
   // Compounding: the traced rubber only; carbon black, oil and chemicals are declared ingredients.
   bounds("rubber-tsr20", "rubber-compound", 9_800, 10_000),
   bounds("rubber-tsr10", "rubber-compound", 9_800, 10_000),
-  bounds("rubber-tsr-cv60", "rubber-compound", 9_800, 10_000),
+  bounds("rubber-cv60", "rubber-compound", 9_800, 10_000),
   bounds("rubber-tsr-5l", "rubber-compound", 9_800, 10_000),
   bounds("rubber-rss", "rubber-compound", 9_800, 10_000),
 ];
@@ -175,7 +183,7 @@ export function yieldOutputId(to: string): number {
 export const FormId = {
   wetBeans: formByKey("cocoa-wet-beans").id,
   dryBeans: formByKey("cocoa-dry-beans").id,
-  unfermentedBeans: formByKey("cocoa-unfermented-beans").id,
+  unfermentedBeans: formByKey("cocoa-dry-beans-asalan").id,
   rejectBeans: formByKey("cocoa-reject-beans").id,
   nibs: formByKey("cocoa-nibs").id,
   shells: formByKey("cocoa-shells").id,
@@ -192,7 +200,7 @@ export const FormId = {
   rssCuttings: formByKey("rubber-rss-cuttings").id,
   tsr20: formByKey("rubber-tsr20").id,
   tsr10: formByKey("rubber-tsr10").id,
-  tsrCv60: formByKey("rubber-tsr-cv60").id,
+  tsrCv60: formByKey("rubber-cv60").id,
   tsr5l: formByKey("rubber-tsr-5l").id,
   concentratedLatex: formByKey("rubber-concentrated-latex").id,
   skimLatex: formByKey("rubber-skim-latex").id,

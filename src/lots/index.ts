@@ -2,3 +2,10 @@ export { computeHistoryHead, eventDigest, foldHead, HistoryHeadError, LotEventKi
 export type { Hex, LotHistoryEvent } from "./historyHead";
 export { Commodity, FORMS, FormId, YIELDS, formById, formByKey } from "./forms";
 export type { CommodityName, FormSpec, YieldSpec } from "./forms";
+export { ingredientsDigest } from "./historyHead";
+export type { DeclaredIngredient } from "./historyHead";
+export { ALL_OUTPUTS, yieldOutputId } from "./forms";
+export type { QualityMeasure } from "./forms";
+export { MAX_INGREDIENT_NAME_BYTES, ingredientName, ingredientNameText } from "./ingredients";
+export { checkTransformRule, tracedShares } from "./transformRule";
+export type { TransformRefusal, TransformRuleParameters, TransformRuleReturnType } from "./transformRule";

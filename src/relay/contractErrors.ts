@@ -1,5 +1,12 @@
 import { ErrorDescription, Interface, getAddress, type ParamType } from "ethers";
-import { AttestationRegistry__factory, ERC2771Forwarder__factory, Errors__factory, LotRegistry__factory, Nonces__factory } from "../../typechain-types";
+import {
+  AttestationRegistry__factory,
+  ERC2771Forwarder__factory,
+  Errors__factory,
+  FormCatalogue__factory,
+  LotRegistry__factory,
+  Nonces__factory,
+} from "../../typechain-types";
 
 /**
  * Contract custom errors, decoded: `LotRegistryNotCustodian(caller, lotId, custodian)` from the
@@ -19,7 +26,7 @@ export type DecodedRevert = {
 const ERROR_FRAGMENTS = (() => {
   const seen = new Set<string>();
   const fragments: string[] = [];
-  for (const abi of [LotRegistry__factory.abi, AttestationRegistry__factory.abi, ERC2771Forwarder__factory.abi, Errors__factory.abi, Nonces__factory.abi]) {
+  for (const abi of [LotRegistry__factory.abi, FormCatalogue__factory.abi, AttestationRegistry__factory.abi, ERC2771Forwarder__factory.abi, Errors__factory.abi, Nonces__factory.abi]) {
     for (const fragment of new Interface(abi).fragments) {
       if (fragment.type !== "error") continue;
       const text = fragment.format("full");
@@ -32,7 +39,7 @@ const ERROR_FRAGMENTS = (() => {
   return fragments;
 })();
 
-/** Every custom error the lot registry, the membership registry, the attestation registry and the forwarder can raise. */
+/** Every custom error the lot registry, the membership registry, the form catalogue (its refusals of a transform reach the caller as they are), the attestation registry and the forwarder can raise. */
 export const CONTRACT_ERRORS = new Interface(ERROR_FRAGMENTS);
 
 /** The decoded revert, or null if `data` is empty or matches no known error. */

@@ -1,6 +1,7 @@
 import { Interface, getAddress, isAddress } from "ethers";
 import { z } from "zod";
 import { LotRegistry__factory } from "../../typechain-types";
+import { MAX_INGREDIENT_NAME_BYTES, ingredientName } from "../lots/ingredients";
 
 /**
  * The lot registry's write calls a member can ask the gateway to make for it: their request
@@ -16,6 +17,11 @@ export const MAX_BATCH = 500;
  * block when every output carries two claims (docs/attestations.md, batch limits).
  */
 export const MAX_OUTPUTS = 200;
+/** Most declared ingredients of one transform: the registry's MAX_INGREDIENTS. */
+export const MAX_INGREDIENTS = 32;
+/** A quality is a share of the weight in basis points: 10 000 is 100 %. */
+export const MAX_QUALITY = 10_000;
+
 const UINT16_MAX = 2n ** 16n - 1n;
 const UINT64_MAX = 2n ** 64n - 1n;
 const UINT256_MAX = 2n ** 256n - 1n;
@@ -44,16 +50,40 @@ export const bytes32Schema = z
 export const lotIdSchema = uintString(UINT256_MAX, "lot id").refine((value) => value !== "0", "lot id: not 0");
 const formSchema = z.number().int().min(1, "form: 1-255").max(255, "form: 1-255");
 const gramsSchema = uintString(UINT64_MAX, "grams").refine((value) => value !== "0", "grams: more than 0");
+const qualitySchema = z
+  .number()
+  .int("quality: whole basis points")
+  .min(0, "quality: 0-10000 basis points")
+  .max(MAX_QUALITY, "quality: 0-10000 basis points (10000 is 100 %)")
+  .default(0)
+  .describe("measured quality in basis points of the weight: dry rubber content (DRC) of rubber, moisture of cocoa; 0 = not measured");
+const ingredientNameSchema = z
+  .string()
+  .min(1, "name: not empty")
+  .refine((value) => Buffer.byteLength(value, "utf8") <= MAX_INGREDIENT_NAME_BYTES, `name: at most ${MAX_INGREDIENT_NAME_BYTES} bytes of UTF-8`)
+  .refine((value) => !/[\u0000-\u001f\u007f]/.test(value), "name: no control characters")
+  .describe("the ingredient's name as the page shows it, e.g. \"cane sugar\" (at most 32 bytes of UTF-8)");
 
 // Strict like the bodies that carry them: an unknown key inside deliveries[i], parts[i] or
 // outputs[i] is refused, never silently dropped (a misspelt field would vanish from the request).
 export const deliverySchema = z.strictObject({
   form: formSchema.describe("form id, e.g. 1 cocoa wet beans, 21 rubber cup lump"),
   grams: gramsSchema.describe("weighed quantity in grams"),
+  quality: qualitySchema,
   metadata: bytes32Schema.describe("sha2-256 digest of the delivery's metadata document CID"),
   origin: bytes32Schema.describe("commitment to the plot geometry and farmer reference"),
 });
-export const outputSchema = z.strictObject({ form: formSchema, grams: gramsSchema, metadata: bytes32Schema });
+export const outputSchema = z.strictObject({
+  form: formSchema,
+  grams: gramsSchema,
+  quality: qualitySchema.describe("quality measured on the output in basis points (0 = not measured); a split's part keeps the lot's (give 0 or that value)"),
+  metadata: bytes32Schema,
+});
+export const ingredientSchema = z.strictObject({
+  outputForm: formSchema.describe("the output form the ingredient goes into (the transform must produce it)"),
+  grams: gramsSchema.describe("the ingredient's weight in grams"),
+  name: ingredientNameSchema,
+});
 
 /** Which custodial account of the member acts (default: its first). */
 const account = addressSchema.optional().describe("custodial account of the member that acts; default its first");
@@ -62,7 +92,14 @@ export const lotCallSchemas = {
   "lots.mint": deliverySchema.extend({ account }).strict(),
   "lots.mintBatch": z.object({ account, deliveries: z.array(deliverySchema).min(1).max(MAX_BATCH) }).strict(),
   "lots.offer": z.object({ account, lotId: lotIdSchema, receiver: addressSchema }).strict(),
-  "lots.accept": z.object({ account, lotId: lotIdSchema, gramsReceived: gramsSchema }).strict(),
+  "lots.accept": z
+    .object({
+      account,
+      lotId: lotIdSchema,
+      gramsReceived: gramsSchema,
+      quality: qualitySchema.describe("quality measured on receipt in basis points (a DRC or moisture test), or 0 to keep the lot's"),
+    })
+    .strict(),
   "lots.reject": z.object({ account, lotId: lotIdSchema, reason: z.number().int().min(0).max(Number(UINT16_MAX)) }).strict(),
   "lots.cancel": z.object({ account, lotId: lotIdSchema }).strict(),
   "lots.split": z.object({ account, lotId: lotIdSchema, parts: z.array(outputSchema).min(2).max(MAX_OUTPUTS) }).strict(),
@@ -71,7 +108,16 @@ export const lotCallSchemas = {
     .object({ account, lotId: lotIdSchema, evidence: bytes32Schema.describe("sha2-256 digest of the evidence CID (POST /v1/evidence answers it)") })
     .strict(),
   "lots.transform": z
-    .object({ account, inputIds: z.array(lotIdSchema).min(1).max(MAX_BATCH), outputs: z.array(outputSchema).min(1).max(MAX_OUTPUTS) })
+    .object({
+      account,
+      inputIds: z.array(lotIdSchema).min(1).max(MAX_BATCH),
+      outputs: z.array(outputSchema).min(1).max(MAX_OUTPUTS),
+      ingredients: z
+        .array(ingredientSchema)
+        .max(MAX_INGREDIENTS, `ingredients: at most ${MAX_INGREDIENTS}`)
+        .default([])
+        .describe("declared non-traced ingredients (sugar, milk powder, lecithin, carbon black): they count in their output form's weight and bounds, carry no claim and never become mass-balance credit"),
+    })
     .strict(),
 } as const;
 
@@ -96,7 +142,7 @@ export function encodeLotCall(kind: LotCallKind, payload: unknown): string {
     case "lots.offer":
       return LOT_REGISTRY.encodeFunctionData("offer", [BigInt(p.lotId as string), p.receiver]);
     case "lots.accept":
-      return LOT_REGISTRY.encodeFunctionData("accept", [BigInt(p.lotId as string), BigInt(p.gramsReceived as string)]);
+      return LOT_REGISTRY.encodeFunctionData("accept", [BigInt(p.lotId as string), BigInt(p.gramsReceived as string), (p.quality as number | undefined) ?? 0]);
     case "lots.reject":
       return LOT_REGISTRY.encodeFunctionData("reject", [BigInt(p.lotId as string), p.reason]);
     case "lots.cancel":
@@ -105,8 +151,14 @@ export function encodeLotCall(kind: LotCallKind, payload: unknown): string {
       return LOT_REGISTRY.encodeFunctionData("split", [BigInt(p.lotId as string), (p.parts as Output[]).map(outputTuple)]);
     case "lots.merge":
       return LOT_REGISTRY.encodeFunctionData("merge", [(p.lotIds as string[]).map(BigInt), p.metadata]);
-    case "lots.transform":
-      return LOT_REGISTRY.encodeFunctionData("transform", [(p.inputIds as string[]).map(BigInt), (p.outputs as Output[]).map(outputTuple)]);
+    case "lots.transform": {
+      const inputIds = (p.inputIds as string[]).map(BigInt);
+      const outputs = (p.outputs as Output[]).map(outputTuple);
+      const ingredients = (p.ingredients as Ingredient[] | undefined) ?? [];
+      return ingredients.length === 0
+        ? LOT_REGISTRY.encodeFunctionData("transform", [inputIds, outputs])
+        : LOT_REGISTRY.encodeFunctionData("transformWithIngredients", [inputIds, outputs, ingredients.map(ingredientTuple)]);
+    }
     case "lots.attachEvidence":
       return LOT_REGISTRY.encodeFunctionData("attachEvidence", [BigInt(p.lotId as string), p.evidence]);
   }
@@ -115,8 +167,8 @@ export function encodeLotCall(kind: LotCallKind, payload: unknown): string {
 /** Deliveries a mint request carries (mints of one account can share one `mintBatch`), else null. */
 export function deliveriesOf(kind: string, payload: unknown): Delivery[] | null {
   if (kind === "lots.mint") {
-    const { form, grams, metadata, origin } = payload as Delivery;
-    return [{ form, grams, metadata, origin }];
+    const { form, grams, quality, metadata, origin } = payload as Delivery;
+    return [{ form, grams, quality: quality ?? 0, metadata, origin }];
   }
   if (kind === "lots.mintBatch") return (payload as { deliveries: Delivery[] }).deliveries;
   return null;
@@ -125,26 +177,38 @@ export function deliveriesOf(kind: string, payload: unknown): Delivery[] | null 
 const MINT_BATCH_SELECTOR = LOT_REGISTRY.getFunction("mintBatch")!.selector.slice(2);
 
 /**
- * `mintBatch(Delivery[])` calldata, written directly: each delivery is four static words, so the
- * layout is selector, offset (0x20), length, then the words. Thousands of deliveries a second go
- * through here; the general ABI coder costs about 0.2 ms per delivery.
+ * `mintBatch(Delivery[])` calldata, written directly: each delivery is five static words (form,
+ * grams, quality, metadata, origin), so the layout is selector, offset (0x20), length, then the
+ * words. Thousands of deliveries a second go through here; the general ABI coder costs about
+ * 0.2 ms per delivery.
  */
 export function encodeMintBatch(deliveries: readonly Delivery[]): string {
   const parts: string[] = [MINT_BATCH_SELECTOR, word(32n), word(BigInt(deliveries.length))];
   for (const delivery of deliveries) {
-    parts.push(word(BigInt(delivery.form)), word(BigInt(delivery.grams)), delivery.metadata.slice(2).toLowerCase(), delivery.origin.slice(2).toLowerCase());
+    parts.push(
+      word(BigInt(delivery.form)),
+      word(BigInt(delivery.grams)),
+      word(BigInt(delivery.quality ?? 0)),
+      delivery.metadata.slice(2).toLowerCase(),
+      delivery.origin.slice(2).toLowerCase(),
+    );
   }
   return `0x${parts.join("")}`;
 }
 
 type Output = z.output<typeof outputSchema>;
+type Ingredient = z.output<typeof ingredientSchema>;
 
 function deliveryTuple(delivery: Delivery) {
-  return { form: delivery.form, grams: BigInt(delivery.grams), metadata: delivery.metadata, origin: delivery.origin };
+  return { form: delivery.form, grams: BigInt(delivery.grams), quality: delivery.quality ?? 0, metadata: delivery.metadata, origin: delivery.origin };
 }
 
 function outputTuple(output: Output) {
-  return { form: output.form, grams: BigInt(output.grams), metadata: output.metadata };
+  return { form: output.form, grams: BigInt(output.grams), quality: output.quality ?? 0, metadata: output.metadata };
+}
+
+function ingredientTuple(ingredient: Ingredient) {
+  return { outputForm: ingredient.outputForm, grams: BigInt(ingredient.grams), name: ingredientName(ingredient.name) };
 }
 
 function word(value: bigint): string {

@@ -34,9 +34,10 @@ describe("embedded chain (anvil with --state under the data directory)", () => {
     chain = await startEmbeddedChain({ paths: dataPaths(dataDir), port, log: (line) => firstLog.push(line) });
     const first = chain.deployments;
     // The deploy steps say what the chain holds, and what this start added.
-    expect(firstLog).to.include(`forms: ${FORMS.length} forms (${FORMS.length} new), ${YIELDS.length} yield bounds (${YIELDS.length} set)`);
+    const dryForms = FORMS.filter((form) => form.dryBasis).length;
+    expect(firstLog).to.include(`forms: ${FORMS.length} forms (${FORMS.length} new), ${YIELDS.length} yield bounds (${YIELDS.length} set), ${dryForms} dry-weight forms (${dryForms} set)`);
     expect(firstLog).to.include(`attestations: observer set, ${DEMO_SCHEMES.length} schemes (${DEMO_SCHEMES.length} new)`);
-    expect(Object.keys(first.contracts)).to.have.members(["Forwarder", "LotRegistry", "AttestationRegistry", "Governance"]);
+    expect(Object.keys(first.contracts)).to.have.members(["Forwarder", "LotRegistry", "FormCatalogue", "AttestationRegistry", "Governance"]);
     const recorded = JSON.parse(fs.readFileSync(chain.deploymentsFile, "utf8"));
     expect(recorded.contracts.LotRegistry.address).to.equal(first.contracts.LotRegistry.address);
 
@@ -45,7 +46,7 @@ describe("embedded chain (anvil with --state under the data directory)", () => {
     const membership = LotRegistry__factory.connect(first.contracts.LotRegistry.address, chain.governor);
     await (await membership.addMember(Role.cooperative, "0x4944", ZeroHash, [await cooperative.getAddress()])).wait();
     const lots = LotRegistry__factory.connect(first.contracts.LotRegistry.address, cooperative);
-    const delivery = { form: formByKey("cocoa-wet-beans").id, grams: 123_456n, metadata: ZeroHash, origin: ZeroHash };
+    const delivery = { form: formByKey("cocoa-wet-beans").id, grams: 123_456n, quality: 5_500, metadata: ZeroHash, origin: ZeroHash };
     await (await lots.mint(delivery)).wait();
     const lotId = (await lots.nextLotId(await cooperative.getAddress())) - 1n;
     const [lotBefore, headBefore] = await lots.getLot(lotId);
@@ -61,7 +62,7 @@ describe("embedded chain (anvil with --state under the data directory)", () => {
     chain = await startEmbeddedChain({ paths: dataPaths(dataDir), port, log: (line) => restartLog.push(line) });
     expect(chain.deployments.contracts).to.deep.equal(first.contracts);
     // Not "0 registered": what is there, and that nothing is new.
-    expect(restartLog).to.include(`forms: ${FORMS.length} forms, ${YIELDS.length} yield bounds, none new`);
+    expect(restartLog).to.include(`forms: ${FORMS.length} forms, ${YIELDS.length} yield bounds, ${dryForms} dry-weight forms, none new`);
     expect(restartLog).to.include(`attestations: observer already set, ${DEMO_SCHEMES.length} schemes, none new`);
     expect(await chain.provider.getTransactionCount(await chain.governor.getAddress())).to.equal(governorNonce);
 

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { ZeroHash, id, type Interface } from "ethers";
-import { attestationRegistryInterface, lotRegistryInterface } from "../../src/chain/contracts";
+import { attestationRegistryInterface, formCatalogueInterface, lotRegistryInterface } from "../../src/chain/contracts";
+import { ingredientName } from "../../src/lots/ingredients";
 import { encodeCheckpoint, IndexerDecodeError } from "../../src/indexer";
 import { decodeLogs } from "../../src/indexer/indexing/decode";
 import type { ChainLog } from "../../src/indexer/indexing/events";
@@ -10,6 +11,7 @@ import type { ChainLog } from "../../src/indexer/indexing/events";
 
 const registry = "0x00000000000000000000000000000000000000aa";
 const attestations = "0x00000000000000000000000000000000000000ab";
+const catalogue = "0x00000000000000000000000000000000000000ac";
 const coop = "0x00000000000000000000000000000000000000c1";
 const processor = "0x00000000000000000000000000000000000000b2";
 const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
@@ -23,8 +25,9 @@ function logOf(iface: Interface, address: string, name: string, values: unknown[
 }
 const registryLog = (name: string, values: unknown[], logIndex = 0) => logOf(lotRegistryInterface as unknown as Interface, registry, name, values, logIndex);
 const attestationLog = (name: string, values: unknown[], logIndex = 0) => logOf(attestationRegistryInterface as unknown as Interface, attestations, name, values, logIndex);
+const catalogueLog = (name: string, values: unknown[], logIndex = 0) => logOf(formCatalogueInterface as unknown as Interface, catalogue, name, values, logIndex);
 
-const decode = (logs: ChainLog[]) => decodeLogs(logs, { lotRegistry: registry, attestationRegistry: attestations, blockTimes: new Map([[9, at]]) });
+const decode = (logs: ChainLog[]) => decodeLogs(logs, { lotRegistry: registry, formCatalogue: catalogue, attestationRegistry: attestations, blockTimes: new Map([[9, at]]) });
 const meta = (logIndex = 0) => ({ position: encodeCheckpoint({ blockNumber: 9, logIndex }), blockNumber: 9, logIndex, txHash: TX.toLowerCase(), blockTime: at });
 /** The one event a single log decodes to, without its position. */
 const only = (log: ChainLog) => {
@@ -45,7 +48,6 @@ const DECODED_REGISTRY_EVENTS = [
   "MetadataChanged",
   "FormRegistered",
   "FormToleranceChanged",
-  "YieldBoundsSet",
   "LotMinted",
   "LotsMinted",
   "HandoverOffered",
@@ -63,6 +65,7 @@ const IGNORED_REGISTRY_EVENTS = [
   "ApprovalForAll",
   "GovernanceSet",
   "BaseURIChanged",
+  "FormCatalogueSet",
 ];
 
 describe("decodeLogs (pure: logs in, typed events out)", () => {
@@ -70,6 +73,12 @@ describe("decodeLogs (pure: logs in, typed events out)", () => {
     const names: string[] = [];
     lotRegistryInterface.forEachEvent((fragment) => names.push(fragment.name));
     expect([...names].sort()).to.deep.equal([...DECODED_REGISTRY_EVENTS, ...IGNORED_REGISTRY_EVENTS].sort());
+  });
+
+  it("decodes every event in the compiled FormCatalogue ABI", () => {
+    const names: string[] = [];
+    formCatalogueInterface.forEachEvent((fragment) => names.push(fragment.name));
+    expect(names.sort()).to.deep.equal(["DryBasisSet", "YieldBoundsSet"]);
   });
 
   it("handles every event in the compiled AttestationRegistry ABI", () => {
@@ -95,7 +104,7 @@ describe("decodeLogs (pure: logs in, typed events out)", () => {
   });
 
   describe("form events", () => {
-    it("FormRegistered (with a UTF-8 name), FormToleranceChanged, YieldBoundsSet", () => {
+    it("FormRegistered (with a UTF-8 name), FormToleranceChanged; the catalogue's YieldBoundsSet and DryBasisSet", () => {
       expect(only(registryLog("FormRegistered", [4, 1, 250, 50, true, "biji kakao kering"]))).to.deep.equal({
         type: "FormRegistered",
         form: 4,
@@ -107,7 +116,10 @@ describe("decodeLogs (pure: logs in, typed events out)", () => {
       });
       expect(only(registryLog("FormRegistered", [5, 1, 50, 0, false, "butter"]))).to.include({ mintable: false, gainBps: 0 });
       expect(only(registryLog("FormToleranceChanged", [4, 300, 20]))).to.deep.equal({ type: "FormToleranceChanged", form: 4, lossBps: 300, gainBps: 20 });
-      expect(only(registryLog("YieldBoundsSet", [1, 2, 3_500, 4_500]))).to.deep.equal({ type: "YieldBoundsSet", inputForm: 1, outputForm: 2, minBps: 3_500, maxBps: 4_500 });
+      expect(only(catalogueLog("YieldBoundsSet", [1, 2, 3_300, 4_300]))).to.deep.equal({ type: "YieldBoundsSet", inputForm: 1, outputForm: 2, minBps: 3_300, maxBps: 4_300 });
+      expect(only(catalogueLog("YieldBoundsSet", [4, 0, 9_800, 10_000])), "all outputs together").to.include({ outputForm: 0 });
+      expect(only(catalogueLog("DryBasisSet", [21, true]))).to.deep.equal({ type: "DryBasisSet", form: 21, dryBasis: true });
+      expect(decode([registryLog("FormCatalogueSet", [catalogue])]), "the wiring is not read-model data").to.deep.equal([]);
     });
   });
 
@@ -115,25 +127,25 @@ describe("decodeLogs (pure: logs in, typed events out)", () => {
     it("LotMinted: one delivery, its custodian taken from the mint Transfer just before it", () => {
       const events = decode([
         registryLog("Transfer", [ZERO_ADDRESS, coop, 7n], 0),
-        registryLog("LotMinted", [7n, 1, 5_000n, h("m"), h("o"), h("head")], 1),
+        registryLog("LotMinted", [7n, 1, 5_000n, 5_640, h("m"), h("o"), h("head")], 1),
       ]);
       expect(events).to.deep.equal([
-        { type: "LotsMinted", custodian: coop, firstLotId: 7n, deliveries: [{ form: 1, grams: 5_000n, metadata: h("m"), origin: h("o") }], heads: [h("head")], ...meta(1) },
+        { type: "LotsMinted", custodian: coop, firstLotId: 7n, deliveries: [{ form: 1, grams: 5_000n, quality: 5_640, metadata: h("m"), origin: h("o") }], heads: [h("head")], ...meta(1) },
       ]);
     });
 
     it("LotsMinted: a batch of deliveries with their heads", () => {
       const deliveries = [
-        [1, 5_000n, h("m1"), h("o1")],
-        [2, 7_000n, h("m2"), h("o2")],
+        [1, 5_000n, 5_500, h("m1"), h("o1")],
+        [2, 7_000n, 0, h("m2"), h("o2")],
       ];
       expect(only(registryLog("LotsMinted", [coop, 11n, deliveries, [h("a"), h("b")]]))).to.deep.equal({
         type: "LotsMinted",
         custodian: coop,
         firstLotId: 11n,
         deliveries: [
-          { form: 1, grams: 5_000n, metadata: h("m1"), origin: h("o1") },
-          { form: 2, grams: 7_000n, metadata: h("m2"), origin: h("o2") },
+          { form: 1, grams: 5_000n, quality: 5_500, metadata: h("m1"), origin: h("o1") },
+          { form: 2, grams: 7_000n, quality: 0, metadata: h("m2"), origin: h("o2") },
         ],
         heads: [h("a"), h("b")],
       });
@@ -143,20 +155,22 @@ describe("decodeLogs (pure: logs in, typed events out)", () => {
       expect(only(registryLog("HandoverOffered", [7n, coop, processor, h("1")]))).to.deep.equal({ type: "HandoverOffered", lotId: 7n, custodian: coop, receiver: processor, head: h("1") });
       expect(only(registryLog("HandoverCancelled", [7n, coop, processor, h("2")]))).to.deep.equal({ type: "HandoverCancelled", lotId: 7n, custodian: coop, receiver: processor, head: h("2") });
       expect(only(registryLog("HandoverRejected", [7n, coop, processor, 2, h("3")]))).to.deep.equal({ type: "HandoverRejected", lotId: 7n, custodian: coop, receiver: processor, reason: 2, head: h("3") });
-      expect(only(registryLog("HandoverAccepted", [7n, coop, processor, 5_000n, 4_990n, h("4")]))).to.deep.equal({
+      expect(only(registryLog("HandoverAccepted", [7n, coop, processor, 5_000n, 4_990n, 5_830, h("4")]))).to.deep.equal({
         type: "HandoverAccepted",
         lotId: 7n,
         previousCustodian: coop,
         custodian: processor,
         gramsSent: 5_000n,
         gramsReceived: 4_990n,
+        quality: 5_830,
         head: h("4"),
       });
     });
 
     for (const [kindNumber, kind] of [[6, "split"], [7, "merged"], [8, "transformed"]] as const) {
       it(`LotsDerived (${kind}): inputs with their heads, outputs with theirs`, () => {
-        const log = registryLog("LotsDerived", [kindNumber, processor, [7n, 8n], [h("i7"), h("i8")], 20n, [[2, 3_000n, h("x")], [2, 1_000n, h("y")]], [h("o20"), h("o21")]]);
+        const ingredients: Array<[number, bigint, string]> = kind === "transformed" ? [[7, 2_500n, ingredientName("cane sugar")]] : [];
+        const log = registryLog("LotsDerived", [kindNumber, processor, [7n, 8n], [h("i7"), h("i8")], 20n, [[2, 3_000n, 740, h("x")], [2, 1_000n, 0, h("y")]], ingredients, [h("o20"), h("o21")]]);
         expect(only(log)).to.deep.equal({
           type: "LotsDerived",
           kind,
@@ -165,9 +179,10 @@ describe("decodeLogs (pure: logs in, typed events out)", () => {
           inputHeads: [h("i7"), h("i8")],
           firstOutputId: 20n,
           outputs: [
-            { form: 2, grams: 3_000n, metadata: h("x") },
-            { form: 2, grams: 1_000n, metadata: h("y") },
+            { form: 2, grams: 3_000n, quality: 740, metadata: h("x") },
+            { form: 2, grams: 1_000n, quality: 0, metadata: h("y") },
           ],
+          ingredients: ingredients.map(([outputForm, grams, name]) => ({ outputForm, grams, name })),
           outputHeads: [h("o20"), h("o21")],
         });
       });
@@ -271,7 +286,7 @@ describe("decodeLogs (pure: logs in, typed events out)", () => {
     it("refuses malformed data: a missing topic, data cut short, a value too wide for its type, misaligned offsets", () => {
       expect(() => decode([{ ...offered(), topics: offered().topics.slice(0, 3) }])).to.throw(IndexerDecodeError, "expected 4 topics, got 3");
       expect(() => decode([{ ...offered(), data: "0x" }])).to.throw(IndexerDecodeError, "Cannot decode HandoverOffered");
-      const minted = registryLog("LotsMinted", [coop, 11n, [[1, 5_000n, h("m"), h("o")]], [h("a")]]);
+      const minted = registryLog("LotsMinted", [coop, 11n, [[1, 5_000n, 0, h("m"), h("o")]], [h("a")]]);
       expect(() => decode([{ ...minted, data: minted.data.slice(0, -64) }])).to.throw(IndexerDecodeError, "Cannot decode LotsMinted");
       const roles = registryLog("RolesChanged", [3n, 1, 3]);
       const tooWide = `0x${"00".repeat(30)}0100${roles.data.slice(66)}`; // previousRoles = 256 in a uint8
@@ -284,10 +299,11 @@ describe("decodeLogs (pure: logs in, typed events out)", () => {
     });
 
     it("refuses a LotMinted without its mint Transfer, a derive of unknown kind, and arrays of different lengths", () => {
-      expect(() => decode([registryLog("LotMinted", [7n, 1, 5_000n, h("m"), h("o"), h("head")])])).to.throw(IndexerDecodeError, "LotMinted for lot 7 without its mint Transfer");
-      expect(() => decode([registryLog("LotsDerived", [9, processor, [7n], [h("i")], 20n, [[2, 1n, h("x")]], [h("o")]])])).to.throw(IndexerDecodeError, "LotsDerived with unknown kind 9");
-      expect(() => decode([registryLog("LotsDerived", [6, processor, [7n, 8n], [h("i")], 20n, [[2, 1n, h("x")]], [h("o")]])])).to.throw(IndexerDecodeError, "arrays of different lengths");
-      expect(() => decode([registryLog("LotsMinted", [coop, 11n, [[1, 5_000n, h("m"), h("o")]], [h("a"), h("b")]])])).to.throw(IndexerDecodeError, "1 deliveries but 2 heads");
+      expect(() => decode([registryLog("LotMinted", [7n, 1, 5_000n, 0, h("m"), h("o"), h("head")])])).to.throw(IndexerDecodeError, "LotMinted for lot 7 without its mint Transfer");
+      expect(() => decode([registryLog("LotsDerived", [9, processor, [7n], [h("i")], 20n, [[2, 1n, 0, h("x")]], [], [h("o")]])])).to.throw(IndexerDecodeError, "LotsDerived with unknown kind 9");
+      expect(() => decode([registryLog("LotsDerived", [6, processor, [7n, 8n], [h("i")], 20n, [[2, 1n, 0, h("x")]], [], [h("o")]])])).to.throw(IndexerDecodeError, "arrays of different lengths");
+      expect(() => decode([registryLog("LotsMinted", [coop, 11n, [[1, 5_000n, 0, h("m"), h("o")]], [h("a"), h("b")]])])).to.throw(IndexerDecodeError, "1 deliveries but 2 heads");
+      expect(() => decode([{ ...catalogueLog("DryBasisSet", [21, true]), topics: [id("Unknown(uint8)"), ZeroHash] }])).to.throw(IndexerDecodeError, "not in the FormCatalogue ABI");
     });
 
     it("leaves out logs of other contracts, whatever they hold", () => {

@@ -31,6 +31,7 @@ import { AttestationRegistry__factory, LotRegistry__factory } from "../../typech
 import { copyChainTemplate } from "../helpers/chainTemplate";
 import { copyPgliteTemplate, describeEachEngine } from "../helpers/engines";
 import { freePort } from "../helpers/ports";
+import { FORMS, YIELDS } from "../../src/lots/forms";
 import { digest, Form, runSupplyStory, type SupplyStory } from "./supplyStory";
 
 describe("indexer against a real node", function () {
@@ -115,8 +116,20 @@ describe("indexer against a real node", function () {
         { address: a.processor, member_id: 3n, number: 4n, active: true },
         { address: a.brand, member_id: 4n, number: 5n, active: true },
       ]);
-      expect((await db.query("select count(*)::int as n from forms")).rows[0]!.n).to.equal(13);
-      expect((await db.query("select count(*)::int as n from yield_bounds")).rows[0]!.n).to.equal(10);
+      expect((await db.query("select count(*)::int as n from forms")).rows[0]!.n).to.equal(FORMS.length);
+      expect((await db.query("select count(*)::int as n from yield_bounds")).rows[0]!.n).to.equal(YIELDS.length);
+      // Dry weight and joint bounds come from the form catalogue's events.
+      expect((await db.query("select form from forms where dry_basis order by form")).rows.map((row) => row.form)).to.deep.equal(
+        FORMS.filter((form) => form.dryBasis).map((form) => form.id).sort((a, b) => a - b),
+      );
+      expect((await db.query("select min_bps, max_bps from yield_bounds where input_form = $1 and output_form = 0", [Form.liquor])).rows).to.deep.equal([
+        { min_bps: 9800n, max_bps: 10000n },
+      ]);
+      // Quality as weighed in, re-measured at acceptance, and measured on the transform's output.
+      const qualities = await db.query("select lot_id, quality from lots where lot_id = any($1::int8[]) order by lot_id", [[story.lots.deliveries[0], story.lots.merged, story.lots.dried]]);
+      expect(qualities.rows.map((row) => row.quality)).to.deep.equal([5_600, 5_450, 730]);
+      const acceptance = await db.query("select quality from handovers where lot_id = $1 and status = 'accepted'", [story.lots.merged]);
+      expect(acceptance.rows).to.deep.equal([{ quality: 5_450 }]);
 
       const lots = await db.query(
         `select lot_id, form, grams, status, custodian_member, creator_member, genesis, event_count, pending_receiver
@@ -200,8 +213,9 @@ describe("indexer against a real node", function () {
         { loss_bps: 600, gain_bps: 50, mintable: true },
       ]);
       expect((await db.query("select min_bps, max_bps from yield_bounds where input_form = $1 and output_form = $2", [Form.cupLump, Form.tsr20])).rows).to.deep.equal([
-        { min_bps: 4000n, max_bps: 7000n },
+        { min_bps: 9400n, max_bps: 10200n },
       ]);
+      expect((await db.query("select dry_basis from forms where form = $1", [Form.rss])).rows).to.deep.equal([{ dry_basis: true }]);
       const edges = await db.query("select parent_id, parent_grams, child_grams, inputs_grams, outputs_grams from lot_edges where child_id = $1 order by parent_id", [l.tsr20]);
       expect(edges.rows).to.deep.equal([
         { parent_id: l.cupLumps[0], parent_grams: "39000", child_grams: "55000", inputs_grams: "99000", outputs_grams: "55000" },
@@ -372,7 +386,7 @@ describe("indexer against a real node", function () {
     it("rebuild fills the embedded database from the deployment block, as incremental indexing did; status prints the checkpoint and the lag", async () => {
       await copyPgliteTemplate(path.join(dataDir, "pgdata")); // an initialised cluster: no initdb in the test
       const printed = await firstmile("index", "rebuild", "--to-block", String(story.part2Block));
-      expect(printed).to.match(new RegExp(`^rebuilding the read model of chain 31337 from block \\d+ \\(pglite\\)\nrebuilt: \\d+ events up to block ${story.part2Block} in [\\d.]+ s; swapped in 16 tables\n$`));
+      expect(printed).to.match(new RegExp(`^rebuilding the read model of chain 31337 from block \\d+ \\(pglite\\)\nrebuilt: \\d+ events up to block ${story.part2Block} in [\\d.]+ s; swapped in 17 tables\n$`));
       expect(await firstmile("index", "status")).to.match(new RegExp(`^checkpoint ${blockDone(story.part2Block)} \\(block ${story.part2Block}, log 99999999\\); head \\d+; \\d+ blocks behind\n$`));
       const embedded = await openPglite({ dir: path.join(dataDir, "pgdata") });
       try {
@@ -435,7 +449,7 @@ describe("indexer against a real node", function () {
       });
       const cooperative = LotRegistry__factory.connect(story.registry, await chain.provider.getSigner(1));
       const mintOne = async (label: string) => {
-        const sent = await cooperative.mint({ form: Form.wetBeans, grams: 1_000n, metadata: digest(label), origin: digest(`${label} origin`) });
+        const sent = await cooperative.mint({ form: Form.wetBeans, grams: 1_000n, quality: 0, metadata: digest(label), origin: digest(`${label} origin`) });
         await chain.provider.send("evm_mine", []);
         return (await sent.wait())!.blockNumber;
       };
@@ -497,7 +511,7 @@ describe("indexer against a real node", function () {
         // The chain moves on while the indexer cannot see it.
         const cooperative = LotRegistry__factory.connect(story.registry, await chain.provider.getSigner(1));
         const lotId = await cooperative.nextLotId(story.accounts.cooperative);
-        const sent = await cooperative.mint({ form: Form.wetBeans, grams: 7_000n, metadata: digest("late"), origin: digest("late origin") });
+        const sent = await cooperative.mint({ form: Form.wetBeans, grams: 7_000n, quality: 0, metadata: digest("late"), origin: digest("late origin") });
         await chain.provider.send("evm_mine", []);
         const receipt = (await sent.wait())!;
 

@@ -18,7 +18,8 @@ import {
 import { computeHistoryHead } from "../../src/lots/historyHead";
 import { Role } from "../../src/membership/roles";
 import { LotRegistry__factory } from "../../typechain-types";
-import { SyntheticChain, SyntheticForm, toChainLog } from "./syntheticChain";
+import { ingredientName } from "../../src/lots/ingredients";
+import { SYNTHETIC_CATALOGUE, SyntheticChain, SyntheticForm, toChainLog } from "./syntheticChain";
 
 const registry = "0x00000000000000000000000000000000000000aa";
 const coop = "0x00000000000000000000000000000000000000c1";
@@ -71,8 +72,8 @@ describe("indexer checkpoints", () => {
 describe("decodeLogs and projectEvents", () => {
   const metadata = id("metadata");
   const origin = id("origin");
-  const mintedHead = (lotId: bigint, grams: bigint) =>
-    computeHistoryHead([{ kind: "minted", lotId, custodian: coop, form: 1, grams, metadata, origin }]);
+  const mintedHead = (lotId: bigint, grams: bigint, quality = 0) =>
+    computeHistoryHead([{ kind: "minted", lotId, custodian: coop, form: 1, grams, quality, metadata, origin }]);
 
   const membershipLogs = () => [
     log("MemberAdded", [2n, 1, "0x4944", ZeroHash], 1, 0),
@@ -87,7 +88,7 @@ describe("decodeLogs and projectEvents", () => {
     const logs = [
       ...membershipLogs(),
       log("Transfer", [ZERO, coop, 2_000_000_001n], 2, 0, tx),
-      log("LotMinted", [2_000_000_001n, 1, 5_000n, metadata, origin, mintedHead(2_000_000_001n, 5_000n)], 2, 1, tx),
+      log("LotMinted", [2_000_000_001n, 1, 5_000n, 5_450, metadata, origin, mintedHead(2_000_000_001n, 5_000n, 5_450)], 2, 1, tx),
     ];
     const events = decodeLogs(logs, { lotRegistry: registry, blockTimes: new Map([[2, new Date("2025-03-01T06:00:00Z")]]) });
     expect(events.map((event) => event.type)).to.deep.equal(["MemberAdded", "AccountAdded", "MemberAdded", "AccountAdded", "FormRegistered", "LotsMinted"]);
@@ -99,10 +100,10 @@ describe("decodeLogs and projectEvents", () => {
     const rows = projectEvents(events, state);
     expect([...rows.accounts.values()].map((account) => [account.address, account.number])).to.deep.equal([[coop, 1], [processor, 2]]);
     const lot = rows.lots.get(2_000_000_001n)!;
-    expect(lot).to.deep.include({ custodianMember: 2n, commodity: 1, grams: 5_000n, status: "active", genesis: "minted", eventCount: 1 });
+    expect(lot).to.deep.include({ custodianMember: 2n, commodity: 1, grams: 5_000n, quality: 5_450, status: "active", genesis: "minted", eventCount: 1 });
     expect(rows.lotEvents).to.have.length(1);
-    expect(rows.lotEvents[0]).to.deep.include({ seq: 0, kind: "minted", head: mintedHead(2_000_000_001n, 5_000n) });
-    expect(rows.lotEvents[0]!.fields).to.deep.equal({ custodian: coop, form: 1, grams: "5000", metadata, origin });
+    expect(rows.lotEvents[0]).to.deep.include({ seq: 0, kind: "minted", head: mintedHead(2_000_000_001n, 5_000n, 5_450) });
+    expect(rows.lotEvents[0]!.fields).to.deep.equal({ custodian: coop, form: 1, grams: "5000", quality: 5_450, metadata, origin });
   });
 
   it("stops loudly when the emitted head differs from the recomputed one, naming lot, event, expected and actual", () => {
@@ -110,7 +111,7 @@ describe("decodeLogs and projectEvents", () => {
     const head = mintedHead(lotId, 5_000n);
     const logs = [
       ...membershipLogs(),
-      log("LotsMinted", [coop, lotId, [[1, 5_000n, metadata, origin]], [head]], 2, 0),
+      log("LotsMinted", [coop, lotId, [[1, 5_000n, 0, metadata, origin]], [head]], 2, 0),
       log("HandoverOffered", [lotId, coop, processor, id("a head from another encoding")], 3, 0),
     ];
     const events = decodeLogs(logs, { lotRegistry: registry });
@@ -125,7 +126,7 @@ describe("decodeLogs and projectEvents", () => {
     expect(mismatch).to.deep.include({ lotId, event: "offered", expected: id("a head from another encoding"), position: encodeCheckpoint({ blockNumber: 3, logIndex: 0 }) });
     expect(mismatch.actual).to.equal(
       computeHistoryHead([
-        { kind: "minted", lotId, custodian: coop, form: 1, grams: 5_000n, metadata, origin },
+        { kind: "minted", lotId, custodian: coop, form: 1, grams: 5_000n, quality: 0, metadata, origin },
         { kind: "offered", lotId, custodian: coop, receiver: processor },
       ]),
     );
@@ -137,7 +138,7 @@ describe("decodeLogs and projectEvents", () => {
     expect(() => projectEvents(events, emptyProjectionState())).to.throw(IndexerStateError, "lot 7");
     const unknown: ChainLog = { ...membershipLogs()[0]!, topics: [id("Unknown(uint256)")] };
     expect(() => decodeLogs([unknown], { lotRegistry: registry })).to.throw(IndexerDecodeError, "Unknown event");
-    const minted = log("LotsMinted", [coop, 5n, [[1, 5_000n, metadata, origin]], [ZeroHash]], 2, 0);
+    const minted = log("LotsMinted", [coop, 5n, [[1, 5_000n, 0, metadata, origin]], [ZeroHash]], 2, 0);
     expect(() => decodeLogs([{ ...minted, data: minted.data.slice(0, -64) }], { lotRegistry: registry })).to.throw(IndexerDecodeError, "LotsMinted");
     const offered = log("HandoverOffered", [7n, coop, processor, ZeroHash], 2, 0);
     expect(() => decodeLogs([{ ...offered, topics: offered.topics.slice(0, 3) }], { lotRegistry: registry })).to.throw(IndexerDecodeError, "topics");
@@ -151,18 +152,31 @@ describe("decodeLogs and projectEvents", () => {
     const processor = chain.account("processor");
     chain.addMember(Role.cooperative, [coop]);
     chain.addMember(Role.processor, [processor]);
-    const lots = chain.mint(coop, [{ form: SyntheticForm.wetBeans, grams: 10n }, { form: SyntheticForm.wetBeans, grams: 20n }]);
+    const lots = chain.mint(coop, [{ form: SyntheticForm.wetBeans, grams: 10n, quality: 5_500 }, { form: SyntheticForm.wetBeans, grams: 20n, quality: 5_800 }]);
     const merged = chain.merge(lots);
     chain.offer(merged, processor);
-    chain.accept(merged, 29n);
-    const [dry] = chain.transform([merged], [{ form: SyntheticForm.dryBeans, grams: 11n }]);
+    chain.accept(merged, 29n, 5_600);
+    const [dry] = chain.transform([merged], [{ form: SyntheticForm.dryBeans, grams: 11n, quality: 740 }]);
     chain.split(dry!, [5n, 6n]);
     chain.attachEvidence(dry!, "ticket");
+    const sugar = { outputForm: SyntheticForm.chocolate, grams: 300n, name: ingredientName("cane sugar") };
+    const liquor = chain.mint(coop, [{ form: SyntheticForm.liquor, grams: 700n }]);
+    const [bar] = chain.transform(liquor, [{ form: SyntheticForm.chocolate, grams: 990n }], [sugar]);
     const logs = chain.events.map((event) => toChainLog(event, registry));
     const times = new Map(chain.events.map((event) => [event.blockNumber, event.blockTime!]));
-    expect(decodeLogs(logs, { lotRegistry: registry, blockTimes: times })).to.deep.equal(chain.events);
+    expect(decodeLogs(logs, { lotRegistry: registry, formCatalogue: SYNTHETIC_CATALOGUE, blockTimes: times })).to.deep.equal(chain.events);
+    // Without the catalogue's address its logs are another contract's: left out.
+    expect(decodeLogs(logs, { lotRegistry: registry }).some((event) => event.type === "YieldBoundsSet" || event.type === "DryBasisSet")).to.equal(false);
     const state = emptyProjectionState();
     const rows = projectEvents(chain.events, state);
-    expect(rows.lotEvents.length).to.equal(2 + 3 + 2 + 2 + 3 + 1);
+    expect(rows.lotEvents.length).to.equal(2 + 3 + 2 + 2 + 3 + 1 + 3);
+    // Quality: the merged lot's grams-weighted mean, re-measured on receipt; the dry beans' own.
+    expect(rows.lots.get(merged)!.quality).to.equal(5_600);
+    expect(rows.handovers.get(`${merged}:1`)!.quality).to.equal(5_600);
+    expect(rows.lots.get(dry!)!.quality).to.equal(740);
+    expect([...rows.forms.values()].filter((form) => form.dryBasis).map((form) => form.form)).to.include(SyntheticForm.cupLump);
+    // The bar lists its declared ingredients, and its edge carries only the traced 690 g.
+    expect(rows.lotIngredients).to.deep.equal([{ lotId: bar!, seq: 0, outputForm: SyntheticForm.chocolate, grams: 300n, name: sugar.name, position: rows.lotIngredients[0]!.position }]);
+    expect(rows.lotEdges.filter((edge) => edge.childId === bar).map((edge) => [edge.childGrams, edge.outputsGrams])).to.deep.equal([[690n, 690n]]);
   });
 });

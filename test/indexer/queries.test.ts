@@ -23,6 +23,7 @@ import {
 import { Role } from "../../src/membership/roles";
 import { describeEachEngine } from "../helpers/engines";
 import { indexSynthetic } from "./indexSynthetic";
+import { formById } from "../../src/lots/forms";
 import { SyntheticChain, SyntheticForm as Form } from "./syntheticChain";
 
 /**
@@ -69,7 +70,7 @@ describeEachEngine("read-model queries", (engine) => {
   it("a lot: state, custodian, form and quantity; null for an unknown id", async () => {
     const lot = await getLot(db, lots.y);
     expect(lot).to.deep.include({ lotId: String(lots.y), commodity: "cocoa", grams: "12000", status: "active", genesis: "transformed", eventCount: 1 });
-    expect(lot!.form).to.deep.equal({ id: Form.dryBeans, name: "cocoa dry beans" });
+    expect(lot!.form).to.deep.equal({ id: Form.dryBeans, name: formById(Form.dryBeans)!.name });
     expect(lot!.custodian.memberId).to.equal(String(scenario.processorMember));
     const spare = await getLot(db, lots.spare);
     expect(spare).to.deep.include({ status: "in_transit" });
@@ -249,7 +250,7 @@ describeEachEngine("read-model queries", (engine) => {
         inTransit: { lots: 1, grams: "20000" },
       },
       {
-        form: { id: Form.dryBeans, name: "cocoa dry beans" },
+        form: { id: Form.dryBeans, name: formById(Form.dryBeans)!.name },
         commodity: "cocoa",
         active: { lots: 1, grams: "40000" },
         inTransit: { lots: 0, grams: "0" },

@@ -3,7 +3,7 @@ import type { EmbeddedChain } from "../../src/gateway/embeddedChain";
 import { FormId } from "../../src/lots/forms";
 import { Role } from "../../src/membership/roles";
 import { schemeByKey, SubjectKind } from "../../src/attestations/schemes";
-import { AttestationRegistry__factory, Governance__factory, LotRegistry__factory, type LotRegistry } from "../../typechain-types";
+import { AttestationRegistry__factory, FormCatalogue__factory, Governance__factory, LotRegistry__factory, type LotRegistry } from "../../typechain-types";
 
 /**
  * A scripted first-mile story on a real chain, in two parts, with every id it creates:
@@ -80,8 +80,8 @@ export async function runSupplyStory(chain: EmbeddedChain): Promise<SupplyStory>
     return receipt;
   };
   const next = (who: Actor) => governor!.lots.nextLotId(who.address);
-  const delivery = (form: number, grams: bigint, tag: string) => ({ form, grams, metadata: digest(`metadata ${tag}`), origin: digest(`origin ${tag}`) });
-  const output = (form: number, grams: bigint, tag: string) => ({ form, grams, metadata: digest(`metadata ${tag}`) });
+  const delivery = (form: number, grams: bigint, tag: string, quality = 0) => ({ form, grams, quality, metadata: digest(`metadata ${tag}`), origin: digest(`origin ${tag}`) });
+  const output = (form: number, grams: bigint, tag: string, quality = 0) => ({ form, grams, quality, metadata: digest(`metadata ${tag}`) });
 
   // --- Part 1: cocoa.
   await send(governor!.lots.addMember(Role.cooperative, "0x4944", digest("member coop"), [cooperative!.address, phone!.address]));
@@ -92,7 +92,7 @@ export async function runSupplyStory(chain: EmbeddedChain): Promise<SupplyStory>
   const firstDelivery = await next(cooperative!);
   await send(
     cooperative!.lots.mintBatch([
-      delivery(Form.wetBeans, 100_000n, "d1"),
+      delivery(Form.wetBeans, 100_000n, "d1", 5_600),
       delivery(Form.wetBeans, 120_000n, "d2"),
       delivery(Form.wetBeans, 80_000n, "d3"),
     ]),
@@ -107,25 +107,26 @@ export async function runSupplyStory(chain: EmbeddedChain): Promise<SupplyStory>
   await send(cooperative!.lots.offer(merged, processor!.address));
   await send(processor!.lots.reject(merged, 2));
   await send(phone!.lots.offer(merged, processor!.address));
-  await send(processor!.lots.accept(merged, 219_500n));
+  await send(processor!.lots.accept(merged, 219_500n, 5_450));
   await send(cooperative!.lots.offer(deliveries[2]!, processor!.address));
   await send(cooperative!.lots.cancel(deliveries[2]!));
 
   const dried = await next(processor!);
-  await send(processor!.lots.transform([merged], [output(Form.dryBeans, 80_000n, "dried")]));
+  await send(processor!.lots.transform([merged], [output(Form.dryBeans, 80_000n, "dried", 730)]));
   const firstPart = await next(processor!);
   await send(processor!.lots.split(dried, [output(Form.dryBeans, 50_000n, "part 1"), output(Form.dryBeans, 30_000n, "part 2")]));
   const parts = [firstPart, firstPart + 1n];
   await send(processor!.lots.offer(parts[0]!, brand!.address));
-  const part1Receipt = await send(brand!.lots.accept(parts[0]!, 50_000n));
+  const part1Receipt = await send(brand!.lots.accept(parts[0]!, 50_000n, 0));
 
   // --- Part 2: rubber and governance.
   const firstCupLump = await next(cooperative!);
-  await send(cooperative!.lots.mintBatch([delivery(Form.cupLump, 40_000n, "c1"), delivery(Form.cupLump, 60_000n, "c2")]));
+  // Cup lump with its dry rubber content: TSR 20 is bounded by the dry rubber (95-101 %).
+  await send(cooperative!.lots.mintBatch([delivery(Form.cupLump, 40_000n, "c1", 5_600), delivery(Form.cupLump, 60_000n, "c2", 5_800)]));
   const cupLumps = [firstCupLump, firstCupLump + 1n];
   for (const lot of cupLumps) {
     await send(cooperative!.lots.offer(lot, processor!.address));
-    await send(processor!.lots.accept(lot, lot === cupLumps[0] ? 39_000n : 60_000n));
+    await send(processor!.lots.accept(lot, lot === cupLumps[0] ? 39_000n : 60_000n, 0));
   }
   const tsr20 = await next(processor!);
   await send(processor!.lots.transform(cupLumps, [output(Form.tsr20, 55_000n, "tsr20")]));
@@ -135,12 +136,14 @@ export async function runSupplyStory(chain: EmbeddedChain): Promise<SupplyStory>
   await send(brand!.lots.setMetadata(members.brand, digest("member brand v2")));
   // Catalogue changes go through governance: proposed and, on this one-governor network, run at once.
   const governance = Governance__factory.connect(chain.deployments.contracts.Governance!.address, governor!.signer);
-  const governed = async (data: string) => {
-    await send(governance.propose(registry, data, ZeroHash));
-    return send(governance.execute(registry, data, ZeroHash));
+  const governed = async (target: string, data: string) => {
+    await send(governance.propose(target, data, ZeroHash));
+    return send(governance.execute(target, data, ZeroHash));
   };
-  await governed(governor!.lots.interface.encodeFunctionData("setFormTolerance", [Form.cupLump, 600, 50]));
-  const part2Receipt = await governed(governor!.lots.interface.encodeFunctionData("setYieldBounds", [Form.cupLump, Form.tsr20, 4_000, 7_000]));
+  const catalogue = FormCatalogue__factory.connect(chain.deployments.contracts.FormCatalogue!.address, governor!.signer);
+  await governed(registry, governor!.lots.interface.encodeFunctionData("setFormTolerance", [Form.cupLump, 600, 50]));
+  await governed(await catalogue.getAddress(), catalogue.interface.encodeFunctionData("setDryBasis", [Form.rss, true]));
+  const part2Receipt = await governed(await catalogue.getAddress(), catalogue.interface.encodeFunctionData("setYieldBounds", [Form.cupLump, Form.tsr20, 9_400, 10_200]));
 
   // --- Part 3: attestations.
   const certifierSigner = await provider.getSigner(4);
@@ -189,7 +192,7 @@ export async function runSupplyStory(chain: EmbeddedChain): Promise<SupplyStory>
   const halves = [firstHalf, firstHalf + 1n];
   await send(asProcessor.markClaimed(premium!, [halves[0]!]));
   await send(processor!.lots.offer(halves[0]!, brand!.address));
-  const part3Receipt = await send(brand!.lots.accept(halves[0]!, 15_000n));
+  const part3Receipt = await send(brand!.lots.accept(halves[0]!, 15_000n, 0));
 
   return {
     registry: registry.toLowerCase(),

@@ -1,12 +1,12 @@
 import { ZeroHash, id } from "ethers";
 import { encodeCheckpoint, type ChainLog, type ChainReader, type IndexedEvent } from "../../src/indexer";
-import type { DerivedOutput, RegistryEvent } from "../../src/indexer/indexing/events";
-import { eventDigest, foldHead, type LotHistoryEvent } from "../../src/lots/historyHead";
-import { Commodity, FORMS, YIELDS, FormId, formByKey } from "../../src/lots/forms";
+import type { DeclaredIngredient, DerivedOutput, RegistryEvent } from "../../src/indexer/indexing/events";
+import { eventDigest, foldHead, ingredientsDigest, type LotHistoryEvent } from "../../src/lots/historyHead";
+import { Commodity, FORMS, YIELDS, FormId, formByKey, yieldOutputId } from "../../src/lots/forms";
 import { Role } from "../../src/membership/roles";
-import { LotRegistry__factory } from "../../typechain-types";
+import { FormCatalogue__factory, LotRegistry__factory } from "../../typechain-types";
 
-type LotState = { head: string; custodian: string; grams: bigint; form: number; receiver: string | null };
+type LotState = { head: string; custodian: string; grams: bigint; form: number; quality: number; receiver: string | null };
 
 /**
  * Decoded registry events as the chain would emit them, with correct history heads (folded with
@@ -29,8 +29,9 @@ export class SyntheticChain {
     this.governor = this.account("governor");
     this.addMember(Role.governor, [this.governor], "ID");
     for (const form of FORMS) this.emit({ type: "FormRegistered", form: form.id, commodity: Commodity[form.commodity], lossBps: form.lossBps, gainBps: form.gainBps, mintable: form.mintable, name: form.name });
+    for (const form of FORMS) if (form.dryBasis) this.emit({ type: "DryBasisSet", form: form.id, dryBasis: true });
     for (const bounds of YIELDS) {
-      this.emit({ type: "YieldBoundsSet", inputForm: formByKey(bounds.from).id, outputForm: formByKey(bounds.to).id, minBps: bounds.minBps, maxBps: bounds.maxBps });
+      this.emit({ type: "YieldBoundsSet", inputForm: formByKey(bounds.from).id, outputForm: yieldOutputId(bounds.to), minBps: bounds.minBps, maxBps: bounds.maxBps });
     }
   }
 
@@ -52,7 +53,7 @@ export class SyntheticChain {
     return memberId;
   }
 
-  mint(custodian: string, deliveries: Array<{ form: number; grams: bigint }>): bigint[] {
+  mint(custodian: string, deliveries: Array<{ form: number; grams: bigint; quality?: number }>): bigint[] {
     this.nextBlock();
     const firstLotId = this.reserve(custodian, deliveries.length);
     const heads: string[] = [];
@@ -60,10 +61,11 @@ export class SyntheticChain {
       const lotId = firstLotId + BigInt(index);
       const metadata = id(`metadata ${lotId}`);
       const origin = id(`origin ${lotId}`);
-      const head = this.fold(ZeroHash, { kind: "minted", lotId, custodian, form: delivery.form, grams: delivery.grams, metadata, origin });
+      const quality = delivery.quality ?? 0;
+      const head = this.fold(ZeroHash, { kind: "minted", lotId, custodian, form: delivery.form, grams: delivery.grams, quality, metadata, origin });
       heads.push(head);
-      this.lots.set(lotId, { head, custodian, grams: delivery.grams, form: delivery.form, receiver: null });
-      return { ...delivery, metadata, origin };
+      this.lots.set(lotId, { head, custodian, grams: delivery.grams, form: delivery.form, quality, receiver: null });
+      return { form: delivery.form, grams: delivery.grams, quality, metadata, origin };
     });
     this.emit({ type: "LotsMinted", custodian, firstLotId, deliveries: full, heads });
     return deliveries.map((_, index) => firstLotId + BigInt(index));
@@ -77,14 +79,17 @@ export class SyntheticChain {
     this.emit({ type: "HandoverOffered", lotId, custodian: lot.custodian, receiver, head: lot.head });
   }
 
-  accept(lotId: bigint, gramsReceived: bigint): void {
+  /** Accepts at `gramsReceived`; a `quality` measured on receipt replaces the lot's (0 keeps it). */
+  accept(lotId: bigint, gramsReceived: bigint, measured = 0): void {
     const lot = this.lots.get(lotId)!;
     const previous = lot.custodian;
     const receiver = lot.receiver!;
-    lot.head = this.fold(lot.head, { kind: "accepted", lotId, previousCustodian: previous, custodian: receiver, gramsSent: lot.grams, gramsReceived });
+    const quality = measured === 0 ? lot.quality : measured;
+    lot.head = this.fold(lot.head, { kind: "accepted", lotId, previousCustodian: previous, custodian: receiver, gramsSent: lot.grams, gramsReceived, quality });
     this.nextBlock();
-    this.emit({ type: "HandoverAccepted", lotId, previousCustodian: previous, custodian: receiver, gramsSent: lot.grams, gramsReceived, head: lot.head });
-    Object.assign(lot, { custodian: receiver, grams: gramsReceived, receiver: null });
+    this.emit({ type: "HandoverAccepted", lotId, previousCustodian: previous, custodian: receiver, gramsSent: lot.grams, gramsReceived, quality, head: lot.head });
+    const grams = gramsReceived < lot.grams ? gramsReceived : lot.grams;
+    Object.assign(lot, { custodian: receiver, grams, quality, receiver: null });
   }
 
   /** Offer and accept the full weight. */
@@ -97,17 +102,20 @@ export class SyntheticChain {
 
   split(lotId: bigint, grams: bigint[]): bigint[] {
     const lot = this.lots.get(lotId)!;
-    return this.derive(6, [lotId], grams.map((g) => ({ form: lot.form, grams: g })));
+    return this.derive(6, [lotId], grams.map((g) => ({ form: lot.form, grams: g, quality: lot.quality })));
   }
 
   merge(lotIds: bigint[]): bigint {
     const form = this.lots.get(lotIds[0]!)!.form;
-    const grams = lotIds.reduce((sum, lotId) => sum + this.lots.get(lotId)!.grams, 0n);
-    return this.derive(7, lotIds, [{ form, grams }])[0]!;
+    const lots = lotIds.map((lotId) => this.lots.get(lotId)!);
+    const grams = lots.reduce((sum, lot) => sum + lot.grams, 0n);
+    // The contract's grams-weighted mean, rounded down; unmeasured if any input was.
+    const quality = lots.every((lot) => lot.quality > 0) ? Number(lots.reduce((sum, lot) => sum + lot.grams * BigInt(lot.quality), 0n) / grams) : 0;
+    return this.derive(7, lotIds, [{ form, grams, quality }])[0]!;
   }
 
-  transform(inputIds: bigint[], outputs: Array<{ form: number; grams: bigint }>): bigint[] {
-    return this.derive(8, inputIds, outputs);
+  transform(inputIds: bigint[], outputs: Array<{ form: number; grams: bigint; quality?: number }>, ingredients: DeclaredIngredient[] = []): bigint[] {
+    return this.derive(8, inputIds, outputs, ingredients);
   }
 
   attachEvidence(lotId: bigint, label: string): void {
@@ -127,7 +135,7 @@ export class SyntheticChain {
     return this.block;
   }
 
-  private derive(kindNumber: 6 | 7 | 8, inputIds: bigint[], outputs: Array<{ form: number; grams: bigint }>): bigint[] {
+  private derive(kindNumber: 6 | 7 | 8, inputIds: bigint[], outputs: Array<{ form: number; grams: bigint; quality?: number }>, ingredients: DeclaredIngredient[] = []): bigint[] {
     const kind = ({ 6: "split", 7: "merged", 8: "transformed" } as const)[kindNumber];
     const custodian = this.lots.get(inputIds[0]!)!.custodian;
     this.nextBlock();
@@ -138,14 +146,20 @@ export class SyntheticChain {
       lot.head = this.fold(lot.head, { kind, lotId, firstOutputId, outputCount });
       return lot.head;
     });
-    const full: DerivedOutput[] = outputs.map((output, index) => ({ ...output, metadata: id(`metadata ${firstOutputId + BigInt(index)}`) }));
+    const full: DerivedOutput[] = outputs.map((output, index) => ({
+      form: output.form,
+      grams: output.grams,
+      quality: output.quality ?? 0,
+      metadata: id(`metadata ${firstOutputId + BigInt(index)}`),
+    }));
+    const declared = ingredientsDigest(ingredients);
     const outputHeads = full.map((output, index) => {
       const lotId = firstOutputId + BigInt(index);
-      const head = this.fold(ZeroHash, { kind: "derived", lotId, custodian, form: output.form, grams: output.grams, metadata: output.metadata, inputIds, inputHeads });
-      this.lots.set(lotId, { head, custodian, grams: output.grams, form: output.form, receiver: null });
+      const head = this.fold(ZeroHash, { kind: "derived", lotId, custodian, form: output.form, grams: output.grams, quality: output.quality, metadata: output.metadata, ingredients: declared, inputIds, inputHeads });
+      this.lots.set(lotId, { head, custodian, grams: output.grams, form: output.form, quality: output.quality, receiver: null });
       return head;
     });
-    this.emit({ type: "LotsDerived", kind, custodian, inputIds, inputHeads, firstOutputId, outputs: full, outputHeads });
+    this.emit({ type: "LotsDerived", kind, custodian, inputIds, inputHeads, firstOutputId, outputs: full, ingredients, outputHeads });
     return full.map((_, index) => firstOutputId + BigInt(index));
   }
 
@@ -180,12 +194,17 @@ export const SyntheticForm = FormId;
 const registryInterface = LotRegistry__factory.createInterface();
 const DERIVE_KIND_NUMBERS = { split: 6, merged: 7, transformed: 8 } as const;
 
-/** The log the registry would have emitted for a decoded event (the decoder's inverse). */
-export function toChainLog(event: IndexedEvent, registry: string): ChainLog {
+const catalogueInterface = FormCatalogue__factory.createInterface();
+/** Where the synthetic chain's form catalogue is: its events (dry weight, yield bounds) come from there. */
+export const SYNTHETIC_CATALOGUE = "0x00000000000000000000000000000000000000cc";
+
+/** The log the registry (or, for dry weight and yield bounds, the form catalogue) would have emitted for a decoded event (the decoder's inverse). */
+export function toChainLog(event: IndexedEvent, registry: string, catalogue: string = SYNTHETIC_CATALOGUE): ChainLog {
   const [name, values] = eventArguments(event);
-  const encoded = registryInterface.encodeEventLog(name, values);
+  const fromCatalogue = event.type === "YieldBoundsSet" || event.type === "DryBasisSet";
+  const encoded = fromCatalogue ? catalogueInterface.encodeEventLog(name, values) : registryInterface.encodeEventLog(name, values);
   return {
-    address: registry,
+    address: fromCatalogue ? catalogue : registry,
     topics: encoded.topics,
     data: encoded.data,
     blockNumber: event.blockNumber,
@@ -215,15 +234,17 @@ function eventArguments(event: IndexedEvent): [string, unknown[]] {
       return [event.type, [event.form, event.lossBps, event.gainBps]];
     case "YieldBoundsSet":
       return [event.type, [event.inputForm, event.outputForm, event.minBps, event.maxBps]];
+    case "DryBasisSet":
+      return [event.type, [event.form, event.dryBasis]];
     case "LotsMinted":
-      return [event.type, [event.custodian, event.firstLotId, event.deliveries.map((d) => [d.form, d.grams, d.metadata, d.origin]), event.heads]];
+      return [event.type, [event.custodian, event.firstLotId, event.deliveries.map((d) => [d.form, d.grams, d.quality, d.metadata, d.origin]), event.heads]];
     case "HandoverOffered":
     case "HandoverCancelled":
       return [event.type, [event.lotId, event.custodian, event.receiver, event.head]];
     case "HandoverRejected":
       return [event.type, [event.lotId, event.custodian, event.receiver, event.reason, event.head]];
     case "HandoverAccepted":
-      return [event.type, [event.lotId, event.previousCustodian, event.custodian, event.gramsSent, event.gramsReceived, event.head]];
+      return [event.type, [event.lotId, event.previousCustodian, event.custodian, event.gramsSent, event.gramsReceived, event.quality, event.head]];
     case "LotsDerived":
       return [
         event.type,
@@ -233,7 +254,8 @@ function eventArguments(event: IndexedEvent): [string, unknown[]] {
           event.inputIds,
           event.inputHeads,
           event.firstOutputId,
-          event.outputs.map((o) => [o.form, o.grams, o.metadata]),
+          event.outputs.map((o) => [o.form, o.grams, o.quality, o.metadata]),
+          event.ingredients.map((i) => [i.outputForm, i.grams, i.name]),
           event.outputHeads,
         ],
       ];

@@ -8,19 +8,19 @@ const lotRegistry = "0x00000000000000000000000000000000000000a1";
 const attestationRegistry = "0x00000000000000000000000000000000000000a2";
 const receiver = Wallet.createRandom().address;
 const digest = (byte: string) => `0x${byte.repeat(32)}`;
-const delivery = { form: 1, grams: "42000", metadata: digest("11"), origin: digest("22") };
+const delivery = { form: 1, grams: "42000", quality: 5_640, metadata: digest("11"), origin: digest("22") };
 
 /** One valid body per kind, as a member sends it. */
 const bodies: Record<CallKind, unknown> = {
   "lots.mint": delivery,
   "lots.mintBatch": { deliveries: [delivery, { ...delivery, grams: 7 }] },
   "lots.offer": { lotId: "1000000001", receiver },
-  "lots.accept": { lotId: 5, gramsReceived: "41950" },
+  "lots.accept": { lotId: 5, gramsReceived: "41950", quality: 5_830 },
   "lots.reject": { lotId: "5", reason: 3 },
   "lots.cancel": { lotId: "5" },
   "lots.split": { lotId: "5", parts: [{ form: 2, grams: "1", metadata: digest("33") }, { form: 2, grams: "2", metadata: digest("44") }] },
   "lots.merge": { lotIds: ["5", "6"], metadata: digest("55") },
-  "lots.transform": { inputIds: ["5"], outputs: [{ form: 3, grams: "900", metadata: digest("66") }] },
+  "lots.transform": { inputIds: ["5"], outputs: [{ form: 3, grams: "900", quality: 120, metadata: digest("66") }] },
   "lots.attachEvidence": { lotId: "5", evidence: digest("88") },
   "attestations.attest": { scheme: 4, subjectKind: "plot", subject: digest("0c"), evidence: digest("ab") },
   "attestations.attestBatch": { scheme: 1, attestations: [{ subjectKind: "plot", subject: digest("0c"), evidence: digest("ab") }] },
@@ -83,18 +83,25 @@ describe("call kinds", function () {
       return contract.decodeFunctionData(functionOf[kind], encodeCall(kind, callSchemas[kind].parse(bodies[kind])));
     };
     expect(decode("lots.offer").toArray()).to.deep.equal([1_000_000_001n, receiver]);
-    expect(decode("lots.accept").toArray()).to.deep.equal([5n, 41_950n]);
+    expect(decode("lots.accept").toArray()).to.deep.equal([5n, 41_950n, 5_830n]);
     expect(decode("lots.reject").toArray()).to.deep.equal([5n, 3n]);
     expect(decode("lots.merge").toArray()).to.deep.equal([[5n, 6n], digest("55")]);
     // Structs decode as Results: compared by field name.
     const structs = (items: Result) => items.map((item: Result) => item.toObject());
     expect(structs(decode("lots.mintBatch")[0])).to.deep.equal([
-      { form: 1n, grams: 42_000n, metadata: digest("11"), origin: digest("22") },
-      { form: 1n, grams: 7n, metadata: digest("11"), origin: digest("22") },
+      { form: 1n, grams: 42_000n, quality: 5_640n, metadata: digest("11"), origin: digest("22") },
+      { form: 1n, grams: 7n, quality: 5_640n, metadata: digest("11"), origin: digest("22") },
     ]);
     const transform = decode("lots.transform");
     expect(transform[0].toArray()).to.deep.equal([5n]);
-    expect(structs(transform[1])).to.deep.equal([{ form: 3n, grams: 900n, metadata: digest("66") }]);
+    expect(structs(transform[1])).to.deep.equal([{ form: 3n, grams: 900n, quality: 120n, metadata: digest("66") }]);
+    // Quality is optional: 0 (not measured, or at acceptance: keep the lot's) when left out.
+    expect(LOT_REGISTRY.decodeFunctionData("accept", encodeCall("lots.accept", callSchemas["lots.accept"].parse({ lotId: 5, gramsReceived: "1" }))).toArray()).to.deep.equal([5n, 1n, 0n]);
+    // Declared ingredients make it transformWithIngredients, each name a bytes32 of its UTF-8 bytes.
+    const withSugar = callSchemas["lots.transform"].parse({ ...(bodies["lots.transform"] as object), ingredients: [{ outputForm: 3, grams: "300", name: "gula aren" }] });
+    const sweet = LOT_REGISTRY.parseTransaction({ data: encodeCall("lots.transform", withSugar) })!;
+    expect(sweet.name).to.equal("transformWithIngredients");
+    expect(structs(sweet.args[2])).to.deep.equal([{ outputForm: 3n, grams: 300n, name: `0x${Buffer.from("gula aren").toString("hex").padEnd(64, "0")}` }]);
     const attest = decode("attestations.attest");
     expect(attest[0]).to.equal(4n);
     expect(attest[1].toObject()).to.deep.include({ subject: digest("0c"), evidence: digest("ab"), expiresAt: 0n, dataHash: ZeroHash });
@@ -107,6 +114,16 @@ describe("call kinds", function () {
     refused("lots.offer", { lotId: "0", receiver });
     refused("lots.offer", { lotId: "1", receiver, to: receiver });
     refused("lots.accept", { lotId: "1" });
+    refused("lots.accept", { lotId: "1", gramsReceived: "1", quality: 10_001 });
+    refused("lots.accept", { lotId: "1", gramsReceived: "1", quality: 55.5 });
+    refused("lots.mint", { ...delivery, quality: -1 });
+    const transform = bodies["lots.transform"] as object;
+    refused("lots.transform", { ...transform, ingredients: [{ outputForm: 3, grams: "1", name: "x".repeat(33) }] });
+    refused("lots.transform", { ...transform, ingredients: [{ outputForm: 3, grams: "1", name: "é".repeat(17) }] });
+    refused("lots.transform", { ...transform, ingredients: [{ outputForm: 3, grams: "1", name: "sugar\u0000" }] });
+    refused("lots.transform", { ...transform, ingredients: [{ outputForm: 3, grams: "0", name: "sugar" }] });
+    refused("lots.transform", { ...transform, ingredients: [{ outputForm: 3, grams: "1", name: "sugar", cost: 1 }] });
+    refused("lots.transform", { ...transform, ingredients: Array.from({ length: 33 }, () => ({ outputForm: 3, grams: "1", name: "salt" })) });
     refused("lots.reject", { lotId: "1", reason: 65_536 });
     refused("lots.mintBatch", { deliveries: [] });
     refused("lots.merge", { lotIds: ["1"], metadata: digest("55") });

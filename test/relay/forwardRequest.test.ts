@@ -41,8 +41,8 @@ describe("relay encodings", () => {
 
   it("writes mintBatch calldata byte for byte as the ABI coder does", () => {
     const deliveries = [
-      { form: 1, grams: "42000", metadata: `0x${"ab".repeat(32)}`, origin: `0x${"CD".repeat(32)}` },
-      { form: 21, grams: String(2n ** 64n - 1n), metadata: `0x${"01".repeat(32)}`, origin: `0x${"02".repeat(32)}` },
+      { form: 1, grams: "42000", quality: 0, metadata: `0x${"ab".repeat(32)}`, origin: `0x${"CD".repeat(32)}` },
+      { form: 21, grams: String(2n ** 64n - 1n), quality: 10_000, metadata: `0x${"01".repeat(32)}`, origin: `0x${"02".repeat(32)}` },
     ];
     const expected = LOT_REGISTRY.encodeFunctionData("mintBatch", [deliveries.map((d) => ({ ...d, grams: BigInt(d.grams) }))]);
     expect(encodeMintBatch(deliveries)).to.equal(expected);

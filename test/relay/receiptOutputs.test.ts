@@ -20,12 +20,12 @@ function registryLog(event: string, args: unknown[], address = registry): LogLik
 }
 
 const offered = (lotId: bigint) => registryLog("HandoverOffered", [lotId, signer, other, hash("0e")]);
-const mintedOne = (lotId: bigint, head: string) => registryLog("LotMinted", [lotId, 1, 42_000n, hash("11"), hash("22"), head]);
+const mintedOne = (lotId: bigint, head: string) => registryLog("LotMinted", [lotId, 1, 42_000n, 5_640, hash("11"), hash("22"), head]);
 const mintedMany = (first: bigint, count: number) =>
   registryLog("LotsMinted", [
     signer,
     first,
-    Array.from({ length: count }, (_, i) => ({ form: 1, grams: BigInt(1_000 + i), metadata: hash("11"), origin: hash("22") })),
+    Array.from({ length: count }, (_, i) => ({ form: 1, grams: BigInt(1_000 + i), quality: 0, metadata: hash("11"), origin: hash("22") })),
     Array.from({ length: count }, (_, i) => hash((10 + i).toString(16).padStart(2, "0"))),
   ]);
 
@@ -75,7 +75,7 @@ describe("receipt outputs", function () {
       expect(outputs.events![0]).to.deep.equal({
         contract: "LotRegistry",
         name: "LotMinted",
-        args: { lotId: "1000000001", form: "1", grams: "42000", metadata: hash("11"), origin: hash("22"), head: hash("ab") },
+        args: { lotId: "1000000001", form: "1", grams: "42000", quality: "5640", metadata: hash("11"), origin: hash("22"), head: hash("ab") },
       });
       expect(outputs.events![1]!.args).to.deep.equal({ lotId: "1000000001", custodian: signer, receiver: other, head: hash("0e") });
     });
@@ -105,9 +105,10 @@ describe("receipt outputs", function () {
         [hash("01")],
         900n,
         [
-          { form: 2, grams: 400n, metadata: hash("33") },
-          { form: 2, grams: 600n, metadata: hash("44") },
+          { form: 2, grams: 400n, quality: 0, metadata: hash("33") },
+          { form: 2, grams: 600n, quality: 0, metadata: hash("44") },
         ],
+        [],
         [hash("0a"), hash("0b")],
       ]);
       const outputs = outputsOf([derived], registry, alone);
@@ -117,19 +118,19 @@ describe("receipt outputs", function () {
         kind: "1",
         inputIds: ["7"],
         outputs: [
-          { form: "2", grams: "400", metadata: hash("33") },
-          { form: "2", grams: "600", metadata: hash("44") },
+          { form: "2", grams: "400", quality: "0", metadata: hash("33") },
+          { form: "2", grams: "600", quality: "0", metadata: hash("44") },
         ],
       });
     });
 
     it("ignores logs of other contracts and registry logs it cannot decode", function () {
       const unknown = { address: registry, topics: [hash("99")], data: "0x" };
-      const outputs = outputsOf([mintedOne(1n, hash("ab")), registryLog("LotMinted", [2n, 1, 1n, hash("11"), hash("22"), hash("cd")], elsewhere), unknown], registry, alone);
+      const outputs = outputsOf([mintedOne(1n, hash("ab")), registryLog("LotMinted", [2n, 1, 1n, 0, hash("11"), hash("22"), hash("cd")], elsewhere), unknown], registry, alone);
       expect(outputs).to.deep.equal({
         lotIds: ["1"],
         heads: [hash("ab")],
-        events: [{ contract: "LotRegistry", name: "LotMinted", args: { lotId: "1", form: "1", grams: "42000", metadata: hash("11"), origin: hash("22"), head: hash("ab") } }],
+        events: [{ contract: "LotRegistry", name: "LotMinted", args: { lotId: "1", form: "1", grams: "42000", quality: "5640", metadata: hash("11"), origin: hash("22"), head: hash("ab") } }],
       });
     });
 

@@ -6,6 +6,7 @@ import { schemeByKey } from "../../src/attestations/schemes";
 import { connectProvider } from "../../src/chain/provider";
 import { sendControlCommand } from "../../src/gateway/controlSocket";
 import { cidToDigest } from "../../src/evidence";
+import { formByKey } from "../../src/lots/forms";
 import { registerPlot } from "../../src/origins";
 import { gtinCheckDigit, registerProduct } from "../../src/products";
 import { runVerify } from "../../src/cli/commands/verify";
@@ -97,7 +98,7 @@ describe("public lot page, its JSON twin and firstmile verify (real gateway)", f
     }
     const metadata = `0x${"ab".repeat(32)}`;
     const minted = await mined(coop.token, "/v1/lots/mint-batch", {
-      deliveries: plots.map((plot, i) => ({ form: 1, grams: String(100_000 + i * 10_000), metadata, origin: plot.commitment })),
+      deliveries: plots.map((plot, i) => ({ form: 1, grams: String(100_000 + i * 10_000), quality: 5_500 + i * 100, metadata, origin: plot.commitment })),
     });
     deliveries = minted.outputs.lotIds;
     // A certifier (own key) attests one delivery, and attests then revokes another.
@@ -126,8 +127,8 @@ describe("public lot page, its JSON twin and firstmile verify (real gateway)", f
     provider.destroy();
     merged = (await mined(coop.token, "/v1/lots/merge", { lotIds: deliveries, metadata })).outputs.lotIds[0];
     await mined(coop.token, `/v1/lots/${merged}/offer`, { receiver: processor.accounts[0]!.address });
-    await mined(processor.token, `/v1/lots/${merged}/accept`, { gramsReceived: "329000" });
-    dry = (await mined(processor.token, "/v1/lots/transform", { inputIds: [merged], outputs: [{ form: 2, grams: "125000", metadata }] })).outputs.lotIds[0];
+    await mined(processor.token, `/v1/lots/${merged}/accept`, { gramsReceived: "329000", quality: 5_450 });
+    dry = (await mined(processor.token, "/v1/lots/transform", { inputIds: [merged], outputs: [{ form: 2, grams: "125000", quality: 720, metadata }] })).outputs.lotIds[0];
     gtin = `0950110153000${gtinCheckDigit("0950110153000")}`;
     await registerProduct(gateway.db, { gtin, batch: "B2026-07", lotId: BigInt(dry), memberId: BigInt(processor.memberId), name: `Dark chocolate ${XSS[0]}${XSS[3]}` });
 
@@ -149,7 +150,7 @@ describe("public lot page, its JSON twin and firstmile verify (real gateway)", f
     expect(response.headers.get("content-security-policy")).to.equal("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'");
     expect(response.headers.get("x-content-type-options")).to.equal("nosniff");
     expect(html).to.not.match(/<script/i);
-    for (const text of ["Parigi Moutong", "Poso", "Sulawesi Tengah", "3 plots", "3 farm deliveries", "Koperasi Tani Maju Parigi", "Merged by", "Handed over from", "Processed by", "yield 38 %", "cocoa dry beans", "125 kg", "Verified against the blockchain", "revoked (reason code 3)", "valid", "<svg"]) {
+    for (const text of ["Parigi Moutong", "Poso", "Sulawesi Tengah", "3 plots", "3 farm deliveries", "Koperasi Tani Maju Parigi", "Merged by", "Handed over from", "Processed by", "yield 38 %", formByKey("cocoa-dry-beans").name, "125 kg", "<dt>Moisture</dt><dd>7.2 %</dd>", "Verified against the blockchain", "revoked (reason code 3)", "valid", "<svg"]) {
       expect(html, text).to.include(text);
     }
     expect(html).to.match(/Checked at block \d+/);
@@ -176,7 +177,11 @@ describe("public lot page, its JSON twin and firstmile verify (real gateway)", f
     expect(twin.contracts.LotRegistry).to.equal(running.gateway.chain.deployments.contracts.LotRegistry!.address);
     expect(twin.lots.map((l) => l.lotId)).to.include.members([dry, merged, ...deliveries]);
     expect(twin.lots[0]!.events[0]!.event).to.include({ kind: "derived", grams: "125000" });
-    expect(twin.lot.form).to.deep.equal({ id: 2, key: "cocoa-dry-beans", name: "cocoa dry beans" });
+    expect(twin.lot.form).to.deep.equal({ id: 2, key: "cocoa-dry-beans", name: formByKey("cocoa-dry-beans").name });
+    expect(twin.lot.quality).to.deep.equal({ bps: 720, measure: "moisture" });
+    // The merged lot: its deliveries' weighted moisture, re-measured by the processor on receipt.
+    const mergedLot = twin.lots.find((l) => l.lotId === merged)!;
+    expect(mergedLot.events.map((e) => e.event).find((e) => e.kind === "accepted")).to.include({ quality: 5_450 });
     expect(twin.attestations.map((a) => a.status).sort()).to.deep.equal(["revoked", "valid"]);
     expect(twin.evidence.some((e) => e.source.kind === "attestation" && e.cid)).to.equal(true);
     expect(twin.verification).to.include({ ok: true, lotsChecked: 5, attestationsChecked: 2 });
@@ -236,10 +241,10 @@ describe("public lot page, its JSON twin and firstmile verify (real gateway)", f
     expect(indonesian).to.include(LOCALES.id.title);
     expect(indonesian).to.include('href="?lang=vi"');
     // Form and scheme names in the reader's language; Thai areas in rai too.
-    expect(thai).to.include("<dd>เมล็ดโกโก้แห้ง</dd>");
+    expect(thai).to.include(`<dd>${NAMES.th.forms["cocoa-dry-beans"]}</dd>`);
     expect(thai).to.include(NAMES.th.schemes.organic);
     expect(thai).to.match(/3 แปลง [\d.]+ เฮกตาร์ \([\d.]+ ไร่\)/);
-    expect(indonesian).to.include("<dd>biji kakao kering</dd>");
+    expect(indonesian).to.include(`<dd>${NAMES.id.forms["cocoa-dry-beans"]}</dd>`);
     expect(indonesian).not.to.include("ไร่");
   });
 

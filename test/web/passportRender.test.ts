@@ -14,7 +14,9 @@ const MILL = "0x00000000000000000000000000000000000000f2";
  * A TSR 20 block made by a Thai block rubber factory from a buying station's cup lump, as the
  * twin says it: what the page shows is rendered from this alone.
  */
-function tsrPassport(overrides: { mill?: Partial<PassportMember>; attestations?: PassportAttestation[]; claims?: LotPassport["claims"]; areaM2?: number } = {}): LotPassport {
+function tsrPassport(
+  overrides: { mill?: Partial<PassportMember>; attestations?: PassportAttestation[]; claims?: LotPassport["claims"]; areaM2?: number; quality?: number } = {},
+): LotPassport {
   const tsr20 = formByKey("rubber-tsr20");
   const cupLump = formByKey("rubber-cup-lump");
   const event = (blockNumber: number, event: LotPassport["lots"][number]["events"][number]["event"]) => ({ event, txHash: ZERO32, blockNumber, logIndex: 0, blockTime: "2026-07-14T03:00:00.000Z", head: ZERO32 });
@@ -23,7 +25,7 @@ function tsrPassport(overrides: { mill?: Partial<PassportMember>; attestations?:
     format: "firstmile.passport.v1",
     chainId: "31337",
     contracts: { LotRegistry: DEALER, AttestationRegistry: null },
-    lot: { lotId: "2", commodity: "rubber", form: { id: tsr20.id, key: tsr20.key, name: tsr20.name }, grams: "700000", status: "active", custodian: null },
+    lot: { lotId: "2", commodity: "rubber", form: { id: tsr20.id, key: tsr20.key, name: tsr20.name }, grams: "700000", quality: { bps: overrides.quality ?? 0, measure: "drc" }, status: "active", custodian: null },
     product: null,
     origin: { deliveries: 1, plots: 1, areaM2, unregistered: 0, districts: [{ country: "TH", province: "Songkhla", district: "Na Thawi", plots: 1, areaM2 }], firstDelivery: "2026-07-01T02:00:00.000Z", lastDelivery: "2026-07-01T02:00:00.000Z", grams: "1250000" },
     members: [
@@ -32,14 +34,20 @@ function tsrPassport(overrides: { mill?: Partial<PassportMember>; attestations?:
     ],
     accounts: { [DEALER]: "1", [MILL]: "2" },
     lots: [
-      { lotId: "2", depth: 0, events: [event(9, { kind: "derived", lotId: "2", custodian: MILL, form: tsr20.id, grams: "700000", metadata: ZERO32, inputIds: ["1"], inputHeads: [ZERO32] })] },
+      {
+        lotId: "2",
+        depth: 0,
+        events: [event(9, { kind: "derived", lotId: "2", custodian: MILL, form: tsr20.id, grams: "700000", quality: overrides.quality ?? 0, metadata: ZERO32, ingredients: ZERO32, inputIds: ["1"], inputHeads: [ZERO32] })],
+        ingredients: [],
+      },
       {
         lotId: "1",
         depth: 1,
+        ingredients: [],
         events: [
-          event(3, { kind: "minted", lotId: "1", custodian: DEALER, form: cupLump.id, grams: "1250000", metadata: ZERO32, origin: ZERO32 }),
+          event(3, { kind: "minted", lotId: "1", custodian: DEALER, form: cupLump.id, grams: "1250000", quality: 5_600, metadata: ZERO32, origin: ZERO32 }),
           event(4, { kind: "offered", lotId: "1", custodian: DEALER, receiver: MILL }),
-          event(5, { kind: "accepted", lotId: "1", previousCustodian: DEALER, custodian: MILL, gramsSent: "1250000", gramsReceived: "1200000" }),
+          event(5, { kind: "accepted", lotId: "1", previousCustodian: DEALER, custodian: MILL, gramsSent: "1250000", gramsReceived: "1200000", quality: 5_830 }),
           event(9, { kind: "transformed", lotId: "1", firstOutputId: "2", outputCount: "1" }),
         ],
       },
@@ -101,6 +109,24 @@ describe("lot page rendering (pure)", () => {
     expect(svg).to.include('fill="#e0a030"');
     expect(svg).to.include(">Poso</text>");
     expect(districtMapSvg([{ country: "ID", district: "Nowhere" }], "map")).to.equal(null);
+  });
+
+  it("shows the lot's measured quality (DRC, moisture) and the ingredients a maker declared, escaped", () => {
+    const measured = tsrPassport({ quality: 9_950 });
+    expect(render(measured, "en")).to.include("<dt>Dry rubber content (DRC)</dt><dd>99.5 %</dd>");
+    expect(render(measured, "id")).to.include("<dt>Kadar karet kering (KKK)</dt>");
+    expect(render(tsrPassport(), "en"), "not measured: not shown").not.to.include("Dry rubber content");
+    const bar = tsrPassport();
+    bar.lot.form = { id: 7, key: "chocolate", name: "chocolate" };
+    bar.lot.quality = { bps: 0, measure: "moisture" };
+    bar.lots[0]!.ingredients = [
+      { outputForm: 7, grams: "295000", name: ZERO32, text: "cane sugar" },
+      { outputForm: 7, grams: "5000", name: ZERO32, text: "<b>lecithin</b>" },
+      { outputForm: 5, grams: "1000", name: ZERO32, text: "for another output form" },
+    ];
+    const html = render(bar, "en");
+    expect(html).to.include("<dt>Declared ingredients (not traced, no claim)</dt><dd>cane sugar 295 kg, &lt;b&gt;lecithin&lt;/b&gt; 5 kg</dd>");
+    expect(html).not.to.include("for another output form");
   });
 
   describe("names people read", () => {

@@ -1,7 +1,7 @@
 export { getLot, getLots, listLots, lotExists, lotViewFromRow, commodityName } from "./lots";
 export type { LotView, LotFilters, ListLotsParameters, Page, AccountRef } from "./lots";
-export { getEventsOfLots, getLotHistory } from "./lotHistory";
-export type { LotEventRecord, LotEventView, GetLotHistoryParameters } from "./lotHistory";
+export { getEventsOfLots, getIngredientsOfLots, getLotHistory } from "./lotHistory";
+export type { LotEventRecord, LotEventView, LotIngredientRecord, GetLotHistoryParameters } from "./lotHistory";
 export { getLotDag } from "./lotDag";
 export type { DagDirection, DagEdgeView, DagNodeView, LotDagView, GetLotDagParameters } from "./lotDag";
 export { getMember, getMemberSummaries, memberExists, membersOfAccounts, memberDeliveriesByDay, memberStockByForm, DateRangeError } from "./members";

@@ -59,6 +59,28 @@ export async function getLotHistory(q: Queryable, lotId: bigint, parameters: Get
 /** One event of a lot as stored, for readers that recompute and check (the consumer page). */
 export type LotEventRecord = Omit<LotEventView, "position"> & { lotId: string };
 
+/** A non-traced ingredient the transform that made a lot declared (`name`: bytes32 as emitted). */
+export type LotIngredientRecord = { outputForm: number; grams: string; name: string };
+
+/**
+ * The declared ingredients of the given lots (no paging: the caller bounds how many lots it asks
+ * for), each lot's in declaration order. Lots made without ingredients are absent.
+ */
+export async function getIngredientsOfLots(q: Queryable, lotIds: readonly string[]): Promise<Map<string, LotIngredientRecord[]>> {
+  const { rows } = await q.query<{ lot_id: string; output_form: number; grams: string; name: string }>(
+    `select lot_id::text as lot_id, output_form, grams::text as grams, name
+       from lot_ingredients where lot_id = any($1::int8[]) order by lot_id, seq`,
+    [lotIds],
+  );
+  const byLot = new Map<string, LotIngredientRecord[]>();
+  for (const row of rows) {
+    const list = byLot.get(row.lot_id) ?? [];
+    list.push({ outputForm: Number(row.output_form), grams: row.grams, name: row.name });
+    byLot.set(row.lot_id, list);
+  }
+  return byLot;
+}
+
 /**
  * Every event of the given lots (no paging: the caller bounds how many lots it asks for), by lot
  * and sequence number. A lot the read model does not know has no events here.

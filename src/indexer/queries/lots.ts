@@ -12,6 +12,8 @@ export type LotView = {
   commodity: CommodityName | null;
   form: { id: number; name: string | null };
   grams: string;
+  /** Measured quality in basis points of the weight (DRC for rubber, moisture for cocoa); 0 = not measured. */
+  quality: number;
   status: LotStatus;
   custodian: AccountRef;
   /** While in transit: who it was offered to. */
@@ -34,7 +36,7 @@ export function commodityName(id: number): CommodityName | null {
   return COMMODITY_NAMES.get(id) ?? null;
 }
 
-const LOT_COLUMNS = `l.lot_id, l.commodity, l.form, f.name as form_name, l.grams, l.status, l.custodian, l.custodian_member,
+const LOT_COLUMNS = `l.lot_id, l.commodity, l.form, f.name as form_name, l.grams, l.quality, l.status, l.custodian, l.custodian_member,
   l.pending_receiver, l.pending_receiver_member, l.creator, l.creator_member, l.genesis, l.metadata, l.origin, l.head,
   l.event_count, l.created_position, l.created_block, l.created_tx, l.created_at, l.consumed_at`;
 
@@ -44,6 +46,7 @@ export function lotViewFromRow(row: Row): LotView {
     commodity: commodityName(Number(row.commodity)),
     form: { id: Number(row.form), name: (row.form_name as string | null) ?? null },
     grams: String(row.grams),
+    quality: Number(row.quality),
     status: row.status as LotStatus,
     custodian: { account: String(row.custodian), memberId: String(row.custodian_member) },
     pendingReceiver: row.pending_receiver ? { account: String(row.pending_receiver), memberId: String(row.pending_receiver_member) } : null,
@@ -68,7 +71,7 @@ export function lotViewFromRow(row: Row): LotView {
  * many lots in one row, where one JSON value parses faster than a row of typed columns.
  */
 export const LOT_JSON = `json_build_object(
-  'lotId', l.lot_id::text, 'commodity', l.commodity, 'form', l.form, 'formName', f.name, 'grams', l.grams::text,
+  'lotId', l.lot_id::text, 'commodity', l.commodity, 'form', l.form, 'formName', f.name, 'grams', l.grams::text, 'quality', l.quality,
   'status', l.status, 'custodian', l.custodian, 'custodianMember', l.custodian_member::text,
   'pendingReceiver', l.pending_receiver, 'pendingReceiverMember', l.pending_receiver_member::text,
   'creator', l.creator, 'creatorMember', l.creator_member::text, 'genesis', l.genesis, 'metadata', l.metadata,
@@ -81,6 +84,7 @@ type LotJson = {
   form: number;
   formName: string | null;
   grams: string;
+  quality: number;
   status: LotStatus;
   custodian: string;
   custodianMember: string;
@@ -106,6 +110,7 @@ export function lotViewFromJson(lot: LotJson): LotView {
     commodity: commodityName(lot.commodity),
     form: { id: lot.form, name: lot.formName },
     grams: lot.grams,
+    quality: lot.quality,
     status: lot.status,
     custodian: { account: lot.custodian, memberId: lot.custodianMember },
     pendingReceiver: lot.pendingReceiver ? { account: lot.pendingReceiver, memberId: lot.pendingReceiverMember! } : null,

@@ -11,6 +11,9 @@ export const id: Messages = {
   form: "Bentuk",
   weight: "Berat",
   holder: "Dipegang oleh",
+  qualityMoisture: "Kadar air",
+  qualityDrc: "Kadar karet kering (KKK)",
+  ingredients: "Bahan tambahan yang dinyatakan (tidak ditelusuri, tanpa klaim)",
   statusActive: "dipegang",
   statusInTransit: "sedang dikirim ke pemegang baru",
   statusConsumed: "sudah diolah menjadi lot lain",
@@ -80,7 +83,7 @@ export const id: Messages = {
 export const idNames: LocaleNames = {
   forms: {
     "cocoa-wet-beans": "biji kakao basah",
-    "cocoa-dry-beans": "biji kakao kering",
+    "cocoa-dry-beans": "biji kakao kering fermentasi",
     "cocoa-dry-beans-fermented": "biji kakao kering fermentasi",
     "cocoa-dry-beans-asalan": "biji kakao asalan (tanpa fermentasi)",
     "cocoa-reject-beans": "biji kakao afkir",
@@ -102,6 +105,7 @@ export const idNames: LocaleNames = {
     "rubber-tsr10": "karet remah {grade}",
     "rubber-tsr20": "karet remah {grade}",
     "rubber-cv60": "karet remah {grade}",
+    "rubber-tsr-5l": "karet remah {grade}",
     "rubber-concentrated-latex": "lateks pekat",
     "rubber-compound": "kompon karet",
   },

@@ -1,4 +1,5 @@
 import { demoSchemeByName } from "../../attestations/schemes";
+import { FORMS } from "../../lots/forms";
 import type { MemberKind } from "../../membership/kinds";
 
 /**
@@ -23,14 +24,13 @@ type TsrGrade = { iso: string; national: Readonly<Record<string, string>> };
 
 /**
  * Technically specified rubber as the national standards name it, by producing country (ISO
- * 3166-1 alpha-2). Only grades a standard defines are listed: constant-viscosity CV60 is an SMR
- * and an SVR grade; Thailand's and Indonesia's standards name their CV grades otherwise.
+ * 3166-1 alpha-2), from the form catalogue (`FormSpec.grade`, src/lots/forms.ts). Only grades a
+ * standard defines are listed: constant-viscosity CV60 is an SMR and an SVR grade; Thailand's and
+ * Indonesia's standards name their CV grades otherwise.
  */
-export const TSR_GRADES: Readonly<Record<string, TsrGrade>> = {
-  "rubber-tsr10": { iso: "TSR 10", national: { TH: "STR 10", ID: "SIR 10", MY: "SMR 10", VN: "SVR 10" } },
-  "rubber-tsr20": { iso: "TSR 20", national: { TH: "STR 20", ID: "SIR 20", MY: "SMR 20", VN: "SVR 20" } },
-  "rubber-cv60": { iso: "TSR CV60", national: { MY: "SMR CV60", VN: "SVR CV60" } },
-};
+export const TSR_GRADES: Readonly<Record<string, TsrGrade>> = Object.fromEntries(
+  FORMS.flatMap((form) => (form.grade ? [[form.key, form.grade] as const] : [])),
+);
 
 /** The national name of a block-rubber form made in `country` (e.g. STR 20), or null. */
 export function nationalTsrName(formKey: string, country: string | null | undefined): string | null {

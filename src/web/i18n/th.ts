@@ -11,6 +11,9 @@ export const th: Messages = {
   form: "รูปแบบ",
   weight: "น้ำหนัก",
   holder: "ผู้ถือครองปัจจุบัน",
+  qualityMoisture: "ความชื้น",
+  qualityDrc: "เนื้อยางแห้ง (DRC)",
+  ingredients: "ส่วนผสมที่แจ้งไว้ (ไม่ได้ตรวจสอบย้อนกลับ ไม่มีการรับรอง)",
   statusActive: "ถือครองอยู่",
   statusInTransit: "กำลังส่งต่อให้ผู้ถือครองใหม่",
   statusConsumed: "ถูกแปรรูปเป็นล็อตอื่นแล้ว",
@@ -80,7 +83,7 @@ export const th: Messages = {
 export const thNames: LocaleNames = {
   forms: {
     "cocoa-wet-beans": "เมล็ดโกโก้สด",
-    "cocoa-dry-beans": "เมล็ดโกโก้แห้ง",
+    "cocoa-dry-beans": "เมล็ดโกโก้หมักตากแห้ง",
     "cocoa-dry-beans-fermented": "เมล็ดโกโก้หมักตากแห้ง",
     "cocoa-dry-beans-asalan": "เมล็ดโกโก้แห้งไม่ผ่านการหมัก",
     "cocoa-reject-beans": "เมล็ดโกโก้คัดทิ้ง",
@@ -102,6 +105,7 @@ export const thNames: LocaleNames = {
     "rubber-tsr10": "ยางแท่ง {grade}",
     "rubber-tsr20": "ยางแท่ง {grade}",
     "rubber-cv60": "ยางแท่ง {grade}",
+    "rubber-tsr-5l": "ยางแท่ง {grade}",
     "rubber-concentrated-latex": "น้ำยางข้น",
     "rubber-compound": "ยางคอมปาวด์",
   },

@@ -11,6 +11,9 @@ export const vi: Messages = {
   form: "Dạng",
   weight: "Khối lượng",
   holder: "Đang do ai giữ",
+  qualityMoisture: "Độ ẩm",
+  qualityDrc: "Hàm lượng cao su khô (DRC)",
+  ingredients: "Thành phần khai báo (không truy xuất, không kèm chứng nhận)",
   statusActive: "đang giữ",
   statusInTransit: "đang được chuyển cho người giữ mới",
   statusConsumed: "đã được chế biến thành lô khác",
@@ -80,7 +83,7 @@ export const vi: Messages = {
 export const viNames: LocaleNames = {
   forms: {
     "cocoa-wet-beans": "hạt ca cao tươi",
-    "cocoa-dry-beans": "hạt ca cao khô",
+    "cocoa-dry-beans": "hạt ca cao khô đã lên men",
     "cocoa-dry-beans-fermented": "hạt ca cao khô đã lên men",
     "cocoa-dry-beans-asalan": "hạt ca cao khô không lên men",
     "cocoa-reject-beans": "hạt ca cao loại",
@@ -102,6 +105,7 @@ export const viNames: LocaleNames = {
     "rubber-tsr10": "cao su khối {grade}",
     "rubber-tsr20": "cao su khối {grade}",
     "rubber-cv60": "cao su khối {grade}",
+    "rubber-tsr-5l": "cao su khối {grade}",
     "rubber-concentrated-latex": "mủ cao su ly tâm",
     "rubber-compound": "cao su hỗn luyện",
   },

@@ -3,6 +3,7 @@ import { NonRetryableError } from "../../errors/base";
 import { resolveDigest, type EvidenceStore } from "../../evidence";
 import {
   getEventsOfLots,
+  getIngredientsOfLots,
   getLotAttestations,
   getLotCarriedClaims,
   getLots,
@@ -13,6 +14,7 @@ import {
   type AttestationView,
 } from "../../indexer/queries";
 import { formById } from "../../lots/forms";
+import { ingredientNameText } from "../../lots/ingredients";
 import { isMemberKind, type MemberKind } from "../../membership/kinds";
 import { summariseOrigins } from "../../origins";
 import { productsOfLot, type Product } from "../../products";
@@ -131,6 +133,7 @@ export async function buildPassport(sources: PassportSources, lotId: bigint, pro
       commodity: form?.commodity ?? null,
       form: { id: own.form, key: form?.key ?? null, name: form?.name ?? null },
       grams: own.grams.toString(),
+      quality: { bps: own.quality, measure: form?.quality ?? null },
       status: own.status,
       custodian: memberOf(own.custodian),
     },
@@ -192,7 +195,7 @@ async function walkAncestry(q: Queryable, lotId: bigint): Promise<PassportLot[] 
     for (const row of await getEventsOfLots(q, level)) {
       let lot = found.get(row.lotId);
       if (!lot) {
-        lot = { lotId: row.lotId, depth, events: [] };
+        lot = { lotId: row.lotId, depth, events: [], ingredients: [] };
         found.set(row.lotId, lot);
       }
       const event: PassportEvent = {
@@ -208,6 +211,9 @@ async function walkAncestry(q: Queryable, lotId: bigint): Promise<PassportLot[] 
     }
     if (depth === 0 && !found.has(lotId.toString())) return null;
     level = [...next].filter((id) => !found.has(id));
+  }
+  for (const [id, items] of await getIngredientsOfLots(q, [...found.keys()])) {
+    found.get(id)!.ingredients = items.map((item) => ({ ...item, text: ingredientNameText(item.name) }));
   }
   return [...found.values()].sort((a, b) => a.depth - b.depth || (BigInt(a.lotId) < BigInt(b.lotId) ? -1 : 1));
 }

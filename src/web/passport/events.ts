@@ -19,14 +19,14 @@ export function eventJsonFromRow(lotId: string, kind: string, fields: Record<str
   const n = (key: string) => Number(f[key]);
   switch (kind) {
     case "minted":
-      return { kind, lotId, custodian: s("custodian"), form: n("form"), grams: s("grams"), metadata: s("metadata"), origin: s("origin") };
+      return { kind, lotId, custodian: s("custodian"), form: n("form"), grams: s("grams"), quality: n("quality"), metadata: s("metadata"), origin: s("origin") };
     case "offered":
     case "cancelled":
       return { kind, lotId, custodian: s("custodian"), receiver: s("receiver") };
     case "rejected":
       return { kind, lotId, custodian: s("custodian"), receiver: s("receiver"), reason: n("reason") };
     case "accepted":
-      return { kind, lotId, previousCustodian: s("previousCustodian"), custodian: s("custodian"), gramsSent: s("gramsSent"), gramsReceived: s("gramsReceived") };
+      return { kind, lotId, previousCustodian: s("previousCustodian"), custodian: s("custodian"), gramsSent: s("gramsSent"), gramsReceived: s("gramsReceived"), quality: n("quality") };
     case "split":
     case "merged":
     case "transformed":
@@ -38,7 +38,9 @@ export function eventJsonFromRow(lotId: string, kind: string, fields: Record<str
         custodian: s("custodian"),
         form: n("form"),
         grams: s("grams"),
+        quality: n("quality"),
         metadata: s("metadata"),
+        ingredients: s("ingredients"),
         inputIds: Array.isArray(f.inputIds) ? f.inputIds.map(String) : [],
         inputHeads: Array.isArray(f.inputHeads) ? f.inputHeads.map(String) : [],
       };
@@ -80,6 +82,7 @@ export function eventFromJson(json: LotHistoryEventJson): LotHistoryEvent {
         custodian: text(e.custodian, at("custodian")),
         form: int(e.form, at("form")),
         grams: big(e.grams, at("grams")),
+        quality: int(e.quality, at("quality")),
         metadata: text(e.metadata, at("metadata")),
         origin: text(e.origin, at("origin")),
       };
@@ -96,6 +99,7 @@ export function eventFromJson(json: LotHistoryEventJson): LotHistoryEvent {
         custodian: text(e.custodian, at("custodian")),
         gramsSent: big(e.gramsSent, at("gramsSent")),
         gramsReceived: big(e.gramsReceived, at("gramsReceived")),
+        quality: int(e.quality, at("quality")),
       };
     case "split":
     case "merged":
@@ -109,7 +113,9 @@ export function eventFromJson(json: LotHistoryEventJson): LotHistoryEvent {
         custodian: text(e.custodian, at("custodian")),
         form: int(e.form, at("form")),
         grams: big(e.grams, at("grams")),
+        quality: int(e.quality, at("quality")),
         metadata: text(e.metadata, at("metadata")),
+        ingredients: text(e.ingredients, at("ingredients")),
         inputIds: e.inputIds.map((id, i) => big(id, at(`inputIds[${i}]`))),
         inputHeads: e.inputHeads.map((head, i) => text(head, at(`inputHeads[${i}]`))),
       };
@@ -123,6 +129,8 @@ export function eventFromJson(json: LotHistoryEventJson): LotHistoryEvent {
 export type LotStateFromEvents = {
   form: number;
   grams: bigint;
+  /** Basis points of the weight (0 = not measured), as measured last. */
+  quality: number;
   custodian: string;
   creator: string;
   status: "active" | "in_transit" | "consumed";
@@ -141,6 +149,7 @@ export function lotStateFromEvents(events: readonly LotHistoryEvent[]): LotState
   const state: LotStateFromEvents = {
     form: genesis.form,
     grams: genesis.grams,
+    quality: genesis.quality,
     custodian: genesis.custodian.toLowerCase(),
     creator: genesis.custodian.toLowerCase(),
     status: "active",
@@ -163,6 +172,7 @@ export function lotStateFromEvents(events: readonly LotHistoryEvent[]): LotState
         state.custodian = event.custodian.toLowerCase();
         // A handover never adds mass: the lighter of the sent and received weights.
         state.grams = event.gramsReceived < event.gramsSent ? event.gramsReceived : event.gramsSent;
+        state.quality = event.quality;
         break;
       case "split":
       case "merged":

@@ -87,6 +87,15 @@ export function renderPassportPage(passport: LotPassport, context: RenderContext
   parts.push(`<dt>${t("lotLabel", { lotId: "" }).trim()}</dt><dd>${escapeHtml(lot.lotId)}</dd>`);
   parts.push(`<dt>${t("form")}</dt><dd>${escapeHtml(lotFormName)}</dd>`);
   parts.push(`<dt>${t("weight")}</dt><dd>${weight(lot.grams)} <span class="s">(${status})</span></dd>`);
+  if (lot.quality && lot.quality.bps > 0 && lot.quality.measure) {
+    const percent = new Intl.NumberFormat(LOCALES[locale].htmlLang, { minimumFractionDigits: 1, maximumFractionDigits: 2 }).format(lot.quality.bps / 100);
+    parts.push(`<dt>${t(lot.quality.measure === "drc" ? "qualityDrc" : "qualityMoisture")}</dt><dd>${escapeHtml(percent)} %</dd>`);
+  }
+  // Sugar, milk, lecithin a maker declared: part of the weight, never of a claim.
+  const declared = (passport.lots[0]?.ingredients ?? []).filter((item) => item.outputForm === lot.form.id);
+  if (declared.length > 0) {
+    parts.push(`<dt>${t("ingredients")}</dt><dd>${declared.map((item) => `${escapeHtml(item.text)} ${weight(item.grams)}`).join(", ")}</dd>`);
+  }
   parts.push(`<dt>${t("holder")}</dt><dd>${who(lot.custodian)}</dd>`);
   parts.push("</dl>");
 

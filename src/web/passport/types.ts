@@ -12,12 +12,24 @@ import type { MemberKind } from "../../membership/kinds";
 
 /** `LotHistoryEvent` (src/lots/historyHead.ts) as JSON: bigints as decimal strings. */
 export type LotHistoryEventJson =
-  | { kind: "minted"; lotId: string; custodian: string; form: number; grams: string; metadata: string; origin: string }
+  | { kind: "minted"; lotId: string; custodian: string; form: number; grams: string; quality: number; metadata: string; origin: string }
   | { kind: "offered" | "cancelled"; lotId: string; custodian: string; receiver: string }
   | { kind: "rejected"; lotId: string; custodian: string; receiver: string; reason: number }
-  | { kind: "accepted"; lotId: string; previousCustodian: string; custodian: string; gramsSent: string; gramsReceived: string }
+  | { kind: "accepted"; lotId: string; previousCustodian: string; custodian: string; gramsSent: string; gramsReceived: string; quality: number }
   | { kind: "split" | "merged" | "transformed"; lotId: string; firstOutputId: string; outputCount: string }
-  | { kind: "derived"; lotId: string; custodian: string; form: number; grams: string; metadata: string; inputIds: string[]; inputHeads: string[] }
+  | {
+      kind: "derived";
+      lotId: string;
+      custodian: string;
+      form: number;
+      grams: string;
+      quality: number;
+      metadata: string;
+      /** Digest of the transform's declared ingredients (zero when none): `ingredients` of the lot hash to it. */
+      ingredients: string;
+      inputIds: string[];
+      inputHeads: string[];
+    }
   | { kind: "evidence"; lotId: string; by: string; evidence: string };
 
 /** One event as the page used it: the head-committed fields, where it was mined, the head after it. */
@@ -39,7 +51,15 @@ export type PassportLot = {
   depth: number;
   /** Every event of the lot, in order (the first is its genesis: minted or derived). */
   events: PassportEvent[];
+  /**
+   * The non-traced ingredients the transform that made the lot declared (sugar, lecithin), in
+   * declaration order; their digest is the `ingredients` its derived event commits to. Empty otherwise.
+   */
+  ingredients: PassportIngredient[];
 };
+
+/** A declared non-traced ingredient: `name` as the chain keeps it (bytes32) and as text. */
+export type PassportIngredient = { outputForm: number; grams: string; name: string; text: string };
 
 export type PassportAttestationStatus = "valid" | "expired" | "revoked";
 
@@ -139,6 +159,8 @@ export type LotPassport = {
     /** `key` and `name` from the form catalogue (null for a form it does not list). */
     form: { id: number; key: string | null; name: string | null };
     grams: string;
+    /** Its measured quality in basis points (0 = not measured) and what it measures for the form. */
+    quality: { bps: number; measure: "moisture" | "drc" | null };
     status: "active" | "in_transit" | "consumed";
     custodian: PassportMember | null;
   };

@@ -1,7 +1,7 @@
 import { computeAttestationUid } from "../../attestations/attestationUid";
 import { cidToDigest } from "../../evidence/chainDigest";
 import { fetchEvidenceFromGateway } from "../../evidence/trustlessFetch";
-import { computeHistoryHead, eventDigest, foldHead, type Hex } from "../../lots/historyHead";
+import { computeHistoryHead, eventDigest, foldHead, ingredientsDigest, type Hex } from "../../lots/historyHead";
 import { attestationRegistryInterface, lotRegistryInterface } from "../../chain/contracts";
 import type { JsonRpc } from "../../chain/jsonRpc";
 import { eventFromJson, lotStateFromEvents } from "./events";
@@ -54,6 +54,14 @@ export function recomputeLot(lot: PassportLot): RecomputedLot {
       }
     }
     const head = computeHistoryHead(events);
+    const [genesis] = events;
+    if (genesis?.kind === "derived") {
+      // The ingredients shown are the ones the lot's head commits to (by their digest).
+      const shown = ingredientsDigest((lot.ingredients ?? []).map((item) => ({ outputForm: item.outputForm, grams: BigInt(item.grams), name: item.name })));
+      if (shown !== genesis.ingredients.toLowerCase()) {
+        mismatches.push({ kind: "events", lotId: lot.lotId, what: `lot ${lot.lotId}: the ingredients shown hash to ${shown}, its derived event commits to ${genesis.ingredients}` });
+      }
+    }
     let folded = "0x".padEnd(66, "0");
     events.forEach((event, index) => {
       folded = foldHead(folded, eventDigest(event));
@@ -182,6 +190,7 @@ export function checkStatedValues(passport: Pick<LotPassport, "lot" | "lots" | "
     stated("grams", passport.lot.grams, state.grams.toString());
     stated("form", String(passport.lot.form.id), String(state.form));
     stated("status", passport.lot.status, state.status);
+    stated("quality", String(passport.lot.quality?.bps ?? 0), String(state.quality));
     const listed = new Set(passport.lots.map((lot) => lot.lotId));
     for (const lot of passport.lots) {
       const genesis = lot.events[0]?.event;
