@@ -3,12 +3,16 @@ import path from "node:path";
 import { expect } from "chai";
 import { dataPaths } from "../../src/config";
 import { seedDemo, type DemoRecord } from "../../src/demo/seedDemo";
-import { COCOA_COOPERATIVES, DEMO_FORM_KEYS, DEMO_MEMBERS, cocoaDeliveries, fermentationBoxes } from "../../src/demo/story";
+import { COCOA_COOPERATIVES, DEMO_FORM_KEYS, DEMO_MEMBERS, RUBBER_FIGURES, cocoaDeliveries, fermentationBoxes, rubberDeliveries, share } from "../../src/demo/story";
 import { formByKey } from "../../src/lots/forms";
+import { ingredientNameText } from "../../src/lots/ingredients";
 import { getLotDag } from "../../src/indexer/queries";
 import { summariseOrigins } from "../../src/origins";
 import { startTestGateway, type TestGateway } from "../gateway/helpers";
 import { makeTempDir, removeTempDir } from "../helpers/tmp";
+
+/** A lot's measured quality (basis points) among the lots a query answered. */
+const byQuality = (lots: ReadonlyArray<{ lotId: string; quality: number }>, lotId: string) => lots.find((lot) => lot.lotId === lotId)!.quality;
 
 describe("the demo story (real gateway: seeded once, through the HTTP API and the relay)", function () {
   // A gateway start (and the seed) on a loaded machine: well above mocha's default.
@@ -69,7 +73,17 @@ describe("the demo story (real gateway: seeded once, through the HTTP API and th
     expect(Number(rows[0]!.min)).to.be.at.least(5_000);
     expect(Number(rows[0]!.max)).to.be.at.most(30_000);
     // Fermented and dried, merged, ground, pressed: each form on the way.
-    expect([...new Set(lots.map((lot) => lot.form.name))]).to.include.members(["cocoa dry beans", "cocoa nibs", "cocoa liquor"]);
+    const formName = (key: string) => formByKey(key).name;
+    expect([...new Set(lots.map((lot) => lot.form.name))]).to.include.members([formName(DEMO_FORM_KEYS.fermentedDryBeans), formName(DEMO_FORM_KEYS.nibs), formName(DEMO_FORM_KEYS.liquor)]);
+    // Dried to SNI Mutu I (at most 7.5 % moisture), measured on every box's beans.
+    for (const lotId of record.cocoa.dryBeans) expect(byQuality(lots, lotId), lotId).to.be.within(1, 750);
+    // The bar declares its sugar and lecithin: they weigh in it, they bring no claim.
+    const { rows: declared } = await running.gateway.db.query<{ output_form: number; grams: string; name: string }>(
+      "select output_form, grams::text, name from lot_ingredients where lot_id = $1 order by seq",
+      [record.cocoa.chocolate],
+    );
+    expect(declared.map((row) => ingredientNameText(row.name))).to.deep.equal(["cane sugar", "sunflower lecithin"]);
+    expect(new Set(declared.map((row) => row.output_form))).to.deep.equal(new Set([formByKey(DEMO_FORM_KEYS.chocolate).id]));
 
     // Each delivery was minted by the cooperative of its district, and each box fermented one day's deliveries.
     const story = cocoaDeliveries();
@@ -100,6 +114,12 @@ describe("the demo story (real gateway: seeded once, through the HTTP API and th
     const deliveries = lots.filter((lot) => lot.genesis === "minted");
     expect(deliveries.map((lot) => lot.lotId).sort()).to.deep.equal([...record.rubber.deliveries].sort());
     expect(new Set(deliveries.map((lot) => lot.form.name))).to.deep.equal(new Set(["rubber cup lump"]));
+    // Every delivery weighed in with its DRC; the factory's own test of the truckload is the lump's from then on.
+    for (const lot of deliveries) expect(lot.quality, lot.lotId).to.be.within(5_000, 6_200);
+    const story = rubberDeliveries();
+    const dryRubber = story.reduce((sum, d) => sum + share(d.grams, d.drcBps), 0n);
+    const weighedIn = share(story.reduce((sum, d) => sum + d.grams, 0n), RUBBER_FIGURES.weighInBps);
+    expect(byQuality(lots, record.rubber.truckload)).to.equal(Number((dryRubber * 10_000n) / weighedIn));
     const origins = await summariseOrigins(running.gateway.db, deliveries.map((lot) => lot.origin!));
     expect(origins.districts.map((d) => d.district).sort()).to.deep.equal(["Hat Yai", "Na Thawi", "Sadao"]);
     const { rows } = await running.gateway.db.query<{ custodian_member: string }>("select custodian_member::text from lots where lot_id = $1", [record.rubber.tsr20]);
