@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.28;
 
-import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
 import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {IMembership} from "../membership/IMembership.sol";
+import {MembershipGoverned} from "../membership/MembershipGoverned.sol";
 import {Roles} from "../membership/Roles.sol";
 import {ILotObserver} from "../lots/ILotObserver.sol";
 import {ILotRegistry} from "../lots/ILotRegistry.sol";
@@ -40,7 +40,7 @@ import {IAttestationRegistry} from "./IAttestationRegistry.sol";
 /// @custom:security Roles are checked against `_msgSender()` (ERC-2771: the signer of a request
 /// relayed through the trusted forwarder). The observer hooks trust `msg.sender` only when it is
 /// the lot registry, as EAS's `SchemaResolver` trusts only EAS.
-contract AttestationRegistry is IAttestationRegistry, ILotObserver, ERC2771Context {
+contract AttestationRegistry is IAttestationRegistry, ILotObserver, MembershipGoverned {
     /// @notice Most items in one call (attestations, lots to mark).
     uint256 public constant MAX_BATCH = 500;
 
@@ -63,8 +63,6 @@ contract AttestationRegistry is IAttestationRegistry, ILotObserver, ERC2771Conte
         address attester;
         uint48 now_;
     }
-
-    address private immutable _registry;
 
     mapping(uint32 scheme => Scheme) private _schemes;
     mapping(bytes32 nameAndVersion => uint32 scheme) private _schemeIds;
@@ -103,9 +101,7 @@ contract AttestationRegistry is IAttestationRegistry, ILotObserver, ERC2771Conte
 
     /// @param trustedForwarder The ERC-2771 forwarder relayed requests come through.
     /// @param registry The lot registry, which is also the membership registry.
-    constructor(address trustedForwarder, address registry) ERC2771Context(trustedForwarder) {
-        _registry = registry;
-    }
+    constructor(address trustedForwarder, address registry) MembershipGoverned(trustedForwarder, registry) {}
 
     /// @dev Any one governor, or the membership registry's governance contract.
     modifier onlyGovernor() {
@@ -115,12 +111,9 @@ contract AttestationRegistry is IAttestationRegistry, ILotObserver, ERC2771Conte
         _;
     }
 
-    /// @dev The membership registry's governance contract, or any governor before one is set.
-    modifier onlyGovernance() {
-        address governance = IMembership(_registry).governance();
-        if (governance == address(0)) IMembership(_registry).authorize(_msgSender(), Roles.GOVERNOR);
-        else if (msg.sender != governance) revert AttestationRegistryNotGovernance(msg.sender, governance);
-        _;
+
+    function _revertNotGovernance(address caller, address governance) internal pure override {
+        revert AttestationRegistryNotGovernance(caller, governance);
     }
 
     modifier onlyLotRegistry() {

@@ -1,10 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.28;
 
-import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
-import {IMembership} from "../membership/IMembership.sol";
-import {Roles} from "../membership/Roles.sol";
+import {MembershipGoverned} from "../membership/MembershipGoverned.sol";
 import {ILotRegistry} from "./ILotRegistry.sol";
 import {IFormCatalogue} from "./IFormCatalogue.sol";
 
@@ -17,18 +15,15 @@ import {IFormCatalogue} from "./IFormCatalogue.sol";
 /// together); `_dryBasisForms`, a bitmap, so a transform reads it once for all its inputs.
 ///
 /// @custom:security Changes are accepted from the membership registry's governance contract only
-/// (before one is set, from any governor, checked against `_msgSender()` through the trusted
-/// forwarder, as the attestation registry does). {checkTransform} is a view: it changes nothing,
-/// and the registry calls it before it consumes any input.
-contract FormCatalogue is IFormCatalogue, ERC2771Context {
+/// (before one is set, from any governor; see {MembershipGoverned}). {checkTransform} is a view: it
+/// changes nothing, and the registry calls it before it consumes any input.
+contract FormCatalogue is IFormCatalogue, MembershipGoverned {
     /// @notice The output form id that stands for all outputs of a transform together.
     uint8 public constant ALL_OUTPUTS = 0;
 
     uint256 private constant BPS = 10_000;
     /// @dev A group's basis is in gram-basis-points and a bound in basis points of it.
     uint256 private constant SCALE = BPS * BPS;
-
-    address private immutable _registry;
 
     mapping(uint8 inputForm => mapping(uint8 outputForm => YieldBounds)) private _yields;
     uint256 private _dryBasisForms;
@@ -41,16 +36,10 @@ contract FormCatalogue is IFormCatalogue, ERC2771Context {
 
     /// @param trustedForwarder The ERC-2771 forwarder relayed requests come through.
     /// @param registry The lot registry, which is also the membership registry.
-    constructor(address trustedForwarder, address registry) ERC2771Context(trustedForwarder) {
-        _registry = registry;
-    }
+    constructor(address trustedForwarder, address registry) MembershipGoverned(trustedForwarder, registry) {}
 
-    /// @dev The membership registry's governance contract, or any governor before one is set.
-    modifier onlyGovernance() {
-        address governance = IMembership(_registry).governance();
-        if (governance == address(0)) IMembership(_registry).authorize(_msgSender(), Roles.GOVERNOR);
-        else if (msg.sender != governance) revert FormCatalogueNotGovernance(msg.sender, governance);
-        _;
+    function _revertNotGovernance(address caller, address governance) internal pure override {
+        revert FormCatalogueNotGovernance(caller, governance);
     }
 
     // ----------------------------------------------------------------------------------- governance

@@ -80,6 +80,16 @@ async function stockFixture() {
   return { ...network, stock };
 }
 
+/** A lot of `grams` minted (with `quality`) and offered to the processor, who weighs `received`: a gain beyond 0.5 %, refused. */
+async function expectGainRefused(network: Network, form: number, grams: bigint, quality: number, received: bigint) {
+  const { registry, coopPhone1, processor } = network;
+  const lotId = await mintLot(registry, coopPhone1, form, grams, `sent ${form}`, quality);
+  await registry.connect(coopPhone1).offer(lotId, processor);
+  await expect(registry.connect(processor).accept(lotId, received, 0))
+    .to.be.revertedWithCustomError(registry, "LotRegistryOutsideTolerance")
+    .withArgs(lotId, grams, received, formById(form)!.lossBps, 50);
+}
+
 async function expectYieldRefused(network: Network, lotId: bigint, outputs: RuleOutput[], args: unknown[]) {
   await expect(network.registry.connect(network.coopPhone1).transform([lotId], outputs.map((o) => output(o.form, o.grams))))
     .to.be.revertedWithCustomError(network.catalogue, "FormCatalogueYieldOutOfBounds")
@@ -340,35 +350,21 @@ describe("FormCatalogue: the commodity model", function () {
   describe("fraud the rules stop", function () {
     it("watered latex: the gain is refused at the buying station, and a mill cannot sell the water as rubber", async function () {
       const network = await loadFixture(networkFixture);
-      const { registry, catalogue, coopPhone1, processor } = network;
-      const latex = await mintLot(registry, coopPhone1, Form.fieldLatex, 100_000n, "tapped", 3_300);
-      await registry.connect(coopPhone1).offer(latex, processor);
       // 10 kg of water added on the way: the receiver's scale reads 110 kg.
-      await expect(registry.connect(processor).accept(latex, 110_000n, 0))
-        .to.be.revertedWithCustomError(registry, "LotRegistryOutsideTolerance")
-        .withArgs(latex, 100_000n, 110_000n, 300, 50);
+      await expectGainRefused(network, Form.fieldLatex, 100_000n, 3_300, 110_000n);
       // Watered before the weigh-in, 110 kg of latex test at 30 % DRC: still 33 kg of rubber, at most
       // 51.15 kg of concentrate, not the 56 kg that 110 kg at the 33 % it had would give.
-      const watered = await mintLot(registry, coopPhone1, Form.fieldLatex, 110_000n, "watered", 3_000);
-      await expect(registry.connect(coopPhone1).transform([watered], [output(Form.concentratedLatex, 56_000n)]))
-        .to.be.revertedWithCustomError(catalogue, "FormCatalogueYieldOutOfBounds")
-        .withArgs(Form.concentratedLatex, 56_000n, 45_540n, 51_150n);
+      const watered = await mintLot(network.registry, network.coopPhone1, Form.fieldLatex, 110_000n, "watered", 3_000);
+      await expectYieldRefused(network, watered, [{ form: Form.concentratedLatex, grams: 56_000n }], [Form.concentratedLatex, 56_000n, 45_540n, 51_150n]);
     });
 
     it("soaked lump: the extra weight is refused at handover, and the block is bounded by the dry rubber", async function () {
       const network = await loadFixture(networkFixture);
-      const { registry, catalogue, coopPhone1, processor } = network;
-      const lump = await mintLot(registry, coopPhone1, Form.cupLump, 500_000n, "lump", 6_000);
-      await registry.connect(coopPhone1).offer(lump, processor);
-      await expect(registry.connect(processor).accept(lump, 520_000n, 0))
-        .to.be.revertedWithCustomError(registry, "LotRegistryOutsideTolerance")
-        .withArgs(lump, 500_000n, 520_000n, 1_000, 50);
+      await expectGainRefused(network, Form.cupLump, 500_000n, 6_000, 520_000n);
       // Soaked before the weigh-in (560 kg), the DRC test reads 53.6 %: still 300 kg of rubber, and
       // at most 303 kg of TSR 20 however heavy the lump was.
-      const soaked = await mintLot(registry, coopPhone1, Form.cupLump, 560_000n, "soaked", 5_357);
-      await expect(registry.connect(coopPhone1).transform([soaked], [output(Form.tsr20, 330_000n)]))
-        .to.be.revertedWithCustomError(catalogue, "FormCatalogueYieldOutOfBounds")
-        .withArgs(Form.tsr20, 330_000n, 284_993n, 302_991n);
+      const soaked = await mintLot(network.registry, network.coopPhone1, Form.cupLump, 560_000n, "soaked", 5_357);
+      await expectYieldRefused(network, soaked, [{ form: Form.tsr20, grams: 330_000n }], [Form.tsr20, 330_000n, 284_993n, 302_991n]);
     });
 
     it("bought asalan beans mixed into fermented beans: refused above 43 % of the wet beans", async function () {
