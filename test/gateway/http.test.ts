@@ -146,6 +146,20 @@ describe("gateway HTTP surface (real gateway: anvil, PGlite, relay worker)", fun
       expect(huge.body.error.code).to.equal("payload_too_large");
       expect((await api(coop.token).post("/v1/lots/mint", "{not json", key())).body.error.code).to.equal("invalid_json");
     });
+
+    it("refuses a quality above 100 % and an ingredient the chain cannot hold, naming the field", async function () {
+      const wet = await api(coop.token).post("/v1/lots/mint", { ...delivery(1), quality: 10_001 }, key());
+      expect(wet.status).to.equal(400);
+      expect(wet.body.error.details.map((d: { path: string }) => d.path)).to.deep.equal(["quality"]);
+      const accept = await api(coop.token).post("/v1/lots/1/accept", { gramsReceived: "1", quality: 99.5 }, key());
+      expect(accept.status).to.equal(400);
+      expect(accept.body.error.details.map((d: { path: string }) => d.path)).to.deep.equal(["quality"]);
+      const output = { form: 7, grams: "1000", metadata: `0x${"00".repeat(32)}` };
+      const tooLong = await api(coop.token).post("/v1/lots/transform", { inputIds: ["1"], outputs: [output], ingredients: [{ outputForm: 7, grams: "300", name: "a sugar whose name is longer than 32 bytes" }] }, key());
+      expect(tooLong.status).to.equal(400);
+      expect(tooLong.body.error.details.map((d: { path: string }) => d.path)).to.deep.equal(["ingredients.0.name"]);
+      expect(tooLong.body.error.message + JSON.stringify(tooLong.body.error.details)).to.include("32 bytes");
+    });
   });
 
   describe("write endpoints: 202 and a request id, then queued -> mined with outputs", function () {
