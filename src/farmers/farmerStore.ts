@@ -1,7 +1,7 @@
 import type { RecordSealer } from "../chain/keystore";
 import { SQLSTATE, sqlState, type Queryable } from "../db";
 import { AUDIT_CONSENT, farmerAccess, type FarmerAccess } from "./access";
-import { FarmerCodeTakenError, FarmerNotFoundError, FarmerReadOnlyError } from "./errors";
+import { FarmerCodeTakenError, FarmerInputError, FarmerNotFoundError, FarmerReadOnlyError } from "./errors";
 import { formatFarmerCode, generateFarmerCode } from "./farmerCode";
 import { openField, resealField, sealField, type FieldValue } from "./fieldCipher";
 import { FARMER_ID_PATTERN, newRecordId } from "./ids";
@@ -155,6 +155,7 @@ export async function listFarmers(db: Queryable, sealer: RecordSealer, parameter
     conditions.push(`code = $${params.length}`);
   }
   const after = parameters.after === undefined ? null : parseCursor(parameters.after);
+  if (parameters.after !== undefined && !after) throw new FarmerInputError("after: not a cursor this list gave (use the `next` of the previous page)");
   if (after) {
     params.push(after.createdAt, after.id);
     conditions.push(`(created_at, id) > ($${params.length - 1}::timestamptz, $${params.length})`);
@@ -169,7 +170,7 @@ export async function listFarmers(db: Queryable, sealer: RecordSealer, parameter
 }
 
 /** A page cursor back to its position, or null if it is not one this module made. */
-export function parseCursor(cursor: string): { createdAt: string; id: string } | null {
+function parseCursor(cursor: string): { createdAt: string; id: string } | null {
   const text = Buffer.from(cursor, "base64url").toString("utf8");
   const separator = text.lastIndexOf("|");
   const createdAt = text.slice(0, separator);
