@@ -3,7 +3,7 @@ import { Secret } from "../../src/config/secret";
 import type { Database } from "../../src/db";
 import { migrate } from "../../src/db/migrate";
 import { openPglite } from "../../src/db/pglite";
-import { openEvidenceStore, type EvidenceStore } from "../../src/evidence";
+import { openEvidenceStore, type EvidenceLimits, type EvidenceStore } from "../../src/evidence";
 import { makeTempDir, removeTempDir } from "../helpers/tmp";
 
 /** Cheap scrypt: tests open keystores often. */
@@ -12,12 +12,12 @@ export const FAST_SCRYPT = { N: 2 ** 10, r: 8, p: 1 };
 export type FarmerFixture = { db: Database; keystore: Keystore; store: EvidenceStore; dir: string; close(): Promise<void> };
 
 /** A migrated in-memory PGlite, a keystore with a passphrase, and an embedded evidence store in a temp dir. */
-export async function openFarmerFixture(): Promise<FarmerFixture> {
+export async function openFarmerFixture(limits: Partial<EvidenceLimits> = {}): Promise<FarmerFixture> {
   const db = await openPglite({ dir: null });
   await migrate(db);
   const { keystore } = await openKeystore({ db, config: { source: "passphrase", passphrase: new Secret("farmers test passphrase") }, scrypt: FAST_SCRYPT });
   const dir = makeTempDir("farmers");
-  const store = await openEvidenceStore({ kind: "embedded", dir });
+  const store = await openEvidenceStore({ kind: "embedded", dir }, limits);
   return {
     db,
     keystore,
