@@ -10,7 +10,7 @@ import { createPrivateEvidenceRoutes } from "../../src/api/privateEvidenceRoutes
 import { farmerCodeCheckSymbol } from "../../src/farmers";
 import { Role, type MemberStanding } from "../../src/membership";
 import { buildPdf } from "../evidence/fixtures";
-import { farmerTablesText, openFarmerFixture, type FarmerFixture } from "../farmers/helpers";
+import { SITI, SITI_STORED, farmerTablesText, openFarmerFixture, type FarmerFixture } from "../farmers/helpers";
 
 /**
  * The farmer and private-evidence routes in the gateway's own Express app, on a real SQL engine,
@@ -28,17 +28,6 @@ const STANDINGS = new Map<bigint, MemberStanding>([
   [BRAND, { active: true, roles: Role.brand }],
 ]);
 
-const SITI = {
-  name: "Siti Rahmawati",
-  phone: "+62 812 3456 7890",
-  nationalId: "7208014501820003",
-  gender: "female",
-  birthYear: 1982,
-  householdSize: 5,
-  femaleHeadedHousehold: true,
-  village: "Desa Tolai Barat",
-  language: "id",
-};
 const PERSONAL = ["Siti", "Rahmawati", "6281234567890", "7208014501820003", "Tolai", "Pak Lurah Wayan", "SERTIFIKAT HAK MILIK"];
 const TITLE = buildPdf("SERTIFIKAT HAK MILIK No. 00417");
 
@@ -111,7 +100,7 @@ describe("farmer and private evidence routes (HTTP)", function () {
       expect(answer.status, JSON.stringify(answer.body)).to.equal(201);
       siti = answer.body;
       expect(answer.headers.get("location")).to.equal(`/v1/farmers/${siti.id}`);
-      expect(siti).to.deep.include({ memberId: String(COOP), name: "Siti Rahmawati", phone: "+6281234567890", gender: "female", householdSize: 5, femaleHeadedHousehold: true, language: "id", archivedAt: null, access: "owner" });
+      expect(siti).to.deep.include({ ...SITI_STORED, memberId: String(COOP), archivedAt: null, access: "owner" });
       expect(siti.code).to.match(/^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$/);
       expect(siti.pseudonym).to.match(/^[0-9a-f]{64}$/);
     });

@@ -17,22 +17,11 @@ import {
 } from "../../src/farmers";
 import { memberSecret } from "../../src/farmers/pseudonym";
 import { rejection } from "../helpers/rejection";
-import { farmerTablesText, openFarmerFixture, type FarmerFixture } from "./helpers";
+import { SITI, SITI_STORED, farmerTablesText, openFarmerFixture, type FarmerFixture } from "./helpers";
 
 const COOP = 11n;
 const OTHER_COOP = 12n;
 
-const SITI: FarmerCreateInput = {
-  name: "Siti Rahmawati",
-  phone: "+62 812-3456-7890",
-  nationalId: "7208014501820003",
-  gender: "female",
-  birthYear: 1982,
-  householdSize: 5,
-  femaleHeadedHousehold: true,
-  village: "Desa Tolai Barat",
-  language: "id",
-};
 
 describe("farmer records (SQL, sealed fields)", function () {
   this.timeout(60_000);
@@ -51,19 +40,7 @@ describe("farmer records (SQL, sealed fields)", function () {
     expect(farmer.id).to.match(/^f_[0-9a-z]{26}$/);
     expect(farmer.pseudonym).to.match(/^[0-9a-f]{64}$/);
     expect(parseFarmerCode(farmer.code)).to.deep.equal({ ok: true, code: farmer.code });
-    expect(farmer).to.deep.include({
-      memberId: COOP,
-      name: "Siti Rahmawati",
-      phone: "+6281234567890",
-      nationalId: "7208014501820003",
-      gender: "female",
-      birthYear: 1982,
-      householdSize: 5,
-      femaleHeadedHousehold: true,
-      village: "Desa Tolai Barat",
-      language: "id",
-      archivedAt: null,
-    });
+    expect(farmer).to.deep.include({ ...SITI_STORED, memberId: COOP, archivedAt: null });
     const read = await readFarmer(fixture.db, fixture.keystore.records, farmer.id, COOP);
     expect(read?.access).to.equal("owner");
     expect(read?.farmer).to.deep.equal(farmer);

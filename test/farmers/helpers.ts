@@ -6,6 +6,21 @@ import { openPglite } from "../../src/db/pglite";
 import { openEvidenceStore, type EvidenceLimits, type EvidenceStore } from "../../src/evidence";
 import { makeTempDir, removeTempDir } from "../helpers/tmp";
 
+/** A farmer with every field, as a field agent would type it (the phone with spaces and hyphens). */
+export const SITI = {
+  name: "Siti Rahmawati",
+  phone: "+62 812-3456-7890",
+  nationalId: "7208014501820003",
+  gender: "female",
+  birthYear: 1982,
+  householdSize: 5,
+  femaleHeadedHousehold: true,
+  village: "Desa Tolai Barat",
+  language: "id",
+} as const;
+/** The same record as read back: the phone normalised. */
+export const SITI_STORED = { ...SITI, phone: "+6281234567890" };
+
 /** Cheap scrypt: tests open keystores often. */
 export const FAST_SCRYPT = { N: 2 ** 10, r: 8, p: 1 };
 
