@@ -16,6 +16,7 @@ import {
   type FarmerCreateInput,
 } from "../../src/farmers";
 import { memberSecret } from "../../src/farmers/pseudonym";
+import { describeEachEngine } from "../helpers/engines";
 import { rejection } from "../helpers/rejection";
 import { SITI, SITI_STORED, farmerTablesText, openFarmerFixture, type FarmerFixture } from "./helpers";
 
@@ -23,13 +24,12 @@ const COOP = 11n;
 const OTHER_COOP = 12n;
 
 
-describe("farmer records (SQL, sealed fields)", function () {
-  this.timeout(60_000);
+describeEachEngine("farmer records (SQL, sealed fields)", (engine) => {
   let fixture: FarmerFixture;
   const create = (input: FarmerCreateInput, memberId = COOP) => createFarmer(fixture.db, fixture.keystore.records, { memberId, farmer: farmerCreateSchema.parse(input) });
 
   before(async () => {
-    fixture = await openFarmerFixture();
+    fixture = await openFarmerFixture({}, engine);
   });
   after(async () => {
     await fixture?.close();
