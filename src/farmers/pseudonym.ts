@@ -14,8 +14,13 @@ import { FarmerRecordCorruptError } from "./errors";
  * stays the same.
  */
 export function farmerPseudonym(memberSecret: Buffer, farmerId: string): string {
+  return pseudonymizer(memberSecret)(farmerId);
+}
+
+/** `farmerPseudonym` for many farmers of one cooperative: the key derived once. */
+export function pseudonymizer(memberSecret: Buffer): (farmerId: string) => string {
   const key = Buffer.from(hkdfSync("sha256", memberSecret, Buffer.alloc(0), "firstmile farmer pseudonym v1", 32));
-  return createHmac("sha256", key).update(`farmer:${farmerId}`).digest("hex");
+  return (farmerId) => createHmac("sha256", key).update(`farmer:${farmerId}`).digest("hex");
 }
 
 const secretAad = (memberId: bigint) => Buffer.from(`firstmile member secret v1|${memberId}`, "utf8");
