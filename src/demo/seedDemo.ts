@@ -8,6 +8,7 @@ import { formByKey } from "../lots/forms";
 import { lotPageUrl } from "../web/qr";
 import { attestationRegistryAt, lotRegistryAt } from "../chain/contracts";
 import { DemoMemberClient, DemoSeedError, type MinedRequest } from "./demoClient";
+import { demoFarmers } from "./demoFarmers";
 import {
   COCOA_COOPERATIVES,
   COCOA_SEASON,
@@ -34,7 +35,8 @@ import {
 /**
  * The demo story, told through the running gateway the way members would tell it: members are
  * added by the governor (their metadata documents stored as evidence, the digests on chain),
- * cooperatives and a rubber buying station register their farmers' plots and mint each day's
+ * cooperatives and a rubber buying station register their farmers (with their consents) and the
+ * farmers' plots and mint each day's
  * deliveries, lots are fermented, merged, handed over, graded, ground, pressed, milled and named
  * as products, certifiers attest plots, lots and the cooperatives, and one attestation is revoked.
  * The cast, places, dates and figures are in ./story.ts. Every write goes through the gateway's HTTP API
@@ -73,6 +75,8 @@ export type DemoRecord = {
     chocolate: string;
   };
   rubber: { deliveries: string[]; truckload: string; tsr20: string };
+  /** The farmer (id) behind each delivery, in delivery order. */
+  farmers?: { cocoa: string[]; rubber: string[] };
   products: Record<"chocolate" | "tyre", { gtin: string; batch: string; lotId: string; name: string }>;
   attestations: { plots: number; lots: number; members: number; revoked: string[] } | null;
 };
@@ -151,6 +155,10 @@ class Seeder {
     const rubberFarms = rubberDeliveries();
     const cocoaPlots = this.registerPlots(cocoaFarms, (delivery) => this.actors[delivery.cooperative]);
     const rubberPlots = this.registerPlots(rubberFarms, () => this.actors.buyingStation);
+    const farmers = Promise.all([
+      this.registerFarmers(cocoaFarms, (delivery) => this.actors[delivery.cooperative], "sulawesi"),
+      this.registerFarmers(rubberFarms, () => this.actors.buyingStation, "songkhla"),
+    ]);
     // The forest monitor works on the plots while the lots move.
     const plotsAttested = attestationsOn ? this.plotAttestations(await cocoaPlots, await rubberPlots) : null;
     const [cocoa, rubber, plotAttestations] = await Promise.all([
@@ -168,6 +176,7 @@ class Seeder {
     const chocolate = await this.nameProduct("brand", "chocolate", cocoa.record.chocolate);
     const tyre = await this.nameProduct("tyreMaker", "tyre", rubber.record.tsr20);
     await this.gateway.indexer.waitForBlock(this.lastBlock);
+    const [cocoaFarmers, rubberFarmers] = await farmers;
 
     const record: DemoRecord = {
       chocolate_page_url: "",
@@ -180,6 +189,7 @@ class Seeder {
       rubber: rubber.record,
       products: { chocolate, tyre },
       attestations,
+      farmers: { cocoa: cocoaFarmers, rubber: rubberFarmers },
     };
     return withUrls(record, this.gateway.publicUrl);
   }
@@ -519,6 +529,39 @@ class Seeder {
       const { country, province, district } = delivery.district;
       return member.expect([200, 201], "POST", "/v1/plots", { farmerRef: delivery.farmerRef, geometry: delivery.geometry, country, province, district });
     });
+  }
+
+  /**
+   * The farmers behind the deliveries, registered with their consents through `/v1/farmers`.
+   * Found again by their card code when registered before (an interrupted seed). Answers each
+   * delivery's farmer id.
+   */
+  private async registerFarmers<D extends DemoDelivery>(deliveries: readonly D[], memberOf: (delivery: D) => Actor, region: "sulawesi" | "songkhla"): Promise<string[]> {
+    const farmers = demoFarmers(deliveries, region);
+    const deliveryOf = new Map(deliveries.map((delivery) => [delivery.farmerRef, delivery]));
+    const ids = await mapLimited(farmers, 4, async ({ farmerRef, farmer, consents, withdrawn }) => {
+      const member = memberOf(deliveryOf.get(farmerRef)!);
+      const created = await member.call("POST", "/v1/farmers", farmer);
+      const id: string =
+        created.status === 201
+          ? created.body.id
+          : (await member.expect(200, "GET", `/v1/farmers?status=all&code=${encodeURIComponent(farmer.code)}`)).farmers[0]?.id;
+      if (!id) throw new DemoSeedError(`farmer ${farmer.code} of member ${member.memberId}: ${created.status}`, { details: JSON.stringify(created.body).slice(0, 600) });
+      const recorded: Array<{ id: string; scope: string; active: boolean }> =
+        created.status === 201 ? [] : (await member.expect(200, "GET", `/v1/farmers/${id}/consents`)).consents;
+      for (const consent of consents) {
+        if (recorded.some((existing) => existing.scope === consent.scope)) continue;
+        recorded.push(await member.expect(201, "POST", `/v1/farmers/${id}/consents`, { ...consent, recordedBy: "field agent (demo)" }));
+      }
+      for (const scope of withdrawn) {
+        const active = recorded.find((existing) => existing.scope === scope && existing.active);
+        if (active) await member.expect(200, "POST", `/v1/farmers/${id}/consents/${active.id}/withdraw`, { recordedBy: "field agent (demo)", reason: "the farmer asked not to be named" });
+      }
+      return id;
+    });
+    const byRef = new Map(farmers.map((farmer, i) => [farmer.farmerRef, ids[i]!]));
+    this.log(`demo: ${farmers.length} farmers registered with their consents`);
+    return deliveries.map((delivery) => byRef.get(delivery.farmerRef)!);
   }
 
   private async step(member: Actor, key: string, route: string, body: unknown): Promise<MinedRequest> {

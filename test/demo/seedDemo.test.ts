@@ -145,6 +145,33 @@ describe("the demo story (real gateway: seeded once, through the HTTP API and th
     expect(record.cocoa.deliveries).to.include(revoked[0]!.lot_id);
   });
 
+  it("registers the farmer behind every delivery through the API, with consents, some name consents withdrawn, personal fields sealed", async function () {
+    const farmers = record.farmers!;
+    expect(farmers.cocoa).to.have.length(record.cocoa.deliveries.length);
+    expect(farmers.rubber).to.have.length(record.rubber.deliveries.length);
+    // Each farmer is registered by the member that bought the delivery.
+    const { rows: owners } = await running.gateway.db.query<{ id: string; member_id: string }>("select id, member_id::text from farmers");
+    const ownerOf = new Map(owners.map((row) => [row.id, row.member_id]));
+    const rubberBuyer = record.members.buyingStation;
+    expect(new Set(farmers.rubber.map((id) => ownerOf.get(id)))).to.deep.equal(new Set([rubberBuyer]));
+    const cocoaBuyers = new Set(farmers.cocoa.map((id) => ownerOf.get(id)));
+    expect(cocoaBuyers.size).to.equal(3);
+    expect(cocoaBuyers.has(rubberBuyer)).to.equal(false);
+    const counts = await running.gateway.db.query<{ rubber: boolean; n: number; with_name: number; withdrawn: number }>(
+      `select f.member_id = $1 as rubber, count(*)::int as n,
+              count(*) filter (where exists (select 1 from farmer_consents c where c.farmer_id = f.id and c.scope = 'eudr-statement-with-name'))::int as with_name,
+              count(*) filter (where exists (select 1 from farmer_consents c join farmer_consent_withdrawals w on w.consent_id = c.id where c.farmer_id = f.id))::int as withdrawn
+         from farmers f group by 1 order by 1`,
+      [rubberBuyer],
+    );
+    expect(counts.rows).to.deep.equal([
+      { rubber: false, n: farmers.cocoa.length, with_name: 32, withdrawn: 4 },
+      { rubber: true, n: farmers.rubber.length, with_name: 19, withdrawn: 3 },
+    ]);
+    const { rows } = await running.gateway.db.query<{ gender_enc: Buffer }>("select gender_enc from farmers where id = $1", [farmers.cocoa[0]]);
+    expect(rows[0]!.gender_enc.includes(Buffer.from("male"))).to.equal(false);
+  });
+
   it("seeds nothing the second time: the same record, no new request, no new block", async function () {
     const block = await running.gateway.governor!.provider!.getBlockNumber();
     const requests = await outboxCount();
@@ -167,5 +194,9 @@ describe("the demo story (real gateway: seeded once, through the HTTP API and th
     expect(await outboxCount()).to.equal(requests);
     const { rows: after } = await running.gateway.db.query<{ n: number }>("select count(*)::int as n from lots");
     expect(after[0]!.n).to.equal(before[0]!.n);
+    const { rows: people } = await running.gateway.db.query<{ farmers: number; consents: number; withdrawals: number }>(
+      "select (select count(*) from farmers)::int as farmers, (select count(*) from farmer_consents)::int as consents, (select count(*) from farmer_consent_withdrawals)::int as withdrawals",
+    );
+    expect(people[0]).to.deep.equal({ farmers: 64, consents: 64 * 2 + 32 + 19, withdrawals: 7 });
   });
 });
