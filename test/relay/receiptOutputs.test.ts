@@ -1,7 +1,7 @@
 import { expect } from "chai";
-import { Wallet, getAddress } from "ethers";
-import { LOT_REGISTRY } from "../../src/relay/lotCalls";
-import { FORWARDER, callKey, outputsOf, splitLogsByCall, type LogLike } from "../../src/relay/receiptOutputs";
+import { Wallet, getAddress, type Interface } from "ethers";
+import { forwarderInterface, lotRegistryInterface } from "../../src/chain/contracts";
+import { callKey, outputsOf, splitLogsByCall, type LogLike } from "../../src/relay/receiptOutputs";
 
 const forwarder = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
 const registry = "0x00000000000000000000000000000000000000A1";
@@ -12,11 +12,11 @@ const hash = (byte: string) => `0x${byte.repeat(32)}`;
 
 /** The forwarder's `ExecutedForwardRequest(signer, nonce, success)` log. */
 function executed(from: string, nonce: bigint, success: boolean, address = forwarder): LogLike {
-  return { address, ...FORWARDER.encodeEventLog("ExecutedForwardRequest", [from, nonce, success]) };
+  return { address, ...forwarderInterface.encodeEventLog("ExecutedForwardRequest", [from, nonce, success]) };
 }
 
 function registryLog(event: string, args: unknown[], address = registry): LogLike {
-  return { address, ...LOT_REGISTRY.encodeEventLog(event, args) };
+  return { address, ...(lotRegistryInterface as Interface).encodeEventLog(event, args) };
 }
 
 const offered = (lotId: bigint) => registryLog("HandoverOffered", [lotId, signer, other, hash("0e")]);
