@@ -2,14 +2,14 @@ import { randomUUID } from "node:crypto";
 import type { Request, Response } from "express";
 import { getAddress, type JsonRpcProvider } from "ethers";
 import { z } from "zod";
+import { forwarderInterface, lotRegistryInterface } from "../chain/contracts";
 import type { Keystore } from "../chain/keystore/keystore";
 import type { Database } from "../db/database";
 import { noCrash, type CrashHook } from "../relay/crashPoints";
 import { FORWARD_REQUEST_TYPES, domainSeparator, forwarderDomain } from "../relay/forwardRequest";
 import type { CallKind } from "../relay/callKinds";
-import { LOT_REGISTRY, addressSchema, lotCallSchemas, lotIdSchema, type LotCallKind } from "../relay/lotCalls";
+import { addressSchema, lotCallSchemas, lotIdSchema, type LotCallKind } from "../relay/lotCalls";
 import { enqueueRelayRequest, getRelayRequest, hasRelayRequest, type ForwardRequest, type OutboxWriter, type RelayRequest } from "../relay/outbox";
-import { FORWARDER } from "../relay/receiptOutputs";
 import { checkSelfSignedRequest } from "../relay/selfSignedRequest";
 import {
   ContractRevertError,
@@ -157,8 +157,8 @@ export function createRelayRoutes(parameters: RelayRoutesParameters): AnyRoute[]
    * does not say why. Anything else about the receiver is left to the contract's simulation.
    */
   const refuseSuspendedReceiver = async (receiver: string) => {
-    const answer = await provider.call({ to: registry, data: LOT_REGISTRY.encodeFunctionData("accountOf", [receiver]) });
-    const [memberId, accountActive, effectiveRoles] = LOT_REGISTRY.decodeFunctionResult("accountOf", answer) as unknown as [bigint, boolean, bigint];
+    const answer = await provider.call({ to: registry, data: lotRegistryInterface.encodeFunctionData("accountOf", [receiver]) });
+    const [memberId, accountActive, effectiveRoles] = lotRegistryInterface.decodeFunctionResult("accountOf", answer) as unknown as [bigint, boolean, bigint];
     if (memberId === 0n || (accountActive && effectiveRoles !== 0n)) return;
     const details = { receiver, memberId: memberId.toString(), suspended: accountActive ? "member" : "account" };
     throw new ApiError(
@@ -260,7 +260,7 @@ export function createRelayRoutes(parameters: RelayRoutesParameters): AnyRoute[]
       responses: { 200: { description: "domain, types and nonce" } },
       handler: async ({ query }) => {
         const nonce = query?.account
-          ? BigInt(await provider.send("eth_call", [{ to: forwarder, data: FORWARDER.encodeFunctionData("nonces", [query.account]) }, "latest"])).toString()
+          ? BigInt(await provider.send("eth_call", [{ to: forwarder, data: forwarderInterface.encodeFunctionData("nonces", [query.account]) }, "latest"])).toString()
           : null;
         return {
           status: 200,

@@ -43,7 +43,19 @@ export type ChainConfig = {
   /** Expected chain id; null: take whatever the node reports (production without FIRSTMILE_CHAIN_ID). */
   chainId: number | null;
   /** Set when the gateway starts its own anvil node (embedded profile without FIRSTMILE_RPC_URL). */
-  node: { host: string; port: number; chainId: number; stateFile: string } | null;
+  node: {
+    host: string;
+    port: number;
+    chainId: number;
+    stateFile: string;
+    /** anvil's seconds per block (default 1; FIRSTMILE_CHAIN_BLOCK_TIME_MS). */
+    blockTime?: number | undefined;
+    /**
+     * anvil's seconds between writes of its whole state (default 1). No setting sets it: a program
+     * that embeds the gateway and always stops it cleanly may (the test harness writes less often).
+     */
+    stateInterval?: number | undefined;
+  } | null;
 };
 
 export type DatabaseConfig =

@@ -142,16 +142,23 @@ function assemble(
   if (production) requireSetting("FIRSTMILE_RPC_URL", "in the production profile (JSON-RPC URL of the Besu network)");
   if (rpcUrl !== undefined) {
     chain = { rpcUrl, chainId: chainId ?? null, node: null };
-    if (values.has("FIRSTMILE_CHAIN_PORT")) {
-      warnings.push(`${named("FIRSTMILE_CHAIN_PORT").key} has no effect: no node is started when FIRSTMILE_RPC_URL is set`);
+    for (const nodeSetting of ["FIRSTMILE_CHAIN_PORT", "FIRSTMILE_CHAIN_BLOCK_TIME_MS"]) {
+      if (values.has(nodeSetting)) warnings.push(`${named(nodeSetting).key} has no effect: no node is started when FIRSTMILE_RPC_URL is set`);
     }
   } else {
     const nodePort = get<number>("FIRSTMILE_CHAIN_PORT") ?? DEFAULTS.chainPort;
     const id = chainId ?? DEFAULTS.chainId;
+    const blockTimeMs = get<number>("FIRSTMILE_CHAIN_BLOCK_TIME_MS");
     chain = {
       rpcUrl: `http://127.0.0.1:${nodePort}`,
       chainId: id,
-      node: { host: "127.0.0.1", port: nodePort, chainId: id, stateFile: path.join(paths.chainState, "state.json") },
+      node: {
+        host: "127.0.0.1",
+        port: nodePort,
+        chainId: id,
+        stateFile: path.join(paths.chainState, "state.json"),
+        ...(blockTimeMs === undefined ? {} : { blockTime: blockTimeMs / 1000 }),
+      },
     };
     if (nodePort === http.port) {
       issues.push({ ...named("FIRSTMILE_CHAIN_PORT"), message: `the anvil node and the HTTP server would both use port ${nodePort}` });

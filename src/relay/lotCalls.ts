@@ -1,13 +1,15 @@
-import { Interface, getAddress, isAddress } from "ethers";
+import { getAddress, isAddress, type Interface } from "ethers";
 import { z } from "zod";
-import { LotRegistry__factory } from "../../typechain-types";
+import { lotRegistryInterface } from "../chain/contracts";
 
 /**
  * The lot registry's write calls a member can ask the gateway to make for it: their request
  * schemas (zod: the API validates with them and the OpenAPI document is generated from them),
  * and their calldata. Payloads are JSON as stored in the outbox: big numbers as decimal strings.
  */
-export const LOT_REGISTRY = new Interface(LotRegistry__factory.abi);
+
+// Widened to the untyped interface: payloads arrive as validated JSON, not as typechain's argument types.
+const lotRegistryAbi: Interface = lotRegistryInterface;
 
 /** Most deliveries or inputs in one call: the registry's MAX_BATCH. */
 export const MAX_BATCH = 500;
@@ -90,25 +92,25 @@ export function encodeLotCall(kind: LotCallKind, payload: unknown): string {
   const p = payload as Record<string, unknown>;
   switch (kind) {
     case "lots.mint":
-      return LOT_REGISTRY.encodeFunctionData("mint", [deliveryTuple(p as unknown as Delivery)]);
+      return lotRegistryAbi.encodeFunctionData("mint", [deliveryTuple(p as unknown as Delivery)]);
     case "lots.mintBatch":
       return encodeMintBatch(p.deliveries as Delivery[]);
     case "lots.offer":
-      return LOT_REGISTRY.encodeFunctionData("offer", [BigInt(p.lotId as string), p.receiver]);
+      return lotRegistryAbi.encodeFunctionData("offer", [BigInt(p.lotId as string), p.receiver]);
     case "lots.accept":
-      return LOT_REGISTRY.encodeFunctionData("accept", [BigInt(p.lotId as string), BigInt(p.gramsReceived as string)]);
+      return lotRegistryAbi.encodeFunctionData("accept", [BigInt(p.lotId as string), BigInt(p.gramsReceived as string)]);
     case "lots.reject":
-      return LOT_REGISTRY.encodeFunctionData("reject", [BigInt(p.lotId as string), p.reason]);
+      return lotRegistryAbi.encodeFunctionData("reject", [BigInt(p.lotId as string), p.reason]);
     case "lots.cancel":
-      return LOT_REGISTRY.encodeFunctionData("cancel", [BigInt(p.lotId as string)]);
+      return lotRegistryAbi.encodeFunctionData("cancel", [BigInt(p.lotId as string)]);
     case "lots.split":
-      return LOT_REGISTRY.encodeFunctionData("split", [BigInt(p.lotId as string), (p.parts as Output[]).map(outputTuple)]);
+      return lotRegistryAbi.encodeFunctionData("split", [BigInt(p.lotId as string), (p.parts as Output[]).map(outputTuple)]);
     case "lots.merge":
-      return LOT_REGISTRY.encodeFunctionData("merge", [(p.lotIds as string[]).map(BigInt), p.metadata]);
+      return lotRegistryAbi.encodeFunctionData("merge", [(p.lotIds as string[]).map(BigInt), p.metadata]);
     case "lots.transform":
-      return LOT_REGISTRY.encodeFunctionData("transform", [(p.inputIds as string[]).map(BigInt), (p.outputs as Output[]).map(outputTuple)]);
+      return lotRegistryAbi.encodeFunctionData("transform", [(p.inputIds as string[]).map(BigInt), (p.outputs as Output[]).map(outputTuple)]);
     case "lots.attachEvidence":
-      return LOT_REGISTRY.encodeFunctionData("attachEvidence", [BigInt(p.lotId as string), p.evidence]);
+      return lotRegistryAbi.encodeFunctionData("attachEvidence", [BigInt(p.lotId as string), p.evidence]);
   }
 }
 
@@ -122,7 +124,7 @@ export function deliveriesOf(kind: string, payload: unknown): Delivery[] | null 
   return null;
 }
 
-const MINT_BATCH_SELECTOR = LOT_REGISTRY.getFunction("mintBatch")!.selector.slice(2);
+const MINT_BATCH_SELECTOR = lotRegistryAbi.getFunction("mintBatch")!.selector.slice(2);
 
 /**
  * `mintBatch(Delivery[])` calldata, written directly: each delivery is four static words, so the

@@ -1,13 +1,17 @@
 import { expect } from "chai";
-import { Wallet, ZeroHash, type Result } from "ethers";
-import { ATTESTATION_CALL_KINDS, ATTESTATION_REGISTRY } from "../../src/relay/attestationCalls";
+import { Wallet, ZeroHash, type Interface, type Result } from "ethers";
+import { attestationRegistryInterface, lotRegistryInterface } from "../../src/chain/contracts";
+import { ATTESTATION_CALL_KINDS } from "../../src/relay/attestationCalls";
 import { callAddressOf, callSchemas, callTargetOf, encodeCall, isCallKind, type CallKind } from "../../src/relay/callKinds";
-import { LOT_CALL_KINDS, LOT_REGISTRY } from "../../src/relay/lotCalls";
+import { LOT_CALL_KINDS } from "../../src/relay/lotCalls";
 
 const lotRegistry = "0x00000000000000000000000000000000000000a1";
 const attestationRegistry = "0x00000000000000000000000000000000000000a2";
 const receiver = Wallet.createRandom().address;
 const digest = (byte: string) => `0x${byte.repeat(32)}`;
+// Widened: the function is looked up by the name each kind maps to.
+const lotRegistryAbi: Interface = lotRegistryInterface;
+const attestationRegistryAbi: Interface = attestationRegistryInterface;
 const delivery = { form: 1, grams: "42000", metadata: digest("11"), origin: digest("22") };
 
 /** One valid body per kind, as a member sends it. */
@@ -74,12 +78,12 @@ describe("call kinds", function () {
   it("encode each kind's validated body as a call of its function, whose decoded arguments are the body's", function () {
     for (const kind of Object.keys(bodies) as CallKind[]) {
       const payload = callSchemas[kind].parse(bodies[kind]);
-      const contract = callTargetOf(kind) === "lotRegistry" ? LOT_REGISTRY : ATTESTATION_REGISTRY;
+      const contract = callTargetOf(kind) === "lotRegistry" ? lotRegistryAbi : attestationRegistryAbi;
       const parsed = contract.parseTransaction({ data: encodeCall(kind, payload) });
       expect(parsed?.name, kind).to.equal(functionOf[kind]);
     }
     const decode = (kind: CallKind) => {
-      const contract = callTargetOf(kind) === "lotRegistry" ? LOT_REGISTRY : ATTESTATION_REGISTRY;
+      const contract = callTargetOf(kind) === "lotRegistry" ? lotRegistryAbi : attestationRegistryAbi;
       return contract.decodeFunctionData(functionOf[kind], encodeCall(kind, callSchemas[kind].parse(bodies[kind])));
     };
     expect(decode("lots.offer").toArray()).to.deep.equal([1_000_000_001n, receiver]);
