@@ -1,0 +1,506 @@
+import type { Database, Queryable } from "../db";
+import { SQLSTATE, sqlState } from "../db";
+import { DEFAULT_MAX_YIELDS_KG_PER_HA, type MaxYields } from "./capacity";
+import { MAX_POINT_AREA_M2, boundsOf, plotAreaM2, type PlotGeometry } from "./geometry";
+import { DEFAULT_OVERLAP_THRESHOLD, overlapShare } from "./overlap";
+import { farmersOfMember, isMemberPrivateEvidence } from "./plotFarmers";
+import { PlotIndex, type Bounds, type IndexEntry } from "./plotIndex";
+import {
+  PlotRegistrationError,
+  archivePlotVersion,
+  getPlotVersions,
+  insertPlotVersions,
+  listPlots,
+  loadPlotVersions,
+  newPlotId,
+  plotVersionRow,
+  supersedePlotVersion,
+  type ListPlotsParameters,
+  type PlotVersionRow,
+  type StoredPlot,
+  type Tenure,
+} from "./plotStore";
+import { Serial } from "./serial";
+
+/** Where a rule was broken: the input's field and what is wrong with it. */
+export type PlotIssue = { path: string; message: string };
+
+/** The plot breaks a rule of its own (area, point size, names): nothing is written. */
+export class PlotRuleError extends PlotRegistrationError {
+  override name = "PlotRuleError";
+  constructor(readonly issues: PlotIssue[]) {
+    super(issues.map((issue) => `${issue.path}: ${issue.message}`).join("; "));
+  }
+}
+
+/** The farmer is not one of this cooperative's (or its record is archived). */
+export class PlotFarmerError extends PlotRegistrationError {
+  override name = "PlotFarmerError";
+}
+
+/** The tenure evidence is not private evidence this cooperative stored. */
+export class PlotEvidenceError extends PlotRegistrationError {
+  override name = "PlotEvidenceError";
+}
+
+/** The outline overlaps other plots of the network by more than the threshold. */
+export class PlotOverlapError extends PlotRegistrationError {
+  override name = "PlotOverlapError";
+  constructor(
+    readonly overlaps: Array<{ plotId: string; share: number }>,
+    readonly threshold: number,
+  ) {
+    const first = overlaps[0]!;
+    super(
+      `the plot overlaps plot ${first.plotId} by ${percent(first.share)} of the smaller plot (more than ${percent(threshold)} is refused)` +
+        (overlaps.length > 1 ? `, and ${overlaps.length - 1} other plot${overlaps.length > 2 ? "s" : ""}` : ""),
+    );
+  }
+}
+
+/** The cooperative's own reference already names another live plot of it. */
+export class PlotRefTakenError extends PlotRegistrationError {
+  override name = "PlotRefTakenError";
+}
+
+export class PlotNotFoundError extends PlotRegistrationError {
+  override name = "PlotNotFoundError";
+}
+
+export class PlotArchivedError extends PlotRegistrationError {
+  override name = "PlotArchivedError";
+}
+
+const percent = (share: number) => `${Math.round(share * 1000) / 10} %`;
+
+/** Who a plot belongs to: a farmer record of the cooperative, or (older plots) a free-text reference. */
+export type PlotOwner = { farmerId: string } | { farmerRef: string };
+
+export type PlotInput = {
+  owner: PlotOwner;
+  /** Already checked by `plotGeometrySchema` (ranges, closed rings, six decimals, no crossing). */
+  geometry: PlotGeometry;
+  /** The area a point stands for (required for a point, at most 4 ha); kept as declared for an outline. */
+  declaredAreaM2?: number | null | undefined;
+  country: string;
+  province: string;
+  district: string;
+  tenure?: Tenure | undefined;
+  tenureEvidenceCid?: string | null | undefined;
+  /** The cooperative's own reference for the plot (a field book number), unique among its live plots. */
+  ref?: string | null | undefined;
+};
+
+export type PlotPatch = Partial<Omit<PlotInput, "owner">> & { owner?: PlotOwner | undefined };
+
+/** A plot's current version and every version before it. */
+export type PlotWithVersions = { current: StoredPlot; versions: StoredPlot[] };
+
+/** What the capacity rule knows of the plot a delivery's origin names. */
+export type PlotOrigin = { plotId: string; memberId: bigint; areaM2: number; archived: boolean };
+
+type Entry = IndexEntry & {
+  plotId: string;
+  memberId: bigint;
+  owner: string;
+  geometry: PlotGeometry;
+  areaM2: number;
+  /** Geometry (and a point's area) as text: equal keys are the same plot drawn twice. */
+  shapeKey: string;
+};
+
+/** A dry run's plots: checked against, never written. */
+type Overlay = { index: PlotIndex<Entry>; rows: Map<string, PlotVersionRow> };
+
+type Shape = { geometry: PlotGeometry; areaM2: number; bounds: Bounds; shapeKey: string };
+
+export type PlotRegistryOptions = {
+  /** Share of the smaller plot two plots may have in common (default 0.05). */
+  overlapThreshold?: number | undefined;
+  /** Max yields per form, kg per ha per year (the capacity rule). */
+  maxYields?: MaxYields | undefined;
+};
+
+/** The outcome for one input of `registerMany`. */
+export type RegisterManyResult = { plot: StoredPlot; created: boolean } | { error: PlotRegistrationError };
+
+/**
+ * The cooperatives' plots with their rules: a plot belongs to a farmer of the registering
+ * cooperative; a point stands for at most 4 ha; a plot may not overlap another plot of the network
+ * by more than the threshold (an exact duplicate of the same farmer's plot is that plot); an update
+ * writes a new version with a new commitment; an archived plot leaves the overlap check.
+ *
+ * Holds the overlap index (every live plot's current version, loaded from SQL at start) and the
+ * plot of every commitment ever issued (the capacity rule reads it). Registrations, updates and
+ * archivals run one at a time, so the check and the insert see the same plots.
+ */
+export class PlotRegistry {
+  readonly overlapThreshold: number;
+  readonly maxYields: MaxYields;
+  readonly #db: Database;
+  readonly #index: PlotIndex<Entry>;
+  readonly #entries = new Map<string, Entry>();
+  readonly #origins = new Map<string, PlotOrigin>();
+  readonly #plots = new Map<string, PlotOrigin>();
+  readonly #serial = new Serial();
+
+  private constructor(db: Database, versions: readonly StoredPlot[], options: PlotRegistryOptions) {
+    this.#db = db;
+    this.overlapThreshold = options.overlapThreshold ?? DEFAULT_OVERLAP_THRESHOLD;
+    this.maxYields = options.maxYields ?? DEFAULT_MAX_YIELDS_KG_PER_HA;
+    const live: Entry[] = [];
+    for (const version of versions) {
+      this.#remember(version);
+      if (version.supersededAt === null && version.archivedAt === null) {
+        const entry = this.#entryOf(version);
+        live.push(entry);
+        this.#entries.set(version.plotId, entry);
+      }
+    }
+    this.#index = new PlotIndex(live);
+  }
+
+  /** Loads every plot version from SQL and builds the overlap index. */
+  static async load(db: Database, options: PlotRegistryOptions = {}): Promise<PlotRegistry> {
+    return new PlotRegistry(db, await loadPlotVersions(db), options);
+  }
+
+  /** Live plots in the overlap index. */
+  get size(): number {
+    return this.#index.size;
+  }
+
+  /** The plot a delivery's origin commitment names (any version), or null when it is none of this gateway's. */
+  originOf(commitment: string): PlotOrigin | null {
+    const origin = this.#origins.get(commitment.toLowerCase());
+    return origin ? this.#plots.get(origin.plotId)! : null;
+  }
+
+  /**
+   * Registers a plot, or answers the same farmer's plot drawn identically before (`created: false`).
+   *
+   * @throws {PlotRuleError} @throws {PlotFarmerError} @throws {PlotEvidenceError}
+   * @throws {PlotOverlapError} @throws {PlotRefTakenError}
+   */
+  register(memberId: bigint, input: PlotInput): Promise<{ plot: StoredPlot; created: boolean }> {
+    return this.#serial.run(async () => {
+      const [result] = await this.#registerChunk(memberId, [input], false);
+      if ("error" in result!) throw result.error;
+      return result!;
+    });
+  }
+
+  /**
+   * Registers many plots (an import), each checked as `register` would, and against the ones
+   * before it in `inputs`. One result per input; the good ones are written in one statement per
+   * chunk. With `dryRun` nothing is written and the index is left as it was.
+   */
+  async registerMany(memberId: bigint, inputs: readonly PlotInput[], options: { dryRun?: boolean; chunk?: number } = {}): Promise<RegisterManyResult[]> {
+    const chunk = options.chunk ?? 500;
+    const results: RegisterManyResult[] = [];
+    // A dry run checks each input against the plots written and the file's inputs before it.
+    const overlay: Overlay | null = options.dryRun ? { index: new PlotIndex<Entry>(), rows: new Map() } : null;
+    for (let start = 0; start < inputs.length; start += chunk) {
+      const part = inputs.slice(start, start + chunk);
+      results.push(...(await this.#serial.run(() => this.#registerChunk(memberId, part, options.dryRun ?? false, overlay))));
+    }
+    return results;
+  }
+
+  async #registerChunk(memberId: bigint, inputs: readonly PlotInput[], dryRun: boolean, overlay: Overlay | null = null): Promise<RegisterManyResult[]> {
+    const results: RegisterManyResult[] = new Array(inputs.length);
+    const checked = await this.#checkAgainstDatabase(memberId, inputs);
+    const rows: Array<{ index: number; row: PlotVersionRow; entry: Entry }> = [];
+    const duplicates: Array<{ index: number; plotId: string }> = [];
+    const refs = new Set<string>();
+    inputs.forEach((input, index) => {
+      const error = checked[index];
+      if (error) return void (results[index] = { error });
+      try {
+        const row = this.#newVersionRow(memberId, input, newPlotId(), 1);
+        if (row.ref !== null) {
+          if (refs.has(row.ref)) throw new PlotRefTakenError(`ref ${JSON.stringify(row.ref)} already names another plot of this cooperative`);
+          refs.add(row.ref);
+        }
+        const entry = this.#entryOf(row);
+        const duplicate = this.#checkOverlap(entry, null, overlay?.index ?? null);
+        if (duplicate) return void duplicates.push({ index, plotId: duplicate.plotId });
+        if (overlay) {
+          overlay.index.add(entry);
+          overlay.rows.set(row.plotId, row);
+        } else this.#index.add(entry);
+        rows.push({ index, row, entry });
+      } catch (failure) {
+        if (!(failure instanceof PlotRegistrationError)) throw failure;
+        results[index] = { error: failure };
+      }
+    });
+    let registered = new Map<string, Date>();
+    if (!dryRun && rows.length > 0) {
+      try {
+        registered = await insertPlotVersions(this.#db, rows.map((item) => item.row));
+      } catch (failure) {
+        for (const item of rows) this.#index.remove(item.entry);
+        throw refTaken(failure) ?? failure;
+      }
+      for (const { row, entry } of rows) {
+        this.#entries.set(row.plotId, entry);
+        this.#remember(row);
+      }
+    }
+    const now = new Date();
+    for (const { index, row } of rows) results[index] = { plot: storedOf(row, registered.get(row.commitment) ?? now), created: true };
+    for (const duplicate of duplicates) {
+      // A dry run's earlier input has no row in SQL: it is the plot this one duplicates.
+      const earlier = overlay?.rows.get(duplicate.plotId);
+      const plot = earlier ? storedOf(earlier, now) : (await this.get(memberId, duplicate.plotId))?.current;
+      results[duplicate.index] = plot ? { plot, created: false } : { error: new PlotNotFoundError(`plot ${duplicate.plotId} was archived meanwhile`) };
+    }
+    return results;
+  }
+
+  /** The checks that read SQL, for a chunk at once: the farmers are this cooperative's, the evidence too, refs free. */
+  async #checkAgainstDatabase(memberId: bigint, inputs: readonly PlotInput[]): Promise<Array<PlotRegistrationError | undefined>> {
+    const ids = inputs.flatMap((input) => ("farmerId" in input.owner ? [input.owner.farmerId] : []));
+    const farmers = await farmersOfMember(this.#db, memberId, { ids });
+    const refs = inputs.flatMap((input) => (input.ref ? [input.ref] : []));
+    const taken = new Set<string>();
+    if (refs.length > 0) {
+      const { rows } = await this.#db.query<{ ref: string }>(
+        "select ref from origin_plots where member_id = $1 and ref = any($2::text[]) and superseded_at is null and archived_at is null",
+        [memberId, refs],
+      );
+      for (const row of rows) taken.add(row.ref);
+    }
+    return Promise.all(
+      inputs.map(async (input) => {
+        if ("farmerId" in input.owner) {
+          const farmer = farmers.get(input.owner.farmerId);
+          if (!farmer) return new PlotFarmerError(`no farmer ${input.owner.farmerId} of this cooperative`);
+          if (farmer.archived) return new PlotFarmerError(`farmer ${input.owner.farmerId} is archived: a plot belongs to a current farmer`);
+        }
+        if (input.ref && taken.has(input.ref)) return new PlotRefTakenError(`ref ${JSON.stringify(input.ref)} already names another plot of this cooperative`);
+        if (input.tenureEvidenceCid && !(await isMemberPrivateEvidence(this.#db, memberId, input.tenureEvidenceCid))) {
+          return new PlotEvidenceError(`tenure evidence ${input.tenureEvidenceCid} is not private evidence of this cooperative (store it first)`);
+        }
+        return undefined;
+      }),
+    );
+  }
+
+  /**
+   * A new version of a plot: new geometry, area, tenure, farmer, names or ref, a new salt and so a
+   * new commitment; the plot keeps its id and its earlier versions (the deliveries that carry
+   * them). A patch that changes nothing answers the current version (`created: false`).
+   */
+  update(memberId: bigint, plotId: string, patch: PlotPatch): Promise<{ plot: StoredPlot; created: boolean }> {
+    return this.#serial.run(async () => {
+      const current = await this.#current(memberId, plotId);
+      if (current.archivedAt) throw new PlotArchivedError(`plot ${plotId} is archived: register a new plot instead`);
+      const owner: PlotOwner = patch.owner ?? (current.farmerId ? { farmerId: current.farmerId } : { farmerRef: current.farmerRef });
+      const input: PlotInput = {
+        owner,
+        geometry: patch.geometry ?? current.geometry,
+        declaredAreaM2: patch.declaredAreaM2 !== undefined ? patch.declaredAreaM2 : patch.geometry && patch.geometry.type !== "Point" ? null : current.declaredAreaM2,
+        country: patch.country ?? current.country,
+        province: patch.province ?? current.province,
+        district: patch.district ?? current.district,
+        tenure: patch.tenure ?? current.tenure,
+        tenureEvidenceCid: patch.tenureEvidenceCid !== undefined ? patch.tenureEvidenceCid : current.tenureEvidenceCid,
+        ref: patch.ref !== undefined ? patch.ref : current.ref,
+      };
+      const changedRef = input.ref !== current.ref;
+      const [error] = await this.#checkAgainstDatabase(memberId, [{ ...input, ref: changedRef ? input.ref : null }]);
+      if (error) throw error;
+      const row = this.#newVersionRow(memberId, input, plotId, current.version + 1);
+      if (sameContent(row, current)) return { plot: current, created: false };
+      const entry = this.#entryOf(row);
+      this.#checkOverlap(entry, plotId, null, true);
+      const previous = this.#entries.get(plotId);
+      const registered = await this.#db.transaction(async (tx) => {
+        if (!(await supersedePlotVersion(tx, plotId, current.version))) throw new PlotNotFoundError(`plot ${plotId} changed meanwhile: read it again`);
+        return insertPlotVersions(tx, [row]).catch((failure: unknown) => {
+          throw refTaken(failure) ?? failure;
+        });
+      });
+      if (previous) this.#index.remove(previous);
+      this.#index.add(entry);
+      this.#entries.set(plotId, entry);
+      this.#remember(row);
+      return { plot: storedOf(row, registered.get(row.commitment) ?? new Date()), created: true };
+    });
+  }
+
+  /** Archives a plot: it leaves the overlap check and takes no more deliveries; its versions stay readable. */
+  archive(memberId: bigint, plotId: string): Promise<StoredPlot> {
+    return this.#serial.run(async () => {
+      const current = await this.#current(memberId, plotId);
+      const archivedAt = await archivePlotVersion(this.#db, plotId);
+      const entry = this.#entries.get(plotId);
+      if (entry) this.#index.remove(entry);
+      this.#entries.delete(plotId);
+      const known = this.#plots.get(plotId);
+      if (known) known.archived = true;
+      return { ...current, archivedAt };
+    });
+  }
+
+  /** A plot of this cooperative with its versions, or null (another cooperative's plot is null too). */
+  async get(memberId: bigint, plotId: string): Promise<PlotWithVersions | null> {
+    const versions = await getPlotVersions(this.#db, plotId);
+    const current = versions.find((version) => version.supersededAt === null);
+    if (!current || current.memberId !== memberId) return null;
+    return { current, versions };
+  }
+
+  list(parameters: ListPlotsParameters): Promise<StoredPlot[]> {
+    return listPlots(this.#db, parameters);
+  }
+
+  async #current(memberId: bigint, plotId: string): Promise<StoredPlot> {
+    const plot = await this.get(memberId, plotId);
+    if (!plot) throw new PlotNotFoundError(`no plot ${plotId} of this cooperative`);
+    return plot.current;
+  }
+
+  /** The version row of an input, after the rules that need no database: area, point size, names. */
+  #newVersionRow(memberId: bigint, input: PlotInput, plotId: string, version: number): PlotVersionRow {
+    const issues: PlotIssue[] = [];
+    const country = input.country.trim().toUpperCase();
+    if (!/^[A-Z]{2}$/.test(country)) issues.push({ path: "country", message: `not an ISO 3166-1 alpha-2 country code: ${JSON.stringify(input.country)}` });
+    for (const key of ["province", "district"] as const) {
+      const value = input[key].trim();
+      if (value.length === 0 || value.length > 120) issues.push({ path: key, message: "1 to 120 characters" });
+    }
+    const declared = input.declaredAreaM2 == null ? null : Math.round(input.declaredAreaM2);
+    if (declared !== null && !(Number.isFinite(declared) && declared >= 1)) issues.push({ path: "declaredAreaHa", message: "a positive area" });
+    let areaM2: number;
+    if (input.geometry.type === "Point") {
+      areaM2 = declared ?? 0;
+      if (declared === null) issues.push({ path: "declaredAreaHa", message: "a point plot needs its declared area (at most 4 ha)" });
+      else if (declared > MAX_POINT_AREA_M2) {
+        issues.push({
+          path: "geometry",
+          message: `a plot of ${round2(declared / 10_000)} ha needs a polygon: a single point is accepted only up to 4 ha (EUDR Art. 2(28), 9(1)(d))`,
+        });
+      }
+    } else {
+      areaM2 = Math.round(plotAreaM2(input.geometry));
+      if (areaM2 < 1) issues.push({ path: "geometry", message: "the outline encloses no area" });
+    }
+    const ref = input.ref?.trim() || null;
+    if (ref !== null && ref.length > 64) issues.push({ path: "ref", message: "at most 64 characters" });
+    if (input.tenureEvidenceCid && (input.tenure ?? "none") === "none") issues.push({ path: "tenureEvidenceCid", message: "evidence of a tenure needs the tenure: title or customary" });
+    if (issues.length > 0) throw new PlotRuleError(issues);
+    const farmerId = "farmerId" in input.owner ? input.owner.farmerId : null;
+    return plotVersionRow({
+      plotId,
+      version,
+      memberId,
+      farmerId,
+      farmerRef: farmerId ?? (input.owner as { farmerRef: string }).farmerRef,
+      ref,
+      geometry: input.geometry,
+      country,
+      province: input.province.trim(),
+      district: input.district.trim(),
+      areaM2,
+      declaredAreaM2: declared,
+      tenure: input.tenure ?? "none",
+      tenureEvidenceCid: input.tenureEvidenceCid ?? null,
+    });
+  }
+
+  /**
+   * Refuses a shape that overlaps another live plot (`exclude`: the plot being updated) by more
+   * than the threshold; returns the plot it duplicates exactly (same cooperative, same farmer,
+   * same geometry), if any. `overlay`: a dry run's plots not written.
+   */
+  #checkOverlap(shape: Entry, exclude: string | null, overlay: PlotIndex<Entry> | null, duplicatesOverlap = false): Entry | null {
+    const candidates = this.#index.search(shape.bounds);
+    if (overlay) candidates.push(...overlay.search(shape.bounds));
+    const overlaps: Array<{ plotId: string; share: number }> = [];
+    for (const candidate of candidates) {
+      if (candidate.plotId === exclude) continue;
+      if (!duplicatesOverlap && candidate.shapeKey === shape.shapeKey && candidate.memberId === shape.memberId && candidate.owner === shape.owner) return candidate;
+      const share = overlapShare(candidate, shape);
+      if (share > this.overlapThreshold) overlaps.push({ plotId: candidate.plotId, share });
+    }
+    if (overlaps.length > 0) throw new PlotOverlapError(overlaps.sort((a, b) => b.share - a.share), this.overlapThreshold);
+    return null;
+  }
+
+  #entryOf(plot: Pick<PlotVersionRow, "plotId" | "memberId" | "farmerId" | "farmerRef" | "geometry" | "areaM2" | "declaredAreaM2">): Entry {
+    const shape = shapeOf(plot.geometry, plot.areaM2, plot.declaredAreaM2);
+    return { ...shape, alive: true, plotId: plot.plotId, memberId: plot.memberId, owner: plot.farmerId ?? `ref:${plot.farmerRef}` };
+  }
+
+  #remember(version: Pick<PlotVersionRow, "plotId" | "memberId" | "commitment" | "areaM2"> & { supersededAt?: Date | null; archivedAt?: Date | null }): void {
+    const current = !version.supersededAt;
+    let plot = this.#plots.get(version.plotId);
+    if (!plot) {
+      plot = { plotId: version.plotId, memberId: version.memberId, areaM2: version.areaM2, archived: false };
+      this.#plots.set(version.plotId, plot);
+    }
+    if (current) {
+      plot.areaM2 = version.areaM2;
+      plot.archived = Boolean(version.archivedAt);
+    }
+    this.#origins.set(version.commitment.toLowerCase(), plot);
+  }
+}
+
+function shapeOf(geometry: PlotGeometry, areaM2: number, declaredAreaM2: number | null): Shape {
+  const key = JSON.stringify(geometry);
+  return { geometry, areaM2, bounds: boundsOf(geometry), shapeKey: geometry.type === "Point" ? `${key}|${declaredAreaM2}` : key };
+}
+
+/** Whether a new version would say what the current one says (then no version is written). */
+function sameContent(row: PlotVersionRow, current: StoredPlot): boolean {
+  return (
+    JSON.stringify(row.geometry) === JSON.stringify(current.geometry) &&
+    row.farmerId === current.farmerId &&
+    row.farmerRef === current.farmerRef &&
+    row.ref === current.ref &&
+    row.country === current.country &&
+    row.province === current.province &&
+    row.district === current.district &&
+    row.declaredAreaM2 === current.declaredAreaM2 &&
+    row.tenure === current.tenure &&
+    row.tenureEvidenceCid === current.tenureEvidenceCid
+  );
+}
+
+function storedOf(row: PlotVersionRow, at: Date): StoredPlot {
+  return {
+    plotId: row.plotId,
+    version: row.version,
+    commitment: row.commitment,
+    memberId: row.memberId,
+    farmerId: row.farmerId,
+    farmerRef: row.farmerRef,
+    ref: row.ref,
+    geometry: row.geometry,
+    country: row.country,
+    province: row.province,
+    district: row.district,
+    areaM2: Math.round(row.areaM2),
+    declaredAreaM2: row.declaredAreaM2 === null ? null : Math.round(row.declaredAreaM2),
+    tenure: row.tenure,
+    tenureEvidenceCid: row.tenureEvidenceCid,
+    registeredAt: at,
+    supersededAt: null,
+    archivedAt: null,
+  };
+}
+
+function refTaken(failure: unknown): PlotRefTakenError | null {
+  if (sqlState(failure) === SQLSTATE.uniqueViolation && /origin_plots_ref/.test(String((failure as Error).message) + String((failure as { constraint?: string }).constraint))) {
+    return new PlotRefTakenError("ref already names another plot of this cooperative");
+  }
+  return null;
+}
+
+const round2 = (value: number) => Math.round(value * 100) / 100;
+
+export type { Queryable };
