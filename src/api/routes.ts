@@ -8,7 +8,7 @@ import { z } from "zod";
 export type RouteAuth = "member" | "public";
 
 export type RouteDefinition<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType> = {
-  method: "get" | "post" | "put" | "delete";
+  method: "get" | "post" | "put" | "patch" | "delete";
   /** Express path, e.g. `/v1/lots/:id`. */
   path: string;
   summary: string;

@@ -1,5 +1,5 @@
 import type { RoleName } from "../membership/roles";
-import type { PlotGeometry } from "../origins";
+import { overlapShare, plotAreaM2, type PlotGeometry } from "../origins";
 import { gtinCheckDigit } from "../products";
 
 /**
@@ -88,6 +88,21 @@ export function plotOutline(lat: number, lon: number, hectares: number, random: 
 
 const round6 = (value: number) => Math.round(value * 1e6) / 1e6;
 
+/**
+ * The outline moved east in 300 m steps until it overlaps none of the plots drawn before it: the
+ * gateway refuses overlapping plots, and the demo's farmers each have their own. Moving draws no
+ * random number, so the plots after it stay where they were.
+ */
+function clearOf(earlier: ReadonlyArray<{ geometry: PlotGeometry }>, outline: PlotGeometry): PlotGeometry {
+  const overlaps = (geometry: PlotGeometry) =>
+    earlier.some((plot) => overlapShare({ geometry: plot.geometry, areaM2: plotAreaM2(plot.geometry) }, { geometry, areaM2: plotAreaM2(geometry) }) > 0);
+  let moved = outline as { type: "Polygon"; coordinates: number[][][] };
+  while (overlaps(moved)) {
+    moved = { type: "Polygon", coordinates: moved.coordinates.map((ring) => ring.map(([lon, lat]) => [round6(lon! + 300 / (M_PER_DEGREE * Math.cos((lat! * Math.PI) / 180))), lat!])) };
+  }
+  return moved;
+}
+
 export type DemoDelivery = {
   /** The cooperative's farmer reference (a member number; never shown in public). */
   farmerRef: string;
@@ -113,7 +128,7 @@ export function cocoaDeliveries(): DemoDelivery[] {
       deliveries.push({
         farmerRef: `KKLS-${String(100 + n * 7).padStart(4, "0")}`,
         district,
-        geometry: plotOutline(lat, lon, 0.6 + random() * 2.2, random),
+        geometry: clearOf(deliveries, plotOutline(lat, lon, 0.6 + random() * 2.2, random)),
         ticket: {
           document: "weigh ticket",
           ticket: `KKLS-WT-2026-${String(n).padStart(3, "0")}`,
@@ -147,7 +162,7 @@ export function rubberDeliveries(): Array<DemoDelivery & { drcBps: number }> {
       deliveries.push({
         farmerRef: `NTR-${String(200 + n * 3).padStart(4, "0")}`,
         district,
-        geometry: plotOutline(lat, lon, 0.6 + random() * 2.2, random),
+        geometry: clearOf(deliveries, plotOutline(lat, lon, 0.6 + random() * 2.2, random)),
         ticket: {
           document: "weigh ticket",
           ticket: `NTR-WT-2026-${String(n).padStart(3, "0")}`,

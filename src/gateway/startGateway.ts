@@ -17,6 +17,7 @@ import { openDatabase, type Database } from "../db";
 import { evidenceLimitsFrom, evidenceStoreConfig, openEvidenceStore, type EvidenceStore } from "../evidence";
 import { startConfiguredIndexer, type Indexer } from "../indexer";
 import { crashHookFrom } from "../relay/crashPoints";
+import { DeliveryCapacity, PlotRegistry } from "../origins";
 import { jsonRpcClient } from "../chain/jsonRpc";
 import { useNativeKeccak } from "../chain/nativeKeccak";
 import { OutboxWriter, countRelayBacklog } from "../relay/outbox";
@@ -63,6 +64,9 @@ export type Gateway = {
   db: Database;
   worker: RelayWorker;
   indexer: Indexer;
+  /** The cooperatives' plots (overlap index, versions) and the capacity rule. */
+  plots: PlotRegistry;
+  capacity: DeliveryCapacity;
   evidence: EvidenceStore;
   stop(): Promise<void>;
 };
@@ -102,6 +106,9 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
     for (const notice of notices) log(`keystore: ${notice}`);
     const evidence: EvidenceStore = await openEvidenceStore(evidenceStoreConfig(config), evidenceLimitsFrom(config));
     stack.push({ name: "evidence", stop: () => evidence.close() });
+    // The plots' overlap index and the origins the capacity rule knows, loaded from SQL.
+    const plots = await PlotRegistry.load(db, config.plots);
+    const capacity = new DeliveryCapacity(db, plots);
 
     // Relayer and worker.
     const relayer = await ensureRelayerAccount({ db, keystore, provider, chainId, registry, governor, log });
@@ -140,11 +147,11 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
       db,
       logger,
       routes: [
-        ...createRelayRoutes({ db, writer, keystore, provider, chainId, forwarder, registry, targets, maxAttempts: config.relay.maxAttempts, crash }),
+        ...createRelayRoutes({ db, writer, keystore, provider, chainId, forwarder, registry, targets, maxAttempts: config.relay.maxAttempts, crash, capacity }),
         ...(attestationRegistry ? createAttestationRoutes({ writer, keystore, maxAttempts: config.relay.maxAttempts, crash }) : []),
         ...createReadRoutes({ db }),
         ...createEvidenceRoutes({ db, store: evidence }),
-        ...createOriginRoutes({ db, provider, registry, publicBase }),
+        ...createOriginRoutes({ db, provider, registry, publicBase, plots, capacity }),
       ],
       routers: [
         { path: "/", router: createIpfsGatewayRouter(evidence) },
@@ -203,6 +210,8 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
       worker,
       indexer,
       evidence,
+      plots,
+      capacity,
       stop() {
         stopping ??= (async () => {
           logger.info("gateway stopping: draining the relay");

@@ -209,7 +209,7 @@ export class PlotRegistry {
 
   async #registerChunk(memberId: bigint, inputs: readonly PlotInput[], dryRun: boolean, overlay: Overlay | null = null): Promise<RegisterManyResult[]> {
     const results: RegisterManyResult[] = new Array(inputs.length);
-    const checked = await this.#checkAgainstDatabase(memberId, inputs);
+    const { errors: checked, takenRefs } = await this.#checkAgainstDatabase(memberId, inputs);
     const rows: Array<{ index: number; row: PlotVersionRow; entry: Entry }> = [];
     const duplicates: Array<{ index: number; plotId: string }> = [];
     const refs = new Set<string>();
@@ -225,6 +225,7 @@ export class PlotRegistry {
         const entry = this.#entryOf(row);
         const duplicate = this.#checkOverlap(entry, null, overlay?.index ?? null);
         if (duplicate) return void duplicates.push({ index, plotId: duplicate.plotId });
+        if (row.ref !== null && takenRefs.has(row.ref)) throw new PlotRefTakenError(`ref ${JSON.stringify(row.ref)} already names another plot of this cooperative`);
         if (overlay) {
           overlay.index.add(entry);
           overlay.rows.set(row.plotId, row);
@@ -260,10 +261,10 @@ export class PlotRegistry {
   }
 
   /** The checks that read SQL, for a chunk at once: the farmers are this cooperative's, the evidence too, refs free. */
-  async #checkAgainstDatabase(memberId: bigint, inputs: readonly PlotInput[]): Promise<Array<PlotRegistrationError | undefined>> {
+  async #checkAgainstDatabase(memberId: bigint, inputs: readonly PlotInput[]): Promise<{ errors: Array<PlotRegistrationError | undefined>; takenRefs: Set<string> }> {
     const ids = inputs.flatMap((input) => ("farmerId" in input.owner ? [input.owner.farmerId] : []));
     const farmers = await farmersOfMember(this.#db, memberId, { ids });
-    const refs = inputs.flatMap((input) => (input.ref ? [input.ref] : []));
+    const refs = inputs.flatMap((input) => (input.ref?.trim() ? [input.ref.trim()] : []));
     const taken = new Set<string>();
     if (refs.length > 0) {
       const { rows } = await this.#db.query<{ ref: string }>(
@@ -272,20 +273,20 @@ export class PlotRegistry {
       );
       for (const row of rows) taken.add(row.ref);
     }
-    return Promise.all(
+    const errors = await Promise.all(
       inputs.map(async (input) => {
         if ("farmerId" in input.owner) {
           const farmer = farmers.get(input.owner.farmerId);
           if (!farmer) return new PlotFarmerError(`no farmer ${input.owner.farmerId} of this cooperative`);
           if (farmer.archived) return new PlotFarmerError(`farmer ${input.owner.farmerId} is archived: a plot belongs to a current farmer`);
         }
-        if (input.ref && taken.has(input.ref)) return new PlotRefTakenError(`ref ${JSON.stringify(input.ref)} already names another plot of this cooperative`);
         if (input.tenureEvidenceCid && !(await isMemberPrivateEvidence(this.#db, memberId, input.tenureEvidenceCid))) {
           return new PlotEvidenceError(`tenure evidence ${input.tenureEvidenceCid} is not private evidence of this cooperative (store it first)`);
         }
         return undefined;
       }),
     );
+    return { errors, takenRefs: taken };
   }
 
   /**
@@ -310,8 +311,9 @@ export class PlotRegistry {
         ref: patch.ref !== undefined ? patch.ref : current.ref,
       };
       const changedRef = input.ref !== current.ref;
-      const [error] = await this.#checkAgainstDatabase(memberId, [{ ...input, ref: changedRef ? input.ref : null }]);
-      if (error) throw error;
+      const { errors, takenRefs } = await this.#checkAgainstDatabase(memberId, [{ ...input, ref: changedRef ? input.ref : null }]);
+      if (errors[0]) throw errors[0];
+      if (changedRef && input.ref && takenRefs.has(input.ref.trim())) throw new PlotRefTakenError(`ref ${JSON.stringify(input.ref)} already names another plot of this cooperative`);
       const row = this.#newVersionRow(memberId, input, plotId, current.version + 1);
       if (sameContent(row, current)) return { plot: current, created: false };
       const entry = this.#entryOf(row);

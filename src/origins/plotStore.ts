@@ -203,7 +203,7 @@ export type ListPlotsParameters = {
   farmerId?: string | undefined;
   /** Include archived plots (default: only live ones). */
   archived?: boolean | undefined;
-  /** Plots registered after this plot id in the listing's order (the previous page's `next`). */
+  /** Plots after this one in the listing's order (the previous page's last; times to the millisecond, as a Date holds them). */
   after?: { registeredAt: Date; plotId: string } | undefined;
   limit: number;
 };
@@ -215,8 +215,8 @@ export async function listPlots(db: Queryable, parameters: ListPlotsParameters):
       where member_id = $1 and superseded_at is null
         and ($2::text is null or farmer_id = $2)
         and ($3::boolean or archived_at is null)
-        and ($4::timestamptz is null or (registered_at, plot_id) > ($4::timestamptz, $5::text))
-      order by registered_at, plot_id limit $6`,
+        and ($4::timestamptz is null or (date_trunc('milliseconds', registered_at), plot_id) > ($4::timestamptz, $5::text))
+      order by date_trunc('milliseconds', registered_at), plot_id limit $6`,
     [parameters.memberId, parameters.farmerId ?? null, parameters.archived ?? false, parameters.after?.registeredAt ?? null, parameters.after?.plotId ?? null, parameters.limit],
   );
   return rows.map(toStoredPlot);

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { DEMO_MEMBERS, DEMO_PRODUCTS, cocoaDeliveries, rubberDeliveries, share } from "../../src/demo/story";
 import { YIELDS } from "../../src/lots/forms";
-import { plotAreaM2, plotGeometrySchema } from "../../src/origins";
+import { overlapShare, plotAreaM2, plotGeometrySchema } from "../../src/origins";
 import { checkGtin } from "../../src/products";
 
 describe("the demo story's data", function () {
@@ -30,6 +30,11 @@ describe("the demo story's data", function () {
       expect(Math.abs(lat! - delivery.district.lat), delivery.farmerRef).to.be.below(0.05);
       expect(Math.abs(lon! - delivery.district.lon), delivery.farmerRef).to.be.below(0.05);
     }
+  });
+
+  it("draws plots that overlap no other: the gateway would refuse them", function () {
+    const plots = [...cocoa, ...rubber].map((d) => ({ geometry: d.geometry, areaM2: plotAreaM2(d.geometry) }));
+    plots.forEach((a, i) => plots.slice(i + 1).forEach((b, j) => expect(overlapShare(a, b), `plots ${i} and ${i + 1 + j}`).to.equal(0)));
   });
 
   it("gives the TSR 20 block a dry-rubber-content yield within the registered bounds", function () {
