@@ -42,15 +42,7 @@ export function createEvidenceRoutes({ db, store }: CreateEvidenceRoutesParamete
       },
       handler: async ({ memberId, query }, req) =>
         evidenceAnswer(async () => {
-          if (req.body !== undefined) {
-            // The JSON body parser already read it: the bytes are gone, re-serialising would change the CID.
-            throw new ApiError(415, "unsupported_media_type", "send JSON evidence as application/octet-stream with ?type=application/json");
-          }
-          const mediaType = (query.type ?? req.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
-          if (!mediaType || mediaType === "application/octet-stream") {
-            throw new ApiError(415, "unsupported_media_type", "name the file's media type: Content-Type or ?type= (image/jpeg, application/pdf, ...)");
-          }
-          const stored = await store.putStream(bodyOf(req), mediaType);
+          const stored = await store.putStream(bodyOf(req), uploadMediaType(req, query.type));
           const cid = stored.cid.toString();
           await db.query(
             `insert into evidence_uploads (cid, media_type, size, member_id) values ($1, $2, $3, $4)
@@ -92,13 +84,30 @@ export function createEvidenceRoutes({ db, store }: CreateEvidenceRoutesParamete
   ];
 }
 
+/**
+ * The media type of an uploaded file: `?type=`, else the Content-Type.
+ *
+ * @throws {ApiError} 415 for none, `application/octet-stream`, or a body the JSON parser already read.
+ */
+export function uploadMediaType(req: Request, declared: string | undefined): string {
+  if (req.body !== undefined) {
+    // The JSON body parser already read it: the bytes are gone, re-serialising would change the CID.
+    throw new ApiError(415, "unsupported_media_type", "send JSON evidence as application/octet-stream with ?type=application/json");
+  }
+  const mediaType = (declared ?? req.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+  if (!mediaType || mediaType === "application/octet-stream") {
+    throw new ApiError(415, "unsupported_media_type", "name the file's media type: Content-Type or ?type= (image/jpeg, application/pdf, ...)");
+  }
+  return mediaType;
+}
+
 /** The raw request body (express.json leaves non-JSON bodies unread). */
-async function* bodyOf(req: Request): AsyncIterable<Uint8Array> {
+export async function* bodyOf(req: Request): AsyncIterable<Uint8Array> {
   for await (const chunk of req) yield chunk as Uint8Array;
 }
 
 /** Maps the evidence module's errors to the one error shape. */
-async function evidenceAnswer<T>(run: () => Promise<T>): Promise<T> {
+export async function evidenceAnswer<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {

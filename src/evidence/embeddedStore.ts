@@ -9,7 +9,7 @@ import { CID } from "multiformats/cid";
 import { IDENTITY_CODE, RAW_CODEC, SHA2_256_CODE, importEvidenceFile, parseEvidenceCid } from "./cid";
 import { decodeFileNode, readEvidenceFile, walkEvidenceBlocks, type DecodedFileNode } from "./dag";
 import { EvidenceInvalidCidError, EvidenceNotFoundError, EvidenceStoreUnavailableError } from "./errors";
-import { checkedStream, collectLimited, isStreamable, prepareEvidence, type EvidenceLimits } from "./intake";
+import { checkSealedSize, checkedStream, collectLimited, isStreamable, prepareEvidence, type EvidenceLimits } from "./intake";
 import { parseEvidenceMediaType, type EvidenceMediaType } from "./mediaTypes";
 import type { EvidenceStore, StoredEvidence } from "./store";
 import { verifyBlock, verifyBlockOffThread } from "./verify";
@@ -32,7 +32,7 @@ const SOURCE = "embedded blockstore";
 /** Block reads are synchronous: let other requests run every 16 blocks (4 MiB). */
 const YIELD_EVERY_BLOCKS = 16;
 
-type PinRecord = { pinnedAt: string; mediaType?: EvidenceMediaType; size?: number };
+type PinRecord = { pinnedAt: string; mediaType?: EvidenceMediaType; size?: number; sealed?: true };
 
 export async function openEmbeddedEvidenceStore(dir: string, limits: EvidenceLimits): Promise<EmbeddedEvidenceStore> {
   // blockstore-fs is ESM-only and its `module-sync` export points at a file it does not ship, so
@@ -71,6 +71,13 @@ export class EmbeddedEvidenceStore implements EvidenceStore {
     const cid = await importEvidenceFile(prepared.bytes, this.blocks);
     await this.writePin(cid, { mediaType: prepared.mediaType, size: prepared.bytes.length });
     return { cid, size: prepared.bytes.length, mediaType: prepared.mediaType, removedMetadata: prepared.removedMetadata };
+  }
+
+  async putSealed(ciphertext: Uint8Array): Promise<{ cid: CID; size: number }> {
+    checkSealedSize(ciphertext, this.limits);
+    const cid = await importEvidenceFile(ciphertext, this.blocks);
+    await this.writePin(cid, { size: ciphertext.length, sealed: true });
+    return { cid, size: ciphertext.length };
   }
 
   async putStream(source: Iterable<Uint8Array> | AsyncIterable<Uint8Array>, mediaType: string): Promise<StoredEvidence> {

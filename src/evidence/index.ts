@@ -1,7 +1,7 @@
 export { openEvidenceStore } from "./store";
 export type { EvidenceStore, EvidenceStoreConfig, StoredEvidence } from "./store";
 export { evidenceStoreConfig, evidenceLimitsFrom } from "./config";
-export { DEFAULT_EVIDENCE_LIMITS, evidenceLimits } from "./intake";
+export { DEFAULT_EVIDENCE_LIMITS, evidenceLimits, prepareEvidence, collectLimited } from "./intake";
 export type { EvidenceLimits } from "./intake";
 export { EVIDENCE_MEDIA_TYPES, parseEvidenceMediaType } from "./mediaTypes";
 export type { EvidenceMediaType } from "./mediaTypes";

@@ -64,6 +64,21 @@ export function prepareEvidence(bytes: Uint8Array, declaredType: string, limits:
 }
 
 /**
+ * The check a private document's ciphertext passes (its plaintext passed `prepareEvidence`): the
+ * size limit, with room for the sealed box's own 29 bytes.
+ *
+ * @throws {EvidenceTooLargeError}
+ */
+export function checkSealedSize(ciphertext: Uint8Array, limits: EvidenceLimits): void {
+  if (ciphertext.length > limits.maxBytes + SEALED_OVERHEAD_BYTES) {
+    throw new EvidenceTooLargeError({ maxBytes: limits.maxBytes, receivedBytes: ciphertext.length - SEALED_OVERHEAD_BYTES });
+  }
+}
+
+/** What sealing adds to a document: version (1), nonce (12), tag (16); see src/chain/keystore/cipher.ts. */
+export const SEALED_OVERHEAD_BYTES = 29;
+
+/**
  * Whether an upload of this type can be checked as it streams. Photos must be whole to strip
  * their metadata and JSON must be whole to parse; PDF and CSV are checked chunk by chunk.
  */

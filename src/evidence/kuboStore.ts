@@ -5,7 +5,7 @@ import { BaseError } from "../errors/base";
 import { CHUNK_SIZE, DAG_PB_CODEC, IDENTITY_CODE, RAW_CODEC, computeEvidenceCid, parseEvidenceCid } from "./cid";
 import { readEvidenceFile } from "./dag";
 import { EvidenceCidMismatchError, EvidenceNotFoundError, EvidenceStoreUnavailableError } from "./errors";
-import { collectLimited, prepareEvidence, type EvidenceLimits } from "./intake";
+import { checkSealedSize, collectLimited, prepareEvidence, type EvidenceLimits } from "./intake";
 import type { EvidenceStore, StoredEvidence } from "./store";
 import { verifyBlock, verifyFileBytes } from "./verify";
 
@@ -54,8 +54,19 @@ export class KuboEvidenceStore implements EvidenceStore {
 
   async put(bytes: Uint8Array, mediaType: string): Promise<StoredEvidence> {
     const prepared = prepareEvidence(bytes, mediaType, this.limits);
-    const expected = await computeEvidenceCid(prepared.bytes);
-    const added = await this.rpc("add", () => this.client.add(prepared.bytes, KUBO_ADD_OPTIONS));
+    const cid = await this.add(prepared.bytes);
+    return { cid, size: prepared.bytes.length, mediaType: prepared.mediaType, removedMetadata: prepared.removedMetadata };
+  }
+
+  async putSealed(ciphertext: Uint8Array): Promise<{ cid: CID; size: number }> {
+    checkSealedSize(ciphertext, this.limits);
+    return { cid: await this.add(ciphertext), size: ciphertext.length };
+  }
+
+  /** Adds (and pins) bytes as they are, and checks the node's CID is ours. */
+  private async add(bytes: Uint8Array): Promise<CID> {
+    const expected = await computeEvidenceCid(bytes);
+    const added = await this.rpc("add", () => this.client.add(bytes, KUBO_ADD_OPTIONS));
     if (added.cid.toString() !== expected.toString()) {
       // Kubo stored it under a CID nobody should publish: take that pin back, then refuse.
       await this.client.pin.rm(added.cid).catch(() => undefined);
@@ -65,7 +76,7 @@ export class KuboEvidenceStore implements EvidenceStore {
         source: `${this.source} (add: the node chunks differently; check its Import.* settings)`,
       });
     }
-    return { cid: expected, size: prepared.bytes.length, mediaType: prepared.mediaType, removedMetadata: prepared.removedMetadata };
+    return expected;
   }
 
   /** Kubo's `add` needs the CID checked against ours, so the upload is read whole (within the limit) first. */

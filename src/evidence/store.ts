@@ -23,6 +23,14 @@ export interface EvidenceStore extends BlockSource {
   /** Same as `put` for a stream. PDF and CSV are never held whole in memory by the embedded store. */
   putStream(source: Iterable<Uint8Array> | AsyncIterable<Uint8Array>, mediaType: string): Promise<StoredEvidence>;
 
+  /**
+   * Stores and pins bytes the gateway sealed itself (a private document's ciphertext, see
+   * src/farmers/privateEvidence.ts): the same blocks and CID rules, the size limit, but no media
+   * type checks, since ciphertext has none. Never call it with anything but ciphertext: what it
+   * stores is served to anyone who asks by CID.
+   */
+  putSealed(ciphertext: Uint8Array): Promise<{ cid: CID; size: number }>;
+
   /** The file's bytes, verified against `cid`. */
   get(cid: string | CID): Promise<Uint8Array>;
   /** The file's bytes as verified chunks (one per block), for large files and HTTP responses. */

@@ -8,6 +8,8 @@ import { createApp, createRateLimiter, createReadRoutes, createTokenCache, type 
 import { createAttestationRoutes } from "../api/attestationRoutes";
 import { createIpfsGatewayRouter } from "../api/ipfsGatewayRouter";
 import { createEvidenceRoutes } from "../api/evidenceRoutes";
+import { createFarmerRoutes } from "../api/farmerRoutes";
+import { createPrivateEvidenceRoutes } from "../api/privateEvidenceRoutes";
 import { createOriginRoutes } from "../api/originRoutes";
 import { createRelayRoutes, relayErrorMapper } from "../api/relayRoutes";
 import type { Deployments } from "../chain/deployments";
@@ -16,6 +18,7 @@ import { redactUrl, type Config } from "../config";
 import { openDatabase, type Database } from "../db";
 import { evidenceLimitsFrom, evidenceStoreConfig, openEvidenceStore, type EvidenceStore } from "../evidence";
 import { startConfiguredIndexer, type Indexer } from "../indexer";
+import { memberStandingReader } from "../membership";
 import { crashHookFrom } from "../relay/crashPoints";
 import { DeliveryCapacity, PlotRegistry } from "../origins";
 import { jsonRpcClient } from "../chain/jsonRpc";
@@ -39,7 +42,7 @@ export { GatewayStartError };
  * the data dir on the embedded default, or a node's JSON-RPC and its deployments file), the SQL
  * store, the custodial keystore, the evidence store, the relayer account, the relay worker, the
  * indexer, and the HTTP app (relay routes, the read model's query routes, evidence upload and
- * read, the IPFS trustless gateway at `/ipfs`, health and readiness).
+ * read, farmers and private documents, the IPFS trustless gateway at `/ipfs`, health and readiness).
  * `stop()` drains the worker and closes everything in reverse order; anvil saves its state.
  */
 export type StartGatewayParameters = {
@@ -152,6 +155,8 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
         ...createReadRoutes({ db }),
         ...createEvidenceRoutes({ db, store: evidence }),
         ...createOriginRoutes({ db, provider, registry, publicBase, plots, capacity }),
+        ...createFarmerRoutes({ db, records: keystore.records, standing: memberStandingReader(registry, provider) }),
+        ...createPrivateEvidenceRoutes({ db, store: evidence, records: keystore.records }),
       ],
       routers: [
         { path: "/", router: createIpfsGatewayRouter(evidence) },

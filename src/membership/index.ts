@@ -1,2 +1,4 @@
 export { Role, bitsToRoles, rolesToBits } from "./roles";
 export type { RoleName } from "./roles";
+export { actsAs, memberStandingReader } from "./standing";
+export type { MemberStanding, MemberStandingReader } from "./standing";

@@ -7,7 +7,8 @@ import { verifyMessage } from "ethers";
 import { registerKeysCommand } from "../../src/cli/commands/keys";
 import { KeystoreKeyMismatchError, openKeystore } from "../../src/chain/keystore";
 import { open } from "../../src/chain/keystore/cipher";
-import { deriveFromKeyFile, readKeyFile } from "../../src/chain/keystore/keyEncryptionKey";
+import { deriveFromKeyFile, deriveRecordsKey, readKeyFile } from "../../src/chain/keystore/keyEncryptionKey";
+import { createFarmer, farmerCreateSchema, readFarmer } from "../../src/farmers";
 import { loadConfig } from "../../src/config";
 import { openDatabase } from "../../src/db";
 import { copyPgliteTemplate } from "../helpers/engines";
@@ -39,14 +40,17 @@ describe("firstmile keys rotate", function () {
     removeTempDir(secrets);
   });
 
-  it("re-encrypts every custodial key under the new key: each still signs, and the old key opens none of them", async () => {
+  it("re-encrypts every custodial key and farmer field under the new key: each still signs or opens, and the old key opens none of them", async () => {
     const env = { FIRSTMILE_DATA_DIR: dir };
     const config = loadConfig({ env, cwd: dir });
     const { db } = await openDatabase({ config: config.database });
     let accounts: string[];
+    let farmerId: string;
     try {
       const { keystore } = await openKeystore({ db, config: config.keystore });
       accounts = [await keystore.createAccount(1n), await keystore.createAccount(1n), await keystore.createAccount(2n)];
+      // A cooperative's farmer, whose fields are sealed under the same key.
+      farmerId = (await createFarmer(db, keystore.records, { memberId: 1n, farmer: farmerCreateSchema.parse({ name: "Siti Rahmawati", phone: "+6281234567890" }) })).id;
     } finally {
       await db.close();
     }
@@ -55,6 +59,7 @@ describe("firstmile keys rotate", function () {
     const printed = await firstmile(env, dir, "keys", "rotate", "--new-key-file", newKeyFile);
     expect(printed).to.include(`generated the new key file ${newKeyFile}`);
     expect(printed).to.include("re-encrypted 3 custodial key(s) under the new key");
+    expect(printed).to.include("re-encrypted the private records too: 1 cooperative secrets, 1 farmers, 0 consent witnesses, 0 private document keys");
     expect(printed).to.include(`FIRSTMILE_KEYSTORE_KEY_FILE=${newKeyFile}`);
     expect(fs.statSync(newKeyFile).mode & 0o777).to.equal(0o600);
     expect(fs.existsSync(path.join(dir, "gateway.lock")), "the lock is released").to.equal(false);
@@ -74,6 +79,10 @@ describe("firstmile keys rotate", function () {
         const signature = await (await keystore.signer(account)).signMessage("after rotation");
         expect(verifyMessage("after rotation", signature)).to.equal(account);
       }
+      // And the farmer's fields still open, under the new key only.
+      expect((await readFarmer(reopened.db, keystore.records, farmerId, 1n))!.farmer).to.deep.include({ name: "Siti Rahmawati", phone: "+6281234567890" });
+      const { rows: farmers } = await reopened.db.query<{ name_enc: Buffer }>("select name_enc from farmers");
+      expect(open(deriveRecordsKey(oldKek), farmers[0]!.name_enc, Buffer.from(`firstmile private field v1|${farmerId}|name`))).to.equal(null);
     } finally {
       await reopened.db.close();
     }

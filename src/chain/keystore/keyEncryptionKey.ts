@@ -21,6 +21,14 @@ export function deriveFromKeyFile(fileKey: Buffer): Buffer {
   return Buffer.from(hkdfSync("sha256", fileKey, Buffer.alloc(0), "firstmile keystore kek v1", 32));
 }
 
+/**
+ * The key that seals private records (farmers' fields, document keys): HKDF of the KEK under its
+ * own label, so a record and a custodial key are never sealed under the same key.
+ */
+export function deriveRecordsKey(kek: Buffer): Buffer {
+  return Buffer.from(hkdfSync("sha256", kek, Buffer.alloc(0), "firstmile private records v1", 32));
+}
+
 export function newSalt(): Buffer {
   return randomBytes(16);
 }

@@ -10,7 +10,7 @@ import {
   KeystoreKeyMismatchError,
   KeystoreUnknownAccountError,
 } from "./errors";
-import { DEFAULT_SCRYPT, deriveFromKeyFile, deriveFromPassphrase, newSalt, readKeyFile, type ScryptParameters } from "./keyEncryptionKey";
+import { DEFAULT_SCRYPT, deriveFromKeyFile, deriveFromPassphrase, deriveRecordsKey, newSalt, readKeyFile, type ScryptParameters } from "./keyEncryptionKey";
 
 /** The little a keystore logs: events and addresses, never key material. pino's logger fits. */
 export type KeystoreLogger = { debug(object: object, message: string): void; info(object: object, message: string): void };
@@ -34,6 +34,25 @@ export type OpenKeystoreReturnType = {
 };
 
 export type CustodialAccount = { address: string; memberId: bigint; createdAt: Date };
+
+/**
+ * Seals and opens the gateway's private records (a farmer's personal fields, a private document's
+ * data key) under the key-encryption key, without handing the key out. The same sealed-box format
+ * as a custodial key (cipher.ts), under a key derived from the KEK for records only, so no record
+ * can be opened as, or passed off for, a custodial key.
+ */
+export type RecordSealer = {
+  seal(plaintext: Buffer, associatedData: Buffer): Buffer;
+  /** The plaintext, or null if the blob fails authentication (wrong key, tampered, moved). */
+  open(blob: Buffer, associatedData: Buffer): Buffer | null;
+};
+
+/**
+ * Re-seals one kind of private record during `Keystore.rotate`, inside its transaction: opens
+ * each with `from`, seals it with `to`, and returns how many it re-sealed. Throws (and so rolls
+ * the whole rotation back) if one does not open.
+ */
+export type RecordResealer = { name: string; reseal(tx: Queryable, from: RecordSealer, to: RecordSealer): Promise<number> };
 
 const KEK_ID = 1;
 const CHECK_PLAINTEXT = Buffer.from("firstmile keystore check v1", "utf8");
@@ -118,10 +137,12 @@ export class Keystore {
   #kek: Buffer;
   readonly #createWallet: () => { privateKey: string };
   readonly #logger: KeystoreLogger | undefined;
+  #records: RecordSealer;
 
   constructor(db: Database, kek: Buffer, createWallet: () => { privateKey: string }, logger?: KeystoreLogger) {
     this.#db = db;
     this.#kek = kek;
+    this.#records = recordSealer(kek);
     this.#createWallet = createWallet;
     this.#logger = logger;
   }
@@ -188,15 +209,30 @@ export class Keystore {
   }
 
   /**
+   * The sealer of private records under the current key-encryption key. It follows a rotation:
+   * what it seals afterwards is sealed under the new key.
+   */
+  get records(): RecordSealer {
+    return {
+      seal: (plaintext, associatedData) => this.#records.seal(plaintext, associatedData),
+      open: (blob, associatedData) => this.#records.open(blob, associatedData),
+    };
+  }
+
+  /**
    * Re-encrypts every custodial key under a new key-encryption key, derived from `next` (a new
    * passphrase, with a new salt, or a key file, generated if it does not exist), in one
-   * transaction: the keys, the stored derivation and its check value change together or not at
-   * all. Afterwards only the new key opens the keystore. Run it with the gateway stopped (a running
-   * one keeps the old key until it restarts). Returns how many keys were re-encrypted.
+   * transaction: the keys, the private records of each `resealers` entry (farmers' fields, document
+   * keys), the stored derivation and its check value change together or not at all. Afterwards only
+   * the new key opens the keystore. Run it with the gateway stopped (a running one keeps the old
+   * key until it restarts). Returns how many keys were re-encrypted, and records per resealer.
    *
    * @throws {KeystoreCorruptKeyError} a stored key fails authentication under the current key (nothing changed).
    */
-  async rotate(next: KeystoreConfig, options: { scrypt?: ScryptParameters | undefined } = {}): Promise<{ rotated: number; keyFileCreated: boolean }> {
+  async rotate(
+    next: KeystoreConfig,
+    options: { scrypt?: ScryptParameters | undefined; resealers?: readonly RecordResealer[] | undefined } = {},
+  ): Promise<{ rotated: number; resealed: Record<string, number>; keyFileCreated: boolean }> {
     let kek: Buffer;
     let kdfParams: Record<string, unknown> = {};
     let keyFileCreated = false;
@@ -211,6 +247,7 @@ export class Keystore {
       file.key.fill(0);
     }
     const old = this.#kek;
+    const resealed: Record<string, number> = {};
     const rotated = await this.#db.transaction(async (tx) => {
       const { rows } = await tx.query<{ address: string; encrypted_key: Buffer }>("select address, encrypted_key from custodial_keys order by address for update");
       for (const row of rows) {
@@ -225,6 +262,9 @@ export class Keystore {
           key.fill(0);
         }
       }
+      for (const resealer of options.resealers ?? []) {
+        resealed[resealer.name] = await resealer.reseal(tx, this.#records, recordSealer(kek));
+      }
       await tx.query("update keystore_keks set kdf = $2, kdf_params = $3::jsonb, check_blob = $4 where id = $1", [
         KEK_ID,
         next.source === "passphrase" ? "scrypt" : "key-file",
@@ -234,9 +274,10 @@ export class Keystore {
       return rows.length;
     });
     this.#kek = kek;
+    this.#records = recordSealer(kek);
     old.fill(0);
-    this.#logger?.info({ rotated }, "custodial keystore key rotated");
-    return { rotated, keyFileCreated };
+    this.#logger?.info({ rotated, resealed }, "custodial keystore key rotated");
+    return { rotated, resealed, keyFileCreated };
   }
 
   toJSON(): string {
@@ -246,6 +287,11 @@ export class Keystore {
   [inspect.custom](): string {
     return "Keystore { [redacted] }";
   }
+}
+
+function recordSealer(kek: Buffer): RecordSealer {
+  const key = deriveRecordsKey(kek);
+  return { seal: (plaintext, associatedData) => seal(key, plaintext, associatedData), open: (blob, associatedData) => open(key, blob, associatedData) };
 }
 
 type KekRow = { kdf: "scrypt" | "key-file"; kdf_params: Record<string, unknown>; check_blob: Buffer };

@@ -6,6 +6,7 @@ import type { KeystoreConfig } from "../../config/config";
 import { loadConfig } from "../../config";
 import { Secret } from "../../config/secret";
 import { openDatabase } from "../../db";
+import { farmerResealers } from "../../farmers";
 import { lockDataDir } from "../../gateway/dataDirLock";
 
 export type KeysCommandIo = {
@@ -19,7 +20,8 @@ const NEW_PASSPHRASE = "FIRSTMILE_KEYSTORE_NEW_PASSPHRASE";
 const NEW_KEY_FILE = "FIRSTMILE_KEYSTORE_NEW_KEY_FILE";
 
 /**
- * `firstmile keys rotate`: re-encrypts every custodial key under a new key-encryption key, with the
+ * `firstmile keys rotate`: re-encrypts every custodial key (and every private record sealed under the
+ * key: farmers' fields, cooperative secrets, private document keys) under a new key-encryption key, with the
  * gateway stopped (it takes the data dir's lock, so it refuses while one runs). The current key is
  * the one the gateway starts with (FIRSTMILE_KEYSTORE_PASSPHRASE or FIRSTMILE_KEYSTORE_KEY_FILE);
  * the new one is FIRSTMILE_KEYSTORE_NEW_PASSPHRASE, or a key file (`--new-key-file`, generated
@@ -30,7 +32,7 @@ export function registerKeysCommand(program: Command, io: KeysCommandIo = { env:
   const print = (line: string) => io.stdout.write(`${line}\n`);
   keys
     .command("rotate")
-    .description("re-encrypt every custodial key under a new key (FIRSTMILE_KEYSTORE_NEW_PASSPHRASE or --new-key-file); the gateway must be stopped")
+    .description("re-encrypt every custodial key and private record under a new key (FIRSTMILE_KEYSTORE_NEW_PASSPHRASE or --new-key-file); the gateway must be stopped")
     .option("--new-key-file <file>", "file of the new 32-byte key (64 hex characters); generated (mode 0600) if it does not exist")
     .option("--data-dir <dir>", "data directory (default FIRSTMILE_DATA_DIR or ./.firstmile)")
     .action(async (options: { newKeyFile?: string; dataDir?: string }) => {
@@ -52,9 +54,10 @@ export function registerKeysCommand(program: Command, io: KeysCommandIo = { env:
         const { db } = await openDatabase({ config: config.database });
         try {
           const { keystore } = await openKeystore({ db, config: config.keystore });
-          const { rotated, keyFileCreated } = await keystore.rotate(next);
+          const { rotated, resealed, keyFileCreated } = await keystore.rotate(next, { resealers: farmerResealers });
           if (keyFileCreated && next.source === "keyFile") print(`generated the new key file ${next.keyFile} (mode 0600); back it up`);
           print(`re-encrypted ${rotated} custodial key(s) under the new key; the old one no longer opens the keystore`);
+          print(`re-encrypted the private records too: ${Object.entries(resealed).map(([name, count]) => `${count} ${name}`).join(", ")}`);
           print(
             next.source === "passphrase"
               ? `start the gateway with FIRSTMILE_KEYSTORE_PASSPHRASE set to the new passphrase`

@@ -1,0 +1,234 @@
+import type { RecordSealer } from "../chain/keystore";
+import { SQLSTATE, sqlState, type Queryable } from "../db";
+import { AUDIT_CONSENT, farmerAccess, type FarmerAccess } from "./access";
+import { FarmerCodeTakenError, FarmerInputError, FarmerNotFoundError, FarmerReadOnlyError } from "./errors";
+import { formatFarmerCode, generateFarmerCode } from "./farmerCode";
+import { openField, resealField, sealField, type FieldValue } from "./fieldCipher";
+import { FARMER_ID_PATTERN, newRecordId } from "./ids";
+import { farmerPseudonym, memberSecret } from "./pseudonym";
+import type { FarmerCreate, FarmerLanguage, FarmerUpdate, Gender } from "./schemas";
+
+/** A farmer as its cooperative (or an auditing certifier) reads it: every field opened. */
+export type Farmer = {
+  id: string;
+  memberId: bigint;
+  pseudonym: string;
+  /** Normalised (no hyphen); `formatFarmerCode` prints it. */
+  code: string;
+  name: string;
+  phone: string | null;
+  nationalId: string | null;
+  gender: Gender | null;
+  birthYear: number | null;
+  householdSize: number | null;
+  femaleHeadedHousehold: boolean | null;
+  village: string | null;
+  language: FarmerLanguage;
+  createdAt: Date;
+  updatedAt: Date;
+  archivedAt: Date | null;
+};
+
+/** Each personal field and the column that holds it sealed. */
+export const SEALED_COLUMNS = {
+  name: "name_enc",
+  phone: "phone_enc",
+  nationalId: "national_id_enc",
+  gender: "gender_enc",
+  birthYear: "birth_year_enc",
+  householdSize: "household_size_enc",
+  femaleHeadedHousehold: "female_headed_enc",
+  village: "village_enc",
+} as const;
+type PersonalField = keyof typeof SEALED_COLUMNS;
+const PERSONAL_FIELDS = Object.keys(SEALED_COLUMNS) as PersonalField[];
+const SEALED_LIST = Object.values(SEALED_COLUMNS).join(", ");
+
+type FarmerRow = {
+  id: string;
+  member_id: bigint;
+  pseudonym: string;
+  code: string;
+  language: FarmerLanguage;
+  created_at: Date;
+  updated_at: Date;
+  archived_at: Date | null;
+  cursor: string;
+} & Record<(typeof SEALED_COLUMNS)[PersonalField], Buffer | null>;
+
+const SELECT = `select id, member_id, pseudonym, code, language, created_at, updated_at, archived_at,
+  created_at::text || '|' || id as cursor, ${SEALED_LIST} from farmers`;
+
+function farmerOf(sealer: RecordSealer, row: FarmerRow): Farmer {
+  const field = (name: PersonalField) => openField(sealer, row.id, name, row[SEALED_COLUMNS[name]]);
+  return {
+    id: row.id,
+    memberId: BigInt(row.member_id),
+    pseudonym: row.pseudonym,
+    code: row.code,
+    name: field("name") as string,
+    phone: field("phone") as string | null,
+    nationalId: field("nationalId") as string | null,
+    gender: field("gender") as Gender | null,
+    birthYear: field("birthYear") as number | null,
+    householdSize: field("householdSize") as number | null,
+    femaleHeadedHousehold: field("femaleHeadedHousehold") as boolean | null,
+    village: field("village") as string | null,
+    language: row.language,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    archivedAt: row.archived_at,
+  };
+}
+
+export type CreateFarmerParameters = { memberId: bigint; farmer: FarmerCreate };
+
+/**
+ * Registers a farmer for a cooperative: a new opaque id, the pseudonym under the cooperative's
+ * key, the card code given (checked by the schema) or a new one, and each personal field sealed.
+ *
+ * @throws {FarmerCodeTakenError} the code given is printed for another farmer.
+ */
+export async function createFarmer(db: Queryable, sealer: RecordSealer, { memberId, farmer }: CreateFarmerParameters): Promise<Farmer> {
+  const secret = await memberSecret(db, sealer, memberId);
+  for (let attempt = 0; ; attempt++) {
+    const id = newRecordId("f");
+    const code = farmer.code ?? generateFarmerCode();
+    const sealed = PERSONAL_FIELDS.map((name) => sealField(sealer, id, name, farmer[name] as FieldValue | undefined));
+    try {
+      const { rows } = await db.query<FarmerRow>(
+        `insert into farmers (id, member_id, pseudonym, code, language, ${SEALED_LIST})
+         values ($1, $2, $3, $4, $5, ${PERSONAL_FIELDS.map((_, i) => `$${i + 6}`).join(", ")})
+         returning id, member_id, pseudonym, code, language, created_at, updated_at, archived_at,
+                   created_at::text || '|' || id as cursor, ${SEALED_LIST}`,
+        [id, memberId.toString(), farmerPseudonym(secret, id), code, farmer.language, ...sealed],
+      );
+      return farmerOf(sealer, rows[0]!);
+    } catch (error) {
+      if (sqlState(error) !== SQLSTATE.uniqueViolation) throw error;
+      if (farmer.code !== undefined) throw new FarmerCodeTakenError(`card code ${formatFarmerCode(code)} is already printed for another farmer`);
+      // A generated code met one already printed (about 1 in 34 billion per farmer): draw again.
+      if (attempt >= 5) throw error;
+    }
+  }
+}
+
+export type ReadFarmerReturnType = { farmer: Farmer; access: FarmerAccess } | null;
+
+/** The farmer, if `memberId` may read it (its cooperative, or a certifier it consented to); else null. */
+export async function readFarmer(db: Queryable, sealer: RecordSealer, farmerId: string, memberId: bigint): Promise<ReadFarmerReturnType> {
+  if (!FARMER_ID_PATTERN.test(farmerId)) return null;
+  const access = await farmerAccess(db, farmerId, memberId);
+  if (!access) return null;
+  const { rows } = await db.query<FarmerRow>(`${SELECT} where id = $1`, [farmerId]);
+  return { farmer: farmerOf(sealer, rows[0]!), access };
+}
+
+export type ListFarmersParameters = {
+  memberId: bigint;
+  /** "own": the cooperative's farmers; "audit": farmers who named this member in an audit consent. */
+  view?: "own" | "audit";
+  status?: "active" | "archived" | "all";
+  /** Only the farmer with this (normalised) card code. */
+  code?: string | undefined;
+  limit?: number;
+  /** The `next` of the previous page. */
+  after?: string | undefined;
+};
+
+export type ListFarmersReturnType = { farmers: Farmer[]; next: string | null };
+
+/** A page of farmers, oldest first, `limit` at a time; `next` continues after the last one. */
+export async function listFarmers(db: Queryable, sealer: RecordSealer, parameters: ListFarmersParameters): Promise<ListFarmersReturnType> {
+  const limit = parameters.limit ?? 50;
+  const conditions: string[] = [];
+  const params: unknown[] = [parameters.memberId.toString()];
+  conditions.push(
+    parameters.view === "audit"
+      ? AUDIT_CONSENT("farmers.id", "$1")
+      : "member_id = $1",
+  );
+  const status = parameters.status ?? "active";
+  if (status !== "all") conditions.push(status === "active" ? "archived_at is null" : "archived_at is not null");
+  if (parameters.code !== undefined) {
+    params.push(parameters.code);
+    conditions.push(`code = $${params.length}`);
+  }
+  const after = parameters.after === undefined ? null : parseCursor(parameters.after);
+  if (parameters.after !== undefined && !after) throw new FarmerInputError("after: not a cursor this list gave (use the `next` of the previous page)");
+  if (after) {
+    params.push(after.createdAt, after.id);
+    conditions.push(`(created_at, id) > ($${params.length - 1}::timestamptz, $${params.length})`);
+  }
+  params.push(limit + 1);
+  const { rows } = await db.query<FarmerRow>(`${SELECT} where ${conditions.join(" and ")} order by created_at, id limit $${params.length}`, params);
+  const page = rows.slice(0, limit);
+  return {
+    farmers: page.map((row) => farmerOf(sealer, row)),
+    next: rows.length > limit ? Buffer.from(page[page.length - 1]!.cursor, "utf8").toString("base64url") : null,
+  };
+}
+
+/** A page cursor back to its position, or null if it is not one this module made. */
+function parseCursor(cursor: string): { createdAt: string; id: string } | null {
+  const text = Buffer.from(cursor, "base64url").toString("utf8");
+  const separator = text.lastIndexOf("|");
+  const createdAt = text.slice(0, separator);
+  const id = text.slice(separator + 1);
+  if (separator < 0 || !FARMER_ID_PATTERN.test(id) || !/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?[+-]\d\d(:\d\d)?$/.test(createdAt)) return null;
+  return { createdAt, id };
+}
+
+/**
+ * Changes a farmer's fields (each given field re-sealed; null clears an optional one) and archives
+ * or restores it. Only the registering cooperative may.
+ *
+ * @throws {FarmerNotFoundError} no farmer this member may read.
+ * @throws {FarmerReadOnlyError} an auditing certifier's change.
+ */
+export async function updateFarmer(db: Queryable, sealer: RecordSealer, farmerId: string, memberId: bigint, change: FarmerUpdate): Promise<Farmer> {
+  await requireOwner(db, farmerId, memberId);
+  const sets: string[] = ["updated_at = now()"];
+  const params: unknown[] = [farmerId];
+  for (const name of PERSONAL_FIELDS) {
+    if (!(name in change)) continue;
+    params.push(sealField(sealer, farmerId, name, change[name] as FieldValue | null));
+    sets.push(`${SEALED_COLUMNS[name]} = $${params.length}`);
+  }
+  if (change.language !== undefined) {
+    params.push(change.language);
+    sets.push(`language = $${params.length}`);
+  }
+  if (change.archived !== undefined) sets.push(change.archived ? "archived_at = coalesce(archived_at, now())" : "archived_at = null");
+  const { rows } = await db.query<FarmerRow>(
+    `update farmers set ${sets.join(", ")} where id = $1
+     returning id, member_id, pseudonym, code, language, created_at, updated_at, archived_at, created_at::text || '|' || id as cursor, ${SEALED_LIST}`,
+    params,
+  );
+  return farmerOf(sealer, rows[0]!);
+}
+
+/**
+ * Only the registering cooperative changes a farmer's records.
+ *
+ * @throws {FarmerNotFoundError} no farmer this member may read.
+ * @throws {FarmerReadOnlyError} an auditing certifier.
+ */
+export async function requireOwner(db: Queryable, farmerId: string, memberId: bigint): Promise<void> {
+  const access = FARMER_ID_PATTERN.test(farmerId) ? await farmerAccess(db, farmerId, memberId) : null;
+  if (!access) throw new FarmerNotFoundError(`no farmer ${farmerId}`);
+  if (access !== "owner") throw new FarmerReadOnlyError(`farmer ${farmerId} is registered by another cooperative: an auditing certifier reads, never changes, its records`);
+}
+
+/** Re-seals every farmer's personal fields (key rotation); returns how many farmers. */
+export async function resealFarmers(tx: Queryable, from: RecordSealer, to: RecordSealer): Promise<number> {
+  const { rows } = await tx.query<FarmerRow>(`select id, ${SEALED_LIST} from farmers order by id for update`);
+  for (const row of rows) {
+    const resealed = PERSONAL_FIELDS.map((name) => resealField(from, to, row.id, name, row[SEALED_COLUMNS[name]]));
+    await tx.query(
+      `update farmers set ${Object.values(SEALED_COLUMNS).map((column, i) => `${column} = $${i + 2}`).join(", ")} where id = $1`,
+      [row.id, ...resealed],
+    );
+  }
+  return rows.length;
+}
