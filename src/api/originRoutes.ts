@@ -2,11 +2,10 @@ import type { JsonRpcProvider } from "ethers";
 import { z } from "zod";
 import type { Queryable } from "../db";
 import { getLot } from "../indexer/queries";
-import { Role } from "../membership/roles";
 import type { DeliveryCapacity, PlotRegistry } from "../origins";
 import { ProductRegistrationError, ProductTakenError, checkGtin, registerProduct } from "../products";
 import { lotPageUrl } from "../web/qr";
-import { lotRegistryAt } from "../chain/contracts";
+import { cooperativeGuard } from "./cooperative";
 import { createPlotRoutes } from "./plotRoutes";
 import { ApiError, badRequest, conflict, forbidden, notFound } from "./problem";
 import { defineRoute, type AnyRoute } from "./routes";
@@ -40,14 +39,7 @@ const productBody = z
  * lets a lot's custodian name it by GTIN and batch so a GS1 Digital Link resolves to it.
  */
 export function createOriginRoutes({ db, provider, registry, publicBase, plots, capacity }: CreateOriginRoutesParameters): AnyRoute[] {
-  const members = lotRegistryAt(registry, provider);
-  // The chain, not the read model: a cooperative added a block ago may register at once.
-  const requireCooperative = async (memberId: bigint) => {
-    const [member] = await members.getMember(memberId);
-    if (!member.active || (Number(member.roles) & Role.cooperative) === 0) {
-      throw forbidden(`member ${memberId} is not an active cooperative: only cooperatives register their farmers' plots`);
-    }
-  };
+  const requireCooperative = cooperativeGuard(registry, provider);
 
   return [
     ...createPlotRoutes({ plots, capacity, requireCooperative }),

@@ -11,6 +11,9 @@ import { createEvidenceRoutes } from "../api/evidenceRoutes";
 import { createFarmerRoutes } from "../api/farmerRoutes";
 import { createPrivateEvidenceRoutes } from "../api/privateEvidenceRoutes";
 import { createOriginRoutes } from "../api/originRoutes";
+import { cooperativeGuard } from "../api/cooperative";
+import { createImportRoutes } from "../api/importRoutes";
+import type { ImportContext } from "../imports";
 import { createRelayRoutes, relayErrorMapper } from "../api/relayRoutes";
 import type { Deployments } from "../chain/deployments";
 import { openKeystore, type Keystore } from "../chain/keystore";
@@ -112,6 +115,7 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
     // The plots' overlap index and the origins the capacity rule knows, loaded from SQL.
     const plots = await PlotRegistry.load(db, config.plots);
     const capacity = new DeliveryCapacity(db, plots);
+    const imports: ImportContext = { db, plots, capacity, sealer: keystore.records, evidence, maxAttempts: config.relay.maxAttempts, maxBytes: config.imports.maxBytes };
 
     // Relayer and worker.
     const relayer = await ensureRelayerAccount({ db, keystore, provider, chainId, registry, governor, log });
@@ -155,6 +159,7 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
         ...createReadRoutes({ db }),
         ...createEvidenceRoutes({ db, store: evidence }),
         ...createOriginRoutes({ db, provider, registry, publicBase, plots, capacity }),
+        ...createImportRoutes({ context: imports, requireCooperative: cooperativeGuard(registry, provider, "import farmers, plots and deliveries") }),
         ...createFarmerRoutes({ db, records: keystore.records, standing: memberStandingReader(registry, provider) }),
         ...createPrivateEvidenceRoutes({ db, store: evidence, records: keystore.records }),
       ],
@@ -194,6 +199,7 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
         file: config.paths.controlSocket,
         admin: { db, keystore, registry, governor, provider, chainId },
         onTokensRevoked: () => tokenCache.clear(),
+        imports,
         publicUrl,
         logger,
       });

@@ -16,7 +16,13 @@ import { KeyedSerial } from "./serial";
  * `plot_deliveries` keyed by its request (member, idempotency key, item), written just before the
  * request enters the outbox and counted while that request exists and has not failed.
  */
-export type CapacityDelivery = { form: number; grams: string | bigint; origin: string };
+export type CapacityDelivery = {
+  form: number;
+  grams: string | bigint;
+  origin: string;
+  /** The calendar year it counts in (an import's delivery date); default: the year it is accepted. */
+  year?: number | undefined;
+};
 
 export type CapacityExcess = {
   plotId: string;
@@ -88,23 +94,37 @@ export class DeliveryCapacity {
     });
     if (items.length === 0) return enqueue();
     if (await hasRelayRequest(this.#db, { memberId, idempotencyKey })) return enqueue();
-    const plots = new Map(items.map((item) => [item.plot.plotId, item.plot]));
-    const keys = [...[...plots.keys()].map((plotId) => `plot:${plotId}`), `key:${memberId}:${idempotencyKey}`];
+    const keys = [...new Set(items.map((item) => `plot:${item.plot.plotId}`)), `key:${memberId}:${idempotencyKey}`];
     return this.#locks.run(keys, async () => {
-      const year = this.year();
-      const requested = new Map<string, FormTotals>();
-      for (const item of items) add(requested, item.plot.plotId, item.form, BigInt(item.grams));
-      const excesses = checkCapacity([...plots.values()], await this.delivered([...plots.keys()], year), requested, year, this.#registry);
-      if (excesses.length > 0) throw new CapacityExceededError(excesses);
-      const rows = items.map((item) => ({ item: item.item, plot_id: item.plot.plotId, commitment: item.origin.toLowerCase(), form: item.form, grams: BigInt(item.grams).toString() }));
+      const now = this.year();
+      const years = new Map<number, typeof items>();
+      for (const item of items) {
+        const year = item.year ?? now;
+        years.set(year, [...(years.get(year) ?? []), item]);
+      }
+      for (const [year, inYear] of years) {
+        const requested = new Map<string, FormTotals>();
+        for (const item of inYear) add(requested, item.plot.plotId, item.form, BigInt(item.grams));
+        const plotsOfYear = [...new Map(inYear.map((item) => [item.plot.plotId, item.plot])).values()];
+        const excesses = checkCapacity(plotsOfYear, await this.delivered([...requested.keys()], year), requested, year, this.#registry);
+        if (excesses.length > 0) throw new CapacityExceededError(excesses);
+      }
+      const rows = items.map((item) => ({
+        item: item.item,
+        plot_id: item.plot.plotId,
+        commitment: item.origin.toLowerCase(),
+        form: item.form,
+        grams: BigInt(item.grams).toString(),
+        year: item.year ?? now,
+      }));
       await this.#db.batch([
         // Rows of an earlier attempt with this key that never reached the outbox (a crash between the two).
         { sql: "delete from plot_deliveries where member_id = $1 and idempotency_key = $2", params: [memberId, idempotencyKey] },
         {
           sql: `insert into plot_deliveries (member_id, idempotency_key, item, plot_id, commitment, form, grams, year)
-                select $1, $2, r.item, r.plot_id, r.commitment, r.form, r.grams, $3
-                  from jsonb_to_recordset($4::jsonb) as r(item integer, plot_id text, commitment text, form smallint, grams numeric)`,
-          params: [memberId, idempotencyKey, year, JSON.stringify(rows)],
+                select $1, $2, r.item, r.plot_id, r.commitment, r.form, r.grams, r.year
+                  from jsonb_to_recordset($3::jsonb) as r(item integer, plot_id text, commitment text, form smallint, grams numeric, year smallint)`,
+          params: [memberId, idempotencyKey, JSON.stringify(rows)],
         },
       ]);
       try {

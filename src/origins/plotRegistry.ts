@@ -195,7 +195,11 @@ export class PlotRegistry {
    * before it in `inputs`. One result per input; the good ones are written in one statement per
    * chunk. With `dryRun` nothing is written and the index is left as it was.
    */
-  async registerMany(memberId: bigint, inputs: readonly PlotInput[], options: { dryRun?: boolean; chunk?: number } = {}): Promise<RegisterManyResult[]> {
+  async registerMany(
+    memberId: bigint,
+    inputs: readonly PlotInput[],
+    options: { dryRun?: boolean; chunk?: number; onChunk?: (done: number) => void } = {},
+  ): Promise<RegisterManyResult[]> {
     const chunk = options.chunk ?? 500;
     const results: RegisterManyResult[] = [];
     // A dry run checks each input against the plots written and the file's inputs before it.
@@ -203,6 +207,7 @@ export class PlotRegistry {
     for (let start = 0; start < inputs.length; start += chunk) {
       const part = inputs.slice(start, start + chunk);
       results.push(...(await this.#serial.run(() => this.#registerChunk(memberId, part, options.dryRun ?? false, overlay))));
+      options.onChunk?.(results.length);
     }
     return results;
   }

@@ -1,3 +1,4 @@
+import { generateFarmerCode } from "../../src/farmers";
 import type { PlotGeometry } from "../../src/origins";
 
 /** Metres per degree of latitude (and of longitude at the equator), near enough for test plots. */
@@ -37,7 +38,7 @@ export async function insertFarmer(db: { query(sql: string, params?: readonly un
   farmers += 1;
   const n = `${process.pid}${farmers}`.padStart(16, "0");
   const id = `f_${n}`;
-  const code = `K${String(farmers).padStart(6, "0")}`;
+  const code = generateFarmerCode();
   const pseudonym = Buffer.from(id.padEnd(32, "x")).toString("hex").slice(0, 64);
   await db.query(
     "insert into farmers (id, member_id, pseudonym, code, name_enc, archived_at) values ($1, $2, $3, $4, $5, $6)",
