@@ -14,9 +14,16 @@ import { FarmerRecordCorruptError } from "./errors";
  * stays the same.
  */
 export function farmerPseudonym(memberSecret: Buffer, farmerId: string): string {
-  const key = Buffer.from(hkdfSync("sha256", memberSecret, Buffer.alloc(0), "firstmile farmer pseudonym v1", 32));
+  let key = pseudonymKeys.get(memberSecret);
+  if (!key) {
+    key = Buffer.from(hkdfSync("sha256", memberSecret, Buffer.alloc(0), "firstmile farmer pseudonym v1", 32));
+    pseudonymKeys.set(memberSecret, key);
+  }
   return createHmac("sha256", key).update(`farmer:${farmerId}`).digest("hex");
 }
+
+/** The pseudonym key of a secret already derived (an import names thousands of farmers with one secret). */
+const pseudonymKeys = new WeakMap<Buffer, Buffer>();
 
 const secretAad = (memberId: bigint) => Buffer.from(`firstmile member secret v1|${memberId}`, "utf8");
 

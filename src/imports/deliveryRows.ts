@@ -41,7 +41,8 @@ const FORM_WORDS = new Map<string, number>([
 function readForm(cell: { text: string }): number {
   const form = FORM_WORDS.get(cell.text.normalize("NFC").toLowerCase().trim());
   if (form !== undefined) return form;
-  const spec = /^\d+$/.test(cell.text.trim()) ? formById(Number(cell.text)) : undefined;
+  const word = cell.text.toLowerCase().trim();
+  const spec = /^\d+$/.test(word) ? formById(Number(word)) : FORMS.find((candidate) => candidate.key === word || candidate.name === word);
   if (spec && !spec.mintable) throw new CellError(`${spec.key} is not delivered by farmers: it is made from deliveries`);
   throw new CellError(`${JSON.stringify(cell.text)}: one of ${MINTABLE.map((f) => f.key).join(", ")}`);
 }

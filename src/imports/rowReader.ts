@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import { canonicalJson } from "../encoding/canonicalJson";
 import type { ImportKind } from "./columns";
 import { CellError } from "./cells";
 import type { Cell, ImportIssue, SheetRow } from "./readSheet";
@@ -47,10 +46,17 @@ export const text = (max: number) => (cell: Cell) => {
 
 /**
  * The row's content as the import remembers it: sha-256 of its non-empty cells under their
- * canonical column names. The same row in another file (or the same file again) has the same hash.
+ * canonical column names, in column order. The same row in another file (or the same file again)
+ * has the same hash. Each value is length-prefixed, so no two rows hash alike by shifting text
+ * from one cell to the next.
  */
 export function rowHash(kind: ImportKind, row: SheetRow): Buffer {
-  const cells: Record<string, string> = {};
-  for (const [column, cell] of Object.entries(row.cells)) if (cell.text !== "") cells[column] = cell.date ? cell.date.toISOString().slice(0, 10) : cell.text;
-  return createHash("sha256").update(canonicalJson({ kind, cells })).digest();
+  const hash = createHash("sha256").update(`firstmile import row v1|${kind}`);
+  for (const column of Object.keys(row.cells).sort()) {
+    const cell = row.cells[column]!;
+    if (cell.text === "") continue;
+    const value = cell.date ? cell.date.toISOString().slice(0, 10) : cell.text;
+    hash.update(`|${column}=${Buffer.byteLength(value)}:${value}`);
+  }
+  return hash.digest();
 }

@@ -13,11 +13,13 @@ export async function farmersOfMember(db: Queryable, memberId: bigint, lookup: {
   const codes = [...new Set(lookup.codes ?? [])];
   const found = new Map<string, PlotFarmer>();
   if (ids.length === 0 && codes.length === 0) return found;
-  const { rows } = await db.query<{ id: string; code: string; archived: boolean }>(
-    `select id, code, archived_at is not null as archived from farmers
-      where member_id = $1 and (id = any($2::text[]) or code = any($3::text[]))`,
-    [memberId, ids, codes],
-  );
+  // One condition per query: an `or` of the two would keep the planner off both unique indexes.
+  const select = (column: "id" | "code", values: string[]) =>
+    db.query<{ id: string; code: string; archived: boolean }>(
+      `select id, code, archived_at is not null as archived from farmers where ${column} = any($2::text[]) and member_id = $1`,
+      [memberId, values],
+    );
+  const rows = [...(ids.length > 0 ? (await select("id", ids)).rows : []), ...(codes.length > 0 ? (await select("code", codes)).rows : [])];
   for (const row of rows) {
     const farmer = { id: row.id, code: row.code, archived: row.archived };
     found.set(row.id, farmer);

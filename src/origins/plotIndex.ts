@@ -10,7 +10,7 @@ export type IndexEntry = { bounds: Bounds; alive: boolean };
 type Level<T extends IndexEntry> = { tree: Flatbush; entries: T[] };
 
 /** Entries added one by one before they are packed into a level. */
-const TAIL_SIZE = 256;
+const TAIL_SIZE = 128;
 
 /**
  * A spatial index of plots that takes additions one at a time. Flatbush is static (built once,

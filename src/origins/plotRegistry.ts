@@ -119,6 +119,8 @@ export type PlotRegistryOptions = {
   overlapThreshold?: number | undefined;
   /** Max yields per form, kg per ha per year (the capacity rule). */
   maxYields?: MaxYields | undefined;
+  /** Called after each overlap check with its duration and the candidates the index gave (metrics, the benchmark). */
+  onOverlapCheck?: ((ms: number, candidates: number) => void) | undefined;
 };
 
 /** The outcome for one input of `registerMany`. */
@@ -143,11 +145,13 @@ export class PlotRegistry {
   readonly #origins = new Map<string, PlotOrigin>();
   readonly #plots = new Map<string, PlotOrigin>();
   readonly #serial = new Serial();
+  readonly #onOverlapCheck: PlotRegistryOptions["onOverlapCheck"];
 
   private constructor(db: Database, versions: readonly StoredPlot[], options: PlotRegistryOptions) {
     this.#db = db;
     this.overlapThreshold = options.overlapThreshold ?? DEFAULT_OVERLAP_THRESHOLD;
     this.maxYields = options.maxYields ?? DEFAULT_MAX_YIELDS_KG_PER_HA;
+    this.#onOverlapCheck = options.onOverlapCheck;
     const live: Entry[] = [];
     for (const version of versions) {
       this.#remember(version);
@@ -424,17 +428,32 @@ export class PlotRegistry {
    * same geometry), if any. `overlay`: a dry run's plots not written.
    */
   #checkOverlap(shape: Entry, exclude: string | null, overlay: PlotIndex<Entry> | null, duplicatesOverlap = false): Entry | null {
+    if (!this.#onOverlapCheck) return this.#findOverlap(shape, exclude, overlay, duplicatesOverlap).duplicate;
+    const started = performance.now();
+    let candidates = 0;
+    try {
+      const found = this.#findOverlap(shape, exclude, overlay, duplicatesOverlap);
+      candidates = found.candidates;
+      return found.duplicate;
+    } finally {
+      this.#onOverlapCheck(performance.now() - started, candidates);
+    }
+  }
+
+  #findOverlap(shape: Entry, exclude: string | null, overlay: PlotIndex<Entry> | null, duplicatesOverlap: boolean): { duplicate: Entry | null; candidates: number } {
     const candidates = this.#index.search(shape.bounds);
     if (overlay) candidates.push(...overlay.search(shape.bounds));
     const overlaps: Array<{ plotId: string; share: number }> = [];
     for (const candidate of candidates) {
       if (candidate.plotId === exclude) continue;
-      if (!duplicatesOverlap && candidate.shapeKey === shape.shapeKey && candidate.memberId === shape.memberId && candidate.owner === shape.owner) return candidate;
+      if (!duplicatesOverlap && candidate.shapeKey === shape.shapeKey && candidate.memberId === shape.memberId && candidate.owner === shape.owner) {
+        return { duplicate: candidate, candidates: candidates.length };
+      }
       const share = overlapShare(candidate, shape);
       if (share > this.overlapThreshold) overlaps.push({ plotId: candidate.plotId, share });
     }
     if (overlaps.length > 0) throw new PlotOverlapError(overlaps.sort((a, b) => b.share - a.share), this.overlapThreshold);
-    return null;
+    return { duplicate: null, candidates: candidates.length };
   }
 
   #entryOf(plot: Pick<PlotVersionRow, "plotId" | "memberId" | "farmerId" | "farmerRef" | "geometry" | "areaM2" | "declaredAreaM2">): Entry {

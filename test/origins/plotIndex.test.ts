@@ -39,8 +39,8 @@ describe("origins: the plot index (Flatbush levels and a tail)", () => {
     const index = new PlotIndex<Item>();
     for (let i = 0; i < 10_000; i++) index.add(box(i));
     const { levels, tail } = index.shape;
-    expect(tail).to.be.below(256);
-    expect(levels.length).to.be.at.most(Math.ceil(Math.log2(10_000 / 256)) + 1);
+    expect(tail).to.be.below(128);
+    expect(levels.length).to.be.at.most(Math.ceil(Math.log2(10_000 / 128)) + 1);
     expect(levels.reduce((sum, n) => sum + n, 0) + tail).to.equal(10_000);
   });
 

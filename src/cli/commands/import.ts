@@ -10,6 +10,7 @@ import { openDatabase } from "../../db";
 import { BaseError } from "../../errors";
 import { evidenceLimitsFrom, evidenceStoreConfig, openEvidenceStore } from "../../evidence";
 import { lockDataDir } from "../../gateway/dataDirLock";
+import { useNativeKeccak } from "../../chain/nativeKeccak";
 import { HEADER_LANGUAGES, IMPORT_KINDS, csvTemplate, runImport, xlsxTemplate, type HeaderLanguage, type ImportKind, type ImportReport } from "../../imports";
 import { DeliveryCapacity, PlotRegistry } from "../../origins";
 
@@ -156,6 +157,8 @@ function viaGateway(config: Config, job: Job, onProgress: (done: number, total: 
 /** With no gateway running: the stores opened here, under the data dir's lock. */
 async function locally(config: Config, job: Job, onProgress: (done: number, total: number) => void): Promise<ImportReport> {
   const lock = lockDataDir(config.dataDir, { command: "import", httpPort: null, chainPort: null });
+  // Every plot's commitment is a keccak-256, as in the gateway.
+  useNativeKeccak();
   try {
     const { db } = await openDatabase({ config: config.database });
     try {

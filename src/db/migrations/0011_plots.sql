@@ -29,6 +29,8 @@ alter table origin_plots
 create unique index origin_plots_version on origin_plots (plot_id, version);
 create unique index origin_plots_current on origin_plots (plot_id) where superseded_at is null;
 create index origin_plots_member_current on origin_plots (member_id, registered_at, plot_id) where superseded_at is null;
+-- The listing reads current versions only (the index above); every version of a plot is read by plot_id.
+drop index origin_plots_member;
 create index origin_plots_farmer on origin_plots (farmer_id) where farmer_id is not null;
 create unique index origin_plots_ref on origin_plots (member_id, ref) where ref is not null and superseded_at is null and archived_at is null;
 
