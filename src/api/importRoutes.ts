@@ -11,6 +11,8 @@ export type CreateImportRoutesParameters = {
   requireCooperative: (memberId: bigint) => Promise<void>;
 };
 
+const mib = (bytes: number) => Math.round((bytes / (1024 * 1024)) * 10) / 10;
+
 /** Room for the form's boundaries and text fields around the file. */
 const FORM_OVERHEAD = 64 * 1024;
 
@@ -49,7 +51,11 @@ export function createImportRoutes({ context, requireCooperative }: CreateImport
       },
       handler: async ({ memberId }, req) => {
         await requireCooperative(memberId!);
-        const form = await readMultipart(req, { maxBytes: context.maxBytes + FORM_OVERHEAD });
+        const form = await readMultipart(req, { maxBytes: context.maxBytes + FORM_OVERHEAD }).catch((error: unknown) => {
+          if (!(error instanceof ApiError && error.status === 413)) throw error;
+          const { bytes } = error.problemDetails as { bytes: number };
+          throw new ApiError(413, "payload_too_large", `the upload is ${mib(bytes)} MiB; an import takes files of at most ${mib(context.maxBytes)} MiB: split the file`, { bytes, maxBytes: context.maxBytes });
+        });
         const field = (name: string) => form.get(name)?.data.toString("utf8").trim();
         const kind = field("kind");
         if (!kind || !(IMPORT_KINDS as readonly string[]).includes(kind)) throw badRequest(`kind: one of ${IMPORT_KINDS.join(", ")}`, [{ path: "kind", message: `one of ${IMPORT_KINDS.join(", ")}` }]);
