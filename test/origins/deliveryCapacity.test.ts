@@ -74,6 +74,18 @@ describeEachEngine("origins: the capacity rule counted from the gateway's own re
     expect((await db.query("select 1 from plot_deliveries where idempotency_key = 'e'")).rows).to.have.length(0);
   });
 
+  it("counts a delivery in the year it names (an import's date), apart from this year's", async () => {
+    const lastYear = capacity.year() - 1;
+    const old = [{ ...delivery(9_500), year: lastYear }];
+    await capacity.around(COOP, "h", old, () => enqueueRelayRequest(db, { memberId: COOP, idempotencyKey: "h", kind: "lots.mintBatch", payload: { deliveries: old.map(({ year: _y, ...d }) => d) } }));
+    expect(Number((await capacity.delivered([plotId], lastYear)).get(plotId)?.get(WET)) / 1000).to.equal(9_500);
+    const before = await deliveredKg();
+    const error = await capacity.around(COOP, "i", [{ ...delivery(600), year: lastYear }], async () => null).catch((e: Error) => e);
+    expect(error).to.be.instanceOf(CapacityExceededError);
+    expect((error as CapacityExceededError).excesses[0]).to.deep.include({ year: lastYear, deliveredGrams: "9500000" });
+    expect(await deliveredKg()).to.equal(before);
+  });
+
   it("serialises checks on one plot: of two requests that each fit alone, only one is accepted", async () => {
     const answers = await Promise.allSettled([mint("f", [delivery(6_000)]), mint("g", [delivery(6_000)])]);
     expect(answers.map((a) => a.status).sort()).to.deep.equal(["fulfilled", "rejected"]);
