@@ -126,7 +126,7 @@ async function main() {
     return attestations.schemeIdOf(spec.name, spec.version);
   };
   const [eudr, fairtrade, organic] = await Promise.all(
-    ["eudr-deforestation-free", "fairtrade-like-premium", "organic"].map(schemeId),
+    ["no-forest-loss-since-2020", "fair-price-premium", "organic"].map(schemeId),
   );
   // Accreditation adds trust: it goes through governance (one governor, no delay on this network).
   await applyGoverned(

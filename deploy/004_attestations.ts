@@ -1,5 +1,5 @@
 import { AttestationRegistry__factory, LotRegistry__factory } from "../typechain-types";
-import { ChainOfCustody, DEMO_SCHEMES, subjectsToBits } from "../src/attestations/schemes";
+import { ChainOfCustody, DEMO_SCHEMES, registeredSchemeId, subjectsToBits } from "../src/attestations/schemes";
 import type { GovernedCall } from "../src/governance/governedCall";
 import { applyChanges, catalogueLine, ensureContract, type DeployStep } from "./context";
 
@@ -29,7 +29,8 @@ export const attestationsStep: DeployStep = {
     const attestations = AttestationRegistry__factory.connect(address, context.signer);
     const missing: GovernedCall[] = [];
     for (const scheme of context.demoSchemes ? DEMO_SCHEMES : []) {
-      if ((await attestations.schemeIdOf(scheme.name, scheme.version)) !== 0n) continue;
+      // A chain deployed before a scheme was renamed keeps it under its former name.
+      if ((await registeredSchemeId(attestations, scheme)) !== 0) continue;
       missing.push({
         target: address,
         description: `registerScheme("${scheme.name}", "${scheme.version}")`,

@@ -31,6 +31,13 @@ export async function memberForToken(db: Queryable, token: string): Promise<bigi
   return rows.length === 1 ? rows[0].member_id : null;
 }
 
+/** The id of a presented token (as `members auth` lists it), or null: what a record keeps of who wrote it, never the token. */
+export async function tokenIdFor(db: Queryable, token: string): Promise<number | null> {
+  if (!TOKEN_PATTERN.test(token)) return null;
+  const { rows } = await db.query<{ id: bigint }>("select id from members_auth where token_hash = $1", [hashToken(token)]);
+  return rows.length === 1 ? Number(rows[0].id) : null;
+}
+
 /** Revokes every token of a member (suspension) or one token by id. Returns how many were revoked. */
 export async function revokeApiTokens(db: Queryable, memberId: bigint, tokenId?: number): Promise<number> {
   const { rows } = await db.query(

@@ -1,3 +1,4 @@
+import type { Request } from "express";
 import { z } from "zod";
 import type { RecordSealer } from "../chain/keystore";
 import type { Queryable } from "../db";
@@ -28,6 +29,7 @@ import {
   type FarmerAccess,
 } from "../farmers";
 import { actsAs, type MemberStandingReader } from "../membership";
+import { tokenIdFor } from "./apiTokens";
 import { ApiError, badRequest, conflict, forbidden, notFound } from "./problem";
 import { defineRoute, type AnyRoute } from "./routes";
 
@@ -83,6 +85,7 @@ function consentJson(consent: Consent) {
     evidenceCid: consent.evidenceCid,
     witness: consent.witness,
     recordedBy: consent.recordedBy,
+    recordedByToken: consent.recordedByToken,
     recordedAt: consent.recordedAt.toISOString(),
     active: consent.withdrawal === null,
     withdrawal: consent.withdrawal && { ...consent.withdrawal, withdrawnAt: consent.withdrawal.withdrawnAt.toISOString() },
@@ -98,6 +101,8 @@ function consentJson(consent: Consent) {
  */
 export function createFarmerRoutes({ db, records, standing }: CreateFarmerRoutesParameters): AnyRoute[] {
   const noFarmer = (id: string) => notFound(`no farmer ${id}`);
+  // Which of the member's tokens (a field agent's phone) recorded a consent: its id, never the token.
+  const presentedTokenId = (req: Request) => tokenIdFor(db, /^Bearer +(\S+)$/i.exec(req.get("authorization") ?? "")?.[1] ?? "");
   const read = async (id: string, memberId: bigint) => {
     const found = await readFarmer(db, records, id, memberId);
     if (!found) throw noFarmer(id);
@@ -214,12 +219,12 @@ export function createFarmerRoutes({ db, records, standing }: CreateFarmerRoutes
         404: { description: "no farmer you may read" },
         422: { description: "an audit consent naming a member that is not an active certifier" },
       },
-      handler: ({ params, body, memberId }) =>
+      handler: ({ params, body, memberId }, req) =>
         farmerAnswer(async () => {
           if (body.certifierMemberId !== undefined && !actsAs(await standing(body.certifierMemberId), "certifier")) {
             throw new ApiError(422, "not_a_certifier", `member ${body.certifierMemberId} is not an active certifier: an audit consent names the certifier who may read the record`);
           }
-          const consent = await recordConsent(db, records, params.id, memberId!, body);
+          const consent = await recordConsent(db, records, params.id, memberId!, body, await presentedTokenId(req));
           return { status: 201, body: consentJson(consent) };
         }),
     }),
@@ -237,8 +242,11 @@ export function createFarmerRoutes({ db, records, standing }: CreateFarmerRoutes
         404: { description: "no such farmer or consent for you" },
         409: { description: "withdrawn before" },
       },
-      handler: ({ params, body, memberId }) =>
-        farmerAnswer(async () => ({ status: 200, body: consentJson(await withdrawConsent(db, records, params.id, params.consentId, memberId!, body)) })),
+      handler: ({ params, body, memberId }, req) =>
+        farmerAnswer(async () => ({
+          status: 200,
+          body: consentJson(await withdrawConsent(db, records, params.id, params.consentId, memberId!, body, await presentedTokenId(req))),
+        })),
     }),
   ];
 }

@@ -25,11 +25,18 @@ export class DemoMemberClient {
   ) {}
 
   async call(method: "GET" | "POST", path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
-    const response = await fetch(`${this.base}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${this.token}`, ...(body === undefined || body instanceof Uint8Array ? {} : { "content-type": "application/json" }), ...headers },
-      body: body === undefined ? undefined : body instanceof Uint8Array ? Buffer.from(body) : JSON.stringify(body),
-    });
+    let response: Response;
+    // The demo's members all call from one address: past the per-IP limit, wait as told and retry.
+    for (let attempt = 0; ; attempt++) {
+      response = await fetch(`${this.base}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${this.token}`, ...(body === undefined || body instanceof Uint8Array ? {} : { "content-type": "application/json" }), ...headers },
+        body: body === undefined ? undefined : body instanceof Uint8Array ? Buffer.from(body) : JSON.stringify(body),
+      });
+      if (response.status !== 429 || attempt >= 20) break;
+      await response.arrayBuffer();
+      await new Promise((resolve) => setTimeout(resolve, 1_000 * Math.max(1, Number(response.headers.get("retry-after")) || 1)));
+    }
     const text = await response.text();
     let parsed: unknown = text;
     try {

@@ -3,19 +3,43 @@ import { applyGoverned, type GovernedCall } from "../governance/governedCall";
 import { sendControlCommand } from "../gateway/controlSocket";
 import type { Gateway } from "../gateway/startGateway";
 import { cidToDigest } from "../evidence";
-import { DEMO_SCHEMES, schemeByKey } from "../attestations/schemes";
-import { FormId } from "../lots/forms";
+import { DEMO_SCHEMES, registeredSchemeId, schemeByKey } from "../attestations/schemes";
+import { formByKey } from "../lots/forms";
 import { lotPageUrl } from "../web/qr";
 import { attestationRegistryAt, lotRegistryAt } from "../chain/contracts";
 import { DemoMemberClient, DemoSeedError, type MinedRequest } from "./demoClient";
-import { DEMO_MEMBERS, DEMO_PRODUCTS, cocoaDeliveries, rubberDeliveries, share, type DemoDelivery, type DemoMemberKey } from "./story";
+import { demoFarmers } from "./demoFarmers";
+import {
+  COCOA_COOPERATIVES,
+  COCOA_SEASON,
+  COCOA_TIMELINE,
+  DEMO_FORM_KEYS,
+  DEMO_MEMBERS,
+  DEMO_PRODUCTS,
+  DRYING_DAYS,
+  EXPORT_GRADING,
+  FERMENTATION_DAYS,
+  RUBBER_FIGURES,
+  RUBBER_TIMELINE,
+  addDays,
+  cocoaDeliveries,
+  demoMember,
+  fermentationBoxes,
+  rubberDeliveries,
+  share,
+  type CocoaDelivery,
+  type DemoDelivery,
+  type DemoMemberKey,
+} from "./story";
 
 /**
  * The demo story, told through the running gateway the way members would tell it: members are
  * added by the governor (their metadata documents stored as evidence, the digests on chain),
- * cooperatives register their farmers' plots and mint deliveries, lots are fermented, merged,
- * handed over, ground, pressed and named as products, certifiers attest plots, lots and a
- * cooperative, and one attestation is revoked. Every write goes through the gateway's HTTP API
+ * cooperatives and a rubber buying station register their farmers (with their consents) and the
+ * farmers' plots and mint each day's
+ * deliveries, lots are fermented, merged, handed over, graded, ground, pressed, milled and named
+ * as products, certifiers attest plots, lots and the cooperatives, and one attestation is revoked.
+ * The cast, places, dates and figures are in ./story.ts. Every write goes through the gateway's HTTP API
  * and relay with an Idempotency-Key named after its step, so a seed interrupted half way runs
  * again without doing anything twice. Once done, the record file (`config.paths.demoRecord`) records the outcome and a
  * later start seeds nothing.
@@ -37,17 +61,22 @@ export type DemoRecord = {
   members: Record<DemoMemberKey, string>;
   cocoa: {
     deliveries: string[];
+    /** One lot of fermented, dried beans per fermentation box. */
     dryBeans: string[];
+    /** Each cooperative's dried beans, merged for the truck to the exporter. */
+    salesLots: Record<string, string>;
     exportLot: string;
     nibs: string;
     liquor: string;
     liquorPressed: string;
     liquorForChocolate: string;
     butter: string;
-    powder: string;
+    cake: string;
     chocolate: string;
   };
-  rubber: { deliveries: string[]; tsr20: string };
+  rubber: { deliveries: string[]; truckload: string; tsr20: string };
+  /** The farmer (id) behind each delivery, in delivery order. */
+  farmers?: { cocoa: string[]; rubber: string[] };
   products: Record<"chocolate" | "tyre", { gtin: string; batch: string; lotId: string; name: string }>;
   attestations: { plots: number; lots: number; members: number; revoked: string[] } | null;
 };
@@ -124,8 +153,12 @@ class Seeder {
     this.log("demo: cocoa from Sulawesi and rubber from Songkhla, side by side");
     const cocoaFarms = cocoaDeliveries();
     const rubberFarms = rubberDeliveries();
-    const cocoaPlots = this.registerPlots(this.actors.cooperative, cocoaFarms);
-    const rubberPlots = this.registerPlots(this.actors.buyingStation, rubberFarms);
+    const cocoaPlots = this.registerPlots(cocoaFarms, (delivery) => this.actors[delivery.cooperative]);
+    const rubberPlots = this.registerPlots(rubberFarms, () => this.actors.buyingStation);
+    const farmers = Promise.all([
+      this.registerFarmers(cocoaFarms, (delivery) => this.actors[delivery.cooperative], "sulawesi"),
+      this.registerFarmers(rubberFarms, () => this.actors.buyingStation, "songkhla"),
+    ]);
     // The forest monitor works on the plots while the lots move.
     const plotsAttested = attestationsOn ? this.plotAttestations(await cocoaPlots, await rubberPlots) : null;
     const [cocoa, rubber, plotAttestations] = await Promise.all([
@@ -143,6 +176,7 @@ class Seeder {
     const chocolate = await this.nameProduct("brand", "chocolate", cocoa.record.chocolate);
     const tyre = await this.nameProduct("tyreMaker", "tyre", rubber.record.tsr20);
     await this.gateway.indexer.waitForBlock(this.lastBlock);
+    const [cocoaFarmers, rubberFarmers] = await farmers;
 
     const record: DemoRecord = {
       chocolate_page_url: "",
@@ -155,6 +189,7 @@ class Seeder {
       rubber: rubber.record,
       products: { chocolate, tyre },
       attestations,
+      farmers: { cocoa: cocoaFarmers, rubber: rubberFarmers },
     };
     return withUrls(record, this.gateway.publicUrl);
   }
@@ -203,34 +238,41 @@ class Seeder {
 
   // -------------------------------------------------------------------------------------- cocoa
 
-  private async cocoa(deliveries: readonly DemoDelivery[], plots: ReadonlyArray<{ commitment: string }>, attestationsOn: boolean) {
-    const { cooperative: coop, exporter, grinder, brand, certifier } = this.actors;
-    this.log(`demo: ${deliveries.length} farmer deliveries of wet cocoa beans, each from a registered plot`);
-    const tickets = await mapLimited(deliveries, 8, (delivery) => coop.putJson(delivery.ticket));
-    const minted = await this.step(coop, "demo:cocoa:deliveries", "/v1/lots/mint-batch", {
-      deliveries: deliveries.map((delivery, i) => ({ form: FormId.wetBeans, grams: delivery.grams.toString(), metadata: tickets[i]!.digest, origin: plots[i]!.commitment })),
-    });
-    const deliveryIds = minted.outputs.lotIds!;
+  private async cocoa(deliveries: readonly CocoaDelivery[], plots: ReadonlyArray<{ commitment: string }>, attestationsOn: boolean) {
+    const { exporter, grinder, brand, certifier } = this.actors;
+    const form = demoFormIds();
+    const boxes = fermentationBoxes(deliveries);
+    this.log(`demo: ${deliveries.length} deliveries of wet cocoa beans to ${COCOA_COOPERATIVES.length} cooperatives, each from a registered plot in its district`);
+    const tickets = await mapLimited(deliveries, 8, (delivery) => this.actors[delivery.cooperative].putJson(delivery.ticket));
+    // A cooperative records each day's deliveries in one batch; that day's beans fill one box.
+    const deliveryIds: string[] = new Array(deliveries.length);
+    await Promise.all(
+      boxes.map(async (box) => {
+        const minted = await this.step(this.actors[box.cooperative], `demo:cocoa:deliveries:${box.box}`, "/v1/lots/mint-batch", {
+          deliveries: box.deliveries.map((i) => ({ form: form.wetBeans, grams: deliveries[i]!.grams.toString(), metadata: tickets[i]!.digest, origin: plots[i]!.commitment })),
+        });
+        minted.outputs.lotIds!.forEach((lotId, k) => (deliveryIds[box.deliveries[k]!] = lotId));
+      }),
+    );
 
     // The premium claim is attested on the deliveries before they are processed, so it follows them.
     let lotAttestations = 0;
     let memberAttestations = 0;
     const revoked: string[] = [];
     if (attestationsOn) {
+      const cooperatives = COCOA_COOPERATIVES.map((cooperative) => demoMember(cooperative.key).document.name);
       const [report, certificate] = await Promise.all([
-        certifier.putJson({ document: "premium eligibility audit", cooperative: "Koperasi Kakao Lestari Sulawesi", season: "2026 mid-crop", deliveries: deliveryIds.length, result: "eligible" }),
-        certifier.putJson({ document: "farm certification audit", cooperative: "Koperasi Kakao Lestari Sulawesi", standard: "Rainforest-Alliance-like farm standard", result: "certified", certificate: "ASAC-FARM-2026-0193" }),
+        certifier.putJson({ document: "premium eligibility audit", cooperatives, season: COCOA_SEASON, deliveries: deliveryIds.length, result: "eligible" }),
+        certifier.putJson({ document: "farm certification audit", cooperatives, standard: "sustainable agriculture farm standard", result: "certified", certificates: COCOA_COOPERATIVES.map((_, i) => `ASAC-FARM-2026-${String(193 + i)}`) }),
       ]);
       const [premium] = await Promise.all([
         this.step(certifier, "demo:attest:premium-lots", "/v1/attestations/batch", {
-          scheme: await this.schemeId("fairtrade-like-premium"),
+          scheme: await this.schemeId("fair-price-premium"),
           attestations: deliveryIds.map((lotId) => ({ subjectKind: "lot", subject: lotId, evidence: report.digest })),
         }),
-        this.step(certifier, "demo:attest:cooperative", "/v1/attestations", {
-          scheme: await this.schemeId("rainforest-alliance-like-farm"),
-          subjectKind: "member",
-          subject: coop.memberId,
-          evidence: certificate.digest,
+        this.step(certifier, "demo:attest:cooperatives", "/v1/attestations/batch", {
+          scheme: await this.schemeId("certified-farm"),
+          attestations: COCOA_COOPERATIVES.map((cooperative) => ({ subjectKind: "member", subject: this.actors[cooperative.key].memberId, evidence: certificate.digest })),
         }),
       ]);
       lotAttestations = deliveryIds.length;
@@ -241,96 +283,160 @@ class Seeder {
       if (!uid) throw new DemoSeedError("the premium attestations answered no uids");
       await this.step(certifier, "demo:attest:revoke-premium", `/v1/attestations/${uid}/revoke`, { reason: 2 });
       revoked.push(uid);
-      memberAttestations = 1;
+      memberAttestations = COCOA_COOPERATIVES.length;
     }
 
-    // Fermentation (six days in boxes) and sun drying, in four boxes of ten deliveries.
-    const boxes = [0, 1, 2, 3].map((box) => deliveryIds.slice(box * 10, box * 10 + 10));
+    // Each box: five days' fermentation, eight on the drying floor, to at most 7.5 % moisture.
     const dried = await Promise.all(
-      boxes.map(async (inputIds, box) => {
-        const wet = deliveries.slice(box * 10, box * 10 + 10).reduce((sum, delivery) => sum + delivery.grams, 0n);
-        const yieldBps = 3_800 + box * 90; // within the registered 30-45 %
-        const record = await coop.putJson({ document: "fermentation and drying record", box: `F${box + 1}`, fermentation_days: 6, drying_days: 9, final_moisture_pct: 7 + box * 0.2, wet_kg: Number(wet / 1000n) });
-        const transformed = await this.step(coop, `demo:cocoa:ferment:${box + 1}`, "/v1/lots/transform", {
-          inputIds,
-          outputs: [{ form: FormId.dryBeans, grams: share(wet, yieldBps).toString(), metadata: record.digest }],
+      boxes.map(async (box) => {
+        const coop = this.actors[box.cooperative];
+        const grams = share(box.wetGrams, box.yieldBps);
+        const record = await coop.putJson({
+          document: "fermentation and drying record",
+          box: box.box,
+          filled: box.filled,
+          wet_kg: Number(box.wetGrams) / 1000,
+          fermentation_days: FERMENTATION_DAYS,
+          turned_after_days: [2, 4],
+          drying: "sun, raised drying floor",
+          drying_days: DRYING_DAYS,
+          dried_on: box.driedOn,
+          final_moisture_pct: box.finalMoisturePct,
+          dry_kg: Number(grams) / 1000,
         });
-        return { lotId: transformed.outputs.lotIds![0]!, grams: share(wet, yieldBps) };
+        const transformed = await this.step(coop, `demo:cocoa:ferment:${box.box}`, "/v1/lots/transform", {
+          inputIds: box.deliveries.map((i) => deliveryIds[i]!),
+          outputs: [{ form: form.fermentedDryBeans, grams: grams.toString(), metadata: record.digest }],
+        });
+        return { box, lotId: transformed.outputs.lotIds![0]!, grams };
       }),
     );
-    const exportDoc = await coop.putJson({ document: "export lot", lot: "KKLS-EXP-2026-07", grade: "Grade I (SNI 2323)", bags_62_5kg: Math.round(Number(dried.reduce((s, d) => s + d.grams, 0n)) / 62_500), bean_count_per_100g: 98 });
-    const merged = await this.step(coop, "demo:cocoa:export-lot", "/v1/lots/merge", { lotIds: dried.map((d) => d.lotId), metadata: exportDoc.digest });
-    const exportLot = merged.outputs.lotIds![0]!;
-    let grams = dried.reduce((sum, d) => sum + d.grams, 0n);
 
-    // To the exporter in Makassar, then by sea to the grinder in Johor: each weighs what arrived.
-    grams = await this.handover(coop, exporter, "demo:cocoa:to-exporter", exportLot, grams, 9_970);
+    // Each cooperative bags its dried boxes as one lot and trucks it to the exporter in Makassar,
+    // which weighs it in and measures its moisture again.
+    const received = await Promise.all(
+      COCOA_COOPERATIVES.map(async (cooperative, c) => {
+        const coop = this.actors[cooperative.key];
+        const own = dried.filter((d) => d.box.cooperative === cooperative.key);
+        const arrived = COCOA_TIMELINE.atExporter[cooperative.key];
+        const grams = own.reduce((sum, d) => sum + d.grams, 0n);
+        const bags = await coop.putJson({ document: "sales lot", cooperative: demoMember(cooperative.key).document.name, boxes: own.map((d) => d.box.box), bags_62_5kg: Math.ceil(Number(grams) / 62_500), dispatched: addDays(arrived, -2), buyer: demoMember("exporter").document.name });
+        const merged = await this.step(coop, `demo:cocoa:sales-lot:${cooperative.key}`, "/v1/lots/merge", { lotIds: own.map((d) => d.lotId), metadata: bags.digest });
+        const salesLot = merged.outputs.lotIds![0]!;
+        const weighed = await this.handover(coop, exporter, `demo:cocoa:to-exporter:${cooperative.key}`, salesLot, grams, 9_960 - c * 15);
+        return { cooperative: cooperative.key, salesLot, grams: weighed };
+      }),
+    );
+
+    // The exporter grades the three lots together as one export lot: SNI 2323 Mutu I, size class A.
+    const gradingDoc = await exporter.putJson({ document: "export lot grading", lot: "CCE-EXP-2026-07", date: COCOA_TIMELINE.graded, ...EXPORT_GRADING, origin_cooperatives: received.map((r) => demoMember(r.cooperative).document.name) });
+    const exportLot = (await this.step(exporter, "demo:cocoa:export-lot", "/v1/lots/merge", { lotIds: received.map((r) => r.salesLot), metadata: gradingDoc.digest })).outputs.lotIds![0]!;
+    let grams = received.reduce((sum, r) => sum + r.grams, 0n);
+
+    // By sea from Makassar to the grinder in Johor, which weighs what arrived.
     grams = await this.handover(exporter, grinder, "demo:cocoa:to-grinder", exportLot, grams, 9_940);
 
-    const roast = await grinder.putJson({ document: "roasting and winnowing record", roast_c: 125, minutes: 28, shell_removed_pct: 14.5 });
-    const nibsGrams = share(grams, 8_450);
-    const nibs = (await this.step(grinder, "demo:cocoa:nibs", "/v1/lots/transform", { inputIds: [exportLot], outputs: [{ form: FormId.nibs, grams: nibsGrams.toString(), metadata: roast.digest }] })).outputs.lotIds![0]!;
-    const grind = await grinder.putJson({ document: "grinding record", mill: "ball mill line 2", fineness_microns: 22 });
+    const roast = await grinder.putJson({ document: "roasting and winnowing record", date: COCOA_TIMELINE.roasted, roast_c: 125, minutes: 28, shell_removed_pct: 12.5, moisture_lost_pct: 5 });
+    const nibsGrams = share(grams, 8_200);
+    const nibs = (await this.step(grinder, "demo:cocoa:nibs", "/v1/lots/transform", { inputIds: [exportLot], outputs: [{ form: form.nibs, grams: nibsGrams.toString(), metadata: roast.digest }] })).outputs.lotIds![0]!;
+    const grind = await grinder.putJson({ document: "grinding record", date: COCOA_TIMELINE.ground, mill: "ball mill line 2", fineness_microns: 22 });
     const liquorGrams = share(nibsGrams, 9_850);
-    const liquor = (await this.step(grinder, "demo:cocoa:liquor", "/v1/lots/transform", { inputIds: [nibs], outputs: [{ form: FormId.liquor, grams: liquorGrams.toString(), metadata: grind.digest }] })).outputs.lotIds![0]!;
+    const liquor = (await this.step(grinder, "demo:cocoa:liquor", "/v1/lots/transform", { inputIds: [nibs], outputs: [{ form: form.liquor, grams: liquorGrams.toString(), metadata: grind.digest }] })).outputs.lotIds![0]!;
 
-    // Most of the liquor is pressed into butter and powder; the rest goes to the chocolate maker.
+    // Most of the liquor is pressed into butter and cake; the chocolate company buys the rest.
     const forChocolate = share(liquorGrams, 3_000);
     const split = await this.step(grinder, "demo:cocoa:split-liquor", `/v1/lots/${liquor}/split`, {
       parts: [
-        { form: FormId.liquor, grams: (liquorGrams - forChocolate).toString(), metadata: grind.digest },
-        { form: FormId.liquor, grams: forChocolate.toString(), metadata: grind.digest },
+        { form: form.liquor, grams: (liquorGrams - forChocolate).toString(), metadata: grind.digest },
+        { form: form.liquor, grams: forChocolate.toString(), metadata: grind.digest },
       ],
     });
     const [pressed, liquorForChocolate] = split.outputs.lotIds as [string, string];
-    const press = await grinder.putJson({ document: "pressing record", press: "hydraulic pot press 4", butter_pct: 46, cake_pct: 53 });
+    const press = await grinder.putJson({ document: "pressing record", date: COCOA_TIMELINE.pressed, press: "hydraulic pot press 4", butter_pct: 46, cake_pct: 53, cake_fat_pct: 11 });
     const pressedGrams = liquorGrams - forChocolate;
-    const [pressing, received] = await Promise.all([
+    const [pressing, receivedLiquor] = await Promise.all([
       this.step(grinder, "demo:cocoa:press", "/v1/lots/transform", {
         inputIds: [pressed],
         outputs: [
-          { form: FormId.butter, grams: share(pressedGrams, 4_600).toString(), metadata: press.digest },
-          { form: FormId.powder, grams: share(pressedGrams, 5_300).toString(), metadata: press.digest },
+          { form: form.butter, grams: share(pressedGrams, 4_600).toString(), metadata: press.digest },
+          { form: form.pressCake, grams: share(pressedGrams, 5_300).toString(), metadata: press.digest },
         ],
       }),
-      this.handover(grinder, brand, "demo:cocoa:to-brand", liquorForChocolate, forChocolate, 9_980),
+      this.handover(grinder, brand, "demo:cocoa:to-chocolate-maker", liquorForChocolate, forChocolate, 9_980),
     ]);
-    const [butter, powder] = pressing.outputs.lotIds as [string, string];
-    const conche = await brand.putJson({ document: "conching record", recipe: "70% Sulawesi single origin", conche_hours: 36, cocoa_content_pct: 70 });
+    const [butter, cake] = pressing.outputs.lotIds as [string, string];
+    const conche = await brand.putJson({ document: "conching record", date: COCOA_TIMELINE.conched, batch: DEMO_PRODUCTS.chocolate.batch, recipe: "70% Sulawesi single origin", conche_hours: 36, cocoa_content_pct: 70 });
     const chocolate = (await this.step(brand, "demo:cocoa:chocolate", "/v1/lots/transform", {
       inputIds: [liquorForChocolate],
-      outputs: [{ form: FormId.chocolate, grams: share(received, 9_900).toString(), metadata: conche.digest }],
+      outputs: [{ form: form.chocolate, grams: share(receivedLiquor, 9_900).toString(), metadata: conche.digest }],
     })).outputs.lotIds![0]!;
 
     return {
       lotAttestations,
       memberAttestations,
       revoked,
-      record: { deliveries: deliveryIds, dryBeans: dried.map((d) => d.lotId), exportLot, nibs, liquor, liquorPressed: pressed, liquorForChocolate, butter, powder, chocolate },
+      record: {
+        deliveries: deliveryIds,
+        dryBeans: dried.map((d) => d.lotId),
+        salesLots: Object.fromEntries(received.map((r) => [r.cooperative, r.salesLot])),
+        exportLot,
+        nibs,
+        liquor,
+        liquorPressed: pressed,
+        liquorForChocolate,
+        butter,
+        cake,
+        chocolate,
+      },
     };
   }
 
   // ------------------------------------------------------------------------------------- rubber
 
   private async rubber(deliveries: ReturnType<typeof rubberDeliveries>, plots: ReadonlyArray<{ commitment: string }>) {
-    const { buyingStation: station, tyreMaker } = this.actors;
-    this.log(`demo: ${deliveries.length} cup-lump deliveries at the Songkhla buying station`);
+    const { buyingStation: station, blockMill: mill, tyreMaker } = this.actors;
+    const form = demoFormIds();
+    this.log(`demo: ${deliveries.length} cup-lump deliveries at the Na Thawi buying station`);
     const tickets = await mapLimited(deliveries, 8, (delivery) => station.putJson(delivery.ticket));
-    const minted = await this.step(station, "demo:rubber:deliveries", "/v1/lots/mint-batch", {
-      deliveries: deliveries.map((delivery, i) => ({ form: FormId.cupLump, grams: delivery.grams.toString(), metadata: tickets[i]!.digest, origin: plots[i]!.commitment })),
-    });
-    const deliveryIds = minted.outputs.lotIds!;
+    // The station's clerk records each day's deliveries in one batch.
+    const days = [...new Set(deliveries.map((delivery) => delivery.date))];
+    const deliveryIds: string[] = new Array(deliveries.length);
+    await Promise.all(
+      days.map(async (date) => {
+        const indexes = deliveries.flatMap((delivery, i) => (delivery.date === date ? [i] : []));
+        const minted = await this.step(station, `demo:rubber:deliveries:${date}`, "/v1/lots/mint-batch", {
+          deliveries: indexes.map((i) => ({ form: form.cupLump, grams: deliveries[i]!.grams.toString(), metadata: tickets[i]!.digest, origin: plots[i]!.commitment })),
+        });
+        minted.outputs.lotIds!.forEach((lotId, k) => (deliveryIds[indexes[k]!] = lotId));
+      }),
+    );
 
-    // TSR 20: the block weighs what the cup lump held as dry rubber (DRC), less 1.5 % lost in the mill.
+    // The week's lump goes on one truck to the block rubber factory, which weighs it in lighter
+    // (lump loses water in storage) and measures its dry rubber content again.
+    const sentGrams = deliveries.reduce((sum, delivery) => sum + delivery.grams, 0n);
     const dryRubber = deliveries.reduce((sum, delivery) => sum + share(delivery.grams, delivery.drcBps), 0n);
-    const blockGrams = share(dryRubber, 9_850);
-    const mill = await station.putJson({ document: "block mill record", grade: "TSR 20 (STR 20)", dry_rubber_kg: Number(dryRubber / 1000n), bales_35kg: Math.round(Number(blockGrams) / 35_000), dirt_pct: 0.12 });
-    const tsr20 = (await this.step(station, "demo:rubber:tsr20", "/v1/lots/transform", {
-      inputIds: deliveryIds,
-      outputs: [{ form: FormId.tsr20, grams: blockGrams.toString(), metadata: mill.digest }],
+    const truck = await station.putJson({ document: "truck load", date: RUBBER_TIMELINE.atFactory, deliveries: deliveries.length, kg: Number(sentGrams / 1000n), buyer: demoMember("blockMill").document.name });
+    const truckload = (await this.step(station, "demo:rubber:truckload", "/v1/lots/merge", { lotIds: deliveryIds, metadata: truck.digest })).outputs.lotIds![0]!;
+    const weighedIn = await this.handover(station, mill, "demo:rubber:to-factory", truckload, sentGrams, RUBBER_FIGURES.weighInBps);
+
+    // STR 20: the block weighs what the lump held as dry rubber, less what the mill loses.
+    const blockGrams = share(dryRubber, RUBBER_FIGURES.millRecoveryBps);
+    const milling = await mill.putJson({
+      document: "block mill record",
+      date: RUBBER_TIMELINE.milled,
+      grade: "STR 20",
+      received_kg: Number(weighedIn / 1000n),
+      drc_pct: Math.round(Number((dryRubber * 10_000n) / weighedIn)) / 100,
+      dry_rubber_kg: Number(dryRubber / 1000n),
+      bales_35kg: Math.round(Number(blockGrams) / 35_000),
+      dirt_pct: 0.12,
+    });
+    const tsr20 = (await this.step(mill, "demo:rubber:tsr20", "/v1/lots/transform", {
+      inputIds: [truckload],
+      outputs: [{ form: form.tsr20, grams: blockGrams.toString(), metadata: milling.digest }],
     })).outputs.lotIds![0]!;
-    await this.handover(station, tyreMaker, "demo:rubber:to-tyre-maker", tsr20, blockGrams, 9_985);
-    return { record: { deliveries: deliveryIds, tsr20 } };
+    await this.handover(mill, tyreMaker, "demo:rubber:to-tyre-maker", tsr20, blockGrams, 9_985);
+    return { record: { deliveries: deliveryIds, truckload, tsr20 } };
   }
 
   // --------------------------------------------------------------------------------- attestations
@@ -347,18 +453,18 @@ class Seeder {
     const cached = this.schemeIds.get(key);
     if (cached) return cached;
     const scheme = schemeByKey(key);
-    const id = Number(await this.attestationRegistry!.schemeIdOf(scheme.name, scheme.version));
+    const id = await registeredSchemeId(this.attestationRegistry!, scheme);
     if (id === 0) throw new DemoSeedError(`scheme ${scheme.name} ${scheme.version} is not registered on chain`);
     this.schemeIds.set(key, id);
     return id;
   }
 
-  /** The governor accredits the forest monitor for EUDR plots and the certifier for the farm and premium schemes. */
+  /** The governor accredits the forest monitor for the plots' forest-loss check and the certifier for the farm and premium schemes. */
   private async accreditCertifiers(): Promise<void> {
     const accreditations: Array<[DemoMemberKey, string]> = [
-      ["forestMonitor", "eudr-deforestation-free"],
-      ["certifier", "rainforest-alliance-like-farm"],
-      ["certifier", "fairtrade-like-premium"],
+      ["forestMonitor", "no-forest-loss-since-2020"],
+      ["certifier", "certified-farm"],
+      ["certifier", "fair-price-premium"],
     ];
     const registry = this.attestationRegistry!;
     const now = Math.floor(Date.now() / 1000);
@@ -385,23 +491,24 @@ class Seeder {
     if (calls.length > 0) this.log(`demo: governance accredited the certifiers (${calls.length} accreditations)`);
   }
 
-  /** The forest monitor attests every plot deforestation-free (satellite change detection). */
+  /** The forest monitor attests that no forest loss was detected on any plot since the cut-off (satellite change detection). */
   private async plotAttestations(cocoaPlots: ReadonlyArray<{ commitment: string }>, rubberPlots: ReadonlyArray<{ commitment: string }>): Promise<{ plots: number }> {
     const plots = [...cocoaPlots, ...rubberPlots];
     const monitor = this.actors.forestMonitor;
-    const analysis = await monitor.putJson({ document: "deforestation-free analysis", method: "Sentinel-2 and Landsat change detection, 2020-12-31 cut-off", plots: plots.length, result: "no forest loss after the cut-off" });
+    const analysis = await monitor.putJson({ document: "forest-loss analysis", method: "Sentinel-2 and Landsat change detection, cut-off 2020-12-31", plots: plots.length, result: "no forest loss detected since the cut-off" });
     await this.step(monitor, "demo:attest:plots", "/v1/attestations/batch", {
-      scheme: await this.schemeId("eudr-deforestation-free"),
+      scheme: await this.schemeId("no-forest-loss-since-2020"),
       attestations: plots.map((plot) => ({ subjectKind: "plot", subject: plot.commitment, evidence: analysis.digest })),
     });
-    this.log(`demo: ${plots.length} plots attested deforestation-free`);
+    this.log(`demo: ${plots.length} plots attested: no forest loss detected since 31 Dec 2020`);
     return { plots: plots.length };
   }
 
   // ---------------------------------------------------------------------------------- the steps
 
-  private async registerPlots(member: Actor, deliveries: readonly DemoDelivery[]): Promise<Array<{ commitment: string; areaM2: number }>> {
+  private async registerPlots<D extends DemoDelivery>(deliveries: readonly D[], buyerOf: (delivery: D) => Actor): Promise<Array<{ commitment: string; areaM2: number }>> {
     return mapLimited(deliveries, 8, async (delivery) => {
+      const member = buyerOf(delivery);
       // Registered before (an interrupted seed)? Each registration draws a new salt, so look first.
       const { rows } = await this.gateway.db.query<{ commitment: string; area_m2: string | number }>(
         "select commitment, area_m2 from origin_plots where member_id = $1 and farmer_ref = $2 order by registered_at limit 1",
@@ -411,6 +518,39 @@ class Seeder {
       const { country, province, district } = delivery.district;
       return member.expect([200, 201], "POST", "/v1/plots", { farmerRef: delivery.farmerRef, geometry: delivery.geometry, country, province, district });
     });
+  }
+
+  /**
+   * The farmers behind the deliveries, registered with their consents through `/v1/farmers`.
+   * Found again by their card code when registered before (an interrupted seed). Answers each
+   * delivery's farmer id.
+   */
+  private async registerFarmers<D extends DemoDelivery>(deliveries: readonly D[], memberOf: (delivery: D) => Actor, region: "sulawesi" | "songkhla"): Promise<string[]> {
+    const farmers = demoFarmers(deliveries, region);
+    const deliveryOf = new Map(deliveries.map((delivery) => [delivery.farmerRef, delivery]));
+    const ids = await mapLimited(farmers, 4, async ({ farmerRef, farmer, consents, withdrawn }) => {
+      const member = memberOf(deliveryOf.get(farmerRef)!);
+      const created = await member.call("POST", "/v1/farmers", farmer);
+      const id: string =
+        created.status === 201
+          ? created.body.id
+          : (await member.expect(200, "GET", `/v1/farmers?status=all&code=${encodeURIComponent(farmer.code)}`)).farmers[0]?.id;
+      if (!id) throw new DemoSeedError(`farmer ${farmer.code} of member ${member.memberId}: ${created.status}`, { details: JSON.stringify(created.body).slice(0, 600) });
+      const recorded: Array<{ id: string; scope: string; active: boolean }> =
+        created.status === 201 ? [] : (await member.expect(200, "GET", `/v1/farmers/${id}/consents`)).consents;
+      for (const consent of consents) {
+        if (recorded.some((existing) => existing.scope === consent.scope)) continue;
+        recorded.push(await member.expect(201, "POST", `/v1/farmers/${id}/consents`, { ...consent, recordedBy: "field agent (demo)" }));
+      }
+      for (const scope of withdrawn) {
+        const active = recorded.find((existing) => existing.scope === scope && existing.active);
+        if (active) await member.expect(200, "POST", `/v1/farmers/${id}/consents/${active.id}/withdraw`, { recordedBy: "field agent (demo)", reason: "the farmer asked not to be named" });
+      }
+      return id;
+    });
+    const byRef = new Map(farmers.map((farmer, i) => [farmer.farmerRef, ids[i]!]));
+    this.log(`demo: ${farmers.length} farmers registered with their consents`);
+    return deliveries.map((delivery) => byRef.get(delivery.farmerRef)!);
   }
 
   private async step(member: Actor, key: string, route: string, body: unknown): Promise<MinedRequest> {
@@ -447,4 +587,9 @@ async function mapLimited<T, R>(items: readonly T[], limit: number, work: (item:
     }),
   );
   return results;
+}
+
+/** The catalogue ids of the forms the story records its lots as. */
+function demoFormIds(): Record<keyof typeof DEMO_FORM_KEYS, number> {
+  return Object.fromEntries(Object.entries(DEMO_FORM_KEYS).map(([name, key]) => [name, formByKey(key).id])) as Record<keyof typeof DEMO_FORM_KEYS, number>;
 }

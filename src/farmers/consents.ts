@@ -21,8 +21,10 @@ export type Consent = {
   evidenceCid: string | null;
   witness: string | null;
   recordedBy: string;
+  /** The id of the API token the consent was recorded with (`members_auth`), when known. */
+  recordedByToken: number | null;
   recordedAt: Date;
-  withdrawal: { recordedBy: string; reason: string; withdrawnAt: Date } | null;
+  withdrawal: { recordedBy: string; recordedByToken: number | null; reason: string; withdrawnAt: Date } | null;
 };
 
 /** Whether the farmer's consent for `scope` holds now: recorded and not withdrawn. */
@@ -50,14 +52,16 @@ type ConsentRow = {
   evidence_cid: string | null;
   witness_enc: Buffer | null;
   recorded_by: string;
+  recorded_by_token: bigint | null;
   recorded_at: Date;
   withdrawn_by: string | null;
+  withdrawn_by_token: bigint | null;
   withdrawal_reason: string | null;
   withdrawn_at: Date | null;
 };
 
-const SELECT = `select c.id, c.farmer_id, c.scope, c.method, c.certifier_member_id, c.evidence_cid, c.witness_enc, c.recorded_by, c.recorded_at,
-  w.recorded_by as withdrawn_by, w.reason as withdrawal_reason, w.withdrawn_at
+const SELECT = `select c.id, c.farmer_id, c.scope, c.method, c.certifier_member_id, c.evidence_cid, c.witness_enc, c.recorded_by, c.recorded_by_token, c.recorded_at,
+  w.recorded_by as withdrawn_by, w.recorded_by_token as withdrawn_by_token, w.reason as withdrawal_reason, w.withdrawn_at
   from farmer_consents c left join farmer_consent_withdrawals w on w.consent_id = c.id`;
 
 function consentOf(sealer: RecordSealer, row: ConsentRow): Consent {
@@ -70,8 +74,11 @@ function consentOf(sealer: RecordSealer, row: ConsentRow): Consent {
     evidenceCid: row.evidence_cid,
     witness: openField(sealer, row.id, "witness", row.witness_enc) as string | null,
     recordedBy: row.recorded_by,
+    recordedByToken: row.recorded_by_token === null ? null : Number(row.recorded_by_token),
     recordedAt: row.recorded_at,
-    withdrawal: row.withdrawn_at ? { recordedBy: row.withdrawn_by!, reason: row.withdrawal_reason ?? "", withdrawnAt: row.withdrawn_at } : null,
+    withdrawal: row.withdrawn_at
+      ? { recordedBy: row.withdrawn_by!, recordedByToken: row.withdrawn_by_token === null ? null : Number(row.withdrawn_by_token), reason: row.withdrawal_reason ?? "", withdrawnAt: row.withdrawn_at }
+      : null,
   };
 }
 
@@ -84,7 +91,14 @@ function consentOf(sealer: RecordSealer, row: ConsentRow): Consent {
  * @throws {FarmerReadOnlyError} an auditing certifier.
  * @throws {FarmerInputError} the form is not this cooperative's private document.
  */
-export async function recordConsent(db: Queryable, sealer: RecordSealer, farmerId: string, memberId: bigint, consent: ConsentCreate): Promise<Consent> {
+export async function recordConsent(
+  db: Queryable,
+  sealer: RecordSealer,
+  farmerId: string,
+  memberId: bigint,
+  consent: ConsentCreate,
+  recordedByToken: number | null = null,
+): Promise<Consent> {
   await requireOwner(db, farmerId, memberId);
   if (consent.evidenceCid !== undefined) {
     const { rows } = await db.query<{ farmer_id: string | null }>("select farmer_id from private_evidence where cid = $1 and member_id = $2", [
@@ -97,8 +111,8 @@ export async function recordConsent(db: Queryable, sealer: RecordSealer, farmerI
   }
   const id = newRecordId("c");
   await db.query(
-    `insert into farmer_consents (id, farmer_id, member_id, scope, method, certifier_member_id, evidence_cid, witness_enc, recorded_by)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    `insert into farmer_consents (id, farmer_id, member_id, scope, method, certifier_member_id, evidence_cid, witness_enc, recorded_by, recorded_by_token)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
     [
       id,
       farmerId,
@@ -109,6 +123,7 @@ export async function recordConsent(db: Queryable, sealer: RecordSealer, farmerI
       consent.evidenceCid ?? null,
       sealField(sealer, id, "witness", consent.witness),
       consent.recordedBy,
+      recordedByToken,
     ],
   );
   return (await readConsent(db, sealer, farmerId, id))!;
@@ -141,13 +156,19 @@ export async function withdrawConsent(
   consentId: string,
   memberId: bigint,
   withdrawal: ConsentWithdraw,
+  recordedByToken: number | null = null,
 ): Promise<Consent> {
   await requireOwner(db, farmerId, memberId);
   const consent = await readConsent(db, sealer, farmerId, consentId);
   if (!consent) throw new FarmerNotFoundError(`farmer ${farmerId} has no consent ${consentId}`);
   if (consent.withdrawal) throw new ConsentWithdrawnError(`consent ${consentId} was withdrawn at ${consent.withdrawal.withdrawnAt.toISOString()}`);
   try {
-    await db.query("insert into farmer_consent_withdrawals (consent_id, recorded_by, reason) values ($1, $2, $3)", [consentId, withdrawal.recordedBy, withdrawal.reason ?? ""]);
+    await db.query("insert into farmer_consent_withdrawals (consent_id, recorded_by, recorded_by_token, reason) values ($1, $2, $3, $4)", [
+      consentId,
+      withdrawal.recordedBy,
+      recordedByToken,
+      withdrawal.reason ?? "",
+    ]);
   } catch (error) {
     if (sqlState(error) === SQLSTATE.uniqueViolation) throw new ConsentWithdrawnError(`consent ${consentId} was withdrawn meanwhile`);
     throw error;

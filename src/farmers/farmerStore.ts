@@ -1,11 +1,11 @@
 import type { RecordSealer } from "../chain/keystore";
-import { SQLSTATE, sqlState, type Queryable } from "../db";
+import type { Queryable } from "../db";
 import { AUDIT_CONSENT, farmerAccess, type FarmerAccess } from "./access";
 import { FarmerCodeTakenError, FarmerInputError, FarmerNotFoundError, FarmerReadOnlyError } from "./errors";
 import { formatFarmerCode, generateFarmerCode } from "./farmerCode";
 import { openField, resealField, sealField, type FieldValue } from "./fieldCipher";
 import { FARMER_ID_PATTERN, newRecordId } from "./ids";
-import { farmerPseudonym, memberSecret } from "./pseudonym";
+import { memberSecret, pseudonymizer } from "./pseudonym";
 import type { FarmerCreate, FarmerLanguage, FarmerUpdate, Gender } from "./schemas";
 
 /** A farmer as its cooperative (or an auditing certifier) reads it: every field opened. */
@@ -90,27 +90,92 @@ export type CreateFarmerParameters = { memberId: bigint; farmer: FarmerCreate };
  * @throws {FarmerCodeTakenError} the code given is printed for another farmer.
  */
 export async function createFarmer(db: Queryable, sealer: RecordSealer, { memberId, farmer }: CreateFarmerParameters): Promise<Farmer> {
-  const secret = await memberSecret(db, sealer, memberId);
-  for (let attempt = 0; ; attempt++) {
-    const id = newRecordId("f");
-    const code = farmer.code ?? generateFarmerCode();
-    const sealed = PERSONAL_FIELDS.map((name) => sealField(sealer, id, name, farmer[name] as FieldValue | undefined));
-    try {
-      const { rows } = await db.query<FarmerRow>(
-        `insert into farmers (id, member_id, pseudonym, code, language, ${SEALED_LIST})
-         values ($1, $2, $3, $4, $5, ${PERSONAL_FIELDS.map((_, i) => `$${i + 6}`).join(", ")})
-         returning id, member_id, pseudonym, code, language, created_at, updated_at, archived_at,
-                   created_at::text || '|' || id as cursor, ${SEALED_LIST}`,
-        [id, memberId.toString(), farmerPseudonym(secret, id), code, farmer.language, ...sealed],
+  const { created, codeTaken } = await createFarmers(db, sealer, { memberId, farmers: [farmer] });
+  if (codeTaken.length > 0) throw new FarmerCodeTakenError(`card code ${formatFarmerCode(farmer.code!)} is already printed for another farmer`);
+  return created[0]!;
+}
+
+export type CreateFarmersParameters = { memberId: bigint; farmers: readonly FarmerCreate[] };
+
+export type CreateFarmersReturnType = {
+  /** The farmers registered, in input order (those refused left out). */
+  created: Farmer[];
+  /** Indices of `farmers` not registered because the code given is printed for another farmer (or twice in `farmers`). */
+  codeTaken: number[];
+};
+
+/** Rows per insert statement: 12 parameters each, well under PostgreSQL's 65,535. */
+const INSERT_CHUNK = 500;
+
+/**
+ * Registers many farmers of one cooperative at once (bulk imports): the cooperative's secret read
+ * once, one insert statement per 500 farmers. A farmer whose given code is taken is left out and
+ * named in `codeTaken`; a generated code that meets a printed one is drawn again.
+ */
+export async function createFarmers(db: Queryable, sealer: RecordSealer, { memberId, farmers }: CreateFarmersParameters): Promise<CreateFarmersReturnType> {
+  const pseudonymOf = pseudonymizer(await memberSecret(db, sealer, memberId));
+  const created = new Map<number, Farmer>();
+  const codeTaken: number[] = [];
+  let pending = farmers.map((_, index) => index);
+  for (let attempt = 0; pending.length > 0; attempt++) {
+    const redraw: number[] = [];
+    for (let start = 0; start < pending.length; start += INSERT_CHUNK) {
+      const rows = pending.slice(start, start + INSERT_CHUNK).map((index) => {
+        const farmer = farmers[index]!;
+        const id = newRecordId("f");
+        const sealed = PERSONAL_FIELDS.map((name) => sealField(sealer, id, name, farmer[name] as FieldValue | undefined));
+        return { index, id, code: farmer.code ?? generateFarmerCode(), pseudonym: pseudonymOf(id), sealed };
+      });
+      const params: unknown[] = [memberId.toString()];
+      const values = rows.map((row) => {
+        params.push(row.id, row.pseudonym, row.code, farmers[row.index]!.language, ...row.sealed);
+        // This row's 12 parameters end the list; the member ($1) is shared by every row.
+        const at = (offset: number) => `$${params.length - 11 + offset}`;
+        return `(${at(0)}, $1, ${Array.from({ length: 11 }, (_, i) => at(i + 1)).join(", ")})`;
+      });
+      const { rows: inserted } = await db.query<{ id: string; created_at: Date; updated_at: Date }>(
+        `insert into farmers (id, member_id, pseudonym, code, language, ${SEALED_LIST}) values ${values.join(", ")}
+         on conflict (code) do nothing returning id, created_at, updated_at`,
+        params,
       );
-      return farmerOf(sealer, rows[0]!);
-    } catch (error) {
-      if (sqlState(error) !== SQLSTATE.uniqueViolation) throw error;
-      if (farmer.code !== undefined) throw new FarmerCodeTakenError(`card code ${formatFarmerCode(code)} is already printed for another farmer`);
-      // A generated code met one already printed (about 1 in 34 billion per farmer): draw again.
-      if (attempt >= 5) throw error;
+      const byId = new Map(inserted.map((row) => [row.id, row]));
+      for (const row of rows) {
+        const stored = byId.get(row.id);
+        const farmer = farmers[row.index]!;
+        if (stored) {
+          created.set(row.index, farmerFromInput(farmer, { id: row.id, memberId, pseudonym: row.pseudonym, code: row.code, createdAt: stored.created_at, updatedAt: stored.updated_at }));
+        } else if (farmer.code !== undefined) {
+          codeTaken.push(row.index);
+        } else {
+          // A generated code met one already printed (about 1 in 34 billion per farmer): draw again.
+          redraw.push(row.index);
+        }
+      }
     }
+    if (redraw.length > 0 && attempt >= 5) throw new FarmerCodeTakenError(`${redraw.length} generated card codes kept meeting printed ones`);
+    pending = redraw;
   }
+  return { created: [...created.keys()].sort((a, b) => a - b).map((index) => created.get(index)!), codeTaken: codeTaken.sort((a, b) => a - b) };
+}
+
+/** The record as stored, from what was sealed (no need to open it again). */
+function farmerFromInput(
+  farmer: FarmerCreate,
+  stored: { id: string; memberId: bigint; pseudonym: string; code: string; createdAt: Date; updatedAt: Date },
+): Farmer {
+  return {
+    ...stored,
+    name: farmer.name,
+    phone: farmer.phone ?? null,
+    nationalId: farmer.nationalId ?? null,
+    gender: farmer.gender ?? null,
+    birthYear: farmer.birthYear ?? null,
+    householdSize: farmer.householdSize ?? null,
+    femaleHeadedHousehold: farmer.femaleHeadedHousehold ?? null,
+    village: farmer.village ?? null,
+    language: farmer.language,
+    archivedAt: null,
+  };
 }
 
 export type ReadFarmerReturnType = { farmer: Farmer; access: FarmerAccess } | null;

@@ -4,13 +4,21 @@ const LOWER_CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz";
 
 /** An opaque record id: `prefix` and 128 random bits as 26 lower-case base32 symbols, e.g. `f_3k9...`. */
 export function newRecordId(prefix: "f" | "c"): string {
-  let value = BigInt(`0x${randomBytes(16).toString("hex")}`);
+  const bytes = randomBytes(16);
   let symbols = "";
-  for (let i = 0; i < 26; i++) {
-    symbols = LOWER_CROCKFORD[Number(value & 31n)] + symbols;
-    value >>= 5n;
+  let buffer = 0;
+  let bits = 0;
+  for (const byte of bytes) {
+    buffer = (buffer << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      bits -= 5;
+      symbols += LOWER_CROCKFORD[(buffer >> bits) & 31];
+    }
+    buffer &= (1 << bits) - 1;
   }
-  return `${prefix}_${symbols}`;
+  // 128 bits leave 3: the 26th symbol.
+  return `${prefix}_${symbols}${LOWER_CROCKFORD[buffer << (5 - bits)]}`;
 }
 
 export const FARMER_ID_PATTERN = /^f_[0-9a-z]{16,40}$/;

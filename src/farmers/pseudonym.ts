@@ -14,16 +14,14 @@ import { FarmerRecordCorruptError } from "./errors";
  * stays the same.
  */
 export function farmerPseudonym(memberSecret: Buffer, farmerId: string): string {
-  let key = pseudonymKeys.get(memberSecret);
-  if (!key) {
-    key = Buffer.from(hkdfSync("sha256", memberSecret, Buffer.alloc(0), "firstmile farmer pseudonym v1", 32));
-    pseudonymKeys.set(memberSecret, key);
-  }
-  return createHmac("sha256", key).update(`farmer:${farmerId}`).digest("hex");
+  return pseudonymizer(memberSecret)(farmerId);
 }
 
-/** The pseudonym key of a secret already derived (an import names thousands of farmers with one secret). */
-const pseudonymKeys = new WeakMap<Buffer, Buffer>();
+/** `farmerPseudonym` for many farmers of one cooperative: the key derived once. */
+export function pseudonymizer(memberSecret: Buffer): (farmerId: string) => string {
+  const key = Buffer.from(hkdfSync("sha256", memberSecret, Buffer.alloc(0), "firstmile farmer pseudonym v1", 32));
+  return (farmerId) => createHmac("sha256", key).update(`farmer:${farmerId}`).digest("hex");
+}
 
 const secretAad = (memberId: bigint) => Buffer.from(`firstmile member secret v1|${memberId}`, "utf8");
 

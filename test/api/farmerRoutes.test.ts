@@ -10,7 +10,7 @@ import { createPrivateEvidenceRoutes } from "../../src/api/privateEvidenceRoutes
 import { farmerCodeCheckSymbol } from "../../src/farmers";
 import { Role, type MemberStanding } from "../../src/membership";
 import { buildPdf } from "../evidence/fixtures";
-import { farmerTablesText, openFarmerFixture, type FarmerFixture } from "../farmers/helpers";
+import { SITI, SITI_STORED, farmerTablesText, openFarmerFixture, type FarmerFixture } from "../farmers/helpers";
 
 /**
  * The farmer and private-evidence routes in the gateway's own Express app, on a real SQL engine,
@@ -28,17 +28,6 @@ const STANDINGS = new Map<bigint, MemberStanding>([
   [BRAND, { active: true, roles: Role.brand }],
 ]);
 
-const SITI = {
-  name: "Siti Rahmawati",
-  phone: "+62 812 3456 7890",
-  nationalId: "7208014501820003",
-  gender: "female",
-  birthYear: 1982,
-  householdSize: 5,
-  femaleHeadedHousehold: true,
-  village: "Desa Tolai Barat",
-  language: "id",
-};
 const PERSONAL = ["Siti", "Rahmawati", "6281234567890", "7208014501820003", "Tolai", "Pak Lurah Wayan", "SERTIFIKAT HAK MILIK"];
 const TITLE = buildPdf("SERTIFIKAT HAK MILIK No. 00417");
 
@@ -50,6 +39,7 @@ describe("farmer and private evidence routes (HTTP)", function () {
   let server: Server;
   let base: string;
   const tokens = new Map<bigint, string>();
+  const tokenIds = new Map<bigint, number>();
   const logLines: string[] = [];
   let siti: any;
 
@@ -83,7 +73,11 @@ describe("farmer and private evidence routes (HTTP)", function () {
 
   before(async () => {
     fixture = await openFarmerFixture({ maxBytes: 64 * 1024 });
-    for (const member of STANDINGS.keys()) tokens.set(member, (await issueApiToken(fixture.db, member)).token);
+    for (const member of STANDINGS.keys()) {
+      const issued = await issueApiToken(fixture.db, member);
+      tokens.set(member, issued.token);
+      tokenIds.set(member, issued.id);
+    }
     const records = fixture.keystore.records;
     const app = createApp({
       db: fixture.db,
@@ -111,7 +105,7 @@ describe("farmer and private evidence routes (HTTP)", function () {
       expect(answer.status, JSON.stringify(answer.body)).to.equal(201);
       siti = answer.body;
       expect(answer.headers.get("location")).to.equal(`/v1/farmers/${siti.id}`);
-      expect(siti).to.deep.include({ memberId: String(COOP), name: "Siti Rahmawati", phone: "+6281234567890", gender: "female", householdSize: 5, femaleHeadedHousehold: true, language: "id", archivedAt: null, access: "owner" });
+      expect(siti).to.deep.include({ ...SITI_STORED, memberId: String(COOP), archivedAt: null, access: "owner" });
       expect(siti.code).to.match(/^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$/);
       expect(siti.pseudonym).to.match(/^[0-9a-f]{64}$/);
     });
@@ -207,14 +201,14 @@ describe("farmer and private evidence routes (HTTP)", function () {
   });
 
   describe("consents", () => {
-    it("records, lists and withdraws (appended; a second withdrawal is 409)", async () => {
+    it("records, lists and withdraws (appended, with the id of the token that wrote each; a second withdrawal is 409)", async () => {
       const recorded = await call(COOP, "POST", `/v1/farmers/${siti.id}/consents`, { scope: "research", method: "witnessed-verbal", witness: "Pak Lurah Wayan", recordedBy: "Agent Yusuf" });
       expect(recorded.status, JSON.stringify(recorded.body)).to.equal(201);
-      expect(recorded.body).to.deep.include({ scope: "research", method: "witnessed-verbal", witness: "Pak Lurah Wayan", recordedBy: "Agent Yusuf", active: true, withdrawal: null });
+      expect(recorded.body).to.deep.include({ scope: "research", method: "witnessed-verbal", witness: "Pak Lurah Wayan", recordedBy: "Agent Yusuf", recordedByToken: tokenIds.get(COOP), active: true, withdrawal: null });
       const withdrawn = await call(COOP, "POST", `/v1/farmers/${siti.id}/consents/${recorded.body.id}/withdraw`, { recordedBy: "Agent Yusuf", reason: "changed mind" });
       expect(withdrawn.status).to.equal(200);
       expect(withdrawn.body.active).to.equal(false);
-      expect(withdrawn.body.withdrawal).to.deep.include({ recordedBy: "Agent Yusuf", reason: "changed mind" });
+      expect(withdrawn.body.withdrawal).to.deep.include({ recordedBy: "Agent Yusuf", recordedByToken: tokenIds.get(COOP), reason: "changed mind" });
       expectProblem(await call(COOP, "POST", `/v1/farmers/${siti.id}/consents/${recorded.body.id}/withdraw`, { recordedBy: "Agent Yusuf" }), 409, "conflict");
       const listed = await call(COOP, "GET", `/v1/farmers/${siti.id}/consents`);
       expect(listed.body.consents.map((consent: { id: string; active: boolean }) => [consent.id, consent.active])).to.deep.equal([[recorded.body.id, false]]);

@@ -130,6 +130,10 @@ describe("fuzzing the API from its own /openapi.json (seeded, bounded)", functio
                 (select count(*) from evidence_uploads)::int as evidence,
                 (select count(*) from origin_plots)::int as plots,
                 (select count(*) from products)::int as products,
+                (select count(*) from farmers)::int as farmers,
+                (select count(*) from farmer_consents)::int as consents,
+                (select count(*) from farmer_consent_withdrawals)::int as withdrawals,
+                (select count(*) from private_evidence)::int as private_evidence,
                 (select count(*) from members_auth)::int as tokens,
                 (select count(*) from custodial_keys)::int as keys`,
       )

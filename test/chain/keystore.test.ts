@@ -140,6 +140,17 @@ describeEachEngine("keystore", (engine) => {
       expect(await (await keystore.signer(b)).getAddress()).to.equal(b);
     });
 
+    it("seals private records under a key of their own: a custodial key's blob does not open as a record, nor a record under other associated data", async () => {
+      const address = (await keystore.createAccount(7n)).toLowerCase();
+      const { rows } = await db.query<{ encrypted_key: Buffer }>("select encrypted_key from custodial_keys where address = $1", [address]);
+      expect(keystore.records.open(rows[0]!.encrypted_key, Buffer.from(address, "utf8"))).to.equal(null);
+      const blob = keystore.records.seal(Buffer.from("Siti Rahmawati"), Buffer.from("farmer f_1 name"));
+      expect(blob.includes(Buffer.from("Siti"))).to.equal(false);
+      expect(keystore.records.open(blob, Buffer.from("farmer f_1 name"))!.toString()).to.equal("Siti Rahmawati");
+      expect(keystore.records.open(blob, Buffer.from("farmer f_2 name"))).to.equal(null);
+      expect(inspect(keystore.records)).not.to.match(/[0-9a-f]{64}/);
+    });
+
     it("prints the keystore and its signers without key material", async () => {
       const keys: string[] = [];
       ({ keystore } = await openKeystore({

@@ -8,7 +8,8 @@ import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { AttestationRegistry__factory, Governance__factory, LotRegistry__factory } from "../../typechain-types";
 import { FormId } from "../../src/lots/forms";
 import { deployAll } from "../../deploy";
-import { ChainOfCustody, DEMO_SCHEMES, subjectsToBits } from "../../src/attestations";
+import { ChainOfCustody, DEMO_SCHEMES, registeredSchemeId, schemeByKey, subjectsToBits } from "../../src/attestations";
+import { applyGoverned } from "../../src/governance";
 
 describe("deploy step 004_attestations", function () {
   it("deploys the registry, sets it as the lot observer, registers the demo schemes, and does nothing the second time", async function () {
@@ -86,6 +87,35 @@ describe("deploy on a network that is not for development", function () {
       expect(await deployAll({ signer: deployer, file: path.join(dir, "demo.json"), network: "external", demoSchemes: true }).then(
         async (d) => AttestationRegistry__factory.connect(d.contracts.AttestationRegistry.address, deployer).schemeCount(),
       )).to.equal(BigInt(DEMO_SCHEMES.length));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("deploy on a chain that registered a demo scheme under its former name", function () {
+  it("finds it there and registers no second one", async function () {
+    const [deployer] = await ethers.getSigners();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "firstmile-deploy-"));
+    try {
+      const file = path.join(dir, "older.json");
+      const deployments = await deployAll({ signer: deployer, file, network: "older", demoSchemes: false });
+      const attestations = AttestationRegistry__factory.connect(deployments.contracts.AttestationRegistry.address, deployer);
+      const premium = schemeByKey("fair-price-premium");
+      const [formerName] = premium.formerNames!;
+      await applyGoverned(deployer, deployments, [{
+        target: await attestations.getAddress(),
+        data: attestations.interface.encodeFunctionData("registerScheme", [formerName!, premium.version, ChainOfCustody[premium.model], subjectsToBits(premium.subjects), premium.defaultValiditySeconds]),
+        description: "the premium scheme as an older release named it",
+      }]);
+      const formerId = Number(await attestations.schemeIdOf(formerName!, premium.version));
+      expect(formerId).to.equal(1);
+
+      await deployAll({ signer: deployer, file, network: "older", demoSchemes: true });
+      expect(await attestations.schemeCount()).to.equal(BigInt(DEMO_SCHEMES.length));
+      expect(await attestations.schemeIdOf(premium.name, premium.version)).to.equal(0n);
+      expect(await registeredSchemeId(attestations, premium)).to.equal(formerId);
+      expect(await registeredSchemeId(attestations, schemeByKey("organic"))).to.be.greaterThan(1);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -3,6 +3,8 @@ import path from "node:path";
 import { expect } from "chai";
 import { dataPaths } from "../../src/config";
 import { seedDemo, type DemoRecord } from "../../src/demo/seedDemo";
+import { COCOA_COOPERATIVES, DEMO_FORM_KEYS, DEMO_MEMBERS, cocoaDeliveries, fermentationBoxes } from "../../src/demo/story";
+import { formByKey } from "../../src/lots/forms";
 import { getLotDag } from "../../src/indexer/queries";
 import { summariseOrigins } from "../../src/origins";
 import { startTestGateway, type TestGateway } from "../gateway/helpers";
@@ -21,6 +23,8 @@ describe("the demo story (real gateway: seeded once, through the HTTP API and th
     expect(dag!.nextCursor).to.equal(null);
     return dag!.items.map((node) => node.lot);
   };
+  const lotRow = async (lotId: string) =>
+    (await running.gateway.db.query<{ creator: string; form: number }>("select creator_member::text as creator, form from lots where lot_id = $1", [lotId])).rows[0]!;
   const outboxCount = async () => (await running.gateway.db.query<{ n: number }>("select count(*)::int as n from outbox")).rows[0]!.n;
 
   before(async function () {
@@ -42,12 +46,12 @@ describe("the demo story (real gateway: seeded once, through the HTTP API and th
     expect(written).to.include.keys(["chocolate_page_url", "tyre_page_url", "members", "cocoa", "rubber", "products"]);
     expect(written.chocolate_page_url).to.equal(`${running.gateway.url}/01/0${record.products.chocolate.gtin.slice(-13)}/10/${record.products.chocolate.batch}`);
     expect(written.tyre_page_url).to.match(new RegExp(`^${running.gateway.url}/01/\\d{14}/10/`));
-    expect(Object.keys(written.members)).to.have.length(8);
+    expect(Object.keys(written.members).sort()).to.deep.equal(DEMO_MEMBERS.map((m) => m.key).sort());
     console.log(`      (seeded in ${seconds.toFixed(1)} s)`);
     expect(seconds).to.be.below(60);
   });
 
-  it("traces the chocolate bar to 40 wet-bean deliveries from registered plots in three districts", async function () {
+  it("traces the chocolate bar to 40 wet-bean deliveries from registered plots in three districts, each bought by that district's cooperative", async function () {
     const lots = await ancestors(record.cocoa.chocolate);
     const deliveries = lots.filter((lot) => lot.genesis === "minted");
     expect(deliveries).to.have.length(40);
@@ -66,10 +70,33 @@ describe("the demo story (real gateway: seeded once, through the HTTP API and th
     expect(Number(rows[0]!.max)).to.be.at.most(30_000);
     // Fermented and dried, merged, ground, pressed: each form on the way.
     expect([...new Set(lots.map((lot) => lot.form.name))]).to.include.members(["cocoa dry beans", "cocoa nibs", "cocoa liquor"]);
+
+    // Each delivery was minted by the cooperative of its district, and each box fermented one day's deliveries.
+    const story = cocoaDeliveries();
+    const byId = new Map(lots.map((lot) => [lot.lotId, lot]));
+    record.cocoa.deliveries.forEach((lotId, i) => expect(byId.get(lotId)!.creator.memberId, story[i]!.farmerRef).to.equal(record.members[story[i]!.cooperative]));
+    const boxes = fermentationBoxes(story);
+    expect(record.cocoa.dryBeans).to.have.length(boxes.length);
+    const { rows: inputs } = await running.gateway.db.query<{ child: string; parent: string }>(
+      "select child_id::text as child, parent_id::text as parent from lot_edges where child_id = any($1::int8[])",
+      [record.cocoa.dryBeans],
+    );
+    record.cocoa.dryBeans.forEach((lotId, b) => {
+      const fed = inputs.filter((edge) => edge.child === lotId).map((edge) => edge.parent).sort();
+      expect(fed, boxes[b]!.box).to.deep.equal(boxes[b]!.deliveries.map((i) => record.cocoa.deliveries[i]!).sort());
+      expect(byId.get(lotId)!.creator.memberId).to.equal(record.members[boxes[b]!.cooperative]);
+    });
+    // Each cooperative's sales lot went to the exporter, which made the export lot of all three.
+    expect(Object.keys(record.cocoa.salesLots).sort()).to.deep.equal(COCOA_COOPERATIVES.map((c) => c.key).sort());
+    expect(byId.get(record.cocoa.exportLot)!.creator.memberId).to.equal(record.members.exporter);
+    expect((await lotRow(record.cocoa.cake)).form).to.equal(formByKey(DEMO_FORM_KEYS.pressCake).id);
   });
 
-  it("traces the tyre batch to the cup-lump deliveries in Songkhla", async function () {
+  it("traces the tyre batch to the cup-lump deliveries in Songkhla, through the buying station and the block rubber factory", async function () {
     const lots = await ancestors(record.rubber.tsr20);
+    const byId = new Map(lots.map((lot) => [lot.lotId, lot]));
+    expect(byId.get(record.rubber.truckload)!.creator.memberId).to.equal(record.members.buyingStation);
+    expect((await lotRow(record.rubber.tsr20)).creator).to.equal(record.members.blockMill);
     const deliveries = lots.filter((lot) => lot.genesis === "minted");
     expect(deliveries.map((lot) => lot.lotId).sort()).to.deep.equal([...record.rubber.deliveries].sort());
     expect(new Set(deliveries.map((lot) => lot.form.name))).to.deep.equal(new Set(["rubber cup lump"]));
@@ -85,17 +112,44 @@ describe("the demo story (real gateway: seeded once, through the HTTP API and th
     expect(rows).to.deep.include({ gtin: record.products.tyre.gtin, lot_id: record.rubber.tsr20, member_id: record.members.tyreMaker });
   });
 
-  it("has certifiers attest plots, lots and the cooperative, and one delivery's attestation revoked, in the chocolate bar's ancestry", async function () {
+  it("has certifiers attest plots, lots and the cooperatives, and one delivery's attestation revoked, in the chocolate bar's ancestry", async function () {
     if (record.attestations === null) this.skip();
-    expect(record.attestations).to.deep.include({ plots: 64, lots: 40, members: 1 });
+    expect(record.attestations).to.deep.include({ plots: 64, lots: 40, members: COCOA_COOPERATIVES.length });
     expect(record.attestations.revoked).to.have.length(1);
     const { rows } = await running.gateway.db.query<{ kind: number; n: number; revoked: number }>(
       "select subject_kind as kind, count(*)::int as n, count(*) filter (where revoked)::int as revoked from attestations group by subject_kind order by subject_kind",
     );
-    expect(rows).to.deep.equal([{ kind: 1, n: 40, revoked: 1 }, { kind: 2, n: 64, revoked: 0 }, { kind: 3, n: 1, revoked: 0 }]);
+    expect(rows).to.deep.equal([{ kind: 1, n: 40, revoked: 1 }, { kind: 2, n: 64, revoked: 0 }, { kind: 3, n: COCOA_COOPERATIVES.length, revoked: 0 }]);
     const { rows: revoked } = await running.gateway.db.query<{ uid: string; lot_id: string }>("select uid, lot_id::text from attestations where revoked");
     expect(revoked[0]!.uid).to.equal(record.attestations.revoked[0]);
     expect(record.cocoa.deliveries).to.include(revoked[0]!.lot_id);
+  });
+
+  it("registers the farmer behind every delivery through the API, with consents, some name consents withdrawn, personal fields sealed", async function () {
+    const farmers = record.farmers!;
+    expect(farmers.cocoa).to.have.length(record.cocoa.deliveries.length);
+    expect(farmers.rubber).to.have.length(record.rubber.deliveries.length);
+    // Each farmer is registered by the member that bought the delivery.
+    const { rows: owners } = await running.gateway.db.query<{ id: string; member_id: string }>("select id, member_id::text from farmers");
+    const ownerOf = new Map(owners.map((row) => [row.id, row.member_id]));
+    const rubberBuyer = record.members.buyingStation;
+    expect(new Set(farmers.rubber.map((id) => ownerOf.get(id)))).to.deep.equal(new Set([rubberBuyer]));
+    const cocoaBuyers = new Set(farmers.cocoa.map((id) => ownerOf.get(id)));
+    expect(cocoaBuyers.size).to.equal(3);
+    expect(cocoaBuyers.has(rubberBuyer)).to.equal(false);
+    const counts = await running.gateway.db.query<{ rubber: boolean; n: number; with_name: number; withdrawn: number }>(
+      `select f.member_id = $1 as rubber, count(*)::int as n,
+              count(*) filter (where exists (select 1 from farmer_consents c where c.farmer_id = f.id and c.scope = 'eudr-statement-with-name'))::int as with_name,
+              count(*) filter (where exists (select 1 from farmer_consents c join farmer_consent_withdrawals w on w.consent_id = c.id where c.farmer_id = f.id))::int as withdrawn
+         from farmers f group by 1 order by 1`,
+      [rubberBuyer],
+    );
+    expect(counts.rows).to.deep.equal([
+      { rubber: false, n: farmers.cocoa.length, with_name: 32, withdrawn: 4 },
+      { rubber: true, n: farmers.rubber.length, with_name: 19, withdrawn: 3 },
+    ]);
+    const { rows } = await running.gateway.db.query<{ gender_enc: Buffer }>("select gender_enc from farmers where id = $1", [farmers.cocoa[0]]);
+    expect(rows[0]!.gender_enc.includes(Buffer.from("male"))).to.equal(false);
   });
 
   it("seeds nothing the second time: the same record, no new request, no new block", async function () {
@@ -120,5 +174,9 @@ describe("the demo story (real gateway: seeded once, through the HTTP API and th
     expect(await outboxCount()).to.equal(requests);
     const { rows: after } = await running.gateway.db.query<{ n: number }>("select count(*)::int as n from lots");
     expect(after[0]!.n).to.equal(before[0]!.n);
+    const { rows: people } = await running.gateway.db.query<{ farmers: number; consents: number; withdrawals: number }>(
+      "select (select count(*) from farmers)::int as farmers, (select count(*) from farmer_consents)::int as consents, (select count(*) from farmer_consent_withdrawals)::int as withdrawals",
+    );
+    expect(people[0]).to.deep.equal({ farmers: 64, consents: 64 * 2 + 32 + 19, withdrawals: 7 });
   });
 });

@@ -5,11 +5,11 @@ import { expect } from "chai";
 import { Command } from "commander";
 import { registerVerifyCommand } from "../../src/cli/commands/verify";
 import { seedDemo, type DemoRecord } from "../../src/demo/seedDemo";
-import { cocoaDeliveries, rubberDeliveries, DEMO_MEMBERS } from "../../src/demo/story";
+import { COCOA_COOPERATIVES, cocoaDeliveries, rubberDeliveries, DEMO_MEMBERS } from "../../src/demo/story";
 import { sendControlCommand } from "../../src/gateway/controlSocket";
 import { cidToDigest } from "../../src/evidence";
 import { plotAreaM2 } from "../../src/origins";
-import { LOCALES } from "../../src/web/i18n";
+import { LOCALES, NAMES } from "../../src/web/i18n";
 import type { LotPassport } from "../../src/web/passport/types";
 import { makeTempDir, removeTempDir } from "../helpers/tmp";
 import { client, startTestGateway, type TestGateway } from "../gateway/helpers";
@@ -85,21 +85,28 @@ describe("the consumer's page in a real browser (demo story, Chromium at 360 px)
       });
     });
 
-    it("shows the custody path: cooperative, exporter, grinder, brand, in that order", async function () {
+    it("shows the custody path: the cooperatives, exporter, grinder, chocolate maker, in that order", async function () {
+      const deliveries = cocoaDeliveries();
       await onPhone(demo.chocolate_page_url, async (opened) => {
         const steps = await opened.page.locator("main > ol > li").allInnerTexts();
         const at = (pattern: string) => steps.findIndex((step) => step.includes(pattern));
-        const delivered = at(`40 deliveries to ${name("cooperative")}`);
-        const toExporter = at(`Handed over from ${name("cooperative")} (cooperative) to ${name("exporter")}`);
-        const toGrinder = at(`Handed over from ${name("exporter")} (processor) to ${name("grinder")}`);
-        const toBrand = at(`Handed over from ${name("grinder")} (processor) to ${name("brand")}`);
-        expect([delivered, toExporter, toGrinder, toBrand], steps.join("\n")).to.satisfy((order: number[]) => order.every((i, k) => i >= 0 && (k === 0 || i > order[k - 1]!)));
-        expect(steps.some((step) => step.startsWith(`Processed by ${name("brand")}`)), "the brand's conching").to.equal(true);
+        for (const cooperative of COCOA_COOPERATIVES) {
+          const count = deliveries.filter((d) => d.cooperative === cooperative.key).length;
+          const delivered = at(`${count} deliveries to ${name(cooperative.key)} (cooperative)`);
+          const toExporter = at(`Handed over from ${name(cooperative.key)} (cooperative) to ${name("exporter")} (exporter)`);
+          expect(delivered, steps.join("\n")).to.be.at.least(0);
+          expect(toExporter, steps.join("\n")).to.be.greaterThan(delivered);
+        }
+        const toExporter = Math.max(...COCOA_COOPERATIVES.map((cooperative) => at(`Handed over from ${name(cooperative.key)}`)));
+        const toGrinder = at(`Handed over from ${name("exporter")} (exporter) to ${name("grinder")} (cocoa grinder)`);
+        const toBrand = at(`Handed over from ${name("grinder")} (cocoa grinder) to ${name("brand")} (chocolate maker)`);
+        expect([toExporter, toGrinder, toBrand], steps.join("\n")).to.satisfy((order: number[]) => order.every((i, k) => i >= 0 && (k === 0 || i > order[k - 1]!)));
+        expect(steps.some((step) => step.startsWith(`Processed by ${name("brand")}`)), "the chocolate maker's conching").to.equal(true);
         expect(await opened.page.locator("main > svg rect").count(), "the custody path as an inline SVG graph").to.equal(steps.length);
       });
     });
 
-    it("shows each attestation's status with its certifier and scheme: a summary per scheme, revoked ones first, plots' deforestation-free attestations", async function () {
+    it("shows each attestation's status with its certifier and scheme: a summary per scheme, revoked ones first, plots' forest-loss attestations", async function () {
       const twin = (await (await fetch(`${demo.chocolate_page_url}?format=json`)).json()) as LotPassport;
       const status = new Map(twin.attestations.map((a) => [a.uid, a.status]));
       expect(demo.attestations!.revoked.map((uid) => status.get(uid)), "the seed's revocation").to.deep.equal(["revoked"]);
@@ -110,6 +117,10 @@ describe("the consumer's page in a real browser (demo story, Chromium at 360 px)
       await onPhone(demo.chocolate_page_url, async (opened) => {
         const text = await opened.page.locator("main").innerText();
         expect(text).to.include(`about ${plotSubjects.size} origin plots`);
+        // Schemes named for what was checked, never after a certification trademark.
+        expect(text).to.include("No forest loss detected since 31 Dec 2020 (satellite check)");
+        expect(text).to.include("Fair-price premium eligible");
+        expect(text).not.to.match(/fairtrade|rainforest|EUDR|deforestation-free/i);
         const revokedLine = opened.page.locator("li", { has: opened.page.locator(".st-revoked") }).filter({ hasText: demo.attestations!.revoked[0]! });
         expect(await revokedLine.count(), "the seed's revoked attestation is listed, before valid ones").to.equal(1);
         const valid = await opened.page.locator("li", { has: opened.page.locator(".st-valid") }).allInnerTexts();
@@ -210,8 +221,9 @@ describe("the consumer's page in a real browser (demo story, Chromium at 360 px)
         expect(body).to.include(demo.products.tyre.name);
         expect(body).to.include(`${deliveries.length} farm deliveries`);
         for (const district of ["Hat Yai, Songkhla, TH", "Sadao, Songkhla, TH", "Na Thawi, Songkhla, TH"]) expect(body).to.include(district);
-        expect(body).to.include(`Handed over from ${name("buyingStation")}`);
-        expect(body).to.include(name("tyreMaker"));
+        expect(body).to.include(`Handed over from ${name("buyingStation")} (buying station) to ${name("blockMill")} (block rubber factory)`);
+        expect(body).to.include(`${name("tyreMaker")} (tyre maker)`);
+        expect(body, "STR 20 from a Thai factory").to.match(/TSR 20 block \(STR 20\)/);
         expect(await opened.page.getAttribute("#verification", "class")).to.equal("v ok");
         expect(opened.transferBytes).to.be.below(30 * 1024);
         figures["tyre page HTML"] = `${opened.transferBytes} B`;
@@ -220,6 +232,18 @@ describe("the consumer's page in a real browser (demo story, Chromium at 360 px)
       });
       const qr = await fetch(`${demo.tyre_page_url}/qr.png`);
       expect(decodeQr(Buffer.from(await qr.arrayBuffer()))).to.equal(demo.tyre_page_url);
+    });
+
+    it("reads in Thai as a Songkhla dealer would say it: ยางแท่ง STR 20, จุดรับซื้อ, areas in rai", async function () {
+      const hectares = rubberDeliveries().reduce((sum, d) => sum + plotAreaM2(d.geometry), 0) / 10_000;
+      const format = new Intl.NumberFormat("th", { maximumFractionDigits: 1 });
+      await onPhone(`${demo.tyre_page_url}?lang=th`, async (opened) => {
+        const body = await text(opened);
+        expect(body).to.include("ยางแท่ง STR 20");
+        expect(body).to.include(`${name("buyingStation")} (${NAMES.th.kinds["buying-station"]})`);
+        expect(body).to.include(`${format.format(hectares)} เฮกตาร์ (${format.format(hectares * 6.25)} ไร่)`);
+        expect(body).to.include(NAMES.th.schemes["no-forest-loss-since-2020"]);
+      });
     });
   });
 

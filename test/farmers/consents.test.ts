@@ -21,6 +21,7 @@ import {
   type ConsentCreate,
   type Farmer,
 } from "../../src/farmers";
+import { describeEachEngine } from "../helpers/engines";
 import { rejection } from "../helpers/rejection";
 import { farmerTablesText, openFarmerFixture, type FarmerFixture } from "./helpers";
 
@@ -31,15 +32,14 @@ const PDF = Buffer.from("%PDF-1.4\n% signed consent form of a farmer\n%%EOF\n", 
 
 const consent = (input: Record<string, unknown>): ConsentCreate => consentCreateSchema.parse({ method: "thumbprint", recordedBy: "Agent Yusuf", ...input });
 
-describe("farmer consents: recorded, withdrawn by appending, obeyed everywhere", function () {
-  this.timeout(60_000);
+describeEachEngine("farmer consents: recorded, withdrawn by appending, obeyed everywhere", (engine) => {
   let fixture: FarmerFixture;
   let farmer: Farmer;
   const sealer = () => fixture.keystore.records;
   const newFarmer = async (name: string, memberId = COOP) => createFarmer(fixture.db, sealer(), { memberId, farmer: farmerCreateSchema.parse({ name, village: "Desa Lemban Tongoa" }) });
 
   before(async () => {
-    fixture = await openFarmerFixture();
+    fixture = await openFarmerFixture({}, engine);
   });
   after(async () => {
     await fixture?.close();

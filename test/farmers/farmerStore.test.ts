@@ -5,6 +5,7 @@ import {
   FarmerNotFoundError,
   FarmerRecordCorruptError,
   createFarmer,
+  createFarmers,
   farmerCodeCheckSymbol,
   farmerCreateSchema,
   farmerPseudonym,
@@ -16,31 +17,20 @@ import {
   type FarmerCreateInput,
 } from "../../src/farmers";
 import { memberSecret } from "../../src/farmers/pseudonym";
+import { describeEachEngine } from "../helpers/engines";
 import { rejection } from "../helpers/rejection";
-import { farmerTablesText, openFarmerFixture, type FarmerFixture } from "./helpers";
+import { SITI, SITI_STORED, farmerTablesText, openFarmerFixture, type FarmerFixture } from "./helpers";
 
 const COOP = 11n;
 const OTHER_COOP = 12n;
 
-const SITI: FarmerCreateInput = {
-  name: "Siti Rahmawati",
-  phone: "+62 812-3456-7890",
-  nationalId: "7208014501820003",
-  gender: "female",
-  birthYear: 1982,
-  householdSize: 5,
-  femaleHeadedHousehold: true,
-  village: "Desa Tolai Barat",
-  language: "id",
-};
 
-describe("farmer records (SQL, sealed fields)", function () {
-  this.timeout(60_000);
+describeEachEngine("farmer records (SQL, sealed fields)", (engine) => {
   let fixture: FarmerFixture;
   const create = (input: FarmerCreateInput, memberId = COOP) => createFarmer(fixture.db, fixture.keystore.records, { memberId, farmer: farmerCreateSchema.parse(input) });
 
   before(async () => {
-    fixture = await openFarmerFixture();
+    fixture = await openFarmerFixture({}, engine);
   });
   after(async () => {
     await fixture?.close();
@@ -51,19 +41,7 @@ describe("farmer records (SQL, sealed fields)", function () {
     expect(farmer.id).to.match(/^f_[0-9a-z]{26}$/);
     expect(farmer.pseudonym).to.match(/^[0-9a-f]{64}$/);
     expect(parseFarmerCode(farmer.code)).to.deep.equal({ ok: true, code: farmer.code });
-    expect(farmer).to.deep.include({
-      memberId: COOP,
-      name: "Siti Rahmawati",
-      phone: "+6281234567890",
-      nationalId: "7208014501820003",
-      gender: "female",
-      birthYear: 1982,
-      householdSize: 5,
-      femaleHeadedHousehold: true,
-      village: "Desa Tolai Barat",
-      language: "id",
-      archivedAt: null,
-    });
+    expect(farmer).to.deep.include({ ...SITI_STORED, memberId: COOP, archivedAt: null });
     const read = await readFarmer(fixture.db, fixture.keystore.records, farmer.id, COOP);
     expect(read?.access).to.equal("owner");
     expect(read?.farmer).to.deep.equal(farmer);
@@ -119,6 +97,25 @@ describe("farmer records (SQL, sealed fields)", function () {
     expect((error as Error).message).to.contain(`${code.slice(0, 4)}-${code.slice(4)}`);
     const { rows } = await fixture.db.query("select 1 from farmers where code = $1", [code]);
     expect(rows).to.have.length(1);
+  });
+
+  it("registers many farmers at once: in order, each as one by one would, a taken or repeated code left out and named", async () => {
+    const member = 88n;
+    const printed = (await create({ name: "Already printed" })).code;
+    const data = "Q4RT7WX";
+    const fresh = data + farmerCodeCheckSymbol(data);
+    const inputs = [{ name: "Ana" }, { name: "Budi", code: printed }, { name: "Citra", code: fresh, gender: "female" }, { name: "Dedi", code: fresh }, ...Array.from({ length: 1_100 }, (_, i) => ({ name: `Petani ${i}`, householdSize: 1 + (i % 9) }))];
+    const { created, codeTaken } = await createFarmers(fixture.db, fixture.keystore.records, { memberId: member, farmers: inputs.map((input) => farmerCreateSchema.parse(input)) });
+    expect(codeTaken).to.deep.equal([1, 3]);
+    expect(created.map((farmer) => farmer.name)).to.deep.equal(inputs.filter((_, i) => i !== 1 && i !== 3).map((input) => input.name));
+    expect(created[1]).to.deep.include({ code: fresh, gender: "female", memberId: member });
+    const secret = await memberSecret(fixture.db, fixture.keystore.records, member);
+    for (const farmer of [created[0]!, created[1]!, created[created.length - 1]!]) {
+      expect((await readFarmer(fixture.db, fixture.keystore.records, farmer.id, member))!.farmer).to.deep.equal(farmer);
+      expect(farmer.pseudonym).to.equal(farmerPseudonym(secret, farmer.id));
+    }
+    const { rows } = await fixture.db.query<{ n: number }>("select count(*)::int as n from farmers where member_id = $1", [member.toString()]);
+    expect(rows[0]!.n).to.equal(created.length);
   });
 
   it("validates input strictly: unknown keys, a code with a typo, years, sizes, phones, languages", () => {

@@ -4,16 +4,35 @@ import type { Database } from "../../src/db";
 import { migrate } from "../../src/db/migrate";
 import { openPglite } from "../../src/db/pglite";
 import { openEvidenceStore, type EvidenceLimits, type EvidenceStore } from "../../src/evidence";
+import type { EngineUnderTest } from "../helpers/engines";
 import { makeTempDir, removeTempDir } from "../helpers/tmp";
+
+/** A farmer with every field, as a field agent would type it (the phone with spaces and hyphens). */
+export const SITI = {
+  name: "Siti Rahmawati",
+  phone: "+62 812-3456-7890",
+  nationalId: "7208014501820003",
+  gender: "female",
+  birthYear: 1982,
+  householdSize: 5,
+  femaleHeadedHousehold: true,
+  village: "Desa Tolai Barat",
+  language: "id",
+} as const;
+/** The same record as read back: the phone normalised. */
+export const SITI_STORED = { ...SITI, phone: "+6281234567890" };
 
 /** Cheap scrypt: tests open keystores often. */
 export const FAST_SCRYPT = { N: 2 ** 10, r: 8, p: 1 };
 
 export type FarmerFixture = { db: Database; keystore: Keystore; store: EvidenceStore; dir: string; close(): Promise<void> };
 
-/** A migrated in-memory PGlite, a keystore with a passphrase, and an embedded evidence store in a temp dir. */
-export async function openFarmerFixture(limits: Partial<EvidenceLimits> = {}): Promise<FarmerFixture> {
-  const db = await openPglite({ dir: null });
+/**
+ * A migrated database (an in-memory PGlite unless `engine` gives one), a keystore with a passphrase,
+ * and an embedded evidence store in a temp dir.
+ */
+export async function openFarmerFixture(limits: Partial<EvidenceLimits> = {}, engine?: EngineUnderTest): Promise<FarmerFixture> {
+  const db = engine ? await engine.openEmpty() : await openPglite({ dir: null });
   await migrate(db);
   const { keystore } = await openKeystore({ db, config: { source: "passphrase", passphrase: new Secret("farmers test passphrase") }, scrypt: FAST_SCRYPT });
   const dir = makeTempDir("farmers");

@@ -17,6 +17,7 @@ import {
   type Farmer,
 } from "../../src/farmers";
 import { buildJpeg, buildPdf, MODEL } from "../evidence/fixtures";
+import { describeEachEngine } from "../helpers/engines";
 import { rejection } from "../helpers/rejection";
 import { openFarmerFixture, type FarmerFixture } from "./helpers";
 
@@ -30,8 +31,7 @@ function filesUnder(dir: string): Buffer[] {
   return fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile()).map((entry) => fs.readFileSync(path.join(entry.parentPath, entry.name)));
 }
 
-describe("private evidence: sealed documents in the public evidence store", function () {
-  this.timeout(60_000);
+describeEachEngine("private evidence: sealed documents in the public evidence store", (engine) => {
   let fixture: FarmerFixture;
   let farmer: Farmer;
   const sealer = () => fixture.keystore.records;
@@ -40,7 +40,7 @@ describe("private evidence: sealed documents in the public evidence store", func
     putPrivateEvidence(fixture.db, fixture.store, sealer(), { memberId: COOP, farmerId: farmer.id, kind: "land-title", mediaType: "application/pdf", bytes, ...extra });
 
   before(async () => {
-    fixture = await openFarmerFixture();
+    fixture = await openFarmerFixture({}, engine);
   });
   after(async () => {
     await fixture?.close();

@@ -150,7 +150,7 @@ export async function runSupplyStory(chain: EmbeddedChain): Promise<SupplyStory>
   const asCertifier = registryOf(certifierSigner);
   const asProcessor = registryOf(processor!.signer);
   const schemeId = async (key: string) => Number(await asGovernor.schemeIdOf(schemeByKey(key).name, schemeByKey(key).version));
-  const [organic, premium, eudr, farm] = await Promise.all(["organic", "fairtrade-like-premium", "eudr-deforestation-free", "rainforest-alliance-like-farm"].map(schemeId));
+  const [organic, premium, eudr, farm] = await Promise.all(["organic", "fair-price-premium", "no-forest-loss-since-2020", "certified-farm"].map(schemeId));
   await send(governor!.lots.addMember(Role.certifier, "0x4445", digest("member certifier"), [certifier]));
   const certifierMember = 5n;
   const farFuture = 4_000_000_000;

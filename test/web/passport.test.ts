@@ -9,7 +9,7 @@ import { cidToDigest } from "../../src/evidence";
 import { registerPlot } from "../../src/origins";
 import { gtinCheckDigit, registerProduct } from "../../src/products";
 import { runVerify } from "../../src/cli/commands/verify";
-import { LOCALES } from "../../src/web/i18n";
+import { LOCALES, NAMES } from "../../src/web/i18n";
 import type { LotPassport } from "../../src/web/passport/types";
 import { AttestationRegistry__factory } from "../../typechain-types";
 import { captureStreams } from "../helpers/capture";
@@ -176,6 +176,7 @@ describe("public lot page, its JSON twin and firstmile verify (real gateway)", f
     expect(twin.contracts.LotRegistry).to.equal(running.gateway.chain.deployments.contracts.LotRegistry!.address);
     expect(twin.lots.map((l) => l.lotId)).to.include.members([dry, merged, ...deliveries]);
     expect(twin.lots[0]!.events[0]!.event).to.include({ kind: "derived", grams: "125000" });
+    expect(twin.lot.form).to.deep.equal({ id: 2, key: "cocoa-dry-beans", name: "cocoa dry beans" });
     expect(twin.attestations.map((a) => a.status).sort()).to.deep.equal(["revoked", "valid"]);
     expect(twin.evidence.some((e) => e.source.kind === "attestation" && e.cid)).to.equal(true);
     expect(twin.verification).to.include({ ok: true, lotsChecked: 5, attestationsChecked: 2 });
@@ -234,6 +235,12 @@ describe("public lot page, its JSON twin and firstmile verify (real gateway)", f
     const indonesian = await (await page(`/l/${dry}?lang=id`, { "accept-language": "th" })).text();
     expect(indonesian).to.include(LOCALES.id.title);
     expect(indonesian).to.include('href="?lang=vi"');
+    // Form and scheme names in the reader's language; Thai areas in rai too.
+    expect(thai).to.include("<dd>เมล็ดโกโก้แห้ง</dd>");
+    expect(thai).to.include(NAMES.th.schemes.organic);
+    expect(thai).to.match(/3 แปลง [\d.]+ เฮกตาร์ \([\d.]+ ไร่\)/);
+    expect(indonesian).to.include("<dd>biji kakao kering</dd>");
+    expect(indonesian).not.to.include("ไร่");
   });
 
   it("has the same message keys in every language", function () {

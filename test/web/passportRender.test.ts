@@ -1,7 +1,76 @@
 import { expect } from "chai";
+import { schemeByKey } from "../../src/attestations/schemes";
+import { formByKey } from "../../src/lots/forms";
 import { districtMapSvg, districtFeatures } from "../../src/web/geo/districtMap";
-import { pickLocale } from "../../src/web/i18n";
-import { escapeHtml, safeHref } from "../../src/web/passport/render";
+import { NAMES, pickLocale, type Locale } from "../../src/web/i18n";
+import { escapeHtml, renderPassportPage, safeHref } from "../../src/web/passport/render";
+import type { LotPassport, PassportAttestation, PassportMember } from "../../src/web/passport/types";
+
+const ZERO32 = `0x${"00".repeat(32)}`;
+const DEALER = "0x00000000000000000000000000000000000000d1";
+const MILL = "0x00000000000000000000000000000000000000f2";
+
+/**
+ * A TSR 20 block made by a Thai block rubber factory from a buying station's cup lump, as the
+ * twin says it: what the page shows is rendered from this alone.
+ */
+function tsrPassport(overrides: { mill?: Partial<PassportMember>; attestations?: PassportAttestation[]; claims?: LotPassport["claims"]; areaM2?: number } = {}): LotPassport {
+  const tsr20 = formByKey("rubber-tsr20");
+  const cupLump = formByKey("rubber-cup-lump");
+  const event = (blockNumber: number, event: LotPassport["lots"][number]["events"][number]["event"]) => ({ event, txHash: ZERO32, blockNumber, logIndex: 0, blockTime: "2026-07-14T03:00:00.000Z", head: ZERO32 });
+  const areaM2 = overrides.areaM2 ?? 16_000;
+  return {
+    format: "firstmile.passport.v1",
+    chainId: "31337",
+    contracts: { LotRegistry: DEALER, AttestationRegistry: null },
+    lot: { lotId: "2", commodity: "rubber", form: { id: tsr20.id, key: tsr20.key, name: tsr20.name }, grams: "700000", status: "active", custodian: null },
+    product: null,
+    origin: { deliveries: 1, plots: 1, areaM2, unregistered: 0, districts: [{ country: "TH", province: "Songkhla", district: "Na Thawi", plots: 1, areaM2 }], firstDelivery: "2026-07-01T02:00:00.000Z", lastDelivery: "2026-07-01T02:00:00.000Z", grams: "1250000" },
+    members: [
+      { memberId: "1", name: "Na Thawi Rubber Buying Station", kind: "buying-station", roles: ["cooperative"], country: "TH" },
+      { memberId: "2", name: "Songkhla Block Rubber Co., Ltd.", kind: "block-rubber-factory", roles: ["processor"], country: "TH", ...overrides.mill },
+    ],
+    accounts: { [DEALER]: "1", [MILL]: "2" },
+    lots: [
+      { lotId: "2", depth: 0, events: [event(9, { kind: "derived", lotId: "2", custodian: MILL, form: tsr20.id, grams: "700000", metadata: ZERO32, inputIds: ["1"], inputHeads: [ZERO32] })] },
+      {
+        lotId: "1",
+        depth: 1,
+        events: [
+          event(3, { kind: "minted", lotId: "1", custodian: DEALER, form: cupLump.id, grams: "1250000", metadata: ZERO32, origin: ZERO32 }),
+          event(4, { kind: "offered", lotId: "1", custodian: DEALER, receiver: MILL }),
+          event(5, { kind: "accepted", lotId: "1", previousCustodian: DEALER, custodian: MILL, gramsSent: "1250000", gramsReceived: "1200000" }),
+          event(9, { kind: "transformed", lotId: "1", firstOutputId: "2", outputCount: "1" }),
+        ],
+      },
+    ],
+    attestations: overrides.attestations ?? [],
+    claims: overrides.claims ?? [],
+    evidence: [],
+    verification: { ok: true, block: { number: 10, time: "2026-07-14T03:00:00.000Z" }, checkedAt: "2026-07-14T03:00:01.000Z", lotsChecked: 2, attestationsChecked: 0, mismatches: [] },
+  };
+}
+
+const render = (passport: LotPassport, locale: Locale) => renderPassportPage(passport, { locale, path: "/l/2", url: "http://gateway.example/l/2" });
+/** The page's visible text, tags dropped (enough for the checks here). */
+const textOf = (html: string) => html.replace(/<style>[^<]*<\/style>/, "").replace(/<[^>]*>/g, " ").replace(/\s+/g, " ");
+
+function attestation(scheme: { id: number; name: string; version: string }, subjectKind: "lot" | "plot"): PassportAttestation {
+  return {
+    uid: `0x${String(scheme.id).repeat(64).slice(0, 64)}`,
+    subjectKind,
+    lotId: "1",
+    scheme: { ...scheme, model: null },
+    certifier: { memberId: "9", account: DEALER, name: "Asia Sustainable Agriculture Certification" },
+    attestedAt: "2026-07-10T00:00:00.000Z",
+    expiresAt: null,
+    status: "valid",
+    revocation: null,
+    evidence: ZERO32,
+    subject: ZERO32,
+    dataHash: ZERO32,
+  };
+}
 
 describe("lot page rendering (pure)", () => {
   it("picks the language from ?lang=, then Accept-Language by q, else English", () => {
@@ -33,4 +102,72 @@ describe("lot page rendering (pure)", () => {
     expect(svg).to.include(">Poso</text>");
     expect(districtMapSvg([{ country: "ID", district: "Nowhere" }], "map")).to.equal(null);
   });
+
+  describe("names people read", () => {
+    it("names the lot's form in the reader's language, block rubber by its national grade (STR 20 from a Thai factory)", () => {
+      const passport = tsrPassport();
+      expect(render(passport, "th")).to.include("<dd>ยางแท่ง STR 20</dd>");
+      expect(render(passport, "id")).to.include("<dd>karet remah STR 20</dd>");
+      expect(render(passport, "vi")).to.include("<dd>cao su khối STR 20</dd>");
+      expect(render(passport, "en")).to.include(`<dd>${formByKey("rubber-tsr20").name} (STR 20)</dd>`);
+      const malaysian = tsrPassport({ mill: { country: "MY" } });
+      expect(render(malaysian, "en")).to.include("(SMR 20)</dd>");
+    });
+
+    it("shows a form a language has no name for by its catalogue name", () => {
+      const passport = tsrPassport();
+      passport.lot.form = { id: 77, key: "rubber-not-yet-named", name: "a form from a later catalogue" };
+      expect(render(passport, "th")).to.include("<dd>a form from a later catalogue</dd>");
+    });
+
+    it("says what each member is (a buying station, not a cooperative, though it holds the minting role)", () => {
+      const en = textOf(render(tsrPassport(), "en"));
+      expect(en).to.include("1 deliveries to Na Thawi Rubber Buying Station (buying station)");
+      expect(en).to.include("Processed by Songkhla Block Rubber Co., Ltd. (block rubber factory)");
+      expect(en).not.to.include("(cooperative)");
+      expect(textOf(render(tsrPassport(), "th"))).to.include("Na Thawi Rubber Buying Station (จุดรับซื้อ)");
+      const noKind = tsrPassport({ mill: { kind: null } });
+      expect(textOf(render(noKind, "en")), "without a kind, by its role").to.include("Songkhla Block Rubber Co., Ltd. (processor)");
+    });
+
+    it("gives areas in rai as well as hectares on Thai pages only (1 ha = 6.25 rai)", () => {
+      const passport = tsrPassport({ areaM2: 32_000 }); // 3.2 ha = 20 rai
+      const thai = textOf(render(passport, "th"));
+      expect(thai).to.include("1 แปลง 3.2 เฮกตาร์ (20 ไร่)");
+      expect(textOf(render(tsrPassport({ areaM2: 8_000 }), "th"))).to.include("0.8 เฮกตาร์ (5 ไร่)");
+      for (const locale of ["en", "id", "vi"] as const) {
+        const text = textOf(render(passport, locale));
+        expect(text, locale).to.include(new Intl.NumberFormat(locale, { maximumFractionDigits: 1 }).format(3.2));
+        expect(text, locale).not.to.match(/\b20\b.*rai|ไร่/);
+      }
+      expect(textOf(render(passport, "en"))).to.include("1 plots, 3.2 hectares");
+    });
+
+    it("words the plot claim as what the satellite check found, and names our schemes in the reader's language", () => {
+      const noForestLoss = schemeByKey("no-forest-loss-since-2020");
+      const premium = schemeByKey("fair-price-premium");
+      const passport = tsrPassport({
+        attestations: [attestation({ id: 1, name: noForestLoss.name, version: "1.0" }, "plot"), attestation({ id: 3, name: "Fairtrade-like premium eligible", version: "1.0" }, "lot")],
+        claims: [{ scheme: { id: 3, name: premium.name, model: "massBalance" }, source: "carried", validUntil: null }],
+      });
+      const en = textOf(render(passport, "en"));
+      expect(en).to.include("No forest loss detected since 31 Dec 2020 (satellite check) 1.0: 1 valid");
+      expect(en).to.include("Carries the claim: Fair-price premium eligible");
+      expect(en).not.to.match(/fairtrade|rainforest|EUDR|deforestation-free/i);
+      for (const locale of ["id", "th", "vi"] as const) {
+        const text = textOf(render(passport, locale));
+        expect(text, locale).to.include(NAMES[locale].schemes["no-forest-loss-since-2020"]);
+        expect(text, locale).to.include(NAMES[locale].schemes["fair-price-premium"]);
+        expect(text, locale).not.to.match(/fairtrade|satellite check/i);
+      }
+    });
+
+    it("shows a real scheme a network registered by its own name, in every language", () => {
+      const passport = tsrPassport({ attestations: [attestation({ id: 5, name: "Fairtrade Standard for Small-scale Producer Organizations", version: "2019" }, "lot")] });
+      for (const locale of ["en", "th"] as const) {
+        expect(textOf(render(passport, locale)), locale).to.include("Fairtrade Standard for Small-scale Producer Organizations 2019");
+      }
+    });
+  });
 });
+

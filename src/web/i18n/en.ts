@@ -1,4 +1,9 @@
-/** English messages of the public lot page. `{name}` marks a value filled in (escaped) at render time. */
+import type { LocaleNames } from "./names";
+
+/**
+ * English messages of the public lot page. `{name}` marks a value filled in (escaped) at render
+ * time; a language may leave a value out (`originPlots` offers `{rai}`, which only Thai uses).
+ */
 export const en = {
   htmlLang: "en",
   languageName: "English",
@@ -75,3 +80,24 @@ export const en = {
 
 export type MessageKey = keyof typeof en;
 export type Messages = { readonly [K in MessageKey]: string };
+
+/**
+ * English names: forms by their catalogue names (src/lots/forms.ts) and schemes by the names they
+ * were registered with, so only the kinds of member are listed here.
+ */
+export const enNames: LocaleNames = {
+  forms: {},
+  schemes: {},
+  kinds: {
+    cooperative: "cooperative",
+    "buying-station": "buying station",
+    trader: "trader",
+    exporter: "exporter",
+    "cocoa-grinder": "cocoa grinder",
+    "block-rubber-factory": "block rubber factory",
+    "chocolate-maker": "chocolate maker",
+    "tyre-maker": "tyre maker",
+    "certification-body": "certification body",
+    "forest-monitor": "forest monitor (satellite)",
+  },
+};

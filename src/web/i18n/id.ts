@@ -1,4 +1,5 @@
 import type { Messages } from "./en";
+import type { LocaleNames } from "./names";
 
 /** Bahasa Indonesia. */
 export const id: Messages = {
@@ -73,4 +74,53 @@ export const id: Messages = {
   errorTitle: "Terjadi kesalahan",
   errorBody: "Halaman tidak dapat dibuat. Coba lagi sebentar lagi.",
   rateLimited: "Terlalu banyak permintaan dari alamat Anda. Coba lagi beberapa detik lagi.",
+};
+
+/** Nama dalam Bahasa Indonesia: bentuk (menurut kunci katalog), skema, dan jenis anggota. */
+export const idNames: LocaleNames = {
+  forms: {
+    "cocoa-wet-beans": "biji kakao basah",
+    "cocoa-dry-beans": "biji kakao kering",
+    "cocoa-dry-beans-fermented": "biji kakao kering fermentasi",
+    "cocoa-dry-beans-asalan": "biji kakao asalan (tanpa fermentasi)",
+    "cocoa-reject-beans": "biji kakao afkir",
+    "cocoa-shells": "kulit biji kakao",
+    "cocoa-nibs": "nib kakao",
+    "cocoa-liquor": "pasta kakao",
+    "cocoa-butter": "lemak kakao",
+    "cocoa-cake": "bungkil kakao",
+    "cocoa-powder": "bubuk kakao",
+    chocolate: "cokelat",
+    "rubber-field-latex": "lateks kebun",
+    "rubber-skim-latex": "lateks skim",
+    "rubber-skim-rubber": "karet skim",
+    "rubber-cup-lump": "lump mangkok (ojol)",
+    "rubber-field-scrap": "scrap kebun (tali dan lump tanah)",
+    "rubber-unsmoked-sheet": "sit angin",
+    "rubber-rss": "sit asap (RSS)",
+    "rubber-rss-cuttings": "potongan sit asap",
+    "rubber-tsr10": "karet remah {grade}",
+    "rubber-tsr20": "karet remah {grade}",
+    "rubber-cv60": "karet remah {grade}",
+    "rubber-concentrated-latex": "lateks pekat",
+    "rubber-compound": "kompon karet",
+  },
+  schemes: {
+    "no-forest-loss-since-2020": "Tidak terdeteksi kehilangan hutan sejak 31 Des 2020 (pemeriksaan citra satelit)",
+    "certified-farm": "Kebun bersertifikat (standar pertanian berkelanjutan)",
+    "fair-price-premium": "Berhak atas premi harga adil",
+    organic: "organik",
+  },
+  kinds: {
+    cooperative: "koperasi",
+    "buying-station": "pedagang pengumpul",
+    trader: "pedagang",
+    exporter: "eksportir",
+    "cocoa-grinder": "pabrik pengolahan kakao",
+    "block-rubber-factory": "pabrik karet remah",
+    "chocolate-maker": "produsen cokelat",
+    "tyre-maker": "produsen ban",
+    "certification-body": "lembaga sertifikasi",
+    "forest-monitor": "pemantau hutan (satelit)",
+  },
 };

@@ -1,13 +1,18 @@
-import { en, type MessageKey, type Messages } from "./en";
-import { id } from "./id";
-import { th } from "./th";
-import { vi } from "./vi";
+import type { MemberKind } from "../../membership/kinds";
+import { en, enNames, type MessageKey, type Messages } from "./en";
+import { id, idNames } from "./id";
+import { formNameIn, schemeNameIn, type LocaleNames, type NamedForm, type NamedScheme } from "./names";
+import { th, thNames } from "./th";
+import { vi, viNames } from "./vi";
 
-export type { MessageKey, Messages };
+export type { LocaleNames, MessageKey, Messages, NamedForm, NamedScheme };
+export { TSR_GRADES, nationalTsrName } from "./names";
 
 export const LOCALES = { en, id, th, vi } as const satisfies Record<string, Messages>;
 export type Locale = keyof typeof LOCALES;
 export const LOCALE_NAMES = Object.keys(LOCALES) as Locale[];
+/** Names of forms, schemes and kinds of member, per language. */
+export const NAMES = { en: enNames, id: idNames, th: thNames, vi: viNames } as const satisfies Record<Locale, LocaleNames>;
 
 export function isLocale(value: unknown): value is Locale {
   return typeof value === "string" && Object.prototype.hasOwnProperty.call(LOCALES, value);
@@ -39,4 +44,19 @@ export function pickLocale(lang: unknown, acceptLanguage: string | undefined): L
 /** A message with its `{placeholders}` filled in. Values are plain text: the renderer escapes the result. */
 export function message(locale: Locale, key: MessageKey, values: Record<string, string | number> = {}): string {
   return LOCALES[locale][key].replace(/\{(\w+)\}/g, (whole, name: string) => (name in values ? String(values[name]) : whole));
+}
+
+/** A form's name in the reader's language (else the catalogue's English name), with a block-rubber grade's national name when `producerCountry` has one. */
+export function formName(locale: Locale, form: NamedForm, producerCountry?: string | null): string {
+  return formNameIn(NAMES[locale], form, producerCountry);
+}
+
+/** One of our schemes in the reader's language; any other scheme by the name it was registered with. */
+export function schemeName(locale: Locale, scheme: NamedScheme): string {
+  return schemeNameIn(NAMES[locale], scheme);
+}
+
+/** What a member is, in the reader's language. */
+export function memberKindName(locale: Locale, kind: MemberKind): string {
+  return NAMES[locale].kinds[kind];
 }

@@ -1,4 +1,5 @@
 import type { Messages } from "./en";
+import type { LocaleNames } from "./names";
 
 /** Thai. */
 export const th: Messages = {
@@ -15,7 +16,7 @@ export const th: Messages = {
   statusConsumed: "ถูกแปรรูปเป็นล็อตอื่นแล้ว",
   originHeading: "แหล่งที่มา",
   originDeliveries: "การส่งมอบจากเกษตรกร {count} ครั้ง รวม {weight}",
-  originPlots: "{plots} แปลง {area} เฮกตาร์",
+  originPlots: "{plots} แปลง {area} เฮกตาร์ ({rai} ไร่)",
   originBetween: "ส่งมอบระหว่าง {from} ถึง {to}",
   originUnregistered: "การส่งมอบ {count} ครั้งอ้างถึงแปลงที่เกตเวย์นี้ไม่มีบันทึก",
   originNone: "ไม่มีบันทึกแปลงสำหรับการส่งมอบของล็อตนี้",
@@ -73,4 +74,53 @@ export const th: Messages = {
   errorTitle: "เกิดข้อผิดพลาด",
   errorBody: "ไม่สามารถสร้างหน้าได้ โปรดลองอีกครั้งในอีกสักครู่",
   rateLimited: "มีคำขอจากที่อยู่ของคุณมากเกินไป โปรดลองอีกครั้งในไม่กี่วินาที",
+};
+
+/** ชื่อภาษาไทย: รูปแบบสินค้า (ตามคีย์ในแคตตาล็อก) โครงการรับรอง และประเภทสมาชิก */
+export const thNames: LocaleNames = {
+  forms: {
+    "cocoa-wet-beans": "เมล็ดโกโก้สด",
+    "cocoa-dry-beans": "เมล็ดโกโก้แห้ง",
+    "cocoa-dry-beans-fermented": "เมล็ดโกโก้หมักตากแห้ง",
+    "cocoa-dry-beans-asalan": "เมล็ดโกโก้แห้งไม่ผ่านการหมัก",
+    "cocoa-reject-beans": "เมล็ดโกโก้คัดทิ้ง",
+    "cocoa-shells": "เปลือกเมล็ดโกโก้",
+    "cocoa-nibs": "โกโก้นิบส์",
+    "cocoa-liquor": "โกโก้แมส (โกโก้ลิเคอร์)",
+    "cocoa-butter": "โกโก้บัตเตอร์",
+    "cocoa-cake": "กากโกโก้อัด (โกโก้เค้ก)",
+    "cocoa-powder": "ผงโกโก้",
+    chocolate: "ช็อกโกแลต",
+    "rubber-field-latex": "น้ำยางสด",
+    "rubber-skim-latex": "น้ำยางสกิม",
+    "rubber-skim-rubber": "ยางสกิม",
+    "rubber-cup-lump": "ยางก้อนถ้วย",
+    "rubber-field-scrap": "ขี้ยาง (เศษยางจากสวน)",
+    "rubber-unsmoked-sheet": "ยางแผ่นดิบ",
+    "rubber-rss": "ยางแผ่นรมควัน",
+    "rubber-rss-cuttings": "เศษยางแผ่นรมควัน",
+    "rubber-tsr10": "ยางแท่ง {grade}",
+    "rubber-tsr20": "ยางแท่ง {grade}",
+    "rubber-cv60": "ยางแท่ง {grade}",
+    "rubber-concentrated-latex": "น้ำยางข้น",
+    "rubber-compound": "ยางคอมปาวด์",
+  },
+  schemes: {
+    "no-forest-loss-since-2020": "ไม่พบการสูญเสียพื้นที่ป่าตั้งแต่ 31 ธ.ค. 2563 (ตรวจด้วยภาพถ่ายดาวเทียม)",
+    "certified-farm": "สวนที่ได้รับการรับรอง (มาตรฐานเกษตรยั่งยืน)",
+    "fair-price-premium": "มีสิทธิ์ได้รับเงินพรีเมียมราคาที่เป็นธรรม",
+    organic: "เกษตรอินทรีย์",
+  },
+  kinds: {
+    cooperative: "สหกรณ์",
+    "buying-station": "จุดรับซื้อ",
+    trader: "พ่อค้าคนกลาง",
+    exporter: "ผู้ส่งออก",
+    "cocoa-grinder": "โรงงานแปรรูปโกโก้",
+    "block-rubber-factory": "โรงงานยางแท่ง",
+    "chocolate-maker": "ผู้ผลิตช็อกโกแลต",
+    "tyre-maker": "ผู้ผลิตยางรถยนต์",
+    "certification-body": "หน่วยรับรอง",
+    "forest-monitor": "หน่วยติดตามพื้นที่ป่า (ดาวเทียม)",
+  },
 };

@@ -1,4 +1,5 @@
 import type { Messages } from "./en";
+import type { LocaleNames } from "./names";
 
 /** Vietnamese. */
 export const vi: Messages = {
@@ -73,4 +74,53 @@ export const vi: Messages = {
   errorTitle: "Đã xảy ra lỗi",
   errorBody: "Không thể tạo trang. Vui lòng thử lại sau giây lát.",
   rateLimited: "Quá nhiều yêu cầu từ địa chỉ của bạn. Vui lòng thử lại sau vài giây.",
+};
+
+/** Tên tiếng Việt: dạng sản phẩm (theo khóa danh mục), chương trình chứng nhận và loại thành viên. */
+export const viNames: LocaleNames = {
+  forms: {
+    "cocoa-wet-beans": "hạt ca cao tươi",
+    "cocoa-dry-beans": "hạt ca cao khô",
+    "cocoa-dry-beans-fermented": "hạt ca cao khô đã lên men",
+    "cocoa-dry-beans-asalan": "hạt ca cao khô không lên men",
+    "cocoa-reject-beans": "hạt ca cao loại",
+    "cocoa-shells": "vỏ hạt ca cao",
+    "cocoa-nibs": "ngòi ca cao (nibs)",
+    "cocoa-liquor": "bột nhão ca cao (cocoa mass)",
+    "cocoa-butter": "bơ ca cao",
+    "cocoa-cake": "bánh ca cao ép",
+    "cocoa-powder": "bột ca cao",
+    chocolate: "sô-cô-la",
+    "rubber-field-latex": "mủ nước",
+    "rubber-skim-latex": "mủ skim",
+    "rubber-skim-rubber": "cao su skim",
+    "rubber-cup-lump": "mủ chén",
+    "rubber-field-scrap": "mủ tạp (mủ dây, mủ đất)",
+    "rubber-unsmoked-sheet": "mủ tờ chưa xông khói",
+    "rubber-rss": "cao su tờ xông khói (RSS)",
+    "rubber-rss-cuttings": "mảnh vụn cao su tờ xông khói",
+    "rubber-tsr10": "cao su khối {grade}",
+    "rubber-tsr20": "cao su khối {grade}",
+    "rubber-cv60": "cao su khối {grade}",
+    "rubber-concentrated-latex": "mủ cao su ly tâm",
+    "rubber-compound": "cao su hỗn luyện",
+  },
+  schemes: {
+    "no-forest-loss-since-2020": "Không phát hiện mất rừng kể từ 31/12/2020 (kiểm tra bằng ảnh vệ tinh)",
+    "certified-farm": "Vườn được chứng nhận (tiêu chuẩn nông nghiệp bền vững)",
+    "fair-price-premium": "Đủ điều kiện nhận tiền thưởng giá công bằng",
+    organic: "hữu cơ",
+  },
+  kinds: {
+    cooperative: "hợp tác xã",
+    "buying-station": "đại lý thu mua",
+    trader: "thương lái",
+    exporter: "nhà xuất khẩu",
+    "cocoa-grinder": "nhà máy chế biến ca cao",
+    "block-rubber-factory": "nhà máy cao su khối",
+    "chocolate-maker": "nhà sản xuất sô-cô-la",
+    "tyre-maker": "nhà sản xuất lốp xe",
+    "certification-body": "tổ chức chứng nhận",
+    "forest-monitor": "đơn vị giám sát rừng (vệ tinh)",
+  },
 };

@@ -13,6 +13,7 @@ import {
   type AttestationView,
 } from "../../indexer/queries";
 import { formById } from "../../lots/forms";
+import { isMemberKind, type MemberKind } from "../../membership/kinds";
 import { summariseOrigins } from "../../origins";
 import { productsOfLot, type Product } from "../../products";
 import type { JsonRpc } from "../../chain/jsonRpc";
@@ -41,8 +42,8 @@ export type PassportSources = {
   rpc: JsonRpc;
   chainId: bigint;
   contracts: { LotRegistry: string; AttestationRegistry: string | null };
-  /** Names from members' metadata documents, by digest (immutable content, so kept). */
-  nameCache?: Map<string, string | null>;
+  /** Names and kinds from members' metadata documents, by digest (immutable content, so kept). */
+  nameCache?: Map<string, MemberProfile>;
 };
 
 /**
@@ -92,13 +93,13 @@ export async function buildPassport(sources: PassportSources, lotId: bigint, pro
   if (!snapshot) return null;
 
   const { lots, states, minted, origins, accounts } = snapshot;
-  const names = sources.nameCache ?? new Map<string, string | null>();
+  const profiles = sources.nameCache ?? new Map<string, MemberProfile>();
   const evidence: PassportEvidence[] = [];
   const members: PassportMember[] = [];
   for (const row of snapshot.memberRows) {
-    const name = await memberName(sources.evidence, row.metadata, names);
-    members.push({ memberId: row.memberId, name, roles: row.roles, country: row.country });
-    if (name !== null) evidence.push(await evidenceItem(sources.evidence, row.metadata, { kind: "member", memberId: row.memberId }));
+    const { name, kind } = await memberProfile(sources.evidence, row.metadata, profiles);
+    members.push({ memberId: row.memberId, name, kind, roles: row.roles, country: row.country });
+    if (name !== null || kind !== null) evidence.push(await evidenceItem(sources.evidence, row.metadata, { kind: "member", memberId: row.memberId }));
   }
   members.sort((a, b) => Number(BigInt(a.memberId) - BigInt(b.memberId)));
   for (const lot of lots) {
@@ -128,7 +129,7 @@ export async function buildPassport(sources: PassportSources, lotId: bigint, pro
     lot: {
       lotId: lotId.toString(),
       commodity: form?.commodity ?? null,
-      form: { id: own.form, name: form?.name ?? null },
+      form: { id: own.form, key: form?.key ?? null, name: form?.name ?? null },
       grams: own.grams.toString(),
       status: own.status,
       custodian: memberOf(own.custodian),
@@ -242,23 +243,30 @@ async function compareReadModel(q: Queryable, lots: PassportLot[]): Promise<Veri
 }
 
 /** A member's name from its metadata document (`{"name": ...}`), verified by the store; null when unavailable. */
-async function memberName(store: EvidenceStore, digest: string, cache: Map<string, string | null>): Promise<string | null> {
-  if (!/^0x[0-9a-f]{64}$/i.test(digest) || digest === ZERO32) return null;
+/** What a member's metadata document says: its name, and what it is (a kind the page can name in every language). */
+export type MemberProfile = { name: string | null; kind: MemberKind | null };
+
+async function memberProfile(store: EvidenceStore, digest: string, cache: Map<string, MemberProfile>): Promise<MemberProfile> {
+  const unknown: MemberProfile = { name: null, kind: null };
+  if (!/^0x[0-9a-f]{64}$/i.test(digest) || digest === ZERO32) return unknown;
   if (cache.has(digest)) return cache.get(digest)!;
-  let name: string | null = null;
+  let profile = unknown;
   try {
     const cid = await withTimeout(resolveDigest(digest, store), 2_000);
     const bytes = await withTimeout(store.get(cid), 2_000);
     if (bytes.length <= 64 * 1024) {
-      const document = JSON.parse(Buffer.from(bytes).toString("utf8")) as { name?: unknown };
-      if (typeof document.name === "string" && document.name.trim()) name = document.name.trim().slice(0, 120);
+      const document = JSON.parse(Buffer.from(bytes).toString("utf8")) as { name?: unknown; kind?: unknown };
+      profile = {
+        name: typeof document.name === "string" && document.name.trim() ? document.name.trim().slice(0, 120) : null,
+        kind: isMemberKind(document.kind) ? document.kind : null,
+      };
     }
   } catch {
-    name = null; // not held here, not JSON: the page says "member #N"
+    profile = unknown; // not held here, not JSON: the page says "member #N"
   }
   if (cache.size > 5_000) cache.clear();
-  cache.set(digest, name);
-  return name;
+  cache.set(digest, profile);
+  return profile;
 }
 
 async function evidenceItem(store: EvidenceStore, digest: string, source: PassportEvidence["source"]): Promise<PassportEvidence> {

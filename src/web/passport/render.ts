@@ -1,5 +1,5 @@
 import { districtMapSvg } from "../geo/districtMap";
-import { LOCALE_NAMES, LOCALES, message, type Locale, type MessageKey } from "../i18n";
+import { LOCALE_NAMES, LOCALES, formName, memberKindName, message, schemeName, type Locale, type MessageKey } from "../i18n";
 import { custodyPath, type CustodyStep } from "./custodySteps";
 import type { LotPassport, PassportMember } from "./types";
 
@@ -9,10 +9,8 @@ import type { LotPassport, PassportMember } from "./types";
  * made of 1,000 deliveries renders in a few kilobytes.
  */
 
-/** A scheme's name and version as plain text (escape it where it is written). */
-function schemeName(a: LotPassport["attestations"][number]): string {
-  return `${a.scheme.name ?? `#${a.scheme.id}`}${a.scheme.version ? ` ${a.scheme.version}` : ""}`;
-}
+/** The Thai land unit: 1 rai = 1,600 m², so 1 ha = 6.25 rai. Thai pages give areas in both. */
+export const RAI_PER_HECTARE = 6.25;
 
 /** Escapes text for HTML content and quoted attribute values. */
 export function escapeHtml(value: string): string {
@@ -57,12 +55,20 @@ export function renderPassportPage(passport: LotPassport, context: RenderContext
     if (member === null) return "?";
     if (typeof member === "string") return escapeHtml(member.startsWith("#") ? message(locale, "memberFallback", { id: member.slice(1) }) : member);
     const name = member.name ?? message(locale, "memberFallback", { id: member.memberId });
+    // What the member says it is (a buying station holds the cooperative role to mint), else its role.
     const role = member.roles.map((r) => roleKey[r]).find((k) => k !== undefined) ?? "roleMember";
-    return `${escapeHtml(name)} <span class="s">(${t(role)})</span>`;
+    const what = member.kind ? escapeHtml(memberKindName(locale, member.kind)) : t(role);
+    return `${escapeHtml(name)} <span class="s">(${what})</span>`;
   };
+  /** A scheme's name in the reader's language, and its version, as plain text (escape it where it is written). */
+  const schemeText = (scheme: { id: number; name: string | null; version?: string | null }) => `${schemeName(locale, scheme)}${scheme.version ? ` ${scheme.version}` : ""}`;
+  const area = (m2: number) => ({ area: numbers.format(m2 / 10_000), rai: numbers.format((m2 / 10_000) * RAI_PER_HECTARE) });
 
   const { lot, origin, verification } = passport;
-  const formName = lot.form.name ?? `form ${lot.form.id}`;
+  // The member that made the lot (minted or derived it) decides a national grade name (STR 20 from Thailand).
+  const genesis = passport.lots[0]?.events[0]?.event;
+  const producer = genesis && "custodian" in genesis ? passport.members.find((m) => m.memberId === passport.accounts[genesis.custodian.toLowerCase()]) : undefined;
+  const lotFormName = formName(locale, lot.form, producer?.country);
   const status = t(lot.status === "active" ? "statusActive" : lot.status === "in_transit" ? "statusInTransit" : "statusConsumed");
   const parts: string[] = [];
 
@@ -79,7 +85,7 @@ export function renderPassportPage(passport: LotPassport, context: RenderContext
     parts.push(`<dt>${t("product")}</dt><dd>${escapeHtml(productText)} <span class="s">GTIN ${escapeHtml(passport.product.gtin)} · ${escapeHtml(passport.product.batch)}</span></dd>`);
   }
   parts.push(`<dt>${t("lotLabel", { lotId: "" }).trim()}</dt><dd>${escapeHtml(lot.lotId)}</dd>`);
-  parts.push(`<dt>${t("form")}</dt><dd>${escapeHtml(formName)}</dd>`);
+  parts.push(`<dt>${t("form")}</dt><dd>${escapeHtml(lotFormName)}</dd>`);
   parts.push(`<dt>${t("weight")}</dt><dd>${weight(lot.grams)} <span class="s">(${status})</span></dd>`);
   parts.push(`<dt>${t("holder")}</dt><dd>${who(lot.custodian)}</dd>`);
   parts.push("</dl>");
@@ -102,9 +108,9 @@ export function renderPassportPage(passport: LotPassport, context: RenderContext
   if (origin.firstDelivery) parts.push(`<br>${t("originBetween", { from: date(origin.firstDelivery), to: date(origin.lastDelivery) })}`);
   parts.push("</p>");
   if (origin.plots > 0) {
-    parts.push(`<p>${t("originPlots", { plots: numbers.format(origin.plots), area: numbers.format(origin.areaM2 / 10_000) })}</p><ul>`);
+    parts.push(`<p>${t("originPlots", { plots: numbers.format(origin.plots), ...area(origin.areaM2) })}</p><ul>`);
     for (const d of origin.districts.slice(0, 20)) {
-      parts.push(`<li>${escapeHtml(d.district)}, ${escapeHtml(d.province)}, ${escapeHtml(d.country)} — ${t("originPlots", { plots: numbers.format(d.plots), area: numbers.format(d.areaM2 / 10_000) })}</li>`);
+      parts.push(`<li>${escapeHtml(d.district)}, ${escapeHtml(d.province)}, ${escapeHtml(d.country)} — ${t("originPlots", { plots: numbers.format(d.plots), ...area(d.areaM2) })}</li>`);
     }
     parts.push("</ul>");
     const map = districtMapSvg(origin.districts, t("mapCaption"));
@@ -151,7 +157,7 @@ export function renderPassportPage(passport: LotPassport, context: RenderContext
   // Claims and attestations.
   parts.push(`<h2>${t("claimsHeading")}</h2>`);
   if (passport.claims.length === 0 && passport.attestations.length === 0) parts.push(`<p>${t("noClaims")}</p>`);
-  if (passport.claims.length > 0) parts.push(`<ul>${passport.claims.map((c) => `<li>${t("claimCarried", { scheme: c.scheme.name ?? `#${c.scheme.id}` })}${c.validUntil ? ` · ${t("attUntil", { date: date(c.validUntil) })}` : ""}</li>`).join("")}</ul>`);
+  if (passport.claims.length > 0) parts.push(`<ul>${passport.claims.map((c) => `<li>${t("claimCarried", { scheme: schemeName(locale, c.scheme) })}${c.validUntil ? ` · ${t("attUntil", { date: date(c.validUntil) })}` : ""}</li>`).join("")}</ul>`);
   if (passport.attestations.length > 0) {
     // One line per scheme and subject, then each attestation that is not valid (a consumer most
     // needs to see a revoked or expired certificate), then valid ones up to a cap.
@@ -159,7 +165,7 @@ export function renderPassportPage(passport: LotPassport, context: RenderContext
     for (const a of passport.attestations) {
       const plot = a.subjectKind === "plot";
       const key = `${a.scheme.id}:${plot ? "plot" : "lot"}`;
-      const group = groups.get(key) ?? { scheme: schemeName(a), plot, valid: 0, expired: 0, revoked: 0, plots: new Set<string>() };
+      const group = groups.get(key) ?? { scheme: schemeText(a.scheme), plot, valid: 0, expired: 0, revoked: 0, plots: new Set<string>() };
       group[a.status] += 1;
       if (plot) group.plots.add(a.subject);
       groups.set(key, group);
@@ -179,7 +185,7 @@ export function renderPassportPage(passport: LotPassport, context: RenderContext
       const certifier = a.certifier.name ?? message(locale, "memberFallback", { id: a.certifier.memberId });
       const until = a.expiresAt ? t("attUntil", { date: date(a.expiresAt) }) : t("attNoExpiry");
       const about = a.subjectKind === "plot" ? `${t("attPlotSubject", { lotId: a.lotId })} · ` : "";
-      return `<li><b class="st-${a.status}">${statusText}</b> — ${about}${t("attBy", { certifier, scheme: schemeName(a) })} · ${until}<br><code>${escapeHtml(a.uid)}</code></li>`;
+      return `<li><b class="st-${a.status}">${statusText}</b> — ${about}${t("attBy", { certifier, scheme: schemeText(a.scheme) })} · ${until}<br><code>${escapeHtml(a.uid)}</code></li>`;
     });
     parts.push(`<ul>${items.join("")}</ul>`);
     if (valid.length > shownValid.length) parts.push(`<p class="s">${t("attMoreValid", { count: numbers.format(valid.length - shownValid.length) })}</p>`);

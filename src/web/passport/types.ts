@@ -8,6 +8,8 @@
  * bigints are decimal strings; bytes32 and addresses 0x hex (addresses lower case).
  */
 
+import type { MemberKind } from "../../membership/kinds";
+
 /** `LotHistoryEvent` (src/lots/historyHead.ts) as JSON: bigints as decimal strings. */
 export type LotHistoryEventJson =
   | { kind: "minted"; lotId: string; custodian: string; form: number; grams: string; metadata: string; origin: string }
@@ -43,7 +45,7 @@ export type PassportAttestationStatus = "valid" | "expired" | "revoked";
 
 /**
  * An attestation about the lot or one of its ancestors, or about the plot a delivery came from
- * (deforestation-free), with the status the page shows.
+ * (no forest loss since the cut-off), with the status the page shows.
  */
 export type PassportAttestation = {
   uid: string;
@@ -98,8 +100,11 @@ export type PassportOrigin = {
   grams: string;
 };
 
-/** A member as the page names it: from its metadata document when the store holds it, else `member #N`. */
-export type PassportMember = { memberId: string; name: string | null; roles: string[]; country: string };
+/**
+ * A member as the page names it: from its metadata document when the store holds it, else
+ * `member #N`; `kind` is what the document says the member is (one of `MEMBER_KINDS`), else null.
+ */
+export type PassportMember = { memberId: string; name: string | null; kind: MemberKind | null; roles: string[]; country: string };
 
 /** One difference found by a check; `what` says which lot, head, attestation or evidence. */
 export type VerificationMismatch =
@@ -131,7 +136,8 @@ export type LotPassport = {
   lot: {
     lotId: string;
     commodity: string | null;
-    form: { id: number; name: string | null };
+    /** `key` and `name` from the form catalogue (null for a form it does not list). */
+    form: { id: number; key: string | null; name: string | null };
     grams: string;
     status: "active" | "in_transit" | "consumed";
     custodian: PassportMember | null;

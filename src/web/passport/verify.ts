@@ -269,8 +269,8 @@ export async function verifyPassportIndependently({ passport, rpc, evidenceGatew
       const foreign = named.filter((account) => !onChain.accounts.includes(account));
       if (foreign.length > 0) add(false, `member ${member.memberId}: accounts ${foreign.join(", ")} are not its accounts on chain`);
       const metadataEvidence = passport.evidence.find((e) => e.source.kind === "member" && e.source.memberId === member.memberId);
-      if (member.name !== null && (!metadataEvidence || metadataEvidence.digest !== onChain.metadata)) {
-        add(false, `member ${member.memberId}: the name ${JSON.stringify(member.name)} comes from a document whose digest is not the member's metadata on chain (${onChain.metadata})`);
+      if ((member.name !== null || member.kind !== null) && (!metadataEvidence || metadataEvidence.digest !== onChain.metadata)) {
+        add(false, `member ${member.memberId}: the name ${JSON.stringify(member.name)} (${member.kind ?? "no kind"}) comes from a document whose digest is not the member's metadata on chain (${onChain.metadata})`);
       }
     } catch (error) {
       add(false, `member ${member.memberId}: not readable on chain (${(error as Error).message})`);
