@@ -1,5 +1,4 @@
-import { createFarmers } from "../farmers/createFarmers";
-import { formatFarmerCode, type FarmerCreate } from "../farmers";
+import { createFarmers, formatFarmerCode, type FarmerCreate } from "../farmers";
 import { readFarmerRow } from "./farmerRows";
 import { chunks, rememberRows, type ImportContext, type ImportState, type Pending } from "./runImport";
 
@@ -45,12 +44,19 @@ export async function importFarmers(context: ImportContext, state: ImportState):
     return;
   }
   for (const chunk of chunks(good, CHUNK)) {
-    const created = await context.db.transaction(async (tx) => {
-      const farmers = await createFarmers(tx, context.sealer, memberId, chunk.map((row) => row.value));
-      await rememberRows(tx, memberId, "farmers", chunk.map((row, i) => ({ hash: row.hash, ref: farmers[i]!.id })));
-      return farmers;
+    const written = await context.db.transaction(async (tx) => {
+      const { created, codeTaken } = await createFarmers(tx, context.sealer, { memberId, farmers: chunk.map((row) => row.value) });
+      // `created` is in input order, the rows whose code was taken meanwhile left out.
+      const taken = new Set(codeTaken);
+      const rows = chunk.filter((_, i) => !taken.has(i));
+      await rememberRows(tx, memberId, "farmers", rows.map((row, i) => ({ hash: row.hash, ref: created[i]!.id })));
+      return { rows, created, taken };
     });
-    chunk.forEach((row, i) => state.settle({ row: row.sheet.row, status: "created", ref: created[i]!.id, code: formatFarmerCode(created[i]!.code) }));
+    written.rows.forEach((row, i) => state.settle({ row: row.sheet.row, status: "created", ref: written.created[i]!.id, code: formatFarmerCode(written.created[i]!.code) }));
+    for (const index of written.taken) {
+      const row = chunk[index]!;
+      state.refuse(row.sheet.row, [{ row: row.sheet.row, column: "farmer_code", reason: `card code ${formatFarmerCode(row.value.code!)} is already printed for another farmer` }]);
+    }
     state.advance(chunk.length);
   }
 }
