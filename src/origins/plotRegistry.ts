@@ -14,6 +14,7 @@ import {
   loadPlotVersions,
   newPlotId,
   plotVersionRow,
+  storedPlotOf,
   supersedePlotVersion,
   type ListPlotsParameters,
   type PlotVersionRow,
@@ -259,11 +260,11 @@ export class PlotRegistry {
       }
     }
     const now = new Date();
-    for (const { index, row } of rows) results[index] = { plot: storedOf(row, registered.get(row.commitment) ?? now), created: true };
+    for (const { index, row } of rows) results[index] = { plot: storedPlotOf(row, registered.get(row.commitment) ?? now), created: true };
     for (const duplicate of duplicates) {
       // A dry run's earlier input has no row in SQL: it is the plot this one duplicates.
       const earlier = overlay?.rows.get(duplicate.plotId);
-      const plot = earlier ? storedOf(earlier, now) : (await this.get(memberId, duplicate.plotId))?.current;
+      const plot = earlier ? storedPlotOf(earlier, now) : (await this.get(memberId, duplicate.plotId))?.current;
       results[duplicate.index] = plot ? { plot, created: false } : { error: new PlotNotFoundError(`plot ${duplicate.plotId} was archived meanwhile`) };
     }
     return results;
@@ -338,7 +339,7 @@ export class PlotRegistry {
       this.#index.add(entry);
       this.#entries.set(plotId, entry);
       this.#remember(row);
-      return { plot: storedOf(row, registered.get(row.commitment) ?? new Date()), created: true };
+      return { plot: storedPlotOf(row, registered.get(row.commitment) ?? new Date()), created: true };
     });
   }
 
@@ -495,29 +496,6 @@ function sameContent(row: PlotVersionRow, current: StoredPlot): boolean {
     row.tenure === current.tenure &&
     row.tenureEvidenceCid === current.tenureEvidenceCid
   );
-}
-
-function storedOf(row: PlotVersionRow, at: Date): StoredPlot {
-  return {
-    plotId: row.plotId,
-    version: row.version,
-    commitment: row.commitment,
-    memberId: row.memberId,
-    farmerId: row.farmerId,
-    farmerRef: row.farmerRef,
-    ref: row.ref,
-    geometry: row.geometry,
-    country: row.country,
-    province: row.province,
-    district: row.district,
-    areaM2: Math.round(row.areaM2),
-    declaredAreaM2: row.declaredAreaM2 === null ? null : Math.round(row.declaredAreaM2),
-    tenure: row.tenure,
-    tenureEvidenceCid: row.tenureEvidenceCid,
-    registeredAt: at,
-    supersededAt: null,
-    archivedAt: null,
-  };
 }
 
 function refTaken(failure: unknown): PlotRefTakenError | null {

@@ -144,27 +144,13 @@ type PlotRow = {
   archived_at: Date | null;
 };
 
-/** A plot version as the cooperative that registered it reads it (never a public page). */
-export type StoredPlot = {
-  plotId: string;
-  version: number;
-  commitment: string;
-  memberId: bigint;
-  farmerId: string | null;
-  farmerRef: string;
-  ref: string | null;
-  geometry: PlotGeometry;
-  country: string;
-  province: string;
-  district: string;
-  areaM2: number;
-  declaredAreaM2: number | null;
-  tenure: Tenure;
-  tenureEvidenceCid: string | null;
-  registeredAt: Date;
-  supersededAt: Date | null;
-  archivedAt: Date | null;
-};
+/** A plot version as the cooperative that registered it reads it (never a public page): the row, its salt left out, and when. */
+export type StoredPlot = Omit<PlotVersionRow, "salt"> & { registeredAt: Date; supersededAt: Date | null; archivedAt: Date | null };
+
+/** A version just written, as reading it back would answer. */
+export function storedPlotOf({ salt: _salt, ...row }: PlotVersionRow, registeredAt: Date): StoredPlot {
+  return { ...row, registeredAt, supersededAt: null, archivedAt: null };
+}
 
 const COLUMNS = `commitment, plot_id, version, member_id, farmer_id, farmer_ref, ref, geometry, country, province, district,
   area_m2, declared_area_m2, tenure, tenure_evidence_cid, registered_at, superseded_at, archived_at`;
