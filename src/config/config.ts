@@ -27,6 +27,10 @@ export type Config = {
   relay: RelayConfig;
   indexer: IndexerConfig;
   evidence: { maxBytes: number };
+  /** The plot rules: overlap threshold (share of the smaller plot, 0-1) and max yields per form id, kg/ha/year. */
+  plots: { overlapThreshold: number; maxYields: Readonly<Record<number, number>> };
+  /** Largest spreadsheet an import accepts, bytes. */
+  imports: { maxBytes: number };
   log: { level: LogLevel };
   /** Requests per second per API token and per client IP (bursts of 3 s worth). */
   rateLimits: { perToken: number; perIp: number };

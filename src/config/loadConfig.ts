@@ -5,6 +5,7 @@ import { dataPaths, type DataPaths } from "./paths";
 import { ConfigError, type ConfigIssue, type ConfigSource } from "./errors";
 import { redactUrl } from "./redactConfig";
 import { Secret } from "./secret";
+import { parseMaxYields } from "../origins/capacity";
 import { CONFIG_FILE_ENV, DEFAULTS, SETTINGS, flagOf, type DatabaseThread, type IpfsMode, type LogLevel, type Profile, type Setting } from "./settings";
 
 export type LoadConfigParameters = {
@@ -252,6 +253,11 @@ function assemble(
       pollIntervalMs: get<number>("FIRSTMILE_INDEXER_POLL_INTERVAL_MS") ?? DEFAULTS.indexerPollIntervalMs,
     },
     evidence: { maxBytes: get<number>("FIRSTMILE_EVIDENCE_MAX_BYTES") ?? DEFAULTS.evidenceMaxBytes },
+    plots: {
+      overlapThreshold: (get<number>("FIRSTMILE_PLOT_OVERLAP_BPS") ?? DEFAULTS.plotOverlapBps) / 10_000,
+      maxYields: parseMaxYields(get<string>("FIRSTMILE_PLOT_MAX_YIELDS") ?? ""),
+    },
+    imports: { maxBytes: get<number>("FIRSTMILE_IMPORT_MAX_BYTES") ?? DEFAULTS.importMaxBytes },
     log: { level: get<LogLevel>("FIRSTMILE_LOG_LEVEL") ?? DEFAULTS.logLevel },
     rateLimits: {
       perToken: get<number>("FIRSTMILE_RATE_LIMIT_PER_TOKEN") ?? DEFAULTS.rateLimitPerToken,

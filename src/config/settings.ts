@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseMaxYields } from "../origins/capacity";
 
 /**
  * Every setting the gateway reads, once: its environment variable, its key in the config file,
@@ -71,6 +72,8 @@ export const DEFAULTS = {
   logLevel: "info" as LogLevel,
   rateLimitPerToken: 200,
   rateLimitPerIp: 50,
+  plotOverlapBps: 500,
+  importMaxBytes: 20 * MIB,
 };
 
 /** `FIRSTMILE_CONFIG`: the config file to read; not itself a key of the file. */
@@ -104,6 +107,21 @@ export const SETTINGS: readonly Setting[] = [
   { env: "FIRSTMILE_RATE_LIMIT_PER_TOKEN", fileKey: "http.rateLimitPerToken", schema: positiveInt(1_000_000), fromString: "integer", description: `requests per second one API token may make, in bursts of up to 3 s worth (default ${DEFAULTS.rateLimitPerToken})` },
   { env: "FIRSTMILE_RATE_LIMIT_PER_IP", fileKey: "http.rateLimitPerIp", schema: positiveInt(1_000_000), fromString: "integer", description: `requests per second from one IP address, in bursts of up to 3 s worth (default ${DEFAULTS.rateLimitPerIp})` },
   { env: "FIRSTMILE_PUBLIC_URL", fileKey: "http.publicUrl", schema: urlWith("http", "https").refine((value) => !/[?#]/.test(value), "expected a base URL without query or fragment"), fromString: "string", description: "base URL printed in QR codes and labels, as consumers reach the gateway (default: the gateway's own http://host:port)" },
+  { env: "FIRSTMILE_PLOT_OVERLAP_BPS", fileKey: "plots.overlapBps", schema: z.number().int("expected an integer").min(0, "expected 0-10000").max(10_000, "expected 0-10000"), fromString: "integer", description: `share of the smaller plot a new plot may have in common with another, basis points (default ${DEFAULTS.plotOverlapBps}: 5 %)` },
+  {
+    env: "FIRSTMILE_PLOT_MAX_YIELDS",
+    fileKey: "plots.maxYields",
+    schema: z.string().superRefine((value, context) => {
+      try {
+        parseMaxYields(value);
+      } catch (error) {
+        context.addIssue({ code: "custom", message: (error as Error).message });
+      }
+    }),
+    fromString: "string",
+    description: "a plot's yearly capacity per form, kg per ha per year, as form=kg pairs (e.g. cocoa-dry-beans=2500,rubber-cup-lump=6000); forms not named keep the defaults in docs/plots.md",
+  },
+  { env: "FIRSTMILE_IMPORT_MAX_BYTES", fileKey: "imports.maxBytes", schema: positiveInt(256 * MIB), fromString: "integer", description: `largest spreadsheet an import accepts, bytes (default ${DEFAULTS.importMaxBytes})` },
   { env: "FIRSTMILE_DEMO", fileKey: "demo.seed", schema: z.number().int("expected 0 or 1").min(0, "expected 0 or 1").max(1, "expected 0 or 1"), fromString: "integer", description: "1 (default): firstmile start seeds the demo story once on the embedded profile; 0: never" },
   { env: "FIRSTMILE_TEST_CRASH_AT", fileKey: null, schema: z.string().regex(/^(after-ack|after-sign|after-submit|after-broadcast|before-mined):[1-9][0-9]{0,5}$/, "expected <point>:<n>, point one of after-ack, after-sign, after-submit, after-broadcast, before-mined"), fromString: "string", description: "TEST ONLY (the crash test): the gateway kills itself with SIGKILL the n-th time it reaches a relay step, <point>:<n>; never set in operation" },
 ];

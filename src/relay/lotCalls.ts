@@ -124,7 +124,25 @@ export function deliveriesOf(kind: string, payload: unknown): Delivery[] | null 
   return null;
 }
 
+const MINT_SELECTOR = lotRegistryAbi.getFunction("mint")!.selector;
 const MINT_BATCH_SELECTOR = lotRegistryAbi.getFunction("mintBatch")!.selector.slice(2);
+
+/**
+ * The deliveries in registry calldata a member signed itself (`mint` or `mintBatch`), else null:
+ * the gateway's delivery rules (plot capacity) hold for self-signed requests too.
+ */
+export function deliveriesOfCalldata(data: string): Delivery[] | null {
+  const selector = data.slice(0, 10).toLowerCase();
+  if (selector !== MINT_SELECTOR && selector !== `0x${MINT_BATCH_SELECTOR}`) return null;
+  try {
+    const call = lotRegistryAbi.parseTransaction({ data });
+    const tuples = (selector === MINT_SELECTOR ? [call!.args[0]] : [...call!.args[0]]) as Array<{ form: bigint; grams: bigint; metadata: string; origin: string }>;
+    return tuples.map((tuple) => ({ form: Number(tuple.form), grams: tuple.grams.toString(), metadata: tuple.metadata.toLowerCase(), origin: tuple.origin.toLowerCase() }));
+  } catch {
+    // Calldata the registry cannot decode either: the simulation refuses it.
+    return null;
+  }
+}
 
 /**
  * `mintBatch(Delivery[])` calldata, written directly: each delivery is four static words, so the

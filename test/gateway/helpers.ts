@@ -78,6 +78,7 @@ export function client(base: string, token?: string) {
   return {
     get: (path: string, headers?: Record<string, string>) => call("GET", path, undefined, headers),
     post: (path: string, body: unknown, headers?: Record<string, string>) => call("POST", path, body, headers),
+    patch: (path: string, body: unknown, headers?: Record<string, string>) => call("PATCH", path, body, headers),
     /** Polls a request until it is mined or failed; returns every status seen on the way. */
     async settle(id: string, timeoutMs = 30_000): Promise<{ final: any; seen: string[] }> {
       const seen: string[] = [];
