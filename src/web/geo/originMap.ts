@@ -84,6 +84,7 @@ function draw(highlighted: DistrictFeature[], escapedLabel: string, escapedName:
 
   // Names on a halo, beside their district, away from the group's middle, none cut off at an edge.
   const middle = anchorPoints.reduce((sum, [x]) => sum + x, 0) / anchorPoints.length;
+  const labels: string[] = [];
   highlighted.forEach((f, i) => {
     const [x, y] = anchorPoints[i]!;
     let anchor = highlighted.length === 1 ? "middle" : x < middle - 4 ? "end" : x > middle + 4 ? "start" : "middle";
@@ -91,12 +92,11 @@ function draw(highlighted: DistrictFeature[], escapedLabel: string, escapedName:
     if (anchor === "start" && x > width * 0.7) anchor = "end";
     const dx = anchor === "end" ? -12 : anchor === "start" ? 12 : 0;
     out.push(`<circle cx="${Math.round(x)}" cy="${Math.round(y)}" r="5" fill="#1d1d1d" stroke="#fff" stroke-width="2"/>`);
-    out.push(`<text x="${Math.round(x + dx)}" y="${Math.round(Math.min(height - 8, Math.max(24, y + 8)))}" text-anchor="${anchor}">${escapedName(f)}</text>`);
+    labels.push(`<text x="${Math.round(x + dx)}" y="${Math.round(Math.min(height - 8, Math.max(24, y + 8)))}" text-anchor="${anchor}">${escapedName(f)}</text>`);
   });
-  return (
-    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="${escapedLabel}" font-size="22" font-weight="600" fill="#1d1d1d" stroke-linejoin="round">` +
-    `<style>text{paint-order:stroke;stroke:#fff;stroke-width:5px}</style>${out.join("")}</svg>`
-  );
+  // A halo under each name (presentation attributes: the page's only style sheet is its own).
+  out.push(`<g paint-order="stroke" stroke="#fff" stroke-width="5">${labels.join("")}</g>`);
+  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="${escapedLabel}" font-size="22" font-weight="600" fill="#1d1d1d" stroke-linejoin="round">${out.join("")}</svg>`;
 }
 
 type Point = [number, number];

@@ -44,6 +44,9 @@ summary{cursor:pointer;padding:.2rem 0}details ul,details ol{font-size:.9375rem}
 .path li::before{content:"";position:absolute;left:-.45rem;top:.35rem;width:.8rem;height:.8rem;border-radius:50%;background:#d9822b}svg{display:block;max-width:100%;height:auto}figure{margin:.5rem 0}
 a{color:#1b5a96;overflow-wrap:anywhere}code{font-size:.8125rem;overflow-wrap:anywhere;word-break:break-all}`;
 
+/** Valid attestations listed under one claim line; the rest are counted (all are in the twin). */
+const VALID_PER_CLAIM = 6;
+
 export type RenderContext = {
   locale: Locale;
   /** The path the page was asked at (for the language links and the verify hint). */
@@ -155,7 +158,6 @@ export function renderPassportPage(passport: LotPassport, context: RenderContext
   const lines = claimLines(passport);
   if (passport.claims.length === 0 && lines.length === 0) parts.push(`<p>${t("noClaims")}</p>`);
   const items: string[] = passport.claims.map((c) => `<li>${t("claimCarried", { scheme: schemeName(locale, c.scheme) })}${c.validUntil ? ` · ${t("attUntil", { date: date(c.validUntil) })}` : ""}</li>`);
-  let listed = 0;
   for (const line of lines) {
     const scheme = schemeText(line.scheme);
     const values = { scheme, valid: numbers.format(line.valid), plots: numbers.format(line.total ?? 0), total: numbers.format(line.total ?? 0) };
@@ -167,12 +169,12 @@ export function renderPassportPage(passport: LotPassport, context: RenderContext
           : t("claimLots", values);
     if (line.revoked > 0) text += `, ${t("claimRevoked", { count: numbers.format(line.revoked) })}`;
     if (line.expired > 0) text += `, ${t("claimExpired", { count: numbers.format(line.expired) })}`;
-    const mark = line.revoked + line.expired > 0 ? `<b class="st-revoked" aria-hidden="true">!</b> ` : `<b class="st-valid" aria-hidden="true">&#10003;</b> `;
-    // Inside: each revoked or expired attestation, then valid ones up to a page-wide cap (all are in the twin).
+    // No tick anywhere on a page that did not check out.
+    const mark = line.revoked + line.expired > 0 ? `<b class="st-revoked" aria-hidden="true">!</b> ` : verification.ok ? `<b class="st-valid" aria-hidden="true">&#10003;</b> ` : "";
+    // Inside: each revoked or expired attestation, then valid ones up to a cap (all are in the twin).
     const notValid = line.attestations.filter((a) => a.status !== "valid").slice(0, 20);
     const valid = line.attestations.filter((a) => a.status === "valid");
-    const shownValid = valid.slice(0, Math.max(0, 12 - listed - notValid.length));
-    listed += notValid.length + shownValid.length;
+    const shownValid = valid.slice(0, Math.max(0, VALID_PER_CLAIM - notValid.length));
     const certifiers = [...new Map(line.attestations.map((a) => [a.certifier.memberId, a.certifier])).values()].map((c) => {
       const member = passport.members.find((m) => m.memberId === c.memberId);
       return `${c.name ?? message(locale, "memberFallback", { id: c.memberId })}${member ? ` (${whatOf(member)})` : ""}`;
