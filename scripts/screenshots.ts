@@ -9,7 +9,6 @@
  * fonts-thai-tlwg and fonts-noto-core (as .ci/run installs them).
  */
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { chromium } from "playwright-core";
@@ -18,6 +17,7 @@ import UPNG from "upng-js";
 import { loadConfig } from "../src/config";
 import { seedDemo, type DemoRecord } from "../src/demo/seedDemo";
 import { startGateway } from "../src/gateway/startGateway";
+import { freePort } from "../test/helpers/ports";
 
 const OUT = path.join(__dirname, "..", "docs", "screenshots");
 const WIDTHS = [360, 412] as const;
@@ -76,17 +76,6 @@ function fewColours(png: Buffer): Buffer {
   const image = PNG.sync.read(png);
   const rgba = new Uint8Array(image.data).buffer;
   return Buffer.from(UPNG.encode([rgba], image.width, image.height, COLOURS));
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 main().then(

@@ -348,14 +348,17 @@ describe("the consumer's page in a real browser (demo story, Chromium at 360 px)
     });
   });
 
-  describe("the first screen, on any phone, in any of the four languages", function () {
+  describe("the first screen and accessibility, in each of the four languages", function () {
     const LANGS = ["en", "id", "th", "vi"] as const;
     const FIRST_SCREEN = { width: 412, height: 800 } as const;
+    const withLang = (url: string, lang: string) => `${url}${url.includes("?") ? "&" : "?"}lang=${lang}`;
 
-    it("holds the product, the origin sentence, the badge and the claim lines in the top 800 px at 412 px, and nothing overflows sideways", async function () {
+    // One page load each serves both checks; the CSP is bypassed only to inject axe-core.
+    it("chocolate and tyre: the top 800 px at 412 px hold the product, the origin sentence, the badge and the claim lines; nothing overflows sideways; axe-core finds nothing serious or critical", async function () {
+      const violations: string[] = [];
       for (const url of [demo.chocolate_page_url, demo.tyre_page_url]) {
         for (const lang of LANGS) {
-          await onPhone(`${url}?lang=${lang}`, async (opened) => {
+          await onPhone(withLang(url, lang), async (opened) => {
             const where = `${url} ${lang}`;
             const bottoms = await opened.page.evaluate(() =>
               ["#product", "#story", "#verification", ...Array.from(document.querySelectorAll(".cl > li"), (_, i) => `.cl > li:nth-child(${i + 1})`)].map((selector) => {
@@ -372,9 +375,32 @@ describe("the consumer's page in a real browser (demo story, Chromium at 360 px)
             expect(await horizontalOverflows(opened.page), where).to.deep.equal([]);
             await openAllDetails(opened.page);
             expect(await horizontalOverflows(opened.page), `${where}, every part opened`).to.deep.equal([]);
-          }, { viewport: FIRST_SCREEN });
+            violations.push(...(await seriousAxeViolations(opened.page)).map((v) => `${where}: ${v}`));
+          }, { viewport: FIRST_SCREEN, bypassCSP: true });
         }
       }
+      expect(violations).to.deep.equal([]);
+    });
+
+    it("the error page: axe-core finds nothing serious or critical in any language", async function () {
+      const { gtin, batch } = demo.products.chocolate;
+      const wrongCheckDigit = `${running.gateway.publicUrl}/01/${gtin.slice(0, -1)}${(Number(gtin.at(-1)) + 1) % 10}/10/${batch}`;
+      for (const lang of LANGS) {
+        await onPhone(withLang(wrongCheckDigit, lang), async (opened) => {
+          expect(opened.status).to.equal(404);
+          expect(await seriousAxeViolations(opened.page), lang).to.deep.equal([]);
+        }, { bypassCSP: true });
+      }
+    });
+
+    // The same checker must see a real problem, or a clean result means nothing.
+    it("axe-core does report a serious problem when there is one", async function () {
+      await onPhone(demo.chocolate_page_url, async (opened) => {
+        await opened.page.evaluate(() => {
+          document.querySelector("#story")!.setAttribute("style", "color:#ddd;background:#fff");
+        });
+        expect((await seriousAxeViolations(opened.page)).join("\n")).to.match(/color-contrast \(serious\)/);
+      }, { bypassCSP: true });
     });
 
     it("opens a claim's attestations with a tap, without JavaScript", async function () {
@@ -389,47 +415,13 @@ describe("the consumer's page in a real browser (demo story, Chromium at 360 px)
 
     it("works with the phone's text at 200 %: bigger letters, still nothing wider than the screen", async function () {
       for (const lang of ["th", "vi"] as const) {
-        await onPhone(`${demo.chocolate_page_url}?lang=${lang}`, async (opened) => {
+        await onPhone(withLang(demo.chocolate_page_url, lang), async (opened) => {
           expect(await opened.page.evaluate(() => getComputedStyle(document.body).fontSize)).to.equal("32px");
           expect(await horizontalOverflows(opened.page), lang).to.deep.equal([]);
           expect(await scrollWidth(opened.page)).to.be.at.most(PHONE_VIEWPORT.width);
           expect(await opened.page.locator("#verification").isVisible()).to.equal(true);
         }, { defaultFontSize: 32 });
       }
-    });
-  });
-
-  describe("accessibility (axe-core in Chromium)", function () {
-    const LANGS = ["en", "id", "th", "vi"] as const;
-    /** Runs axe on `url` in each language with every part opened; the CSP is bypassed only here, to inject axe. */
-    async function axeIn(url: string, status: number): Promise<string[]> {
-      const found: string[] = [];
-      for (const lang of LANGS) {
-        await onPhone(`${url}${url.includes("?") ? "&" : "?"}lang=${lang}`, async (opened) => {
-          expect(opened.status).to.equal(status);
-          await openAllDetails(opened.page);
-          found.push(...(await seriousAxeViolations(opened.page)).map((v) => `${lang}: ${v}`));
-        }, { bypassCSP: true });
-      }
-      return found;
-    }
-
-    it("finds nothing serious or critical on the chocolate, tyre and error pages in all four languages", async function () {
-      const { gtin, batch } = demo.products.chocolate;
-      const wrongCheckDigit = `${running.gateway.publicUrl}/01/${gtin.slice(0, -1)}${(Number(gtin.at(-1)) + 1) % 10}/10/${batch}`;
-      expect(await axeIn(demo.chocolate_page_url, 200), "chocolate").to.deep.equal([]);
-      expect(await axeIn(demo.tyre_page_url, 200), "tyre").to.deep.equal([]);
-      expect(await axeIn(wrongCheckDigit, 404), "error").to.deep.equal([]);
-    });
-
-    // The same checker must see a real problem, or a clean result means nothing.
-    it("does report a serious problem when there is one", async function () {
-      await onPhone(demo.chocolate_page_url, async (opened) => {
-        await opened.page.evaluate(() => {
-          document.querySelector("#story")!.setAttribute("style", "color:#ddd;background:#fff");
-        });
-        expect((await seriousAxeViolations(opened.page)).join("\n")).to.match(/color-contrast \(serious\)/);
-      }, { bypassCSP: true });
     });
   });
 
