@@ -1,6 +1,10 @@
+import fs from "node:fs";
 import path from "node:path";
 import { subtask, type HardhatUserConfig } from "hardhat/config";
-import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
+import {
+  TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD,
+  TASK_COMPILE_SOLIDITY_GET_SOURCE_PATHS,
+} from "hardhat/builtin-tasks/task-names";
 import "@nomicfoundation/hardhat-ethers";
 import "@nomicfoundation/hardhat-chai-matchers";
 import "@typechain/hardhat";
@@ -29,6 +33,21 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string
   };
 });
 
+// The gas benchmark's baselines (a plain OpenZeppelin ERC-721 and the Ethereum Attestation Service)
+// live beside the benchmark in bench/contracts, outside the production tree `contracts/`; they are
+// compiled with it so bench/gas.bench.ts (and typechain) find them, and nothing under deploy/ or
+// src/ uses them.
+const BENCH_SOURCES = path.join(__dirname, "bench", "contracts");
+
+subtask(TASK_COMPILE_SOLIDITY_GET_SOURCE_PATHS, async (args, _hre, runSuper): Promise<string[]> => {
+  const sources: string[] = await runSuper(args);
+  const bench = fs
+    .readdirSync(BENCH_SOURCES)
+    .filter((file) => file.endsWith(".sol"))
+    .map((file) => path.join(BENCH_SOURCES, file));
+  return [...sources, ...bench];
+});
+
 // Besu private networks run the Cancun rules; OpenZeppelin 5.7 needs them (mcopy).
 const EVM_VERSION = "cancun";
 const SOLC_SETTINGS = { optimizer: { enabled: true, runs: 200 }, evmVersion: EVM_VERSION };
@@ -39,7 +58,7 @@ const config: HardhatUserConfig = {
     // Only the benchmark's EAS baseline and the EAS files that pin 0.8.29 use the older compiler.
     overrides: Object.fromEntries(
       [
-        "contracts/bench/EASBaseline.sol",
+        "bench/contracts/EASBaseline.sol",
         "@ethereum-attestation-service/eas-contracts/contracts/EAS.sol",
         "@ethereum-attestation-service/eas-contracts/contracts/SchemaRegistry.sol",
         "@ethereum-attestation-service/eas-contracts/contracts/eip1271/EIP1271Verifier.sol",

@@ -33,6 +33,10 @@ import {LotHistory} from "./LotHistory.sol";
 /// Lot ids are `accountNumber * LOT_ID_BASE + sequence`: each account numbers the lots it mints or
 /// derives, consecutively, so a batch is one ERC-2309 range and no shared counter is written.
 ///
+/// Every change of a lot's holder (mint, accepted handover, consumption by a split, merge or
+/// transform, creation of an output) passes one internal hook, {_update}: it writes the lot, keeps
+/// the holders' ERC-721 balances and emits {Transfer} (a batch of deliveries is one ERC-2309 range).
+///
 /// ERC-721 reads work as usual; transfers and approvals are refused: custody moves only by
 /// {offer} and {accept}. A consumed lot is burned as far as ERC-721 sees it (Transfer to zero,
 /// `ownerOf` reverts) but its record and head stay readable through {getLot}.
@@ -142,9 +146,9 @@ contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Contex
         address custodian = _msgSender();
         AccountRecord memory account;
         (account, lotId) = _openSequence(custodian, Roles.COOPERATIVE, 1);
-        bytes32 head = _mintOne(custodian, lotId, delivery, account, 0);
+        (bytes32 head, uint64 grams, uint8 form) = _newDelivery(custodian, lotId, delivery, account, 0);
+        _update(lotId, custodian, grams, form, LotStatus.Active, address(0), account);
         _closeSequence(custodian, account, 1);
-        emit Transfer(address(0), custodian, lotId);
         emit LotMinted(lotId, delivery.form, delivery.grams, delivery.metadata, delivery.origin, head);
     }
 
@@ -156,9 +160,19 @@ contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Contex
         AccountRecord memory account;
         (account, firstLotId) = _openSequence(custodian, Roles.COOPERATIVE, count);
         bytes32[] memory heads = new bytes32[](count);
+        // The ERC-2309 batch path of the custody hook ({_update}): the lots are written here, counted
+        // into the holder's balance at once, and announced by one event for the whole range.
         for (uint256 i = 0; i < count; ++i) {
-            heads[i] = _mintOne(custodian, firstLotId + i, deliveries[i], account, i);
+            uint256 lotId;
+            // Cannot overflow: {_openSequence} bounded the range below the account's next prefix.
+            unchecked {
+                lotId = firstLotId + i;
+            }
+            (bytes32 head, uint64 grams, uint8 form) = _newDelivery(custodian, lotId, deliveries[i], account, i);
+            _lots[lotId] = Lot(custodian, grams, form, LotStatus.Active);
+            heads[i] = head;
         }
+        _countIn(account, count);
         _closeSequence(custodian, account, count);
         if (count == 1) {
             emit Transfer(address(0), custodian, firstLotId);
@@ -222,22 +236,18 @@ contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Contex
         uint64 grams = _checkReceived(lotId, lot.form, gramsSent, gramsReceived);
         address previous = lot.custodian;
         address custodian = _msgSender();
-        lot.custodian = custodian;
-        lot.grams = grams;
-        lot.status = LotStatus.Active;
+        uint8 form = lot.form;
         delete _pendingReceivers[lotId];
-        // Cannot underflow or overflow: the previous custodian held this lot; balances count lots.
-        unchecked {
-            --_accountRecord(previous).lotBalance;
-            ++_accountRecord(custodian).lotBalance;
-        }
+        // The receiver is another member's account (see {offer}), so `previous` is not `custodian`.
+        AccountRecord memory holder = _accountRecord(custodian);
+        _update(lotId, custodian, grams, form, LotStatus.Active, previous, holder);
+        _setAccountRecord(custodian, holder);
         bytes32 head = LotHistory.accepted(_heads[lotId], lotId, previous, custodian, gramsSent, gramsReceived);
         _heads[lotId] = head;
-        emit Transfer(previous, custodian, lotId);
         emit HandoverAccepted(lotId, previous, custodian, gramsSent, gramsReceived, head);
         ILotObserver observer = _lotObserver;
         if (address(observer) != address(0)) {
-            observer.onHandoverAccepted(lotId, previous, custodian, lot.form, grams);
+            observer.onHandoverAccepted(lotId, previous, custodian, form, grams);
         }
     }
 
@@ -440,20 +450,73 @@ contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Contex
 
     // ------------------------------------------------------------------------------------ internal
 
-    function _mintOne(
+    /// @dev Checks delivery `index` of a mint and starts its history head; the custody hook
+    /// ({_update}, or the batch path of {mintBatch}) writes the lot.
+    function _newDelivery(
         address custodian,
         uint256 lotId,
         Delivery calldata delivery,
         AccountRecord memory account,
         uint256 index
-    ) private returns (bytes32 head) {
-        uint8 form = delivery.form;
-        uint64 grams = delivery.grams;
+    ) private returns (bytes32 head, uint64 grams, uint8 form) {
+        form = delivery.form;
+        grams = delivery.grams;
         _checkMintable(form, account);
         if (grams == 0) revert LotRegistryZeroQuantity(index);
-        _lots[lotId] = Lot(custodian, grams, form, LotStatus.Active);
         head = LotHistory.minted(lotId, custodian, form, grams, delivery.metadata, delivery.origin);
         _heads[lotId] = head;
+    }
+
+    // -------------------------------------------------------------------------------- custody hook
+
+    /// @dev The custody hook: the one place a lot changes holder, as OpenZeppelin ERC721's `_update`.
+    /// A new lot (a delivery, or an output of a split, merge or transform) comes from zero (`from`
+    /// zero), a handover moves it from the previous custodian, and a consumed input (`status`
+    /// Consumed) goes to zero. The hook writes the lot's slot (`custodian` is the new holder, or, for a
+    /// consumed input, its last one, which stays readable), counts the lot out of `from`'s ERC-721
+    /// balance and into the new holder's, and emits {Transfer}.
+    ///
+    /// The new holder is always the caller, whose account record the operation holds open in memory
+    /// (`holder`): the lot is counted there ({_countIn}) and the record is written back once per call
+    /// ({_closeSequence}, {accept}), so a call creating many lots writes that slot once. `from`'s
+    /// balance is counted down in storage ({_countOut}).
+    ///
+    /// Requirements: the caller checked custody, status and quantities; `from` holds the lot (zero for
+    /// a new one) and is not the account of `holder` (a consumer of its own lots reloads its balance
+    /// before writing the record back, see {_derive}).
+    ///
+    /// Emits a {Transfer} event. {mintBatch} is the one batch path: it writes its lots, counts them
+    /// with {_countIn} and emits one ERC-2309 {ConsecutiveTransfer} for the range instead.
+    function _update(
+        uint256 lotId,
+        address custodian,
+        uint64 grams,
+        uint8 form,
+        LotStatus status,
+        address from,
+        AccountRecord memory holder
+    ) private {
+        _lots[lotId] = Lot(custodian, grams, form, status);
+        address to = status == LotStatus.Consumed ? address(0) : custodian;
+        if (to != address(0)) _countIn(holder, 1);
+        if (from != address(0)) _countOut(from);
+        emit Transfer(from, to, lotId);
+    }
+
+    /// @dev Counts `count` new lots into the open account record of their holder (see {_update}).
+    function _countIn(AccountRecord memory holder, uint256 count) private pure {
+        // Cannot overflow: balances count lots, fewer than 2^64.
+        unchecked {
+            holder.lotBalance += uint64(count);
+        }
+    }
+
+    /// @dev Counts one lot out of `from`'s balance, in storage (see {_update}).
+    function _countOut(address from) private {
+        // Cannot underflow: `from`'s balance counts the lot leaving it.
+        unchecked {
+            --_accountRecord(from).lotBalance;
+        }
     }
 
     /// @dev The one place split, merge and transform consume inputs and create outputs. The caller
@@ -467,23 +530,26 @@ contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Contex
         address custodian = _msgSender();
         AccountRecord memory account;
         (account, firstOutputId) = _openSequence(custodian, Roles.CUSTODIANS, outputs.length);
-        bytes32[] memory inputHeads = _consumeInputs(kind, inputIds, firstOutputId, outputs.length);
+        bytes32[] memory inputHeads = _consumeInputs(kind, inputIds, firstOutputId, outputs.length, account);
+        // Reload: consuming inputs may have counted lots out of this account's balance in storage.
+        account.lotBalance = _accountRecord(custodian).lotBalance;
         bytes32[] memory outputHeads = new bytes32[](outputs.length);
         for (uint256 i = 0; i < outputs.length; ++i) {
-            outputHeads[i] = _createOutput(custodian, firstOutputId + i, outputs[i], inputIds, inputHeads, i);
+            outputHeads[i] = _createOutput(custodian, firstOutputId + i, outputs[i], inputIds, inputHeads, i, account);
         }
-        // Reload: consuming inputs may have changed this account's balance in storage.
-        account.lotBalance = _accountRecord(custodian).lotBalance;
         _closeSequence(custodian, account, outputs.length);
         emit LotsDerived(kind, custodian, inputIds, inputHeads, firstOutputId, outputs, outputHeads);
         ILotObserver observer = _lotObserver;
         if (address(observer) != address(0)) observer.onLotsDerived(kind, custodian, inputIds, firstOutputId, outputs);
     }
 
-    function _consumeInputs(uint8 kind, uint256[] memory inputIds, uint256 firstOutputId, uint256 outputCount)
-        private
-        returns (bytes32[] memory inputHeads)
-    {
+    function _consumeInputs(
+        uint8 kind,
+        uint256[] memory inputIds,
+        uint256 firstOutputId,
+        uint256 outputCount,
+        AccountRecord memory account
+    ) private returns (bytes32[] memory inputHeads) {
         inputHeads = new bytes32[](inputIds.length);
         for (uint256 i = 0; i < inputIds.length; ++i) {
             uint256 inputId = inputIds[i];
@@ -491,16 +557,11 @@ contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Contex
             // The callers checked each input active, but not that no id is listed twice: a repeated
             // input would be consumed twice, its grams counted twice and its holder's balance underflow.
             if (input.status == LotStatus.Consumed) revert LotRegistryWrongStatus(inputId, LotStatus.Consumed);
-            input.status = LotStatus.Consumed;
             address holder = input.custodian;
-            // Cannot underflow: the holder's balance counts this lot.
-            unchecked {
-                --_accountRecord(holder).lotBalance;
-            }
+            _update(inputId, holder, input.grams, input.form, LotStatus.Consumed, holder, account);
             bytes32 head = LotHistory.consumed(_heads[inputId], kind, inputId, firstOutputId, outputCount);
             _heads[inputId] = head;
             inputHeads[i] = head;
-            emit Transfer(holder, address(0), inputId);
         }
     }
 
@@ -510,14 +571,14 @@ contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Contex
         Output memory output,
         uint256[] memory inputIds,
         bytes32[] memory inputHeads,
-        uint256 index
+        uint256 index,
+        AccountRecord memory account
     ) private returns (bytes32 head) {
         if ((_registeredForms >> output.form) & 1 == 0) revert LotRegistryUnknownForm(output.form);
         if (output.grams == 0) revert LotRegistryZeroQuantity(index);
-        _lots[lotId] = Lot(custodian, output.grams, output.form, LotStatus.Active);
+        _update(lotId, custodian, output.grams, output.form, LotStatus.Active, address(0), account);
         head = LotHistory.derived(lotId, custodian, output.form, output.grams, output.metadata, inputIds, inputHeads);
         _heads[lotId] = head;
-        emit Transfer(address(0), custodian, lotId);
     }
 
     /// @dev The lot, checked to be in `status` and held by the caller's member (an active custodian-role account).
@@ -562,11 +623,12 @@ contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Contex
         firstLotId = _lotId(record.number, record.lotSequence + 1);
     }
 
+    /// @dev Takes `count` lot ids from the sequence and writes the record back, with the lots the
+    /// custody hook counted into it.
     function _closeSequence(address account, AccountRecord memory record, uint256 count) private {
-        // Cannot overflow: {_openSequence} bounded the sequence below LOT_ID_BASE, and balances count lots.
+        // Cannot overflow: {_openSequence} bounded the sequence below LOT_ID_BASE.
         unchecked {
             record.lotSequence += uint32(count);
-            record.lotBalance += uint64(count);
         }
         _setAccountRecord(account, record);
     }

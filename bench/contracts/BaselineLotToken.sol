@@ -6,7 +6,8 @@ import {ERC721URIStorage} from "@openzeppelin/contracts/token/ERC721/extensions/
 
 /// @title BaselineLotToken
 /// @notice The gas benchmark's baseline: a plain OpenZeppelin ERC721URIStorage token whose token URI
-/// holds what a naive lot token would store (an IPFS URI). Not deployed outside benchmarks.
+/// holds what a naive lot token would store (an IPFS URI). Lives in bench/contracts, outside the
+/// production tree; never deployed outside benchmarks.
 contract BaselineLotToken is ERC721URIStorage {
     uint256 private _nextTokenId;
 
