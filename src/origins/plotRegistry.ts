@@ -110,6 +110,13 @@ type Entry = IndexEntry & {
   shapeKey: string;
 };
 
+/** A chunk of inputs checked: errors filled in, rows to write (in the index already), duplicates to answer. */
+type PreparedChunk = {
+  results: RegisterManyResult[];
+  rows: Array<{ index: number; row: PlotVersionRow; entry: Entry }>;
+  duplicates: Array<{ index: number; plotId: string }>;
+};
+
 /** A dry run's plots: checked against, never written. */
 type Overlay = { index: PlotIndex<Entry>; rows: Map<string, PlotVersionRow> };
 
@@ -189,7 +196,8 @@ export class PlotRegistry {
    */
   register(memberId: bigint, input: PlotInput): Promise<{ plot: StoredPlot; created: boolean }> {
     return this.#serial.run(async () => {
-      const [result] = await this.#registerChunk(memberId, [input], false);
+      const prepared = await this.#prepareChunk(memberId, [input], null);
+      const [result] = await this.#finishChunk(memberId, prepared, await this.#writeChunk(prepared), null);
       if ("error" in result!) throw result.error;
       return result!;
     });
@@ -198,30 +206,61 @@ export class PlotRegistry {
   /**
    * Registers many plots (an import), each checked as `register` would, and against the ones
    * before it in `inputs`. One result per input; the good ones are written in one statement per
-   * chunk. With `dryRun` nothing is written and the index is left as it was.
+   * chunk, each chunk's insert running on the database's thread while the next chunk is checked.
+   * With `dryRun` nothing is written and the index is left as it was.
    */
   async registerMany(
     memberId: bigint,
     inputs: readonly PlotInput[],
     options: { dryRun?: boolean; chunk?: number; onChunk?: (done: number) => void } = {},
   ): Promise<RegisterManyResult[]> {
-    const chunk = options.chunk ?? 500;
+    const size = options.chunk ?? 500;
     const results: RegisterManyResult[] = [];
-    // A dry run checks each input against the plots written and the file's inputs before it.
-    const overlay: Overlay | null = options.dryRun ? { index: new PlotIndex<Entry>(), rows: new Map() } : null;
-    for (let start = 0; start < inputs.length; start += chunk) {
-      const part = inputs.slice(start, start + chunk);
-      results.push(...(await this.#serial.run(() => this.#registerChunk(memberId, part, options.dryRun ?? false, overlay))));
+    const report = (done: RegisterManyResult[]) => {
+      results.push(...done);
       options.onChunk?.(results.length);
+    };
+    if (options.dryRun) {
+      // Each input is checked against the plots written and the file's inputs before it.
+      const overlay: Overlay = { index: new PlotIndex<Entry>(), rows: new Map() };
+      for (let start = 0; start < inputs.length; start += size) {
+        const part = inputs.slice(start, start + size);
+        report(await this.#serial.run(async () => this.#finishChunk(memberId, await this.#prepareChunk(memberId, part, overlay), new Map(), overlay)));
+      }
+      return results;
     }
+    let inFlight: { prepared: PreparedChunk; written: Promise<Map<string, Date>> } | null = null;
+    const settle = async (flight: NonNullable<typeof inFlight>, next: PreparedChunk | null) => {
+      try {
+        return await this.#finishChunk(memberId, flight.prepared, await flight.written, null);
+      } catch (failure) {
+        // The next chunk was checked against this one's plots: it goes too.
+        for (const item of next?.rows ?? []) this.#index.remove(item.entry);
+        throw failure;
+      }
+    };
+    for (let start = 0; start < inputs.length; start += size) {
+      const part = inputs.slice(start, start + size);
+      const done = await this.#serial.run(async () => {
+        const prepared = await this.#prepareChunk(memberId, part, null);
+        const previous = inFlight ? await settle(inFlight, prepared) : null;
+        const written = this.#writeChunk(prepared);
+        written.catch(() => undefined); // awaited by the next round; never an unhandled rejection meanwhile
+        inFlight = { prepared, written };
+        return previous;
+      });
+      if (done) report(done);
+    }
+    if (inFlight) report(await this.#serial.run(() => settle(inFlight!, null)));
     return results;
   }
 
-  async #registerChunk(memberId: bigint, inputs: readonly PlotInput[], dryRun: boolean, overlay: Overlay | null = null): Promise<RegisterManyResult[]> {
+  /** A chunk's checks: errors per input, the rows to write (already in the index), the duplicates found. */
+  async #prepareChunk(memberId: bigint, inputs: readonly PlotInput[], overlay: Overlay | null): Promise<PreparedChunk> {
     const results: RegisterManyResult[] = new Array(inputs.length);
     const { errors: checked, takenRefs } = await this.#checkAgainstDatabase(memberId, inputs);
-    const rows: Array<{ index: number; row: PlotVersionRow; entry: Entry }> = [];
-    const duplicates: Array<{ index: number; plotId: string }> = [];
+    const rows: PreparedChunk["rows"] = [];
+    const duplicates: PreparedChunk["duplicates"] = [];
     const refs = new Set<string>();
     inputs.forEach((input, index) => {
       const error = checked[index];
@@ -246,22 +285,31 @@ export class PlotRegistry {
         results[index] = { error: failure };
       }
     });
-    let registered = new Map<string, Date>();
-    if (!dryRun && rows.length > 0) {
-      try {
-        registered = await insertPlotVersions(this.#db, rows.map((item) => item.row));
-      } catch (failure) {
-        for (const item of rows) this.#index.remove(item.entry);
-        throw refTaken(failure) ?? failure;
-      }
-      for (const { row, entry } of rows) {
+    return { results, rows, duplicates };
+  }
+
+  /** Writes a chunk's rows; on failure takes them out of the index again. Answers when each was registered. */
+  async #writeChunk(prepared: PreparedChunk): Promise<Map<string, Date>> {
+    if (prepared.rows.length === 0) return new Map();
+    try {
+      const registered = await insertPlotVersions(this.#db, prepared.rows.map((item) => item.row));
+      for (const { row, entry } of prepared.rows) {
         this.#entries.set(row.plotId, entry);
         this.#remember(row);
       }
+      return registered;
+    } catch (failure) {
+      for (const item of prepared.rows) this.#index.remove(item.entry);
+      throw refTaken(failure) ?? failure;
     }
+  }
+
+  /** A chunk's results once written (or, in a dry run, checked). */
+  async #finishChunk(memberId: bigint, prepared: PreparedChunk, registered: Map<string, Date>, overlay: Overlay | null): Promise<RegisterManyResult[]> {
+    const { results } = prepared;
     const now = new Date();
-    for (const { index, row } of rows) results[index] = { plot: storedPlotOf(row, registered.get(row.commitment) ?? now), created: true };
-    for (const duplicate of duplicates) {
+    for (const { index, row } of prepared.rows) results[index] = { plot: storedPlotOf(row, registered.get(row.commitment) ?? now), created: true };
+    for (const duplicate of prepared.duplicates) {
       // A dry run's earlier input has no row in SQL: it is the plot this one duplicates.
       const earlier = overlay?.rows.get(duplicate.plotId);
       const plot = earlier ? storedPlotOf(earlier, now) : (await this.get(memberId, duplicate.plotId))?.current;
@@ -278,7 +326,8 @@ export class PlotRegistry {
     const taken = new Set<string>();
     if (refs.length > 0) {
       const { rows } = await this.#db.query<{ ref: string }>(
-        "select ref from origin_plots where member_id = $1 and ref = any($2::text[]) and superseded_at is null and archived_at is null",
+        `select p.ref from unnest($2::text[]) as v(ref)
+           join origin_plots p on p.member_id = $1 and p.ref = v.ref and p.superseded_at is null and p.archived_at is null`,
         [memberId, refs],
       );
       for (const row of rows) taken.add(row.ref);

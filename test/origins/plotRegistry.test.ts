@@ -182,6 +182,26 @@ describeEachEngine("origins: the plot registry", (engine) => {
     expect(error).to.be.instanceOf(PlotOverlapError);
   });
 
+  it("takes a chunk whose insert fails out of the index again, with the chunk checked against it", async () => {
+    await db.exec(`create function fail_district() returns trigger language plpgsql as $$
+      begin if new.district = 'Fails' then raise exception 'refused by the test'; end if; return new; end $$;
+      create trigger fail_district before insert on origin_plots for each row execute function fail_district();`);
+    try {
+      const at = (k: number) => square(121.200013 + k * 0.01, -1.390027);
+      const inputs = [input(at(0)), input(at(1)), input(at(2), { district: "Fails" }), input(at(3)), input(at(4)), input(at(5))];
+      const before = registry.size;
+      const error = await registry.registerMany(COOP, inputs, { chunk: 2 }).then(() => null, (e: Error) => e);
+      expect(error?.message).to.contain("refused by the test");
+      // The first chunk is written and indexed; the failed one and the one checked after it are not.
+      expect(registry.size).to.equal(before + 2);
+      expect(await plotCount()).to.equal((await PlotRegistry.load(db)).size + (await db.query<{ n: number }>("select count(*)::int as n from origin_plots where superseded_at is not null or archived_at is not null")).rows[0]!.n);
+      const retry = await registry.register(COOP, input(at(3)));
+      expect(retry.created).to.equal(true);
+    } finally {
+      await db.exec("drop trigger fail_district on origin_plots; drop function fail_district();");
+    }
+  });
+
   it("registers many at once, checking each against the ones before it; a dry run writes nothing", async () => {
     const base = square(121.000013, -1.390027);
     const inputs = [input(base), input(shifted(base, 30), { owner: { farmerId: neighbour.id } }), input(shifted(base, 200)), input(base)];
