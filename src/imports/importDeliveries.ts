@@ -37,8 +37,8 @@ export async function importDeliveries(context: ImportContext, state: ImportStat
   });
   const farmers = await farmersOfMember(db, memberId, { codes: read.map((row) => row.value.farmerCode) });
   const { rows: plots } = await db.query<PlotRow>(
-    `select plot_id, ref, farmer_id, commitment, area_m2::text from origin_plots
-      where member_id = $1 and superseded_at is null and archived_at is null and farmer_id = any($2::text[])`,
+    `select p.plot_id, p.ref, p.farmer_id, p.commitment, p.area_m2::text from unnest($2::text[]) as v(farmer_id)
+       join origin_plots p on p.farmer_id = v.farmer_id and p.member_id = $1 and p.superseded_at is null and p.archived_at is null`,
     [memberId, [...new Set([...farmers.values()].map((farmer) => farmer.id))]],
   );
   const plotsOfFarmer = new Map<string, PlotRow[]>();

@@ -13,10 +13,13 @@ export async function farmersOfMember(db: Queryable, memberId: bigint, lookup: {
   const codes = [...new Set(lookup.codes ?? [])];
   const found = new Map<string, PlotFarmer>();
   if (ids.length === 0 && codes.length === 0) return found;
-  // One condition per query: an `or` of the two would keep the planner off both unique indexes.
+  // Each value looked up by the column's unique index: with `= any(...)` a planner without
+  // statistics (a table just filled by an import) scans the cooperative's farmers instead.
   const select = (column: "id" | "code", values: string[]) =>
     db.query<{ id: string; code: string; archived: boolean }>(
-      `select id, code, archived_at is not null as archived from farmers where ${column} = any($2::text[]) and member_id = $1`,
+      `select f.id, f.code, f.archived_at is not null as archived
+         from unnest($2::text[]) as v(value) join farmers f on f.${column} = v.value
+        where f.member_id = $1`,
       [memberId, values],
     );
   const rows = [...(ids.length > 0 ? (await select("id", ids)).rows : []), ...(codes.length > 0 ? (await select("code", codes)).rows : [])];

@@ -326,7 +326,8 @@ export class PlotRegistry {
     const taken = new Set<string>();
     if (refs.length > 0) {
       const { rows } = await this.#db.query<{ ref: string }>(
-        "select ref from origin_plots where member_id = $1 and ref = any($2::text[]) and superseded_at is null and archived_at is null",
+        `select p.ref from unnest($2::text[]) as v(ref)
+           join origin_plots p on p.member_id = $1 and p.ref = v.ref and p.superseded_at is null and p.archived_at is null`,
         [memberId, refs],
       );
       for (const row of rows) taken.add(row.ref);
