@@ -37,12 +37,14 @@ const ignoring = (files) => files.flatMap((file) => ["--ignore", file]);
 const missing = WAITING_SUITES.filter((file) => !fs.existsSync(file));
 if (missing.length > 0) throw new Error(`scripts/test.js names suites that do not exist: ${missing.join(", ")}`);
 
+/** The spec reporter, then each file's wall time: where the run's minutes go. */
+const REPORTER = ["--reporter", "./scripts/mocha-file-times.js"];
 const first = { name: "compile", cmd: ["npx", "hardhat", "compile", "--quiet"] };
 const together = [
   { name: "typecheck", cmd: ["npx", "tsc", "--noEmit", "-p", "."] },
   { name: "contracts", cmd: ["npx", "hardhat", "test", "--no-compile"], mocha: true },
-  { name: "gateway (waiting suites)", cmd: ["npx", "mocha", ...ignoring(gatewaySuites().filter((file) => !WAITING_SUITES.includes(file)))], mocha: true },
-  { name: "gateway (the others)", cmd: ["npx", "mocha", ...ignoring(WAITING_SUITES)], mocha: true },
+  { name: "gateway (waiting suites)", cmd: ["npx", "mocha", ...REPORTER, ...ignoring(gatewaySuites().filter((file) => !WAITING_SUITES.includes(file)))], mocha: true },
+  { name: "gateway (the others)", cmd: ["npx", "mocha", ...REPORTER, ...ignoring(WAITING_SUITES)], mocha: true },
 ];
 
 /** A command line as printed: a long list of ignored files is summarised. */

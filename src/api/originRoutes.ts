@@ -2,11 +2,11 @@ import type { JsonRpcProvider } from "ethers";
 import { z } from "zod";
 import type { Queryable } from "../db";
 import { getLot } from "../indexer/queries";
-import { Role } from "../membership/roles";
-import { PlotRegistrationError, PlotTakenError, plotGeometrySchema, registerPlot } from "../origins";
+import type { DeliveryCapacity, PlotRegistry } from "../origins";
 import { ProductRegistrationError, ProductTakenError, checkGtin, registerProduct } from "../products";
 import { lotPageUrl } from "../web/qr";
-import { lotRegistryAt } from "../chain/contracts";
+import { cooperativeGuard } from "./cooperative";
+import { createPlotRoutes } from "./plotRoutes";
 import { ApiError, badRequest, conflict, forbidden, notFound } from "./problem";
 import { defineRoute, type AnyRoute } from "./routes";
 
@@ -17,17 +17,11 @@ export type CreateOriginRoutesParameters = {
   registry: string;
   /** The public base URL of lot pages (known once the gateway listens). */
   publicBase: () => string;
+  /** The cooperatives' plots and their rules. */
+  plots: PlotRegistry;
+  /** The plot capacity rule (what a plot delivered this year). */
+  capacity: DeliveryCapacity;
 };
-
-const plotBody = z
-  .object({
-    farmerRef: z.string().trim().min(1).max(120).describe("the cooperative's own reference for the farmer (a member number, never a name)"),
-    geometry: plotGeometrySchema.describe("GeoJSON Polygon or MultiPolygon, WGS 84 longitude/latitude"),
-    country: z.string().regex(/^[A-Za-z]{2}$/, "country: ISO 3166-1 alpha-2, e.g. ID"),
-    province: z.string().trim().min(1).max(120),
-    district: z.string().trim().min(1).max(120),
-  })
-  .strict();
 
 const productBody = z
   .object({
@@ -39,43 +33,16 @@ const productBody = z
   .strict();
 
 /**
- * Where lots come from and what they are sold as, for members: `POST /v1/plots` lets a
- * cooperative record a farmer's plot privately (the geometry and farmer reference stay in this
- * gateway; the answer is the commitment a delivery carries as its `origin`), `POST /v1/products`
+ * Where lots come from and what they are sold as, for members: the plot routes (`/v1/plots`, see
+ * plotRoutes.ts) let a cooperative record its farmers' plots privately (the geometry stays in this
+ * gateway; a delivery carries the commitment as its `origin`), `POST /v1/products`
  * lets a lot's custodian name it by GTIN and batch so a GS1 Digital Link resolves to it.
  */
-export function createOriginRoutes({ db, provider, registry, publicBase }: CreateOriginRoutesParameters): AnyRoute[] {
-  const members = lotRegistryAt(registry, provider);
+export function createOriginRoutes({ db, provider, registry, publicBase, plots, capacity }: CreateOriginRoutesParameters): AnyRoute[] {
+  const requireCooperative = cooperativeGuard(registry, provider);
 
   return [
-    defineRoute({
-      method: "post",
-      path: "/v1/plots",
-      summary: "register a farmer's plot privately (cooperatives) and get the commitment its deliveries carry as origin",
-      auth: "member",
-      body: plotBody,
-      responses: {
-        201: { description: "registered: commitment (bytes32 for a delivery's origin) and area in m²" },
-        200: { description: "the same plot record was registered before: the same commitment" },
-        403: { description: "the member is not an active cooperative" },
-        409: { description: "another member registered this plot record" },
-      },
-      handler: async ({ body, memberId }) => {
-        // The chain, not the read model: a cooperative added a block ago may register at once.
-        const [member] = await members.getMember(memberId!);
-        if (!member.active || (Number(member.roles) & Role.cooperative) === 0) {
-          throw forbidden(`member ${memberId} is not an active cooperative: only cooperatives register their farmers' plots`);
-        }
-        try {
-          const plot = await registerPlot(db, { memberId: memberId!, ...body });
-          return { status: plot.created ? 201 : 200, body: { commitment: plot.commitment, areaM2: plot.areaM2 } };
-        } catch (error) {
-          if (error instanceof PlotTakenError) throw conflict(error.shortMessage);
-          if (error instanceof PlotRegistrationError) throw badRequest(error.shortMessage);
-          throw error;
-        }
-      },
-    }),
+    ...createPlotRoutes({ plots, capacity, requireCooperative }),
 
     defineRoute({
       method: "post",

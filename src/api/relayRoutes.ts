@@ -2,14 +2,15 @@ import { randomUUID } from "node:crypto";
 import type { Request, Response } from "express";
 import { getAddress, type JsonRpcProvider } from "ethers";
 import { z } from "zod";
+import { forwarderInterface, lotRegistryInterface } from "../chain/contracts";
 import type { Keystore } from "../chain/keystore/keystore";
 import type { Database } from "../db/database";
 import { noCrash, type CrashHook } from "../relay/crashPoints";
 import { FORWARD_REQUEST_TYPES, domainSeparator, forwarderDomain } from "../relay/forwardRequest";
 import type { CallKind } from "../relay/callKinds";
-import { LOT_REGISTRY, addressSchema, lotCallSchemas, lotIdSchema, type LotCallKind } from "../relay/lotCalls";
+import { addressSchema, deliveriesOf, deliveriesOfCalldata, lotCallSchemas, lotIdSchema, type LotCallKind } from "../relay/lotCalls";
+import { CapacityExceededError, OriginArchivedError, type DeliveryCapacity } from "../origins";
 import { enqueueRelayRequest, getRelayRequest, hasRelayRequest, type ForwardRequest, type OutboxWriter, type RelayRequest } from "../relay/outbox";
-import { FORWARDER } from "../relay/receiptOutputs";
 import { checkSelfSignedRequest } from "../relay/selfSignedRequest";
 import {
   ContractRevertError,
@@ -43,6 +44,8 @@ export type RelayRoutesParameters = {
   targets: readonly string[];
   maxAttempts: number;
   crash?: CrashHook | undefined;
+  /** The plot capacity rule, checked before a mint enters the outbox (absent: deliveries are not checked). */
+  capacity?: DeliveryCapacity | undefined;
 };
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -111,7 +114,7 @@ export const selfSignedSchema = z
  * The intake of requests made with a member's custodial key (lot and attestation writes alike):
  * checks the member has the account, writes the request to the outbox and answers 202.
  */
-export function createCustodialIntake(parameters: Pick<RelayRoutesParameters, "writer" | "keystore" | "maxAttempts" | "crash">) {
+export function createCustodialIntake(parameters: Pick<RelayRoutesParameters, "writer" | "keystore" | "maxAttempts" | "crash" | "capacity">) {
   const { writer, keystore } = parameters;
   const crash = parameters.crash ?? noCrash;
   const accounts = accountCache(keystore);
@@ -129,7 +132,11 @@ export function createCustodialIntake(parameters: Pick<RelayRoutesParameters, "w
         throw new ApiError(403, "forbidden", `account ${payload.account} is not a custodial account of member ${member}`);
       }
     }
-    const { request, created } = await writer.enqueue({ memberId: member, idempotencyKey: idempotencyKeyOf(req), kind, payload, maxAttempts: parameters.maxAttempts });
+    const idempotencyKey = idempotencyKeyOf(req);
+    const enqueue = () => writer.enqueue({ memberId: member, idempotencyKey, kind, payload, maxAttempts: parameters.maxAttempts });
+    // A delivery from a plot of this gateway must fit the plot's yearly capacity (a gateway rule).
+    const deliveries = parameters.capacity ? deliveriesOf(kind, payload) : null;
+    const { request, created } = deliveries ? await parameters.capacity!.around(member, idempotencyKey, deliveries, enqueue) : await enqueue();
     return answer(request, created, res);
   }
 
@@ -157,8 +164,8 @@ export function createRelayRoutes(parameters: RelayRoutesParameters): AnyRoute[]
    * does not say why. Anything else about the receiver is left to the contract's simulation.
    */
   const refuseSuspendedReceiver = async (receiver: string) => {
-    const answer = await provider.call({ to: registry, data: LOT_REGISTRY.encodeFunctionData("accountOf", [receiver]) });
-    const [memberId, accountActive, effectiveRoles] = LOT_REGISTRY.decodeFunctionResult("accountOf", answer) as unknown as [bigint, boolean, bigint];
+    const answer = await provider.call({ to: registry, data: lotRegistryInterface.encodeFunctionData("accountOf", [receiver]) });
+    const [memberId, accountActive, effectiveRoles] = lotRegistryInterface.decodeFunctionResult("accountOf", answer) as unknown as [bigint, boolean, bigint];
     if (memberId === 0n || (accountActive && effectiveRoles !== 0n)) return;
     const details = { receiver, memberId: memberId.toString(), suspended: accountActive ? "member" : "account" };
     throw new ApiError(
@@ -192,7 +199,16 @@ export function createRelayRoutes(parameters: RelayRoutesParameters): AnyRoute[]
           summary,
           auth: "member",
           body: lotCallSchemas[kind],
-          responses: accepted,
+          responses:
+            kind === "lots.mint" || kind === "lots.mintBatch"
+              ? {
+                  ...accepted,
+                  422: {
+                    description:
+                      "capacity_exceeded: a delivery would take its origin plot's deliveries this year above the plot's capacity (details.plots: plotId, year, form, capacityGrams, deliveredGrams, requestedGrams); plot_archived: the origin plot is archived",
+                  },
+                }
+              : accepted,
           handler: async ({ body, memberId }, req, res) => accept(kind, memberId, body as { account?: string }, req, res),
         });
 
@@ -214,7 +230,10 @@ export function createRelayRoutes(parameters: RelayRoutesParameters): AnyRoute[]
       summary: "relay a ForwardRequest the member signed with its own key (EIP-712, see GET /v1/relay/forwarder)",
       auth: "member",
       body: selfSignedSchema,
-      responses: { ...accepted, 422: { description: "the forwarder or the contract would refuse it (decoded error in details)" } },
+      responses: {
+        ...accepted,
+        422: { description: "the forwarder or the contract would refuse it (decoded error in details), or a delivery would take its plot above its yearly capacity (capacity_exceeded)" },
+      },
       handler: async ({ body, memberId }, req, res) => {
         const forwardRequest: ForwardRequest = { ...body.request };
         const key = idempotencyKeyOf(req);
@@ -222,15 +241,18 @@ export function createRelayRoutes(parameters: RelayRoutesParameters): AnyRoute[]
         if (!(await hasRelayRequest(db, { memberId: memberId!, idempotencyKey: key }))) {
           await checkSelfSignedRequest({ provider, forwarder, separator, targets: parameters.targets, memberId: memberId!, forwardRequest, signature: body.signature });
         }
-        const { request, created } = await enqueueRelayRequest(db, {
-          memberId: memberId!,
-          idempotencyKey: key,
-          kind: "relay",
-          payload: { to: forwardRequest.to, selector: forwardRequest.data.slice(0, 10) },
-          signed: { forwardRequest, signature: body.signature },
-          refuseDuplicateSignature: true,
-          maxAttempts: parameters.maxAttempts,
-        });
+        const enqueue = () =>
+          enqueueRelayRequest(db, {
+            memberId: memberId!,
+            idempotencyKey: key,
+            kind: "relay",
+            payload: { to: forwardRequest.to, selector: forwardRequest.data.slice(0, 10) },
+            signed: { forwardRequest, signature: body.signature },
+            refuseDuplicateSignature: true,
+            maxAttempts: parameters.maxAttempts,
+          });
+        const deliveries = parameters.capacity && forwardRequest.to.toLowerCase() === registry.toLowerCase() ? deliveriesOfCalldata(forwardRequest.data) : null;
+        const { request, created } = deliveries ? await parameters.capacity!.around(memberId!, key, deliveries, enqueue) : await enqueue();
         return answer(request, created, res);
       },
     }),
@@ -260,7 +282,7 @@ export function createRelayRoutes(parameters: RelayRoutesParameters): AnyRoute[]
       responses: { 200: { description: "domain, types and nonce" } },
       handler: async ({ query }) => {
         const nonce = query?.account
-          ? BigInt(await provider.send("eth_call", [{ to: forwarder, data: FORWARDER.encodeFunctionData("nonces", [query.account]) }, "latest"])).toString()
+          ? BigInt(await provider.send("eth_call", [{ to: forwarder, data: forwarderInterface.encodeFunctionData("nonces", [query.account]) }, "latest"])).toString()
           : null;
         return {
           status: 200,
@@ -330,5 +352,7 @@ export const relayErrorMapper: ErrorMapper = (error) => {
   if (error instanceof RelayForbiddenError) return problem(403, "forbidden", error.shortMessage);
   if (error instanceof RelayUnacceptableError || error instanceof RelayInvalidRequestError) return problem(400, "bad_request", error.shortMessage);
   if (error instanceof RelayAccountError) return problem(422, "account", error.shortMessage);
+  if (error instanceof CapacityExceededError) return problem(422, "capacity_exceeded", error.shortMessage, { plots: error.excesses });
+  if (error instanceof OriginArchivedError) return problem(422, "plot_archived", error.shortMessage, { plotId: error.plotId });
   return undefined;
 };

@@ -17,6 +17,11 @@ export type RouteDefinition<P extends z.ZodType, Q extends z.ZodType, B extends 
   /** Without one, the route takes no query parameters: any is refused by name (400). */
   query?: Q;
   body?: B;
+  /**
+   * A body the route reads itself (a file upload): its media type and the JSON Schema of its
+   * fields, for the OpenAPI document only.
+   */
+  rawBody?: { mediaType: string; schema: Record<string, unknown> };
   /** Status code -> description (and optional schema) of answers, for the OpenAPI document. */
   responses: Record<number, { description: string; schema?: z.ZodType }>;
   handler: (
@@ -132,7 +137,9 @@ export function openApiDocument(routes: readonly AnyRoute[], info: { title: stri
         ...(parameters.length ? { parameters } : {}),
         ...(route.body
           ? { requestBody: { required: true, content: { "application/json": { schema: jsonSchema(route.body) } } } }
-          : {}),
+          : route.rawBody
+            ? { requestBody: { required: true, content: { [route.rawBody.mediaType]: { schema: route.rawBody.schema } } } }
+            : {}),
         responses,
       },
     };

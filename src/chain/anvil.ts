@@ -10,8 +10,14 @@ export interface AnvilOptions {
   host?: string;
   port: number;
   chainId?: number;
-  /** Seconds per block. Interval mining: anvil's automine can leave transactions unmined under bursts. */
+  /** Seconds per block (default 1; fractions allowed). Interval mining: anvil's automine can leave transactions unmined under bursts. */
   blockTime?: number;
+  /**
+   * Seconds between writes of the whole state (default 1), so that the chain survives the node
+   * being killed. The node also writes it when stopped (SIGINT). Each write serialises every block
+   * and log: test runs, which always stop their nodes, write less often.
+   */
+  stateInterval?: number;
   /** Block gas limit, raised so batches of hundreds of lots fit in one block. */
   gasLimit?: bigint;
   /** Where the node's own log goes; defaults to `<stateDir>/anvil.log`. */
@@ -48,7 +54,7 @@ export function anvilBinary(): string {
 
 /**
  * Starts anvil as a persistent local chain: state is loaded from and written to
- * `<stateDir>/state.json` (every second and on exit), so lots survive a restart.
+ * `<stateDir>/state.json` (every second, or every `stateInterval`, and on exit), so lots survive a restart.
  */
 export async function startAnvil(options: AnvilOptions): Promise<RunningAnvil> {
   const host = options.host ?? "127.0.0.1";
@@ -63,7 +69,7 @@ export async function startAnvil(options: AnvilOptions): Promise<RunningAnvil> {
     "--block-time", String(options.blockTime ?? 1),
     "--gas-limit", String(options.gasLimit ?? 1_000_000_000n),
     "--state", stateFile,
-    "--state-interval", "1",
+    "--state-interval", String(options.stateInterval ?? 1),
   ];
   // Another process answering on the port would look like our node: refuse up front.
   if (!(await portIsFree(host, options.port))) {

@@ -10,6 +10,9 @@ export interface EmbeddedNodeOptions {
   stateDir: string;
   chainId: number;
   port: number;
+  /** Seconds per block and between state writes (anvil's defaults here: 1 and 1). */
+  blockTime?: number | undefined;
+  stateInterval?: number | undefined;
 }
 
 export interface EmbeddedNode {
@@ -38,9 +41,9 @@ const CHAIN_ID_FILE = "chain-id";
  *
  * @throws {EmbeddedChainIdError} when the state was made as another chain.
  */
-export async function startEmbeddedNode({ stateDir, chainId, port }: EmbeddedNodeOptions): Promise<EmbeddedNode> {
+export async function startEmbeddedNode({ stateDir, chainId, port, blockTime, stateInterval }: EmbeddedNodeOptions): Promise<EmbeddedNode> {
   claimChainId(stateDir, chainId);
-  const node = await startAnvil({ stateDir, port, chainId });
+  const node = await startAnvil({ stateDir, port, chainId, ...(blockTime === undefined ? {} : { blockTime }), ...(stateInterval === undefined ? {} : { stateInterval }) });
   try {
     const provider = connectProvider(node.url, chainId);
     const governor = await provider.getSigner(0);

@@ -8,6 +8,7 @@ import { registerMembersCommand } from "./commands/members";
 import { registerLabelsCommand } from "./commands/labels";
 import { registerVerifyCommand } from "./commands/verify";
 import { registerGovernanceCommand } from "./commands/governance";
+import { registerImportCommand } from "./commands/import";
 
 const program = new Command("firstmile").description("traceability for the first mile of rubber and cocoa");
 registerStartCommand(program);
@@ -18,6 +19,7 @@ registerKeysCommand(program);
 registerLabelsCommand(program);
 registerVerifyCommand(program);
 registerGovernanceCommand(program);
+registerImportCommand(program);
 
 program.parseAsync().catch((error: unknown) => {
   console.error(`firstmile: ${error instanceof Error ? error.message : String(error)}`);

@@ -27,6 +27,10 @@ export type Config = {
   relay: RelayConfig;
   indexer: IndexerConfig;
   evidence: { maxBytes: number };
+  /** The plot rules: overlap threshold (share of the smaller plot, 0-1) and max yields per form id, kg/ha/year. */
+  plots: { overlapThreshold: number; maxYields: Readonly<Record<number, number>> };
+  /** Largest spreadsheet an import accepts, bytes. */
+  imports: { maxBytes: number };
   log: { level: LogLevel };
   /** Requests per second per API token and per client IP (bursts of 3 s worth). */
   rateLimits: { perToken: number; perIp: number };
@@ -43,7 +47,19 @@ export type ChainConfig = {
   /** Expected chain id; null: take whatever the node reports (production without FIRSTMILE_CHAIN_ID). */
   chainId: number | null;
   /** Set when the gateway starts its own anvil node (embedded profile without FIRSTMILE_RPC_URL). */
-  node: { host: string; port: number; chainId: number; stateFile: string } | null;
+  node: {
+    host: string;
+    port: number;
+    chainId: number;
+    stateFile: string;
+    /** anvil's seconds per block (default 1; FIRSTMILE_CHAIN_BLOCK_TIME_MS). */
+    blockTime?: number | undefined;
+    /**
+     * anvil's seconds between writes of its whole state (default 1). No setting sets it: a program
+     * that embeds the gateway and always stops it cleanly may (the test harness writes less often).
+     */
+    stateInterval?: number | undefined;
+  } | null;
 };
 
 export type DatabaseConfig =

@@ -5,6 +5,7 @@ import { dataPaths, type DataPaths } from "./paths";
 import { ConfigError, type ConfigIssue, type ConfigSource } from "./errors";
 import { redactUrl } from "./redactConfig";
 import { Secret } from "./secret";
+import { parseMaxYields } from "../origins/capacity";
 import { CONFIG_FILE_ENV, DEFAULTS, SETTINGS, flagOf, type DatabaseThread, type IpfsMode, type LogLevel, type Profile, type Setting } from "./settings";
 
 export type LoadConfigParameters = {
@@ -142,16 +143,23 @@ function assemble(
   if (production) requireSetting("FIRSTMILE_RPC_URL", "in the production profile (JSON-RPC URL of the Besu network)");
   if (rpcUrl !== undefined) {
     chain = { rpcUrl, chainId: chainId ?? null, node: null };
-    if (values.has("FIRSTMILE_CHAIN_PORT")) {
-      warnings.push(`${named("FIRSTMILE_CHAIN_PORT").key} has no effect: no node is started when FIRSTMILE_RPC_URL is set`);
+    for (const nodeSetting of ["FIRSTMILE_CHAIN_PORT", "FIRSTMILE_CHAIN_BLOCK_TIME_MS"]) {
+      if (values.has(nodeSetting)) warnings.push(`${named(nodeSetting).key} has no effect: no node is started when FIRSTMILE_RPC_URL is set`);
     }
   } else {
     const nodePort = get<number>("FIRSTMILE_CHAIN_PORT") ?? DEFAULTS.chainPort;
     const id = chainId ?? DEFAULTS.chainId;
+    const blockTimeMs = get<number>("FIRSTMILE_CHAIN_BLOCK_TIME_MS");
     chain = {
       rpcUrl: `http://127.0.0.1:${nodePort}`,
       chainId: id,
-      node: { host: "127.0.0.1", port: nodePort, chainId: id, stateFile: path.join(paths.chainState, "state.json") },
+      node: {
+        host: "127.0.0.1",
+        port: nodePort,
+        chainId: id,
+        stateFile: path.join(paths.chainState, "state.json"),
+        ...(blockTimeMs === undefined ? {} : { blockTime: blockTimeMs / 1000 }),
+      },
     };
     if (nodePort === http.port) {
       issues.push({ ...named("FIRSTMILE_CHAIN_PORT"), message: `the anvil node and the HTTP server would both use port ${nodePort}` });
@@ -245,6 +253,11 @@ function assemble(
       pollIntervalMs: get<number>("FIRSTMILE_INDEXER_POLL_INTERVAL_MS") ?? DEFAULTS.indexerPollIntervalMs,
     },
     evidence: { maxBytes: get<number>("FIRSTMILE_EVIDENCE_MAX_BYTES") ?? DEFAULTS.evidenceMaxBytes },
+    plots: {
+      overlapThreshold: (get<number>("FIRSTMILE_PLOT_OVERLAP_BPS") ?? DEFAULTS.plotOverlapBps) / 10_000,
+      maxYields: parseMaxYields(get<string>("FIRSTMILE_PLOT_MAX_YIELDS") ?? ""),
+    },
+    imports: { maxBytes: get<number>("FIRSTMILE_IMPORT_MAX_BYTES") ?? DEFAULTS.importMaxBytes },
     log: { level: get<LogLevel>("FIRSTMILE_LOG_LEVEL") ?? DEFAULTS.logLevel },
     rateLimits: {
       perToken: get<number>("FIRSTMILE_RATE_LIMIT_PER_TOKEN") ?? DEFAULTS.rateLimitPerToken,

@@ -53,7 +53,7 @@ export function redactUrl(text: string): string {
 export function describeConfig(config: Config): string {
   const mib = (bytes: number) => (bytes % (1024 * 1024) === 0 ? `${bytes / (1024 * 1024)} MiB` : `${bytes} bytes`);
   const chain = config.chain.node
-    ? `anvil started on ${config.chain.node.host}:${config.chain.node.port}, chain id ${config.chain.node.chainId}, state ${config.chain.node.stateFile}`
+    ? `anvil started on ${config.chain.node.host}:${config.chain.node.port}, chain id ${config.chain.node.chainId}${config.chain.node.blockTime === undefined ? "" : `, a block every ${config.chain.node.blockTime * 1000} ms`}, state ${config.chain.node.stateFile}`
     : `${redactUrl(config.chain.rpcUrl)}${config.chain.chainId === null ? "" : `, expecting chain id ${config.chain.chainId}`}`;
   const database = config.database.engine === "pglite" ? `PGlite at ${config.database.dir} (${config.database.thread === "worker" ? "own worker thread" : "main thread"})` : `PostgreSQL at ${redactUrl(config.database.url)}`;
   const ipfs = config.ipfs.mode === "embedded" ? `embedded blockstore at ${config.ipfs.blockstoreDir}` : `Kubo RPC at ${redactUrl(config.ipfs.kuboUrl)}`;

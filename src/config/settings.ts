@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseMaxYields } from "../origins/capacity";
 
 /**
  * Every setting the gateway reads, once: its environment variable, its key in the config file,
@@ -71,6 +72,8 @@ export const DEFAULTS = {
   logLevel: "info" as LogLevel,
   rateLimitPerToken: 200,
   rateLimitPerIp: 50,
+  plotOverlapBps: 500,
+  importMaxBytes: 20 * MIB,
 };
 
 /** `FIRSTMILE_CONFIG`: the config file to read; not itself a key of the file. */
@@ -83,6 +86,7 @@ export const SETTINGS: readonly Setting[] = [
   { env: "FIRSTMILE_PORT", fileKey: "http.port", schema: port, fromString: "integer", description: `HTTP port (default ${DEFAULTS.port})` },
   { env: "FIRSTMILE_RPC_URL", fileKey: "chain.rpcUrl", schema: urlWith("http", "https", "ws", "wss"), fromString: "string", description: "JSON-RPC URL of the chain (production: the Besu network); embedded: unset starts anvil" },
   { env: "FIRSTMILE_CHAIN_PORT", fileKey: "chain.nodePort", schema: port, fromString: "integer", description: `port of the anvil node the embedded profile starts (default ${DEFAULTS.chainPort})` },
+  { env: "FIRSTMILE_CHAIN_BLOCK_TIME_MS", fileKey: "chain.nodeBlockTimeMs", schema: z.number().int("expected an integer").min(50, "expected at least 50").max(60_000, "expected at most 60000"), fromString: "integer", description: "milliseconds per block of the anvil node the embedded profile starts (default 1000; the test suites run 250)" },
   { env: "FIRSTMILE_CHAIN_ID", fileKey: "chain.chainId", schema: positiveInt(Number.MAX_SAFE_INTEGER), fromString: "integer", description: `chain id (embedded default ${DEFAULTS.chainId}; production: checked against the node when set)` },
   { env: "FIRSTMILE_DATABASE_URL", fileKey: "database.url", schema: urlWith("postgres", "postgresql"), fromString: "string", description: "PostgreSQL URL (production); embedded: unset uses PGlite under the data dir" },
   { env: "FIRSTMILE_DATABASE_THREAD", fileKey: "database.thread", schema: oneOf(DATABASE_THREADS), fromString: "string", description: "embedded PGlite on a worker thread of its own (default) or on the gateway's main thread" },
@@ -103,6 +107,21 @@ export const SETTINGS: readonly Setting[] = [
   { env: "FIRSTMILE_RATE_LIMIT_PER_TOKEN", fileKey: "http.rateLimitPerToken", schema: positiveInt(1_000_000), fromString: "integer", description: `requests per second one API token may make, in bursts of up to 3 s worth (default ${DEFAULTS.rateLimitPerToken})` },
   { env: "FIRSTMILE_RATE_LIMIT_PER_IP", fileKey: "http.rateLimitPerIp", schema: positiveInt(1_000_000), fromString: "integer", description: `requests per second from one IP address, in bursts of up to 3 s worth (default ${DEFAULTS.rateLimitPerIp})` },
   { env: "FIRSTMILE_PUBLIC_URL", fileKey: "http.publicUrl", schema: urlWith("http", "https").refine((value) => !/[?#]/.test(value), "expected a base URL without query or fragment"), fromString: "string", description: "base URL printed in QR codes and labels, as consumers reach the gateway (default: the gateway's own http://host:port)" },
+  { env: "FIRSTMILE_PLOT_OVERLAP_BPS", fileKey: "plots.overlapBps", schema: z.number().int("expected an integer").min(0, "expected 0-10000").max(10_000, "expected 0-10000"), fromString: "integer", description: `share of the smaller plot a new plot may have in common with another, basis points (default ${DEFAULTS.plotOverlapBps}: 5 %)` },
+  {
+    env: "FIRSTMILE_PLOT_MAX_YIELDS",
+    fileKey: "plots.maxYields",
+    schema: z.string().superRefine((value, context) => {
+      try {
+        parseMaxYields(value);
+      } catch (error) {
+        context.addIssue({ code: "custom", message: (error as Error).message });
+      }
+    }),
+    fromString: "string",
+    description: "a plot's yearly capacity per form, kg per ha per year, as form=kg pairs (e.g. cocoa-dry-beans=2500,rubber-cup-lump=6000); forms not named keep the defaults in docs/plots.md",
+  },
+  { env: "FIRSTMILE_IMPORT_MAX_BYTES", fileKey: "imports.maxBytes", schema: positiveInt(256 * MIB), fromString: "integer", description: `largest spreadsheet an import accepts, bytes (default ${DEFAULTS.importMaxBytes})` },
   { env: "FIRSTMILE_DEMO", fileKey: "demo.seed", schema: z.number().int("expected 0 or 1").min(0, "expected 0 or 1").max(1, "expected 0 or 1"), fromString: "integer", description: "1 (default): firstmile start seeds the demo story once on the embedded profile; 0: never" },
   { env: "FIRSTMILE_TEST_CRASH_AT", fileKey: null, schema: z.string().regex(/^(after-ack|after-sign|after-submit|after-broadcast|before-mined):[1-9][0-9]{0,5}$/, "expected <point>:<n>, point one of after-ack, after-sign, after-submit, after-broadcast, before-mined"), fromString: "string", description: "TEST ONLY (the crash test): the gateway kills itself with SIGKILL the n-th time it reaches a relay step, <point>:<n>; never set in operation" },
 ];

@@ -41,7 +41,8 @@ export async function connectChain(config: Config, log: (line: string) => void =
     const { chainState } = config.paths;
     const stopped = await stopOrphanedNode(chainState);
     if (stopped) log(`stopped anvil process ${stopped}, left running by an earlier gateway on this data dir`);
-    const chain = await startEmbeddedChain({ paths: config.paths, port: config.chain.node.port, chainId: config.chain.node.chainId, log: (line) => log(`  ${line}`) });
+    const { port, chainId, blockTime, stateInterval } = config.chain.node;
+    const chain = await startEmbeddedChain({ paths: config.paths, port, chainId, blockTime, stateInterval, log: (line) => log(`  ${line}`) });
     writeNodePid(chainState, chain.node.process.pid);
     ({ provider, deployments, governor } = chain);
     url = chain.node.url;

@@ -9,6 +9,7 @@ import type { Keystore } from "../chain/keystore/keystore";
 import type { Database } from "../db/database";
 import { Role, type RoleName } from "../membership/roles";
 import { readLabelLots } from "../web/labelLots";
+import { IMPORT_KINDS, runImport, type ImportContext, type ImportKind } from "../imports";
 import { addMember, issueMemberToken, listMembers, suspendMember } from "./memberAdmin";
 
 /**
@@ -45,6 +46,8 @@ export async function startControlSocket(parameters: {
   onTokensRevoked?: () => void;
   /** The public base URL of lot pages, for `firstmile labels`. */
   publicUrl?: string;
+  /** What `firstmile import` writes through while this gateway holds the database. */
+  imports?: ImportContext;
   logger: Logger;
 }): Promise<ControlSocket> {
   const { file, admin } = parameters;
@@ -75,6 +78,36 @@ export async function startControlSocket(parameters: {
     }
     return { publicUrl: parameters.publicUrl ?? null, ...(await readLabelLots(admin.db, lots)) };
   }));
+  // `firstmile import`: the file as the body; the answer streams progress lines, then the report.
+  const importContext = parameters.imports;
+  if (importContext) {
+    app.post("/imports", express.raw({ type: "*/*", limit: importContext.maxBytes }), (req, res, next) => {
+      const kind = String(req.query.kind ?? "");
+      if (!(IMPORT_KINDS as readonly string[]).includes(kind) || !/^[1-9]\d{0,18}$/.test(String(req.query.member ?? ""))) {
+        return next(new z.ZodError([{ code: "custom", path: ["kind"], message: `kind: ${IMPORT_KINDS.join(", ")}; member: a member id`, input: req.query }]));
+      }
+      res.writeHead(200, { "content-type": "application/x-ndjson" });
+      let last = 0;
+      const line = (value: unknown) => res.write(`${JSON.stringify(jsonSafe(value))}\n`);
+      runImport(importContext, {
+        memberId: BigInt(String(req.query.member)),
+        kind: kind as ImportKind,
+        file: req.body as Buffer,
+        dryRun: req.query.dryRun === "true",
+        onProgress: (done, total) => {
+          if (done < total && Date.now() - last < 100) return;
+          last = Date.now();
+          line({ progress: { done, total } });
+        },
+      }).then(
+        (report) => res.end(`${JSON.stringify(jsonSafe({ report }))}\n`),
+        (error: { name?: string; shortMessage?: string; message?: string; code?: string; fileDetails?: unknown }) => {
+          parameters.logger.warn({ err: error }, "import failed");
+          res.end(`${JSON.stringify(jsonSafe({ error: { name: error.name, code: error.code ?? null, message: error.shortMessage ?? error.message, details: error.fileDetails ?? null } }))}\n`);
+        },
+      );
+    });
+  }
   app.post("/members/:id/tokens", run(async (req) => ({ token: await issueMemberToken(admin, memberIdOf(req.params.id), String(req.body?.label ?? "")) })));
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const e = error as { name?: string; shortMessage?: string; message?: string; metaMessages?: string[] };

@@ -1,6 +1,6 @@
 import { deployAll } from "../../deploy";
 import type { Deployments } from "../chain/deployments";
-import { startEmbeddedNode, type EmbeddedNode } from "../chain/embeddedChain";
+import { startEmbeddedNode, type EmbeddedNode, type EmbeddedNodeOptions } from "../chain/embeddedChain";
 import { DEFAULTS, type DataPaths } from "../config";
 
 export interface EmbeddedChainOptions {
@@ -9,6 +9,9 @@ export interface EmbeddedChainOptions {
   port: number;
   /** Default: the embedded default chain id (31337). */
   chainId?: number;
+  /** The node's seconds per block and between state writes (default 1 and 1). */
+  blockTime?: EmbeddedNodeOptions["blockTime"];
+  stateInterval?: EmbeddedNodeOptions["stateInterval"];
   log?: (message: string) => void;
 }
 
@@ -22,8 +25,8 @@ export interface EmbeddedChain extends EmbeddedNode {
  * deployed to it by `deploy/` (idempotently: on a restart the recorded contracts are found and
  * reused), recorded in `paths.deploymentsFile`.
  */
-export async function startEmbeddedChain({ paths, port, chainId = DEFAULTS.chainId, log = () => {} }: EmbeddedChainOptions): Promise<EmbeddedChain> {
-  const node = await startEmbeddedNode({ stateDir: paths.chainState, chainId, port });
+export async function startEmbeddedChain({ paths, port, chainId = DEFAULTS.chainId, blockTime, stateInterval, log = () => {} }: EmbeddedChainOptions): Promise<EmbeddedChain> {
+  const node = await startEmbeddedNode({ stateDir: paths.chainState, chainId, port, blockTime, stateInterval });
   try {
     const deployments = await deployAll({ signer: node.governor, file: paths.deploymentsFile, network: "embedded", log });
     return { ...node, deployments, deploymentsFile: paths.deploymentsFile };

@@ -11,6 +11,9 @@ import { createEvidenceRoutes } from "../api/evidenceRoutes";
 import { createFarmerRoutes } from "../api/farmerRoutes";
 import { createPrivateEvidenceRoutes } from "../api/privateEvidenceRoutes";
 import { createOriginRoutes } from "../api/originRoutes";
+import { cooperativeGuard } from "../api/cooperative";
+import { createImportRoutes } from "../api/importRoutes";
+import type { ImportContext } from "../imports";
 import { createRelayRoutes, relayErrorMapper } from "../api/relayRoutes";
 import type { Deployments } from "../chain/deployments";
 import { openKeystore, type Keystore } from "../chain/keystore";
@@ -20,6 +23,7 @@ import { evidenceLimitsFrom, evidenceStoreConfig, openEvidenceStore, type Eviden
 import { startConfiguredIndexer, type Indexer } from "../indexer";
 import { memberStandingReader } from "../membership";
 import { crashHookFrom } from "../relay/crashPoints";
+import { DeliveryCapacity, PlotRegistry } from "../origins";
 import { jsonRpcClient } from "../chain/jsonRpc";
 import { useNativeKeccak } from "../chain/nativeKeccak";
 import { OutboxWriter, countRelayBacklog } from "../relay/outbox";
@@ -66,6 +70,9 @@ export type Gateway = {
   db: Database;
   worker: RelayWorker;
   indexer: Indexer;
+  /** The cooperatives' plots (overlap index, versions) and the capacity rule. */
+  plots: PlotRegistry;
+  capacity: DeliveryCapacity;
   evidence: EvidenceStore;
   stop(): Promise<void>;
 };
@@ -105,6 +112,10 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
     for (const notice of notices) log(`keystore: ${notice}`);
     const evidence: EvidenceStore = await openEvidenceStore(evidenceStoreConfig(config), evidenceLimitsFrom(config));
     stack.push({ name: "evidence", stop: () => evidence.close() });
+    // The plots' overlap index and the origins the capacity rule knows, loaded from SQL.
+    const plots = await PlotRegistry.load(db, config.plots);
+    const capacity = new DeliveryCapacity(db, plots);
+    const imports: ImportContext = { db, plots, capacity, sealer: keystore.records, evidence, maxAttempts: config.relay.maxAttempts, maxBytes: config.imports.maxBytes };
 
     // Relayer and worker.
     const relayer = await ensureRelayerAccount({ db, keystore, provider, chainId, registry, governor, log });
@@ -143,11 +154,12 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
       db,
       logger,
       routes: [
-        ...createRelayRoutes({ db, writer, keystore, provider, chainId, forwarder, registry, targets, maxAttempts: config.relay.maxAttempts, crash }),
+        ...createRelayRoutes({ db, writer, keystore, provider, chainId, forwarder, registry, targets, maxAttempts: config.relay.maxAttempts, crash, capacity }),
         ...(attestationRegistry ? createAttestationRoutes({ writer, keystore, maxAttempts: config.relay.maxAttempts, crash }) : []),
         ...createReadRoutes({ db }),
         ...createEvidenceRoutes({ db, store: evidence }),
-        ...createOriginRoutes({ db, provider, registry, publicBase }),
+        ...createOriginRoutes({ db, provider, registry, publicBase, plots, capacity }),
+        ...createImportRoutes({ context: imports, requireCooperative: cooperativeGuard(registry, provider, "import farmers, plots and deliveries") }),
         ...createFarmerRoutes({ db, records: keystore.records, standing: memberStandingReader(registry, provider) }),
         ...createPrivateEvidenceRoutes({ db, store: evidence, records: keystore.records }),
       ],
@@ -187,6 +199,7 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
         file: config.paths.controlSocket,
         admin: { db, keystore, registry, governor, provider, chainId },
         onTokensRevoked: () => tokenCache.clear(),
+        imports,
         publicUrl,
         logger,
       });
@@ -208,6 +221,8 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
       worker,
       indexer,
       evidence,
+      plots,
+      capacity,
       stop() {
         stopping ??= (async () => {
           logger.info("gateway stopping: draining the relay");

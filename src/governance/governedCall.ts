@@ -1,5 +1,5 @@
 import { ZeroHash, keccak256, AbiCoder, type Signer } from "ethers";
-import { Governance__factory, LotRegistry__factory } from "../../typechain-types";
+import { governanceAt, lotRegistryAt, type Governance } from "../chain/contracts";
 import type { Deployments } from "../chain/deployments";
 import { ProposalState } from "./proposalState";
 
@@ -31,7 +31,7 @@ export async function applyGoverned(
 ): Promise<ApplyGovernedResult> {
   const result: ApplyGovernedResult = { executed: 0, proposed: [] };
   if (calls.length === 0) return result;
-  const registry = LotRegistry__factory.connect(deployments.contracts.LotRegistry.address, signer);
+  const registry = lotRegistryAt(deployments.contracts.LotRegistry.address, signer);
   const governanceAddress = await registry.governance();
   if (governanceAddress === "0x0000000000000000000000000000000000000000") {
     let nonce = await signer.getNonce("pending");
@@ -44,7 +44,7 @@ export async function applyGoverned(
     result.executed = calls.length;
     return result;
   }
-  const governance = Governance__factory.connect(governanceAddress, signer);
+  const governance = governanceAt(governanceAddress, signer);
   const immediate = (await governance.delay()) === 0n && (await governance.requiredApprovals()) <= 1n;
   for (const call of calls) {
     const { id, salt, pending } = await freshProposal(governance, call);
@@ -65,7 +65,7 @@ export async function applyGoverned(
  * not used yet (a call may be proposed again after an earlier proposal ran or was cancelled).
  */
 async function freshProposal(
-  governance: ReturnType<typeof Governance__factory.connect>,
+  governance: Governance,
   call: GovernedCall,
 ): Promise<{ id: string; salt: string; pending: boolean }> {
   for (let attempt = 0; ; attempt += 1) {
@@ -78,7 +78,7 @@ async function freshProposal(
 }
 
 export async function proposalStateOf(
-  governance: ReturnType<typeof Governance__factory.connect>,
+  governance: Governance,
   id: string,
 ): Promise<ProposalState> {
   const [proposal] = await governance.getProposal(id);

@@ -1,5 +1,5 @@
 import { ZeroHash, type Interface, type Provider, type Signer } from "ethers";
-import { AttestationRegistry__factory, FormCatalogue__factory, Governance__factory, LotRegistry__factory } from "../../typechain-types";
+import { attestationRegistryInterface, formCatalogueInterface, governanceAt, governanceInterface, lotRegistryInterface } from "../chain/contracts";
 import type { Deployments } from "../chain/deployments";
 import { PROPOSAL_STATE_NAMES, ProposalState } from "./proposalState";
 
@@ -34,14 +34,15 @@ export class ProposalInputError extends Error {
 export function governanceOf(deployments: Deployments, runner: Signer | Provider) {
   const address = deployments.contracts.Governance?.address;
   if (!address) throw new ProposalInputError("no Governance contract in the deployments file (deploy it first)");
-  return Governance__factory.connect(address, runner);
+  return governanceAt(address, runner);
 }
 
 function interfaceOf(target: TargetName): Interface {
-  if (target === "lots") return LotRegistry__factory.createInterface() as unknown as Interface;
-  if (target === "forms") return FormCatalogue__factory.createInterface() as unknown as Interface;
-  if (target === "attestations") return AttestationRegistry__factory.createInterface() as unknown as Interface;
-  return Governance__factory.createInterface() as unknown as Interface;
+  // Widened to the untyped interface: the function is named on the command line.
+  if (target === "lots") return lotRegistryInterface;
+  if (target === "forms") return formCatalogueInterface;
+  if (target === "attestations") return attestationRegistryInterface;
+  return governanceInterface;
 }
 
 function addressOf(deployments: Deployments, target: TargetName): string {

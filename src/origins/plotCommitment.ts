@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { hexlify, keccak256, toUtf8Bytes } from "ethers";
+import { keccak256, toUtf8Bytes } from "ethers";
 import { canonicalJson } from "../encoding/canonicalJson";
 import type { PlotGeometry } from "./geometry";
 
@@ -13,7 +13,7 @@ export type PlotRecord = {
 
 /** A fresh salt for a plot record. */
 export function newPlotSalt(): string {
-  return hexlify(randomBytes(32));
+  return `0x${randomBytes(32).toString("hex")}`;
 }
 
 /**

@@ -1,8 +1,8 @@
-import { Interface, ZeroHash } from "ethers";
+import { ZeroHash } from "ethers";
 import { z } from "zod";
 import { SubjectKind, type SubjectKindName } from "../attestations/schemes";
 import { numberSubject } from "../attestations/attestationUid";
-import { AttestationRegistry__factory } from "../../typechain-types";
+import { attestationRegistryInterface } from "../chain/contracts";
 import { addressSchema, bytes32Schema, uintString } from "./lotCalls";
 
 /**
@@ -11,7 +11,6 @@ import { addressSchema, bytes32Schema, uintString } from "./lotCalls";
  * Subjects are named as people say them (a lot id, a plot geometry hash, a member id) and become
  * the contract's `bytes32` only in the calldata.
  */
-export const ATTESTATION_REGISTRY = new Interface(AttestationRegistry__factory.abi);
 
 /** Most attestations in one call: the registry's MAX_BATCH. */
 export const MAX_ATTESTATION_BATCH = 500;
@@ -102,15 +101,15 @@ export function encodeAttestationCall(kind: AttestationCallKind, payload: unknow
   switch (kind) {
     case "attestations.attest": {
       const p = payload as AttestationCallPayload<"attestations.attest">;
-      return ATTESTATION_REGISTRY.encodeFunctionData("attest", [p.scheme, attestationTuple(p)]);
+      return attestationRegistryInterface.encodeFunctionData("attest", [p.scheme, attestationTuple(p)]);
     }
     case "attestations.attestBatch": {
       const p = payload as AttestationCallPayload<"attestations.attestBatch">;
-      return ATTESTATION_REGISTRY.encodeFunctionData("attestBatch", [p.scheme, p.attestations.map(attestationTuple)]);
+      return attestationRegistryInterface.encodeFunctionData("attestBatch", [p.scheme, p.attestations.map(attestationTuple)]);
     }
     case "attestations.revoke": {
       const p = payload as AttestationCallPayload<"attestations.revoke">;
-      return ATTESTATION_REGISTRY.encodeFunctionData("revoke", [p.uid, p.reason]);
+      return attestationRegistryInterface.encodeFunctionData("revoke", [p.uid, p.reason]);
     }
   }
 }

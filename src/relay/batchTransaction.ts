@@ -1,7 +1,7 @@
 import { keccak256, type Signature } from "ethers";
+import { forwarderInterface } from "../chain/contracts";
 import { RelayInvalidRequestError } from "./errors";
 import type { ForwardRequest } from "./outbox";
-import { FORWARDER } from "./receiptOutputs";
 
 /**
  * The relayer's `executeBatch` transaction, written with Buffers: the ABI calldata of the
@@ -11,7 +11,7 @@ import { FORWARDER } from "./receiptOutputs";
  * these encoders cannot write (not hex bytes, not a 20-byte address, not a uint256) is refused with
  * RelayInvalidRequestError, never written as a shorter or garbled transaction.
  */
-const EXECUTE_BATCH = Buffer.from(FORWARDER.getFunction("executeBatch")!.selector.slice(2), "hex");
+const EXECUTE_BATCH = Buffer.from(forwarderInterface.getFunction("executeBatch")!.selector.slice(2), "hex");
 const UINT256_LIMIT = 2n ** 256n;
 
 /** `executeBatch(ForwardRequestData[] requests, address refundReceiver)` calldata. */

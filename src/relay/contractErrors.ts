@@ -1,12 +1,5 @@
-import { ErrorDescription, Interface, getAddress, type ParamType } from "ethers";
-import {
-  AttestationRegistry__factory,
-  ERC2771Forwarder__factory,
-  Errors__factory,
-  FormCatalogue__factory,
-  LotRegistry__factory,
-  Nonces__factory,
-} from "../../typechain-types";
+import { ErrorDescription, getAddress, type ParamType } from "ethers";
+import { contractErrorsInterface } from "../chain/contracts";
 
 /**
  * Contract custom errors, decoded: `LotRegistryNotCustodian(caller, lotId, custodian)` from the
@@ -23,31 +16,12 @@ export type DecodedRevert = {
   summary: string;
 };
 
-const ERROR_FRAGMENTS = (() => {
-  const seen = new Set<string>();
-  const fragments: string[] = [];
-  for (const abi of [LotRegistry__factory.abi, FormCatalogue__factory.abi, AttestationRegistry__factory.abi, ERC2771Forwarder__factory.abi, Errors__factory.abi, Nonces__factory.abi]) {
-    for (const fragment of new Interface(abi).fragments) {
-      if (fragment.type !== "error") continue;
-      const text = fragment.format("full");
-      if (!seen.has(text)) {
-        seen.add(text);
-        fragments.push(text);
-      }
-    }
-  }
-  return fragments;
-})();
-
-/** Every custom error the lot registry, the membership registry, the form catalogue (its refusals of a transform reach the caller as they are), the attestation registry and the forwarder can raise. */
-export const CONTRACT_ERRORS = new Interface(ERROR_FRAGMENTS);
-
 /** The decoded revert, or null if `data` is empty or matches no known error. */
 export function decodeRevert(data: string | null | undefined): DecodedRevert | null {
   if (!data || data === "0x" || data.length < 10) return null;
   let described: ErrorDescription | null = null;
   try {
-    described = CONTRACT_ERRORS.parseError(data);
+    described = contractErrorsInterface.parseError(data);
   } catch {
     described = null;
   }

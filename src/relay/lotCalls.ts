@@ -1,6 +1,6 @@
-import { Interface, getAddress, isAddress } from "ethers";
+import { getAddress, isAddress, type Interface } from "ethers";
 import { z } from "zod";
-import { LotRegistry__factory } from "../../typechain-types";
+import { lotRegistryInterface } from "../chain/contracts";
 import { MAX_INGREDIENT_NAME_BYTES, ingredientName } from "../lots/ingredients";
 
 /**
@@ -8,7 +8,9 @@ import { MAX_INGREDIENT_NAME_BYTES, ingredientName } from "../lots/ingredients";
  * schemas (zod: the API validates with them and the OpenAPI document is generated from them),
  * and their calldata. Payloads are JSON as stored in the outbox: big numbers as decimal strings.
  */
-export const LOT_REGISTRY = new Interface(LotRegistry__factory.abi);
+
+// Widened to the untyped interface: payloads arrive as validated JSON, not as typechain's argument types.
+const lotRegistryAbi: Interface = lotRegistryInterface;
 
 /** Most deliveries or inputs in one call: the registry's MAX_BATCH. */
 export const MAX_BATCH = 500;
@@ -136,31 +138,31 @@ export function encodeLotCall(kind: LotCallKind, payload: unknown): string {
   const p = payload as Record<string, unknown>;
   switch (kind) {
     case "lots.mint":
-      return LOT_REGISTRY.encodeFunctionData("mint", [deliveryTuple(p as unknown as Delivery)]);
+      return lotRegistryAbi.encodeFunctionData("mint", [deliveryTuple(p as unknown as Delivery)]);
     case "lots.mintBatch":
       return encodeMintBatch(p.deliveries as Delivery[]);
     case "lots.offer":
-      return LOT_REGISTRY.encodeFunctionData("offer", [BigInt(p.lotId as string), p.receiver]);
+      return lotRegistryAbi.encodeFunctionData("offer", [BigInt(p.lotId as string), p.receiver]);
     case "lots.accept":
-      return LOT_REGISTRY.encodeFunctionData("accept", [BigInt(p.lotId as string), BigInt(p.gramsReceived as string), (p.quality as number | undefined) ?? 0]);
+      return lotRegistryAbi.encodeFunctionData("accept", [BigInt(p.lotId as string), BigInt(p.gramsReceived as string), (p.quality as number | undefined) ?? 0]);
     case "lots.reject":
-      return LOT_REGISTRY.encodeFunctionData("reject", [BigInt(p.lotId as string), p.reason]);
+      return lotRegistryAbi.encodeFunctionData("reject", [BigInt(p.lotId as string), p.reason]);
     case "lots.cancel":
-      return LOT_REGISTRY.encodeFunctionData("cancel", [BigInt(p.lotId as string)]);
+      return lotRegistryAbi.encodeFunctionData("cancel", [BigInt(p.lotId as string)]);
     case "lots.split":
-      return LOT_REGISTRY.encodeFunctionData("split", [BigInt(p.lotId as string), (p.parts as Output[]).map(outputTuple)]);
+      return lotRegistryAbi.encodeFunctionData("split", [BigInt(p.lotId as string), (p.parts as Output[]).map(outputTuple)]);
     case "lots.merge":
-      return LOT_REGISTRY.encodeFunctionData("merge", [(p.lotIds as string[]).map(BigInt), p.metadata]);
+      return lotRegistryAbi.encodeFunctionData("merge", [(p.lotIds as string[]).map(BigInt), p.metadata]);
     case "lots.transform": {
       const inputIds = (p.inputIds as string[]).map(BigInt);
       const outputs = (p.outputs as Output[]).map(outputTuple);
       const ingredients = (p.ingredients as Ingredient[] | undefined) ?? [];
       return ingredients.length === 0
-        ? LOT_REGISTRY.encodeFunctionData("transform", [inputIds, outputs])
-        : LOT_REGISTRY.encodeFunctionData("transformWithIngredients", [inputIds, outputs, ingredients.map(ingredientTuple)]);
+        ? lotRegistryAbi.encodeFunctionData("transform", [inputIds, outputs])
+        : lotRegistryAbi.encodeFunctionData("transformWithIngredients", [inputIds, outputs, ingredients.map(ingredientTuple)]);
     }
     case "lots.attachEvidence":
-      return LOT_REGISTRY.encodeFunctionData("attachEvidence", [BigInt(p.lotId as string), p.evidence]);
+      return lotRegistryAbi.encodeFunctionData("attachEvidence", [BigInt(p.lotId as string), p.evidence]);
   }
 }
 
@@ -174,7 +176,25 @@ export function deliveriesOf(kind: string, payload: unknown): Delivery[] | null 
   return null;
 }
 
-const MINT_BATCH_SELECTOR = LOT_REGISTRY.getFunction("mintBatch")!.selector.slice(2);
+const MINT_SELECTOR = lotRegistryAbi.getFunction("mint")!.selector;
+const MINT_BATCH_SELECTOR = lotRegistryAbi.getFunction("mintBatch")!.selector.slice(2);
+
+/**
+ * The deliveries in registry calldata a member signed itself (`mint` or `mintBatch`), else null:
+ * the gateway's delivery rules (plot capacity) hold for self-signed requests too.
+ */
+export function deliveriesOfCalldata(data: string): Delivery[] | null {
+  const selector = data.slice(0, 10).toLowerCase();
+  if (selector !== MINT_SELECTOR && selector !== `0x${MINT_BATCH_SELECTOR}`) return null;
+  try {
+    const call = lotRegistryAbi.parseTransaction({ data });
+    const tuples = (selector === MINT_SELECTOR ? [call!.args[0]] : [...call!.args[0]]) as Array<{ form: bigint; grams: bigint; quality: bigint; metadata: string; origin: string }>;
+    return tuples.map((tuple) => ({ form: Number(tuple.form), grams: tuple.grams.toString(), quality: Number(tuple.quality), metadata: tuple.metadata.toLowerCase(), origin: tuple.origin.toLowerCase() }));
+  } catch {
+    // Calldata the registry cannot decode either: the simulation refuses it.
+    return null;
+  }
+}
 
 /**
  * `mintBatch(Delivery[])` calldata, written directly: each delivery is five static words (form,

@@ -1,7 +1,5 @@
-import { Interface, getAddress, type Log, type ParamType } from "ethers";
-import { ERC2771Forwarder__factory } from "../../typechain-types";
-import { ATTESTATION_REGISTRY } from "./attestationCalls";
-import { LOT_REGISTRY } from "./lotCalls";
+import { getAddress, type Interface, type Log, type ParamType } from "ethers";
+import { attestationRegistryInterface, forwarderInterface, lotRegistryInterface } from "../chain/contracts";
 
 /**
  * What a mined transaction did for each request in it. The forwarder emits
@@ -10,13 +8,12 @@ import { LOT_REGISTRY } from "./lotCalls";
  * into one slice of logs per call, and a call the forwarder skipped (invalid when it ran: expired,
  * nonce already used) has no event at all.
  */
-export const FORWARDER = new Interface(ERC2771Forwarder__factory.abi);
-const EXECUTED_TOPIC = FORWARDER.getEvent("ExecutedForwardRequest")!.topicHash;
-const LOTS_MINTED_TOPIC = LOT_REGISTRY.getEvent("LotsMinted")!.topicHash;
-const LOT_MINTED_TOPIC = LOT_REGISTRY.getEvent("LotMinted")!.topicHash;
-const LOTS_DERIVED_TOPIC = LOT_REGISTRY.getEvent("LotsDerived")!.topicHash;
-const ATTESTED_TOPIC = ATTESTATION_REGISTRY.getEvent("Attested")!.topicHash;
-const REVOKED_TOPIC = ATTESTATION_REGISTRY.getEvent("Revoked")!.topicHash;
+export const EXECUTED_TOPIC = forwarderInterface.getEvent("ExecutedForwardRequest")!.topicHash;
+const LOTS_MINTED_TOPIC = lotRegistryInterface.getEvent("LotsMinted")!.topicHash;
+const LOT_MINTED_TOPIC = lotRegistryInterface.getEvent("LotMinted")!.topicHash;
+const LOTS_DERIVED_TOPIC = lotRegistryInterface.getEvent("LotsDerived")!.topicHash;
+const ATTESTED_TOPIC = attestationRegistryInterface.getEvent("Attested")!.topicHash;
+const REVOKED_TOPIC = attestationRegistryInterface.getEvent("Revoked")!.topicHash;
 
 /** The minimum of a log this module reads (ethers' `Log` and raw JSON-RPC logs both fit). */
 export type LogLike = Pick<Log, "address" | "topics" | "data">;
@@ -107,14 +104,14 @@ export function outputsOf(
     }
     if (place.shared) continue;
     if (attestationAddress !== undefined && log.address.toLowerCase() === attestationAddress) {
-      const attestation = decodeLog(ATTESTATION_REGISTRY, "AttestationRegistry", log);
+      const attestation = decodeLog(attestationRegistryInterface, "AttestationRegistry", log);
       if (!attestation) continue;
       events.push(attestation);
       if (log.topics[0] === ATTESTED_TOPIC) uids.push(String(attestation.args.uid));
       else if (log.topics[0] === REVOKED_TOPIC) revoked.push(String(attestation.args.uid));
       continue;
     }
-    const decoded = fromRegistry ? decodeLog(LOT_REGISTRY, "LotRegistry", log) : null;
+    const decoded = fromRegistry ? decodeLog(lotRegistryInterface, "LotRegistry", log) : null;
     if (!decoded) continue;
     events.push(decoded);
     if (log.topics[0] === LOT_MINTED_TOPIC) {

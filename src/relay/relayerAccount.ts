@@ -1,10 +1,10 @@
 import { ZeroHash, formatEther, parseEther, type JsonRpcProvider, type Signer } from "ethers";
 import type { Database } from "../db/database";
+import { lotRegistryAt } from "../chain/contracts";
 import type { CustodialSigner } from "../chain/keystore/custodialSigner";
 import type { Keystore } from "../chain/keystore/keystore";
 import { RelayerMissingError } from "./errors";
 import { Role } from "../membership/roles";
-import { LotRegistry__factory } from "../../typechain-types";
 
 /**
  * The relayer account: a custodial key of a member with the relayer role, which sends the
@@ -29,7 +29,7 @@ export type EnsureRelayerAccountReturnType = { signer: CustodialSigner; memberId
 
 export async function ensureRelayerAccount(parameters: EnsureRelayerAccountParameters): Promise<EnsureRelayerAccountReturnType> {
   const { db, keystore, provider, chainId, governor, log = () => {} } = parameters;
-  const registry = LotRegistry__factory.connect(parameters.registry, governor ?? provider);
+  const registry = lotRegistryAt(parameters.registry, governor ?? provider);
   const { rows } = await db.query<{ address: string; member_id: bigint }>(
     "select address, member_id from relay_accounts where chain_id = $1 order by created_at limit 1",
     [chainId],

@@ -3,8 +3,7 @@ import { describeRevert } from "./contractErrors";
 import { ContractRevertError, RelayForbiddenError, RelayUnacceptableError } from "./errors";
 import { recoverForwardRequestSigner } from "./forwardRequest";
 import type { ForwardRequest } from "./outbox";
-import { FORWARDER } from "./receiptOutputs";
-import { LOT_REGISTRY } from "./lotCalls";
+import { forwarderInterface, lotRegistryInterface } from "../chain/contracts";
 import { jsonRpcOf } from "../chain/jsonRpc";
 import { simulateCall } from "./simulateCall";
 
@@ -49,10 +48,10 @@ export async function checkSelfSignedRequest(parameters: CheckSelfSignedRequestP
   if (request.deadline < now) throw new ContractRevertError(describeRevert("ERC2771ForwarderExpiredRequest", { deadline: request.deadline.toString() }));
 
   const [membership, nonceHex] = await Promise.all([
-    provider.send("eth_call", [{ to: parameters.targets[0], data: LOT_REGISTRY.encodeFunctionData("accountOf", [request.from]) }, "latest"]) as Promise<string>,
-    provider.send("eth_call", [{ to: forwarder, data: FORWARDER.encodeFunctionData("nonces", [request.from]) }, "latest"]) as Promise<string>,
+    provider.send("eth_call", [{ to: parameters.targets[0], data: lotRegistryInterface.encodeFunctionData("accountOf", [request.from]) }, "latest"]) as Promise<string>,
+    provider.send("eth_call", [{ to: forwarder, data: forwarderInterface.encodeFunctionData("nonces", [request.from]) }, "latest"]) as Promise<string>,
   ]);
-  const [owner] = LOT_REGISTRY.decodeFunctionResult("accountOf", membership);
+  const [owner] = lotRegistryInterface.decodeFunctionResult("accountOf", membership);
   if (BigInt(owner) !== memberId) throw new RelayForbiddenError(`Account ${getAddress(request.from)} is not an account of member ${memberId}`);
   const chainNonce = BigInt(nonceHex);
   if (request.nonce < chainNonce) {

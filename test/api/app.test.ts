@@ -5,9 +5,9 @@ import { expect } from "chai";
 import pino from "pino";
 import { z } from "zod";
 import { createApp, createRateLimiter, createTokenCache, defineRoute, issueApiToken, revokeApiTokens } from "../../src/api";
-import { openPglite } from "../../src/db/pglite";
 import { migrate } from "../../src/db/migrate";
 import type { Database, Queryable } from "../../src/db";
+import { openEmptyPglite } from "../helpers/engines";
 
 /** Routes of every kind the app serves: a routed and a direct write, writes with a query, a public failure. */
 const ROUTES = [
@@ -66,7 +66,7 @@ describe("gateway app (Express): auth, validation, one error shape, OpenAPI", ()
 
 
   before(async () => {
-    db = await openPglite({ dir: null });
+    db = await openEmptyPglite();
     await migrate(db, {});
     token = (await issueApiToken(db, 7n, "field phone")).token;
     const app = createApp({
@@ -319,7 +319,7 @@ describe("gateway app: rate limit per client IP", () => {
   let running: Awaited<ReturnType<typeof listen>>;
 
   before(async () => {
-    db = await openPglite({ dir: null });
+    db = await openEmptyPglite();
     await migrate(db, {});
     running = await listen(
       createApp({
@@ -380,7 +380,7 @@ describe("gateway app: one log line per request", () => {
   let logger: pino.Logger;
 
   before(async () => {
-    db = await openPglite({ dir: null });
+    db = await openEmptyPglite();
     await migrate(db, {});
     token = (await issueApiToken(db, 21n, "logged phone")).token;
     logger = pino({ level: "debug" }, {
@@ -472,7 +472,7 @@ describe("gateway app: one log line per request", () => {
 
 describe("gateway app: token lookups", () => {
   it("looks a token up once for the requests that miss the cache together", async () => {
-    const db = await openPglite({ dir: null });
+    const db = await openEmptyPglite();
     let server: Server | undefined;
     try {
       await migrate(db, {});

@@ -5,11 +5,6 @@ import { gtinCheckDigit } from "../../src/products";
 import { addMemberThroughGateway, client, delivery, startTestGateway, type TestGateway } from "../gateway/helpers";
 import { makeTempDir, removeTempDir } from "../helpers/tmp";
 
-/** A 1 ha square near Poso, Sulawesi Tengah (100 m x 100 m). */
-const PLOT = {
-  type: "Polygon",
-  coordinates: [[[120.75, -1.39], [120.7509, -1.39], [120.7509, -1.3891], [120.75, -1.3891], [120.75, -1.39]]],
-};
 const gtin13 = (body12: string) => `${body12}${gtinCheckDigit(body12)}`;
 
 function decodePng(bytes: Buffer): string | null {
@@ -17,7 +12,7 @@ function decodePng(bytes: Buffer): string | null {
   return jsQR(new Uint8ClampedArray(png.data.buffer, png.data.byteOffset, png.data.byteLength), png.width, png.height)?.data ?? null;
 }
 
-describe("plots, products and QR codes over HTTP (real gateway)", function () {
+describe("products and QR codes over HTTP (real gateway)", function () {
   // A gateway start (and the seed) on a loaded machine: well above mocha's default.
   this.timeout(300_000);
   let dir: string;
@@ -43,41 +38,6 @@ describe("plots, products and QR codes over HTTP (real gateway)", function () {
   after(async function () {
     await running?.gateway.stop();
     removeTempDir(dir);
-  });
-
-  describe("POST /v1/plots", function () {
-    const body = { farmerRef: "KSU-0042", geometry: PLOT, country: "id", province: "Sulawesi Tengah", district: "Poso" };
-
-    it("records a cooperative's plot privately and answers its commitment and area", async function () {
-      const first = await api(coop.token).post("/v1/plots", body);
-      expect(first.status).to.equal(201);
-      expect(first.body).to.have.keys(["commitment", "areaM2"]);
-      expect(first.body.commitment).to.match(/^0x[0-9a-f]{64}$/);
-      expect(first.body.areaM2).to.be.within(9_900, 10_100);
-      const { rows } = await running.gateway.db.query<{ member_id: string; country: string; district: string }>(
-        "select member_id::text, country, district from origin_plots where commitment = $1",
-        [first.body.commitment],
-      );
-      expect(rows).to.deep.equal([{ member_id: coop.memberId, country: "ID", district: "Poso" }]);
-    });
-
-    it("gives each registration its own salt: the same outline twice is two commitments", async function () {
-      const again = await api(coop.token).post("/v1/plots", body);
-      expect(again.status).to.equal(201);
-      const { rows } = await running.gateway.db.query<{ n: number }>("select count(*)::int as n from origin_plots where farmer_ref = 'KSU-0042'");
-      expect(rows[0]!.n).to.equal(2);
-    });
-
-    it("refuses members without the cooperative role, bad outlines and anonymous callers", async function () {
-      const notCoop = await api(brand.token).post("/v1/plots", body);
-      expect(notCoop.status).to.equal(403);
-      expect(notCoop.body.error.message).to.contain("not an active cooperative");
-      const open = { ...body, geometry: { type: "Polygon", coordinates: [[[120.75, -1.39], [120.751, -1.39], [120.751, -1.389], [120.75, -1.389]]] } };
-      const refused = await api(coop.token).post("/v1/plots", open);
-      expect(refused.status).to.equal(400);
-      expect(JSON.stringify(refused.body.error.details)).to.contain("must end where it starts");
-      expect((await api().post("/v1/plots", body)).status).to.equal(401);
-    });
   });
 
   describe("POST /v1/products", function () {

@@ -18,7 +18,7 @@ import type { KeystoreConfig } from "../../src/config/config";
 import type { Database } from "../../src/db/database";
 import { migrate } from "../../src/db/migrate";
 import { openPglite } from "../../src/db/pglite";
-import { copyPgliteTemplate, describeEachEngine, resetSchema } from "../helpers/engines";
+import { copyPgliteTemplate, describeEachEngine } from "../helpers/engines";
 import { makeTempDir, removeTempDir } from "../helpers/tmp";
 import { rejection } from "../helpers/rejection";
 import { FORWARD_REQUEST_TYPES } from "../../src/relay/forwardRequest";
@@ -29,18 +29,23 @@ const passphrase = (text: string): KeystoreConfig => ({ source: "passphrase", pa
 
 const DOMAIN = { name: "FirstmileForwarder", version: "1", chainId: 31337, verifyingContract: "0x5FbDB2315678afecb367f032d93F642f64180aa3" };
 
+/** The keystore's tables emptied: a keystore opened next is a new one (migrated once per suite, not per test). */
+async function emptyKeystore(db: Database): Promise<void> {
+  await db.exec("delete from custodial_keys; delete from keystore_keks;");
+}
+
 describeEachEngine("keystore", (engine) => {
   let db: Database;
   let dir: string;
   before(async () => {
     db = await engine.openEmpty();
+    await migrate(db);
   });
   after(async () => {
     await db?.close();
   });
   beforeEach(async () => {
-    await resetSchema(db);
-    await migrate(db);
+    await emptyKeystore(db);
     dir = makeTempDir("keystore");
   });
   afterEach(() => removeTempDir(dir));
@@ -212,8 +217,7 @@ describeEachEngine("keystore", (engine) => {
       expect(opened.notices.join("\n")).to.contain("readable by others (mode 644)");
       const bad = path.join(dir, "bad.key");
       fs.writeFileSync(bad, "not a key");
-      await resetSchema(db);
-      await migrate(db);
+      await emptyKeystore(db);
       expect((await rejection(openKeystore({ db, config: { source: "keyFile", keyFile: bad, create: false } }))).message).to.contain("does not hold a 32-byte key");
     });
   });

@@ -9,6 +9,7 @@ import { FormId } from "../../src/lots/forms";
 import { FormCatalogue__factory, LotRegistry__factory } from "../../typechain-types";
 import { copyChainTemplate } from "../helpers/chainTemplate";
 import { freePort } from "../helpers/ports";
+import { TEST_NODE_ENV } from "../helpers/testNode";
 import { makeTempDir, removeTempDir } from "../helpers/tmp";
 
 /** Runs `firstmile governance ...` in-process and returns what it printed. */
@@ -29,7 +30,7 @@ describe("firstmile governance (CLI)", function () {
   before(async function () {
     dir = makeTempDir("cli-governance");
     await copyChainTemplate(path.join(dir, "data"));
-    env = { FIRSTMILE_DATA_DIR: path.join(dir, "data"), FIRSTMILE_CHAIN_PORT: String(await freePort()), FIRSTMILE_PORT: String(await freePort()), FIRSTMILE_LOG_LEVEL: "silent" };
+    env = { FIRSTMILE_DATA_DIR: path.join(dir, "data"), FIRSTMILE_CHAIN_PORT: String(await freePort()), FIRSTMILE_PORT: String(await freePort()), FIRSTMILE_LOG_LEVEL: "silent", ...TEST_NODE_ENV };
   });
   after(() => removeTempDir(dir));
 

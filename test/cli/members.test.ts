@@ -11,6 +11,7 @@ import { client, delivery, startTestGateway } from "../gateway/helpers";
 import { copyChainTemplate } from "../helpers/chainTemplate";
 import { copyPgliteTemplate } from "../helpers/engines";
 import { freePort } from "../helpers/ports";
+import { TEST_NODE_ENV } from "../helpers/testNode";
 import { makeTempDir, removeTempDir } from "../helpers/tmp";
 
 /** Runs `firstmile members ...` in-process and returns what it printed. */
@@ -34,7 +35,7 @@ describe("firstmile members (CLI)", function () {
     dir = makeTempDir("cli-members");
     await copyPgliteTemplate(path.join(dir, "data", "pgdata"));
     await copyChainTemplate(path.join(dir, "data"));
-    env = { FIRSTMILE_DATA_DIR: path.join(dir, "data"), FIRSTMILE_CHAIN_PORT: String(await freePort()), FIRSTMILE_PORT: String(await freePort()), FIRSTMILE_LOG_LEVEL: "silent" };
+    env = { FIRSTMILE_DATA_DIR: path.join(dir, "data"), FIRSTMILE_CHAIN_PORT: String(await freePort()), FIRSTMILE_PORT: String(await freePort()), FIRSTMILE_LOG_LEVEL: "silent", ...TEST_NODE_ENV };
   });
   after(() => removeTempDir(dir));
 

@@ -290,6 +290,19 @@ describe("loadConfig", () => {
       expect(banner).not.to.contain("kubo-tok-123");
     });
 
+    it("FIRSTMILE_CHAIN_BLOCK_TIME_MS sets the embedded node's block time, within 50 ms to a minute, and has no effect on an external node", () => {
+      const fast = loadConfig({ env: { FIRSTMILE_CHAIN_BLOCK_TIME_MS: "250" }, cwd });
+      expect(fast.chain.node!.blockTime).to.equal(0.25);
+      expect(describeConfig(fast)).to.contain("a block every 250 ms");
+      expect(loadConfig({ env: {}, cwd }).chain.node).to.not.have.property("blockTime");
+      for (const wrong of ["49", "60001", "0.5"]) {
+        expect(configError(() => loadConfig({ env: { FIRSTMILE_CHAIN_BLOCK_TIME_MS: wrong }, cwd })).issues.map((issue) => issue.key), wrong).to.deep.equal(["FIRSTMILE_CHAIN_BLOCK_TIME_MS"]);
+      }
+      const external = loadConfig({ env: { FIRSTMILE_RPC_URL: "http://127.0.0.1:9545", FIRSTMILE_CHAIN_BLOCK_TIME_MS: "250" }, cwd });
+      expect(external.chain.node).to.equal(null);
+      expect(external.warnings).to.deep.equal(["FIRSTMILE_CHAIN_BLOCK_TIME_MS has no effect: no node is started when FIRSTMILE_RPC_URL is set"]);
+    });
+
     it("describeConfig says that an embedded key file will be created, and prints warnings", () => {
       const embedded = loadConfig({ env: { FIRSTMILE_RPC_URL: "http://127.0.0.1:9545", FIRSTMILE_CHAIN_PORT: "9545" }, cwd });
       const banner = describeConfig(embedded);

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import { ethers } from "hardhat";
-import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { loadFixture, mine } from "@nomicfoundation/hardhat-network-helpers";
 
 import { Form, Role, catalogueNetworkFixture, delivery, digest, handOver, lotHeldBy, mintLot, output, MAX_OUTPUTS } from "./fixtures";
 import { Scheme, attestLot, attestationFixture, request, type AttestationNetwork } from "./attestationFixtures";
@@ -291,6 +291,8 @@ describe("Security review follow-up: a carried claim and the lot's own attestati
   it("passes the claim on until the later of the carried claim's and the lot's own expiry", async function () {
     const network = await loadFixture(attestationFixture);
     const { registry, attestations, coopPhone1 } = network;
+    // A fixture restores an old block; the next block takes the clock's time, so mine one first.
+    await mine();
     const now = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
     const origin = await mintLot(registry, coopPhone1, Form.dryBeans, 10_000n);
     await attestLot(network, origin, Scheme.singleOrigin, now + 1_000n);

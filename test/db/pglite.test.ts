@@ -91,7 +91,7 @@ describe("openPglite on a worker thread", () => {
         `});`,
       ].join("\n");
       const started = Date.now();
-      const { stdout, status } = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script], { cwd: path.resolve(__dirname, "../.."), encoding: "utf8", timeout: 50_000 });
+      const { stdout, status } = spawnSync(process.execPath, ["-r", "./scripts/register-ts.js", "-e", script], { cwd: path.resolve(__dirname, "../.."), encoding: "utf8", timeout: 50_000 });
       expect(status).to.equal(0);
       expect(JSON.parse(stdout.trim())).to.deep.equal({ n: "42", b: "ok" });
       expect(Date.now() - started).to.be.lessThan(50_000);

@@ -19,7 +19,7 @@ import {
 } from "../../src/demo/story";
 import { YIELDS, formByKey } from "../../src/lots/forms";
 import { isMemberKind } from "../../src/membership/kinds";
-import { plotAreaM2, plotGeometrySchema } from "../../src/origins";
+import { overlapShare, plotAreaM2, plotGeometrySchema } from "../../src/origins";
 import { checkGtin } from "../../src/products";
 
 const day = (date: string) => Date.parse(`${date}T00:00:00Z`) / 86_400_000;
@@ -69,6 +69,11 @@ describe("the demo story's data", function () {
       expect(Math.abs(lat! - delivery.district.lat), delivery.farmerRef).to.be.below(0.05);
       expect(Math.abs(lon! - delivery.district.lon), delivery.farmerRef).to.be.below(0.05);
     }
+  });
+
+  it("draws plots that overlap no other: the gateway would refuse them", function () {
+    const plots = [...cocoa, ...rubber].map((d) => ({ geometry: d.geometry, areaM2: plotAreaM2(d.geometry) }));
+    plots.forEach((a, i) => plots.slice(i + 1).forEach((b, j) => expect(overlapShare(a, b), `plots ${i} and ${i + 1 + j}`).to.equal(0)));
   });
 
   it("buys the wet beans in the June main crop (panen raya), never 'mid-crop'", function () {

@@ -54,6 +54,10 @@ export type OpenOptions = {
   locale?: string;
   /** Run the page's scripts (on by default, so an injected script would run and be caught). */
   javaScriptEnabled?: boolean;
+  /** Ignore the page's Content-Security-Policy: only to inject a checker such as axe-core. */
+  bypassCSP?: boolean;
+  /** The browser's default font size in px (16 by default): 32 is a phone's text at 200 %. */
+  defaultFontSize?: number;
 };
 
 export type OpenedPage = {
@@ -78,8 +82,14 @@ export async function launchBrowser(): Promise<TestBrowser> {
         viewport: options.viewport ?? PHONE_VIEWPORT,
         locale: options.locale,
         javaScriptEnabled: options.javaScriptEnabled ?? true,
+        bypassCSP: options.bypassCSP ?? false,
       });
       const page = await context.newPage();
+      if (options.defaultFontSize) {
+        // What a phone's font size setting changes: the default size every rem and % follows.
+        const cdp = await context.newCDPSession(page);
+        await cdp.send("Page.setFontSizes", { fontSizes: { standard: options.defaultFontSize, fixed: Math.round(options.defaultFontSize * 0.8125) } });
+      }
       const response = await page.goto(url, { waitUntil: "load" });
       if (!response) throw new Error(`no response for ${url}`);
       return {
@@ -122,4 +132,37 @@ export function decodeQr(png: Buffer): string | null {
 /** How wide the laid-out document is in CSS px (wider than the viewport means horizontal scrolling). */
 export function scrollWidth(page: Page): Promise<number> {
   return page.evaluate(() => document.documentElement.scrollWidth);
+}
+
+/** Elements whose box reaches past the viewport's sides, or whose content is wider than their box (text cut off or scrolling). */
+export function horizontalOverflows(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    const found: string[] = [];
+    for (const element of Array.from(document.body.querySelectorAll("*"))) {
+      const box = element.getBoundingClientRect();
+      if (box.width === 0 && box.height === 0) continue;
+      const name = `${element.tagName.toLowerCase()}${element.id ? `#${element.id}` : ""}${element.className && typeof element.className === "string" ? `.${element.className.split(" ")[0]}` : ""}`;
+      if (box.right > width + 0.5 || box.left < -0.5) found.push(`${name} spans ${Math.round(box.left)}..${Math.round(box.right)} of ${width}`);
+      else if (element instanceof HTMLElement && element.clientWidth > 0 && element.scrollWidth > element.clientWidth + 1) found.push(`${name} holds ${element.scrollWidth} px in ${element.clientWidth}`);
+    }
+    return found;
+  });
+}
+
+/** axe-core's violations at the serious or critical level (the page must be opened with `bypassCSP`). */
+export async function seriousAxeViolations(page: Page): Promise<string[]> {
+  const source = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+  await page.addScriptTag({ content: source });
+  const violations = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (context: Document, options: object) => Promise<{ violations: Array<{ id: string; impact: string | null; nodes: Array<{ target: unknown[] }> }> }> } }).axe;
+    const result = await axe.run(document, { resultTypes: ["violations"] });
+    return result.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.slice(0, 3).map((n) => JSON.stringify(n.target)) }));
+  });
+  return violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id} (${v.impact}): ${v.targets.join(", ")}`);
+}
+
+/** Opens every `<details>` on the page, as a reader tapping each summary would (one tap is tested on its own). */
+export async function openAllDetails(page: Page): Promise<void> {
+  await page.locator("details").evaluateAll((all) => all.forEach((details) => ((details as HTMLDetailsElement).open = true)));
 }

@@ -13,6 +13,7 @@ import { DEMO_SCHEMES } from "../../src/attestations/schemes";
 import { FORMS, YIELDS, formByKey } from "../../src/lots/forms";
 import { Role } from "../../src/membership/roles";
 import { freePort } from "../helpers/ports";
+import { TEST_NODE, TEST_NODE_ENV } from "../helpers/testNode";
 import { rejection } from "../helpers/rejection";
 
 describe("embedded chain (anvil with --state under the data directory)", () => {
@@ -31,7 +32,7 @@ describe("embedded chain (anvil with --state under the data directory)", () => {
   it("deploys once, keeps a minted lot across a hard kill, and redeploys nothing on restart", async () => {
     const port = await freePort();
     const firstLog: string[] = [];
-    chain = await startEmbeddedChain({ paths: dataPaths(dataDir), port, log: (line) => firstLog.push(line) });
+    chain = await startEmbeddedChain({ paths: dataPaths(dataDir), port, blockTime: TEST_NODE.blockTime, log: (line) => firstLog.push(line) });
     const first = chain.deployments;
     // The deploy steps say what the chain holds, and what this start added.
     const dryForms = FORMS.filter((form) => form.dryBasis).length;
@@ -59,7 +60,7 @@ describe("embedded chain (anvil with --state under the data directory)", () => {
     chain.provider.destroy();
 
     const restartLog: string[] = [];
-    chain = await startEmbeddedChain({ paths: dataPaths(dataDir), port, log: (line) => restartLog.push(line) });
+    chain = await startEmbeddedChain({ paths: dataPaths(dataDir), port, blockTime: TEST_NODE.blockTime, log: (line) => restartLog.push(line) });
     expect(chain.deployments.contracts).to.deep.equal(first.contracts);
     // Not "0 registered": what is there, and that nothing is new.
     expect(restartLog).to.include(`forms: ${FORMS.length} forms, ${YIELDS.length} yield bounds, ${dryForms} dry-weight forms, none new`);
@@ -98,7 +99,7 @@ describe("embedded profile: FIRSTMILE_CHAIN_ID and FIRSTMILE_DEPLOYMENTS_FILE", 
 
   it("runs anvil as the chain id asked for, records the contracts in the file named, and refuses to reopen that state as another chain", async () => {
     const deploymentsFile = path.join(dataDir, "ops", "contracts.json");
-    const env = { FIRSTMILE_DATA_DIR: dataDir, FIRSTMILE_CHAIN_PORT: String(await freePort()), FIRSTMILE_DEPLOYMENTS_FILE: deploymentsFile };
+    const env = { FIRSTMILE_DATA_DIR: dataDir, FIRSTMILE_CHAIN_PORT: String(await freePort()), FIRSTMILE_DEPLOYMENTS_FILE: deploymentsFile, ...TEST_NODE_ENV };
     const chain = await connectChain(loadConfig({ env: { ...env, FIRSTMILE_CHAIN_ID: "4242" }, cwd: dataDir }));
     try {
       expect(await chain.provider.send("eth_chainId", [])).to.equal("0x1092");

@@ -7,6 +7,7 @@ import { startGateway, type Gateway } from "../../src/gateway/startGateway";
 import { copyChainTemplate } from "../helpers/chainTemplate";
 import { copyPgliteTemplate } from "../helpers/engines";
 import { freePort } from "../helpers/ports";
+import { TEST_NODE, TEST_NODE_ENV } from "../helpers/testNode";
 
 /** A gateway started in this process on a temp data dir and free ports; its JSON logs go to `logFile`. */
 export type TestGateway = { gateway: Gateway; config: Config; dataDir: string; logFile: string; env: Record<string, string> };
@@ -26,13 +27,19 @@ export async function startTestGateway(dataDir: string, env: Record<string, stri
     FIRSTMILE_CHAIN_PORT: String(await freePort()),
     FIRSTMILE_LOG_LEVEL: "debug",
     FIRSTMILE_RELAY_POLL_INTERVAL_MS: "200",
+    ...TEST_NODE_ENV,
     ...env,
   };
-  const config = loadConfig({ env: fullEnv, cwd: dataDir });
+  const config = withTestNode(loadConfig({ env: fullEnv, cwd: dataDir }));
   const logFile = path.join(dataDir, "gateway.log");
   const logger = pino({ level: config.log.level }, pino.destination({ dest: logFile, sync: true, append: true }));
   const gateway = await startGateway({ config, logger });
   return { gateway, config, dataDir, logFile, env: fullEnv };
+}
+
+/** The config with the test run's fewer state writes for the anvil it starts (its block time comes from the environment). */
+function withTestNode(config: Config): Config {
+  return config.chain.node ? { ...config, chain: { ...config.chain, node: { ...config.chain.node, stateInterval: TEST_NODE.stateInterval } } } : config;
 }
 
 /** `firstmile members add` through the running gateway's control socket. */
@@ -71,6 +78,7 @@ export function client(base: string, token?: string) {
   return {
     get: (path: string, headers?: Record<string, string>) => call("GET", path, undefined, headers),
     post: (path: string, body: unknown, headers?: Record<string, string>) => call("POST", path, body, headers),
+    patch: (path: string, body: unknown, headers?: Record<string, string>) => call("PATCH", path, body, headers),
     /** Polls a request until it is mined or failed; returns every status seen on the way. */
     async settle(id: string, timeoutMs = 30_000): Promise<{ final: any; seen: string[] }> {
       const seen: string[] = [];

@@ -14,6 +14,7 @@ import { LotRegistry__factory, type LotRegistry } from "../../typechain-types";
 import { copyChainTemplate } from "../helpers/chainTemplate";
 import { copyPgliteTemplate } from "../helpers/engines";
 import { freePort } from "../helpers/ports";
+import { TEST_NODE } from "../helpers/testNode";
 import { rejection } from "../helpers/rejection";
 import { makeTempDir, removeTempDir } from "../helpers/tmp";
 
@@ -58,7 +59,7 @@ describe("addMember: the custodial keys of a member whose registration may have 
   before(async function () {
     dir = makeTempDir("member-admin");
     await copyChainTemplate(dir);
-    chain = await startEmbeddedChain({ paths: dataPaths(dir), port: await freePort() });
+    chain = await startEmbeddedChain({ paths: dataPaths(dir), port: await freePort(), ...TEST_NODE });
     const pgdata = path.join(dir, "pgdata");
     await copyPgliteTemplate(pgdata);
     db = await openPglite({ dir: pgdata });
@@ -125,7 +126,7 @@ describe("addMember: the custodial keys of a member whose registration may have 
   });
 
   it("completes the member from the registry when the transaction was mined but its receipt could not be read", async function () {
-    // One lookup fails, late enough for the transaction to be mined (1 s blocks) before the registry is asked.
+    // One lookup fails, late enough for the transaction to be mined (a block is at most 1 s) before the registry is asked.
     provider.receiptFaults = 1;
     provider.receiptFaultDelayMs = 2_500;
     const added = await addMember(admin(new JsonRpcSigner(provider, governorAddress)), { roles: ["processor"], country: "TH" });

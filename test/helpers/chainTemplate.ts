@@ -4,12 +4,14 @@ import { dataPaths } from "../../src/config";
 import { startEmbeddedChain } from "../../src/gateway/embeddedChain";
 import { freePort } from "./ports";
 import { atRunEnd } from "./runEnd";
+import { TEST_NODE } from "./testNode";
 import { makeTempDir, removeTempDir } from "./tmp";
 
 /**
  * The embedded chain as a gateway's first start leaves it: anvil's saved state with every contract
  * deployed and the catalogue registered, and the deployments record beside it. Deploying costs
- * about 25 transactions on 1 s blocks (~15 s); copying the result, milliseconds. A data dir seeded
+ * about 25 transactions (~15 s on 1 s blocks, a few on the test nodes' quarter seconds); copying
+ * the result, milliseconds. A data dir seeded
  * from it starts as a restart does: the gateway still runs its own anvil and `deploy/`, which finds
  * every contract and sends nothing. Made once per test process, on first use.
  *
@@ -44,7 +46,7 @@ export async function copyChainTemplateTo(target: { chainState: string; deployme
 
 async function deployTemplate(): Promise<string> {
   const dir = makeTempDir("chain-template");
-  const chain = await startEmbeddedChain({ paths: dataPaths(dir), port: await freePort() });
+  const chain = await startEmbeddedChain({ paths: dataPaths(dir), port: await freePort(), ...TEST_NODE });
   // Stopped with SIGINT, anvil writes its whole state (blocks and logs included) before it exits.
   await chain.stop();
   return dir;

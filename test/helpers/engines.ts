@@ -88,6 +88,14 @@ function pgliteOn(thread: "main" | "worker"): EngineUnderTest {
 const pgliteEngine = pgliteOn("main");
 const pgliteWorkerEngine = pgliteOn("worker");
 
+/**
+ * A new, empty PGlite database (a copy of the run's template: no initdb of its own), on the
+ * caller's thread or a worker thread; its files are removed after the run.
+ */
+export function openEmptyPglite(thread: "main" | "worker" = "main"): Promise<Database> {
+  return (thread === "main" ? pgliteEngine : pgliteWorkerEngine).openEmpty();
+}
+
 // PostgreSQL: one server per test run, a fresh database per suite.
 let server: Promise<PostgresServer> | null = null;
 let databases = 0;

@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 
+import { TEST_NODE_ENV } from "./testNode";
+
 const ROOT = path.resolve(__dirname, "..", "..");
 
 /** `firstmile start` running as a child process: its exit, and everything it printed so far. */
@@ -11,12 +13,15 @@ export type StartProcess = {
   output: () => string;
 };
 
-/** Starts `firstmile start` as `npm start` runs it, with only `env` (and PATH, HOME) for its environment. */
+/**
+ * Starts `firstmile start` as `npm start` runs it, with only `env` (and PATH, HOME) for its
+ * environment, on the test run's block time unless `env` names another.
+ */
 export function startProcess(env: Record<string, string>): StartProcess {
   const output: Buffer[] = [];
   const child = spawn(process.execPath, ["-r", "./scripts/register-ts.js", "src/cli/index.ts", "start"], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...TEST_NODE_ENV, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stdout!.on("data", (chunk: Buffer) => output.push(chunk));

@@ -134,6 +134,33 @@ describe("decodeLogs (pure: logs in, typed events out)", () => {
       ]);
     });
 
+    it("LotMinted: several mints in one forwarder transaction each take the custodian of their own lot's Transfer", () => {
+      const other = id("other tx");
+      const events = decode([
+        registryLog("Transfer", [ZERO_ADDRESS, coop, 7n], 0),
+        registryLog("Transfer", [ZERO_ADDRESS, processor, 8n], 1),
+        registryLog("LotMinted", [8n, 1, 8_000n, h("m8"), h("o8"), h("head8")], 2),
+        registryLog("LotMinted", [7n, 1, 7_000n, h("m7"), h("o7"), h("head7")], 3),
+        // A handover Transfer of lot 7 later in the transaction changes nothing already decoded.
+        registryLog("Transfer", [coop, processor, 7n], 4),
+      ]);
+      expect(events.map((event) => [(event as { firstLotId: bigint }).firstLotId, (event as { custodian: string }).custodian])).to.deep.equal([
+        [8n, processor],
+        [7n, coop],
+      ]);
+      // A LotMinted in another transaction does not borrow this one's mint Transfer.
+      const elsewhere = { ...registryLog("LotMinted", [7n, 1, 7_000n, h("m7"), h("o7"), h("head7")], 1), transactionHash: other };
+      expect(() => decode([registryLog("Transfer", [ZERO_ADDRESS, coop, 7n], 0), elsewhere])).to.throw(IndexerDecodeError, "without its mint Transfer");
+    });
+
+    it("matches addresses and keeps positions whatever the case, with no block time when the block's is unknown", () => {
+      const log = { ...registryLog("HandoverOffered", [7n, coop, processor, h("1")], 12), address: registry.toUpperCase().replace("0X", "0x"), transactionHash: TX.toUpperCase().replace("0X", "0x"), blockNumber: 10 };
+      const events = decodeLogs([log], { lotRegistry: registry.toLowerCase(), blockTimes: new Map([[9, at]]) });
+      expect(events).to.have.length(1);
+      expect(events[0]).to.deep.include({ position: encodeCheckpoint({ blockNumber: 10, logIndex: 12 }), blockNumber: 10, logIndex: 12, txHash: TX.toLowerCase(), blockTime: null });
+      expect(decodeLogs([log], { lotRegistry: registry })).to.have.length(1);
+    });
+
     it("LotsMinted: a batch of deliveries with their heads", () => {
       const deliveries = [
         [1, 5_000n, 5_500, h("m1"), h("o1")],

@@ -32,6 +32,7 @@ import { copyChainTemplate } from "../helpers/chainTemplate";
 import { copyPgliteTemplate, describeEachEngine } from "../helpers/engines";
 import { freePort } from "../helpers/ports";
 import { FORMS, YIELDS } from "../../src/lots/forms";
+import { TEST_NODE, TEST_NODE_ENV } from "../helpers/testNode";
 import { digest, Form, runSupplyStory, type SupplyStory } from "./supplyStory";
 
 describe("indexer against a real node", function () {
@@ -44,7 +45,7 @@ describe("indexer against a real node", function () {
   before(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "firstmile-indexer-"));
     await copyChainTemplate(dataDir);
-    chain = await startEmbeddedChain({ paths: dataPaths(dataDir), port: await freePort() });
+    chain = await startEmbeddedChain({ paths: dataPaths(dataDir), port: await freePort(), ...TEST_NODE });
     story = await runSupplyStory(chain);
     reader = createJsonRpcChainReader({ url: chain.node.url });
     source = indexerSourceFromDeployments(chain.deployments);
@@ -241,7 +242,7 @@ describe("indexer against a real node", function () {
         await (await engine.openEmpty()).close();
         target = engine.lastUrl()!;
       }
-      const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(__dirname, "fixtures", "indexUntilKilled.ts")], {
+      const child = spawn(process.execPath, ["-r", path.resolve(__dirname, "../../scripts/register-ts.js"), path.join(__dirname, "fixtures", "indexUntilKilled.ts")], {
         env: { ...process.env, DB_ENGINE: engine.name, DB_TARGET: target, RPC_URL: chain.node.url, SOURCE: JSON.stringify(source), STOP_AT: String(story.part2Block), PAUSE_AT: "3" },
         stdio: ["ignore", "pipe", "pipe"],
       });
@@ -378,7 +379,7 @@ describe("indexer against a real node", function () {
       stdout.on("data", (chunk: Buffer) => printed.push(chunk));
       const program = new Command("firstmile").exitOverride();
       const port = new URL(chain.node.url).port;
-      registerIndexCommand(program, { env: { FIRSTMILE_DATA_DIR: dataDir, FIRSTMILE_CHAIN_PORT: port }, cwd: dataDir, stdout });
+      registerIndexCommand(program, { env: { FIRSTMILE_DATA_DIR: dataDir, FIRSTMILE_CHAIN_PORT: port, ...TEST_NODE_ENV }, cwd: dataDir, stdout });
       await program.parseAsync(["node", "firstmile", ...args]);
       return Buffer.concat(printed).toString("utf8");
     }

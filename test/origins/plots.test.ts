@@ -1,42 +1,14 @@
 import { expect } from "chai";
 import { migrate, type Database } from "../../src/db";
-import { PlotTakenError, plotAreaM2, plotCommitment, plotGeometrySchema, registerPlot, summariseOrigins } from "../../src/origins";
+import { PlotTakenError, plotCommitment, registerPlot, summariseOrigins } from "../../src/origins";
 import { describeEachEngine } from "../helpers/engines";
+import { square as squareM } from "./fixtures";
 
-// About 100 m x 100 m near the equator (Sulawesi): 0.0009 degrees of arc is ~100 m.
-const square = (lon: number, lat: number, side = 0.0009): { type: "Polygon"; coordinates: number[][][] } => ({
-  type: "Polygon",
-  coordinates: [[[lon, lat], [lon + side, lat], [lon + side, lat + side], [lon, lat + side], [lon, lat]]],
-});
+// About 100 m x 100 m near the equator (Sulawesi), at six decimals.
+const square = (lon: number, lat: number) => squareM(lon + 0.000013, lat + 0.000027, 100);
 const SALT = `0x${"ab".repeat(32)}`;
 
-describe("origins: plot geometry and commitment", () => {
-  it("computes a plot's area within 1% of the planar estimate near the equator", () => {
-    const side = 0.0009 * (Math.PI / 180) * 6_378_137;
-    const area = plotAreaM2(square(120.1, -2.5));
-    expect(area).to.be.closeTo(side * side, side * side * 0.01);
-  });
-
-  it("subtracts holes", () => {
-    const outer = square(120.1, -2.5, 0.002).coordinates[0]!;
-    const hole = square(120.1005, -2.4995, 0.0005).coordinates[0]!;
-    const withHole = plotAreaM2({ type: "Polygon", coordinates: [outer, hole] });
-    expect(withHole).to.be.closeTo(plotAreaM2(square(120.1, -2.5, 0.002)) - plotAreaM2(square(120.1005, -2.4995, 0.0005)), 1);
-  });
-
-  it("refuses open rings, out-of-range positions and other geometry types", () => {
-    expect(plotGeometrySchema.safeParse({ type: "Polygon", coordinates: [[[0, 0], [1, 0], [1, 1], [0, 1]]] }).success).to.equal(false);
-    expect(plotGeometrySchema.safeParse({ type: "Polygon", coordinates: [[[0, 0], [181, 0], [1, 1], [0, 0]]] }).success).to.equal(false);
-    expect(plotGeometrySchema.safeParse({ type: "Point", coordinates: [0, 0] }).success).to.equal(false);
-    // Empty or malformed rings are refused with the schema's issues, never a TypeError.
-    for (const coordinates of [[[]], [[], []], [[null, null, null, null]], [["a"]], [[[0, 0], [1, 0], [1, 1], null]]]) {
-      const parsed = plotGeometrySchema.safeParse({ type: "Polygon", coordinates });
-      expect(parsed.success, JSON.stringify(coordinates)).to.equal(false);
-      expect(parsed.error?.issues.length).to.be.greaterThan(0);
-    }
-    expect(plotGeometrySchema.safeParse({ type: "MultiPolygon", coordinates: [[[]]] }).success).to.equal(false);
-  });
-
+describe("origins: plot commitment", () => {
   it("binds the commitment to the geometry, the farmer reference and the salt", () => {
     const base = { geometry: square(120.1, -2.5), farmerRef: "KSU-001", salt: SALT };
     const commitment = plotCommitment(base);

@@ -1,7 +1,8 @@
 import { expect } from "chai";
 import { ZeroHash, getAddress } from "ethers";
 import { numberSubject } from "../../src/attestations/attestationUid";
-import { ATTESTATION_REGISTRY, attestationCallSchemas, encodeAttestationCall } from "../../src/relay/attestationCalls";
+import { attestationRegistryInterface } from "../../src/chain/contracts";
+import { attestationCallSchemas, encodeAttestationCall } from "../../src/relay/attestationCalls";
 import { callAddressOf, callTargetOf, encodeCall, isCallKind } from "../../src/relay/callKinds";
 import { outputsOf } from "../../src/relay/receiptOutputs";
 
@@ -37,7 +38,7 @@ describe("attestation calls", function () {
     it("encodes attest, attestBatch and revoke as the registry's ABI does, subjects as bytes32", function () {
       const attest = attestationCallSchemas["attestations.attest"].parse({ scheme: 4, subjectKind: "lot", subject: "5", evidence });
       expect(encodeAttestationCall("attestations.attest", attest)).to.equal(
-        ATTESTATION_REGISTRY.encodeFunctionData("attest", [4, { subjectKind: 1, subject: numberSubject(5n), expiresAt: 0, evidence, dataHash: ZeroHash }]),
+        attestationRegistryInterface.encodeFunctionData("attest", [4, { subjectKind: 1, subject: numberSubject(5n), expiresAt: 0, evidence, dataHash: ZeroHash }]),
       );
       const batch = attestationCallSchemas["attestations.attestBatch"].parse({
         scheme: 1,
@@ -47,7 +48,7 @@ describe("attestation calls", function () {
         ],
       });
       expect(encodeAttestationCall("attestations.attestBatch", batch)).to.equal(
-        ATTESTATION_REGISTRY.encodeFunctionData("attestBatch", [
+        attestationRegistryInterface.encodeFunctionData("attestBatch", [
           1,
           [
             { subjectKind: 2, subject: plot, expiresAt: 0, evidence, dataHash: ZeroHash },
@@ -56,7 +57,7 @@ describe("attestation calls", function () {
         ]),
       );
       const uid = `0x${"77".repeat(32)}`;
-      expect(encodeCall("attestations.revoke", { uid, reason: 2 })).to.equal(ATTESTATION_REGISTRY.encodeFunctionData("revoke", [uid, 2]));
+      expect(encodeCall("attestations.revoke", { uid, reason: 2 })).to.equal(attestationRegistryInterface.encodeFunctionData("revoke", [uid, 2]));
     });
 
     it("address each kind at its target contract", function () {
@@ -73,10 +74,10 @@ describe("attestation calls", function () {
     it("read attestation uids and revocations from the attestation registry's logs only", function () {
       const attester = getAddress("0x00000000000000000000000000000000000000b1");
       const attested = (uid: string, address = attestationRegistry) => {
-        const { data, topics } = ATTESTATION_REGISTRY.encodeEventLog("Attested", [numberSubject(5n), attester, 4, uid, 1, 0, evidence, ZeroHash]);
+        const { data, topics } = attestationRegistryInterface.encodeEventLog("Attested", [numberSubject(5n), attester, 4, uid, 1, 0, evidence, ZeroHash]);
         return { address, data, topics };
       };
-      const revoked = ATTESTATION_REGISTRY.encodeEventLog("Revoked", [`0x${"01".repeat(32)}`, attester, 4, 3]);
+      const revoked = attestationRegistryInterface.encodeEventLog("Revoked", [`0x${"01".repeat(32)}`, attester, 4, 3]);
       const logs = [attested(`0x${"01".repeat(32)}`), attested(`0x${"02".repeat(32)}`), attested(`0x${"03".repeat(32)}`, lotRegistry), { address: attestationRegistry, ...revoked }];
       const outputs = outputsOf(logs, lotRegistry, { offset: 0, items: 1, shared: false }, attestationRegistry);
       expect(outputs.uids).to.deep.equal([`0x${"01".repeat(32)}`, `0x${"02".repeat(32)}`]);

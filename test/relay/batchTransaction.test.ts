@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import { Transaction, Wallet, getAddress } from "ethers";
+import { forwarderInterface } from "../../src/chain/contracts";
 import { encodeExecuteBatch, signedTransaction, unsignedTransactionHash, type Eip1559Transaction } from "../../src/relay/batchTransaction";
 import { RelayInvalidRequestError } from "../../src/relay/errors";
-import { FORWARDER } from "../../src/relay/receiptOutputs";
 
 const relayer = Wallet.createRandom();
 const member = getAddress(Wallet.createRandom().address);
@@ -22,7 +22,7 @@ describe("batch transaction", function () {
   describe("encodeExecuteBatch", function () {
     it("round-trips through the forwarder's ABI: every request field, its signature and the refund receiver", function () {
       const calls = [call({ value: 5n, gas: 2n ** 64n, nonce: 9n, data: `0x${"c3".repeat(33)}` }), call({ deadline: 2n ** 48n - 1n, to: member, data: "0x01" }, `0x${"ee".repeat(65)}`)];
-      const decoded = FORWARDER.decodeFunctionData("executeBatch", encodeExecuteBatch(calls, relayer.address));
+      const decoded = forwarderInterface.decodeFunctionData("executeBatch", encodeExecuteBatch(calls, relayer.address));
       expect(decoded.refundReceiver).to.equal(relayer.address);
       const requests = decoded[0];
       expect(requests).to.have.length(2);
@@ -46,7 +46,7 @@ describe("batch transaction", function () {
     });
 
     it("encodes an empty batch as an empty array", function () {
-      const decoded = FORWARDER.decodeFunctionData("executeBatch", encodeExecuteBatch([], relayer.address));
+      const decoded = forwarderInterface.decodeFunctionData("executeBatch", encodeExecuteBatch([], relayer.address));
       expect(decoded[0]).to.have.length(0);
       expect(decoded[1]).to.equal(relayer.address);
     });

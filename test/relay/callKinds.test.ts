@@ -1,13 +1,17 @@
 import { expect } from "chai";
-import { Wallet, ZeroHash, type Result } from "ethers";
-import { ATTESTATION_CALL_KINDS, ATTESTATION_REGISTRY } from "../../src/relay/attestationCalls";
+import { Wallet, ZeroHash, type Interface, type Result } from "ethers";
+import { attestationRegistryInterface, lotRegistryInterface } from "../../src/chain/contracts";
+import { ATTESTATION_CALL_KINDS } from "../../src/relay/attestationCalls";
 import { callAddressOf, callSchemas, callTargetOf, encodeCall, isCallKind, type CallKind } from "../../src/relay/callKinds";
-import { LOT_CALL_KINDS, LOT_REGISTRY } from "../../src/relay/lotCalls";
+import { LOT_CALL_KINDS } from "../../src/relay/lotCalls";
 
 const lotRegistry = "0x00000000000000000000000000000000000000a1";
 const attestationRegistry = "0x00000000000000000000000000000000000000a2";
 const receiver = Wallet.createRandom().address;
 const digest = (byte: string) => `0x${byte.repeat(32)}`;
+// Widened: the function is looked up by the name each kind maps to.
+const lotRegistryAbi: Interface = lotRegistryInterface;
+const attestationRegistryAbi: Interface = attestationRegistryInterface;
 const delivery = { form: 1, grams: "42000", quality: 5_640, metadata: digest("11"), origin: digest("22") };
 
 /** One valid body per kind, as a member sends it. */
@@ -74,12 +78,12 @@ describe("call kinds", function () {
   it("encode each kind's validated body as a call of its function, whose decoded arguments are the body's", function () {
     for (const kind of Object.keys(bodies) as CallKind[]) {
       const payload = callSchemas[kind].parse(bodies[kind]);
-      const contract = callTargetOf(kind) === "lotRegistry" ? LOT_REGISTRY : ATTESTATION_REGISTRY;
+      const contract = callTargetOf(kind) === "lotRegistry" ? lotRegistryAbi : attestationRegistryAbi;
       const parsed = contract.parseTransaction({ data: encodeCall(kind, payload) });
       expect(parsed?.name, kind).to.equal(functionOf[kind]);
     }
     const decode = (kind: CallKind) => {
-      const contract = callTargetOf(kind) === "lotRegistry" ? LOT_REGISTRY : ATTESTATION_REGISTRY;
+      const contract = callTargetOf(kind) === "lotRegistry" ? lotRegistryAbi : attestationRegistryAbi;
       return contract.decodeFunctionData(functionOf[kind], encodeCall(kind, callSchemas[kind].parse(bodies[kind])));
     };
     expect(decode("lots.offer").toArray()).to.deep.equal([1_000_000_001n, receiver]);
@@ -96,10 +100,10 @@ describe("call kinds", function () {
     expect(transform[0].toArray()).to.deep.equal([5n]);
     expect(structs(transform[1])).to.deep.equal([{ form: 3n, grams: 900n, quality: 120n, metadata: digest("66") }]);
     // Quality is optional: 0 (not measured, or at acceptance: keep the lot's) when left out.
-    expect(LOT_REGISTRY.decodeFunctionData("accept", encodeCall("lots.accept", callSchemas["lots.accept"].parse({ lotId: 5, gramsReceived: "1" }))).toArray()).to.deep.equal([5n, 1n, 0n]);
+    expect(lotRegistryAbi.decodeFunctionData("accept", encodeCall("lots.accept", callSchemas["lots.accept"].parse({ lotId: 5, gramsReceived: "1" }))).toArray()).to.deep.equal([5n, 1n, 0n]);
     // Declared ingredients make it transformWithIngredients, each name a bytes32 of its UTF-8 bytes.
     const withSugar = callSchemas["lots.transform"].parse({ ...(bodies["lots.transform"] as object), ingredients: [{ outputForm: 3, grams: "300", name: "gula aren" }] });
-    const sweet = LOT_REGISTRY.parseTransaction({ data: encodeCall("lots.transform", withSugar) })!;
+    const sweet = lotRegistryAbi.parseTransaction({ data: encodeCall("lots.transform", withSugar) })!;
     expect(sweet.name).to.equal("transformWithIngredients");
     expect(structs(sweet.args[2])).to.deep.equal([{ outputForm: 3n, grams: 300n, name: `0x${Buffer.from("gula aren").toString("hex").padEnd(64, "0")}` }]);
     const attest = decode("attestations.attest");

@@ -17,10 +17,11 @@ import { ERC2771Forwarder__factory, LotRegistry__factory } from "../../typechain
 import { copyChainTemplate } from "../helpers/chainTemplate";
 import { copyPgliteTemplate } from "../helpers/engines";
 import { freePort } from "../helpers/ports";
+import { TEST_NODE } from "../helpers/testNode";
 import { makeTempDir, removeTempDir } from "../helpers/tmp";
 
 /**
- * A real network for relay tests: anvil with the contracts deployed (1 s blocks), PGlite with the
+ * A real network for relay tests: anvil with the contracts deployed (the test nodes' quarter-second blocks), PGlite with the
  * migrations, a keystore, the relayer, and members: a cooperative and a processor with custodial
  * keys, and a cooperative whose phone holds its own key.
  */
@@ -29,7 +30,7 @@ export type RelayNetwork = Awaited<ReturnType<typeof startRelayNetwork>>;
 export async function startRelayNetwork(options: { workerConfig?: Partial<{ batchSize: number; pollIntervalMs: number }> } = {}) {
   const dir = makeTempDir("relay");
   await copyChainTemplate(dir);
-  const chain: EmbeddedChain = await startEmbeddedChain({ paths: dataPaths(dir), port: await freePort() });
+  const chain: EmbeddedChain = await startEmbeddedChain({ paths: dataPaths(dir), port: await freePort(), ...TEST_NODE });
   const pgdata = path.join(dir, "pgdata");
   await copyPgliteTemplate(pgdata);
   const db: Database = await openPglite({ dir: pgdata });

@@ -1,7 +1,6 @@
 import { expect } from "chai";
 import { Transaction, TypedDataEncoder, Wallet, verifyTypedData } from "ethers";
 import { encodeExecuteBatch, signedTransaction, unsignedTransactionHash } from "../../src/relay/batchTransaction";
-import { FORWARDER } from "../../src/relay/receiptOutputs";
 import {
   FORWARD_REQUEST_TYPES,
   domainSeparator,
@@ -9,8 +8,9 @@ import {
   forwarderDomain,
   recoverForwardRequestSigner,
 } from "../../src/relay/forwardRequest";
-import { CONTRACT_ERRORS, decodeRevert } from "../../src/relay/contractErrors";
-import { LOT_REGISTRY, encodeLotCall, encodeMintBatch, lotCallSchemas } from "../../src/relay/lotCalls";
+import { contractErrorsInterface, forwarderInterface, lotRegistryInterface } from "../../src/chain/contracts";
+import { decodeRevert } from "../../src/relay/contractErrors";
+import { encodeLotCall, encodeMintBatch, lotCallSchemas } from "../../src/relay/lotCalls";
 
 const TYPES = FORWARD_REQUEST_TYPES as unknown as Record<string, Array<{ name: string; type: string }>>;
 
@@ -44,7 +44,7 @@ describe("relay encodings", () => {
       { form: 1, grams: "42000", quality: 0, metadata: `0x${"ab".repeat(32)}`, origin: `0x${"CD".repeat(32)}` },
       { form: 21, grams: String(2n ** 64n - 1n), quality: 10_000, metadata: `0x${"01".repeat(32)}`, origin: `0x${"02".repeat(32)}` },
     ];
-    const expected = LOT_REGISTRY.encodeFunctionData("mintBatch", [deliveries.map((d) => ({ ...d, grams: BigInt(d.grams) }))]);
+    const expected = lotRegistryInterface.encodeFunctionData("mintBatch", [deliveries.map((d) => ({ ...d, grams: BigInt(d.grams) }))]);
     expect(encodeMintBatch(deliveries)).to.equal(expected);
     expect(encodeLotCall("lots.mintBatch", { deliveries })).to.equal(expected);
   });
@@ -61,13 +61,13 @@ describe("relay encodings", () => {
   it("decodes the contracts' custom errors with named arguments", () => {
     const caller = Wallet.createRandom().address;
     const custodian = Wallet.createRandom().address;
-    const data = CONTRACT_ERRORS.encodeErrorResult("LotRegistryNotCustodian", [caller, 1000000007n, custodian]);
+    const data = contractErrorsInterface.encodeErrorResult("LotRegistryNotCustodian", [caller, 1000000007n, custodian]);
     expect(decodeRevert(data)).to.deep.equal({
       error: "LotRegistryNotCustodian",
       args: { caller, lotId: "1000000007", custodian },
       summary: `LotRegistryNotCustodian(caller=${caller}, lotId=1000000007, custodian=${custodian})`,
     });
-    expect(decodeRevert(CONTRACT_ERRORS.encodeErrorResult("ERC2771ForwarderExpiredRequest", [5n]))!.args).to.deep.equal({ deadline: "5" });
+    expect(decodeRevert(contractErrorsInterface.encodeErrorResult("ERC2771ForwarderExpiredRequest", [5n]))!.args).to.deep.equal({ deadline: "5" });
     expect(decodeRevert("0x12345678")).to.equal(null);
     expect(decodeRevert("0x")).to.equal(null);
   });
@@ -82,7 +82,7 @@ describe("relay transactions written by hand", () => {
       signature: `0x${"11".repeat(64)}1b`,
     }));
     const data = encodeExecuteBatch(calls, relayer.address);
-    const expected = FORWARDER.encodeFunctionData("executeBatch", [calls.map((c) => ({ ...c.forwardRequest, signature: c.signature })), relayer.address]);
+    const expected = forwarderInterface.encodeFunctionData("executeBatch", [calls.map((c) => ({ ...c.forwardRequest, signature: c.signature })), relayer.address]);
     expect(`0x${data.toString("hex")}`).to.equal(expected);
 
     const tx = { chainId: 31337n, nonce: 7n, maxPriorityFeePerGas: 1n, maxFeePerGas: 2_000_000_001n, gasLimit: 30_000_000n, to: relayer.address, value: 0n, data };

@@ -1,7 +1,7 @@
 import { expect } from "chai";
-import { Wallet, getAddress } from "ethers";
-import { LOT_REGISTRY } from "../../src/relay/lotCalls";
-import { FORWARDER, callKey, outputsOf, splitLogsByCall, type LogLike } from "../../src/relay/receiptOutputs";
+import { Wallet, getAddress, type Interface } from "ethers";
+import { forwarderInterface, lotRegistryInterface } from "../../src/chain/contracts";
+import { callKey, outputsOf, splitLogsByCall, type LogLike } from "../../src/relay/receiptOutputs";
 
 const forwarder = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
 const registry = "0x00000000000000000000000000000000000000A1";
@@ -12,11 +12,11 @@ const hash = (byte: string) => `0x${byte.repeat(32)}`;
 
 /** The forwarder's `ExecutedForwardRequest(signer, nonce, success)` log. */
 function executed(from: string, nonce: bigint, success: boolean, address = forwarder): LogLike {
-  return { address, ...FORWARDER.encodeEventLog("ExecutedForwardRequest", [from, nonce, success]) };
+  return { address, ...forwarderInterface.encodeEventLog("ExecutedForwardRequest", [from, nonce, success]) };
 }
 
 function registryLog(event: string, args: unknown[], address = registry): LogLike {
-  return { address, ...LOT_REGISTRY.encodeEventLog(event, args) };
+  return { address, ...(lotRegistryInterface as Interface).encodeEventLog(event, args) };
 }
 
 const offered = (lotId: bigint) => registryLog("HandoverOffered", [lotId, signer, other, hash("0e")]);
@@ -132,6 +132,28 @@ describe("receipt outputs", function () {
         heads: [hash("ab")],
         events: [{ contract: "LotRegistry", name: "LotMinted", args: { lotId: "1", form: "1", grams: "42000", quality: "5640", metadata: hash("11"), origin: hash("22"), head: hash("ab") } }],
       });
+    });
+
+    it("reads lots only from the registry's LotsMinted, never from the same event of another contract", function () {
+      const forged = registryLog("LotsMinted", [signer, 900n, [{ form: 1, grams: 1n, metadata: hash("11"), origin: hash("22") }], [hash("99")]], elsewhere);
+      expect(outputsOf([forged], registry, { offset: 0, items: 1, shared: true })).to.deep.equal({ lotIds: [], heads: [] });
+      expect(outputsOf([forged], registry, alone)).to.deep.equal({ lotIds: [], heads: [], events: [] });
+    });
+
+    it("gives each request of a whole executeBatch receipt its own outputs: two sharing a coalesced mint, a split, a call that reverted", function () {
+      const split = registryLog("LotsDerived", [6, other, [7n], [hash("01")], 900n, [{ form: 2, grams: 1n, metadata: hash("33") }, { form: 2, grams: 2n, metadata: hash("44") }], [hash("0e"), hash("0f")]]);
+      const receipt = [mintedMany(500n, 3), executed(signer, 0n, true), split, executed(other, 4n, true), offered(9n), executed(signer, 1n, false)];
+      const calls = splitLogsByCall(receipt, forwarder);
+      const mint = calls.get(callKey(signer, 0n))!;
+      // The coalesced call carried a request of two deliveries and one of one.
+      expect(outputsOf(mint.logs, registry, { offset: 0, items: 2, shared: true })).to.deep.equal({ lotIds: ["500", "501"], heads: [hash("0a"), hash("0b")] });
+      expect(outputsOf(mint.logs, registry, { offset: 2, items: 1, shared: true })).to.deep.equal({ lotIds: ["502"], heads: [hash("0c")] });
+      const derived = outputsOf(calls.get(callKey(other, 4n))!.logs, registry, alone);
+      expect(derived.lotIds).to.deep.equal(["900", "901"]);
+      expect(derived.events!.map((event) => event.name)).to.deep.equal(["LotsDerived"]);
+      // The reverted call's logs (none are kept) give it nothing, not the offer emitted before its event.
+      expect(calls.get(callKey(signer, 1n))).to.deep.equal({ success: false, logs: [] });
+      expect(outputsOf(calls.get(callKey(signer, 1n))!.logs, registry, alone)).to.deep.equal({ lotIds: [], heads: [], events: [] });
     });
 
     it("refuses a LotsMinted log whose data is cut short rather than inventing lots", function () {

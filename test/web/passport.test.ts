@@ -223,12 +223,19 @@ describe("public lot page, its JSON twin and firstmile verify (real gateway)", f
   });
 
   it("answers 304 to a matching If-None-Match, with Cache-Control", async function () {
-    const first = await page(`/l/${dry}`);
-    const etag = first.headers.get("etag")!;
-    expect(etag).to.match(/^W\/"/);
-    expect(first.headers.get("cache-control")).to.match(/max-age=\d+/);
-    const again = await page(`/l/${dry}`, { "if-none-match": etag });
-    expect(again.status).to.equal(304);
+    // The tag covers the block the page was checked at, and the chain makes a block a second:
+    // ask again until two answers fall in one block.
+    let etag = "";
+    let again: Response | null = null;
+    for (let attempt = 0; attempt < 5 && again?.status !== 304; attempt++) {
+      const first = await page(`/l/${dry}`);
+      etag = first.headers.get("etag")!;
+      expect(etag).to.match(/^W\/"/);
+      expect(first.headers.get("cache-control")).to.match(/max-age=\d+/);
+      again = await page(`/l/${dry}`, { "if-none-match": etag });
+      expect(again.status).to.be.oneOf([200, 304]);
+    }
+    expect(again!.status).to.equal(304);
     const thai = await page(`/l/${dry}?lang=th`, { "if-none-match": etag });
     expect(thai.status).to.equal(200);
   });

@@ -1,7 +1,8 @@
 import { expect } from "chai";
 import { schemeByKey } from "../../src/attestations/schemes";
 import { formByKey } from "../../src/lots/forms";
-import { districtMapSvg, districtFeatures } from "../../src/web/geo/districtMap";
+import { districtFeatures } from "../../src/web/geo/districtMap";
+import { originMapSvg } from "../../src/web/geo/originMap";
 import { NAMES, pickLocale, type Locale } from "../../src/web/i18n";
 import { escapeHtml, renderPassportPage, safeHref } from "../../src/web/passport/render";
 import type { LotPassport, PassportAttestation, PassportMember } from "../../src/web/passport/types";
@@ -14,7 +15,7 @@ const MILL = "0x00000000000000000000000000000000000000f2";
  * A TSR 20 block made by a Thai block rubber factory from a buying station's cup lump, as the
  * twin says it: what the page shows is rendered from this alone.
  */
-function tsrPassport(
+export function tsrPassport(
   overrides: { mill?: Partial<PassportMember>; attestations?: PassportAttestation[]; claims?: LotPassport["claims"]; areaM2?: number; quality?: number } = {},
 ): LotPassport {
   const tsr20 = formByKey("rubber-tsr20");
@@ -29,8 +30,8 @@ function tsrPassport(
     product: null,
     origin: { deliveries: 1, plots: 1, areaM2, unregistered: 0, districts: [{ country: "TH", province: "Songkhla", district: "Na Thawi", plots: 1, areaM2 }], firstDelivery: "2026-07-01T02:00:00.000Z", lastDelivery: "2026-07-01T02:00:00.000Z", grams: "1250000" },
     members: [
-      { memberId: "1", name: "Na Thawi Rubber Buying Station", kind: "buying-station", roles: ["cooperative"], country: "TH" },
-      { memberId: "2", name: "Songkhla Block Rubber Co., Ltd.", kind: "block-rubber-factory", roles: ["processor"], country: "TH", ...overrides.mill },
+      { memberId: "1", name: "Na Thawi Rubber Buying Station", kind: "buying-station", region: "Na Thawi, Songkhla", roles: ["cooperative"], country: "TH" },
+      { memberId: "2", name: "Songkhla Block Rubber Co., Ltd.", kind: "block-rubber-factory", region: "Khuan Lang, Hat Yai, Songkhla", roles: ["processor"], country: "TH", ...overrides.mill },
     ],
     accounts: { [DEALER]: "1", [MILL]: "2" },
     lots: [
@@ -101,14 +102,23 @@ describe("lot page rendering (pure)", () => {
     expect(safeHref(`/x" onclick="y`)).to.equal("#");
   });
 
-  it("ships approximate outlines of the demo's districts and highlights the origin's", () => {
+  it("ships approximate outlines of the demo's districts and draws them inside their island and country (Natural Earth)", () => {
     const names = districtFeatures().map((f) => f.district);
     expect(names).to.include.members(["Parigi Moutong", "Poso", "Luwu Utara", "Kolaka Utara", "Hat Yai", "Sadao", "Na Thawi"]);
-    const svg = districtMapSvg([{ country: "ID", district: "Kabupaten Poso" }], "map")!;
-    expect(svg).to.match(/^<svg [^>]*viewBox="0 0 320 \d+"/);
-    expect(svg).to.include('fill="#e0a030"');
-    expect(svg).to.include(">Poso</text>");
-    expect(districtMapSvg([{ country: "ID", district: "Nowhere" }], "map")).to.equal(null);
+    const svg = originMapSvg({ districts: [{ country: "ID", district: "Kabupaten Poso" }, { country: "ID", district: "Parigi Moutong" }], escapedLabel: "map" })!;
+    expect(svg).to.match(/^<svg [^>]*viewBox="0 0 640 \d+"/);
+    expect(svg).to.include(">Poso</text>").and.include(">Parigi Moutong</text>");
+    // The island's coastline and the country around it, the districts clipped to the land, and the small map of the whole country.
+    const paths = svg.match(/<path /g) ?? [];
+    expect(paths.length, "the home country, two districts, the country in the small map").to.be.at.least(4);
+    expect(svg).to.match(/<clipPath id="fm\w+c"><use href="#fm\w+h"\/><\/clipPath>/);
+    expect(svg).to.include('fill="#d9822b"');
+    expect(svg, "the frame of the big map on the small one").to.include('stroke="#c0281c"');
+    expect(svg.length, "small enough for the page budget").to.be.below(8_000);
+    expect((svg.match(/ d="[^"]*"/g) ?? []).join(""), "integer moves only").not.to.match(/\./);
+    expect(originMapSvg({ districts: [{ country: "ID", district: "Nowhere" }], escapedLabel: "map" })).to.equal(null);
+    const thai = originMapSvg({ districts: [{ country: "TH", district: "Na Thawi" }], escapedLabel: "map" })!;
+    expect(thai).to.include(">Na Thawi</text>");
   });
 
   it("shows the lot's measured quality (DRC, moisture) and the ingredients a maker declared, escaped", () => {
@@ -177,7 +187,7 @@ describe("lot page rendering (pure)", () => {
         claims: [{ scheme: { id: 3, name: premium.name, model: "massBalance" }, source: "carried", validUntil: null }],
       });
       const en = textOf(render(passport, "en"));
-      expect(en).to.include("No forest loss detected since 31 Dec 2020 (satellite check) 1.0: 1 valid");
+      expect(en).to.include("No forest loss detected since 31 Dec 2020 (satellite check) 1.0: all 1 origin plots");
       expect(en).to.include("Carries the claim: Fair-price premium eligible");
       expect(en).not.to.match(/fairtrade|rainforest|EUDR|deforestation-free/i);
       for (const locale of ["id", "th", "vi"] as const) {

@@ -34,8 +34,9 @@ describe("public lot page of a lot made from 1,000 deliveries (real gateway)", f
     const commitments: string[] = [];
     for (let i = 0; i < 80; i++) {
       const d = DISTRICTS[i % DISTRICTS.length]!;
-      const lon = d.lon + i * 0.001;
-      const lat = -1.5 - i * 0.001;
+      // Six decimals, as a plot outline needs (EUDR).
+      const lon = d.lon + i * 0.001 + 0.000013;
+      const lat = -1.5 - i * 0.001 - 0.000027;
       const plot = await registerPlot(running.gateway.db, {
         memberId: BigInt(coop.memberId),
         farmerRef: `F-${i}`,

@@ -18,10 +18,10 @@ create table member_secrets (
 -- character). Each *_enc column is one personal field sealed on its own (AES-256-GCM under a key
 -- derived from the key-encryption key; associated data: farmer id and column), null if not given.
 create table farmers (
-  id                 text primary key check (id ~ '^f_[0-9a-z]{16,40}$'),
+  id                 text primary key check (length(id) between 18 and 42 and id ~ '^f_[0-9a-z]+$'),
   member_id          bigint not null check (member_id > 0),
-  pseudonym          text not null unique check (pseudonym ~ '^[0-9a-f]{64}$'),
-  code               text not null unique check (code ~ '^[0-9A-HJKMNP-TV-Z]{4,16}$'),
+  pseudonym          text not null unique check (length(pseudonym) = 64 and pseudonym ~ '^[0-9a-f]+$'),
+  code               text not null unique check (length(code) between 4 and 16 and code ~ '^[0-9A-HJKMNP-TV-Z]+$'),
   name_enc           bytea not null,
   phone_enc          bytea,
   national_id_enc    bytea,

@@ -1,8 +1,8 @@
 import type { JsonRpcProvider } from "ethers";
 import type { Database } from "../../db/database";
 import type { JsonRpc } from "../../chain/jsonRpc";
+import { forwarderInterface } from "../../chain/contracts";
 import { highestLiveNonce } from "../outbox";
-import { FORWARDER } from "../receiptOutputs";
 
 /**
  * Forwarder nonces of custodial accounts, handed out consecutively and kept in memory: a crash
@@ -46,7 +46,7 @@ export class ForwarderNonces {
   /** The forwarder's current nonce of each account, by lower-case address. */
   async onChain(accounts: string[]): Promise<Map<string, bigint>> {
     const values = await Promise.all(
-      accounts.map((account) => this.#rpc.call<string>("eth_call", [{ to: this.#forwarder, data: FORWARDER.encodeFunctionData("nonces", [account]) }, "latest"])),
+      accounts.map((account) => this.#rpc.call<string>("eth_call", [{ to: this.#forwarder, data: forwarderInterface.encodeFunctionData("nonces", [account]) }, "latest"])),
     );
     return new Map(accounts.map((account, index) => [account.toLowerCase(), BigInt(values[index]!)]));
   }

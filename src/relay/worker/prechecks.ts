@@ -1,5 +1,7 @@
+import type { Interface } from "ethers";
+import { lotRegistryInterface } from "../../chain/contracts";
 import { Role } from "../../membership/roles";
-import { LOT_REGISTRY, deliveriesOf } from "../lotCalls";
+import { deliveriesOf } from "../lotCalls";
 import { hasEarlierLiveRequest, type RelayErrorRecord, type RelayRequest } from "../outbox";
 import { mintGasFor, requestGasFor, simulateCall, type SimulateCallReturnType } from "../simulateCall";
 import { DEFER_MS, revertRecord } from "./calls";
@@ -73,8 +75,9 @@ async function formRegistered(context: WorkerContext, form: number): Promise<boo
 }
 
 async function view(context: WorkerContext, fn: "hasRole" | "getForm", args: unknown[]) {
-  const data = LOT_REGISTRY.encodeFunctionData(fn, args);
-  return LOT_REGISTRY.decodeFunctionResult(fn, await context.rpc.call<string>("eth_call", [{ to: context.parameters.registry, data }, "latest"]));
+  const registry: Interface = lotRegistryInterface;
+  const data = registry.encodeFunctionData(fn, args);
+  return registry.decodeFunctionResult(fn, await context.rpc.call<string>("eth_call", [{ to: context.parameters.registry, data }, "latest"]));
 }
 
 function simulate(context: WorkerContext, candidate: Candidate): Promise<SimulateCallReturnType> {

@@ -1,5 +1,5 @@
 import { describeRevert } from "../contractErrors";
-import { LOT_REGISTRY } from "../lotCalls";
+import { lotRegistryInterface } from "../../chain/contracts";
 import { failRelayRequests, hasLiveCall, unsignRelayRequests, type ForwardRequest, type RelayRequest } from "../outbox";
 import { groupByCall, revertRecord, sameSigner, type PlannedCall } from "./calls";
 import type { WorkerContext } from "./context";
@@ -64,7 +64,7 @@ async function filler(context: WorkerContext, account: string, nonce: bigint): P
     gas: FILLER_GAS,
     nonce,
     deadline: (await chainTime(context)) + context.deadlineSeconds,
-    data: LOT_REGISTRY.encodeFunctionData("nextLotId", [account]),
+    data: lotRegistryInterface.encodeFunctionData("nextLotId", [account]),
   };
   context.log.warn({ account, nonce: nonce.toString() }, "filling a forwarder nonce gap");
   return { forwardRequest, signature: await context.accounts.sign(forwardRequest), custodial: true, rows: [], filler: true };

@@ -10,7 +10,7 @@ import {
   type RelayErrorRecord,
   type RelayResult,
 } from "../outbox";
-import { FORWARDER, callKey, outputsOf, splitLogsByCall, type LogLike } from "../receiptOutputs";
+import { EXECUTED_TOPIC, callKey, outputsOf, splitLogsByCall, type LogLike } from "../receiptOutputs";
 import { simulateCall } from "../simulateCall";
 import { DEFER_MS, requestIdsOf, revertRecord, type Inflight, type PlannedCall, type RpcReceipt } from "./calls";
 import type { WorkerContext } from "./context";
@@ -149,7 +149,7 @@ async function findExecution(context: WorkerContext, call: PlannedCall): Promise
       address: forwarder,
       fromBlock: toBeHex(Math.max(0, head - 100_000)),
       toBlock: "latest",
-      topics: [FORWARDER.getEvent("ExecutedForwardRequest")!.topicHash, `0x${from.slice(2).toLowerCase().padStart(64, "0")}`],
+      topics: [EXECUTED_TOPIC, `0x${from.slice(2).toLowerCase().padStart(64, "0")}`],
     },
   ])) as Array<{ transactionHash: string; data: string }>;
   const log = logs.find((candidate) => BigInt(`0x${candidate.data.slice(2, 66)}`) === nonce);

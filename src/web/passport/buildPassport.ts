@@ -15,11 +15,11 @@ import {
 } from "../../indexer/queries";
 import { formById } from "../../lots/forms";
 import { ingredientNameText } from "../../lots/ingredients";
-import { isMemberKind, type MemberKind } from "../../membership/kinds";
 import { summariseOrigins } from "../../origins";
 import { productsOfLot, type Product } from "../../products";
 import type { JsonRpc } from "../../chain/jsonRpc";
 import { eventFromJson, eventJsonFromRow, lotStateFromEvents } from "./events";
+import { memberProfileOf, type MemberProfile } from "./memberProfile";
 import type { LotPassport, PassportEvent, PassportEvidence, PassportLot, PassportMember, VerificationMismatch } from "./types";
 import { checkPassportAgainstChain, checkStatedValues, type BlockTag } from "./verify";
 
@@ -99,9 +99,9 @@ export async function buildPassport(sources: PassportSources, lotId: bigint, pro
   const evidence: PassportEvidence[] = [];
   const members: PassportMember[] = [];
   for (const row of snapshot.memberRows) {
-    const { name, kind } = await memberProfile(sources.evidence, row.metadata, profiles);
-    members.push({ memberId: row.memberId, name, kind, roles: row.roles, country: row.country });
-    if (name !== null || kind !== null) evidence.push(await evidenceItem(sources.evidence, row.metadata, { kind: "member", memberId: row.memberId }));
+    const { name, kind, region } = await memberProfile(sources.evidence, row.metadata, profiles);
+    members.push({ memberId: row.memberId, name, kind, region, roles: row.roles, country: row.country });
+    if (name !== null || kind !== null || region !== null) evidence.push(await evidenceItem(sources.evidence, row.metadata, { kind: "member", memberId: row.memberId }));
   }
   members.sort((a, b) => Number(BigInt(a.memberId) - BigInt(b.memberId)));
   for (const lot of lots) {
@@ -248,12 +248,8 @@ async function compareReadModel(q: Queryable, lots: PassportLot[]): Promise<Veri
   return mismatches;
 }
 
-/** A member's name from its metadata document (`{"name": ...}`), verified by the store; null when unavailable. */
-/** What a member's metadata document says: its name, and what it is (a kind the page can name in every language). */
-export type MemberProfile = { name: string | null; kind: MemberKind | null };
-
 async function memberProfile(store: EvidenceStore, digest: string, cache: Map<string, MemberProfile>): Promise<MemberProfile> {
-  const unknown: MemberProfile = { name: null, kind: null };
+  const unknown: MemberProfile = { name: null, kind: null, region: null };
   if (!/^0x[0-9a-f]{64}$/i.test(digest) || digest === ZERO32) return unknown;
   if (cache.has(digest)) return cache.get(digest)!;
   let profile = unknown;
@@ -261,11 +257,7 @@ async function memberProfile(store: EvidenceStore, digest: string, cache: Map<st
     const cid = await withTimeout(resolveDigest(digest, store), 2_000);
     const bytes = await withTimeout(store.get(cid), 2_000);
     if (bytes.length <= 64 * 1024) {
-      const document = JSON.parse(Buffer.from(bytes).toString("utf8")) as { name?: unknown; kind?: unknown };
-      profile = {
-        name: typeof document.name === "string" && document.name.trim() ? document.name.trim().slice(0, 120) : null,
-        kind: isMemberKind(document.kind) ? document.kind : null,
-      };
+      profile = memberProfileOf(JSON.parse(Buffer.from(bytes).toString("utf8")));
     }
   } catch {
     profile = unknown; // not held here, not JSON: the page says "member #N"

@@ -1,7 +1,10 @@
-import { districtMapSvg } from "../geo/districtMap";
+import { originMapSvg } from "../geo/originMap";
 import { LOCALE_NAMES, LOCALES, formName, memberKindName, message, schemeName, type Locale, type MessageKey } from "../i18n";
+import { claimLines } from "./claimLines";
+import { custodyStages } from "./custodyStages";
 import { custodyPath, type CustodyStep } from "./custodySteps";
-import type { LotPassport, PassportMember } from "./types";
+import { mismatchText } from "./mismatchText";
+import type { LotPassport, PassportAttestation, PassportEvidence, PassportMember } from "./types";
 
 /**
  * The public lot page as HTML: no script, inline CSS, mobile first, every value from the twin
@@ -22,12 +25,27 @@ export function safeHref(href: string): string {
   return /^(\/(?!\/)[A-Za-z0-9._~\-/]*)?(\?[A-Za-z0-9=&._~-]*)?$/.test(href) && href.length > 0 ? escapeHtml(href) : "#";
 }
 
-const CSS = `*{box-sizing:border-box}body{margin:0;font:16px/1.45 system-ui,sans-serif;color:#222;background:#faf8f4}main{max-width:42rem;margin:0 auto;padding:.75rem}
-h1{font-size:1.35rem;margin:.4rem 0}h2{font-size:1.1rem;margin:1.2rem 0 .4rem;border-bottom:1px solid #ddd}nav{font-size:.85rem;text-align:right}nav a{margin-left:.5rem}
-.v{padding:.6rem .8rem;border-radius:.4rem;margin:.6rem 0}.ok{background:#e3f4e1;border:1px solid #4a9a40}.bad{background:#fde2e0;border:2px solid #c0281c;color:#8a1208}
-.v b{font-size:1.05rem}.s{color:#555;font-size:.85rem;overflow-wrap:anywhere}dl{display:grid;grid-template-columns:auto 1fr;gap:.2rem .8rem;margin:.4rem 0}dt{color:#666}dd{margin:0}
-ol,ul{padding-left:1.2rem}li{margin:.25rem 0}.st-valid{color:#2a7a20}.st-expired{color:#8a6a00}.st-revoked{color:#b02018}svg{max-width:100%;height:auto}
-a{color:#1b5fa0;overflow-wrap:anywhere}code{font-size:.75rem;overflow-wrap:anywhere}`;
+/**
+ * Sizes in rem, so the phone's font size setting scales the page (at 200 % nothing overflows);
+ * fonts a phone has for Thai and Vietnamese, named before the generic family; contrast AA.
+ */
+const CSS = `*{box-sizing:border-box}html{-webkit-text-size-adjust:100%;text-size-adjust:100%}
+body{margin:0;font:1rem/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","Helvetica Neue",Arial,sans-serif;color:#1d1d1d;background:#faf8f4}
+:lang(th){font-family:"Noto Sans Thai","Noto Sans Thai UI","Leelawadee UI",Thonburi,Tahoma,Sarabun,Loma,Garuda,"Noto Sans",sans-serif;line-height:1.7}
+:lang(vi){font-family:Roboto,"Segoe UI","Noto Sans","Helvetica Neue",Arial,Tahoma,sans-serif;line-height:1.6}
+main{max-width:40rem;margin:0 auto;padding:.25rem .75rem 2rem}nav{display:flex;flex-wrap:wrap;justify-content:flex-end;gap:0 .9rem;font-size:.875rem;padding:.25rem 0}
+nav a,nav b{padding:.3rem 0}h1{font-size:1.4rem;line-height:1.25;margin:.3rem 0}h2{font-size:1.1rem;margin:1.3rem 0 .4rem;padding-bottom:.15rem;border-bottom:1px solid #d8d2c4}
+p{margin:.4rem 0}.story{font-size:1.05rem}.v{padding:.5rem .75rem;border-radius:.4rem;margin:.6rem 0}.v p{margin:.15rem 0}.ok{background:#e3f4e1;border:1px solid #3f8a36}
+.bad{background:#fde2e0;border:2px solid #c0281c;color:#7a1006}.unk{background:#fff2d6;border:2px solid #9a6a00}.v b{font-size:1.1rem}
+.s{color:#555;font-size:.875rem;overflow-wrap:anywhere}dl{display:grid;grid-template-columns:auto 1fr;gap:.2rem .8rem;margin:.4rem 0}dt{color:#555}dd{margin:0;overflow-wrap:anywhere}
+ul,ol{padding-left:1.2rem;margin:.3rem 0}li{margin:.3rem 0}.cl{list-style:none;padding:0}.cl>li{margin:.4rem 0;padding:.3rem .5rem;background:#fff;border:1px solid #e2dccd;border-radius:.4rem}
+summary{cursor:pointer;padding:.2rem 0}details ul,details ol{font-size:.9375rem}.st-valid{color:#2a6e22}.st-expired{color:#7d5f00}.st-revoked{color:#a81c14}
+.path{list-style:none;padding:0;margin:.4rem 0 .4rem .4rem}.path li{position:relative;margin:0;padding:0 0 .7rem 1.1rem;border-left:2px solid #b8a888}.path li:last-child{border-left-color:transparent}
+.path li::before{content:"";position:absolute;left:-.45rem;top:.35rem;width:.8rem;height:.8rem;border-radius:50%;background:#d9822b}svg{display:block;max-width:100%;height:auto}figure{margin:.5rem 0}
+a{color:#1b5a96;overflow-wrap:anywhere}code{font-size:.8125rem;overflow-wrap:anywhere;word-break:break-all}`;
+
+/** Valid attestations listed under one claim line; the rest are counted (all are in the twin). */
+const VALID_PER_CLAIM = 6;
 
 export type RenderContext = {
   locale: Locale;
@@ -39,26 +57,38 @@ export type RenderContext = {
 
 export function renderPassportPage(passport: LotPassport, context: RenderContext): string {
   const { locale } = context;
+  const lang = LOCALES[locale].htmlLang;
   const t = (key: MessageKey, values: Record<string, string | number> = {}) => escapeHtml(message(locale, key, values));
-  const dates = new Intl.DateTimeFormat(LOCALES[locale].htmlLang, { dateStyle: "medium", timeZone: "UTC" });
-  const dateTimes = new Intl.DateTimeFormat(LOCALES[locale].htmlLang, { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" });
-  const numbers = new Intl.NumberFormat(LOCALES[locale].htmlLang, { maximumFractionDigits: 1 });
+  const dates = new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeZone: "UTC" });
+  const dateTimes = new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" });
+  const numbers = new Intl.NumberFormat(lang, { maximumFractionDigits: 1 });
+  const list = (items: string[]) => new Intl.ListFormat(lang, { style: "long", type: "conjunction" }).format(items);
+  const regionNames = new Intl.DisplayNames([lang, "en"], { type: "region", fallback: "code" });
+  const country = (code: string) => {
+    try {
+      return regionNames.of(code.toUpperCase()) ?? code;
+    } catch {
+      return code; // not a region code: shown as written
+    }
+  };
   const date = (iso: string | null) => (iso ? dates.format(new Date(iso)) : "?");
+  /** One date, or a range only when the days differ. */
+  const dateRange = (first: string | null, last: string | null) => (!first ? "?" : !last || last.slice(0, 10) === first.slice(0, 10) ? date(first) : `${date(first)} – ${date(last)}`);
   const weight = (grams: bigint | string) => {
     const g = Number(grams);
-    if (g >= 1_000_000) return `${new Intl.NumberFormat(LOCALES[locale].htmlLang, { maximumFractionDigits: 2 }).format(g / 1_000_000)} t`;
+    if (g >= 1_000_000) return `${new Intl.NumberFormat(lang, { maximumFractionDigits: 2 }).format(g / 1_000_000)} t`;
     if (g >= 1_000) return `${numbers.format(g / 1_000)} kg`;
     return `${numbers.format(g)} g`;
   };
   const roleKey: Record<string, MessageKey> = { cooperative: "roleCooperative", processor: "roleProcessor", brand: "roleBrand", certifier: "roleCertifier" };
+  const nameOf = (member: PassportMember | string) =>
+    typeof member === "string" ? (member.startsWith("#") ? message(locale, "memberFallback", { id: member.slice(1) }) : member) : (member.name ?? message(locale, "memberFallback", { id: member.memberId }));
+  /** What the member says it is (a buying station holds the cooperative role to mint), else its role; plain text. */
+  const whatOf = (member: PassportMember) => (member.kind ? memberKindName(locale, member.kind) : message(locale, member.roles.map((r) => roleKey[r]).find((k) => k !== undefined) ?? "roleMember"));
   const who = (member: PassportMember | string | null) => {
     if (member === null) return "?";
-    if (typeof member === "string") return escapeHtml(member.startsWith("#") ? message(locale, "memberFallback", { id: member.slice(1) }) : member);
-    const name = member.name ?? message(locale, "memberFallback", { id: member.memberId });
-    // What the member says it is (a buying station holds the cooperative role to mint), else its role.
-    const role = member.roles.map((r) => roleKey[r]).find((k) => k !== undefined) ?? "roleMember";
-    const what = member.kind ? escapeHtml(memberKindName(locale, member.kind)) : t(role);
-    return `${escapeHtml(name)} <span class="s">(${what})</span>`;
+    if (typeof member === "string") return escapeHtml(nameOf(member));
+    return `${escapeHtml(nameOf(member))} <span class="s">(${escapeHtml(whatOf(member))})</span>`;
   };
   /** A scheme's name in the reader's language, and its version, as plain text (escape it where it is written). */
   const schemeText = (scheme: { id: number; name: string | null; version?: string | null }) => `${schemeName(locale, scheme)}${scheme.version ? ` ${scheme.version}` : ""}`;
@@ -72,65 +102,119 @@ export function renderPassportPage(passport: LotPassport, context: RenderContext
   const status = t(lot.status === "active" ? "statusActive" : lot.status === "in_transit" ? "statusInTransit" : "statusConsumed");
   const parts: string[] = [];
 
-  // Language switch.
+  // Language switch: each language named in itself, marked as that language.
   parts.push(
     `<nav aria-label="${t("language")}">${LOCALE_NAMES.map((code) =>
-      code === locale ? `<b>${escapeHtml(LOCALES[code].languageName)}</b>` : `<a href="${safeHref(`?lang=${code}`)}" hreflang="${code}">${escapeHtml(LOCALES[code].languageName)}</a>`,
-    ).join(" ")}</nav>`,
+      code === locale
+        ? `<b lang="${LOCALES[code].htmlLang}">${escapeHtml(LOCALES[code].languageName)}</b>`
+        : `<a href="${safeHref(`?lang=${code}`)}" hreflang="${code}" lang="${LOCALES[code].htmlLang}">${escapeHtml(LOCALES[code].languageName)}</a>`,
+    ).join("")}</nav>`,
   );
-  parts.push(`<h1>${t("title")}</h1>`);
-  parts.push("<dl>");
-  if (passport.product) {
-    const productText = passport.product.name ? passport.product.name : `GTIN ${passport.product.gtin}`;
-    parts.push(`<dt>${t("product")}</dt><dd>${escapeHtml(productText)} <span class="s">GTIN ${escapeHtml(passport.product.gtin)} · ${escapeHtml(passport.product.batch)}</span></dd>`);
-  }
-  parts.push(`<dt>${t("lotLabel", { lotId: "" }).trim()}</dt><dd>${escapeHtml(lot.lotId)}</dd>`);
-  parts.push(`<dt>${t("form")}</dt><dd>${escapeHtml(lotFormName)}</dd>`);
-  parts.push(`<dt>${t("weight")}</dt><dd>${weight(lot.grams)} <span class="s">(${status})</span></dd>`);
-  if (lot.quality && lot.quality.bps > 0 && lot.quality.measure) {
-    const percent = new Intl.NumberFormat(LOCALES[locale].htmlLang, { minimumFractionDigits: 1, maximumFractionDigits: 2 }).format(lot.quality.bps / 100);
-    parts.push(`<dt>${t(lot.quality.measure === "drc" ? "qualityDrc" : "qualityMoisture")}</dt><dd>${escapeHtml(percent)} %</dd>`);
-  }
-  // Sugar, milk, lecithin a maker declared: part of the weight, never of a claim.
-  const declared = (passport.lots[0]?.ingredients ?? []).filter((item) => item.outputForm === lot.form.id);
-  if (declared.length > 0) {
-    parts.push(`<dt>${t("ingredients")}</dt><dd>${declared.map((item) => `${escapeHtml(item.text)} ${weight(item.grams)}`).join(", ")}</dd>`);
-  }
-  parts.push(`<dt>${t("holder")}</dt><dd>${who(lot.custodian)}</dd>`);
-  parts.push("</dl>");
 
-  // What was verified.
-  const checked = t("checkedAt", { block: verification.block.number, time: verification.block.time ? dateTimes.format(new Date(verification.block.time)) : "?" });
+  // The first screen: what it is, where it was grown, whether it checks out, what is claimed.
+  parts.push(`<h1 id="product">${escapeHtml(passport.product?.name ?? `${capitalise(lotFormName)} · ${message(locale, "lotLabel", { lotId: lot.lotId })}`)}</h1>`);
+  const commodity = t(lot.commodity === "cocoa" ? "commodityCocoa" : lot.commodity === "rubber" ? "commodityRubber" : "commodityOther");
+  let story: string;
+  if (origin.plots > 0) {
+    const byCountry = new Map<string, Map<string, string[]>>();
+    for (const d of origin.districts) {
+      const provinces = byCountry.get(d.country) ?? new Map<string, string[]>();
+      provinces.set(d.province, [...(provinces.get(d.province) ?? []), d.district]);
+      byCountry.set(d.country, provinces);
+    }
+    const places = [...byCountry].map(([code, provinces]) => {
+      const inProvinces = [...provinces].map(([province, districts]) => message(locale, "storyPlaces", { districts: list(districts.slice(0, 6)), province }));
+      return `${list(inProvinces.slice(0, 4))}, ${country(code)}`;
+    });
+    story = t("storyGrown", { commodity, farms: numbers.format(origin.plots), places: places.slice(0, 3).join("; ") });
+  } else story = t("storyUnregistered", { commodity, deliveries: numbers.format(origin.deliveries) });
+  parts.push(`<p class="story" id="story">${story}</p>`);
+
+  // The verification badge: verified at block N / does not match / could not check, with the time.
+  const checked = t("checkedAt", { block: verification.block.number, time: verification.block.time ? `${dateTimes.format(new Date(verification.block.time))} UTC` : "?" });
+  const checkedDetail = t("verifiedDetail", { lots: numbers.format(verification.lotsChecked), attestations: numbers.format(verification.attestationsChecked) });
   if (verification.ok) {
-    parts.push(
-      `<section class="v ok" id="verification"><b>&#10003; ${t("verifiedOk")}</b><br>${t("verifiedDetail", { lots: numbers.format(verification.lotsChecked), attestations: numbers.format(verification.attestationsChecked) })}<br><span class="s">${checked}</span></section>`,
-    );
+    parts.push(`<section class="v ok" id="verification"><p><b>&#10003; ${t("verifiedOk")}</b></p><p class="s">${checked}</p><details><summary>${t("whatWasChecked")}</summary><p class="s">${checkedDetail}</p></details></section>`);
+  } else if (verification.mismatches.length > 0 && verification.mismatches.every((m) => m.kind === "chain")) {
+    parts.push(`<section class="v unk" id="verification" role="alert"><p><b>? ${t("verifiedUnknown")}</b></p><p>${t("verifiedUnknownDetail")}</p><p class="s">${checked}</p></section>`);
   } else {
-    const shown = verification.mismatches.slice(0, 12).map((m) => `<li>${escapeHtml(m.what)}</li>`);
+    const shown = verification.mismatches.slice(0, 12).map((m) => `<li>${escapeHtml(mismatchText(locale, m))}</li>`);
     if (verification.mismatches.length > 12) shown.push(`<li>… +${verification.mismatches.length - 12}</li>`);
-    parts.push(`<section class="v bad" id="verification" role="alert"><b>&#10007; ${t("verifiedBad")}</b><br>${t("verifiedBadDetail")}<ul>${shown.join("")}</ul><span class="s">${checked}</span></section>`);
+    parts.push(`<section class="v bad" id="verification" role="alert"><p><b>&#10007; ${t("verifiedBad")}</b></p><p>${t("verifiedBadDetail")}</p><ul>${shown.join("")}</ul><p class="s">${checked}</p></section>`);
   }
 
-  // Origin.
-  parts.push(`<h2>${t("originHeading")}</h2>`);
+  // Claims: one line per scheme in plain words, the attestations behind it one tap away.
+  const evidenceByDigest = new Map(passport.evidence.map((e) => [e.digest.toLowerCase(), e]));
+  const evidenceLink = (e: PassportEvidence) =>
+    e.href && e.cid && /^\/ipfs\/[a-z0-9]+$/.test(e.href) ? `<a href="${safeHref(e.href)}">${escapeHtml(e.cid)}</a>` : `<code>${escapeHtml(e.digest)}</code> (${t("evidenceUnavailable")})`;
+  const attestationItem = (a: PassportAttestation) => {
+    const statusText = a.status === "revoked" ? t("attRevokedReason", { reason: a.revocation?.reason ?? "?" }) : t(a.status === "valid" ? "attValid" : "attExpired");
+    const certifier = a.certifier.name ?? message(locale, "memberFallback", { id: a.certifier.memberId });
+    const until = a.expiresAt ? t("attUntil", { date: date(a.expiresAt) }) : t("attNoExpiry");
+    const about = a.subjectKind === "plot" ? `${t("attPlotSubject", { lotId: a.lotId })} · ` : "";
+    return `<li><b class="st-${a.status}">${statusText}</b> — ${about}${t("attBy", { certifier })} · ${until}<br><code>${escapeHtml(a.uid)}</code></li>`;
+  };
+  parts.push(`<section id="claims"><h2>${t("claimsHeading")}</h2>`);
+  const lines = claimLines(passport);
+  if (passport.claims.length === 0 && lines.length === 0) parts.push(`<p>${t("noClaims")}</p>`);
+  const items: string[] = passport.claims.map((c) => `<li>${t("claimCarried", { scheme: schemeName(locale, c.scheme) })}${c.validUntil ? ` · ${t("attUntil", { date: date(c.validUntil) })}` : ""}</li>`);
+  for (const line of lines) {
+    const scheme = schemeText(line.scheme);
+    const values = { scheme, valid: numbers.format(line.valid), plots: numbers.format(line.total ?? 0), total: numbers.format(line.total ?? 0) };
+    let text =
+      line.subject === "plots"
+        ? t(line.total !== null && line.valid === line.total ? "claimPlotsAll" : "claimPlotsSome", values)
+        : line.subject === "deliveries"
+          ? t(line.total !== null && line.valid === line.total ? "claimDeliveriesAll" : "claimDeliveriesSome", values)
+          : t("claimLots", values);
+    if (line.revoked > 0) text += `, ${t("claimRevoked", { count: numbers.format(line.revoked) })}`;
+    if (line.expired > 0) text += `, ${t("claimExpired", { count: numbers.format(line.expired) })}`;
+    // No tick anywhere on a page that did not check out.
+    const mark = line.revoked + line.expired > 0 ? `<b class="st-revoked" aria-hidden="true">!</b> ` : verification.ok ? `<b class="st-valid" aria-hidden="true">&#10003;</b> ` : "";
+    // Inside: each revoked or expired attestation, then valid ones up to a cap (all are in the twin).
+    const notValid = line.attestations.filter((a) => a.status !== "valid").slice(0, 20);
+    const valid = line.attestations.filter((a) => a.status === "valid");
+    const shownValid = valid.slice(0, Math.max(0, VALID_PER_CLAIM - notValid.length));
+    const certifiers = [...new Map(line.attestations.map((a) => [a.certifier.memberId, a.certifier])).values()].map((c) => {
+      const member = passport.members.find((m) => m.memberId === c.memberId);
+      return `${c.name ?? message(locale, "memberFallback", { id: c.memberId })}${member ? ` (${whatOf(member)})` : ""}`;
+    });
+    const evidence = [...new Set(line.attestations.map((a) => a.evidence.toLowerCase()))].map((digest) => evidenceByDigest.get(digest)).filter((e): e is PassportEvidence => e !== undefined);
+    const inside = [
+      `<p>${t("claimCertifiedBy", { certifiers: list(certifiers) })}</p>`,
+      evidence.length > 0 ? `<p>${t("claimEvidence")} ${evidence.map(evidenceLink).join(", ")}</p>` : "",
+      `<ul>${[...notValid, ...shownValid].map(attestationItem).join("")}</ul>`,
+      valid.length > shownValid.length ? `<p class="s">${t("attMoreValid", { count: numbers.format(valid.length - shownValid.length) })}</p>` : "",
+    ].join("");
+    items.push(`<li><details><summary>${mark}${text}</summary>${inside}</details></li>`);
+  }
+  if (items.length > 0) parts.push(`<ul class="cl">${items.join("")}</ul>`);
+  parts.push("</section>");
+  parts.push(premiumSlot(passport));
+
+  // Origin: the districts on the map, in their island's coastline and their country.
+  parts.push(`<section id="origin"><h2>${t("originHeading")}</h2>`);
   parts.push(`<p>${t("originDeliveries", { count: numbers.format(origin.deliveries), weight: weight(origin.grams) })}`);
-  if (origin.firstDelivery) parts.push(`<br>${t("originBetween", { from: date(origin.firstDelivery), to: date(origin.lastDelivery) })}`);
+  if (origin.firstDelivery) {
+    const sameDay = !origin.lastDelivery || origin.lastDelivery.slice(0, 10) === origin.firstDelivery.slice(0, 10);
+    parts.push(`<br>${sameDay ? t("originOn", { date: date(origin.firstDelivery) }) : t("originBetween", { from: date(origin.firstDelivery), to: date(origin.lastDelivery) })}`);
+  }
   parts.push("</p>");
   if (origin.plots > 0) {
+    const map = originMapSvg({ districts: origin.districts, escapedLabel: t("originHeading") });
+    if (map) parts.push(`<figure>${map}<figcaption class="s">${t("mapCaption", { country: country(origin.districts[0]!.country) })}</figcaption></figure>`);
     parts.push(`<p>${t("originPlots", { plots: numbers.format(origin.plots), ...area(origin.areaM2) })}</p><ul>`);
     for (const d of origin.districts.slice(0, 20)) {
-      parts.push(`<li>${escapeHtml(d.district)}, ${escapeHtml(d.province)}, ${escapeHtml(d.country)} — ${t("originPlots", { plots: numbers.format(d.plots), ...area(d.areaM2) })}</li>`);
+      parts.push(`<li>${escapeHtml(d.district)}, ${escapeHtml(d.province)}, ${escapeHtml(country(d.country))} — ${t("originPlots", { plots: numbers.format(d.plots), ...area(d.areaM2) })}</li>`);
     }
     parts.push("</ul>");
-    const map = districtMapSvg(origin.districts, t("mapCaption"));
-    if (map) parts.push(`<figure style="margin:0">${map}<figcaption class="s">${t("mapCaption")}</figcaption></figure>`);
   } else {
     parts.push(`<p>${t("originNone")}</p>`);
   }
   if (origin.unregistered > 0) parts.push(`<p class="s">${t("originUnregistered", { count: numbers.format(origin.unregistered) })}</p>`);
-  parts.push(`<p class="s">${t("originPrivacy")}</p>`);
+  parts.push(`<p class="s">${t("originPrivacy")}</p></section>`);
 
-  // Custody path.
+  // Custody: a short path of who held it, where and when; every step one tap away.
   const path = custodyPath(passport);
   const label = (step: CustodyStep) => {
     switch (step.kind) {
@@ -149,7 +233,7 @@ export function renderPassportPage(passport: LotPassport, context: RenderContext
   const detail = (step: CustodyStep) => {
     switch (step.kind) {
       case "deliveries":
-        return `${weight(step.grams)} · ${date(step.first)}${step.last && step.last.slice(0, 10) !== step.first?.slice(0, 10) ? ` – ${date(step.last)}` : ""}`;
+        return `${weight(step.grams)} · ${dateRange(step.first, step.last)}`;
       case "handover":
         return `${date(step.at)} · ${t("stepSentReceived", { sent: weight(step.sent), received: weight(step.received) })}`;
       default: {
@@ -158,63 +242,73 @@ export function renderPassportPage(passport: LotPassport, context: RenderContext
       }
     }
   };
-  parts.push(`<h2>${t("custodyHeading")}</h2>`);
-  parts.push(custodySvg(path.steps, (step) => stripTags(label(step))));
-  parts.push(`<ol>${path.steps.map((step) => `<li>${label(step)}<br><span class="s">${detail(step)}</span></li>`).join("")}</ol>`);
-  if (path.omitted > 0) parts.push(`<p class="s">${t("moreSteps", { count: numbers.format(path.omitted) })}</p>`);
-
-  // Claims and attestations.
-  parts.push(`<h2>${t("claimsHeading")}</h2>`);
-  if (passport.claims.length === 0 && passport.attestations.length === 0) parts.push(`<p>${t("noClaims")}</p>`);
-  if (passport.claims.length > 0) parts.push(`<ul>${passport.claims.map((c) => `<li>${t("claimCarried", { scheme: schemeName(locale, c.scheme) })}${c.validUntil ? ` · ${t("attUntil", { date: date(c.validUntil) })}` : ""}</li>`).join("")}</ul>`);
-  if (passport.attestations.length > 0) {
-    // One line per scheme and subject, then each attestation that is not valid (a consumer most
-    // needs to see a revoked or expired certificate), then valid ones up to a cap.
-    const groups = new Map<string, { scheme: string; plot: boolean; valid: number; expired: number; revoked: number; plots: Set<string> }>();
-    for (const a of passport.attestations) {
-      const plot = a.subjectKind === "plot";
-      const key = `${a.scheme.id}:${plot ? "plot" : "lot"}`;
-      const group = groups.get(key) ?? { scheme: schemeText(a.scheme), plot, valid: 0, expired: 0, revoked: 0, plots: new Set<string>() };
-      group[a.status] += 1;
-      if (plot) group.plots.add(a.subject);
-      groups.set(key, group);
-    }
-    const summary = [...groups.values()].map((g) => {
-      const values = { scheme: g.scheme, valid: numbers.format(g.valid), expired: numbers.format(g.expired), revoked: numbers.format(g.revoked), plots: numbers.format(g.plots.size) };
-      return `<li>${g.plot ? t("attSummaryPlots", values) : t("attSummaryLots", values)}</li>`;
-    });
-    parts.push(`<ul>${summary.join("")}</ul>`);
-    const rank = { revoked: 0, expired: 1, valid: 2 } as const;
-    const ordered = [...passport.attestations].sort((a, b) => rank[a.status] - rank[b.status]);
-    const notValid = ordered.filter((a) => a.status !== "valid").slice(0, 20);
-    const valid = ordered.filter((a) => a.status === "valid");
-    const shownValid = valid.slice(0, Math.max(0, 12 - notValid.length));
-    const items = [...notValid, ...shownValid].map((a) => {
-      const statusText = a.status === "revoked" ? t("attRevokedReason", { reason: a.revocation?.reason ?? "?" }) : t(a.status === "valid" ? "attValid" : "attExpired");
-      const certifier = a.certifier.name ?? message(locale, "memberFallback", { id: a.certifier.memberId });
-      const until = a.expiresAt ? t("attUntil", { date: date(a.expiresAt) }) : t("attNoExpiry");
-      const about = a.subjectKind === "plot" ? `${t("attPlotSubject", { lotId: a.lotId })} · ` : "";
-      return `<li><b class="st-${a.status}">${statusText}</b> — ${about}${t("attBy", { certifier, scheme: schemeText(a.scheme) })} · ${until}<br><code>${escapeHtml(a.uid)}</code></li>`;
-    });
-    parts.push(`<ul>${items.join("")}</ul>`);
-    if (valid.length > shownValid.length) parts.push(`<p class="s">${t("attMoreValid", { count: numbers.format(valid.length - shownValid.length) })}</p>`);
+  parts.push(`<section id="custody"><h2>${t("custodyHeading")}</h2><ol class="path">`);
+  if (origin.deliveries > 0) {
+    const districts = [...new Set(origin.districts.map((d) => d.district))].slice(0, 6);
+    parts.push(`<li><b>${t("pathFarms", { count: numbers.format(origin.plots || origin.deliveries) })}</b>${districts.length > 0 ? `<br><span class="s">${escapeHtml(list(districts))}</span>` : ""}</li>`);
   }
+  for (const stage of custodyStages(path.steps)) {
+    const known = stage.members.filter((m): m is PassportMember => typeof m !== "string");
+    const kinds = [...new Set(known.map(whatOf))];
+    const names = `<b>${escapeHtml(list(stage.members.map(nameOf)))}</b>${kinds.length > 0 ? ` <span class="s">(${escapeHtml(list(kinds))})</span>` : ""}`;
+    const places = [...new Set(known.map((m) => [m.region, country(m.country)].filter((p): p is string => Boolean(p)).join(", ")))];
+    const where = [...places.slice(0, 3), dateRange(stage.first, stage.last)].map(escapeHtml).join(" · ");
+    parts.push(`<li>${names}<br><span class="s">${where}</span></li>`);
+  }
+  parts.push("</ol>");
+  parts.push(`<details id="custody-steps"><summary>${t("allSteps", { count: numbers.format(path.steps.length + path.omitted) })}</summary><ol>${path.steps.map((step) => `<li>${label(step)}<br><span class="s">${detail(step)}</span></li>`).join("")}</ol>`);
+  if (path.omitted > 0) parts.push(`<p class="s">${t("moreSteps", { count: numbers.format(path.omitted) })}</p>`);
+  parts.push("</details></section>");
 
-  // Evidence.
-  parts.push(`<h2>${t("evidenceHeading")}</h2>`);
+  // The lot itself.
+  parts.push(`<section id="facts"><h2>${t("factsHeading")}</h2><dl>`);
+  if (passport.product) {
+    parts.push(`<dt>${t("product")}</dt><dd>${escapeHtml(passport.product.name || `GTIN ${passport.product.gtin}`)} <span class="s">GTIN ${escapeHtml(passport.product.gtin)} · ${escapeHtml(passport.product.batch)}</span></dd>`);
+  }
+  parts.push(`<dt>${t("lotLabel", { lotId: "" }).trim()}</dt><dd>${escapeHtml(lot.lotId)}</dd>`);
+  parts.push(`<dt>${t("form")}</dt><dd>${escapeHtml(lotFormName)}</dd>`);
+  parts.push(`<dt>${t("weight")}</dt><dd>${weight(lot.grams)} <span class="s">(${status})</span></dd>`);
+  if (lot.quality && lot.quality.bps > 0 && lot.quality.measure) {
+    const percent = new Intl.NumberFormat(LOCALES[locale].htmlLang, { minimumFractionDigits: 1, maximumFractionDigits: 2 }).format(lot.quality.bps / 100);
+    parts.push(`<dt>${t(lot.quality.measure === "drc" ? "qualityDrc" : "qualityMoisture")}</dt><dd>${escapeHtml(percent)} %</dd>`);
+  }
+  // Sugar, milk, lecithin a maker declared: part of the weight, never of a claim.
+  const declared = (passport.lots[0]?.ingredients ?? []).filter((item) => item.outputForm === lot.form.id);
+  if (declared.length > 0) {
+    parts.push(`<dt>${t("ingredients")}</dt><dd>${declared.map((item) => `${escapeHtml(item.text)} ${weight(item.grams)}`).join(", ")}</dd>`);
+  }
+  parts.push(`<dt>${t("holder")}</dt><dd>${who(lot.custodian)}</dd>`);
+  parts.push("</dl></section>");
+
+  // Evidence, and how to check it all without trusting this gateway.
   if (passport.evidence.length === 0) parts.push(`<p>${t("evidenceNone")}</p>`);
   else {
-    const items = passport.evidence.map((e) => {
-      const what = e.source.kind === "lot" ? `lot ${e.source.lotId}` : e.source.kind === "attestation" ? `attestation ${e.source.uid.slice(0, 10)}…` : message(locale, "memberFallback", { id: e.source.memberId });
-      const link = e.href && e.cid && /^\/ipfs\/[a-z0-9]+$/.test(e.href) ? `<a href="${safeHref(e.href)}">${escapeHtml(e.cid)}</a>` : `<code>${escapeHtml(e.digest)}</code> (${t("evidenceUnavailable")})`;
-      return `<li>${escapeHtml(what)}: ${link}</li>`;
+    const evidenceItems = passport.evidence.map((e) => {
+      const what =
+        e.source.kind === "lot"
+          ? message(locale, "evidenceOfLot", { lotId: e.source.lotId })
+          : e.source.kind === "attestation"
+            ? message(locale, "evidenceOfAttestation")
+            : message(locale, "evidenceOfMember", { member: nameOf(passport.members.find((m) => m.memberId === (e.source as { memberId: string }).memberId) ?? `#${e.source.memberId}`) });
+      return `<li>${escapeHtml(what)}: ${evidenceLink(e)}</li>`;
     });
-    parts.push(`<ul>${items.join("")}</ul>`);
+    parts.push(`<details id="evidence"><summary>${t("evidenceHeading", { count: numbers.format(passport.evidence.length) })}</summary><ul>${evidenceItems.join("")}</ul></details>`);
   }
-
-  parts.push(`<p class="s"><a href="${safeHref("?format=json")}">${t("jsonLink")}</a><br>${t("verifyYourself", { url: context.url })}</p>`);
+  parts.push(`<p class="s"><a href="${safeHref("?format=json")}">${t("jsonLink")}</a><br>${t("verifyYourself")} <code lang="en">firstmile verify ${escapeHtml(context.url)} --rpc &lt;node&gt;</code></p>`);
   const title = passport.product?.name ? `${passport.product.name} — ${message(locale, "title")}` : `${message(locale, "lotLabel", { lotId: lot.lotId })} — ${message(locale, "title")}`;
   return page(locale, title, parts.join("\n"));
+}
+
+/**
+ * The farmer premium this lot paid (the payments work, to come): its figure goes here, on the
+ * first screen under the claims. The twin carries no premium yet, so it renders nothing.
+ */
+export function premiumSlot(_passport: LotPassport): string {
+  return "";
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toLocaleUpperCase() + text.slice(1);
 }
 
 /** A short page for 404, 400, 429 and 500 answers, in the reader's language. */
@@ -227,37 +321,3 @@ function page(locale: Locale, title: string, body: string): string {
   return `<!doctype html><html lang="${LOCALES[locale].htmlLang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(title)}</title><style>${CSS}</style></head><body><main>${body}</main></body></html>`;
 }
 
-function stripTags(html: string): string {
-  return html.replace(/<[^>]*>/g, "");
-}
-
-/**
- * The custody path as an SVG graph: one box per step, top to bottom in chain order; an edge from
- * each step to the step it fed (straight to the next box, an arc on the right when it skips).
- * `text` returns already-escaped text.
- */
-function custodySvg(steps: CustodyStep[], text: (step: CustodyStep) => string): string {
-  const width = 320;
-  const boxW = 270;
-  const boxH = 30;
-  const gap = 14;
-  const height = steps.length * (boxH + gap);
-  const y = (i: number) => i * (boxH + gap) + 2;
-  const out: string[] = [];
-  steps.forEach((step, i) => {
-    for (const from of step.from) {
-      if (from === i - 1) out.push(`<line x1="${boxW / 2}" y1="${y(from) + boxH}" x2="${boxW / 2}" y2="${y(i)}" stroke="#7a6a50" stroke-width="1.5"/>`);
-      else {
-        const x = boxW + 6 + Math.min(36, (i - from) * 4);
-        out.push(`<path d="M${boxW} ${y(from) + boxH / 2}C${x} ${y(from) + boxH / 2} ${x} ${y(i) + boxH / 2} ${boxW} ${y(i) + boxH / 2}" fill="none" stroke="#7a6a50"/>`);
-      }
-    }
-  });
-  steps.forEach((step, i) => {
-    const fill = step.kind === "deliveries" ? "#f3e6c8" : step.kind === "handover" ? "#e2ecf6" : "#e6f0dc";
-    const label = text(step);
-    const short = label.length > 44 ? `${label.slice(0, 43)}…` : label;
-    out.push(`<rect x="1" y="${y(i)}" width="${boxW}" height="${boxH}" rx="5" fill="${fill}" stroke="#7a6a50"/><text x="8" y="${y(i) + 19}" font-size="11">${i + 1}. ${short}</text>`);
-  });
-  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${Math.max(height, 10)}" width="100%" role="img">${out.join("")}</svg>`;
-}

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import express, { type Request, type Response } from "express";
 import { createRateLimiter, type RateLimiter } from "../../api/rateLimit";
 import { fitsReadModelId } from "../../indexer/queries";
-import { BATCH_PATTERN, checkGtin, findProduct, type Product } from "../../products";
+import { BATCH_PATTERN, checkGtin, findProduct, gtinCheckDigit, type Product } from "../../products";
 import { message, pickLocale, type Locale, type MessageKey } from "../i18n";
 import { buildPassport, PassportTooLargeError, type PassportSources } from "./buildPassport";
 import { renderMessagePage, renderPassportPage } from "./render";
@@ -25,6 +25,17 @@ const SECURITY_HEADERS = {
 
 const LOT_ID = /^[1-9]\d{0,18}$/;
 
+type Values = Record<string, string | number>;
+
+/** Why a GTIN is refused, in the reader's language (as `checkGtin` finds it); null if it is valid. */
+export function gtinProblem(locale: Locale, gtin: string): string | null {
+  if (!/^\d+$/.test(gtin)) return message(locale, "gtinDigitsOnly");
+  if (![8, 12, 13, 14].includes(gtin.length)) return message(locale, "gtinLength", { length: gtin.length });
+  const expected = gtinCheckDigit(gtin.slice(0, -1));
+  const given = gtin.at(-1)!;
+  return String(expected) === given ? null : message(locale, "gtinCheckDigit", { given, expected });
+}
+
 /**
  * The public lot page, no authentication: `GET /l/{lotId}` (the gateway's own path for a lot) and
  * the GS1 Digital Link `GET /01/{gtin}/10/{batch}`, as HTML or, with `?format=json` or
@@ -39,11 +50,13 @@ export function createPassportRouter(parameters: PassportRouterParameters): expr
   const wantsJson = (req: Request) => req.query.format === "json" || (req.query.format === undefined && req.accepts(["html", "json"]) === "json");
   const localeOf = (req: Request): Locale => pickLocale(req.query.lang, req.get("accept-language"));
 
-  function refuse(req: Request, res: Response, status: number, code: string, titleKey: MessageKey, bodyKey: MessageKey, values: Record<string, string | number> = {}) {
+  /** `values` may depend on the language (a reason said in it). */
+  function refuse(req: Request, res: Response, status: number, code: string, titleKey: MessageKey, bodyKey: MessageKey, values: Values | ((locale: Locale) => Values) = {}) {
     const locale = localeOf(req);
+    const filled = (l: Locale) => (typeof values === "function" ? values(l) : values);
     res.set(SECURITY_HEADERS).set("cache-control", "no-store").status(status);
-    if (wantsJson(req)) res.type("application/json").send(JSON.stringify({ error: { code, message: message("en", bodyKey, values), details: null } }));
-    else res.type("text/html; charset=utf-8").set("content-language", locale).send(renderMessagePage(locale, titleKey, message(locale, bodyKey, values)));
+    if (wantsJson(req)) res.type("application/json").send(JSON.stringify({ error: { code, message: message("en", bodyKey, filled("en")), details: null } }));
+    else res.type("text/html; charset=utf-8").set("content-language", locale).send(renderMessagePage(locale, titleKey, message(locale, bodyKey, filled(locale))));
   }
 
   function limited(req: Request, res: Response): boolean {
@@ -92,7 +105,7 @@ export function createPassportRouter(parameters: PassportRouterParameters): expr
       const gtin = String(req.params.gtin);
       const batch = String(req.params.batch);
       const checked = checkGtin(gtin);
-      if (!checked.ok) return refuse(req, res, 404, "invalid_gtin", "notFoundTitle", "badGtin", { gtin: gtin.slice(0, 20), reason: checked.reason });
+      if (!checked.ok) return refuse(req, res, 404, "invalid_gtin", "notFoundTitle", "badGtin", (locale) => ({ gtin: gtin.slice(0, 20), reason: gtinProblem(locale, gtin) ?? checked.reason }));
       if (!BATCH_PATTERN.test(batch)) return refuse(req, res, 404, "invalid_batch", "notFoundTitle", "badBatch", { batch: batch.slice(0, 40) });
       const product = await findProduct(parameters.db, checked.gtin14, batch);
       if (!product) return refuse(req, res, 404, "unknown_product", "notFoundTitle", "unknownProduct", { gtin: checked.gtin14, batch });

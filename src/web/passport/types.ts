@@ -122,16 +122,18 @@ export type PassportOrigin = {
 
 /**
  * A member as the page names it: from its metadata document when the store holds it, else
- * `member #N`; `kind` is what the document says the member is (one of `MEMBER_KINDS`), else null.
+ * `member #N`; `kind` is what the document says the member is (one of `MEMBER_KINDS`), else null;
+ * `region` where it works, as the document says (e.g. "Makassar, Sulawesi Selatan"), else null.
  */
-export type PassportMember = { memberId: string; name: string | null; kind: MemberKind | null; roles: string[]; country: string };
+export type PassportMember = { memberId: string; name: string | null; kind: MemberKind | null; region: string | null; roles: string[]; country: string };
 
 /** One difference found by a check; `what` says which lot, head, attestation or evidence. */
 export type VerificationMismatch =
   | { kind: "head"; lotId: string; computed: string; chain: string; what: string }
   | { kind: "readModel"; lotId: string; field: string; shown: string; events: string; what: string }
   | { kind: "events"; lotId: string; what: string }
-  | { kind: "attestation"; uid: string; shown: PassportAttestationStatus; chainValid: boolean; what: string }
+  /** `problem`: "fields" when the fields shown do not hash to the uid, "status" when the chain's validity differs. */
+  | { kind: "attestation"; uid: string; shown: PassportAttestationStatus; chainValid: boolean; problem?: "fields" | "status"; what: string }
   | { kind: "evidence"; digest: string; cid: string | null; what: string }
   | { kind: "chain"; what: string };
 

@@ -5,6 +5,7 @@ import { computeHistoryHead, eventDigest, foldHead, ingredientsDigest, type Hex 
 import { attestationRegistryInterface, lotRegistryInterface } from "../../chain/contracts";
 import type { JsonRpc } from "../../chain/jsonRpc";
 import { eventFromJson, lotStateFromEvents } from "./events";
+import { memberProfileOf, type MemberProfile } from "./memberProfile";
 import type { LotPassport, PassportAttestation, PassportAttestationStatus, PassportLot, VerificationMismatch } from "./types";
 
 /**
@@ -150,7 +151,7 @@ export async function checkPassportAgainstChain({ rpc, passport, block }: CheckP
   }
   for (const attestation of attestations) {
     const problem = attestationFieldsProblem(attestation, (lotId) => origins.get(lotId) ?? null);
-    if (problem) mismatches.push({ kind: "attestation", uid: attestation.uid, shown: attestation.status, chainValid: false, what: `attestation ${attestation.uid}: ${problem}` });
+    if (problem) mismatches.push({ kind: "attestation", uid: attestation.uid, shown: attestation.status, chainValid: false, problem: "fields", what: `attestation ${attestation.uid}: ${problem}` });
   }
   if (attestations.length > 0) {
     if (!passport.contracts.AttestationRegistry) {
@@ -165,6 +166,7 @@ export async function checkPassportAgainstChain({ rpc, passport, block }: CheckP
             uid: attestation.uid,
             shown: attestation.status,
             chainValid,
+            problem: "status",
             what: `attestation ${attestation.uid} (${attestation.subjectKind === "plot" ? "plot of delivery" : "lot"} ${attestation.lotId}) is shown as ${attestation.status}, the chain says it is ${chainValid ? "valid" : "not valid"}`,
           });
         }
@@ -278,7 +280,7 @@ export async function verifyPassportIndependently({ passport, rpc, evidenceGatew
       const foreign = named.filter((account) => !onChain.accounts.includes(account));
       if (foreign.length > 0) add(false, `member ${member.memberId}: accounts ${foreign.join(", ")} are not its accounts on chain`);
       const metadataEvidence = passport.evidence.find((e) => e.source.kind === "member" && e.source.memberId === member.memberId);
-      if ((member.name !== null || member.kind !== null) && (!metadataEvidence || metadataEvidence.digest !== onChain.metadata)) {
+      if ((member.name !== null || member.kind !== null || member.region !== null) && (!metadataEvidence || metadataEvidence.digest !== onChain.metadata)) {
         add(false, `member ${member.memberId}: the name ${JSON.stringify(member.name)} (${member.kind ?? "no kind"}) comes from a document whose digest is not the member's metadata on chain (${onChain.metadata})`);
       }
     } catch (error) {
@@ -306,6 +308,20 @@ export async function verifyPassportIndependently({ passport, rpc, evidenceGatew
       }
       const bytes = await fetcher(evidenceGateway, item.cid);
       add(true, `evidence ${item.cid} (${bytes.length} bytes) matches its CID and the digest ${item.digest}`);
+      if (source.kind === "member") {
+        // The name, kind and place the page shows must be what the member's own document says.
+        const member = passport.members.find((m) => m.memberId === source.memberId);
+        let said: MemberProfile | null = null;
+        try {
+          said = memberProfileOf(JSON.parse(Buffer.from(bytes).toString("utf8")));
+        } catch {
+          said = null;
+        }
+        const shown = member ? { name: member.name, kind: member.kind, region: member.region ?? null } : null;
+        if (shown && JSON.stringify(said) !== JSON.stringify(shown)) {
+          add(false, `member ${source.memberId}: shown as ${JSON.stringify(shown)}, its metadata document says ${JSON.stringify(said)}`);
+        }
+      }
     } catch (error) {
       add(false, `evidence ${item.cid}: ${(error as Error).message}`);
     }

@@ -1,13 +1,13 @@
 import { expect } from "chai";
 import { migrate } from "../../../src/db/migrate";
-import { openPglite } from "../../../src/db/pglite";
 import type { Database } from "../../../src/db";
 import { OutboxWriter, type RelayRequest } from "../../../src/relay/outbox";
+import { openEmptyPglite } from "../../helpers/engines";
 
 describe("OutboxWriter", () => {
   let db: Database;
   before(async () => {
-    db = await openPglite({ dir: null, thread: "worker" });
+    db = await openEmptyPglite("worker");
     await migrate(db);
   });
   after(async () => {

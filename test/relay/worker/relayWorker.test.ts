@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { Wallet } from "ethers";
-import { LOT_REGISTRY, encodeLotCall } from "../../../src/relay/lotCalls";
+import { encodeLotCall } from "../../../src/relay/lotCalls";
 import { enqueueRelayRequest, enqueueRelayRequests, getRelayRequest } from "../../../src/relay/outbox";
 import type { RelayWorker } from "../../../src/relay/worker";
 import { failOnce, interceptDatabase } from "../../helpers/interceptDatabase";
@@ -168,7 +168,6 @@ describe("relay worker (anvil + PGlite)", function () {
     expect(done.status).to.equal("failed");
     expect(done.error!.name).to.equal("RelayAccountError");
     expect(await getRelayRequest(network.db, { memberId: coop().memberId, id: request.id })).to.deep.include({ txHash: null });
-    void LOT_REGISTRY;
   });
 
   it("mines what a pass could not record once the database answers again, without a gap in the relayer's nonces", async function () {
