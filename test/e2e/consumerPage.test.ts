@@ -75,7 +75,7 @@ describe("the consumer's page in a real browser (demo story, Chromium at 360 px)
         expect(body).to.include("40 farm deliveries");
         expect(body).to.include(`40 plots, ${new Intl.NumberFormat("en", { maximumFractionDigits: 1 }).format(hectares)} hectares`);
         for (const district of ["Parigi Moutong, Sulawesi Tengah, Indonesia", "Poso, Sulawesi Tengah, Indonesia", "Luwu Utara, Sulawesi Selatan, Indonesia"]) expect(body).to.include(district);
-        expect(await opened.page.locator("#story").innerText()).to.equal(`Cocoa grown on 40 farms in Parigi Moutong and Poso (Sulawesi Tengah) and Luwu Utara (Sulawesi Selatan), Indonesia.`);
+        expect(await opened.page.locator("#story").innerText()).to.equal(`Cocoa grown by 40 farmers on 40 farms in Parigi Moutong and Poso (Sulawesi Tengah) and Luwu Utara (Sulawesi Selatan), Indonesia.`);
         expect(await opened.page.locator("figure svg").count(), "the origin districts as an inline SVG map").to.equal(1);
         expect(await opened.page.locator("figure svg text").evaluateAll((texts) => texts.map((t) => t.textContent))).to.include.members(["Parigi Moutong", "Poso", "Luwu Utara"]);
 
@@ -252,7 +252,7 @@ describe("the consumer's page in a real browser (demo story, Chromium at 360 px)
         const body = await text(opened);
         expect(body).to.include(demo.products.tyre.name);
         expect(body).to.include(`${deliveries.length} farm deliveries`);
-        expect(await opened.page.innerText("#story")).to.equal(`Natural rubber grown on ${deliveries.length} farms in Hat Yai, Sadao, and Na Thawi (Songkhla), Thailand.`);
+        expect(await opened.page.innerText("#story")).to.equal(`Natural rubber grown by ${deliveries.length} farmers on ${deliveries.length} farms in Hat Yai, Sadao, and Na Thawi (Songkhla), Thailand.`);
         for (const district of ["Hat Yai, Songkhla, Thailand", "Sadao, Songkhla, Thailand", "Na Thawi, Songkhla, Thailand"]) expect(body).to.include(district);
         expect(body).to.include(`Handed over from ${name("buyingStation")} (buying station) to ${name("blockMill")} (block rubber factory)`);
         expect(body).to.include(`${name("tyreMaker")} (tyre maker)`);

@@ -16,12 +16,27 @@ describe("the lot page's first screen (pure)", () => {
     const order = ['<h1 id="product">Sulawesi 70% dark chocolate, 100 g</h1>', 'id="story"', 'id="verification"', 'id="claims"', 'id="origin"', 'id="custody"'].map((marker) => html.indexOf(marker));
     expect(order.every((at, i) => at > 0 && (i === 0 || at > order[i - 1]!)), order.join(",")).to.equal(true);
     const text = textOf(html);
-    expect(text).to.include("Cocoa grown on 6 farms in Parigi Moutong (Sulawesi Tengah) and Luwu Utara (Sulawesi Selatan), Indonesia.");
+    expect(text).to.include("Cocoa grown by 6 farmers on 6 farms in Parigi Moutong (Sulawesi Tengah) and Luwu Utara (Sulawesi Selatan), Indonesia.");
     expect(text).to.include("✓ Verified against the blockchain Checked at block 1324 (Nov 20, 2026, 9:30 AM UTC).");
     expect(text).to.include("No forest loss detected since 31 Dec 2020 (satellite check) 1.0: all 6 origin plots");
     expect(text).to.include("Fair-price premium eligible 1.0: 5 of 6 deliveries, 1 revoked");
     expect(html, "each claim line opens without a script").to.match(/<ul class="cl"><li><details><summary>/);
     expect(html).not.to.match(/<script/i);
+  });
+
+  it("counts farmers only from 5 households up (below that, the farms alone), in every language", () => {
+    const few = cocoaPassport({ deliveries: 4, revoked: 0 });
+    expect(few.origin.farmers).to.equal(null);
+    const text = textOf(render(few));
+    expect(text).to.include("Cocoa grown on 4 farms in");
+    expect(text).not.to.match(/\d farmers/);
+    expect(textOf(render(few, "id"))).not.to.include("petani di 4");
+    const many = cocoaPassport({ deliveries: 6 });
+    many.origin.farmers = 5;
+    expect(textOf(render(many))).to.include("Cocoa grown by 5 farmers on 6 farms in");
+    expect(textOf(render(many, "id"))).to.include("Kakao ditanam oleh 5 petani di 6 kebun di");
+    expect(textOf(render(many, "th"))).to.include("ปลูกโดยเกษตรกร 5 ราย ใน 6 แปลง");
+    expect(textOf(render(many, "vi"))).to.include("do 5 nông dân trồng trên 6 thửa đất");
   });
 
   it("shows raw uids and hashes only in the parts a reader opens", () => {

@@ -16,6 +16,7 @@ import {
 import { formById } from "../../lots/forms";
 import { ingredientNameText } from "../../lots/ingredients";
 import { summariseOrigins } from "../../origins";
+import { publicHouseholdCount } from "../../privacy/householdThreshold";
 import { productsOfLot, type Product } from "../../products";
 import type { JsonRpc } from "../../chain/jsonRpc";
 import { eventFromJson, eventJsonFromRow, lotStateFromEvents } from "./events";
@@ -141,6 +142,7 @@ export async function buildPassport(sources: PassportSources, lotId: bigint, pro
     origin: {
       deliveries: minted.length,
       plots: origins.plots,
+      farmers: publicHouseholdCount(origins.farmers),
       areaM2: origins.areaM2,
       unregistered: origins.unregistered,
       districts: origins.districts,
