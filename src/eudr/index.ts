@@ -1,0 +1,18 @@
+export { runEudrCheck, DEFAULT_MIN_COVERAGE } from "./runCheck";
+export type { EudrCheckContext, RunEudrCheckParameters, RunEudrCheckReturnType, DatasetFile } from "./runCheck";
+export { parsePlotSelection, loadPlots, PLOT_ID } from "./plotSelection";
+export type { PlotSelection, PlotToCheck } from "./plotSelection";
+export { EudrInputError } from "./errors";
+export { checkPlot, FIRST_LOSS_VALUE } from "./checkPlot";
+export type { PlotFinding, PlotResult, LossInput } from "./checkPlot";
+export { readRasterLayer } from "./rasterLayer";
+export type { RasterLayer, DatasetRef } from "./rasterLayer";
+export { readAlertLayer, CUTOFF, ALERT_DATE_PROPERTIES } from "./alertLayer";
+export type { AlertLayer } from "./alertLayer";
+export { writeGeoTiff, blankGrid, paintBox } from "./geotiffWriter";
+export type { GeoTiffGrid, WriteGeoTiffParameters } from "./geotiffWriter";
+export { polygonShape, circleShape } from "./shapes";
+export type { PlotShape } from "./shapes";
+export { scanPixels } from "./pixelScan";
+export type { EudrCheckReport, PlotReportLine } from "./report";
+export { monitorPreparer } from "./monitor";
