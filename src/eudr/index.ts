@@ -16,3 +16,5 @@ export type { PlotShape } from "./shapes";
 export { scanPixels } from "./pixelScan";
 export type { EudrCheckReport, PlotReportLine } from "./report";
 export { monitorPreparer } from "./monitor";
+export { generateLayers, GENERATED_NODATA } from "./generateLayers";
+export type { Box, GenerateLayersParameters, GeneratedLayers } from "./generateLayers";
