@@ -41,7 +41,7 @@ export function createEudrRoutes({ context }: { context: EudrCheckContext }): An
         400: { description: "eudr_not_geotiff, eudr_wrong_crs, eudr_bad_alerts, eudr_unknown_alert_date, eudr_bad_selection...: an input cannot be used (nothing written)" },
         403: { description: "the member is not an active certifier accredited for the deforestation-free scheme" },
         413: { description: "the upload is larger than the limit" },
-        422: { description: "eudr_unknown_plots, eudr_no_plots, eudr_no_custodial_account" },
+        422: { description: "eudr_unknown_plots, eudr_no_plots, eudr_no_custodial_account, eudr_report_too_large (check fewer plots at a time)" },
       },
       handler: async ({ memberId }, req) => {
         const form = await readMultipart(req, { maxBytes: MAX_EUDR_UPLOAD_BYTES });
@@ -72,7 +72,7 @@ export function checkAnswer(result: RunEudrCheckReturnType) {
 }
 
 const FORBIDDEN = new Set(["not_a_certifier", "not_accredited"]);
-const UNPROCESSABLE = new Set(["unknown_plots", "no_plots", "no_custodial_account", "no_scheme"]);
+const UNPROCESSABLE = new Set(["unknown_plots", "no_plots", "no_custodial_account", "no_scheme", "report_too_large"]);
 
 /** One place maps an input error to HTTP: the code prefixed `eudr_`, the file or field in details. */
 export function eudrProblem(error: EudrInputError): ApiError {

@@ -18,3 +18,4 @@ export type { EudrCheckReport, PlotReportLine } from "./report";
 export { monitorPreparer } from "./monitor";
 export { generateLayers, GENERATED_NODATA } from "./generateLayers";
 export type { Box, GenerateLayersParameters, GeneratedLayers } from "./generateLayers";
+export { PixelWindows, valueAt, MAX_BLOCK_PIXELS } from "./pixelWindows";

@@ -16,7 +16,7 @@ export class PixelWindows {
   private shared: PixelBlock | null = null;
   private constructor(private readonly layer: RasterLayer) {}
 
-  static async open(layer: RasterLayer, allBounds: ReadonlyArray<readonly [number, number, number, number]>): Promise<PixelWindows> {
+  static async open(layer: RasterLayer, allBounds: ReadonlyArray<readonly [number, number, number, number]>, maxBlockPixels = MAX_BLOCK_PIXELS): Promise<PixelWindows> {
     const windows = new PixelWindows(layer);
     let union: [number, number, number, number] | null = null;
     for (const bounds of allBounds) {
@@ -24,7 +24,7 @@ export class PixelWindows {
       if (!window) continue;
       union = union ? [Math.min(union[0], window[0]), Math.min(union[1], window[1]), Math.max(union[2], window[2]), Math.max(union[3], window[3])] : window;
     }
-    if (union && (union[2] - union[0]) * (union[3] - union[1]) <= MAX_BLOCK_PIXELS) windows.shared = await windows.read(union);
+    if (union && (union[2] - union[0]) * (union[3] - union[1]) <= maxBlockPixels) windows.shared = await windows.read(union);
     return windows;
   }
 

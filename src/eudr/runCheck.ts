@@ -1,5 +1,5 @@
 import type { Database } from "../db";
-import { cidToDigest, type EvidenceStore } from "../evidence";
+import { cidToDigest, EvidenceTooLargeError, type EvidenceStore } from "../evidence";
 import { enqueueRelayRequest } from "../relay/outbox";
 import { MAX_ATTESTATION_BATCH } from "../relay/attestationCalls";
 import { CUTOFF, readAlertLayer, type AlertLayer } from "./alertLayer";
@@ -105,7 +105,10 @@ export async function runEudrCheck(context: EudrCheckContext, parameters: RunEud
   const report: EudrCheckReport = { ...body, summary: summarise(body) };
 
   // Written only now that every input was read and every plot checked.
-  const stored = await context.evidence.put(new TextEncoder().encode(JSON.stringify(report)), "application/json");
+  const stored = await context.evidence.put(new TextEncoder().encode(JSON.stringify(report)), "application/json").catch((error: unknown) => {
+    if (!(error instanceof EvidenceTooLargeError)) throw error;
+    throw new EudrInputError("report_too_large", "plots", `the report of ${lines.length} plots is larger than the evidence limit (${error.maxBytes} bytes): check fewer plots at a time`);
+  });
   const reportCid = stored.cid.toString();
   const reportDigest = cidToDigest(stored.cid);
   const owner = monitor?.memberId ?? plots[0]!.memberId;
