@@ -37,7 +37,7 @@ export function createEudrRoutes({ context }: { context: EudrCheckContext }): An
         },
       },
       responses: {
-        201: { description: "the report's CID and digest, its totals and plot lines, the attest-batch request ids, the plots with loss" },
+        201: { description: "the report's CID and digest, its totals and plot lines, the attest-batch request ids, the plots with loss, the clear plots already attested, the plots with loss still attested (to revoke)" },
         400: { description: "eudr_not_geotiff, eudr_wrong_crs, eudr_bad_alerts, eudr_unknown_alert_date, eudr_bad_selection...: an input cannot be used (nothing written)" },
         403: { description: "the member is not an active certifier accredited for the deforestation-free scheme" },
         413: { description: "the upload is larger than the limit" },
@@ -68,7 +68,8 @@ export function createEudrRoutes({ context }: { context: EudrCheckContext }): An
 /** What the route and the command line answer: the report without its Markdown (the CID has both). */
 export function checkAnswer(result: RunEudrCheckReturnType) {
   const { summary: _summary, ...report } = result.report;
-  return { reportCid: result.reportCid, reportDigest: result.reportDigest, requests: result.requests, attested: result.attested, lossPlots: result.lossPlots, report };
+  const { reportCid, reportDigest, requests, attested, lossPlots, alreadyAttested, attestedWithLoss } = result;
+  return { reportCid, reportDigest, requests, attested, lossPlots, alreadyAttested, attestedWithLoss, report };
 }
 
 const FORBIDDEN = new Set(["not_a_certifier", "not_accredited"]);

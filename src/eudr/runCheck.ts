@@ -1,5 +1,6 @@
 import type { Database } from "../db";
 import { cidToDigest, EvidenceTooLargeError, type EvidenceStore } from "../evidence";
+import { getPlotAttestations } from "../indexer/queries";
 import { enqueueRelayRequest } from "../relay/outbox";
 import { MAX_ATTESTATION_BATCH } from "../relay/attestationCalls";
 import { CUTOFF, readAlertLayer, type AlertLayer } from "./alertLayer";
@@ -47,6 +48,10 @@ export type RunEudrCheckReturnType = {
   attested: number;
   /** Plots with loss: no attestation. */
   lossPlots: string[];
+  /** Clear plots not attested again: they already hold a valid attestation of the scheme. */
+  alreadyAttested: string[];
+  /** Plots with loss that still hold a valid attestation of the scheme from an earlier check: the monitor should revoke these. */
+  attestedWithLoss: Array<{ plotId: string; uids: string[] }>;
 };
 
 /** Default least coverage: a plot 90 % covered by data in both layers gets a result. */
@@ -112,7 +117,20 @@ export async function runEudrCheck(context: EudrCheckContext, parameters: RunEud
   const reportCid = stored.cid.toString();
   const reportDigest = cidToDigest(stored.cid);
   const owner = monitor?.memberId ?? plots[0]!.memberId;
-  const clear = lines.filter((line) => line.result === "clear");
+  // What the plots already hold (the read model, as the indexer has seen the chain): a clear plot
+  // with a valid attestation of the scheme is not attested again (the claim has no expiry, and a
+  // subject holds at most 16 valid attestations), and a plot with loss that holds one is listed.
+  const held = new Map<string, string[]>();
+  if (monitor) {
+    const now = parameters.now ?? new Date();
+    const views = await getPlotAttestations(context.db, lines.map((line) => line.commitment), { now, limit: lines.length * 16 });
+    for (const view of views) {
+      if (view.scheme.id !== monitor.schemeId || view.status !== "valid") continue;
+      held.set(view.subject.value.toLowerCase(), [...(held.get(view.subject.value.toLowerCase()) ?? []), view.uid]);
+    }
+  }
+  const isHeld = (line: PlotReportLine) => held.has(line.commitment.toLowerCase());
+  const clear = lines.filter((line) => line.result === "clear" && !isHeld(line));
   // The evidence row and every attest-batch request in one transaction: all of them or none.
   const requests = await context.db.transaction(async (tx) => {
     await tx.query("insert into evidence_uploads (cid, media_type, size, member_id) values ($1, $2, $3, $4) on conflict (cid) do nothing", [reportCid, stored.mediaType, stored.size, owner.toString()]);
@@ -139,6 +157,8 @@ export async function runEudrCheck(context: EudrCheckContext, parameters: RunEud
     requests,
     attested: monitor ? clear.length : 0,
     lossPlots: lines.filter((line) => line.result === "loss_found").map((line) => line.plotId),
+    alreadyAttested: lines.filter((line) => line.result === "clear" && isHeld(line)).map((line) => line.plotId),
+    attestedWithLoss: lines.filter((line) => line.result === "loss_found" && isHeld(line)).map((line) => ({ plotId: line.plotId, uids: held.get(line.commitment.toLowerCase())! })),
   };
 }
 

@@ -197,6 +197,25 @@ describe("the deforestation check (real gateway: anvil, PGlite, relay, evidence 
     expect(after.evidence).to.equal(before.evidence + 1);
   });
 
+  it("attests no plot twice, and lists a plot with loss that still holds an attestation from an earlier check", async function () {
+    // An earlier (wrong) attestation of plot B, as a check before the loss would have made.
+    const earlier = await api(monitor.token).post("/v1/attestations", { scheme, subjectKind: "plot", subject: commitments.B, evidence: `0x${"e1".repeat(32)}` }, { "idempotency-key": "earlier-b" });
+    expect(earlier.status, JSON.stringify(earlier.body)).to.equal(202);
+    const { final } = await api(monitor.token).settle(earlier.body.id, 60_000);
+    expect(final.status, JSON.stringify(final.error)).to.equal("mined");
+    await running.gateway.indexer.waitForBlock(Number(final.transaction.blockNumber));
+
+    const before = await counts();
+    const answer = await check(monitor.token, { plots: `cooperative:${coop.memberId}` }, layers.forest2020, { name: "lossyear_poso.tif", bytes: layers.lossYear });
+    expect(answer.status, JSON.stringify(answer.body)).to.equal(201);
+    expect(answer.body.requests).to.deep.equal([]);
+    expect(answer.body.attested).to.equal(0);
+    expect([...answer.body.alreadyAttested].sort()).to.deep.equal([ids.A, ids.C, ids.E, ids.G].sort());
+    expect(answer.body.attestedWithLoss).to.deep.equal([{ plotId: ids.B, uids: [final.outputs.uids[0]] }]);
+    const after = await counts();
+    expect(after).to.deep.equal({ outbox: before.outbox, evidence: before.evidence + 1 });
+  });
+
   describe("refuses what it cannot use, naming the file, and writes nothing", function () {
     const expectRefused = async (answer: { status: number; body: any }, status: number, code: string, message: RegExp) => {
       expect(answer.status, JSON.stringify(answer.body)).to.equal(status);

@@ -21,7 +21,7 @@ export class EudrCommandError extends BaseError {
 
 type CheckOptions = { plots?: string; forest2020?: string; loss?: string; monitor?: string; minCoverage?: string; out?: string; dataDir?: string };
 
-type CheckResult = { reportCid: string; reportDigest: string; requests: string[]; attested: number; lossPlots: string[]; report: EudrCheckReport };
+type CheckResult = { reportCid: string; reportDigest: string; requests: string[]; attested: number; lossPlots: string[]; alreadyAttested: string[]; attestedWithLoss: Array<{ plotId: string; uids: string[] }>; report: EudrCheckReport };
 
 /** Plots printed before "... and N more" (the report has them all). */
 const PRINTED_PLOTS = 30;
@@ -108,5 +108,7 @@ export function printCheck(result: CheckResult, print: (line: string) => void): 
   print(`report stored as evidence ${result.reportCid} (digest ${result.reportDigest})`);
   if (result.requests.length > 0) print(`${result.attested} clear plots sent to the relay for attestation as ${result.requests.length} attest-batch request${result.requests.length > 1 ? "s" : ""}: ${result.requests.join(", ")}`);
   else if (report.monitor === null) print("no --monitor: nothing attested");
+  if (result.alreadyAttested.length > 0) print(`${result.alreadyAttested.length} clear plots already hold a valid attestation of the scheme: not attested again`);
   if (result.lossPlots.length > 0) print(`not attested (loss after the cut-off): ${result.lossPlots.join(", ")}`);
+  for (const { plotId, uids } of result.attestedWithLoss) print(`  ${plotId} still holds ${uids.join(", ")} from an earlier check: revoke it (POST /v1/attestations/{uid}/revoke)`);
 }
