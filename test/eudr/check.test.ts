@@ -272,4 +272,21 @@ describe("the deforestation check (real gateway: anvil, PGlite, relay, evidence 
       expect(refused?.message).to.match(/^forest\.png: not a GeoTIFF/);
     });
   });
+  describe("from the command line with the gateway stopped", function () {
+    before(async function () {
+      await running.gateway.stop();
+    });
+
+    it("checks and stores the report without a monitor, and refuses to attest without the gateway's relay", async function () {
+      const printed = await firstmile(env(), files, ["--plots", `${ids.A},${ids.B}`, "--forest-2020", "forest2020.tif", "--loss", "lossyear.tif"]);
+      expect(printed).to.contain("2 plots, 1 clear, 1 with loss");
+      const cid = /report stored as evidence (\S+) /.exec(printed)?.[1];
+      expect(cid).to.match(/^baf/);
+      const refused = await firstmile(env(), files, ["--plots", ids.A, "--forest-2020", "forest2020.tif", "--loss", "lossyear.tif", "--monitor", monitor.memberId]).then(
+        () => null,
+        (error: Error) => error,
+      );
+      expect(refused?.message).to.match(/^no gateway runs on .*: start it \(npm start\) to attest/);
+    });
+  });
 });

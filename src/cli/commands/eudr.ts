@@ -2,10 +2,14 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Writable } from "node:stream";
 import type { Command } from "commander";
-import { loadConfig } from "../../config";
+import { loadConfig, type Config } from "../../config";
+import { openDatabase } from "../../db";
 import { BaseError } from "../../errors";
-import type { EudrCheckReport } from "../../eudr";
+import { evidenceLimitsFrom, evidenceStoreConfig, openEvidenceStore } from "../../evidence";
+import { EudrInputError, runEudrCheck, type EudrCheckReport, type RunEudrCheckReturnType } from "../../eudr";
+import { readEudrCheckJob, type EudrCheckJob } from "../../eudr/checkJob";
 import { sendControlCommand } from "../../gateway/controlSocket";
+import { lockDataDir } from "../../gateway/dataDirLock";
 
 export type EudrCommandIo = {
   env: Readonly<Record<string, string | undefined>>;
@@ -30,7 +34,8 @@ const PRINTED_PLOTS = 30;
  * `firstmile eudr check --plots <selection> --forest-2020 <file.tif> --loss <file.tif|file.geojson>
  * [--monitor <member>]`: the deforestation check, run inside the gateway that holds the plots
  * (through its control socket; the outlines never leave it). The report is stored as evidence;
- * with `--monitor`, the clear plots are attested by that forest monitor through the relay.
+ * with `--monitor`, the clear plots are attested by that forest monitor through the relay. With no
+ * gateway running, a check without `--monitor` opens the stores itself and only stores the report.
  */
 export function registerEudrCommand(program: Command, io: EudrCommandIo = { env: process.env, cwd: process.cwd(), stdout: process.stdout }): void {
   const print = (line: string) => io.stdout.write(`${line}\n`);
@@ -65,10 +70,15 @@ export function registerEudrCommand(program: Command, io: EudrCommandIo = { env:
         ...(minCoverage === undefined ? {} : { minCoverage }),
       };
       const answer = await sendControlCommand(config.paths.controlSocket, "POST", "/eudr-checks", job);
-      if (!answer) throw new EudrCommandError(`no gateway runs on ${config.dataDir}: start it (npm start); the check runs where the plots are and attests through its relay`);
-      const body = answer.body as { result?: CheckResult; error?: { message: string } };
-      if (!body.result) throw new EudrCommandError(body.error?.message ?? `the gateway answered ${answer.status}`);
-      const result = body.result;
+      let result: CheckResult;
+      if (answer) {
+        const body = answer.body as { result?: CheckResult; error?: { message: string } };
+        if (!body.result) throw new EudrCommandError(body.error?.message ?? `the gateway answered ${answer.status}`);
+        result = body.result;
+      } else {
+        if (job.monitor !== null) throw new EudrCommandError(`no gateway runs on ${config.dataDir}: start it (npm start) to attest; the monitor attests through its relay. Without --monitor the check runs here and only stores the report`);
+        result = await locally(config, job);
+      }
       printCheck(result, print);
       if (options.out) {
         const dir = path.resolve(io.cwd, options.out);
@@ -78,6 +88,31 @@ export function registerEudrCommand(program: Command, io: EudrCommandIo = { env:
         print(`report written to ${path.join(dir, "report.json")} and report.md`);
       }
     });
+}
+
+/** With no gateway running and no monitor: the report only, the stores opened here under the data dir's lock. */
+async function locally(config: Config, job: EudrCheckJob): Promise<RunEudrCheckReturnType> {
+  const lock = lockDataDir(config.dataDir, { command: "eudr check", httpPort: null, chainPort: null });
+  try {
+    const { db } = await openDatabase({ config: config.database });
+    try {
+      const evidence = await openEvidenceStore(evidenceStoreConfig(config), evidenceLimitsFrom(config));
+      try {
+        const noMonitor = async (): Promise<never> => {
+          throw new EudrInputError("no_gateway", "monitor", "attesting needs the running gateway");
+        };
+        return await runEudrCheck({ db, evidence, maxAttempts: config.relay.maxAttempts, prepareMonitor: noMonitor }, await readEudrCheckJob(job));
+      } catch (error) {
+        throw error instanceof EudrInputError ? new EudrCommandError(error.shortMessage) : error;
+      } finally {
+        await evidence.close();
+      }
+    } finally {
+      await db.close();
+    }
+  } finally {
+    lock.release();
+  }
 }
 
 /** The selection as typed, or a file's plot ids (one a line, CSV's first column, or a JSON array). */
