@@ -3,13 +3,11 @@ import path from "node:path";
 import type { Writable } from "node:stream";
 import type { Command } from "commander";
 import { loadConfig, type Config } from "../../config";
-import { openDatabase } from "../../db";
 import { BaseError } from "../../errors";
-import { evidenceLimitsFrom, evidenceStoreConfig, openEvidenceStore } from "../../evidence";
 import { EudrInputError, runEudrCheck, type EudrCheckReport, type RunEudrCheckReturnType } from "../../eudr";
 import { readEudrCheckJob, type EudrCheckJob } from "../../eudr/checkJob";
 import { sendControlCommand } from "../../gateway/controlSocket";
-import { lockDataDir } from "../../gateway/dataDirLock";
+import { withLocalStores } from "../localStores";
 
 export type EudrCommandIo = {
   env: Readonly<Record<string, string | undefined>>;
@@ -91,28 +89,15 @@ export function registerEudrCommand(program: Command, io: EudrCommandIo = { env:
 }
 
 /** With no gateway running and no monitor: the report only, the stores opened here under the data dir's lock. */
-async function locally(config: Config, job: EudrCheckJob): Promise<RunEudrCheckReturnType> {
-  const lock = lockDataDir(config.dataDir, { command: "eudr check", httpPort: null, chainPort: null });
-  try {
-    const { db } = await openDatabase({ config: config.database });
-    try {
-      const evidence = await openEvidenceStore(evidenceStoreConfig(config), evidenceLimitsFrom(config));
-      try {
-        const noMonitor = async (): Promise<never> => {
-          throw new EudrInputError("no_gateway", "monitor", "attesting needs the running gateway");
-        };
-        return await runEudrCheck({ db, evidence, maxAttempts: config.relay.maxAttempts, prepareMonitor: noMonitor }, await readEudrCheckJob(job));
-      } catch (error) {
-        throw error instanceof EudrInputError ? new EudrCommandError(error.shortMessage) : error;
-      } finally {
-        await evidence.close();
-      }
-    } finally {
-      await db.close();
-    }
-  } finally {
-    lock.release();
-  }
+function locally(config: Config, job: EudrCheckJob): Promise<RunEudrCheckReturnType> {
+  const noMonitor = async (): Promise<never> => {
+    throw new EudrInputError("no_gateway", "monitor", "attesting needs the running gateway");
+  };
+  return withLocalStores(config, "eudr check", async ({ db, evidence }) =>
+    runEudrCheck({ db, evidence, maxAttempts: config.relay.maxAttempts, prepareMonitor: noMonitor }, await readEudrCheckJob(job)).catch((error: unknown) => {
+      throw error instanceof EudrInputError ? new EudrCommandError(error.shortMessage) : error;
+    }),
+  );
 }
 
 /** The selection as typed, or a file's plot ids (one a line, CSV's first column, or a JSON array). */
