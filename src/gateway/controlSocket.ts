@@ -10,6 +10,8 @@ import type { Database } from "../db/database";
 import { Role, type RoleName } from "../membership/roles";
 import { readLabelLots } from "../web/labelLots";
 import { IMPORT_KINDS, runImport, type ImportContext, type ImportKind } from "../imports";
+import { EudrInputError, runEudrCheck, type EudrCheckContext } from "../eudr";
+import { readEudrCheckJob } from "../eudr/checkJob";
 import { addMember, issueMemberToken, listMembers, suspendMember } from "./memberAdmin";
 
 /**
@@ -48,6 +50,8 @@ export async function startControlSocket(parameters: {
   publicUrl?: string;
   /** What `firstmile import` writes through while this gateway holds the database. */
   imports?: ImportContext;
+  /** What `firstmile eudr check` runs in while this gateway holds the database. */
+  eudrChecks?: EudrCheckContext | undefined;
   logger: Logger;
 }): Promise<ControlSocket> {
   const { file, admin } = parameters;
@@ -106,6 +110,21 @@ export async function startControlSocket(parameters: {
           res.end(`${JSON.stringify(jsonSafe({ error: { name: error.name, code: error.code ?? null, message: error.shortMessage ?? error.message, details: error.fileDetails ?? null } }))}\n`);
         },
       );
+    });
+  }
+  // `firstmile eudr check`: the files are read here by path (the socket is the operator's user only).
+  const eudrChecks = parameters.eudrChecks;
+  if (eudrChecks) {
+    app.post("/eudr-checks", (req, res, next) => {
+      readEudrCheckJob(req.body)
+        .then((job) => runEudrCheck(eudrChecks, job))
+        .then(
+          (result) => res.json(jsonSafe({ result })),
+          (error: unknown) => {
+            if (!(error instanceof EudrInputError)) return next(error);
+            res.status(400).json({ error: { name: error.name, code: error.code, source: error.source, message: error.shortMessage, advice: [] } });
+          },
+        );
     });
   }
   app.post("/members/:id/tokens", run(async (req) => ({ token: await issueMemberToken(admin, memberIdOf(req.params.id), String(req.body?.label ?? "")) })));

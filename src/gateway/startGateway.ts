@@ -13,6 +13,8 @@ import { createPrivateEvidenceRoutes } from "../api/privateEvidenceRoutes";
 import { createOriginRoutes } from "../api/originRoutes";
 import { cooperativeGuard } from "../api/cooperative";
 import { createImportRoutes } from "../api/importRoutes";
+import { createEudrRoutes } from "../api/eudrRoutes";
+import { monitorPreparer, type EudrCheckContext } from "../eudr";
 import type { ImportContext } from "../imports";
 import { createRelayRoutes, relayErrorMapper } from "../api/relayRoutes";
 import type { Deployments } from "../chain/deployments";
@@ -116,6 +118,10 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
     const plots = await PlotRegistry.load(db, config.plots);
     const capacity = new DeliveryCapacity(db, plots);
     const imports: ImportContext = { db, plots, capacity, sealer: keystore.records, evidence, maxAttempts: config.relay.maxAttempts, maxBytes: config.imports.maxBytes };
+    // The deforestation check: plots read here, clear ones attested by the monitor through the relay.
+    const eudrChecks: EudrCheckContext | undefined = attestationRegistry
+      ? { db, evidence, maxAttempts: config.relay.maxAttempts, prepareMonitor: monitorPreparer({ provider, registry, attestationRegistry, keystore }) }
+      : undefined;
 
     // Relayer and worker.
     const relayer = await ensureRelayerAccount({ db, keystore, provider, chainId, registry, governor, log });
@@ -160,6 +166,7 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
         ...createEvidenceRoutes({ db, store: evidence }),
         ...createOriginRoutes({ db, provider, registry, publicBase, plots, capacity }),
         ...createImportRoutes({ context: imports, requireCooperative: cooperativeGuard(registry, provider, "import farmers, plots and deliveries") }),
+        ...(eudrChecks ? createEudrRoutes({ context: eudrChecks }) : []),
         ...createFarmerRoutes({ db, records: keystore.records, standing: memberStandingReader(registry, provider) }),
         ...createPrivateEvidenceRoutes({ db, store: evidence, records: keystore.records }),
       ],
@@ -200,6 +207,7 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
         admin: { db, keystore, registry, governor, provider, chainId },
         onTokensRevoked: () => tokenCache.clear(),
         imports,
+        eudrChecks,
         publicUrl,
         logger,
       });

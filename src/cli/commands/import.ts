@@ -6,10 +6,8 @@ import cliProgress from "cli-progress";
 import type { Command } from "commander";
 import { openKeystore } from "../../chain/keystore";
 import { loadConfig, type Config } from "../../config";
-import { openDatabase } from "../../db";
 import { BaseError } from "../../errors";
-import { evidenceLimitsFrom, evidenceStoreConfig, openEvidenceStore } from "../../evidence";
-import { lockDataDir } from "../../gateway/dataDirLock";
+import { withLocalStores } from "../localStores";
 import { useNativeKeccak } from "../../chain/nativeKeccak";
 import { HEADER_LANGUAGES, IMPORT_KINDS, csvTemplate, runImport, xlsxTemplate, type HeaderLanguage, type ImportKind, type ImportReport } from "../../imports";
 import { DeliveryCapacity, PlotRegistry } from "../../origins";
@@ -156,30 +154,19 @@ function viaGateway(config: Config, job: Job, onProgress: (done: number, total: 
 
 /** With no gateway running: the stores opened here, under the data dir's lock. */
 async function locally(config: Config, job: Job, onProgress: (done: number, total: number) => void): Promise<ImportReport> {
-  const lock = lockDataDir(config.dataDir, { command: "import", httpPort: null, chainPort: null });
   // Every plot's commitment is a keccak-256, as in the gateway.
   useNativeKeccak();
-  try {
-    const { db } = await openDatabase({ config: config.database });
+  return withLocalStores(config, "import", async ({ db, evidence }) => {
+    const { keystore } = await openKeystore({ db, config: config.keystore });
     try {
-      const { keystore } = await openKeystore({ db, config: config.keystore });
-      const evidence = await openEvidenceStore(evidenceStoreConfig(config), evidenceLimitsFrom(config));
-      try {
-        const plots = await PlotRegistry.load(db, config.plots);
-        const context = { db, plots, capacity: new DeliveryCapacity(db, plots), sealer: keystore.records, evidence, maxAttempts: config.relay.maxAttempts, maxBytes: config.imports.maxBytes };
-        return await runImport(context, { memberId: job.memberId, kind: job.kind, file: job.bytes, dryRun: job.dryRun, onProgress });
-      } catch (error) {
-        if (error instanceof BaseError && (error.name === "ImportFileError" || error.name === "ImportRefusedError")) throw new ImportCommandError(error.shortMessage);
-        throw error;
-      } finally {
-        await evidence.close();
-      }
-    } finally {
-      await db.close();
+      const plots = await PlotRegistry.load(db, config.plots);
+      const context = { db, plots, capacity: new DeliveryCapacity(db, plots), sealer: keystore.records, evidence, maxAttempts: config.relay.maxAttempts, maxBytes: config.imports.maxBytes };
+      return await runImport(context, { memberId: job.memberId, kind: job.kind, file: job.bytes, dryRun: job.dryRun, onProgress });
+    } catch (error) {
+      if (error instanceof BaseError && (error.name === "ImportFileError" || error.name === "ImportRefusedError")) throw new ImportCommandError(error.shortMessage);
+      throw error;
     }
-  } finally {
-    lock.release();
-  }
+  });
 }
 
 export function printReport(report: ImportReport, print: (line: string) => void): void {
