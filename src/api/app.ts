@@ -32,6 +32,12 @@ export type CreateAppParameters = {
   limits?: { perToken: RateLimiter; perIp: RateLimiter };
   /** Remembers token -> member for a while (default: every request looks its token up). */
   tokenCache?: TokenCache;
+  /**
+   * Reverse proxies (addresses or CIDR ranges) whose `X-Forwarded-For` and `X-Forwarded-Proto`
+   * are believed. Default none: the client's address is the connection's, so a client cannot
+   * name another address to escape its per-IP limit.
+   */
+  trustedProxies?: readonly string[];
 };
 
 /** The gateway's Express app: request ids, logging, auth, rate limits, routes, one error shape. */
@@ -48,10 +54,11 @@ export function createApp({
     perIp: createRateLimiter({ capacity: 300, perSecond: 50 }),
   },
   tokenCache,
+  trustedProxies = [],
 }: CreateAppParameters): express.Express {
   const app = express();
   app.disable("x-powered-by");
-  app.set("trust proxy", "loopback");
+  app.set("trust proxy", trustedProxies.length > 0 ? [...trustedProxies] : false);
 
   type Step = (req: Request, res: Response, next: NextFunction) => void;
   const assignRequestId: Step = (req, res, next) => {
