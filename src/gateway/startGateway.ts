@@ -175,6 +175,8 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
             rpc: jsonRpcClient(chain.url),
             chainId,
             contracts: { LotRegistry: registry, AttestationRegistry: deployments.contracts.AttestationRegistry?.address ?? null },
+            indexedBlock: () => indexer.status().indexedBlock,
+            limiter: createRateLimiter({ capacity: config.rateLimits.pagesPerIp * 10, perSecond: config.rateLimits.pagesPerIp }),
             onError: (error) => logger.error({ err: error }, "lot page failed"),
           }),
         },
@@ -182,6 +184,7 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
       readiness: { ...readinessChecks({ provider, db, evidence, worker, writer }), indexer: () => indexer.readiness() },
       errorMappers: [relayErrorMapper],
       tokenCache,
+      trustedProxies: config.trustedProxies,
       limits: {
         perToken: createRateLimiter({ capacity: config.rateLimits.perToken * 3, perSecond: config.rateLimits.perToken }),
         perIp: createRateLimiter({ capacity: config.rateLimits.perIp * 3, perSecond: config.rateLimits.perIp }),

@@ -1,18 +1,25 @@
-import { createHash } from "node:crypto";
 import express, { type Request, type Response } from "express";
 import { createRateLimiter, type RateLimiter } from "../../api/rateLimit";
 import { fitsReadModelId } from "../../indexer/queries";
-import { BATCH_PATTERN, checkGtin, findProduct, gtinCheckDigit, type Product } from "../../products";
+import { BATCH_PATTERN, checkGtin, findProduct, gtinCheckDigit } from "../../products";
 import { message, pickLocale, type Locale, type MessageKey } from "../i18n";
 import { buildPassport, PassportTooLargeError, type PassportSources } from "./buildPassport";
+import { bodyOf, createPassportCache, type CachedPassport, type PassportBuild } from "./passportCache";
 import { renderMessagePage, renderPassportPage } from "./render";
-import type { LotPassport } from "./types";
 
 export type PassportRouterParameters = PassportSources & {
   /** Public per-IP limit (default: bursts of 30, 3 pages a second). */
   limiter?: RateLimiter;
-  /** Seconds a page may be cached (default 30). */
+  /**
+   * Seconds a browser or CDN may keep a page (default 5): the page says the block and time it was
+   * checked at, so a kept copy is never taken for a newer check.
+   */
   maxAgeSeconds?: number;
+  /**
+   * The block the read model holds now (the gateway passes its indexer's, kept in memory); a page
+   * is built and checked once per lot and block. Default: the indexer's checkpoint, read per view.
+   */
+  indexedBlock?: () => number | null | Promise<number | null>;
   onError?: (error: unknown) => void;
 };
 
@@ -44,8 +51,9 @@ export function gtinProblem(locale: Locale, gtin: string): string | null {
 export function createPassportRouter(parameters: PassportRouterParameters): express.Router {
   const router = express.Router();
   const limiter = parameters.limiter ?? createRateLimiter({ capacity: 30, perSecond: 3 });
-  const maxAge = parameters.maxAgeSeconds ?? 30;
+  const maxAge = parameters.maxAgeSeconds ?? 5;
   const sources: PassportSources = { ...parameters, nameCache: parameters.nameCache ?? new Map() };
+  const cache = createPassportCache({ indexedBlock: parameters.indexedBlock ?? (() => checkpointBlock(parameters.db)) });
 
   const wantsJson = (req: Request) => req.query.format === "json" || (req.query.format === undefined && req.accepts(["html", "json"]) === "json");
   const localeOf = (req: Request): Locale => pickLocale(req.query.lang, req.get("accept-language"));
@@ -67,17 +75,20 @@ export function createPassportRouter(parameters: PassportRouterParameters): expr
     return true;
   }
 
-  async function answer(req: Request, res: Response, lotId: bigint, product: Product | null) {
-    const passport = await buildPassport(sources, lotId, product);
-    if (!passport) return refuse(req, res, 404, "lot_not_found", "notFoundTitle", "notFoundLot", { lotId: lotId.toString() });
+  /** `missing` answers when there is no page (`page.missing` says what is not known). */
+  function answer(req: Request, res: Response, page: CachedPassport, missing: (what: "lot" | "product") => void) {
+    const { passport } = page;
+    if (!passport) return missing(page.missing ?? "lot");
     const json = wantsJson(req);
     const locale = localeOf(req);
-    const etag = `W/"${etagOf(passport, json ? "json" : locale)}"`;
+    const variant = json ? "json" : locale;
+    const etag = `W/"${page.digest}.${variant}"`;
     res.set(SECURITY_HEADERS).set({ etag, "cache-control": `public, max-age=${maxAge}`, vary: "Accept, Accept-Language" });
     if (matches(req.get("if-none-match"), etag)) return res.status(304).end();
-    if (json) return res.type("application/json").send(JSON.stringify(passport));
+    if (json) return res.type("application/json").send(bodyOf(page, "json", () => JSON.stringify(passport)));
     const url = `${req.protocol}://${req.get("host") ?? "localhost"}${req.originalUrl.split("?")[0]}`;
-    res.type("text/html; charset=utf-8").set("content-language", locale).send(renderPassportPage(passport, { locale, path: req.path, url }));
+    const html = bodyOf(page, `${locale} ${req.path} ${url}`, () => renderPassportPage(passport, { locale, path: req.path, url }));
+    res.type("text/html; charset=utf-8").set("content-language", locale).send(html);
   }
 
   const run = (handler: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response) => {
@@ -94,7 +105,12 @@ export function createPassportRouter(parameters: PassportRouterParameters): expr
       if (limited(req, res)) return;
       const raw = String(req.params.lotId);
       if (!LOT_ID.test(raw) || !fitsReadModelId(BigInt(raw))) return refuse(req, res, 400, "invalid_lot_id", "notFoundTitle", "badLotId", { value: raw.slice(0, 40) });
-      await answer(req, res, BigInt(raw), null);
+      const lotId = BigInt(raw);
+      const page = await cache.get(raw, async (): Promise<PassportBuild> => {
+        const passport = await buildPassport(sources, lotId, null);
+        return passport ? { passport, missing: null } : { passport: null, missing: "lot" };
+      });
+      answer(req, res, page, () => refuse(req, res, 404, "lot_not_found", "notFoundTitle", "notFoundLot", { lotId: raw }));
     }),
   );
 
@@ -107,9 +123,18 @@ export function createPassportRouter(parameters: PassportRouterParameters): expr
       const checked = checkGtin(gtin);
       if (!checked.ok) return refuse(req, res, 404, "invalid_gtin", "notFoundTitle", "badGtin", (locale) => ({ gtin: gtin.slice(0, 20), reason: gtinProblem(locale, gtin) ?? checked.reason }));
       if (!BATCH_PATTERN.test(batch)) return refuse(req, res, 404, "invalid_batch", "notFoundTitle", "badBatch", { batch: batch.slice(0, 40) });
-      const product = await findProduct(parameters.db, checked.gtin14, batch);
-      if (!product) return refuse(req, res, 404, "unknown_product", "notFoundTitle", "unknownProduct", { gtin: checked.gtin14, batch });
-      await answer(req, res, product.lotId, product);
+      const { gtin14 } = checked;
+      const page = await cache.get(`01/${gtin14}/10/${batch}`, async (): Promise<PassportBuild> => {
+        const product = await findProduct(parameters.db, gtin14, batch);
+        if (!product) return { passport: null, missing: "product" };
+        const passport = await buildPassport(sources, product.lotId, product);
+        return passport ? { passport, missing: null } : { passport: null, missing: "lot" };
+      });
+      answer(req, res, page, (what) =>
+        what === "product"
+          ? refuse(req, res, 404, "unknown_product", "notFoundTitle", "unknownProduct", { gtin: gtin14, batch })
+          : refuse(req, res, 404, "lot_not_found", "notFoundTitle", "notFoundLot", { lotId: `${gtin14}/${batch}` }),
+      );
     }),
   );
 
@@ -124,14 +149,10 @@ export function createPassportRouter(parameters: PassportRouterParameters): expr
   return router;
 }
 
-/** ETag over the data and the block it was checked at (not the wall-clock time of the check). */
-function etagOf(passport: LotPassport, variant: string): string {
-  const { checkedAt: _checkedAt, ...verification } = passport.verification;
-  return createHash("sha256")
-    .update(JSON.stringify({ ...passport, verification }))
-    .update(`\n${variant}`)
-    .digest("base64url")
-    .slice(0, 27);
+/** The block of the indexer's checkpoint (null before it has one). */
+async function checkpointBlock(db: PassportSources["db"]): Promise<number | null> {
+  const { rows } = await db.query<{ block_number: string | number }>("select block_number from indexer_checkpoint order by block_number desc limit 1");
+  return rows[0] ? Number(rows[0].block_number) : null;
 }
 
 function matches(header: string | undefined, etag: string): boolean {
