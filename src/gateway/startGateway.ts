@@ -31,6 +31,7 @@ import { ensureRelayerAccount } from "../relay/relayerAccount";
 import { RelayWorker } from "../relay/worker";
 import { createQrRouter } from "../web/qrRoutes";
 import { createPassportRouter } from "../web/passport/router";
+import { createPassportCache, type PassportCache } from "../web/passport/passportCache";
 import { startControlSocket, type ControlSocket } from "./controlSocket";
 import { GatewayStartError, connectChain } from "./connectChain";
 import { lockDataDir } from "./dataDirLock";
@@ -73,6 +74,8 @@ export type Gateway = {
   /** The cooperatives' plots (overlap index, versions) and the capacity rule. */
   plots: PlotRegistry;
   capacity: DeliveryCapacity;
+  /** The public lot pages kept (one build and chain check per lot and block). */
+  pages: PassportCache;
   evidence: EvidenceStore;
   stop(): Promise<void>;
 };
@@ -150,6 +153,18 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
     let publicUrl = config.publicUrl ?? "";
     const publicBase = () => publicUrl;
     const tokenCache: TokenCache = createTokenCache(5_000);
+    // The lot pages: built and checked once per lot and block of the read model.
+    const pages = createPassportCache({ indexedBlock: () => indexer.status().indexedBlock });
+    const passportRouter = createPassportRouter({
+      db,
+      evidence,
+      rpc: jsonRpcClient(chain.url),
+      chainId,
+      contracts: { LotRegistry: registry, AttestationRegistry: deployments.contracts.AttestationRegistry?.address ?? null },
+      cache: pages,
+      limiter: createRateLimiter({ capacity: config.rateLimits.pagesPerIp * 10, perSecond: config.rateLimits.pagesPerIp }),
+      onError: (error) => logger.error({ err: error }, "lot page failed"),
+    });
     const app = createApp({
       db,
       logger,
@@ -167,24 +182,13 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
         { path: "/", router: createIpfsGatewayRouter(evidence) },
         { path: "/", router: createQrRouter({ db, publicBase }) },
         // The public lot page (after the QR routes: it answers any other path under /l and /01).
-        {
-          path: "/",
-          router: createPassportRouter({
-            db,
-            evidence,
-            rpc: jsonRpcClient(chain.url),
-            chainId,
-            contracts: { LotRegistry: registry, AttestationRegistry: deployments.contracts.AttestationRegistry?.address ?? null },
-            indexedBlock: () => indexer.status().indexedBlock,
-            limiter: createRateLimiter({ capacity: config.rateLimits.pagesPerIp * 10, perSecond: config.rateLimits.pagesPerIp }),
-            onError: (error) => logger.error({ err: error }, "lot page failed"),
-          }),
-        },
+        { path: "/", router: passportRouter },
       ],
       readiness: { ...readinessChecks({ provider, db, evidence, worker, writer }), indexer: () => indexer.readiness() },
       errorMappers: [relayErrorMapper],
       tokenCache,
       trustedProxies: config.trustedProxies,
+      shortcuts: [passportRouter.shortcut],
       limits: {
         perToken: createRateLimiter({ capacity: config.rateLimits.perToken * 3, perSecond: config.rateLimits.perToken }),
         perIp: createRateLimiter({ capacity: config.rateLimits.perIp * 3, perSecond: config.rateLimits.perIp }),
@@ -226,6 +230,7 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
       evidence,
       plots,
       capacity,
+      pages,
       stop() {
         stopping ??= (async () => {
           logger.info("gateway stopping: draining the relay");

@@ -31,7 +31,7 @@ export type CachedPassport = {
   /** Hash of the page's content (everything but the wall-clock time of the check). */
   readonly digest: string;
   /** Rendered bodies by variant (language, path, URL); bounded. */
-  readonly bodies: Map<string, string>;
+  readonly bodies: Map<string, Buffer>;
 };
 
 /** What a build finds: the checked page, or what is missing. */
@@ -40,6 +40,11 @@ export type PassportBuild = { passport: LotPassport; missing: null } | { passpor
 export type PassportCache = {
   /** The page under `key` (a lot id, or a Digital Link), built by `build` unless the one kept is current. */
   get(key: string, build: () => Promise<PassportBuild>): Promise<CachedPassport>;
+  /**
+   * The page under `key` if the one kept is current, without waiting: null when it is not kept,
+   * is older than the read model, or the read model's block is not known at once.
+   */
+  peek(key: string): CachedPassport | null;
   /** Forgets every page (the next view of each builds it). */
   clear(): void;
   readonly stats: { hits: number; builds: number };
@@ -73,6 +78,14 @@ export function createPassportCache({ indexedBlock, maxEntries = 2_000 }: Passpo
   return {
     stats,
     clear: () => entries.clear(),
+    peek(key) {
+      const block = indexedBlock();
+      if (typeof block !== "number") return null;
+      const entry = entries.get(key);
+      if (!fresh(entry, block)) return null;
+      stats.hits += 1;
+      return entry;
+    },
     async get(key, build) {
       const block = await indexedBlock();
       const entry = entries.get(key);
@@ -101,11 +114,11 @@ function digestOf(passport: LotPassport | null): string {
     .slice(0, 27);
 }
 
-/** A rendered body of `entry` for `variant`, made once. */
-export function bodyOf(entry: CachedPassport, variant: string, render: () => string): string {
+/** A rendered body of `entry` for `variant`, made (and encoded) once. */
+export function bodyOf(entry: CachedPassport, variant: string, render: () => string): Buffer {
   let body = entry.bodies.get(variant);
   if (body === undefined) {
-    body = render();
+    body = Buffer.from(render());
     if (entry.bodies.size >= MAX_BODIES) entry.bodies.delete(entry.bodies.keys().next().value!);
     entry.bodies.set(variant, body);
   }

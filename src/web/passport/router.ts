@@ -4,7 +4,7 @@ import { fitsReadModelId } from "../../indexer/queries";
 import { BATCH_PATTERN, checkGtin, findProduct, gtinCheckDigit } from "../../products";
 import { message, pickLocale, type Locale, type MessageKey } from "../i18n";
 import { buildPassport, PassportTooLargeError, type PassportSources } from "./buildPassport";
-import { bodyOf, createPassportCache, type CachedPassport, type PassportBuild } from "./passportCache";
+import { bodyOf, createPassportCache, type CachedPassport, type PassportBuild, type PassportCache } from "./passportCache";
 import { renderMessagePage, renderPassportPage } from "./render";
 
 export type PassportRouterParameters = PassportSources & {
@@ -20,6 +20,8 @@ export type PassportRouterParameters = PassportSources & {
    * is built and checked once per lot and block. Default: the indexer's checkpoint, read per view.
    */
   indexedBlock?: () => number | null | Promise<number | null>;
+  /** The pages kept (default: a cache of its own over `indexedBlock`). */
+  cache?: PassportCache;
   onError?: (error: unknown) => void;
 };
 
@@ -48,12 +50,20 @@ export function gtinProblem(locale: Locale, gtin: string): string | null {
  * the GS1 Digital Link `GET /01/{gtin}/10/{batch}`, as HTML or, with `?format=json` or
  * `Accept: application/json`, as the machine-readable twin `firstmile verify` checks.
  */
-export function createPassportRouter(parameters: PassportRouterParameters): express.Router {
+export type PassportRouter = express.Router & {
+  /**
+   * For the app's short path: the step that answers `req` (a GET of a page kept at the read
+   * model's current block) the way the router would, or null to let the router answer it.
+   */
+  shortcut(req: Request): ((req: Request, res: Response) => void) | null;
+};
+
+export function createPassportRouter(parameters: PassportRouterParameters): PassportRouter {
   const router = express.Router();
   const limiter = parameters.limiter ?? createRateLimiter({ capacity: 30, perSecond: 3 });
   const maxAge = parameters.maxAgeSeconds ?? 5;
   const sources: PassportSources = { ...parameters, nameCache: parameters.nameCache ?? new Map() };
-  const cache = createPassportCache({ indexedBlock: parameters.indexedBlock ?? (() => checkpointBlock(parameters.db)) });
+  const cache = parameters.cache ?? createPassportCache({ indexedBlock: parameters.indexedBlock ?? (() => checkpointBlock(parameters.db)) });
 
   const wantsJson = (req: Request) => req.query.format === "json" || (req.query.format === undefined && req.accepts(["html", "json"]) === "json");
   const localeOf = (req: Request): Locale => pickLocale(req.query.lang, req.get("accept-language"));
@@ -86,7 +96,7 @@ export function createPassportRouter(parameters: PassportRouterParameters): expr
     res.set(SECURITY_HEADERS).set({ etag, "cache-control": `public, max-age=${maxAge}`, vary: "Accept, Accept-Language" });
     if (matches(req.get("if-none-match"), etag)) return res.status(304).end();
     if (json) return res.type("application/json").send(bodyOf(page, "json", () => JSON.stringify(passport)));
-    const url = `${req.protocol}://${req.get("host") ?? "localhost"}${req.originalUrl.split("?")[0]}`;
+    const url = `${req.protocol}://${req.get("host") ?? "localhost"}${(req.originalUrl ?? req.url).split("?")[0]}`;
     const html = bodyOf(page, `${locale} ${req.path} ${url}`, () => renderPassportPage(passport, { locale, path: req.path, url }));
     res.type("text/html; charset=utf-8").set("content-language", locale).send(html);
   }
@@ -146,7 +156,32 @@ export function createPassportRouter(parameters: PassportRouterParameters): expr
   router.get("/01", malformed);
   router.use("/01", (req, res, next) => (req.method === "GET" || req.method === "HEAD" ? malformed(req, res) : next()));
   router.use("/l", (req, res, next) => (req.method === "GET" || req.method === "HEAD" ? malformed(req, res) : next()));
-  return router;
+
+  // A page kept at the current block needs no route matching, SQL or chain: answered at once, with
+  // the same limit, headers and body as through the routes above.
+  const shortcut = (req: Request) => {
+    if (req.method !== "GET" && req.method !== "HEAD") return null;
+    const key = pageKey(req.url ?? "");
+    const page = key === null ? null : cache.peek(key);
+    if (!page?.passport) return null;
+    return (req: Request, res: Response) => {
+      if (limited(req, res)) return;
+      answer(req, res, page, () => {});
+    };
+  };
+  return Object.assign(router, { shortcut });
+}
+
+/** The cache key of a lot page's URL (`/l/{lotId}`, `/01/{gtin}/10/{batch}`), or null for any other. */
+function pageKey(url: string): string | null {
+  const query = url.indexOf("?");
+  const path = query === -1 ? url : url.slice(0, query);
+  const lot = /^\/l\/([1-9]\d{0,18})$/.exec(path);
+  if (lot) return fitsReadModelId(BigInt(lot[1]!)) ? lot[1]! : null;
+  const link = /^\/01\/(\d{8,14})\/10\/([^/%]{1,20})$/.exec(path);
+  if (!link || !BATCH_PATTERN.test(link[2]!)) return null;
+  const checked = checkGtin(link[1]!);
+  return checked.ok ? `01/${checked.gtin14}/10/${link[2]}` : null;
 }
 
 /** The block of the indexer's checkpoint (null before it has one). */
