@@ -97,10 +97,18 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
   };
 
   stack.push({ name: "data dir lock", stop: async () => lock.release() });
+  // One line per phase with the seconds it took, so whoever waits knows what for.
+  let phaseStarted = performance.now();
+  const phase = (what: string) => {
+    const now = performance.now();
+    log(`ready     ${what} (${((now - phaseStarted) / 1000).toFixed(1)} s)`);
+    phaseStarted = now;
+  };
 
   try {
     // Chain.
     const chain = await connectChain(config, log);
+    phase(chain.embedded ? "chain: embedded node and contracts" : "chain: node and contracts");
     stack.push({ name: "chain", stop: () => chain.stop() });
     const { provider, deployments, governor, chainId, forwarder, registry } = chain;
     const chainUrl = chain.url;
@@ -113,12 +121,14 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
     if (migrations.applied.length > 0) log(`database: applied ${migrations.applied.map((m) => m.file).join(", ")}`);
     const { keystore, notices } = await openKeystore({ db, config: config.keystore, logger });
     for (const notice of notices) log(`keystore: ${notice}`);
+    phase("database and keystore");
     const evidence: EvidenceStore = await openEvidenceStore(evidenceStoreConfig(config), evidenceLimitsFrom(config));
     stack.push({ name: "evidence", stop: () => evidence.close() });
     // The plots' overlap index and the origins the capacity rule knows, loaded from SQL.
     const plots = await PlotRegistry.load(db, config.plots);
     const capacity = new DeliveryCapacity(db, plots);
     const imports: ImportContext = { db, plots, capacity, sealer: keystore.records, evidence, maxAttempts: config.relay.maxAttempts, maxBytes: config.imports.maxBytes };
+    phase("evidence store and plots");
 
     // Relayer and worker.
     const relayer = await ensureRelayerAccount({ db, keystore, provider, chainId, registry, governor, log });
@@ -194,6 +204,7 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
         perIp: createRateLimiter({ capacity: config.rateLimits.perIp * 3, perSecond: config.rateLimits.perIp }),
       },
     });
+    phase("relay worker and indexer");
     const server = await listen(app, config.http.port, config.http.host);
     stack.push({ name: "http", stop: () => closeServer(server) });
     const url = `http://${formatHost(config.http.host)}:${(server.address() as AddressInfo).port}`;
@@ -215,6 +226,7 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
       log(`control socket: not available (${(error as Error).message}); members commands need the gateway stopped`);
     }
 
+    phase("HTTP and control socket");
     logger.info({ url, chain: redactUrl(chainUrl), relayer: relayer.signer.address }, "gateway started");
     let stopping: Promise<void> | null = null;
     return {

@@ -93,12 +93,22 @@ export function createPassportRouter(parameters: PassportRouterParameters): Pass
     const locale = localeOf(req);
     const variant = json ? "json" : locale;
     const etag = `W/"${page.digest}.${variant}"`;
-    res.set(SECURITY_HEADERS).set({ etag, "cache-control": `public, max-age=${maxAge}`, vary: "Accept, Accept-Language" });
-    if (matches(req.get("if-none-match"), etag)) return res.status(304).end();
-    if (json) return res.type("application/json").send(bodyOf(page, "json", () => JSON.stringify(passport)));
-    const url = `${req.protocol}://${req.get("host") ?? "localhost"}${(req.originalUrl ?? req.url).split("?")[0]}`;
-    const html = bodyOf(page, `${locale} ${req.path} ${url}`, () => renderPassportPage(passport, { locale, path: req.path, url }));
-    res.type("text/html; charset=utf-8").set("content-language", locale).send(html);
+    const headers: Record<string, string | number> = { ...SECURITY_HEADERS, etag, "cache-control": `public, max-age=${maxAge}`, vary: "Accept, Accept-Language" };
+    // Written at once (no per-header checks): a kept page is most of what the gateway sends.
+    if (matches(req.get("if-none-match"), etag)) return void res.writeHead(304, headers).end();
+    let body: Buffer;
+    if (json) {
+      body = bodyOf(page, "json", () => JSON.stringify(passport));
+      headers["content-type"] = "application/json; charset=utf-8";
+    } else {
+      const url = `${req.protocol}://${req.get("host") ?? "localhost"}${(req.originalUrl ?? req.url).split("?")[0]}`;
+      body = bodyOf(page, `${locale} ${req.path} ${url}`, () => renderPassportPage(passport, { locale, path: req.path, url }));
+      headers["content-type"] = "text/html; charset=utf-8";
+      headers["content-language"] = locale;
+    }
+    headers["content-length"] = body.length;
+    res.writeHead(200, headers);
+    res.end(req.method === "HEAD" ? undefined : body);
   }
 
   const run = (handler: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response) => {
