@@ -160,6 +160,7 @@ async function main(): Promise<void> {
     figures.static_per_s = figures.static_per_s_200!;
     figures.page_vs_static = round(figures.pages_per_s / figures.static_per_s, 2);
     figures.page_builds = readStats().builds - before.builds;
+    figures.page_rechecks = readStats().rechecks - before.rechecks;
     figures.page_bytes = body.length;
 
     // A command as an operator types it, while the gateway runs (it answers through the control socket).
@@ -178,6 +179,7 @@ async function main(): Promise<void> {
         ["p99_ms_200 (target <= 100)", figures.p99_ms_200!],
         ["p99_ms_1000", figures.p99_ms_1000!],
         ["page builds during the run", figures.page_builds],
+        ["pages rechecked (rows unchanged) during the run", figures.page_rechecks],
         ["page bytes", figures.page_bytes],
         ["cli_members_list_s (target <= 2)", figures.cli_members_list_s],
         ["seed or reopen, s", round(seedS)],

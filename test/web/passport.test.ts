@@ -355,6 +355,10 @@ describe("public lot page, its JSON twin and firstmile verify (real gateway)", f
       expect(refused.length).to.be.greaterThan(0);
       expect(refused[0]!.headers.get("retry-after")).to.match(/^\d+$/);
       expect(refused[0]!.headers.get("content-type")).to.match(/^text\/html/);
+      // A page kept from an earlier view (answered without the router) counts against the same bucket.
+      const kept = await page(`/l/${dry}`);
+      expect(kept.status).to.equal(429);
+      expect(kept.headers.get("retry-after")).to.match(/^\d+$/);
     });
   });
 });

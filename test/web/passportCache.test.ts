@@ -33,7 +33,7 @@ describe("passport cache: one build and chain check per lot and indexed block", 
     expect(builds).to.equal(1);
     expect(cache.peek("7")).to.equal(pages[0]);
     expect(cache.peek("8")).to.equal(null);
-    expect(cache.stats).to.deep.equal({ hits: 2, builds: 1 });
+    expect(cache.stats).to.deep.equal({ hits: 2, builds: 1, rechecks: 0 });
     block = 101;
     expect(cache.peek("7"), "older than the read model").to.equal(null);
   });
@@ -52,6 +52,29 @@ describe("passport cache: one build and chain check per lot and indexed block", 
     expect(next.passport!.verification.ok).to.equal(false);
     expect(next.passport!.verification.block.number).to.equal(101);
     expect(next.digest).to.not.equal(first.digest);
+  });
+
+  it("at a later block, makes the page again by its recheck while that can, and builds it when the recheck says no", async function () {
+    const cache = createPassportCache({ indexedBlock: () => block });
+    let rechecks = 0;
+    let unchanged = true;
+    const withRecheck = async (): Promise<PassportBuild> => ({ ...(await build()), recheck });
+    const recheck = async (): Promise<PassportBuild | null> => {
+      rechecks += 1;
+      return unchanged ? { passport: built(block!), missing: null, recheck } : null;
+    };
+    await cache.get("7", withRecheck);
+    block = 101;
+    const again = await cache.get("7", withRecheck);
+    expect([builds, rechecks]).to.deep.equal([1, 1]);
+    expect(again.passport!.verification.block.number).to.equal(101);
+    unchanged = false;
+    block = 102;
+    mismatchesNext = [{ kind: "readModel", lotId: "7", field: "grams", shown: "1", events: "2", what: "lot 7: grams" }];
+    const rebuilt = await cache.get("7", withRecheck);
+    expect([builds, rechecks]).to.deep.equal([2, 2]);
+    expect(rebuilt.passport!.verification.ok).to.equal(false);
+    expect(cache.stats).to.deep.include({ builds: 2, rechecks: 1 });
   });
 
   it("keeps nothing while the read model holds no block, nor a page whose chain did not answer", async function () {

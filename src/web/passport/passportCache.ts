@@ -32,10 +32,18 @@ export type CachedPassport = {
   readonly digest: string;
   /** Rendered bodies by variant (language, path, URL); bounded. */
   readonly bodies: Map<string, Buffer>;
+  /** See `PassportBuild.recheck`. */
+  readonly recheck: (() => Promise<PassportBuild | null>) | undefined;
 };
 
-/** What a build finds: the checked page, or what is missing. */
-export type PassportBuild = { passport: LotPassport; missing: null } | { passport: null; missing: "lot" | "product" };
+/**
+ * What a build finds: the checked page, or what is missing. `recheck`, when given, makes the same
+ * page at a later block for less than a build (its rows unchanged, checked against the chain
+ * again), or answers null when only a build will do.
+ */
+export type PassportBuild = ({ passport: LotPassport; missing: null } | { passport: null; missing: "lot" | "product" }) & {
+  recheck?: (() => Promise<PassportBuild | null>) | undefined;
+};
 
 export type PassportCache = {
   /** The page under `key` (a lot id, or a Digital Link), built by `build` unless the one kept is current. */
@@ -47,7 +55,8 @@ export type PassportCache = {
   peek(key: string): CachedPassport | null;
   /** Forgets every page (the next view of each builds it). */
   clear(): void;
-  readonly stats: { hits: number; builds: number };
+  /** Views answered from a kept page, full builds, pages made again by a recheck. */
+  readonly stats: { hits: number; builds: number; rechecks: number };
 };
 
 const MAX_BODIES = 16;
@@ -55,18 +64,20 @@ const MAX_BODIES = 16;
 export function createPassportCache({ indexedBlock, maxEntries = 2_000 }: PassportCacheParameters): PassportCache {
   const entries = new Map<string, CachedPassport>();
   const building = new Map<string, { atLeast: number | null; promise: Promise<CachedPassport> }>();
-  const stats = { hits: 0, builds: 0 };
+  const stats = { hits: 0, builds: 0, rechecks: 0 };
 
   const fresh = (entry: CachedPassport | undefined, block: number | null): entry is CachedPassport =>
     entry !== undefined && entry.block !== null && block !== null && entry.block >= block;
 
   async function rebuild(key: string, build: () => Promise<PassportBuild>, block: number | null): Promise<CachedPassport> {
-    stats.builds += 1;
-    const { passport, missing } = await build();
+    const rechecked = (await entries.get(key)?.recheck?.()) ?? null;
+    if (rechecked) stats.rechecks += 1;
+    else stats.builds += 1;
+    const { passport, missing, recheck } = rechecked ?? (await build());
     // The chain not answering is no result to keep: the next view asks again.
     const transient = passport?.verification.mismatches.some((m) => m.kind === "chain") ?? false;
     const builtAt = passport ? passport.verification.block.number : block;
-    const entry: CachedPassport = { block: transient ? null : builtAt, passport, missing, digest: digestOf(passport), bodies: new Map() };
+    const entry: CachedPassport = { block: transient ? null : builtAt, passport, missing, digest: digestOf(passport), bodies: new Map(), recheck };
     if (entry.block !== null) {
       entries.delete(key);
       entries.set(key, entry);

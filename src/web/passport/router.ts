@@ -1,11 +1,12 @@
 import express, { type Request, type Response } from "express";
 import { createRateLimiter, type RateLimiter } from "../../api/rateLimit";
 import { fitsReadModelId } from "../../indexer/queries";
-import { BATCH_PATTERN, checkGtin, findProduct, gtinCheckDigit } from "../../products";
+import { BATCH_PATTERN, checkGtin, findProduct, gtinCheckDigit, type Product } from "../../products";
 import { message, pickLocale, type Locale, type MessageKey } from "../i18n";
-import { buildPassport, PassportTooLargeError, type PassportSources } from "./buildPassport";
+import { buildPassportWithDigest, recheckPassport, PassportTooLargeError, type PassportSources } from "./buildPassport";
 import { bodyOf, createPassportCache, type CachedPassport, type PassportBuild, type PassportCache } from "./passportCache";
 import { renderMessagePage, renderPassportPage } from "./render";
+import type { LotPassport } from "./types";
 
 export type PassportRouterParameters = PassportSources & {
   /** Public per-IP limit (default: bursts of 30, 3 pages a second). */
@@ -64,6 +65,17 @@ export function createPassportRouter(parameters: PassportRouterParameters): Pass
   const maxAge = parameters.maxAgeSeconds ?? 5;
   const sources: PassportSources = { ...parameters, nameCache: parameters.nameCache ?? new Map() };
   const cache = parameters.cache ?? createPassportCache({ indexedBlock: parameters.indexedBlock ?? (() => checkpointBlock(parameters.db)) });
+
+  /** A page built, with the way to make it again at a later block while its rows are unchanged. */
+  async function keptBuild(lotId: bigint, product: Product | null): Promise<PassportBuild> {
+    const built = await buildPassportWithDigest(sources, lotId, product);
+    if (!built) return { passport: null, missing: "lot" };
+    const again = (kept: { passport: LotPassport; digest: string }): PassportBuild["recheck"] => async () => {
+      const passport = await recheckPassport(sources, kept);
+      return passport ? { passport, missing: null, recheck: again({ passport, digest: kept.digest }) } : null;
+    };
+    return { passport: built.passport, missing: null, recheck: again(built) };
+  }
 
   const wantsJson = (req: Request) => req.query.format === "json" || (req.query.format === undefined && req.accepts(["html", "json"]) === "json");
   const localeOf = (req: Request): Locale => pickLocale(req.query.lang, req.get("accept-language"));
@@ -126,10 +138,7 @@ export function createPassportRouter(parameters: PassportRouterParameters): Pass
       const raw = String(req.params.lotId);
       if (!LOT_ID.test(raw) || !fitsReadModelId(BigInt(raw))) return refuse(req, res, 400, "invalid_lot_id", "notFoundTitle", "badLotId", { value: raw.slice(0, 40) });
       const lotId = BigInt(raw);
-      const page = await cache.get(raw, async (): Promise<PassportBuild> => {
-        const passport = await buildPassport(sources, lotId, null);
-        return passport ? { passport, missing: null } : { passport: null, missing: "lot" };
-      });
+      const page = await cache.get(raw, () => keptBuild(lotId, null));
       answer(req, res, page, () => refuse(req, res, 404, "lot_not_found", "notFoundTitle", "notFoundLot", { lotId: raw }));
     }),
   );
@@ -147,8 +156,7 @@ export function createPassportRouter(parameters: PassportRouterParameters): Pass
       const page = await cache.get(`01/${gtin14}/10/${batch}`, async (): Promise<PassportBuild> => {
         const product = await findProduct(parameters.db, gtin14, batch);
         if (!product) return { passport: null, missing: "product" };
-        const passport = await buildPassport(sources, product.lotId, product);
-        return passport ? { passport, missing: null } : { passport: null, missing: "lot" };
+        return keptBuild(product.lotId, product);
       });
       answer(req, res, page, (what) =>
         what === "product"
