@@ -3,13 +3,13 @@
  * soon as it has its answer, for the demo's chocolate bar page (its GS1 Digital Link) and its JSON
  * twin, on the embedded default (anvil at one block a second, PGlite on its worker thread, the
  * indexer following), with the per-IP limits raised for the run (the clients share one address).
- * The baseline, in the same run and the same process: a static body of the page's size served by
- * `node:http`, to the same clients. The clients run on a worker thread of their own.
+ * The baseline, in the same run and the same process: static bodies of the page's and the twin's
+ * sizes served by `node:http`, asked for by the same clients in the same alternation. The clients run on a worker thread of their own.
  *
  * Figures:
  * - pages_per_s: pages (HTML and JSON alternately) answered per second with 200 clients
  * - p50_ms_200, p99_ms_200, p50_ms_1000, p99_ms_1000, pages_per_s_1000: latency and rate per crowd
- * - static_per_s: the static body's rate with 200 clients; page_vs_static: pages_per_s / static_per_s
+ * - static_per_s: the static bodies' rate with 200 clients; page_vs_static: pages_per_s / static_per_s
  * - page_builds: how many times a page was built and checked against the chain during the run
  * - cli_members_list_s: `firstmile members list` against the running gateway, end to end (a new node process)
  * - load_average_1m, cpus: the machine's load when measured (the figures are wall-clock)
@@ -130,15 +130,20 @@ async function main(): Promise<void> {
     const html = await (await fetch(pageUrl)).text();
     if (!html.includes("Verified against the blockchain")) throw new Error(`the chocolate bar's page is not verified: ${html.slice(0, 200)}`);
 
-    // The baseline: the same bytes, from the same process, without Express, SQL or chain.
+    // The baseline: the same bytes (the page and its twin, asked for alternately as above), from
+    // the same process, without Express, SQL or chain.
     const body = Buffer.from(html);
-    const server = http.createServer((_req, res) => {
-      res.writeHead(200, { "content-type": "text/html; charset=utf-8", "content-length": body.length, "cache-control": "public, max-age=5" });
-      res.end(body);
+    const twin = Buffer.from(await (await fetch(`${pageUrl}?format=json`)).arrayBuffer());
+    const server = http.createServer((req, res) => {
+      const json = req.url?.endsWith("?format=json") === true;
+      const bytes = json ? twin : body;
+      res.writeHead(200, { "content-type": json ? "application/json" : "text/html; charset=utf-8", "content-length": bytes.length, "cache-control": "public, max-age=5" });
+      res.end(bytes);
     });
     servers.push(server);
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const staticUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/page.html`;
+    const staticBase = `http://127.0.0.1:${(server.address() as AddressInfo).port}/page`;
+    const staticUrls = [staticBase, `${staticBase}?format=json`];
 
     await crowd(urls, 50, 1); // warm-up: connections, JIT, the page's first build
     const rows: Array<Array<string | number>> = [];
@@ -147,9 +152,9 @@ async function main(): Promise<void> {
     const before = readStats();
     for (const clients of CROWDS) {
       const pages = await crowd(urls, clients, SECONDS);
-      const statics = await crowd([staticUrl], clients, SECONDS);
+      const statics = await crowd(staticUrls, clients, SECONDS);
       rows.push([`page + twin, ${clients} clients`, round(pages.perS), round(pages.p50), round(pages.p99), pages.failed]);
-      rows.push([`static file, ${clients} clients`, round(statics.perS), round(statics.p50), round(statics.p99), statics.failed]);
+      rows.push([`static files, ${clients} clients`, round(statics.perS), round(statics.p50), round(statics.p99), statics.failed]);
       figures[`pages_per_s_${clients}`] = round(pages.perS);
       figures[`p50_ms_${clients}`] = round(pages.p50);
       figures[`p99_ms_${clients}`] = round(pages.p99);
@@ -162,6 +167,7 @@ async function main(): Promise<void> {
     figures.page_builds = readStats().builds - before.builds;
     figures.page_rechecks = readStats().rechecks - before.rechecks;
     figures.page_bytes = body.length;
+    figures.twin_bytes = twin.length;
 
     // A command as an operator types it, while the gateway runs (it answers through the control socket).
     const cliEnv = { ...process.env, FIRSTMILE_DATA_DIR: dataDir, FIRSTMILE_LOG_LEVEL: "silent" };
@@ -180,7 +186,7 @@ async function main(): Promise<void> {
         ["p99_ms_1000", figures.p99_ms_1000!],
         ["page builds during the run", figures.page_builds],
         ["pages rechecked (rows unchanged) during the run", figures.page_rechecks],
-        ["page bytes", figures.page_bytes],
+        ["page and twin bytes", `${figures.page_bytes}, ${figures.twin_bytes}`],
         ["cli_members_list_s (target <= 2)", figures.cli_members_list_s],
         ["seed or reopen, s", round(seedS)],
         ["load average (1 min), cpus", `${figures.load_average_1m}, ${figures.cpus}`],
