@@ -25,6 +25,8 @@ const chosen = named !== undefined && Object.hasOwn(COMMANDS, named) ? [COMMANDS
 for (const load of chosen) load()(program);
 
 program.parseAsync().catch((error: unknown) => {
+  // A command's own exit override rethrows commander's "help shown" as an error with exit code 0.
+  if ((error as { code?: unknown; exitCode?: unknown }).code === "commander.helpDisplayed" || (error as { exitCode?: unknown }).exitCode === 0) process.exit(0);
   console.error(`firstmile: ${error instanceof Error ? error.message : String(error)}`);
   const exitCode = (error as { exitCode?: unknown }).exitCode;
   process.exit(typeof exitCode === "number" && exitCode > 0 ? exitCode : 1);
