@@ -14,6 +14,8 @@ import { EudrInputError, runEudrCheck, type EudrCheckContext } from "../eudr";
 import { readEudrCheckJob } from "../eudr/checkJob";
 import { addMember, issueMemberToken, listMembers, suspendMember } from "./memberAdmin";
 
+export { sendControlCommand } from "./controlClient";
+
 /**
  * While the gateway runs it holds the embedded database, so `firstmile members ...` cannot open
  * it. The gateway therefore listens on a Unix socket in the data dir (`gateway.sock`, mode 0600:
@@ -150,26 +152,6 @@ export async function startControlSocket(parameters: {
         server.closeIdleConnections();
       }),
   };
-}
-
-/** Sends one command to a running gateway's control socket; null if no gateway answers there. */
-export async function sendControlCommand(file: string, method: "GET" | "POST", path: string, body?: unknown): Promise<{ status: number; body: unknown } | null> {
-  if (!fs.existsSync(file)) return null;
-  return new Promise((resolve, reject) => {
-    const request = http.request({ socketPath: file, method, path, headers: { "content-type": "application/json" } }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on("data", (chunk: Buffer) => chunks.push(chunk));
-      response.on("end", () => {
-        try {
-          resolve({ status: response.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString("utf8")) });
-        } catch (error) {
-          reject(error);
-        }
-      });
-    });
-    request.on("error", (error: NodeJS.ErrnoException) => (error.code === "ECONNREFUSED" || error.code === "ENOENT" ? resolve(null) : reject(error)));
-    request.end(body === undefined ? undefined : JSON.stringify(body));
-  });
 }
 
 function answers(file: string): Promise<boolean> {

@@ -33,6 +33,7 @@ import { ensureRelayerAccount } from "../relay/relayerAccount";
 import { RelayWorker } from "../relay/worker";
 import { createQrRouter } from "../web/qrRoutes";
 import { createPassportRouter } from "../web/passport/router";
+import { createPassportCache, type PassportCache } from "../web/passport/passportCache";
 import { startControlSocket, type ControlSocket } from "./controlSocket";
 import { GatewayStartError, connectChain } from "./connectChain";
 import { lockDataDir } from "./dataDirLock";
@@ -75,6 +76,8 @@ export type Gateway = {
   /** The cooperatives' plots (overlap index, versions) and the capacity rule. */
   plots: PlotRegistry;
   capacity: DeliveryCapacity;
+  /** The public lot pages kept (one build and chain check per lot and block). */
+  pages: PassportCache;
   evidence: EvidenceStore;
   stop(): Promise<void>;
 };
@@ -96,10 +99,18 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
   };
 
   stack.push({ name: "data dir lock", stop: async () => lock.release() });
+  // One line per phase with the seconds it took, so whoever waits knows what for.
+  let phaseStarted = performance.now();
+  const phase = (what: string) => {
+    const now = performance.now();
+    log(`ready     ${what} (${((now - phaseStarted) / 1000).toFixed(1)} s)`);
+    phaseStarted = now;
+  };
 
   try {
     // Chain.
     const chain = await connectChain(config, log);
+    phase(chain.embedded ? "chain: embedded node and contracts" : "chain: node and contracts");
     stack.push({ name: "chain", stop: () => chain.stop() });
     const { provider, deployments, governor, chainId, forwarder, registry } = chain;
     const chainUrl = chain.url;
@@ -112,6 +123,7 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
     if (migrations.applied.length > 0) log(`database: applied ${migrations.applied.map((m) => m.file).join(", ")}`);
     const { keystore, notices } = await openKeystore({ db, config: config.keystore, logger });
     for (const notice of notices) log(`keystore: ${notice}`);
+    phase("database and keystore");
     const evidence: EvidenceStore = await openEvidenceStore(evidenceStoreConfig(config), evidenceLimitsFrom(config));
     stack.push({ name: "evidence", stop: () => evidence.close() });
     // The plots' overlap index and the origins the capacity rule knows, loaded from SQL.
@@ -122,6 +134,7 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
     const eudrChecks: EudrCheckContext | undefined = attestationRegistry
       ? { db, evidence, maxAttempts: config.relay.maxAttempts, prepareMonitor: monitorPreparer({ provider, registry, attestationRegistry, keystore }) }
       : undefined;
+    phase("evidence store and plots");
 
     // Relayer and worker.
     const relayer = await ensureRelayerAccount({ db, keystore, provider, chainId, registry, governor, log });
@@ -156,6 +169,18 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
     let publicUrl = config.publicUrl ?? "";
     const publicBase = () => publicUrl;
     const tokenCache: TokenCache = createTokenCache(5_000);
+    // The lot pages: built and checked once per lot and block of the read model.
+    const pages = createPassportCache({ indexedBlock: () => indexer.status().indexedBlock });
+    const passportRouter = createPassportRouter({
+      db,
+      evidence,
+      rpc: jsonRpcClient(chain.url),
+      chainId,
+      contracts: { LotRegistry: registry, AttestationRegistry: deployments.contracts.AttestationRegistry?.address ?? null },
+      cache: pages,
+      limiter: createRateLimiter({ capacity: config.rateLimits.pagesPerIp * 10, perSecond: config.rateLimits.pagesPerIp }),
+      onError: (error) => logger.error({ err: error }, "lot page failed"),
+    });
     const app = createApp({
       db,
       logger,
@@ -174,26 +199,19 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
         { path: "/", router: createIpfsGatewayRouter(evidence) },
         { path: "/", router: createQrRouter({ db, publicBase }) },
         // The public lot page (after the QR routes: it answers any other path under /l and /01).
-        {
-          path: "/",
-          router: createPassportRouter({
-            db,
-            evidence,
-            rpc: jsonRpcClient(chain.url),
-            chainId,
-            contracts: { LotRegistry: registry, AttestationRegistry: deployments.contracts.AttestationRegistry?.address ?? null },
-            onError: (error) => logger.error({ err: error }, "lot page failed"),
-          }),
-        },
+        { path: "/", router: passportRouter },
       ],
       readiness: { ...readinessChecks({ provider, db, evidence, worker, writer }), indexer: () => indexer.readiness() },
       errorMappers: [relayErrorMapper],
       tokenCache,
+      trustedProxies: config.trustedProxies,
+      shortcuts: [passportRouter.shortcut],
       limits: {
         perToken: createRateLimiter({ capacity: config.rateLimits.perToken * 3, perSecond: config.rateLimits.perToken }),
         perIp: createRateLimiter({ capacity: config.rateLimits.perIp * 3, perSecond: config.rateLimits.perIp }),
       },
     });
+    phase("relay worker and indexer");
     const server = await listen(app, config.http.port, config.http.host);
     stack.push({ name: "http", stop: () => closeServer(server) });
     const url = `http://${formatHost(config.http.host)}:${(server.address() as AddressInfo).port}`;
@@ -216,6 +234,7 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
       log(`control socket: not available (${(error as Error).message}); members commands need the gateway stopped`);
     }
 
+    phase("HTTP and control socket");
     logger.info({ url, chain: redactUrl(chainUrl), relayer: relayer.signer.address }, "gateway started");
     let stopping: Promise<void> | null = null;
     return {
@@ -231,6 +250,7 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
       evidence,
       plots,
       capacity,
+      pages,
       stop() {
         stopping ??= (async () => {
           logger.info("gateway stopping: draining the relay");

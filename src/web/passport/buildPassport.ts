@@ -23,6 +23,7 @@ import { eventFromJson, eventJsonFromRow, lotStateFromEvents } from "./events";
 import { memberProfileOf, type MemberProfile } from "./memberProfile";
 import type { LotPassport, PassportEvent, PassportEvidence, PassportLot, PassportMember, VerificationMismatch } from "./types";
 import { checkPassportAgainstChain, checkStatedValues, type BlockTag } from "./verify";
+import { dependenciesOf, dependencyDigest, nextChangeOf } from "./dependencies";
 
 /** The ancestry has more lots than one page may check. */
 export class PassportTooLargeError extends NonRetryableError {
@@ -56,6 +57,15 @@ export type PassportSources = {
  * with the chain, the read model's lot rows compared with the events. Null for an unknown lot.
  */
 export async function buildPassport(sources: PassportSources, lotId: bigint, product: Product | null = null): Promise<LotPassport | null> {
+  return (await buildPassportWithDigest(sources, lotId, product))?.passport ?? null;
+}
+
+/**
+ * `buildPassport`, and the digest of the rows the page was made from (`dependencyDigest`), read
+ * in the same snapshot: while the read model's rows give the same digest, the page is the same
+ * and only its chain check needs to be made again (`recheckPassport`).
+ */
+export async function buildPassportWithDigest(sources: PassportSources, lotId: bigint, product: Product | null = null): Promise<{ passport: LotPassport; digest: string } | null> {
   const { db, rpc } = sources;
   const snapshot = await readModelSnapshot(db, async (tx, indexedBlock) => {
     const block: BlockTag = indexedBlock ?? "latest";
@@ -91,7 +101,14 @@ export async function buildPassport(sources: PassportSources, lotId: bigint, pro
     const memberIds = [...new Set(Object.values(accounts))].slice(0, MAX_MEMBERS);
     const memberRows = await getMemberSummaries(tx, memberIds);
     const products = product ? [product] : await productsOfLot(tx, lotId);
-    return { block: { number: blockNumber, tag: block, time: blockTime }, lots, readModel, states, minted, origins, attestations, claims, accounts, memberRows, product: products[0] ?? null };
+    const origin = (lot: PassportLot) => (lot.events[0]!.event as { origin?: string }).origin ?? "";
+    const digest = await dependencyDigest(tx, {
+      lotIds: lots.map((lot) => lot.lotId),
+      origins: [...new Set(minted.flatMap((lot) => [origin(lot), origin(lot).toLowerCase()]))],
+      accounts: Object.keys(accounts),
+      memberIds: memberRows.map((row) => row.memberId),
+    });
+    return { block: { number: blockNumber, tag: block, time: blockTime }, lots, readModel, states, minted, origins, attestations, claims, accounts, memberRows, product: products[0] ?? null, digest };
   });
   if (!snapshot) return null;
 
@@ -184,7 +201,31 @@ export async function buildPassport(sources: PassportSources, lotId: bigint, pro
   mismatches.push(...checkStatedValues(passport));
   passport.verification.mismatches = mismatches;
   passport.verification.ok = mismatches.length === 0;
-  return passport;
+  return { passport, digest: snapshot.digest };
+}
+
+/**
+ * A verified page checked again at the read model's current block without building it: null (build
+ * it) unless the rows it was made from give the same digest, nothing it shows has expired since,
+ * and the chain still agrees with every head and attestation status it shows. So a page is never
+ * "verified" by this path when a full build would not say so: any difference means a full build.
+ */
+export async function recheckPassport(sources: PassportSources, kept: { passport: LotPassport; digest: string }): Promise<LotPassport | null> {
+  const { passport } = kept;
+  if (!passport.verification.ok) return null;
+  const now = await readModelSnapshot(sources.db, async (tx, indexedBlock) => (indexedBlock === null ? null : { block: indexedBlock, digest: await dependencyDigest(tx, dependenciesOf(passport)) }));
+  if (now === null || now.digest !== kept.digest) return null;
+  const blockInfo = await sources.rpc.call<{ number: string; timestamp: string } | null>("eth_getBlockByNumber", [`0x${now.block.toString(16)}`, false]);
+  if (!blockInfo) return null;
+  const blockTime = Number(blockInfo.timestamp) * 1000;
+  const nextChange = nextChangeOf(passport);
+  if (nextChange !== null && blockTime >= nextChange) return null;
+  const check = await checkPassportAgainstChain({ rpc: sources.rpc, passport, block: now.block });
+  if (check.mismatches.length > 0) return null;
+  return {
+    ...passport,
+    verification: { ...passport.verification, block: { number: Number(blockInfo.number), time: new Date(blockTime).toISOString() }, checkedAt: new Date().toISOString(), lotsChecked: check.lotsChecked, attestationsChecked: check.attestationsChecked },
+  };
 }
 
 /** The lot and every lot it was made from (following the derived events' inputs), by depth. */
