@@ -10,6 +10,8 @@ import { formByKey } from "../../src/lots/forms";
 import { registerPlot } from "../../src/origins";
 import { gtinCheckDigit, registerProduct } from "../../src/products";
 import { runVerify } from "../../src/cli/commands/verify";
+import { jsonRpcClient } from "../../src/chain/jsonRpc";
+import { verifyPassportIndependently } from "../../src/web/passport/verify";
 import { LOCALES, NAMES } from "../../src/web/i18n";
 import type { LotPassport } from "../../src/web/passport/types";
 import { AttestationRegistry__factory } from "../../typechain-types";
@@ -273,6 +275,21 @@ describe("public lot page, its JSON twin and firstmile verify (real gateway)", f
     expect(badUrl.code).to.equal(2);
     expect(badUrl.err).to.include("neither a lot id nor an http(s) URL");
     expect((await verifyCli(dry, rpc)).err).to.include("needs --gateway");
+  });
+
+  it("firstmile verify: a member's name or place that its metadata document does not say is named", async function () {
+    const twin = (await (await page(`/l/${dry}?format=json`)).json()) as LotPassport;
+    const member = twin.members.find((m) => m.memberId === coop.memberId)!;
+    expect(member.name).to.equal("Koperasi Tani Maju Parigi");
+    const rpc = jsonRpcClient(running.gateway.chain.url);
+    const honest = await verifyPassportIndependently({ passport: twin, rpc, evidenceGateway: running.gateway.url });
+    expect(honest.findings.filter((f) => !f.ok)).to.deep.equal([]);
+    for (const lie of [{ region: "Bogor, Jawa Barat" }, { name: "Koperasi Lain" }]) {
+      const forged = { ...twin, members: twin.members.map((m) => (m.memberId === coop.memberId ? { ...m, ...lie } : m)) };
+      const report = await verifyPassportIndependently({ passport: forged, rpc, evidenceGateway: running.gateway.url });
+      expect(report.ok, JSON.stringify(lie)).to.equal(false);
+      expect(report.findings.filter((f) => !f.ok).map((f) => f.what).join("\n")).to.include(`member ${coop.memberId}: shown as`);
+    }
   });
 
   describe("when the gateway's SQL is tampered with", function () {
