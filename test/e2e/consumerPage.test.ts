@@ -1,5 +1,4 @@
 import fs from "node:fs";
-import path from "node:path";
 import { Writable } from "node:stream";
 import { expect } from "chai";
 import { Command } from "commander";

@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { LOCALES, message, type Locale } from "../../src/web/i18n";
+import { claimLines } from "../../src/web/passport/claimLines";
 import { premiumSlot, renderPassportPage } from "../../src/web/passport/render";
 import { gtinProblem } from "../../src/web/passport/router";
 import type { LotPassport } from "../../src/web/passport/types";
@@ -37,6 +38,22 @@ describe("the lot page's first screen (pure)", () => {
     expect(textOf(render(many, "id"))).to.include("Kakao ditanam oleh 5 petani di 6 kebun di");
     expect(textOf(render(many, "th"))).to.include("ปลูกโดยเกษตรกร 5 ราย ใน 6 แปลง");
     expect(textOf(render(many, "vi"))).to.include("do 5 nông dân trồng trên 6 thửa đất");
+  });
+
+  it("counts a plot attested twice once, by its best status, and says how many of the deliveries a claim covers", () => {
+    const passport = cocoaPassport({ deliveries: 4, revoked: 0 });
+    const plot = passport.attestations.find((a) => a.subjectKind === "plot")!;
+    passport.attestations.push({ ...plot, uid: `0x${"e".repeat(64)}`, status: "revoked", revocation: { reason: 1, at: null } });
+    passport.attestations = passport.attestations.filter((a) => a.subjectKind === "plot" || a.lotId !== "103");
+    const lines = claimLines(passport);
+    expect(lines.map((l) => [l.subject, l.valid, l.revoked, l.total])).to.deep.equal([
+      ["plots", 4, 0, 4],
+      ["deliveries", 3, 0, 4],
+    ]);
+    expect(lines[0]!.attestations[0]!.status, "not valid ones first").to.equal("revoked");
+    const text = textOf(render(passport));
+    expect(text).to.include(": all 4 origin plots");
+    expect(text).to.include("Fair-price premium eligible 1.0: 3 of 4 deliveries");
   });
 
   it("shows raw uids and hashes only in the parts a reader opens", () => {
