@@ -197,7 +197,7 @@ describe("the consumer's page in a real browser (demo story, Chromium at 360 px)
         expect(await page.innerText("body")).to.include(demo.products.chocolate.name);
         await Promise.all([page.waitForURL(/\?lang=vi$/), page.click('nav a[hreflang="vi"]')]);
         expect(await page.getAttribute("html", "lang")).to.equal("vi");
-        expect(await page.innerText("#story")).to.match(new RegExp(`^${LOCALES.vi.commodityCocoa} được trồng trên 40 thửa đất`));
+        expect(await page.innerText("#story")).to.match(new RegExp(`^${LOCALES.vi.commodityCocoa} do 40 nông dân trồng trên 40 thửa đất`));
         expect(await page.innerText("#verification")).to.include(LOCALES.vi.verifiedOk);
       });
     });
