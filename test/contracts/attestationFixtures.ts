@@ -26,7 +26,7 @@ export const YEAR = 365n * DAY;
 /** `type(uint48).max`: a carried or marked claim without expiry. */
 export const NO_EXPIRY = (1n << 48n) - 1n;
 /** `IAttestationRegistry.ClaimState`. */
-export const ClaimState = { None: 0n, Carried: 1n, Marked: 2n, Spent: 3n, Withdrawn: 4n } as const;
+export const ClaimState = { None: 0n, Carried: 1n, Marked: 2n, Spent: 3n, Withdrawn: 4n, Origin: 5n } as const;
 
 /**
  * The network of `networkFixture` plus the attestation registry, set as the lot observer, with the
