@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { ZeroHash } from "ethers";
-import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { ILotRegistry } from "../../typechain-types";
 import { Form, delivery, digest, handOver, logsOf, mintLots, output, receiptOf } from "./fixtures";
@@ -91,9 +91,8 @@ describe("AttestationRegistry: the EUDR claim from an origin plot", function () 
       await attestPlot(network, clear);
       const revokedUid = await attestPlot(network, revoked);
       await network.attestations.connect(network.certifier).revoke(revokedUid, 2);
-      const block = await network.registry.runner!.provider!.getBlock("latest");
-      await attestPlot(network, expiring, BigInt(block!.timestamp) + 5n);
-      await network.registry.runner!.provider!.send("evm_increaseTime", [10]);
+      await attestPlot(network, expiring, BigInt(await time.latest()) + 5n);
+      await time.increase(10);
       const { receipt, lotIds } = await mintObserved(network, [
         fromPlot(Form.wetBeans, 1_000n, clear),
         fromPlot(Form.wetBeans, 1_000n, never),

@@ -90,7 +90,7 @@ export type PassportAttestation = {
 /** A claim the lot carries now (per scheme), as the indexer's `getLotCarriedClaims` says. */
 export type PassportClaim = {
   scheme: { id: number; name: string | null; model: string | null };
-  source: "direct" | "carried" | "marked" | null;
+  source: "direct" | "carried" | "marked" | "origin" | null;
   validUntil: string | null;
 };
 
