@@ -9,6 +9,7 @@ import { registerLabelsCommand } from "./commands/labels";
 import { registerVerifyCommand } from "./commands/verify";
 import { registerGovernanceCommand } from "./commands/governance";
 import { registerImportCommand } from "./commands/import";
+import { registerDdsCommand } from "./commands/dds";
 
 const program = new Command("firstmile").description("traceability for the first mile of rubber and cocoa");
 registerStartCommand(program);
@@ -20,6 +21,7 @@ registerLabelsCommand(program);
 registerVerifyCommand(program);
 registerGovernanceCommand(program);
 registerImportCommand(program);
+registerDdsCommand(program);
 
 program.parseAsync().catch((error: unknown) => {
   console.error(`firstmile: ${error instanceof Error ? error.message : String(error)}`);

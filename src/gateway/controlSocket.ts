@@ -10,6 +10,7 @@ import type { Database } from "../db/database";
 import { Role, type RoleName } from "../membership/roles";
 import { readLabelLots } from "../web/labelLots";
 import { IMPORT_KINDS, runImport, type ImportContext, type ImportKind } from "../imports";
+import { DdsCommandError, ddsOrUsageError } from "../cli/commands/dds";
 import { addMember, issueMemberToken, listMembers, suspendMember } from "./memberAdmin";
 
 /**
@@ -38,6 +39,13 @@ export const addMemberRequest = z.object({
   custodialAccounts: z.number().int().min(0).max(64).optional(),
   token: z.boolean().optional(),
   label: z.string().max(200).optional(),
+});
+
+const ddsRequest = z.object({
+  lot: z.string().regex(/^[1-9]\d{0,30}$/),
+  member: z.string().regex(/^[1-9]\d{0,18}$/),
+  activity: z.enum(["import", "export", "domestic"]).optional(),
+  allowPartial: z.enum(["true", "false"]).optional(),
 });
 
 export async function startControlSocket(parameters: {
@@ -78,6 +86,22 @@ export async function startControlSocket(parameters: {
     }
     return { publicUrl: parameters.publicUrl ?? null, ...(await readLabelLots(admin.db, lots)) };
   }));
+  // `firstmile dds`: the statement and geolocation of a lot, with this gateway's plots and keystore.
+  app.get("/dds", (req, res, next) => {
+    const query = ddsRequest.safeParse(req.query);
+    if (!query.success) return next(query.error);
+    ddsOrUsageError({
+      db: admin.db,
+      sealer: admin.keystore.records,
+      lotId: BigInt(query.data.lot),
+      memberId: BigInt(query.data.member),
+      activity: query.data.activity,
+      allowPartial: query.data.allowPartial === "true",
+    }).then(
+      (document) => res.json(document),
+      (error: unknown) => (error instanceof DdsCommandError ? res.status(422).json({ error: { code: "dds_refused", message: error.shortMessage } }) : next(error)),
+    );
+  });
   // `firstmile import`: the file as the body; the answer streams progress lines, then the report.
   const importContext = parameters.imports;
   if (importContext) {

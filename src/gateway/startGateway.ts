@@ -10,6 +10,7 @@ import { createIpfsGatewayRouter } from "../api/ipfsGatewayRouter";
 import { createEvidenceRoutes } from "../api/evidenceRoutes";
 import { createFarmerRoutes } from "../api/farmerRoutes";
 import { createPrivateEvidenceRoutes } from "../api/privateEvidenceRoutes";
+import { createDdsRoutes } from "../api/ddsRoutes";
 import { createOriginRoutes } from "../api/originRoutes";
 import { cooperativeGuard } from "../api/cooperative";
 import { createImportRoutes } from "../api/importRoutes";
@@ -102,7 +103,8 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
     const { provider, deployments, governor, chainId, forwarder, registry } = chain;
     const chainUrl = chain.url;
     const attestationRegistry = deployments.contracts.AttestationRegistry?.address;
-    const targets = [registry, ...(attestationRegistry ? [attestationRegistry] : [])];
+    const ddsRegistry = deployments.contracts.DdsRegistry?.address;
+    const targets = [registry, ...(attestationRegistry ? [attestationRegistry] : []), ...(ddsRegistry ? [ddsRegistry] : [])];
 
     // SQL, keystore, evidence.
     const { db, migrations } = await openDatabase({ config: config.database, onBackgroundError: (error) => logger.warn({ err: error }, "database connection error") });
@@ -120,7 +122,7 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
     // Relayer and worker.
     const relayer = await ensureRelayerAccount({ db, keystore, provider, chainId, registry, governor, log });
     const crash = crashHookFrom(config.testCrashAt, (point) => fs.writeSync(2, `firstmile: test crash point ${point} reached: SIGKILL\n`));
-    const worker = new RelayWorker({ db, provider, rpc: jsonRpcClient(chain.url), chainId, forwarder, registry, attestationRegistry, relayer: relayer.signer, keystore, config: config.relay, logger, crash });
+    const worker = new RelayWorker({ db, provider, rpc: jsonRpcClient(chain.url), chainId, forwarder, registry, attestationRegistry, ddsRegistry, relayer: relayer.signer, keystore, config: config.relay, logger, crash });
     await worker.start();
     stack.push({ name: "relay worker", stop: () => worker.stop() });
     const writer = new OutboxWriter(db);
@@ -162,6 +164,7 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
         ...createImportRoutes({ context: imports, requireCooperative: cooperativeGuard(registry, provider, "import farmers, plots and deliveries") }),
         ...createFarmerRoutes({ db, records: keystore.records, standing: memberStandingReader(registry, provider) }),
         ...createPrivateEvidenceRoutes({ db, store: evidence, records: keystore.records }),
+        ...createDdsRoutes({ db, records: keystore.records, writer, keystore, maxAttempts: config.relay.maxAttempts, crash }),
       ],
       routers: [
         { path: "/", router: createIpfsGatewayRouter(evidence) },

@@ -34,6 +34,7 @@ export const ddsCallSchemas = {
 } as const;
 
 export type DdsCallKind = keyof typeof ddsCallSchemas;
+export const DDS_CALL_KINDS = Object.keys(ddsCallSchemas) as DdsCallKind[];
 export type DdsCallPayload = z.output<(typeof ddsCallSchemas)["dds.recordStatement"]>;
 
 export function isDdsCallKind(kind: string): kind is DdsCallKind {
