@@ -38,7 +38,7 @@ export function createDdsRoutes(parameters: DdsRoutesParameters): AnyRoute[] {
       params: lotParams,
       query: ddsQuery,
       responses: {
-        200: { description: "{statement, geolocation: [{name, featureCollection}]}" },
+        200: { description: "{statement, geolocation: [{name, geojson}]}: the statement, and each geolocation file's GeoJSON text (a FeatureCollection)" },
         404: { description: "not_found: no such lot, or your member does not hold it" },
         409: { description: "dds_incomplete: deliveries in the ancestry lack the EUDR claim or a plot held here (details.lots, details.plots, details.gaps)" },
         422: { description: "no_deforestation_scheme: the network has no deforestation-free plot scheme" },
@@ -55,7 +55,9 @@ export function createDdsRoutes(parameters: DdsRoutesParameters): AnyRoute[] {
           });
           return {
             status: 200,
-            body: { statement: document.statement, geolocation: document.files.map((file) => ({ name: file.name, featureCollection: JSON.parse(file.text) as unknown })) },
+            // The GeoJSON as its text: parsed and written again, 120.750000 would lose the zeros the
+            // information system counts as decimals.
+            body: { statement: document.statement, geolocation: document.files.map((file) => ({ name: file.name, geojson: file.text })) },
           };
         } catch (error) {
           if (error instanceof DdsLotNotFoundError) throw new ApiError(404, "not_found", error.shortMessage, { lotId: params.lotId });
