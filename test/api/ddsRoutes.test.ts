@@ -65,6 +65,7 @@ describe("EU due diligence statements over HTTP (real gateway: anvil, PGlite, re
   let keys = 0;
   const key = () => ({ "idempotency-key": `dds-${++keys}` });
   const api = (token?: string) => client(running.gateway.url, token);
+  const parts0 = () => lots.clear;
 
   async function mined(token: string, route: string, body: unknown) {
     const answer = await api(token).post(route, body, key());
@@ -220,7 +221,7 @@ describe("EU due diligence statements over HTTP (real gateway: anvil, PGlite, re
       const [event] = await dds.queryFilter(dds.filters.DdsReferenced(BigInt(lots.clear)), Number(final.transaction.blockNumber));
       expect(event!.args.referenceNumber).to.equal("25IDSN6LX69730");
       expect(event!.args.by).to.equal(coop.accounts[0]!.address);
-      const rows = await running.gateway.db.query("select lot_id, member_id, reference_number, verification_number from dds_references");
+      const rows = await running.gateway.db.query("select lot_id::text, member_id::text, reference_number, verification_number from dds_references");
       expect(rows.rows).to.deep.equal([{ lot_id: lots.clear, member_id: coop.memberId, reference_number: "25IDSN6LX69730", verification_number: "K7R8LA5F" }]);
     });
 
@@ -239,6 +240,29 @@ describe("EU due diligence statements over HTTP (real gateway: anvil, PGlite, re
       expect(statement.geolocation).to.include({ plots: 0, deliveries: 0 });
       expect(JSON.parse(geolocation[0].geojson).features).to.deep.equal([]);
       expect(JSON.stringify(answer.body)).to.not.contain("120.75");
+
+      // The consumer page of the brand's part says the statement was filed, in every language.
+      const expected = {
+        en: "EU due diligence statement filed: reference 25IDSN6LX69730",
+        id: "Pernyataan uji tuntas UE telah diajukan: nomor referensi 25IDSN6LX69730",
+        th: "ยื่นคำแถลงการตรวจสอบวิเคราะห์สถานะของสหภาพยุโรปแล้ว: เลขอ้างอิง 25IDSN6LX69730",
+        vi: "Đã nộp bản công bố thẩm định của EU: số tham chiếu 25IDSN6LX69730",
+      };
+      for (const [lang, text] of Object.entries(expected)) {
+        const page = await fetch(`${running.gateway.url}/l/${parts.outputs.lotIds[0]}?lang=${lang}`);
+        expect(page.status).to.equal(200);
+        expect(await page.text(), lang).to.contain(text);
+      }
+      const twin = await (await fetch(`${running.gateway.url}/l/${parts.outputs.lotIds[0]}?format=json`)).json();
+      expect(twin.statements).to.deep.equal([{ lotId: lots.clear, memberId: coop.memberId, referenceNumber: "25IDSN6LX69730" }]);
+      expect(JSON.stringify(twin)).to.not.contain("K7R8LA5F");
+    });
+
+    it("shows on the mixed lot's page that it lost the claim, and why", async function () {
+      const page = await (await fetch(`${running.gateway.url}/l/${lots.mixed}?lang=en`)).text();
+      expect(page).to.contain("does not carry the claim: only 1 of 2 deliveries it was made from carried it");
+      const clear = await (await fetch(`${running.gateway.url}/l/${parts0()}?lang=en`)).text();
+      expect(clear).to.not.contain("does not carry the claim");
     });
   });
 });

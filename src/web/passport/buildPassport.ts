@@ -90,7 +90,23 @@ export async function buildPassport(sources: PassportSources, lotId: bigint, pro
     const memberIds = [...new Set(Object.values(accounts))].slice(0, MAX_MEMBERS);
     const memberRows = await getMemberSummaries(tx, memberIds);
     const products = product ? [product] : await productsOfLot(tx, lotId);
-    return { block: { number: blockNumber, tag: block, time: blockTime }, lots, readModel, states, minted, origins, attestations, claims, accounts, memberRows, product: products[0] ?? null };
+    // EU due diligence statements filed against the lot or what it was made from (the reference
+    // only: the verification number is for the statement's readers in the EU information system).
+    const statements = (
+      await tx.query<{ lot_id: string; member_id: string; reference_number: string }>(
+        "select lot_id, member_id, reference_number from dds_references where lot_id = any($1::bigint[]) order by position",
+        [lots.map((lot) => lot.lotId)],
+      )
+    ).rows.map((row) => ({ lotId: String(row.lot_id), memberId: String(row.member_id), referenceNumber: row.reference_number }));
+    // Claims deliveries carried from their plots: the page says so when this lot lost one.
+    const originClaims = (
+      await tx.query<{ scheme: number; name: string | null; model: number | null; deliveries: string }>(
+        `select c.scheme, s.name, s.model, count(*) as deliveries from lot_claims c left join schemes s on s.scheme = c.scheme
+          where c.state = 'origin' and c.lot_id = any($1::bigint[]) group by c.scheme, s.name, s.model order by c.scheme`,
+        [minted.map((lot) => lot.lotId)],
+      )
+    ).rows;
+    return { statements, originClaims, block: { number: blockNumber, tag: block, time: blockTime }, lots, readModel, states, minted, origins, attestations, claims, accounts, memberRows, product: products[0] ?? null };
   });
   if (!snapshot) return null;
 
@@ -165,6 +181,14 @@ export async function buildPassport(sources: PassportSources, lotId: bigint, pro
       subject: a.subject.kind === "lot" || a.subject.kind === "member" ? `0x${BigInt(a.subject.value).toString(16).padStart(64, "0")}` : a.subject.value,
       dataHash: a.dataHash,
     })),
+    statements: snapshot.statements,
+    lostClaims: snapshot.originClaims
+      .filter((row) => !snapshot.claims.some((claim) => claim.scheme.id === Number(row.scheme)))
+      .map((row) => ({
+        scheme: { id: Number(row.scheme), name: row.name, model: row.model === null ? null : ({ 1: "identityPreserved", 2: "segregated", 3: "massBalance" } as Record<number, string>)[Number(row.model)] ?? null },
+        deliveriesWith: Number(row.deliveries),
+        deliveries: minted.length,
+      })),
     claims: snapshot.claims.map((c) => ({ scheme: { id: c.scheme.id, name: c.scheme.name, model: c.scheme.model }, source: c.source, validUntil: c.validUntil })),
     evidence,
     verification: { ok: false, block: { number: snapshot.block.number, time: snapshot.block.time.toISOString() }, checkedAt: new Date().toISOString(), lotsChecked: 0, attestationsChecked: 0, mismatches: [] },
