@@ -11,6 +11,8 @@ import {
   attestationFixture,
   attestationLogs,
   request,
+  merge,
+  split,
   type AttestationNetwork,
 } from "./attestationFixtures";
 
@@ -44,19 +46,6 @@ async function mintObserved(network: AttestationNetwork, deliveries: ILotRegistr
 
 async function carries(network: AttestationNetwork, lotIds: bigint[]): Promise<boolean[]> {
   return network.attestations.carriesClaims(lotIds, lotIds.map(() => EUDR));
-}
-
-async function split(network: AttestationNetwork, holder: HardhatEthersSigner, lotId: bigint, grams: bigint[]) {
-  const first = await network.registry.nextLotId(holder);
-  const { lot } = await network.registry.getLot(lotId);
-  await network.registry.connect(holder).split(lotId, grams.map((g) => output(Number(lot.form), g)));
-  return grams.map((_, index) => first + BigInt(index));
-}
-
-async function merge(network: AttestationNetwork, holder: HardhatEthersSigner, lotIds: bigint[]) {
-  const id = await network.registry.nextLotId(holder);
-  await network.registry.connect(holder).merge(lotIds, output(0, 0n).metadata);
-  return id;
 }
 
 async function transform(network: AttestationNetwork, holder: HardhatEthersSigner, inputIds: bigint[], form: number, grams: bigint) {
