@@ -10,7 +10,7 @@ import type { Database } from "../db/database";
 import { Role, type RoleName } from "../membership/roles";
 import { readLabelLots } from "../web/labelLots";
 import { IMPORT_KINDS, runImport, type ImportContext, type ImportKind } from "../imports";
-import { DdsCommandError, ddsOrUsageError } from "../cli/commands/dds";
+import { buildDds, ddsRefusalText } from "../eudr/dds";
 import { addMember, issueMemberToken, listMembers, suspendMember } from "./memberAdmin";
 
 /**
@@ -90,7 +90,7 @@ export async function startControlSocket(parameters: {
   app.get("/dds", (req, res, next) => {
     const query = ddsRequest.safeParse(req.query);
     if (!query.success) return next(query.error);
-    ddsOrUsageError({
+    buildDds({
       db: admin.db,
       sealer: admin.keystore.records,
       lotId: BigInt(query.data.lot),
@@ -99,7 +99,11 @@ export async function startControlSocket(parameters: {
       allowPartial: query.data.allowPartial === "true",
     }).then(
       (document) => res.json(document),
-      (error: unknown) => (error instanceof DdsCommandError ? res.status(422).json({ error: { code: "dds_refused", message: error.shortMessage } }) : next(error)),
+      (error: unknown) => {
+        const refusal = ddsRefusalText(error);
+        if (refusal) res.status(422).json({ error: { code: "dds_refused", message: refusal } });
+        else next(error);
+      },
     );
   });
   // `firstmile import`: the file as the body; the answer streams progress lines, then the report.

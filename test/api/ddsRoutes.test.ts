@@ -1,6 +1,9 @@
 import fs from "node:fs";
 import path from "node:path";
+import { PassThrough } from "node:stream";
 import { expect } from "chai";
+import { Command } from "commander";
+import { DdsCommandError, registerDdsCommand } from "../../src/cli/commands/dds";
 import Ajv from "ajv";
 import addFormats from "ajv-formats";
 import booleanValid from "@turf/boolean-valid";
@@ -48,6 +51,17 @@ function checkGeolocation(collection: FeatureCollection, text: string): void {
   for (const match of text.matchAll(/"coordinates":(\[[^"]*\])/g)) {
     for (const number of match[1]!.match(/-?\d+(\.\d+)?/g) ?? []) expect(number.split(".")[1]?.length ?? 0, number).to.be.at.least(MIN_DECIMALS);
   }
+}
+
+/** Runs `firstmile dds ...` in-process (through the running gateway's control socket) and returns what it printed. */
+async function firstmile(env: Record<string, string>, cwd: string, ...args: string[]): Promise<string> {
+  const stdout = new PassThrough();
+  const printed: Buffer[] = [];
+  stdout.on("data", (chunk: Buffer) => printed.push(chunk));
+  const program = new Command("firstmile").exitOverride();
+  registerDdsCommand(program, { env, cwd, stdout });
+  await program.parseAsync(["node", "firstmile", ...args]);
+  return Buffer.concat(printed).toString("utf8");
 }
 
 describe("EU due diligence statements over HTTP (real gateway: anvil, PGlite, relay worker, indexer)", function () {
@@ -195,6 +209,21 @@ describe("EU due diligence statements over HTTP (real gateway: anvil, PGlite, re
     checkGeolocation(collection, geolocation[0].geojson);
     expect(collection.features).to.have.length(1);
     expect(collection.features[0]!.properties.ProducerName).to.equal("Siti Rahmawati");
+  });
+
+  it("firstmile dds writes statement.json and geolocation.geojson, and refuses a mixed lot listing what lacks the claim", async function () {
+    const printed = await firstmile(running.env, dir, "dds", "--lot", lots.clear, "--member", coop.memberId, "--out", "dds-clear");
+    expect(printed).to.contain(`due diligence statement of lot ${lots.clear}: 500 kg`);
+    const statement = JSON.parse(fs.readFileSync(path.join(dir, "dds-clear", "statement.json"), "utf8"));
+    expect(validateStatement(statement), JSON.stringify(validateStatement.errors)).to.equal(true);
+    const text = fs.readFileSync(path.join(dir, "dds-clear", "geolocation.geojson"), "utf8");
+    checkGeolocation(JSON.parse(text), text);
+    const refused = await firstmile(running.env, dir, "dds", "--lot", lots.mixed, "--member", coop.memberId, "--out", "dds-mixed").then(() => null, (error: unknown) => error);
+    expect(refused).to.be.instanceOf(DdsCommandError);
+    expect((refused as Error).message).to.contain(`lot ${lots.unchecked}: plot ${plots.unchecked.id} has no valid deforestation-free attestation`);
+    expect(fs.existsSync(path.join(dir, "dds-mixed", "statement.json"))).to.equal(false);
+    await firstmile(running.env, dir, "dds", "--lot", lots.mixed, "--member", coop.memberId, "--out", "dds-mixed", "--allow-partial");
+    expect(JSON.parse(fs.readFileSync(path.join(dir, "dds-mixed", "statement.json"), "utf8")).partial).to.equal(true);
   });
 
   it("answers 404 to a member that does not hold the lot, and 400 to a bad id or option", async function () {

@@ -6,7 +6,7 @@ import { openKeystore } from "../../chain/keystore";
 import { loadConfig, type Config } from "../../config";
 import { openDatabase } from "../../db";
 import { BaseError } from "../../errors";
-import { buildDds, DdsIncompleteError, DdsLotNotFoundError, DdsNoSchemeError, type DdsActivity, type DdsDocument } from "../../eudr/dds";
+import { buildDds, ddsRefusalText, type DdsActivity, type DdsDocument } from "../../eudr/dds";
 import { sendControlCommand } from "../../gateway/controlSocket";
 import { lockDataDir } from "../../gateway/dataDirLock";
 
@@ -91,15 +91,12 @@ async function locally(config: Config, job: DdsJob): Promise<DdsDocument> {
 }
 
 /** {@link buildDds}, its refusals as usage errors that say what is missing. */
-export async function ddsOrUsageError(parameters: Parameters<typeof buildDds>[0]): Promise<DdsDocument> {
+async function ddsOrUsageError(parameters: Parameters<typeof buildDds>[0]): Promise<DdsDocument> {
   try {
     return await buildDds(parameters);
   } catch (error) {
-    if (error instanceof DdsIncompleteError) {
-      const lines = error.gaps.map((gap) => `  lot ${gap.lotId}: ${gap.reason === "no-claim" ? `plot ${gap.plotId} has no valid deforestation-free attestation (or the lot was minted without the claim)` : gap.reason === "plot-not-held-here" ? `origin ${gap.origin} is no plot of this gateway` : "minted without an origin"}`);
-      throw new DdsCommandError(`${error.shortMessage}\n${lines.join("\n")}\n(--allow-partial writes a statement marked partial)`);
-    }
-    if (error instanceof DdsLotNotFoundError || error instanceof DdsNoSchemeError) throw new DdsCommandError(error.shortMessage);
+    const refusal = ddsRefusalText(error);
+    if (refusal) throw new DdsCommandError(refusal);
     throw error;
   }
 }

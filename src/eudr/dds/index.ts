@@ -8,3 +8,4 @@ export { ddsStatement, DDS_FORMAT, EU_COUNTRIES } from "./statement";
 export type { DdsStatement, DdsActivity, DdsEvidence } from "./statement";
 export { lotStatements, readDdsAncestry } from "./ancestry";
 export type { UpstreamStatement } from "./ancestry";
+export { ddsRefusalText } from "./refusal";
