@@ -146,6 +146,8 @@ describe("EU due diligence statements over HTTP (real gateway: anvil, PGlite, re
       deliveries: [delivery(plots.named.commitment, 300), delivery(plots.withdrawn.commitment, 200), delivery(plots.named.commitment, 100), delivery(plots.unchecked.commitment, 50)],
     });
     [lots.named, lots.withdrawn, lots.named2, lots.unchecked] = minted.outputs.lotIds;
+    // The request's outputs name the claims minted with the lots (the attestation registry observes mints).
+    expect(minted.outputs.events.filter((event: { name: string }) => event.name === "OriginClaimed").map((event: { args: { lotId: string } }) => event.args.lotId)).to.deep.equal([lots.named, lots.withdrawn, lots.named2]);
     lots.clear = (await mined(coop.token, "/v1/lots/merge", { lotIds: [lots.named, lots.withdrawn], metadata: `0x${"cd".repeat(32)}` })).outputs.lotIds[0];
     lots.mixed = (await mined(coop.token, "/v1/lots/merge", { lotIds: [lots.named2, lots.unchecked], metadata: `0x${"ce".repeat(32)}` })).outputs.lotIds[0];
   });
@@ -245,6 +247,8 @@ describe("EU due diligence statements over HTTP (real gateway: anvil, PGlite, re
       expect(bad.status).to.equal(400);
 
       const final = await mined(coop.token, `/v1/lots/${lots.clear}/dds-references`, { referenceNumber: "25IDSN6LX69730", verificationNumber: "K7R8LA5F" });
+      expect(final.outputs.events.map((event: { name: string }) => event.name)).to.deep.equal(["DdsReferenced"]);
+      expect(final.outputs.events[0].args).to.include({ lotId: lots.clear, member: coop.memberId, referenceNumber: "25IDSN6LX69730", verificationNumber: "K7R8LA5F" });
       const dds = DdsRegistry__factory.connect(running.gateway.chain.deployments.contracts.DdsRegistry!.address, provider);
       expect(await dds.referenceCount(BigInt(lots.clear))).to.equal(1n);
       const [event] = await dds.queryFilter(dds.filters.DdsReferenced(BigInt(lots.clear)), Number(final.transaction.blockNumber));
