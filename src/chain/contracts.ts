@@ -1,6 +1,7 @@
 import { Interface, type ContractRunner } from "ethers";
 import {
   AttestationRegistry__factory,
+  DdsRegistry__factory,
   ERC2771Forwarder__factory,
   Errors__factory,
   FormCatalogue__factory,
@@ -8,6 +9,7 @@ import {
   LotRegistry__factory,
   Nonces__factory,
   type AttestationRegistry,
+  type DdsRegistry,
   type ERC2771Forwarder,
   type FormCatalogue,
   type Governance,
@@ -26,6 +28,7 @@ export const attestationRegistryInterface = AttestationRegistry__factory.createI
 export const formCatalogueInterface = FormCatalogue__factory.createInterface();
 export const forwarderInterface = ERC2771Forwarder__factory.createInterface();
 export const governanceInterface = Governance__factory.createInterface();
+export const ddsRegistryInterface = DdsRegistry__factory.createInterface();
 
 /**
  * Every custom error a relayed call can revert with: the lot registry's (the membership
@@ -33,10 +36,10 @@ export const governanceInterface = Governance__factory.createInterface();
  * OpenZeppelin libraries they use (`Errors`, `Nonces`); each signature once.
  */
 export const contractErrorsInterface = new Interface(
-  uniqueErrorFragments([lotRegistryInterface, formCatalogueInterface, attestationRegistryInterface, forwarderInterface, Errors__factory.createInterface(), Nonces__factory.createInterface()]),
+  uniqueErrorFragments([lotRegistryInterface, formCatalogueInterface, attestationRegistryInterface, ddsRegistryInterface, forwarderInterface, Errors__factory.createInterface(), Nonces__factory.createInterface()]),
 );
 
-export type { AttestationRegistry, ERC2771Forwarder, FormCatalogue, Governance, LotRegistry };
+export type { AttestationRegistry, DdsRegistry, ERC2771Forwarder, FormCatalogue, Governance, LotRegistry };
 
 /** The lot registry (also the membership registry) at `address`, typed; reads with a provider, writes with a signer. */
 export function lotRegistryAt(address: string, runner: ContractRunner | null): LotRegistry {
@@ -45,6 +48,10 @@ export function lotRegistryAt(address: string, runner: ContractRunner | null): L
 
 export function attestationRegistryAt(address: string, runner: ContractRunner | null): AttestationRegistry {
   return AttestationRegistry__factory.connect(address, runner);
+}
+
+export function ddsRegistryAt(address: string, runner: ContractRunner | null): DdsRegistry {
+  return DdsRegistry__factory.connect(address, runner);
 }
 
 export function governanceAt(address: string, runner: ContractRunner | null): Governance {

@@ -1,5 +1,5 @@
 import { getAddress, type Interface, type Log, type ParamType } from "ethers";
-import { attestationRegistryInterface, forwarderInterface, lotRegistryInterface } from "../chain/contracts";
+import { attestationRegistryInterface, ddsRegistryInterface, forwarderInterface, lotRegistryInterface } from "../chain/contracts";
 
 /**
  * What a mined transaction did for each request in it. The forwarder emits
@@ -69,13 +69,15 @@ export type RequestOutputs = {
  * A request's outputs from its call's logs. `offset`/`items` place a request that shared a
  * coalesced `mintBatch` with others: it gets only its own lots, not the whole call's events.
  * With `attestationRegistry`, that contract's events are decoded too: an attestation request's
- * uids, and the claims a lot call carried or credited (the registry observes lots).
+ * uids, and the claims a lot call carried or credited (the registry observes lots). With
+ * `ddsRegistry`, a recorded statement's `DdsReferenced`.
  */
 export function outputsOf(
   logs: readonly LogLike[],
   registry: string,
   place: { offset: number; items: number; shared: boolean },
   attestationRegistry?: string,
+  ddsRegistry?: string,
 ): RequestOutputs {
   const registryAddress = registry.toLowerCase();
   const attestationAddress = attestationRegistry?.toLowerCase();
@@ -109,6 +111,11 @@ export function outputsOf(
       events.push(attestation);
       if (log.topics[0] === ATTESTED_TOPIC) uids.push(String(attestation.args.uid));
       else if (log.topics[0] === REVOKED_TOPIC) revoked.push(String(attestation.args.uid));
+      continue;
+    }
+    if (ddsRegistry !== undefined && log.address.toLowerCase() === ddsRegistry.toLowerCase()) {
+      const statement = decodeLog(ddsRegistryInterface, "DdsRegistry", log);
+      if (statement) events.push(statement);
       continue;
     }
     const decoded = fromRegistry ? decodeLog(lotRegistryInterface, "LotRegistry", log) : null;

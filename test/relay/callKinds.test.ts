@@ -1,23 +1,28 @@
 import { expect } from "chai";
 import { Wallet, ZeroHash, type Interface, type Result } from "ethers";
-import { attestationRegistryInterface, lotRegistryInterface } from "../../src/chain/contracts";
+import { attestationRegistryInterface, ddsRegistryInterface, lotRegistryInterface } from "../../src/chain/contracts";
 import { ATTESTATION_CALL_KINDS } from "../../src/relay/attestationCalls";
 import { callAddressOf, callSchemas, callTargetOf, encodeCall, isCallKind, type CallKind } from "../../src/relay/callKinds";
+import { DDS_CALL_KINDS } from "../../src/relay/ddsCalls";
 import { LOT_CALL_KINDS } from "../../src/relay/lotCalls";
 
 const lotRegistry = "0x00000000000000000000000000000000000000a1";
 const attestationRegistry = "0x00000000000000000000000000000000000000a2";
+const ddsRegistry = "0x00000000000000000000000000000000000000a3";
 const receiver = Wallet.createRandom().address;
 const digest = (byte: string) => `0x${byte.repeat(32)}`;
 // Widened: the function is looked up by the name each kind maps to.
 const lotRegistryAbi: Interface = lotRegistryInterface;
 const attestationRegistryAbi: Interface = attestationRegistryInterface;
+const ddsRegistryAbi: Interface = ddsRegistryInterface;
+const abiOf = (kind: CallKind) => ({ lotRegistry: lotRegistryAbi, attestationRegistry: attestationRegistryAbi, ddsRegistry: ddsRegistryAbi })[callTargetOf(kind)];
 const delivery = { form: 1, grams: "42000", quality: 5_640, metadata: digest("11"), origin: digest("22") };
 
 /** One valid body per kind, as a member sends it. */
 const bodies: Record<CallKind, unknown> = {
   "lots.mint": delivery,
   "lots.mintBatch": { deliveries: [delivery, { ...delivery, grams: 7 }] },
+  "lots.mintWithOriginClaims": { deliveries: [delivery] },
   "lots.offer": { lotId: "1000000001", receiver },
   "lots.accept": { lotId: 5, gramsReceived: "41950", quality: 5_830 },
   "lots.reject": { lotId: "5", reason: 3 },
@@ -29,12 +34,14 @@ const bodies: Record<CallKind, unknown> = {
   "attestations.attest": { scheme: 4, subjectKind: "plot", subject: digest("0c"), evidence: digest("ab") },
   "attestations.attestBatch": { scheme: 1, attestations: [{ subjectKind: "plot", subject: digest("0c"), evidence: digest("ab") }] },
   "attestations.revoke": { uid: digest("77"), reason: 2 },
+  "dds.recordStatement": { lotId: "5", referenceNumber: "25NLSN6LX69730", verificationNumber: "K7R8LA5F" },
 };
 
 /** The registry function each kind calls. */
 const functionOf: Record<CallKind, string> = {
   "lots.mint": "mint",
   "lots.mintBatch": "mintBatch",
+  "lots.mintWithOriginClaims": "mintBatchObserved",
   "lots.offer": "offer",
   "lots.accept": "accept",
   "lots.reject": "reject",
@@ -46,13 +53,14 @@ const functionOf: Record<CallKind, string> = {
   "attestations.attest": "attest",
   "attestations.attestBatch": "attestBatch",
   "attestations.revoke": "revoke",
+  "dds.recordStatement": "recordStatement",
 };
 
 describe("call kinds", function () {
   it("are the lot kinds and the attestation kinds, each once, and nothing else", function () {
     const kinds = Object.keys(callSchemas).sort();
-    expect(kinds).to.deep.equal([...LOT_CALL_KINDS, ...ATTESTATION_CALL_KINDS].sort());
-    expect(new Set(kinds).size).to.equal(LOT_CALL_KINDS.length + ATTESTATION_CALL_KINDS.length);
+    expect(kinds).to.deep.equal([...LOT_CALL_KINDS, ...ATTESTATION_CALL_KINDS, ...DDS_CALL_KINDS].sort());
+    expect(new Set(kinds).size).to.equal(LOT_CALL_KINDS.length + ATTESTATION_CALL_KINDS.length + DDS_CALL_KINDS.length);
     expect(Object.keys(bodies).sort()).to.deep.equal(kinds);
     for (const kind of kinds) expect(isCallKind(kind), kind).to.equal(true);
   });
@@ -73,17 +81,22 @@ describe("call kinds", function () {
       expect(callAddressOf(kind, { lotRegistry, attestationRegistry })).to.equal(attestationRegistry);
       expect(callAddressOf(kind, { lotRegistry, attestationRegistry: undefined })).to.equal(null);
     }
+    for (const kind of DDS_CALL_KINDS) {
+      expect(callTargetOf(kind)).to.equal("ddsRegistry");
+      expect(callAddressOf(kind, { lotRegistry, ddsRegistry })).to.equal(ddsRegistry);
+      expect(callAddressOf(kind, { lotRegistry })).to.equal(null);
+    }
   });
 
   it("encode each kind's validated body as a call of its function, whose decoded arguments are the body's", function () {
     for (const kind of Object.keys(bodies) as CallKind[]) {
       const payload = callSchemas[kind].parse(bodies[kind]);
-      const contract = callTargetOf(kind) === "lotRegistry" ? lotRegistryAbi : attestationRegistryAbi;
+      const contract = abiOf(kind);
       const parsed = contract.parseTransaction({ data: encodeCall(kind, payload) });
       expect(parsed?.name, kind).to.equal(functionOf[kind]);
     }
     const decode = (kind: CallKind) => {
-      const contract = callTargetOf(kind) === "lotRegistry" ? lotRegistryAbi : attestationRegistryAbi;
+      const contract = abiOf(kind);
       return contract.decodeFunctionData(functionOf[kind], encodeCall(kind, callSchemas[kind].parse(bodies[kind])));
     };
     expect(decode("lots.offer").toArray()).to.deep.equal([1_000_000_001n, receiver]);
@@ -110,6 +123,8 @@ describe("call kinds", function () {
     expect(attest[0]).to.equal(4n);
     expect(attest[1].toObject()).to.deep.include({ subject: digest("0c"), evidence: digest("ab"), expiresAt: 0n, dataHash: ZeroHash });
     expect(decode("attestations.revoke").toArray()).to.deep.equal([digest("77"), 2n]);
+    expect(decode("dds.recordStatement").toArray()).to.deep.equal([5n, "25NLSN6LX69730", "K7R8LA5F"]);
+    expect(structs(decode("lots.mintWithOriginClaims")[0])).to.deep.equal([{ form: 1n, grams: 42_000n, quality: 5_640n, metadata: digest("11"), origin: digest("22") }]);
   });
 
   it("refuse what a kind's schema does not describe: unknown fields, missing fields, values out of range", function () {
@@ -132,6 +147,10 @@ describe("call kinds", function () {
     refused("lots.mintBatch", { deliveries: [] });
     refused("lots.merge", { lotIds: ["1"], metadata: digest("55") });
     refused("attestations.revoke", { uid: "0x12", reason: 1 });
+    refused("dds.recordStatement", { lotId: "5", referenceNumber: "", verificationNumber: "K7R8LA5F" });
+    refused("dds.recordStatement", { lotId: "5", referenceNumber: "25NL SN6", verificationNumber: "K7R8LA5F" });
+    refused("dds.recordStatement", { lotId: "5", referenceNumber: "A".repeat(65), verificationNumber: "K7R8LA5F" });
+    refused("lots.mintWithOriginClaims", { deliveries: [] });
   });
 
   it("refuse to encode a payload that is not the schema's output, rather than writing a wrong call", function () {

@@ -97,6 +97,8 @@ export function stateNeeds(events: readonly IndexedEvent[]): StateNeeds {
       case "Accredited":
       case "AccreditationWithdrawn":
       case "ClaimCarried":
+      case "OriginClaimed":
+      case "DdsReferenced":
       case "MassBalanceDebited":
       case "MassBalanceWithdrawn":
         break;
@@ -128,10 +130,23 @@ function projectEvent(event: IndexedEvent, state: ProjectionState, batch: RowBat
     case "Attested":
     case "Revoked":
     case "ClaimCarried":
+    case "OriginClaimed":
     case "MassBalanceCredited":
     case "MassBalanceDebited":
     case "MassBalanceWithdrawn":
       return projectAttestationEvent(event, state, batch);
+    case "DdsReferenced":
+      batch.ddsReferences.push({
+        position,
+        lotId: event.lotId,
+        memberId: event.member,
+        by: event.by,
+        referenceNumber: event.referenceNumber,
+        verificationNumber: event.verificationNumber,
+        txHash: event.txHash,
+        blockTime,
+      });
+      return;
     case "MemberAdded": {
       if (state.members.has(event.memberId)) throw new IndexerStateError(`Member ${event.memberId} added twice (position ${position})`);
       const member: MemberRow = {
@@ -512,6 +527,17 @@ function projectAttestationEvent(event: IndexedEvent & AttestationEvent, state: 
       }
       return;
     }
+    case "OriginClaimed":
+      batch.lotClaims.set(`${event.lotId}:${event.scheme}`, {
+        lotId: event.lotId,
+        scheme: event.scheme,
+        state: "origin",
+        validUntil: null,
+        family: event.lotId,
+        originUid: event.uid,
+        position,
+      });
+      return;
     case "MassBalanceCredited":
     case "MassBalanceDebited":
     case "MassBalanceWithdrawn": {

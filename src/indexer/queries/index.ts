@@ -20,3 +20,5 @@ export type {
   MemberAttestationsParameters,
   SchemeRef,
 } from "./attestations";
+export { getDdsReferences, getOriginClaimCounts } from "./eudr";
+export type { DdsReferenceView, OriginClaimCount } from "./eudr";

@@ -23,6 +23,7 @@ export const READ_MODEL_TABLES: Readonly<Record<string, readonly string[]>> = {
   lot_claims: ["lot_id", "scheme"],
   mass_balance_moves: ["position"],
   mass_balance_credits: ["member_id", "scheme", "form"],
+  dds_references: ["position"],
 };
 
 /** The migrations that hold read-model tables, in order. */

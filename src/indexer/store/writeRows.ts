@@ -6,6 +6,7 @@ import {
   ACCOUNTS,
   ACCREDITATIONS,
   ATTESTATIONS,
+  DDS_REFERENCES,
   FORMS,
   HANDOVERS,
   LOT_CLAIMS,
@@ -65,6 +66,7 @@ export function rowBatchStatements(schema: ReadModelSchema, batch: RowBatch, opt
     ...rowStatements(schema, LOT_CLAIMS, [...batch.lotClaims.values()]),
     ...rowStatements(schema, MASS_BALANCE_MOVES, batch.massBalanceMoves),
     ...rowStatements(schema, MASS_BALANCE_CREDITS, [...batch.massBalanceCredits.values()]),
+    ...rowStatements(schema, DDS_REFERENCES, batch.ddsReferences),
   ];
 }
 
