@@ -7,11 +7,13 @@ import {
   Governance__factory,
   LotRegistry__factory,
   Nonces__factory,
+  PayoutRegistry__factory,
   type AttestationRegistry,
   type ERC2771Forwarder,
   type FormCatalogue,
   type Governance,
   type LotRegistry,
+  type PayoutRegistry,
 } from "../../typechain-types";
 
 /**
@@ -26,6 +28,7 @@ export const attestationRegistryInterface = AttestationRegistry__factory.createI
 export const formCatalogueInterface = FormCatalogue__factory.createInterface();
 export const forwarderInterface = ERC2771Forwarder__factory.createInterface();
 export const governanceInterface = Governance__factory.createInterface();
+export const payoutRegistryInterface = PayoutRegistry__factory.createInterface();
 
 /**
  * Every custom error a relayed call can revert with: the lot registry's (the membership
@@ -33,10 +36,14 @@ export const governanceInterface = Governance__factory.createInterface();
  * OpenZeppelin libraries they use (`Errors`, `Nonces`); each signature once.
  */
 export const contractErrorsInterface = new Interface(
-  uniqueErrorFragments([lotRegistryInterface, formCatalogueInterface, attestationRegistryInterface, forwarderInterface, Errors__factory.createInterface(), Nonces__factory.createInterface()]),
+  uniqueErrorFragments([lotRegistryInterface, formCatalogueInterface, attestationRegistryInterface, payoutRegistryInterface, forwarderInterface, Errors__factory.createInterface(), Nonces__factory.createInterface()]),
 );
 
-export type { AttestationRegistry, ERC2771Forwarder, FormCatalogue, Governance, LotRegistry };
+export type { AttestationRegistry, ERC2771Forwarder, FormCatalogue, Governance, LotRegistry, PayoutRegistry };
+
+export function payoutRegistryAt(address: string, runner: ContractRunner | null): PayoutRegistry {
+  return PayoutRegistry__factory.connect(address, runner);
+}
 
 /** The lot registry (also the membership registry) at `address`, typed; reads with a provider, writes with a signer. */
 export function lotRegistryAt(address: string, runner: ContractRunner | null): LotRegistry {
