@@ -102,7 +102,8 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
     const { provider, deployments, governor, chainId, forwarder, registry } = chain;
     const chainUrl = chain.url;
     const attestationRegistry = deployments.contracts.AttestationRegistry?.address;
-    const targets = [registry, ...(attestationRegistry ? [attestationRegistry] : [])];
+    const payoutRegistry = deployments.contracts.PayoutRegistry?.address;
+    const targets = [registry, ...(attestationRegistry ? [attestationRegistry] : []), ...(payoutRegistry ? [payoutRegistry] : [])];
 
     // SQL, keystore, evidence.
     const { db, migrations } = await openDatabase({ config: config.database, onBackgroundError: (error) => logger.warn({ err: error }, "database connection error") });
@@ -120,7 +121,7 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
     // Relayer and worker.
     const relayer = await ensureRelayerAccount({ db, keystore, provider, chainId, registry, governor, log });
     const crash = crashHookFrom(config.testCrashAt, (point) => fs.writeSync(2, `firstmile: test crash point ${point} reached: SIGKILL\n`));
-    const worker = new RelayWorker({ db, provider, rpc: jsonRpcClient(chain.url), chainId, forwarder, registry, attestationRegistry, relayer: relayer.signer, keystore, config: config.relay, logger, crash });
+    const worker = new RelayWorker({ db, provider, rpc: jsonRpcClient(chain.url), chainId, forwarder, registry, attestationRegistry, payoutRegistry, relayer: relayer.signer, keystore, config: config.relay, logger, crash });
     await worker.start();
     stack.push({ name: "relay worker", stop: () => worker.stop() });
     const writer = new OutboxWriter(db);

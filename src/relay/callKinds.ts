@@ -1,35 +1,38 @@
 import type { z } from "zod";
 import { attestationCallSchemas, encodeAttestationCall, isAttestationCallKind, type AttestationCallKind } from "./attestationCalls";
 import { encodeLotCall, isLotCallKind, lotCallSchemas, type LotCallKind } from "./lotCalls";
+import { encodePayoutCall, isPayoutCallKind, payoutCallSchemas, type PayoutCallKind } from "./payoutCalls";
 
 /**
  * Every call a member can ask the gateway to make with its custodial key, by request kind
  * (`lots.mint`, `attestations.attest`, ...): which contract it goes to, how its payload is
  * validated and encoded. The relay worker addresses each ForwardRequest by its kind's target.
  */
-export type CallKind = LotCallKind | AttestationCallKind;
+export type CallKind = LotCallKind | AttestationCallKind | PayoutCallKind;
 
-/** The deployed contract a kind's calls go to (`deployments.contracts.LotRegistry`, `.AttestationRegistry`). */
-export type CallTarget = "lotRegistry" | "attestationRegistry";
+/** The deployed contract a kind's calls go to (`deployments.contracts.LotRegistry`, `.AttestationRegistry`, `.PayoutRegistry`). */
+export type CallTarget = "lotRegistry" | "attestationRegistry" | "payoutRegistry";
 
-export const callSchemas = { ...lotCallSchemas, ...attestationCallSchemas } as const satisfies Record<CallKind, z.ZodType>;
+export const callSchemas = { ...lotCallSchemas, ...attestationCallSchemas, ...payoutCallSchemas } as const satisfies Record<CallKind, z.ZodType>;
 
 export function isCallKind(kind: string): kind is CallKind {
-  return isLotCallKind(kind) || isAttestationCallKind(kind);
+  return isLotCallKind(kind) || isAttestationCallKind(kind) || isPayoutCallKind(kind);
 }
 
 /** The contract a request of this kind calls. */
 export function callTargetOf(kind: CallKind): CallTarget {
+  if (isPayoutCallKind(kind)) return "payoutRegistry";
   return isAttestationCallKind(kind) ? "attestationRegistry" : "lotRegistry";
 }
 
 /** A request's calldata for its target. */
 export function encodeCall(kind: CallKind, payload: unknown): string {
+  if (isPayoutCallKind(kind)) return encodePayoutCall(kind, payload);
   return isAttestationCallKind(kind) ? encodeAttestationCall(kind, payload) : encodeLotCall(kind, payload);
 }
 
-/** Contract addresses by target, as the gateway knows them (the attestation registry may be missing on an old deployment). */
-export type CallTargets = { lotRegistry: string; attestationRegistry?: string | undefined };
+/** Contract addresses by target, as the gateway knows them (the attestation and payout registries may be missing on an old deployment). */
+export type CallTargets = { lotRegistry: string; attestationRegistry?: string | undefined; payoutRegistry?: string | undefined };
 
 /** The address a request of this kind goes to, or null when that contract is not deployed. */
 export function callAddressOf(kind: CallKind, targets: CallTargets): string | null {

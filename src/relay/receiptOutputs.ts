@@ -1,5 +1,5 @@
 import { getAddress, type Interface, type Log, type ParamType } from "ethers";
-import { attestationRegistryInterface, forwarderInterface, lotRegistryInterface } from "../chain/contracts";
+import { attestationRegistryInterface, forwarderInterface, lotRegistryInterface, payoutRegistryInterface } from "../chain/contracts";
 
 /**
  * What a mined transaction did for each request in it. The forwarder emits
@@ -69,14 +69,17 @@ export type RequestOutputs = {
  * A request's outputs from its call's logs. `offset`/`items` place a request that shared a
  * coalesced `mintBatch` with others: it gets only its own lots, not the whole call's events.
  * With `attestationRegistry`, that contract's events are decoded too: an attestation request's
- * uids, and the claims a lot call carried or credited (the registry observes lots).
+ * uids, and the claims a lot call carried or credited (the registry observes lots). With
+ * `payoutRegistry`, a premium commitment's or payout run's event.
  */
 export function outputsOf(
   logs: readonly LogLike[],
   registry: string,
   place: { offset: number; items: number; shared: boolean },
   attestationRegistry?: string,
+  payoutRegistry?: string,
 ): RequestOutputs {
+  const payoutAddress = payoutRegistry?.toLowerCase();
   const registryAddress = registry.toLowerCase();
   const attestationAddress = attestationRegistry?.toLowerCase();
   const lotIds: string[] = [];
@@ -103,6 +106,11 @@ export function outputsOf(
       continue;
     }
     if (place.shared) continue;
+    if (payoutAddress !== undefined && log.address.toLowerCase() === payoutAddress) {
+      const payout = decodeLog(payoutRegistryInterface, "PayoutRegistry", log);
+      if (payout) events.push(payout);
+      continue;
+    }
     if (attestationAddress !== undefined && log.address.toLowerCase() === attestationAddress) {
       const attestation = decodeLog(attestationRegistryInterface, "AttestationRegistry", log);
       if (!attestation) continue;

@@ -1,17 +1,24 @@
 import { expect } from "chai";
 import { Wallet, ZeroHash, type Interface, type Result } from "ethers";
-import { attestationRegistryInterface, lotRegistryInterface } from "../../src/chain/contracts";
+import { attestationRegistryInterface, lotRegistryInterface, payoutRegistryInterface } from "../../src/chain/contracts";
 import { ATTESTATION_CALL_KINDS } from "../../src/relay/attestationCalls";
 import { callAddressOf, callSchemas, callTargetOf, encodeCall, isCallKind, type CallKind } from "../../src/relay/callKinds";
 import { LOT_CALL_KINDS } from "../../src/relay/lotCalls";
+import { payoutCallSchemas, type PayoutCallKind } from "../../src/relay/payoutCalls";
+
+const PAYOUT_CALL_KINDS = Object.keys(payoutCallSchemas) as PayoutCallKind[];
 
 const lotRegistry = "0x00000000000000000000000000000000000000a1";
 const attestationRegistry = "0x00000000000000000000000000000000000000a2";
+const payoutRegistry = "0x00000000000000000000000000000000000000a3";
 const receiver = Wallet.createRandom().address;
 const digest = (byte: string) => `0x${byte.repeat(32)}`;
 // Widened: the function is looked up by the name each kind maps to.
 const lotRegistryAbi: Interface = lotRegistryInterface;
 const attestationRegistryAbi: Interface = attestationRegistryInterface;
+const payoutRegistryAbi: Interface = payoutRegistryInterface;
+const abiOf = (kind: CallKind): Interface =>
+  ({ lotRegistry: lotRegistryAbi, attestationRegistry: attestationRegistryAbi, payoutRegistry: payoutRegistryAbi })[callTargetOf(kind)];
 const delivery = { form: 1, grams: "42000", quality: 5_640, metadata: digest("11"), origin: digest("22") };
 
 /** One valid body per kind, as a member sends it. */
@@ -29,6 +36,8 @@ const bodies: Record<CallKind, unknown> = {
   "attestations.attest": { scheme: 4, subjectKind: "plot", subject: digest("0c"), evidence: digest("ab") },
   "attestations.attestBatch": { scheme: 1, attestations: [{ subjectKind: "plot", subject: digest("0c"), evidence: digest("ab") }] },
   "attestations.revoke": { uid: digest("77"), reason: 2 },
+  "payouts.commitPremium": { lotId: "5", scheme: "fairtrade", currency: "USD", ratePerKg: 24 },
+  "payouts.publishRun": { root: digest("99"), count: 3, totals: [{ currency: "IDR", total: "1500000" }, { currency: "USD", total: 12 }] },
 };
 
 /** The registry function each kind calls. */
@@ -46,13 +55,15 @@ const functionOf: Record<CallKind, string> = {
   "attestations.attest": "attest",
   "attestations.attestBatch": "attestBatch",
   "attestations.revoke": "revoke",
+  "payouts.commitPremium": "commitPremium",
+  "payouts.publishRun": "publishPayoutRun",
 };
 
 describe("call kinds", function () {
-  it("are the lot kinds and the attestation kinds, each once, and nothing else", function () {
+  it("are the lot, attestation and payout kinds, each once, and nothing else", function () {
     const kinds = Object.keys(callSchemas).sort();
-    expect(kinds).to.deep.equal([...LOT_CALL_KINDS, ...ATTESTATION_CALL_KINDS].sort());
-    expect(new Set(kinds).size).to.equal(LOT_CALL_KINDS.length + ATTESTATION_CALL_KINDS.length);
+    expect(kinds).to.deep.equal([...LOT_CALL_KINDS, ...ATTESTATION_CALL_KINDS, ...PAYOUT_CALL_KINDS].sort());
+    expect(new Set(kinds).size).to.equal(LOT_CALL_KINDS.length + ATTESTATION_CALL_KINDS.length + PAYOUT_CALL_KINDS.length);
     expect(Object.keys(bodies).sort()).to.deep.equal(kinds);
     for (const kind of kinds) expect(isCallKind(kind), kind).to.equal(true);
   });
@@ -73,17 +84,22 @@ describe("call kinds", function () {
       expect(callAddressOf(kind, { lotRegistry, attestationRegistry })).to.equal(attestationRegistry);
       expect(callAddressOf(kind, { lotRegistry, attestationRegistry: undefined })).to.equal(null);
     }
+    for (const kind of PAYOUT_CALL_KINDS) {
+      expect(callTargetOf(kind)).to.equal("payoutRegistry");
+      expect(callAddressOf(kind, { lotRegistry, attestationRegistry, payoutRegistry })).to.equal(payoutRegistry);
+      expect(callAddressOf(kind, { lotRegistry, attestationRegistry })).to.equal(null);
+    }
   });
 
   it("encode each kind's validated body as a call of its function, whose decoded arguments are the body's", function () {
     for (const kind of Object.keys(bodies) as CallKind[]) {
       const payload = callSchemas[kind].parse(bodies[kind]);
-      const contract = callTargetOf(kind) === "lotRegistry" ? lotRegistryAbi : attestationRegistryAbi;
+      const contract = abiOf(kind);
       const parsed = contract.parseTransaction({ data: encodeCall(kind, payload) });
       expect(parsed?.name, kind).to.equal(functionOf[kind]);
     }
     const decode = (kind: CallKind) => {
-      const contract = callTargetOf(kind) === "lotRegistry" ? lotRegistryAbi : attestationRegistryAbi;
+      const contract = abiOf(kind);
       return contract.decodeFunctionData(functionOf[kind], encodeCall(kind, callSchemas[kind].parse(bodies[kind])));
     };
     expect(decode("lots.offer").toArray()).to.deep.equal([1_000_000_001n, receiver]);
@@ -110,6 +126,9 @@ describe("call kinds", function () {
     expect(attest[0]).to.equal(4n);
     expect(attest[1].toObject()).to.deep.include({ subject: digest("0c"), evidence: digest("ab"), expiresAt: 0n, dataHash: ZeroHash });
     expect(decode("attestations.revoke").toArray()).to.deep.equal([digest("77"), 2n]);
+    // Scheme names become bytes32 UTF-8, currencies bytes3 ASCII.
+    expect(decode("payouts.commitPremium").toArray()).to.deep.equal([5n, `0x${Buffer.from("fairtrade").toString("hex").padEnd(64, "0")}`, "0x555344", 24n]);
+    expect(decode("payouts.publishRun").toArray()).to.deep.equal([digest("99"), 3n, ["0x494452", "0x555344"], [1_500_000n, 12n]]);
   });
 
   it("refuse what a kind's schema does not describe: unknown fields, missing fields, values out of range", function () {
@@ -132,6 +151,11 @@ describe("call kinds", function () {
     refused("lots.mintBatch", { deliveries: [] });
     refused("lots.merge", { lotIds: ["1"], metadata: digest("55") });
     refused("attestations.revoke", { uid: "0x12", reason: 1 });
+    refused("payouts.commitPremium", { lotId: "5", scheme: "fairtrade", currency: "usd", ratePerKg: 1 });
+    refused("payouts.commitPremium", { lotId: "5", scheme: "fairtrade", currency: "USD", ratePerKg: 0 });
+    refused("payouts.commitPremium", { lotId: "5", scheme: "Fair Trade", currency: "USD", ratePerKg: 1 });
+    refused("payouts.publishRun", { root: digest("99"), count: 0, totals: [{ currency: "IDR", total: 1 }] });
+    refused("payouts.publishRun", { root: digest("99"), count: 1, totals: [] });
   });
 
   it("refuse to encode a payload that is not the schema's output, rather than writing a wrong call", function () {

@@ -81,7 +81,7 @@ function encodeRequest(request: RelayRequest): string {
 /** The contract a request's kind calls. */
 function targetOf(context: WorkerContext, request: RelayRequest): string {
   if (!isCallKind(request.kind)) throw new Error(`unknown request kind ${request.kind}`);
-  const to = callAddressOf(request.kind, { lotRegistry: context.parameters.registry, attestationRegistry: context.parameters.attestationRegistry });
-  if (!to) throw new RelayTargetMissingError(`No contract for ${request.kind} requests on this network (the attestation registry is not deployed)`);
+  const to = callAddressOf(request.kind, { lotRegistry: context.parameters.registry, attestationRegistry: context.parameters.attestationRegistry, payoutRegistry: context.parameters.payoutRegistry });
+  if (!to) throw new RelayTargetMissingError(`No contract for ${request.kind} requests on this network (its registry is not deployed)`);
   return to;
 }
