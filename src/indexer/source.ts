@@ -16,6 +16,8 @@ export type IndexerSource = {
   formCatalogue?: IndexedContract | undefined;
   /** The attestation registry, when deployed: schemes, attestations, claims, mass-balance credit. */
   attestationRegistry?: IndexedContract | undefined;
+  /** The payout registry, when deployed: premium commitments and payout-run roots. */
+  payoutRegistry?: IndexedContract | undefined;
 };
 
 export const DEFAULT_SOURCE_NAME = "chain";
@@ -29,6 +31,7 @@ export function indexerSourceFromDeployments(deployments: Deployments, name = DE
   if (!registry) throw new Error(`the deployments of ${deployments.network} have no LotRegistry: deploy the contracts first`);
   const attestations = deployments.contracts.AttestationRegistry;
   const catalogue = deployments.contracts.FormCatalogue;
+  const payouts = deployments.contracts.PayoutRegistry;
   return {
     name,
     chainId: deployments.chainId,
@@ -37,11 +40,12 @@ export function indexerSourceFromDeployments(deployments: Deployments, name = DE
     ...(attestations
       ? { attestationRegistry: { name: "AttestationRegistry", address: attestations.address.toLowerCase(), deploymentBlock: attestations.blockNumber } }
       : {}),
+    ...(payouts ? { payoutRegistry: { name: "PayoutRegistry", address: payouts.address.toLowerCase(), deploymentBlock: payouts.blockNumber } } : {}),
   };
 }
 
 export function sourceContracts(source: IndexerSource): IndexedContract[] {
-  return [source.lotRegistry, source.formCatalogue, source.attestationRegistry].filter((contract): contract is IndexedContract => contract !== undefined);
+  return [source.lotRegistry, source.formCatalogue, source.attestationRegistry, source.payoutRegistry].filter((contract): contract is IndexedContract => contract !== undefined);
 }
 
 /** `LotRegistry=0xabc…@12`, comma-separated: what the checkpoint row records. */

@@ -100,4 +100,13 @@ export type AttestationEvent =
   | { type: "ClaimCarried"; scheme: number; firstOutputId: bigint; outputCount: number; family: bigint; validUntil: number }
   | { type: "MassBalanceCredited" | "MassBalanceDebited" | "MassBalanceWithdrawn"; member: bigint; scheme: number; lotId: bigint; form: number; grams: bigint; balance: bigint };
 
-export type IndexedEvent = (RegistryEvent | AttestationEvent) & EventMeta;
+/**
+ * The payout registry's events (contracts/payments/IPayoutRegistry.sol): a buyer's premium
+ * commitment on a lot, a cooperative's payout-run root. `scheme` is the bytes32 name decoded to
+ * text, `currency` the ISO 4217 code.
+ */
+export type PayoutEvent =
+  | { type: "PremiumCommitted"; commitmentId: bigint; lotId: bigint; member: bigint; scheme: string; currency: string; ratePerKg: bigint; grams: bigint }
+  | { type: "PayoutRunPublished"; root: string; member: bigint; count: number; totals: readonly { currency: string; total: bigint }[] };
+
+export type IndexedEvent = (RegistryEvent | AttestationEvent | PayoutEvent) & EventMeta;
