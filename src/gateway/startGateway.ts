@@ -31,6 +31,7 @@ import { ensureRelayerAccount } from "../relay/relayerAccount";
 import { RelayWorker } from "../relay/worker";
 import { createQrRouter } from "../web/qrRoutes";
 import { createPassportRouter } from "../web/passport/router";
+import { premiumFigures } from "../payments/publicFigures";
 import { startControlSocket, type ControlSocket } from "./controlSocket";
 import { GatewayStartError, connectChain } from "./connectChain";
 import { lockDataDir } from "./dataDirLock";
@@ -176,6 +177,7 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
             rpc: jsonRpcClient(chain.url),
             chainId,
             contracts: { LotRegistry: registry, AttestationRegistry: deployments.contracts.AttestationRegistry?.address ?? null },
+            premium: (tx, lotIds) => premiumFigures(tx, keystore.records, lotIds),
             onError: (error) => logger.error({ err: error }, "lot page failed"),
           }),
         },

@@ -20,3 +20,5 @@ export type {
   MemberAttestationsParameters,
   SchemeRef,
 } from "./attestations";
+export { getDeliveries, getPayoutRuns, getPremiumCommitments } from "./payouts";
+export type { DeliveryView, PayoutRunView, PremiumCommitmentView } from "./payouts";

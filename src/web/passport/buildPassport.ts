@@ -18,6 +18,7 @@ import { ingredientNameText } from "../../lots/ingredients";
 import { summariseOrigins } from "../../origins";
 import { productsOfLot, type Product } from "../../products";
 import type { JsonRpc } from "../../chain/jsonRpc";
+import type { PremiumFigures } from "../../payments/publicFigures";
 import { eventFromJson, eventJsonFromRow, lotStateFromEvents } from "./events";
 import { memberProfileOf, type MemberProfile } from "./memberProfile";
 import type { LotPassport, PassportEvent, PassportEvidence, PassportLot, PassportMember, VerificationMismatch } from "./types";
@@ -44,6 +45,11 @@ export type PassportSources = {
   rpc: JsonRpc;
   chainId: bigint;
   contracts: { LotRegistry: string; AttestationRegistry: string | null };
+  /**
+   * The premium figures of a lot's ancestry (lot ids), read in the page's snapshot: the gateway
+   * passes the payments module's reader, which opens the payout runs it holds. None: no figures.
+   */
+  premium?: ((tx: Queryable, lotIds: readonly string[]) => Promise<PremiumFigures | null>) | undefined;
   /** Names and kinds from members' metadata documents, by digest (immutable content, so kept). */
   nameCache?: Map<string, MemberProfile>;
 };
@@ -90,7 +96,8 @@ export async function buildPassport(sources: PassportSources, lotId: bigint, pro
     const memberIds = [...new Set(Object.values(accounts))].slice(0, MAX_MEMBERS);
     const memberRows = await getMemberSummaries(tx, memberIds);
     const products = product ? [product] : await productsOfLot(tx, lotId);
-    return { block: { number: blockNumber, tag: block, time: blockTime }, lots, readModel, states, minted, origins, attestations, claims, accounts, memberRows, product: products[0] ?? null };
+    const premium = sources.premium ? await sources.premium(tx, lots.map((lot) => lot.lotId)) : null;
+    return { premium, block: { number: blockNumber, tag: block, time: blockTime }, lots, readModel, states, minted, origins, attestations, claims, accounts, memberRows, product: products[0] ?? null };
   });
   if (!snapshot) return null;
 
@@ -167,6 +174,7 @@ export async function buildPassport(sources: PassportSources, lotId: bigint, pro
     })),
     claims: snapshot.claims.map((c) => ({ scheme: { id: c.scheme.id, name: c.scheme.name, model: c.scheme.model }, source: c.source, validUntil: c.validUntil })),
     evidence,
+    premium: snapshot.premium,
     verification: { ok: false, block: { number: snapshot.block.number, time: snapshot.block.time.toISOString() }, checkedAt: new Date().toISOString(), lotsChecked: 0, attestationsChecked: 0, mismatches: [] },
   };
 

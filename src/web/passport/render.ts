@@ -1,4 +1,5 @@
 import { originMapSvg } from "../geo/originMap";
+import { renderPremiumSection } from "./premiumSection";
 import { LOCALE_NAMES, LOCALES, formName, memberKindName, message, schemeName, type Locale, type MessageKey } from "../i18n";
 import { claimLines } from "./claimLines";
 import { custodyStages } from "./custodyStages";
@@ -190,7 +191,7 @@ export function renderPassportPage(passport: LotPassport, context: RenderContext
   }
   if (items.length > 0) parts.push(`<ul class="cl">${items.join("")}</ul>`);
   parts.push("</section>");
-  parts.push(premiumSlot(passport));
+  parts.push(premiumSlot(passport, locale, context.url));
 
   // Origin: the districts on the map, in their island's coastline and their country.
   parts.push(`<section id="origin"><h2>${t("originHeading")}</h2>`);
@@ -300,11 +301,12 @@ export function renderPassportPage(passport: LotPassport, context: RenderContext
 }
 
 /**
- * The farmer premium this lot paid (the payments work, to come): its figure goes here, on the
- * first screen under the claims. The twin carries no premium yet, so it renders nothing.
+ * The farmer premium of this lot (docs/payments.md), on the first screen under the claims: what
+ * buyers committed and how much reached the farmers, with its proofs. Nothing when the twin
+ * carries no premium.
  */
-export function premiumSlot(_passport: LotPassport): string {
-  return "";
+export function premiumSlot(passport: LotPassport, locale: Locale = "en", url = ""): string {
+  return renderPremiumSection(passport, locale, `firstmile verify ${url} --rpc <node>`);
 }
 
 function capitalise(text: string): string {
