@@ -30,6 +30,7 @@ import { OutboxWriter, countRelayBacklog } from "../relay/outbox";
 import { ensureRelayerAccount } from "../relay/relayerAccount";
 import { RelayWorker } from "../relay/worker";
 import { createQrRouter } from "../web/qrRoutes";
+import { createPaymentRoutes } from "../api/paymentRoutes";
 import { createPassportRouter } from "../web/passport/router";
 import { premiumFigures } from "../payments/publicFigures";
 import { startControlSocket, type ControlSocket } from "./controlSocket";
@@ -164,6 +165,9 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
         ...createImportRoutes({ context: imports, requireCooperative: cooperativeGuard(registry, provider, "import farmers, plots and deliveries") }),
         ...createFarmerRoutes({ db, records: keystore.records, standing: memberStandingReader(registry, provider) }),
         ...createPrivateEvidenceRoutes({ db, store: evidence, records: keystore.records }),
+        ...(payoutRegistry
+          ? createPaymentRoutes({ db, records: keystore.records, standing: memberStandingReader(registry, provider), writer, keystore, maxAttempts: config.relay.maxAttempts, crash, provider, registry })
+          : []),
       ],
       routers: [
         { path: "/", router: createIpfsGatewayRouter(evidence) },

@@ -136,3 +136,14 @@ export async function resealPayoutRuns(tx: Queryable, from: RecordSealer, to: Re
   }
   return rows.length;
 }
+
+/** Re-seals every declared other income (key rotation). */
+export async function resealOtherIncome(tx: Queryable, from: RecordSealer, to: RecordSealer): Promise<number> {
+  const { rows } = await tx.query<{ farmer_id: string; year: number; currency: string; amount_enc: Buffer }>("select farmer_id, year, currency, amount_enc from farmer_other_income order by farmer_id, year, currency for update");
+  for (const row of rows) {
+    const field = `other-income:${row.year}:${row.currency}`;
+    const value = openField(from, row.farmer_id, field, row.amount_enc) as string;
+    await tx.query("update farmer_other_income set amount_enc = $4 where farmer_id = $1 and year = $2 and currency = $3", [row.farmer_id, row.year, row.currency, sealField(to, row.farmer_id, field, value)]);
+  }
+  return rows.length;
+}

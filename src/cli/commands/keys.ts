@@ -7,6 +7,7 @@ import { loadConfig } from "../../config";
 import { Secret } from "../../config/secret";
 import { openDatabase } from "../../db";
 import { farmerResealers } from "../../farmers";
+import { paymentResealers } from "../../payments";
 import { lockDataDir } from "../../gateway/dataDirLock";
 
 export type KeysCommandIo = {
@@ -54,7 +55,7 @@ export function registerKeysCommand(program: Command, io: KeysCommandIo = { env:
         const { db } = await openDatabase({ config: config.database });
         try {
           const { keystore } = await openKeystore({ db, config: config.keystore });
-          const { rotated, resealed, keyFileCreated } = await keystore.rotate(next, { resealers: farmerResealers });
+          const { rotated, resealed, keyFileCreated } = await keystore.rotate(next, { resealers: [...farmerResealers, ...paymentResealers] });
           if (keyFileCreated && next.source === "keyFile") print(`generated the new key file ${next.keyFile} (mode 0600); back it up`);
           print(`re-encrypted ${rotated} custodial key(s) under the new key; the old one no longer opens the keystore`);
           print(`re-encrypted the private records too: ${Object.entries(resealed).map(([name, count]) => `${count} ${name}`).join(", ")}`);

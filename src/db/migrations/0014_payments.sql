@@ -46,3 +46,17 @@ create table farmer_other_income (
   updated_at   timestamptz not null default now(),
   primary key (farmer_id, year, currency)
 );
+
+-- A cooperative's living-income benchmarks (ISEAL / Anker methodology): the annual income a
+-- household of `household_size` in `region` needs for a decent standard of living, with where the
+-- figure comes from. Without rows of its own the report uses the shipped example figures, marked.
+create table living_income_benchmarks (
+  member_id       bigint not null check (member_id > 0),
+  region          text not null check (length(region) between 1 and 80),
+  household_size  smallint not null check (household_size between 1 and 30),
+  currency        text not null check (currency in ('IDR', 'THB', 'VND', 'USD')),
+  annual_minor    numeric(24, 0) not null check (annual_minor > 0),
+  source          text not null check (length(source) between 1 and 300),
+  year            smallint not null check (year between 2000 and 2100),
+  primary key (member_id, region, household_size)
+);
