@@ -181,7 +181,7 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
             rpc: jsonRpcClient(chain.url),
             chainId,
             contracts: { LotRegistry: registry, AttestationRegistry: deployments.contracts.AttestationRegistry?.address ?? null },
-            premium: (tx, lotIds) => premiumFigures(tx, keystore.records, lotIds),
+            premium: (tx, lotIds) => premiumFigures(tx, keystore.records, lotIds, payoutRegistry ?? null),
             onError: (error) => logger.error({ err: error }, "lot page failed"),
           }),
         },

@@ -15,6 +15,8 @@ export const MIN_HOUSEHOLDS = 5;
  * basis points. Counts and shares over fewer than 5 households are null with `fewerThan5`.
  */
 export type PremiumFigures = {
+  /** The payout registry the commitments and roots are on. */
+  payoutRegistry: string | null;
   commitments: { commitmentId: string; lotId: string; memberId: string; scheme: string; currency: string; ratePerKg: string; total: string; txHash: string }[];
   /** Per currency: committed on these lots, owed to and paid to their origin deliveries. */
   totals: { currency: string; committed: string; owed: string; paid: string; sharePaidBps: number | null }[];
@@ -30,7 +32,7 @@ export type PremiumFigures = {
 const DAY_SECONDS = 86_400;
 
 /** The figures for a lot whose ancestry (itself included) is `lotIds`; null when no premium was committed on it. */
-export async function premiumFigures(tx: Queryable, sealer: RecordSealer, lotIds: readonly string[]): Promise<PremiumFigures | null> {
+export async function premiumFigures(tx: Queryable, sealer: RecordSealer, lotIds: readonly string[], payoutRegistry: string | null = null): Promise<PremiumFigures | null> {
   const commitments = await getPremiumCommitments(tx, lotIds);
   if (commitments.length === 0) return null;
   const flows: FlowCommitment[] = [];
@@ -63,11 +65,15 @@ export async function premiumFigures(tx: Queryable, sealer: RecordSealer, lotIds
       leaves.push({ ...leaf, deliveryLotIds: lots, root: run.root });
     }
   }
-  return figuresOf(flows, leaves, runs);
+  return { ...figuresOf(flows, leaves, runs), payoutRegistry };
 }
 
 /** The figures from the flow's inputs (pure). */
-export function figuresOf(flows: readonly FlowCommitment[], leaves: readonly FlowLeaf[], runs: readonly { root: string; txHash: string; memberId: string; count: number }[]): PremiumFigures {
+export function figuresOf(
+  flows: readonly FlowCommitment[],
+  leaves: readonly FlowLeaf[],
+  runs: readonly { root: string; txHash: string; memberId: string; count: number }[],
+): Omit<PremiumFigures, "payoutRegistry"> {
   const flow = premiumFlow(flows, leaves);
   const currencies = [...new Set(flows.map((f) => f.currency))].sort();
   const totals = currencies.map((currency) => {
@@ -78,17 +84,7 @@ export function figuresOf(flows: readonly FlowCommitment[], leaves: readonly Flo
     return { currency, committed: committed.toString(), owed: owed.toString(), paid: paid.toString(), sharePaidBps: owed === 0n ? null : Number((paid * 10_000n) / owed) };
   });
   // Households: distinct pseudonyms paid for these deliveries.
-  const households = new Map<string, string>();
-  for (const leaf of leaves) households.set(leaf.pseudonym, leaf.gender);
-  const enough = households.size >= MIN_HOUSEHOLDS;
-  const women = [...households.values()].filter((g) => g === "female").length;
-  const days: number[] = [];
-  for (const leaf of leaves) {
-    for (const id of leaf.deliveryLotIds) {
-      const createdAt = flow.origins.get(id)?.createdAt;
-      if (createdAt) days.push(Math.max(0, (leaf.paidAt - Date.parse(createdAt) / 1000) / DAY_SECONDS));
-    }
-  }
+  const people = householdFigures(leaves, (id) => flow.origins.get(id)?.createdAt ?? null);
   return {
     commitments: flows.map((f) => ({
       commitmentId: f.commitmentId,
@@ -101,9 +97,7 @@ export function figuresOf(flows: readonly FlowCommitment[], leaves: readonly Flo
       txHash: f.txHash,
     })),
     totals,
-    farmers: { count: enough ? households.size : null, fewerThan5: !enough },
-    womenShareBps: enough ? Math.round((women * 10_000) / households.size) : null,
-    medianDaysToPayment: enough && days.length > 0 ? median(days) : null,
+    ...people,
     intermediaries: flow.intermediaries.map((row) => ({
       memberId: row.memberId,
       currency: row.currency,
@@ -112,6 +106,33 @@ export function figuresOf(flows: readonly FlowCommitment[], leaves: readonly Flo
       keptBps: row.received === 0n ? null : Number(((row.received - row.passedOn) * 10_000n) / row.received),
     })),
     payoutRuns: runs.map((run) => ({ root: run.root, txHash: run.txHash, memberId: run.memberId, count: run.count })),
+  };
+}
+
+/**
+ * Households paid (distinct pseudonyms), the share of women among them and the median days from
+ * weigh-in to payment, each only over at least 5 households. Shared with `firstmile verify`, which
+ * recomputes them from the exported leaves.
+ */
+export function householdFigures(
+  leaves: readonly Pick<FlowLeaf, "pseudonym" | "gender" | "deliveryLotIds" | "paidAt">[],
+  deliveredAt: (lotId: string) => string | null,
+): Pick<PremiumFigures, "farmers" | "womenShareBps" | "medianDaysToPayment"> {
+  const households = new Map<string, string>();
+  for (const leaf of leaves) households.set(leaf.pseudonym, leaf.gender);
+  const enough = households.size >= MIN_HOUSEHOLDS;
+  const women = [...households.values()].filter((g) => g === "female").length;
+  const days: number[] = [];
+  for (const leaf of leaves) {
+    for (const id of leaf.deliveryLotIds) {
+      const at = deliveredAt(id);
+      if (at) days.push(Math.max(0, (leaf.paidAt - Date.parse(at) / 1000) / DAY_SECONDS));
+    }
+  }
+  return {
+    farmers: { count: enough ? households.size : null, fewerThan5: !enough },
+    womenShareBps: enough ? Math.round((women * 10_000) / households.size) : null,
+    medianDaysToPayment: enough && days.length > 0 ? median(days) : null,
   };
 }
 

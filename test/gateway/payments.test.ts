@@ -1,4 +1,8 @@
+import fs from "node:fs";
+import path from "node:path";
 import { expect } from "chai";
+import { runVerify } from "../../src/cli/commands/verify";
+import { captureStreams } from "../helpers/capture";
 import { verifyPayoutLeaf, type LeafValue } from "../../src/payments";
 import { makeTempDir, removeTempDir } from "../helpers/tmp";
 import { addMemberThroughGateway, client, delivery, startTestGateway, type TestGateway } from "./helpers";
@@ -204,6 +208,26 @@ describe("payments through the gateway (real chain, SQL, keystore, relay and ind
       const html = await api().get(`/l/${merged}?lang=id`);
       expect(html.body).to.contain("Premi untuk petani");
       expect(html.body).not.to.contain("Siti");
+    });
+  });
+
+  describe("firstmile verify", function () {
+    it("passes on the page's premium figures with the run's export, and fails on a changed payment", async function () {
+      const exported = (await api(coop).get(`/v1/payout-runs/${root}/export`)).body;
+      const file = path.join(dir, "run.json");
+      fs.writeFileSync(file, JSON.stringify(exported));
+      const page = `${running.gateway.url}/l/${merged}`;
+      const good = captureStreams();
+      const code = await runVerify(page, { rpc: running.gateway.chain.url, payouts: [file] }, good);
+      expect(code, good.text().out + good.text().err).to.equal(0);
+      expect(good.text().out).to.contain(`payout run ${root}: 5 of 5 payments prove to the root on chain`);
+      expect(good.text().out).to.contain("farmers paid: 5, women 6000 bps");
+
+      exported.leaves[2].value[3] = (BigInt(exported.leaves[2].value[3]) + 1_000_000n).toString();
+      fs.writeFileSync(file, JSON.stringify(exported));
+      const bad = captureStreams();
+      expect(await runVerify(page, { rpc: running.gateway.chain.url, payouts: [file] }, bad)).to.equal(1);
+      expect(bad.text().out).to.contain("FAIL payout run").and.to.contain("1 changed or forged");
     });
   });
 

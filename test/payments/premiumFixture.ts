@@ -3,6 +3,7 @@ import type { PremiumFigures } from "../../src/payments/publicFigures";
 /** Premium figures as the chocolate bar of the web fixture could show them (members 3, 6, 13). */
 export function premiumFiguresFixture(): PremiumFigures {
   return {
+    payoutRegistry: `0x${"ee".repeat(20)}`,
     commitments: [
       { commitmentId: "1", lotId: "300", memberId: "13", scheme: "living-income", currency: "IDR", ratePerKg: "250000", total: "100000000", txHash: `0x${"aa".repeat(32)}` },
       { commitmentId: "2", lotId: "300", memberId: "13", scheme: "fairtrade", currency: "USD", ratePerKg: "24", total: "9600", txHash: `0x${"bb".repeat(32)}` },
