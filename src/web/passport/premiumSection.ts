@@ -47,7 +47,7 @@ export function renderPremiumSection(passport: LotPassport, locale: Locale, veri
     }
   }
   if (figures.intermediaries.length > 0) {
-    parts.push(`<details id="premium-pass-through"><summary>${t("premiumPassThrough")}</summary><table><thead><tr><th>${t("premiumWho")}</th><th>${t("premiumReceived")}</th><th>${t("premiumPassedOn")}</th><th>${t("premiumKept")}</th></tr></thead><tbody>`);
+    parts.push(`<details id="premium-pass-through"><summary>${t("premiumPassThrough")}</summary><table class="pt"><thead><tr><th>${t("premiumWho")}</th><th>${t("premiumReceived")}</th><th>${t("premiumPassedOn")}</th><th>${t("premiumKept")}</th></tr></thead><tbody>`);
     for (const row of figures.intermediaries) {
       parts.push(
         `<tr><td>${escapeHtml(nameOf(row.memberId))}</td><td>${escapeHtml(money(row.received, row.currency))}</td><td>${escapeHtml(money(row.passedOn, row.currency))}</td><td>${row.keptBps === null ? "—" : escapeHtml(percent(row.keptBps))}</td></tr>`,
