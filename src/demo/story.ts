@@ -64,9 +64,8 @@ export function demoMember(key: DemoMemberKey): DemoMember {
 
 /**
  * The catalogue forms (src/lots/forms.ts) the story's lots are recorded as, by key: the one place
- * to change when the catalogue changes. The cooperatives' beans are fermented, and pressing gives
- * cake: on a catalogue that tells fermented from unfermented (asalan) dry beans and cake from
- * powder, `fermentedDryBeans` is "cocoa-dry-beans-fermented" and `pressCake` "cocoa-cake".
+ * to change when the catalogue changes. The cooperatives' beans are fermented ("cocoa-dry-beans";
+ * unfermented asalan beans are a form of their own), and pressing gives cake, not powder.
  */
 export const DEMO_FORM_KEYS = {
   wetBeans: "cocoa-wet-beans",

@@ -57,8 +57,9 @@ describe("the demo story (real gateway: seeded once, through the HTTP API and th
     expect(written.chocolate_page_url).to.equal(`${running.gateway.url}/01/0${record.products.chocolate.gtin.slice(-13)}/10/${record.products.chocolate.batch}`);
     expect(written.tyre_page_url).to.match(new RegExp(`^${running.gateway.url}/01/\\d{14}/10/`));
     expect(Object.keys(written.members).sort()).to.deep.equal(DEMO_MEMBERS.map((m) => m.key).sort());
+    // How long the seed took is for the reader (a benchmark's business, not a test's: it depends on the machine's load).
     console.log(`      (seeded in ${seconds.toFixed(1)} s)`);
-    expect(seconds).to.be.below(60);
+    expect(written.seed_seconds, "the record keeps the seed's duration").to.be.a("number").and.be.above(0);
   });
 
   it("traces the chocolate bar to 40 wet-bean deliveries from registered plots in three districts, each bought by that district's cooperative", async function () {

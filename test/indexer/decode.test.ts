@@ -139,8 +139,8 @@ describe("decodeLogs (pure: logs in, typed events out)", () => {
       const events = decode([
         registryLog("Transfer", [ZERO_ADDRESS, coop, 7n], 0),
         registryLog("Transfer", [ZERO_ADDRESS, processor, 8n], 1),
-        registryLog("LotMinted", [8n, 1, 8_000n, h("m8"), h("o8"), h("head8")], 2),
-        registryLog("LotMinted", [7n, 1, 7_000n, h("m7"), h("o7"), h("head7")], 3),
+        registryLog("LotMinted", [8n, 1, 8_000n, 0, h("m8"), h("o8"), h("head8")], 2),
+        registryLog("LotMinted", [7n, 1, 7_000n, 0, h("m7"), h("o7"), h("head7")], 3),
         // A handover Transfer of lot 7 later in the transaction changes nothing already decoded.
         registryLog("Transfer", [coop, processor, 7n], 4),
       ]);
@@ -149,7 +149,7 @@ describe("decodeLogs (pure: logs in, typed events out)", () => {
         [7n, coop],
       ]);
       // A LotMinted in another transaction does not borrow this one's mint Transfer.
-      const elsewhere = { ...registryLog("LotMinted", [7n, 1, 7_000n, h("m7"), h("o7"), h("head7")], 1), transactionHash: other };
+      const elsewhere = { ...registryLog("LotMinted", [7n, 1, 7_000n, 0, h("m7"), h("o7"), h("head7")], 1), transactionHash: other };
       expect(() => decode([registryLog("Transfer", [ZERO_ADDRESS, coop, 7n], 0), elsewhere])).to.throw(IndexerDecodeError, "without its mint Transfer");
     });
 

@@ -135,13 +135,13 @@ describe("receipt outputs", function () {
     });
 
     it("reads lots only from the registry's LotsMinted, never from the same event of another contract", function () {
-      const forged = registryLog("LotsMinted", [signer, 900n, [{ form: 1, grams: 1n, metadata: hash("11"), origin: hash("22") }], [hash("99")]], elsewhere);
+      const forged = registryLog("LotsMinted", [signer, 900n, [{ form: 1, grams: 1n, quality: 0, metadata: hash("11"), origin: hash("22") }], [hash("99")]], elsewhere);
       expect(outputsOf([forged], registry, { offset: 0, items: 1, shared: true })).to.deep.equal({ lotIds: [], heads: [] });
       expect(outputsOf([forged], registry, alone)).to.deep.equal({ lotIds: [], heads: [], events: [] });
     });
 
     it("gives each request of a whole executeBatch receipt its own outputs: two sharing a coalesced mint, a split, a call that reverted", function () {
-      const split = registryLog("LotsDerived", [6, other, [7n], [hash("01")], 900n, [{ form: 2, grams: 1n, metadata: hash("33") }, { form: 2, grams: 2n, metadata: hash("44") }], [hash("0e"), hash("0f")]]);
+      const split = registryLog("LotsDerived", [6, other, [7n], [hash("01")], 900n, [{ form: 2, grams: 1n, quality: 0, metadata: hash("33") }, { form: 2, grams: 2n, quality: 0, metadata: hash("44") }], [], [hash("0e"), hash("0f")]]);
       const receipt = [mintedMany(500n, 3), executed(signer, 0n, true), split, executed(other, 4n, true), offered(9n), executed(signer, 1n, false)];
       const calls = splitLogsByCall(receipt, forwarder);
       const mint = calls.get(callKey(signer, 0n))!;
