@@ -21,6 +21,7 @@ import {
   livingIncomeCsv,
   livingIncomeHtml,
   livingIncomeReport,
+  benchmarkSchema,
   otherIncomeSchema,
   paymentCreateSchema,
   payoutRunCreateSchema,
@@ -242,6 +243,28 @@ export function createPaymentRoutes(parameters: PaymentRoutesParameters): AnyRou
             `insert into farmer_other_income (farmer_id, year, currency, amount_enc) values ($1, $2, $3, $4)
              on conflict (farmer_id, year, currency) do update set amount_enc = excluded.amount_enc, updated_at = now()`,
             [params.id, body.year, body.currency, sealField(records, params.id, `other-income:${body.year}:${body.currency}`, body.amount.toString())],
+          );
+          return { status: 204, body: null };
+        }),
+    }),
+
+    defineRoute({
+      method: "put",
+      path: "/v1/living-income/benchmarks",
+      summary: "record a living-income benchmark for a region and household size, with its source and year (replaces the shipped example figures for that region)",
+      auth: "member",
+      body: benchmarkSchema,
+      responses: { 204: { description: "recorded" }, 403: { description: "not an active cooperative" }, 422: { description: "wrong minor units" } },
+      handler: ({ body, memberId }) =>
+        paymentAnswer(async () => {
+          await requireCooperative(memberId!, "keep living-income benchmarks");
+          if (body.minorUnits !== CURRENCY_EXPONENTS[body.currency]) {
+            throw new PaymentInputError("wrong_minor_units", `${body.currency} has ${CURRENCY_EXPONENTS[body.currency]} minor-unit digits (ISO 4217), not ${body.minorUnits}`);
+          }
+          await db.query(
+            `insert into living_income_benchmarks (member_id, region, household_size, currency, annual_minor, source, year) values ($1, $2, $3, $4, $5, $6, $7)
+             on conflict (member_id, region, household_size) do update set currency = excluded.currency, annual_minor = excluded.annual_minor, source = excluded.source, year = excluded.year`,
+            [memberId!.toString(), body.region, body.householdSize, body.currency, body.annual.toString(), body.source, body.year],
           );
           return { status: 204, body: null };
         }),

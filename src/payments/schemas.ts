@@ -88,3 +88,13 @@ export const otherIncomeSchema = z.strictObject({
   minorUnits: z.number().int().min(0).max(4),
   amount: minorAmount("amount").describe("other household income the farmer declared for the year (off-farm work, other crops), minor units"),
 });
+
+export const benchmarkSchema = z.strictObject({
+  region: z.string().regex(/^[a-z0-9][a-z0-9-]{0,79}$/, "region: lower-case letters, digits and hyphens, e.g. sulawesi-tengah"),
+  householdSize: z.number().int().min(1).max(30),
+  currency: z.enum(CURRENCY_CODES as [CurrencyCode, ...CurrencyCode[]]),
+  minorUnits: z.number().int().min(0).max(4),
+  annual: minorAmount("annual").refine((value) => value > 0n, "annual: more than 0").describe("the income a household of this size needs in a year, minor units"),
+  source: z.string().trim().min(1).max(300).describe("where the figure comes from (study, publisher, year)"),
+  year: z.number().int().min(2000).max(2100),
+});

@@ -248,6 +248,15 @@ describe("payments through the gateway (real chain, SQL, keystore, relay and ind
       const html = await api(coop).get(`/v1/reports/living-income?year=${new Date(Date.now() + 3 * 86_400_000).getUTCFullYear()}`);
       expect(html.body).to.contain("<svg").and.to.contain("EXAMPLE FIGURE");
       expect(html.body).not.to.contain("Lamanda");
+      // A benchmark of the cooperative's own replaces the examples for its region.
+      const put = (body: unknown) =>
+        fetch(`${running.gateway.url}/v1/living-income/benchmarks`, { method: "PUT", headers: { authorization: `Bearer ${coop.token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+      const benchmark = { region: "poso", householdSize: 4, currency: "IDR", minorUnits: 2, annual: 1, source: "cooperative survey 2026", year: 2026 };
+      expect((await put({ ...benchmark, minorUnits: 0 })).status).to.equal(422);
+      expect((await put(benchmark)).status).to.equal(204);
+      const own = await api(coop).get(`/v1/reports/living-income?year=${new Date(Date.now() + 3 * 86_400_000).getUTCFullYear()}&region=poso&format=json`);
+      expect(own.body.benchmarks).to.deep.equal([{ region: "poso", householdSize: 4, currency: "IDR", annual: "1", source: "cooperative survey 2026", year: 2026, example: false }]);
+      expect(own.body.groups[0]).to.deep.include({ group: "all", households: 5, shareAboveBps: 10_000 });
     });
   });
 });
