@@ -32,6 +32,18 @@ export type CreateAppParameters = {
   limits?: { perToken: RateLimiter; perIp: RateLimiter };
   /** Remembers token -> member for a while (default: every request looks its token up). */
   tokenCache?: TokenCache;
+  /**
+   * Reverse proxies (addresses or CIDR ranges) whose `X-Forwarded-For` and `X-Forwarded-Proto`
+   * are believed. Default none: the client's address is the connection's, so a client cannot
+   * name another address to escape its per-IP limit.
+   */
+  trustedProxies?: readonly string[];
+  /**
+   * Short paths for GET and HEAD: each may hand back the step that answers a request at once (a
+   * lot page kept from an earlier view), which then runs after the request id and the per-IP
+   * limit, without the router. Null: the router answers as usual.
+   */
+  shortcuts?: ReadonlyArray<(req: Request) => ((req: Request, res: Response) => void) | null>;
 };
 
 /** The gateway's Express app: request ids, logging, auth, rate limits, routes, one error shape. */
@@ -48,10 +60,12 @@ export function createApp({
     perIp: createRateLimiter({ capacity: 300, perSecond: 50 }),
   },
   tokenCache,
+  trustedProxies = [],
+  shortcuts = [],
 }: CreateAppParameters): express.Express {
   const app = express();
   app.disable("x-powered-by");
-  app.set("trust proxy", "loopback");
+  app.set("trust proxy", trustedProxies.length > 0 ? [...trustedProxies] : false);
 
   type Step = (req: Request, res: Response, next: NextFunction) => void;
   const assignRequestId: Step = (req, res, next) => {
@@ -193,8 +207,19 @@ export function createApp({
       .map((route) => [route.path, [assignRequestId, limitPerIp, readJson, ...(route.auth === "member" ? [requireMember] : []), answerWith(route)] as Step[]]),
   );
   const viaRouter = (app as unknown as { handle: ExpressHandle }).handle.bind(app);
+  const shortcut = (req: Request): Step[] | undefined => {
+    for (const find of shortcuts) {
+      const answer = find(req);
+      if (answer) return [assignRequestId, limitPerIp, answer];
+    }
+    return undefined;
+  };
   (app as unknown as { handle: ExpressHandle }).handle = (req, res, callback) => {
-    const steps = req.method === "POST" ? direct.get(pathOf(req.url)) : undefined;
+    if (req.method === "GET" || req.method === "HEAD") {
+      // The shortcut reads the request as Express would (its prototype gives `accepts`, `query`).
+      Object.setPrototypeOf(req, app.request);
+    }
+    const steps = req.method === "POST" ? direct.get(pathOf(req.url)) : shortcuts.length > 0 && (req.method === "GET" || req.method === "HEAD") ? shortcut(req) : undefined;
     if (!steps) return viaRouter(req, res, callback);
     // What Express's own handle does before its router runs.
     req.res = res;

@@ -32,8 +32,10 @@ export type Config = {
   /** Largest spreadsheet an import accepts, bytes. */
   imports: { maxBytes: number };
   log: { level: LogLevel };
-  /** Requests per second per API token and per client IP (bursts of 3 s worth). */
-  rateLimits: { perToken: number; perIp: number };
+  /** Requests per second per API token and per client IP (bursts of 3 s worth); public lot pages per client IP (bursts of 10 s worth). */
+  rateLimits: { perToken: number; perIp: number; pagesPerIp: number };
+  /** Reverse proxies whose forwarded headers are believed (addresses or CIDR ranges); empty: none. */
+  trustedProxies: readonly string[];
   /** TEST ONLY: `<point>:<n>` at which the gateway SIGKILLs itself (FIRSTMILE_TEST_CRASH_AT); null in operation. */
   testCrashAt: string | null;
   /** Where each setting came from, by environment variable name. */

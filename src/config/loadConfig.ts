@@ -6,7 +6,7 @@ import { ConfigError, type ConfigIssue, type ConfigSource } from "./errors";
 import { redactUrl } from "./redactConfig";
 import { Secret } from "./secret";
 import { parseMaxYields } from "../origins/capacity";
-import { CONFIG_FILE_ENV, DEFAULTS, SETTINGS, flagOf, type DatabaseThread, type IpfsMode, type LogLevel, type Profile, type Setting } from "./settings";
+import { CONFIG_FILE_ENV, DEFAULTS, SETTINGS, flagOf, parseTrustedProxies, type DatabaseThread, type IpfsMode, type LogLevel, type Profile, type Setting } from "./settings";
 
 export type LoadConfigParameters = {
   /** The environment (pass `process.env` at the entry point only). */
@@ -262,7 +262,9 @@ function assemble(
     rateLimits: {
       perToken: get<number>("FIRSTMILE_RATE_LIMIT_PER_TOKEN") ?? DEFAULTS.rateLimitPerToken,
       perIp: get<number>("FIRSTMILE_RATE_LIMIT_PER_IP") ?? DEFAULTS.rateLimitPerIp,
+      pagesPerIp: get<number>("FIRSTMILE_RATE_LIMIT_PAGES_PER_IP") ?? DEFAULTS.rateLimitPagesPerIp,
     },
+    trustedProxies: parseTrustedProxies(get<string>("FIRSTMILE_TRUSTED_PROXIES") ?? ""),
     testCrashAt: get<string>("FIRSTMILE_TEST_CRASH_AT") ?? null,
     sources,
     warnings,

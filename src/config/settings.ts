@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isIP } from "node:net";
 import { parseMaxYields } from "../origins/capacity";
 
 /**
@@ -72,6 +73,7 @@ export const DEFAULTS = {
   logLevel: "info" as LogLevel,
   rateLimitPerToken: 200,
   rateLimitPerIp: 50,
+  rateLimitPagesPerIp: 3,
   plotOverlapBps: 500,
   importMaxBytes: 20 * MIB,
 };
@@ -106,6 +108,17 @@ export const SETTINGS: readonly Setting[] = [
   { env: "FIRSTMILE_DEPLOYMENTS_FILE", fileKey: "chain.deploymentsFile", schema: nonEmpty, fromString: "string", isPath: true, description: "the contracts' deployment record (addresses by name); default <dataDir>/deployments/<profile>.json" },
   { env: "FIRSTMILE_RATE_LIMIT_PER_TOKEN", fileKey: "http.rateLimitPerToken", schema: positiveInt(1_000_000), fromString: "integer", description: `requests per second one API token may make, in bursts of up to 3 s worth (default ${DEFAULTS.rateLimitPerToken})` },
   { env: "FIRSTMILE_RATE_LIMIT_PER_IP", fileKey: "http.rateLimitPerIp", schema: positiveInt(1_000_000), fromString: "integer", description: `requests per second from one IP address, in bursts of up to 3 s worth (default ${DEFAULTS.rateLimitPerIp})` },
+  { env: "FIRSTMILE_RATE_LIMIT_PAGES_PER_IP", fileKey: "http.rateLimitPagesPerIp", schema: positiveInt(1_000_000), fromString: "integer", description: `public lot pages per second from one IP address, in bursts of up to 10 s worth (default ${DEFAULTS.rateLimitPagesPerIp})` },
+  {
+    env: "FIRSTMILE_TRUSTED_PROXIES",
+    fileKey: "http.trustedProxies",
+    schema: z.string().superRefine((value, context) => {
+      const problem = trustedProxiesProblem(value);
+      if (problem) context.addIssue({ code: "custom", message: problem });
+    }),
+    fromString: "string",
+    description: "addresses or CIDR ranges (comma-separated) of the reverse proxies in front of the gateway, whose X-Forwarded-For and X-Forwarded-Proto are believed; default none: the client address is the connection's, whatever a client sends",
+  },
   { env: "FIRSTMILE_PUBLIC_URL", fileKey: "http.publicUrl", schema: urlWith("http", "https").refine((value) => !/[?#]/.test(value), "expected a base URL without query or fragment"), fromString: "string", description: "base URL printed in QR codes and labels, as consumers reach the gateway (default: the gateway's own http://host:port)" },
   { env: "FIRSTMILE_PLOT_OVERLAP_BPS", fileKey: "plots.overlapBps", schema: z.number().int("expected an integer").min(0, "expected 0-10000").max(10_000, "expected 0-10000"), fromString: "integer", description: `share of the smaller plot a new plot may have in common with another, basis points (default ${DEFAULTS.plotOverlapBps}: 5 %)` },
   {
@@ -129,4 +142,24 @@ export const SETTINGS: readonly Setting[] = [
 /** `FIRSTMILE_DATA_DIR` -> `--data-dir`. */
 export function flagOf(env: string): string {
   return `--${env.replace(/^FIRSTMILE_/, "").toLowerCase().replace(/_/g, "-")}`;
+}
+
+/** `FIRSTMILE_TRUSTED_PROXIES` as a list (empty: trust no forwarded header). */
+export function parseTrustedProxies(value: string): string[] {
+  return value
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item !== "");
+}
+
+/** Why a trusted-proxies list is refused (null: every item is an IP address or a CIDR range). */
+function trustedProxiesProblem(value: string): string | null {
+  for (const item of parseTrustedProxies(value)) {
+    const [address, bits, extra] = item.split("/");
+    const family = isIP(address ?? "");
+    const maxBits = family === 6 ? 128 : 32;
+    const bitsOk = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= maxBits);
+    if (family === 0 || !bitsOk || extra !== undefined) return `expected IP addresses or CIDR ranges separated by commas (e.g. 10.0.0.5,192.168.1.0/24), got ${JSON.stringify(item.slice(0, 60))}`;
+  }
+  return null;
 }

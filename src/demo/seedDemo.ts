@@ -6,6 +6,7 @@ import type { Gateway } from "../gateway/startGateway";
 import { cidToDigest } from "../evidence";
 import { DEMO_SCHEMES, registeredSchemeId, schemeByKey } from "../attestations/schemes";
 import { formByKey } from "../lots/forms";
+import { plotAreaM2, type PlotGeometry } from "../origins";
 import { lotPageUrl } from "../web/qr";
 import { attestationRegistryAt, lotRegistryAt } from "../chain/contracts";
 import { DemoMemberClient, DemoSeedError, type MinedRequest } from "./demoClient";
@@ -154,12 +155,13 @@ class Seeder {
     this.log("demo: cocoa from Sulawesi and rubber from Songkhla, side by side");
     const cocoaFarms = cocoaDeliveries();
     const rubberFarms = rubberDeliveries();
-    const cocoaPlots = this.registerPlots(cocoaFarms, (delivery) => this.actors[delivery.cooperative]);
-    const rubberPlots = this.registerPlots(rubberFarms, () => this.actors.buyingStation);
+    // Each cooperative registers its farmers (with their consents), then their plots by farmer id.
     const farmers = Promise.all([
       this.registerFarmers(cocoaFarms, (delivery) => this.actors[delivery.cooperative], "sulawesi"),
       this.registerFarmers(rubberFarms, () => this.actors.buyingStation, "songkhla"),
     ]);
+    const cocoaPlots = farmers.then(([ids]) => this.registerPlots(cocoaFarms, ids, (delivery) => this.actors[delivery.cooperative]));
+    const rubberPlots = farmers.then(([, ids]) => this.registerPlots(rubberFarms, ids, () => this.actors.buyingStation));
     // The forest monitor works on the plots while the lots move.
     const plotsAttested = attestationsOn ? this.plotAttestations(await cocoaPlots, await rubberPlots) : null;
     const [cocoa, rubber, plotAttestations] = await Promise.all([
@@ -531,17 +533,24 @@ class Seeder {
 
   // ---------------------------------------------------------------------------------- the steps
 
-  private async registerPlots<D extends DemoDelivery>(deliveries: readonly D[], buyerOf: (delivery: D) => Actor): Promise<Array<{ commitment: string; areaM2: number }>> {
-    return mapLimited(deliveries, 8, async (delivery) => {
+  /**
+   * Each delivery's plot, registered for the farmer's record (`farmerIds[i]` is delivery i's
+   * farmer). Every fourth plot was recorded in the field as a GPS point with the area the farmer
+   * declared, as the EUDR allows for plots of up to 4 ha; the others were walked as outlines.
+   */
+  private async registerPlots<D extends DemoDelivery>(deliveries: readonly D[], farmerIds: readonly string[], buyerOf: (delivery: D) => Actor): Promise<Array<{ commitment: string; areaM2: number }>> {
+    return mapLimited(deliveries, 8, async (delivery, i) => {
       const member = buyerOf(delivery);
+      const farmerId = farmerIds[i]!;
       // Registered before (an interrupted seed)? Each registration draws a new salt, so look first.
       const { rows } = await this.gateway.db.query<{ commitment: string; area_m2: string | number }>(
-        "select commitment, area_m2 from origin_plots where member_id = $1 and farmer_ref = $2 order by registered_at limit 1",
-        [member.memberId, delivery.farmerRef],
+        "select commitment, area_m2 from origin_plots where member_id = $1 and farmer_id = $2 and superseded_at is null order by registered_at limit 1",
+        [member.memberId, farmerId],
       );
       if (rows[0]) return { commitment: rows[0].commitment, areaM2: Number(rows[0].area_m2) };
       const { country, province, district } = delivery.district;
-      return member.expect([200, 201], "POST", "/v1/plots", { farmerRef: delivery.farmerRef, geometry: delivery.geometry, country, province, district });
+      const where = i % 4 === 3 ? asPoint(delivery.geometry) : { geometry: delivery.geometry };
+      return member.expect([200, 201], "POST", "/v1/plots", { farmerId, ...where, country, province, district });
     });
   }
 
@@ -620,4 +629,12 @@ async function mapLimited<T, R>(items: readonly T[], limit: number, work: (item:
 /** The catalogue ids of the forms the story records its lots as. */
 function demoFormIds(): Record<keyof typeof DEMO_FORM_KEYS, number> {
   return Object.fromEntries(Object.entries(DEMO_FORM_KEYS).map(([name, key]) => [name, formByKey(key).id])) as Record<keyof typeof DEMO_FORM_KEYS, number>;
+}
+
+/** An outline as a field agent's GPS point would record it: its centre (six decimals) and its area declared in hectares (to the square metre). */
+function asPoint(outline: PlotGeometry): { geometry: PlotGeometry; declaredAreaHa: number } {
+  if (outline.type !== "Polygon") throw new DemoSeedError("a demo plot outline is a polygon");
+  const corners = outline.coordinates[0]!.slice(0, -1);
+  const mean = (axis: 0 | 1) => Math.round((corners.reduce((sum, corner) => sum + corner[axis]!, 0) / corners.length) * 1e6) / 1e6;
+  return { geometry: { type: "Point", coordinates: [mean(0), mean(1)] }, declaredAreaHa: Math.round(plotAreaM2(outline)) / 10_000 };
 }

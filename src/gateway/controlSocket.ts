@@ -10,7 +10,11 @@ import type { Database } from "../db/database";
 import { Role, type RoleName } from "../membership/roles";
 import { readLabelLots } from "../web/labelLots";
 import { IMPORT_KINDS, runImport, type ImportContext, type ImportKind } from "../imports";
+import { EudrInputError, runEudrCheck, type EudrCheckContext } from "../eudr";
+import { readEudrCheckJob } from "../eudr/checkJob";
 import { addMember, issueMemberToken, listMembers, suspendMember } from "./memberAdmin";
+
+export { sendControlCommand } from "./controlClient";
 
 /**
  * While the gateway runs it holds the embedded database, so `firstmile members ...` cannot open
@@ -48,6 +52,8 @@ export async function startControlSocket(parameters: {
   publicUrl?: string;
   /** What `firstmile import` writes through while this gateway holds the database. */
   imports?: ImportContext;
+  /** What `firstmile eudr check` runs in while this gateway holds the database. */
+  eudrChecks?: EudrCheckContext | undefined;
   logger: Logger;
 }): Promise<ControlSocket> {
   const { file, admin } = parameters;
@@ -108,6 +114,21 @@ export async function startControlSocket(parameters: {
       );
     });
   }
+  // `firstmile eudr check`: the files are read here by path (the socket is the operator's user only).
+  const eudrChecks = parameters.eudrChecks;
+  if (eudrChecks) {
+    app.post("/eudr-checks", (req, res, next) => {
+      readEudrCheckJob(req.body)
+        .then((job) => runEudrCheck(eudrChecks, job))
+        .then(
+          (result) => res.json(jsonSafe({ result })),
+          (error: unknown) => {
+            if (!(error instanceof EudrInputError)) return next(error);
+            res.status(400).json({ error: { name: error.name, code: error.code, source: error.source, message: error.shortMessage, advice: [] } });
+          },
+        );
+    });
+  }
   app.post("/members/:id/tokens", run(async (req) => ({ token: await issueMemberToken(admin, memberIdOf(req.params.id), String(req.body?.label ?? "")) })));
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const e = error as { name?: string; shortMessage?: string; message?: string; metaMessages?: string[] };
@@ -131,26 +152,6 @@ export async function startControlSocket(parameters: {
         server.closeIdleConnections();
       }),
   };
-}
-
-/** Sends one command to a running gateway's control socket; null if no gateway answers there. */
-export async function sendControlCommand(file: string, method: "GET" | "POST", path: string, body?: unknown): Promise<{ status: number; body: unknown } | null> {
-  if (!fs.existsSync(file)) return null;
-  return new Promise((resolve, reject) => {
-    const request = http.request({ socketPath: file, method, path, headers: { "content-type": "application/json" } }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on("data", (chunk: Buffer) => chunks.push(chunk));
-      response.on("end", () => {
-        try {
-          resolve({ status: response.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString("utf8")) });
-        } catch (error) {
-          reject(error);
-        }
-      });
-    });
-    request.on("error", (error: NodeJS.ErrnoException) => (error.code === "ECONNREFUSED" || error.code === "ENOENT" ? resolve(null) : reject(error)));
-    request.end(body === undefined ? undefined : JSON.stringify(body));
-  });
 }
 
 function answers(file: string): Promise<boolean> {

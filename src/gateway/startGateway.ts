@@ -13,6 +13,8 @@ import { createPrivateEvidenceRoutes } from "../api/privateEvidenceRoutes";
 import { createOriginRoutes } from "../api/originRoutes";
 import { cooperativeGuard } from "../api/cooperative";
 import { createImportRoutes } from "../api/importRoutes";
+import { createEudrRoutes } from "../api/eudrRoutes";
+import { monitorPreparer, type EudrCheckContext } from "../eudr";
 import type { ImportContext } from "../imports";
 import { createRelayRoutes, relayErrorMapper } from "../api/relayRoutes";
 import type { Deployments } from "../chain/deployments";
@@ -33,6 +35,7 @@ import { createQrRouter } from "../web/qrRoutes";
 import { createPaymentRoutes } from "../api/paymentRoutes";
 import { createPassportRouter } from "../web/passport/router";
 import { premiumFigures } from "../payments/publicFigures";
+import { createPassportCache, type PassportCache } from "../web/passport/passportCache";
 import { startControlSocket, type ControlSocket } from "./controlSocket";
 import { GatewayStartError, connectChain } from "./connectChain";
 import { lockDataDir } from "./dataDirLock";
@@ -75,6 +78,8 @@ export type Gateway = {
   /** The cooperatives' plots (overlap index, versions) and the capacity rule. */
   plots: PlotRegistry;
   capacity: DeliveryCapacity;
+  /** The public lot pages kept (one build and chain check per lot and block). */
+  pages: PassportCache;
   evidence: EvidenceStore;
   stop(): Promise<void>;
 };
@@ -96,10 +101,18 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
   };
 
   stack.push({ name: "data dir lock", stop: async () => lock.release() });
+  // One line per phase with the seconds it took, so whoever waits knows what for.
+  let phaseStarted = performance.now();
+  const phase = (what: string) => {
+    const now = performance.now();
+    log(`ready     ${what} (${((now - phaseStarted) / 1000).toFixed(1)} s)`);
+    phaseStarted = now;
+  };
 
   try {
     // Chain.
     const chain = await connectChain(config, log);
+    phase(chain.embedded ? "chain: embedded node and contracts" : "chain: node and contracts");
     stack.push({ name: "chain", stop: () => chain.stop() });
     const { provider, deployments, governor, chainId, forwarder, registry } = chain;
     const chainUrl = chain.url;
@@ -113,12 +126,18 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
     if (migrations.applied.length > 0) log(`database: applied ${migrations.applied.map((m) => m.file).join(", ")}`);
     const { keystore, notices } = await openKeystore({ db, config: config.keystore, logger });
     for (const notice of notices) log(`keystore: ${notice}`);
+    phase("database and keystore");
     const evidence: EvidenceStore = await openEvidenceStore(evidenceStoreConfig(config), evidenceLimitsFrom(config));
     stack.push({ name: "evidence", stop: () => evidence.close() });
     // The plots' overlap index and the origins the capacity rule knows, loaded from SQL.
     const plots = await PlotRegistry.load(db, config.plots);
     const capacity = new DeliveryCapacity(db, plots);
     const imports: ImportContext = { db, plots, capacity, sealer: keystore.records, evidence, maxAttempts: config.relay.maxAttempts, maxBytes: config.imports.maxBytes };
+    // The deforestation check: plots read here, clear ones attested by the monitor through the relay.
+    const eudrChecks: EudrCheckContext | undefined = attestationRegistry
+      ? { db, evidence, maxAttempts: config.relay.maxAttempts, prepareMonitor: monitorPreparer({ provider, registry, attestationRegistry, keystore }) }
+      : undefined;
+    phase("evidence store and plots");
 
     // Relayer and worker.
     const relayer = await ensureRelayerAccount({ db, keystore, provider, chainId, registry, governor, log });
@@ -153,6 +172,19 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
     let publicUrl = config.publicUrl ?? "";
     const publicBase = () => publicUrl;
     const tokenCache: TokenCache = createTokenCache(5_000);
+    // The lot pages: built and checked once per lot and block of the read model.
+    const pages = createPassportCache({ indexedBlock: () => indexer.status().indexedBlock });
+    const passportRouter = createPassportRouter({
+      db,
+      evidence,
+      rpc: jsonRpcClient(chain.url),
+      chainId,
+      contracts: { LotRegistry: registry, AttestationRegistry: deployments.contracts.AttestationRegistry?.address ?? null },
+      premium: (tx, lotIds) => premiumFigures(tx, keystore.records, lotIds, payoutRegistry ?? null),
+      cache: pages,
+      limiter: createRateLimiter({ capacity: config.rateLimits.pagesPerIp * 10, perSecond: config.rateLimits.pagesPerIp }),
+      onError: (error) => logger.error({ err: error }, "lot page failed"),
+    });
     const app = createApp({
       db,
       logger,
@@ -163,6 +195,7 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
         ...createEvidenceRoutes({ db, store: evidence }),
         ...createOriginRoutes({ db, provider, registry, publicBase, plots, capacity }),
         ...createImportRoutes({ context: imports, requireCooperative: cooperativeGuard(registry, provider, "import farmers, plots and deliveries") }),
+        ...(eudrChecks ? createEudrRoutes({ context: eudrChecks }) : []),
         ...createFarmerRoutes({ db, records: keystore.records, standing: memberStandingReader(registry, provider) }),
         ...createPrivateEvidenceRoutes({ db, store: evidence, records: keystore.records }),
         ...(payoutRegistry
@@ -173,27 +206,19 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
         { path: "/", router: createIpfsGatewayRouter(evidence) },
         { path: "/", router: createQrRouter({ db, publicBase }) },
         // The public lot page (after the QR routes: it answers any other path under /l and /01).
-        {
-          path: "/",
-          router: createPassportRouter({
-            db,
-            evidence,
-            rpc: jsonRpcClient(chain.url),
-            chainId,
-            contracts: { LotRegistry: registry, AttestationRegistry: deployments.contracts.AttestationRegistry?.address ?? null },
-            premium: (tx, lotIds) => premiumFigures(tx, keystore.records, lotIds, payoutRegistry ?? null),
-            onError: (error) => logger.error({ err: error }, "lot page failed"),
-          }),
-        },
+        { path: "/", router: passportRouter },
       ],
       readiness: { ...readinessChecks({ provider, db, evidence, worker, writer }), indexer: () => indexer.readiness() },
       errorMappers: [relayErrorMapper],
       tokenCache,
+      trustedProxies: config.trustedProxies,
+      shortcuts: [passportRouter.shortcut],
       limits: {
         perToken: createRateLimiter({ capacity: config.rateLimits.perToken * 3, perSecond: config.rateLimits.perToken }),
         perIp: createRateLimiter({ capacity: config.rateLimits.perIp * 3, perSecond: config.rateLimits.perIp }),
       },
     });
+    phase("relay worker and indexer");
     const server = await listen(app, config.http.port, config.http.host);
     stack.push({ name: "http", stop: () => closeServer(server) });
     const url = `http://${formatHost(config.http.host)}:${(server.address() as AddressInfo).port}`;
@@ -207,6 +232,7 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
         admin: { db, keystore, registry, governor, provider, chainId },
         onTokensRevoked: () => tokenCache.clear(),
         imports,
+        eudrChecks,
         publicUrl,
         logger,
       });
@@ -215,6 +241,7 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
       log(`control socket: not available (${(error as Error).message}); members commands need the gateway stopped`);
     }
 
+    phase("HTTP and control socket");
     logger.info({ url, chain: redactUrl(chainUrl), relayer: relayer.signer.address }, "gateway started");
     let stopping: Promise<void> | null = null;
     return {
@@ -230,6 +257,7 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
       evidence,
       plots,
       capacity,
+      pages,
       stop() {
         stopping ??= (async () => {
           logger.info("gateway stopping: draining the relay");

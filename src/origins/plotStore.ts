@@ -273,6 +273,12 @@ export type DistrictSummary = { country: string; province: string; district: str
 /** What may be said in public about a set of origin commitments: counts and areas per district. */
 export type OriginSummary = {
   plots: number;
+  /**
+   * Distinct farmers (households) the plots belong to: by farmer record, or for a plot registered
+   * before farmer records by the cooperative's farmer reference. Private until it passes the
+   * household threshold (`publicHouseholdCount`).
+   */
+  farmers: number;
   areaM2: number;
   /** Commitments the gateway holds no plot record for (another gateway's, or not registered). */
   unregistered: number;
@@ -282,7 +288,7 @@ export type OriginSummary = {
 /** Summarises origin commitments by district, never reading geometry or farmer references. */
 export async function summariseOrigins(db: Queryable, commitments: readonly string[]): Promise<OriginSummary> {
   const distinct = [...new Set(commitments.map((c) => c.toLowerCase()))];
-  if (distinct.length === 0) return { plots: 0, areaM2: 0, unregistered: 0, districts: [] };
+  if (distinct.length === 0) return { plots: 0, farmers: 0, areaM2: 0, unregistered: 0, districts: [] };
   const { rows } = await db.query<{ country: string; province: string; district: string; plots: number | string; area_m2: string | number }>(
     `select country, province, district, count(*)::int as plots, sum(area_m2)::text as area_m2
        from origin_plots where commitment = any($1::text[])
@@ -291,5 +297,11 @@ export async function summariseOrigins(db: Queryable, commitments: readonly stri
   );
   const districts = rows.map((row) => ({ country: row.country, province: row.province, district: row.district, plots: Number(row.plots), areaM2: Number(row.area_m2) }));
   const plots = districts.reduce((sum, d) => sum + d.plots, 0);
-  return { plots, areaM2: districts.reduce((sum, d) => sum + d.areaM2, 0), unregistered: distinct.length - plots, districts };
+  const households = await db.query<{ farmers: number | string }>(
+    `select count(distinct coalesce(farmer_id, member_id::text || ':' || farmer_ref))::int as farmers
+       from origin_plots where commitment = any($1::text[])`,
+    [distinct],
+  );
+  const farmers = Number(households.rows[0]?.farmers ?? 0);
+  return { plots, farmers, areaM2: districts.reduce((sum, d) => sum + d.areaM2, 0), unregistered: distinct.length - plots, districts };
 }

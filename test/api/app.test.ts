@@ -314,6 +314,23 @@ async function listen(app: ReturnType<typeof createApp>) {
   return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((resolve) => server.close(resolve)) };
 }
 
+/** An app of a public and a member route whose per-IP limit is 3 requests, behind `trustedProxies`. */
+function limitedApp(db: Database, trustedProxies?: string[]) {
+  return createApp({
+    db,
+    logger: pino({ level: "silent" }),
+    routes: [
+      defineRoute({ method: "get", path: "/v1/ping", summary: "public", auth: "public", responses: { 200: { description: "pong" } }, handler: async () => ({ status: 200, body: { pong: true } }) }),
+      defineRoute({ method: "post", path: "/v1/write", summary: "a write", auth: "member", responses: { 200: { description: "done" } }, handler: async () => ({ status: 200, body: {} }) }),
+    ],
+    limits: {
+      perToken: createRateLimiter({ capacity: 1000, perSecond: 1000 }),
+      perIp: createRateLimiter({ capacity: 3, perSecond: 0.001 }),
+    },
+    ...(trustedProxies ? { trustedProxies } : {}),
+  });
+}
+
 describe("gateway app: rate limit per client IP", () => {
   let db: Database;
   let running: Awaited<ReturnType<typeof listen>>;
@@ -321,20 +338,8 @@ describe("gateway app: rate limit per client IP", () => {
   before(async () => {
     db = await openEmptyPglite();
     await migrate(db, {});
-    running = await listen(
-      createApp({
-        db,
-        logger: pino({ level: "silent" }),
-        routes: [
-          defineRoute({ method: "get", path: "/v1/ping", summary: "public", auth: "public", responses: { 200: { description: "pong" } }, handler: async () => ({ status: 200, body: { pong: true } }) }),
-          defineRoute({ method: "post", path: "/v1/write", summary: "a write", auth: "member", responses: { 200: { description: "done" } }, handler: async () => ({ status: 200, body: {} }) }),
-        ],
-        limits: {
-          perToken: createRateLimiter({ capacity: 1000, perSecond: 1000 }),
-          perIp: createRateLimiter({ capacity: 3, perSecond: 0.001 }),
-        },
-      }),
-    );
+    // This test client plays the configured reverse proxy (FIRSTMILE_TRUSTED_PROXIES=127.0.0.1).
+    running = await listen(limitedApp(db, ["127.0.0.1"]));
   });
 
   after(async () => {
@@ -342,7 +347,7 @@ describe("gateway app: rate limit per client IP", () => {
     await db.close();
   });
 
-  // The app trusts X-Forwarded-For from loopback (a proxy on the host): the header names the client.
+  // From a trusted proxy, X-Forwarded-For names the client.
   const from = (ip: string) => ({ "x-forwarded-for": ip });
 
   it("answers the request beyond an IP's capacity with 429, Retry-After and the error shape, on every path", async () => {
@@ -369,6 +374,36 @@ describe("gateway app: rate limit per client IP", () => {
     expect(write.status).to.equal(401);
     expect((await fetch(`${running.base}/v1/ping`)).status).to.equal(200);
   });
+});
+
+describe("gateway app: forwarded headers from clients that are not a configured proxy", () => {
+  let db: Database;
+
+  before(async () => {
+    db = await openEmptyPglite();
+    await migrate(db, {});
+  });
+  after(async () => {
+    await db.close();
+  });
+
+  for (const [name, proxies] of [["no proxy configured (the default)", undefined], ["a proxy configured at another address", ["10.0.0.5", "192.168.0.0/16"]]] as const) {
+    it(`${name}: a client naming a new X-Forwarded-For on every request is still limited by its own address`, async () => {
+      const running = await listen(limitedApp(db, proxies ? [...proxies] : undefined));
+      try {
+        const statuses: number[] = [];
+        for (let i = 0; i < 5; i++) {
+          const answer = await fetch(`${running.base}/v1/ping`, { headers: { "x-forwarded-for": `198.51.100.${i + 1}`, "x-forwarded-proto": "https" } });
+          statuses.push(answer.status);
+        }
+        expect(statuses).to.deep.equal([200, 200, 200, 429, 429]);
+        // Nor does a chain of addresses help.
+        expect((await fetch(`${running.base}/v1/ping`, { headers: { "x-forwarded-for": "203.0.113.1, 127.0.0.1" } })).status).to.equal(429);
+      } finally {
+        await running.close();
+      }
+    });
+  }
 });
 
 describe("gateway app: one log line per request", () => {

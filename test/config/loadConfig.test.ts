@@ -364,10 +364,22 @@ describe("loadConfig", () => {
     it("defaults the deployments file by profile, takes rate limits, and warns when a crash point is armed", () => {
       const config = loadConfig({ env: { FIRSTMILE_RATE_LIMIT_PER_TOKEN: "500", FIRSTMILE_TEST_CRASH_AT: "after-sign:3" }, cwd });
       expect(config.paths.deploymentsFile).to.equal(path.join(cwd, ".firstmile", "deployments", "embedded.json"));
-      expect(config.rateLimits).to.deep.equal({ perToken: 500, perIp: 50 });
+      expect(config.rateLimits).to.deep.equal({ perToken: 500, perIp: 50, pagesPerIp: 3 });
       expect(config.testCrashAt).to.equal("after-sign:3");
       expect(config.warnings.join("\n")).to.contain("FIRSTMILE_TEST_CRASH_AT is set");
       expect(loadConfig({ env: {}, cwd }).testCrashAt).to.equal(null);
+    });
+
+    it("trusts forwarded headers from no proxy by default, and from the addresses and ranges configured; refuses anything else", () => {
+      expect(loadConfig({ env: {}, cwd }).trustedProxies).to.deep.equal([]);
+      const config = loadConfig({ env: { FIRSTMILE_TRUSTED_PROXIES: " 10.0.0.5, 192.168.0.0/16,fd00::/8 ", FIRSTMILE_RATE_LIMIT_PAGES_PER_IP: "5000" }, cwd });
+      expect(config.trustedProxies).to.deep.equal(["10.0.0.5", "192.168.0.0/16", "fd00::/8"]);
+      expect(config.rateLimits.pagesPerIp).to.equal(5000);
+      for (const bad of ["loopback", "10.0.0.0/33", "10.0.0.1/8/2", "example.com"]) {
+        const error = configError(() => loadConfig({ env: { FIRSTMILE_TRUSTED_PROXIES: `10.0.0.5,${bad}` }, cwd }));
+        expect(error.issues.map((issue) => issue.key), bad).to.deep.equal(["FIRSTMILE_TRUSTED_PROXIES"]);
+        expect(error.issues[0]!.message, bad).to.contain(JSON.stringify(bad));
+      }
     });
 
     it("takes a public base URL for QR codes (default: none, the gateway's own URL) and a switch for the demo seed", () => {

@@ -69,7 +69,18 @@ describe("the demo story (real gateway: seeded once, through the HTTP API and th
     expect(new Set(deliveries.map((lot) => lot.form.name))).to.deep.equal(new Set(["cocoa wet beans"]));
     const origins = await summariseOrigins(running.gateway.db, deliveries.map((lot) => lot.origin!));
     expect(origins.plots).to.equal(40);
+    expect(origins.farmers).to.equal(40);
     expect(origins.unregistered).to.equal(0);
+    // Registered for the farmers' records; every fourth plot a GPS point with its declared area.
+    const { rows: kinds } = await running.gateway.db.query<{ kind: string; n: number; owned: number; declared: number }>(
+      `select geometry->>'type' as kind, count(*)::int as n, count(farmer_id)::int as owned, count(declared_area_m2)::int as declared
+         from origin_plots where commitment = any($1::text[]) group by 1 order by 1`,
+      [deliveries.map((lot) => lot.origin!.toLowerCase())],
+    );
+    expect(kinds).to.deep.equal([
+      { kind: "Point", n: 10, owned: 10, declared: 10 },
+      { kind: "Polygon", n: 30, owned: 30, declared: 0 },
+    ]);
     expect(origins.districts.map((d) => `${d.district}, ${d.province}, ${d.country}`).sort()).to.deep.equal([
       "Luwu Utara, Sulawesi Selatan, ID",
       "Parigi Moutong, Sulawesi Tengah, ID",

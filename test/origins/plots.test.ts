@@ -36,10 +36,17 @@ describeEachEngine("origins: plot store", (engine) => {
     const second = await registerPlot(db, { memberId: 3n, farmerRef: "F-2", geometry: square(120.2, -2.5), country: "ID", province: "Sulawesi Tengah", district: "Poso" });
     const summary = await summariseOrigins(db, [first.commitment, second.commitment, first.commitment.toUpperCase().replace("0X", "0x"), `0x${"00".repeat(32)}`]);
     expect(summary.plots).to.equal(2);
+    expect(summary.farmers, "two farmer references").to.equal(2);
     expect(summary.unregistered).to.equal(1);
     expect(summary.areaM2).to.equal(first.areaM2 + second.areaM2);
     expect(summary.districts.map((d) => d.district).sort()).to.deep.equal(["Parigi Moutong", "Poso"]);
     expect(JSON.stringify(summary)).to.not.match(/F-1|coordinates|120\.1/);
+    // A farmer's second plot is one household; the same reference at another cooperative is another.
+    const third = await registerPlot(db, { memberId: 3n, farmerRef: "F-1", geometry: square(120.3, -2.5), country: "ID", province: "Sulawesi Tengah", district: "Poso" });
+    const elsewhere = await registerPlot(db, { memberId: 4n, farmerRef: "F-1", geometry: square(120.4, -2.5), country: "ID", province: "Sulawesi Tengah", district: "Poso" });
+    const households = await summariseOrigins(db, [first.commitment, second.commitment, third.commitment, elsewhere.commitment]);
+    expect(households.plots).to.equal(4);
+    expect(households.farmers).to.equal(3);
   });
 
   it("refuses a record another member registered, and bad fields", async () => {
@@ -51,7 +58,7 @@ describeEachEngine("origins: plot store", (engine) => {
     expect(error?.message).to.match(/another member/);
     await registerPlot(db, { ...record, memberId: 3n, country: "IDN" }).catch((e: Error) => (error = e));
     expect(error?.message).to.match(/ISO 3166/);
-    const { rows } = await db.query("select count(*)::int as n from origin_plots");
-    expect(rows[0]!.n).to.equal(3);
+    const { rows } = await db.query("select count(*)::int as n from origin_plots where farmer_ref = 'F-9'");
+    expect(rows[0]!.n).to.equal(1);
   });
 });

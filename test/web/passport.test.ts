@@ -10,6 +10,8 @@ import { formByKey } from "../../src/lots/forms";
 import { registerPlot } from "../../src/origins";
 import { gtinCheckDigit, registerProduct } from "../../src/products";
 import { runVerify } from "../../src/cli/commands/verify";
+import { jsonRpcClient } from "../../src/chain/jsonRpc";
+import { verifyPassportIndependently } from "../../src/web/passport/verify";
 import { LOCALES, NAMES } from "../../src/web/i18n";
 import type { LotPassport } from "../../src/web/passport/types";
 import { AttestationRegistry__factory } from "../../typechain-types";
@@ -275,17 +277,50 @@ describe("public lot page, its JSON twin and firstmile verify (real gateway)", f
     expect((await verifyCli(dry, rpc)).err).to.include("needs --gateway");
   });
 
+  it("firstmile verify: a member's name or place that its metadata document does not say is named", async function () {
+    const twin = (await (await page(`/l/${dry}?format=json`)).json()) as LotPassport;
+    const member = twin.members.find((m) => m.memberId === coop.memberId)!;
+    expect(member.name).to.equal("Koperasi Tani Maju Parigi");
+    const rpc = jsonRpcClient(running.gateway.chain.url);
+    const honest = await verifyPassportIndependently({ passport: twin, rpc, evidenceGateway: running.gateway.url });
+    expect(honest.findings.filter((f) => !f.ok)).to.deep.equal([]);
+    for (const lie of [{ region: "Bogor, Jawa Barat" }, { name: "Koperasi Lain" }]) {
+      const forged = { ...twin, members: twin.members.map((m) => (m.memberId === coop.memberId ? { ...m, ...lie } : m)) };
+      const report = await verifyPassportIndependently({ passport: forged, rpc, evidenceGateway: running.gateway.url });
+      expect(report.ok, JSON.stringify(lie)).to.equal(false);
+      expect(report.findings.filter((f) => !f.ok).map((f) => f.what).join("\n")).to.include(`member ${coop.memberId}: shown as`);
+    }
+  });
+
   describe("when the gateway's SQL is tampered with", function () {
-    it("a changed weight in lot_events turns the page red naming the lot, and firstmile verify exits 1 naming it", async function () {
+    /** Until the read model holds a later block than now: a page is built and checked again once per block. */
+    const nextBlock = async () => {
+      const { indexer } = running.gateway;
+      await indexer.waitForBlock((indexer.status().indexedBlock ?? 0) + 1);
+    };
+
+    it("a changed weight in lot_events, after the page was cached: the next view after the next block is red naming the lot, HTML and JSON, no 304 for the old tags; firstmile verify exits 1 naming it", async function () {
       const db = running.gateway.db;
+      // Cached and verified first, in both forms.
+      const before = await page(`/l/${dry}`);
+      expect(await before.text()).to.include("Verified against the blockchain");
+      const beforeTwin = await page(`/l/${dry}?format=json`);
+      const cached = (await beforeTwin.json()) as LotPassport;
+      expect(cached.verification.ok).to.equal(true);
       await db.query(`update lot_events set fields = jsonb_set(fields::jsonb, '{grams}', '"999999"')::json where lot_id = $1 and seq = 0`, [merged]);
       try {
-        const html = await (await page(`/l/${dry}`)).text();
+        await nextBlock();
+        const answer = await page(`/l/${dry}`, { "if-none-match": before.headers.get("etag")! });
+        expect(answer.status).to.equal(200);
+        const html = await answer.text();
         expect(html).to.include("Does NOT match the blockchain");
         expect(html).to.include(`lot ${merged}: the history head recomputed from the events shown`);
         expect(html).to.not.include("&#10003;");
-        const twin = (await (await page(`/l/${dry}?format=json`)).json()) as LotPassport;
+        const twinAnswer = await page(`/l/${dry}?format=json`, { "if-none-match": beforeTwin.headers.get("etag")! });
+        expect(twinAnswer.status).to.equal(200);
+        const twin = (await twinAnswer.json()) as LotPassport;
         expect(twin.verification.ok).to.equal(false);
+        expect(twin.verification.block.number).to.be.greaterThan(cached.verification.block.number);
         const report = await verifyCli(`${running.gateway.url}/l/${dry}`, running.gateway.chain.url);
         expect(report.code, report.out).to.equal(1);
         expect(report.out).to.include(`FAIL lot ${merged}: the history head recomputed from the events shown`);
@@ -293,13 +328,15 @@ describe("public lot page, its JSON twin and firstmile verify (real gateway)", f
       } finally {
         await db.query(`update lot_events set fields = jsonb_set(fields::jsonb, '{grams}', '"330000"')::json where lot_id = $1 and seq = 0`, [merged]);
       }
+      await nextBlock();
       expect(await (await page(`/l/${dry}`)).text()).to.include("Verified against the blockchain");
     });
 
-    it("a changed weight in the lots table turns the page red naming the lot", async function () {
+    it("a changed weight in the lots table turns the page red naming the lot, from the next block on", async function () {
       const db = running.gateway.db;
       await db.query("update lots set grams = grams + 1 where lot_id = $1", [deliveries[1]]);
       try {
+        await nextBlock();
         const html = await (await page(`/l/${dry}`)).text();
         expect(html).to.include("Does NOT match the blockchain");
         expect(html).to.include(`lot ${deliveries[1]}: the gateway&#39;s lots table says grams 110001, its events say 110000`);
@@ -307,18 +344,22 @@ describe("public lot page, its JSON twin and firstmile verify (real gateway)", f
         await db.query("update lots set grams = grams - 1 where lot_id = $1", [deliveries[1]]);
       }
     });
-    it("a changed attestation expiry turns the page red naming the attestation", async function () {
+    it("a changed attestation expiry turns the page and the Digital Link's page red naming the attestation, from the next block on", async function () {
       const db = running.gateway.db;
       const { rows } = await db.query<{ uid: string }>("select uid from attestations where revoked = false and lot_id = $1", [deliveries[1]]);
       const uid = rows[0]!.uid;
       await db.query("update attestations set expires_at = expires_at + 31536000 where uid = $1", [uid]);
       try {
-        const html = await (await page(`/l/${dry}`)).text();
-        expect(html).to.include("Does NOT match the blockchain");
-        expect(html).to.include(`attestation ${uid}: its fields as shown`);
+        await nextBlock();
+        for (const path of [`/l/${dry}`, `/01/${gtin}/10/B2026-07`]) {
+          const html = await (await page(path)).text();
+          expect(html, path).to.include("Does NOT match the blockchain");
+          expect(html, path).to.include(`attestation ${uid}: its fields as shown`);
+        }
       } finally {
         await db.query("update attestations set expires_at = expires_at - 31536000 where uid = $1", [uid]);
       }
+      await nextBlock();
       expect(await (await page(`/l/${dry}`)).text()).to.include("Verified against the blockchain");
     });
   });
@@ -331,6 +372,10 @@ describe("public lot page, its JSON twin and firstmile verify (real gateway)", f
       expect(refused.length).to.be.greaterThan(0);
       expect(refused[0]!.headers.get("retry-after")).to.match(/^\d+$/);
       expect(refused[0]!.headers.get("content-type")).to.match(/^text\/html/);
+      // A page kept from an earlier view (answered without the router) counts against the same bucket.
+      const kept = await page(`/l/${dry}`);
+      expect(kept.status).to.equal(429);
+      expect(kept.headers.get("retry-after")).to.match(/^\d+$/);
     });
   });
 });

@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { LOCALES, message, type Locale } from "../../src/web/i18n";
+import { claimLines } from "../../src/web/passport/claimLines";
 import { premiumSlot, renderPassportPage } from "../../src/web/passport/render";
 import { gtinProblem } from "../../src/web/passport/router";
 import type { LotPassport } from "../../src/web/passport/types";
@@ -16,12 +17,43 @@ describe("the lot page's first screen (pure)", () => {
     const order = ['<h1 id="product">Sulawesi 70% dark chocolate, 100 g</h1>', 'id="story"', 'id="verification"', 'id="claims"', 'id="origin"', 'id="custody"'].map((marker) => html.indexOf(marker));
     expect(order.every((at, i) => at > 0 && (i === 0 || at > order[i - 1]!)), order.join(",")).to.equal(true);
     const text = textOf(html);
-    expect(text).to.include("Cocoa grown on 6 farms in Parigi Moutong (Sulawesi Tengah) and Luwu Utara (Sulawesi Selatan), Indonesia.");
+    expect(text).to.include("Cocoa grown by 6 farmers on 6 farms in Parigi Moutong (Sulawesi Tengah) and Luwu Utara (Sulawesi Selatan), Indonesia.");
     expect(text).to.include("✓ Verified against the blockchain Checked at block 1324 (Nov 20, 2026, 9:30 AM UTC).");
     expect(text).to.include("No forest loss detected since 31 Dec 2020 (satellite check) 1.0: all 6 origin plots");
     expect(text).to.include("Fair-price premium eligible 1.0: 5 of 6 deliveries, 1 revoked");
     expect(html, "each claim line opens without a script").to.match(/<ul class="cl"><li><details><summary>/);
     expect(html).not.to.match(/<script/i);
+  });
+
+  it("counts farmers only from 5 households up (below that, the farms alone), in every language", () => {
+    const few = cocoaPassport({ deliveries: 4, revoked: 0 });
+    expect(few.origin.farmers).to.equal(null);
+    const text = textOf(render(few));
+    expect(text).to.include("Cocoa grown on 4 farms in");
+    expect(text).not.to.match(/\d farmers/);
+    expect(textOf(render(few, "id"))).not.to.include("petani di 4");
+    const many = cocoaPassport({ deliveries: 6 });
+    many.origin.farmers = 5;
+    expect(textOf(render(many))).to.include("Cocoa grown by 5 farmers on 6 farms in");
+    expect(textOf(render(many, "id"))).to.include("Kakao ditanam oleh 5 petani di 6 kebun di");
+    expect(textOf(render(many, "th"))).to.include("ปลูกโดยเกษตรกร 5 ราย ใน 6 แปลง");
+    expect(textOf(render(many, "vi"))).to.include("do 5 nông dân trồng trên 6 thửa đất");
+  });
+
+  it("counts a plot attested twice once, by its best status, and says how many of the deliveries a claim covers", () => {
+    const passport = cocoaPassport({ deliveries: 4, revoked: 0 });
+    const plot = passport.attestations.find((a) => a.subjectKind === "plot")!;
+    passport.attestations.push({ ...plot, uid: `0x${"e".repeat(64)}`, status: "revoked", revocation: { reason: 1, at: null } });
+    passport.attestations = passport.attestations.filter((a) => a.subjectKind === "plot" || a.lotId !== "103");
+    const lines = claimLines(passport);
+    expect(lines.map((l) => [l.subject, l.valid, l.revoked, l.total])).to.deep.equal([
+      ["plots", 4, 0, 4],
+      ["deliveries", 3, 0, 4],
+    ]);
+    expect(lines[0]!.attestations[0]!.status, "not valid ones first").to.equal("revoked");
+    const text = textOf(render(passport));
+    expect(text).to.include(": all 4 origin plots");
+    expect(text).to.include("Fair-price premium eligible 1.0: 3 of 4 deliveries");
   });
 
   it("shows raw uids and hashes only in the parts a reader opens", () => {

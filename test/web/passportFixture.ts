@@ -76,6 +76,7 @@ export function cocoaPassport({ deliveries = 6, revoked = 1 }: { deliveries?: nu
     origin: {
       deliveries,
       plots: deliveries,
+      farmers: deliveries >= 5 ? deliveries : null,
       areaM2: deliveries * 15_000,
       unregistered: 0,
       districts: [

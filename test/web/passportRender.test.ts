@@ -28,7 +28,7 @@ export function tsrPassport(
     contracts: { LotRegistry: DEALER, AttestationRegistry: null },
     lot: { lotId: "2", commodity: "rubber", form: { id: tsr20.id, key: tsr20.key, name: tsr20.name }, grams: "700000", quality: { bps: overrides.quality ?? 0, measure: "drc" }, status: "active", custodian: null },
     product: null,
-    origin: { deliveries: 1, plots: 1, areaM2, unregistered: 0, districts: [{ country: "TH", province: "Songkhla", district: "Na Thawi", plots: 1, areaM2 }], firstDelivery: "2026-07-01T02:00:00.000Z", lastDelivery: "2026-07-01T02:00:00.000Z", grams: "1250000" },
+    origin: { deliveries: 1, plots: 1, farmers: null, areaM2, unregistered: 0, districts: [{ country: "TH", province: "Songkhla", district: "Na Thawi", plots: 1, areaM2 }], firstDelivery: "2026-07-01T02:00:00.000Z", lastDelivery: "2026-07-01T02:00:00.000Z", grams: "1250000" },
     members: [
       { memberId: "1", name: "Na Thawi Rubber Buying Station", kind: "buying-station", region: "Na Thawi, Songkhla", roles: ["cooperative"], country: "TH" },
       { memberId: "2", name: "Songkhla Block Rubber Co., Ltd.", kind: "block-rubber-factory", region: "Khuan Lang, Hat Yai, Songkhla", roles: ["processor"], country: "TH", ...overrides.mill },

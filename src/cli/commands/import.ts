@@ -4,15 +4,14 @@ import path from "node:path";
 import type { Writable } from "node:stream";
 import cliProgress from "cli-progress";
 import type { Command } from "commander";
-import { openKeystore } from "../../chain/keystore";
 import { loadConfig, type Config } from "../../config";
-import { openDatabase } from "../../db";
 import { BaseError } from "../../errors";
-import { evidenceLimitsFrom, evidenceStoreConfig, openEvidenceStore } from "../../evidence";
-import { lockDataDir } from "../../gateway/dataDirLock";
-import { useNativeKeccak } from "../../chain/nativeKeccak";
-import { HEADER_LANGUAGES, IMPORT_KINDS, csvTemplate, runImport, xlsxTemplate, type HeaderLanguage, type ImportKind, type ImportReport } from "../../imports";
-import { DeliveryCapacity, PlotRegistry } from "../../origins";
+import { HEADER_LANGUAGES, IMPORT_KINDS } from "../../imports/columns";
+import type { HeaderLanguage, ImportKind, ImportReport } from "../../imports";
+
+// The importer (spreadsheet reader, validation) and the stores are loaded when a command needs
+// them, not to parse its flags. (`require`: the sources are CommonJS; `import()` would go to the ESM loader.)
+const importer = () => require("../../imports") as typeof import("../../imports");
 
 export type ImportCommandIo = {
   env: Readonly<Record<string, string | undefined>>;
@@ -58,7 +57,7 @@ export function registerImportCommand(program: Command, io: ImportCommandIo = { 
         const lang = options.lang as HeaderLanguage;
         if (!(HEADER_LANGUAGES as readonly string[]).includes(lang)) throw new ImportCommandError(`--lang: one of ${HEADER_LANGUAGES.join(", ")}`);
         const file = path.resolve(io.cwd, options.template);
-        const bytes = file.toLowerCase().endsWith(".xlsx") ? await xlsxTemplate(kind as ImportKind, lang) : csvTemplate(kind as ImportKind, lang);
+        const bytes = file.toLowerCase().endsWith(".xlsx") ? await importer().xlsxTemplate(kind as ImportKind, lang) : importer().csvTemplate(kind as ImportKind, lang);
         fs.writeFileSync(file, bytes);
         print(`wrote the ${kind} template ${file}`);
         return;
@@ -156,30 +155,23 @@ function viaGateway(config: Config, job: Job, onProgress: (done: number, total: 
 
 /** With no gateway running: the stores opened here, under the data dir's lock. */
 async function locally(config: Config, job: Job, onProgress: (done: number, total: number) => void): Promise<ImportReport> {
-  const lock = lockDataDir(config.dataDir, { command: "import", httpPort: null, chainPort: null });
+  const { openKeystore } = require("../../chain/keystore") as typeof import("../../chain/keystore");
+  const { useNativeKeccak } = require("../../chain/nativeKeccak") as typeof import("../../chain/nativeKeccak");
+  const { DeliveryCapacity, PlotRegistry } = require("../../origins") as typeof import("../../origins");
+  const { withLocalStores } = require("../localStores") as typeof import("../localStores");
   // Every plot's commitment is a keccak-256, as in the gateway.
   useNativeKeccak();
-  try {
-    const { db } = await openDatabase({ config: config.database });
+  return withLocalStores(config, "import", async ({ db, evidence }) => {
+    const { keystore } = await openKeystore({ db, config: config.keystore });
     try {
-      const { keystore } = await openKeystore({ db, config: config.keystore });
-      const evidence = await openEvidenceStore(evidenceStoreConfig(config), evidenceLimitsFrom(config));
-      try {
-        const plots = await PlotRegistry.load(db, config.plots);
-        const context = { db, plots, capacity: new DeliveryCapacity(db, plots), sealer: keystore.records, evidence, maxAttempts: config.relay.maxAttempts, maxBytes: config.imports.maxBytes };
-        return await runImport(context, { memberId: job.memberId, kind: job.kind, file: job.bytes, dryRun: job.dryRun, onProgress });
-      } catch (error) {
-        if (error instanceof BaseError && (error.name === "ImportFileError" || error.name === "ImportRefusedError")) throw new ImportCommandError(error.shortMessage);
-        throw error;
-      } finally {
-        await evidence.close();
-      }
-    } finally {
-      await db.close();
+      const plots = await PlotRegistry.load(db, config.plots);
+      const context = { db, plots, capacity: new DeliveryCapacity(db, plots), sealer: keystore.records, evidence, maxAttempts: config.relay.maxAttempts, maxBytes: config.imports.maxBytes };
+      return await importer().runImport(context, { memberId: job.memberId, kind: job.kind, file: job.bytes, dryRun: job.dryRun, onProgress });
+    } catch (error) {
+      if (error instanceof BaseError && (error.name === "ImportFileError" || error.name === "ImportRefusedError")) throw new ImportCommandError(error.shortMessage);
+      throw error;
     }
-  } finally {
-    lock.release();
-  }
+  });
 }
 
 export function printReport(report: ImportReport, print: (line: string) => void): void {

@@ -1,13 +1,9 @@
 import path from "node:path";
 import type { Writable } from "node:stream";
 import type { Command } from "commander";
-import { openKeystore } from "../../chain/keystore";
 import type { KeystoreConfig } from "../../config/config";
 import { loadConfig } from "../../config";
 import { Secret } from "../../config/secret";
-import { openDatabase } from "../../db";
-import { farmerResealers } from "../../farmers";
-import { paymentResealers } from "../../payments";
 import { lockDataDir } from "../../gateway/dataDirLock";
 
 export type KeysCommandIo = {
@@ -52,6 +48,11 @@ export function registerKeysCommand(program: Command, io: KeysCommandIo = { env:
       }
       const lock = lockDataDir(config.dataDir, { command: "keys rotate", httpPort: null, chainPort: null });
       try {
+        // Loaded here, not to parse flags. (`require`: the sources are CommonJS.)
+        const { openDatabase } = require("../../db") as typeof import("../../db");
+        const { openKeystore } = require("../../chain/keystore") as typeof import("../../chain/keystore");
+        const { farmerResealers } = require("../../farmers") as typeof import("../../farmers");
+        const { paymentResealers } = require("../../payments") as typeof import("../../payments");
         const { db } = await openDatabase({ config: config.database });
         try {
           const { keystore } = await openKeystore({ db, config: config.keystore });

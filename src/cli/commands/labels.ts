@@ -5,7 +5,7 @@ import type { Command } from "commander";
 import { loadConfig } from "../../config";
 import { openDatabase } from "../../db";
 import { BaseError } from "../../errors";
-import { sendControlCommand } from "../../gateway/controlSocket";
+import { sendControlCommand } from "../../gateway/controlClient";
 import { readLabelLots, type ReadLabelLotsReturnType } from "../../web/labelLots";
 import { LABELS_PER_SHEET, labelSheets } from "../../web/labelSheet";
 

@@ -2,12 +2,14 @@ import type { Writable } from "node:stream";
 import path from "node:path";
 import type { Command } from "commander";
 import { loadConfig, type Config } from "../../config";
-import { openKeystore } from "../../chain/keystore";
-import { openDatabase } from "../../db";
-import { connectChain } from "../../gateway/connectChain";
-import { sendControlCommand } from "../../gateway/controlSocket";
-import { addMember, issueMemberToken, listMembers, suspendMember, type AddMemberParameters, type MemberSummary } from "../../gateway/memberAdmin";
+import { sendControlCommand } from "../../gateway/controlClient";
+import type { AddMemberParameters, MemberSummary, addMember, listMembers } from "../../gateway/memberAdmin";
 import { Role, type RoleName } from "../../membership/roles";
+
+// The stores, the chain and the member functions are loaded only when no gateway answers on the
+// control socket: a command answered by the running gateway loads none of them.
+// (`require`: the sources are CommonJS, and `import()` would go to Node's ESM loader.)
+const memberAdmin = () => require("../../gateway/memberAdmin") as typeof import("../../gateway/memberAdmin");
 
 export type MembersCommandIo = {
   env: Readonly<Record<string, string | undefined>>;
@@ -49,7 +51,7 @@ export function registerMembersCommand(program: Command, io: MembersCommandIo = 
         token: options.token,
         label: options.label,
       };
-      const added = await run(io, options, { method: "POST", path: "/members", body: request }, (admin) => addMember(admin, request)) as {
+      const added = await run(io, options, { method: "POST", path: "/members", body: request }, async (admin) => memberAdmin().addMember(admin, request)) as {
         memberId: string | bigint;
         accounts: Array<{ address: string; custodial: boolean }>;
         token: string | null;
@@ -67,7 +69,7 @@ export function registerMembersCommand(program: Command, io: MembersCommandIo = 
     .description("every member on chain, with custodial accounts and live tokens here")
     .option(...dataDirOption)
     .action(async (options: Common) => {
-      const list = (await run(io, options, { method: "GET", path: "/members" }, (admin) => listMembers(admin))) as Array<Omit<MemberSummary, "memberId"> & { memberId: string | bigint }>;
+      const list = (await run(io, options, { method: "GET", path: "/members" }, async (admin) => memberAdmin().listMembers(admin))) as Array<Omit<MemberSummary, "memberId"> & { memberId: string | bigint }>;
       for (const member of list) {
         print(`member ${member.memberId}  ${member.active ? "active   " : "suspended"}  ${member.country}  ${member.roles.join(",")}  tokens ${member.activeTokens}`);
         for (const account of member.accounts) {
@@ -82,7 +84,7 @@ export function registerMembersCommand(program: Command, io: MembersCommandIo = 
     .option(...dataDirOption)
     .action(async (memberId: string, options: Common) => {
       const id = parseMemberId(memberId);
-      const result = (await run(io, options, { method: "POST", path: `/members/${id}/suspend` }, (admin) => suspendMember(admin, id))) as { revokedTokens: number; txHash: string };
+      const result = (await run(io, options, { method: "POST", path: `/members/${id}/suspend` }, async (admin) => memberAdmin().suspendMember(admin, id))) as { revokedTokens: number; txHash: string };
       print(`member ${id} suspended (transaction ${result.txHash}); ${result.revokedTokens} API token(s) revoked`);
     });
 
@@ -94,7 +96,7 @@ export function registerMembersCommand(program: Command, io: MembersCommandIo = 
     .action(async (memberId: string, options: Common & { label?: string }) => {
       const id = parseMemberId(memberId);
       const result = (await run(io, options, { method: "POST", path: `/members/${id}/tokens`, body: { label: options.label ?? "" } }, async (admin) => ({
-        token: await issueMemberToken(admin, id, options.label ?? ""),
+        token: await memberAdmin().issueMemberToken(admin, id, options.label ?? ""),
       }))) as { token: string };
       print(`API token for member ${id} (shown once, store it now): ${result.token}`);
     });
@@ -122,6 +124,9 @@ async function run(
 }
 
 async function withLocalAdmin<T>(config: Config, fn: (admin: LocalAdmin) => Promise<T>): Promise<T> {
+  const { connectChain } = require("../../gateway/connectChain") as typeof import("../../gateway/connectChain");
+  const { openDatabase } = require("../../db") as typeof import("../../db");
+  const { openKeystore } = require("../../chain/keystore") as typeof import("../../chain/keystore");
   const chain = await connectChain(config);
   try {
     const { db } = await openDatabase({ config: config.database });

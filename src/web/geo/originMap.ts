@@ -88,8 +88,8 @@ function draw(highlighted: DistrictFeature[], escapedLabel: string, escapedName:
   highlighted.forEach((f, i) => {
     const [x, y] = anchorPoints[i]!;
     let anchor = highlighted.length === 1 ? "middle" : x < middle - 4 ? "end" : x > middle + 4 ? "start" : "middle";
-    if (anchor === "end" && x < width * 0.3) anchor = "start";
-    if (anchor === "start" && x > width * 0.7) anchor = "end";
+    if ((anchor === "end" || anchor === "middle") && x < width * 0.3) anchor = "start";
+    if ((anchor === "start" || anchor === "middle") && x > width * 0.7) anchor = "end";
     const dx = anchor === "end" ? -12 : anchor === "start" ? 12 : 0;
     out.push(`<circle cx="${Math.round(x)}" cy="${Math.round(y)}" r="5" fill="#1d1d1d" stroke="#fff" stroke-width="2"/>`);
     labels.push(`<text x="${Math.round(x + dx)}" y="${Math.round(Math.min(height - 8, Math.max(24, y + 8)))}" text-anchor="${anchor}">${escapedName(f)}</text>`);

@@ -23,6 +23,7 @@ export const en = {
   commodityRubber: "Natural rubber",
   commodityOther: "The raw material",
   storyGrown: "{commodity} grown on {farms} farms in {places}.",
+  storyGrownBy: "{commodity} grown by {farmers} farmers on {farms} farms in {places}.",
   storyUnregistered: "{commodity} from {deliveries} farm deliveries whose plots this gateway has no record of.",
   storyPlaces: "{districts} ({province})",
   factsHeading: "About this lot",

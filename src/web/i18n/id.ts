@@ -21,6 +21,7 @@ export const id: Messages = {
   commodityRubber: "Karet alam",
   commodityOther: "Bahan baku",
   storyGrown: "{commodity} ditanam di {farms} kebun petani di {places}.",
+  storyGrownBy: "{commodity} ditanam oleh {farmers} petani di {farms} kebun di {places}.",
   storyUnregistered: "{commodity} dari {deliveries} setoran petani yang kebunnya tidak tercatat di sistem ini.",
   storyPlaces: "{districts} ({province})",
   factsHeading: "Tentang lot ini",

@@ -21,6 +21,7 @@ export const th: Messages = {
   commodityRubber: "ยางธรรมชาติ",
   commodityOther: "วัตถุดิบ",
   storyGrown: "{commodity}ปลูกใน {farms} แปลงของเกษตรกร ที่ {places}",
+  storyGrownBy: "{commodity}ปลูกโดยเกษตรกร {farmers} ราย ใน {farms} แปลง ที่ {places}",
   storyUnregistered: "{commodity}จากการส่งมอบของเกษตรกร {deliveries} ครั้ง ซึ่งระบบนี้ไม่มีบันทึกแปลง",
   storyPlaces: "{districts} ({province})",
   factsHeading: "ข้อมูลล็อตนี้",

@@ -21,6 +21,7 @@ export const vi: Messages = {
   commodityRubber: "Cao su thiên nhiên",
   commodityOther: "Nguyên liệu",
   storyGrown: "{commodity} được trồng trên {farms} thửa đất của nông dân ở {places}.",
+  storyGrownBy: "{commodity} do {farmers} nông dân trồng trên {farms} thửa đất ở {places}.",
   storyUnregistered: "{commodity} từ {deliveries} lần giao hàng của nông dân; hệ thống này không có hồ sơ thửa đất của họ.",
   storyPlaces: "{districts} ({province})",
   factsHeading: "Thông tin lô hàng",

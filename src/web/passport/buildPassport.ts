@@ -16,6 +16,7 @@ import {
 import { formById } from "../../lots/forms";
 import { ingredientNameText } from "../../lots/ingredients";
 import { summariseOrigins } from "../../origins";
+import { publicHouseholdCount } from "../../privacy/householdThreshold";
 import { productsOfLot, type Product } from "../../products";
 import type { JsonRpc } from "../../chain/jsonRpc";
 import type { PremiumFigures } from "../../payments/publicFigures";
@@ -23,6 +24,7 @@ import { eventFromJson, eventJsonFromRow, lotStateFromEvents } from "./events";
 import { memberProfileOf, type MemberProfile } from "./memberProfile";
 import type { LotPassport, PassportEvent, PassportEvidence, PassportLot, PassportMember, VerificationMismatch } from "./types";
 import { checkPassportAgainstChain, checkStatedValues, type BlockTag } from "./verify";
+import { dependenciesOf, dependencyDigest, nextChangeOf } from "./dependencies";
 
 /** The ancestry has more lots than one page may check. */
 export class PassportTooLargeError extends NonRetryableError {
@@ -61,6 +63,15 @@ export type PassportSources = {
  * with the chain, the read model's lot rows compared with the events. Null for an unknown lot.
  */
 export async function buildPassport(sources: PassportSources, lotId: bigint, product: Product | null = null): Promise<LotPassport | null> {
+  return (await buildPassportWithDigest(sources, lotId, product))?.passport ?? null;
+}
+
+/**
+ * `buildPassport`, and the digest of the rows the page was made from (`dependencyDigest`), read
+ * in the same snapshot: while the read model's rows give the same digest, the page is the same
+ * and only its chain check needs to be made again (`recheckPassport`).
+ */
+export async function buildPassportWithDigest(sources: PassportSources, lotId: bigint, product: Product | null = null): Promise<{ passport: LotPassport; digest: string } | null> {
   const { db, rpc } = sources;
   const snapshot = await readModelSnapshot(db, async (tx, indexedBlock) => {
     const block: BlockTag = indexedBlock ?? "latest";
@@ -97,7 +108,14 @@ export async function buildPassport(sources: PassportSources, lotId: bigint, pro
     const memberRows = await getMemberSummaries(tx, memberIds);
     const products = product ? [product] : await productsOfLot(tx, lotId);
     const premium = sources.premium ? await sources.premium(tx, lots.map((lot) => lot.lotId)) : null;
-    return { premium, block: { number: blockNumber, tag: block, time: blockTime }, lots, readModel, states, minted, origins, attestations, claims, accounts, memberRows, product: products[0] ?? null };
+    const origin = (lot: PassportLot) => (lot.events[0]!.event as { origin?: string }).origin ?? "";
+    const digest = await dependencyDigest(tx, {
+      lotIds: lots.map((lot) => lot.lotId),
+      origins: [...new Set(minted.flatMap((lot) => [origin(lot), origin(lot).toLowerCase()]))],
+      accounts: Object.keys(accounts),
+      memberIds: memberRows.map((row) => row.memberId),
+    });
+    return { premium, block: { number: blockNumber, tag: block, time: blockTime }, lots, readModel, states, minted, origins, attestations, claims, accounts, memberRows, product: products[0] ?? null, digest };
   });
   if (!snapshot) return null;
 
@@ -148,6 +166,7 @@ export async function buildPassport(sources: PassportSources, lotId: bigint, pro
     origin: {
       deliveries: minted.length,
       plots: origins.plots,
+      farmers: publicHouseholdCount(origins.farmers),
       areaM2: origins.areaM2,
       unregistered: origins.unregistered,
       districts: origins.districts,
@@ -190,7 +209,31 @@ export async function buildPassport(sources: PassportSources, lotId: bigint, pro
   mismatches.push(...checkStatedValues(passport));
   passport.verification.mismatches = mismatches;
   passport.verification.ok = mismatches.length === 0;
-  return passport;
+  return { passport, digest: snapshot.digest };
+}
+
+/**
+ * A verified page checked again at the read model's current block without building it: null (build
+ * it) unless the rows it was made from give the same digest, nothing it shows has expired since,
+ * and the chain still agrees with every head and attestation status it shows. So a page is never
+ * "verified" by this path when a full build would not say so: any difference means a full build.
+ */
+export async function recheckPassport(sources: PassportSources, kept: { passport: LotPassport; digest: string }): Promise<LotPassport | null> {
+  const { passport } = kept;
+  if (!passport.verification.ok) return null;
+  const now = await readModelSnapshot(sources.db, async (tx, indexedBlock) => (indexedBlock === null ? null : { block: indexedBlock, digest: await dependencyDigest(tx, dependenciesOf(passport)) }));
+  if (now === null || now.digest !== kept.digest) return null;
+  const blockInfo = await sources.rpc.call<{ number: string; timestamp: string } | null>("eth_getBlockByNumber", [`0x${now.block.toString(16)}`, false]);
+  if (!blockInfo) return null;
+  const blockTime = Number(blockInfo.timestamp) * 1000;
+  const nextChange = nextChangeOf(passport);
+  if (nextChange !== null && blockTime >= nextChange) return null;
+  const check = await checkPassportAgainstChain({ rpc: sources.rpc, passport, block: now.block });
+  if (check.mismatches.length > 0) return null;
+  return {
+    ...passport,
+    verification: { ...passport.verification, block: { number: Number(blockInfo.number), time: new Date(blockTime).toISOString() }, checkedAt: new Date().toISOString(), lotsChecked: check.lotsChecked, attestationsChecked: check.attestationsChecked },
+  };
 }
 
 /** The lot and every lot it was made from (following the derived events' inputs), by depth. */

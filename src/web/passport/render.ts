@@ -128,7 +128,9 @@ export function renderPassportPage(passport: LotPassport, context: RenderContext
       const inProvinces = [...provinces].map(([province, districts]) => message(locale, "storyPlaces", { districts: list(districts.slice(0, 6)), province }));
       return `${list(inProvinces.slice(0, 4))}, ${country(code)}`;
     });
-    story = t("storyGrown", { commodity, farms: numbers.format(origin.plots), places: places.slice(0, 3).join("; ") });
+    const where = { commodity, farms: numbers.format(origin.plots), places: places.slice(0, 3).join("; ") };
+    // How many farmers only from 5 households up: below that the count could point at a family.
+    story = origin.farmers !== null ? t("storyGrownBy", { ...where, farmers: numbers.format(origin.farmers) }) : t("storyGrown", where);
   } else story = t("storyUnregistered", { commodity, deliveries: numbers.format(origin.deliveries) });
   parts.push(`<p class="story" id="story">${story}</p>`);
 

@@ -1,18 +1,28 @@
-import { createHash } from "node:crypto";
 import express, { type Request, type Response } from "express";
 import { createRateLimiter, type RateLimiter } from "../../api/rateLimit";
 import { fitsReadModelId } from "../../indexer/queries";
 import { BATCH_PATTERN, checkGtin, findProduct, gtinCheckDigit, type Product } from "../../products";
 import { message, pickLocale, type Locale, type MessageKey } from "../i18n";
-import { buildPassport, PassportTooLargeError, type PassportSources } from "./buildPassport";
+import { buildPassportWithDigest, recheckPassport, PassportTooLargeError, type PassportSources } from "./buildPassport";
+import { bodyOf, createPassportCache, type CachedPassport, type PassportBuild, type PassportCache } from "./passportCache";
 import { renderMessagePage, renderPassportPage } from "./render";
 import type { LotPassport } from "./types";
 
 export type PassportRouterParameters = PassportSources & {
   /** Public per-IP limit (default: bursts of 30, 3 pages a second). */
   limiter?: RateLimiter;
-  /** Seconds a page may be cached (default 30). */
+  /**
+   * Seconds a browser or CDN may keep a page (default 5): the page says the block and time it was
+   * checked at, so a kept copy is never taken for a newer check.
+   */
   maxAgeSeconds?: number;
+  /**
+   * The block the read model holds now (the gateway passes its indexer's, kept in memory); a page
+   * is built and checked once per lot and block. Default: the indexer's checkpoint, read per view.
+   */
+  indexedBlock?: () => number | null | Promise<number | null>;
+  /** The pages kept (default: a cache of its own over `indexedBlock`). */
+  cache?: PassportCache;
   onError?: (error: unknown) => void;
 };
 
@@ -41,11 +51,31 @@ export function gtinProblem(locale: Locale, gtin: string): string | null {
  * the GS1 Digital Link `GET /01/{gtin}/10/{batch}`, as HTML or, with `?format=json` or
  * `Accept: application/json`, as the machine-readable twin `firstmile verify` checks.
  */
-export function createPassportRouter(parameters: PassportRouterParameters): express.Router {
+export type PassportRouter = express.Router & {
+  /**
+   * For the app's short path: the step that answers `req` (a GET of a page kept at the read
+   * model's current block) the way the router would, or null to let the router answer it.
+   */
+  shortcut(req: Request): ((req: Request, res: Response) => void) | null;
+};
+
+export function createPassportRouter(parameters: PassportRouterParameters): PassportRouter {
   const router = express.Router();
   const limiter = parameters.limiter ?? createRateLimiter({ capacity: 30, perSecond: 3 });
-  const maxAge = parameters.maxAgeSeconds ?? 30;
+  const maxAge = parameters.maxAgeSeconds ?? 5;
   const sources: PassportSources = { ...parameters, nameCache: parameters.nameCache ?? new Map() };
+  const cache = parameters.cache ?? createPassportCache({ indexedBlock: parameters.indexedBlock ?? (() => checkpointBlock(parameters.db)) });
+
+  /** A page built, with the way to make it again at a later block while its rows are unchanged. */
+  async function keptBuild(lotId: bigint, product: Product | null): Promise<PassportBuild> {
+    const built = await buildPassportWithDigest(sources, lotId, product);
+    if (!built) return { passport: null, missing: "lot" };
+    const again = (kept: { passport: LotPassport; digest: string }): PassportBuild["recheck"] => async () => {
+      const passport = await recheckPassport(sources, kept);
+      return passport ? { passport, missing: null, recheck: again({ passport, digest: kept.digest }) } : null;
+    };
+    return { passport: built.passport, missing: null, recheck: again(built) };
+  }
 
   const wantsJson = (req: Request) => req.query.format === "json" || (req.query.format === undefined && req.accepts(["html", "json"]) === "json");
   const localeOf = (req: Request): Locale => pickLocale(req.query.lang, req.get("accept-language"));
@@ -67,17 +97,30 @@ export function createPassportRouter(parameters: PassportRouterParameters): expr
     return true;
   }
 
-  async function answer(req: Request, res: Response, lotId: bigint, product: Product | null) {
-    const passport = await buildPassport(sources, lotId, product);
-    if (!passport) return refuse(req, res, 404, "lot_not_found", "notFoundTitle", "notFoundLot", { lotId: lotId.toString() });
+  /** `missing` answers when there is no page (`page.missing` says what is not known). */
+  function answer(req: Request, res: Response, page: CachedPassport, missing: (what: "lot" | "product") => void) {
+    const { passport } = page;
+    if (!passport) return missing(page.missing ?? "lot");
     const json = wantsJson(req);
     const locale = localeOf(req);
-    const etag = `W/"${etagOf(passport, json ? "json" : locale)}"`;
-    res.set(SECURITY_HEADERS).set({ etag, "cache-control": `public, max-age=${maxAge}`, vary: "Accept, Accept-Language" });
-    if (matches(req.get("if-none-match"), etag)) return res.status(304).end();
-    if (json) return res.type("application/json").send(JSON.stringify(passport));
-    const url = `${req.protocol}://${req.get("host") ?? "localhost"}${req.originalUrl.split("?")[0]}`;
-    res.type("text/html; charset=utf-8").set("content-language", locale).send(renderPassportPage(passport, { locale, path: req.path, url }));
+    const variant = json ? "json" : locale;
+    const etag = `W/"${page.digest}.${variant}"`;
+    const headers: Record<string, string | number> = { ...SECURITY_HEADERS, etag, "cache-control": `public, max-age=${maxAge}`, vary: "Accept, Accept-Language" };
+    // Written at once (no per-header checks): a kept page is most of what the gateway sends.
+    if (matches(req.get("if-none-match"), etag)) return void res.writeHead(304, headers).end();
+    let body: Buffer;
+    if (json) {
+      body = bodyOf(page, "json", () => JSON.stringify(passport));
+      headers["content-type"] = "application/json; charset=utf-8";
+    } else {
+      const url = `${req.protocol}://${req.get("host") ?? "localhost"}${(req.originalUrl ?? req.url).split("?")[0]}`;
+      body = bodyOf(page, `${locale} ${req.path} ${url}`, () => renderPassportPage(passport, { locale, path: req.path, url }));
+      headers["content-type"] = "text/html; charset=utf-8";
+      headers["content-language"] = locale;
+    }
+    headers["content-length"] = body.length;
+    res.writeHead(200, headers);
+    res.end(req.method === "HEAD" ? undefined : body);
   }
 
   const run = (handler: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response) => {
@@ -94,7 +137,9 @@ export function createPassportRouter(parameters: PassportRouterParameters): expr
       if (limited(req, res)) return;
       const raw = String(req.params.lotId);
       if (!LOT_ID.test(raw) || !fitsReadModelId(BigInt(raw))) return refuse(req, res, 400, "invalid_lot_id", "notFoundTitle", "badLotId", { value: raw.slice(0, 40) });
-      await answer(req, res, BigInt(raw), null);
+      const lotId = BigInt(raw);
+      const page = await cache.get(raw, () => keptBuild(lotId, null));
+      answer(req, res, page, () => refuse(req, res, 404, "lot_not_found", "notFoundTitle", "notFoundLot", { lotId: raw }));
     }),
   );
 
@@ -107,9 +152,17 @@ export function createPassportRouter(parameters: PassportRouterParameters): expr
       const checked = checkGtin(gtin);
       if (!checked.ok) return refuse(req, res, 404, "invalid_gtin", "notFoundTitle", "badGtin", (locale) => ({ gtin: gtin.slice(0, 20), reason: gtinProblem(locale, gtin) ?? checked.reason }));
       if (!BATCH_PATTERN.test(batch)) return refuse(req, res, 404, "invalid_batch", "notFoundTitle", "badBatch", { batch: batch.slice(0, 40) });
-      const product = await findProduct(parameters.db, checked.gtin14, batch);
-      if (!product) return refuse(req, res, 404, "unknown_product", "notFoundTitle", "unknownProduct", { gtin: checked.gtin14, batch });
-      await answer(req, res, product.lotId, product);
+      const { gtin14 } = checked;
+      const page = await cache.get(`01/${gtin14}/10/${batch}`, async (): Promise<PassportBuild> => {
+        const product = await findProduct(parameters.db, gtin14, batch);
+        if (!product) return { passport: null, missing: "product" };
+        return keptBuild(product.lotId, product);
+      });
+      answer(req, res, page, (what) =>
+        what === "product"
+          ? refuse(req, res, 404, "unknown_product", "notFoundTitle", "unknownProduct", { gtin: gtin14, batch })
+          : refuse(req, res, 404, "lot_not_found", "notFoundTitle", "notFoundLot", { lotId: `${gtin14}/${batch}` }),
+      );
     }),
   );
 
@@ -121,17 +174,38 @@ export function createPassportRouter(parameters: PassportRouterParameters): expr
   router.get("/01", malformed);
   router.use("/01", (req, res, next) => (req.method === "GET" || req.method === "HEAD" ? malformed(req, res) : next()));
   router.use("/l", (req, res, next) => (req.method === "GET" || req.method === "HEAD" ? malformed(req, res) : next()));
-  return router;
+
+  // A page kept at the current block needs no route matching, SQL or chain: answered at once, with
+  // the same limit, headers and body as through the routes above.
+  const shortcut = (req: Request) => {
+    if (req.method !== "GET" && req.method !== "HEAD") return null;
+    const key = pageKey(req.url ?? "");
+    const page = key === null ? null : cache.peek(key);
+    if (!page?.passport) return null;
+    return (req: Request, res: Response) => {
+      if (limited(req, res)) return;
+      answer(req, res, page, () => {});
+    };
+  };
+  return Object.assign(router, { shortcut });
 }
 
-/** ETag over the data and the block it was checked at (not the wall-clock time of the check). */
-function etagOf(passport: LotPassport, variant: string): string {
-  const { checkedAt: _checkedAt, ...verification } = passport.verification;
-  return createHash("sha256")
-    .update(JSON.stringify({ ...passport, verification }))
-    .update(`\n${variant}`)
-    .digest("base64url")
-    .slice(0, 27);
+/** The cache key of a lot page's URL (`/l/{lotId}`, `/01/{gtin}/10/{batch}`), or null for any other. */
+function pageKey(url: string): string | null {
+  const query = url.indexOf("?");
+  const path = query === -1 ? url : url.slice(0, query);
+  const lot = /^\/l\/([1-9]\d{0,18})$/.exec(path);
+  if (lot) return fitsReadModelId(BigInt(lot[1]!)) ? lot[1]! : null;
+  const link = /^\/01\/(\d{8,14})\/10\/([^/%]{1,20})$/.exec(path);
+  if (!link || !BATCH_PATTERN.test(link[2]!)) return null;
+  const checked = checkGtin(link[1]!);
+  return checked.ok ? `01/${checked.gtin14}/10/${link[2]}` : null;
+}
+
+/** The block of the indexer's checkpoint (null before it has one). */
+async function checkpointBlock(db: PassportSources["db"]): Promise<number | null> {
+  const { rows } = await db.query<{ block_number: string | number }>("select block_number from indexer_checkpoint order by block_number desc limit 1");
+  return rows[0] ? Number(rows[0].block_number) : null;
 }
 
 function matches(header: string | undefined, etag: string): boolean {

@@ -110,6 +110,8 @@ export type PassportEvidence = {
 export type PassportOrigin = {
   deliveries: number;
   plots: number;
+  /** Farmers (households) the origin plots belong to; null when fewer than 5 (`MIN_PUBLIC_HOUSEHOLDS`) or none is known. */
+  farmers: number | null;
   areaM2: number;
   /** Origin commitments with no plot record at this gateway. */
   unregistered: number;

@@ -1,0 +1,209 @@
+/**
+ * A product's QR code scanned by a crowd: 200 and then 1,000 clients at once, each asking again as
+ * soon as it has its answer, for the demo's chocolate bar page (its GS1 Digital Link) and its JSON
+ * twin, on the embedded default (anvil at one block a second, PGlite on its worker thread, the
+ * indexer following), with the per-IP limits raised for the run (the clients share one address).
+ * The baseline, in the same run and the same process: static bodies of the page's and the twin's
+ * sizes served by `node:http`, asked for by the same clients in the same alternation. The clients run on a worker thread of their own.
+ *
+ * Figures:
+ * - pages_per_s: pages (HTML and JSON alternately) answered per second with 200 clients
+ * - p50_ms_200, p99_ms_200, p50_ms_1000, p99_ms_1000, pages_per_s_1000: latency and rate per crowd
+ * - static_per_s: the static bodies' rate with 200 clients; page_vs_static: pages_per_s / static_per_s
+ * - page_builds: how many times a page was built and checked against the chain during the run
+ * - cli_members_list_s: `firstmile members list` against the running gateway, end to end (a new node process)
+ * - load_average_1m, cpus: the machine's load when measured (the figures are wall-clock)
+ *
+ * Targets: p99_ms_200 <= 100, page_vs_static >= 0.5, cli_members_list_s <= 2.
+ *
+ * Run: npm run bench:page   (PAGE_BENCH_SECONDS per crowd, default 5; PAGE_BENCH_DIR keeps the
+ * seeded data dir for the next run; prints a table, writes bench/out/page.json; never fails on figures)
+ */
+import { execFile } from "node:child_process";
+import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { Worker } from "node:worker_threads";
+import { loadConfig } from "../src/config";
+import { seedDemo } from "../src/demo/seedDemo";
+import { startGateway } from "../src/gateway/startGateway";
+import { printTable, writeFigures } from "./report";
+
+const SECONDS = Number(process.env.PAGE_BENCH_SECONDS ?? 5);
+const CROWDS = [200, 1_000];
+
+/** The clients: `concurrency` loops over `urls`, each request after the previous answer; latencies in ms. */
+const CLIENT = `
+const { parentPort, workerData } = require("node:worker_threads");
+const { Agent, request } = require(workerData.undici);
+(async () => {
+  const { urls, concurrency, seconds } = workerData;
+  const agent = new Agent({ connections: concurrency, pipelining: 1, keepAliveTimeout: 30_000 });
+  const latencies = [];
+  let failed = 0;
+  const end = performance.now() + seconds * 1000;
+  const loop = async (index) => {
+    for (let i = index; performance.now() < end; i++) {
+      const started = performance.now();
+      try {
+        const answer = await request(urls[i % urls.length], { dispatcher: agent });
+        await answer.body.arrayBuffer();
+        if (answer.statusCode === 200) latencies.push(performance.now() - started);
+        else failed++;
+      } catch {
+        failed++;
+      }
+    }
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, (_, index) => loop(index)));
+  const seconds_ = (performance.now() - started) / 1000;
+  await agent.close();
+  parentPort.postMessage({ latencies, failed, seconds: seconds_ });
+})();
+`;
+
+type Run = { perS: number; p50: number; p99: number; failed: number };
+
+function crowd(urls: string[], concurrency: number, seconds: number): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(CLIENT, { eval: true, workerData: { urls, concurrency, seconds, undici: require.resolve("undici") } });
+    worker.once("error", reject);
+    worker.once("message", ({ latencies, failed, seconds: took }: { latencies: number[]; failed: number; seconds: number }) => {
+      const sorted = Float64Array.from(latencies).sort();
+      const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
+      resolve({ perS: latencies.length / took, p50: at(0.5), p99: at(0.99), failed });
+      void worker.terminate();
+    });
+  });
+}
+
+const round = (value: number, places = 1) => Math.round(value * 10 ** places) / 10 ** places;
+
+async function timeCli(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const root = path.join(__dirname, "..");
+  const started = performance.now();
+  await new Promise<void>((resolve, reject) =>
+    execFile(process.execPath, ["-r", path.join(root, "scripts/register-ts.js"), path.join(root, "src/cli/index.ts"), ...args], { env, cwd: root }, (error, stdout, stderr) =>
+      error ? reject(new Error(`${args.join(" ")}: ${stderr || stdout || error.message}`)) : resolve(),
+    ),
+  );
+  return (performance.now() - started) / 1000;
+}
+
+/** A port nothing listens on now. */
+async function freePort(): Promise<number> {
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function main(): Promise<void> {
+  const parent = path.join(__dirname, "out");
+  fs.mkdirSync(parent, { recursive: true });
+  const dataDir = process.env.PAGE_BENCH_DIR ?? fs.mkdtempSync(path.join(parent, "page-bench-"));
+  const env = {
+    FIRSTMILE_DATA_DIR: dataDir,
+    FIRSTMILE_PORT: String(await freePort()),
+    FIRSTMILE_CHAIN_PORT: String(await freePort()),
+    FIRSTMILE_LOG_LEVEL: "silent",
+    // One address for every client here: the limits would refuse all but a few.
+    FIRSTMILE_RATE_LIMIT_PER_IP: "1000000",
+    FIRSTMILE_RATE_LIMIT_PAGES_PER_IP: "1000000",
+  };
+  const config = loadConfig({ env, cwd: dataDir });
+  const seedStarted = performance.now();
+  const gateway = await startGateway({ config, log: () => {} });
+  const servers: http.Server[] = [];
+  try {
+    const { record } = await seedDemo({ gateway, file: config.paths.demoRecord });
+    const head = await gateway.governor!.provider!.getBlockNumber();
+    await gateway.indexer.waitForBlock(head);
+    const seedS = (performance.now() - seedStarted) / 1000;
+    const link = new URL(record.chocolate_page_url);
+    const pageUrl = `${gateway.url}${link.pathname}`;
+    const urls = [pageUrl, `${pageUrl}?format=json`];
+    const html = await (await fetch(pageUrl)).text();
+    if (!html.includes("Verified against the blockchain")) throw new Error(`the chocolate bar's page is not verified: ${html.slice(0, 200)}`);
+
+    // The baseline: the same bytes (the page and its twin, asked for alternately as above), from
+    // the same process, without Express, SQL or chain.
+    const body = Buffer.from(html);
+    const twin = Buffer.from(await (await fetch(`${pageUrl}?format=json`)).arrayBuffer());
+    const server = http.createServer((req, res) => {
+      const json = req.url?.endsWith("?format=json") === true;
+      const bytes = json ? twin : body;
+      res.writeHead(200, { "content-type": json ? "application/json" : "text/html; charset=utf-8", "content-length": bytes.length, "cache-control": "public, max-age=5" });
+      res.end(bytes);
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const staticBase = `http://127.0.0.1:${(server.address() as AddressInfo).port}/page`;
+    const staticUrls = [staticBase, `${staticBase}?format=json`];
+
+    await crowd(urls, 50, 1); // warm-up: connections, JIT, the page's first build
+    const rows: Array<Array<string | number>> = [];
+    const figures: Record<string, number> = {};
+    const readStats = () => ({ ...gateway.pages.stats });
+    const before = readStats();
+    for (const clients of CROWDS) {
+      const pages = await crowd(urls, clients, SECONDS);
+      const statics = await crowd(staticUrls, clients, SECONDS);
+      rows.push([`page + twin, ${clients} clients`, round(pages.perS), round(pages.p50), round(pages.p99), pages.failed]);
+      rows.push([`static files, ${clients} clients`, round(statics.perS), round(statics.p50), round(statics.p99), statics.failed]);
+      figures[`pages_per_s_${clients}`] = round(pages.perS);
+      figures[`p50_ms_${clients}`] = round(pages.p50);
+      figures[`p99_ms_${clients}`] = round(pages.p99);
+      figures[`static_per_s_${clients}`] = round(statics.perS);
+      figures[`failed_${clients}`] = pages.failed;
+    }
+    figures.pages_per_s = figures.pages_per_s_200!;
+    figures.static_per_s = figures.static_per_s_200!;
+    figures.page_vs_static = round(figures.pages_per_s / figures.static_per_s, 2);
+    figures.page_builds = readStats().builds - before.builds;
+    figures.page_rechecks = readStats().rechecks - before.rechecks;
+    figures.page_bytes = body.length;
+    figures.twin_bytes = twin.length;
+
+    // A command as an operator types it, while the gateway runs (it answers through the control socket).
+    const cliEnv = { ...process.env, FIRSTMILE_DATA_DIR: dataDir, FIRSTMILE_LOG_LEVEL: "silent" };
+    const cliRuns = [await timeCli(["members", "list"], cliEnv), await timeCli(["members", "list"], cliEnv)];
+    figures.cli_members_list_s = round(Math.min(...cliRuns), 2);
+    figures.load_average_1m = round(os.loadavg()[0]!, 2);
+    figures.cpus = os.cpus().length;
+
+    printTable(["run", "per s", "p50 ms", "p99 ms", "failed"], rows);
+    console.log("");
+    printTable(
+      ["figure", "value"],
+      [
+        ["page_vs_static (target >= 0.5)", figures.page_vs_static],
+        ["p99_ms_200 (target <= 100)", figures.p99_ms_200!],
+        ["p99_ms_1000", figures.p99_ms_1000!],
+        ["page builds during the run", figures.page_builds],
+        ["pages rechecked (rows unchanged) during the run", figures.page_rechecks],
+        ["page and twin bytes", `${figures.page_bytes}, ${figures.twin_bytes}`],
+        ["cli_members_list_s (target <= 2)", figures.cli_members_list_s],
+        ["seed or reopen, s", round(seedS)],
+        ["load average (1 min), cpus", `${figures.load_average_1m}, ${figures.cpus}`],
+      ],
+    );
+    console.log(`\nwrote ${writeFigures("page", figures)}`);
+  } finally {
+    for (const server of servers) server.close();
+    await gateway.stop();
+    if (!process.env.PAGE_BENCH_DIR) fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
