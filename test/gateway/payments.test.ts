@@ -161,6 +161,10 @@ describe("payments through the gateway (real chain, SQL, keystore, relay and ind
       await mined(brand, `/v1/lots/${merged}/accept`, { gramsReceived: "2000000" });
       const committed = await mined(brand, "/v1/premium-commitments", { lotId: merged, scheme: "living-income", currency: "IDR", ratePerKg: 50_000 });
       expect(committed.outputs.events.map((e: { name: string }) => e.name)).to.deep.equal(["PremiumCommitted"]);
+      // The page (now cached) shows the promise, nothing paid yet; the run below must show through the cache.
+      const before = (await api().get(`/l/${merged}?format=json`)).body.premium;
+      expect(before.payoutRuns).to.deep.equal([]);
+      expect(before.totals[0]).to.deep.include({ committed: "100000000", paid: "0" });
     });
   });
 
