@@ -168,6 +168,15 @@ async function main() {
   };
   await (await certifier.attest(eudr, request("plot", digest()))).wait();
   const attestPlot = await gasOf(certifier.attest(eudr, request("plot", digest())));
+  // The EUDR claim from mint (mintBatchObserved): a delivery from a plot with a valid plot
+  // attestation, against the same delivery minted plainly; and 100 such deliveries, per lot.
+  const clearPlots = Array.from({ length: 101 }, () => digest());
+  await (await certifier.attestBatch(eudr, clearPlots.map((plot) => request("plot", plot)))).wait();
+  const fromPlot = (plot: string) => ({ ...delivery(), origin: plot });
+  const plainOne = await gasOf(cooperative.mintBatch([fromPlot(clearPlots[0]!)]));
+  const eudrOne = await gasOf(cooperative.mintBatchObserved([fromPlot(clearPlots[0]!)]));
+  const plainPlotBatch100 = (await gasOf(cooperative.mintBatch(clearPlots.slice(1).map(fromPlot)))) / 100;
+  const eudrBatch100 = (await gasOf(cooperative.mintBatchObserved(clearPlots.slice(1).map(fromPlot)))) / 100;
   const [lotForAttest, lotForRevoke] = await freshLots(2);
   const attestLotGas = await gasOf(certifier.attest(fairtrade, request("lot", numberSubject(lotForAttest))));
   const plotBatch100 =
@@ -263,6 +272,10 @@ async function main() {
     ["attestBatch of 100 lots, per item", Math.round(lotBatch100), easRatio(lotBatch100)],
     ["attestBatch of 100 plots, per item", Math.round(plotBatch100), easRatio(plotBatch100)],
     ["revoke", revoke, easRatio(revoke)],
+    ["mint 1 delivery from a clear plot, EUDR claim from mint (mintBatchObserved)", eudrOne, easRatio(eudrOne)],
+    ["  extra gas over the same plain mint", eudrOne - plainOne, easRatio(eudrOne - plainOne)],
+    ["mintBatchObserved of 100 from clear plots, per lot", Math.round(eudrBatch100), easRatio(eudrBatch100)],
+    ["  extra gas per lot over mintBatch of 100", Math.round(eudrBatch100 - plainPlotBatch100), easRatio(eudrBatch100 - plainPlotBatch100)],
     ["split into 2, carrying a claim", splitCarrying, easRatio(splitCarrying)],
     ["carriesClaim, attested lot (eth_call)", carriesDirect, easRatio(carriesDirect)],
     ["carriesClaim, carried lot (eth_call)", carriesCarried, easRatio(carriesCarried)],
@@ -298,6 +311,10 @@ async function main() {
     batch100_attest_lot_per_item_gas: Math.round(lotBatch100),
     batch100_attest_plot_per_item_gas: Math.round(plotBatch100),
     revoke_gas: revoke,
+    mint_eudr_origin_gas: eudrOne,
+    mint_eudr_origin_extra_gas: eudrOne - plainOne,
+    batch100_eudr_origin_per_lot_gas: Math.round(eudrBatch100),
+    batch100_eudr_origin_extra_per_lot_gas: Math.round(eudrBatch100 - plainPlotBatch100),
     split2_carrying_claim_gas: splitCarrying,
     carries_claim_attested_gas: carriesDirect,
     carries_claim_carried_gas: carriesCarried,

@@ -10,6 +10,13 @@ import {ILotObserver} from "../lots/ILotObserver.sol";
 import {ILotRegistry} from "../lots/ILotRegistry.sol";
 import {IAttestationRegistry} from "./IAttestationRegistry.sol";
 
+/// @dev {IMembership-getMember} read for its first return value only: the member record is a static
+/// struct at the head of the answer, so the accounts array after it need not be decoded (which
+/// keeps the decoder, and the contract, smaller).
+interface IMemberRecord {
+    function getMember(uint64 memberId) external view returns (IMembership.Member memory member);
+}
+
 /// @title AttestationRegistry
 /// @notice Schemes, accredited certifiers, attestations, and claims that follow lots through split,
 /// merge, transform and handover (see {IAttestationRegistry} for the rules).
@@ -35,6 +42,9 @@ import {IAttestationRegistry} from "./IAttestationRegistry.sol";
 ///   one is made, so a revoked newer one does not hide them.
 /// - mass balance: `_massBalanceLot[uid]`, the lot a mass-balance attestation is about, and what its
 ///   claim became (`_derivationCredits`, `_bookedIn`), so a revocation can withdraw that credit.
+/// - origins: `_originSchemes`, the plot schemes (identity preserved or segregated) a delivery's
+///   plot passes to its lot, and `_lotOrigins[lotId]`, the plot a lot holding such a claim was
+///   minted from (its claim state `Origin`), read back to check the plot's attestation is valid.
 /// Evidence, data hash and attestation time live in the {Attested} event; the uid commits to them.
 ///
 /// @custom:security Roles are checked against `_msgSender()` (ERC-2771: the signer of a request
@@ -79,6 +89,8 @@ contract AttestationRegistry is IAttestationRegistry, ILotObserver, MembershipGo
     mapping(bytes32 uid => uint256 lotId) private _massBalanceLot;
     mapping(uint256 firstOutputId => DerivationCredit) private _derivationCredits;
     mapping(uint256 lotId => mapping(uint32 scheme => BookedCredit)) private _bookedIn;
+    uint32[] private _originSchemes;
+    mapping(uint256 lotId => bytes32 origin) private _lotOrigins;
 
     /// @dev What a derivation turned mass-balance claims into: the member credited, the inputs' total
     /// grams, and the outputs' grams per form (an input's share of each is its grams / inputGrams).
@@ -140,13 +152,18 @@ contract AttestationRegistry is IAttestationRegistry, ILotObserver, MembershipGo
         scheme = ++_schemeCount;
         _schemeIds[key] = scheme;
         _schemes[scheme] = Scheme(model, subjects, defaultValidity, name, version);
+        // A plot's identity-preserved or segregated claim can follow its deliveries from mint; a
+        // mass-balance one is credit to book, not a claim a lot carries.
+        if ((subjects >> uint8(SubjectKind.Plot)) & 1 == 1 && model != ChainOfCustody.MassBalance) {
+            _originSchemes.push(scheme);
+        }
         emit SchemeRegistered(scheme, model, subjects, defaultValidity, name, version);
     }
 
     /// @inheritdoc IAttestationRegistry
     function accredit(uint32 scheme, uint64 member, uint48 until) external onlyGovernance {
         _scheme(scheme);
-        (IMembership.Member memory record,) = IMembership(_registry).getMember(member);
+        IMembership.Member memory record = IMemberRecord(_registry).getMember(member);
         if (record.roles & Roles.CERTIFIER == 0) revert AttestationRegistryNotCertifier(member);
         uint48 now_ = _time();
         if (until <= now_) revert AttestationRegistryInvalidExpiry(until, now_);
@@ -174,7 +191,7 @@ contract AttestationRegistry is IAttestationRegistry, ILotObserver, MembershipGo
         returns (bytes32[] memory uids)
     {
         uint256 count = requests.length;
-        if (count == 0 || count > MAX_BATCH) revert AttestationRegistryBatchSize(count, 1, MAX_BATCH);
+        _checkBatch(count);
         AttestationContext memory context = _openAttestation(scheme);
         uids = new bytes32[](count);
         for (uint256 i = 0; i < count; ++i) {
@@ -203,10 +220,16 @@ contract AttestationRegistry is IAttestationRegistry, ILotObserver, MembershipGo
         attestation.revoked = true;
         uint32 scheme = attestation.scheme;
         emit Revoked(uid, caller, scheme, reason);
-        if (attestation.subjectKind != SubjectKind.Lot) return;
-        if (_schemes[scheme].model == ChainOfCustody.MassBalance) _withdrawCredit(uid, scheme);
-        // Cannot overflow in practice: one revocation per transaction at most 2^32 times.
-        else ++_revocations[scheme];
+        SubjectKind kind = attestation.subjectKind;
+        if (kind == SubjectKind.Member) return;
+        if (_schemes[scheme].model == ChainOfCustody.MassBalance) {
+            if (kind == SubjectKind.Lot) _withdrawCredit(uid, scheme);
+        } else {
+            // A lot or plot attestation backs lots (minted from the plot): what was carried from them
+            // is checked back to its origins from now on. Cannot overflow in practice: one
+            // revocation per transaction at most 2^32 times.
+            ++_revocations[scheme];
+        }
     }
 
     // ---------------------------------------------------------------------------------- mass balance
@@ -214,7 +237,7 @@ contract AttestationRegistry is IAttestationRegistry, ILotObserver, MembershipGo
     /// @inheritdoc IAttestationRegistry
     function markClaimed(uint32 scheme, uint256[] calldata lotIds) external {
         uint256 count = lotIds.length;
-        if (count == 0 || count > MAX_BATCH) revert AttestationRegistryBatchSize(count, 1, MAX_BATCH);
+        _checkBatch(count);
         if (_scheme(scheme).model != ChainOfCustody.MassBalance) revert AttestationRegistryNotMassBalance(scheme);
         address caller = _msgSender();
         uint64 member = IMembership(_registry).authorize(caller, Roles.CUSTODIANS);
@@ -282,6 +305,33 @@ contract AttestationRegistry is IAttestationRegistry, ILotObserver, MembershipGo
                 uint256 bit = Math.log2(any);
                 any &= ~(uint256(1) << bit);
                 member = _bookIn(lotId, uint32((word << 8) | bit), custodian, member, form, gramsReceived);
+            }
+        }
+    }
+
+    /// @inheritdoc ILotObserver
+    /// @dev For each delivery and each origin scheme (`_originSchemes`): when the delivery's origin
+    /// plot holds a valid attestation of the scheme, the lot carries the claim (state `Origin`),
+    /// for as long as the plot holds one. Deliveries without one get nothing; nothing reverts.
+    function onLotsMinted(address, uint256 firstLotId, ILotRegistry.Delivery[] calldata deliveries)
+        external
+        onlyLotRegistry
+    {
+        uint32[] storage schemes = _originSchemes;
+        uint48 now_ = _time();
+        for (uint256 i = 0; i < deliveries.length; ++i) {
+            // A zero origin finds no attestation: a plot subject is never zero (see {_checkSubject}).
+            bytes32 origin = deliveries[i].origin;
+            uint256 lotId = firstLotId + i;
+            for (uint256 k = 0; k < schemes.length; ++k) {
+                uint32 scheme = schemes[k];
+                (bool valid, bytes32 uid,) = _validAttestation(SubjectKind.Plot, origin, scheme, now_);
+                if (!valid) continue;
+                // Cannot truncate: lot ids are below 2^64 (see {_lotClaim}).
+                _lotClaims[lotId][scheme] = LotClaim(ClaimState.Origin, NO_EXPIRY, uint64(lotId), 0, 0);
+                _addLotScheme(lotId, scheme);
+                _lotOrigins[lotId] = origin;
+                emit OriginClaimed(scheme, lotId, uid);
             }
         }
     }
@@ -397,6 +447,10 @@ contract AttestationRegistry is IAttestationRegistry, ILotObserver, MembershipGo
     /// @dev The current time, overridable (as EAS does) so a subclass can run on another clock.
     function _time() internal view virtual returns (uint48) {
         return uint48(block.timestamp);
+    }
+
+    function _checkBatch(uint256 count) private pure {
+        if (count == 0 || count > MAX_BATCH) revert AttestationRegistryBatchSize(count, 1, MAX_BATCH);
     }
 
     function _scheme(uint32 scheme) private view returns (Scheme storage record) {
@@ -534,6 +588,10 @@ contract AttestationRegistry is IAttestationRegistry, ILotObserver, MembershipGo
         ClaimState state = claim.state;
         if (state == ClaimState.Spent || state == ClaimState.Withdrawn) return (false, 0, 0, false);
         if (state == ClaimState.Marked) return (true, claim.validUntil, claim.family, false);
+        if (state == ClaimState.Origin) {
+            (bool plot, uint48 until) = _originValid(lotId, scheme, now_);
+            if (plot) return (true, until, claim.family, false);
+        }
         if (state == ClaimState.Carried && now_ < claim.validUntil && _backed(claim, scheme, now_)) {
             return (true, claim.validUntil, claim.family, false);
         }
@@ -579,9 +637,20 @@ contract AttestationRegistry is IAttestationRegistry, ILotObserver, MembershipGo
         LotClaim memory claim = _lotClaims[input][scheme];
         bool carried = claim.state == ClaimState.Carried;
         if (carried && claim.epoch == epoch) return (true, 0);
+        if (claim.state == ClaimState.Origin) {
+            (bool plot,) = _originValid(input, scheme, now_);
+            if (plot) return (true, 0);
+        }
         (bool attested,,) = _validAttestation(SubjectKind.Lot, bytes32(input), scheme, now_);
         if (attested) return (true, 0);
         return carried ? (true, claim.derivation) : (false, 0);
+    }
+
+    /// @dev Whether lot `lotId`'s origin plot holds a valid attestation of `scheme` (see
+    /// {onLotsMinted}), and until when (the latest expiry among the plot's valid ones).
+    function _originValid(uint256 lotId, uint32 scheme, uint48 now_) private view returns (bool valid, uint48 until) {
+        (valid,, until) = _validAttestation(SubjectKind.Plot, _lotOrigins[lotId], scheme, now_);
+        if (until == 0) until = NO_EXPIRY;
     }
 
     function _contains(uint256[] memory values, uint256 count, uint256 value) private pure returns (bool) {

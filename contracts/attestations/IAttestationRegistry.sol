@@ -42,8 +42,8 @@ import {ILotRegistry} from "../lots/ILotRegistry.sol";
 ///   governance contract of the membership registry (a quorum of governors and a delay); a single
 ///   governor may withdraw an accreditation or revoke an attestation at once.
 ///
-/// Subjects are `bytes32`: a lot id or a member id as a number, a plot as the hash of its
-/// registered geometry. Evidence and data hash live in the {Attested} event and in the uid, which
+/// Subjects are `bytes32`: a lot id or a member id as a number, a plot as its commitment (the
+/// `origin` a delivery from it is minted with, see docs/plots.md). Evidence and data hash live in the {Attested} event and in the uid, which
 /// commits to them (see {attestationUid}); storage keeps what the validity and claim views need.
 interface IAttestationRegistry {
     /// @notice ISO 22095 chain-of-custody models.
@@ -58,7 +58,7 @@ interface IAttestationRegistry {
     enum SubjectKind {
         None,
         Lot, // a lot id of the lot registry, as a number
-        Plot, // the bytes32 hash of a registered plot geometry
+        Plot, // a plot's commitment, the `origin` its deliveries are minted with
         Member // a member id of the membership registry, as a number
     }
 
@@ -68,7 +68,8 @@ interface IAttestationRegistry {
         Carried, // identity preserved or segregated: derived from inputs that all carried it
         Marked, // mass balance: the custodian marked it claimed, debiting its credit
         Spent, // mass balance: its claim became credit (accepted by the next custodian, or consumed)
-        Withdrawn // mass balance: spent, and the credit it became was withdrawn on revocation
+        Withdrawn, // mass balance: spent, and the credit it became was withdrawn on revocation
+        Origin // identity preserved or segregated: minted from a plot that held a valid attestation
     }
 
     /// @notice A scheme. Storage plan: the first slot (model, subjects, default validity) is all an
@@ -163,6 +164,11 @@ interface IAttestationRegistry {
     event ClaimCarried(
         uint32 indexed scheme, uint256 indexed firstOutputId, uint256 outputCount, uint64 family, uint48 validUntil
     );
+    /// @notice Emitted when lot `lotId` is minted (observed, see {ILotRegistry-mintBatchObserved})
+    /// from an origin plot (its `origin` is in the mint's event) whose attestation `uid` for `scheme`
+    /// is valid: the lot carries the claim for as long as some attestation of that plot for the
+    /// scheme stays valid.
+    event OriginClaimed(uint32 indexed scheme, uint256 indexed lotId, bytes32 uid);
     /// @notice Emitted for each mass-balance credit: `lotId` was received (handover) or produced
     /// (derivation output) as claimed quantity. `balance` is the member's credit afterwards.
     event MassBalanceCredited(

@@ -4,7 +4,8 @@ pragma solidity ^0.8.28;
 import {ILotRegistry} from "./ILotRegistry.sol";
 
 /// @title ILotObserver
-/// @notice A contract the lot registry tells about derivations and accepted handovers, so that
+/// @notice A contract the lot registry tells about derivations, accepted handovers and observed
+/// mints ({ILotRegistry-mintBatchObserved}), so that
 /// what follows a lot through its chain of custody (sustainability claims, mass-balance credit)
 /// can live in its own contract. Governors set it with {ILotRegistry-setLotObserver}; the
 /// registry calls it only when one is set, after its own state changes and events.
@@ -51,4 +52,13 @@ interface ILotObserver {
         uint8 form,
         uint64 gramsReceived
     ) external;
+
+    /// @notice Called at the end of {ILotRegistry-mintBatchObserved}: lots `firstLotId` ..
+    /// `firstLotId + deliveries.length - 1` were minted to `custodian` from `deliveries`, in order.
+    /// The registry stores no origin; this call is where an observer learns each lot's.
+    /// @param custodian The cooperative account that minted them and holds them.
+    /// @param firstLotId The first lot's id.
+    /// @param deliveries The deliveries, as minted.
+    function onLotsMinted(address custodian, uint256 firstLotId, ILotRegistry.Delivery[] calldata deliveries)
+        external;
 }

@@ -243,7 +243,7 @@ interface ILotRegistry {
 
     /// @notice Sets the contract told about every split, merge, transform and accepted handover
     /// (see {ILotObserver}): the attestation registry, which carries claims through the chain of
-    /// custody. Mints are never observed.
+    /// custody. Plain mints are never observed; {mintBatchObserved} is.
     /// @dev Requirements: caller is the governance contract (an observer that reverts would stop
     /// every handover and derivation). Emits {LotObserverSet}. Zero clears it.
     /// @param observer The observer, or zero for none.
@@ -263,6 +263,19 @@ interface ILotRegistry {
     /// @param deliveries The deliveries.
     /// @return firstLotId The first new lot; the others follow consecutively.
     function mintBatch(Delivery[] calldata deliveries) external returns (uint256 firstLotId);
+
+    /// @notice {mintBatch}, then tells the lot observer the deliveries (see
+    /// {ILotObserver-onLotsMinted}), so what the observer attaches to an origin reaches the lots from
+    /// the moment they exist: the attestation registry gives each lot the claims its origin plot
+    /// holds (an EU Deforestation Regulation claim). {mint} and {mintBatch} never call the observer,
+    /// so deliveries that ask for nothing pay nothing for it.
+    /// @dev Requirements: as {mintBatch}; the observer, if one is set, must accept the call (no
+    /// observer: the lots are minted and nothing else happens). Emits as {mintBatch}, then whatever
+    /// the observer emits.
+    /// Example: `mintBatchObserved([Delivery(1, 120_000, 5_500, metadataDigest, plotCommitment)])`.
+    /// @param deliveries The deliveries.
+    /// @return firstLotId The first new lot; the others follow consecutively.
+    function mintBatchObserved(Delivery[] calldata deliveries) external returns (uint256 firstLotId);
 
     /// @notice Offers a lot to another member's account; the lot is in transit until accepted,
     /// rejected or cancelled.

@@ -29,7 +29,7 @@ import {LotHistory} from "./LotHistory.sol";
 ///   per call however many lots it mints.
 /// - `_registeredForms`: a bitmap, so the form check of a whole batch is one read.
 /// - `_lotObserver`: told of derivations and accepted handovers (claims and mass-balance credit
-///   live in the attestation registry); mints never read it.
+///   live in the attestation registry); plain mints never read it, {mintBatchObserved} does.
 /// - `_formCatalogue`: dry-weight forms and yield bounds, asked by transforms only (see
 ///   {IFormCatalogue}); mints and handovers never read it.
 ///
@@ -153,33 +153,15 @@ contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Contex
 
     /// @inheritdoc ILotRegistry
     function mintBatch(Delivery[] calldata deliveries) external returns (uint256 firstLotId) {
-        address custodian = _msgSender();
-        uint256 count = deliveries.length;
-        _checkBatchSize(count, 1);
-        AccountRecord memory account;
-        (account, firstLotId) = _openSequence(custodian, Roles.COOPERATIVE, count);
-        bytes32[] memory heads = new bytes32[](count);
-        // The ERC-2309 batch path of the custody hook ({_update}): the lots are written here, counted
-        // into the holder's balance at once, and announced by one event for the whole range.
-        for (uint256 i = 0; i < count; ++i) {
-            uint256 lotId;
-            // Cannot overflow: {_openSequence} bounded the range below the account's next prefix.
-            unchecked {
-                lotId = firstLotId + i;
-            }
-            (bytes32 head, uint64 grams, uint8 form, uint16 quality) =
-                _newDelivery(custodian, lotId, deliveries[i], account, i);
-            _writeLot(lotId, custodian, grams, form, LotStatus.Active, quality);
-            heads[i] = head;
-        }
-        _countIn(account, count);
-        _closeSequence(custodian, account, count);
-        if (count == 1) {
-            emit Transfer(address(0), custodian, firstLotId);
-        } else {
-            emit ConsecutiveTransfer(firstLotId, firstLotId + count - 1, address(0), custodian);
-        }
-        emit LotsMinted(custodian, firstLotId, deliveries, heads);
+        (firstLotId,) = _mintBatch(deliveries);
+    }
+
+    /// @inheritdoc ILotRegistry
+    function mintBatchObserved(Delivery[] calldata deliveries) external returns (uint256 firstLotId) {
+        address custodian;
+        (firstLotId, custodian) = _mintBatch(deliveries);
+        ILotObserver observer = _lotObserver;
+        if (address(observer) != address(0)) observer.onLotsMinted(custodian, firstLotId, deliveries);
     }
 
     // ------------------------------------------------------------------------------------ handover
@@ -465,6 +447,38 @@ contract LotRegistry is Membership, ILotRegistry, IERC721Metadata, ERC2771Contex
     }
 
     // ------------------------------------------------------------------------------------ internal
+
+    /// @dev {mintBatch}'s body, shared with {mintBatchObserved}; returns the minter too.
+    function _mintBatch(Delivery[] calldata deliveries) private returns (uint256 firstLotId, address custodian) {
+        custodian = _msgSender();
+        uint256 count = deliveries.length;
+        _checkBatchSize(count, 1);
+        AccountRecord memory account;
+        (account, firstLotId) = _openSequence(custodian, Roles.COOPERATIVE, count);
+        bytes32[] memory heads = new bytes32[](count);
+        // The ERC-2309 batch path of the custody hook ({_update}): the lots are written here, counted
+        // into the holder's balance at once, and announced by one event for the whole range.
+        for (uint256 i = 0; i < count; ++i) {
+            uint256 lotId;
+            // Cannot overflow: {_openSequence} bounded the range below the account's next prefix.
+            unchecked {
+                lotId = firstLotId + i;
+            }
+            (bytes32 head, uint64 grams, uint8 form, uint16 quality) =
+                _newDelivery(custodian, lotId, deliveries[i], account, i);
+            _writeLot(lotId, custodian, grams, form, LotStatus.Active, quality);
+            heads[i] = head;
+        }
+        _countIn(account, count);
+        _closeSequence(custodian, account, count);
+        if (count == 1) {
+            emit Transfer(address(0), custodian, firstLotId);
+        } else {
+            emit ConsecutiveTransfer(firstLotId, firstLotId + count - 1, address(0), custodian);
+        }
+        emit LotsMinted(custodian, firstLotId, deliveries, heads);
+    }
+
 
     /// @dev Checks delivery `index` of a mint and starts its history head; the custody hook
     /// ({_update}, or the batch path of {mintBatch}) writes the lot.

@@ -200,7 +200,7 @@ export function createRelayRoutes(parameters: RelayRoutesParameters): AnyRoute[]
           auth: "member",
           body: lotCallSchemas[kind],
           responses:
-            kind === "lots.mint" || kind === "lots.mintBatch"
+            kind === "lots.mint" || kind === "lots.mintBatch" || kind === "lots.mintWithOriginClaims"
               ? {
                   ...accepted,
                   422: {
@@ -215,6 +215,12 @@ export function createRelayRoutes(parameters: RelayRoutesParameters): AnyRoute[]
   return [
     lotRoute("lots.mint", "/v1/lots/mint", "mint one delivery (a cooperative's weigh-in) as a lot", false),
     lotRoute("lots.mintBatch", "/v1/lots/mint-batch", "mint up to 500 deliveries as consecutive lots in one call", false),
+    lotRoute(
+      "lots.mintWithOriginClaims",
+      "/v1/lots/mint-with-origin-claims",
+      "mint up to 500 deliveries; each whose origin plot holds a valid plot attestation (no forest loss since 2020) carries that claim from mint (EUDR)",
+      false,
+    ),
     lotRoute("lots.offer", "/v1/lots/:lotId/offer", "offer a lot to another member's account (handover, step 1)", true),
     lotRoute("lots.accept", "/v1/lots/:lotId/accept", "take custody of a lot offered to you, recording the weight received", true),
     lotRoute("lots.reject", "/v1/lots/:lotId/reject", "refuse a lot offered to you, with a reason code", true),

@@ -1,6 +1,7 @@
 import { Interface, type ContractRunner } from "ethers";
 import {
   AttestationRegistry__factory,
+  DdsRegistry__factory,
   ERC2771Forwarder__factory,
   Errors__factory,
   FormCatalogue__factory,
@@ -9,6 +10,7 @@ import {
   Nonces__factory,
   PayoutRegistry__factory,
   type AttestationRegistry,
+  type DdsRegistry,
   type ERC2771Forwarder,
   type FormCatalogue,
   type Governance,
@@ -28,6 +30,7 @@ export const attestationRegistryInterface = AttestationRegistry__factory.createI
 export const formCatalogueInterface = FormCatalogue__factory.createInterface();
 export const forwarderInterface = ERC2771Forwarder__factory.createInterface();
 export const governanceInterface = Governance__factory.createInterface();
+export const ddsRegistryInterface = DdsRegistry__factory.createInterface();
 export const payoutRegistryInterface = PayoutRegistry__factory.createInterface();
 
 /**
@@ -36,10 +39,10 @@ export const payoutRegistryInterface = PayoutRegistry__factory.createInterface()
  * OpenZeppelin libraries they use (`Errors`, `Nonces`); each signature once.
  */
 export const contractErrorsInterface = new Interface(
-  uniqueErrorFragments([lotRegistryInterface, formCatalogueInterface, attestationRegistryInterface, payoutRegistryInterface, forwarderInterface, Errors__factory.createInterface(), Nonces__factory.createInterface()]),
+  uniqueErrorFragments([lotRegistryInterface, formCatalogueInterface, attestationRegistryInterface, ddsRegistryInterface, payoutRegistryInterface, forwarderInterface, Errors__factory.createInterface(), Nonces__factory.createInterface()]),
 );
 
-export type { AttestationRegistry, ERC2771Forwarder, FormCatalogue, Governance, LotRegistry, PayoutRegistry };
+export type { AttestationRegistry, DdsRegistry, ERC2771Forwarder, FormCatalogue, Governance, LotRegistry, PayoutRegistry };
 
 export function payoutRegistryAt(address: string, runner: ContractRunner | null): PayoutRegistry {
   return PayoutRegistry__factory.connect(address, runner);
@@ -52,6 +55,10 @@ export function lotRegistryAt(address: string, runner: ContractRunner | null): L
 
 export function attestationRegistryAt(address: string, runner: ContractRunner | null): AttestationRegistry {
   return AttestationRegistry__factory.connect(address, runner);
+}
+
+export function ddsRegistryAt(address: string, runner: ContractRunner | null): DdsRegistry {
+  return DdsRegistry__factory.connect(address, runner);
 }
 
 export function governanceAt(address: string, runner: ContractRunner | null): Governance {

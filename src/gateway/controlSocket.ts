@@ -12,6 +12,7 @@ import { readLabelLots } from "../web/labelLots";
 import { IMPORT_KINDS, runImport, type ImportContext, type ImportKind } from "../imports";
 import { EudrInputError, runEudrCheck, type EudrCheckContext } from "../eudr";
 import { readEudrCheckJob } from "../eudr/checkJob";
+import { buildDds, ddsRefusalText } from "../eudr/dds";
 import { addMember, issueMemberToken, listMembers, suspendMember } from "./memberAdmin";
 
 export { sendControlCommand } from "./controlClient";
@@ -42,6 +43,13 @@ export const addMemberRequest = z.object({
   custodialAccounts: z.number().int().min(0).max(64).optional(),
   token: z.boolean().optional(),
   label: z.string().max(200).optional(),
+});
+
+const ddsRequest = z.object({
+  lot: z.string().regex(/^[1-9]\d{0,30}$/),
+  member: z.string().regex(/^[1-9]\d{0,18}$/),
+  activity: z.enum(["import", "export", "domestic"]).optional(),
+  allowPartial: z.enum(["true", "false"]).optional(),
 });
 
 export async function startControlSocket(parameters: {
@@ -84,6 +92,26 @@ export async function startControlSocket(parameters: {
     }
     return { publicUrl: parameters.publicUrl ?? null, ...(await readLabelLots(admin.db, lots)) };
   }));
+  // `firstmile dds`: the statement and geolocation of a lot, with this gateway's plots and keystore.
+  app.get("/dds", (req, res, next) => {
+    const query = ddsRequest.safeParse(req.query);
+    if (!query.success) return next(query.error);
+    buildDds({
+      db: admin.db,
+      sealer: admin.keystore.records,
+      lotId: BigInt(query.data.lot),
+      memberId: BigInt(query.data.member),
+      activity: query.data.activity,
+      allowPartial: query.data.allowPartial === "true",
+    }).then(
+      (document) => res.json(document),
+      (error: unknown) => {
+        const refusal = ddsRefusalText(error);
+        if (refusal) res.status(422).json({ error: { code: "dds_refused", message: refusal } });
+        else next(error);
+      },
+    );
+  });
   // `firstmile import`: the file as the body; the answer streams progress lines, then the report.
   const importContext = parameters.imports;
   if (importContext) {

@@ -10,6 +10,7 @@ import { createIpfsGatewayRouter } from "../api/ipfsGatewayRouter";
 import { createEvidenceRoutes } from "../api/evidenceRoutes";
 import { createFarmerRoutes } from "../api/farmerRoutes";
 import { createPrivateEvidenceRoutes } from "../api/privateEvidenceRoutes";
+import { createDdsRoutes } from "../api/ddsRoutes";
 import { createOriginRoutes } from "../api/originRoutes";
 import { cooperativeGuard } from "../api/cooperative";
 import { createImportRoutes } from "../api/importRoutes";
@@ -117,8 +118,9 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
     const { provider, deployments, governor, chainId, forwarder, registry } = chain;
     const chainUrl = chain.url;
     const attestationRegistry = deployments.contracts.AttestationRegistry?.address;
+    const ddsRegistry = deployments.contracts.DdsRegistry?.address;
     const payoutRegistry = deployments.contracts.PayoutRegistry?.address;
-    const targets = [registry, ...(attestationRegistry ? [attestationRegistry] : []), ...(payoutRegistry ? [payoutRegistry] : [])];
+    const targets = [registry, ...(attestationRegistry ? [attestationRegistry] : []), ...(ddsRegistry ? [ddsRegistry] : []), ...(payoutRegistry ? [payoutRegistry] : [])];
 
     // SQL, keystore, evidence.
     const { db, migrations } = await openDatabase({ config: config.database, onBackgroundError: (error) => logger.warn({ err: error }, "database connection error") });
@@ -142,7 +144,7 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
     // Relayer and worker.
     const relayer = await ensureRelayerAccount({ db, keystore, provider, chainId, registry, governor, log });
     const crash = crashHookFrom(config.testCrashAt, (point) => fs.writeSync(2, `firstmile: test crash point ${point} reached: SIGKILL\n`));
-    const worker = new RelayWorker({ db, provider, rpc: jsonRpcClient(chain.url), chainId, forwarder, registry, attestationRegistry, payoutRegistry, relayer: relayer.signer, keystore, config: config.relay, logger, crash });
+    const worker = new RelayWorker({ db, provider, rpc: jsonRpcClient(chain.url), chainId, forwarder, registry, attestationRegistry, ddsRegistry, payoutRegistry, relayer: relayer.signer, keystore, config: config.relay, logger, crash });
     await worker.start();
     stack.push({ name: "relay worker", stop: () => worker.stop() });
     const writer = new OutboxWriter(db);
@@ -201,6 +203,7 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
         ...(payoutRegistry
           ? createPaymentRoutes({ db, records: keystore.records, standing: memberStandingReader(registry, provider), writer, keystore, maxAttempts: config.relay.maxAttempts, crash, provider, registry })
           : []),
+        ...createDdsRoutes({ db, records: keystore.records, writer, keystore, maxAttempts: config.relay.maxAttempts, crash }),
       ],
       routers: [
         { path: "/", router: createIpfsGatewayRouter(evidence) },

@@ -18,6 +18,8 @@ export type IndexerSource = {
   attestationRegistry?: IndexedContract | undefined;
   /** The payout registry, when deployed: premium commitments and payout-run roots. */
   payoutRegistry?: IndexedContract | undefined;
+  /** The DDS registry, when deployed: due diligence statement references against lots. */
+  ddsRegistry?: IndexedContract | undefined;
 };
 
 export const DEFAULT_SOURCE_NAME = "chain";
@@ -32,6 +34,7 @@ export function indexerSourceFromDeployments(deployments: Deployments, name = DE
   const attestations = deployments.contracts.AttestationRegistry;
   const catalogue = deployments.contracts.FormCatalogue;
   const payouts = deployments.contracts.PayoutRegistry;
+  const dds = deployments.contracts.DdsRegistry;
   return {
     name,
     chainId: deployments.chainId,
@@ -41,11 +44,12 @@ export function indexerSourceFromDeployments(deployments: Deployments, name = DE
       ? { attestationRegistry: { name: "AttestationRegistry", address: attestations.address.toLowerCase(), deploymentBlock: attestations.blockNumber } }
       : {}),
     ...(payouts ? { payoutRegistry: { name: "PayoutRegistry", address: payouts.address.toLowerCase(), deploymentBlock: payouts.blockNumber } } : {}),
+    ...(dds ? { ddsRegistry: { name: "DdsRegistry", address: dds.address.toLowerCase(), deploymentBlock: dds.blockNumber } } : {}),
   };
 }
 
 export function sourceContracts(source: IndexerSource): IndexedContract[] {
-  return [source.lotRegistry, source.formCatalogue, source.attestationRegistry, source.payoutRegistry].filter((contract): contract is IndexedContract => contract !== undefined);
+  return [source.lotRegistry, source.formCatalogue, source.attestationRegistry, source.ddsRegistry, source.payoutRegistry].filter((contract): contract is IndexedContract => contract !== undefined);
 }
 
 /** `LotRegistry=0xabc…@12`, comma-separated: what the checkpoint row records. */

@@ -93,6 +93,10 @@ const account = addressSchema.optional().describe("custodial account of the memb
 export const lotCallSchemas = {
   "lots.mint": deliverySchema.extend({ account }).strict(),
   "lots.mintBatch": z.object({ account, deliveries: z.array(deliverySchema).min(1).max(MAX_BATCH) }).strict(),
+  "lots.mintWithOriginClaims": z
+    .object({ account, deliveries: z.array(deliverySchema).min(1).max(MAX_BATCH) })
+    .strict()
+    .describe("deliveries minted through `mintBatchObserved`: each whose origin plot holds a valid plot attestation (no forest loss since 2020) carries that claim from mint"),
   "lots.offer": z.object({ account, lotId: lotIdSchema, receiver: addressSchema }).strict(),
   "lots.accept": z
     .object({
@@ -141,6 +145,8 @@ export function encodeLotCall(kind: LotCallKind, payload: unknown): string {
       return lotRegistryAbi.encodeFunctionData("mint", [deliveryTuple(p as unknown as Delivery)]);
     case "lots.mintBatch":
       return encodeMintBatch(p.deliveries as Delivery[]);
+    case "lots.mintWithOriginClaims":
+      return lotRegistryAbi.encodeFunctionData("mintBatchObserved", [(p.deliveries as Delivery[]).map(deliveryTuple)]);
     case "lots.offer":
       return lotRegistryAbi.encodeFunctionData("offer", [BigInt(p.lotId as string), p.receiver]);
     case "lots.accept":
@@ -172,12 +178,18 @@ export function deliveriesOf(kind: string, payload: unknown): Delivery[] | null 
     const { form, grams, quality, metadata, origin } = payload as Delivery;
     return [{ form, grams, quality: quality ?? 0, metadata, origin }];
   }
-  if (kind === "lots.mintBatch") return (payload as { deliveries: Delivery[] }).deliveries;
+  if (kind === "lots.mintBatch" || kind === "lots.mintWithOriginClaims") return (payload as { deliveries: Delivery[] }).deliveries;
   return null;
+}
+
+/** Whether mints of this kind may share one `mintBatch` with an account's other plain mints (observed mints may not). */
+export function isPlainMintKind(kind: string): boolean {
+  return kind === "lots.mint" || kind === "lots.mintBatch";
 }
 
 const MINT_SELECTOR = lotRegistryAbi.getFunction("mint")!.selector;
 const MINT_BATCH_SELECTOR = lotRegistryAbi.getFunction("mintBatch")!.selector.slice(2);
+const MINT_OBSERVED_SELECTOR = lotRegistryAbi.getFunction("mintBatchObserved")!.selector;
 
 /**
  * The deliveries in registry calldata a member signed itself (`mint` or `mintBatch`), else null:
@@ -185,7 +197,7 @@ const MINT_BATCH_SELECTOR = lotRegistryAbi.getFunction("mintBatch")!.selector.sl
  */
 export function deliveriesOfCalldata(data: string): Delivery[] | null {
   const selector = data.slice(0, 10).toLowerCase();
-  if (selector !== MINT_SELECTOR && selector !== `0x${MINT_BATCH_SELECTOR}`) return null;
+  if (selector !== MINT_SELECTOR && selector !== `0x${MINT_BATCH_SELECTOR}` && selector !== MINT_OBSERVED_SELECTOR) return null;
   try {
     const call = lotRegistryAbi.parseTransaction({ data });
     const tuples = (selector === MINT_SELECTOR ? [call!.args[0]] : [...call!.args[0]]) as Array<{ form: bigint; grams: bigint; quality: bigint; metadata: string; origin: string }>;

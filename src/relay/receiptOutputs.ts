@@ -1,5 +1,5 @@
 import { getAddress, type Interface, type Log, type ParamType } from "ethers";
-import { attestationRegistryInterface, forwarderInterface, lotRegistryInterface, payoutRegistryInterface } from "../chain/contracts";
+import { attestationRegistryInterface, ddsRegistryInterface, forwarderInterface, lotRegistryInterface, payoutRegistryInterface } from "../chain/contracts";
 
 /**
  * What a mined transaction did for each request in it. The forwarder emits
@@ -70,6 +70,7 @@ export type RequestOutputs = {
  * coalesced `mintBatch` with others: it gets only its own lots, not the whole call's events.
  * With `attestationRegistry`, that contract's events are decoded too: an attestation request's
  * uids, and the claims a lot call carried or credited (the registry observes lots). With
+ * `ddsRegistry`, a recorded statement's `DdsReferenced`. With
  * `payoutRegistry`, a premium commitment's or payout run's event.
  */
 export function outputsOf(
@@ -77,6 +78,7 @@ export function outputsOf(
   registry: string,
   place: { offset: number; items: number; shared: boolean },
   attestationRegistry?: string,
+  ddsRegistry?: string,
   payoutRegistry?: string,
 ): RequestOutputs {
   const payoutAddress = payoutRegistry?.toLowerCase();
@@ -117,6 +119,11 @@ export function outputsOf(
       events.push(attestation);
       if (log.topics[0] === ATTESTED_TOPIC) uids.push(String(attestation.args.uid));
       else if (log.topics[0] === REVOKED_TOPIC) revoked.push(String(attestation.args.uid));
+      continue;
+    }
+    if (ddsRegistry !== undefined && log.address.toLowerCase() === ddsRegistry.toLowerCase()) {
+      const statement = decodeLog(ddsRegistryInterface, "DdsRegistry", log);
+      if (statement) events.push(statement);
       continue;
     }
     const decoded = fromRegistry ? decodeLog(lotRegistryInterface, "LotRegistry", log) : null;

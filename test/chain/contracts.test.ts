@@ -5,6 +5,7 @@ import { Interface, Wallet, type ErrorFragment, type ParamType } from "ethers";
 import {
   attestationRegistryInterface,
   contractErrorsInterface,
+  ddsRegistryInterface,
   formCatalogueInterface,
   forwarderInterface,
   governanceInterface,
@@ -22,6 +23,7 @@ const compiled = {
   FormCatalogue: compiledAbi("contracts/lots/FormCatalogue.sol", "FormCatalogue"),
   ERC2771Forwarder: compiledAbi("@openzeppelin/contracts/metatx/ERC2771Forwarder.sol", "ERC2771Forwarder"),
   Governance: compiledAbi("contracts/governance/Governance.sol", "Governance"),
+  DdsRegistry: compiledAbi("contracts/eudr/DdsRegistry.sol", "DdsRegistry"),
   Errors: compiledAbi("@openzeppelin/contracts/utils/Errors.sol", "Errors"),
   Nonces: compiledAbi("@openzeppelin/contracts/utils/Nonces.sol", "Nonces"),
 };
@@ -55,6 +57,7 @@ describe("contract interfaces (src/chain/contracts.ts)", () => {
       ["FormCatalogue", formCatalogueInterface, compiled.FormCatalogue],
       ["ERC2771Forwarder", forwarderInterface, compiled.ERC2771Forwarder],
       ["Governance", governanceInterface, compiled.Governance],
+      ["DdsRegistry", ddsRegistryInterface, compiled.DdsRegistry],
     ];
     for (const [name, used, artifact] of pairs) {
       expect([...used.format()].sort(), name).to.deep.equal([...artifact.format()].sort());
@@ -63,7 +66,7 @@ describe("contract interfaces (src/chain/contracts.ts)", () => {
 
   it("contractErrorsInterface: every custom error a relayed call can raise, each signature once, and no other", () => {
     const expected = new Set(
-      [compiled.LotRegistry, compiled.FormCatalogue, compiled.AttestationRegistry, compiled.ERC2771Forwarder, compiled.Errors, compiled.Nonces].flatMap((contract) => errorsOf(contract).map((fragment) => fragment.format("sighash"))),
+      [compiled.LotRegistry, compiled.FormCatalogue, compiled.AttestationRegistry, compiled.DdsRegistry, compiled.ERC2771Forwarder, compiled.Errors, compiled.Nonces].flatMap((contract) => errorsOf(contract).map((fragment) => fragment.format("sighash"))),
     );
     const held = errorsOf(contractErrorsInterface).map((fragment) => fragment.format("sighash"));
     expect(held.length).to.equal(new Set(held).size);

@@ -8,7 +8,7 @@ import {
   type IAttestationRegistry,
 } from "../../typechain-types";
 import { ChainOfCustody, DEMO_SCHEMES, SubjectKind, numberSubject, subjectsToBits } from "../../src/attestations";
-import { Role, country, digest, networkFixture, receiptOf } from "./fixtures";
+import { Role, country, digest, networkFixture, output, receiptOf } from "./fixtures";
 
 export { ChainOfCustody, SubjectKind, numberSubject };
 
@@ -26,7 +26,7 @@ export const YEAR = 365n * DAY;
 /** `type(uint48).max`: a carried or marked claim without expiry. */
 export const NO_EXPIRY = (1n << 48n) - 1n;
 /** `IAttestationRegistry.ClaimState`. */
-export const ClaimState = { None: 0n, Carried: 1n, Marked: 2n, Spent: 3n, Withdrawn: 4n } as const;
+export const ClaimState = { None: 0n, Carried: 1n, Marked: 2n, Spent: 3n, Withdrawn: 4n, Origin: 5n } as const;
 
 /**
  * The network of `networkFixture` plus the attestation registry, set as the lot observer, with the
@@ -126,6 +126,21 @@ export async function nextBlockAt(timestamp: bigint): Promise<void> {
 /** Mines an empty block at `timestamp`, so views (eth_call on the latest block) see that time. */
 export async function mineAt(timestamp: bigint): Promise<void> {
   await time.increaseTo(timestamp);
+}
+
+/** Splits `lotId` held by `holder` into parts of `grams` and returns the part ids. */
+export async function split(network: AttestationNetwork, holder: HardhatEthersSigner, lotId: bigint, grams: bigint[]): Promise<bigint[]> {
+  const first = await network.registry.nextLotId(holder);
+  const { lot } = await network.registry.getLot(lotId);
+  await network.registry.connect(holder).split(lotId, grams.map((g) => output(Number(lot.form), g)));
+  return grams.map((_, index) => first + BigInt(index));
+}
+
+/** Merges `lotIds` held by `holder` and returns the merged lot's id. */
+export async function merge(network: AttestationNetwork, holder: HardhatEthersSigner, lotIds: bigint[]): Promise<bigint> {
+  const id = await network.registry.nextLotId(holder);
+  await network.registry.connect(holder).merge(lotIds, output(0, 0n).metadata);
+  return id;
 }
 
 export { ethers };

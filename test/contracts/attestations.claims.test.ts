@@ -13,21 +13,10 @@ import {
   mineAt,
   nextBlockAt,
   type AttestationNetwork,
+  merge,
+  split,
 } from "./attestationFixtures";
 
-/** Splits `lotId` held by `holder` into parts of `grams` and returns the part ids. */
-async function split(network: AttestationNetwork, holder: HardhatEthersSigner, lotId: bigint, grams: bigint[]) {
-  const first = await network.registry.nextLotId(holder);
-  const { lot } = await network.registry.getLot(lotId);
-  await network.registry.connect(holder).split(lotId, grams.map((g) => output(Number(lot.form), g)));
-  return grams.map((_, index) => first + BigInt(index));
-}
-
-async function merge(network: AttestationNetwork, holder: HardhatEthersSigner, lotIds: bigint[]) {
-  const id = await network.registry.nextLotId(holder);
-  await network.registry.connect(holder).merge(lotIds, output(0, 0n).metadata);
-  return id;
-}
 
 async function transform(
   network: AttestationNetwork,

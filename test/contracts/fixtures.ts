@@ -161,7 +161,7 @@ export async function receiptOf(tx: Promise<ContractTransactionResponse>): Promi
 /** The logs of `receipt` emitted by `contract` under `eventName`, decoded. */
 export function logsOf(
   receipt: ContractTransactionReceipt,
-  contract: LotRegistry | ERC2771Forwarder,
+  contract: { target: unknown; interface: { parseLog(log: { topics: readonly string[]; data: string }): LogDescription | null } },
   eventName: string,
 ): LogDescription[] {
   const address = String(contract.target).toLowerCase();

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { ZeroHash, id, type Interface } from "ethers";
-import { attestationRegistryInterface, formCatalogueInterface, lotRegistryInterface } from "../../src/chain/contracts";
+import { attestationRegistryInterface, ddsRegistryInterface, formCatalogueInterface, lotRegistryInterface } from "../../src/chain/contracts";
 import { ingredientName } from "../../src/lots/ingredients";
 import { encodeCheckpoint, IndexerDecodeError } from "../../src/indexer";
 import { decodeLogs } from "../../src/indexer/indexing/decode";
@@ -12,6 +12,7 @@ import type { ChainLog } from "../../src/indexer/indexing/events";
 const registry = "0x00000000000000000000000000000000000000aa";
 const attestations = "0x00000000000000000000000000000000000000ab";
 const catalogue = "0x00000000000000000000000000000000000000ac";
+const ddsRegistry = "0x00000000000000000000000000000000000000ad";
 const coop = "0x00000000000000000000000000000000000000c1";
 const processor = "0x00000000000000000000000000000000000000b2";
 const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
@@ -27,7 +28,9 @@ const registryLog = (name: string, values: unknown[], logIndex = 0) => logOf(lot
 const attestationLog = (name: string, values: unknown[], logIndex = 0) => logOf(attestationRegistryInterface as unknown as Interface, attestations, name, values, logIndex);
 const catalogueLog = (name: string, values: unknown[], logIndex = 0) => logOf(formCatalogueInterface as unknown as Interface, catalogue, name, values, logIndex);
 
-const decode = (logs: ChainLog[]) => decodeLogs(logs, { lotRegistry: registry, formCatalogue: catalogue, attestationRegistry: attestations, blockTimes: new Map([[9, at]]) });
+const ddsLog = (name: string, values: unknown[], logIndex = 0) => logOf(ddsRegistryInterface as unknown as Interface, ddsRegistry, name, values, logIndex);
+
+const decode = (logs: ChainLog[]) => decodeLogs(logs, { lotRegistry: registry, formCatalogue: catalogue, attestationRegistry: attestations, ddsRegistry, blockTimes: new Map([[9, at]]) });
 const meta = (logIndex = 0) => ({ position: encodeCheckpoint({ blockNumber: 9, logIndex }), blockNumber: 9, logIndex, txHash: TX.toLowerCase(), blockTime: at });
 /** The one event a single log decodes to, without its position. */
 const only = (log: ChainLog) => {
@@ -82,8 +85,20 @@ describe("decodeLogs (pure: logs in, typed events out)", () => {
   });
 
   it("handles every event in the compiled AttestationRegistry ABI", () => {
-    const handled = ["SchemeRegistered", "Accredited", "AccreditationWithdrawn", "Attested", "Revoked", "ClaimCarried", "MassBalanceCredited", "MassBalanceDebited", "MassBalanceWithdrawn"];
+    const handled = ["SchemeRegistered", "Accredited", "AccreditationWithdrawn", "Attested", "Revoked", "ClaimCarried", "OriginClaimed", "MassBalanceCredited", "MassBalanceDebited", "MassBalanceWithdrawn"];
     attestationRegistryInterface.forEachEvent((fragment) => expect(handled, `AttestationRegistry's ${fragment.name}`).to.include(fragment.name));
+  });
+
+  it("decodes the EUDR claim from mint and a due diligence statement's reference", () => {
+    expect(only(attestationLog("OriginClaimed", [1, 7n, h("uid")]))).to.deep.equal({ type: "OriginClaimed", scheme: 1, lotId: 7n, uid: h("uid") });
+    expect(only(ddsLog("DdsReferenced", [7n, 3n, coop, "25IDSN6LX69730", "K7R8LA5F"]))).to.deep.equal({
+      type: "DdsReferenced",
+      lotId: 7n,
+      member: 3n,
+      by: coop,
+      referenceNumber: "25IDSN6LX69730",
+      verificationNumber: "K7R8LA5F",
+    });
   });
 
   describe("membership events", () => {

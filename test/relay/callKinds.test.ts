@@ -1,8 +1,9 @@
 import { expect } from "chai";
 import { Wallet, ZeroHash, type Interface, type Result } from "ethers";
-import { attestationRegistryInterface, lotRegistryInterface, payoutRegistryInterface } from "../../src/chain/contracts";
+import { attestationRegistryInterface, ddsRegistryInterface, lotRegistryInterface, payoutRegistryInterface } from "../../src/chain/contracts";
 import { ATTESTATION_CALL_KINDS } from "../../src/relay/attestationCalls";
 import { callAddressOf, callSchemas, callTargetOf, encodeCall, isCallKind, type CallKind } from "../../src/relay/callKinds";
+import { DDS_CALL_KINDS } from "../../src/relay/ddsCalls";
 import { LOT_CALL_KINDS } from "../../src/relay/lotCalls";
 import { payoutCallSchemas, type PayoutCallKind } from "../../src/relay/payoutCalls";
 
@@ -10,21 +11,24 @@ const PAYOUT_CALL_KINDS = Object.keys(payoutCallSchemas) as PayoutCallKind[];
 
 const lotRegistry = "0x00000000000000000000000000000000000000a1";
 const attestationRegistry = "0x00000000000000000000000000000000000000a2";
-const payoutRegistry = "0x00000000000000000000000000000000000000a3";
+const ddsRegistry = "0x00000000000000000000000000000000000000a3";
+const payoutRegistry = "0x00000000000000000000000000000000000000a4";
 const receiver = Wallet.createRandom().address;
 const digest = (byte: string) => `0x${byte.repeat(32)}`;
 // Widened: the function is looked up by the name each kind maps to.
 const lotRegistryAbi: Interface = lotRegistryInterface;
 const attestationRegistryAbi: Interface = attestationRegistryInterface;
+const ddsRegistryAbi: Interface = ddsRegistryInterface;
 const payoutRegistryAbi: Interface = payoutRegistryInterface;
 const abiOf = (kind: CallKind): Interface =>
-  ({ lotRegistry: lotRegistryAbi, attestationRegistry: attestationRegistryAbi, payoutRegistry: payoutRegistryAbi })[callTargetOf(kind)];
+  ({ lotRegistry: lotRegistryAbi, attestationRegistry: attestationRegistryAbi, ddsRegistry: ddsRegistryAbi, payoutRegistry: payoutRegistryAbi })[callTargetOf(kind)];
 const delivery = { form: 1, grams: "42000", quality: 5_640, metadata: digest("11"), origin: digest("22") };
 
 /** One valid body per kind, as a member sends it. */
 const bodies: Record<CallKind, unknown> = {
   "lots.mint": delivery,
   "lots.mintBatch": { deliveries: [delivery, { ...delivery, grams: 7 }] },
+  "lots.mintWithOriginClaims": { deliveries: [delivery] },
   "lots.offer": { lotId: "1000000001", receiver },
   "lots.accept": { lotId: 5, gramsReceived: "41950", quality: 5_830 },
   "lots.reject": { lotId: "5", reason: 3 },
@@ -36,6 +40,7 @@ const bodies: Record<CallKind, unknown> = {
   "attestations.attest": { scheme: 4, subjectKind: "plot", subject: digest("0c"), evidence: digest("ab") },
   "attestations.attestBatch": { scheme: 1, attestations: [{ subjectKind: "plot", subject: digest("0c"), evidence: digest("ab") }] },
   "attestations.revoke": { uid: digest("77"), reason: 2 },
+  "dds.recordStatement": { lotId: "5", referenceNumber: "25NLSN6LX69730", verificationNumber: "K7R8LA5F" },
   "payouts.commitPremium": { lotId: "5", scheme: "fairtrade", currency: "USD", ratePerKg: 24 },
   "payouts.publishRun": { root: digest("99"), count: 3, totals: [{ currency: "IDR", total: "1500000" }, { currency: "USD", total: 12 }] },
 };
@@ -44,6 +49,7 @@ const bodies: Record<CallKind, unknown> = {
 const functionOf: Record<CallKind, string> = {
   "lots.mint": "mint",
   "lots.mintBatch": "mintBatch",
+  "lots.mintWithOriginClaims": "mintBatchObserved",
   "lots.offer": "offer",
   "lots.accept": "accept",
   "lots.reject": "reject",
@@ -55,6 +61,7 @@ const functionOf: Record<CallKind, string> = {
   "attestations.attest": "attest",
   "attestations.attestBatch": "attestBatch",
   "attestations.revoke": "revoke",
+  "dds.recordStatement": "recordStatement",
   "payouts.commitPremium": "commitPremium",
   "payouts.publishRun": "publishPayoutRun",
 };
@@ -62,8 +69,8 @@ const functionOf: Record<CallKind, string> = {
 describe("call kinds", function () {
   it("are the lot, attestation and payout kinds, each once, and nothing else", function () {
     const kinds = Object.keys(callSchemas).sort();
-    expect(kinds).to.deep.equal([...LOT_CALL_KINDS, ...ATTESTATION_CALL_KINDS, ...PAYOUT_CALL_KINDS].sort());
-    expect(new Set(kinds).size).to.equal(LOT_CALL_KINDS.length + ATTESTATION_CALL_KINDS.length + PAYOUT_CALL_KINDS.length);
+    expect(kinds).to.deep.equal([...LOT_CALL_KINDS, ...ATTESTATION_CALL_KINDS, ...DDS_CALL_KINDS, ...PAYOUT_CALL_KINDS].sort());
+    expect(new Set(kinds).size).to.equal(LOT_CALL_KINDS.length + ATTESTATION_CALL_KINDS.length + DDS_CALL_KINDS.length + PAYOUT_CALL_KINDS.length);
     expect(Object.keys(bodies).sort()).to.deep.equal(kinds);
     for (const kind of kinds) expect(isCallKind(kind), kind).to.equal(true);
   });
@@ -83,6 +90,11 @@ describe("call kinds", function () {
       expect(callTargetOf(kind)).to.equal("attestationRegistry");
       expect(callAddressOf(kind, { lotRegistry, attestationRegistry })).to.equal(attestationRegistry);
       expect(callAddressOf(kind, { lotRegistry, attestationRegistry: undefined })).to.equal(null);
+    }
+    for (const kind of DDS_CALL_KINDS) {
+      expect(callTargetOf(kind)).to.equal("ddsRegistry");
+      expect(callAddressOf(kind, { lotRegistry, ddsRegistry })).to.equal(ddsRegistry);
+      expect(callAddressOf(kind, { lotRegistry })).to.equal(null);
     }
     for (const kind of PAYOUT_CALL_KINDS) {
       expect(callTargetOf(kind)).to.equal("payoutRegistry");
@@ -126,6 +138,8 @@ describe("call kinds", function () {
     expect(attest[0]).to.equal(4n);
     expect(attest[1].toObject()).to.deep.include({ subject: digest("0c"), evidence: digest("ab"), expiresAt: 0n, dataHash: ZeroHash });
     expect(decode("attestations.revoke").toArray()).to.deep.equal([digest("77"), 2n]);
+    expect(decode("dds.recordStatement").toArray()).to.deep.equal([5n, "25NLSN6LX69730", "K7R8LA5F"]);
+    expect(structs(decode("lots.mintWithOriginClaims")[0])).to.deep.equal([{ form: 1n, grams: 42_000n, quality: 5_640n, metadata: digest("11"), origin: digest("22") }]);
     // Scheme names become bytes32 UTF-8, currencies bytes3 ASCII.
     expect(decode("payouts.commitPremium").toArray()).to.deep.equal([5n, `0x${Buffer.from("fairtrade").toString("hex").padEnd(64, "0")}`, "0x555344", 24n]);
     expect(decode("payouts.publishRun").toArray()).to.deep.equal([digest("99"), 3n, ["0x494452", "0x555344"], [1_500_000n, 12n]]);
@@ -151,6 +165,10 @@ describe("call kinds", function () {
     refused("lots.mintBatch", { deliveries: [] });
     refused("lots.merge", { lotIds: ["1"], metadata: digest("55") });
     refused("attestations.revoke", { uid: "0x12", reason: 1 });
+    refused("dds.recordStatement", { lotId: "5", referenceNumber: "", verificationNumber: "K7R8LA5F" });
+    refused("dds.recordStatement", { lotId: "5", referenceNumber: "25NL SN6", verificationNumber: "K7R8LA5F" });
+    refused("dds.recordStatement", { lotId: "5", referenceNumber: "A".repeat(65), verificationNumber: "K7R8LA5F" });
+    refused("lots.mintWithOriginClaims", { deliveries: [] });
     refused("payouts.commitPremium", { lotId: "5", scheme: "fairtrade", currency: "usd", ratePerKg: 1 });
     refused("payouts.commitPremium", { lotId: "5", scheme: "fairtrade", currency: "USD", ratePerKg: 0 });
     refused("payouts.commitPremium", { lotId: "5", scheme: "Fair Trade", currency: "USD", ratePerKg: 1 });

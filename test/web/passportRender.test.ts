@@ -121,6 +121,30 @@ describe("lot page rendering (pure)", () => {
     expect(thai).to.include(">Na Thawi</text>");
   });
 
+  it("says, in every language, that an EU due diligence statement was filed, and why a claim from the plots was lost", () => {
+    const eudr = schemeByKey("no-forest-loss-since-2020");
+    const passport = {
+      ...tsrPassport(),
+      statements: [{ lotId: "1", memberId: "1", referenceNumber: "25THSN<b>6LX" }],
+      lostClaims: [{ scheme: { id: 1, name: eudr.name, model: "segregated" }, deliveriesWith: 1, deliveries: 2 }],
+    };
+    const expected: Record<Locale, [string, string]> = {
+      en: ["EU due diligence statement filed: reference 25THSN&lt;b&gt;6LX", "only 1 of 2 deliveries"],
+      id: ["Pernyataan uji tuntas UE telah diajukan: nomor referensi 25THSN&lt;b&gt;6LX", "hanya 1 dari 2 setoran"],
+      th: ["ยื่นคำแถลงการตรวจสอบวิเคราะห์สถานะของสหภาพยุโรปแล้ว: เลขอ้างอิง 25THSN&lt;b&gt;6LX", "มีเพียง 1 จาก 2 การส่งมอบ"],
+      vi: ["Đã nộp bản công bố thẩm định của EU: số tham chiếu 25THSN&lt;b&gt;6LX", "chỉ 1 trong 2 lần giao hàng"],
+    };
+    for (const [locale, [filed, lost]] of Object.entries(expected) as Array<[Locale, [string, string]]>) {
+      const html = render(passport, locale);
+      expect(html, locale).to.contain(filed);
+      expect(html, locale).to.contain(lost);
+      expect(html).to.not.contain("<b>6LX");
+    }
+    const plain = render(tsrPassport(), "en");
+    expect(plain).to.not.contain("due diligence statement");
+    expect(plain).to.not.contain("does not carry the claim");
+  });
+
   it("shows the lot's measured quality (DRC, moisture) and the ingredients a maker declared, escaped", () => {
     const measured = tsrPassport({ quality: 9_950 });
     expect(render(measured, "en")).to.include("<dt>Dry rubber content (DRC)</dt><dd>99.5 %</dd>");

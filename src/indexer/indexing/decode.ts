@@ -1,9 +1,9 @@
 import type { Interface } from "ethers";
 import { decodeBytes32String } from "ethers";
-import { attestationRegistryInterface, formCatalogueInterface, lotRegistryInterface as registryInterface, payoutRegistryInterface } from "../../chain/contracts";
+import { attestationRegistryInterface, ddsRegistryInterface, formCatalogueInterface, lotRegistryInterface as registryInterface, payoutRegistryInterface } from "../../chain/contracts";
 import { encodeCheckpoint } from "../checkpoint";
 import { IndexerDecodeError } from "../errors";
-import { DERIVE_KINDS, type AttestationEvent, type ChainLog, type EventMeta, type IndexedEvent, type PayoutEvent, type RegistryEvent } from "./events";
+import { DERIVE_KINDS, type AttestationEvent, type DdsEvent, type ChainLog, type EventMeta, type IndexedEvent, type PayoutEvent, type RegistryEvent } from "./events";
 
 export type DecodeLogsParameters = {
   /** The lot registry's address (it is also the membership registry). */
@@ -14,6 +14,8 @@ export type DecodeLogsParameters = {
   attestationRegistry?: string | undefined;
   /** The payout registry's address, if its events (premium commitments, payout runs) are indexed too. */
   payoutRegistry?: string | undefined;
+  /** The DDS registry's address, if statement references are indexed too. */
+  ddsRegistry?: string | undefined;
   /** Block timestamps by block number, for `blockTime`. */
   blockTimes?: ReadonlyMap<number, Date> | undefined;
 };
@@ -24,6 +26,7 @@ export type DecodeLogsErrorType = IndexerDecodeError;
 // Widened to the untyped interface: events are looked up by the name a log's topic gives.
 const lotRegistryInterface: Interface = registryInterface;
 const attestationInterface: Interface = attestationRegistryInterface;
+const ddsInterface: Interface = ddsRegistryInterface;
 
 /**
  * Registry events the read model does not need: ERC-721 `Transfer` (custody is in the handover
@@ -53,6 +56,7 @@ export function decodeLogs(logs: readonly ChainLog[], parameters: DecodeLogsPara
   const attestations = parameters.attestationRegistry?.toLowerCase();
   const catalogue = parameters.formCatalogue?.toLowerCase();
   const payouts = parameters.payoutRegistry?.toLowerCase();
+  const dds = parameters.ddsRegistry?.toLowerCase();
   const events: IndexedEvent[] = [];
   // `to` of the last mint Transfer per transaction and token, for LotMinted's custodian.
   const mintedTo = new Map<string, string>();
@@ -64,6 +68,10 @@ export function decodeLogs(logs: readonly ChainLog[], parameters: DecodeLogsPara
     }
     if (address === attestations) {
       events.push({ ...decodeAttestationLog(log), ...metaOf(log, parameters.blockTimes) } as IndexedEvent);
+      continue;
+    }
+    if (address === dds) {
+      events.push({ ...decodeDdsLog(log), ...metaOf(log, parameters.blockTimes) } as IndexedEvent);
       continue;
     }
     const fromCatalogue = address === catalogue;
@@ -204,6 +212,8 @@ function decodeAttestationLog(log: ChainLog): AttestationEvent {
         family: a.family as bigint,
         validUntil: Number(a.validUntil),
       };
+    case "OriginClaimed":
+      return { type: "OriginClaimed", scheme: Number(a.scheme), lotId: a.lotId as bigint, uid: lower(a.uid) };
     case "MassBalanceCredited":
     case "MassBalanceDebited":
     case "MassBalanceWithdrawn":
@@ -221,6 +231,33 @@ function decodeAttestationLog(log: ChainLog): AttestationEvent {
         details: `tx ${log.transactionHash}, log ${log.logIndex} of block ${log.blockNumber}`,
       });
   }
+}
+
+/** The DDS registry's one event, through ethers' ABI decoder (statements are rare). */
+function decodeDdsLog(log: ChainLog): DdsEvent {
+  let parsed;
+  try {
+    parsed = ddsInterface.parseLog({ topics: [...log.topics], data: log.data });
+  } catch (error) {
+    throw new IndexerDecodeError(`Cannot decode DDS registry log ${log.logIndex} of block ${log.blockNumber}`, {
+      cause: error,
+      details: `tx ${log.transactionHash}: ${(error as Error).message}`,
+    });
+  }
+  if (!parsed || parsed.name !== "DdsReferenced") {
+    throw new IndexerDecodeError(`Unknown event in DDS registry log ${log.logIndex} of block ${log.blockNumber}`, {
+      details: `tx ${log.transactionHash}, topic ${log.topics[0] ?? "(none)"}`,
+    });
+  }
+  const a = parsed.args;
+  return {
+    type: "DdsReferenced",
+    lotId: a.lotId as bigint,
+    member: a.member as bigint,
+    by: String(a.by).toLowerCase(),
+    referenceNumber: String(a.referenceNumber),
+    verificationNumber: String(a.verificationNumber),
+  };
 }
 
 /** Event names by topic hash, from the compiled ABIs (typechain): the ABI stays the source of truth. */

@@ -98,6 +98,7 @@ export type AttestationEvent =
     }
   | { type: "Revoked"; uid: string; revoker: string; scheme: number; reason: number }
   | { type: "ClaimCarried"; scheme: number; firstOutputId: bigint; outputCount: number; family: bigint; validUntil: number }
+  | { type: "OriginClaimed"; scheme: number; lotId: bigint; uid: string }
   | { type: "MassBalanceCredited" | "MassBalanceDebited" | "MassBalanceWithdrawn"; member: bigint; scheme: number; lotId: bigint; form: number; grams: bigint; balance: bigint };
 
 /**
@@ -109,4 +110,7 @@ export type PayoutEvent =
   | { type: "PremiumCommitted"; commitmentId: bigint; lotId: bigint; member: bigint; scheme: string; currency: string; ratePerKg: bigint; grams: bigint }
   | { type: "PayoutRunPublished"; root: string; member: bigint; count: number; totals: readonly { currency: string; total: bigint }[] };
 
-export type IndexedEvent = (RegistryEvent | AttestationEvent | PayoutEvent) & EventMeta;
+/** The DDS registry's event (contracts/eudr/IDdsRegistry.sol). */
+export type DdsEvent = { type: "DdsReferenced"; lotId: bigint; member: bigint; by: string; referenceNumber: string; verificationNumber: string };
+
+export type IndexedEvent = (RegistryEvent | AttestationEvent | DdsEvent | PayoutEvent) & EventMeta;

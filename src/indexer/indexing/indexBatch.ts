@@ -57,7 +57,7 @@ export async function indexBatch(db: Database, parameters: IndexBatchParameters)
       batch.members.size + batch.accounts.size + batch.forms.size + batch.yieldBounds.size + batch.lots.size +
       batch.handovers.size + batch.lotEvents.length + batch.lotEdges.length + batch.lotEvidence.length + batch.lotIngredients.length +
       batch.schemes.size + batch.accreditations.size + batch.attestations.size + batch.lotClaims.size +
-      batch.massBalanceMoves.length + batch.massBalanceCredits.size;
+      batch.massBalanceMoves.length + batch.massBalanceCredits.size + batch.ddsReferences.length;
     return { events: events.length, rows };
   } catch (error) {
     // The projector changed the cached rows in place; nothing was written.

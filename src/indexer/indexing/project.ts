@@ -97,6 +97,8 @@ export function stateNeeds(events: readonly IndexedEvent[]): StateNeeds {
       case "Accredited":
       case "AccreditationWithdrawn":
       case "ClaimCarried":
+      case "OriginClaimed":
+      case "DdsReferenced":
       case "MassBalanceDebited":
       case "MassBalanceWithdrawn":
       case "PremiumCommitted":
@@ -130,6 +132,7 @@ function projectEvent(event: IndexedEvent, state: ProjectionState, batch: RowBat
     case "Attested":
     case "Revoked":
     case "ClaimCarried":
+    case "OriginClaimed":
     case "MassBalanceCredited":
     case "MassBalanceDebited":
     case "MassBalanceWithdrawn":
@@ -157,6 +160,18 @@ function projectEvent(event: IndexedEvent, state: ProjectionState, batch: RowBat
         position,
         txHash: event.txHash,
         publishedAt: blockTime,
+      });
+      return;
+    case "DdsReferenced":
+      batch.ddsReferences.push({
+        position,
+        lotId: event.lotId,
+        memberId: event.member,
+        by: event.by,
+        referenceNumber: event.referenceNumber,
+        verificationNumber: event.verificationNumber,
+        txHash: event.txHash,
+        blockTime,
       });
       return;
     case "MemberAdded": {
@@ -539,6 +554,17 @@ function projectAttestationEvent(event: IndexedEvent & AttestationEvent, state: 
       }
       return;
     }
+    case "OriginClaimed":
+      batch.lotClaims.set(`${event.lotId}:${event.scheme}`, {
+        lotId: event.lotId,
+        scheme: event.scheme,
+        state: "origin",
+        validUntil: null,
+        family: event.lotId,
+        originUid: event.uid,
+        position,
+      });
+      return;
     case "MassBalanceCredited":
     case "MassBalanceDebited":
     case "MassBalanceWithdrawn": {

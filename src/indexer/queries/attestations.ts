@@ -35,7 +35,7 @@ export type LotClaimView = {
   carries: boolean;
   status: AttestationStatus | "spent" | "none";
   /** direct: its own attestation; carried: through a split, merge or transform; marked: mass balance. */
-  source: "direct" | "carried" | "marked" | null;
+  source: "direct" | "carried" | "marked" | "origin" | null;
   validUntil: string | null;
   why: string;
 };
@@ -164,6 +164,10 @@ async function lotClaims(q: Queryable, lotId: bigint, now: number, consumed: boo
      )
      select k.scheme, ${SCHEME_COLUMNS},
             c.state, c.valid_until, c.family, c.position as claim_position,
+            (select count(*) from attestations plot
+              where c.state = 'origin' and plot.subject_kind = 2 and plot.scheme = k.scheme and not plot.revoked
+                and (plot.expires_at is null or plot.expires_at > $2)
+                and plot.subject = (select o.subject from attestations o where o.uid = c.origin_uid)) as origin_valid,
             (select m.member_id from mass_balance_moves m
               where m.lot_id = $1 and m.scheme = k.scheme and m.cause = 'handover' order by m.position desc limit 1) as credited_member,
             latest.*
@@ -175,7 +179,7 @@ async function lotClaims(q: Queryable, lotId: bigint, now: number, consumed: boo
            from attestations a where a.lot_id = $1 and a.scheme = k.scheme order by a.position desc limit 1
        ) latest on true
       order by k.scheme`,
-    [lotId.toString()],
+    [lotId.toString(), now],
   );
   return rows.map((row) => {
     const scheme = schemeRef(row);
@@ -188,6 +192,12 @@ async function lotClaims(q: Queryable, lotId: bigint, now: number, consumed: boo
       return { scheme, carries: false, status: "spent", source: null, validUntil: null, why: "spent: the lot was consumed and its mass-balance claim became its custodian's credit" };
     }
     let expiredClaim: string | null = null;
+    if (row.state === "origin") {
+      if (Number(row.origin_valid) > 0) {
+        return { scheme, carries: true, status: "valid", source: "origin", validUntil: null, why: `minted from an origin plot that holds a valid attestation for ${name}` };
+      }
+      expiredClaim = "its origin plot's attestation was revoked or expired";
+    }
     if (row.state === "carried" || row.state === "marked") {
       if (validUntil === null || now < validUntil) {
         const why =
@@ -209,7 +219,7 @@ async function lotClaims(q: Queryable, lotId: bigint, now: number, consumed: boo
         why: expiredClaim ? `${expiredClaim}; its own attestation: ${why}` : why,
       };
     }
-    return { scheme, carries: false, status: "expired", source: row.state as "carried", validUntil: iso(validUntil), why: expiredClaim ?? "no claim" };
+    return { scheme, carries: false, status: row.state === "origin" ? "revoked" : "expired", source: row.state as "carried" | "origin", validUntil: iso(validUntil), why: expiredClaim ?? "no claim" };
   });
 }
 

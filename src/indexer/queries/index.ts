@@ -22,3 +22,5 @@ export type {
 } from "./attestations";
 export { getDeliveries, getPayoutRuns, getPremiumCommitments } from "./payouts";
 export type { DeliveryView, PayoutRunView, PremiumCommitmentView } from "./payouts";
+export { getDdsReferences, getOriginClaimCounts } from "./eudr";
+export type { DdsReferenceView, OriginClaimCount } from "./eudr";

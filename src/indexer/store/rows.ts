@@ -195,12 +195,26 @@ export type AttestationRow = {
 export type LotClaimRow = {
   lotId: bigint;
   scheme: number;
-  state: "carried" | "marked" | "spent";
+  state: "carried" | "marked" | "spent" | "origin";
   /** Unix seconds; null = no expiry. */
   validUntil: number | null;
   /** Identity preserved: the attested lot the claim descends from. */
   family: bigint | null;
+  /** Origin: the plot attestation that was valid when the lot was minted. */
+  originUid?: string | null;
   position: Checkpoint;
+};
+
+/** A due diligence statement's reference numbers, recorded against a lot (`DdsReferenced`). */
+export type DdsReferenceRow = {
+  position: Checkpoint;
+  lotId: bigint;
+  memberId: bigint;
+  by: string;
+  referenceNumber: string;
+  verificationNumber: string;
+  txHash: string;
+  blockTime: Date | null;
 };
 
 export type MassBalanceMoveRow = {
@@ -258,6 +272,7 @@ export type RowBatch = {
   massBalanceCredits: Map<string, MassBalanceCreditRow>;
   premiumCommitments: PremiumCommitmentRow[];
   payoutRuns: PayoutRunRow[];
+  ddsReferences: DdsReferenceRow[];
 };
 
 export function emptyRowBatch(): RowBatch {
@@ -280,6 +295,7 @@ export function emptyRowBatch(): RowBatch {
     massBalanceCredits: new Map(),
     premiumCommitments: [],
     payoutRuns: [],
+    ddsReferences: [],
   };
 }
 

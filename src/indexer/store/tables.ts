@@ -5,6 +5,7 @@ import type {
   FormRow,
   HandoverRow,
   LotClaimRow,
+  DdsReferenceRow,
   LotEdgeRow,
   LotEventRow,
   LotEvidenceRow,
@@ -298,7 +299,22 @@ export const LOT_CLAIMS: TableSpec<LotClaimRow> = {
     { name: "state", type: "text", value: (r) => r.state },
     { name: "valid_until", type: "int8", value: (r) => r.validUntil },
     { name: "family", type: "int8", value: (r) => str(r.family) },
+    { name: "origin_uid", type: "text", value: (r) => r.originUid ?? null },
     { name: "position", type: "text", value: (r) => r.position },
+  ],
+};
+
+export const DDS_REFERENCES: TableSpec<DdsReferenceRow> = {
+  table: "dds_references",
+  columns: [
+    { name: "position", type: "text", value: (r) => r.position },
+    { name: "lot_id", type: "int8", value: (r) => str(r.lotId) },
+    { name: "member_id", type: "int8", value: (r) => str(r.memberId) },
+    { name: "by_account", type: "text", value: (r) => r.by },
+    { name: "reference_number", type: "text", value: (r) => r.referenceNumber },
+    { name: "verification_number", type: "text", value: (r) => r.verificationNumber },
+    { name: "tx_hash", type: "text", value: (r) => r.txHash },
+    { name: "block_time", type: "timestamptz", value: (r) => time(r.blockTime) },
   ],
 };
 

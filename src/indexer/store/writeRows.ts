@@ -6,6 +6,7 @@ import {
   ACCOUNTS,
   ACCREDITATIONS,
   ATTESTATIONS,
+  DDS_REFERENCES,
   FORMS,
   HANDOVERS,
   LOT_CLAIMS,
@@ -69,6 +70,7 @@ export function rowBatchStatements(schema: ReadModelSchema, batch: RowBatch, opt
     ...rowStatements(schema, MASS_BALANCE_CREDITS, [...batch.massBalanceCredits.values()]),
     ...rowStatements(schema, PREMIUM_COMMITMENTS, batch.premiumCommitments),
     ...rowStatements(schema, PAYOUT_RUNS, batch.payoutRuns),
+    ...rowStatements(schema, DDS_REFERENCES, batch.ddsReferences),
   ];
 }
 

@@ -1,6 +1,6 @@
 import { callAddressOf, encodeCall, isCallKind } from "../callKinds";
 import { RelayTargetMissingError } from "../errors";
-import { deliveriesOf, encodeMintBatch, type Delivery } from "../lotCalls";
+import { deliveriesOf, encodeMintBatch, isPlainMintKind, type Delivery } from "../lotCalls";
 import type { FailRelayRequestsParameters, RelayRequest } from "../outbox";
 import { errorRecord } from "./calls";
 import type { WorkerContext } from "./context";
@@ -32,7 +32,7 @@ export function candidatesFor(context: WorkerContext, accepted: ReadonlyArray<{ 
   const candidates: Candidate[] = [];
   const openMint = new Map<string, Candidate & { mints: Delivery[] }>();
   for (const { request, from } of accepted) {
-    const deliveries = coalesce ? deliveriesOf(request.kind, request.payload) : null;
+    const deliveries = coalesce && isPlainMintKind(request.kind) ? deliveriesOf(request.kind, request.payload) : null;
     if (deliveries) {
       let group = openMint.get(from);
       if (!group || group.mints.length + deliveries.length > context.limits.maxCoalesce) {
@@ -81,7 +81,12 @@ function encodeRequest(request: RelayRequest): string {
 /** The contract a request's kind calls. */
 function targetOf(context: WorkerContext, request: RelayRequest): string {
   if (!isCallKind(request.kind)) throw new Error(`unknown request kind ${request.kind}`);
-  const to = callAddressOf(request.kind, { lotRegistry: context.parameters.registry, attestationRegistry: context.parameters.attestationRegistry, payoutRegistry: context.parameters.payoutRegistry });
+  const to = callAddressOf(request.kind, {
+    lotRegistry: context.parameters.registry,
+    attestationRegistry: context.parameters.attestationRegistry,
+    ddsRegistry: context.parameters.ddsRegistry,
+    payoutRegistry: context.parameters.payoutRegistry,
+  });
   if (!to) throw new RelayTargetMissingError(`No contract for ${request.kind} requests on this network (its registry is not deployed)`);
   return to;
 }

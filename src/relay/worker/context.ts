@@ -23,6 +23,8 @@ export type RelayWorkerParameters = {
   attestationRegistry?: string | undefined;
   /** The payout registry, target of `payouts.*` requests (without it they fail). */
   payoutRegistry?: string | undefined;
+  /** The DDS registry, target of `dds.*` requests (without it they fail). */
+  ddsRegistry?: string | undefined;
   /** Sends the forwarder's transactions and pays their gas. */
   relayer: CustodialSigner;
   /** Custodial keys of member accounts. */

@@ -57,6 +57,8 @@ export const en = {
   claimLots: "{scheme}: {valid} valid, about this lot or the lots it was made from",
   claimRevoked: "{count} revoked",
   claimExpired: "{count} expired",
+  claimLost: "{scheme}: this lot does not carry the claim: only {with} of {total} deliveries it was made from carried it, and mixing in material without it loses the claim",
+  ddsFiled: "EU due diligence statement filed: reference {reference}",
   claimCertifiedBy: "Certified by {certifiers}.",
   claimEvidence: "Evidence:",
   attValid: "valid",

@@ -55,6 +55,8 @@ export const id: Messages = {
   claimLots: "{scheme}: {valid} sertifikasi berlaku, tentang lot ini atau lot asalnya",
   claimRevoked: "{count} dicabut",
   claimExpired: "{count} kedaluwarsa",
+  claimLost: "{scheme}: lot ini tidak membawa klaim ini: hanya {with} dari {total} setoran asalnya yang membawanya, dan mencampur bahan tanpa klaim menghilangkan klaim",
+  ddsFiled: "Pernyataan uji tuntas UE telah diajukan: nomor referensi {reference}",
   claimCertifiedBy: "Disertifikasi oleh {certifiers}.",
   claimEvidence: "Bukti:",
   attValid: "berlaku",

@@ -55,6 +55,8 @@ export const th: Messages = {
   claimLots: "{scheme}: ใช้ได้ {valid} รายการ เกี่ยวกับล็อตนี้หรือล็อตที่เป็นวัตถุดิบ",
   claimRevoked: "ถูกเพิกถอน {count}",
   claimExpired: "หมดอายุ {count}",
+  claimLost: "{scheme}: ล็อตนี้ไม่มีการกล่าวอ้างนี้: มีเพียง {with} จาก {total} การส่งมอบที่เป็นวัตถุดิบที่มีการกล่าวอ้าง และการผสมวัตถุดิบที่ไม่มีการกล่าวอ้างทำให้เสียการกล่าวอ้าง",
+  ddsFiled: "ยื่นคำแถลงการตรวจสอบวิเคราะห์สถานะของสหภาพยุโรปแล้ว: เลขอ้างอิง {reference}",
   claimCertifiedBy: "รับรองโดย {certifiers}",
   claimEvidence: "หลักฐาน:",
   attValid: "ใช้ได้",

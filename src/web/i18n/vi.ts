@@ -55,6 +55,8 @@ export const vi: Messages = {
   claimLots: "{scheme}: {valid} chứng nhận còn hiệu lực, về lô này hoặc các lô tạo nên nó",
   claimRevoked: "{count} bị thu hồi",
   claimExpired: "{count} hết hạn",
+  claimLost: "{scheme}: lô này không mang tuyên bố này: chỉ {with} trong {total} lần giao hàng tạo nên nó có tuyên bố, và trộn lẫn nguyên liệu không có tuyên bố làm mất tuyên bố",
+  ddsFiled: "Đã nộp bản công bố thẩm định của EU: số tham chiếu {reference}",
   claimCertifiedBy: "Chứng nhận bởi {certifiers}.",
   claimEvidence: "Bằng chứng:",
   attValid: "còn hiệu lực",

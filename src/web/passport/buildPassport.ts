@@ -2,12 +2,14 @@ import type { Database, Queryable } from "../../db";
 import { NonRetryableError } from "../../errors/base";
 import { resolveDigest, type EvidenceStore } from "../../evidence";
 import {
+  getDdsReferences,
   getEventsOfLots,
   getIngredientsOfLots,
   getLotAttestations,
   getLotCarriedClaims,
   getLots,
   getMemberSummaries,
+  getOriginClaimCounts,
   getPlotAttestations,
   membersOfAccounts,
   readModelSnapshot,
@@ -115,7 +117,12 @@ export async function buildPassportWithDigest(sources: PassportSources, lotId: b
       accounts: Object.keys(accounts),
       memberIds: memberRows.map((row) => row.memberId),
     });
-    return { premium, block: { number: blockNumber, tag: block, time: blockTime }, lots, readModel, states, minted, origins, attestations, claims, accounts, memberRows, product: products[0] ?? null, digest };
+    // EU due diligence statements filed against the lot or what it was made from (the reference
+    // only: the verification number is for the statement's readers in the EU information system).
+    const statements = await getDdsReferences(tx, lots.map((lot) => lot.lotId));
+    // Claims deliveries carried from their plots: the page says so when this lot lost one.
+    const originClaims = await getOriginClaimCounts(tx, minted.map((lot) => lot.lotId));
+    return { premium, statements, originClaims, block: { number: blockNumber, tag: block, time: blockTime }, lots, readModel, states, minted, origins, attestations, claims, accounts, memberRows, product: products[0] ?? null, digest };
   });
   if (!snapshot) return null;
 
@@ -191,6 +198,14 @@ export async function buildPassportWithDigest(sources: PassportSources, lotId: b
       subject: a.subject.kind === "lot" || a.subject.kind === "member" ? `0x${BigInt(a.subject.value).toString(16).padStart(64, "0")}` : a.subject.value,
       dataHash: a.dataHash,
     })),
+    statements: snapshot.statements,
+    lostClaims: snapshot.originClaims
+      .filter((row) => !snapshot.claims.some((claim) => claim.scheme.id === Number(row.scheme)))
+      .map((row) => ({
+        scheme: { id: Number(row.scheme), name: row.name, model: row.model === null ? null : ({ 1: "identityPreserved", 2: "segregated", 3: "massBalance" } as Record<number, string>)[Number(row.model)] ?? null },
+        deliveriesWith: Number(row.deliveries),
+        deliveries: minted.length,
+      })),
     claims: snapshot.claims.map((c) => ({ scheme: { id: c.scheme.id, name: c.scheme.name, model: c.scheme.model }, source: c.source, validUntil: c.validUntil })),
     evidence,
     premium: snapshot.premium,

@@ -29,7 +29,7 @@ export function dependenciesOf(passport: LotPassport): PassportDependencies {
 
 /**
  * One digest over every row the page is made from (the ancestry's events, lot rows, ingredients,
- * edges, claims and products, the attestations about its lots and plots, the plots, the members
+ * edges, claims, products and due diligence statements, the attestations about its lots and plots, the plots, the members
  * and accounts it names, the schemes, the premium commitments and published payments), in one statement: equal digests, equal rows. A row changed
  * by the indexer or behind its back changes it.
  */
@@ -43,6 +43,7 @@ export async function dependencyDigest(q: Queryable, dependencies: PassportDepen
       rows("lot_edges", "where t.child_id = any($1::int8[])"),
       rows("lot_claims", "where t.lot_id = any($1::int8[])"),
       rows("products", "where t.lot_id = any($1::int8[])"),
+      rows("dds_references", "where t.lot_id = any($1::int8[])", "t.position"),
       rows("attestations", "where t.lot_id = any($1::int8[]) or t.subject = any($2::text[])"),
       rows("origin_plots", "where t.commitment = any($2::text[])"),
       rows("accounts", "where t.address = any($3::text[])"),

@@ -192,6 +192,14 @@ export function renderPassportPage(passport: LotPassport, context: RenderContext
     ].join("");
     items.push(`<li><details><summary>${mark}${text}</summary>${inside}</details></li>`);
   }
+  // A claim deliveries carried from their plots that this lot lost: say why, next to the claims.
+  for (const lost of passport.lostClaims ?? []) {
+    const values = { scheme: schemeName(locale, lost.scheme), with: numbers.format(lost.deliveriesWith), total: numbers.format(lost.deliveries) };
+    items.push(`<li><b class="st-revoked" aria-hidden="true">!</b> ${t("claimLost", values)}</li>`);
+  }
+  for (const statement of passport.statements ?? []) {
+    items.push(`<li><b class="st-valid" aria-hidden="true">&#10003;</b> ${t("ddsFiled", { reference: statement.referenceNumber })}</li>`);
+  }
   if (items.length > 0) parts.push(`<ul class="cl">${items.join("")}</ul>`);
   parts.push("</section>");
   parts.push(premiumSlot(passport, locale, context.url));

@@ -91,9 +91,15 @@ export type PassportAttestation = {
 /** A claim the lot carries now (per scheme), as the indexer's `getLotCarriedClaims` says. */
 export type PassportClaim = {
   scheme: { id: number; name: string | null; model: string | null };
-  source: "direct" | "carried" | "marked" | null;
+  source: "direct" | "carried" | "marked" | "origin" | null;
   validUntil: string | null;
 };
+
+/** A claim lost on the way: `deliveriesWith` of the lot's `deliveries` carried it from mint. */
+export type PassportLostClaim = { scheme: { id: number; name: string | null; model: string | null }; deliveriesWith: number; deliveries: number };
+
+/** A filed EU due diligence statement's reference number, recorded by member `memberId` against `lotId`. */
+export type PassportStatement = { lotId: string; memberId: string; referenceNumber: string };
 
 /** A piece of evidence: the CID the page links to and the bytes32 digest the chain holds. */
 export type PassportEvidence = {
@@ -180,6 +186,13 @@ export type LotPassport = {
   lots: PassportLot[];
   attestations: PassportAttestation[];
   claims: PassportClaim[];
+  /** EU due diligence statements recorded on chain (`DdsReferenced`) against the lot or its ancestors. */
+  statements?: PassportStatement[];
+  /**
+   * Claims some deliveries it was made from carried from their plots (`OriginClaimed`) and the lot
+   * does not carry: material without the claim was mixed in (or an origin's attestation was revoked).
+   */
+  lostClaims?: PassportLostClaim[];
   evidence: PassportEvidence[];
   /** Premiums committed on the lot's ancestry and how they reached the farmers (docs/payments.md); null when none was committed. */
   premium?: PremiumFigures | null;

@@ -6,7 +6,7 @@ import { ensureContract, type DeployStep } from "./context";
  * settings (roles come from the membership registry), so deploying it needs no proposal.
  */
 export const payoutsStep: DeployStep = {
-  id: "006_payouts",
+  id: "007_payouts",
   async run(context) {
     const forwarder = context.deployments.contracts.Forwarder.address;
     const lotRegistry = context.deployments.contracts.LotRegistry.address;

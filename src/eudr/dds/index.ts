@@ -1,0 +1,11 @@
+export { buildDds, DEFORESTATION_FREE_SCHEME } from "./buildDds";
+export type { BuildDdsParameters, DdsDocument, BuildDdsErrorType } from "./buildDds";
+export { DdsIncompleteError, DdsLotNotFoundError, DdsNoSchemeError } from "./errors";
+export type { DdsGap } from "./errors";
+export { geolocationFiles, featureText, coordinateText, plotFeature, MAX_GEOLOCATION_BYTES, COORDINATE_DECIMALS } from "./geolocation";
+export type { GeolocationPlot } from "./geolocation";
+export { ddsStatement, DDS_FORMAT, EU_COUNTRIES } from "./statement";
+export type { DdsStatement, DdsActivity, DdsEvidence } from "./statement";
+export { lotStatements, readDdsAncestry } from "./ancestry";
+export type { UpstreamStatement } from "./ancestry";
+export { ddsRefusalText } from "./refusal";
