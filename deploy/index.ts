@@ -6,11 +6,12 @@ import { formsStep } from "./003_forms";
 import { attestationsStep } from "./004_attestations";
 import { governanceStep } from "./005_governance";
 import { ddsStep } from "./006_dds";
+import { payoutsStep } from "./007_payouts";
 import type { DeployStep, GovernanceSettings } from "./context";
 
 
 /** Every step, in order. */
-export const DEPLOY_STEPS: readonly DeployStep[] = [forwarderStep, lotRegistryStep, formsStep, attestationsStep, governanceStep, ddsStep];
+export const DEPLOY_STEPS: readonly DeployStep[] = [forwarderStep, lotRegistryStep, formsStep, attestationsStep, governanceStep, ddsStep, payoutsStep];
 
 /**
  * Governance of a network deployed without settings: one governor may act at once (a development

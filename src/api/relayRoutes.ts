@@ -319,7 +319,7 @@ export function createRelayRoutes(parameters: RelayRoutesParameters): AnyRoute[]
 }
 
 /** The `Idempotency-Key` header, or a fresh key when the client sent none (then a retry is a new request). */
-function idempotencyKeyOf(req: Request): string {
+export function idempotencyKeyOf(req: Request): string {
   const key = req.get("idempotency-key");
   if (key === undefined) return `auto:${randomUUID()}`;
   if (!IDEMPOTENCY_KEY.test(key)) throw new ApiError(400, "invalid_idempotency_key", "Idempotency-Key: 1 to 255 visible ASCII characters");

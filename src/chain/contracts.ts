@@ -8,12 +8,14 @@ import {
   Governance__factory,
   LotRegistry__factory,
   Nonces__factory,
+  PayoutRegistry__factory,
   type AttestationRegistry,
   type DdsRegistry,
   type ERC2771Forwarder,
   type FormCatalogue,
   type Governance,
   type LotRegistry,
+  type PayoutRegistry,
 } from "../../typechain-types";
 
 /**
@@ -29,6 +31,7 @@ export const formCatalogueInterface = FormCatalogue__factory.createInterface();
 export const forwarderInterface = ERC2771Forwarder__factory.createInterface();
 export const governanceInterface = Governance__factory.createInterface();
 export const ddsRegistryInterface = DdsRegistry__factory.createInterface();
+export const payoutRegistryInterface = PayoutRegistry__factory.createInterface();
 
 /**
  * Every custom error a relayed call can revert with: the lot registry's (the membership
@@ -36,10 +39,14 @@ export const ddsRegistryInterface = DdsRegistry__factory.createInterface();
  * OpenZeppelin libraries they use (`Errors`, `Nonces`); each signature once.
  */
 export const contractErrorsInterface = new Interface(
-  uniqueErrorFragments([lotRegistryInterface, formCatalogueInterface, attestationRegistryInterface, ddsRegistryInterface, forwarderInterface, Errors__factory.createInterface(), Nonces__factory.createInterface()]),
+  uniqueErrorFragments([lotRegistryInterface, formCatalogueInterface, attestationRegistryInterface, ddsRegistryInterface, payoutRegistryInterface, forwarderInterface, Errors__factory.createInterface(), Nonces__factory.createInterface()]),
 );
 
-export type { AttestationRegistry, DdsRegistry, ERC2771Forwarder, FormCatalogue, Governance, LotRegistry };
+export type { AttestationRegistry, DdsRegistry, ERC2771Forwarder, FormCatalogue, Governance, LotRegistry, PayoutRegistry };
+
+export function payoutRegistryAt(address: string, runner: ContractRunner | null): PayoutRegistry {
+  return PayoutRegistry__factory.connect(address, runner);
+}
 
 /** The lot registry (also the membership registry) at `address`, typed; reads with a provider, writes with a signer. */
 export function lotRegistryAt(address: string, runner: ContractRunner | null): LotRegistry {

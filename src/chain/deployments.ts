@@ -16,7 +16,7 @@ export interface Deployments {
 }
 
 /** The lot registry is also the membership registry: one contract, one address. */
-export const CONTRACT_NAMES = ["Forwarder", "LotRegistry", "FormCatalogue", "AttestationRegistry", "Governance", "DdsRegistry"] as const;
+export const CONTRACT_NAMES = ["Forwarder", "LotRegistry", "FormCatalogue", "AttestationRegistry", "Governance", "DdsRegistry", "PayoutRegistry"] as const;
 export type ContractName = (typeof CONTRACT_NAMES)[number];
 
 /** The deployments file is missing, unreadable, or for another chain. */

@@ -1,3 +1,4 @@
+import { payDemoFarmers } from "./demoPayments";
 import fs from "node:fs";
 import { applyGoverned, type GovernedCall } from "../governance/governedCall";
 import { sendControlCommand } from "../gateway/controlSocket";
@@ -179,6 +180,19 @@ class Seeder {
     const tyre = await this.nameProduct("tyreMaker", "tyre", rubber.record.tsr20);
     await this.gateway.indexer.waitForBlock(this.lastBlock);
     const [cocoaFarmers, rubberFarmers] = await farmers;
+    if (this.gateway.chain.deployments.contracts.PayoutRegistry) {
+      await payDemoFarmers({
+        cooperatives: Object.fromEntries(COCOA_COOPERATIVES.map((c) => [c.key, this.actors[c.key]])),
+        buyingStation: this.actors.buyingStation,
+        brand: this.actors.brand,
+        cocoa: { farms: cocoaFarms, deliveries: cocoa.record.deliveries, farmers: cocoaFarmers },
+        rubber: { farms: rubberFarms, deliveries: rubber.record.deliveries, farmers: rubberFarmers },
+        chocolate: cocoa.record.chocolate,
+        relay: (member, key, route, body) => this.step(member as Actor, key, route, body),
+        log: this.log,
+      });
+      await this.gateway.indexer.waitForBlock(this.lastBlock);
+    }
 
     const record: DemoRecord = {
       chocolate_page_url: "",

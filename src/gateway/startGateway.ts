@@ -33,7 +33,9 @@ import { OutboxWriter, countRelayBacklog } from "../relay/outbox";
 import { ensureRelayerAccount } from "../relay/relayerAccount";
 import { RelayWorker } from "../relay/worker";
 import { createQrRouter } from "../web/qrRoutes";
+import { createPaymentRoutes } from "../api/paymentRoutes";
 import { createPassportRouter } from "../web/passport/router";
+import { premiumFigures } from "../payments/publicFigures";
 import { createPassportCache, type PassportCache } from "../web/passport/passportCache";
 import { startControlSocket, type ControlSocket } from "./controlSocket";
 import { GatewayStartError, connectChain } from "./connectChain";
@@ -117,7 +119,8 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
     const chainUrl = chain.url;
     const attestationRegistry = deployments.contracts.AttestationRegistry?.address;
     const ddsRegistry = deployments.contracts.DdsRegistry?.address;
-    const targets = [registry, ...(attestationRegistry ? [attestationRegistry] : []), ...(ddsRegistry ? [ddsRegistry] : [])];
+    const payoutRegistry = deployments.contracts.PayoutRegistry?.address;
+    const targets = [registry, ...(attestationRegistry ? [attestationRegistry] : []), ...(ddsRegistry ? [ddsRegistry] : []), ...(payoutRegistry ? [payoutRegistry] : [])];
 
     // SQL, keystore, evidence.
     const { db, migrations } = await openDatabase({ config: config.database, onBackgroundError: (error) => logger.warn({ err: error }, "database connection error") });
@@ -141,7 +144,7 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
     // Relayer and worker.
     const relayer = await ensureRelayerAccount({ db, keystore, provider, chainId, registry, governor, log });
     const crash = crashHookFrom(config.testCrashAt, (point) => fs.writeSync(2, `firstmile: test crash point ${point} reached: SIGKILL\n`));
-    const worker = new RelayWorker({ db, provider, rpc: jsonRpcClient(chain.url), chainId, forwarder, registry, attestationRegistry, ddsRegistry, relayer: relayer.signer, keystore, config: config.relay, logger, crash });
+    const worker = new RelayWorker({ db, provider, rpc: jsonRpcClient(chain.url), chainId, forwarder, registry, attestationRegistry, ddsRegistry, payoutRegistry, relayer: relayer.signer, keystore, config: config.relay, logger, crash });
     await worker.start();
     stack.push({ name: "relay worker", stop: () => worker.stop() });
     const writer = new OutboxWriter(db);
@@ -179,6 +182,7 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
       rpc: jsonRpcClient(chain.url),
       chainId,
       contracts: { LotRegistry: registry, AttestationRegistry: deployments.contracts.AttestationRegistry?.address ?? null },
+      premium: (tx, lotIds) => premiumFigures(tx, keystore.records, lotIds, payoutRegistry ?? null),
       cache: pages,
       limiter: createRateLimiter({ capacity: config.rateLimits.pagesPerIp * 10, perSecond: config.rateLimits.pagesPerIp }),
       onError: (error) => logger.error({ err: error }, "lot page failed"),
@@ -196,6 +200,9 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
         ...(eudrChecks ? createEudrRoutes({ context: eudrChecks }) : []),
         ...createFarmerRoutes({ db, records: keystore.records, standing: memberStandingReader(registry, provider) }),
         ...createPrivateEvidenceRoutes({ db, store: evidence, records: keystore.records }),
+        ...(payoutRegistry
+          ? createPaymentRoutes({ db, records: keystore.records, standing: memberStandingReader(registry, provider), writer, keystore, maxAttempts: config.relay.maxAttempts, crash, provider, registry })
+          : []),
         ...createDdsRoutes({ db, records: keystore.records, writer, keystore, maxAttempts: config.relay.maxAttempts, crash }),
       ],
       routers: [

@@ -16,6 +16,8 @@ export type IndexerSource = {
   formCatalogue?: IndexedContract | undefined;
   /** The attestation registry, when deployed: schemes, attestations, claims, mass-balance credit. */
   attestationRegistry?: IndexedContract | undefined;
+  /** The payout registry, when deployed: premium commitments and payout-run roots. */
+  payoutRegistry?: IndexedContract | undefined;
   /** The DDS registry, when deployed: due diligence statement references against lots. */
   ddsRegistry?: IndexedContract | undefined;
 };
@@ -31,6 +33,7 @@ export function indexerSourceFromDeployments(deployments: Deployments, name = DE
   if (!registry) throw new Error(`the deployments of ${deployments.network} have no LotRegistry: deploy the contracts first`);
   const attestations = deployments.contracts.AttestationRegistry;
   const catalogue = deployments.contracts.FormCatalogue;
+  const payouts = deployments.contracts.PayoutRegistry;
   const dds = deployments.contracts.DdsRegistry;
   return {
     name,
@@ -40,12 +43,13 @@ export function indexerSourceFromDeployments(deployments: Deployments, name = DE
     ...(attestations
       ? { attestationRegistry: { name: "AttestationRegistry", address: attestations.address.toLowerCase(), deploymentBlock: attestations.blockNumber } }
       : {}),
+    ...(payouts ? { payoutRegistry: { name: "PayoutRegistry", address: payouts.address.toLowerCase(), deploymentBlock: payouts.blockNumber } } : {}),
     ...(dds ? { ddsRegistry: { name: "DdsRegistry", address: dds.address.toLowerCase(), deploymentBlock: dds.blockNumber } } : {}),
   };
 }
 
 export function sourceContracts(source: IndexerSource): IndexedContract[] {
-  return [source.lotRegistry, source.formCatalogue, source.attestationRegistry, source.ddsRegistry].filter((contract): contract is IndexedContract => contract !== undefined);
+  return [source.lotRegistry, source.formCatalogue, source.attestationRegistry, source.ddsRegistry, source.payoutRegistry].filter((contract): contract is IndexedContract => contract !== undefined);
 }
 
 /** `LotRegistry=0xabc…@12`, comma-separated: what the checkpoint row records. */

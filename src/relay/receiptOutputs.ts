@@ -1,5 +1,5 @@
 import { getAddress, type Interface, type Log, type ParamType } from "ethers";
-import { attestationRegistryInterface, ddsRegistryInterface, forwarderInterface, lotRegistryInterface } from "../chain/contracts";
+import { attestationRegistryInterface, ddsRegistryInterface, forwarderInterface, lotRegistryInterface, payoutRegistryInterface } from "../chain/contracts";
 
 /**
  * What a mined transaction did for each request in it. The forwarder emits
@@ -70,7 +70,8 @@ export type RequestOutputs = {
  * coalesced `mintBatch` with others: it gets only its own lots, not the whole call's events.
  * With `attestationRegistry`, that contract's events are decoded too: an attestation request's
  * uids, and the claims a lot call carried or credited (the registry observes lots). With
- * `ddsRegistry`, a recorded statement's `DdsReferenced`.
+ * `ddsRegistry`, a recorded statement's `DdsReferenced`. With
+ * `payoutRegistry`, a premium commitment's or payout run's event.
  */
 export function outputsOf(
   logs: readonly LogLike[],
@@ -78,7 +79,9 @@ export function outputsOf(
   place: { offset: number; items: number; shared: boolean },
   attestationRegistry?: string,
   ddsRegistry?: string,
+  payoutRegistry?: string,
 ): RequestOutputs {
+  const payoutAddress = payoutRegistry?.toLowerCase();
   const registryAddress = registry.toLowerCase();
   const attestationAddress = attestationRegistry?.toLowerCase();
   const lotIds: string[] = [];
@@ -105,6 +108,11 @@ export function outputsOf(
       continue;
     }
     if (place.shared) continue;
+    if (payoutAddress !== undefined && log.address.toLowerCase() === payoutAddress) {
+      const payout = decodeLog(payoutRegistryInterface, "PayoutRegistry", log);
+      if (payout) events.push(payout);
+      continue;
+    }
     if (attestationAddress !== undefined && log.address.toLowerCase() === attestationAddress) {
       const attestation = decodeLog(attestationRegistryInterface, "AttestationRegistry", log);
       if (!attestation) continue;

@@ -59,7 +59,7 @@ describe("firstmile keys rotate", function () {
     const printed = await firstmile(env, dir, "keys", "rotate", "--new-key-file", newKeyFile);
     expect(printed).to.include(`generated the new key file ${newKeyFile}`);
     expect(printed).to.include("re-encrypted 3 custodial key(s) under the new key");
-    expect(printed).to.include("re-encrypted the private records too: 1 cooperative secrets, 1 farmers, 0 consent witnesses, 0 private document keys");
+    expect(printed).to.include("re-encrypted the private records too: 1 cooperative secrets, 1 farmers, 0 consent witnesses, 0 private document keys, 0 payments, 0 payout runs, 0 declared other incomes");
     expect(printed).to.include(`FIRSTMILE_KEYSTORE_KEY_FILE=${newKeyFile}`);
     expect(fs.statSync(newKeyFile).mode & 0o777).to.equal(0o600);
     expect(fs.existsSync(path.join(dir, "gateway.lock")), "the lock is released").to.equal(false);

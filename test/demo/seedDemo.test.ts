@@ -163,6 +163,23 @@ describe("the demo story (real gateway: seeded once, through the HTTP API and th
     expect(record.cocoa.deliveries).to.include(revoked[0]!.lot_id);
   });
 
+  it("pays the farmers (cocoa in rupiah, rubber by DRC in baht) in payout runs on chain, and shows the brand's premium on the chocolate bar's page", async function () {
+    const { rows: runs } = await running.gateway.db.query<{ n: number }>("select count(*)::int as n from payout_runs");
+    expect(runs[0]!.n).to.equal(COCOA_COOPERATIVES.length + 1);
+    const { rows: paid } = await running.gateway.db.query<{ currency: string; n: number }>("select currency, count(*)::int as n from payments where payout_root is not null group by currency order by currency");
+    expect(paid).to.deep.equal([{ currency: "IDR", n: record.cocoa.deliveries.length }, { currency: "THB", n: record.rubber.deliveries.length }]);
+    const page = await fetch(`${running.gateway.url}/l/${record.cocoa.chocolate}?format=json`);
+    const premium = (await page.json()).premium;
+    expect(premium.commitments).to.have.length(1);
+    expect(premium.commitments[0]).to.deep.include({ lotId: record.cocoa.chocolate, memberId: record.members.brand, scheme: "living-income", currency: "IDR" });
+    // The cooperatives' differential covers about ten elevenths of what the chocolate maker committed.
+    expect(premium.totals[0].sharePaidBps).to.be.within(8_500, 9_200);
+    expect(premium.farmers).to.deep.equal({ count: new Set(record.farmers!.cocoa).size, fewerThan5: false });
+    // Paid as the demo is seeded, minutes after the deliveries' blocks.
+    expect(premium.medianDaysToPayment).to.be.within(0, 1);
+    expect(premium.intermediaries.map((row: { memberId: string }) => row.memberId)).to.include.members(COCOA_COOPERATIVES.map((c) => record.members[c.key]));
+  });
+
   it("registers the farmer behind every delivery through the API, with consents, some name consents withdrawn, personal fields sealed", async function () {
     const farmers = record.farmers!;
     expect(farmers.cocoa).to.have.length(record.cocoa.deliveries.length);

@@ -1,21 +1,27 @@
 import { expect } from "chai";
 import { Wallet, ZeroHash, type Interface, type Result } from "ethers";
-import { attestationRegistryInterface, ddsRegistryInterface, lotRegistryInterface } from "../../src/chain/contracts";
+import { attestationRegistryInterface, ddsRegistryInterface, lotRegistryInterface, payoutRegistryInterface } from "../../src/chain/contracts";
 import { ATTESTATION_CALL_KINDS } from "../../src/relay/attestationCalls";
 import { callAddressOf, callSchemas, callTargetOf, encodeCall, isCallKind, type CallKind } from "../../src/relay/callKinds";
 import { DDS_CALL_KINDS } from "../../src/relay/ddsCalls";
 import { LOT_CALL_KINDS } from "../../src/relay/lotCalls";
+import { payoutCallSchemas, type PayoutCallKind } from "../../src/relay/payoutCalls";
+
+const PAYOUT_CALL_KINDS = Object.keys(payoutCallSchemas) as PayoutCallKind[];
 
 const lotRegistry = "0x00000000000000000000000000000000000000a1";
 const attestationRegistry = "0x00000000000000000000000000000000000000a2";
 const ddsRegistry = "0x00000000000000000000000000000000000000a3";
+const payoutRegistry = "0x00000000000000000000000000000000000000a4";
 const receiver = Wallet.createRandom().address;
 const digest = (byte: string) => `0x${byte.repeat(32)}`;
 // Widened: the function is looked up by the name each kind maps to.
 const lotRegistryAbi: Interface = lotRegistryInterface;
 const attestationRegistryAbi: Interface = attestationRegistryInterface;
 const ddsRegistryAbi: Interface = ddsRegistryInterface;
-const abiOf = (kind: CallKind) => ({ lotRegistry: lotRegistryAbi, attestationRegistry: attestationRegistryAbi, ddsRegistry: ddsRegistryAbi })[callTargetOf(kind)];
+const payoutRegistryAbi: Interface = payoutRegistryInterface;
+const abiOf = (kind: CallKind): Interface =>
+  ({ lotRegistry: lotRegistryAbi, attestationRegistry: attestationRegistryAbi, ddsRegistry: ddsRegistryAbi, payoutRegistry: payoutRegistryAbi })[callTargetOf(kind)];
 const delivery = { form: 1, grams: "42000", quality: 5_640, metadata: digest("11"), origin: digest("22") };
 
 /** One valid body per kind, as a member sends it. */
@@ -35,6 +41,8 @@ const bodies: Record<CallKind, unknown> = {
   "attestations.attestBatch": { scheme: 1, attestations: [{ subjectKind: "plot", subject: digest("0c"), evidence: digest("ab") }] },
   "attestations.revoke": { uid: digest("77"), reason: 2 },
   "dds.recordStatement": { lotId: "5", referenceNumber: "25NLSN6LX69730", verificationNumber: "K7R8LA5F" },
+  "payouts.commitPremium": { lotId: "5", scheme: "fairtrade", currency: "USD", ratePerKg: 24 },
+  "payouts.publishRun": { root: digest("99"), count: 3, totals: [{ currency: "IDR", total: "1500000" }, { currency: "USD", total: 12 }] },
 };
 
 /** The registry function each kind calls. */
@@ -54,13 +62,15 @@ const functionOf: Record<CallKind, string> = {
   "attestations.attestBatch": "attestBatch",
   "attestations.revoke": "revoke",
   "dds.recordStatement": "recordStatement",
+  "payouts.commitPremium": "commitPremium",
+  "payouts.publishRun": "publishPayoutRun",
 };
 
 describe("call kinds", function () {
-  it("are the lot kinds and the attestation kinds, each once, and nothing else", function () {
+  it("are the lot, attestation and payout kinds, each once, and nothing else", function () {
     const kinds = Object.keys(callSchemas).sort();
-    expect(kinds).to.deep.equal([...LOT_CALL_KINDS, ...ATTESTATION_CALL_KINDS, ...DDS_CALL_KINDS].sort());
-    expect(new Set(kinds).size).to.equal(LOT_CALL_KINDS.length + ATTESTATION_CALL_KINDS.length + DDS_CALL_KINDS.length);
+    expect(kinds).to.deep.equal([...LOT_CALL_KINDS, ...ATTESTATION_CALL_KINDS, ...DDS_CALL_KINDS, ...PAYOUT_CALL_KINDS].sort());
+    expect(new Set(kinds).size).to.equal(LOT_CALL_KINDS.length + ATTESTATION_CALL_KINDS.length + DDS_CALL_KINDS.length + PAYOUT_CALL_KINDS.length);
     expect(Object.keys(bodies).sort()).to.deep.equal(kinds);
     for (const kind of kinds) expect(isCallKind(kind), kind).to.equal(true);
   });
@@ -85,6 +95,11 @@ describe("call kinds", function () {
       expect(callTargetOf(kind)).to.equal("ddsRegistry");
       expect(callAddressOf(kind, { lotRegistry, ddsRegistry })).to.equal(ddsRegistry);
       expect(callAddressOf(kind, { lotRegistry })).to.equal(null);
+    }
+    for (const kind of PAYOUT_CALL_KINDS) {
+      expect(callTargetOf(kind)).to.equal("payoutRegistry");
+      expect(callAddressOf(kind, { lotRegistry, attestationRegistry, payoutRegistry })).to.equal(payoutRegistry);
+      expect(callAddressOf(kind, { lotRegistry, attestationRegistry })).to.equal(null);
     }
   });
 
@@ -125,6 +140,9 @@ describe("call kinds", function () {
     expect(decode("attestations.revoke").toArray()).to.deep.equal([digest("77"), 2n]);
     expect(decode("dds.recordStatement").toArray()).to.deep.equal([5n, "25NLSN6LX69730", "K7R8LA5F"]);
     expect(structs(decode("lots.mintWithOriginClaims")[0])).to.deep.equal([{ form: 1n, grams: 42_000n, quality: 5_640n, metadata: digest("11"), origin: digest("22") }]);
+    // Scheme names become bytes32 UTF-8, currencies bytes3 ASCII.
+    expect(decode("payouts.commitPremium").toArray()).to.deep.equal([5n, `0x${Buffer.from("fairtrade").toString("hex").padEnd(64, "0")}`, "0x555344", 24n]);
+    expect(decode("payouts.publishRun").toArray()).to.deep.equal([digest("99"), 3n, ["0x494452", "0x555344"], [1_500_000n, 12n]]);
   });
 
   it("refuse what a kind's schema does not describe: unknown fields, missing fields, values out of range", function () {
@@ -151,6 +169,11 @@ describe("call kinds", function () {
     refused("dds.recordStatement", { lotId: "5", referenceNumber: "25NL SN6", verificationNumber: "K7R8LA5F" });
     refused("dds.recordStatement", { lotId: "5", referenceNumber: "A".repeat(65), verificationNumber: "K7R8LA5F" });
     refused("lots.mintWithOriginClaims", { deliveries: [] });
+    refused("payouts.commitPremium", { lotId: "5", scheme: "fairtrade", currency: "usd", ratePerKg: 1 });
+    refused("payouts.commitPremium", { lotId: "5", scheme: "fairtrade", currency: "USD", ratePerKg: 0 });
+    refused("payouts.commitPremium", { lotId: "5", scheme: "Fair Trade", currency: "USD", ratePerKg: 1 });
+    refused("payouts.publishRun", { root: digest("99"), count: 0, totals: [{ currency: "IDR", total: 1 }] });
+    refused("payouts.publishRun", { root: digest("99"), count: 1, totals: [] });
   });
 
   it("refuse to encode a payload that is not the schema's output, rather than writing a wrong call", function () {

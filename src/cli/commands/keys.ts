@@ -52,10 +52,11 @@ export function registerKeysCommand(program: Command, io: KeysCommandIo = { env:
         const { openDatabase } = require("../../db") as typeof import("../../db");
         const { openKeystore } = require("../../chain/keystore") as typeof import("../../chain/keystore");
         const { farmerResealers } = require("../../farmers") as typeof import("../../farmers");
+        const { paymentResealers } = require("../../payments") as typeof import("../../payments");
         const { db } = await openDatabase({ config: config.database });
         try {
           const { keystore } = await openKeystore({ db, config: config.keystore });
-          const { rotated, resealed, keyFileCreated } = await keystore.rotate(next, { resealers: farmerResealers });
+          const { rotated, resealed, keyFileCreated } = await keystore.rotate(next, { resealers: [...farmerResealers, ...paymentResealers] });
           if (keyFileCreated && next.source === "keyFile") print(`generated the new key file ${next.keyFile} (mode 0600); back it up`);
           print(`re-encrypted ${rotated} custodial key(s) under the new key; the old one no longer opens the keystore`);
           print(`re-encrypted the private records too: ${Object.entries(resealed).map(([name, count]) => `${count} ${name}`).join(", ")}`);

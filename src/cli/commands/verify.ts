@@ -1,6 +1,9 @@
 import type { Writable } from "node:stream";
 import type { Command } from "commander";
+import fs from "node:fs";
 import { jsonRpcClient } from "../../chain/jsonRpc";
+import type { PayoutRunExport } from "../../payments/payoutRuns";
+import { verifyPremiumFigures } from "../../payments/verifyPremium";
 import type { LotPassport } from "../../web/passport/types";
 import { verifyPassportIndependently } from "../../web/passport/verify";
 
@@ -12,7 +15,7 @@ export type VerifyCommandIo = {
   setExitCode: (code: number) => void;
 };
 
-export type VerifyOptions = { rpc?: string; gateway?: string };
+export type VerifyOptions = { rpc?: string; gateway?: string; payouts?: string[] };
 
 /** Exit codes: everything matches, something differs, the input was unusable. */
 export const VERIFY_EXIT = { verified: 0, mismatch: 1, badInput: 2 } as const;
@@ -31,6 +34,7 @@ export function registerVerifyCommand(
     .description("re-check a lot page (URL, or lot id with --gateway) against any JSON-RPC node: history heads, attestations, evidence")
     .option("--rpc <url>", "JSON-RPC URL of a node of the network (required)")
     .option("--gateway <url>", "gateway base URL (needed with a lot id; default: the page URL's origin)")
+    .option("--payouts <file>", "a payout run's export (leaves and proofs, from the cooperative); repeat for each run", (file: string, files: string[] = []) => [...files, file])
     // A bad flag or a missing argument is bad input: exit 2, as for a bad URL.
     .exitOverride((error) => {
       if (error.exitCode !== 0) {
@@ -63,6 +67,16 @@ export async function runVerify(target: string, options: VerifyOptions, io: Pick
   } else {
     return fail(`${JSON.stringify(target)} is neither a lot id nor an http(s) URL of a lot page`);
   }
+  const runExports: PayoutRunExport[] = [];
+  for (const file of options.payouts ?? []) {
+    try {
+      const parsed = JSON.parse(fs.readFileSync(file, "utf8")) as PayoutRunExport;
+      if (parsed?.format !== "firstmile.payout-run.v1" || !Array.isArray(parsed.leaves)) return fail(`${file} is not a payout run export (firstmile.payout-run.v1)`);
+      runExports.push(parsed);
+    } catch (error) {
+      return fail(`cannot read ${file}: ${(error as Error).message}`);
+    }
+  }
   pageUrl.searchParams.delete("lang");
   pageUrl.searchParams.set("format", "json");
   const evidenceGateway = options.gateway ?? pageUrl.origin;
@@ -85,10 +99,18 @@ export async function runVerify(target: string, options: VerifyOptions, io: Pick
   } catch (error) {
     return fail(`cannot check against ${options.rpc}: ${(error as Error).message}`);
   }
-  for (const finding of result.findings) out(`${finding.ok ? "ok  " : "FAIL"} ${finding.what}`);
-  const failures = result.findings.filter((f) => !f.ok).length;
-  out(result.ok ? `VERIFIED: lot ${passport.lot.lotId} matches the chain at block ${result.block}` : `MISMATCH: ${failures} difference${failures === 1 ? "" : "s"} for lot ${passport.lot.lotId} (block ${result.block})`);
-  return result.ok ? VERIFY_EXIT.verified : VERIFY_EXIT.mismatch;
+  let premium;
+  try {
+    premium = await verifyPremiumFigures(passport, jsonRpcClient(options.rpc), runExports);
+  } catch (error) {
+    return fail(`cannot check the premium figures against ${options.rpc}: ${(error as Error).message}`);
+  }
+  const findings = [...result.findings, ...premium];
+  for (const finding of findings) out(`${finding.ok ? "ok  " : "FAIL"} ${finding.what}`);
+  const failures = findings.filter((f) => !f.ok).length;
+  const ok = result.ok && failures === 0;
+  out(ok ? `VERIFIED: lot ${passport.lot.lotId} matches the chain at block ${result.block}` : `MISMATCH: ${failures} difference${failures === 1 ? "" : "s"} for lot ${passport.lot.lotId} (block ${result.block})`);
+  return ok ? VERIFY_EXIT.verified : VERIFY_EXIT.mismatch;
 }
 
 function isHttpUrl(value: string): boolean {

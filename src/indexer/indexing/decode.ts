@@ -1,8 +1,9 @@
 import type { Interface } from "ethers";
-import { attestationRegistryInterface, ddsRegistryInterface, formCatalogueInterface, lotRegistryInterface as registryInterface } from "../../chain/contracts";
+import { decodeBytes32String } from "ethers";
+import { attestationRegistryInterface, ddsRegistryInterface, formCatalogueInterface, lotRegistryInterface as registryInterface, payoutRegistryInterface } from "../../chain/contracts";
 import { encodeCheckpoint } from "../checkpoint";
 import { IndexerDecodeError } from "../errors";
-import { DERIVE_KINDS, type AttestationEvent, type DdsEvent, type ChainLog, type EventMeta, type IndexedEvent, type RegistryEvent } from "./events";
+import { DERIVE_KINDS, type AttestationEvent, type DdsEvent, type ChainLog, type EventMeta, type IndexedEvent, type PayoutEvent, type RegistryEvent } from "./events";
 
 export type DecodeLogsParameters = {
   /** The lot registry's address (it is also the membership registry). */
@@ -11,6 +12,8 @@ export type DecodeLogsParameters = {
   formCatalogue?: string | undefined;
   /** The attestation registry's address, if its events are indexed too. */
   attestationRegistry?: string | undefined;
+  /** The payout registry's address, if its events (premium commitments, payout runs) are indexed too. */
+  payoutRegistry?: string | undefined;
   /** The DDS registry's address, if statement references are indexed too. */
   ddsRegistry?: string | undefined;
   /** Block timestamps by block number, for `blockTime`. */
@@ -52,12 +55,17 @@ export function decodeLogs(logs: readonly ChainLog[], parameters: DecodeLogsPara
   const registry = parameters.lotRegistry.toLowerCase();
   const attestations = parameters.attestationRegistry?.toLowerCase();
   const catalogue = parameters.formCatalogue?.toLowerCase();
+  const payouts = parameters.payoutRegistry?.toLowerCase();
   const dds = parameters.ddsRegistry?.toLowerCase();
   const events: IndexedEvent[] = [];
   // `to` of the last mint Transfer per transaction and token, for LotMinted's custodian.
   const mintedTo = new Map<string, string>();
   for (const log of logs) {
     const address = log.address.toLowerCase();
+    if (address === payouts) {
+      events.push({ ...decodePayoutLog(log), ...metaOf(log, parameters.blockTimes) } as IndexedEvent);
+      continue;
+    }
     if (address === attestations) {
       events.push({ ...decodeAttestationLog(log), ...metaOf(log, parameters.blockTimes) } as IndexedEvent);
       continue;
@@ -104,6 +112,45 @@ function metaOf(log: ChainLog, blockTimes: ReadonlyMap<number, Date> | undefined
     txHash: log.transactionHash.toLowerCase(),
     blockTime: blockTimes?.get(log.blockNumber) ?? null,
   };
+}
+
+const ascii = (bytes3: unknown) => Buffer.from(String(bytes3).slice(2), "hex").toString("latin1");
+
+/** The payout registry's events, through ethers' ABI decoder (a few per payout run or commitment). */
+function decodePayoutLog(log: ChainLog): PayoutEvent {
+  let parsed;
+  try {
+    parsed = (payoutRegistryInterface as Interface).parseLog({ topics: [...log.topics], data: log.data });
+  } catch (error) {
+    throw new IndexerDecodeError(`Cannot decode payout log ${log.logIndex} of block ${log.blockNumber}`, { cause: error, details: `tx ${log.transactionHash}: ${(error as Error).message}` });
+  }
+  const a = parsed?.args;
+  if (parsed?.name === "PremiumCommitted" && a) {
+    return {
+      type: "PremiumCommitted",
+      commitmentId: a.commitmentId as bigint,
+      lotId: a.lotId as bigint,
+      member: a.member as bigint,
+      scheme: decodeBytes32String(String(a.scheme)),
+      currency: ascii(a.currency),
+      ratePerKg: a.ratePerKg as bigint,
+      grams: a.grams as bigint,
+    };
+  }
+  if (parsed?.name === "PayoutRunPublished" && a) {
+    const currencies = [...(a.currencies as string[])];
+    const totals = [...(a.totals as bigint[])];
+    return {
+      type: "PayoutRunPublished",
+      root: String(a.root).toLowerCase(),
+      member: a.member as bigint,
+      count: Number(a.count),
+      totals: currencies.map((currency, i) => ({ currency: ascii(currency), total: totals[i]! })),
+    };
+  }
+  throw new IndexerDecodeError(`Unknown event in payout log ${log.logIndex} of block ${log.blockNumber}`, {
+    details: `tx ${log.transactionHash}, topic ${log.topics[0] ?? "(none)"} is not a PayoutRegistry event the indexer handles`,
+  });
 }
 
 /**

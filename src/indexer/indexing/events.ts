@@ -101,7 +101,16 @@ export type AttestationEvent =
   | { type: "OriginClaimed"; scheme: number; lotId: bigint; uid: string }
   | { type: "MassBalanceCredited" | "MassBalanceDebited" | "MassBalanceWithdrawn"; member: bigint; scheme: number; lotId: bigint; form: number; grams: bigint; balance: bigint };
 
+/**
+ * The payout registry's events (contracts/payments/IPayoutRegistry.sol): a buyer's premium
+ * commitment on a lot, a cooperative's payout-run root. `scheme` is the bytes32 name decoded to
+ * text, `currency` the ISO 4217 code.
+ */
+export type PayoutEvent =
+  | { type: "PremiumCommitted"; commitmentId: bigint; lotId: bigint; member: bigint; scheme: string; currency: string; ratePerKg: bigint; grams: bigint }
+  | { type: "PayoutRunPublished"; root: string; member: bigint; count: number; totals: readonly { currency: string; total: bigint }[] };
+
 /** The DDS registry's event (contracts/eudr/IDdsRegistry.sol). */
 export type DdsEvent = { type: "DdsReferenced"; lotId: bigint; member: bigint; by: string; referenceNumber: string; verificationNumber: string };
 
-export type IndexedEvent = (RegistryEvent | AttestationEvent | DdsEvent) & EventMeta;
+export type IndexedEvent = (RegistryEvent | AttestationEvent | DdsEvent | PayoutEvent) & EventMeta;

@@ -101,6 +101,8 @@ export function stateNeeds(events: readonly IndexedEvent[]): StateNeeds {
       case "DdsReferenced":
       case "MassBalanceDebited":
       case "MassBalanceWithdrawn":
+      case "PremiumCommitted":
+      case "PayoutRunPublished":
         break;
     }
   }
@@ -135,6 +137,31 @@ function projectEvent(event: IndexedEvent, state: ProjectionState, batch: RowBat
     case "MassBalanceDebited":
     case "MassBalanceWithdrawn":
       return projectAttestationEvent(event, state, batch);
+    case "PremiumCommitted":
+      batch.premiumCommitments.push({
+        commitmentId: event.commitmentId,
+        lotId: event.lotId,
+        memberId: event.member,
+        scheme: event.scheme,
+        currency: event.currency,
+        ratePerKg: event.ratePerKg,
+        grams: event.grams,
+        position,
+        txHash: event.txHash,
+        committedAt: blockTime,
+      });
+      return;
+    case "PayoutRunPublished":
+      batch.payoutRuns.push({
+        root: event.root,
+        memberId: event.member,
+        count: event.count,
+        totals: JSON.stringify(event.totals.map((t) => ({ currency: t.currency, total: t.total.toString() }))),
+        position,
+        txHash: event.txHash,
+        publishedAt: blockTime,
+      });
+      return;
     case "DdsReferenced":
       batch.ddsReferences.push({
         position,

@@ -20,5 +20,7 @@ export type {
   MemberAttestationsParameters,
   SchemeRef,
 } from "./attestations";
+export { getDeliveries, getPayoutRuns, getPremiumCommitments } from "./payouts";
+export type { DeliveryView, PayoutRunView, PremiumCommitmentView } from "./payouts";
 export { getDdsReferences, getOriginClaimCounts } from "./eudr";
 export type { DdsReferenceView, OriginClaimCount } from "./eudr";

@@ -23,6 +23,8 @@ export const READ_MODEL_TABLES: Readonly<Record<string, readonly string[]>> = {
   lot_claims: ["lot_id", "scheme"],
   mass_balance_moves: ["position"],
   mass_balance_credits: ["member_id", "scheme", "form"],
+  premium_commitments: ["commitment_id"],
+  payout_runs: ["root"],
   dds_references: ["position"],
 };
 

@@ -235,6 +235,23 @@ export type MassBalanceMoveRow = {
 
 export type MassBalanceCreditRow = { memberId: bigint; scheme: number; form: number; balance: bigint; updatedPosition: Checkpoint };
 
+/** A buyer's premium commitment on a lot (PremiumCommitted). */
+export type PremiumCommitmentRow = {
+  commitmentId: bigint;
+  lotId: bigint;
+  memberId: bigint;
+  scheme: string;
+  currency: string;
+  ratePerKg: bigint;
+  grams: bigint;
+  position: Checkpoint;
+  txHash: string;
+  committedAt: Date | null;
+};
+
+/** A payout run's root (PayoutRunPublished); `totals` as JSON text `[{currency, total}]`. */
+export type PayoutRunRow = { root: string; memberId: bigint; count: number; totals: string; position: Checkpoint; txHash: string; publishedAt: Date | null };
+
 /** What one batch of events writes: final states to upsert, new rows to insert. */
 export type RowBatch = {
   members: Map<bigint, MemberRow>;
@@ -253,6 +270,8 @@ export type RowBatch = {
   lotClaims: Map<string, LotClaimRow>;
   massBalanceMoves: MassBalanceMoveRow[];
   massBalanceCredits: Map<string, MassBalanceCreditRow>;
+  premiumCommitments: PremiumCommitmentRow[];
+  payoutRuns: PayoutRunRow[];
   ddsReferences: DdsReferenceRow[];
 };
 
@@ -274,6 +293,8 @@ export function emptyRowBatch(): RowBatch {
     lotClaims: new Map(),
     massBalanceMoves: [],
     massBalanceCredits: new Map(),
+    premiumCommitments: [],
+    payoutRuns: [],
     ddsReferences: [],
   };
 }

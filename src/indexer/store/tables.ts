@@ -14,6 +14,8 @@ import type {
   MassBalanceCreditRow,
   MassBalanceMoveRow,
   MemberRow,
+  PayoutRunRow,
+  PremiumCommitmentRow,
   SchemeRow,
   YieldBoundsRow,
 } from "./rows";
@@ -39,6 +41,35 @@ const time = (value: Date | null) => {
     lastTime = ms;
   }
   return lastText;
+};
+
+export const PREMIUM_COMMITMENTS: TableSpec<PremiumCommitmentRow> = {
+  table: "premium_commitments",
+  columns: [
+    { name: "commitment_id", type: "int8", value: (r) => str(r.commitmentId) },
+    { name: "lot_id", type: "int8", value: (r) => str(r.lotId) },
+    { name: "member_id", type: "int8", value: (r) => str(r.memberId) },
+    { name: "scheme", type: "text", value: (r) => r.scheme },
+    { name: "currency", type: "text", value: (r) => r.currency },
+    { name: "rate_per_kg", type: "numeric", value: (r) => str(r.ratePerKg) },
+    { name: "grams", type: "numeric", value: (r) => str(r.grams) },
+    { name: "position", type: "text", value: (r) => r.position },
+    { name: "tx_hash", type: "text", value: (r) => r.txHash },
+    { name: "committed_at", type: "timestamptz", value: (r) => time(r.committedAt) },
+  ],
+};
+
+export const PAYOUT_RUNS: TableSpec<PayoutRunRow> = {
+  table: "payout_runs",
+  columns: [
+    { name: "root", type: "text", value: (r) => r.root },
+    { name: "member_id", type: "int8", value: (r) => str(r.memberId) },
+    { name: "count", type: "int4", value: (r) => r.count },
+    { name: "totals", type: "text", value: (r) => r.totals },
+    { name: "position", type: "text", value: (r) => r.position },
+    { name: "tx_hash", type: "text", value: (r) => r.txHash },
+    { name: "published_at", type: "timestamptz", value: (r) => time(r.publishedAt) },
+  ],
 };
 
 export const MEMBERS: TableSpec<MemberRow> = {

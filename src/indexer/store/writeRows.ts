@@ -16,6 +16,8 @@ import {
   LOT_INGREDIENTS,
   LOTS,
   MASS_BALANCE_CREDITS,
+  PAYOUT_RUNS,
+  PREMIUM_COMMITMENTS,
   MASS_BALANCE_MOVES,
   MEMBERS,
   SCHEMES,
@@ -66,6 +68,8 @@ export function rowBatchStatements(schema: ReadModelSchema, batch: RowBatch, opt
     ...rowStatements(schema, LOT_CLAIMS, [...batch.lotClaims.values()]),
     ...rowStatements(schema, MASS_BALANCE_MOVES, batch.massBalanceMoves),
     ...rowStatements(schema, MASS_BALANCE_CREDITS, [...batch.massBalanceCredits.values()]),
+    ...rowStatements(schema, PREMIUM_COMMITMENTS, batch.premiumCommitments),
+    ...rowStatements(schema, PAYOUT_RUNS, batch.payoutRuns),
     ...rowStatements(schema, DDS_REFERENCES, batch.ddsReferences),
   ];
 }

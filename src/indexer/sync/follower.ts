@@ -112,6 +112,7 @@ export function startIndexer(parameters: StartIndexerParameters): Indexer {
   const lotRegistry = source.lotRegistry.address;
   const attestationRegistry = source.attestationRegistry?.address;
   const formCatalogue = source.formCatalogue?.address;
+  const payoutRegistry = source.payoutRegistry?.address;
   const ddsRegistry = source.ddsRegistry?.address;
   if (!Number.isInteger(pageBlocks) || pageBlocks < 1) throw new RangeError(`pageBlocks must be a positive integer, got ${pageBlocks}`);
 
@@ -210,7 +211,7 @@ export function startIndexer(parameters: StartIndexerParameters): Indexer {
         const logs = await chain.getLogs({ addresses, fromBlock: from, toBlock: to });
         const blockTimes = logs.length > 0 ? await chain.blockTimes(logs.map((log) => log.blockNumber)) : new Map<number, Date>();
         const after = checkpoint;
-        const events = decodeLogs(logs, { lotRegistry, formCatalogue, attestationRegistry, ddsRegistry, blockTimes }).filter((event) => after === null || event.position > after);
+        const events = decodeLogs(logs, { lotRegistry, formCatalogue, attestationRegistry, ddsRegistry, payoutRegistry, blockTimes }).filter((event) => after === null || event.position > after);
         // Under a burst of writes, short transactions: the relay's intake waits for each one.
         const maxEvents = parameters.deferWhile?.() ? BUSY_BATCH_EVENTS : Number.POSITIVE_INFINITY;
         for (const batch of batches(events, batchLogs, blockDone(to), maxEvents)) {

@@ -85,6 +85,7 @@ function targetOf(context: WorkerContext, request: RelayRequest): string {
     lotRegistry: context.parameters.registry,
     attestationRegistry: context.parameters.attestationRegistry,
     ddsRegistry: context.parameters.ddsRegistry,
+    payoutRegistry: context.parameters.payoutRegistry,
   });
   if (!to) throw new RelayTargetMissingError(`No contract for ${request.kind} requests on this network (its registry is not deployed)`);
   return to;

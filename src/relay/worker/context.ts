@@ -21,6 +21,8 @@ export type RelayWorkerParameters = {
   registry: string;
   /** The attestation registry, target of `attestations.*` requests (without it they fail). */
   attestationRegistry?: string | undefined;
+  /** The payout registry, target of `payouts.*` requests (without it they fail). */
+  payoutRegistry?: string | undefined;
   /** The DDS registry, target of `dds.*` requests (without it they fail). */
   ddsRegistry?: string | undefined;
   /** Sends the forwarder's transactions and pays their gas. */

@@ -115,7 +115,10 @@ function requestOutputs(context: WorkerContext, call: PlannedCall, logs: LogLike
   const shared = call.rows.length > 1;
   return call.rows.map((row) => {
     try {
-      return { id: row.id, outputs: outputsOf(logs, context.parameters.registry, { offset: row.offset, items: row.items, shared }, context.parameters.attestationRegistry, context.parameters.ddsRegistry) };
+      return {
+        id: row.id,
+        outputs: outputsOf(logs, context.parameters.registry, { offset: row.offset, items: row.items, shared }, context.parameters.attestationRegistry, context.parameters.ddsRegistry, context.parameters.payoutRegistry),
+      };
     } catch (error) {
       // The call ran and succeeded; a decoding bug must not hold the request (or the relay) back.
       context.log.error({ err: error, request: row.id.toString() }, "could not decode a request's outputs");

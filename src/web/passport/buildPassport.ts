@@ -21,6 +21,7 @@ import { summariseOrigins } from "../../origins";
 import { publicHouseholdCount } from "../../privacy/householdThreshold";
 import { productsOfLot, type Product } from "../../products";
 import type { JsonRpc } from "../../chain/jsonRpc";
+import type { PremiumFigures } from "../../payments/publicFigures";
 import { eventFromJson, eventJsonFromRow, lotStateFromEvents } from "./events";
 import { memberProfileOf, type MemberProfile } from "./memberProfile";
 import type { LotPassport, PassportEvent, PassportEvidence, PassportLot, PassportMember, VerificationMismatch } from "./types";
@@ -48,6 +49,11 @@ export type PassportSources = {
   rpc: JsonRpc;
   chainId: bigint;
   contracts: { LotRegistry: string; AttestationRegistry: string | null };
+  /**
+   * The premium figures of a lot's ancestry (lot ids), read in the page's snapshot: the gateway
+   * passes the payments module's reader, which opens the payout runs it holds. None: no figures.
+   */
+  premium?: ((tx: Queryable, lotIds: readonly string[]) => Promise<PremiumFigures | null>) | undefined;
   /** Names and kinds from members' metadata documents, by digest (immutable content, so kept). */
   nameCache?: Map<string, MemberProfile>;
 };
@@ -103,6 +109,7 @@ export async function buildPassportWithDigest(sources: PassportSources, lotId: b
     const memberIds = [...new Set(Object.values(accounts))].slice(0, MAX_MEMBERS);
     const memberRows = await getMemberSummaries(tx, memberIds);
     const products = product ? [product] : await productsOfLot(tx, lotId);
+    const premium = sources.premium ? await sources.premium(tx, lots.map((lot) => lot.lotId)) : null;
     const origin = (lot: PassportLot) => (lot.events[0]!.event as { origin?: string }).origin ?? "";
     const digest = await dependencyDigest(tx, {
       lotIds: lots.map((lot) => lot.lotId),
@@ -115,7 +122,7 @@ export async function buildPassportWithDigest(sources: PassportSources, lotId: b
     const statements = await getDdsReferences(tx, lots.map((lot) => lot.lotId));
     // Claims deliveries carried from their plots: the page says so when this lot lost one.
     const originClaims = await getOriginClaimCounts(tx, minted.map((lot) => lot.lotId));
-    return { statements, originClaims, block: { number: blockNumber, tag: block, time: blockTime }, lots, readModel, states, minted, origins, attestations, claims, accounts, memberRows, product: products[0] ?? null, digest };
+    return { premium, statements, originClaims, block: { number: blockNumber, tag: block, time: blockTime }, lots, readModel, states, minted, origins, attestations, claims, accounts, memberRows, product: products[0] ?? null, digest };
   });
   if (!snapshot) return null;
 
@@ -201,6 +208,7 @@ export async function buildPassportWithDigest(sources: PassportSources, lotId: b
       })),
     claims: snapshot.claims.map((c) => ({ scheme: { id: c.scheme.id, name: c.scheme.name, model: c.scheme.model }, source: c.source, validUntil: c.validUntil })),
     evidence,
+    premium: snapshot.premium,
     verification: { ok: false, block: { number: snapshot.block.number, time: snapshot.block.time.toISOString() }, checkedAt: new Date().toISOString(), lotsChecked: 0, attestationsChecked: 0, mismatches: [] },
   };
 

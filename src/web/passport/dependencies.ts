@@ -30,7 +30,7 @@ export function dependenciesOf(passport: LotPassport): PassportDependencies {
 /**
  * One digest over every row the page is made from (the ancestry's events, lot rows, ingredients,
  * edges, claims, products and due diligence statements, the attestations about its lots and plots, the plots, the members
- * and accounts it names, the schemes), in one statement: equal digests, equal rows. A row changed
+ * and accounts it names, the schemes, the premium commitments and published payments), in one statement: equal digests, equal rows. A row changed
  * by the indexer or behind its back changes it.
  */
 export async function dependencyDigest(q: Queryable, dependencies: PassportDependencies): Promise<string> {
@@ -50,6 +50,10 @@ export async function dependencyDigest(q: Queryable, dependencies: PassportDepen
       rows("members", "where t.member_id = any($4::int8[])"),
       rows("schemes", ""),
       rows("accreditations", ""),
+      // The premium figures: commitments on the ancestry, the published payments for its deliveries, their runs.
+      rows("premium_commitments", "where t.lot_id = any($1::int8[])", "t.commitment_id"),
+      rows("payments", "where t.payout_root is not null and t.delivery_lot_ids && $1::int8[]", "t.id"),
+      rows("payout_runs", "where t.root in (select p.payout_root from payments p where p.delivery_lot_ids && $1::int8[])", "t.root"),
     ].join(", ")})) as digest`,
     [dependencies.lotIds, dependencies.origins, dependencies.accounts, dependencies.memberIds],
   );

@@ -1,4 +1,5 @@
 import { originMapSvg } from "../geo/originMap";
+import { renderPremiumSection } from "./premiumSection";
 import { LOCALE_NAMES, LOCALES, formName, memberKindName, message, schemeName, type Locale, type MessageKey } from "../i18n";
 import { claimLines } from "./claimLines";
 import { custodyStages } from "./custodyStages";
@@ -42,6 +43,7 @@ ul,ol{padding-left:1.2rem;margin:.3rem 0}li{margin:.3rem 0}.cl{list-style:none;p
 summary{cursor:pointer;padding:.2rem 0}details ul,details ol{font-size:.9375rem}.st-valid{color:#2a6e22}.st-expired{color:#7d5f00}.st-revoked{color:#a81c14}
 .path{list-style:none;padding:0;margin:.4rem 0 .4rem .4rem}.path li{position:relative;margin:0;padding:0 0 .7rem 1.1rem;border-left:2px solid #b8a888}.path li:last-child{border-left-color:transparent}
 .path li::before{content:"";position:absolute;left:-.45rem;top:.35rem;width:.8rem;height:.8rem;border-radius:50%;background:#d9822b}svg{display:block;max-width:100%;height:auto}figure{margin:.5rem 0}
+.pt{width:100%;table-layout:fixed;border-collapse:collapse;font-size:.875rem}.pt th,.pt td{padding:.15rem .3rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}
 a{color:#1b5a96;overflow-wrap:anywhere}code{font-size:.8125rem;overflow-wrap:anywhere;word-break:break-all}`;
 
 /** Valid attestations listed under one claim line; the rest are counted (all are in the twin). */
@@ -200,7 +202,7 @@ export function renderPassportPage(passport: LotPassport, context: RenderContext
   }
   if (items.length > 0) parts.push(`<ul class="cl">${items.join("")}</ul>`);
   parts.push("</section>");
-  parts.push(premiumSlot(passport));
+  parts.push(premiumSlot(passport, locale, context.url));
 
   // Origin: the districts on the map, in their island's coastline and their country.
   parts.push(`<section id="origin"><h2>${t("originHeading")}</h2>`);
@@ -310,11 +312,12 @@ export function renderPassportPage(passport: LotPassport, context: RenderContext
 }
 
 /**
- * The farmer premium this lot paid (the payments work, to come): its figure goes here, on the
- * first screen under the claims. The twin carries no premium yet, so it renders nothing.
+ * The farmer premium of this lot (docs/payments.md), on the first screen under the claims: what
+ * buyers committed and how much reached the farmers, with its proofs. Nothing when the twin
+ * carries no premium.
  */
-export function premiumSlot(_passport: LotPassport): string {
-  return "";
+export function premiumSlot(passport: LotPassport, locale: Locale = "en", url = ""): string {
+  return renderPremiumSection(passport, locale, `firstmile verify ${url} --rpc <node>`);
 }
 
 function capitalise(text: string): string {

@@ -1,3 +1,4 @@
+import type { PremiumFigures } from "../../payments/publicFigures";
 /**
  * The lot passport's machine-readable twin: what `GET /l/{lotId}?format=json` (or the GS1 Digital
  * Link `/01/{gtin}/10/{batch}?format=json`, or `Accept: application/json`) answers, and what
@@ -193,5 +194,7 @@ export type LotPassport = {
    */
   lostClaims?: PassportLostClaim[];
   evidence: PassportEvidence[];
+  /** Premiums committed on the lot's ancestry and how they reached the farmers (docs/payments.md); null when none was committed. */
+  premium?: PremiumFigures | null;
   verification: PassportVerification;
 };

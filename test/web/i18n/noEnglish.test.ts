@@ -3,21 +3,23 @@ import { LOCALES, type Locale, type MessageKey } from "../../../src/web/i18n";
 import { renderMessagePage, renderPassportPage } from "../../../src/web/passport/render";
 import type { LotPassport } from "../../../src/web/passport/types";
 import { cocoaPassport } from "../passportFixture";
+import { premiumFiguresFixture } from "../../payments/premiumFixture";
 
 const TRANSLATED = ["id", "th", "vi"] as const;
 
 /** Messages that read the same in a language as in English, on purpose. */
 const SAME_AS_ENGLISH: Readonly<Record<string, readonly MessageKey[]>> = {
-  id: ["lotLabel", "storyPlaces", "fieldStatus", "evidenceOfLot"],
+  id: ["lotLabel", "storyPlaces", "fieldStatus", "evidenceOfLot", "schemeFairtrade"],
   th: ["storyPlaces"],
-  vi: ["storyPlaces"],
+  vi: ["storyPlaces", "schemeFairtrade"],
 };
 
 /**
  * Words a page may carry in every language: the protocol's own names, units, and words Indonesian
- * shares with English ("total", "batch" as GS1 says it, the month abbreviations "Jun" and "Nov").
+ * shares with English ("total", "batch" as GS1 says it, the month abbreviations "Jun" and "Nov"),
+ * ISO 4217 currency codes and the names Fairtrade and EUDR.
  */
-const SHARED_WORDS = new Set(["blockchain", "gtin", "json", "firstmile", "lot", "utc", "kg", "t", "g", "gs1", "1.0", "total", "jun", "nov", "gs", "batch"]);
+const SHARED_WORDS = new Set(["idr", "thb", "vnd", "usd", "fairtrade", "eudr", "blockchain", "gtin", "json", "firstmile", "lot", "utc", "kg", "t", "g", "gs1", "1.0", "total", "jun", "nov", "gs", "batch"]);
 
 /** Words of a language that happen to be English words too. */
 const FALSE_FRIENDS: Readonly<Record<string, readonly string[]>> = { id: [], th: [], vi: ["do"] };
@@ -74,7 +76,11 @@ describe("no consumer-visible text falls back to English in Indonesian, Thai or 
     const unknown = cocoaPassport();
     unknown.verification.ok = false;
     unknown.verification.mismatches = [{ kind: "chain", what: "the chain could not be asked: timeout" }];
-    for (const passport of [ok, bad, unknown]) {
+    const paid = cocoaPassport();
+    paid.premium = premiumFiguresFixture();
+    const few = cocoaPassport();
+    few.premium = { ...premiumFiguresFixture(), farmers: { count: null, fewerThan5: true }, womenShareBps: null, medianDaysToPayment: null };
+    for (const passport of [ok, bad, unknown, paid, few]) {
       const names = namesIn(passport);
       const english = [...wordsOf(render(passport, "en"))].filter((w) => !names.has(w) && !SHARED_WORDS.has(w));
       for (const locale of TRANSLATED) {

@@ -1,0 +1,16 @@
+export { CURRENCY_CODES, CURRENCY_EXPONENTS, formatMinor, isCurrencyCode } from "./currency";
+export type { CurrencyCode } from "./currency";
+export * from "./errors";
+export * from "./schemas";
+export { createPayment, listPayments, payableGrams, paymentDetails, readPayment, resealPayments } from "./paymentStore";
+export type { Payment, PaymentDetails } from "./paymentStore";
+export { exportPayoutRun, leavesOfRuns, listPayoutRunRecords, preparePayoutRun, resealPayoutRuns } from "./payoutRuns";
+export type { PayoutRunExport, PreparedPayoutRun } from "./payoutRuns";
+export { LEAF_ENCODING, buildPayoutTree, leafOf, leafValue, verifyPayoutLeaf } from "./payoutTree";
+export type { LeafValue, PayoutLeaf, PayoutTree } from "./payoutTree";
+export { premiumFlow } from "./premiumFlow";
+export { MIN_HOUSEHOLDS, figuresOf, premiumFigures } from "./publicFigures";
+export type { PremiumFigures } from "./publicFigures";
+export { EXAMPLE_BENCHMARKS, GAP_BUCKETS, benchmarkFor, livingIncomeCsv, livingIncomeHtml, livingIncomeReport } from "./livingIncome";
+export type { Household, LivingIncomeBenchmark, LivingIncomeReport } from "./livingIncome";
+export { paymentResealers } from "./reseal";
