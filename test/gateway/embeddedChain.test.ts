@@ -38,7 +38,7 @@ describe("embedded chain (anvil with --state under the data directory)", () => {
     const dryForms = FORMS.filter((form) => form.dryBasis).length;
     expect(firstLog).to.include(`forms: ${FORMS.length} forms (${FORMS.length} new), ${YIELDS.length} yield bounds (${YIELDS.length} set), ${dryForms} dry-weight forms (${dryForms} set)`);
     expect(firstLog).to.include(`attestations: observer set, ${DEMO_SCHEMES.length} schemes (${DEMO_SCHEMES.length} new)`);
-    expect(Object.keys(first.contracts)).to.have.members(["Forwarder", "LotRegistry", "FormCatalogue", "AttestationRegistry", "Governance", "DdsRegistry"]);
+    expect(Object.keys(first.contracts)).to.have.members(["Forwarder", "LotRegistry", "FormCatalogue", "AttestationRegistry", "Governance", "DdsRegistry", "PayoutRegistry"]);
     const recorded = JSON.parse(fs.readFileSync(chain.deploymentsFile, "utf8"));
     expect(recorded.contracts.LotRegistry.address).to.equal(first.contracts.LotRegistry.address);
 
