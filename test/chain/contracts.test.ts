@@ -10,6 +10,7 @@ import {
   forwarderInterface,
   governanceInterface,
   lotRegistryInterface,
+  payoutRegistryInterface,
 } from "../../src/chain/contracts";
 import { decodeRevert } from "../../src/relay/contractErrors";
 
@@ -24,6 +25,7 @@ const compiled = {
   ERC2771Forwarder: compiledAbi("@openzeppelin/contracts/metatx/ERC2771Forwarder.sol", "ERC2771Forwarder"),
   Governance: compiledAbi("contracts/governance/Governance.sol", "Governance"),
   DdsRegistry: compiledAbi("contracts/eudr/DdsRegistry.sol", "DdsRegistry"),
+  PayoutRegistry: compiledAbi("contracts/payments/PayoutRegistry.sol", "PayoutRegistry"),
   Errors: compiledAbi("@openzeppelin/contracts/utils/Errors.sol", "Errors"),
   Nonces: compiledAbi("@openzeppelin/contracts/utils/Nonces.sol", "Nonces"),
 };
@@ -58,6 +60,7 @@ describe("contract interfaces (src/chain/contracts.ts)", () => {
       ["ERC2771Forwarder", forwarderInterface, compiled.ERC2771Forwarder],
       ["Governance", governanceInterface, compiled.Governance],
       ["DdsRegistry", ddsRegistryInterface, compiled.DdsRegistry],
+      ["PayoutRegistry", payoutRegistryInterface, compiled.PayoutRegistry],
     ];
     for (const [name, used, artifact] of pairs) {
       expect([...used.format()].sort(), name).to.deep.equal([...artifact.format()].sort());
@@ -66,7 +69,7 @@ describe("contract interfaces (src/chain/contracts.ts)", () => {
 
   it("contractErrorsInterface: every custom error a relayed call can raise, each signature once, and no other", () => {
     const expected = new Set(
-      [compiled.LotRegistry, compiled.FormCatalogue, compiled.AttestationRegistry, compiled.DdsRegistry, compiled.ERC2771Forwarder, compiled.Errors, compiled.Nonces].flatMap((contract) => errorsOf(contract).map((fragment) => fragment.format("sighash"))),
+      [compiled.LotRegistry, compiled.FormCatalogue, compiled.AttestationRegistry, compiled.DdsRegistry, compiled.PayoutRegistry, compiled.ERC2771Forwarder, compiled.Errors, compiled.Nonces].flatMap((contract) => errorsOf(contract).map((fragment) => fragment.format("sighash"))),
     );
     const held = errorsOf(contractErrorsInterface).map((fragment) => fragment.format("sighash"));
     expect(held.length).to.equal(new Set(held).size);
