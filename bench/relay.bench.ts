@@ -148,7 +148,7 @@ async function runRaw(gateway: Gateway, key: SigningKey, address: string, n: num
   for (let i = 0; i < n; i += BATCH) {
     const raws: string[] = [];
     for (let j = i; j < Math.min(n, i + BATCH); j++) {
-      const data = REGISTRY.encodeFunctionData("mint", [{ form: 1, grams: 500_000n + BigInt(nonce), metadata: `0x${"ab".repeat(32)}`, origin: `0x${"cd".repeat(32)}` }]);
+      const data = REGISTRY.encodeFunctionData("mint", [{ form: 1, grams: 500_000n + BigInt(nonce), quality: 0, metadata: `0x${"ab".repeat(32)}`, origin: `0x${"cd".repeat(32)}` }]);
       const tx = Transaction.from({ type: 2, chainId, nonce: nonce++, to: gateway.registry, data, gasLimit: 150_000n, maxFeePerGas, maxPriorityFeePerGas: 1n, value: 0n });
       tx.signature = key.sign(tx.unsignedHash);
       raws.push(tx.serialized);

@@ -31,6 +31,11 @@ export async function memberForToken(db: Queryable, token: string): Promise<bigi
   return rows.length === 1 ? rows[0].member_id : null;
 }
 
+/** The token of an `Authorization` header (the auth scheme is case-insensitive, RFC 9110 11.1: "bearer" is "Bearer"), or null. */
+export function bearerToken(header: string | undefined): string | null {
+  return /^Bearer +(\S+)$/i.exec(header ?? "")?.[1] ?? null;
+}
+
 /** The id of a presented token (as `members auth` lists it), or null: what a record keeps of who wrote it, never the token. */
 export async function tokenIdFor(db: Queryable, token: string): Promise<number | null> {
   if (!TOKEN_PATTERN.test(token)) return null;

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { Logger } from "pino";
 import type { Queryable } from "../db";
-import { memberForToken, type TokenCache } from "./apiTokens";
+import { bearerToken, memberForToken, type TokenCache } from "./apiTokens";
 import { jsonBody } from "./jsonBody";
 import { errorToProblem, problem, tooManyRequests, unauthorized, type ErrorMapper } from "./problem";
 import { createRateLimiter, type RateLimiter } from "./rateLimit";
@@ -124,20 +124,18 @@ export function createApp({
   };
 
   const requireMember: Step = (req, res, next) => {
-    const header = req.get("authorization") ?? "";
-    // An auth scheme is case-insensitive (RFC 9110 11.1): "bearer" is "Bearer".
-    const match = /^Bearer +(\S+)$/i.exec(header);
-    if (!match) return next(unauthorized());
-    const verdict = limits.perToken.take(match[1]);
+    const token = bearerToken(req.get("authorization"));
+    if (token === null) return next(unauthorized());
+    const verdict = limits.perToken.take(token);
     if (!verdict.allowed) return next(tooManyRequests(verdict.retryAfterSeconds));
-    const cached = tokenCache?.get(match[1]);
+    const cached = tokenCache?.get(token);
     if (cached !== undefined) {
       context(res).memberId = cached;
       return next();
     }
-    lookUp(match[1]).then((memberId) => {
+    lookUp(token).then((memberId) => {
       if (memberId === null) return next(unauthorized("the API token is unknown or revoked"));
-      tokenCache?.set(match[1]!, memberId);
+      tokenCache?.set(token, memberId);
       context(res).memberId = memberId;
       next();
     }, next);

@@ -29,7 +29,7 @@ import {
   type FarmerAccess,
 } from "../farmers";
 import { actsAs, type MemberStandingReader } from "../membership";
-import { tokenIdFor } from "./apiTokens";
+import { bearerToken, tokenIdFor } from "./apiTokens";
 import { ApiError, badRequest, conflict, forbidden, notFound } from "./problem";
 import { defineRoute, type AnyRoute } from "./routes";
 
@@ -102,7 +102,7 @@ function consentJson(consent: Consent) {
 export function createFarmerRoutes({ db, records, standing }: CreateFarmerRoutesParameters): AnyRoute[] {
   const noFarmer = (id: string) => notFound(`no farmer ${id}`);
   // Which of the member's tokens (a field agent's phone) recorded a consent: its id, never the token.
-  const presentedTokenId = (req: Request) => tokenIdFor(db, /^Bearer +(\S+)$/i.exec(req.get("authorization") ?? "")?.[1] ?? "");
+  const presentedTokenId = (req: Request) => tokenIdFor(db, bearerToken(req.get("authorization")) ?? "");
   const read = async (id: string, memberId: bigint) => {
     const found = await readFarmer(db, records, id, memberId);
     if (!found) throw noFarmer(id);

@@ -33,7 +33,7 @@ import {
   type Payment,
 } from "../payments";
 import { payoutCallSchemas } from "../relay/payoutCalls";
-import { tokenIdFor } from "./apiTokens";
+import { bearerToken, tokenIdFor } from "./apiTokens";
 import { farmerAnswer } from "./farmerRoutes";
 import { ApiError, conflict, forbidden, notFound } from "./problem";
 import { accepted, createCustodialIntake, idempotencyKeyOf, type RelayRoutesParameters } from "./relayRoutes";
@@ -86,7 +86,7 @@ export function paymentJson(payment: Payment) {
 export function createPaymentRoutes(parameters: PaymentRoutesParameters): AnyRoute[] {
   const { db, records, standing, provider, registry } = parameters;
   const { accept } = createCustodialIntake(parameters);
-  const presentedTokenId = (req: Request) => tokenIdFor(db, /^Bearer +(\S+)$/i.exec(req.get("authorization") ?? "")?.[1] ?? "");
+  const presentedTokenId = (req: Request) => tokenIdFor(db, bearerToken(req.get("authorization")) ?? "");
   const requireCooperative = async (memberId: bigint, what: string) => {
     if (!actsAs(await standing(memberId), "cooperative")) throw forbidden(`member ${memberId} is not an active cooperative: only cooperatives ${what}`);
   };

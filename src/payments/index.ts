@@ -9,7 +9,7 @@ export type { PayoutRunExport, PreparedPayoutRun } from "./payoutRuns";
 export { LEAF_ENCODING, buildPayoutTree, leafOf, leafValue, verifyPayoutLeaf } from "./payoutTree";
 export type { LeafValue, PayoutLeaf, PayoutTree } from "./payoutTree";
 export { premiumFlow } from "./premiumFlow";
-export { MIN_HOUSEHOLDS, figuresOf, premiumFigures } from "./publicFigures";
+export { figuresOf, premiumFigures } from "./publicFigures";
 export type { PremiumFigures } from "./publicFigures";
 export { EXAMPLE_BENCHMARKS, GAP_BUCKETS, benchmarkFor, livingIncomeCsv, livingIncomeHtml, livingIncomeReport } from "./livingIncome";
 export type { Household, LivingIncomeBenchmark, LivingIncomeReport } from "./livingIncome";

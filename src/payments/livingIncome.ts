@@ -1,5 +1,5 @@
 import { formatMinor, type CurrencyCode } from "./currency";
-import { MIN_HOUSEHOLDS } from "./publicFigures";
+import { MIN_PUBLIC_HOUSEHOLDS } from "../privacy/householdThreshold";
 
 /**
  * The living-income gap of a cooperative's farmer households (ISEAL / Anker methodology): the
@@ -86,7 +86,7 @@ export function livingIncomeReport(year: number, region: string, benchmarks: rea
     return { ...h, benchmark: benchmark.annual, income, gap: benchmark.annual - income };
   });
   const group = (name: GroupReport["group"], members: typeof rows): GroupReport => {
-    if (members.length < MIN_HOUSEHOLDS) return { group: name, households: members.length < MIN_HOUSEHOLDS ? 0 : members.length, fewerThan5: true, shareAboveBps: null, medianGap: null, meanIncome: null, buckets: null };
+    if (members.length < MIN_PUBLIC_HOUSEHOLDS) return { group: name, households: 0, fewerThan5: true, shareAboveBps: null, medianGap: null, meanIncome: null, buckets: null };
     const above = members.filter((r) => r.gap <= 0n).length;
     const gaps = members.map((r) => r.gap).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     const mid = Math.floor(gaps.length / 2);

@@ -4,9 +4,7 @@ import { getLotDag, getPayoutRuns, getPremiumCommitments, type LotView } from ".
 import { leavesOfRuns } from "./payoutRuns";
 import { leafOf } from "./payoutTree";
 import { premiumFlow, commitmentTotal, type FlowCommitment, type FlowLeaf, type FlowLot, type FlowNode } from "./premiumFlow";
-
-/** Fewer households than this and a count or share is not shown (it could point at a family). */
-export const MIN_HOUSEHOLDS = 5;
+import { MIN_PUBLIC_HOUSEHOLDS } from "../privacy/householdThreshold";
 
 /**
  * The premium figures of a lot's page and its JSON twin: what buyers committed on the lot and its
@@ -120,7 +118,7 @@ export function householdFigures(
 ): Pick<PremiumFigures, "farmers" | "womenShareBps" | "medianDaysToPayment"> {
   const households = new Map<string, string>();
   for (const leaf of leaves) households.set(leaf.pseudonym, leaf.gender);
-  const enough = households.size >= MIN_HOUSEHOLDS;
+  const enough = households.size >= MIN_PUBLIC_HOUSEHOLDS;
   const women = [...households.values()].filter((g) => g === "female").length;
   const days: number[] = [];
   for (const leaf of leaves) {
