@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { keccak256 } from "ethers";
-import { keccak_256 } from "@noble/hashes/sha3";
+import { keccak_256 } from "@noble/hashes/sha3.js";
 import { useNativeKeccak } from "../../src/chain/nativeKeccak";
 
 describe("useNativeKeccak", () => {
