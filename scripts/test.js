@@ -2,50 +2,111 @@
 // Runs every suite and prints one closing tally line. The contracts are compiled first (the
 // TypeScript reads their generated bindings); then the typecheck, the contract suites (in-process
 // Hardhat network: CPU-bound) and the gateway/evidence suites (real nodes and stores: mostly
-// waiting on blocks and I/O) run side by side. Each step's output is held back and printed whole
-// when it ends, with its duration, so the steps' lines never interleave.
+// waiting on blocks, child processes and I/O) run as jobs, up to FIRSTMILE_TEST_JOBS of them at
+// once (default 6), longest first. A gateway job is one mocha process: each slow suite gets one of
+// its own, the quick ones share a few. Several jobs at once keep the cores busy while suites wait;
+// the chain, PGlite and demo templates are made once for the whole run (FIRSTMILE_TEST_RUN_DIR,
+// test/helpers/sharedTemplate.ts). Each job's output is held back and printed whole when it ends,
+// with its duration, so the jobs' lines never interleave; each mocha job ends with its files' wall
+// and CPU times (scripts/mocha-file-times.js).
 const { spawn } = require("node:child_process");
 const fs = require("node:fs");
+const os = require("node:os");
 const path = require("node:path");
 
 /**
- * The gateway suites run as two mocha processes at once, their files split in two halves of about
- * equal length: these (child processes of `firstmile start`, Chromium, the demo story, the indexer
- * against a real node, the gateway's HTTP surface across a restart: mostly waiting on 1 s blocks),
- * and all the others.
+ * Seconds a suite file took (wall, in a full run on 2 busy cores): how the jobs are formed and
+ * ordered. A file not named here counts as QUICK_FILE_SECONDS. Re-measure with the table each
+ * mocha job prints; a new suite that takes more than SOLO_SECONDS belongs here.
  */
-const WAITING_SUITES = [
-  "test/cli/start.test.ts",
-  "test/gateway/crash.test.ts",
-  "test/gateway/embeddedChain.test.ts",
-  "test/gateway/http.test.ts",
-  "test/indexer/indexer.test.ts",
-  "test/demo/seedDemo.test.ts",
-  "test/e2e/consumerPage.test.ts",
-  "test/e2e/browser.test.ts",
-];
+const FILE_SECONDS = {
+  "test/cli/start.test.ts": 196,
+  "test/gateway/crash.test.ts": 162,
+  "test/e2e/consumerPage.test.ts": 158,
+  "test/indexer/indexer.test.ts": 127,
+  "test/contracts/invariants/contractInvariants.test.ts": 110,
+  "test/imports/runImport.test.ts": 97,
+  "test/cli/members.test.ts": 90,
+  "test/api/app.test.ts": 88,
+  "test/demo/seedDemo.test.ts": 79,
+  "test/indexer/indexBatch.test.ts": 78,
+  "test/contracts/attestations.massBalance.property.test.ts": 69,
+  "test/gateway/http.test.ts": 51,
+  "test/gateway/embeddedChain.test.ts": 48,
+  "test/gateway/postgres.test.ts": 45,
+  "test/db/pglite.test.ts": 42,
+  "test/cli/governance.test.ts": 39,
+  "test/gateway/payments.test.ts": 36,
+  "test/api/ddsRoutes.test.ts": 35,
+  "test/farmers/reseal.test.ts": 30,
+  "test/eudr/check.test.ts": 28,
+  "test/chain/keystore.test.ts": 28,
+  "test/api/openapiFuzz.test.ts": 26,
+  "test/api/importRoutes.test.ts": 25,
+  "test/gateway/attestations.test.ts": 23,
+  "test/cli/labels.test.ts": 22,
+  "test/db/database.test.ts": 22,
+  "test/web/passport.test.ts": 21,
+};
+const QUICK_FILE_SECONDS = 3;
+/** A file expected to take this long or more runs in a job of its own. */
+const SOLO_SECONDS = 60;
+/** The quick files are packed into jobs of about this many seconds. */
+const SHARED_JOB_SECONDS = 100;
+const JOBS = Math.max(1, Number(process.env.FIRSTMILE_TEST_JOBS) || 6);
 
-/** Every gateway suite file (as .mocharc.json names them: test/**\/*.test.ts outside test/contracts). */
-function gatewaySuites(dir = "test") {
+const secondsOf = (file) => FILE_SECONDS[file] ?? QUICK_FILE_SECONDS;
+
+/** Every suite file under `dir` (test/contracts is Hardhat's, the rest mocha's as .mocharc.json names them). */
+function suites(dir) {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const file = path.posix.join(dir, entry.name);
-    if (entry.isDirectory()) return file === "test/contracts" ? [] : gatewaySuites(file);
+    if (entry.isDirectory()) return suites(file);
     return file.endsWith(".test.ts") ? [file] : [];
   });
 }
-const ignoring = (files) => files.flatMap((file) => ["--ignore", file]);
-const missing = WAITING_SUITES.filter((file) => !fs.existsSync(file));
-if (missing.length > 0) throw new Error(`scripts/test.js names suites that do not exist: ${missing.join(", ")}`);
+const contractSuites = suites("test/contracts");
+const gatewaySuites = suites("test").filter((file) => !file.startsWith("test/contracts/"));
+const unknown = Object.keys(FILE_SECONDS).filter((file) => !fs.existsSync(file));
+if (unknown.length > 0) throw new Error(`scripts/test.js names suites that do not exist: ${unknown.join(", ")}`);
 
-/** The spec reporter, then each file's wall time: where the run's minutes go. */
-const REPORTER = ["--reporter", "./scripts/mocha-file-times.js"];
-const first = { name: "compile", cmd: ["npx", "hardhat", "compile", "--quiet"] };
-const together = [
-  { name: "typecheck", cmd: ["npx", "tsc", "--noEmit", "-p", "."] },
-  { name: "contracts", cmd: ["npx", "hardhat", "test", "--no-compile"], mocha: true },
-  { name: "gateway (waiting suites)", cmd: ["npx", "mocha", ...REPORTER, ...ignoring(gatewaySuites().filter((file) => !WAITING_SUITES.includes(file)))], mocha: true },
-  { name: "gateway (the others)", cmd: ["npx", "mocha", ...REPORTER, ...ignoring(WAITING_SUITES)], mocha: true },
-];
+/** Files split into groups: the slow ones alone, the others packed (longest first) into groups of about SHARED_JOB_SECONDS. */
+function group(files) {
+  const solo = files.filter((file) => secondsOf(file) >= SOLO_SECONDS).map((file) => [file]);
+  const rest = files.filter((file) => secondsOf(file) < SOLO_SECONDS).sort((a, b) => secondsOf(b) - secondsOf(a));
+  const total = rest.reduce((sum, file) => sum + secondsOf(file), 0);
+  const bins = Array.from({ length: Math.max(1, Math.ceil(total / SHARED_JOB_SECONDS)) }, () => ({ files: [], seconds: 0 }));
+  for (const file of rest) {
+    const emptiest = bins.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+    emptiest.files.push(file);
+    emptiest.seconds += secondsOf(file);
+  }
+  return [...solo, ...bins.filter((bin) => bin.files.length > 0).map((bin) => bin.files.sort())];
+}
+
+const REPORTER = "./scripts/mocha-file-times.js";
+const ignoring = (files) => files.flatMap((file) => ["--ignore", file]);
+/** A short name for a group of files: its file, or its first file and how many more. */
+const named = (files) => (files.length === 1 ? files[0] : `${files[0]} and ${files.length - 1} more`);
+
+const compile = { name: "compile", cmd: ["npx", "hardhat", "compile", "--quiet"] };
+const jobs = [
+  { name: "typecheck", cmd: ["npx", "tsc", "--noEmit", "-p", "."], seconds: 90 },
+  ...group(contractSuites).map((files) => ({
+    name: `contracts: ${named(files)}`,
+    cmd: [process.execPath, "node_modules/.bin/hardhat", "test", "--no-compile", ...files],
+    env: { FIRSTMILE_MOCHA_REPORTER: REPORTER },
+    mocha: true,
+    seconds: files.reduce((sum, file) => sum + secondsOf(file), 0),
+  })),
+  ...group(gatewaySuites).map((files) => ({
+    name: `gateway: ${named(files)}`,
+    // .mocharc.json's spec with every other file ignored: its settings and root hooks stay in force.
+    cmd: [process.execPath, "node_modules/.bin/mocha", "--reporter", REPORTER, ...ignoring(gatewaySuites.filter((file) => !files.includes(file)))],
+    mocha: true,
+    seconds: files.reduce((sum, file) => sum + secondsOf(file), 0),
+  })),
+].sort((a, b) => b.seconds - a.seconds);
 
 /** A command line as printed: a long list of ignored files is summarised. */
 const shown = (cmd) => {
@@ -53,46 +114,74 @@ const shown = (cmd) => {
   return ignored > 3 ? `${cmd.filter((arg, i) => arg !== "--ignore" && cmd[i - 1] !== "--ignore").join(" ")} (ignoring ${ignored} suites)` : cmd.join(" ");
 };
 
-/** Runs one step with its stdout and stderr captured together; resolves with its exit and output. */
-function run(step) {
+/** The run's shared templates (test/helpers/sharedTemplate.ts), removed when the run ends. */
+const runDir = fs.mkdtempSync(path.join(os.tmpdir(), "firstmile-test-run-"));
+
+/** Runs one job with its stdout and stderr captured together; resolves with its exit and output. */
+function run(job) {
   const started = Date.now();
   return new Promise((resolve) => {
-    const child = spawn(step.cmd[0], step.cmd.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(job.cmd[0], job.cmd.slice(1), {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, FIRSTMILE_TEST_RUN_DIR: runDir, ...job.env },
+    });
     const chunks = [];
     child.stdout.on("data", (chunk) => chunks.push(chunk));
     child.stderr.on("data", (chunk) => chunks.push(chunk));
     child.once("error", (error) => chunks.push(Buffer.from(`${error.message}\n`)));
     child.once("close", (code, signal) => {
       const output = Buffer.concat(chunks).toString("utf8");
-      const seconds = ((Date.now() - started) / 1000).toFixed(0);
+      const seconds = (Date.now() - started) / 1000;
       const status = code === 0 ? "ok" : `exit ${code ?? signal}`;
-      process.stdout.write(`\n== ${step.name}: ${shown(step.cmd)}\n${output}== ${step.name}: ${status}, ${seconds} s\n`);
-      resolve({ step, code, output });
+      process.stdout.write(`\n== ${job.name}: ${shown(job.cmd)}\n${output}== ${job.name}: ${status}, ${seconds.toFixed(0)} s\n`);
+      resolve({ job, code, output, seconds });
     });
   });
 }
 
+/** Runs `jobs` in order, at most `limit` at once; resolves with every result. */
+async function runAll(list, limit) {
+  const results = [];
+  let next = 0;
+  const lane = async () => {
+    while (next < list.length) results.push(await run(list[next++]));
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, list.length) }, lane));
+  return results;
+}
+
 (async () => {
+  const started = Date.now();
   let passed = 0;
   let failed = 0;
   let broken = false;
-  const compiled = await run(first);
+  const compiled = await run(compile);
+  const results = [];
   if (compiled.code !== 0) {
     failed += 1;
     broken = true;
   } else {
-    for (const { step, code, output } of await Promise.all(together.map(run))) {
-      if (step.mocha) {
+    try {
+      results.push(...(await runAll(jobs, JOBS)));
+    } finally {
+      fs.rmSync(runDir, { recursive: true, force: true });
+    }
+    for (const { job, code, output } of results) {
+      if (job.mocha) {
         passed += Number(/(\d+) passing/.exec(output)?.[1] ?? 0);
         failed += Number(/(\d+) failing/.exec(output)?.[1] ?? 0);
       }
       if (code !== 0) {
         broken = true;
-        // A step that failed without a mocha tally (the typecheck, a crashed run) counts once.
-        if (!step.mocha || !/(\d+) failing/.test(output)) failed += 1;
+        // A job that failed without a mocha tally (the typecheck, a crashed run) counts once.
+        if (!job.mocha || !/(\d+) failing/.test(output)) failed += 1;
       }
     }
   }
-  console.log(`\n${passed} passed, ${failed} failed`);
+  console.log(`\njobs (${JOBS} at once), longest first:`);
+  for (const { job, seconds } of [compiled, ...results].sort((a, b) => b.seconds - a.seconds)) {
+    console.log(`  ${seconds.toFixed(0).padStart(5)} s  ${job.name}`);
+  }
+  console.log(`\n${passed} passed, ${failed} failed in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   process.exit(broken || failed > 0 ? 1 : 0);
 })();

@@ -2,11 +2,10 @@ import fs from "node:fs";
 import path from "node:path";
 import { seedDemo, type SeedDemoReturnType } from "../../src/demo/seedDemo";
 import { startTestGateway } from "../gateway/helpers";
-import { atRunEnd } from "./runEnd";
-import { makeTempDir, removeTempDir } from "./tmp";
+import { sharedTemplate, TEMPLATE_FILES } from "./sharedTemplate";
 
 /**
- * The demo story as `firstmile start` seeds it on a first start, seeded once per test process: a
+ * The demo story as `firstmile start` seeds it on a first start, seeded once per test run: a
  * gateway on a template data dir seeds it through its own HTTP API and relay, waits until its read
  * model holds every block, and stops (anvil writes its state, PGlite closes). Seeding costs about
  * half a minute of 1 s blocks; copying the data dir, a second. A suite that copies it starts its
@@ -18,25 +17,18 @@ export type SeededDemo = SeedDemoReturnType & {
   seconds: number;
 };
 
-let template: Promise<{ dir: string; seeded: SeededDemo }> | null = null;
-
 /** What a running gateway leaves in its data dir that belongs to that run only (its log, lock, socket, node pid). */
 const RUN_FILES = new Set(["gateway.log", "gateway.lock", "gateway.sock", "anvil.pid", "anvil.log"]);
 
 /** Gives `dataDir` (new) the data dir of a gateway that seeded the demo; answers what the seed did. */
 export async function copySeededDemo(dataDir: string): Promise<SeededDemo> {
-  if (!template) {
-    template = seedTemplate();
-    atRunEnd(removeDemoTemplate);
-  }
-  const { dir, seeded } = await template;
+  const { dir, value: seeded } = await sharedTemplate("demo", seedTemplate);
   if (fs.existsSync(dataDir) && fs.readdirSync(dataDir).length > 0) throw new Error(`${dataDir} is not empty: the seeded demo would overwrite it`);
-  fs.cpSync(dir, dataDir, { recursive: true, filter: (source) => !RUN_FILES.has(path.basename(source)) });
+  fs.cpSync(dir, dataDir, { recursive: true, filter: (source) => !RUN_FILES.has(path.basename(source)) && !TEMPLATE_FILES.has(path.basename(source)) });
   return seeded;
 }
 
-async function seedTemplate(): Promise<{ dir: string; seeded: SeededDemo }> {
-  const dir = makeTempDir("demo-template");
+async function seedTemplate(dir: string): Promise<SeededDemo> {
   const running = await startTestGateway(dir);
   try {
     const started = Date.now();
@@ -45,14 +37,8 @@ async function seedTemplate(): Promise<{ dir: string; seeded: SeededDemo }> {
     const seconds = (Date.now() - started) / 1000;
     // Every block of the story in the read model before the copy is taken: a suite reads it at once.
     await running.gateway.indexer.waitForBlock(await running.gateway.governor!.provider!.getBlockNumber());
-    return { dir, seeded: { ...result, seconds } };
+    return { ...result, seconds };
   } finally {
     await running.gateway.stop();
   }
-}
-
-async function removeDemoTemplate(): Promise<void> {
-  if (!template) return;
-  removeTempDir((await template.catch(() => undefined))?.dir);
-  template = null;
 }

@@ -6,6 +6,7 @@ import { openPostgres } from "../../src/db/postgres";
 import type { Database, Engine } from "../../src/db/database";
 import { findPostgresBinaries, startPostgres, type PostgresServer } from "./postgres";
 import { atRunEnd } from "./runEnd";
+import { sharedTemplate } from "./sharedTemplate";
 
 /**
  * Runs one SQL suite on every engine: PGlite always (also on its own worker thread with
@@ -54,7 +55,6 @@ export function describeEachEngine(title: string, body: (engine: EngineUnderTest
 }
 
 // PGlite: initdb once per test run into a template dir, then copy it per suite (~1 s instead of ~4 s).
-let pgliteTemplate: Promise<string> | null = null;
 const pgliteDirs: string[] = [];
 atRunEnd(() => {
   for (const dir of pgliteDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
@@ -62,14 +62,12 @@ atRunEnd(() => {
 
 /** Fills `dir` (new or empty) with an initialised, empty PGlite data directory. */
 export async function copyPgliteTemplate(dir: string): Promise<void> {
-  pgliteTemplate ??= (async () => {
-    const template = fs.mkdtempSync(path.join(os.tmpdir(), "firstmile-pglite-template-"));
-    pgliteDirs.push(template);
-    const db = await openPglite({ dir: path.join(template, "pgdata") });
+  const template = await sharedTemplate("pglite", async (templateDir) => {
+    const db = await openPglite({ dir: path.join(templateDir, "pgdata") });
     await db.close();
-    return path.join(template, "pgdata");
-  })();
-  fs.cpSync(await pgliteTemplate, dir, { recursive: true });
+    return null;
+  });
+  fs.cpSync(path.join(template.dir, "pgdata"), dir, { recursive: true });
 }
 
 /** PGlite from a copy of the template, on the caller's thread or on a worker thread of its own. */
