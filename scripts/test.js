@@ -9,7 +9,7 @@
 // test/helpers/sharedTemplate.ts). Each job's output is held back and printed whole when it ends,
 // with its duration, so the jobs' lines never interleave; each mocha job ends with its files' wall
 // and CPU times (scripts/mocha-file-times.js).
-const { spawn } = require("node:child_process");
+const { spawn, spawnSync } = require("node:child_process");
 const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
@@ -114,8 +114,25 @@ const shown = (cmd) => {
   return ignored > 3 ? `${cmd.filter((arg, i) => arg !== "--ignore" && cmd[i - 1] !== "--ignore").join(" ")} (ignoring ${ignored} suites)` : cmd.join(" ");
 };
 
-/** The run's shared templates (test/helpers/sharedTemplate.ts), removed when the run ends. */
+/**
+ * The run's shared templates and PostgreSQL server (test/helpers/sharedTemplate.ts, engines.ts),
+ * removed when the run ends. Readable by others: as root, the server runs as the postgres user.
+ */
 const runDir = fs.mkdtempSync(path.join(os.tmpdir(), "firstmile-test-run-"));
+fs.chmodSync(runDir, 0o755);
+
+/** Stops the run's PostgreSQL server, if a suite started one, and removes the run's directory. */
+function endRun() {
+  try {
+    const { pgCtl, dataDir } = JSON.parse(fs.readFileSync(path.join(runDir, "postgres", ".template.json"), "utf8"));
+    const args = ["-D", dataDir, "-m", "immediate", "-w", "stop"];
+    if (process.getuid?.() === 0) spawnSync("runuser", ["-u", "postgres", "--", pgCtl, ...args], { stdio: "ignore" });
+    else spawnSync(pgCtl, args, { stdio: "ignore" });
+  } catch {
+    // no server was started
+  }
+  fs.rmSync(runDir, { recursive: true, force: true });
+}
 
 /** Runs one job with its stdout and stderr captured together; resolves with its exit and output. */
 function run(job) {
@@ -164,7 +181,7 @@ async function runAll(list, limit) {
     try {
       results.push(...(await runAll(jobs, JOBS)));
     } finally {
-      fs.rmSync(runDir, { recursive: true, force: true });
+      endRun();
     }
     for (const { job, code, output } of results) {
       if (job.mocha) {

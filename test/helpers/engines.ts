@@ -4,7 +4,7 @@ import path from "node:path";
 import { openPglite } from "../../src/db/pglite";
 import { openPostgres } from "../../src/db/postgres";
 import type { Database, Engine } from "../../src/db/database";
-import { findPostgresBinaries, startPostgres, type PostgresServer } from "./postgres";
+import { connectPostgres, findPostgresBinaries, startPostgres, type PostgresServer } from "./postgres";
 import { atRunEnd } from "./runEnd";
 import { sharedTemplate } from "./sharedTemplate";
 
@@ -103,7 +103,7 @@ let lastUrl: string | null = null;
 export function sharedPostgres(): Promise<PostgresServer> {
   if (!POSTGRES_BIN) return Promise.reject(new Error("no /usr/lib/postgresql/*/bin/initdb: install the postgresql package"));
   if (!server) {
-    server = startPostgres(POSTGRES_BIN);
+    server = process.env.FIRSTMILE_TEST_RUN_DIR ? runPostgres(POSTGRES_BIN) : startPostgres(POSTGRES_BIN);
     const started = server;
     atRunEnd(async () => {
       server = null;
@@ -111,6 +111,20 @@ export function sharedPostgres(): Promise<PostgresServer> {
     });
   }
   return server;
+}
+
+/**
+ * Under `npm test` one server serves every test process of the run: started by the first that
+ * needs it, in the run's directory, and stopped by scripts/test.js when the run ends (its data
+ * dir is named in the template's value).
+ */
+async function runPostgres(bin: string): Promise<PostgresServer> {
+  const { value } = await sharedTemplate("postgres", async () => {
+    const serverDir = path.join(process.env.FIRSTMILE_TEST_RUN_DIR!, "postgres-server");
+    const started = await startPostgres(bin, { detachedIn: serverDir });
+    return { port: started.port, pgCtl: path.join(bin, "pg_ctl"), dataDir: path.join(serverDir, "data") };
+  });
+  return connectPostgres(value.port);
 }
 
 /** A name for a new database on the shared server, unique in this run. */

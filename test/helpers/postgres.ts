@@ -42,8 +42,14 @@ export function findPostgresBinaries(): string | null {
   return null;
 }
 
-export async function startPostgres(bin: string): Promise<PostgresServer> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "firstmile-pg-"));
+/**
+ * `detachedIn`: the server is the test run's, shared by its processes (test/helpers/engines.ts):
+ * it lives in that directory, outlives this process and is stopped by whoever runs the run
+ * (`stopPostgresIn`); `stop()` then only forgets it.
+ */
+export async function startPostgres(bin: string, { detachedIn }: { detachedIn?: string } = {}): Promise<PostgresServer> {
+  const dir = detachedIn ?? fs.mkdtempSync(path.join(os.tmpdir(), "firstmile-pg-"));
+  if (detachedIn) fs.mkdirSync(dir, { recursive: true });
   const dataDir = path.join(dir, "data");
   const asRoot = process.getuid?.() === 0;
   const run = (command: string, args: string[]) => {
@@ -80,23 +86,11 @@ export async function startPostgres(bin: string): Promise<PostgresServer> {
         fs.rmSync(dir, { recursive: true, force: true });
       }
     };
+    if (detachedIn) return connectPostgres(port);
     // Tests that crash still must not leave a server running.
     process.once("exit", stopNow);
-    const urlFor = (database: string) => `postgres://app@127.0.0.1:${port}/${database}`;
     return {
-      url: urlFor("postgres"),
-      port,
-      urlFor,
-      async createDatabase(database) {
-        const admin = new pg.Client({ connectionString: urlFor("postgres") });
-        await admin.connect();
-        try {
-          await admin.query(`create database ${database}`);
-        } finally {
-          await admin.end();
-        }
-        return urlFor(database);
-      },
+      ...connectPostgres(port),
       stop: async () => {
         process.removeListener("exit", stopNow);
         stopNow();
@@ -108,6 +102,27 @@ export async function startPostgres(bin: string): Promise<PostgresServer> {
     fs.rmSync(dir, { recursive: true, force: true });
     throw new Error(`${(error as Error).message}${tail}`);
   }
+}
+
+/** A server already running on `port` (the test run's shared one): `stop()` leaves it running. */
+export function connectPostgres(port: number): PostgresServer {
+  const urlFor = (database: string) => `postgres://app@127.0.0.1:${port}/${database}`;
+  return {
+    url: urlFor("postgres"),
+    port,
+    urlFor,
+    async createDatabase(database) {
+      const admin = new pg.Client({ connectionString: urlFor("postgres") });
+      await admin.connect();
+      try {
+        await admin.query(`create database ${database}`);
+      } finally {
+        await admin.end();
+      }
+      return urlFor(database);
+    },
+    stop: async () => {},
+  };
 }
 
 function freePort(): Promise<number> {
