@@ -3,7 +3,7 @@
 // TypeScript reads their generated bindings); then the typecheck, the contract suites (in-process
 // Hardhat network: CPU-bound) and the gateway/evidence suites (real nodes and stores: mostly
 // waiting on blocks, child processes and I/O) run as jobs, up to FIRSTMILE_TEST_JOBS of them at
-// once (default 6), longest first. A gateway job is one mocha process: each slow suite gets one of
+// once (default 6), CPU-bound ones first, then longest first. A gateway job is one mocha process: each slow suite gets one of
 // its own, the quick ones share a few. Several jobs at once keep the cores busy while suites wait;
 // the chain, PGlite and demo templates are made once for the whole run (FIRSTMILE_TEST_RUN_DIR,
 // test/helpers/sharedTemplate.ts). Each job's output is held back and printed whole when it ends,
@@ -92,12 +92,13 @@ const named = (files) => (files.length === 1 ? files[0] : `${files[0]} and ${fil
 // Two compiler jobs (solc 0.8.30 for the contracts, 0.8.29 for the benchmark's EAS baseline) side by side.
 const compile = { name: "compile", cmd: ["npx", "hardhat", "compile", "--quiet", "--concurrency", "2"] };
 const jobs = [
-  { name: "typecheck", cmd: ["npx", "tsc", "--noEmit", "-p", "."], seconds: 90 },
+  { name: "typecheck", cmd: ["npx", "tsc", "--noEmit", "-p", "."], seconds: 90, cpuBound: true },
   ...group(contractSuites).map((files) => ({
     name: `contracts: ${named(files)}`,
     cmd: [process.execPath, "node_modules/.bin/hardhat", "test", "--no-compile", ...files],
     env: { FIRSTMILE_MOCHA_REPORTER: REPORTER },
     mocha: true,
+    cpuBound: true,
     seconds: files.reduce((sum, file) => sum + secondsOf(file), 0),
   })),
   ...group(gatewaySuites).map((files) => ({
@@ -107,7 +108,9 @@ const jobs = [
     mocha: true,
     seconds: files.reduce((sum, file) => sum + secondsOf(file), 0),
   })),
-].sort((a, b) => b.seconds - a.seconds);
+  // The CPU-bound jobs (which cannot overlap a wait) first, then the waiting ones, each longest
+  // first: started late, the contract invariants got a tenth of a core among the waiting suites.
+].sort((a, b) => Number(Boolean(b.cpuBound)) - Number(Boolean(a.cpuBound)) || b.seconds - a.seconds);
 
 /** A command line as printed: a long list of ignored files is summarised. */
 const shown = (cmd) => {

@@ -28,7 +28,8 @@ const CRASHES = ["after-ack:4", "after-sign:2", "after-submit:2", "before-mined:
 type Child = StartProcess;
 
 describe("crash safety: SIGKILL at every relay step, then restart", function () {
-  this.timeout(240_000);
+  // Each crash point restarts the gateway (its child process, anvil, PGlite): minutes when the cores are shared.
+  this.timeout(480_000);
   let dir: string;
   let env: Record<string, string>;
   let child: Child | null = null;
