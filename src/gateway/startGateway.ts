@@ -18,6 +18,8 @@ import { createEudrRoutes } from "../api/eudrRoutes";
 import { monitorPreparer, type EudrCheckContext } from "../eudr";
 import type { ImportContext } from "../imports";
 import { createRelayRoutes, relayErrorMapper } from "../api/relayRoutes";
+import { createFieldRoutes, fieldErrorMapper } from "../api/fieldRoutes";
+import { createFieldRouter } from "../web/field/router";
 import type { Deployments } from "../chain/deployments";
 import { openKeystore, type Keystore } from "../chain/keystore";
 import { redactUrl, type Config } from "../config";
@@ -204,15 +206,30 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
           ? createPaymentRoutes({ db, records: keystore.records, standing: memberStandingReader(registry, provider), writer, keystore, maxAttempts: config.relay.maxAttempts, crash, provider, registry })
           : []),
         ...createDdsRoutes({ db, records: keystore.records, writer, keystore, maxAttempts: config.relay.maxAttempts, crash }),
+        ...createFieldRoutes({
+          db,
+          writer,
+          keystore,
+          provider,
+          plots,
+          chainId,
+          forwarder,
+          registry,
+          maxAttempts: config.relay.maxAttempts,
+          publicBase,
+          requireCooperative: cooperativeGuard(registry, provider, "enrol field agents' phones"),
+        }),
       ],
       routers: [
         { path: "/", router: createIpfsGatewayRouter(evidence) },
         { path: "/", router: createQrRouter({ db, publicBase }) },
+        // The field agents' offline app (a PWA), bundled from src/web/field/app at start.
+        { path: "/field", router: createFieldRouter() },
         // The public lot page (after the QR routes: it answers any other path under /l and /01).
         { path: "/", router: passportRouter },
       ],
       readiness: { ...readinessChecks({ provider, db, evidence, worker, writer }), indexer: () => indexer.readiness() },
-      errorMappers: [relayErrorMapper],
+      errorMappers: [relayErrorMapper, fieldErrorMapper],
       tokenCache,
       trustedProxies: config.trustedProxies,
       shortcuts: [passportRouter.shortcut],
