@@ -1,6 +1,6 @@
 import type { RecordSealer } from "../chain/keystore";
 import type { Queryable } from "../db";
-import { createFarmer } from "../farmers";
+import { createFarmer, recordConsent } from "../farmers";
 import { createPayment } from "../payments";
 import type { PlotRegistry } from "../origins";
 import { FieldRecordError, paymentOf, type FieldRecord } from "./signedRecords";
@@ -49,6 +49,7 @@ async function apply({ db, records, plots, memberId, record, recordedByToken }: 
   switch (record.kind) {
     case "farmer": {
       const farmer = await createFarmer(db, records, { memberId, farmer: record.body.farmer, id: record.body.id });
+      for (const consent of record.body.consents) await recordConsent(db, records, farmer.id, memberId, consent, recordedByToken);
       return { kind: "farmer", id: farmer.id, code: farmer.code, replayed: false };
     }
     case "plot": {

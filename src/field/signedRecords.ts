@@ -1,6 +1,6 @@
 import { getAddress, verifyMessage } from "ethers";
 import { z } from "zod";
-import { farmerCreateSchema } from "../farmers";
+import { consentCreateSchema, farmerCreateSchema } from "../farmers";
 import { paymentCreateSchema } from "../payments/schemas";
 
 /**
@@ -26,6 +26,7 @@ const coordinate = (min: number, max: number, what: string) => z.number().min(mi
 export const farmerRecordSchema = z.strictObject({
   id: z.string().regex(/^f_[0-9a-z]{16,40}$/, "a farmer id chosen on the phone: f_ and 16 to 40 lower-case letters or digits"),
   farmer: farmerCreateSchema,
+  consents: z.array(consentCreateSchema).max(5).default([]).describe("the consents the farmer gave at registration (traceability, payments), recorded with it"),
 });
 
 export const plotRecordSchema = z.strictObject({

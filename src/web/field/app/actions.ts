@@ -51,11 +51,14 @@ async function queueRecord(db: FieldStore, secretKey: Uint8Array, kind: "farmer"
   return item;
 }
 
-export async function registerFarmer(db: FieldStore, secretKey: Uint8Array, input: { name: string; village: string; phone?: string; gender?: string; language: string }) {
+export async function registerFarmer(db: FieldStore, secretKey: Uint8Array, input: { name: string; village: string; phone?: string; gender?: string; language: string; consent: boolean }) {
   const id = randomId("f");
   const farmer = { name: input.name, village: input.village || undefined, phone: input.phone || undefined, gender: input.gender || undefined, language: input.language };
+  const device = (await getDevice(db))!;
+  // Consent by thumbprint on the agent's paper form, recorded by this phone.
+  const consents = input.consent ? (["traceability", "payments"] as const).map((scope) => ({ scope, method: "thumbprint", recordedBy: `field phone ${device.address}` })) : [];
   await db.put("farmers", { id, name: input.name, village: input.village, code: null, local: true });
-  await queueRecord(db, secretKey, "farmer", { id, farmer }, `${input.name}`);
+  await queueRecord(db, secretKey, "farmer", { id, farmer, consents }, `${input.name}`);
   return id;
 }
 

@@ -6,6 +6,7 @@ export type Language = "en" | "id" | "th" | "vi";
 export const LANGUAGES: Record<Language, string> = { en: "English", id: "Bahasa Indonesia", th: "ไทย", vi: "Tiếng Việt" };
 
 const en = {
+  consent: "The farmer agrees (thumbprint on the form) that the cooperative records deliveries and payments",
   title: "Field app",
   enrolTitle: "Enrol this phone",
   enrolHelp: "Scan or open the enrolment link your cooperative gave you, then choose a PIN. The phone makes its own key; only its address leaves the phone.",
@@ -91,6 +92,7 @@ const en = {
 export type Words = typeof en;
 
 const id: Words = {
+  consent: "Petani setuju (cap jempol di formulir) koperasi mencatat setoran dan pembayaran",
   title: "Aplikasi lapangan",
   enrolTitle: "Daftarkan ponsel ini",
   enrolHelp: "Pindai atau buka tautan pendaftaran dari koperasi Anda, lalu pilih PIN. Ponsel membuat kuncinya sendiri; hanya alamatnya yang dikirim.",
@@ -175,6 +177,7 @@ const id: Words = {
 };
 
 const th: Words = {
+  consent: "เกษตรกรยินยอม (พิมพ์ลายนิ้วมือในแบบฟอร์ม) ให้สหกรณ์บันทึกการส่งมอบและการจ่ายเงิน",
   title: "แอปภาคสนาม",
   enrolTitle: "ลงทะเบียนโทรศัพท์เครื่องนี้",
   enrolHelp: "สแกนหรือเปิดลิงก์ลงทะเบียนจากสหกรณ์ แล้วตั้ง PIN โทรศัพท์สร้างกุญแจเอง ส่งออกไปเพียงที่อยู่เท่านั้น",
@@ -259,6 +262,7 @@ const th: Words = {
 };
 
 const vi: Words = {
+  consent: "Nông dân đồng ý (điểm chỉ trên phiếu) để hợp tác xã ghi nhận giao hàng và thanh toán",
   title: "Ứng dụng thực địa",
   enrolTitle: "Đăng ký điện thoại này",
   enrolHelp: "Quét hoặc mở liên kết đăng ký hợp tác xã đưa cho bạn, rồi chọn mã PIN. Điện thoại tự tạo khóa; chỉ địa chỉ được gửi đi.",
