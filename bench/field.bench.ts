@@ -58,7 +58,7 @@ async function main() {
 
     // Offline: a farmer, a plot, then RECORDS deliveries through the form.
     await context.setOffline(true);
-    await registerFarmerWithPlot(page, { name: "Bench Farmer", village: "Benchvillage" }, { areaHa: "2", province: "Sulawesi Tengah", district: "Poso" });
+    await registerFarmerWithPlot(page, { name: "Bench Farmer", village: "Benchvillage" }, { areaHa: "4", province: "Sulawesi Tengah", district: "Poso" });
     await page.locator("header button").click();
     await page.locator("header button").click();
     for (let i = 0; i < RECORDS; i++) await recordDelivery(page, "bench", { kg: `${30 + (i % 20)}`, quality: "55", price: "12500", deduction: i % 3 === 0 ? "100" : "" });

@@ -14,7 +14,7 @@ import { getDevice, openStore } from "../src/web/field/app/store";
     const key = await openKey(device.sealedKey, pin);
     if (!key) throw new Error("wrong PIN");
     for (let i = 0; i < count; i++) {
-      await recordDelivery(db, key, { farmerId, plotId, form: 21, grams: 30_000 + i, qualityBps: 5_500, perKgMinor: 2_000_000, basis: "dry", deductionMinor: 0, premiumMinor: 0 });
+      await recordDelivery(db, key, { farmerId, plotId, form: 1, grams: 30_000 + i, qualityBps: 5_500, perKgMinor: 1_250_000, basis: "wet", deductionMinor: 0, premiumMinor: 0 });
     }
   },
 };

@@ -54,11 +54,21 @@ export function createFieldRoutes(parameters: CreateFieldRoutesParameters): AnyR
   const { db, writer, keystore, provider, plots, registry } = parameters;
   const domain = { ...forwarderDomain(parameters.chainId, parameters.forwarder), chainId: parameters.chainId.toString() };
 
-  /** The member an account belongs to while it may act (active account of an active member), else 0. */
+  /**
+   * The member an account belongs to while it may act (active account of an active member), else
+   * 0; remembered for 10 s (a phone syncing sends hundreds of records in a row), so a phone
+   * suspended on chain is refused here at most 10 s later.
+   */
+  const owners = new Map<string, { memberId: bigint; at: number }>();
   const memberOfAccount = async (account: string) => {
+    const known = owners.get(account);
+    if (known && Date.now() - known.at < 10_000) return known.memberId;
     const answer = await provider.call({ to: registry, data: lotRegistryInterface.encodeFunctionData("accountOf", [account]) });
     const [memberId, , effectiveRoles] = lotRegistryInterface.decodeFunctionResult("accountOf", answer) as unknown as [bigint, boolean, bigint];
-    return effectiveRoles === 0n ? 0n : memberId;
+    const owner = effectiveRoles === 0n ? 0n : memberId;
+    if (owners.size > 10_000) owners.clear();
+    owners.set(account, { memberId: owner, at: Date.now() });
+    return owner;
   };
 
   return [

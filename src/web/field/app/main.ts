@@ -3,6 +3,7 @@ import { closeDay, enrol, recordDelivery, registerFarmer, registerPointPlot } fr
 import { amountToPay, ORIGIN_FORMS, type Delivery, type PriceBasis } from "./deliveries";
 import { formatMoney, formatNumber, formatTime, LANGUAGES, pickLanguage, WORDS, type Language, type Words } from "./i18n";
 import { openKey } from "./pinVault";
+import { signMessage } from "./signing";
 import { getDevice, openStore, type Device, type FieldStore, type QueueItem } from "./store";
 import { OfflineError, sync, type SyncProgress } from "./sync";
 import { field, h, mount, valueOf } from "./view";
@@ -98,6 +99,8 @@ function unlockScreen(): Node {
     const key = await openKey(state.device!.sealedKey, valueOf(form, "pin"));
     state.message = key ? null : w.wrongPin;
     state.key = key;
+    // The first signature builds the curve's precomputed tables: here, not at the first delivery.
+    if (key) signMessage("warm-up", key);
     show(key ? homeScreen : unlockScreen);
   }
   return h("main", null, bar(w.unlockTitle), form);

@@ -60,8 +60,27 @@ export async function sync(db: FieldStore, secretKey: Uint8Array, onProgress: (p
   let expected = Number(forwarder.nonce);
   const refusedBatches = new Set((await db.getAll("queue")).filter((item) => item.type === "forward" && item.status === "refused").map((item) => item.key));
   let done = 0;
-  for (let item of items) {
+  const tally = (item: QueueItem) => {
+    if (item.status === "done") report.accepted++;
+    else report.refused++;
+    done++;
+  };
+  for (let index = 0; index < items.length; index++) {
+    let item = items[index]!;
     onProgress({ done, total: items.length, item });
+    if (item.type === "record" && item.batchKey) {
+      // A batch's payments depend only on the batch, not on each other: a few at a time.
+      const group: QueueItem[] = [];
+      while (index < items.length && items[index]!.type === "record" && items[index]!.batchKey) group.push(items[index++]!);
+      index--;
+      await pool(group, 6, async (payment) => {
+        const sent = refusedBatches.has(payment.batchKey!) ? { ...payment, status: "refused" as const, reason: "the delivery's batch was refused" } : await sendRecord(device, payment);
+        await db.put("queue", sent);
+        tally(sent);
+        onProgress({ done, total: items.length, item: sent });
+      });
+      continue;
+    }
     if (item.type === "forward") {
       if (item.status === "pending") {
         if (Number(item.request!.nonce) !== expected) {
@@ -102,9 +121,7 @@ export async function sync(db: FieldStore, secretKey: Uint8Array, onProgress: (p
       }
       await db.put("queue", item);
     }
-    if (item.status === "done") report.accepted++;
-    else report.refused++;
-    done++;
+    tally(item);
   }
   onProgress({ done, total: items.length, item: null });
   // Nonces from the chain on: the next batch signed offline starts there.
@@ -113,6 +130,15 @@ export async function sync(db: FieldStore, secretKey: Uint8Array, onProgress: (p
   await putDevice(db, { ...device, nextNonce: Math.max(Number(after.nonce), expected) });
   await pull(db, device);
   return report;
+}
+
+/** Runs `work` over `items`, at most `width` at once. */
+async function pool<T>(items: readonly T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, lane));
 }
 
 async function sendRecord(device: Device, item: QueueItem): Promise<QueueItem> {
