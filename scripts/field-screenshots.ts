@@ -20,6 +20,11 @@ const OUT = path.join(__dirname, "..", "docs", "screenshots");
 const COLOURS = 48;
 
 async function shoot(page: Page, name: string): Promise<void> {
+  // From the top, nothing focused: the sticky header where a reader sees it.
+  await page.evaluate(() => {
+    (document.activeElement as HTMLElement | null)?.blur();
+    window.scrollTo(0, 0);
+  });
   const png = PNG.sync.read(await page.screenshot({ type: "png", fullPage: true }));
   const rgba = new Uint8Array(png.data).buffer;
   fs.writeFileSync(path.join(OUT, `field-${name}-id.png`), Buffer.from(UPNG.encode([rgba], png.width, png.height, COLOURS)));

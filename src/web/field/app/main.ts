@@ -292,7 +292,7 @@ async function deliveryScreen(): Promise<Node> {
     "form",
     { class: "stack", oninput: update, onsubmit: (event: Event) => void submit(event) },
     h("p", null, h("strong", null, farmer.name), " · ", farmer.village),
-    field(w.plot, h("select", { name: "plot" }, ...plots.map((plot) => h("option", { value: plot.id }, plot.latitude !== null ? `${plot.latitude.toFixed(5)}, ${plot.longitude!.toFixed(5)}` : plot.id)))),
+    field(w.plot, h("select", { name: "plot" }, ...plots.map((plot) => h("option", { value: plot.id }, plot.latitude !== null ? `${formatNumber(state.language, plot.latitude, 5)}, ${formatNumber(state.language, plot.longitude!, 5)}` : plot.id)))),
     field(w.form, h("select", { name: "form" }, ...ORIGIN_FORMS.map((form) => h("option", { value: form.id }, w[form.key])))),
     field(w.weightKg, h("input", { name: "kg", inputmode: "decimal", required: true, autofocus: true })),
     field(`${w.moisture} / ${w.drc}`, h("input", { name: "quality", inputmode: "decimal" })),
