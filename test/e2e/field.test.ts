@@ -1,6 +1,8 @@
 import { expect } from "chai";
 import type { BrowserContext, Page } from "playwright-core";
+import { Wallet } from "ethers";
 import { forwarderInterface } from "../../src/chain/contracts";
+import { sendControlCommand } from "../../src/gateway/controlSocket";
 import { addMemberThroughGateway, client, startTestGateway, type TestGateway } from "../gateway/helpers";
 import { makeTempDir, removeTempDir } from "../helpers/tmp";
 import { closeDay, enrolPhone, openPhone, queueStatuses, recordDelivery, registerFarmerWithPlot, syncNow, unlock, PHONE_GPS, type DeliveryEntry } from "./fieldPhone";
@@ -53,9 +55,19 @@ describe("field app on a phone, offline then synced", function () {
     }
     const urlA = await enrolmentUrl("Agent A");
     await enrolPhone(phones[0]!.page, urlA, PIN);
-    await enrolPhone(phones[1]!.page, await enrolmentUrl("Agent B"), "7300");
+    // Phone B's link as `firstmile members enrol-phone` makes it, through the gateway's control socket.
+    const cli = await sendControlCommand(running.gateway.controlSocket!, "POST", `/members/${cooperative.memberId}/enrolments`, { label: "Agent B", ttlMinutes: 60 });
+    expect(cli?.status).to.equal(200);
+    await enrolPhone(phones[1]!.page, `${running.gateway.url}/field/#enrol=${(cli!.body as { token: string }).token}`, "7300");
     const again = await client(running.gateway.url).post("/v1/field/enrol", { token: urlA.split("#enrol=")[1], address: "0x000000000000000000000000000000000000dEaD" });
     expect(again.status).to.equal(410);
+    // A record signed by a key the cooperative never enrolled, or whose signature does not match, is refused.
+    const stranger = Wallet.createRandom();
+    const message = JSON.stringify({ kind: "farmer", device: stranger.address, seq: 0, body: { id: "f_strangerstrangerstranger", farmer: { name: "X", language: "id" } } });
+    expect((await api().post("/v1/field/records", { message, signature: await stranger.signMessage(message) })).status).to.equal(403);
+    const forged = await api().post("/v1/field/records", { message, signature: await Wallet.createRandom().signMessage(message) });
+    expect(forged.status).to.equal(422);
+    expect(forged.body.error.code).to.equal("invalid_signature");
     const csp = (await fetch(`${running.gateway.url}/field/`)).headers.get("content-security-policy");
     expect(csp).to.contain("script-src 'self'").and.not.contain("unsafe-inline");
   });
