@@ -6,7 +6,7 @@ import { buildFieldApp, type FieldBundle } from "./build";
 /**
  * The field app at `/field`: the page, its bundled script and service worker, styles, manifest
  * and icons, with a Content-Security-Policy that allows only this origin (no inline script, no
- * CDN). The bundle is built once, when the router is made.
+ * CDN). The bundle is built once, on the first request for it.
  */
 const STATIC = path.join(__dirname, "static");
 
@@ -49,8 +49,18 @@ const MANIFEST = JSON.stringify({
   ],
 });
 
-export function createFieldRouter(bundle: Promise<FieldBundle> = buildFieldApp()): express.Router {
-  bundle.catch(() => undefined); // answered as 500 on the request that needs it
+export function createFieldRouter(build: () => Promise<FieldBundle> = buildFieldApp): express.Router {
+  // Built on the first request for the script (about a second of CPU), not at every gateway start.
+  let built: Promise<FieldBundle> | null = null;
+  const bundle = {
+    then<T>(use: (value: FieldBundle) => T, fail: (error: unknown) => void) {
+      built ??= build();
+      return built.then(use, (error: unknown) => {
+        built = null; // the next request tries again
+        fail(error);
+      });
+    },
+  };
   const router = express.Router();
   const send = (res: Response, type: string, body: string | Buffer, cache = "no-cache") => {
     res.set({ "content-type": type, "content-security-policy": FIELD_CSP, "x-content-type-options": "nosniff", "cache-control": cache, "referrer-policy": "no-referrer" });

@@ -349,9 +349,15 @@ async function receiptScreen(delivery: Delivery): Promise<Node> {
 
 // --- sync ------------------------------------------------------------------------------------------
 
+const SHOWN_ITEMS = 40;
+
 async function syncScreen(): Promise<Node> {
   const w = state.w;
-  const items = await state.db.getAll("queue");
+  const all = await state.db.getAll("queue");
+  // What the agent needs on a small screen: every refusal, and the latest items (not hundreds of rows).
+  const latest = new Set(all.slice(-SHOWN_ITEMS));
+  const items = all.filter((item) => item.status === "refused" || latest.has(item));
+  const count = (status: QueueItem["status"]) => all.filter((item) => item.status === status).length;
   const progress = state.progress;
   const statusWord = (item: QueueItem) => (item.status === "done" ? (item.type === "forward" ? w.mined : w.accepted) : item.status === "refused" ? w.refused : item.status === "sent" ? w.sent : w.waiting);
   return h(
@@ -363,6 +369,9 @@ async function syncScreen(): Promise<Node> {
     state.message ? h("p", { class: "error", role: "alert" }, state.message) : null,
     button(state.syncing ? w.syncing : w.syncNow, () => void runSync(), "primary", "sync-now"),
     items.length === 0 ? h("p", null, w.nothingToSync) : null,
+    all.length > 0
+      ? h("p", { class: "summary", "data-testid": "summary" }, `${formatNumber(state.language, count("done"))} ${w.accepted} · ${formatNumber(state.language, count("refused"))} ${w.refused} · ${formatNumber(state.language, count("pending") + count("sent"))} ${w.waiting}`)
+      : null,
     h(
       "ol",
       { class: "queue", "data-testid": "queue" },
