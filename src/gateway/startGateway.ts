@@ -34,6 +34,7 @@ import { ensureRelayerAccount } from "../relay/relayerAccount";
 import { RelayWorker } from "../relay/worker";
 import { createQrRouter } from "../web/qrRoutes";
 import { createPaymentRoutes } from "../api/paymentRoutes";
+import { createFarmerPageRoutes } from "../api/farmerPageRoutes";
 import { createPassportRouter } from "../web/passport/router";
 import { premiumFigures } from "../payments/publicFigures";
 import { createPassportCache, type PassportCache } from "../web/passport/passportCache";
@@ -187,6 +188,8 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
       limiter: createRateLimiter({ capacity: config.rateLimits.pagesPerIp * 10, perSecond: config.rateLimits.pagesPerIp }),
       onError: (error) => logger.error({ err: error }, "lot page failed"),
     });
+    // Receipts, the farmer's own page and passkey confirmations (with the payments).
+    const farmerPage = payoutRegistry ? createFarmerPageRoutes({ db, records: keystore.records, publicBase }) : null;
     const app = createApp({
       db,
       logger,
@@ -203,11 +206,13 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
         ...(payoutRegistry
           ? createPaymentRoutes({ db, records: keystore.records, standing: memberStandingReader(registry, provider), writer, keystore, maxAttempts: config.relay.maxAttempts, crash, provider, registry })
           : []),
+        ...(farmerPage?.routes ?? []),
         ...createDdsRoutes({ db, records: keystore.records, writer, keystore, maxAttempts: config.relay.maxAttempts, crash }),
       ],
       routers: [
         { path: "/", router: createIpfsGatewayRouter(evidence) },
         { path: "/", router: createQrRouter({ db, publicBase }) },
+        ...(farmerPage ? [{ path: "/", router: farmerPage.router }] : []),
         // The public lot page (after the QR routes: it answers any other path under /l and /01).
         { path: "/", router: passportRouter },
       ],

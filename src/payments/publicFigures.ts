@@ -169,3 +169,36 @@ async function ancestryOf(tx: Queryable, lotId: bigint): Promise<FlowNode[]> {
   const all = [{ lot: flowLot(root!), share: "1" }, ...nodes];
   return all.map(({ lot, share }) => ({ lot, downstreamShare: share, parentIds: [...new Set(parents.get(lot.lotId) ?? [])] }));
 }
+
+/**
+ * The premium owed to each of `deliveryIds` (origin deliveries) by every commitment on a lot made
+ * from them, per currency: the same flow as the page's figures, seen from the farm up. For the
+ * farmer's own page. Keys `${lotId}|${currency}`.
+ */
+export async function premiumOwedToDeliveries(tx: Queryable, deliveryIds: readonly bigint[]): Promise<Map<string, bigint>> {
+  const descendants = new Set<string>();
+  for (const id of deliveryIds) {
+    descendants.add(id.toString());
+    let cursor: string | undefined;
+    do {
+      const page = await getLotDag(tx, id, { direction: "descendants", cursor, limit: 500 });
+      if (!page) break;
+      for (const node of page.items) descendants.add(node.lot.lotId);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+  }
+  const owed = new Map<string, bigint>();
+  const wanted = new Set(deliveryIds.map(String));
+  for (const c of await getPremiumCommitments(tx, [...descendants])) {
+    const flow = premiumFlow(
+      [{ commitmentId: c.commitmentId, lotId: c.lotId, member: c.memberId, scheme: c.scheme, currency: c.currency, ratePerKg: BigInt(c.ratePerKg), grams: BigInt(c.grams), txHash: c.txHash, ancestry: await ancestryOf(tx, BigInt(c.lotId)) }],
+      [],
+    );
+    for (const d of flow.deliveries) {
+      if (!wanted.has(d.lotId)) continue;
+      const key = `${d.lotId}|${d.currency}`;
+      owed.set(key, (owed.get(key) ?? 0n) + d.owed);
+    }
+  }
+  return owed;
+}
