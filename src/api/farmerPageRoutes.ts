@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
+import path from "node:path";
 import express, { type Request, type Response } from "express";
 import { z } from "zod";
 import type { RecordSealer } from "../chain/keystore";
@@ -292,8 +293,10 @@ export function createFarmerPageRoutes(parameters: FarmerPageRoutesParameters): 
 
   // The page and its scripts: HTML and JavaScript, outside the OpenAPI document.
   const router = express.Router();
-  const webauthnBundle = fs.readFileSync(require.resolve("@simplewebauthn/browser/dist/bundle/index.umd.min.js"));
+  // The package's browser bundle, served from here: no CDN (its exports map does not list it).
+  let webauthnBundle: Buffer | null = null;
   router.get("/me/webauthn.js", (_req, res) => {
+    webauthnBundle ??= fs.readFileSync(path.join(path.dirname(require.resolve("@simplewebauthn/browser")), "..", "dist", "bundle", "index.umd.min.js"));
     res.status(200).set({ "content-type": "text/javascript; charset=utf-8", "cache-control": "public, max-age=86400", "x-content-type-options": "nosniff" }).end(webauthnBundle);
   });
   router.get("/me/app.js", (_req, res) => {

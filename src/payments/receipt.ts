@@ -91,13 +91,13 @@ export function receiptSvg(input: ReceiptInput, layout: ReceiptLayout): string {
   const geometry =
     layout === "thermal-58mm"
       ? { width: 384, margin: 8, sizes: { title: 30, big: 28, normal: 22, small: 18 }, module: 6, physical: { w: "48mm", unit: 8 } }
-      : { width: 1050, margin: 60, sizes: { title: 60, big: 52, normal: 40, small: 32 }, module: 12, physical: { w: "105mm", unit: 10 } };
+      : { width: 1050, margin: 60, sizes: { title: 48, big: 42, normal: 32, small: 26 }, module: 10, physical: { w: "105mm", unit: 10 } };
   const { width, margin, sizes } = geometry;
   const inner = width - 2 * margin;
   const parts: string[] = [];
   let y = margin;
   const text = (value: string, size: number, x: number, anchor: "start" | "end" | "middle" = "start", bold = false) =>
-    parts.push(`<text x="${x}" y="${y}" font-size="${size}"${anchor === "start" ? "" : ` text-anchor="${anchor}"`}${bold ? ' font-weight="bold"' : ""}>${escapeHtml(value)}</text>`);
+    parts.push(`<text x="${x}" y="${Math.round(y * 10) / 10}" font-size="${size}"${anchor === "start" ? "" : ` text-anchor="${anchor}"`}${bold ? ' font-weight="bold"' : ""}>${escapeHtml(value)}</text>`);
   for (const line of receiptLines(input)) {
     const size = sizes[line.size];
     const bold = line.size === "title" || line.size === "big";
@@ -116,10 +116,10 @@ export function receiptSvg(input: ReceiptInput, layout: ReceiptLayout): string {
     }
     if (line.size === "title" || line.size === "big") {
       y += size * 0.4;
-      parts.push(`<path d="M${margin} ${y}H${width - margin}" stroke="#000" stroke-width="2"/>`);
+      parts.push(`<path d="M${margin} ${Math.round(y)}H${width - margin}" stroke="#000" stroke-width="2"/>`);
     }
   }
-  y += sizes.normal;
+  y = Math.round(y + sizes.normal);
   const qrModule = geometry.module;
   const probe = QRCode.create(input.url, { errorCorrectionLevel: "M" }).modules.size;
   // The quiet zone: four modules of white on every side (ISO/IEC 18004).
