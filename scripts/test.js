@@ -23,6 +23,7 @@ const WAITING_SUITES = [
   "test/demo/seedDemo.test.ts",
   "test/e2e/consumerPage.test.ts",
   "test/e2e/browser.test.ts",
+  "test/e2e/passkeys.test.ts",
 ];
 
 /** Every gateway suite file (as .mocharc.json names them: test/**\/*.test.ts outside test/contracts). */
