@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import type { BrowserContext, CDPSession, Page } from "playwright-core";
 import { checkConfirmationProof } from "../../src/payments/confirmationProof";
+import { passkeyConfirmedShare } from "../../src/payments/publicFigures";
 import { call, COOP, openFarmerPageFixture, type FarmerPageFixture } from "../payments/farmerPageFixture";
 import { launchBrowser, PHONE_VIEWPORT, type TestBrowser } from "./browser";
 
@@ -114,5 +115,17 @@ describe("passkey confirmations of payments in Chromium (virtual authenticator)"
     const replayed = await send(siti.page, f.payments.siti.id, answer);
     expect([replayed.status, replayed.body.error.code]).to.deep.equal([409, "replayed"]);
     expect(await confirmationRows()).to.equal(before + 1);
+  });
+
+  it("counts in the public share only payments whose farmer's latest passkey word is a confirmation, never the weaker kinds", async function () {
+    const root = `0x${"ab".repeat(32)}`;
+    await f.db.query("update payments set payout_root = $1", [root]);
+    const code = (await call(f, COOP, "POST", `/v1/payments/${f.payments.somchai.id}/receipt`, { format: "json" })).body.code;
+    const agent = await call(f, COOP, "POST", `/v1/payments/${f.payments.somchai.id}/confirmations`, { kind: "agent-code", verdict: "confirmed", receiptCode: code, recordedBy: "Agent Yusuf" });
+    expect(agent.status).to.equal(201);
+    // Siti's latest passkey word is the confirmation of the test before; Somchai's is the agent's only.
+    expect(await passkeyConfirmedShare(f.db, [root], ["9000000001", "9000000002"])).to.equal(5_000);
+    expect(await passkeyConfirmedShare(f.db, [root], ["9000000002"])).to.equal(0);
+    expect(await passkeyConfirmedShare(f.db, [`0x${"cd".repeat(32)}`], ["9000000001"])).to.equal(null);
   });
 });
