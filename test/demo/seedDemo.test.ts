@@ -178,6 +178,12 @@ describe("the demo story (real gateway: seeded once, through the HTTP API and th
     // Paid as the demo is seeded, minutes after the deliveries' blocks.
     expect(premium.medianDaysToPayment).to.be.within(0, 1);
     expect(premium.intermediaries.map((row: { memberId: string }) => row.memberId)).to.include.members(COCOA_COOPERATIVES.map((c) => record.members[c.key]));
+    // Half the cocoa farmers confirmed with a passkey (a software authenticator through the gateway's verifier), a quarter through a field agent.
+    const { rows: kinds } = await running.gateway.db.query<{ kind: string; n: number }>("select kind, count(*)::int as n from payment_confirmations group by kind order by kind");
+    const passkeys = kinds.find((k) => k.kind === "passkey")!.n;
+    expect(kinds.map((k) => k.kind)).to.deep.equal(["agent-code", "passkey"]);
+    expect(passkeys).to.be.within(record.cocoa.deliveries.length * 0.4, record.cocoa.deliveries.length * 0.6);
+    expect(premium.confirmedByPasskeyBps).to.equal(Math.round((passkeys * 10_000) / record.cocoa.deliveries.length));
   });
 
   it("registers the farmer behind every delivery through the API, with consents, some name consents withdrawn, personal fields sealed", async function () {
