@@ -44,7 +44,7 @@ export type FarmerPageRoutesParameters = {
   records: RecordSealer;
   /** The public base URL (the QR code's target and the WebAuthn origin). */
   publicBase: () => string;
-  /** Receipt-code attempts per client address (default 10 a minute, 10 at once). */
+  /** Wrong receipt codes per client address (default 10 at once, then one every 6 seconds). */
   codeLimiter?: RateLimiter;
   rpName?: string;
 };
@@ -93,6 +93,7 @@ export function confirmationJson(c: PaymentConfirmation) {
 export function createFarmerPageRoutes(parameters: FarmerPageRoutesParameters): { routes: AnyRoute[]; router: express.Router } {
   const { db, records, publicBase } = parameters;
   const codeLimiter = parameters.codeLimiter ?? createRateLimiter({ capacity: 10, perSecond: 10 / 60 });
+  const blockedUntil = new Map<string, number>();
   const rp = (): RelyingParty => ({ origin: new URL(publicBase()).origin, name: parameters.rpName ?? "firstmile" });
 
   /** The farmer of the request's session. @throws 401 `no_session`. */
@@ -187,16 +188,27 @@ export function createFarmerPageRoutes(parameters: FarmerPageRoutesParameters): 
     defineRoute({
       method: "post",
       path: "/me/session",
-      summary: "the farmer's phone: open the farmer's own page with the code printed on a receipt (sets an HttpOnly session cookie for 30 minutes); rate-limited per address",
+      summary: "the farmer's phone: open the farmer's own page with the code printed on a receipt (sets an HttpOnly session cookie for 30 minutes); wrong codes are rate-limited per address",
       auth: "public",
       body: z.strictObject({ code: z.string().min(1).max(40) }),
       responses: { 204: { description: "session opened (Set-Cookie)" }, 401: { description: "wrong_code" }, 429: { description: "too many attempts" } },
       handler: async ({ body }, req, res) => {
-        const verdict = codeLimiter.take(req.ip ?? "unknown");
-        if (!verdict.allowed) throw tooManyRequests(verdict.retryAfterSeconds);
+        // Only wrong codes count: an address that ran out of attempts waits, whatever it sends.
+        const address = req.ip ?? "unknown";
+        const waitMs = (blockedUntil.get(address) ?? 0) - Date.now();
+        if (waitMs > 0) throw tooManyRequests(Math.ceil(waitMs / 1000));
         const opened = await openReceiptCode(db, body.code);
         privateHeaders(res);
-        if (!opened) throw new ApiError(401, "wrong_code", "this code opens no page: check the code on your receipt");
+        if (!opened) {
+          const verdict = codeLimiter.take(address);
+          if (!verdict.allowed) {
+            if (blockedUntil.size > 10_000) for (const [key, until] of blockedUntil) if (until < Date.now()) blockedUntil.delete(key);
+            blockedUntil.set(address, Date.now() + verdict.retryAfterSeconds * 1000);
+            throw tooManyRequests(verdict.retryAfterSeconds);
+          }
+          throw new ApiError(401, "wrong_code", "this code opens no page: check the code on your receipt");
+        }
+        blockedUntil.delete(address);
         const token = randomBytes(32).toString("base64url");
         await db.query("insert into farmer_sessions (token_hash, farmer_id, opened_with, expires_at) values ($1, $2, 'receipt-code', $3)", [
           hashToken(token),
