@@ -84,11 +84,13 @@ describe("payment receipts and the farmer's own page (HTTP)", function () {
     expect(other.status).to.equal(404);
     expect(other.body.error.code).to.equal("not_your_payment");
 
-    // Six attempts a minute from one address (this suite's limit): the rest are refused unread.
+    // Six wrong codes a minute from one address (this suite's limit; right codes do not count): the rest are refused unread.
     const verdicts: number[] = [];
     for (let i = 0; i < 6; i++) verdicts.push((await call(f, null, "POST", "/me/session", { code: "ZZZZ-ZZZZ-ZZZZ" })).status);
     expect(verdicts).to.include(429);
     expect(verdicts.slice(verdicts.indexOf(429))).to.deep.equal(verdicts.slice(verdicts.indexOf(429)).map(() => 429));
+    // Out of attempts, even the right code waits: guessing cannot go on between right answers.
+    expect((await call(f, null, "POST", "/me/session", { code: body.code })).status).to.equal(429);
   });
 
   it("records the weaker kinds for the cooperative, never as a passkey confirmation, and refuses a wrong code or missing paper with nothing written", async function () {
