@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { paymentCreateSchema } from "../../src/payments";
+import { householdFigures } from "../../src/payments/publicFigures";
 
 const payment = (change: Record<string, unknown>) => ({
   farmerId: "f_0123456789abcdef",
@@ -33,5 +34,20 @@ describe("payment rules at the boundary", function () {
     expect(issues(payment({ currency: "VND", minorUnits: 2 }))[0]).to.match(/^minorUnits: VND has 0 minor-unit digits/);
     expect(issues(payment({ currency: "IDR", minorUnits: 0 }))[0]).to.match(/^minorUnits: IDR has 2 minor-unit digits/);
     expect(issues(payment({ price: { perKg: 35_000.5, basis: "wet" } })).join()).to.match(/^price.perKg: /);
+  });
+});
+
+describe("households paid, women among them and the median days to payment", function () {
+  const DAY = 86_400;
+  const leaf = (pseudonym: string, gender: string, lot: string, days: number) => ({ pseudonym, gender, deliveryLotIds: [lot], paidAt: Date.parse("2026-05-01T00:00:00Z") / 1000 + days * DAY });
+
+  it("counts distinct households, the share of women and the median days from weigh-in to payment", function () {
+    const leaves = [leaf("a", "female", "1", 3), leaf("b", "male", "2", 2), leaf("c", "female", "3", 5), leaf("d", "unknown", "4", 3), leaf("e", "male", "5", 10), leaf("a", "female", "6", 4)];
+    expect(householdFigures(leaves, () => "2026-05-01T00:00:00Z")).to.deep.equal({ farmers: { count: 5, fewerThan5: false }, womenShareBps: 4000, medianDaysToPayment: 3.5 });
+  });
+
+  it("shows none of them over fewer than 5 households", function () {
+    const leaves = [leaf("a", "female", "1", 3), leaf("b", "male", "2", 2)];
+    expect(householdFigures(leaves, () => "2026-05-01T00:00:00Z")).to.deep.equal({ farmers: { count: null, fewerThan5: true }, womenShareBps: null, medianDaysToPayment: null });
   });
 });
