@@ -11,10 +11,12 @@ import {
   confirmationOptions,
   digestOfPayment,
   listConfirmations,
+  loginOptions,
   recordFallbackConfirmation,
   recordPasskeyConfirmation,
   registerPasskey,
   registrationOptions,
+  verifyLogin,
   type PaymentConfirmation,
   type RelyingParty,
 } from "../payments/confirmationStore";
@@ -104,6 +106,13 @@ export function createFarmerPageRoutes(parameters: FarmerPageRoutesParameters): 
       if (rows[0]) return rows[0].farmer_id;
     }
     throw new ApiError(401, "no_session", "open your page with the code on your receipt first (or your session ended after 30 minutes)");
+  };
+  /** Opens a session for the farmer: an HttpOnly cookie for /me; only the token's hash is kept. */
+  const openSession = async (req: Request, res: Response, farmerId: string, openedWith: "receipt-code" | "passkey") => {
+    const token = randomBytes(32).toString("base64url");
+    await db.query("insert into farmer_sessions (token_hash, farmer_id, opened_with, expires_at) values ($1, $2, $3, $4)", [hashToken(token), farmerId, openedWith, new Date(Date.now() + SESSION_MS)]);
+    const secure = req.secure || publicBase().startsWith("https:");
+    res.setHeader("set-cookie", `${SESSION_COOKIE}=${token}; Path=/me; HttpOnly; SameSite=Strict; Max-Age=${SESSION_MS / 1000}${secure ? "; Secure" : ""}`);
   };
   const farmerAnswer = async <T>(run: () => Promise<T>): Promise<T> =>
     paymentAnswer(async () => {
@@ -209,16 +218,37 @@ export function createFarmerPageRoutes(parameters: FarmerPageRoutesParameters): 
           throw new ApiError(401, "wrong_code", "this code opens no page: check the code on your receipt");
         }
         blockedUntil.delete(address);
-        const token = randomBytes(32).toString("base64url");
-        await db.query("insert into farmer_sessions (token_hash, farmer_id, opened_with, expires_at) values ($1, $2, 'receipt-code', $3)", [
-          hashToken(token),
-          opened.farmerId,
-          new Date(Date.now() + SESSION_MS),
-        ]);
-        const secure = req.secure || publicBase().startsWith("https:");
-        res.setHeader("set-cookie", `${SESSION_COOKIE}=${token}; Path=/me; HttpOnly; SameSite=Strict; Max-Age=${SESSION_MS / 1000}${secure ? "; Secure" : ""}`);
+        await openSession(req, res, opened.farmerId, "receipt-code");
         return { status: 204, body: null };
       },
+    }),
+
+    defineRoute({
+      method: "post",
+      path: "/me/login/options",
+      summary: "the farmer's phone: a one-use challenge to sign in with a passkey made on it before (no receipt code needed)",
+      auth: "public",
+      responses: { 200: { description: "PublicKeyCredentialRequestOptionsJSON" } },
+      handler: async (_input, _req, res) => {
+        privateHeaders(res);
+        return { status: 200, body: await loginOptions(db, rp()) };
+      },
+    }),
+
+    defineRoute({
+      method: "post",
+      path: "/me/login",
+      summary: "the farmer's phone: sign in with the passkey's assertion over a sign-in challenge (sets the session cookie)",
+      auth: "public",
+      body: z.strictObject({ response: credentialResponse }),
+      responses: { 204: { description: "session opened (Set-Cookie)" }, 403: { description: "unknown_credential" }, 409: { description: "replayed, challenge_expired" }, 422: { description: "bad_signature, unknown_challenge" } },
+      handler: async ({ body }, req, res) =>
+        farmerAnswer(async () => {
+          const farmerId = await verifyLogin(db, body.response as never, rp());
+          privateHeaders(res);
+          await openSession(req, res, farmerId, "passkey");
+          return { status: 204, body: null };
+        }),
     }),
 
     defineRoute({

@@ -112,16 +112,16 @@ function answeredChallenge(clientDataJSON: unknown): string {
   throw new ConfirmationRefusedError(422, "bad_client_data", "clientDataJSON is not a WebAuthn client data document");
 }
 
-type ChallengeRow = { challenge: string; farmer_id: string; purpose: string; statement: string | null; expired: boolean; used_at: Date | null };
+type ChallengeRow = { challenge: string; farmer_id: string | null; purpose: string; statement: string | null; expired: boolean; used_at: Date | null };
 
-async function liveChallenge(db: Queryable, challenge: string, farmerId: string, purpose: "register" | "confirm"): Promise<ChallengeRow> {
+async function liveChallenge(db: Queryable, challenge: string, farmerId: string | null, purpose: "register" | "confirm" | "login"): Promise<ChallengeRow> {
   const { rows } = await db.query<ChallengeRow>(
     "select challenge, farmer_id, purpose, statement, expires_at < now() as expired, used_at from webauthn_challenges where challenge = $1",
     [challenge],
   );
   const row = rows[0];
   if (!row || row.purpose !== purpose) throw new ConfirmationRefusedError(422, "unknown_challenge", "this answer is not for a challenge the gateway handed out: ask for a new one");
-  if (row.farmer_id !== farmerId) throw new ConfirmationRefusedError(403, "other_farmer", "this challenge was handed to another farmer");
+  if (purpose !== "login" && row.farmer_id !== farmerId) throw new ConfirmationRefusedError(403, "other_farmer", "this challenge was handed to another farmer");
   if (row.used_at !== null) throw new ConfirmationRefusedError(409, "replayed", "this challenge was answered before: an answer counts once (a replayed confirmation is refused)");
   if (row.expired) throw new ConfirmationRefusedError(409, "challenge_expired", "the challenge expired (5 minutes): ask for a new one");
   return row;
@@ -158,6 +158,48 @@ export async function registerPasskey(db: Database, farmerId: string, response: 
     ]);
   });
   return { credentialId: credential.id };
+}
+
+/** Options for signing in with a passkey alone (a returning farmer, no receipt at hand): any of the phone's passkeys for this site. */
+export async function loginOptions(db: Queryable, rp: RelyingParty): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  const challenge = randomBytes(32).toString("base64url");
+  await db.query("insert into webauthn_challenges (challenge, farmer_id, purpose, expires_at) values ($1, null, 'login', $2)", [challenge, new Date(Date.now() + CHALLENGE_MS)]);
+  return { challenge, rpId: rpIdOf(rp), timeout: CHALLENGE_MS, userVerification: "required", allowCredentials: [] };
+}
+
+/**
+ * The farmer whose passkey answered a sign-in challenge (verified, counted once).
+ * @throws {ConfirmationRefusedError} `unknown_challenge`, `replayed`, `challenge_expired`, `unknown_credential`, `bad_signature`.
+ */
+export async function verifyLogin(db: Database, response: AuthenticationResponseJSON, rp: RelyingParty): Promise<string> {
+  const challenge = answeredChallenge(response?.response?.clientDataJSON);
+  await liveChallenge(db, challenge, null, "login");
+  const { rows } = await db.query<{ credential_id: string; farmer_id: string; public_key: Buffer; counter: string }>(
+    "select credential_id, farmer_id, public_key, counter::text from farmer_passkeys where credential_id = $1",
+    [String(response.id)],
+  );
+  const key = rows[0];
+  if (!key) throw new ConfirmationRefusedError(403, "unknown_credential", "this passkey is not registered here: open your page with the code on a receipt first");
+  let newCounter: number;
+  try {
+    const verified = await verifyAuthenticationResponse({
+      response,
+      expectedChallenge: challenge,
+      expectedOrigin: rp.origin,
+      expectedRPID: rpIdOf(rp),
+      credential: { id: key.credential_id, publicKey: new Uint8Array(key.public_key), counter: Number(key.counter) },
+      requireUserVerification: true,
+    });
+    if (!verified.verified) throw new Error("not verified");
+    newCounter = verified.authenticationInfo.newCounter;
+  } catch (error) {
+    throw new ConfirmationRefusedError(422, "bad_signature", `the passkey's signature does not verify: ${(error as Error).message}`);
+  }
+  await db.transaction(async (tx) => {
+    await spend(tx, challenge);
+    await tx.query("update farmer_passkeys set counter = greatest(counter, $2) where credential_id = $1", [key.credential_id, newCounter]);
+  });
+  return key.farmer_id;
 }
 
 /** A one-use challenge binding the payment's digest and the verdict, as `navigator.credentials.get` options. */

@@ -47,6 +47,8 @@ const en = {
   passkeyNeeded: "Create a passkey first, then confirm or dispute your payments.",
   noPayments: "No payments yet.",
   kg: "kg",
+  orPasskey: "Or, on the phone where you made your passkey:",
+  signIn: "Sign in with my passkey",
   none: "none",
 } as const;
 
@@ -96,6 +98,8 @@ const id: FarmerMessages = {
   passkeyNeeded: "Buat passkey dulu, lalu konfirmasi atau sanggah pembayaran Anda.",
   noPayments: "Belum ada pembayaran.",
   kg: "kg",
+  orPasskey: "Atau, di ponsel tempat Anda membuat passkey:",
+  signIn: "Masuk dengan passkey saya",
   none: "tidak ada",
 };
 
@@ -142,6 +146,8 @@ const th: FarmerMessages = {
   passkeyNeeded: "สร้างพาสคีย์ก่อน แล้วจึงยืนยันหรือโต้แย้งการจ่ายเงิน",
   noPayments: "ยังไม่มีการจ่ายเงิน",
   kg: "กก.",
+  orPasskey: "หรือ บนโทรศัพท์ที่คุณสร้างพาสคีย์ไว้:",
+  signIn: "เข้าสู่ระบบด้วยพาสคีย์ของฉัน",
   none: "ไม่มี",
 };
 
@@ -188,6 +194,8 @@ const vi: FarmerMessages = {
   passkeyNeeded: "Hãy tạo passkey trước, rồi xác nhận hoặc khiếu nại các khoản thanh toán.",
   noPayments: "Chưa có khoản thanh toán nào.",
   kg: "kg",
+  orPasskey: "Hoặc, trên điện thoại bạn đã tạo passkey:",
+  signIn: "Đăng nhập bằng passkey của tôi",
   none: "không có",
 };
 

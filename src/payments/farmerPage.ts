@@ -96,7 +96,8 @@ export function codeEntryHtml(language: FarmerLanguage): string {
     m.page,
     `<main id="code-entry"><h1>${escapeHtml(m.page)}</h1><form id="code-form"><label for="code">${escapeHtml(m.enterCode)}</label>
 <input id="code" name="code" autocomplete="off" autocapitalize="characters" maxlength="20" required><button type="submit">${escapeHtml(m.open)}</button></form>
-<p id="message" class="bad" role="alert" hidden>${escapeHtml(m.wrongCode)}</p></main>`,
+<p id="message" class="bad" role="alert" hidden>${escapeHtml(m.wrongCode)}</p>
+<p class="note">${escapeHtml(m.orPasskey)}</p><button type="button" id="passkey-login">${escapeHtml(m.signIn)}</button></main>`,
   );
 }
 
@@ -159,6 +160,16 @@ export const FARMER_PAGE_SCRIPT = `(() => {
     const answer = await post("/me/session", { code });
     if (answer.ok) { history.replaceState(null, "", "/me"); location.reload(); } else say(null);
   };
+  const W = window.SimpleWebAuthnBrowser;
+  const login = document.getElementById("passkey-login");
+  if (login) login.addEventListener("click", async () => {
+    try {
+      const options = await post("/me/login/options");
+      const response = await W.startAuthentication({ optionsJSON: options.body });
+      const answer = await post("/me/login", { response });
+      if (answer.ok) location.reload(); else say(answer.body && answer.body.error ? answer.body.error.message : String(answer.status));
+    } catch (error) { say(String(error && error.message || error)); }
+  });
   const form = document.getElementById("code-form");
   if (form) {
     const fromLink = decodeURIComponent(location.hash.slice(1));
@@ -166,7 +177,6 @@ export const FARMER_PAGE_SCRIPT = `(() => {
     form.addEventListener("submit", (event) => { event.preventDefault(); openWith(document.getElementById("code").value); });
     return;
   }
-  const W = window.SimpleWebAuthnBrowser;
   const register = document.getElementById("register");
   if (register) register.addEventListener("click", async () => {
     try {

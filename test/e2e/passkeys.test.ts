@@ -117,6 +117,18 @@ describe("passkey confirmations of payments in Chromium (virtual authenticator)"
     expect(await confirmationRows()).to.equal(before + 1);
   });
 
+  it("lets a returning farmer sign in with the passkey alone, without a receipt at hand", async function () {
+    const { page } = sitiPhone;
+    await page.context().clearCookies();
+    await page.goto(`${f.base}/me`);
+    await page.waitForSelector("#code-entry");
+    await page.click("#passkey-login");
+    await page.waitForSelector("#farmer-page");
+    expect(await page.locator("section.payment").evaluateAll((sections) => sections.map((s) => s.id))).to.deep.equal([f.payments.siti.id]);
+    const { rows } = await f.db.query<{ opened_with: string }>("select opened_with from farmer_sessions order by created_at desc limit 1");
+    expect(rows[0]!.opened_with).to.equal("passkey");
+  });
+
   it("counts in the public share only payments whose farmer's latest passkey word is a confirmation, never the weaker kinds", async function () {
     const root = `0x${"ab".repeat(32)}`;
     await f.db.query("update payments set payout_root = $1", [root]);

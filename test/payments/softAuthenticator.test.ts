@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { checkConfirmationProof } from "../../src/payments/confirmationProof";
-import { confirmationOptions, listConfirmations, recordPasskeyConfirmation, registerPasskey, registrationOptions, ConfirmationRefusedError } from "../../src/payments/confirmationStore";
+import { confirmationOptions, listConfirmations, loginOptions, recordPasskeyConfirmation, registerPasskey, registrationOptions, verifyLogin, ConfirmationRefusedError } from "../../src/payments/confirmationStore";
 import { createSoftCredential, softAssertion, softRegistration } from "../../src/payments/softAuthenticator";
 import { openFarmerPageFixture, type FarmerPageFixture } from "./farmerPageFixture";
 
@@ -41,5 +41,16 @@ describe("passkey confirmations through the verifier (software authenticator)", 
     // Signed on another origin (a phishing page): refused.
     expect(await refusal(recordPasskeyConfirmation(f.db, records, { farmerId: siti, paymentId: f.payments.siti.id, response: softAssertion(credential, next, "http://localhost:1") as never, rp }))).to.equal("bad_signature");
     expect((await listConfirmations(f.db, records, f.payments.siti.id)).map((c) => c.verdict)).to.deep.equal(["confirmed"]);
+  });
+
+  it("signs a returning farmer in with the passkey alone, once per challenge, and never with an unknown key", async function () {
+    const rp = { origin: f.base, name: "firstmile" };
+    const somchai = f.farmers.somchai.id;
+    const credential = createSoftCredential();
+    await registerPasskey(f.db, somchai, softRegistration(credential, await registrationOptions(f.db, somchai, rp), f.base) as never, rp);
+    const answer = softAssertion(credential, await loginOptions(f.db, rp), f.base);
+    expect(await verifyLogin(f.db, answer as never, rp)).to.equal(somchai);
+    expect(await refusal(verifyLogin(f.db, answer as never, rp))).to.equal("replayed");
+    expect(await refusal(verifyLogin(f.db, softAssertion(createSoftCredential(), await loginOptions(f.db, rp), f.base) as never, rp))).to.equal("unknown_credential");
   });
 });

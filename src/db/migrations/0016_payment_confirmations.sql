@@ -35,16 +35,18 @@ create table farmer_passkeys (
 );
 create index farmer_passkeys_farmer on farmer_passkeys (farmer_id);
 
--- A WebAuthn challenge handed out once: for a registration, or for confirming or disputing one
--- payment. `used_at` is set by the answer that spends it; a second answer with it is a replay.
+-- A WebAuthn challenge handed out once: for a registration, a sign-in with a passkey (no farmer
+-- known until it is answered), or confirming or disputing one payment. `used_at` is set by the
+-- answer that spends it; a second answer with it is a replay.
 create table webauthn_challenges (
   challenge    text primary key check (length(challenge) between 16 and 128),
-  farmer_id    text not null references farmers (id),
-  purpose      text not null check (purpose in ('register', 'confirm')),
+  farmer_id    text references farmers (id),
+  purpose      text not null check (purpose in ('register', 'confirm', 'login')),
   statement    text,
   created_at   timestamptz not null default now(),
   expires_at   timestamptz not null,
-  used_at      timestamptz
+  used_at      timestamptz,
+  check ((purpose = 'login') = (farmer_id is null))
 );
 
 -- A farmer's word on a payment. `kind`: 'passkey' (a WebAuthn assertion over a challenge that
