@@ -134,7 +134,9 @@ export function receiptSvg(input: ReceiptInput, layout: ReceiptLayout): string {
     text(piece, sizes.small, width / 2, "middle");
   }
   y += sizes.normal * 1.5;
-  text(`${m("code")}: ${formatReceiptCode(input.code)}`, sizes.big, width / 2, "middle", true);
+  text(m("code"), sizes.normal, width / 2, "middle");
+  y += sizes.big * 1.3;
+  text(formatReceiptCode(input.code), sizes.big, width / 2, "middle", true);
   for (const piece of wrap(m("codeNote"), inner, sizes.small)) {
     y += sizes.small * 1.3;
     text(piece, sizes.small, width / 2, "middle");
