@@ -46,13 +46,16 @@ export const EPCIS_EVENT_NAMESPACE = "703d3b51-f67f-4a83-aadb-11244ed78df7";
  * any gateway, at any time.
  */
 export function epcisEventId(chainId: bigint | string, txHash: string, logIndex: number, lotId: string): string {
-  const namespace = Buffer.from(EPCIS_EVENT_NAMESPACE.replace(/-/g, ""), "hex");
-  const name = Buffer.from(`${chainId}/${txHash.toLowerCase()}/${logIndex}/${lotId}`, "utf8");
-  const bytes = createHash("sha1").update(namespace).update(name).digest().subarray(0, 16);
+  return `urn:uuid:${uuidV5(EPCIS_EVENT_NAMESPACE, `${chainId}/${txHash.toLowerCase()}/${logIndex}/${lotId}`)}`;
+}
+
+/** RFC 9562 version-5 (SHA-1, name-based) UUID of `name` (UTF-8) in `namespace`. */
+export function uuidV5(namespace: string, name: string): string {
+  const bytes = createHash("sha1").update(Buffer.from(namespace.replace(/-/g, ""), "hex")).update(name, "utf8").digest().subarray(0, 16);
   bytes[6] = (bytes[6]! & 0x0f) | 0x50;
   bytes[8] = (bytes[8]! & 0x3f) | 0x80;
   const hex = bytes.toString("hex");
-  return `urn:uuid:${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 /** What a class-level identifier in a query names: a lot, or a product (GTIN-14, batch). */

@@ -6,5 +6,5 @@ export { epcisEventsOf, kilograms, EpcisMappingError, BIZ_STEPS } from "./mapHis
 export type { EpcisEvent, KeyedEpcisEvent, QuantityElement } from "./mapHistory";
 export { epcisDocument, epcisQueryDocument, EPCIS_CONTEXT, EPCIS_MEDIA_TYPE } from "./document";
 export type { EpcisDocument, EpcisQueryDocument } from "./document";
-export { digitalLinkUri, encodeBatch, epcisEventId, lotUri, memberUri, parseLotIdentifier, EPCIS_EVENT_NAMESPACE } from "./identifiers";
+export { digitalLinkUri, encodeBatch, epcisEventId, uuidV5, lotUri, memberUri, parseLotIdentifier, EPCIS_EVENT_NAMESPACE } from "./identifiers";
 export type { IdentifierBase, LotIdentifier } from "./identifiers";
