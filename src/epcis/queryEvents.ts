@@ -4,6 +4,7 @@ import { BaseError } from "../errors";
 import {
   epcisRecordsOfAnchors,
   findEpcisEventAnchors,
+  fitsReadModelId,
   lotIdsOfProducts,
   OBJECT_EVENT_KINDS,
   OPERATION_KINDS,
@@ -103,7 +104,9 @@ export async function queryEpcisEvents(db: Database, base: IdentifierBase, query
     let lotIds: string[] | undefined;
     if (identifiers.length > 0) {
       const products = identifiers.flatMap((id) => (id.kind === "product" ? [{ gtin: id.gtin14, batch: id.batch }] : []));
-      lotIds = [...new Set([...identifiers.flatMap((id) => (id.kind === "lot" ? [id.lotId] : [])), ...(await lotIdsOfProducts(tx, products))])];
+      // A lot id beyond the read model's int8 names no lot.
+      const lots = identifiers.flatMap((id) => (id.kind === "lot" && fitsReadModelId(BigInt(id.lotId)) ? [id.lotId] : []));
+      lotIds = [...new Set([...lots, ...(await lotIdsOfProducts(tx, products))])];
     }
     const anchors = lotIds !== undefined && lotIds.length === 0 ? [] : await findEpcisEventAnchors(tx, { lotIds, objectKinds, operationKinds, from: query.GE_eventTime, to: query.LT_eventTime, after, limit: perPage });
     const page = anchors.slice(0, perPage);

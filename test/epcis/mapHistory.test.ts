@@ -93,8 +93,9 @@ function fixture(): EpcisRecords {
 }
 
 describe("EPCIS mapping of a lot's history (pure)", function () {
-  const events = () => epcisEventsOf(fixture(), BASE).map((keyed) => keyed.event);
-  const ofLot = (list: EpcisEvent[], lotId: string) => list.filter((e) => JSON.stringify(e).includes(`"https://gw.example/l/${lotId}"`));
+  type Loose = EpcisEvent & Record<string, any>;
+  const events = (): Loose[] => epcisEventsOf(fixture(), BASE).map((keyed) => keyed.event);
+  const ofLot = (list: Loose[], lotId: string) => list.filter((e) => JSON.stringify(e).includes(`"https://gw.example/l/${lotId}"`));
 
   it("maps a mint to ObjectEvent ADD commissioning with the delivery's kilograms, form and certifications", function () {
     const [mint] = events();
