@@ -270,7 +270,8 @@ describe("EPCIS 2.0 and GS1 Digital Link linksets on the demo story", function (
       for (const [parameters, message] of cases) {
         const answer = await query(parameters);
         expect(answer.status, JSON.stringify(parameters)).to.equal(400);
-        const said = `${answer.body.error.message} ${JSON.stringify(answer.body.error.details)}`;
+        const details = Array.isArray(answer.body.error.details) ? answer.body.error.details.map((d: { message: string }) => d.message).join("; ") : "";
+        const said = `${answer.body.error.message} ${details}`;
         expect(said, JSON.stringify(parameters)).to.match(message);
       }
       // A page token goes on with the query that handed it out, not with another.
@@ -345,6 +346,27 @@ describe("EPCIS 2.0 and GS1 Digital Link linksets on the demo story", function (
         expect(body.error.code).to.equal("compressed_link");
         expect(body.error.message).to.match(/Compressed GS1 Digital Links are not resolved here/);
       }
+    });
+  });
+
+  describe("with no gateway running", function () {
+    it("`firstmile epcis --lot <id>` reads the data dir itself and prints the same document", async function () {
+      this.timeout(60_000);
+      await running.gateway.stop();
+      const printed: string[] = [];
+      const program = new Command().exitOverride();
+      registerEpcisCommand(program, { env: running.env, cwd: dir, stdout: new Writable({ write: (chunk, _e, done) => (printed.push(String(chunk)), done()) }) });
+      await program.parseAsync(["node", "firstmile", "epcis", "--lot", demo.cocoa.deliveries[0]!]);
+      const printedDocument = JSON.parse(printed.join(""));
+      expect(validate(printedDocument), schemaErrors()).to.equal(true);
+      const served = (await exported(demo.cocoa.deliveries[0]!)).body;
+      expect(printedDocument.epcisBody).to.deep.equal(served.epcisBody);
+      const unknown = new Command().exitOverride();
+      registerEpcisCommand(unknown, { env: running.env, cwd: dir, stdout: new Writable({ write: (_c, _e, done) => done() }) });
+      let refused: unknown;
+      await unknown.parseAsync(["node", "firstmile", "epcis", "--lot", "999999999"]).catch((error: unknown) => (refused = error));
+      expect(refused).to.have.property("exitCode", 2);
+      expect(String((refused as Error).message)).to.match(/lot 999999999 is not known/);
     });
   });
 });
