@@ -216,11 +216,11 @@ export function createPassportRouter(parameters: PassportRouterParameters): Pass
   // the same limit, headers and body as through the routes above.
   const shortcut = (req: Request) => {
     if (req.method !== "GET" && req.method !== "HEAD") return null;
-    // A linkset or a link type is answered by the route, never with a kept page's HTML.
-    if (req.query.linkType !== undefined || wantsLinkset(req)) return null;
     const key = pageKey(req.url ?? "");
     const page = key === null ? null : cache.peek(key);
     if (!page?.passport) return null;
+    // A linkset or a link type is answered by the route, never with a kept page's HTML.
+    if (req.query.linkType !== undefined || wantsLinkset(req)) return null;
     return (req: Request, res: Response) => {
       if (limited(req, res)) return;
       answer(req, res, page, () => {});
