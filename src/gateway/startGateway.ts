@@ -142,7 +142,8 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
     phase("evidence store and plots");
 
     // Relayer and worker.
-    const relayer = await ensureRelayerAccount({ db, keystore, provider, chainId, registry, governor, log });
+    // Only a development node's governor creates and funds a relayer unasked; elsewhere the operator adds one.
+    const relayer = await ensureRelayerAccount({ db, keystore, provider, chainId, registry, governor: chain.developmentGovernor ? governor : null, log });
     const crash = crashHookFrom(config.testCrashAt, (point) => fs.writeSync(2, `firstmile: test crash point ${point} reached: SIGKILL\n`));
     const worker = new RelayWorker({ db, provider, rpc: jsonRpcClient(chain.url), chainId, forwarder, registry, attestationRegistry, ddsRegistry, payoutRegistry, relayer: relayer.signer, keystore, config: config.relay, logger, crash });
     await worker.start();
