@@ -23,6 +23,8 @@ const WAITING_SUITES = [
   "test/demo/seedDemo.test.ts",
   "test/e2e/consumerPage.test.ts",
   "test/e2e/browser.test.ts",
+  "test/gateway/bootstrap.test.ts",
+  "test/gateway/backupRestore.test.ts",
 ];
 
 /** Every gateway suite file (as .mocharc.json names them: test/**\/*.test.ts outside test/contracts). */

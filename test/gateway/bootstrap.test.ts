@@ -65,6 +65,7 @@ function bootstrap(this: Mocha.Suite) {
   let dir: string;
   let node: RunningAnvil;
   let kubo: FakeKubo;
+  let kuboClosed = false;
   let rpcUrl: string;
   let governor: Wallet | HDNodeWallet;
   let keyFile: string;
@@ -107,7 +108,7 @@ function bootstrap(this: Mocha.Suite) {
   after(async function () {
     await running?.gateway.stop();
     await node?.stop();
-    await kubo?.close();
+    if (!kuboClosed) await kubo?.close();
     removeTempDir(dir);
   });
 
@@ -252,5 +253,32 @@ function bootstrap(this: Mocha.Suite) {
     } finally {
       provider.destroy();
     }
+  });
+
+  it("keeps relaying lots with Kubo down: /readyz 200 degraded naming IPFS, evidence uploads 503 with a clear code", async function () {
+    const { gateway } = running!;
+    await kubo.close();
+    kuboClosed = true;
+    const ready = await client(gateway.url).get("/readyz");
+    expect(ready.status, JSON.stringify(ready.body)).to.equal(200);
+    expect(ready.body.status).to.equal("degraded");
+    expect(ready.body.degraded).to.deep.equal(["ipfs"]);
+    expect(ready.body.checks.ipfs.ok).to.equal(false);
+    expect(ready.body.checks.ipfs.detail.effect).to.contain("lot writes and reads go on");
+    expect(ready.body.checks.chain.ok).to.equal(true);
+
+    const { stdout, text } = captureStreams();
+    const program = new Command("firstmile").exitOverride();
+    registerMembersCommand(program, { env, cwd: dir, stdout });
+    await program.parseAsync(["node", "firstmile", "members", "add", "--roles", "cooperative", "--country", "TH"]);
+    const token = /API token \(shown once, store it now\): (\S+)/.exec(text().out)![1]!;
+    const upload = await fetch(`${gateway.url}/v1/evidence?type=text/csv`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/octet-stream" }, body: "plot,ha\nA,1\n" });
+    expect(upload.status).to.equal(503);
+    expect(upload.headers.get("retry-after")).to.equal("30");
+    expect(((await upload.json()) as { error: { code: string } }).error.code).to.equal("evidence_store_unavailable");
+
+    const api = client(gateway.url, token);
+    const minted = await api.settle((await api.post("/v1/lots/mint", delivery(3_000))).body.id, 60_000);
+    expect(minted.final.status, JSON.stringify(minted.final.error)).to.equal("mined");
   });
 }
