@@ -255,6 +255,26 @@ function bootstrap(this: Mocha.Suite) {
     }
   });
 
+  it("rotates the relayer: a new relayer member is used from the next start, and the old one is suspended", async function () {
+    const old = running!.gateway.relayer;
+    await running!.gateway.stop();
+    running = null;
+    const added = await firstmile(registerMembersCommand, env, dir, "members", "add", "--roles", "relayer", "--country", "MY", "--no-token");
+    const [, memberId, fresh] = /member (\d+) added[\s\S]*account (0x[0-9a-fA-F]{40}) custodial/.exec(added)!;
+    await fund(fresh!);
+    running = await startConfiguredTestGateway(path.join(dir, "data"), env);
+    expect(running.gateway.relayer.toLowerCase()).to.equal(fresh!.toLowerCase());
+    const listed = await firstmile(registerMembersCommand, env, dir, "members", "list");
+    const oldMember = new RegExp(`member (\\d+) [^\\n]*relayer[^\\n]*\\n\\s+${old}`, "i").exec(listed)?.[1];
+    expect(oldMember, listed).to.be.a("string");
+    expect(oldMember).to.not.equal(memberId);
+    await firstmile(registerMembersCommand, env, dir, "members", "suspend", oldMember!);
+    const lots = LotRegistry__factory.connect(running.gateway.chain.deployments.contracts.LotRegistry!.address, connectProvider(rpcUrl, CHAIN_ID));
+    expect(await lots.transactionAllowed(old, running.gateway.chain.deployments.contracts.Forwarder!.address, 0, 0, 0, "0x")).to.equal(false);
+    expect(await lots.transactionAllowed(fresh!, running.gateway.chain.deployments.contracts.Forwarder!.address, 0, 0, 0, "0x")).to.equal(true);
+    (lots.runner as { provider?: { destroy(): void } } | null)?.provider?.destroy();
+  });
+
   it("keeps relaying lots with Kubo down: /readyz 200 degraded naming IPFS, evidence uploads 503 with a clear code", async function () {
     const { gateway } = running!;
     await kubo.close();
