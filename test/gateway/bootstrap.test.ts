@@ -11,7 +11,7 @@ import { registerNetworkCommand } from "../../src/cli/commands/network";
 import { runVerify } from "../../src/cli/commands/verify";
 import { startAnvil, type RunningAnvil } from "../../src/chain/anvil";
 import { CONTRACT_NAMES, readDeployments } from "../../src/chain/deployments";
-import { DEVELOPMENT_ACCOUNTS } from "../../src/chain/governorKey";
+import { DEVELOPMENT_ACCOUNTS, governorSigner, parseGovernorKeySource, releaseGovernorSigner } from "../../src/chain/governorKey";
 import { connectProvider } from "../../src/chain/provider";
 import { AttestationRegistry__factory, LotRegistry__factory } from "../../typechain-types";
 import { startFakeKubo, type FakeKubo } from "../evidence/fakeKubo";
@@ -240,16 +240,49 @@ function bootstrap(this: Mocha.Suite) {
     (lots.runner as { provider?: { destroy(): void } } | null)?.provider?.destroy();
   });
 
-  it("registers a scheme through governance from the command line with the governor's key", async function () {
+  it("registers a scheme and accredits a certifier through governance from the command line with the governor's key", async function () {
     const proposed = await firstmile(registerGovernanceCommand, env, dir, "governance", "propose", "--target", "attestations", "--function", "registerScheme", "--args", '["Rainforest pilot", "1.0", 2, 2, 31536000]');
     const id = /as (0x[0-9a-f]{64}) \(transaction/.exec(proposed)?.[1];
     expect(id, proposed).to.be.a("string");
     const executed = await firstmile(registerGovernanceCommand, env, dir, "governance", "execute", id!);
     expect(executed).to.contain("executed attestations.registerScheme(Rainforest pilot, 1.0, 2, 2, 31536000)");
+    // Accrediting a certifier for it: a member added by the governor, then a proposal.
+    const certifierOut = await firstmile(registerMembersCommand, env, dir, "members", "add", "--roles", "certifier", "--country", "MY", "--no-token");
+    const certifier = /member (\d+) added/.exec(certifierOut)![1]!;
+    const until = 1_900_000_000;
+    const accredit = await firstmile(registerGovernanceCommand, env, dir, "governance", "propose", "--target", "attestations", "--function", "accredit", "--args", `[1, ${certifier}, ${until}]`);
+    const accreditId = /as (0x[0-9a-f]{64}) \(transaction/.exec(accredit)![1]!;
+    await firstmile(registerGovernanceCommand, env, dir, "governance", "execute", accreditId);
     const provider = connectProvider(rpcUrl, CHAIN_ID);
     try {
       const attestations = AttestationRegistry__factory.connect(readDeployments(deploymentsFile)!.contracts.AttestationRegistry!.address, provider);
       expect(await attestations.schemeCount()).to.equal(1n);
+      expect(await attestations.accreditedUntil(1, BigInt(certifier))).to.equal(BigInt(until));
+    } finally {
+      provider.destroy();
+    }
+  });
+
+  it("signs as a governor through an external signer (rpc:) and from an environment variable (env:)", async function () {
+    const provider = connectProvider(rpcUrl, CHAIN_ID);
+    try {
+      // An external signer holding an account of its own (anvil unlocking an address no public key signs for).
+      const external = Wallet.createRandom().address;
+      await rpc("anvil_impersonateAccount", [external]);
+      await fund(external);
+      const viaRpc = await governorSigner(parseGovernorKeySource(`rpc:${rpcUrl}#${external}`, {}, dir), provider, BigInt(CHAIN_ID));
+      expect(await viaRpc.getAddress()).to.equal(external);
+      const receipt = await (await viaRpc.sendTransaction({ to: external, value: 1n })).wait();
+      expect(receipt?.status).to.equal(1);
+      releaseGovernorSigner(viaRpc);
+      await rpc("anvil_stopImpersonatingAccount", [external]);
+      // A signer that signs for another chain is refused.
+      await rejection(governorSigner(parseGovernorKeySource(`rpc:${rpcUrl}`, {}, dir), provider, 1n)).then((error) => expect(error.message).to.contain(`signs for chain ${CHAIN_ID}, not 1`));
+
+      const viaEnv = await governorSigner(parseGovernorKeySource("env:GOV_KEY", { GOV_KEY: governor.privateKey }, dir), provider, BigInt(CHAIN_ID));
+      expect(await viaEnv.getAddress()).to.equal(governor.address);
+      // What a banner or a log would show of it: the variable's name, never the key.
+      expect(JSON.stringify(parseGovernorKeySource("env:GOV_KEY", { GOV_KEY: governor.privateKey }, dir))).to.not.contain(governor.privateKey.slice(2));
     } finally {
       provider.destroy();
     }
