@@ -36,6 +36,7 @@ export const DEVELOPMENT_CHAIN_IDS: readonly bigint[] = [31337n];
  * their keys are printed by every development tool, so anyone can sign with them.
  */
 export const DEVELOPMENT_ACCOUNTS: readonly string[] = [
+  // m/44'/60'/0'/0/0 to /9 of the public mnemonic.
   "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266",
   "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
   "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC",
@@ -45,7 +46,7 @@ export const DEVELOPMENT_ACCOUNTS: readonly string[] = [
   "0x976EA74026E726554dB657fA54763abd0C3a0aa9",
   "0x14dC79964da2C08b23698B3D3cc7Ca32193d9955",
   "0x23618e81E3f5cdF7f54C3d65f7FBc0aBf5B21E8f",
-  "0xa0Ee7A142d267C1f36714E5a8F75612F20a79720",
+  "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720",
 ];
 
 /**
