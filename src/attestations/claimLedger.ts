@@ -18,6 +18,10 @@ import type { ChainOfCustodyName } from "./schemes";
  *   `lossBps`, or above it by more than its `gainBps`, is refused.
  * - A subject carries a scheme's claim while any of its attestations for the scheme is valid (at
  *   most {@link MAX_ATTESTATIONS_PER_SUBJECT} valid at once).
+ * - A delivery minted from a plot that holds a valid attestation of an identity-preserved or
+ *   segregated plot scheme carries that claim from its mint (state `origin`), for as long as the
+ *   plot holds one; revoking a plot attestation, like a lot attestation, makes what was carried
+ *   from it be checked back to its origins.
  * - An identity-preserved or segregated claim carried to a derivation's outputs holds while every
  *   input of that derivation is backed: by a valid attestation of its own, or by a claim carried
  *   to it that is backed in turn, down to the attested origins. While nothing of the scheme was
@@ -29,7 +33,7 @@ import type { ChainOfCustodyName } from "./schemes";
  */
 
 /** `IAttestationRegistry.ClaimState`. */
-export const ClaimState = { none: 0, carried: 1, marked: 2, spent: 3, withdrawn: 4 } as const;
+export const ClaimState = { none: 0, carried: 1, marked: 2, spent: 3, withdrawn: 4, origin: 5 } as const;
 export type ClaimStateName = keyof typeof ClaimState;
 
 /** `type(uint48).max`: a carried or marked claim without expiry. */
@@ -81,6 +85,8 @@ export interface LedgerAttestation {
   scheme: number;
   /** The lot it is about, if its subject is a lot (only lot attestations follow lots). */
   lotId: bigint | undefined;
+  /** The plot commitment it is about, if its subject is a plot (deliveries minted from it may carry it). */
+  plot?: string | undefined;
   /** Unix seconds; 0 = never. */
   expiresAt: bigint;
   revoked: boolean;
@@ -138,6 +144,12 @@ const NOT_HELD: Holding = { carries: false, validUntil: 0n, family: 0n, attested
 export class ClaimLedger {
   private readonly forms = new Map<number, FormAllowances>();
   private readonly schemes = new Map<number, ChainOfCustodyName>();
+  /** The plot schemes (identity preserved or segregated) a delivery may carry from its mint, in registration order. */
+  private readonly originSchemes: number[] = [];
+  /** `${plot}/${scheme}` -> every attestation uid of the plot for the scheme. */
+  private readonly plotAttestations = new Map<string, string[]>();
+  /** lot id -> the plot a delivery holding an origin claim was minted from. */
+  private readonly lotOrigins = new Map<bigint, string>();
   private readonly lots = new Map<bigint, LedgerLot>();
   private readonly attestations = new Map<string, LedgerAttestation>();
   /** `${lotId}/${scheme}` -> every attestation uid of the lot for the scheme. */
@@ -161,12 +173,24 @@ export class ClaimLedger {
     this.forms.set(form, { ...allowances });
   }
 
-  registerScheme(scheme: number, model: ChainOfCustodyName): void {
+  /** A scheme was registered; `plots`: it applies to plot subjects (its claims may then start at a mint). */
+  registerScheme(scheme: number, model: ChainOfCustodyName, { plots = false }: { plots?: boolean } = {}): void {
     this.schemes.set(scheme, model);
+    if (plots && model !== "massBalance") this.originSchemes.push(scheme);
   }
 
-  lotMinted(lotId: bigint, member: bigint, form: number, grams: bigint): void {
+  /**
+   * A lot was minted; a delivery minted at `now` from plot `origin` carries each origin scheme's
+   * claim the plot then holds a valid attestation of (the contract's `onLotsMinted`).
+   */
+  lotMinted(lotId: bigint, member: bigint, form: number, grams: bigint, origin?: { plot: string; now: bigint }): void {
     this.lots.set(lotId, { member, form, grams, status: "active" });
+    if (!origin) return;
+    for (const scheme of this.originSchemes) {
+      if (this.plotAttestedUntil(origin.plot, scheme, origin.now) === undefined) continue;
+      this.claims.set(key(lotId, scheme), { state: "origin", validUntil: NO_EXPIRY, family: lotId, derivation: 0n, epoch: 0 });
+      this.lotOrigins.set(lotId, origin.plot.toLowerCase());
+    }
   }
 
   /**
@@ -189,6 +213,10 @@ export class ClaimLedger {
       }
       this.lotAttestations.set(key(lotId, scheme), [...uids, uid]);
     }
+    if (attestation.plot !== undefined) {
+      const plotKey = `${attestation.plot.toLowerCase()}/${scheme}`;
+      this.plotAttestations.set(plotKey, [...(this.plotAttestations.get(plotKey) ?? []), uid]);
+    }
     this.attestations.set(uid, { ...attestation, revoked: false });
   }
 
@@ -202,13 +230,14 @@ export class ClaimLedger {
     if (!attestation) throw new ClaimRuleError("AttestationRegistryUnknownAttestation", [uid]);
     if (attestation.revoked) throw new ClaimRuleError("AttestationRegistryAlreadyRevoked", [uid]);
     attestation.revoked = true;
-    const { lotId, scheme } = attestation;
-    if (lotId === undefined) return [];
+    const { lotId, scheme, plot } = attestation;
+    if (lotId === undefined && plot === undefined) return [];
     if (this.schemes.get(scheme) !== "massBalance") {
+      // A lot or plot attestation backs lots: what was carried from it is checked back from now on.
       this.revocations.set(scheme, this.epochOf(scheme) + 1);
       return [];
     }
-    return this.withdrawCredit(uid, lotId, scheme, now);
+    return lotId === undefined ? [] : this.withdrawCredit(uid, lotId, scheme, now);
   }
 
   /** A lot was offered: in transit until accepted, rejected or cancelled. */
@@ -376,6 +405,10 @@ export class ClaimLedger {
     const claim = this.claim(lotId, scheme);
     if (claim.state === "spent" || claim.state === "withdrawn") return NOT_HELD;
     if (claim.state === "marked") return { carries: true, validUntil: claim.validUntil, family: claim.family, attested: false };
+    if (claim.state === "origin") {
+      const until = this.originUntil(lotId, scheme, now);
+      if (until !== undefined) return { carries: true, validUntil: until, family: claim.family, attested: false };
+    }
     if (claim.state === "carried" && now < claim.validUntil && this.backed(claim, scheme, now)) {
       return { carries: true, validUntil: claim.validUntil, family: claim.family, attested: false };
     }
@@ -384,10 +417,26 @@ export class ClaimLedger {
     return { carries: true, validUntil, family: lotId, attested: true };
   }
 
+  /** Until when a delivery's origin plot keeps its origin claim (the latest expiry of the plot's valid attestations); undefined if none is valid. */
+  private originUntil(lotId: bigint, scheme: number, now: bigint): bigint | undefined {
+    const plot = this.lotOrigins.get(lotId);
+    return plot === undefined ? undefined : this.plotAttestedUntil(plot, scheme, now);
+  }
+
+  /** Until when `plot`'s valid attestations of `scheme` last ({@link NO_EXPIRY}: one never expires); undefined if none is valid. */
+  private plotAttestedUntil(plot: string, scheme: number, now: bigint): bigint | undefined {
+    return this.latestExpiry(this.plotAttestations.get(`${plot.toLowerCase()}/${scheme}`) ?? [], now);
+  }
+
   /** Until when the lot's own attestations keep it attested ({@link NO_EXPIRY}: one never expires); undefined if none is valid. */
   private attestedUntil(lotId: bigint, scheme: number, now: bigint): bigint | undefined {
+    return this.latestExpiry(this.lotAttestations.get(key(lotId, scheme)) ?? [], now);
+  }
+
+  /** The latest end among the valid ones of `uids` ({@link NO_EXPIRY} for one without expiry); undefined if none is valid. */
+  private latestExpiry(uids: readonly string[], now: bigint): bigint | undefined {
     let until: bigint | undefined;
-    for (const uid of this.lotAttestations.get(key(lotId, scheme)) ?? []) {
+    for (const uid of uids) {
       if (!this.isValid(uid, now)) continue;
       const expiresAt = this.attestations.get(uid)!.expiresAt;
       const end = expiresAt === 0n ? NO_EXPIRY : expiresAt;
@@ -428,6 +477,7 @@ export class ClaimLedger {
     const claim = this.claim(input, scheme);
     const carried = claim.state === "carried";
     if (carried && claim.epoch === epoch) return "self";
+    if (claim.state === "origin" && this.originUntil(input, scheme, now) !== undefined) return "self";
     if (this.attestedUntil(input, scheme, now) !== undefined) return "self";
     return carried ? claim.derivation : "none";
   }

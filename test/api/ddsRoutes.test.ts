@@ -164,6 +164,16 @@ describe("EU due diligence statements over HTTP (real gateway: anvil, PGlite, re
     expect(view.status).to.equal(200);
   });
 
+  it("mints a day's deliveries that all carry the claim in one request: the relay sizes the observer's gas by estimate", async function () {
+    // Each claimed delivery costs the attestation registry's hook about 90k gas on top of the mint.
+    const minted = await mined(coop.token, "/v1/lots/mint-with-origin-claims", {
+      deliveries: Array.from({ length: 8 }, (_, i) => delivery((i % 2 ? plots.withdrawn : plots.named).commitment, 40 + i)),
+    });
+    const ids = (minted.outputs.lotIds as string[]).map(BigInt);
+    expect(ids).to.have.length(8);
+    expect(await attestations.carriesClaims(ids, ids.map(() => eudr))).to.deep.equal(ids.map(() => true));
+  });
+
   it("answers the complete statement and its geolocation to the custodian, valid against the schema and the EU rules", async function () {
     const answer = await api(coop.token).get(`/v1/lots/${lots.clear}/dds`);
     expect(answer.status, JSON.stringify(answer.body)).to.equal(200);

@@ -3,6 +3,7 @@ import { ZeroHash } from "ethers";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { ILotRegistry } from "../../typechain-types";
+import { ClaimLedger, ClaimState as TwinClaimState } from "../../src/attestations/claimLedger";
 import { Form, delivery, digest, handOver, logsOf, mintLots, output, receiptOf } from "./fixtures";
 import {
   ClaimState,
@@ -210,6 +211,67 @@ describe("AttestationRegistry: the EUDR claim from an origin plot", function () 
       // The split part's claim was carried from the delivery's origin claim, backed again by the
       // plot's new attestation (a revocation issued in error, corrected).
       expect(await carries(network, [beforeDerived])).to.deep.equal([true]);
+    });
+  });
+
+  describe("the TypeScript twin (ClaimLedger)", function () {
+    it("answers what the contract answers for origin claims through mint, split, merge, transform, revocation and a new attestation", async function () {
+      const network = await loadFixture(attestationFixture);
+      const twin = new ClaimLedger();
+      twin.registerScheme(Number(EUDR), "segregated", { plots: true });
+      const now = async () => BigInt(await time.latest());
+      const member = 1n;
+      const uids = new Map<string, string>();
+      const attest = async (origin: string) => {
+        const uid = await attestPlot(network, origin);
+        twin.attested(uid, { scheme: Number(EUDR), lotId: undefined, plot: origin, expiresAt: 0n }, await now());
+        uids.set(origin, uid);
+      };
+      const revoke = async (origin: string) => {
+        await network.attestations.connect(network.certifier).revoke(uids.get(origin)!, 2);
+        twin.revoked(uids.get(origin)!, await now());
+      };
+      const mint = async (deliveries: ILotRegistry.DeliveryStruct[]) => {
+        const { lotIds } = await mintObserved(network, deliveries);
+        const at = await now();
+        lotIds.forEach((lotId, i) => twin.lotMinted(lotId, member, Form.wetBeans, BigInt(deliveries[i]!.grams), { plot: String(deliveries[i]!.origin), now: at }));
+        return lotIds;
+      };
+      const derive = async (inputs: bigint[], make: () => Promise<bigint[] | bigint>, outputs: Array<{ form: number; grams: bigint }>) => {
+        const made = await make();
+        const ids = Array.isArray(made) ? made : [made];
+        twin.lotsDerived(member, inputs, ids[0]!, outputs, await now());
+        return ids;
+      };
+      const lots: bigint[] = [];
+      const compare = async (when: string) => {
+        const at = await now();
+        const chain = await carries(network, lots);
+        const ours = lots.map((lotId) => twin.carriesClaim(lotId, Number(EUDR), at));
+        expect(ours, `carriesClaim ${when}`).to.deep.equal(chain);
+        for (const lotId of lots) {
+          const claim = await network.attestations.getLotClaim(lotId, EUDR);
+          expect(TwinClaimState[twin.claim(lotId, Number(EUDR)).state], `lot ${lotId} state ${when}`).to.equal(Number(claim.state));
+        }
+      };
+
+      const [clear, other, loss, unchecked] = [plot("clear"), plot("other"), plot("loss found later"), plot("unchecked")];
+      await attest(clear);
+      await attest(other);
+      await attest(loss);
+      const minted = await mint([fromPlot(Form.wetBeans, 6_000n, clear), fromPlot(Form.wetBeans, 3_000n, other), fromPlot(Form.wetBeans, 2_000n, loss), fromPlot(Form.wetBeans, 1_000n, unchecked)]);
+      lots.push(...minted);
+      await compare("after the mint");
+      const parts = await derive([minted[0]!], () => split(network, network.coopPhone1, minted[0]!, [4_000n, 2_000n]), [{ form: Form.wetBeans, grams: 4_000n }, { form: Form.wetBeans, grams: 2_000n }]);
+      const clean = await derive([parts[0]!, minted[1]!], () => merge(network, network.coopPhone1, [parts[0]!, minted[1]!]), [{ form: Form.wetBeans, grams: 7_000n }]);
+      const mixed = await derive([parts[1]!, minted[3]!], () => merge(network, network.coopPhone1, [parts[1]!, minted[3]!]), [{ form: Form.wetBeans, grams: 3_000n }]);
+      const withLoss = await derive([minted[2]!], () => transform(network, network.coopPhone1, [minted[2]!], Form.dryBeans, 800n), [{ form: Form.dryBeans, grams: 800n }]);
+      lots.push(...parts, ...clean, ...mixed, ...withLoss);
+      await compare("after split, merges and a transform");
+      await revoke(loss);
+      await compare("after the loss plot's attestation is revoked");
+      await attest(loss);
+      await compare("after the plot is attested again");
     });
   });
 });

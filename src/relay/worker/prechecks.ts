@@ -1,7 +1,7 @@
 import type { Interface } from "ethers";
 import { lotRegistryInterface } from "../../chain/contracts";
 import { Role } from "../../membership/roles";
-import { deliveriesOf } from "../lotCalls";
+import { deliveriesOf, isPlainMintKind } from "../lotCalls";
 import { hasEarlierLiveRequest, type RelayErrorRecord, type RelayRequest } from "../outbox";
 import { mintGasFor, requestGasFor, simulateCall, type SimulateCallReturnType } from "../simulateCall";
 import { DEFER_MS, revertRecord } from "./calls";
@@ -56,6 +56,9 @@ export async function acceptableCalls(context: WorkerContext, candidates: Candid
  */
 async function mintRulesHold(context: WorkerContext, candidate: Candidate, cooperative: Map<string, Promise<boolean>>): Promise<boolean> {
   if (candidate.deliveries === undefined) return false;
+  // An observed mint also runs the attestation registry's hook (an origin claim per delivery and
+  // scheme): its gas is not a plain mint's, so it is estimated.
+  if (!candidate.rows.every((row) => isPlainMintKind(row.request.kind))) return false;
   const forms = new Set(candidate.rows.flatMap((row) => (deliveriesOf(row.request.kind, row.request.payload) ?? []).map((delivery) => delivery.form)));
   let mayMint = cooperative.get(candidate.from);
   if (!mayMint) {
@@ -87,7 +90,7 @@ function simulate(context: WorkerContext, candidate: Candidate): Promise<Simulat
     from: candidate.from,
     to: candidate.to,
     data: candidate.data,
-    mode: candidate.deliveries === undefined ? "estimate" : "call",
+    mode: candidate.deliveries !== undefined && candidate.rows.every((row) => isPlainMintKind(row.request.kind)) ? "call" : "estimate",
   });
 }
 
