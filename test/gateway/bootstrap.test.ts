@@ -161,6 +161,15 @@ function bootstrap(this: Mocha.Suite) {
       provider.destroy();
     }
     expect(printed).to.contain(`permissions-accounts-contract-address at the LotRegistry ${deployments.contracts.LotRegistry!.address}`);
+
+    // A second run deploys nothing; a record of another chain is never overwritten.
+    const nonce = await rpc("eth_getTransactionCount", [governor.address, "latest"]);
+    await firstmile(registerNetworkCommand, {}, dir, "network", "deploy", "--rpc", rpcUrl, "--governor", `file:${keyFile}`, "--out", deploymentsFile);
+    expect(await rpc("eth_getTransactionCount", [governor.address, "latest"])).to.equal(nonce);
+    const other = path.join(dir, "other-chain.json");
+    fs.writeFileSync(other, JSON.stringify({ network: "x", chainId: 7, contracts: {} }));
+    const refused = await rejection(firstmile(registerNetworkCommand, {}, dir, "network", "deploy", "--rpc", rpcUrl, "--governor", `file:${keyFile}`, "--out", other));
+    expect(refused.message).to.contain("records chain 7, not chain 424242");
   });
 
   it("produces the same contracts and the same file shape as the embedded deploy, and the Besu config names the deployed lot registry", async function () {

@@ -98,6 +98,12 @@ export async function deployNetwork(io: NetworkCommandIo, options: DeployOptions
     if (options.chainId !== undefined && BigInt(positive(options.chainId, "--chain-id")) !== chainId) {
       throw new Error(`network deploy: the node is chain ${chainId}, not ${options.chainId}`);
     }
+    // A record of another chain is never overwritten: it names a network's contracts.
+    const { readDeployments } = require("../../chain/deployments") as typeof import("../../chain/deployments");
+    const existing = readDeployments(file);
+    if (existing && BigInt(existing.chainId) !== chainId) {
+      throw new Error(`network deploy: ${file} records chain ${existing.chainId}, not chain ${chainId}; choose another --out`);
+    }
     signer = await governorSigner(source, provider, chainId);
     log(`deploying to chain ${chainId} as ${await signer.getAddress()}`);
     const deployments = await deployAll({
