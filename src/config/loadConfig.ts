@@ -108,7 +108,9 @@ export function loadConfig(parameters: LoadConfigParameters): LoadConfigReturnTy
   const governorKey = values.get("FIRSTMILE_GOVERNOR_KEY") as string | undefined;
   if (governorKey !== undefined) {
     try {
-      config.governorKey = parseGovernorKeySource(governorKey, env, cwd);
+      // A relative `file:` path resolves as every path does: against the config file's folder when it came from there.
+      const base = sources.FIRSTMILE_GOVERNOR_KEY === "file" && config.configFile ? path.dirname(config.configFile) : cwd;
+      config.governorKey = parseGovernorKeySource(governorKey, env, base);
     } catch (error) {
       issues.push({ key: "FIRSTMILE_GOVERNOR_KEY", source: sources.FIRSTMILE_GOVERNOR_KEY ?? "env", message: (error as Error).message });
     }

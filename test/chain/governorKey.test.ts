@@ -67,6 +67,9 @@ describe("governor key sources (env:, file:, rpc:)", function () {
     expect(banner).to.contain("governor  env:GOV");
     expect(banner).to.not.contain(key.privateKey.slice(2));
     expect(() => loadConfig({ env: { FIRSTMILE_GOVERNOR_KEY: "env:GOV" }, cwd: dir, readFile: () => null })).to.throw(ConfigError, "GOV named by the governor key source is not set");
+    // From a config file, a relative file: path is the file's neighbour.
+    const fromFile = loadConfig({ env: { FIRSTMILE_CONFIG: "/etc/firstmile/config.json" }, cwd: dir, readFile: () => JSON.stringify({ governor: { key: "file:governor.key" } }) });
+    expect(fromFile.governorKey).to.deep.equal({ kind: "file", file: "/etc/firstmile/governor.key" });
     expect(() => loadConfig({ env: { FIRSTMILE_GOVERNOR_KEY: key.privateKey }, cwd: dir, readFile: () => null })).to.throw(ConfigError, "expected env:NAME, file:/path or rpc:<url>");
   });
 });
