@@ -54,11 +54,18 @@ export async function connectChain(config: Config, log: (line: string) => void =
     ({ provider, deployments, governor } = chain);
     url = chain.node.url;
     stop = () => chain.stop();
-    try {
-      if (config.governorKey) governor = await governorSigner(config.governorKey, provider, BigInt(chainId));
-    } catch (error) {
-      await stop();
-      throw error;
+    if (config.governorKey) {
+      try {
+        governor = await governorSigner(config.governorKey, provider, BigInt(chainId));
+      } catch (error) {
+        await stop();
+        throw error;
+      }
+      const stopChain = stop;
+      stop = async () => {
+        releaseGovernorSigner(governor);
+        await stopChain();
+      };
     }
     return finish(config.paths.deploymentsFile);
   }

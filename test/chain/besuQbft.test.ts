@@ -100,6 +100,7 @@ describe("Besu QBFT network generator (deploy/networks/besu-qbft)", function () 
       expect(service.image, name).to.not.match(/:latest$/);
       expect(Object.values(IMAGES)).to.include(service.image);
     }
+    expect((compose.services["gateway-exporter"] as unknown as { volumes: string[] }).volumes).to.include("${FIRSTMILE_SOURCE:?set FIRSTMILE_SOURCE to the firstmile checkout}:/app:ro");
     expect(compose.services["gateway-exporter"]!.environment).to.include({ FIRSTMILE_PROFILE: "production", FIRSTMILE_RPC_URL: "http://rpc-exporter:8545", FIRSTMILE_KUBO_URL: "http://kubo-exporter:5001", FIRSTMILE_CHAIN_ID: "424242" });
   });
 

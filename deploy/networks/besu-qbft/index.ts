@@ -239,7 +239,8 @@ export function composeYaml(validatorCount: number, organisations: readonly stri
       "      - source: " + `keystore-key-${org}`,
       "        target: keystore-key",
       "    volumes:",
-      "      - ../../..:/app:ro",
+      // The firstmile checkout, built (npm ci && npx hardhat compile): wherever the operator keeps it.
+      "      - ${FIRSTMILE_SOURCE:?set FIRSTMILE_SOURCE to the firstmile checkout}:/app:ro",
       "      - ./deployments.json:/config/deployments.json:ro",
       `      - gateway-${org}-data:/data`,
       "    ports:",
