@@ -3,6 +3,7 @@ import path from "node:path";
 import { expect } from "chai";
 import { HDNodeWallet, JsonRpcProvider, Mnemonic, Wallet } from "ethers";
 import { DEVELOPMENT_ACCOUNTS, GovernorKeyError, describeGovernorKeySource, governorSigner, parseGovernorKeySource, refuseDevelopmentAccount } from "../../src/chain/governorKey";
+import { deploymentsFileOf } from "../../src/cli/commands/network";
 import { ConfigError, describeConfig, loadConfig } from "../../src/config";
 import { makeTempDir, removeTempDir } from "../helpers/tmp";
 
@@ -71,5 +72,14 @@ describe("governor key sources (env:, file:, rpc:)", function () {
     const fromFile = loadConfig({ env: { FIRSTMILE_CONFIG: "/etc/firstmile/config.json" }, cwd: dir, readFile: () => JSON.stringify({ governor: { key: "file:governor.key" } }) });
     expect(fromFile.governorKey).to.deep.equal({ kind: "file", file: "/etc/firstmile/governor.key" });
     expect(() => loadConfig({ env: { FIRSTMILE_GOVERNOR_KEY: key.privateKey }, cwd: dir, readFile: () => null })).to.throw(ConfigError, "expected env:NAME, file:/path or rpc:<url>");
+  });
+
+  it("network deploy writes the deployments file where a production gateway on the same settings reads it", function () {
+    const production = { FIRSTMILE_PROFILE: "production", FIRSTMILE_RPC_URL: "http://127.0.0.1:9", FIRSTMILE_DATABASE_URL: "postgres://x@127.0.0.1/x", FIRSTMILE_KUBO_URL: "http://127.0.0.1:5001", FIRSTMILE_KEYSTORE_PASSPHRASE: "a long enough passphrase" };
+    for (const env of [{ FIRSTMILE_DATA_DIR: "ops/data" }, { FIRSTMILE_DEPLOYMENTS_FILE: "ops/deployments.json" }, {}]) {
+      const config = loadConfig({ env: { ...production, ...env }, cwd: dir, readFile: () => null });
+      expect(deploymentsFileOf({ env, cwd: dir }, {})).to.equal(config.paths.deploymentsFile);
+    }
+    expect(deploymentsFileOf({ env: {}, cwd: dir }, { out: "x.json" })).to.equal(path.join(dir, "x.json"));
   });
 });

@@ -89,8 +89,7 @@ export async function deployNetwork(io: NetworkCommandIo, options: DeployOptions
   const sourceText = options.governor ?? io.env.FIRSTMILE_GOVERNOR_KEY;
   if (!sourceText) throw new Error("network deploy: name the first governor's key with --governor env:NAME|file:/path|rpc:<url> (or FIRSTMILE_GOVERNOR_KEY)");
   const source = parseGovernorKeySource(sourceText, io.env, io.cwd);
-  const dataDir = path.resolve(io.cwd, options.dataDir ?? io.env.FIRSTMILE_DATA_DIR ?? DEFAULTS.dataDir);
-  const file = path.resolve(io.cwd, options.out ?? io.env.FIRSTMILE_DEPLOYMENTS_FILE ?? dataPaths(dataDir, "production").deploymentsFile);
+  const file = deploymentsFileOf(io, options);
   const provider = connectProvider(options.rpc);
   let signer: Awaited<ReturnType<typeof governorSigner>> | null = null;
   try {
@@ -119,6 +118,15 @@ export async function deployNetwork(io: NetworkCommandIo, options: DeployOptions
     releaseGovernorSigner(signer);
     provider.destroy();
   }
+}
+
+/**
+ * Where `network deploy` writes: `--out`, else FIRSTMILE_DEPLOYMENTS_FILE, else the production
+ * profile's default under the data dir: the file a production gateway on that data dir reads.
+ */
+export function deploymentsFileOf(io: Pick<NetworkCommandIo, "env" | "cwd">, options: { out?: string | undefined; dataDir?: string | undefined }): string {
+  const dataDir = path.resolve(io.cwd, options.dataDir ?? io.env.FIRSTMILE_DATA_DIR ?? DEFAULTS.dataDir);
+  return path.resolve(io.cwd, options.out ?? io.env.FIRSTMILE_DEPLOYMENTS_FILE ?? dataPaths(dataDir, "production").deploymentsFile);
 }
 
 function positive(text: string, flag: string): number {
