@@ -23,6 +23,9 @@ const WAITING_SUITES = [
   "test/demo/seedDemo.test.ts",
   "test/e2e/consumerPage.test.ts",
   "test/e2e/browser.test.ts",
+  // Reads the demo story: in the process that seeds it once for the two suites above.
+  "test/epcis/epcisGateway.test.ts",
+  // Production from zero and backup/restore: they wait on blocks and gateway starts.
   "test/gateway/bootstrap.test.ts",
   "test/gateway/backupRestore.test.ts",
 ];

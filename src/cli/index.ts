@@ -19,6 +19,7 @@ const COMMANDS: Record<string, () => Register> = {
   import: () => (require("./commands/import") as typeof import("./commands/import")).registerImportCommand,
   eudr: () => (require("./commands/eudr") as typeof import("./commands/eudr")).registerEudrCommand,
   network: () => (require("./commands/network") as typeof import("./commands/network")).registerNetworkCommand,
+  epcis: () => (require("./commands/epcis") as typeof import("./commands/epcis")).registerEpcisCommand,
   dds: () => (require("./commands/dds") as typeof import("./commands/dds")).registerDdsCommand,
 };
 

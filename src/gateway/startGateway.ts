@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import type { JsonRpcProvider, Signer } from "ethers";
 import pino, { type Logger } from "pino";
-import { createApp, createRateLimiter, createReadRoutes, createTokenCache, type TokenCache } from "../api";
+import { createApp, createEpcisRoutes, createRateLimiter, createReadRoutes, createTokenCache, type TokenCache } from "../api";
 import { createAttestationRoutes } from "../api/attestationRoutes";
 import { createIpfsGatewayRouter } from "../api/ipfsGatewayRouter";
 import { createEvidenceRoutes } from "../api/evidenceRoutes";
@@ -187,6 +187,7 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
       cache: pages,
       limiter: createRateLimiter({ capacity: config.rateLimits.pagesPerIp * 10, perSecond: config.rateLimits.pagesPerIp }),
       onError: (error) => logger.error({ err: error }, "lot page failed"),
+      publicBase,
     });
     const app = createApp({
       db,
@@ -195,6 +196,7 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
         ...createRelayRoutes({ db, writer, keystore, provider, chainId, forwarder, registry, targets, maxAttempts: config.relay.maxAttempts, crash, capacity }),
         ...(attestationRegistry ? createAttestationRoutes({ writer, keystore, maxAttempts: config.relay.maxAttempts, crash }) : []),
         ...createReadRoutes({ db }),
+        ...createEpcisRoutes({ db, chainId, publicBase }),
         ...createEvidenceRoutes({ db, store: evidence }),
         ...createOriginRoutes({ db, provider, registry, publicBase, plots, capacity }),
         ...createImportRoutes({ context: imports, requireCooperative: cooperativeGuard(registry, provider, "import farmers, plots and deliveries") }),

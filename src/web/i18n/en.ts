@@ -140,6 +140,7 @@ export const en = {
   badBatch: "The batch {batch} is not a valid GS1 batch/lot number.",
   unknownProduct: "No product with code {gtin} and batch {batch} is registered here.",
   badLink: "This address is not a valid product link.",
+  compressedLink: "Compressed GS1 Digital Links are not resolved here: use the uncompressed link, /01/ followed by the GTIN, then /10/ and the batch.",
   tooLarge: "This lot was made from too many lots to show on one page.",
   errorTitle: "Something went wrong",
   errorBody: "The page could not be built. Try again in a moment.",

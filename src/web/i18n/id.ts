@@ -138,6 +138,7 @@ export const id: Messages = {
   badBatch: "Batch {batch} bukan nomor batch/lot GS1 yang sah.",
   unknownProduct: "Tidak ada produk dengan kode {gtin} dan batch {batch} yang terdaftar di sini.",
   badLink: "Alamat ini bukan tautan produk yang sah.",
+  compressedLink: "Tautan GS1 Digital Link terkompresi tidak dilayani di sini: gunakan tautan tanpa kompresi, /01/ diikuti GTIN, lalu /10/ dan nomor batch.",
   tooLarge: "Lot ini dibuat dari terlalu banyak lot untuk ditampilkan di satu halaman.",
   errorTitle: "Terjadi kesalahan",
   errorBody: "Halaman tidak dapat dibuat. Coba lagi sebentar lagi.",

@@ -138,6 +138,7 @@ export const vi: Messages = {
   badBatch: "Số lô sản xuất {batch} không phải là số lô GS1 hợp lệ.",
   unknownProduct: "Không có sản phẩm mã {gtin} lô {batch} được đăng ký ở đây.",
   badLink: "Địa chỉ này không phải là liên kết sản phẩm hợp lệ.",
+  compressedLink: "Liên kết GS1 Digital Link dạng nén không được hỗ trợ ở đây: hãy dùng liên kết không nén, /01/ theo sau là GTIN, rồi /10/ và số lô.",
   tooLarge: "Lô này được tạo từ quá nhiều lô để hiển thị trên một trang.",
   errorTitle: "Đã xảy ra lỗi",
   errorBody: "Không thể tạo trang. Vui lòng thử lại sau giây lát.",
