@@ -3,6 +3,7 @@ import path from "node:path";
 import { PassThrough } from "node:stream";
 import { expect } from "chai";
 import { Command } from "commander";
+import pg from "pg";
 import { Wallet, ZeroAddress, parseEther, toBeHex, type HDNodeWallet } from "ethers";
 import { writeBesuNetwork } from "../../deploy/networks/besu-qbft";
 import { registerGovernanceCommand } from "../../src/cli/commands/governance";
@@ -18,7 +19,7 @@ import { startFakeKubo, type FakeKubo } from "../evidence/fakeKubo";
 import { captureStreams } from "../helpers/capture";
 import { copyChainTemplateTo } from "../helpers/chainTemplate";
 import { newDatabaseName, sharedPostgres } from "../helpers/engines";
-import { findPostgresBinaries } from "../helpers/postgres";
+import { findPostgresBinaries, type PostgresServer } from "../helpers/postgres";
 import { freePort } from "../helpers/ports";
 import { rejection } from "../helpers/rejection";
 import { TEST_NODE } from "../helpers/testNode";
@@ -49,6 +50,33 @@ if (POSTGRES_BIN) {
   });
 } else {
   console.warn("\n!!! PostgreSQL binaries not found: the production bootstrap test is left out; under CI=true this is a failure.\n");
+}
+
+/**
+ * A database for one gateway, made as docs/production.md says: a login role that is no superuser,
+ * a database it owns with nothing granted to PUBLIC, and the public schema handed to it. Answers
+ * the URL the gateway uses, as that role.
+ */
+async function createGatewayDatabase(server: PostgresServer, name: string): Promise<string> {
+  const role = `${name}_role`;
+  const admin = new pg.Client({ connectionString: server.url });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE ROLE ${role} LOGIN PASSWORD 'not-checked-by-trust-auth'`);
+    await admin.query(`CREATE DATABASE ${name} OWNER ${role} ENCODING 'UTF8' TEMPLATE template0`);
+    await admin.query(`REVOKE ALL ON DATABASE ${name} FROM PUBLIC`);
+  } finally {
+    await admin.end();
+  }
+  const inside = new pg.Client({ connectionString: server.urlFor(name) });
+  await inside.connect();
+  try {
+    await inside.query("REVOKE ALL ON SCHEMA public FROM PUBLIC");
+    await inside.query(`ALTER SCHEMA public OWNER TO ${role}`);
+  } finally {
+    await inside.end();
+  }
+  return server.urlFor(name).replace("postgres://app@", `postgres://${role}@`);
 }
 
 /** Runs `firstmile <args>` in-process with `register`'s command and returns what it printed. */
@@ -96,7 +124,7 @@ function bootstrap(this: Mocha.Suite) {
       FIRSTMILE_DATA_DIR: path.join(dir, "data"),
       FIRSTMILE_RPC_URL: rpcUrl,
       FIRSTMILE_CHAIN_ID: String(CHAIN_ID),
-      FIRSTMILE_DATABASE_URL: await server.createDatabase(newDatabaseName("bootstrap")),
+      FIRSTMILE_DATABASE_URL: await createGatewayDatabase(server, newDatabaseName("bootstrap")),
       FIRSTMILE_KUBO_URL: kubo.url,
       FIRSTMILE_DEPLOYMENTS_FILE: deploymentsFile,
       FIRSTMILE_KEYSTORE_KEY_FILE: keystoreKey,
@@ -223,6 +251,9 @@ function bootstrap(this: Mocha.Suite) {
     running = await startConfiguredTestGateway(path.join(dir, "data"), env);
     const { gateway } = running;
     expect(gateway.relayer.toLowerCase()).to.equal(relayer!.toLowerCase());
+    // The gateway runs as the documented role: no superuser, owner of its schema only.
+    const { rows: roles } = await gateway.db.query<{ rolsuper: boolean; rolcreatedb: boolean }>("select rolsuper, rolcreatedb from pg_roles where rolname = current_user");
+    expect(roles[0]).to.deep.equal({ rolsuper: false, rolcreatedb: false });
     expect(gateway.chain.chainId).to.equal(BigInt(CHAIN_ID));
     // The second member through the running gateway's control socket, signed by the same key.
     const processor = await addMemberThroughGateway(gateway, { roles: ["processor"], country: "ID" });
