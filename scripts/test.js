@@ -27,6 +27,9 @@ const WAITING_SUITES = [
   "test/epcis/epcisGateway.test.ts",
   // A browser and its virtual authenticator, on its own small fixture.
   "test/e2e/passkeys.test.ts",
+  // Production from zero and backup/restore: they wait on blocks and gateway starts.
+  "test/gateway/bootstrap.test.ts",
+  "test/gateway/backupRestore.test.ts",
 ];
 
 /** Every gateway suite file (as .mocharc.json names them: test/**\/*.test.ts outside test/contracts). */

@@ -143,7 +143,8 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
     phase("evidence store and plots");
 
     // Relayer and worker.
-    const relayer = await ensureRelayerAccount({ db, keystore, provider, chainId, registry, governor, log });
+    // Only a development node's governor creates and funds a relayer unasked; elsewhere the operator adds one.
+    const relayer = await ensureRelayerAccount({ db, keystore, provider, chainId, registry, governor: chain.developmentGovernor ? governor : null, log });
     const crash = crashHookFrom(config.testCrashAt, (point) => fs.writeSync(2, `firstmile: test crash point ${point} reached: SIGKILL\n`));
     const worker = new RelayWorker({ db, provider, rpc: jsonRpcClient(chain.url), chainId, forwarder, registry, attestationRegistry, ddsRegistry, payoutRegistry, relayer: relayer.signer, keystore, config: config.relay, logger, crash });
     await worker.start();
@@ -218,7 +219,9 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
         // The public lot page (after the QR routes: it answers any other path under /l and /01).
         { path: "/", router: passportRouter },
       ],
-      readiness: { ...readinessChecks({ provider, db, evidence, worker, writer }), indexer: () => indexer.readiness() },
+      readiness: { ...readinessChecks({ provider, db, worker, writer }), indexer: () => indexer.readiness() },
+      // Without IPFS the gateway still records and reads lots; only evidence waits (docs/evidence.md).
+      degradable: { ipfs: ipfsCheck(evidence) },
       errorMappers: [relayErrorMapper],
       tokenCache,
       trustedProxies: config.trustedProxies,
@@ -282,25 +285,33 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
   }
 }
 
-/** `/readyz`: chain, SQL and IPFS reachable; the relay backlog reported. */
-function readinessChecks({ provider, db, evidence, worker, writer }: { provider: JsonRpcProvider; db: Database; evidence: EvidenceStore; worker: RelayWorker; writer: OutboxWriter }) {
-  const within = <T>(promise: Promise<T>, ms = 2_000) =>
-    Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms).unref())]);
+const within = <T>(promise: Promise<T>, ms = 2_000) =>
+  Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms).unref())]);
+
+/** `/readyz`: chain and SQL reachable; the relay backlog reported. */
+function readinessChecks({ provider, db, worker, writer }: { provider: JsonRpcProvider; db: Database; worker: RelayWorker; writer: OutboxWriter }) {
   return {
     chain: async () => ({ ok: true, detail: { block: await within(provider.getBlockNumber()) } }),
     sql: async () => {
       await within(db.query("select 1"));
       return { ok: true };
     },
-    ipfs: async () => {
-      // Any answer (held or not) means the store is reachable; the empty raw block's CID.
-      await within(evidence.has("bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"));
-      return { ok: true, detail: { kind: evidence.kind } };
-    },
     relay: async () => ({
       ok: true,
       detail: { backlog: await within(countRelayBacklog(db)), inflightTransactions: worker.inflightTransactions, worker: worker.stats, intake: writer.stats },
     }),
+  };
+}
+
+/** `/readyz`'s IPFS check: any answer (held or not) means the store is reachable; the empty raw block's CID. */
+function ipfsCheck(evidence: EvidenceStore) {
+  return async () => {
+    try {
+      await within(evidence.has("bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"));
+    } catch (error) {
+      return { ok: false, detail: { kind: evidence.kind, error: (error as Error).message, effect: "evidence uploads and reads answer 503 evidence_store_unavailable; lot writes and reads go on" } };
+    }
+    return { ok: true, detail: { kind: evidence.kind } };
   };
 }
 
