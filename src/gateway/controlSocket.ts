@@ -9,6 +9,7 @@ import type { Keystore } from "../chain/keystore/keystore";
 import type { Database } from "../db/database";
 import { Role, type RoleName } from "../membership/roles";
 import { readLabelLots } from "../web/labelLots";
+import { exportLotEpcis } from "../epcis";
 import { IMPORT_KINDS, runImport, type ImportContext, type ImportKind } from "../imports";
 import { EudrInputError, runEudrCheck, type EudrCheckContext } from "../eudr";
 import { readEudrCheckJob } from "../eudr/checkJob";
@@ -93,6 +94,15 @@ export async function startControlSocket(parameters: {
     }
     return { publicUrl: parameters.publicUrl ?? null, ...(await readLabelLots(admin.db, lots)) };
   }));
+  // `firstmile epcis`: a lot's history as an EPCIS 2.0 document (404 for an unknown lot).
+  app.get("/epcis", (req, res, next) => {
+    const lot = String(req.query.lot ?? "");
+    if (!/^[1-9]\d{0,18}$/.test(lot)) return next(new z.ZodError([{ code: "custom", path: ["lot"], message: "a lot id", input: req.query.lot }]));
+    exportLotEpcis({ db: admin.db, lotId: BigInt(lot), publicBase: (parameters.publicUrl ?? "").replace(/\/+$/, ""), chainId: admin.chainId }).then(
+      (document) => (document ? res.json(document) : res.status(404).json({ error: { code: "not_found", message: `lot ${lot} not found` } })),
+      next,
+    );
+  });
   // `firstmile dds`: the statement and geolocation of a lot, with this gateway's plots and keystore.
   app.get("/dds", (req, res, next) => {
     const query = ddsRequest.safeParse(req.query);
