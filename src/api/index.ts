@@ -10,3 +10,5 @@ export { createTokenCache, issueApiToken, memberForToken, revokeApiTokens } from
 export type { TokenCache } from "./apiTokens";
 export { createReadRoutes } from "./readRoutes";
 export type { CreateReadRoutesParameters } from "./readRoutes";
+export { createEpcisRoutes } from "./epcisRoutes";
+export type { CreateEpcisRoutesParameters } from "./epcisRoutes";

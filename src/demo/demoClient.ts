@@ -28,11 +28,23 @@ export class DemoMemberClient {
     let response: Response;
     // The demo's members all call from one address: past the per-IP limit, wait as told and retry.
     for (let attempt = 0; ; attempt++) {
-      response = await fetch(`${this.base}${path}`, {
+      const sent = fetch(`${this.base}${path}`, {
         method,
-        headers: { authorization: `Bearer ${this.token}`, ...(body === undefined || body instanceof Uint8Array ? {} : { "content-type": "application/json" }), ...headers },
-        body: body === undefined ? undefined : body instanceof Uint8Array ? Buffer.from(body) : JSON.stringify(body),
+        // A FormData body goes as multipart/form-data with the boundary fetch chooses.
+        headers: { authorization: `Bearer ${this.token}`, ...(body === undefined || body instanceof Uint8Array || body instanceof FormData ? {} : { "content-type": "application/json" }), ...headers },
+        body: body === undefined ? undefined : body instanceof Uint8Array ? Buffer.from(body) : body instanceof FormData ? body : JSON.stringify(body),
       });
+      // A connection reset before any answer (seen for a large upload on a loaded machine): the
+      // gateway answered nothing, so the demo sends it again (its writes are idempotent).
+      const answered = await sent.catch((error: unknown) => {
+        if (attempt >= 5 || !(error instanceof TypeError)) throw error;
+        return null;
+      });
+      if (!answered) {
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        continue;
+      }
+      response = answered;
       if (response.status !== 429 || attempt >= 20) break;
       await response.arrayBuffer();
       await new Promise((resolve) => setTimeout(resolve, 1_000 * Math.max(1, Number(response.headers.get("retry-after")) || 1)));

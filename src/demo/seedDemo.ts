@@ -3,7 +3,7 @@ import fs from "node:fs";
 import { applyGoverned, type GovernedCall } from "../governance/governedCall";
 import { sendControlCommand } from "../gateway/controlSocket";
 import type { Gateway } from "../gateway/startGateway";
-import { cidToDigest } from "../evidence";
+import { cidToDigest, digestToCid } from "../evidence";
 import { DEMO_SCHEMES, registeredSchemeId, schemeByKey } from "../attestations/schemes";
 import { formByKey } from "../lots/forms";
 import { plotAreaM2, type PlotGeometry } from "../origins";
@@ -11,6 +11,7 @@ import { lotPageUrl } from "../web/qr";
 import { attestationRegistryAt, lotRegistryAt } from "../chain/contracts";
 import { DemoMemberClient, DemoSeedError, type MinedRequest } from "./demoClient";
 import { demoFarmers } from "./demoFarmers";
+import { demoForestLayers } from "./demoForest";
 import {
   COCOA_COOPERATIVES,
   COCOA_SEASON,
@@ -27,6 +28,7 @@ import {
   cocoaDeliveries,
   demoMember,
   fermentationBoxes,
+  heldBackCocoaDelivery,
   rubberDeliveries,
   share,
   type CocoaDelivery,
@@ -41,6 +43,9 @@ import {
  * farmers' plots and mint each day's
  * deliveries, lots are fermented, merged, handed over, graded, ground, pressed, milled and named
  * as products, certifiers attest plots, lots and the cooperatives, and one attestation is revoked.
+ * The forest monitor runs the deforestation check over generated forest and loss layers; the
+ * deliveries are minted with the EUDR claim of their checked plots, and the one delivery whose
+ * plot shows forest loss since 2020 is minted without it and kept out of the export.
  * The cast, places, dates and figures are in ./story.ts. Every write goes through the gateway's HTTP API
  * and relay with an Idempotency-Key named after its step, so a seed interrupted half way runs
  * again without doing anything twice. Once done, the record file (`config.paths.demoRecord`) records the outcome and a
@@ -81,6 +86,14 @@ export type DemoRecord = {
   farmers?: { cocoa: string[]; rubber: string[] };
   products: Record<"chocolate" | "tyre", { gtin: string; batch: string; lotId: string; name: string }>;
   attestations: { plots: number; lots: number; members: number; revoked: string[] } | null;
+  /**
+   * The forest monitor's deforestation checks (one per district), and the delivery held back
+   * because its plot showed forest loss after 2020. Absent when the gateway has no attestations.
+   */
+  eudr?: {
+    checks: Array<{ district: string; reportCid: string; clear: number; lossFound: number }>;
+    heldBack: { lotId: string; plotId: string };
+  } | null;
 };
 
 export type SeedDemoReturnType = { record: DemoRecord; seeded: boolean };
@@ -128,6 +141,12 @@ function writeRecord(file: string, record: DemoRecord): void {
 
 type Actor = DemoMemberClient & { account: string };
 
+/** A plot as registered through `/v1/plots`: its id (the check selects by it) and commitment (the deliveries' origin). */
+type RegisteredPlot = { id: string; commitment: string; areaM2: number };
+
+/** Deliveries are minted with their plots' EUDR claim where the gateway has attestations. */
+const mintRoute = (attestationsOn: boolean) => (attestationsOn ? "/v1/lots/mint-with-origin-claims" : "/v1/lots/mint-batch");
+
 class Seeder {
   private readonly registry;
   private readonly attestationRegistry;
@@ -154,21 +173,33 @@ class Seeder {
 
     this.log("demo: cocoa from Sulawesi and rubber from Songkhla, side by side");
     const cocoaFarms = cocoaDeliveries();
+    const heldBack = heldBackCocoaDelivery();
     const rubberFarms = rubberDeliveries();
     // Each cooperative registers its farmers (with their consents), then their plots by farmer id.
     const farmers = Promise.all([
-      this.registerFarmers(cocoaFarms, (delivery) => this.actors[delivery.cooperative], "sulawesi"),
+      this.registerFarmers([...cocoaFarms, heldBack], (delivery) => this.actors[delivery.cooperative], "sulawesi"),
       this.registerFarmers(rubberFarms, () => this.actors.buyingStation, "songkhla"),
     ]);
-    const cocoaPlots = farmers.then(([ids]) => this.registerPlots(cocoaFarms, ids, (delivery) => this.actors[delivery.cooperative]));
-    const rubberPlots = farmers.then(([, ids]) => this.registerPlots(rubberFarms, ids, () => this.actors.buyingStation));
-    // The forest monitor works on the plots while the lots move.
-    const plotsAttested = attestationsOn ? this.plotAttestations(await cocoaPlots, await rubberPlots) : null;
-    const [cocoa, rubber, plotAttestations] = await Promise.all([
-      this.cocoa(cocoaFarms, await cocoaPlots, attestationsOn),
-      this.rubber(rubberFarms, await rubberPlots),
-      plotsAttested,
+    const [allCocoaPlots, rubberPlots] = await Promise.all([
+      farmers.then(([ids]) => this.registerPlots([...cocoaFarms, heldBack], ids, (delivery) => this.actors[delivery.cooperative])),
+      farmers.then(([, ids]) => this.registerPlots(rubberFarms, ids, () => this.actors.buyingStation)),
     ]);
+    const cocoaPlots = allCocoaPlots.slice(0, cocoaFarms.length);
+    const heldBackPlot = allCocoaPlots[cocoaFarms.length]!;
+    // The forest monitor checks every plot before the harvest is bought: a delivery carries the
+    // EUDR claim from its mint only if its plot was attested clear by then.
+    const forest = attestationsOn
+      ? await this.forestCheck([
+          { lossFormat: "lossyear", plots: [...cocoaFarms.map((delivery, i) => ({ delivery, plot: cocoaPlots[i]! })), { delivery: heldBack, plot: heldBackPlot, lossYear: 2023 }] },
+          { lossFormat: "alerts", plots: rubberFarms.map((delivery, i) => ({ delivery, plot: rubberPlots[i]! })) },
+        ])
+      : null;
+    const [cocoa, rubber, heldBackLot] = await Promise.all([
+      this.cocoa(cocoaFarms, cocoaPlots, attestationsOn),
+      this.rubber(rubberFarms, rubberPlots, attestationsOn),
+      this.mintHeldBack(heldBack, heldBackPlot, attestationsOn),
+    ]);
+    const plotAttestations = forest ? { plots: forest.attested } : null;
 
     let attestations: DemoRecord["attestations"] = null;
     if (plotAttestations) attestations = { ...plotAttestations, lots: cocoa.lotAttestations, members: cocoa.memberAttestations, revoked: cocoa.revoked };
@@ -179,7 +210,9 @@ class Seeder {
     const chocolate = await this.nameProduct("brand", "chocolate", cocoa.record.chocolate);
     const tyre = await this.nameProduct("tyreMaker", "tyre", rubber.record.tsr20);
     await this.gateway.indexer.waitForBlock(this.lastBlock);
-    const [cocoaFarmers, rubberFarmers] = await farmers;
+    const [allCocoaFarmers, rubberFarmers] = await farmers;
+    // The held-back delivery's farmer is paid outside the export's premium story.
+    const cocoaFarmers = allCocoaFarmers.slice(0, cocoaFarms.length);
     if (this.gateway.chain.deployments.contracts.PayoutRegistry) {
       await payDemoFarmers({
         cooperatives: Object.fromEntries(COCOA_COOPERATIVES.map((c) => [c.key, this.actors[c.key]])),
@@ -190,6 +223,7 @@ class Seeder {
         chocolate: cocoa.record.chocolate,
         relay: (member, key, route, body) => this.step(member as Actor, key, route, body),
         log: this.log,
+        farmerPage: { gatewayUrl: this.gateway.url, origin: new URL(this.gateway.publicUrl).origin },
       });
       await this.gateway.indexer.waitForBlock(this.lastBlock);
     }
@@ -206,6 +240,7 @@ class Seeder {
       products: { chocolate, tyre },
       attestations,
       farmers: { cocoa: cocoaFarmers, rubber: rubberFarmers },
+      eudr: forest ? { checks: forest.checks, heldBack: { lotId: heldBackLot, plotId: heldBackPlot.id } } : null,
     };
     return withUrls(record, this.gateway.publicUrl);
   }
@@ -264,7 +299,7 @@ class Seeder {
     const deliveryIds: string[] = new Array(deliveries.length);
     await Promise.all(
       boxes.map(async (box) => {
-        const minted = await this.step(this.actors[box.cooperative], `demo:cocoa:deliveries:${box.box}`, "/v1/lots/mint-batch", {
+        const minted = await this.step(this.actors[box.cooperative], `demo:cocoa:deliveries:${box.box}`, mintRoute(attestationsOn), {
           deliveries: box.deliveries.map((i) => ({ form: form.wetBeans, grams: deliveries[i]!.grams.toString(), metadata: tickets[i]!.digest, origin: plots[i]!.commitment })),
         });
         minted.outputs.lotIds!.forEach((lotId, k) => (deliveryIds[box.deliveries[k]!] = lotId));
@@ -418,7 +453,7 @@ class Seeder {
 
   // ------------------------------------------------------------------------------------- rubber
 
-  private async rubber(deliveries: ReturnType<typeof rubberDeliveries>, plots: ReadonlyArray<{ commitment: string }>) {
+  private async rubber(deliveries: ReturnType<typeof rubberDeliveries>, plots: ReadonlyArray<{ commitment: string }>, attestationsOn: boolean) {
     const { buyingStation: station, blockMill: mill, tyreMaker } = this.actors;
     const form = demoFormIds();
     this.log(`demo: ${deliveries.length} cup-lump deliveries at the Na Thawi buying station`);
@@ -429,7 +464,7 @@ class Seeder {
     await Promise.all(
       days.map(async (date) => {
         const indexes = deliveries.flatMap((delivery, i) => (delivery.date === date ? [i] : []));
-        const minted = await this.step(station, `demo:rubber:deliveries:${date}`, "/v1/lots/mint-batch", {
+        const minted = await this.step(station, `demo:rubber:deliveries:${date}`, mintRoute(attestationsOn), {
           deliveries: indexes.map((i) => ({ form: form.cupLump, grams: deliveries[i]!.grams.toString(), quality: deliveries[i]!.drcBps, metadata: tickets[i]!.digest, origin: plots[i]!.commitment })),
         });
         minted.outputs.lotIds!.forEach((lotId, k) => (deliveryIds[indexes[k]!] = lotId));
@@ -518,17 +553,67 @@ class Seeder {
     if (calls.length > 0) this.log(`demo: governance accredited the certifiers (${calls.length} accreditations)`);
   }
 
-  /** The forest monitor attests that no forest loss was detected on any plot since the cut-off (satellite change detection). */
-  private async plotAttestations(cocoaPlots: ReadonlyArray<{ commitment: string }>, rubberPlots: ReadonlyArray<{ commitment: string }>): Promise<{ plots: number }> {
-    const plots = [...cocoaPlots, ...rubberPlots];
+  /**
+   * The forest monitor's deforestation check, one per district, through `POST /v1/eudr/checks`
+   * over the district's generated forest and loss layers: the clear plots are attested (the
+   * check's attest-batch requests, waited for until mined), a plot with loss is not.
+   */
+  private async forestCheck(
+    groups: ReadonlyArray<{ lossFormat: "lossyear" | "alerts"; plots: ReadonlyArray<{ delivery: DemoDelivery; plot: RegisteredPlot; lossYear?: number }> }>,
+  ): Promise<{ attested: number; checks: NonNullable<DemoRecord["eudr"]>["checks"] }> {
     const monitor = this.actors.forestMonitor;
-    const analysis = await monitor.putJson({ document: "forest-loss analysis", method: "Sentinel-2 and Landsat change detection, cut-off 2020-12-31", plots: plots.length, result: "no forest loss detected since the cut-off" });
-    await this.step(monitor, "demo:attest:plots", "/v1/attestations/batch", {
-      scheme: await this.schemeId("no-forest-loss-since-2020"),
-      attestations: plots.map((plot) => ({ subjectKind: "plot", subject: plot.commitment, evidence: analysis.digest })),
+    const checks = groups.flatMap(({ lossFormat, plots }) =>
+      demoForestLayers(plots.map(({ delivery, lossYear }) => ({ district: delivery.district, geometry: delivery.geometry, ...(lossYear ? { lossYear } : {}) })), lossFormat).map((layers) => ({
+        layers,
+        plotIds: plots.filter(({ delivery }) => delivery.district.district === layers.district).map(({ plot }) => plot.id),
+        commitments: plots.filter(({ delivery }) => delivery.district.district === layers.district).map(({ plot }) => plot.commitment),
+      })),
+    );
+    // One district after another: each check reads two rasters and its plots in the gateway.
+    // A seed run again (its record lost) finds each district's check by its attestations.
+    await this.gateway.indexer.waitForBlock(await this.gateway.governor!.provider!.getBlockNumber());
+    const done = await mapLimited(checks, 1, async ({ layers, plotIds, commitments }) => {
+        const earlier = await this.earlierCheck(commitments);
+        if (earlier) return { district: layers.district, ...earlier };
+        const form = new FormData();
+        form.set("plots", plotIds.join(","));
+        form.set("forest2020", new Blob([Buffer.from(layers.forest2020.bytes)], { type: "image/tiff" }), layers.forest2020.name);
+        form.set("loss", new Blob([Buffer.from(layers.loss.bytes)], { type: layers.loss.name.endsWith(".tif") ? "image/tiff" : "application/geo+json" }), layers.loss.name);
+        const answer = await monitor.expect(201, "POST", "/v1/eudr/checks", form);
+        for (const id of answer.requests as string[]) {
+          const mined = await monitor.settle(id, `demo:eudr-check:${layers.district}`);
+          this.lastBlock = Math.max(this.lastBlock, mined.blockNumber);
+        }
+        const totals = answer.report.totals as { clear: number; loss_found: number };
+        return { district: layers.district, reportCid: answer.reportCid as string, clear: totals.clear, lossFound: totals.loss_found };
     });
-    this.log(`demo: ${plots.length} plots attested: no forest loss detected since 31 Dec 2020`);
-    return { plots: plots.length };
+    const attested = done.reduce((sum, check) => sum + check.clear, 0);
+    const loss = done.reduce((sum, check) => sum + check.lossFound, 0);
+    this.log(`demo: deforestation check of ${attested + loss} plots in ${done.length} districts: ${attested} clear and attested, ${loss} with forest loss since 31 Dec 2020`);
+    return { attested, checks: done };
+  }
+
+  /** The report of a check that already attested any of these plots (the monitor's), with its totals; null if none did. */
+  private async earlierCheck(commitments: readonly string[]): Promise<{ reportCid: string; clear: number; lossFound: number } | null> {
+    const { rows } = await this.gateway.db.query<{ evidence: string }>(
+      "select evidence from attestations where subject_kind = 2 and subject = any($1::text[]) and attester_member = $2 and not revoked order by position limit 1",
+      [commitments.map((commitment) => commitment.toLowerCase()), this.actors.forestMonitor.memberId],
+    );
+    if (!rows[0]) return null;
+    const reportCid = digestToCid(rows[0].evidence, "raw").toString();
+    const report = JSON.parse(Buffer.from(await this.gateway.evidence.get(reportCid)).toString("utf8")) as { totals: { clear: number; loss_found: number } };
+    return { reportCid, clear: report.totals.clear, lossFound: report.totals.loss_found };
+  }
+
+  /** The delivery from the plot with forest loss: minted (it carries no EUDR claim) and kept at the cooperative. */
+  private async mintHeldBack(delivery: CocoaDelivery, plot: RegisteredPlot, attestationsOn: boolean): Promise<string> {
+    const coop = this.actors[delivery.cooperative];
+    const ticket = await coop.putJson(delivery.ticket);
+    const minted = await this.step(coop, "demo:cocoa:held-back", mintRoute(attestationsOn), {
+      deliveries: [{ form: demoFormIds().wetBeans, grams: delivery.grams.toString(), metadata: ticket.digest, origin: plot.commitment }],
+    });
+    this.log("demo: 1 delivery from a plot with forest loss, minted without the EUDR claim and kept out of the export");
+    return minted.outputs.lotIds![0]!;
   }
 
   // ---------------------------------------------------------------------------------- the steps
@@ -538,16 +623,16 @@ class Seeder {
    * farmer). Every fourth plot was recorded in the field as a GPS point with the area the farmer
    * declared, as the EUDR allows for plots of up to 4 ha; the others were walked as outlines.
    */
-  private async registerPlots<D extends DemoDelivery>(deliveries: readonly D[], farmerIds: readonly string[], buyerOf: (delivery: D) => Actor): Promise<Array<{ commitment: string; areaM2: number }>> {
+  private async registerPlots<D extends DemoDelivery>(deliveries: readonly D[], farmerIds: readonly string[], buyerOf: (delivery: D) => Actor): Promise<RegisteredPlot[]> {
     return mapLimited(deliveries, 8, async (delivery, i) => {
       const member = buyerOf(delivery);
       const farmerId = farmerIds[i]!;
       // Registered before (an interrupted seed)? Each registration draws a new salt, so look first.
-      const { rows } = await this.gateway.db.query<{ commitment: string; area_m2: string | number }>(
-        "select commitment, area_m2 from origin_plots where member_id = $1 and farmer_id = $2 and superseded_at is null order by registered_at limit 1",
+      const { rows } = await this.gateway.db.query<{ plot_id: string; commitment: string; area_m2: string | number }>(
+        "select plot_id, commitment, area_m2 from origin_plots where member_id = $1 and farmer_id = $2 and superseded_at is null order by registered_at limit 1",
         [member.memberId, farmerId],
       );
-      if (rows[0]) return { commitment: rows[0].commitment, areaM2: Number(rows[0].area_m2) };
+      if (rows[0]) return { id: rows[0].plot_id, commitment: rows[0].commitment, areaM2: Number(rows[0].area_m2) };
       const { country, province, district } = delivery.district;
       const where = i % 4 === 3 ? asPoint(delivery.geometry) : { geometry: delivery.geometry };
       return member.expect([200, 201], "POST", "/v1/plots", { farmerId, ...where, country, province, district });

@@ -214,6 +214,38 @@ export function cocoaDeliveries(): CocoaDelivery[] {
   return deliveries;
 }
 
+/**
+ * One more Parigi Moutong delivery, from a plot on the forest edge whose farmer cleared forest to
+ * extend it in 2023. The forest monitor's check finds the loss, so the plot gets no attestation and
+ * the delivery is minted without the EUDR claim; the cooperative keeps it out of the fermentation
+ * boxes that go to export (it may still sell it where the regulation does not apply).
+ */
+export function heldBackCocoaDelivery(): CocoaDelivery {
+  const cooperative = COCOA_COOPERATIVES[0]!;
+  const { district, prefix } = cooperative;
+  const random = storyRandom(2026_0611);
+  const date = addDays(cooperative.firstDay, 2);
+  const kg = 140;
+  return {
+    cooperative: cooperative.key,
+    farmerRef: `${prefix}-0903`,
+    district,
+    date,
+    geometry: plotOutline(district.lat + 0.027, district.lon - 0.026, 1.8, random),
+    ticket: {
+      document: "weigh ticket",
+      ticket: `${prefix}-WT-2026-090`,
+      date,
+      commodity: "cocoa wet beans (biji kakao basah)",
+      season: COCOA_SEASON,
+      kg,
+      collection_point: district.district,
+      note: "held back from the export boxes: plot under forest-loss review",
+    },
+    grams: BigInt(kg) * 1000n,
+  };
+}
+
 /** The most wet beans one fermentation box takes (a 1 m³ wooden box): a day's buying fills at most one. */
 export const FERMENTATION_BOX_KG = 1_000;
 /** Days in the box (turned after two and four days) and on the drying floor. */

@@ -9,11 +9,13 @@ import type { Keystore } from "../chain/keystore/keystore";
 import type { Database } from "../db/database";
 import { Role, type RoleName } from "../membership/roles";
 import { readLabelLots } from "../web/labelLots";
+import { exportLotEpcis } from "../epcis";
 import { IMPORT_KINDS, runImport, type ImportContext, type ImportKind } from "../imports";
 import { EudrInputError, runEudrCheck, type EudrCheckContext } from "../eudr";
 import { readEudrCheckJob } from "../eudr/checkJob";
 import { buildDds, ddsRefusalText } from "../eudr/dds";
 import { addMember, issueMemberToken, listMembers, suspendMember } from "./memberAdmin";
+import { createEnrolment } from "../field";
 
 export { sendControlCommand } from "./controlClient";
 
@@ -92,6 +94,15 @@ export async function startControlSocket(parameters: {
     }
     return { publicUrl: parameters.publicUrl ?? null, ...(await readLabelLots(admin.db, lots)) };
   }));
+  // `firstmile epcis`: a lot's history as an EPCIS 2.0 document (404 for an unknown lot).
+  app.get("/epcis", (req, res, next) => {
+    const lot = String(req.query.lot ?? "");
+    if (!/^[1-9]\d{0,18}$/.test(lot)) return next(new z.ZodError([{ code: "custom", path: ["lot"], message: "a lot id", input: req.query.lot }]));
+    exportLotEpcis({ db: admin.db, lotId: BigInt(lot), publicBase: (parameters.publicUrl ?? "").replace(/\/+$/, ""), chainId: admin.chainId }).then(
+      (document) => (document ? res.json(document) : res.status(404).json({ error: { code: "not_found", message: `lot ${lot} not found` } })),
+      next,
+    );
+  });
   // `firstmile dds`: the statement and geolocation of a lot, with this gateway's plots and keystore.
   app.get("/dds", (req, res, next) => {
     const query = ddsRequest.safeParse(req.query);
@@ -158,6 +169,11 @@ export async function startControlSocket(parameters: {
     });
   }
   app.post("/members/:id/tokens", run(async (req) => ({ token: await issueMemberToken(admin, memberIdOf(req.params.id), String(req.body?.label ?? "")) })));
+  // `firstmile members enrol-phone`: a one-time link for a field agent's phone (docs/field-app.md).
+  app.post("/members/:id/enrolments", run(async (req) => {
+    const enrolment = await createEnrolment(admin.db, memberIdOf(req.params.id), String(req.body?.label ?? "").slice(0, 80), Number(req.body?.ttlMinutes ?? 24 * 60));
+    return { token: enrolment.token, expiresAt: enrolment.expiresAt.toISOString(), publicUrl: parameters.publicUrl ?? null };
+  }));
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const e = error as { name?: string; shortMessage?: string; message?: string; metaMessages?: string[] };
     parameters.logger.warn({ err: error }, "control command failed");

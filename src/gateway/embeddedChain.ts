@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import { deployAll } from "../../deploy";
 import type { Deployments } from "../chain/deployments";
 import { startEmbeddedNode, type EmbeddedNode, type EmbeddedNodeOptions } from "../chain/embeddedChain";
@@ -28,7 +29,18 @@ export interface EmbeddedChain extends EmbeddedNode {
 export async function startEmbeddedChain({ paths, port, chainId = DEFAULTS.chainId, blockTime, stateInterval, log = () => {} }: EmbeddedChainOptions): Promise<EmbeddedChain> {
   const node = await startEmbeddedNode({ stateDir: paths.chainState, chainId, port, blockTime, stateInterval });
   try {
-    const deployments = await deployAll({ signer: node.governor, file: paths.deploymentsFile, network: "embedded", log });
+    // A first deployment sends its transactions one after another, each waiting for its block: on
+    // 1 s blocks, half a minute of a new user's first start. The node mines each as it arrives
+    // meanwhile, then goes back to its interval (anvil takes whole seconds there).
+    const interval = blockTime ?? 1;
+    const instant = !fs.existsSync(paths.deploymentsFile) && Number.isInteger(interval) && interval >= 1;
+    if (instant) await node.provider.send("evm_setAutomine", [true]);
+    let deployments: Deployments;
+    try {
+      deployments = await deployAll({ signer: node.governor, file: paths.deploymentsFile, network: "embedded", log });
+    } finally {
+      if (instant) await node.provider.send("evm_setIntervalMining", [interval]);
+    }
     return { ...node, deployments, deploymentsFile: paths.deploymentsFile };
   } catch (error) {
     await node.stop();

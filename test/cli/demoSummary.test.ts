@@ -29,4 +29,19 @@ describe("demoSummary (what firstmile start prints about the demo)", () => {
     const lines = await demoSummary(record, { seeded: false, dataDir: "/data", terminal: false });
     expect(lines[1]).to.equal("demo      seeded before (/data/demo.json)");
   });
+
+  it("says how to produce the chocolate bar's due diligence statement, and which delivery was held back, when the story ran its forest check", async () => {
+    const withCheck = {
+      ...record,
+      public_url: "http://127.0.0.1:8080",
+      members: { brand: "7" },
+      products: { chocolate: { gtin: "09506000134352", batch: "CHOC-2026-01", lotId: "1000000042", name: "bar" } },
+      eudr: { checks: [], heldBack: { lotId: "1000000041", plotId: "p_x" } },
+    } as unknown as DemoRecord;
+    const text = (await demoSummary(withCheck, { seeded: true, dataDir: "/data", terminal: false })).join("\n");
+    expect(text).to.include("  EU DDS         npm run firstmile -- dds --lot 1000000042 --member 7 --out dds/");
+    expect(text).to.include("  forest loss    http://127.0.0.1:8080/l/1000000041 (");
+    const without = (await demoSummary(record, { seeded: true, dataDir: "/data", terminal: false })).join("\n");
+    expect(without).to.not.include("EU DDS");
+  });
 });

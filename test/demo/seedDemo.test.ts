@@ -1,12 +1,14 @@
 import fs from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
+import { issueApiToken } from "../../src/api";
 import { dataPaths } from "../../src/config";
 import { seedDemo, type DemoRecord } from "../../src/demo/seedDemo";
 import { COCOA_COOPERATIVES, DEMO_FORM_KEYS, DEMO_MEMBERS, RUBBER_FIGURES, cocoaDeliveries, fermentationBoxes, rubberDeliveries, share } from "../../src/demo/story";
 import { formByKey } from "../../src/lots/forms";
 import { ingredientNameText } from "../../src/lots/ingredients";
 import { getLotDag } from "../../src/indexer/queries";
+import { sendControlCommand } from "../../src/gateway/controlSocket";
 import { summariseOrigins } from "../../src/origins";
 import { startTestGateway, type TestGateway } from "../gateway/helpers";
 import { copySeededDemo } from "../helpers/demoTemplate";
@@ -163,6 +165,30 @@ describe("the demo story (real gateway: seeded once, through the HTTP API and th
     expect(record.cocoa.deliveries).to.include(revoked[0]!.lot_id);
   });
 
+  it("checks every plot for forest loss before the harvest: the chocolate bar's deliveries carry the EUDR claim from mint, its statement is complete, and the delivery from the plot with loss is held back without it", async function () {
+    if (!record.eudr) this.skip();
+    const { checks, heldBack } = record.eudr;
+    // One check per district: three cocoa (lossyear rasters), three rubber (GeoJSON alerts).
+    expect(checks.map((check) => check.district).sort()).to.deep.equal(["Hat Yai", "Luwu Utara", "Na Thawi", "Parigi Moutong", "Poso", "Sadao"]);
+    expect(checks.reduce((sum, check) => sum + check.clear, 0)).to.equal(64);
+    expect(checks.map((check) => [check.district, check.lossFound]).filter(([, loss]) => loss !== 0)).to.deep.equal([["Parigi Moutong", 1]]);
+    // Each report is stored as evidence, and names the plot with loss.
+    const parigi = checks.find((check) => check.district === "Parigi Moutong")!;
+    const report = JSON.parse(Buffer.from(await running.gateway.evidence.get(parigi.reportCid)).toString("utf8"));
+    expect(report.plots.filter((line: { result: string }) => line.result === "loss_found").map((line: { plotId: string }) => line.plotId)).to.deep.equal([heldBack.plotId]);
+    // Every delivery in the chocolate bar carries the claim from mint (state origin); the held-back one none.
+    const { rows: claims } = await running.gateway.db.query<{ lot_id: string; state: string }>("select lot_id::text, state from lot_claims where lot_id = any($1::bigint[])", [[...record.cocoa.deliveries, heldBack.lotId]]);
+    expect(claims.filter((claim) => claim.state === "origin").map((claim) => claim.lot_id).sort()).to.deep.equal([...record.cocoa.deliveries].sort());
+    expect(claims.some((claim) => claim.lot_id === heldBack.lotId)).to.equal(false);
+    expect(await ancestors(record.cocoa.chocolate)).to.not.deep.include({ lotId: heldBack.lotId });
+    // The statement `npm start` tells the brand to produce: complete, with every plot.
+    const answer = await sendControlCommand(running.gateway.controlSocket!, "GET", `/dds?lot=${record.products.chocolate.lotId}&member=${record.members.brand}`);
+    expect(answer?.status, JSON.stringify(answer?.body).slice(0, 400)).to.equal(200);
+    const statement = (answer!.body as { statement: { partial: boolean; geolocation: { plots: number; deliveries: number } } }).statement;
+    expect(statement.partial).to.equal(false);
+    expect(statement.geolocation).to.deep.include({ plots: 40, deliveries: 40 });
+  });
+
   it("pays the farmers (cocoa in rupiah, rubber by DRC in baht) in payout runs on chain, and shows the brand's premium on the chocolate bar's page", async function () {
     const { rows: runs } = await running.gateway.db.query<{ n: number }>("select count(*)::int as n from payout_runs");
     expect(runs[0]!.n).to.equal(COCOA_COOPERATIVES.length + 1);
@@ -178,6 +204,30 @@ describe("the demo story (real gateway: seeded once, through the HTTP API and th
     // Paid as the demo is seeded, minutes after the deliveries' blocks.
     expect(premium.medianDaysToPayment).to.be.within(0, 1);
     expect(premium.intermediaries.map((row: { memberId: string }) => row.memberId)).to.include.members(COCOA_COOPERATIVES.map((c) => record.members[c.key]));
+    // Half the cocoa farmers confirmed with a passkey (a software authenticator through the gateway's verifier), a quarter through a field agent.
+    const { rows: kinds } = await running.gateway.db.query<{ kind: string; n: number }>("select kind, count(*)::int as n from payment_confirmations group by kind order by kind");
+    const passkeys = kinds.find((k) => k.kind === "passkey")!.n;
+    expect(kinds.map((k) => k.kind)).to.deep.equal(["agent-code", "passkey"]);
+    expect(passkeys).to.be.within(record.cocoa.deliveries.length * 0.4, record.cocoa.deliveries.length * 0.6);
+    expect(premium.confirmedByPasskeyBps).to.equal(Math.round((passkeys * 10_000) / record.cocoa.deliveries.length));
+
+    // A farmer's own page through a new receipt: the premium the chocolate maker's commitment owes their delivery, and their passkey word.
+    const coop = record.members[COCOA_COOPERATIVES[0]!.key];
+    const { token } = await issueApiToken(running.gateway.db, BigInt(coop));
+    const { rows: confirmed } = await running.gateway.db.query<{ payment_id: string }>(
+      "select payment_id from payment_confirmations where kind = 'passkey' and member_id = $1 order by payment_id limit 1",
+      [coop],
+    );
+    const receipt = await (
+      await fetch(`${running.gateway.url}/v1/payments/${confirmed[0]!.payment_id}/receipt`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ format: "json" }) })
+    ).json();
+    const opened = await fetch(`${running.gateway.url}/me/session`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ code: receipt.code }) });
+    const own = await (await fetch(`${running.gateway.url}/me/data`, { headers: { cookie: opened.headers.get("set-cookie")!.split(";")[0]! } })).json();
+    expect(own.payments[0].confirmation).to.deep.include({ kind: "passkey", verdict: "confirmed" });
+    expect(own.premium).to.have.length(1);
+    expect(BigInt(own.premium[0].owed) > 0n, `owed ${own.premium[0].owed}`).to.equal(true);
+    expect(BigInt(own.premium[0].paid) > 0n, `paid ${own.premium[0].paid}`).to.equal(true);
+    console.log(`      figures: ${passkeys} of ${record.cocoa.deliveries.length} cocoa payments confirmed by passkey (${premium.confirmedByPasskeyBps} bps), ${kinds.find((k) => k.kind === "agent-code")!.n} through a field agent`);
   });
 
   it("registers the farmer behind every delivery through the API, with consents, some name consents withdrawn, personal fields sealed", async function () {
@@ -199,8 +249,9 @@ describe("the demo story (real gateway: seeded once, through the HTTP API and th
          from farmers f group by 1 order by 1`,
       [rubberBuyer],
     );
+    // The cocoa cooperatives also registered the farmer of the delivery held back (forest loss).
     expect(counts.rows).to.deep.equal([
-      { rubber: false, n: farmers.cocoa.length, with_name: 32, withdrawn: 4 },
+      { rubber: false, n: farmers.cocoa.length + 1, with_name: 33, withdrawn: 4 },
       { rubber: true, n: farmers.rubber.length, with_name: 19, withdrawn: 3 },
     ]);
     const { rows } = await running.gateway.db.query<{ gender_enc: Buffer }>("select gender_enc from farmers where id = $1", [farmers.cocoa[0]]);
@@ -236,6 +287,6 @@ describe("the demo story (real gateway: seeded once, through the HTTP API and th
     const { rows: people } = await running.gateway.db.query<{ farmers: number; consents: number; withdrawals: number }>(
       "select (select count(*) from farmers)::int as farmers, (select count(*) from farmer_consents)::int as consents, (select count(*) from farmer_consent_withdrawals)::int as withdrawals",
     );
-    expect(people[0]).to.deep.equal({ farmers: 64, consents: 64 * 2 + 32 + 19, withdrawals: 7 });
+    expect(people[0]).to.deep.equal({ farmers: 65, consents: 65 * 2 + 33 + 19, withdrawals: 7 });
   });
 });

@@ -1,5 +1,5 @@
 import type { DemoRecord } from "../../demo/seedDemo";
-import { qrTerminal } from "../../web/qr";
+import { lotPageUrl, qrTerminal } from "../../web/qr";
 
 /**
  * What `firstmile start` prints about the demo story: where its pages are, and the chocolate bar's
@@ -14,6 +14,12 @@ export async function demoSummary(record: DemoRecord, options: { seeded: boolean
     `  tyre batch     ${record.tyre_page_url}`,
     `  QR codes       ${record.chocolate_page_url}/qr.svg, ${record.tyre_page_url}/qr.png`,
   ];
+  if (record.eudr) {
+    lines.push(
+      `  forest loss    ${lotPageUrl(record.public_url, { lotId: record.eudr.heldBack.lotId })} (its plot lost forest after 2020: no EUDR claim, kept out of the export)`,
+      `  EU DDS         npm run firstmile -- dds --lot ${record.products.chocolate.lotId} --member ${record.members.brand} --out dds/`,
+    );
+  }
   if (options.terminal) lines.push(await qrTerminal(record.chocolate_page_url));
   return lines;
 }

@@ -24,3 +24,5 @@ export { getDeliveries, getPayoutRuns, getPremiumCommitments } from "./payouts";
 export type { DeliveryView, PayoutRunView, PremiumCommitmentView } from "./payouts";
 export { getDdsReferences, getOriginClaimCounts } from "./eudr";
 export type { DdsReferenceView, OriginClaimCount } from "./eudr";
+export { getEpcisLotRecords, epcisRecordsOf, epcisRecordsOfAnchors, findEpcisEventAnchors, lotIdsOfProducts, MAX_EPCIS_LOTS, OBJECT_EVENT_KINDS, OPERATION_KINDS } from "./epcis";
+export type { EpcisRecords, EpcisEventAnchor, FindEpcisEventsParameters, ObjectEventKind, OperationKind } from "./epcis";

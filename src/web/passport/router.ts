@@ -5,6 +5,7 @@ import { BATCH_PATTERN, checkGtin, findProduct, gtinCheckDigit, type Product } f
 import { message, pickLocale, type Locale, type MessageKey } from "../i18n";
 import { buildPassportWithDigest, recheckPassport, PassportTooLargeError, type PassportSources } from "./buildPassport";
 import { bodyOf, createPassportCache, type CachedPassport, type PassportBuild, type PassportCache } from "./passportCache";
+import { LINKSET_MEDIA_TYPE, productLinkHeader, productLinks, productLinkset, requestedLinkType } from "./linkset";
 import { renderMessagePage, renderPassportPage } from "./render";
 import type { LotPassport } from "./types";
 
@@ -24,6 +25,11 @@ export type PassportRouterParameters = PassportSources & {
   /** The pages kept (default: a cache of its own over `indexedBlock`). */
   cache?: PassportCache;
   onError?: (error: unknown) => void;
+  /**
+   * The public base URL the links of a product's linkset and `Link` header are under (default:
+   * the request's own scheme and host).
+   */
+  publicBase?: () => string;
 };
 
 const SECURITY_HEADERS = {
@@ -77,6 +83,13 @@ export function createPassportRouter(parameters: PassportRouterParameters): Pass
     return { passport: built.passport, missing: null, recheck: again(built) };
   }
 
+  const baseOf = (req: Request) => parameters.publicBase?.().replace(/\/+$/, "") || `${req.protocol}://${req.get("host") ?? "localhost"}`;
+  /** A Digital Link request for the linkset: `?linkType=linkset` (or `all`), or asked for by media type. */
+  const wantsLinkset = (req: Request) => {
+    const linkType = req.query.linkType;
+    if (linkType !== undefined) return typeof linkType === "string" && requestedLinkType(linkType) === "linkset";
+    return req.accepts(["html", "json", LINKSET_MEDIA_TYPE]) === LINKSET_MEDIA_TYPE;
+  };
   const wantsJson = (req: Request) => req.query.format === "json" || (req.query.format === undefined && req.accepts(["html", "json"]) === "json");
   const localeOf = (req: Request): Locale => pickLocale(req.query.lang, req.get("accept-language"));
 
@@ -85,7 +98,7 @@ export function createPassportRouter(parameters: PassportRouterParameters): Pass
     const locale = localeOf(req);
     const filled = (l: Locale) => (typeof values === "function" ? values(l) : values);
     res.set(SECURITY_HEADERS).set("cache-control", "no-store").status(status);
-    if (wantsJson(req)) res.type("application/json").send(JSON.stringify({ error: { code, message: message("en", bodyKey, filled("en")), details: null } }));
+    if (wantsJson(req) || wantsLinkset(req)) res.type("application/json").send(JSON.stringify({ error: { code, message: message("en", bodyKey, filled("en")), details: null } }));
     else res.type("text/html; charset=utf-8").set("content-language", locale).send(renderMessagePage(locale, titleKey, message(locale, bodyKey, filled(locale))));
   }
 
@@ -106,6 +119,10 @@ export function createPassportRouter(parameters: PassportRouterParameters): Pass
     const variant = json ? "json" : locale;
     const etag = `W/"${page.digest}.${variant}"`;
     const headers: Record<string, string | number> = { ...SECURITY_HEADERS, etag, "cache-control": `public, max-age=${maxAge}`, vary: "Accept, Accept-Language" };
+    // A product's page names its linkset and GS1 links (a Digital Link resolver's answer).
+    if (passport.product && req.path.startsWith("/01/")) {
+      headers.link = productLinkHeader({ publicBase: baseOf(req), gtin14: passport.product.gtin, batch: passport.product.batch, lotId: passport.lot.lotId });
+    }
     // Written at once (no per-header checks): a kept page is most of what the gateway sends.
     if (matches(req.get("if-none-match"), etag)) return void res.writeHead(304, headers).end();
     let body: Buffer;
@@ -153,6 +170,18 @@ export function createPassportRouter(parameters: PassportRouterParameters): Pass
       if (!checked.ok) return refuse(req, res, 404, "invalid_gtin", "notFoundTitle", "badGtin", (locale) => ({ gtin: gtin.slice(0, 20), reason: gtinProblem(locale, gtin) ?? checked.reason }));
       if (!BATCH_PATTERN.test(batch)) return refuse(req, res, 404, "invalid_batch", "notFoundTitle", "badBatch", { batch: batch.slice(0, 40) });
       const { gtin14 } = checked;
+      const linkType = req.query.linkType;
+      if (linkType !== undefined && typeof linkType !== "string") return refuse(req, res, 400, "invalid_link_type", "notFoundTitle", "badLink");
+      const wanted = wantsLinkset(req) ? "linkset" : requestedLinkType(linkType);
+      if (wanted !== "default" && wanted !== "pip") {
+        // The linkset and the redirects need only the product's lot, not a built page.
+        const product = await findProduct(parameters.db, gtin14, batch);
+        if (!product) return refuse(req, res, 404, "unknown_product", "notFoundTitle", "unknownProduct", { gtin: gtin14, batch });
+        const links = { publicBase: baseOf(req), gtin14, batch, lotId: product.lotId.toString() };
+        res.set(SECURITY_HEADERS).set({ "cache-control": `public, max-age=${maxAge}`, vary: "Accept" });
+        if (wanted === "linkset") return void res.type(LINKSET_MEDIA_TYPE).send(JSON.stringify(productLinkset(links)));
+        return void res.redirect(307, productLinks(links)[wanted].href);
+      }
       const page = await cache.get(`01/${gtin14}/10/${batch}`, async (): Promise<PassportBuild> => {
         const product = await findProduct(parameters.db, gtin14, batch);
         if (!product) return { passport: null, missing: "product" };
@@ -171,9 +200,17 @@ export function createPassportRouter(parameters: PassportRouterParameters): Pass
     if (limited(req, res)) return;
     refuse(req, res, 404, "malformed_link", "notFoundTitle", "badLink");
   };
+  // A compressed Digital Link (the AIs as one base64url segment, whole or after the GTIN) is not
+  // resolved here: said as such, so a scanner app knows to send the uncompressed form.
+  const compressed = (req: Request, res: Response) => {
+    if (limited(req, res)) return;
+    refuse(req, res, 400, "compressed_link", "errorTitle", "compressedLink");
+  };
+  router.get(/^\/01\/\d{8,14}\/[A-Za-z0-9_-]{6,}$/, compressed);
   router.get("/01", malformed);
   router.use("/01", (req, res, next) => (req.method === "GET" || req.method === "HEAD" ? malformed(req, res) : next()));
   router.use("/l", (req, res, next) => (req.method === "GET" || req.method === "HEAD" ? malformed(req, res) : next()));
+  router.use((req, res, next) => ((req.method === "GET" || req.method === "HEAD") && isCompressedLink(req.path) ? compressed(req, res) : next()));
 
   // A page kept at the current block needs no route matching, SQL or chain: answered at once, with
   // the same limit, headers and body as through the routes above.
@@ -182,6 +219,8 @@ export function createPassportRouter(parameters: PassportRouterParameters): Pass
     const key = pageKey(req.url ?? "");
     const page = key === null ? null : cache.peek(key);
     if (!page?.passport) return null;
+    // A linkset or a link type is answered by the route, never with a kept page's HTML.
+    if (req.query.linkType !== undefined || wantsLinkset(req)) return null;
     return (req: Request, res: Response) => {
       if (limited(req, res)) return;
       answer(req, res, page, () => {});
@@ -200,6 +239,14 @@ function pageKey(url: string): string | null {
   if (!link || !BATCH_PATTERN.test(link[2]!)) return null;
   const checked = checkGtin(link[1]!);
   return checked.ok ? `01/${checked.gtin14}/10/${link[2]}` : null;
+}
+
+/**
+ * Whether a path is a compressed GS1 Digital Link: one segment of the base64url alphabet, long
+ * enough to hold a GTIN, with letters and digits (no page or file of the gateway looks so).
+ */
+export function isCompressedLink(path: string): boolean {
+  return /^\/[A-Za-z0-9_-]{10,}$/.test(path) && /[A-Za-z]/.test(path) && /\d/.test(path);
 }
 
 /** The block of the indexer's checkpoint (null before it has one). */

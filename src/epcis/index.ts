@@ -1,0 +1,10 @@
+export { exportLotEpcis } from "./exportLot";
+export type { ExportLotEpcisParameters } from "./exportLot";
+export { queryEpcisEvents, kindsOfBizSteps, EpcisQueryParameterError, DEFAULT_PER_PAGE, MAX_MATCH_VALUES } from "./queryEvents";
+export type { EpcisEventsQuery, QueryEpcisEventsReturnType } from "./queryEvents";
+export { epcisEventsOf, kilograms, EpcisMappingError, BIZ_STEPS } from "./mapHistory";
+export type { EpcisEvent, KeyedEpcisEvent, QuantityElement } from "./mapHistory";
+export { epcisDocument, epcisQueryDocument, EPCIS_CONTEXT, EPCIS_MEDIA_TYPE } from "./document";
+export type { EpcisDocument, EpcisQueryDocument } from "./document";
+export { digitalLinkUri, encodeBatch, epcisEventId, uuidV5, lotUri, memberUri, parseLotIdentifier, EPCIS_EVENT_NAMESPACE } from "./identifiers";
+export type { IdentifierBase, LotIdentifier } from "./identifiers";
