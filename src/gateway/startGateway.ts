@@ -22,7 +22,7 @@ import type { Deployments } from "../chain/deployments";
 import { openKeystore, type Keystore } from "../chain/keystore";
 import { redactUrl, type Config } from "../config";
 import { openDatabase, type Database } from "../db";
-import { evidenceLimitsFrom, evidenceStoreConfig, openEvidenceStore, type EvidenceStore } from "../evidence";
+import { evidenceLimitsFrom, evidenceStoreConfig, openEvidenceStore, withEvidencePeers, type EvidenceStore } from "../evidence";
 import { startConfiguredIndexer, type Indexer } from "../indexer";
 import { memberStandingReader } from "../membership";
 import { crashHookFrom } from "../relay/crashPoints";
@@ -129,8 +129,12 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
     const { keystore, notices } = await openKeystore({ db, config: config.keystore, logger });
     for (const notice of notices) log(`keystore: ${notice}`);
     phase("database and keystore");
-    const evidence: EvidenceStore = await openEvidenceStore(evidenceStoreConfig(config), evidenceLimitsFrom(config));
-    stack.push({ name: "evidence", stop: () => evidence.close() });
+    const localEvidence: EvidenceStore = await openEvidenceStore(evidenceStoreConfig(config), evidenceLimitsFrom(config));
+    stack.push({ name: "evidence", stop: () => localEvidence.close() });
+    // Evidence other organisations' gateways hold, read through theirs and verified (docs/network.md).
+    const evidence = withEvidencePeers(localEvidence, config.evidence.peers, {
+      onFetched: (event) => logger.info(event, "evidence fetched from a peer gateway"),
+    });
     // The plots' overlap index and the origins the capacity rule knows, loaded from SQL.
     const plots = await PlotRegistry.load(db, config.plots);
     const capacity = new DeliveryCapacity(db, plots);
@@ -208,7 +212,8 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
         ...createDdsRoutes({ db, records: keystore.records, writer, keystore, maxAttempts: config.relay.maxAttempts, crash }),
       ],
       routers: [
-        { path: "/", router: createIpfsGatewayRouter(evidence) },
+        // The local store only: a peer asking here must never make this gateway ask its own peers.
+        { path: "/", router: createIpfsGatewayRouter(localEvidence) },
         { path: "/", router: createQrRouter({ db, publicBase }) },
         // The public lot page (after the QR routes: it answers any other path under /l and /01).
         { path: "/", router: passportRouter },
