@@ -19,6 +19,8 @@ const WAITING_SUITES = [
   "test/gateway/crash.test.ts",
   "test/gateway/embeddedChain.test.ts",
   "test/gateway/http.test.ts",
+  // Three gateways on one node, a lot handed across them: waits on blocks and three indexers.
+  "test/gateway/network.test.ts",
   "test/indexer/indexer.test.ts",
   "test/demo/seedDemo.test.ts",
   "test/e2e/consumerPage.test.ts",

@@ -71,7 +71,8 @@ export async function runNetworkStory(parameters: NetworkStoryParameters): Promi
 
   // The cooperative's farmer and plot: private records, kept only at A.
   const district = COCOA_DISTRICTS[0]!;
-  const [{ farmer }] = demoFarmers([{ farmerRef: "KTL-0901", district }], "sulawesi");
+  // Each run adds its members anew; the farmer's card code (derived from the reference) follows the member.
+  const [{ farmer }] = demoFarmers([{ farmerRef: `KTL-M${cooperative.memberId}-0901`, district }], "sulawesi");
   const created = await cooperative.client.call("POST", "/v1/farmers", farmer!);
   const farmerId: string =
     created.status === 201 ? created.body.id : (await cooperative.client.expect(200, "GET", `/v1/farmers?status=all&code=${encodeURIComponent(farmer!.code)}`)).farmers[0]?.id;

@@ -9,6 +9,7 @@ import { runNetworkStory, type NetworkStoryReturnType } from "../../src/network/
 import { encodeLotCall } from "../../src/relay/lotCalls";
 import { sendControlCommand } from "../../src/gateway/controlSocket";
 import { ERC2771Forwarder__factory, LotRegistry__factory } from "../../typechain-types";
+import { copyChainTemplate } from "../helpers/chainTemplate";
 import { copyPgliteTemplate } from "../helpers/engines";
 import { freePort } from "../helpers/ports";
 import { makeTempDir, removeTempDir } from "../helpers/tmp";
@@ -33,16 +34,13 @@ describe("a gateway per organisation on one chain (real gateways, anvil, PGlite)
     dir = makeTempDir("network");
     const ports = [await freePort(), await freePort(), await freePort()];
     const plan = planLocalNetwork({ rootDir: dir, ports, chainPort: await freePort() });
-    // A: the test run's deployed chain and PGlite templates (startTestGateway copies them).
-    running.push(await startTestGateway(plan[0]!.dataDir, plan[0]!.env));
-    // B and C: an external node for them; only the PGlite template.
-    const others = await Promise.all(
-      plan.slice(1).map(async (site) => {
-        await copyPgliteTemplate(path.join(site.dataDir, "pgdata"));
-        return startConfiguredTestGateway(site.dataDir, site.env);
-      }),
-    );
-    running.push(...others);
+    const [first, ...others] = plan;
+    // Every data dir gets the run's initialised PGlite; A also the run's deployed chain (it starts
+    // the node as a restart does). B and C have no chain of their own: they point at A's node.
+    await Promise.all(plan.map((site) => copyPgliteTemplate(path.join(site.dataDir, "pgdata"))));
+    await copyChainTemplate(first!.dataDir);
+    running.push(await startTestGateway(first!.dataDir, first!.env));
+    running.push(...(await Promise.all(others.map((site) => startConfiguredTestGateway(site.dataDir, site.env)))));
     const [a, b, c] = running.map((site) => site.gateway);
     story = await runNetworkStory({ cooperativeSite: a!, exporterSite: b!, brandSite: c!, cooperativeOwnAccounts: [phone.address] });
   });
