@@ -50,6 +50,8 @@ async function main(): Promise<void> {
     const cooperativeSite = await start(plan[0]!);
     const [exporterSite, brandSite] = await Promise.all(plan.slice(1).map(start));
     const story = await runNetworkStory({ cooperativeSite, exporterSite: exporterSite!, brandSite: brandSite!, log: (line) => console.log(line) });
+    // Each gateway's indexer follows the node on its own: print once every page shows the last accept, verified.
+    await Promise.all(story.pages.map((page) => pageVerified(page, story.brand.memberId)));
     console.log("");
     console.log(`chain       ${cooperativeSite.chain.url} (chain id ${cooperativeSite.chain.chainId}), started by the cooperative's gateway`);
     for (const [i, gateway] of [cooperativeSite, exporterSite!, brandSite!].entries()) console.log(`${plan[i]!.name.padEnd(11)} ${gateway.url}  relayer ${gateway.relayer}`);
@@ -64,6 +66,17 @@ async function main(): Promise<void> {
     console.log("stopping");
     await stopAll();
   }
+}
+
+/** Polls a lot page's JSON until its custodian is `memberId` and its chain check passed (30 s at most). */
+async function pageVerified(page: string, memberId: string): Promise<void> {
+  for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 250))) {
+    const response = await fetch(`${page}?format=json`);
+    if (response.status !== 200) continue;
+    const body = (await response.json()) as { lot?: { custodian?: { memberId?: string } }; verification?: { ok?: boolean } };
+    if (body.verification?.ok && body.lot?.custodian?.memberId === memberId) return;
+  }
+  console.log(`${page}: not verified within 30 s (see that gateway's log)`);
 }
 
 main().then(
