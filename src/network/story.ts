@@ -77,7 +77,9 @@ export async function runNetworkStory(parameters: NetworkStoryParameters): Promi
   const farmerId: string =
     created.status === 201 ? created.body.id : (await cooperative.client.expect(200, "GET", `/v1/farmers?status=all&code=${encodeURIComponent(farmer!.code)}`)).farmers[0]?.id;
   if (!farmerId) throw new DemoSeedError(`farmer ${farmer!.code}: ${created.status}`, { details: JSON.stringify(created.body).slice(0, 600) });
-  const geometry = plotOutline(district.lat + 0.011, district.lon - 0.007, 1.4, storyRandom(2026_0901));
+  // Each run's plot a few hundred metres from the last one's: plots of one gateway may not overlap.
+  const step = (Number(cooperative.memberId) % 100) * 0.004;
+  const geometry = plotOutline(district.lat + 0.011 - step, district.lon - 0.007, 1.4, storyRandom(2026_0901));
   const plot = await cooperative.client.expect([200, 201], "POST", "/v1/plots", { farmerId, geometry, country: district.country, province: district.province, district: district.district });
 
   // A: the weigh ticket, the delivery, the ticket attached as the lot's evidence, the offer.
