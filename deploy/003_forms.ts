@@ -35,8 +35,14 @@ export const formsStep: DeployStep = {
     const forms: GovernedCall[] = [];
     const tolerances: GovernedCall[] = [];
     const flags: GovernedCall[] = [];
-    for (const form of FORMS) {
-      const onChain = await lots.getForm(form.id);
+    // Every read at once: asked one by one, the catalogue's ~120 reads took most of a first deploy.
+    const [formsOnChain, dryFlags, boundsOnChain] = await Promise.all([
+      Promise.all(FORMS.map((form) => lots.getForm(form.id))),
+      Promise.all(FORMS.map((form) => catalogue.isDryBasis(form.id))),
+      Promise.all(YIELDS.map((bounds) => catalogue.getYieldBounds(formByKey(bounds.from).id, yieldOutputId(bounds.to)))),
+    ]);
+    for (const [index, form] of FORMS.entries()) {
+      const onChain = formsOnChain[index]!;
       if (!onChain.registered) {
         forms.push(change(address, `registerForm(${form.id}, "${form.name}")`, lots.interface.encodeFunctionData("registerForm", [
           form.id, Commodity[form.commodity], form.lossBps, form.gainBps, form.mintable, form.name,
@@ -45,7 +51,7 @@ export const formsStep: DeployStep = {
         tolerances.push(change(address, `setFormTolerance(${form.id}, ${form.lossBps}, ${form.gainBps})`,
           lots.interface.encodeFunctionData("setFormTolerance", [form.id, form.lossBps, form.gainBps])));
       }
-      const dryBasis = await catalogue.isDryBasis(form.id);
+      const dryBasis = dryFlags[index]!;
       const lacking = !onChain.registered || freshCatalogue;
       if (dryBasis !== form.dryBasis && (governed ? lacking && form.dryBasis : true)) {
         flags.push(change(catalogueAddress, `setDryBasis(${form.id}, ${form.dryBasis})`,
@@ -53,9 +59,9 @@ export const formsStep: DeployStep = {
       }
     }
     const yields: GovernedCall[] = [];
-    for (const bounds of YIELDS) {
+    for (const [index, bounds] of YIELDS.entries()) {
       const [from, to] = [formByKey(bounds.from).id, yieldOutputId(bounds.to)];
-      const current = await catalogue.getYieldBounds(from, to);
+      const current = boundsOnChain[index]!;
       const differs = Number(current.minBps) !== bounds.minBps || Number(current.maxBps) !== bounds.maxBps;
       if (governed ? current.maxBps === 0n : differs) {
         yields.push(change(catalogueAddress, `setYieldBounds(${from}, ${to}, ${bounds.minBps}, ${bounds.maxBps})`,

@@ -1,12 +1,11 @@
 import { AttestationRegistry__factory, LotRegistry__factory } from "../typechain-types";
-import { ChainOfCustody, DEMO_SCHEMES, registeredSchemeId, subjectsToBits } from "../src/attestations/schemes";
-import type { GovernedCall } from "../src/governance/governedCall";
-import { applyChanges, catalogueLine, ensureContract, type DeployStep } from "./context";
+import { applyChanges, ensureContract, type DeployStep } from "./context";
 
 /**
  * The attestation registry: deployed, set as the lot registry's observer (so claims follow lots
- * through split, merge, transform and handover), and, on a development network, the demo schemes
- * registered. Each part only if the chain does not have it yet; once governance is set, as proposals.
+ * through split, merge, transform and handover). Each part only if the chain does not have it yet;
+ * once governance is set, as a proposal. It registers no scheme: a real network's governors
+ * register theirs by proposals; the demo's come from `deploy/demo/` on a development chain only.
  */
 export const attestationsStep: DeployStep = {
   id: "004_attestations",
@@ -26,31 +25,7 @@ export const attestationsStep: DeployStep = {
       }]);
     }
 
-    const attestations = AttestationRegistry__factory.connect(address, context.signer);
-    const missing: GovernedCall[] = [];
-    for (const scheme of context.demoSchemes ? DEMO_SCHEMES : []) {
-      // A chain deployed before a scheme was renamed keeps it under its former name.
-      if ((await registeredSchemeId(attestations, scheme)) !== 0) continue;
-      missing.push({
-        target: address,
-        description: `registerScheme("${scheme.name}", "${scheme.version}")`,
-        data: attestations.interface.encodeFunctionData("registerScheme", [
-          scheme.name,
-          scheme.version,
-          ChainOfCustody[scheme.model],
-          subjectsToBits(scheme.subjects),
-          scheme.defaultValiditySeconds,
-        ]),
-      });
-    }
-    // One at a time, in catalogue order: scheme ids are sequential.
-    let registered = 0;
-    for (const scheme of missing) registered += await applyChanges(context, [scheme]);
-    const count = await attestations.schemeCount();
-    context.log(
-      `attestations: observer ${needsObserver ? "set" : "already set"}, ${catalogueLine([
-        { total: Number(count), noun: "schemes", changed: registered, verb: "new" },
-      ])}`,
-    );
+    const count = await AttestationRegistry__factory.connect(address, context.signer).schemeCount();
+    context.log(`attestations: observer ${needsObserver ? "set" : "already set"}, ${count} schemes`);
   },
 };

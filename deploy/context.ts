@@ -16,9 +16,8 @@ export interface DeployContext {
   deployments: Deployments;
   file: string;
   governance: GovernanceSettings;
-  /** Whether to register the demo schemes (development networks only; a real network registers its
-   * schemes by governance proposals). */
-  demoSchemes: boolean;
+  /** ISO 3166-1 alpha-2 country of the first governor (member 1), used when the lot registry is first deployed. */
+  governorCountry: string;
   log(message: string): void;
 }
 

@@ -27,6 +27,13 @@ const WAITING_SUITES = [
   "test/e2e/browser.test.ts",
   // Reads the demo story: in the process that seeds it once for the two suites above.
   "test/epcis/epcisGateway.test.ts",
+  // A browser and its virtual authenticator, on its own small fixture.
+  "test/e2e/passkeys.test.ts",
+  // Production from zero and backup/restore: they wait on blocks and gateway starts.
+  "test/gateway/bootstrap.test.ts",
+  "test/gateway/backupRestore.test.ts",
+  // Two phones offline then syncing: waits on blocks and the browser.
+  "test/e2e/field.test.ts",
 ];
 
 /** Every gateway suite file (as .mocharc.json names them: test/**\/*.test.ts outside test/contracts). */

@@ -72,14 +72,19 @@ interface IMembership {
 
     /// @notice Attaches another account to a member.
     /// @dev Requirements: caller is a governor, or the governance contract if the member holds the
-    /// governor role; the account is new. Emits {AccountAdded}.
+    /// governor role, or an active account of the member itself when it holds the cooperative role
+    /// and not the governor role (a cooperative enrols its field agents' phones without a
+    /// governor); the account is new. Emits {AccountAdded}.
+    /// Example: a cooperative's admin account calls `addAccount(ownMemberId, newPhone)`.
     /// @param memberId The member.
     /// @param account The account to attach.
     function addAccount(uint64 memberId, address account) external;
 
     /// @notice Suspends or re-activates one account of a member.
     /// @dev Requirements: caller is a governor, or the governance contract if the account's member
-    /// holds the governor role. Emits {AccountStatusChanged}.
+    /// holds the governor role, or an active account of that member itself when it holds the
+    /// cooperative role and not the governor role (a cooperative suspends a lost phone; a
+    /// suspended member can do neither, and governors can always undo). Emits {AccountStatusChanged}.
     /// @param account The account.
     /// @param active False to suspend, true to re-activate.
     function setAccountActive(address account, bool active) external;

@@ -89,7 +89,7 @@ abstract contract Membership is IMembership, IBesuAccountPermissioning, Context 
     /// @inheritdoc IMembership
     function addAccount(uint64 memberId, address account) external {
         Member storage member = _existingMember(memberId);
-        _checkGovernorOrGovernance(member.roles);
+        _checkAccountManager(memberId, member.roles);
         bool wasGoverning = _isGoverning(memberId, member);
         _attach(memberId, member, account);
         _countGovernor(memberId, wasGoverning, _isGoverning(memberId, member));
@@ -101,7 +101,7 @@ abstract contract Membership is IMembership, IBesuAccountPermissioning, Context 
         uint64 memberId = record.memberId;
         if (memberId == 0) revert MembershipUnknownAccount(account);
         Member storage member = _members[memberId];
-        _checkGovernorOrGovernance(member.roles);
+        _checkAccountManager(memberId, member.roles);
         if (record.active != active) {
             // Suspending the last governor's last account would leave nobody able to govern.
             bool wasGoverning = _isGoverning(memberId, member);
@@ -301,6 +301,15 @@ abstract contract Membership is IMembership, IBesuAccountPermissioning, Context 
     function _checkGovernorOrGovernance(uint8 roles) private view {
         if (roles & Roles.GOVERNOR != 0) _checkGovernance();
         else _checkGovernor();
+    }
+
+    /// @dev A cooperative (not a governor) manages its own accounts (enrols and suspends its field
+    /// agents' phones) through any of its active accounts; anything else falls to
+    /// {_checkGovernorOrGovernance}.
+    function _checkAccountManager(uint64 memberId, uint8 roles) private view {
+        AccountRecord memory caller = _accountRecords[_msgSender()];
+        if (caller.memberId == memberId && caller.effectiveRoles & Roles.COOPERATIVE != 0 && roles & Roles.GOVERNOR == 0) return;
+        _checkGovernorOrGovernance(roles);
     }
 
     function _checkGovernor() private view {

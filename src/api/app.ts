@@ -24,8 +24,14 @@ export type CreateAppParameters = {
   routes: readonly AnyRoute[];
   /** Extra routers mounted as they are (e.g. the IPFS trustless gateway at `/ipfs`). */
   routers?: ReadonlyArray<{ path: string; router: express.Router }>;
-  /** Named checks for `/readyz` (chain, IPFS, SQL, relay backlog). */
+  /** Named checks for `/readyz` (chain, SQL, relay backlog): one failing makes the gateway not ready (503). */
   readiness?: Record<string, ReadinessCheck>;
+  /**
+   * Checks of parts the gateway works without (IPFS: lot writes and reads go on, evidence uploads
+   * answer 503): one failing makes `/readyz` answer 200 with status `degraded`, naming it, so a
+   * load balancer keeps the gateway in rotation and monitoring still sees the fault.
+   */
+  degradable?: Record<string, ReadinessCheck>;
   errorMappers?: readonly ErrorMapper[];
   /** Largest JSON body accepted, bytes (a batch of 500 deliveries is ~150 KB). */
   bodyLimitBytes?: number;
@@ -53,6 +59,7 @@ export function createApp({
   routes,
   routers = [],
   readiness = {},
+  degradable = {},
   errorMappers = [],
   bodyLimitBytes = 512 * 1024,
   limits = {
@@ -148,7 +155,7 @@ export function createApp({
   app.get("/readyz", async (_req, res) => {
     const results: Record<string, { ok: boolean; detail?: unknown }> = {};
     await Promise.all(
-      Object.entries(readiness).map(async ([name, check]) => {
+      Object.entries({ ...readiness, ...degradable }).map(async ([name, check]) => {
         try {
           results[name] = await check();
         } catch (error) {
@@ -156,8 +163,11 @@ export function createApp({
         }
       }),
     );
-    const ready = Object.values(results).every((result) => result.ok);
-    res.status(ready ? 200 : 503).json({ status: ready ? "ready" : "not ready", checks: results });
+    const ready = Object.keys(readiness).every((name) => results[name]!.ok);
+    const degraded = Object.keys(degradable).filter((name) => !results[name]!.ok);
+    if (!ready) res.status(503).json({ status: "not ready", checks: results });
+    else if (degraded.length > 0) res.status(200).json({ status: "degraded", degraded, checks: results });
+    else res.status(200).json({ status: "ready", checks: results });
   });
 
   const document = openApiDocument(routes, { title: "firstmile gateway", version: "1" });
@@ -184,7 +194,7 @@ export function createApp({
       : errorToProblem(error, errorMappers);
     // Logged once, with the request's line when it closes (the same request id).
     if (mapped.status >= 500) context(res).failure = error;
-    if (mapped.status === 429) {
+    if (mapped.status === 429 || mapped.status === 503) {
       const retry = (mapped.body.error.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
       if (retry) res.setHeader("retry-after", String(retry));
     }

@@ -117,7 +117,8 @@ export async function evidenceAnswer<T>(run: () => Promise<T>): Promise<T> {
     if (error instanceof EvidenceTooLargeError) throw new ApiError(413, "payload_too_large", error.shortMessage);
     if (error instanceof EvidenceMediaTypeError) throw new ApiError(415, "unsupported_media_type", error.shortMessage);
     if (error instanceof EvidenceMalformedError) throw new ApiError(422, "malformed_evidence", error.shortMessage);
-    if (error instanceof EvidenceStoreUnavailableError) throw new ApiError(502, "evidence_store_unavailable", error.shortMessage);
+    // The gateway's own store is down, not a bad request: retry later (lot writes are unaffected).
+    if (error instanceof EvidenceStoreUnavailableError) throw new ApiError(503, "evidence_store_unavailable", "the evidence store (IPFS) is unavailable; lot writes go on, retry the upload later", { retryAfterSeconds: 30 });
     if (error instanceof EvidenceCidMismatchError) throw new ApiError(500, "evidence_corrupt", "the stored blocks do not match the CID; nothing was sent");
     throw error;
   }

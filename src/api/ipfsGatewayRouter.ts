@@ -158,7 +158,7 @@ function handleError(error: unknown, response: Response, next: NextFunction): vo
   if (error instanceof EvidenceNotFoundError) return sendText(response, 404, error.shortMessage);
   if (error instanceof EvidenceNotAFileError) return sendText(response, 400, `${error.shortMessage}: ask for format=raw or dag-scope=block`);
   if (error instanceof EvidenceCidMismatchError) return sendText(response, 500, `${error.shortMessage}; the block was not served`);
-  if (error instanceof EvidenceStoreUnavailableError) return sendText(response, 502, error.shortMessage);
+  if (error instanceof EvidenceStoreUnavailableError) return sendText(response, 503, error.shortMessage);
   next(error);
 }
 

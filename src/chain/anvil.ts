@@ -18,6 +18,11 @@ export interface AnvilOptions {
    * and log: test runs, which always stop their nodes, write less often.
    */
   stateInterval?: number;
+  /**
+   * Development accounts to create (anvil's default 10, from the public test mnemonic). 0 for a
+   * node that stands in for a real network: no account a public key could sign for.
+   */
+  accounts?: number;
   /** Block gas limit, raised so batches of hundreds of lots fit in one block. */
   gasLimit?: bigint;
   /** Where the node's own log goes; defaults to `<stateDir>/anvil.log`. */
@@ -70,6 +75,7 @@ export async function startAnvil(options: AnvilOptions): Promise<RunningAnvil> {
     "--gas-limit", String(options.gasLimit ?? 1_000_000_000n),
     "--state", stateFile,
     "--state-interval", String(options.stateInterval ?? 1),
+    ...(options.accounts === undefined ? [] : ["--accounts", String(options.accounts)]),
   ];
   // Another process answering on the port would look like our node: refuse up front.
   if (!(await portIsFree(host, options.port))) {

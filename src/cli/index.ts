@@ -18,6 +18,7 @@ const COMMANDS: Record<string, () => Register> = {
   governance: () => (require("./commands/governance") as typeof import("./commands/governance")).registerGovernanceCommand,
   import: () => (require("./commands/import") as typeof import("./commands/import")).registerImportCommand,
   eudr: () => (require("./commands/eudr") as typeof import("./commands/eudr")).registerEudrCommand,
+  network: () => (require("./commands/network") as typeof import("./commands/network")).registerNetworkCommand,
   epcis: () => (require("./commands/epcis") as typeof import("./commands/epcis")).registerEpcisCommand,
   dds: () => (require("./commands/dds") as typeof import("./commands/dds")).registerDdsCommand,
 };

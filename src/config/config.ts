@@ -1,6 +1,7 @@
 import type { ConfigSource } from "./errors";
 import type { DataPaths } from "./paths";
 import type { Secret } from "./secret";
+import type { GovernorKeySource } from "../chain/governorKey";
 import type { DatabaseThread, IpfsMode, LogLevel, Profile } from "./settings";
 
 /**
@@ -21,6 +22,8 @@ export type Config = {
   /** Whether `firstmile start` seeds the demo story (once) on the embedded profile. */
   demo: { seed: boolean };
   chain: ChainConfig;
+  /** Where a governor's key comes from (FIRSTMILE_GOVERNOR_KEY); null: only a development node's unlocked account governs. */
+  governorKey: GovernorKeySource | null;
   database: DatabaseConfig;
   ipfs: IpfsConfig;
   keystore: KeystoreConfig;

@@ -6,6 +6,7 @@ import { ConfigError, type ConfigIssue, type ConfigSource } from "./errors";
 import { redactUrl } from "./redactConfig";
 import { Secret } from "./secret";
 import { parseMaxYields } from "../origins/capacity";
+import { parseGovernorKeySource } from "../chain/governorKey";
 import { CONFIG_FILE_ENV, DEFAULTS, SETTINGS, flagOf, parseEvidencePeers, parseTrustedProxies, type DatabaseThread, type IpfsMode, type LogLevel, type Profile, type Setting } from "./settings";
 
 export type LoadConfigParameters = {
@@ -103,6 +104,17 @@ export function loadConfig(parameters: LoadConfigParameters): LoadConfigReturnTy
 
   // 4. Assemble by profile and check the combinations.
   const config = assemble(values, sources, configFileRead, defaultDataDir, issues);
+  // The governor's key source: an `env:` key is taken from `env` now, as every other setting is.
+  const governorKey = values.get("FIRSTMILE_GOVERNOR_KEY") as string | undefined;
+  if (governorKey !== undefined) {
+    try {
+      // A relative `file:` path resolves as every path does: against the config file's folder when it came from there.
+      const base = sources.FIRSTMILE_GOVERNOR_KEY === "file" && config.configFile ? path.dirname(config.configFile) : cwd;
+      config.governorKey = parseGovernorKeySource(governorKey, env, base);
+    } catch (error) {
+      issues.push({ key: "FIRSTMILE_GOVERNOR_KEY", source: sources.FIRSTMILE_GOVERNOR_KEY ?? "env", message: (error as Error).message });
+    }
+  }
   if (issues.length > 0) throw new ConfigError(issues);
   return config;
 }
@@ -238,6 +250,7 @@ function assemble(
     publicUrl: get<string>("FIRSTMILE_PUBLIC_URL")?.replace(/\/+$/, "") ?? null,
     demo: { seed: (get<number>("FIRSTMILE_DEMO") ?? 1) === 1 && !production },
     chain,
+    governorKey: null,
     database,
     ipfs,
     keystore,

@@ -1,5 +1,6 @@
 import type { Config } from "./config";
 import { REDACTED } from "./secret";
+import { describeGovernorKeySource } from "../chain/governorKey";
 
 /** JSON-safe copy of a config, as printed at start. */
 export type RedactedConfig = Record<string, unknown>;
@@ -72,6 +73,7 @@ export function describeConfig(config: Config): string {
     `  database  ${database}`,
     `  ipfs      ${ipfs}`,
     `  keystore  ${keystore}`,
+    ...(config.governorKey ? [`  governor  ${describeGovernorKeySource(config.governorKey)}`] : []),
     `  relay     batches of ${config.relay.batchSize}, poll every ${config.relay.pollIntervalMs} ms, ${config.relay.maxAttempts} attempts, locks expire after ${config.relay.staleLockMs} ms`,
     `  indexer   pages of ${config.indexer.pageBlocks} blocks, batches of ${config.indexer.batchLogs} logs, poll every ${config.indexer.pollIntervalMs} ms`,
     `  evidence  up to ${mib(config.evidence.maxBytes)}`,

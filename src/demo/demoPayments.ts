@@ -1,5 +1,6 @@
 import type { CocoaDelivery, DemoDelivery } from "./story";
 import type { DemoMemberClient, MinedRequest } from "./demoClient";
+import { confirmDemoPayments } from "./demoConfirmations";
 
 /**
  * The demo's money (docs/payments.md): each cocoa cooperative pays its farmers in rupiah for their
@@ -27,6 +28,8 @@ export type PayDemoFarmersParameters = {
   chocolate: string;
   relay: Relay;
   log: (line: string) => void;
+  /** Where the farmers' phones reach the gateway, and the public origin of their page (the passkeys'). */
+  farmerPage?: { gatewayUrl: string; origin: string };
 };
 
 /**
@@ -58,6 +61,10 @@ export async function payDemoFarmers(p: PayDemoFarmersParameters): Promise<void>
       };
     });
     await p.relay(coop, `demo:payouts:cocoa:${key}`, "/v1/payout-runs", { paymentIds: ids });
+    if (p.farmerPage) {
+      const counts = await confirmDemoPayments({ cooperative: coop, paymentIds: ids, ...p.farmerPage });
+      p.log(`demo: ${key}: ${counts.passkey} payments confirmed with passkeys (software authenticator), ${counts.agent} through a field agent`);
+    }
   });
   const rubber = (async () => {
     const ids = await payEach(p.buyingStation, p.rubber.farms.map((_, i) => i), (i) => {

@@ -223,6 +223,7 @@ class Seeder {
         chocolate: cocoa.record.chocolate,
         relay: (member, key, route, body) => this.step(member as Actor, key, route, body),
         log: this.log,
+        farmerPage: { gatewayUrl: this.gateway.url, origin: new URL(this.gateway.publicUrl).origin },
       });
       await this.gateway.indexer.waitForBlock(this.lastBlock);
     }

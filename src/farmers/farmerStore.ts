@@ -81,7 +81,7 @@ function farmerOf(sealer: RecordSealer, row: FarmerRow): Farmer {
   };
 }
 
-export type CreateFarmerParameters = { memberId: bigint; farmer: FarmerCreate };
+export type CreateFarmerParameters = { memberId: bigint; farmer: FarmerCreate; id?: string | undefined };
 
 /**
  * Registers a farmer for a cooperative: a new opaque id, the pseudonym under the cooperative's
@@ -89,13 +89,18 @@ export type CreateFarmerParameters = { memberId: bigint; farmer: FarmerCreate };
  *
  * @throws {FarmerCodeTakenError} the code given is printed for another farmer.
  */
-export async function createFarmer(db: Queryable, sealer: RecordSealer, { memberId, farmer }: CreateFarmerParameters): Promise<Farmer> {
-  const { created, codeTaken } = await createFarmers(db, sealer, { memberId, farmers: [farmer] });
+export async function createFarmer(db: Queryable, sealer: RecordSealer, { memberId, farmer, id }: CreateFarmerParameters): Promise<Farmer> {
+  const { created, codeTaken } = await createFarmers(db, sealer, { memberId, farmers: [farmer], ids: [id] });
   if (codeTaken.length > 0) throw new FarmerCodeTakenError(`card code ${formatFarmerCode(farmer.code!)} is already printed for another farmer`);
   return created[0]!;
 }
 
-export type CreateFarmersParameters = { memberId: bigint; farmers: readonly FarmerCreate[] };
+export type CreateFarmersParameters = {
+  memberId: bigint;
+  farmers: readonly FarmerCreate[];
+  /** Ids chosen offline by a field agent's phone (docs/field-app.md), by index; otherwise new ones. */
+  ids?: readonly (string | undefined)[] | undefined;
+};
 
 export type CreateFarmersReturnType = {
   /** The farmers registered, in input order (those refused left out). */
@@ -112,7 +117,7 @@ const INSERT_CHUNK = 500;
  * once, one insert statement per 500 farmers. A farmer whose given code is taken is left out and
  * named in `codeTaken`; a generated code that meets a printed one is drawn again.
  */
-export async function createFarmers(db: Queryable, sealer: RecordSealer, { memberId, farmers }: CreateFarmersParameters): Promise<CreateFarmersReturnType> {
+export async function createFarmers(db: Queryable, sealer: RecordSealer, { memberId, farmers, ids }: CreateFarmersParameters): Promise<CreateFarmersReturnType> {
   const pseudonymOf = pseudonymizer(await memberSecret(db, sealer, memberId));
   const created = new Map<number, Farmer>();
   const codeTaken: number[] = [];
@@ -122,7 +127,7 @@ export async function createFarmers(db: Queryable, sealer: RecordSealer, { membe
     for (let start = 0; start < pending.length; start += INSERT_CHUNK) {
       const rows = pending.slice(start, start + INSERT_CHUNK).map((index) => {
         const farmer = farmers[index]!;
-        const id = newRecordId("f");
+        const id = ids?.[index] ?? newRecordId("f");
         const sealed = PERSONAL_FIELDS.map((name) => sealField(sealer, id, name, farmer[name] as FieldValue | undefined));
         return { index, id, code: farmer.code ?? generateFarmerCode(), pseudonym: pseudonymOf(id), sealed };
       });

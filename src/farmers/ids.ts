@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 const LOWER_CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz";
 
 /** An opaque record id: `prefix` and 128 random bits as 26 lower-case base32 symbols, e.g. `f_3k9...`. */
-export function newRecordId(prefix: "f" | "c" | "pm"): string {
+export function newRecordId(prefix: "f" | "c" | "pm" | "pc"): string {
   const bytes = randomBytes(16);
   let symbols = "";
   let buffer = 0;

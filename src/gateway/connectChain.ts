@@ -2,6 +2,7 @@ import type { JsonRpcProvider, Signer } from "ethers";
 import { readDeployments, requireAddress, type Deployments } from "../chain/deployments";
 import { connectProvider } from "../chain/provider";
 import { rpcEndpoint } from "../chain/rpcEndpoint";
+import { DEVELOPMENT_CHAIN_IDS, governorSigner, releaseGovernorSigner } from "../chain/governorKey";
 import type { Config } from "../config";
 import { BaseError } from "../errors/base";
 import { startEmbeddedChain } from "./embeddedChain";
@@ -22,6 +23,12 @@ export type ConnectedChain = {
   forwarder: string;
   registry: string;
   governor: Signer | null;
+  /**
+   * Whether the governor is a development node's unlocked account (anvil's first): then the
+   * gateway may create and fund its own relayer. A governor with its own key (FIRSTMILE_GOVERNOR_KEY)
+   * adds relayers only when asked (`firstmile members add --roles relayer`).
+   */
+  developmentGovernor: boolean;
   embedded: boolean;
   stop(): Promise<void>;
 };
@@ -47,6 +54,19 @@ export async function connectChain(config: Config, log: (line: string) => void =
     ({ provider, deployments, governor } = chain);
     url = chain.node.url;
     stop = () => chain.stop();
+    if (config.governorKey) {
+      try {
+        governor = await governorSigner(config.governorKey, provider, BigInt(chainId));
+      } catch (error) {
+        await stop();
+        throw error;
+      }
+      const stopChain = stop;
+      stop = async () => {
+        releaseGovernorSigner(governor);
+        await stopChain();
+      };
+    }
     return finish(config.paths.deploymentsFile);
   }
   provider = connectProvider(config.chain.rpcUrl, config.chain.chainId ?? undefined);
@@ -66,7 +86,16 @@ export async function connectChain(config: Config, log: (line: string) => void =
       });
     }
     deployments = known;
-    if (config.profile === "embedded") {
+    if (config.governorKey) {
+      governor = await governorSigner(config.governorKey, provider, nodeChainId);
+      const release = stop;
+      stop = async () => {
+        releaseGovernorSigner(governor);
+        await release();
+      };
+    } else if (config.profile === "embedded" && !DEVELOPMENT_CHAIN_IDS.includes(nodeChainId)) {
+      // A node's unlocked accounts govern only a development chain.
+    } else if (config.profile === "embedded") {
       const accounts = (await provider.send("eth_accounts", [])) as string[];
       if (accounts.length > 0) governor = await provider.getSigner(accounts[0]);
     }
@@ -86,6 +115,7 @@ export async function connectChain(config: Config, log: (line: string) => void =
       forwarder: requireAddress(deployments, "Forwarder", file),
       registry: requireAddress(deployments, "LotRegistry", file),
       governor,
+      developmentGovernor: governor !== null && config.governorKey === null,
       embedded: config.chain.node !== null,
       stop,
     };

@@ -15,6 +15,7 @@ import { EudrInputError, runEudrCheck, type EudrCheckContext } from "../eudr";
 import { readEudrCheckJob } from "../eudr/checkJob";
 import { buildDds, ddsRefusalText } from "../eudr/dds";
 import { addMember, issueMemberToken, listMembers, suspendMember } from "./memberAdmin";
+import { createEnrolment } from "../field";
 
 export { sendControlCommand } from "./controlClient";
 
@@ -168,6 +169,11 @@ export async function startControlSocket(parameters: {
     });
   }
   app.post("/members/:id/tokens", run(async (req) => ({ token: await issueMemberToken(admin, memberIdOf(req.params.id), String(req.body?.label ?? "")) })));
+  // `firstmile members enrol-phone`: a one-time link for a field agent's phone (docs/field-app.md).
+  app.post("/members/:id/enrolments", run(async (req) => {
+    const enrolment = await createEnrolment(admin.db, memberIdOf(req.params.id), String(req.body?.label ?? "").slice(0, 80), Number(req.body?.ttlMinutes ?? 24 * 60));
+    return { token: enrolment.token, expiresAt: enrolment.expiresAt.toISOString(), publicUrl: parameters.publicUrl ?? null };
+  }));
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const e = error as { name?: string; shortMessage?: string; message?: string; metaMessages?: string[] };
     parameters.logger.warn({ err: error }, "control command failed");

@@ -202,7 +202,10 @@ export async function issueMemberToken(admin: Pick<MemberAdmin, "db" | "registry
 function governed(admin: MemberAdmin): LotRegistry {
   if (!admin.governor) {
     throw new MemberAdminError("No governor account to sign with", {
-      metaMessages: ["On the embedded chain the governor is anvil's first development account; a production network's governors act with their own keys."],
+      metaMessages: [
+        "On the embedded chain the governor is anvil's first development account; on a network whose governors hold their own keys,",
+        "set FIRSTMILE_GOVERNOR_KEY=env:NAME|file:/path|rpc:<url> to a governor's key (docs/production.md).",
+      ],
     });
   }
   return lotRegistryAt(admin.registry, admin.governor);

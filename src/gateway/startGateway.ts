@@ -18,6 +18,8 @@ import { createEudrRoutes } from "../api/eudrRoutes";
 import { monitorPreparer, type EudrCheckContext } from "../eudr";
 import type { ImportContext } from "../imports";
 import { createRelayRoutes, relayErrorMapper } from "../api/relayRoutes";
+import { createFieldRoutes, fieldErrorMapper } from "../api/fieldRoutes";
+import { createFieldRouter } from "../web/field/router";
 import type { Deployments } from "../chain/deployments";
 import { openKeystore, type Keystore } from "../chain/keystore";
 import { redactUrl, type Config } from "../config";
@@ -34,6 +36,7 @@ import { ensureRelayerAccount } from "../relay/relayerAccount";
 import { RelayWorker } from "../relay/worker";
 import { createQrRouter } from "../web/qrRoutes";
 import { createPaymentRoutes } from "../api/paymentRoutes";
+import { createFarmerPageRoutes } from "../api/farmerPageRoutes";
 import { createPassportRouter } from "../web/passport/router";
 import { premiumFigures } from "../payments/publicFigures";
 import { createPassportCache, type PassportCache } from "../web/passport/passportCache";
@@ -146,7 +149,8 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
     phase("evidence store and plots");
 
     // Relayer and worker.
-    const relayer = await ensureRelayerAccount({ db, keystore, provider, chainId, registry, governor, log });
+    // Only a development node's governor creates and funds a relayer unasked; elsewhere the operator adds one.
+    const relayer = await ensureRelayerAccount({ db, keystore, provider, chainId, registry, governor: chain.developmentGovernor ? governor : null, log });
     const crash = crashHookFrom(config.testCrashAt, (point) => fs.writeSync(2, `firstmile: test crash point ${point} reached: SIGKILL\n`));
     const worker = new RelayWorker({ db, provider, rpc: jsonRpcClient(chain.url), chainId, forwarder, registry, attestationRegistry, ddsRegistry, payoutRegistry, relayer: relayer.signer, keystore, config: config.relay, logger, crash });
     await worker.start();
@@ -192,6 +196,8 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
       onError: (error) => logger.error({ err: error }, "lot page failed"),
       publicBase,
     });
+    // Receipts, the farmer's own page and passkey confirmations (with the payments).
+    const farmerPage = payoutRegistry ? createFarmerPageRoutes({ db, records: keystore.records, publicBase }) : null;
     const app = createApp({
       db,
       logger,
@@ -209,17 +215,36 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
         ...(payoutRegistry
           ? createPaymentRoutes({ db, records: keystore.records, standing: memberStandingReader(registry, provider), writer, keystore, maxAttempts: config.relay.maxAttempts, crash, provider, registry })
           : []),
+        ...(farmerPage?.routes ?? []),
         ...createDdsRoutes({ db, records: keystore.records, writer, keystore, maxAttempts: config.relay.maxAttempts, crash }),
+        ...createFieldRoutes({
+          db,
+          writer,
+          keystore,
+          provider,
+          plots,
+          chainId,
+          forwarder,
+          registry,
+          maxAttempts: config.relay.maxAttempts,
+          publicBase,
+          requireCooperative: cooperativeGuard(registry, provider, "enrol field agents' phones"),
+        }),
       ],
       routers: [
         // The local store only: a peer asking here must never make this gateway ask its own peers.
         { path: "/", router: createIpfsGatewayRouter(localEvidence) },
         { path: "/", router: createQrRouter({ db, publicBase }) },
+        // The field agents' offline app (a PWA), bundled from src/web/field/app on its first request.
+        { path: "/field", router: createFieldRouter() },
+        ...(farmerPage ? [{ path: "/", router: farmerPage.router }] : []),
         // The public lot page (after the QR routes: it answers any other path under /l and /01).
         { path: "/", router: passportRouter },
       ],
-      readiness: { ...readinessChecks({ provider, db, evidence, worker, writer }), indexer: () => indexer.readiness() },
-      errorMappers: [relayErrorMapper],
+      readiness: { ...readinessChecks({ provider, db, worker, writer }), indexer: () => indexer.readiness() },
+      // Without IPFS the gateway still records and reads lots; only evidence waits (docs/evidence.md).
+      degradable: { ipfs: ipfsCheck(evidence) },
+      errorMappers: [relayErrorMapper, fieldErrorMapper],
       tokenCache,
       trustedProxies: config.trustedProxies,
       shortcuts: [passportRouter.shortcut],
@@ -282,25 +307,33 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
   }
 }
 
-/** `/readyz`: chain, SQL and IPFS reachable; the relay backlog reported. */
-function readinessChecks({ provider, db, evidence, worker, writer }: { provider: JsonRpcProvider; db: Database; evidence: EvidenceStore; worker: RelayWorker; writer: OutboxWriter }) {
-  const within = <T>(promise: Promise<T>, ms = 2_000) =>
-    Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms).unref())]);
+const within = <T>(promise: Promise<T>, ms = 2_000) =>
+  Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms).unref())]);
+
+/** `/readyz`: chain and SQL reachable; the relay backlog reported. */
+function readinessChecks({ provider, db, worker, writer }: { provider: JsonRpcProvider; db: Database; worker: RelayWorker; writer: OutboxWriter }) {
   return {
     chain: async () => ({ ok: true, detail: { block: await within(provider.getBlockNumber()) } }),
     sql: async () => {
       await within(db.query("select 1"));
       return { ok: true };
     },
-    ipfs: async () => {
-      // Any answer (held or not) means the store is reachable; the empty raw block's CID.
-      await within(evidence.has("bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"));
-      return { ok: true, detail: { kind: evidence.kind } };
-    },
     relay: async () => ({
       ok: true,
       detail: { backlog: await within(countRelayBacklog(db)), inflightTransactions: worker.inflightTransactions, worker: worker.stats, intake: writer.stats },
     }),
+  };
+}
+
+/** `/readyz`'s IPFS check: any answer (held or not) means the store is reachable; the empty raw block's CID. */
+function ipfsCheck(evidence: EvidenceStore) {
+  return async () => {
+    try {
+      await within(evidence.has("bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"));
+    } catch (error) {
+      return { ok: false, detail: { kind: evidence.kind, error: (error as Error).message, effect: "evidence uploads and reads answer 503 evidence_store_unavailable; lot writes and reads go on" } };
+    }
+    return { ok: true, detail: { kind: evidence.kind } };
   };
 }
 

@@ -90,6 +90,11 @@ export type PlotInput = {
   tenureEvidenceCid?: string | null | undefined;
   /** The cooperative's own reference for the plot (a field book number), unique among its live plots. */
   ref?: string | null | undefined;
+  /**
+   * Only for a plot registered offline on a field agent's phone (docs/field-app.md): the id and salt
+   * the phone chose, so the origin commitment its deliveries carry is the one the gateway stores.
+   */
+  offline?: { plotId: string; salt: string } | undefined;
 };
 
 export type PlotPatch = Partial<Omit<PlotInput, "owner">> & { owner?: PlotOwner | undefined };
@@ -266,7 +271,7 @@ export class PlotRegistry {
       const error = checked[index];
       if (error) return void (results[index] = { error });
       try {
-        const row = this.#newVersionRow(memberId, input, newPlotId(), 1);
+        const row = this.#newVersionRow(memberId, input, input.offline?.plotId ?? newPlotId(), 1);
         if (row.ref !== null) {
           if (refs.has(row.ref)) throw new PlotRefTakenError(`ref ${JSON.stringify(row.ref)} already names another plot of this cooperative`);
           refs.add(row.ref);
@@ -469,6 +474,7 @@ export class PlotRegistry {
       declaredAreaM2: declared,
       tenure: input.tenure ?? "none",
       tenureEvidenceCid: input.tenureEvidenceCid ?? null,
+      salt: version === 1 ? input.offline?.salt : undefined,
     });
   }
 

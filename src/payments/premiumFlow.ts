@@ -63,6 +63,34 @@ export function shareScaled(decimal: string): bigint {
   return BigInt(whole) * SCALE + BigInt((fraction + "0".repeat(12)).slice(0, 12) || "0");
 }
 
+/**
+ * Splits `total` minor units by shares (fractions of SCALE) with the largest-remainder rule
+ * (Hamilton's method), so the parts add up exactly: each part is first rounded down, then the
+ * units left over go one each to the parts with the largest remainders (ties: the smaller key by
+ * number, then by text). What is split is the total times the sum of the shares, rounded half up:
+ * the whole total when the shares make up the lot (their sum is 1 to 12 digits).
+ */
+export function apportion(total: bigint, parts: readonly { key: string; share: bigint }[]): Map<string, bigint> {
+  const shareSum = parts.reduce((sum, part) => sum + part.share, 0n);
+  const target = (total * shareSum * 2n + SCALE) / (2n * SCALE);
+  const rows = parts.map((part) => ({ key: part.key, floor: (total * part.share) / SCALE, remainder: (total * part.share) % SCALE }));
+  let left = target - rows.reduce((sum, row) => sum + row.floor, 0n);
+  const byRemainder = [...rows].sort((a, b) => (a.remainder === b.remainder ? compareKeys(a.key, b.key) : a.remainder > b.remainder ? -1 : 1));
+  for (const row of byRemainder) {
+    if (left <= 0n) break;
+    row.floor += 1n;
+    left -= 1n;
+  }
+  const answer = new Map<string, bigint>();
+  for (const row of rows) answer.set(row.key, (answer.get(row.key) ?? 0n) + row.floor);
+  return answer;
+}
+
+function compareKeys(a: string, b: string): number {
+  if (/^\d+$/.test(a) && /^\d+$/.test(b)) return BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** The commitment's whole premium, minor units (grams rounded down to whole minor units). */
 export const commitmentTotal = (c: Pick<FlowCommitment, "ratePerKg" | "grams">): bigint => (c.ratePerKg * c.grams) / 1000n;
 
@@ -74,11 +102,12 @@ export function premiumFlow(commitments: readonly FlowCommitment[], leaves: read
     const total = commitmentTotal(commitment);
     const nodes = commitment.ancestry;
     const byId = new Map(nodes.map((node) => [node.lot.lotId, node]));
-    for (const node of nodes) {
-      if (node.lot.genesis !== "minted") continue;
+    const originNodes = nodes.filter((node) => node.lot.genesis === "minted");
+    const parts = apportion(total, originNodes.map((node) => ({ key: node.lot.lotId, share: shareScaled(node.downstreamShare) })));
+    for (const node of originNodes) {
       origins.set(node.lot.lotId, node.lot);
       const key = `${node.lot.lotId}|${commitment.currency}`;
-      owed.set(key, (owed.get(key) ?? 0n) + (total * shareScaled(node.downstreamShare)) / SCALE);
+      owed.set(key, (owed.get(key) ?? 0n) + parts.get(node.lot.lotId)!);
     }
     // Which origins each lot of the DAG came from, memoised over the parents.
     const originsOf = new Map<string, Set<string>>();

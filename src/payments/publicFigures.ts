@@ -22,6 +22,13 @@ export type PremiumFigures = {
   /** Share of the paid farmers who are women. */
   womenShareBps: number | null;
   medianDaysToPayment: number | null;
+  /**
+   * Share of the payments counted (in these runs, for these deliveries) that their farmer
+   * confirmed with their own passkey (the latest passkey word is "confirmed"); the weaker kinds
+   * (agent-read code, paper) never count. Only over at least 5 households. From the gateway's
+   * confirmation records: each one's signature re-verifies (`GET /v1/payments/{id}/confirmations`).
+   */
+  confirmedByPasskeyBps: number | null;
   intermediaries: { memberId: string; currency: string; received: string; passedOn: string; keptBps: number | null }[];
   /** The payout runs counted, each a root on chain. */
   payoutRuns: { root: string; txHash: string; memberId: string; count: number }[];
@@ -63,7 +70,12 @@ export async function premiumFigures(tx: Queryable, sealer: RecordSealer, lotIds
       leaves.push({ ...leaf, deliveryLotIds: lots, root: run.root });
     }
   }
-  return { ...figuresOf(flows, leaves, runs), payoutRegistry };
+  const figures = figuresOf(flows, leaves, runs);
+  let confirmedByPasskeyBps: number | null = null;
+  if (!figures.farmers.fewerThan5 && runs.length > 0) {
+    confirmedByPasskeyBps = await passkeyConfirmedShare(tx, runs.map((r) => r.root), origins);
+  }
+  return { ...figures, confirmedByPasskeyBps, payoutRegistry };
 }
 
 /** The figures from the flow's inputs (pure). */
@@ -71,7 +83,7 @@ export function figuresOf(
   flows: readonly FlowCommitment[],
   leaves: readonly FlowLeaf[],
   runs: readonly { root: string; txHash: string; memberId: string; count: number }[],
-): Omit<PremiumFigures, "payoutRegistry"> {
+): Omit<PremiumFigures, "payoutRegistry" | "confirmedByPasskeyBps"> {
   const flow = premiumFlow(flows, leaves);
   const currencies = [...new Set(flows.map((f) => f.currency))].sort();
   const totals = currencies.map((currency) => {
@@ -168,4 +180,53 @@ async function ancestryOf(tx: Queryable, lotId: bigint): Promise<FlowNode[]> {
   } while (cursor);
   const all = [{ lot: flowLot(root!), share: "1" }, ...nodes];
   return all.map(({ lot, share }) => ({ lot, downstreamShare: share, parentIds: [...new Set(parents.get(lot.lotId) ?? [])] }));
+}
+
+/**
+ * The premium owed to each of `deliveryIds` (origin deliveries) by every commitment on a lot made
+ * from them, per currency: the same flow as the page's figures, seen from the farm up. For the
+ * farmer's own page. Keys `${lotId}|${currency}`.
+ */
+export async function premiumOwedToDeliveries(tx: Queryable, deliveryIds: readonly bigint[]): Promise<Map<string, bigint>> {
+  const descendants = new Set<string>();
+  for (const id of deliveryIds) {
+    descendants.add(id.toString());
+    let cursor: string | undefined;
+    do {
+      const page = await getLotDag(tx, id, { direction: "descendants", cursor, limit: 500 });
+      if (!page) break;
+      for (const node of page.items) descendants.add(node.lot.lotId);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+  }
+  const owed = new Map<string, bigint>();
+  const wanted = new Set(deliveryIds.map(String));
+  for (const c of await getPremiumCommitments(tx, [...descendants])) {
+    const flow = premiumFlow(
+      [{ commitmentId: c.commitmentId, lotId: c.lotId, member: c.memberId, scheme: c.scheme, currency: c.currency, ratePerKg: BigInt(c.ratePerKg), grams: BigInt(c.grams), txHash: c.txHash, ancestry: await ancestryOf(tx, BigInt(c.lotId)) }],
+      [],
+    );
+    for (const d of flow.deliveries) {
+      if (!wanted.has(d.lotId)) continue;
+      const key = `${d.lotId}|${d.currency}`;
+      owed.set(key, (owed.get(key) ?? 0n) + d.owed);
+    }
+  }
+  return owed;
+}
+
+/**
+ * Of the payments published in `roots` for any of `deliveryIds`, the share (basis points) whose
+ * latest passkey word is "confirmed"; null when there is none. Agent-read codes and paper never count.
+ */
+export async function passkeyConfirmedShare(tx: Queryable, roots: readonly string[], deliveryIds: readonly string[]): Promise<number | null> {
+  const { rows } = await tx.query<{ confirmed: string; total: string }>(
+    `select count(*) filter (where latest.verdict = 'confirmed')::text as confirmed, count(*)::text as total from payments p
+       left join lateral (select c.verdict from payment_confirmations c where c.payment_id = p.id and c.kind = 'passkey'
+                          order by c.created_at desc, c.id desc limit 1) latest on true
+      where p.payout_root = any($1::text[]) and p.delivery_lot_ids && $2::int8[]`,
+    [roots, deliveryIds],
+  );
+  const total = Number(rows[0]!.total);
+  return total === 0 ? null : Math.round((Number(rows[0]!.confirmed) * 10_000) / total);
 }

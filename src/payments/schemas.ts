@@ -15,6 +15,8 @@ export type PaymentMethod = (typeof PAYMENT_METHODS)[number];
 export type PremiumComponent = (typeof PREMIUM_COMPONENTS)[number];
 
 const MAX_MINOR = 10n ** 18n;
+/** How far ahead of the gateway's clock a `paidAt` may be (a field tablet's clock runs fast). */
+export const PAID_AT_CLOCK_SKEW_MS = 5 * 60_000;
 export const minorAmount = (what: string) =>
   z
     .union([z.string().regex(/^-?\d{1,19}$/, `${what}: an integer of minor units`), z.number().int(`${what}: an integer of minor units, never a fraction`)])
@@ -65,6 +67,9 @@ export const paymentCreateSchema = z
     const expected = CURRENCY_EXPONENTS[payment.currency];
     if (payment.minorUnits !== expected) {
       context.addIssue({ code: "custom", path: ["minorUnits"], message: `${payment.currency} has ${expected} minor-unit digits (ISO 4217), not ${payment.minorUnits}: amounts are integers of its minor unit` });
+    }
+    if (Date.parse(payment.paidAt) > Date.now() + PAID_AT_CLOCK_SKEW_MS) {
+      context.addIssue({ code: "custom", path: ["paidAt"], message: `paidAt ${payment.paidAt} is in the future: record a payment once it is made` });
     }
     if (payment.price.basis === "drc" && payment.quality.drcBps === undefined) {
       context.addIssue({ code: "custom", path: ["quality", "drcBps"], message: "a price per kg of DRC needs the measured dry rubber content" });

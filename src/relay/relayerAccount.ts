@@ -31,7 +31,7 @@ export async function ensureRelayerAccount(parameters: EnsureRelayerAccountParam
   const { db, keystore, provider, chainId, governor, log = () => {} } = parameters;
   const registry = lotRegistryAt(parameters.registry, governor ?? provider);
   const { rows } = await db.query<{ address: string; member_id: bigint }>(
-    "select address, member_id from relay_accounts where chain_id = $1 order by created_at limit 1",
+    "select address, member_id from relay_accounts where chain_id = $1 order by created_at desc limit 1",
     [chainId],
   );
   let created = false;

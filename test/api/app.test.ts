@@ -63,6 +63,7 @@ describe("gateway app (Express): auth, validation, one error shape, OpenAPI", ()
   let base: string;
   let token: string;
   let healthy = true;
+  let ipfsUp = true;
 
 
   before(async () => {
@@ -74,6 +75,7 @@ describe("gateway app (Express): auth, validation, one error shape, OpenAPI", ()
       logger: pino({ level: "silent" }),
       routes: ROUTES,
       readiness: { chain: async () => ({ ok: healthy }) },
+      degradable: { ipfs: async () => ({ ok: ipfsUp }) },
       bodyLimitBytes: 1024,
       limits: {
         perToken: createRateLimiter({ capacity: 3, perSecond: 0.001 }),
@@ -98,9 +100,21 @@ describe("gateway app (Express): auth, validation, one error shape, OpenAPI", ()
     healthy = false;
     const notReady = await fetch(`${base}/readyz`);
     expect(notReady.status).to.equal(503);
-    expect(await notReady.json()).to.deep.equal({ status: "not ready", checks: { chain: { ok: false } } });
+    expect(await notReady.json()).to.deep.equal({ status: "not ready", checks: { chain: { ok: false }, ipfs: { ok: true } } });
     healthy = true;
     expect((await fetch(`${base}/readyz`)).status).to.equal(200);
+  });
+
+  it("answers /readyz 200 degraded, naming the part, when only a part it works without is down", async () => {
+    ipfsUp = false;
+    const degraded = await fetch(`${base}/readyz`);
+    expect(degraded.status).to.equal(200);
+    expect(await degraded.json()).to.deep.equal({ status: "degraded", degraded: ["ipfs"], checks: { chain: { ok: true }, ipfs: { ok: false } } });
+    healthy = false;
+    expect((await fetch(`${base}/readyz`)).status, "an essential part down still makes it not ready").to.equal(503);
+    healthy = true;
+    ipfsUp = true;
+    expect(await (await fetch(`${base}/readyz`)).json()).to.deep.include({ status: "ready" });
   });
 
   it("refuses a member route without a token, or with an unknown one", async () => {

@@ -524,6 +524,76 @@ describe("Membership", function () {
     });
   });
 
+  describe("when a cooperative manages its own accounts", function () {
+    it("lets an active account of the cooperative enrol another phone of its own", async function () {
+      const { membership, members, coopPhone1, spare1 } = await loadFixture(networkFixture);
+      await expect(membership.connect(coopPhone1).addAccount(members.cooperative, spare1))
+        .to.emit(membership, "AccountAdded")
+        .withArgs(members.cooperative, spare1.address);
+      expect(await membership.accountOf(spare1)).to.deep.equal([BigInt(members.cooperative), true, BigInt(Role.cooperative)]);
+    });
+
+    it("lets it suspend and re-activate one of its own phones", async function () {
+      const { membership, members, coopPhone1, coopPhone2 } = await loadFixture(networkFixture);
+      await expect(membership.connect(coopPhone1).setAccountActive(coopPhone2, false))
+        .to.emit(membership, "AccountStatusChanged")
+        .withArgs(members.cooperative, coopPhone2.address, false);
+      expect(await membership.hasRole(coopPhone2, Role.cooperative)).to.equal(false);
+      await membership.connect(coopPhone1).setAccountActive(coopPhone2, true);
+      expect(await membership.hasRole(coopPhone2, Role.cooperative)).to.equal(true);
+    });
+
+    it("refuses a suspended phone of the cooperative, which may not re-activate itself", async function () {
+      const { membership, coopPhone1, coopPhone2 } = await loadFixture(networkFixture);
+      await membership.connect(coopPhone1).setAccountActive(coopPhone2, false);
+      await expect(membership.connect(coopPhone2).setAccountActive(coopPhone2, true))
+        .to.be.revertedWithCustomError(membership, "MembershipUnauthorized")
+        .withArgs(coopPhone2.address, Role.governor);
+    });
+
+    it("refuses every account of a suspended cooperative", async function () {
+      const { membership, members, coopPhone1, spare1 } = await loadFixture(networkFixture);
+      await membership.setMemberActive(members.cooperative, false);
+      await expect(membership.connect(coopPhone1).addAccount(members.cooperative, spare1))
+        .to.be.revertedWithCustomError(membership, "MembershipUnauthorized")
+        .withArgs(coopPhone1.address, Role.governor);
+    });
+
+    it("refuses a cooperative touching another member's accounts", async function () {
+      const { membership, members, coopPhone1, processor, spare1 } = await loadFixture(networkFixture);
+      await expect(membership.connect(coopPhone1).addAccount(members.processor, spare1))
+        .to.be.revertedWithCustomError(membership, "MembershipUnauthorized")
+        .withArgs(coopPhone1.address, Role.governor);
+      await expect(membership.connect(coopPhone1).setAccountActive(processor, false))
+        .to.be.revertedWithCustomError(membership, "MembershipUnauthorized")
+        .withArgs(coopPhone1.address, Role.governor);
+    });
+
+    it("refuses a member without the cooperative role managing its own accounts", async function () {
+      const { membership, members, processor, spare1 } = await loadFixture(networkFixture);
+      await expect(membership.connect(processor).addAccount(members.processor, spare1))
+        .to.be.revertedWithCustomError(membership, "MembershipUnauthorized")
+        .withArgs(processor.address, Role.governor);
+    });
+
+    it("keeps a governor's accounts to governance even when it also holds the cooperative role", async function () {
+      const { membership, members, governor, governor2, stranger, spare1 } = await loadFixture(networkFixture);
+      await membership.setRoles(members.governor2, Role.governor | Role.cooperative);
+      // Once a governance contract is set (here a plain account stands in for it), only it attaches a governor's accounts.
+      await membership.connect(governor).setGovernance(stranger);
+      await expect(membership.connect(governor2).addAccount(members.governor2, spare1))
+        .to.be.revertedWithCustomError(membership, "MembershipNotGovernance")
+        .withArgs(governor2.address, stranger.address);
+    });
+
+    it("leaves governors full control: a governor re-activates a phone the cooperative suspended", async function () {
+      const { membership, coopPhone1, coopPhone2 } = await loadFixture(networkFixture);
+      await membership.connect(coopPhone1).setAccountActive(coopPhone2, false);
+      await expect(membership.setAccountActive(coopPhone2, true)).to.emit(membership, "AccountStatusChanged");
+      expect(await membership.hasRole(coopPhone2, Role.cooperative)).to.equal(true);
+    });
+  });
+
   describe("when the change would leave no active governor", function () {
     async function soleGovernorFixture() {
       const network = await networkFixture();

@@ -9,7 +9,12 @@ import { READ_MODEL_MARKER, READ_MODEL_TABLES, readModelMigrations } from "../..
  */
 describe("read-model migrations", () => {
   const touched = (sql: string) =>
-    Object.keys(READ_MODEL_TABLES).filter((table) => new RegExp(`\\b(create|alter)\\s+table\\s+(if\\s+not\\s+exists\\s+)?${table}\\b`, "i").test(sql));
+    Object.keys(READ_MODEL_TABLES).filter(
+      (table) =>
+        new RegExp(`\\b(create|alter)\\s+table\\s+(if\\s+not\\s+exists\\s+)?${table}\\b`, "i").test(sql) ||
+        // An index on a read-model table must be rebuilt with it.
+        new RegExp(`\\bcreate\\s+(unique\\s+)?index\\s+(if\\s+not\\s+exists\\s+)?\\w+\\s+on\\s+${table}\\b`, "i").test(sql),
+    );
 
   it("marks every migration that creates or alters a read-model table, and only those", () => {
     const marked = new Set(readModelMigrations().map((migration) => migration.file));
@@ -22,5 +27,7 @@ describe("read-model migrations", () => {
   it("finds the tables a migration touches, and none in another table's name", () => {
     expect(touched("alter table forms add column x int;\ncreate table if not exists lot_claims (x int);")).to.deep.equal(["forms", "lot_claims"]);
     expect(touched("create table relay_lots (x int); alter table lots_archive add y int;")).to.deep.equal([]);
+    expect(touched("create index lots_x on lots (metadata);")).to.deep.equal(["lots"]);
+    expect(touched("create index relay_lots_x on relay_lots (x);")).to.deep.equal([]);
   });
 });

@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
+import { issueApiToken } from "../../src/api";
 import { dataPaths } from "../../src/config";
 import { seedDemo, type DemoRecord } from "../../src/demo/seedDemo";
 import { COCOA_COOPERATIVES, DEMO_FORM_KEYS, DEMO_MEMBERS, RUBBER_FIGURES, cocoaDeliveries, fermentationBoxes, rubberDeliveries, share } from "../../src/demo/story";
@@ -203,6 +204,30 @@ describe("the demo story (real gateway: seeded once, through the HTTP API and th
     // Paid as the demo is seeded, minutes after the deliveries' blocks.
     expect(premium.medianDaysToPayment).to.be.within(0, 1);
     expect(premium.intermediaries.map((row: { memberId: string }) => row.memberId)).to.include.members(COCOA_COOPERATIVES.map((c) => record.members[c.key]));
+    // Half the cocoa farmers confirmed with a passkey (a software authenticator through the gateway's verifier), a quarter through a field agent.
+    const { rows: kinds } = await running.gateway.db.query<{ kind: string; n: number }>("select kind, count(*)::int as n from payment_confirmations group by kind order by kind");
+    const passkeys = kinds.find((k) => k.kind === "passkey")!.n;
+    expect(kinds.map((k) => k.kind)).to.deep.equal(["agent-code", "passkey"]);
+    expect(passkeys).to.be.within(record.cocoa.deliveries.length * 0.4, record.cocoa.deliveries.length * 0.6);
+    expect(premium.confirmedByPasskeyBps).to.equal(Math.round((passkeys * 10_000) / record.cocoa.deliveries.length));
+
+    // A farmer's own page through a new receipt: the premium the chocolate maker's commitment owes their delivery, and their passkey word.
+    const coop = record.members[COCOA_COOPERATIVES[0]!.key];
+    const { token } = await issueApiToken(running.gateway.db, BigInt(coop));
+    const { rows: confirmed } = await running.gateway.db.query<{ payment_id: string }>(
+      "select payment_id from payment_confirmations where kind = 'passkey' and member_id = $1 order by payment_id limit 1",
+      [coop],
+    );
+    const receipt = await (
+      await fetch(`${running.gateway.url}/v1/payments/${confirmed[0]!.payment_id}/receipt`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ format: "json" }) })
+    ).json();
+    const opened = await fetch(`${running.gateway.url}/me/session`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ code: receipt.code }) });
+    const own = await (await fetch(`${running.gateway.url}/me/data`, { headers: { cookie: opened.headers.get("set-cookie")!.split(";")[0]! } })).json();
+    expect(own.payments[0].confirmation).to.deep.include({ kind: "passkey", verdict: "confirmed" });
+    expect(own.premium).to.have.length(1);
+    expect(BigInt(own.premium[0].owed) > 0n, `owed ${own.premium[0].owed}`).to.equal(true);
+    expect(BigInt(own.premium[0].paid) > 0n, `paid ${own.premium[0].paid}`).to.equal(true);
+    console.log(`      figures: ${passkeys} of ${record.cocoa.deliveries.length} cocoa payments confirmed by passkey (${premium.confirmedByPasskeyBps} bps), ${kinds.find((k) => k.kind === "agent-code")!.n} through a field agent`);
   });
 
   it("registers the farmer behind every delivery through the API, with consents, some name consents withdrawn, personal fields sealed", async function () {

@@ -37,7 +37,9 @@ describe("embedded chain (anvil with --state under the data directory)", () => {
     // The deploy steps say what the chain holds, and what this start added.
     const dryForms = FORMS.filter((form) => form.dryBasis).length;
     expect(firstLog).to.include(`forms: ${FORMS.length} forms (${FORMS.length} new), ${YIELDS.length} yield bounds (${YIELDS.length} set), ${dryForms} dry-weight forms (${dryForms} set)`);
-    expect(firstLog).to.include(`attestations: observer set, ${DEMO_SCHEMES.length} schemes (${DEMO_SCHEMES.length} new)`);
+    expect(firstLog).to.include("attestations: observer set, 0 schemes");
+    // The demo schemes, from deploy/demo/, on the embedded (development) chain only.
+    expect(firstLog).to.include(`demo schemes: ${DEMO_SCHEMES.length} schemes (${DEMO_SCHEMES.length} new)`);
     expect(Object.keys(first.contracts)).to.have.members(["Forwarder", "LotRegistry", "FormCatalogue", "AttestationRegistry", "Governance", "DdsRegistry", "PayoutRegistry"]);
     const recorded = JSON.parse(fs.readFileSync(chain.deploymentsFile, "utf8"));
     expect(recorded.contracts.LotRegistry.address).to.equal(first.contracts.LotRegistry.address);
@@ -64,7 +66,8 @@ describe("embedded chain (anvil with --state under the data directory)", () => {
     expect(chain.deployments.contracts).to.deep.equal(first.contracts);
     // Not "0 registered": what is there, and that nothing is new.
     expect(restartLog).to.include(`forms: ${FORMS.length} forms, ${YIELDS.length} yield bounds, ${dryForms} dry-weight forms, none new`);
-    expect(restartLog).to.include(`attestations: observer already set, ${DEMO_SCHEMES.length} schemes, none new`);
+    expect(restartLog).to.include(`attestations: observer already set, ${DEMO_SCHEMES.length} schemes`);
+    expect(restartLog).to.include(`demo schemes: ${DEMO_SCHEMES.length} schemes, none new`);
     expect(await chain.provider.getTransactionCount(await chain.governor.getAddress())).to.equal(governorNonce);
 
     const reopened = LotRegistry__factory.connect(first.contracts.LotRegistry.address, chain.provider);

@@ -15,6 +15,7 @@ export function premiumFiguresFixture(): PremiumFigures {
     farmers: { count: 12, fewerThan5: false },
     womenShareBps: 4167,
     medianDaysToPayment: 6.5,
+    confirmedByPasskeyBps: 5833,
     intermediaries: [
       { memberId: "3", currency: "IDR", received: "100000000", passedOn: "92000000", keptBps: 800 },
       { memberId: "6", currency: "IDR", received: "100000000", passedOn: "92000000", keptBps: 800 },

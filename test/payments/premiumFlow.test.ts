@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { commitmentTotal, premiumFlow, shareScaled, type FlowCommitment, type FlowLot, type FlowNode } from "../../src/payments/premiumFlow";
+import { apportion, commitmentTotal, premiumFlow, shareScaled, type FlowCommitment, type FlowLot, type FlowNode } from "../../src/payments/premiumFlow";
 
 const lot = (lotId: string, genesis: FlowLot["genesis"], grams: number, members: string[]): FlowLot => ({ lotId, genesis, grams: String(grams), createdAt: null, members });
 const node = (l: FlowLot, share: string, parentIds: string[] = []): FlowNode => ({ lot: l, downstreamShare: share, parentIds });
@@ -66,5 +66,31 @@ describe("premium flow", function () {
     expect(shareScaled("1")).to.equal(10n ** 12n);
     expect(shareScaled("0.000000000001")).to.equal(1n);
     expect(shareScaled("0.5")).to.equal(5n * 10n ** 11n);
+  });
+});
+
+describe("premium owed: the largest-remainder rule", function () {
+  it("splits a commitment over three equal deliveries so the parts add up to the total exactly", function () {
+    const d = ["1", "2", "3"].map((id) => lot(id, "minted", 100_000, ["3"]));
+    const merged = lot("10", "merged", 300_000, ["4"]);
+    const commitment: FlowCommitment = {
+      commitmentId: "1", lotId: "10", member: "4", scheme: "s", currency: "IDR", ratePerKg: 1_000n, grams: 100n, txHash: "0x",
+      ancestry: [node(merged, "1", ["1", "2", "3"]), ...d.map((l) => node(l, "0.333333333333"))],
+    };
+    expect(commitmentTotal(commitment)).to.equal(100n);
+    const owed = premiumFlow([commitment], []).deliveries.map((x) => x.owed);
+    // Rounding each part down would owe 33 + 33 + 33 = 99: one minor unit lost.
+    expect(owed).to.deep.equal([34n, 33n, 33n]);
+    expect(owed.reduce((a, b) => a + b, 0n)).to.equal(100n);
+  });
+
+  it("gives the leftover units to the largest remainders, never more than one each", function () {
+    const parts = apportion(1_000n, [
+      { key: "7", share: shareScaled("0.1234") },
+      { key: "8", share: shareScaled("0.5555") },
+      { key: "9", share: shareScaled("0.3211") },
+    ]);
+    // Exact: 123.4, 555.5, 321.1 -> floors 123, 555, 321 (999); the one left goes to .5.
+    expect([...parts.values()]).to.deep.equal([123n, 556n, 321n]);
   });
 });

@@ -5,9 +5,11 @@ import { ATTESTATION_CALL_KINDS } from "../../src/relay/attestationCalls";
 import { callAddressOf, callSchemas, callTargetOf, encodeCall, isCallKind, type CallKind } from "../../src/relay/callKinds";
 import { DDS_CALL_KINDS } from "../../src/relay/ddsCalls";
 import { LOT_CALL_KINDS } from "../../src/relay/lotCalls";
+import { memberCallSchemas, type MemberCallKind } from "../../src/relay/memberCalls";
 import { payoutCallSchemas, type PayoutCallKind } from "../../src/relay/payoutCalls";
 
 const PAYOUT_CALL_KINDS = Object.keys(payoutCallSchemas) as PayoutCallKind[];
+const MEMBER_CALL_KINDS = Object.keys(memberCallSchemas) as MemberCallKind[];
 
 const lotRegistry = "0x00000000000000000000000000000000000000a1";
 const attestationRegistry = "0x00000000000000000000000000000000000000a2";
@@ -43,6 +45,8 @@ const bodies: Record<CallKind, unknown> = {
   "dds.recordStatement": { lotId: "5", referenceNumber: "25NLSN6LX69730", verificationNumber: "K7R8LA5F" },
   "payouts.commitPremium": { lotId: "5", scheme: "fairtrade", currency: "USD", ratePerKg: 24 },
   "payouts.publishRun": { root: digest("99"), count: 3, totals: [{ currency: "IDR", total: "1500000" }, { currency: "USD", total: 12 }] },
+  "members.addAccount": { memberId: "4", newAccount: receiver },
+  "members.setAccountActive": { target: receiver, active: false },
 };
 
 /** The registry function each kind calls. */
@@ -64,13 +68,15 @@ const functionOf: Record<CallKind, string> = {
   "dds.recordStatement": "recordStatement",
   "payouts.commitPremium": "commitPremium",
   "payouts.publishRun": "publishPayoutRun",
+  "members.addAccount": "addAccount",
+  "members.setAccountActive": "setAccountActive",
 };
 
 describe("call kinds", function () {
   it("are the lot, attestation and payout kinds, each once, and nothing else", function () {
     const kinds = Object.keys(callSchemas).sort();
-    expect(kinds).to.deep.equal([...LOT_CALL_KINDS, ...ATTESTATION_CALL_KINDS, ...DDS_CALL_KINDS, ...PAYOUT_CALL_KINDS].sort());
-    expect(new Set(kinds).size).to.equal(LOT_CALL_KINDS.length + ATTESTATION_CALL_KINDS.length + DDS_CALL_KINDS.length + PAYOUT_CALL_KINDS.length);
+    expect(kinds).to.deep.equal([...LOT_CALL_KINDS, ...ATTESTATION_CALL_KINDS, ...DDS_CALL_KINDS, ...PAYOUT_CALL_KINDS, ...MEMBER_CALL_KINDS].sort());
+    expect(new Set(kinds).size).to.equal(LOT_CALL_KINDS.length + ATTESTATION_CALL_KINDS.length + DDS_CALL_KINDS.length + PAYOUT_CALL_KINDS.length + MEMBER_CALL_KINDS.length);
     expect(Object.keys(bodies).sort()).to.deep.equal(kinds);
     for (const kind of kinds) expect(isCallKind(kind), kind).to.equal(true);
   });

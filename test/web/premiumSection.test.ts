@@ -22,6 +22,7 @@ describe("the premium on the lot page", function () {
     expect(html).to.include("No payout of this premium to the farmers has been published yet.");
     expect(html).to.include("Farming households paid: 12.");
     expect(html).to.include("Women among the farmers paid: 41.7%.");
+    expect(html).to.include("Payments confirmed by the farmers with their own passkeys: 58.3%.");
     expect(html).to.include("Farmers were paid a median of 6.5 days after their delivery.");
     expect(html).to.match(/<td>PT Celebes Cocoa Export<\/td><td>1,000,000.00 IDR<\/td><td>920,000.00 IDR<\/td><td>8%<\/td>/);
     expect(html).to.include(`0x${"cc".repeat(32)}`);

@@ -17,8 +17,9 @@ type Chain = Awaited<ReturnType<typeof connectChain>>;
 /**
  * `firstmile governance propose|approve|object|cancel|execute|list|show`: changes that add trust
  * or power (docs/governance.md) as proposals a quorum of governors approves, run after a delay.
- * Signs with the governor account this machine holds (the embedded chain's first account); on a
- * network where governors hold their own keys, it prints the call to sign instead.
+ * Signs with the governor account this machine holds: FIRSTMILE_GOVERNOR_KEY (a key from the
+ * environment, a file or an external signer), else the embedded chain's first account; without
+ * one it prints the call to sign instead.
  */
 export function registerGovernanceCommand(
   program: Command,
@@ -42,7 +43,7 @@ export function registerGovernanceCommand(
     const contract = governanceOf(chain.deployments, chain.provider);
     if (!chain.governor) {
       const data = (contract.interface as unknown as import("ethers").Interface).encodeFunctionData(method, args);
-      print(`no governor key here: sign this call with your governor account (or send it through /v1/relay):`);
+      print(`no governor key here (FIRSTMILE_GOVERNOR_KEY): sign this call with your governor account (or send it through /v1/relay):`);
       print(`  to   ${await contract.getAddress()}`);
       print(`  data ${data}`);
       return null;

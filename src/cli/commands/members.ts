@@ -100,6 +100,29 @@ export function registerMembersCommand(program: Command, io: MembersCommandIo = 
       }))) as { token: string };
       print(`API token for member ${id} (shown once, store it now): ${result.token}`);
     });
+
+  members
+    .command("enrol-phone <memberId>")
+    .description("a one-time enrolment link (and QR code) for a field agent's phone of a cooperative: open it on the phone (docs/field-app.md)")
+    .option("--label <text>", "who the phone is for")
+    .option("--minutes <n>", "how long the link may be used (once)", "1440")
+    .option(...dataDirOption)
+    .action(async (memberId: string, options: Common & { label?: string; minutes: string }) => {
+      const id = parseMemberId(memberId);
+      const minutes = Number(options.minutes);
+      if (!Number.isInteger(minutes) || minutes < 5 || minutes > 7 * 24 * 60) throw new Error("--minutes: 5 to 10080");
+      const body = { label: options.label ?? "", ttlMinutes: minutes };
+      const result = (await run(io, options, { method: "POST", path: `/members/${id}/enrolments`, body }, async (admin) => {
+        const { createEnrolment } = require("../../field") as typeof import("../../field");
+        const enrolment = await createEnrolment(admin.db, id, body.label, minutes);
+        return { token: enrolment.token, expiresAt: enrolment.expiresAt.toISOString(), publicUrl: null };
+      })) as { token: string; expiresAt: string; publicUrl: string | null };
+      const config = loadConfig({ env: io.env, argv: options.dataDir ? ["--data-dir", options.dataDir] : [], cwd: io.cwd });
+      const base = result.publicUrl ?? config.publicUrl ?? `http://localhost:${config.http.port}`;
+      const url = `${base}/field/#enrol=${result.token}`;
+      const { qrTerminal } = require("../../web/qr") as typeof import("../../web/qr");
+      print(`enrolment link for a phone of member ${id} (once, until ${result.expiresAt}):\n${url}\n${await qrTerminal(url)}`);
+    });
 }
 
 type LocalAdmin = Parameters<typeof addMember>[0] & { provider: Parameters<typeof listMembers>[0]["provider"] };

@@ -72,7 +72,8 @@ export class FeeCache {
     const block = await this.#provider.getBlock("latest");
     const base = block?.baseFeePerGas ?? 0n;
     // Priority fees buy nothing on a permissioned chain; a doubled base fee covers a few full blocks.
-    this.#fees = { at: Date.now(), maxFeePerGas: base * 2n + 1n, maxPriorityFeePerGas: 1n };
+    // A free-gas network (Besu QBFT with zeroBaseFee, min-gas-price 0) costs nothing: a relayer there holds no ether.
+    this.#fees = base === 0n ? { at: Date.now(), maxFeePerGas: 0n, maxPriorityFeePerGas: 0n } : { at: Date.now(), maxFeePerGas: base * 2n + 1n, maxPriorityFeePerGas: 1n };
     return this.#fees;
   }
 }

@@ -94,6 +94,7 @@ export const en = {
   premiumFewFarmers: "Fewer than 5 farming households were paid: their number and shares are not shown, to protect them.",
   premiumWomen: "Women among the farmers paid: {share}.",
   premiumMedianDays: "Farmers were paid a median of {days} days after their delivery.",
+  premiumPasskeyShare: "Payments confirmed by the farmers with their own passkeys: {share}.",
   premiumPassThrough: "How the premium was passed on",
   premiumWho: "Who",
   premiumReceived: "Received",

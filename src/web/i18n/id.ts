@@ -92,6 +92,7 @@ export const id: Messages = {
   premiumFewFarmers: "Kurang dari 5 rumah tangga petani dibayar: jumlah dan persentasenya tidak ditampilkan, untuk melindungi mereka.",
   premiumWomen: "Perempuan di antara petani yang dibayar: {share}.",
   premiumMedianDays: "Petani menerima pembayaran dengan nilai tengah {days} hari setelah penyetoran.",
+  premiumPasskeyShare: "Pembayaran yang dikonfirmasi petani dengan passkey mereka sendiri: {share}.",
   premiumPassThrough: "Bagaimana premi diteruskan",
   premiumWho: "Pihak",
   premiumReceived: "Diterima",

@@ -92,6 +92,7 @@ export const th: Messages = {
   premiumFewFarmers: "มีครัวเรือนเกษตรกรได้รับเงินไม่ถึง 5 ครัวเรือน จึงไม่แสดงจำนวนและสัดส่วนเพื่อปกป้องพวกเขา",
   premiumWomen: "สัดส่วนผู้หญิงในเกษตรกรที่ได้รับเงิน: {share}",
   premiumMedianDays: "เกษตรกรได้รับเงินหลังส่งผลผลิตโดยมัธยฐาน {days} วัน",
+  premiumPasskeyShare: "การจ่ายเงินที่เกษตรกรยืนยันด้วยพาสคีย์ของตนเอง: {share}",
   premiumPassThrough: "การส่งต่อเงินพรีเมียม",
   premiumWho: "ผู้ส่งต่อ",
   premiumReceived: "ได้รับ",

@@ -92,6 +92,7 @@ export const vi: Messages = {
   premiumFewFarmers: "Có ít hơn 5 hộ nông dân được trả: số lượng và tỷ lệ không được hiển thị để bảo vệ họ.",
   premiumWomen: "Tỷ lệ phụ nữ trong số nông dân được trả: {share}.",
   premiumMedianDays: "Nông dân được trả tiền sau khi giao hàng trung vị {days} ngày.",
+  premiumPasskeyShare: "Khoản thanh toán được nông dân xác nhận bằng passkey của chính họ: {share}.",
   premiumPassThrough: "Tiền thưởng được chuyển tiếp thế nào",
   premiumWho: "Bên",
   premiumReceived: "Đã nhận",

@@ -42,6 +42,7 @@ export function renderPremiumSection(passport: LotPassport, locale: Locale, veri
     else {
       const facts = [t("premiumFarmers", { count: figures.farmers.count! })];
       if (figures.womenShareBps !== null) facts.push(t("premiumWomen", { share: percent(figures.womenShareBps) }));
+      if (figures.confirmedByPasskeyBps !== null && figures.confirmedByPasskeyBps !== undefined) facts.push(t("premiumPasskeyShare", { share: percent(figures.confirmedByPasskeyBps) }));
       if (figures.medianDaysToPayment !== null) facts.push(t("premiumMedianDays", { days: new Intl.NumberFormat(lang, { maximumFractionDigits: 1 }).format(figures.medianDaysToPayment) }));
       parts.push(`<ul>${facts.map((fact) => `<li>${fact}</li>`).join("")}</ul>`);
     }

@@ -1,0 +1,123 @@
+/**
+ * The field app on a cheap phone: headless Chromium emulating a 360 px Android, CPU throttled 4×
+ * (CDP Emulation.setCPUThrottlingRate), against the embedded default (anvil at one block a
+ * second, PGlite, the indexer following).
+ *
+ * Figures:
+ * - record_p50_ms, record_p99_ms: recording one delivery offline through the form, from the tap on
+ *   "record" to the receipt on screen (the app's own performance measure), over RECORDS deliveries
+ * - sync_500_s: 500 queued deliveries (and their 500 signed payments) synced from the tap on "sync"
+ *   until every batch is mined and every payment accepted
+ * - app_js_gzip_kb: the app's JavaScript, gzipped
+ *
+ * Targets: record_p99_ms <= 100, sync_500_s <= 30.
+ *
+ * Run: npm run bench:field   (prints a table, writes bench/out/field.json; never fails on figures)
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { gzipSync } from "node:zlib";
+import { build } from "esbuild";
+import { loadConfig } from "../src/config";
+import { sendControlCommand } from "../src/gateway/controlSocket";
+import { startGateway } from "../src/gateway/startGateway";
+import { buildFieldApp } from "../src/web/field/build";
+import { enrolPhone, openPhone, recordDelivery, registerFarmerWithPlot, syncNow } from "../test/e2e/fieldPhone";
+import { freePort } from "../test/helpers/ports";
+import { printTable, writeFigures } from "./report";
+
+const RECORDS = Number(process.env.FIELD_BENCH_RECORDS ?? 60);
+const QUEUED = 500;
+const PIN = "2468";
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+async function main() {
+  const parent = os.tmpdir();
+  const dataDir = fs.mkdtempSync(path.join(parent, "field-bench-"));
+  const profile = fs.mkdtempSync(path.join(parent, "field-bench-phone-"));
+  const env = {
+    FIRSTMILE_DATA_DIR: dataDir,
+    FIRSTMILE_PORT: String(await freePort()),
+    FIRSTMILE_CHAIN_PORT: String(await freePort()),
+    FIRSTMILE_LOG_LEVEL: "silent",
+  };
+  const gateway = await startGateway({ config: loadConfig({ env, cwd: dataDir }), log: () => {} });
+  const phone = await openPhone(profile, { bypassCSP: true });
+  try {
+    const added = (await sendControlCommand(gateway.controlSocket!, "POST", "/members", { roles: ["cooperative"], country: "ID", custodialAccounts: 1 }))!.body as { token: string };
+    const enrolment = await fetch(`${gateway.url}/v1/field/enrolments`, { method: "POST", headers: { authorization: `Bearer ${added.token}`, "content-type": "application/json" }, body: JSON.stringify({ label: "bench" }) });
+    const { token } = (await enrolment.json()) as { token: string };
+    const { page, context } = phone;
+    const cdp = await context.newCDPSession(page);
+    await cdp.send("Emulation.setCPUThrottlingRate", { rate: 4 });
+    await enrolPhone(page, `${gateway.url}/field/#enrol=${token}`, PIN);
+
+    // Offline: a farmer, a plot, then RECORDS deliveries through the form.
+    await context.setOffline(true);
+    await registerFarmerWithPlot(page, { name: "Bench Farmer", village: "Benchvillage" }, { areaHa: "4", province: "Sulawesi Tengah", district: "Poso" });
+    await page.locator("header button").click();
+    await page.locator("header button").click();
+    for (let i = 0; i < RECORDS; i++) await recordDelivery(page, "bench", { kg: `${30 + (i % 20)}`, quality: "55", price: "12500", deduction: i % 3 === 0 ? "100" : "" });
+    const records = (await page.evaluate(() => performance.getEntriesByName("field:record").map((entry) => entry.duration))).sort((a, b) => a - b);
+
+    // The sync: the queue topped up to 500 deliveries through the app's own code, then one tap.
+    const hook = await build({ entryPoints: [path.join(__dirname, "fieldBenchHook.ts")], bundle: true, write: false, format: "iife", platform: "browser", logLevel: "silent" });
+    await page.addScriptTag({ content: hook.outputFiles[0]!.text });
+    const ids = await page.evaluate(
+      () =>
+        new Promise<{ farmerId: string; plotId: string }>((resolve) => {
+          const open = indexedDB.open("firstmile-field");
+          open.onsuccess = () => {
+            const get = open.result.transaction("plots").objectStore("plots").getAll();
+            get.onsuccess = () => resolve({ farmerId: get.result[0].farmerId, plotId: get.result[0].id });
+          };
+        }),
+    );
+    await page.evaluate(({ count, pin, farmerId, plotId }) => (window as any).fieldBench.record(count, pin, farmerId, plotId), { count: QUEUED - RECORDS, pin: PIN, ...ids });
+    await context.setOffline(false);
+    await page.getByTestId("new-delivery").waitFor();
+    const started = performance.now();
+    await syncNow(page, 600_000);
+    const syncSeconds = (performance.now() - started) / 1000;
+    const refused = await page.locator("[data-status=refused]").count();
+
+    const bundle = await buildFieldApp();
+    const figures = {
+      record_p50_ms: Math.round(percentile(records, 50) * 10) / 10,
+      record_p99_ms: Math.round(percentile(records, 99) * 10) / 10,
+      records: records.length,
+      sync_500_s: Math.round(syncSeconds * 10) / 10,
+      sync_refused: refused,
+      app_js_gzip_kb: Math.round((gzipSync(bundle.app).length + gzipSync(bundle.sw).length) / 102.4) / 10,
+      cpu_throttle: 4,
+      load_average_1m: Math.round(os.loadavg()[0]! * 100) / 100,
+      cpus: os.cpus().length,
+    };
+    printTable(
+      ["metric", "value", "target"],
+      [
+        ["record one delivery offline, p50 (ms)", figures.record_p50_ms, ""],
+        ["record one delivery offline, p99 (ms)", figures.record_p99_ms, "<= 100"],
+        ["sync 500 queued deliveries until mined (s)", figures.sync_500_s, "<= 30"],
+        ["items refused in that sync", figures.sync_refused, "0"],
+        ["app JavaScript, gzipped (KB)", figures.app_js_gzip_kb, "<= 150"],
+        ["load average (1 min) / cpus", `${figures.load_average_1m} / ${figures.cpus}`, ""],
+      ],
+    );
+    console.log(`wrote ${writeFigures("field", figures)}`);
+  } finally {
+    await phone.context.close().catch(() => undefined);
+    await gateway.stop();
+    fs.rmSync(profile, { recursive: true, force: true });
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

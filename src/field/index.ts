@@ -1,0 +1,6 @@
+export { createEnrolment, recordEnrolmentResult, redeemEnrolment } from "./enrolments";
+export type { Enrolment } from "./enrolments";
+export { FieldRecordError, fieldRecordSchema, verifyFieldRecord } from "./signedRecords";
+export type { FieldRecord } from "./signedRecords";
+export { applyFieldRecord } from "./applyRecord";
+export type { FieldRecordResult } from "./applyRecord";

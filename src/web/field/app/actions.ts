@@ -1,0 +1,177 @@
+import { amountToPay, batchGas, mintBatchCalldata, pointCommitment, receiptDigest, type Delivery, type PriceBasis } from "./deliveries";
+import { randomHex, randomId } from "./hex";
+import { sealKey } from "./pinVault";
+import { addressOf, newSecretKey, signedByKey, signForwardRequest, signMessage, type ForwardRequest } from "./signing";
+import { getDevice, putDevice, takeNumbers, type Device, type FieldStore, type QueueItem } from "./store";
+
+/**
+ * What the agent does, each made and signed on the phone and kept in IndexedDB before anything is
+ * sent: enrol, register a farmer or a point plot (signed private records), record a delivery
+ * with its payment (the payment is a signed record; the delivery waits for its day's batch),
+ * and close the day (one signed `mintBatch` ForwardRequest for the day's deliveries).
+ */
+
+/** A request is good for 30 days of no signal. */
+const DEADLINE_SECONDS = 30 * 24 * 3600;
+/** Most deliveries in one `mintBatch` (what fits one 30M-gas block with room to spare). */
+export const MAX_BATCH = 200;
+
+export async function enrol(db: FieldStore, token: string, pin: string, base = ""): Promise<{ device: Device; secretKey: Uint8Array }> {
+  const secretKey = newSecretKey();
+  const address = addressOf(secretKey);
+  const sealedKey = await sealKey(secretKey, pin);
+  const response = await fetch(`${base}/v1/field/enrol`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ token, address }) });
+  const answer = (await response.json()) as { memberId: string; apiToken: string; request: { id: string }; domain: Device["domain"]; registry: string; error?: { message: string } };
+  if (!response.ok) throw new Error(answer.error?.message ?? `enrolment refused (${response.status})`);
+  const device: Device = {
+    address,
+    memberId: answer.memberId,
+    apiToken: answer.apiToken,
+    domain: answer.domain,
+    registry: answer.registry,
+    sealedKey,
+    enrolRequestId: answer.request.id,
+    nextNonce: 0,
+    nextSeq: 0,
+    country: "ID",
+    province: "",
+    district: "",
+    currency: "IDR",
+    minorUnits: 2,
+  };
+  await putDevice(db, device);
+  return { device, secretKey };
+}
+
+async function queueRecord(db: FieldStore, secretKey: Uint8Array, kind: "farmer" | "plot" | "payment", body: unknown, label: string, extra: Partial<QueueItem> = {}): Promise<QueueItem> {
+  const { seq, device } = await takeNumbers(db, { seq: true });
+  const message = JSON.stringify({ kind, device: device.address, seq, body });
+  const item: QueueItem = { key: `r${seq}`, status: "pending", reason: null, type: "record", label, message, signature: signMessage(message, secretKey), ...extra };
+  await db.add("queue", item);
+  return item;
+}
+
+export async function registerFarmer(db: FieldStore, secretKey: Uint8Array, input: { name: string; village: string; phone?: string; gender?: string; language: string; consent: boolean }) {
+  const id = randomId("f");
+  const farmer = { name: input.name, village: input.village || undefined, phone: input.phone || undefined, gender: input.gender || undefined, language: input.language };
+  const device = (await getDevice(db))!;
+  // Consent by thumbprint on the agent's paper form, recorded by this phone.
+  const consents = input.consent ? (["traceability", "payments"] as const).map((scope) => ({ scope, method: "thumbprint", recordedBy: `field phone ${device.address}` })) : [];
+  await db.put("farmers", { id, name: input.name, village: input.village, code: null, local: true });
+  await queueRecord(db, secretKey, "farmer", { id, farmer, consents }, `${input.name}`);
+  return id;
+}
+
+export async function registerPointPlot(
+  db: FieldStore,
+  secretKey: Uint8Array,
+  input: { farmerId: string; latitude: number; longitude: number; accuracyM: number; areaHa: number; country: string; province: string; district: string },
+) {
+  if (!(input.areaHa > 0 && input.areaHa <= 4)) throw new Error("pointTooLarge");
+  const id = randomId("p", 20);
+  const salt = randomHex(32);
+  const longitude = sixDecimals(input.longitude);
+  const latitude = sixDecimals(input.latitude);
+  const commitment = pointCommitment(input.farmerId, longitude, latitude, salt);
+  await db.put("plots", { id, farmerId: input.farmerId, commitment, latitude, longitude, accuracyM: input.accuracyM, areaHa: input.areaHa, local: true });
+  const device = (await getDevice(db))!;
+  await putDevice(db, { ...device, country: input.country, province: input.province, district: input.district });
+  await queueRecord(db, secretKey, "plot", { id, farmerId: input.farmerId, longitude, latitude, accuracyM: input.accuracyM, declaredAreaHa: input.areaHa, country: input.country, province: input.province, district: input.district, salt }, id);
+  return id;
+}
+
+/** At least six decimals (EUDR): a value whose sixth decimal is 0 keeps a seventh. */
+function sixDecimals(value: number): number {
+  const six = Math.round(value * 1e6) / 1e6;
+  return (String(six).split(".")[1]?.length ?? 0) >= 6 ? six : Math.round(value * 1e7) / 1e7;
+}
+
+export type DeliveryInput = {
+  farmerId: string;
+  plotId: string;
+  form: number;
+  grams: number;
+  qualityBps: number;
+  perKgMinor: number;
+  basis: PriceBasis;
+  deductionMinor: number;
+  premiumMinor: number;
+};
+
+/** Records a delivery and its cash payment at once; answers the delivery with its receipt code. */
+export async function recordDelivery(db: FieldStore, secretKey: Uint8Array, input: DeliveryInput): Promise<Delivery> {
+  const plot = await db.get("plots", input.plotId);
+  if (!plot) throw new Error("noPlot");
+  const device = (await getDevice(db))!;
+  const id = randomId("d");
+  const recordedAt = new Date().toISOString();
+  const amountMinor = amountToPay(input);
+  const receiptText = JSON.stringify({ id, device: device.address, ...input, origin: plot.commitment, amountMinor, currency: device.currency, recordedAt });
+  const { metadata, shortCode } = receiptDigest(receiptText);
+  const delivery: Delivery = { id, ...input, origin: plot.commitment, currency: device.currency, minorUnits: device.minorUnits, recordedAt, metadata, shortCode, amountMinor, batchId: null };
+  const rubber = input.form >= 20;
+  const quality = input.qualityBps > 0 ? (rubber ? { drcBps: input.qualityBps } : { moistureBps: input.qualityBps }) : {};
+  const payment = {
+    deliveryMetadata: [metadata],
+    payment: {
+      farmerId: input.farmerId,
+      grossGrams: input.grams,
+      quality,
+      price: { perKg: input.perKgMinor, basis: input.basis === "dry" && rubber ? "drc" : input.basis },
+      currency: device.currency,
+      minorUnits: device.minorUnits,
+      deductions: input.deductionMinor > 0 ? [{ reason: "field deduction", amount: input.deductionMinor }] : [],
+      premiums: input.premiumMinor > 0 ? [{ component: "other", amount: input.premiumMinor }] : [],
+      paidAt: recordedAt,
+      method: "cash",
+    },
+  };
+  const { seq } = await takeNumbers(db, { seq: true });
+  const message = JSON.stringify({ kind: "payment", device: device.address, seq, body: payment });
+  await db.put("deliveries", { ...delivery, payment: { message, signature: signMessage(message, secretKey) } });
+  return delivery;
+}
+
+/**
+ * Closes the open deliveries into `mintBatch` ForwardRequests (at most MAX_BATCH each), each
+ * signed with the phone's next nonce and queued, then the deliveries' payments after it.
+ */
+export async function closeDay(db: FieldStore, secretKey: Uint8Array): Promise<number> {
+  const open = (await db.getAll("deliveries")).filter((delivery) => delivery.batchId === null).sort((a, b) => a.recordedAt.localeCompare(b.recordedAt));
+  let batches = 0;
+  for (let start = 0; start < open.length; start += MAX_BATCH) {
+    const part = open.slice(start, start + MAX_BATCH);
+    const { nonce, device } = await takeNumbers(db, { nonce: true });
+    const request: ForwardRequest = {
+      from: device.address,
+      to: device.registry,
+      value: "0",
+      gas: String(batchGas(part.length)),
+      nonce: String(nonce),
+      deadline: String(Math.floor(Date.now() / 1000) + DEADLINE_SECONDS),
+      data: mintBatchCalldata(part),
+    };
+    const key = `b${nonce}-${randomHex(4).slice(2)}`;
+    const tx = db.transaction(["queue", "deliveries"], "readwrite");
+    await tx.objectStore("queue").add({ key, status: "pending", reason: null, type: "forward", label: `${part.length}`, request, signature: signForwardRequest(device.domain, request, secretKey), deliveryIds: part.map((d) => d.id) });
+    for (const delivery of part) {
+      await tx.objectStore("deliveries").put({ ...delivery, batchId: key });
+      const seq = (JSON.parse(delivery.payment.message) as { seq: number }).seq;
+      await tx.objectStore("queue").add({ key: `r${seq}`, status: "pending", reason: null, type: "record", label: delivery.shortCode, message: delivery.payment.message, signature: delivery.payment.signature, batchKey: key });
+    }
+    await tx.done;
+    batches++;
+  }
+  return batches;
+}
+
+/**
+ * Re-signs a queued ForwardRequest with another nonce (an earlier one was refused: its nonce is
+ * free). Only a request this key really signed as it stands: a tampered one keeps its signature
+ * and is refused.
+ */
+export function resign(item: QueueItem, nonce: number, device: Device, secretKey: Uint8Array): QueueItem {
+  if (!signedByKey(device.domain, item.request!, item.signature, secretKey)) return item;
+  const request = { ...item.request!, nonce: String(nonce) };
+  return { ...item, request, signature: signForwardRequest(device.domain, request, secretKey) };
+}

@@ -1,0 +1,432 @@
+import QRCode from "qrcode";
+import { closeDay, enrol, recordDelivery, registerFarmer, registerPointPlot } from "./actions";
+import { amountToPay, ORIGIN_FORMS, type Delivery, type PriceBasis } from "./deliveries";
+import { formatMoney, formatNumber, formatTime, LANGUAGES, pickLanguage, WORDS, type Language, type Words } from "./i18n";
+import { openKey } from "./pinVault";
+import { signMessage } from "./signing";
+import { getDevice, openStore, type Device, type FieldStore, type QueueItem } from "./store";
+import { OfflineError, sync, type SyncProgress } from "./sync";
+import { field, h, mount, valueOf } from "./view";
+
+/**
+ * The field app: enrol → unlock with the PIN → home (new delivery, farmers, sync). Every screen is
+ * a function that returns a node; `show` renders one. The unlocked key lives only in this page's
+ * memory; IndexedDB holds it sealed under the PIN.
+ */
+type State = { db: FieldStore; device: Device | null; key: Uint8Array | null; language: Language; w: Words; farmerId: string | null; syncing: boolean; progress: SyncProgress | null; message: string | null };
+
+const root = document.getElementById("app")!;
+let state: State;
+
+function setLanguage(language: Language) {
+  state.language = language;
+  state.w = WORDS[language];
+  localStorage.setItem("language", language);
+  document.documentElement.lang = language;
+}
+
+function show(screen: () => Node | Promise<Node>) {
+  Promise.resolve(screen()).then((node) => mount(root, node));
+}
+
+function bar(title: string, back?: () => void): HTMLElement {
+  return h(
+    "header",
+    { class: "bar" },
+    back ? h("button", { class: "back", type: "button", onclick: back, "aria-label": state.w.back }, "←") : null,
+    h("h1", null, title),
+    h("span", { class: navigator.onLine ? "net on" : "net off", "data-testid": "net" }, navigator.onLine ? "●" : "○"),
+  );
+}
+
+function button(label: string, onclick: () => void, kind = "primary", testid?: string) {
+  return h("button", { type: "button", class: `big ${kind}`, onclick, "data-testid": testid }, label);
+}
+
+const minor = (value: string, units: number) => Math.round(Number(value.replace(",", ".") || "0") * 10 ** units);
+
+// --- enrol and unlock -----------------------------------------------------------------------
+
+function enrolScreen(): Node {
+  const w = state.w;
+  const token = new URLSearchParams(location.hash.slice(1)).get("enrol") ?? "";
+  const form = h(
+    "form",
+    { class: "stack", onsubmit: (event: Event) => void submit(event) },
+    h("p", null, w.enrolHelp),
+    field(w.enrolToken, h("input", { name: "token", value: token, required: true, autocomplete: "off" })),
+    field(w.pin, h("input", { name: "pin", type: "password", inputmode: "numeric", minlength: 4, required: true, autocomplete: "new-password", autofocus: !!token })),
+    field(w.pinAgain, h("input", { name: "pin2", type: "password", inputmode: "numeric", minlength: 4, required: true, autocomplete: "new-password" })),
+    h("p", { class: "error", role: "alert" }, state.message ?? ""),
+    h("button", { type: "submit", class: "big primary", "data-testid": "enrol" }, w.enrol),
+    languagePicker(),
+  );
+  async function submit(event: Event) {
+    event.preventDefault();
+    if (valueOf(form, "pin") !== valueOf(form, "pin2")) return fail(w.pinMismatch);
+    form.querySelector("button[type=submit]")!.textContent = w.enrolling;
+    try {
+      const { device, secretKey } = await enrol(state.db, valueOf(form, "token"), valueOf(form, "pin"));
+      state.device = device;
+      state.key = secretKey;
+      state.message = null;
+      history.replaceState(null, "", location.pathname);
+      show(homeScreen);
+    } catch (error) {
+      fail((error as Error).message);
+    }
+  }
+  function fail(message: string) {
+    state.message = message;
+    show(enrolScreen);
+  }
+  return h("main", null, bar(w.enrolTitle), form);
+}
+
+function unlockScreen(): Node {
+  const w = state.w;
+  const form = h(
+    "form",
+    { class: "stack", onsubmit: (event: Event) => void submit(event) },
+    h("p", { class: "muted" }, state.device!.address),
+    field(w.pin, h("input", { name: "pin", type: "password", inputmode: "numeric", required: true, autofocus: true, autocomplete: "current-password" })),
+    h("p", { class: "error", role: "alert" }, state.message ?? ""),
+    h("button", { type: "submit", class: "big primary", "data-testid": "unlock" }, w.unlock),
+    languagePicker(),
+  );
+  async function submit(event: Event) {
+    event.preventDefault();
+    const key = await openKey(state.device!.sealedKey, valueOf(form, "pin"));
+    state.message = key ? null : w.wrongPin;
+    state.key = key;
+    // The first signature builds the curve's precomputed tables: here, not at the first delivery.
+    if (key) signMessage("warm-up", key);
+    show(key ? homeScreen : unlockScreen);
+  }
+  return h("main", null, bar(w.unlockTitle), form);
+}
+
+function languagePicker(): Node {
+  const select = h(
+    "select",
+    { name: "language", "aria-label": state.w.language, onchange: (event: Event) => { setLanguage((event.target as HTMLSelectElement).value as Language); show(state.key ? homeScreen : state.device ? unlockScreen : enrolScreen); } },
+    ...Object.entries(LANGUAGES).map(([code, name]) => h("option", { value: code, selected: code === state.language }, name)),
+  );
+  return field(state.w.language, select);
+}
+
+// --- home ---------------------------------------------------------------------------------------
+
+async function homeScreen(): Promise<Node> {
+  const w = state.w;
+  const queue = await state.db.getAll("queue");
+  const deliveries = await state.db.getAll("deliveries");
+  const open = deliveries.filter((d) => d.batchId === null).length;
+  const pending = queue.filter((item) => item.status === "pending" || item.status === "sent").length + open;
+  const today = new Date().toISOString().slice(0, 10);
+  const todays = deliveries.filter((d) => d.recordedAt.startsWith(today)).length;
+  return h(
+    "main",
+    null,
+    bar(w.title),
+    h("p", { class: navigator.onLine ? "status on" : "status off" }, navigator.onLine ? w.online : w.offline),
+    h(
+      "dl",
+      { class: "counts" },
+      h("div", null, h("dt", null, w.today), h("dd", { "data-testid": "today" }, formatNumber(state.language, todays))),
+      h("div", null, h("dt", null, w.pending), h("dd", { "data-testid": "pending" }, formatNumber(state.language, pending))),
+    ),
+    h(
+      "nav",
+      { class: "stack" },
+      button(w.newDelivery, () => show(farmersScreen), "primary", "new-delivery"),
+      button(w.farmers, () => show(farmersScreen), "secondary", "farmers"),
+      button(w.closeDay, () => void closeDay(state.db, state.key!).then(() => show(homeScreen)), "secondary", "close-day"),
+      button(`${w.sync} (${formatNumber(state.language, pending)})`, () => show(syncScreen), "secondary", "sync"),
+    ),
+    languagePicker(),
+  );
+}
+
+// --- farmers and plots ----------------------------------------------------------------------------
+
+async function farmersScreen(query = ""): Promise<Node> {
+  const w = state.w;
+  const all = await state.db.getAll("farmers");
+  const needle = query.toLowerCase();
+  const found = all.filter((f) => !needle || f.name.toLowerCase().includes(needle) || f.village.toLowerCase().includes(needle) || (f.code ?? "").toLowerCase().replace(/-/g, "").includes(needle.replace(/-/g, ""))).sort((a, b) => a.name.localeCompare(b.name)).slice(0, 50);
+  const list = h(
+    "ul",
+    { class: "list", "data-testid": "farmer-list" },
+    ...found.map((farmer) => h("li", null, h("button", { type: "button", class: "row", onclick: () => { state.farmerId = farmer.id; show(farmerScreen); } }, h("strong", null, farmer.name), h("span", null, farmer.village)))),
+  );
+  const search = h("input", { type: "search", name: "q", value: query, placeholder: w.search, "aria-label": w.search, autofocus: true, "data-testid": "search" });
+  search.addEventListener("input", () => {
+    const value = (search as HTMLInputElement).value;
+    void farmersScreen(value).then((node) => {
+      const fresh = (node as HTMLElement).querySelector("[data-testid=farmer-list]")!;
+      list.replaceWith(fresh);
+    });
+  });
+  return h("main", null, bar(w.farmers, () => show(homeScreen)), h("div", { class: "stack" }, search, button(w.registerFarmer, () => show(newFarmerScreen), "secondary", "register-farmer"), list));
+}
+
+function newFarmerScreen(): Node {
+  const w = state.w;
+  const form = h(
+    "form",
+    { class: "stack", onsubmit: (event: Event) => void submit(event) },
+    field(w.name, h("input", { name: "name", required: true, autofocus: true, maxlength: 120 })),
+    field(w.village, h("input", { name: "village", maxlength: 120 })),
+    field(w.phone, h("input", { name: "phone", type: "tel", maxlength: 30 })),
+    field(w.gender, h("select", { name: "gender" }, h("option", { value: "" }, "—"), h("option", { value: "female" }, w.female), h("option", { value: "male" }, w.male), h("option", { value: "other" }, w.other))),
+    h("label", { class: "check" }, h("input", { type: "checkbox", name: "consent", checked: true }), h("span", null, w.consent)),
+    h("button", { type: "submit", class: "big primary", "data-testid": "save-farmer" }, w.save),
+  );
+  async function submit(event: Event) {
+    event.preventDefault();
+    state.farmerId = await registerFarmer(state.db, state.key!, { name: valueOf(form, "name"), village: valueOf(form, "village"), phone: valueOf(form, "phone"), gender: valueOf(form, "gender"), language: state.language, consent: form.querySelector<HTMLInputElement>("[name=consent]")!.checked });
+    show(farmerScreen);
+  }
+  return h("main", null, bar(w.registerFarmer, () => show(farmersScreen)), form);
+}
+
+async function farmerScreen(): Promise<Node> {
+  const w = state.w;
+  const farmer = (await state.db.get("farmers", state.farmerId!))!;
+  const plots = await state.db.getAllFromIndex("plots", "farmer", farmer.id);
+  return h(
+    "main",
+    null,
+    bar(farmer.name, () => show(farmersScreen)),
+    h("p", { class: "muted" }, farmer.village, farmer.code ? ` · ${farmer.code}` : ""),
+    h("h2", null, w.plots),
+    h(
+      "ul",
+      { class: "list", "data-testid": "plot-list" },
+      ...plots.map((plot) => h("li", null, plot.latitude !== null ? `${formatNumber(state.language, plot.latitude, 6)}, ${formatNumber(state.language, plot.longitude!, 6)}` : plot.id, plot.areaHa ? ` · ${formatNumber(state.language, plot.areaHa, 2)} ha` : "", plot.accuracyM !== null ? ` · ±${formatNumber(state.language, plot.accuracyM)} m` : "")),
+    ),
+    h("nav", { class: "stack" }, plots.length > 0 ? button(w.newDelivery, () => show(deliveryScreen), "primary", "deliver") : h("p", null, w.noPlot), button(w.addPlot, () => show(plotScreen), "secondary", "add-plot")),
+  );
+}
+
+function plotScreen(): Node {
+  const w = state.w;
+  const device = state.device!;
+  let position: GeolocationPosition | null = null;
+  const readout = h("p", { class: "gps", "data-testid": "gps", "aria-live": "polite" }, "—");
+  const save = h("button", { type: "submit", class: "big primary", disabled: true, "data-testid": "save-plot" }, w.save);
+  const error = h("p", { class: "error", role: "alert" });
+  const form = h(
+    "form",
+    { class: "stack", onsubmit: (event: Event) => void submit(event) },
+    button(w.getGps, locate, "secondary", "get-gps"),
+    readout,
+    field(w.areaHa, h("input", { name: "area", inputmode: "decimal", required: true, value: "1" })),
+    field(w.country, h("input", { name: "country", required: true, maxlength: 2, value: device.country })),
+    field(w.province, h("input", { name: "province", required: true, value: device.province })),
+    field(w.district, h("input", { name: "district", required: true, value: device.district })),
+    error,
+    save,
+  );
+  function locate() {
+    readout.textContent = w.gpsWaiting;
+    navigator.geolocation.getCurrentPosition(
+      (found) => {
+        position = found;
+        readout.textContent = `${formatNumber(state.language, found.coords.latitude, 6)}, ${formatNumber(state.language, found.coords.longitude, 6)} · ${w.accuracy} ±${formatNumber(state.language, found.coords.accuracy)} m`;
+        save.removeAttribute("disabled");
+      },
+      () => (readout.textContent = w.gpsFailed),
+      { enableHighAccuracy: true, timeout: 30_000, maximumAge: 0 },
+    );
+  }
+  async function submit(event: Event) {
+    event.preventDefault();
+    const areaHa = Number(valueOf(form, "area").replace(",", "."));
+    if (!(areaHa > 0 && areaHa <= 4)) return void (error.textContent = w.pointTooLarge);
+    await registerPointPlot(state.db, state.key!, {
+      farmerId: state.farmerId!,
+      latitude: position!.coords.latitude,
+      longitude: position!.coords.longitude,
+      accuracyM: Math.round(position!.coords.accuracy * 10) / 10,
+      areaHa,
+      country: valueOf(form, "country").toUpperCase(),
+      province: valueOf(form, "province"),
+      district: valueOf(form, "district"),
+    });
+    state.device = await getDevice(state.db);
+    show(farmerScreen);
+  }
+  return h("main", null, bar(w.addPlot, () => show(farmerScreen)), form);
+}
+
+// --- deliveries ------------------------------------------------------------------------------------
+
+async function deliveryScreen(): Promise<Node> {
+  const w = state.w;
+  const device = state.device!;
+  const farmer = (await state.db.get("farmers", state.farmerId!))!;
+  const plots = await state.db.getAllFromIndex("plots", "farmer", farmer.id);
+  const total = h("output", { class: "total", "data-testid": "to-pay" }, "—");
+  const units = device.minorUnits;
+  const read = () => {
+    const form = Number(valueOf(formEl, "form"));
+    return {
+      farmerId: farmer.id,
+      plotId: valueOf(formEl, "plot"),
+      form,
+      grams: Math.round(Number(valueOf(formEl, "kg").replace(",", ".")) * 1000),
+      qualityBps: Math.round(Number(valueOf(formEl, "quality").replace(",", ".") || "0") * 100),
+      perKgMinor: minor(valueOf(formEl, "price"), units),
+      basis: valueOf(formEl, "basis") as PriceBasis,
+      deductionMinor: minor(valueOf(formEl, "deduction"), units),
+      premiumMinor: minor(valueOf(formEl, "premium"), units),
+    };
+  };
+  const update = () => {
+    const input = read();
+    total.textContent = input.grams > 0 ? formatMoney(state.language, amountToPay(input), device.currency, units) : "—";
+  };
+  const formEl = h(
+    "form",
+    { class: "stack", oninput: update, onsubmit: (event: Event) => void submit(event) },
+    h("p", null, h("strong", null, farmer.name), " · ", farmer.village),
+    field(w.plot, h("select", { name: "plot" }, ...plots.map((plot) => h("option", { value: plot.id }, plot.latitude !== null ? `${formatNumber(state.language, plot.latitude, 5)}, ${formatNumber(state.language, plot.longitude!, 5)}` : plot.id)))),
+    field(w.form, h("select", { name: "form" }, ...ORIGIN_FORMS.map((form) => h("option", { value: form.id }, w[form.key])))),
+    field(w.weightKg, h("input", { name: "kg", inputmode: "decimal", required: true, autofocus: true })),
+    field(`${w.moisture} / ${w.drc}`, h("input", { name: "quality", inputmode: "decimal" })),
+    field(`${w.pricePerKg} (${device.currency})`, h("input", { name: "price", inputmode: "decimal", required: true })),
+    field(w.basis, h("select", { name: "basis" }, h("option", { value: "wet" }, w.basisWet), h("option", { value: "dry" }, w.basisDry))),
+    field(w.deductions, h("input", { name: "deduction", inputmode: "decimal" })),
+    field(w.premium, h("input", { name: "premium", inputmode: "decimal" })),
+    h("p", { class: "pay" }, `${w.toPay}: `, total),
+    h("button", { type: "submit", class: "big primary", "data-testid": "record" }, w.record),
+  );
+  async function submit(event: Event) {
+    event.preventDefault();
+    const started = performance.now();
+    const delivery = await recordDelivery(state.db, state.key!, read());
+    show(async () => {
+      const node = await receiptScreen(delivery);
+      // Once the receipt is on screen: how long recording took, for the benchmark (bench/field.bench.ts).
+      setTimeout(() => performance.measure("field:record", { start: started, end: performance.now() }), 0);
+      return node;
+    });
+  }
+  return h("main", null, bar(w.newDelivery, () => show(farmerScreen)), formEl);
+}
+
+async function receiptScreen(delivery: Delivery): Promise<Node> {
+  const w = state.w;
+  const farmer = await state.db.get("farmers", delivery.farmerId);
+  const qr = h("div", { class: "qr", "aria-hidden": "true" });
+  qr.innerHTML = await QRCode.toString(`firstmile:receipt:${delivery.shortCode}:${delivery.metadata}`, { type: "svg", margin: 1, errorCorrectionLevel: "M" });
+  const form = ORIGIN_FORMS.find((f) => f.id === delivery.form)!;
+  return h(
+    "main",
+    null,
+    bar(w.receipt),
+    h(
+      "section",
+      { class: "receipt", "data-testid": "receipt" },
+      qr,
+      h("p", { class: "code" }, w.receiptCode, ": ", h("strong", { "data-testid": "receipt-code" }, delivery.shortCode)),
+      h(
+        "dl",
+        null,
+        h("dt", null, w.farmer), h("dd", null, farmer?.name ?? ""),
+        h("dt", null, w.form), h("dd", null, w[form.key]),
+        h("dt", null, w.weightKg), h("dd", null, formatNumber(state.language, delivery.grams / 1000, 1)),
+        h("dt", null, delivery.form >= 20 ? w.drc : w.moisture), h("dd", null, formatNumber(state.language, delivery.qualityBps / 100, 1)),
+        h("dt", null, w.toPay), h("dd", { "data-testid": "receipt-amount" }, formatMoney(state.language, delivery.amountMinor, delivery.currency, delivery.minorUnits)),
+      ),
+      h("p", { class: "muted" }, w.paid, " · ", formatTime(state.language, delivery.recordedAt)),
+    ),
+    h("nav", { class: "stack" }, button(w.done, () => show(homeScreen), "primary", "done"), button(w.newDelivery, () => show(farmersScreen), "secondary")),
+  );
+}
+
+// --- sync ------------------------------------------------------------------------------------------
+
+const SHOWN_ITEMS = 40;
+
+async function syncScreen(): Promise<Node> {
+  const w = state.w;
+  const all = await state.db.getAll("queue");
+  // What the agent needs on a small screen: every refusal, and the latest items (not hundreds of rows).
+  const latest = new Set(all.slice(-SHOWN_ITEMS));
+  const items = all.filter((item) => item.status === "refused" || latest.has(item));
+  const count = (status: QueueItem["status"]) => all.filter((item) => item.status === status).length;
+  const progress = state.progress;
+  const statusWord = (item: QueueItem) => (item.status === "done" ? (item.type === "forward" ? w.mined : w.accepted) : item.status === "refused" ? w.refused : item.status === "sent" ? w.sent : w.waiting);
+  return h(
+    "main",
+    null,
+    bar(w.syncTitle, () => show(homeScreen)),
+    h("p", { class: navigator.onLine ? "status on" : "status off" }, navigator.onLine ? w.online : w.needOnline),
+    progress ? h("progress", { max: Math.max(progress.total, 1), value: progress.done, "data-testid": "progress" }) : null,
+    state.message ? h("p", { class: "error", role: "alert" }, state.message) : null,
+    button(state.syncing ? w.syncing : w.syncNow, () => void runSync(), "primary", "sync-now"),
+    items.length === 0 ? h("p", null, w.nothingToSync) : null,
+    all.length > 0
+      ? h("p", { class: "summary", "data-testid": "summary" }, `${formatNumber(state.language, count("done"))} ${w.accepted} · ${formatNumber(state.language, count("refused"))} ${w.refused} · ${formatNumber(state.language, count("pending") + count("sent"))} ${w.waiting}`)
+      : null,
+    h(
+      "ol",
+      { class: "queue", "data-testid": "queue" },
+      ...items.map((item) =>
+        h(
+          "li",
+          { class: item.status, "data-status": item.status },
+          h("span", null, item.type === "forward" ? `${item.label} ${w.batchOf}` : item.label),
+          h("b", null, statusWord(item)),
+          item.reason ? h("small", null, item.reason) : null,
+        ),
+      ),
+    ),
+  );
+}
+
+async function runSync() {
+  if (state.syncing) return;
+  state.syncing = true;
+  state.message = null;
+  show(syncScreen);
+  try {
+    // The list is redrawn at most once a second (a queue of hundreds, on a slow phone); the bar at once.
+    let drawn = 0;
+    await sync(state.db, state.key!, (progress) => {
+      state.progress = progress;
+      const bar = root.querySelector<HTMLProgressElement>("[data-testid=progress]");
+      if (bar) {
+        bar.max = Math.max(progress.total, 1);
+        bar.value = progress.done;
+      }
+      if (performance.now() - drawn > 1000) {
+        drawn = performance.now();
+        show(syncScreen);
+      }
+    });
+  } catch (error) {
+    state.message = error instanceof OfflineError ? state.w.needOnline : (error as Error).message;
+  } finally {
+    state.syncing = false;
+    show(syncScreen);
+  }
+}
+
+// --- start ------------------------------------------------------------------------------------------
+
+async function start() {
+  const db = await openStore();
+  const language = pickLanguage(localStorage.getItem("language"), navigator.languages);
+  state = { db, device: await getDevice(db), key: null, language, w: WORDS[language], farmerId: null, syncing: false, progress: null, message: null };
+  setLanguage(language);
+  window.addEventListener("online", () => show(() => (state.key ? homeScreen() : state.device ? unlockScreen() : enrolScreen())));
+  if ("serviceWorker" in navigator) navigator.serviceWorker.register("./sw.js", { scope: "./" }).catch(() => undefined);
+  show(state.device ? unlockScreen : enrolScreen);
+  document.body.dataset.ready = "true";
+}
+
+void start();
