@@ -54,6 +54,7 @@ const FILE_SECONDS = {
   "test/gateway/bootstrap.test.ts": 60,
   "test/gateway/backupRestore.test.ts": 60,
   "test/e2e/field.test.ts": 60,
+  "test/gateway/network.test.ts": 60,
 };
 const QUICK_FILE_SECONDS = 3;
 /** A file expected to take this long or more runs in a job of its own. */

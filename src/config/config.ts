@@ -29,7 +29,8 @@ export type Config = {
   keystore: KeystoreConfig;
   relay: RelayConfig;
   indexer: IndexerConfig;
-  evidence: { maxBytes: number };
+  /** Upload limit; peers: other gateways' base URLs asked (trustless gateway) for evidence not held here. */
+  evidence: { maxBytes: number; peers: readonly string[] };
   /** The plot rules: overlap threshold (share of the smaller plot, 0-1) and max yields per form id, kg/ha/year. */
   plots: { overlapThreshold: number; maxYields: Readonly<Record<number, number>> };
   /** Largest spreadsheet an import accepts, bytes. */

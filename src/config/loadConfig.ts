@@ -7,7 +7,7 @@ import { redactUrl } from "./redactConfig";
 import { Secret } from "./secret";
 import { parseMaxYields } from "../origins/capacity";
 import { parseGovernorKeySource } from "../chain/governorKey";
-import { CONFIG_FILE_ENV, DEFAULTS, SETTINGS, flagOf, parseTrustedProxies, type DatabaseThread, type IpfsMode, type LogLevel, type Profile, type Setting } from "./settings";
+import { CONFIG_FILE_ENV, DEFAULTS, SETTINGS, flagOf, parseEvidencePeers, parseTrustedProxies, type DatabaseThread, type IpfsMode, type LogLevel, type Profile, type Setting } from "./settings";
 
 export type LoadConfigParameters = {
   /** The environment (pass `process.env` at the entry point only). */
@@ -265,7 +265,7 @@ function assemble(
       batchLogs: get<number>("FIRSTMILE_INDEXER_BATCH_LOGS") ?? DEFAULTS.indexerBatchLogs,
       pollIntervalMs: get<number>("FIRSTMILE_INDEXER_POLL_INTERVAL_MS") ?? DEFAULTS.indexerPollIntervalMs,
     },
-    evidence: { maxBytes: get<number>("FIRSTMILE_EVIDENCE_MAX_BYTES") ?? DEFAULTS.evidenceMaxBytes },
+    evidence: { maxBytes: get<number>("FIRSTMILE_EVIDENCE_MAX_BYTES") ?? DEFAULTS.evidenceMaxBytes, peers: parseEvidencePeers(get<string>("FIRSTMILE_EVIDENCE_PEERS") ?? "") },
     plots: {
       overlapThreshold: (get<number>("FIRSTMILE_PLOT_OVERLAP_BPS") ?? DEFAULTS.plotOverlapBps) / 10_000,
       maxYields: parseMaxYields(get<string>("FIRSTMILE_PLOT_MAX_YIELDS") ?? ""),

@@ -105,6 +105,16 @@ export const SETTINGS: readonly Setting[] = [
   { env: "FIRSTMILE_INDEXER_BATCH_LOGS", fileKey: "indexer.batchLogs", schema: positiveInt(100_000), fromString: "integer", description: `most logs the indexer writes in one transaction (default ${DEFAULTS.indexerBatchLogs})` },
   { env: "FIRSTMILE_INDEXER_POLL_INTERVAL_MS", fileKey: "indexer.pollIntervalMs", schema: positiveInt(3_600_000), fromString: "integer", description: `how often the indexer looks for new blocks once caught up (default ${DEFAULTS.indexerPollIntervalMs})` },
   { env: "FIRSTMILE_EVIDENCE_MAX_BYTES", fileKey: "evidence.maxBytes", schema: positiveInt(1024 * MIB), fromString: "integer", description: `largest evidence upload in bytes (default ${DEFAULTS.evidenceMaxBytes})` },
+  {
+    env: "FIRSTMILE_EVIDENCE_PEERS",
+    fileKey: "evidence.peers",
+    schema: z.string().superRefine((value, context) => {
+      const problem = evidencePeersProblem(value);
+      if (problem) context.addIssue({ code: "custom", message: problem });
+    }),
+    fromString: "string",
+    description: "base URLs (comma-separated) of other organisations' gateways whose trustless IPFS endpoint (/ipfs/{cid}) is asked for evidence this gateway does not hold; what they send is verified against the CID and kept here (default none)",
+  },
   { env: "FIRSTMILE_LOG_LEVEL", fileKey: "log.level", schema: oneOf(LOG_LEVELS), fromString: "string", description: `log level (default ${DEFAULTS.logLevel})` },
   { env: "FIRSTMILE_DEPLOYMENTS_FILE", fileKey: "chain.deploymentsFile", schema: nonEmpty, fromString: "string", isPath: true, description: "the contracts' deployment record (addresses by name); default <dataDir>/deployments/<profile>.json" },
   { env: "FIRSTMILE_RATE_LIMIT_PER_TOKEN", fileKey: "http.rateLimitPerToken", schema: positiveInt(1_000_000), fromString: "integer", description: `requests per second one API token may make, in bursts of up to 3 s worth (default ${DEFAULTS.rateLimitPerToken})` },
@@ -143,6 +153,29 @@ export const SETTINGS: readonly Setting[] = [
 /** `FIRSTMILE_DATA_DIR` -> `--data-dir`. */
 export function flagOf(env: string): string {
   return `--${env.replace(/^FIRSTMILE_/, "").toLowerCase().replace(/_/g, "-")}`;
+}
+
+/** `FIRSTMILE_EVIDENCE_PEERS` as a list of base URLs without a trailing slash (empty: no peers). */
+export function parseEvidencePeers(value: string): string[] {
+  return value
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry.length > 0)
+    .map((entry) => entry.replace(/\/+$/, ""));
+}
+
+function evidencePeersProblem(value: string): string | null {
+  for (const entry of parseEvidencePeers(value)) {
+    let url: URL;
+    try {
+      url = new URL(entry);
+    } catch {
+      return `${entry}: expected an http or https URL`;
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") return `${entry}: expected an http or https URL`;
+    if (url.search || url.hash) return `${entry}: expected a base URL without query or fragment`;
+  }
+  return null;
 }
 
 /** `FIRSTMILE_TRUSTED_PROXIES` as a list (empty: trust no forwarded header). */

@@ -31,3 +31,5 @@ export {
   EvidenceStoreUnavailableError,
 } from "./errors";
 export type { EvidenceErrorType } from "./errors";
+export { withEvidencePeers } from "./peeredStore";
+export type { EvidencePeersOptions } from "./peeredStore";

@@ -24,7 +24,7 @@ import type { Deployments } from "../chain/deployments";
 import { openKeystore, type Keystore } from "../chain/keystore";
 import { redactUrl, type Config } from "../config";
 import { openDatabase, type Database } from "../db";
-import { evidenceLimitsFrom, evidenceStoreConfig, openEvidenceStore, type EvidenceStore } from "../evidence";
+import { evidenceLimitsFrom, evidenceStoreConfig, openEvidenceStore, withEvidencePeers, type EvidenceStore } from "../evidence";
 import { startConfiguredIndexer, type Indexer } from "../indexer";
 import { memberStandingReader } from "../membership";
 import { crashHookFrom } from "../relay/crashPoints";
@@ -132,8 +132,12 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
     const { keystore, notices } = await openKeystore({ db, config: config.keystore, logger });
     for (const notice of notices) log(`keystore: ${notice}`);
     phase("database and keystore");
-    const evidence: EvidenceStore = await openEvidenceStore(evidenceStoreConfig(config), evidenceLimitsFrom(config));
-    stack.push({ name: "evidence", stop: () => evidence.close() });
+    const localEvidence: EvidenceStore = await openEvidenceStore(evidenceStoreConfig(config), evidenceLimitsFrom(config));
+    stack.push({ name: "evidence", stop: () => localEvidence.close() });
+    // Evidence other organisations' gateways hold, read through theirs and verified (docs/network.md).
+    const evidence = withEvidencePeers(localEvidence, config.evidence.peers, {
+      onFetched: (event) => logger.info(event, "evidence fetched from a peer gateway"),
+    });
     // The plots' overlap index and the origins the capacity rule knows, loaded from SQL.
     const plots = await PlotRegistry.load(db, config.plots);
     const capacity = new DeliveryCapacity(db, plots);
@@ -228,7 +232,8 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
         }),
       ],
       routers: [
-        { path: "/", router: createIpfsGatewayRouter(evidence) },
+        // The local store only: a peer asking here must never make this gateway ask its own peers.
+        { path: "/", router: createIpfsGatewayRouter(localEvidence) },
         { path: "/", router: createQrRouter({ db, publicBase }) },
         // The field agents' offline app (a PWA), bundled from src/web/field/app on its first request.
         { path: "/field", router: createFieldRouter() },
