@@ -22,6 +22,11 @@ export type EvidencePeersOptions = {
   maxBytes?: number;
   /** Per-peer request time limit, ms (default 5 000). */
   timeoutMs?: number;
+  /**
+   * Most bytes of fetched blocks held in memory for a store that cannot keep them (Kubo): the
+   * oldest go first, and a read of one fetches it again. Default: 64 MiB, or twice `maxBytes`.
+   */
+  maxCachedBytes?: number;
   fetch?: typeof fetch;
   /** Told when a read was answered by a peer. */
   onFetched?: (event: { cid: string; peer: string; blocks: number }) => void;
@@ -36,8 +41,21 @@ export function withEvidencePeers(local: EvidenceStore, peers: readonly string[]
   const maxBytes = options.maxBytes ?? local.limits.maxBytes;
   const timeoutMs = options.timeoutMs ?? 5_000;
   const doFetch = options.fetch ?? fetch;
-  /** Blocks fetched but not kept (a store that cannot keep them), by CID. */
+  /** Blocks fetched but not kept (a store that cannot keep them), by CID, oldest first. */
   const fetched = new Map<string, Uint8Array>();
+  const maxCachedBytes = options.maxCachedBytes ?? Math.max(64 * 1024 * 1024, 2 * maxBytes);
+  let cachedBytes = 0;
+  const cache = (text: string, bytes: Uint8Array) => {
+    if (fetched.has(text)) return;
+    fetched.set(text, bytes);
+    cachedBytes += bytes.length;
+    for (const [key, value] of fetched) {
+      if (cachedBytes <= maxCachedBytes) break;
+      if (key === text) continue;
+      fetched.delete(key);
+      cachedBytes -= value.length;
+    }
+  };
   /** One fetch per CID at a time: concurrent readers of a page share it. */
   const inFlight = new Map<string, Promise<void>>();
 
@@ -60,7 +78,7 @@ export function withEvidencePeers(local: EvidenceStore, peers: readonly string[]
         if (!blocks.has(cid.toString())) throw new EvidenceNotFoundError({ cid: cid.toString() });
         for (const [text, { cid: blockCid, bytes }] of blocks) {
           if (keepsBlocks(local)) await local.putVerifiedBlock(blockCid, bytes);
-          else fetched.set(text, bytes);
+          else cache(text, bytes);
         }
         // A whole file is kept as if uploaded here (it is exported with the others); a lone block is a cache entry.
         if (scope === "entity" && keepsBlocks(local)) await local.pin(cid).catch(() => undefined);

@@ -104,4 +104,26 @@ describe("evidence peers (real HTTP, embedded stores)", () => {
     const error = await store.get(cid).then(() => undefined, (e: unknown) => e);
     expect(error).to.be.instanceOf(EvidenceNotFoundError);
   });
+
+  it("holds what a store that cannot keep blocks fetched in a bounded cache: the oldest go, and are fetched again", async () => {
+    const first = csvOfSize(120_000, 11);
+    const second = csvOfSize(120_000, 12);
+    const [a, b] = [await peerStore.put(first, "text/csv"), await peerStore.put(second, "text/csv")];
+    // The embedded store without its way to keep verified blocks, as Kubo's is.
+    const embedded = await localStore("g");
+    const cannotKeep: EvidenceStore = { ...embedded, get: (cid) => embedded.get(cid), getBlock: (cid, root) => embedded.getBlock(cid, root) } as EvidenceStore;
+    delete (cannotKeep as Partial<{ putVerifiedBlock: unknown }>).putVerifiedBlock;
+    const fetched: string[] = [];
+    const store = withEvidencePeers(cannotKeep, [peer.base], { maxCachedBytes: 150_000, onFetched: (event) => fetched.push(event.cid) });
+    expect(Buffer.from(await store.get(a.cid)).equals(first)).to.equal(true);
+    expect(Buffer.from(await store.get(b.cid)).equals(second)).to.equal(true);
+    expect(fetched).to.deep.equal([a.cid.toString(), b.cid.toString()]);
+    // Each file is one raw block. The second is still held: its block is served without the peer.
+    expect(Buffer.from(await store.getBlock(b.cid)).equals(second)).to.equal(true);
+    expect(fetched).to.have.length(2);
+    // The second pushed the first out of the 150 KB: its block is asked of the peer again, verified.
+    expect(Buffer.from(await store.getBlock(a.cid)).equals(first)).to.equal(true);
+    expect(fetched).to.deep.equal([a.cid.toString(), b.cid.toString(), a.cid.toString()]);
+    expect(await embedded.has(a.cid)).to.equal(false);
+  });
 });
