@@ -3,6 +3,7 @@ import { parseEvidenceCid } from "./cid";
 import { readEvidenceFile } from "./dag";
 import { EvidenceNotFoundError, EvidenceStoreUnavailableError, EvidenceTooLargeError } from "./errors";
 import type { EvidenceStore } from "./store";
+import { fetchVerifiedCar } from "./trustlessFetch";
 import { verifyBlock } from "./verify";
 
 /**
@@ -143,8 +144,9 @@ export function withEvidencePeers(local: EvidenceStore, peers: readonly string[]
 }
 
 /**
- * `cid` from one peer's trustless endpoint: the file's DAG as a CAR (`entity`), or one raw block
- * (`block`). Every block is checked against its CID before it is returned.
+ * `cid` from one peer's trustless endpoint: the file's DAG as a CAR (`entity`, as any trustless
+ * gateway is read), or one raw block (`block`). Every block is checked against its CID before it
+ * is returned.
  */
 async function fetchVerifiedBlocks(
   peer: string,
@@ -152,11 +154,12 @@ async function fetchVerifiedBlocks(
   scope: "entity" | "block",
   options: { maxBytes: number; timeoutMs: number; fetch: typeof fetch },
 ): Promise<Map<string, { cid: CID; bytes: Uint8Array }>> {
-  const url = new URL(`${peer.replace(/\/+$/, "")}/ipfs/${cid}?format=${scope === "block" ? "raw" : "car&dag-scope=entity"}`);
-  const accept = scope === "block" ? "application/vnd.ipld.raw" : "application/vnd.ipld.car; version=1; order=dfs; dups=n";
+  const signal = AbortSignal.timeout(options.timeoutMs);
+  if (scope === "entity") return fetchVerifiedCar(peer, cid, { maxBytes: options.maxBytes, fetch: options.fetch, signal, label: "evidence peer" });
+  const url = new URL(`${peer.replace(/\/+$/, "")}/ipfs/${cid}?format=raw`);
   let response: Response;
   try {
-    response = await options.fetch(url, { headers: { Accept: accept }, signal: AbortSignal.timeout(options.timeoutMs) });
+    response = await options.fetch(url, { headers: { Accept: "application/vnd.ipld.raw" }, signal });
   } catch (error) {
     throw new EvidenceStoreUnavailableError({ store: url.origin, operation: `GET ${url.pathname}`, cause: error });
   }
@@ -168,27 +171,7 @@ async function fetchVerifiedBlocks(
     await response.body?.cancel();
     throw new EvidenceStoreUnavailableError({ store: url.origin, operation: `GET ${url.pathname}`, cause: new Error(`HTTP ${response.status}`) });
   }
-  const blocks = new Map<string, { cid: CID; bytes: Uint8Array }>();
-  const source = `evidence peer ${url.origin}`;
-  if (scope === "block") {
-    const bytes = new Uint8Array(await response.arrayBuffer());
-    if (bytes.byteLength > options.maxBytes) throw new EvidenceTooLargeError({ maxBytes: options.maxBytes, receivedBytes: bytes.byteLength });
-    blocks.set(cid.toString(), { cid, bytes: verifyBlock(cid, bytes, source) });
-    return blocks;
-  }
-  const { CarBlockIterator } = await import("@ipld/car"); // ESM-only
-  const iterator = await CarBlockIterator.fromIterable(limited(response.body, options.maxBytes));
-  for await (const block of iterator) {
-    blocks.set(block.cid.toString(), { cid: block.cid, bytes: verifyBlock(block.cid, block.bytes, source, cid) });
-  }
-  return blocks;
-}
-
-async function* limited(body: AsyncIterable<Uint8Array>, maxBytes: number): AsyncGenerator<Uint8Array> {
-  let received = 0;
-  for await (const chunk of body) {
-    received += chunk.length;
-    if (received > maxBytes) throw new EvidenceTooLargeError({ maxBytes, receivedBytes: received });
-    yield chunk;
-  }
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  if (bytes.byteLength > options.maxBytes) throw new EvidenceTooLargeError({ maxBytes: options.maxBytes, receivedBytes: bytes.byteLength });
+  return new Map([[cid.toString(), { cid, bytes: verifyBlock(cid, bytes, `evidence peer ${url.origin}`) }]]);
 }

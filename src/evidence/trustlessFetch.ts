@@ -22,29 +22,8 @@ export type FetchEvidenceOptions = {
  */
 export async function fetchEvidenceFromGateway(gateway: string | URL, input: string | CID, options: FetchEvidenceOptions = {}): Promise<Uint8Array> {
   const cid = parseEvidenceCid(input);
-  const maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
-  const base = new URL(gateway);
-  if (!base.pathname.endsWith("/")) base.pathname += "/";
-  const url = new URL(`ipfs/${cid}?format=car&dag-scope=entity`, base);
-  const source = url.origin;
-
-  let response: Response;
-  try {
-    response = await (options.fetch ?? fetch)(url, { headers: { Accept: "application/vnd.ipld.car; version=1; order=dfs; dups=n" }, signal: options.signal });
-  } catch (error) {
-    throw new EvidenceStoreUnavailableError({ store: source, operation: `GET ${url.pathname}`, cause: error });
-  }
-  if (response.status === 404) throw new EvidenceNotFoundError({ cid: cid.toString() });
-  if (!response.ok || !response.body) {
-    throw new EvidenceStoreUnavailableError({ store: source, operation: `GET ${url.pathname}`, cause: new Error(`HTTP ${response.status}`) });
-  }
-
-  const { CarBlockIterator } = await import("@ipld/car"); // ESM-only
-  const blocks = new Map<string, Uint8Array>();
-  const iterator = await CarBlockIterator.fromIterable(limited(response.body, maxBytes));
-  for await (const block of iterator) {
-    blocks.set(block.cid.toString(), verifyBlock(block.cid, block.bytes, `trustless gateway ${source}`, cid));
-  }
+  const verified = await fetchVerifiedCar(gateway, cid, { maxBytes: options.maxBytes ?? 64 * 1024 * 1024, fetch: options.fetch ?? fetch, signal: options.signal, label: "trustless gateway" });
+  const blocks = new Map([...verified].map(([text, block]) => [text, block.bytes]));
   const chunks: Uint8Array[] = [];
   const fromCar = {
     async getBlock(blockCid: CID): Promise<Uint8Array> {
@@ -55,6 +34,44 @@ export async function fetchEvidenceFromGateway(gateway: string | URL, input: str
   };
   for await (const chunk of readEvidenceFile(cid, fromCar)) chunks.push(chunk);
   return Buffer.concat(chunks);
+}
+
+/**
+ * The DAG of `cid` from a trustless gateway as one CAR (`dag-scope=entity`), every block hashed
+ * against its CID before it is returned; at most `maxBytes` read.
+ *
+ * @throws {EvidenceNotFoundError} on a 404. @throws {EvidenceStoreUnavailableError} when the gateway cannot be read.
+ */
+export async function fetchVerifiedCar(
+  gateway: string | URL,
+  cid: CID,
+  options: { maxBytes: number; fetch: typeof fetch; signal?: AbortSignal | undefined; label: string },
+): Promise<Map<string, { cid: CID; bytes: Uint8Array }>> {
+  const base = new URL(gateway);
+  if (!base.pathname.endsWith("/")) base.pathname += "/";
+  const url = new URL(`ipfs/${cid}?format=car&dag-scope=entity`, base);
+  let response: Response;
+  try {
+    response = await options.fetch(url, { headers: { Accept: "application/vnd.ipld.car; version=1; order=dfs; dups=n" }, signal: options.signal });
+  } catch (error) {
+    throw new EvidenceStoreUnavailableError({ store: url.origin, operation: `GET ${url.pathname}`, cause: error });
+  }
+  if (response.status === 404) {
+    await response.body?.cancel();
+    throw new EvidenceNotFoundError({ cid: cid.toString() });
+  }
+  if (!response.ok || !response.body) {
+    await response.body?.cancel();
+    throw new EvidenceStoreUnavailableError({ store: url.origin, operation: `GET ${url.pathname}`, cause: new Error(`HTTP ${response.status}`) });
+  }
+  const { CarBlockIterator } = await import("@ipld/car"); // ESM-only
+  const source = `${options.label} ${url.origin}`;
+  const blocks = new Map<string, { cid: CID; bytes: Uint8Array }>();
+  const iterator = await CarBlockIterator.fromIterable(limited(response.body, options.maxBytes));
+  for await (const block of iterator) {
+    blocks.set(block.cid.toString(), { cid: block.cid, bytes: verifyBlock(block.cid, block.bytes, source, cid) });
+  }
+  return blocks;
 }
 
 async function* limited(body: AsyncIterable<Uint8Array>, maxBytes: number): AsyncGenerator<Uint8Array> {

@@ -180,21 +180,7 @@ export async function verifyLogin(db: Database, response: AuthenticationResponse
   );
   const key = rows[0];
   if (!key) throw new ConfirmationRefusedError(403, "unknown_credential", "this passkey is not registered here: open your page with the code on a receipt first");
-  let newCounter: number;
-  try {
-    const verified = await verifyAuthenticationResponse({
-      response,
-      expectedChallenge: challenge,
-      expectedOrigin: rp.origin,
-      expectedRPID: rpIdOf(rp),
-      credential: { id: key.credential_id, publicKey: new Uint8Array(key.public_key), counter: Number(key.counter) },
-      requireUserVerification: true,
-    });
-    if (!verified.verified) throw new Error("not verified");
-    newCounter = verified.authenticationInfo.newCounter;
-  } catch (error) {
-    throw new ConfirmationRefusedError(422, "bad_signature", `the passkey's signature does not verify: ${(error as Error).message}`);
-  }
+  const newCounter = await verifiedCounter(rp, key, response, challenge);
   await db.transaction(async (tx) => {
     await spend(tx, challenge);
     await tx.query("update farmer_passkeys set counter = greatest(counter, $2) where credential_id = $1", [key.credential_id, newCounter]);
@@ -250,22 +236,7 @@ export async function recordPasskeyConfirmation(
   const keys = await passkeysOf(db, farmerId);
   const key = keys.find((k) => k.credential_id === response.id);
   if (!key) throw new ConfirmationRefusedError(403, "unknown_credential", "this passkey is not one of yours");
-  let newCounter: number;
-  try {
-    const verified = await verifyAuthenticationResponse({
-      response,
-      expectedChallenge: challenge,
-      expectedOrigin: rp.origin,
-      expectedRPID: rpIdOf(rp),
-      expectedType: "webauthn.get",
-      credential: { id: key.credential_id, publicKey: new Uint8Array(key.public_key), counter: Number(key.counter) },
-      requireUserVerification: true,
-    });
-    if (!verified.verified) throw new Error("not verified");
-    newCounter = verified.authenticationInfo.newCounter;
-  } catch (error) {
-    throw new ConfirmationRefusedError(422, "bad_signature", `the passkey's signature does not verify: ${(error as Error).message}`);
-  }
+  const newCounter = await verifiedCounter(rp, key, response, challenge);
   const id = newRecordId("pc");
   const proof: ConfirmationProof = {
     statement: row.statement!,
@@ -403,3 +374,32 @@ export async function listConfirmations(db: Queryable, sealer: RecordSealer, pay
 }
 
 export { PaymentNotFoundError };
+
+/**
+ * Verifies a passkey assertion (`webauthn.get`, user verified) over `challenge` with the stored
+ * key, and answers the authenticator's new signature counter.
+ *
+ * @throws {ConfirmationRefusedError} 422 `bad_signature` when it does not verify.
+ */
+async function verifiedCounter(
+  rp: Parameters<typeof rpIdOf>[0],
+  key: { credential_id: string; public_key: Buffer; counter: string | number },
+  response: Parameters<typeof verifyAuthenticationResponse>[0]["response"],
+  challenge: string,
+): Promise<number> {
+  try {
+    const verified = await verifyAuthenticationResponse({
+      response,
+      expectedChallenge: challenge,
+      expectedOrigin: rp.origin,
+      expectedRPID: rpIdOf(rp),
+      expectedType: "webauthn.get",
+      credential: { id: key.credential_id, publicKey: new Uint8Array(key.public_key), counter: Number(key.counter) },
+      requireUserVerification: true,
+    });
+    if (!verified.verified) throw new Error("not verified");
+    return verified.authenticationInfo.newCounter;
+  } catch (error) {
+    throw new ConfirmationRefusedError(422, "bad_signature", `the passkey's signature does not verify: ${(error as Error).message}`);
+  }
+}

@@ -1,7 +1,7 @@
 import type { Queryable } from "../../db";
 import { DagTooLargeError } from "./errors";
 import { fitsReadModelId, QUERY_LIMITS } from "./limits";
-import { getEventsOfLots, type LotEventRecord } from "./lotHistory";
+import { LOT_EVENT_COLUMNS, getEventsOfLots, lotEventFromRow, type LotEventRecord, type LotEventRow } from "./lotHistory";
 
 /** Most lots (a lot and its ancestry) one EPCIS document covers. */
 export const MAX_EPCIS_LOTS = 20_000;
@@ -68,24 +68,12 @@ export async function epcisRecordsOf(q: Queryable, subjectLotIds: readonly strin
     for (let i = 0n; i < count && i < BigInt(MAX_EPCIS_LOTS); i++) if (!known.has((first + i).toString())) outputs.add((first + i).toString());
   }
   if (outputs.size > 0) {
-    const { rows } = await q.query<{ lot_id: string; seq: number; kind: string; block_number: string | number; log_index: number; tx_hash: string; block_time: Date | null; head: string; fields: Record<string, unknown> }>(
-      `select lot_id::text as lot_id, seq, kind, block_number, log_index, tx_hash, block_time, head, fields
+    const { rows } = await q.query<LotEventRow>(
+      `select ${LOT_EVENT_COLUMNS}
          from lot_events where lot_id = any($1::int8[]) and kind = 'derived' order by lot_id, seq`,
       [[...outputs]],
     );
-    for (const row of rows) {
-      events.push({
-        lotId: row.lot_id,
-        seq: Number(row.seq),
-        kind: row.kind,
-        blockNumber: Number(row.block_number),
-        logIndex: Number(row.log_index),
-        txHash: row.tx_hash,
-        blockTime: row.block_time ? new Date(row.block_time).toISOString() : null,
-        head: row.head,
-        fields: row.fields,
-      });
-    }
+    events.push(...rows.map(lotEventFromRow));
   }
   const lotIds = [...new Set(events.map((event) => event.lotId))];
   const addresses = new Set<string>();

@@ -86,12 +86,22 @@ export async function getIngredientsOfLots(q: Queryable, lotIds: readonly string
  * and sequence number. A lot the read model does not know has no events here.
  */
 export async function getEventsOfLots(q: Queryable, lotIds: readonly string[]): Promise<LotEventRecord[]> {
-  const { rows } = await q.query<{ lot_id: string; seq: number; kind: string; block_number: string | number; log_index: number; tx_hash: string; block_time: Date | null; head: string; fields: Record<string, unknown> }>(
-    `select lot_id::text as lot_id, seq, kind, block_number, log_index, tx_hash, block_time, head, fields
+  const { rows } = await q.query<LotEventRow>(
+    `select ${LOT_EVENT_COLUMNS}
        from lot_events where lot_id = any($1::int8[]) order by lot_id, seq`,
     [lotIds],
   );
-  return rows.map((row) => ({
+  return rows.map(lotEventFromRow);
+}
+
+/** A `lot_events` row as the read model answers it. */
+export type LotEventRow = { lot_id: string; seq: number; kind: string; block_number: string | number; log_index: number; tx_hash: string; block_time: Date | null; head: string; fields: Record<string, unknown> };
+
+/** The columns of {@link LotEventRow}, for a select. */
+export const LOT_EVENT_COLUMNS = "lot_id::text as lot_id, seq, kind, block_number, log_index, tx_hash, block_time, head, fields";
+
+export function lotEventFromRow(row: LotEventRow): LotEventRecord {
+  return {
     lotId: row.lot_id,
     seq: Number(row.seq),
     kind: row.kind,
@@ -101,5 +111,5 @@ export async function getEventsOfLots(q: Queryable, lotIds: readonly string[]): 
     blockTime: row.block_time ? new Date(row.block_time).toISOString() : null,
     head: row.head,
     fields: row.fields,
-  }));
+  };
 }
