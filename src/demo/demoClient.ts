@@ -34,8 +34,9 @@ export class DemoMemberClient {
         headers: { authorization: `Bearer ${this.token}`, ...(body === undefined || body instanceof Uint8Array || body instanceof FormData ? {} : { "content-type": "application/json" }), ...headers },
         body: body === undefined ? undefined : body instanceof Uint8Array ? Buffer.from(body) : body instanceof FormData ? body : JSON.stringify(body),
       });
-      // A connection reset before any answer (seen for a large upload on a loaded machine): the
-      // gateway answered nothing, so the demo sends it again (its writes are idempotent).
+      // A connection lost before any answer: nothing was answered, so the demo sends it again (its
+      // writes carry idempotency keys). The gateway keeps idle connections longer than clients do
+      // (IDLE_CONNECTION_MS), so it no longer closes one a client has just picked for a request.
       const answered = await sent.catch((error: unknown) => {
         if (attempt >= 5 || !(error instanceof TypeError)) throw error;
         return null;

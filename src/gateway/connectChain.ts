@@ -30,6 +30,8 @@ export type ConnectedChain = {
    */
   developmentGovernor: boolean;
   embedded: boolean;
+  /** Runs `work` with each transaction mined as it arrives where the node allows it (the embedded chain), else as it is. */
+  withInstantBlocks<T>(work: () => Promise<T>): Promise<T>;
   stop(): Promise<void>;
 };
 
@@ -44,6 +46,7 @@ export async function connectChain(config: Config, log: (line: string) => void =
   let governor: Signer | null = null;
   let url: string;
   let stop: () => Promise<void>;
+  let withInstantBlocks: ConnectedChain["withInstantBlocks"] = (work) => work();
   if (config.chain.node) {
     const { chainState } = config.paths;
     const stopped = await stopOrphanedNode(chainState);
@@ -54,6 +57,7 @@ export async function connectChain(config: Config, log: (line: string) => void =
     ({ provider, deployments, governor } = chain);
     url = chain.node.url;
     stop = () => chain.stop();
+    withInstantBlocks = chain.withInstantBlocks;
     if (config.governorKey) {
       try {
         governor = await governorSigner(config.governorKey, provider, BigInt(chainId));
@@ -117,6 +121,7 @@ export async function connectChain(config: Config, log: (line: string) => void =
       governor,
       developmentGovernor: governor !== null && config.governorKey === null,
       embedded: config.chain.node !== null,
+      withInstantBlocks,
       stop,
     };
   }

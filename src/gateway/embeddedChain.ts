@@ -19,6 +19,12 @@ export interface EmbeddedChainOptions {
 export interface EmbeddedChain extends EmbeddedNode {
   deployments: Deployments;
   deploymentsFile: string;
+  /**
+   * Runs `work` with the node mining each transaction as it arrives, then back to its block
+   * interval; `work` runs as it is where the interval cannot be set back (anvil takes whole
+   * seconds there, and the test suites run 250 ms blocks).
+   */
+  withInstantBlocks<T>(work: () => Promise<T>): Promise<T>;
 }
 
 /**
@@ -28,20 +34,24 @@ export interface EmbeddedChain extends EmbeddedNode {
  */
 export async function startEmbeddedChain({ paths, port, chainId = DEFAULTS.chainId, blockTime, stateInterval, log = () => {} }: EmbeddedChainOptions): Promise<EmbeddedChain> {
   const node = await startEmbeddedNode({ stateDir: paths.chainState, chainId, port, blockTime, stateInterval });
+  const interval = blockTime ?? 1;
+  const restorable = Number.isInteger(interval) && interval >= 1;
+  let instantDepth = 0;
+  const withInstantBlocks = async <T>(work: () => Promise<T>): Promise<T> => {
+    if (!restorable) return work();
+    if (instantDepth++ === 0) await node.provider.send("evm_setAutomine", [true]);
+    try {
+      return await work();
+    } finally {
+      if (--instantDepth === 0) await node.provider.send("evm_setIntervalMining", [interval]);
+    }
+  };
   try {
     // A first deployment sends its transactions one after another, each waiting for its block: on
-    // 1 s blocks, half a minute of a new user's first start. The node mines each as it arrives
-    // meanwhile, then goes back to its interval (anvil takes whole seconds there).
-    const interval = blockTime ?? 1;
-    const instant = !fs.existsSync(paths.deploymentsFile) && Number.isInteger(interval) && interval >= 1;
-    if (instant) await node.provider.send("evm_setAutomine", [true]);
-    let deployments: Deployments;
-    try {
-      deployments = await deployAll({ signer: node.governor, file: paths.deploymentsFile, network: "embedded", log });
-    } finally {
-      if (instant) await node.provider.send("evm_setIntervalMining", [interval]);
-    }
-    return { ...node, deployments, deploymentsFile: paths.deploymentsFile };
+    // 1 s blocks, half a minute of a new user's first start.
+    const deploy = () => deployAll({ signer: node.governor, file: paths.deploymentsFile, network: "embedded", log });
+    const deployments = fs.existsSync(paths.deploymentsFile) ? await deploy() : await withInstantBlocks(deploy);
+    return { ...node, deployments, deploymentsFile: paths.deploymentsFile, withInstantBlocks };
   } catch (error) {
     await node.stop();
     throw error;

@@ -41,7 +41,7 @@ import { createPassportRouter } from "../web/passport/router";
 import { premiumFigures } from "../payments/publicFigures";
 import { createPassportCache, type PassportCache } from "../web/passport/passportCache";
 import { startControlSocket, type ControlSocket } from "./controlSocket";
-import { GatewayStartError, connectChain } from "./connectChain";
+import { GatewayStartError, connectChain, type ConnectedChain } from "./connectChain";
 import { lockDataDir } from "./dataDirLock";
 
 /** Relay requests per second from which the read model waits for the burst to pass (see the indexer). */
@@ -70,7 +70,7 @@ export type Gateway = {
   url: string;
   /** Base URL of the public lot pages and their QR codes (FIRSTMILE_PUBLIC_URL, else `url`). */
   publicUrl: string;
-  chain: { url: string; chainId: bigint; deployments: Deployments; embedded: boolean };
+  chain: Pick<ConnectedChain, "url" | "chainId" | "deployments" | "embedded" | "withInstantBlocks">;
   relayer: string;
   /** A governor that can sign (embedded: anvil's first development account), or null. */
   governor: Signer | null;
@@ -114,10 +114,32 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
   };
 
   try {
-    // Chain.
-    const chain = await connectChain(config, log);
-    phase(chain.embedded ? "chain: embedded node and contracts" : "chain: node and contracts");
-    stack.push({ name: "chain", stop: () => chain.stop() });
+    // The chain and the database start side by side: neither needs the other until the relay.
+    const since = (started: number) => `${((performance.now() - started) / 1000).toFixed(1)} s`;
+    const startedAt = performance.now();
+    const [chainStart, databaseOpen] = await Promise.allSettled([
+      connectChain(config, log).then((connected) => {
+        log(`ready     ${connected.embedded ? "chain: embedded node and contracts" : "chain: node and contracts"} (${since(startedAt)})`);
+        return connected;
+      }),
+      (async () => {
+        const opened = await openDatabase({ config: config.database, onBackgroundError: (error) => logger.warn({ err: error }, "database connection error") });
+        try {
+          const { keystore, notices } = await openKeystore({ db: opened.db, config: config.keystore, logger });
+          log(`ready     database and keystore (${since(startedAt)}, alongside the chain)`);
+          return { ...opened, keystore, notices };
+        } catch (error) {
+          await opened.db.close().catch(() => {});
+          throw error;
+        }
+      })(),
+    ]);
+    if (chainStart.status === "fulfilled") stack.push({ name: "chain", stop: () => chainStart.value.stop() });
+    if (databaseOpen.status === "fulfilled") stack.push({ name: "database", stop: () => databaseOpen.value.db.close() });
+    if (chainStart.status === "rejected") throw chainStart.reason;
+    if (databaseOpen.status === "rejected") throw databaseOpen.reason;
+    phaseStarted = performance.now();
+    const chain = chainStart.value;
     const { provider, deployments, governor, chainId, forwarder, registry } = chain;
     const chainUrl = chain.url;
     const attestationRegistry = deployments.contracts.AttestationRegistry?.address;
@@ -126,12 +148,9 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
     const targets = [registry, ...(attestationRegistry ? [attestationRegistry] : []), ...(ddsRegistry ? [ddsRegistry] : []), ...(payoutRegistry ? [payoutRegistry] : [])];
 
     // SQL, keystore, evidence.
-    const { db, migrations } = await openDatabase({ config: config.database, onBackgroundError: (error) => logger.warn({ err: error }, "database connection error") });
-    stack.push({ name: "database", stop: () => db.close() });
+    const { db, migrations, keystore, notices } = databaseOpen.value;
     if (migrations.applied.length > 0) log(`database: applied ${migrations.applied.map((m) => m.file).join(", ")}`);
-    const { keystore, notices } = await openKeystore({ db, config: config.keystore, logger });
     for (const notice of notices) log(`keystore: ${notice}`);
-    phase("database and keystore");
     const localEvidence: EvidenceStore = await openEvidenceStore(evidenceStoreConfig(config), evidenceLimitsFrom(config));
     stack.push({ name: "evidence", stop: () => localEvidence.close() });
     // Evidence other organisations' gateways hold, read through theirs and verified (docs/network.md).
@@ -282,7 +301,7 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
     return {
       url,
       publicUrl,
-      chain: { url: chainUrl, chainId, deployments, embedded: chain.embedded },
+      chain: { url: chainUrl, chainId, deployments, embedded: chain.embedded, withInstantBlocks: chain.withInstantBlocks },
       relayer: relayer.signer.address,
       governor,
       controlSocket: control?.file ?? null,
@@ -337,9 +356,17 @@ function ipfsCheck(evidence: EvidenceStore) {
   };
 }
 
+/** How long the HTTP server keeps an idle keep-alive connection (longer than the usual 60 s of a proxy in front). */
+export const IDLE_CONNECTION_MS = 65_000;
+
 function listen(app: ReturnType<typeof createApp>, port: number, host: string): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = app.listen(port, host);
+    // An idle keep-alive connection stays open longer than a client or a proxy in front keeps it
+    // (Node's 5 s default closed it under a client that had just picked it for its next request:
+    // a reset upload); headers must still come within their own, longer, time.
+    server.keepAliveTimeout = IDLE_CONNECTION_MS;
+    server.headersTimeout = IDLE_CONNECTION_MS + 1_000;
     server.once("listening", () => resolve(server));
     server.once("error", (error: NodeJS.ErrnoException) =>
       reject(

@@ -51,4 +51,50 @@ describe("the embedded chain's first deployment (1 s blocks)", function () {
     await new Promise((resolve) => setTimeout(resolve, 2_500));
     expect(await provider.getBlockNumber()).to.be.above(before);
   });
+
+  it("mines each transaction as it arrives inside withInstantBlocks (the demo's seeding), nested or failing, then goes back", async function () {
+    const provider = chain!.provider;
+    const governor = chain!.governor;
+    const mined = await chain!.withInstantBlocks(async () => {
+      expect(await provider.send("anvil_getAutomine", [])).to.equal(true);
+      // Nested: the inner end leaves the outer's instant mining on.
+      await chain!.withInstantBlocks(async () => {});
+      expect(await provider.send("anvil_getAutomine", [])).to.equal(true);
+      const sent = await governor.sendTransaction({ to: await governor.getAddress(), value: 1n });
+      // Mined before the next interval block could have come.
+      return provider.getTransactionReceipt(sent.hash);
+    });
+    expect(mined, "a receipt at once").to.not.equal(null);
+    expect(await provider.send("anvil_getAutomine", [])).to.equal(false);
+    const failing = chain!.withInstantBlocks(async () => {
+      throw new Error("a step of the work failed");
+    });
+    await failing.then(
+      () => expect.fail("the work's error must reach the caller"),
+      (error: Error) => expect(error.message).to.equal("a step of the work failed"),
+    );
+    expect(await provider.send("anvil_getAutomine", [])).to.equal(false);
+    const before = await provider.getBlockNumber();
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    expect(await provider.getBlockNumber(), "interval blocks again").to.be.above(before);
+  });
+});
+
+describe("withInstantBlocks on a chain whose interval cannot be set back (250 ms blocks)", function () {
+  this.timeout(180_000);
+
+  it("runs the work as it is and leaves the node on its interval", async function () {
+    const dir = makeTempDir("instant-blocks");
+    const chain = await startEmbeddedChain({ paths: dataPaths(dir), port: await freePort(), blockTime: 0.25 });
+    try {
+      const automine = await chain.withInstantBlocks(() => chain.provider.send("anvil_getAutomine", []));
+      expect(automine).to.equal(false);
+      const before = await chain.provider.getBlockNumber();
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(await chain.provider.getBlockNumber()).to.be.above(before);
+    } finally {
+      await chain.stop();
+      removeTempDir(dir);
+    }
+  });
 });

@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import http from "node:http";
 import path from "node:path";
 import { expect } from "chai";
 import { Wallet } from "ethers";
@@ -6,6 +7,7 @@ import { open } from "../../src/chain/keystore/cipher";
 import { deriveFromKeyFile, readKeyFile } from "../../src/chain/keystore/keyEncryptionKey";
 import { connectProvider } from "../../src/chain/provider";
 import { sendControlCommand } from "../../src/gateway/controlSocket";
+import { IDLE_CONNECTION_MS } from "../../src/gateway/startGateway";
 import { encodeLotCall } from "../../src/relay/lotCalls";
 import { ERC2771Forwarder__factory, LotRegistry__factory } from "../../typechain-types";
 import { signOwnRequest } from "../relay/fixtures";
@@ -76,6 +78,29 @@ describe("gateway HTTP surface (real gateway: anvil, PGlite, relay worker)", fun
       expect(Object.keys(ready.body.checks).sort()).to.deep.equal(["chain", "indexer", "ipfs", "relay", "sql"]);
       expect(ready.body.checks.indexer.detail.state).to.equal("following");
       expect(ready.body.checks.relay.detail.backlog).to.have.keys(["queued", "signed", "submitted"]);
+    });
+
+    it("keeps an idle keep-alive connection past Node's 5 s default: the next request after 6 s goes over the same socket", async function () {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      const get = () =>
+        new Promise<{ status: number; keepAlive: string | undefined; socket: unknown }>((resolve, reject) => {
+          const request = http.get(`${running.gateway.url}/healthz`, { agent }, (response) => {
+            response.resume();
+            response.on("end", () => resolve({ status: response.statusCode!, keepAlive: String(response.headers["keep-alive"]), socket: request.socket }));
+          });
+          request.on("error", reject);
+        });
+      try {
+        const first = await get();
+        expect(first.status).to.equal(200);
+        expect(first.keepAlive).to.equal(`timeout=${IDLE_CONNECTION_MS / 1000}`);
+        await new Promise((resolve) => setTimeout(resolve, 6_000));
+        const second = await get();
+        expect(second.status).to.equal(200);
+        expect(second.socket, "the idle connection was kept, not closed and opened again").to.equal(first.socket);
+      } finally {
+        agent.destroy();
+      }
     });
 
     it("lists every write endpoint in /openapi.json, from the same schemas that validate", async function () {
