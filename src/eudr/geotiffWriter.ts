@@ -36,17 +36,26 @@ export function writeGeoTiff(parameters: WriteGeoTiffParameters): Uint8Array {
   const crs = projectedEpsg
     ? { GTModelTypeGeoKey: 1, ProjectedCSTypeGeoKey: projectedEpsg }
     : { GTModelTypeGeoKey: 2, GeographicTypeGeoKey: 4326 };
-  const buffer = writeArrayBuffer(values, {
+  // geotiff copies a typed array's pixels one at a time through a fresh DataView each (most of a
+  // second for a 500 x 500 layer); a plain array takes its direct path instead, in a buffer sized
+  // for 8-byte samples: with one byte per pixel declared, the unused tail is cut off below.
+  const buffer = writeArrayBuffer(Array.from(values), {
     width,
     height,
+    BitsPerSample: [8],
+    SampleFormat: [1],
+    StripByteCounts: [width * height],
     ModelPixelScale: [pixelDeg, pixelDeg, 0],
     ModelTiepoint: [0, 0, 0, west, north, 0],
     GTRasterTypeGeoKey: 1,
     ...crs,
     ...(nodata === undefined ? {} : { GDAL_NODATA: String(nodata) }),
   });
-  return new Uint8Array(buffer);
+  return new Uint8Array(buffer.slice(0, buffer.byteLength - values.length * (PLAIN_ARRAY_SAMPLE_BYTES - 1)));
 }
+
+/** The sample size geotiff's writer assumes for a plain array (Float64). */
+const PLAIN_ARRAY_SAMPLE_BYTES = 8;
 
 /** A grid of `fill`, for a generator to paint on. */
 export function blankGrid(grid: GeoTiffGrid, fill = 0): Uint8Array {

@@ -94,6 +94,18 @@ describe("eudr: pixel sampling and the layers' readers", function () {
     expect([...(await layer.read(1, 1, 3, 3))]).to.deep.equal([255, 0, 1, 0]);
   });
 
+  it("writes the same bytes as geotiff's own writer given the typed array (its slow per-pixel path)", function () {
+    const width = 37;
+    const height = 23;
+    const values = new Uint8Array(width * height).map((_, i) => (i * 13) % 251);
+    const theirs = new Uint8Array(
+      writeArrayBuffer(values, { width, height, ModelPixelScale: [0.001, 0.001, 0], ModelTiepoint: [0, 0, 0, 120.5, -1.25, 0], GTRasterTypeGeoKey: 1, GTModelTypeGeoKey: 2, GeographicTypeGeoKey: 4326, GDAL_NODATA: "255" } as never),
+    );
+    const ours = writeGeoTiff({ width, height, west: 120.5, north: -1.25, pixelDeg: 0.001, values, nodata: 255 });
+    expect(ours.length).to.equal(theirs.length);
+    expect(Buffer.compare(Buffer.from(ours), Buffer.from(theirs))).to.equal(0);
+  });
+
   it("refuses a plain TIFF (no GeoTIFF keys) and a geographic grid on another datum, naming the file", async function () {
     const refused = await readRasterLayer("scan.tif", plainTiff(), "forest").catch((error: unknown) => error);
     expect(refused).to.be.instanceOf(EudrInputError);
