@@ -7,10 +7,10 @@ import { sharedTemplate, TEMPLATE_FILES } from "./sharedTemplate";
 /**
  * The demo story as `firstmile start` seeds it on a first start, seeded once per test run: a
  * gateway on a template data dir seeds it through its own HTTP API and relay, waits until its read
- * model holds every block, and stops (anvil writes its state, PGlite closes). Seeding costs about
- * half a minute of 1 s blocks; copying the data dir, a second. A suite that copies it starts its
- * gateway on the copy as a later `firstmile start` does, on the same chain, read model, evidence
- * and keys.
+ * model holds every block, and stops (anvil writes its state, PGlite closes). It seeds with each
+ * transaction mined as it arrives, as `firstmile start` does; copying the data dir takes a second.
+ * A suite that copies it starts its gateway on the copy as a later `firstmile start` does, on the
+ * same chain, read model, evidence and keys.
  */
 export type SeededDemo = SeedDemoReturnType & {
   /** How long the seed took, in seconds. */
@@ -29,7 +29,9 @@ export async function copySeededDemo(dataDir: string): Promise<SeededDemo> {
 }
 
 async function seedTemplate(dir: string): Promise<SeededDemo> {
-  const running = await startTestGateway(dir);
+  // On 1 s blocks, as `firstmile start` runs: the node can then mine each of the seed's
+  // transactions as it arrives (the 250 ms interval of the suites could not be set back after).
+  const running = await startTestGateway(dir, { FIRSTMILE_CHAIN_BLOCK_TIME_MS: "1000" });
   try {
     const started = Date.now();
     const log = (line: string) => process.env.DEMO_SEED_LOG && console.log(`      ${((Date.now() - started) / 1000).toFixed(1)} s ${line}`);
