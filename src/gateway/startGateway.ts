@@ -232,7 +232,7 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
         ...createFarmerRoutes({ db, records: keystore.records, standing: memberStandingReader(registry, provider) }),
         ...createPrivateEvidenceRoutes({ db, store: evidence, records: keystore.records }),
         ...(payoutRegistry
-          ? createPaymentRoutes({ db, records: keystore.records, standing: memberStandingReader(registry, provider), writer, keystore, maxAttempts: config.relay.maxAttempts, crash, provider, registry })
+          ? createPaymentRoutes({ db, records: keystore.records, standing: memberStandingReader(registry, provider), writer, keystore, maxAttempts: config.relay.maxAttempts, crash, provider, registry, publicBase })
           : []),
         ...(farmerPage?.routes ?? []),
         ...createDdsRoutes({ db, records: keystore.records, writer, keystore, maxAttempts: config.relay.maxAttempts, crash }),

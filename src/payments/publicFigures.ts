@@ -25,8 +25,10 @@ export type PremiumFigures = {
   /**
    * Share of the payments counted (in these runs, for these deliveries) that their farmer
    * confirmed with their own passkey (the latest passkey word is "confirmed"); the weaker kinds
-   * (agent-read code, paper) never count. Only over at least 5 households. From the gateway's
-   * confirmation records: each one's signature re-verifies (`GET /v1/payments/{id}/confirmations`).
+   * (agent-read code, paper) never count. Only over at least 5 households. A confirmation counts
+   * only once the root of its batch is on chain (indexed `ConfirmationRootPublished`), so the share
+   * is not the gateway's word: `firstmile verify --confirmations` checks each one against that root
+   * and its signature.
    */
   confirmedByPasskeyBps: number | null;
   intermediaries: { memberId: string; currency: string; received: string; passedOn: string; keptBps: number | null }[];
@@ -217,13 +219,17 @@ export async function premiumOwedToDeliveries(tx: Queryable, deliveryIds: readon
 
 /**
  * Of the payments published in `roots` for any of `deliveryIds`, the share (basis points) whose
- * latest passkey word is "confirmed"; null when there is none. Agent-read codes and paper never count.
+ * latest passkey word among those committed on chain (in a batch of the payment's run whose root is
+ * indexed) is "confirmed"; null when there is none. A passkey word not yet in a published batch
+ * does not count, nor do agent-read codes and paper.
  */
 export async function passkeyConfirmedShare(tx: Queryable, roots: readonly string[], deliveryIds: readonly string[]): Promise<number | null> {
   const { rows } = await tx.query<{ confirmed: string; total: string }>(
     `select count(*) filter (where latest.verdict = 'confirmed')::text as confirmed, count(*)::text as total from payments p
-       left join lateral (select c.verdict from payment_confirmations c where c.payment_id = p.id and c.kind = 'passkey'
-                          order by c.created_at desc, c.id desc limit 1) latest on true
+       left join lateral (select c.verdict from payment_confirmations c
+                            join confirmation_batches b on b.batch_root = c.batch_root and b.run_root = p.payout_root
+                           where c.payment_id = p.id and c.kind = 'passkey'
+                           order by c.created_at desc, c.id desc limit 1) latest on true
       where p.payout_root = any($1::text[]) and p.delivery_lot_ids && $2::int8[]`,
     [roots, deliveryIds],
   );
