@@ -33,6 +33,7 @@ import {
   type Payment,
 } from "../payments";
 import { ConfirmationBatchConflictError, exportConfirmations, listConfirmationBatches, prepareConfirmationBatch } from "../payments/confirmationBatches";
+import type { ExchangeRates } from "../payments/exchangeRates";
 import { payoutCallSchemas } from "../relay/payoutCalls";
 import { bearerToken, tokenIdFor } from "./apiTokens";
 import { farmerAnswer } from "./farmerRoutes";
@@ -46,6 +47,8 @@ export type PaymentRoutesParameters = Pick<RelayRoutesParameters, "writer" | "ke
   standing: MemberStandingReader;
   /** The gateway's public base URL: the farmer's page origin, which the passkeys signed for. */
   publicBase: () => string;
+  /** Exchange rates to one display currency: the report shows its totals also converted. */
+  exchangeRates?: ExchangeRates | null;
 };
 
 const paymentId = z.string().regex(/^pm_[0-9a-z]{16,40}$/, "a payment id: pm_ and 16 to 40 lower-case letters or digits");
@@ -344,7 +347,7 @@ export function createPaymentRoutes(parameters: PaymentRoutesParameters): AnyRou
         const benchmarks = await benchmarksOf(db, memberId!, query.region);
         if (benchmarks.length === 0) throw notFound(`no living-income benchmark for region ${query.region}`);
         const households = await householdsOf(db, records, memberId!, query.year, benchmarks[0]!.currency);
-        const report = livingIncomeReport(query.year, query.region, benchmarks, households);
+        const report = livingIncomeReport(query.year, query.region, benchmarks, households, parameters.exchangeRates ?? null);
         res.setHeader("cache-control", "private, no-store");
         if (query.format === "json") {
           return { status: 200, body: JSON.parse(JSON.stringify(report, (_k, v) => (typeof v === "bigint" ? v.toString() : v))) };

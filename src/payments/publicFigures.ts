@@ -5,6 +5,7 @@ import { leavesOfRuns } from "./payoutRuns";
 import { leafOf } from "./payoutTree";
 import { premiumFlow, commitmentTotal, type FlowCommitment, type FlowLeaf, type FlowLot, type FlowNode } from "./premiumFlow";
 import { MIN_PUBLIC_HOUSEHOLDS } from "../privacy/householdThreshold";
+import { convertTotal, ratesNote, type ExchangeRates } from "./exchangeRates";
 
 /**
  * The premium figures of a lot's page and its JSON twin: what buyers committed on the lot and its
@@ -34,12 +35,27 @@ export type PremiumFigures = {
   intermediaries: { memberId: string; currency: string; received: string; passedOn: string; keptBps: number | null }[];
   /** The payout runs counted, each a root on chain. */
   payoutRuns: { root: string; txHash: string; memberId: string; count: number }[];
+  /**
+   * The totals over every currency in one display currency, with the rates' source and day, when
+   * the gateway has exchange rates (`FIRSTMILE_EXCHANGE_RATES_FILE`); `example`: the demo's example
+   * rates, not market rates. Minor units of the display currency, each rounded once; null amounts
+   * when a currency has no rate (`missing`).
+   */
+  converted: ConvertedTotals | null;
 };
+
+export type ConvertedTotals = ReturnType<typeof ratesNote> & { committed: string | null; owed: string | null; paid: string | null; missing: string[] };
 
 const DAY_SECONDS = 86_400;
 
 /** The figures for a lot whose ancestry (itself included) is `lotIds`; null when no premium was committed on it. */
-export async function premiumFigures(tx: Queryable, sealer: RecordSealer, lotIds: readonly string[], payoutRegistry: string | null = null): Promise<PremiumFigures | null> {
+export async function premiumFigures(
+  tx: Queryable,
+  sealer: RecordSealer,
+  lotIds: readonly string[],
+  payoutRegistry: string | null = null,
+  rates: ExchangeRates | null = null,
+): Promise<PremiumFigures | null> {
   const commitments = await getPremiumCommitments(tx, lotIds);
   if (commitments.length === 0) return null;
   const flows: FlowCommitment[] = [];
@@ -77,7 +93,14 @@ export async function premiumFigures(tx: Queryable, sealer: RecordSealer, lotIds
   if (!figures.farmers.fewerThan5 && runs.length > 0) {
     confirmedByPasskeyBps = await passkeyConfirmedShare(tx, runs.map((r) => r.root), origins);
   }
-  return { ...figures, confirmedByPasskeyBps, payoutRegistry };
+  return { ...figures, confirmedByPasskeyBps, payoutRegistry, converted: rates ? convertedTotals(rates, figures.totals) : null };
+}
+
+/** The per-currency totals in the rates' display currency (each sum rounded once). */
+export function convertedTotals(rates: ExchangeRates, totals: PremiumFigures["totals"]): ConvertedTotals {
+  const sum = (field: "committed" | "owed" | "paid") => convertTotal(rates, totals.map((t) => ({ currency: t.currency, amount: BigInt(t[field]) })));
+  const [committed, owed, paid] = [sum("committed"), sum("owed"), sum("paid")];
+  return { ...ratesNote(rates), committed: committed.amount?.toString() ?? null, owed: owed.amount?.toString() ?? null, paid: paid.amount?.toString() ?? null, missing: committed.missing };
 }
 
 /** The figures from the flow's inputs (pure). */
@@ -85,7 +108,7 @@ export function figuresOf(
   flows: readonly FlowCommitment[],
   leaves: readonly FlowLeaf[],
   runs: readonly { root: string; txHash: string; memberId: string; count: number }[],
-): Omit<PremiumFigures, "payoutRegistry" | "confirmedByPasskeyBps"> {
+): Omit<PremiumFigures, "payoutRegistry" | "confirmedByPasskeyBps" | "converted"> {
   const flow = premiumFlow(flows, leaves);
   const currencies = [...new Set(flows.map((f) => f.currency))].sort();
   const totals = currencies.map((currency) => {
