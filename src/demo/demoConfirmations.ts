@@ -79,9 +79,11 @@ export async function confirmDemoPayments(p: ConfirmDemoPaymentsParameters): Pro
 /** The payout run a payment is in, once its root is indexed (the batch needs the run on chain). */
 async function publishedRunOf(cooperative: DemoMemberClient, paymentId: string): Promise<string> {
   const root = (await cooperative.expect(200, "GET", `/v1/payments/${paymentId}`)).payoutRoot as string;
+  const deadline = Date.now() + 120_000;
   for (let wait = 50; ; wait = Math.min(wait * 2, 500)) {
     const runs = (await cooperative.expect(200, "GET", "/v1/payout-runs")).payoutRuns as { root: string; published: boolean }[];
     if (runs.find((run) => run.root === root)?.published) return root;
+    if (Date.now() > deadline) throw new DemoSeedError(`demo: payout run ${root} of member ${cooperative.memberId} is still not indexed after 120 s`);
     await new Promise((resolve) => setTimeout(resolve, wait));
   }
 }
