@@ -17,7 +17,15 @@ import type { PremiumFinding } from "./verifyPremium";
  * farmer's page origin. The weaker kinds carry no farmer's signature: their record's hash is
  * checked, and they are counted apart as the cooperative's word.
  */
-export async function verifyConfirmations(registry: string, rpc: JsonRpc, exports: readonly ConfirmationsExport[], pageRuns: readonly string[] | null): Promise<PremiumFinding[]> {
+export type VerifiedConfirmation = { runRoot: string; paymentLeaf: string; kind: ConfirmationRecord["kind"]; verdict: ConfirmationRecord["verdict"] };
+
+export async function verifyConfirmations(
+  registry: string,
+  rpc: JsonRpc,
+  exports: readonly ConfirmationsExport[],
+  pageRuns: readonly string[] | null,
+): Promise<{ findings: PremiumFinding[]; verified: VerifiedConfirmation[] }> {
+  const verified: VerifiedConfirmation[] = [];
   const abi: Interface = payoutRegistryInterface;
   const call = async (name: string, args: unknown[]) => abi.decodeFunctionResult(name, await rpc.call<string>("eth_call", [{ to: registry, data: abi.encodeFunctionData(name, args) }, "latest"]));
   const findings: PremiumFinding[] = [];
@@ -43,7 +51,12 @@ export async function verifyConfirmations(registry: string, rpc: JsonRpc, export
       for (const [index, confirmation] of batch.confirmations.entries()) {
         const problem = await confirmationProblem(batch.batchRoot, runRoot, exported.origin, confirmation);
         if (problem) failures.push(`#${index + 1} (payment ${confirmation.paymentId}): ${problem.reason}`);
-        else kinds[confirmationRecordOf(confirmation.value)!.kind]++;
+        else {
+          const record = confirmationRecordOf(confirmation.value)!;
+          kinds[record.kind]++;
+          // Only a record under a batch the chain binds to this run counts towards the page's share.
+          if (bound) verified.push({ runRoot, paymentLeaf: record.paymentLeaf, kind: record.kind, verdict: record.verdict });
+        }
       }
       const good = batch.confirmations.length - failures.length;
       findings.push({
@@ -54,7 +67,39 @@ export async function verifyConfirmations(registry: string, rpc: JsonRpc, export
       });
     }
   }
-  return findings;
+  return { findings, verified };
+}
+
+/**
+ * Re-checks the page's share of payments confirmed by passkey from the exports, when every run on
+ * the page came with both its payout export and its confirmations export. A payment counts when
+ * its farmer's latest passkey word is "confirmed"; the records carry no time, so the check is that
+ * the page's share lies between the payments whose every verified passkey word is "confirmed" and
+ * those with at least one: a share above that is not backed by signatures on chain.
+ */
+export function checkPasskeyShare(
+  pageShareBps: number | null,
+  paymentLeaves: readonly { runRoot: string; leafHash: string }[],
+  verified: readonly VerifiedConfirmation[],
+): PremiumFinding {
+  if (pageShareBps === null || paymentLeaves.length === 0) return { ok: pageShareBps === null, what: `share confirmed by passkey: ${pageShareBps === null ? "not shown" : `${pageShareBps} bps, but no payments to count it over`}` };
+  const counted = new Set(paymentLeaves.map((leaf) => `${leaf.runRoot}|${leaf.leafHash}`));
+  const words = new Map<string, Set<string>>();
+  for (const record of verified) {
+    const key = `${record.runRoot}|${record.paymentLeaf}`;
+    if (record.kind !== "passkey" || !counted.has(key)) continue;
+    words.set(key, (words.get(key) ?? new Set()).add(record.verdict));
+  }
+  const only = [...words.values()].filter((set) => set.size === 1 && set.has("confirmed")).length;
+  const any = [...words.values()].filter((set) => set.has("confirmed")).length;
+  const bps = (n: number) => Math.round((n * 10_000) / counted.size);
+  const ok = pageShareBps >= bps(only) && pageShareBps <= bps(any);
+  return {
+    ok,
+    what: `share confirmed by passkey: ${pageShareBps} bps of ${counted.size} payments${
+      ok ? ` is backed by the farmers' signatures under roots on chain (${bps(only)}-${bps(any)} bps)` : ` — the signatures under roots on chain back ${bps(only)}-${bps(any)} bps`
+    }`,
+  };
 }
 
 type Exported = ConfirmationsExport["batches"][number]["confirmations"][number];

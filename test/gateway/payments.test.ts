@@ -291,6 +291,7 @@ describe("payments through the gateway (real chain, SQL, keystore, relay and ind
       expect(await runVerify(page, { rpc: running.gateway.chain.url, payouts: [runFile], confirmations: [file] }, good), good.text().out + good.text().err).to.equal(0);
       expect(good.text().out).to.contain(`confirmation batch ${batchRoot}: 4 confirmations of run ${root} on chain`);
       expect(good.text().out).to.contain("4 of 4 confirmations prove to the root on chain (2 passkey signatures verified");
+      expect(good.text().out).to.contain("ok   share confirmed by passkey: 4000 bps of 5 payments is backed by the farmers' signatures under roots on chain (4000-4000 bps)");
 
       // A passkey confirmation turned into a dispute in the file (the phone signed "confirmed").
       const flipped = structuredClone(exported);
@@ -298,8 +299,10 @@ describe("payments through the gateway (real chain, SQL, keystore, relay and ind
       passkey.passkey.statement = passkey.passkey.statement.replace('"confirmed"', '"disputed"');
       fs.writeFileSync(file, JSON.stringify(flipped));
       const bad = captureStreams();
-      expect(await runVerify(page, { rpc: running.gateway.chain.url, confirmations: [file] }, bad)).to.equal(1);
+      expect(await runVerify(page, { rpc: running.gateway.chain.url, payouts: [runFile], confirmations: [file] }, bad)).to.equal(1);
       expect(bad.text().out).to.contain("3 of 4 confirmations prove").and.to.contain("1 changed or forged").and.to.contain("not the one the record commits to");
+      // And the page's share is no longer backed: one signature is left for its two confirmations.
+      expect(bad.text().out).to.contain("FAIL share confirmed by passkey: 4000 bps of 5 payments — the signatures under roots on chain back 2000-2000 bps");
 
       // A record's verdict changed: its proof no longer reaches the root on chain.
       const changed = structuredClone(exported);

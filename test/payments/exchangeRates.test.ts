@@ -53,11 +53,11 @@ describe("exchange rates to one display currency", function () {
     try {
       const bad = path.join(dir, "bad.json");
       fs.writeFileSync(bad, file({ IDR: "six" }));
-      expect(() => loadConfig({ env: { FIRSTMILE_DATA_DIR: dir, FIRSTMILE_EXCHANGE_RATES_FILE: bad }, argv: [] })).to.throw(/FIRSTMILE_EXCHANGE_RATES_FILE.*rates\.IDR must be a positive decimal/s);
-      expect(() => loadConfig({ env: { FIRSTMILE_DATA_DIR: dir, FIRSTMILE_EXCHANGE_RATES_FILE: path.join(dir, "none.json") }, argv: [] })).to.throw(/cannot read the exchange rates file/);
+      expect(() => loadConfig({ env: { FIRSTMILE_DATA_DIR: dir, FIRSTMILE_EXCHANGE_RATES_FILE: bad }, argv: [], cwd: dir })).to.throw(/FIRSTMILE_EXCHANGE_RATES_FILE.*rates\.IDR must be a positive decimal/s);
+      expect(() => loadConfig({ env: { FIRSTMILE_DATA_DIR: dir, FIRSTMILE_EXCHANGE_RATES_FILE: path.join(dir, "none.json") }, argv: [], cwd: dir })).to.throw(/cannot read the exchange rates file/);
       const good = path.join(dir, "good.json");
       fs.writeFileSync(good, file({ IDR: "0.0000612" }));
-      const config = loadConfig({ env: { FIRSTMILE_DATA_DIR: dir, FIRSTMILE_EXCHANGE_RATES_FILE: good }, argv: [] });
+      const config = loadConfig({ env: { FIRSTMILE_DATA_DIR: dir, FIRSTMILE_EXCHANGE_RATES_FILE: good }, argv: [], cwd: dir });
       expect(config.exchangeRates!.displayCurrency).to.equal("USD");
       expect(config.exchangeRates!.example).to.equal(false);
     } finally {

@@ -4,7 +4,8 @@ import fs from "node:fs";
 import { jsonRpcClient } from "../../chain/jsonRpc";
 import type { ConfirmationsExport } from "../../payments/confirmationBatches";
 import type { PayoutRunExport } from "../../payments/payoutRuns";
-import { verifyConfirmations } from "../../payments/verifyConfirmations";
+import { checkPasskeyShare, verifyConfirmations } from "../../payments/verifyConfirmations";
+import { leafOf, payoutLeafHash, verifyPayoutLeaf } from "../../payments/payoutTree";
 import { verifyPremiumFigures } from "../../payments/verifyPremium";
 import type { LotPassport } from "../../web/passport/types";
 import { verifyPassportIndependently } from "../../web/passport/verify";
@@ -122,7 +123,18 @@ export async function runVerify(target: string, options: VerifyOptions, io: Pick
     if (confirmationExports.length > 0) {
       const registry = passport.premium?.payoutRegistry;
       if (!registry) premium.push({ ok: false, what: "confirmations were given, but the page names no payout registry to check them against" });
-      else premium.push(...(await verifyConfirmations(registry, jsonRpcClient(options.rpc), confirmationExports, passport.premium!.payoutRuns.map((run) => run.root.toLowerCase()))));
+      else {
+        const pageRuns = passport.premium!.payoutRuns.map((run) => run.root.toLowerCase());
+        const checked = await verifyConfirmations(registry, jsonRpcClient(options.rpc), confirmationExports, pageRuns);
+        premium.push(...checked.findings);
+        // The page's passkey share, when every run came with both its exports.
+        const given = (exports: readonly { runRoot?: string; root?: string }[]) => new Set(exports.map((e) => (e.runRoot ?? e.root ?? "").toLowerCase()));
+        const runsGiven = given(runExports);
+        const confirmationsGiven = given(confirmationExports);
+        if (pageRuns.length > 0 && pageRuns.every((root) => runsGiven.has(root) && confirmationsGiven.has(root))) {
+          premium.push(checkPasskeyShare(passport.premium!.confirmedByPasskeyBps, originPaymentLeaves(passport, runExports), checked.verified));
+        }
+      }
     }
   } catch (error) {
     return fail(`cannot check the premium figures against ${options.rpc}: ${(error as Error).message}`);
@@ -142,4 +154,14 @@ function isHttpUrl(value: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The payments the page's figures count: the proven leaves of the given runs that paid for one of the page's origin deliveries. */
+function originPaymentLeaves(passport: LotPassport, runExports: readonly PayoutRunExport[]): { runRoot: string; leafHash: string }[] {
+  const origins = new Set(passport.lots.filter((lot) => lot.events[0]?.event.kind === "minted").map((lot) => lot.lotId));
+  return runExports.flatMap((run) =>
+    run.leaves
+      .filter((leaf) => verifyPayoutLeaf(run.root, leaf.value, leaf.proof) && leafOf(leaf.value).deliveryLotIds.some((id) => origins.has(id.toString())))
+      .map((leaf) => ({ runRoot: run.root.toLowerCase(), leafHash: payoutLeafHash(leaf.value) })),
+  );
 }
