@@ -272,6 +272,11 @@ describe("payments through the gateway (real chain, SQL, keystore, relay and ind
       expect([nothing.status, nothing.body.error.code]).to.deep.equal([409, "nothing_to_publish"]);
       const badBody = await api(coop).post(batches(), { count: 3 }, key());
       expect(badBody.status).to.equal(400);
+      // The same batch again (its confirmations unmarked behind the gateway's back): the same root, refused before the chain would refuse it.
+      await running.gateway.db.query("update payment_confirmations set batch_root = null where batch_root = $1", [batchRoot]);
+      const republished = await api(coop).post(batches(), {}, key());
+      expect([republished.status, republished.body.error.code]).to.deep.equal([409, "batch_published"]);
+      await running.gateway.db.query("update payment_confirmations set batch_root = $1 where batch_root is null and member_id = $2", [batchRoot, coop.memberId]);
       expect({ batches: await count("confirmation_batch_records"), outbox: await count("outbox") }).to.deep.equal(before);
     });
 
