@@ -257,7 +257,7 @@ export function createPaymentRoutes(parameters: PaymentRoutesParameters): AnyRou
       method: "get",
       path: "/v1/payout-runs/:root/confirmations/export",
       summary:
-        "a run's published confirmations for an auditor: each record with its proof under its batch root, the payment's leaf and proof under the run's root, and a passkey's statement, keys and signature: `firstmile verify <page> --confirmations <file>` checks them",
+        "a run's confirmation batches for an auditor (a batch not yet on chain fails the check): each record with its proof under its batch root, the payment's leaf and proof under the run's root, and a passkey's statement, keys and signature: `firstmile verify <page> --confirmations <file>` checks them",
       auth: "member",
       params: z.object({ root }),
       responses: { 200: { description: "firstmile.confirmations.v1" }, 404: { description: "no run of yours" } },
