@@ -61,13 +61,15 @@ export async function payDemoFarmers(p: PayDemoFarmersParameters): Promise<void>
       };
     });
     await p.relay(coop, `demo:payouts:cocoa:${key}`, "/v1/payout-runs", { paymentIds: ids });
+    p.log(`demo: ${key}: ${ids.length} farmers paid, the payout run on chain`);
     if (p.farmerPage) {
       const payments = ids.map((id, k) => ({ id, farmerId: p.cocoa.farmers[indices[k]!]!, answer: demoAnswerOf(indices[k]!) }));
+      const started = Date.now();
       const counts = await confirmDemoPayments({ cooperative: coop, payments, ...p.farmerPage, key: `demo:confirmations:cocoa:${key}` });
       p.log(
         `demo: ${key}: ${counts.passkey} payments confirmed with passkeys (software authenticator), ${counts.agent} through a field agent, ${counts.paper} on paper; ${
           counts.batch ? `a batch of ${counts.batch.count} confirmations on chain` : "no new confirmation batch"
-        }`,
+        } (${((Date.now() - started) / 1000).toFixed(1)} s)`,
       );
     }
   });
