@@ -36,6 +36,19 @@ interface IPayoutRegistry {
         uint48 publishedAt;
     }
 
+    /// @notice A published batch of farmers' confirmations of one payout run's payments. Storage plan:
+    /// slot 1 member (64) | count (32) | publishedAt (48); slot 2 the run's root.
+    struct ConfirmationBatch {
+        // The cooperative that published it (the run's publisher).
+        uint64 member;
+        // Number of confirmation records (leaves) under the batch's root.
+        uint32 count;
+        // Block time of publication.
+        uint48 publishedAt;
+        // The payout run whose payments the confirmations are about.
+        bytes32 runRoot;
+    }
+
     /// @notice A premium was committed on a lot.
     /// @param commitmentId Sequential id, from 1.
     /// @param lotId The lot.
@@ -56,6 +69,13 @@ interface IPayoutRegistry {
     /// @param totals Sum paid in each currency, minor units.
     event PayoutRunPublished(bytes32 indexed root, uint64 indexed member, uint32 count, bytes3[] currencies, uint256[] totals);
 
+    /// @notice The root of a batch of confirmation records of a payout run was published.
+    /// @param batchRoot The StandardMerkleTree root of the batch's confirmation records.
+    /// @param runRoot The payout run the confirmations are about.
+    /// @param member The publishing cooperative (the run's publisher).
+    /// @param count Number of confirmation records under the root.
+    event ConfirmationRootPublished(bytes32 indexed batchRoot, bytes32 indexed runRoot, uint64 indexed member, uint32 count);
+
     /// @notice The caller's member does not hold the lot (or the lot is not active).
     /// @param caller The acting account.
     /// @param lotId The lot.
@@ -66,6 +86,21 @@ interface IPayoutRegistry {
     /// @param root The root.
     /// @param member The member that published it.
     error PayoutRegistryRootPublished(bytes32 root, uint64 member);
+
+    /// @notice A confirmation batch root published before.
+    /// @param batchRoot The batch's root.
+    /// @param runRoot The run it was published for.
+    error PayoutRegistryConfirmationsPublished(bytes32 batchRoot, bytes32 runRoot);
+
+    /// @notice A confirmation batch for a payout run never published.
+    /// @param runRoot The run's root.
+    error PayoutRegistryUnknownRun(bytes32 runRoot);
+
+    /// @notice A confirmation batch for a payout run another member published.
+    /// @param caller The acting account.
+    /// @param runRoot The run's root.
+    /// @param publisher The member that published the run.
+    error PayoutRegistryNotRunPublisher(address caller, bytes32 runRoot, uint64 publisher);
 
     /// @notice A zero rate, zero root, zero count, or totals that do not match their currencies.
     /// @param reason What is wrong.
@@ -95,6 +130,23 @@ interface IPayoutRegistry {
     /// @param currencies ISO 4217 codes.
     /// @param totals Sum per currency, minor units.
     function publishPayoutRun(bytes32 root, uint32 count, bytes3[] calldata currencies, uint256[] calldata totals) external;
+
+    /// @notice Publishes the Merkle root of a batch of farmers' confirmation records of a payout run's
+    /// payments. A record (leaf) holds the payment's leaf hash in the run, the verdict, the kind
+    /// (passkey, agent code, paper) and the hash of the signed statement or record: nothing that
+    /// names the farmer.
+    /// @dev Requirements: caller is an active cooperative account of the member that published
+    /// `runRoot`; the run is published; `batchRoot` not zero and never published; `count` > 0.
+    /// Emits a {ConfirmationRootPublished} event. Example:
+    /// `publishConfirmationRoot(runRoot, batchRoot, 36)` (36 confirmations of the run's payments).
+    /// @param runRoot The payout run's root.
+    /// @param batchRoot The StandardMerkleTree root of the confirmation records.
+    /// @param count Number of confirmation records.
+    function publishConfirmationRoot(bytes32 runRoot, bytes32 batchRoot, uint32 count) external;
+
+    /// @notice A confirmation batch by its root (member 0 if never published).
+    /// @param batchRoot The batch's root.
+    function confirmationBatch(bytes32 batchRoot) external view returns (ConfirmationBatch memory);
 
     /// @notice A commitment by id (all zero if none).
     /// @param commitmentId The id.

@@ -27,6 +27,7 @@ contract PayoutRegistry is IPayoutRegistry, ERC2771Context {
     mapping(uint256 commitmentId => PremiumCommitment) private _commitments;
     uint256 private _commitmentCount;
     mapping(bytes32 root => PayoutRun) private _runs;
+    mapping(bytes32 batchRoot => ConfirmationBatch) private _confirmationBatches;
 
     /// @param trustedForwarder The ERC-2771 forwarder relayed requests come through.
     /// @param registry The lot registry, which is also the membership registry.
@@ -78,6 +79,30 @@ contract PayoutRegistry is IPayoutRegistry, ERC2771Context {
         run.count = count;
         run.publishedAt = uint48(block.timestamp);
         emit PayoutRunPublished(root, member, count, currencies, totals);
+    }
+
+    /// @inheritdoc IPayoutRegistry
+    function publishConfirmationRoot(bytes32 runRoot, bytes32 batchRoot, uint32 count) external {
+        address caller = _msgSender();
+        uint64 member = IMembership(_registry).authorize(caller, Roles.COOPERATIVE);
+        if (batchRoot == bytes32(0)) revert PayoutRegistryInvalidInput("batch root is zero");
+        if (count == 0) revert PayoutRegistryInvalidInput("count is zero");
+        uint64 publisher = _runs[runRoot].member;
+        if (publisher == 0) revert PayoutRegistryUnknownRun(runRoot);
+        // Only the run's own cooperative speaks for its farmers' answers.
+        if (publisher != member) revert PayoutRegistryNotRunPublisher(caller, runRoot, publisher);
+        ConfirmationBatch storage batch = _confirmationBatches[batchRoot];
+        if (batch.member != 0) revert PayoutRegistryConfirmationsPublished(batchRoot, batch.runRoot);
+        batch.member = member;
+        batch.count = count;
+        batch.publishedAt = uint48(block.timestamp);
+        batch.runRoot = runRoot;
+        emit ConfirmationRootPublished(batchRoot, runRoot, member, count);
+    }
+
+    /// @inheritdoc IPayoutRegistry
+    function confirmationBatch(bytes32 batchRoot) external view returns (ConfirmationBatch memory) {
+        return _confirmationBatches[batchRoot];
     }
 
     /// @inheritdoc IPayoutRegistry

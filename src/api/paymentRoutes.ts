@@ -32,6 +32,8 @@ import {
   type LivingIncomeBenchmark,
   type Payment,
 } from "../payments";
+import { ConfirmationBatchConflictError, exportConfirmations, listConfirmationBatches, prepareConfirmationBatch } from "../payments/confirmationBatches";
+import type { ExchangeRates } from "../payments/exchangeRates";
 import { payoutCallSchemas } from "../relay/payoutCalls";
 import { bearerToken, tokenIdFor } from "./apiTokens";
 import { farmerAnswer } from "./farmerRoutes";
@@ -43,6 +45,10 @@ export type PaymentRoutesParameters = Pick<RelayRoutesParameters, "writer" | "ke
   db: Database;
   records: RecordSealer;
   standing: MemberStandingReader;
+  /** The gateway's public base URL: the farmer's page origin, which the passkeys signed for. */
+  publicBase: () => string;
+  /** Exchange rates to one display currency: the report shows its totals also converted. */
+  exchangeRates?: ExchangeRates | null;
 };
 
 const paymentId = z.string().regex(/^pm_[0-9a-z]{16,40}$/, "a payment id: pm_ and 16 to 40 lower-case letters or digits");
@@ -84,7 +90,7 @@ export function paymentJson(payment: Payment) {
  * the buyer does not hold writes nothing.
  */
 export function createPaymentRoutes(parameters: PaymentRoutesParameters): AnyRoute[] {
-  const { db, records, standing, provider, registry } = parameters;
+  const { db, records, standing, provider, registry, publicBase } = parameters;
   const { accept } = createCustodialIntake(parameters);
   const presentedTokenId = (req: Request) => tokenIdFor(db, bearerToken(req.get("authorization")) ?? "");
   const requireCooperative = async (memberId: bigint, what: string) => {
@@ -208,6 +214,62 @@ export function createPaymentRoutes(parameters: PaymentRoutesParameters): AnyRou
 
     defineRoute({
       method: "post",
+      path: "/v1/payout-runs/:root/confirmation-batches",
+      summary:
+        "publish the farmers' confirmations of a run's payments not yet in a batch: each becomes a record (payment leaf hash, verdict, kind, hash of the signed statement), and the records' Merkle root goes on chain beside the run's root through the relay; the public passkey share counts a confirmation once its batch root is indexed",
+      auth: "member",
+      params: z.object({ root }),
+      body: z.strictObject({ account: payoutCallSchemas["payouts.publishConfirmations"].shape.account }),
+      responses: {
+        ...accepted,
+        403: { description: "not an active cooperative" },
+        404: { description: "no run of yours" },
+        409: { description: "run_not_on_chain, nothing_to_publish (every confirmation is in a batch), batch_published" },
+      },
+      handler: async ({ params, body, memberId }, req, res) =>
+        paymentAnswer(async () => {
+          await requireCooperative(memberId!, "publish farmers' confirmations");
+          const idempotencyKey = idempotencyKeyOf(req);
+          req.headers["idempotency-key"] = idempotencyKey;
+          const batch = await prepareConfirmationBatch(db, records, { memberId: memberId!, runRoot: params.root, idempotencyKey });
+          const payload = payoutCallSchemas["payouts.publishConfirmations"].parse({
+            ...(body.account ? { account: body.account } : {}),
+            runRoot: batch.runRoot,
+            batchRoot: batch.batchRoot,
+            count: batch.count,
+          });
+          const answer = await accept("payouts.publishConfirmations", memberId!, payload, req, res);
+          return { ...answer, body: { ...answer.body, confirmationBatch: { batchRoot: batch.batchRoot, runRoot: batch.runRoot, count: batch.count } } };
+        }),
+    }),
+
+    defineRoute({
+      method: "get",
+      path: "/v1/payout-runs/:root/confirmation-batches",
+      summary: "a run's confirmation batches, oldest first, each with its root, count and whether the root is on chain (indexed)",
+      auth: "member",
+      params: z.object({ root }),
+      responses: { 200: { description: "{confirmationBatches}" }, 404: { description: "no run of yours" } },
+      handler: ({ params, memberId }) => paymentAnswer(async () => ({ status: 200, body: { confirmationBatches: await listConfirmationBatches(db, params.root, memberId!) } })),
+    }),
+
+    defineRoute({
+      method: "get",
+      path: "/v1/payout-runs/:root/confirmations/export",
+      summary:
+        "a run's confirmation batches for an auditor (a batch not yet on chain fails the check): each record with its proof under its batch root, the payment's leaf and proof under the run's root, and a passkey's statement, keys and signature: `firstmile verify <page> --confirmations <file>` checks them",
+      auth: "member",
+      params: z.object({ root }),
+      responses: { 200: { description: "firstmile.confirmations.v1" }, 404: { description: "no run of yours" } },
+      handler: ({ params, memberId }, _req, res) =>
+        paymentAnswer(async () => {
+          res.setHeader("cache-control", "private, no-store");
+          return { status: 200, body: await exportConfirmations(db, records, params.root, memberId!, new URL(publicBase()).origin) };
+        }),
+    }),
+
+    defineRoute({
+      method: "post",
       path: "/v1/premium-commitments",
       summary: "commit a premium per kg (scheme, rate in minor units, currency) on a lot your member holds; it flows down the lot's ancestry to the origin deliveries",
       auth: "member",
@@ -285,7 +347,7 @@ export function createPaymentRoutes(parameters: PaymentRoutesParameters): AnyRou
         const benchmarks = await benchmarksOf(db, memberId!, query.region);
         if (benchmarks.length === 0) throw notFound(`no living-income benchmark for region ${query.region}`);
         const households = await householdsOf(db, records, memberId!, query.year, benchmarks[0]!.currency);
-        const report = livingIncomeReport(query.year, query.region, benchmarks, households);
+        const report = livingIncomeReport(query.year, query.region, benchmarks, households, parameters.exchangeRates ?? null);
         res.setHeader("cache-control", "private, no-store");
         if (query.format === "json") {
           return { status: 200, body: JSON.parse(JSON.stringify(report, (_k, v) => (typeof v === "bigint" ? v.toString() : v))) };
@@ -336,6 +398,7 @@ export async function paymentAnswer<T>(run: () => Promise<T>): Promise<T> {
       return await run();
     } catch (error) {
       if (error instanceof PaymentNotFoundError) throw notFound(error.shortMessage);
+      if (error instanceof ConfirmationBatchConflictError) throw new ApiError(409, error.code, error.shortMessage, error.problemDetails);
       if (error instanceof PaymentInRunError) throw conflict(error.shortMessage, error.problemDetails);
       if (error instanceof PaymentInputError) throw new ApiError(422, error.code, error.shortMessage, error.problemDetails);
       throw error;

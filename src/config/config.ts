@@ -1,3 +1,4 @@
+import type { ExchangeRates } from "../payments/exchangeRates";
 import type { ConfigSource } from "./errors";
 import type { DataPaths } from "./paths";
 import type { Secret } from "./secret";
@@ -33,6 +34,8 @@ export type Config = {
   evidence: { maxBytes: number; peers: readonly string[] };
   /** The plot rules: overlap threshold (share of the smaller plot, 0-1) and max yields per form id, kg/ha/year. */
   plots: { overlapThreshold: number; maxYields: Readonly<Record<number, number>> };
+  /** Exchange rates to one display currency (FIRSTMILE_EXCHANGE_RATES_FILE, checked at load); null: none configured. */
+  exchangeRates: ExchangeRates | null;
   /** Largest spreadsheet an import accepts, bytes. */
   imports: { maxBytes: number };
   log: { level: LogLevel };

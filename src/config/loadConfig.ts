@@ -7,6 +7,7 @@ import { redactUrl } from "./redactConfig";
 import { Secret } from "./secret";
 import { parseMaxYields } from "../origins/capacity";
 import { parseGovernorKeySource } from "../chain/governorKey";
+import { readExchangeRates } from "../payments/exchangeRates";
 import { CONFIG_FILE_ENV, DEFAULTS, SETTINGS, flagOf, parseEvidencePeers, parseTrustedProxies, type DatabaseThread, type IpfsMode, type LogLevel, type Profile, type Setting } from "./settings";
 
 export type LoadConfigParameters = {
@@ -113,6 +114,15 @@ export function loadConfig(parameters: LoadConfigParameters): LoadConfigReturnTy
       config.governorKey = parseGovernorKeySource(governorKey, env, base);
     } catch (error) {
       issues.push({ key: "FIRSTMILE_GOVERNOR_KEY", source: sources.FIRSTMILE_GOVERNOR_KEY ?? "env", message: (error as Error).message });
+    }
+  }
+  // The rates file is read and checked now: a malformed one stops the start with what is wrong in it.
+  const ratesFile = values.get("FIRSTMILE_EXCHANGE_RATES_FILE") as string | undefined;
+  if (ratesFile !== undefined) {
+    try {
+      config.exchangeRates = readExchangeRates(ratesFile);
+    } catch (error) {
+      issues.push({ key: "FIRSTMILE_EXCHANGE_RATES_FILE", source: sources.FIRSTMILE_EXCHANGE_RATES_FILE ?? "env", message: (error as Error).message });
     }
   }
   if (issues.length > 0) throw new ConfigError(issues);
@@ -270,6 +280,7 @@ function assemble(
       overlapThreshold: (get<number>("FIRSTMILE_PLOT_OVERLAP_BPS") ?? DEFAULTS.plotOverlapBps) / 10_000,
       maxYields: parseMaxYields(get<string>("FIRSTMILE_PLOT_MAX_YIELDS") ?? ""),
     },
+    exchangeRates: null,
     imports: { maxBytes: get<number>("FIRSTMILE_IMPORT_MAX_BYTES") ?? DEFAULTS.importMaxBytes },
     log: { level: get<LogLevel>("FIRSTMILE_LOG_LEVEL") ?? DEFAULTS.logLevel },
     rateLimits: {

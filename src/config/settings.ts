@@ -145,6 +145,15 @@ export const SETTINGS: readonly Setting[] = [
     fromString: "string",
     description: "a plot's yearly capacity per form, kg per ha per year, as form=kg pairs (e.g. cocoa-dry-beans=2500,rubber-cup-lump=6000); forms not named keep the defaults in docs/plots.md",
   },
+  {
+    env: "FIRSTMILE_EXCHANGE_RATES_FILE",
+    fileKey: "payments.exchangeRatesFile",
+    schema: nonEmpty,
+    fromString: "string",
+    isPath: true,
+    description:
+      'JSON exchange rates to one display currency, with their source and day ({"displayCurrency":"USD","source":"...","date":"YYYY-MM-DD","rates":{"IDR":"0.0000612"}}): the public premium figures and the living-income report show their totals also converted (default none; the demo uses example rates, marked as such)',
+  },
   { env: "FIRSTMILE_IMPORT_MAX_BYTES", fileKey: "imports.maxBytes", schema: positiveInt(256 * MIB), fromString: "integer", description: `largest spreadsheet an import accepts, bytes (default ${DEFAULTS.importMaxBytes})` },
   { env: "FIRSTMILE_DEMO", fileKey: "demo.seed", schema: z.number().int("expected 0 or 1").min(0, "expected 0 or 1").max(1, "expected 0 or 1"), fromString: "integer", description: "1 (default): firstmile start seeds the demo story once on the embedded profile; 0: never" },
   { env: "FIRSTMILE_TEST_CRASH_AT", fileKey: null, schema: z.string().regex(/^(after-ack|after-sign|after-submit|after-broadcast|before-mined):[1-9][0-9]{0,5}$/, "expected <point>:<n>, point one of after-ack, after-sign, after-submit, after-broadcast, before-mined"), fromString: "string", description: "TEST ONLY (the crash test): the gateway kills itself with SIGKILL the n-th time it reaches a relay step, <point>:<n>; never set in operation" },

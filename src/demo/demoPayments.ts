@@ -1,6 +1,6 @@
 import type { CocoaDelivery, DemoDelivery } from "./story";
 import type { DemoMemberClient, MinedRequest } from "./demoClient";
-import { confirmDemoPayments } from "./demoConfirmations";
+import { confirmDemoPayments, demoAnswerOf } from "./demoConfirmations";
 
 /**
  * The demo's money (docs/payments.md): each cocoa cooperative pays its farmers in rupiah for their
@@ -61,9 +61,16 @@ export async function payDemoFarmers(p: PayDemoFarmersParameters): Promise<void>
       };
     });
     await p.relay(coop, `demo:payouts:cocoa:${key}`, "/v1/payout-runs", { paymentIds: ids });
+    p.log(`demo: ${key}: ${ids.length} farmers paid, the payout run on chain`);
     if (p.farmerPage) {
-      const counts = await confirmDemoPayments({ cooperative: coop, paymentIds: ids, ...p.farmerPage });
-      p.log(`demo: ${key}: ${counts.passkey} payments confirmed with passkeys (software authenticator), ${counts.agent} through a field agent`);
+      const payments = ids.map((id, k) => ({ id, farmerId: p.cocoa.farmers[indices[k]!]!, answer: demoAnswerOf(indices[k]!) }));
+      const started = Date.now();
+      const counts = await confirmDemoPayments({ cooperative: coop, payments, ...p.farmerPage, key: `demo:confirmations:cocoa:${key}` });
+      p.log(
+        `demo: ${key}: ${counts.passkey} payments confirmed with passkeys (software authenticator), ${counts.agent} through a field agent, ${counts.paper} on paper; ${
+          counts.batch ? `a batch of ${counts.batch.count} confirmations on chain` : "no new confirmation batch"
+        } (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+      );
     }
   });
   const rubber = (async () => {

@@ -39,6 +39,7 @@ import { createPaymentRoutes } from "../api/paymentRoutes";
 import { createFarmerPageRoutes } from "../api/farmerPageRoutes";
 import { createPassportRouter } from "../web/passport/router";
 import { premiumFigures } from "../payments/publicFigures";
+import { EXAMPLE_EXCHANGE_RATES } from "../payments/exchangeRates";
 import { createPassportCache, type PassportCache } from "../web/passport/passportCache";
 import { startControlSocket, type ControlSocket } from "./controlSocket";
 import { GatewayStartError, connectChain, type ConnectedChain } from "./connectChain";
@@ -200,6 +201,8 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
     // HTTP. The public base URL is the gateway's own until it listens, unless configured.
     let publicUrl = config.publicUrl ?? "";
     const publicBase = () => publicUrl;
+    // Totals also in one currency: the configured rates, else the demo's example rates (marked) when it seeds the demo.
+    const exchangeRates = config.exchangeRates ?? (config.demo.seed ? EXAMPLE_EXCHANGE_RATES : null);
     const tokenCache: TokenCache = createTokenCache(5_000);
     // The lot pages: built and checked once per lot and block of the read model.
     const pages = createPassportCache({ indexedBlock: () => indexer.status().indexedBlock });
@@ -209,7 +212,7 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
       rpc: jsonRpcClient(chain.url),
       chainId,
       contracts: { LotRegistry: registry, AttestationRegistry: deployments.contracts.AttestationRegistry?.address ?? null },
-      premium: (tx, lotIds) => premiumFigures(tx, keystore.records, lotIds, payoutRegistry ?? null),
+      premium: (tx, lotIds) => premiumFigures(tx, keystore.records, lotIds, payoutRegistry ?? null, exchangeRates),
       cache: pages,
       limiter: createRateLimiter({ capacity: config.rateLimits.pagesPerIp * 10, perSecond: config.rateLimits.pagesPerIp }),
       onError: (error) => logger.error({ err: error }, "lot page failed"),
@@ -232,7 +235,7 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
         ...createFarmerRoutes({ db, records: keystore.records, standing: memberStandingReader(registry, provider) }),
         ...createPrivateEvidenceRoutes({ db, store: evidence, records: keystore.records }),
         ...(payoutRegistry
-          ? createPaymentRoutes({ db, records: keystore.records, standing: memberStandingReader(registry, provider), writer, keystore, maxAttempts: config.relay.maxAttempts, crash, provider, registry })
+          ? createPaymentRoutes({ db, records: keystore.records, standing: memberStandingReader(registry, provider), writer, keystore, maxAttempts: config.relay.maxAttempts, crash, provider, registry, publicBase, exchangeRates })
           : []),
         ...(farmerPage?.routes ?? []),
         ...createDdsRoutes({ db, records: keystore.records, writer, keystore, maxAttempts: config.relay.maxAttempts, crash }),

@@ -1,4 +1,5 @@
 import { formatMinor, type CurrencyCode } from "./currency";
+import { convertTotal, ratesNote, type ExchangeRates } from "./exchangeRates";
 import { MIN_PUBLIC_HOUSEHOLDS } from "../privacy/householdThreshold";
 
 /**
@@ -67,10 +68,23 @@ export type GroupReport = {
   shareAboveBps: number | null;
   medianGap: bigint | null;
   meanIncome: bigint | null;
+  /** The group's income in all (recorded payments and declared income). */
+  totalIncome: bigint | null;
   buckets: number[] | null;
 };
 
-export type LivingIncomeReport = { year: number; region: string; currency: CurrencyCode; benchmarks: LivingIncomeBenchmark[]; groups: GroupReport[] };
+/** A group's totals in the display currency of the gateway's exchange rates (each rounded once). */
+export type ConvertedGroup = { group: GroupReport["group"]; totalIncome: bigint | null; meanIncome: bigint | null; medianGap: bigint | null };
+
+export type LivingIncomeReport = {
+  year: number;
+  region: string;
+  currency: CurrencyCode;
+  benchmarks: LivingIncomeBenchmark[];
+  groups: GroupReport[];
+  /** The groups' totals also in one display currency, with the rates' source and day (`example`: not market rates); null without rates. */
+  converted: (ReturnType<typeof ratesNote> & { groups: ConvertedGroup[] }) | null;
+};
 
 /** The benchmark of a household's size (the nearest size listed; ties to the larger). */
 export function benchmarkFor(benchmarks: readonly LivingIncomeBenchmark[], size: number | null): LivingIncomeBenchmark {
@@ -78,7 +92,13 @@ export function benchmarkFor(benchmarks: readonly LivingIncomeBenchmark[], size:
   return [...benchmarks].sort((a, b) => Math.abs(a.householdSize - wanted) - Math.abs(b.householdSize - wanted) || b.householdSize - a.householdSize)[0]!;
 }
 
-export function livingIncomeReport(year: number, region: string, benchmarks: readonly LivingIncomeBenchmark[], households: readonly Household[]): LivingIncomeReport {
+export function livingIncomeReport(
+  year: number,
+  region: string,
+  benchmarks: readonly LivingIncomeBenchmark[],
+  households: readonly Household[],
+  rates: ExchangeRates | null = null,
+): LivingIncomeReport {
   if (benchmarks.length === 0) throw new RangeError(`no living-income benchmark for region ${region}`);
   const rows = households.map((h) => {
     const benchmark = benchmarkFor(benchmarks, h.householdSize);
@@ -86,7 +106,7 @@ export function livingIncomeReport(year: number, region: string, benchmarks: rea
     return { ...h, benchmark: benchmark.annual, income, gap: benchmark.annual - income };
   });
   const group = (name: GroupReport["group"], members: typeof rows): GroupReport => {
-    if (members.length < MIN_PUBLIC_HOUSEHOLDS) return { group: name, households: 0, fewerThan5: true, shareAboveBps: null, medianGap: null, meanIncome: null, buckets: null };
+    if (members.length < MIN_PUBLIC_HOUSEHOLDS) return { group: name, households: 0, fewerThan5: true, shareAboveBps: null, medianGap: null, meanIncome: null, totalIncome: null, buckets: null };
     const above = members.filter((r) => r.gap <= 0n).length;
     const gaps = members.map((r) => r.gap).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     const mid = Math.floor(gaps.length / 2);
@@ -103,27 +123,42 @@ export function livingIncomeReport(year: number, region: string, benchmarks: rea
       shareAboveBps: Math.round((above * 10_000) / members.length),
       medianGap,
       meanIncome: members.reduce((sum, r) => sum + r.income, 0n) / BigInt(members.length),
+      totalIncome: members.reduce((sum, r) => sum + r.income, 0n),
       buckets,
     };
   };
+  const currency = benchmarks[0]!.currency;
+  const groups = [
+    group("all", rows),
+    group("female-headed", rows.filter((r) => r.femaleHeaded === true)),
+    group("male-headed", rows.filter((r) => r.femaleHeaded === false)),
+    group("head-unknown", rows.filter((r) => r.femaleHeaded === null)),
+  ];
+  const convert = (amount: bigint | null) => (amount === null || !rates ? null : convertTotal(rates, [{ currency, amount }]).amount);
   return {
     year,
     region,
-    currency: benchmarks[0]!.currency,
+    currency,
     benchmarks: [...benchmarks],
-    groups: [
-      group("all", rows),
-      group("female-headed", rows.filter((r) => r.femaleHeaded === true)),
-      group("male-headed", rows.filter((r) => r.femaleHeaded === false)),
-      group("head-unknown", rows.filter((r) => r.femaleHeaded === null)),
-    ],
+    groups,
+    converted: rates
+      ? { ...ratesNote(rates), groups: groups.map((g) => ({ group: g.group, totalIncome: convert(g.totalIncome), meanIncome: convert(g.meanIncome), medianGap: convert(g.medianGap) })) }
+      : null,
   };
+}
+
+/** How a report names the rates it converted with (EXAMPLE RATES when they are the demo's). */
+function ratesLine(converted: NonNullable<LivingIncomeReport["converted"]>): string {
+  return `rates to ${converted.currency} of ${converted.date} (${converted.source})${converted.example ? ", EXAMPLE RATES, not market rates" : ""}`;
 }
 
 /** The report as CSV: one row per group, aggregates only; a spreadsheet formula cannot start a cell. */
 export function livingIncomeCsv(report: LivingIncomeReport): string {
   const header = ["year", "region", "currency", "group", "households", "share_above_benchmark_percent", "median_gap", "mean_income", ...GAP_BUCKETS.map((b) => `income_${b}_of_benchmark`)];
-  const lines = report.groups.map((g) =>
+  const c = report.converted;
+  if (c) header.push("total_income", `total_income_${c.currency}`, `mean_income_${c.currency}`, `median_gap_${c.currency}`, "exchange_rates");
+  const money = (amount: bigint | null, currency: string) => (amount === null ? "" : formatMinor(amount, currency));
+  const lines = report.groups.map((g, i) =>
     [
       report.year,
       report.region,
@@ -134,6 +169,9 @@ export function livingIncomeCsv(report: LivingIncomeReport): string {
       g.medianGap === null ? "" : formatMinor(g.medianGap, report.currency),
       g.meanIncome === null ? "" : formatMinor(g.meanIncome, report.currency),
       ...(g.buckets ?? GAP_BUCKETS.map(() => "")),
+      ...(c
+        ? [money(g.totalIncome, report.currency), money(c.groups[i]!.totalIncome, c.currency), money(c.groups[i]!.meanIncome, c.currency), money(c.groups[i]!.medianGap, c.currency), `"${ratesLine(c).replace(/"/g, "'")}"`]
+        : []),
     ]
       .map((cell) => String(cell).replace(/^[=+\-@]/, "'$&"))
       .join(","),
@@ -145,6 +183,13 @@ const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCode
 
 /** The report as a page with one SVG bar chart per group that has at least 5 households. */
 export function livingIncomeHtml(report: LivingIncomeReport): string {
+  const c = report.converted;
+  const converted = (g: GroupReport) => {
+    const row = c?.groups.find((x) => x.group === g.group);
+    if (!c || !row) return "";
+    const money = (amount: bigint | null) => (amount === null ? "-" : `${escape(formatMinor(amount, c.currency))} ${c.currency}`);
+    return `<p class="converted">In all: ${escape(formatMinor(g.totalIncome!, report.currency))} ${report.currency}, about ${money(row.totalIncome)}; mean income about ${money(row.meanIncome)}, median gap about ${money(row.medianGap)} (${escape(ratesLine(c))}).${c.example ? " <b>EXAMPLE RATES</b>" : ""}</p>\n`;
+  };
   const sections = report.groups.map((g) => {
     if (g.fewerThan5) return `<section><h2>${escape(g.group)}</h2><p>Fewer than 5 households: no figures are shown.</p></section>`;
     const max = Math.max(...g.buckets!, 1);
@@ -156,7 +201,7 @@ export function livingIncomeHtml(report: LivingIncomeReport): string {
       .join("");
     return `<section><h2>${escape(g.group)}: ${g.households} households</h2>
 <p>Above the benchmark: ${(g.shareAboveBps! / 100).toFixed(1)} %. Median gap: ${escape(formatMinor(g.medianGap!, report.currency))} ${report.currency} a year. Mean income: ${escape(formatMinor(g.meanIncome!, report.currency))} ${report.currency}.</p>
-<svg xmlns="http://www.w3.org/2000/svg" width="380" height="170" role="img" aria-label="households by income as a share of the benchmark">${bars}</svg></section>`;
+${converted(g)}<svg xmlns="http://www.w3.org/2000/svg" width="380" height="170" role="img" aria-label="households by income as a share of the benchmark">${bars}</svg></section>`;
   });
   const benchmarks = report.benchmarks
     .map((b) => `<li>${escape(b.region)}, household of ${b.householdSize}: ${escape(formatMinor(b.annual, b.currency))} ${b.currency} a year (${b.year}; ${escape(b.source)})${b.example ? " <b>EXAMPLE FIGURE</b>" : ""}</li>`)

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import { AbiCoder, keccak256 } from "ethers";
 
 /**
  * A payout run's leaves and their Merkle tree (OpenZeppelin's StandardMerkleTree: each leaf is the
@@ -99,4 +100,13 @@ export function verifyPayoutLeaf(root: string, value: LeafValue, proof: readonly
 /** The bytes3 of an ISO 4217 code, as the contract takes it. */
 export function currencyBytes3(code: string): string {
   return `0x${Buffer.from(code, "ascii").toString("hex")}`;
+}
+
+/**
+ * A leaf's hash as the tree computes it (keccak256 of keccak256 of its ABI encoding): what a
+ * confirmation record names the payment by, so it proves which leaf of the run it is about
+ * without repeating the leaf.
+ */
+export function payoutLeafHash(value: LeafValue): string {
+  return keccak256(keccak256(AbiCoder.defaultAbiCoder().encode([...LEAF_ENCODING], value)));
 }

@@ -5,6 +5,7 @@ import { leavesOfRuns } from "./payoutRuns";
 import { leafOf } from "./payoutTree";
 import { premiumFlow, commitmentTotal, type FlowCommitment, type FlowLeaf, type FlowLot, type FlowNode } from "./premiumFlow";
 import { MIN_PUBLIC_HOUSEHOLDS } from "../privacy/householdThreshold";
+import { convertTotal, ratesNote, type ExchangeRates } from "./exchangeRates";
 
 /**
  * The premium figures of a lot's page and its JSON twin: what buyers committed on the lot and its
@@ -25,19 +26,36 @@ export type PremiumFigures = {
   /**
    * Share of the payments counted (in these runs, for these deliveries) that their farmer
    * confirmed with their own passkey (the latest passkey word is "confirmed"); the weaker kinds
-   * (agent-read code, paper) never count. Only over at least 5 households. From the gateway's
-   * confirmation records: each one's signature re-verifies (`GET /v1/payments/{id}/confirmations`).
+   * (agent-read code, paper) never count. Only over at least 5 households. A confirmation counts
+   * only once the root of its batch is on chain (indexed `ConfirmationRootPublished`), so the share
+   * is not the gateway's word: `firstmile verify --confirmations` checks each one against that root
+   * and its signature.
    */
   confirmedByPasskeyBps: number | null;
   intermediaries: { memberId: string; currency: string; received: string; passedOn: string; keptBps: number | null }[];
   /** The payout runs counted, each a root on chain. */
   payoutRuns: { root: string; txHash: string; memberId: string; count: number }[];
+  /**
+   * The totals over every currency in one display currency, with the rates' source and day, when
+   * the gateway has exchange rates (`FIRSTMILE_EXCHANGE_RATES_FILE`); `example`: the demo's example
+   * rates, not market rates. Minor units of the display currency, each rounded once; null amounts
+   * when a currency has no rate (`missing`).
+   */
+  converted: ConvertedTotals | null;
 };
+
+export type ConvertedTotals = ReturnType<typeof ratesNote> & { committed: string | null; owed: string | null; paid: string | null; missing: string[] };
 
 const DAY_SECONDS = 86_400;
 
 /** The figures for a lot whose ancestry (itself included) is `lotIds`; null when no premium was committed on it. */
-export async function premiumFigures(tx: Queryable, sealer: RecordSealer, lotIds: readonly string[], payoutRegistry: string | null = null): Promise<PremiumFigures | null> {
+export async function premiumFigures(
+  tx: Queryable,
+  sealer: RecordSealer,
+  lotIds: readonly string[],
+  payoutRegistry: string | null = null,
+  rates: ExchangeRates | null = null,
+): Promise<PremiumFigures | null> {
   const commitments = await getPremiumCommitments(tx, lotIds);
   if (commitments.length === 0) return null;
   const flows: FlowCommitment[] = [];
@@ -75,7 +93,14 @@ export async function premiumFigures(tx: Queryable, sealer: RecordSealer, lotIds
   if (!figures.farmers.fewerThan5 && runs.length > 0) {
     confirmedByPasskeyBps = await passkeyConfirmedShare(tx, runs.map((r) => r.root), origins);
   }
-  return { ...figures, confirmedByPasskeyBps, payoutRegistry };
+  return { ...figures, confirmedByPasskeyBps, payoutRegistry, converted: rates ? convertedTotals(rates, figures.totals) : null };
+}
+
+/** The per-currency totals in the rates' display currency (each sum rounded once). */
+export function convertedTotals(rates: ExchangeRates, totals: PremiumFigures["totals"]): ConvertedTotals {
+  const sum = (field: "committed" | "owed" | "paid") => convertTotal(rates, totals.map((t) => ({ currency: t.currency, amount: BigInt(t[field]) })));
+  const [committed, owed, paid] = [sum("committed"), sum("owed"), sum("paid")];
+  return { ...ratesNote(rates), committed: committed.amount?.toString() ?? null, owed: owed.amount?.toString() ?? null, paid: paid.amount?.toString() ?? null, missing: committed.missing };
 }
 
 /** The figures from the flow's inputs (pure). */
@@ -83,7 +108,7 @@ export function figuresOf(
   flows: readonly FlowCommitment[],
   leaves: readonly FlowLeaf[],
   runs: readonly { root: string; txHash: string; memberId: string; count: number }[],
-): Omit<PremiumFigures, "payoutRegistry" | "confirmedByPasskeyBps"> {
+): Omit<PremiumFigures, "payoutRegistry" | "confirmedByPasskeyBps" | "converted"> {
   const flow = premiumFlow(flows, leaves);
   const currencies = [...new Set(flows.map((f) => f.currency))].sort();
   const totals = currencies.map((currency) => {
@@ -217,13 +242,17 @@ export async function premiumOwedToDeliveries(tx: Queryable, deliveryIds: readon
 
 /**
  * Of the payments published in `roots` for any of `deliveryIds`, the share (basis points) whose
- * latest passkey word is "confirmed"; null when there is none. Agent-read codes and paper never count.
+ * latest passkey word among those committed on chain (in a batch of the payment's run whose root is
+ * indexed) is "confirmed"; null when there is none. A passkey word not yet in a published batch
+ * does not count, nor do agent-read codes and paper.
  */
 export async function passkeyConfirmedShare(tx: Queryable, roots: readonly string[], deliveryIds: readonly string[]): Promise<number | null> {
   const { rows } = await tx.query<{ confirmed: string; total: string }>(
     `select count(*) filter (where latest.verdict = 'confirmed')::text as confirmed, count(*)::text as total from payments p
-       left join lateral (select c.verdict from payment_confirmations c where c.payment_id = p.id and c.kind = 'passkey'
-                          order by c.created_at desc, c.id desc limit 1) latest on true
+       left join lateral (select c.verdict from payment_confirmations c
+                            join confirmation_batches b on b.batch_root = c.batch_root and b.run_root = p.payout_root
+                           where c.payment_id = p.id and c.kind = 'passkey'
+                           order by c.created_at desc, c.id desc limit 1) latest on true
       where p.payout_root = any($1::text[]) and p.delivery_lot_ids && $2::int8[]`,
     [roots, deliveryIds],
   );

@@ -4,7 +4,8 @@ import { payoutRegistryInterface } from "../chain/contracts";
 import { addressSchema, bytes32Schema, lotIdSchema, uintString } from "./lotCalls";
 
 /**
- * The payout registry's write calls (commit a premium on a lot, publish a payout run's root): their
+ * The payout registry's write calls (commit a premium on a lot, publish a payout run's root, publish
+ * the root of a batch of farmers' confirmations of a run): their
  * request schemas and calldata, as lotCalls.ts does for lots. A member makes them with its
  * custodial key through the relay.
  */
@@ -37,6 +38,14 @@ export const payoutCallSchemas = {
       totals: z.array(z.object({ currency: currencyCodeSchema, total: uintString(UINT256_MAX, "total") }).strict()).min(1).max(8),
     })
     .strict(),
+  "payouts.publishConfirmations": z
+    .object({
+      account,
+      runRoot: bytes32Schema.describe("the payout run's root (published on chain by your cooperative)"),
+      batchRoot: bytes32Schema.describe("the StandardMerkleTree root of the batch's confirmation records"),
+      count: uintString(UINT32_MAX, "count").refine((value) => value !== "0", "count: more than 0"),
+    })
+    .strict(),
 } as const;
 
 export type PayoutCallKind = keyof typeof payoutCallSchemas;
@@ -58,6 +67,10 @@ export function encodePayoutCall(kind: PayoutCallKind, payload: unknown): string
     case "payouts.publishRun": {
       const p = payload as PayoutCallPayload<"payouts.publishRun">;
       return payoutRegistryInterface.encodeFunctionData("publishPayoutRun", [p.root, p.count, p.totals.map((t) => bytes3(t.currency)), p.totals.map((t) => t.total)]);
+    }
+    case "payouts.publishConfirmations": {
+      const p = payload as PayoutCallPayload<"payouts.publishConfirmations">;
+      return payoutRegistryInterface.encodeFunctionData("publishConfirmationRoot", [p.runRoot, p.batchRoot, p.count]);
     }
   }
 }

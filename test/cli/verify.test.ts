@@ -1,3 +1,6 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { expect } from "chai";
 import { Command } from "commander";
 import { registerVerifyCommand } from "../../src/cli/commands/verify";
@@ -37,5 +40,21 @@ describe("firstmile verify (CLI input)", () => {
     const unreachable = await firstmile("verify", "http://127.0.0.1:1/l/5", "--rpc", "http://127.0.0.1:1");
     expect(unreachable.code).to.equal(2);
     expect(unreachable.err).to.include("cannot read http://127.0.0.1:1/l/5?format=json");
+  });
+
+  it("exits 2 on a confirmations file that is not a confirmations export, before any request", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "verify-confirmations-"));
+    try {
+      const runFile = path.join(dir, "run.json");
+      fs.writeFileSync(runFile, JSON.stringify({ format: "firstmile.payout-run.v1", root: `0x${"ab".repeat(32)}`, leaves: [] }));
+      const given = await firstmile("verify", "http://127.0.0.1:1/l/5", "--rpc", "http://127.0.0.1:1", "--confirmations", runFile);
+      expect(given.code).to.equal(2);
+      expect(given.err).to.include("is not a confirmations export (firstmile.confirmations.v1)");
+      const missing = await firstmile("verify", "http://127.0.0.1:1/l/5", "--rpc", "http://127.0.0.1:1", "--confirmations", path.join(dir, "none.json"));
+      expect(missing.code).to.equal(2);
+      expect(missing.err).to.include("cannot read");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -2,8 +2,10 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { PayoutRegistry__factory } from "../../typechain-types";
-import { buildPayoutTree, currencyBytes3, newSalt, verifyPayoutLeaf } from "../../src/payments/payoutTree";
-import { Form, handOver, lotHeldBy, mintLot, networkFixture, receiptOf } from "./fixtures";
+import { buildPayoutTree, currencyBytes3, newSalt, payoutLeafHash, verifyPayoutLeaf } from "../../src/payments/payoutTree";
+import { Role } from "../../src/membership/roles";
+import { buildConfirmationTree } from "../../src/payments/confirmationTree";
+import { Form, country, digest, handOver, lotHeldBy, mintLot, networkFixture, receiptOf } from "./fixtures";
 
 const scheme = (name: string) => ethers.encodeBytes32String(name);
 
@@ -119,6 +121,62 @@ describe("PayoutRegistry", function () {
       await expect(coop.publishPayoutRun(tree.root, 2, [idr], [])).to.be.revertedWithCustomError(network.payouts, "PayoutRegistryInvalidInput");
       await expect(coop.publishPayoutRun(tree.root, 2, [idr, idr], [1n, 2n])).to.be.revertedWithCustomError(network.payouts, "PayoutRegistryInvalidInput").withArgs("a currency twice");
       expect((await network.payouts.payoutRun(tree.root)).member).to.equal(0n);
+    });
+  });
+
+  describe("publishConfirmationRoot", function () {
+    /** A published run of 3 payments, and a batch of confirmation records of two of them. */
+    async function publishedRun() {
+      const network = await loadFixture(payoutFixture);
+      const tree = run(3);
+      await network.payouts.connect(network.coopPhone1).publishPayoutRun(tree.root, tree.count, [currencyBytes3("IDR")], [tree.totals[0]!.total]);
+      const batch = buildConfirmationTree([
+        { paymentLeaf: payoutLeafHash(tree.leaves[0]!.value), verdict: "confirmed", kind: "passkey", proofHash: ethers.sha256(ethers.toUtf8Bytes("statement 0")) },
+        { paymentLeaf: payoutLeafHash(tree.leaves[1]!.value), verdict: "disputed", kind: "paper", proofHash: ethers.sha256(ethers.toUtf8Bytes("record 1")) },
+      ]);
+      return { ...network, tree, batch };
+    }
+
+    it("binds a batch's root and count to a published run, by the run's cooperative (any of its accounts), in about 80k gas", async function () {
+      const network = await publishedRun();
+      const { tree, batch } = network;
+      const tx = network.payouts.connect(network.coopPhone2).publishConfirmationRoot(tree.root, batch.root, batch.count);
+      await expect(tx).to.emit(network.payouts, "ConfirmationRootPublished").withArgs(batch.root, tree.root, network.members.cooperative, 2n);
+      const receipt = await receiptOf(network.payouts.connect(network.coopPhone2).publishConfirmationRoot(tree.root, buildConfirmationTree([{ ...batch.records[0]!, verdict: "disputed" }]).root, 1));
+      console.log(`      (publishConfirmationRoot: ${receipt.gasUsed} gas)`);
+      expect(receipt.gasUsed).to.be.below(90_000n);
+      const stored = await network.payouts.confirmationBatch(batch.root);
+      expect([stored.member, stored.count, stored.runRoot]).to.deep.equal([network.members.cooperative, 2n, tree.root]);
+      expect(stored.publishedAt).to.be.above(0n);
+      expect((await network.payouts.confirmationBatch(ethers.ZeroHash)).member).to.equal(0n);
+    });
+
+    it("refuses the same batch root again, a batch for an unknown run, and another cooperative's run, writing nothing", async function () {
+      const network = await publishedRun();
+      const { tree, batch } = network;
+      const coop = network.payouts.connect(network.coopPhone1);
+      await coop.publishConfirmationRoot(tree.root, batch.root, batch.count);
+      await expect(coop.publishConfirmationRoot(tree.root, batch.root, batch.count))
+        .to.be.revertedWithCustomError(network.payouts, "PayoutRegistryConfirmationsPublished")
+        .withArgs(batch.root, tree.root);
+      const other = buildConfirmationTree([{ ...batch.records[0]!, proofHash: ethers.ZeroHash }]);
+      const unknownRun = ethers.id("no such run");
+      await expect(coop.publishConfirmationRoot(unknownRun, other.root, 1)).to.be.revertedWithCustomError(network.payouts, "PayoutRegistryUnknownRun").withArgs(unknownRun);
+      await network.membership.connect(network.governor).addMember(Role.cooperative, country("ID"), digest("another cooperative"), [network.spare1]);
+      await expect(network.payouts.connect(network.spare1).publishConfirmationRoot(tree.root, other.root, 1))
+        .to.be.revertedWithCustomError(network.payouts, "PayoutRegistryNotRunPublisher")
+        .withArgs(network.spare1.address, tree.root, network.members.cooperative);
+      expect((await network.payouts.confirmationBatch(other.root)).member).to.equal(0n);
+    });
+
+    it("refuses a non-cooperative, a zero batch root and a zero count", async function () {
+      const network = await publishedRun();
+      const { tree, batch } = network;
+      await expect(network.payouts.connect(network.brand).publishConfirmationRoot(tree.root, batch.root, 2)).to.be.revertedWithCustomError(network.registry, "MembershipUnauthorized");
+      const coop = network.payouts.connect(network.coopPhone1);
+      await expect(coop.publishConfirmationRoot(tree.root, ethers.ZeroHash, 2)).to.be.revertedWithCustomError(network.payouts, "PayoutRegistryInvalidInput").withArgs("batch root is zero");
+      await expect(coop.publishConfirmationRoot(tree.root, batch.root, 0)).to.be.revertedWithCustomError(network.payouts, "PayoutRegistryInvalidInput").withArgs("count is zero");
+      expect((await network.payouts.confirmationBatch(batch.root)).member).to.equal(0n);
     });
   });
 });

@@ -204,12 +204,32 @@ describe("the demo story (real gateway: seeded once, through the HTTP API and th
     // Paid as the demo is seeded, minutes after the deliveries' blocks.
     expect(premium.medianDaysToPayment).to.be.within(0, 1);
     expect(premium.intermediaries.map((row: { memberId: string }) => row.memberId)).to.include.members(COCOA_COOPERATIVES.map((c) => record.members[c.key]));
-    // Half the cocoa farmers confirmed with a passkey (a software authenticator through the gateway's verifier), a quarter through a field agent.
+    // 20 cocoa farmers confirmed with a passkey (a software authenticator through the gateway's verifier), 11 through a field agent, 5 on paper, 4 not at all.
     const { rows: kinds } = await running.gateway.db.query<{ kind: string; n: number }>("select kind, count(*)::int as n from payment_confirmations group by kind order by kind");
-    const passkeys = kinds.find((k) => k.kind === "passkey")!.n;
-    expect(kinds.map((k) => k.kind)).to.deep.equal(["agent-code", "passkey"]);
-    expect(passkeys).to.be.within(record.cocoa.deliveries.length * 0.4, record.cocoa.deliveries.length * 0.6);
+    expect(kinds).to.deep.equal([
+      { kind: "agent-code", n: 11 },
+      { kind: "paper", n: 5 },
+      { kind: "passkey", n: 20 },
+    ]);
+    const passkeys = 20;
+    // Each paper confirmation rests on a receipt photo (PNG) kept as the farmer's private evidence.
+    const { rows: photos } = await running.gateway.db.query<{ media_type: string; farmer: boolean }>(
+      "select e.media_type, e.farmer_id = c.farmer_id as farmer from payment_confirmations c join private_evidence e on e.cid = c.evidence_cid where c.kind = 'paper'",
+    );
+    expect(photos).to.have.length(5);
+    expect(photos.every((p) => p.media_type === "image/png" && p.farmer)).to.equal(true);
+    // Every confirmation is in a batch whose root is on chain (one per cooperative), and the share counts the passkeys from them.
+    const { rows: batches } = await running.gateway.db.query<{ n: number; total: number; unbatched: number }>(
+      `select count(*)::int as n, sum(b.count)::int as total, (select count(*)::int from payment_confirmations where batch_root is null) as unbatched
+         from confirmation_batches b`,
+    );
+    expect(batches[0]).to.deep.equal({ n: COCOA_COOPERATIVES.length, total: 36, unbatched: 0 });
     expect(premium.confirmedByPasskeyBps).to.equal(Math.round((passkeys * 10_000) / record.cocoa.deliveries.length));
+    // The totals also in US dollars, at the demo's example rates, marked as such.
+    expect(premium.converted).to.deep.include({ currency: "USD", example: true, missing: [] });
+    expect(Number(premium.converted.paid)).to.be.above(0);
+    const html = await (await fetch(`${running.gateway.url}/l/${record.cocoa.chocolate}`)).text();
+    expect(html).to.contain('id="premium-converted"').and.to.contain("Example rates, not market rates.");
 
     // A farmer's own page through a new receipt: the premium the chocolate maker's commitment owes their delivery, and their passkey word.
     const coop = record.members[COCOA_COOPERATIVES[0]!.key];
@@ -227,7 +247,7 @@ describe("the demo story (real gateway: seeded once, through the HTTP API and th
     expect(own.premium).to.have.length(1);
     expect(BigInt(own.premium[0].owed) > 0n, `owed ${own.premium[0].owed}`).to.equal(true);
     expect(BigInt(own.premium[0].paid) > 0n, `paid ${own.premium[0].paid}`).to.equal(true);
-    console.log(`      figures: ${passkeys} of ${record.cocoa.deliveries.length} cocoa payments confirmed by passkey (${premium.confirmedByPasskeyBps} bps), ${kinds.find((k) => k.kind === "agent-code")!.n} through a field agent`);
+    console.log(`      figures: ${passkeys} of ${record.cocoa.deliveries.length} cocoa payments confirmed by passkey (${premium.confirmedByPasskeyBps} bps, from ${batches[0]!.n} batch roots on chain), 11 through a field agent, 5 on paper`);
   });
 
   it("registers the farmer behind every delivery through the API, with consents, some name consents withdrawn, personal fields sealed", async function () {

@@ -129,12 +129,22 @@ describe("passkey confirmations of payments in Chromium (virtual authenticator)"
     expect(rows[0]!.opened_with).to.equal("passkey");
   });
 
-  it("counts in the public share only payments whose farmer's latest passkey word is a confirmation, never the weaker kinds", async function () {
+  it("counts in the public share only payments whose farmer's latest passkey word is a confirmation in a batch on chain, never the weaker kinds", async function () {
     const root = `0x${"ab".repeat(32)}`;
     await f.db.query("update payments set payout_root = $1", [root]);
     const code = (await call(f, COOP, "POST", `/v1/payments/${f.payments.somchai.id}/receipt`, { format: "json" })).body.code;
     const agent = await call(f, COOP, "POST", `/v1/payments/${f.payments.somchai.id}/confirmations`, { kind: "agent-code", verdict: "confirmed", receiptCode: code, recordedBy: "Agent Yusuf" });
     expect(agent.status).to.equal(201);
+    // Recorded and verified, but in no batch on chain yet: the public share does not take the gateway's word.
+    expect(await passkeyConfirmedShare(f.db, [root], ["9000000001", "9000000002"])).to.equal(0);
+    // In a batch the cooperative built, not yet indexed (mined): still not counted.
+    const batchRoot = `0x${"ef".repeat(32)}`;
+    await f.db.query("insert into payout_run_records (root, member_id, idempotency_key, count, totals, leaves_enc) values ($1, $2, 'run', 2, '[]', '\\x00')", [root, COOP.toString()]);
+    await f.db.query("insert into confirmation_batch_records (batch_root, run_root, member_id, idempotency_key, count, leaves) values ($1, $2, $3, 'batch', 4, '[]')", [batchRoot, root, COOP.toString()]);
+    await f.db.query("update payment_confirmations set batch_root = $1", [batchRoot]);
+    expect(await passkeyConfirmedShare(f.db, [root], ["9000000001", "9000000002"])).to.equal(0);
+    // Its root indexed from the chain (as the indexer writes ConfirmationRootPublished): counted.
+    await f.db.query("insert into confirmation_batches (batch_root, run_root, member_id, count, position, tx_hash) values ($1, $2, $3, 4, $4, $5)", [batchRoot, root, COOP.toString(), "0".repeat(24), `0x${"01".repeat(32)}`]);
     // Siti's latest passkey word is the confirmation of the test before; Somchai's is the agent's only.
     expect(await passkeyConfirmedShare(f.db, [root], ["9000000001", "9000000002"])).to.equal(5_000);
     expect(await passkeyConfirmedShare(f.db, [root], ["9000000002"])).to.equal(0);

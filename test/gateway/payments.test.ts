@@ -4,6 +4,7 @@ import { expect } from "chai";
 import { runVerify } from "../../src/cli/commands/verify";
 import { captureStreams } from "../helpers/capture";
 import { verifyPayoutLeaf, type LeafValue } from "../../src/payments";
+import { confirmWithSoftPasskey, receiptPhotoPng } from "../../src/demo/demoConfirmations";
 import { makeTempDir, removeTempDir } from "../helpers/tmp";
 import { addMemberThroughGateway, client, delivery, startTestGateway, type TestGateway } from "./helpers";
 
@@ -213,6 +214,108 @@ describe("payments through the gateway (real chain, SQL, keystore, relay and ind
       const html = await api().get(`/l/${merged}?lang=id`);
       expect(html.body).to.contain("Premi untuk petani");
       expect(html.body).not.to.contain("Siti");
+    });
+  });
+
+  describe("farmers' confirmations on chain", function () {
+    let batchRoot: string;
+    const batches = () => `/v1/payout-runs/${root}/confirmation-batches`;
+    const passkeyShare = async () => (await api().get(`/l/${merged}?format=json`)).body.premium.confirmedByPasskeyBps;
+
+    it("counts a passkey confirmation in the public share only once its batch root is on chain", async function () {
+      const origin = new URL(running.gateway.publicUrl).origin;
+      // Two farmers confirm with their passkeys, one through a field agent, one on a signed paper receipt; the fifth does not answer.
+      for (const i of [0, 1]) {
+        const receipt = await api(coop).post(`/v1/payments/${paymentIds[i]}/receipt`, { format: "json" });
+        await confirmWithSoftPasskey({ gatewayUrl: running.gateway.url, origin, code: receipt.body.code, paymentId: paymentIds[i]!, verdict: "confirmed" });
+      }
+      const code = (await api(coop).post(`/v1/payments/${paymentIds[2]}/receipt`, { format: "json" })).body.code;
+      expect((await api(coop).post(`/v1/payments/${paymentIds[2]}/confirmations`, { kind: "agent-code", verdict: "confirmed", receiptCode: code, recordedBy: "Agent Yusuf" })).status).to.equal(201);
+      const photo = await fetch(`${running.gateway.url}/v1/private-evidence?kind=other&farmerId=${farmerIds[3]}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${coop.token}`, "content-type": "image/png" },
+        body: new Uint8Array(receiptPhotoPng("paper receipt")),
+      });
+      expect(photo.status).to.equal(201);
+      const cid = ((await photo.json()) as { cid: string }).cid;
+      expect((await api(coop).post(`/v1/payments/${paymentIds[3]}/confirmations`, { kind: "paper", verdict: "disputed", evidenceCid: cid, recordedBy: "Agent Yusuf", reason: "short weight" })).status).to.equal(201);
+      // Recorded, signatures valid, but no batch on chain: the public share is not the gateway's word.
+      expect(await passkeyShare()).to.equal(0);
+
+      const answer = await api(coop).post(batches(), {}, key());
+      expect(answer.status, JSON.stringify(answer.body)).to.equal(202);
+      expect(answer.body.confirmationBatch).to.deep.include({ runRoot: root, count: 4 });
+      batchRoot = answer.body.confirmationBatch.batchRoot;
+      const listed = await api(coop).get(batches());
+      expect(listed.body.confirmationBatches).to.have.length(1);
+      const { final } = await api(coop).settle(answer.body.id);
+      expect(final.status, JSON.stringify(final.error)).to.equal("mined");
+      await running.gateway.indexer.waitForBlock(Number(final.transaction.blockNumber));
+      const published = (await api(coop).get(batches())).body.confirmationBatches;
+      expect(published).to.have.length(1);
+      expect(published[0]).to.deep.include({ batchRoot, count: 4, published: true, txHash: final.transaction.hash });
+      // 2 of the 5 paid households confirmed with their own passkey; the agent's code and the paper do not count.
+      expect(await passkeyShare()).to.equal(4_000);
+    });
+
+    it("refuses a batch for an unknown run, another cooperative's run, a non-cooperative and nothing new, writing nothing", async function () {
+      const before = { batches: await count("confirmation_batch_records"), outbox: await count("outbox") };
+      const unknown = await api(coop).post(`/v1/payout-runs/0x${"12".repeat(32)}/confirmation-batches`, {}, key());
+      expect([unknown.status, unknown.body.error.code]).to.deep.equal([404, "not_found"]);
+      const others = await api(otherCoop).post(batches(), {}, key());
+      expect(others.status).to.equal(404);
+      expect(others.body.error.message).to.contain("no payout run");
+      expect((await api(otherCoop).get(batches())).status).to.equal(404);
+      expect((await api(otherCoop).get(`/v1/payout-runs/${root}/confirmations/export`)).status).to.equal(404);
+      expect((await api(brand).post(batches(), {}, key())).status).to.equal(403);
+      const nothing = await api(coop).post(batches(), {}, key());
+      expect([nothing.status, nothing.body.error.code]).to.deep.equal([409, "nothing_to_publish"]);
+      const badBody = await api(coop).post(batches(), { count: 3 }, key());
+      expect(badBody.status).to.equal(400);
+      // The same batch again (its confirmations unmarked behind the gateway's back): the same root, refused before the chain would refuse it.
+      await running.gateway.db.query("update payment_confirmations set batch_root = null where batch_root = $1", [batchRoot]);
+      const republished = await api(coop).post(batches(), {}, key());
+      expect([republished.status, republished.body.error.code]).to.deep.equal([409, "batch_published"]);
+      await running.gateway.db.query("update payment_confirmations set batch_root = $1 where batch_root is null and member_id = $2", [batchRoot, coop.memberId]);
+      expect({ batches: await count("confirmation_batch_records"), outbox: await count("outbox") }).to.deep.equal(before);
+    });
+
+    it("exports each confirmation with its proofs and no farmer's name; firstmile verify passes, and fails on a changed one", async function () {
+      const exported = (await api(coop).get(`/v1/payout-runs/${root}/confirmations/export`)).body;
+      expect(exported.format).to.equal("firstmile.confirmations.v1");
+      expect(exported.batches.map((b: { batchRoot: string }) => b.batchRoot)).to.deep.equal([batchRoot]);
+      const kinds = exported.batches[0].confirmations.map((c: { value: unknown[]; passkey: unknown }) => [c.value[2], c.passkey !== null]);
+      expect(kinds).to.have.deep.members([[1, true], [1, true], [2, false], [3, false]]);
+      expect(JSON.stringify(exported)).not.to.contain("Lamanda").and.not.to.contain("short weight");
+      const runFile = path.join(dir, "run-for-confirmations.json");
+      fs.writeFileSync(runFile, JSON.stringify((await api(coop).get(`/v1/payout-runs/${root}/export`)).body));
+      const file = path.join(dir, "confirmations.json");
+      fs.writeFileSync(file, JSON.stringify(exported));
+      const page = `${running.gateway.url}/l/${merged}`;
+      const good = captureStreams();
+      expect(await runVerify(page, { rpc: running.gateway.chain.url, payouts: [runFile], confirmations: [file] }, good), good.text().out + good.text().err).to.equal(0);
+      expect(good.text().out).to.contain(`confirmation batch ${batchRoot}: 4 confirmations of run ${root} on chain`);
+      expect(good.text().out).to.contain("4 of 4 confirmations prove to the root on chain (2 passkey signatures verified");
+      expect(good.text().out).to.contain("ok   share confirmed by passkey: 4000 bps of 5 payments is backed by the farmers' signatures under roots on chain (4000-4000 bps)");
+
+      // A passkey confirmation turned into a dispute in the file (the phone signed "confirmed").
+      const flipped = structuredClone(exported);
+      const passkey = flipped.batches[0].confirmations.find((c: { passkey: unknown }) => c.passkey !== null);
+      passkey.passkey.statement = passkey.passkey.statement.replace('"confirmed"', '"disputed"');
+      fs.writeFileSync(file, JSON.stringify(flipped));
+      const bad = captureStreams();
+      expect(await runVerify(page, { rpc: running.gateway.chain.url, payouts: [runFile], confirmations: [file] }, bad)).to.equal(1);
+      expect(bad.text().out).to.contain("3 of 4 confirmations prove").and.to.contain("1 changed or forged").and.to.contain("not the one the record commits to");
+      // And the page's share is no longer backed: one signature is left for its two confirmations.
+      expect(bad.text().out).to.contain("FAIL share confirmed by passkey: 4000 bps of 5 payments — the signatures under roots on chain back 2000-2000 bps");
+
+      // A record's verdict changed: its proof no longer reaches the root on chain.
+      const changed = structuredClone(exported);
+      changed.batches[0].confirmations[2].value[1] = changed.batches[0].confirmations[2].value[1] === 1 ? 2 : 1;
+      fs.writeFileSync(file, JSON.stringify(changed));
+      const bad2 = captureStreams();
+      expect(await runVerify(page, { rpc: running.gateway.chain.url, confirmations: [file] }, bad2)).to.equal(1);
+      expect(bad2.text().out).to.contain("does not prove to the batch root");
     });
   });
 

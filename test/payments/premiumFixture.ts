@@ -21,5 +21,6 @@ export function premiumFiguresFixture(): PremiumFigures {
       { memberId: "6", currency: "IDR", received: "100000000", passedOn: "92000000", keptBps: 800 },
     ],
     payoutRuns: [{ root: `0x${"cc".repeat(32)}`, txHash: `0x${"dd".repeat(32)}`, memberId: "3", count: 12 }],
+    converted: null,
   };
 }

@@ -45,6 +45,7 @@ const bodies: Record<CallKind, unknown> = {
   "dds.recordStatement": { lotId: "5", referenceNumber: "25NLSN6LX69730", verificationNumber: "K7R8LA5F" },
   "payouts.commitPremium": { lotId: "5", scheme: "fairtrade", currency: "USD", ratePerKg: 24 },
   "payouts.publishRun": { root: digest("99"), count: 3, totals: [{ currency: "IDR", total: "1500000" }, { currency: "USD", total: 12 }] },
+  "payouts.publishConfirmations": { runRoot: digest("99"), batchRoot: digest("98"), count: 36 },
   "members.addAccount": { memberId: "4", newAccount: receiver },
   "members.setAccountActive": { target: receiver, active: false },
 };
@@ -68,6 +69,7 @@ const functionOf: Record<CallKind, string> = {
   "dds.recordStatement": "recordStatement",
   "payouts.commitPremium": "commitPremium",
   "payouts.publishRun": "publishPayoutRun",
+  "payouts.publishConfirmations": "publishConfirmationRoot",
   "members.addAccount": "addAccount",
   "members.setAccountActive": "setAccountActive",
 };
@@ -149,6 +151,7 @@ describe("call kinds", function () {
     // Scheme names become bytes32 UTF-8, currencies bytes3 ASCII.
     expect(decode("payouts.commitPremium").toArray()).to.deep.equal([5n, `0x${Buffer.from("fairtrade").toString("hex").padEnd(64, "0")}`, "0x555344", 24n]);
     expect(decode("payouts.publishRun").toArray()).to.deep.equal([digest("99"), 3n, ["0x494452", "0x555344"], [1_500_000n, 12n]]);
+    expect(decode("payouts.publishConfirmations").toArray()).to.deep.equal([digest("99"), digest("98"), 36n]);
   });
 
   it("refuse what a kind's schema does not describe: unknown fields, missing fields, values out of range", function () {
@@ -180,6 +183,8 @@ describe("call kinds", function () {
     refused("payouts.commitPremium", { lotId: "5", scheme: "Fair Trade", currency: "USD", ratePerKg: 1 });
     refused("payouts.publishRun", { root: digest("99"), count: 0, totals: [{ currency: "IDR", total: 1 }] });
     refused("payouts.publishRun", { root: digest("99"), count: 1, totals: [] });
+    refused("payouts.publishConfirmations", { runRoot: digest("99"), batchRoot: digest("98"), count: 0 });
+    refused("payouts.publishConfirmations", { runRoot: digest("99"), count: 1 });
   });
 
   it("refuse to encode a payload that is not the schema's output, rather than writing a wrong call", function () {

@@ -2,7 +2,10 @@ import type { Writable } from "node:stream";
 import type { Command } from "commander";
 import fs from "node:fs";
 import { jsonRpcClient } from "../../chain/jsonRpc";
+import type { ConfirmationsExport } from "../../payments/confirmationBatches";
 import type { PayoutRunExport } from "../../payments/payoutRuns";
+import { checkPasskeyShare, verifyConfirmations } from "../../payments/verifyConfirmations";
+import { leafOf, payoutLeafHash, verifyPayoutLeaf } from "../../payments/payoutTree";
 import { verifyPremiumFigures } from "../../payments/verifyPremium";
 import type { LotPassport } from "../../web/passport/types";
 import { verifyPassportIndependently } from "../../web/passport/verify";
@@ -15,7 +18,7 @@ export type VerifyCommandIo = {
   setExitCode: (code: number) => void;
 };
 
-export type VerifyOptions = { rpc?: string; gateway?: string; payouts?: string[] };
+export type VerifyOptions = { rpc?: string; gateway?: string; payouts?: string[]; confirmations?: string[] };
 
 /** Exit codes: everything matches, something differs, the input was unusable. */
 export const VERIFY_EXIT = { verified: 0, mismatch: 1, badInput: 2 } as const;
@@ -31,10 +34,15 @@ export function registerVerifyCommand(
 ): void {
   program
     .command("verify <target>")
-    .description("re-check a lot page (URL, or lot id with --gateway) against any JSON-RPC node: history heads, attestations, evidence")
+    .description("re-check a lot page (URL, or lot id with --gateway) against any JSON-RPC node: history heads, attestations, evidence, premium figures, payout runs and farmers' confirmations")
     .option("--rpc <url>", "JSON-RPC URL of a node of the network (required)")
     .option("--gateway <url>", "gateway base URL (needed with a lot id; default: the page URL's origin)")
     .option("--payouts <file>", "a payout run's export (leaves and proofs, from the cooperative); repeat for each run", (file: string, files: string[] = []) => [...files, file])
+    .option(
+      "--confirmations <file>",
+      "a payout run's confirmations export (records, proofs, passkey signatures, from the cooperative); repeat for each run",
+      (file: string, files: string[] = []) => [...files, file],
+    )
     // A bad flag or a missing argument is bad input: exit 2, as for a bad URL.
     .exitOverride((error) => {
       if (error.exitCode !== 0) {
@@ -77,6 +85,16 @@ export async function runVerify(target: string, options: VerifyOptions, io: Pick
       return fail(`cannot read ${file}: ${(error as Error).message}`);
     }
   }
+  const confirmationExports: ConfirmationsExport[] = [];
+  for (const file of options.confirmations ?? []) {
+    try {
+      const parsed = JSON.parse(fs.readFileSync(file, "utf8")) as ConfirmationsExport;
+      if (parsed?.format !== "firstmile.confirmations.v1" || !Array.isArray(parsed.batches) || typeof parsed.origin !== "string") return fail(`${file} is not a confirmations export (firstmile.confirmations.v1)`);
+      confirmationExports.push(parsed);
+    } catch (error) {
+      return fail(`cannot read ${file}: ${(error as Error).message}`);
+    }
+  }
   pageUrl.searchParams.delete("lang");
   pageUrl.searchParams.set("format", "json");
   const evidenceGateway = options.gateway ?? pageUrl.origin;
@@ -102,6 +120,22 @@ export async function runVerify(target: string, options: VerifyOptions, io: Pick
   let premium;
   try {
     premium = await verifyPremiumFigures(passport, jsonRpcClient(options.rpc), runExports);
+    if (confirmationExports.length > 0) {
+      const registry = passport.premium?.payoutRegistry;
+      if (!registry) premium.push({ ok: false, what: "confirmations were given, but the page names no payout registry to check them against" });
+      else {
+        const pageRuns = passport.premium!.payoutRuns.map((run) => run.root.toLowerCase());
+        const checked = await verifyConfirmations(registry, jsonRpcClient(options.rpc), confirmationExports, pageRuns);
+        premium.push(...checked.findings);
+        // The page's passkey share, when every run came with both its exports.
+        const given = (exports: readonly { runRoot?: string; root?: string }[]) => new Set(exports.map((e) => (e.runRoot ?? e.root ?? "").toLowerCase()));
+        const runsGiven = given(runExports);
+        const confirmationsGiven = given(confirmationExports);
+        if (pageRuns.length > 0 && pageRuns.every((root) => runsGiven.has(root) && confirmationsGiven.has(root))) {
+          premium.push(checkPasskeyShare(passport.premium!.confirmedByPasskeyBps, originPaymentLeaves(passport, runExports), checked.verified));
+        }
+      }
+    }
   } catch (error) {
     return fail(`cannot check the premium figures against ${options.rpc}: ${(error as Error).message}`);
   }
@@ -120,4 +154,14 @@ function isHttpUrl(value: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The payments the page's figures count: the proven leaves of the given runs that paid for one of the page's origin deliveries. */
+function originPaymentLeaves(passport: LotPassport, runExports: readonly PayoutRunExport[]): { runRoot: string; leafHash: string }[] {
+  const origins = new Set(passport.lots.filter((lot) => lot.events[0]?.event.kind === "minted").map((lot) => lot.lotId));
+  return runExports.flatMap((run) =>
+    run.leaves
+      .filter((leaf) => verifyPayoutLeaf(run.root, leaf.value, leaf.proof) && leafOf(leaf.value).deliveryLotIds.some((id) => origins.has(id.toString())))
+      .map((leaf) => ({ runRoot: run.root.toLowerCase(), leafHash: payoutLeafHash(leaf.value) })),
+  );
 }

@@ -148,6 +148,9 @@ function decodePayoutLog(log: ChainLog): PayoutEvent {
       totals: currencies.map((currency, i) => ({ currency: ascii(currency), total: totals[i]! })),
     };
   }
+  if (parsed?.name === "ConfirmationRootPublished" && a) {
+    return { type: "ConfirmationRootPublished", batchRoot: String(a.batchRoot).toLowerCase(), runRoot: String(a.runRoot).toLowerCase(), member: a.member as bigint, count: Number(a.count) };
+  }
   throw new IndexerDecodeError(`Unknown event in payout log ${log.logIndex} of block ${log.blockNumber}`, {
     details: `tx ${log.transactionHash}, topic ${log.topics[0] ?? "(none)"} is not a PayoutRegistry event the indexer handles`,
   });

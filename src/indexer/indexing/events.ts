@@ -103,12 +103,13 @@ export type AttestationEvent =
 
 /**
  * The payout registry's events (contracts/payments/IPayoutRegistry.sol): a buyer's premium
- * commitment on a lot, a cooperative's payout-run root. `scheme` is the bytes32 name decoded to
+ * commitment on a lot, a cooperative's payout-run root, the root of a batch of its farmers' confirmations of a run. `scheme` is the bytes32 name decoded to
  * text, `currency` the ISO 4217 code.
  */
 export type PayoutEvent =
   | { type: "PremiumCommitted"; commitmentId: bigint; lotId: bigint; member: bigint; scheme: string; currency: string; ratePerKg: bigint; grams: bigint }
-  | { type: "PayoutRunPublished"; root: string; member: bigint; count: number; totals: readonly { currency: string; total: bigint }[] };
+  | { type: "PayoutRunPublished"; root: string; member: bigint; count: number; totals: readonly { currency: string; total: bigint }[] }
+  | { type: "ConfirmationRootPublished"; batchRoot: string; runRoot: string; member: bigint; count: number };
 
 /** The DDS registry's event (contracts/eudr/IDdsRegistry.sol). */
 export type DdsEvent = { type: "DdsReferenced"; lotId: bigint; member: bigint; by: string; referenceNumber: string; verificationNumber: string };

@@ -103,6 +103,7 @@ export function stateNeeds(events: readonly IndexedEvent[]): StateNeeds {
       case "MassBalanceWithdrawn":
       case "PremiumCommitted":
       case "PayoutRunPublished":
+      case "ConfirmationRootPublished":
         break;
     }
   }
@@ -161,6 +162,9 @@ function projectEvent(event: IndexedEvent, state: ProjectionState, batch: RowBat
         txHash: event.txHash,
         publishedAt: blockTime,
       });
+      return;
+    case "ConfirmationRootPublished":
+      batch.confirmationBatches.push({ batchRoot: event.batchRoot, runRoot: event.runRoot, memberId: event.member, count: event.count, position, txHash: event.txHash, publishedAt: blockTime });
       return;
     case "DdsReferenced":
       batch.ddsReferences.push({

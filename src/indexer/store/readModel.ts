@@ -25,6 +25,7 @@ export const READ_MODEL_TABLES: Readonly<Record<string, readonly string[]>> = {
   mass_balance_credits: ["member_id", "scheme", "form"],
   premium_commitments: ["commitment_id"],
   payout_runs: ["root"],
+  confirmation_batches: ["batch_root"],
   dds_references: ["position"],
 };
 

@@ -252,6 +252,9 @@ export type PremiumCommitmentRow = {
 /** A payout run's root (PayoutRunPublished); `totals` as JSON text `[{currency, total}]`. */
 export type PayoutRunRow = { root: string; memberId: bigint; count: number; totals: string; position: Checkpoint; txHash: string; publishedAt: Date | null };
 
+/** A batch of farmers' confirmation records of a payout run (ConfirmationRootPublished). */
+export type ConfirmationBatchRow = { batchRoot: string; runRoot: string; memberId: bigint; count: number; position: Checkpoint; txHash: string; publishedAt: Date | null };
+
 /** What one batch of events writes: final states to upsert, new rows to insert. */
 export type RowBatch = {
   members: Map<bigint, MemberRow>;
@@ -272,6 +275,7 @@ export type RowBatch = {
   massBalanceCredits: Map<string, MassBalanceCreditRow>;
   premiumCommitments: PremiumCommitmentRow[];
   payoutRuns: PayoutRunRow[];
+  confirmationBatches: ConfirmationBatchRow[];
   ddsReferences: DdsReferenceRow[];
 };
 
@@ -295,6 +299,7 @@ export function emptyRowBatch(): RowBatch {
     massBalanceCredits: new Map(),
     premiumCommitments: [],
     payoutRuns: [],
+    confirmationBatches: [],
     ddsReferences: [],
   };
 }

@@ -15,6 +15,7 @@ import type {
   MassBalanceMoveRow,
   MemberRow,
   PayoutRunRow,
+  ConfirmationBatchRow,
   PremiumCommitmentRow,
   SchemeRow,
   YieldBoundsRow,
@@ -66,6 +67,19 @@ export const PAYOUT_RUNS: TableSpec<PayoutRunRow> = {
     { name: "member_id", type: "int8", value: (r) => str(r.memberId) },
     { name: "count", type: "int4", value: (r) => r.count },
     { name: "totals", type: "text", value: (r) => r.totals },
+    { name: "position", type: "text", value: (r) => r.position },
+    { name: "tx_hash", type: "text", value: (r) => r.txHash },
+    { name: "published_at", type: "timestamptz", value: (r) => time(r.publishedAt) },
+  ],
+};
+
+export const CONFIRMATION_BATCHES: TableSpec<ConfirmationBatchRow> = {
+  table: "confirmation_batches",
+  columns: [
+    { name: "batch_root", type: "text", value: (r) => r.batchRoot },
+    { name: "run_root", type: "text", value: (r) => r.runRoot },
+    { name: "member_id", type: "int8", value: (r) => str(r.memberId) },
+    { name: "count", type: "int4", value: (r) => r.count },
     { name: "position", type: "text", value: (r) => r.position },
     { name: "tx_hash", type: "text", value: (r) => r.txHash },
     { name: "published_at", type: "timestamptz", value: (r) => time(r.publishedAt) },

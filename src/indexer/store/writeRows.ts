@@ -17,6 +17,7 @@ import {
   LOTS,
   MASS_BALANCE_CREDITS,
   PAYOUT_RUNS,
+  CONFIRMATION_BATCHES,
   PREMIUM_COMMITMENTS,
   MASS_BALANCE_MOVES,
   MEMBERS,
@@ -70,6 +71,7 @@ export function rowBatchStatements(schema: ReadModelSchema, batch: RowBatch, opt
     ...rowStatements(schema, MASS_BALANCE_CREDITS, [...batch.massBalanceCredits.values()]),
     ...rowStatements(schema, PREMIUM_COMMITMENTS, batch.premiumCommitments),
     ...rowStatements(schema, PAYOUT_RUNS, batch.payoutRuns),
+    ...rowStatements(schema, CONFIRMATION_BATCHES, batch.confirmationBatches),
     ...rowStatements(schema, DDS_REFERENCES, batch.ddsReferences),
   ];
 }

@@ -95,6 +95,8 @@ export const en = {
   premiumWomen: "Women among the farmers paid: {share}.",
   premiumMedianDays: "Farmers were paid a median of {days} days after their delivery.",
   premiumPasskeyShare: "Payments confirmed by the farmers with their own passkeys: {share}.",
+  premiumConverted: "In {currency}: {committed} committed, {paid} paid to farmers (exchange rates of {date}: {source}).",
+  premiumExampleRates: "Example rates, not market rates.",
   premiumPassThrough: "How the premium was passed on",
   premiumWho: "Who",
   premiumReceived: "Received",

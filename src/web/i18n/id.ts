@@ -93,6 +93,8 @@ export const id: Messages = {
   premiumWomen: "Perempuan di antara petani yang dibayar: {share}.",
   premiumMedianDays: "Petani menerima pembayaran dengan nilai tengah {days} hari setelah penyetoran.",
   premiumPasskeyShare: "Pembayaran yang dikonfirmasi petani dengan passkey mereka sendiri: {share}.",
+  premiumConverted: "Dalam {currency}: {committed} dijanjikan, {paid} dibayarkan kepada petani (kurs tanggal {date}: {source}).",
+  premiumExampleRates: "Kurs contoh, bukan kurs pasar.",
   premiumPassThrough: "Bagaimana premi diteruskan",
   premiumWho: "Pihak",
   premiumReceived: "Diterima",

@@ -93,6 +93,8 @@ export const th: Messages = {
   premiumWomen: "สัดส่วนผู้หญิงในเกษตรกรที่ได้รับเงิน: {share}",
   premiumMedianDays: "เกษตรกรได้รับเงินหลังส่งผลผลิตโดยมัธยฐาน {days} วัน",
   premiumPasskeyShare: "การจ่ายเงินที่เกษตรกรยืนยันด้วยพาสคีย์ของตนเอง: {share}",
+  premiumConverted: "คิดเป็น {currency}: สัญญาไว้ {committed} จ่ายให้เกษตรกรแล้ว {paid} (อัตราแลกเปลี่ยน ณ วันที่ {date}: {source})",
+  premiumExampleRates: "อัตราตัวอย่าง ไม่ใช่อัตราตลาด",
   premiumPassThrough: "การส่งต่อเงินพรีเมียม",
   premiumWho: "ผู้ส่งต่อ",
   premiumReceived: "ได้รับ",

@@ -93,6 +93,8 @@ export const vi: Messages = {
   premiumWomen: "Tỷ lệ phụ nữ trong số nông dân được trả: {share}.",
   premiumMedianDays: "Nông dân được trả tiền sau khi giao hàng trung vị {days} ngày.",
   premiumPasskeyShare: "Khoản thanh toán được nông dân xác nhận bằng passkey của chính họ: {share}.",
+  premiumConverted: "Quy đổi sang {currency}: cam kết {committed}, đã trả cho nông dân {paid} (tỷ giá ngày {date}: {source}).",
+  premiumExampleRates: "Tỷ giá minh họa, không phải tỷ giá thị trường.",
   premiumPassThrough: "Tiền thưởng được chuyển tiếp thế nào",
   premiumWho: "Bên",
   premiumReceived: "Đã nhận",

@@ -54,6 +54,8 @@ export async function dependencyDigest(q: Queryable, dependencies: PassportDepen
       rows("premium_commitments", "where t.lot_id = any($1::int8[])", "t.commitment_id"),
       rows("payments", "where t.payout_root is not null and t.delivery_lot_ids && $1::int8[]", "t.id"),
       rows("payout_runs", "where t.root in (select p.payout_root from payments p where p.delivery_lot_ids && $1::int8[])", "t.root"),
+      // The passkey share counts a confirmation once its batch's root is indexed: a new batch changes the page.
+      rows("confirmation_batches", "where t.run_root in (select p.payout_root from payments p where p.delivery_lot_ids && $1::int8[])", "t.batch_root"),
     ].join(", ")})) as digest`,
     [dependencies.lotIds, dependencies.origins, dependencies.accounts, dependencies.memberIds],
   );

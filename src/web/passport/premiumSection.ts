@@ -37,6 +37,14 @@ export function renderPremiumSection(passport: LotPassport, locale: Locale, veri
         : `<p><b>${t("premiumPaidShare", { share: percent(total.sharePaidBps), paid: money(total.paid, total.currency), owed: money(total.owed, total.currency) })}</b></p>`,
     );
   }
+  const converted = figures.converted;
+  if (converted && converted.committed !== null && converted.paid !== null) {
+    parts.push(
+      `<p id="premium-converted">${t("premiumConverted", { currency: converted.currency, committed: money(converted.committed, converted.currency), paid: money(converted.paid, converted.currency), date: converted.date, source: converted.source })}${
+        converted.example ? ` <b class="example">${t("premiumExampleRates")}</b>` : ""
+      }</p>`,
+    );
+  }
   if (figures.payoutRuns.length > 0) {
     if (figures.farmers.fewerThan5) parts.push(`<p>${t("premiumFewFarmers")}</p>`);
     else {
@@ -57,7 +65,7 @@ export function renderPremiumSection(passport: LotPassport, locale: Locale, veri
     parts.push("</tbody></table></details>");
   }
   const proofs = [...figures.commitments.map((c) => c.txHash), ...figures.payoutRuns.map((r) => r.root)];
-  parts.push(`<p class="s">${t("premiumProof", { runs: figures.payoutRuns.length })} <code lang="en">${escapeHtml(verifyCommand)} --payouts &lt;export.json&gt;</code><br>${proofs.map((p) => `<code>${escapeHtml(p)}</code>`).join(" ")}</p>`);
+  parts.push(`<p class="s">${t("premiumProof", { runs: figures.payoutRuns.length })} <code lang="en">${escapeHtml(verifyCommand)} --payouts &lt;export.json&gt;${figures.confirmedByPasskeyBps !== null && figures.confirmedByPasskeyBps !== undefined ? " --confirmations &lt;confirmations.json&gt;" : ""}</code><br>${proofs.map((p) => `<code>${escapeHtml(p)}</code>`).join(" ")}</p>`);
   parts.push("</section>");
   return parts.join("");
 }
