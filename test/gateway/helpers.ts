@@ -5,7 +5,7 @@ import { describeConfig, loadConfig, type Config } from "../../src/config";
 import { sendControlCommand } from "../../src/gateway/controlSocket";
 import { startGateway, type Gateway } from "../../src/gateway/startGateway";
 import { copyChainTemplate } from "../helpers/chainTemplate";
-import { copyPgliteTemplate } from "../helpers/engines";
+import { copyMigratedPglite } from "../helpers/engines";
 import { freePort } from "../helpers/ports";
 import { TEST_NODE, TEST_NODE_ENV } from "../helpers/testNode";
 
@@ -19,7 +19,7 @@ export type TestGateway = { gateway: Gateway; config: Config; dataDir: string; l
  */
 export async function startTestGateway(dataDir: string, env: Record<string, string> = {}): Promise<TestGateway> {
   const pgdata = path.join(dataDir, "pgdata");
-  if (!fs.existsSync(pgdata)) await copyPgliteTemplate(pgdata);
+  if (!fs.existsSync(pgdata)) await copyMigratedPglite(pgdata);
   if (!fs.existsSync(path.join(dataDir, "chain"))) await copyChainTemplate(dataDir);
   const fullEnv = {
     FIRSTMILE_DATA_DIR: dataDir,
