@@ -3,7 +3,7 @@
 // TypeScript reads their generated bindings); then the typecheck, the contract suites (in-process
 // Hardhat network: CPU-bound) and the gateway/evidence suites (real nodes and stores: mostly
 // waiting on blocks, child processes and I/O) run as jobs, up to FIRSTMILE_TEST_JOBS of them at
-// once (default 6), CPU-bound ones first, then longest first. A gateway job is one mocha process: each slow suite gets one of
+// once (default twice the cores, at most 6), CPU-bound ones first, then longest first. A gateway job is one mocha process: each slow suite gets one of
 // its own, the quick ones share a few. Several jobs at once keep the cores busy while suites wait;
 // the chain, PGlite and demo templates are made once for the whole run (FIRSTMILE_TEST_RUN_DIR,
 // test/helpers/sharedTemplate.ts). Each job's output is held back and printed whole when it ends,
@@ -61,7 +61,12 @@ const QUICK_FILE_SECONDS = 3;
 const SOLO_SECONDS = 60;
 /** The quick files are packed into jobs of about this many seconds. */
 const SHARED_JOB_SECONDS = 100;
-const JOBS = Math.max(1, Number(process.env.FIRSTMILE_TEST_JOBS) || 6);
+/**
+ * Jobs at once: twice the cores (4 on CI's two). The waiting suites overlap each other's waits, but
+ * every job beyond that adds its own gateway, chain node and Chromium competing for the same cores
+ * and memory, and the CPU-bound jobs it shares them with finish later.
+ */
+const JOBS = Math.max(1, Number(process.env.FIRSTMILE_TEST_JOBS) || Math.min(6, 2 * (os.availableParallelism?.() ?? os.cpus().length)));
 
 const secondsOf = (file) => FILE_SECONDS[file] ?? QUICK_FILE_SECONDS;
 
