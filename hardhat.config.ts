@@ -4,6 +4,7 @@ import { subtask, type HardhatUserConfig } from "hardhat/config";
 import {
   TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD,
   TASK_COMPILE_SOLIDITY_GET_SOURCE_PATHS,
+  TASK_COMPILE_SOLIDITY_MERGE_COMPILATION_JOBS,
   TASK_TEST_SETUP_TEST_ENVIRONMENT,
 } from "hardhat/builtin-tasks/task-names";
 import "@nomicfoundation/hardhat-ethers";
@@ -60,6 +61,22 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOURCE_PATHS, async (args, _hre, runSuper): Pr
     .filter((file) => file.endsWith(".sol"))
     .map((file) => path.join(BENCH_SOURCES, file));
   return [...sources, ...bench];
+});
+
+// Hardhat merges compilation jobs whose compiler settings are the same object. Each override
+// below resolves to an object of its own, so the four files built with 0.8.29 became four jobs,
+// each compiling the whole EAS contract graph again: jobs with equal settings share one object
+// here, and the EAS baseline is compiled once.
+type CompilationJobs = Array<{ getSolcConfig(): unknown; solidityConfig: unknown }>;
+subtask(TASK_COMPILE_SOLIDITY_MERGE_COMPILATION_JOBS, async (args: { compilationJobs: CompilationJobs }, _hre, runSuper) => {
+  const shared = new Map<string, unknown>();
+  for (const job of args.compilationJobs) {
+    const settings = job.getSolcConfig();
+    const key = JSON.stringify(settings);
+    if (!shared.has(key)) shared.set(key, settings);
+    job.solidityConfig = shared.get(key);
+  }
+  return runSuper(args);
 });
 
 // Besu private networks run the Cancun rules; OpenZeppelin 5.7 needs them (mcopy).

@@ -3,7 +3,7 @@
 // TypeScript reads their generated bindings); then the typecheck, the contract suites (in-process
 // Hardhat network: CPU-bound) and the gateway/evidence suites (real nodes and stores: mostly
 // waiting on blocks, child processes and I/O) run as jobs, up to FIRSTMILE_TEST_JOBS of them at
-// once (default 6), CPU-bound ones first, then longest first. A gateway job is one mocha process: each slow suite gets one of
+// once (default twice the cores, at most 6), CPU-bound ones first, then longest first. A gateway job is one mocha process: each slow suite gets one of
 // its own, the quick ones share a few. Several jobs at once keep the cores busy while suites wait;
 // the chain, PGlite and demo templates are made once for the whole run (FIRSTMILE_TEST_RUN_DIR,
 // test/helpers/sharedTemplate.ts). Each job's output is held back and printed whole when it ends,
@@ -61,7 +61,12 @@ const QUICK_FILE_SECONDS = 3;
 const SOLO_SECONDS = 60;
 /** The quick files are packed into jobs of about this many seconds. */
 const SHARED_JOB_SECONDS = 100;
-const JOBS = Math.max(1, Number(process.env.FIRSTMILE_TEST_JOBS) || 6);
+/**
+ * Jobs at once: twice the cores (4 on CI's two). The waiting suites overlap each other's waits, but
+ * every job beyond that adds its own gateway, chain node and Chromium competing for the same cores
+ * and memory, and the CPU-bound jobs it shares them with finish later.
+ */
+const JOBS = Math.max(1, Number(process.env.FIRSTMILE_TEST_JOBS) || Math.min(6, 2 * (os.availableParallelism?.() ?? os.cpus().length)));
 
 const secondsOf = (file) => FILE_SECONDS[file] ?? QUICK_FILE_SECONDS;
 
@@ -97,8 +102,9 @@ const ignoring = (files) => files.flatMap((file) => ["--ignore", file]);
 /** A short name for a group of files: its file, or its first file and how many more. */
 const named = (files) => (files.length === 1 ? files[0] : `${files[0]} and ${files.length - 1} more`);
 
-// Two compiler jobs (solc 0.8.30 for the contracts, 0.8.29 for the benchmark's EAS baseline) side by side.
-const compile = { name: "compile", cmd: ["npx", "hardhat", "compile", "--quiet", "--concurrency", "2"] };
+// The contracts as scripts/compile-contracts.js builds them: after `npm ci` (whose prepare step
+// compiled them) it only compares their digest, without loading Hardhat.
+const compile = { name: "compile", cmd: [process.execPath, "scripts/compile-contracts.js"] };
 const jobs = [
   { name: "typecheck", cmd: ["npx", "tsc", "--noEmit", "-p", "."], seconds: 90, cpuBound: true },
   ...group(contractSuites).map((files) => ({

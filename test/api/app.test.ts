@@ -5,9 +5,8 @@ import { expect } from "chai";
 import pino from "pino";
 import { z } from "zod";
 import { createApp, createRateLimiter, createTokenCache, defineRoute, issueApiToken, revokeApiTokens } from "../../src/api";
-import { migrate } from "../../src/db/migrate";
 import type { Database, Queryable } from "../../src/db";
-import { openEmptyPglite } from "../helpers/engines";
+import { openMigratedPglite } from "../helpers/engines";
 
 /** Routes of every kind the app serves: a routed and a direct write, writes with a query, a public failure. */
 const ROUTES = [
@@ -67,8 +66,7 @@ describe("gateway app (Express): auth, validation, one error shape, OpenAPI", ()
 
 
   before(async () => {
-    db = await openEmptyPglite();
-    await migrate(db, {});
+    db = await openMigratedPglite();
     token = (await issueApiToken(db, 7n, "field phone")).token;
     const app = createApp({
       db,
@@ -350,8 +348,7 @@ describe("gateway app: rate limit per client IP", () => {
   let running: Awaited<ReturnType<typeof listen>>;
 
   before(async () => {
-    db = await openEmptyPglite();
-    await migrate(db, {});
+    db = await openMigratedPglite();
     // This test client plays the configured reverse proxy (FIRSTMILE_TRUSTED_PROXIES=127.0.0.1).
     running = await listen(limitedApp(db, ["127.0.0.1"]));
   });
@@ -394,8 +391,7 @@ describe("gateway app: forwarded headers from clients that are not a configured 
   let db: Database;
 
   before(async () => {
-    db = await openEmptyPglite();
-    await migrate(db, {});
+    db = await openMigratedPglite();
   });
   after(async () => {
     await db.close();
@@ -429,8 +425,7 @@ describe("gateway app: one log line per request", () => {
   let logger: pino.Logger;
 
   before(async () => {
-    db = await openEmptyPglite();
-    await migrate(db, {});
+    db = await openMigratedPglite();
     token = (await issueApiToken(db, 21n, "logged phone")).token;
     logger = pino({ level: "debug" }, {
       write(line: string) {
@@ -521,10 +516,9 @@ describe("gateway app: one log line per request", () => {
 
 describe("gateway app: token lookups", () => {
   it("looks a token up once for the requests that miss the cache together", async () => {
-    const db = await openEmptyPglite();
+    const db = await openMigratedPglite();
     let server: Server | undefined;
     try {
-      await migrate(db, {});
       const { token } = await issueApiToken(db, 9n, "busy client");
       let lookups = 0;
       const counting: Queryable = {

@@ -9,10 +9,9 @@ import pino from "pino";
 import { createApp, issueApiToken } from "../../src/api";
 import { createEvidenceRoutes } from "../../src/api/evidenceRoutes";
 import type { Database } from "../../src/db";
-import { migrate } from "../../src/db/migrate";
 import { openPglite } from "../../src/db/pglite";
 import { computeEvidenceCid, openEvidenceStore, type EvidenceStore } from "../../src/evidence";
-import { copyPgliteTemplate } from "../helpers/engines";
+import { copyMigratedPglite } from "../helpers/engines";
 
 describe("evidence HTTP routes: upload returns the CID, download answers verified bytes with their type", () => {
   let dir: string;
@@ -24,9 +23,8 @@ describe("evidence HTTP routes: upload returns the CID, download answers verifie
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "firstmile-evidence-routes-"));
-    await copyPgliteTemplate(path.join(dir, "pgdata"));
+    await copyMigratedPglite(path.join(dir, "pgdata"));
     db = await openPglite({ dir: path.join(dir, "pgdata") });
-    await migrate(db);
     store = await openEvidenceStore({ kind: "embedded", dir: path.join(dir, "evidence") }, { maxBytes: 64 * 1024 });
     auth = { authorization: `Bearer ${(await issueApiToken(db, 3n)).token}` };
     const app = createApp({ db, logger: pino({ level: "silent" }), routes: createEvidenceRoutes({ db, store }) });

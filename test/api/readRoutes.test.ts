@@ -7,11 +7,10 @@ import { expect } from "chai";
 import pino from "pino";
 import { createApp, issueApiToken } from "../../src/api";
 import type { Database } from "../../src/db";
-import { migrate } from "../../src/db/migrate";
 import { openPglite } from "../../src/db/pglite";
 import { createReadRoutes } from "../../src/api/readRoutes";
 import { Role } from "../../src/membership/roles";
-import { copyPgliteTemplate } from "../helpers/engines";
+import { copyMigratedPglite } from "../helpers/engines";
 import { indexSynthetic } from "../indexer/indexSynthetic";
 import { SyntheticChain, SyntheticForm as Form } from "../indexer/syntheticChain";
 
@@ -31,9 +30,8 @@ describe("read-model HTTP routes", () => {
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "firstmile-indexer-http-"));
-    await copyPgliteTemplate(dir);
+    await copyMigratedPglite(dir);
     db = await openPglite({ dir });
-    await migrate(db);
     await indexSynthetic(db, chain.events);
     auth = { authorization: `Bearer ${(await issueApiToken(db, coopMember)).token}` };
     const app = createApp({ db, logger: pino({ level: "silent" }), routes: createReadRoutes({ db }) });

@@ -38,8 +38,7 @@ describeEachEngine("keystore", (engine) => {
   let db: Database;
   let dir: string;
   before(async () => {
-    db = await engine.openEmpty();
-    await migrate(db);
+    db = await engine.openMigrated();
   });
   after(async () => {
     await db?.close();

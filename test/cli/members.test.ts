@@ -9,7 +9,7 @@ import { connectProvider } from "../../src/chain/provider";
 import { LotRegistry__factory } from "../../typechain-types";
 import { client, delivery, startTestGateway } from "../gateway/helpers";
 import { copyChainTemplate } from "../helpers/chainTemplate";
-import { copyPgliteTemplate } from "../helpers/engines";
+import { copyMigratedPglite } from "../helpers/engines";
 import { freePort } from "../helpers/ports";
 import { TEST_NODE_ENV } from "../helpers/testNode";
 import { makeTempDir, removeTempDir } from "../helpers/tmp";
@@ -33,7 +33,7 @@ describe("firstmile members (CLI)", function () {
 
   before(async function () {
     dir = makeTempDir("cli-members");
-    await copyPgliteTemplate(path.join(dir, "data", "pgdata"));
+    await copyMigratedPglite(path.join(dir, "data", "pgdata"));
     await copyChainTemplate(path.join(dir, "data"));
     env = { FIRSTMILE_DATA_DIR: path.join(dir, "data"), FIRSTMILE_CHAIN_PORT: String(await freePort()), FIRSTMILE_PORT: String(await freePort()), FIRSTMILE_LOG_LEVEL: "silent", ...TEST_NODE_ENV };
   });

@@ -9,7 +9,7 @@ import { stopOrphanedNode } from "../../src/gateway/orphanedNode";
 import { LotRegistry__factory } from "../../typechain-types";
 import { client, delivery } from "../gateway/helpers";
 import { copyChainTemplate } from "../helpers/chainTemplate";
-import { copyPgliteTemplate } from "../helpers/engines";
+import { copyMigratedPglite, copyPgliteTemplate } from "../helpers/engines";
 import { freePort } from "../helpers/ports";
 import { startProcess, type StartProcess } from "../helpers/startProcess";
 import { makeTempDir, removeTempDir } from "../helpers/tmp";
@@ -43,13 +43,14 @@ describe("firstmile start (a real child process)", function () {
   });
 
   /**
-   * A data dir with an initialised PGlite; `deployed`: also the chain with the contracts, as a
-   * first start leaves it (for the tests of what comes after: the lock, the drain).
+   * A data dir with an initialised PGlite; `deployed`: the database migrated and the chain with the
+   * contracts deployed, as a first start leaves them (for the tests of what comes after: the lock,
+   * the drain).
    */
   async function freshDataDir(prefix: string, { deployed }: { deployed: boolean }): Promise<string> {
     const dir = makeTempDir(prefix);
     dirs.push(dir);
-    await copyPgliteTemplate(path.join(dir, "pgdata"));
+    await (deployed ? copyMigratedPglite : copyPgliteTemplate)(path.join(dir, "pgdata"));
     if (deployed) await copyChainTemplate(dir);
     return dir;
   }

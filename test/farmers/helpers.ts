@@ -1,10 +1,8 @@
 import { openKeystore, type Keystore } from "../../src/chain/keystore";
 import { Secret } from "../../src/config/secret";
 import type { Database } from "../../src/db";
-import { migrate } from "../../src/db/migrate";
-import { openPglite } from "../../src/db/pglite";
 import { openEvidenceStore, type EvidenceLimits, type EvidenceStore } from "../../src/evidence";
-import type { EngineUnderTest } from "../helpers/engines";
+import { openMigratedPglite, type EngineUnderTest } from "../helpers/engines";
 import { makeTempDir, removeTempDir } from "../helpers/tmp";
 
 /** A farmer with every field, as a field agent would type it (the phone with spaces and hyphens). */
@@ -32,8 +30,7 @@ export type FarmerFixture = { db: Database; keystore: Keystore; store: EvidenceS
  * and an embedded evidence store in a temp dir.
  */
 export async function openFarmerFixture(limits: Partial<EvidenceLimits> = {}, engine?: EngineUnderTest): Promise<FarmerFixture> {
-  const db = engine ? await engine.openEmpty() : await openPglite({ dir: null });
-  await migrate(db);
+  const db = engine ? await engine.openMigrated() : await openMigratedPglite();
   const { keystore } = await openKeystore({ db, config: { source: "passphrase", passphrase: new Secret("farmers test passphrase") }, scrypt: FAST_SCRYPT });
   const dir = makeTempDir("farmers");
   const store = await openEvidenceStore({ kind: "embedded", dir }, limits);

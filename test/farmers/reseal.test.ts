@@ -5,8 +5,6 @@ import { open } from "../../src/chain/keystore/cipher";
 import { deriveFromKeyFile, deriveRecordsKey, readKeyFile } from "../../src/chain/keystore/keyEncryptionKey";
 import type { KeystoreConfig } from "../../src/config/config";
 import type { Database } from "../../src/db";
-import { migrate } from "../../src/db/migrate";
-import { openPglite } from "../../src/db/pglite";
 import { openEvidenceStore, type EvidenceStore } from "../../src/evidence";
 import {
   FarmerRecordCorruptError,
@@ -25,6 +23,7 @@ import { memberSecret } from "../../src/farmers/pseudonym";
 import { buildPdf } from "../evidence/fixtures";
 import { rejection } from "../helpers/rejection";
 import { makeTempDir, removeTempDir } from "../helpers/tmp";
+import { openMigratedPglite } from "../helpers/engines";
 
 const COOP = 51n;
 const keyFile = (file: string, create = true): KeystoreConfig => ({ source: "keyFile", keyFile: file, create });
@@ -52,8 +51,7 @@ describe("keys rotate re-seals the farmers' private records", function () {
   let store: EvidenceStore;
   beforeEach(async () => {
     dir = makeTempDir("farmers-reseal");
-    db = await openPglite({ dir: null });
-    await migrate(db);
+    db = await openMigratedPglite();
     store = await openEvidenceStore({ kind: "embedded", dir: path.join(dir, "evidence") });
   });
   afterEach(async () => {

@@ -6,7 +6,7 @@ import { sendControlCommand } from "../../src/gateway/controlSocket";
 import { stopOrphanedNode } from "../../src/gateway/orphanedNode";
 import { LotRegistry__factory } from "../../typechain-types";
 import { copyChainTemplate } from "../helpers/chainTemplate";
-import { copyPgliteTemplate } from "../helpers/engines";
+import { copyMigratedPglite } from "../helpers/engines";
 import { freePort } from "../helpers/ports";
 import { startProcess, type StartProcess } from "../helpers/startProcess";
 import { makeTempDir, removeTempDir } from "../helpers/tmp";
@@ -38,7 +38,7 @@ describe("crash safety: SIGKILL at every relay step, then restart", function () 
   before(async function () {
     dir = makeTempDir("crash");
     const dataDir = path.join(dir, "data");
-    await copyPgliteTemplate(path.join(dataDir, "pgdata"));
+    await copyMigratedPglite(path.join(dataDir, "pgdata"));
     // The contracts already deployed: the first start is a restart, the crashes are the relay's.
     await copyChainTemplate(dataDir);
     const port = await freePort();

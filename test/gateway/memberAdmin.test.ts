@@ -7,12 +7,11 @@ import { EMBEDDED_CHAIN_ID } from "../../src/chain/anvil";
 import { KeystoreUnknownAccountError, openKeystore, type Keystore } from "../../src/chain/keystore";
 import { Secret } from "../../src/config/secret";
 import type { Database } from "../../src/db/database";
-import { migrate } from "../../src/db/migrate";
 import { openPglite } from "../../src/db/pglite";
 import { MemberAdminError, MemberAdminOutcomeUnknownError, addMember, type MemberAdmin } from "../../src/gateway/memberAdmin";
 import { LotRegistry__factory, type LotRegistry } from "../../typechain-types";
 import { copyChainTemplate } from "../helpers/chainTemplate";
-import { copyPgliteTemplate } from "../helpers/engines";
+import { copyMigratedPglite } from "../helpers/engines";
 import { freePort } from "../helpers/ports";
 import { TEST_NODE } from "../helpers/testNode";
 import { rejection } from "../helpers/rejection";
@@ -61,9 +60,8 @@ describe("addMember: the custodial keys of a member whose registration may have 
     await copyChainTemplate(dir);
     chain = await startEmbeddedChain({ paths: dataPaths(dir), port: await freePort(), ...TEST_NODE });
     const pgdata = path.join(dir, "pgdata");
-    await copyPgliteTemplate(pgdata);
+    await copyMigratedPglite(pgdata);
     db = await openPglite({ dir: pgdata });
-    await migrate(db);
     ({ keystore } = await openKeystore({
       db,
       config: { source: "passphrase", passphrase: new Secret("member admin test passphrase") },

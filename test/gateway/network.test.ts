@@ -10,7 +10,7 @@ import { encodeLotCall } from "../../src/relay/lotCalls";
 import { sendControlCommand } from "../../src/gateway/controlSocket";
 import { ERC2771Forwarder__factory, LotRegistry__factory } from "../../typechain-types";
 import { copyChainTemplate } from "../helpers/chainTemplate";
-import { copyPgliteTemplate } from "../helpers/engines";
+import { copyMigratedPglite } from "../helpers/engines";
 import { freePort } from "../helpers/ports";
 import { makeTempDir, removeTempDir } from "../helpers/tmp";
 import { signOwnRequest } from "../relay/fixtures";
@@ -35,9 +35,9 @@ describe("a gateway per organisation on one chain (real gateways, anvil, PGlite)
     const ports = [await freePort(), await freePort(), await freePort()];
     const plan = planLocalNetwork({ rootDir: dir, ports, chainPort: await freePort() });
     const [first, ...others] = plan;
-    // Every data dir gets the run's initialised PGlite; A also the run's deployed chain (it starts
+    // Every data dir gets the run's migrated PGlite; A also the run's deployed chain (it starts
     // the node as a restart does). B and C have no chain of their own: they point at A's node.
-    await Promise.all(plan.map((site) => copyPgliteTemplate(path.join(site.dataDir, "pgdata"))));
+    await Promise.all(plan.map((site) => copyMigratedPglite(path.join(site.dataDir, "pgdata"))));
     await copyChainTemplate(first!.dataDir);
     running.push(await startTestGateway(first!.dataDir, first!.env));
     running.push(...(await Promise.all(others.map((site) => startConfiguredTestGateway(site.dataDir, site.env)))));

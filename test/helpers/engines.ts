@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { migrate } from "../../src/db/migrate";
 import { openPglite } from "../../src/db/pglite";
 import { openPostgres } from "../../src/db/postgres";
 import type { Database, Engine } from "../../src/db/database";
@@ -24,6 +25,8 @@ export type EngineUnderTest = {
   name: Engine;
   /** A new, empty database on this engine, for this suite alone. */
   openEmpty(): Promise<Database>;
+  /** A new database with every migration applied (`openEmpty` and `migrate`; on PGlite a copy of a migrated template). */
+  openMigrated(): Promise<Database>;
   /** PostgreSQL only: the URL of the database `openEmpty` last created (to open more connections). */
   lastUrl(): string | null;
 };
@@ -70,16 +73,41 @@ export async function copyPgliteTemplate(dir: string): Promise<void> {
   fs.cpSync(path.join(template.dir, "pgdata"), dir, { recursive: true });
 }
 
-/** PGlite from a copy of the template, on the caller's thread or on a worker thread of its own. */
+/**
+ * Fills `dir` (new or empty) with a PGlite data directory that has every migration in
+ * src/db/migrations applied, as a gateway's first start leaves it: applying them costs about a
+ * second of CPU (PostgreSQL in WASM) each time, copying the result a fraction of that. Built once
+ * per run from the files as they are, so a new migration is in it. A gateway started on the copy
+ * finds nothing to apply; the suites of the migrations themselves (test/db) start from the empty
+ * template instead.
+ */
+export async function copyMigratedPglite(dir: string): Promise<void> {
+  const template = await sharedTemplate("pglite-migrated", async (templateDir) => {
+    const pgdata = path.join(templateDir, "pgdata");
+    await copyPgliteTemplate(pgdata);
+    const db = await openPglite({ dir: pgdata });
+    try {
+      await migrate(db);
+    } finally {
+      await db.close();
+    }
+    return null;
+  });
+  fs.cpSync(path.join(template.dir, "pgdata"), dir, { recursive: true });
+}
+
+/** PGlite from a copy of a template, on the caller's thread or on a worker thread of its own. */
 function pgliteOn(thread: "main" | "worker"): EngineUnderTest {
+  const open = async (copy: (dir: string) => Promise<void>) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "firstmile-pglite-"));
+    pgliteDirs.push(dir);
+    await copy(dir);
+    return openPglite({ dir, thread });
+  };
   return {
     name: "pglite",
-    async openEmpty() {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "firstmile-pglite-"));
-      pgliteDirs.push(dir);
-      await copyPgliteTemplate(dir);
-      return openPglite({ dir, thread });
-    },
+    openEmpty: () => open(copyPgliteTemplate),
+    openMigrated: () => open(copyMigratedPglite),
     lastUrl: () => null,
   };
 }
@@ -92,6 +120,11 @@ const pgliteWorkerEngine = pgliteOn("worker");
  */
 export function openEmptyPglite(thread: "main" | "worker" = "main"): Promise<Database> {
   return (thread === "main" ? pgliteEngine : pgliteWorkerEngine).openEmpty();
+}
+
+/** A new PGlite database with every migration applied (a copy of the run's migrated template). */
+export function openMigratedPglite(thread: "main" | "worker" = "main"): Promise<Database> {
+  return (thread === "main" ? pgliteEngine : pgliteWorkerEngine).openMigrated();
 }
 
 // PostgreSQL: one server per test run, a fresh database per suite.
@@ -138,6 +171,11 @@ const postgresEngine: EngineUnderTest = {
     const running = await sharedPostgres();
     lastUrl = await running.createDatabase(newDatabaseName());
     return openPostgres({ url: lastUrl });
+  },
+  async openMigrated() {
+    const db = await postgresEngine.openEmpty();
+    await migrate(db);
+    return db;
   },
   lastUrl: () => lastUrl,
 };

@@ -1,6 +1,5 @@
 import { expect } from "chai";
 import type { Database } from "../../src/db";
-import { migrate } from "../../src/db/migrate";
 import { batches, blockDone, dumpReadModel, HistoryHeadMismatchError, IndexerCheckpointConflictError, indexBatch, type Checkpoint, type IndexedEvent } from "../../src/indexer";
 import { readCheckpoint } from "../../src/indexer/store/checkpointStore";
 import { ProjectionCache } from "../../src/indexer/store/loadState";
@@ -49,9 +48,8 @@ describeEachEngine("indexBatch", (engine) => {
   let reference: Record<string, string[]>;
   const opened: Database[] = [];
   const fresh = async () => {
-    const db = await engine.openEmpty();
+    const db = await engine.openMigrated();
     opened.push(db);
-    await migrate(db);
     return db;
   };
 

@@ -11,7 +11,6 @@ import { registerIndexCommand } from "../../src/cli/commands/index";
 import { dataPaths } from "../../src/config";
 import { startEmbeddedChain, type EmbeddedChain } from "../../src/gateway/embeddedChain";
 import type { Database } from "../../src/db";
-import { migrate } from "../../src/db/migrate";
 import { openPglite } from "../../src/db/pglite";
 import { openPostgres } from "../../src/db/postgres";
 import {
@@ -30,7 +29,7 @@ import { getLotAttestations, memberAttestations, memberCredits } from "../../src
 import { READ_MODEL_TABLES } from "../../src/indexer/store/readModel";
 import { AttestationRegistry__factory, LotRegistry__factory } from "../../typechain-types";
 import { copyChainTemplate } from "../helpers/chainTemplate";
-import { copyPgliteTemplate, describeEachEngine } from "../helpers/engines";
+import { copyMigratedPglite, copyPgliteTemplate, describeEachEngine } from "../helpers/engines";
 import { freePort } from "../helpers/ports";
 import { FORMS, YIELDS } from "../../src/lots/forms";
 import { TEST_NODE, TEST_NODE_ENV } from "../helpers/testNode";
@@ -69,10 +68,8 @@ describe("indexer against a real node", function () {
   async function openScratchPglite(): Promise<Database> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "firstmile-indexer-db-"));
     scratch.push(dir);
-    await copyPgliteTemplate(dir);
-    const db = await openPglite({ dir });
-    await migrate(db);
-    return db;
+    await copyMigratedPglite(dir);
+    return openPglite({ dir });
   }
   after(() => {
     for (const dir of scratch) fs.rmSync(dir, { recursive: true, force: true });
@@ -92,8 +89,7 @@ describe("indexer against a real node", function () {
     let incremental: Record<string, string[]>;
 
     before(async () => {
-      db = await engine.openEmpty();
-      await migrate(db);
+      db = await engine.openMigrated();
     });
     after(() => db.close());
 

@@ -1,6 +1,5 @@
 import { expect } from "chai";
 import type { Database } from "../../src/db";
-import { migrate } from "../../src/db/migrate";
 import {
   DagTooLargeError,
   getEventsOfLots,
@@ -61,8 +60,7 @@ describeEachEngine("read-model queries", (engine) => {
   const summary = (node: DagNodeView) => [node.lot.lotId, node.depth, node.paths, node.upstreamShare, node.downstreamShare, node.upstreamGrams, node.downstreamGrams];
 
   before(async () => {
-    db = await engine.openEmpty();
-    await migrate(db);
+    db = await engine.openMigrated();
     await indexSynthetic(db, scenario.chain.events, 7);
   });
   after(() => db.close());

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { migrate, type Database } from "../../src/db";
+import { type Database } from "../../src/db";
 import { CapacityExceededError, DeliveryCapacity, PlotRegistry } from "../../src/origins";
 import { RelayIdempotencyConflictError } from "../../src/relay/errors";
 import { enqueueRelayRequest } from "../../src/relay/outbox";
@@ -20,8 +20,7 @@ describeEachEngine("origins: the capacity rule counted from the gateway's own re
   const deliveredKg = async () => Number((await capacity.delivered([plotId], capacity.year())).get(plotId)?.get(WET) ?? 0n) / 1000;
 
   before(async () => {
-    db = await engine.openEmpty();
-    await migrate(db);
+    db = await engine.openMigrated();
     const farmer = await insertFarmer(db, COOP);
     const registry = await PlotRegistry.load(db);
     // 1 ha: 10 t of wet beans a year.

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { migrate, type Database } from "../../src/db";
+import { type Database } from "../../src/db";
 import {
   PlotArchivedError,
   PlotEvidenceError,
@@ -40,8 +40,7 @@ describeEachEngine("origins: the plot registry", (engine) => {
   };
 
   before(async () => {
-    db = await engine.openEmpty();
-    await migrate(db);
+    db = await engine.openMigrated();
     farmer = await insertFarmer(db, COOP);
     neighbour = await insertFarmer(db, COOP);
     otherCoopFarmer = await insertFarmer(db, OTHER);

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { migrate, type Database } from "../../src/db";
+import { type Database } from "../../src/db";
 import { PlotTakenError, plotCommitment, registerPlot, summariseOrigins } from "../../src/origins";
 import { describeEachEngine } from "../helpers/engines";
 import { square as squareM } from "./fixtures";
@@ -23,8 +23,7 @@ describe("origins: plot commitment", () => {
 describeEachEngine("origins: plot store", (engine) => {
   let db: Database;
   before(async () => {
-    db = await engine.openEmpty();
-    await migrate(db);
+    db = await engine.openMigrated();
   });
   after(() => db.close());
 

@@ -3,11 +3,10 @@ import path from "node:path";
 import { openKeystore } from "../../src/chain/keystore";
 import type { KeystoreConfig } from "../../src/config/config";
 import type { Database } from "../../src/db";
-import { migrate } from "../../src/db/migrate";
-import { openPglite } from "../../src/db/pglite";
 import { consentCreateSchema, createFarmer, farmerCreateSchema, recordConsent } from "../../src/farmers";
 import { createPayment, exportPayoutRun, paymentCreateSchema, paymentResealers, preparePayoutRun, readPayment, verifyPayoutLeaf } from "../../src/payments";
 import { makeTempDir, removeTempDir } from "../helpers/tmp";
+import { openMigratedPglite } from "../helpers/engines";
 
 const COOP = 61n;
 const keyFile = (file: string, create = true): KeystoreConfig => ({ source: "keyFile", keyFile: file, create });
@@ -29,8 +28,7 @@ describe("payment records at rest", function () {
 
   beforeEach(async () => {
     dir = makeTempDir("payments-store");
-    db = await openPglite({ dir: null });
-    await migrate(db);
+    db = await openMigratedPglite();
   });
   afterEach(async () => {
     await db?.close();

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { migrate, type Database } from "../../src/db";
+import { type Database } from "../../src/db";
 import { ProductTakenError, checkGtin, findProduct, gtinCheckDigit, productsOfLot, registerProduct } from "../../src/products";
 import { describeEachEngine } from "../helpers/engines";
 
@@ -27,8 +27,7 @@ describe("products: GTIN check digits", () => {
 describeEachEngine("products: product store", (engine) => {
   let db: Database;
   before(async () => {
-    db = await engine.openEmpty();
-    await migrate(db);
+    db = await engine.openMigrated();
   });
   after(() => db.close());
 

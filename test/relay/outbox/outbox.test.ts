@@ -1,7 +1,6 @@
 import { expect } from "chai";
 import { Wallet } from "ethers";
 import type { Database } from "../../../src/db/database";
-import { migrate } from "../../../src/db/migrate";
 import { openPostgres } from "../../../src/db/postgres";
 import { RelayIdempotencyConflictError, RelayInvalidRequestError, RelayLockLostError } from "../../../src/relay/errors";
 import { FORWARD_REQUEST_TYPES } from "../../../src/relay/forwardRequest";
@@ -61,8 +60,7 @@ describeEachEngine("outbox", (engine) => {
   const enqueue = (memberId = 1n, payload: unknown = { lot: keys }) => enqueueRelayRequest(db, { memberId, idempotencyKey: key(), kind: "lots.mint", payload });
 
   before(async () => {
-    db = await engine.openEmpty();
-    await migrate(db);
+    db = await engine.openMigrated();
   });
   after(async () => {
     await db?.close();

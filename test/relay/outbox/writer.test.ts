@@ -1,14 +1,12 @@
 import { expect } from "chai";
-import { migrate } from "../../../src/db/migrate";
 import type { Database } from "../../../src/db";
 import { OutboxWriter, type RelayRequest } from "../../../src/relay/outbox";
-import { openEmptyPglite } from "../../helpers/engines";
+import { openMigratedPglite } from "../../helpers/engines";
 
 describe("OutboxWriter", () => {
   let db: Database;
   before(async () => {
-    db = await openEmptyPglite("worker");
-    await migrate(db);
+    db = await openMigratedPglite("worker");
   });
   after(async () => {
     await db?.close();
