@@ -3,6 +3,7 @@ import express, { type NextFunction, type Request, type Response } from "express
 import type { Logger } from "pino";
 import type { Queryable } from "../db";
 import { bearerToken, memberForToken, type TokenCache } from "./apiTokens";
+import { clientAddress } from "./clientAddress";
 import { jsonBody } from "./jsonBody";
 import { errorToProblem, problem, tooManyRequests, unauthorized, type ErrorMapper } from "./problem";
 import { createRateLimiter, type RateLimiter } from "./rateLimit";
@@ -111,7 +112,7 @@ export function createApp({
     next();
   };
   const limitPerIp: Step = (req, _res, next) => {
-    const verdict = limits.perIp.take(req.ip ?? "unknown");
+    const verdict = limits.perIp.take(clientAddress(req));
     if (!verdict.allowed) return next(tooManyRequests(verdict.retryAfterSeconds));
     next();
   };
