@@ -233,7 +233,8 @@ export function createApp({
     // What Express's own handle does before its router runs.
     req.res = res;
     res.req = req;
-    Object.setPrototypeOf(req, app.request);
+    // A GET's request has its prototype already (above).
+    if (req.method === "POST") Object.setPrototypeOf(req, app.request);
     Object.setPrototypeOf(res, app.response);
     res.locals ??= Object.create(null);
     let index = 0;

@@ -63,11 +63,13 @@ describe("passport cache: one build and chain check per lot and indexed block", 
       rechecks += 1;
       return unchanged ? { passport: built(block!), missing: null, recheck } : null;
     };
-    await cache.get("7", withRecheck);
+    const first = await cache.get("7", withRecheck);
     block = 101;
     const again = await cache.get("7", withRecheck);
     expect([builds, rechecks]).to.deep.equal([1, 1]);
     expect(again.passport!.verification.block.number).to.equal(101);
+    // Checked at another block: another tag, so no view is told its copy from the last block is current.
+    expect(again.digest).to.not.equal(first.digest);
     unchanged = false;
     block = 102;
     mismatchesNext = [{ kind: "readModel", lotId: "7", field: "grams", shown: "1", events: "2", what: "lot 7: grams" }];

@@ -100,7 +100,8 @@ export function createPassportCache({ indexedBlock, maxEntries = 2_000 }: Passpo
     entry !== undefined && entry.block !== null && block !== null && entry.block >= block;
 
   async function rebuild(key: string, build: () => Promise<PassportBuild>, block: number | null): Promise<CachedPassport> {
-    const rechecked = (await entries.get(key)?.recheck?.()) ?? null;
+    const previous = entries.get(key);
+    const rechecked = (await previous?.recheck?.()) ?? null;
     if (rechecked) stats.rechecks += 1;
     else stats.builds += 1;
     const made = rechecked ?? (await build());
@@ -109,7 +110,7 @@ export function createPassportCache({ indexedBlock, maxEntries = 2_000 }: Passpo
     // The chain not answering is no result to keep: the next view asks again.
     const transient = passport?.verification.mismatches.some((m) => m.kind === "chain") ?? false;
     const builtAt = passport ? passport.verification.block.number : block;
-    const entry: CachedPassport = { block: transient ? null : builtAt, passport, missing, digest: digestOf(passport), bodies: new Map(), answers: new Map(), recheck, build };
+    const entry: CachedPassport = { block: transient ? null : builtAt, passport, missing, digest: rechecked && previous ? digestOfRecheck(previous.digest, rechecked.passport) : digestOf(passport), bodies: new Map(), answers: new Map(), recheck, build };
     if (entry.block !== null) {
       entries.delete(key);
       entries.set(key, entry);
@@ -183,6 +184,17 @@ export function answerOf(entry: CachedPassport, variant: string, prepare: () => 
     entry.answers.set(variant, answer);
   }
   return answer;
+}
+
+/**
+ * A rechecked page's digest: the page it was rechecked from differs from it in its verification
+ * only (the block and time it was checked at, what was checked), so that page's digest and the new
+ * verification give it without hashing the whole page again.
+ */
+function digestOfRecheck(previous: string, passport: LotPassport | null): string {
+  if (!passport) return "none";
+  const { checkedAt: _checkedAt, ...verification } = passport.verification;
+  return createHash("sha256").update(previous).update(JSON.stringify(verification)).digest("base64url").slice(0, 27);
 }
 
 /** A rendered body of `entry` for `variant`, made (and encoded) once. */
