@@ -14,6 +14,9 @@
  * - page_builds: how many times a page was built and checked against the chain during the run
  * - server_cpu_pct_N, static_server_cpu_pct_N: the gateway process's CPU (all its threads, % of
  *   one core) during each crowd; event_loop_p99_ms_N, event_loop_max_ms_N: its event loop's delay
+ * - main_thread_us_per_page_N, main_thread_us_per_static_N: the event loop's thread's CPU per answer
+ *   (from /proc; the gateway's own work meanwhile included); page_vs_static_cpu: their ratio,
+ *   static over page, the figure page_vs_static approaches when the event loop is the limit
  * - page_local_check_ms: the page's check without the chain (heads recomputed from its events),
  *   median of 15; made once per build, a recheck at a later block asks the chain only
  * - cli_members_list_s: `firstmile members list` against the running gateway, end to end (a new node process)
@@ -75,7 +78,21 @@ process.once("message", async ({ urls, concurrency, seconds }) => {
 `;
 
 /** One crowd's figures, and what the gateway's process spent meanwhile. */
-type Run = { perS: number; p50: number; p99: number; failed: number; cpuPct: number; loopP99: number; loopMax: number };
+type Run = { perS: number; p50: number; p99: number; failed: number; cpuPct: number; loopP99: number; loopMax: number; mainUsPerAnswer: number };
+
+/**
+ * CPU seconds of this process's main thread (the event loop every answer is made on), from
+ * /proc (NaN elsewhere): unlike wall-clock rates, hardly changed by what else the machine runs.
+ */
+function mainThreadCpuS(): number {
+  try {
+    const stat = fs.readFileSync(`/proc/self/task/${process.pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  } catch {
+    return Number.NaN;
+  }
+}
 
 async function crowd(urls: string[], concurrency: number, seconds: number): Promise<Run> {
   const client = spawn(process.execPath, ["-e", CLIENT], { stdio: ["ignore", "inherit", "inherit", "ipc"], env: { ...process.env, PAGE_BENCH_UNDICI: require.resolve("undici") } });
@@ -87,12 +104,14 @@ async function crowd(urls: string[], concurrency: number, seconds: number): Prom
       client.once("message", (message) => resolve(message as { latencies: number[]; failed: number; seconds: number }));
     });
     const cpu = process.cpuUsage();
+    const mainCpu = mainThreadCpuS();
     const started = performance.now();
     loop.enable();
     client.send({ urls, concurrency, seconds });
     const { latencies, failed, seconds: took } = await answer;
     loop.disable();
     const spent = process.cpuUsage(cpu);
+    const mainSpent = mainThreadCpuS() - mainCpu;
     const wall = performance.now() - started;
     const sorted = Float64Array.from(latencies).sort();
     const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
@@ -104,6 +123,7 @@ async function crowd(urls: string[], concurrency: number, seconds: number): Prom
       cpuPct: ((spent.user + spent.system) / 1000 / wall) * 100,
       loopP99: loop.percentile(99) / 1e6,
       loopMax: loop.max / 1e6,
+      mainUsPerAnswer: (mainSpent * 1e6) / Math.max(1, latencies.length + failed),
     };
   } finally {
     client.kill();
@@ -189,6 +209,8 @@ async function main(): Promise<void> {
       figures[`static_server_cpu_pct_${clients}`] = round(statics.cpuPct, 0);
       figures[`event_loop_p99_ms_${clients}`] = round(pages.loopP99);
       figures[`event_loop_max_ms_${clients}`] = round(pages.loopMax);
+      figures[`main_thread_us_per_page_${clients}`] = round(pages.mainUsPerAnswer, 0);
+      figures[`main_thread_us_per_static_${clients}`] = round(statics.mainUsPerAnswer, 0);
       figures[`pages_per_s_${clients}`] = round(pages.perS);
       figures[`p50_ms_${clients}`] = round(pages.p50);
       figures[`p99_ms_${clients}`] = round(pages.p99);
@@ -198,6 +220,9 @@ async function main(): Promise<void> {
     figures.pages_per_s = figures.pages_per_s_200!;
     figures.static_per_s = figures.static_per_s_200!;
     figures.page_vs_static = round(figures.pages_per_s / figures.static_per_s, 2);
+    // The same ratio from the main thread's CPU per answer: what page_vs_static comes to when the
+    // event loop is what limits both (a quiet machine), read even while neighbours hold the cores.
+    figures.page_vs_static_cpu = round(figures.main_thread_us_per_static_200! / figures.main_thread_us_per_page_200!, 2);
     figures.page_builds = readStats().builds - before.builds;
     figures.page_rechecks = readStats().rechecks - before.rechecks;
     // The pure part of a page's check (heads recomputed from the events shown, attestation uids):
@@ -226,6 +251,8 @@ async function main(): Promise<void> {
       ["figure", "value"],
       [
         ["page_vs_static (target >= 0.5)", figures.page_vs_static],
+        ["main thread CPU per page / per static file, us (200 clients)", `${figures.main_thread_us_per_page_200}, ${figures.main_thread_us_per_static_200}`],
+        ["page_vs_static_cpu (static's CPU per answer over the page's)", figures.page_vs_static_cpu],
         ["p99_ms_200 (target <= 100)", figures.p99_ms_200!],
         ["p99_ms_1000", figures.p99_ms_1000!],
         ["page builds during the run", figures.page_builds],
