@@ -15,7 +15,7 @@
  * - server_cpu_pct_N, static_server_cpu_pct_N: the gateway process's CPU (all its threads, % of
  *   one core) during each crowd; event_loop_p99_ms_N, event_loop_max_ms_N: its event loop's delay
  * - main_thread_us_per_page_N, main_thread_us_per_static_N: the event loop's thread's CPU per answer
- *   (from /proc; the gateway's own work meanwhile included); page_vs_static_cpu: their ratio,
+ *   (from /proc; less idle_main_thread_ms_per_s, what it spends with no client); page_vs_static_cpu: their ratio,
  *   static over page, the figure page_vs_static approaches when the event loop is the limit
  * - page_local_check_ms: the page's check without the chain (heads recomputed from its events),
  *   median of 15; made once per build, a recheck at a later block asks the chain only
@@ -94,6 +94,9 @@ function mainThreadCpuS(): number {
   }
 }
 
+/** The main thread's CPU seconds per second with no client (the indexer following, the rechecks). */
+let idleCpuPerS = 0;
+
 async function crowd(urls: string[], concurrency: number, seconds: number): Promise<Run> {
   const client = spawn(process.execPath, ["-e", CLIENT], { stdio: ["ignore", "inherit", "inherit", "ipc"], env: { ...process.env, PAGE_BENCH_UNDICI: require.resolve("undici") } });
   try {
@@ -123,7 +126,8 @@ async function crowd(urls: string[], concurrency: number, seconds: number): Prom
       cpuPct: ((spent.user + spent.system) / 1000 / wall) * 100,
       loopP99: loop.percentile(99) / 1e6,
       loopMax: loop.max / 1e6,
-      mainUsPerAnswer: (mainSpent * 1e6) / Math.max(1, latencies.length + failed),
+      // Less what the gateway spends with no client at all (it would spend it under any crowd).
+      mainUsPerAnswer: (Math.max(0, mainSpent - idleCpuPerS * (wall / 1000)) * 1e6) / Math.max(1, latencies.length + failed),
     };
   } finally {
     client.kill();
@@ -196,6 +200,9 @@ async function main(): Promise<void> {
     const staticUrls = [staticBase, `${staticBase}?format=json`];
 
     await crowd(urls, 50, 1); // warm-up: connections, JIT, the page's first build
+    const idleFrom = mainThreadCpuS();
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
+    idleCpuPerS = (mainThreadCpuS() - idleFrom) / 4;
     const rows: Array<Array<string | number>> = [];
     const figures: Record<string, number> = {};
     const readStats = () => ({ ...gateway.pages.stats });
@@ -225,6 +232,7 @@ async function main(): Promise<void> {
     figures.page_vs_static_cpu = round(figures.main_thread_us_per_static_200! / figures.main_thread_us_per_page_200!, 2);
     figures.page_builds = readStats().builds - before.builds;
     figures.page_rechecks = readStats().rechecks - before.rechecks;
+    figures.idle_main_thread_ms_per_s = round(idleCpuPerS * 1000, 0);
     // The pure part of a page's check (heads recomputed from the events shown, attestation uids):
     // made once per build, never per recheck or view.
     const passport = JSON.parse(twin.toString("utf8")) as LotPassport;
