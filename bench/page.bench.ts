@@ -4,13 +4,21 @@
  * twin, on the embedded default (anvil at one block a second, PGlite on its worker thread, the
  * indexer following), with the per-IP limits raised for the run (the clients share one address).
  * The baseline, in the same run and the same process: static bodies of the page's and the twin's
- * sizes served by `node:http`, asked for by the same clients in the same alternation. The clients run on a worker thread of their own.
+ * sizes served by `node:http`, asked for by the same clients in the same alternation. The clients
+ * run in a process of their own (undici), so they never share the gateway's event loop.
  *
  * Figures:
  * - pages_per_s: pages (HTML and JSON alternately) answered per second with 200 clients
  * - p50_ms_200, p99_ms_200, p50_ms_1000, p99_ms_1000, pages_per_s_1000: latency and rate per crowd
  * - static_per_s: the static bodies' rate with 200 clients; page_vs_static: pages_per_s / static_per_s
  * - page_builds: how many times a page was built and checked against the chain during the run
+ * - server_cpu_pct_N, static_server_cpu_pct_N: the gateway process's CPU (all its threads, % of
+ *   one core) during each crowd; event_loop_p99_ms_N, event_loop_max_ms_N: its event loop's delay
+ * - main_thread_us_per_page_N, main_thread_us_per_static_N: the event loop's thread's CPU per answer
+ *   (from /proc; less idle_main_thread_ms_per_s, what it spends with no client); page_vs_static_cpu: their ratio,
+ *   static over page, the figure page_vs_static approaches when the event loop is the limit
+ * - page_local_check_ms: the page's check without the chain (heads recomputed from its events),
+ *   median of 15; made once per build, a recheck at a later block asks the chain only
  * - cli_members_list_s: `firstmile members list` against the running gateway, end to end (a new node process)
  * - load_average_1m, cpus: the machine's load when measured (the figures are wall-clock)
  *
@@ -19,27 +27,31 @@
  * Run: npm run bench:page   (PAGE_BENCH_SECONDS per crowd, default 5; PAGE_BENCH_DIR keeps the
  * seeded data dir for the next run; prints a table, writes bench/out/page.json; never fails on figures)
  */
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { Worker } from "node:worker_threads";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { loadConfig } from "../src/config";
 import { seedDemo } from "../src/demo/seedDemo";
 import { startGateway } from "../src/gateway/startGateway";
+import type { LotPassport } from "../src/web/passport/types";
+import { checkPassportLocally } from "../src/web/passport/verify";
 import { printTable, writeFigures } from "./report";
 
 const SECONDS = Number(process.env.PAGE_BENCH_SECONDS ?? 5);
 const CROWDS = [200, 1_000];
 
-/** The clients: `concurrency` loops over `urls`, each request after the previous answer; latencies in ms. */
+/**
+ * The clients, in a process of their own (so the load generator never shares the gateway's event
+ * loop or its process's time): `concurrency` loops over `urls`, each request after the previous
+ * answer; latencies in ms, sent back over the IPC channel.
+ */
 const CLIENT = `
-const { parentPort, workerData } = require("node:worker_threads");
-const { Agent, request } = require(workerData.undici);
-(async () => {
-  const { urls, concurrency, seconds } = workerData;
+const { Agent, request } = require(process.env.PAGE_BENCH_UNDICI);
+process.once("message", async ({ urls, concurrency, seconds }) => {
   const agent = new Agent({ connections: concurrency, pipelining: 1, keepAliveTimeout: 30_000 });
   const latencies = [];
   let failed = 0;
@@ -59,25 +71,67 @@ const { Agent, request } = require(workerData.undici);
   };
   const started = performance.now();
   await Promise.all(Array.from({ length: concurrency }, (_, index) => loop(index)));
-  const seconds_ = (performance.now() - started) / 1000;
+  const took = (performance.now() - started) / 1000;
   await agent.close();
-  parentPort.postMessage({ latencies, failed, seconds: seconds_ });
-})();
+  process.send({ latencies, failed, seconds: took }, () => process.exit(0));
+});
 `;
 
-type Run = { perS: number; p50: number; p99: number; failed: number };
+/** One crowd's figures, and what the gateway's process spent meanwhile. */
+type Run = { perS: number; p50: number; p99: number; failed: number; cpuPct: number; loopP99: number; loopMax: number; mainUsPerAnswer: number };
 
-function crowd(urls: string[], concurrency: number, seconds: number): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(CLIENT, { eval: true, workerData: { urls, concurrency, seconds, undici: require.resolve("undici") } });
-    worker.once("error", reject);
-    worker.once("message", ({ latencies, failed, seconds: took }: { latencies: number[]; failed: number; seconds: number }) => {
-      const sorted = Float64Array.from(latencies).sort();
-      const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
-      resolve({ perS: latencies.length / took, p50: at(0.5), p99: at(0.99), failed });
-      void worker.terminate();
+/**
+ * CPU seconds of this process's main thread (the event loop every answer is made on), from
+ * /proc (NaN elsewhere): unlike wall-clock rates, hardly changed by what else the machine runs.
+ */
+function mainThreadCpuS(): number {
+  try {
+    const stat = fs.readFileSync(`/proc/self/task/${process.pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** The main thread's CPU seconds per second with no client (the indexer following, the rechecks). */
+let idleCpuPerS = 0;
+
+async function crowd(urls: string[], concurrency: number, seconds: number): Promise<Run> {
+  const client = spawn(process.execPath, ["-e", CLIENT], { stdio: ["ignore", "inherit", "inherit", "ipc"], env: { ...process.env, PAGE_BENCH_UNDICI: require.resolve("undici") } });
+  try {
+    const loop = monitorEventLoopDelay({ resolution: 5 });
+    const answer = new Promise<{ latencies: number[]; failed: number; seconds: number }>((resolve, reject) => {
+      client.once("error", reject);
+      client.once("exit", (code) => reject(new Error(`the clients' process ended (${code}) before its figures`)));
+      client.once("message", (message) => resolve(message as { latencies: number[]; failed: number; seconds: number }));
     });
-  });
+    const cpu = process.cpuUsage();
+    const mainCpu = mainThreadCpuS();
+    const started = performance.now();
+    loop.enable();
+    client.send({ urls, concurrency, seconds });
+    const { latencies, failed, seconds: took } = await answer;
+    loop.disable();
+    const spent = process.cpuUsage(cpu);
+    const mainSpent = mainThreadCpuS() - mainCpu;
+    const wall = performance.now() - started;
+    const sorted = Float64Array.from(latencies).sort();
+    const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
+    return {
+      perS: latencies.length / took,
+      p50: at(0.5),
+      p99: at(0.99),
+      failed,
+      cpuPct: ((spent.user + spent.system) / 1000 / wall) * 100,
+      loopP99: loop.percentile(99) / 1e6,
+      loopMax: loop.max / 1e6,
+      // Less what the gateway spends with no client at all (it would spend it under any crowd).
+      mainUsPerAnswer: (Math.max(0, mainSpent - idleCpuPerS * (wall / 1000)) * 1e6) / Math.max(1, latencies.length + failed),
+    };
+  } finally {
+    client.kill();
+  }
 }
 
 const round = (value: number, places = 1) => Math.round(value * 10 ** places) / 10 ** places;
@@ -146,6 +200,9 @@ async function main(): Promise<void> {
     const staticUrls = [staticBase, `${staticBase}?format=json`];
 
     await crowd(urls, 50, 1); // warm-up: connections, JIT, the page's first build
+    const idleFrom = mainThreadCpuS();
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
+    idleCpuPerS = (mainThreadCpuS() - idleFrom) / 4;
     const rows: Array<Array<string | number>> = [];
     const figures: Record<string, number> = {};
     const readStats = () => ({ ...gateway.pages.stats });
@@ -153,8 +210,14 @@ async function main(): Promise<void> {
     for (const clients of CROWDS) {
       const pages = await crowd(urls, clients, SECONDS);
       const statics = await crowd(staticUrls, clients, SECONDS);
-      rows.push([`page + twin, ${clients} clients`, round(pages.perS), round(pages.p50), round(pages.p99), pages.failed]);
-      rows.push([`static files, ${clients} clients`, round(statics.perS), round(statics.p50), round(statics.p99), statics.failed]);
+      rows.push([`page + twin, ${clients} clients`, round(pages.perS), round(pages.p50), round(pages.p99), pages.failed, round(pages.cpuPct, 0), round(pages.loopP99), round(pages.loopMax)]);
+      rows.push([`static files, ${clients} clients`, round(statics.perS), round(statics.p50), round(statics.p99), statics.failed, round(statics.cpuPct, 0), round(statics.loopP99), round(statics.loopMax)]);
+      figures[`server_cpu_pct_${clients}`] = round(pages.cpuPct, 0);
+      figures[`static_server_cpu_pct_${clients}`] = round(statics.cpuPct, 0);
+      figures[`event_loop_p99_ms_${clients}`] = round(pages.loopP99);
+      figures[`event_loop_max_ms_${clients}`] = round(pages.loopMax);
+      figures[`main_thread_us_per_page_${clients}`] = round(pages.mainUsPerAnswer, 0);
+      figures[`main_thread_us_per_static_${clients}`] = round(statics.mainUsPerAnswer, 0);
       figures[`pages_per_s_${clients}`] = round(pages.perS);
       figures[`p50_ms_${clients}`] = round(pages.p50);
       figures[`p99_ms_${clients}`] = round(pages.p99);
@@ -164,8 +227,22 @@ async function main(): Promise<void> {
     figures.pages_per_s = figures.pages_per_s_200!;
     figures.static_per_s = figures.static_per_s_200!;
     figures.page_vs_static = round(figures.pages_per_s / figures.static_per_s, 2);
+    // The same ratio from the main thread's CPU per answer: what page_vs_static comes to when the
+    // event loop is what limits both (a quiet machine), read even while neighbours hold the cores.
+    figures.page_vs_static_cpu = round(figures.main_thread_us_per_static_200! / figures.main_thread_us_per_page_200!, 2);
     figures.page_builds = readStats().builds - before.builds;
     figures.page_rechecks = readStats().rechecks - before.rechecks;
+    figures.idle_main_thread_ms_per_s = round(idleCpuPerS * 1000, 0);
+    // The pure part of a page's check (heads recomputed from the events shown, attestation uids):
+    // made once per build, never per recheck or view.
+    const passport = JSON.parse(twin.toString("utf8")) as LotPassport;
+    const localRuns = Array.from({ length: 15 }, () => {
+      const started = performance.now();
+      checkPassportLocally(passport);
+      return performance.now() - started;
+    }).sort((a, b) => a - b);
+    figures.page_local_check_ms = round(localRuns[Math.floor(localRuns.length / 2)]!, 2);
+    figures.page_lots = passport.lots.length;
     figures.page_bytes = body.length;
     figures.twin_bytes = twin.length;
 
@@ -176,17 +253,20 @@ async function main(): Promise<void> {
     figures.load_average_1m = round(os.loadavg()[0]!, 2);
     figures.cpus = os.cpus().length;
 
-    printTable(["run", "per s", "p50 ms", "p99 ms", "failed"], rows);
+    printTable(["run", "per s", "p50 ms", "p99 ms", "failed", "server CPU %", "loop delay p99 ms", "loop delay max ms"], rows);
     console.log("");
     printTable(
       ["figure", "value"],
       [
         ["page_vs_static (target >= 0.5)", figures.page_vs_static],
+        ["main thread CPU per page / per static file, us (200 clients)", `${figures.main_thread_us_per_page_200}, ${figures.main_thread_us_per_static_200}`],
+        ["page_vs_static_cpu (static's CPU per answer over the page's)", figures.page_vs_static_cpu],
         ["p99_ms_200 (target <= 100)", figures.p99_ms_200!],
         ["p99_ms_1000", figures.p99_ms_1000!],
         ["page builds during the run", figures.page_builds],
         ["pages rechecked (rows unchanged) during the run", figures.page_rechecks],
         ["page and twin bytes", `${figures.page_bytes}, ${figures.twin_bytes}`],
+        ["page_local_check_ms (once per build)", `${figures.page_local_check_ms} (${figures.page_lots} lots)`],
         ["cli_members_list_s (target <= 2)", figures.cli_members_list_s],
         ["seed or reopen, s", round(seedS)],
         ["load average (1 min), cpus", `${figures.load_average_1m}, ${figures.cpus}`],

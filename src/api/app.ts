@@ -3,6 +3,7 @@ import express, { type NextFunction, type Request, type Response } from "express
 import type { Logger } from "pino";
 import type { Queryable } from "../db";
 import { bearerToken, memberForToken, type TokenCache } from "./apiTokens";
+import { clientAddress } from "./clientAddress";
 import { jsonBody } from "./jsonBody";
 import { errorToProblem, problem, tooManyRequests, unauthorized, type ErrorMapper } from "./problem";
 import { createRateLimiter, type RateLimiter } from "./rateLimit";
@@ -111,7 +112,7 @@ export function createApp({
     next();
   };
   const limitPerIp: Step = (req, _res, next) => {
-    const verdict = limits.perIp.take(req.ip ?? "unknown");
+    const verdict = limits.perIp.take(clientAddress(req));
     if (!verdict.allowed) return next(tooManyRequests(verdict.retryAfterSeconds));
     next();
   };
@@ -232,7 +233,8 @@ export function createApp({
     // What Express's own handle does before its router runs.
     req.res = res;
     res.req = req;
-    Object.setPrototypeOf(req, app.request);
+    // A GET's request has its prototype already (above).
+    if (req.method === "POST") Object.setPrototypeOf(req, app.request);
     Object.setPrototypeOf(res, app.response);
     res.locals ??= Object.create(null);
     let index = 0;

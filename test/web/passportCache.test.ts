@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { bodyOf, createPassportCache, type PassportBuild } from "../../src/web/passport/passportCache";
+import { answerOf, bodyOf, createPassportCache, type PassportBuild } from "../../src/web/passport/passportCache";
 import type { LotPassport, VerificationMismatch } from "../../src/web/passport/types";
 import { cocoaPassport } from "./passportFixture";
 
@@ -33,7 +33,7 @@ describe("passport cache: one build and chain check per lot and indexed block", 
     expect(builds).to.equal(1);
     expect(cache.peek("7")).to.equal(pages[0]);
     expect(cache.peek("8")).to.equal(null);
-    expect(cache.stats).to.deep.equal({ hits: 2, builds: 1, rechecks: 0 });
+    expect(cache.stats).to.deep.include({ hits: 2, builds: 1, rechecks: 0 });
     block = 101;
     expect(cache.peek("7"), "older than the read model").to.equal(null);
   });
@@ -63,11 +63,13 @@ describe("passport cache: one build and chain check per lot and indexed block", 
       rechecks += 1;
       return unchanged ? { passport: built(block!), missing: null, recheck } : null;
     };
-    await cache.get("7", withRecheck);
+    const first = await cache.get("7", withRecheck);
     block = 101;
     const again = await cache.get("7", withRecheck);
     expect([builds, rechecks]).to.deep.equal([1, 1]);
     expect(again.passport!.verification.block.number).to.equal(101);
+    // Checked at another block: another tag, so no view is told its copy from the last block is current.
+    expect(again.digest).to.not.equal(first.digest);
     unchanged = false;
     block = 102;
     mismatchesNext = [{ kind: "readModel", lotId: "7", field: "grams", shown: "1", events: "2", what: "lot 7: grams" }];
@@ -119,6 +121,39 @@ describe("passport cache: one build and chain check per lot and indexed block", 
     expect(bodyOf(a, "en", render).toString()).to.equal("page 1");
     expect(bodyOf(a, "en", render).toString()).to.equal("page 1");
     expect(bodyOf(a, "th", render).toString()).to.equal("page 2");
+  });
+
+  it("current: a kept page at once; at a later block one remaking shared by every view; nothing for a key never built", async function () {
+    const cache = createPassportCache({ indexedBlock: () => block });
+    expect(cache.current("7")).to.equal(null);
+    const first = await cache.get("7", build);
+    expect(cache.current("7")).to.equal(first);
+    block = 101;
+    mismatchesNext = [{ kind: "readModel", lotId: "7", field: "grams", shown: "1", events: "2", what: "lot 7: grams" }];
+    const views = Array.from({ length: 20 }, () => cache.current("7"));
+    expect(views.every((view) => view instanceof Promise)).to.equal(true);
+    const pages = await Promise.all(views);
+    expect(builds).to.equal(2);
+    expect(new Set(pages).size).to.equal(1);
+    // The remade page is what the build at the new block found, never the kept one.
+    expect(pages[0]!.passport!.verification.ok).to.equal(false);
+    expect(pages[0]!.passport!.verification.block.number).to.equal(101);
+    expect(cache.current("7")).to.equal(pages[0]);
+    block = null;
+    expect(cache.current("7"), "the read model's block not known at once").to.equal(null);
+  });
+
+  it("prepares each variant's answer once per build, and a build at a later block prepares afresh", async function () {
+    const cache = createPassportCache({ indexedBlock: () => block });
+    const page = await cache.get("7", build);
+    let prepared = 0;
+    const prepare = () => ({ etag: `W/"${page.digest}.en"`, ok: ["etag", `W/"${page.digest}.en"`], notModified: [], body: Buffer.from(`page ${++prepared}`) });
+    expect(answerOf(page, "en gzip", prepare).body.toString()).to.equal("page 1");
+    expect(answerOf(page, "en gzip", prepare).body.toString()).to.equal("page 1");
+    expect(answerOf(page, "en br", prepare).body.toString()).to.equal("page 2");
+    block = 101;
+    const next = await cache.get("7", build);
+    expect(next.answers.size).to.equal(0);
   });
 
   it("a build that throws fails every view waiting on it and is not kept", async function () {

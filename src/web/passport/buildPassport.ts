@@ -25,7 +25,7 @@ import type { PremiumFigures } from "../../payments/publicFigures";
 import { eventFromJson, eventJsonFromRow, lotStateFromEvents } from "./events";
 import { memberProfileOf, type MemberProfile } from "./memberProfile";
 import type { LotPassport, PassportEvent, PassportEvidence, PassportLot, PassportMember, VerificationMismatch } from "./types";
-import { checkPassportAgainstChain, checkStatedValues, type BlockTag } from "./verify";
+import { checkPassportLocally, checkPassportOnChain, checkStatedValues, type BlockTag, type LocalCheck } from "./verify";
 import { dependenciesOf, dependencyDigest, nextChangeOf } from "./dependencies";
 
 /** The ancestry has more lots than one page may check. */
@@ -68,12 +68,23 @@ export async function buildPassport(sources: PassportSources, lotId: bigint, pro
   return (await buildPassportWithDigest(sources, lotId, product))?.passport ?? null;
 }
 
+/** A built page, what it was made from and what its data gives without the chain. */
+export type KeptPassport = {
+  passport: LotPassport;
+  /** `dependencyDigest` of the rows the page was made from, in the build's snapshot. */
+  digest: string;
+  /** `checkPassportLocally` of the page (made once per build; a recheck reuses it). */
+  local: LocalCheck;
+  /** Milliseconds the local check took. */
+  localCheckMs: number;
+};
+
 /**
  * `buildPassport`, and the digest of the rows the page was made from (`dependencyDigest`), read
  * in the same snapshot: while the read model's rows give the same digest, the page is the same
  * and only its chain check needs to be made again (`recheckPassport`).
  */
-export async function buildPassportWithDigest(sources: PassportSources, lotId: bigint, product: Product | null = null): Promise<{ passport: LotPassport; digest: string } | null> {
+export async function buildPassportWithDigest(sources: PassportSources, lotId: bigint, product: Product | null = null): Promise<KeptPassport | null> {
   const { db, rpc } = sources;
   const snapshot = await readModelSnapshot(db, async (tx, indexedBlock) => {
     const block: BlockTag = indexedBlock ?? "latest";
@@ -213,8 +224,11 @@ export async function buildPassportWithDigest(sources: PassportSources, lotId: b
   };
 
   const mismatches: VerificationMismatch[] = [...snapshot.readModel];
+  const localStarted = performance.now();
+  const local = checkPassportLocally(passport);
+  const localCheckMs = performance.now() - localStarted;
   try {
-    const check = await checkPassportAgainstChain({ rpc, passport, block: snapshot.block.tag === "latest" ? "latest" : snapshot.block.number });
+    const check = await checkPassportOnChain({ rpc, passport, block: snapshot.block.tag === "latest" ? "latest" : snapshot.block.number, local });
     mismatches.push(...check.mismatches);
     passport.verification.lotsChecked = check.lotsChecked;
     passport.verification.attestationsChecked = check.attestationsChecked;
@@ -224,7 +238,7 @@ export async function buildPassportWithDigest(sources: PassportSources, lotId: b
   mismatches.push(...checkStatedValues(passport));
   passport.verification.mismatches = mismatches;
   passport.verification.ok = mismatches.length === 0;
-  return { passport, digest: snapshot.digest };
+  return { passport, digest: snapshot.digest, local, localCheckMs };
 }
 
 /**
@@ -232,9 +246,11 @@ export async function buildPassportWithDigest(sources: PassportSources, lotId: b
  * it) unless the rows it was made from give the same digest, nothing it shows has expired since,
  * and the chain still agrees with every head and attestation status it shows. So a page is never
  * "verified" by this path when a full build would not say so: any difference means a full build.
+ * The rows being the ones the page was made from, its local check (`kept.local`, heads recomputed
+ * from the events) is the build's: only the chain is asked again.
  */
-export async function recheckPassport(sources: PassportSources, kept: { passport: LotPassport; digest: string }): Promise<LotPassport | null> {
-  const { passport } = kept;
+export async function recheckPassport(sources: PassportSources, kept: Pick<KeptPassport, "passport" | "digest" | "local">): Promise<LotPassport | null> {
+  const { passport, local } = kept;
   if (!passport.verification.ok) return null;
   const now = await readModelSnapshot(sources.db, async (tx, indexedBlock) => (indexedBlock === null ? null : { block: indexedBlock, digest: await dependencyDigest(tx, dependenciesOf(passport)) }));
   if (now === null || now.digest !== kept.digest) return null;
@@ -243,7 +259,7 @@ export async function recheckPassport(sources: PassportSources, kept: { passport
   const blockTime = Number(blockInfo.timestamp) * 1000;
   const nextChange = nextChangeOf(passport);
   if (nextChange !== null && blockTime >= nextChange) return null;
-  const check = await checkPassportAgainstChain({ rpc: sources.rpc, passport, block: now.block });
+  const check = await checkPassportOnChain({ rpc: sources.rpc, passport, block: now.block, local });
   if (check.mismatches.length > 0) return null;
   return {
     ...passport,

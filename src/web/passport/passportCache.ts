@@ -32,8 +32,23 @@ export type CachedPassport = {
   readonly digest: string;
   /** Rendered bodies by variant (language, path, URL); bounded. */
   readonly bodies: Map<string, Buffer>;
+  /**
+   * Whole answers by variant (form, language, host, path, encoding): headers and body made once
+   * per build, so a view of a kept page only writes them (`answerOf`); bounded.
+   */
+  readonly answers: Map<string, PreparedAnswer>;
   /** See `PassportBuild.recheck`. */
   readonly recheck: (() => Promise<PassportBuild | null>) | undefined;
+  /** The build this page came from, for making it again when the read model has moved on. */
+  readonly build: () => Promise<PassportBuild>;
+};
+
+/** One variant of a kept page, ready to write: the 200's and the 304's headers (flat name, value lists) and the body. */
+export type PreparedAnswer = {
+  readonly etag: string;
+  readonly ok: ReadonlyArray<string | number>;
+  readonly notModified: ReadonlyArray<string | number>;
+  readonly body: Buffer;
 };
 
 /**
@@ -43,6 +58,8 @@ export type CachedPassport = {
  */
 export type PassportBuild = ({ passport: LotPassport; missing: null } | { passport: null; missing: "lot" | "product" }) & {
   recheck?: (() => Promise<PassportBuild | null>) | undefined;
+  /** Milliseconds the build's local check (heads recomputed from the events) took. */
+  localCheckMs?: number | undefined;
 };
 
 export type PassportCache = {
@@ -53,31 +70,47 @@ export type PassportCache = {
    * is older than the read model, or the read model's block is not known at once.
    */
   peek(key: string): CachedPassport | null;
+  /**
+   * For a key whose page is kept: the page if it is current (as `peek`), else the one shared
+   * remaking of it at the read model's block (a recheck, or its build again), which every view
+   * waiting meanwhile gets. Null when nothing is kept under `key` or the read model's block is not
+   * known at once (the route then builds it).
+   */
+  current(key: string): CachedPassport | Promise<CachedPassport> | null;
+  /** The page kept under `key`, at whatever block (for telling whether a key is a known page). */
+  kept(key: string): CachedPassport | undefined;
   /** Forgets every page (the next view of each builds it). */
   clear(): void;
-  /** Views answered from a kept page, full builds, pages made again by a recheck. */
-  readonly stats: { hits: number; builds: number; rechecks: number };
+  /**
+   * Views answered from a kept page, full builds, pages made again by a recheck, and the last full
+   * build's local check (heads recomputed from the events; a recheck does not repeat it), ms.
+   */
+  readonly stats: { hits: number; builds: number; rechecks: number; localCheckMs: number };
 };
 
 const MAX_BODIES = 16;
+const MAX_ANSWERS = 48;
 
 export function createPassportCache({ indexedBlock, maxEntries = 2_000 }: PassportCacheParameters): PassportCache {
   const entries = new Map<string, CachedPassport>();
   const building = new Map<string, { atLeast: number | null; promise: Promise<CachedPassport> }>();
-  const stats = { hits: 0, builds: 0, rechecks: 0 };
+  const stats = { hits: 0, builds: 0, rechecks: 0, localCheckMs: 0 };
 
   const fresh = (entry: CachedPassport | undefined, block: number | null): entry is CachedPassport =>
     entry !== undefined && entry.block !== null && block !== null && entry.block >= block;
 
   async function rebuild(key: string, build: () => Promise<PassportBuild>, block: number | null): Promise<CachedPassport> {
-    const rechecked = (await entries.get(key)?.recheck?.()) ?? null;
+    const previous = entries.get(key);
+    const rechecked = (await previous?.recheck?.()) ?? null;
     if (rechecked) stats.rechecks += 1;
     else stats.builds += 1;
-    const { passport, missing, recheck } = rechecked ?? (await build());
+    const made = rechecked ?? (await build());
+    const { passport, missing, recheck } = made;
+    if (!rechecked && made.localCheckMs !== undefined) stats.localCheckMs = made.localCheckMs;
     // The chain not answering is no result to keep: the next view asks again.
     const transient = passport?.verification.mismatches.some((m) => m.kind === "chain") ?? false;
     const builtAt = passport ? passport.verification.block.number : block;
-    const entry: CachedPassport = { block: transient ? null : builtAt, passport, missing, digest: digestOf(passport), bodies: new Map(), recheck };
+    const entry: CachedPassport = { block: transient ? null : builtAt, passport, missing, digest: rechecked && previous ? digestOfRecheck(previous.digest, rechecked.passport) : digestOf(passport), bodies: new Map(), answers: new Map(), recheck, build };
     if (entry.block !== null) {
       entries.delete(key);
       entries.set(key, entry);
@@ -97,6 +130,18 @@ export function createPassportCache({ indexedBlock, maxEntries = 2_000 }: Passpo
       stats.hits += 1;
       return entry;
     },
+    kept: (key) => entries.get(key),
+    current(key) {
+      const block = indexedBlock();
+      if (typeof block !== "number") return null;
+      const entry = entries.get(key);
+      if (entry === undefined) return null;
+      if (entry.block !== null && entry.block >= block) {
+        stats.hits += 1;
+        return entry;
+      }
+      return remake(key, entry.build, block);
+    },
     async get(key, build) {
       const block = await indexedBlock();
       const entry = entries.get(key);
@@ -104,15 +149,20 @@ export function createPassportCache({ indexedBlock, maxEntries = 2_000 }: Passpo
         stats.hits += 1;
         return entry;
       }
-      const pending = building.get(key);
-      if (pending && pending.atLeast !== null && block !== null && pending.atLeast >= block) return pending.promise;
-      const promise = rebuild(key, build, block).finally(() => {
-        if (building.get(key)?.promise === promise) building.delete(key);
-      });
-      building.set(key, { atLeast: block, promise });
-      return promise;
+      return remake(key, build, block);
     },
   };
+
+  /** The one remaking of `key` at `block` or later: views that come while it runs wait for it. */
+  function remake(key: string, build: () => Promise<PassportBuild>, block: number | null): Promise<CachedPassport> {
+    const pending = building.get(key);
+    if (pending && pending.atLeast !== null && block !== null && pending.atLeast >= block) return pending.promise;
+    const promise = rebuild(key, build, block).finally(() => {
+      if (building.get(key)?.promise === promise) building.delete(key);
+    });
+    building.set(key, { atLeast: block, promise });
+    return promise;
+  }
 }
 
 /** The same page checked at the same block hashes the same, whenever the check ran. */
@@ -123,6 +173,28 @@ function digestOf(passport: LotPassport | null): string {
     .update(JSON.stringify({ ...passport, verification }))
     .digest("base64url")
     .slice(0, 27);
+}
+
+/** The prepared answer of `entry` for `variant` (see `CachedPassport.answers`), made once. */
+export function answerOf(entry: CachedPassport, variant: string, prepare: () => PreparedAnswer): PreparedAnswer {
+  let answer = entry.answers.get(variant);
+  if (answer === undefined) {
+    answer = prepare();
+    if (entry.answers.size >= MAX_ANSWERS) entry.answers.delete(entry.answers.keys().next().value!);
+    entry.answers.set(variant, answer);
+  }
+  return answer;
+}
+
+/**
+ * A rechecked page's digest: the page it was rechecked from differs from it in its verification
+ * only (the block and time it was checked at, what was checked), so that page's digest and the new
+ * verification give it without hashing the whole page again.
+ */
+function digestOfRecheck(previous: string, passport: LotPassport | null): string {
+  if (!passport) return "none";
+  const { checkedAt: _checkedAt, ...verification } = passport.verification;
+  return createHash("sha256").update(previous).update(JSON.stringify(verification)).digest("base64url").slice(0, 27);
 }
 
 /** A rendered body of `entry` for `variant`, made (and encoded) once. */

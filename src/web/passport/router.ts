@@ -1,10 +1,12 @@
+import { brotliCompressSync, constants as zlibConstants, gzipSync } from "node:zlib";
 import express, { type Request, type Response } from "express";
+import { clientAddress } from "../../api/clientAddress";
 import { createRateLimiter, type RateLimiter } from "../../api/rateLimit";
 import { fitsReadModelId } from "../../indexer/queries";
 import { BATCH_PATTERN, checkGtin, findProduct, gtinCheckDigit, type Product } from "../../products";
 import { message, pickLocale, type Locale, type MessageKey } from "../i18n";
-import { buildPassportWithDigest, recheckPassport, PassportTooLargeError, type PassportSources } from "./buildPassport";
-import { bodyOf, createPassportCache, type CachedPassport, type PassportBuild, type PassportCache } from "./passportCache";
+import { buildPassportWithDigest, recheckPassport, PassportTooLargeError, type KeptPassport, type PassportSources } from "./buildPassport";
+import { answerOf, bodyOf, createPassportCache, type CachedPassport, type PassportBuild, type PassportCache } from "./passportCache";
 import { LINKSET_MEDIA_TYPE, productLinkHeader, productLinks, productLinkset, requestedLinkType } from "./linkset";
 import { renderMessagePage, renderPassportPage } from "./render";
 import type { LotPassport } from "./types";
@@ -38,6 +40,39 @@ const SECURITY_HEADERS = {
   "x-content-type-options": "nosniff",
   "referrer-policy": "no-referrer",
 };
+
+const SECURITY_LIST = Object.entries(SECURITY_HEADERS).flat();
+
+type Encoding = "br" | "gzip" | "identity";
+
+/** A body as sent with `encoding`: compressed once per build and variant, never per view. */
+function encode(body: Buffer, encoding: Encoding): Buffer {
+  if (encoding === "gzip") return gzipSync(body, { level: 6 });
+  // Quality 5: most of brotli's gain for a few milliseconds (11 would take a page's build time again).
+  if (encoding === "br") return brotliCompressSync(body, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 5, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: body.length } });
+  return body;
+}
+
+/** What was worked out from a header's value, by value; forgotten when too many values came (any client may send any). */
+function remembered<T>(max = 256) {
+  const known = new Map<string, T>();
+  return {
+    get(value: string, work: () => T): T {
+      const found = known.get(value);
+      if (found !== undefined) return found;
+      const result = work();
+      if (known.size >= max) known.clear();
+      known.set(value, result);
+      return result;
+    },
+  };
+}
+
+/** The path of a request target, without its query. */
+function pathOf(url: string): string {
+  const query = url.indexOf("?");
+  return query === -1 ? url : url.slice(0, query);
+}
 
 const LOT_ID = /^[1-9]\d{0,18}$/;
 
@@ -76,11 +111,11 @@ export function createPassportRouter(parameters: PassportRouterParameters): Pass
   async function keptBuild(lotId: bigint, product: Product | null): Promise<PassportBuild> {
     const built = await buildPassportWithDigest(sources, lotId, product);
     if (!built) return { passport: null, missing: "lot" };
-    const again = (kept: { passport: LotPassport; digest: string }): PassportBuild["recheck"] => async () => {
+    const again = (kept: Pick<KeptPassport, "passport" | "digest" | "local">): PassportBuild["recheck"] => async () => {
       const passport = await recheckPassport(sources, kept);
-      return passport ? { passport, missing: null, recheck: again({ passport, digest: kept.digest }) } : null;
+      return passport ? { passport, missing: null, recheck: again({ ...kept, passport }) } : null;
     };
-    return { passport: built.passport, missing: null, recheck: again(built) };
+    return { passport: built.passport, missing: null, recheck: again(built), localCheckMs: built.localCheckMs };
   }
 
   const baseOf = (req: Request) => parameters.publicBase?.().replace(/\/+$/, "") || `${req.protocol}://${req.get("host") ?? "localhost"}`;
@@ -90,8 +125,28 @@ export function createPassportRouter(parameters: PassportRouterParameters): Pass
     if (linkType !== undefined) return typeof linkType === "string" && requestedLinkType(linkType) === "linkset";
     return req.accepts(["html", "json", LINKSET_MEDIA_TYPE]) === LINKSET_MEDIA_TYPE;
   };
-  const wantsJson = (req: Request) => req.query.format === "json" || (req.query.format === undefined && req.accepts(["html", "json"]) === "json");
-  const localeOf = (req: Request): Locale => pickLocale(req.query.lang, req.get("accept-language"));
+  const wantsJson = (req: Request, query: Request["query"] = req.query) => query.format === "json" || (query.format === undefined && acceptsJson(req));
+  const localeOf = (req: Request, query: Request["query"] = req.query): Locale => {
+    const { lang } = query;
+    if (lang !== undefined && typeof lang !== "string") return pickLocale(lang, req.get("accept-language"));
+    return languages.get(`${lang ?? ""}\n${req.headers["accept-language"] ?? ""}`, () => pickLocale(lang, req.get("accept-language")));
+  };
+  // What a header's value makes of a request depends on that value alone: worked out once per
+  // value seen (a crowd's browsers send a handful), not once per view.
+  const accepting = remembered<boolean>();
+  const acceptsJson = (req: Request) => accepting.get(req.headers.accept ?? "*/*", () => req.accepts(["html", "json"]) === "json");
+  const acceptingLinkset = remembered<boolean>();
+  const acceptsLinkset = (req: Request) => acceptingLinkset.get(req.headers.accept ?? "*/*", () => req.accepts(["html", "json", LINKSET_MEDIA_TYPE]) === LINKSET_MEDIA_TYPE);
+  const languages = remembered<Locale>();
+  const encodings = remembered<Encoding>();
+  const encodingOf = (req: Request): Encoding => {
+    const header = req.headers["accept-encoding"];
+    if (header === undefined || header === "") return "identity";
+    return encodings.get(header, () => {
+      const best = req.acceptsEncodings("br", "gzip", "identity");
+      return best === "br" || best === "gzip" ? best : "identity";
+    });
+  };
 
   /** `values` may depend on the language (a reason said in it). */
   function refuse(req: Request, res: Response, status: number, code: string, titleKey: MessageKey, bodyKey: MessageKey, values: Values | ((locale: Locale) => Values) = {}) {
@@ -103,49 +158,64 @@ export function createPassportRouter(parameters: PassportRouterParameters): Pass
   }
 
   function limited(req: Request, res: Response): boolean {
-    const verdict = limiter.take(req.ip ?? "unknown");
+    const verdict = limiter.take(clientAddress(req));
     if (verdict.allowed) return false;
     res.set("retry-after", String(verdict.retryAfterSeconds));
     refuse(req, res, 429, "rate_limited", "errorTitle", "rateLimited");
     return true;
   }
 
-  /** `missing` answers when there is no page (`page.missing` says what is not known). */
-  function answer(req: Request, res: Response, page: CachedPassport, missing: (what: "lot" | "product") => void) {
-    const { passport } = page;
-    if (!passport) return missing(page.missing ?? "lot");
-    const json = wantsJson(req);
-    const locale = localeOf(req);
-    const variant = json ? "json" : locale;
-    const etag = `W/"${page.digest}.${variant}"`;
-    const headers: Record<string, string | number> = { ...SECURITY_HEADERS, etag, "cache-control": `public, max-age=${maxAge}`, vary: "Accept, Accept-Language" };
-    // A product's page names its linkset and GS1 links (a Digital Link resolver's answer).
-    if (passport.product && req.path.startsWith("/01/")) {
-      headers.link = productLinkHeader({ publicBase: baseOf(req), gtin14: passport.product.gtin, batch: passport.product.batch, lotId: passport.lot.lotId });
-    }
-    // Written at once (no per-header checks): a kept page is most of what the gateway sends.
-    if (matches(req.get("if-none-match"), etag)) return void res.writeHead(304, headers).end();
-    let body: Buffer;
-    if (json) {
-      body = bodyOf(page, "json", () => JSON.stringify(passport));
-      headers["content-type"] = "application/json; charset=utf-8";
-    } else {
-      const url = `${req.protocol}://${req.get("host") ?? "localhost"}${(req.originalUrl ?? req.url).split("?")[0]}`;
-      body = bodyOf(page, `${locale} ${req.path} ${url}`, () => renderPassportPage(passport, { locale, path: req.path, url }));
-      headers["content-type"] = "text/html; charset=utf-8";
-      headers["content-language"] = locale;
-    }
-    headers["content-length"] = body.length;
-    res.writeHead(200, headers);
-    res.end(req.method === "HEAD" ? undefined : body);
+  /** No page under a kept key: answered as its route answers a lot or product it does not know. */
+  function missingPage(req: Request, res: Response, key: string, what: "lot" | "product") {
+    const link = /^01\/(\d{14})\/10\/(.+)$/.exec(key);
+    if (!link) return refuse(req, res, 404, "lot_not_found", "notFoundTitle", "notFoundLot", { lotId: key });
+    const [, gtin, batch] = link as unknown as [string, string, string];
+    if (what === "product") return refuse(req, res, 404, "unknown_product", "notFoundTitle", "unknownProduct", { gtin, batch });
+    refuse(req, res, 404, "lot_not_found", "notFoundTitle", "notFoundLot", { lotId: `${gtin}/${batch}` });
   }
 
-  const run = (handler: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response) => {
-    handler(req, res).catch((error: unknown) => {
-      if (error instanceof PassportTooLargeError) return refuse(req, res, 422, "too_large", "errorTitle", "tooLarge");
-      parameters.onError?.(error);
-      if (!res.headersSent) refuse(req, res, 500, "internal", "errorTitle", "errorBody");
+  /**
+   * A page's answer to `req`: the variant's headers and body, made once per build and variant
+   * (form, language, encoding, URL) and then only written. `missing` answers when there is no page.
+   */
+  function answer(req: Request, res: Response, page: CachedPassport, missing: (what: "lot" | "product") => void, query: Request["query"] = req.query) {
+    const { passport } = page;
+    if (!passport) return missing(page.missing ?? "lot");
+    const json = wantsJson(req, query);
+    const locale = json ? "en" : localeOf(req, query);
+    const encoding = encodingOf(req);
+    const path = pathOf(req.originalUrl ?? req.url);
+    // A product's page names its linkset and GS1 links (a Digital Link resolver's answer).
+    const linked = passport.product !== null && path.startsWith("/01/");
+    const base = linked ? baseOf(req) : "";
+    const url = json ? "" : `${req.protocol}://${req.get("host") ?? "localhost"}${path}`;
+    const prepared = answerOf(page, `${json ? "json" : locale} ${encoding} ${path} ${url} ${base}`, () => {
+      const variant = json ? "json" : locale;
+      const etag = `W/"${page.digest}.${variant}"`;
+      const common: Array<string | number> = [...SECURITY_LIST, "etag", etag, "cache-control", `public, max-age=${maxAge}`, "vary", "Accept, Accept-Language, Accept-Encoding"];
+      if (linked) common.push("link", productLinkHeader({ publicBase: base, gtin14: passport.product!.gtin, batch: passport.product!.batch, lotId: passport.lot.lotId }));
+      const plain = json ? bodyOf(page, "json", () => JSON.stringify(passport)) : bodyOf(page, `${locale} ${path} ${url}`, () => renderPassportPage(passport, { locale, path, url }));
+      const body = encode(plain, encoding);
+      const ok = [...common, "content-type", json ? "application/json; charset=utf-8" : "text/html; charset=utf-8"];
+      if (!json) ok.push("content-language", locale);
+      if (encoding !== "identity") ok.push("content-encoding", encoding);
+      ok.push("content-length", body.length);
+      return { etag, ok, notModified: common, body };
     });
+    // Written at once (no per-header object to build): a kept page is most of what the gateway sends.
+    const condition = req.headers["if-none-match"];
+    if (condition !== undefined && matches(condition, prepared.etag)) return void res.writeHead(304, prepared.notModified as Array<string | number>).end();
+    res.writeHead(200, prepared.ok as Array<string | number>);
+    res.end(req.method === "HEAD" ? undefined : prepared.body);
+  }
+
+  const failed = (req: Request, res: Response, error: unknown) => {
+    if (error instanceof PassportTooLargeError) return refuse(req, res, 422, "too_large", "errorTitle", "tooLarge");
+    parameters.onError?.(error);
+    if (!res.headersSent) refuse(req, res, 500, "internal", "errorTitle", "errorBody");
+  };
+  const run = (handler: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response) => {
+    handler(req, res).catch((error: unknown) => failed(req, res, error));
   };
 
   router.get(
@@ -213,17 +283,25 @@ export function createPassportRouter(parameters: PassportRouterParameters): Pass
   router.use((req, res, next) => ((req.method === "GET" || req.method === "HEAD") && isCompressedLink(req.path) ? compressed(req, res) : next()));
 
   // A page kept at the current block needs no route matching, SQL or chain: answered at once, with
-  // the same limit, headers and body as through the routes above.
+  // the same limit, headers and body as through the routes above. A page kept at an earlier block
+  // waits for the one recheck (or build) at the read model's block that every view then shares.
   const shortcut = (req: Request) => {
     if (req.method !== "GET" && req.method !== "HEAD") return null;
     const key = pageKey(req.url ?? "");
-    const page = key === null ? null : cache.peek(key);
-    if (!page?.passport) return null;
+    const kept = key === null ? undefined : cache.kept(key);
+    if (!kept?.passport) return null;
+    const query = req.query;
     // A linkset or a link type is answered by the route, never with a kept page's HTML.
-    if (req.query.linkType !== undefined || wantsLinkset(req)) return null;
+    if (query.linkType !== undefined || acceptsLinkset(req)) return null;
     return (req: Request, res: Response) => {
       if (limited(req, res)) return;
-      answer(req, res, page, () => {});
+      const missing = (what: "lot" | "product") => missingPage(req, res, key!, what);
+      const page = cache.current(key!) ?? cache.get(key!, kept.build);
+      if (!(page instanceof Promise)) return answer(req, res, page, missing, query);
+      page.then(
+        (page) => answer(req, res, page, missing, query),
+        (error: unknown) => failed(req, res, error),
+      );
     };
   };
   return Object.assign(router, { shortcut });

@@ -121,16 +121,60 @@ export type CheckPassportParameters = {
 export type PassportCheck = { lotsChecked: number; attestationsChecked: number; mismatches: VerificationMismatch[] };
 
 /**
+ * What a page's own data says without the chain: each lot's head recomputed from the events shown
+ * (with the events' stated heads and the ingredients checked against the fold) and each
+ * attestation's fields against its uid. Pure and the costliest part of a check (a hash per event),
+ * so a kept page makes it once per build; a recheck at a later block, whose rows are unchanged,
+ * reuses it and asks the chain only.
+ */
+export type LocalCheck = {
+  /** Each lot's recomputed head, in the order of `passport.lots` (null: its events do not fold). */
+  readonly heads: ReadonlyArray<{ lotId: string; head: Hex | null }>;
+  /** What the events themselves get wrong (named before the chain's differences). */
+  readonly events: readonly VerificationMismatch[];
+  /** Attestations whose fields as shown are not the ones their uid commits to. */
+  readonly fields: readonly VerificationMismatch[];
+};
+
+export function checkPassportLocally(passport: Pick<LotPassport, "lots" | "attestations">): LocalCheck {
+  const recomputed = passport.lots.map(recomputeLot);
+  const origins = new Map<string, string>();
+  for (const lot of passport.lots) {
+    const genesis = lot.events[0]?.event as { kind?: string; origin?: string } | undefined;
+    if (genesis?.kind === "minted" && typeof genesis.origin === "string") origins.set(lot.lotId, genesis.origin);
+  }
+  const fields: VerificationMismatch[] = [];
+  for (const attestation of passport.attestations) {
+    const problem = attestationFieldsProblem(attestation, (lotId) => origins.get(lotId) ?? null);
+    if (problem) fields.push({ kind: "attestation", uid: attestation.uid, shown: attestation.status, chainValid: false, problem: "fields", what: `attestation ${attestation.uid}: ${problem}` });
+  }
+  return { heads: recomputed.map(({ lotId, head }) => ({ lotId, head })), events: recomputed.flatMap((lot) => lot.mismatches), fields };
+}
+
+/**
  * The two chain checks: every lot's head (one `historyHeads` call) and every attestation's status
- * (one `areValid` call), at `block`. Mismatches name the lot, the heads, the attestation.
+ * (one `areValid` call), at `block`, against what the page's data gives (`checkPassportLocally`).
+ * Mismatches name the lot, the heads, the attestation.
  */
 export async function checkPassportAgainstChain({ rpc, passport, block }: CheckPassportParameters): Promise<PassportCheck> {
-  const mismatches: VerificationMismatch[] = [];
-  const recomputed = passport.lots.map(recomputeLot);
-  for (const lot of recomputed) mismatches.push(...lot.mismatches);
+  return checkPassportOnChain({ rpc, passport, block, local: checkPassportLocally(passport) });
+}
+
+/**
+ * `checkPassportAgainstChain` with the local part already made: `local` must be
+ * `checkPassportLocally` of this very `passport` (its lots and attestations unchanged since).
+ */
+export async function checkPassportOnChain({ rpc, passport, block, local }: CheckPassportParameters & { local: LocalCheck }): Promise<PassportCheck> {
+  const mismatches: VerificationMismatch[] = [...local.events];
   const ids = passport.lots.map((lot) => lot.lotId);
-  const heads = await chainHistoryHeads(rpc, passport.contracts.LotRegistry, ids, block);
-  recomputed.forEach((lot, index) => {
+  const { attestations } = passport;
+  const registry = passport.contracts.AttestationRegistry;
+  // Both calls at once: a recheck's wait is one round trip to the node, not two.
+  const [heads, valid] = await Promise.all([
+    chainHistoryHeads(rpc, passport.contracts.LotRegistry, ids, block),
+    attestations.length > 0 && registry ? chainAttestationsValid(rpc, registry, attestations.map((a) => a.uid), block) : Promise.resolve([] as boolean[]),
+  ]);
+  local.heads.forEach((lot, index) => {
     const chain = heads[index]!;
     if (lot.head === null) return;
     if (lot.head !== chain) {
@@ -143,21 +187,11 @@ export async function checkPassportAgainstChain({ rpc, passport, block }: CheckP
       });
     }
   });
-  const { attestations } = passport;
-  const origins = new Map<string, string>();
-  for (const lot of passport.lots) {
-    const genesis = lot.events[0]?.event as { kind?: string; origin?: string } | undefined;
-    if (genesis?.kind === "minted" && typeof genesis.origin === "string") origins.set(lot.lotId, genesis.origin);
-  }
-  for (const attestation of attestations) {
-    const problem = attestationFieldsProblem(attestation, (lotId) => origins.get(lotId) ?? null);
-    if (problem) mismatches.push({ kind: "attestation", uid: attestation.uid, shown: attestation.status, chainValid: false, problem: "fields", what: `attestation ${attestation.uid}: ${problem}` });
-  }
+  mismatches.push(...local.fields);
   if (attestations.length > 0) {
-    if (!passport.contracts.AttestationRegistry) {
+    if (!registry) {
       mismatches.push({ kind: "chain", what: "attestations are shown but no AttestationRegistry address is given" });
     } else {
-      const valid = await chainAttestationsValid(rpc, passport.contracts.AttestationRegistry, attestations.map((a) => a.uid), block);
       attestations.forEach((attestation, index) => {
         const chainValid = valid[index]!;
         if (!attestationAgrees(attestation.status, chainValid)) {
