@@ -6,7 +6,7 @@ import type { PlotRegistry } from "../origins";
 import { FieldRecordError, paymentOf, type FieldRecord } from "./signedRecords";
 
 /**
- * Applies a phone's signed private record once: registers the farmer or the point plot under the
+ * Applies a phone's signed private record once: registers the farmer or the plot (a point or a walked boundary) under the
  * ids the phone chose offline (so the plot's commitment is the origin its deliveries already
  * carry), or records the payment of deliveries named by their receipts' metadata digests. The
  * answer is kept with the record by (device, seq): the same record sent again answers the same.
@@ -56,8 +56,7 @@ async function apply({ db, records, plots, memberId, record, recordedByToken }: 
       const body = record.body;
       const { plot } = await plots.register(memberId, {
         owner: { farmerId: body.farmerId },
-        geometry: { type: "Point", coordinates: [body.longitude, body.latitude] },
-        declaredAreaM2: body.declaredAreaHa * 10_000,
+        ...("geometry" in body ? { geometry: body.geometry } : { geometry: { type: "Point", coordinates: [body.longitude, body.latitude] }, declaredAreaM2: body.declaredAreaHa * 10_000 }),
         country: body.country,
         province: body.province,
         district: body.district,
