@@ -1,5 +1,6 @@
 import { closeDay, enrol, recordDelivery, registerBoundaryPlot, registerFarmer, registerPointPlot } from "./actions";
 import { boundaryOf, type Fix } from "./boundary";
+import { printReceipt, printSheet, type PrintLayout } from "./print";
 import { qrSvg } from "./qr";
 import { scanCard } from "./scan";
 import { amountToPay, ORIGIN_FORMS, type Delivery, type PriceBasis } from "./deliveries";
@@ -310,6 +311,7 @@ function walkScreen(): Node {
   const toggle = button(w.walkStart, () => (watch === null ? startWalking() : stopWalking()), "secondary", "walk-toggle");
   const redraw = () => {
     const boundary = boundaryOf(fixes);
+    readout.dataset.fixes = String(fixes.length);
     readout.textContent = `${formatNumber(state.language, fixes.length)} ${w.fixes} · ${formatNumber(state.language, boundary.corners)} ${w.corners} · ${w.area} ${formatNumber(state.language, boundary.areaM2 / 10_000, 2)} ha`;
     issues.textContent = boundary.issues.join(" ");
     if (watch === null && boundary.issues.length === 0) save.removeAttribute("disabled");
@@ -429,11 +431,20 @@ async function deliveryScreen(): Promise<Node> {
 function receiptScreen(delivery: Delivery, farmerName: string): Node {
   const w = state.w;
   const qr = h("div", { class: "qr", "aria-hidden": "true" });
-  qr.innerHTML = qrSvg(`firstmile:receipt:${delivery.shortCode}:${delivery.metadata}`);
+  const qrMarkup = qrSvg(`firstmile:receipt:${delivery.shortCode}:${delivery.metadata}`);
+  qr.innerHTML = qrMarkup;
   const form = ORIGIN_FORMS.find((f) => f.id === delivery.form)!;
+  // The printed receipt is made when asked for: not on the record path.
+  let sheet: HTMLElement | null = null;
+  const print = (layout: PrintLayout) => {
+    sheet ??= host.appendChild(printSheet(delivery, qrMarkup, state.language, w, w[form.key]));
+    printReceipt(sheet, layout);
+  };
+  const host = h("div", { class: "print-sheet-host" });
   return h(
     "main",
     null,
+    host,
     bar(w.receipt),
     h(
       "section",
@@ -451,7 +462,13 @@ function receiptScreen(delivery: Delivery, farmerName: string): Node {
       ),
       h("p", { class: "muted" }, w.paid, " · ", formatTime(state.language, delivery.recordedAt)),
     ),
-    h("nav", { class: "stack" }, button(w.done, () => show(homeScreen), "primary", "done"), button(w.newDelivery, () => show(farmersScreen), "secondary")),
+    h(
+      "nav",
+      { class: "stack" },
+      button(w.done, () => show(homeScreen), "primary", "done"),
+      h("div", { class: "pair" }, button(`${w.print} 58 mm`, () => print("thermal-58mm"), "secondary", "print-58mm"), button(`${w.print} A6`, () => print("a6"), "secondary", "print-a6")),
+      button(w.newDelivery, () => show(farmersScreen), "secondary"),
+    ),
   );
 }
 
