@@ -3,7 +3,7 @@ import { z } from "zod";
 import { lotRegistryInterface } from "../chain/contracts";
 import type { Keystore } from "../chain/keystore";
 import type { Database } from "../db";
-import { applyFieldRecord, createEnrolment, type FieldRecord, FieldRecordError, recordEnrolmentResult, redeemEnrolment, verifyFieldRecord } from "../field";
+import { applyFieldRecord, createEnrolment, readFieldRecordBatch, type FieldRecord, type FieldRecordBatch, FieldRecordError, recordEnrolmentResult, redeemEnrolment, verifyFieldRecord } from "../field";
 import { FarmerCodeTakenError } from "../farmers";
 import { PaymentInputError } from "../payments";
 import { PlotRegistrationError, type PlotRegistry } from "../origins";
@@ -82,10 +82,10 @@ export function createFieldRoutes(parameters: CreateFieldRoutesParameters): AnyR
   /** Checks a record's signature and device, then applies it once (see applyFieldRecord). */
   const applyOne = (body: z.output<typeof recordBody>, memberId: bigint, recordedByToken: number | null) =>
     applyVerified(verifyFieldRecord(body.message, body.signature), body, memberId, recordedByToken);
-  const applyVerified = async (record: FieldRecord, body: z.output<typeof recordBody>, memberId: bigint, recordedByToken: number | null) => {
+  const applyVerified = async (record: FieldRecord, body: z.output<typeof recordBody>, memberId: bigint, recordedByToken: number | null, batch?: FieldRecordBatch) => {
     const owner = await memberOfAccount(record.device);
     if (owner !== memberId) throw new ApiError(403, "forbidden", `device ${record.device} is not an active account of member ${memberId}`);
-    return applyFieldRecord({ db, records: keystore.records, plots, memberId, record, message: body.message, signature: body.signature, recordedByToken });
+    return applyFieldRecord({ db, records: keystore.records, plots, memberId, record, message: body.message, signature: body.signature, recordedByToken }, batch);
   };
 
   return [
@@ -172,22 +172,18 @@ export function createFieldRoutes(parameters: CreateFieldRoutesParameters): AnyR
           if (mapped.status >= 500) parameters.onRecordError?.(error);
           return { status: mapped.status, body: mapped.body };
         };
-        const verify = (index: number) => {
+        const checked = body.records.map((sent) => {
           try {
-            return { record: verifyFieldRecord(body.records[index]!.message, body.records[index]!.signature) };
+            return { record: verifyFieldRecord(sent.message, sent.signature) };
           } catch (error) {
             return { error };
           }
-        };
-        // Applied one after the other (a payment's farmer or plot may be a record earlier in the
-        // same batch); the next record's signature is checked (CPU, here) while the database
-        // works on this one (in its own thread).
-        let next = verify(0);
-        for (let index = 0; index < body.records.length; index++) {
-          const checked = next;
-          const applying = "record" in checked ? applyVerified(checked.record!, body.records[index]!, memberId!, token).then(ok, refusal) : Promise.resolve(refusal(checked.error));
-          if (index + 1 < body.records.length) next = verify(index + 1);
-          results.push(await applying);
+        });
+        // One read for the whole batch (records kept before, the payments' lots), then each
+        // record applied in order: a payment's farmer or plot may be a record earlier in the batch.
+        const batch = await readFieldRecordBatch(db, memberId!, checked.flatMap((check) => (check.record ? [check.record] : [])));
+        for (const [index, check] of checked.entries()) {
+          results.push(check.record ? await applyVerified(check.record, body.records[index]!, memberId!, token, batch).then(ok, refusal) : refusal(check.error));
         }
         return { status: 200, body: { results } };
       },

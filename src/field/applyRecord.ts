@@ -24,19 +24,51 @@ export type ApplyFieldRecordParameters = {
 
 export type FieldRecordResult = { kind: FieldRecord["kind"]; id: string; replayed: boolean; [key: string]: unknown };
 
-export async function applyFieldRecord(parameters: ApplyFieldRecordParameters): Promise<FieldRecordResult> {
-  const { db, memberId, record } = parameters;
-  const earlier = await db.query<{ message: string; result: FieldRecordResult; member_id: bigint }>(
-    "select message, result, member_id from field_records where device = $1 and seq = $2",
-    [record.device.toLowerCase(), record.seq],
+type EarlierRecord = { message: string; result: FieldRecordResult };
+
+/**
+ * What a batch of records needs from the database, read once for all of them rather than twice a
+ * record (a phone's sync sends hundreds): the records kept before under the same (device, seq),
+ * and the cooperative's delivery lots carrying the payments' receipts.
+ */
+export type FieldRecordBatch = { earlier: Map<string, EarlierRecord>; lots: Map<string, bigint> };
+
+const recordKey = (device: string, seq: number) => `${device.toLowerCase()}:${seq}`;
+
+export async function readFieldRecordBatch(db: Queryable, memberId: bigint, records: readonly FieldRecord[]): Promise<FieldRecordBatch> {
+  const earlier = new Map<string, EarlierRecord>();
+  for (const device of new Set(records.map((record) => record.device.toLowerCase()))) {
+    const seqs = records.filter((record) => record.device.toLowerCase() === device).map((record) => record.seq);
+    const { rows } = await db.query<EarlierRecord & { seq: number }>("select seq, message, result from field_records where device = $1 and seq = any($2::int8[])", [device, seqs]);
+    for (const row of rows) earlier.set(recordKey(device, Number(row.seq)), { message: row.message, result: row.result });
+  }
+  const digests = records.flatMap((record) => (record.kind === "payment" ? record.body.deliveryMetadata : []));
+  return { earlier, lots: digests.length > 0 ? await lotsByDigest(db, memberId, digests) : new Map() };
+}
+
+async function lotsByDigest(db: Queryable, memberId: bigint, digests: readonly string[]): Promise<Map<string, bigint>> {
+  const { rows } = await db.query<{ lot_id: bigint; metadata: string }>(
+    "select lot_id, metadata from lots where creator_member = $1 and genesis = 'minted' and metadata = any($2::text[])",
+    [memberId.toString(), digests],
   );
-  if (earlier.rows[0]) {
-    if (earlier.rows[0].message !== parameters.message) {
+  return new Map(rows.map((row) => [row.metadata.toLowerCase(), BigInt(row.lot_id)]));
+}
+
+/** Applies one record; `batch` (readFieldRecordBatch), when given, answers what it already read. */
+export async function applyFieldRecord(parameters: ApplyFieldRecordParameters, batch?: FieldRecordBatch): Promise<FieldRecordResult> {
+  const { db, memberId, record } = parameters;
+  const key = recordKey(record.device, record.seq);
+  const earlier = batch
+    ? batch.earlier.get(key)
+    : (await db.query<EarlierRecord>("select message, result from field_records where device = $1 and seq = $2", [record.device.toLowerCase(), record.seq])).rows[0];
+  if (earlier) {
+    if (earlier.message !== parameters.message) {
       throw new FieldRecordError("sequence_reused", `record ${record.seq} of ${record.device} was another record`, { seq: record.seq });
     }
-    return { ...earlier.rows[0].result, replayed: true };
+    return { ...earlier.result, replayed: true };
   }
-  const result = await apply(parameters);
+  const result = await apply(parameters, batch);
+  batch?.earlier.set(key, { message: parameters.message, result });
   await db.query(
     `insert into field_records (device, seq, member_id, kind, signature, message, result) values ($1, $2, $3, $4, $5, $6, $7)
      on conflict (device, seq) do nothing`,
@@ -45,7 +77,7 @@ export async function applyFieldRecord(parameters: ApplyFieldRecordParameters): 
   return result;
 }
 
-async function apply({ db, records, plots, memberId, record, recordedByToken }: ApplyFieldRecordParameters): Promise<FieldRecordResult> {
+async function apply({ db, records, plots, memberId, record, recordedByToken }: ApplyFieldRecordParameters, batch?: FieldRecordBatch): Promise<FieldRecordResult> {
   switch (record.kind) {
     case "farmer": {
       const farmer = await createFarmer(db, records, { memberId, farmer: record.body.farmer, id: record.body.id });
@@ -66,11 +98,8 @@ async function apply({ db, records, plots, memberId, record, recordedByToken }: 
     }
     case "payment": {
       const digests = record.body.deliveryMetadata;
-      const { rows } = await db.query<{ lot_id: bigint; metadata: string }>(
-        "select lot_id, metadata from lots where creator_member = $1 and genesis = 'minted' and metadata = any($2::text[])",
-        [memberId.toString(), digests],
-      );
-      const byDigest = new Map(rows.map((row) => [row.metadata.toLowerCase(), BigInt(row.lot_id)]));
+      const known = batch && digests.every((digest) => batch.lots.has(digest));
+      const byDigest = known ? batch.lots : await lotsByDigest(db, memberId, digests);
       const missing = digests.filter((digest) => !byDigest.has(digest));
       if (missing.length > 0) {
         // The deliveries' batch may be mined but not yet indexed: the phone tries again.
