@@ -72,6 +72,14 @@ describe("field app on a phone, offline then synced", function () {
     const forged = await api().post("/v1/field/records", { message, signature: await Wallet.createRandom().signMessage(message) });
     expect(forged.status).to.equal(422);
     expect(forged.body.error.code).to.equal("invalid_signature");
+    // In bulk, as a phone's sync sends them: each record answered on its own, with its reason.
+    const bulk = await api().post("/v1/field/records/batch", { records: [{ message, signature: await stranger.signMessage(message) }, { message, signature: await Wallet.createRandom().signMessage(message) }] });
+    expect(bulk.status).to.equal(200);
+    expect(bulk.body.results.map((result: { status: number; body: { error: { code: string } } }) => [result.status, result.body.error.code])).to.deep.equal([
+      [403, "forbidden"],
+      [422, "invalid_signature"],
+    ]);
+    expect((await api().post("/v1/field/records/batch", { records: [] })).status).to.equal(400);
     const csp = (await fetch(`${running.gateway.url}/field/`)).headers.get("content-security-policy");
     expect(csp).to.contain("script-src 'self'").and.not.contain("unsafe-inline");
   });
