@@ -127,7 +127,7 @@ async function main() {
       sync_closed_s: phases.closed ?? -1,
       sync_sent_s: phases.sent ?? -1,
       sync_settled_s: phases.settled ?? -1,
-      app_js_gzip_kb: Math.round((gzipSync(bundle.app).length + gzipSync(bundle.sw).length) / 102.4) / 10,
+      app_js_gzip_kb: Math.round((gzipSync(bundle.app).length + gzipSync(bundle.scan).length + gzipSync(bundle.sw).length) / 102.4) / 10,
       cpu_throttle: 4,
       load_average_1m: Math.round(os.loadavg()[0]! * 100) / 100,
       cpus: os.cpus().length,

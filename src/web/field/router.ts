@@ -74,6 +74,7 @@ export function createFieldRouter(build: () => Promise<FieldBundle> = buildField
     send(res, "text/html; charset=utf-8", PAGE);
   });
   router.get("/app.js", async (_req, res, next) => bundle.then((built) => send(res, "text/javascript; charset=utf-8", built.app), next));
+  router.get("/scan.js", async (_req, res, next) => bundle.then((built) => send(res, "text/javascript; charset=utf-8", built.scan), next));
   router.get("/sw.js", async (_req, res, next) =>
     bundle.then((built) => {
       res.set("service-worker-allowed", "/field/");

@@ -2,7 +2,7 @@ import { closeDay, enrol, recordDelivery, registerBoundaryPlot, registerFarmer, 
 import { boundaryOf, type Fix } from "./boundary";
 import { printReceipt, printSheet, type PrintLayout } from "./print";
 import { qrSvg } from "./qr";
-import { scanCard } from "./scan";
+import type * as Scanner from "./scan";
 import { amountToPay, ORIGIN_FORMS, type Delivery, type PriceBasis } from "./deliveries";
 import { formatMoney, formatNumber, formatTime, LANGUAGES, pickLanguage, WORDS, type Language, type Words } from "./i18n";
 import { openKey } from "./pinVault";
@@ -176,13 +176,31 @@ async function farmersScreen(query = ""): Promise<Node> {
   );
 }
 
+let scanner: Promise<typeof Scanner> | null = null;
+/** The card scanner's script (scan.js, kept by the service worker like the app's), added once. */
+function loadScanner(): Promise<typeof Scanner> {
+  scanner ??= new Promise((resolve, reject) => {
+    const script = document.createElement("script");
+    script.src = "./scan.js";
+    script.onload = () => resolve((globalThis as unknown as { firstmileScan: typeof Scanner }).firstmileScan);
+    script.onerror = () => {
+      scanner = null;
+      reject(new Error("scanner not loaded"));
+    };
+    document.head.appendChild(script);
+  });
+  return scanner;
+}
+
 /** The farmer's card QR code through the camera: the farmer it names (by card code), found offline. */
 function scanScreen(): Node {
   const w = state.w;
   const stop = new AbortController();
   const video = h("video", { class: "camera", "aria-label": w.scanHelp, "data-testid": "camera" }) as HTMLVideoElement;
   const status = h("p", { role: "status", "data-testid": "scan-status" }, w.scanHelp);
-  void scanCard(video, stop.signal).then(
+  void loadScanner()
+    .then((scanner) => scanner.scanCard(video, stop.signal))
+    .then(
     async (code) => {
       if (!code) return;
       const match = (await state.db.getAll("farmers")).filter((farmer) => (farmer.code ?? "").replace(/-/g, "").toUpperCase() === code);
