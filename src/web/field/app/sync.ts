@@ -81,64 +81,89 @@ export async function sync(db: FieldStore, secretKey: Uint8Array, onProgress: (p
     onProgress({ done, total: items.length, item: settled[settled.length - 1] ?? null });
   };
 
-  // 1. In the order made: the farmers and plots (a batch's deliveries may come from them) and the
-  //    batches, each sent as soon as the one before is accepted; no waiting for blocks here (the
-  //    gateway holds a request whose nonce is ahead until the ones before it are mined).
-  const payments: QueueItem[] = [];
-  let records: QueueItem[] = [];
-  const flushRecords = async () => {
-    for (let at = 0; at < records.length; at += RECORDS_PER_REQUEST) await settle(await sendRecords(device, records.slice(at, at + RECORDS_PER_REQUEST)));
-    records = [];
-  };
-  for (const queued of items) {
-    onProgress({ done, total: items.length, item: queued });
-    if (queued.type === "record") {
-      if (queued.batchKey) payments.push(queued);
-      else records.push(queued);
-      continue;
-    }
-    await flushRecords();
-    let item = queued;
-    if (item.status !== "pending") continue;
-    if (Number(item.request!.nonce) !== expected) item = resign(item, expected, device, secretKey);
-    const { status, body } = await call(device, "/v1/relay", {
-      method: "POST",
-      headers: { "idempotency-key": `field:${device.address}:${item.key}:${item.request!.nonce}` },
-      body: JSON.stringify({ request: item.request, signature: item.signature }),
-    });
-    if (status !== 202) {
-      // Refused before it took its nonce: the next batch is re-signed with it.
-      await settle([{ ...item, status: "refused", reason: reasonOf(body) }]);
-      continue;
-    }
-    expected++;
-    const sent: QueueItem = { ...item, status: "sent", requestId: body.id };
-    await db.put("queue", sent);
-    batches.set(sent.key, sent);
-  }
-  await flushRecords();
-  mark("sent");
-
-  // 2. Each batch until mined, in order, then its payments (a payment names its deliveries by
-  //    their receipts, which the gateway finds once the batch is mined and indexed).
+  // Two walks down the queue at once. (1) In the order made: the farmers and plots (a batch's
+  // deliveries may come from them) and the batches, each sent as soon as the one before is
+  // accepted, with no waiting for blocks (the gateway holds a request whose nonce is ahead until
+  // the ones before it are mined). (2) Behind it, each batch followed until mined, in order, and
+  // then its payments (a payment names its deliveries by their receipts, which the gateway finds
+  // once the batch is mined and indexed): the first batch's payments go while the next batches
+  // are still being accepted.
+  const payments = items.filter((item) => item.type === "record" && item.batchKey);
   const batchKeys = [...new Set(payments.map((payment) => payment.batchKey!))];
   for (const item of items) if (item.type === "forward" && !batchKeys.includes(item.key)) batchKeys.push(item.key);
-  for (const key of batchKeys) {
-    let batch = batches.get(key);
-    if (batch?.status === "sent") {
-      const outcome = await waitForRequest(device, batch.requestId!);
-      batch = { ...batch, status: outcome.ok ? "done" : "refused", reason: outcome.reason, result: outcome.outputs };
-      await settle([batch]);
-      mark(`mined:${key}`);
-      // A request that failed on chain may have used its nonce: the next sync reads it again.
+  const handed = new Map(batchKeys.map((key) => {
+    let resolve = () => undefined as void;
+    const promise = new Promise<void>((done) => (resolve = done));
+    return [key, { promise, resolve }] as const;
+  }));
+  let stopped = false;
+
+  const sending = (async () => {
+    let records: QueueItem[] = [];
+    const flushRecords = async () => {
+      for (let at = 0; at < records.length; at += RECORDS_PER_REQUEST) await settle(await sendRecords(device, records.slice(at, at + RECORDS_PER_REQUEST)));
+      records = [];
+    };
+    for (const queued of items) {
+      if (queued.type === "record") {
+        if (!queued.batchKey) records.push(queued);
+        continue;
+      }
+      await flushRecords();
+      let item = queued;
+      if (item.status === "pending") {
+        if (Number(item.request!.nonce) !== expected) item = resign(item, expected, device, secretKey);
+        const { status, body } = await call(device, "/v1/relay", {
+          method: "POST",
+          headers: { "idempotency-key": `field:${device.address}:${item.key}:${item.request!.nonce}` },
+          body: JSON.stringify({ request: item.request, signature: item.signature }),
+        });
+        if (status !== 202) {
+          // Refused before it took its nonce: the next batch is re-signed with it.
+          await settle([{ ...item, status: "refused", reason: reasonOf(body) }]);
+        } else {
+          expected++;
+          const sent: QueueItem = { ...item, status: "sent", requestId: body.id };
+          await db.put("queue", sent);
+          batches.set(sent.key, sent);
+        }
+      }
+      handed.get(item.key)?.resolve();
     }
-    const own = payments.filter((payment) => payment.batchKey === key);
-    if (batch?.status === "refused") {
-      await settle(own.map((payment) => ({ ...payment, status: "refused" as const, reason: "the delivery's batch was refused" })));
-      continue;
+    await flushRecords();
+    mark("sent");
+  })().finally(() => {
+    // Sent or not (no signal), the second walk is let go: it stops at the first batch not sent.
+    stopped = true;
+    for (const { resolve } of handed.values()) resolve();
+  });
+
+  const paying = (async () => {
+    for (const key of batchKeys) {
+      await handed.get(key)!.promise;
+      let batch = batches.get(key);
+      if (batch?.status === "sent") {
+        const outcome = await waitForRequest(device, batch.requestId!);
+        batch = { ...batch, status: outcome.ok ? "done" : "refused", reason: outcome.reason, result: outcome.outputs };
+        await settle([batch]);
+        mark(`mined:${key}`);
+        // A request that failed on chain may have used its nonce: the next sync reads it again.
+      }
+      const own = payments.filter((payment) => payment.batchKey === key);
+      if (batch?.status === "refused") {
+        await settle(own.map((payment) => ({ ...payment, status: "refused" as const, reason: "the delivery's batch was refused" })));
+        continue;
+      }
+      if (batch?.status !== "done") {
+        if (stopped) return;
+        continue;
+      }
+      for (let at = 0; at < own.length; at += RECORDS_PER_REQUEST) await settle(await sendRecords(device, own.slice(at, at + RECORDS_PER_REQUEST)));
     }
-    for (let at = 0; at < own.length; at += RECORDS_PER_REQUEST) await settle(await sendRecords(device, own.slice(at, at + RECORDS_PER_REQUEST)));
-  }
+  })();
+  const [first, second] = await Promise.allSettled([sending, paying]);
+  if (first.status === "rejected") throw first.reason;
+  if (second.status === "rejected") throw second.reason;
   onProgress({ done, total: items.length, item: null });
   mark("settled");
   // Nonces from the chain on: the next batch signed offline starts there.
