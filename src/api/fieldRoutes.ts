@@ -3,7 +3,7 @@ import { z } from "zod";
 import { lotRegistryInterface } from "../chain/contracts";
 import type { Keystore } from "../chain/keystore";
 import type { Database } from "../db";
-import { applyFieldRecord, createEnrolment, readFieldRecordBatch, type FieldRecord, type FieldRecordBatch, FieldRecordError, recordEnrolmentResult, redeemEnrolment, verifyFieldRecord } from "../field";
+import { applyFieldRecord, createEnrolment, deliveriesNotFound, readFieldRecordBatch, uncheckedRecord, waitsForLots, type FieldRecord, type FieldRecordBatch, type UncheckedRecord, FieldRecordError, recordEnrolmentResult, redeemEnrolment, verifyFieldRecord } from "../field";
 import { FarmerCodeTakenError } from "../farmers";
 import { PaymentInputError } from "../payments";
 import { PlotRegistrationError, type PlotRegistry } from "../origins";
@@ -172,18 +172,22 @@ export function createFieldRoutes(parameters: CreateFieldRoutesParameters): AnyR
           if (mapped.status >= 500) parameters.onRecordError?.(error);
           return { status: mapped.status, body: mapped.body };
         };
-        const checked = body.records.map((sent) => {
-          try {
-            return { record: verifyFieldRecord(sent.message, sent.signature) };
-          } catch (error) {
-            return { error };
+        // One read for the whole batch (records kept before, the payments' lots), then each record
+        // checked and applied in order: a payment's farmer or plot may be a record earlier in the
+        // batch. A payment whose lots are not indexed yet is answered so at once (it is sent again).
+        const unchecked = body.records.map((sent) => uncheckedRecord(sent.message));
+        const batch = await readFieldRecordBatch(db, memberId!, unchecked.filter((record): record is UncheckedRecord => record !== null));
+        for (const [index, sent] of body.records.entries()) {
+          const early = unchecked[index];
+          if (early && waitsForLots(batch, early)) {
+            results.push(refusal(deliveriesNotFound(early.digests.filter((digest) => !batch.lots.has(digest)))));
+            continue;
           }
-        });
-        // One read for the whole batch (records kept before, the payments' lots), then each
-        // record applied in order: a payment's farmer or plot may be a record earlier in the batch.
-        const batch = await readFieldRecordBatch(db, memberId!, checked.flatMap((check) => (check.record ? [check.record] : [])));
-        for (const [index, check] of checked.entries()) {
-          results.push(check.record ? await applyVerified(check.record, body.records[index]!, memberId!, token, batch).then(ok, refusal) : refusal(check.error));
+          try {
+            results.push(await applyVerified(verifyFieldRecord(sent.message, sent.signature), sent, memberId!, token, batch).then(ok));
+          } catch (error) {
+            results.push(refusal(error));
+          }
         }
         return { status: 200, body: { results } };
       },

@@ -35,15 +35,41 @@ export type FieldRecordBatch = { earlier: Map<string, EarlierRecord>; lots: Map<
 
 const recordKey = (device: string, seq: number) => `${device.toLowerCase()}:${seq}`;
 
-export async function readFieldRecordBatch(db: Queryable, memberId: bigint, records: readonly FieldRecord[]): Promise<FieldRecordBatch> {
+/** What a record says of itself before its signature is checked (only read with, never applied). */
+export type UncheckedRecord = { kind: string; device: string; seq: number; digests: string[] };
+
+/** The (device, seq) and paid receipts a record's text names, or null if it is not a record's shape. */
+export function uncheckedRecord(message: string): UncheckedRecord | null {
+  try {
+    const parsed = JSON.parse(message) as { kind?: unknown; device?: unknown; seq?: unknown; body?: { deliveryMetadata?: unknown } };
+    if (typeof parsed.device !== "string" || !/^0x[0-9a-fA-F]{40}$/.test(parsed.device) || !Number.isSafeInteger(parsed.seq) || typeof parsed.kind !== "string") return null;
+    const listed = Array.isArray(parsed.body?.deliveryMetadata) ? (parsed.body!.deliveryMetadata as unknown[]) : [];
+    const digests = listed.filter((digest): digest is string => typeof digest === "string" && /^0x[0-9a-fA-F]{64}$/.test(digest)).map((digest) => digest.toLowerCase());
+    return { kind: parsed.kind, device: parsed.device, seq: parsed.seq as number, digests };
+  } catch {
+    return null;
+  }
+}
+
+/** Reads what a batch's records need (see FieldRecordBatch), before any is applied; reads only. */
+export async function readFieldRecordBatch(db: Queryable, memberId: bigint, records: readonly UncheckedRecord[]): Promise<FieldRecordBatch> {
   const earlier = new Map<string, EarlierRecord>();
   for (const device of new Set(records.map((record) => record.device.toLowerCase()))) {
     const seqs = records.filter((record) => record.device.toLowerCase() === device).map((record) => record.seq);
-    const { rows } = await db.query<EarlierRecord & { seq: number }>("select seq, message, result from field_records where device = $1 and seq = any($2::int8[])", [device, seqs]);
+    const { rows } = await db.query<EarlierRecord & { seq: number }>("select seq, message, result from field_records where device = $1 and seq = any($2::int4[])", [device, seqs]);
     for (const row of rows) earlier.set(recordKey(device, Number(row.seq)), { message: row.message, result: row.result });
   }
-  const digests = records.flatMap((record) => (record.kind === "payment" ? record.body.deliveryMetadata : []));
+  const digests = records.flatMap((record) => (record.kind === "payment" ? record.digests : []));
   return { earlier, lots: digests.length > 0 ? await lotsByDigest(db, memberId, digests) : new Map() };
+}
+
+/**
+ * Whether a payment record surely waits for its deliveries' lots (not yet indexed, as read for the
+ * batch) and was not kept before: answered `deliveries_not_found` at once, without the cost of
+ * checking its signature first (the phone sends it again a moment later, and it is checked then).
+ */
+export function waitsForLots(batch: FieldRecordBatch, record: UncheckedRecord): boolean {
+  return record.kind === "payment" && !batch.earlier.has(recordKey(record.device, record.seq)) && record.digests.some((digest) => !batch.lots.has(digest));
 }
 
 async function lotsByDigest(db: Queryable, memberId: bigint, digests: readonly string[]): Promise<Map<string, bigint>> {
@@ -52,6 +78,11 @@ async function lotsByDigest(db: Queryable, memberId: bigint, digests: readonly s
     [memberId.toString(), digests],
   );
   return new Map(rows.map((row) => [row.metadata.toLowerCase(), BigInt(row.lot_id)]));
+}
+
+/** The refusal of a payment whose deliveries' lots are not (yet) in the read model: the phone tries again. */
+export function deliveriesNotFound(missing: readonly string[]): FieldRecordError {
+  return new FieldRecordError("deliveries_not_found", `no delivery lot of this cooperative carries ${missing.length === 1 ? "the receipt" : `${missing.length} of the receipts`} ${missing.join(", ")} yet`, { missing });
 }
 
 /** Applies one record; `batch` (readFieldRecordBatch), when given, answers what it already read. */
@@ -103,7 +134,7 @@ async function apply({ db, records, plots, memberId, record, recordedByToken }: 
       const missing = digests.filter((digest) => !byDigest.has(digest));
       if (missing.length > 0) {
         // The deliveries' batch may be mined but not yet indexed: the phone tries again.
-        throw new FieldRecordError("deliveries_not_found", `no delivery lot of this cooperative carries ${missing.length === 1 ? "the receipt" : `${missing.length} of the receipts`} ${missing.join(", ")} yet`, { missing });
+        throw deliveriesNotFound(missing);
       }
       const payment = await createPayment(db, records, { memberId, payment: paymentOf(record.body, digests.map((digest) => byDigest.get(digest)!)), recordedByToken });
       return { kind: "payment", id: payment.id, lotIds: digests.map((digest) => byDigest.get(digest)!.toString()), replayed: false };

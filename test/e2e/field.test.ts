@@ -183,6 +183,26 @@ describe("field app on a phone, offline then synced", function () {
     expect(payments.status).to.equal(200);
     expect(payments.body.payments).to.have.length(24);
 
+    // A phone sending its records again (an answer lost on a bad line): each answered as the first
+    // time, nothing recorded twice.
+    const sentBefore = await a!.page.evaluate(
+      () =>
+        new Promise<Array<{ message: string; signature: string; result: { id: string } }>>((resolve) => {
+          const open = indexedDB.open("firstmile-field");
+          open.onsuccess = () => {
+            const all = open.result.transaction("queue").objectStore("queue").getAll();
+            all.onsuccess = () => resolve((all.result as Array<{ type: string; status: string; message: string; signature: string; result: { id: string } }>).filter((item) => item.type === "record" && item.status === "done").slice(0, 5));
+          };
+        }),
+    );
+    const again = await client(running.gateway.url, await a!.page.evaluate(() => new Promise<string>((resolve) => {
+      const open = indexedDB.open("firstmile-field");
+      open.onsuccess = () => { const get = open.result.transaction("meta").objectStore("meta").get("device"); get.onsuccess = () => resolve(get.result.apiToken); };
+    }))).post("/v1/field/records/batch", { records: sentBefore.map(({ message, signature }) => ({ message, signature })) });
+    expect(again.status).to.equal(200);
+    expect(again.body.results.map((result: { status: number; body: { id: string; replayed: boolean } }) => [result.status, result.body.id, result.body.replayed])).to.deep.equal(sentBefore.map((item) => [200, item.result.id, true]));
+    expect((await api().get("/v1/payments")).body.payments).to.have.length(24);
+
     // Phone B's farmer list now holds phone A's farmer too: found by village with no signal.
     await b!.context.setOffline(true);
     await b!.page.locator("header button").click();
