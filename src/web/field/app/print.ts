@@ -36,7 +36,7 @@ export function printSheet(delivery: Delivery, qrMarkup: string, language: Langu
     delivery.deductionMinor > 0 ? line(`- ${w.deductions}`, `-${money(delivery.deductionMinor)}`, "small") : null,
     delivery.premiumMinor > 0 ? line(`+ ${w.premium}`, money(delivery.premiumMinor), "small") : null,
     delivery.deductionMinor > 0 || delivery.premiumMinor > 0 ? line("=", money(base), "small") : null,
-    line(w.toPay, money(delivery.amountMinor), "big"),
+    line(w.toPay, money(delivery.amountMinor), "amount"),
     qr,
     h("p", { class: "sheet-code" }, w.receiptCode, h("strong", null, delivery.shortCode)),
   );
