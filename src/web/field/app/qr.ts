@@ -2,8 +2,8 @@ import QRCode from "qrcode";
 
 /**
  * A QR code as SVG markup, drawn from the modules in one path. The mask is fixed (any of the
- * eight is valid, ISO/IEC 18004 §7.8): choosing the best one scores all eight, which is most of the
- * time a receipt takes on a slow phone; every reader reads any mask.
+ * eight is valid, ISO/IEC 18004 §7.8): choosing the best one scores all eight, a third of the QR
+ * code's time on a slow phone; every reader reads any mask.
  */
 export function qrSvg(text: string, maskPattern = 2): string {
   const modules = QRCode.create(text, { errorCorrectionLevel: "M", maskPattern: maskPattern as 0 }).modules;
