@@ -100,6 +100,19 @@ describe("field app on a phone, offline then synced", function () {
     // 40,5 kg at Rp 12.500, less Rp 500, plus a Rp 1.000 premium, in the Indonesian format.
     expect(receipts[0]!.amount.replace(/\s/g, " ")).to.equal("Rp 506.750,00");
     expect(await page.getByTestId("today").innerText()).to.equal("20");
+    // Each payment was signed in the page's idle moments after its receipt, not while the agent waited.
+    await page.waitForFunction(
+      () =>
+        new Promise<boolean>((resolve) => {
+          const open = indexedDB.open("firstmile-field");
+          open.onsuccess = () => {
+            const all = open.result.transaction("deliveries").objectStore("deliveries").getAll();
+            all.onsuccess = () => resolve(all.result.length === 20 && all.result.every((delivery: { payment: { signature: string | null } }) => /^0x[0-9a-f]{130}$/.test(delivery.payment.signature ?? "")));
+          };
+        }),
+      undefined,
+      { timeout: 20_000, polling: 250 },
+    );
   });
 
   it("still works after a reload with no signal", async function () {

@@ -123,8 +123,10 @@ export type DeliveryInput = {
 
 /**
  * Records a delivery and its cash payment at once, in one IndexedDB transaction (the plot, the
- * device's record number, the delivery with its signed payment): a delivery is recorded whole or
- * not at all, and the agent waits for one commit, not four. Answers the delivery with its receipt code.
+ * device's record number, the delivery with its payment): a delivery is recorded whole or not at
+ * all, and the agent waits for one commit, not four. The payment is signed right after, in the
+ * page's next idle moment (signPayments), not while the agent waits for the receipt. Answers the
+ * delivery with its receipt code.
  */
 export async function recordDelivery(db: FieldStore, secretKey: Uint8Array, input: DeliveryInput): Promise<Delivery> {
   const tx = db.transaction(["plots", "meta", "deliveries"], "readwrite");
@@ -160,9 +162,35 @@ export async function recordDelivery(db: FieldStore, secretKey: Uint8Array, inpu
   const seq = device.nextSeq;
   const message = JSON.stringify({ kind: "payment", device: device.address, seq, body: payment });
   void tx.objectStore("meta").put({ ...device, nextSeq: seq + 1 }, "device");
-  void tx.objectStore("deliveries").put({ ...delivery, open: 1, payment: { message, signature: signMessage(message, secretKey) } });
+  // Signed a moment later, off the agent's wait (signPayments); before anything leaves the phone.
+  void tx.objectStore("deliveries").put({ ...delivery, open: 1, payment: { message, signature: null } });
   await tx.done;
+  whenIdle(() => void signPayments(db, secretKey));
   return delivery;
+}
+
+/** After the receipt is drawn, when the page has nothing else to do (within a second at most). */
+function whenIdle(work: () => void): void {
+  if (typeof requestIdleCallback === "function") requestIdleCallback(work, { timeout: 1000 });
+  else setTimeout(work, 50);
+}
+
+/**
+ * Signs the open deliveries' payments not signed yet: in the idle moment after a receipt is on
+ * screen, and at the latest when the day is closed. A signature is deterministic (RFC 6979), so
+ * two of these at once write the same thing.
+ */
+export async function signPayments(db: FieldStore, secretKey: Uint8Array): Promise<number> {
+  const unsigned = (await db.getAllFromIndex("deliveries", "open")).filter((delivery) => delivery.payment.signature === null);
+  if (unsigned.length === 0) return 0;
+  const tx = db.transaction("deliveries", "readwrite");
+  for (const delivery of unsigned) {
+    const current = await tx.store.get(delivery.id);
+    if (!current || current.payment.signature !== null) continue;
+    void tx.store.put({ ...current, payment: { ...current.payment, signature: signMessage(current.payment.message, secretKey) } });
+  }
+  await tx.done;
+  return unsigned.length;
 }
 
 /**
@@ -170,6 +198,7 @@ export async function recordDelivery(db: FieldStore, secretKey: Uint8Array, inpu
  * signed with the phone's next nonce and queued, then the deliveries' payments after it.
  */
 export async function closeDay(db: FieldStore, secretKey: Uint8Array): Promise<number> {
+  await signPayments(db, secretKey);
   const open = (await db.getAllFromIndex("deliveries", "open")).sort((a, b) => a.recordedAt.localeCompare(b.recordedAt));
   let batches = 0;
   for (let start = 0; start < open.length; start += MAX_BATCH) {
@@ -192,7 +221,7 @@ export async function closeDay(db: FieldStore, secretKey: Uint8Array): Promise<n
       const { open: _open, ...closed } = delivery;
       void tx.objectStore("deliveries").put({ ...closed, batchId: key });
       const seq = (JSON.parse(delivery.payment.message) as { seq: number }).seq;
-      void tx.objectStore("queue").add({ key: `r${seq}`, status: "pending", reason: null, type: "record", label: delivery.shortCode, message: delivery.payment.message, signature: delivery.payment.signature, batchKey: key });
+      void tx.objectStore("queue").add({ key: `r${seq}`, status: "pending", reason: null, type: "record", label: delivery.shortCode, message: delivery.payment.message, signature: delivery.payment.signature ?? signMessage(delivery.payment.message, secretKey), batchKey: key });
     }
     await tx.done;
     batches++;

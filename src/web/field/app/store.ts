@@ -56,7 +56,8 @@ interface FieldDb extends DBSchema {
   farmers: { key: string; value: Farmer };
   plots: { key: string; value: Plot; indexes: { farmer: string } };
   /** `open: 1` while the delivery waits for its day's batch (absent after: IndexedDB indexes only what has the field). */
-  deliveries: { key: string; value: Delivery & { open?: 1; payment: { message: string; signature: string } }; indexes: { open: number; recordedAt: string } };
+  /** A payment's signature is null for the moment between recording and the idle time it is signed in (signPayments). */
+  deliveries: { key: string; value: Delivery & { open?: 1; payment: { message: string; signature: string | null } }; indexes: { open: number; recordedAt: string } };
   queue: { key: number; value: QueueItem; indexes: { key: string; status: string } };
 }
 
