@@ -138,16 +138,23 @@ export async function sync(db: FieldStore, secretKey: Uint8Array, onProgress: (p
     for (const { resolve } of handed.values()) resolve();
   });
 
+  let failedOnChain = false;
   const paying = (async () => {
     for (const key of batchKeys) {
       await handed.get(key)!.promise;
       let batch = batches.get(key);
       if (batch?.status === "sent") {
         const outcome = await waitForRequest(device, batch.requestId!);
-        batch = { ...batch, status: outcome.ok ? "done" : "refused", reason: outcome.reason, result: outcome.outputs };
+        if (outcome.ok || !failedOnChain) {
+          batch = { ...batch, status: outcome.ok ? "done" : "refused", reason: outcome.reason, result: outcome.outputs };
+          failedOnChain ||= !outcome.ok;
+        } else {
+          // Sent behind a batch that failed on chain, it may have failed only for the nonce that
+          // batch left unused: it waits for the next sync, re-signed with the chain's nonce then.
+          batch = { ...batch, status: "pending", reason: outcome.reason, requestId: undefined };
+        }
         await settle([batch]);
         mark(`mined:${key}`);
-        // A request that failed on chain may have used its nonce: the next sync reads it again.
       }
       const own = payments.filter((payment) => payment.batchKey === key);
       if (batch?.status === "refused") {
@@ -169,7 +176,8 @@ export async function sync(db: FieldStore, secretKey: Uint8Array, onProgress: (p
   // Nonces from the chain on: the next batch signed offline starts there.
   const { body: after } = await call(device, `/v1/relay/forwarder?account=${device.address}`);
   device = (await getDevice(db))!;
-  await putDevice(db, { ...device, nextNonce: Math.max(Number(after.nonce), batchKeys.some((key) => batches.get(key)?.status === "refused") ? Number(after.nonce) : expected) });
+  // A batch that failed on chain may have left its nonce unused: then the chain's nonce is the next.
+  await putDevice(db, { ...device, nextNonce: failedOnChain ? Number(after.nonce) : Math.max(Number(after.nonce), expected) });
   await pull(db, device);
   mark("pulled");
   return report;
