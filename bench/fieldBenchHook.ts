@@ -1,4 +1,4 @@
-import { recordDelivery } from "../src/web/field/app/actions";
+import { recordDelivery, signPayments } from "../src/web/field/app/actions";
 import { openKey } from "../src/web/field/app/pinVault";
 import { getDevice, openStore } from "../src/web/field/app/store";
 
@@ -16,5 +16,7 @@ import { getDevice, openStore } from "../src/web/field/app/store";
     for (let i = 0; i < count; i++) {
       await recordDelivery(db, key, { farmerId, plotId, form: 1, grams: 30_000 + i, qualityBps: 5_500, perKgMinor: 1_250_000, basis: "wet", deductionMinor: 0, premiumMinor: 0 });
     }
+    // What the app's idle moments between deliveries do: each payment signed before the sync.
+    await signPayments(db, key);
   },
 };

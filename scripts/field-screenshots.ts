@@ -65,6 +65,20 @@ async function main(): Promise<void> {
     await shoot(page, "4-plot");
     await page.getByTestId("save-plot").click();
     await page.getByTestId("deliver").waitFor();
+    // A second plot walked round (the GPS moved along a 300 m × 200 m boundary).
+    const [lat0, lon0, metre] = [-0.9301234, 120.1401234, 1 / 111_195];
+    await context.setGeolocation({ latitude: lat0, longitude: lon0, accuracy: 4 });
+    await page.getByTestId("walk-boundary").click();
+    await page.getByTestId("walk-toggle").click();
+    const corners = [[0, 0], [150, 0], [300, 0], [300, 100], [300, 200], [150, 200], [0, 200], [0, 100], [0.4, 0.3]];
+    for (const [index, [x, y]] of corners.entries()) {
+      await context.setGeolocation({ latitude: lat0 + y! * metre, longitude: lon0 + (x! * metre) / Math.cos((lat0 * Math.PI) / 180), accuracy: 4 });
+      await page.waitForFunction((count) => Number(document.querySelector("[data-testid=walk]")?.getAttribute("data-fixes")) >= count, index + 1);
+    }
+    await page.getByTestId("walk-toggle").click();
+    await shoot(page, "11-walk");
+    await page.getByTestId("save-boundary").click();
+    await page.getByTestId("plot-list").locator("li").nth(1).waitFor();
     await shoot(page, "5-farmer-plots");
     await page.getByTestId("deliver").click();
     await fill(page, { form: "1", kg: "42,5", quality: "55", price: "12500", basis: "wet", deduction: "500", premium: "1000" });
@@ -72,6 +86,12 @@ async function main(): Promise<void> {
     await page.getByTestId("record").click();
     await page.getByTestId("receipt-code").waitFor();
     await shoot(page, "7-receipt");
+    // The receipt as printed on a 58 mm roll (the print dialog left out).
+    await page.evaluate(() => (window.print = () => undefined));
+    await page.getByTestId("print-58mm").click();
+    await page.emulateMedia({ media: "print", reducedMotion: "reduce" });
+    await shoot(page, "12-print-58mm");
+    await page.emulateMedia({ media: "screen", reducedMotion: "reduce" });
     await page.getByTestId("done").click();
     await page.getByTestId("new-delivery").waitFor();
     await shoot(page, "8-home-offline");

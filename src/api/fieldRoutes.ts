@@ -3,7 +3,7 @@ import { z } from "zod";
 import { lotRegistryInterface } from "../chain/contracts";
 import type { Keystore } from "../chain/keystore";
 import type { Database } from "../db";
-import { applyFieldRecord, createEnrolment, FieldRecordError, recordEnrolmentResult, redeemEnrolment, verifyFieldRecord } from "../field";
+import { applyFieldRecord, createEnrolment, deliveriesNotFound, readFieldRecordBatch, uncheckedRecord, waitsForLots, type FieldRecord, type FieldRecordBatch, type UncheckedRecord, FieldRecordError, recordEnrolmentResult, redeemEnrolment, verifyFieldRecord } from "../field";
 import { FarmerCodeTakenError } from "../farmers";
 import { PaymentInputError } from "../payments";
 import { PlotRegistrationError, type PlotRegistry } from "../origins";
@@ -12,7 +12,7 @@ import { addressSchema } from "../relay/lotCalls";
 import { forwarderDomain } from "../relay/forwardRequest";
 import { qrSvg } from "../web/qr";
 import { bearerToken, issueApiToken, tokenIdFor } from "./apiTokens";
-import { ApiError, problem, type ErrorMapper } from "./problem";
+import { ApiError, errorToProblem, problem, type ErrorMapper } from "./problem";
 import { requestView } from "./relayRoutes";
 import { defineRoute, type AnyRoute } from "./routes";
 
@@ -35,6 +35,8 @@ export type CreateFieldRoutesParameters = {
   /** Base URL the enrolment link points at. */
   publicBase: () => string;
   requireCooperative: (memberId: bigint) => Promise<void>;
+  /** An unexpected error applying one record of a batch (it is answered as a 500 for that record). */
+  onRecordError?: (error: unknown) => void;
 };
 
 const enrolmentBody = z.strictObject({
@@ -48,6 +50,12 @@ const enrolBody = z.strictObject({
 const recordBody = z.strictObject({
   message: z.string().min(2).max(20_000).describe("the JSON text the phone signed"),
   signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, "signature: 65 bytes of 0x hex"),
+});
+
+/** Most records in one batch (what a phone's sync sends at once; about 80 KB of payments). */
+export const MAX_RECORDS_PER_BATCH = 100;
+const recordBatchBody = z.strictObject({
+  records: z.array(recordBody).min(1).max(MAX_RECORDS_PER_BATCH).describe("signed private records, in the phone's order"),
 });
 
 export function createFieldRoutes(parameters: CreateFieldRoutesParameters): AnyRoute[] {
@@ -69,6 +77,15 @@ export function createFieldRoutes(parameters: CreateFieldRoutesParameters): AnyR
     if (owners.size > 10_000) owners.clear();
     owners.set(account, { memberId: owner, at: Date.now() });
     return owner;
+  };
+
+  /** Checks a record's signature and device, then applies it once (see applyFieldRecord). */
+  const applyOne = (body: z.output<typeof recordBody>, memberId: bigint, recordedByToken: number | null) =>
+    applyVerified(verifyFieldRecord(body.message, body.signature), body, memberId, recordedByToken);
+  const applyVerified = async (record: FieldRecord, body: z.output<typeof recordBody>, memberId: bigint, recordedByToken: number | null, batch?: FieldRecordBatch) => {
+    const owner = await memberOfAccount(record.device);
+    if (owner !== memberId) throw new ApiError(403, "forbidden", `device ${record.device} is not an active account of member ${memberId}`);
+    return applyFieldRecord({ db, records: keystore.records, plots, memberId, record, message: body.message, signature: body.signature, recordedByToken }, batch);
   };
 
   return [
@@ -130,24 +147,55 @@ export function createFieldRoutes(parameters: CreateFieldRoutesParameters): AnyR
         422: { description: "invalid_signature, or the record is refused (its reason in code and message)" },
       },
       handler: async ({ body, memberId }, req) => {
-        const record = verifyFieldRecord(body.message, body.signature);
-        const owner = await memberOfAccount(record.device);
-        if (owner !== memberId) throw new ApiError(403, "forbidden", `device ${record.device} is not an active account of member ${memberId}`);
-        const result = await applyFieldRecord({
-          db,
-          records: keystore.records,
-          plots,
-          memberId: memberId!,
-          record,
-          message: body.message,
-          signature: body.signature,
-          recordedByToken: await tokenIdFor(db, bearerToken(req.get("authorization")) ?? ""),
-        });
+        const result = await applyOne(body, memberId!, await tokenIdFor(db, bearerToken(req.get("authorization")) ?? ""));
         return { status: result.replayed ? 200 : 201, body: result };
+      },
+    }),
+
+    defineRoute({
+      method: "post",
+      path: "/v1/field/records/batch",
+      summary: "many private records a phone signed offline, in one request: each checked and applied on its own (as POST /v1/field/records), each answered with its status",
+      auth: "member",
+      body: recordBatchBody,
+      responses: {
+        200: {
+          description:
+            "{results: [{status, body}]} in the order sent: 201 applied, 200 applied before (the same answer), else the record's refusal {error: {code, message, details}} with the status POST /v1/field/records would answer (403, 409 deliveries_not_found, 422, ...); the others are applied all the same",
+        },
+      },
+      handler: async ({ body, memberId }, req) => {
+        const token = await tokenIdFor(db, bearerToken(req.get("authorization")) ?? "");
+        const results: Array<{ status: number; body: unknown }> = [];
+        const refusal = (error: unknown) => {
+          const mapped = errorToProblem(error, [fieldErrorMapper]);
+          if (mapped.status >= 500) parameters.onRecordError?.(error);
+          return { status: mapped.status, body: mapped.body };
+        };
+        // One read for the whole batch (records kept before, the payments' lots), then each record
+        // checked and applied in order: a payment's farmer or plot may be a record earlier in the
+        // batch. A payment whose lots are not indexed yet is answered so at once (it is sent again).
+        const unchecked = body.records.map((sent) => uncheckedRecord(sent.message));
+        const batch = await readFieldRecordBatch(db, memberId!, unchecked.filter((record): record is UncheckedRecord => record !== null));
+        for (const [index, sent] of body.records.entries()) {
+          const early = unchecked[index];
+          if (early && waitsForLots(batch, early)) {
+            results.push(refusal(deliveriesNotFound(early.digests.filter((digest) => !batch.lots.has(digest)))));
+            continue;
+          }
+          try {
+            results.push(await applyVerified(verifyFieldRecord(sent.message, sent.signature), sent, memberId!, token, batch).then(ok));
+          } catch (error) {
+            results.push(refusal(error));
+          }
+        }
+        return { status: 200, body: { results } };
       },
     }),
   ];
 }
+
+const ok = (result: { replayed: boolean }) => ({ status: result.replayed ? 200 : 201, body: result as unknown });
 
 /** The field records' errors as HTTP problems; the stores' own errors keep their message. */
 export const fieldErrorMapper: ErrorMapper = (error) => {

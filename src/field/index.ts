@@ -2,5 +2,5 @@ export { createEnrolment, recordEnrolmentResult, redeemEnrolment } from "./enrol
 export type { Enrolment } from "./enrolments";
 export { FieldRecordError, fieldRecordSchema, verifyFieldRecord } from "./signedRecords";
 export type { FieldRecord } from "./signedRecords";
-export { applyFieldRecord } from "./applyRecord";
-export type { FieldRecordResult } from "./applyRecord";
+export { applyFieldRecord, deliveriesNotFound, readFieldRecordBatch, uncheckedRecord, waitsForLots } from "./applyRecord";
+export type { FieldRecordBatch, FieldRecordResult, UncheckedRecord } from "./applyRecord";

@@ -1,6 +1,7 @@
 import { getAddress, verifyMessage } from "ethers";
 import { z } from "zod";
 import { consentCreateSchema, farmerCreateSchema } from "../farmers";
+import { plotGeometrySchema, type PolygonGeometry } from "../origins/geometry";
 import { paymentCreateSchema } from "../payments/schemas";
 
 /**
@@ -29,18 +30,29 @@ export const farmerRecordSchema = z.strictObject({
   consents: z.array(consentCreateSchema).max(5).default([]).describe("the consents the farmer gave at registration (traceability, payments), recorded with it"),
 });
 
-export const plotRecordSchema = z.strictObject({
+const plotPlace = {
   id: z.string().regex(/^p_[0-9a-z]{16,40}$/, "a plot id chosen on the phone: p_ and 16 to 40 lower-case letters or digits"),
   farmerId: z.string().regex(/^f_[0-9a-z]{16,40}$/),
-  longitude: coordinate(-180, 180, "longitude"),
-  latitude: coordinate(-90, 90, "latitude"),
-  accuracyM: z.number().min(0).max(10_000).describe("the GPS fix's accuracy, metres (95 %)"),
-  declaredAreaHa: z.number().positive().max(4, "a point plot is at most 4 ha (EUDR): walk its boundary instead"),
+  accuracyM: z.number().min(0).max(10_000).describe("the GPS fix's accuracy, metres (95 %); of a walked boundary, its worst fix kept"),
   country: z.string().regex(/^[A-Z]{2}$/),
   province: z.string().trim().min(1).max(120),
   district: z.string().trim().min(1).max(120),
   salt: bytes32.describe("32 random bytes the phone chose: the plot commitment's salt"),
-});
+};
+
+/** A plot as a GPS point (at most 4 ha), or as the boundary the agent walked (a Polygon, checked as POST /v1/plots checks it). */
+export const plotRecordSchema = z.union([
+  z.strictObject({
+    ...plotPlace,
+    longitude: coordinate(-180, 180, "longitude"),
+    latitude: coordinate(-90, 90, "latitude"),
+    declaredAreaHa: z.number().positive().max(4, "a point plot is at most 4 ha (EUDR): walk its boundary instead"),
+  }),
+  z.strictObject({
+    ...plotPlace,
+    geometry: plotGeometrySchema.refine((geometry) => geometry.type === "Polygon", "a walked boundary is one Polygon") as unknown as z.ZodType<PolygonGeometry>,
+  }),
+]);
 
 /** A payment as POST /v1/payments takes it, the lots named by the metadata digests of the phone's receipts (the lot ids are not known offline). */
 export const paymentRecordSchema = z.strictObject({

@@ -251,6 +251,7 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
           maxAttempts: config.relay.maxAttempts,
           publicBase,
           requireCooperative: cooperativeGuard(registry, provider, "enrol field agents' phones"),
+          onRecordError: (error) => logger.error({ err: error }, "a field record of a batch failed"),
         }),
       ],
       routers: [

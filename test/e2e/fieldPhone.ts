@@ -1,4 +1,6 @@
+import fs from "node:fs";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
+import QRCode from "qrcode";
 import { findChromium, PHONE_VIEWPORT } from "./browser";
 
 /**
@@ -8,18 +10,20 @@ import { findChromium, PHONE_VIEWPORT } from "./browser";
  */
 export const PHONE_GPS = { latitude: -0.9123456, longitude: 120.1234567, accuracy: 6 };
 
-export async function openPhone(profileDir: string, options: { offline?: boolean; locale?: string; bypassCSP?: boolean } = {}): Promise<{ context: BrowserContext; page: Page }> {
+export async function openPhone(profileDir: string, options: { offline?: boolean; locale?: string; bypassCSP?: boolean; camera?: string } = {}): Promise<{ context: BrowserContext; page: Page }> {
+  // A camera that films `camera` (a .y4m video, see writeCameraVideo), written before the app opens it.
+  const camera = options.camera ? ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", `--use-file-for-fake-video-capture=${options.camera}`] : [];
   const context = await chromium.launchPersistentContext(profileDir, {
     executablePath: findChromium(),
     headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", ...camera],
     viewport: PHONE_VIEWPORT,
     isMobile: true,
     hasTouch: true,
     deviceScaleFactor: 2,
     locale: options.locale ?? "id-ID",
     geolocation: PHONE_GPS,
-    permissions: ["geolocation"],
+    permissions: options.camera ? ["geolocation", "camera"] : ["geolocation"],
     offline: options.offline ?? false,
     bypassCSP: options.bypassCSP ?? false,
   });
@@ -27,13 +31,22 @@ export async function openPhone(profileDir: string, options: { offline?: boolean
   return { context, page };
 }
 
-/** Fills the named inputs of the form on screen (by `name`). */
+/**
+ * Fills the named inputs of the form on screen (by `name`) at once, as the browser does when the
+ * agent types or picks: the value set, then `input` and `change` events (these tests are not about typing).
+ */
 export async function fill(page: Page, values: Record<string, string>): Promise<void> {
-  for (const [name, value] of Object.entries(values)) {
-    const input = page.locator(`[name="${name}"]`);
-    if ((await input.evaluate((element) => element.tagName)) === "SELECT") await input.selectOption(value);
-    else await input.fill(value);
-  }
+  await page.locator(`[name="${Object.keys(values)[0]}"]`).waitFor();
+  await page.evaluate((entries) => {
+    for (const [name, value] of entries) {
+      const input = document.querySelector<HTMLInputElement | HTMLSelectElement>(`[name="${name}"]`);
+      if (!input) throw new Error(`no input named ${name}`);
+      if (input instanceof HTMLSelectElement && ![...input.options].some((option) => option.value === value)) throw new Error(`no option ${value} in ${name}`);
+      input.value = value;
+      input.dispatchEvent(new Event("input", { bubbles: true }));
+      input.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+  }, Object.entries(values));
 }
 
 export async function enrolPhone(page: Page, url: string, pin: string): Promise<void> {
@@ -67,7 +80,7 @@ export async function registerFarmerWithPlot(page: Page, farmer: { name: string;
 export type DeliveryEntry = { kg: string; quality: string; price: string; basis?: "wet" | "dry"; deduction?: string; premium?: string; form?: string };
 
 /** From the home screen: finds the farmer by search, records a delivery, answers the receipt's code and amount, back home. */
-export async function recordDelivery(page: Page, search: string, entry: DeliveryEntry): Promise<{ code: string; amount: string }> {
+export async function recordDelivery(page: Page, search: string, entry: DeliveryEntry, onReceipt?: (page: Page) => Promise<void>): Promise<{ code: string; amount: string }> {
   await page.getByTestId("new-delivery").click();
   await page.getByTestId("search").fill(search);
   await page.getByTestId("farmer-list").locator("button").first().click();
@@ -76,6 +89,7 @@ export async function recordDelivery(page: Page, search: string, entry: Delivery
   await page.getByTestId("record").click();
   const code = await page.getByTestId("receipt-code").innerText();
   const amount = await page.getByTestId("receipt-amount").innerText();
+  await onReceipt?.(page);
   await page.getByTestId("done").click();
   await page.getByTestId("new-delivery").waitFor();
   return { code, amount };
@@ -103,4 +117,23 @@ export async function closeDay(page: Page): Promise<void> {
   const before = await page.getByTestId("pending").innerText();
   await page.getByTestId("close-day").click();
   await page.waitForFunction((text) => document.querySelector("[data-testid=pending]")?.textContent !== text, before);
+}
+
+/**
+ * A camera's view of a card: a .y4m video (I420, 320 × 240, a few identical frames) of the QR code
+ * of `text` on white, what Chromium's fake camera plays in a loop.
+ */
+export function writeCameraVideo(file: string, text: string): void {
+  const [width, height, scale] = [320, 240, 5];
+  const modules = QRCode.create(text, { errorCorrectionLevel: "M" }).modules;
+  const size = modules.size * scale;
+  const [left, top] = [Math.floor((width - size) / 2), Math.floor((height - size) / 2)];
+  const luma = Buffer.alloc(width * height, 235);
+  for (let row = 0; row < modules.size; row++)
+    for (let col = 0; col < modules.size; col++)
+      if (modules.get(row, col))
+        for (let dy = 0; dy < scale; dy++) luma.fill(16, (top + row * scale + dy) * width + left + col * scale, (top + row * scale + dy) * width + left + (col + 1) * scale);
+  const chroma = Buffer.alloc((width / 2) * (height / 2) * 2, 128);
+  const frame = Buffer.concat([Buffer.from("FRAME\n"), luma, chroma]);
+  fs.writeFileSync(file, Buffer.concat([Buffer.from(`YUV4MPEG2 W${width} H${height} F10:1 Ip A1:1 C420jpeg\n`), frame, frame, frame, frame, frame]));
 }

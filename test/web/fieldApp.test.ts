@@ -94,7 +94,8 @@ describe("field app: what the phone signs and computes", function () {
   it("bundles to at most 150 KB of gzipped JavaScript", async function () {
     const { gzipSync } = await import("node:zlib");
     const bundle = await buildFieldApp();
-    const gzipped = gzipSync(bundle.app).length + gzipSync(bundle.sw).length;
+    // All of it: the app, the card scanner it loads when the camera opens, the service worker.
+    const gzipped = gzipSync(bundle.app).length + gzipSync(bundle.scan).length + gzipSync(bundle.sw).length;
     expect(gzipped).to.be.below(150 * 1024);
   });
 });

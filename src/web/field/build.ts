@@ -2,10 +2,11 @@ import { createHash } from "node:crypto";
 import path from "node:path";
 
 /**
- * Bundles the field app's TypeScript (app/main.ts and the service worker app/sw.ts) with esbuild,
+ * Bundles the field app's TypeScript (app/main.ts, the card scanner app/scanEntry.ts and the service
+ * worker app/sw.ts) with esbuild,
  * in memory, when the gateway starts: no build step of its own, nothing fetched at run time.
  */
-export type FieldBundle = { app: string; sw: string; version: string };
+export type FieldBundle = { app: string; sw: string; scan: string; version: string };
 
 export async function buildFieldApp(): Promise<FieldBundle> {
   const esbuild = await import("esbuild");
@@ -22,7 +23,10 @@ export async function buildFieldApp(): Promise<FieldBundle> {
   };
   const app = await esbuild.build({ ...common, entryPoints: [path.join(dir, "main.ts")] });
   const appText = app.outputFiles[0]!.text;
-  const version = createHash("sha256").update(appText).digest("hex").slice(0, 12);
+  // The card scanner (jsQR is half the app's code) is its own script, loaded when the camera opens.
+  const scan = await esbuild.build({ ...common, entryPoints: [path.join(dir, "scanEntry.ts")] });
+  const scanText = scan.outputFiles[0]!.text;
+  const version = createHash("sha256").update(appText).update(scanText).digest("hex").slice(0, 12);
   const sw = await esbuild.build({ ...common, entryPoints: [path.join(dir, "sw.ts")], define: { VERSION: JSON.stringify(version) } });
-  return { app: appText, sw: sw.outputFiles[0]!.text, version };
+  return { app: appText, sw: sw.outputFiles[0]!.text, scan: scanText, version };
 }

@@ -11,7 +11,7 @@ import { buildFieldApp, type FieldBundle } from "./build";
 const STATIC = path.join(__dirname, "static");
 
 export const FIELD_CSP =
-  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; manifest-src 'self'; worker-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; manifest-src 'self'; worker-src 'self'; font-src 'self'; media-src 'self' mediastream: blob:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 const PAGE = `<!doctype html>
 <html lang="en">
@@ -74,6 +74,7 @@ export function createFieldRouter(build: () => Promise<FieldBundle> = buildField
     send(res, "text/html; charset=utf-8", PAGE);
   });
   router.get("/app.js", async (_req, res, next) => bundle.then((built) => send(res, "text/javascript; charset=utf-8", built.app), next));
+  router.get("/scan.js", async (_req, res, next) => bundle.then((built) => send(res, "text/javascript; charset=utf-8", built.scan), next));
   router.get("/sw.js", async (_req, res, next) =>
     bundle.then((built) => {
       res.set("service-worker-allowed", "/field/");

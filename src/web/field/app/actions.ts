@@ -1,7 +1,9 @@
+import { canonicalJson } from "../../../encoding/canonicalJson";
+import type { PolygonGeometry } from "../../../origins/geometryRules";
 import { amountToPay, batchGas, mintBatchCalldata, pointCommitment, receiptDigest, type Delivery, type PriceBasis } from "./deliveries";
-import { randomHex, randomId } from "./hex";
+import { randomHex, randomId, toHex, utf8 } from "./hex";
 import { sealKey } from "./pinVault";
-import { addressOf, newSecretKey, signedByKey, signForwardRequest, signMessage, type ForwardRequest } from "./signing";
+import { addressOf, keccak, newSecretKey, signedByKey, signForwardRequest, signMessage, type ForwardRequest } from "./signing";
 import { getDevice, putDevice, takeNumbers, type Device, type FieldStore, type QueueItem } from "./store";
 
 /**
@@ -80,6 +82,27 @@ export async function registerPointPlot(
   return id;
 }
 
+/**
+ * Registers a plot as the boundary the agent walked (boundary.ts made and checked it): a signed
+ * private record with the Polygon, its commitment computed here as the gateway computes it
+ * (keccak-256 of the canonical JSON of farmer, geometry and salt, src/origins/plotCommitment.ts).
+ */
+export async function registerBoundaryPlot(
+  db: FieldStore,
+  secretKey: Uint8Array,
+  input: { farmerId: string; geometry: PolygonGeometry; areaM2: number; accuracyM: number; country: string; province: string; district: string },
+) {
+  const id = randomId("p", 20);
+  const salt = randomHex(32);
+  const commitment = toHex(keccak(utf8(canonicalJson({ farmerRef: input.farmerId, geometry: input.geometry, salt }))));
+  const [longitude, latitude] = input.geometry.coordinates[0]![0]!;
+  await db.put("plots", { id, farmerId: input.farmerId, commitment, latitude: latitude!, longitude: longitude!, accuracyM: input.accuracyM, areaHa: Math.round(input.areaM2 / 100) / 100, local: true });
+  const device = (await getDevice(db))!;
+  await putDevice(db, { ...device, country: input.country, province: input.province, district: input.district });
+  await queueRecord(db, secretKey, "plot", { id, farmerId: input.farmerId, geometry: input.geometry, accuracyM: input.accuracyM, country: input.country, province: input.province, district: input.district, salt }, id);
+  return id;
+}
+
 /** At least six decimals (EUDR): a value whose sixth decimal is 0 keeps a seventh. */
 function sixDecimals(value: number): number {
   const six = Math.round(value * 1e6) / 1e6;
@@ -98,11 +121,21 @@ export type DeliveryInput = {
   premiumMinor: number;
 };
 
-/** Records a delivery and its cash payment at once; answers the delivery with its receipt code. */
+/**
+ * Records a delivery and its cash payment at once, in one IndexedDB transaction (the plot, the
+ * device's record number, the delivery with its payment): a delivery is recorded whole or not at
+ * all, and the agent waits for one commit, not four. The payment is signed right after, in the
+ * page's next idle moment (signPayments), not while the agent waits for the receipt. Answers the
+ * delivery with its receipt code.
+ */
 export async function recordDelivery(db: FieldStore, secretKey: Uint8Array, input: DeliveryInput): Promise<Delivery> {
-  const plot = await db.get("plots", input.plotId);
-  if (!plot) throw new Error("noPlot");
-  const device = (await getDevice(db))!;
+  const tx = db.transaction(["plots", "meta", "deliveries"], "readwrite");
+  const [plot, device] = await Promise.all([tx.objectStore("plots").get(input.plotId), tx.objectStore("meta").get("device") as Promise<Device>]);
+  if (!plot) {
+    tx.abort();
+    await tx.done.catch(() => undefined);
+    throw new Error("noPlot");
+  }
   const id = randomId("d");
   const recordedAt = new Date().toISOString();
   const amountMinor = amountToPay(input);
@@ -126,10 +159,38 @@ export async function recordDelivery(db: FieldStore, secretKey: Uint8Array, inpu
       method: "cash",
     },
   };
-  const { seq } = await takeNumbers(db, { seq: true });
+  const seq = device.nextSeq;
   const message = JSON.stringify({ kind: "payment", device: device.address, seq, body: payment });
-  await db.put("deliveries", { ...delivery, payment: { message, signature: signMessage(message, secretKey) } });
+  void tx.objectStore("meta").put({ ...device, nextSeq: seq + 1 }, "device");
+  // Signed a moment later, off the agent's wait (signPayments); before anything leaves the phone.
+  void tx.objectStore("deliveries").put({ ...delivery, open: 1, payment: { message, signature: null } });
+  await tx.done;
+  whenIdle(() => void signPayments(db, secretKey));
   return delivery;
+}
+
+/** After the receipt is drawn, when the page has nothing else to do (within a second at most). */
+function whenIdle(work: () => void): void {
+  if (typeof requestIdleCallback === "function") requestIdleCallback(work, { timeout: 1000 });
+  else setTimeout(work, 50);
+}
+
+/**
+ * Signs the open deliveries' payments not signed yet: in the idle moment after a receipt is on
+ * screen, and at the latest when the day is closed. A signature is deterministic (RFC 6979), so
+ * two of these at once write the same thing.
+ */
+export async function signPayments(db: FieldStore, secretKey: Uint8Array): Promise<number> {
+  const unsigned = (await db.getAllFromIndex("deliveries", "open")).filter((delivery) => delivery.payment.signature === null);
+  if (unsigned.length === 0) return 0;
+  const tx = db.transaction("deliveries", "readwrite");
+  for (const delivery of unsigned) {
+    const current = await tx.store.get(delivery.id);
+    if (!current || current.payment.signature !== null) continue;
+    void tx.store.put({ ...current, payment: { ...current.payment, signature: signMessage(current.payment.message, secretKey) } });
+  }
+  await tx.done;
+  return unsigned.length;
 }
 
 /**
@@ -137,7 +198,8 @@ export async function recordDelivery(db: FieldStore, secretKey: Uint8Array, inpu
  * signed with the phone's next nonce and queued, then the deliveries' payments after it.
  */
 export async function closeDay(db: FieldStore, secretKey: Uint8Array): Promise<number> {
-  const open = (await db.getAll("deliveries")).filter((delivery) => delivery.batchId === null).sort((a, b) => a.recordedAt.localeCompare(b.recordedAt));
+  await signPayments(db, secretKey);
+  const open = (await db.getAllFromIndex("deliveries", "open")).sort((a, b) => a.recordedAt.localeCompare(b.recordedAt));
   let batches = 0;
   for (let start = 0; start < open.length; start += MAX_BATCH) {
     const part = open.slice(start, start + MAX_BATCH);
@@ -153,11 +215,13 @@ export async function closeDay(db: FieldStore, secretKey: Uint8Array): Promise<n
     };
     const key = `b${nonce}-${randomHex(4).slice(2)}`;
     const tx = db.transaction(["queue", "deliveries"], "readwrite");
-    await tx.objectStore("queue").add({ key, status: "pending", reason: null, type: "forward", label: `${part.length}`, request, signature: signForwardRequest(device.domain, request, secretKey), deliveryIds: part.map((d) => d.id) });
+    // The writes are queued in order without waiting for each (IndexedDB keeps their order); one commit.
+    void tx.objectStore("queue").add({ key, status: "pending", reason: null, type: "forward", label: `${part.length}`, request, signature: signForwardRequest(device.domain, request, secretKey), deliveryIds: part.map((d) => d.id) });
     for (const delivery of part) {
-      await tx.objectStore("deliveries").put({ ...delivery, batchId: key });
+      const { open: _open, ...closed } = delivery;
+      void tx.objectStore("deliveries").put({ ...closed, batchId: key });
       const seq = (JSON.parse(delivery.payment.message) as { seq: number }).seq;
-      await tx.objectStore("queue").add({ key: `r${seq}`, status: "pending", reason: null, type: "record", label: delivery.shortCode, message: delivery.payment.message, signature: delivery.payment.signature, batchKey: key });
+      void tx.objectStore("queue").add({ key: `r${seq}`, status: "pending", reason: null, type: "record", label: delivery.shortCode, message: delivery.payment.message, signature: delivery.payment.signature ?? signMessage(delivery.payment.message, secretKey), batchKey: key });
     }
     await tx.done;
     batches++;

@@ -6,6 +6,18 @@ export type Language = "en" | "id" | "th" | "vi";
 export const LANGUAGES: Record<Language, string> = { en: "English", id: "Bahasa Indonesia", th: "ไทย", vi: "Tiếng Việt" };
 
 const en = {
+  walkBoundary: "Walk the boundary",
+  walkHelp: "Walk round the plot's edge with the phone; its corners are taken as you walk. End where you started.",
+  walkStart: "Start walking",
+  walkFinish: "Finish",
+  fixes: "GPS points",
+  corners: "corners",
+  area: "Area",
+  scanCard: "Scan card QR",
+  scanHelp: "Point the camera at the farmer's card.",
+  cameraFailed: "No camera",
+  unknownCard: "No farmer with this card on the phone",
+  print: "Print receipt",
   consent: "The farmer agrees (thumbprint on the form) that the cooperative records deliveries and payments",
   title: "Field app",
   enrolTitle: "Enrol this phone",
@@ -92,6 +104,18 @@ const en = {
 export type Words = typeof en;
 
 const id: Words = {
+  walkBoundary: "Jalani batas kebun",
+  walkHelp: "Berjalanlah mengelilingi tepi kebun dengan ponsel; titik sudutnya diambil sambil berjalan. Berhenti di titik awal.",
+  walkStart: "Mulai berjalan",
+  walkFinish: "Selesai",
+  fixes: "titik GPS",
+  corners: "sudut",
+  area: "Luas",
+  scanCard: "Pindai QR kartu",
+  scanHelp: "Arahkan kamera ke kartu petani.",
+  cameraFailed: "Kamera tidak ada",
+  unknownCard: "Tidak ada petani dengan kartu ini di ponsel",
+  print: "Cetak kuitansi",
   consent: "Petani setuju (cap jempol di formulir) koperasi mencatat setoran dan pembayaran",
   title: "Aplikasi lapangan",
   enrolTitle: "Daftarkan ponsel ini",
@@ -177,6 +201,18 @@ const id: Words = {
 };
 
 const th: Words = {
+  walkBoundary: "เดินรอบขอบเขตแปลง",
+  walkHelp: "ถือโทรศัพท์เดินรอบขอบแปลง ระบบเก็บมุมแปลงระหว่างเดิน แล้วจบที่จุดเริ่มต้น",
+  walkStart: "เริ่มเดิน",
+  walkFinish: "เสร็จ",
+  fixes: "จุด GPS",
+  corners: "มุม",
+  area: "พื้นที่",
+  scanCard: "สแกน QR บัตร",
+  scanHelp: "หันกล้องไปที่บัตรของเกษตรกร",
+  cameraFailed: "ไม่มีกล้อง",
+  unknownCard: "ไม่พบเกษตรกรที่ใช้บัตรนี้ในโทรศัพท์",
+  print: "พิมพ์ใบรับ",
   consent: "เกษตรกรยินยอม (พิมพ์ลายนิ้วมือในแบบฟอร์ม) ให้สหกรณ์บันทึกการส่งมอบและการจ่ายเงิน",
   title: "แอปภาคสนาม",
   enrolTitle: "ลงทะเบียนโทรศัพท์เครื่องนี้",
@@ -262,6 +298,18 @@ const th: Words = {
 };
 
 const vi: Words = {
+  walkBoundary: "Đi quanh ranh giới lô",
+  walkHelp: "Cầm điện thoại đi quanh mép lô; các góc được lấy khi bạn đi. Kết thúc ở điểm xuất phát.",
+  walkStart: "Bắt đầu đi",
+  walkFinish: "Xong",
+  fixes: "điểm GPS",
+  corners: "góc",
+  area: "Diện tích",
+  scanCard: "Quét QR thẻ",
+  scanHelp: "Hướng camera vào thẻ của nông dân.",
+  cameraFailed: "Không có camera",
+  unknownCard: "Không có nông dân nào với thẻ này trên điện thoại",
+  print: "In biên nhận",
   consent: "Nông dân đồng ý (điểm chỉ trên phiếu) để hợp tác xã ghi nhận giao hàng và thanh toán",
   title: "Ứng dụng thực địa",
   enrolTitle: "Đăng ký điện thoại này",
@@ -359,15 +407,23 @@ export function pickLanguage(stored: string | null, browser: readonly string[]):
   return "en";
 }
 
+/** Intl formatters are slow to make (a few ms on a cheap phone): one per language and style, kept. */
+const formatters = new Map<string, Intl.NumberFormat | Intl.DateTimeFormat>();
+function formatter<T extends Intl.NumberFormat | Intl.DateTimeFormat>(key: string, make: () => T): T {
+  let found = formatters.get(key) as T | undefined;
+  if (!found) formatters.set(key, (found = make()));
+  return found;
+}
+
 export function formatNumber(language: Language, value: number, digits = 0): string {
-  return new Intl.NumberFormat(LOCALES[language], { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(value);
+  return formatter(`n:${language}:${digits}`, () => new Intl.NumberFormat(LOCALES[language], { minimumFractionDigits: digits, maximumFractionDigits: digits })).format(value);
 }
 
 /** An amount of minor units in the currency's local format (Rp 1.234.567, ฿1,234.50, 1.234.567 ₫). */
 export function formatMoney(language: Language, minor: number, currency: string, minorUnits: number): string {
-  return new Intl.NumberFormat(LOCALES[language], { style: "currency", currency, minimumFractionDigits: minorUnits, maximumFractionDigits: minorUnits }).format(minor / 10 ** minorUnits);
+  return formatter(`m:${language}:${currency}:${minorUnits}`, () => new Intl.NumberFormat(LOCALES[language], { style: "currency", currency, minimumFractionDigits: minorUnits, maximumFractionDigits: minorUnits })).format(minor / 10 ** minorUnits);
 }
 
 export function formatTime(language: Language, iso: string): string {
-  return new Intl.DateTimeFormat(LOCALES[language], { dateStyle: "medium", timeStyle: "short" }).format(new Date(iso));
+  return formatter(`t:${language}`, () => new Intl.DateTimeFormat(LOCALES[language], { dateStyle: "medium", timeStyle: "short" })).format(new Date(iso));
 }

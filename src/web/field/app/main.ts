@@ -1,10 +1,13 @@
-import QRCode from "qrcode";
-import { closeDay, enrol, recordDelivery, registerFarmer, registerPointPlot } from "./actions";
+import { closeDay, enrol, recordDelivery, registerBoundaryPlot, registerFarmer, registerPointPlot } from "./actions";
+import { boundaryOf, type Fix } from "./boundary";
+import { printReceipt, printSheet, type PrintLayout } from "./print";
+import { qrSvg } from "./qr";
+import type * as Scanner from "./scan";
 import { amountToPay, ORIGIN_FORMS, type Delivery, type PriceBasis } from "./deliveries";
 import { formatMoney, formatNumber, formatTime, LANGUAGES, pickLanguage, WORDS, type Language, type Words } from "./i18n";
 import { openKey } from "./pinVault";
 import { signMessage } from "./signing";
-import { getDevice, openStore, type Device, type FieldStore, type QueueItem } from "./store";
+import { counts, getDevice, openStore, type Device, type FieldStore, type QueueItem } from "./store";
 import { OfflineError, sync, type SyncProgress } from "./sync";
 import { field, h, mount, valueOf } from "./view";
 
@@ -119,12 +122,9 @@ function languagePicker(): Node {
 
 async function homeScreen(): Promise<Node> {
   const w = state.w;
-  const queue = await state.db.getAll("queue");
-  const deliveries = await state.db.getAll("deliveries");
-  const open = deliveries.filter((d) => d.batchId === null).length;
-  const pending = queue.filter((item) => item.status === "pending" || item.status === "sent").length + open;
-  const today = new Date().toISOString().slice(0, 10);
-  const todays = deliveries.filter((d) => d.recordedAt.startsWith(today)).length;
+  const counted = await counts(state.db, new Date().toISOString().slice(0, 10));
+  const pending = counted.pending + counted.open;
+  const todays = counted.today;
   return h(
     "main",
     null,
@@ -168,7 +168,52 @@ async function farmersScreen(query = ""): Promise<Node> {
       list.replaceWith(fresh);
     });
   });
-  return h("main", null, bar(w.farmers, () => show(homeScreen)), h("div", { class: "stack" }, search, button(w.registerFarmer, () => show(newFarmerScreen), "secondary", "register-farmer"), list));
+  return h(
+    "main",
+    null,
+    bar(w.farmers, () => show(homeScreen)),
+    h("div", { class: "stack" }, search, button(w.scanCard, () => show(scanScreen), "secondary", "scan-card"), button(w.registerFarmer, () => show(newFarmerScreen), "secondary", "register-farmer"), list),
+  );
+}
+
+let scanner: Promise<typeof Scanner> | null = null;
+/** The card scanner's script (scan.js, kept by the service worker like the app's), added once. */
+function loadScanner(): Promise<typeof Scanner> {
+  scanner ??= new Promise((resolve, reject) => {
+    const script = document.createElement("script");
+    script.src = "./scan.js";
+    script.onload = () => resolve((globalThis as unknown as { firstmileScan: typeof Scanner }).firstmileScan);
+    script.onerror = () => {
+      scanner = null;
+      reject(new Error("scanner not loaded"));
+    };
+    document.head.appendChild(script);
+  });
+  return scanner;
+}
+
+/** The farmer's card QR code through the camera: the farmer it names (by card code), found offline. */
+function scanScreen(): Node {
+  const w = state.w;
+  const stop = new AbortController();
+  const video = h("video", { class: "camera", "aria-label": w.scanHelp, "data-testid": "camera" }) as HTMLVideoElement;
+  const status = h("p", { role: "status", "data-testid": "scan-status" }, w.scanHelp);
+  void loadScanner()
+    .then((scanner) => scanner.scanCard(video, stop.signal))
+    .then(
+    async (code) => {
+      if (!code) return;
+      const match = (await state.db.getAll("farmers")).filter((farmer) => (farmer.code ?? "").replace(/-/g, "").toUpperCase() === code);
+      if (match.length === 1) {
+        state.farmerId = match[0]!.id;
+        show(farmerScreen);
+      } else {
+        status.textContent = `${w.unknownCard}: ${code.slice(0, 4)}-${code.slice(4)}`;
+      }
+    },
+    () => (status.textContent = w.cameraFailed),
+  );
+  return h("main", null, bar(w.scanCard, () => { stop.abort(); show(farmersScreen); }), h("div", { class: "stack" }, video, status));
 }
 
 function newFarmerScreen(): Node {
@@ -206,7 +251,13 @@ async function farmerScreen(): Promise<Node> {
       { class: "list", "data-testid": "plot-list" },
       ...plots.map((plot) => h("li", null, plot.latitude !== null ? `${formatNumber(state.language, plot.latitude, 6)}, ${formatNumber(state.language, plot.longitude!, 6)}` : plot.id, plot.areaHa ? ` · ${formatNumber(state.language, plot.areaHa, 2)} ha` : "", plot.accuracyM !== null ? ` · ±${formatNumber(state.language, plot.accuracyM)} m` : "")),
     ),
-    h("nav", { class: "stack" }, plots.length > 0 ? button(w.newDelivery, () => show(deliveryScreen), "primary", "deliver") : h("p", null, w.noPlot), button(w.addPlot, () => show(plotScreen), "secondary", "add-plot")),
+    h(
+      "nav",
+      { class: "stack" },
+      plots.length > 0 ? button(w.newDelivery, () => show(deliveryScreen), "primary", "deliver") : h("p", null, w.noPlot),
+      button(w.addPlot, () => show(plotScreen), "secondary", "add-plot"),
+      button(w.walkBoundary, () => show(walkScreen), "secondary", "walk-boundary"),
+    ),
   );
 }
 
@@ -261,6 +312,84 @@ function plotScreen(): Node {
   return h("main", null, bar(w.addPlot, () => show(farmerScreen)), form);
 }
 
+/**
+ * A plot as the boundary the agent walks: GPS fixes while walking (watchPosition, and a fix every
+ * few seconds besides, since a phone standing still may report nothing), simplified, the area and
+ * the EUDR rules' verdict shown as they walk (boundary.ts); saved as a signed Polygon record.
+ */
+function walkScreen(): Node {
+  const w = state.w;
+  const device = state.device!;
+  const fixes: Fix[] = [];
+  let watch: number | null = null;
+  let timer: ReturnType<typeof setInterval> | null = null;
+  const readout = h("p", { class: "gps", "data-testid": "walk", "aria-live": "polite" }, "—");
+  const issues = h("p", { class: "error", role: "alert", "data-testid": "walk-issues" });
+  const save = h("button", { type: "submit", class: "big primary", disabled: true, "data-testid": "save-boundary" }, w.save);
+  const toggle = button(w.walkStart, () => (watch === null ? startWalking() : stopWalking()), "secondary", "walk-toggle");
+  const redraw = () => {
+    const boundary = boundaryOf(fixes);
+    readout.dataset.fixes = String(fixes.length);
+    readout.textContent = `${formatNumber(state.language, fixes.length)} ${w.fixes} · ${formatNumber(state.language, boundary.corners)} ${w.corners} · ${w.area} ${formatNumber(state.language, boundary.areaM2 / 10_000, 2)} ha`;
+    issues.textContent = boundary.issues.join(" ");
+    if (watch === null && boundary.issues.length === 0) save.removeAttribute("disabled");
+    else save.setAttribute("disabled", "");
+    return boundary;
+  };
+  const take = (found: GeolocationPosition) => {
+    const fix = { longitude: found.coords.longitude, latitude: found.coords.latitude, accuracyM: Math.round(found.coords.accuracy * 10) / 10 };
+    const last = fixes[fixes.length - 1];
+    if (last && last.longitude === fix.longitude && last.latitude === fix.latitude) return;
+    fixes.push(fix);
+    redraw();
+  };
+  const options = { enableHighAccuracy: true, timeout: 30_000, maximumAge: 0 };
+  function startWalking() {
+    fixes.length = 0;
+    watch = navigator.geolocation.watchPosition(take, () => (issues.textContent = w.gpsFailed), options);
+    timer = setInterval(() => navigator.geolocation.getCurrentPosition(take, () => undefined, options), 3000);
+    toggle.textContent = w.walkFinish;
+    redraw();
+  }
+  function stopWalking() {
+    if (watch !== null) navigator.geolocation.clearWatch(watch);
+    if (timer !== null) clearInterval(timer);
+    watch = timer = null;
+    toggle.textContent = w.walkStart;
+    redraw();
+  }
+  const form = h(
+    "form",
+    { class: "stack", onsubmit: (event: Event) => void submit(event) },
+    h("p", null, w.walkHelp),
+    toggle,
+    readout,
+    field(w.country, h("input", { name: "country", required: true, maxlength: 2, value: device.country })),
+    field(w.province, h("input", { name: "province", required: true, value: device.province })),
+    field(w.district, h("input", { name: "district", required: true, value: device.district })),
+    issues,
+    save,
+  );
+  async function submit(event: Event) {
+    event.preventDefault();
+    stopWalking();
+    const boundary = redraw();
+    if (!boundary.geometry || boundary.issues.length > 0) return;
+    await registerBoundaryPlot(state.db, state.key!, {
+      farmerId: state.farmerId!,
+      geometry: boundary.geometry,
+      areaM2: boundary.areaM2,
+      accuracyM: boundary.accuracyM,
+      country: valueOf(form, "country").toUpperCase(),
+      province: valueOf(form, "province"),
+      district: valueOf(form, "district"),
+    });
+    state.device = await getDevice(state.db);
+    show(farmerScreen);
+  }
+  return h("main", null, bar(w.walkBoundary, () => { stopWalking(); show(farmerScreen); }), form);
+}
+
 // --- deliveries ------------------------------------------------------------------------------------
 
 async function deliveryScreen(): Promise<Node> {
@@ -307,8 +436,8 @@ async function deliveryScreen(): Promise<Node> {
     event.preventDefault();
     const started = performance.now();
     const delivery = await recordDelivery(state.db, state.key!, read());
-    show(async () => {
-      const node = await receiptScreen(delivery);
+    show(() => {
+      const node = receiptScreen(delivery, farmer.name);
       // Once the receipt is on screen: how long recording took, for the benchmark (bench/field.bench.ts).
       setTimeout(() => performance.measure("field:record", { start: started, end: performance.now() }), 0);
       return node;
@@ -317,15 +446,23 @@ async function deliveryScreen(): Promise<Node> {
   return h("main", null, bar(w.newDelivery, () => show(farmerScreen)), formEl);
 }
 
-async function receiptScreen(delivery: Delivery): Promise<Node> {
+function receiptScreen(delivery: Delivery, farmerName: string): Node {
   const w = state.w;
-  const farmer = await state.db.get("farmers", delivery.farmerId);
   const qr = h("div", { class: "qr", "aria-hidden": "true" });
-  qr.innerHTML = await QRCode.toString(`firstmile:receipt:${delivery.shortCode}:${delivery.metadata}`, { type: "svg", margin: 1, errorCorrectionLevel: "M" });
+  const qrMarkup = qrSvg(`firstmile:receipt:${delivery.shortCode}:${delivery.metadata}`);
+  qr.innerHTML = qrMarkup;
   const form = ORIGIN_FORMS.find((f) => f.id === delivery.form)!;
+  // The printed receipt is made when asked for: not on the record path.
+  let sheet: HTMLElement | null = null;
+  const print = (layout: PrintLayout) => {
+    sheet ??= host.appendChild(printSheet(delivery, qrMarkup, state.language, w, w[form.key]));
+    printReceipt(sheet, layout);
+  };
+  const host = h("div", { class: "print-sheet-host" });
   return h(
     "main",
     null,
+    host,
     bar(w.receipt),
     h(
       "section",
@@ -335,7 +472,7 @@ async function receiptScreen(delivery: Delivery): Promise<Node> {
       h(
         "dl",
         null,
-        h("dt", null, w.farmer), h("dd", null, farmer?.name ?? ""),
+        h("dt", null, w.farmer), h("dd", null, farmerName),
         h("dt", null, w.form), h("dd", null, w[form.key]),
         h("dt", null, w.weightKg), h("dd", null, formatNumber(state.language, delivery.grams / 1000, 1)),
         h("dt", null, delivery.form >= 20 ? w.drc : w.moisture), h("dd", null, formatNumber(state.language, delivery.qualityBps / 100, 1)),
@@ -343,7 +480,13 @@ async function receiptScreen(delivery: Delivery): Promise<Node> {
       ),
       h("p", { class: "muted" }, w.paid, " · ", formatTime(state.language, delivery.recordedAt)),
     ),
-    h("nav", { class: "stack" }, button(w.done, () => show(homeScreen), "primary", "done"), button(w.newDelivery, () => show(farmersScreen), "secondary")),
+    h(
+      "nav",
+      { class: "stack" },
+      button(w.done, () => show(homeScreen), "primary", "done"),
+      h("div", { class: "pair" }, button(`${w.print} 58 mm`, () => print("thermal-58mm"), "secondary", "print-58mm"), button(`${w.print} A6`, () => print("a6"), "secondary", "print-a6")),
+      button(w.newDelivery, () => show(farmersScreen), "secondary"),
+    ),
   );
 }
 

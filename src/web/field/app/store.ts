@@ -55,22 +55,54 @@ interface FieldDb extends DBSchema {
   meta: { key: string; value: unknown };
   farmers: { key: string; value: Farmer };
   plots: { key: string; value: Plot; indexes: { farmer: string } };
-  deliveries: { key: string; value: Delivery & { payment: { message: string; signature: string } } };
-  queue: { key: number; value: QueueItem; indexes: { key: string } };
+  /** `open: 1` while the delivery waits for its day's batch (absent after: IndexedDB indexes only what has the field). */
+  /** A payment's signature is null for the moment between recording and the idle time it is signed in (signPayments). */
+  deliveries: { key: string; value: Delivery & { open?: 1; payment: { message: string; signature: string | null } }; indexes: { open: number; recordedAt: string } };
+  queue: { key: number; value: QueueItem; indexes: { key: string; status: string } };
 }
 
 export type FieldStore = IDBPDatabase<FieldDb>;
 
 export function openStore(name = "firstmile-field"): Promise<FieldStore> {
-  return openDB<FieldDb>(name, 1, {
-    upgrade(db) {
-      db.createObjectStore("meta");
-      db.createObjectStore("farmers", { keyPath: "id" });
-      db.createObjectStore("plots", { keyPath: "id" }).createIndex("farmer", "farmerId");
-      db.createObjectStore("deliveries", { keyPath: "id" });
-      db.createObjectStore("queue", { keyPath: "position", autoIncrement: true }).createIndex("key", "key", { unique: true });
+  return openDB<FieldDb>(name, 2, {
+    upgrade(db, oldVersion, _newVersion, tx) {
+      if (oldVersion < 1) {
+        db.createObjectStore("meta");
+        db.createObjectStore("farmers", { keyPath: "id" });
+        db.createObjectStore("plots", { keyPath: "id" }).createIndex("farmer", "farmerId");
+        db.createObjectStore("deliveries", { keyPath: "id" });
+        db.createObjectStore("queue", { keyPath: "position", autoIncrement: true }).createIndex("key", "key", { unique: true });
+      }
+      if (oldVersion < 2) {
+        // Counted, not read whole, on every home screen: what waits, the open deliveries, today's.
+        tx.objectStore("queue").createIndex("status", "status");
+        const deliveries = tx.objectStore("deliveries");
+        deliveries.createIndex("open", "open");
+        deliveries.createIndex("recordedAt", "recordedAt");
+        if (oldVersion >= 1) {
+          void deliveries.openCursor().then(async function mark(cursor): Promise<void> {
+            if (!cursor) return;
+            if (cursor.value.batchId === null) await cursor.update({ ...cursor.value, open: 1 });
+            return cursor.continue().then(mark);
+          });
+        }
+      }
     },
   });
+}
+
+/** What the home screen counts: items waiting to be sent, open deliveries, deliveries since `since` (ISO). */
+export async function counts(db: FieldStore, since: string): Promise<{ pending: number; open: number; today: number }> {
+  const tx = db.transaction(["queue", "deliveries"]);
+  const queue = tx.objectStore("queue").index("status");
+  const deliveries = tx.objectStore("deliveries");
+  const [pending, sent, open, today] = await Promise.all([
+    queue.count("pending"),
+    queue.count("sent"),
+    deliveries.index("open").count(),
+    deliveries.index("recordedAt").count(IDBKeyRange.lowerBound(since)),
+  ]);
+  return { pending: pending + sent, open, today };
 }
 
 export async function getDevice(db: FieldStore): Promise<Device | null> {

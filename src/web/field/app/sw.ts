@@ -1,5 +1,5 @@
 /**
- * The service worker: keeps the app shell (page, script, styles, manifest, icons) so the app opens
+ * The service worker: keeps the app shell (page, scripts, styles, manifest, icons) so the app opens
  * with no signal; the API is never cached (the queue lives in IndexedDB and is sent by the page).
  * The shell's version is its build hash, so a new build replaces the old cache.
  */
@@ -8,7 +8,7 @@ type ExtendableEvent = Event & { waitUntil(promise: Promise<unknown>): void };
 type FetchEvent = ExtendableEvent & { request: Request; respondWith(response: Promise<Response> | Response): void };
 const worker = self as unknown as { addEventListener(type: string, listener: (event: any) => void): void; skipWaiting(): Promise<void>; clients: { claim(): Promise<void> }; registration: { scope: string } };
 
-const SHELL = ["./", "./app.js", "./app.css", "./manifest.webmanifest", "./icon.svg", "./icon-192.png", "./icon-512.png"];
+const SHELL = ["./", "./app.js", "./scan.js", "./app.css", "./manifest.webmanifest", "./icon.svg", "./icon-192.png", "./icon-512.png"];
 const CACHE = `field-${VERSION}`;
 
 worker.addEventListener("install", (event: ExtendableEvent) => {
