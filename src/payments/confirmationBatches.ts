@@ -12,6 +12,7 @@ import {
 } from "./confirmationTree";
 import { PaymentInRunError, PaymentNotFoundError } from "./errors";
 import { LEAF_ENCODING, leafOf, payoutLeafHash, type LeafValue } from "./payoutTree";
+import { passkeyProofOf } from "./confirmationStore";
 
 /**
  * Batches of farmers' confirmations of a payout run's payments, committed on chain: the
@@ -211,17 +212,7 @@ export async function exportConfirmations(db: Queryable, sealer: RecordSealer, r
       count: Number(batch.count),
       confirmations: (JSON.parse(batch.leaves) as { value: ConfirmationLeafValue; proof: string[]; confirmationId: string }[]).map((leaf) => {
         const row = byId.get(leaf.confirmationId)!;
-        const passkey =
-          row.kind === "passkey"
-            ? {
-                statement: row.statement!,
-                credentialId: row.credential_id!,
-                publicKey: row.public_key!.toString("base64url"),
-                authenticatorData: row.authenticator_data!.toString("base64url"),
-                clientDataJSON: row.client_data_json!.toString("base64url"),
-                signature: row.signature!.toString("base64url"),
-              }
-            : null;
+        const passkey = passkeyProofOf(row);
         const record =
           row.kind === "passkey"
             ? null

@@ -345,6 +345,22 @@ type ConfirmationRow = {
   created_at: Date;
 };
 
+/** The stored columns of a passkey confirmation's proof. */
+export type PasskeyProofColumns = Pick<ConfirmationRow, "kind" | "statement" | "credential_id" | "public_key" | "authenticator_data" | "client_data_json" | "signature">;
+
+/** A passkey confirmation's proof as exported and re-checked; null for the weaker kinds. */
+export function passkeyProofOf(row: PasskeyProofColumns): ConfirmationProof | null {
+  if (row.kind !== "passkey") return null;
+  return {
+    statement: row.statement!,
+    credentialId: row.credential_id!,
+    publicKey: row.public_key!.toString("base64url"),
+    authenticatorData: row.authenticator_data!.toString("base64url"),
+    clientDataJSON: row.client_data_json!.toString("base64url"),
+    signature: row.signature!.toString("base64url"),
+  };
+}
+
 /** The confirmations of payments (oldest first), with their proofs. */
 export async function listConfirmations(db: Queryable, sealer: RecordSealer, paymentIds: string | readonly string[]): Promise<PaymentConfirmation[]> {
   const ids = typeof paymentIds === "string" ? [paymentIds] : [...paymentIds];
@@ -355,17 +371,7 @@ export async function listConfirmations(db: Queryable, sealer: RecordSealer, pay
     kind: row.kind,
     verdict: row.verdict,
     paymentDigest: row.payment_digest,
-    proof:
-      row.kind === "passkey"
-        ? {
-            statement: row.statement!,
-            credentialId: row.credential_id!,
-            publicKey: row.public_key!.toString("base64url"),
-            authenticatorData: row.authenticator_data!.toString("base64url"),
-            clientDataJSON: row.client_data_json!.toString("base64url"),
-            signature: row.signature!.toString("base64url"),
-          }
-        : null,
+    proof: passkeyProofOf(row),
     evidenceCid: row.evidence_cid,
     recordedBy: row.recorded_by,
     reason: row.reason_enc ? (openField(sealer, row.id, "reason", row.reason_enc) as string) : null,
