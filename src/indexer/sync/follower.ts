@@ -43,6 +43,11 @@ export type StartIndexerParameters = {
    */
   analyzeEveryRows?: number | undefined;
   /**
+   * Refresh the statistics on reaching `stopAt` (default true); a rebuild refreshes them itself,
+   * once its indexes are built.
+   */
+  analyzeAtStop?: boolean | undefined;
+  /**
    * Stop by itself once this block is indexed: a number, or "head" for the head seen at start (a
    * rebuild, a catch-up run). Default: follow until stop().
    */
@@ -189,7 +194,7 @@ export function startIndexer(parameters: StartIndexerParameters): Indexer {
         const from = checkpoint ? resumeBlock(checkpoint) : sourceStartBlock(source);
         status.lagBlocks = Math.max(0, head - (from - 1));
         if (from > Math.min(head, target ?? head)) {
-          if (rowsSinceAnalyze > 0 && (laggedSinceAnalyze || target !== null)) await analyze();
+          if (rowsSinceAnalyze > 0 && (target === null ? laggedSinceAnalyze : parameters.analyzeAtStop !== false)) await analyze();
           if (target !== null && from > target) break;
           status.state = "following";
           status.retryAt = null;
