@@ -336,6 +336,8 @@ async function realChainRebuild(work: string, runs: number): Promise<{ seconds: 
   const node = await startEmbeddedNode({ stateDir: chainDir, port: await freePort(), chainId: DEFAULTS.chainId });
   // Another checkout's CLI on the same chain, for a before/after comparison.
   const root = path.resolve(process.env.INDEXER_BENCH_CLI_ROOT ?? path.join(__dirname, ".."));
+  // e.g. "--cpu-prof --cpu-prof-dir=DIR" to profile the command.
+  const nodeArgs = process.env.INDEXER_BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
   const result = { seconds: [] as number[], cpu: [] as number[], peakRssMb: [] as number[], events: 0, registryLogs: template.registryLogs };
   try {
     for (let run = 0; run < runs; run++) {
@@ -344,7 +346,7 @@ async function realChainRebuild(work: string, runs: number): Promise<{ seconds: 
       const figures = path.join(work, `real-chain-${run}.json`);
       const output = await runCommand(
         process.execPath,
-        [path.join(__dirname, "peakRss.js"), figures, "--", process.execPath, "-r", "./scripts/register-ts.js", "src/cli/index.ts", "index", "rebuild", "--data-dir", dataDir],
+        [path.join(__dirname, "peakRss.js"), figures, "--", process.execPath, ...nodeArgs, "-r", "./scripts/register-ts.js", "src/cli/index.ts", "index", "rebuild", "--data-dir", dataDir],
         { cwd: root, env: { ...process.env, FIRSTMILE_RPC_URL: node.node.url } },
       );
       const rebuilt = /rebuilt: (\d+) events/.exec(output);
