@@ -111,7 +111,9 @@ export async function writeBatch(db: Database, projected: ProjectedBatch): Promi
  *   projection fails, the batches after it are dropped unwritten and the cache is cleared.
  *
  * `onCommitted` is called after each batch commits, in order. The caller checks the checkpoint
- * before the first batch (a conflict is still caught by the first write).
+ * before the first batch (a conflict is still caught by the first write). `pipelined: false`
+ * indexes the batches one after another (the follower on PostgreSQL, where the overlap measured
+ * no gain: the server's work already runs beside this thread's).
  */
 export async function indexBatches(
   db: Database,
@@ -119,6 +121,7 @@ export async function indexBatches(
   cache: ProjectionCache,
   onCommitted: (parameters: IndexBatchParameters, result: IndexBatchReturnType) => void,
   shouldStop: () => boolean = () => false,
+  pipelined = true,
 ): Promise<void> {
   const touched: LotRow[] = [];
   let lastState: ProjectionState | null = null;
@@ -127,7 +130,7 @@ export async function indexBatches(
     for (let index = 0; projected !== null; index++) {
       const following = list[index + 1];
       // Read before the write is sent (see above); a revocation waits for the write.
-      const followingState = following && !readsUncachedRows(stateNeeds(following.events)) ? await loadBatchState(db, following, cache) : null;
+      const followingState = pipelined && following && !readsUncachedRows(stateNeeds(following.events)) ? await loadBatchState(db, following, cache) : null;
       const write = writeBatch(db, projected);
       let next: ProjectedBatch | null = null;
       let projectionError: unknown = null;

@@ -225,7 +225,7 @@ export function startIndexer(parameters: StartIndexerParameters): Indexer {
           list.push({ schema, source, previous, next: batch.next, events: batch.events });
           previous = batch.next;
         }
-        // Each batch commits with its checkpoint; the next one is projected while it is written.
+        // Each batch commits with its checkpoint; on PGlite the next one is projected while it is written.
         await indexBatches(
           db,
           list,
@@ -236,6 +236,7 @@ export function startIndexer(parameters: StartIndexerParameters): Indexer {
             rowsSinceAnalyze += written.rows;
           },
           () => stopping,
+          db.engine === "pglite",
         );
         if (rowsSinceAnalyze >= analyzeEveryRows) await analyze();
         failures = 0;
