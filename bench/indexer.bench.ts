@@ -10,8 +10,14 @@
  *    "events" are registry events (logs); "lot events" are rows of lot_events (a merge of 10 is
  *    one event and 11 lot events).
  * 2. Rebuild of the same chain into a fresh schema, swapped in.
- * 3. Indexing, real chain (smaller): anvil with the contracts deployed, 20 mintBatch transactions
- *    of 500 deliveries, read over JSON-RPC into PGlite.
+ * 3. Real chain, end to end: `firstmile index rebuild` as a user runs it (its own process: the
+ *    TypeScript loaded, PGlite opened on the data dir, migrations checked, the chain read over
+ *    JSON-RPC from a running anvil, the tables swapped in), on one season's traffic: 40 mintBatch
+ *    of 500, 5,000 evidence attachments, 500 merges of 10, 3,000 handovers offered and accepted
+ *    (20,114 registry logs; bench/realChain.ts builds the chain once and keeps it under
+ *    bench/out/real-chain). Wall clock, CPU time and the command's peak resident memory, its
+ *    whole process tree sampled from /proc (bench/peakRss.js); anvil runs beside it, as a user's
+ *    node does, and is not counted.
  * 4. Ancestry: chocolate bars made from 10, 100 and 1,000 deliveries (merged by 10, handed over,
  *    dried, merged by 10, exported, merged, ground to nibs, liquor, chocolate, split into bars):
  *    p50/p99 of getLotDag(ancestors) over 200 calls after 20 warm-up calls, as GET
@@ -38,29 +44,47 @@
  * ancestry of 1,000 origins p99 24-26 ms on PGlite, 18 ms on PostgreSQL (107-139 ms beside the
  * test suite). Same-load A/B on 20k events, process CPU time: 5.4 / 7.2 s before, 4.7 / 6.3 s after.
  *
+ * Then: a rebuild builds its secondary indexes once over the loaded rows (in the swap's
+ * transaction) instead of row by row; on PGlite each batch is projected while the one before it is
+ * written (PGlite's worker thread beside the follower's); `index rebuild` hashes with the native
+ * keccak. Same-load A/B, 20k events, PGlite on its worker thread (load 3 to 7): 3,113 / 3,515
+ * events/s before, 3,841 / 5,598 after; rebuild of 20k 6.0 / 4.5 s before, 4.3 / 3.9 s after;
+ * process CPU for both 11.5 / 10.0 s before, 8.8 / 6.9 s after. On PostgreSQL the overlap measured
+ * no gain (client CPU 1.7-2.2 s before, 2.1-2.3 s with it, wall within the noise), so it stays off
+ * there. Real chain (20,114 registry logs), end to end: 14.4 / 15.1 / 17.6 s, CPU 9.7 / 10.5 / 11.7
+ * s, peak RSS 680 / 745 / 685 MB (load 5 to 9); the same chain under load 12 to 19: before, 87 /
+ * 106 s and 25.0 / 17.8 s CPU; with the deferred indexes and native keccak, 64 / 81 s and 15.8 /
+ * 15.7 s CPU. 100k events beside a type check and a test suite (load 5 to 15): PGlite 934
+ * events/s, rebuild 42.6 s; PostgreSQL 5,676 events/s, rebuild 13.9 s.
+ *
  * Run: npm run bench:indexer   (prints a table, writes bench/out/indexer.json; never fails on figures)
+ * PGlite runs on its worker thread, as the gateway and the CLI open it (INDEXER_BENCH_PGLITE_THREAD=main
+ * for the caller's thread).
  * Smaller runs: INDEXER_BENCH_EVENTS=20000, INDEXER_BENCH_POSTGRES=0, INDEXER_BENCH_REAL_CHAIN=0.
+ * The real-chain mode alone: INDEXER_BENCH_SYNTHETIC=0 (writes bench/out/indexer-real-chain.json);
+ * INDEXER_BENCH_REAL_RUNS=N runs (default 3); INDEXER_BENCH_CLI_ROOT=<checkout> runs another
+ * checkout's CLI on the same chain (before/after comparisons).
  */
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import pg from "pg";
-import { ZeroHash, id } from "ethers";
-import { dataPaths } from "../src/config";
-import { startEmbeddedChain } from "../src/gateway/embeddedChain";
 import { DEFAULTS } from "../src/config";
+import { startEmbeddedNode } from "../src/chain/embeddedChain";
 import { migrate, openPglite, openPostgres, type Database } from "../src/db";
-import { createJsonRpcChainReader, indexerSourceFromDeployments, rebuildIndex, startIndexer, type IndexerSource } from "../src/indexer";
+import { rebuildIndex, startIndexer } from "../src/indexer";
 import { getLotDag } from "../src/indexer/queries";
 import { Role } from "../src/membership/roles";
 import { useNativeKeccak } from "../src/chain/nativeKeccak";
-import { LotRegistry__factory } from "../typechain-types";
 import { SYNTHETIC_SOURCE } from "../test/indexer/indexSynthetic";
 import { SyntheticChain, SyntheticForm as Form, syntheticChainReader } from "../test/indexer/syntheticChain";
 import { freePort } from "../test/helpers/ports";
 import { findPostgresBinaries, startPostgres, type PostgresServer } from "../test/helpers/postgres";
+import { copyTemplate, realChainTemplate } from "./realChain";
 import { printTable, writeFigures } from "./report";
 
 const EVENTS = Number(process.env.INDEXER_BENCH_EVENTS ?? 100_000);
+const pgliteThread = process.env.INDEXER_BENCH_PGLITE_THREAD === "main" ? "main" : "worker";
 // The gateway's defaults (FIRSTMILE_INDEXER_PAGE_BLOCKS, FIRSTMILE_INDEXER_BATCH_LOGS).
 const PAGE_BLOCKS = DEFAULTS.indexerPageBlocks;
 const BATCH_LOGS = DEFAULTS.indexerBatchLogs;
@@ -74,12 +98,24 @@ async function main() {
   const keccak = process.env.INDEXER_BENCH_KECCAK === "js" ? "js" : useNativeKeccak() ? "native" : "js";
   console.log(`keccak: ${keccak}`);
   const work = fs.mkdtempSync(path.join(process.env.INDEXER_BENCH_DIR ?? path.join(__dirname, "out"), "indexer-"));
+  if (process.env.INDEXER_BENCH_SYNTHETIC === "0") {
+    // The real-chain mode alone: its own figures file, the full run's left as it is.
+    try {
+      const real = await realChainRebuild(work, Number(process.env.INDEXER_BENCH_REAL_RUNS ?? 3));
+      printTable(["figure", "value"], realChainRows(real));
+      console.log(`\nwrote ${writeFigures("indexer-real-chain", realChainFigures(real))}`);
+    } finally {
+      fs.rmSync(work, { recursive: true, force: true });
+    }
+    return;
+  }
   const engines: EngineRun[] = [];
   let pgliteCount = 0;
   engines.push({
     name: "pglite",
     open: async () => {
-      const db = await openPglite({ dir: path.join(work, `pglite-${++pgliteCount}`) });
+      // On its worker thread, as the gateway and the CLI open it (FIRSTMILE_DATABASE_THREAD's default).
+      const db = await openPglite({ dir: path.join(work, `pglite-${++pgliteCount}`), thread: pgliteThread });
       await migrate(db);
       return db;
     },
@@ -170,10 +206,10 @@ async function main() {
       }
     }
 
-    let real = { lotEventsPerSecond: NaN };
+    let real: Awaited<ReturnType<typeof realChainRebuild>> | null = null;
     if (process.env.INDEXER_BENCH_REAL_CHAIN !== "0") {
-      console.log("[real chain] minting 20 x 500 deliveries on anvil...");
-      real = await realChainRun(work);
+      console.log("[real chain] firstmile index rebuild, end to end...");
+      real = await realChainRebuild(work, Number(process.env.INDEXER_BENCH_REAL_RUNS ?? 3));
     }
 
     const engineNames = engines.map((engine) => engine.name);
@@ -188,7 +224,7 @@ async function main() {
         [`ancestry ${origins} origins p99 ms`, ...engineNames.map((name) => format(results[name]![`ancestry_${origins}_p99_ms`], 2))],
         [`  same, pages of 500: p50 / p99 ms`, ...engineNames.map((name) => `${format(results[name]![`ancestry_${origins}_page500_p50_ms`], 1)} / ${format(results[name]![`ancestry_${origins}_page500_p99_ms`], 1)}`)],
       ]),
-      ["real chain: lot events per s (10k, JSON-RPC)", format(real.lotEventsPerSecond), "-"].slice(0, engineNames.length + 1),
+      ...(real ? realChainRows(real).map(([label, value]) => [label, value, "-"].slice(0, engineNames.length + 1)) : []),
     ];
     printTable([`figure (keccak ${keccak})`, ...engineNames], rows);
 
@@ -209,7 +245,7 @@ async function main() {
             postgres_ancestry_1000_p99_ms: round(results.postgres.ancestry_1000_p99_ms!, 2),
           }
         : {}),
-      ...(Number.isNaN(real.lotEventsPerSecond) ? {} : { real_chain_lot_events_per_s: Math.round(real.lotEventsPerSecond) }),
+      ...(real ? realChainFigures(real) : {}),
       native_keccak: keccak === "native" ? 1 : 0,
     });
     console.log(`\nwrote ${file}`);
@@ -308,39 +344,81 @@ function chocolateBars() {
   return { chain, bars };
 }
 
-async function realChainRun(work: string): Promise<{ lotEventsPerSecond: number }> {
-  const dataDir = path.join(work, "chain");
-  const chain = await startEmbeddedChain({ paths: dataPaths(dataDir), port: await freePort() });
+/**
+ * `firstmile index rebuild` end to end, as a user runs it: a process of its own (TypeScript
+ * loaded through the transpile cache, PGlite opened on the data dir, migrations checked, the
+ * chain read over JSON-RPC, the tables swapped in), on a copy of the cached real chain's data
+ * dir, with the chain's node running beside it as a user's node runs (FIRSTMILE_RPC_URL). Wall
+ * clock, CPU time and peak resident memory of the command's process tree (bench/peakRss.js).
+ */
+async function realChainRebuild(work: string, runs: number): Promise<{ seconds: number[]; cpu: number[]; peakRssMb: number[]; events: number; registryLogs: number }> {
+  const cacheRoot = path.join(__dirname, "out", "real-chain");
+  const template = await realChainTemplate(cacheRoot, await freePort());
+  const chainDir = path.join(work, "real-chain-node");
+  fs.cpSync(path.join(template.dataDir, "chain"), chainDir, { recursive: true });
+  const node = await startEmbeddedNode({ stateDir: chainDir, port: await freePort(), chainId: DEFAULTS.chainId });
+  // Another checkout's CLI on the same chain, for a before/after comparison.
+  const root = path.resolve(process.env.INDEXER_BENCH_CLI_ROOT ?? path.join(__dirname, ".."));
+  // e.g. "--cpu-prof --cpu-prof-dir=DIR" to profile the command.
+  const nodeArgs = process.env.INDEXER_BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
+  const result = { seconds: [] as number[], cpu: [] as number[], peakRssMb: [] as number[], events: 0, registryLogs: template.registryLogs };
   try {
-    const registry = chain.deployments.contracts.LotRegistry!.address;
-    const governor = LotRegistry__factory.connect(registry, chain.governor);
-    const cooperative = await chain.provider.getSigner(1);
-    await (await governor.addMember(Role.cooperative, "0x4944", ZeroHash, [await cooperative.getAddress()])).wait();
-    const lots = LotRegistry__factory.connect(registry, cooperative);
-    const sent = [];
-    for (let batch = 0; batch < 20; batch++) {
-      const deliveries = Array.from({ length: 500 }, (_, i) => ({ form: Form.wetBeans, grams: 10_000n + BigInt(i), quality: 5_500, metadata: id(`m ${batch} ${i}`), origin: id(`o ${batch} ${i}`) }));
-      sent.push(await lots.mintBatch(deliveries, { gasLimit: 60_000_000n }));
-      await chain.provider.send("evm_mine", []);
-    }
-    for (const transaction of sent) if ((await transaction.wait())?.status !== 1) throw new Error("a mint batch failed");
-    const source: IndexerSource = indexerSourceFromDeployments(chain.deployments);
-    const db = await openPglite({ dir: path.join(work, "pglite-real") });
-    await migrate(db);
-    try {
-      const started = performance.now();
-      await startIndexer({ db, chain: createJsonRpcChainReader({ url: chain.node.url }), source, pageBlocks: PAGE_BLOCKS, batchLogs: BATCH_LOGS, pollIntervalMs: 0, stopAt: "head" }).done;
-      const seconds = (performance.now() - started) / 1000;
-      const { rows } = await db.query<{ n: number }>("select count(*)::int as n from lot_events");
-      return { lotEventsPerSecond: rows[0]!.n / seconds };
-    } finally {
-      await db.close();
+    for (let run = 0; run < runs; run++) {
+      const dataDir = path.join(work, `real-chain-${run}`);
+      copyTemplate(template, dataDir);
+      const figures = path.join(work, `real-chain-${run}.json`);
+      const output = await runCommand(
+        process.execPath,
+        [path.join(__dirname, "peakRss.js"), figures, "--", process.execPath, ...nodeArgs, "-r", "./scripts/register-ts.js", "src/cli/index.ts", "index", "rebuild", "--data-dir", dataDir],
+        { cwd: root, env: { ...process.env, FIRSTMILE_RPC_URL: node.node.url } },
+      );
+      const rebuilt = /rebuilt: (\d+) events/.exec(output);
+      if (!rebuilt) throw new Error(`index rebuild printed no summary:\n${output}`);
+      result.events = Number(rebuilt[1]);
+      const measured = JSON.parse(fs.readFileSync(figures, "utf8")) as { seconds: number; cpu_s: number; peak_rss_mb: number };
+      console.log(`[real chain] run ${run + 1}: ${measured.seconds.toFixed(2)} s, CPU ${measured.cpu_s.toFixed(2)} s, peak RSS ${measured.peak_rss_mb.toFixed(0)} MB (${output.trim().split("\n").at(-1)})`);
+      result.seconds.push(measured.seconds);
+      result.cpu.push(measured.cpu_s);
+      result.peakRssMb.push(measured.peak_rss_mb);
+      fs.rmSync(dataDir, { recursive: true, force: true });
     }
   } finally {
-    await chain.stop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await node.stop();
   }
+  return result;
 }
+
+function runCommand(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { ...options, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.on("error", reject);
+    child.on("exit", (code) => (code === 0 ? resolve(output) : reject(new Error(`${command} ${args.join(" ")} exited with ${code}:\n${output}`))));
+  });
+}
+
+type RealChainRun = Awaited<ReturnType<typeof realChainRebuild>>;
+
+function realChainRows(real: RealChainRun): Array<[string, string]> {
+  return [
+    [`real chain: index rebuild of ${real.registryLogs} registry logs, s (runs)`, real.seconds.map((s) => s.toFixed(1)).join(" / ")],
+    ["  CPU s (runs)", real.cpu.map((s) => s.toFixed(1)).join(" / ")],
+    ["  peak RSS MB, process tree (runs)", real.peakRssMb.map((s) => s.toFixed(0)).join(" / ")],
+  ];
+}
+
+function realChainFigures(real: RealChainRun): Record<string, number> {
+  return {
+    real_chain_rebuild_s: round(median(real.seconds), 2),
+    real_chain_rebuild_cpu_s: round(median(real.cpu), 2),
+    real_chain_peak_rss_mb: Math.round(Math.max(...real.peakRssMb)),
+    real_chain_registry_logs: real.registryLogs,
+  };
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 main().catch((error) => {
   console.error(error);

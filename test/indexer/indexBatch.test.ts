@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import type { Database } from "../../src/db";
 import { batches, blockDone, dumpReadModel, HistoryHeadMismatchError, IndexerCheckpointConflictError, indexBatch, type Checkpoint, type IndexedEvent } from "../../src/indexer";
+import { indexBatches, type IndexBatchParameters } from "../../src/indexer/indexing/indexBatch";
 import { readCheckpoint } from "../../src/indexer/store/checkpointStore";
 import { ProjectionCache } from "../../src/indexer/store/loadState";
 import { arrayLiteral } from "../../src/indexer/store/writeRows";
@@ -101,6 +102,76 @@ describeEachEngine("indexBatch", (engine) => {
     expect(await dumpReadModel(db)).to.deep.equal(before);
     await index(db, chain.events.slice(cut), 4, cache, checkpoint);
     expect(await dumpReadModel(db)).to.deep.equal(reference);
+  });
+
+  /** The batches of `events` as the follower hands them to indexBatches. */
+  const batchList = (events: readonly IndexedEvent[], batchLogs: number, previous: Checkpoint | null = null): IndexBatchParameters[] => {
+    const list: IndexBatchParameters[] = [];
+    for (const batch of batches(events, batchLogs, blockDone(events.at(-1)!.blockNumber))) {
+      list.push({ schema: "public", source: SYNTHETIC_SOURCE, previous, next: batch.next, events: batch.events });
+      previous = batch.next;
+    }
+    return list;
+  };
+
+  it("pipelined: reads each batch's rows before the write ahead of it is sent, never beside it, and writes exactly the rows of batch-by-batch indexing", async () => {
+    const db = await fresh();
+    const log: string[] = [];
+    let writing = false;
+    const watched: Database = {
+      engine: db.engine,
+      async query(sql, params) {
+        if (writing) throw new Error(`a read beside a write: ${sql}`);
+        log.push("read");
+        return db.query(sql, params);
+      },
+      async batch(statements) {
+        log.push("write");
+        writing = true;
+        try {
+          return await db.batch(statements);
+        } finally {
+          writing = false;
+        }
+      },
+      exec: (sql) => db.exec(sql),
+      transaction: (fn) => db.transaction(fn),
+      listen: (channel, onNotify) => db.listen(channel, onNotify),
+      close: () => db.close(),
+    };
+    const list = batchList(chain.events, 3);
+    expect(list.length).to.be.greaterThan(2);
+    const committed: string[] = [];
+    await indexBatches(watched, list, new ProjectionCache(), (batch) => committed.push(batch.next));
+    expect(committed).to.deep.equal(list.map((batch) => batch.next));
+    expect(await dumpReadModel(db)).to.deep.equal(reference);
+    expect(await readCheckpoint(db, "public", SYNTHETIC_SOURCE)).to.equal(list.at(-1)!.next);
+    expect(log.filter((entry) => entry === "write")).to.have.length(list.length);
+    // The last batch (a split: its outputs are read, not cached) read what it lacks before the
+    // write ahead of it went out, so nothing is read between the last two writes.
+    const lastWrite = log.lastIndexOf("write");
+    expect(log.slice(log.lastIndexOf("write", lastWrite - 1), lastWrite)).to.not.include("read");
+    expect(log.slice(0, log.lastIndexOf("write", lastWrite - 1))).to.include("read");
+  });
+
+  it("pipelined: a batch whose projection fails while the one before it is written writes nothing; the one before commits; the cache is emptied", async () => {
+    const db = await fresh();
+    const cut = chain.events.findIndex((event) => event.type === "HandoverAccepted");
+    const dried = chain.events[cut + 1]!;
+    expect(dried.type).to.equal("LotsDerived");
+    const forged = [...chain.events.slice(0, cut + 1), { ...dried, inputHeads: [`0x${"ab".repeat(32)}`] } as IndexedEvent];
+    const list = batchList(forged, 4);
+    expect(list.length).to.be.greaterThan(2);
+    const alone = await fresh();
+    await indexBatches(alone, list.slice(0, -1), new ProjectionCache(), () => {});
+    const cache = new ProjectionCache();
+    const committed: string[] = [];
+    const failure = await rejection(indexBatches(db, list, cache, (batch) => committed.push(batch.next)));
+    expect(failure).to.be.instanceOf(HistoryHeadMismatchError);
+    expect(committed).to.deep.equal(list.slice(0, -1).map((batch) => batch.next));
+    expect(cache.lots.size).to.equal(0);
+    expect(cache.forms).to.equal(null);
+    expect(await dumpReadModel(db)).to.deep.equal(await dumpReadModel(alone));
   });
 
   describe("when another writer moves the checkpoint", () => {

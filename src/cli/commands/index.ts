@@ -1,6 +1,7 @@
 import type { Writable } from "node:stream";
 import type { Command } from "commander";
 import { readDeployments, type Deployments } from "../../chain/deployments";
+import { useNativeKeccak } from "../../chain/nativeKeccak";
 import { startEmbeddedChain, type EmbeddedChain } from "../../gateway/embeddedChain";
 import { loadConfig, redactUrl, type Config } from "../../config";
 import { openDatabase } from "../../db";
@@ -37,6 +38,8 @@ export function registerIndexCommand(program: Command, io: IndexCommandIo = { en
     .option("--deployments <file>", "deployments file (default <data dir>/deployments/embedded.json)")
     .option("--to-block <number>", "replay up to this block (default: the head when the rebuild starts)")
     .action(async (options: IndexOptions & { toBlock?: string }) => {
+      // Every lot event's history head is recomputed (two hashes each): the native keccak when installed, as the gateway does.
+      useNativeKeccak();
       await withIndexer(io, options, async ({ config, db, chain, deployments }) => {
         const source = indexerSourceFromDeployments(deployments);
         print(`rebuilding the read model of chain ${source.chainId} from block ${source.lotRegistry.deploymentBlock} (${config.database.engine})`);

@@ -1,13 +1,14 @@
-import type { Database } from "../../db";
+import type { Database, Statement } from "../../db";
 import type { Checkpoint } from "../checkpoint";
 import type { IndexerSource } from "../source";
 import { IndexerCheckpointConflictError } from "../errors";
 import { checkpointMoved, moveCheckpointStatement, readCheckpoint } from "../store/checkpointStore";
 import { loadProjectionState, ProjectionCache } from "../store/loadState";
+import type { LotRow, RowBatch } from "../store/rows";
 import type { ReadModelSchema } from "../store/schemaName";
 import { rowBatchStatements } from "../store/writeRows";
 import type { IndexedEvent } from "./events";
-import { projectEvents, stateNeeds } from "./project";
+import { projectEvents, stateNeeds, type ProjectionState, type StateNeeds } from "./project";
 
 export type IndexBatchParameters = {
   schema: ReadModelSchema;
@@ -39,31 +40,139 @@ export type IndexBatchReturnType = { events: number; rows: number };
  * @throws {HistoryHeadMismatchError} | {IndexerStateError} from the projector: nothing was written.
  */
 export async function indexBatch(db: Database, parameters: IndexBatchParameters): Promise<IndexBatchReturnType> {
-  const { schema, source, previous, next, events } = parameters;
+  const { schema, source, previous } = parameters;
   const cache = parameters.cache ?? new ProjectionCache();
   try {
     const current = await readCheckpoint(db, schema, source);
     if (current !== previous) throw checkpointConflict(previous, current);
-    const state = await loadProjectionState(db, schema, stateNeeds(events), cache);
-    const batch = projectEvents(events, state);
-    try {
-      await db.batch([moveCheckpointStatement(schema, source, previous, next), ...rowBatchStatements(schema, batch, { after: previous })]);
-    } catch (error) {
-      if (checkpointMoved(error)) throw checkpointConflict(previous, await readCheckpoint(db, schema, source).catch(() => "unknown"));
-      throw error;
-    }
-    cache.committed(state, batch.lots.values());
-    const rows =
-      batch.members.size + batch.accounts.size + batch.forms.size + batch.yieldBounds.size + batch.lots.size +
-      batch.handovers.size + batch.lotEvents.length + batch.lotEdges.length + batch.lotEvidence.length + batch.lotIngredients.length +
-      batch.schemes.size + batch.accreditations.size + batch.attestations.size + batch.lotClaims.size +
-      batch.massBalanceMoves.length + batch.massBalanceCredits.size + batch.ddsReferences.length;
-    return { events: events.length, rows };
+    const projected = projectBatch(parameters, await loadBatchState(db, parameters, cache), cache);
+    await writeBatch(db, projected);
+    cache.committed(projected.state, projected.batch.lots.values());
+    return projected.result;
   } catch (error) {
     // The projector changed the cached rows in place; nothing was written.
     cache.clear();
     throw error;
   }
+}
+
+/** A batch projected and ready to write (`writeBatch`). */
+export type ProjectedBatch = {
+  parameters: IndexBatchParameters;
+  state: ProjectionState;
+  batch: RowBatch;
+  statements: Statement[];
+  result: IndexBatchReturnType;
+};
+
+/** Reads what the batch's events touch and the cache lacks. */
+export function loadBatchState(db: Database, parameters: IndexBatchParameters, cache: ProjectionCache): Promise<ProjectionState> {
+  return loadProjectionState(db, parameters.schema, stateNeeds(parameters.events), cache);
+}
+
+/** Projects the batch onto `state` (the cache's rows, changed in place) and builds its statements. No I/O. */
+export function projectBatch(parameters: IndexBatchParameters, state: ProjectionState, cache: ProjectionCache): ProjectedBatch {
+  const { schema, source, previous, next, events } = parameters;
+  const batch = projectEvents(events, state);
+  // The next batch's state starts from this one's, whether or not this one has committed yet.
+  cache.accountCount = state.accountCount;
+  const statements = [moveCheckpointStatement(schema, source, previous, next), ...rowBatchStatements(schema, batch, { after: previous })];
+  return { parameters, state, batch, statements, result: { events: events.length, rows: rowCount(batch) } };
+}
+
+/**
+ * Writes a projected batch and moves the checkpoint from `previous` to `next`, in one `db.batch`:
+ * all of it or none.
+ *
+ * @throws {IndexerCheckpointConflictError} the checkpoint was not `previous`: nothing was written.
+ */
+export async function writeBatch(db: Database, projected: ProjectedBatch): Promise<void> {
+  const { schema, source, previous } = projected.parameters;
+  try {
+    await db.batch(projected.statements);
+  } catch (error) {
+    if (checkpointMoved(error)) throw checkpointConflict(previous, await readCheckpoint(db, schema, source).catch(() => "unknown"));
+    throw error;
+  }
+}
+
+/**
+ * Indexes consecutive batches (each `previous` the one before's `next`, the first's the committed
+ * checkpoint), projecting each one while the one before it is written: the engine's work (on
+ * PGlite's worker thread, or PostgreSQL's server) and this thread's decoding, head hashing and
+ * projection overlap. At most one write is in flight, and no read runs beside it:
+ *
+ * - batch N+1's rows are read after batch N is projected and before it is sent. What N+1 reads is
+ *   what the cache lacks, and every row N touched is in the cache (nothing leaves it until the
+ *   run ends), so the read returns the same rows before and after N commits. Attestations are
+ *   not cached: a batch that revokes one is read only once the batch before it has committed.
+ * - each write moves the checkpoint by compare and set, so the read model and its checkpoint move
+ *   together, batch by batch, exactly as when each batch is indexed alone; when a write or a
+ *   projection fails, the batches after it are dropped unwritten and the cache is cleared.
+ *
+ * `onCommitted` is called after each batch commits, in order. The caller checks the checkpoint
+ * before the first batch (a conflict is still caught by the first write). `pipelined: false`
+ * indexes the batches one after another (the follower on PostgreSQL, where the overlap measured
+ * no gain: the server's work already runs beside this thread's).
+ */
+export async function indexBatches(
+  db: Database,
+  list: readonly IndexBatchParameters[],
+  cache: ProjectionCache,
+  onCommitted: (parameters: IndexBatchParameters, result: IndexBatchReturnType) => void,
+  shouldStop: () => boolean = () => false,
+  pipelined = true,
+): Promise<void> {
+  const touched: LotRow[] = [];
+  let lastState: ProjectionState | null = null;
+  try {
+    let projected: ProjectedBatch | null = list.length > 0 ? projectBatch(list[0]!, await loadBatchState(db, list[0]!, cache), cache) : null;
+    for (let index = 0; projected !== null; index++) {
+      const following = list[index + 1];
+      // Read before the write is sent (see above); a revocation waits for the write.
+      const followingState = pipelined && following && !readsUncachedRows(stateNeeds(following.events)) ? await loadBatchState(db, following, cache) : null;
+      const write = writeBatch(db, projected);
+      let next: ProjectedBatch | null = null;
+      let projectionError: unknown = null;
+      if (following && followingState && !shouldStop()) {
+        try {
+          next = projectBatch(following, followingState, cache);
+        } catch (error) {
+          projectionError = error;
+        }
+      }
+      await write;
+      for (const lot of projected.batch.lots.values()) touched.push(lot);
+      lastState = projected.state;
+      onCommitted(projected.parameters, projected.result);
+      if (projectionError !== null) throw projectionError;
+      if (!following || shouldStop()) break;
+      projected = next ?? projectBatch(following, await loadBatchState(db, following, cache), cache);
+    }
+  } catch (error) {
+    // Rows projected for batches that did not commit are in the cache: drop all of it.
+    cache.clear();
+    throw error;
+  }
+  if (lastState) cache.committed(lastState, touched);
+}
+
+/**
+ * Whether a batch reads rows the cache never holds, which the batch before it may write: such a
+ * batch is read only once the one before it has committed. Attestations (a revocation reads the
+ * attestation) are the only ones today; state a new handler loads outside the cache goes here too.
+ */
+function readsUncachedRows(needs: StateNeeds): boolean {
+  return needs.attestationUids.size > 0;
+}
+
+function rowCount(batch: RowBatch): number {
+  return (
+    batch.members.size + batch.accounts.size + batch.forms.size + batch.yieldBounds.size + batch.lots.size +
+    batch.handovers.size + batch.lotEvents.length + batch.lotEdges.length + batch.lotEvidence.length + batch.lotIngredients.length +
+    batch.schemes.size + batch.accreditations.size + batch.attestations.size + batch.lotClaims.size +
+    batch.massBalanceMoves.length + batch.massBalanceCredits.size + batch.ddsReferences.length
+  );
 }
 
 function checkpointConflict(expected: Checkpoint | null, found: Checkpoint | null): IndexerCheckpointConflictError {

@@ -48,13 +48,39 @@ export async function createReadModelSchema(db: Database, schema: ReadModelSchem
 }
 
 /**
+ * Drops the secondary indexes of the read model in `schema` (every index that is neither a primary
+ * key nor unique: those check rows and serve the upserts) and returns their definitions, to be
+ * created again by `swapReadModel` once the tables are full. A rebuild loads every row once: an
+ * index built over the loaded rows costs a fraction of keeping it up to date row by row.
+ */
+export async function dropSecondaryIndexes(db: Database, schema: ReadModelSchema): Promise<string[]> {
+  return db.transaction(async (tx) => {
+    const { rows } = await tx.query<{ name: string; definition: string }>(
+      `select c.relname as name, pg_get_indexdef(i.indexrelid) as definition
+         from pg_index i
+         join pg_class c on c.oid = i.indexrelid
+         join pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = $1 and not i.indisunique and not i.indisprimary and not i.indisexclusion
+        order by c.relname`,
+      [schema],
+    );
+    for (const row of rows) await tx.exec(`drop index ${qualified(schema, row.name)}`);
+    return rows.map((row) => row.definition);
+  });
+}
+
+/**
  * Replaces the live read model (`public`) by the one built in `schema`, in one transaction:
  * readers see the old tables or the new ones, never a mix. A follower running meanwhile finds the
- * checkpoint moved and reloads it.
+ * checkpoint moved and reloads it. `indexes` (from `dropSecondaryIndexes`) are created first, in
+ * the same transaction: the read model and its checkpoint go live with all their indexes or not
+ * at all (a crash before the commit leaves the live tables as they were and the build schema
+ * behind, which the next rebuild drops).
  */
-export async function swapReadModel(db: Database, schema: ReadModelSchema): Promise<string[]> {
+export async function swapReadModel(db: Database, schema: ReadModelSchema, indexes: readonly string[] = []): Promise<string[]> {
   const name = qualified(schema, "x").split(".")[0]!;
   return db.transaction(async (tx) => {
+    for (const definition of indexes) await tx.exec(definition);
     const { rows } = await tx.query<{ tablename: string }>("select tablename from pg_tables where schemaname = $1 order by tablename", [schema]);
     const tables = rows.map((row) => row.tablename);
     for (const table of tables) {

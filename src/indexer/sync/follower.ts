@@ -3,7 +3,7 @@ import { blockDone, resumeBlock, type Checkpoint } from "../checkpoint";
 import { IndexerCheckpointConflictError, isFatalIndexerError } from "../errors";
 import { decodeLogs } from "../indexing/decode";
 import type { IndexedEvent } from "../indexing/events";
-import { indexBatch } from "../indexing/indexBatch";
+import { indexBatches, type IndexBatchParameters } from "../indexing/indexBatch";
 import { sourceContracts, sourceStartBlock, type IndexerSource } from "../source";
 import { readCheckpoint } from "../store/checkpointStore";
 import { ProjectionCache } from "../store/loadState";
@@ -42,6 +42,11 @@ export type StartIndexerParameters = {
    * the recursive ancestry queries need the statistics.
    */
   analyzeEveryRows?: number | undefined;
+  /**
+   * Refresh the statistics on reaching `stopAt` (default true); a rebuild refreshes them itself,
+   * once its indexes are built.
+   */
+  analyzeAtStop?: boolean | undefined;
   /**
    * Stop by itself once this block is indexed: a number, or "head" for the head seen at start (a
    * rebuild, a catch-up run). Default: follow until stop().
@@ -164,7 +169,7 @@ export function startIndexer(parameters: StartIndexerParameters): Indexer {
     let failures = 0;
     let target: number | null = null;
     let rowsSinceAnalyze = 0;
-    // The rows the last batches touched; indexBatch empties it when a batch fails.
+    // The rows the last batches touched; indexBatches empties it when a batch fails.
     const cache = new ProjectionCache();
     let laggedSinceAnalyze = false;
     const analyze = async () => {
@@ -189,7 +194,7 @@ export function startIndexer(parameters: StartIndexerParameters): Indexer {
         const from = checkpoint ? resumeBlock(checkpoint) : sourceStartBlock(source);
         status.lagBlocks = Math.max(0, head - (from - 1));
         if (from > Math.min(head, target ?? head)) {
-          if (rowsSinceAnalyze > 0 && (laggedSinceAnalyze || target !== null)) await analyze();
+          if (rowsSinceAnalyze > 0 && (target === null ? laggedSinceAnalyze : parameters.analyzeAtStop !== false)) await analyze();
           if (target !== null && from > target) break;
           status.state = "following";
           status.retryAt = null;
@@ -214,13 +219,25 @@ export function startIndexer(parameters: StartIndexerParameters): Indexer {
         const events = decodeLogs(logs, { lotRegistry, formCatalogue, attestationRegistry, ddsRegistry, payoutRegistry, blockTimes }).filter((event) => after === null || event.position > after);
         // Under a burst of writes, short transactions: the relay's intake waits for each one.
         const maxEvents = parameters.deferWhile?.() ? BUSY_BATCH_EVENTS : Number.POSITIVE_INFINITY;
+        const list: IndexBatchParameters[] = [];
+        let previous = checkpoint;
         for (const batch of batches(events, batchLogs, blockDone(to), maxEvents)) {
-          if (stopping) break;
-          const written = await indexBatch(db, { schema, source, previous: checkpoint, next: batch.next, events: batch.events, cache });
-          checkpoint = batch.next;
-          moveTo(checkpoint, batch.events.length);
-          rowsSinceAnalyze += written.rows;
+          list.push({ schema, source, previous, next: batch.next, events: batch.events });
+          previous = batch.next;
         }
+        // Each batch commits with its checkpoint; on PGlite the next one is projected while it is written.
+        await indexBatches(
+          db,
+          list,
+          cache,
+          (batch, written) => {
+            checkpoint = batch.next;
+            moveTo(batch.next, batch.events.length);
+            rowsSinceAnalyze += written.rows;
+          },
+          () => stopping,
+          db.engine === "pglite",
+        );
         if (rowsSinceAnalyze >= analyzeEveryRows) await analyze();
         failures = 0;
         status.lastError = null;
