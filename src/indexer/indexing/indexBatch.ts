@@ -171,7 +171,8 @@ function rowCount(batch: RowBatch): number {
     batch.members.size + batch.accounts.size + batch.forms.size + batch.yieldBounds.size + batch.lots.size +
     batch.handovers.size + batch.lotEvents.length + batch.lotEdges.length + batch.lotEvidence.length + batch.lotIngredients.length +
     batch.schemes.size + batch.accreditations.size + batch.attestations.size + batch.lotClaims.size +
-    batch.massBalanceMoves.length + batch.massBalanceCredits.size + batch.ddsReferences.length
+    batch.massBalanceMoves.length + batch.massBalanceCredits.size + batch.ddsReferences.length +
+    batch.payoutRuns.length + batch.confirmationBatches.length
   );
 }
 
