@@ -12,6 +12,28 @@ export type MinedRequest = {
 };
 
 /**
+ * `fetch` as the demo's clients send: they all call from one address, so past the per-IP limit
+ * they wait as told and send again; a connection lost before any answer is sent again too (every
+ * write carries an idempotency key or is safe to repeat). The gateway keeps idle connections
+ * longer than clients do (IDLE_CONNECTION_MS), so it never closes one a client has just picked.
+ */
+export async function fetchPastLimits(url: string, init: RequestInit): Promise<Response> {
+  for (let attempt = 0; ; attempt++) {
+    const answered = await fetch(url, init).catch((error: unknown) => {
+      if (attempt >= 5 || !(error instanceof TypeError)) throw error;
+      return null;
+    });
+    if (!answered) {
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      continue;
+    }
+    if (answered.status !== 429 || attempt >= 20) return answered;
+    await answered.arrayBuffer();
+    await new Promise((resolve) => setTimeout(resolve, 1_000 * Math.max(1, Number(answered.headers.get("retry-after")) || 1)));
+  }
+}
+
+/**
  * A member's way into the running gateway, as any client would go: its API token, an
  * `Idempotency-Key` per write (derived from the step's name, so an interrupted seed that runs
  * again gets the first answers back instead of doing anything twice), and the request followed
@@ -25,31 +47,12 @@ export class DemoMemberClient {
   ) {}
 
   async call(method: "GET" | "POST", path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
-    let response: Response;
-    // The demo's members all call from one address: past the per-IP limit, wait as told and retry.
-    for (let attempt = 0; ; attempt++) {
-      const sent = fetch(`${this.base}${path}`, {
-        method,
-        // A FormData body goes as multipart/form-data with the boundary fetch chooses.
-        headers: { authorization: `Bearer ${this.token}`, ...(body === undefined || body instanceof Uint8Array || body instanceof FormData ? {} : { "content-type": "application/json" }), ...headers },
-        body: body === undefined ? undefined : body instanceof Uint8Array ? Buffer.from(body) : body instanceof FormData ? body : JSON.stringify(body),
-      });
-      // A connection lost before any answer: nothing was answered, so the demo sends it again (its
-      // writes carry idempotency keys). The gateway keeps idle connections longer than clients do
-      // (IDLE_CONNECTION_MS), so it no longer closes one a client has just picked for a request.
-      const answered = await sent.catch((error: unknown) => {
-        if (attempt >= 5 || !(error instanceof TypeError)) throw error;
-        return null;
-      });
-      if (!answered) {
-        await new Promise((resolve) => setTimeout(resolve, 1_000));
-        continue;
-      }
-      response = answered;
-      if (response.status !== 429 || attempt >= 20) break;
-      await response.arrayBuffer();
-      await new Promise((resolve) => setTimeout(resolve, 1_000 * Math.max(1, Number(response.headers.get("retry-after")) || 1)));
-    }
+    const response = await fetchPastLimits(`${this.base}${path}`, {
+      method,
+      // A FormData body goes as multipart/form-data with the boundary fetch chooses.
+      headers: { authorization: `Bearer ${this.token}`, ...(body === undefined || body instanceof Uint8Array || body instanceof FormData ? {} : { "content-type": "application/json" }), ...headers },
+      body: body === undefined ? undefined : body instanceof Uint8Array ? Buffer.from(body) : body instanceof FormData ? body : JSON.stringify(body),
+    });
     const text = await response.text();
     let parsed: unknown = text;
     try {
