@@ -182,7 +182,7 @@ export async function suspendMember(admin: MemberAdmin, memberId: bigint): Promi
   const registry = governed(admin);
   let txHash: string;
   try {
-    const tx = await registry.setMemberActive(memberId, false);
+    const tx = await oneAtATime(registry, () => registry.setMemberActive(memberId, false));
     const receipt = await tx.wait();
     if (!receipt || receipt.status !== 1) throw new MemberAdminError(`setMemberActive transaction ${tx.hash} failed`);
     txHash = tx.hash;
@@ -211,6 +211,20 @@ function governed(admin: MemberAdmin): LotRegistry {
   return lotRegistryAt(admin.registry, admin.governor);
 }
 
+const sending = new WeakMap<object, Promise<unknown>>();
+
+/**
+ * The governor's transactions leave one at a time: its signer takes each nonce from the node's
+ * pending count, so two sent side by side (the demo adds its members so) would take the same one
+ * and the node would refuse the second as a replacement. Only the sending waits; receipts overlap.
+ */
+function oneAtATime<T>(registry: LotRegistry, send: () => Promise<T>): Promise<T> {
+  const signer = registry.runner ?? registry;
+  const result = (sending.get(signer) ?? Promise.resolve()).then(send);
+  sending.set(signer, result.catch(() => undefined));
+  return result;
+}
+
 /**
  * What became of one addMember call. `refused`: certain that it registered nothing (simulation
  * reverted, the node refused the transaction, or its receipt or a later state says so). `unknown`:
@@ -233,7 +247,7 @@ async function sendAddMember(registry: LotRegistry, args: Parameters<LotRegistry
   }
   let tx: TransactionResponse;
   try {
-    tx = await registry.addMember(...args);
+    tx = await oneAtATime(registry, () => registry.addMember(...args));
   } catch (error) {
     const sentHash = (error as { info?: { sendTransactionHash?: unknown } }).info?.sendTransactionHash;
     if (typeof sentHash !== "string" && NOT_SENT.some((code) => isError(error, code))) return { kind: "refused", error };

@@ -136,6 +136,25 @@ describe("addMember: the custodial keys of a member whose registration may have 
     expect((await keystore.listAccounts(added.memberId)).map((stored) => stored.address)).to.deep.equal([account]);
   });
 
+  it("adds members side by side on 1 s blocks, each transaction mined as it arrives, without two taking one nonce (the demo's seeding)", async function () {
+    // Instant mining needs whole-second blocks, as the embedded default has: a node of its own.
+    const ownDir = makeTempDir("member-admin-instant");
+    await copyChainTemplate(ownDir);
+    const own = await startEmbeddedChain({ paths: dataPaths(ownDir), port: await freePort(), blockTime: 1, stateInterval: 60 });
+    try {
+      const ownAdmin: MemberAdmin = { ...admin(await own.provider.getSigner(0)), registry: own.deployments.contracts.LotRegistry!.address };
+      const added = await own.withInstantBlocks(() =>
+        Promise.all(["ID", "TH", "VN", "ID", "TH", "VN"].map((country) => addMember(ownAdmin, { roles: ["processor"], country, token: false }))),
+      );
+      expect(new Set(added.map((member) => String(member.memberId))).size).to.equal(6);
+      const ownRegistry = LotRegistry__factory.connect(ownAdmin.registry, own.provider);
+      for (const member of added) expect((await ownRegistry.accountOf(member.accounts[0]!.address))[0]).to.equal(member.memberId);
+    } finally {
+      await own.stop();
+      removeTempDir(ownDir);
+    }
+  });
+
   it("removes the new keys when the chain refuses the member before anything is sent", async function () {
     const outsider = await chain.provider.getSigner(5);
     const nonceBefore = await chain.provider.getTransactionCount(await outsider.getAddress(), "pending");
