@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import jsQR from "jsqr";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { chromium, type Browser, type BrowserContext, type CDPSession, type Page } from "playwright-core";
 import { PNG } from "pngjs";
 
 /**
@@ -43,7 +43,14 @@ export function findChromium(env: Readonly<Record<string, string | undefined>> =
 export type TestBrowser = {
   browser: Browser;
   executablePath: string;
-  /** A new page in its own context (no shared cookies) at `viewport`, phone-sized by default. */
+  /**
+   * `url` in a page at `viewport`, phone-sized by default, as on a phone that never saw it: no
+   * cookies, nothing cached. `close()` hands the page back and the next `open` with the same
+   * options navigates it again, its cache and cookies cleared first: a new context costs Chromium
+   * a second of CPU (a profile and a renderer process), a navigation a fraction of it. A check
+   * reads and navigates the page; it does not change the page's own settings (viewport, media,
+   * network conditions), which the next `open` would inherit.
+   */
   open(url: string, options?: OpenOptions): Promise<OpenedPage>;
   close(): Promise<void>;
 };
@@ -67,38 +74,80 @@ export type OpenedPage = {
   status: number;
   /** Bytes of the main document's body as sent on the wire (before decoding any compression). */
   transferBytes: number;
+  /** Hands the page back for the next `open` with the same options. */
   close(): Promise<void>;
 };
 
-/** Launches Chromium headless (no sandbox: CI runs as root). */
+/** A page with its own context, kept for the opens with the same options. */
+type Tab = { context: BrowserContext; page: Page; cdp: CDPSession; busy: boolean };
+
+/**
+ * Launches Chromium headless (no sandbox: CI runs as root; no GPU process work: nothing here is
+ * drawn on a GPU, and screenshots and PDFs are rendered in software either way).
+ */
 export async function launchBrowser(): Promise<TestBrowser> {
   const executablePath = findChromium();
-  const browser = await chromium.launch({ executablePath, args: ["--no-sandbox"], headless: true });
+  const browser = await chromium.launch({ executablePath, args: ["--no-sandbox", "--disable-gpu"], headless: true });
+  const tabs = new Map<string, Tab[]>();
+
+  async function newTab(options: OpenOptions): Promise<Tab> {
+    const context = await browser.newContext({
+      viewport: options.viewport ?? PHONE_VIEWPORT,
+      locale: options.locale,
+      javaScriptEnabled: options.javaScriptEnabled ?? true,
+      bypassCSP: options.bypassCSP ?? false,
+    });
+    const page = await context.newPage();
+    const cdp = await context.newCDPSession(page);
+    if (options.defaultFontSize) {
+      // What a phone's font size setting changes: the default size every rem and % follows.
+      await cdp.send("Page.setFontSizes", { fontSizes: { standard: options.defaultFontSize, fixed: Math.round(options.defaultFontSize * 0.8125) } });
+    }
+    return { context, page, cdp, busy: false };
+  }
+
+  /** A free tab for `options`: a used one forgets what it saw (the HTTP cache, cookies, the last origin's storage). */
+  async function tabFor(options: OpenOptions): Promise<Tab> {
+    const key = JSON.stringify([options.viewport ?? PHONE_VIEWPORT, options.locale ?? null, options.javaScriptEnabled ?? true, options.bypassCSP ?? false, options.defaultFontSize ?? null]);
+    const kept = (tabs.get(key) ?? []).filter((tab) => !tab.page.isClosed());
+    tabs.set(key, kept);
+    const free = kept.find((tab) => !tab.busy);
+    if (!free) {
+      const tab = await newTab(options);
+      kept.push(tab);
+      return tab;
+    }
+    const origin = new URL(free.page.url()).origin;
+    await Promise.all([
+      free.cdp.send("Network.clearBrowserCache"),
+      free.cdp.send("Network.clearBrowserCookies"),
+      origin.startsWith("http") ? free.cdp.send("Storage.clearDataForOrigin", { origin, storageTypes: "local_storage,indexeddb,service_workers,cache_storage" }) : undefined,
+    ]);
+    return free;
+  }
+
   return {
     browser,
     executablePath,
     async open(url, options = {}) {
-      const context = await browser.newContext({
-        viewport: options.viewport ?? PHONE_VIEWPORT,
-        locale: options.locale,
-        javaScriptEnabled: options.javaScriptEnabled ?? true,
-        bypassCSP: options.bypassCSP ?? false,
-      });
-      const page = await context.newPage();
-      if (options.defaultFontSize) {
-        // What a phone's font size setting changes: the default size every rem and % follows.
-        const cdp = await context.newCDPSession(page);
-        await cdp.send("Page.setFontSizes", { fontSizes: { standard: options.defaultFontSize, fixed: Math.round(options.defaultFontSize * 0.8125) } });
+      const tab = await tabFor(options);
+      tab.busy = true;
+      try {
+        const response = await tab.page.goto(url, { waitUntil: "load" });
+        if (!response) throw new Error(`no response for ${url}`);
+        return {
+          page: tab.page,
+          context: tab.context,
+          status: response.status(),
+          transferBytes: await documentTransferBytes(response),
+          close: async () => {
+            tab.busy = false;
+          },
+        };
+      } catch (error) {
+        tab.busy = false;
+        throw error;
       }
-      const response = await page.goto(url, { waitUntil: "load" });
-      if (!response) throw new Error(`no response for ${url}`);
-      return {
-        page,
-        context,
-        status: response.status(),
-        transferBytes: await documentTransferBytes(response),
-        close: () => context.close(),
-      };
     },
     close: () => browser.close(),
   };
@@ -127,6 +176,20 @@ export function decodeQr(png: Buffer): string | null {
   const image = PNG.sync.read(png);
   const pixels = new Uint8ClampedArray(image.data.buffer, image.data.byteOffset, image.data.byteLength);
   return jsQR(pixels, image.width, image.height)?.data ?? null;
+}
+
+/**
+ * The laid-out document's size in CSS px: what a full-page screenshot would measure (Playwright
+ * sizes one by these same properties), without painting and encoding every pixel of it.
+ */
+export function fullPageSize(page: Page): Promise<{ width: number; height: number }> {
+  return page.evaluate(() => {
+    const [body, root] = [document.body, document.documentElement];
+    return {
+      width: Math.max(body.scrollWidth, root.scrollWidth, body.offsetWidth, root.offsetWidth, body.clientWidth, root.clientWidth),
+      height: Math.max(body.scrollHeight, root.scrollHeight, body.offsetHeight, root.offsetHeight, body.clientHeight, root.clientHeight),
+    };
+  });
 }
 
 /** How wide the laid-out document is in CSS px (wider than the viewport means horizontal scrolling). */
