@@ -45,11 +45,11 @@ export type TestBrowser = {
   executablePath: string;
   /**
    * `url` in a page at `viewport`, phone-sized by default, as on a phone that never saw it: no
-   * cookies, nothing cached. `close()` hands the page back and the next `open` with the same
-   * options navigates it again, its cache and cookies cleared first: a new context costs Chromium
-   * a second of CPU (a profile and a renderer process), a navigation a fraction of it. A check
-   * reads and navigates the page; it does not change the page's own settings (viewport, media,
-   * network conditions), which the next `open` would inherit.
+   * cookies, nothing cached. `close()` hands the page back, and the next `open` with the same
+   * language, scripts and CSP setting navigates it again, its cache and cookies cleared and its
+   * viewport and font size set first: a new context costs Chromium about a second of CPU (a
+   * profile and a renderer process), a navigation a fraction of it. A check reads and navigates
+   * the page; it leaves its other settings (media, network conditions) as it found them.
    */
   open(url: string, options?: OpenOptions): Promise<OpenedPage>;
   close(): Promise<void>;
@@ -78,8 +78,12 @@ export type OpenedPage = {
   close(): Promise<void>;
 };
 
-/** A page with its own context, kept for the opens with the same options. */
-type Tab = { context: BrowserContext; page: Page; cdp: CDPSession; busy: boolean };
+/** A page with its own context, kept for the opens with the same context options; `viewport` and `fontSize` are what it is set to now. */
+type Tab = { context: BrowserContext; page: Page; cdp: CDPSession; busy: boolean; viewport: { width: number; height: number }; fontSize: number };
+
+/** Chromium's default font sizes in px: the standard one and the fixed-width one (`<code>`, `<pre>`). */
+const DEFAULT_FONT_SIZE = 16;
+const fixedFontSize = (standard: number) => Math.round(standard * 0.8125);
 
 /**
  * Launches Chromium headless (no sandbox: CI runs as root; no GPU process work: nothing here is
@@ -90,40 +94,50 @@ export async function launchBrowser(): Promise<TestBrowser> {
   const browser = await chromium.launch({ executablePath, args: ["--no-sandbox", "--disable-gpu"], headless: true });
   const tabs = new Map<string, Tab[]>();
 
-  async function newTab(options: OpenOptions): Promise<Tab> {
+  async function newTab(options: OpenOptions, viewport: Tab["viewport"]): Promise<Tab> {
     const context = await browser.newContext({
-      viewport: options.viewport ?? PHONE_VIEWPORT,
+      viewport,
       locale: options.locale,
       javaScriptEnabled: options.javaScriptEnabled ?? true,
       bypassCSP: options.bypassCSP ?? false,
     });
     const page = await context.newPage();
-    const cdp = await context.newCDPSession(page);
-    if (options.defaultFontSize) {
-      // What a phone's font size setting changes: the default size every rem and % follows.
-      await cdp.send("Page.setFontSizes", { fontSizes: { standard: options.defaultFontSize, fixed: Math.round(options.defaultFontSize * 0.8125) } });
-    }
-    return { context, page, cdp, busy: false };
+    return { context, page, cdp: await context.newCDPSession(page), busy: false, viewport, fontSize: DEFAULT_FONT_SIZE };
   }
 
-  /** A free tab for `options`: a used one forgets what it saw (the HTTP cache, cookies, the last origin's storage). */
+  /**
+   * A free tab for `options`, at its viewport and font size (the page's own settings, set as the
+   * context would set them): a used one forgets what it saw (the HTTP cache, cookies, the last
+   * origin's storage). The context's settings (language, scripts, CSP) make a tab of their own.
+   */
   async function tabFor(options: OpenOptions): Promise<Tab> {
-    const key = JSON.stringify([options.viewport ?? PHONE_VIEWPORT, options.locale ?? null, options.javaScriptEnabled ?? true, options.bypassCSP ?? false, options.defaultFontSize ?? null]);
+    const viewport = options.viewport ?? PHONE_VIEWPORT;
+    const fontSize = options.defaultFontSize ?? DEFAULT_FONT_SIZE;
+    const key = JSON.stringify([options.locale ?? null, options.javaScriptEnabled ?? true, options.bypassCSP ?? false]);
     const kept = (tabs.get(key) ?? []).filter((tab) => !tab.page.isClosed());
     tabs.set(key, kept);
-    const free = kept.find((tab) => !tab.busy);
-    if (!free) {
-      const tab = await newTab(options);
+    let tab = kept.find((candidate) => !candidate.busy);
+    if (!tab) {
+      tab = await newTab(options, viewport);
       kept.push(tab);
-      return tab;
+    } else {
+      const origin = new URL(tab.page.url()).origin;
+      await Promise.all([
+        tab.cdp.send("Network.clearBrowserCache"),
+        tab.cdp.send("Network.clearBrowserCookies"),
+        origin.startsWith("http") ? tab.cdp.send("Storage.clearDataForOrigin", { origin, storageTypes: "local_storage,indexeddb,service_workers,cache_storage" }) : undefined,
+      ]);
     }
-    const origin = new URL(free.page.url()).origin;
-    await Promise.all([
-      free.cdp.send("Network.clearBrowserCache"),
-      free.cdp.send("Network.clearBrowserCookies"),
-      origin.startsWith("http") ? free.cdp.send("Storage.clearDataForOrigin", { origin, storageTypes: "local_storage,indexeddb,service_workers,cache_storage" }) : undefined,
-    ]);
-    return free;
+    if (tab.viewport.width !== viewport.width || tab.viewport.height !== viewport.height) {
+      await tab.page.setViewportSize(viewport);
+      tab.viewport = viewport;
+    }
+    if (tab.fontSize !== fontSize) {
+      // What a phone's font size setting changes: the default size every rem and % follows.
+      await tab.cdp.send("Page.setFontSizes", { fontSizes: { standard: fontSize, fixed: fixedFontSize(fontSize) } });
+      tab.fontSize = fontSize;
+    }
+    return tab;
   }
 
   return {
@@ -213,10 +227,13 @@ export function horizontalOverflows(page: Page): Promise<string[]> {
   });
 }
 
+/** axe-core's script, read once: it is added to each page state it checks. */
+let axeSource: string | undefined;
+
 /** axe-core's violations at the serious or critical level (the page must be opened with `bypassCSP`). */
 export async function seriousAxeViolations(page: Page): Promise<string[]> {
-  const source = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
-  await page.addScriptTag({ content: source });
+  axeSource ??= fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+  await page.addScriptTag({ content: axeSource });
   const violations = await page.evaluate(async () => {
     const axe = (window as unknown as { axe: { run: (context: Document, options: object) => Promise<{ violations: Array<{ id: string; impact: string | null; nodes: Array<{ target: unknown[] }> }> }> } }).axe;
     const result = await axe.run(document, { resultTypes: ["violations"] });
