@@ -74,7 +74,7 @@ export type OpenedPage = {
   status: number;
   /** Bytes of the main document's body as sent on the wire (before decoding any compression). */
   transferBytes: number;
-  /** Hands the page back for the next `open` with the same options. */
+  /** Hands the page back for the next `open` with the same language, scripts and CSP setting. */
   close(): Promise<void>;
 };
 
