@@ -11,11 +11,18 @@ describe("e2e browser harness (Debian's Chromium through playwright-core)", func
   let server: http.Server;
   let base: string;
   const target = "https://example.test/01/09506000134352/10/LOT-7";
+  const kept: Array<{ cookie?: string; ifNoneMatch?: string }> = [];
 
   before(async function () {
     this.timeout(60_000);
     const qr = await QRCode.toBuffer(target, { type: "png", margin: 4, scale: 6 });
     server = http.createServer((request, response) => {
+      if (request.url === "/kept") {
+        // A page a browser would keep (cached for ten minutes, with a cookie): a later open must not show it kept.
+        kept.push({ cookie: request.headers.cookie, ifNoneMatch: request.headers["if-none-match"] });
+        response.writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "public, max-age=600", etag: '"kept"', "set-cookie": "seen=1" }).end("<p>kept</p>");
+        return;
+      }
       if (request.url === "/qr.png") {
         response.writeHead(200, { "content-type": "image/png" }).end(qr);
         return;
@@ -55,6 +62,19 @@ describe("e2e browser harness (Debian's Chromium through playwright-core)", func
     } finally {
       await opened.close();
     }
+  });
+
+  it("opens each page as a phone that never saw it: nothing from the cache or cookies of an open before", async function () {
+    for (let i = 0; i < 2; i++) {
+      const opened = await browser.open(`${base}/kept`);
+      try {
+        expect(opened.status).to.equal(200);
+        expect(await opened.page.textContent("p")).to.equal("kept");
+      } finally {
+        await opened.close();
+      }
+    }
+    expect(kept, "both opens reached the server, with nothing the first one left").to.deep.equal([{}, {}].map(() => ({ cookie: undefined, ifNoneMatch: undefined })));
   });
 
   it("decodes a QR code from a PNG, fetched over HTTP and from a screenshot of it", async function () {

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import jsQR from "jsqr";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { chromium, type Browser, type BrowserContext, type CDPSession, type Page } from "playwright-core";
 import { PNG } from "pngjs";
 
 /**
@@ -43,7 +43,14 @@ export function findChromium(env: Readonly<Record<string, string | undefined>> =
 export type TestBrowser = {
   browser: Browser;
   executablePath: string;
-  /** A new page in its own context (no shared cookies) at `viewport`, phone-sized by default. */
+  /**
+   * `url` in a page at `viewport`, phone-sized by default, as on a phone that never saw it: no
+   * cookies, nothing cached. `close()` hands the page back, and the next `open` with the same
+   * language, scripts and CSP setting navigates it again, its cache and cookies cleared and its
+   * viewport and font size set first: a new context costs Chromium about a second of CPU (a
+   * profile and a renderer process), a navigation a fraction of it. A check reads and navigates
+   * the page; it leaves its other settings (media, network conditions) as it found them.
+   */
   open(url: string, options?: OpenOptions): Promise<OpenedPage>;
   close(): Promise<void>;
 };
@@ -67,38 +74,94 @@ export type OpenedPage = {
   status: number;
   /** Bytes of the main document's body as sent on the wire (before decoding any compression). */
   transferBytes: number;
+  /** Hands the page back for the next `open` with the same language, scripts and CSP setting. */
   close(): Promise<void>;
 };
 
-/** Launches Chromium headless (no sandbox: CI runs as root). */
+/** A page with its own context, kept for the opens with the same context options; `viewport` and `fontSize` are what it is set to now. */
+type Tab = { context: BrowserContext; page: Page; cdp: CDPSession; busy: boolean; viewport: { width: number; height: number }; fontSize: number };
+
+/** Chromium's default font sizes in px: the standard one and the fixed-width one (`<code>`, `<pre>`). */
+const DEFAULT_FONT_SIZE = 16;
+const fixedFontSize = (standard: number) => Math.round(standard * 0.8125);
+
+/**
+ * Launches Chromium headless (no sandbox: CI runs as root; no GPU process work: nothing here is
+ * drawn on a GPU, and screenshots and PDFs are rendered in software either way).
+ */
 export async function launchBrowser(): Promise<TestBrowser> {
   const executablePath = findChromium();
-  const browser = await chromium.launch({ executablePath, args: ["--no-sandbox"], headless: true });
+  const browser = await chromium.launch({ executablePath, args: ["--no-sandbox", "--disable-gpu"], headless: true });
+  const tabs = new Map<string, Tab[]>();
+
+  async function newTab(options: OpenOptions, viewport: Tab["viewport"]): Promise<Tab> {
+    const context = await browser.newContext({
+      viewport,
+      locale: options.locale,
+      javaScriptEnabled: options.javaScriptEnabled ?? true,
+      bypassCSP: options.bypassCSP ?? false,
+    });
+    const page = await context.newPage();
+    return { context, page, cdp: await context.newCDPSession(page), busy: false, viewport, fontSize: DEFAULT_FONT_SIZE };
+  }
+
+  /**
+   * A free tab for `options`, at its viewport and font size (the page's own settings, set as the
+   * context would set them): a used one forgets what it saw (the HTTP cache, cookies, the last
+   * origin's storage). The context's settings (language, scripts, CSP) make a tab of their own.
+   */
+  async function tabFor(options: OpenOptions): Promise<Tab> {
+    const viewport = options.viewport ?? PHONE_VIEWPORT;
+    const fontSize = options.defaultFontSize ?? DEFAULT_FONT_SIZE;
+    const key = JSON.stringify([options.locale ?? null, options.javaScriptEnabled ?? true, options.bypassCSP ?? false]);
+    const kept = (tabs.get(key) ?? []).filter((tab) => !tab.page.isClosed());
+    tabs.set(key, kept);
+    let tab = kept.find((candidate) => !candidate.busy);
+    if (!tab) {
+      tab = await newTab(options, viewport);
+      kept.push(tab);
+    } else {
+      const origin = new URL(tab.page.url()).origin;
+      await Promise.all([
+        tab.cdp.send("Network.clearBrowserCache"),
+        tab.cdp.send("Network.clearBrowserCookies"),
+        origin.startsWith("http") ? tab.cdp.send("Storage.clearDataForOrigin", { origin, storageTypes: "local_storage,indexeddb,service_workers,cache_storage" }) : undefined,
+      ]);
+    }
+    if (tab.viewport.width !== viewport.width || tab.viewport.height !== viewport.height) {
+      await tab.page.setViewportSize(viewport);
+      tab.viewport = viewport;
+    }
+    if (tab.fontSize !== fontSize) {
+      // What a phone's font size setting changes: the default size every rem and % follows.
+      await tab.cdp.send("Page.setFontSizes", { fontSizes: { standard: fontSize, fixed: fixedFontSize(fontSize) } });
+      tab.fontSize = fontSize;
+    }
+    return tab;
+  }
+
   return {
     browser,
     executablePath,
     async open(url, options = {}) {
-      const context = await browser.newContext({
-        viewport: options.viewport ?? PHONE_VIEWPORT,
-        locale: options.locale,
-        javaScriptEnabled: options.javaScriptEnabled ?? true,
-        bypassCSP: options.bypassCSP ?? false,
-      });
-      const page = await context.newPage();
-      if (options.defaultFontSize) {
-        // What a phone's font size setting changes: the default size every rem and % follows.
-        const cdp = await context.newCDPSession(page);
-        await cdp.send("Page.setFontSizes", { fontSizes: { standard: options.defaultFontSize, fixed: Math.round(options.defaultFontSize * 0.8125) } });
+      const tab = await tabFor(options);
+      tab.busy = true;
+      try {
+        const response = await tab.page.goto(url, { waitUntil: "load" });
+        if (!response) throw new Error(`no response for ${url}`);
+        return {
+          page: tab.page,
+          context: tab.context,
+          status: response.status(),
+          transferBytes: await documentTransferBytes(response),
+          close: async () => {
+            tab.busy = false;
+          },
+        };
+      } catch (error) {
+        tab.busy = false;
+        throw error;
       }
-      const response = await page.goto(url, { waitUntil: "load" });
-      if (!response) throw new Error(`no response for ${url}`);
-      return {
-        page,
-        context,
-        status: response.status(),
-        transferBytes: await documentTransferBytes(response),
-        close: () => context.close(),
-      };
     },
     close: () => browser.close(),
   };
@@ -129,6 +192,20 @@ export function decodeQr(png: Buffer): string | null {
   return jsQR(pixels, image.width, image.height)?.data ?? null;
 }
 
+/**
+ * The laid-out document's size in CSS px: what a full-page screenshot would measure (Playwright
+ * sizes one by these same properties), without painting and encoding every pixel of it.
+ */
+export function fullPageSize(page: Page): Promise<{ width: number; height: number }> {
+  return page.evaluate(() => {
+    const [body, root] = [document.body, document.documentElement];
+    return {
+      width: Math.max(body.scrollWidth, root.scrollWidth, body.offsetWidth, root.offsetWidth, body.clientWidth, root.clientWidth),
+      height: Math.max(body.scrollHeight, root.scrollHeight, body.offsetHeight, root.offsetHeight, body.clientHeight, root.clientHeight),
+    };
+  });
+}
+
 /** How wide the laid-out document is in CSS px (wider than the viewport means horizontal scrolling). */
 export function scrollWidth(page: Page): Promise<number> {
   return page.evaluate(() => document.documentElement.scrollWidth);
@@ -150,10 +227,13 @@ export function horizontalOverflows(page: Page): Promise<string[]> {
   });
 }
 
+/** axe-core's script, read once: it is added to each page state it checks. */
+let axeSource: string | undefined;
+
 /** axe-core's violations at the serious or critical level (the page must be opened with `bypassCSP`). */
 export async function seriousAxeViolations(page: Page): Promise<string[]> {
-  const source = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
-  await page.addScriptTag({ content: source });
+  axeSource ??= fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+  await page.addScriptTag({ content: axeSource });
   const violations = await page.evaluate(async () => {
     const axe = (window as unknown as { axe: { run: (context: Document, options: object) => Promise<{ violations: Array<{ id: string; impact: string | null; nodes: Array<{ target: unknown[] }> }> }> } }).axe;
     const result = await axe.run(document, { resultTypes: ["violations"] });
