@@ -215,15 +215,16 @@ export class ContractDriver {
   async claims(lotIds: readonly bigint[], schemes: readonly number[]): Promise<boolean[][]> {
     if (lotIds.length === 0) return [];
     const pairs = lotIds.flatMap((lotId) => schemes.map((scheme) => [lotId, scheme] as const));
-    const carries = (await this.view(this.network.attestations, "carriesClaims", [
-      pairs.map(([lotId]) => lotId),
-      pairs.map(([, scheme]) => scheme),
-    ])) as boolean[];
+    const attestations = this.network.attestations;
+    const data = this.calldata(attestations, "carriesClaims", [pairs.map(([lotId]) => lotId), pairs.map(([, scheme]) => scheme)]);
+    const carries = wordsOfArray(await this.rawCall(attestations, data)).map((word) => BigInt(word) !== 0n);
     return lotIds.map((_, i) => schemes.map((__, j) => carries[i * schemes.length + j]));
   }
 
   async credits(memberId: bigint, scheme: number, forms: readonly number[]): Promise<bigint[]> {
-    return [...((await this.view(this.network.attestations, "creditsOf", [memberId, scheme, [...forms]])) as bigint[])];
+    const attestations = this.network.attestations;
+    const data = this.calldata(attestations, "creditsOf", [memberId, scheme, [...forms]]);
+    return wordsOfArray(await this.rawCall(attestations, data)).map((word) => BigInt(word));
   }
 
   async effectiveRoles(actor: string): Promise<number> {
@@ -272,10 +273,13 @@ export class ContractDriver {
     } catch (error) {
       return { ok: false, error: this.describeRevert(error) };
     }
+    // The node mined it in its own block, and throws on a failed one (above): the receipt is
+    // fetched only for what `read` takes from its logs.
+    if (!read) return { ok: true };
     const receipt = (await rpc("eth_getTransactionReceipt", [hash])) as { status: string; logs: RpcLog[] } | null;
     if (!receipt) throw new Error("no receipt");
     if (receipt.status !== "0x1") throw new Error(`transaction ${hash} failed without an error`);
-    return { ok: true, ...(read ? read(receipt.logs) : {}) };
+    return { ok: true, ...read(receipt.logs) };
   }
 
   /** The logs of `eventName` that `contract` emitted, decoded. */
@@ -288,9 +292,9 @@ export class ContractDriver {
       .map((parsed) => parsed!);
   }
 
-  /** Calldata of a view; the same few calls repeat every step, so each is encoded once. */
+  /** Calldata of a view (scalar arguments and arrays of them); the same calls repeat every step, so each is encoded once. */
   private calldata(contract: Target, method: string, args: readonly unknown[]): string {
-    const key = `${String(contract.target)}/${method}/${args.map(String).join(",")}`;
+    const key = `${String(contract.target)}/${method}/${args.map((arg) => (Array.isArray(arg) ? `[${arg.map(String).join(",")}]` : String(arg))).join("/")}`;
     let data = this.encoded.get(key);
     if (data === undefined) {
       data = contract.interface.encodeFunctionData(method, args);
@@ -307,7 +311,7 @@ export class ContractDriver {
 
   /** A view's results, decoded (all of them). */
   private async views(contract: Target, method: string, args: readonly unknown[]): Promise<unknown[]> {
-    const data = args.some((arg) => Array.isArray(arg)) ? contract.interface.encodeFunctionData(method, args) : this.calldata(contract, method, args);
+    const data = this.calldata(contract, method, args);
     return Array.from(contract.interface.decodeFunctionResult(method, await this.rawCall(contract, data)));
   }
 
@@ -332,6 +336,15 @@ export class ContractDriver {
 /** A JSON-RPC request to the in-process node, past ethers' contract, signer and provider layers. */
 function rpc(method: string, params: unknown[]): Promise<unknown> {
   return hardhatNetwork.provider.request({ method, params });
+}
+
+/** The words of a view's single result of type `T[]` for a one-word `T` (offset, length, items), as hex. */
+function wordsOfArray(result: string): string[] {
+  const word = (index: number) => "0x" + result.slice(2 + index * 64, 2 + (index + 1) * 64);
+  const start = Number(BigInt(word(0))) / 32;
+  const length = Number(BigInt(word(start)));
+  if (result.length !== 2 + (start + 1 + length) * 64) throw new Error(`a view returned ${result.length} hex characters, not an array of ${length} words`);
+  return Array.from({ length }, (_, index) => word(start + 1 + index));
 }
 
 /** `getLot`'s result: (Lot(custodian, grams, form, status, quality), head, pendingReceiver), one word each. */
