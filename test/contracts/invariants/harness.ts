@@ -310,12 +310,20 @@ function memberIdsOf(network: InvariantNetwork): Record<string, bigint> {
   };
 }
 
+const DESCRIBED = new WeakMap<InvariantNetwork, NetworkSpec>();
+
 /** A fresh network (a snapshot restored after the first call) with its model. */
 export async function startHarness(options: HarnessOptions = { rules: INTENDED_RULES }): Promise<Harness> {
   const network = await loadFixture(invariantFixture);
   const signers = Object.fromEntries(ACTOR_NAMES.map((name) => [name, network[ACTORS[name]]]));
   const driver = new ContractDriver(network, signers);
-  const spec = await describeNetwork(network, driver);
+  // loadFixture restores the same deployment every time (the same object, the same state): it is
+  // described once.
+  let spec = DESCRIBED.get(network);
+  if (!spec) {
+    spec = await describeNetwork(network, driver);
+    DESCRIBED.set(network, spec);
+  }
   const model = new Model(spec, options.rules, await driver.latestTime());
   return new Harness(driver, model, memberIdsOf(network));
 }

@@ -271,9 +271,16 @@ export class Model {
       .reduce((sum, attestation) => sum + attestation.gramsAttested, 0n);
   }
 
+  /** The off-chain fold of the lot's events; events are only ever appended, so a fold is kept until the next one. */
   headOf(lotId: bigint): string {
-    return computeHistoryHead(this.lots.get(lotId)!.events);
+    const events = this.lots.get(lotId)!.events;
+    const folded = this.folds.get(lotId);
+    if (folded?.count === events.length) return folded.head;
+    const head = computeHistoryHead(events);
+    this.folds.set(lotId, { count: events.length, head });
+    return head;
   }
+  private readonly folds = new Map<bigint, { count: number; head: string }>();
 
   // ------------------------------------------------------------------------------------- verdict
 
