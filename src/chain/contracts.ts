@@ -57,6 +57,10 @@ export function attestationRegistryAt(address: string, runner: ContractRunner | 
   return connect<AttestationRegistry>(address, attestationRegistryInterface, runner);
 }
 
+export function formCatalogueAt(address: string, runner: ContractRunner | null): FormCatalogue {
+  return connect<FormCatalogue>(address, formCatalogueInterface, runner);
+}
+
 export function ddsRegistryAt(address: string, runner: ContractRunner | null): DdsRegistry {
   return connect<DdsRegistry>(address, ddsRegistryInterface, runner);
 }
