@@ -1,5 +1,6 @@
 import { ZeroAddress } from "ethers";
-import { FormCatalogue__factory, LotRegistry__factory } from "../typechain-types";
+import { FormCatalogue__factory } from "../typechain-types";
+import { formCatalogueAt, lotRegistryAt } from "../src/chain/contracts";
 import { Commodity, FORMS, YIELDS, formByKey, yieldOutputId } from "../src/lots/forms";
 import type { GovernedCall } from "../src/governance/governedCall";
 import { applyChanges, catalogueLine, ensureContract, type DeployStep } from "./context";
@@ -16,12 +17,12 @@ export const formsStep: DeployStep = {
   async run(context) {
     const address = context.deployments.contracts.LotRegistry.address;
     const forwarder = context.deployments.contracts.Forwarder.address;
-    const lots = LotRegistry__factory.connect(address, context.signer);
+    const lots = lotRegistryAt(address, context.signer);
     const known = context.deployments.contracts.FormCatalogue?.address;
     const catalogueAddress = await ensureContract(context, "FormCatalogue", () =>
       new FormCatalogue__factory(context.signer).deploy(forwarder, address),
     );
-    const catalogue = FormCatalogue__factory.connect(catalogueAddress, context.signer);
+    const catalogue = formCatalogueAt(catalogueAddress, context.signer);
     const freshCatalogue = known?.toLowerCase() !== catalogueAddress.toLowerCase();
     // Once governance is set, the chain's catalogue is what the governors decided: a restart
     // proposes only what the chain lacks (a new form, bounds never set, the flags of a form or a

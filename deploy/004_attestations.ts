@@ -1,4 +1,5 @@
-import { AttestationRegistry__factory, LotRegistry__factory } from "../typechain-types";
+import { AttestationRegistry__factory } from "../typechain-types";
+import { attestationRegistryAt, lotRegistryAt } from "../src/chain/contracts";
 import { applyChanges, ensureContract, type DeployStep } from "./context";
 
 /**
@@ -15,7 +16,7 @@ export const attestationsStep: DeployStep = {
     const address = await ensureContract(context, "AttestationRegistry", () =>
       new AttestationRegistry__factory(context.signer).deploy(forwarder, lotRegistry),
     );
-    const lots = LotRegistry__factory.connect(lotRegistry, context.signer);
+    const lots = lotRegistryAt(lotRegistry, context.signer);
     const needsObserver = (await lots.lotObserver()).toLowerCase() !== address.toLowerCase();
     if (needsObserver) {
       await applyChanges(context, [{
@@ -25,7 +26,7 @@ export const attestationsStep: DeployStep = {
       }]);
     }
 
-    const count = await AttestationRegistry__factory.connect(address, context.signer).schemeCount();
+    const count = await attestationRegistryAt(address, context.signer).schemeCount();
     context.log(`attestations: observer ${needsObserver ? "set" : "already set"}, ${count} schemes`);
   },
 };

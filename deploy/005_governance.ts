@@ -1,4 +1,5 @@
-import { Governance__factory, LotRegistry__factory } from "../typechain-types";
+import { Governance__factory } from "../typechain-types";
+import { lotRegistryAt } from "../src/chain/contracts";
 import { ensureContract, sendAll, type DeployStep } from "./context";
 
 /**
@@ -16,7 +17,7 @@ export const governanceStep: DeployStep = {
     const address = await ensureContract(context, "Governance", () =>
       new Governance__factory(context.signer).deploy(forwarder, lotRegistry, delaySeconds, quorum),
     );
-    const lots = LotRegistry__factory.connect(lotRegistry, context.signer);
+    const lots = lotRegistryAt(lotRegistry, context.signer);
     const current = await lots.governance();
     if (current.toLowerCase() === address.toLowerCase()) return;
     if (current !== "0x0000000000000000000000000000000000000000") {

@@ -1,4 +1,4 @@
-import { AttestationRegistry__factory } from "../../typechain-types";
+import { attestationRegistryAt } from "../../src/chain/contracts";
 import { ChainOfCustody, DEMO_SCHEMES, registeredSchemeId, subjectsToBits } from "../../src/attestations/schemes";
 import type { GovernedCall } from "../../src/governance/governedCall";
 import { applyChanges, catalogueLine, type DeployStep } from "../context";
@@ -13,7 +13,7 @@ export const demoSchemesStep: DeployStep = {
   id: "demo/001_demo_schemes",
   async run(context) {
     const address = context.deployments.contracts.AttestationRegistry.address;
-    const attestations = AttestationRegistry__factory.connect(address, context.signer);
+    const attestations = attestationRegistryAt(address, context.signer);
     const missing: GovernedCall[] = [];
     for (const scheme of DEMO_SCHEMES) {
       if ((await registeredSchemeId(attestations, scheme)) !== 0) continue;

@@ -171,8 +171,12 @@ export function createApp({
     else res.status(200).json({ status: "ready", checks: results });
   });
 
-  const document = openApiDocument(routes, { title: "firstmile gateway", version: "1" });
+  // Built by the first request for it, then kept: turning every route's zod schemas into JSON
+  // Schema costs about a quarter of a second of CPU, which every start paid for a document that
+  // few of them are ever asked for.
+  let document: ReturnType<typeof openApiDocument> | null = null;
   app.get("/openapi.json", (_req, res) => {
+    document ??= openApiDocument(routes, { title: "firstmile gateway", version: "1" });
     res.json(document);
   });
 

@@ -1,4 +1,4 @@
-import { Interface, type ContractRunner } from "ethers";
+import { Contract, Interface, type ContractRunner } from "ethers";
 import {
   AttestationRegistry__factory,
   DdsRegistry__factory,
@@ -45,24 +45,37 @@ export const contractErrorsInterface = new Interface(
 export type { AttestationRegistry, DdsRegistry, ERC2771Forwarder, FormCatalogue, Governance, LotRegistry, PayoutRegistry };
 
 export function payoutRegistryAt(address: string, runner: ContractRunner | null): PayoutRegistry {
-  return PayoutRegistry__factory.connect(address, runner);
+  return connect<PayoutRegistry>(address, payoutRegistryInterface, runner);
 }
 
 /** The lot registry (also the membership registry) at `address`, typed; reads with a provider, writes with a signer. */
 export function lotRegistryAt(address: string, runner: ContractRunner | null): LotRegistry {
-  return LotRegistry__factory.connect(address, runner);
+  return connect<LotRegistry>(address, lotRegistryInterface, runner);
 }
 
 export function attestationRegistryAt(address: string, runner: ContractRunner | null): AttestationRegistry {
-  return AttestationRegistry__factory.connect(address, runner);
+  return connect<AttestationRegistry>(address, attestationRegistryInterface, runner);
+}
+
+export function formCatalogueAt(address: string, runner: ContractRunner | null): FormCatalogue {
+  return connect<FormCatalogue>(address, formCatalogueInterface, runner);
 }
 
 export function ddsRegistryAt(address: string, runner: ContractRunner | null): DdsRegistry {
-  return DdsRegistry__factory.connect(address, runner);
+  return connect<DdsRegistry>(address, ddsRegistryInterface, runner);
 }
 
 export function governanceAt(address: string, runner: ContractRunner | null): Governance {
-  return Governance__factory.connect(address, runner);
+  return connect<Governance>(address, governanceInterface, runner);
+}
+
+/**
+ * A binding on an interface parsed once, above: the typechain factories' `connect` parses the
+ * whole ABI again on every call (about 10 ms of CPU for the lot registry's), and the gateway binds
+ * contracts per request and per start.
+ */
+function connect<T>(address: string, contractInterface: Interface, runner: ContractRunner | null): T {
+  return new Contract(address, contractInterface, runner) as unknown as T;
 }
 
 function uniqueErrorFragments(interfaces: readonly Interface[]): string[] {

@@ -1,7 +1,13 @@
 import { parse } from "csv-parse/sync";
-import ExcelJS from "exceljs";
+import type ExcelJS from "exceljs";
 import { BaseError } from "../errors";
 import { COLUMNS, headerIndex, normaliseHeader, type ImportKind } from "./columns";
+
+/**
+ * ExcelJS (with its zip and XML readers, about 0.4 s of CPU to load) is loaded by the first XLSX
+ * read, not by every gateway start and CLI command that imports this module.
+ */
+export const loadExcelJs = (): typeof ExcelJS => require("exceljs") as typeof ExcelJS;
 
 /**
  * Reads a cooperative's spreadsheet (CSV in UTF-8, or XLSX) into rows of cells under canonical
@@ -147,7 +153,8 @@ async function readXlsx(buffer: Buffer, kind: ImportKind, options: ReadSheetOpti
   if (unpacked > maxUnpacked) {
     throw new ImportFileError("too_large", `the workbook unpacks to ${mib(unpacked)} MiB (at most ${mib(maxUnpacked)} MiB): split it into several files`);
   }
-  const workbook = new ExcelJS.Workbook();
+  const excel = loadExcelJs();
+  const workbook = new excel.Workbook();
   try {
     await workbook.xlsx.load(buffer as unknown as ArrayBuffer);
   } catch (error) {
@@ -178,11 +185,11 @@ async function readXlsx(buffer: Buffer, kind: ImportKind, options: ReadSheetOpti
         issues.push({ row, column: cell.address, reason: "a value in a column without a header" });
         return;
       }
-      if (cell.type === ExcelJS.ValueType.Formula) {
+      if (cell.type === excel.ValueType.Formula) {
         issues.push({ row, column: name, reason: `a formula (=${cell.formula ?? ""}), not a value: paste the values (Paste special > Values) and save again` });
         return;
       }
-      if (cell.type === ExcelJS.ValueType.Error) {
+      if (cell.type === excel.ValueType.Error) {
         issues.push({ row, column: name, reason: `an error value (${cellText(value)})` });
         return;
       }

@@ -1,5 +1,5 @@
-import ExcelJS from "exceljs";
 import { COLUMNS, templateHeader, type HeaderLanguage, type ImportKind } from "./columns";
+import { loadExcelJs } from "./readSheet";
 
 /**
  * Empty import templates: the header row in the cooperative's language, nothing else to delete
@@ -18,7 +18,7 @@ const csvCell = (value: string) => (/[",\r\n]/.test(value) ? `"${value.replace(/
 const TEXT_COLUMNS = new Set(["farmer_code", "phone", "national_id", "latitude", "longitude", "polygon", "ref", "plot", "ticket", "tenure_evidence_cid"]);
 
 export async function xlsxTemplate(kind: ImportKind, language: HeaderLanguage = "en"): Promise<Buffer> {
-  const workbook = new ExcelJS.Workbook();
+  const workbook = new (loadExcelJs().Workbook)();
   workbook.creator = "firstmile";
   const data = workbook.addWorksheet("data");
   const specs = COLUMNS[kind];

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { verifyAuthenticationResponse } from "@simplewebauthn/server";
+import { webauthn } from "./webauthn";
 
 /**
  * What a farmer's passkey signs when confirming or disputing a payment, and how anyone re-verifies
@@ -81,7 +81,7 @@ export async function checkConfirmationProof(proof: ConfirmationProof, parameter
     return { ok: false, reason: `the statement confirms payment digest ${statement.payment}, not ${parameters.expectedDigest}` };
   }
   try {
-    const result = await verifyAuthenticationResponse({
+    const result = await webauthn().verifyAuthenticationResponse({
       response: {
         id: proof.credentialId,
         rawId: proof.credentialId,

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { generateRegistrationOptions, verifyAuthenticationResponse, verifyRegistrationResponse } from "@simplewebauthn/server";
+import type { verifyAuthenticationResponse } from "@simplewebauthn/server";
 import type { AuthenticationResponseJSON, PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON, RegistrationResponseJSON } from "@simplewebauthn/server";
 import type { RecordSealer } from "../chain/keystore";
 import type { Database, Queryable } from "../db";
@@ -8,6 +8,7 @@ import { newRecordId } from "../farmers/ids";
 import { BaseError } from "../errors/base";
 import { challengeOf, confirmationStatement, paymentDigest, type ConfirmationProof, type Verdict } from "./confirmationProof";
 import { readPayment, type Payment } from "./paymentStore";
+import { webauthn } from "./webauthn";
 import { PaymentNotFoundError } from "./errors";
 import { openReceiptCode } from "./receiptCodes";
 
@@ -87,7 +88,7 @@ export async function passkeyCount(db: Queryable, farmerId: string): Promise<num
 export async function registrationOptions(db: Queryable, farmerId: string, rp: RelyingParty): Promise<PublicKeyCredentialCreationOptionsJSON> {
   const { rows } = await db.query<{ pseudonym: string }>("select pseudonym from farmers where id = $1", [farmerId]);
   const existing = await passkeysOf(db, farmerId);
-  const options = await generateRegistrationOptions({
+  const options = await webauthn().generateRegistrationOptions({
     rpName: rp.name,
     rpID: rpIdOf(rp),
     userName: `farmer-${rows[0]!.pseudonym.slice(0, 8)}`,
@@ -139,7 +140,7 @@ export async function registerPasskey(db: Database, farmerId: string, response: 
   await liveChallenge(db, challenge, farmerId, "register");
   let verified;
   try {
-    verified = await verifyRegistrationResponse({ response, expectedChallenge: challenge, expectedOrigin: rp.origin, expectedRPID: rpIdOf(rp), requireUserVerification: true });
+    verified = await webauthn().verifyRegistrationResponse({ response, expectedChallenge: challenge, expectedOrigin: rp.origin, expectedRPID: rpIdOf(rp), requireUserVerification: true });
   } catch (error) {
     throw new ConfirmationRefusedError(422, "bad_registration", `the passkey's registration does not verify: ${(error as Error).message}`);
   }
@@ -394,7 +395,7 @@ async function verifiedCounter(
   challenge: string,
 ): Promise<number> {
   try {
-    const verified = await verifyAuthenticationResponse({
+    const verified = await webauthn().verifyAuthenticationResponse({
       response,
       expectedChallenge: challenge,
       expectedOrigin: rp.origin,

@@ -1,4 +1,5 @@
 import { Wallet, getAddress, isAddress, type Provider } from "ethers";
+import { randomBytes } from "node:crypto";
 import { inspect } from "node:util";
 import type { KeystoreConfig } from "../../config/config";
 import type { Database, Queryable } from "../../db/database";
@@ -20,7 +21,7 @@ export type OpenKeystoreParameters = {
   config: KeystoreConfig;
   /** scrypt cost for a keystore created now (an existing one keeps its own). Tests lower it. */
   scrypt?: ScryptParameters | undefined;
-  /** Makes a new account's key; defaults to `Wallet.createRandom()`. */
+  /** Makes a new account's key; defaults to 32 random bytes (`randomPrivateKey`). */
   createWallet?: (() => { privateKey: string }) | undefined;
   logger?: KeystoreLogger | undefined;
 };
@@ -124,8 +125,25 @@ export async function openKeystore(parameters: OpenKeystoreParameters): Promise<
     parameters.logger?.info({ kdf }, "custodial keystore created");
   }
 
-  const keystore = new Keystore(db, kek, parameters.createWallet ?? (() => Wallet.createRandom()), parameters.logger);
+  const keystore = new Keystore(db, kek, parameters.createWallet ?? randomPrivateKey, parameters.logger);
   return { keystore, keyFileCreated, notices };
+}
+
+/** The order of secp256k1: a private key is an integer in [1, n). */
+const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+
+/**
+ * A new account's key: 32 random bytes, drawn again in the (2^-128) case that they are not a valid
+ * secp256k1 key. Not `Wallet.createRandom()`: that makes an HD wallet (a 128-bit mnemonic, 2,048
+ * PBKDF2 rounds for its seed, a BIP-32 path of five derivations), a third of a second of CPU whose
+ * mnemonic and path are thrown away, for a key of less entropy than this one.
+ */
+function randomPrivateKey(): { privateKey: string } {
+  for (;;) {
+    const key = randomBytes(32).toString("hex");
+    const scalar = BigInt(`0x${key}`);
+    if (scalar > 0n && scalar < SECP256K1_N) return { privateKey: `0x${key}` };
+  }
 }
 
 /**
