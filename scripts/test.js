@@ -166,9 +166,11 @@ function runFilesBase() {
  * and every job's temporary files (its TMPDIR), removed when the run ends. Readable by others: as
  * root, the server runs as the postgres user.
  */
-const runDir = fs.mkdtempSync(path.join(runFilesBase(), "firstmile-test-run-"));
+// Short names: a gateway's control socket lies in its data dir, and a Unix socket's path may not
+// be longer than 107 bytes.
+const runDir = fs.mkdtempSync(path.join(runFilesBase(), "fm-run-"));
 fs.chmodSync(runDir, 0o755);
-const runTmp = path.join(runDir, "tmp");
+const runTmp = path.join(runDir, "t");
 fs.mkdirSync(runTmp);
 fs.chmodSync(runTmp, 0o1777);
 

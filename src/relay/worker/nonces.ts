@@ -44,9 +44,10 @@ export class ForwarderNonces {
   }
 
   /** The forwarder's current nonce of each account, by lower-case address. */
-  async onChain(accounts: string[]): Promise<Map<string, bigint>> {
+  async onChain(accounts: string[], block: "latest" | number = "latest"): Promise<Map<string, bigint>> {
+    const tag = block === "latest" ? block : `0x${block.toString(16)}`;
     const values = await Promise.all(
-      accounts.map((account) => this.#rpc.call<string>("eth_call", [{ to: this.#forwarder, data: forwarderInterface.encodeFunctionData("nonces", [account]) }, "latest"])),
+      accounts.map((account) => this.#rpc.call<string>("eth_call", [{ to: this.#forwarder, data: forwarderInterface.encodeFunctionData("nonces", [account]) }, tag])),
     );
     return new Map(accounts.map((account, index) => [account.toLowerCase(), BigInt(values[index]!)]));
   }

@@ -66,7 +66,11 @@ export async function settleTransaction(context: WorkerContext, entry: Inflight,
  */
 async function settleSkipped(context: WorkerContext, entry: Inflight, receipt: RpcReceipt, skipped: PlannedCall[], results: RelayResult[]): Promise<bigint[]> {
   const requeue: bigint[] = [];
-  const chainNonces = await context.nonces.onChain([...new Set(skipped.map((call) => call.forwardRequest.from))]);
+  const signers = [...new Set(skipped.map((call) => call.forwardRequest.from))];
+  const blockNumber = Number(receipt.blockNumber);
+  // Before the block as well: another gateway's transaction carrying the earlier nonce may have
+  // run later in the same block, so the nonce now being this call's does not make it invalid.
+  const [chainNonces, noncesBefore] = await Promise.all([context.nonces.onChain(signers), context.nonces.onChain(signers, Math.max(0, blockNumber - 1))]);
   const block = await context.parameters.provider.getBlock(receipt.blockNumber);
   for (const call of skipped) {
     const { from, nonce, deadline } = call.forwardRequest;
@@ -81,7 +85,7 @@ async function settleSkipped(context: WorkerContext, entry: Inflight, receipt: R
       }
     } else if (block && BigInt(block.timestamp) > deadline && !call.custodial) {
       for (const row of call.rows) results.push({ id: row.id, error: revertRecord(describeRevert("ERC2771ForwarderExpiredRequest", { deadline: deadline.toString() })) });
-    } else if (chainNonce === nonce && !call.custodial && (!block || BigInt(block.timestamp) <= deadline)) {
+    } else if (chainNonce === nonce && noncesBefore.get(from.toLowerCase()) === nonce && !call.custodial && (!block || BigInt(block.timestamp) <= deadline)) {
       for (const row of call.rows) {
         results.push({ id: row.id, error: { name: "ERC2771ForwarderInvalidSigner", message: "the forwarder does not recover the request's `from` from its signature" } });
       }
