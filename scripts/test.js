@@ -144,7 +144,7 @@ const jobs = [
 ].sort((a, b) => Number(Boolean(b.cpuBound)) - Number(Boolean(a.cpuBound)) || b.seconds - a.seconds);
 
 /** A command line as printed: the settings every mocha job shares are left out. */
-const shown = (cmd) => cmd.filter((arg) => !MOCHA_SETTINGS.includes(arg) && arg !== String(MOCHARC.timeout)).join(" ");
+const shown = (cmd) => cmd.filter((arg) => !MOCHA_SETTINGS.includes(arg)).join(" ");
 
 /**
  * Where the run's files go: memory (/dev/shm) when it has room. The suites copy and remove

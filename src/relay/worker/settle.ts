@@ -60,18 +60,33 @@ export async function settleTransaction(context: WorkerContext, entry: Inflight,
 }
 
 /**
+ * The forwarder nonces of `calls`' signers at the block before `blockNumber`; empty when the node
+ * no longer keeps that block's state (a pruned node settling an old receipt): the calls are then
+ * sent again, and a badly signed one is skipped and told apart at its next block.
+ */
+async function noncesBeforeBlock(context: WorkerContext, calls: PlannedCall[], blockNumber: number): Promise<Map<string, bigint>> {
+  try {
+    return await context.nonces.onChain([...new Set(calls.map((call) => call.forwardRequest.from))], Math.max(0, blockNumber - 1));
+  } catch (error) {
+    context.log.warn({ err: error, block: blockNumber - 1 }, "forwarder nonces before the block not readable; skipped calls sent again");
+    return new Map();
+  }
+}
+
+/**
  * Skipped calls were invalid when they ran: finds out why, on chain. Adds final outcomes to
  * `results`; returns the requests to submit again (waiting for an earlier nonce, or a custodial
  * call to be signed again).
  */
 async function settleSkipped(context: WorkerContext, entry: Inflight, receipt: RpcReceipt, skipped: PlannedCall[], results: RelayResult[]): Promise<bigint[]> {
   const requeue: bigint[] = [];
-  const signers = [...new Set(skipped.map((call) => call.forwardRequest.from))];
-  const blockNumber = Number(receipt.blockNumber);
-  // Before the block as well: another gateway's transaction carrying the earlier nonce may have
-  // run later in the same block, so the nonce now being this call's does not make it invalid.
-  const [chainNonces, noncesBefore] = await Promise.all([context.nonces.onChain(signers), context.nonces.onChain(signers, Math.max(0, blockNumber - 1))]);
+  const chainNonces = await context.nonces.onChain([...new Set(skipped.map((call) => call.forwardRequest.from))]);
   const block = await context.parameters.provider.getBlock(receipt.blockNumber);
+  // A member's call whose nonce is the chain's now may still have been skipped for an earlier one:
+  // another gateway's transaction carrying it can run later in the same block. Only a nonce that
+  // was already the chain's before the block makes the signature the reason.
+  const suspects = skipped.filter((call) => !call.custodial && chainNonces.get(call.forwardRequest.from.toLowerCase()) === call.forwardRequest.nonce);
+  const noncesBefore = suspects.length > 0 ? await noncesBeforeBlock(context, suspects, Number(receipt.blockNumber)) : new Map<string, bigint>();
   for (const call of skipped) {
     const { from, nonce, deadline } = call.forwardRequest;
     const chainNonce = chainNonces.get(from.toLowerCase())!;

@@ -23,7 +23,7 @@ describe("settling a self-signed call the forwarder skipped", () => {
   after(() => db.close());
 
   /** A worker context whose chain reports `now` as the signer's nonce at "latest" and `before` at the block before the receipt's. */
-  function contextWith(nonces: { now: bigint; before: bigint }): WorkerContext {
+  function contextWith(nonces: { now: bigint; before: bigint | "pruned" }): WorkerContext {
     const context = {
       workerId: "settle-test",
       parameters: { db, forwarder, provider: { getBlock: async () => ({ timestamp: 1_800_000_000 }) } },
@@ -32,6 +32,7 @@ describe("settling a self-signed call the forwarder skipped", () => {
       inflight: new Map<string, Inflight>(),
       nonces: {
         onChain: async (accounts: string[], at: "latest" | number = "latest") => {
+          if (at !== "latest" && nonces.before === "pruned") throw new Error("missing trie node");
           const nonce = at === "latest" ? nonces.now : at === block - 1 ? nonces.before : -1n;
           return new Map(accounts.map((account) => [account.toLowerCase(), nonce]));
         },
@@ -64,5 +65,11 @@ describe("settling a self-signed call the forwarder skipped", () => {
     expect(batch[0]!.results[0]).to.deep.include({ id: 901n });
     const result = batch[0]!.results[0]!;
     expect("error" in result && result.error.name).to.equal("ERC2771ForwarderInvalidSigner");
+  });
+
+  it("sends it again when the node no longer keeps the state before the block (a pruned node)", async () => {
+    const batch: MarkRelayRequestsMinedParameters[] = [];
+    await settleTransaction(contextWith({ now: 6n, before: "pruned" }), entry, receipt, batch);
+    expect(batch[0]!.results).to.deep.equal([]);
   });
 });
