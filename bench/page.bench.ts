@@ -10,6 +10,11 @@
  * Figures:
  * - pages_per_s: pages (HTML and JSON alternately) answered per second with 200 clients
  * - p50_ms_200, p99_ms_200, p50_ms_1000, p99_ms_1000, pages_per_s_1000: latency and rate per crowd
+ *   (the "raw" clients below); static_p99_ms_N: the static bodies' p99 from the same clients
+ * - p50_ms_200_undici, p99_ms_200_undici, static_p99_ms_200_undici, page_vs_static_undici: the
+ *   200-client crowd again from undici's clients
+ * - pages_refreshed_ahead: pages made at a new block before the views were told of it (the
+ *   pages being viewed are checked as the indexer takes a block, so no view waits for the chain)
  * - static_per_s: the static bodies' rate with 200 clients; page_vs_static: pages_per_s / static_per_s
  * - page_builds: how many times a page was built and checked against the chain during the run
  * - server_cpu_pct_N, static_server_cpu_pct_N: the gateway process's CPU (all its threads, % of
@@ -47,9 +52,13 @@ const CROWDS = [200, 1_000];
 /**
  * The clients, in a process of their own (so the load generator never shares the gateway's event
  * loop or its process's time): `concurrency` loops over `urls`, each request after the previous
- * answer; latencies in ms, sent back over the IPC channel.
+ * answer; latencies in ms, sent back over the IPC channel. Two kinds: undici (what a Node program
+ * would use), and "raw": one keep-alive socket per client writing a request made once and reading
+ * the answer's length from its head, about a fifth of undici's CPU per answer. On 2 cores the
+ * clients share the CPU with the gateway; the lighter they are, the more the figures say about
+ * the gateway rather than about the load generator (the static file's own p99 shows which).
  */
-const CLIENT = `
+const UNDICI_CLIENT = `
 const { Agent, request } = require(process.env.PAGE_BENCH_UNDICI);
 process.once("message", async ({ urls, concurrency, seconds }) => {
   const agent = new Agent({ connections: concurrency, pipelining: 1, keepAliveTimeout: 30_000 });
@@ -77,6 +86,58 @@ process.once("message", async ({ urls, concurrency, seconds }) => {
 });
 `;
 
+const RAW_CLIENT = `
+const net = require("node:net");
+process.once("message", async ({ urls, concurrency, seconds }) => {
+  const requests = urls.map((u) => {
+    const url = new URL(u);
+    return Buffer.from("GET " + url.pathname + url.search + " HTTP/1.1\\r\\nHost: " + url.host + "\\r\\nAccept: */*\\r\\n\\r\\n");
+  });
+  const { hostname, port } = new URL(urls[0]);
+  const latencies = [];
+  let failed = 0;
+  const end = performance.now() + seconds * 1000;
+  const loop = (index) => new Promise((resolve) => {
+    let i = index, started = 0, head = null, need = -1, got = 0, status = 0, socket;
+    const send = () => { started = performance.now(); head = null; need = -1; got = 0; socket.write(requests[i % requests.length]); };
+    const connect = () => {
+      socket = net.connect(Number(port), hostname);
+      socket.setNoDelay(true);
+      socket.on("data", onData);
+      socket.on("error", () => {});
+      // A connection closed mid-answer is a failed request; the client connects again.
+      socket.on("close", () => { if (performance.now() < end) { failed++; connect(); send(); } else resolve(); });
+    };
+    const onData = (chunk) => {
+      if (need < 0) {
+        head = head ? Buffer.concat([head, chunk]) : chunk;
+        const at = head.indexOf("\\r\\n\\r\\n");
+        if (at < 0) return;
+        const text = head.subarray(0, at).toString("latin1");
+        status = Number(text.slice(9, 12));
+        const length = /\\r\\ncontent-length: *(\\d+)/i.exec(text);
+        if (!length) { socket.destroy(); return; }
+        need = Number(length[1]);
+        got = head.length - at - 4;
+      } else got += chunk.length;
+      if (got < need) return;
+      if (status === 200) latencies.push(performance.now() - started); else failed++;
+      i++;
+      if (performance.now() < end) send();
+      else { socket.removeAllListeners("close"); socket.end(); resolve(); }
+    };
+    connect();
+    send();
+  });
+  const started = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, (_, index) => loop(index)));
+  const took = (performance.now() - started) / 1000;
+  process.send({ latencies, failed, seconds: took }, () => process.exit(0));
+});
+`;
+
+type ClientKind = "raw" | "undici";
+
 /** One crowd's figures, and what the gateway's process spent meanwhile. */
 type Run = { perS: number; p50: number; p99: number; failed: number; cpuPct: number; loopP99: number; loopMax: number; mainUsPerAnswer: number };
 
@@ -97,8 +158,8 @@ function mainThreadCpuS(): number {
 /** The main thread's CPU seconds per second with no client (the indexer following, the rechecks). */
 let idleCpuPerS = 0;
 
-async function crowd(urls: string[], concurrency: number, seconds: number): Promise<Run> {
-  const client = spawn(process.execPath, ["-e", CLIENT], { stdio: ["ignore", "inherit", "inherit", "ipc"], env: { ...process.env, PAGE_BENCH_UNDICI: require.resolve("undici") } });
+async function crowd(urls: string[], concurrency: number, seconds: number, kind: ClientKind = "raw"): Promise<Run> {
+  const client = spawn(process.execPath, ["-e", kind === "raw" ? RAW_CLIENT : UNDICI_CLIENT], { stdio: ["ignore", "inherit", "inherit", "ipc"], env: { ...process.env, PAGE_BENCH_UNDICI: require.resolve("undici") } });
   try {
     const loop = monitorEventLoopDelay({ resolution: 5 });
     const answer = new Promise<{ latencies: number[]; failed: number; seconds: number }>((resolve, reject) => {
@@ -222,8 +283,18 @@ async function main(): Promise<void> {
       figures[`p50_ms_${clients}`] = round(pages.p50);
       figures[`p99_ms_${clients}`] = round(pages.p99);
       figures[`static_per_s_${clients}`] = round(statics.perS);
+      figures[`static_p99_ms_${clients}`] = round(statics.p99);
       figures[`failed_${clients}`] = pages.failed;
     }
+    // The same 200-client crowd from undici's clients, which take about as much CPU as the gateway.
+    const pagesUndici = await crowd(urls, 200, SECONDS, "undici");
+    const staticsUndici = await crowd(staticUrls, 200, SECONDS, "undici");
+    rows.push(["page + twin, 200 undici clients", round(pagesUndici.perS), round(pagesUndici.p50), round(pagesUndici.p99), pagesUndici.failed, round(pagesUndici.cpuPct, 0), round(pagesUndici.loopP99), round(pagesUndici.loopMax)]);
+    rows.push(["static files, 200 undici clients", round(staticsUndici.perS), round(staticsUndici.p50), round(staticsUndici.p99), staticsUndici.failed, round(staticsUndici.cpuPct, 0), round(staticsUndici.loopP99), round(staticsUndici.loopMax)]);
+    figures.p50_ms_200_undici = round(pagesUndici.p50);
+    figures.p99_ms_200_undici = round(pagesUndici.p99);
+    figures.static_p99_ms_200_undici = round(staticsUndici.p99);
+    figures.page_vs_static_undici = round(pagesUndici.perS / staticsUndici.perS, 2);
     figures.pages_per_s = figures.pages_per_s_200!;
     figures.static_per_s = figures.static_per_s_200!;
     figures.page_vs_static = round(figures.pages_per_s / figures.static_per_s, 2);
@@ -232,6 +303,7 @@ async function main(): Promise<void> {
     figures.page_vs_static_cpu = round(figures.main_thread_us_per_static_200! / figures.main_thread_us_per_page_200!, 2);
     figures.page_builds = readStats().builds - before.builds;
     figures.page_rechecks = readStats().rechecks - before.rechecks;
+    figures.pages_refreshed_ahead = readStats().refreshedAhead - before.refreshedAhead;
     figures.idle_main_thread_ms_per_s = round(idleCpuPerS * 1000, 0);
     // The pure part of a page's check (heads recomputed from the events shown, attestation uids):
     // made once per build, never per recheck or view.
@@ -265,6 +337,8 @@ async function main(): Promise<void> {
         ["p99_ms_1000", figures.p99_ms_1000!],
         ["page builds during the run", figures.page_builds],
         ["pages rechecked (rows unchanged) during the run", figures.page_rechecks],
+        ["of them made ahead of a block (no view waited)", figures.pages_refreshed_ahead],
+        ["p99_ms_200 with undici's clients; the static file's", `${figures.p99_ms_200_undici}, ${figures.static_p99_ms_200_undici}`],
         ["page and twin bytes", `${figures.page_bytes}, ${figures.twin_bytes}`],
         ["page_local_check_ms (once per build)", `${figures.page_local_check_ms} (${figures.page_lots} lots)`],
         ["cli_members_list_s (target <= 2)", figures.cli_members_list_s],

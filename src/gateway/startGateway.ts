@@ -26,6 +26,7 @@ import { redactUrl, type Config } from "../config";
 import { openDatabase, type Database } from "../db";
 import { evidenceLimitsFrom, evidenceStoreConfig, openEvidenceStore, withEvidencePeers, type EvidenceStore } from "../evidence";
 import { startConfiguredIndexer, type Indexer } from "../indexer";
+import { readModelSnapshot } from "../indexer/queries";
 import { memberStandingReader } from "../membership";
 import { crashHookFrom } from "../relay/crashPoints";
 import { DeliveryCapacity, PlotRegistry } from "../origins";
@@ -188,12 +189,16 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
     // The read model. A fatal indexer error (a history-head mismatch) is logged and shown by /readyz.
     // During a burst of writes the read model waits (up to 5 s at a time) and then indexes the
     // burst's blocks in larger batches: HTTP intake and relaying keep the CPU meanwhile.
+    // The lot pages: built and checked once per lot and block of the read model; the pages a
+    // crowd is viewing are checked at a new block before views are told of it (none waits).
+    const pages = createPassportCache({ indexedBlock: () => indexer.status().indexedBlock, snapshot: (read) => readModelSnapshot(db, (q) => read(q)) });
     const indexer = startConfiguredIndexer({
       db,
       config,
       deployments,
       logger: logger.child({ part: "indexer" }),
       deferWhile: () => writer.recentRate() >= WRITE_BURST_PER_SECOND,
+      beforeAdvance: (block) => pages.refreshAhead(block),
     });
     indexer.done.catch((error: unknown) => logger.error({ err: error }, "indexer stopped"));
     stack.push({ name: "indexer", stop: () => indexer.stop() });
@@ -204,8 +209,6 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
     // Totals also in one currency: the configured rates, else the demo's example rates (marked) when it seeds the demo.
     const exchangeRates = config.exchangeRates ?? (config.demo.seed ? EXAMPLE_EXCHANGE_RATES : null);
     const tokenCache: TokenCache = createTokenCache(5_000);
-    // The lot pages: built and checked once per lot and block of the read model.
-    const pages = createPassportCache({ indexedBlock: () => indexer.status().indexedBlock });
     const passportRouter = createPassportRouter({
       db,
       evidence,

@@ -12,6 +12,8 @@ export type StartConfiguredIndexerParameters = {
   logger?: IndexerLogger | undefined;
   /** See `StartIndexerParameters.deferWhile`. */
   deferWhile?: (() => boolean) | undefined;
+  /** See `StartIndexerParameters.beforeAdvance`. */
+  beforeAdvance?: ((block: number) => Promise<unknown>) | undefined;
 };
 
 /**
@@ -19,7 +21,7 @@ export type StartConfiguredIndexerParameters = {
  * page, batch and poll settings. Mount its `readiness` as `/readyz`'s `indexer` check and its
  * routes with `createReadRoutes({ db })` (src/api); `stop()` it before closing the database.
  */
-export function startConfiguredIndexer({ db, config, deployments, logger, deferWhile }: StartConfiguredIndexerParameters): Indexer {
+export function startConfiguredIndexer({ db, config, deployments, logger, deferWhile, beforeAdvance }: StartConfiguredIndexerParameters): Indexer {
   return startIndexer({
     db,
     chain: createJsonRpcChainReader({ url: config.chain.rpcUrl }),
@@ -28,6 +30,7 @@ export function startConfiguredIndexer({ db, config, deployments, logger, deferW
     batchLogs: config.indexer.batchLogs,
     pollIntervalMs: config.indexer.pollIntervalMs,
     deferWhile,
+    beforeAdvance,
     logger,
   });
 }

@@ -483,6 +483,65 @@ describe("indexer against a real node", function () {
       }
     });
 
+    it("makes a followed block known only after beforeAdvance, with the block's rows already committed; a failing one does not hold it back", async () => {
+      const db = await openScratchPglite();
+      const seen: Array<{ block: number; toldBefore: number | null; committed: number }> = [];
+      let failNext = false;
+      let gate: Promise<void> | null = null;
+      let holdFrom = Number.POSITIVE_INFINITY;
+      let release = () => {};
+      const indexer = startIndexer({
+        db,
+        chain: createJsonRpcChainReader({ url: chain.node.url }),
+        source,
+        pageBlocks: 500,
+        pollIntervalMs: 50,
+        beforeAdvance: async (block) => {
+          const { rows } = await db.query<{ block_number: string | number }>("select block_number from indexer_checkpoint order by block_number desc limit 1");
+          seen.push({ block, toldBefore: indexer.status().indexedBlock, committed: Number(rows[0]!.block_number) });
+          if (block >= holdFrom) await gate;
+          if (failNext) throw new Error("a page could not be remade");
+        },
+      });
+      const cooperative = LotRegistry__factory.connect(story.registry, await chain.provider.getSigner(1));
+      const mintOne = async (label: string) => {
+        const sent = await cooperative.mint({ form: Form.wetBeans, grams: 1_000n, quality: 0, metadata: digest(label), origin: digest(`${label} origin`) });
+        await chain.provider.send("evm_mine", []);
+        return (await sent.wait())!.blockNumber;
+      };
+      try {
+        await until(async () => (await indexer.readiness()).ok, "caught up");
+        gate = new Promise<void>((resolve) => (release = resolve));
+        holdFrom = (await chain.provider.getBlockNumber()) + 1;
+        const followed = await mintOne("a followed block");
+        await until(() => seen.some((entry) => entry.block >= holdFrom), "a new block's beforeAdvance");
+        const first = seen.find((entry) => entry.block >= holdFrom)!;
+        expect(first.committed, "the block's rows are committed before the hook").to.be.at.least(first.block);
+        expect(first.toldBefore).to.be.lessThan(first.block);
+        let waited = false;
+        const waiting = indexer.waitForBlock(first.block).then(() => (waited = true));
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        expect(indexer.status().indexedBlock, "held back while the hook runs").to.equal(first.toldBefore);
+        expect(waited).to.equal(false);
+        release();
+        await waiting;
+        await indexer.waitForBlock(followed);
+
+        failNext = true;
+        const lotId = await cooperative.nextLotId(story.accounts.cooperative);
+        const minted = await mintOne("after a failing hook");
+        await indexer.waitForBlock(minted);
+        const { rows } = await db.query("select grams from lots where lot_id = $1", [lotId]);
+        expect(rows).to.deep.equal([{ grams: "1000" }]);
+        expect(seen.some((entry) => entry.block >= minted), "the failing hook ran").to.equal(true);
+        expect(indexer.status().state).to.equal("following");
+      } finally {
+        release();
+        await indexer.stop();
+        await db.close();
+      }
+    });
+
     it("backs off while the node is unreachable, reports it in readiness, and catches up when it is back", async () => {
       const db = await openScratchPglite();
       const proxy = await startProxy(chain.node.url);

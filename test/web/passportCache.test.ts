@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { answerOf, bodyOf, createPassportCache, type PassportBuild } from "../../src/web/passport/passportCache";
+import type { Queryable } from "../../src/db";
 import type { LotPassport, VerificationMismatch } from "../../src/web/passport/types";
 import { cocoaPassport } from "./passportFixture";
 
@@ -168,4 +169,133 @@ describe("passport cache: one build and chain check per lot and indexed block", 
     await cache.get("9", build);
     expect(builds).to.equal(2);
   });
+  describe("refreshAhead: the pages a crowd views, made at a new block before views are told of it", function () {
+    /** The block the read model's rows are at (the indexer has committed it) and the block views are told of. */
+    let committed: number;
+    let told: number;
+    let remade: string[];
+    /** Rows changed after the pages were remade (read by the confirmation's snapshot). */
+    let changedSince: Set<string>;
+    let snapshots: number;
+    const snapshot = async <T>(read: (q: Queryable) => Promise<T>): Promise<T> => {
+      snapshots += 1;
+      return read({} as Queryable);
+    };
+    const buildAt = (key: string, mismatches: () => VerificationMismatch[] = () => []) => async (): Promise<PassportBuild> => {
+      remade.push(key);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return { passport: built(committed, mismatches()), missing: null, unchanged: async () => !changedSince.has(key) };
+    };
+    beforeEach(function () {
+      committed = 100;
+      told = 100;
+      remade = [];
+      changedSince = new Set();
+      snapshots = 0;
+    });
+
+    it("remakes only the pages viewed since the last time; views meanwhile get the page of the block they are told of, then the new one without waiting", async function () {
+      const cache = createPassportCache({ indexedBlock: () => told, snapshot });
+      let tampered = false;
+      const seven = buildAt("7", () => (tampered ? [{ kind: "readModel", lotId: "7", field: "grams", shown: "1", events: "2", what: "lot 7: grams" }] : []));
+      await cache.get("7", seven);
+      await cache.get("8", buildAt("8"));
+      // Both were viewed (built) at 100, which every page is at: nothing to make, and the views are counted from here.
+      expect(await cache.refreshAhead(100)).to.equal(0);
+      remade = [];
+      // Views of 7 only; then the rows of 7 change and the indexer commits block 101.
+      expect(cache.current("7")).to.have.nested.property("passport.verification.ok", true);
+      tampered = true;
+      committed = 101;
+      const refreshing = cache.refreshAhead(101);
+      // Told of 100 still: answered at once with the page checked at 100, which says so.
+      const meanwhile = cache.current("7");
+      expect(meanwhile).to.not.be.instanceOf(Promise);
+      expect((meanwhile as { passport: LotPassport }).passport.verification.block.number).to.equal(100);
+      expect(await refreshing).to.equal(1);
+      expect(remade, "8 was not viewed since").to.deep.equal(["7"]);
+      told = 101;
+      const after = cache.current("7");
+      expect(after, "no view waits").to.not.be.instanceOf(Promise);
+      expect((after as { passport: LotPassport }).passport.verification).to.include({ ok: false });
+      expect((after as { passport: LotPassport }).passport.verification.block.number).to.equal(101);
+      // 8 was not made ahead: its first view at 101 waits for its remaking, as before.
+      const eight = cache.current("8");
+      expect(eight).to.be.instanceOf(Promise);
+      await eight;
+      expect(cache.stats.refreshedAhead).to.equal(1);
+      // Both were viewed at 101 (8 waited for): both are made at 102. Then nothing was viewed.
+      remade = [];
+      committed = 102;
+      expect(await cache.refreshAhead(102)).to.equal(2);
+      expect(remade.sort()).to.deep.equal(["7", "8"]);
+      expect(await cache.refreshAhead(103)).to.equal(0);
+    });
+
+    it("stops waiting after its budget and leaves the remaking to the views, which share it", async function () {
+      const cache = createPassportCache({ indexedBlock: () => told, snapshot });
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let slow = false;
+      let calls = 0;
+      const build = async (): Promise<PassportBuild> => {
+        calls += 1;
+        if (slow) await gate;
+        return { passport: built(committed), missing: null };
+      };
+      await cache.get("7", build);
+      cache.current("7");
+      slow = true;
+      committed = 101;
+      const started = performance.now();
+      expect(await cache.refreshAhead(101, { budgetMs: 50 })).to.equal(0);
+      expect(performance.now() - started).to.be.lessThan(1_000);
+      told = 101;
+      const views = [cache.current("7"), cache.current("7")];
+      expect(views.every((view) => view instanceof Promise)).to.equal(true);
+      release();
+      const pages = await Promise.all(views);
+      expect(new Set(pages).size).to.equal(1);
+      expect(pages[0]!.passport!.verification.block.number).to.equal(101);
+      expect(calls, "one build at 101, the one begun ahead").to.equal(2);
+    });
+
+    it("remakes at most maxPages, the most recently built", async function () {
+      const cache = createPassportCache({ indexedBlock: () => told, snapshot });
+      for (const key of ["1", "2", "3", "4"]) await cache.get(key, buildAt(key));
+      for (const key of ["1", "2", "3", "4"]) cache.current(key);
+      remade = [];
+      committed = 101;
+      expect(await cache.refreshAhead(101, { maxPages: 2, concurrency: 1 })).to.equal(2);
+      expect(remade).to.deep.equal(["3", "4"]);
+    });
+      it("drops a page whose rows changed after it was remade, so its first view at the new block builds it afresh", async function () {
+      const cache = createPassportCache({ indexedBlock: () => told, snapshot });
+      await cache.get("7", buildAt("7"));
+      await cache.get("8", buildAt("8"));
+      committed = 101;
+      // 7's rows are written to behind the indexer's back while it is remade at 101.
+      const refreshing = cache.refreshAhead(101);
+      changedSince.add("7");
+      expect(await refreshing).to.equal(1);
+      expect(snapshots, "one snapshot confirms every page").to.equal(1);
+      told = 101;
+      expect(cache.kept("7"), "not shown at 101").to.equal(undefined);
+      expect(cache.current("8")).to.not.be.instanceOf(Promise);
+      changedSince.clear();
+      remade = [];
+      const seven = await cache.get("7", buildAt("7"));
+      expect(remade).to.deep.equal(["7"]);
+      expect(seven.passport!.verification.block.number).to.equal(101);
+    });
+
+    it("makes nothing ahead without a snapshot to confirm pages in", async function () {
+      const cache = createPassportCache({ indexedBlock: () => told });
+      await cache.get("7", buildAt("7"));
+      remade = [];
+      committed = 101;
+      expect(await cache.refreshAhead(101)).to.equal(0);
+      expect(remade).to.deep.equal([]);
+    });
+});
 });

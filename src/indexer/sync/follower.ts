@@ -59,6 +59,13 @@ export type StartIndexerParameters = {
    * someone waits for a block (`waitForBlock`) or when running to `stopAt`.
    */
   deferWhile?: (() => boolean) | undefined;
+  /**
+   * Awaited before a block reached while following is made known (`status`, `waitForBlock`): the
+   * gateway remakes the lot pages a crowd is viewing at that block meanwhile, so no view waits for
+   * a page's check against the chain (views are answered at the block before until then). Should
+   * bound its own time; an error is logged and the block made known all the same.
+   */
+  beforeAdvance?: ((block: number) => Promise<unknown>) | undefined;
   /** Longest a block waits while `deferWhile` holds (default 5,000 ms). */
   maxDeferMs?: number | undefined;
   logger?: IndexerLogger | undefined;
@@ -225,19 +232,35 @@ export function startIndexer(parameters: StartIndexerParameters): Indexer {
           list.push({ schema, source, previous, next: batch.next, events: batch.events });
           previous = batch.next;
         }
-        // Each batch commits with its checkpoint; on PGlite the next one is projected while it is written.
-        await indexBatches(
-          db,
-          list,
-          cache,
-          (batch, written) => {
-            checkpoint = batch.next;
-            moveTo(batch.next, batch.events.length);
-            rowsSinceAnalyze += written.rows;
-          },
-          () => stopping,
-          db.engine === "pglite",
-        );
+        // Made known after beforeAdvance: the last batch of a followed page (one block, usually).
+        const held = parameters.beforeAdvance && status.state === "following" ? list.at(-1) : undefined;
+        let heldCommitted = false;
+        try {
+          // Each batch commits with its checkpoint; on PGlite the next one is projected while it is written.
+          await indexBatches(
+            db,
+            list,
+            cache,
+            (batch, written) => {
+              checkpoint = batch.next;
+              rowsSinceAnalyze += written.rows;
+              if (batch === held) heldCommitted = true;
+              else moveTo(batch.next, batch.events.length);
+            },
+            () => stopping,
+            db.engine === "pglite",
+          );
+        } finally {
+          if (held && heldCommitted) {
+            try {
+              await parameters.beforeAdvance!(resumeBlock(held.next) - 1);
+            } catch (error) {
+              logger?.warn({ err: error }, "indexer: the work before making a block known failed");
+            } finally {
+              moveTo(held.next, held.events.length);
+            }
+          }
+        }
         if (rowsSinceAnalyze >= analyzeEveryRows) await analyze();
         failures = 0;
         status.lastError = null;

@@ -242,6 +242,15 @@ export async function buildPassportWithDigest(sources: PassportSources, lotId: b
 }
 
 /**
+ * Whether the rows a kept page was made from are still as they were (its dependency digest in
+ * `q`'s snapshot): a page remade ahead of a block is confirmed so just before the block is made
+ * known, and dropped (built afresh by its next view) when not.
+ */
+export async function passportRowsUnchanged(q: Queryable, kept: Pick<KeptPassport, "passport" | "digest">): Promise<boolean> {
+  return (await dependencyDigest(q, dependenciesOf(kept.passport))) === kept.digest;
+}
+
+/**
  * A verified page checked again at the read model's current block without building it: null (build
  * it) unless the rows it was made from give the same digest, nothing it shows has expired since,
  * and the chain still agrees with every head and attestation status it shows. So a page is never

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import type { Queryable } from "../../db";
 import type { LotPassport } from "./types";
 
 /**
@@ -19,6 +20,12 @@ export type PassportCacheParameters = {
   indexedBlock: () => number | null | Promise<number | null>;
   /** Pages kept (least recently built first out; default 2,000). */
   maxEntries?: number;
+  /**
+   * Runs a read on one snapshot of the read model (the gateway's `readModelSnapshot`): pages made
+   * ahead of a block are confirmed unchanged in it before the block is made known. Without it,
+   * refreshAhead makes nothing ahead.
+   */
+  snapshot?: <T>(read: (q: Queryable) => Promise<T>) => Promise<T>;
 };
 
 /** One built page and its rendered bodies. */
@@ -41,6 +48,8 @@ export type CachedPassport = {
   readonly recheck: (() => Promise<PassportBuild | null>) | undefined;
   /** The build this page came from, for making it again when the read model has moved on. */
   readonly build: () => Promise<PassportBuild>;
+  /** See `PassportBuild.unchanged`. */
+  readonly unchanged: ((q: Queryable) => Promise<boolean>) | undefined;
 };
 
 /** One variant of a kept page, ready to write: the 200's and the 304's headers (flat name, value lists) and the body. */
@@ -60,6 +69,8 @@ export type PassportBuild = ({ passport: LotPassport; missing: null } | { passpo
   recheck?: (() => Promise<PassportBuild | null>) | undefined;
   /** Milliseconds the build's local check (heads recomputed from the events) took. */
   localCheckMs?: number | undefined;
+  /** Whether the rows the page was made from are still as they were, read in `q`'s snapshot. */
+  unchanged?: ((q: Queryable) => Promise<boolean>) | undefined;
 };
 
 export type PassportCache = {
@@ -82,19 +93,35 @@ export type PassportCache = {
   /** Forgets every page (the next view of each builds it). */
   clear(): void;
   /**
+   * Remakes at `block` (a recheck, or a build) the pages viewed since the last call, before the
+   * read model's new block is made known to views: while it runs, views are answered with the
+   * pages kept at the block before, which say so, and none waits for a check against the chain.
+   * At most `maxPages` pages, `concurrency` at a time; gives up waiting after `budgetMs` (the
+   * remakes go on, and views then wait for them as when nothing was made ahead). Resolves with
+   * the number of pages remade in time.
+   */
+  refreshAhead(block: number, limits?: { maxPages?: number; concurrency?: number; budgetMs?: number }): Promise<number>;
+  /**
    * Views answered from a kept page, full builds, pages made again by a recheck, and the last full
    * build's local check (heads recomputed from the events; a recheck does not repeat it), ms.
    */
-  readonly stats: { hits: number; builds: number; rechecks: number; localCheckMs: number };
+  readonly stats: { hits: number; builds: number; rechecks: number; localCheckMs: number; refreshedAhead: number };
 };
 
 const MAX_BODIES = 16;
 const MAX_ANSWERS = 48;
 
-export function createPassportCache({ indexedBlock, maxEntries = 2_000 }: PassportCacheParameters): PassportCache {
+export function createPassportCache({ indexedBlock, maxEntries = 2_000, snapshot }: PassportCacheParameters): PassportCache {
   const entries = new Map<string, CachedPassport>();
   const building = new Map<string, { atLeast: number | null; promise: Promise<CachedPassport> }>();
-  const stats = { hits: 0, builds: 0, rechecks: 0, localCheckMs: 0 };
+  const stats = { hits: 0, builds: 0, rechecks: 0, localCheckMs: 0, refreshedAhead: 0 };
+  // Keys viewed since the last refreshAhead (from a kept page or not): the pages a crowd is viewing.
+  const viewed = new Set<string>();
+  const hit = (key: string, entry: CachedPassport) => {
+    stats.hits += 1;
+    viewed.add(key);
+    return entry;
+  };
 
   const fresh = (entry: CachedPassport | undefined, block: number | null): entry is CachedPassport =>
     entry !== undefined && entry.block !== null && block !== null && entry.block >= block;
@@ -105,12 +132,12 @@ export function createPassportCache({ indexedBlock, maxEntries = 2_000 }: Passpo
     if (rechecked) stats.rechecks += 1;
     else stats.builds += 1;
     const made = rechecked ?? (await build());
-    const { passport, missing, recheck } = made;
+    const { passport, missing, recheck, unchanged } = made;
     if (!rechecked && made.localCheckMs !== undefined) stats.localCheckMs = made.localCheckMs;
     // The chain not answering is no result to keep: the next view asks again.
     const transient = passport?.verification.mismatches.some((m) => m.kind === "chain") ?? false;
     const builtAt = passport ? passport.verification.block.number : block;
-    const entry: CachedPassport = { block: transient ? null : builtAt, passport, missing, digest: rechecked && previous ? digestOfRecheck(previous.digest, rechecked.passport) : digestOf(passport), bodies: new Map(), answers: new Map(), recheck, build };
+    const entry: CachedPassport = { block: transient ? null : builtAt, passport, missing, digest: rechecked && previous ? digestOfRecheck(previous.digest, rechecked.passport) : digestOf(passport), bodies: new Map(), answers: new Map(), recheck, build, unchanged };
     if (entry.block !== null) {
       entries.delete(key);
       entries.set(key, entry);
@@ -127,8 +154,7 @@ export function createPassportCache({ indexedBlock, maxEntries = 2_000 }: Passpo
       if (typeof block !== "number") return null;
       const entry = entries.get(key);
       if (!fresh(entry, block)) return null;
-      stats.hits += 1;
-      return entry;
+      return hit(key, entry);
     },
     kept: (key) => entries.get(key),
     current(key) {
@@ -136,20 +162,57 @@ export function createPassportCache({ indexedBlock, maxEntries = 2_000 }: Passpo
       if (typeof block !== "number") return null;
       const entry = entries.get(key);
       if (entry === undefined) return null;
-      if (entry.block !== null && entry.block >= block) {
-        stats.hits += 1;
-        return entry;
-      }
+      if (entry.block !== null && entry.block >= block) return hit(key, entry);
+      viewed.add(key);
       return remake(key, entry.build, block);
     },
     async get(key, build) {
       const block = await indexedBlock();
       const entry = entries.get(key);
-      if (fresh(entry, block)) {
-        stats.hits += 1;
-        return entry;
-      }
+      if (fresh(entry, block)) return hit(key, entry);
+      viewed.add(key);
       return remake(key, build, block);
+    },
+    async refreshAhead(block, { maxPages = 32, concurrency = 4, budgetMs = 2_000 } = {}) {
+      const keys = [...viewed].filter((key) => {
+        const entry = entries.get(key);
+        return entry?.passport != null && entry.block !== null && entry.block < block;
+      });
+      viewed.clear();
+      if (!snapshot || keys.length === 0) return 0;
+      // The most recently built first out of the cache are the least viewed: the newest first.
+      const chosen = keys.slice(-maxPages);
+      const made: string[] = [];
+      let next = 0;
+      const work = async () => {
+        while (next < chosen.length) {
+          const key = chosen[next++]!;
+          const entry = entries.get(key);
+          if (!entry) continue;
+          // A failed remake is made again by the next view, as without refreshing ahead.
+          await remake(key, entry.build, block).then(() => made.push(key), () => {});
+        }
+      };
+      let timer: NodeJS.Timeout | undefined;
+      const budget = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), budgetMs)));
+      const inTime = await Promise.race([Promise.all(Array.from({ length: Math.min(concurrency, chosen.length) }, work)).then(() => true), budget]);
+      clearTimeout(timer);
+      if (!inTime) return 0;
+      // A row changed after a page was remade (a write behind the indexer's back): the page is
+      // dropped, not shown at the new block, and its first view builds it again. All in one
+      // snapshot, the last read before the block is made known: a change this read misses
+      // commits after it, and is shown from the next block on.
+      const changed = await snapshot(async (q) => {
+        const found: string[] = [];
+        for (const key of made) {
+          const entry = entries.get(key);
+          if (entry?.unchanged && !(await entry.unchanged(q))) found.push(key);
+        }
+        return found;
+      });
+      for (const key of changed) entries.delete(key);
+      stats.refreshedAhead += made.length - changed.length;
+      return made.length - changed.length;
     },
   };
 

@@ -5,7 +5,7 @@ import { createRateLimiter, type RateLimiter } from "../../api/rateLimit";
 import { fitsReadModelId } from "../../indexer/queries";
 import { BATCH_PATTERN, checkGtin, findProduct, gtinCheckDigit, type Product } from "../../products";
 import { message, pickLocale, type Locale, type MessageKey } from "../i18n";
-import { buildPassportWithDigest, recheckPassport, PassportTooLargeError, type KeptPassport, type PassportSources } from "./buildPassport";
+import { buildPassportWithDigest, passportRowsUnchanged, recheckPassport, PassportTooLargeError, type KeptPassport, type PassportSources } from "./buildPassport";
 import { answerOf, bodyOf, createPassportCache, type CachedPassport, type PassportBuild, type PassportCache } from "./passportCache";
 import { LINKSET_MEDIA_TYPE, productLinkHeader, productLinks, productLinkset, requestedLinkType } from "./linkset";
 import { renderMessagePage, renderPassportPage } from "./render";
@@ -113,9 +113,9 @@ export function createPassportRouter(parameters: PassportRouterParameters): Pass
     if (!built) return { passport: null, missing: "lot" };
     const again = (kept: Pick<KeptPassport, "passport" | "digest" | "local">): PassportBuild["recheck"] => async () => {
       const passport = await recheckPassport(sources, kept);
-      return passport ? { passport, missing: null, recheck: again({ ...kept, passport }) } : null;
+      return passport ? { passport, missing: null, recheck: again({ ...kept, passport }), unchanged: (q) => passportRowsUnchanged(q, { ...kept, passport }) } : null;
     };
-    return { passport: built.passport, missing: null, recheck: again(built), localCheckMs: built.localCheckMs };
+    return { passport: built.passport, missing: null, recheck: again(built), unchanged: (q) => passportRowsUnchanged(q, built), localCheckMs: built.localCheckMs };
   }
 
   const baseOf = (req: Request) => parameters.publicBase?.().replace(/\/+$/, "") || `${req.protocol}://${req.get("host") ?? "localhost"}`;
