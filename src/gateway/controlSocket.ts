@@ -16,6 +16,7 @@ import { readEudrCheckJob } from "../eudr/checkJob";
 import { buildDds, ddsRefusalText } from "../eudr/dds";
 import { addMember, issueMemberToken, listMembers, suspendMember } from "./memberAdmin";
 import { createEnrolment } from "../field";
+import { reachableSocketPath } from "./socketPath";
 
 export { sendControlCommand } from "./controlClient";
 
@@ -67,7 +68,6 @@ export async function startControlSocket(parameters: {
   logger: Logger;
 }): Promise<ControlSocket> {
   const { file, admin } = parameters;
-  if (file.length > 100) throw new Error(`socket path ${file} is too long for a Unix socket`);
   if (fs.existsSync(file)) {
     if (await answers(file)) throw new Error(`another gateway answers on ${file}`);
     fs.rmSync(file, { force: true });
@@ -180,10 +180,16 @@ export async function startControlSocket(parameters: {
     res.status(error instanceof z.ZodError ? 400 : 500).json({ error: { name: e.name ?? "Error", message: e.shortMessage ?? e.message ?? String(error), advice: e.metaMessages ?? [] } });
   });
   const server = http.createServer(app);
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(file, () => resolve());
-  });
+  const reachable = reachableSocketPath(file);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(reachable.path, () => resolve());
+    });
+  } finally {
+    // Bound: the socket is in the data dir now, whatever path it was bound by.
+    reachable.release();
+  }
   fs.chmodSync(file, 0o600);
   return {
     file,
@@ -199,14 +205,15 @@ export async function startControlSocket(parameters: {
 }
 
 function answers(file: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(file);
+  const reachable = reachableSocketPath(file);
+  return new Promise<boolean>((resolve) => {
+    const socket = net.connect(reachable.path);
     socket.once("connect", () => {
       socket.destroy();
       resolve(true);
     });
     socket.once("error", () => resolve(false));
-  });
+  }).finally(() => reachable.release());
 }
 
 function memberIdOf(text: string | string[] | undefined): bigint {

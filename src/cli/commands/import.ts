@@ -8,6 +8,7 @@ import { loadConfig, type Config } from "../../config";
 import { BaseError } from "../../errors";
 import { HEADER_LANGUAGES, IMPORT_KINDS } from "../../imports/columns";
 import type { HeaderLanguage, ImportKind, ImportReport } from "../../imports";
+import { reachableSocketPath } from "../../gateway/socketPath";
 
 // The importer (spreadsheet reader, validation) and the stores are loaded when a command needs
 // them, not to parse its flags. (`require`: the sources are CommonJS; `import()` would go to the ESM loader.)
@@ -109,11 +110,11 @@ type Job = { kind: ImportKind; memberId: bigint; dryRun: boolean; bytes: Buffer 
 
 /** Through the running gateway's control socket, or null when no gateway runs on the data dir. */
 function viaGateway(config: Config, job: Job, onProgress: (done: number, total: number) => void): Promise<ImportReport | null> {
-  const socketPath = config.paths.controlSocket;
-  if (!fs.existsSync(socketPath)) return Promise.resolve(null);
-  return new Promise((resolve, reject) => {
+  if (!fs.existsSync(config.paths.controlSocket)) return Promise.resolve(null);
+  const reachable = reachableSocketPath(config.paths.controlSocket);
+  return new Promise<ImportReport | null>((resolve, reject) => {
     const request = http.request(
-      { socketPath, method: "POST", path: `/imports?kind=${job.kind}&member=${job.memberId}&dryRun=${job.dryRun}`, headers: { "content-type": "application/octet-stream", "content-length": job.bytes.length } },
+      { socketPath: reachable.path, method: "POST", path: `/imports?kind=${job.kind}&member=${job.memberId}&dryRun=${job.dryRun}`, headers: { "content-type": "application/octet-stream", "content-length": job.bytes.length } },
       (response) => {
         let buffered = "";
         let settled = false;
@@ -150,7 +151,7 @@ function viaGateway(config: Config, job: Job, onProgress: (done: number, total: 
     );
     request.on("error", (error: NodeJS.ErrnoException) => (error.code === "ECONNREFUSED" || error.code === "ENOENT" ? resolve(null) : reject(error)));
     request.end(job.bytes);
-  });
+  }).finally(() => reachable.release());
 }
 
 /** With no gateway running: the stores opened here, under the data dir's lock. */
