@@ -117,6 +117,16 @@ const MOCHA_SETTINGS = [
   String(MOCHARC.timeout),
   ...(MOCHARC.exit ? ["--exit"] : []),
 ];
+/**
+ * The mocha jobs' V8 flags (the node processes their suites start take them over: test/helpers/
+ * testNode.ts). `--liftoff-only`: PGlite's WebAssembly (PostgreSQL, about 9 MB of it) runs as V8's
+ * baseline compiler builds it. By default V8 also recompiles every function that runs warm with its
+ * optimizing compiler, on background threads: in a test process, which lives a minute or two and
+ * starts gateways and databases over and over, that cost more than it saved (measured: a child
+ * gateway's start 5.3 -> 3.3 CPU-s and, idle, 0.10 -> 0.04 CPU-s a second; the SQL-heavy
+ * test/indexer/indexBatch.test.ts 19 -> 15 CPU-s). A gateway that runs for days keeps the default.
+ */
+const NODE_FLAGS = ["--liftoff-only"];
 /** A short name for a group of files: its file, or its first file and how many more. */
 const named = (files) => (files.length === 1 ? files[0] : `${files[0]} and ${files.length - 1} more`);
 
@@ -135,7 +145,7 @@ const jobs = [
   })),
   ...group(gatewaySuites).map((files) => ({
     name: `gateway: ${named(files)}`,
-    cmd: [process.execPath, "node_modules/.bin/mocha", ...MOCHA_SETTINGS, "--reporter", REPORTER, ...files],
+    cmd: [process.execPath, ...NODE_FLAGS, "node_modules/.bin/mocha", ...MOCHA_SETTINGS, "--reporter", REPORTER, ...files],
     mocha: true,
     seconds: files.reduce((sum, file) => sum + secondsOf(file), 0),
   })),
