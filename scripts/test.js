@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs every suite and prints one closing tally line. The contracts are compiled first (the
-// TypeScript reads their generated bindings); then the typecheck, the contract suites (in-process
+// TypeScript reads their generated bindings) and the TypeScript transpiled into the loader's cache; then the typecheck, the contract suites (in-process
 // Hardhat network: CPU-bound) and the gateway/evidence suites (real nodes and stores: mostly
 // waiting on blocks, child processes and I/O) run as jobs, up to FIRSTMILE_TEST_JOBS of them at
 // once (default twice the cores, at most 6), CPU-bound ones first, then longest first. A gateway job is one mocha process: each slow suite gets one of
@@ -133,6 +133,14 @@ const named = (files) => (files.length === 1 ? files[0] : `${files[0]} and ${fil
 // The contracts as scripts/compile-contracts.js builds them: after `npm ci` (whose prepare step
 // compiled them) it only compares their digest, without loading Hardhat.
 const compile = { name: "compile", cmd: [process.execPath, "scripts/compile-contracts.js"] };
+// Then every TypeScript file the jobs load, transpiled into scripts/register-ts.js's cache, one
+// process per core (scripts/warm-ts-cache.js): on a fresh clone the cache is empty, and the first
+// jobs, started together, each transpiled the same few hundred files for themselves.
+const CORES = os.availableParallelism?.() ?? os.cpus().length;
+const transpile = Array.from({ length: CORES }, (_, part) => ({
+  name: `transpile ${part + 1}/${CORES}`,
+  cmd: [process.execPath, "scripts/warm-ts-cache.js", `${part}/${CORES}`],
+}));
 const jobs = [
   { name: "typecheck", cmd: ["npx", "tsc", "--noEmit", "-p", "."], seconds: 90, cpuBound: true },
   ...group(contractSuites).map((files) => ({
@@ -240,8 +248,9 @@ async function runAll(list, limit) {
   let failed = 0;
   let broken = false;
   const compiled = await run(compile);
+  const transpiled = compiled.code === 0 ? await Promise.all(transpile.map(run)) : [];
   const results = [];
-  if (compiled.code !== 0) {
+  if (compiled.code !== 0 || transpiled.some(({ code }) => code !== 0)) {
     failed += 1;
     broken = true;
   } else {
@@ -263,7 +272,7 @@ async function runAll(list, limit) {
     }
   }
   console.log(`\njobs (${JOBS} at once), longest first:`);
-  for (const { job, seconds } of [compiled, ...results].sort((a, b) => b.seconds - a.seconds)) {
+  for (const { job, seconds } of [compiled, ...transpiled, ...results].sort((a, b) => b.seconds - a.seconds)) {
     console.log(`  ${seconds.toFixed(0).padStart(5)} s  ${job.name}`);
   }
   console.log(`\n${passed} passed, ${failed} failed in ${((Date.now() - started) / 1000).toFixed(0)} s`);
