@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs every suite and prints one closing tally line. The contracts are compiled first (the
-// TypeScript reads their generated bindings); then the typecheck, the contract suites (in-process
+// TypeScript reads their generated bindings) and the TypeScript transpiled into the loader's cache; then the typecheck, the contract suites (in-process
 // Hardhat network: CPU-bound) and the gateway/evidence suites (real nodes and stores: mostly
 // waiting on blocks, child processes and I/O) run as jobs, up to FIRSTMILE_TEST_JOBS of them at
 // once (default twice the cores, at most 6), CPU-bound ones first, then longest first. A gateway job is one mocha process: each slow suite gets one of
@@ -22,22 +22,21 @@ const path = require("node:path");
 const FILE_SECONDS = {
   "test/e2e/consumerPage.test.ts": 108,
   "test/contracts/invariants/contractInvariants.test.ts": 98,
-  "test/gateway/crash.test.ts": 87,
-  "test/cli/start.test.ts": 81,
-  "test/contracts/attestations.massBalance.property.test.ts": 68,
   "test/indexer/indexer.test.ts": 67,
+  "test/gateway/crash.test.ts": 60,
   "test/e2e/field.test.ts": 55,
+  "test/cli/start.test.ts": 50,
   "test/indexer/indexBatch.test.ts": 49,
-  "test/gateway/http.test.ts": 37,
+  "test/contracts/attestations.massBalance.property.test.ts": 45,
   "test/cli/members.test.ts": 35,
   "test/gateway/embeddedChain.test.ts": 33,
   "test/gateway/firstDeployment.test.ts": 33,
   "test/epcis/epcisGateway.test.ts": 31,
   "test/gateway/bootstrap.test.ts": 26,
+  "test/gateway/http.test.ts": 25,
   "test/api/openapiFuzz.test.ts": 24,
   "test/demo/seedDemo.test.ts": 24,
   "test/api/importRoutes.test.ts": 22,
-  "test/imports/runImport.test.ts": 22,
   "test/api/ddsRoutes.test.ts": 21,
   "test/gateway/payments.test.ts": 21,
   "test/gateway/postgres.test.ts": 20,
@@ -49,6 +48,7 @@ const FILE_SECONDS = {
   "test/gateway/backupRestore.test.ts": 18,
   "test/cli/governance.test.ts": 15,
   "test/web/passportSize.test.ts": 15,
+  "test/imports/runImport.test.ts": 14,
   "test/db/database.test.ts": 14,
   "test/eudr/check.test.ts": 14,
   "test/api/app.test.ts": 14,
@@ -117,12 +117,30 @@ const MOCHA_SETTINGS = [
   String(MOCHARC.timeout),
   ...(MOCHARC.exit ? ["--exit"] : []),
 ];
+/**
+ * The mocha jobs' V8 flags (the node processes their suites start take them over: test/helpers/
+ * testNode.ts). `--liftoff-only`: PGlite's WebAssembly (PostgreSQL, about 9 MB of it) runs as V8's
+ * baseline compiler builds it. By default V8 also recompiles every function that runs warm with its
+ * optimizing compiler, on background threads: in a test process, which lives a minute or two and
+ * starts gateways and databases over and over, that cost more than it saved (measured: a child
+ * gateway's start 5.3 -> 3.3 CPU-s and, idle, 0.10 -> 0.04 CPU-s a second; the SQL-heavy
+ * test/indexer/indexBatch.test.ts 19 -> 15 CPU-s). A gateway that runs for days keeps the default.
+ */
+const NODE_FLAGS = ["--liftoff-only"];
 /** A short name for a group of files: its file, or its first file and how many more. */
 const named = (files) => (files.length === 1 ? files[0] : `${files[0]} and ${files.length - 1} more`);
 
 // The contracts as scripts/compile-contracts.js builds them: after `npm ci` (whose prepare step
 // compiled them) it only compares their digest, without loading Hardhat.
 const compile = { name: "compile", cmd: [process.execPath, "scripts/compile-contracts.js"] };
+// Then every TypeScript file the jobs load, transpiled into scripts/register-ts.js's cache, one
+// process per core (scripts/warm-ts-cache.js): on a fresh clone the cache is empty, and the first
+// jobs, started together, each transpiled the same few hundred files for themselves.
+const CORES = os.availableParallelism?.() ?? os.cpus().length;
+const transpile = Array.from({ length: CORES }, (_, part) => ({
+  name: `transpile ${part + 1}/${CORES}`,
+  cmd: [process.execPath, "scripts/warm-ts-cache.js", `${part}/${CORES}`],
+}));
 const jobs = [
   { name: "typecheck", cmd: ["npx", "tsc", "--noEmit", "-p", "."], seconds: 90, cpuBound: true },
   ...group(contractSuites).map((files) => ({
@@ -135,7 +153,7 @@ const jobs = [
   })),
   ...group(gatewaySuites).map((files) => ({
     name: `gateway: ${named(files)}`,
-    cmd: [process.execPath, "node_modules/.bin/mocha", ...MOCHA_SETTINGS, "--reporter", REPORTER, ...files],
+    cmd: [process.execPath, ...NODE_FLAGS, "node_modules/.bin/mocha", ...MOCHA_SETTINGS, "--reporter", REPORTER, ...files],
     mocha: true,
     seconds: files.reduce((sum, file) => sum + secondsOf(file), 0),
   })),
@@ -230,8 +248,9 @@ async function runAll(list, limit) {
   let failed = 0;
   let broken = false;
   const compiled = await run(compile);
+  const transpiled = compiled.code === 0 ? await Promise.all(transpile.map(run)) : [];
   const results = [];
-  if (compiled.code !== 0) {
+  if (compiled.code !== 0 || transpiled.some(({ code }) => code !== 0)) {
     failed += 1;
     broken = true;
   } else {
@@ -253,7 +272,7 @@ async function runAll(list, limit) {
     }
   }
   console.log(`\njobs (${JOBS} at once), longest first:`);
-  for (const { job, seconds } of [compiled, ...results].sort((a, b) => b.seconds - a.seconds)) {
+  for (const { job, seconds } of [compiled, ...transpiled, ...results].sort((a, b) => b.seconds - a.seconds)) {
     console.log(`  ${seconds.toFixed(0).padStart(5)} s  ${job.name}`);
   }
   console.log(`\n${passed} passed, ${failed} failed in ${((Date.now() - started) / 1000).toFixed(0)} s`);

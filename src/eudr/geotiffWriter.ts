@@ -1,4 +1,3 @@
-import { writeArrayBuffer } from "geotiff";
 
 /**
  * A single-band 8-bit GeoTIFF on a WGS 84 longitude/latitude grid, written with the `geotiff`
@@ -39,6 +38,8 @@ export function writeGeoTiff(parameters: WriteGeoTiffParameters): Uint8Array {
   // geotiff copies a typed array's pixels one at a time through a fresh DataView each (most of a
   // second for a 500 x 500 layer); a plain array takes its direct path instead, in a buffer sized
   // for 8-byte samples: with one byte per pixel declared, the unused tail is cut off below.
+  // Loaded here, when a layer is written (tests, the demo), not by every start: see rasterLayer.ts.
+  const { writeArrayBuffer } = require("geotiff") as typeof import("geotiff");
   const buffer = writeArrayBuffer(Array.from(values), {
     width,
     height,

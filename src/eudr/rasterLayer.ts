@@ -1,6 +1,12 @@
 import { createHash } from "node:crypto";
-import { fromArrayBuffer, type GeoTIFFImage } from "geotiff";
+import type { GeoTIFFImage } from "geotiff";
 import { EudrInputError } from "./errors";
+
+/**
+ * The `geotiff` package, loaded when a layer is first read: it is a tenth of a second of CPU that
+ * every gateway start (and every command that loads the EUDR module) paid without reading a layer.
+ */
+const geotiff = () => require("geotiff") as typeof import("geotiff");
 
 /** What a layer holds: 2020 forest cover (1 forest, 0 not) or the year of loss (years since 2000, 0 none). */
 export type RasterKind = "forest" | "lossyear";
@@ -42,7 +48,7 @@ export async function readRasterLayer(name: string, bytes: Uint8Array, kind: Ras
   const view = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   let image: GeoTIFFImage;
   try {
-    const tiff = await fromArrayBuffer(view);
+    const tiff = await geotiff().fromArrayBuffer(view);
     image = await tiff.getImage();
   } catch (error) {
     throw fail("not_geotiff", `not a GeoTIFF (${(error as Error).message})`);

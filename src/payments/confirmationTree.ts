@@ -1,5 +1,7 @@
 import { createHash } from "node:crypto";
-import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+
+/** OpenZeppelin's Merkle tree (with its ABI coder, about a fifth of a second of CPU to load), loaded when a tree is first built or checked, not by every gateway start. */
+const merkleTree = () => require("@openzeppelin/merkle-tree") as typeof import("@openzeppelin/merkle-tree");
 
 /**
  * A batch of farmers' confirmation records and its Merkle tree (OpenZeppelin's
@@ -69,14 +71,14 @@ export type ConfirmationTree = {
 export function buildConfirmationTree(records: readonly ConfirmationRecord[]): ConfirmationTree {
   if (records.length === 0) throw new RangeError("a confirmation batch needs at least one record");
   const values = records.map(confirmationLeafValue);
-  const tree = StandardMerkleTree.of(values, [...CONFIRMATION_LEAF_ENCODING]);
+  const tree = merkleTree().StandardMerkleTree.of(values, [...CONFIRMATION_LEAF_ENCODING]);
   return { root: tree.root, count: values.length, records: [...records], leaves: values.map((value, index) => ({ value, proof: tree.getProof(index) })) };
 }
 
 /** Whether a confirmation record with its proof is under `root`. */
 export function verifyConfirmationLeaf(root: string, value: ConfirmationLeafValue, proof: readonly string[]): boolean {
   try {
-    return StandardMerkleTree.verify(root, [...CONFIRMATION_LEAF_ENCODING], value, [...proof]);
+    return merkleTree().StandardMerkleTree.verify(root, [...CONFIRMATION_LEAF_ENCODING], value, [...proof]);
   } catch {
     return false;
   }

@@ -1,6 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { AbiCoder, keccak256 } from "ethers";
+
+/** OpenZeppelin's Merkle tree (with its ABI coder, about a fifth of a second of CPU to load), loaded when a tree is first built or checked, not by every gateway start. */
+const merkleTree = () => require("@openzeppelin/merkle-tree") as typeof import("@openzeppelin/merkle-tree");
 
 /**
  * A payout run's leaves and their Merkle tree (OpenZeppelin's StandardMerkleTree: each leaf is the
@@ -77,7 +79,7 @@ export type PayoutTree = {
 export function buildPayoutTree(leaves: readonly PayoutLeaf[]): PayoutTree {
   if (leaves.length === 0) throw new RangeError("a payout run needs at least one payment");
   const values = leaves.map(leafValue);
-  const tree = StandardMerkleTree.of(values, [...LEAF_ENCODING]);
+  const tree = merkleTree().StandardMerkleTree.of(values, [...LEAF_ENCODING]);
   const totals = new Map<string, bigint>();
   for (const leaf of leaves) totals.set(leaf.currency, (totals.get(leaf.currency) ?? 0n) + leaf.amount);
   return {
@@ -91,7 +93,7 @@ export function buildPayoutTree(leaves: readonly PayoutLeaf[]): PayoutTree {
 /** Whether `value` with `proof` is under `root` (the check an auditor runs on each exported leaf). */
 export function verifyPayoutLeaf(root: string, value: LeafValue, proof: readonly string[]): boolean {
   try {
-    return StandardMerkleTree.verify(root, [...LEAF_ENCODING], value, [...proof]);
+    return merkleTree().StandardMerkleTree.verify(root, [...LEAF_ENCODING], value, [...proof]);
   } catch {
     return false;
   }

@@ -6,6 +6,7 @@ import { DatabaseOpenError } from "../../src/db/errors";
 import { openPglite } from "../../src/db/pglite";
 import { copyPgliteTemplate } from "../helpers/engines";
 import { makeTempDir, removeTempDir } from "../helpers/tmp";
+import { TEST_NODE_FLAGS } from "../helpers/testNode";
 
 for (const thread of ["main", "worker"] as const) describe(`openPglite (${thread} thread)`, () => {
   let root: string;
@@ -91,7 +92,7 @@ describe("openPglite on a worker thread", () => {
         `});`,
       ].join("\n");
       const started = Date.now();
-      const { stdout, status } = spawnSync(process.execPath, ["-r", "./scripts/register-ts.js", "-e", script], { cwd: path.resolve(__dirname, "../.."), encoding: "utf8", timeout: 50_000 });
+      const { stdout, status } = spawnSync(process.execPath, [...TEST_NODE_FLAGS, "-r", "./scripts/register-ts.js", "-e", script], { cwd: path.resolve(__dirname, "../.."), encoding: "utf8", timeout: 50_000 });
       expect(status).to.equal(0);
       expect(JSON.parse(stdout.trim())).to.deep.equal({ n: "42", b: "ok" });
       expect(Date.now() - started).to.be.lessThan(50_000);

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 
-import { TEST_NODE_ENV } from "./testNode";
+import { TEST_NODE_ENV, TEST_NODE_FLAGS } from "./testNode";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -15,11 +15,12 @@ export type StartProcess = {
 
 /**
  * Starts `firstmile start` as `npm start` runs it, with only `env` (and PATH, HOME) for its
- * environment, on the test run's block time unless `env` names another.
+ * environment, on the test run's block time unless `env` names another, with the test process's
+ * V8 flags.
  */
 export function startProcess(env: Record<string, string>): StartProcess {
   const output: Buffer[] = [];
-  const child = spawn(process.execPath, ["-r", "./scripts/register-ts.js", "src/cli/index.ts", "start"], {
+  const child = spawn(process.execPath, [...TEST_NODE_FLAGS, "-r", "./scripts/register-ts.js", "src/cli/index.ts", "start"], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...TEST_NODE_ENV, ...env },
     stdio: ["ignore", "pipe", "pipe"],

@@ -31,15 +31,8 @@ export function registerStartCommand(program: Command, io: StartCommandIo = { en
       const config = loadConfig({ env: io.env, argv: command.args, cwd: io.cwd });
       print(describeConfig(config));
       const gateway = await startGateway({ config, log: print });
-      const { deployments } = gateway.chain;
-      print("");
-      print(`gateway   ${gateway.url}  (OpenAPI ${gateway.url}/openapi.json, ${gateway.url}/healthz, ${gateway.url}/readyz)`);
-      print(`ipfs      ${gateway.url}/ipfs/{cid}`);
-      print(`chain     ${redactUrl(gateway.chain.url)} (chain id ${gateway.chain.chainId})`);
-      for (const [name, contract] of Object.entries(deployments.contracts)) print(`  ${name.padEnd(20)} ${contract.address}`);
-      print(`relayer   ${gateway.relayer}`);
-      if (gateway.controlSocket) print(`members   firstmile members add|list|suspend|token (through ${gateway.controlSocket})`);
-      // Signals are taken from here on, so a stop asked for while the demo seeds still drains and exits cleanly.
+      // Signals are taken from here on, before the lines that say the gateway runs: whoever reads them
+      // and stops it at once gets a clean drain, as does a stop asked for while the demo seeds.
       let stopping = false;
       const stopRequested = new Promise<"stop">((resolve) => {
         const onSignal = () => {
@@ -51,6 +44,14 @@ export function registerStartCommand(program: Command, io: StartCommandIo = { en
         process.once("SIGINT", onSignal);
         process.once("SIGTERM", onSignal);
       });
+      const { deployments } = gateway.chain;
+      print("");
+      print(`gateway   ${gateway.url}  (OpenAPI ${gateway.url}/openapi.json, ${gateway.url}/healthz, ${gateway.url}/readyz)`);
+      print(`ipfs      ${gateway.url}/ipfs/{cid}`);
+      print(`chain     ${redactUrl(gateway.chain.url)} (chain id ${gateway.chain.chainId})`);
+      for (const [name, contract] of Object.entries(deployments.contracts)) print(`  ${name.padEnd(20)} ${contract.address}`);
+      print(`relayer   ${gateway.relayer}`);
+      if (gateway.controlSocket) print(`members   firstmile members add|list|suspend|token (through ${gateway.controlSocket})`);
       if (config.demo.seed && gateway.chain.embedded) {
         const seeding = seedDemo({ gateway, file: config.paths.demoRecord, log: print }).then(
           async ({ record, seeded }) => {
