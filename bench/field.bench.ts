@@ -34,6 +34,8 @@ const QUEUED = 500;
 const PIN = "2468";
 /** A directory: CPU profiles of the phone (recording, syncing) and of the gateway (syncing) are written there. */
 const PROFILE = process.env.FIELD_BENCH_PROFILE;
+/** A file: a Chrome trace of the phone while recording (open it in DevTools' Performance panel). */
+const TRACE = process.env.FIELD_BENCH_TRACE;
 
 /** Profiles this process (the gateway runs in it) until the answered function is called. */
 async function startNodeProfile(): Promise<() => Promise<unknown>> {
@@ -81,9 +83,31 @@ async function main() {
     await page.locator("header button").click();
     await page.locator("header button").click();
     if (PROFILE) await cdp.send("Profiler.enable").then(() => cdp.send("Profiler.start"));
+    const trace: unknown[] = [];
+    const traced = TRACE ? new Promise<void>((resolve) => cdp.on("Tracing.tracingComplete", () => resolve())) : null;
+    if (TRACE) {
+      cdp.on("Tracing.dataCollected", ({ value }) => trace.push(...value));
+      await cdp.send("Tracing.start", { traceConfig: { includedCategories: ["devtools.timeline", "disabled-by-default-devtools.timeline", "v8.execute", "blink.user_timing", "v8", "blink", "loading", "toplevel", "disabled-by-default-devtools.timeline.frame", "IndexedDB"] }, transferMode: "ReportEvents" });
+    }
     for (let i = 0; i < RECORDS; i++) await recordDelivery(page, "bench", { kg: `${30 + (i % 20)}`, quality: "55", price: "12500", deduction: i % 3 === 0 ? "100" : "" });
+    if (TRACE) {
+      await cdp.send("Tracing.end");
+      await traced;
+      fs.writeFileSync(TRACE, JSON.stringify({ traceEvents: trace }));
+    }
     if (PROFILE) fs.writeFileSync(path.join(PROFILE, "field-record.cpuprofile"), JSON.stringify((await cdp.send("Profiler.stop")).profile));
     const records = (await page.evaluate(() => performance.getEntriesByName("field:record").map((entry) => entry.duration))).sort((a, b) => a - b);
+    if (process.env.FIELD_BENCH_PHASES) {
+      const phases = await page.evaluate(() => {
+        const at = (name: string) => performance.getEntriesByName(name).map((entry) => entry.startTime);
+        const [taps, read, queued, built, stored, painted, signStart, signEnd] = ["tap", "read", "queued", "built", "stored", "painted"].map((n) => at(`field:record:${n}`)).concat([at("field:sign:start"), at("field:sign:end")]);
+        const starts = performance.getEntriesByName("field:record:tap").map((entry) => (entry as PerformanceMark).detail as number);
+        const measures = performance.getEntriesByName("field:record").map((entry) => entry.duration);
+        return measures.map((total, i) => ({ total, inputDelay: starts[i]! - taps[i]!, read: read[i]! - starts[i]!, queued: queued[i]! - starts[i]!, built: built[i]! - starts[i]!, stored: stored[i]! - starts[i]!, painted: painted[i]! - starts[i]!, signs: signStart.filter((s, j) => s < starts[i]! + total && signEnd[j]! > taps[i]!).length }));
+      });
+      const r = (x: number) => Math.round(x * 10) / 10;
+      for (const [i, p] of phases.entries()) console.log(`#${i} total ${r(p.total)} | input delay ${r(p.inputDelay)} | from the start: built ${r(p.built)} read ${r(p.read)} queued ${r(p.queued)} stored ${r(p.stored)} painted ${r(p.painted)} | signing ${p.signs}`);
+    }
 
     // The sync: the queue topped up to 500 deliveries through the app's own code, then one tap.
     const hook = await build({ entryPoints: [path.join(__dirname, "fieldBenchHook.ts")], bundle: true, write: false, format: "iife", platform: "browser", logLevel: "silent" });
