@@ -100,13 +100,13 @@ async function main() {
     if (process.env.FIELD_BENCH_PHASES) {
       const phases = await page.evaluate(() => {
         const at = (name: string) => performance.getEntriesByName(name).map((entry) => entry.startTime);
-        const [taps, read, queued, built, stored, painted, signStart, signEnd] = ["tap", "read", "queued", "built", "stored", "painted"].map((n) => at(`field:record:${n}`)).concat([at("field:sign:start"), at("field:sign:end")]);
+        const [taps, queued, built, stored, painted, signStart, signEnd] = ["tap", "queued", "built", "stored", "painted"].map((n) => at(`field:record:${n}`)).concat([at("field:sign:start"), at("field:sign:end")]);
         const starts = performance.getEntriesByName("field:record:tap").map((entry) => (entry as PerformanceMark).detail as number);
         const measures = performance.getEntriesByName("field:record").map((entry) => entry.duration);
-        return measures.map((total, i) => ({ total, inputDelay: starts[i]! - taps[i]!, read: read[i]! - starts[i]!, queued: queued[i]! - starts[i]!, built: built[i]! - starts[i]!, stored: stored[i]! - starts[i]!, painted: painted[i]! - starts[i]!, signs: signStart.filter((s, j) => s < starts[i]! + total && signEnd[j]! > taps[i]!).length }));
+        return measures.map((total, i) => ({ total, inputDelay: starts[i]! - taps[i]!, queued: queued[i]! - starts[i]!, built: built[i]! - starts[i]!, stored: stored[i]! - starts[i]!, painted: painted[i]! - starts[i]!, signs: signStart.filter((s, j) => s < starts[i]! + total && signEnd[j]! > taps[i]!).length }));
       });
       const r = (x: number) => Math.round(x * 10) / 10;
-      for (const [i, p] of phases.entries()) console.log(`#${i} total ${r(p.total)} | input delay ${r(p.inputDelay)} | from the start: built ${r(p.built)} read ${r(p.read)} queued ${r(p.queued)} stored ${r(p.stored)} painted ${r(p.painted)} | signing ${p.signs}`);
+      for (const [i, p] of phases.entries()) console.log(`#${i} total ${r(p.total)} | input delay ${r(p.inputDelay)} | from the start: queued ${r(p.queued)} built ${r(p.built)} stored ${r(p.stored)} painted ${r(p.painted)} | signing ${p.signs}`);
     }
 
     // The sync: the queue topped up to 500 deliveries through the app's own code, then one tap.

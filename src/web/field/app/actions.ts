@@ -174,6 +174,8 @@ export function recordDelivery(db: FieldStore, secretKey: Uint8Array, input: Del
   const tx = db.transaction("deliveries", "readwrite");
   // Numbered and signed a moment later, off the agent's wait (signPayments); before anything leaves the phone.
   void tx.store.add({ ...delivery, open: 1, payment: { body: payment, message: null, signature: null } });
+  // Committed with the write, not after its answer comes back to a page busy drawing the receipt: one round trip.
+  tx.commit();
   performance.mark("field:record:queued");
   const stored = tx.done.then(() => {
     whenIdle(() => void signPayments(db, secretKey));
