@@ -15,6 +15,10 @@
  * Run: npm run bench:field   (prints a table, writes bench/out/field.json; never fails on figures)
  *      FIELD_BENCH_PROFILE=dir npm run bench:field   also writes CPU profiles there: the phone's
  *      while recording and while syncing, and the gateway's (this process) while syncing.
+ *      FIELD_BENCH_PHASES=1   prints each record's phases from the app's marks (input delay; from
+ *      the tap: transaction sent, receipt drawn, stored) and whether a payment's signing overlapped it.
+ *      FIELD_BENCH_TRACE=file.json   writes a Chrome trace of the phone while recording (DevTools,
+ *      Performance panel): where the main thread's time goes, frame by frame.
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -106,6 +110,11 @@ async function main() {
         return measures.map((total, i) => ({ total, inputDelay: starts[i]! - taps[i]!, queued: queued[i]! - starts[i]!, built: built[i]! - starts[i]!, stored: stored[i]! - starts[i]!, painted: painted[i]! - starts[i]!, signs: signStart.filter((s, j) => s < starts[i]! + total && signEnd[j]! > taps[i]!).length }));
       });
       const r = (x: number) => Math.round(x * 10) / 10;
+      const signing = await page.evaluate(() => {
+        const ends = performance.getEntriesByName("field:sign:end");
+        return performance.getEntriesByName("field:sign:start").map((start, i) => (ends[i]?.startTime ?? start.startTime) - start.startTime).sort((a, b) => a - b);
+      });
+      console.log(`payments' signing in idle moments: ${signing.length} runs, median ${r(signing[signing.length >> 1] ?? 0)} ms, slowest ${r(signing[signing.length - 1] ?? 0)} ms`);
       for (const [i, p] of phases.entries()) console.log(`#${i} total ${r(p.total)} | input delay ${r(p.inputDelay)} | from the start: queued ${r(p.queued)} built ${r(p.built)} stored ${r(p.stored)} painted ${r(p.painted)} | signing ${p.signs}`);
     }
 
