@@ -133,6 +133,8 @@ async function main() {
     );
     await page.evaluate(({ count, pin, farmerId, plotId }) => (window as any).fieldBench.record(count, pin, farmerId, plotId), { count: QUEUED - RECORDS, pin: PIN, ...ids });
     await context.setOffline(false);
+    // The home screen drawn again by the app's "online" event: a tap on "sync" before it would be drawn over.
+    await page.locator("[data-testid=net].on").waitFor();
     await page.getByTestId("new-delivery").waitFor();
     const gatewayProfile = PROFILE ? await startNodeProfile() : null;
     if (PROFILE) await cdp.send("Profiler.start");
