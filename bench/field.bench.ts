@@ -15,6 +15,10 @@
  * Run: npm run bench:field   (prints a table, writes bench/out/field.json; never fails on figures)
  *      FIELD_BENCH_PROFILE=dir npm run bench:field   also writes CPU profiles there: the phone's
  *      while recording and while syncing, and the gateway's (this process) while syncing.
+ *      FIELD_BENCH_PHASES=1   prints each record's phases from the app's marks (input delay; from
+ *      the tap: transaction sent, receipt drawn, stored) and whether a payment's signing overlapped it.
+ *      FIELD_BENCH_TRACE=file.json   writes a Chrome trace of the phone while recording (DevTools,
+ *      Performance panel): where the main thread's time goes, frame by frame.
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -34,6 +38,8 @@ const QUEUED = 500;
 const PIN = "2468";
 /** A directory: CPU profiles of the phone (recording, syncing) and of the gateway (syncing) are written there. */
 const PROFILE = process.env.FIELD_BENCH_PROFILE;
+/** A file: a Chrome trace of the phone while recording (open it in DevTools' Performance panel). */
+const TRACE = process.env.FIELD_BENCH_TRACE;
 
 /** Profiles this process (the gateway runs in it) until the answered function is called. */
 async function startNodeProfile(): Promise<() => Promise<unknown>> {
@@ -81,9 +87,36 @@ async function main() {
     await page.locator("header button").click();
     await page.locator("header button").click();
     if (PROFILE) await cdp.send("Profiler.enable").then(() => cdp.send("Profiler.start"));
+    const trace: unknown[] = [];
+    const traced = TRACE ? new Promise<void>((resolve) => cdp.on("Tracing.tracingComplete", () => resolve())) : null;
+    if (TRACE) {
+      cdp.on("Tracing.dataCollected", ({ value }) => trace.push(...value));
+      await cdp.send("Tracing.start", { traceConfig: { includedCategories: ["devtools.timeline", "disabled-by-default-devtools.timeline", "v8.execute", "blink.user_timing", "v8", "blink", "loading", "toplevel", "disabled-by-default-devtools.timeline.frame", "IndexedDB"] }, transferMode: "ReportEvents" });
+    }
     for (let i = 0; i < RECORDS; i++) await recordDelivery(page, "bench", { kg: `${30 + (i % 20)}`, quality: "55", price: "12500", deduction: i % 3 === 0 ? "100" : "" });
+    if (TRACE) {
+      await cdp.send("Tracing.end");
+      await traced;
+      fs.writeFileSync(TRACE, JSON.stringify({ traceEvents: trace }));
+    }
     if (PROFILE) fs.writeFileSync(path.join(PROFILE, "field-record.cpuprofile"), JSON.stringify((await cdp.send("Profiler.stop")).profile));
     const records = (await page.evaluate(() => performance.getEntriesByName("field:record").map((entry) => entry.duration))).sort((a, b) => a - b);
+    if (process.env.FIELD_BENCH_PHASES) {
+      const phases = await page.evaluate(() => {
+        const at = (name: string) => performance.getEntriesByName(name).map((entry) => entry.startTime);
+        const [taps, queued, built, stored, painted, signStart, signEnd] = ["tap", "queued", "built", "stored", "painted"].map((n) => at(`field:record:${n}`)).concat([at("field:sign:start"), at("field:sign:end")]);
+        const starts = performance.getEntriesByName("field:record:tap").map((entry) => (entry as PerformanceMark).detail as number);
+        const measures = performance.getEntriesByName("field:record").map((entry) => entry.duration);
+        return measures.map((total, i) => ({ total, inputDelay: starts[i]! - taps[i]!, queued: queued[i]! - starts[i]!, built: built[i]! - starts[i]!, stored: stored[i]! - starts[i]!, painted: painted[i]! - starts[i]!, signs: signStart.filter((s, j) => s < starts[i]! + total && signEnd[j]! > taps[i]!).length }));
+      });
+      const r = (x: number) => Math.round(x * 10) / 10;
+      const signing = await page.evaluate(() => {
+        const ends = performance.getEntriesByName("field:sign:end");
+        return performance.getEntriesByName("field:sign:start").map((start, i) => (ends[i]?.startTime ?? start.startTime) - start.startTime).sort((a, b) => a - b);
+      });
+      console.log(`payments' signing in idle moments: ${signing.length} runs, median ${r(signing[signing.length >> 1] ?? 0)} ms, slowest ${r(signing[signing.length - 1] ?? 0)} ms`);
+      for (const [i, p] of phases.entries()) console.log(`#${i} total ${r(p.total)} | input delay ${r(p.inputDelay)} | from the start: queued ${r(p.queued)} built ${r(p.built)} stored ${r(p.stored)} painted ${r(p.painted)} | signing ${p.signs}`);
+    }
 
     // The sync: the queue topped up to 500 deliveries through the app's own code, then one tap.
     const hook = await build({ entryPoints: [path.join(__dirname, "fieldBenchHook.ts")], bundle: true, write: false, format: "iife", platform: "browser", logLevel: "silent" });
@@ -100,6 +133,8 @@ async function main() {
     );
     await page.evaluate(({ count, pin, farmerId, plotId }) => (window as any).fieldBench.record(count, pin, farmerId, plotId), { count: QUEUED - RECORDS, pin: PIN, ...ids });
     await context.setOffline(false);
+    // The home screen drawn again by the app's "online" event: a tap on "sync" before it would be drawn over.
+    await page.locator("[data-testid=net].on").waitFor();
     await page.getByTestId("new-delivery").waitFor();
     const gatewayProfile = PROFILE ? await startNodeProfile() : null;
     if (PROFILE) await cdp.send("Profiler.start");

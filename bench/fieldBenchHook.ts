@@ -1,4 +1,4 @@
-import { recordDelivery, signPayments } from "../src/web/field/app/actions";
+import { deliveryContext, recordDelivery, signPayments } from "../src/web/field/app/actions";
 import { openKey } from "../src/web/field/app/pinVault";
 import { getDevice, openStore } from "../src/web/field/app/store";
 
@@ -13,8 +13,9 @@ import { getDevice, openStore } from "../src/web/field/app/store";
     const device = (await getDevice(db))!;
     const key = await openKey(device.sealedKey, pin);
     if (!key) throw new Error("wrong PIN");
+    const context = await deliveryContext(db, plotId);
     for (let i = 0; i < count; i++) {
-      await recordDelivery(db, key, { farmerId, plotId, form: 1, grams: 30_000 + i, qualityBps: 5_500, perKgMinor: 1_250_000, basis: "wet", deductionMinor: 0, premiumMinor: 0 });
+      await recordDelivery(db, key, { farmerId, plotId, form: 1, grams: 30_000 + i, qualityBps: 5_500, perKgMinor: 1_250_000, basis: "wet", deductionMinor: 0, premiumMinor: 0 }, context).stored;
     }
     // What the app's idle moments between deliveries do: each payment signed before the sync.
     await signPayments(db, key);

@@ -1,10 +1,10 @@
 import { canonicalJson } from "../../../encoding/canonicalJson";
 import type { PolygonGeometry } from "../../../origins/geometryRules";
-import { amountToPay, batchGas, mintBatchCalldata, pointCommitment, receiptDigest, type Delivery, type PriceBasis } from "./deliveries";
+import { amountToPay, batchGas, type PaymentBody, mintBatchCalldata, pointCommitment, receiptDigest, type Delivery, type PriceBasis } from "./deliveries";
 import { randomHex, randomId, toHex, utf8 } from "./hex";
 import { sealKey } from "./pinVault";
 import { addressOf, keccak, newSecretKey, signedByKey, signForwardRequest, signMessage, type ForwardRequest } from "./signing";
-import { getDevice, putDevice, takeNumbers, type Device, type FieldStore, type QueueItem } from "./store";
+import { getDevice, putDevice, takeNumbers, type Device, type FieldStore, type Plot, type QueueItem } from "./store";
 
 /**
  * What the agent does, each made and signed on the phone and kept in IndexedDB before anything is
@@ -121,21 +121,33 @@ export type DeliveryInput = {
   premiumMinor: number;
 };
 
+/** What recording a delivery reads before the agent taps "record", when its form opens. */
+export type DeliveryContext = { plot: Plot; device: Pick<Device, "address" | "currency" | "minorUnits"> };
+
+/** The plot's commitment and the device's address and currency, for the form of a delivery from `plotId`. */
+export async function deliveryContext(db: FieldStore, plotId: string): Promise<DeliveryContext> {
+  const [plot, device] = await Promise.all([db.get("plots", plotId), getDevice(db)]);
+  if (!plot) throw new Error("noPlot");
+  return { plot, device: device! };
+}
+
+export type Recording = {
+  /** The delivery as it is being stored: its receipt can be drawn while IndexedDB commits it. */
+  delivery: Delivery;
+  /** Settles when the delivery and its payment are committed to IndexedDB: only then is the receipt shown. */
+  stored: Promise<Delivery>;
+};
+
 /**
- * Records a delivery and its cash payment at once, in one IndexedDB transaction (the plot, the
- * device's record number, the delivery with its payment): a delivery is recorded whole or not at
- * all, and the agent waits for one commit, not four. The payment is signed right after, in the
- * page's next idle moment (signPayments), not while the agent waits for the receipt. Answers the
- * delivery with its receipt code.
+ * Records a delivery and its cash payment at once, in one IndexedDB transaction that only writes:
+ * what it needs was read when the form opened (`context`: the plot's commitment, which never
+ * changes, and the device's address and currency, fixed at enrolment), so the agent waits for one
+ * commit and nothing else, and the app draws the receipt while IndexedDB commits. The delivery
+ * holds everything its payment says; the payment's record number and signature are added in the
+ * page's next idle moment (signPayments), not while the agent waits for the receipt.
  */
-export async function recordDelivery(db: FieldStore, secretKey: Uint8Array, input: DeliveryInput): Promise<Delivery> {
-  const tx = db.transaction(["plots", "meta", "deliveries"], "readwrite");
-  const [plot, device] = await Promise.all([tx.objectStore("plots").get(input.plotId), tx.objectStore("meta").get("device") as Promise<Device>]);
-  if (!plot) {
-    tx.abort();
-    await tx.done.catch(() => undefined);
-    throw new Error("noPlot");
-  }
+export function recordDelivery(db: FieldStore, secretKey: Uint8Array, input: DeliveryInput, context: DeliveryContext): Recording {
+  const { plot, device } = context;
   const id = randomId("d");
   const recordedAt = new Date().toISOString();
   const amountMinor = amountToPay(input);
@@ -144,7 +156,7 @@ export async function recordDelivery(db: FieldStore, secretKey: Uint8Array, inpu
   const delivery: Delivery = { id, ...input, origin: plot.commitment, currency: device.currency, minorUnits: device.minorUnits, recordedAt, metadata, shortCode, amountMinor, batchId: null };
   const rubber = input.form >= 20;
   const quality = input.qualityBps > 0 ? (rubber ? { drcBps: input.qualityBps } : { moistureBps: input.qualityBps }) : {};
-  const payment = {
+  const payment: PaymentBody = {
     deliveryMetadata: [metadata],
     payment: {
       farmerId: input.farmerId,
@@ -159,14 +171,17 @@ export async function recordDelivery(db: FieldStore, secretKey: Uint8Array, inpu
       method: "cash",
     },
   };
-  const seq = device.nextSeq;
-  const message = JSON.stringify({ kind: "payment", device: device.address, seq, body: payment });
-  void tx.objectStore("meta").put({ ...device, nextSeq: seq + 1 }, "device");
-  // Signed a moment later, off the agent's wait (signPayments); before anything leaves the phone.
-  void tx.objectStore("deliveries").put({ ...delivery, open: 1, payment: { message, signature: null } });
-  await tx.done;
-  whenIdle(() => void signPayments(db, secretKey));
-  return delivery;
+  const tx = db.transaction("deliveries", "readwrite");
+  // Numbered and signed a moment later, off the agent's wait (signPayments); before anything leaves the phone.
+  void tx.store.add({ ...delivery, open: 1, payment: { body: payment, message: null, signature: null } });
+  // Committed with the write, not after its answer comes back to a page busy drawing the receipt: one round trip.
+  tx.commit();
+  performance.mark("field:record:queued");
+  const stored = tx.done.then(() => {
+    whenIdle(() => void signPayments(db, secretKey));
+    return delivery;
+  });
+  return { delivery, stored };
 }
 
 /** After the receipt is drawn, when the page has nothing else to do (within a second at most). */
@@ -176,20 +191,27 @@ function whenIdle(work: () => void): void {
 }
 
 /**
- * Signs the open deliveries' payments not signed yet: in the idle moment after a receipt is on
- * screen, and at the latest when the day is closed. A signature is deterministic (RFC 6979), so
- * two of these at once write the same thing.
+ * Numbers and signs the open deliveries' payments not signed yet, in the order recorded: in the
+ * idle moment after a receipt is on screen, and at the latest when the day is closed. One
+ * transaction with the device's record number, so two of these at once never give a payment two
+ * numbers (the second finds it signed).
  */
 export async function signPayments(db: FieldStore, secretKey: Uint8Array): Promise<number> {
-  const unsigned = (await db.getAllFromIndex("deliveries", "open")).filter((delivery) => delivery.payment.signature === null);
+  const unsigned = (await db.getAllFromIndex("deliveries", "open")).filter((delivery) => delivery.payment.signature === null).sort((a, b) => a.recordedAt.localeCompare(b.recordedAt));
   if (unsigned.length === 0) return 0;
-  const tx = db.transaction("deliveries", "readwrite");
+  performance.mark("field:sign:start");
+  const tx = db.transaction(["meta", "deliveries"], "readwrite");
+  const device = (await tx.objectStore("meta").get("device")) as Device;
+  let nextSeq = device.nextSeq;
   for (const delivery of unsigned) {
-    const current = await tx.store.get(delivery.id);
+    const current = await tx.objectStore("deliveries").get(delivery.id);
     if (!current || current.payment.signature !== null) continue;
-    void tx.store.put({ ...current, payment: { ...current.payment, signature: signMessage(current.payment.message, secretKey) } });
+    const message = current.payment.message ?? JSON.stringify({ kind: "payment", device: device.address, seq: nextSeq++, body: current.payment.body });
+    void tx.objectStore("deliveries").put({ ...current, payment: { ...current.payment, message, signature: signMessage(message, secretKey) } });
   }
+  if (nextSeq !== device.nextSeq) void tx.objectStore("meta").put({ ...device, nextSeq }, "device");
   await tx.done;
+  performance.mark("field:sign:end");
   return unsigned.length;
 }
 
@@ -199,7 +221,8 @@ export async function signPayments(db: FieldStore, secretKey: Uint8Array): Promi
  */
 export async function closeDay(db: FieldStore, secretKey: Uint8Array): Promise<number> {
   await signPayments(db, secretKey);
-  const open = (await db.getAllFromIndex("deliveries", "open")).sort((a, b) => a.recordedAt.localeCompare(b.recordedAt));
+  // A delivery recorded since signPayments waits for the next batch (its payment has no number yet).
+  const open = (await db.getAllFromIndex("deliveries", "open")).filter((delivery) => delivery.payment.message !== null).sort((a, b) => a.recordedAt.localeCompare(b.recordedAt));
   let batches = 0;
   for (let start = 0; start < open.length; start += MAX_BATCH) {
     const part = open.slice(start, start + MAX_BATCH);
@@ -220,8 +243,9 @@ export async function closeDay(db: FieldStore, secretKey: Uint8Array): Promise<n
     for (const delivery of part) {
       const { open: _open, ...closed } = delivery;
       void tx.objectStore("deliveries").put({ ...closed, batchId: key });
-      const seq = (JSON.parse(delivery.payment.message) as { seq: number }).seq;
-      void tx.objectStore("queue").add({ key: `r${seq}`, status: "pending", reason: null, type: "record", label: delivery.shortCode, message: delivery.payment.message, signature: delivery.payment.signature ?? signMessage(delivery.payment.message, secretKey), batchKey: key });
+      const message = delivery.payment.message!;
+      const seq = (JSON.parse(message) as { seq: number }).seq;
+      void tx.objectStore("queue").add({ key: `r${seq}`, status: "pending", reason: null, type: "record", label: delivery.shortCode, message, signature: delivery.payment.signature ?? signMessage(message, secretKey), batchKey: key });
     }
     await tx.done;
     batches++;

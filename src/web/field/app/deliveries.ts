@@ -30,6 +30,23 @@ export type Delivery = {
   batchId: string | null;
 };
 
+/** What a delivery's payment record says (the gateway's payment record, src/field/signedRecords.ts): kept with the delivery until it is numbered and signed. */
+export type PaymentBody = {
+  deliveryMetadata: string[];
+  payment: {
+    farmerId: string;
+    grossGrams: number;
+    quality: { drcBps?: number; moistureBps?: number };
+    price: { perKg: number; basis: PriceBasis };
+    currency: string;
+    minorUnits: number;
+    deductions: Array<{ reason: string; amount: number }>;
+    premiums: Array<{ component: string; amount: number }>;
+    paidAt: string;
+    method: "cash";
+  };
+};
+
 export const ORIGIN_FORMS = [
   { id: 1, commodity: "cocoa", key: "cocoaWet" },
   { id: 2, commodity: "cocoa", key: "cocoaDry" },

@@ -435,18 +435,60 @@ async function deliveryScreen(): Promise<Node> {
   async function submit(event: Event) {
     event.preventDefault();
     const started = performance.now();
-    const delivery = await recordDelivery(state.db, state.key!, read());
-    show(() => {
-      const node = receiptScreen(delivery, farmer.name);
-      // Once the receipt is on screen: how long recording took, for the benchmark (bench/field.bench.ts).
-      setTimeout(() => performance.measure("field:record", { start: started, end: performance.now() }), 0);
-      return node;
-    });
+    performance.mark("field:record:tap", { startTime: event.timeStamp, detail: started });
+    const input = read();
+    const { delivery, stored } = recordDelivery(state.db, state.key!, input, { plot: plots.find((plot) => plot.id === input.plotId)!, device });
+    // While IndexedDB commits, the receipt is drawn and laid out, hidden under the form; it is
+    // shown, and the form taken away, only once the delivery is stored.
+    const receipt = prepare(receiptScreen(delivery, farmer.name));
+    performance.mark("field:record:built");
+    try {
+      await stored;
+    } catch (error) {
+      receipt.remove();
+      throw error;
+    }
+    performance.mark("field:record:stored");
+    receipt.classList.remove("preparing");
+    receipt.removeAttribute("inert");
+    if (page.isConnected) page.remove();
+    else mount(root, receipt); // the agent went elsewhere meanwhile: the receipt replaces that screen
+    // Once the receipt is on screen: how long recording took, for the benchmark (bench/field.bench.ts).
+    setTimeout(() => performance.measure("field:record", { start: started, end: performance.now() }), 0);
+    requestAnimationFrame(() => setTimeout(() => performance.mark("field:record:painted"), 0));
   }
-  return h("main", null, bar(w.newDelivery, () => show(farmerScreen)), formEl);
+  const page = h("main", null, bar(w.newDelivery, () => show(farmerScreen)), formEl);
+  warmReceipt({ id: "d_", ...read(), origin: plots[0]!.commitment, currency: device.currency, minorUnits: units, recordedAt: new Date().toISOString(), metadata: `0x${"0".repeat(64)}`, shortCode: "0000-0000", amountMinor: 0, batchId: null }, farmer.name);
+  return page;
 }
 
-function receiptScreen(delivery: Delivery, farmerName: string): Node {
+/** A screen added hidden after the one on screen (`.preparing`): laid out now, shown by taking the class away. */
+function prepare(screen: HTMLElement): HTMLElement {
+  screen.classList.add("preparing");
+  screen.setAttribute("inert", "");
+  return root.appendChild(screen);
+}
+
+let receiptWarm = false;
+/**
+ * Draws and lays out a sample receipt once, hidden, in the idle moment after the first delivery
+ * form opens, then takes it away: the first receipt would otherwise cost several later ones while
+ * the agent waits (the QR code's and the screen's code compiled on its first run, the date
+ * formatter made, the receipt's fonts loaded and shaped).
+ */
+function warmReceipt(sample: Delivery, farmerName: string): void {
+  if (receiptWarm) return;
+  receiptWarm = true;
+  const draw = () => {
+    const sampleScreen = prepare(receiptScreen(sample, farmerName));
+    for (const named of sampleScreen.querySelectorAll("[data-testid]")) named.removeAttribute("data-testid");
+    requestAnimationFrame(() => setTimeout(() => sampleScreen.remove(), 0));
+  };
+  if (typeof requestIdleCallback === "function") requestIdleCallback(draw, { timeout: 2000 });
+  else setTimeout(draw, 100);
+}
+
+function receiptScreen(delivery: Delivery, farmerName: string): HTMLElement {
   const w = state.w;
   const qr = h("div", { class: "qr", "aria-hidden": "true" });
   const qrMarkup = qrSvg(`firstmile:receipt:${delivery.shortCode}:${delivery.metadata}`);

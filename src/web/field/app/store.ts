@@ -1,6 +1,6 @@
 import { openDB, type DBSchema, type IDBPDatabase } from "idb";
 import type { SealedKey } from "./pinVault";
-import type { Delivery } from "./deliveries";
+import type { Delivery, PaymentBody } from "./deliveries";
 import type { Domain, ForwardRequest } from "./signing";
 
 /**
@@ -56,8 +56,11 @@ interface FieldDb extends DBSchema {
   farmers: { key: string; value: Farmer };
   plots: { key: string; value: Plot; indexes: { farmer: string } };
   /** `open: 1` while the delivery waits for its day's batch (absent after: IndexedDB indexes only what has the field). */
-  /** A payment's signature is null for the moment between recording and the idle time it is signed in (signPayments). */
-  deliveries: { key: string; value: Delivery & { open?: 1; payment: { message: string; signature: string | null } }; indexes: { open: number; recordedAt: string } };
+  /**
+   * A payment's record text (with its number) and signature are null for the moment between
+   * recording and the idle time it is numbered and signed in (signPayments); `body` is what it says.
+   */
+  deliveries: { key: string; value: Delivery & { open?: 1; payment: { body?: PaymentBody; message: string | null; signature: string | null } }; indexes: { open: number; recordedAt: string } };
   queue: { key: number; value: QueueItem; indexes: { key: string; status: string } };
 }
 
