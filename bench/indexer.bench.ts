@@ -97,7 +97,9 @@ type EngineRun = { name: "pglite" | "postgres"; open(): Promise<Database>; clean
 async function main() {
   const keccak = process.env.INDEXER_BENCH_KECCAK === "js" ? "js" : useNativeKeccak() ? "native" : "js";
   console.log(`keccak: ${keccak}`);
-  const work = fs.mkdtempSync(path.join(process.env.INDEXER_BENCH_DIR ?? path.join(__dirname, "out"), "indexer-"));
+  const workRoot = process.env.INDEXER_BENCH_DIR ?? path.join(__dirname, "out");
+  fs.mkdirSync(workRoot, { recursive: true }); // a fresh clone has no bench/out yet
+  const work = fs.mkdtempSync(path.join(workRoot, "indexer-"));
   if (process.env.INDEXER_BENCH_SYNTHETIC === "0") {
     // The real-chain mode alone: its own figures file, the full run's left as it is.
     try {
