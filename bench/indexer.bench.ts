@@ -81,7 +81,9 @@
  * events, load 8 to 17 from other jobs): PGlite 2,039 events/s, rebuild 98 s; PostgreSQL 798
  * events/s, rebuild 77 s; real chain 84 / 17.5 / 13.8 s, CPU 14.5 / 12.5 / 12.6 s, peak RSS 642
  * / 605 / 666 MB. These wall figures measure the load more than the code (ancestry p50 of 10
- * origins was 54 ms in that run, 11 ms on a quieter machine): rerun on a quiet machine.
+ * origins was 54 ms in that run, 11 ms on a quieter machine). Run again at load 3.4 to 5: PGlite
+ * 4,390 events/s, rebuild 18.8 s; PostgreSQL 6,044 events/s, rebuild 13.9 s; real chain 12.6 /
+ * 20.3 / 11.0 s, CPU 11.1 / 12.9 / 11.0 s, peak RSS 646 / 649 / 648 MB.
  * Levers not yet taken: the rebuild's build schema created without the secondary indexes it
  * then drops, ANALYZE limited to the columns the queries filter on, the upserts of changed lots
  * through COPY into a temporary table, head hashing in batches in the native addon. *
