@@ -57,6 +57,36 @@
  * 15.7 s CPU. 100k events beside a type check and a test suite (load 5 to 15): PGlite 934
  * events/s, rebuild 42.6 s; PostgreSQL 5,676 events/s, rebuild 13.9 s.
  *
+ * Then, where the time went (20k events, CPU profiles of both threads, PGlite; the real chain's
+ * `index rebuild` timed per request on PGlite's thread): PGlite's thread was the busier one, and
+ * of its statements the `insert ... select from unnest(...)` of new rows took most (lot_events,
+ * lots, lot_edges, lot_evidence), plus its driver sizing each multi-megabyte array parameter
+ * character by character in JavaScript. On the follower's thread: projection (history-head
+ * hashing about half of it), building the statements, decoding. The real chain's run also spends
+ * 1.5 s opening PGlite, 1.4 s replaying the read-model migrations into the build schema (each
+ * relation is a set of files through Emscripten's node file system) and about 1 s in ANALYZE
+ * after the swap (lots alone 0.6 s).
+ * What was cut: new rows (tables without a key, and lots and handovers created in the batch) go
+ * in one COPY per table, as bytes (PGlite reads them from /dev/blob, PostgreSQL through pg's
+ * copy-in); upserts stay multi-row. `index rebuild` no longer loads pg or the embedded chain's
+ * deployment code unless it uses them. Same-load A/B (load 5 to 10, the machine shared; wall
+ * clock swung 3x between runs, so CPU is the figure), 20k events: PGlite, statement time on its
+ * thread for index + rebuild 7.1 s before, 2.7 s after (lot_events 2.8 -> 0.96 s, lots 2.3 ->
+ * 0.9 s); process CPU in three interleaved pairs, index 4.1 / 4.4 / 6.2 s before, 4.3 / 2.9 /
+ * 6.0 s after, rebuild 4.1 / 3.9 / 6.6 s before, 3.6 / 2.9 / 4.7 s after. PostgreSQL, two pairs:
+ * server CPU index 1.87 / 1.22 s before, 1.18 / 1.00 s after, rebuild 1.56 / 1.41 s before,
+ * 0.92 / 0.84 s after; client CPU within the noise (1.8-3.3 s). Real chain, two runs each (load
+ * 6): CPU 13.3 / 11.6 s before, 10.6 / 11.5 s after; peak RSS 710 / 715 MB before, 640 / 627 MB
+ * after (no array literal of every column held as one string). The full run after (100k
+ * events, load 8 to 17 from other jobs): PGlite 2,039 events/s, rebuild 98 s; PostgreSQL 798
+ * events/s, rebuild 77 s; real chain 84 / 17.5 / 13.8 s, CPU 14.5 / 12.5 / 12.6 s, peak RSS 642
+ * / 605 / 666 MB. These wall figures measure the load more than the code (ancestry p50 of 10
+ * origins was 54 ms in that run, 11 ms on a quieter machine). Run again at load 3.4 to 5: PGlite
+ * 4,390 events/s, rebuild 18.8 s; PostgreSQL 6,044 events/s, rebuild 13.9 s; real chain 12.6 /
+ * 20.3 / 11.0 s, CPU 11.1 / 12.9 / 11.0 s, peak RSS 646 / 649 / 648 MB.
+ * Levers not yet taken: the rebuild's build schema created without the secondary indexes it
+ * then drops, ANALYZE limited to the columns the queries filter on, the upserts of changed lots
+ * through COPY into a temporary table, head hashing in batches in the native addon. *
  * Run: npm run bench:indexer   (prints a table, writes bench/out/indexer.json; never fails on figures)
  * PGlite runs on its worker thread, as the gateway and the CLI open it (INDEXER_BENCH_PGLITE_THREAD=main
  * for the caller's thread).
@@ -97,7 +127,9 @@ type EngineRun = { name: "pglite" | "postgres"; open(): Promise<Database>; clean
 async function main() {
   const keccak = process.env.INDEXER_BENCH_KECCAK === "js" ? "js" : useNativeKeccak() ? "native" : "js";
   console.log(`keccak: ${keccak}`);
-  const work = fs.mkdtempSync(path.join(process.env.INDEXER_BENCH_DIR ?? path.join(__dirname, "out"), "indexer-"));
+  const workRoot = process.env.INDEXER_BENCH_DIR ?? path.join(__dirname, "out");
+  fs.mkdirSync(workRoot, { recursive: true }); // a fresh clone has no bench/out yet
+  const work = fs.mkdtempSync(path.join(workRoot, "indexer-"));
   if (process.env.INDEXER_BENCH_SYNTHETIC === "0") {
     // The real-chain mode alone: its own figures file, the full run's left as it is.
     try {

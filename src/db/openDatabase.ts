@@ -2,7 +2,6 @@ import type { DatabaseConfig } from "../config/config";
 import type { Database } from "./database";
 import { migrate, type MigrateReturnType, type Migration } from "./migrate";
 import { openPglite } from "./pglite";
-import { openPostgres } from "./postgres";
 
 export type OpenDatabaseParameters = {
   config: DatabaseConfig;
@@ -19,7 +18,8 @@ export async function openDatabase(parameters: OpenDatabaseParameters): Promise<
   const db =
     config.engine === "pglite"
       ? await openPglite({ dir: config.dir, thread: config.thread })
-      : await openPostgres({ url: config.url, onBackgroundError: parameters.onBackgroundError });
+      : // The PostgreSQL driver is loaded only for PostgreSQL: a command on the embedded engine starts sooner.
+        await (require("./postgres") as typeof import("./postgres")).openPostgres({ url: config.url, onBackgroundError: parameters.onBackgroundError });
   try {
     return { db, migrations: await migrate(db, { migrations: parameters.migrations }) };
   } catch (error) {

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import fs from "node:fs";
 import path from "node:path";
-import { assertChannel, runStatements, type Database, type Queryable, type QueryResult, type Row, type Statement } from "./database";
+import { assertChannel, copyFromFile, runStatements, type Database, type Queryable, type QueryResult, type Row, type Statement } from "./database";
 import { DatabaseOpenError, QueryOutsideTransactionError } from "./errors";
 import { openPgliteInWorker } from "./pgliteInWorker";
 import { TEXT_PARSERS } from "./typeParsers";
@@ -113,7 +113,7 @@ class PgliteDatabase implements Database {
   }
 
   batch(statements: readonly Statement[]): Promise<QueryResult[]> {
-    return this.transaction((tx) => runStatements(tx, statements));
+    return this.transaction((tx) => runStatements(tx, statements, (sql, rows) => (tx as PgliteTransaction).copy(sql, rows)));
   }
 
   async listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>> {
@@ -149,6 +149,11 @@ class PgliteTransaction implements Queryable {
 
   async exec(sql: string): Promise<void> {
     await this.#tx.exec(sql);
+  }
+
+  /** A `COPY ... FROM STDIN` with its rows: PGlite reads them as the file `/dev/blob`. */
+  async copy(sql: string, rows: Uint8Array<ArrayBuffer>): Promise<QueryResult> {
+    return toResult(await this.#tx.query(copyFromFile(sql, "/dev/blob"), [], { blob: new Blob([rows]) }));
   }
 }
 

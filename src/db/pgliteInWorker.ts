@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
-import { assertChannel, type Database, type Queryable, type QueryResult, type Row, type Statement } from "./database";
+import { assertChannel, assertCopyFromStdin, type Database, type Queryable, type QueryResult, type Row, type Statement } from "./database";
 import { BatchRowCountError, DatabaseOpenError, QueryOutsideTransactionError } from "./errors";
 import type { ThreadReply, ThreadRequest } from "./pgliteThreadProtocol";
 
@@ -80,6 +80,8 @@ class PgliteWorkerDatabase implements Database {
 
   async batch(statements: readonly Statement[]): Promise<QueryResult[]> {
     this.#assertOutsideTransaction();
+    // Refused here, as the other engines do, rather than as the thread's error.
+    for (const statement of statements) if (statement.copyRows !== undefined) assertCopyFromStdin(statement.sql);
     try {
       return ((await this.call({ op: "batch", statements })) as QueryResult[]).map((result) => withBuffers(result) as QueryResult);
     } catch (error) {

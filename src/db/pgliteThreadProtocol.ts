@@ -3,7 +3,7 @@ export type ThreadRequest = { id: number } & (
   | { op: "open" }
   | { op: "query"; sql: string; params: readonly unknown[]; tx?: number | undefined }
   | { op: "exec"; sql: string; tx?: number | undefined }
-  | { op: "batch"; statements: ReadonlyArray<{ sql: string; params?: readonly unknown[] | undefined; expectRows?: number | undefined }> }
+  | { op: "batch"; statements: ReadonlyArray<{ sql: string; params?: readonly unknown[] | undefined; copyRows?: Uint8Array<ArrayBuffer> | undefined; expectRows?: number | undefined }> }
   | { op: "begin" }
   | { op: "commit" | "rollback"; tx: number }
   | { op: "listen"; channel: string; listener: number }

@@ -131,6 +131,37 @@ describeEachEngine("Database", (engine) => {
     expect((await db.query("select id, name from item order by id")).rows).to.deep.equal([{ id: 1, name: "a" }]);
   });
 
+  it("loads COPY rows in a batch, in its transaction: tabs, newlines, backslashes, NULL, empty, unicode", async () => {
+    const text = "1\ta\\tb\n2\tline\\nbreak \\\\ back\n3\t\n4\tcaf\u00e9 \u{1F36B}\n";
+    const rows = new TextEncoder().encode(text);
+    const results = await db.batch([
+      { sql: "insert into item values (9, 'before')" },
+      { sql: "copy item (id, name) from stdin", copyRows: rows, expectRows: 4 },
+    ]);
+    expect(results.map((result) => result.rowCount)).to.deep.equal([1, 4]);
+    expect((await db.query("select id, name from item order by id")).rows).to.deep.equal([
+      { id: 1, name: "a\tb" },
+      { id: 2, name: "line\nbreak \\ back" },
+      { id: 3, name: "" },
+      { id: 4, name: "caf\u00e9 \u{1F36B}" },
+      { id: 9, name: "before" },
+    ]);
+    await db.exec("alter table item alter column name drop not null");
+    await db.batch([{ sql: "copy item (id, name) from stdin", copyRows: new TextEncoder().encode("5\t\\N\n") }]);
+    expect((await db.query("select name from item where id = 5")).rows).to.deep.equal([{ name: null }]);
+  });
+
+  it("rolls a batch back whole when its COPY fails, and refuses copyRows on any other statement", async () => {
+    await db.query("insert into item values (1, 'a')");
+    const failed = await rejection(
+      db.batch([{ sql: "insert into item values (2, 'b')" }, { sql: "copy item (id, name) from stdin", copyRows: new TextEncoder().encode("3\tc\n1\tagain\n") }]),
+    );
+    expect(sqlState(failed)).to.equal(SQLSTATE.uniqueViolation);
+    const refused = await rejection(db.batch([{ sql: "insert into item values (2, 'b')", copyRows: new TextEncoder().encode("2\tb\n") }]));
+    expect(refused).to.be.instanceOf(TypeError);
+    expect((await db.query("select id, name from item order by id")).rows).to.deep.equal([{ id: 1, name: "a" }]);
+  });
+
   it("refuses a query on the database itself inside its transaction", async () => {
     const error = await rejection(db.transaction(async () => db.query("select 1")));
     expect(error).to.be.instanceOf(QueryOutsideTransactionError);

@@ -4,7 +4,7 @@ import { batches, blockDone, dumpReadModel, HistoryHeadMismatchError, IndexerChe
 import { indexBatches, type IndexBatchParameters } from "../../src/indexer/indexing/indexBatch";
 import { readCheckpoint } from "../../src/indexer/store/checkpointStore";
 import { ProjectionCache } from "../../src/indexer/store/loadState";
-import { arrayLiteral } from "../../src/indexer/store/writeRows";
+import { arrayLiteral, copyText } from "../../src/indexer/store/writeRows";
 import { Role } from "../../src/membership/roles";
 import { describeEachEngine } from "../helpers/engines";
 import { interceptDatabase } from "../helpers/interceptDatabase";
@@ -240,5 +240,20 @@ describeEachEngine("indexBatch", (engine) => {
     const flags = { name: "value", type: "bool", value: (row: boolean) => row };
     const { rows: bools } = await db.query<{ value: boolean }>("select unnest($1::bool[]) as value", [arrayLiteral([true, false], flags)]);
     expect(bools.map((row) => row.value)).to.deep.equal([true, false]);
+  });
+
+  it("COPY rows carry any text: tabs, newlines, carriage returns, backslashes, \\N and NULL as words, empty, unicode", async () => {
+    const db = await fresh();
+    await db.exec("create table copy_probe (id serial primary key, n int8, flag bool, value text)");
+    const values = ["a\tb", "c\nd", "e\r\nf", "g\\h", "\\N", "NULL", "", "caf\u00e9 \u{1F36B}", null, '{"kind":"minted","memo":"a\\tb"}', "\\."];
+    const rows = values.map((value, index) => ({ n: index % 2 === 0 ? BigInt(index) * 2n ** 58n : null, flag: index % 3 === 0, value }));
+    const columns = [
+      { name: "n", type: "int8", value: (row: (typeof rows)[number]) => (row.n === null ? null : row.n.toString()) },
+      { name: "flag", type: "bool", value: (row: (typeof rows)[number]) => row.flag },
+      { name: "value", type: "text", value: (row: (typeof rows)[number]) => row.value },
+    ];
+    await db.batch([{ sql: "copy copy_probe (n, flag, value) from stdin", copyRows: new TextEncoder().encode(copyText(rows, columns)), expectRows: rows.length }]);
+    const { rows: back } = await db.query<{ n: bigint | null; flag: boolean; value: string | null }>("select n, flag, value from copy_probe order by id");
+    expect(back).to.deep.equal(rows);
   });
 });

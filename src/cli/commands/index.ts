@@ -2,17 +2,16 @@ import type { Writable } from "node:stream";
 import type { Command } from "commander";
 import { readDeployments, type Deployments } from "../../chain/deployments";
 import { useNativeKeccak } from "../../chain/nativeKeccak";
-import { startEmbeddedChain, type EmbeddedChain } from "../../gateway/embeddedChain";
+import type { EmbeddedChain } from "../../gateway/embeddedChain";
 import { loadConfig, redactUrl, type Config } from "../../config";
-import { openDatabase } from "../../db";
-import {
-  createJsonRpcChainReader,
-  decodeCheckpoint,
-  indexerSourceFromDeployments,
-  readCheckpoint,
-  rebuildIndex,
-  type ChainReader,
-} from "../../indexer";
+// The modules these commands use, not the packages' indexes: no query module, driver or contract
+// factory is loaded that a rebuild does not run.
+import { openDatabase } from "../../db/openDatabase";
+import { decodeCheckpoint } from "../../indexer/checkpoint";
+import { rebuildIndex } from "../../indexer/rebuild";
+import { indexerSourceFromDeployments } from "../../indexer/source";
+import { readCheckpoint } from "../../indexer/store/checkpointStore";
+import { createJsonRpcChainReader, type ChainReader } from "../../indexer/sync/chainReader";
 
 /** What the commands read and write; the real process by default, a test's buffers otherwise. */
 export type IndexCommandIo = {
@@ -106,6 +105,8 @@ async function withIndexer(io: IndexCommandIo, options: IndexOptions, work: (con
   );
   if (answers === null) {
     if (!config.chain.node) throw new Error(`the chain node at ${redactUrl(config.chain.rpcUrl)} does not answer`);
+    // The embedded chain (and the contracts' deployment code) only when no node answers.
+    const { startEmbeddedChain } = require("../../gateway/embeddedChain") as typeof import("../../gateway/embeddedChain");
     embedded = await startEmbeddedChain({ paths: config.paths, port: config.chain.node.port, chainId: config.chain.node.chainId });
     chain = createJsonRpcChainReader({ url: embedded.node.url });
   }

@@ -1,4 +1,5 @@
-import { readMigrations, type Database, type Migration, type Queryable } from "../../db";
+import type { Database, Queryable } from "../../db";
+import { readMigrations, type Migration } from "../../db/migrate";
 import { qualified, type ReadModelSchema } from "./schemaName";
 
 /** The first line that marks a migration as read-model DDL (replayed into a rebuild's schema). */
