@@ -2,7 +2,8 @@ import { expect } from "chai";
 import { mulberry32 } from "../helpers/seededRandom";
 import { network as hardhatNetwork } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import { AbiCoder, toBeHex, type BaseContract, type EventFragment, type ParamType, type Result } from "ethers";
+import { AbiCoder, type EventFragment, type ParamType, type Result } from "ethers";
+import { GAS, type RpcLog, type Target } from "./invariants/driver";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { ClaimLedger, ClaimRuleError, ClaimState, computeAttestationUid, type CreditEntry } from "../../src/attestations";
 import { FORMS as FORM_CATALOGUE, formById } from "../../src/lots/forms";
@@ -53,19 +54,8 @@ function random(seed: number) {
  * gas limit instead of being estimated first (which runs it once more), and every view is one
  * `eth_call` whose result (words of fixed size, nothing dynamic but arrays of words) is read
  * straight from its words, without ethers' ABI coder. Most of the suite's CPU went to those layers.
- * The limit: about five times the most any call here uses (a mint of three deliveries, under 0.6 M).
+ * The gas limit is the invariant driver's (`GAS`).
  */
-const GAS = toBeHex(3_000_000n);
-
-/** A raw JSON-RPC receipt log. */
-interface RpcLog {
-  address: string;
-  topics: string[];
-  data: string;
-}
-
-/** A contract as the suite calls it: its address and ABI. */
-type Target = Pick<BaseContract, "interface" | "target">;
 
 function rpc(method: string, params: unknown[]): Promise<unknown> {
   return hardhatNetwork.provider.request({ method, params });

@@ -432,6 +432,14 @@ describe("indexer against a real node", function () {
       }
     };
 
+    /** Mints a delivery as the story's cooperative and mines a block after it; answers the block it was mined in. */
+    const mintOne = async (label: string) => {
+      const cooperative = LotRegistry__factory.connect(story.registry, await chain.provider.getSigner(1));
+      const sent = await cooperative.mint({ form: Form.wetBeans, grams: 1_000n, quality: 0, metadata: digest(label), origin: digest(`${label} origin`) });
+      await chain.provider.send("evm_mine", []);
+      return (await sent.wait())!.blockNumber;
+    };
+
     it("holds new blocks back during a burst of writes for at most maxDeferMs, but not from someone waiting for a block", async () => {
       const db = await openScratchPglite();
       let busy = false;
@@ -445,12 +453,6 @@ describe("indexer against a real node", function () {
         deferWhile: () => busy,
         maxDeferMs: 1_500,
       });
-      const cooperative = LotRegistry__factory.connect(story.registry, await chain.provider.getSigner(1));
-      const mintOne = async (label: string) => {
-        const sent = await cooperative.mint({ form: Form.wetBeans, grams: 1_000n, quality: 0, metadata: digest(label), origin: digest(`${label} origin`) });
-        await chain.provider.send("evm_mine", []);
-        return (await sent.wait())!.blockNumber;
-      };
       try {
         await until(async () => (await indexer.readiness()).ok, "caught up");
         busy = true;
@@ -504,11 +506,6 @@ describe("indexer against a real node", function () {
         },
       });
       const cooperative = LotRegistry__factory.connect(story.registry, await chain.provider.getSigner(1));
-      const mintOne = async (label: string) => {
-        const sent = await cooperative.mint({ form: Form.wetBeans, grams: 1_000n, quality: 0, metadata: digest(label), origin: digest(`${label} origin`) });
-        await chain.provider.send("evm_mine", []);
-        return (await sent.wait())!.blockNumber;
-      };
       try {
         await until(async () => (await indexer.readiness()).ok, "caught up");
         gate = new Promise<void>((resolve) => (release = resolve));

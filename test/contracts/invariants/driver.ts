@@ -39,17 +39,17 @@ const STATUS: Record<number, ChainLot["status"]> = { 0: "none", 1: "active", 2: 
  * as a real node reports it. About five times the most any call of the suite uses (a split, under
  * 0.6 M): a limit the node handles no slower than an estimate, where a block-sized one costs more.
  */
-const GAS = toBeHex(3_000_000n);
+export const GAS = toBeHex(3_000_000n);
 
 /** A raw JSON-RPC receipt log. */
-interface RpcLog {
+export interface RpcLog {
   address: string;
   topics: string[];
   data: string;
 }
 
-/** A contract as the driver calls it: its address and ABI. */
-type Target = Pick<BaseContract, "interface" | "target">;
+/** A contract as a driver calls it: its address and ABI. */
+export type Target = Pick<BaseContract, "interface" | "target">;
 
 export class ContractDriver {
   private readonly errorInterfaces: Interface[];
