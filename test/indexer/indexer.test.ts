@@ -24,6 +24,7 @@ import {
   startIndexer,
   type ChainReader,
   type IndexerSource,
+  type StartIndexerParameters,
 } from "../../src/indexer";
 import { getLotAttestations, memberAttestations, memberCredits } from "../../src/indexer/queries";
 import { READ_MODEL_TABLES } from "../../src/indexer/store/readModel";
@@ -432,6 +433,10 @@ describe("indexer against a real node", function () {
       }
     };
 
+    /** An indexer following the story's node from the start, with `options` on top. */
+    const following = (db: Database, options: Partial<StartIndexerParameters>) =>
+      startIndexer({ db, chain: createJsonRpcChainReader({ url: chain.node.url }), source, pageBlocks: 500, pollIntervalMs: 50, ...options });
+
     /** Mints a delivery as the story's cooperative and mines a block after it; answers the block it was mined in. */
     const mintOne = async (label: string) => {
       const cooperative = LotRegistry__factory.connect(story.registry, await chain.provider.getSigner(1));
@@ -443,16 +448,7 @@ describe("indexer against a real node", function () {
     it("holds new blocks back during a burst of writes for at most maxDeferMs, but not from someone waiting for a block", async () => {
       const db = await openScratchPglite();
       let busy = false;
-      const indexer = startIndexer({
-        db,
-        chain: createJsonRpcChainReader({ url: chain.node.url }),
-        source,
-        pageBlocks: 500,
-        pollIntervalMs: 50,
-        readyLagBlocks: 0,
-        deferWhile: () => busy,
-        maxDeferMs: 1_500,
-      });
+      const indexer = following(db, { readyLagBlocks: 0, deferWhile: () => busy, maxDeferMs: 1_500 });
       try {
         await until(async () => (await indexer.readiness()).ok, "caught up");
         busy = true;
@@ -492,12 +488,7 @@ describe("indexer against a real node", function () {
       let gate: Promise<void> | null = null;
       let holdFrom = Number.POSITIVE_INFINITY;
       let release = () => {};
-      const indexer = startIndexer({
-        db,
-        chain: createJsonRpcChainReader({ url: chain.node.url }),
-        source,
-        pageBlocks: 500,
-        pollIntervalMs: 50,
+      const indexer = following(db, {
         beforeAdvance: async (block) => {
           const { rows } = await db.query<{ block_number: string | number }>("select block_number from indexer_checkpoint order by block_number desc limit 1");
           seen.push({ block, toldBefore: indexer.status().indexedBlock, committed: Number(rows[0]!.block_number) });
