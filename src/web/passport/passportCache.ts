@@ -116,10 +116,14 @@ export function createPassportCache({ indexedBlock, maxEntries = 2_000, snapshot
   const building = new Map<string, { atLeast: number | null; promise: Promise<CachedPassport> }>();
   const stats = { hits: 0, builds: 0, rechecks: 0, localCheckMs: 0, refreshedAhead: 0 };
   // Keys viewed since the last refreshAhead (from a kept page or not): the pages a crowd is viewing.
+  // Bounded like the pages: while the indexer catches up nothing empties it, and any URL adds a key.
   const viewed = new Set<string>();
+  const view = (key: string) => {
+    if (viewed.size < maxEntries) viewed.add(key);
+  };
   const hit = (key: string, entry: CachedPassport) => {
     stats.hits += 1;
-    viewed.add(key);
+    view(key);
     return entry;
   };
 
@@ -163,14 +167,14 @@ export function createPassportCache({ indexedBlock, maxEntries = 2_000, snapshot
       const entry = entries.get(key);
       if (entry === undefined) return null;
       if (entry.block !== null && entry.block >= block) return hit(key, entry);
-      viewed.add(key);
+      view(key);
       return remake(key, entry.build, block);
     },
     async get(key, build) {
       const block = await indexedBlock();
       const entry = entries.get(key);
       if (fresh(entry, block)) return hit(key, entry);
-      viewed.add(key);
+      view(key);
       return remake(key, build, block);
     },
     async refreshAhead(block, { maxPages = 32, concurrency = 4, budgetMs = 2_000 } = {}) {
