@@ -231,6 +231,13 @@ function run(job) {
   });
 }
 
+/** Of a failed job's output, mocha's list of failures (its last 200 lines), else the output's last 60 lines. */
+function failureReport(output) {
+  const lines = output.split("\n");
+  const failing = lines.findIndex((line) => /^\s*\d+ failing\s*$/.test(line));
+  return (failing >= 0 ? lines.slice(failing, failing + 200) : lines.slice(-60)).join("\n");
+}
+
 /** Runs `jobs` in order, at most `limit` at once; resolves with every result. */
 async function runAll(list, limit) {
   const results = [];
@@ -270,6 +277,11 @@ async function runAll(list, limit) {
         if (!job.mocha || !/(\d+) failing/.test(output)) failed += 1;
       }
     }
+  }
+  // A failure is printed again at the end: a log cut to its last lines still says what failed.
+  for (const { job, code, output } of [compiled, ...transpiled, ...results]) {
+    if (code === 0) continue;
+    console.log(`\n== failed: ${job.name}\n${failureReport(output)}`);
   }
   console.log(`\njobs (${JOBS} at once), longest first:`);
   for (const { job, seconds } of [compiled, ...transpiled, ...results].sort((a, b) => b.seconds - a.seconds)) {
