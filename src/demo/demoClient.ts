@@ -17,8 +17,9 @@ export type MinedRequest = {
  * write carries an idempotency key or is safe to repeat). The gateway keeps idle connections
  * longer than clients do (IDLE_CONNECTION_MS), so it never closes one a client has just picked.
  */
-export async function fetchPastLimits(url: string, init: RequestInit): Promise<Response> {
+export async function fetchPastLimits(url: string, init: RequestInit, pace?: Pace): Promise<Response> {
   for (let attempt = 0; ; attempt++) {
+    await pace?.();
     const answered = await fetch(url, init).catch((error: unknown) => {
       if (attempt >= 5 || !(error instanceof TypeError)) throw error;
       return null;
@@ -33,6 +34,27 @@ export async function fetchPastLimits(url: string, init: RequestInit): Promise<R
   }
 }
 
+/** Resolves when the next request may leave (see `requestPace`). */
+export type Pace = () => Promise<void>;
+
+/**
+ * Keeps requests under `perSecond` on average, at most `burst` at once (a generic cell rate
+ * algorithm): the demo's clients share one address, and the gateway's per-address limit would
+ * otherwise answer a busy step with 429s, each one logged and waited out for a second.
+ */
+export function requestPace(perSecond: number, burst = Math.max(1, Math.floor(perSecond))): Pace {
+  const gap = 1000 / perSecond;
+  const tolerance = (burst - 1) * gap;
+  let theoretical = 0;
+  return () => {
+    const now = performance.now();
+    theoretical = Math.max(theoretical, now);
+    const wait = theoretical - now - tolerance;
+    theoretical += gap;
+    return wait > 0 ? new Promise((resolve) => setTimeout(resolve, wait)) : Promise.resolve();
+  };
+}
+
 /**
  * A member's way into the running gateway, as any client would go: its API token, an
  * `Idempotency-Key` per write (derived from the step's name, so an interrupted seed that runs
@@ -44,6 +66,8 @@ export class DemoMemberClient {
     readonly base: string,
     private readonly token: string,
     readonly memberId: string,
+    /** Shared by the clients that call from one address (the gateway limits requests per address). */
+    readonly pace?: Pace,
   ) {}
 
   async call(method: "GET" | "POST", path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
@@ -52,7 +76,7 @@ export class DemoMemberClient {
       // A FormData body goes as multipart/form-data with the boundary fetch chooses.
       headers: { authorization: `Bearer ${this.token}`, ...(body === undefined || body instanceof Uint8Array || body instanceof FormData ? {} : { "content-type": "application/json" }), ...headers },
       body: body === undefined ? undefined : body instanceof Uint8Array ? Buffer.from(body) : body instanceof FormData ? body : JSON.stringify(body),
-    });
+    }, this.pace);
     const text = await response.text();
     let parsed: unknown = text;
     try {

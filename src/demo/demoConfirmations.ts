@@ -1,6 +1,6 @@
 import { PNG } from "pngjs";
 import { createSoftCredential, softAssertion, softRegistration } from "../payments/softAuthenticator";
-import { DemoSeedError, fetchPastLimits, type DemoMemberClient } from "./demoClient";
+import { DemoSeedError, fetchPastLimits, type DemoMemberClient, type Pace } from "./demoClient";
 
 /**
  * The demo farmers' word on their payments, of every kind. Passkey farmers confirm on their own
@@ -58,7 +58,7 @@ export async function confirmDemoPayments(p: ConfirmDemoPaymentsParameters): Pro
           counts.agent++;
           continue;
         }
-        await confirmWithSoftPasskey({ gatewayUrl: p.gatewayUrl, origin: p.origin, code: receipt.code, paymentId: payment.id, verdict: "confirmed" });
+        await confirmWithSoftPasskey({ gatewayUrl: p.gatewayUrl, origin: p.origin, code: receipt.code, paymentId: payment.id, verdict: "confirmed", pace: p.cooperative.pace });
         counts.passkey++;
       }
     }),
@@ -93,8 +93,8 @@ async function publishedRunOf(cooperative: DemoMemberClient, paymentId: string):
  * receipt code, creates a software passkey, answers the payment's challenge. Through the
  * gateway's HTTP routes and verifier, as a phone's browser would.
  */
-export async function confirmWithSoftPasskey(p: { gatewayUrl: string; origin: string; code: string; paymentId: string; verdict: "confirmed" | "disputed" }): Promise<void> {
-  const phone = await farmerPhone(p.gatewayUrl, p.code);
+export async function confirmWithSoftPasskey(p: { gatewayUrl: string; origin: string; code: string; paymentId: string; verdict: "confirmed" | "disputed"; pace?: Pace | undefined }): Promise<void> {
+  const phone = await farmerPhone(p.gatewayUrl, p.code, p.pace);
   const credential = createSoftCredential();
   const registration = await phone.post("/me/passkeys/options", {});
   await phone.post("/me/passkeys", { response: softRegistration(credential, registration, p.origin) });
@@ -134,13 +134,13 @@ function chunks<T>(items: readonly T[], n: number): T[][] {
 }
 
 /** A farmer's phone session on the page, opened with the receipt code. */
-async function farmerPhone(gatewayUrl: string, code: string) {
-  const opened = await fetchPastLimits(`${gatewayUrl}/me/session`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ code }) });
+async function farmerPhone(gatewayUrl: string, code: string, pace?: Pace) {
+  const opened = await fetchPastLimits(`${gatewayUrl}/me/session`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ code }) }, pace);
   if (opened.status !== 204) throw new Error(`demo: the receipt code opened no farmer page (${opened.status} ${await opened.text()})`);
   const cookie = opened.headers.get("set-cookie")!.split(";")[0]!;
   return {
     async post(path: string, body: unknown) {
-      const response = await fetchPastLimits(`${gatewayUrl}${path}`, { method: "POST", headers: { "content-type": "application/json", cookie }, body: JSON.stringify(body) });
+      const response = await fetchPastLimits(`${gatewayUrl}${path}`, { method: "POST", headers: { "content-type": "application/json", cookie }, body: JSON.stringify(body) }, pace);
       const answer = await response.json();
       if (!response.ok) throw new Error(`demo: ${path} answered ${response.status}: ${JSON.stringify(answer)}`);
       return answer;

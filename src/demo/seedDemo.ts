@@ -9,7 +9,7 @@ import { formByKey } from "../lots/forms";
 import { plotAreaM2, type PlotGeometry } from "../origins";
 import { lotPageUrl } from "../web/qr";
 import { attestationRegistryAt, lotRegistryAt } from "../chain/contracts";
-import { DemoMemberClient, DemoSeedError, type MinedRequest } from "./demoClient";
+import { DemoMemberClient, DemoSeedError, requestPace, type MinedRequest, type Pace } from "./demoClient";
 import { demoFarmers } from "./demoFarmers";
 import { demoForestLayers } from "./demoForest";
 import {
@@ -154,6 +154,8 @@ class Seeder {
   private readonly attestationRegistry;
   private lastBlock = 0;
   private actors = {} as Record<DemoMemberKey, Actor>;
+  /** Every actor calls from this process's address: together they stay under the gateway's per-address limit. */
+  private readonly pace: Pace;
 
   constructor(
     private readonly gateway: Gateway,
@@ -165,6 +167,7 @@ class Seeder {
     this.registry = lotRegistryAt(deployments.contracts.LotRegistry!.address, provider);
     const attestations = deployments.contracts.AttestationRegistry?.address;
     this.attestationRegistry = attestations ? attestationRegistryAt(attestations, gateway.governor) : null;
+    this.pace = requestPace(gateway.rateLimits.perIp * 0.8);
   }
 
   async run(): Promise<DemoRecord> {
@@ -280,7 +283,7 @@ class Seeder {
           memberId = String(added.memberId);
           token = added.token;
         }
-        const client = new DemoMemberClient(this.gateway.url, token, memberId);
+        const client = new DemoMemberClient(this.gateway.url, token, memberId, this.pace);
         // The same bytes again through the API: the upload is recorded with its media type.
         await client.putJson(spec.document);
         const me = await client.expect(200, "GET", "/v1/members/me");

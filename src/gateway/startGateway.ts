@@ -78,6 +78,8 @@ export type Gateway = {
   governor: Signer | null;
   /** The local control socket the `firstmile members` commands use while the gateway runs, or null. */
   controlSocket: string | null;
+  /** The API's request limits (per second), which a client calling in bulk keeps under. */
+  rateLimits: Config["rateLimits"];
   db: Database;
   worker: RelayWorker;
   indexer: Indexer;
@@ -312,6 +314,7 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
       relayer: relayer.signer.address,
       governor,
       controlSocket: control?.file ?? null,
+      rateLimits: config.rateLimits,
       db,
       worker,
       indexer,
