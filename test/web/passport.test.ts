@@ -405,6 +405,10 @@ describe("public lot page, its JSON twin and firstmile verify (real gateway)", f
         expect(refused[0]!.headers.get("retry-after")).to.match(/^\d+$/);
         expect(refused[0]!.headers.get("content-type")).to.match(/^text\/html/);
       }
+      // firstmile verify, refused the same way, waits as told and asks again.
+      const report = await verifyCli(`${running.gateway.url}/l/${dry}`, running.gateway.chain.url);
+      expect(report.err).to.match(/limits requests from this address; asking again in \d+ s/);
+      expect(report.code, report.out + report.err).to.equal(0);
     });
   });
   // Last (mocha runs a describe's own tests before its nested ones): this one views the page
