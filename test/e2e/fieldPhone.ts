@@ -87,6 +87,9 @@ export async function recordDelivery(page: Page, search: string, entry: Delivery
   await page.getByTestId("deliver").click();
   await fill(page, { form: entry.form ?? "1", kg: entry.kg, quality: entry.quality, price: entry.price, basis: entry.basis ?? "wet", deduction: entry.deduction ?? "", premium: entry.premium ?? "" });
   await page.getByTestId("record").click();
+  // The receipt is drawn hidden while the delivery is stored, and shown once it is: read before
+  // that, its text is empty (innerText is what is shown).
+  await page.getByTestId("receipt-code").waitFor({ state: "visible" });
   const code = await page.getByTestId("receipt-code").innerText();
   const amount = await page.getByTestId("receipt-amount").innerText();
   await onReceipt?.(page);
