@@ -220,9 +220,31 @@ const sending = new WeakMap<object, Promise<unknown>>();
  */
 function oneAtATime<T>(registry: LotRegistry, send: () => Promise<T>): Promise<T> {
   const signer = registry.runner ?? registry;
-  const result = (sending.get(signer) ?? Promise.resolve()).then(send);
+  const result = (sending.get(signer) ?? Promise.resolve()).then(() => sendPastTakenNonce(send));
   sending.set(signer, result.catch(() => undefined));
   return result;
+}
+
+/** ethers' codes for a transaction the node refused because another one took its nonce. */
+const NONCE_TAKEN: readonly ErrorCode[] = ["NONCE_EXPIRED", "REPLACEMENT_UNDERPRICED"];
+const NONCE_TAKEN_RETRIES = 4;
+
+/**
+ * Sends again when the node refused the transaction for its nonce: another sender of the same
+ * account (another organisation's gateway on a development chain's unlocked account, or a
+ * governance command) took that nonce meanwhile. Refused means not sent, so sending again cannot
+ * register anything twice; each try takes the node's next nonce.
+ */
+async function sendPastTakenNonce<T>(send: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await send();
+    } catch (error) {
+      const sentHash = (error as { info?: { sendTransactionHash?: unknown } }).info?.sendTransactionHash;
+      if (attempt > NONCE_TAKEN_RETRIES || typeof sentHash === "string" || !NONCE_TAKEN.some((code) => isError(error, code))) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+    }
+  }
 }
 
 /**

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import path from "node:path";
-import { JsonRpcProvider, JsonRpcSigner, Wallet, type TransactionReceipt, type TransactionRequest, type TransactionResponse } from "ethers";
+import { JsonRpcProvider, JsonRpcSigner, Wallet, makeError, type TransactionReceipt, type TransactionRequest, type TransactionResponse } from "ethers";
 import { dataPaths } from "../../src/config";
 import { startEmbeddedChain, type EmbeddedChain } from "../../src/gateway/embeddedChain";
 import { EMBEDDED_CHAIN_ID } from "../../src/chain/anvil";
@@ -37,6 +37,15 @@ class ReceiptFailingProvider extends JsonRpcProvider {
 }
 
 /** Sends with too little gas: the node accepts the transaction, which then runs out of gas on chain. */
+/** Refused once by "the node" as a transaction whose nonce another took, as anvil answers two sent at once; then sends. */
+class NonceTakenOnceSigner extends JsonRpcSigner {
+  sends = 0;
+  override sendTransaction(tx: TransactionRequest): Promise<TransactionResponse> {
+    if (this.sends++ === 0) return Promise.reject(makeError("replacement fee too low", "REPLACEMENT_UNDERPRICED", { transaction: tx as never }));
+    return super.sendTransaction(tx);
+  }
+}
+
 class StarvedSigner extends JsonRpcSigner {
   override sendTransaction(tx: TransactionRequest): Promise<TransactionResponse> {
     return super.sendTransaction({ ...tx, gasLimit: 60_000n });
@@ -153,6 +162,37 @@ describe("addMember: the custodial keys of a member whose registration may have 
       await own.stop();
       removeTempDir(ownDir);
     }
+  });
+
+  it("adds members side by side through two gateways' signers of one unlocked account: a nonce the other took is taken again", async function () {
+    // Two organisations' gateways on a development chain both govern with its first account; the
+    // node picks each transaction's nonce, and two picked at once collide (refused as underpriced).
+    const ownDir = makeTempDir("member-admin-two");
+    await copyChainTemplate(ownDir);
+    const own = await startEmbeddedChain({ paths: dataPaths(ownDir), port: await freePort(), blockTime: 1, stateInterval: 60 });
+    const providers = [0, 1].map(() => new JsonRpcProvider(own.node.url, EMBEDDED_CHAIN_ID, { staticNetwork: true }));
+    try {
+      const governor = await own.governor.getAddress();
+      const nonceBefore = await own.provider.getTransactionCount(governor, "latest");
+      const admins = providers.map((each): MemberAdmin => ({ ...admin(new JsonRpcSigner(each, governor)), registry: own.deployments.contracts.LotRegistry!.address }));
+      const added = await Promise.all(Array.from({ length: 16 }, (_, i) => addMember(admins[i % 2]!, { roles: ["processor"], country: "ID", token: false })));
+      expect(new Set(added.map((member) => String(member.memberId))).size).to.equal(16);
+      expect(await own.provider.getTransactionCount(governor, "latest"), "one transaction per member").to.equal(nonceBefore + 16);
+    } finally {
+      for (const each of providers) each.destroy();
+      await own.stop();
+      removeTempDir(ownDir);
+    }
+  });
+
+  it("sends again when the node refuses the transaction for a nonce another sender took, and registers the member once", async function () {
+    const nonceBefore = await chain.provider.getTransactionCount(governorAddress, "latest");
+    const signer = new NonceTakenOnceSigner(chain.provider, governorAddress);
+    const added = await addMember(admin(signer), { roles: ["processor"], country: "VN", token: false });
+    expect(signer.sends, "refused once, then sent").to.equal(2);
+    expect((await receiptOf(added.txHash)).status).to.equal(1);
+    expect(await memberOf(added.accounts[0]!.address)).to.equal(added.memberId);
+    expect(await chain.provider.getTransactionCount(governorAddress, "latest")).to.equal(nonceBefore + 1);
   });
 
   it("removes the new keys when the chain refuses the member before anything is sent", async function () {
