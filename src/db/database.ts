@@ -120,11 +120,3 @@ export function assertCopyFromStdin(sql: string): string {
   if (!COPY_FROM_STDIN.test(sql) || /\swith\s*\(/i.test(sql)) throw new TypeError(`a statement with copyRows must be a COPY ... FROM STDIN without options, got ${JSON.stringify(sql.slice(0, 80))}`);
   return sql;
 }
-
-/**
- * The `COPY ... FROM STDIN` of `assertCopyFromStdin` reading a file instead (PGlite reads a
- * blob given with the query as the file `/dev/blob`).
- */
-export function copyFromFile(sql: string, file: string): string {
-  return sql.replace(/\sfrom\s+stdin\s*;?\s*$/i, ` from '${file.replace(/'/g, "''")}'`);
-}

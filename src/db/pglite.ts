@@ -1,8 +1,9 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import fs from "node:fs";
 import path from "node:path";
-import { assertChannel, copyFromFile, runStatements, type Database, type Queryable, type QueryResult, type Row, type Statement } from "./database";
+import { assertChannel, runStatements, type Database, type Queryable, type QueryResult, type Row, type Statement } from "./database";
 import { DatabaseOpenError, QueryOutsideTransactionError } from "./errors";
+import { copyOnPglite } from "./pgliteCopy";
 import { openPgliteInWorker } from "./pgliteInWorker";
 import { TEXT_PARSERS } from "./typeParsers";
 
@@ -153,7 +154,7 @@ class PgliteTransaction implements Queryable {
 
   /** A `COPY ... FROM STDIN` with its rows: PGlite reads them as the file `/dev/blob`. */
   async copy(sql: string, rows: Uint8Array<ArrayBuffer>): Promise<QueryResult> {
-    return toResult(await this.#tx.query(copyFromFile(sql, "/dev/blob"), [], { blob: new Blob([rows]) }));
+    return toResult(await copyOnPglite(this.#tx, sql, rows));
   }
 }
 

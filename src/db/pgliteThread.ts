@@ -4,7 +4,8 @@
  * would order calls in one thread: a query outside a transaction waits for the open one.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { copyFromFile, runStatements, type Queryable, type QueryResult, type Row } from "./database";
+import { runStatements, type Queryable, type QueryResult, type Row } from "./database";
+import { copyOnPglite } from "./pgliteCopy";
 import { TEXT_PARSERS } from "./typeParsers";
 import type { ThreadReply, ThreadRequest } from "./pgliteThreadProtocol";
 
@@ -83,8 +84,7 @@ function batch(statements: Extract<ThreadRequest, { op: "batch" }>["statements"]
       query: async <T extends Row>(sql: string, params?: readonly unknown[]) => resultOf<T>(await tx.query<T>(sql, (params ?? []) as unknown[])),
       exec: async (sql) => void (await tx.exec(sql)),
     };
-    // COPY rows are read by PGlite as the file /dev/blob.
-    const copy = async (sql: string, rows: Uint8Array<ArrayBuffer>) => resultOf(await tx.query<Row>(copyFromFile(sql, "/dev/blob"), [], { blob: new Blob([rows]) }));
+    const copy = async (sql: string, rows: Uint8Array<ArrayBuffer>) => resultOf(await copyOnPglite(tx, sql, rows));
     return runStatements(queryable, statements, copy);
   });
 }

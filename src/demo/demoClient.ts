@@ -1,4 +1,5 @@
 import { BaseError } from "../errors";
+import { fetchPastLimits, type Pace } from "../http/fetchPastLimits";
 
 /** A demo step the gateway refused, or a relayed call that failed on chain. */
 export class DemoSeedError extends BaseError {
@@ -10,50 +11,6 @@ export type MinedRequest = {
   blockNumber: number;
   outputs: { lotIds?: string[]; uids?: string[]; [key: string]: unknown };
 };
-
-/**
- * `fetch` as the demo's clients send: they all call from one address, so past the per-IP limit
- * they wait as told and send again; a connection lost before any answer is sent again too (every
- * write carries an idempotency key or is safe to repeat). The gateway keeps idle connections
- * longer than clients do (IDLE_CONNECTION_MS), so it never closes one a client has just picked.
- */
-export async function fetchPastLimits(url: string, init: RequestInit, pace?: Pace): Promise<Response> {
-  for (let attempt = 0; ; attempt++) {
-    await pace?.();
-    const answered = await fetch(url, init).catch((error: unknown) => {
-      if (attempt >= 5 || !(error instanceof TypeError)) throw error;
-      return null;
-    });
-    if (!answered) {
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
-      continue;
-    }
-    if (answered.status !== 429 || attempt >= 20) return answered;
-    await answered.arrayBuffer();
-    await new Promise((resolve) => setTimeout(resolve, 1_000 * Math.max(1, Number(answered.headers.get("retry-after")) || 1)));
-  }
-}
-
-/** Resolves when the next request may leave (see `requestPace`). */
-export type Pace = () => Promise<void>;
-
-/**
- * Keeps requests under `perSecond` on average, at most `burst` at once (a generic cell rate
- * algorithm): the demo's clients share one address, and the gateway's per-address limit would
- * otherwise answer a busy step with 429s, each one logged and waited out for a second.
- */
-export function requestPace(perSecond: number, burst = Math.max(1, Math.floor(perSecond))): Pace {
-  const gap = 1000 / perSecond;
-  const tolerance = (burst - 1) * gap;
-  let theoretical = 0;
-  return () => {
-    const now = performance.now();
-    theoretical = Math.max(theoretical, now);
-    const wait = theoretical - now - tolerance;
-    theoretical += gap;
-    return wait > 0 ? new Promise((resolve) => setTimeout(resolve, wait)) : Promise.resolve();
-  };
-}
 
 /**
  * A member's way into the running gateway, as any client would go: its API token, an
@@ -76,7 +33,7 @@ export class DemoMemberClient {
       // A FormData body goes as multipart/form-data with the boundary fetch chooses.
       headers: { authorization: `Bearer ${this.token}`, ...(body === undefined || body instanceof Uint8Array || body instanceof FormData ? {} : { "content-type": "application/json" }), ...headers },
       body: body === undefined ? undefined : body instanceof Uint8Array ? Buffer.from(body) : body instanceof FormData ? body : JSON.stringify(body),
-    }, this.pace);
+    }, { pace: this.pace });
     const text = await response.text();
     let parsed: unknown = text;
     try {

@@ -1,6 +1,7 @@
 import { PNG } from "pngjs";
 import { createSoftCredential, softAssertion, softRegistration } from "../payments/softAuthenticator";
-import { DemoSeedError, fetchPastLimits, type DemoMemberClient, type Pace } from "./demoClient";
+import { fetchPastLimits, type Pace } from "../http/fetchPastLimits";
+import { DemoSeedError, type DemoMemberClient } from "./demoClient";
 
 /**
  * The demo farmers' word on their payments, of every kind. Passkey farmers confirm on their own
@@ -135,12 +136,12 @@ function chunks<T>(items: readonly T[], n: number): T[][] {
 
 /** A farmer's phone session on the page, opened with the receipt code. */
 async function farmerPhone(gatewayUrl: string, code: string, pace?: Pace) {
-  const opened = await fetchPastLimits(`${gatewayUrl}/me/session`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ code }) }, pace);
+  const opened = await fetchPastLimits(`${gatewayUrl}/me/session`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ code }) }, { pace });
   if (opened.status !== 204) throw new Error(`demo: the receipt code opened no farmer page (${opened.status} ${await opened.text()})`);
   const cookie = opened.headers.get("set-cookie")!.split(";")[0]!;
   return {
     async post(path: string, body: unknown) {
-      const response = await fetchPastLimits(`${gatewayUrl}${path}`, { method: "POST", headers: { "content-type": "application/json", cookie }, body: JSON.stringify(body) }, pace);
+      const response = await fetchPastLimits(`${gatewayUrl}${path}`, { method: "POST", headers: { "content-type": "application/json", cookie }, body: JSON.stringify(body) }, { pace });
       const answer = await response.json();
       if (!response.ok) throw new Error(`demo: ${path} answered ${response.status}: ${JSON.stringify(answer)}`);
       return answer;

@@ -9,7 +9,8 @@ import { formByKey } from "../lots/forms";
 import { plotAreaM2, type PlotGeometry } from "../origins";
 import { lotPageUrl } from "../web/qr";
 import { attestationRegistryAt, lotRegistryAt } from "../chain/contracts";
-import { DemoMemberClient, DemoSeedError, requestPace, type MinedRequest, type Pace } from "./demoClient";
+import { requestPace, type Pace } from "../http/fetchPastLimits";
+import { DemoMemberClient, DemoSeedError, type MinedRequest } from "./demoClient";
 import { demoFarmers } from "./demoFarmers";
 import { demoForestLayers } from "./demoForest";
 import {

@@ -18,7 +18,7 @@ import { AttestationRegistry__factory } from "../../typechain-types";
 import { captureStreams } from "../helpers/capture";
 import { makeTempDir, removeTempDir } from "../helpers/tmp";
 import { addMemberThroughGateway, client, startTestGateway, type TestGateway } from "../gateway/helpers";
-import { fetchPastLimits } from "../../src/demo/demoClient";
+import { fetchPastLimits } from "../../src/http/fetchPastLimits";
 
 type Member = Awaited<ReturnType<typeof addMemberThroughGateway>>;
 

@@ -2,6 +2,7 @@ import type { Writable } from "node:stream";
 import type { Command } from "commander";
 import fs from "node:fs";
 import { jsonRpcClient } from "../../chain/jsonRpc";
+import { fetchPastLimits } from "../../http/fetchPastLimits";
 import type { ConfirmationsExport } from "../../payments/confirmationBatches";
 import type { PayoutRunExport } from "../../payments/payoutRuns";
 import { checkPasskeyShare, verifyConfirmations } from "../../payments/verifyConfirmations";
@@ -101,7 +102,13 @@ export async function runVerify(target: string, options: VerifyOptions, io: Pick
 
   let passport: LotPassport;
   try {
-    const response = await fetchPastRateLimit(pageUrl, (seconds) => io.stderr.write(`firstmile verify: ${pageUrl.origin} limits requests from this address; asking again in ${seconds} s\n`));
+    // The gateway limits its public pages per address: a 429 is waited out as it says, three times at most.
+    const response = await fetchPastLimits(pageUrl, { headers: { accept: "application/json" } }, {
+      rateLimitRetries: 3,
+      connectionRetries: 0,
+      timeoutMs: 60_000,
+      onWait: (seconds) => io.stderr.write(`firstmile verify: ${pageUrl.origin} limits requests from this address; asking again in ${seconds} s\n`),
+    });
     const text = await response.text();
     if (!response.ok) return fail(`${pageUrl} answered ${response.status}: ${text.slice(0, 200)}`);
     passport = JSON.parse(text) as LotPassport;
@@ -166,21 +173,3 @@ function originPaymentLeaves(passport: LotPassport, runExports: readonly PayoutR
   );
 }
 
-/** Times a page answered 429 is asked again, each after the wait it named (at most RETRY_AFTER_MAX_S). */
-const RATE_LIMIT_RETRIES = 3;
-const RETRY_AFTER_MAX_S = 30;
-
-/**
- * The page's JSON twin, asked again when the gateway answers 429 (its public pages are limited per
- * address): after the `Retry-After` it names, up to RATE_LIMIT_RETRIES times; then the last answer.
- */
-async function fetchPastRateLimit(url: URL, waiting: (seconds: number) => void): Promise<Response> {
-  for (let attempt = 0; ; attempt++) {
-    const response = await fetch(url, { headers: { accept: "application/json" }, signal: AbortSignal.timeout(60_000) });
-    if (response.status !== 429 || attempt >= RATE_LIMIT_RETRIES) return response;
-    await response.arrayBuffer();
-    const seconds = Math.min(RETRY_AFTER_MAX_S, Math.max(1, Math.ceil(Number(response.headers.get("retry-after")) || 1)));
-    waiting(seconds);
-    await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
-  }
-}

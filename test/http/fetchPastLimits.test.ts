@@ -1,7 +1,7 @@
 import { expect } from "chai";
-import { requestPace } from "../../src/demo/demoClient";
+import { requestPace } from "../../src/http/fetchPastLimits";
 
-describe("the demo's request pace", () => {
+describe("a client's request pace", () => {
   it("lets a burst through at once, then spaces requests at the rate", async () => {
     const pace = requestPace(200, 5);
     const started = performance.now();
