@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import net from "node:net";
+import path from "node:path";
 
 /**
  * The first port of the kernel's range for outgoing connections (Linux; the usual default
@@ -19,6 +20,28 @@ function ephemeralFloor(): number {
 const LOWEST = 10_000;
 /** Ports this process handed out already: two picks before either is bound never get the same one. */
 const handedOut = new Set<number>();
+
+/**
+ * Takes `port` for this run: no other pick gets it, in this process or, under `npm test`, in any
+ * other of the run's processes (a file per port in the run's directory, created only if absent).
+ * A port checked free and bound seconds later could otherwise be picked by a job side by side
+ * meanwhile (one of two chain nodes then failed to start: its port in use).
+ */
+function reserve(port: number): boolean {
+  if (handedOut.has(port)) return false;
+  const runDir = process.env.FIRSTMILE_TEST_RUN_DIR;
+  if (runDir) {
+    const dir = path.join(runDir, "ports");
+    fs.mkdirSync(dir, { recursive: true });
+    try {
+      fs.writeFileSync(path.join(dir, String(port)), "", { flag: "wx" });
+    } catch {
+      return false;
+    }
+  }
+  handedOut.add(port);
+  return true;
+}
 
 function bindable(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -41,14 +64,13 @@ function anyPort(): Promise<number> {
   });
 }
 
-/** A TCP port free on 127.0.0.1 right now, outside the range outgoing connections take theirs from. */
+/** A TCP port free on 127.0.0.1 right now, outside the range outgoing connections take theirs from, and no other test's in this run. */
 export async function freePort(): Promise<number> {
   const highest = ephemeralFloor() - 1;
   if (highest - LOWEST >= 1_000) {
     for (let attempt = 0; attempt < 50; attempt++) {
       const port = LOWEST + Math.floor(Math.random() * (highest - LOWEST + 1));
-      if (handedOut.has(port) || !(await bindable(port))) continue;
-      handedOut.add(port);
+      if (handedOut.has(port) || !(await bindable(port)) || !reserve(port)) continue;
       return port;
     }
   }
