@@ -16,7 +16,8 @@
  *      FIELD_BENCH_PROFILE=dir npm run bench:field   also writes CPU profiles there: the phone's
  *      while recording and while syncing, and the gateway's (this process) while syncing.
  *      FIELD_BENCH_PHASES=1   prints each record's phases from the app's marks (input delay; from
- *      the tap: transaction sent, receipt drawn, stored) and whether a payment's signing overlapped it.
+ *      the tap: transaction sent, receipt made, stored, painted) and whether a payment's signing
+ *      overlapped it. The app marks phases only then: the marks add a little to each recording.
  *      FIELD_BENCH_TRACE=file.json   writes a Chrome trace of the phone while recording (DevTools,
  *      Performance panel): where the main thread's time goes, frame by frame.
  */
@@ -31,6 +32,7 @@ import { startGateway } from "../src/gateway/startGateway";
 import { buildFieldApp } from "../src/web/field/build";
 import { enrolPhone, openPhone, recordDelivery, registerFarmerWithPlot, syncNow } from "../test/e2e/fieldPhone";
 import { freePort } from "../test/helpers/ports";
+import { startNodeProfile } from "./nodeProfile";
 import { printTable, writeFigures } from "./report";
 
 const RECORDS = Number(process.env.FIELD_BENCH_RECORDS ?? 60);
@@ -40,21 +42,6 @@ const PIN = "2468";
 const PROFILE = process.env.FIELD_BENCH_PROFILE;
 /** A file: a Chrome trace of the phone while recording (open it in DevTools' Performance panel). */
 const TRACE = process.env.FIELD_BENCH_TRACE;
-
-/** Profiles this process (the gateway runs in it) until the answered function is called. */
-async function startNodeProfile(): Promise<() => Promise<unknown>> {
-  const inspector = await import("node:inspector");
-  const session = new inspector.Session();
-  session.connect();
-  const post = (method: string) => new Promise<any>((resolve, reject) => session.post(method, (error, result) => (error ? reject(error) : resolve(result))));
-  await post("Profiler.enable");
-  await post("Profiler.start");
-  return async () => {
-    const { profile } = await post("Profiler.stop");
-    session.disconnect();
-    return profile;
-  };
-}
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
@@ -93,6 +80,8 @@ async function main() {
       cdp.on("Tracing.dataCollected", ({ value }) => trace.push(...value));
       await cdp.send("Tracing.start", { traceConfig: { includedCategories: ["devtools.timeline", "disabled-by-default-devtools.timeline", "v8.execute", "blink.user_timing", "v8", "blink", "loading", "toplevel", "disabled-by-default-devtools.timeline.frame", "IndexedDB"] }, transferMode: "ReportEvents" });
     }
+    // The app marks each recording's phases only when asked (each mark costs the agent's wait a little).
+    if (process.env.FIELD_BENCH_PHASES) await page.evaluate(() => ((globalThis as { fieldPhases?: boolean }).fieldPhases = true));
     for (let i = 0; i < RECORDS; i++) await recordDelivery(page, "bench", { kg: `${30 + (i % 20)}`, quality: "55", price: "12500", deduction: i % 3 === 0 ? "100" : "" });
     if (TRACE) {
       await cdp.send("Tracing.end");

@@ -31,6 +31,8 @@
  *
  * Run: npm run bench:page   (PAGE_BENCH_SECONDS per crowd, default 5; PAGE_BENCH_DIR keeps the
  * seeded data dir for the next run; prints a table, writes bench/out/page.json; never fails on figures)
+ *      PAGE_BENCH_PROFILE=dir   also writes the gateway process's CPU profile during each raw crowd
+ *      there (page-200, static-200, ...): where a page's main-thread time goes against a static file's.
  */
 import { execFile, spawn } from "node:child_process";
 import fs from "node:fs";
@@ -44,6 +46,7 @@ import { seedDemo } from "../src/demo/seedDemo";
 import { startGateway } from "../src/gateway/startGateway";
 import type { LotPassport } from "../src/web/passport/types";
 import { checkPassportLocally } from "../src/web/passport/verify";
+import { startNodeProfile } from "./nodeProfile";
 import { printTable, writeFigures } from "./report";
 
 const SECONDS = Number(process.env.PAGE_BENCH_SECONDS ?? 5);
@@ -158,7 +161,10 @@ function mainThreadCpuS(): number {
 /** The main thread's CPU seconds per second with no client (the indexer following, the rechecks). */
 let idleCpuPerS = 0;
 
-async function crowd(urls: string[], concurrency: number, seconds: number, kind: ClientKind = "raw"): Promise<Run> {
+/** A directory: CPU profiles of the gateway's process during the first crowd of pages and of static files. */
+const PROFILE = process.env.PAGE_BENCH_PROFILE;
+
+async function crowd(urls: string[], concurrency: number, seconds: number, kind: ClientKind = "raw", profileAs?: string): Promise<Run> {
   const client = spawn(process.execPath, ["-e", kind === "raw" ? RAW_CLIENT : UNDICI_CLIENT], { stdio: ["ignore", "inherit", "inherit", "ipc"], env: { ...process.env, PAGE_BENCH_UNDICI: require.resolve("undici") } });
   try {
     const loop = monitorEventLoopDelay({ resolution: 5 });
@@ -170,10 +176,12 @@ async function crowd(urls: string[], concurrency: number, seconds: number, kind:
     const cpu = process.cpuUsage();
     const mainCpu = mainThreadCpuS();
     const started = performance.now();
+    const profiled = PROFILE && profileAs ? await startNodeProfile() : null;
     loop.enable();
     client.send({ urls, concurrency, seconds });
     const { latencies, failed, seconds: took } = await answer;
     loop.disable();
+    if (profiled) fs.writeFileSync(path.join(PROFILE!, `${profileAs}.cpuprofile`), JSON.stringify(await profiled()));
     const spent = process.cpuUsage(cpu);
     const mainSpent = mainThreadCpuS() - mainCpu;
     const wall = performance.now() - started;
@@ -269,8 +277,8 @@ async function main(): Promise<void> {
     const readStats = () => ({ ...gateway.pages.stats });
     const before = readStats();
     for (const clients of CROWDS) {
-      const pages = await crowd(urls, clients, SECONDS);
-      const statics = await crowd(staticUrls, clients, SECONDS);
+      const pages = await crowd(urls, clients, SECONDS, "raw", `page-${clients}`);
+      const statics = await crowd(staticUrls, clients, SECONDS, "raw", `static-${clients}`);
       rows.push([`page + twin, ${clients} clients`, round(pages.perS), round(pages.p50), round(pages.p99), pages.failed, round(pages.cpuPct, 0), round(pages.loopP99), round(pages.loopMax)]);
       rows.push([`static files, ${clients} clients`, round(statics.perS), round(statics.p50), round(statics.p99), statics.failed, round(statics.cpuPct, 0), round(statics.loopP99), round(statics.loopMax)]);
       figures[`server_cpu_pct_${clients}`] = round(pages.cpuPct, 0);

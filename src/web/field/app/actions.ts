@@ -1,7 +1,9 @@
+import { unwrap } from "idb";
 import { canonicalJson } from "../../../encoding/canonicalJson";
 import type { PolygonGeometry } from "../../../origins/geometryRules";
 import { amountToPay, batchGas, type PaymentBody, mintBatchCalldata, pointCommitment, receiptDigest, type Delivery, type PriceBasis } from "./deliveries";
 import { randomHex, randomId, toHex, utf8 } from "./hex";
+import { markPhase } from "./phases";
 import { sealKey } from "./pinVault";
 import { addressOf, keccak, newSecretKey, signedByKey, signForwardRequest, signMessage, type ForwardRequest } from "./signing";
 import { getDevice, putDevice, takeNumbers, type Device, type FieldStore, type Plot, type QueueItem } from "./store";
@@ -171,15 +173,21 @@ export function recordDelivery(db: FieldStore, secretKey: Uint8Array, input: Del
       method: "cash",
     },
   };
-  const tx = db.transaction("deliveries", "readwrite");
+  // The plain IndexedDB transaction, not idb's wrapper: its promises for the write's answer and the
+  // commit ran a few milliseconds of script (four times that on a slow phone) on the agent's wait.
+  const tx = unwrap(db).transaction("deliveries", "readwrite");
   // Numbered and signed a moment later, off the agent's wait (signPayments); before anything leaves the phone.
-  void tx.store.add({ ...delivery, open: 1, payment: { body: payment, message: null, signature: null } });
+  tx.objectStore("deliveries").add({ ...delivery, open: 1, payment: { body: payment, message: null, signature: null } });
   // Committed with the write, not after its answer comes back to a page busy drawing the receipt: one round trip.
   tx.commit();
-  performance.mark("field:record:queued");
-  const stored = tx.done.then(() => {
-    whenIdle(() => void signPayments(db, secretKey));
-    return delivery;
+  markPhase("field:record:queued");
+  const stored = new Promise<Delivery>((resolve, reject) => {
+    tx.oncomplete = () => {
+      whenIdle(() => void signPayments(db, secretKey));
+      resolve(delivery);
+    };
+    // A refused write (its error event comes first) or any other abort: nothing was stored.
+    tx.onabort = () => reject(tx.error ?? new DOMException("The delivery was not stored", "AbortError"));
   });
   return { delivery, stored };
 }

@@ -6,6 +6,7 @@ import type * as Scanner from "./scan";
 import { amountToPay, ORIGIN_FORMS, type Delivery, type PriceBasis } from "./deliveries";
 import { formatMoney, formatNumber, formatTime, LANGUAGES, pickLanguage, WORDS, type Language, type Words } from "./i18n";
 import { openKey } from "./pinVault";
+import { markPhase, phasesMarked } from "./phases";
 import { signMessage } from "./signing";
 import { counts, getDevice, openStore, type Device, type FieldStore, type QueueItem } from "./store";
 import { OfflineError, sync, type SyncProgress } from "./sync";
@@ -435,34 +436,28 @@ async function deliveryScreen(): Promise<Node> {
   async function submit(event: Event) {
     event.preventDefault();
     const started = performance.now();
-    performance.mark("field:record:tap", { startTime: event.timeStamp, detail: started });
+    markPhase("field:record:tap", { startTime: event.timeStamp, detail: started });
     const input = read();
     const { delivery, stored } = recordDelivery(state.db, state.key!, input, { plot: plots.find((plot) => plot.id === input.plotId)!, device });
-    // While IndexedDB commits, the receipt is drawn and laid out, hidden under the form; it is
-    // shown, and the form taken away, only once the delivery is stored.
-    const receipt = prepare(receiptScreen(delivery, farmer.name));
-    performance.mark("field:record:built");
-    try {
-      await stored;
-    } catch (error) {
-      receipt.remove();
-      throw error;
-    }
-    performance.mark("field:record:stored");
-    receipt.classList.remove("preparing");
-    receipt.removeAttribute("inert");
-    if (page.isConnected) page.remove();
+    // While IndexedDB commits, the receipt is made, off the page; it takes the form's place once the
+    // delivery is stored, so the page is laid out and painted once. (Laid out hidden beside the form,
+    // it cost a second layout and paint, and the commit's answer waited behind the first.)
+    const receipt = receiptScreen(delivery, farmer.name);
+    markPhase("field:record:built");
+    await stored;
+    markPhase("field:record:stored");
+    if (page.isConnected) page.replaceWith(receipt);
     else mount(root, receipt); // the agent went elsewhere meanwhile: the receipt replaces that screen
     // Once the receipt is on screen: how long recording took, for the benchmark (bench/field.bench.ts).
     setTimeout(() => performance.measure("field:record", { start: started, end: performance.now() }), 0);
-    requestAnimationFrame(() => setTimeout(() => performance.mark("field:record:painted"), 0));
+    if (phasesMarked()) requestAnimationFrame(() => setTimeout(() => markPhase("field:record:painted"), 0));
   }
   const page = h("main", null, bar(w.newDelivery, () => show(farmerScreen)), formEl);
   warmReceipt({ id: "d_", ...read(), origin: plots[0]!.commitment, currency: device.currency, minorUnits: units, recordedAt: new Date().toISOString(), metadata: `0x${"0".repeat(64)}`, shortCode: "0000-0000", amountMinor: 0, batchId: null }, farmer.name);
   return page;
 }
 
-/** A screen added hidden after the one on screen (`.preparing`): laid out now, shown by taking the class away. */
+/** A screen added hidden after the one on screen (`.preparing`, inert): laid out and drawn, never seen. */
 function prepare(screen: HTMLElement): HTMLElement {
   screen.classList.add("preparing");
   screen.setAttribute("inert", "");
