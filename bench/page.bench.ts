@@ -17,6 +17,7 @@
  *   pages being viewed are checked as the indexer takes a block, so no view waits for the chain)
  * - static_per_s: the static bodies' rate with 200 clients; page_vs_static: pages_per_s / static_per_s
  * - page_builds: how many times a page was built and checked against the chain during the run
+ * - views_answered_at_once: views answered before Express, on Node's own request and response
  * - server_cpu_pct_N, static_server_cpu_pct_N: the gateway process's CPU (all its threads, % of
  *   one core) during each crowd; event_loop_p99_ms_N, event_loop_max_ms_N: its event loop's delay
  * - main_thread_us_per_page_N, main_thread_us_per_static_N: the event loop's thread's CPU per answer
@@ -312,6 +313,7 @@ async function main(): Promise<void> {
     figures.page_builds = readStats().builds - before.builds;
     figures.page_rechecks = readStats().rechecks - before.rechecks;
     figures.pages_refreshed_ahead = readStats().refreshedAhead - before.refreshedAhead;
+    figures.views_answered_at_once = readStats().viewsAtOnce - before.viewsAtOnce;
     figures.idle_main_thread_ms_per_s = round(idleCpuPerS * 1000, 0);
     // The pure part of a page's check (heads recomputed from the events shown, attestation uids):
     // made once per build, never per recheck or view.
@@ -346,6 +348,7 @@ async function main(): Promise<void> {
         ["page builds during the run", figures.page_builds],
         ["pages rechecked (rows unchanged) during the run", figures.page_rechecks],
         ["of them made ahead of a block (no view waited)", figures.pages_refreshed_ahead],
+        ["views answered before Express (at once)", figures.views_answered_at_once],
         ["p99_ms_200 with undici's clients; the static file's", `${figures.p99_ms_200_undici}, ${figures.static_p99_ms_200_undici}`],
         ["page and twin bytes", `${figures.page_bytes}, ${figures.twin_bytes}`],
         ["page_local_check_ms (once per build)", `${figures.page_local_check_ms} (${figures.page_lots} lots)`],

@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { Logger } from "pino";
 import type { Queryable } from "../db";
 import { bearerToken, memberForToken, type TokenCache } from "./apiTokens";
-import { clientAddress } from "./clientAddress";
+import { clientAddress, socketAddress } from "./clientAddress";
 import { jsonBody } from "./jsonBody";
 import { errorToProblem, problem, tooManyRequests, unauthorized, type ErrorMapper } from "./problem";
 import { createRateLimiter, type RateLimiter } from "./rateLimit";
@@ -18,6 +19,26 @@ function pathOf(url: string | undefined): string {
 }
 
 export type ReadinessCheck = () => Promise<{ ok: boolean; detail?: unknown }>;
+
+/** What the app gives an answer made on Node's own request and response (`CreateAppParameters.atOnce`). */
+export type AtOnceContext = {
+  /** The request's id, for its `x-request-id` header (the client's own when it sent a valid one). */
+  readonly requestId: string;
+  /** Takes the app's per-IP limit; false: refused (the answer must say it did not answer, and the usual path refuses it). */
+  admit(): boolean;
+  /**
+   * Makes the request and response Express's, with the request id's header and log line, for an
+   * answer other than the usual one (a missing page, a failure): from then on, as on the usual path.
+   */
+  express(): { req: Request; res: Response };
+};
+
+/**
+ * Answers a GET or HEAD at once, before Express, on Node's own request and response, and says so
+ * (true); false, before it has written anything: the usual path answers. It calls `admit` last,
+ * and answers if admitted.
+ */
+export type AtOnceAnswer = (req: IncomingMessage, res: ServerResponse, app: AtOnceContext) => boolean;
 
 export type CreateAppParameters = {
   db: Queryable;
@@ -51,6 +72,13 @@ export type CreateAppParameters = {
    * limit, without the router. Null: the router answers as usual.
    */
   shortcuts?: ReadonlyArray<(req: Request) => ((req: Request, res: Response) => void) | null>;
+  /**
+   * Answers tried first for a GET or HEAD, before Express (its request and response prototypes, the
+   * router): a view of a lot page kept at the read model's block is most of what the gateway sends,
+   * and Express's part was about as much as the rest of its answer. Only while no proxy is trusted
+   * (the client's address is then the connection's, as `clientAddress` reads it).
+   */
+  atOnce?: readonly AtOnceAnswer[];
 };
 
 /** The gateway's Express app: request ids, logging, auth, rate limits, routes, one error shape. */
@@ -70,22 +98,19 @@ export function createApp({
   tokenCache,
   trustedProxies = [],
   shortcuts = [],
+  atOnce = [],
 }: CreateAppParameters): express.Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", trustedProxies.length > 0 ? [...trustedProxies] : false);
 
   type Step = (req: Request, res: Response, next: NextFunction) => void;
-  const assignRequestId: Step = (req, res, next) => {
-    const offered = req.get("x-request-id");
-    const requestId = offered && /^[A-Za-z0-9._-]{1,64}$/.test(offered) ? offered : randomUUID();
-    Object.assign(res.locals, { requestId, memberId: null });
-    res.setHeader("x-request-id", requestId);
-    const started = performance.now();
-    // One line per request, when it is answered or its connection closes: a single pino call, no
-    // child logger. Answered requests at debug (the outbox already keeps every write, with its
-    // member and times; at info a demo seeding or a burst would bury everything else), refused
-    // ones at info, failures at error with the error they answered (sendError keeps it in the locals).
+  const requestIdOf = (offered: string | undefined) => (offered && /^[A-Za-z0-9._-]{1,64}$/.test(offered) ? offered : randomUUID());
+  // One line per request, when it is answered or its connection closes: a single pino call, no
+  // child logger. Answered requests at debug (the outbox already keeps every write, with its
+  // member and times; at info a demo seeding or a burst would bury everything else), refused
+  // ones at info, failures at error with the error they answered (sendError keeps it in the locals).
+  const logWhenClosed = (req: Request, res: Response, requestId: string, started: number) => {
     res.once("close", () => {
       const { memberId, failure } = context(res);
       const level = res.statusCode >= 500 || failure !== undefined ? "error" : res.statusCode >= 400 ? "info" : "debug";
@@ -109,6 +134,12 @@ export function createApp({
         logger.error(line, "request failed");
       } else logger[level](line, "request");
     });
+  };
+  const assignRequestId: Step = (req, res, next) => {
+    const requestId = requestIdOf(req.get("x-request-id"));
+    Object.assign(res.locals, { requestId, memberId: null });
+    res.setHeader("x-request-id", requestId);
+    logWhenClosed(req, res, requestId, performance.now());
     next();
   };
   const limitPerIp: Step = (req, _res, next) => {
@@ -227,20 +258,53 @@ export function createApp({
     }
     return undefined;
   };
+  /** What Express's own handle does before its router runs: its prototypes on Node's request and response. */
+  const makeExpress = (req: Request, res: Response) => {
+    req.res = res;
+    res.req = req;
+    Object.setPrototypeOf(req, app.request);
+    Object.setPrototypeOf(res, app.response);
+    res.locals ??= Object.create(null);
+  };
+  const answeredAtOnce = (req: IncomingMessage, res: ServerResponse): boolean => {
+    const offered = req.headers["x-request-id"];
+    const requestId = requestIdOf(typeof offered === "string" ? offered : undefined);
+    const started = performance.now();
+    let made: { req: Request; res: Response } | null = null;
+    const context: AtOnceContext = {
+      requestId,
+      admit: () => limits.perIp.take(socketAddress(req)).allowed,
+      express: () => {
+        if (made) return made;
+        made = { req: req as Request, res: res as Response };
+        makeExpress(made.req, made.res);
+        Object.assign(made.res.locals, { requestId, memberId: null });
+        made.res.setHeader("x-request-id", requestId);
+        logWhenClosed(made.req, made.res, requestId, started);
+        return made;
+      },
+    };
+    for (const answer of atOnce) {
+      if (!answer(req, res, context)) continue;
+      // A page's answer is logged at debug: with debug off, no line would be written (made: the
+      // answer went through Express, which logs it).
+      if (!made && logger.isLevelEnabled("debug")) {
+        (res as Response).locals = { requestId, memberId: null };
+        logWhenClosed(req as Request, res as Response, requestId, started);
+      }
+      return true;
+    }
+    return false;
+  };
   (app as unknown as { handle: ExpressHandle }).handle = (req, res, callback) => {
+    if (atOnce.length > 0 && trustedProxies.length === 0 && (req.method === "GET" || req.method === "HEAD") && answeredAtOnce(req, res)) return;
     if (req.method === "GET" || req.method === "HEAD") {
       // The shortcut reads the request as Express would (its prototype gives `accepts`, `query`).
       Object.setPrototypeOf(req, app.request);
     }
     const steps = req.method === "POST" ? direct.get(pathOf(req.url)) : shortcuts.length > 0 && (req.method === "GET" || req.method === "HEAD") ? shortcut(req) : undefined;
     if (!steps) return viaRouter(req, res, callback);
-    // What Express's own handle does before its router runs.
-    req.res = res;
-    res.req = req;
-    // A GET's request has its prototype already (above).
-    if (req.method === "POST") Object.setPrototypeOf(req, app.request);
-    Object.setPrototypeOf(res, app.response);
-    res.locals ??= Object.create(null);
+    makeExpress(req, res);
     let index = 0;
     const next = (error?: unknown): void => {
       if (error !== undefined && error !== null && error !== "route") {

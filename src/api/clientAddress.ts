@@ -1,3 +1,4 @@
+import type { IncomingMessage } from "node:http";
 import type { Request } from "express";
 
 /**
@@ -9,6 +10,10 @@ import type { Request } from "express";
  */
 export function clientAddress(req: Request): string {
   const trusted = req.app?.get("trust proxy") as unknown;
-  const address = trusted === false || trusted === undefined ? req.socket?.remoteAddress : req.ip;
-  return address ?? "unknown";
+  return trusted === false || trusted === undefined ? socketAddress(req) : (req.ip ?? "unknown");
+}
+
+/** The connection's own address: the client's when no proxy is trusted. */
+export function socketAddress(req: IncomingMessage): string {
+  return req.socket?.remoteAddress ?? "unknown";
 }

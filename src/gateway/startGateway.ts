@@ -276,6 +276,7 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
       tokenCache,
       trustedProxies: config.trustedProxies,
       shortcuts: [passportRouter.shortcut],
+      atOnce: [passportRouter.atOnce],
       limits: {
         perToken: createRateLimiter({ capacity: config.rateLimits.perToken * 3, perSecond: config.rateLimits.perToken }),
         perIp: createRateLimiter({ capacity: config.rateLimits.perIp * 3, perSecond: config.rateLimits.perIp }),

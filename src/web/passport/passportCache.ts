@@ -102,10 +102,11 @@ export type PassportCache = {
    */
   refreshAhead(block: number, limits?: { maxPages?: number; concurrency?: number; budgetMs?: number }): Promise<number>;
   /**
-   * Views answered from a kept page, full builds, pages made again by a recheck, and the last full
-   * build's local check (heads recomputed from the events; a recheck does not repeat it), ms.
+   * Views answered from a kept page, full builds, pages made again by a recheck, the last full
+   * build's local check (heads recomputed from the events; a recheck does not repeat it), ms,
+   * pages made ahead of a block, and views answered before Express (the router's `atOnce`).
    */
-  readonly stats: { hits: number; builds: number; rechecks: number; localCheckMs: number; refreshedAhead: number };
+  readonly stats: { hits: number; builds: number; rechecks: number; localCheckMs: number; refreshedAhead: number; viewsAtOnce: number };
 };
 
 const MAX_BODIES = 16;
@@ -114,7 +115,7 @@ const MAX_ANSWERS = 48;
 export function createPassportCache({ indexedBlock, maxEntries = 2_000, snapshot }: PassportCacheParameters): PassportCache {
   const entries = new Map<string, CachedPassport>();
   const building = new Map<string, { atLeast: number | null; promise: Promise<CachedPassport> }>();
-  const stats = { hits: 0, builds: 0, rechecks: 0, localCheckMs: 0, refreshedAhead: 0 };
+  const stats = { hits: 0, builds: 0, rechecks: 0, localCheckMs: 0, refreshedAhead: 0, viewsAtOnce: 0 };
   // Keys viewed since the last refreshAhead (from a kept page or not): the pages a crowd is viewing.
   // Bounded like the pages: while the indexer catches up nothing empties it, and any URL adds a key.
   const viewed = new Set<string>();

@@ -1,12 +1,16 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { parse as parseQuery } from "node:querystring";
+import type { TLSSocket } from "node:tls";
 import { brotliCompressSync, constants as zlibConstants, gzipSync } from "node:zlib";
 import express, { type Request, type Response } from "express";
-import { clientAddress } from "../../api/clientAddress";
+import type { AtOnceAnswer } from "../../api/app";
+import { clientAddress, socketAddress } from "../../api/clientAddress";
 import { createRateLimiter, type RateLimiter } from "../../api/rateLimit";
 import { fitsReadModelId } from "../../indexer/queries";
 import { BATCH_PATTERN, checkGtin, findProduct, gtinCheckDigit, type Product } from "../../products";
 import { message, pickLocale, type Locale, type MessageKey } from "../i18n";
 import { buildPassportWithDigest, passportRowsUnchanged, recheckPassport, PassportTooLargeError, type KeptPassport, type PassportSources } from "./buildPassport";
-import { answerOf, bodyOf, createPassportCache, type CachedPassport, type PassportBuild, type PassportCache } from "./passportCache";
+import { answerOf, bodyOf, createPassportCache, type CachedPassport, type PassportBuild, type PassportCache, type PreparedAnswer } from "./passportCache";
 import { LINKSET_MEDIA_TYPE, productLinkHeader, productLinks, productLinkset, requestedLinkType } from "./linkset";
 import { renderMessagePage, renderPassportPage } from "./render";
 import type { LotPassport } from "./types";
@@ -57,6 +61,10 @@ function encode(body: Buffer, encoding: Encoding): Buffer {
 function remembered<T>(max = 256) {
   const known = new Map<string, T>();
   return {
+    /** What was worked out from `value` before, if it was. */
+    peek(value: string): T | undefined {
+      return known.get(value);
+    },
     get(value: string, work: () => T): T {
       const found = known.get(value);
       if (found !== undefined) return found;
@@ -98,6 +106,11 @@ export type PassportRouter = express.Router & {
    * model's current block) the way the router would, or null to let the router answer it.
    */
   shortcut(req: Request): ((req: Request, res: Response) => void) | null;
+  /**
+   * For the app's answers before Express: a view of a page kept at the read model's block,
+   * answered on Node's own request and response with the same limit, headers and body as above.
+   */
+  atOnce: AtOnceAnswer;
 };
 
 export function createPassportRouter(parameters: PassportRouterParameters): PassportRouter {
@@ -126,10 +139,11 @@ export function createPassportRouter(parameters: PassportRouterParameters): Pass
     return req.accepts(["html", "json", LINKSET_MEDIA_TYPE]) === LINKSET_MEDIA_TYPE;
   };
   const wantsJson = (req: Request, query: Request["query"] = req.query) => query.format === "json" || (query.format === undefined && acceptsJson(req));
-  const localeOf = (req: Request, query: Request["query"] = req.query): Locale => {
+  const localeOf = (req: IncomingMessage, query: Request["query"]): Locale => {
     const { lang } = query;
-    if (lang !== undefined && typeof lang !== "string") return pickLocale(lang, req.get("accept-language"));
-    return languages.get(`${lang ?? ""}\n${req.headers["accept-language"] ?? ""}`, () => pickLocale(lang, req.get("accept-language")));
+    const header = req.headers["accept-language"];
+    if (lang !== undefined && typeof lang !== "string") return pickLocale(lang, header);
+    return languages.get(`${lang ?? ""}\n${header ?? ""}`, () => pickLocale(lang, header));
   };
   // What a header's value makes of a request depends on that value alone: worked out once per
   // value seen (a crowd's browsers send a handful), not once per view.
@@ -150,7 +164,7 @@ export function createPassportRouter(parameters: PassportRouterParameters): Pass
 
   /** `values` may depend on the language (a reason said in it). */
   function refuse(req: Request, res: Response, status: number, code: string, titleKey: MessageKey, bodyKey: MessageKey, values: Values | ((locale: Locale) => Values) = {}) {
-    const locale = localeOf(req);
+    const locale = localeOf(req, req.query);
     const filled = (l: Locale) => (typeof values === "function" ? values(l) : values);
     res.set(SECURITY_HEADERS).set("cache-control", "no-store").status(status);
     if (wantsJson(req) || wantsLinkset(req)) res.type("application/json").send(JSON.stringify({ error: { code, message: message("en", bodyKey, filled("en")), details: null } }));
@@ -174,22 +188,27 @@ export function createPassportRouter(parameters: PassportRouterParameters): Pass
     refuse(req, res, 404, "lot_not_found", "notFoundTitle", "notFoundLot", { lotId: `${gtin}/${batch}` });
   }
 
+  /** What a view asks for, as the page's answer is kept by: its form, language, encoding, and where it was asked. */
+  type View = { json: boolean; locale: Locale; encoding: Encoding; path: string; origin: string };
+
   /**
    * A page's answer to `req`: the variant's headers and body, made once per build and variant
    * (form, language, encoding, URL) and then only written. `missing` answers when there is no page.
    */
   function answer(req: Request, res: Response, page: CachedPassport, missing: (what: "lot" | "product") => void, query: Request["query"] = req.query) {
-    const { passport } = page;
-    if (!passport) return missing(page.missing ?? "lot");
+    if (!page.passport) return missing(page.missing ?? "lot");
     const json = wantsJson(req, query);
-    const locale = json ? "en" : localeOf(req, query);
-    const encoding = encodingOf(req);
-    const path = pathOf(req.originalUrl ?? req.url);
+    const view: View = { json, locale: json ? "en" : localeOf(req, query), encoding: encodingOf(req), path: pathOf(req.originalUrl ?? req.url), origin: `${req.protocol}://${req.get("host") ?? "localhost"}` };
+    write(req, res, prepared(page, view));
+  }
+
+  function prepared(page: CachedPassport, { json, locale, encoding, path, origin }: View): PreparedAnswer {
+    const passport = page.passport!;
     // A product's page names its linkset and GS1 links (a Digital Link resolver's answer).
     const linked = passport.product !== null && path.startsWith("/01/");
-    const base = linked ? baseOf(req) : "";
-    const url = json ? "" : `${req.protocol}://${req.get("host") ?? "localhost"}${path}`;
-    const prepared = answerOf(page, `${json ? "json" : locale} ${encoding} ${path} ${url} ${base}`, () => {
+    const base = linked ? parameters.publicBase?.().replace(/\/+$/, "") || origin : "";
+    const url = json ? "" : `${origin}${path}`;
+    return answerOf(page, `${json ? "json" : locale} ${encoding} ${path} ${url} ${base}`, () => {
       const variant = json ? "json" : locale;
       const etag = `W/"${page.digest}.${variant}"`;
       const common: Array<string | number> = [...SECURITY_LIST, "etag", etag, "cache-control", `public, max-age=${maxAge}`, "vary", "Accept, Accept-Language, Accept-Encoding"];
@@ -202,11 +221,15 @@ export function createPassportRouter(parameters: PassportRouterParameters): Pass
       ok.push("content-length", body.length);
       return { etag, ok, notModified: common, body };
     });
-    // Written at once (no per-header object to build): a kept page is most of what the gateway sends.
+  }
+
+  /** Written at once (no per-header object to build): a kept page is most of what the gateway sends. */
+  function write(req: IncomingMessage, res: ServerResponse, answer: PreparedAnswer, requestId?: string) {
     const condition = req.headers["if-none-match"];
-    if (condition !== undefined && matches(condition, prepared.etag)) return void res.writeHead(304, prepared.notModified as Array<string | number>).end();
-    res.writeHead(200, prepared.ok as Array<string | number>);
-    res.end(req.method === "HEAD" ? undefined : prepared.body);
+    const notModified = condition !== undefined && matches(condition, answer.etag);
+    const headers = (notModified ? answer.notModified : answer.ok) as Array<string | number>;
+    res.writeHead(notModified ? 304 : 200, requestId === undefined ? headers : headers.concat("x-request-id", requestId));
+    res.end(notModified || req.method === "HEAD" ? undefined : answer.body);
   }
 
   const failed = (req: Request, res: Response, error: unknown) => {
@@ -304,8 +327,48 @@ export function createPassportRouter(parameters: PassportRouterParameters): Pass
       );
     };
   };
-  return Object.assign(router, { shortcut });
+
+  // The same, before Express: a view that needs nothing the usual path alone knows (a header value
+  // seen before, a query without repeated names) is answered on Node's own request and response.
+  const queries = remembered<Request["query"]>();
+  const atOnce: AtOnceAnswer = (req, res, app) => {
+    const url = req.url ?? "";
+    const key = pageKey(url);
+    const kept = key === null ? undefined : cache.kept(key);
+    if (!kept?.passport) return false;
+    const at = url.indexOf("?");
+    const query = at === -1 ? NO_QUERY : queries.get(url.slice(at + 1), () => Object.freeze(parseQuery(url.slice(at + 1))));
+    const { format, lang, linkType } = query;
+    if (linkType !== undefined || (format !== undefined && typeof format !== "string") || (lang !== undefined && typeof lang !== "string")) return false;
+    const accept = req.headers.accept ?? "*/*";
+    if (acceptingLinkset.peek(accept) !== false) return false;
+    const json = format === "json" || (format === undefined && accepting.peek(accept));
+    if (json === undefined) return false;
+    const acceptEncoding = req.headers["accept-encoding"];
+    const encoding = acceptEncoding === undefined || acceptEncoding === "" ? "identity" : encodings.peek(acceptEncoding);
+    if (encoding === undefined) return false;
+    // Refused by either limit: the usual path refuses it, as a page.
+    if (!limiter.take(socketAddress(req)).allowed || !app.admit()) return false;
+    cache.stats.viewsAtOnce += 1;
+    const view: View = { json, locale: json ? "en" : localeOf(req, query), encoding, path: pathOf(url), origin: `${(req.socket as TLSSocket).encrypted ? "https" : "http"}://${req.headers.host ?? "localhost"}` };
+    const send = (page: CachedPassport) => {
+      if (page.passport) return write(req, res, prepared(page, view), app.requestId);
+      const made = app.express();
+      missingPage(made.req, made.res, key!, page.missing ?? "lot");
+    };
+    const page = cache.current(key!) ?? cache.get(key!, kept.build);
+    if (!(page instanceof Promise)) send(page);
+    else
+      page.then(send, (error: unknown) => {
+        const made = app.express();
+        failed(made.req, made.res, error);
+      });
+    return true;
+  };
+  return Object.assign(router, { shortcut, atOnce });
 }
+
+const NO_QUERY: Request["query"] = Object.freeze({});
 
 /** The cache key of a lot page's URL (`/l/{lotId}`, `/01/{gtin}/10/{batch}`), or null for any other. */
 function pageKey(url: string): string | null {
