@@ -5,6 +5,7 @@ import { expect } from "chai";
 import pino from "pino";
 import { z } from "zod";
 import { createApp, createRateLimiter, createTokenCache, defineRoute, issueApiToken, revokeApiTokens } from "../../src/api";
+import type { AtOnceAnswer } from "../../src/api/app";
 import type { Database, Queryable } from "../../src/db";
 import { openMigratedPglite } from "../helpers/engines";
 
@@ -565,6 +566,77 @@ describe("gateway app: token lookups", () => {
     } finally {
       if (server) await new Promise((resolve) => server!.close(resolve));
       await db.close();
+    }
+  });
+});
+
+describe("gateway app: answers before Express (atOnce)", () => {
+  let db: Database;
+  const lines: Array<Record<string, unknown>> = [];
+  const tried: string[] = [];
+  /** Answers GET /fast at once; /fast/missing through Express (as a page that turned out missing); nothing else. */
+  const fast: AtOnceAnswer = (req, res, app) => {
+    tried.push(req.url ?? "");
+    if (!req.url?.startsWith("/fast") || !app.admit()) return false;
+    if (req.url === "/fast/missing") {
+      const made = app.express();
+      made.res.status(404).json({ error: { code: "missing", message: "no such page", details: null } });
+      return true;
+    }
+    res.writeHead(200, ["content-type", "text/plain", "x-request-id", app.requestId]);
+    res.end(req.method === "HEAD" ? undefined : "fast");
+    return true;
+  };
+  const appWith = (trustedProxies?: string[]) =>
+    createApp({
+      db,
+      logger: pino({ level: "debug" }, { write: (line: string) => void lines.push(JSON.parse(line)) }),
+      routes: ROUTES,
+      limits: { perToken: createRateLimiter({ capacity: 1000, perSecond: 1000 }), perIp: createRateLimiter({ capacity: 4, perSecond: 0.001 }) },
+      atOnce: [fast],
+      ...(trustedProxies ? { trustedProxies } : {}),
+    });
+
+  before(async () => {
+    db = await openMigratedPglite();
+  });
+  after(async () => {
+    await db.close();
+  });
+
+  it("answers with the request's id and log line, within the per-IP limit; refused, the usual path says 429", async () => {
+    const running = await listen(appWith());
+    try {
+      const offered = await fetch(`${running.base}/fast`, { headers: { "x-request-id": "client-7" } });
+      expect([offered.status, await offered.text(), offered.headers.get("x-request-id")]).to.deep.equal([200, "fast", "client-7"]);
+      const missing = await fetch(`${running.base}/fast/missing`);
+      expect(missing.status).to.equal(404);
+      const missingId = missing.headers.get("x-request-id");
+      expect(missingId).to.match(/^[0-9a-f-]{36}$/);
+      // A POST is never tried (and counts on the usual path); the HEAD uses up the limit of 4.
+      expect((await fetch(`${running.base}/fast`, { method: "POST" })).status).to.equal(404);
+      expect((await fetch(`${running.base}/fast`, { method: "HEAD" })).status).to.equal(200);
+      const refused = await fetch(`${running.base}/fast`);
+      expect(refused.status).to.equal(429);
+      expect((await refused.json()).error.code).to.equal("rate_limited");
+      expect(refused.headers.get("retry-after")).to.match(/^\d+$/);
+      expect(tried).to.deep.equal(["/fast", "/fast/missing", "/fast", "/fast"]);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(lines.find((line) => line.requestId === "client-7")).to.deep.include({ level: 20, method: "GET", path: "/fast", status: 200 });
+      expect(lines.find((line) => line.requestId === missingId)).to.deep.include({ level: 30, path: "/fast/missing", status: 404 });
+    } finally {
+      await running.close();
+    }
+  });
+
+  it("is not tried behind a trusted proxy: the client's address is then the forwarded one, which only Express reads", async () => {
+    tried.length = 0;
+    const running = await listen(appWith(["127.0.0.1"]));
+    try {
+      expect((await fetch(`${running.base}/fast`, { headers: { "x-forwarded-for": "198.51.100.7" } })).status).to.equal(404);
+      expect(tried).to.deep.equal([]);
+    } finally {
+      await running.close();
     }
   });
 });

@@ -67,7 +67,7 @@ describe("public lot page, its JSON twin and firstmile verify (real gateway)", f
     return cidToDigest(stored.cid);
   }
   /** One view, as a shopper's phone asks for it. */
-  const pageOnce = (path: string, headers: Record<string, string> = {}) => fetch(`${running.gateway.url}${path}`, { headers });
+  const pageOnce = (path: string, headers: Record<string, string> = {}, method = "GET") => fetch(`${running.gateway.url}${path}`, { headers, method });
   // The file's own views, from one address, can outrun the per-address limit (30 at once, 3 a
   // second) on a fast machine: they wait as told and ask again, as a client would; only the test
   // of the limit counts the refusals.
@@ -246,6 +246,48 @@ describe("public lot page, its JSON twin and firstmile verify (real gateway)", f
     expect(again!.status).to.equal(304);
     const thai = await page(`/l/${dry}?lang=th`, { "if-none-match": etag });
     expect(thai.status).to.equal(200);
+  });
+
+  it("answers a kept page's next views before Express as its routes answer them: the same status, headers and body, and the client's request id", async function () {
+    const stats = running.gateway.pages.stats;
+    const variants: Array<{ path: string; method?: string; headers?: Record<string, string> }> = [
+      { path: `/l/${dry}` },
+      { path: `/l/${dry}?format=json` },
+      { path: `/01/${gtin}/10/B2026-07`, headers: { "accept-language": "th-TH,th;q=0.9" } },
+      { path: `/l/${dry}?lang=id`, headers: { "accept-encoding": "br" } },
+      { path: `/l/${dry}`, method: "HEAD" },
+    ];
+    let seen = 0;
+    for (const { path, method = "GET", headers = {} } of variants) {
+      // An Accept value never sent before: the first view goes the usual path (which learns what
+      // the value asks for), the next one is answered at once. Both at one block, to compare.
+      let usual: Response | null = null;
+      let atOnce: Response | null = null;
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const fresh = { accept: `text/html, application/xhtml+xml, */*;q=0.${++seen}`, ...headers };
+        const before = stats.viewsAtOnce;
+        usual = await pageOnce(path, fresh, method);
+        expect(stats.viewsAtOnce, path).to.equal(before);
+        atOnce = await pageOnce(path, { ...fresh, "x-request-id": `view-${seen}` }, method);
+        expect(stats.viewsAtOnce, path).to.equal(before + 1);
+        if (atOnce.headers.get("etag") === usual.headers.get("etag")) break;
+      }
+      expect(atOnce!.status, path).to.equal(200);
+      expect(atOnce!.headers.get("x-request-id")).to.equal(`view-${seen}`);
+      expect(usual!.headers.get("x-request-id")).to.match(/^[0-9a-f-]{36}$/);
+      const comparable = (answer: Response) => [...answer.headers].filter(([name]) => name !== "date" && name !== "x-request-id");
+      expect(comparable(atOnce!), path).to.deep.equal(comparable(usual!));
+      expect(Buffer.from(await atOnce!.arrayBuffer()).equals(Buffer.from(await usual!.arrayBuffer())), path).to.equal(true);
+    }
+    // A conditional view answered at once: 304, no body, the tag and Cache-Control.
+    const etag = (await pageOnce(`/l/${dry}`)).headers.get("etag")!;
+    const before = stats.viewsAtOnce;
+    const notModified = await pageOnce(`/l/${dry}`, { "if-none-match": etag });
+    if (notModified.status === 304) {
+      expect(stats.viewsAtOnce).to.equal(before + 1);
+      expect(notModified.headers.get("cache-control")).to.match(/max-age=\d+/);
+      expect(await notModified.text()).to.equal("");
+    } else expect(notModified.headers.get("etag")).not.to.equal(etag); // a block came in between
   });
 
   it("speaks the reader's language: Accept-Language, and the ?lang= switch", async function () {
