@@ -285,7 +285,17 @@ export function createApp({
       },
     };
     for (const answer of atOnce) {
-      if (!answer(req, res, context)) continue;
+      let answered: boolean;
+      try {
+        answered = answer(req, res, context);
+      } catch (error) {
+        // Thrown out of an answer: answered as a failure on the usual path would be, never out of the server's request handler.
+        const { req: request, res: response } = context.express();
+        if (response.headersSent) failAfterHeaders(error, request, response);
+        else sendError(error, request, response);
+        return true;
+      }
+      if (!answered) continue;
       // A page's answer is logged at debug: with debug off, no line would be written (made: the
       // answer went through Express, which logs it).
       if (!made && logger.isLevelEnabled("debug")) {

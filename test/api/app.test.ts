@@ -578,6 +578,7 @@ describe("gateway app: answers before Express (atOnce)", () => {
   const fast: AtOnceAnswer = (req, res, app) => {
     tried.push(req.url ?? "");
     if (!req.url?.startsWith("/fast") || !app.admit()) return false;
+    if (req.url === "/fast/throws") throw new Error("secret internal detail 0xfeed");
     if (req.url === "/fast/missing") {
       const made = app.express();
       made.res.status(404).json({ error: { code: "missing", message: "no such page", details: null } });
@@ -624,6 +625,25 @@ describe("gateway app: answers before Express (atOnce)", () => {
       await new Promise((resolve) => setTimeout(resolve, 50));
       expect(lines.find((line) => line.requestId === "client-7")).to.deep.include({ level: 20, method: "GET", path: "/fast", status: 200 });
       expect(lines.find((line) => line.requestId === missingId)).to.deep.include({ level: 30, path: "/fast/missing", status: 404 });
+    } finally {
+      await running.close();
+    }
+  });
+
+  it("answers an answer's throw as the usual path answers a failure: 500, the request id, one line at error", async () => {
+    const running = await listen(appWith());
+    try {
+      const failed = await fetch(`${running.base}/fast/throws`);
+      expect(failed.status).to.equal(500);
+      const body = await failed.text();
+      expect(body).not.to.contain("feed");
+      expect(JSON.parse(body).error.code).to.equal("internal");
+      const requestId = failed.headers.get("x-request-id");
+      expect(requestId).to.match(/^[0-9a-f-]{36}$/);
+      // The server still answers.
+      expect((await fetch(`${running.base}/fast`)).status).to.equal(200);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(lines.filter((line) => line.requestId === requestId).map((line) => line.level)).to.deep.equal([50]);
     } finally {
       await running.close();
     }

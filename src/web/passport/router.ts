@@ -351,18 +351,24 @@ export function createPassportRouter(parameters: PassportRouterParameters): Pass
     if (!limiter.take(socketAddress(req)).allowed || !app.admit()) return false;
     cache.stats.viewsAtOnce += 1;
     const view: View = { json, locale: json ? "en" : localeOf(req, query), encoding, path: pathOf(url), origin: `${(req.socket as TLSSocket).encrypted ? "https" : "http"}://${req.headers.host ?? "localhost"}` };
-    const send = (page: CachedPassport) => {
-      if (page.passport) return write(req, res, prepared(page, view), app.requestId);
+    // Answered here, so never thrown out of here: a failure is answered as the routes answer it.
+    const fail = (error: unknown) => {
+      if (res.headersSent) return void res.destroy();
       const made = app.express();
-      missingPage(made.req, made.res, key!, page.missing ?? "lot");
+      failed(made.req, made.res, error);
+    };
+    const send = (page: CachedPassport) => {
+      try {
+        if (page.passport) return write(req, res, prepared(page, view), app.requestId);
+        const made = app.express();
+        missingPage(made.req, made.res, key!, page.missing ?? "lot");
+      } catch (error) {
+        fail(error);
+      }
     };
     const page = cache.current(key!) ?? cache.get(key!, kept.build);
     if (!(page instanceof Promise)) send(page);
-    else
-      page.then(send, (error: unknown) => {
-        const made = app.express();
-        failed(made.req, made.res, error);
-      });
+    else page.then(send, fail);
     return true;
   };
   return Object.assign(router, { shortcut, atOnce });
