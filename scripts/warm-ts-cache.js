@@ -20,6 +20,8 @@ function tsFiles(dir) {
 }
 
 const [part, parts] = (process.argv[2] ?? "0/1").split("/").map(Number);
-if (!(parts >= 1 && part >= 0 && part < parts)) throw new Error(`usage: warm-ts-cache.js PART/PARTS (e.g. 0/2), not ${process.argv[2]}`);
-const files = DIRS.flatMap((dir) => tsFiles(path.join(root, dir))).sort();
+if (!(parts >= 1 && part >= 0 && part < parts)) throw new Error(`usage: warm-ts-cache.js PART/PARTS [--without-bindings] (e.g. 0/2), not ${process.argv[2]}`);
+// --without-bindings: while the contracts compile beside it (scripts/prepare.js), their bindings are being written.
+const dirs = process.argv.includes("--without-bindings") ? DIRS.filter((dir) => dir !== "typechain-types") : DIRS;
+const files = dirs.flatMap((dir) => (fs.existsSync(path.join(root, dir)) ? tsFiles(path.join(root, dir)) : [])).sort();
 for (let index = part; index < files.length; index += parts) cacheFile(files[index]);
