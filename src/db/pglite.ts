@@ -45,6 +45,13 @@ export async function openPglite(parameters: OpenPgliteParameters): Promise<Data
   return new PgliteDatabase(pglite, release);
 }
 
+/** The lock files of the databases this process has open: removed when it exits, by one listener however many are open. */
+const heldLocks = new Set<string>();
+function removeHeldLocks(): void {
+  for (const lockFile of heldLocks) fs.rmSync(lockFile, { force: true });
+  heldLocks.clear();
+}
+
 /**
  * PGlite does not stop a second process from opening the same directory, and two writers
  * corrupt it. `<dir>.lock` holds the owner's pid; a lock whose process is gone is taken over.
@@ -54,15 +61,13 @@ function lockDirectory(dir: string): () => void {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       fs.writeFileSync(lockFile, `${process.pid}\n`, { flag: "wx" });
-      let released = false;
-      const release = () => {
-        if (released) return;
-        released = true;
-        process.removeListener("exit", release);
+      heldLocks.add(lockFile);
+      if (heldLocks.size === 1) process.once("exit", removeHeldLocks);
+      return () => {
+        if (!heldLocks.delete(lockFile)) return;
+        if (heldLocks.size === 0) process.removeListener("exit", removeHeldLocks);
         fs.rmSync(lockFile, { force: true });
       };
-      process.once("exit", release);
-      return release;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw new DatabaseOpenError(`Cannot lock ${dir}`, { cause: error });
       const owner = Number.parseInt(fs.readFileSync(lockFile, "utf8"), 10);

@@ -77,6 +77,31 @@ for (const thread of ["main", "worker"] as const) describe(`openPglite (${thread
   });
 });
 
+describe("openPglite: directory locks", () => {
+  it("holds several directories with one exit listener, and removes each lock as its database closes", async function () {
+    this.timeout(120_000);
+    const root = makeTempDir("pglite-locks");
+    const before = process.listenerCount("exit");
+    const open: Array<{ dir: string; db: Awaited<ReturnType<typeof openPglite>> }> = [];
+    try {
+      for (const name of ["a", "b", "c"]) {
+        const dir = path.join(root, name);
+        await copyPgliteTemplate(dir);
+        open.push({ dir, db: await openPglite({ dir, thread: "main" }) });
+      }
+      expect(process.listenerCount("exit") - before).to.equal(1);
+      await open.shift()!.db.close();
+      expect(fs.existsSync(path.join(`${root}/a.lock`))).to.equal(false);
+      expect(fs.existsSync(path.join(`${root}/b.lock`))).to.equal(true);
+      expect(process.listenerCount("exit") - before).to.equal(1);
+    } finally {
+      for (const { db } of open) await db.close();
+      removeTempDir(root);
+    }
+    expect(process.listenerCount("exit")).to.equal(before);
+  });
+});
+
 describe("openPglite on a worker thread", () => {
   it("does not keep a process alive that forgot to close it, and answers from the thread while it runs", async function () {
     this.timeout(60_000);
