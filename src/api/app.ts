@@ -4,7 +4,7 @@ import express, { type NextFunction, type Request, type Response } from "express
 import type { Logger } from "pino";
 import type { Queryable } from "../db";
 import { bearerToken, memberForToken, type TokenCache } from "./apiTokens";
-import { clientAddress, socketAddress } from "./clientAddress";
+import { clientAddress, requestOrigin } from "./clientAddress";
 import { jsonBody } from "./jsonBody";
 import { errorToProblem, problem, tooManyRequests, unauthorized, type ErrorMapper } from "./problem";
 import { createRateLimiter, type RateLimiter } from "./rateLimit";
@@ -24,6 +24,10 @@ export type ReadinessCheck = () => Promise<{ ok: boolean; detail?: unknown }>;
 export type AtOnceContext = {
   /** The request's id, for its `x-request-id` header (the client's own when it sent a valid one). */
   readonly requestId: string;
+  /** The client's address (the forwarded one behind a trusted proxy), as the per-IP limits take it. */
+  readonly address: string;
+  /** The scheme the client asked with (`X-Forwarded-Proto` from a trusted proxy), as `req.protocol` says. */
+  readonly protocol: string;
   /** Takes the app's per-IP limit; false: refused (the answer must say it did not answer, and the usual path refuses it). */
   admit(): boolean;
   /**
@@ -67,16 +71,9 @@ export type CreateAppParameters = {
    */
   trustedProxies?: readonly string[];
   /**
-   * Short paths for GET and HEAD: each may hand back the step that answers a request at once (a
-   * lot page kept from an earlier view), which then runs after the request id and the per-IP
-   * limit, without the router. Null: the router answers as usual.
-   */
-  shortcuts?: ReadonlyArray<(req: Request) => ((req: Request, res: Response) => void) | null>;
-  /**
    * Answers tried first for a GET or HEAD, before Express (its request and response prototypes, the
    * router): a view of a lot page kept at the read model's block is most of what the gateway sends,
-   * and Express's part was about as much as the rest of its answer. Only while no proxy is trusted
-   * (the client's address is then the connection's, as `clientAddress` reads it).
+   * and Express's part was about as much as the rest of its answer.
    */
   atOnce?: readonly AtOnceAnswer[];
 };
@@ -97,7 +94,6 @@ export function createApp({
   },
   tokenCache,
   trustedProxies = [],
-  shortcuts = [],
   atOnce = [],
 }: CreateAppParameters): express.Express {
   const app = express();
@@ -251,13 +247,6 @@ export function createApp({
       .map((route) => [route.path, [assignRequestId, limitPerIp, readJson, ...(route.auth === "member" ? [requireMember] : []), answerWith(route)] as Step[]]),
   );
   const viaRouter = (app as unknown as { handle: ExpressHandle }).handle.bind(app);
-  const shortcut = (req: Request): Step[] | undefined => {
-    for (const find of shortcuts) {
-      const answer = find(req);
-      if (answer) return [assignRequestId, limitPerIp, answer];
-    }
-    return undefined;
-  };
   /** What Express's own handle does before its router runs: its prototypes on Node's request and response. */
   const makeExpress = (req: Request, res: Response) => {
     req.res = res;
@@ -266,14 +255,24 @@ export function createApp({
     Object.setPrototypeOf(res, app.response);
     res.locals ??= Object.create(null);
   };
+  const origin = requestOrigin(trustedProxies);
   const answeredAtOnce = (req: IncomingMessage, res: ServerResponse): boolean => {
     const offered = req.headers["x-request-id"];
     const requestId = requestIdOf(typeof offered === "string" ? offered : undefined);
     const started = performance.now();
+    // Read only by an answer that takes the request (most GETs are not a kept page's view).
+    let address: string | undefined;
+    const addressOnce = () => (address ??= origin.address(req));
     let made: { req: Request; res: Response } | null = null;
     const context: AtOnceContext = {
       requestId,
-      admit: () => limits.perIp.take(socketAddress(req)).allowed,
+      get address() {
+        return addressOnce();
+      },
+      get protocol() {
+        return origin.protocol(req);
+      },
+      admit: () => limits.perIp.take(addressOnce()).allowed,
       express: () => {
         if (made) return made;
         made = { req: req as Request, res: res as Response };
@@ -307,12 +306,8 @@ export function createApp({
     return false;
   };
   (app as unknown as { handle: ExpressHandle }).handle = (req, res, callback) => {
-    if (atOnce.length > 0 && trustedProxies.length === 0 && (req.method === "GET" || req.method === "HEAD") && answeredAtOnce(req, res)) return;
-    if (req.method === "GET" || req.method === "HEAD") {
-      // The shortcut reads the request as Express would (its prototype gives `accepts`, `query`).
-      Object.setPrototypeOf(req, app.request);
-    }
-    const steps = req.method === "POST" ? direct.get(pathOf(req.url)) : shortcuts.length > 0 && (req.method === "GET" || req.method === "HEAD") ? shortcut(req) : undefined;
+    if (atOnce.length > 0 && (req.method === "GET" || req.method === "HEAD") && answeredAtOnce(req, res)) return;
+    const steps = req.method === "POST" ? direct.get(pathOf(req.url)) : undefined;
     if (!steps) return viaRouter(req, res, callback);
     makeExpress(req, res);
     let index = 0;

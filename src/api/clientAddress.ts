@@ -1,4 +1,6 @@
 import type { IncomingMessage } from "node:http";
+import type { TLSSocket } from "node:tls";
+import proxyaddr from "proxy-addr";
 import type { Request } from "express";
 
 /**
@@ -16,4 +18,22 @@ export function clientAddress(req: Request): string {
 /** The connection's own address: the client's when no proxy is trusted. */
 export function socketAddress(req: IncomingMessage): string {
   return req.socket?.remoteAddress ?? "unknown";
+}
+
+/**
+ * The client's address and the request's scheme as Express reads them (`req.ip`, `req.protocol`)
+ * behind `trustedProxies`, read from Node's own request: for answers made before Express.
+ */
+export function requestOrigin(trustedProxies: readonly string[]) {
+  const trust = trustedProxies.length > 0 ? proxyaddr.compile([...trustedProxies]) : null;
+  return {
+    address: (req: IncomingMessage): string => (trust ? proxyaddr(req, trust) : socketAddress(req)),
+    protocol: (req: IncomingMessage): string => {
+      const own = (req.socket as TLSSocket).encrypted ? "https" : "http";
+      if (!trust || !trust(req.socket.remoteAddress ?? "", 0)) return own;
+      const forwarded = req.headers["x-forwarded-proto"];
+      const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(",")[0]?.trim();
+      return first || own;
+    },
+  };
 }

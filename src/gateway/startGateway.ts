@@ -275,7 +275,6 @@ export async function startGateway(parameters: StartGatewayParameters): Promise<
       errorMappers: [relayErrorMapper, fieldErrorMapper],
       tokenCache,
       trustedProxies: config.trustedProxies,
-      shortcuts: [passportRouter.shortcut],
       atOnce: [passportRouter.atOnce],
       limits: {
         perToken: createRateLimiter({ capacity: config.rateLimits.perToken * 3, perSecond: config.rateLimits.perToken }),

@@ -584,7 +584,7 @@ describe("gateway app: answers before Express (atOnce)", () => {
       made.res.status(404).json({ error: { code: "missing", message: "no such page", details: null } });
       return true;
     }
-    res.writeHead(200, ["content-type", "text/plain", "x-request-id", app.requestId]);
+    res.writeHead(200, ["content-type", "text/plain", "x-request-id", app.requestId, "x-seen-as", `${app.protocol} ${app.address}`]);
     res.end(req.method === "HEAD" ? undefined : "fast");
     return true;
   };
@@ -649,12 +649,29 @@ describe("gateway app: answers before Express (atOnce)", () => {
     }
   });
 
-  it("is not tried behind a trusted proxy: the client's address is then the forwarded one, which only Express reads", async () => {
+  it("behind a trusted proxy, sees the forwarded address and scheme as Express would, and limits per forwarded address", async () => {
     tried.length = 0;
     const running = await listen(appWith(["127.0.0.1"]));
     try {
-      expect((await fetch(`${running.base}/fast`, { headers: { "x-forwarded-for": "198.51.100.7" } })).status).to.equal(404);
-      expect(tried).to.deep.equal([]);
+      const from = (ip: string) => ({ "x-forwarded-for": `203.0.113.1, ${ip}`, "x-forwarded-proto": "https" });
+      const first = await fetch(`${running.base}/fast`, { headers: from("198.51.100.7") });
+      expect([first.status, first.headers.get("x-seen-as")]).to.deep.equal([200, "https 198.51.100.7"]);
+      for (let i = 0; i < 3; i++) expect((await fetch(`${running.base}/fast`, { headers: from("198.51.100.7") })).status).to.equal(200);
+      const refused = await fetch(`${running.base}/fast`, { headers: from("198.51.100.7") });
+      expect(refused.status).to.equal(429);
+      const other = await fetch(`${running.base}/fast`, { headers: from("198.51.100.8") });
+      expect([other.status, other.headers.get("x-seen-as")]).to.deep.equal([200, "https 198.51.100.8"]);
+      expect(tried).to.have.length(6);
+    } finally {
+      await running.close();
+    }
+  });
+
+  it("from a client that is not a trusted proxy, believes no forwarded header", async () => {
+    const running = await listen(appWith(["10.0.0.5"]));
+    try {
+      const answer = await fetch(`${running.base}/fast`, { headers: { "x-forwarded-for": "198.51.100.7", "x-forwarded-proto": "https" } });
+      expect([answer.status, answer.headers.get("x-seen-as")]).to.deep.equal([200, "http 127.0.0.1"]);
     } finally {
       await running.close();
     }

@@ -1,10 +1,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { parse as parseQuery } from "node:querystring";
-import type { TLSSocket } from "node:tls";
 import { brotliCompressSync, constants as zlibConstants, gzipSync } from "node:zlib";
 import express, { type Request, type Response } from "express";
 import type { AtOnceAnswer } from "../../api/app";
-import { clientAddress, socketAddress } from "../../api/clientAddress";
+import { clientAddress } from "../../api/clientAddress";
 import { createRateLimiter, type RateLimiter } from "../../api/rateLimit";
 import { fitsReadModelId } from "../../indexer/queries";
 import { BATCH_PATTERN, checkGtin, findProduct, gtinCheckDigit, type Product } from "../../products";
@@ -102,11 +101,6 @@ export function gtinProblem(locale: Locale, gtin: string): string | null {
  */
 export type PassportRouter = express.Router & {
   /**
-   * For the app's short path: the step that answers `req` (a GET of a page kept at the read
-   * model's current block) the way the router would, or null to let the router answer it.
-   */
-  shortcut(req: Request): ((req: Request, res: Response) => void) | null;
-  /**
    * For the app's answers before Express: a view of a page kept at the read model's block,
    * answered on Node's own request and response with the same limit, headers and body as above.
    */
@@ -136,9 +130,9 @@ export function createPassportRouter(parameters: PassportRouterParameters): Pass
   const wantsLinkset = (req: Request) => {
     const linkType = req.query.linkType;
     if (linkType !== undefined) return typeof linkType === "string" && requestedLinkType(linkType) === "linkset";
-    return req.accepts(["html", "json", LINKSET_MEDIA_TYPE]) === LINKSET_MEDIA_TYPE;
+    return negotiated(req).linkset;
   };
-  const wantsJson = (req: Request, query: Request["query"] = req.query) => query.format === "json" || (query.format === undefined && acceptsJson(req));
+  const wantsJson = (req: Request, query: Request["query"] = req.query) => query.format === "json" || (query.format === undefined && negotiated(req).json);
   const localeOf = (req: IncomingMessage, query: Request["query"]): Locale => {
     const { lang } = query;
     const header = req.headers["accept-language"];
@@ -147,10 +141,11 @@ export function createPassportRouter(parameters: PassportRouterParameters): Pass
   };
   // What a header's value makes of a request depends on that value alone: worked out once per
   // value seen (a crowd's browsers send a handful), not once per view.
-  const accepting = remembered<boolean>();
-  const acceptsJson = (req: Request) => accepting.get(req.headers.accept ?? "*/*", () => req.accepts(["html", "json"]) === "json");
-  const acceptingLinkset = remembered<boolean>();
-  const acceptsLinkset = (req: Request) => acceptingLinkset.get(req.headers.accept ?? "*/*", () => req.accepts(["html", "json", LINKSET_MEDIA_TYPE]) === LINKSET_MEDIA_TYPE);
+  // An Accept value asks for the page as JSON or as HTML, or for the linkset: both worked out by
+  // the first view with that value, whichever it asked for, so the views after it are answered at once.
+  const negotiations = remembered<{ json: boolean; linkset: boolean }>();
+  const negotiated = (req: Request) =>
+    negotiations.get(req.headers.accept ?? "*/*", () => ({ json: req.accepts(["html", "json"]) === "json", linkset: req.accepts(["html", "json", LINKSET_MEDIA_TYPE]) === LINKSET_MEDIA_TYPE }));
   const languages = remembered<Locale>();
   const encodings = remembered<Encoding>();
   const encodingOf = (req: Request): Encoding => {
@@ -197,7 +192,9 @@ export function createPassportRouter(parameters: PassportRouterParameters): Pass
    */
   function answer(req: Request, res: Response, page: CachedPassport, missing: (what: "lot" | "product") => void, query: Request["query"] = req.query) {
     if (!page.passport) return missing(page.missing ?? "lot");
-    const json = wantsJson(req, query);
+    // Worked out even when the query names the form: the next views with this Accept value are answered before Express.
+    const negotiation = negotiated(req);
+    const json = query.format === "json" || (query.format === undefined && negotiation.json);
     const view: View = { json, locale: json ? "en" : localeOf(req, query), encoding: encodingOf(req), path: pathOf(req.originalUrl ?? req.url), origin: `${req.protocol}://${req.get("host") ?? "localhost"}` };
     write(req, res, prepared(page, view));
   }
@@ -305,31 +302,11 @@ export function createPassportRouter(parameters: PassportRouterParameters): Pass
   router.use("/l", (req, res, next) => (req.method === "GET" || req.method === "HEAD" ? malformed(req, res) : next()));
   router.use((req, res, next) => ((req.method === "GET" || req.method === "HEAD") && isCompressedLink(req.path) ? compressed(req, res) : next()));
 
-  // A page kept at the current block needs no route matching, SQL or chain: answered at once, with
-  // the same limit, headers and body as through the routes above. A page kept at an earlier block
-  // waits for the one recheck (or build) at the read model's block that every view then shares.
-  const shortcut = (req: Request) => {
-    if (req.method !== "GET" && req.method !== "HEAD") return null;
-    const key = pageKey(req.url ?? "");
-    const kept = key === null ? undefined : cache.kept(key);
-    if (!kept?.passport) return null;
-    const query = req.query;
-    // A linkset or a link type is answered by the route, never with a kept page's HTML.
-    if (query.linkType !== undefined || acceptsLinkset(req)) return null;
-    return (req: Request, res: Response) => {
-      if (limited(req, res)) return;
-      const missing = (what: "lot" | "product") => missingPage(req, res, key!, what);
-      const page = cache.current(key!) ?? cache.get(key!, kept.build);
-      if (!(page instanceof Promise)) return answer(req, res, page, missing, query);
-      page.then(
-        (page) => answer(req, res, page, missing, query),
-        (error: unknown) => failed(req, res, error),
-      );
-    };
-  };
-
-  // The same, before Express: a view that needs nothing the usual path alone knows (a header value
-  // seen before, a query without repeated names) is answered on Node's own request and response.
+  // A page kept at the read model's block needs no route matching, SQL or chain, nor Express: a
+  // view that needs nothing the routes alone know (a header value seen before, a query without a
+  // repeated name) is answered at once on Node's own request and response, with the same limits,
+  // headers and body as through the routes above. A page kept at an earlier block waits for the one
+  // recheck (or build) at the read model's block that every view then shares.
   const queries = remembered<Request["query"]>();
   const atOnce: AtOnceAnswer = (req, res, app) => {
     const url = req.url ?? "";
@@ -340,17 +317,16 @@ export function createPassportRouter(parameters: PassportRouterParameters): Pass
     const query = at === -1 ? NO_QUERY : queries.get(url.slice(at + 1), () => Object.freeze(parseQuery(url.slice(at + 1))));
     const { format, lang, linkType } = query;
     if (linkType !== undefined || (format !== undefined && typeof format !== "string") || (lang !== undefined && typeof lang !== "string")) return false;
-    const accept = req.headers.accept ?? "*/*";
-    if (acceptingLinkset.peek(accept) !== false) return false;
-    const json = format === "json" || (format === undefined && accepting.peek(accept));
-    if (json === undefined) return false;
+    const negotiation = negotiations.peek(req.headers.accept ?? "*/*");
+    if (negotiation === undefined || negotiation.linkset) return false;
+    const json = format === "json" || (format === undefined && negotiation.json);
     const acceptEncoding = req.headers["accept-encoding"];
     const encoding = acceptEncoding === undefined || acceptEncoding === "" ? "identity" : encodings.peek(acceptEncoding);
     if (encoding === undefined) return false;
     // Refused by either limit: the usual path refuses it, as a page.
-    if (!limiter.take(socketAddress(req)).allowed || !app.admit()) return false;
+    if (!limiter.take(app.address).allowed || !app.admit()) return false;
     cache.stats.viewsAtOnce += 1;
-    const view: View = { json, locale: json ? "en" : localeOf(req, query), encoding, path: pathOf(url), origin: `${(req.socket as TLSSocket).encrypted ? "https" : "http"}://${req.headers.host ?? "localhost"}` };
+    const view: View = { json, locale: json ? "en" : localeOf(req, query), encoding, path: pathOf(url), origin: `${app.protocol}://${req.headers.host ?? "localhost"}` };
     // Answered here, so never thrown out of here: a failure is answered as the routes answer it.
     const fail = (error: unknown) => {
       if (res.headersSent) return void res.destroy();
@@ -371,7 +347,7 @@ export function createPassportRouter(parameters: PassportRouterParameters): Pass
     else page.then(send, fail);
     return true;
   };
-  return Object.assign(router, { shortcut, atOnce });
+  return Object.assign(router, { atOnce });
 }
 
 const NO_QUERY: Request["query"] = Object.freeze({});
