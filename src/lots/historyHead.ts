@@ -1,4 +1,5 @@
-import { getAddress, keccak256, ZeroHash } from "ethers";
+import { getAddress, ZeroHash } from "ethers";
+import { keccak256Hex } from "../chain/nativeKeccak";
 
 /** Event kinds as the contract numbers them (contracts/lots/LotHistory.sol). */
 export const LotEventKind = {
@@ -146,10 +147,22 @@ export function computeHistoryHead(events: readonly LotHistoryEvent[]): Hex {
   return head;
 }
 
-/** keccak256 of 32-byte words (64 hex characters each, no prefix), concatenated. */
+/** Reused for every hash (hashing is synchronous): events with up to 120 words hash without allocating. */
+const SCRATCH = Buffer.alloc(120 * 32);
+
+/**
+ * keccak256 of 32-byte words (64 hex characters each, no prefix), concatenated: each word written
+ * into bytes by Node, which also checks it (a word with a character that is not hex writes
+ * fewer than 32 bytes).
+ */
 function hash(words: readonly string[]): Hex {
-  // Bytes, not a hex string: ethers parses hex strings in JavaScript, Buffer natively.
-  return keccak256(Buffer.from(words.join(""), "hex")) as Hex;
+  const size = words.length * 32;
+  const bytes = size <= SCRATCH.length ? SCRATCH.subarray(0, size) : Buffer.alloc(size);
+  for (let index = 0; index < words.length; index++) {
+    const word = words[index]!;
+    if (word.length !== 64 || bytes.write(word, index * 32, 32, "hex") !== 32) throw new RangeError(`invalid 32-byte word ${JSON.stringify(word)}`);
+  }
+  return keccak256Hex(bytes) as Hex;
 }
 
 /** 2^bits for the widths the events use (computed once: the indexer checks every field it hashes). */
@@ -175,9 +188,8 @@ function address(value: string): string {
   return hex.slice(2).toLowerCase().padStart(64, "0");
 }
 
-const BYTES32 = /^0x[0-9a-fA-F]{64}$/;
-
+/** A bytes32 value as one word (its hex digits are checked as `hash` writes them). */
 function bytes32(value: string): string {
-  if (!BYTES32.test(value)) throw new RangeError(`invalid bytes32 value ${JSON.stringify(value)}`);
-  return value.slice(2).toLowerCase();
+  if (typeof value !== "string" || value.length !== 66 || !value.startsWith("0x")) throw new RangeError(`invalid bytes32 value ${JSON.stringify(value)}`);
+  return value.slice(2);
 }

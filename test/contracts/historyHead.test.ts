@@ -374,4 +374,22 @@ describe("History heads", function () {
       });
     }
   });
+
+  describe("when an event carries a value that is not a 32-byte word", function () {
+    const minted = (metadata: string): LotHistoryEvent => ({ kind: "minted", lotId: 1n, custodian: `0x${"ab".repeat(20)}`, form: 1, grams: 1_000n, quality: 0, metadata, origin: `0x${"00".repeat(32)}` });
+    for (const [what, metadata] of [
+      ["a character that is not hex", `0x${"0g".repeat(32)}`],
+      ["a character that is not hex at the end", `0x${"00".repeat(31)}0z`],
+      ["one byte short", `0x${"00".repeat(31)}`],
+      ["no 0x", "00".repeat(33)],
+    ] as const) {
+      it(`refuses to hash it (${what})`, function () {
+        expect(() => computeHistoryHead([minted(metadata)])).to.throw(RangeError);
+      });
+    }
+    it("hashes mixed-case hex as lowercase (as the ABI coder does)", function () {
+      const lower = `0x${"ab".repeat(32)}`;
+      expect(computeHistoryHead([minted(lower.toUpperCase().replace("0X", "0x"))])).to.equal(computeHistoryHead([minted(lower)]));
+    });
+  });
 });

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import type { Database } from "../../src/db";
-import { batches, blockDone, dumpReadModel, HistoryHeadMismatchError, IndexerCheckpointConflictError, indexBatch, type Checkpoint, type IndexedEvent } from "../../src/indexer";
+import { analyzeReadModel, batches, blockDone, dumpReadModel, startIndexer, HistoryHeadMismatchError, IndexerCheckpointConflictError, indexBatch, type Checkpoint, type IndexedEvent } from "../../src/indexer";
 import { indexBatches, type IndexBatchParameters } from "../../src/indexer/indexing/indexBatch";
 import { readCheckpoint } from "../../src/indexer/store/checkpointStore";
 import { ProjectionCache } from "../../src/indexer/store/loadState";
@@ -10,7 +10,7 @@ import { describeEachEngine } from "../helpers/engines";
 import { interceptDatabase } from "../helpers/interceptDatabase";
 import { rejection } from "../helpers/rejection";
 import { SYNTHETIC_SOURCE } from "./indexSynthetic";
-import { SyntheticChain, SyntheticForm as Form } from "./syntheticChain";
+import { SyntheticChain, SyntheticForm as Form, syntheticChainReader } from "./syntheticChain";
 
 /** Deliveries merged, handed over with offers left open across batches, dried, merged again. */
 function buildChain(): SyntheticChain {
@@ -172,6 +172,79 @@ describeEachEngine("indexBatch", (engine) => {
     expect(cache.lots.size).to.equal(0);
     expect(cache.forms).to.equal(null);
     expect(await dumpReadModel(db)).to.deep.equal(await dumpReadModel(alone));
+  });
+
+  it("the follower's catch-up is one pipeline across pages: each page read once, in order, the next one read while a batch is written (PGlite), never a read of the database beside a write", async () => {
+    const db = await fresh();
+    const reads: Array<{ from: number; to: number; duringWrite: boolean }> = [];
+    let writing = false;
+    const watched = interceptDatabase(db, {
+      query(sql) {
+        if (writing) throw new Error(`a read beside a write: ${sql}`);
+      },
+    });
+    const timedBatch = watched.batch;
+    watched.batch = async (statements) => {
+      writing = true;
+      try {
+        // Long enough for the next page's read to be sent meanwhile.
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        return await timedBatch(statements);
+      } finally {
+        writing = false;
+      }
+    };
+    const reader = syntheticChainReader(chain.events, SYNTHETIC_SOURCE.lotRegistry.address);
+    const counted: typeof reader = {
+      ...reader,
+      getLogs: (range) => {
+        reads.push({ from: range.fromBlock, to: range.toBlock, duringWrite: writing });
+        return reader.getLogs(range);
+      },
+    };
+    const pageBlocks = 3;
+    const indexer = startIndexer({ db: watched, chain: counted, source: SYNTHETIC_SOURCE, pageBlocks, batchLogs: 2, pollIntervalMs: 0, stopAt: "head" });
+    await indexer.done;
+    expect(await dumpReadModel(db)).to.deep.equal(reference);
+    // Pages back to back from the first block to the head, each read once.
+    const first = reads[0]!.from; // the source's start block
+    expect(first).to.be.at.most(chain.events[0]!.blockNumber);
+    for (let index = 1; index < reads.length; index++) expect(reads[index]!.from, `page ${index}`).to.equal(reads[index - 1]!.to + 1);
+    expect(reads.at(-1)!.to).to.equal(chain.events.at(-1)!.blockNumber);
+    expect(reads.length).to.equal(Math.ceil((chain.events.at(-1)!.blockNumber - first + 1) / pageBlocks));
+    if (engine.name !== "postgres") expect(reads.filter((read) => read.duringWrite).length, "pages read while a batch was written").to.be.greaterThan(reads.length / 2);
+  });
+
+  it("refreshes the statistics as the read model doubles, not every fixed number of rows, and on reaching the head", async () => {
+    const db = await fresh();
+    let analyses = 0;
+    const counting = interceptDatabase(db, {});
+    counting.exec = async (sql) => {
+      if (/^analyze "public"\."lots"/.test(sql)) analyses += 1;
+      return db.exec(sql);
+    };
+    let rows = 0;
+    const every = 5;
+    const indexer = startIndexer({ db: counting, chain: syntheticChainReader(chain.events, SYNTHETIC_SOURCE.lotRegistry.address), source: SYNTHETIC_SOURCE, pageBlocks: 1, batchLogs: 1, pollIntervalMs: 0, stopAt: "head", analyzeEveryRows: every });
+    await indexer.done;
+    for (const rowsOfTable of Object.values(await dumpReadModel(db))) rows += rowsOfTable.length;
+    expect(await dumpReadModel(db)).to.deep.equal(reference);
+    // At 5 rows, then each time the rows written doubled, then at the head: about log2(rows / 5) + 2.
+    expect(rows / every).to.be.greaterThan(15);
+    expect(analyses).to.be.within(2, Math.ceil(Math.log2(rows / every)) + 2);
+  });
+
+  it("analyzes the hash and position columns of lots and lot_events without statistics, and every column queries filter on with them", async () => {
+    const db = await fresh();
+    await index(db, chain.events, 10);
+    await analyzeReadModel(db, "public");
+    const { rows } = await db.query<{ tablename: string; attname: string }>("select tablename, attname from pg_stats where schemaname = 'public' and tablename in ('lots', 'lot_events')");
+    const columns = (table: string) => rows.filter((row) => row.tablename === table).map((row) => row.attname);
+    expect(columns("lots")).to.include.members(["lot_id", "status", "custodian_member", "form", "creator_member", "metadata", "created_at"]);
+    expect(columns("lots")).to.not.include.members(["head"]);
+    expect(columns("lots")).to.not.include("created_tx");
+    expect(columns("lot_events")).to.include.members(["lot_id", "kind", "position"]);
+    expect(columns("lot_events")).to.not.include("head");
   });
 
   describe("when another writer moves the checkpoint", () => {

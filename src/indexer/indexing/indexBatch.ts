@@ -96,16 +96,23 @@ export async function writeBatch(db: Database, projected: ProjectedBatch): Promi
   }
 }
 
+/** Where `indexBatches` takes its batches from: a list, or a function that gives the next (undefined: no more). */
+export type BatchSource = readonly IndexBatchParameters[] | (() => Promise<IndexBatchParameters | undefined>);
+
 /**
  * Indexes consecutive batches (each `previous` the one before's `next`, the first's the committed
  * checkpoint), projecting each one while the one before it is written: the engine's work (on
  * PGlite's worker thread, or PostgreSQL's server) and this thread's decoding, head hashing and
- * projection overlap. At most one write is in flight, and no read runs beside it:
+ * projection overlap. `source` may be a function that reads further pages of the chain: the
+ * follower's catch-up is then one pipeline however many pages it spans. At most one write is in
+ * flight, and no read runs beside it:
  *
  * - batch N+1's rows are read after batch N is projected and before it is sent. What N+1 reads is
  *   what the cache lacks, and every row N touched is in the cache (nothing leaves it until the
  *   run ends), so the read returns the same rows before and after N commits. Attestations are
  *   not cached: a batch that revokes one is read only once the batch before it has committed.
+ * - while N is written, N+1 is projected and N+2 is taken from the source (the next page read
+ *   and decoded); N+2's rows are read once N has committed and before N+1 is sent.
  * - each write moves the checkpoint by compare and set, so the read model and its checkpoint move
  *   together, batch by batch, exactly as when each batch is indexed alone; when a write or a
  *   projection fails, the batches after it are dropped unwritten and the cache is cleared.
@@ -117,37 +124,48 @@ export async function writeBatch(db: Database, projected: ProjectedBatch): Promi
  */
 export async function indexBatches(
   db: Database,
-  list: readonly IndexBatchParameters[],
+  source: BatchSource,
   cache: ProjectionCache,
   onCommitted: (parameters: IndexBatchParameters, result: IndexBatchReturnType) => void,
   shouldStop: () => boolean = () => false,
   pipelined = true,
 ): Promise<void> {
+  const take = typeof source === "function" ? source : listSource(source);
   const touched: LotRow[] = [];
   let lastState: ProjectionState | null = null;
   try {
-    let projected: ProjectedBatch | null = list.length > 0 ? projectBatch(list[0]!, await loadBatchState(db, list[0]!, cache), cache) : null;
-    for (let index = 0; projected !== null; index++) {
-      const following = list[index + 1];
+    const first = await take();
+    let projected: ProjectedBatch | null = first ? projectBatch(first, await loadBatchState(db, first, cache), cache) : null;
+    let following = projected && !shouldStop() ? await take() : undefined;
+    while (projected !== null) {
       // Read before the write is sent (see above); a revocation waits for the write.
       const followingState = pipelined && following && !readsUncachedRows(stateNeeds(following.events)) ? await loadBatchState(db, following, cache) : null;
       const write = writeBatch(db, projected);
       let next: ProjectedBatch | null = null;
-      let projectionError: unknown = null;
+      let afterNext: IndexBatchParameters | undefined;
+      let overlapError: unknown = null;
       if (following && followingState && !shouldStop()) {
         try {
           next = projectBatch(following, followingState, cache);
+          if (!shouldStop()) afterNext = await take();
         } catch (error) {
-          projectionError = error;
+          overlapError = error;
         }
       }
+      // An error beside the write waits for it: the write's own error, if any, is the one to report.
       await write;
       for (const lot of projected.batch.lots.values()) touched.push(lot);
       lastState = projected.state;
       onCommitted(projected.parameters, projected.result);
-      if (projectionError !== null) throw projectionError;
+      if (overlapError !== null) throw overlapError;
       if (!following || shouldStop()) break;
-      projected = next ?? projectBatch(following, await loadBatchState(db, following, cache), cache);
+      if (next) {
+        projected = next;
+        following = afterNext;
+      } else {
+        projected = projectBatch(following, await loadBatchState(db, following, cache), cache);
+        following = shouldStop() ? undefined : await take();
+      }
     }
   } catch (error) {
     // Rows projected for batches that did not commit are in the cache: drop all of it.
@@ -155,6 +173,11 @@ export async function indexBatches(
     throw error;
   }
   if (lastState) cache.committed(lastState, touched);
+}
+
+function listSource(list: readonly IndexBatchParameters[]): () => Promise<IndexBatchParameters | undefined> {
+  let index = 0;
+  return async () => list[index++];
 }
 
 /**

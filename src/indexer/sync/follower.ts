@@ -10,6 +10,7 @@ import { ProjectionCache } from "../store/loadState";
 import { analyzeReadModel } from "../store/readModel";
 import { LIVE_SCHEMA, type ReadModelSchema } from "../store/schemaName";
 import type { ChainReader } from "./chainReader";
+import type { ChainLog } from "../indexing/events";
 
 export type IndexerLogger = {
   info(object: object, message: string): void;
@@ -34,7 +35,8 @@ export type StartIndexerParameters = {
   /** Ready while at most this many blocks behind the head (default 5). */
   readyLagBlocks?: number | undefined;
   /**
-   * Refresh the planner's statistics (ANALYZE) after this many rows (default 100,000), and on
+   * Refresh the planner's statistics (ANALYZE) after this many rows (default 100,000; then each
+   * time this run has written as many rows again as it had at the last refresh), and on
    * reaching the head with rows written since the last time, if the indexer was catching up (more
    * than `readyLagBlocks` behind) or runs to `stopAt`. Not after every followed block: ANALYZE of
    * the read model holds the gateway's one thread for tens of milliseconds, and a block adds
@@ -170,18 +172,67 @@ export function startIndexer(parameters: StartIndexerParameters): Indexer {
     }
   };
 
+  /**
+   * The batches of blocks `from` to `to`, page by page (`pageBlocks` each), each page's events
+   * after `after` cut into batches (`batches`): the next page is read while this one's batches
+   * are indexed. Stops at a page boundary once `goOn` says so (the batches already cut are given).
+   */
+  const pageReader = (from: number, to: number, after: Checkpoint | null, maxEvents: number, goOn: () => boolean) => {
+    type Page = { end: number; logs: ChainLog[]; blockTimes: Map<number, Date> };
+    const read = async (start: number): Promise<Page> => {
+      const end = Math.min(start + pageBlocks - 1, to);
+      const logs = await chain.getLogs({ addresses, fromBlock: start, toBlock: end });
+      const blockTimes = logs.length > 0 ? await chain.blockTimes(logs.map((log) => log.blockNumber)) : new Map<number, Date>();
+      return { end, logs, blockTimes };
+    };
+    let nextPage = from;
+    let ahead: Promise<Page> | null = null;
+    let previous = after;
+    const ready: IndexBatchParameters[] = [];
+    const next = async (): Promise<IndexBatchParameters | undefined> => {
+      while (ready.length === 0) {
+        if (nextPage > to || (nextPage > from && !goOn())) return undefined;
+        const page = await (ahead ?? read(nextPage));
+        nextPage = page.end + 1;
+        ahead = null;
+        if (nextPage <= to && goOn()) {
+          ahead = read(nextPage);
+          ahead.catch(() => {}); // reported when taken; never unhandled if the walk stops first
+        }
+        const events = decodeLogs(page.logs, { lotRegistry, formCatalogue, attestationRegistry, ddsRegistry, payoutRegistry, blockTimes: page.blockTimes }).filter((event) => after === null || event.position > after);
+        for (const batch of batches(events, batchLogs, blockDone(page.end), maxEvents)) {
+          ready.push({ schema, source, previous, next: batch.next, events: batch.events });
+          previous = batch.next;
+        }
+      }
+      return ready.shift();
+    };
+    const all = async () => {
+      const list: IndexBatchParameters[] = [];
+      for (let batch = await next(); batch; batch = await next()) list.push(batch);
+      return list;
+    };
+    return { next, all };
+  };
+
   const run = async () => {
     let checkpoint: Checkpoint | null = null;
     let loaded = false;
     let failures = 0;
     let target: number | null = null;
     let rowsSinceAnalyze = 0;
+    // Rows this run had written at the last ANALYZE: the next one waits until as many more are
+    // written (and at least analyzeEveryRows), so a long catch-up analyzes a doubling read model
+    // a few times, not once per fixed number of rows (its cost grows with the tables).
+    let rowsAtAnalyze = 0;
+    const analyzeDue = () => rowsSinceAnalyze >= Math.max(analyzeEveryRows, rowsAtAnalyze);
     // The rows the last batches touched; indexBatches empties it when a batch fails.
     const cache = new ProjectionCache();
     let laggedSinceAnalyze = false;
     const analyze = async () => {
       try {
         await analyzeReadModel(db, schema);
+        rowsAtAnalyze += rowsSinceAnalyze;
         rowsSinceAnalyze = 0;
         laggedSinceAnalyze = false;
       } catch (error) {
@@ -219,27 +270,25 @@ export function startIndexer(parameters: StartIndexerParameters): Indexer {
         status.deferringSince = null;
         status.state = head - (from - 1) > readyLagBlocks ? "catching_up" : "following";
         if (status.state === "catching_up") laggedSinceAnalyze = true;
-        const to = Math.min(from + pageBlocks - 1, head, target ?? head);
-        const logs = await chain.getLogs({ addresses, fromBlock: from, toBlock: to });
-        const blockTimes = logs.length > 0 ? await chain.blockTimes(logs.map((log) => log.blockNumber)) : new Map<number, Date>();
-        const after = checkpoint;
-        const events = decodeLogs(logs, { lotRegistry, formCatalogue, attestationRegistry, ddsRegistry, payoutRegistry, blockTimes }).filter((event) => after === null || event.position > after);
+        const last = Math.min(head, target ?? head);
         // Under a burst of writes, short transactions: the relay's intake waits for each one.
-        const maxEvents = parameters.deferWhile?.() ? BUSY_BATCH_EVENTS : Number.POSITIVE_INFINITY;
-        const list: IndexBatchParameters[] = [];
-        let previous = checkpoint;
-        for (const batch of batches(events, batchLogs, blockDone(to), maxEvents)) {
-          list.push({ schema, source, previous, next: batch.next, events: batch.events });
-          previous = batch.next;
-        }
+        const busy = parameters.deferWhile?.() ?? false;
+        const maxEvents = busy ? BUSY_BATCH_EVENTS : Number.POSITIVE_INFINITY;
+        const following = status.state === "following";
+        // Catching up, the pages up to `last` are one pipeline: the next page is read and decoded
+        // while a batch of this one is written (until the statistics are due, or a burst of writes
+        // starts or ends). Following, one page.
+        const goOn = () => !stopping && !analyzeDue() && (parameters.deferWhile?.() ?? false) === busy;
+        const pages = pageReader(from, following ? Math.min(from + pageBlocks - 1, last) : last, checkpoint, maxEvents, goOn);
+        const list = following ? await pages.all() : null;
         // Made known after beforeAdvance: the last batch of a followed page (one block, usually).
-        const held = parameters.beforeAdvance && status.state === "following" ? list.at(-1) : undefined;
+        const held = parameters.beforeAdvance && list ? list.at(-1) : undefined;
         let heldCommitted = false;
         try {
           // Each batch commits with its checkpoint; on PGlite the next one is projected while it is written.
           await indexBatches(
             db,
-            list,
+            list ?? pages.next,
             cache,
             (batch, written) => {
               checkpoint = batch.next;
@@ -261,7 +310,7 @@ export function startIndexer(parameters: StartIndexerParameters): Indexer {
             }
           }
         }
-        if (rowsSinceAnalyze >= analyzeEveryRows) await analyze();
+        if (analyzeDue()) await analyze();
         failures = 0;
         status.lastError = null;
         status.retryAt = null;
