@@ -37,7 +37,8 @@ export type StartIndexerParameters = {
   /**
    * Refresh the planner's statistics (ANALYZE) after this many rows (default 100,000; then each
    * time this run has written as many rows again as it had at the last refresh), and on
-   * reaching the head with rows written since the last time, if the indexer was catching up (more
+   * reaching the head with rows written since the last time (at least half as many as at the last
+   * refresh), if the indexer was catching up (more
    * than `readyLagBlocks` behind) or runs to `stopAt`. Not after every followed block: ANALYZE of
    * the read model holds the gateway's one thread for tens of milliseconds, and a block adds
    * little to the statistics. PostgreSQL's autovacuum does it too; PGlite has no autovacuum, and
@@ -226,6 +227,9 @@ export function startIndexer(parameters: StartIndexerParameters): Indexer {
     // a few times, not once per fixed number of rows (its cost grows with the tables).
     let rowsAtAnalyze = 0;
     const analyzeDue = () => rowsSinceAnalyze >= Math.max(analyzeEveryRows, rowsAtAnalyze);
+    // At the head: unless this run's rows grew by less than half since the last refresh (the
+    // planner scales the row counts of its statistics to the tables' current size itself).
+    const grownSinceAnalyze = () => rowsSinceAnalyze > 0 && rowsSinceAnalyze >= rowsAtAnalyze / 2;
     // The rows the last batches touched; indexBatches empties it when a batch fails.
     const cache = new ProjectionCache();
     let laggedSinceAnalyze = false;
@@ -252,7 +256,7 @@ export function startIndexer(parameters: StartIndexerParameters): Indexer {
         const from = checkpoint ? resumeBlock(checkpoint) : sourceStartBlock(source);
         status.lagBlocks = Math.max(0, head - (from - 1));
         if (from > Math.min(head, target ?? head)) {
-          if (rowsSinceAnalyze > 0 && (target === null ? laggedSinceAnalyze : parameters.analyzeAtStop !== false)) await analyze();
+          if (grownSinceAnalyze() && (target === null ? laggedSinceAnalyze : parameters.analyzeAtStop !== false)) await analyze();
           if (target !== null && from > target) break;
           status.state = "following";
           status.retryAt = null;
