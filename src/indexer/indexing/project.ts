@@ -124,6 +124,20 @@ export function projectEvents(events: readonly IndexedEvent[], state: Projection
   return batch;
 }
 
+/**
+ * `projectEvents`, giving the event loop a turn after every `slice` events: beside a write to
+ * PostgreSQL, whose transaction moves one round trip at a time on this thread, a projection that
+ * held the thread for the whole batch would hold the write back with it.
+ */
+export async function projectEventsYielding(events: readonly IndexedEvent[], state: ProjectionState, slice = 100): Promise<RowBatch> {
+  const batch = emptyRowBatch();
+  for (let index = 0; index < events.length; index++) {
+    if (index > 0 && index % slice === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    projectEvent(events[index]!, state, batch);
+  }
+  return batch;
+}
+
 function projectEvent(event: IndexedEvent, state: ProjectionState, batch: RowBatch): void {
   const { position, blockTime } = event;
   switch (event.type) {

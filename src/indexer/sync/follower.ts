@@ -289,7 +289,7 @@ export function startIndexer(parameters: StartIndexerParameters): Indexer {
         const held = parameters.beforeAdvance && list ? list.at(-1) : undefined;
         let heldCommitted = false;
         try {
-          // Each batch commits with its checkpoint; on PGlite the next one is projected while it is written.
+          // Each batch commits with its checkpoint; the next one is projected while it is written.
           await indexBatches(
             db,
             list ?? pages.next,
@@ -301,7 +301,6 @@ export function startIndexer(parameters: StartIndexerParameters): Indexer {
               else moveTo(batch.next, batch.events.length);
             },
             () => stopping,
-            db.engine === "pglite",
           );
         } finally {
           if (held && heldCommitted) {
