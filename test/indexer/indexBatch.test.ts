@@ -215,6 +215,36 @@ describeEachEngine("indexBatch", (engine) => {
     expect(reads.filter((read) => read.duringWrite).length, "pages read while a batch was written").to.be.greaterThan(reads.length / 2);
   });
 
+  it("a page read ahead that fails: the batches before it commit, the follower backs off, reads it again and ends with the same read model", async () => {
+    const db = await fresh();
+    const reader = syntheticChainReader(chain.events, SYNTHETIC_SOURCE.lotRegistry.address);
+    let pages = 0;
+    let failedAt: number | null = null;
+    const flaky: typeof reader = {
+      ...reader,
+      getLogs: async (range) => {
+        pages += 1;
+        if (pages === 4) {
+          failedAt = range.fromBlock;
+          throw new Error("the node dropped the connection");
+        }
+        return reader.getLogs(range);
+      },
+    };
+    const retries: Array<number | null> = [];
+    const logger = {
+      info() {},
+      error() {},
+      // At the back-off: what was committed before the failed page.
+      warn: (_object: object, message: string) => void (message === "indexer retrying" && retries.push(indexer.status().indexedBlock)),
+    };
+    const indexer = startIndexer({ db, chain: flaky, source: SYNTHETIC_SOURCE, pageBlocks: 3, batchLogs: 2, pollIntervalMs: 0, backoff: { initialMs: 10, maxMs: 10 }, stopAt: "head", logger });
+    await indexer.done;
+    expect(retries, "one back-off, with every block before the failed page indexed").to.deep.equal([failedAt! - 1]);
+    expect(failedAt).to.not.equal(null);
+    expect(await dumpReadModel(db)).to.deep.equal(reference);
+  });
+
   it("refreshes the statistics as the read model doubles, not every fixed number of rows, and on reaching the head", async () => {
     const db = await fresh();
     let analyses = 0;

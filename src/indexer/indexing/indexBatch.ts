@@ -123,7 +123,8 @@ export type BatchSource = readonly IndexBatchParameters[] | (() => Promise<Index
  *   and decoded); N+2's rows are read once N has committed and before N+1 is sent.
  * - each write moves the checkpoint by compare and set, so the read model and its checkpoint move
  *   together, batch by batch, exactly as when each batch is indexed alone; when a write or a
- *   projection fails, the batches after it are dropped unwritten and the cache is cleared.
+ *   projection fails, the batches after it are dropped unwritten and the cache is cleared. When
+ *   the source fails (a page the node did not give), the batches already taken are written first.
  *
  * `onCommitted` is called after each batch commits, in order. The caller checks the checkpoint
  * before the first batch (a conflict is still caught by the first write). `pipelined: false`
@@ -138,11 +139,22 @@ export async function indexBatches(
   shouldStop: () => boolean = () => false,
   pipelined = true,
 ): Promise<void> {
-  const take = typeof source === "function" ? source : listSource(source);
+  const taken = typeof source === "function" ? source : listSource(source);
+  // A batch that cannot be taken (a page the node failed to give) ends the run once the batches
+  // already projected are written: they are not thrown away with it.
+  let takeError: unknown = null;
+  const take = async (): Promise<IndexBatchParameters | undefined> => {
+    try {
+      return await taken();
+    } catch (error) {
+      takeError = error;
+      return undefined;
+    }
+  };
   const touched: LotRow[] = [];
   let lastState: ProjectionState | null = null;
   try {
-    const first = await take();
+    const first = await taken();
     let projected: ProjectedBatch | null = first ? projectBatch(first, await loadBatchState(db, first, cache), cache) : null;
     let following = projected && !shouldStop() ? await take() : undefined;
     while (projected !== null) {
@@ -176,6 +188,7 @@ export async function indexBatches(
         following = shouldStop() ? undefined : await take();
       }
     }
+    if (takeError !== null) throw takeError;
   } catch (error) {
     // Rows projected for batches that did not commit are in the cache: drop all of it.
     cache.clear();
