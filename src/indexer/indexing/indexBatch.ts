@@ -4,7 +4,7 @@ import type { IndexerSource } from "../source";
 import { IndexerCheckpointConflictError } from "../errors";
 import { checkpointMoved, moveCheckpointStatement, readCheckpoint } from "../store/checkpointStore";
 import { loadProjectionState, ProjectionCache } from "../store/loadState";
-import type { LotRow, RowBatch } from "../store/rows";
+import type { RowBatch } from "../store/rows";
 import type { ReadModelSchema } from "../store/schemaName";
 import { rowBatchStatements } from "../store/writeRows";
 import type { IndexedEvent } from "./events";
@@ -116,8 +116,9 @@ export type BatchSource = readonly IndexBatchParameters[] | (() => Promise<Index
  * flight, and no read runs beside it:
  *
  * - batch N+1's rows are read after batch N is projected and before it is sent. What N+1 reads is
- *   what the cache lacks, and every row N touched is in the cache (nothing leaves it until the
- *   run ends), so the read returns the same rows before and after N commits. Attestations are
+ *   what the cache lacks, and every row N touched is in the cache (until the run ends only lots
+ *   consumed by a committed batch leave it: no event follows them), so the read returns the same
+ *   rows before and after N commits. Attestations are
  *   not cached: a batch that revokes one is read only once the batch before it has committed.
  * - while N is written, N+1 is projected and N+2 is taken from the source (the next page read
  *   and decoded); N+2's rows are read once N has committed and before N+1 is sent.
@@ -151,7 +152,6 @@ export async function indexBatches(
       return undefined;
     }
   };
-  const touched: LotRow[] = [];
   let lastState: ProjectionState | null = null;
   try {
     const first = await taken();
@@ -175,7 +175,8 @@ export async function indexBatches(
       }
       // An error beside the write waits for it: the write's own error, if any, is the one to report.
       await write;
-      for (const lot of projected.batch.lots.values()) touched.push(lot);
+      // A catch-up may span millions of events: what can no longer be needed leaves as it goes.
+      cache.forgetConsumed(projected.batch.lots.values());
       lastState = projected.state;
       onCommitted(projected.parameters, projected.result);
       if (overlapError !== null) throw overlapError;
@@ -194,7 +195,7 @@ export async function indexBatches(
     cache.clear();
     throw error;
   }
-  if (lastState) cache.committed(lastState, touched);
+  if (lastState) cache.committed(lastState, []);
 }
 
 function listSource(list: readonly IndexBatchParameters[]): () => Promise<IndexBatchParameters | undefined> {

@@ -38,12 +38,21 @@ export class ProjectionCache {
   /** After a batch committed: keeps its final state, forgets consumed lots, trims to `maxLots`. */
   committed(state: ProjectionState, touchedLots: Iterable<LotRow>): void {
     this.accountCount = state.accountCount;
-    for (const lot of touchedLots) if (lot.status === "consumed") this.#forget(lot.lotId);
+    this.forgetConsumed(touchedLots);
     if (this.lots.size <= this.maxLots) return;
     for (const lotId of this.lots.keys()) {
       if (this.lots.size <= this.maxLots / 2) break;
       this.#forget(lotId);
     }
+  }
+
+  /**
+   * Forgets the lots of a committed batch that are consumed: no event can follow them, so no
+   * later batch reads them, and a pipeline may drop them while the batch after is still unwritten
+   * (unlike the trim to `maxLots`, which may only run when nothing is projected ahead).
+   */
+  forgetConsumed(lots: Iterable<LotRow>): void {
+    for (const lot of lots) if (lot.status === "consumed") this.#forget(lot.lotId);
   }
 
   #forget(lotId: bigint): void {

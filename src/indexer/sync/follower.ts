@@ -280,9 +280,10 @@ export function startIndexer(parameters: StartIndexerParameters): Indexer {
         const maxEvents = busy ? BUSY_BATCH_EVENTS : Number.POSITIVE_INFINITY;
         const following = status.state === "following";
         // Catching up, the pages up to `last` are one pipeline: the next page is read and decoded
-        // while a batch of this one is written (until the statistics are due, or a burst of writes
-        // starts or ends). Following, one page.
-        const goOn = () => !stopping && !analyzeDue() && (parameters.deferWhile?.() ?? false) === busy;
+        // while a batch of this one is written (until the statistics are due, a burst of writes
+        // starts or ends, or the cache needs its trim, which waits for the pipeline to end).
+        // Following, one page.
+        const goOn = () => !stopping && !analyzeDue() && (parameters.deferWhile?.() ?? false) === busy && cache.lots.size <= cache.maxLots;
         const pages = pageReader(from, following ? Math.min(from + pageBlocks - 1, last) : last, checkpoint, maxEvents, goOn);
         const list = following ? await pages.all() : null;
         // Made known after beforeAdvance: the last batch of a followed page (one block, usually).
