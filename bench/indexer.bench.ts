@@ -98,7 +98,7 @@
  * after 100k rows then each time the rows doubled, at the head only after half as many again, and
  * never on the hash and position columns; history heads written straight into one buffer and
  * hashed by the addon with Node's hex encoding (150k folds 1.50 -> 1.16 s). Quiet machine, same
- * session: index 100k 12.1-13.5 s before, 6.9-8.6 s after (PGlite); rebuild 9.9-12.1 s before,
+ * day: index 100k 12.1-13.5 s before, 6.9-8.6 s after (PGlite); rebuild 9.9-12.1 s before,
  * 6.4-7.8 s after. The caller's thread is now busy about 5 s of a 7 s run, the worker about as
  * long: the two overlap, and the process uses 1.6 of the 2 cores.
  *
