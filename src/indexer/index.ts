@@ -1,4 +1,5 @@
-export { startIndexer, batches } from "./sync/follower";
+export { startIndexer } from "./sync/follower";
+export { batches } from "./sync/pageReader";
 export { startConfiguredIndexer } from "./startConfiguredIndexer";
 export type { StartConfiguredIndexerParameters } from "./startConfiguredIndexer";
 export type { Indexer, IndexerLogger, IndexerState, IndexerStatus, StartIndexerParameters } from "./sync/follower";

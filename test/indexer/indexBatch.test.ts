@@ -72,6 +72,22 @@ describeEachEngine("indexBatch", (engine) => {
     for (const lot of cache.lots.values()) expect(lot.status, `cached lot ${lot.lotId}`).to.not.equal("consumed");
   });
 
+  it("forgets a consumed lot only once its consumption has committed (a batch projected ahead may have consumed it)", async () => {
+    const db = await fresh();
+    const cache = new ProjectionCache();
+    await index(db, chain.events, 3, cache);
+    const lot = [...cache.lots.values()][0]!;
+    const consumedAt = lot.updatedPosition;
+    lot.status = "consumed";
+    lot.consumedPosition = consumedAt;
+    const before = "0".repeat(consumedAt.length); // a checkpoint before every position
+    expect(before < consumedAt).to.equal(true);
+    cache.forgetConsumed([lot], before);
+    expect(cache.lots.has(lot.lotId), "consumed by a batch not yet committed").to.equal(true);
+    cache.forgetConsumed([lot], consumedAt);
+    expect(cache.lots.has(lot.lotId)).to.equal(false);
+  });
+
   it("forgets the oldest lots past its bound and reads them again when an event needs them", async () => {
     const db = await fresh();
     const cache = new ProjectionCache(2);

@@ -117,7 +117,7 @@ export type BatchSource = readonly IndexBatchParameters[] | (() => Promise<Index
  *
  * - batch N+1's rows are read after batch N is projected and before it is sent. What N+1 reads is
  *   what the cache lacks, and every row N touched is in the cache (until the run ends only lots
- *   consumed by a committed batch leave it: no event follows them), so the read returns the same
+ *   whose consumption has committed leave it: no event follows them), so the read returns the same
  *   rows before and after N commits. Attestations are
  *   not cached: a batch that revokes one is read only once the batch before it has committed.
  * - while N is written, N+1 is projected and N+2 is taken from the source (the next page read
@@ -128,9 +128,9 @@ export type BatchSource = readonly IndexBatchParameters[] | (() => Promise<Index
  *   the source fails (a page the node did not give), the batches already taken are written first.
  *
  * `onCommitted` is called after each batch commits, in order. The caller checks the checkpoint
- * before the first batch (a conflict is still caught by the first write). `pipelined: false`
- * indexes the batches one after another. On PostgreSQL the projection beside a write lets the event
- * loop run every 100 events: the write's transaction moves one round trip at a time on this thread.
+ * before the first batch (a conflict is still caught by the first write). On PostgreSQL the
+ * projection beside a write lets the event loop run every 100 events: the write's transaction
+ * moves one round trip at a time on this thread.
  */
 export async function indexBatches(
   db: Database,
@@ -138,7 +138,6 @@ export async function indexBatches(
   cache: ProjectionCache,
   onCommitted: (parameters: IndexBatchParameters, result: IndexBatchReturnType) => void,
   shouldStop: () => boolean = () => false,
-  pipelined = true,
 ): Promise<void> {
   const taken = typeof source === "function" ? source : listSource(source);
   // A batch that cannot be taken (a page the node failed to give) ends the run once the batches
@@ -159,7 +158,7 @@ export async function indexBatches(
     let following = projected && !shouldStop() ? await take() : undefined;
     while (projected !== null) {
       // Read before the write is sent (see above); a revocation waits for the write.
-      const followingState = pipelined && following && !readsUncachedRows(stateNeeds(following.events)) ? await loadBatchState(db, following, cache) : null;
+      const followingState = following && !readsUncachedRows(stateNeeds(following.events)) ? await loadBatchState(db, following, cache) : null;
       const write = writeBatch(db, projected);
       let next: ProjectedBatch | null = null;
       let afterNext: IndexBatchParameters | undefined;
@@ -176,7 +175,7 @@ export async function indexBatches(
       // An error beside the write waits for it: the write's own error, if any, is the one to report.
       await write;
       // A catch-up may span millions of events: what can no longer be needed leaves as it goes.
-      cache.forgetConsumed(projected.batch.lots.values());
+      cache.forgetConsumed(projected.batch.lots.values(), projected.parameters.next);
       lastState = projected.state;
       onCommitted(projected.parameters, projected.result);
       if (overlapError !== null) throw overlapError;
@@ -195,7 +194,7 @@ export async function indexBatches(
     cache.clear();
     throw error;
   }
-  if (lastState) cache.committed(lastState, []);
+  if (lastState) cache.committed(lastState);
 }
 
 function listSource(list: readonly IndexBatchParameters[]): () => Promise<IndexBatchParameters | undefined> {

@@ -1,4 +1,5 @@
 import type { Queryable, Row } from "../../db";
+import type { Checkpoint } from "../checkpoint";
 import { emptyProjectionState, type ProjectionState, type StateNeeds } from "../indexing/project";
 import { handoverKey, type AccountRow, type AttestationRow, type FormRow, type HandoverRow, type LotRow, type MemberRow } from "./rows";
 import { qualified, type ReadModelSchema } from "./schemaName";
@@ -36,9 +37,9 @@ export class ProjectionCache {
   }
 
   /** After a batch committed: keeps its final state, forgets consumed lots, trims to `maxLots`. */
-  committed(state: ProjectionState, touchedLots: Iterable<LotRow>): void {
+  committed(state: ProjectionState, touchedLots: Iterable<LotRow> = []): void {
     this.accountCount = state.accountCount;
-    this.forgetConsumed(touchedLots);
+    for (const lot of touchedLots) if (lot.status === "consumed") this.#forget(lot.lotId);
     if (this.lots.size <= this.maxLots) return;
     for (const lotId of this.lots.keys()) {
       if (this.lots.size <= this.maxLots / 2) break;
@@ -47,12 +48,13 @@ export class ProjectionCache {
   }
 
   /**
-   * Forgets the lots of a committed batch that are consumed: no event can follow them, so no
-   * later batch reads them, and a pipeline may drop them while the batch after is still unwritten
-   * (unlike the trim to `maxLots`, which may only run when nothing is projected ahead).
+   * Forgets the lots of a committed batch that were consumed at or before `committedUpTo`: no
+   * event can follow them, so no later batch reads them, and a pipeline may drop them while the
+   * batch after is still unwritten (unlike the trim to `maxLots`, which may only run when nothing is
+   * projected ahead). A lot the batch projected ahead consumed is kept until that batch commits.
    */
-  forgetConsumed(lots: Iterable<LotRow>): void {
-    for (const lot of lots) if (lot.status === "consumed") this.#forget(lot.lotId);
+  forgetConsumed(lots: Iterable<LotRow>, committedUpTo: Checkpoint): void {
+    for (const lot of lots) if (lot.status === "consumed" && lot.consumedPosition !== null && lot.consumedPosition <= committedUpTo) this.#forget(lot.lotId);
   }
 
   #forget(lotId: bigint): void {

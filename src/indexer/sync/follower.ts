@@ -1,16 +1,14 @@
 import type { Database } from "../../db";
-import { blockDone, resumeBlock, type Checkpoint } from "../checkpoint";
+import { resumeBlock, type Checkpoint } from "../checkpoint";
 import { IndexerCheckpointConflictError, isFatalIndexerError } from "../errors";
-import { decodeLogs } from "../indexing/decode";
-import type { IndexedEvent } from "../indexing/events";
-import { indexBatches, type IndexBatchParameters } from "../indexing/indexBatch";
+import { indexBatches } from "../indexing/indexBatch";
 import { sourceContracts, sourceStartBlock, type IndexerSource } from "../source";
 import { readCheckpoint } from "../store/checkpointStore";
 import { ProjectionCache } from "../store/loadState";
 import { analyzeReadModel } from "../store/readModel";
 import { LIVE_SCHEMA, type ReadModelSchema } from "../store/schemaName";
 import type { ChainReader } from "./chainReader";
-import type { ChainLog } from "../indexing/events";
+import { readPages, type PageSource } from "./pageReader";
 
 export type IndexerLogger = {
   info(object: object, message: string): void;
@@ -173,47 +171,13 @@ export function startIndexer(parameters: StartIndexerParameters): Indexer {
     }
   };
 
-  /**
-   * The batches of blocks `from` to `to`, page by page (`pageBlocks` each), each page's events
-   * after `after` cut into batches (`batches`): the next page is read while this one's batches
-   * are indexed. Stops at a page boundary once `goOn` says so (the batches already cut are given).
-   */
-  const pageReader = (from: number, to: number, after: Checkpoint | null, maxEvents: number, goOn: () => boolean) => {
-    type Page = { end: number; logs: ChainLog[]; blockTimes: Map<number, Date> };
-    const read = async (start: number): Promise<Page> => {
-      const end = Math.min(start + pageBlocks - 1, to);
-      const logs = await chain.getLogs({ addresses, fromBlock: start, toBlock: end });
-      const blockTimes = logs.length > 0 ? await chain.blockTimes(logs.map((log) => log.blockNumber)) : new Map<number, Date>();
-      return { end, logs, blockTimes };
-    };
-    let nextPage = from;
-    let ahead: Promise<Page> | null = null;
-    let previous = after;
-    const ready: IndexBatchParameters[] = [];
-    const next = async (): Promise<IndexBatchParameters | undefined> => {
-      while (ready.length === 0) {
-        if (nextPage > to || (nextPage > from && !goOn())) return undefined;
-        const page = await (ahead ?? read(nextPage));
-        nextPage = page.end + 1;
-        ahead = null;
-        if (nextPage <= to && goOn()) {
-          ahead = read(nextPage);
-          ahead.catch(() => {}); // reported when taken; never unhandled if the walk stops first
-        }
-        const events = decodeLogs(page.logs, { lotRegistry, formCatalogue, attestationRegistry, ddsRegistry, payoutRegistry, blockTimes: page.blockTimes }).filter((event) => after === null || event.position > after);
-        for (const batch of batches(events, batchLogs, blockDone(page.end), maxEvents)) {
-          ready.push({ schema, source, previous, next: batch.next, events: batch.events });
-          previous = batch.next;
-        }
-      }
-      return ready.shift();
-    };
-    const all = async () => {
-      const list: IndexBatchParameters[] = [];
-      for (let batch = await next(); batch; batch = await next()) list.push(batch);
-      return list;
-    };
-    return { next, all };
+  const pageSource: PageSource = {
+    chain,
+    addresses,
+    pageBlocks,
+    batchLogs,
+    decode: { lotRegistry, formCatalogue, attestationRegistry, ddsRegistry, payoutRegistry },
+    batch: { schema, source },
   };
 
   const run = async () => {
@@ -284,7 +248,7 @@ export function startIndexer(parameters: StartIndexerParameters): Indexer {
         // starts or ends, or the cache needs its trim, which waits for the pipeline to end).
         // Following, one page.
         const goOn = () => !stopping && !analyzeDue() && (parameters.deferWhile?.() ?? false) === busy && cache.lots.size <= cache.maxLots;
-        const pages = pageReader(from, following ? Math.min(from + pageBlocks - 1, last) : last, checkpoint, maxEvents, goOn);
+        const pages = readPages(pageSource, { from, to: following ? Math.min(from + pageBlocks - 1, last) : last, after: checkpoint, maxEvents, goOn });
         const list = following ? await pages.all() : null;
         // Made known after beforeAdvance: the last batch of a followed page (one block, usually).
         const held = parameters.beforeAdvance && list ? list.at(-1) : undefined;
@@ -383,35 +347,4 @@ export function startIndexer(parameters: StartIndexerParameters): Indexer {
       return waiting;
     },
   };
-}
-
-/**
- * Cuts a page's events into batches of at most `batchLogs` logs, never inside a log (a
- * `LotsMinted` of 500 deliveries is one log); with `maxEvents`, a batch also ends at the first
- * log boundary once it holds that many events. Each batch ends at its last log's checkpoint; the
- * last batch ends at `pageEnd`, so a page without events still moves the checkpoint.
- */
-export function* batches(
-  events: readonly IndexedEvent[],
-  batchLogs: number,
-  pageEnd: Checkpoint,
-  maxEvents = Number.POSITIVE_INFINITY,
-): Generator<{ events: IndexedEvent[]; next: Checkpoint }> {
-  let current: IndexedEvent[] = [];
-  let logs = 0;
-  let lastPosition: string | null = null;
-  for (let index = 0; index < events.length; index++) {
-    const event = events[index]!;
-    if (event.position !== lastPosition) {
-      if (logs === batchLogs || current.length >= maxEvents) {
-        yield { events: current, next: lastPosition! };
-        current = [];
-        logs = 0;
-      }
-      logs += 1;
-      lastPosition = event.position;
-    }
-    current.push(event);
-  }
-  yield { events: current, next: pageEnd };
 }
