@@ -3,9 +3,9 @@ import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
 import { setImmediate as nextTurn } from "node:timers/promises";
-import type { FsBlockstore } from "blockstore-fs" with { "resolution-mode": "import" };
-import type { NextToLast } from "blockstore-fs/sharding" with { "resolution-mode": "import" };
+import type { WritableStorage } from "ipfs-unixfs-importer";
 import { CID } from "multiformats/cid";
+import { BlockFiles } from "./blockFiles";
 import { IDENTITY_CODE, RAW_CODEC, SHA2_256_CODE, importEvidenceFile, parseEvidenceCid } from "./cid";
 import { decodeFileNode, readEvidenceFile, walkEvidenceBlocks, type DecodedFileNode } from "./dag";
 import { EvidenceInvalidCidError, EvidenceNotFoundError, EvidenceStoreUnavailableError } from "./errors";
@@ -20,13 +20,14 @@ import { verifyBlock, verifyBlockOffThread } from "./verify";
  *
  *   <dir>/blocks/   blockstore-fs layout: one file per block, named by its base32 multihash
  *                   (so a block is found by digest whatever the codec), in a folder named by the
- *                   name's last two characters
+ *                   name's last two characters (see `BlockFiles`)
  *   <dir>/pins/     one `<cid>.json` per pinned root: what `evidence export` writes
- *   <dir>/staging/  blocks of a streamed upload until it has passed every check
+ *   <dir>/staging/  blocks of a streamed upload until it has passed every check, and each
+ *                   block's bytes until they are renamed into place
  *
- * Writes go through blockstore-fs. Reads open the block file directly at the path the same
- * sharding strategy names: blockstore-fs's `get` streams each block through a ReadStream, which
- * measured three times slower than one read, and reads are then hashed anyway.
+ * Block files are read and written synchronously, in one call each: blockstore-fs's `get`
+ * streams a block through a ReadStream (measured three times slower than one read) and its `put`
+ * makes five trips through the thread pool per block.
  */
 const SOURCE = "embedded blockstore";
 /** Block reads are synchronous: let other requests run every 16 blocks (4 MiB). */
@@ -35,10 +36,6 @@ const YIELD_EVERY_BLOCKS = 16;
 type PinRecord = { pinnedAt: string; mediaType?: EvidenceMediaType; size?: number; sealed?: true };
 
 export async function openEmbeddedEvidenceStore(dir: string, limits: EvidenceLimits): Promise<EmbeddedEvidenceStore> {
-  // blockstore-fs is ESM-only and its `module-sync` export points at a file it does not ship, so
-  // `require` fails: load it with import().
-  const { FsBlockstore: FsBlockstoreClass } = await import("blockstore-fs");
-  const { NextToLast: NextToLastClass } = await import("blockstore-fs/sharding");
   const root = path.resolve(dir);
   const dirs = { root, blocks: path.join(root, "blocks"), pins: path.join(root, "pins"), staging: path.join(root, "staging") };
   try {
@@ -46,10 +43,8 @@ export async function openEmbeddedEvidenceStore(dir: string, limits: EvidenceLim
     // Leftovers of uploads interrupted by a crash: never committed, never pinned.
     await fsp.rm(dirs.staging, { recursive: true, force: true });
     await fsp.mkdir(dirs.staging, { recursive: true });
-    const sharding = new NextToLastClass();
-    const blocks = new FsBlockstoreClass(dirs.blocks, { shardingStrategy: sharding });
-    await blocks.open();
-    return new EmbeddedEvidenceStore(dirs, blocks, sharding, (location) => new FsBlockstoreClass(location, { shardingStrategy: sharding }), limits);
+    await fsp.mkdir(dirs.blocks, { recursive: true });
+    return new EmbeddedEvidenceStore(dirs, new BlockFiles(dirs.blocks, dirs.staging), limits);
   } catch (error) {
     throw new EvidenceStoreUnavailableError({ store: root, operation: "open", cause: error });
   }
@@ -60,22 +55,20 @@ export class EmbeddedEvidenceStore implements EvidenceStore {
 
   constructor(
     readonly dirs: { root: string; blocks: string; pins: string; staging: string },
-    private readonly blocks: FsBlockstore,
-    private readonly sharding: NextToLast,
-    private readonly openStaging: (location: string) => FsBlockstore,
+    private readonly blocks: BlockFiles,
     readonly limits: EvidenceLimits,
   ) {}
 
   async put(bytes: Uint8Array, mediaType: string): Promise<StoredEvidence> {
     const prepared = prepareEvidence(bytes, mediaType, this.limits);
-    const cid = await importEvidenceFile(prepared.bytes, this.blocks);
+    const cid = await importEvidenceFile(prepared.bytes, writesTo(this.blocks));
     await this.writePin(cid, { mediaType: prepared.mediaType, size: prepared.bytes.length });
     return { cid, size: prepared.bytes.length, mediaType: prepared.mediaType, removedMetadata: prepared.removedMetadata };
   }
 
   async putSealed(ciphertext: Uint8Array): Promise<{ cid: CID; size: number }> {
     checkSealedSize(ciphertext, this.limits);
-    const cid = await importEvidenceFile(ciphertext, this.blocks);
+    const cid = await importEvidenceFile(ciphertext, writesTo(this.blocks));
     await this.writePin(cid, { size: ciphertext.length, sealed: true });
     return { cid, size: ciphertext.length };
   }
@@ -87,8 +80,8 @@ export class EmbeddedEvidenceStore implements EvidenceStore {
     // Blocks land in a private staging blockstore; only a stream that passed every check is moved
     // into the real one, so a refused upload leaves nothing behind.
     const stagingDir = path.join(this.dirs.staging, randomUUID());
-    const staging = this.openStaging(stagingDir);
-    await staging.open();
+    await fsp.mkdir(stagingDir);
+    const staging = new BlockFiles(stagingDir, stagingDir);
     const written = new Map<string, CID>();
     let size = 0;
     const counted = async function* (chunks: AsyncIterable<Uint8Array>) {
@@ -100,12 +93,12 @@ export class EmbeddedEvidenceStore implements EvidenceStore {
     try {
       const cid = await importEvidenceFile(counted(checkedStream(source, type, this.limits)), {
         put: async (blockCid: CID, block: Uint8Array) => {
-          await staging.put(blockCid, block);
+          staging.write(blockCid, block);
           written.set(blockCid.toString(), blockCid);
           return blockCid;
         },
       });
-      for (const blockCid of written.values()) await this.commitStagedBlock(stagingDir, blockCid);
+      for (const blockCid of written.values()) await this.commitStagedBlock(staging, blockCid);
       await this.writePin(cid, { mediaType: type, size });
       return { cid, size, mediaType: type, removedMetadata: [] };
     } finally {
@@ -218,16 +211,15 @@ export class EmbeddedEvidenceStore implements EvidenceStore {
    * its CID first; see `importEvidenceCar`.
    */
   async putVerifiedBlock(cid: CID, bytes: Uint8Array): Promise<void> {
-    await this.blocks.put(cid, bytes);
+    this.blocks.write(cid, bytes);
   }
 
   async close(): Promise<void> {
-    await this.blocks.close();
+    // Every write finished before its put returned: nothing is buffered.
   }
 
   private blockPath(cid: CID): string {
-    const { dir, file } = this.sharding.encode(cid);
-    return path.join(this.dirs.blocks, dir, file);
+    return this.blocks.pathOf(cid);
   }
 
   private pinPath(cid: CID): string {
@@ -242,12 +234,22 @@ export class EmbeddedEvidenceStore implements EvidenceStore {
     await fsp.rename(temporary, target);
   }
 
-  private async commitStagedBlock(stagingDir: string, cid: CID): Promise<void> {
-    const { dir, file } = this.sharding.encode(cid);
-    await fsp.mkdir(path.join(this.dirs.blocks, dir), { recursive: true });
+  private async commitStagedBlock(staging: BlockFiles, cid: CID): Promise<void> {
+    const { folder, file } = this.blocks.location(cid);
+    await fsp.mkdir(folder, { recursive: true });
     // Same file system: a rename, no copy. Replacing an existing block replaces it with the same bytes.
-    await fsp.rename(path.join(stagingDir, dir, file), path.join(this.dirs.blocks, dir, file));
+    await fsp.rename(staging.pathOf(cid), file);
   }
+}
+
+/** The importer's storage, writing each block as it comes. */
+function writesTo(blocks: BlockFiles): WritableStorage {
+  return {
+    put: async (cid: CID, bytes: Uint8Array) => {
+      blocks.write(cid, bytes);
+      return cid;
+    },
+  };
 }
 
 function isFlatRawFile(root: DecodedFileNode): boolean {

@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { base32upper } from "multiformats/bases/base32";
 import type { CID } from "multiformats/cid";
-import { computeEvidenceCid } from "../../src/evidence/cid";
+import { computeEvidenceCid, importEvidenceFile } from "../../src/evidence/cid";
 import { walkEvidenceBlocks } from "../../src/evidence/dag";
 import {
   EvidenceCidMismatchError,
@@ -75,6 +75,24 @@ describe("embedded evidence store (real blockstore on disk)", () => {
     const pins: string[] = [];
     for await (const cid of store.pins()) pins.push(cid.toString());
     expect(pins).to.have.members([small.cid.toString(), large.cid.toString()]);
+  });
+
+  it("shares its block layout with blockstore-fs both ways, so stores of earlier versions read unchanged", async () => {
+    // ESM-only package whose `module-sync` export points at a file it does not ship: import().
+    const { FsBlockstore } = await import("blockstore-fs");
+    const theirs = new FsBlockstore(path.join(dir, "blocks"));
+    await theirs.open();
+    const written = csvOfSize(MIB + 3, 99);
+    const byThem = await importEvidenceFile(written, theirs);
+    expect(Buffer.compare(Buffer.from(await store.get(byThem)), written)).to.equal(0);
+
+    const ours = await store.put(buildPdf("% ours\n"), "application/pdf");
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of theirs.get(ours.cid)) chunks.push(chunk);
+    expect(Buffer.compare(Buffer.concat(chunks), buildPdf("% ours\n"))).to.equal(0);
+    expect(fs.existsSync(blockFile(dir, ours.cid))).to.equal(true);
+    // No block's bytes are left outside the blocks folder once a put returns.
+    expect(filesUnder(path.join(dir, "staging"))).to.deep.equal([]);
   });
 
   it("detects a block altered on disk and names both CIDs", async () => {
