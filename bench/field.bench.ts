@@ -6,6 +6,7 @@
  * Figures:
  * - record_p50_ms, record_p90_ms, record_p99_ms: recording one delivery offline through the form, from the tap on
  *   "record" to the receipt on screen (the app's own performance measure), over RECORDS deliveries
+ *   (200; FIELD_BENCH_RECORDS to choose); record_max_ms is the slowest of them
  * - sync_500_s: 500 queued deliveries (and their 500 signed payments) synced from the tap on "sync"
  *   until every batch is mined and every payment accepted
  * - app_js_gzip_kb: the app's JavaScript, gzipped
@@ -35,8 +36,13 @@ import { freePort } from "../test/helpers/ports";
 import { startNodeProfile } from "./nodeProfile";
 import { printTable, writeFigures } from "./report";
 
-const RECORDS = Number(process.env.FIELD_BENCH_RECORDS ?? 60);
 const QUEUED = 500;
+/**
+ * Deliveries recorded through the form. Two hundred, so that the p99 is a percentile (the third
+ * slowest) and not the single slowest record, which one pause of a shared machine decides.
+ */
+const RECORDS = Number(process.env.FIELD_BENCH_RECORDS ?? 200);
+if (!Number.isInteger(RECORDS) || RECORDS < 1 || RECORDS > QUEUED) throw new Error(`FIELD_BENCH_RECORDS must be a whole number from 1 to ${QUEUED}`);
 const PIN = "2468";
 /** A directory: CPU profiles of the phone (recording, syncing) and of the gateway (syncing) are written there. */
 const PROFILE = process.env.FIELD_BENCH_PROFILE;
@@ -148,6 +154,7 @@ async function main() {
       record_p50_ms: Math.round(percentile(records, 50) * 10) / 10,
       record_p90_ms: Math.round(percentile(records, 90) * 10) / 10,
       record_p99_ms: Math.round(percentile(records, 99) * 10) / 10,
+      record_max_ms: Math.round(records[records.length - 1]! * 10) / 10,
       records: records.length,
       sync_500_s: Math.round(syncSeconds * 10) / 10,
       sync_refused: refused,
@@ -165,6 +172,7 @@ async function main() {
         ["record one delivery offline, p50 (ms)", figures.record_p50_ms, ""],
         ["record one delivery offline, p90 (ms)", figures.record_p90_ms, ""],
         ["record one delivery offline, p99 (ms)", figures.record_p99_ms, "<= 100"],
+        [`record one delivery offline, slowest of ${figures.records} (ms)`, figures.record_max_ms, ""],
         ["sync 500 queued deliveries until mined (s)", figures.sync_500_s, "<= 30"],
         ["items refused in that sync", figures.sync_refused, "0"],
         ["app JavaScript, gzipped (KB)", figures.app_js_gzip_kb, "<= 150"],
