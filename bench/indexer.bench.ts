@@ -125,6 +125,7 @@ import { SYNTHETIC_SOURCE } from "../test/indexer/indexSynthetic";
 import { SyntheticChain, SyntheticForm as Form, syntheticChainReader } from "../test/indexer/syntheticChain";
 import { freePort } from "../test/helpers/ports";
 import { findPostgresBinaries, startPostgres, type PostgresServer } from "../test/helpers/postgres";
+import { countLotEvents, firstMileWorkload } from "./firstMileWorkload";
 import { copyTemplate, realChainTemplate } from "./realChain";
 import { printTable, writeFigures } from "./report";
 
@@ -303,53 +304,6 @@ async function main() {
 }
 
 const round = (value: number, digits: number) => Number(value.toFixed(digits));
-
-function countLotEvents(events: SyntheticChain["events"]): number {
-  let count = 0;
-  for (const event of events) {
-    if (event.type === "LotsMinted") count += event.deliveries.length;
-    else if (event.type === "LotsDerived") count += event.inputIds.length + event.outputs.length;
-    else if (event.type.startsWith("Handover") || event.type === "EvidenceAttached") count += 1;
-  }
-  return count;
-}
-
-/** Deliveries in groups of 10: mint each, attach its weigh ticket, merge, hand over, dry; every 10 groups merged, exported, ground. */
-function firstMileWorkload(target: number) {
-  const chain = new SyntheticChain();
-  chain.secondsPerBlock = 2;
-  const coop = chain.account("coop");
-  const processor = chain.account("processor");
-  const exporter = chain.account("exporter");
-  chain.addMember(Role.cooperative, [coop]);
-  chain.addMember(Role.processor, [processor]);
-  chain.addMember(Role.processor, [exporter]);
-  let lots = 0;
-  let dried: bigint[] = [];
-  while (chain.events.length < target) {
-    const deliveries: bigint[] = [];
-    for (let i = 0; i < 10; i++) {
-      const [lot] = chain.mint(coop, [{ form: Form.wetBeans, grams: 40_000n + BigInt(i * 1_000) }]);
-      chain.attachEvidence(lot!, `ticket ${lot}`);
-      deliveries.push(lot!);
-    }
-    const merged = chain.merge(deliveries);
-    chain.handOver([merged], processor);
-    const grams = chain.lots.get(merged)!.grams;
-    dried.push(chain.transform([merged], [{ form: Form.dryBeans, grams: (grams * 4n) / 10n }])[0]!);
-    lots += 13;
-    if (dried.length === 10) {
-      const bulk = chain.merge(dried);
-      chain.handOver([bulk], exporter);
-      chain.transform([bulk], [{ form: Form.nibs, grams: (chain.lots.get(bulk)!.grams * 8n) / 10n }]);
-      dried = [];
-      lots += 2;
-    }
-  }
-  chain.events.length = Math.min(chain.events.length, target);
-  // Cut inside a log would leave half a LotsMinted: the generator emits one log per event here.
-  return { events: chain.events, lots };
-}
 
 /** One chain with a chocolate bar made from each of 10, 100 and 1,000 deliveries. */
 function chocolateBars() {

@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import type { Database } from "../../src/db";
+import { READ_MODEL_STATISTICS_TARGET } from "../../src/indexer/store/readModel";
 import { analyzeReadModel, batches, blockDone, dumpReadModel, startIndexer, HistoryHeadMismatchError, IndexerCheckpointConflictError, indexBatch, type Checkpoint, type IndexedEvent } from "../../src/indexer";
 import { indexBatches, type IndexBatchParameters } from "../../src/indexer/indexing/indexBatch";
 import { readCheckpoint } from "../../src/indexer/store/checkpointStore";
@@ -269,7 +270,7 @@ describeEachEngine("indexBatch", (engine) => {
     let analyses = 0;
     const counting = interceptDatabase(db, {});
     counting.exec = async (sql) => {
-      if (/^analyze "public"\."lots"/.test(sql)) analyses += 1;
+      if (/^analyze "public"\."lots" /m.test(sql)) analyses += 1;
       return db.exec(sql);
     };
     let rows = 0;
@@ -294,6 +295,24 @@ describeEachEngine("indexBatch", (engine) => {
     expect(columns("lots")).to.not.include("created_tx");
     expect(columns("lot_events")).to.include.members(["lot_id", "kind", "position"]);
     expect(columns("lot_events")).to.not.include("head");
+  });
+
+  it("samples with a statistics target of 20 that ends with the analysis, and leaves no transaction open when it fails", async () => {
+    const db = await fresh();
+    await index(db, chain.events, 10);
+    await db.exec(`insert into lots (lot_id, commodity, form, grams, quality, status, custodian, custodian_member, creator, creator_member, genesis, metadata, origin, head, event_count, created_position, created_block, created_tx, created_at, updated_position)
+      select 1000000 + n, 1, 1, n, 0, 'active', '0x00', 1, '0x00', 1, 'minted', '0x00', '0x00', '0x00', 1, lpad(n::text, 20, '0'), 1, '0x00', now(), lpad(n::text, 20, '0') from generate_series(1, 500) n`);
+    await analyzeReadModel(db, "public");
+    const { rows } = await db.query<{ bounds: number }>("select array_length(histogram_bounds, 1) as bounds from pg_stats where schemaname = 'public' and tablename = 'lots' and attname = 'grams'");
+    expect(rows[0]!.bounds).to.be.within(2, READ_MODEL_STATISTICS_TARGET + 1);
+    expect((await db.query<{ default_statistics_target: string }>("show default_statistics_target")).rows[0]!.default_statistics_target).to.equal("100");
+
+    await db.exec("alter table lot_edges rename to lot_edges_away");
+    const failed = await analyzeReadModel(db, "public").then(() => null, (error: unknown) => error);
+    await db.exec("alter table lot_edges_away rename to lot_edges");
+    expect(String(failed)).to.match(/lot_edges/);
+    expect((await db.query<{ default_statistics_target: string }>("show default_statistics_target")).rows[0]!.default_statistics_target).to.equal("100");
+    expect((await db.query<{ n: number }>("select 1 as n")).rows[0]!.n).to.equal(1);
   });
 
   describe("when another writer moves the checkpoint", () => {
