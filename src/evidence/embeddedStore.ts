@@ -30,7 +30,7 @@ import { verifyBlock, verifyBlockOffThread } from "./verify";
  * makes five trips through the thread pool per block.
  */
 const SOURCE = "embedded blockstore";
-/** Block reads are synchronous: let other requests run every 16 blocks (4 MiB). */
+/** Block reads and writes are synchronous: let other requests run every 16 blocks (4 MiB). */
 const YIELD_EVERY_BLOCKS = 16;
 
 type PinRecord = { pinnedAt: string; mediaType?: EvidenceMediaType; size?: number; sealed?: true };
@@ -95,6 +95,7 @@ export class EmbeddedEvidenceStore implements EvidenceStore {
         put: async (blockCid: CID, block: Uint8Array) => {
           staging.write(blockCid, block);
           written.set(blockCid.toString(), blockCid);
+          if (written.size % YIELD_EVERY_BLOCKS === 0) await nextTurn();
           return blockCid;
         },
       });
@@ -242,11 +243,13 @@ export class EmbeddedEvidenceStore implements EvidenceStore {
   }
 }
 
-/** The importer's storage, writing each block as it comes. */
+/** The importer's storage, writing each block as it comes and letting other requests run every 16 blocks. */
 function writesTo(blocks: BlockFiles): WritableStorage {
+  let written = 0;
   return {
     put: async (cid: CID, bytes: Uint8Array) => {
       blocks.write(cid, bytes);
+      if (++written % YIELD_EVERY_BLOCKS === 0) await nextTurn();
       return cid;
     },
   };
