@@ -18,14 +18,9 @@ export function countLotEvents(events: SyntheticChain["events"]): number {
 
 /** Deliveries in groups of 10: mint each, attach its weigh ticket, merge, hand over, dry; every 10 groups merged, exported, ground. */
 export function firstMileWorkload(target: number) {
-  const chain = new SyntheticChain();
+  const { chain, accounts } = chainWithMembers({ coop: Role.cooperative, processor: Role.processor, exporter: Role.processor });
+  const { coop, processor, exporter } = accounts;
   chain.secondsPerBlock = 2;
-  const coop = chain.account("coop");
-  const processor = chain.account("processor");
-  const exporter = chain.account("exporter");
-  chain.addMember(Role.cooperative, [coop]);
-  chain.addMember(Role.processor, [processor]);
-  chain.addMember(Role.processor, [exporter]);
   let lots = 0;
   let dried: bigint[] = [];
   while (chain.events.length < target) {
@@ -51,4 +46,15 @@ export function firstMileWorkload(target: number) {
   chain.events.length = Math.min(chain.events.length, target);
   // Cut inside a log would leave half a LotsMinted: the generator emits one log per event here.
   return { events: chain.events, lots };
+}
+
+/** A synthetic chain whose first members each hold one account, named as given, with the given role. */
+export function chainWithMembers<Name extends string>(roles: Record<Name, number>): { chain: SyntheticChain; accounts: Record<Name, string> } {
+  const chain = new SyntheticChain();
+  const accounts = {} as Record<Name, string>;
+  for (const name of Object.keys(roles) as Name[]) {
+    accounts[name] = chain.account(name);
+    chain.addMember(roles[name], [accounts[name]]);
+  }
+  return { chain, accounts };
 }

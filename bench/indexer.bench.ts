@@ -122,10 +122,10 @@ import { getLotDag } from "../src/indexer/queries";
 import { Role } from "../src/membership/roles";
 import { useNativeKeccak } from "../src/chain/nativeKeccak";
 import { SYNTHETIC_SOURCE } from "../test/indexer/indexSynthetic";
-import { SyntheticChain, SyntheticForm as Form, syntheticChainReader } from "../test/indexer/syntheticChain";
+import { SyntheticForm as Form, syntheticChainReader } from "../test/indexer/syntheticChain";
 import { freePort } from "../test/helpers/ports";
 import { findPostgresBinaries, startPostgres, type PostgresServer } from "../test/helpers/postgres";
-import { countLotEvents, firstMileWorkload } from "./firstMileWorkload";
+import { chainWithMembers, countLotEvents, firstMileWorkload } from "./firstMileWorkload";
 import { copyTemplate, realChainTemplate } from "./realChain";
 import { printTable, writeFigures } from "./report";
 
@@ -307,13 +307,8 @@ const round = (value: number, digits: number) => Number(value.toFixed(digits));
 
 /** One chain with a chocolate bar made from each of 10, 100 and 1,000 deliveries. */
 function chocolateBars() {
-  const chain = new SyntheticChain();
-  const coop = chain.account("coop");
-  const processor = chain.account("processor");
-  const brand = chain.account("brand");
-  chain.addMember(Role.cooperative, [coop]);
-  chain.addMember(Role.processor, [processor]);
-  chain.addMember(Role.brand, [brand]);
+  const { chain, accounts } = chainWithMembers({ coop: Role.cooperative, processor: Role.processor, brand: Role.brand });
+  const { coop, processor, brand } = accounts;
   const bars = new Map<number, bigint>();
   const mergeBy = (lots: bigint[], size: number) => {
     const out: bigint[] = [];
