@@ -47,7 +47,8 @@ export async function indexBatch(db: Database, parameters: IndexBatchParameters)
     if (current !== previous) throw checkpointConflict(previous, current);
     const projected = projectBatch(parameters, await loadBatchState(db, parameters, cache), cache);
     await writeBatch(db, projected);
-    cache.committed(projected.state, projected.batch.lots.values());
+    cache.forgetConsumed(projected.batch.lots.values(), projected.parameters.next);
+    cache.committed(projected.state);
     return projected.result;
   } catch (error) {
     // The projector changed the cached rows in place; nothing was written.

@@ -36,10 +36,12 @@ export class ProjectionCache {
     this.members.clear();
   }
 
-  /** After a batch committed: keeps its final state, forgets consumed lots, trims to `maxLots`. */
-  committed(state: ProjectionState, touchedLots: Iterable<LotRow> = []): void {
+  /**
+   * Once nothing is projected ahead of the committed batches: keeps their final state and trims to
+   * `maxLots` (consumed lots left already, see `forgetConsumed`).
+   */
+  committed(state: ProjectionState): void {
     this.accountCount = state.accountCount;
-    for (const lot of touchedLots) if (lot.status === "consumed") this.#forget(lot.lotId);
     if (this.lots.size <= this.maxLots) return;
     for (const lotId of this.lots.keys()) {
       if (this.lots.size <= this.maxLots / 2) break;
