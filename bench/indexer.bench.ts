@@ -112,6 +112,7 @@
  */
 import { spawn } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { DEFAULTS } from "../src/config";
@@ -127,6 +128,7 @@ import { freePort } from "../test/helpers/ports";
 import { findPostgresBinaries, startPostgres, type PostgresServer } from "../test/helpers/postgres";
 import { chainWithMembers, countLotEvents, firstMileWorkload } from "./firstMileWorkload";
 import { copyTemplate, realChainTemplate } from "./realChain";
+import { ownCpuSeconds, parentPid, processTreeCpuSeconds } from "./cpuTime";
 import { printTable, writeFigures } from "./report";
 
 const EVENTS = Number(process.env.INDEXER_BENCH_EVENTS ?? 100_000);
@@ -135,10 +137,12 @@ const pgliteThread = process.env.INDEXER_BENCH_PGLITE_THREAD === "main" ? "main"
 const PAGE_BLOCKS = DEFAULTS.indexerPageBlocks;
 const BATCH_LOGS = DEFAULTS.indexerBatchLogs;
 const ORIGINS = [10, 100, 1_000] as const;
+const CORES = os.availableParallelism();
 const CALLS = 200;
 const WARMUP = 20;
 
-type EngineRun = { name: "pglite" | "postgres"; open(): Promise<Database>; cleanup(): Promise<void> };
+/** `cpuSeconds`: CPU used so far by everything that does the engine's work (see the header). */
+type EngineRun = { name: "pglite" | "postgres"; open(): Promise<Database>; cpuSeconds(db: Database): Promise<number>; cleanup(): Promise<void> };
 
 async function main() {
   const keccak = process.env.INDEXER_BENCH_KECCAK === "js" ? "js" : useNativeKeccak() ? "native" : "js";
@@ -167,6 +171,8 @@ async function main() {
       await migrate(db);
       return db;
     },
+    // PGlite runs on a thread of this process.
+    cpuSeconds: async () => ownCpuSeconds(),
     cleanup: async () => {},
   });
   const bin = process.env.INDEXER_BENCH_POSTGRES === "0" ? null : findPostgresBinaries();
@@ -185,6 +191,13 @@ async function main() {
         const db = await openPostgres({ url: server!.urlFor(name) });
         await migrate(db);
         return db;
+      },
+      // This process, and the server: the postmaster (the parent of this connection's backend) and its children.
+      cpuSeconds: async (db) => {
+        const { rows } = await db.query<{ pid: number }>("select pg_backend_pid() as pid");
+        const postmaster = parentPid(Number(rows[0]!.pid));
+        if (postmaster === null) throw new Error("cannot find the PostgreSQL server's process");
+        return ownCpuSeconds() + processTreeCpuSeconds(postmaster);
       },
       cleanup: async () => {},
     });
@@ -236,6 +249,7 @@ async function main() {
       const db = await engine.open();
       try {
         console.log(`[${engine.name}] indexing...`);
+        const cpuBefore = await engine.cpuSeconds(db);
         let started = performance.now();
         const indexer = startIndexer({ db, chain: reader, source: SYNTHETIC_SOURCE, pageBlocks: PAGE_BLOCKS, batchLogs: BATCH_LOGS, pollIntervalMs: 0, stopAt: "head" });
         await indexer.done;
@@ -243,6 +257,9 @@ async function main() {
         figures.events_per_s = workload.events.length / seconds;
         figures.lot_events_per_s = lotEvents / seconds;
         figures.index_s = seconds;
+        figures.index_cpu_s = (await engine.cpuSeconds(db)) - cpuBefore;
+        // The rate if every core were busy with it the whole time: what the work itself allows here.
+        figures.events_per_s_all_cores = workload.events.length / (figures.index_cpu_s / CORES);
 
         console.log(`[${engine.name}] rebuilding...`);
         started = performance.now();
@@ -266,6 +283,8 @@ async function main() {
       ["events indexed per s (100k synthetic)", ...engineNames.map((name) => format(results[name]!.events_per_s))],
       ["lot events indexed per s", ...engineNames.map((name) => format(results[name]!.lot_events_per_s))],
       ["index 100k events, s", ...engineNames.map((name) => format(results[name]!.index_s, 1))],
+      ["  CPU s (this process and the engine's)", ...engineNames.map((name) => format(results[name]!.index_cpu_s, 1))],
+      [`  events per s with all ${CORES} cores busy`, ...engineNames.map((name) => format(results[name]!.events_per_s_all_cores))],
       ["rebuild 100k events, s", ...engineNames.map((name) => format(results[name]!.rebuild_s, 1))],
       ...ORIGINS.flatMap((origins) => [
         [`ancestry ${origins} origins (${results.pglite![`ancestry_${origins}_nodes`]} lots) p50 ms`, ...engineNames.map((name) => format(results[name]![`ancestry_${origins}_p50_ms`], 2))],
@@ -280,6 +299,8 @@ async function main() {
     const file = writeFigures("indexer", {
       events_per_s: Math.round(pglite.events_per_s!),
       lot_events_per_s: Math.round(pglite.lot_events_per_s!),
+      index_cpu_s: round(pglite.index_cpu_s!, 2),
+      events_per_s_all_cores: Math.round(pglite.events_per_s_all_cores!),
       rebuild_100k_s: round(pglite.rebuild_s!, 2),
       ...Object.fromEntries(ORIGINS.flatMap((origins) => [
         [`ancestry_${origins}_p50_ms`, round(pglite[`ancestry_${origins}_p50_ms`]!, 2)],
@@ -290,6 +311,8 @@ async function main() {
         ? {
             postgres_events_per_s: Math.round(results.postgres.events_per_s!),
             postgres_rebuild_100k_s: round(results.postgres.rebuild_s!, 2),
+            postgres_index_cpu_s: round(results.postgres.index_cpu_s!, 2),
+            postgres_events_per_s_all_cores: Math.round(results.postgres.events_per_s_all_cores!),
             postgres_ancestry_1000_p99_ms: round(results.postgres.ancestry_1000_p99_ms!, 2),
           }
         : {}),

@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import path from "node:path";
-import { keccak256 } from "ethers";
+import { getBytes, keccak256 } from "ethers";
 
 /** The `keccak` addon's sponge (its stream API wraps one per hash, a Node stream each time). */
 type KeccakState = {
@@ -45,10 +45,10 @@ export function useNativeKeccak(): boolean {
 }
 
 /**
- * keccak256 of `data` as 0x-prefixed lowercase hex: the native sponge with Node's hex encoding
- * when the addon is in use (ethers' `keccak256` would hex the digest in JavaScript, a third of
- * the cost of a head fold), else ethers' `keccak256`. For the indexer's history heads.
+ * keccak256 of `data` as its 32 bytes: the native sponge when the addon is in use, else ethers'
+ * `keccak256`. For the indexer's history heads, which feed one hash's bytes into the next and
+ * turn only the last into hex.
  */
-export function keccak256Hex(data: Buffer): string {
-  return nativeHash ? `0x${nativeHash(data).toString("hex")}` : keccak256(data);
+export function keccak256Bytes(data: Buffer): Uint8Array {
+  return nativeHash ? nativeHash(data) : getBytes(keccak256(data));
 }

@@ -1,5 +1,5 @@
 import { ZeroHash } from "ethers";
-import { eventDigest, foldHead, ingredientsDigest, type LotHistoryEvent } from "../../lots/historyHead";
+import { foldEvent, ingredientsDigest, type LotHistoryEvent } from "../../lots/historyHead";
 import { tracedShares } from "../../lots/transformRule";
 import { HistoryHeadMismatchError, IndexerStateError } from "../errors";
 import {
@@ -112,8 +112,8 @@ export function stateNeeds(events: readonly IndexedEvent[]): StateNeeds {
 
 /**
  * Projects events, in chain order, onto read-model rows. Pure apart from updating `state`: no
- * I/O. Every lot event's history head is recomputed with the shared twin (`eventDigest`,
- * `foldHead`) from the lot's previous head and compared with the head the contract emitted.
+ * I/O. Every lot event's history head is recomputed with the shared twin (`foldEvent`:
+ * `eventDigest` folded into the head) from the lot's previous head and compared with the head the contract emitted.
  *
  * @throws {HistoryHeadMismatchError} when a recomputed head differs from the emitted one.
  * @throws {IndexerStateError} when an event refers to something the read model does not have.
@@ -631,7 +631,7 @@ function projectAttestationEvent(event: IndexedEvent & AttestationEvent, state: 
 
 /** Folds `history` into `previous` with the shared twin and checks it against the emitted head. */
 function checkHead(lotId: bigint, previous: string, history: LotHistoryEvent, emitted: string | undefined, position: string): string {
-  const computed = foldHead(previous, eventDigest(history));
+  const computed = foldEvent(previous, history);
   if (emitted === undefined || computed !== emitted.toLowerCase()) {
     throw new HistoryHeadMismatchError(lotId, history.kind, position, emitted ?? "(none)", computed);
   }
