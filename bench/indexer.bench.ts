@@ -102,6 +102,17 @@
  * 6.4-7.8 s after. The caller's thread is now busy about 5 s of a 7 s run, the worker about as
  * long: the two overlap, and the process uses 1.6 of the 2 cores.
  *
+ * CPU: each index run also reports the CPU time of everything that did its work (this process's
+ * threads, PGlite's worker among them; on PostgreSQL also the server's processes, the postmaster
+ * of this connection's backend and its children, from /proc: bench/cpuTime.ts) and the rate that
+ * CPU would allow with every core busy the whole run (`events_per_s_all_cores`), the ceiling of
+ * `events_per_s` on this machine for this code. Then the heads were hashed from bytes (each value
+ * written into the hash's buffer, the digest passed to the fold as bytes): the gateway's CPU per
+ * 100k on PostgreSQL 6.1-6.2 s before, 4.9-5.5 s after, in three interleaved pairs. And PGlite's
+ * COPYs read their rows from a file of its in-memory file system instead of `/dev/blob` (which
+ * copies them into PostgreSQL's buffer byte by byte in JavaScript): 100k on PGlite, three
+ * interleaved pairs, 5.42-5.77 s before, 5.16-5.61 s after.
+ *
  * Run: npm run bench:indexer   (prints a table, writes bench/out/indexer.json; never fails on figures)
  * PGlite runs on its worker thread, as the gateway and the CLI open it (INDEXER_BENCH_PGLITE_THREAD=main
  * for the caller's thread).

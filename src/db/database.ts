@@ -29,7 +29,7 @@ export type Statement = {
   /**
    * With `sql` a `COPY table (columns) FROM STDIN`: its rows, in COPY's text format (UTF-8, one
    * line per row, tab between columns, `\N` for NULL; see `copyText`). Both engines load them
-   * with COPY (PGlite from its `/dev/blob`, PostgreSQL through the protocol's copy-in): for many
+   * with COPY (PGlite from a file of its in-memory file system, PostgreSQL through the protocol's copy-in): for many
    * new rows, a fraction of an `insert`'s work for the engine and for the driver.
    */
   copyRows?: Uint8Array<ArrayBuffer> | undefined;

@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { assertChannel, runStatements, type Database, type Queryable, type QueryResult, type Row, type Statement } from "./database";
 import { DatabaseOpenError, QueryOutsideTransactionError } from "./errors";
-import { copyOnPglite } from "./pgliteCopy";
+import { copyOnPglite, type PgliteFileSystem } from "./pgliteCopy";
 import { openPgliteInWorker } from "./pgliteInWorker";
 import { TEXT_PARSERS } from "./typeParsers";
 
@@ -115,7 +115,7 @@ class PgliteDatabase implements Database {
 
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     this.#assertOutsideTransaction();
-    return this.#pglite.transaction((tx) => this.#inTransaction.run(true, () => fn(new PgliteTransaction(tx))));
+    return this.#pglite.transaction((tx) => this.#inTransaction.run(true, () => fn(new PgliteTransaction(tx, this.#pglite.Module.FS))));
   }
 
   batch(statements: readonly Statement[]): Promise<QueryResult[]> {
@@ -144,9 +144,11 @@ class PgliteDatabase implements Database {
 class PgliteTransaction implements Queryable {
   readonly engine = "pglite" as const;
   readonly #tx: Transaction;
+  readonly #fs: PgliteFileSystem;
 
-  constructor(tx: Transaction) {
+  constructor(tx: Transaction, fs: PgliteFileSystem) {
     this.#tx = tx;
+    this.#fs = fs;
   }
 
   async query<T extends Row = Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
@@ -157,9 +159,9 @@ class PgliteTransaction implements Queryable {
     await this.#tx.exec(sql);
   }
 
-  /** A `COPY ... FROM STDIN` with its rows: PGlite reads them as the file `/dev/blob`. */
+  /** A `COPY ... FROM STDIN` with its rows: PGlite reads them from a file of its in-memory file system. */
   async copy(sql: string, rows: Uint8Array<ArrayBuffer>): Promise<QueryResult> {
-    return toResult(await copyOnPglite(this.#tx, sql, rows));
+    return toResult(await copyOnPglite(this.#tx, this.#fs, sql, rows));
   }
 }
 

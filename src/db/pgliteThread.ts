@@ -84,7 +84,7 @@ function batch(statements: Extract<ThreadRequest, { op: "batch" }>["statements"]
       query: async <T extends Row>(sql: string, params?: readonly unknown[]) => resultOf<T>(await tx.query<T>(sql, (params ?? []) as unknown[])),
       exec: async (sql) => void (await tx.exec(sql)),
     };
-    const copy = async (sql: string, rows: Uint8Array<ArrayBuffer>) => resultOf(await copyOnPglite(tx, sql, rows));
+    const copy = async (sql: string, rows: Uint8Array<ArrayBuffer>) => resultOf(await copyOnPglite(tx, pglite.Module.FS, sql, rows));
     return runStatements(queryable, statements, copy);
   });
 }
