@@ -6,6 +6,7 @@
  */
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
+import { children } from "./procChildren";
 
 let ticksPerSecond: number | null = null;
 
@@ -34,18 +35,6 @@ export function parentPid(pid: number): number | null {
   return fields ? Number(fields[1]) : null;
 }
 
-function children(pid: number): number[] {
-  const found: number[] = [];
-  try {
-    for (const task of fs.readdirSync(`/proc/${pid}/task`)) {
-      const text = fs.readFileSync(`/proc/${pid}/task/${task}/children`, "utf8").trim();
-      if (text) found.push(...text.split(/\s+/).map(Number));
-    }
-  } catch {
-    // exited meanwhile
-  }
-  return found;
-}
 
 /**
  * Seconds of CPU (user + system) that the process `pid` and every descendant have used so far,

@@ -6,6 +6,7 @@
 // Writes {seconds, cpu_s, peak_rss_mb} to OUT.json; exits with the command's status.
 const fs = require("node:fs");
 const { spawn } = require("node:child_process");
+const { children } = require("./procChildren");
 
 const [out, dashes, command, ...args] = process.argv.slice(2);
 if (!out || dashes !== "--" || !command) {
@@ -14,19 +15,6 @@ if (!out || dashes !== "--" || !command) {
 }
 
 const PAGE_KB = 4;
-
-function children(pid) {
-  const found = [];
-  try {
-    for (const task of fs.readdirSync(`/proc/${pid}/task`)) {
-      const text = fs.readFileSync(`/proc/${pid}/task/${task}/children`, "utf8").trim();
-      if (text) found.push(...text.split(/\s+/).map(Number));
-    }
-  } catch {
-    // exited meanwhile
-  }
-  return found;
-}
 
 /** KB resident (from statm) and the high-water mark (VmHWM) of one process; zeros once it is gone. */
 function memory(pid) {

@@ -74,12 +74,7 @@ function digestBytes(event: LotHistoryEvent): Uint8Array {
   putUint(words, 1, event.lotId, 256);
   switch (event.kind) {
     case "minted":
-      putAddress(words, 2, event.custodian);
-      putUint(words, 3, event.form, 8);
-      putUint(words, 4, event.grams, 64);
-      putUint(words, 5, event.quality, 16);
-      putBytes32(words, 6, event.metadata);
-      putBytes32(words, 7, event.origin);
+      putGenesis(words, event, event.origin);
       return hashWords(words, 8);
     case "offered":
     case "cancelled":
@@ -110,12 +105,7 @@ function digestBytes(event: LotHistoryEvent): Uint8Array {
       const count = 12 + inputs + event.inputHeads.length;
       const derived = wordsFor(count);
       if (derived !== words) derived.set(words.subarray(0, 64)); // kind and lot id
-      putAddress(derived, 2, event.custodian);
-      putUint(derived, 3, event.form, 8);
-      putUint(derived, 4, event.grams, 64);
-      putUint(derived, 5, event.quality, 16);
-      putBytes32(derived, 6, event.metadata);
-      putBytes32(derived, 7, event.ingredients);
+      putGenesis(derived, event, event.ingredients);
       putUint(derived, 8, 10 * 32, 256);
       putUint(derived, 9, 10 * 32 + 32 * (1 + inputs), 256);
       putUint(derived, 10, inputs, 256);
@@ -129,6 +119,16 @@ function digestBytes(event: LotHistoryEvent): Uint8Array {
       putBytes32(words, 3, event.evidence);
       return hashWords(words, 4);
   }
+}
+
+/** Words 2 to 7 of a genesis (MINTED or DERIVED): custodian, form, grams, quality, metadata, then its origin or ingredients digest. */
+function putGenesis(words: Buffer, event: { custodian: string; form: number; grams: bigint; quality: number; metadata: string }, last: string): void {
+  putAddress(words, 2, event.custodian);
+  putUint(words, 3, event.form, 8);
+  putUint(words, 4, event.grams, 64);
+  putUint(words, 5, event.quality, 16);
+  putBytes32(words, 6, event.metadata);
+  putBytes32(words, 7, last);
 }
 
 /**
