@@ -35,7 +35,6 @@ export function parentPid(pid: number): number | null {
   return fields ? Number(fields[1]) : null;
 }
 
-
 /**
  * Seconds of CPU (user + system) that the process `pid` and every descendant have used so far,
  * the exited ones included (utime, stime, cutime and cstime: fields 14 to 17 of /proc/PID/stat).

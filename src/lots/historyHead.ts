@@ -69,7 +69,8 @@ export function eventDigest(event: LotHistoryEvent): Hex {
 }
 
 function digestBytes(event: LotHistoryEvent): Uint8Array {
-  const words = SCRATCH;
+  // DERIVED's words: 10 (8 fields, 2 offsets), then each array as length + items.
+  const words = event.kind === "derived" ? wordsFor(12 + event.inputIds.length + event.inputHeads.length) : SCRATCH;
   putUint(words, 0, LotEventKind[event.kind], 8);
   putUint(words, 1, event.lotId, 256);
   switch (event.kind) {
@@ -100,19 +101,15 @@ function digestBytes(event: LotHistoryEvent): Uint8Array {
       putUint(words, 3, event.outputCount, 256);
       return hashWords(words, 4);
     case "derived": {
-      // 10 head words (8 fields, 2 offsets), then each array as length + items.
       const inputs = event.inputIds.length;
-      const count = 12 + inputs + event.inputHeads.length;
-      const derived = wordsFor(count);
-      if (derived !== words) derived.set(words.subarray(0, 64)); // kind and lot id
-      putGenesis(derived, event, event.ingredients);
-      putUint(derived, 8, 10 * 32, 256);
-      putUint(derived, 9, 10 * 32 + 32 * (1 + inputs), 256);
-      putUint(derived, 10, inputs, 256);
-      for (let index = 0; index < inputs; index++) putUint(derived, 11 + index, event.inputIds[index]!, 256);
-      putUint(derived, 11 + inputs, event.inputHeads.length, 256);
-      for (let index = 0; index < event.inputHeads.length; index++) putBytes32(derived, 12 + inputs + index, event.inputHeads[index]!);
-      return hashWords(derived, count);
+      putGenesis(words, event, event.ingredients);
+      putUint(words, 8, 10 * 32, 256);
+      putUint(words, 9, 10 * 32 + 32 * (1 + inputs), 256);
+      putUint(words, 10, inputs, 256);
+      for (let index = 0; index < inputs; index++) putUint(words, 11 + index, event.inputIds[index]!, 256);
+      putUint(words, 11 + inputs, event.inputHeads.length, 256);
+      for (let index = 0; index < event.inputHeads.length; index++) putBytes32(words, 12 + inputs + index, event.inputHeads[index]!);
+      return hashWords(words, 12 + inputs + event.inputHeads.length);
     }
     case "evidence":
       putAddress(words, 2, event.by);
@@ -192,19 +189,17 @@ export function computeHistoryHead(events: readonly LotHistoryEvent[]): Hex {
 /**
  * The words of one hash, written as bytes (hashing is synchronous, so one buffer serves every
  * hash): events of up to 120 words need no allocation. Writing each value's bytes here, rather
- * than a hex string per word that Node then parses, halved the cost of a head check.
+ * than a hex string per word that Node then parses, took a head check (digest and fold) from
+ * about 7 µs to under 5, of which the two hashes are about 3.4.
  */
 const SCRATCH = Buffer.alloc(120 * 32);
-/** The first `count` words of SCRATCH, one view per length, made once. */
-const SCRATCH_VIEWS: Buffer[] = [];
 
 function wordsFor(count: number): Buffer {
   return count * 32 <= SCRATCH.length ? SCRATCH : Buffer.alloc(count * 32);
 }
 
 function hashWords(words: Buffer, count: number): Uint8Array {
-  if (words !== SCRATCH) return keccak256Bytes(words.subarray(0, count * 32));
-  return keccak256Bytes((SCRATCH_VIEWS[count] ??= SCRATCH.subarray(0, count * 32)));
+  return keccak256Bytes(words.subarray(0, count * 32));
 }
 
 function hex(bytes: Uint8Array): Hex {
