@@ -1,5 +1,6 @@
 import { ZeroHash, id } from "ethers";
 import { encodeCheckpoint, type ChainLog, type ChainReader, type IndexedEvent } from "../../src/indexer";
+import { chainLogsOf, type RpcLog } from "../../src/indexer/sync/chainReader";
 import type { DeclaredIngredient, DerivedOutput, RegistryEvent } from "../../src/indexer/indexing/events";
 import { eventDigest, foldHead, ingredientsDigest, type LotHistoryEvent } from "../../src/lots/historyHead";
 import { Commodity, FORMS, YIELDS, FormId, formByKey, yieldOutputId } from "../../src/lots/forms";
@@ -266,17 +267,34 @@ function eventArguments(event: IndexedEvent): [string, unknown[]] {
   }
 }
 
-/** A node serving the synthetic chain's logs (encoded once), for indexing without anvil. */
+/** A log as a node's `eth_getLogs` answer gives it. */
+function toRpcLog(log: ChainLog): RpcLog {
+  const quantity = (value: number) => `0x${value.toString(16)}`;
+  return { address: log.address, topics: [...log.topics], data: log.data, blockNumber: quantity(log.blockNumber), blockHash: log.blockHash, transactionHash: log.transactionHash, logIndex: quantity(log.logIndex), removed: false };
+}
+
+/**
+ * A node serving the synthetic chain's logs. Each log is encoded once and kept as the JSON text
+ * `eth_getLogs` answers with, and a page is parsed and read as the JSON-RPC reader reads a node's
+ * answer (`chainLogsOf`): the indexer gets what it gets from a real node, parsed on its thread, and
+ * the chain costs a few bytes per log while it is served.
+ */
 export function syntheticChainReader(events: readonly IndexedEvent[], registry: string, chainId = 31337): ChainReader {
-  const logs = events.filter((event, index) => index === 0 || event.position !== events[index - 1]!.position).map((event) => toChainLog(event, registry));
+  const blocks: number[] = [];
+  const answers: string[] = [];
+  for (const [index, event] of events.entries()) {
+    if (index > 0 && event.position === events[index - 1]!.position) continue;
+    blocks.push(event.blockNumber);
+    answers.push(JSON.stringify(toRpcLog(toChainLog(event, registry))));
+  }
   const times = new Map(events.map((event) => [event.blockNumber, event.blockTime!]));
   const head = events.at(-1)?.blockNumber ?? 0;
   const firstAtOrAfter = (block: number) => {
     let low = 0;
-    let high = logs.length;
+    let high = blocks.length;
     while (low < high) {
       const middle = (low + high) >> 1;
-      if (logs[middle]!.blockNumber < block) low = middle + 1;
+      if (blocks[middle]! < block) low = middle + 1;
       else high = middle;
     }
     return low;
@@ -284,7 +302,7 @@ export function syntheticChainReader(events: readonly IndexedEvent[], registry: 
   return {
     chainId: async () => chainId,
     blockNumber: async () => head,
-    getLogs: async ({ fromBlock, toBlock }) => logs.slice(firstAtOrAfter(fromBlock), firstAtOrAfter(toBlock + 1)),
+    getLogs: async ({ fromBlock, toBlock }) => chainLogsOf(JSON.parse(`[${answers.slice(firstAtOrAfter(fromBlock), firstAtOrAfter(toBlock + 1)).join(",")}]`) as RpcLog[]),
     blockTimes: async (numbers) => new Map(numbers.map((number) => [number, times.get(number) ?? new Date(0)])),
   };
 }

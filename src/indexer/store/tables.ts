@@ -31,18 +31,34 @@ export type Column<R> = { name: string; type: string; value: (row: R) => unknown
 export type TableSpec<R> = { table: string; columns: readonly Column<R>[]; key?: readonly string[] };
 
 const str = (value: bigint | number | null) => (value === null ? null : value.toString());
-/** Timestamps as ISO text; the last one is remembered, as a batch's rows come block by block. */
-let lastTime = NaN;
-let lastText = "";
-const time = (value: Date | null) => {
-  if (value === null) return null;
-  const ms = value.getTime();
-  if (ms !== lastTime) {
-    lastText = value.toISOString();
-    lastTime = ms;
+const time = (value: Date | null) => (value === null ? null : isoTimestamp(value.getTime()));
+
+const DAY_MS = 86_400_000;
+const TWO_DIGITS = Array.from({ length: 60 }, (_, n) => String(n).padStart(2, "0"));
+const THREE_DIGITS = Array.from({ length: 1000 }, (_, n) => String(n).padStart(3, "0"));
+let lastDay = NaN;
+let lastDayText = "";
+
+/**
+ * `new Date(ms).toISOString()`, in a quarter of its time: the date part is formatted once per
+ * day (a batch's rows come block by block), the time of day from digit tables. Every timestamp
+ * column of every row goes through here, several per event.
+ */
+export function isoTimestamp(ms: number): string {
+  const day = Math.floor(ms / DAY_MS);
+  if (day !== lastDay) {
+    const text = new Date(day * DAY_MS).toISOString();
+    lastDayText = text.slice(0, text.indexOf("T") + 1);
+    lastDay = day;
   }
-  return lastText;
-};
+  let rest = ms - day * DAY_MS;
+  const milliseconds = rest % 1000;
+  rest = (rest - milliseconds) / 1000;
+  const seconds = rest % 60;
+  rest = (rest - seconds) / 60;
+  const minutes = rest % 60;
+  return `${lastDayText}${TWO_DIGITS[(rest - minutes) / 60]}:${TWO_DIGITS[minutes]}:${TWO_DIGITS[seconds]}.${THREE_DIGITS[milliseconds]}Z`;
+}
 
 export const PREMIUM_COMMITMENTS: TableSpec<PremiumCommitmentRow> = {
   table: "premium_commitments",

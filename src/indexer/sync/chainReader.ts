@@ -20,7 +20,8 @@ export type CreateJsonRpcChainReaderParameters = {
   blocksPerBatch?: number;
 };
 
-type RpcLog = {
+/** A log as `eth_getLogs` answers it (numbers as hex quantities). */
+export type RpcLog = {
   address: string;
   topics: string[];
   data: string;
@@ -31,6 +32,22 @@ type RpcLog = {
   removed?: boolean;
   blockTimestamp?: string;
 };
+
+/** The logs of an `eth_getLogs` answer, as the indexer reads them: removed ones left out, in chain order. */
+export function chainLogsOf(logs: readonly RpcLog[]): ChainLog[] {
+  return logs
+    .filter((log) => !log.removed)
+    .map((log) => ({
+      address: log.address.toLowerCase(),
+      topics: log.topics,
+      data: log.data,
+      blockNumber: Number(log.blockNumber),
+      blockHash: log.blockHash,
+      transactionHash: log.transactionHash,
+      logIndex: Number(log.logIndex),
+    }))
+    .sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex);
+}
 
 /**
  * A chain reader over plain JSON-RPC (`fetch`, a timeout per request, batches for block headers).
@@ -69,19 +86,7 @@ export function createJsonRpcChainReader({ url, timeoutMs = 10_000, blocksPerBat
     chainId: async () => Number(await call<string>("eth_chainId", [])),
     blockNumber: async () => Number(await call<string>("eth_blockNumber", [])),
     async getLogs({ addresses, fromBlock, toBlock }) {
-      const logs = await call<RpcLog[]>("eth_getLogs", [{ address: [...addresses], fromBlock: hex(fromBlock), toBlock: hex(toBlock) }]);
-      return logs
-        .filter((log) => !log.removed)
-        .map((log) => ({
-          address: log.address.toLowerCase(),
-          topics: log.topics,
-          data: log.data,
-          blockNumber: Number(log.blockNumber),
-          blockHash: log.blockHash,
-          transactionHash: log.transactionHash,
-          logIndex: Number(log.logIndex),
-        }))
-        .sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex);
+      return chainLogsOf(await call<RpcLog[]>("eth_getLogs", [{ address: [...addresses], fromBlock: hex(fromBlock), toBlock: hex(toBlock) }]));
     },
     async blockTimes(blockNumbers) {
       const times = new Map<number, Date>();
