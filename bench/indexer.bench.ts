@@ -155,6 +155,20 @@ const WARMUP = 20;
 /** `cpuSeconds`: CPU used so far by everything that does the engine's work (see the header). */
 type EngineRun = { name: "pglite" | "postgres"; open(): Promise<Database>; cpuSeconds(db: Database): Promise<number>; cleanup(): Promise<void> };
 
+/** The chocolate bars' chain as the synthetic node serves it, and each bar's lot id by its number of origins. */
+function chocolateBarChain() {
+  const dags = chocolateBars();
+  return { bars: dags.bars, dagReader: syntheticChainReader(dags.chain.events, SYNTHETIC_SOURCE.lotRegistry.address) };
+}
+
+/** The first-mile workload of `count` events as the synthetic node serves it, and its counts. */
+function syntheticWorkload(count: number) {
+  const workload = firstMileWorkload(count);
+  const lotEvents = countLotEvents(workload.events);
+  console.log(`${workload.events.length} events, ${lotEvents} lot events, ${workload.lots} lots`);
+  return { reader: syntheticChainReader(workload.events, SYNTHETIC_SOURCE.lotRegistry.address), events: workload.events.length, lotEvents };
+}
+
 async function main() {
   const keccak = process.env.INDEXER_BENCH_KECCAK === "js" ? "js" : useNativeKeccak() ? "native" : "js";
   console.log(`keccak: ${keccak}`);
@@ -218,8 +232,7 @@ async function main() {
 
   try {
     console.log("building the chocolate-bar DAGs...");
-    const dags = chocolateBars();
-    const dagReader = syntheticChainReader(dags.chain.events, SYNTHETIC_SOURCE.lotRegistry.address);
+    const { bars, dagReader } = chocolateBarChain();
     const results: Record<string, Record<string, number>> = {};
     for (const engine of engines) {
       const figures: Record<string, number> = {};
@@ -229,7 +242,7 @@ async function main() {
         console.log(`[${engine.name}] ancestry...`);
         await startIndexer({ db: dagDb, chain: dagReader, source: SYNTHETIC_SOURCE, pageBlocks: PAGE_BLOCKS, batchLogs: BATCH_LOGS, pollIntervalMs: 0, stopAt: "head" }).done;
         for (const origins of ORIGINS) {
-          const bar = dags.bars.get(origins)!;
+          const bar = bars.get(origins)!;
           const check = (await getLotDag(dagDb, bar, { direction: "ancestors" }))!;
           if (check.total < origins) throw new Error(`the bar of ${origins} deliveries has ${check.total} ancestors`);
           figures[`ancestry_${origins}_nodes`] = check.total;
@@ -251,10 +264,8 @@ async function main() {
     }
 
     console.log(`building ${EVENTS} synthetic events with their heads...`);
-    const workload = firstMileWorkload(EVENTS);
-    const reader = syntheticChainReader(workload.events, SYNTHETIC_SOURCE.lotRegistry.address);
-    const lotEvents = countLotEvents(workload.events);
-    console.log(`${workload.events.length} events, ${lotEvents} lot events, ${workload.lots} lots`);
+    // Only the node's answers stay: a gateway does not hold the chain's events while it indexes them.
+    const { reader, events, lotEvents } = syntheticWorkload(EVENTS);
     for (const engine of engines) {
       const figures = results[engine.name]!;
       const db = await engine.open();
@@ -265,18 +276,18 @@ async function main() {
         const indexer = startIndexer({ db, chain: reader, source: SYNTHETIC_SOURCE, pageBlocks: PAGE_BLOCKS, batchLogs: BATCH_LOGS, pollIntervalMs: 0, stopAt: "head" });
         await indexer.done;
         const seconds = (performance.now() - started) / 1000;
-        figures.events_per_s = workload.events.length / seconds;
+        figures.events_per_s = events / seconds;
         figures.lot_events_per_s = lotEvents / seconds;
         figures.index_s = seconds;
         figures.index_cpu_s = (await engine.cpuSeconds(db)) - cpuBefore;
         // The rate if every core were busy with it the whole time: what the work itself allows here.
-        figures.events_per_s_all_cores = workload.events.length / (figures.index_cpu_s / CORES);
+        figures.events_per_s_all_cores = events / (figures.index_cpu_s / CORES);
 
         console.log(`[${engine.name}] rebuilding...`);
         started = performance.now();
         const rebuilt = await rebuildIndex({ db, chain: reader, source: SYNTHETIC_SOURCE, pageBlocks: PAGE_BLOCKS, batchLogs: BATCH_LOGS });
         figures.rebuild_s = (performance.now() - started) / 1000;
-        if (rebuilt.events !== workload.events.length) throw new Error(`rebuild indexed ${rebuilt.events} events, expected ${workload.events.length}`);
+        if (rebuilt.events !== events) throw new Error(`rebuild indexed ${rebuilt.events} events, expected ${events}`);
       } finally {
         await db.close();
       }
