@@ -126,7 +126,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
-import { DEFAULTS } from "../src/config";
+import { DEFAULTS, GATEWAY_NODE_FLAGS } from "../src/config";
 import { startEmbeddedNode } from "../src/chain/embeddedChain";
 import { migrate, openPglite, openPostgres, type Database } from "../src/db";
 import { rebuildIndex, startIndexer } from "../src/indexer";
@@ -410,7 +410,7 @@ async function realChainRebuild(work: string, runs: number): Promise<{ seconds: 
       const figures = path.join(work, `real-chain-${run}.json`);
       const output = await runCommand(
         process.execPath,
-        [path.join(__dirname, "peakRss.js"), figures, "--", process.execPath, ...nodeArgs, "-r", "./scripts/register-ts.js", "src/cli/index.ts", "index", "rebuild", "--data-dir", dataDir],
+        [path.join(__dirname, "peakRss.js"), figures, "--", process.execPath, ...GATEWAY_NODE_FLAGS, ...nodeArgs, "-r", "./scripts/register-ts.js", "src/cli/index.ts", "index", "rebuild", "--data-dir", dataDir],
         { cwd: root, env: { ...process.env, FIRSTMILE_RPC_URL: node.node.url } },
       );
       const rebuilt = /rebuilt: (\d+) events/.exec(output);

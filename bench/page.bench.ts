@@ -42,7 +42,7 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { loadConfig } from "../src/config";
+import { GATEWAY_NODE_FLAGS, loadConfig } from "../src/config";
 import { seedDemo } from "../src/demo/seedDemo";
 import { startGateway } from "../src/gateway/startGateway";
 import type { LotPassport } from "../src/web/passport/types";
@@ -210,7 +210,7 @@ async function timeCli(args: string[], env: NodeJS.ProcessEnv): Promise<number> 
   const root = path.join(__dirname, "..");
   const started = performance.now();
   await new Promise<void>((resolve, reject) =>
-    execFile(process.execPath, ["-r", path.join(root, "scripts/register-ts.js"), path.join(root, "src/cli/index.ts"), ...args], { env, cwd: root }, (error, stdout, stderr) =>
+    execFile(process.execPath, [...GATEWAY_NODE_FLAGS, "-r", path.join(root, "scripts/register-ts.js"), path.join(root, "src/cli/index.ts"), ...args], { env, cwd: root }, (error, stdout, stderr) =>
       error ? reject(new Error(`${args.join(" ")}: ${stderr || stdout || error.message}`)) : resolve(),
     ),
   );

@@ -30,7 +30,7 @@ import { Pool } from "undici";
 import { sendControlCommand } from "../src/gateway/controlSocket";
 import { useNativeKeccak } from "../src/chain/nativeKeccak";
 import { lotRegistryInterface } from "../src/chain/contracts";
-import { dataPaths } from "../src/config";
+import { GATEWAY_NODE_FLAGS, dataPaths } from "../src/config";
 import { printTable, writeFigures } from "./report";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -225,7 +225,7 @@ async function startGateway(dir: string, ports: { http: number; chain: number },
   const dataDir = path.join(dir, "data");
   const profile = process.env.BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
   const flags = (process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean);
-  const child = spawn(process.execPath, [...flags, ...profile, "-r", "./scripts/register-ts.js", "src/cli/index.ts", "start"], {
+  const child = spawn(process.execPath, [...GATEWAY_NODE_FLAGS, ...flags, ...profile, "-r", "./scripts/register-ts.js", "src/cli/index.ts", "start"], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? "",

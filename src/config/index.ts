@@ -10,3 +10,4 @@ export type { Profile, IpfsMode, LogLevel, Setting } from "./settings";
 export type { Config, ChainConfig, DatabaseConfig, IpfsConfig, KeystoreConfig, RelayConfig, IndexerConfig } from "./config";
 export { dataPaths } from "./paths";
 export type { DataPaths } from "./paths";
+export { GATEWAY_NODE_FLAGS } from "./nodeFlags";

@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { SigningKey, computeAddress, decodeRlp, encodeRlp, getAddress, getCreateAddress, isAddress, zeroPadValue } from "ethers";
+import { GATEWAY_NODE_FLAGS } from "../../../src/config/nodeFlags";
 
 /**
  * A Hyperledger Besu QBFT network for firstmile, generated from the validators' and governors'
@@ -223,7 +224,7 @@ export function composeYaml(validatorCount: number, organisations: readonly stri
       `  gateway-${org}:`,
       `    image: ${IMAGES.node}`,
       "    working_dir: /app",
-      '    command: ["node", "-r", "./scripts/register-ts.js", "src/cli/index.ts", "start"]',
+      `    command: ${JSON.stringify(["node", ...GATEWAY_NODE_FLAGS, "-r", "./scripts/register-ts.js", "src/cli/index.ts", "start"])}`,
       "    environment:",
       "      FIRSTMILE_PROFILE: production",
       "      FIRSTMILE_HOST: 0.0.0.0",
