@@ -113,6 +113,17 @@
  * copies them into PostgreSQL's buffer byte by byte in JavaScript): 100k on PGlite, three
  * interleaved pairs, 5.42-5.77 s before, 5.16-5.61 s after.
  *
+ * Then (5 December): the synthetic node keeps each log as the JSON text of an `eth_getLogs` answer
+ * and a page goes through the JSON-RPC reader's `chainLogsOf` (it had served ethers' hex strings,
+ * ropes of two-character pieces: 666 MB of heap that every full collection marked and decoding
+ * flattened, where a real node's answer is parsed into flat strings and dropped with its page),
+ * and only the node's answers are held while indexing; the gateway runs with a 64 MB young
+ * generation (GATEWAY_NODE_FLAGS, also on this script); timestamps are formatted from digit
+ * tables; lot_evidence lost its unused digest index. 100k events on PGlite, three interleaved
+ * runs: 5.0 to 5.2 s with the default young generation, 4.3 to 4.5 s with 64 MB. The full run
+ * after: 22,431 / 22,970 events/s (PGlite / PostgreSQL), CPU 7.3 / 5.1 s. docs/indexer.md has
+ * the figures of each change and what was measured and not taken.
+ *
  * Run: npm run bench:indexer   (prints a table, writes bench/out/indexer.json; never fails on figures)
  * PGlite runs on its worker thread, as the gateway and the CLI open it (INDEXER_BENCH_PGLITE_THREAD=main
  * for the caller's thread).
