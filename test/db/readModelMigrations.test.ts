@@ -8,12 +8,20 @@ import { READ_MODEL_MARKER, READ_MODEL_TABLES, readModelMigrations } from "../..
  * tables behind the live ones (it then retries its first write forever).
  */
 describe("read-model migrations", () => {
+  /** Every index a migration creates on a read-model table, with its table. */
+  const indexTables = new Map<string, string>();
+  for (const migration of readMigrations()) {
+    for (const match of migration.sql.matchAll(/\bcreate\s+(?:unique\s+)?index\s+(?:if\s+not\s+exists\s+)?(\w+)\s+on\s+(\w+)/gi)) {
+      if (match[2]!.toLowerCase() in READ_MODEL_TABLES) indexTables.set(match[1]!.toLowerCase(), match[2]!.toLowerCase());
+    }
+  }
   const touched = (sql: string) =>
     Object.keys(READ_MODEL_TABLES).filter(
       (table) =>
         new RegExp(`\\b(create|alter)\\s+table\\s+(if\\s+not\\s+exists\\s+)?${table}\\b`, "i").test(sql) ||
-        // An index on a read-model table must be rebuilt with it.
-        new RegExp(`\\bcreate\\s+(unique\\s+)?index\\s+(if\\s+not\\s+exists\\s+)?\\w+\\s+on\\s+${table}\\b`, "i").test(sql),
+        // An index on a read-model table must be rebuilt with it, and one dropped dropped there too.
+        new RegExp(`\\bcreate\\s+(unique\\s+)?index\\s+(if\\s+not\\s+exists\\s+)?\\w+\\s+on\\s+${table}\\b`, "i").test(sql) ||
+        [...sql.matchAll(/\bdrop\s+index\s+(?:if\s+exists\s+)?(\w+)/gi)].some((match) => indexTables.get(match[1]!.toLowerCase()) === table),
     );
 
   it("marks every migration that creates or alters a read-model table, and only those", () => {
@@ -29,5 +37,7 @@ describe("read-model migrations", () => {
     expect(touched("create table relay_lots (x int); alter table lots_archive add y int;")).to.deep.equal([]);
     expect(touched("create index lots_x on lots (metadata);")).to.deep.equal(["lots"]);
     expect(touched("create index relay_lots_x on relay_lots (x);")).to.deep.equal([]);
+    expect(touched("drop index if exists lots_form;")).to.deep.equal(["lots"]);
+    expect(touched("drop index outbox_due_free;")).to.deep.equal([]);
   });
 });
