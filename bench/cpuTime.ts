@@ -53,8 +53,8 @@ export function processTreeCpuSeconds(pid: number): number {
   return ticks / clockTicks();
 }
 
-/** This process's CPU seconds (every thread), since `since` when given. */
-export function ownCpuSeconds(since?: NodeJS.CpuUsage): number {
-  const usage = process.cpuUsage(since);
+/** This process's CPU seconds so far (every thread). */
+export function ownCpuSeconds(): number {
+  const usage = process.cpuUsage();
   return (usage.user + usage.system) / 1e6;
 }
