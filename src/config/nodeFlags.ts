@@ -12,6 +12,6 @@
  * indexer's two threads on a 2-core machine. With 64 MB, 100k events indexed in 4.3 to 4.5 s
  * instead of 5.0 to 5.2 s (PGlite, three interleaved runs each); a rebuild of the real-chain
  * benchmark's 20k logs peaked at 690 to 709 MB of memory instead of 644 to 697 MB (three runs
- * each; 665 to 722 MB in twelve runs of `bench:indexer` after).
+ * each; 665 to 727 MB in eighteen runs of `bench:indexer` after).
  */
 export const GATEWAY_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=64"];
